@@ -1,0 +1,94 @@
+// Package activities does the I/O of the workflows: it writes the read model (stages, tasks,
+// plan items, audit rows, notifications) and computes what needs the database.
+//
+// Every write is idempotent, keyed by an id the workflow derives, so a retried activity changes
+// nothing twice.
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+)
+
+// Activities are registered with the worker; workflows call their methods through a nil
+// *Activities.
+type Activities struct {
+	Store *store.Store
+	Log   *zap.Logger
+}
+
+// calendar loads the working-day calendar with the overrides of holiday_overrides (T2). It is
+// read inside activities only, so a table change never breaks replay.
+func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
+	var rows []struct {
+		Day     time.Time `db:"day"`
+		Workday bool      `db:"workday"`
+		Name    string    `db:"name"`
+	}
+	if err := a.Store.DB.SelectContext(ctx, &rows, `SELECT day, workday, name FROM holiday_overrides ORDER BY day`); err != nil {
+		return nil, fmt.Errorf("holiday overrides: %w", err)
+	}
+	ov := make([]calendar.Override, 0, len(rows))
+	for _, r := range rows {
+		ov = append(ov, calendar.Override{Date: r.Day.Format("2006-01-02"), Workday: r.Workday, Name: r.Name})
+	}
+	return calendar.New(ov)
+}
+
+// Apply writes a lifecycle transition to the read model in one transaction and returns the due
+// dates of the tasks it opened. It runs as a local activity on the decision path.
+func (a *Activities) Apply(ctx context.Context, t domain.Transition) (domain.TransitionResult, error) {
+	if t.ID == "" || t.WorkflowID == "" {
+		return domain.TransitionResult{}, temporal.NewNonRetryableApplicationError("transition without id", "BadInput", nil)
+	}
+	cal, err := a.calendar(ctx)
+	if err != nil {
+		return domain.TransitionResult{}, err
+	}
+	due := func(now time.Time, workdays int) time.Time { return cal.AddWorkdays(now, workdays) }
+	res, err := a.Store.ApplyTransition(ctx, t, due)
+	if err != nil {
+		return res, fmt.Errorf("apply transition %s: %w", t.ID, err)
+	}
+	return res, nil
+}
+
+// DocsInput asks which of Kinds a project lacks.
+type DocsInput struct {
+	ProjectID string   `json:"project_id"`
+	Kinds     []string `json:"kinds"`
+}
+
+// DocsResult lists the missing document kinds.
+type DocsResult struct {
+	Missing []string `json:"missing"`
+}
+
+// MissingDocuments returns the kinds in.Kinds that the project has no document of.
+func (a *Activities) MissingDocuments(ctx context.Context, in DocsInput) (DocsResult, error) {
+	have, err := a.Store.DocumentKinds(ctx, in.ProjectID)
+	if err != nil {
+		return DocsResult{}, fmt.Errorf("document kinds of %s: %w", in.ProjectID, err)
+	}
+	res := DocsResult{Missing: []string{}}
+	for _, k := range in.Kinds {
+		if !domain.Contains(have, k) {
+			res.Missing = append(res.Missing, k)
+		}
+	}
+	return res, nil
+}
+
+// ComputeSimilar stores the project's duplicate-construction candidates (R16). It flags; it
+// never rejects.
+func (a *Activities) ComputeSimilar(ctx context.Context, projectID string) (int, error) {
+	return a.Store.ComputeSimilar(ctx, projectID)
+}

@@ -1,0 +1,496 @@
+// Command egovpm is the administration CLI: schema migration, the demo seed, orgs, users,
+// roles, TOTP enrolment and the audit chain check.
+//
+//	egovpm migrate
+//	egovpm seed-demo
+//	egovpm create-org --id unit-c --name 市民政局 --kind unit
+//	egovpm create-user --username carol --name 张三 --org unit-c --roles submitter --password-stdin < pw.txt
+//	egovpm set-roles --username carol --roles submitter,expert
+//	egovpm disable-user --username carol [--enable]
+//	egovpm unlock-user --username carol
+//	egovpm enable-totp --username carol [--force]
+//	egovpm audit-verify
+//
+// Configuration comes from the environment (internal/config). Every change a command makes
+// is written to the audit log with actor "cli".
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/jmoiron/sqlx"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/audit"
+	"egovpm/internal/auth"
+	"egovpm/internal/config"
+	"egovpm/internal/domain"
+	"egovpm/internal/platform"
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+	"egovpm/schema"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "egovpm:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runArgs(ctx, os.Args[1:], env{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
+}
+
+// env is what a command may touch of the process, so that tests can run commands in-process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"migrate", "apply pending schema migrations and print the version", cmdMigrate},
+		{"seed-demo", "seed the demo orgs and users (dev mode only)", cmdSeedDemo},
+		{"create-org", "--id ID --name 名称 --kind unit|drb|ndrc|finance|crypto|prta|audit|citygov|expert|ops", cmdCreateOrg},
+		{"create-user", "--username U --name 姓名 --org ORG --roles r1,r2 --password-stdin", cmdCreateUser},
+		{"set-roles", "--username U --roles r1,r2 (replaces the user's roles)", cmdSetRoles},
+		{"disable-user", "--username U [--enable]", cmdDisableUser},
+		{"unlock-user", "--username U (clears failed logins and the lockout)", cmdUnlockUser},
+		{"enable-totp", "--username U [--force] (prints the otpauth URL and secret)", cmdEnableTOTP},
+		{"audit-verify", "check the audit chain; exit status 1 when it is broken", cmdAuditVerify},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: egovpm <command> [flags]")
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.usage)
+	}
+}
+
+func runArgs(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return errors.New("no command given")
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stdout)
+		return nil
+	}
+	usage(e.stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// flags returns a FlagSet for command name that reports errors instead of exiting.
+func flags(e env, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
+	}
+	return nil
+}
+
+func loadConfig(e env) (config.Config, error) { return config.Load(e.getenv) }
+
+func cmdMigrate(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "migrate"), args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := schema.Migrate(ctx, db.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "schema at version %d\n", v)
+	return nil
+}
+
+// withStore runs fn with a store over a database whose schema is current.
+func withStore(ctx context.Context, e env, fn func(cfg config.Config, st *store.Store) error) error {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return err
+	}
+	st, err := platform.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.DB.Close()
+	return fn(cfg, st)
+}
+
+func cmdSeedDemo(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "seed-demo"), args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(cfg config.Config, st *store.Store) error {
+		if cfg.Mode == config.ModeProduction {
+			return errors.New("seed-demo: demo users are refused in production mode (EGOVPM_MODE=production)")
+		}
+		if err := seed.Demo(ctx, st, cfg.DemoPassword); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "demo seed: %d orgs, %d users present\n", len(seed.DemoOrgs), len(seed.DemoUsers))
+		return nil
+	})
+}
+
+var (
+	orgIDPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{1,62}$`)
+	orgKinds        = []string{"unit", "drb", "ndrc", "finance", "crypto", "prta", "audit", "citygov", "expert", "ops"}
+)
+
+// cliAudit writes the audit row of a CLI change in tx.
+func cliAudit(ctx context.Context, st *store.Store, tx *sqlx.Tx, e env, action, objectType, objectID string, detail map[string]any) error {
+	if u := e.getenv("USER"); u != "" {
+		detail["os_user"] = u
+	}
+	return st.Audit.Append(ctx, tx, audit.Entry{ActorID: "cli", Action: action, ObjectType: objectType,
+		ObjectID: objectID, Outcome: "ok", Detail: detail})
+}
+
+func cmdCreateOrg(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "create-org")
+	id := fs.String("id", "", "org id (lowercase letters, digits, -)")
+	name := fs.String("name", "", "org name")
+	kind := fs.String("kind", "", "org kind: "+strings.Join(orgKinds, ", "))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	*name = strings.TrimSpace(*name)
+	switch {
+	case !orgIDPattern.MatchString(*id):
+		return fmt.Errorf("create-org: --id must match %s", orgIDPattern)
+	case *name == "" || len([]rune(*name)) > 200:
+		return errors.New("create-org: --name is required (at most 200 characters)")
+	case !domain.Contains(orgKinds, *kind):
+		return fmt.Errorf("create-org: --kind must be one of %s", strings.Join(orgKinds, ", "))
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := st.CreateOrg(ctx, tx, &store.Org{ID: *id, Name: *name, Kind: *kind}); err != nil {
+				return err
+			}
+			return cliAudit(ctx, st, tx, e, "org.create", "org", *id, map[string]any{"name": *name, "kind": *kind})
+		})
+		if store.IsUniqueViolation(err) {
+			return fmt.Errorf("create-org: org %q already exists", *id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "org %s created\n", *id)
+		return nil
+	})
+}
+
+// parseRoles splits a comma-separated role list and checks every role.
+func parseRoles(s string) ([]string, error) {
+	var roles []string
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		if !domain.Contains(domain.Roles, r) {
+			return nil, fmt.Errorf("unknown role %q (roles: %s)", r, strings.Join(domain.Roles, ", "))
+		}
+		if !domain.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	sort.Strings(roles)
+	return roles, nil
+}
+
+// readPassword reads the first line of r.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from stdin: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// describe renders an *apperr.Error with its field errors for a terminal.
+func describe(err error) error {
+	e, ok := apperr.As(err)
+	if !ok {
+		return err
+	}
+	msg := e.Message
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		msg += fmt.Sprintf("; %s: %s", k, e.Fields[k])
+	}
+	return errors.New(msg)
+}
+
+func cmdCreateUser(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "create-user")
+	username := fs.String("username", "", "login name (lowercase letters, digits, _ . -)")
+	name := fs.String("name", "", "display name")
+	org := fs.String("org", "", "org id")
+	rolesFlag := fs.String("roles", "", "comma-separated roles: "+strings.Join(domain.Roles, ","))
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (required)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	*name = strings.TrimSpace(*name)
+	roles, err := parseRoles(*rolesFlag)
+	switch {
+	case !usernamePattern.MatchString(*username):
+		return fmt.Errorf("create-user: --username must match %s", usernamePattern)
+	case *name == "" || len([]rune(*name)) > 100:
+		return errors.New("create-user: --name is required (at most 100 characters)")
+	case *org == "":
+		return errors.New("create-user: --org is required")
+	case err != nil:
+		return fmt.Errorf("create-user: --roles: %w", err)
+	case len(roles) == 0:
+		return errors.New("create-user: --roles needs at least one role")
+	case !*fromStdin:
+		return errors.New("create-user: give the password on stdin with --password-stdin (never on the command line)")
+	}
+	password, err := readPassword(e.stdin)
+	if err != nil {
+		return err
+	}
+	if err := auth.CheckPasswordPolicy(password); err != nil {
+		return fmt.Errorf("create-user: %w", describe(err))
+	}
+	hash, err := auth.HashPassword(password, auth.DefaultHashParams)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		if _, err := st.Org(ctx, *org); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("create-user: org %q does not exist (create it with create-org)", *org)
+		} else if err != nil {
+			return err
+		}
+		id := auth.UserID(*username)
+		err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := st.CreateUser(ctx, tx, store.NewUser{ID: id, Username: *username, Name: *name, OrgID: *org,
+				PasswordHash: hash, Roles: roles}); err != nil {
+				return err
+			}
+			return cliAudit(ctx, st, tx, e, "user.create", "user", id,
+				map[string]any{"username": *username, "org_id": *org, "roles": roles})
+		})
+		if store.IsUniqueViolation(err) {
+			return fmt.Errorf("create-user: user %q already exists", *username)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s created (id %s)\n", *username, id)
+		if auth.NeedsTOTP(roles) {
+			fmt.Fprintf(e.stdout, "note: role(s) %s need TOTP in production mode: run `egovpm enable-totp --username %s`\n",
+				strings.Join(roles, ","), *username)
+		}
+		return nil
+	})
+}
+
+// lookupUser finds a user by username with a CLI-friendly error.
+func lookupUser(ctx context.Context, st *store.Store, cmd, username string) (store.User, error) {
+	u, err := st.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
+	if errors.Is(err, store.ErrNotFound) {
+		return u, fmt.Errorf("%s: no user %q", cmd, username)
+	}
+	return u, err
+}
+
+func cmdSetRoles(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "set-roles")
+	username := fs.String("username", "", "login name")
+	rolesFlag := fs.String("roles", "", "comma-separated roles (replace the current ones)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	roles, err := parseRoles(*rolesFlag)
+	if err != nil {
+		return fmt.Errorf("set-roles: --roles: %w", err)
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		u, err := lookupUser(ctx, st, "set-roles", *username)
+		if err != nil {
+			return err
+		}
+		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := st.SetUserRoles(ctx, tx, u.ID, roles); err != nil {
+				return err
+			}
+			return cliAudit(ctx, st, tx, e, "user.set_roles", "user", u.ID,
+				map[string]any{"before": []string(u.Roles), "after": roles})
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s roles: %s\n", u.Username, strings.Join(roles, ","))
+		return nil
+	})
+}
+
+func cmdDisableUser(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "disable-user")
+	username := fs.String("username", "", "login name")
+	enable := fs.Bool("enable", false, "re-enable instead of disabling")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		u, err := lookupUser(ctx, st, "disable-user", *username)
+		if err != nil {
+			return err
+		}
+		action := "user.disable"
+		if *enable {
+			action = "user.enable"
+		}
+		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := st.SetUserDisabled(ctx, tx, u.ID, !*enable); err != nil {
+				return err
+			}
+			return cliAudit(ctx, st, tx, e, action, "user", u.ID, map[string]any{})
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s %sd\n", u.Username, strings.TrimPrefix(action, "user."))
+		return nil
+	})
+}
+
+func cmdUnlockUser(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "unlock-user")
+	username := fs.String("username", "", "login name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		u, err := lookupUser(ctx, st, "unlock-user", *username)
+		if err != nil {
+			return err
+		}
+		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := st.ResetLoginFailures(ctx, tx, u.ID); err != nil {
+				return err
+			}
+			return cliAudit(ctx, st, tx, e, "user.unlock", "user", u.ID, map[string]any{})
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s unlocked\n", u.Username)
+		return nil
+	})
+}
+
+func cmdEnableTOTP(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "enable-totp")
+	username := fs.String("username", "", "login name")
+	force := fs.Bool("force", false, "replace an existing TOTP secret (the old authenticator stops working)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		u, err := lookupUser(ctx, st, "enable-totp", *username)
+		if err != nil {
+			return err
+		}
+		if u.TOTPEnabled && !*force {
+			return fmt.Errorf("enable-totp: user %q already has TOTP; use --force to replace it", u.Username)
+		}
+		key, err := auth.GenerateTOTP(u.Username)
+		if err != nil {
+			return err
+		}
+		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			if err := st.SetTOTPSecret(ctx, tx, u.ID, key.Secret()); err != nil {
+				return err
+			}
+			return cliAudit(ctx, st, tx, e, "user.enable_totp", "user", u.ID, map[string]any{"replaced": u.TOTPEnabled})
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "TOTP enabled for %s. Add it to the user's authenticator app:\n", u.Username)
+		fmt.Fprintf(e.stdout, "otpauth URL: %s\n", key.URL())
+		fmt.Fprintf(e.stdout, "secret: %s\n", key.Secret())
+		return nil
+	})
+}
+
+func cmdAuditVerify(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "audit-verify"), args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(cfg config.Config, st *store.Store) error {
+		res, err := audit.New(cfg.AuditKey).Verify(ctx, st.DB)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+		if !res.OK {
+			return fmt.Errorf("audit chain broken at seq %d: %s", res.Broken, res.Reason)
+		}
+		return nil
+	})
+}

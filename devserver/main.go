@@ -1,0 +1,119 @@
+// Command devserver runs an embedded Temporal server for local development and tests.
+//
+// All Temporal services (frontend, history, matching and worker) run inside this one
+// process. State is kept in a SQLite file, so workflows survive a restart. At start the
+// devserver creates the database schema when the file is new, registers the namespace and
+// the custom search attributes the application relies on, and optionally serves the
+// Temporal Web UI.
+//
+// Usage:
+//
+//	devserver [flags]
+//
+// Every flag can also be set through an environment variable. A flag given on the command
+// line wins over the environment, and the environment wins over the built-in default.
+//
+//	--addr       TEMPORAL_DEVSERVER_ADDR  Frontend gRPC address, IP or localhost with a
+//	                                      port (default 127.0.0.1:7233). The history,
+//	                                      matching and worker services and the frontend
+//	                                      HTTP API listen on free loopback ports chosen at
+//	                                      start, so several devservers can run side by side
+//	                                      on different --addr values.
+//	--db-file    TEMPORAL_DB_FILE         SQLite database file (default
+//	                                      .data/temporal/temporal.db, relative to the
+//	                                      working directory). Parent directories are created.
+//	--store      TEMPORAL_STORE           Persistence store (default sqlite); only "sqlite"
+//	                                      is supported for now.
+//	--namespace  TEMPORAL_NAMESPACE       Namespace to register (default "default").
+//	--retention  TEMPORAL_RETENTION       Retention of closed workflows, used when the
+//	                                      namespace is created (default 168h, at least 24h).
+//	--ui         TEMPORAL_UI              Serve the Temporal Web UI: true or false (default
+//	                                      true).
+//	--ui-addr    TEMPORAL_UI_ADDR         Web UI HTTP address (default 127.0.0.1:8233);
+//	                                      --ui-addr= (empty) disables the UI.
+//	--log-level  LOG_LEVEL                Level of the Temporal server's own logs: debug,
+//	                                      info, warn or error (default warn). The
+//	                                      devserver's messages are logged at info.
+//
+// Logs go to stderr. When the server is ready to accept work, exactly one line is written
+// to stdout:
+//
+//	devserver ready address=<addr> namespace=<ns> ui=<url or off>
+//
+// The custom search attributes ProjectID, UnitID, Stage, TaskKind (Keyword) and PlanYear
+// (Int) are registered in the namespace and checked before the ready line is printed.
+//
+// SIGINT and SIGTERM stop the server gracefully. On a start-up failure, such as an address
+// already in use, the devserver prints the reason to stderr and exits with status 1.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// After the first signal, restore the default handling so that a second one
+		// ends the process at once if the graceful stop hangs.
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "devserver: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the devserver, prints the ready line to stdout and blocks until ctx is done,
+// then stops the server. Logs are written to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opts, err := parseOptions(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+
+	logs := newLoggers(opts.LogLevel, stderr)
+	defer logs.sync()
+
+	srv, err := startDevServer(ctx, opts, logs)
+	if err != nil {
+		if ctx.Err() != nil {
+			logs.app.Info("interrupted before ready", zap.Error(err))
+			return nil
+		}
+		return err
+	}
+
+	uiState := "off"
+	if srv.uiURL != "" {
+		uiState = srv.uiURL
+	}
+	if _, err := fmt.Fprintf(stdout, "devserver ready address=%s namespace=%s ui=%s\n",
+		srv.frontendAddr, opts.Namespace, uiState); err != nil {
+		_ = srv.stop()
+		return fmt.Errorf("write ready line: %w", err)
+	}
+
+	<-ctx.Done()
+	logs.app.Info("shutting down")
+	if err := srv.stop(); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	logs.app.Info("stopped")
+	return nil
+}

@@ -1,0 +1,534 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	tlog "go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
+	"go.temporal.io/server/common/resolver"
+	"go.uber.org/zap/zapcore"
+)
+
+// runMainEnv makes the test binary act as the devserver, so that tests can run it as a
+// real subprocess without building it first.
+const runMainEnv = "DEVSERVER_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// startTimeout bounds how long a devserver subprocess may take to print its ready line.
+const startTimeout = 2 * time.Minute
+
+// devProcess is a devserver running as a subprocess.
+type devProcess struct {
+	cmd       *exec.Cmd
+	readyLine string
+	stderr    *lockedBuffer
+	exited    chan struct{}
+	exitErr   error
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startDevProcess runs the devserver with args and waits for its ready line. The process
+// is killed at the end of the test if it is still running.
+func startDevProcess(t *testing.T, args ...string) *devProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	p := &devProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	require.NoError(t, cmd.Start())
+
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	go func() {
+		p.exitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				<-p.exited
+				t.Fatalf("devserver exited before it was ready: %v\nstderr:\n%s", p.exitErr, p.stderr.String())
+			}
+			if strings.HasPrefix(line, "devserver ready ") {
+				p.readyLine = line
+				go func() { // Drain the rest of stdout.
+					for range lines {
+					}
+				}()
+				return p
+			}
+		case <-timer.C:
+			t.Fatalf("devserver not ready after %s\nstderr:\n%s", startTimeout, p.stderr.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and requires a clean exit.
+func (p *devProcess) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("devserver did not stop within a minute\nstderr:\n%s", p.stderr.String())
+	}
+	require.NoError(t, p.exitErr, "devserver exit; stderr:\n%s", p.stderr.String())
+}
+
+// freeAddr returns a loopback address with a port that is free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// dial connects an SDK client that logs warnings and errors only.
+func dial(t *testing.T, addr string) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  addr,
+		Namespace: "default",
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Names used by the test workflow.
+const (
+	testTaskQueue   = "devserver-test"
+	counterWorkflow = "Counter"
+	addUpdate       = "add"
+	finishSignal    = "finish"
+)
+
+// counter keeps a running total changed through the "add" update and returns it once the
+// "finish" signal arrives.
+func counter(ctx workflow.Context) (int, error) {
+	total := 0
+	err := workflow.SetUpdateHandlerWithOptions(ctx, addUpdate,
+		func(ctx workflow.Context, n int) (int, error) {
+			total += n
+			return total, nil
+		},
+		workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, n int) error {
+				if n < 0 {
+					return errors.New("negative amounts are not allowed")
+				}
+				return nil
+			},
+		})
+	if err != nil {
+		return 0, err
+	}
+	workflow.GetSignalChannel(ctx, finishSignal).Receive(ctx, nil)
+	err = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return total, err
+}
+
+// startWorker runs a worker for the counter workflow until the test ends or stop is
+// called.
+func startWorker(t *testing.T, c client.Client) worker.Worker {
+	t.Helper()
+	w := worker.New(c, testTaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(counter, workflow.RegisterOptions{Name: counterWorkflow})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return w
+}
+
+// update sends the "add" update and waits for its result.
+func update(ctx context.Context, c client.Client, workflowID string, n int) (int, error) {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   addUpdate,
+		Args:         []any{n},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return 0, err
+	}
+	var total int
+	err = h.Get(ctx, &total)
+	return total, err
+}
+
+func TestDevServerPersistsAcrossRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Temporal servers")
+	}
+	addr := freeAddr(t)
+	// A nested path checks that parent directories are created.
+	dbFile := filepath.Join(t.TempDir(), "nested", "dir", "temporal.db")
+	args := []string{"--addr", addr, "--db-file", dbFile, "--ui=false", "--log-level", "error"}
+
+	// First run: fresh database.
+	p := startDevProcess(t, args...)
+	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=off", addr), p.readyLine)
+	require.FileExists(t, dbFile)
+
+	c := dial(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	require.NoError(t, err)
+	require.Equal(t, "default", ns.GetNamespaceInfo().GetName())
+	require.Equal(t, defaultRetention, ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration())
+	requireSearchAttributes(t, ctx, c)
+
+	w := startWorker(t, c)
+	const workflowID = "counter-before-restart"
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        workflowID,
+		TaskQueue: testTaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword("ProjectID").ValueSet("p-1"),
+			temporal.NewSearchAttributeKeyKeyword("UnitID").ValueSet("u-1"),
+			temporal.NewSearchAttributeKeyKeyword("Stage").ValueSet("draft"),
+			temporal.NewSearchAttributeKeyInt64("PlanYear").ValueSet(2026),
+			temporal.NewSearchAttributeKeyKeyword("TaskKind").ValueSet("counter"),
+		),
+	}, counterWorkflow)
+	require.NoError(t, err)
+
+	total, err := update(ctx, c, workflowID, 2)
+	require.NoError(t, err)
+	require.Equal(t, 2, total)
+	total, err = update(ctx, c, workflowID, 3)
+	require.NoError(t, err)
+	require.Equal(t, 5, total)
+	_, err = update(ctx, c, workflowID, -1)
+	require.ErrorContains(t, err, "negative amounts are not allowed")
+
+	// The custom search attributes are usable in visibility queries.
+	query := `ProjectID = 'p-1' AND UnitID = 'u-1' AND Stage = 'draft' AND PlanYear = 2026 AND TaskKind = 'counter'`
+	require.Eventually(t, func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
+		return err == nil && len(resp.GetExecutions()) == 1 &&
+			resp.GetExecutions()[0].GetExecution().GetWorkflowId() == workflowID
+	}, 30*time.Second, 100*time.Millisecond, "workflow not found by its search attributes")
+
+	w.Stop()
+	c.Close()
+	p.stop(t)
+
+	// Second run on the same file: the schema and namespace exist, the workflow too.
+	p = startDevProcess(t, args...)
+	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=off", addr), p.readyLine)
+	c = dial(t, addr)
+	requireSearchAttributes(t, ctx, c)
+
+	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, run.GetRunID())
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus())
+
+	w = startWorker(t, c)
+	total, err = update(ctx, c, workflowID, 4)
+	require.NoError(t, err)
+	require.Equal(t, 9, total, "the total from before the restart is kept")
+	require.NoError(t, c.SignalWorkflow(ctx, workflowID, run.GetRunID(), finishSignal, nil))
+	require.NoError(t, c.GetWorkflow(ctx, workflowID, run.GetRunID()).Get(ctx, &total))
+	require.Equal(t, 9, total)
+
+	require.Eventually(t, func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: "default",
+			Query:     query + ` AND ExecutionStatus = 'Completed'`,
+		})
+		return err == nil && len(resp.GetExecutions()) == 1
+	}, 30*time.Second, 100*time.Millisecond, "completed workflow not found by its search attributes")
+
+	w.Stop()
+	p.stop(t)
+}
+
+// requireSearchAttributes checks that every custom search attribute is registered with
+// its type.
+func requireSearchAttributes(t *testing.T, ctx context.Context, c client.Client) {
+	t.Helper()
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	require.NoError(t, err)
+	want := map[string]enumspb.IndexedValueType{
+		"ProjectID": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"UnitID":    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"Stage":     enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"PlanYear":  enumspb.INDEXED_VALUE_TYPE_INT,
+		"TaskKind":  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+	for name, typ := range want {
+		assert.Equal(t, typ, resp.GetCustomAttributes()[name], "search attribute %s", name)
+	}
+}
+
+func TestDevServersSideBySideWithUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Temporal servers")
+	}
+	dir := t.TempDir()
+	addrA, addrB, uiAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+
+	a := startDevProcess(t, "--addr", addrA, "--db-file", filepath.Join(dir, "a.db"), "--ui-addr", uiAddr, "--log-level", "error")
+	b := startDevProcess(t, "--addr", addrB, "--db-file", filepath.Join(dir, "b.db"), "--ui=false", "--log-level", "error")
+	uiURL := "http://" + uiAddr
+	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=%s", addrA, uiURL), a.readyLine)
+	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=off", addrB), b.readyLine)
+
+	for _, addr := range []string{addrA, addrB} {
+		c := dial(t, addr)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		requireSearchAttributes(t, ctx, c)
+		cancel()
+	}
+
+	// The UI serves its page and proxies API calls to the frontend.
+	for _, path := range []string{"/", "/api/v1/namespaces/default"} {
+		resp, err := http.Get(uiURL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
+	}
+
+	a.stop(t)
+	b.stop(t)
+}
+
+func TestRunFailsWhenAddressInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{
+		"--addr", l.Addr().String(),
+		"--db-file", filepath.Join(t.TempDir(), "temporal.db"),
+		"--ui=false",
+	}, noEnv, &stdout, &stderr)
+	require.ErrorContains(t, err, "frontend address "+l.Addr().String()+" is not available")
+	require.Empty(t, stdout.String())
+}
+
+func TestRunFailsWhenUIAddressInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{
+		"--addr", freeAddr(t),
+		"--db-file", filepath.Join(t.TempDir(), "temporal.db"),
+		"--ui-addr", l.Addr().String(),
+	}, noEnv, &stdout, &stderr)
+	require.ErrorContains(t, err, "UI address "+l.Addr().String()+" is not available")
+}
+
+func TestProcessExitsNonZeroOnFailure(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+
+	cmd := exec.Command(os.Args[0], "--addr", l.Addr().String(), "--db-file", filepath.Join(t.TempDir(), "x.db"), "--ui=false")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr)
+	require.Equal(t, 1, exitErr.ExitCode())
+	require.Contains(t, string(out), "devserver: frontend address "+l.Addr().String()+" is not available")
+}
+
+func TestRejectsForeignDatabase(t *testing.T) {
+	dbFile := filepath.Join(t.TempDir(), "other.db")
+	st, err := newSQLiteStore(dbFile)
+	require.NoError(t, err)
+	// Create an unrelated table through the same driver.
+	db, err := sql.NewSQLAdminDB(sqlplugin.DbKindUnknown, st.sqlConfig(), resolver.NewNoopResolver(),
+		tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
+	require.NoError(t, err)
+	require.NoError(t, db.Exec("CREATE TABLE unrelated (id INTEGER)"))
+	require.NoError(t, db.Close())
+
+	err = st.prepare(namespaceSpec{Name: "default", Retention: defaultRetention, SearchAttributes: searchAttributes}, clusterName)
+	require.ErrorContains(t, err, "is not a Temporal database")
+}
+
+// noEnv is a getenv that sees no environment variables.
+func noEnv(string) string { return "" }
+
+func TestParseOptions(t *testing.T) {
+	env := func(m map[string]string) func(string) string {
+		return func(k string) string { return m[k] }
+	}
+
+	t.Run("defaults", func(t *testing.T) {
+		o, err := parseOptions(nil, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, options{
+			Addr:      "127.0.0.1:7233",
+			DBFile:    ".data/temporal/temporal.db",
+			Store:     "sqlite",
+			Namespace: "default",
+			Retention: 7 * 24 * time.Hour,
+			UIAddr:    "127.0.0.1:8233",
+			LogLevel:  zapcore.WarnLevel,
+		}, o)
+	})
+
+	t.Run("environment", func(t *testing.T) {
+		o, err := parseOptions(nil, env(map[string]string{
+			"TEMPORAL_DEVSERVER_ADDR": "127.0.0.1:9233",
+			"TEMPORAL_DB_FILE":        "/tmp/x.db",
+			"TEMPORAL_NAMESPACE":      "dev",
+			"TEMPORAL_RETENTION":      "720h",
+			"TEMPORAL_UI_ADDR":        "127.0.0.1:9234",
+			"LOG_LEVEL":               "debug",
+		}), io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:9233", o.Addr)
+		require.Equal(t, "/tmp/x.db", o.DBFile)
+		require.Equal(t, "dev", o.Namespace)
+		require.Equal(t, 720*time.Hour, o.Retention)
+		require.Equal(t, "127.0.0.1:9234", o.UIAddr)
+		require.Equal(t, zapcore.DebugLevel, o.LogLevel)
+	})
+
+	t.Run("flags win over environment", func(t *testing.T) {
+		o, err := parseOptions([]string{"--addr", "127.0.0.1:1111", "--log-level", "error"},
+			env(map[string]string{"TEMPORAL_DEVSERVER_ADDR": "127.0.0.1:2222", "LOG_LEVEL": "debug"}), io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:1111", o.Addr)
+		require.Equal(t, zapcore.ErrorLevel, o.LogLevel)
+	})
+
+	t.Run("ui off", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			env  map[string]string
+		}{
+			{args: []string{"--ui=false"}},
+			{args: []string{"--ui-addr="}},
+			{env: map[string]string{"TEMPORAL_UI": "false"}},
+		} {
+			o, err := parseOptions(tc.args, env(tc.env), io.Discard)
+			require.NoError(t, err)
+			require.Empty(t, o.UIAddr, "args %v env %v", tc.args, tc.env)
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			env  map[string]string
+			want string
+		}{
+			{args: []string{"--store", "postgres"}, want: `unknown --store "postgres": supported stores are sqlite`},
+			{args: []string{"--addr", "7233"}, want: "invalid --addr"},
+			{args: []string{"--addr", "127.0.0.1:0"}, want: "port must be a number from 1 to 65535"},
+			{args: []string{"--ui-addr", "nope"}, want: "invalid --ui-addr"},
+			{args: []string{"--namespace", " "}, want: "--namespace must not be empty"},
+			{args: []string{"--db-file", ""}, want: "--db-file must not be empty"},
+			{args: []string{"--retention", "1h"}, want: "--retention 1h0m0s is too short"},
+			{args: []string{"--log-level", "loud"}, want: "invalid --log-level"},
+			{args: []string{"extra"}, want: "unexpected arguments"},
+			{env: map[string]string{"TEMPORAL_UI": "maybe"}, want: "invalid TEMPORAL_UI"},
+			{env: map[string]string{"TEMPORAL_RETENTION": "week"}, want: "invalid TEMPORAL_RETENTION"},
+		} {
+			_, err := parseOptions(tc.args, env(tc.env), io.Discard)
+			require.ErrorContains(t, err, tc.want, "args %v env %v", tc.args, tc.env)
+		}
+	})
+}
+
+func TestSQLitePrepareIsIdempotent(t *testing.T) {
+	dbFile := filepath.Join(t.TempDir(), "a", "b", "temporal.db")
+	st, err := newSQLiteStore(dbFile)
+	require.NoError(t, err)
+	ns := namespaceSpec{Name: "default", Retention: defaultRetention, SearchAttributes: searchAttributes}
+	require.NoError(t, st.prepare(ns, clusterName))
+	require.FileExists(t, dbFile)
+	require.NoError(t, st.prepare(ns, clusterName), "second prepare on the same file")
+}
+
+func TestUnknownStoreIsRejected(t *testing.T) {
+	_, err := newStore(options{Store: "postgres"})
+	require.ErrorContains(t, err, `unknown store "postgres"`)
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+// Defaults used when neither a flag nor an environment variable sets a value.
+const (
+	defaultAddr      = "127.0.0.1:7233"
+	defaultDBFile    = ".data/temporal/temporal.db"
+	defaultStore     = storeSQLite
+	defaultNamespace = "default"
+	defaultRetention = 7 * 24 * time.Hour
+	defaultUIAddr    = "127.0.0.1:8233"
+	defaultLogLevel  = "warn"
+
+	// minRetention is the shortest namespace retention the Temporal server accepts.
+	minRetention = 24 * time.Hour
+)
+
+// options holds the validated devserver settings.
+type options struct {
+	// Addr is the frontend gRPC listen address, host:port.
+	Addr string
+	// DBFile is the SQLite database file path.
+	DBFile string
+	// Store names the persistence store.
+	Store string
+	// Namespace is the namespace registered at start.
+	Namespace string
+	// Retention is the retention period of a newly created namespace.
+	Retention time.Duration
+	// UIAddr is the Web UI listen address; empty means the UI is off.
+	UIAddr string
+	// LogLevel is the level of the Temporal server's logs.
+	LogLevel zapcore.Level
+}
+
+// parseOptions reads flags from args, falling back to environment variables (read with
+// getenv) and then to built-in defaults. Usage and flag errors are written to output.
+func parseOptions(args []string, getenv func(string) string, output io.Writer) (options, error) {
+	env := func(key, def string) string {
+		if v, ok := lookupEnv(getenv, key); ok {
+			return v
+		}
+		return def
+	}
+
+	uiDefault := true
+	if v, ok := lookupEnv(getenv, "TEMPORAL_UI"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return options{}, fmt.Errorf("invalid TEMPORAL_UI %q: want true or false", v)
+		}
+		uiDefault = b
+	}
+	retentionDefault := defaultRetention
+	if v, ok := lookupEnv(getenv, "TEMPORAL_RETENTION"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return options{}, fmt.Errorf("invalid TEMPORAL_RETENTION %q: %w", v, err)
+		}
+		retentionDefault = d
+	}
+
+	fs := flag.NewFlagSet("devserver", flag.ContinueOnError)
+	fs.SetOutput(output)
+	var (
+		addr      = fs.String("addr", env("TEMPORAL_DEVSERVER_ADDR", defaultAddr), "frontend gRPC `host:port` [TEMPORAL_DEVSERVER_ADDR]")
+		dbFile    = fs.String("db-file", env("TEMPORAL_DB_FILE", defaultDBFile), "SQLite database `file` [TEMPORAL_DB_FILE]")
+		store     = fs.String("store", env("TEMPORAL_STORE", defaultStore), "persistence `store`: "+strings.Join(supportedStores, ", ")+" [TEMPORAL_STORE]")
+		namespace = fs.String("namespace", env("TEMPORAL_NAMESPACE", defaultNamespace), "namespace to register [TEMPORAL_NAMESPACE]")
+		retention = fs.Duration("retention", retentionDefault, "retention of a newly created namespace, at least 24h [TEMPORAL_RETENTION]")
+		uiOn      = fs.Bool("ui", uiDefault, "serve the Temporal Web UI [TEMPORAL_UI]")
+		uiAddr    = fs.String("ui-addr", env("TEMPORAL_UI_ADDR", defaultUIAddr), "Web UI `host:port`, empty disables the UI [TEMPORAL_UI_ADDR]")
+		logLevel  = fs.String("log-level", env("LOG_LEVEL", defaultLogLevel), "Temporal server log `level`: debug, info, warn, error [LOG_LEVEL]")
+	)
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+
+	o := options{
+		Addr:      strings.TrimSpace(*addr),
+		DBFile:    strings.TrimSpace(*dbFile),
+		Store:     strings.TrimSpace(*store),
+		Namespace: strings.TrimSpace(*namespace),
+		Retention: *retention,
+	}
+	if *uiOn {
+		o.UIAddr = strings.TrimSpace(*uiAddr)
+	}
+
+	if err := checkHostPort("--addr", o.Addr); err != nil {
+		return options{}, err
+	}
+	if o.UIAddr != "" {
+		if err := checkHostPort("--ui-addr", o.UIAddr); err != nil {
+			return options{}, err
+		}
+	}
+	if !isSupportedStore(o.Store) {
+		return options{}, fmt.Errorf("unknown --store %q: supported stores are %s", o.Store, strings.Join(supportedStores, ", "))
+	}
+	if o.Store == storeSQLite && o.DBFile == "" {
+		return options{}, errors.New("--db-file must not be empty")
+	}
+	if o.Namespace == "" {
+		return options{}, errors.New("--namespace must not be empty")
+	}
+	if o.Retention < minRetention {
+		return options{}, fmt.Errorf("--retention %s is too short: the minimum is %s", o.Retention, minRetention)
+	}
+	level, err := zapcore.ParseLevel(strings.TrimSpace(*logLevel))
+	if err != nil {
+		return options{}, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	o.LogLevel = level
+	return o, nil
+}
+
+// lookupEnv returns the value of key and whether it is set to a non-empty value.
+func lookupEnv(getenv func(string) string, key string) (string, bool) {
+	v := strings.TrimSpace(getenv(key))
+	return v, v != ""
+}
+
+// checkHostPort validates that addr has the form host:port with a port from 1 to 65535.
+func checkHostPort(flagName, addr string) error {
+	_, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid %s %q: %w", flagName, addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return fmt.Errorf("invalid %s %q: port must be a number from 1 to 65535", flagName, addr)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+// Package audit writes and verifies the tamper-evident audit log (R18).
+//
+// Rows are chained: hash = HMAC-SM3(key, prev_hash || canonical row). Altering or deleting
+// a row breaks the chain at that row, which Verify reports.
+package audit
+
+import (
+	"context"
+	"crypto/hmac"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/jmoiron/sqlx"
+)
+
+// Genesis is the prev_hash of the first row.
+const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// Entry is one audited event.
+type Entry struct {
+	ActorID    string
+	OrgID      string
+	Action     string
+	ObjectType string
+	ObjectID   string
+	Outcome    string
+	RequestID  string
+	ClientIP   string
+	Detail     any
+	// DedupKey, when set, makes the append idempotent (an activity retried after the commit
+	// writes nothing twice).
+	DedupKey string
+}
+
+// Row is a stored audit row.
+type Row struct {
+	Seq        int64           `db:"seq" json:"seq"`
+	At         time.Time       `db:"at" json:"at"`
+	ActorID    string          `db:"actor_id" json:"actor_id"`
+	OrgID      string          `db:"org_id" json:"org_id"`
+	Action     string          `db:"action" json:"action"`
+	ObjectType string          `db:"object_type" json:"object_type"`
+	ObjectID   string          `db:"object_id" json:"object_id"`
+	Outcome    string          `db:"outcome" json:"outcome"`
+	RequestID  string          `db:"request_id" json:"request_id"`
+	ClientIP   string          `db:"client_ip" json:"client_ip"`
+	Detail     json.RawMessage `db:"detail" json:"detail"`
+	DedupKey   sql.NullString  `db:"dedup_key" json:"-"`
+	PrevHash   string          `db:"prev_hash" json:"prev_hash"`
+	Hash       string          `db:"hash" json:"hash"`
+}
+
+// Chain computes and checks row hashes with one key.
+type Chain struct{ key []byte }
+
+// New returns a Chain keyed with key (EGOVPM_AUDIT_KEY).
+func New(key string) *Chain { return &Chain{key: []byte(key)} }
+
+func (c *Chain) hash(prev string, r *Row) string {
+	m := hmac.New(sm3.New, c.key)
+	parts := []string{prev, strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), r.ActorID, r.OrgID,
+		r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID, r.ClientIP, canonicalJSON(r.Detail)}
+	for _, p := range parts {
+		// Length-prefix every field so that moving bytes between fields changes the hash.
+		m.Write([]byte(strconv.Itoa(len(p))))
+		m.Write([]byte{':'})
+		m.Write([]byte(p))
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// canonicalJSON re-encodes JSON so that the jsonb round trip (key order, spacing) does not
+// change the hash.
+func canonicalJSON(b json.RawMessage) string {
+	if len(b) == 0 {
+		return "{}"
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return string(b)
+	}
+	out, err := json.Marshal(v) // maps marshal with sorted keys
+	if err != nil {
+		return string(b)
+	}
+	return string(out)
+}
+
+// Append writes e in tx, after the last row of the chain. The caller's transaction makes the
+// audit row and the change it records commit together.
+func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
+	// The head row lock serialises appends so the chain is linear.
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash string `db:"hash"`
+	}
+	if err := tx.GetContext(ctx, &head, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	prev := head.Hash
+	if e.DedupKey != "" {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM audit_log WHERE dedup_key = $1`, e.DedupKey); err != nil {
+			return fmt.Errorf("audit dedup: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	detail, err := json.Marshal(e.Detail)
+	if err != nil || e.Detail == nil {
+		detail = []byte("{}")
+	}
+	r := Row{ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
+		Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail)}
+	r.Seq = head.Seq + 1
+	// Microsecond precision is what timestamptz keeps.
+	if err := tx.GetContext(ctx, &r.At, `SELECT date_trunc('microseconds', clock_timestamp())`); err != nil {
+		return fmt.Errorf("audit time: %w", err)
+	}
+	r.Hash = c.hash(prev, &r)
+	var dedup any
+	if e.DedupKey != "" {
+		dedup = e.DedupKey
+	}
+	const q = `INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id,
+		client_ip, detail, dedup_key, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`
+	if _, err := tx.ExecContext(ctx, q, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
+		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash); err != nil {
+		return fmt.Errorf("audit insert: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, r.Seq, r.Hash); err != nil {
+		return fmt.Errorf("audit head update: %w", err)
+	}
+	return nil
+}
+
+func canonicalize(b []byte) json.RawMessage { return json.RawMessage(canonicalJSON(b)) }
+
+// Result is the outcome of Verify.
+type Result struct {
+	OK      bool   `json:"ok"`
+	Checked int64  `json:"checked"`
+	LastSeq int64  `json:"last_seq"`
+	Broken  int64  `json:"broken_seq,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Verify walks the chain from the first row and reports the first broken link: a row whose
+// hash does not match its content (altered), a gap in seq or a prev_hash that does not match
+// the row before (a row deleted), or a chain that ends before the recorded head (the tail
+// deleted).
+func (c *Chain) Verify(ctx context.Context, db *sqlx.DB) (Result, error) {
+	const q = `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip,
+		detail, dedup_key, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000`
+	res := Result{OK: true}
+	prev, last := Genesis, int64(0)
+	for {
+		var rows []Row
+		if err := db.SelectContext(ctx, &rows, q, last); err != nil {
+			return res, fmt.Errorf("audit verify: %w", err)
+		}
+		for i := range rows {
+			r := &rows[i]
+			switch {
+			case r.Seq != last+1:
+				return broken(res, last+1, fmt.Sprintf("第 %d 条记录缺失（被删除）", last+1)), nil
+			case r.PrevHash != prev:
+				return broken(res, r.Seq, fmt.Sprintf("第 %d 条记录的前序哈希不符（前一条被改动或删除）", r.Seq)), nil
+			case c.hash(r.PrevHash, r) != r.Hash:
+				return broken(res, r.Seq, fmt.Sprintf("第 %d 条记录内容与哈希不符（被篡改）", r.Seq)), nil
+			}
+			prev, last = r.Hash, r.Seq
+			res.Checked++
+			res.LastSeq = r.Seq
+		}
+		if len(rows) < 1000 {
+			break
+		}
+	}
+	var head struct {
+		Seq  int64  `db:"seq"`
+		Hash string `db:"hash"`
+	}
+	if err := db.GetContext(ctx, &head, `SELECT seq, hash FROM audit_head WHERE id = 1`); err != nil {
+		return res, fmt.Errorf("audit head: %w", err)
+	}
+	if head.Seq != last || head.Hash != prev {
+		return broken(res, last+1, fmt.Sprintf("记录在第 %d 条之后中断，链头为第 %d 条（末尾记录被删除或改动）", last, head.Seq)), nil
+	}
+	return res, nil
+}
+
+func broken(r Result, seq int64, reason string) Result {
+	r.OK, r.Broken, r.Reason = false, seq, reason
+	return r
+}

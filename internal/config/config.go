@@ -1,0 +1,166 @@
+// Package config loads the one Config of every egovpm process from the environment.
+//
+// Only main packages call Load; everything else receives the values it needs.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Mode is the deployment mode: dev allows demo users, default secrets and test policies;
+// production refuses them.
+type Mode string
+
+// The deployment modes.
+const (
+	ModeDev        Mode = "dev"
+	ModeProduction Mode = "production"
+)
+
+// Default values. They are exported so that tests (and the docker-compose check) can compare
+// against them instead of repeating literals.
+const (
+	DefaultDatabaseURL       = "postgres://postgres@127.0.0.1:5432/egovpm?sslmode=disable"
+	DefaultTemporalAddress   = "127.0.0.1:7233"
+	DefaultTemporalNamespace = "default"
+	DefaultTaskQueue         = "egovpm"
+	DefaultHTTPAddr          = "127.0.0.1:8080"
+	DefaultDataDir           = ".data"
+	DefaultLogLevel          = "info"
+	DefaultPolicy            = "2021"
+	DefaultDemoPassword      = "demo-Passw0rd"
+	DefaultTokenSecret       = "dev-only-token-secret-change-me"
+	DefaultAuditKey          = "dev-only-audit-key-change-me"
+	DefaultMaxUploadBytes    = 50 << 20
+)
+
+// Config is every setting of the worker, the server and the CLI.
+type Config struct {
+	Mode              Mode
+	DatabaseURL       string
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+	HTTPAddr          string
+	DataDir           string
+	LogLevel          string
+	Policy            string
+	DemoSeed          bool
+	DemoPassword      string
+	TokenSecret       string
+	TokenTTL          time.Duration
+	AuditKey          string
+	MaxUploadBytes    int64
+	LoginMaxFailures  int
+	LoginLockout      time.Duration
+}
+
+// Vars lists every environment variable Load reads, for documentation and for the
+// docker-compose consistency test.
+var Vars = []string{
+	"EGOVPM_MODE", "DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE",
+	"HTTP_ADDR", "DATA_DIR", "LOG_LEVEL", "EGOVPM_POLICY", "EGOVPM_DEMO_SEED", "EGOVPM_DEMO_PASSWORD",
+	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
+	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT",
+}
+
+// Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
+// with an error that names the bad variable.
+func Load(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Mode:              Mode(get("EGOVPM_MODE", string(ModeDev))),
+		DatabaseURL:       get("DATABASE_URL", DefaultDatabaseURL),
+		TemporalAddress:   get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
+		TemporalNamespace: get("TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
+		TaskQueue:         get("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
+		HTTPAddr:          get("HTTP_ADDR", DefaultHTTPAddr),
+		DataDir:           get("DATA_DIR", DefaultDataDir),
+		LogLevel:          get("LOG_LEVEL", DefaultLogLevel),
+		Policy:            get("EGOVPM_POLICY", DefaultPolicy),
+		DemoPassword:      get("EGOVPM_DEMO_PASSWORD", DefaultDemoPassword),
+		TokenSecret:       get("EGOVPM_TOKEN_SECRET", DefaultTokenSecret),
+		AuditKey:          get("EGOVPM_AUDIT_KEY", DefaultAuditKey),
+	}
+	var err error
+	if c.Mode != ModeDev && c.Mode != ModeProduction {
+		return c, fmt.Errorf("EGOVPM_MODE: want %q or %q, got %q", ModeDev, ModeProduction, c.Mode)
+	}
+	if u, perr := url.Parse(c.DatabaseURL); perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return c, fmt.Errorf("DATABASE_URL: want a postgres:// URL, got %q", c.DatabaseURL)
+	}
+	for k, v := range map[string]string{"TEMPORAL_ADDRESS": c.TemporalAddress, "HTTP_ADDR": c.HTTPAddr} {
+		if _, _, serr := net.SplitHostPort(v); serr != nil {
+			return c, fmt.Errorf("%s: want host:port, got %q", k, v)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.DemoSeed, err = parseBool("EGOVPM_DEMO_SEED", get("EGOVPM_DEMO_SEED", "true")); err != nil {
+		return c, err
+	}
+	if c.TokenTTL, err = parseDuration("EGOVPM_TOKEN_TTL", get("EGOVPM_TOKEN_TTL", "30m")); err != nil {
+		return c, err
+	}
+	if c.LoginLockout, err = parseDuration("EGOVPM_LOGIN_LOCKOUT", get("EGOVPM_LOGIN_LOCKOUT", "15m")); err != nil {
+		return c, err
+	}
+	if c.MaxUploadBytes, err = parseInt("EGOVPM_MAX_UPLOAD_BYTES", get("EGOVPM_MAX_UPLOAD_BYTES", strconv.Itoa(DefaultMaxUploadBytes))); err != nil {
+		return c, err
+	}
+	n, err := parseInt("EGOVPM_LOGIN_MAX_FAILURES", get("EGOVPM_LOGIN_MAX_FAILURES", "5"))
+	if err != nil {
+		return c, err
+	}
+	c.LoginMaxFailures = int(n)
+	if c.Mode == ModeProduction {
+		if c.TokenSecret == DefaultTokenSecret || len(c.TokenSecret) < 32 {
+			return c, fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")
+		}
+		if c.AuditKey == DefaultAuditKey || len(c.AuditKey) < 32 {
+			return c, fmt.Errorf("EGOVPM_AUDIT_KEY: production mode needs a key of at least 32 characters, not the default")
+		}
+		if c.DemoSeed && getenv("EGOVPM_DEMO_SEED") != "" {
+			return c, fmt.Errorf("EGOVPM_DEMO_SEED: demo users are refused in production mode")
+		}
+		c.DemoSeed = false
+	}
+	return c, nil
+}
+
+func parseBool(name, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: want true/false/1/0, got %q", name, v)
+	}
+	return b, nil
+}
+
+func parseDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive duration like 30m, got %q", name, v)
+	}
+	return d, nil
+}
+
+func parseInt(name, v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: want a positive integer, got %q", name, v)
+	}
+	return n, nil
+}

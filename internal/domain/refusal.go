@@ -1,0 +1,56 @@
+package domain
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// RefusalType is the ApplicationError type of a refusal raised by a workflow (an Update
+// validator or handler) so that the gateway can map it to its HTTP status.
+const RefusalType = "Refusal"
+
+// Refusal is a decision or request a workflow refused: Status is the HTTP status the
+// gateway answers (409 stale/duplicate, 422 rule, 403 not the actor's), Code a stable English
+// id and Message the Chinese explanation.
+type Refusal struct {
+	Status  int            `json:"status"`
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Extra   map[string]any `json:"extra,omitempty"`
+}
+
+// Error implements error.
+func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
+
+// Refuse builds a non-retryable ApplicationError that carries a Refusal.
+func Refuse(status int, code, msg string) error {
+	return temporal.NewApplicationErrorWithOptions(msg, RefusalType, temporal.ApplicationErrorOptions{
+		NonRetryable: true,
+		Details:      []any{Refusal{Status: status, Code: code, Message: msg}},
+	})
+}
+
+// AsRefusal returns the Refusal inside err, if any.
+func AsRefusal(err error) (*Refusal, bool) {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r, true
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == RefusalType {
+		var rr Refusal
+		if appErr.Details(&rr) == nil && rr.Status != 0 {
+			return &rr, true
+		}
+	}
+	return nil, false
+}
+
+// Status codes of refusals, named so workflows need not import net/http.
+const (
+	StatusForbidden     = 403
+	StatusConflict      = 409
+	StatusUnprocessable = 422
+	StatusBadRequest    = 400
+)

@@ -1,0 +1,106 @@
+package domain
+
+import "time"
+
+// Transition is one step of a lifecycle, written to the read model in one transaction by an
+// activity: the stage change, tasks closed and opened, and the audit rows. Its ID (derived
+// from the workflow id and a sequence number) makes the write idempotent.
+type Transition struct {
+	ID         string `json:"id"`
+	WorkflowID string `json:"workflow_id"`
+	ProjectID  string `json:"project_id,omitempty"`
+	// Stage is the new stage; empty leaves it.
+	Stage Stage `json:"stage,omitempty"`
+	// ApprovedAmountFen, when positive, records the approved (or plan) amount (R7).
+	ApprovedAmountFen int64       `json:"approved_amount_fen,omitempty"`
+	Close             []TaskClose `json:"close,omitempty"`
+	Open              []NewTask   `json:"open,omitempty"`
+	Audit             []AuditItem `json:"audit,omitempty"`
+	Notify            []Notice    `json:"notify,omitempty"`
+	PlanItems         []PlanItem  `json:"plan_items,omitempty"`
+	Bundle            *Bundle     `json:"bundle,omitempty"`
+	Session           *Session    `json:"session,omitempty"`
+}
+
+// PlanItem is a project's place in (or out of) the annual plan (R5, R8).
+type PlanItem struct {
+	PlanYear          int    `json:"plan_year"`
+	ProjectID         string `json:"project_id"`
+	Included          bool   `json:"included"`
+	ApprovedAmountFen int64  `json:"approved_amount_fen,omitempty"`
+	Reason            string `json:"reason,omitempty"`
+	Supplementary     bool   `json:"supplementary,omitempty"`
+	DecidedBy         string `json:"decided_by"`
+}
+
+// Bundle records a bundled proposal or its outcome (R6).
+type Bundle struct {
+	ID         string            `json:"id"`
+	PlanYear   int               `json:"plan_year"`
+	TaskID     string            `json:"task_id"`
+	Status     string            `json:"status"`
+	CreatedBy  string            `json:"created_by"`
+	ProjectIDs []string          `json:"project_ids"`
+	Outcomes   map[string]string `json:"outcomes,omitempty"`
+}
+
+// Session records an expert session (R4).
+type Session struct {
+	ID        string   `json:"id"`
+	PlanYear  int      `json:"plan_year"`
+	ExpertIDs []string `json:"expert_ids"`
+	CreatedBy string   `json:"created_by"`
+}
+
+// TaskClose closes an open task with a decision.
+type TaskClose struct {
+	TaskID   string `json:"task_id"`
+	Decision string `json:"decision"`
+	ActorID  string `json:"actor_id"`
+	Comment  string `json:"comment,omitempty"`
+	// Cancelled closes it without a decision (e.g. the project was withdrawn).
+	Cancelled bool `json:"cancelled,omitempty"`
+	// Details are kind-specific values of the decision (score, amount...).
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// NewTask opens a human decision point (DESIGN.md "Decisions from people").
+type NewTask struct {
+	ID             string         `json:"id"`
+	Kind           TaskKind       `json:"kind"`
+	ProjectID      string         `json:"project_id,omitempty"`
+	BundleID       string         `json:"bundle_id,omitempty"`
+	CandidateRole  string         `json:"candidate_role"`
+	CandidateOrgID string         `json:"candidate_org_id,omitempty"`
+	AssigneeID     string         `json:"assignee_id,omitempty"`
+	DueWorkdays    int            `json:"due_workdays"`
+	Details        map[string]any `json:"details,omitempty"`
+}
+
+// AuditItem is an audit row about the transition's project (or another object).
+type AuditItem struct {
+	ActorID    string         `json:"actor_id"`
+	OrgID      string         `json:"org_id,omitempty"`
+	Action     string         `json:"action"`
+	ObjectType string         `json:"object_type,omitempty"`
+	ObjectID   string         `json:"object_id,omitempty"`
+	Outcome    string         `json:"outcome"`
+	RequestID  string         `json:"request_id,omitempty"`
+	Detail     map[string]any `json:"detail,omitempty"`
+}
+
+// Notice is a notification to the users of a role (optionally of one org) or to one user.
+type Notice struct {
+	Kind   string `json:"kind"`
+	Title  string `json:"title"`
+	Body   string `json:"body,omitempty"`
+	UserID string `json:"user_id,omitempty"`
+	Role   string `json:"role,omitempty"`
+	OrgID  string `json:"org_id,omitempty"`
+	TaskID string `json:"task_id,omitempty"`
+}
+
+// TransitionResult reports what the write did: the due instants of the tasks opened.
+type TransitionResult struct {
+	Due map[string]time.Time `json:"due,omitempty"`
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"egovpm/internal/audit"
+)
+
+// DocumentRow is a document's metadata.
+type DocumentRow struct {
+	ID          string    `db:"id" json:"id"`
+	ProjectID   string    `db:"project_id" json:"project_id"`
+	Kind        string    `db:"kind" json:"kind"`
+	Filename    string    `db:"filename" json:"filename"`
+	ContentType string    `db:"content_type" json:"content_type"`
+	SizeBytes   int64     `db:"size_bytes" json:"size_bytes"`
+	SHA256      string    `db:"sha256" json:"sha256"`
+	UploadedBy  string    `db:"uploaded_by" json:"uploaded_by"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
+
+// AddDocument inserts a document row.
+func (s *Store) AddDocument(ctx context.Context, tx *sqlx.Tx, d *DocumentRow) error {
+	const q = `INSERT INTO documents (id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING created_at`
+	if err := tx.GetContext(ctx, &d.CreatedAt, q, d.ID, d.ProjectID, d.Kind, d.Filename, d.ContentType, d.SizeBytes, d.SHA256, d.UploadedBy); err != nil {
+		return fmt.Errorf("insert document: %w", err)
+	}
+	return nil
+}
+
+// Documents lists a project's documents.
+func (s *Store) Documents(ctx context.Context, projectID string) ([]DocumentRow, error) {
+	var ds []DocumentRow
+	err := s.DB.SelectContext(ctx, &ds, `SELECT id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by, created_at
+		FROM documents WHERE project_id = $1 ORDER BY created_at, id LIMIT 1000`, projectID)
+	return ds, err
+}
+
+// Document returns one document of a project.
+func (s *Store) Document(ctx context.Context, projectID, id string) (DocumentRow, error) {
+	var d DocumentRow
+	err := s.DB.GetContext(ctx, &d, `SELECT id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by, created_at
+		FROM documents WHERE project_id = $1 AND id = $2`, projectID, id)
+	return d, notFound(err)
+}
+
+// Involved reports whether user has (or had) a task on the project (experts see only those).
+func (s *Store) Involved(ctx context.Context, projectID, userID string) (bool, error) {
+	var ok bool
+	err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM tasks WHERE project_id = $1 AND assignee_id = $2)`, projectID, userID)
+	return ok, err
+}
+
+// UsersWithRole returns id → org of the given users that have role.
+func (s *Store) UsersWithRole(ctx context.Context, role string, ids []string) (map[string]string, error) {
+	var rows []struct {
+		ID    string `db:"id"`
+		OrgID string `db:"org_id"`
+	}
+	err := s.DB.SelectContext(ctx, &rows, `SELECT u.id, u.org_id FROM users u JOIN user_roles r ON r.user_id = u.id
+		WHERE r.role = $1 AND u.id = ANY($2) AND NOT u.disabled`, role, pq.Array(ids))
+	if err != nil {
+		return nil, fmt.Errorf("users with role %s: %w", role, err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.OrgID
+	}
+	return out, nil
+}
+
+// Notification is a row of notifications.
+type Notification struct {
+	ID        string     `db:"id" json:"id"`
+	Kind      string     `db:"kind" json:"kind"`
+	Title     string     `db:"title" json:"title"`
+	Body      string     `db:"body" json:"body"`
+	ProjectID *string    `db:"project_id" json:"project_id"`
+	TaskID    *string    `db:"task_id" json:"task_id"`
+	CreatedAt time.Time  `db:"created_at" json:"created_at"`
+	ReadAt    *time.Time `db:"read_at" json:"read_at"`
+}
+
+// Notifications returns a user's notifications, newest first.
+func (s *Store) Notifications(ctx context.Context, userID string, limit int, cursor string) ([]Notification, string, error) {
+	args := []any{userID, limit + 1}
+	q := `SELECT id, kind, title, body, project_id, task_id, created_at, read_at FROM notifications WHERE user_id = $1`
+	if cursor != "" {
+		var c projectCursor
+		if err := DecodeCursor(cursor, &c); err != nil {
+			return nil, "", err
+		}
+		q += ` AND (created_at, id) < ($3, $4)`
+		args = append(args, c.CreatedAt, c.ID)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT $2`
+	var ns []Notification
+	if err := s.DB.SelectContext(ctx, &ns, q, args...); err != nil {
+		return nil, "", fmt.Errorf("notifications: %w", err)
+	}
+	next := ""
+	if len(ns) > limit {
+		ns = ns[:limit]
+		l := ns[len(ns)-1]
+		next = EncodeCursor(projectCursor{CreatedAt: l.CreatedAt, ID: l.ID})
+	}
+	return ns, next, nil
+}
+
+// MarkRead marks a user's notification read.
+func (s *Store) MarkRead(ctx context.Context, tx *sqlx.Tx, userID, id string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2`, id, userID)
+	if err != nil {
+		return fmt.Errorf("mark read: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// AuditFilter selects audit rows.
+type AuditFilter struct {
+	Object    string // "type:id" or "id"
+	Actor     string
+	From, To  time.Time
+	BeforeSeq int64
+	Limit     int
+}
+
+// AuditRows returns audit rows, newest first.
+func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, error) {
+	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
+		prev_hash, hash FROM audit_log WHERE true`
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.Object != "" {
+		q += " AND (object_id = " + arg(f.Object) + " OR object_type || ':' || object_id = " + arg(f.Object) + ")"
+	}
+	if f.Actor != "" {
+		q += " AND actor_id = " + arg(f.Actor)
+	}
+	if !f.From.IsZero() {
+		q += " AND at >= " + arg(f.From)
+	}
+	if !f.To.IsZero() {
+		q += " AND at < " + arg(f.To)
+	}
+	if f.BeforeSeq > 0 {
+		q += " AND seq < " + arg(f.BeforeSeq)
+	}
+	q += " ORDER BY seq DESC LIMIT " + arg(f.Limit)
+	var rows []audit.Row
+	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("audit rows: %w", err)
+	}
+	return rows, nil
+}

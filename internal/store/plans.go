@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"egovpm/internal/domain"
+)
+
+// applyPlanWrites writes the plan items, bundle and session of a transition (idempotent).
+func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Transition) error {
+	for _, it := range t.PlanItems {
+		var amount any
+		if it.Included {
+			amount = it.ApprovedAmountFen
+		}
+		const q = `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by)
+			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (project_id) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, it.PlanYear, it.ProjectID, it.Included, amount, it.Reason, it.Supplementary, it.DecidedBy); err != nil {
+			return fmt.Errorf("plan item %s: %w", it.ProjectID, err)
+		}
+	}
+	if b := t.Bundle; b != nil {
+		const q = `INSERT INTO bundles (id, plan_year, task_id, status, created_by) VALUES ($1,$2,$3,$4,$5)
+			ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status`
+		if _, err := tx.ExecContext(ctx, q, b.ID, b.PlanYear, b.TaskID, b.Status, b.CreatedBy); err != nil {
+			return fmt.Errorf("bundle %s: %w", b.ID, err)
+		}
+		for _, pid := range b.ProjectIDs {
+			const q = `INSERT INTO bundle_projects (bundle_id, project_id, outcome) VALUES ($1,$2,NULLIF($3,''))
+				ON CONFLICT (bundle_id, project_id) DO UPDATE SET outcome = coalesce(EXCLUDED.outcome, bundle_projects.outcome)`
+			if _, err := tx.ExecContext(ctx, q, b.ID, pid, b.Outcomes[pid]); err != nil {
+				return fmt.Errorf("bundle project %s: %w", pid, err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE plan_items SET bundle_id = $1 WHERE project_id = $2`, b.ID, pid); err != nil {
+				return fmt.Errorf("plan item bundle %s: %w", pid, err)
+			}
+		}
+	}
+	if se := t.Session; se != nil {
+		const q = `INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ($1,$2,$3,$4) ON CONFLICT (id) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, se.ID, se.PlanYear, pq.Array(se.ExpertIDs), se.CreatedBy); err != nil {
+			return fmt.Errorf("expert session %s: %w", se.ID, err)
+		}
+	}
+	return nil
+}
+
+// PlanItemRow is a row of the annual plan.
+type PlanItemRow struct {
+	ProjectID         string    `db:"project_id" json:"project_id"`
+	Name              string    `db:"name" json:"name"`
+	UnitID            string    `db:"unit_id" json:"unit_id"`
+	Stage             string    `db:"stage" json:"stage"`
+	Included          bool      `db:"included" json:"included"`
+	ApprovedAmountFen *int64    `db:"approved_amount_fen" json:"approved_amount_fen,omitempty"`
+	Reason            string    `db:"reason" json:"reason,omitempty"`
+	Supplementary     bool      `db:"supplementary" json:"supplementary"`
+	BundleID          *string   `db:"bundle_id" json:"bundle_id,omitempty"`
+	CreatedAt         time.Time `db:"created_at" json:"created_at"`
+}
+
+// BundleRow is a bundled proposal with its projects.
+type BundleRow struct {
+	ID         string   `db:"id" json:"id"`
+	TaskID     string   `db:"task_id" json:"task_id"`
+	Status     string   `db:"status" json:"status"`
+	ProjectIDs []string `db:"-" json:"project_ids"`
+}
+
+// Plan returns the items and bundles of a plan year.
+func (s *Store) Plan(ctx context.Context, year int) ([]PlanItemRow, []BundleRow, error) {
+	var items []PlanItemRow
+	const q = `SELECT i.project_id, p.name, p.unit_id, p.stage, i.included, i.approved_amount_fen, i.reason, i.supplementary,
+		i.bundle_id, i.created_at FROM plan_items i JOIN projects p ON p.id = i.project_id
+		WHERE i.plan_year = $1 ORDER BY i.created_at, i.project_id`
+	if err := s.DB.SelectContext(ctx, &items, q, year); err != nil {
+		return nil, nil, fmt.Errorf("plan items: %w", err)
+	}
+	var bundles []BundleRow
+	if err := s.DB.SelectContext(ctx, &bundles, `SELECT id, task_id, status FROM bundles WHERE plan_year = $1 ORDER BY created_at, id`, year); err != nil {
+		return nil, nil, fmt.Errorf("bundles: %w", err)
+	}
+	var links []struct {
+		BundleID  string `db:"bundle_id"`
+		ProjectID string `db:"project_id"`
+	}
+	if err := s.DB.SelectContext(ctx, &links, `SELECT bp.bundle_id, bp.project_id FROM bundle_projects bp
+		JOIN bundles b ON b.id = bp.bundle_id WHERE b.plan_year = $1`, year); err != nil {
+		return nil, nil, fmt.Errorf("bundle projects: %w", err)
+	}
+	idx := map[string]int{}
+	for i, b := range bundles {
+		idx[b.ID] = i
+	}
+	for _, l := range links {
+		bundles[idx[l.BundleID]].ProjectIDs = append(bundles[idx[l.BundleID]].ProjectIDs, l.ProjectID)
+	}
+	for i := range bundles {
+		sort.Strings(bundles[i].ProjectIDs)
+	}
+	return items, bundles, nil
+}
+
+// DocumentKinds returns the distinct kinds of a project's documents.
+func (s *Store) DocumentKinds(ctx context.Context, projectID string) ([]string, error) {
+	var kinds []string
+	err := s.DB.SelectContext(ctx, &kinds, `SELECT DISTINCT kind FROM documents WHERE project_id = $1 ORDER BY kind`, projectID)
+	return kinds, err
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Project is a row of projects.
+type Project struct {
+	ID                     string         `db:"id" json:"id"`
+	UnitID                 string         `db:"unit_id" json:"unit_id"`
+	Name                   string         `db:"name" json:"name"`
+	Type                   string         `db:"type" json:"type"`
+	ParentProjectID        sql.NullString `db:"parent_project_id" json:"-"`
+	PlanYear               int            `db:"plan_year" json:"plan_year"`
+	EstimatedInvestmentFen int64          `db:"estimated_investment_fen" json:"estimated_investment_fen"`
+	ApprovedAmountFen      sql.NullInt64  `db:"approved_amount_fen" json:"-"`
+	Description            string         `db:"description" json:"description"`
+	MLPSLevel              int            `db:"mlps_level" json:"mlps_level"`
+	UsesCrypto             bool           `db:"uses_crypto" json:"uses_crypto"`
+	Stage                  string         `db:"stage" json:"stage"`
+	PolicyVersion          sql.NullString `db:"policy_version" json:"-"`
+	SpecialRequest         bool           `db:"special_request" json:"special_request"`
+	Round                  int            `db:"round" json:"round"`
+	WorkflowID             sql.NullString `db:"workflow_id" json:"-"`
+	CreatedBy              string         `db:"created_by" json:"created_by"`
+	SubmittedAt            sql.NullTime   `db:"submitted_at" json:"-"`
+	CreatedAt              time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt              time.Time      `db:"updated_at" json:"updated_at"`
+	Version                int            `db:"version" json:"version"`
+}
+
+const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
+	description, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id, created_by,
+	submitted_at, created_at, updated_at, version`
+
+// CreateProject inserts a draft.
+func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) error {
+	const q = `INSERT INTO projects (id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen,
+		description, mlps_level, uses_crypto, stage, created_by)
+		VALUES (:id, :unit_id, :name, :type, :parent_project_id, :plan_year, :estimated_investment_fen,
+		:description, :mlps_level, :uses_crypto, 'draft', :created_by)
+		RETURNING created_at, updated_at, version, stage`
+	q2, args, err := tx.BindNamed(q, p)
+	if err != nil {
+		return fmt.Errorf("bind project: %w", err)
+	}
+	if err := tx.QueryRowxContext(ctx, q2, args...).Scan(&p.CreatedAt, &p.UpdatedAt, &p.Version, &p.Stage); err != nil {
+		return fmt.Errorf("insert project: %w", err)
+	}
+	return nil
+}
+
+// Project returns one project.
+func (s *Store) Project(ctx context.Context, q sqlx.QueryerContext, id string) (Project, error) {
+	var p Project
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+projectCols+` FROM projects WHERE id = $1`, id)
+	return p, notFound(err)
+}
+
+// ProjectForUpdate returns one project, locking its row in tx.
+func (s *Store) ProjectForUpdate(ctx context.Context, tx *sqlx.Tx, id string) (Project, error) {
+	var p Project
+	err := tx.GetContext(ctx, &p, `SELECT `+projectCols+` FROM projects WHERE id = $1 FOR UPDATE`, id)
+	return p, notFound(err)
+}
+
+// UpdateProjectFields writes the editable fields of a draft or returned project.
+func (s *Store) UpdateProjectFields(ctx context.Context, tx *sqlx.Tx, p *Project) error {
+	const q = `UPDATE projects SET name = :name, type = :type, parent_project_id = :parent_project_id,
+		plan_year = :plan_year, estimated_investment_fen = :estimated_investment_fen, description = :description,
+		mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
+		WHERE id = :id`
+	if _, err := tx.NamedExecContext(ctx, q, p); err != nil {
+		return fmt.Errorf("update project: %w", err)
+	}
+	return nil
+}
+
+// MarkSubmitted records the submission of round on the project row (the workflow then moves
+// the stage).
+func (s *Store) MarkSubmitted(ctx context.Context, tx *sqlx.Tx, id, policy, workflowID string, special bool, round int) error {
+	const q = `UPDATE projects SET policy_version = $2, workflow_id = $3, special_request = $4, round = $5,
+		submitted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1`
+	if _, err := tx.ExecContext(ctx, q, id, policy, workflowID, special, round); err != nil {
+		return fmt.Errorf("mark submitted: %w", err)
+	}
+	return nil
+}
+
+// ProjectFilter selects projects for a list.
+type ProjectFilter struct {
+	UnitID   string // forced to the actor's unit for submitters
+	Stage    string
+	PlanYear int
+	Q        string
+	Limit    int
+	Cursor   string
+}
+
+type projectCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"i"`
+}
+
+// EncodeCursor makes an opaque keyset cursor.
+func EncodeCursor(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor made by EncodeCursor; a bad cursor is an error.
+func DecodeCursor(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("bad cursor")
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("bad cursor")
+	}
+	return nil
+}
+
+// ListProjects returns a page of projects, newest first, and the next cursor.
+func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, string, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.UnitID != "" {
+		where = append(where, "unit_id = "+arg(f.UnitID))
+	}
+	if f.Stage != "" {
+		where = append(where, "stage = "+arg(f.Stage))
+	}
+	if f.PlanYear != 0 {
+		where = append(where, "plan_year = "+arg(f.PlanYear))
+	}
+	if f.Q != "" {
+		where = append(where, "(name ILIKE "+arg("%"+escapeLike(f.Q)+"%")+" OR description ILIKE "+arg("%"+escapeLike(f.Q)+"%")+")")
+	}
+	if f.Cursor != "" {
+		var c projectCursor
+		if err := DecodeCursor(f.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		where = append(where, "(created_at, id) < ("+arg(c.CreatedAt)+", "+arg(c.ID)+")")
+	}
+	q := `SELECT ` + projectCols + ` FROM projects`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit+1)
+	var ps []Project
+	if err := s.DB.SelectContext(ctx, &ps, q, args...); err != nil {
+		return nil, "", fmt.Errorf("list projects: %w", err)
+	}
+	next := ""
+	if len(ps) > f.Limit {
+		ps = ps[:f.Limit]
+		last := ps[len(ps)-1]
+		next = EncodeCursor(projectCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	return ps, next, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Timeline returns the audit rows of a project, oldest first (R18: who decided what, when, why).
+func (s *Store) Timeline(ctx context.Context, projectID string) ([]TimelineEntry, error) {
+	const q = `SELECT a.at, a.actor_id, coalesce(u.name, a.actor_id) AS actor_name, a.action, a.outcome, a.detail
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+		WHERE a.object_type = 'project' AND a.object_id = $1 ORDER BY a.seq LIMIT 1000`
+	var out []TimelineEntry
+	if err := s.DB.SelectContext(ctx, &out, q, projectID); err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	return out, nil
+}
+
+// TimelineEntry is one line of a project's timeline.
+type TimelineEntry struct {
+	At        time.Time       `db:"at" json:"at"`
+	ActorID   string          `db:"actor_id" json:"actor_id"`
+	ActorName string          `db:"actor_name" json:"actor_name"`
+	Action    string          `db:"action" json:"action"`
+	Outcome   string          `db:"outcome" json:"outcome"`
+	Detail    json.RawMessage `db:"detail" json:"detail"`
+}

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"egovpm/internal/audit"
+	"egovpm/internal/domain"
+)
+
+// Task is a row of tasks.
+type Task struct {
+	ID             string          `db:"id" json:"id"`
+	Kind           string          `db:"kind" json:"kind"`
+	WorkflowID     string          `db:"workflow_id" json:"workflow_id"`
+	ProjectID      sql.NullString  `db:"project_id" json:"-"`
+	BundleID       sql.NullString  `db:"bundle_id" json:"-"`
+	CandidateRole  string          `db:"candidate_role" json:"candidate_role"`
+	CandidateOrgID sql.NullString  `db:"candidate_org_id" json:"-"`
+	AssigneeID     sql.NullString  `db:"assignee_id" json:"-"`
+	Status         string          `db:"status" json:"status"`
+	Decision       sql.NullString  `db:"decision" json:"-"`
+	DecidedBy      sql.NullString  `db:"decided_by" json:"-"`
+	DecidedAt      sql.NullTime    `db:"decided_at" json:"-"`
+	Comment        sql.NullString  `db:"comment" json:"-"`
+	DueAt          time.Time       `db:"due_at" json:"due_at"`
+	Details        json.RawMessage `db:"details" json:"details"`
+	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
+	// ProjectUnitID is joined from projects for authorization (R4 recusal, unit scoping).
+	ProjectUnitID sql.NullString `db:"project_unit_id" json:"-"`
+}
+
+const taskCols = `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
+	t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at,
+	p.unit_id AS project_unit_id`
+
+// Task returns one task with its project's unit.
+func (s *Store) Task(ctx context.Context, id string) (Task, error) {
+	var t Task
+	err := s.DB.GetContext(ctx, &t, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)
+	return t, notFound(err)
+}
+
+// OpenTasksOfProject returns the open tasks of a project.
+func (s *Store) OpenTasksOfProject(ctx context.Context, projectID string) ([]Task, error) {
+	var ts []Task
+	err := s.DB.SelectContext(ctx, &ts, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+		WHERE t.project_id = $1 AND t.status = 'open' ORDER BY t.due_at, t.id`, projectID)
+	return ts, err
+}
+
+// TaskFilter selects an actor's inbox page.
+type TaskFilter struct {
+	UserID    string
+	OrgID     string
+	Roles     []string
+	Status    string // open (default) or done
+	Kind      string
+	ProjectID string
+	Limit     int
+	Cursor    string
+}
+
+type taskCursor struct {
+	Due time.Time `json:"d"`
+	ID  string    `json:"i"`
+}
+
+// ListTasks returns the actor's tasks, due first, keyset-paginated on (due_at, id): open tasks
+// offered to one of the actor's roles (and org, when the task names one) and not yet claimed,
+// plus tasks assigned to the actor. Tasks of the actor's own unit's projects are never offered
+// to an expert (R4 recusal).
+func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	status := "t.status = 'open'"
+	if f.Status == "done" {
+		status = "t.status <> 'open'"
+	}
+	var extra []string
+	if f.Kind != "" {
+		extra = append(extra, "t.kind = "+arg(f.Kind))
+	}
+	if f.ProjectID != "" {
+		extra = append(extra, "t.project_id = "+arg(f.ProjectID))
+	}
+	if f.Cursor != "" {
+		var c taskCursor
+		if err := DecodeCursor(f.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		extra = append(extra, "(t.due_at, t.id) > ("+arg(c.Due)+", "+arg(c.ID)+")")
+	}
+	user, org, roles := arg(f.UserID), arg(f.OrgID), arg(pq.Array(f.Roles))
+	offered := "t.assignee_id IS NULL AND t.candidate_role = ANY(" + roles + ") AND (t.candidate_org_id IS NULL OR t.candidate_org_id = " + org + ")" +
+		" AND NOT (t.candidate_role = 'expert' AND p.unit_id = " + org + ")"
+	if f.Status == "done" {
+		offered = "t.decided_by = " + user
+	}
+	cond := strings.Join(append([]string{status}, extra...), " AND ")
+	limit := arg(f.Limit + 1)
+	// Two index-friendly branches (assigned to me / offered to my roles) merged by due order.
+	q := `SELECT * FROM (
+		(SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+		 WHERE t.assignee_id = ` + user + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + limit + `)
+		UNION
+		(SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+		 WHERE ` + offered + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + limit + `)
+	) x ORDER BY due_at, id LIMIT ` + limit
+	var ts []Task
+	if err := s.DB.SelectContext(ctx, &ts, q, args...); err != nil {
+		return nil, "", fmt.Errorf("list tasks: %w", err)
+	}
+	next := ""
+	if len(ts) > f.Limit {
+		ts = ts[:f.Limit]
+		last := ts[len(ts)-1]
+		next = EncodeCursor(taskCursor{Due: last.DueAt, ID: last.ID})
+	}
+	return ts, next, nil
+}
+
+// ErrAlreadyClaimed is returned when another person holds the task.
+var ErrAlreadyClaimed = errors.New("task already claimed")
+
+// ClaimTask assigns an open, unclaimed task to userID (claiming one's own task again is a
+// no-op).
+func (s *Store) ClaimTask(ctx context.Context, tx *sqlx.Tx, taskID, userID string) error {
+	res, err := tx.ExecContext(ctx, `UPDATE tasks SET assignee_id = $2 WHERE id = $1 AND status = 'open'
+		AND (assignee_id IS NULL OR assignee_id = $2)`, taskID, userID)
+	if err != nil {
+		return fmt.Errorf("claim task: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrAlreadyClaimed
+	}
+	return nil
+}
+
+// ApplyTransition writes t in one transaction: idempotent by t.ID (a retried activity after a
+// commit changes nothing). due computes the due instant of a task opened now.
+func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due func(now time.Time, workdays int) time.Time) (domain.TransitionResult, error) {
+	res := domain.TransitionResult{Due: map[string]time.Time{}}
+	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		var now time.Time
+		if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
+			return fmt.Errorf("now: %w", err)
+		}
+		if t.ProjectID != "" && t.Stage != "" {
+			q := `UPDATE projects SET stage = $2, updated_at = now(), version = version + 1`
+			args := []any{t.ProjectID, string(t.Stage)}
+			if t.ApprovedAmountFen > 0 {
+				q += `, approved_amount_fen = $3`
+				args = append(args, t.ApprovedAmountFen)
+			}
+			if _, err := tx.ExecContext(ctx, q+` WHERE id = $1`, args...); err != nil {
+				return fmt.Errorf("project stage: %w", err)
+			}
+		}
+		for _, c := range t.Close {
+			status := "done"
+			if c.Cancelled {
+				status = "cancelled"
+			}
+			details, _ := json.Marshal(c.Details)
+			if c.Details == nil {
+				details = []byte("{}")
+			}
+			const q = `UPDATE tasks SET status = $2, decision = NULLIF($3, ''), decided_by = NULLIF($4, ''),
+				decided_at = now(), comment = NULLIF($5, ''), details = details || $6::jsonb,
+				assignee_id = coalesce(assignee_id, NULLIF($4, ''))
+				WHERE id = $1 AND status = 'open'`
+			if _, err := tx.ExecContext(ctx, q, c.TaskID, status, c.Decision, c.ActorID, c.Comment, string(details)); err != nil {
+				return fmt.Errorf("close task %s: %w", c.TaskID, err)
+			}
+		}
+		for _, n := range t.Open {
+			dueAt := due(now, n.DueWorkdays)
+			details, _ := json.Marshal(n.Details)
+			if n.Details == nil {
+				details = []byte("{}")
+			}
+			const q = `INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
+				assignee_id, due_at, details) VALUES ($1,$2,$3,NULLIF($4,''),NULLIF($5,''),$6,NULLIF($7,''),NULLIF($8,''),$9,$10)
+				ON CONFLICT (id) DO NOTHING`
+			if _, err := tx.ExecContext(ctx, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
+				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, string(details)); err != nil {
+				return fmt.Errorf("open task %s: %w", n.ID, err)
+			}
+			// Report the stored due date (a retry must not move it).
+			if err := tx.GetContext(ctx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID); err != nil {
+				return fmt.Errorf("task due %s: %w", n.ID, err)
+			}
+			res.Due[n.ID] = dueAt
+		}
+		if err := s.applyPlanWrites(ctx, tx, t); err != nil {
+			return err
+		}
+		for i, a := range t.Audit {
+			ot, oid := a.ObjectType, a.ObjectID
+			if ot == "" {
+				ot, oid = "project", t.ProjectID
+			}
+			if err := s.Audit.Append(ctx, tx, audit.Entry{
+				ActorID: a.ActorID, OrgID: a.OrgID, Action: a.Action, ObjectType: ot, ObjectID: oid,
+				Outcome: a.Outcome, RequestID: a.RequestID, Detail: a.Detail, DedupKey: fmt.Sprintf("%s#%d", t.ID, i),
+			}); err != nil {
+				return err
+			}
+		}
+		for i, n := range t.Notify {
+			if err := s.notify(ctx, tx, fmt.Sprintf("%s#%d", t.ID, i), t.ProjectID, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// notify writes one notification row per recipient; ids derive from the transition, so a
+// retry writes nothing twice.
+func (s *Store) notify(ctx context.Context, tx *sqlx.Tx, id, projectID string, n domain.Notice) error {
+	const q = `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
+		SELECT $1 || ':' || u.id, u.id, $2, $3, $4, NULLIF($5,''), NULLIF($6,'')
+		FROM users u WHERE NOT u.disabled AND (
+			u.id = $7 OR ($7 = '' AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $8)
+			AND ($9 = '' OR u.org_id = $9)))
+		ON CONFLICT (id) DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q, id, n.Kind, n.Title, n.Body, projectID, n.TaskID, n.UserID, n.Role, n.OrgID); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}

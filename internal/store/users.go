@@ -1,0 +1,467 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Page size limits of the reference-data lists.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 100
+)
+
+// pageSize applies the default and the cap to a requested page size.
+func pageSize(n int) int {
+	if n <= 0 {
+		return defaultPageSize
+	}
+	if n > maxPageSize {
+		return maxPageSize
+	}
+	return n
+}
+
+// Org is a row of orgs: a unit or a bureau.
+type Org struct {
+	ID        string    `db:"id" json:"id"`
+	Name      string    `db:"name" json:"name"`
+	Kind      string    `db:"kind" json:"kind"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+const orgCols = `id, name, kind, created_at`
+
+// CreateOrg inserts an org; an existing id is a unique violation (see IsUniqueViolation).
+func (s *Store) CreateOrg(ctx context.Context, tx *sqlx.Tx, o *Org) error {
+	const q = `INSERT INTO orgs (id, name, kind) VALUES ($1, $2, $3) RETURNING created_at`
+	if err := tx.GetContext(ctx, &o.CreatedAt, q, o.ID, o.Name, o.Kind); err != nil {
+		return fmt.Errorf("insert org %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// EnsureOrg inserts an org unless one with its id exists (which is left as it is). It
+// reports whether it inserted.
+func (s *Store) EnsureOrg(ctx context.Context, tx *sqlx.Tx, o Org) (bool, error) {
+	const q = `INSERT INTO orgs (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`
+	res, err := tx.ExecContext(ctx, q, o.ID, o.Name, o.Kind)
+	if err != nil {
+		return false, fmt.Errorf("ensure org %s: %w", o.ID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Org returns one org or ErrNotFound.
+func (s *Store) Org(ctx context.Context, id string) (Org, error) {
+	const q = `SELECT ` + orgCols + ` FROM orgs WHERE id = $1`
+	var o Org
+	if err := s.DB.GetContext(ctx, &o, q, id); err != nil {
+		return Org{}, fmt.Errorf("org %s: %w", id, notFound(err))
+	}
+	return o, nil
+}
+
+// OrgFilter selects orgs for a list.
+type OrgFilter struct {
+	Kind   string
+	Limit  int
+	Cursor string
+}
+
+type idCursor struct {
+	ID string `json:"i"`
+}
+
+// ListOrgs returns a page of orgs ordered by id, and the next cursor ("" on the last page).
+func (s *Store) ListOrgs(ctx context.Context, f OrgFilter) ([]Org, string, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.Kind != "" {
+		where = append(where, "kind = "+arg(f.Kind))
+	}
+	if f.Cursor != "" {
+		var c idCursor
+		if err := DecodeCursor(f.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		where = append(where, "id > "+arg(c.ID))
+	}
+	limit := pageSize(f.Limit)
+	q := `SELECT ` + orgCols + ` FROM orgs`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id LIMIT " + arg(limit+1)
+	orgs := []Org{}
+	if err := s.DB.SelectContext(ctx, &orgs, q, args...); err != nil {
+		return nil, "", fmt.Errorf("list orgs: %w", err)
+	}
+	next := ""
+	if len(orgs) > limit {
+		orgs = orgs[:limit]
+		next = EncodeCursor(idCursor{ID: orgs[len(orgs)-1].ID})
+	}
+	return orgs, next, nil
+}
+
+// User is a user and their roles, without credentials.
+type User struct {
+	ID          string         `db:"id" json:"id"`
+	Username    string         `db:"username" json:"username"`
+	Name        string         `db:"name" json:"name"`
+	OrgID       string         `db:"org_id" json:"org_id"`
+	Roles       pq.StringArray `db:"roles" json:"roles"`
+	Disabled    bool           `db:"disabled" json:"disabled"`
+	Demo        bool           `db:"demo" json:"demo"`
+	TOTPEnabled bool           `db:"totp_enabled" json:"totp_enabled"`
+	CreatedAt   time.Time      `db:"created_at" json:"created_at"`
+}
+
+// Credentials is a user with what a login checks.
+type Credentials struct {
+	User
+	PasswordHash string         `db:"password_hash"`
+	TOTPSecret   sql.NullString `db:"totp_secret"`
+	TOTPLastStep sql.NullInt64  `db:"totp_last_step"`
+	FailedLogins int            `db:"failed_logins"`
+	LockedUntil  sql.NullTime   `db:"locked_until"`
+}
+
+const userCols = `u.id, u.username, u.name, u.org_id, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
+	u.created_at, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
+
+// NewUser is a user to create.
+type NewUser struct {
+	ID           string
+	Username     string
+	Name         string
+	OrgID        string
+	PasswordHash string
+	Roles        []string
+	Demo         bool
+}
+
+// CreateUser inserts a user and their roles. An existing id or username is a unique
+// violation; an unknown org a foreign-key violation.
+func (s *Store) CreateUser(ctx context.Context, tx *sqlx.Tx, u NewUser) error {
+	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo) VALUES ($1, $2, $3, $4, $5, $6)`
+	if _, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo); err != nil {
+		return fmt.Errorf("insert user %s: %w", u.Username, err)
+	}
+	return s.AddUserRoles(ctx, tx, u.ID, u.Roles)
+}
+
+// EnsureUser inserts a user unless one with its id or username exists (which is left as it
+// is, roles included). It reports whether it inserted; the roles are granted only then.
+func (s *Store) EnsureUser(ctx context.Context, tx *sqlx.Tx, u NewUser) (bool, error) {
+	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT DO NOTHING`
+	res, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo)
+	if err != nil {
+		return false, fmt.Errorf("ensure user %s: %w", u.Username, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	return true, s.AddUserRoles(ctx, tx, u.ID, u.Roles)
+}
+
+// AddUserRoles grants roles to a user, keeping the roles they have.
+func (s *Store) AddUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, roles []string) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	const q = `INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q, userID, pq.StringArray(roles)); err != nil {
+		return fmt.Errorf("grant roles to %s: %w", userID, err)
+	}
+	return nil
+}
+
+// SetUserRoles replaces a user's roles. It returns ErrNotFound for an unknown user.
+func (s *Store) SetUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, roles []string) error {
+	var exists bool
+	if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 FOR UPDATE)`, userID); err != nil {
+		return fmt.Errorf("look up user %s: %w", userID, err)
+	}
+	if !exists {
+		return fmt.Errorf("user %s: %w", userID, ErrNotFound)
+	}
+	if roles == nil {
+		roles = []string{} // NULL would match no role and delete nothing
+	}
+	const del = `DELETE FROM user_roles WHERE user_id = $1 AND NOT (role = ANY($2::text[]))`
+	if _, err := tx.ExecContext(ctx, del, userID, pq.StringArray(roles)); err != nil {
+		return fmt.Errorf("revoke roles of %s: %w", userID, err)
+	}
+	return s.AddUserRoles(ctx, tx, userID, roles)
+}
+
+// SetUserDisabled disables or re-enables a user. It returns ErrNotFound for an unknown user.
+func (s *Store) SetUserDisabled(ctx context.Context, tx *sqlx.Tx, userID string, disabled bool) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, userID, disabled)
+	return oneRow(res, err, "user "+userID)
+}
+
+// SetPasswordHash replaces a user's password hash and clears their failed logins.
+func (s *Store) SetPasswordHash(ctx context.Context, tx *sqlx.Tx, userID, hash string) error {
+	const q = `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1`
+	res, err := tx.ExecContext(ctx, q, userID, hash)
+	return oneRow(res, err, "user "+userID)
+}
+
+// SetTOTPSecret enables TOTP with secret (base32), or disables it when secret is "".
+func (s *Store) SetTOTPSecret(ctx context.Context, tx *sqlx.Tx, userID, secret string) error {
+	var v any
+	if secret != "" {
+		v = secret
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = $2, totp_last_step = NULL WHERE id = $1`, userID, v)
+	return oneRow(res, err, "user "+userID)
+}
+
+// UseTOTPStep records that a user logged in with the TOTP code of time step step. It reports
+// false when that step (or a later one) was already used: a code is accepted once.
+func (s *Store) UseTOTPStep(ctx context.Context, tx *sqlx.Tx, userID string, step int64) (bool, error) {
+	const q = `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`
+	res, err := tx.ExecContext(ctx, q, userID, step)
+	if err != nil {
+		return false, fmt.Errorf("use TOTP step of %s: %w", userID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func oneRow(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+// UserByID returns a user and their roles, or ErrNotFound.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	const q = `SELECT ` + userCols + ` FROM users u WHERE u.id = $1`
+	var u User
+	if err := s.DB.GetContext(ctx, &u, q, id); err != nil {
+		return User{}, fmt.Errorf("user %s: %w", id, notFound(err))
+	}
+	return u, nil
+}
+
+// UserByUsername returns a user and their roles, or ErrNotFound.
+func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
+	const q = `SELECT ` + userCols + ` FROM users u WHERE u.username = $1`
+	var u User
+	if err := s.DB.GetContext(ctx, &u, q, username); err != nil {
+		return User{}, fmt.Errorf("user %s: %w", username, notFound(err))
+	}
+	return u, nil
+}
+
+// Credentials returns what a login by username checks, or ErrNotFound.
+func (s *Store) Credentials(ctx context.Context, username string) (Credentials, error) {
+	const q = `SELECT ` + userCols + `, u.password_hash, u.totp_secret, u.totp_last_step, u.failed_logins, u.locked_until
+		FROM users u WHERE u.username = $1`
+	var c Credentials
+	if err := s.DB.GetContext(ctx, &c, q, username); err != nil {
+		return Credentials{}, fmt.Errorf("credentials of %s: %w", username, notFound(err))
+	}
+	return c, nil
+}
+
+// UserFilter selects users for a list.
+type UserFilter struct {
+	Role   string
+	OrgID  string
+	Limit  int
+	Cursor string
+}
+
+type usernameCursor struct {
+	Username string `json:"u"`
+}
+
+// ListUsers returns a page of users ordered by username, and the next cursor ("" on the
+// last page).
+func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]User, string, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.Role != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = "+arg(f.Role)+")")
+	}
+	if f.OrgID != "" {
+		where = append(where, "u.org_id = "+arg(f.OrgID))
+	}
+	if f.Cursor != "" {
+		var c usernameCursor
+		if err := DecodeCursor(f.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		where = append(where, "u.username > "+arg(c.Username))
+	}
+	limit := pageSize(f.Limit)
+	q := `SELECT ` + userCols + ` FROM users u`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY u.username LIMIT " + arg(limit+1)
+	users := []User{}
+	if err := s.DB.SelectContext(ctx, &users, q, args...); err != nil {
+		return nil, "", fmt.Errorf("list users: %w", err)
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		next = EncodeCursor(usernameCursor{Username: users[len(users)-1].Username})
+	}
+	return users, next, nil
+}
+
+// LoginLock is the failed-login state of a username.
+type LoginLock struct {
+	Failures int
+	// LockedUntil is zero when the name is not locked.
+	LockedUntil time.Time
+}
+
+// Locked reports whether the lock holds at now.
+func (l LoginLock) Locked(now time.Time) bool { return now.Before(l.LockedUntil) }
+
+type loginLockRow struct {
+	Failures    int          `db:"failures"`
+	LockedUntil sql.NullTime `db:"locked_until"`
+}
+
+func (r loginLockRow) lock() LoginLock {
+	l := LoginLock{Failures: r.Failures}
+	if r.LockedUntil.Valid {
+		l.LockedUntil = r.LockedUntil.Time
+	}
+	return l
+}
+
+// RecordLoginFailure counts one more consecutive failed login of a user at now and locks the
+// account until now+lockout when the count reaches max. A lock that has run out starts the
+// count again.
+func (s *Store) RecordLoginFailure(ctx context.Context, tx *sqlx.Tx, userID string, now time.Time, max int, lockout time.Duration) (LoginLock, error) {
+	// In SET, column names are the old values; $2 now, $3 max, $4 the lock end.
+	const q = `UPDATE users SET
+		failed_logins = CASE WHEN locked_until <= $2::timestamptz THEN 1 ELSE failed_logins + 1 END,
+		locked_until = CASE
+			WHEN (CASE WHEN locked_until <= $2::timestamptz THEN 1 ELSE failed_logins + 1 END) >= $3::int THEN $4::timestamptz
+			WHEN locked_until <= $2::timestamptz THEN NULL
+			ELSE locked_until END
+		WHERE id = $1
+		RETURNING failed_logins AS failures, locked_until`
+	var r loginLockRow
+	if err := tx.GetContext(ctx, &r, q, userID, now, max, now.Add(lockout)); err != nil {
+		return LoginLock{}, fmt.Errorf("record failed login of %s: %w", userID, notFound(err))
+	}
+	return r.lock(), nil
+}
+
+// ResetLoginFailures clears a user's failed-login count and lock (after a success, or by an
+// administrator).
+func (s *Store) ResetLoginFailures(ctx context.Context, tx *sqlx.Tx, userID string) error {
+	const q = `UPDATE users SET failed_logins = 0, locked_until = NULL
+		WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)`
+	if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+		return fmt.Errorf("reset failed logins of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// UnknownLoginLock returns the failed-login state of a username that is no user.
+func (s *Store) UnknownLoginLock(ctx context.Context, username string) (LoginLock, error) {
+	var r loginLockRow
+	err := s.DB.GetContext(ctx, &r, `SELECT failures, locked_until FROM login_failures WHERE username = $1`, username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return LoginLock{}, nil
+	}
+	if err != nil {
+		return LoginLock{}, fmt.Errorf("failed logins of %s: %w", username, err)
+	}
+	return r.lock(), nil
+}
+
+// RecordUnknownLoginFailure counts a failed login with a username that is no user, exactly
+// as RecordLoginFailure counts a user's, so that lockouts do not reveal which names exist.
+// Rows idle for a day are pruned on the way.
+func (s *Store) RecordUnknownLoginFailure(ctx context.Context, tx *sqlx.Tx, username string, now time.Time, max int, lockout time.Duration) (LoginLock, error) {
+	const q = `INSERT INTO login_failures AS f (username, failures, locked_until, updated_at)
+		VALUES ($1, 1, CASE WHEN 1 >= $3::int THEN $4::timestamptz END, $2::timestamptz)
+		ON CONFLICT (username) DO UPDATE SET
+		failures = CASE WHEN f.locked_until <= $2::timestamptz THEN 1 ELSE f.failures + 1 END,
+		locked_until = CASE
+			WHEN (CASE WHEN f.locked_until <= $2::timestamptz THEN 1 ELSE f.failures + 1 END) >= $3::int THEN $4::timestamptz
+			WHEN f.locked_until <= $2::timestamptz THEN NULL
+			ELSE f.locked_until END,
+		updated_at = $2::timestamptz
+		RETURNING failures, locked_until`
+	var r loginLockRow
+	if err := tx.GetContext(ctx, &r, q, username, now, max, now.Add(lockout)); err != nil {
+		return LoginLock{}, fmt.Errorf("record failed login of %s: %w", username, err)
+	}
+	const prune = `DELETE FROM login_failures WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $1)`
+	if _, err := tx.ExecContext(ctx, prune, now.Add(-24*time.Hour)); err != nil {
+		return LoginLock{}, fmt.Errorf("prune failed logins: %w", err)
+	}
+	return r.lock(), nil
+}
+
+// RevokeToken records that the token jti of userID is revoked; it stays refused until
+// expiresAt, after which the token is dead anyway. Revoking twice is a no-op.
+func (s *Store) RevokeToken(ctx context.Context, tx *sqlx.Tx, jti, userID string, expiresAt time.Time) error {
+	const q = `INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q, jti, userID, expiresAt); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// TokenRevoked reports whether the token jti was revoked.
+func (s *Store) TokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var revoked bool
+	if err := s.DB.GetContext(ctx, &revoked, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)`, jti); err != nil {
+		return false, fmt.Errorf("look up revoked token: %w", err)
+	}
+	return revoked, nil
+}
+
+// PruneRevokedTokens deletes revocations of tokens that expired before before.
+func (s *Store) PruneRevokedTokens(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("prune revoked tokens: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// CountDemoUsers returns how many enabled demo users exist; a production-mode start may refuse
+// a database that has any.
+func (s *Store) CountDemoUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM users WHERE demo AND NOT disabled`); err != nil {
+		return 0, fmt.Errorf("count demo users: %w", err)
+	}
+	return n, nil
+}

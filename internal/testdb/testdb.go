@@ -1,0 +1,90 @@
+// Package testdb gives each test a fresh, migrated PostgreSQL database on the local server
+// (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/). A missing server fails
+// the test: CI starts PostgreSQL (.ci/run), and a test that skips for lack of it proves nothing.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"egovpm/internal/audit"
+	"egovpm/internal/store"
+	"egovpm/schema"
+)
+
+// AuditKey is the audit chain key of test stores.
+const AuditKey = "test-audit-key"
+
+// ServerURL returns the URL of the test PostgreSQL server's "postgres" database.
+func ServerURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// URL returns a fresh database URL on the test server (the database is created and migrated
+// and dropped at the end of t).
+func URL(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	base, err := url.Parse(ServerURL())
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "egovpm_test_" + hex.EncodeToString(b[:])
+	u := *base
+	u.Path = "/" + name
+	if err := store.EnsureDatabase(ctx, u.String()); err != nil {
+		t.Fatalf("PostgreSQL is needed for this test and is not reachable (%v). Start it: "+
+			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", err)
+	}
+	t.Cleanup(func() { drop(t, base, name) })
+	db, err := store.Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	defer db.Close()
+	if _, err := schema.Migrate(ctx, db.DB); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return u.String()
+}
+
+// New returns a Store over a fresh, migrated database that is dropped when t ends.
+func New(t testing.TB) *store.Store {
+	t.Helper()
+	u := URL(t)
+	db, err := store.Open(context.Background(), u)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return store.New(db, audit.New(AuditKey))
+}
+
+func drop(t testing.TB, base *url.URL, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, base.String())
+	if err != nil {
+		t.Logf("drop test database %s: %v", name, err)
+		return
+	}
+	defer db.Close()
+	_, _ = db.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s`, pq.QuoteIdentifier(name))); err != nil {
+		t.Logf("drop test database %s: %v", name, err)
+	}
+}

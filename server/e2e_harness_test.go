@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"egovpm/internal/config"
+	"egovpm/internal/logging"
+	"egovpm/internal/platform"
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+	"egovpm/internal/testdb"
+	"egovpm/internal/testenv"
+	"egovpm/workflows"
+)
+
+// stack is the whole platform on real parts: the devserver subprocess, a fresh PostgreSQL
+// database with the demo seed, the production worker (in process, on its own task queue) and
+// the gateway over httptest.
+type stack struct {
+	t        *testing.T
+	srv      *Server
+	http     *httptest.Server
+	store    *store.Store
+	temporal client.Client
+	tokens   map[string]string
+}
+
+// devAddr is the devserver shared by this package's tests (started once in TestMain).
+var devAddr string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "egovpm-devserver-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	d, err := testenv.StartDevserver(ctx, dir, "")
+	cancel()
+	if err != nil {
+		// A missing Temporal fails the run: integration tests never skip.
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		return 1
+	}
+	defer d.Stop()
+	devAddr = d.Addr
+	return m.Run()
+}
+
+// newStack starts a worker and a gateway over a fresh database, with the given policy in force.
+func newStack(t *testing.T, policy string) *stack {
+	t.Helper()
+	url := testdb.URL(t)
+	queue := "egovpm-test-" + newID("")
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{
+			"DATABASE_URL": url, "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
+			"DATA_DIR": t.TempDir(), "EGOVPM_POLICY": policy, "EGOVPM_AUDIT_KEY": testdb.AuditKey, "LOG_LEVEL": "error",
+		}[k]
+	})
+	require.NoError(t, err)
+	log := zap.NewNop()
+	if os.Getenv("EGOVPM_TEST_LOG") != "" {
+		log, _ = logging.New("debug")
+	}
+	ctx := context.Background()
+	deps, err := platform.Connect(ctx, cfg, log)
+	require.NoError(t, err)
+	t.Cleanup(deps.Close)
+	require.NoError(t, seed.Demo(ctx, deps.Store, cfg.DemoPassword))
+
+	w := workflows.NewWorker(deps.Temporal, queue, deps.Store, log)
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	srv, err := New(cfg, deps, log)
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{}}
+}
+
+var _ = worker.New
+
+type resp struct {
+	Status int
+	Body   map[string]any
+	Raw    []byte
+}
+
+func (r resp) str(path ...string) string {
+	var v any = r.Body
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+func (r resp) code() string { return r.str("error", "code") }
+
+func (s *stack) token(user string) string {
+	if tok, ok := s.tokens[user]; ok {
+		return tok
+	}
+	r := s.do("", http.MethodPost, "/api/v1/auth/login", map[string]any{"username": user, "password": config.DefaultDemoPassword}, nil)
+	require.Equal(s.t, http.StatusOK, r.Status, "login %s: %s", user, r.Raw)
+	s.tokens[user] = r.str("token")
+	return s.tokens[user]
+}
+
+// do sends a JSON request as user ("" for none).
+func (s *stack) do(user, method, path string, body any, hdr map[string]string) resp {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(s.t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.http.URL+path, rd)
+	require.NoError(s.t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token(user))
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return s.send(req)
+}
+
+func (s *stack) send(req *http.Request) resp {
+	s.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(s.t, err)
+	out := resp{Status: res.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	require.Less(s.t, res.StatusCode, 500, "%s %s → %d %s", req.Method, req.URL.Path, res.StatusCode, raw)
+	return out
+}
+
+// upload sends a multipart document upload.
+func (s *stack) upload(user, projectID, kind string, content []byte) resp {
+	s.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(s.t, mw.WriteField("kind", kind))
+	fw, err := mw.CreateFormFile("file", kind+".pdf")
+	require.NoError(s.t, err)
+	_, _ = fw.Write(content)
+	require.NoError(s.t, mw.Close())
+	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/api/v1/projects/"+projectID+"/documents", &buf)
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+s.token(user))
+	return s.send(req)
+}
+
+var pdf = []byte("%PDF-1.7\n% egovpm test document\n")
+
+// createProject creates and returns a draft's id.
+func (s *stack) createProject(user, name string, year int, fen int64) string {
+	s.t.Helper()
+	r := s.do(user, http.MethodPost, "/api/v1/projects", map[string]any{
+		"name": name, "type": "new", "plan_year": year, "estimated_investment_fen": fen,
+		"description": name + "：建设内容说明", "mlps_level": 2, "uses_crypto": false,
+	}, nil)
+	require.Equal(s.t, http.StatusCreated, r.Status, "%s", r.Raw)
+	return r.str("id")
+}
+
+// stage polls the project's stage until it equals want (workflow steps after a signal are
+// asynchronous to the request that caused them).
+func (s *stack) waitStage(user, projectID, want string) {
+	s.t.Helper()
+	require.EventuallyWithT(s.t, func(c *assertT) {
+		r := s.do(user, http.MethodGet, "/api/v1/projects/"+projectID, nil, nil)
+		assertEqual(c, want, r.str("stage"))
+	}, 20*time.Second, 50*time.Millisecond, "project %s never reached stage %s", projectID, want)
+}
+
+// openTask returns the id of the open task of kind on project visible to user, waiting for it.
+func (s *stack) openTask(user, projectID, kind string) string {
+	s.t.Helper()
+	var id string
+	require.EventuallyWithT(s.t, func(c *assertT) {
+		r := s.do(user, http.MethodGet, "/api/v1/tasks?kind="+kind+"&project_id="+projectID, nil, nil)
+		items, _ := r.Body["items"].([]any)
+		if assertLen(c, items, 1) {
+			id, _ = items[0].(map[string]any)["id"].(string)
+		}
+	}, 20*time.Second, 50*time.Millisecond, "no open %s task on %s for %s", kind, projectID, user)
+	return id
+}
+
+func (s *stack) decide(user, taskID string, body map[string]any, hdr map[string]string) resp {
+	return s.do(user, http.MethodPost, "/api/v1/tasks/"+taskID+"/decision", body, hdr)
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	fen9_5M = int64(950_000_000)   // 9.5 million CNY
+	fen12M  = int64(1_200_000_000) // 12 million CNY
+)
+
+// futureYear is a plan year whose R2 deadline is years away; each test takes its own so the
+// tests' AnnualPlan workflows (one per year) do not meet.
+func futureYear(k int) int { return time.Now().Year() + 10 + k }
+
+// retry409 repeats a plan request while the plan has not yet heard a project's new stage
+// (projects report to their plan by signal, a few milliseconds after the decision's reply).
+func (s *stack) retry409(user, method, path string, body any) resp {
+	s.t.Helper()
+	var r resp
+	require.EventuallyWithT(s.t, func(c *assertT) {
+		r = s.do(user, method, path, body, nil)
+		assertEqual(c, false, r.Status == http.StatusConflict && r.code() == "project_not_ready")
+	}, 20*time.Second, 50*time.Millisecond)
+	return r
+}
+
+func (s *stack) submit(user, id string) {
+	s.t.Helper()
+	r := s.do(user, http.MethodPost, "/api/v1/projects/"+id+"/submit", nil, nil)
+	require.Equal(s.t, http.StatusAccepted, r.Status, "%s", r.Raw)
+}
+
+func (s *stack) prelimApprove(id string) {
+	s.t.Helper()
+	task := s.openTask("drb1", id, "prelim_review")
+	r := s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "符合申报条件"}, nil)
+	require.Equal(s.t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(s.t, "expert_review", r.str("stage"))
+}
+
+// TestE2E_BundleWithExclusion is scenario (a): a 9.5M project through prelim review (R3),
+// expert review with a recused expert (R4), the plan (R5) and a bundle with two other projects
+// decided once by NDRC with one exclusion (R6, R7).
+func TestE2E_BundleWithExclusion(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear(1)
+	p1 := s.createProject("alice", "六安市智慧教育云平台", year, fen9_5M)
+	p2 := s.createProject("bob", "全民健康信息平台升级", year, 500_000_000)
+	p3 := s.createProject("alice", "校园安全视频汇聚", year, 300_000_000)
+	for _, p := range []struct{ u, id string }{{"alice", p1}, {"bob", p2}, {"alice", p3}} {
+		s.submit(p.u, p.id)
+	}
+	// Units see only their own projects.
+	require.Equal(t, http.StatusNotFound, s.do("bob", http.MethodGet, "/api/v1/projects/"+p1, nil, nil).Status)
+	for _, id := range []string{p1, p2, p3} {
+		s.prelimApprove(id)
+	}
+
+	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5"}
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": experts, "project_ids": []string{p1, p2, p3}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+
+	// R4: exp1 belongs to unit-a, so is never offered unit-a's projects.
+	s.openTask("exp1", p2, "expert_review")
+	for _, id := range []string{p1, p3} {
+		rr := s.do("exp1", http.MethodGet, "/api/v1/tasks?project_id="+id, nil, nil)
+		require.Empty(t, rr.Body["items"], "exp1 must be recused from %s", id)
+	}
+	for _, id := range []string{p1, p2, p3} {
+		for _, e := range experts {
+			if e == "u-exp1" && id != p2 {
+				continue
+			}
+			user := e[2:]
+			task := s.openTask(user, id, "expert_review")
+			decision := "pass"
+			if e == "u-exp5" {
+				decision = "fail" // a dissent that the majority outvotes
+			}
+			rr := s.decide(user, task, map[string]any{"decision": decision, "score": 82, "comment": "方案可行"}, nil)
+			require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
+		}
+		s.waitStage("drb1", id, "awaiting_plan")
+	}
+
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year), map[string]any{
+		"included": []map[string]any{
+			{"project_id": p1, "approved_amount_fen": 900_000_000}, // R7: cut
+			{"project_id": p2, "approved_amount_fen": 500_000_000},
+			{"project_id": p3, "approved_amount_fen": 300_000_000},
+		},
+	})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	for _, id := range []string{p1, p2, p3} {
+		s.waitStage("drb1", id, "awaiting_approval")
+	}
+
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	require.ElementsMatch(t, []any{p1, p2, p3}, r.Body["project_ids"])
+	bundleTask := r.str("task_id")
+
+	// Only NDRC decides the bundle (R6, 2021 policy).
+	require.Equal(t, http.StatusNotFound, s.decide("drb1", bundleTask, map[string]any{"decision": "approve"}, nil).Status)
+	r = s.decide("ndrc1", bundleTask, map[string]any{"decision": "approve", "comment": "同意", "excluded_project_ids": []string{p3}}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+
+	s.waitStage("alice", p1, "procurement")
+	s.waitStage("bob", p2, "procurement")
+	s.waitStage("alice", p3, "rejected")
+	got := s.do("alice", http.MethodGet, "/api/v1/projects/"+p1, nil, nil)
+	require.EqualValues(t, 900_000_000, got.Body["approved_amount_fen"])
+	require.NotEmpty(t, got.Body["timeline"])
+
+	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
+	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
+}
+
+// TestE2E_LargeProjectAlone is scenario (b): a 12M project with its opinion and implementation
+// plan is approved alone by NDRC at a cut amount (R6, R7).
+func TestE2E_LargeProjectAlone(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear(2)
+	p := s.createProject("bob", "卫健大数据中心", year, fen12M)
+	s.submit("bob", p)
+	s.prelimApprove(p)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, e := range []string{"exp2", "exp3", "exp4"} {
+		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
+		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
+	}
+	s.waitStage("bob", p, "awaiting_plan")
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen12M}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", p, "awaiting_approval")
+
+	// A large project is never bundled.
+	r = s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{"project_ids": []string{p}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "not_small_project", r.code())
+
+	// No approval task until both documents are in.
+	require.Equal(t, http.StatusCreated, s.upload("bob", p, "opinion", pdf).Status)
+	rr := s.do("ndrc1", http.MethodGet, "/api/v1/tasks?kind=project_approval&project_id="+p, nil, nil)
+	require.Empty(t, rr.Body["items"])
+	require.Equal(t, http.StatusCreated, s.upload("bob", p, "impl_plan", pdf).Status)
+	task := s.openTask("ndrc1", p, "project_approval")
+
+	r = s.decide("ndrc1", task, map[string]any{"decision": "approve", "approved_amount_fen": fen12M + 1}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "amount_over_limit", r.code())
+	r = s.decide("ndrc1", task, map[string]any{"decision": "approve", "approved_amount_fen": 1_100_000_000, "comment": "核减"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", p, "procurement")
+	got := s.do("bob", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
+	require.EqualValues(t, 1_100_000_000, got.Body["approved_amount_fen"])
+}
+
+// TestE2E_ReturnAndResubmit is scenario (c): R3 return for revision, edit, resubmit.
+func TestE2E_ReturnAndResubmit(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "教育考试管理系统", futureYear(3), 200_000_000)
+	// Mass assignment is refused (issue 3): stage and unit_id are not editable fields.
+	r := s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"stage": "approved"}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status)
+	r = s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"unit_id": "unit-b"}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status)
+
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	r = s.decide("drb1", task, map[string]any{"decision": "return"}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "a return needs comments: %s", r.Raw)
+	r = s.decide("drb1", task, map[string]any{"decision": "return", "comment": "请补充数据共享清单"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "revision", r.str("stage"))
+
+	r = s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"description": "已补充数据共享清单"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	r = s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "prelim_review", r.str("stage"))
+	task2 := s.openTask("drb1", p, "prelim_review")
+	require.NotEqual(t, task, task2, "round 2 opens a new task")
+	// Editing is closed again while in review.
+	r = s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"description": "x"}, nil)
+	require.Equal(t, http.StatusConflict, r.Status)
+	got := s.do("alice", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
+	require.GreaterOrEqual(t, len(got.Body["timeline"].([]any)), 4, "history is kept: %s", got.Raw)
+}
+
+// TestE2E_LateSubmissionSpecialRequest is scenario (d): after the R2 deadline a plain submission
+// is 422 deadline_passed; with a special-request document it goes to the City Government (R8)
+// and, approved, joins the plan as a supplementary item awaiting approval (R6).
+func TestE2E_LateSubmissionSpecialRequest(t *testing.T) {
+	s := newStack(t, "2021")
+	late := time.Now().Year() - 1 // its deadline (30 June two years ago) has passed
+	p := s.createProject("alice", "应急指挥调度系统", late, 400_000_000)
+	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "deadline_passed", r.code())
+
+	require.Equal(t, http.StatusCreated, s.upload("alice", p, "special_request", pdf).Status)
+	s.submit("alice", p)
+	s.waitStage("alice", p, "special_request")
+	task := s.openTask("gov1", p, "special_request_approval")
+	r = s.decide("gov1", task, map[string]any{"decision": "approve", "comment": "同意列入计划"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "awaiting_approval", r.str("stage"))
+	plan := s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d", late), nil, nil)
+	items := plan.Body["items"].([]any)
+	require.Len(t, items, 1)
+	require.Equal(t, true, items[0].(map[string]any)["supplementary"])
+	// It follows R6: a small project goes into a bundle.
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", late), map[string]any{})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+}
+
+// TestE2E_IdempotentAndRacingDecisions is scenario (e): one Idempotency-Key sent twice applies
+// once; two different decisions racing → one 200, one 409.
+func TestE2E_IdempotentAndRacingDecisions(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "幂等测试项目", futureYear(4), 100_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	key := map[string]string{"Idempotency-Key": "k-" + p}
+	r1 := s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "ok"}, key)
+	r2 := s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "ok"}, key)
+	require.Equal(t, http.StatusOK, r1.Status, "%s", r1.Raw)
+	require.Equal(t, http.StatusOK, r2.Status, "%s", r2.Raw)
+	require.Equal(t, r1.Body, r2.Body)
+	var n int
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, p))
+	require.Equal(t, 1, n, "the decision is applied once")
+
+	q := s.createProject("bob", "并发测试项目", futureYear(4), 100_000_000)
+	s.submit("bob", q)
+	task = s.openTask("drb1", q, "prelim_review")
+	s.token("drbsup")
+	var wg sync.WaitGroup
+	results := make([]resp, 2)
+	for i, d := range []struct{ user, decision string }{{"drb1", "approve"}, {"drbsup", "reject"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.decide(d.user, task, map[string]any{"decision": d.decision, "comment": "竞争"}, nil)
+		}()
+	}
+	wg.Wait()
+	statuses := []int{results[0].Status, results[1].Status}
+	require.ElementsMatch(t, []int{http.StatusOK, http.StatusConflict}, statuses, "%s | %s", results[0].Raw, results[1].Raw)
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, q))
+	require.Equal(t, 1, n)
+}

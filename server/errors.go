@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+	"go.temporal.io/api/serviceerror"
+	"go.uber.org/zap"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+)
+
+// maxJSONBody caps JSON request bodies (uploads have their own limit).
+const maxJSONBody = 1 << 20
+
+var validate = newValidator()
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	return v
+}
+
+// errorBody is the one error shape of DESIGN.md.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	Extra     map[string]any    `json:"extra,omitempty"`
+	RequestID string            `json:"request_id"`
+}
+
+// respondError writes err with the one mapping: apperr.Error as it says, a workflow refusal as
+// its status, not-found store errors as 404, anything else as a logged 500 with a generic
+// message.
+func respondError(c *gin.Context, err error) {
+	e := classify(err)
+	if e.Status >= 500 {
+		if l, ok := c.Get(ctxLogger); ok {
+			l.(*zap.Logger).Error("request failed", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
+		}
+	}
+	c.AbortWithStatusJSON(e.Status, errorBody{Error: errorDetail{
+		Code: e.Code, Message: e.Message, Fields: e.Fields, Extra: e.Extra, RequestID: c.GetString(ctxRequestID),
+	}})
+}
+
+func classify(err error) *apperr.Error {
+	if e, ok := apperr.As(err); ok {
+		return e
+	}
+	if r, ok := domain.AsRefusal(err); ok {
+		e := apperr.New(r.Status, r.Code, r.Message)
+		for k, v := range r.Extra {
+			e.WithExtra(k, v)
+		}
+		return e
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.NotFound("记录")
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return apperr.Conflict("workflow_not_running", "该流程当前不接受此操作")
+	}
+	var exists *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &exists) {
+		return apperr.Conflict("already_started", "流程已启动")
+	}
+	var unavailable *serviceerror.Unavailable
+	if errors.As(err, &unavailable) {
+		return apperr.New(http.StatusServiceUnavailable, "temporal_unavailable", "流程引擎暂不可用，请稍后重试")
+	}
+	return apperr.New(http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试")
+}
+
+// bindJSON decodes a JSON body strictly (unknown fields are rejected: no mass assignment) and
+// validates it. It returns an *apperr.Error describing what is wrong.
+func bindJSON(c *gin.Context, dst any) error {
+	if ct := c.ContentType(); ct != "application/json" && ct != "" {
+		return apperr.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "请求体必须是 JSON")
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxJSONBody+1))
+	if err != nil {
+		return apperr.BadRequest("bad_body", "请求体读取失败")
+	}
+	if len(body) > maxJSONBody {
+		return apperr.TooLarge("请求体过大")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return apperr.BadRequest("bad_json", "请求体只能包含一个 JSON 对象")
+	}
+	return validateStruct(dst)
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return apperr.BadRequest("empty_body", "请求体不能为空")
+	case errors.As(err, &syn):
+		return apperr.BadRequest("bad_json", fmt.Sprintf("JSON 格式错误（位置 %d）", syn.Offset))
+	case errors.As(err, &typ):
+		return apperr.Invalid(map[string]string{typ.Field: "类型错误，应为 " + typ.Type.String()})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.Invalid(map[string]string{f: "不允许的字段"})
+	default:
+		return apperr.BadRequest("bad_json", "JSON 格式错误")
+	}
+}
+
+func validateStruct(v any) error {
+	err := validate.Struct(v)
+	if err == nil {
+		return nil
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) {
+		return apperr.BadRequest("bad_json", "请求参数不合法")
+	}
+	fields := map[string]string{}
+	for _, fe := range verrs {
+		ns := fe.Namespace()
+		if i := strings.Index(ns, "."); i >= 0 {
+			ns = ns[i+1:]
+		}
+		fields[ns] = fieldMessage(fe)
+	}
+	return apperr.Invalid(fields)
+}
+
+func fieldMessage(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "必填"
+	case "oneof":
+		return "取值必须是其中之一：" + fe.Param()
+	case "min", "gte":
+		return "不能小于 " + fe.Param()
+	case "max", "lte":
+		return "不能大于 " + fe.Param()
+	case "gt":
+		return "必须大于 " + fe.Param()
+	default:
+		return "不合法（" + fe.Tag() + "）"
+	}
+}

@@ -1,0 +1,77 @@
+// Command server is the egovpm HTTP gateway: it authenticates people, authorises them
+// against the read model, starts workflows and delivers their decisions as Temporal Updates.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"egovpm/internal/config"
+	"egovpm/internal/logging"
+	"egovpm/internal/platform"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	deps, err := platform.Connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer deps.Close()
+
+	srv, err := New(cfg, deps, log)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads up to the size limit on slow links
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.ListenAndServe() }()
+	log.Info("server listening", zap.String("addr", cfg.HTTPAddr))
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+	log.Info("server stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return httpSrv.Shutdown(shutdownCtx)
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/domain"
+)
+
+const (
+	ctxRequestID = "request_id"
+	ctxActor     = "actor"
+	ctxToken     = "token"
+	ctxLogger    = "logger"
+)
+
+var (
+	errNoRoute      = apperr.New(http.StatusNotFound, "no_route", "接口不存在")
+	errNoMethod     = apperr.New(http.StatusMethodNotAllowed, "method_not_allowed", "不支持该请求方法")
+	errUnauthorized = apperr.Unauthorized("unauthenticated", "请先登录")
+	errForbiddenFn  = apperr.Forbidden("forbidden", "无权执行此操作")
+	validRequestID  = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+)
+
+// requestID gives every request an id (the client's X-Request-ID when it is sane) and echoes it.
+func requestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-ID")
+		if !validRequestID.MatchString(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Set(ctxRequestID, id)
+		c.Header("X-Request-ID", id)
+		c.Next()
+	}
+}
+
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		fields := []zap.Field{
+			zap.String("method", c.Request.Method),
+			zap.String("path", c.FullPath()),
+			zap.Int("status", c.Writer.Status()),
+			zap.Duration("latency", time.Since(start)),
+			zap.String("request_id", c.GetString(ctxRequestID)),
+			zap.String("client_ip", c.ClientIP()),
+		}
+		if a, ok := actorOf(c); ok {
+			fields = append(fields, zap.String("actor", a.ID))
+		}
+		if c.Writer.Status() >= 500 {
+			s.log.Error("request", fields...)
+		} else {
+			s.log.Info("request", fields...)
+		}
+	}
+}
+
+// recovery turns a panic into a logged 500 with the generic message: no input may crash the
+// process, and none may leak internals.
+func (s *Server) recovery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(ctxLogger, s.log)
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic in handler", zap.Any("panic", r), zap.Stack("stack"),
+					zap.String("request_id", c.GetString(ctxRequestID)))
+				if !c.Writer.Written() {
+					respondError(c, apperr.New(http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试"))
+				}
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// authenticate reads the bearer token and puts the actor in the context.
+func (s *Server) authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			respondError(c, errUnauthorized)
+			c.Abort()
+			return
+		}
+		actor, err := s.auth.Authenticate(c.Request.Context(), token)
+		if err != nil {
+			respondError(c, err)
+			c.Abort()
+			return
+		}
+		actor.Client = c.ClientIP()
+		c.Set(ctxActor, actor)
+		c.Set(ctxToken, token)
+		c.Next()
+	}
+}
+
+// requireRoles is the function-level check of the route table.
+func requireRoles(roles []string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if len(roles) == 0 {
+			c.Next()
+			return
+		}
+		a, _ := actorOf(c)
+		for _, r := range roles {
+			if a.Has(r) {
+				c.Next()
+				return
+			}
+		}
+		respondError(c, errForbiddenFn)
+		c.Abort()
+	}
+}
+
+func actorOf(c *gin.Context) (domain.Actor, bool) {
+	v, ok := c.Get(ctxActor)
+	if !ok {
+		return domain.Actor{}, false
+	}
+	a, ok := v.(domain.Actor)
+	return a, ok
+}
+
+// mustActor returns the authenticated actor; routes behind authenticate always have one.
+func mustActor(c *gin.Context) domain.Actor {
+	a, _ := actorOf(c)
+	return a
+}

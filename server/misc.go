@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/temporal"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/calendar"
+	"egovpm/internal/store"
+)
+
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+func jsonUnmarshal(b []byte, v any) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.Unmarshal(b, v)
+}
+
+func shanghai() *time.Location { return calendar.Shanghai }
+
+func urlEscape(s string) string { return url.PathEscape(s) }
+
+// Search attributes registered by the devserver (and compose's admin-tools).
+var (
+	saProjectID = temporal.NewSearchAttributeKeyKeyword("ProjectID")
+	saUnitID    = temporal.NewSearchAttributeKeyKeyword("UnitID")
+	saPlanYear  = temporal.NewSearchAttributeKeyInt64("PlanYear")
+)
+
+func projectSearchAttributes(p store.Project) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(saProjectID.ValueSet(p.ID), saUnitID.ValueSet(p.UnitID), saPlanYear.ValueSet(int64(p.PlanYear)))
+}
+
+func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+// readyz answers 503 naming each dependency that is not reachable.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	missing := map[string]string{}
+	if err := s.store.DB.PingContext(ctx); err != nil {
+		missing["postgres"] = "数据库不可达"
+	}
+	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
+		missing["temporal"] = "流程引擎不可达"
+	}
+	if len(missing) > 0 {
+		respondError(c, apperr.New(http.StatusServiceUnavailable, "not_ready", "依赖服务不可用").WithFields(missing))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (s *Server) openapi(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openapiYAML) }
+
+func (s *Server) listNotifications(c *gin.Context) {
+	lq, err := parseList(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	ns, next, err := s.store.Notifications(c.Request.Context(), mustActor(c).ID, lq.Limit, lq.Cursor)
+	if err != nil {
+		respondError(c, badCursor(err))
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": nonNil(ns), "next_cursor": next})
+}
+
+func (s *Server) readNotification(c *gin.Context) {
+	ctx := c.Request.Context()
+	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.store.MarkRead(ctx, tx, mustActor(c).ID, c.Param("id")); err != nil {
+			return err
+		}
+		return s.audit(c, tx, "notification.read", "notification", c.Param("id"), "ok", nil)
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"id": c.Param("id"), "read": true})
+}
+
+func (s *Server) listAudit(c *gin.Context) {
+	lq, err := parseList(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Limit: lq.Limit}
+	if lq.Cursor != "" {
+		n, err := strconv.ParseInt(lq.Cursor, 10, 64)
+		if err != nil || n < 1 {
+			respondError(c, apperr.Invalid(map[string]string{"cursor": "游标不合法"}))
+			return
+		}
+		f.BeforeSeq = n
+	}
+	for k, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := c.Query(k); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				respondError(c, apperr.Invalid(map[string]string{k: "须为 RFC 3339 时间"}))
+				return
+			}
+			*dst = t
+		}
+	}
+	rows, err := s.store.AuditRows(c.Request.Context(), f)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	next := ""
+	if len(rows) == f.Limit {
+		next = strconv.FormatInt(rows[len(rows)-1].Seq, 10)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": next})
+}
+
+func (s *Server) verifyAudit(c *gin.Context) {
+	res, err := s.store.Audit.Verify(c.Request.Context(), s.store.DB)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/domain"
+	"egovpm/workflows"
+)
+
+func planYear(c *gin.Context) (int, bool) {
+	y, err := strconv.Atoi(c.Param("year"))
+	if err != nil || y < 2000 || y > 2200 {
+		respondError(c, apperr.Invalid(map[string]string{"year": "须为 2000–2200 的年份"}))
+		return 0, false
+	}
+	return y, true
+}
+
+func (s *Server) getPlan(c *gin.Context) {
+	y, ok := planYear(c)
+	if !ok {
+		return
+	}
+	items, bundles, err := s.store.Plan(c.Request.Context(), y)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	deadline := s.policy.SubmissionDeadline(y, shanghai())
+	c.JSON(http.StatusOK, gin.H{"year": y, "submission_deadline": deadline, "items": nonNil(items), "bundles": nonNil(bundles)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+type sessionReq struct {
+	ExpertIDs  []string `json:"expert_ids" validate:"required,min=1,max=99,dive,required,max=64"`
+	ProjectIDs []string `json:"project_ids" validate:"required,min=1,max=500,dive,required,max=64"`
+}
+
+// planUpdate sends an Update to the plan of year y.
+func (s *Server) planUpdate(c *gin.Context, y int, name, id string, arg any, out any) error {
+	h, err := s.temporal.UpdateWorkflow(c.Request.Context(), client.UpdateWorkflowOptions{
+		UpdateID: id, WorkflowID: workflows.PlanWorkflowID(y), UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(c.Request.Context(), out)
+}
+
+// conveneExpertSession forms a panel for some projects (R4). Experts affiliated with a project's
+// unit are left out of that project's panel.
+func (s *Server) conveneExpertSession(c *gin.Context) {
+	y, ok := planYear(c)
+	if !ok {
+		return
+	}
+	var req sessionReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	experts, err := s.store.UsersWithRole(c.Request.Context(), domain.RoleExpert, req.ExpertIDs)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	refs := make([]workflows.ExpertRef, 0, len(req.ExpertIDs))
+	for _, id := range req.ExpertIDs {
+		org, ok := experts[id]
+		if !ok {
+			respondError(c, apperr.Invalid(map[string]string{"expert_ids": "不是专家：" + id}))
+			return
+		}
+		refs = append(refs, workflows.ExpertRef{ID: id, OrgID: org})
+	}
+	sid := newID("s-")
+	if k := c.GetHeader("Idempotency-Key"); k != "" && validIdemKey.MatchString(k) {
+		sid = "s-" + k
+	}
+	var res workflows.ConveneResult
+	err = s.planUpdate(c, y, workflows.UpdateConvene, updateID(c, "convene"), workflows.ConveneUpdate{
+		SessionID: sid, Actor: mustActor(c), Experts: refs, ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID)}, &res)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, res)
+}
+
+type compileReq struct {
+	Included []struct {
+		ProjectID         string `json:"project_id" validate:"required,max=64"`
+		ApprovedAmountFen int64  `json:"approved_amount_fen" validate:"required,gt=0,lte=1000000000000"`
+	} `json:"included" validate:"max=1000,dive"`
+	Excluded []struct {
+		ProjectID string `json:"project_id" validate:"required,max=64"`
+		Reason    string `json:"reason" validate:"required,max=2000"`
+	} `json:"excluded" validate:"max=1000,dive"`
+}
+
+func (s *Server) compilePlan(c *gin.Context) {
+	y, ok := planYear(c)
+	if !ok {
+		return
+	}
+	var req compileReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	u := workflows.CompileUpdate{Actor: mustActor(c), RequestID: c.GetString(ctxRequestID)}
+	for _, i := range req.Included {
+		u.Included = append(u.Included, workflows.PlanInclusion{ProjectID: i.ProjectID, ApprovedAmountFen: i.ApprovedAmountFen})
+	}
+	for _, e := range req.Excluded {
+		u.Excluded = append(u.Excluded, workflows.PlanExclusion{ProjectID: e.ProjectID, Reason: e.Reason})
+	}
+	var res workflows.CompileResult
+	if err := s.planUpdate(c, y, workflows.UpdateCompile, updateID(c, "compile"), u, &res); err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+type bundleReq struct {
+	ProjectIDs []string `json:"project_ids" validate:"max=1000,dive,required,max=64"`
+}
+
+func (s *Server) createBundle(c *gin.Context) {
+	y, ok := planYear(c)
+	if !ok {
+		return
+	}
+	var req bundleReq
+	if c.Request.ContentLength != 0 {
+		if err := bindJSON(c, &req); err != nil {
+			respondError(c, err)
+			return
+		}
+	}
+	bid := newID("b-")
+	if k := c.GetHeader("Idempotency-Key"); k != "" && validIdemKey.MatchString(k) {
+		bid = "b-" + k
+	}
+	var res workflows.BundleResult
+	if err := s.planUpdate(c, y, workflows.UpdateCreateBundle, updateID(c, "bundle"), workflows.BundleUpdate{
+		BundleID: bid, Actor: mustActor(c), ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID)}, &res); err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, res)
+}

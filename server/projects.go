@@ -1,0 +1,461 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/audit"
+	"egovpm/internal/authz"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+	"egovpm/workflows"
+)
+
+// maxAmountFen bounds money input: 10 billion CNY.
+const maxAmountFen = 1_000_000_000_000
+
+type createProjectReq struct {
+	Name                   string  `json:"name" validate:"required,max=200"`
+	Type                   string  `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
+	PlanYear               int     `json:"plan_year" validate:"required,gte=2000,lte=2200"`
+	EstimatedInvestmentFen int64   `json:"estimated_investment_fen" validate:"required,gt=0,lte=1000000000000"`
+	Description            string  `json:"description" validate:"max=20000"`
+	MLPSLevel              int     `json:"mlps_level" validate:"required,gte=1,lte=5"`
+	UsesCrypto             bool    `json:"uses_crypto"`
+	ParentProjectID        *string `json:"parent_project_id" validate:"omitempty,max=64"`
+}
+
+type patchProjectReq struct {
+	Name                   *string `json:"name" validate:"omitempty,min=1,max=200"`
+	Type                   *string `json:"type" validate:"omitempty,oneof=new continuation om service design supervision testing security"`
+	PlanYear               *int    `json:"plan_year" validate:"omitempty,gte=2000,lte=2200"`
+	EstimatedInvestmentFen *int64  `json:"estimated_investment_fen" validate:"omitempty,gt=0,lte=1000000000000"`
+	Description            *string `json:"description" validate:"omitempty,max=20000"`
+	MLPSLevel              *int    `json:"mlps_level" validate:"omitempty,gte=1,lte=5"`
+	UsesCrypto             *bool   `json:"uses_crypto"`
+	ParentProjectID        *string `json:"parent_project_id" validate:"omitempty,max=64"`
+}
+
+type projectJSON struct {
+	ID                     string  `json:"id"`
+	UnitID                 string  `json:"unit_id"`
+	Name                   string  `json:"name"`
+	Type                   string  `json:"type"`
+	ParentProjectID        *string `json:"parent_project_id"`
+	PlanYear               int     `json:"plan_year"`
+	EstimatedInvestmentFen int64   `json:"estimated_investment_fen"`
+	ApprovedAmountFen      *int64  `json:"approved_amount_fen"`
+	Description            string  `json:"description"`
+	MLPSLevel              int     `json:"mlps_level"`
+	UsesCrypto             bool    `json:"uses_crypto"`
+	Stage                  string  `json:"stage"`
+	PolicyVersion          *string `json:"policy_version"`
+	SpecialRequest         bool    `json:"special_request"`
+	Round                  int     `json:"round"`
+	SubmittedAt            *string `json:"submitted_at"`
+	CreatedAt              string  `json:"created_at"`
+	UpdatedAt              string  `json:"updated_at"`
+}
+
+func toProjectJSON(p store.Project) projectJSON {
+	j := projectJSON{ID: p.ID, UnitID: p.UnitID, Name: p.Name, Type: p.Type, PlanYear: p.PlanYear,
+		EstimatedInvestmentFen: p.EstimatedInvestmentFen, Description: p.Description, MLPSLevel: p.MLPSLevel,
+		UsesCrypto: p.UsesCrypto, Stage: p.Stage, SpecialRequest: p.SpecialRequest, Round: p.Round,
+		CreatedAt: p.CreatedAt.Format(time.RFC3339), UpdatedAt: p.UpdatedAt.Format(time.RFC3339)}
+	if p.ParentProjectID.Valid {
+		j.ParentProjectID = &p.ParentProjectID.String
+	}
+	if p.ApprovedAmountFen.Valid {
+		j.ApprovedAmountFen = &p.ApprovedAmountFen.Int64
+	}
+	if p.PolicyVersion.Valid {
+		j.PolicyVersion = &p.PolicyVersion.String
+	}
+	if p.SubmittedAt.Valid {
+		s := p.SubmittedAt.Time.Format(time.RFC3339)
+		j.SubmittedAt = &s
+	}
+	return j
+}
+
+func newID(prefix string) string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func (s *Server) audit(c *gin.Context, tx *sqlx.Tx, action, objType, objID, outcome string, detail any) error {
+	a := mustActor(c)
+	return s.store.Audit.Append(c.Request.Context(), tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: action,
+		ObjectType: objType, ObjectID: objID, Outcome: outcome, RequestID: c.GetString(ctxRequestID),
+		ClientIP: c.ClientIP(), Detail: detail})
+}
+
+// checkParent enforces R1: third-party service projects link to an existing parent of the same
+// unit; others may not name one.
+func (s *Server) checkParent(c *gin.Context, typ string, parent *string, unitID, selfID string) error {
+	ctx := c.Request.Context()
+	if parent == nil || *parent == "" {
+		if domain.IsThirdParty(typ) {
+			return apperr.Invalid(map[string]string{"parent_project_id": "第三方服务项目（设计/监理/测评/安全）须关联主项目"})
+		}
+		return nil
+	}
+	if !domain.IsThirdParty(typ) {
+		return apperr.Invalid(map[string]string{"parent_project_id": "只有第三方服务项目可以关联主项目"})
+	}
+	if *parent == selfID {
+		return apperr.Invalid(map[string]string{"parent_project_id": "不能关联自身"})
+	}
+	pp, err := s.store.Project(ctx, s.store.DB, *parent)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && pp.UnitID != unitID) {
+		return apperr.Invalid(map[string]string{"parent_project_id": "主项目不存在或不属于本单位"})
+	}
+	return err
+}
+
+func (s *Server) createProject(c *gin.Context) {
+	var req createProjectReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	a := mustActor(c)
+	if err := s.checkParent(c, req.Type, req.ParentProjectID, a.OrgID, ""); err != nil {
+		respondError(c, err)
+		return
+	}
+	p := store.Project{ID: newID("p-"), UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
+		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, MLPSLevel: req.MLPSLevel,
+		UsesCrypto: req.UsesCrypto, CreatedBy: a.ID}
+	if req.ParentProjectID != nil {
+		p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, true
+	}
+	err := s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+		if err := s.store.CreateProject(c.Request.Context(), tx, &p); err != nil {
+			return err
+		}
+		return s.audit(c, tx, "project.create", "project", p.ID, "ok", req)
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toProjectJSON(p))
+}
+
+// loadProject loads a project and applies the policy for act.
+func (s *Server) loadProject(c *gin.Context, act authz.Action) (store.Project, bool) {
+	ctx := c.Request.Context()
+	p, err := s.store.Project(ctx, s.store.DB, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		respondError(c, apperr.NotFound("项目"))
+		return p, false
+	}
+	if err != nil {
+		respondError(c, err)
+		return p, false
+	}
+	a := mustActor(c)
+	involved := false
+	if a.Has(domain.RoleExpert) {
+		involved, err = s.store.Involved(ctx, p.ID, a.ID)
+		if err != nil {
+			respondError(c, err)
+			return p, false
+		}
+	}
+	if err := authz.CanProject(a, act, authz.Project{UnitID: p.UnitID, Involved: involved}); err != nil {
+		respondError(c, err)
+		return p, false
+	}
+	return p, true
+}
+
+func (s *Server) getProject(c *gin.Context) {
+	p, ok := s.loadProject(c, authz.ProjectRead)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	tasks, err := s.store.OpenTasksOfProject(ctx, p.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	timeline, err := s.store.Timeline(ctx, p.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	docs, err := s.store.Documents(ctx, p.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := struct {
+		projectJSON
+		OpenTasks []taskJSON            `json:"open_tasks"`
+		Timeline  []store.TimelineEntry `json:"timeline"`
+		Documents []store.DocumentRow   `json:"documents"`
+	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: docs}
+	for _, t := range tasks {
+		out.OpenTasks = append(out.OpenTasks, toTaskJSON(t))
+	}
+	if out.Timeline == nil {
+		out.Timeline = []store.TimelineEntry{}
+	}
+	if out.Documents == nil {
+		out.Documents = []store.DocumentRow{}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type listQuery struct {
+	Limit  int
+	Cursor string
+}
+
+func parseList(c *gin.Context) (listQuery, error) {
+	q := listQuery{Limit: 50, Cursor: c.Query("cursor")}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return q, apperr.Invalid(map[string]string{"limit": "须为 1–100 的整数"})
+		}
+		q.Limit = n
+	}
+	if len(q.Cursor) > 512 {
+		return q, apperr.Invalid(map[string]string{"cursor": "游标不合法"})
+	}
+	return q, nil
+}
+
+func badCursor(err error) error {
+	if err != nil && err.Error() == "bad cursor" {
+		return apperr.Invalid(map[string]string{"cursor": "游标不合法"})
+	}
+	return err
+}
+
+func (s *Server) listProjects(c *gin.Context) {
+	lq, err := parseList(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	a := mustActor(c)
+	f := store.ProjectFilter{Stage: c.Query("stage"), UnitID: c.Query("unit_id"), Q: c.Query("q"), Limit: lq.Limit, Cursor: lq.Cursor}
+	if f.Stage != "" && !domain.Contains(stageNames(), f.Stage) {
+		respondError(c, apperr.Invalid(map[string]string{"stage": "未知阶段"}))
+		return
+	}
+	if len(f.Q) > 100 {
+		respondError(c, apperr.Invalid(map[string]string{"q": "不能超过 100 个字符"}))
+		return
+	}
+	if v := c.Query("plan_year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 2000 || y > 2200 {
+			respondError(c, apperr.Invalid(map[string]string{"plan_year": "须为 2000–2200 的年份"}))
+			return
+		}
+		f.PlanYear = y
+	}
+	if !authz.SeesAllProjects(a) {
+		if !a.Has(domain.RoleSubmitter) {
+			c.JSON(http.StatusOK, gin.H{"items": []projectJSON{}, "next_cursor": ""})
+			return
+		}
+		f.UnitID = a.OrgID // a unit sees only its own projects
+	}
+	ps, next, err := s.store.ListProjects(c.Request.Context(), f)
+	if err != nil {
+		respondError(c, badCursor(err))
+		return
+	}
+	items := make([]projectJSON, 0, len(ps))
+	for _, p := range ps {
+		items = append(items, toProjectJSON(p))
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+func stageNames() []string {
+	out := make([]string, 0, len(domain.Stages))
+	for _, s := range domain.Stages {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+func (s *Server) patchProject(c *gin.Context) {
+	var req patchProjectReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	if _, ok := s.loadProject(c, authz.ProjectEdit); !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	var out store.Project
+	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		p, err := s.store.ProjectForUpdate(ctx, tx, c.Param("id"))
+		if err != nil {
+			return err
+		}
+		if p.Stage != string(domain.StageDraft) && p.Stage != string(domain.StageRevision) {
+			return apperr.Conflict("not_editable", "只有草稿或退回修改的项目可以编辑")
+		}
+		if req.Name != nil {
+			p.Name = *req.Name
+		}
+		if req.Type != nil {
+			p.Type = *req.Type
+		}
+		if req.PlanYear != nil {
+			if p.Stage != string(domain.StageDraft) {
+				return apperr.Conflict("not_editable", "已提交项目不能修改计划年度")
+			}
+			p.PlanYear = *req.PlanYear
+		}
+		if req.EstimatedInvestmentFen != nil {
+			p.EstimatedInvestmentFen = *req.EstimatedInvestmentFen
+		}
+		if req.Description != nil {
+			p.Description = *req.Description
+		}
+		if req.MLPSLevel != nil {
+			p.MLPSLevel = *req.MLPSLevel
+		}
+		if req.UsesCrypto != nil {
+			p.UsesCrypto = *req.UsesCrypto
+		}
+		if req.ParentProjectID != nil {
+			p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, *req.ParentProjectID != ""
+		}
+		var parent *string
+		if p.ParentProjectID.Valid {
+			parent = &p.ParentProjectID.String
+		}
+		if err := s.checkParent(c, p.Type, parent, p.UnitID, p.ID); err != nil {
+			return err
+		}
+		if err := s.store.UpdateProjectFields(ctx, tx, &p); err != nil {
+			return err
+		}
+		out = p
+		return s.audit(c, tx, "project.edit", "project", p.ID, "ok", req)
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out, err = s.store.Project(ctx, s.store.DB, out.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toProjectJSON(out))
+}
+
+// submitProject submits a draft (R2, R8) or resubmits a returned one (R3).
+func (s *Server) submitProject(c *gin.Context) {
+	p, ok := s.loadProject(c, authz.ProjectSubmit)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	a := mustActor(c)
+	if p.Stage == string(domain.StageRevision) {
+		s.resubmit(c, p)
+		return
+	}
+	if p.Stage != string(domain.StageDraft) {
+		respondError(c, apperr.Conflict("already_submitted", "项目已提交"))
+		return
+	}
+	pol := s.policy
+	if p.PolicyVersion.Valid && p.PolicyVersion.String != pol.Version {
+		// A retried submit keeps the version pinned by the first attempt (R19).
+		var err error
+		if pol, err = s.store.Policy(ctx, p.PolicyVersion.String, false); err != nil {
+			respondError(c, err)
+			return
+		}
+	}
+	special := false
+	deadline := pol.SubmissionDeadline(p.PlanYear, calendar.Shanghai)
+	if s.now().After(deadline) {
+		kinds, err := s.store.DocumentKinds(ctx, p.ID)
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		if !domain.Contains(kinds, "special_request") {
+			respondError(c, apperr.Rule("deadline_passed",
+				"已过 "+deadline.Format("2006年1月2日 15:04:05")+" 的申报截止时间；计划外项目须上传专题请示（special_request）并报市政府批准").
+				WithExtra("deadline", deadline.Format(time.RFC3339)))
+			return
+		}
+		special = true // R8
+	}
+	wfID := workflows.ProjectWorkflowID(p.ID)
+	// Record the pinned policy first: a retried submit after a failure below finds it and
+	// finishes the start idempotently.
+	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.store.MarkSubmitted(ctx, tx, p.ID, pol.Version, wfID, special, 1); err != nil {
+			return err
+		}
+		return s.audit(c, tx, "project.submit_request", "project", p.ID, "ok", gin.H{"policy": pol.Version, "special_request": special})
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	// The plan of the year hears of the project before the project reports to it.
+	_, err = s.temporal.SignalWithStartWorkflow(ctx, workflows.PlanWorkflowID(p.PlanYear), workflows.SignalProjectStatus,
+		workflows.ProjectStatusSignal{ProjectID: p.ID, UnitID: p.UnitID, Name: p.Name, EstimatedFen: p.EstimatedInvestmentFen, Stage: domain.StageDraft},
+		client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue},
+		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	in := workflows.ProjectLifecycleInput{ProjectID: p.ID, UnitID: p.UnitID, Name: p.Name, PlanYear: p.PlanYear,
+		EstimatedFen: p.EstimatedInvestmentFen, MLPSLevel: p.MLPSLevel, UsesCrypto: p.UsesCrypto, Special: special,
+		Policy: pol, SubmittedBy: a, RequestID: c.GetString(ctxRequestID)}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wfID, TaskQueue: s.cfg.TaskQueue, WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: projectSearchAttributes(p),
+	}, workflows.ProjectLifecycle, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"id": p.ID, "workflow_id": wfID, "special_request": special, "policy_version": pol.Version})
+}
+
+func (s *Server) resubmit(c *gin.Context, p store.Project) {
+	a := mustActor(c)
+	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateResubmit, updateID(c, "resubmit:"+p.ID),
+		workflows.ResubmitUpdate{Actor: a, RequestID: c.GetString(ctxRequestID)})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"egovpm/internal/domain"
+)
+
+// access is the function-level rule of a route: public, any signed-in user, or a set of roles.
+// Object-level rules (own unit, task candidacy, recusal) are checked by internal/authz in the
+// handler, through the one policy.
+type access struct {
+	public bool
+	roles  []string // empty with public=false: any signed-in user
+}
+
+var (
+	public        = access{public: true}
+	signedIn      = access{}
+	submitters    = access{roles: []string{domain.RoleSubmitter}}
+	projectReader = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor,
+		domain.RoleAudit, domain.RoleExpert, domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RolePRTAWitness,
+		domain.RoleFinance, domain.RoleCrypto, domain.RoleAdmin}}
+	reviewers = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleExpert,
+		domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RolePRTAWitness, domain.RoleFinance, domain.RoleCrypto}}
+	drb        = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
+	drbOrAdmin = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin}}
+	admins     = access{roles: []string{domain.RoleAdmin}}
+	auditors   = access{roles: []string{domain.RoleAudit, domain.RoleDRBSupervisor}}
+	planReader = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
+		domain.RoleNDRCApprover, domain.RoleFinance, domain.RoleCrypto}}
+)
+
+// route is one entry of the route table. The table is the single source for Gin, the OpenAPI
+// check and the authorization matrix test.
+type route struct {
+	method  string
+	path    string
+	access  access
+	handler func(*Server) gin.HandlerFunc
+}
+
+func h(f func(s *Server, c *gin.Context)) func(*Server) gin.HandlerFunc {
+	return func(s *Server) gin.HandlerFunc { return func(c *gin.Context) { f(s, c) } }
+}
+
+// routeTable lists every route of the API (API.md).
+var routeTable = []route{
+	{http.MethodGet, "/healthz", public, h((*Server).healthz)},
+	{http.MethodGet, "/readyz", public, h((*Server).readyz)},
+	{http.MethodGet, "/api/v1/openapi.yaml", public, h((*Server).openapi)},
+
+	{http.MethodPost, "/api/v1/auth/login", public, h((*Server).login)},
+	{http.MethodPost, "/api/v1/auth/logout", signedIn, h((*Server).logout)},
+	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me)},
+	{http.MethodGet, "/api/v1/users", drbOrAdmin, h((*Server).listUsers)},
+	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser)},
+	{http.MethodGet, "/api/v1/orgs", signedIn, h((*Server).listOrgs)},
+	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg)},
+
+	{http.MethodPost, "/api/v1/projects", submitters, h((*Server).createProject)},
+	{http.MethodGet, "/api/v1/projects", projectReader, h((*Server).listProjects)},
+	{http.MethodGet, "/api/v1/projects/:id", projectReader, h((*Server).getProject)},
+	{http.MethodPatch, "/api/v1/projects/:id", submitters, h((*Server).patchProject)},
+	{http.MethodPost, "/api/v1/projects/:id/submit", submitters, h((*Server).submitProject)},
+	{http.MethodPost, "/api/v1/projects/:id/documents", submitters, h((*Server).uploadDocument)},
+	{http.MethodGet, "/api/v1/projects/:id/documents", projectReader, h((*Server).listDocuments)},
+	{http.MethodGet, "/api/v1/projects/:id/documents/:doc_id", projectReader, h((*Server).downloadDocument)},
+	{http.MethodGet, "/api/v1/projects/:id/similar", projectReader, h((*Server).similarProjects)},
+
+	{http.MethodGet, "/api/v1/tasks", reviewers, h((*Server).listTasks)},
+	{http.MethodGet, "/api/v1/tasks/:id", reviewers, h((*Server).getTask)},
+	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask)},
+	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask)},
+
+	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan)},
+	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession)},
+	{http.MethodPost, "/api/v1/plans/:year/compile", drb, h((*Server).compilePlan)},
+	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle)},
+
+	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications)},
+	{http.MethodPost, "/api/v1/notifications/:id/read", signedIn, h((*Server).readNotification)},
+
+	{http.MethodGet, "/api/v1/audit", auditors, h((*Server).listAudit)},
+	{http.MethodGet, "/api/v1/audit/verify", auditors, h((*Server).verifyAudit)},
+}
+
+func (s *Server) routes() *gin.Engine {
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	e.Use(requestID(), s.accessLog(), s.recovery())
+	e.NoRoute(func(c *gin.Context) { respondError(c, errNoRoute) })
+	e.NoMethod(func(c *gin.Context) { respondError(c, errNoMethod) })
+	for _, r := range routeTable {
+		handlers := []gin.HandlerFunc{}
+		if !r.access.public {
+			handlers = append(handlers, s.authenticate(), requireRoles(r.access.roles))
+		}
+		handlers = append(handlers, r.handler(s))
+		e.Handle(r.method, r.path, handlers...)
+	}
+	return e
+}

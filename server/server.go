@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"egovpm/internal/auth"
+	"egovpm/internal/config"
+	"egovpm/internal/docstore"
+	"egovpm/internal/domain"
+	"egovpm/internal/platform"
+	"egovpm/internal/store"
+)
+
+// Server holds the gateway's dependencies; handlers are its methods.
+type Server struct {
+	cfg      config.Config
+	temporal client.Client
+	store    *store.Store
+	auth     *auth.Service
+	docs     *docstore.Store
+	log      *zap.Logger
+	policy   domain.Policy
+	// now is the clock of business rules (R2 deadline); tests replace it.
+	now    func() time.Time
+	engine *gin.Engine
+}
+
+// New builds the gateway over deps. The policy in force (R19) is loaded once here.
+func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pol, err := deps.Store.Policy(ctx, cfg.Policy, cfg.Mode == config.ModeProduction)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := docstore.New(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:      cfg,
+		temporal: deps.Temporal,
+		store:    deps.Store,
+		docs:     docs,
+		log:      log,
+		policy:   pol,
+		now:      time.Now,
+		auth: auth.NewService(deps.Store, auth.Options{
+			Secret:      cfg.TokenSecret,
+			TTL:         cfg.TokenTTL,
+			MaxFailures: cfg.LoginMaxFailures,
+			Lockout:     cfg.LoginLockout,
+			Production:  cfg.Mode == config.ModeProduction,
+		}),
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s.engine = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+	"egovpm/workflows"
+)
+
+type taskJSON struct {
+	ID             string         `json:"id"`
+	Kind           string         `json:"kind"`
+	ProjectID      *string        `json:"project_id"`
+	BundleID       *string        `json:"bundle_id,omitempty"`
+	Status         string         `json:"status"`
+	CandidateRole  string         `json:"candidate_role"`
+	CandidateOrgID *string        `json:"candidate_org_id"`
+	AssigneeID     *string        `json:"assignee_id"`
+	Decision       *string        `json:"decision,omitempty"`
+	DecidedBy      *string        `json:"decided_by,omitempty"`
+	Comment        *string        `json:"comment,omitempty"`
+	DueAt          string         `json:"due_at"`
+	CreatedAt      string         `json:"created_at"`
+	Details        map[string]any `json:"details,omitempty"`
+}
+
+func ns(v sql.NullString) *string {
+	if v.Valid {
+		return &v.String
+	}
+	return nil
+}
+
+func toTaskJSON(t store.Task) taskJSON {
+	j := taskJSON{ID: t.ID, Kind: t.Kind, Status: t.Status, CandidateRole: t.CandidateRole,
+		DueAt: t.DueAt.Format(time.RFC3339), CreatedAt: t.CreatedAt.Format(time.RFC3339),
+		ProjectID: ns(t.ProjectID), BundleID: ns(t.BundleID), CandidateOrgID: ns(t.CandidateOrgID),
+		AssigneeID: ns(t.AssigneeID), Decision: ns(t.Decision), DecidedBy: ns(t.DecidedBy), Comment: ns(t.Comment)}
+	_ = jsonUnmarshal(t.Details, &j.Details)
+	return j
+}
+
+func authzTask(t store.Task) authz.Task {
+	return authz.Task{CandidateRole: t.CandidateRole, CandidateOrgID: t.CandidateOrgID.String, AssigneeID: t.AssigneeID.String,
+		ProjectUnitID: t.ProjectUnitID.String, Open: t.Status == "open", DecidedBy: t.DecidedBy.String}
+}
+
+func (s *Server) loadTask(c *gin.Context, act authz.Action) (store.Task, bool) {
+	t, err := s.store.Task(c.Request.Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		respondError(c, apperr.NotFound("任务"))
+		return t, false
+	}
+	if err != nil {
+		respondError(c, err)
+		return t, false
+	}
+	if err := authz.CanTask(mustActor(c), act, authzTask(t)); err != nil {
+		respondError(c, err)
+		return t, false
+	}
+	return t, true
+}
+
+func (s *Server) listTasks(c *gin.Context) {
+	lq, err := parseList(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	a := mustActor(c)
+	f := store.TaskFilter{UserID: a.ID, OrgID: a.OrgID, Roles: a.Roles, Status: c.DefaultQuery("status", "open"),
+		Kind: c.Query("kind"), ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor}
+	if f.Status != "open" && f.Status != "done" {
+		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open 或 done"}))
+		return
+	}
+	if f.Kind != "" && !domain.Contains(domain.TaskKinds, f.Kind) {
+		respondError(c, apperr.Invalid(map[string]string{"kind": "未知任务类型"}))
+		return
+	}
+	if len(f.ProjectID) > 64 {
+		respondError(c, apperr.Invalid(map[string]string{"project_id": "不合法"}))
+		return
+	}
+	ts, next, err := s.store.ListTasks(c.Request.Context(), f)
+	if err != nil {
+		respondError(c, badCursor(err))
+		return
+	}
+	items := make([]taskJSON, 0, len(ts))
+	for _, t := range ts {
+		items = append(items, toTaskJSON(t))
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+func (s *Server) getTask(c *gin.Context) {
+	t, ok := s.loadTask(c, authz.TaskRead)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, toTaskJSON(t))
+}
+
+func (s *Server) claimTask(c *gin.Context) {
+	t, ok := s.loadTask(c, authz.TaskClaim)
+	if !ok {
+		return
+	}
+	a := mustActor(c)
+	ctx := c.Request.Context()
+	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.store.ClaimTask(ctx, tx, t.ID, a.ID); err != nil {
+			if errors.Is(err, store.ErrAlreadyClaimed) {
+				return apperr.Conflict("already_claimed", "该任务已被他人领取或已处理")
+			}
+			return err
+		}
+		return s.audit(c, tx, "task.claim", "task", t.ID, "ok", nil)
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	t, err = s.store.Task(ctx, t.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toTaskJSON(t))
+}
+
+type decisionReq struct {
+	Decision           string   `json:"decision" validate:"required,oneof=approve return reject pass fail"`
+	Comment            string   `json:"comment" validate:"max=5000"`
+	Score              *int     `json:"score" validate:"omitempty,gte=0,lte=100"`
+	ApprovedAmountFen  int64    `json:"approved_amount_fen" validate:"gte=0,lte=1000000000000"`
+	ExcludedProjectIDs []string `json:"excluded_project_ids" validate:"max=1000,dive,required,max=64"`
+}
+
+var validIdemKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// updateID turns the Idempotency-Key header into the Update id (so a retried request is
+// applied once), scoped by what it applies to; without a key every request is new.
+func updateID(c *gin.Context, scope string) string {
+	if k := c.GetHeader("Idempotency-Key"); k != "" {
+		return scope + ":" + mustActor(c).ID + ":" + k
+	}
+	return scope + ":" + newID("")
+}
+
+func (s *Server) decideTask(c *gin.Context) {
+	if k := c.GetHeader("Idempotency-Key"); k != "" && !validIdemKey.MatchString(k) {
+		respondError(c, apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 须为 1–128 位字母、数字或 ._:-"))
+		return
+	}
+	var req decisionReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	t, err := s.store.Task(c.Request.Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		respondError(c, apperr.NotFound("任务"))
+		return
+	}
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	a := mustActor(c)
+	az := authzTask(t)
+	if err := authz.CanTask(a, authz.TaskDecide, az); err != nil {
+		// A repeated request whose first attempt closed the task replays the recorded outcome
+		// (Idempotency-Key), so only refuse when there is no key to replay.
+		var ae *apperr.Error
+		if !(errors.As(err, &ae) && ae.Code == "stale_task" && c.GetHeader("Idempotency-Key") != "" && t.DecidedBy.String == a.ID) {
+			respondError(c, err)
+			return
+		}
+	}
+	res, err := s.update(c, t.WorkflowID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), workflows.DecideUpdate{
+		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: req.Comment, Score: req.Score,
+		ApprovedAmountFen: req.ApprovedAmountFen, ExcludedProjectIDs: req.ExcludedProjectIDs, RequestID: c.GetString(ctxRequestID),
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// update sends an Update and waits for its outcome. The reply is given only once the workflow
+// has applied (and durably recorded) the decision.
+func (s *Server) update(c *gin.Context, workflowID, name, id string, arg any) (workflows.DecideResult, error) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID: id, WorkflowID: workflowID, UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return workflows.DecideResult{}, err
+	}
+	var res workflows.DecideResult
+	err = h.Get(ctx, &res)
+	return res, err
+}

@@ -1,0 +1,55 @@
+// Command worker runs the egovpm Temporal worker: it registers the lifecycle workflows and the
+// activities and polls the task queue until SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+
+	"egovpm/internal/config"
+	"egovpm/internal/logging"
+	"egovpm/internal/platform"
+	"egovpm/workflows"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	deps, err := platform.Connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer deps.Close()
+
+	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker polling", zap.String("task_queue", cfg.TaskQueue), zap.String("temporal", cfg.TemporalAddress))
+	<-ctx.Done()
+	log.Info("worker stopping")
+	w.Stop()
+	return nil
+}

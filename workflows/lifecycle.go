@@ -1,0 +1,639 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities"
+	"egovpm/internal/domain"
+)
+
+// a is the nil receiver through which workflows name activities.
+var a *activities.Activities
+
+// message is one event the lifecycle's main loop handles, in arrival order: an Update waits for
+// it to be handled; a signal does not.
+type message struct {
+	name    string
+	decide  *DecideUpdate
+	resub   *ResubmitUpdate
+	panel   *PanelSignal
+	plan    *PlanResultSignal
+	bundle  *BundleResultSignal
+	handled bool
+	result  DecideResult
+	err     error
+}
+
+type lifecycle struct {
+	in    ProjectLifecycleInput
+	id    string
+	runID string
+	st    ProjectState
+	inbox []*message
+	// deciding marks tasks whose decision is queued, so a second decision is refused at once.
+	deciding map[string]bool
+}
+
+// ProjectLifecycle drives one project from submission to approval (R2–R8) and on through
+// delivery. Decisions arrive as UpdateDecide; plan outcomes as signals from AnnualPlan.
+func ProjectLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (ProjectLifecycleResult, error) {
+	l, err := newLifecycle(ctx, in)
+	if err != nil {
+		return ProjectLifecycleResult{}, err
+	}
+	return l.run(ctx)
+}
+
+func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, error) {
+	if in.ProjectID == "" || in.UnitID == "" || in.PlanYear == 0 || in.EstimatedFen <= 0 {
+		return nil, temporal.NewNonRetryableApplicationError("incomplete lifecycle input", "BadInput", nil)
+	}
+	if err := in.Policy.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("invalid policy: "+err.Error(), "BadInput", nil)
+	}
+	info := workflow.GetInfo(ctx)
+	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{}}
+	if in.Resume != nil {
+		l.st = *in.Resume
+	}
+	if err := l.setup(ctx); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// setup registers every handler before the first blocking call.
+func (l *lifecycle) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ProjectState, error) { return l.st, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
+		func(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
+			if err := l.validateDecide(u); err != nil {
+				return DecideResult{}, err
+			}
+			return l.enqueue(ctx, &message{name: UpdateDecide, decide: &u})
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return l.validateDecide(u) }},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResubmit,
+		func(ctx workflow.Context, u ResubmitUpdate) (DecideResult, error) {
+			if err := l.validateResubmit(u); err != nil {
+				return DecideResult{}, err
+			}
+			return l.enqueue(ctx, &message{name: UpdateResubmit, resub: &u})
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ResubmitUpdate) error { return l.validateResubmit(u) }},
+	); err != nil {
+		return err
+	}
+	// Each signal channel is drained by a workflow coroutine into the one ordered inbox.
+	receive := func(name string, fn func(ctx workflow.Context, c workflow.ReceiveChannel) *message) {
+		ch := workflow.GetSignalChannel(ctx, name)
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			for {
+				l.inbox = append(l.inbox, fn(gctx, ch))
+			}
+		})
+	}
+	receive(SignalPanel, func(ctx workflow.Context, c workflow.ReceiveChannel) *message {
+		var s PanelSignal
+		c.Receive(ctx, &s)
+		return &message{name: SignalPanel, panel: &s}
+	})
+	receive(SignalPlanResult, func(ctx workflow.Context, c workflow.ReceiveChannel) *message {
+		var s PlanResultSignal
+		c.Receive(ctx, &s)
+		return &message{name: SignalPlanResult, plan: &s}
+	})
+	receive(SignalBundleResult, func(ctx workflow.Context, c workflow.ReceiveChannel) *message {
+		var s BundleResultSignal
+		c.Receive(ctx, &s)
+		return &message{name: SignalBundleResult, bundle: &s}
+	})
+	receive(SignalDocuments, func(ctx workflow.Context, c workflow.ReceiveChannel) *message {
+		c.Receive(ctx, nil)
+		return &message{name: SignalDocuments}
+	})
+	return nil
+}
+
+// enqueue hands an Update to the main loop and waits for its outcome.
+func (l *lifecycle) enqueue(ctx workflow.Context, m *message) (DecideResult, error) {
+	if m.decide != nil {
+		l.deciding[m.decide.TaskID] = true
+	}
+	l.inbox = append(l.inbox, m)
+	if err := workflow.Await(ctx, func() bool { return m.handled }); err != nil {
+		return DecideResult{}, err
+	}
+	return m.result, m.err
+}
+
+func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
+	if l.in.Resume == nil {
+		if err := l.start(ctx); err != nil {
+			return ProjectLifecycleResult{}, err
+		}
+	}
+	for !l.st.Stage.Terminal() {
+		if err := workflow.Await(ctx, func() bool { return len(l.inbox) > 0 }); err != nil {
+			return ProjectLifecycleResult{}, err
+		}
+		m := l.inbox[0]
+		l.inbox = l.inbox[1:]
+		m.result, m.err = l.handle(ctx, m)
+		m.handled = true
+		if m.decide != nil {
+			delete(l.deciding, m.decide.TaskID)
+		}
+		if m.err != nil && m.decide == nil && m.resub == nil {
+			// A signal that could not be applied is logged; the sender is a workflow of ours.
+			workflow.GetLogger(ctx).Warn("signal not applied", "signal", m.name, "error", m.err)
+		}
+	}
+	// Let in-flight Update handlers reply before the run closes.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return ProjectLifecycleResult{}, err
+	}
+	return ProjectLifecycleResult{Stage: l.st.Stage}, nil
+}
+
+// start opens the first decision point: the City Government for a special request (R8),
+// preliminary review otherwise (R3).
+func (l *lifecycle) start(ctx workflow.Context) error {
+	l.st.Round = 1
+	if l.in.Special {
+		return l.apply(ctx, transition{
+			stage: domain.StageSpecialRequest,
+			open: []OpenTask{{ID: l.taskID(domain.TaskSpecialRequestApproval, ""), Kind: domain.TaskSpecialRequestApproval,
+				CandidateRole: domain.RoleCityGovApprover, CandidateOrgID: "citygov"}},
+			audit: l.auditBy(l.in.SubmittedBy, "project.submit", map[string]any{"special_request": true, "policy": l.in.Policy.Version}),
+		})
+	}
+	if err := l.apply(ctx, transition{
+		stage: domain.StagePrelimReview,
+		open:  []OpenTask{l.prelimTask()},
+		audit: l.auditBy(l.in.SubmittedBy, "project.submit", map[string]any{"round": 1, "policy": l.in.Policy.Version}),
+	}); err != nil {
+		return err
+	}
+	l.similarity(ctx)
+	return nil
+}
+
+// similarity computes the R16 candidates off the decision path: reviewers see them, nothing
+// waits for them, and a failure only loses the hint.
+func (l *lifecycle) similarity(ctx workflow.Context) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		if err := workflow.ExecuteActivity(actx, a.ComputeSimilar, l.in.ProjectID).Get(gctx, nil); err != nil {
+			workflow.GetLogger(gctx).Warn("similarity not computed", "error", err)
+		}
+	})
+}
+
+func (l *lifecycle) prelimTask() OpenTask {
+	return OpenTask{ID: l.taskID(domain.TaskPrelimReview, ""), Kind: domain.TaskPrelimReview,
+		CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb"}
+}
+
+func (l *lifecycle) taskID(kind domain.TaskKind, suffix string) string {
+	id := fmt.Sprintf("%s:%s:%d", l.id, kind, l.st.Round)
+	if suffix != "" {
+		id += ":" + suffix
+	}
+	return id
+}
+
+func (l *lifecycle) findTask(id string) (OpenTask, bool) {
+	for _, t := range l.st.OpenTasks {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return OpenTask{}, false
+}
+
+var (
+	errStale = func() error {
+		return domain.Refuse(domain.StatusConflict, "stale_task", "该任务已处理、已失效或不属于此流程")
+	}
+	errDuplicate = func() error {
+		return domain.Refuse(domain.StatusConflict, "duplicate_decision", "该任务的决定正在处理或已作出")
+	}
+)
+
+// checkActor is the workflow's own check that the actor may decide task t; the gateway checks
+// the same against the read model first (internal/authz), this guards against a stale read.
+func checkActor(t OpenTask, actor domain.Actor, unitID string) error {
+	if t.AssigneeID != "" && t.AssigneeID != actor.ID {
+		return domain.Refuse(domain.StatusForbidden, "not_assignee", "该任务已分配给其他人")
+	}
+	if !actor.Has(t.CandidateRole) {
+		return domain.Refuse(domain.StatusForbidden, "wrong_role", "您的角色不能处理该任务")
+	}
+	if t.CandidateOrgID != "" && t.CandidateOrgID != actor.OrgID {
+		return domain.Refuse(domain.StatusForbidden, "wrong_org", "该任务不属于您的单位")
+	}
+	if t.Kind == domain.TaskExpertReview && actor.OrgID == unitID {
+		// R4: an expert affiliated with the submitting unit never reviews its project.
+		return domain.Refuse(domain.StatusForbidden, "recused", "专家须回避本单位项目")
+	}
+	return nil
+}
+
+func (l *lifecycle) validateDecide(u DecideUpdate) error {
+	t, ok := l.findTask(u.TaskID)
+	if !ok {
+		return errStale()
+	}
+	if l.deciding[u.TaskID] {
+		return errDuplicate()
+	}
+	if err := checkActor(t, u.Actor, l.in.UnitID); err != nil {
+		return err
+	}
+	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen)
+}
+
+// validateDecision checks a decision's payload for its task kind.
+func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFen int64) error {
+	bad := func(msg string) error { return domain.Refuse(domain.StatusBadRequest, "invalid_decision", msg) }
+	switch kind {
+	case domain.TaskPrelimReview:
+		switch u.Decision {
+		case domain.DecisionApprove, domain.DecisionReject:
+		case domain.DecisionReturn:
+			if u.Comment == "" {
+				return bad("退回修改须填写修改意见")
+			}
+		default:
+			return bad("初审决定须为 approve、return 或 reject")
+		}
+	case domain.TaskExpertReview:
+		if u.Decision != domain.DecisionPass && u.Decision != domain.DecisionFail {
+			return bad("专家评审决定须为 pass 或 fail")
+		}
+		if u.Score == nil || *u.Score < 0 || *u.Score > 100 {
+			return bad("专家评审须给出 0–100 的评分")
+		}
+		if u.Comment == "" {
+			return bad("专家评审须填写评审意见")
+		}
+	case domain.TaskProjectApproval, domain.TaskSpecialRequestApproval:
+		switch u.Decision {
+		case domain.DecisionApprove:
+			limit := estimatedFen
+			if kind == domain.TaskProjectApproval && planFen > 0 {
+				limit = planFen
+			}
+			if u.ApprovedAmountFen < 0 || u.ApprovedAmountFen > limit {
+				// R7: the approved amount may be lower than requested, never higher.
+				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit",
+					fmt.Sprintf("批复金额不能超过 %d 分", limit))
+			}
+		case domain.DecisionReject:
+		default:
+			return bad("审批决定须为 approve 或 reject")
+		}
+	default:
+		return bad("该任务类型不能在此流程中决定")
+	}
+	return nil
+}
+
+func (l *lifecycle) validateResubmit(u ResubmitUpdate) error {
+	if l.st.Stage != domain.StageRevision {
+		return domain.Refuse(domain.StatusConflict, "wrong_stage", "只有退回修改的项目可以重新提交")
+	}
+	if !u.Actor.Has(domain.RoleSubmitter) || u.Actor.OrgID != l.in.UnitID {
+		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有本单位申报人可以重新提交")
+	}
+	return nil
+}
+
+// handle applies one message to the state (the only place state changes).
+func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, error) {
+	switch {
+	case m.decide != nil:
+		// Re-check: another message may have changed the state since the validator ran.
+		if err := l.validateDecideQueued(*m.decide); err != nil {
+			return DecideResult{}, err
+		}
+		return l.decide(ctx, *m.decide)
+	case m.resub != nil:
+		if err := l.validateResubmit(*m.resub); err != nil {
+			return DecideResult{}, err
+		}
+		return l.resubmit(ctx, *m.resub)
+	case m.panel != nil:
+		return DecideResult{}, l.onPanel(ctx, *m.panel)
+	case m.plan != nil:
+		return DecideResult{}, l.onPlanResult(ctx, *m.plan)
+	case m.bundle != nil:
+		return DecideResult{}, l.onBundleResult(ctx, *m.bundle)
+	case m.name == SignalDocuments:
+		return DecideResult{}, l.advance(ctx)
+	}
+	return DecideResult{}, nil
+}
+
+func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {
+	t, ok := l.findTask(u.TaskID)
+	if !ok {
+		return errStale()
+	}
+	if err := checkActor(t, u.Actor, l.in.UnitID); err != nil {
+		return err
+	}
+	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen)
+}
+
+func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
+	t, _ := l.findTask(u.TaskID)
+	closeT := domain.TaskClose{TaskID: t.ID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment}
+	auditD := map[string]any{"task_id": t.ID, "kind": string(t.Kind), "decision": u.Decision, "comment": u.Comment}
+	tr := transition{close: []domain.TaskClose{closeT}}
+	switch t.Kind {
+	case domain.TaskPrelimReview: // R3
+		switch u.Decision {
+		case domain.DecisionApprove:
+			tr.stage = domain.StageExpertReview
+		case domain.DecisionReturn:
+			tr.stage = domain.StageRevision
+			tr.notify = []domain.Notice{{Kind: "returned", Title: "项目被退回修改：" + l.in.Name, Body: u.Comment,
+				Role: domain.RoleSubmitter, OrgID: l.in.UnitID}}
+		case domain.DecisionReject:
+			tr.stage = domain.StageRejected
+		}
+	case domain.TaskExpertReview: // R4
+		score := *u.Score
+		closeT.Details = map[string]any{"score": score}
+		tr.close[0] = closeT
+		auditD["score"] = score
+		l.st.Reviews = append(l.st.Reviews, Review{ExpertID: u.Actor.ID, Pass: u.Decision == domain.DecisionPass, Score: score, Opinion: u.Comment})
+		if len(l.st.Reviews) == len(l.st.Panel) {
+			passed, total := tally(l.st.Reviews)
+			auditD["panel_pass"], auditD["panel_size"], auditD["mean_score"] = passed, len(l.st.Reviews), total/len(l.st.Reviews)
+			if 2*passed > len(l.st.Reviews) { // R4: strict majority of the effective panel
+				tr.stage = domain.StageAwaitingPlan
+			} else {
+				tr.stage = domain.StageRejected
+				auditD["reason"] = "expert_review_failed"
+			}
+		}
+	case domain.TaskSpecialRequestApproval: // R8
+		if u.Decision == domain.DecisionApprove {
+			amount := u.ApprovedAmountFen
+			if amount == 0 {
+				amount = l.in.EstimatedFen
+			}
+			l.st.PlanAmountFen = amount
+			tr.stage = domain.StageAwaitingApproval
+			tr.amount = amount
+			tr.planItems = []domain.PlanItem{{PlanYear: l.in.PlanYear, ProjectID: l.in.ProjectID, Included: true,
+				ApprovedAmountFen: amount, Supplementary: true, DecidedBy: u.Actor.ID}}
+			auditD["supplementary_amount_fen"] = amount
+		} else {
+			tr.stage = domain.StageRejected
+		}
+	case domain.TaskProjectApproval: // R6 (large), R7
+		if u.Decision == domain.DecisionApprove {
+			amount := u.ApprovedAmountFen
+			if amount == 0 {
+				amount = l.st.PlanAmountFen
+			}
+			auditD["approved_amount_fen"] = amount
+			tr.stage, tr.amount = domain.StageApproved, amount
+			l.st.ApprovedFen = amount
+		} else {
+			tr.stage = domain.StageRejected
+		}
+	}
+	tr.audit = []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", Outcome: u.Decision,
+		RequestID: u.RequestID, Detail: auditD}}
+	if err := l.apply(ctx, tr); err != nil {
+		return DecideResult{}, err
+	}
+	if err := l.advance(ctx); err != nil {
+		return DecideResult{}, err
+	}
+	return DecideResult{TaskID: t.ID, Decision: u.Decision, Stage: l.st.Stage}, nil
+}
+
+func tally(rs []Review) (passed, total int) {
+	for _, r := range rs {
+		if r.Pass {
+			passed++
+		}
+		total += r.Score
+	}
+	return passed, total
+}
+
+func (l *lifecycle) resubmit(ctx workflow.Context, u ResubmitUpdate) (DecideResult, error) {
+	l.st.Round++
+	err := l.apply(ctx, transition{
+		stage: domain.StagePrelimReview,
+		open:  []OpenTask{l.prelimTask()},
+		audit: l.auditBy(u.Actor, "project.resubmit", map[string]any{"round": l.st.Round}),
+	})
+	if err != nil {
+		return DecideResult{}, err
+	}
+	return DecideResult{Decision: "resubmit", Stage: l.st.Stage}, nil
+}
+
+// onPanel opens one review task per expert of the effective panel (R4).
+func (l *lifecycle) onPanel(ctx workflow.Context, s PanelSignal) error {
+	if l.st.Stage != domain.StageExpertReview || len(l.st.Panel) > 0 {
+		return fmt.Errorf("panel %s ignored in stage %s", s.SessionID, l.st.Stage)
+	}
+	var open []OpenTask
+	var panel []ExpertRef
+	for _, e := range s.Experts {
+		if e.OrgID == l.in.UnitID {
+			continue // R4 recusal, also enforced by AnnualPlan
+		}
+		panel = append(panel, e)
+		open = append(open, OpenTask{ID: l.taskID(domain.TaskExpertReview, e.ID), Kind: domain.TaskExpertReview,
+			CandidateRole: domain.RoleExpert, AssigneeID: e.ID})
+	}
+	l.st.Panel = panel
+	l.st.Reviews = nil
+	return l.apply(ctx, transition{open: open,
+		audit: l.auditBy(domain.Actor{ID: "system"}, "expert_review.panel", map[string]any{"session_id": s.SessionID, "experts": len(panel)})})
+}
+
+// onPlanResult applies R5: included projects await approval (R6), the others close.
+func (l *lifecycle) onPlanResult(ctx workflow.Context, s PlanResultSignal) error {
+	if l.st.Stage != domain.StageAwaitingPlan {
+		return fmt.Errorf("plan result ignored in stage %s", l.st.Stage)
+	}
+	if !s.Included {
+		return l.apply(ctx, transition{stage: domain.StageNotIncluded,
+			audit: l.auditBy(s.Actor, "plan.exclude", map[string]any{"reason": s.Reason})})
+	}
+	l.st.PlanAmountFen = s.ApprovedAmountFen
+	if err := l.apply(ctx, transition{stage: domain.StageAwaitingApproval, amount: s.ApprovedAmountFen,
+		audit: l.auditBy(s.Actor, "plan.include", map[string]any{"plan_amount_fen": s.ApprovedAmountFen})}); err != nil {
+		return err
+	}
+	return l.advance(ctx)
+}
+
+// onBundleResult applies the bundle decision to this project (R6).
+func (l *lifecycle) onBundleResult(ctx workflow.Context, s BundleResultSignal) error {
+	if l.st.Stage != domain.StageAwaitingApproval || !l.in.Policy.Small(l.in.EstimatedFen) {
+		return fmt.Errorf("bundle result ignored in stage %s", l.st.Stage)
+	}
+	l.st.BundleID = s.BundleID
+	d := map[string]any{"bundle_id": s.BundleID, "task_id": s.TaskID, "comment": s.Comment}
+	if s.Approved {
+		l.st.ApprovedFen = l.st.PlanAmountFen
+		d["approved_amount_fen"] = l.st.ApprovedFen
+		if err := l.apply(ctx, transition{stage: domain.StageApproved, amount: l.st.ApprovedFen,
+			audit: l.auditBy(s.Actor, "bundle.approve", d)}); err != nil {
+			return err
+		}
+		return l.advance(ctx)
+	}
+	action := "bundle.reject"
+	if s.Excluded {
+		action = "bundle.exclude"
+	}
+	return l.apply(ctx, transition{stage: domain.StageRejected, audit: l.auditBy(s.Actor, action, d)})
+}
+
+// advance takes the steps that need no person: report to the plan, open the approval task of a
+// large project once its documents are in (R6, R17), move an approved project to procurement.
+func (l *lifecycle) advance(ctx workflow.Context) error {
+	switch l.st.Stage {
+	case domain.StageAwaitingApproval:
+		// Routing (R6) follows the estimated total investment; a cut plan amount does not move a
+		// project between routes.
+		if l.in.Policy.Small(l.in.EstimatedFen) || l.hasOpen(domain.TaskProjectApproval) {
+			return nil
+		}
+		kinds := []string{"opinion", "impl_plan"}
+		if l.in.UsesCrypto && l.in.Policy.CryptoPlanAtApproval {
+			kinds = append(kinds, "crypto_plan") // R17
+		}
+		var res activities.DocsResult
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MissingDocuments,
+			activities.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
+			return err
+		}
+		if len(res.Missing) > 0 {
+			return nil // SignalDocuments wakes us when the unit uploads them
+		}
+		return l.apply(ctx, transition{open: []OpenTask{{ID: l.taskID(domain.TaskProjectApproval, ""),
+			Kind: domain.TaskProjectApproval, CandidateRole: l.in.Policy.ProjectApproverRole, CandidateOrgID: l.in.Policy.ProjectApproverOrg}},
+			audit: l.auditBy(domain.Actor{ID: "system"}, "approval.request", map[string]any{"documents": kinds})})
+	case domain.StageApproved:
+		return l.apply(ctx, transition{stage: domain.StageProcurement,
+			notify: []domain.Notice{{Kind: "approved", Title: "项目已批复：" + l.in.Name, Role: domain.RoleSubmitter, OrgID: l.in.UnitID}},
+			audit:  l.auditBy(domain.Actor{ID: "system"}, "project.procurement", nil)})
+	}
+	return nil
+}
+
+func (l *lifecycle) hasOpen(kind domain.TaskKind) bool {
+	for _, t := range l.st.OpenTasks {
+		if t.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// transition is a state change before it is written.
+type transition struct {
+	stage     domain.Stage
+	amount    int64
+	open      []OpenTask
+	close     []domain.TaskClose
+	audit     []domain.AuditItem
+	notify    []domain.Notice
+	planItems []domain.PlanItem
+}
+
+func (l *lifecycle) auditBy(actor domain.Actor, action string, detail map[string]any) []domain.AuditItem {
+	return []domain.AuditItem{{ActorID: actor.ID, OrgID: actor.OrgID, Action: action, Outcome: "ok", Detail: detail}}
+}
+
+func localCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
+	})
+}
+
+// apply writes tr through the Apply local activity, then changes the in-memory state and tells
+// the plan about a new stage.
+func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
+	l.st.Seq++
+	t := domain.Transition{
+		ID:                fmt.Sprintf("%s/%s/%d", l.id, l.runID, l.st.Seq),
+		WorkflowID:        l.id,
+		ProjectID:         l.in.ProjectID,
+		Stage:             tr.stage,
+		ApprovedAmountFen: tr.amount,
+		Close:             tr.close,
+		Audit:             tr.audit,
+		Notify:            tr.notify,
+		PlanItems:         tr.planItems,
+	}
+	for _, o := range tr.open {
+		t.Open = append(t.Open, domain.NewTask{ID: o.ID, Kind: o.Kind, ProjectID: l.in.ProjectID, CandidateRole: o.CandidateRole,
+			CandidateOrgID: o.CandidateOrgID, AssigneeID: o.AssigneeID, DueWorkdays: l.in.Policy.ReviewDueWorkdays})
+	}
+	var res domain.TransitionResult
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
+		return err
+	}
+	for _, c := range tr.close {
+		l.removeTask(c.TaskID)
+	}
+	l.st.OpenTasks = append(l.st.OpenTasks, tr.open...)
+	if tr.stage != "" && tr.stage != l.st.Stage {
+		l.st.Stage = tr.stage
+		if tr.stage.Terminal() {
+			l.st.OpenTasks = nil
+		}
+		return l.reportToPlan(ctx, len(tr.planItems) > 0)
+	}
+	return nil
+}
+
+func (l *lifecycle) removeTask(id string) {
+	out := l.st.OpenTasks[:0]
+	for _, t := range l.st.OpenTasks {
+		if t.ID != id {
+			out = append(out, t)
+		}
+	}
+	l.st.OpenTasks = out
+}
+
+// reportToPlan tells AnnualPlan the project's new stage (fire and forget; the plan validates
+// its own decisions against what it has heard).
+func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) error {
+	s := ProjectStatusSignal{ProjectID: l.in.ProjectID, UnitID: l.in.UnitID, Name: l.in.Name, EstimatedFen: l.in.EstimatedFen,
+		Stage: l.st.Stage, PlanAmountFen: l.st.PlanAmountFen, Supplementary: supplementary}
+	f := workflow.SignalExternalWorkflow(ctx, PlanWorkflowID(l.in.PlanYear), "", SignalProjectStatus, s)
+	if err := f.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+// Package workflows holds the deterministic lifecycle code: ProjectLifecycle (one per
+// project, id "project:<id>") and AnnualPlan (one per plan year, id "plan:<year>"), with the
+// names and payloads of their messages.
+//
+// Nothing here does I/O or reads the clock: activities write the read model, and decisions
+// arrive as Updates validated against the workflow's own state.
+package workflows
+
+import (
+	"fmt"
+
+	"egovpm/internal/domain"
+)
+
+// TaskQueue is the task queue of the egovpm worker.
+const TaskQueue = "egovpm"
+
+// Message names.
+const (
+	// UpdateDecide delivers a person's decision on a task (both workflows).
+	UpdateDecide = "decide"
+	// UpdateResubmit resubmits a project returned for revision (R3).
+	UpdateResubmit = "resubmit"
+	// QueryState returns the live state of a workflow.
+	QueryState = "state"
+
+	// SignalPanel gives a project its expert panel (R4).
+	SignalPanel = "panel"
+	// SignalPlanResult tells a project whether it is in the annual plan (R5).
+	SignalPlanResult = "plan_result"
+	// SignalBundleResult tells a project the outcome of its bundle (R6).
+	SignalBundleResult = "bundle_result"
+	// SignalDocuments tells a project its documents changed.
+	SignalDocuments = "documents_changed"
+
+	// UpdateConvene convenes an expert session (AnnualPlan, R4).
+	UpdateConvene = "convene_session"
+	// UpdateCompile compiles (part of) the annual plan (AnnualPlan, R5).
+	UpdateCompile = "compile"
+	// UpdateCreateBundle creates a bundled proposal (AnnualPlan, R6).
+	UpdateCreateBundle = "create_bundle"
+	// SignalProjectStatus reports a project's stage to its plan.
+	SignalProjectStatus = "project_status"
+)
+
+// ProjectWorkflowID is the workflow id of a project's lifecycle.
+func ProjectWorkflowID(projectID string) string { return "project:" + projectID }
+
+// PlanWorkflowID is the workflow id of a year's plan.
+func PlanWorkflowID(year int) string { return fmt.Sprintf("plan:%d", year) }
+
+// ProjectLifecycleInput starts a project's lifecycle. The policy in force at submission is
+// pinned here for the project's whole life (R19).
+type ProjectLifecycleInput struct {
+	ProjectID    string        `json:"project_id"`
+	UnitID       string        `json:"unit_id"`
+	Name         string        `json:"name"`
+	PlanYear     int           `json:"plan_year"`
+	EstimatedFen int64         `json:"estimated_fen"`
+	MLPSLevel    int           `json:"mlps_level"`
+	UsesCrypto   bool          `json:"uses_crypto"`
+	Special      bool          `json:"special"`
+	Policy       domain.Policy `json:"policy"`
+	SubmittedBy  domain.Actor  `json:"submitted_by"`
+	RequestID    string        `json:"request_id,omitempty"`
+	// Resume carries state across continue-as-new; nil on first start.
+	Resume *ProjectState `json:"resume,omitempty"`
+}
+
+// ProjectLifecycleResult is the end state of a project.
+type ProjectLifecycleResult struct {
+	Stage domain.Stage `json:"stage"`
+}
+
+// OpenTask is a task the workflow waits on.
+type OpenTask struct {
+	ID             string          `json:"id"`
+	Kind           domain.TaskKind `json:"kind"`
+	CandidateRole  string          `json:"candidate_role"`
+	CandidateOrgID string          `json:"candidate_org_id,omitempty"`
+	AssigneeID     string          `json:"assignee_id,omitempty"`
+	BundleID       string          `json:"bundle_id,omitempty"`
+}
+
+// ExpertRef is an expert with the org they belong to (for R4 recusal).
+type ExpertRef struct {
+	ID    string `json:"id"`
+	OrgID string `json:"org_id"`
+}
+
+// Review is one expert's review (R4).
+type Review struct {
+	ExpertID string `json:"expert_id"`
+	Pass     bool   `json:"pass"`
+	Score    int    `json:"score"`
+	Opinion  string `json:"opinion"`
+}
+
+// ProjectState is the live state of a project's lifecycle (QueryState).
+type ProjectState struct {
+	Stage         domain.Stage `json:"stage"`
+	Round         int          `json:"round"`
+	OpenTasks     []OpenTask   `json:"open_tasks"`
+	Panel         []ExpertRef  `json:"panel,omitempty"`
+	Reviews       []Review     `json:"reviews,omitempty"`
+	PlanAmountFen int64        `json:"plan_amount_fen,omitempty"`
+	ApprovedFen   int64        `json:"approved_fen,omitempty"`
+	BundleID      string       `json:"bundle_id,omitempty"`
+	Seq           int          `json:"seq"`
+}
+
+// DecideUpdate is a person's decision on a task.
+type DecideUpdate struct {
+	TaskID             string       `json:"task_id"`
+	Actor              domain.Actor `json:"actor"`
+	Decision           string       `json:"decision"`
+	Comment            string       `json:"comment,omitempty"`
+	Score              *int         `json:"score,omitempty"`
+	ApprovedAmountFen  int64        `json:"approved_amount_fen,omitempty"`
+	ExcludedProjectIDs []string     `json:"excluded_project_ids,omitempty"`
+	RequestID          string       `json:"request_id,omitempty"`
+}
+
+// DecideResult is the state after a decision.
+type DecideResult struct {
+	TaskID   string       `json:"task_id"`
+	Decision string       `json:"decision"`
+	Stage    domain.Stage `json:"stage,omitempty"`
+}
+
+// ResubmitUpdate resubmits a project returned for revision (R3).
+type ResubmitUpdate struct {
+	Actor     domain.Actor `json:"actor"`
+	RequestID string       `json:"request_id,omitempty"`
+}
+
+// PanelSignal gives a project its effective panel (recused experts removed).
+type PanelSignal struct {
+	SessionID string      `json:"session_id"`
+	Experts   []ExpertRef `json:"experts"`
+}
+
+// PlanResultSignal is the R5 outcome for a project.
+type PlanResultSignal struct {
+	Included          bool         `json:"included"`
+	ApprovedAmountFen int64        `json:"approved_amount_fen,omitempty"`
+	Reason            string       `json:"reason,omitempty"`
+	Actor             domain.Actor `json:"actor"`
+}
+
+// BundleResultSignal is the R6 bundle outcome for one project.
+type BundleResultSignal struct {
+	BundleID string       `json:"bundle_id"`
+	TaskID   string       `json:"task_id"`
+	Approved bool         `json:"approved"`
+	Excluded bool         `json:"excluded,omitempty"`
+	Comment  string       `json:"comment,omitempty"`
+	Actor    domain.Actor `json:"actor"`
+}
+
+// ProjectStatusSignal reports a project's stage to its plan.
+type ProjectStatusSignal struct {
+	ProjectID     string       `json:"project_id"`
+	UnitID        string       `json:"unit_id"`
+	Name          string       `json:"name,omitempty"`
+	EstimatedFen  int64        `json:"estimated_fen"`
+	Stage         domain.Stage `json:"stage"`
+	PlanAmountFen int64        `json:"plan_amount_fen,omitempty"`
+	Supplementary bool         `json:"supplementary,omitempty"`
+}

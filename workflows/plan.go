@@ -1,0 +1,626 @@
+package workflows
+
+import (
+	"fmt"
+	"sort"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"egovpm/internal/domain"
+)
+
+// AnnualPlanInput starts the plan of a year.
+type AnnualPlanInput struct {
+	Year   int           `json:"year"`
+	Policy domain.Policy `json:"policy"`
+	// Resume carries state across continue-as-new.
+	Resume *PlanState `json:"resume,omitempty"`
+}
+
+// PlanProject is what the plan knows of one project.
+type PlanProject struct {
+	ProjectID     string       `json:"project_id"`
+	UnitID        string       `json:"unit_id"`
+	Name          string       `json:"name"`
+	EstimatedFen  int64        `json:"estimated_fen"`
+	Stage         domain.Stage `json:"stage"`
+	Paneled       bool         `json:"paneled,omitempty"`
+	Planned       bool         `json:"planned,omitempty"`
+	PlanAmountFen int64        `json:"plan_amount_fen,omitempty"`
+	Supplementary bool         `json:"supplementary,omitempty"`
+	BundleID      string       `json:"bundle_id,omitempty"`
+}
+
+// PlanBundle is a bundled proposal (R6).
+type PlanBundle struct {
+	ID         string   `json:"id"`
+	TaskID     string   `json:"task_id"`
+	ProjectIDs []string `json:"project_ids"`
+	Status     string   `json:"status"`
+}
+
+// PlanState is the live state of a year's plan (QueryState).
+type PlanState struct {
+	Year     int            `json:"year"`
+	Projects []*PlanProject `json:"projects"`
+	Bundles  []*PlanBundle  `json:"bundles"`
+	Sessions []string       `json:"sessions"`
+	Seq      int            `json:"seq"`
+}
+
+// ConveneUpdate convenes an expert session over some projects (R4).
+type ConveneUpdate struct {
+	SessionID  string       `json:"session_id"`
+	Actor      domain.Actor `json:"actor"`
+	Experts    []ExpertRef  `json:"experts"`
+	ProjectIDs []string     `json:"project_ids"`
+	RequestID  string       `json:"request_id,omitempty"`
+}
+
+// ConveneResult lists each project's effective panel.
+type ConveneResult struct {
+	SessionID string       `json:"session_id"`
+	Panels    []PanelOfOne `json:"panels"`
+}
+
+// PanelOfOne is the effective panel of one project.
+type PanelOfOne struct {
+	ProjectID string   `json:"project_id"`
+	ExpertIDs []string `json:"expert_ids"`
+	Recused   []string `json:"recused,omitempty"`
+}
+
+// PlanInclusion puts a project in the plan at an amount (R5, R7).
+type PlanInclusion struct {
+	ProjectID         string `json:"project_id"`
+	ApprovedAmountFen int64  `json:"approved_amount_fen"`
+}
+
+// PlanExclusion leaves a project out with a reason (R5).
+type PlanExclusion struct {
+	ProjectID string `json:"project_id"`
+	Reason    string `json:"reason"`
+}
+
+// CompileUpdate compiles projects into (or out of) the plan (R5).
+type CompileUpdate struct {
+	Actor     domain.Actor    `json:"actor"`
+	Included  []PlanInclusion `json:"included"`
+	Excluded  []PlanExclusion `json:"excluded"`
+	RequestID string          `json:"request_id,omitempty"`
+}
+
+// CompileResult counts what was compiled.
+type CompileResult struct {
+	Included int `json:"included"`
+	Excluded int `json:"excluded"`
+}
+
+// BundleUpdate creates a bundled proposal (R6).
+type BundleUpdate struct {
+	BundleID   string       `json:"bundle_id"`
+	Actor      domain.Actor `json:"actor"`
+	ProjectIDs []string     `json:"project_ids,omitempty"`
+	RequestID  string       `json:"request_id,omitempty"`
+}
+
+// BundleResult describes a created bundle.
+type BundleResult struct {
+	ID         string   `json:"id"`
+	ProjectIDs []string `json:"project_ids"`
+	TaskID     string   `json:"task_id"`
+}
+
+type planMsg struct {
+	convene *ConveneUpdate
+	compile *CompileUpdate
+	bundle  *BundleUpdate
+	decide  *DecideUpdate
+	status  *ProjectStatusSignal
+	handled bool
+	result  any
+	err     error
+}
+
+type plan struct {
+	in    AnnualPlanInput
+	id    string
+	runID string
+	st    PlanState
+	idx   map[string]*PlanProject
+	inbox []*planMsg
+}
+
+// AnnualPlan is the plan of one year (R2, R4–R6, R8): it hears every project's stage, convenes
+// expert sessions, compiles the plan and bundles the small projects, and fans decisions out to
+// the project workflows.
+func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
+	if in.Year == 0 {
+		return PlanState{}, temporal.NewNonRetryableApplicationError("plan without year", "BadInput", nil)
+	}
+	if err := in.Policy.Validate(); err != nil {
+		return PlanState{}, temporal.NewNonRetryableApplicationError("invalid policy: "+err.Error(), "BadInput", nil)
+	}
+	info := workflow.GetInfo(ctx)
+	p := &plan{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, idx: map[string]*PlanProject{}}
+	p.st.Year = in.Year
+	if in.Resume != nil {
+		p.st = *in.Resume
+		for _, pp := range p.st.Projects {
+			p.idx[pp.ProjectID] = pp
+		}
+	}
+	if err := p.setup(ctx); err != nil {
+		return PlanState{}, err
+	}
+	return p.run(ctx)
+}
+
+func (p *plan) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (PlanState, error) { return p.st, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConvene,
+		func(ctx workflow.Context, u ConveneUpdate) (ConveneResult, error) {
+			m := &planMsg{convene: &u}
+			if err := p.validate(m); err != nil {
+				return ConveneResult{}, err
+			}
+			if err := p.enqueue(ctx, m); err != nil {
+				return ConveneResult{}, err
+			}
+			return m.result.(ConveneResult), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ConveneUpdate) error { return p.validate(&planMsg{convene: &u}) }},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompile,
+		func(ctx workflow.Context, u CompileUpdate) (CompileResult, error) {
+			m := &planMsg{compile: &u}
+			if err := p.validate(m); err != nil {
+				return CompileResult{}, err
+			}
+			if err := p.enqueue(ctx, m); err != nil {
+				return CompileResult{}, err
+			}
+			return m.result.(CompileResult), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u CompileUpdate) error { return p.validate(&planMsg{compile: &u}) }},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCreateBundle,
+		func(ctx workflow.Context, u BundleUpdate) (BundleResult, error) {
+			m := &planMsg{bundle: &u}
+			if err := p.validate(m); err != nil {
+				return BundleResult{}, err
+			}
+			if err := p.enqueue(ctx, m); err != nil {
+				return BundleResult{}, err
+			}
+			return m.result.(BundleResult), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u BundleUpdate) error { return p.validate(&planMsg{bundle: &u}) }},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
+		func(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
+			m := &planMsg{decide: &u}
+			if err := p.validate(m); err != nil {
+				return DecideResult{}, err
+			}
+			if err := p.enqueue(ctx, m); err != nil {
+				return DecideResult{}, err
+			}
+			return m.result.(DecideResult), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return p.validate(&planMsg{decide: &u}) }},
+	); err != nil {
+		return err
+	}
+	ch := workflow.GetSignalChannel(ctx, SignalProjectStatus)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			var s ProjectStatusSignal
+			ch.Receive(gctx, &s)
+			p.inbox = append(p.inbox, &planMsg{status: &s})
+		}
+	})
+	return nil
+}
+
+func (p *plan) enqueue(ctx workflow.Context, m *planMsg) error {
+	p.inbox = append(p.inbox, m)
+	if err := workflow.Await(ctx, func() bool { return m.handled }); err != nil {
+		return err
+	}
+	return m.err
+}
+
+func (p *plan) run(ctx workflow.Context) (PlanState, error) {
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return len(p.inbox) > 0 || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}); err != nil {
+			return p.st, err
+		}
+		if len(p.inbox) == 0 {
+			// Keep the history bounded: carry the state into a new run once handlers are done.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return p.st, err
+			}
+			st := p.st
+			return p.st, workflow.NewContinueAsNewError(ctx, AnnualPlan, AnnualPlanInput{Year: p.in.Year, Policy: p.in.Policy, Resume: &st})
+		}
+		m := p.inbox[0]
+		p.inbox = p.inbox[1:]
+		if m.status == nil {
+			if err := p.validate(m); err != nil {
+				m.err, m.handled = err, true
+				continue
+			}
+		}
+		m.result, m.err = p.handle(ctx, m)
+		m.handled = true
+	}
+}
+
+func (p *plan) project(id string) (*PlanProject, error) {
+	pp, ok := p.idx[id]
+	if !ok {
+		return nil, domain.Refuse(domain.StatusUnprocessable, "project_not_in_plan_year",
+			fmt.Sprintf("项目 %s 未在 %d 年度申报", id, p.in.Year))
+	}
+	return pp, nil
+}
+
+func notReady(pp *PlanProject, want string) error {
+	r := domain.Refuse(domain.StatusConflict, "project_not_ready",
+		fmt.Sprintf("项目 %s 当前阶段为 %s，%s", pp.ProjectID, pp.Stage, want))
+	return r
+}
+
+// validate checks a message against the plan's state without changing it.
+func (p *plan) validate(m *planMsg) error {
+	pol := p.in.Policy
+	switch {
+	case m.convene != nil:
+		u := m.convene
+		if len(u.Experts) < pol.PanelMin || len(u.Experts)%2 == 0 {
+			return domain.Refuse(domain.StatusUnprocessable, "panel_size",
+				fmt.Sprintf("专家组人数须为不少于 %d 的奇数", pol.PanelMin))
+		}
+		if len(u.ProjectIDs) == 0 {
+			return domain.Refuse(domain.StatusBadRequest, "invalid_input", "须指定评审项目")
+		}
+		seen := map[string]bool{}
+		for _, e := range u.Experts {
+			if seen[e.ID] {
+				return domain.Refuse(domain.StatusBadRequest, "duplicate_expert", "专家重复："+e.ID)
+			}
+			seen[e.ID] = true
+		}
+		for _, id := range u.ProjectIDs {
+			pp, err := p.project(id)
+			if err != nil {
+				return err
+			}
+			if pp.Stage != domain.StageExpertReview || pp.Paneled {
+				return notReady(pp, "不在待组织专家评审状态")
+			}
+			if n := len(effectivePanel(u.Experts, pp.UnitID)); n < pol.PanelMin {
+				return domain.Refuse(domain.StatusUnprocessable, "panel_too_small_after_recusal",
+					fmt.Sprintf("项目 %s 回避后专家不足 %d 人", id, pol.PanelMin))
+			}
+		}
+	case m.compile != nil:
+		u := m.compile
+		if len(u.Included)+len(u.Excluded) == 0 {
+			return domain.Refuse(domain.StatusBadRequest, "invalid_input", "计划中须至少包含一个项目")
+		}
+		seen := map[string]bool{}
+		check := func(id string) error {
+			if seen[id] {
+				return domain.Refuse(domain.StatusBadRequest, "duplicate_project", "项目重复："+id)
+			}
+			seen[id] = true
+			pp, err := p.project(id)
+			if err != nil {
+				return err
+			}
+			if pp.Stage != domain.StageAwaitingPlan || pp.Planned {
+				return notReady(pp, "未通过专家评审或已编入计划")
+			}
+			return nil
+		}
+		for _, in := range u.Included {
+			if err := check(in.ProjectID); err != nil {
+				return err
+			}
+			if pp := p.idx[in.ProjectID]; in.ApprovedAmountFen <= 0 || in.ApprovedAmountFen > pp.EstimatedFen {
+				// R7: the plan may cut the amount, never raise it.
+				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit",
+					fmt.Sprintf("项目 %s 的计划金额须在 1 到 %d 分之间", in.ProjectID, pp.EstimatedFen))
+			}
+		}
+		for _, ex := range u.Excluded {
+			if err := check(ex.ProjectID); err != nil {
+				return err
+			}
+			if ex.Reason == "" {
+				return domain.Refuse(domain.StatusBadRequest, "reason_required", "未列入计划须说明理由："+ex.ProjectID)
+			}
+		}
+	case m.bundle != nil:
+		ids := m.bundle.ProjectIDs
+		if len(ids) == 0 {
+			ids = p.bundleable()
+			if len(ids) == 0 {
+				return domain.Refuse(domain.StatusUnprocessable, "nothing_to_bundle", "没有待打捆的 1000 万元以下计划项目")
+			}
+		}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if seen[id] {
+				return domain.Refuse(domain.StatusBadRequest, "duplicate_project", "项目重复："+id)
+			}
+			seen[id] = true
+			pp, err := p.project(id)
+			if err != nil {
+				return err
+			}
+			if !pol.Small(pp.EstimatedFen) {
+				return domain.Refuse(domain.StatusUnprocessable, "not_small_project",
+					fmt.Sprintf("项目 %s 总投资不低于 1000 万元，须单独报批", id))
+			}
+			if pp.Stage != domain.StageAwaitingApproval || pp.BundleID != "" {
+				return notReady(pp, "不在待打捆报批状态")
+			}
+		}
+	case m.decide != nil:
+		u := m.decide
+		b := p.bundleByTask(u.TaskID)
+		if b == nil || b.Status != "pending" {
+			return errStale()
+		}
+		t := OpenTask{ID: b.TaskID, Kind: domain.TaskBundleApproval, CandidateRole: pol.BundleApproverRole, CandidateOrgID: pol.BundleApproverOrg}
+		if err := checkActor(t, u.Actor, ""); err != nil {
+			return err
+		}
+		switch u.Decision {
+		case domain.DecisionApprove:
+			for _, id := range u.ExcludedProjectIDs {
+				if !domain.Contains(b.ProjectIDs, id) {
+					return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "排除的项目不在该打捆建议书中："+id)
+				}
+			}
+			if len(u.ExcludedProjectIDs) >= len(b.ProjectIDs) {
+				return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "全部排除请使用 reject")
+			}
+		case domain.DecisionReject:
+			if u.Comment == "" {
+				return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "不予批复须说明理由")
+			}
+		default:
+			return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "打捆审批决定须为 approve 或 reject")
+		}
+	}
+	return nil
+}
+
+func effectivePanel(experts []ExpertRef, unitID string) []ExpertRef {
+	var out []ExpertRef
+	for _, e := range experts {
+		if e.OrgID != unitID { // R4 recusal
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// bundleable lists the included small projects awaiting approval and not yet bundled, in
+// arrival order.
+func (p *plan) bundleable() []string {
+	var ids []string
+	for _, pp := range p.st.Projects {
+		if pp.Stage == domain.StageAwaitingApproval && pp.BundleID == "" && p.in.Policy.Small(pp.EstimatedFen) {
+			ids = append(ids, pp.ProjectID)
+		}
+	}
+	return ids
+}
+
+func (p *plan) bundleByTask(taskID string) *PlanBundle {
+	for _, b := range p.st.Bundles {
+		if b.TaskID == taskID {
+			return b
+		}
+	}
+	return nil
+}
+
+func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
+	switch {
+	case m.status != nil:
+		s := m.status
+		pp, ok := p.idx[s.ProjectID]
+		if !ok {
+			pp = &PlanProject{ProjectID: s.ProjectID}
+			p.idx[s.ProjectID] = pp
+			p.st.Projects = append(p.st.Projects, pp)
+		}
+		pp.UnitID, pp.EstimatedFen, pp.Stage = s.UnitID, s.EstimatedFen, s.Stage
+		if s.Name != "" {
+			pp.Name = s.Name
+		}
+		if s.Supplementary {
+			pp.Planned, pp.Supplementary, pp.PlanAmountFen = true, true, s.PlanAmountFen
+		}
+		if s.Stage == domain.StageRevision || s.Stage == domain.StagePrelimReview {
+			pp.Paneled = false
+		}
+		return nil, nil
+	case m.convene != nil:
+		return p.convene(ctx, *m.convene)
+	case m.compile != nil:
+		return p.compile(ctx, *m.compile)
+	case m.bundle != nil:
+		return p.createBundle(ctx, *m.bundle)
+	case m.decide != nil:
+		return p.decideBundle(ctx, *m.decide)
+	}
+	return nil, nil
+}
+
+func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
+	p.st.Seq++
+	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
+	t.WorkflowID = p.id
+	var res domain.TransitionResult
+	return workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res)
+}
+
+func (p *plan) signal(ctx workflow.Context, projectID, name string, payload any) {
+	f := workflow.SignalExternalWorkflow(ctx, ProjectWorkflowID(projectID), "", name, payload)
+	if err := f.Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("project not signalled", "project_id", projectID, "signal", name, "error", err)
+	}
+}
+
+func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, error) {
+	res := ConveneResult{SessionID: u.SessionID}
+	ids := make([]string, 0, len(u.Experts))
+	for _, e := range u.Experts {
+		ids = append(ids, e.ID)
+	}
+	var audits []domain.AuditItem
+	for _, pid := range u.ProjectIDs {
+		pp := p.idx[pid]
+		panel := effectivePanel(u.Experts, pp.UnitID)
+		one := PanelOfOne{ProjectID: pid}
+		for _, e := range panel {
+			one.ExpertIDs = append(one.ExpertIDs, e.ID)
+		}
+		for _, e := range u.Experts {
+			if e.OrgID == pp.UnitID {
+				one.Recused = append(one.Recused, e.ID)
+			}
+		}
+		res.Panels = append(res.Panels, one)
+		audits = append(audits, domain.AuditItem{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "expert_review.convene",
+			ObjectType: "project", ObjectID: pid, Outcome: "ok", RequestID: u.RequestID,
+			Detail: map[string]any{"session_id": u.SessionID, "experts": one.ExpertIDs, "recused": one.Recused}})
+	}
+	if err := p.apply(ctx, domain.Transition{Audit: audits,
+		Session: &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID}}); err != nil {
+		return res, err
+	}
+	p.st.Sessions = append(p.st.Sessions, u.SessionID)
+	for _, pid := range u.ProjectIDs {
+		pp := p.idx[pid]
+		pp.Paneled = true
+		p.signal(ctx, pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)})
+	}
+	return res, nil
+}
+
+func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, error) {
+	var items []domain.PlanItem
+	var audits []domain.AuditItem
+	for _, in := range u.Included {
+		items = append(items, domain.PlanItem{PlanYear: p.in.Year, ProjectID: in.ProjectID, Included: true,
+			ApprovedAmountFen: in.ApprovedAmountFen, DecidedBy: u.Actor.ID})
+		audits = append(audits, domain.AuditItem{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "plan.compile",
+			ObjectType: "project", ObjectID: in.ProjectID, Outcome: "included", RequestID: u.RequestID,
+			Detail: map[string]any{"plan_amount_fen": in.ApprovedAmountFen, "plan_year": p.in.Year}})
+	}
+	for _, ex := range u.Excluded {
+		items = append(items, domain.PlanItem{PlanYear: p.in.Year, ProjectID: ex.ProjectID, Reason: ex.Reason, DecidedBy: u.Actor.ID})
+		audits = append(audits, domain.AuditItem{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "plan.compile",
+			ObjectType: "project", ObjectID: ex.ProjectID, Outcome: "excluded", RequestID: u.RequestID,
+			Detail: map[string]any{"reason": ex.Reason, "plan_year": p.in.Year}})
+	}
+	if err := p.apply(ctx, domain.Transition{PlanItems: items, Audit: audits}); err != nil {
+		return CompileResult{}, err
+	}
+	for _, in := range u.Included {
+		pp := p.idx[in.ProjectID]
+		pp.Planned, pp.PlanAmountFen = true, in.ApprovedAmountFen
+		p.signal(ctx, in.ProjectID, SignalPlanResult, PlanResultSignal{Included: true, ApprovedAmountFen: in.ApprovedAmountFen, Actor: u.Actor})
+	}
+	for _, ex := range u.Excluded {
+		p.idx[ex.ProjectID].Planned = true
+		p.signal(ctx, ex.ProjectID, SignalPlanResult, PlanResultSignal{Reason: ex.Reason, Actor: u.Actor})
+	}
+	return CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}, nil
+}
+
+func (p *plan) createBundle(ctx workflow.Context, u BundleUpdate) (BundleResult, error) {
+	ids := u.ProjectIDs
+	if len(ids) == 0 {
+		ids = p.bundleable()
+	}
+	ids = append([]string(nil), ids...)
+	sort.Strings(ids)
+	taskID := fmt.Sprintf("%s:%s:%s", p.id, domain.TaskBundleApproval, u.BundleID)
+	pol := p.in.Policy
+	t := domain.Transition{
+		Open: []domain.NewTask{{ID: taskID, Kind: domain.TaskBundleApproval, BundleID: u.BundleID,
+			CandidateRole: pol.BundleApproverRole, CandidateOrgID: pol.BundleApproverOrg, DueWorkdays: pol.ReviewDueWorkdays,
+			Details: map[string]any{"project_ids": ids, "plan_year": p.in.Year}}},
+		Bundle: &domain.Bundle{ID: u.BundleID, PlanYear: p.in.Year, TaskID: taskID, Status: "pending", CreatedBy: u.Actor.ID, ProjectIDs: ids},
+		Notify: []domain.Notice{{Kind: "task", Title: fmt.Sprintf("%d 年度打捆项目建议书待审批", p.in.Year), Role: pol.BundleApproverRole,
+			OrgID: pol.BundleApproverOrg, TaskID: taskID}},
+	}
+	for _, id := range ids {
+		t.Audit = append(t.Audit, domain.AuditItem{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "bundle.create",
+			ObjectType: "project", ObjectID: id, Outcome: "ok", RequestID: u.RequestID,
+			Detail: map[string]any{"bundle_id": u.BundleID, "task_id": taskID}})
+	}
+	if err := p.apply(ctx, t); err != nil {
+		return BundleResult{}, err
+	}
+	for _, id := range ids {
+		p.idx[id].BundleID = u.BundleID
+	}
+	p.st.Bundles = append(p.st.Bundles, &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending"})
+	return BundleResult{ID: u.BundleID, ProjectIDs: ids, TaskID: taskID}, nil
+}
+
+// decideBundle applies the one decision on a bundle to every project in it (R6).
+func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
+	b := p.bundleByTask(u.TaskID)
+	status := "approved"
+	outcomes := map[string]string{}
+	for _, id := range b.ProjectIDs {
+		switch {
+		case u.Decision == domain.DecisionReject:
+			outcomes[id], status = "rejected", "rejected"
+		case domain.Contains(u.ExcludedProjectIDs, id):
+			outcomes[id], status = "excluded", "partially_approved"
+		default:
+			outcomes[id] = "approved"
+		}
+	}
+	t := domain.Transition{
+		Close: []domain.TaskClose{{TaskID: b.TaskID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment,
+			Details: map[string]any{"excluded_project_ids": u.ExcludedProjectIDs}}},
+		Bundle: &domain.Bundle{ID: b.ID, PlanYear: p.in.Year, TaskID: b.TaskID, Status: status, CreatedBy: u.Actor.ID,
+			ProjectIDs: b.ProjectIDs, Outcomes: outcomes},
+		Audit: []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", ObjectType: "bundle",
+			ObjectID: b.ID, Outcome: u.Decision, RequestID: u.RequestID,
+			Detail: map[string]any{"task_id": b.TaskID, "excluded_project_ids": u.ExcludedProjectIDs, "comment": u.Comment}}},
+	}
+	if err := p.apply(ctx, t); err != nil {
+		return DecideResult{}, err
+	}
+	b.Status = status
+	for _, id := range b.ProjectIDs {
+		p.signal(ctx, id, SignalBundleResult, BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID,
+			Approved: outcomes[id] == "approved", Excluded: outcomes[id] == "excluded", Comment: u.Comment, Actor: u.Actor})
+	}
+	return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
+}
