@@ -13,7 +13,7 @@ export HTTP_ADDR
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0
 
-.PHONY: help build dev migrate test test-unit lint replay clean-data
+.PHONY: help build dev migrate test lint replay clean-data record-histories
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,3 +46,7 @@ lint: ## gofmt, go vet, staticcheck, workflowcheck
 
 clean-data: ## delete the devserver's local state (.data/)
 	rm -rf .data
+
+record-histories: ## re-record workflows/testdata from the end-to-end tests (commit the result)
+	cd devserver && $(GO) build -o ../$(BIN)/devserver .
+	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver $(GO) test -count=1 -run TestE2E ./server/ -args -record-histories=$(CURDIR)/workflows/testdata

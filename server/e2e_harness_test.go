@@ -15,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"egovpm/internal/config"
@@ -97,10 +96,14 @@ func newStack(t *testing.T, policy string) *stack {
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{}}
+	s := &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{}}
+	t.Cleanup(func() {
+		if !t.Failed() {
+			s.recordHistories(t, queue)
+		}
+	})
+	return s
 }
-
-var _ = worker.New
 
 type resp struct {
 	Status int

@@ -103,7 +103,7 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 		s.waitStage("drb1", id, "awaiting_approval")
 	}
 
-	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{})
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{"project_ids": []string{p1, p2, p3}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	require.ElementsMatch(t, []any{p1, p2, p3}, r.Body["project_ids"])
 	bundleTask := r.str("task_id")

@@ -31,6 +31,8 @@ type Server struct {
 	engine *gin.Engine
 }
 
+func init() { gin.SetMode(gin.ReleaseMode) }
+
 // New builds the gateway over deps. The policy in force (R19) is loaded once here.
 func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

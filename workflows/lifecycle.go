@@ -598,6 +598,15 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		t.Open = append(t.Open, domain.NewTask{ID: o.ID, Kind: o.Kind, ProjectID: l.in.ProjectID, CandidateRole: o.CandidateRole,
 			CandidateOrgID: o.CandidateOrgID, AssigneeID: o.AssigneeID, DueWorkdays: l.in.Policy.ReviewDueWorkdays})
 	}
+	newStage := tr.stage != "" && tr.stage != l.st.Stage
+	if newStage {
+		// Tell the plan before the read model shows the new stage, so that a client who sees
+		// the stage and then acts on the plan finds the plan already told.
+		prev := l.st.Stage
+		l.st.Stage = tr.stage
+		l.reportToPlan(ctx, len(tr.planItems) > 0)
+		l.st.Stage = prev
+	}
 	var res domain.TransitionResult
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
 		return err
@@ -606,12 +615,11 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		l.removeTask(c.TaskID)
 	}
 	l.st.OpenTasks = append(l.st.OpenTasks, tr.open...)
-	if tr.stage != "" && tr.stage != l.st.Stage {
+	if newStage {
 		l.st.Stage = tr.stage
 		if tr.stage.Terminal() {
 			l.st.OpenTasks = nil
 		}
-		return l.reportToPlan(ctx, len(tr.planItems) > 0)
 	}
 	return nil
 }
@@ -628,12 +636,11 @@ func (l *lifecycle) removeTask(id string) {
 
 // reportToPlan tells AnnualPlan the project's new stage (fire and forget; the plan validates
 // its own decisions against what it has heard).
-func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) error {
+func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) {
 	s := ProjectStatusSignal{ProjectID: l.in.ProjectID, UnitID: l.in.UnitID, Name: l.in.Name, EstimatedFen: l.in.EstimatedFen,
 		Stage: l.st.Stage, PlanAmountFen: l.st.PlanAmountFen, Supplementary: supplementary}
 	f := workflow.SignalExternalWorkflow(ctx, PlanWorkflowID(l.in.PlanYear), "", SignalProjectStatus, s)
 	if err := f.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)
 	}
-	return nil
 }

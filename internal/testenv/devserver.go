@@ -78,7 +78,14 @@ func StartDevserver(ctx context.Context, dir, addr string) (*Devserver, error) {
 	}
 	d := &Devserver{Addr: addr, DBFile: filepath.Join(dir, "temporal.db"), done: make(chan error, 1)}
 	d.cmd = exec.Command(bin, "--addr", addr, "--db-file", d.DBFile, "--ui=false", "--log-level", "error")
-	d.cmd.Stderr = os.Stderr
+	// The server's own log goes to a file beside its database (read it when a test fails);
+	// EGOVPM_TEST_LOG=1 shows it live.
+	if os.Getenv("EGOVPM_TEST_LOG") != "" {
+		d.cmd.Stderr = os.Stderr
+	} else if f, err := os.Create(filepath.Join(dir, "devserver.log")); err == nil {
+		d.cmd.Stderr = f
+		defer f.Close()
+	}
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
