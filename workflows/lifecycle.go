@@ -158,6 +158,15 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 			workflow.GetLogger(ctx).Warn("signal not applied", "signal", m.name, "error", m.err)
 		}
 	}
+	// Updates still queued when the stage became terminal are answered as stale, so that every
+	// handler finishes.
+	for _, m := range l.inbox {
+		if m.decide != nil || m.resub != nil {
+			m.err = errStale()
+		}
+		m.handled = true
+	}
+	l.inbox = nil
 	// Let in-flight Update handlers reply before the run closes.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return ProjectLifecycleResult{}, err
@@ -170,12 +179,20 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 func (l *lifecycle) start(ctx workflow.Context) error {
 	l.st.Round = 1
 	if l.in.Special {
-		return l.apply(ctx, transition{
+		err := l.apply(ctx, transition{
 			stage: domain.StageSpecialRequest,
 			open: []OpenTask{{ID: l.taskID(domain.TaskSpecialRequestApproval, ""), Kind: domain.TaskSpecialRequestApproval,
 				CandidateRole: domain.RoleCityGovApprover, CandidateOrgID: "citygov"}},
 			audit: l.auditBy(l.in.SubmittedBy, "project.submit", map[string]any{"special_request": true, "policy": l.in.Policy.Version}),
 		})
+		if err != nil {
+			return err
+		}
+		// R16 applies to special requests too; histories from before this change did not run it.
+		if workflow.GetVersion(ctx, "special-request-similarity", workflow.DefaultVersion, 1) == 1 {
+			l.similarity(ctx)
+		}
+		return nil
 	}
 	if err := l.apply(ctx, transition{
 		stage: domain.StagePrelimReview,

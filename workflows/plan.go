@@ -289,6 +289,9 @@ func (p *plan) validate(m *planMsg) error {
 	switch {
 	case m.convene != nil:
 		u := m.convene
+		if u.SessionID == "" || domain.Contains(p.st.Sessions, u.SessionID) {
+			return domain.Refuse(domain.StatusConflict, "duplicate_session", "专家评审会编号为空或已存在："+u.SessionID)
+		}
 		if len(u.Experts) < pol.PanelMin || len(u.Experts)%2 == 0 {
 			return domain.Refuse(domain.StatusUnprocessable, "panel_size",
 				fmt.Sprintf("专家组人数须为不少于 %d 的奇数", pol.PanelMin))
@@ -355,6 +358,14 @@ func (p *plan) validate(m *planMsg) error {
 			}
 		}
 	case m.bundle != nil:
+		for _, b := range p.st.Bundles {
+			if b.ID == m.bundle.BundleID {
+				return domain.Refuse(domain.StatusConflict, "duplicate_bundle", "打捆建议书编号已存在："+b.ID)
+			}
+		}
+		if m.bundle.BundleID == "" {
+			return domain.Refuse(domain.StatusBadRequest, "invalid_input", "缺少打捆建议书编号")
+		}
 		ids := m.bundle.ProjectIDs
 		if len(ids) == 0 {
 			ids = p.bundleable()

@@ -1,0 +1,64 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, ModeDev, c.Mode)
+	require.Equal(t, DefaultDatabaseURL, c.DatabaseURL)
+	require.Equal(t, DefaultTemporalAddress, c.TemporalAddress)
+	require.Equal(t, DefaultHTTPAddr, c.HTTPAddr)
+	require.Equal(t, DefaultPolicy, c.Policy)
+	require.True(t, c.DemoSeed)
+}
+
+// TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.
+func TestLoadNamesTheBadVariable(t *testing.T) {
+	cases := map[string]map[string]string{
+		"EGOVPM_MODE":               {"EGOVPM_MODE": "staging"},
+		"DATABASE_URL":              {"DATABASE_URL": "mysql://x"},
+		"TEMPORAL_ADDRESS":          {"TEMPORAL_ADDRESS": "no-port"},
+		"HTTP_ADDR":                 {"HTTP_ADDR": "8080"},
+		"LOG_LEVEL":                 {"LOG_LEVEL": "loud"},
+		"EGOVPM_DEMO_SEED":          {"EGOVPM_DEMO_SEED": "maybe"},
+		"EGOVPM_TOKEN_TTL":          {"EGOVPM_TOKEN_TTL": "-1m"},
+		"EGOVPM_MAX_UPLOAD_BYTES":   {"EGOVPM_MAX_UPLOAD_BYTES": "lots"},
+		"EGOVPM_LOGIN_MAX_FAILURES": {"EGOVPM_LOGIN_MAX_FAILURES": "0"},
+		"EGOVPM_TOKEN_SECRET":       {"EGOVPM_MODE": "production"},
+	}
+	for name, m := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(env(m))
+			require.Error(t, err)
+			require.True(t, strings.HasPrefix(err.Error(), name+":"), err.Error())
+		})
+	}
+}
+
+// TestProductionRefusesDemoAndDefaults: production needs real secrets and never seeds demo users.
+func TestProductionRefusesDemoAndDefaults(t *testing.T) {
+	secret := strings.Repeat("s", 40)
+	base := map[string]string{"EGOVPM_MODE": "production", "EGOVPM_TOKEN_SECRET": secret, "EGOVPM_AUDIT_KEY": secret}
+	c, err := Load(env(base))
+	require.NoError(t, err)
+	require.False(t, c.DemoSeed)
+
+	withSeed := map[string]string{"EGOVPM_DEMO_SEED": "1"}
+	for k, v := range base {
+		withSeed[k] = v
+	}
+	_, err = Load(env(withSeed))
+	require.ErrorContains(t, err, "EGOVPM_DEMO_SEED")
+
+	noAudit := map[string]string{"EGOVPM_MODE": "production", "EGOVPM_TOKEN_SECRET": secret}
+	_, err = Load(env(noAudit))
+	require.ErrorContains(t, err, "EGOVPM_AUDIT_KEY")
+}

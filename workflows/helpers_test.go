@@ -1,0 +1,415 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"egovpm/activities"
+	"egovpm/internal/domain"
+	"egovpm/workflows"
+)
+
+// a is the nil receiver through which the tests name the mocked activities.
+var a *activities.Activities
+
+const (
+	planYear = 2026
+	unitA    = "unit-a"
+	// small and large are estimated totals either side of the 2021 threshold (R6): 10,000,000 CNY.
+	smallFen = 500_000_000
+	largeFen = 1_500_000_000
+)
+
+// policy2021 is the seed's policy (schema/0002_lifecycle.sql, version "2021"): NDRC approves.
+func policy2021() domain.Policy {
+	return domain.Policy{
+		Version:                "2021",
+		SmallThresholdFen:      1_000_000_000,
+		BundleApproverRole:     domain.RoleNDRCApprover,
+		BundleApproverOrg:      "ndrc",
+		ProjectApproverRole:    domain.RoleNDRCApprover,
+		ProjectApproverOrg:     "ndrc",
+		DeadlineMonth:          6,
+		DeadlineDay:            30,
+		PanelMin:               3,
+		ReviewDueWorkdays:      5,
+		TrialRunMonths:         1,
+		AcceptanceFollowUpDays: 30,
+		OMFilingMonth:          1,
+		OMFilingDay:            31,
+		Reminders:              []domain.MonthDay{{Month: 6, Day: 1}, {Month: 6, Day: 20}, {Month: 6, Day: 27}, {Month: 7, Day: 1}},
+		MLPSFilingFromLevel:    2,
+		CryptoPlanAtApproval:   true,
+		CryptoAssessmentGate:   true,
+	}
+}
+
+// policy2023 is the 2023 revision (六政办〔2023〕24号): DRB approves (R19).
+func policy2023() domain.Policy {
+	p := policy2021()
+	p.Version = "2023"
+	p.BundleApproverRole, p.BundleApproverOrg = domain.RoleDRBSupervisor, "drb"
+	p.ProjectApproverRole, p.ProjectApproverOrg = domain.RoleDRBSupervisor, "drb"
+	return p
+}
+
+// The people of the tests.
+var (
+	submitter   = domain.Actor{ID: "u-sub1", OrgID: unitA, Roles: []string{domain.RoleSubmitter}}
+	otherSubmit = domain.Actor{ID: "u-sub2", OrgID: "unit-b", Roles: []string{domain.RoleSubmitter}}
+	drbReviewer = domain.Actor{ID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}}
+	drbSuper    = domain.Actor{ID: "u-drbs1", OrgID: "drb", Roles: []string{domain.RoleDRBSupervisor}}
+	ndrcAppr    = domain.Actor{ID: "u-ndrc1", OrgID: "ndrc", Roles: []string{domain.RoleNDRCApprover}}
+	cityGovAppr = domain.Actor{ID: "u-gov1", OrgID: "citygov", Roles: []string{domain.RoleCityGovApprover}}
+)
+
+// expert is the actor of an expert of org.
+func expert(id, org string) domain.Actor {
+	return domain.Actor{ID: id, OrgID: org, Roles: []string{domain.RoleExpert}}
+}
+
+func score(n int) *int { return &n }
+
+// lifecycleInput is a regular (not special) project p1 of unitA.
+func lifecycleInput(estimatedFen int64, pol domain.Policy) workflows.ProjectLifecycleInput {
+	return workflows.ProjectLifecycleInput{
+		ProjectID: "p1", UnitID: unitA, Name: "六安市政务数据共享平台", PlanYear: planYear,
+		EstimatedFen: estimatedFen, MLPSLevel: 2, Policy: pol, SubmittedBy: submitter,
+	}
+}
+
+// Task ids of project p1 (lifecycle.go taskID: "<workflow id>:<kind>:<round>[:<suffix>]").
+const (
+	p1WorkflowID = "project:p1"
+	prelim1      = "project:p1:prelim_review:1"
+	prelim2      = "project:p1:prelim_review:2"
+	approval1    = "project:p1:project_approval:1"
+	special1     = "project:p1:special_request_approval:1"
+)
+
+func expertTask(expertID string) string { return "project:p1:expert_review:1:" + expertID }
+
+// sentSignal is a signal a workflow sent to another workflow.
+type sentSignal struct {
+	WorkflowID string
+	Name       string
+	Arg        any
+}
+
+// outcome is what the test environment reported for one Update.
+type outcome struct {
+	name      string
+	accepted  bool
+	rejected  bool
+	completed bool
+	result    any
+	err       error
+}
+
+// harness is a test workflow environment with the activities and the signals to other
+// workflows mocked and recorded. Its steps run one second of workflow time apart, in the order
+// they are added, so a test reads as the sequence of events it plays.
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+
+	mu          sync.Mutex
+	transitions []domain.Transition
+	signals     []sentSignal
+	docsCalls   []activities.DocsInput
+	missing     []string
+	similar     []string
+
+	at      time.Duration
+	updates int
+}
+
+func newHarness(t *testing.T, workflowID string) *harness {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	// Errors only: the environment's debug lines would bury a failure's message.
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflowID, TaskQueue: workflows.TaskQueue})
+	h := &harness{t: t, env: env}
+	env.OnActivity(a.Apply, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, tr domain.Transition) (domain.TransitionResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.transitions = append(h.transitions, tr)
+			return domain.TransitionResult{}, nil
+		}).Maybe()
+	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
+		func(_, workflowID, _, name string, arg any) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.signals = append(h.signals, sentSignal{WorkflowID: workflowID, Name: name, Arg: arg})
+			return nil
+		}).Maybe()
+	return h
+}
+
+// newLifecycle is a harness for project p1's lifecycle. MissingDocuments answers with the
+// harness's missing list (setMissing changes it); ComputeSimilar finds nothing.
+func newLifecycle(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, p1WorkflowID)
+	h.env.OnActivity(a.MissingDocuments, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DocsInput) (activities.DocsResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.docsCalls = append(h.docsCalls, in)
+			var res activities.DocsResult
+			for _, k := range in.Kinds {
+				if domain.Contains(h.missing, k) {
+					res.Missing = append(res.Missing, k)
+				}
+			}
+			return res, nil
+		}).Maybe()
+	h.env.OnActivity(a.ComputeSimilar, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, projectID string) (int, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.similar = append(h.similar, projectID)
+			return 0, nil
+		}).Maybe()
+	return h
+}
+
+// next is the workflow time of the next step.
+func (h *harness) next() time.Duration {
+	h.at += time.Second
+	return h.at
+}
+
+// step runs fn at the next step.
+func (h *harness) step(fn func()) { h.env.RegisterDelayedCallback(fn, h.next()) }
+
+// signal sends a signal to the workflow under test at the next step.
+func (h *harness) signal(name string, arg any) {
+	h.step(func() { h.env.SignalWorkflow(name, arg) })
+}
+
+// update sends an Update at the next step; the outcome is filled in as the environment reports.
+func (h *harness) update(name string, arg any) *outcome {
+	o := &outcome{name: name}
+	h.updates++
+	id := fmt.Sprintf("upd-%d", h.updates)
+	h.step(func() { h.send(o, id, arg) })
+	return o
+}
+
+// updatesTogether sends several Updates in the same step (the same workflow task).
+func (h *harness) updatesTogether(name string, args ...any) []*outcome {
+	var outs []*outcome
+	var ids []string
+	for range args {
+		outs = append(outs, &outcome{name: name})
+		h.updates++
+		ids = append(ids, fmt.Sprintf("upd-%d", h.updates))
+	}
+	h.step(func() {
+		for i, arg := range args {
+			h.send(outs[i], ids[i], arg)
+		}
+	})
+	return outs
+}
+
+func (h *harness) send(o *outcome, id string, arg any) {
+	h.env.UpdateWorkflow(o.name, id, &testsuite.TestUpdateCallback{
+		OnAccept:   func() { o.accepted = true },
+		OnReject:   func(err error) { o.rejected, o.err = true, err },
+		OnComplete: func(r any, err error) { o.completed, o.result, o.err = true, r, err },
+	}, arg)
+}
+
+func (h *harness) decide(u workflows.DecideUpdate) *outcome {
+	return h.update(workflows.UpdateDecide, u)
+}
+
+// setMissing changes what MissingDocuments answers from the next step on.
+func (h *harness) setMissing(kinds ...string) {
+	h.step(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.missing = kinds
+	})
+}
+
+// projectState queries the lifecycle's state at the next step and hands it to check.
+func (h *harness) projectState(check func(st workflows.ProjectState)) {
+	h.step(func() {
+		v, err := h.env.QueryWorkflow(workflows.QueryState)
+		require.NoError(h.t, err)
+		var st workflows.ProjectState
+		require.NoError(h.t, v.Get(&st))
+		check(st)
+	})
+}
+
+// planState queries the plan's state at the next step and hands it to check.
+func (h *harness) planState(check func(st workflows.PlanState)) {
+	h.step(func() {
+		v, err := h.env.QueryWorkflow(workflows.QueryState)
+		require.NoError(h.t, err)
+		var st workflows.PlanState
+		require.NoError(h.t, v.Get(&st))
+		check(st)
+	})
+}
+
+// cancel ends a workflow that never completes on its own (a lifecycle past approval, a plan)
+// at the next step.
+func (h *harness) cancel() { h.step(func() { h.env.CancelWorkflow() }) }
+
+// runLifecycle executes ProjectLifecycle with in and checks the mocks afterwards.
+func (h *harness) runLifecycle(in workflows.ProjectLifecycleInput) {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.ProjectLifecycle, in)
+	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
+	h.env.AssertExpectations(h.t)
+}
+
+// runPlan executes AnnualPlan for planYear with pol.
+func (h *harness) runPlan(pol domain.Policy) {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.AnnualPlan, workflows.AnnualPlanInput{Year: planYear, Policy: pol})
+	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
+	h.env.AssertExpectations(h.t)
+}
+
+// requireCancelled checks that the workflow ended only because the test cancelled it.
+func (h *harness) requireCancelled() {
+	h.t.Helper()
+	err := h.env.GetWorkflowError()
+	require.Error(h.t, err)
+	require.Contains(h.t, err.Error(), "canceled")
+}
+
+// requireResult checks that the lifecycle completed by itself in stage want.
+func (h *harness) requireResult(want domain.Stage) {
+	h.t.Helper()
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var res workflows.ProjectLifecycleResult
+	require.NoError(h.t, h.env.GetWorkflowResult(&res))
+	require.Equal(h.t, want, res.Stage)
+}
+
+// stages lists the stages the transitions wrote, skipping transitions that leave the stage.
+func (h *harness) stages() []domain.Stage {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []domain.Stage
+	for _, tr := range h.transitions {
+		if tr.Stage != "" {
+			out = append(out, tr.Stage)
+		}
+	}
+	return out
+}
+
+// transitionTo returns the (last) transition that moved the project to stage s.
+func (h *harness) transitionTo(s domain.Stage) domain.Transition {
+	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := len(h.transitions) - 1; i >= 0; i-- {
+		if h.transitions[i].Stage == s {
+			return h.transitions[i]
+		}
+	}
+	require.Failf(h.t, "no transition", "no transition to stage %s", s)
+	return domain.Transition{}
+}
+
+// opened lists every task opened by a transition.
+func (h *harness) opened() []domain.NewTask {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []domain.NewTask
+	for _, tr := range h.transitions {
+		out = append(out, tr.Open...)
+	}
+	return out
+}
+
+// auditActions lists the audit actions in the order written.
+func (h *harness) auditActions() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, tr := range h.transitions {
+		for _, au := range tr.Audit {
+			out = append(out, au.Action)
+		}
+	}
+	return out
+}
+
+// sent lists the signals named name that went out.
+func (h *harness) sent(name string) []sentSignal {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []sentSignal
+	for _, s := range h.signals {
+		if s.Name == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// reportedStages lists the stages the lifecycle reported to its plan.
+func (h *harness) reportedStages() []domain.Stage {
+	h.t.Helper()
+	var out []domain.Stage
+	for _, s := range h.sent(workflows.SignalProjectStatus) {
+		require.Equal(h.t, workflows.PlanWorkflowID(planYear), s.WorkflowID)
+		st, ok := s.Arg.(workflows.ProjectStatusSignal)
+		require.True(h.t, ok, "project_status payload is %T", s.Arg)
+		out = append(out, st.Stage)
+	}
+	return out
+}
+
+// requireOK checks that an Update was accepted and completed without error.
+func requireOK(t *testing.T, o *outcome) {
+	t.Helper()
+	require.True(t, o.accepted, "%s not accepted (err %v)", o.name, o.err)
+	require.True(t, o.completed, "%s not completed", o.name)
+	require.NoError(t, o.err)
+}
+
+// requireRefused checks that an Update was refused (by its validator or its handler) with an
+// HTTP status and one of the codes.
+func requireRefused(t *testing.T, o *outcome, status int, codes ...string) {
+	t.Helper()
+	require.True(t, o.rejected || o.completed, "%s got no answer", o.name)
+	require.Error(t, o.err, "%s was not refused", o.name)
+	r, ok := domain.AsRefusal(o.err)
+	require.True(t, ok, "%s: not a refusal: %v", o.name, o.err)
+	require.Equal(t, status, r.Status, "%s: %v", o.name, o.err)
+	require.Contains(t, codes, r.Code, "%s: %v", o.name, o.err)
+}
+
+// requireRejectedByValidator is requireRefused for a refusal the validator gives, before
+// anything is written to history.
+func requireRejectedByValidator(t *testing.T, o *outcome, status int, codes ...string) {
+	t.Helper()
+	require.True(t, o.rejected, "%s was not rejected by the validator (accepted %v, err %v)", o.name, o.accepted, o.err)
+	require.False(t, o.accepted)
+	requireRefused(t, o, status, codes...)
+}

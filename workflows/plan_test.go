@@ -1,0 +1,384 @@
+package workflows_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/domain"
+	"egovpm/workflows"
+)
+
+const planWorkflowID = "plan:2026"
+
+// bundle1Task is the task id of bundle b1 in the 2026 plan.
+const bundle1Task = "plan:2026:bundle_approval:b1"
+
+// newPlan is a harness for the 2026 plan.
+func newPlan(t *testing.T) *harness {
+	t.Helper()
+	return newHarness(t, planWorkflowID)
+}
+
+// status reports a project's stage to the plan, as its lifecycle does.
+func (h *harness) status(id, unit string, estimatedFen int64, stage domain.Stage) {
+	h.signal(workflows.SignalProjectStatus, workflows.ProjectStatusSignal{ProjectID: id, UnitID: unit, Name: "项目" + id,
+		EstimatedFen: estimatedFen, Stage: stage})
+}
+
+// panelSent returns the panel signalled to project id.
+func (h *harness) panelSent(id string) []workflows.PanelSignal {
+	var out []workflows.PanelSignal
+	for _, s := range h.sent(workflows.SignalPanel) {
+		if s.WorkflowID == workflows.ProjectWorkflowID(id) {
+			out = append(out, s.Arg.(workflows.PanelSignal))
+		}
+	}
+	return out
+}
+
+// planResults maps each project to the plan results signalled to it.
+func (h *harness) planResults() map[string][]workflows.PlanResultSignal {
+	out := map[string][]workflows.PlanResultSignal{}
+	for _, s := range h.sent(workflows.SignalPlanResult) {
+		out[s.WorkflowID] = append(out[s.WorkflowID], s.Arg.(workflows.PlanResultSignal))
+	}
+	return out
+}
+
+// bundleResults maps each project to the bundle results signalled to it.
+func (h *harness) bundleResults() map[string][]workflows.BundleResultSignal {
+	out := map[string][]workflows.BundleResultSignal{}
+	for _, s := range h.sent(workflows.SignalBundleResult) {
+		out[s.WorkflowID] = append(out[s.WorkflowID], s.Arg.(workflows.BundleResultSignal))
+	}
+	return out
+}
+
+// fiveExperts has one expert (eA) from unitA.
+var fiveExperts = []workflows.ExpertRef{{ID: "e1", OrgID: "univ-1"}, {ID: "e2", OrgID: "univ-2"}, {ID: "eA", OrgID: unitA},
+	{ID: "e3", OrgID: "univ-3"}, {ID: "e4", OrgID: "finance"}}
+
+func TestR4_PlanConveneRecusesUnitExpert(t *testing.T) {
+	h := newPlan(t)
+	h.status("p1", unitA, smallFen, domain.StageExpertReview)
+	h.status("p2", "unit-b", largeFen, domain.StageExpertReview)
+	convene := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p1", "p2"}, RequestID: "req-1"})
+	again := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts[:3],
+		ProjectIDs: []string{"p2"}})
+	h.planState(func(st workflows.PlanState) {
+		require.Equal(t, []string{"s1"}, st.Sessions)
+		require.Len(t, st.Projects, 2)
+		for _, pp := range st.Projects {
+			require.True(t, pp.Paneled, pp.ProjectID)
+		}
+	})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	requireOK(t, convene)
+	res, ok := convene.result.(workflows.ConveneResult)
+	require.True(t, ok, "result is %T", convene.result)
+	require.Equal(t, workflows.ConveneResult{SessionID: "s1", Panels: []workflows.PanelOfOne{
+		{ProjectID: "p1", ExpertIDs: []string{"e1", "e2", "e3", "e4"}, Recused: []string{"eA"}},
+		{ProjectID: "p2", ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}},
+	}}, res)
+	requireRejectedByValidator(t, again, domain.StatusConflict, "project_not_ready")
+
+	require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: []workflows.ExpertRef{fiveExperts[0], fiveExperts[1], fiveExperts[3], fiveExperts[4]}}},
+		h.panelSent("p1"), "the unit's own expert is left out of its panel")
+	require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: fiveExperts}}, h.panelSent("p2"))
+	require.Len(t, h.sent(workflows.SignalPanel), 2)
+
+	require.Len(t, h.transitions, 1)
+	tr := h.transitions[0]
+	require.Equal(t, planWorkflowID, tr.WorkflowID)
+	require.Equal(t, &domain.Session{ID: "s1", PlanYear: planYear, ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}, CreatedBy: drbReviewer.ID}, tr.Session)
+	require.Len(t, tr.Audit, 2)
+	require.Equal(t, "expert_review.convene", tr.Audit[0].Action)
+	require.Equal(t, "p1", tr.Audit[0].ObjectID)
+	require.Equal(t, []string{"eA"}, tr.Audit[0].Detail["recused"])
+	require.Equal(t, "req-1", tr.Audit[0].RequestID)
+}
+
+func TestR4_PlanConveneRefusals(t *testing.T) {
+	h := newPlan(t)
+	h.status("p1", unitA, smallFen, domain.StageExpertReview)
+	h.status("p2", "unit-b", smallFen, domain.StagePrelimReview)
+	three := fiveExperts[:3] // e1, e2 and the unit's own eA
+	cases := []struct {
+		name   string
+		u      workflows.ConveneUpdate
+		status int
+		code   string
+	}{
+		{"even panel", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts[:4], ProjectIDs: []string{"p1"}},
+			domain.StatusUnprocessable, "panel_size"},
+		{"panel below minimum", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts[:1], ProjectIDs: []string{"p1"}},
+			domain.StatusUnprocessable, "panel_size"},
+		{"project not in expert review", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts, ProjectIDs: []string{"p2"}},
+			domain.StatusConflict, "project_not_ready"},
+		{"project not of this year", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts, ProjectIDs: []string{"p9"}},
+			domain.StatusUnprocessable, "project_not_in_plan_year"},
+		{"no projects", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts},
+			domain.StatusBadRequest, "invalid_input"},
+		{"expert twice", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: append([]workflows.ExpertRef{fiveExperts[0]}, fiveExperts[:2]...),
+			ProjectIDs: []string{"p1"}}, domain.StatusBadRequest, "duplicate_expert"},
+		{"too few after recusal", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: three, ProjectIDs: []string{"p1"}},
+			domain.StatusUnprocessable, "panel_too_small_after_recusal"},
+	}
+	outs := make([]*outcome, len(cases))
+	for i, c := range cases {
+		outs[i] = h.update(workflows.UpdateConvene, c.u)
+	}
+	h.planState(func(st workflows.PlanState) { require.Empty(t, st.Sessions) })
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) { requireRejectedByValidator(t, outs[i], c.status, c.code) })
+	}
+	require.Empty(t, h.transitions)
+	require.Empty(t, h.signals)
+}
+
+func TestR5_PlanCompileSignalsProjects(t *testing.T) {
+	h := newPlan(t)
+	h.status("p1", unitA, smallFen, domain.StageAwaitingPlan)
+	h.status("p2", "unit-b", largeFen, domain.StageAwaitingPlan)
+	h.status("p3", "unit-c", smallFen, domain.StageExpertReview)
+	refusals := []struct {
+		name   string
+		u      workflows.CompileUpdate
+		status int
+		code   string
+	}{
+		{"amount above estimate", workflows.CompileUpdate{Actor: drbReviewer, Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: smallFen + 1}}},
+			domain.StatusUnprocessable, "amount_over_limit"},
+		{"zero amount", workflows.CompileUpdate{Actor: drbReviewer, Included: []workflows.PlanInclusion{{ProjectID: "p1"}}},
+			domain.StatusUnprocessable, "amount_over_limit"},
+		{"exclusion without reason", workflows.CompileUpdate{Actor: drbReviewer, Excluded: []workflows.PlanExclusion{{ProjectID: "p2"}}},
+			domain.StatusBadRequest, "reason_required"},
+		{"project not past expert review", workflows.CompileUpdate{Actor: drbReviewer, Included: []workflows.PlanInclusion{{ProjectID: "p3", ApprovedAmountFen: 1}}},
+			domain.StatusConflict, "project_not_ready"},
+		{"project twice", workflows.CompileUpdate{Actor: drbReviewer, Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: 1}},
+			Excluded: []workflows.PlanExclusion{{ProjectID: "p1", Reason: "x"}}}, domain.StatusBadRequest, "duplicate_project"},
+		{"empty", workflows.CompileUpdate{Actor: drbReviewer}, domain.StatusBadRequest, "invalid_input"},
+	}
+	outs := make([]*outcome, len(refusals))
+	for i, c := range refusals {
+		outs[i] = h.update(workflows.UpdateCompile, c.u)
+	}
+	compile := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer, RequestID: "req-2",
+		Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: 400_000_000}},
+		Excluded: []workflows.PlanExclusion{{ProjectID: "p2", Reason: "与已建系统重复"}}})
+	again := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
+		Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: 300_000_000}}})
+	h.planState(func(st workflows.PlanState) {
+		for _, pp := range st.Projects {
+			switch pp.ProjectID {
+			case "p1":
+				require.True(t, pp.Planned)
+				require.Equal(t, int64(400_000_000), pp.PlanAmountFen)
+			case "p2":
+				require.True(t, pp.Planned)
+			case "p3":
+				require.False(t, pp.Planned)
+			}
+		}
+	})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	for i, c := range refusals {
+		t.Run(c.name, func(t *testing.T) { requireRejectedByValidator(t, outs[i], c.status, c.code) })
+	}
+	requireOK(t, compile)
+	require.Equal(t, workflows.CompileResult{Included: 1, Excluded: 1}, compile.result)
+	requireRejectedByValidator(t, again, domain.StatusConflict, "project_not_ready")
+
+	require.Equal(t, map[string][]workflows.PlanResultSignal{
+		"project:p1": {{Included: true, ApprovedAmountFen: 400_000_000, Actor: drbReviewer}},
+		"project:p2": {{Included: false, Reason: "与已建系统重复", Actor: drbReviewer}},
+	}, h.planResults())
+	require.Len(t, h.transitions, 1)
+	tr := h.transitions[0]
+	require.Equal(t, []domain.PlanItem{
+		{PlanYear: planYear, ProjectID: "p1", Included: true, ApprovedAmountFen: 400_000_000, DecidedBy: drbReviewer.ID},
+		{PlanYear: planYear, ProjectID: "p2", Reason: "与已建系统重复", DecidedBy: drbReviewer.ID},
+	}, tr.PlanItems)
+	require.Len(t, tr.Audit, 2)
+	require.Equal(t, "included", tr.Audit[0].Outcome)
+	require.Equal(t, "excluded", tr.Audit[1].Outcome)
+}
+
+func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
+	h := newPlan(t)
+	h.status("p3", "unit-c", smallFen, domain.StageAwaitingApproval)
+	h.status("p1", unitA, smallFen, domain.StageAwaitingApproval)
+	h.status("pL", "unit-b", largeFen, domain.StageAwaitingApproval)
+	h.status("p4", "unit-d", smallFen, domain.StageAwaitingPlan)
+	// R8: a supplementary project joins the plan and follows R6.
+	h.signal(workflows.SignalProjectStatus, workflows.ProjectStatusSignal{ProjectID: "p5", UnitID: "unit-e", EstimatedFen: smallFen,
+		Stage: domain.StageAwaitingApproval, PlanAmountFen: 300_000_000, Supplementary: true})
+	large := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "bx", Actor: drbReviewer, ProjectIDs: []string{"p1", "pL"}})
+	notReady := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "bx", Actor: drbReviewer, ProjectIDs: []string{"p4"}})
+	create := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b1", Actor: drbReviewer, RequestID: "req-3"})
+	rebundle := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer, ProjectIDs: []string{"p1"}})
+	nothing := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer})
+	h.planState(func(st workflows.PlanState) {
+		require.Equal(t, []*workflows.PlanBundle{{ID: "b1", TaskID: bundle1Task, ProjectIDs: []string{"p1", "p3", "p5"}, Status: "pending"}}, st.Bundles)
+		for _, pp := range st.Projects {
+			if pp.ProjectID == "p5" {
+				require.True(t, pp.Supplementary)
+				require.True(t, pp.Planned)
+				require.Equal(t, int64(300_000_000), pp.PlanAmountFen)
+			}
+		}
+	})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	requireRejectedByValidator(t, large, domain.StatusUnprocessable, "not_small_project")
+	requireRejectedByValidator(t, notReady, domain.StatusConflict, "project_not_ready")
+	requireOK(t, create)
+	require.Equal(t, workflows.BundleResult{ID: "b1", ProjectIDs: []string{"p1", "p3", "p5"}, TaskID: bundle1Task}, create.result)
+	requireRejectedByValidator(t, rebundle, domain.StatusConflict, "project_not_ready")
+	requireRejectedByValidator(t, nothing, domain.StatusUnprocessable, "nothing_to_bundle")
+
+	require.Len(t, h.transitions, 1)
+	tr := h.transitions[0]
+	require.Len(t, tr.Open, 1)
+	task := tr.Open[0]
+	require.Equal(t, bundle1Task, task.ID)
+	require.Equal(t, domain.TaskBundleApproval, task.Kind)
+	require.Equal(t, "b1", task.BundleID)
+	require.Equal(t, domain.RoleNDRCApprover, task.CandidateRole)
+	require.Equal(t, "ndrc", task.CandidateOrgID)
+	require.Equal(t, 5, task.DueWorkdays)
+	require.Equal(t, &domain.Bundle{ID: "b1", PlanYear: planYear, TaskID: bundle1Task, Status: "pending", CreatedBy: drbReviewer.ID,
+		ProjectIDs: []string{"p1", "p3", "p5"}}, tr.Bundle)
+	require.Len(t, tr.Audit, 3, "one bundle.create row per project")
+	require.Empty(t, h.signals, "creating a bundle decides nothing yet")
+}
+
+// bundleOf2 plays a plan with bundle b1 of p1 and p2 awaiting its decision.
+func bundleOf2(h *harness) {
+	h.status("p1", unitA, smallFen, domain.StageAwaitingApproval)
+	h.status("p2", "unit-b", smallFen, domain.StageAwaitingApproval)
+	h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b1", Actor: drbReviewer})
+}
+
+func TestR6_PlanBundleApprovedWithExclusions(t *testing.T) {
+	h := newPlan(t)
+	bundleOf2(h)
+	refusals := []struct {
+		name   string
+		u      workflows.DecideUpdate
+		status int
+		code   string
+	}{
+		{"wrong role", workflows.DecideUpdate{TaskID: bundle1Task, Actor: drbReviewer, Decision: domain.DecisionApprove}, domain.StatusForbidden, "wrong_role"},
+		{"wrong org", workflows.DecideUpdate{TaskID: bundle1Task, Actor: domain.Actor{ID: "u-x", OrgID: "drb", Roles: []string{domain.RoleNDRCApprover}},
+			Decision: domain.DecisionApprove}, domain.StatusForbidden, "wrong_org"},
+		{"reject without comment", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReject}, domain.StatusBadRequest, "invalid_decision"},
+		{"exclude all", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove, ExcludedProjectIDs: []string{"p1", "p2"}},
+			domain.StatusBadRequest, "invalid_decision"},
+		{"exclude a stranger", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove, ExcludedProjectIDs: []string{"p9"}},
+			domain.StatusBadRequest, "invalid_decision"},
+		{"unknown decision", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReturn, Comment: "补充"},
+			domain.StatusBadRequest, "invalid_decision"},
+		{"unknown task", workflows.DecideUpdate{TaskID: "plan:2026:bundle_approval:b9", Actor: ndrcAppr, Decision: domain.DecisionApprove},
+			domain.StatusConflict, "stale_task"},
+	}
+	outs := make([]*outcome, len(refusals))
+	for i, c := range refusals {
+		outs[i] = h.decide(c.u)
+	}
+	approve := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove,
+		ExcludedProjectIDs: []string{"p2"}, Comment: "p2 另行安排", RequestID: "req-4"})
+	twice := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove})
+	h.planState(func(st workflows.PlanState) {
+		require.Len(t, st.Bundles, 1)
+		require.Equal(t, "partially_approved", st.Bundles[0].Status)
+	})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	for i, c := range refusals {
+		t.Run(c.name, func(t *testing.T) { requireRejectedByValidator(t, outs[i], c.status, c.code) })
+	}
+	requireOK(t, approve)
+	require.Equal(t, workflows.DecideResult{TaskID: bundle1Task, Decision: domain.DecisionApprove}, approve.result)
+	requireRejectedByValidator(t, twice, domain.StatusConflict, "stale_task")
+
+	require.Equal(t, map[string][]workflows.BundleResultSignal{
+		"project:p1": {{BundleID: "b1", TaskID: bundle1Task, Approved: true, Comment: "p2 另行安排", Actor: ndrcAppr}},
+		"project:p2": {{BundleID: "b1", TaskID: bundle1Task, Excluded: true, Comment: "p2 另行安排", Actor: ndrcAppr}},
+	}, h.bundleResults())
+	require.Len(t, h.transitions, 2)
+	tr := h.transitions[1]
+	require.Equal(t, []domain.TaskClose{{TaskID: bundle1Task, Decision: domain.DecisionApprove, ActorID: ndrcAppr.ID, Comment: "p2 另行安排",
+		Details: map[string]any{"excluded_project_ids": []string{"p2"}}}}, tr.Close)
+	require.Equal(t, map[string]string{"p1": "approved", "p2": "excluded"}, tr.Bundle.Outcomes)
+	require.Equal(t, "partially_approved", tr.Bundle.Status)
+	require.Equal(t, "req-4", tr.Audit[0].RequestID)
+}
+
+func TestR6_PlanBundleRejectedReachesEveryProject(t *testing.T) {
+	h := newPlan(t)
+	bundleOf2(h)
+	reject := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReject, Comment: "资金不足"})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	requireOK(t, reject)
+	require.Equal(t, map[string][]workflows.BundleResultSignal{
+		"project:p1": {{BundleID: "b1", TaskID: bundle1Task, Comment: "资金不足", Actor: ndrcAppr}},
+		"project:p2": {{BundleID: "b1", TaskID: bundle1Task, Comment: "资金不足", Actor: ndrcAppr}},
+	}, h.bundleResults())
+	tr := h.transitions[len(h.transitions)-1]
+	require.Equal(t, "rejected", tr.Bundle.Status)
+	require.Equal(t, map[string]string{"p1": "rejected", "p2": "rejected"}, tr.Bundle.Outcomes)
+}
+
+func TestR19_Policy2023BundleDecidedByDRB(t *testing.T) {
+	h := newPlan(t)
+	bundleOf2(h)
+	ndrc := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove})
+	approve := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: drbSuper, Decision: domain.DecisionApprove})
+	h.cancel()
+	h.runPlan(policy2023())
+	h.requireCancelled()
+
+	requireRejectedByValidator(t, ndrc, domain.StatusForbidden, "wrong_role")
+	requireOK(t, approve)
+	require.Equal(t, domain.RoleDRBSupervisor, h.transitions[0].Open[0].CandidateRole)
+	require.Equal(t, "drb", h.transitions[0].Open[0].CandidateOrgID)
+	require.Len(t, h.bundleResults(), 2)
+}
+
+func TestR6_PlanSameBundleDecidedTwiceTogether(t *testing.T) {
+	h := newPlan(t)
+	bundleOf2(h)
+	both := h.updatesTogether(workflows.UpdateDecide,
+		workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove},
+		workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReject, Comment: "重复"})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	requireOK(t, both[0])
+	requireRefused(t, both[1], domain.StatusConflict, "stale_task", "duplicate_decision")
+	require.Len(t, h.sent(workflows.SignalBundleResult), 2, "one outcome per project, once")
+	for _, s := range h.sent(workflows.SignalBundleResult) {
+		require.True(t, s.Arg.(workflows.BundleResultSignal).Approved)
+	}
+}
