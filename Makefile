@@ -11,7 +11,7 @@ export TEMPORAL_ADDRESS
 HTTP_ADDR   ?= 127.0.0.1:8080
 export HTTP_ADDR
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
-WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.3.0
+WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
 .PHONY: help build dev migrate test lint replay clean-data record-histories
 

@@ -22,9 +22,6 @@ import (
 	"egovpm/workflows"
 )
 
-// maxAmountFen bounds money input: 10 billion CNY.
-const maxAmountFen = 1_000_000_000_000
-
 type createProjectReq struct {
 	Name                   string  `json:"name" validate:"required,max=200"`
 	Type                   string  `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
