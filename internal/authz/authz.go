@@ -93,7 +93,8 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 	recused := t.CandidateRole == domain.RoleExpert && t.ProjectUnitID != "" && a.OrgID == t.ProjectUnitID
 	assignedToMe := t.AssigneeID == a.ID
 	assignedToOther := t.AssigneeID != "" && !assignedToMe
-	visible := (candidate && !recused && (!assignedToOther || a.Has(domain.RoleDRBSupervisor))) || assignedToMe ||
+	// A closed task stays visible to its candidates, so a lost race answers 409, not 404.
+	visible := (candidate && !recused && (!assignedToOther || !t.Open || a.Has(domain.RoleDRBSupervisor))) || assignedToMe ||
 		(t.DecidedBy != "" && t.DecidedBy == a.ID)
 	if !visible {
 		return apperr.NotFound("任务")
