@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -179,5 +180,7 @@ func (s *Server) similarProjects(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	a := mustActor(c)
+	rows = slices.DeleteFunc(rows, func(r store.SimilarRow) bool { return !authz.SeesUnitInLists(a, r.UnitID) })
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": ""})
 }

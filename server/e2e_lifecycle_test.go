@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +18,18 @@ const (
 
 // futureYear is a plan year whose R2 deadline is years away; each test takes its own so the
 // tests' AnnualPlan workflows (one per year) do not meet.
-func futureYear(k int) int { return time.Now().Year() + 10 + k }
+func futureYear() int { return time.Now().Year() + 10 + yearBase + int(yearSeq.Add(1)) }
+
+// pastYear is a plan year whose R2 deadline has passed, fresh for every call.
+func pastYear() int { return 2000 + yearBase%10 + int(pastSeq.Add(1)) }
+
+// yearBase and yearSeq give every call a fresh plan year, so tests (and `go test -count=N`
+// reruns on the same devserver) never share an AnnualPlan workflow.
+var (
+	yearBase = int(time.Now().UnixNano() % 50)
+	yearSeq  atomic.Int32
+	pastSeq  atomic.Int32
+)
 
 // retry409 repeats a plan request while the plan has not yet heard a project's new stage
 // (projects report to their plan by signal, a few milliseconds after the decision's reply).
@@ -50,7 +62,7 @@ func (s *stack) prelimApprove(id string) {
 // decided once by NDRC with one exclusion (R6, R7).
 func TestE2E_BundleWithExclusion(t *testing.T) {
 	s := newStack(t, "2021")
-	year := futureYear(1)
+	year := futureYear()
 	p1 := s.createProject("alice", "六安市智慧教育云平台", year, fen9_5M)
 	p2 := s.createProject("bob", "全民健康信息平台升级", year, 500_000_000)
 	p3 := s.createProject("alice", "校园安全视频汇聚", year, 300_000_000)
@@ -128,7 +140,7 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 // plan is approved alone by NDRC at a cut amount (R6, R7).
 func TestE2E_LargeProjectAlone(t *testing.T) {
 	s := newStack(t, "2021")
-	year := futureYear(2)
+	year := futureYear()
 	p := s.createProject("bob", "卫健大数据中心", year, fen12M)
 	s.submit("bob", p)
 	s.prelimApprove(p)
@@ -170,7 +182,7 @@ func TestE2E_LargeProjectAlone(t *testing.T) {
 // TestE2E_ReturnAndResubmit is scenario (c): R3 return for revision, edit, resubmit.
 func TestE2E_ReturnAndResubmit(t *testing.T) {
 	s := newStack(t, "2021")
-	p := s.createProject("alice", "教育考试管理系统", futureYear(3), 200_000_000)
+	p := s.createProject("alice", "教育考试管理系统", futureYear(), 200_000_000)
 	// Mass assignment is refused (issue 3): stage and unit_id are not editable fields.
 	r := s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"stage": "approved"}, nil)
 	require.Equal(t, http.StatusBadRequest, r.Status)
@@ -204,7 +216,7 @@ func TestE2E_ReturnAndResubmit(t *testing.T) {
 // and, approved, joins the plan as a supplementary item awaiting approval (R6).
 func TestE2E_LateSubmissionSpecialRequest(t *testing.T) {
 	s := newStack(t, "2021")
-	late := time.Now().Year() - 1 // its deadline (30 June two years ago) has passed
+	late := pastYear() // its R2 deadline has passed
 	p := s.createProject("alice", "应急指挥调度系统", late, 400_000_000)
 	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
@@ -230,7 +242,7 @@ func TestE2E_LateSubmissionSpecialRequest(t *testing.T) {
 // once; two different decisions racing → one 200, one 409.
 func TestE2E_IdempotentAndRacingDecisions(t *testing.T) {
 	s := newStack(t, "2021")
-	p := s.createProject("alice", "幂等测试项目", futureYear(4), 100_000_000)
+	p := s.createProject("alice", "幂等测试项目", futureYear(), 100_000_000)
 	s.submit("alice", p)
 	task := s.openTask("drb1", p, "prelim_review")
 	key := map[string]string{"Idempotency-Key": "k-" + p}
@@ -243,7 +255,7 @@ func TestE2E_IdempotentAndRacingDecisions(t *testing.T) {
 	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, p))
 	require.Equal(t, 1, n, "the decision is applied once")
 
-	q := s.createProject("bob", "并发测试项目", futureYear(4), 100_000_000)
+	q := s.createProject("bob", "并发测试项目", futureYear(), 100_000_000)
 	s.submit("bob", q)
 	task = s.openTask("drb1", q, "prelim_review")
 	s.token("drbsup")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -86,6 +87,9 @@ func classify(err error) *apperr.Error {
 	var exists *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &exists) {
 		return apperr.Conflict("already_started", "流程已启动")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return apperr.New(http.StatusServiceUnavailable, "temporal_timeout", "流程引擎未在时限内答复，请稍后查看结果或重试（带相同 Idempotency-Key 重试不会重复执行）")
 	}
 	var unavailable *serviceerror.Unavailable
 	if errors.As(err, &unavailable) {

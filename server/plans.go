@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
@@ -49,14 +51,16 @@ type sessionReq struct {
 
 // planUpdate sends an Update to the plan of year y.
 func (s *Server) planUpdate(c *gin.Context, y int, name, id string, arg any, out any) error {
-	h, err := s.temporal.UpdateWorkflow(c.Request.Context(), client.UpdateWorkflowOptions{
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: id, WorkflowID: workflows.PlanWorkflowID(y), UpdateName: name, Args: []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return err
 	}
-	return h.Get(c.Request.Context(), out)
+	return h.Get(ctx, out)
 }
 
 // conveneExpertSession forms a panel for some projects (R4). Experts affiliated with a project's

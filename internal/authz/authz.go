@@ -62,6 +62,13 @@ func hasAny(a domain.Actor, roles []string) bool {
 // SeesAllProjects reports whether the actor may list every unit's projects.
 func SeesAllProjects(a domain.Actor) bool { return hasAny(a, seeAll) }
 
+// SeesUnitInLists reports whether a list shown to the actor (e.g. R16 similar projects) may
+// name a project of unitID: reviewers (who see all, and experts, who review across units) may;
+// a unit sees only its own.
+func SeesUnitInLists(a domain.Actor, unitID string) bool {
+	return SeesAllProjects(a) || a.Has(domain.RoleExpert) || a.OrgID == unitID
+}
+
 var (
 	errNotFound  = apperr.NotFound("项目")
 	errForbidden = apperr.Forbidden("forbidden", "无权执行此操作")

@@ -99,22 +99,27 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 		}
 		extra = append(extra, "(t.due_at, t.id) > ("+arg(c.Due)+", "+arg(c.ID)+")")
 	}
-	user, org, roles := arg(f.UserID), arg(f.OrgID), arg(pq.Array(f.Roles))
-	offered := "t.assignee_id IS NULL AND t.candidate_role = ANY(" + roles + ") AND (t.candidate_org_id IS NULL OR t.candidate_org_id = " + org + ")" +
-		" AND NOT (t.candidate_role = 'expert' AND p.unit_id = " + org + ")"
-	if f.Status == "done" {
-		offered = "t.decided_by = " + user
-	}
+	user := arg(f.UserID)
 	cond := strings.Join(append([]string{status}, extra...), " AND ")
-	limit := arg(f.Limit + 1)
-	// Two index-friendly branches (assigned to me / offered to my roles) merged by due order.
-	q := `SELECT * FROM (
+	var q string
+	if f.Status == "done" {
+		// Done: the tasks this person decided.
+		q = `SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+			WHERE t.decided_by = ` + user + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + arg(f.Limit+1)
+	} else {
+		org, roles := arg(f.OrgID), arg(pq.Array(f.Roles))
+		offered := "t.assignee_id IS NULL AND t.candidate_role = ANY(" + roles + ") AND (t.candidate_org_id IS NULL OR t.candidate_org_id = " + org + ")" +
+			" AND NOT (t.candidate_role = 'expert' AND p.unit_id = " + org + ")"
+		limit := arg(f.Limit + 1)
+		// Two index-friendly branches (assigned to me / offered to my roles) merged by due order.
+		q = `SELECT * FROM (
 		(SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
 		 WHERE t.assignee_id = ` + user + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + limit + `)
 		UNION
 		(SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
 		 WHERE ` + offered + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + limit + `)
 	) x ORDER BY due_at, id LIMIT ` + limit
+	}
 	var ts []Task
 	if err := s.DB.SelectContext(ctx, &ts, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
