@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,4 +143,19 @@ func actorOf(c *gin.Context) (domain.Actor, bool) {
 func mustActor(c *gin.Context) domain.Actor {
 	a, _ := actorOf(c)
 	return a
+}
+
+// rateLimit refuses a user's request with 429 when they exceed the decision rate.
+func (s *Server) rateLimit() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ok, wait := s.decisions.Allow(mustActor(c).ID)
+		if !ok {
+			secs := int(wait.Seconds()) + 1
+			c.Header("Retry-After", strconv.Itoa(secs))
+			respondError(c, apperr.New(http.StatusTooManyRequests, "rate_limited", "操作过于频繁，请稍后再试").WithExtra("retry_after_seconds", secs))
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
 }

@@ -333,6 +333,9 @@ func requiredErrors(r route, o oaOp) []string {
 	if o.op.RequestBody != nil {
 		req = append(req, "400", "413", "415")
 	}
+	if r.limited {
+		req = append(req, "429")
+	}
 	slices.Sort(req)
 	return slices.Compact(req)
 }

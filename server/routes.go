@@ -40,6 +40,8 @@ type route struct {
 	path    string
 	access  access
 	handler func(*Server) gin.HandlerFunc
+	// limited routes count against the actor's decision rate limit.
+	limited bool
 }
 
 func h(f func(s *Server, c *gin.Context)) func(*Server) gin.HandlerFunc {
@@ -48,43 +50,43 @@ func h(f func(s *Server, c *gin.Context)) func(*Server) gin.HandlerFunc {
 
 // routeTable lists every route of the API (API.md).
 var routeTable = []route{
-	{http.MethodGet, "/healthz", public, h((*Server).healthz)},
-	{http.MethodGet, "/readyz", public, h((*Server).readyz)},
-	{http.MethodGet, "/api/v1/openapi.yaml", public, h((*Server).openapi)},
+	{http.MethodGet, "/healthz", public, h((*Server).healthz), false},
+	{http.MethodGet, "/readyz", public, h((*Server).readyz), false},
+	{http.MethodGet, "/api/v1/openapi.yaml", public, h((*Server).openapi), false},
 
-	{http.MethodPost, "/api/v1/auth/login", public, h((*Server).login)},
-	{http.MethodPost, "/api/v1/auth/logout", signedIn, h((*Server).logout)},
-	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me)},
-	{http.MethodGet, "/api/v1/users", drbOrAdmin, h((*Server).listUsers)},
-	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser)},
-	{http.MethodGet, "/api/v1/orgs", signedIn, h((*Server).listOrgs)},
-	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg)},
+	{http.MethodPost, "/api/v1/auth/login", public, h((*Server).login), false},
+	{http.MethodPost, "/api/v1/auth/logout", signedIn, h((*Server).logout), false},
+	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me), false},
+	{http.MethodGet, "/api/v1/users", drbOrAdmin, h((*Server).listUsers), false},
+	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser), false},
+	{http.MethodGet, "/api/v1/orgs", signedIn, h((*Server).listOrgs), false},
+	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg), false},
 
-	{http.MethodPost, "/api/v1/projects", submitters, h((*Server).createProject)},
-	{http.MethodGet, "/api/v1/projects", projectReader, h((*Server).listProjects)},
-	{http.MethodGet, "/api/v1/projects/:id", projectReader, h((*Server).getProject)},
-	{http.MethodPatch, "/api/v1/projects/:id", submitters, h((*Server).patchProject)},
-	{http.MethodPost, "/api/v1/projects/:id/submit", submitters, h((*Server).submitProject)},
-	{http.MethodPost, "/api/v1/projects/:id/documents", submitters, h((*Server).uploadDocument)},
-	{http.MethodGet, "/api/v1/projects/:id/documents", projectReader, h((*Server).listDocuments)},
-	{http.MethodGet, "/api/v1/projects/:id/documents/:doc_id", projectReader, h((*Server).downloadDocument)},
-	{http.MethodGet, "/api/v1/projects/:id/similar", projectReader, h((*Server).similarProjects)},
+	{http.MethodPost, "/api/v1/projects", submitters, h((*Server).createProject), false},
+	{http.MethodGet, "/api/v1/projects", projectReader, h((*Server).listProjects), false},
+	{http.MethodGet, "/api/v1/projects/:id", projectReader, h((*Server).getProject), false},
+	{http.MethodPatch, "/api/v1/projects/:id", submitters, h((*Server).patchProject), false},
+	{http.MethodPost, "/api/v1/projects/:id/submit", submitters, h((*Server).submitProject), true},
+	{http.MethodPost, "/api/v1/projects/:id/documents", submitters, h((*Server).uploadDocument), false},
+	{http.MethodGet, "/api/v1/projects/:id/documents", projectReader, h((*Server).listDocuments), false},
+	{http.MethodGet, "/api/v1/projects/:id/documents/:doc_id", projectReader, h((*Server).downloadDocument), false},
+	{http.MethodGet, "/api/v1/projects/:id/similar", projectReader, h((*Server).similarProjects), false},
 
-	{http.MethodGet, "/api/v1/tasks", reviewers, h((*Server).listTasks)},
-	{http.MethodGet, "/api/v1/tasks/:id", reviewers, h((*Server).getTask)},
-	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask)},
-	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask)},
+	{http.MethodGet, "/api/v1/tasks", reviewers, h((*Server).listTasks), false},
+	{http.MethodGet, "/api/v1/tasks/:id", reviewers, h((*Server).getTask), false},
+	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 
-	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan)},
-	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession)},
-	{http.MethodPost, "/api/v1/plans/:year/compile", drb, h((*Server).compilePlan)},
-	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle)},
+	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
+	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},
+	{http.MethodPost, "/api/v1/plans/:year/compile", drb, h((*Server).compilePlan), true},
+	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle), true},
 
-	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications)},
-	{http.MethodPost, "/api/v1/notifications/:id/read", signedIn, h((*Server).readNotification)},
+	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications), false},
+	{http.MethodPost, "/api/v1/notifications/:id/read", signedIn, h((*Server).readNotification), false},
 
-	{http.MethodGet, "/api/v1/audit", auditors, h((*Server).listAudit)},
-	{http.MethodGet, "/api/v1/audit/verify", auditors, h((*Server).verifyAudit)},
+	{http.MethodGet, "/api/v1/audit", auditors, h((*Server).listAudit), false},
+	{http.MethodGet, "/api/v1/audit/verify", auditors, h((*Server).verifyAudit), false},
 }
 
 func (s *Server) routes() *gin.Engine {
@@ -98,6 +100,9 @@ func (s *Server) routes() *gin.Engine {
 		handlers := []gin.HandlerFunc{}
 		if !r.access.public {
 			handlers = append(handlers, s.authenticate(), requireRoles(r.access.roles))
+		}
+		if r.limited {
+			handlers = append(handlers, s.rateLimit())
 		}
 		handlers = append(handlers, r.handler(s))
 		e.Handle(r.method, r.path, handlers...)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -29,6 +30,8 @@ type Server struct {
 	// now is the clock of business rules (R2 deadline); tests replace it.
 	now    func() time.Time
 	engine *gin.Engine
+	// decisions limits state-changing workflow requests per user (issue 3: unbounded resource use).
+	decisions *auth.Limiter
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -40,6 +43,15 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 	pol, err := deps.Store.Policy(ctx, cfg.Policy, cfg.Mode == config.ModeProduction)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Mode == config.ModeProduction {
+		n, err := deps.Store.CountDemoUsers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("production mode refuses to start: %d demo users are enabled in the database (disable them with `egovpm disable-user`)", n)
+		}
 	}
 	docs, err := docstore.New(cfg.DataDir)
 	if err != nil {
@@ -53,6 +65,9 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 		log:      log,
 		policy:   pol,
 		now:      time.Now,
+		// 20 decisions at once, then one every 200 ms: far above a person's pace, far below a
+		// script's.
+		decisions: auth.NewLimiter(200*time.Millisecond, 20, nil),
 		auth: auth.NewService(deps.Store, auth.Options{
 			Secret:      cfg.TokenSecret,
 			TTL:         cfg.TokenTTL,
