@@ -15,6 +15,7 @@ import (
 
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
+	"egovpm/internal/notify"
 	"egovpm/internal/store"
 )
 
@@ -23,6 +24,8 @@ import (
 type Activities struct {
 	Store *store.Store
 	Log   *zap.Logger
+	// Sender delivers notifications; nil means the log.
+	Sender notify.Sender
 }
 
 // calendar loads the working-day calendar with the overrides of holiday_overrides (T2). It is
@@ -58,6 +61,11 @@ func (a *Activities) Apply(ctx context.Context, t domain.Transition) (domain.Tra
 	if err != nil {
 		return res, fmt.Errorf("apply transition %s: %w", t.ID, err)
 	}
+	res.Remind = make(map[string]time.Time, len(res.Due))
+	for id, d := range res.Due {
+		prev := cal.PrevWorkday(d).In(calendar.Shanghai)
+		res.Remind[id] = time.Date(prev.Year(), prev.Month(), prev.Day(), 9, 0, 0, 0, calendar.Shanghai)
+	}
 	return res, nil
 }
 
@@ -91,4 +99,17 @@ func (a *Activities) MissingDocuments(ctx context.Context, in DocsInput) (DocsRe
 // never rejects.
 func (a *Activities) ComputeSimilar(ctx context.Context, projectID string) (int, error) {
 	return a.Store.ComputeSimilar(ctx, projectID)
+}
+
+// SendNotifications delivers the notifications a transition wrote (id prefix = transition id),
+// each once (store.SendNotifications). It runs as a regular activity with retries, off the
+// decision's reply path.
+func (a *Activities) SendNotifications(ctx context.Context, transitionID string) (int, error) {
+	sender := a.Sender
+	if sender == nil {
+		sender = notify.LogSender{Log: a.Log}
+	}
+	return a.Store.SendNotifications(ctx, transitionID+"#", func(n store.PendingNotification) error {
+		return sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
+	})
 }

@@ -71,11 +71,15 @@ var (
 	// mxReviewers have an inbox (API.md "Inbox (every reviewer role)").
 	mxReviewers = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleExpert, domain.RoleNDRCApprover,
 		domain.RoleCityGovApprover, domain.RolePRTAWitness, domain.RoleFinance, domain.RoleCrypto}
-	mxDRB         = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
-	mxDRBOrAdmin  = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin}
-	mxAdmins      = []string{domain.RoleAdmin}
-	mxAuditors    = []string{domain.RoleAudit, domain.RoleDRBSupervisor}
-	mxPlanReaders = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit, domain.RoleNDRCApprover,
+	mxDRB        = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
+	mxDRBOrAdmin = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin}
+	mxAdmins     = []string{domain.RoleAdmin}
+	mxAuditors   = []string{domain.RoleAudit, domain.RoleDRBSupervisor}
+	// mxFundConfirmers confirm payments (R15: Finance or DRB); mxFundReaders read spent vs
+	// approved (R15: the fund is managed by DRB; Finance and Audit follow it).
+	mxFundConfirmers = []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
+	mxFundReaders    = []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit}
+	mxPlanReaders    = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit, domain.RoleNDRCApprover,
 		domain.RoleFinance, domain.RoleCrypto}
 )
 
@@ -100,6 +104,8 @@ type mxFixture struct {
 	pB   string                     // bob (unit-b), a draft of a past plan year (its submission is refused: deadline)
 	pC   string                     // bob (unit-b), submitted: prelim_review with tC claimed by drb1
 	pX   string                     // alice (unit-a), past prelim review (tX), expert panel exp2..exp5 (exp1 recused, R4)
+	pF   string                     // alice (unit-a), in construction (set in SQL) with the recorded payment payF (R15)
+	payF string                     // a recorded payment of pF
 	docA string                     // a document of pA
 	tA   string                     // prelim task of pA, offered to DRB reviewers, unclaimed
 	tC   string                     // prelim task of pC, claimed by drb1
@@ -142,7 +148,17 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	_, err := s.store.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES ($1, 'u-alice', 'test', '矩阵测试通知')`, f.nA)
 	require.NoError(t, err)
 
-	f.unit = map[string]string{f.pA: "unit-a", f.pB: "unit-b", f.pC: "unit-b", f.pX: "unit-a"}
+	// R15: a project with a contract takes payments. The stage is set directly; the lifecycle
+	// test covers reaching it.
+	f.pF = s.createProject("alice", "矩阵测试：已签约项目", f.year, 100_000_000)
+	_, err = s.store.DB.Exec(`UPDATE projects SET stage = 'construction', approved_amount_fen = 50000000 WHERE id = $1`, f.pF)
+	require.NoError(t, err)
+	pr := s.do("alice", http.MethodPost, "/api/v1/projects/"+f.pF+"/payments",
+		map[string]any{"milestone": "首付款", "amount_fen": 10_000_000, "paid_on": "2024-01-15"}, nil)
+	require.Equal(t, http.StatusCreated, pr.Status, "%s", pr.Raw)
+	f.payF = pr.str("id")
+
+	f.unit = map[string]string{f.pA: "unit-a", f.pB: "unit-b", f.pC: "unit-b", f.pX: "unit-a", f.pF: "unit-a"}
 	f.pane[f.pX] = map[string]bool{"exp2": true, "exp3": true, "exp4": true, "exp5": true}
 	return f
 }
@@ -238,6 +254,11 @@ func mxConst(c mxClass) func(*mxFixture, seed.DemoUser, mxTarget) mxClass {
 	return func(*mxFixture, seed.DemoUser, mxTarget) mxClass { return c }
 }
 
+// mxPaymentProjects adds to mxProjects a project that takes payments (R15).
+func mxPaymentProjects(f *mxFixture) []mxTarget {
+	return append(mxProjects(f), mxTarget{name: "own-unit-a/construction", params: map[string]string{"id": f.pF}})
+}
+
 func mxProjects(f *mxFixture) []mxTarget {
 	return []mxTarget{
 		{name: "own-unit-a/prelim_review", params: map[string]string{"id": f.pA}},
@@ -314,6 +335,39 @@ var mxRules = map[string]mxRule{
 		}},
 	"GET /api/v1/projects/:id/similar": {roles: mxProjectReaders, targets: mxProjects,
 		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectRead(u, tg) }},
+	// R15: `{}` is refused after authorization (400 invalid_input), so nothing is recorded.
+	"POST /api/v1/projects/:id/payments": {roles: mxSubmitters, targets: mxPaymentProjects, body: `{}`,
+		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+	// Finance and DRB confirm any unit's payment; the unknown decision is refused after
+	// authorization (400), so nothing is decided. An absent payment is 404.
+	"POST /api/v1/payments/:id/confirm": {roles: mxFundConfirmers, body: `{"decision":"bogus"}`,
+		targets: func(f *mxFixture) []mxTarget {
+			return []mxTarget{{name: "recorded", params: map[string]string{"id": f.payF}},
+				{name: "absent", params: map[string]string{"id": "pay-absent"}}}
+		},
+		want: func(f *mxFixture, _ seed.DemoUser, tg mxTarget) mxClass {
+			if tg.params["id"] != f.payF {
+				return mxNotFound
+			}
+			return mxAllowed
+		}},
+	"GET /api/v1/funds": {roles: mxFundReaders, targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?year=%d", f.year)},
+			{name: "unit-a", query: "?unit_id=unit-a"}}
+	}},
+	// Delivery (R9–R13): bodies that pass decoding but fail after authorization (bad data lists,
+	// wrong stage, not multipart, unknown document), so nothing changes.
+	"POST /api/v1/projects/:id/contract": {roles: mxSubmitters, targets: mxProjects,
+		body: `{"vendor":"v","amount_fen":1,"signed_on":"2026-01-01","procurement_ref":"r","data_lists":{}}`,
+		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+	"POST /api/v1/projects/:id/construction-complete": {roles: mxSubmitters, targets: mxProjects,
+		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+	"POST /api/v1/projects/:id/trial-run-report": {roles: mxSubmitters, targets: mxProjects, body: `{}`,
+		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+	"POST /api/v1/projects/:id/acceptance-application": {roles: mxSubmitters, targets: mxProjects,
+		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+	"POST /api/v1/projects/:id/om-reports": {roles: mxSubmitters, targets: mxProjects, body: `{"year":1,"document_id":"d-none"}`,
+		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
 
 	"GET /api/v1/tasks": {roles: mxReviewers, targets: func(f *mxFixture) []mxTarget {
 		return []mxTarget{{name: "all"}, {name: "pA", query: "?project_id=" + f.pA}, {name: "pX", query: "?project_id=" + f.pX},
@@ -363,6 +417,15 @@ var mxRules = map[string]mxRule{
 			}
 			return mxNotFound
 		}},
+
+	// Ops (SPEC.md "Who uses it": ops finds stuck workflows, resets, retries, replays): role ops
+	// only. The bodies are refused (400) before anything reaches Temporal.
+	"GET /api/v1/ops/workflows/stuck": {roles: []string{domain.RoleOps}},
+	"POST /api/v1/ops/workflows/:workflow_id/reset": {roles: []string{domain.RoleOps}, targets: mxWorkflow,
+		body: `{"bogus":1}`, want: mxConst(mxAllowed)},
+	"POST /api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry": {roles: []string{domain.RoleOps},
+		targets: mxWorkflow, body: `{"bogus":1}`, want: mxConst(mxAllowed)},
+	"POST /api/v1/ops/replay": {roles: []string{domain.RoleOps}, body: `{"bogus":1}`, want: mxConst(mxAllowed)},
 
 	"GET /api/v1/audit":        {roles: mxAuditors},
 	"GET /api/v1/audit/verify": {roles: mxAuditors},
@@ -423,8 +486,10 @@ func mxState(t *testing.T, s *stack) map[string][]string {
 		"roles":     `SELECT user_id || '|' || role FROM user_roles ORDER BY 1`,
 		"orgs":      `SELECT id FROM orgs ORDER BY id`,
 		"plan":      `SELECT project_id FROM plan_items ORDER BY 1`,
+		"payments":  `SELECT id || '|' || status || '|' || amount_fen FROM payments ORDER BY id`,
 		"changes": `SELECT action || '|' || object_id FROM audit_log WHERE action IN ('project.create', 'project.edit',
-			'project.submit_request', 'document.upload', 'user.create', 'org.create', 'task.decide') ORDER BY seq`,
+			'project.submit_request', 'document.upload', 'user.create', 'org.create', 'task.decide', 'payment.record',
+			'payment.confirm', 'payment.reject', 'contract.register', 'om.file') ORDER BY seq`,
 	} {
 		var rows []string
 		require.NoError(t, s.store.DB.Select(&rows, q), name)

@@ -57,6 +57,9 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			}
 			kind = strings.TrimSpace(string(b))
 		case "file":
+			if forced := c.GetString(ctxForcedKind); forced != "" {
+				kind = forced
+			}
 			if kind == "" {
 				respondError(c, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"}))
 				return

@@ -75,6 +75,8 @@ func newStack(t *testing.T, policy string) *stack {
 		return map[string]string{
 			"DATABASE_URL": url, "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
 			"DATA_DIR": t.TempDir(), "EGOVPM_POLICY": policy, "EGOVPM_AUDIT_KEY": testdb.AuditKey, "LOG_LEVEL": "error",
+			// Tests drive many decisions per user; TestDecisionRateLimit checks the limiter itself.
+			"EGOVPM_DECISION_BURST": "100000",
 		}[k]
 	})
 	require.NoError(t, err)

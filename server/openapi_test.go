@@ -549,12 +549,16 @@ func TestOpenAPIVocabulary(t *testing.T) {
 func TestOpenAPISchemasMatchCode(t *testing.T) {
 	doc, _ := loadOpenAPI(t)
 	requests := map[string]reflect.Type{
-		"CreateProjectRequest": reflect.TypeFor[createProjectReq](),
-		"PatchProjectRequest":  reflect.TypeFor[patchProjectReq](),
-		"DecisionRequest":      reflect.TypeFor[decisionReq](),
-		"ExpertSessionRequest": reflect.TypeFor[sessionReq](),
-		"CompileRequest":       reflect.TypeFor[compileReq](),
-		"BundleRequest":        reflect.TypeFor[bundleReq](),
+		"CreateProjectRequest":  reflect.TypeFor[createProjectReq](),
+		"PatchProjectRequest":   reflect.TypeFor[patchProjectReq](),
+		"DecisionRequest":       reflect.TypeFor[decisionReq](),
+		"ExpertSessionRequest":  reflect.TypeFor[sessionReq](),
+		"CompileRequest":        reflect.TypeFor[compileReq](),
+		"BundleRequest":         reflect.TypeFor[bundleReq](),
+		"ContractRequest":       reflect.TypeFor[contractReq](),
+		"OMReportRequest":       reflect.TypeFor[omReportReq](),
+		"RecordPaymentRequest":  reflect.TypeFor[recordPaymentReq](),
+		"ConfirmPaymentRequest": reflect.TypeFor[confirmPaymentReq](),
 	}
 	responses := map[string]reflect.Type{
 		"Error":             reflect.TypeFor[errorBody](),
@@ -572,6 +576,8 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"ConveneResult":     reflect.TypeFor[workflows.ConveneResult](),
 		"CompileResult":     reflect.TypeFor[workflows.CompileResult](),
 		"BundleCreated":     reflect.TypeFor[workflows.BundleResult](),
+		"Payment":           reflect.TypeFor[paymentJSON](),
+		"FundsRow":          reflect.TypeFor[fundsRowJSON](),
 	}
 	for name, typ := range requests {
 		t.Run(name, func(t *testing.T) {

@@ -61,6 +61,7 @@ type projectJSON struct {
 	SpecialRequest         bool    `json:"special_request"`
 	Round                  int     `json:"round"`
 	SubmittedAt            *string `json:"submitted_at"`
+	TrialRunEndsAt         *string `json:"trial_run_ends_at"`
 	CreatedAt              string  `json:"created_at"`
 	UpdatedAt              string  `json:"updated_at"`
 }
@@ -78,6 +79,10 @@ func toProjectJSON(p store.Project) projectJSON {
 	}
 	if p.PolicyVersion.Valid {
 		j.PolicyVersion = &p.PolicyVersion.String
+	}
+	if p.TrialRunEndsAt.Valid {
+		s := p.TrialRunEndsAt.Time.Format(time.RFC3339)
+		j.TrialRunEndsAt = &s
 	}
 	if p.SubmittedAt.Valid {
 		s := p.SubmittedAt.Time.Format(time.RFC3339)
@@ -201,12 +206,26 @@ func (s *Server) getProject(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	oms, err := s.store.OMFilings(ctx, p.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	// R14: evaluations of the unit's earlier projects are shown when its projects are reviewed.
+	evals, err := s.store.UnitEvaluations(ctx, p.UnitID, p.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
 	out := struct {
 		projectJSON
-		OpenTasks []taskJSON            `json:"open_tasks"`
-		Timeline  []store.TimelineEntry `json:"timeline"`
-		Documents []store.DocumentRow   `json:"documents"`
-	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: docs}
+		OpenTasks       []taskJSON            `json:"open_tasks"`
+		Timeline        []store.TimelineEntry `json:"timeline"`
+		Documents       []store.DocumentRow   `json:"documents"`
+		OMFilings       []store.OMFilingRow   `json:"om_filings"`
+		UnitEvaluations []store.EvaluationRow `json:"unit_evaluations"`
+	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: docs,
+		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals)}
 	for _, t := range tasks {
 		out.OpenTasks = append(out.OpenTasks, toTaskJSON(t))
 	}

@@ -28,8 +28,12 @@ var (
 	drb        = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
 	drbOrAdmin = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin}}
 	admins     = access{roles: []string{domain.RoleAdmin}}
-	auditors   = access{roles: []string{domain.RoleAudit, domain.RoleDRBSupervisor}}
-	planReader = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
+	opsOnly    = access{roles: []string{domain.RoleOps}}
+	// R15: payments are confirmed by Finance or DRB; spent vs approved is read by them and Audit.
+	fundConfirmers = access{roles: []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
+	fundReaders    = access{roles: []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit}}
+	auditors       = access{roles: []string{domain.RoleAudit, domain.RoleDRBSupervisor}}
+	planReader     = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
 		domain.RoleNDRCApprover, domain.RoleFinance, domain.RoleCrypto}}
 )
 
@@ -72,6 +76,15 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/projects/:id/documents/:doc_id", projectReader, h((*Server).downloadDocument), false},
 	{http.MethodGet, "/api/v1/projects/:id/similar", projectReader, h((*Server).similarProjects), false},
 
+	{http.MethodPost, "/api/v1/projects/:id/contract", submitters, h((*Server).registerContract), true},
+	{http.MethodPost, "/api/v1/projects/:id/construction-complete", submitters, h((*Server).constructionComplete), true},
+	{http.MethodPost, "/api/v1/projects/:id/trial-run-report", submitters, h((*Server).uploadTrialRunReport), true},
+	{http.MethodPost, "/api/v1/projects/:id/acceptance-application", submitters, h((*Server).applyAcceptance), true},
+	{http.MethodPost, "/api/v1/projects/:id/om-reports", submitters, h((*Server).fileOMReport), true},
+	{http.MethodPost, "/api/v1/projects/:id/payments", submitters, h((*Server).recordPayment), true},
+	{http.MethodPost, "/api/v1/payments/:id/confirm", fundConfirmers, h((*Server).confirmPayment), true},
+	{http.MethodGet, "/api/v1/funds", fundReaders, h((*Server).funds), false},
+
 	{http.MethodGet, "/api/v1/tasks", reviewers, h((*Server).listTasks), false},
 	{http.MethodGet, "/api/v1/tasks/:id", reviewers, h((*Server).getTask), false},
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
@@ -84,6 +97,11 @@ var routeTable = []route{
 
 	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications), false},
 	{http.MethodPost, "/api/v1/notifications/:id/read", signedIn, h((*Server).readNotification), false},
+
+	{http.MethodGet, "/api/v1/ops/workflows/stuck", opsOnly, h((*Server).stuckWorkflows), false},
+	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/reset", opsOnly, h((*Server).resetWorkflow), true},
+	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry", opsOnly, h((*Server).retryActivity), true},
+	{http.MethodPost, "/api/v1/ops/replay", opsOnly, h((*Server).replayHistories), true},
 
 	{http.MethodGet, "/api/v1/audit", auditors, h((*Server).listAudit), false},
 	{http.MethodGet, "/api/v1/audit/verify", auditors, h((*Server).verifyAudit), false},

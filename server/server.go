@@ -65,9 +65,9 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 		log:      log,
 		policy:   pol,
 		now:      time.Now,
-		// 20 decisions at once, then one every 200 ms: far above a person's pace, far below a
+		// Default 20 at once, then one every 200 ms: far above a person's pace, far below a
 		// script's.
-		decisions: auth.NewLimiter(200*time.Millisecond, 20, nil),
+		decisions: auth.NewLimiter(cfg.DecisionEvery, cfg.DecisionBurst, nil),
 		auth: auth.NewService(deps.Store, auth.Options{
 			Secret:      cfg.TokenSecret,
 			TTL:         cfg.TokenTTL,

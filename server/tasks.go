@@ -149,6 +149,7 @@ type decisionReq struct {
 	Score              *int     `json:"score" validate:"omitempty,gte=0,lte=100"`
 	ApprovedAmountFen  int64    `json:"approved_amount_fen" validate:"gte=0,lte=1000000000000"`
 	ExcludedProjectIDs []string `json:"excluded_project_ids" validate:"max=1000,dive,required,max=64"`
+	Grade              string   `json:"grade" validate:"omitempty,oneof=excellent good fair poor"`
 }
 
 var validIdemKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -195,6 +196,7 @@ func (s *Server) decideTask(c *gin.Context) {
 	res, err := s.update(c, t.WorkflowID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), workflows.DecideUpdate{
 		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: req.Comment, Score: req.Score,
 		ApprovedAmountFen: req.ApprovedAmountFen, ExcludedProjectIDs: req.ExcludedProjectIDs, RequestID: c.GetString(ctxRequestID),
+		Grade: req.Grade,
 	})
 	if err != nil {
 		respondError(c, err)

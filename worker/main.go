@@ -13,6 +13,7 @@ import (
 
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
+	"egovpm/internal/notify"
 	"egovpm/internal/platform"
 	"egovpm/workflows"
 )
@@ -43,7 +44,11 @@ func run() error {
 	}
 	defer deps.Close()
 
-	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log)
+	var sender notify.Sender = notify.LogSender{Log: log}
+	if cfg.SMTPAddr != "" {
+		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log}
+	}
+	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -17,15 +17,23 @@ var a *activities.Activities
 // message is one event the lifecycle's main loop handles, in arrival order: an Update waits for
 // it to be handled; a signal does not.
 type message struct {
-	name    string
-	decide  *DecideUpdate
-	resub   *ResubmitUpdate
-	panel   *PanelSignal
-	plan    *PlanResultSignal
-	bundle  *BundleResultSignal
-	handled bool
-	result  DecideResult
-	err     error
+	name   string
+	decide *DecideUpdate
+	resub  *ResubmitUpdate
+	panel  *PanelSignal
+	plan   *PlanResultSignal
+	bundle *BundleResultSignal
+	// Delivery requests (R9–R13) and the timers the lifecycle sets itself.
+	contract     *ContractUpdate
+	construction *ConstructionUpdate
+	accept       *AcceptanceUpdate
+	omReport     *OMReportUpdate
+	timer        string
+	timerYear    int
+	taskID       string
+	handled      bool
+	result       DecideResult
+	err          error
 }
 
 type lifecycle struct {
@@ -36,6 +44,10 @@ type lifecycle struct {
 	inbox []*message
 	// deciding marks tasks whose decision is queued, so a second decision is refused at once.
 	deciding map[string]bool
+	// continueAsNew is set when an O&M year closes (R13).
+	continueAsNew bool
+	// sending counts notification sends in flight.
+	sending int
 }
 
 // ProjectLifecycle drives one project from submission to approval (R2–R8) and on through
@@ -80,6 +92,9 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return l.validateDecide(u) }},
 	); err != nil {
+		return err
+	}
+	if err := l.setupDelivery(ctx); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResubmit,
@@ -141,8 +156,15 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 		if err := l.start(ctx); err != nil {
 			return ProjectLifecycleResult{}, err
 		}
+	} else {
+		for _, t := range l.st.OpenTasks {
+			l.armTaskTimers(ctx, t)
+		}
+		l.armTimers(ctx)
 	}
-	for !l.st.Stage.Terminal() {
+	// Messages queued before an O&M year closed are still handled (and refused if stale)
+	// before the run continues as new.
+	for !l.st.Stage.Terminal() && !(l.continueAsNew && len(l.inbox) == 0) {
 		if err := workflow.Await(ctx, func() bool { return len(l.inbox) > 0 }); err != nil {
 			return ProjectLifecycleResult{}, err
 		}
@@ -153,7 +175,8 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 		if m.decide != nil {
 			delete(l.deciding, m.decide.TaskID)
 		}
-		if m.err != nil && m.decide == nil && m.resub == nil {
+		if m.err != nil && m.decide == nil && m.resub == nil && m.timer == "" && m.contract == nil &&
+			m.construction == nil && m.accept == nil && m.omReport == nil {
 			// A signal that could not be applied is logged; the sender is a workflow of ours.
 			workflow.GetLogger(ctx).Warn("signal not applied", "signal", m.name, "error", m.err)
 		}
@@ -161,15 +184,21 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 	// Updates still queued when the stage became terminal are answered as stale, so that every
 	// handler finishes.
 	for _, m := range l.inbox {
-		if m.decide != nil || m.resub != nil {
-			m.err = errStale()
+		if m.timer == "" && m.panel == nil && m.plan == nil && m.bundle == nil && m.name != SignalDocuments {
+			m.err = errStale() // every queued request gets an answer, none a silent success
 		}
 		m.handled = true
 	}
 	l.inbox = nil
-	// Let in-flight Update handlers reply before the run closes.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Let in-flight Update handlers reply, and notifications go out, before the run closes.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.sending == 0 }); err != nil {
 		return ProjectLifecycleResult{}, err
+	}
+	if l.continueAsNew {
+		in := l.in
+		st := l.st
+		in.Resume = &st
+		return ProjectLifecycleResult{Stage: l.st.Stage}, workflow.NewContinueAsNewError(ctx, ProjectLifecycle, in)
 	}
 	return ProjectLifecycleResult{Stage: l.st.Stage}, nil
 }
@@ -323,6 +352,33 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		default:
 			return bad("审批决定须为 approve 或 reject")
 		}
+	case domain.TaskAcceptanceCheck:
+		if u.Decision != domain.DecisionApprove && u.Decision != domain.DecisionReturn {
+			return bad("验收材料审查决定须为 approve 或 return")
+		}
+		if u.Decision == domain.DecisionReturn && u.Comment == "" {
+			return bad("退回须列明整改清单")
+		}
+	case domain.TaskAcceptanceSignoff, domain.TaskAcceptanceWitness:
+		if u.Decision != domain.DecisionPass && u.Decision != domain.DecisionFail {
+			return bad("验收签署/见证决定须为 pass 或 fail")
+		}
+		if u.Decision == domain.DecisionFail && u.Comment == "" {
+			return bad("验收不通过须列明整改清单")
+		}
+	case domain.TaskEvaluation:
+		if u.Decision != domain.DecisionApprove {
+			return bad("绩效评估决定须为 approve")
+		}
+		if u.Score == nil || *u.Score < 0 || *u.Score > 100 {
+			return bad("绩效评估须给出 0–100 的评分")
+		}
+		if !domain.Contains([]string{"excellent", "good", "fair", "poor"}, u.Grade) {
+			return bad("绩效等级须为 excellent、good、fair 或 poor")
+		}
+		if u.Comment == "" {
+			return bad("绩效评估须填写评估意见")
+		}
 	default:
 		return bad("该任务类型不能在此流程中决定")
 	}
@@ -361,6 +417,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return DecideResult{}, l.onBundleResult(ctx, *m.bundle)
 	case m.name == SignalDocuments:
 		return DecideResult{}, l.advance(ctx)
+	case m.contract != nil || m.construction != nil || m.accept != nil || m.omReport != nil || m.timer != "":
+		return l.handleDelivery(ctx, m)
 	}
 	return DecideResult{}, nil
 }
@@ -436,11 +494,20 @@ func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, 
 		} else {
 			tr.stage = domain.StageRejected
 		}
+	case domain.TaskAcceptanceCheck, domain.TaskAcceptanceSignoff, domain.TaskAcceptanceWitness, domain.TaskEvaluation: // R12, R14
+		if u.Score != nil {
+			auditD["score"], auditD["grade"] = *u.Score, u.Grade
+		}
+		l.decideAcceptance(ctx, t, u, &tr)
 	}
 	tr.audit = []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", Outcome: u.Decision,
 		RequestID: u.RequestID, Detail: auditD}}
+	wasOM := l.st.Stage == domain.StageOM
 	if err := l.apply(ctx, tr); err != nil {
 		return DecideResult{}, err
+	}
+	if !wasOM && l.st.Stage == domain.StageOM {
+		l.armTimers(ctx)
 	}
 	if err := l.advance(ctx); err != nil {
 		return DecideResult{}, err
@@ -576,17 +643,25 @@ func (l *lifecycle) hasOpen(kind domain.TaskKind) bool {
 
 // transition is a state change before it is written.
 type transition struct {
-	stage     domain.Stage
-	amount    int64
-	open      []OpenTask
-	close     []domain.TaskClose
-	audit     []domain.AuditItem
-	notify    []domain.Notice
-	planItems []domain.PlanItem
+	stage          domain.Stage
+	amount         int64
+	open           []OpenTask
+	close          []domain.TaskClose
+	audit          []domain.AuditItem
+	notify         []domain.Notice
+	planItems      []domain.PlanItem
+	contract       *domain.Contract
+	trialRunEndsAt *time.Time
+	omFiling       *domain.OMFiling
+	evaluation     *domain.Evaluation
 }
 
-func (l *lifecycle) auditBy(actor domain.Actor, action string, detail map[string]any) []domain.AuditItem {
-	return []domain.AuditItem{{ActorID: actor.ID, OrgID: actor.OrgID, Action: action, Outcome: "ok", Detail: detail}}
+func (l *lifecycle) auditBy(actor domain.Actor, action string, detail map[string]any, requestID ...string) []domain.AuditItem {
+	item := domain.AuditItem{ActorID: actor.ID, OrgID: actor.OrgID, Action: action, Outcome: "ok", Detail: detail}
+	if len(requestID) > 0 {
+		item.RequestID = requestID[0]
+	}
+	return []domain.AuditItem{item}
 }
 
 func localCtx(ctx workflow.Context) workflow.Context {
@@ -610,6 +685,10 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		Audit:             tr.audit,
 		Notify:            tr.notify,
 		PlanItems:         tr.planItems,
+		Contract:          tr.contract,
+		TrialRunEndsAt:    tr.trialRunEndsAt,
+		OMFiling:          tr.omFiling,
+		Evaluation:        tr.evaluation,
 	}
 	for _, o := range tr.open {
 		t.Open = append(t.Open, domain.NewTask{ID: o.ID, Kind: o.Kind, ProjectID: l.in.ProjectID, CandidateRole: o.CandidateRole,
@@ -631,7 +710,17 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 	for _, c := range tr.close {
 		l.removeTask(c.TaskID)
 	}
+	if len(tr.open) > 0 && workflow.GetVersion(ctx, "task-sla-timers", workflow.DefaultVersion, 1) == 1 {
+		// T2: remind the working day before a task is due, escalate when it is overdue.
+		for i := range tr.open {
+			tr.open[i].DueAt, tr.open[i].RemindAt = res.Due[tr.open[i].ID], res.Remind[tr.open[i].ID]
+			l.armTaskTimers(ctx, tr.open[i])
+		}
+	}
 	l.st.OpenTasks = append(l.st.OpenTasks, tr.open...)
+	if len(tr.notify) > 0 && workflow.GetVersion(ctx, "send-notifications", workflow.DefaultVersion, 1) == 1 {
+		sendNotifications(ctx, t.ID, &l.sending)
+	}
 	if newStage {
 		l.st.Stage = tr.stage
 		if tr.stage.Terminal() {
@@ -660,4 +749,21 @@ func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) {
 	if err := f.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)
 	}
+}
+
+// sendNotifications delivers a transition's notifications through a regular activity, in the
+// background: the reply never waits for mail. pending counts sends in flight, so a run does not
+// close (complete or continue as new) before they finish.
+func sendNotifications(ctx workflow.Context, transitionID string, pending *int) {
+	*pending++
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
+	})
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		defer func() { *pending-- }()
+		if err := workflow.ExecuteActivity(actx, a.SendNotifications, transitionID).Get(gctx, nil); err != nil {
+			workflow.GetLogger(gctx).Error("notifications not sent", "transition", transitionID, "error", err)
+		}
+	})
 }

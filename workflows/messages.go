@@ -8,6 +8,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"egovpm/internal/domain"
 )
@@ -80,6 +81,11 @@ type OpenTask struct {
 	CandidateOrgID string          `json:"candidate_org_id,omitempty"`
 	AssigneeID     string          `json:"assignee_id,omitempty"`
 	BundleID       string          `json:"bundle_id,omitempty"`
+	// T2: when it is due, when to remind, and what was sent.
+	DueAt     time.Time `json:"due_at,omitzero"`
+	RemindAt  time.Time `json:"remind_at,omitzero"`
+	Reminded  bool      `json:"reminded,omitempty"`
+	Escalated bool      `json:"escalated,omitempty"`
 }
 
 // ExpertRef is an expert with the org they belong to (for R4 recusal).
@@ -107,6 +113,18 @@ type ProjectState struct {
 	ApprovedFen   int64        `json:"approved_fen,omitempty"`
 	BundleID      string       `json:"bundle_id,omitempty"`
 	Seq           int          `json:"seq"`
+
+	// Delivery (R9–R14).
+	TrialRunEndsAt   time.Time `json:"trial_run_ends_at,omitzero"`
+	TrialRunNotified bool      `json:"trial_run_notified,omitempty"`
+	FollowUpSent     bool      `json:"follow_up_sent,omitempty"`
+	AcceptanceRound  int       `json:"acceptance_round,omitempty"`
+	OMStart          time.Time `json:"om_start,omitzero"`
+	OMCalendarYear   int       `json:"om_calendar_year,omitempty"`
+	OMYear           int       `json:"om_year,omitempty"`
+	OMDeadline       time.Time `json:"om_deadline,omitzero"`
+	OMFiled          bool      `json:"om_filed,omitempty"`
+	OMReminded       bool      `json:"om_reminded,omitempty"`
 }
 
 // DecideUpdate is a person's decision on a task.
@@ -119,6 +137,8 @@ type DecideUpdate struct {
 	ApprovedAmountFen  int64        `json:"approved_amount_fen,omitempty"`
 	ExcludedProjectIDs []string     `json:"excluded_project_ids,omitempty"`
 	RequestID          string       `json:"request_id,omitempty"`
+	// Grade is the R14 evaluation grade (excellent, good, fair, poor).
+	Grade string `json:"grade,omitempty"`
 }
 
 // DecideResult is the state after a decision.

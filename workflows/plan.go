@@ -130,6 +130,8 @@ type plan struct {
 	st    PlanState
 	idx   map[string]*PlanProject
 	inbox []*planMsg
+	// sending counts notification sends in flight.
+	sending int
 }
 
 // AnnualPlan is the plan of one year (R2, R4–R6, R8): it hears every project's stage, convenes
@@ -249,7 +251,7 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 		}
 		if len(p.inbox) == 0 {
 			// Keep the history bounded: carry the state into a new run once handlers are done.
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && p.sending == 0 }); err != nil {
 				return p.st, err
 			}
 			st := p.st
@@ -491,7 +493,13 @@ func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
 	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
 	t.WorkflowID = p.id
 	var res domain.TransitionResult
-	return workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res)
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
+		return err
+	}
+	if len(t.Notify) > 0 && workflow.GetVersion(ctx, "send-notifications", workflow.DefaultVersion, 1) == 1 {
+		sendNotifications(ctx, t.ID, &p.sending)
+	}
+	return nil
 }
 
 func (p *plan) signal(ctx workflow.Context, projectID, name string, payload any) {

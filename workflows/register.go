@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"egovpm/activities"
+	"egovpm/internal/notify"
 	"egovpm/internal/store"
 )
 
@@ -20,8 +21,13 @@ func Register(r worker.Registry, acts *activities.Activities) {
 
 // NewWorker builds the egovpm worker on taskQueue. It lives here (not in a main package) so that
 // integration tests run exactly the worker that production runs.
-func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logger) worker.Worker {
+// sender, when given, delivers notifications (default: the log).
+func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logger, sender ...notify.Sender) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	Register(w, &activities.Activities{Store: st, Log: log})
+	acts := &activities.Activities{Store: st, Log: log}
+	if len(sender) > 0 {
+		acts.Sender = sender[0]
+	}
+	Register(w, acts)
 	return w
 }

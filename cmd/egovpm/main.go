@@ -1,5 +1,5 @@
 // Command egovpm is the administration CLI: schema migration, the demo seed, orgs, users,
-// roles, TOTP enrolment and the audit chain check.
+// roles, TOTP enrolment, the audit chain check and the ops tools for stuck workflows (O1–O3).
 //
 //	egovpm migrate
 //	egovpm seed-demo
@@ -10,6 +10,10 @@
 //	egovpm unlock-user --username carol
 //	egovpm enable-totp --username carol [--force]
 //	egovpm audit-verify
+//	egovpm ops-stuck [--min-attempts 3]
+//	egovpm ops-reset --workflow project:p-… [--run RUN] [--event N] [--reason 回滚]
+//	egovpm ops-retry --workflow project:p-… --activity 5
+//	egovpm ops-replay [--live [--workflow project:p-…]...] [history.json...]
 //
 // Configuration comes from the environment (internal/config). Every change a command makes
 // is written to the audit log with actor "cli".
@@ -82,6 +86,10 @@ func commands() []command {
 		{"unlock-user", "--username U (clears failed logins and the lockout)", cmdUnlockUser},
 		{"enable-totp", "--username U [--force] (prints the otpauth URL and secret)", cmdEnableTOTP},
 		{"audit-verify", "check the audit chain; exit status 1 when it is broken", cmdAuditVerify},
+		{"ops-stuck", "[--min-attempts N] list stuck workflows with reasons (O1)", cmdOpsStuck},
+		{"ops-reset", "--workflow ID [--run RUN] [--event N] [--reason R] reset to the last good workflow task (O2)", cmdOpsReset},
+		{"ops-retry", "--workflow ID --activity ID [--reason R] retry a failing activity now (O2)", cmdOpsRetry},
+		{"ops-replay", "[--live [--workflow ID]...] [history.json...] replay against this build; exit 1 on non-determinism (O3)", cmdOpsReplay},
 	}
 }
 

@@ -18,6 +18,7 @@ const (
 	ProjectRead     Action = "project.read"
 	ProjectEdit     Action = "project.edit"
 	ProjectSubmit   Action = "project.submit"
+	ProjectDeliver  Action = "project.deliver"
 	DocumentUpload  Action = "document.upload"
 	TaskRead        Action = "task.read"
 	TaskClaim       Action = "task.claim"
@@ -84,7 +85,7 @@ func CanProject(a domain.Actor, act Action, p Project) error {
 	switch act {
 	case ProjectRead:
 		return nil
-	case ProjectEdit, ProjectSubmit, DocumentUpload:
+	case ProjectEdit, ProjectSubmit, DocumentUpload, ProjectDeliver:
 		if own {
 			return nil
 		}

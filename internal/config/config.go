@@ -58,6 +58,12 @@ type Config struct {
 	MaxUploadBytes    int64
 	LoginMaxFailures  int
 	LoginLockout      time.Duration
+	// DecisionBurst and DecisionEvery rate-limit workflow-driving requests per user.
+	DecisionBurst int
+	DecisionEvery time.Duration
+	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
+	SMTPAddr string
+	SMTPFrom string
 }
 
 // Vars lists every environment variable Load reads, for documentation and for the
@@ -66,7 +72,8 @@ var Vars = []string{
 	"EGOVPM_MODE", "DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE",
 	"HTTP_ADDR", "DATA_DIR", "LOG_LEVEL", "EGOVPM_POLICY", "EGOVPM_DEMO_SEED", "EGOVPM_DEMO_PASSWORD",
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
-	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT",
+	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
+	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -92,7 +99,16 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenSecret:       get("EGOVPM_TOKEN_SECRET", DefaultTokenSecret),
 		AuditKey:          get("EGOVPM_AUDIT_KEY", DefaultAuditKey),
 	}
+	c.SMTPAddr, c.SMTPFrom = get("NOTIFY_SMTP_ADDR", ""), get("NOTIFY_SMTP_FROM", "")
 	var err error
+	if c.SMTPAddr != "" {
+		if _, _, serr := net.SplitHostPort(c.SMTPAddr); serr != nil {
+			return c, fmt.Errorf("NOTIFY_SMTP_ADDR: want host:port, got %q", c.SMTPAddr)
+		}
+		if !strings.Contains(c.SMTPFrom, "@") {
+			return c, fmt.Errorf("NOTIFY_SMTP_FROM: want a sender address with NOTIFY_SMTP_ADDR, got %q", c.SMTPFrom)
+		}
+	}
 	if c.Mode != ModeDev && c.Mode != ModeProduction {
 		return c, fmt.Errorf("EGOVPM_MODE: want %q or %q, got %q", ModeDev, ModeProduction, c.Mode)
 	}
@@ -126,6 +142,13 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.LoginMaxFailures = int(n)
+	if n, err = parseInt("EGOVPM_DECISION_BURST", get("EGOVPM_DECISION_BURST", "20")); err != nil {
+		return c, err
+	}
+	c.DecisionBurst = int(n)
+	if c.DecisionEvery, err = parseDuration("EGOVPM_DECISION_EVERY", get("EGOVPM_DECISION_EVERY", "200ms")); err != nil {
+		return c, err
+	}
 	if c.Mode == ModeProduction {
 		if c.TokenSecret == DefaultTokenSecret || len(c.TokenSecret) < 32 {
 			return c, fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")

@@ -29,17 +29,24 @@ type Policy struct {
 	// (test policies only).
 	TrialRunMonths int      `json:"trial_run_months"`
 	TrialRun       Duration `json:"trial_run,omitempty"`
-	// AcceptanceFollowUpDays (T3).
-	AcceptanceFollowUpDays int `json:"acceptance_follow_up_days"`
+	// AcceptanceFollowUpDays (T3); AcceptanceFollowUp overrides it in test policies.
+	AcceptanceFollowUpDays int      `json:"acceptance_follow_up_days"`
+	AcceptanceFollowUp     Duration `json:"acceptance_follow_up,omitempty"`
+	// OMYear, in test policies, replaces the calendar O&M year (R13) with a short duration.
+	OMYear Duration `json:"om_year,omitempty"`
 	// OMFilingMonth/Day (R13): the annual O&M report is due by this day of the next year.
 	OMFilingMonth int `json:"om_filing_month"`
 	OMFilingDay   int `json:"om_filing_day"`
+	// OMReminderDays (T4): the unit is reminded this many days before the filing deadline.
+	OMReminderDays int `json:"om_reminder_days,omitempty"`
 	// Reminders (T1): month/day in year Y for unsubmitted drafts, and the window-closed day.
 	Reminders []MonthDay `json:"reminders"`
 	// Security gates (R17).
 	MLPSFilingFromLevel  int  `json:"mlps_filing_from_level"`
 	CryptoPlanAtApproval bool `json:"crypto_plan_at_approval"`
 	CryptoAssessmentGate bool `json:"crypto_assessment_gate"`
+	// DataListFields replaces DefaultDataListFields when set (R9: the item schema is configurable).
+	DataListFields []DataListField `json:"data_list_fields,omitempty"`
 	// TestOnly marks a policy with short durations that production mode refuses.
 	TestOnly bool `json:"test_only,omitempty"`
 }
@@ -91,11 +98,17 @@ func (p Policy) Validate() error {
 	if p.ReviewDueWorkdays < 1 {
 		errs = append(errs, errors.New("review_due_workdays must be at least 1"))
 	}
+	if p.OMYear.Duration <= 0 && (p.OMFilingMonth < 1 || p.OMFilingMonth > 12 || p.OMFilingDay < 1 || p.OMFilingDay > 31) {
+		errs = append(errs, errors.New("om_filing month/day out of range"))
+	}
+	if p.AcceptanceFollowUp.Duration <= 0 && p.AcceptanceFollowUpDays < 1 {
+		errs = append(errs, errors.New("acceptance_follow_up_days must be at least 1"))
+	}
 	if p.TrialRunMonths < 1 && p.TrialRun.Duration <= 0 {
 		errs = append(errs, errors.New("trial run must last at least one month (or a test duration)"))
 	}
-	if p.TrialRun.Duration > 0 && !p.TestOnly {
-		errs = append(errs, errors.New("a trial_run duration is allowed in test policies only"))
+	if (p.TrialRun.Duration > 0 || p.OMYear.Duration > 0 || p.AcceptanceFollowUp.Duration > 0) && !p.TestOnly {
+		errs = append(errs, errors.New("short durations (trial_run, om_year, acceptance_follow_up) are allowed in test policies only"))
 	}
 	return errors.Join(errs...)
 }
@@ -108,3 +121,62 @@ func (p Policy) SubmissionDeadline(planYear int, loc *time.Location) time.Time {
 
 // Small reports whether an amount goes through a bundle (R6).
 func (p Policy) Small(amountFen int64) bool { return amountFen < p.SmallThresholdFen }
+
+// TrialRunEnd is when a trial run started at start ends (R11): one calendar month (policy) in
+// Asia/Shanghai, or the test duration.
+func (p Policy) TrialRunEnd(start time.Time, loc *time.Location) time.Time {
+	if p.TrialRun.Duration > 0 {
+		return start.Add(p.TrialRun.Duration)
+	}
+	return start.In(loc).AddDate(0, p.TrialRunMonths, 0)
+}
+
+// OMDeadline is the filing deadline of O&M year `year` (R13): the policy day of the next year,
+// 23:59:59 Asia/Shanghai. With a test om_year, year n (from 1) ends n×om_year after start.
+func (p Policy) OMDeadline(start time.Time, calendarYear, n int, loc *time.Location) time.Time {
+	if p.OMYear.Duration > 0 {
+		return start.Add(time.Duration(n) * p.OMYear.Duration)
+	}
+	return time.Date(calendarYear+1, time.Month(p.OMFilingMonth), p.OMFilingDay, 23, 59, 59, 0, loc)
+}
+
+// FollowUp is the T3 reminder delay after a trial run ends without an acceptance application.
+func (p Policy) FollowUp() time.Duration {
+	if p.AcceptanceFollowUp.Duration > 0 {
+		return p.AcceptanceFollowUp.Duration
+	}
+	return time.Duration(p.AcceptanceFollowUpDays) * 24 * time.Hour
+}
+
+// AcceptanceDocuments lists the documents an acceptance application needs (R12, R17).
+func (p Policy) AcceptanceDocuments(mlpsLevel int, usesCrypto bool) []string {
+	kinds := []string{"trial_run_report"}
+	if p.MLPSFilingFromLevel > 0 && mlpsLevel >= p.MLPSFilingFromLevel {
+		kinds = append(kinds, "mlps_filing")
+	}
+	if usesCrypto && p.CryptoAssessmentGate {
+		kinds = append(kinds, "crypto_assessment")
+	}
+	return kinds
+}
+
+// ListFields is the data-list item field set in force (R9).
+func (p Policy) ListFields() []DataListField {
+	if len(p.DataListFields) > 0 {
+		return p.DataListFields
+	}
+	return DefaultDataListFields
+}
+
+// OMReminderAt is when to remind the unit of an O&M filing due at deadline (T4): the policy's
+// days before it (default 15), or a third of a test O&M year before it.
+func (p Policy) OMReminderAt(deadline time.Time) time.Time {
+	if p.OMYear.Duration > 0 {
+		return deadline.Add(-p.OMYear.Duration / 3)
+	}
+	days := p.OMReminderDays
+	if days <= 0 {
+		days = 15
+	}
+	return deadline.AddDate(0, 0, -days)
+}

@@ -31,6 +31,14 @@ func Refuse(status int, code, msg string) error {
 	})
 }
 
+// RefuseWith is Refuse with machine-readable context (e.g. the date a trial run ends).
+func RefuseWith(status int, code, msg string, extra map[string]any) error {
+	return temporal.NewApplicationErrorWithOptions(msg, RefusalType, temporal.ApplicationErrorOptions{
+		NonRetryable: true,
+		Details:      []any{Refusal{Status: status, Code: code, Message: msg, Extra: extra}},
+	})
+}
+
 // AsRefusal returns the Refusal inside err, if any.
 func AsRefusal(err error) (*Refusal, bool) {
 	var r *Refusal

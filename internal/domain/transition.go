@@ -20,6 +20,51 @@ type Transition struct {
 	PlanItems         []PlanItem  `json:"plan_items,omitempty"`
 	Bundle            *Bundle     `json:"bundle,omitempty"`
 	Session           *Session    `json:"session,omitempty"`
+	Contract          *Contract   `json:"contract,omitempty"`
+	TrialRunEndsAt    *time.Time  `json:"trial_run_ends_at,omitempty"`
+	OMFiling          *OMFiling   `json:"om_filing,omitempty"`
+	Evaluation        *Evaluation `json:"evaluation,omitempty"`
+}
+
+// Contract is the registered contract of a project (R9).
+type Contract struct {
+	Vendor         string    `json:"vendor"`
+	AmountFen      int64     `json:"amount_fen"`
+	SignedOn       string    `json:"signed_on"`
+	ProcurementRef string    `json:"procurement_ref"`
+	DataLists      DataLists `json:"data_lists"`
+	RegisteredBy   string    `json:"registered_by"`
+}
+
+// DataLists are the data three lists of a contract (R9).
+type DataLists struct {
+	Demand         DataList `json:"demand"`
+	Responsibility DataList `json:"responsibility"`
+	Negative       DataList `json:"negative"`
+}
+
+// DataList is one list: items, or an explicit "none" with a reason.
+type DataList struct {
+	Items      []map[string]string `json:"items,omitempty"`
+	NoneReason string              `json:"none_reason,omitempty"`
+}
+
+// OMFiling records an O&M year's filing or its overdue flag (R13).
+type OMFiling struct {
+	Year       int       `json:"year"`
+	DueAt      time.Time `json:"due_at"`
+	Filed      bool      `json:"filed"`
+	DocumentID string    `json:"document_id,omitempty"`
+	FiledBy    string    `json:"filed_by,omitempty"`
+	Overdue    bool      `json:"overdue,omitempty"`
+}
+
+// Evaluation is a performance evaluation (R14).
+type Evaluation struct {
+	Score       int    `json:"score"`
+	Grade       string `json:"grade"`
+	Findings    string `json:"findings"`
+	EvaluatedBy string `json:"evaluated_by"`
 }
 
 // PlanItem is a project's place in (or out of) the annual plan (R5, R8).
@@ -103,4 +148,7 @@ type Notice struct {
 // TransitionResult reports what the write did: the due instants of the tasks opened.
 type TransitionResult struct {
 	Due map[string]time.Time `json:"due,omitempty"`
+	// Remind is when to remind of each task: 09:00 Asia/Shanghai on the working day before it
+	// is due (T2).
+	Remind map[string]time.Time `json:"remind,omitempty"`
 }

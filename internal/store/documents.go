@@ -162,3 +162,50 @@ func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, erro
 	}
 	return rows, nil
 }
+
+// PendingNotification is a notification row not yet sent.
+type PendingNotification struct {
+	ID       string `db:"id"`
+	UserID   string `db:"user_id"`
+	Username string `db:"username"`
+	Email    string `db:"email"`
+	Title    string `db:"title"`
+	Body     string `db:"body"`
+}
+
+// SendNotifications delivers the unsent notifications whose id starts with prefix, each in its
+// own transaction: the row is locked (SKIP LOCKED, so two workers never send one), sent, and
+// marked sent_at in the same commit. A row already sent is never sent again; a crash between
+// the send and the commit can repeat one message (at-least-once delivery, the best a mail relay
+// allows).
+func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(PendingNotification) error) (int, error) {
+	sent := 0
+	for {
+		var done bool
+		err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+			var n PendingNotification
+			err := tx.GetContext(ctx, &n, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
+				FROM notifications n JOIN users u ON u.id = n.user_id
+				WHERE starts_with(n.id, $1) AND n.sent_at IS NULL ORDER BY n.id LIMIT 1 FOR UPDATE OF n SKIP LOCKED`, prefix)
+			if err != nil {
+				if notFound(err) == ErrNotFound {
+					done = true
+					return nil
+				}
+				return err
+			}
+			if err := send(n); err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE notifications SET sent_at = now() WHERE id = $1`, n.ID)
+			return err
+		})
+		if err != nil {
+			return sent, fmt.Errorf("send notifications %s: %w", prefix, err)
+		}
+		if done {
+			return sent, nil
+		}
+		sent++
+	}
+}

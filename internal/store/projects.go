@@ -35,11 +35,12 @@ type Project struct {
 	CreatedAt              time.Time      `db:"created_at" json:"created_at"`
 	UpdatedAt              time.Time      `db:"updated_at" json:"updated_at"`
 	Version                int            `db:"version" json:"version"`
+	TrialRunEndsAt         sql.NullTime   `db:"trial_run_ends_at" json:"-"`
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
 	description, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id, created_by,
-	submitted_at, created_at, updated_at, version`
+	submitted_at, created_at, updated_at, version, trial_run_ends_at`
 
 // CreateProject inserts a draft.
 func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) error {

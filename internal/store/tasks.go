@@ -209,6 +209,9 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 		if err := s.applyPlanWrites(ctx, tx, t); err != nil {
 			return err
 		}
+		if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
+			return err
+		}
 		for i, a := range t.Audit {
 			ot, oid := a.ObjectType, a.ObjectID
 			if ot == "" {

@@ -1,0 +1,45 @@
+package domain
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func item() map[string]string {
+	return map[string]string{"resource": "学籍信息", "department": "市教育局", "sharing": "conditional",
+		"legal_basis": "《安徽省政务数据资源管理办法》", "frequency": "每日", "interface": "jh-la-edu-001"}
+}
+
+// TestR9_DataLists: each list has items or an explicit none with a reason; item fields follow
+// the configured schema.
+func TestR9_DataLists(t *testing.T) {
+	ok := DataLists{Demand: DataList{Items: []map[string]string{item()}}, Responsibility: DataList{Items: []map[string]string{item()}},
+		Negative: DataList{NoneReason: "本项目不涉及禁止共享的数据"}}
+	require.Empty(t, ValidateDataLists(ok, DefaultDataListFields))
+
+	bad := ok
+	bad.Negative = DataList{}
+	require.Contains(t, ValidateDataLists(bad, DefaultDataListFields), "data_lists.negative")
+
+	it := item()
+	it["sharing"] = "sometimes"
+	it["extra"] = "x"
+	delete(it, "legal_basis")
+	bad = ok
+	bad.Demand = DataList{Items: []map[string]string{it}}
+	errs := ValidateDataLists(bad, DefaultDataListFields)
+	require.Contains(t, errs, "data_lists.demand.items[0].sharing")
+	require.Contains(t, errs, "data_lists.demand.items[0].extra")
+	require.Contains(t, errs, "data_lists.demand.items[0].legal_basis")
+
+	both := ok
+	both.Demand.NoneReason = "x"
+	require.Contains(t, ValidateDataLists(both, DefaultDataListFields), "data_lists.demand")
+
+	// A policy may carry its own field set.
+	custom := []DataListField{{Name: "resource", Label: "数据资源", Required: true}}
+	min := DataLists{Demand: DataList{Items: []map[string]string{{"resource": "r"}}}, Responsibility: DataList{NoneReason: "无"}, Negative: DataList{NoneReason: "无"}}
+	require.Empty(t, ValidateDataLists(min, custom))
+	require.NotEmpty(t, ValidateDataLists(min, DefaultDataListFields))
+}

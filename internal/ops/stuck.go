@@ -1,0 +1,489 @@
+package ops
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"egovpm/internal/apperr"
+)
+
+// Kinds of Reason (O1).
+const (
+	// KindActivityFailing: an activity is on attempt MinAttempts or later.
+	KindActivityFailing = "activity_failing"
+	// KindWorkflowTaskFailing: the workflow task fails and is retried (a non-deterministic
+	// change, a panic in workflow code).
+	KindWorkflowTaskFailing = "workflow_task_failing"
+	// KindWorkflowTaskStalled: a workflow task no worker picks up, or one that keeps
+	// heartbeating without completing (a local activity retrying inside it).
+	KindWorkflowTaskStalled = "workflow_task_stalled"
+	// KindTaskOverdue: a human task is open past its due date (and the escalation grace).
+	KindTaskOverdue = "task_overdue"
+	// KindWorkflowFailed: the workflow's current run closed as failed or timed out (e.g. a
+	// local activity gave up while a dependency was down); a reset brings it back.
+	KindWorkflowFailed = "workflow_failed"
+)
+
+// Reason is one cause of a stuck workflow.
+type Reason struct {
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+	// Attempt of the failing activity or workflow task.
+	Attempt      int32  `json:"attempt,omitempty"`
+	ActivityID   string `json:"activity_id,omitempty"`
+	ActivityType string `json:"activity_type,omitempty"`
+	// Cause is the workflow task failure cause (e.g. NonDeterministicError).
+	Cause string `json:"cause,omitempty"`
+	// EventID is the history event of the first failure of a failing workflow task.
+	EventID int64 `json:"event_id,omitempty"`
+	// TaskID is the overdue human task.
+	TaskID string `json:"task_id,omitempty"`
+	// Since is when the condition began, where known: the first workflow task failure, the
+	// activity's last attempt, the task's due date.
+	Since *time.Time `json:"since,omitempty"`
+}
+
+// StuckWorkflow is a workflow with the reasons it needs a person.
+type StuckWorkflow struct {
+	WorkflowID   string   `json:"workflow_id"`
+	RunID        string   `json:"run_id"`
+	WorkflowType string   `json:"workflow_type"`
+	Reasons      []Reason `json:"reasons"`
+}
+
+// StuckQuery pages through the stuck workflows.
+type StuckQuery struct {
+	// MinAttempts overrides Options.MinAttempts when > 0.
+	MinAttempts int32
+	// Limit is the page size (default 50).
+	Limit int
+	// Cursor is the next_cursor of the previous page.
+	Cursor string
+}
+
+// StuckPage is one page of Stuck, in workflow id order.
+type StuckPage struct {
+	Items      []StuckWorkflow `json:"items"`
+	NextCursor string          `json:"next_cursor"`
+	// Scanned is the number of open workflows described.
+	Scanned int `json:"scanned"`
+	// Truncated is set when more open workflows exist than one call scans (Options.MaxScan).
+	Truncated bool `json:"truncated"`
+}
+
+// ErrBadCursor is returned for a cursor Stuck did not hand out.
+var ErrBadCursor = apperr.Invalid(map[string]string{"cursor": "游标不合法"})
+
+// Stuck lists the workflows that need a person (O1): open workflows (Temporal visibility)
+// with an activity on attempt N or later or a failing or stalled workflow task, and workflows
+// whose human tasks (Postgres) are overdue past escalation. Every call scans afresh; pages are
+// keyset by workflow id.
+func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	minAttempts := s.opts.MinAttempts
+	if q.MinAttempts > 0 {
+		minAttempts = q.MinAttempts
+	}
+	after := ""
+	if q.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+		if err != nil || len(b) == 0 {
+			return StuckPage{}, ErrBadCursor
+		}
+		after = string(b)
+	}
+
+	open, rest, err := s.listWorkflows(ctx, queryRunning, s.opts.MaxScan, nil)
+	if err != nil {
+		return StuckPage{}, err
+	}
+	dead, restDead, err := s.listWorkflows(ctx, queryFailed, s.opts.MaxScan, nil)
+	if err != nil {
+		return StuckPage{}, err
+	}
+	byID := map[string]*StuckWorkflow{}
+	found, err := s.inspect(ctx, append(open, dead...), minAttempts)
+	if err != nil {
+		return StuckPage{}, err
+	}
+	for _, w := range found {
+		byID[w.WorkflowID] = w
+	}
+	overdue, err := s.overdueTasks(ctx)
+	if err != nil {
+		return StuckPage{}, err
+	}
+	runs := map[string]*execution{}
+	for _, e := range open {
+		runs[e.WorkflowID] = e
+	}
+	for _, o := range overdue {
+		w, ok := byID[o.WorkflowID]
+		if !ok {
+			w = &StuckWorkflow{WorkflowID: o.WorkflowID}
+			if e, ok := runs[o.WorkflowID]; ok {
+				w.RunID, w.WorkflowType = e.RunID, e.Type
+			}
+			byID[o.WorkflowID] = w
+		}
+		w.Reasons = append(w.Reasons, overdueReason(o))
+	}
+
+	ids := make([]string, 0, len(byID))
+	for id := range byID {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	page := StuckPage{Items: []StuckWorkflow{}, Scanned: len(open) + len(dead), Truncated: len(rest) > 0 || len(restDead) > 0}
+	for i, id := range ids {
+		if i == q.Limit {
+			page.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(page.Items[len(page.Items)-1].WorkflowID))
+			break
+		}
+		page.Items = append(page.Items, *byID[id])
+	}
+	return page, nil
+}
+
+// Visibility queries of Stuck: running workflows, and closed ones that ended badly.
+const (
+	queryRunning = "ExecutionStatus = 'Running'"
+	queryFailed  = "ExecutionStatus = 'Failed' OR ExecutionStatus = 'TimedOut'"
+)
+
+// listWorkflows lists up to max workflows matching query from visibility, starting at page
+// token, and returns the token of what is left (nil when nothing is).
+func (s *Service) listWorkflows(ctx context.Context, query string, max int, token []byte) ([]*execution, []byte, error) {
+	var out []*execution
+	for len(out) < max {
+		res, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: s.opts.Namespace, PageSize: int32(min(max-len(out), 1000)), NextPageToken: token, Query: query,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list workflows (%s): %w", query, err)
+		}
+		for _, e := range res.GetExecutions() {
+			out = append(out, &execution{WorkflowID: e.GetExecution().GetWorkflowId(), RunID: e.GetExecution().GetRunId(),
+				Type: e.GetType().GetName(), Status: e.GetStatus(), CloseTime: timeOf(e.GetCloseTime())})
+		}
+		token = res.GetNextPageToken()
+		if len(token) == 0 {
+			return out, nil, nil
+		}
+	}
+	return out, token, nil
+}
+
+// execution is a workflow run as visibility lists it.
+type execution struct {
+	WorkflowID, RunID, Type string
+	Status                  enumspb.WorkflowExecutionStatus
+	CloseTime               *time.Time
+}
+
+// inspectWorkers bounds the DescribeWorkflowExecution calls in flight.
+const inspectWorkers = 8
+
+// inspect describes every workflow and returns those with reasons.
+func (s *Service) inspect(ctx context.Context, open []*execution, minAttempts int32) ([]*StuckWorkflow, error) {
+	out := make([]*StuckWorkflow, len(open))
+	errs := make([]error, len(open))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range inspectWorkers {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = s.inspectOne(ctx, open[i], minAttempts)
+			}
+		})
+	}
+	for i := range open {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var found []*StuckWorkflow
+	for i := range open {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if out[i] != nil {
+			found = append(found, out[i])
+		}
+	}
+	return found, nil
+}
+
+func (s *Service) inspectOne(ctx context.Context, e *execution, minAttempts int32) (*StuckWorkflow, error) {
+	if e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return s.inspectClosed(ctx, e)
+	}
+	d, err := s.temporal.DescribeWorkflowExecution(ctx, e.WorkflowID, e.RunID)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil, nil // gone since it was listed
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe workflow %s: %w", e.WorkflowID, err)
+	}
+	if d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return nil, nil
+	}
+	reasons, failing := Classify(d, minAttempts, s.opts.HeartbeatStall, s.opts.Now())
+	if failing {
+		events, err := s.recentEvents(ctx, e.WorkflowID, e.RunID, 1000)
+		if err != nil {
+			return nil, err
+		}
+		// A retried task whose history shows no counting failure was only rescheduled (e.g.
+		// it timed out on a stopped worker's sticky queue): not failing.
+		f, ok := TaskFailure(events)
+		kept := reasons[:0]
+		for _, r := range reasons {
+			if r.Kind == KindWorkflowTaskFailing {
+				if !ok {
+					continue
+				}
+				f.Attempt = r.Attempt
+				r = f
+			}
+			kept = append(kept, r)
+		}
+		reasons = kept
+	}
+	if len(reasons) == 0 {
+		return nil, nil
+	}
+	return &StuckWorkflow{WorkflowID: e.WorkflowID, RunID: e.RunID, WorkflowType: e.Type, Reasons: reasons}, nil
+}
+
+// inspectClosed reports a failed or timed-out run that is still its workflow's current run
+// (one that was reset or started again is over).
+func (s *Service) inspectClosed(ctx context.Context, e *execution) (*StuckWorkflow, error) {
+	d, err := s.temporal.DescribeWorkflowExecution(ctx, e.WorkflowID, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("describe workflow %s: %w", e.WorkflowID, err)
+	}
+	if d.GetWorkflowExecutionInfo().GetExecution().GetRunId() != e.RunID {
+		return nil, nil
+	}
+	events, err := s.recentEvents(ctx, e.WorkflowID, e.RunID, 1)
+	if err != nil {
+		return nil, err
+	}
+	r := Reason{Kind: KindWorkflowFailed, Since: e.CloseTime, Detail: "workflow " + strings.ToLower(e.Status.String())}
+	if len(events) > 0 {
+		if f := ClosingFailure(events[0]); f != "" {
+			r.Detail = f
+		}
+	}
+	return &StuckWorkflow{WorkflowID: e.WorkflowID, RunID: e.RunID, WorkflowType: e.Type, Reasons: []Reason{r}}, nil
+}
+
+// ClosingFailure is the failure message of a run's closing event (WorkflowExecutionFailed,
+// with the causes it wraps), or "".
+func ClosingFailure(ev *historypb.HistoryEvent) string {
+	f := ev.GetWorkflowExecutionFailedEventAttributes().GetFailure()
+	var parts []string
+	for ; f != nil && len(parts) < 5; f = f.GetCause() {
+		if m := f.GetMessage(); m != "" {
+			parts = append(parts, m)
+		}
+	}
+	if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT {
+		parts = append(parts, "workflow execution timed out")
+	}
+	return strings.Join(parts, ": ")
+}
+
+// recentEvents returns up to max events of a run, newest first.
+func (s *Service) recentEvents(ctx context.Context, workflowID, runID string, max int) ([]*historypb.HistoryEvent, error) {
+	var out []*historypb.HistoryEvent
+	var token []byte
+	for len(out) < max {
+		res, err := s.temporal.WorkflowService().GetWorkflowExecutionHistoryReverse(ctx, &workflowservice.GetWorkflowExecutionHistoryReverseRequest{
+			Namespace:       s.opts.Namespace,
+			Execution:       &commonpb.WorkflowExecution{WorkflowId: workflowID, RunId: runID},
+			MaximumPageSize: int32(min(max, 100)),
+			NextPageToken:   token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", workflowID, err)
+		}
+		out = append(out, res.GetHistory().GetEvents()...)
+		// The failure that began the current streak is after the last completed task.
+		for _, ev := range res.GetHistory().GetEvents() {
+			if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+				return out, nil
+			}
+		}
+		token = res.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Classify returns the reasons a described workflow is stuck on the Temporal side: each
+// pending activity on attempt minAttempts or later, a workflow task on its second attempt or
+// later (failing is then true: the failure itself is in history, see TaskFailure), and a
+// workflow task not completed within stall of being scheduled.
+func Classify(d *workflowservice.DescribeWorkflowExecutionResponse, minAttempts int32, stall time.Duration, now time.Time) (reasons []Reason, failing bool) {
+	for _, pa := range d.GetPendingActivities() {
+		if pa.GetAttempt() < minAttempts {
+			continue
+		}
+		r := Reason{Kind: KindActivityFailing, ActivityID: pa.GetActivityId(), ActivityType: pa.GetActivityType().GetName(),
+			Attempt: pa.GetAttempt(), Detail: pa.GetLastFailure().GetMessage()}
+		if r.Detail == "" {
+			r.Detail = fmt.Sprintf("activity %s on attempt %d", r.ActivityType, r.Attempt)
+		}
+		if cause := pa.GetLastFailure().GetCause().GetMessage(); cause != "" && !strings.Contains(r.Detail, cause) {
+			r.Detail += ": " + cause
+		}
+		r.Since = timeOf(pa.GetLastAttemptCompleteTime())
+		if r.Since == nil {
+			r.Since = timeOf(pa.GetLastStartedTime())
+		}
+		reasons = append(reasons, r)
+	}
+	if wt := d.GetPendingWorkflowTask(); wt != nil {
+		switch {
+		case wt.GetAttempt() > 1:
+			failing = true
+			reasons = append(reasons, Reason{Kind: KindWorkflowTaskFailing, Attempt: wt.GetAttempt(),
+				Detail: fmt.Sprintf("workflow task on attempt %d", wt.GetAttempt()), Since: timeOf(wt.GetOriginalScheduledTime())})
+		case wt.GetOriginalScheduledTime() != nil && now.Sub(wt.GetOriginalScheduledTime().AsTime()) > stall:
+			age := now.Sub(wt.GetOriginalScheduledTime().AsTime()).Round(time.Second)
+			detail := fmt.Sprintf("workflow task scheduled %s ago and not picked up: is a worker polling task queue %s?",
+				age, d.GetWorkflowExecutionInfo().GetTaskQueue())
+			if wt.GetState() == enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED {
+				detail = fmt.Sprintf("workflow task running for %s without completing (a local activity retrying inside it)", age)
+			}
+			reasons = append(reasons, Reason{Kind: KindWorkflowTaskStalled, Attempt: wt.GetAttempt(), Detail: detail,
+				Since: timeOf(wt.GetOriginalScheduledTime())})
+		}
+	}
+	return reasons, failing
+}
+
+// benignTaskFailures are workflow task failures that say nothing about the code: the server
+// or a reset failed the task, and the next one succeeds.
+var benignTaskFailures = map[enumspb.WorkflowTaskFailedCause]bool{
+	enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:       true,
+	enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_UPDATE:        true,
+	enumspb.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE: true,
+	enumspb.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW:          true,
+	enumspb.WORKFLOW_TASK_FAILED_CAUSE_FAILOVER_CLOSE_COMMAND:  true,
+}
+
+// isTaskFailure reports whether ev is a workflow task failure that counts (O1, O2).
+func isTaskFailure(ev *historypb.HistoryEvent) bool {
+	switch ev.GetEventType() {
+	case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+		return !benignTaskFailures[ev.GetWorkflowTaskFailedEventAttributes().GetCause()]
+	case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
+		// A task that sat on a dead worker's sticky queue is rescheduled; one that ran out of
+		// time on a worker failed.
+		return ev.GetWorkflowTaskTimedOutEventAttributes().GetTimeoutType() == enumspb.TIMEOUT_TYPE_START_TO_CLOSE
+	}
+	return false
+}
+
+// TaskFailure finds, in events newest first, the failure that began the current run of
+// failing workflow tasks: the oldest counting WorkflowTaskFailed or WorkflowTaskTimedOut after
+// the last WorkflowTaskCompleted. (Later attempts of a failing task are not written to history.)
+func TaskFailure(newestFirst []*historypb.HistoryEvent) (Reason, bool) {
+	var first *historypb.HistoryEvent
+	for _, ev := range newestFirst {
+		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			break
+		}
+		if isTaskFailure(ev) {
+			first = ev
+		}
+	}
+	if first == nil {
+		return Reason{}, false
+	}
+	r := Reason{Kind: KindWorkflowTaskFailing, EventID: first.GetEventId(), Since: timeOf(first.GetEventTime())}
+	if a := first.GetWorkflowTaskFailedEventAttributes(); a != nil {
+		r.Cause = causeName(a.GetCause())
+		r.Detail = a.GetFailure().GetMessage()
+		if r.Detail == "" {
+			r.Detail = "workflow task failed: " + r.Cause
+		}
+	} else {
+		r.Detail = "workflow task timed out (start to close)"
+	}
+	return r, true
+}
+
+// causeName names a cause as the API's enum string does (e.g. NonDeterministicError).
+func causeName(c enumspb.WorkflowTaskFailedCause) string {
+	return c.String()
+}
+
+// overdueTask is an open human task past its due date.
+type overdueTask struct {
+	ID            string         `db:"id"`
+	Kind          string         `db:"kind"`
+	WorkflowID    string         `db:"workflow_id"`
+	DueAt         time.Time      `db:"due_at"`
+	CandidateRole string         `db:"candidate_role"`
+	AssigneeID    sql.NullString `db:"assignee_id"`
+}
+
+const overdueQuery = `SELECT id, kind, workflow_id, due_at, candidate_role, assignee_id FROM tasks
+	WHERE status = 'open' AND due_at < $1 ORDER BY due_at, id LIMIT $2`
+
+// overdueTasks lists the open tasks overdue past escalation (T2: the supervisor has been told;
+// nobody has acted), oldest first.
+func (s *Service) overdueTasks(ctx context.Context) ([]overdueTask, error) {
+	var out []overdueTask
+	if err := s.store.DB.SelectContext(ctx, &out, overdueQuery, s.opts.Now().Add(-s.opts.OverdueGrace), s.opts.MaxScan); err != nil {
+		return nil, fmt.Errorf("overdue tasks: %w", err)
+	}
+	return out, nil
+}
+
+func overdueReason(t overdueTask) Reason {
+	who := "role " + t.CandidateRole
+	if t.AssigneeID.Valid {
+		who = "assignee " + t.AssigneeID.String
+	}
+	due := t.DueAt
+	return Reason{Kind: KindTaskOverdue, TaskID: t.ID, Since: &due,
+		Detail: fmt.Sprintf("%s task %s due %s is still open (%s)", t.Kind, t.ID, t.DueAt.UTC().Format(time.RFC3339), who)}
+}
+
+func timeOf(ts *timestamppb.Timestamp) *time.Time {
+	if ts == nil || (ts.GetSeconds() == 0 && ts.GetNanos() == 0) {
+		return nil
+	}
+	t := ts.AsTime()
+	return &t
+}

@@ -1,0 +1,48 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+	"egovpm/internal/testdb"
+)
+
+// TestSendNotificationsOnce: a notification is delivered once, even when the send is retried
+// after a failure or run twice (T1–T4: "never done twice for one reminder").
+func TestSendNotificationsOnce(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	_, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
+		('tr-1#0:u-alice','u-alice','k','a'), ('tr-1#0:u-bob','u-bob','k','b'), ('tr-2#0:u-bob','u-bob','k','c')`)
+	require.NoError(t, err)
+
+	var got []string
+	fail := true
+	send := func(n store.PendingNotification) error {
+		if fail && n.UserID == "u-bob" {
+			return errors.New("relay down")
+		}
+		got = append(got, n.ID)
+		return nil
+	}
+	_, err = st.SendNotifications(ctx, "tr-1#", send)
+	require.Error(t, err, "a failed send is an error (the activity retries)")
+	fail = false
+	n, err := st.SendNotifications(ctx, "tr-1#", send)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "only the unsent one is sent on retry")
+	n, err = st.SendNotifications(ctx, "tr-1#", send)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.ElementsMatch(t, []string{"tr-1#0:u-alice", "tr-1#0:u-bob"}, got)
+
+	var unsent int
+	require.NoError(t, st.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.Equal(t, 1, unsent, "other transitions' notifications are untouched")
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Payment statuses (R15).
+const (
+	PaymentRecorded  = "recorded"
+	PaymentConfirmed = "confirmed"
+	PaymentRejected  = "rejected"
+)
+
+// SQLSTATEs raised by the payments triggers of schema/0006_funds.sql.
+const (
+	sqlstateOverApproved   = "EG015" // the payments would exceed the approved amount (R15)
+	sqlstatePaymentDecided = "EG016" // a decided payment is final; nothing is deleted (R18)
+)
+
+// Payment is a row of payments (R15).
+type Payment struct {
+	ID          string         `db:"id"`
+	ProjectID   string         `db:"project_id"`
+	Milestone   string         `db:"milestone"`
+	AmountFen   int64          `db:"amount_fen"`
+	PaidOn      string         `db:"paid_on"` // YYYY-MM-DD
+	Status      string         `db:"status"`
+	RecordedBy  string         `db:"recorded_by"`
+	ConfirmedBy sql.NullString `db:"confirmed_by"`
+	ConfirmedAt sql.NullTime   `db:"confirmed_at"`
+	Comment     string         `db:"comment"`
+	CreatedAt   time.Time      `db:"created_at"`
+}
+
+const paymentCols = `id, project_id, milestone, amount_fen, to_char(paid_on, 'YYYY-MM-DD') AS paid_on, status,
+	recorded_by, confirmed_by, confirmed_at, comment, created_at`
+
+// OverApprovedError is the database's refusal of a payment that would take the project's
+// non-rejected payments past its approved amount (R7, R15).
+type OverApprovedError struct {
+	// ApprovedFen is the project's approved amount; not Valid when the project has none.
+	ApprovedFen sql.NullInt64
+	// PaidFen is the sum of the project's other non-rejected payments.
+	PaidFen int64
+}
+
+// Error implements error.
+func (e *OverApprovedError) Error() string {
+	if !e.ApprovedFen.Valid {
+		return "payment refused: the project has no approved amount"
+	}
+	return fmt.Sprintf("payment refused: %d fen already paid of %d approved", e.PaidFen, e.ApprovedFen.Int64)
+}
+
+// ErrPaymentDecided is returned when a payment was already confirmed or rejected.
+var ErrPaymentDecided = errors.New("payment already decided")
+
+// paymentError turns the refusals of the payments triggers into their Go errors.
+func paymentError(err error) error {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return err
+	}
+	switch pqErr.Code {
+	case sqlstateOverApproved:
+		var d struct {
+			Approved *int64 `json:"approved_amount_fen"`
+			Paid     int64  `json:"paid_fen"`
+		}
+		if jerr := json.Unmarshal([]byte(pqErr.Detail), &d); jerr != nil {
+			return fmt.Errorf("read refusal detail %q: %w", pqErr.Detail, err)
+		}
+		e := &OverApprovedError{PaidFen: d.Paid}
+		if d.Approved != nil {
+			e.ApprovedFen = sql.NullInt64{Int64: *d.Approved, Valid: true}
+		}
+		return e
+	case sqlstatePaymentDecided:
+		return ErrPaymentDecided
+	}
+	return err
+}
+
+// InsertPayment records p (status recorded). The database refuses it with an
+// *OverApprovedError when the project's non-rejected payments would pass the approved amount;
+// the transaction is then aborted.
+func (s *Store) InsertPayment(ctx context.Context, tx *sqlx.Tx, p *Payment) error {
+	const q = `INSERT INTO payments (id, project_id, milestone, amount_fen, paid_on, recorded_by)
+		VALUES ($1, $2, $3, $4, $5::date, $6)
+		RETURNING status, created_at`
+	err := tx.QueryRowxContext(ctx, q, p.ID, p.ProjectID, p.Milestone, p.AmountFen, p.PaidOn, p.RecordedBy).
+		Scan(&p.Status, &p.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert payment: %w", paymentError(err))
+	}
+	return nil
+}
+
+// Payment returns one payment.
+func (s *Store) Payment(ctx context.Context, q sqlx.QueryerContext, id string) (Payment, error) {
+	var p Payment
+	err := sqlx.GetContext(ctx, q, &p, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, id)
+	return p, notFound(err)
+}
+
+// DecidePayment confirms or rejects (status) a recorded payment as userID and returns the
+// updated row. It returns ErrPaymentDecided when the payment is no longer recorded.
+func (s *Store) DecidePayment(ctx context.Context, tx *sqlx.Tx, id, status, userID, comment string) (Payment, error) {
+	if status != PaymentConfirmed && status != PaymentRejected {
+		return Payment{}, fmt.Errorf("decide payment %s: bad status %q", id, status)
+	}
+	const q = `UPDATE payments SET status = $2, confirmed_by = $3, confirmed_at = now(), comment = $4
+		WHERE id = $1 AND status = 'recorded'
+		RETURNING ` + paymentCols
+	var p Payment
+	err := tx.GetContext(ctx, &p, q, id, status, userID, comment)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrPaymentDecided
+	}
+	if err != nil {
+		return p, fmt.Errorf("decide payment %s: %w", id, paymentError(err))
+	}
+	return p, nil
+}
+
+// PaidFen returns the sum of a project's non-rejected payments.
+func (s *Store) PaidFen(ctx context.Context, q sqlx.QueryerContext, projectID string) (int64, error) {
+	var n int64
+	err := sqlx.GetContext(ctx, q, &n, `SELECT coalesce(sum(amount_fen), 0)::bigint FROM payments
+		WHERE project_id = $1 AND status <> 'rejected'`, projectID)
+	if err != nil {
+		return 0, fmt.Errorf("paid amount of %s: %w", projectID, err)
+	}
+	return n, nil
+}
+
+// FundsRow is spent vs approved for one unit and plan year (R15).
+type FundsRow struct {
+	UnitID   string `db:"unit_id"`
+	PlanYear int    `db:"plan_year"`
+	// ApprovedFen sums the approved amounts of the unit's projects of the year.
+	ApprovedFen int64 `db:"approved_fen"`
+	// RecordedFen sums their non-rejected payments (recorded or confirmed): what counts
+	// against the approved amount.
+	RecordedFen int64 `db:"recorded_fen"`
+	// ConfirmedFen sums the payments Finance or DRB confirmed.
+	ConfirmedFen int64 `db:"confirmed_fen"`
+	// Projects counts the unit's projects of the year that have an approved amount.
+	Projects int `db:"projects"`
+}
+
+// FundsFilter selects a page of the funds report.
+type FundsFilter struct {
+	Year   int    // plan year; 0 for every year
+	UnitID string // "" for every unit
+	Limit  int
+	Cursor string
+}
+
+type fundsCursor struct {
+	Year   int    `json:"y"`
+	UnitID string `json:"u"`
+}
+
+// Funds reports spent vs approved by unit and plan year over the projects with an approved
+// amount, latest year first, keyset-paginated on (plan_year DESC, unit_id).
+func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := []string{"p.approved_amount_fen IS NOT NULL"}
+	if f.Year != 0 {
+		where = append(where, "p.plan_year = "+arg(f.Year))
+	}
+	if f.UnitID != "" {
+		where = append(where, "p.unit_id = "+arg(f.UnitID))
+	}
+	if f.Cursor != "" {
+		var c fundsCursor
+		if err := DecodeCursor(f.Cursor, &c); err != nil {
+			return nil, "", err
+		}
+		y := arg(c.Year)
+		where = append(where, "(p.plan_year < "+y+" OR (p.plan_year = "+y+" AND p.unit_id > "+arg(c.UnitID)+"))")
+	}
+	q := `SELECT p.unit_id, p.plan_year,
+			sum(p.approved_amount_fen)::bigint AS approved_fen,
+			coalesce(sum(pay.recorded), 0)::bigint AS recorded_fen,
+			coalesce(sum(pay.confirmed), 0)::bigint AS confirmed_fen,
+			count(*)::int AS projects
+		FROM projects p
+		LEFT JOIN (
+			SELECT project_id,
+				sum(amount_fen) FILTER (WHERE status <> 'rejected') AS recorded,
+				sum(amount_fen) FILTER (WHERE status = 'confirmed') AS confirmed
+			FROM payments GROUP BY project_id
+		) pay ON pay.project_id = p.id
+		WHERE ` + strings.Join(where, " AND ") + `
+		GROUP BY p.unit_id, p.plan_year
+		ORDER BY p.plan_year DESC, p.unit_id
+		LIMIT ` + arg(f.Limit+1)
+	var rows []FundsRow
+	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, "", fmt.Errorf("funds report: %w", err)
+	}
+	next := ""
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		last := rows[len(rows)-1]
+		next = EncodeCursor(fundsCursor{Year: last.PlanYear, UnitID: last.UnitID})
+	}
+	return rows, next, nil
+}

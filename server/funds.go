@@ -1,0 +1,259 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/authz"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+)
+
+// paymentStages are the stages of a project that has a contract (R9) and so takes payments
+// against its milestones (R15).
+var paymentStages = []string{string(domain.StageConstruction), string(domain.StageTrialRun),
+	string(domain.StageAcceptance), string(domain.StageRectification), string(domain.StageOM)}
+
+// firstPaymentDay is the earliest paid_on accepted (the database checks it too).
+var firstPaymentDay = time.Date(2000, 1, 1, 0, 0, 0, 0, calendar.Shanghai)
+
+var validOrgID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+type recordPaymentReq struct {
+	Milestone string `json:"milestone" validate:"required,max=200"`
+	AmountFen int64  `json:"amount_fen" validate:"required,gt=0,lte=1000000000000"`
+	PaidOn    string `json:"paid_on" validate:"required"`
+}
+
+type confirmPaymentReq struct {
+	Decision string `json:"decision" validate:"required,oneof=confirm reject"`
+	Comment  string `json:"comment" validate:"max=2000"`
+}
+
+type paymentJSON struct {
+	ID          string  `json:"id"`
+	ProjectID   string  `json:"project_id"`
+	Milestone   string  `json:"milestone"`
+	AmountFen   int64   `json:"amount_fen"`
+	PaidOn      string  `json:"paid_on"`
+	Status      string  `json:"status"`
+	RecordedBy  string  `json:"recorded_by"`
+	ConfirmedBy *string `json:"confirmed_by"`
+	ConfirmedAt *string `json:"confirmed_at"`
+	Comment     string  `json:"comment"`
+	CreatedAt   string  `json:"created_at"`
+}
+
+func toPaymentJSON(p store.Payment) paymentJSON {
+	j := paymentJSON{ID: p.ID, ProjectID: p.ProjectID, Milestone: p.Milestone, AmountFen: p.AmountFen, PaidOn: p.PaidOn,
+		Status: p.Status, RecordedBy: p.RecordedBy, ConfirmedBy: ns(p.ConfirmedBy), Comment: p.Comment,
+		CreatedAt: p.CreatedAt.Format(time.RFC3339)}
+	if p.ConfirmedAt.Valid {
+		at := p.ConfirmedAt.Time.Format(time.RFC3339)
+		j.ConfirmedAt = &at
+	}
+	return j
+}
+
+type fundsRowJSON struct {
+	UnitID       string `json:"unit_id"`
+	PlanYear     int    `json:"plan_year"`
+	ApprovedFen  int64  `json:"approved_fen"`
+	RecordedFen  int64  `json:"recorded_fen"`
+	ConfirmedFen int64  `json:"confirmed_fen"`
+	Projects     int    `json:"projects"`
+}
+
+// yuan formats fen as yuan with two decimals, for messages.
+func yuan(fen int64) string {
+	sign := ""
+	if fen < 0 {
+		sign, fen = "-", -fen
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
+}
+
+// parsePaidOn checks a payment date: a calendar day (Asia/Shanghai) from 2000-01-01 to today.
+func (s *Server) parsePaidOn(v string) (string, error) {
+	d, err := time.ParseInLocation("2006-01-02", v, calendar.Shanghai)
+	if err != nil {
+		return "", apperr.Invalid(map[string]string{"paid_on": "须为 YYYY-MM-DD 格式的日期"})
+	}
+	if d.Before(firstPaymentDay) {
+		return "", apperr.Invalid(map[string]string{"paid_on": "不能早于 2000-01-01"})
+	}
+	now := s.now().In(calendar.Shanghai)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, calendar.Shanghai)
+	if d.After(today) {
+		return "", apperr.Invalid(map[string]string{"paid_on": "不能晚于今天（" + today.Format("2006-01-02") + "）"})
+	}
+	return d.Format("2006-01-02"), nil
+}
+
+// overApproved is the 422 of R15 for the database's refusal.
+func overApproved(e *store.OverApprovedError, amount int64) *apperr.Error {
+	if !e.ApprovedFen.Valid {
+		return apperr.Rule("amount_over_approved", "项目尚无批复金额，不能登记付款（R7）").
+			WithExtra("approved_amount_fen", nil).WithExtra("paid_fen", e.PaidFen)
+	}
+	return apperr.Rule("amount_over_approved", fmt.Sprintf("累计付款不能超过批复金额：批复 %s 元，已登记 %s 元，本次 %s 元，最多还可登记 %s 元",
+		yuan(e.ApprovedFen.Int64), yuan(e.PaidFen), yuan(amount), yuan(max(e.ApprovedFen.Int64-e.PaidFen, 0)))).
+		WithExtra("approved_amount_fen", e.ApprovedFen.Int64).WithExtra("paid_fen", e.PaidFen)
+}
+
+// recordPayment records a payment against a contract milestone (R15). The database refuses a
+// payment that would take the project's non-rejected payments past the approved amount
+// (schema/0006_funds.sql), also when two requests race; that refusal is 422.
+func (s *Server) recordPayment(c *gin.Context) {
+	// Recording a payment is an own-unit write, like editing the project.
+	p, ok := s.loadProject(c, authz.ProjectDeliver)
+	if !ok {
+		return
+	}
+	var req recordPaymentReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	req.Milestone = strings.TrimSpace(req.Milestone)
+	if req.Milestone == "" {
+		respondError(c, apperr.Invalid(map[string]string{"milestone": "必填"}))
+		return
+	}
+	paidOn, err := s.parsePaidOn(req.PaidOn)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	pay := store.Payment{ID: newID("pay-"), ProjectID: p.ID, Milestone: req.Milestone, AmountFen: req.AmountFen,
+		PaidOn: paidOn, RecordedBy: mustActor(c).ID}
+	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		locked, err := s.store.ProjectForUpdate(ctx, tx, p.ID)
+		if err != nil {
+			return err
+		}
+		if !domain.Contains(paymentStages, locked.Stage) {
+			return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+locked.Stage+"），不能登记付款").
+				WithExtra("stage", locked.Stage)
+		}
+		if err := s.store.InsertPayment(ctx, tx, &pay); err != nil {
+			var over *store.OverApprovedError
+			if errors.As(err, &over) {
+				return overApproved(over, req.AmountFen)
+			}
+			return err
+		}
+		return s.audit(c, tx, "payment.record", "project", p.ID, "ok", gin.H{"payment_id": pay.ID,
+			"milestone": pay.Milestone, "amount_fen": pay.AmountFen, "paid_on": pay.PaidOn})
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toPaymentJSON(pay))
+}
+
+// confirmPayment confirms or rejects a recorded payment (R15, Finance or DRB). A decision is
+// final: a second one is 409. A rejected payment no longer counts against the approved amount.
+func (s *Server) confirmPayment(c *gin.Context) {
+	ctx := c.Request.Context()
+	a := mustActor(c)
+	pay, err := s.store.Payment(ctx, s.store.DB, c.Param("id"))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			err = apperr.NotFound("付款记录")
+		}
+		respondError(c, err)
+		return
+	}
+	p, err := s.store.Project(ctx, s.store.DB, pay.ProjectID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	if err := authz.CanProject(a, authz.ProjectRead, authz.Project{UnitID: p.UnitID}); err != nil {
+		respondError(c, apperr.NotFound("付款记录"))
+		return
+	}
+	var req confirmPaymentReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	req.Comment = strings.TrimSpace(req.Comment)
+	if req.Decision == "reject" && req.Comment == "" {
+		respondError(c, apperr.Invalid(map[string]string{"comment": "退回付款须说明理由"}))
+		return
+	}
+	status := store.PaymentConfirmed
+	if req.Decision == "reject" {
+		status = store.PaymentRejected
+	}
+	var out store.Payment
+	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.store.DecidePayment(ctx, tx, pay.ID, status, a.ID, req.Comment)
+		if errors.Is(err, store.ErrPaymentDecided) {
+			cur, cerr := s.store.Payment(ctx, tx, pay.ID)
+			if cerr != nil {
+				return cerr
+			}
+			return apperr.Conflict("already_decided", "该付款已"+map[string]string{
+				store.PaymentConfirmed: "确认", store.PaymentRejected: "退回"}[cur.Status]+"，不能重复处理").WithExtra("status", cur.Status)
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(c, tx, "payment."+req.Decision, "project", pay.ProjectID, "ok", gin.H{"payment_id": pay.ID,
+			"decision": req.Decision, "comment": req.Comment, "amount_fen": pay.AmountFen})
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toPaymentJSON(out))
+}
+
+// funds reports spent vs approved by unit and plan year (R15).
+func (s *Server) funds(c *gin.Context) {
+	lq, err := parseList(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	f := store.FundsFilter{UnitID: c.Query("unit_id"), Limit: lq.Limit, Cursor: lq.Cursor}
+	if v := c.Query("year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 2000 || y > 2200 {
+			respondError(c, apperr.Invalid(map[string]string{"year": "须为 2000–2200 的年份"}))
+			return
+		}
+		f.Year = y
+	}
+	if f.UnitID != "" && !validOrgID.MatchString(f.UnitID) {
+		respondError(c, apperr.Invalid(map[string]string{"unit_id": "单位编号不合法"}))
+		return
+	}
+	rows, next, err := s.store.Funds(c.Request.Context(), f)
+	if err != nil {
+		respondError(c, badCursor(err))
+		return
+	}
+	items := make([]fundsRowJSON, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, fundsRowJSON{UnitID: r.UnitID, PlanYear: r.PlanYear, ApprovedFen: r.ApprovedFen,
+			RecordedFen: r.RecordedFen, ConfirmedFen: r.ConfirmedFen, Projects: r.Projects})
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
