@@ -63,6 +63,6 @@ func writeHistory(t *testing.T, c client.Client, test, wfID, runID string) {
 	if len(wfID) > 5 && wfID[:5] == "plan:" {
 		kind = "plan"
 	}
-	name := unsafeName.ReplaceAllString(test, "_") + "-" + kind + "-" + unsafeName.ReplaceAllString(wfID, "_") + ".json"
+	name := unsafeName.ReplaceAllString(test, "_") + "-" + kind + "-" + unsafeName.ReplaceAllString(wfID, "_") + "-" + runID[:8] + ".json"
 	require.NoError(t, os.WriteFile(filepath.Join(*recordDir, name), append(b, '\n'), 0o644))
 }
