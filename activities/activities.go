@@ -113,3 +113,39 @@ func (a *Activities) SendNotifications(ctx context.Context, transitionID string)
 		return sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
 	})
 }
+
+// DraftReminderInput is a T1 reminder of the plan year's submission deadline.
+type DraftReminderInput struct {
+	// ID is derived from the plan workflow and the reminder date, so a retry writes nothing twice.
+	ID       string    `json:"id"`
+	PlanYear int       `json:"plan_year"`
+	Deadline time.Time `json:"deadline"`
+	// Closed: the window has closed (sent to every submitter), else a reminder to units that
+	// still have drafts.
+	Closed bool `json:"closed"`
+}
+
+// RemindDrafts writes and sends a T1 reminder (1 June, 20 June, 27 June) to units with
+// unsubmitted drafts, or the "window closed" notice (1 July) to every submitter.
+func (a *Activities) RemindDrafts(ctx context.Context, in DraftReminderInput) (int, error) {
+	dl := in.Deadline.In(calendar.Shanghai).Format("2006年1月2日 15:04")
+	kind, title, body := "submission_reminder", fmt.Sprintf("%d 年度电子政务项目申报将于 %s 截止", in.PlanYear, dl),
+		"贵单位尚有未提交的项目草稿，请按时提交。"
+	if in.Closed {
+		kind, title, body = "submission_closed", fmt.Sprintf("%d 年度电子政务项目申报已于 %s 截止", in.PlanYear, dl),
+			"计划外项目须上传专题请示并报市政府批准（R8）。"
+	}
+	if _, err := a.Store.NotifyUnitsWithDrafts(ctx, in.ID+"#0", in.PlanYear, in.Closed, kind, title, body); err != nil {
+		return 0, err
+	}
+	return a.SendNotifications(ctx, in.ID)
+}
+
+// LoadPolicy returns policy version v (R19) for workflows that start plans.
+func (a *Activities) LoadPolicy(ctx context.Context, v string) (domain.Policy, error) {
+	p, err := a.Store.Policy(ctx, v, false)
+	if err != nil {
+		return p, temporal.NewNonRetryableApplicationError(err.Error(), "BadPolicy", err)
+	}
+	return p, nil
+}

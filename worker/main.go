@@ -49,6 +49,10 @@ func run() error {
 		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log}
 	}
 	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
+	// T1: the yearly Schedule that opens next year's plan (idempotent).
+	if err := workflows.EnsureSchedule(ctx, deps.Temporal, workflows.AnnualScheduleID, cfg.TaskQueue, cfg.Policy); err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

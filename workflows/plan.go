@@ -3,10 +3,13 @@ package workflows
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"egovpm/activities"
+	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 )
 
@@ -47,6 +50,8 @@ type PlanState struct {
 	Bundles  []*PlanBundle  `json:"bundles"`
 	Sessions []string       `json:"sessions"`
 	Seq      int            `json:"seq"`
+	// Reminded lists the T1 reminder days (MM-DD) already sent.
+	Reminded []string `json:"reminded,omitempty"`
 }
 
 // ConveneUpdate convenes an expert session over some projects (R4).
@@ -156,7 +161,49 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
+	if workflow.GetVersion(ctx, "t1-reminders", workflow.DefaultVersion, 1) == 1 {
+		p.armReminders(ctx)
+	}
 	return p.run(ctx)
+}
+
+// armReminders sets the T1 timers of the year: reminders to units with unsubmitted drafts on
+// the policy's days before the R2 deadline (1, 20, 27 June), and the "window closed" notice on
+// the days after it (1 July), at 09:00 Asia/Shanghai of year-1. Days sent, or more than a day
+// past, are skipped (a plan started late sends no old reminders; one interrupted by
+// continue-as-new still sends today's).
+func (p *plan) armReminders(ctx workflow.Context) {
+	deadline := p.in.Policy.SubmissionDeadline(p.in.Year, calendar.Shanghai)
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
+	})
+	now := workflow.Now(ctx)
+	for _, r := range p.in.Policy.Reminders {
+		at := time.Date(p.in.Year-1, time.Month(r.Month), r.Day, 9, 0, 0, 0, calendar.Shanghai)
+		key := at.Format("01-02")
+		if at.Before(now.Add(-24*time.Hour)) || domain.Contains(p.st.Reminded, key) {
+			continue
+		}
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			if d := at.Sub(workflow.Now(gctx)); d > 0 {
+				if err := workflow.Sleep(gctx, d); err != nil {
+					return
+				}
+			}
+			// Counted only while sending: a run may continue as new while reminders sleep
+			// (the next run re-arms them), not while one is going out.
+			p.sending++
+			defer func() { p.sending-- }()
+			in := activities.DraftReminderInput{ID: fmt.Sprintf("%s/t1/%s", p.id, key), PlanYear: p.in.Year, Deadline: deadline,
+				Closed: at.After(deadline)}
+			if err := workflow.ExecuteActivity(actx, a.RemindDrafts, in).Get(gctx, nil); err != nil {
+				workflow.GetLogger(gctx).Error("T1 reminder not sent", "day", key, "error", err)
+				return
+			}
+			p.st.Reminded = append(p.st.Reminded, key)
+		})
+	}
 }
 
 func (p *plan) setup(ctx workflow.Context) error {

@@ -14,6 +14,7 @@ import (
 func Register(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflow(ProjectLifecycle)
 	r.RegisterWorkflow(AnnualPlan)
+	r.RegisterWorkflow(AnnualCycle)
 	if acts != nil {
 		r.RegisterActivity(acts)
 	}

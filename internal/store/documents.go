@@ -209,3 +209,18 @@ func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(
 		sent++
 	}
 }
+
+// NotifyUnitsWithDrafts writes one notification (id prefix idPrefix) to each submitter of every
+// unit that still has a draft for planYear (T1); with all set, to every submitter. Idempotent.
+func (s *Store) NotifyUnitsWithDrafts(ctx context.Context, idPrefix string, planYear int, all bool, kind, title, body string) (int64, error) {
+	const q = `INSERT INTO notifications (id, user_id, kind, title, body)
+		SELECT $1 || ':' || u.id, u.id, $4, $5, $6 FROM users u
+		JOIN user_roles r ON r.user_id = u.id AND r.role = 'submitter'
+		WHERE NOT u.disabled AND ($3 OR EXISTS (SELECT 1 FROM projects p WHERE p.unit_id = u.org_id AND p.plan_year = $2 AND p.stage = 'draft'))
+		ON CONFLICT (id) DO NOTHING`
+	res, err := s.DB.ExecContext(ctx, q, idPrefix, planYear, all, kind, title, body)
+	if err != nil {
+		return 0, fmt.Errorf("notify units with drafts: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"egovpm/activities"
+	"egovpm/internal/calendar"
+	"egovpm/workflows"
+)
+
+// TestE2E_AnnualScheduleStartsNextPlan: T1's yearly Schedule exists once on the real server
+// (creating it again is a no-op) and, triggered, starts next year's AnnualPlan.
+func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
+	s := newStack(t, "2021")
+	ctx := context.Background()
+	id := "test-annual-" + newID("")
+	queue := s.srv.cfg.TaskQueue
+	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
+	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"), "idempotent")
+	h := s.temporal.ScheduleClient().GetHandle(ctx, id)
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	d, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Asia/Shanghai", d.Schedule.Spec.TimeZoneName)
+	require.NotEmpty(t, d.Schedule.Spec.Calendars)
+
+	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	next := time.Now().In(calendar.Shanghai).Year() + 1
+	require.EventuallyWithT(t, func(c *assertT) {
+		desc, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.PlanWorkflowID(next), "")
+		if assertEqual(c, nil, err) {
+			assertEqual(c, "AnnualPlan", desc.WorkflowExecutionInfo.Type.Name)
+		}
+	}, 30*time.Second, 200*time.Millisecond, "plan:%d not started by the schedule", next)
+}
+
+// TestE2E_T1DraftRemindersReachUnitsWithDrafts: the T1 activity notifies (and delivers to) the
+// submitters of units that still have drafts for the plan year, once; the window-closed notice
+// goes to every submitter.
+func TestE2E_T1DraftRemindersReachUnitsWithDrafts(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	s.createProject("alice", "尚未提交的草稿", year, 100_000_000)
+	acts := &activities.Activities{Store: s.store, Log: zap.NewNop()}
+	in := activities.DraftReminderInput{ID: "plan:test/t1/06-01", PlanYear: year,
+		Deadline: time.Date(year-1, 6, 30, 23, 59, 59, 0, calendar.Shanghai)}
+	for range 2 { // a retried activity sends nothing twice
+		_, err := acts.RemindDrafts(context.Background(), in)
+		require.NoError(t, err)
+	}
+	kinds := func(user string) []string {
+		r := s.do(user, http.MethodGet, "/api/v1/notifications", nil, nil)
+		var out []string
+		for _, it := range r.Body["items"].([]any) {
+			out = append(out, it.(map[string]any)["kind"].(string))
+		}
+		return out
+	}
+	require.Equal(t, []string{"submission_reminder"}, kinds("alice"))
+	require.Empty(t, kinds("bob"), "unit-b has no draft")
+
+	in.ID, in.Closed = "plan:test/t1/07-01", true
+	_, err := acts.RemindDrafts(context.Background(), in)
+	require.NoError(t, err)
+	require.Contains(t, kinds("bob"), "submission_closed")
+	var unsent int
+	require.NoError(t, s.store.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.Zero(t, unsent)
+}

@@ -1,0 +1,81 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+)
+
+// AnnualScheduleID is the id of the Temporal Schedule of the annual cycle (T1).
+const AnnualScheduleID = "egovpm-annual-cycle"
+
+// AnnualCycleInput names the policy version in force when the schedule fires.
+type AnnualCycleInput struct {
+	PolicyVersion string `json:"policy_version"`
+}
+
+// AnnualCycle runs once a year from the Schedule: it starts AnnualPlan for next year (id
+// plan:<year>), whose timers send the T1 reminders. A plan already started (by a submission)
+// is left as it is.
+func AnnualCycle(ctx workflow.Context, in AnnualCycleInput) (int, error) {
+	var pol domain.Policy
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadPolicy, in.PolicyVersion).Get(ctx, &pol); err != nil {
+		return 0, err
+	}
+	year := workflow.Now(ctx).In(calendar.Shanghai).Year() + 1
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        PlanWorkflowID(year),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	err := workflow.ExecuteChildWorkflow(cctx, AnnualPlan, AnnualPlanInput{Year: year, Policy: pol}).
+		GetChildWorkflowExecution().Get(ctx, nil)
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return year, err
+	}
+	return year, nil
+}
+
+// EnsureSchedule creates the annual Schedule if it does not exist: on 1 May 09:00
+// Asia/Shanghai every year it runs AnnualCycle, so next year's plan (and its June reminders)
+// exists before units start submitting. Creating it again is a no-op.
+func EnsureSchedule(ctx context.Context, c client.Client, id, taskQueue, policyVersion string) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: id,
+		Spec: client.ScheduleSpec{
+			Calendars: []client.ScheduleCalendarSpec{{
+				Month:      []client.ScheduleRange{{Start: 5}},
+				DayOfMonth: []client.ScheduleRange{{Start: 1}},
+				Hour:       []client.ScheduleRange{{Start: 9}},
+				Minute:     []client.ScheduleRange{{Start: 0}},
+				Second:     []client.ScheduleRange{{Start: 0}},
+			}},
+			TimeZoneName: "Asia/Shanghai",
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID:                 id + ":run",
+			Workflow:           AnnualCycle,
+			Args:               []any{AnnualCycleInput{PolicyVersion: policyVersion}},
+			TaskQueue:          taskQueue,
+			WorkflowRunTimeout: time.Hour,
+		},
+		Overlap:            enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow:      30 * 24 * time.Hour,
+		TriggerImmediately: false,
+	})
+	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create schedule %s: %w", id, err)
+	}
+	return nil
+}
