@@ -1,0 +1,111 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/workflows"
+)
+
+// slaEnv runs p1's lifecycle with Apply answering due and remind instants for every task it
+// opens (as the calendar activity does), and records the notices written and when.
+type slaEnv struct {
+	env     *testsuite.TestWorkflowEnvironment
+	notices []domain.Notice
+	at      []time.Time
+	sends   int
+}
+
+const (
+	slaDue    = 5 * 24 * time.Hour // due five days after it opens
+	slaRemind = 4 * 24 * time.Hour // reminded the day before
+)
+
+func newSLA(t *testing.T, start time.Time) *slaEnv {
+	t.Helper()
+	var ts testsuite.WorkflowTestSuite
+	s := &slaEnv{env: ts.NewTestWorkflowEnvironment()}
+	s.env.SetStartTime(start)
+	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: p1WorkflowID, TaskQueue: workflows.TaskQueue})
+	s.env.OnActivity(a.Apply, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, tr domain.Transition) (domain.TransitionResult, error) {
+			res := domain.TransitionResult{Due: map[string]time.Time{}, Remind: map[string]time.Time{}}
+			for _, n := range tr.Open {
+				res.Due[n.ID] = s.env.Now().Add(slaDue)
+				res.Remind[n.ID] = s.env.Now().Add(slaRemind)
+			}
+			for _, n := range tr.Notify {
+				s.notices = append(s.notices, n)
+				s.at = append(s.at, s.env.Now())
+			}
+			return res, nil
+		})
+	s.env.OnActivity(a.ComputeSimilar, mock.Anything, mock.Anything).Return(0, nil).Maybe()
+	s.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(
+		func(context.Context, string) (int, error) { s.sends++; return 1, nil }).Maybe()
+	s.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
+	return s
+}
+
+func (s *slaEnv) kinds() []string {
+	var out []string
+	for _, n := range s.notices {
+		out = append(out, n.Kind)
+	}
+	return out
+}
+
+// TestT2_ReminderThenEscalationOnce: an undecided prelim task is reminded once at its remind
+// instant (to its candidates) and escalated once to the DRB supervisor at its due instant; each
+// notice is delivered by the send activity.
+func TestT2_ReminderThenEscalationOnce(t *testing.T) {
+	start := time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai)
+	s := newSLA(t, start)
+	s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 10*24*time.Hour)
+	s.env.ExecuteWorkflow(workflows.ProjectLifecycle, lifecycleInput(smallFen, policy2021()))
+	require.Equal(t, []string{"task_reminder", "task_escalation"}, s.kinds())
+	require.True(t, start.Add(slaRemind).Equal(s.at[0]), "reminded at %s", s.at[0])
+	require.True(t, start.Add(slaDue).Equal(s.at[1]), "escalated at %s", s.at[1])
+	require.Equal(t, domain.RoleDRBReviewer, s.notices[0].Role)
+	require.Equal(t, "drb", s.notices[0].OrgID)
+	require.Equal(t, prelim1, s.notices[0].TaskID)
+	require.Equal(t, domain.RoleDRBSupervisor, s.notices[1].Role)
+	require.Equal(t, 2, s.sends)
+}
+
+// TestT2_DecidedTaskIsNeitherRemindedNorEscalated: a decision before the reminder cancels both.
+func TestT2_DecidedTaskIsNeitherRemindedNorEscalated(t *testing.T) {
+	s := newSLA(t, time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai))
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(workflows.UpdateDecide, "u1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {}},
+			workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionReject, Comment: "不符合条件"})
+	}, time.Hour)
+	s.env.ExecuteWorkflow(workflows.ProjectLifecycle, lifecycleInput(smallFen, policy2021()))
+	require.True(t, s.env.IsWorkflowCompleted())
+	require.NotContains(t, s.kinds(), "task_reminder")
+	require.NotContains(t, s.kinds(), "task_escalation")
+}
+
+// TestT2_ResumedRunDoesNotRemindTwice: a run resumed (continue-as-new, or a restarted worker
+// replaying) with the reminder recorded as sent only escalates.
+func TestT2_ResumedRunDoesNotRemindTwice(t *testing.T) {
+	start := time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai)
+	s := newSLA(t, start)
+	in := lifecycleInput(smallFen, policy2021())
+	in.Resume = &workflows.ProjectState{Stage: domain.StagePrelimReview, Round: 1, Seq: 3, OpenTasks: []workflows.OpenTask{{
+		ID: prelim1, Kind: domain.TaskPrelimReview, CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb",
+		DueAt: start.Add(time.Hour), RemindAt: start.Add(-time.Hour), Reminded: true}}}
+	s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 2*time.Hour)
+	s.env.ExecuteWorkflow(workflows.ProjectLifecycle, in)
+	require.Equal(t, []string{"task_escalation"}, s.kinds())
+	require.True(t, start.Add(time.Hour).Equal(s.at[0]))
+}
