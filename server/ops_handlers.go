@@ -22,7 +22,7 @@ import (
 // bodies (and at most 200 of them per request, see replayReq).
 const maxReplayBody = 32 << 20
 
-func (s *Server) ops() *ops.Service {
+func (s *Server) opsService() *ops.Service {
 	return ops.New(s.temporal, s.store, s.log, ops.Options{Namespace: s.cfg.TemporalNamespace})
 }
 
@@ -56,7 +56,7 @@ func (s *Server) stuckWorkflows(c *gin.Context) {
 		}
 		q.MinAttempts = int32(n)
 	}
-	page, err := s.ops().Stuck(c.Request.Context(), q)
+	page, err := s.opsService().Stuck(c.Request.Context(), q)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -94,7 +94,7 @@ func (s *Server) resetWorkflow(c *gin.Context) {
 		respondError(c, apperr.Invalid(map[string]string{"to": "to 与 event_id 只能给出一个"}))
 		return
 	}
-	res, err := s.ops().Reset(c.Request.Context(), opsActor(c), ops.ResetRequest{WorkflowID: id, RunID: req.RunID,
+	res, err := s.opsService().Reset(c.Request.Context(), opsActor(c), ops.ResetRequest{WorkflowID: id, RunID: req.RunID,
 		EventID: req.EventID, Reason: req.Reason, IdempotencyKey: key})
 	if err != nil {
 		respondError(c, err)
@@ -124,7 +124,7 @@ func (s *Server) retryActivity(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	res, err := s.ops().RetryActivity(c.Request.Context(), opsActor(c), id, activityID, req.Reason)
+	res, err := s.opsService().RetryActivity(c.Request.Context(), opsActor(c), id, activityID, req.Reason)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -158,7 +158,7 @@ func (s *Server) replayHistories(c *gin.Context) {
 		}
 		in.Histories = append(in.Histories, h)
 	}
-	rep, err := s.ops().Replay(c.Request.Context(), opsActor(c), in)
+	rep, err := s.opsService().Replay(c.Request.Context(), opsActor(c), in)
 	if err != nil {
 		respondError(c, err)
 		return

@@ -665,9 +665,13 @@ func (l *lifecycle) auditBy(actor domain.Actor, action string, detail map[string
 }
 
 func localCtx(ctx workflow.Context) workflow.Context {
+	// A database outage must stall the lifecycle, never fail it: retry for up to three days
+	// (ops sees the failing task in O1 meanwhile). The SDK moves long backoffs to timers.
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
+		StartToCloseTimeout:    15 * time.Second,
+		ScheduleToCloseTimeout: 72 * time.Hour,
+		// At most every 5 minutes: three days of retries stay a few thousand history events.
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Minute},
 	})
 }
 

@@ -1,6 +1,6 @@
 // Package ops is the operations toolkit for stuck workflows (SPEC.md O1–O3): it lists
-// workflows that need a person (failing activities, failing workflow tasks, overdue human
-// tasks), resets a workflow to its last good workflow task, retries a failing activity now,
+// workflows that need a person (failing activities, failing or stalled workflow tasks, failed
+// runs, overdue human tasks), resets a workflow to its last good workflow task, retries a failing activity now,
 // and replays recorded or live histories against this build's workflow code.
 //
 // The HTTP handlers (role ops) and the CLI (ops-* commands) are thin callers of Service; every
@@ -28,12 +28,12 @@ import (
 const (
 	// DefaultMinAttempts is N of O1: an activity on its Nth attempt or later is failing.
 	DefaultMinAttempts = 3
-	// DefaultMaxScan caps the open workflows one Stuck call describes.
+	// DefaultMaxScan caps the open (and, apart, the failed) runs one Stuck call describes.
 	DefaultMaxScan = 5000
 	// DefaultMaxLiveReplay caps the live histories one Replay call fetches and replays.
 	DefaultMaxLiveReplay = 500
-	// DefaultHeartbeatStall is how long a workflow task may keep heartbeating (a local
-	// activity retrying inside it) before it counts as failing.
+	// DefaultHeartbeatStall is how long a workflow task may stay scheduled without a worker,
+	// or keep heartbeating (a local activity retrying inside it), before it counts as stalled.
 	DefaultHeartbeatStall = 2 * time.Minute
 )
 

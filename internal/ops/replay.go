@@ -143,7 +143,7 @@ func (s *Service) replayLive(ctx context.Context, r worker.WorkflowReplayer, log
 		if req.Cursor != "" {
 			b, err := base64.RawURLEncoding.DecodeString(req.Cursor)
 			if err != nil || len(b) == 0 {
-				return nil, "", ErrBadCursor
+				return nil, "", errBadCursor()
 			}
 			token = b
 		}
@@ -158,13 +158,13 @@ func (s *Service) replayLive(ctx context.Context, r worker.WorkflowReplayer, log
 	}
 	out := make([]ReplayResult, 0, len(todo))
 	for _, e := range todo {
-		events, err := s.history(ctx, e.WorkflowID, e.RunID)
+		events, err := s.liveHistory(ctx, e)
+		if ae, ok := apperr.As(err); ok && ae.Status == http.StatusNotFound {
+			out = append(out, ReplayResult{WorkflowID: e.WorkflowID, RunID: e.RunID, Source: SourceLive, Status: ReplayError,
+				Error: "workflow not found"})
+			continue
+		}
 		if err != nil {
-			if ae, ok := apperr.As(err); ok && ae.Status == http.StatusNotFound {
-				out = append(out, ReplayResult{WorkflowID: e.WorkflowID, RunID: e.RunID, Source: SourceLive, Status: ReplayError,
-					Error: "workflow not found"})
-				continue
-			}
 			return nil, "", err
 		}
 		res := ReplayHistory(r, logger, &historypb.History{Events: events}, SourceLive, e.WorkflowID, e.RunID)
@@ -174,6 +174,20 @@ func (s *Service) replayLive(ctx context.Context, r worker.WorkflowReplayer, log
 		out = append(out, res)
 	}
 	return out, next, nil
+}
+
+// liveHistory fetches the history of e's run; for a workflow named only by id, of its current
+// run (e gets the run id and type).
+func (s *Service) liveHistory(ctx context.Context, e *execution) ([]*historypb.HistoryEvent, error) {
+	if e.RunID == "" {
+		d, err := s.describe(ctx, e.WorkflowID, "")
+		if err != nil {
+			return nil, err
+		}
+		e.RunID = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		e.Type = d.GetWorkflowExecutionInfo().GetType().GetName()
+	}
+	return s.history(ctx, e.WorkflowID, e.RunID)
 }
 
 // ReplayHistory replays one history with r under the workflow's own id and run id (the

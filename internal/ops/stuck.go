@@ -85,13 +85,13 @@ type StuckPage struct {
 	Truncated bool `json:"truncated"`
 }
 
-// ErrBadCursor is returned for a cursor Stuck did not hand out.
-var ErrBadCursor = apperr.Invalid(map[string]string{"cursor": "游标不合法"})
+// errBadCursor is returned for a cursor Stuck or Replay did not hand out.
+func errBadCursor() error { return apperr.Invalid(map[string]string{"cursor": "游标不合法"}) }
 
 // Stuck lists the workflows that need a person (O1): open workflows (Temporal visibility)
-// with an activity on attempt N or later or a failing or stalled workflow task, and workflows
-// whose human tasks (Postgres) are overdue past escalation. Every call scans afresh; pages are
-// keyset by workflow id.
+// with an activity on attempt N or later or a failing or stalled workflow task, workflows whose
+// current run failed, and workflows whose human tasks (Postgres) are overdue past escalation.
+// Every call scans afresh; pages are keyset by workflow id.
 func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
@@ -104,7 +104,7 @@ func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 	if q.Cursor != "" {
 		b, err := base64.RawURLEncoding.DecodeString(q.Cursor)
 		if err != nil || len(b) == 0 {
-			return StuckPage{}, ErrBadCursor
+			return StuckPage{}, errBadCursor()
 		}
 		after = string(b)
 	}
