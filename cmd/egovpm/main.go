@@ -86,6 +86,7 @@ func commands() []command {
 		{"unlock-user", "--username U (clears failed logins and the lockout)", cmdUnlockUser},
 		{"enable-totp", "--username U [--force] (prints the otpauth URL and secret)", cmdEnableTOTP},
 		{"audit-verify", "check the audit chain; exit status 1 when it is broken", cmdAuditVerify},
+		{"set-holiday", "--date YYYY-MM-DD [--workday] [--name 名称] working-day override (T2, years after 2027)", cmdSetHoliday},
 		{"ops-stuck", "[--min-attempts N] list stuck workflows with reasons (O1)", cmdOpsStuck},
 		{"ops-reset", "--workflow ID [--run RUN] [--event N] [--reason R] reset to the last good workflow task (O2)", cmdOpsReset},
 		{"ops-retry", "--workflow ID --activity ID [--reason R] retry a failing activity now (O2)", cmdOpsRetry},
