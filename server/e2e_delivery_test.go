@@ -122,7 +122,17 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "acceptance", r.str("stage"))
 
+	// First round: PRTA's witness fails → rectification list → the unit applies again (R12).
 	r = s.decide("drb1", s.openTask("drb1", p, "acceptance_check"), map[string]any{"decision": "approve", "comment": "材料齐全"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	r = s.decide("prta1", s.openTask("prta1", p, "acceptance_witness"), map[string]any{"decision": "fail", "comment": "接口文档缺失，需整改"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "rectification", r.str("stage"))
+	r = s.do("bob", http.MethodPost, path+"/acceptance-application", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "acceptance", r.str("stage"))
+
+	r = s.decide("drb1", s.openTask("drb1", p, "acceptance_check"), map[string]any{"decision": "approve", "comment": "整改完成"}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	// R12: both the DRB sign-off and the PRTA witness are required.
 	r = s.decide("drb1", s.openTask("drb1", p, "acceptance_signoff"), map[string]any{"decision": "pass", "comment": "同意验收"}, nil)
