@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
+	"github.com/lib/pq"
 	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
@@ -77,6 +78,15 @@ func classify(err error) *apperr.Error {
 		}
 		return e
 	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "22021", "22P05", "22003", "22007", "22008":
+			// Bad bytes, untranslatable characters, out-of-range numbers or dates that slipped
+			// past validation are the client's input, not a server fault.
+			return apperr.BadRequest("invalid_value", "请求中的值无法保存（编码或范围不合法）")
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.NotFound("记录")
 	}
@@ -110,6 +120,10 @@ func bindJSON(c *gin.Context, dst any) error {
 	}
 	if len(body) > maxJSONBody {
 		return apperr.TooLarge("请求体过大")
+	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		// PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+		return apperr.BadRequest("bad_json", "请求体不能包含 NUL 字符（\\u0000）")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

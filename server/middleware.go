@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -155,6 +156,29 @@ func (s *Server) rateLimit() gin.HandlerFunc {
 			respondError(c, apperr.New(http.StatusTooManyRequests, "rate_limited", "操作过于频繁，请稍后再试").WithExtra("retry_after_seconds", secs))
 			c.Abort()
 			return
+		}
+		c.Next()
+	}
+}
+
+// saneURL refuses a path or query with NUL or invalid UTF-8 (400): such bytes cannot be stored
+// or compared in PostgreSQL text and would otherwise surface as a 500.
+func saneURL() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		bad := func(s string) bool { return strings.ContainsRune(s, 0) || !utf8.ValidString(s) }
+		if bad(c.Request.URL.Path) {
+			respondError(c, apperr.BadRequest("bad_url", "请求路径包含非法字符"))
+			c.Abort()
+			return
+		}
+		for k, vs := range c.Request.URL.Query() {
+			for _, v := range vs {
+				if bad(k) || bad(v) {
+					respondError(c, apperr.Invalid(map[string]string{k: "包含非法字符"}))
+					c.Abort()
+					return
+				}
+			}
 		}
 		c.Next()
 	}

@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // DataListField is one field of a data-list item (R9). The field set is ours and lives here in
 // one place; a policy may replace it (Policy.DataListFields).
@@ -41,7 +44,7 @@ func ValidateDataLists(l DataLists, fields []DataListField) map[string]string {
 		case len(dl.Items) > 0 && dl.NoneReason != "":
 			errs[path] = "不能同时给出清单项和 none_reason"
 			return
-		case len(dl.NoneReason) > 2000:
+		case utf8.RuneCountInString(dl.NoneReason) > 2000:
 			errs[path+".none_reason"] = "不能超过 2000 个字符"
 		case len(dl.Items) > 1000:
 			errs[path+".items"] = "不能超过 1000 项"

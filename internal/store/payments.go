@@ -191,6 +191,9 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
 			return nil, "", err
 		}
+		if c.Year < 2000 || c.Year > 2200 {
+			return nil, "", fmt.Errorf("bad cursor")
+		}
 		y := arg(c.Year)
 		where = append(where, "(p.plan_year < "+y+" OR (p.plan_year = "+y+" AND p.unit_id > "+arg(c.UnitID)+"))")
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -120,7 +121,7 @@ func EncodeCursor(v any) string {
 // DecodeCursor reads a cursor made by EncodeCursor; a bad cursor is an error.
 func DecodeCursor(s string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	if err != nil || bytes.Contains(b, []byte(`\u0000`)) || bytes.IndexByte(b, 0) >= 0 {
 		return fmt.Errorf("bad cursor")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
