@@ -34,6 +34,11 @@ test: ## every test, on real PostgreSQL and a real (embedded) Temporal server
 	cd devserver && $(GO) build -o ../$(BIN)/devserver . && $(GO) test -count=1 ./...
 	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver $(GO) test -count=1 -timeout 12m ./...
 
+.PHONY: bench
+bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the load command; BENCH_FLAGS="-store postgres -inbox …"
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 200x ./bench/
+	$(GO) run ./bench/cmd/egovpm-bench $(BENCH_FLAGS)
+
 replay: ## replay the recorded workflow histories against this build (deploy gate, O3)
 	$(GO) test -count=1 -run TestReplayHistories ./workflows/
 

@@ -1,7 +1,8 @@
 // Command devserver runs an embedded Temporal server for local development and tests.
 //
 // All Temporal services (frontend, history, matching and worker) run inside this one
-// process. State is kept in a SQLite file, so workflows survive a restart. At start the
+// process. State is kept in a SQLite file (or, with --store postgres, in two PostgreSQL
+// databases), so workflows survive a restart. At start the
 // devserver creates the database schema when the file is new, registers the namespace and
 // the custom search attributes the application relies on, and optionally serves the
 // Temporal Web UI.
@@ -22,8 +23,27 @@
 //	--db-file    TEMPORAL_DB_FILE         SQLite database file (default
 //	                                      .data/temporal/temporal.db, relative to the
 //	                                      working directory). Parent directories are created.
-//	--store      TEMPORAL_STORE           Persistence store (default sqlite); only "sqlite"
-//	                                      is supported for now.
+//	--store      TEMPORAL_STORE           Persistence store: sqlite (default) or postgres.
+//	--pg-url     TEMPORAL_PG_URL          PostgreSQL server of --store postgres (default
+//	                                      postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
+//	                                      its database part names the maintenance database
+//	                                      used to create the two below.
+//	--pg-database TEMPORAL_PG_DATABASE    Persistence database (default temporal).
+//	--pg-visibility-database TEMPORAL_PG_VISIBILITY_DATABASE
+//	                                      Visibility database (default temporal_visibility).
+//	                                      Both are created when missing; their schemas are set
+//	                                      up and upgraded by the server's own schema tool
+//	                                      (go.temporal.io/server/tools/sql and the schemas
+//	                                      embedded in go.temporal.io/server/schema), as
+//	                                      temporal-sql-tool does. A database holding other
+//	                                      tables is refused.
+//	--pg-synchronous-commit TEMPORAL_PG_SYNCHRONOUS_COMMIT
+//	                                      synchronous_commit of the server's sessions: off
+//	                                      (default) or on. Off matches the SQLite store's
+//	                                      synchronous=NORMAL: a crash of the devserver loses
+//	                                      nothing, a crash of PostgreSQL or the machine may
+//	                                      lose the last fraction of a second; on waits for
+//	                                      a WAL flush at every commit.
 //	--namespace  TEMPORAL_NAMESPACE       Namespace to register (default "default").
 //	--retention  TEMPORAL_RETENTION       Retention of closed workflows, used when the
 //	                                      namespace is created (default 168h, at least 24h).

@@ -450,6 +450,11 @@ func TestParseOptions(t *testing.T) {
 			Retention: 7 * 24 * time.Hour,
 			UIAddr:    "127.0.0.1:8233",
 			LogLevel:  zapcore.WarnLevel,
+
+			PGURL:                "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+			PGDatabase:           "temporal",
+			PGVisibilityDatabase: "temporal_visibility",
+			PGSynchronousCommit:  "off",
 		}, o)
 	})
 
@@ -500,7 +505,10 @@ func TestParseOptions(t *testing.T) {
 			env  map[string]string
 			want string
 		}{
-			{args: []string{"--store", "postgres"}, want: `unknown --store "postgres": supported stores are sqlite`},
+			{args: []string{"--store", "mysql"}, want: `unknown --store "mysql": supported stores are sqlite, postgres`},
+			{args: []string{"--store", "postgres", "--pg-url", "mysql://x"}, want: "invalid --pg-url"},
+			{args: []string{"--store", "postgres", "--pg-database", "Temporal-1"}, want: "invalid --pg-database"},
+			{args: []string{"--store", "postgres", "--pg-visibility-database", "temporal"}, want: "must differ"},
 			{args: []string{"--addr", "7233"}, want: "invalid --addr"},
 			{args: []string{"--addr", "127.0.0.1:0"}, want: "port must be a number from 1 to 65535"},
 			{args: []string{"--ui-addr", "nope"}, want: "invalid --ui-addr"},
@@ -529,6 +537,6 @@ func TestSQLitePrepareIsIdempotent(t *testing.T) {
 }
 
 func TestUnknownStoreIsRejected(t *testing.T) {
-	_, err := newStore(options{Store: "postgres"})
-	require.ErrorContains(t, err, `unknown store "postgres"`)
+	_, err := newStore(options{Store: "mysql"})
+	require.ErrorContains(t, err, `unknown store "mysql"`)
 }

@@ -23,6 +23,11 @@ const (
 	defaultUIAddr    = "127.0.0.1:8233"
 	defaultLogLevel  = "warn"
 
+	defaultPGURL                = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	defaultPGDatabase           = "temporal"
+	defaultPGVisibilityDatabase = "temporal_visibility"
+	defaultPGSynchronousCommit  = "off"
+
 	// minRetention is the shortest namespace retention the Temporal server accepts.
 	minRetention = 24 * time.Hour
 )
@@ -43,6 +48,13 @@ type options struct {
 	UIAddr string
 	// LogLevel is the level of the Temporal server's logs.
 	LogLevel zapcore.Level
+	// PGURL is the PostgreSQL server of the postgres store (its database part names the
+	// maintenance database used to create the others).
+	PGURL string
+	// PGDatabase and PGVisibilityDatabase are the databases of the postgres store.
+	PGDatabase, PGVisibilityDatabase string
+	// PGSynchronousCommit is the synchronous_commit setting of the server's sessions.
+	PGSynchronousCommit string
 }
 
 // parseOptions reads flags from args, falling back to environment variables (read with
@@ -83,6 +95,12 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		uiOn      = fs.Bool("ui", uiDefault, "serve the Temporal Web UI [TEMPORAL_UI]")
 		uiAddr    = fs.String("ui-addr", env("TEMPORAL_UI_ADDR", defaultUIAddr), "Web UI `host:port`, empty disables the UI [TEMPORAL_UI_ADDR]")
 		logLevel  = fs.String("log-level", env("LOG_LEVEL", defaultLogLevel), "Temporal server log `level`: debug, info, warn, error [LOG_LEVEL]")
+		pgURL     = fs.String("pg-url", env("TEMPORAL_PG_URL", defaultPGURL), "PostgreSQL server `URL` of --store postgres [TEMPORAL_PG_URL]")
+		pgDB      = fs.String("pg-database", env("TEMPORAL_PG_DATABASE", defaultPGDatabase), "persistence `database` of --store postgres [TEMPORAL_PG_DATABASE]")
+		pgVisDB   = fs.String("pg-visibility-database", env("TEMPORAL_PG_VISIBILITY_DATABASE", defaultPGVisibilityDatabase),
+			"visibility `database` of --store postgres [TEMPORAL_PG_VISIBILITY_DATABASE]")
+		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
+			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
 	)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -97,6 +115,11 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		Store:     strings.TrimSpace(*store),
 		Namespace: strings.TrimSpace(*namespace),
 		Retention: *retention,
+
+		PGURL:                strings.TrimSpace(*pgURL),
+		PGDatabase:           strings.TrimSpace(*pgDB),
+		PGVisibilityDatabase: strings.TrimSpace(*pgVisDB),
+		PGSynchronousCommit:  strings.TrimSpace(*pgSync),
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)
@@ -115,6 +138,11 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	}
 	if o.Store == storeSQLite && o.DBFile == "" {
 		return options{}, errors.New("--db-file must not be empty")
+	}
+	if o.Store == storePostgres {
+		if _, err := newPostgresStore(o.PGURL, o.PGDatabase, o.PGVisibilityDatabase, o.PGSynchronousCommit); err != nil {
+			return options{}, err
+		}
 	}
 	if o.Namespace == "" {
 		return options{}, errors.New("--namespace must not be empty")

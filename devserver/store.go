@@ -23,12 +23,12 @@ import (
 
 // Store names accepted by --store.
 const (
-	storeSQLite = "sqlite"
-	// A "postgres" store is planned: add its name here and a case in newStore.
+	storeSQLite   = "sqlite"
+	storePostgres = "postgres"
 )
 
 // supportedStores lists the values accepted by --store.
-var supportedStores = []string{storeSQLite}
+var supportedStores = []string{storeSQLite, storePostgres}
 
 // numHistoryShards is the number of history shards of a new cluster. It is persisted with
 // the cluster metadata on first start and cannot change afterwards; one shard is plenty
@@ -68,6 +68,8 @@ func newStore(o options) (store, error) {
 	switch o.Store {
 	case storeSQLite:
 		return newSQLiteStore(o.DBFile)
+	case storePostgres:
+		return newPostgresStore(o.PGURL, o.PGDatabase, o.PGVisibilityDatabase, o.PGSynchronousCommit)
 	default:
 		return nil, fmt.Errorf("unknown store %q: supported stores are %s", o.Store, strings.Join(supportedStores, ", "))
 	}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"egovpm/bench"
+	"egovpm/internal/auth"
+	"egovpm/internal/config"
+	"egovpm/internal/domain"
+	"egovpm/internal/logging"
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+)
+
+// password is the demo users' password (the gateway's default EGOVPM_DEMO_PASSWORD).
+const password = config.DefaultDemoPassword
+
+// env is the running stack of one benchmark run.
+type env struct {
+	o       options
+	dir     string
+	bins    bench.Binaries
+	ts      bench.TemporalStore
+	dev     *bench.Proc
+	devAddr string
+	dbName  string
+	st      *store.Store
+	queue   string
+	worker  *bench.Proc
+	gw      *bench.Proc
+	base    string
+	tc      client.Client
+	bw      worker.Worker
+	cpu     *bench.CPUSet
+	cl      *bench.Client
+	policy  domain.Policy
+	// extra databases and processes to clean up
+	dbs   []string
+	procs []*bench.Proc
+	// year hands out fresh plan years (one AnnualPlan workflow each).
+	year int
+}
+
+func (e *env) nextYear() int { e.year++; return e.year }
+
+func startEnv(ctx context.Context, o options) (*env, error) {
+	e := &env{o: o, year: 2030}
+	sfx := bench.RandomSuffix()
+	e.dir = o.workDir
+	if e.dir == "" {
+		d, err := os.MkdirTemp("", "egovpm-bench-")
+		if err != nil {
+			return nil, err
+		}
+		e.dir = d
+	} else if err := os.MkdirAll(e.dir, 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Printf("work directory (binaries, process logs): %s\n", e.dir)
+
+	t0 := time.Now()
+	bins, err := bench.Build(ctx, filepath.Join(e.dir, "bin"))
+	if err != nil {
+		return e, err
+	}
+	e.bins = bins
+	fmt.Printf("built devserver, worker, server in %s\n", time.Since(t0).Round(time.Millisecond))
+
+	e.ts = bench.TemporalStore{Kind: o.store, Suffix: sfx, SyncCommit: o.pgSync}
+	t0 = time.Now()
+	e.dev, e.devAddr, err = bench.StartDevserver(ctx, bins.Devserver, e.dir, e.ts)
+	if err != nil {
+		return e, err
+	}
+	fmt.Printf("devserver (%s) ready at %s in %s\n", o.store, e.devAddr, time.Since(t0).Round(time.Millisecond))
+
+	e.dbName = "egovpm_bench_" + sfx
+	e.dbs = append(e.dbs, e.dbName)
+	if e.st, err = bench.CreateDatabase(ctx, e.dbName); err != nil {
+		return e, err
+	}
+	if err := seed.Demo(ctx, e.st, password); err != nil {
+		return e, err
+	}
+	if e.policy, err = e.st.Policy(ctx, "2021", false); err != nil {
+		return e, err
+	}
+	if err := createReviewers(ctx, e.st, maxLevel(o)); err != nil {
+		return e, err
+	}
+
+	e.queue = "egovpm-bench-" + sfx
+	appEnv := bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, e.queue, filepath.Join(e.dir, "data"))
+	if e.worker, err = bench.StartWorker(ctx, bins.Worker, e.dir, "worker", appEnv); err != nil {
+		return e, err
+	}
+	if e.gw, e.base, err = bench.StartGateway(ctx, bins.Server, e.dir, "server", appEnv); err != nil {
+		return e, err
+	}
+	fmt.Printf("database %s, worker pid %d (queue %s), gateway pid %d at %s\n", e.dbName, e.worker.Pid(), e.queue, e.gw.Pid(), e.base)
+
+	log, _ := logging.New("warn")
+	if e.tc, err = client.DialContext(ctx, client.Options{HostPort: e.devAddr, Namespace: "default",
+		Logger: logging.NewTemporal(log.Named("temporal"))}); err != nil {
+		return e, err
+	}
+	if e.bw, err = bench.StartBaselineWorker(e.tc); err != nil {
+		return e, err
+	}
+	e.cpu = bench.NewCPUSet(map[string]int{"devserver": e.dev.Pid(), "worker": e.worker.Pid(), "gateway": e.gw.Pid(), "bench": os.Getpid()})
+	e.cl = bench.NewClient(e.base, 512)
+	return e, nil
+}
+
+func maxLevel(o options) int {
+	m := 8
+	for _, l := range o.levels {
+		m = max(m, l)
+	}
+	return m
+}
+
+// reviewer is the username of the n-th benchmark DRB reviewer (1-based).
+func reviewer(n int) string { return fmt.Sprintf("bench-drb-%02d", n) }
+
+// createReviewers adds n DRB reviewers: each decision client signs in as its own reviewer
+// (the login limit allows 10 sign-ins per user at once).
+func createReviewers(ctx context.Context, st *store.Store, n int) error {
+	h, err := auth.HashPassword(password, auth.LightHashParams)
+	if err != nil {
+		return err
+	}
+	return st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		for i := 1; i <= n; i++ {
+			u := reviewer(i)
+			if _, err := st.EnsureUser(ctx, tx, store.NewUser{ID: auth.UserID(u), Username: u, Name: "压测审核员" + u[len(u)-2:],
+				OrgID: "drb", PasswordHash: h, Roles: []string{domain.RoleDRBReviewer}, Demo: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (e *env) close() {
+	if e.bw != nil {
+		e.bw.Stop()
+	}
+	if e.tc != nil {
+		e.tc.Close()
+	}
+	for _, p := range e.procs {
+		p.Stop()
+	}
+	e.gw.Stop()
+	e.worker.Stop()
+	e.dev.Stop()
+	if e.st != nil {
+		_ = e.st.DB.Close()
+	}
+	if e.o.keep {
+		fmt.Printf("kept: work directory %s, databases %v\n", e.dir, e.dbs)
+		return
+	}
+	for _, d := range e.dbs {
+		if err := bench.DropDatabase(d); err != nil {
+			fmt.Fprintf(os.Stderr, "drop database %s: %v\n", d, err)
+		}
+	}
+	if e.ts.Kind == "postgres" {
+		main, vis := e.ts.DBNames()
+		for _, d := range []string{main, vis} {
+			if err := bench.DropDatabase(d); err != nil {
+				fmt.Fprintf(os.Stderr, "drop database %s: %v\n", d, err)
+			}
+		}
+	}
+	if e.o.workDir == "" {
+		_ = os.RemoveAll(e.dir)
+	}
+}
+
+// waitCount polls a count query until it reaches want.
+func (e *env) waitCount(ctx context.Context, what string, want int, limit time.Duration, q string, args ...any) error {
+	deadline := time.Now().Add(limit)
+	var n int
+	for {
+		if err := e.st.DB.GetContext(ctx, &n, q, args...); err != nil {
+			return err
+		}
+		if n >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d of %d after %s", what, n, want, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
