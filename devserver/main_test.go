@@ -233,9 +233,6 @@ func update(ctx context.Context, c client.Client, workflowID string, n int) (int
 }
 
 func TestDevServerPersistsAcrossRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Temporal servers")
-	}
 	addr := freeAddr(t)
 	// A nested path checks that parent directories are created.
 	dbFile := filepath.Join(t.TempDir(), "nested", "dir", "temporal.db")
@@ -341,9 +338,6 @@ func requireSearchAttributes(t *testing.T, ctx context.Context, c client.Client)
 }
 
 func TestDevServersSideBySideWithUI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Temporal servers")
-	}
 	dir := t.TempDir()
 	addrA, addrB, uiAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 

@@ -55,9 +55,6 @@ func pgTestStore(t *testing.T) *postgresStore {
 }
 
 func TestPostgresStorePersistsAcrossRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Temporal servers")
-	}
 	st := pgTestStore(t)
 	addr := freeAddr(t)
 	args := []string{"--addr", addr, "--ui=false", "--log-level", "error", "--store", "postgres",
