@@ -104,17 +104,38 @@ func machineBusy() (busy, total time.Duration) {
 
 // CPUSet measures the CPU use of named processes (and of PostgreSQL) over an interval.
 type CPUSet struct {
-	Pids      map[string]int
+	Pids map[string]int
+	// PGPids, when set, lists the PostgreSQL backends to count (those of the run's own
+	// databases); otherwise every process named postgres counts, other clients' included.
+	PGPids    func() []int
 	start     map[string]time.Duration
 	at        time.Time
 	busy, tot time.Duration
+	pgSeen    map[int]time.Duration
 }
 
 // NewCPUSet watches the processes of pids ("postgres" is added: all its processes).
 func NewCPUSet(pids map[string]int) *CPUSet { return &CPUSet{Pids: pids} }
 
 func (c *CPUSet) sample() map[string]time.Duration {
-	m := map[string]time.Duration{"postgres": PostgresCPUTime()}
+	var m map[string]time.Duration
+	if c.PGPids != nil {
+		var t time.Duration
+		for _, p := range c.PGPids() {
+			if c.pgSeen == nil {
+				c.pgSeen = map[int]time.Duration{}
+			}
+			v := CPUTime(p)
+			c.pgSeen[p] = v
+		}
+		// Backends that exited keep their last reading.
+		for _, v := range c.pgSeen {
+			t += v
+		}
+		m = map[string]time.Duration{"postgres": t}
+	} else {
+		m = map[string]time.Duration{"postgres": PostgresCPUTime()}
+	}
 	for n, p := range c.Pids {
 		m[n] = CPUTime(p)
 	}

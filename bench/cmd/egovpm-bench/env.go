@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -116,6 +117,7 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 		return e, err
 	}
 	e.cpu = bench.NewCPUSet(map[string]int{"devserver": e.dev.Pid(), "worker": e.worker.Pid(), "gateway": e.gw.Pid(), "bench": os.Getpid()})
+	e.cpu.PGPids = e.pgBackends
 	e.cl = bench.NewClient(e.base, 512)
 	return e, nil
 }
@@ -126,6 +128,22 @@ func maxLevel(o options) int {
 		m = max(m, l)
 	}
 	return m
+}
+
+// pgBackends lists the PostgreSQL backends serving this run's databases (the application's
+// and, with the postgres store, Temporal's), so that other clients of the shared server do
+// not count.
+func (e *env) pgBackends() []int {
+	dbs := append([]string(nil), e.dbs...)
+	if e.ts.Kind == "postgres" {
+		m, v := e.ts.DBNames()
+		dbs = append(dbs, m, v)
+	}
+	var pids []int
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.st.DB.SelectContext(ctx, &pids, `SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)`, pq.Array(dbs))
+	return pids
 }
 
 // reviewer is the username of the n-th benchmark DRB reviewer (1-based).

@@ -131,6 +131,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	cpu := bench.NewCPUSet(map[string]int{"gateway": gw.Pid(), "bench": os.Getpid()})
+	cpu.PGPids = e.pgBackends
 	out, err := readLoad(ctx, cl, cpu, ids, e.o.readConns, e.o.readDur, "[inbox db] ")
 	if err != nil {
 		return nil, err
