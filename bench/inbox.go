@@ -12,6 +12,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"egovpm/internal/store"
 )
 
 // InboxSeed is the size of a seeded inbox database.
@@ -236,3 +238,52 @@ func Explain(ctx context.Context, db *sqlx.DB, c Captured) ([]string, error) {
 
 // OneLine squeezes a statement's whitespace for printing.
 func OneLine(q string) string { return strings.Join(strings.Fields(q), " ") }
+
+// ProposedListTasks is the inbox query with the rewrite docs/PERFORMANCE.md proposes for
+// store.ListTasks (open tasks only): the "offered to my roles" branch runs once per role with
+// candidate_role = <role>, so the partial index tasks_open_role_idx (candidate_role, due_at,
+// id) returns rows already in page order and the scan stops at the page size; the recusal
+// check joins projects only for expert tasks. It returns the page's task ids.
+func ProposedListTasks(ctx context.Context, db *sqlx.DB, f store.TaskFilter) ([]string, error) {
+	args := []any{f.UserID, f.OrgID, pq.Array(f.Roles), f.Limit + 1}
+	after := ""
+	if f.Cursor != "" {
+		var c struct {
+			Due time.Time `json:"d"`
+			ID  string    `json:"i"`
+		}
+		if err := store.DecodeCursor(f.Cursor, &c); err != nil {
+			return nil, err
+		}
+		args = append(args, c.Due, c.ID)
+		after = " AND (t.due_at, t.id) > ($5, $6)"
+	}
+	q := `SELECT t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
+		t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at,
+		p.unit_id AS project_unit_id
+	FROM (SELECT id, due_at FROM (
+		(SELECT t.id, t.due_at FROM tasks t
+		 WHERE t.assignee_id = $1 AND t.status = 'open'` + after + ` ORDER BY t.due_at, t.id LIMIT $4)
+		UNION ALL
+		(SELECT o.id, o.due_at FROM unnest($3::text[]) AS r(role) CROSS JOIN LATERAL (
+			SELECT t.id, t.due_at FROM tasks t
+			WHERE t.status = 'open' AND t.assignee_id IS NULL AND t.candidate_role = r.role
+			  AND (t.candidate_org_id IS NULL OR t.candidate_org_id = $2)` + after + `
+			  AND NOT (r.role = 'expert' AND EXISTS (SELECT 1 FROM projects p WHERE p.id = t.project_id AND p.unit_id = $2))
+			ORDER BY t.due_at, t.id LIMIT $4) o)
+	) u ORDER BY due_at, id LIMIT $4) x
+	JOIN tasks t ON t.id = x.id LEFT JOIN projects p ON p.id = t.project_id
+	ORDER BY t.due_at, t.id`
+	var ts []store.Task
+	if err := db.SelectContext(ctx, &ts, q, args...); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(ts))
+	for _, t := range ts {
+		ids = append(ids, t.ID)
+	}
+	if len(ids) > f.Limit { // one more row was read to know whether a next page exists
+		ids = ids[:f.Limit]
+	}
+	return ids, nil
+}

@@ -122,6 +122,41 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 				fmt.Println("    " + l)
 			}
 			summary = append(summary, "          plan: "+planDigest(plan))
+
+			// The rewrite proposed in docs/PERFORMANCE.md, on the same page: same tasks?
+			want, _, err := cst.ListTasks(ctx, pf)
+			if err != nil {
+				return nil, err
+			}
+			got, err := bench.ProposedListTasks(ctx, cdb, pf)
+			if err != nil {
+				return nil, err
+			}
+			same := len(got) == len(want)
+			for i := 0; same && i < len(got); i++ {
+				same = got[i] == want[i].ID
+			}
+			pr := bench.RunItems(ctx, "proposed query "+page.name, 1, make([]int, e.o.inboxSamples), nil, func(ctx context.Context, _ int, _ int) error {
+				_, err := bench.ProposedListTasks(ctx, cdb, pf)
+				return err
+			})
+			fmt.Println(pr.Summary("calls"))
+			capture.Take()
+			if _, err := bench.ProposedListTasks(ctx, cdb, pf); err != nil {
+				return nil, err
+			}
+			if qs := capture.Take(); len(qs) > 0 {
+				pplan, err := bench.Explain(ctx, st.DB, qs[len(qs)-1])
+				if err != nil {
+					return nil, err
+				}
+				fmt.Println("EXPLAIN (ANALYZE, BUFFERS) of the proposed rewrite:")
+				for _, l := range pplan {
+					fmt.Println("    " + l)
+				}
+				summary = append(summary, fmt.Sprintf("          proposed rewrite: server p50 %s p99 %s, same page: %v; plan: %s",
+					bench.Ms(pr.Quantile(0.5)), bench.Ms(pr.Quantile(0.99)), same, planDigest(pplan)))
+			}
 		}
 	}
 
@@ -132,7 +167,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 	}
 	cpu := bench.NewCPUSet(map[string]int{"gateway": gw.Pid(), "bench": os.Getpid()})
 	cpu.PGPids = e.pgBackends
-	out, err := readLoad(ctx, cl, cpu, ids, e.o.readConns, e.o.readDur, "[inbox db] ")
+	out, err := readLoad(ctx, cl, cpu, ids, e.o.readConns, e.o.readDur, "[inbox db] ", e.sessions(name))
 	if err != nil {
 		return nil, err
 	}

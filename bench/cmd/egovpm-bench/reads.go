@@ -11,7 +11,7 @@ import (
 
 // readLoad runs GET /api/v1/projects/{id} (alice, her unit's projects), GET /api/v1/tasks
 // (drb1's inbox, first page) and a half-and-half mix with conns connections for d each.
-func readLoad(ctx context.Context, cl *bench.Client, cpu *bench.CPUSet, projectIDs []string, conns int, d time.Duration, label string) ([]string, error) {
+func readLoad(ctx context.Context, cl *bench.Client, cpu *bench.CPUSet, projectIDs []string, conns int, d time.Duration, label string, sessions func() int64) ([]string, error) {
 	alice, err := cl.Token(ctx, "alice", password)
 	if err != nil {
 		return nil, err
@@ -48,9 +48,11 @@ func readLoad(ctx context.Context, cl *bench.Client, cpu *bench.CPUSet, projectI
 		op   func(context.Context, int, int64) error
 	}{{"GET /api/v1/projects/{id}", getProject}, {"GET /api/v1/tasks", listTasks}, {"mixed 50/50", mixed}} {
 		cpu.WaitQuiet(30 * time.Second)
+		s0 := sessions()
 		res := bench.RunFor(ctx, r.name, conns, d, cpu, r.op)
 		fmt.Println(res.Summary("req"))
 		fmt.Println("    " + res.CPU.PerOp(len(res.Latencies)))
+		fmt.Printf("    new PostgreSQL sessions opened on the database during the run: %d\n", sessions()-s0)
 		line := fmt.Sprintf("  %s%-26s %d conns: %.0f req/s, p50 %s, p99 %s", label, r.name, conns, res.Rate(),
 			bench.Ms(res.Quantile(0.5)), bench.Ms(res.Quantile(0.99)))
 		if res.Errors > 0 {
@@ -84,9 +86,19 @@ func (e *env) reads(ctx context.Context) ([]string, error) {
 	var n int
 	_ = e.st.DB.GetContext(ctx, &n, `SELECT count(*) FROM tasks`)
 	fmt.Printf("(benchmark database: %d tasks)\n", n)
-	out, err := readLoad(ctx, e.cl, e.cpu, ids, e.o.readConns, e.o.readDur, "")
+	out, err := readLoad(ctx, e.cl, e.cpu, ids, e.o.readConns, e.o.readDur, "", e.sessions(e.dbName))
 	if err != nil {
 		return nil, err
 	}
 	return append([]string{fmt.Sprintf("read endpoints (benchmark database, %d tasks):", n)}, out...), nil
+}
+
+// sessions returns a counter of the sessions opened on database name so far
+// (pg_stat_database.sessions, PostgreSQL 14+).
+func (e *env) sessions(name string) func() int64 {
+	return func() int64 {
+		var n int64
+		_ = e.st.DB.GetContext(context.Background(), &n, `SELECT coalesce(sessions, 0) FROM pg_stat_database WHERE datname = $1`, name)
+		return n
+	}
 }
