@@ -239,12 +239,11 @@ func Explain(ctx context.Context, db *sqlx.DB, c Captured) ([]string, error) {
 // OneLine squeezes a statement's whitespace for printing.
 func OneLine(q string) string { return strings.Join(strings.Fields(q), " ") }
 
-// ProposedListTasks is the inbox query with the rewrite docs/PERFORMANCE.md proposes for
-// store.ListTasks (open tasks only): the "offered to my roles" branch runs once per role with
-// candidate_role = <role>, so the partial index tasks_open_role_idx (candidate_role, due_at,
-// id) returns rows already in page order and the scan stops at the page size; the recusal
-// check joins projects only for expert tasks. It returns the page's task ids.
-func ProposedListTasks(ctx context.Context, db *sqlx.DB, f store.TaskFilter) ([]string, error) {
+// PreviousListTasks is the open-inbox query store.ListTasks ran before the rewrite recorded
+// in docs/PERFORMANCE.md (one "candidate_role = ANY(roles)" branch joined with projects,
+// UNION with the assigned branch): kept so that every inbox run measures before and after on
+// the same data. It returns the page's task ids.
+func PreviousListTasks(ctx context.Context, db *sqlx.DB, f store.TaskFilter) ([]string, error) {
 	args := []any{f.UserID, f.OrgID, pq.Array(f.Roles), f.Limit + 1}
 	after := ""
 	if f.Cursor != "" {
@@ -258,22 +257,18 @@ func ProposedListTasks(ctx context.Context, db *sqlx.DB, f store.TaskFilter) ([]
 		args = append(args, c.Due, c.ID)
 		after = " AND (t.due_at, t.id) > ($5, $6)"
 	}
-	q := `SELECT t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
+	cols := `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
 		t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at,
-		p.unit_id AS project_unit_id
-	FROM (SELECT id, due_at FROM (
-		(SELECT t.id, t.due_at FROM tasks t
+		p.unit_id AS project_unit_id`
+	q := `SELECT * FROM (
+		(SELECT ` + cols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
 		 WHERE t.assignee_id = $1 AND t.status = 'open'` + after + ` ORDER BY t.due_at, t.id LIMIT $4)
-		UNION ALL
-		(SELECT o.id, o.due_at FROM unnest($3::text[]) AS r(role) CROSS JOIN LATERAL (
-			SELECT t.id, t.due_at FROM tasks t
-			WHERE t.status = 'open' AND t.assignee_id IS NULL AND t.candidate_role = r.role
-			  AND (t.candidate_org_id IS NULL OR t.candidate_org_id = $2)` + after + `
-			  AND NOT (r.role = 'expert' AND EXISTS (SELECT 1 FROM projects p WHERE p.id = t.project_id AND p.unit_id = $2))
-			ORDER BY t.due_at, t.id LIMIT $4) o)
-	) u ORDER BY due_at, id LIMIT $4) x
-	JOIN tasks t ON t.id = x.id LEFT JOIN projects p ON p.id = t.project_id
-	ORDER BY t.due_at, t.id`
+		UNION
+		(SELECT ` + cols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+		 WHERE t.assignee_id IS NULL AND t.candidate_role = ANY($3) AND (t.candidate_org_id IS NULL OR t.candidate_org_id = $2)
+		   AND NOT (t.candidate_role = 'expert' AND p.unit_id = $2) AND t.status = 'open'` + after + `
+		 ORDER BY t.due_at, t.id LIMIT $4)
+	) x ORDER BY due_at, id LIMIT $4`
 	var ts []store.Task
 	if err := db.SelectContext(ctx, &ts, q, args...); err != nil {
 		return nil, err

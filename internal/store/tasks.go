@@ -77,14 +77,17 @@ type taskCursor struct {
 // ListTasks returns the actor's tasks, due first, keyset-paginated on (due_at, id): open tasks
 // offered to one of the actor's roles (and org, when the task names one) and not yet claimed,
 // plus tasks assigned to the actor. Tasks of the actor's own unit's projects are never offered
-// to an expert (R4 recusal).
+// to an expert (R4 recusal). Done: the tasks the actor decided.
+//
+// The open query is shaped for the partial indexes (docs/PERFORMANCE.md, "inbox"): the
+// assigned branch reads tasks_assignee_idx, and the offered branch runs once per role
+// (candidate_role = <role>, a LATERAL over the role list) so that tasks_open_role_idx
+// (candidate_role, due_at, id) yields rows already in page order and each scan stops after
+// one page. A single "candidate_role = ANY(roles)" scan cannot do that for a person with two
+// roles, and sorted every open task of those roles on each request. No count is computed.
 func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	status := "t.status = 'open'"
-	if f.Status == "done" {
-		status = "t.status <> 'open'"
-	}
 	var extra []string
 	if f.Kind != "" {
 		extra = append(extra, "t.kind = "+arg(f.Kind))
@@ -99,26 +102,33 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 		}
 		extra = append(extra, "(t.due_at, t.id) > ("+arg(c.Due)+", "+arg(c.ID)+")")
 	}
-	user := arg(f.UserID)
-	cond := strings.Join(append([]string{status}, extra...), " AND ")
+	and := ""
+	if len(extra) > 0 {
+		and = " AND " + strings.Join(extra, " AND ")
+	}
+	user, limit := arg(f.UserID), arg(f.Limit+1)
 	var q string
 	if f.Status == "done" {
-		// Done: the tasks this person decided.
 		q = `SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-			WHERE t.decided_by = ` + user + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + arg(f.Limit+1)
+			WHERE t.decided_by = ` + user + ` AND t.status <> 'open'` + and + ` ORDER BY t.due_at, t.id LIMIT ` + limit
 	} else {
 		org, roles := arg(f.OrgID), arg(pq.Array(f.Roles))
-		offered := "t.assignee_id IS NULL AND t.candidate_role = ANY(" + roles + ") AND (t.candidate_org_id IS NULL OR t.candidate_org_id = " + org + ")" +
-			" AND NOT (t.candidate_role = 'expert' AND p.unit_id = " + org + ")"
-		limit := arg(f.Limit + 1)
-		// Two index-friendly branches (assigned to me / offered to my roles) merged by due order.
-		q = `SELECT * FROM (
-		(SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-		 WHERE t.assignee_id = ` + user + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + limit + `)
-		UNION
-		(SELECT ` + taskCols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-		 WHERE ` + offered + ` AND ` + cond + ` ORDER BY t.due_at, t.id LIMIT ` + limit + `)
-	) x ORDER BY due_at, id LIMIT ` + limit
+		q = `SELECT ` + taskCols + ` FROM (
+			SELECT id, due_at FROM (
+				(SELECT t.id, t.due_at FROM tasks t
+				 WHERE t.assignee_id = ` + user + ` AND t.status = 'open'` + and + `
+				 ORDER BY t.due_at, t.id LIMIT ` + limit + `)
+				UNION ALL
+				(SELECT o.id, o.due_at FROM (SELECT DISTINCT role FROM unnest(` + roles + `::text[]) AS a(role)) r CROSS JOIN LATERAL (
+					SELECT t.id, t.due_at FROM tasks t
+					WHERE t.status = 'open' AND t.assignee_id IS NULL AND t.candidate_role = r.role
+					  AND (t.candidate_org_id IS NULL OR t.candidate_org_id = ` + org + `)` + and + `
+					  AND NOT (r.role = 'expert' AND EXISTS (
+						SELECT 1 FROM projects rp WHERE rp.id = t.project_id AND rp.unit_id = ` + org + `))
+					ORDER BY t.due_at, t.id LIMIT ` + limit + `) o)
+			) u ORDER BY due_at, id LIMIT ` + limit + `
+		) x JOIN tasks t ON t.id = x.id LEFT JOIN projects p ON p.id = t.project_id
+		ORDER BY t.due_at, t.id`
 	}
 	var ts []Task
 	if err := s.DB.SelectContext(ctx, &ts, q, args...); err != nil {

@@ -123,12 +123,12 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 			}
 			summary = append(summary, "          plan: "+planDigest(plan))
 
-			// The rewrite proposed in docs/PERFORMANCE.md, on the same page: same tasks?
+			// The query before the rewrite (docs/PERFORMANCE.md), on the same page: same tasks?
 			want, _, err := cst.ListTasks(ctx, pf)
 			if err != nil {
 				return nil, err
 			}
-			got, err := bench.ProposedListTasks(ctx, cdb, pf)
+			got, err := bench.PreviousListTasks(ctx, cdb, pf)
 			if err != nil {
 				return nil, err
 			}
@@ -136,13 +136,13 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 			for i := 0; same && i < len(got); i++ {
 				same = got[i] == want[i].ID
 			}
-			pr := bench.RunItems(ctx, "proposed query "+page.name, 1, make([]int, e.o.inboxSamples), nil, func(ctx context.Context, _ int, _ int) error {
-				_, err := bench.ProposedListTasks(ctx, cdb, pf)
+			pr := bench.RunItems(ctx, "previous query "+page.name, 1, make([]int, e.o.inboxSamples), nil, func(ctx context.Context, _ int, _ int) error {
+				_, err := bench.PreviousListTasks(ctx, cdb, pf)
 				return err
 			})
 			fmt.Println(pr.Summary("calls"))
 			capture.Take()
-			if _, err := bench.ProposedListTasks(ctx, cdb, pf); err != nil {
+			if _, err := bench.PreviousListTasks(ctx, cdb, pf); err != nil {
 				return nil, err
 			}
 			if qs := capture.Take(); len(qs) > 0 {
@@ -150,11 +150,11 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 				if err != nil {
 					return nil, err
 				}
-				fmt.Println("EXPLAIN (ANALYZE, BUFFERS) of the proposed rewrite:")
+				fmt.Println("EXPLAIN (ANALYZE, BUFFERS) of the previous query:")
 				for _, l := range pplan {
 					fmt.Println("    " + l)
 				}
-				summary = append(summary, fmt.Sprintf("          proposed rewrite: server p50 %s p99 %s, same page: %v; plan: %s",
+				summary = append(summary, fmt.Sprintf("          before the rewrite: server p50 %s p99 %s, same page: %v; plan: %s",
 					bench.Ms(pr.Quantile(0.5)), bench.Ms(pr.Quantile(0.99)), same, planDigest(pplan)))
 			}
 		}
