@@ -107,10 +107,48 @@ func (p Policy) Validate() error {
 	if p.TrialRunMonths < 1 && p.TrialRun.Duration <= 0 {
 		errs = append(errs, errors.New("trial run must last at least one month (or a test duration)"))
 	}
+	// Bounds that keep the date helpers exact (found by FuzzPolicyJSON): a day every year has
+	// (deadline 2-30 would slide into March), and sizes that neither overflow time.Duration
+	// nor put the T4 reminder after its deadline.
+	if p.DeadlineMonth >= 1 && p.DeadlineMonth <= 12 && p.DeadlineDay > daysInEveryYear(p.DeadlineMonth) {
+		errs = append(errs, fmt.Errorf("deadline %d-%d is not a day of every year", p.DeadlineMonth, p.DeadlineDay))
+	}
+	if p.OMYear.Duration <= 0 && p.OMFilingMonth >= 1 && p.OMFilingMonth <= 12 && p.OMFilingDay > daysInEveryYear(p.OMFilingMonth) {
+		errs = append(errs, fmt.Errorf("om_filing %d-%d is not a day of every year", p.OMFilingMonth, p.OMFilingDay))
+	}
+	if p.TrialRunMonths < 0 || p.TrialRunMonths > 120 {
+		errs = append(errs, errors.New("trial_run_months must be within 0..120"))
+	}
+	if p.AcceptanceFollowUpDays < 0 || p.AcceptanceFollowUpDays > 3650 {
+		errs = append(errs, errors.New("acceptance_follow_up_days must be within 0..3650"))
+	}
+	if p.OMReminderDays < 0 || p.OMReminderDays > 365 {
+		errs = append(errs, errors.New("om_reminder_days must be within 0..365"))
+	}
+	const maxTest = 366 * 24 * time.Hour
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"trial_run", p.TrialRun.Duration}, {"acceptance_follow_up", p.AcceptanceFollowUp.Duration}, {"om_year", p.OMYear.Duration}} {
+		if d.v < 0 || d.v > maxTest {
+			errs = append(errs, fmt.Errorf("%s must be within 0..366 days", d.name))
+		}
+	}
+	if p.OMYear.Duration > 0 && p.OMYear.Duration < time.Second {
+		errs = append(errs, errors.New("om_year must be at least one second"))
+	}
 	if (p.TrialRun.Duration > 0 || p.OMYear.Duration > 0 || p.AcceptanceFollowUp.Duration > 0) && !p.TestOnly {
 		errs = append(errs, errors.New("short durations (trial_run, om_year, acceptance_follow_up) are allowed in test policies only"))
 	}
 	return errors.Join(errs...)
+}
+
+// daysInEveryYear is the number of days month m has in every year (February: 28).
+func daysInEveryYear(m int) int {
+	if m == 2 {
+		return 28
+	}
+	return time.Date(2001, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // SubmissionDeadline returns the R2 deadline for planYear: the policy day of planYear-1 at
