@@ -171,6 +171,19 @@ type fundsCursor struct {
 	UnitID string `json:"u"`
 }
 
+// DecodeFundsCursor decodes a cursor of Funds and refuses a plan year outside 2000..2200 (one
+// beyond PostgreSQL's integer would otherwise fail in the query) with the "bad cursor" error.
+func DecodeFundsCursor(s string) (year int, unitID string, err error) {
+	var c fundsCursor
+	if err := DecodeCursor(s, &c); err != nil {
+		return 0, "", err
+	}
+	if c.Year < 2000 || c.Year > 2200 {
+		return 0, "", fmt.Errorf("bad cursor")
+	}
+	return c.Year, c.UnitID, nil
+}
+
 // Funds reports spent vs approved by unit and plan year over the projects with an approved
 // amount, latest year first, keyset-paginated on (plan_year DESC, unit_id).
 func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, error) {
@@ -187,15 +200,12 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 		where = append(where, "p.unit_id = "+arg(f.UnitID))
 	}
 	if f.Cursor != "" {
-		var c fundsCursor
-		if err := DecodeCursor(f.Cursor, &c); err != nil {
+		year, unit, err := DecodeFundsCursor(f.Cursor)
+		if err != nil {
 			return nil, "", err
 		}
-		if c.Year < 2000 || c.Year > 2200 {
-			return nil, "", fmt.Errorf("bad cursor")
-		}
-		y := arg(c.Year)
-		where = append(where, "(p.plan_year < "+y+" OR (p.plan_year = "+y+" AND p.unit_id > "+arg(c.UnitID)+"))")
+		y := arg(year)
+		where = append(where, "(p.plan_year < "+y+" OR (p.plan_year = "+y+" AND p.unit_id > "+arg(unit)+"))")
 	}
 	q := `SELECT p.unit_id, p.plan_year,
 			sum(p.approved_amount_fen)::bigint AS approved_fen,
