@@ -61,6 +61,9 @@ type Config struct {
 	// DecisionBurst and DecisionEvery rate-limit workflow-driving requests per user.
 	DecisionBurst int
 	DecisionEvery time.Duration
+	// DBMaxConns caps the PostgreSQL connections of one process; as many stay open idle, so
+	// a burst of requests does not open and close sessions (docs/PERFORMANCE.md, reads).
+	DBMaxConns int
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
 	SMTPFrom string
@@ -73,7 +76,7 @@ var Vars = []string{
 	"HTTP_ADDR", "DATA_DIR", "LOG_LEVEL", "EGOVPM_POLICY", "EGOVPM_DEMO_SEED", "EGOVPM_DEMO_PASSWORD",
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
-	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM",
+	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -149,6 +152,13 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.DecisionEvery, err = parseDuration("EGOVPM_DECISION_EVERY", get("EGOVPM_DECISION_EVERY", "200ms")); err != nil {
 		return c, err
 	}
+	if n, err = parseInt("DATABASE_MAX_CONNS", get("DATABASE_MAX_CONNS", "16")); err != nil {
+		return c, err
+	}
+	if n < 1 || n > 1000 {
+		return c, fmt.Errorf("DATABASE_MAX_CONNS: want 1..1000, got %d", n)
+	}
+	c.DBMaxConns = int(n)
 	if c.Mode == ModeProduction {
 		if c.TokenSecret == DefaultTokenSecret || len(c.TokenSecret) < 32 {
 			return c, fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")

@@ -18,6 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, DefaultHTTPAddr, c.HTTPAddr)
 	require.Equal(t, DefaultPolicy, c.Policy)
 	require.True(t, c.DemoSeed)
+	require.Equal(t, 16, c.DBMaxConns)
 }
 
 // TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.
@@ -33,6 +34,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"EGOVPM_MAX_UPLOAD_BYTES":   {"EGOVPM_MAX_UPLOAD_BYTES": "lots"},
 		"EGOVPM_LOGIN_MAX_FAILURES": {"EGOVPM_LOGIN_MAX_FAILURES": "0"},
 		"EGOVPM_TOKEN_SECRET":       {"EGOVPM_MODE": "production"},
+		"DATABASE_MAX_CONNS":        {"DATABASE_MAX_CONNS": "0"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

