@@ -421,19 +421,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor,
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	revoked, err := s.store.TokenRevoked(ctx, c.ID)
-	if err != nil {
-		return domain.Actor{}, err
-	}
-	if revoked {
-		return domain.Actor{}, apperr.Unauthorized(CodeTokenRevoked, "登录凭证已注销，请重新登录")
-	}
-	u, err := s.store.UserByID(ctx, c.Subject)
+	// One query: the user as they are now and the token's revocation.
+	u, revoked, err := s.store.SessionUser(ctx, c.Subject, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return domain.Actor{}, errUnauthenticated()
 	}
 	if err != nil {
 		return domain.Actor{}, err
+	}
+	if revoked {
+		return domain.Actor{}, apperr.Unauthorized(CodeTokenRevoked, "登录凭证已注销，请重新登录")
 	}
 	if u.Disabled {
 		return domain.Actor{}, apperr.Unauthorized(CodeUnauthenticated, "账号已停用，请联系管理员")

@@ -447,6 +447,21 @@ func (s *Store) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 	return revoked, nil
 }
 
+// SessionUser is TokenRevoked and UserByID in one round trip (the check every authenticated
+// request makes): the user, and whether token jti was revoked. A missing user is ErrNotFound.
+func (s *Store) SessionUser(ctx context.Context, id, jti string) (User, bool, error) {
+	const q = `SELECT ` + userCols + `, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2) AS revoked
+		FROM users u WHERE u.id = $1`
+	var row struct {
+		User
+		Revoked bool `db:"revoked"`
+	}
+	if err := s.DB.GetContext(ctx, &row, q, id, jti); err != nil {
+		return User{}, false, fmt.Errorf("user %s: %w", id, notFound(err))
+	}
+	return row.User, row.Revoked, nil
+}
+
 // PruneRevokedTokens deletes revocations of tokens that expired before before.
 func (s *Store) PruneRevokedTokens(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.DB.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at < $1`, before)
