@@ -45,6 +45,7 @@ func run() error {
 		return err
 	}
 	defer deps.Close()
+	platform.ServePprof(ctx, cfg.PprofAddr, log)
 
 	srv, err := New(cfg, deps, log)
 	if err != nil {

@@ -43,6 +43,7 @@ func run() error {
 		return err
 	}
 	defer deps.Close()
+	platform.ServePprof(ctx, cfg.PprofAddr, log)
 
 	var sender notify.Sender = notify.LogSender{Log: log}
 	if cfg.SMTPAddr != "" {

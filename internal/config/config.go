@@ -61,6 +61,9 @@ type Config struct {
 	// DecisionBurst and DecisionEvery rate-limit workflow-driving requests per user.
 	DecisionBurst int
 	DecisionEvery time.Duration
+	// PprofAddr, when set, serves net/http/pprof on that loopback address (profiling the
+	// gateway and the worker; docs/PERFORMANCE.md). Empty: off.
+	PprofAddr string
 	// DBMaxConns caps the PostgreSQL connections of one process; as many stay open idle, so
 	// a burst of requests does not open and close sessions (docs/PERFORMANCE.md, reads).
 	DBMaxConns int
@@ -76,7 +79,7 @@ var Vars = []string{
 	"HTTP_ADDR", "DATA_DIR", "LOG_LEVEL", "EGOVPM_POLICY", "EGOVPM_DEMO_SEED", "EGOVPM_DEMO_PASSWORD",
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
-	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS",
+	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -121,6 +124,12 @@ func Load(getenv func(string) string) (Config, error) {
 	for k, v := range map[string]string{"TEMPORAL_ADDRESS": c.TemporalAddress, "HTTP_ADDR": c.HTTPAddr} {
 		if _, _, serr := net.SplitHostPort(v); serr != nil {
 			return c, fmt.Errorf("%s: want host:port, got %q", k, v)
+		}
+	}
+	if c.PprofAddr = getenv("EGOVPM_PPROF_ADDR"); c.PprofAddr != "" {
+		host, _, serr := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); serr != nil || ip == nil || !ip.IsLoopback() {
+			return c, fmt.Errorf("EGOVPM_PPROF_ADDR: want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
 		}
 	}
 	switch c.LogLevel {

@@ -35,6 +35,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"EGOVPM_LOGIN_MAX_FAILURES": {"EGOVPM_LOGIN_MAX_FAILURES": "0"},
 		"EGOVPM_TOKEN_SECRET":       {"EGOVPM_MODE": "production"},
 		"DATABASE_MAX_CONNS":        {"DATABASE_MAX_CONNS": "0"},
+		"EGOVPM_PPROF_ADDR":         {"EGOVPM_PPROF_ADDR": "0.0.0.0:6060"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

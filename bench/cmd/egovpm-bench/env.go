@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -19,6 +23,7 @@ import (
 	"egovpm/internal/logging"
 	"egovpm/internal/seed"
 	"egovpm/internal/store"
+	"egovpm/internal/testenv"
 )
 
 // password is the demo users' password (the gateway's default EGOVPM_DEMO_PASSWORD).
@@ -46,6 +51,8 @@ type env struct {
 	// extra databases and processes to clean up
 	dbs   []string
 	procs []*bench.Proc
+	// pprofAddr serves the gateway's net/http/pprof when -profile is set.
+	pprofAddr string
 	// year hands out fresh plan years (one AnnualPlan workflow each).
 	year int
 }
@@ -103,7 +110,14 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	if e.worker, err = bench.StartWorker(ctx, bins.Worker, e.dir, "worker", appEnv); err != nil {
 		return e, err
 	}
-	if e.gw, e.base, err = bench.StartGateway(ctx, bins.Server, e.dir, "server", appEnv); err != nil {
+	gwEnv := appEnv
+	if o.profileDir != "" {
+		if e.pprofAddr, err = testenv.FreeAddr(); err != nil {
+			return e, err
+		}
+		gwEnv = append(slices.Clone(appEnv), "EGOVPM_PPROF_ADDR="+e.pprofAddr)
+	}
+	if e.gw, e.base, err = bench.StartGateway(ctx, bins.Server, e.dir, "server", gwEnv); err != nil {
 		return e, err
 	}
 	fmt.Printf("database %s, worker pid %d (queue %s), gateway pid %d at %s\n", e.dbName, e.worker.Pid(), e.queue, e.gw.Pid(), e.base)
@@ -120,6 +134,52 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	e.cpu.PGPids = e.pgBackends
 	e.cl = bench.NewClient(e.base, 512)
 	return e, nil
+}
+
+// profile starts a CPU profile of the gateway lasting d (when -profile is set) and returns
+// the function that waits for it and writes it to <profileDir>/gateway-<name>.pprof.
+func (e *env) profile(name string, d time.Duration) func() {
+	if e.pprofAddr == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", e.pprofAddr, max(1, int(d.Seconds())))
+		resp, err := http.Get(url)
+		if err != nil {
+			fmt.Println("    profile:", err)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil {
+			err = os.MkdirAll(e.o.profileDir, 0o755)
+		}
+		path := filepath.Join(e.o.profileDir, "gateway-"+slug(name)+".pprof")
+		if err == nil {
+			err = os.WriteFile(path, b, 0o644)
+		}
+		if err != nil {
+			fmt.Println("    profile:", err)
+			return
+		}
+		fmt.Printf("    CPU profile of the gateway: %s (go tool pprof -top %s)\n", path, path)
+	}()
+	return func() { <-done }
+}
+
+// slug turns a run name into a file name part.
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
 }
 
 func maxLevel(o options) int {

@@ -167,7 +167,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 	}
 	cpu := bench.NewCPUSet(map[string]int{"gateway": gw.Pid(), "bench": os.Getpid()})
 	cpu.PGPids = e.pgBackends
-	out, err := readLoad(ctx, cl, cpu, ids, e.o.readConns, e.o.readDur, "[inbox db] ", e.sessions(name))
+	out, err := readLoad(ctx, cl, cpu, ids, e.o.readConns, e.o.readDur, "[inbox db] ", e.sessions(name), func(string, time.Duration) func() { return func() {} })
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,7 @@ type options struct {
 	keep         bool
 	timeout      time.Duration
 	workDir      string
+	profileDir   string
 }
 
 func parseFlags() (options, error) {
@@ -71,6 +72,7 @@ func parseFlags() (options, error) {
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases and the work directory")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	flag.StringVar(&o.workDir, "dir", "", "work directory for binaries, logs and the SQLite file (default: a new temporary directory)")
+	flag.StringVar(&o.profileDir, "profile", "", "write a CPU profile of the gateway during each read run into this directory (go tool pprof)")
 	flag.Parse()
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {

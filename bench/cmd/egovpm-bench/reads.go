@@ -11,7 +11,7 @@ import (
 
 // readLoad runs GET /api/v1/projects/{id} (alice, her unit's projects), GET /api/v1/tasks
 // (drb1's inbox, first page) and a half-and-half mix with conns connections for d each.
-func readLoad(ctx context.Context, cl *bench.Client, cpu *bench.CPUSet, projectIDs []string, conns int, d time.Duration, label string, sessions func() int64) ([]string, error) {
+func readLoad(ctx context.Context, cl *bench.Client, cpu *bench.CPUSet, projectIDs []string, conns int, d time.Duration, label string, sessions func() int64, profile func(string, time.Duration) func()) ([]string, error) {
 	alice, err := cl.Token(ctx, "alice", password)
 	if err != nil {
 		return nil, err
@@ -49,7 +49,9 @@ func readLoad(ctx context.Context, cl *bench.Client, cpu *bench.CPUSet, projectI
 	}{{"GET /api/v1/projects/{id}", getProject}, {"GET /api/v1/tasks", listTasks}, {"mixed 50/50", mixed}} {
 		cpu.WaitQuiet(30 * time.Second)
 		s0 := sessions()
+		wait := profile(r.name, d)
 		res := bench.RunFor(ctx, r.name, conns, d, cpu, r.op)
+		wait()
 		fmt.Println(res.Summary("req"))
 		fmt.Println("    " + res.CPU.PerOp(len(res.Latencies)))
 		fmt.Printf("    new PostgreSQL sessions opened on the database during the run: %d\n", sessions()-s0)
@@ -86,7 +88,7 @@ func (e *env) reads(ctx context.Context) ([]string, error) {
 	var n int
 	_ = e.st.DB.GetContext(ctx, &n, `SELECT count(*) FROM tasks`)
 	fmt.Printf("(benchmark database: %d tasks)\n", n)
-	out, err := readLoad(ctx, e.cl, e.cpu, ids, e.o.readConns, e.o.readDur, "", e.sessions(e.dbName))
+	out, err := readLoad(ctx, e.cl, e.cpu, ids, e.o.readConns, e.o.readDur, "", e.sessions(e.dbName), e.profile)
 	if err != nil {
 		return nil, err
 	}
