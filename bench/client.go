@@ -40,6 +40,11 @@ func (e *StatusError) Error() string {
 // Do sends a JSON request with token (may be empty) and decodes the reply into out (may be
 // nil). A status other than want is a *StatusError.
 func (c *Client) Do(ctx context.Context, token, method, path string, body any, want int, out any) error {
+	return c.DoHeaders(ctx, token, method, path, nil, body, want, out)
+}
+
+// DoHeaders is Do with extra request headers (e.g. Idempotency-Key).
+func (c *Client) DoHeaders(ctx context.Context, token, method, path string, headers map[string]string, body any, want int, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -57,6 +62,9 @@ func (c *Client) Do(ctx context.Context, token, method, path string, body any, w
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := c.HTTP.Do(req)
 	if err != nil {
@@ -126,6 +134,14 @@ func (c *Client) Submit(ctx context.Context, token, id string) error {
 // Decide posts a decision on a task.
 func (c *Client) Decide(ctx context.Context, token, taskID string, body map[string]any) error {
 	return c.Do(ctx, token, http.MethodPost, "/api/v1/tasks/"+taskID+"/decision", body, http.StatusOK, nil)
+}
+
+// DecideKey posts a decision with an Idempotency-Key: the gateway makes the key the Temporal
+// Update id, so resending the same key after a lost reply returns the first outcome instead
+// of applying the decision again.
+func (c *Client) DecideKey(ctx context.Context, token, taskID, key string, body map[string]any, out any) error {
+	return c.DoHeaders(ctx, token, http.MethodPost, "/api/v1/tasks/"+taskID+"/decision",
+		map[string]string{"Idempotency-Key": key}, body, http.StatusOK, out)
 }
 
 // Retry repeats fn while it fails with one of statuses (a task not opened yet, a plan that

@@ -40,24 +40,32 @@ type Binaries struct {
 // cache this takes seconds).
 func Build(ctx context.Context, dir string) (Binaries, error) {
 	root := testenv.RepoRoot()
-	b := Binaries{
-		Devserver: filepath.Join(dir, "devserver"),
-		Worker:    filepath.Join(dir, "worker"),
-		Server:    filepath.Join(dir, "server"),
+	b, err := BuildApp(ctx, dir)
+	if err != nil {
+		return b, err
 	}
-	steps := []struct{ dir, out, pkg string }{
-		{filepath.Join(root, "devserver"), b.Devserver, "."},
-		{root, b.Worker, "./worker"},
-		{root, b.Server, "./server"},
+	b.Devserver = filepath.Join(dir, "devserver")
+	return b, goBuild(ctx, filepath.Join(root, "devserver"), b.Devserver, ".")
+}
+
+// BuildApp compiles the worker and the gateway into dir, leaving Devserver empty (for a
+// caller that has a devserver binary already, e.g. testenv.DevserverBinary under make test).
+func BuildApp(ctx context.Context, dir string) (Binaries, error) {
+	root := testenv.RepoRoot()
+	b := Binaries{Worker: filepath.Join(dir, "worker"), Server: filepath.Join(dir, "server")}
+	if err := goBuild(ctx, root, b.Worker, "./worker"); err != nil {
+		return b, err
 	}
-	for _, s := range steps {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", s.out, s.pkg)
-		cmd.Dir = s.dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return b, fmt.Errorf("go build %s: %v\n%s", s.pkg, err, out)
-		}
+	return b, goBuild(ctx, root, b.Server, "./server")
+}
+
+func goBuild(ctx context.Context, dir, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 	}
-	return b, nil
+	return nil
 }
 
 // RandomSuffix returns a short random hex string for database and queue names.
@@ -197,6 +205,32 @@ func (p *Proc) Stop() {
 	_ = p.log.Close()
 }
 
+// Kill ends the process group at once with SIGKILL (a crash, as the fault test needs) and
+// waits until the process is gone.
+func (p *Proc) Kill() {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	err := <-p.done
+	p.done <- err
+	_ = p.log.Close()
+}
+
+// Exited reports whether the process has ended, and how.
+func (p *Proc) Exited() (bool, error) {
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return true, err
+	default:
+		return false, nil
+	}
+}
+
+// LogPath is the file holding the process's stdout and stderr.
+func (p *Proc) LogPath() string { return p.log.Name() }
+
 // TemporalStore selects the devserver's persistence.
 type TemporalStore struct {
 	// Kind is "sqlite" or "postgres".
@@ -220,6 +254,14 @@ func StartDevserver(ctx context.Context, bin, dir string, ts TemporalStore) (*Pr
 	if err != nil {
 		return nil, "", err
 	}
+	p, err := StartDevserverAt(ctx, bin, dir, "devserver", addr, ts)
+	return p, addr, err
+}
+
+// StartDevserverAt runs the devserver at addr, its log in dir/name.log. Started again on the
+// same dir and store after a crash, it resumes the same state (dir/temporal.db or the
+// store's databases), so clients that keep addr reconnect to it.
+func StartDevserverAt(ctx context.Context, bin, dir, name, addr string, ts TemporalStore) (*Proc, error) {
 	args := []string{"--addr", addr, "--ui=false", "--log-level", "error", "--retention", "24h"}
 	switch ts.Kind {
 	case "sqlite":
@@ -232,10 +274,9 @@ func StartDevserver(ctx context.Context, bin, dir string, ts TemporalStore) (*Pr
 			args = append(args, "--pg-synchronous-commit", ts.SyncCommit)
 		}
 	default:
-		return nil, "", fmt.Errorf("unknown temporal store %q", ts.Kind)
+		return nil, fmt.Errorf("unknown temporal store %q", ts.Kind)
 	}
-	p, err := startProc(ctx, dir, "devserver", bin, args, nil, "devserver ready", 3*time.Minute)
-	return p, addr, err
+	return startProc(ctx, dir, name, bin, args, nil, "devserver ready", 3*time.Minute)
 }
 
 // AppEnv is the environment of the worker and gateway processes.
@@ -263,7 +304,13 @@ func StartGateway(ctx context.Context, bin, dir, name string, env []string) (*Pr
 	if err != nil {
 		return nil, "", err
 	}
-	env = append(append(env, GatewayEnv...), "HTTP_ADDR="+addr)
+	return StartGatewayAt(ctx, bin, dir, name, addr, env)
+}
+
+// StartGatewayAt runs the production gateway binary at addr (a restarted gateway keeps its
+// predecessor's address, so clients need not learn a new one) and waits for /readyz.
+func StartGatewayAt(ctx context.Context, bin, dir, name, addr string, env []string) (*Proc, string, error) {
+	env = append(append(append([]string(nil), env...), GatewayEnv...), "HTTP_ADDR="+addr)
 	p, err := startProc(ctx, dir, name, bin, nil, env, "", 0)
 	if err != nil {
 		return nil, "", err
