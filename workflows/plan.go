@@ -135,6 +135,8 @@ type plan struct {
 	st    PlanState
 	idx   map[string]*PlanProject
 	inbox []*planMsg
+	// status is the channel of the projects' stage reports (SignalProjectStatus).
+	status workflow.ReceiveChannel
 	// sending counts notification sends in flight.
 	sending int
 }
@@ -271,6 +273,7 @@ func (p *plan) setup(ctx workflow.Context) error {
 		return err
 	}
 	ch := workflow.GetSignalChannel(ctx, SignalProjectStatus)
+	p.status = ch
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		for {
 			var s ProjectStatusSignal
@@ -319,11 +322,32 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 
 func (p *plan) project(id string) (*PlanProject, error) {
 	pp, ok := p.idx[id]
+	if !ok && p.statusPending() {
+		// An Update's validator runs before the stage reports that reached the plan in the
+		// same workflow task are read (the SDK handles Updates first): the project may be
+		// among them, so the answer is "not yet" (409, retry), not "never" (found by the
+		// fault test, issue 7: a plan whose worker had been killed).
+		return nil, domain.Refuse(domain.StatusConflict, "project_not_ready",
+			fmt.Sprintf("%d 年度计划尚未收到项目 %s 的最新状态，请稍后重试", p.in.Year, id))
+	}
 	if !ok {
 		return nil, domain.Refuse(domain.StatusUnprocessable, "project_not_in_plan_year",
 			fmt.Sprintf("项目 %s 未在 %d 年度申报", id, p.in.Year))
 	}
 	return pp, nil
+}
+
+// statusPending reports stage reports the plan has received but not read yet.
+func (p *plan) statusPending() bool {
+	if p.status != nil && p.status.Len() > 0 {
+		return true
+	}
+	for _, m := range p.inbox {
+		if m.status != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func notReady(pp *PlanProject, want string) error {
