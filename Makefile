@@ -34,6 +34,10 @@ test: ## every test, on real PostgreSQL and a real (embedded) Temporal server
 	cd devserver && $(GO) build -o ../$(BIN)/devserver . && $(GO) test -count=1 ./...
 	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver $(GO) test -count=1 -timeout 12m ./...
 
+.PHONY: chaos
+chaos: ## fault test, long run (chaos/doc.go): 50 lifecycles while the worker and gateway are SIGKILLed 24 times and the devserver once
+	$(GO) test -count=1 -v -timeout 30m -run TestChaos ./chaos/ -args -chaos.long
+
 .PHONY: bench
 bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the load command; BENCH_FLAGS="-store postgres -inbox …"
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 200x ./bench/

@@ -1,0 +1,451 @@
+package chaos
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+	"go.temporal.io/sdk/client"
+
+	"egovpm/bench"
+	"egovpm/internal/audit"
+	"egovpm/internal/auth"
+	"egovpm/internal/domain"
+	"egovpm/internal/logging"
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+)
+
+var long = flag.Bool("chaos.long", false, "run the long fault test (make chaos): 50 projects, 12 kills each of worker and gateway")
+
+// settings is the size of one run.
+type settings struct {
+	projects     int
+	workerKills  int
+	gatewayKills int
+	every        time.Duration // mean gap between two faults
+	seed         uint64
+	store        string        // devserver store: sqlite or postgres
+	limit        time.Duration // the whole drive, all lifecycles
+	opWait       time.Duration // one operation's resend loop
+}
+
+func loadSettings(t *testing.T) settings {
+	s := settings{projects: 8, workerKills: 4, gatewayKills: 4, every: 3 * time.Second, seed: uint64(time.Now().UnixNano()),
+		store: "sqlite", limit: 4 * time.Minute, opWait: 2 * time.Minute}
+	if *long {
+		s.projects, s.workerKills, s.gatewayKills, s.limit = 50, 12, 12, 15*time.Minute
+	}
+	atoi := func(name string, dst *int) {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				t.Fatalf("%s=%q: want a positive integer", name, v)
+			}
+			*dst = n
+		}
+	}
+	atoi("CHAOS_PROJECTS", &s.projects)
+	if v := os.Getenv("CHAOS_KILLS"); v != "" {
+		atoi("CHAOS_KILLS", &s.workerKills)
+		s.gatewayKills = s.workerKills
+	}
+	if v := os.Getenv("CHAOS_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond {
+			t.Fatalf("CHAOS_EVERY=%q: want a duration of at least 100ms", v)
+		}
+		s.every = d
+	}
+	if v := os.Getenv("CHAOS_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CHAOS_SEED=%q: %v", v, err)
+		}
+		s.seed = n
+	}
+	if v := os.Getenv("CHAOS_STORE"); v != "" {
+		if v != "sqlite" && v != "postgres" {
+			t.Fatalf("CHAOS_STORE=%q: want sqlite or postgres", v)
+		}
+		s.store = v
+	}
+	return s
+}
+
+// TestChaos is the fault test of issue 7 item 2 (see doc.go).
+func TestChaos(t *testing.T) {
+	cfg := loadSettings(t)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.limit+3*time.Minute)
+	defer cancel()
+	run := bench.RandomSuffix()
+	rng := rand.New(rand.NewPCG(cfg.seed, 0))
+	t.Logf("run %s: %d projects, %d worker and %d gateway kills and one devserver restart, one fault every ~%s, seed %d (CHAOS_SEED), devserver store %s",
+		run, cfg.projects, cfg.workerKills, cfg.gatewayKills, cfg.every, cfg.seed, cfg.store)
+	began := time.Now()
+
+	// A fresh application database, dropped at the end.
+	dbName := "egovpm_chaos_" + run
+	st, err := bench.CreateDatabase(ctx, dbName)
+	if err != nil {
+		t.Fatalf("cannot create the test database on %s (is PostgreSQL running on 127.0.0.1:5432? TEST_DATABASE_URL overrides): %v",
+			bench.PGServerURL(), err)
+	}
+	t.Cleanup(func() {
+		_ = st.DB.Close()
+		if err := bench.DropDatabase(dbName); err != nil {
+			t.Logf("drop database %s: %v", dbName, err)
+		}
+	})
+	if err := seed.Demo(ctx, st, password); err != nil {
+		t.Fatal(err)
+	}
+	ts := bench.TemporalStore{Kind: cfg.store, Suffix: "chaos_" + run}
+	if cfg.store == "postgres" {
+		t.Cleanup(func() {
+			m, v := ts.DBNames()
+			for _, d := range []string{m, v} {
+				if err := bench.DropDatabase(d); err != nil {
+					t.Logf("drop database %s: %v", d, err)
+				}
+			}
+		})
+	}
+
+	dir := t.TempDir()
+	s, err := startStack(ctx, dir, ts, bench.DatabaseURL(dbName), "egovpm-chaos-"+run)
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			logTails(t, dir, 25)
+		}
+	})
+	if err != nil {
+		t.Fatalf("start the stack: %v", err)
+	}
+	t.Logf("stack up in %s: devserver %s, gateway %s, logs in %s", time.Since(began).Round(time.Millisecond), s.devAddr, s.gwAddr, dir)
+
+	// The drive: every project's pipeline, started over the first part of the fault window
+	// so that faults land in every phase, while the chaos loop kills processes.
+	plan := schedule(rng, cfg.workerKills, cfg.gatewayKills)
+	window := time.Duration(len(plan)) * cfg.every
+	// A lifecycle has 7 steps after its create: pauses of up to window/7 spread it over about
+	// half the window, and the starts are spread over the first 60% of it.
+	d := newDriver(s.base(), run, 2031, cfg.projects, cfg.opWait, window/7)
+	if err := d.login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	driveCtx, stopDrive := context.WithTimeout(ctx, cfg.limit)
+	defer stopDrive()
+	chaosDone := make(chan struct{})
+	var kills []kill
+	var chaosErr error
+	go func() {
+		defer close(chaosDone)
+		kills, chaosErr = s.chaos(driveCtx, plan, cfg.every, rng, &d.inflight)
+		if chaosErr != nil {
+			stopDrive()
+		}
+	}()
+	t0 := time.Now()
+	errs := make([]error, cfg.projects)
+	var wg sync.WaitGroup
+	for i := range cfg.projects {
+		wg.Go(func() {
+			select {
+			case <-driveCtx.Done():
+				errs[i] = driveCtx.Err()
+				return
+			case <-time.After(time.Duration(i) * window * 6 / 10 / time.Duration(cfg.projects)):
+			}
+			if err := d.lifecycle(driveCtx, i); err != nil {
+				errs[i] = fmt.Errorf("project %d: %w", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	driven := time.Since(t0)
+	<-chaosDone
+	if chaosErr != nil {
+		t.Fatalf("chaos: %v", chaosErr)
+	}
+	if err := joinErrs(errs); err != nil {
+		t.Fatalf("drive: %v", err)
+	}
+	for _, k := range kills {
+		t.Logf("fault at %6s: SIGKILL %-9s (%d requests in flight), replaced in %s", k.At.Round(100*time.Millisecond), k.Role, k.InFlight, k.Down.Round(time.Millisecond))
+	}
+	if len(kills) != len(plan) {
+		t.Fatalf("%d faults done, %d planned", len(kills), len(plan))
+	}
+	t.Logf("all %d pipelines acknowledged in %s; resends: %s", cfg.projects, driven.Round(time.Millisecond), d.retrySummary())
+
+	// Every lifecycle completes: the bundle's approval reaches every project (R6), which the
+	// workflow then moves on to procurement by itself (the end of the approval flow; the
+	// next step waits for a contract).
+	if err := waitApproved(ctx, st, d.projects, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkAlive(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Every acknowledged operation is in its workflow's history exactly once.
+	log, _ := logging.New("warn")
+	tc, err := client.DialContext(ctx, client.Options{HostPort: s.devAddr, Logger: logging.NewTemporal(log)})
+	if err != nil {
+		t.Fatalf("temporal client: %v", err)
+	}
+	defer tc.Close()
+	byWorkflow := map[string]updates{}
+	unacked := 0
+	for _, a := range d.acks {
+		if a.Unacked {
+			unacked++
+		}
+		if _, ok := byWorkflow[a.WorkflowID]; ok {
+			continue
+		}
+		evs, err := history(ctx, tc, a.WorkflowID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byWorkflow[a.WorkflowID], err = countUpdates(evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := cfg.projects * (1 + len(experts) + 4); len(d.acks) != want {
+		t.Errorf("%d operations recorded, want %d (prelim, %d expert reviews, convene, compile, bundle, NDRC per project)", len(d.acks), want, len(experts))
+	}
+	for _, b := range exactlyOnce(d.acks, byWorkflow) {
+		t.Error(b)
+	}
+	t.Logf("%d operations checked against %d workflow histories (%d applied with the reply lost)", len(d.acks), len(byWorkflow), unacked)
+
+	// The read model: unique logical tasks, one application of each decision, the chain.
+	for _, b := range readModel(ctx, st, d) {
+		t.Error(b)
+	}
+	res, err := audit.New(bench.AuditKey).Verify(ctx, st.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK {
+		t.Errorf("audit chain broken at seq %d: %s", res.Broken, res.Reason)
+	}
+	t.Logf("audit chain verified: %d rows; total %s", res.Checked, time.Since(began).Round(time.Millisecond))
+}
+
+func joinErrs(errs []error) error {
+	var msgs []string
+	for _, e := range errs {
+		if e != nil {
+			msgs = append(msgs, e.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d failed:\n%s", len(msgs), strings.Join(msgs, "\n"))
+}
+
+func waitApproved(ctx context.Context, st *store.Store, ids []string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		var stages []struct {
+			ID    string `db:"id"`
+			Stage string `db:"stage"`
+		}
+		if err := st.DB.SelectContext(ctx, &stages, `SELECT id, stage FROM projects WHERE id = ANY($1) ORDER BY id`, pq.Array(ids)); err != nil {
+			return err
+		}
+		var late []string
+		for _, p := range stages {
+			if p.Stage != string(domain.StageProcurement) {
+				late = append(late, p.ID+" at "+p.Stage)
+			}
+		}
+		if len(stages) == len(ids) && len(late) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s, %d of %d projects not approved and in procurement: %v", limit, len(ids)-len(stages)+len(late), len(ids), late)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// readModel checks the PostgreSQL read model of the run (the database holds nothing else).
+//
+// Every task row is unique: task ids are derived from the logical task — the workflow, the
+// kind, the review round and the expert (workflows lifecycle.taskID) or the bundle (plan
+// createBundle) — so the primary key makes such rows unique by construction and a count of
+// duplicate ids would prove nothing. What a crash or a resend could still produce is a
+// logical duplicate the key does not see: a second review round, a second expert session or
+// panel, a second bundle holding the same project (a bundle created without a key gets a new
+// id), or a task left open. So the invariant checked is the exact set: each project has one
+// preliminary review, one expert review per panel member and one bundle approval (of its own
+// bundle), all done with the expected decision by the expected person; there is no other task
+// row, and one expert session, one plan item and one bundle per project. A decision applied
+// twice in the read model would show as a second task.decide audit row for its task.
+func readModel(ctx context.Context, st *store.Store, d *driver) []string {
+	var bad []string
+	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
+	type want struct{ kind, decidedBy, decision string }
+	expect := map[string]want{}
+	sessions := map[string]bool{}
+	bundles := map[string]string{} // bundle id → project id
+	for _, id := range d.projects {
+		expect[prelimTask(id)] = want{string(domain.TaskPrelimReview), "drb1", "approve"}
+		for _, x := range experts {
+			expect[expertTask(id, x)] = want{string(domain.TaskExpertReview), x, "pass"}
+		}
+		expect[bundleTask(d.year, d.key(id, "bundle"))] = want{string(domain.TaskBundleApproval), "ndrc1", "approve"}
+		sessions["s-"+d.key(id, "session")] = true
+		bundles["b-"+d.key(id, "bundle")] = id
+	}
+
+	var tasks []struct {
+		ID        string  `db:"id"`
+		Kind      string  `db:"kind"`
+		Status    string  `db:"status"`
+		Decision  *string `db:"decision"`
+		DecidedBy *string `db:"decided_by"`
+	}
+	if err := st.DB.SelectContext(ctx, &tasks, `SELECT id, kind, status, decision, decided_by FROM tasks ORDER BY id`); err != nil {
+		return []string{err.Error()}
+	}
+	seen := map[string]bool{}
+	for _, tk := range tasks {
+		w, ok := expect[tk.ID]
+		if !ok {
+			fail("task %s (%s, %s): not a task of the flow (a logical duplicate?)", tk.ID, tk.Kind, tk.Status)
+			continue
+		}
+		seen[tk.ID] = true
+		if tk.Kind != w.kind || tk.Status != "done" || deref(tk.Decision) != w.decision || deref(tk.DecidedBy) != auth.UserID(w.decidedBy) {
+			fail("task %s: %s %s %s by %s, want %s done %s by %s", tk.ID, tk.Kind, tk.Status, deref(tk.Decision), deref(tk.DecidedBy),
+				w.kind, w.decision, auth.UserID(w.decidedBy))
+		}
+	}
+	for id := range expect {
+		if !seen[id] {
+			fail("task %s: missing", id)
+		}
+	}
+
+	// One task.decide audit row per task: the read model applied each decision once.
+	var decided []struct {
+		TaskID string `db:"task_id"`
+		N      int    `db:"n"`
+	}
+	if err := st.DB.SelectContext(ctx, &decided, `SELECT coalesce(detail->>'task_id', '') AS task_id, count(*) AS n
+		FROM audit_log WHERE action = 'task.decide' GROUP BY 1`); err != nil {
+		return append(bad, err.Error())
+	}
+	got := map[string]int{}
+	for _, r := range decided {
+		got[r.TaskID] = r.N
+	}
+	for id := range expect {
+		if got[id] != 1 {
+			fail("task %s: %d task.decide audit rows, want 1", id, got[id])
+		}
+		delete(got, id)
+	}
+	for id, n := range got {
+		fail("task.decide audit rows for unknown task %q: %d", id, n)
+	}
+
+	var ids []string
+	if err := st.DB.SelectContext(ctx, &ids, `SELECT id FROM expert_sessions ORDER BY id`); err != nil {
+		return append(bad, err.Error())
+	}
+	if !sameSet(ids, keys(sessions)) {
+		fail("expert sessions %v, want one per project %v", ids, keys(sessions))
+	}
+	var members []struct {
+		Bundle  string  `db:"bundle_id"`
+		Project string  `db:"project_id"`
+		Outcome *string `db:"outcome"`
+		Status  string  `db:"status"`
+	}
+	if err := st.DB.SelectContext(ctx, &members, `SELECT bp.bundle_id, bp.project_id, bp.outcome, b.status
+		FROM bundles b LEFT JOIN bundle_projects bp ON bp.bundle_id = b.id ORDER BY 1`); err != nil {
+		return append(bad, err.Error())
+	}
+	if len(members) != len(bundles) {
+		fail("%d bundle memberships, want %d (one bundle of one project each)", len(members), len(bundles))
+	}
+	for _, m := range members {
+		if bundles[m.Bundle] != m.Project || deref(m.Outcome) != "approved" || m.Status != "approved" {
+			fail("bundle %s: project %s outcome %s status %s, want project %s approved", m.Bundle, m.Project, deref(m.Outcome), m.Status, bundles[m.Bundle])
+		}
+	}
+	var items []struct {
+		Project  string `db:"project_id"`
+		N        int    `db:"n"`
+		Included bool   `db:"included"`
+	}
+	if err := st.DB.SelectContext(ctx, &items, `SELECT project_id, count(*) AS n, bool_and(included) AS included FROM plan_items GROUP BY 1`); err != nil {
+		return append(bad, err.Error())
+	}
+	if len(items) != len(d.projects) {
+		fail("plan items for %d projects, want %d", len(items), len(d.projects))
+	}
+	for _, it := range items {
+		if it.N != 1 || !it.Included || !slices.Contains(d.projects, it.Project) {
+			fail("plan items of %s: %d (included %v), want one included", it.Project, it.N, it.Included)
+		}
+	}
+
+	// Stray drafts of creates whose reply was lost: allowed, but never submitted.
+	var strays []struct {
+		ID       string  `db:"id"`
+		Stage    string  `db:"stage"`
+		Workflow *string `db:"workflow_id"`
+	}
+	if err := st.DB.SelectContext(ctx, &strays, `SELECT id, stage, workflow_id FROM projects WHERE NOT (id = ANY($1))`, pq.Array(d.projects)); err != nil {
+		return append(bad, err.Error())
+	}
+	for _, p := range strays {
+		if p.Stage != string(domain.StageDraft) || p.Workflow != nil {
+			fail("project %s is not one of the run's yet is at %s (workflow %s)", p.ID, p.Stage, deref(p.Workflow))
+		}
+	}
+	sort.Strings(bad)
+	return bad
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func keys(m map[string]bool) []string {
+	var s []string
+	for k := range m {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	sort.Strings(a)
+	sort.Strings(b)
+	return slices.Equal(a, b)
+}
