@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
@@ -26,6 +27,8 @@ type Activities struct {
 	Log   *zap.Logger
 	// Sender delivers notifications; nil means the log.
 	Sender notify.Sender
+	// Temporal signals other workflows (TellPlan).
+	Temporal client.Client
 }
 
 // calendar loads the working-day calendar with the overrides of holiday_overrides (T2). It is

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
@@ -27,15 +28,15 @@ func (s *stack) recordHistories(t *testing.T, queue string) {
 		return
 	}
 	ctx := context.Background()
-	require.EventuallyWithT(t, func(c *assertT) {
+	// Visibility is eventually consistent: list until some workflow shows, for a few seconds;
+	// a test that started none (uploads refused, drafts only) records nothing.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		var n int
 		var token []byte
 		for {
 			res, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 				Query: "TaskQueue = '" + queue + "'", NextPageToken: token})
-			if !assertEqual(c, nil, err) {
-				return
-			}
+			require.NoError(t, err)
 			for _, e := range res.Executions {
 				writeHistory(t, s.temporal, t.Name(), e.Execution.WorkflowId, e.Execution.RunId)
 				n++
@@ -44,8 +45,14 @@ func (s *stack) recordHistories(t *testing.T, queue string) {
 				break
 			}
 		}
-		assertEqual(c, true, n > 0)
-	}, 30e9, 200e6, "no workflows to record")
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("record-histories: %s started no workflow", t.Name())
+			return
+		}
+	}
 }
 
 func writeHistory(t *testing.T, c client.Client, test, wfID, runID string) {

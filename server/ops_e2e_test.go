@@ -89,7 +89,7 @@ func (s *opsStack) stopWorker() {
 func (s *opsStack) badBuild() worker.Worker {
 	w := worker.New(s.temporal, s.queue, worker.Options{})
 	registerBad(w)
-	w.RegisterActivity(&activities.Activities{Store: s.store, Log: s.log})
+	w.RegisterActivity(&activities.Activities{Store: s.store, Log: s.log, Temporal: s.temporal})
 	return w
 }
 

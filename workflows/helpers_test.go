@@ -105,6 +105,9 @@ type sentSignal struct {
 	WorkflowID string
 	Name       string
 	Arg        any
+	// ByActivity: sent by the TellPlan local activity (one marker event in the sender's
+	// history), not by a SignalExternalWorkflow command.
+	ByActivity bool
 }
 
 // outcome is what the test environment reported for one Update.
@@ -127,6 +130,8 @@ type harness struct {
 	mu          sync.Mutex
 	transitions []domain.Transition
 	signals     []sentSignal
+	// order lists "report <stage>" (TellPlan) and "apply <stage>" (Apply) as they ran.
+	order []string
 	docsCalls   []activities.DocsInput
 	missing     []string
 	similar     []string
@@ -148,6 +153,9 @@ func newHarness(t *testing.T, workflowID string) *harness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.transitions = append(h.transitions, tr)
+			if tr.Stage != "" {
+				h.order = append(h.order, "apply "+string(tr.Stage))
+			}
 			return domain.TransitionResult{}, nil
 		}).Maybe()
 	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
@@ -155,6 +163,16 @@ func newHarness(t *testing.T, workflowID string) *harness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.signals = append(h.signals, sentSignal{WorkflowID: workflowID, Name: name, Arg: arg})
+			return nil
+		}).Maybe()
+	// Stage reports to the plan go through the TellPlan local activity (plan-report-local):
+	// recorded as the signal it sends.
+	env.OnActivity(a.TellPlan, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, r activities.PlanReport) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.signals = append(h.signals, sentSignal{WorkflowID: r.WorkflowID, Name: r.Signal, Arg: r.Status, ByActivity: true})
+			h.order = append(h.order, "report "+string(r.Status.Stage))
 			return nil
 		}).Maybe()
 	return h

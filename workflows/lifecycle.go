@@ -704,7 +704,11 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		// the stage and then acts on the plan finds the plan already told.
 		prev := l.st.Stage
 		l.st.Stage = tr.stage
-		l.reportToPlan(ctx, len(tr.planItems) > 0)
+		if workflow.GetVersion(ctx, "plan-report-local", workflow.DefaultVersion, 1) == 1 {
+			l.tellPlan(ctx, len(tr.planItems) > 0)
+		} else {
+			l.reportToPlan(ctx, len(tr.planItems) > 0)
+		}
 		l.st.Stage = prev
 	}
 	var res domain.TransitionResult
@@ -744,11 +748,33 @@ func (l *lifecycle) removeTask(id string) {
 	l.st.OpenTasks = out
 }
 
-// reportToPlan tells AnnualPlan the project's new stage (fire and forget; the plan validates
-// its own decisions against what it has heard).
-func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) {
-	s := ProjectStatusSignal{ProjectID: l.in.ProjectID, UnitID: l.in.UnitID, Name: l.in.Name, EstimatedFen: l.in.EstimatedFen,
+// statusSignal is the project's report of its current stage to its plan.
+func (l *lifecycle) statusSignal(supplementary bool) ProjectStatusSignal {
+	return ProjectStatusSignal{ProjectID: l.in.ProjectID, UnitID: l.in.UnitID, Name: l.in.Name, EstimatedFen: l.in.EstimatedFen,
 		Stage: l.st.Stage, PlanAmountFen: l.st.PlanAmountFen, Supplementary: supplementary}
+}
+
+// tellPlan tells AnnualPlan the project's new stage through the TellPlan local activity (one
+// SignalWorkflow RPC) before Apply writes it: the plan validates its own decisions against
+// what it has heard, and hears a stage before any client can see it. A plan that cannot be
+// told within a minute is logged, never blocks the decision (as with reportToPlan).
+func (l *lifecycle) tellPlan(ctx workflow.Context, supplementary bool) {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
+	})
+	err := workflow.ExecuteLocalActivity(lctx, a.TellPlan, activities.PlanReport{WorkflowID: PlanWorkflowID(l.in.PlanYear),
+		Signal: SignalProjectStatus, Status: l.statusSignal(supplementary)}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)
+	}
+}
+
+// reportToPlan is tellPlan before version plan-report-local: a SignalExternalWorkflow command
+// whose delivery the decision waited for (kept for the histories recorded before it).
+func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) {
+	s := l.statusSignal(supplementary)
 	f := workflow.SignalExternalWorkflow(ctx, PlanWorkflowID(l.in.PlanYear), "", SignalProjectStatus, s)
 	if err := f.Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)

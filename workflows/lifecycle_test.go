@@ -80,6 +80,9 @@ func TestR3_PrelimApproveToExpertReview(t *testing.T) {
 	require.NotEqual(t, submit.ID, decided.ID, "transition ids key idempotent writes and must differ")
 
 	require.Equal(t, []domain.Stage{domain.StagePrelimReview, domain.StageExpertReview}, h.reportedStages())
+	// The plan hears each stage (TellPlan, one RPC) before the read model shows it (Apply),
+	// so a client who sees the stage and acts on the plan finds the plan told.
+	require.Equal(t, []string{"report prelim_review", "apply prelim_review", "report expert_review", "apply expert_review"}, h.order)
 }
 
 func TestR16_SubmissionComputesSimilarProjects(t *testing.T) {

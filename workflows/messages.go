@@ -178,13 +178,6 @@ type BundleResultSignal struct {
 	Actor    domain.Actor `json:"actor"`
 }
 
-// ProjectStatusSignal reports a project's stage to its plan.
-type ProjectStatusSignal struct {
-	ProjectID     string       `json:"project_id"`
-	UnitID        string       `json:"unit_id"`
-	Name          string       `json:"name,omitempty"`
-	EstimatedFen  int64        `json:"estimated_fen"`
-	Stage         domain.Stage `json:"stage"`
-	PlanAmountFen int64        `json:"plan_amount_fen,omitempty"`
-	Supplementary bool         `json:"supplementary,omitempty"`
-}
+// ProjectStatusSignal reports a project's stage to its plan (defined in domain so that the
+// TellPlan activity can carry it).
+type ProjectStatusSignal = domain.ProjectStatus

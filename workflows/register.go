@@ -25,7 +25,7 @@ func Register(r worker.Registry, acts *activities.Activities) {
 // sender, when given, delivers notifications (default: the log).
 func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logger, sender ...notify.Sender) worker.Worker {
 	w := worker.New(c, taskQueue, worker.Options{})
-	acts := &activities.Activities{Store: st, Log: log}
+	acts := &activities.Activities{Store: st, Log: log, Temporal: c}
 	if len(sender) > 0 {
 		acts.Sender = sender[0]
 	}

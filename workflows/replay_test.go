@@ -46,6 +46,7 @@ func TestReplayHistories(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflow(workflows.ProjectLifecycle)
 			replayer.RegisterWorkflow(workflows.AnnualPlan)
+			replayer.RegisterWorkflow(workflows.AnnualCycle)
 			err = replayer.ReplayWorkflowHistoryWithOptions(logger, history, worker.ReplayWorkflowHistoryOptions{
 				OriginalExecution: workflow.Execution{ID: id, RunID: started.GetOriginalExecutionRunId()},
 			})
