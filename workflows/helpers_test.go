@@ -131,10 +131,10 @@ type harness struct {
 	transitions []domain.Transition
 	signals     []sentSignal
 	// order lists "report <stage>" (TellPlan) and "apply <stage>" (Apply) as they ran.
-	order []string
-	docsCalls   []activities.DocsInput
-	missing     []string
-	similar     []string
+	order     []string
+	docsCalls []activities.DocsInput
+	missing   []string
+	similar   []string
 
 	at      time.Duration
 	updates int
