@@ -573,10 +573,37 @@ func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
 	return nil
 }
 
-func (p *plan) signal(ctx workflow.Context, projectID, name string, payload any) {
-	f := workflow.SignalExternalWorkflow(ctx, ProjectWorkflowID(projectID), "", name, payload)
-	if err := f.Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Error("project not signalled", "project_id", projectID, "signal", name, "error", err)
+// projectSignal is one signal the plan sends a project's lifecycle.
+type projectSignal struct {
+	projectID, name string
+	payload         any
+}
+
+// signalAll delivers sigs to their projects and waits until all are delivered. From version
+// plan-signals-parallel every SignalExternalWorkflow command goes out in one workflow task and
+// the deliveries overlap: a decision on a plan of N projects waits about one delivery
+// (~100 ms on the devserver), not N of them, which made compiling a 300-project plan outlast
+// the gateway's 30 s reply. Before it, each signal was sent and awaited in turn.
+func (p *plan) signalAll(ctx workflow.Context, sigs []projectSignal) {
+	logErr := func(s projectSignal, err error) {
+		workflow.GetLogger(ctx).Error("project not signalled", "project_id", s.projectID, "signal", s.name, "error", err)
+	}
+	if workflow.GetVersion(ctx, "plan-signals-parallel", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		for _, s := range sigs {
+			if err := workflow.SignalExternalWorkflow(ctx, ProjectWorkflowID(s.projectID), "", s.name, s.payload).Get(ctx, nil); err != nil {
+				logErr(s, err)
+			}
+		}
+		return
+	}
+	fs := make([]workflow.Future, len(sigs))
+	for i, s := range sigs {
+		fs[i] = workflow.SignalExternalWorkflow(ctx, ProjectWorkflowID(s.projectID), "", s.name, s.payload)
+	}
+	for i, f := range fs {
+		if err := f.Get(ctx, nil); err != nil {
+			logErr(sigs[i], err)
+		}
 	}
 }
 
@@ -609,11 +636,13 @@ func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, er
 		return res, err
 	}
 	p.st.Sessions = append(p.st.Sessions, u.SessionID)
+	sigs := make([]projectSignal, 0, len(u.ProjectIDs))
 	for _, pid := range u.ProjectIDs {
 		pp := p.idx[pid]
 		pp.Paneled = true
-		p.signal(ctx, pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)})
+		sigs = append(sigs, projectSignal{pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)}})
 	}
+	p.signalAll(ctx, sigs)
 	return res, nil
 }
 
@@ -636,15 +665,17 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 	if err := p.apply(ctx, domain.Transition{PlanItems: items, Audit: audits}); err != nil {
 		return CompileResult{}, err
 	}
+	sigs := make([]projectSignal, 0, len(u.Included)+len(u.Excluded))
 	for _, in := range u.Included {
 		pp := p.idx[in.ProjectID]
 		pp.Planned, pp.PlanAmountFen = true, in.ApprovedAmountFen
-		p.signal(ctx, in.ProjectID, SignalPlanResult, PlanResultSignal{Included: true, ApprovedAmountFen: in.ApprovedAmountFen, Actor: u.Actor})
+		sigs = append(sigs, projectSignal{in.ProjectID, SignalPlanResult, PlanResultSignal{Included: true, ApprovedAmountFen: in.ApprovedAmountFen, Actor: u.Actor}})
 	}
 	for _, ex := range u.Excluded {
 		p.idx[ex.ProjectID].Planned = true
-		p.signal(ctx, ex.ProjectID, SignalPlanResult, PlanResultSignal{Reason: ex.Reason, Actor: u.Actor})
+		sigs = append(sigs, projectSignal{ex.ProjectID, SignalPlanResult, PlanResultSignal{Reason: ex.Reason, Actor: u.Actor}})
 	}
+	p.signalAll(ctx, sigs)
 	return CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}, nil
 }
 
@@ -708,9 +739,11 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 		return DecideResult{}, err
 	}
 	b.Status = status
+	sigs := make([]projectSignal, 0, len(b.ProjectIDs))
 	for _, id := range b.ProjectIDs {
-		p.signal(ctx, id, SignalBundleResult, BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID,
-			Approved: outcomes[id] == "approved", Excluded: outcomes[id] == "excluded", Comment: u.Comment, Actor: u.Actor})
+		sigs = append(sigs, projectSignal{id, SignalBundleResult, BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID,
+			Approved: outcomes[id] == "approved", Excluded: outcomes[id] == "excluded", Comment: u.Comment, Actor: u.Actor}})
 	}
+	p.signalAll(ctx, sigs)
 	return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
 }
