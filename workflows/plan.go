@@ -123,9 +123,12 @@ type planMsg struct {
 	bundle  *BundleUpdate
 	decide  *DecideUpdate
 	status  *ProjectStatusSignal
-	handled bool
-	result  any
-	err     error
+	// updateID is the id of the Update that brought the message (the client's Idempotency-Key
+	// through the gateway); it names the transition the message applies.
+	updateID string
+	handled  bool
+	result   any
+	err      error
 }
 
 type plan struct {
@@ -135,6 +138,8 @@ type plan struct {
 	st    PlanState
 	idx   map[string]*PlanProject
 	inbox []*planMsg
+	// cause is the id of the Update whose message is being handled ("" otherwise).
+	cause string
 	// status is the channel of the projects' stage reports (SignalProjectStatus).
 	status workflow.ReceiveChannel
 	// sending counts notification sends in flight.
@@ -285,6 +290,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 }
 
 func (p *plan) enqueue(ctx workflow.Context, m *planMsg) error {
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		m.updateID = info.ID
+	}
 	p.inbox = append(p.inbox, m)
 	if err := workflow.Await(ctx, func() bool { return m.handled }); err != nil {
 		return err
@@ -315,7 +323,9 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 				continue
 			}
 		}
+		p.cause = m.updateID
 		m.result, m.err = p.handle(ctx, m)
+		p.cause = ""
 		m.handled = true
 	}
 }
@@ -562,6 +572,15 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
 	p.st.Seq++
 	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
+	if p.cause != "" && workflow.GetVersion(ctx, "plan-transition-id-by-update", workflow.DefaultVersion, 1) == 1 {
+		// The transition's id keys its audit rows and notifications (written once per id), so
+		// it must name the same change in every attempt of a workflow task. A counter does not:
+		// when a task's completion is lost (worker or server killed after Apply ran), the next
+		// attempt may handle other Updates first, and a counter value already written would
+		// silently drop a different change's audit row and write this one's twice (found by
+		// the fault test, issue 7). The Update's id names it in every attempt and every run.
+		t.ID = p.id + "/u/" + p.cause + "/1"
+	}
 	t.WorkflowID = p.id
 	var res domain.TransitionResult
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {

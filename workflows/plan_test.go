@@ -382,3 +382,23 @@ func TestR6_PlanSameBundleDecidedTwiceTogether(t *testing.T) {
 		require.True(t, s.Arg.(workflows.BundleResultSignal).Approved)
 	}
 }
+
+// A plan transition is named by the Update that causes it, not by a counter: a workflow task
+// retried after a lost completion may handle its Updates in another order, and the id keys
+// the transition's audit rows and notifications (found by the fault test, issue 7).
+func TestPlanTransitionNamedByItsUpdate(t *testing.T) {
+	h := newPlan(t)
+	h.status("p1", unitA, smallFen, domain.StageExpertReview)
+	h.status("p2", "unit-b", smallFen, domain.StageExpertReview)
+	first := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts[:3],
+		ProjectIDs: []string{"p2"}})
+	second := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p1"}})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+	require.True(t, first.completed && second.completed)
+	require.Len(t, h.transitions, 2)
+	require.Equal(t, planWorkflowID+"/u/upd-1/1", h.transitions[0].ID)
+	require.Equal(t, planWorkflowID+"/u/upd-2/1", h.transitions[1].ID)
+}
