@@ -33,6 +33,7 @@ type settings struct {
 	projects     int
 	workerKills  int
 	gatewayKills int
+	devRestarts  int
 	every        time.Duration // mean gap between two faults
 	seed         uint64
 	store        string        // devserver store: sqlite or postgres
@@ -41,7 +42,7 @@ type settings struct {
 }
 
 func loadSettings(t *testing.T) settings {
-	s := settings{projects: 8, workerKills: 4, gatewayKills: 4, every: 3 * time.Second, seed: uint64(time.Now().UnixNano()),
+	s := settings{projects: 8, workerKills: 4, gatewayKills: 4, devRestarts: 1, every: 3 * time.Second, seed: uint64(time.Now().UnixNano()),
 		store: "sqlite", limit: 4 * time.Minute, opWait: 2 * time.Minute}
 	if *long {
 		s.projects, s.workerKills, s.gatewayKills, s.limit = 50, 12, 12, 15*time.Minute
@@ -60,6 +61,7 @@ func loadSettings(t *testing.T) settings {
 		atoi("CHAOS_KILLS", &s.workerKills)
 		s.gatewayKills = s.workerKills
 	}
+	atoi("CHAOS_DEVSERVER_RESTARTS", &s.devRestarts)
 	if v := os.Getenv("CHAOS_EVERY"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 100*time.Millisecond {
@@ -90,8 +92,8 @@ func TestChaos(t *testing.T) {
 	defer cancel()
 	run := bench.RandomSuffix()
 	rng := rand.New(rand.NewPCG(cfg.seed, 0))
-	t.Logf("run %s: %d projects, %d worker and %d gateway kills and one devserver restart, one fault every ~%s, seed %d (CHAOS_SEED), devserver store %s",
-		run, cfg.projects, cfg.workerKills, cfg.gatewayKills, cfg.every, cfg.seed, cfg.store)
+	t.Logf("run %s: %d projects, %d worker and %d gateway kills and %d devserver restarts, one fault every ~%s, seed %d (CHAOS_SEED), devserver store %s",
+		run, cfg.projects, cfg.workerKills, cfg.gatewayKills, cfg.devRestarts, cfg.every, cfg.seed, cfg.store)
 	began := time.Now()
 
 	// A fresh application database, dropped at the end.
@@ -103,6 +105,10 @@ func TestChaos(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		_ = st.DB.Close()
+		if t.Failed() && os.Getenv("CHAOS_KEEP") != "" {
+			t.Logf("kept database %s (CHAOS_KEEP)", dbName)
+			return
+		}
 		if err := bench.DropDatabase(dbName); err != nil {
 			t.Logf("drop database %s: %v", dbName, err)
 		}
@@ -123,6 +129,13 @@ func TestChaos(t *testing.T) {
 	}
 
 	dir := t.TempDir()
+	if os.Getenv("CHAOS_KEEP") != "" {
+		// Logs and the devserver's file stay for a post-mortem (the database too, on failure).
+		var err error
+		if dir, err = os.MkdirTemp("", "egovpm-chaos-"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s, err := startStack(ctx, dir, ts, bench.DatabaseURL(dbName), "egovpm-chaos-"+run)
 	t.Cleanup(func() {
 		s.stop()
@@ -137,7 +150,7 @@ func TestChaos(t *testing.T) {
 
 	// The drive: every project's pipeline, started over the first part of the fault window
 	// so that faults land in every phase, while the chaos loop kills processes.
-	plan := schedule(rng, cfg.workerKills, cfg.gatewayKills)
+	plan := schedule(rng, cfg.workerKills, cfg.gatewayKills, cfg.devRestarts)
 	window := time.Duration(len(plan)) * cfg.every
 	// A lifecycle has 7 steps after its create: pauses of up to window/7 spread it over about
 	// half the window, and the starts are spread over the first 60% of it.
@@ -208,10 +221,13 @@ func TestChaos(t *testing.T) {
 	}
 	defer tc.Close()
 	byWorkflow := map[string]updates{}
-	unacked := 0
+	unacked, resent := 0, 0
 	for _, a := range d.acks {
 		if a.Unacked {
 			unacked++
+		}
+		if a.Resent {
+			resent++
 		}
 		if _, ok := byWorkflow[a.WorkflowID]; ok {
 			continue
@@ -230,11 +246,16 @@ func TestChaos(t *testing.T) {
 	for _, b := range exactlyOnce(d.acks, byWorkflow) {
 		t.Error(b)
 	}
-	t.Logf("%d operations checked against %d workflow histories (%d applied with the reply lost)", len(d.acks), len(byWorkflow), unacked)
+	t.Logf("%d operations checked against %d workflow histories: %d resent with the same key after a reply that did not come (transport error or 5xx), %d applied with the reply lost",
+		len(d.acks), len(byWorkflow), resent, unacked)
 
 	// The read model: unique logical tasks, one application of each decision, the chain.
-	for _, b := range readModel(ctx, st, d) {
+	bad, strays := readModel(ctx, st, d)
+	for _, b := range bad {
 		t.Error(b)
+	}
+	if strays > 0 {
+		t.Logf("%d stray drafts of creates resent after a lost reply (POST /projects takes no Idempotency-Key)", strays)
 	}
 	res, err := audit.New(bench.AuditKey).Verify(ctx, st.DB)
 	if err != nil {
@@ -298,8 +319,7 @@ func waitApproved(ctx context.Context, st *store.Store, ids []string, limit time
 // bundle), all done with the expected decision by the expected person; there is no other task
 // row, and one expert session, one plan item and one bundle per project. A decision applied
 // twice in the read model would show as a second task.decide audit row for its task.
-func readModel(ctx context.Context, st *store.Store, d *driver) []string {
-	var bad []string
+func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, strays int) {
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	type want struct{ kind, decidedBy, decision string }
 	expect := map[string]want{}
@@ -323,7 +343,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) []string {
 		DecidedBy *string `db:"decided_by"`
 	}
 	if err := st.DB.SelectContext(ctx, &tasks, `SELECT id, kind, status, decision, decided_by FROM tasks ORDER BY id`); err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, 0
 	}
 	seen := map[string]bool{}
 	for _, tk := range tasks {
@@ -351,7 +371,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) []string {
 	}
 	if err := st.DB.SelectContext(ctx, &decided, `SELECT coalesce(detail->>'task_id', '') AS task_id, count(*) AS n
 		FROM audit_log WHERE action = 'task.decide' GROUP BY 1`); err != nil {
-		return append(bad, err.Error())
+		return append(bad, err.Error()), 0
 	}
 	got := map[string]int{}
 	for _, r := range decided {
@@ -367,9 +387,32 @@ func readModel(ctx context.Context, st *store.Store, d *driver) []string {
 		fail("task.decide audit rows for unknown task %q: %d", id, n)
 	}
 
+	// The plan's own operations, likewise once per project in the audit log.
+	var planRows []struct {
+		Action  string `db:"action"`
+		Project string `db:"object_id"`
+		N       int    `db:"n"`
+	}
+	if err := st.DB.SelectContext(ctx, &planRows, `SELECT action, object_id, count(*) AS n FROM audit_log
+		WHERE action IN ('expert_review.convene', 'plan.compile', 'bundle.create') GROUP BY 1, 2`); err != nil {
+		return append(bad, err.Error()), 0
+	}
+	perAction := map[string]int{}
+	for _, r := range planRows {
+		perAction[r.Action]++
+		if r.N != 1 || !slices.Contains(d.projects, r.Project) {
+			fail("%s of project %s: %d audit rows, want 1", r.Action, r.Project, r.N)
+		}
+	}
+	for _, a := range []string{"expert_review.convene", "plan.compile", "bundle.create"} {
+		if perAction[a] != len(d.projects) {
+			fail("%s audit rows for %d projects, want %d", a, perAction[a], len(d.projects))
+		}
+	}
+
 	var ids []string
 	if err := st.DB.SelectContext(ctx, &ids, `SELECT id FROM expert_sessions ORDER BY id`); err != nil {
-		return append(bad, err.Error())
+		return append(bad, err.Error()), 0
 	}
 	if !sameSet(ids, keys(sessions)) {
 		fail("expert sessions %v, want one per project %v", ids, keys(sessions))
@@ -382,7 +425,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) []string {
 	}
 	if err := st.DB.SelectContext(ctx, &members, `SELECT bp.bundle_id, bp.project_id, bp.outcome, b.status
 		FROM bundles b LEFT JOIN bundle_projects bp ON bp.bundle_id = b.id ORDER BY 1`); err != nil {
-		return append(bad, err.Error())
+		return append(bad, err.Error()), 0
 	}
 	if len(members) != len(bundles) {
 		fail("%d bundle memberships, want %d (one bundle of one project each)", len(members), len(bundles))
@@ -398,7 +441,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) []string {
 		Included bool   `db:"included"`
 	}
 	if err := st.DB.SelectContext(ctx, &items, `SELECT project_id, count(*) AS n, bool_and(included) AS included FROM plan_items GROUP BY 1`); err != nil {
-		return append(bad, err.Error())
+		return append(bad, err.Error()), 0
 	}
 	if len(items) != len(d.projects) {
 		fail("plan items for %d projects, want %d", len(items), len(d.projects))
@@ -410,21 +453,21 @@ func readModel(ctx context.Context, st *store.Store, d *driver) []string {
 	}
 
 	// Stray drafts of creates whose reply was lost: allowed, but never submitted.
-	var strays []struct {
+	var stray []struct {
 		ID       string  `db:"id"`
 		Stage    string  `db:"stage"`
 		Workflow *string `db:"workflow_id"`
 	}
-	if err := st.DB.SelectContext(ctx, &strays, `SELECT id, stage, workflow_id FROM projects WHERE NOT (id = ANY($1))`, pq.Array(d.projects)); err != nil {
-		return append(bad, err.Error())
+	if err := st.DB.SelectContext(ctx, &stray, `SELECT id, stage, workflow_id FROM projects WHERE NOT (id = ANY($1))`, pq.Array(d.projects)); err != nil {
+		return append(bad, err.Error()), 0
 	}
-	for _, p := range strays {
+	for _, p := range stray {
 		if p.Stage != string(domain.StageDraft) || p.Workflow != nil {
 			fail("project %s is not one of the run's yet is at %s (workflow %s)", p.ID, p.Stage, deref(p.Workflow))
 		}
 	}
 	sort.Strings(bad)
-	return bad
+	return bad, len(stray)
 }
 
 func deref(s *string) string {

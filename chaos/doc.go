@@ -44,8 +44,9 @@
 //
 // The short run is part of `make test` (8 projects, 4 kills of each of worker and gateway, one
 // devserver restart, about a minute). `make chaos` runs the long one (-chaos.long: 50
-// projects, 12 kills of each). CHAOS_PROJECTS, CHAOS_KILLS (per process), CHAOS_EVERY (mean
+// projects, 12 kills of each). CHAOS_PROJECTS, CHAOS_KILLS (per process), CHAOS_DEVSERVER_RESTARTS,
+// CHAOS_EVERY (mean
 // gap between kills, a Go duration), CHAOS_SEED and CHAOS_STORE (sqlite or postgres) override
-// either. The test never skips: without PostgreSQL or a buildable binary it fails and says
+// either; CHAOS_KEEP=1 keeps the logs, the devserver's file and, on failure, the database. The test never skips: without PostgreSQL or a buildable binary it fails and says
 // why. On failure it prints the tail of every process log.
 package chaos

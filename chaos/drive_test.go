@@ -37,6 +37,9 @@ type ack struct {
 	UpdateID   string // as the gateway derives it from the Idempotency-Key (server updateID)
 	TaskID     string // decide only
 	Unacked    bool
+	// Resent: a first attempt ended in a transport error or a 5xx (the client could not know
+	// whether it was applied) and the same key was sent again.
+	Resent bool
 }
 
 // driver is the HTTP client side of the fault test.
@@ -68,6 +71,9 @@ func newDriver(base, run string, year, projects int, opWait, think time.Duration
 // errApplied ends a resend loop: the operation went through, its 2xx was lost.
 var errApplied = errors.New("applied, reply lost")
 
+// resent is the attempts' record of one logical request.
+type resent struct{ ambiguous bool }
+
 func errCode(se *bench.StatusError) string {
 	var b struct {
 		Error struct {
@@ -84,6 +90,12 @@ func errCode(se *bench.StatusError) string {
 // reply was lost and the workflow has moved on); then send returns errApplied.
 func (d *driver) send(ctx context.Context, label, user, method, path, key string, body any, want int, out any,
 	applied func(se *bench.StatusError) bool) error {
+	return d.sendR(ctx, label, user, method, path, key, body, want, out, applied, &resent{})
+}
+
+// sendR is send, noting in r whether an attempt had an ambiguous outcome.
+func (d *driver) sendR(ctx context.Context, label, user, method, path, key string, body any, want int, out any,
+	applied func(se *bench.StatusError) bool, r *resent) error {
 	deadline := time.Now().Add(d.opWait)
 	var hdr map[string]string
 	if key != "" {
@@ -103,9 +115,9 @@ func (d *driver) send(ctx context.Context, label, user, method, path, key string
 		var se *bench.StatusError
 		switch {
 		case !errors.As(err, &se):
-			why = "transport error"
+			why, r.ambiguous = "transport error", true
 		case se.Status >= 500:
-			why = fmt.Sprintf("%d %s", se.Status, errCode(se))
+			why, r.ambiguous = fmt.Sprintf("%d %s", se.Status, errCode(se)), true
 		case se.Status == http.StatusNotFound || se.Status == http.StatusConflict:
 			if applied != nil && attempt > 1 && applied(se) {
 				return errApplied
@@ -161,7 +173,8 @@ func (d *driver) decide(ctx context.Context, user, workflowID, taskID, key strin
 	a := ack{What: "decide", WorkflowID: workflowID, TaskID: taskID,
 		UpdateID: "decide:" + taskID + ":" + uid + ":" + key}
 	var res workflows.DecideResult
-	err := d.send(ctx, "decide "+taskID, user, http.MethodPost, "/api/v1/tasks/"+taskID+"/decision", key, body, http.StatusOK, &res,
+	var r resent
+	err := d.sendR(ctx, "decide "+taskID, user, http.MethodPost, "/api/v1/tasks/"+taskID+"/decision", key, body, http.StatusOK, &res,
 		func(*bench.StatusError) bool {
 			// A 409 on a resend: has this user's decision closed the task already?
 			var t struct {
@@ -170,7 +183,8 @@ func (d *driver) decide(ctx context.Context, user, workflowID, taskID, key strin
 			}
 			err := d.cl.Do(ctx, d.tokens[user], http.MethodGet, "/api/v1/tasks/"+taskID, nil, http.StatusOK, &t)
 			return err == nil && t.Status == "done" && t.DecidedBy != nil && *t.DecidedBy == uid
-		})
+		}, &r)
+	a.Resent = r.ambiguous
 	switch {
 	case errors.Is(err, errApplied):
 		a.Unacked = true
@@ -192,7 +206,9 @@ func (d *driver) planOp(ctx context.Context, what, scope, path, key, duplicate s
 	if duplicate != "" {
 		applied = func(se *bench.StatusError) bool { return errCode(se) == duplicate }
 	}
-	err := d.send(ctx, what+" "+key, "drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/%s", d.year, path), key, body, want, out, applied)
+	var r resent
+	err := d.sendR(ctx, what+" "+key, "drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/%s", d.year, path), key, body, want, out, applied, &r)
+	a.Resent = r.ambiguous
 	switch {
 	case errors.Is(err, errApplied):
 		a.Unacked = true

@@ -184,9 +184,9 @@ func (s *stack) chaos(ctx context.Context, schedule []string, every time.Duratio
 	return done, s.checkAlive()
 }
 
-// schedule is the order of the faults: the worker and gateway kills shuffled, and the one
-// devserver restart in the middle.
-func schedule(rng *rand.Rand, workerKills, gatewayKills int) []string {
+// schedule is the order of the faults: the worker and gateway kills shuffled, and the
+// devserver restarts (one by default) spread evenly among them.
+func schedule(rng *rand.Rand, workerKills, gatewayKills, devserverRestarts int) []string {
 	var s []string
 	for range workerKills {
 		s = append(s, "worker")
@@ -195,8 +195,14 @@ func schedule(rng *rand.Rand, workerKills, gatewayKills int) []string {
 		s = append(s, "server")
 	}
 	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
-	mid := len(s) / 2
-	return append(s[:mid:mid], append([]string{"devserver"}, s[mid:]...)...)
+	out := make([]string, 0, len(s)+devserverRestarts)
+	next := 0
+	for k := 1; k <= devserverRestarts; k++ {
+		at := len(s) * k / (devserverRestarts + 1)
+		out = append(append(out, s[next:at]...), "devserver")
+		next = at
+	}
+	return append(out, s[next:]...)
 }
 
 // logTails prints the last lines of every process log in dir.
