@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"testing"
 	"time"
 
@@ -274,7 +275,7 @@ func TestR9_ContractFromResumedProcurementBelowApproved(t *testing.T) {
 	ok := h.contract(submitter, validContract(900_000_000))
 	h.projectState(func(st workflows.ProjectState) {
 		require.Equal(t, domain.StageConstruction, st.Stage)
-		require.Equal(t, 11, st.Seq, "the sequence continues from the resumed state")
+		require.Equal(t, 10, st.Seq, "an Update's transition is named by the Update and leaves the counter alone")
 	})
 	h.cancel()
 	h.runLifecycle(resumedInput(policy2021(), workflows.ProjectState{Stage: domain.StageProcurement}))
@@ -283,7 +284,9 @@ func TestR9_ContractFromResumedProcurementBelowApproved(t *testing.T) {
 	requireOK(t, ok)
 	require.Equal(t, []domain.Stage{domain.StageConstruction}, h.stages(), "Resume skips start(): nothing is submitted again")
 	require.Empty(t, h.similar)
-	require.Equal(t, int64(900_000_000), h.transitionTo(domain.StageConstruction).Contract.AmountFen)
+	tr := h.transitionTo(domain.StageConstruction)
+	require.Equal(t, int64(900_000_000), tr.Contract.AmountFen)
+	require.Regexp(t, `^`+regexp.QuoteMeta(p1WorkflowID)+`/[^/]+/u/upd-1/1$`, tr.ID, "named by its Update (transition-id-by-update)")
 }
 
 func TestR10_ConstructionCompleteNeedsSupervisionReport(t *testing.T) {
@@ -781,7 +784,7 @@ func TestR13_OMReportFiledThenYearClosesWithoutOverdueAndContinuesAsNew(t *testi
 	require.Equal(t, 2027, next.Resume.OMCalendarYear)
 	require.False(t, next.Resume.OMFiled)
 	require.True(t, deadline2.Equal(next.Resume.OMDeadline))
-	require.Equal(t, 12, next.Resume.Seq)
+	require.Equal(t, 11, next.Resume.Seq, "the deadline timer advances the counter, the om_report Update does not")
 	require.Equal(t, "p1", next.ProjectID)
 	require.Equal(t, "2021", next.Policy.Version, "the policy stays pinned across runs (R19)")
 }

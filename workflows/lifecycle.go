@@ -31,9 +31,13 @@ type message struct {
 	timer        string
 	timerYear    int
 	taskID       string
-	handled      bool
-	result       DecideResult
-	err          error
+	// updateID is the id of the Update that brought the message ("" for signals and timers);
+	// applies counts the transitions its handling wrote (transition-id-by-update).
+	updateID string
+	applies  int
+	handled  bool
+	result   DecideResult
+	err      error
 }
 
 type lifecycle struct {
@@ -48,6 +52,8 @@ type lifecycle struct {
 	continueAsNew bool
 	// sending counts notification sends in flight.
 	sending int
+	// cur is the message being handled (nil between messages).
+	cur *message
 }
 
 // ProjectLifecycle drives one project from submission to approval (R2–R8) and on through
@@ -144,6 +150,9 @@ func (l *lifecycle) enqueue(ctx workflow.Context, m *message) (DecideResult, err
 	if m.decide != nil {
 		l.deciding[m.decide.TaskID] = true
 	}
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		m.updateID = info.ID
+	}
 	l.inbox = append(l.inbox, m)
 	if err := workflow.Await(ctx, func() bool { return m.handled }); err != nil {
 		return DecideResult{}, err
@@ -170,7 +179,9 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 		}
 		m := l.inbox[0]
 		l.inbox = l.inbox[1:]
+		l.cur = m
 		m.result, m.err = l.handle(ctx, m)
+		l.cur = nil
 		m.handled = true
 		if m.decide != nil {
 			delete(l.deciding, m.decide.TaskID)
@@ -678,9 +689,24 @@ func localCtx(ctx workflow.Context) workflow.Context {
 // apply writes tr through the Apply local activity, then changes the in-memory state and tells
 // the plan about a new stage.
 func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
-	l.st.Seq++
+	var id string
+	if l.cur != nil && l.cur.updateID != "" && workflow.GetVersion(ctx, "transition-id-by-update", workflow.DefaultVersion, 1) == 1 {
+		// The id keys the transition's audit rows and notifications (written once per id), so
+		// it must name the same change in every attempt of a workflow task. The counter does
+		// not for Updates: when a task's completion is lost (worker or server killed after
+		// Apply ran), the next attempt may take its Updates in another order, and a counter
+		// value already written would drop another change's audit row and write this one's
+		// twice (R18; found by the fault test for AnnualPlan, issue 7). Signals and timers are
+		// history events, replayed in the same order, so they keep the counter — which Update
+		// transitions no longer advance.
+		l.cur.applies++
+		id = fmt.Sprintf("%s/%s/u/%s/%d", l.id, l.runID, l.cur.updateID, l.cur.applies)
+	} else {
+		l.st.Seq++
+		id = fmt.Sprintf("%s/%s/%d", l.id, l.runID, l.st.Seq)
+	}
 	t := domain.Transition{
-		ID:                fmt.Sprintf("%s/%s/%d", l.id, l.runID, l.st.Seq),
+		ID:                id,
 		WorkflowID:        l.id,
 		ProjectID:         l.in.ProjectID,
 		Stage:             tr.stage,
