@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,9 +67,12 @@ func writeHistory(t *testing.T, c client.Client, test, wfID, runID string) {
 	}
 	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
 	require.NoError(t, err)
-	kind := "project"
-	if len(wfID) > 5 && wfID[:5] == "plan:" {
+	kind := "cycle" // AnnualCycle runs started by the schedule
+	switch {
+	case strings.HasPrefix(wfID, "plan:"):
 		kind = "plan"
+	case strings.HasPrefix(wfID, "project:"):
+		kind = "project"
 	}
 	name := unsafeName.ReplaceAllString(test, "_") + "-" + kind + "-" + unsafeName.ReplaceAllString(wfID, "_") + "-" + runID[:8] + ".json"
 	require.NoError(t, os.WriteFile(filepath.Join(*recordDir, name), append(b, '\n'), 0o644))
