@@ -218,6 +218,44 @@ func (cc captureConn) QueryContext(ctx context.Context, q string, args []driver.
 	return cc.pqConn.QueryContext(ctx, q, args)
 }
 
+// PrepareContext records the statements the store runs through prepared statements (the hot
+// read queries are prepared once per connection) when they run.
+func (cc captureConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	var st driver.Stmt
+	var err error
+	if p, ok := cc.pqConn.(driver.ConnPrepareContext); ok {
+		st, err = p.PrepareContext(ctx, q)
+	} else {
+		st, err = cc.pqConn.Prepare(q)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sq, ok := st.(driver.StmtQueryContext)
+	if !ok {
+		return st, nil
+	}
+	return captureStmt{Stmt: st, query: sq, q: q, c: cc.c}, nil
+}
+
+type captureStmt struct {
+	driver.Stmt
+	query driver.StmtQueryContext
+	q     string
+	c     *Capture
+}
+
+func (s captureStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a.Value
+	}
+	s.c.mu.Lock()
+	s.c.last = append(s.c.last, Captured{Query: s.q, Args: vals})
+	s.c.mu.Unlock()
+	return s.query.QueryContext(ctx, args)
+}
+
 // Explain runs EXPLAIN (ANALYZE, BUFFERS) on a captured statement and returns the plan lines.
 func Explain(ctx context.Context, db *sqlx.DB, c Captured) ([]string, error) {
 	rows, err := db.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+c.Query, c.Args...)

@@ -64,6 +64,10 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on that loopback address (profiling the
 	// gateway and the worker; docs/PERFORMANCE.md). Empty: off.
 	PprofAddr string
+	// WorkflowCache is the worker's sticky cache size (workflows kept in memory between their
+	// events). An evicted workflow is rebuilt from its history at its next event, so this
+	// bounds memory, not how many workflows may be open (docs/PERFORMANCE.md, memory).
+	WorkflowCache int
 	// DBMaxConns caps the PostgreSQL connections of one process; as many stay open idle, so
 	// a burst of requests does not open and close sessions (docs/PERFORMANCE.md, reads).
 	DBMaxConns int
@@ -80,6 +84,7 @@ var Vars = []string{
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
 	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
+	"EGOVPM_WORKFLOW_CACHE",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -168,6 +173,13 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("DATABASE_MAX_CONNS: want 1..1000, got %d", n)
 	}
 	c.DBMaxConns = int(n)
+	if n, err = parseInt("EGOVPM_WORKFLOW_CACHE", get("EGOVPM_WORKFLOW_CACHE", "1000")); err != nil {
+		return c, err
+	}
+	if n < 1 || n > 1_000_000 {
+		return c, fmt.Errorf("EGOVPM_WORKFLOW_CACHE: want 1..1000000, got %d", n)
+	}
+	c.WorkflowCache = int(n)
 	if c.Mode == ModeProduction {
 		if c.TokenSecret == DefaultTokenSecret || len(c.TokenSecret) < 32 {
 			return c, fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")

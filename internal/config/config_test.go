@@ -19,6 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, DefaultPolicy, c.Policy)
 	require.True(t, c.DemoSeed)
 	require.Equal(t, 16, c.DBMaxConns)
+	require.Equal(t, 1000, c.WorkflowCache)
 }
 
 // TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.
@@ -36,6 +37,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"EGOVPM_TOKEN_SECRET":       {"EGOVPM_MODE": "production"},
 		"DATABASE_MAX_CONNS":        {"DATABASE_MAX_CONNS": "0"},
 		"EGOVPM_PPROF_ADDR":         {"EGOVPM_PPROF_ADDR": "0.0.0.0:6060"},
+		"EGOVPM_WORKFLOW_CACHE":     {"EGOVPM_WORKFLOW_CACHE": "0"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -64,7 +64,7 @@ type OMFilingRow struct {
 // OMFilings lists a project's O&M years.
 func (s *Store) OMFilings(ctx context.Context, projectID string) ([]OMFilingRow, error) {
 	var out []OMFilingRow
-	err := s.DB.SelectContext(ctx, &out, `SELECT year, due_at, filed_at, document_id, overdue FROM om_filings
+	err := s.selectP(ctx, &out, `SELECT year, due_at, filed_at, document_id, overdue FROM om_filings
 		WHERE project_id = $1 ORDER BY year`, projectID)
 	return out, err
 }
@@ -82,7 +82,7 @@ type EvaluationRow struct {
 // UnitEvaluations returns the evaluations of a unit's other projects, newest first (R14).
 func (s *Store) UnitEvaluations(ctx context.Context, unitID, exceptProjectID string) ([]EvaluationRow, error) {
 	var out []EvaluationRow
-	err := s.DB.SelectContext(ctx, &out, `SELECT e.project_id, p.name, e.score, e.grade, e.findings, e.created_at
+	err := s.selectP(ctx, &out, `SELECT e.project_id, p.name, e.score, e.grade, e.findings, e.created_at
 		FROM evaluations e JOIN projects p ON p.id = e.project_id
 		WHERE p.unit_id = $1 AND p.id <> $2 ORDER BY e.created_at DESC LIMIT 20`, unitID, exceptProjectID)
 	return out, err

@@ -37,7 +37,7 @@ func (s *Store) AddDocument(ctx context.Context, tx *sqlx.Tx, d *DocumentRow) er
 // Documents lists a project's documents.
 func (s *Store) Documents(ctx context.Context, projectID string) ([]DocumentRow, error) {
 	var ds []DocumentRow
-	err := s.DB.SelectContext(ctx, &ds, `SELECT id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by, created_at
+	err := s.selectP(ctx, &ds, `SELECT id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by, created_at
 		FROM documents WHERE project_id = $1 ORDER BY created_at, id LIMIT 1000`, projectID)
 	return ds, err
 }

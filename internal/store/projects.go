@@ -63,7 +63,13 @@ func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) erro
 // Project returns one project.
 func (s *Store) Project(ctx context.Context, q sqlx.QueryerContext, id string) (Project, error) {
 	var p Project
-	err := sqlx.GetContext(ctx, q, &p, `SELECT `+projectCols+` FROM projects WHERE id = $1`, id)
+	const sel = `SELECT ` + projectCols + ` FROM projects WHERE id = $1`
+	var err error
+	if db, ok := q.(*sqlx.DB); ok && db == s.DB {
+		err = s.getP(ctx, &p, sel, id) // the request path: prepared once per connection
+	} else {
+		err = sqlx.GetContext(ctx, q, &p, sel, id)
+	}
 	return p, notFound(err)
 }
 
@@ -182,7 +188,7 @@ func (s *Store) Timeline(ctx context.Context, projectID string) ([]TimelineEntry
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
 		WHERE a.object_type = 'project' AND a.object_id = $1 ORDER BY a.seq LIMIT 1000`
 	var out []TimelineEntry
-	if err := s.DB.SelectContext(ctx, &out, q, projectID); err != nil {
+	if err := s.selectP(ctx, &out, q, projectID); err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
 	return out, nil

@@ -23,10 +23,13 @@ import (
 type Store struct {
 	DB    *sqlx.DB
 	Audit *audit.Chain
+	stmts *stmtCache
 }
 
 // New returns a Store over db, auditing with chain.
-func New(db *sqlx.DB, chain *audit.Chain) *Store { return &Store{DB: db, Audit: chain} }
+func New(db *sqlx.DB, chain *audit.Chain) *Store {
+	return &Store{DB: db, Audit: chain, stmts: &stmtCache{}}
+}
 
 // Open connects to databaseURL and checks the connection.
 func Open(ctx context.Context, databaseURL string) (*sqlx.DB, error) {

@@ -45,14 +45,14 @@ const taskCols = `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.cand
 // Task returns one task with its project's unit.
 func (s *Store) Task(ctx context.Context, id string) (Task, error) {
 	var t Task
-	err := s.DB.GetContext(ctx, &t, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)
+	err := s.getP(ctx, &t, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)
 	return t, notFound(err)
 }
 
 // OpenTasksOfProject returns the open tasks of a project.
 func (s *Store) OpenTasksOfProject(ctx context.Context, projectID string) ([]Task, error) {
 	var ts []Task
-	err := s.DB.SelectContext(ctx, &ts, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+	err := s.selectP(ctx, &ts, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
 		WHERE t.project_id = $1 AND t.status = 'open' ORDER BY t.due_at, t.id`, projectID)
 	return ts, err
 }
@@ -131,7 +131,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 		ORDER BY t.due_at, t.id`
 	}
 	var ts []Task
-	if err := s.DB.SelectContext(ctx, &ts, q, args...); err != nil {
+	if err := s.selectP(ctx, &ts, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
 	next := ""

@@ -456,7 +456,7 @@ func (s *Store) SessionUser(ctx context.Context, id, jti string) (User, bool, er
 		User
 		Revoked bool `db:"revoked"`
 	}
-	if err := s.DB.GetContext(ctx, &row, q, id, jti); err != nil {
+	if err := s.getP(ctx, &row, q, id, jti); err != nil {
 		return User{}, false, fmt.Errorf("user %s: %w", id, notFound(err))
 	}
 	return row.User, row.Revoked, nil

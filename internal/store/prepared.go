@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// stmtCache holds the prepared statements of the hot read queries, by query text. database/sql
+// prepares each on a connection the first time it runs there, so PostgreSQL plans a query once
+// per session (a generic plan once it has seen five executions) instead of on every request:
+// the inbox query took 0.4–0.6 ms to plan and 0.3 ms to run (docs/PERFORMANCE.md, reads).
+type stmtCache struct {
+	m sync.Map // string → *sqlx.Stmt
+}
+
+// prepared returns the prepared statement of q, preparing it on first use.
+func (s *Store) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
+	if v, ok := s.stmts.m.Load(q); ok {
+		return v.(*sqlx.Stmt), nil
+	}
+	st, err := s.DB.PreparexContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.stmts.m.LoadOrStore(q, st); loaded {
+		_ = st.Close()
+		return v.(*sqlx.Stmt), nil
+	}
+	return st, nil
+}
+
+// getP is DB.GetContext through the statement cache.
+func (s *Store) getP(ctx context.Context, dest any, q string, args ...any) error {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// selectP is DB.SelectContext through the statement cache.
+func (s *Store) selectP(ctx context.Context, dest any, q string, args ...any) error {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.SelectContext(ctx, dest, args...)
+}
