@@ -80,37 +80,9 @@ func (e *env) memory(ctx context.Context) ([]string, error) {
 	devRSS, _ := bench.Memory(e.dev.Pid())
 	fmt.Printf("worker RSS with %d open project workflows: %.1f MB (peak %.1f MB, idle %.1f MB); devserver RSS %.1f MB; %d projects got similarity candidates\n",
 		n, mb(rss), mb(peak), mb(idle), mb(devRSS), sims)
-	out := []string{fmt.Sprintf("worker memory: RSS %.1f MB with N=%d open project workflows just started (peak %.1f MB, idle %.1f MB; includes the N similarity activities of the burst)",
+	out := []string{fmt.Sprintf("worker memory: RSS %.1f MB with N=%d open project workflows just started (peak %.1f MB, idle %.1f MB; includes the N similarity activities of the burst; sticky cache EGOVPM_WORKFLOW_CACHE, default 1000)",
 		mb(rss), n, mb(peak), mb(idle))}
 
-	// The same N workflows in a fresh worker's cache without the submission burst: restart
-	// the worker and load every workflow with a query (a replay that fills the sticky cache).
-	w.Stop()
-	w2, err := bench.StartWorker(ctx, e.bins.Worker, e.dir, "worker-mem2",
-		bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, queue, filepath.Join(e.dir, "data")))
-	if err != nil {
-		return nil, err
-	}
-	e.procs = append(e.procs, w2)
-	time.Sleep(3 * time.Second)
-	idle2, _ := bench.Memory(w2.Pid())
-	t1 := time.Now()
-	if err := bench.Parallel(ctx, 8, idx, func(ctx context.Context, g int) error {
-		v, err := e.tc.QueryWorkflow(ctx, workflows.ProjectWorkflowID(fmt.Sprintf("mem-%d", g)), "", workflows.QueryState)
-		if err != nil {
-			return err
-		}
-		var st workflows.ProjectState
-		return v.Get(&st)
-	}); err != nil {
-		return nil, err
-	}
-	bench.NewCPUSet(map[string]int{"devserver": e.dev.Pid(), "worker-mem2": w2.Pid()}).WaitQuiet(5 * time.Minute)
-	rss2, peak2 := bench.Memory(w2.Pid())
-	fmt.Printf("restarted worker pid %d (idle RSS %.1f MB): %d workflows loaded by a query in %s; RSS %.1f MB (peak %.1f MB)\n",
-		w2.Pid(), mb(idle2), n, time.Since(t1).Round(time.Millisecond), mb(rss2), mb(peak2))
-	out = append(out, fmt.Sprintf("worker memory: RSS %.1f MB with the same N=%d workflows loaded into a restarted worker's cache by one query each (peak %.1f MB, idle %.1f MB)",
-		mb(rss2), n, mb(peak2), mb(idle2)))
 	return out, nil
 }
 
