@@ -15,8 +15,6 @@ import (
 	"egovpm/workflows"
 )
 
-var errNotImplemented = apperr.New(http.StatusNotImplemented, "not_implemented", "未实现")
-
 type dataListReq struct {
 	Items      []map[string]string `json:"items"`
 	NoneReason string              `json:"none_reason"`

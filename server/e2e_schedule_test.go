@@ -12,6 +12,7 @@ import (
 
 	"egovpm/activities"
 	"egovpm/internal/calendar"
+	"egovpm/internal/ops"
 	"egovpm/workflows"
 )
 
@@ -34,7 +35,7 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
 	next := time.Now().In(calendar.Shanghai).Year() + 1
 	require.EventuallyWithT(t, func(c *assertT) {
-		desc, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.PlanWorkflowID(next), "")
+		desc, err := ops.Describe(ctx, s.temporal, workflows.PlanWorkflowID(next), "")
 		if assertEqual(c, nil, err) {
 			assertEqual(c, "AnnualPlan", desc.WorkflowExecutionInfo.Type.Name)
 		}

@@ -295,7 +295,7 @@ func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 	task := s.openTask("drb1", p, "prelim_review")
 	wfID := workflows.ProjectWorkflowID(p)
 	require.EventuallyWithT(t, func(c *assertT) {
-		d, err := s.temporal.DescribeWorkflowExecution(ctx, wfID, "")
+		d, err := ops.Describe(ctx, s.temporal, wfID, "")
 		if assert.NoError(c, err) {
 			assert.Empty(c, d.GetPendingActivities())
 			assert.Nil(c, d.GetPendingWorkflowTask())
@@ -416,7 +416,7 @@ func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 	d := s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "符合申报条件"}, nil)
 	require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)
 	require.Equal(t, "expert_review", d.str("stage"))
-	desc, err := s.temporal.DescribeWorkflowExecution(ctx, wfID, "")
+	desc, err := ops.Describe(ctx, s.temporal, wfID, "")
 	require.NoError(t, err)
 	require.Equal(t, newRun, desc.GetWorkflowExecutionInfo().GetExecution().GetRunId())
 	// The signal after the reset point was reapplied to the new run.
@@ -468,7 +468,7 @@ func TestO2_DatabaseOutageStallsThenRecovers(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	require.EventuallyWithT(t, func(c *assertT) {
 		assert.True(c, time.Now().After(deadline))
-		desc, err := s.temporal.DescribeWorkflowExecution(context.Background(), wfID, "")
+		desc, err := ops.Describe(context.Background(), s.temporal, wfID, "")
 		if assert.NoError(c, err) {
 			assert.Equal(c, "Running", desc.WorkflowExecutionInfo.Status.String(), "the lifecycle must not fail")
 		}

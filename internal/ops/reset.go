@@ -263,7 +263,7 @@ func (s *Service) RetryActivity(ctx context.Context, a Actor, workflowID, activi
 // describe describes a run (the current one for runID ""), answering 404 for an unknown
 // workflow.
 func (s *Service) describe(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, workflowID, runID)
+	d, err := Describe(ctx, s.temporal, workflowID, runID)
 	if err != nil {
 		return nil, temporalError(err, "", "")
 	}

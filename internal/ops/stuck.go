@@ -236,7 +236,7 @@ func (s *Service) inspectOne(ctx context.Context, e *execution, minAttempts int3
 	if e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return s.inspectClosed(ctx, e)
 	}
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, e.WorkflowID, e.RunID)
+	d, err := Describe(ctx, s.temporal, e.WorkflowID, e.RunID)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil, nil // gone since it was listed
@@ -278,7 +278,7 @@ func (s *Service) inspectOne(ctx context.Context, e *execution, minAttempts int3
 // inspectClosed reports a failed or timed-out run that is still its workflow's current run
 // (one that was reset or started again is over).
 func (s *Service) inspectClosed(ctx context.Context, e *execution) (*StuckWorkflow, error) {
-	d, err := s.temporal.DescribeWorkflowExecution(ctx, e.WorkflowID, "")
+	d, err := Describe(ctx, s.temporal, e.WorkflowID, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return nil, nil
