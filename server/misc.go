@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,13 +19,6 @@ import (
 
 //go:embed openapi.yaml
 var openapiYAML []byte
-
-func jsonUnmarshal(b []byte, v any) error {
-	if len(b) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, v)
-}
 
 func shanghai() *time.Location { return calendar.Shanghai }
 
