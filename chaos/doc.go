@@ -39,8 +39,8 @@
 //   - the read model applied every decision once: one task.decide audit row per task;
 //   - every lifecycle completes: every project is at stage approved;
 //   - the audit chain verifies (internal/audit, as `egovpm audit-verify`);
-//   - a create that lost its reply may leave a stray draft (POST /projects takes no key),
-//     but never a started workflow.
+//   - no stray draft: a create resent with its Idempotency-Key after a lost reply names the
+//     same project (POST /projects derives the id from the person and the key).
 //
 // The short run is part of `make test` (8 projects, 4 kills of each of worker and gateway, one
 // devserver restart, about a minute). `make chaos` runs the long one (-chaos.long: 50

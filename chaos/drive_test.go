@@ -240,9 +240,9 @@ func (d *driver) lifecycle(ctx context.Context, i int) error {
 		ID string `json:"id"`
 	}
 	name := fmt.Sprintf("故障测试%s-%03d：城市运行管理平台", d.run, i)
-	// POST /projects takes no Idempotency-Key: a create whose reply is lost and is resent
-	// leaves a stray draft, which the final checks allow (no workflow starts for a draft).
-	if err := d.send(ctx, "create", user, http.MethodPost, "/api/v1/projects", "", map[string]any{
+	// The create carries an Idempotency-Key: resent after a lost reply it names the same
+	// draft, so the final checks allow no stray draft.
+	if err := d.send(ctx, "create", user, http.MethodPost, "/api/v1/projects", fmt.Sprintf("create-%s-%03d", d.run, i), map[string]any{
 		"name": name, "type": "new", "plan_year": d.year, "estimated_investment_fen": fenSmall,
 		"description": name + "：建设内容说明，含数据共享与安全保障", "mlps_level": 2, "uses_crypto": false,
 	}, http.StatusCreated, &created, nil); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -128,6 +129,11 @@ func (s *Server) checkParent(c *gin.Context, typ string, parent *string, unitID,
 }
 
 func (s *Server) createProject(c *gin.Context) {
+	key := c.GetHeader("Idempotency-Key")
+	if key != "" && !validIdemKey.MatchString(key) {
+		respondError(c, apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 须为 1–128 位字母、数字或 ._:-"))
+		return
+	}
 	var req createProjectReq
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)
@@ -138,7 +144,14 @@ func (s *Server) createProject(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	p := store.Project{ID: newID("p-"), UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
+	id := newID("p-")
+	if key != "" {
+		// A create resent with the same key (its reply was lost) names the same project: the
+		// id derives from the person and the key, and the insert does nothing the second time.
+		sum := sha256.Sum256([]byte("project-create\x00" + a.ID + "\x00" + key))
+		id = "p-" + hex.EncodeToString(sum[:10])
+	}
+	p := store.Project{ID: id, UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
 		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, MLPSLevel: req.MLPSLevel,
 		UsesCrypto: req.UsesCrypto, CreatedBy: a.ID}
 	if req.ParentProjectID != nil {
@@ -150,6 +163,23 @@ func (s *Server) createProject(c *gin.Context) {
 		}
 		return s.audit(c, tx, "project.create", "project", p.ID, "ok", req)
 	})
+	if errors.Is(err, store.ErrProjectExists) {
+		// The same key again: answer with the project it created, if the request is the same.
+		prev, perr := s.store.Project(c.Request.Context(), s.store.DB, p.ID)
+		if perr != nil {
+			respondError(c, perr)
+			return
+		}
+		if prev.Name != p.Name || prev.Type != p.Type || prev.PlanYear != p.PlanYear ||
+			prev.EstimatedInvestmentFen != p.EstimatedInvestmentFen || prev.Description != p.Description ||
+			prev.MLPSLevel != p.MLPSLevel || prev.UsesCrypto != p.UsesCrypto || prev.ParentProjectID != p.ParentProjectID {
+			respondError(c, apperr.New(http.StatusConflict, "idempotency_key_reused",
+				"该 Idempotency-Key 已用于创建另一内容的项目，请换用新的 Idempotency-Key"))
+			return
+		}
+		c.JSON(http.StatusCreated, toProjectJSON(prev))
+		return
+	}
 	if err != nil {
 		respondError(c, err)
 		return

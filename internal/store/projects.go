@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -49,16 +50,25 @@ func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) erro
 		description, mlps_level, uses_crypto, stage, created_by)
 		VALUES (:id, :unit_id, :name, :type, :parent_project_id, :plan_year, :estimated_investment_fen,
 		:description, :mlps_level, :uses_crypto, 'draft', :created_by)
+		ON CONFLICT (id) DO NOTHING
 		RETURNING created_at, updated_at, version, stage`
 	q2, args, err := tx.BindNamed(q, p)
 	if err != nil {
 		return fmt.Errorf("bind project: %w", err)
 	}
-	if err := tx.QueryRowxContext(ctx, q2, args...).Scan(&p.CreatedAt, &p.UpdatedAt, &p.Version, &p.Stage); err != nil {
+	err = tx.QueryRowxContext(ctx, q2, args...).Scan(&p.CreatedAt, &p.UpdatedAt, &p.Version, &p.Stage)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrProjectExists
+	}
+	if err != nil {
 		return fmt.Errorf("insert project: %w", err)
 	}
 	return nil
 }
+
+// ErrProjectExists is returned by CreateProject when a project with that id exists already
+// (an idempotent create repeated: its id derives from the Idempotency-Key).
+var ErrProjectExists = errors.New("project exists")
 
 // Project returns one project.
 func (s *Store) Project(ctx context.Context, q sqlx.QueryerContext, id string) (Project, error) {
