@@ -85,14 +85,25 @@ func (s *Server) registerContract(c *gin.Context) {
 			ProcurementRef: req.ProcurementRef, DataLists: lists}})
 }
 
+// bindNoFields reads the optional body of a request that takes no fields: none, or an empty
+// JSON object; anything else is refused (400/413/415) like any body. It answers the refusal
+// and reports whether to go on.
+func bindNoFields(c *gin.Context) bool {
+	if c.Request.ContentLength <= 0 {
+		return true
+	}
+	var req struct{}
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return false
+	}
+	return true
+}
+
 // constructionComplete reports construction complete (R10); the trial run starts (R11).
 func (s *Server) constructionComplete(c *gin.Context) {
-	if c.Request.ContentLength > 0 {
-		var req struct{}
-		if err := bindJSON(c, &req); err != nil {
-			respondError(c, err)
-			return
-		}
+	if !bindNoFields(c) {
+		return
 	}
 	p, ok := s.loadProject(c, authz.ProjectDeliver)
 	if !ok {
@@ -119,12 +130,8 @@ func (s *Server) uploadTrialRunReport(c *gin.Context) {
 // applyAcceptance applies for final acceptance (R12); 422 trial_run_not_over before the trial
 // run ends, 422 documents_missing without the R12/R17 documents.
 func (s *Server) applyAcceptance(c *gin.Context) {
-	if c.Request.ContentLength > 0 {
-		var req struct{}
-		if err := bindJSON(c, &req); err != nil {
-			respondError(c, err)
-			return
-		}
+	if !bindNoFields(c) {
+		return
 	}
 	p, ok := s.loadProject(c, authz.ProjectDeliver)
 	if !ok {

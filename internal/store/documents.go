@@ -104,12 +104,7 @@ func (s *Store) Notifications(ctx context.Context, userID string, limit int, cur
 	if err := s.DB.SelectContext(ctx, &ns, q, args...); err != nil {
 		return nil, "", fmt.Errorf("notifications: %w", err)
 	}
-	next := ""
-	if len(ns) > limit {
-		ns = ns[:limit]
-		l := ns[len(ns)-1]
-		next = EncodeCursor(projectCursor{CreatedAt: l.CreatedAt, ID: l.ID})
-	}
+	ns, next := keysetPage(ns, limit, func(l Notification) any { return projectCursor{CreatedAt: l.CreatedAt, ID: l.ID} })
 	return ns, next, nil
 }
 

@@ -227,11 +227,6 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, "", fmt.Errorf("funds report: %w", err)
 	}
-	next := ""
-	if len(rows) > f.Limit {
-		rows = rows[:f.Limit]
-		last := rows[len(rows)-1]
-		next = EncodeCursor(fundsCursor{Year: last.PlanYear, UnitID: last.UnitID})
-	}
+	rows, next := keysetPage(rows, f.Limit, func(l FundsRow) any { return fundsCursor{Year: l.PlanYear, UnitID: l.UnitID} })
 	return rows, next, nil
 }

@@ -134,6 +134,16 @@ func EncodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// keysetPage trims rows read with LIMIT limit+1 to one page and returns the cursor of the
+// page's last row (cursor makes its key), or "" when this is the last page.
+func keysetPage[T any](rows []T, limit int, cursor func(last T) any) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, EncodeCursor(cursor(rows[len(rows)-1]))
+}
+
 // DecodeCursor reads a cursor made by EncodeCursor; a bad cursor is an error.
 func DecodeCursor(s string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -179,12 +189,7 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, s
 	if err := s.DB.SelectContext(ctx, &ps, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list projects: %w", err)
 	}
-	next := ""
-	if len(ps) > f.Limit {
-		ps = ps[:f.Limit]
-		last := ps[len(ps)-1]
-		next = EncodeCursor(projectCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-	}
+	ps, next := keysetPage(ps, f.Limit, func(l Project) any { return projectCursor{CreatedAt: l.CreatedAt, ID: l.ID} })
 	return ps, next, nil
 }
 

@@ -134,12 +134,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 	if err := s.selectP(ctx, &ts, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
-	next := ""
-	if len(ts) > f.Limit {
-		ts = ts[:f.Limit]
-		last := ts[len(ts)-1]
-		next = EncodeCursor(taskCursor{Due: last.DueAt, ID: last.ID})
-	}
+	ts, next := keysetPage(ts, f.Limit, func(l Task) any { return taskCursor{Due: l.DueAt, ID: l.ID} })
 	return ts, next, nil
 }
 

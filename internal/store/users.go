@@ -106,11 +106,7 @@ func (s *Store) ListOrgs(ctx context.Context, f OrgFilter) ([]Org, string, error
 	if err := s.DB.SelectContext(ctx, &orgs, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list orgs: %w", err)
 	}
-	next := ""
-	if len(orgs) > limit {
-		orgs = orgs[:limit]
-		next = EncodeCursor(idCursor{ID: orgs[len(orgs)-1].ID})
-	}
+	orgs, next := keysetPage(orgs, limit, func(l Org) any { return idCursor{ID: l.ID} })
 	return orgs, next, nil
 }
 
@@ -328,11 +324,7 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]User, string, er
 	if err := s.DB.SelectContext(ctx, &users, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
-	next := ""
-	if len(users) > limit {
-		users = users[:limit]
-		next = EncodeCursor(usernameCursor{Username: users[len(users)-1].Username})
-	}
+	users, next := keysetPage(users, limit, func(l User) any { return usernameCursor{Username: l.Username} })
 	return users, next, nil
 }
 
