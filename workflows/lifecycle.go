@@ -814,7 +814,11 @@ func sendNotifications(ctx workflow.Context, transitionID string, pending *int) 
 	*pending++
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
+		// Give up after a day (logged below; the rows stay unsent in the read model): pending
+		// counts this send, and a send retried for ever would hold the run open for ever (no
+		// yearly continue-as-new). Activity options are not part of replay.
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
 	})
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		defer func() { *pending-- }()

@@ -183,7 +183,10 @@ func (p *plan) armReminders(ctx workflow.Context) {
 	deadline := p.in.Policy.SubmissionDeadline(p.in.Year, calendar.Shanghai)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
+		// Give up after a day (logged): a reminder retried for ever would hold the plan's run
+		// open (sending > 0 blocks continue-as-new).
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
 	})
 	now := workflow.Now(ctx)
 	for _, r := range p.in.Policy.Reminders {

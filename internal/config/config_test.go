@@ -16,7 +16,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, DefaultDatabaseURL, c.DatabaseURL)
 	require.Equal(t, DefaultTemporalAddress, c.TemporalAddress)
 	require.Equal(t, DefaultHTTPAddr, c.HTTPAddr)
-	require.Equal(t, DefaultPolicy, c.Policy)
+	require.Equal(t, "2021", c.Policy, "R19: the 2021 policy is in force unless configured")
 	require.True(t, c.DemoSeed)
 	require.Equal(t, 16, c.DBMaxConns)
 	require.Equal(t, 1000, c.WorkflowCache)
