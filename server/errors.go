@@ -121,7 +121,7 @@ func bindJSON(c *gin.Context, dst any) error {
 	if len(body) > maxJSONBody {
 		return apperr.TooLarge("请求体过大")
 	}
-	if bytes.Contains(body, []byte(`\u0000`)) {
+	if hasJSONNUL(body) {
 		// PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
 		return apperr.BadRequest("bad_json", "请求体不能包含 NUL 字符（\\u0000）")
 	}
@@ -134,6 +134,28 @@ func bindJSON(c *gin.Context, dst any) error {
 		return apperr.BadRequest("bad_json", "请求体只能包含一个 JSON 对象")
 	}
 	return validateStruct(dst)
+}
+
+// hasJSONNUL reports whether a JSON text holds the escape \u0000 (a NUL character once
+// decoded). A \u0000 whose backslash is itself escaped (a backslash, then the text u0000) is
+// no NUL.
+func hasJSONNUL(b []byte) bool {
+	esc := []byte(`\u0000`)
+	for i := 0; ; {
+		j := bytes.Index(b[i:], esc)
+		if j < 0 {
+			return false
+		}
+		j += i
+		n := 0
+		for k := j - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 func decodeError(err error) error {

@@ -14,6 +14,9 @@ func TestNULAndBadUTF8Are400(t *testing.T) {
 	s := newStack(t, "2021")
 	r := s.do("", http.MethodPost, "/api/v1/auth/login", map[string]any{"username": "a\x00b", "password": "x"}, nil)
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	// An escaped backslash followed by the text u0000 is no NUL: an ordinary failed login.
+	r = s.do("", http.MethodPost, "/api/v1/auth/login", map[string]any{"username": `a\u0000b`, "password": "x"}, nil)
+	require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Raw)
 	for _, path := range []string{"/api/v1/projects/%00", "/api/v1/projects?q=%00", "/api/v1/projects?q=%FF", "/api/v1/projects/%FF"} {
 		req, err := http.NewRequest(http.MethodGet, s.http.URL+path, strings.NewReader(""))
 		require.NoError(t, err)

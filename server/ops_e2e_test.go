@@ -387,6 +387,10 @@ func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 	s.stopWorker()
 	resetPath := "/api/v1/ops/workflows/" + wfID + "/reset"
 	key := map[string]string{"Idempotency-Key": "rollback-" + newID("")}
+	// A run id that is not one (Temporal would answer InvalidArgument, a 500) is a 400.
+	r = s.do("ops1", http.MethodPost, resetPath, map[string]any{"run_id": "not-a-run-id", "reason": "x"}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	require.NotEmpty(t, r.str("error", "fields", "run_id"), "%s", r.Raw)
 	r = s.do("ops1", http.MethodPost, resetPath, map[string]any{"run_id": runID, "reason": "回滚不兼容的部署"}, key)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	newRun := r.str("new_run_id")

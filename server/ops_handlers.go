@@ -68,7 +68,7 @@ type resetReq struct {
 	// EventID is the workflow task event to reset to; without it, the last good one.
 	EventID int64  `json:"event_id" validate:"omitempty,gt=2"`
 	To      string `json:"to" validate:"omitempty,oneof=last_good"`
-	RunID   string `json:"run_id" validate:"max=64"`
+	RunID   string `json:"run_id" validate:"omitempty,uuid"`
 	Reason  string `json:"reason" validate:"max=500"`
 }
 
@@ -80,11 +80,7 @@ func (s *Server) resetWorkflow(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !validIdemKey.MatchString(key) {
-		respondError(c, apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 须为 1–128 位字母、数字或 ._:-"))
-		return
-	}
+	key := c.GetHeader("Idempotency-Key") // checked by idempotencyKeyHeader
 	var req resetReq
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)

@@ -90,7 +90,7 @@ func (s *Server) conveneExpertSession(c *gin.Context) {
 		refs = append(refs, workflows.ExpertRef{ID: id, OrgID: org})
 	}
 	sid := newID("s-")
-	if k := c.GetHeader("Idempotency-Key"); k != "" && validIdemKey.MatchString(k) {
+	if k := c.GetHeader("Idempotency-Key"); k != "" {
 		sid = "s-" + k
 	}
 	var res workflows.ConveneResult
@@ -156,7 +156,7 @@ func (s *Server) createBundle(c *gin.Context) {
 		}
 	}
 	bid := newID("b-")
-	if k := c.GetHeader("Idempotency-Key"); k != "" && validIdemKey.MatchString(k) {
+	if k := c.GetHeader("Idempotency-Key"); k != "" {
 		bid = "b-" + k
 	}
 	var res workflows.BundleResult

@@ -129,11 +129,7 @@ func (s *Server) checkParent(c *gin.Context, typ string, parent *string, unitID,
 }
 
 func (s *Server) createProject(c *gin.Context) {
-	key := c.GetHeader("Idempotency-Key")
-	if key != "" && !validIdemKey.MatchString(key) {
-		respondError(c, apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 须为 1–128 位字母、数字或 ._:-"))
-		return
-	}
+	key := c.GetHeader("Idempotency-Key") // checked by idempotencyKeyHeader
 	var req createProjectReq
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)

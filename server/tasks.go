@@ -170,10 +170,6 @@ func updateID(c *gin.Context, scope string) string {
 }
 
 func (s *Server) decideTask(c *gin.Context) {
-	if k := c.GetHeader("Idempotency-Key"); k != "" && !validIdemKey.MatchString(k) {
-		respondError(c, apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 须为 1–128 位字母、数字或 ._:-"))
-		return
-	}
 	var req decisionReq
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)

@@ -31,14 +31,9 @@ func New(db *sqlx.DB, chain *audit.Chain) *Store {
 	return &Store{DB: db, Audit: chain, stmts: &stmtCache{}}
 }
 
-// Open connects to databaseURL and checks the connection. Its sessions plan prepared
-// statements generically (plan_cache_mode = force_generic_plan, unless the URL's options set
-// plan_cache_mode): PostgreSQL kept re-planning the prepared inbox query for every call
-// (0 generic of 820 plans), and its generic plan ran in 0.41 ms against 0.69 ms
-// (docs/PERFORMANCE.md, reads). The queries are keyed lookups and keyset pages whose plan
-// does not depend on the values.
+// Open connects to databaseURL and checks the connection.
 func Open(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", withGenericPlans(databaseURL))
+	db, err := sqlx.Open("postgres", databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -48,23 +43,6 @@ func Open(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("connect to database %s: %w", redact(databaseURL), err)
 	}
 	return db, nil
-}
-
-// withGenericPlans adds "-c plan_cache_mode=force_generic_plan" to a postgres:// URL's
-// options; other URLs (key=value strings) and URLs that set plan_cache_mode are left alone.
-func withGenericPlans(databaseURL string) string {
-	u, err := url.Parse(databaseURL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return databaseURL
-	}
-	q := u.Query()
-	opts := q.Get("options")
-	if strings.Contains(opts, "plan_cache_mode") {
-		return databaseURL
-	}
-	q.Set("options", strings.TrimSpace(opts+" -c plan_cache_mode=force_generic_plan"))
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // SetPool caps db at n connections and keeps up to n of them open while idle (for five
