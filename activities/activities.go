@@ -8,6 +8,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -29,6 +30,10 @@ type Activities struct {
 	Sender notify.Sender
 	// Temporal signals other workflows (TellPlan).
 	Temporal client.Client
+
+	// readsStages holds the plan years known to read stages from the read model (TellPlan
+	// skips them; a year never goes back).
+	readsStages sync.Map
 }
 
 // calendar loads the working-day calendar with the overrides of holiday_overrides (T2). It is

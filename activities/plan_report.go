@@ -13,9 +13,12 @@ import (
 
 // PlanReport is a signal a project lifecycle sends its year's AnnualPlan: its new stage.
 type PlanReport struct {
-	WorkflowID string               `json:"workflow_id"`
-	Signal     string               `json:"signal"`
-	Status     domain.ProjectStatus `json:"status"`
+	WorkflowID string `json:"workflow_id"`
+	// PlanYear is the plan's year: no report is sent when that plan reads stages from the
+	// read model (0 in reports recorded before that: always sent).
+	PlanYear int                  `json:"plan_year,omitempty"`
+	Signal   string               `json:"signal"`
+	Status   domain.ProjectStatus `json:"status"`
 }
 
 // TellPlan delivers r with one SignalWorkflow call, as a local activity that runs just before
@@ -25,12 +28,27 @@ type PlanReport struct {
 // A retry may deliver the same report twice; the plan's handling of a stage report is
 // idempotent. A plan that does not exist (or has closed) is logged and skipped, as a failed
 // SignalExternalWorkflow was.
+//
+// A plan that reads stages from the read model (AnnualPlan from version
+// plan-stages-from-read-model, recorded in plan_stage_sources) is not told at all: the signal
+// and the plan workflow task it woke were most of what a decision cost over the floor
+// (docs/PERFORMANCE.md). Plans started by older code keep hearing reports until they continue
+// as new, so the check is made per year, not by the lifecycle's version.
 func (a *Activities) TellPlan(ctx context.Context, r PlanReport) error {
 	if a.Temporal == nil {
 		return temporal.NewNonRetryableApplicationError("no Temporal client to signal the plan", "Config", nil)
 	}
 	if r.WorkflowID == "" || r.Signal == "" || r.Status.ProjectID == "" {
 		return temporal.NewNonRetryableApplicationError("incomplete plan report", "BadInput", nil)
+	}
+	if r.PlanYear != 0 {
+		reads, err := a.planReadsStages(ctx, r.PlanYear)
+		if err != nil {
+			return err
+		}
+		if reads {
+			return nil
+		}
 	}
 	err := a.Temporal.SignalWorkflow(ctx, r.WorkflowID, "", r.Signal, r.Status)
 	var nf *serviceerror.NotFound
@@ -39,4 +57,44 @@ func (a *Activities) TellPlan(ctx context.Context, r PlanReport) error {
 		return nil
 	}
 	return err
+}
+
+// planReadsStages answers from memory once a year is known to read stages (it never goes
+// back), else from plan_stage_sources.
+func (a *Activities) planReadsStages(ctx context.Context, year int) (bool, error) {
+	if _, ok := a.readsStages.Load(year); ok {
+		return true, nil
+	}
+	reads, err := a.Store.PlanReadsStages(ctx, year)
+	if err != nil {
+		return false, err
+	}
+	if reads {
+		a.readsStages.Store(year, true)
+	}
+	return reads, nil
+}
+
+// PlanProjectsInput asks what the read model says of some projects of a plan year: the ids
+// given, or with Bundleable the year's projects awaiting approval in no bundle.
+type PlanProjectsInput struct {
+	Year       int      `json:"year"`
+	IDs        []string `json:"ids,omitempty"`
+	Bundleable bool     `json:"bundleable,omitempty"`
+}
+
+// LoadPlanProjects reads projects for an AnnualPlan validating a decision (R4–R6). It runs as
+// a local activity inside the plan's workflow task: the result is recorded in history, so
+// replay sees what the plan saw.
+func (a *Activities) LoadPlanProjects(ctx context.Context, in PlanProjectsInput) ([]domain.PlanProject, error) {
+	if in.Bundleable {
+		return a.Store.BundleCandidates(ctx, in.Year)
+	}
+	return a.Store.PlanProjects(ctx, in.IDs)
+}
+
+// MarkPlanReadsStages records that the plan of year reads stages from the read model, so
+// that lifecycles stop reporting them (TellPlan).
+func (a *Activities) MarkPlanReadsStages(ctx context.Context, year int) error {
+	return a.Store.MarkPlanReadsStages(ctx, year)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -9,6 +10,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
+
+	"egovpm/workflows"
 )
 
 const (
@@ -31,8 +36,9 @@ var (
 	pastSeq  atomic.Int32
 )
 
-// retry409 repeats a plan request while the plan has not yet heard a project's new stage
-// (projects report to their plan by signal, a few milliseconds after the decision's reply).
+// retry409 repeats a plan request while a project's new stage is not yet in the read model
+// (a decision of the plan reaches its projects by signal; each applies it a few milliseconds
+// after the plan's reply).
 func (s *stack) retry409(user, method, path string, body any) resp {
 	s.t.Helper()
 	var r resp
@@ -134,6 +140,36 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 
 	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
 	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
+
+	// The plan validated every decision above against the read model: no decision reported
+	// a stage to it (plan-stages-from-read-model; each report cost a signal and a plan
+	// workflow task per decision, docs/PERFORMANCE.md). Only a submission made in the
+	// milliseconds before the new plan recorded that it reads stages may still report
+	// (prelim_review), and the plan drops it.
+	reports := s.stageReports(workflows.PlanWorkflowID(year))
+	require.LessOrEqual(t, len(reports), 3, "%v", reports)
+	for _, st := range reports {
+		require.Equal(t, "prelim_review", st, "a decision reported its stage to the plan: %v", reports)
+	}
+}
+
+// stageReports lists the stages reported to workflow id's current run by SignalProjectStatus.
+func (s *stack) stageReports(id string) []string {
+	s.t.Helper()
+	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var out []string
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(s.t, err)
+		a := e.GetWorkflowExecutionSignaledEventAttributes()
+		if a == nil || a.GetSignalName() != workflows.SignalProjectStatus {
+			continue
+		}
+		var st workflows.ProjectStatusSignal
+		require.NoError(s.t, converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &st))
+		out = append(out, string(st.Stage))
+	}
+	return out
 }
 
 // TestE2E_LargeProjectAlone is scenario (b): a 12M project with its opinion and implementation

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -467,10 +468,12 @@ func (s *Server) submitProject(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	// The plan of the year hears of the project before the project reports to it.
-	_, err = s.temporal.SignalWithStartWorkflow(ctx, workflows.PlanWorkflowID(p.PlanYear), workflows.SignalProjectStatus,
-		workflows.ProjectStatusSignal{ProjectID: p.ID, UnitID: p.UnitID, Name: p.Name, EstimatedFen: p.EstimatedInvestmentFen, Stage: domain.StageDraft},
-		client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue},
+	// The plan of the year exists before the project's lifecycle starts (it is started here if
+	// not yet by the annual Schedule). No stage report: the plan reads stages from the read
+	// model (plan-stages-from-read-model); a plan run started by older code hears the
+	// lifecycle's own first report.
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
 		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
 	if err != nil {
 		respondError(c, err)

@@ -32,6 +32,7 @@ func runPlanReminders(t *testing.T, year int, start time.Time, resume *workflows
 			at = append(at, env.Now())
 			return 1, nil
 		})
+	env.OnActivity(acts.MarkPlanReadsStages, mock.Anything, year).Return(nil).Once()
 	// The plan never ends by itself; stop it once July is over.
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Date(year-1, 7, 31, 0, 0, 0, 0, calendar.Shanghai).Sub(start))
 	env.ExecuteWorkflow(workflows.AnnualPlan, workflows.AnnualPlanInput{Year: year, Policy: policy2021(), Resume: resume})

@@ -138,6 +138,14 @@ type harness struct {
 
 	at      time.Duration
 	updates int
+
+	// rows is the read model a plan reads stages from (LoadPlanProjects), in the order the
+	// projects arrived; nil for a lifecycle. Apply writes plan items and bundles into it as
+	// the real store does.
+	rows     map[string]*domain.PlanProject
+	rowOrder []string
+	// marked lists the years MarkPlanReadsStages recorded.
+	marked []int
 }
 
 func newHarness(t *testing.T, workflowID string) *harness {
@@ -153,6 +161,7 @@ func newHarness(t *testing.T, workflowID string) *harness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.transitions = append(h.transitions, tr)
+			h.applyToRows(tr)
 			if tr.Stage != "" {
 				h.order = append(h.order, "apply "+string(tr.Stage))
 			}
@@ -430,4 +439,24 @@ func requireRejectedByValidator(t *testing.T, o *outcome, status int, codes ...s
 	require.True(t, o.rejected, "%s was not rejected by the validator (accepted %v, err %v)", o.name, o.accepted, o.err)
 	require.False(t, o.accepted)
 	requireRefused(t, o, status, codes...)
+}
+
+// applyToRows writes a plan transition's plan items and bundle into the harness's read model,
+// as store.ApplyTransition does. Caller holds h.mu.
+func (h *harness) applyToRows(tr domain.Transition) {
+	if h.rows == nil {
+		return
+	}
+	for _, it := range tr.PlanItems {
+		if r, ok := h.rows[it.ProjectID]; ok && !r.Planned {
+			r.Planned, r.PlanAmountFen, r.Supplementary = true, it.ApprovedAmountFen, it.Supplementary
+		}
+	}
+	if b := tr.Bundle; b != nil {
+		for _, id := range b.ProjectIDs {
+			if r, ok := h.rows[id]; ok {
+				r.BundleID = b.ID
+			}
+		}
+	}
 }

@@ -783,14 +783,16 @@ func (l *lifecycle) statusSignal(supplementary bool) ProjectStatusSignal {
 // tellPlan tells AnnualPlan the project's new stage through the TellPlan local activity (one
 // SignalWorkflow RPC) before Apply writes it: the plan validates its own decisions against
 // what it has heard, and hears a stage before any client can see it. A plan that cannot be
-// told within a minute is logged, never blocks the decision (as with reportToPlan).
+// told within a minute is logged, never blocks the decision (as with reportToPlan). A plan
+// that reads stages from the read model (plan-stages-from-read-model) is not signalled: the
+// activity returns at once (activities.TellPlan).
 func (l *lifecycle) tellPlan(ctx workflow.Context, supplementary bool) {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: time.Minute,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
 	})
-	err := workflow.ExecuteLocalActivity(lctx, a.TellPlan, activities.PlanReport{WorkflowID: PlanWorkflowID(l.in.PlanYear),
+	err := workflow.ExecuteLocalActivity(lctx, a.TellPlan, activities.PlanReport{WorkflowID: PlanWorkflowID(l.in.PlanYear), PlanYear: l.in.PlanYear,
 		Signal: SignalProjectStatus, Status: l.statusSignal(supplementary)}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)

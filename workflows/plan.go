@@ -23,16 +23,21 @@ type AnnualPlanInput struct {
 
 // PlanProject is what the plan knows of one project.
 type PlanProject struct {
-	ProjectID     string       `json:"project_id"`
-	UnitID        string       `json:"unit_id"`
-	Name          string       `json:"name"`
-	EstimatedFen  int64        `json:"estimated_fen"`
-	Stage         domain.Stage `json:"stage"`
-	Paneled       bool         `json:"paneled,omitempty"`
-	Planned       bool         `json:"planned,omitempty"`
-	PlanAmountFen int64        `json:"plan_amount_fen,omitempty"`
-	Supplementary bool         `json:"supplementary,omitempty"`
-	BundleID      string       `json:"bundle_id,omitempty"`
+	ProjectID    string       `json:"project_id"`
+	UnitID       string       `json:"unit_id"`
+	Name         string       `json:"name"`
+	EstimatedFen int64        `json:"estimated_fen"`
+	Stage        domain.Stage `json:"stage"`
+	Paneled      bool         `json:"paneled,omitempty"`
+	// Version is the read model's version of the project when the plan last read it, and
+	// PaneledVersion that version when the plan convened its panel: a panel convened by the
+	// plan counts until the project's stage changes (plan-stages-from-read-model).
+	Version        int    `json:"version,omitempty"`
+	PaneledVersion int    `json:"paneled_version,omitempty"`
+	Planned        bool   `json:"planned,omitempty"`
+	PlanAmountFen  int64  `json:"plan_amount_fen,omitempty"`
+	Supplementary  bool   `json:"supplementary,omitempty"`
+	BundleID       string `json:"bundle_id,omitempty"`
 }
 
 // PlanBundle is a bundled proposal (R6).
@@ -126,9 +131,12 @@ type planMsg struct {
 	// updateID is the id of the Update that brought the message (the client's Idempotency-Key
 	// through the gateway); it names the transition the message applies.
 	updateID string
-	handled  bool
-	result   any
-	err      error
+	// candidates are the small projects awaiting approval in no bundle, read for a bundle
+	// that names none (plan-stages-from-read-model).
+	candidates []string
+	handled    bool
+	result     any
+	err        error
 }
 
 type plan struct {
@@ -140,15 +148,23 @@ type plan struct {
 	inbox []*planMsg
 	// cause is the id of the Update whose message is being handled ("" otherwise).
 	cause string
-	// status is the channel of the projects' stage reports (SignalProjectStatus).
+	// status is the channel of the projects' stage reports (SignalProjectStatus; read only by
+	// runs started before plan-stages-from-read-model).
 	status workflow.ReceiveChannel
 	// sending counts notification sends in flight.
 	sending int
+	// fromReadModel: this run reads project stages from the read model when it handles a
+	// decision (version plan-stages-from-read-model) and ignores stage reports. Runs started
+	// before it validate against the stage reports they have heard.
+	fromReadModel bool
 }
 
-// AnnualPlan is the plan of one year (R2, R4–R6, R8): it hears every project's stage, convenes
-// expert sessions, compiles the plan and bundles the small projects, and fans decisions out to
-// the project workflows.
+// AnnualPlan is the plan of one year (R2, R4–R6, R8): it convenes expert sessions, compiles
+// the plan and bundles the small projects, and fans decisions out to the project workflows.
+// It validates each decision against the projects' stages as the read model holds them, read
+// in a local activity when it handles the decision (plan-stages-from-read-model): a project's
+// own decisions never wake the plan. Runs started before that version validate against the
+// stage reports the projects sent them.
 func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	if in.Year == 0 {
 		return PlanState{}, temporal.NewNonRetryableApplicationError("plan without year", "BadInput", nil)
@@ -165,8 +181,19 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 			p.idx[pp.ProjectID] = pp
 		}
 	}
+	// Decided once per run, before any handler runs: a run keeps one way of knowing stages.
+	// A run started before this version keeps hearing stage reports until it continues as
+	// new (lifecycles report to every plan year not in plan_stage_sources).
+	p.fromReadModel = workflow.GetVersion(ctx, "plan-stages-from-read-model", workflow.DefaultVersion, 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
+	}
+	if p.fromReadModel {
+		// Tell the lifecycles to stop reporting stages to this year's plan. Until this is
+		// written they still do, and this run drops the reports.
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MarkPlanReadsStages, in.Year).Get(ctx, nil); err != nil {
+			return p.st, err
+		}
 	}
 	if workflow.GetVersion(ctx, "t1-reminders", workflow.DefaultVersion, 1) == 1 {
 		p.armReminders(ctx)
@@ -223,7 +250,7 @@ func (p *plan) setup(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateConvene,
 		func(ctx workflow.Context, u ConveneUpdate) (ConveneResult, error) {
 			m := &planMsg{convene: &u}
-			if err := p.validate(m); err != nil {
+			if err := p.validate(m, !p.fromReadModel); err != nil {
 				return ConveneResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
@@ -231,14 +258,16 @@ func (p *plan) setup(ctx workflow.Context) error {
 			}
 			return m.result.(ConveneResult), nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ConveneUpdate) error { return p.validate(&planMsg{convene: &u}) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ConveneUpdate) error {
+			return p.validate(&planMsg{convene: &u}, !p.fromReadModel)
+		}},
 	); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCompile,
 		func(ctx workflow.Context, u CompileUpdate) (CompileResult, error) {
 			m := &planMsg{compile: &u}
-			if err := p.validate(m); err != nil {
+			if err := p.validate(m, !p.fromReadModel); err != nil {
 				return CompileResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
@@ -246,14 +275,16 @@ func (p *plan) setup(ctx workflow.Context) error {
 			}
 			return m.result.(CompileResult), nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u CompileUpdate) error { return p.validate(&planMsg{compile: &u}) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u CompileUpdate) error {
+			return p.validate(&planMsg{compile: &u}, !p.fromReadModel)
+		}},
 	); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCreateBundle,
 		func(ctx workflow.Context, u BundleUpdate) (BundleResult, error) {
 			m := &planMsg{bundle: &u}
-			if err := p.validate(m); err != nil {
+			if err := p.validate(m, !p.fromReadModel); err != nil {
 				return BundleResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
@@ -261,14 +292,16 @@ func (p *plan) setup(ctx workflow.Context) error {
 			}
 			return m.result.(BundleResult), nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u BundleUpdate) error { return p.validate(&planMsg{bundle: &u}) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u BundleUpdate) error {
+			return p.validate(&planMsg{bundle: &u}, !p.fromReadModel)
+		}},
 	); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
 		func(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
 			m := &planMsg{decide: &u}
-			if err := p.validate(m); err != nil {
+			if err := p.validate(m, !p.fromReadModel); err != nil {
 				return DecideResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
@@ -276,7 +309,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 			}
 			return m.result.(DecideResult), nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return p.validate(&planMsg{decide: &u}) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error {
+			return p.validate(&planMsg{decide: &u}, !p.fromReadModel)
+		}},
 	); err != nil {
 		return err
 	}
@@ -286,7 +321,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 		for {
 			var s ProjectStatusSignal
 			ch.Receive(gctx, &s)
-			p.inbox = append(p.inbox, &planMsg{status: &s})
+			if !p.fromReadModel {
+				p.inbox = append(p.inbox, &planMsg{status: &s})
+			}
 		}
 	})
 	return nil
@@ -321,7 +358,13 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 		m := p.inbox[0]
 		p.inbox = p.inbox[1:]
 		if m.status == nil {
-			if err := p.validate(m); err != nil {
+			if p.fromReadModel {
+				if err := p.load(ctx, m); err != nil {
+					m.err, m.handled = err, true
+					continue
+				}
+			}
+			if err := p.validate(m, true); err != nil {
 				m.err, m.handled = err, true
 				continue
 			}
@@ -335,7 +378,7 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 
 func (p *plan) project(id string) (*PlanProject, error) {
 	pp, ok := p.idx[id]
-	if !ok && p.statusPending() {
+	if !ok && !p.fromReadModel && p.statusPending() {
 		// An Update's validator runs before the stage reports that reached the plan in the
 		// same workflow task are read (the SDK handles Updates first): the project may be
 		// among them, so the answer is "not yet" (409, retry), not "never" (found by the
@@ -369,8 +412,12 @@ func notReady(pp *PlanProject, want string) error {
 	return r
 }
 
-// validate checks a message against the plan's state without changing it.
-func (p *plan) validate(m *planMsg) error {
+// validate checks a message without changing anything. With state it also checks the
+// projects' stages (as the plan knows them); without, only what the message says and the
+// plan's own sessions and bundles: a run that reads stages from the read model validates
+// its Updates without state (validators cannot read), then again with state in its main
+// loop after reading them (load).
+func (p *plan) validate(m *planMsg, state bool) error {
 	pol := p.in.Policy
 	switch {
 	case m.convene != nil:
@@ -393,6 +440,9 @@ func (p *plan) validate(m *planMsg) error {
 			seen[e.ID] = true
 		}
 		for _, id := range u.ProjectIDs {
+			if !state {
+				break
+			}
 			pp, err := p.project(id)
 			if err != nil {
 				return err
@@ -411,32 +461,39 @@ func (p *plan) validate(m *planMsg) error {
 			return domain.Refuse(domain.StatusBadRequest, "invalid_input", "计划中须至少包含一个项目")
 		}
 		seen := map[string]bool{}
-		check := func(id string) error {
+		check := func(id string) (*PlanProject, error) {
 			if seen[id] {
-				return domain.Refuse(domain.StatusBadRequest, "duplicate_project", "项目重复："+id)
+				return nil, domain.Refuse(domain.StatusBadRequest, "duplicate_project", "项目重复："+id)
 			}
 			seen[id] = true
+			if !state {
+				return nil, nil
+			}
 			pp, err := p.project(id)
+			if err != nil {
+				return nil, err
+			}
+			if pp.Stage != domain.StageAwaitingPlan || pp.Planned {
+				return nil, notReady(pp, "未通过专家评审或已编入计划")
+			}
+			return pp, nil
+		}
+		for _, in := range u.Included {
+			pp, err := check(in.ProjectID)
 			if err != nil {
 				return err
 			}
-			if pp.Stage != domain.StageAwaitingPlan || pp.Planned {
-				return notReady(pp, "未通过专家评审或已编入计划")
-			}
-			return nil
-		}
-		for _, in := range u.Included {
-			if err := check(in.ProjectID); err != nil {
-				return err
-			}
-			if pp := p.idx[in.ProjectID]; in.ApprovedAmountFen <= 0 || in.ApprovedAmountFen > pp.EstimatedFen {
-				// R7: the plan may cut the amount, never raise it.
-				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit",
-					fmt.Sprintf("项目 %s 的计划金额须在 1 到 %d 分之间", in.ProjectID, pp.EstimatedFen))
+			// R7: the plan may cut the amount, never raise it.
+			if in.ApprovedAmountFen <= 0 || (pp != nil && in.ApprovedAmountFen > pp.EstimatedFen) {
+				msg := fmt.Sprintf("项目 %s 的计划金额须为正数，且不超过项目估算", in.ProjectID)
+				if pp != nil {
+					msg = fmt.Sprintf("项目 %s 的计划金额须在 1 到 %d 分之间", in.ProjectID, pp.EstimatedFen)
+				}
+				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit", msg)
 			}
 		}
 		for _, ex := range u.Excluded {
-			if err := check(ex.ProjectID); err != nil {
+			if _, err := check(ex.ProjectID); err != nil {
 				return err
 			}
 			if ex.Reason == "" {
@@ -454,7 +511,10 @@ func (p *plan) validate(m *planMsg) error {
 		}
 		ids := m.bundle.ProjectIDs
 		if len(ids) == 0 {
-			ids = p.bundleable()
+			if !state {
+				return nil
+			}
+			ids = p.bundleable(m)
 			if len(ids) == 0 {
 				return domain.Refuse(domain.StatusUnprocessable, "nothing_to_bundle", "没有待打捆的 1000 万元以下计划项目")
 			}
@@ -465,6 +525,9 @@ func (p *plan) validate(m *planMsg) error {
 				return domain.Refuse(domain.StatusBadRequest, "duplicate_project", "项目重复："+id)
 			}
 			seen[id] = true
+			if !state {
+				continue
+			}
 			pp, err := p.project(id)
 			if err != nil {
 				return err
@@ -478,6 +541,7 @@ func (p *plan) validate(m *planMsg) error {
 			}
 		}
 	case m.decide != nil:
+		// The bundle is the plan's own state: checked in the validator in every version.
 		u := m.decide
 		b := p.bundleByTask(u.TaskID)
 		if b == nil || b.Status != "pending" {
@@ -508,6 +572,61 @@ func (p *plan) validate(m *planMsg) error {
 	return nil
 }
 
+// load reads from the read model the projects a message names (or, for a bundle that names
+// none, the year's candidates) and updates what the plan knows of them
+// (plan-stages-from-read-model). The read is a local activity: its result is in history, so a
+// replay validates against what the plan saw. A project of another year, or still a draft, is
+// left unknown to the plan (project_not_in_plan_year).
+func (p *plan) load(ctx workflow.Context, m *planMsg) error {
+	in := activities.PlanProjectsInput{Year: p.in.Year}
+	switch {
+	case m.convene != nil:
+		in.IDs = m.convene.ProjectIDs
+	case m.compile != nil:
+		for _, x := range m.compile.Included {
+			in.IDs = append(in.IDs, x.ProjectID)
+		}
+		for _, x := range m.compile.Excluded {
+			in.IDs = append(in.IDs, x.ProjectID)
+		}
+	case m.bundle != nil:
+		in.IDs = m.bundle.ProjectIDs
+		in.Bundleable = len(in.IDs) == 0
+	default:
+		return nil
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 30 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
+	})
+	var rows []domain.PlanProject
+	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
+		workflow.GetLogger(ctx).Error("plan could not read project stages", "error", err)
+		return domain.Refuse(domain.StatusUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
+	}
+	for _, r := range rows {
+		if r.PlanYear != p.in.Year || r.Stage == domain.StageDraft {
+			continue
+		}
+		pp, ok := p.idx[r.ProjectID]
+		if !ok {
+			pp = &PlanProject{ProjectID: r.ProjectID}
+			p.idx[r.ProjectID] = pp
+			p.st.Projects = append(p.st.Projects, pp)
+		}
+		pp.UnitID, pp.Name, pp.EstimatedFen, pp.Stage, pp.Version = r.UnitID, r.Name, r.EstimatedFen, r.Stage, r.Version
+		pp.Planned, pp.PlanAmountFen, pp.Supplementary, pp.BundleID = r.Planned, r.PlanAmountFen, r.Supplementary, r.BundleID
+		// Paneled while its panel's tasks are open, or since this plan convened it and the
+		// stage has not changed (the lifecycle may not have opened the tasks yet).
+		pp.Paneled = r.ExpertTasksOpen || (pp.Paneled && pp.PaneledVersion != 0 && pp.PaneledVersion == r.Version)
+		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) {
+			m.candidates = append(m.candidates, r.ProjectID)
+		}
+	}
+	return nil
+}
+
 func effectivePanel(experts []ExpertRef, unitID string) []ExpertRef {
 	var out []ExpertRef
 	for _, e := range experts {
@@ -518,9 +637,13 @@ func effectivePanel(experts []ExpertRef, unitID string) []ExpertRef {
 	return out
 }
 
-// bundleable lists the included small projects awaiting approval and not yet bundled, in
-// arrival order.
-func (p *plan) bundleable() []string {
+// bundleable lists the included small projects awaiting approval and not yet bundled: read
+// for m from the read model (plan-stages-from-read-model), else those the plan has heard of,
+// in arrival order.
+func (p *plan) bundleable(m *planMsg) []string {
+	if p.fromReadModel {
+		return m.candidates
+	}
 	var ids []string
 	for _, pp := range p.st.Projects {
 		if pp.Stage == domain.StageAwaitingApproval && pp.BundleID == "" && p.in.Policy.Small(pp.EstimatedFen) {
@@ -565,7 +688,7 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 	case m.compile != nil:
 		return p.compile(ctx, *m.compile)
 	case m.bundle != nil:
-		return p.createBundle(ctx, *m.bundle)
+		return p.createBundle(ctx, m)
 	case m.decide != nil:
 		return p.decideBundle(ctx, *m.decide)
 	}
@@ -661,7 +784,7 @@ func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, er
 	sigs := make([]projectSignal, 0, len(u.ProjectIDs))
 	for _, pid := range u.ProjectIDs {
 		pp := p.idx[pid]
-		pp.Paneled = true
+		pp.Paneled, pp.PaneledVersion = true, pp.Version
 		sigs = append(sigs, projectSignal{pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)}})
 	}
 	p.signalAll(ctx, sigs)
@@ -701,10 +824,11 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 	return CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}, nil
 }
 
-func (p *plan) createBundle(ctx workflow.Context, u BundleUpdate) (BundleResult, error) {
+func (p *plan) createBundle(ctx workflow.Context, m *planMsg) (BundleResult, error) {
+	u := *m.bundle
 	ids := u.ProjectIDs
 	if len(ids) == 0 {
-		ids = p.bundleable()
+		ids = p.bundleable(m)
 	}
 	ids = append([]string(nil), ids...)
 	sort.Strings(ids)

@@ -1,10 +1,14 @@
 package workflows_test
 
 import (
+	"context"
+	"sort"
 	"testing"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
+	"egovpm/activities"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
 )
@@ -14,16 +18,70 @@ const planWorkflowID = "plan:2026"
 // bundle1Task is the task id of bundle b1 in the 2026 plan.
 const bundle1Task = "plan:2026:bundle_approval:b1"
 
-// newPlan is a harness for the 2026 plan.
+// newPlan is a harness for the 2026 plan, which reads project stages from the harness's read
+// model (plan-stages-from-read-model).
 func newPlan(t *testing.T) *harness {
 	t.Helper()
-	return newHarness(t, planWorkflowID)
+	h := newHarness(t, planWorkflowID)
+	h.rows = map[string]*domain.PlanProject{}
+	h.env.OnActivity(a.LoadPlanProjects, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PlanProjectsInput) ([]domain.PlanProject, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			out := []domain.PlanProject{}
+			if in.Bundleable {
+				for _, id := range h.rowOrder {
+					if r := h.rows[id]; r.PlanYear == in.Year && r.Stage == domain.StageAwaitingApproval && r.BundleID == "" {
+						out = append(out, *r)
+					}
+				}
+				return out, nil
+			}
+			ids := append([]string(nil), in.IDs...)
+			sort.Strings(ids)
+			for _, id := range ids {
+				if r, ok := h.rows[id]; ok {
+					out = append(out, *r)
+				}
+			}
+			return out, nil
+		}).Maybe()
+	h.env.OnActivity(a.MarkPlanReadsStages, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, year int) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.marked = append(h.marked, year)
+			return nil
+		}).Maybe()
+	return h
 }
 
-// status reports a project's stage to the plan, as its lifecycle does.
+// status sets a project's stage in the read model at the next step, as its lifecycle's
+// Apply does (each change a new row version).
 func (h *harness) status(id, unit string, estimatedFen int64, stage domain.Stage) {
-	h.signal(workflows.SignalProjectStatus, workflows.ProjectStatusSignal{ProjectID: id, UnitID: unit, Name: "项目" + id,
-		EstimatedFen: estimatedFen, Stage: stage})
+	h.setRow(domain.PlanProject{ProjectID: id, PlanYear: planYear, UnitID: unit, Name: "项目" + id, EstimatedFen: estimatedFen, Stage: stage})
+}
+
+// setRow writes r into the read model at the next step (keeping what the plan wrote of it).
+func (h *harness) setRow(r domain.PlanProject) {
+	h.step(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		old, ok := h.rows[r.ProjectID]
+		if !ok {
+			h.rowOrder = append(h.rowOrder, r.ProjectID)
+		} else {
+			r.Version = old.Version
+			if !r.Planned {
+				r.Planned, r.PlanAmountFen, r.Supplementary = old.Planned, old.PlanAmountFen, old.Supplementary
+			}
+			if r.BundleID == "" {
+				r.BundleID = old.BundleID
+			}
+		}
+		r.Version++
+		h.rows[r.ProjectID] = &r
+	})
 }
 
 // panelSent returns the panel signalled to project id.
@@ -55,6 +113,12 @@ func (h *harness) bundleResults() map[string][]workflows.BundleResultSignal {
 	return out
 }
 
+// stateCodes are the refusals that depend on what the read model says of a project: the plan
+// gives them after reading it (plan-stages-from-read-model), so they complete the Update with
+// an error instead of being rejected by its validator.
+var stateCodes = map[string]bool{"project_not_ready": true, "project_not_in_plan_year": true,
+	"panel_too_small_after_recusal": true, "not_small_project": true, "nothing_to_bundle": true}
+
 // fiveExperts has one expert (eA) from unitA.
 var fiveExperts = []workflows.ExpertRef{{ID: "e1", OrgID: "univ-1"}, {ID: "e2", OrgID: "univ-2"}, {ID: "eA", OrgID: unitA},
 	{ID: "e3", OrgID: "univ-3"}, {ID: "e4", OrgID: "finance"}}
@@ -85,7 +149,7 @@ func TestR4_PlanConveneRecusesUnitExpert(t *testing.T) {
 		{ProjectID: "p1", ExpertIDs: []string{"e1", "e2", "e3", "e4"}, Recused: []string{"eA"}},
 		{ProjectID: "p2", ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}},
 	}}, res)
-	requireRejectedByValidator(t, again, domain.StatusConflict, "project_not_ready")
+	requireRefused(t, again, domain.StatusConflict, "project_not_ready")
 
 	require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: []workflows.ExpertRef{fiveExperts[0], fiveExperts[1], fiveExperts[3], fiveExperts[4]}}},
 		h.panelSent("p1"), "the unit's own expert is left out of its panel")
@@ -108,6 +172,8 @@ func TestR4_PlanConveneRefusals(t *testing.T) {
 	h.status("p1", unitA, smallFen, domain.StageExpertReview)
 	h.status("p2", "unit-b", smallFen, domain.StagePrelimReview)
 	three := fiveExperts[:3] // e1, e2 and the unit's own eA
+	// Checks against the project's stage are made after the plan reads it (the handler);
+	// the rest by the validator, before anything enters history.
 	cases := []struct {
 		name   string
 		u      workflows.ConveneUpdate
@@ -139,7 +205,13 @@ func TestR4_PlanConveneRefusals(t *testing.T) {
 	h.requireCancelled()
 
 	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) { requireRejectedByValidator(t, outs[i], c.status, c.code) })
+		t.Run(c.name, func(t *testing.T) {
+			if stateCodes[c.code] {
+				requireRefused(t, outs[i], c.status, c.code)
+			} else {
+				requireRejectedByValidator(t, outs[i], c.status, c.code)
+			}
+		})
 	}
 	require.Empty(t, h.transitions)
 	require.Empty(t, h.signals)
@@ -195,11 +267,17 @@ func TestR5_PlanCompileSignalsProjects(t *testing.T) {
 	h.requireCancelled()
 
 	for i, c := range refusals {
-		t.Run(c.name, func(t *testing.T) { requireRejectedByValidator(t, outs[i], c.status, c.code) })
+		t.Run(c.name, func(t *testing.T) {
+			if stateCodes[c.code] || c.name == "amount above estimate" {
+				requireRefused(t, outs[i], c.status, c.code)
+			} else {
+				requireRejectedByValidator(t, outs[i], c.status, c.code)
+			}
+		})
 	}
 	requireOK(t, compile)
 	require.Equal(t, workflows.CompileResult{Included: 1, Excluded: 1}, compile.result)
-	requireRejectedByValidator(t, again, domain.StatusConflict, "project_not_ready")
+	requireRefused(t, again, domain.StatusConflict, "project_not_ready")
 
 	require.Equal(t, map[string][]workflows.PlanResultSignal{
 		"project:p1": {{Included: true, ApprovedAmountFen: 400_000_000, Actor: drbReviewer}},
@@ -223,8 +301,8 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	h.status("pL", "unit-b", largeFen, domain.StageAwaitingApproval)
 	h.status("p4", "unit-d", smallFen, domain.StageAwaitingPlan)
 	// R8: a supplementary project joins the plan and follows R6.
-	h.signal(workflows.SignalProjectStatus, workflows.ProjectStatusSignal{ProjectID: "p5", UnitID: "unit-e", EstimatedFen: smallFen,
-		Stage: domain.StageAwaitingApproval, PlanAmountFen: 300_000_000, Supplementary: true})
+	h.setRow(domain.PlanProject{ProjectID: "p5", PlanYear: planYear, UnitID: "unit-e", EstimatedFen: smallFen,
+		Stage: domain.StageAwaitingApproval, Planned: true, PlanAmountFen: 300_000_000, Supplementary: true})
 	large := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "bx", Actor: drbReviewer, ProjectIDs: []string{"p1", "pL"}})
 	notReady := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "bx", Actor: drbReviewer, ProjectIDs: []string{"p4"}})
 	create := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b1", Actor: drbReviewer, RequestID: "req-3"})
@@ -244,12 +322,12 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	h.runPlan(policy2021())
 	h.requireCancelled()
 
-	requireRejectedByValidator(t, large, domain.StatusUnprocessable, "not_small_project")
-	requireRejectedByValidator(t, notReady, domain.StatusConflict, "project_not_ready")
+	requireRefused(t, large, domain.StatusUnprocessable, "not_small_project")
+	requireRefused(t, notReady, domain.StatusConflict, "project_not_ready")
 	requireOK(t, create)
 	require.Equal(t, workflows.BundleResult{ID: "b1", ProjectIDs: []string{"p1", "p3", "p5"}, TaskID: bundle1Task}, create.result)
-	requireRejectedByValidator(t, rebundle, domain.StatusConflict, "project_not_ready")
-	requireRejectedByValidator(t, nothing, domain.StatusUnprocessable, "nothing_to_bundle")
+	requireRefused(t, rebundle, domain.StatusConflict, "project_not_ready")
+	requireRefused(t, nothing, domain.StatusUnprocessable, "nothing_to_bundle")
 
 	require.Len(t, h.transitions, 1)
 	tr := h.transitions[0]
@@ -401,4 +479,49 @@ func TestPlanTransitionNamedByItsUpdate(t *testing.T) {
 	require.Len(t, h.transitions, 2)
 	require.Equal(t, planWorkflowID+"/u/upd-1/1", h.transitions[0].ID)
 	require.Equal(t, planWorkflowID+"/u/upd-2/1", h.transitions[1].ID)
+}
+
+// TestR4_PlanReadsStagesFromReadModel (plan-stages-from-read-model, issue 7): the plan reads a
+// project's stage from the read model when it handles a decision, not from stage reports.
+// A report that contradicts the read model changes nothing; a stage written after a refusal
+// counts at the next request; a paneled project (its review tasks open) is not convened twice;
+// a project convened by the plan, sent back and reviewed again may be convened again.
+func TestR4_PlanReadsStagesFromReadModel(t *testing.T) {
+	h := newPlan(t)
+	h.status("p1", unitA, smallFen, domain.StagePrelimReview)
+	// A stale or forged report says p1 is ready: ignored.
+	h.signal(workflows.SignalProjectStatus, workflows.ProjectStatusSignal{ProjectID: "p1", UnitID: unitA, EstimatedFen: smallFen,
+		Stage: domain.StageExpertReview})
+	early := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p1"}})
+	h.status("p1", unitA, smallFen, domain.StageExpertReview)
+	first := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p1"}})
+	// The lifecycle opened the panel's tasks (no stage change).
+	h.setRow(domain.PlanProject{ProjectID: "p1", PlanYear: planYear, UnitID: unitA, EstimatedFen: smallFen,
+		Stage: domain.StageExpertReview, ExpertTasksOpen: true})
+	twice := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p1"}})
+	// Returned for revision, resubmitted, approved again: a new round of expert review.
+	h.status("p1", unitA, smallFen, domain.StageRevision)
+	h.status("p1", unitA, smallFen, domain.StageExpertReview)
+	again := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s3", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p1"}})
+	// A project of another year is not this plan's.
+	h.setRow(domain.PlanProject{ProjectID: "p7", PlanYear: planYear + 1, UnitID: "unit-b", EstimatedFen: smallFen, Stage: domain.StageExpertReview})
+	otherYear := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s4", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p7"}})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	require.Equal(t, []int{planYear}, h.marked, "the plan tells lifecycles to stop reporting stages")
+	requireRefused(t, early, domain.StatusConflict, "project_not_ready")
+	require.True(t, early.accepted, "a stage refusal is given after the plan reads the stage")
+	requireOK(t, first)
+	requireRefused(t, twice, domain.StatusConflict, "project_not_ready")
+	requireOK(t, again)
+	requireRefused(t, otherYear, domain.StatusUnprocessable, "project_not_in_plan_year")
+	require.Len(t, h.panelSent("p1"), 2, "sessions s1 and s3")
+	require.Len(t, h.transitions, 2)
 }

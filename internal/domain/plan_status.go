@@ -12,3 +12,24 @@ type ProjectStatus struct {
 	PlanAmountFen int64  `json:"plan_amount_fen,omitempty"`
 	Supplementary bool   `json:"supplementary,omitempty"`
 }
+
+// PlanProject is what the read model says of a project when its AnnualPlan validates a
+// decision on it (R4–R6; AnnualPlan from version plan-stages-from-read-model reads this
+// instead of hearing ProjectStatus reports).
+type PlanProject struct {
+	ProjectID    string `json:"project_id" db:"id"`
+	PlanYear     int    `json:"plan_year" db:"plan_year"`
+	UnitID       string `json:"unit_id" db:"unit_id"`
+	Name         string `json:"name" db:"name"`
+	EstimatedFen int64  `json:"estimated_fen" db:"estimated_investment_fen"`
+	Stage        Stage  `json:"stage" db:"stage"`
+	// Version is the project row's version: it changes with every stage change.
+	Version int `json:"version" db:"version"`
+	// Planned: the plan decided on it (a plan item, included or not, R5/R8).
+	Planned       bool   `json:"planned,omitempty" db:"planned"`
+	PlanAmountFen int64  `json:"plan_amount_fen,omitempty" db:"plan_amount_fen"`
+	Supplementary bool   `json:"supplementary,omitempty" db:"supplementary"`
+	BundleID      string `json:"bundle_id,omitempty" db:"bundle_id"`
+	// ExpertTasksOpen: a panel's review tasks are open (the project is paneled, R4).
+	ExpertTasksOpen bool `json:"expert_tasks_open,omitempty" db:"expert_tasks_open"`
+}

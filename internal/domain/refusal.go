@@ -61,4 +61,6 @@ const (
 	StatusConflict      = 409
 	StatusUnprocessable = 422
 	StatusBadRequest    = 400
+	// StatusUnavailable: the workflow could not read what it needs; nothing was done.
+	StatusUnavailable = 503
 )

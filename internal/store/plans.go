@@ -113,3 +113,50 @@ func (s *Store) DocumentKinds(ctx context.Context, projectID string) ([]string, 
 	err := s.DB.SelectContext(ctx, &kinds, `SELECT DISTINCT kind FROM documents WHERE project_id = $1 ORDER BY kind`, projectID)
 	return kinds, err
 }
+
+// planProjectCols is what an AnnualPlan reads of a project (domain.PlanProject).
+const planProjectCols = `SELECT p.id, p.plan_year, p.unit_id, p.name, p.estimated_investment_fen, p.stage, p.version,
+	i.project_id IS NOT NULL AS planned, coalesce(i.approved_amount_fen, 0) AS plan_amount_fen,
+	coalesce(i.supplementary, false) AS supplementary, coalesce(bp.bundle_id, '') AS bundle_id,
+	EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND t.kind = 'expert_review' AND t.status = 'open') AS expert_tasks_open
+	FROM projects p LEFT JOIN plan_items i ON i.project_id = p.id LEFT JOIN bundle_projects bp ON bp.project_id = p.id`
+
+// PlanProjects returns what the read model says of the projects ids (those that exist, in id
+// order), for an AnnualPlan validating a decision on them.
+func (s *Store) PlanProjects(ctx context.Context, ids []string) ([]domain.PlanProject, error) {
+	out := []domain.PlanProject{}
+	if err := s.DB.SelectContext(ctx, &out, planProjectCols+` WHERE p.id = ANY($1) ORDER BY p.id`, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("plan projects: %w", err)
+	}
+	return out, nil
+}
+
+// BundleCandidates returns the projects of year awaiting approval and in no bundle, in
+// submission order (the plan keeps the small ones, R6).
+func (s *Store) BundleCandidates(ctx context.Context, year int) ([]domain.PlanProject, error) {
+	out := []domain.PlanProject{}
+	const q = planProjectCols + ` WHERE p.plan_year = $1 AND p.stage = 'awaiting_approval' AND bp.bundle_id IS NULL
+		ORDER BY p.submitted_at, p.id`
+	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+		return nil, fmt.Errorf("bundle candidates: %w", err)
+	}
+	return out, nil
+}
+
+// MarkPlanReadsStages records that year's AnnualPlan reads project stages from the read model
+// (no stage reports wanted). Idempotent.
+func (s *Store) MarkPlanReadsStages(ctx context.Context, year int) error {
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO plan_stage_sources (plan_year) VALUES ($1) ON CONFLICT DO NOTHING`, year); err != nil {
+		return fmt.Errorf("mark plan stage source %d: %w", year, err)
+	}
+	return nil
+}
+
+// PlanReadsStages reports whether year's AnnualPlan reads stages from the read model.
+func (s *Store) PlanReadsStages(ctx context.Context, year int) (bool, error) {
+	var ok bool
+	if err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM plan_stage_sources WHERE plan_year = $1)`, year); err != nil {
+		return false, fmt.Errorf("plan stage source %d: %w", year, err)
+	}
+	return ok, nil
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"egovpm/bench"
@@ -40,9 +41,9 @@ func (e *env) memory(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	actor := domain.Actor{ID: "u-alice", OrgID: "unit-a", Roles: []string{domain.RoleSubmitter}, Name: "王丽（市教育局）"}
-	if _, err := e.tc.SignalWithStartWorkflow(ctx, workflows.PlanWorkflowID(year), workflows.SignalProjectStatus,
-		workflows.ProjectStatusSignal{ProjectID: "mem-1", UnitID: "unit-b", Stage: domain.StageDraft, EstimatedFen: fenSmall},
-		client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(year), TaskQueue: queue},
+	// As the gateway's submit does: start the year's plan if it is not running.
+	if _, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(year), TaskQueue: queue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
 		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: year, Policy: e.policy}); err != nil {
 		return nil, err
 	}
