@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -26,6 +27,11 @@ type BaselineInput struct {
 	// signal is delivered, as ProjectLifecycle reports every new stage to its year's
 	// AnnualPlan before writing it (a diagnostic baseline: many workflows signalling one).
 	SignalTo string `json:"signal_to,omitempty"`
+	// Versions makes the handler first call workflow.GetVersion for that many change ids new
+	// to the run (a diagnostic baseline: the SDK records a marker and upserts the
+	// TemporalChangeVersion search attribute, a visibility write on the server, the first time
+	// a run meets a change id).
+	Versions int `json:"versions,omitempty"`
 }
 
 // BaselineWorkflow takes the same Update as a project lifecycle (workflows.UpdateDecide with a
@@ -43,6 +49,9 @@ func BaselineWorkflow(ctx workflow.Context, in BaselineInput) error {
 				if err := f.Get(ctx, nil); err != nil {
 					return workflows.DecideResult{}, err
 				}
+			}
+			for i := range in.Versions {
+				workflow.GetVersion(ctx, fmt.Sprintf("bench-version-%d", i), workflow.DefaultVersion, 1)
 			}
 			if in.Local {
 				lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 15 * time.Second})

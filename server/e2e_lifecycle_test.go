@@ -151,6 +151,28 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	for _, st := range reports {
 		require.Equal(t, "prelim_review", st, "a decision reported its stage to the plan: %v", reports)
 	}
+
+	// No decision paid for a search-attribute write: every change id a lifecycle meets is
+	// met in its first workflow task (versions-at-start, docs/PERFORMANCE.md).
+	for _, id := range []string{p1, p2, p3} {
+		require.Equal(t, 1, s.upsertBatches(workflows.ProjectWorkflowID(id)), "project %s", id)
+	}
+}
+
+// upsertBatches counts the workflow tasks of workflow id's current run that upserted search
+// attributes (each such task costs the server a visibility write).
+func (s *stack) upsertBatches(id string) int {
+	s.t.Helper()
+	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n, task := 0, int64(-1)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(s.t, err)
+		if a := e.GetUpsertWorkflowSearchAttributesEventAttributes(); a != nil && a.GetWorkflowTaskCompletedEventId() != task {
+			n, task = n+1, a.GetWorkflowTaskCompletedEventId()
+		}
+	}
+	return n
 }
 
 // stageReports lists the stages reported to workflow id's current run by SignalProjectStatus.

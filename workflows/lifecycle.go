@@ -63,6 +63,7 @@ func ProjectLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (ProjectLi
 	if err != nil {
 		return ProjectLifecycleResult{}, err
 	}
+	versionsAtStart(ctx, lifecycleChanges)
 	return l.run(ctx)
 }
 

@@ -185,6 +185,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	// A run started before this version keeps hearing stage reports until it continues as
 	// new (lifecycles report to every plan year not in plan_stage_sources).
 	p.fromReadModel = workflow.GetVersion(ctx, "plan-stages-from-read-model", workflow.DefaultVersion, 1) == 1
+	versionsAtStart(ctx, planChanges)
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}

@@ -75,6 +75,8 @@ var baselineKinds = []struct {
 	{"signal", "floor + signal to 1 workflow", func(c int) bench.BaselineInput {
 		return bench.BaselineInput{Local: true, SignalTo: fmt.Sprintf("sink-%d", c)}
 	}},
+	{"version", "floor + 1 new GetVersion", func(int) bench.BaselineInput { return bench.BaselineInput{Local: true, Versions: 1} }},
+	{"versions5", "floor + 5 new GetVersions", func(int) bench.BaselineInput { return bench.BaselineInput{Local: true, Versions: 5} }},
 }
 
 // decisions measures the decision round trip beside the baselines; withApp false runs the
