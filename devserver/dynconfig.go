@@ -1,6 +1,9 @@
 package main
 
 import (
+	"sync/atomic"
+	"time"
+
 	"go.temporal.io/server/common/dynamicconfig"
 )
 
@@ -19,10 +22,6 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// (frontend.enableUpdateWorkflowExecutionAsyncAccepted).
 		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key():              true,
 		dynamicconfig.FrontendEnableUpdateWorkflowExecutionAsyncAccepted.Key(): true,
-
-		// system.forceSearchAttributesCacheRefreshOnRead: search attributes added at
-		// start are visible to the very next request instead of after the cache refresh.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 
 		// system.enableEagerWorkflowStart: a starter that is also a worker gets the first
 		// workflow task in the start response.
@@ -53,4 +52,45 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// the default of 10 requests per second is easy to hit.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	}
+}
+
+// saCacheRefresh is how long the server's services may serve search attributes from a cache
+// loaded before new ones were added (its refresh interval, 60 s in v1.31.2, plus a margin).
+const saCacheRefresh = 65 * time.Second
+
+// devConfig is the dynamic configuration: dynamicConfig() plus the one setting that changes
+// while the server runs, system.forceSearchAttributesCacheRefreshOnRead. With it on, every
+// read of the search attributes (each history page with a search-attribute event, each
+// start or upsert) re-reads the cluster metadata from the store: 13% of the server's CPU
+// under the decision benchmark (docs/PERFORMANCE.md). It is needed only while a search
+// attribute added by this process may be missing from a service's cache, so it is on from
+// start until the attributes are known to be in every cache: at once when they were in the
+// store before the services started, after saCacheRefresh when this run added them.
+type devConfig struct {
+	static         dynamicconfig.StaticClient
+	forceSARefresh atomic.Bool
+}
+
+func newDevConfig() *devConfig {
+	d := &devConfig{static: dynamicConfig()}
+	d.forceSARefresh.Store(true)
+	return d
+}
+
+// GetValue implements dynamicconfig.Client.
+func (d *devConfig) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
+	if key == dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key() {
+		return []dynamicconfig.ConstrainedValue{{Value: d.forceSARefresh.Load()}}
+	}
+	return d.static.GetValue(key)
+}
+
+// searchAttributesReady ends the forced refresh: now if added is false (the attributes were
+// in the store when the services loaded their caches), else once every cache has refreshed.
+func (d *devConfig) searchAttributesReady(added bool) {
+	if !added {
+		d.forceSARefresh.Store(false)
+		return
+	}
+	time.AfterFunc(saCacheRefresh, func() { d.forceSARefresh.Store(false) })
 }

@@ -54,6 +54,8 @@
 //	--log-level  LOG_LEVEL                Level of the Temporal server's own logs: debug,
 //	                                      info, warn or error (default warn). The
 //	                                      devserver's messages are logged at info.
+//	--pprof-addr TEMPORAL_PPROF_ADDR      Serve Go profiles (net/http/pprof) on this loopback
+//	                                      host:port, to measure the server (default off).
 //
 // Logs go to stderr. When the server is ready to accept work, exactly one line is written
 // to stdout:
@@ -73,9 +75,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -109,6 +115,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	logs := newLoggers(opts.LogLevel, stderr)
 	defer logs.sync()
+
+	if opts.PprofAddr != "" {
+		ln, err := net.Listen("tcp", opts.PprofAddr)
+		if err != nil {
+			return fmt.Errorf("pprof listen %s: %w", opts.PprofAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ps.Serve(ln) }()
+		defer ps.Close()
+		logs.app.Info("pprof", zap.String("addr", ln.Addr().String()))
+	}
 
 	srv, err := startDevServer(ctx, opts, logs)
 	if err != nil {

@@ -92,9 +92,9 @@ func ensureNamespace(ctx context.Context, c client.Client, ns namespaceSpec, log
 }
 
 // ensureSearchAttributes adds the missing custom search attributes of the namespace and
-// waits until all of them are listed. An attribute registered with another type is an
-// error.
-func ensureSearchAttributes(ctx context.Context, c client.Client, ns namespaceSpec, logger *zap.Logger) error {
+// waits until all of them are listed; added reports whether it added any. An attribute
+// registered with another type is an error.
+func ensureSearchAttributes(ctx context.Context, c client.Client, ns namespaceSpec, logger *zap.Logger) (added bool, err error) {
 	list := func() (map[string]enumspb.IndexedValueType, error) {
 		resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns.Name})
 		if err != nil {
@@ -107,12 +107,12 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, ns namespaceSp
 		current map[string]enumspb.IndexedValueType
 		lastErr error
 	)
-	err := poll(ctx, func() (bool, error) {
+	err = poll(ctx, func() (bool, error) {
 		current, lastErr = list()
 		return lastErr == nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w (last error: %v)", err, lastErr)
+		return false, fmt.Errorf("list search attributes: %w (last error: %v)", err, lastErr)
 	}
 
 	missing := map[string]enumspb.IndexedValueType{}
@@ -122,7 +122,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, ns namespaceSp
 		case !ok:
 			missing[name] = want
 		case got != want:
-			return fmt.Errorf("search attribute %s has type %s in namespace %q, want %s", name, got, ns.Name, want)
+			return false, fmt.Errorf("search attribute %s has type %s in namespace %q, want %s", name, got, ns.Name, want)
 		}
 	}
 	if len(missing) > 0 {
@@ -131,7 +131,7 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, ns namespaceSp
 			SearchAttributes: missing,
 		})
 		if err != nil {
-			return fmt.Errorf("add search attributes %v: %w", slices.Sorted(maps.Keys(missing)), err)
+			return false, fmt.Errorf("add search attributes %v: %w", slices.Sorted(maps.Keys(missing)), err)
 		}
 		logger.Info("search attributes added", zap.Strings("names", slices.Sorted(maps.Keys(missing))))
 	}
@@ -149,9 +149,9 @@ func ensureSearchAttributes(ctx context.Context, c client.Client, ns namespaceSp
 		return true, nil
 	})
 	if err != nil {
-		return fmt.Errorf("search attributes of namespace %q are not visible: %w", ns.Name, err)
+		return len(missing) > 0, fmt.Errorf("search attributes of namespace %q are not visible: %w", ns.Name, err)
 	}
-	return nil
+	return len(missing) > 0, nil
 }
 
 // poll calls check every pollInterval until it reports done, returns an error, or ctx is

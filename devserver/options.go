@@ -55,6 +55,8 @@ type options struct {
 	PGDatabase, PGVisibilityDatabase string
 	// PGSynchronousCommit is the synchronous_commit setting of the server's sessions.
 	PGSynchronousCommit string
+	// PprofAddr serves net/http/pprof (a loopback host:port); empty means off.
+	PprofAddr string
 }
 
 // parseOptions reads flags from args, falling back to environment variables (read with
@@ -99,6 +101,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		pgDB      = fs.String("pg-database", env("TEMPORAL_PG_DATABASE", defaultPGDatabase), "persistence `database` of --store postgres [TEMPORAL_PG_DATABASE]")
 		pgVisDB   = fs.String("pg-visibility-database", env("TEMPORAL_PG_VISIBILITY_DATABASE", defaultPGVisibilityDatabase),
 			"visibility `database` of --store postgres [TEMPORAL_PG_VISIBILITY_DATABASE]")
+		pprofAddr = fs.String("pprof-addr", env("TEMPORAL_PPROF_ADDR", ""),
+			"serve Go profiles (net/http/pprof) on this loopback `host:port`, for measuring the server; empty is off [TEMPORAL_PPROF_ADDR]")
 		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
 			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
 	)
@@ -120,6 +124,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		PGDatabase:           strings.TrimSpace(*pgDB),
 		PGVisibilityDatabase: strings.TrimSpace(*pgVisDB),
 		PGSynchronousCommit:  strings.TrimSpace(*pgSync),
+		PprofAddr:            strings.TrimSpace(*pprofAddr),
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)
@@ -131,6 +136,14 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	if o.UIAddr != "" {
 		if err := checkHostPort("--ui-addr", o.UIAddr); err != nil {
 			return options{}, err
+		}
+	}
+	if o.PprofAddr != "" {
+		if err := checkHostPort("--pprof-addr", o.PprofAddr); err != nil {
+			return options{}, err
+		}
+		if h, _, _ := net.SplitHostPort(o.PprofAddr); h != "127.0.0.1" && h != "localhost" && h != "::1" {
+			return options{}, fmt.Errorf("--pprof-addr %q: profiles are served on loopback only (127.0.0.1, ::1 or localhost)", o.PprofAddr)
 		}
 	}
 	if !isSupportedStore(o.Store) {

@@ -41,6 +41,8 @@ type devServer struct {
 	frontendAddr string
 	// uiURL is the Web UI URL, empty when the UI is off.
 	uiURL string
+	// dynConfig is the server's dynamic configuration.
+	dynConfig *devConfig
 }
 
 // servicePorts holds the gRPC ports of the Temporal services.
@@ -106,7 +108,8 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 
 	cfg := buildServerConfig(feHost, dialHost, ports, st.persistence())
 	tLogger := logs.temporalLogger()
-	srv, err := newTemporalServer(cfg, dialHost, ports, tLogger)
+	dynConfig := newDevConfig()
+	srv, err := newTemporalServer(cfg, dialHost, ports, tLogger, dynConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +117,7 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 		_ = stopTemporal(srv, logs.app)
 		return nil, fmt.Errorf("start temporal services: %w", err)
 	}
-	d := &devServer{logs: logs, temporal: srv, frontendAddr: frontendAddr}
+	d := &devServer{logs: logs, temporal: srv, frontendAddr: frontendAddr, dynConfig: dynConfig}
 	logs.app.Info("temporal services started",
 		zap.String("grpc", frontendAddr),
 		zap.String("http", net.JoinHostPort(dialHost, strconv.Itoa(ports.frontendHTTP))))
@@ -139,9 +142,11 @@ func (d *devServer) afterStart(ctx context.Context, o options, ns namespaceSpec,
 	if err := ensureNamespace(ctx, c, ns, d.logs.app); err != nil {
 		return err
 	}
-	if err := ensureSearchAttributes(ctx, c, ns, d.logs.app); err != nil {
+	added, err := ensureSearchAttributes(ctx, c, ns, d.logs.app)
+	if err != nil {
 		return err
 	}
+	d.dynConfig.searchAttributesReady(added)
 
 	if o.UIAddr != "" {
 		ui, err := startUI(ctx, o.UIAddr, d.frontendAddr, ns.Name, d.logs.app)
@@ -181,7 +186,7 @@ func stopTemporal(srv temporal.Server, logger *zap.Logger) error {
 
 // newTemporalServer builds the server with all default services, static membership (no
 // gossip ports) and the devserver's dynamic configuration.
-func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logger tlog.Logger) (temporal.Server, error) {
+func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logger tlog.Logger, dynConfig *devConfig) (temporal.Server, error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("create authorizer: %w", err)
@@ -206,7 +211,7 @@ func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logg
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dynConfig),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("create temporal server: %w", err)
