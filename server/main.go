@@ -17,6 +17,7 @@ import (
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
 	"egovpm/internal/platform"
+	"egovpm/internal/store"
 )
 
 func main() {
@@ -45,6 +46,12 @@ func run() error {
 		return err
 	}
 	defer deps.Close()
+	// The inbox query plans generically on a pool of its own (store.OpenInbox).
+	inbox, err := store.OpenInbox(ctx, cfg.DatabaseURL, max(2, cfg.DBMaxConns/2))
+	if err != nil {
+		return err
+	}
+	deps.Store.UseInboxPool(inbox)
 	platform.ServePprof(ctx, cfg.PprofAddr, log)
 
 	srv, err := New(cfg, deps, log)

@@ -29,7 +29,7 @@ func (d *Deps) Close() {
 		d.Temporal.Close()
 	}
 	if d.Store != nil {
-		_ = d.Store.DB.Close()
+		_ = d.Store.Close()
 	}
 }
 

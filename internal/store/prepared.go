@@ -17,18 +17,35 @@ type stmtCache struct {
 
 // prepared returns the prepared statement of q, preparing it on first use.
 func (s *Store) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
-	if v, ok := s.stmts.m.Load(q); ok {
+	return s.stmts.prepare(ctx, s.DB, q)
+}
+
+// prepare returns the statement of q on db from the cache, preparing it on first use.
+func (c *stmtCache) prepare(ctx context.Context, db *sqlx.DB, q string) (*sqlx.Stmt, error) {
+	if v, ok := c.m.Load(q); ok {
 		return v.(*sqlx.Stmt), nil
 	}
-	st, err := s.DB.PreparexContext(ctx, q)
+	st, err := db.PreparexContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if v, loaded := s.stmts.m.LoadOrStore(q, st); loaded {
+	if v, loaded := c.m.LoadOrStore(q, st); loaded {
 		_ = st.Close()
 		return v.(*sqlx.Stmt), nil
 	}
 	return st, nil
+}
+
+// selectInbox is selectP on the inbox pool when there is one (UseInboxPool).
+func (s *Store) selectInbox(ctx context.Context, dest any, q string, args ...any) error {
+	if s.inbox == nil {
+		return s.selectP(ctx, dest, q, args...)
+	}
+	st, err := s.inboxStmts.prepare(ctx, s.inbox, q)
+	if err != nil {
+		return err
+	}
+	return st.SelectContext(ctx, dest, args...)
 }
 
 // getP is DB.GetContext through the statement cache.

@@ -131,7 +131,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 		ORDER BY t.due_at, t.id`
 	}
 	var ts []Task
-	if err := s.selectP(ctx, &ts, q, args...); err != nil {
+	if err := s.selectInbox(ctx, &ts, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
 	ts, next := keysetPage(ts, f.Limit, func(l Task) any { return taskCursor{Due: l.DueAt, ID: l.ID} })
