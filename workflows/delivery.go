@@ -388,16 +388,33 @@ func (l *lifecycle) sleepThen(ctx workflow.Context, when time.Time, m *message) 
 	})
 }
 
-// armTaskTimers sets a task's T2 reminder and escalation timers (those not yet sent).
+// armTaskTimers sets a task's T2 reminder and escalation timers (those not yet sent), under a
+// context the task's closing cancels (cancelTaskTimers).
 func (l *lifecycle) armTaskTimers(ctx workflow.Context, t OpenTask) {
 	if t.DueAt.IsZero() {
 		return
 	}
+	ctx, cancel := workflow.WithCancel(ctx)
+	l.taskTimers[t.ID] = cancel
 	if !t.Reminded && !t.RemindAt.IsZero() {
 		l.sleepThen(ctx, t.RemindAt, &message{name: timerTaskReminder, timer: timerTaskReminder, taskID: t.ID})
 	}
 	if !t.Escalated {
 		l.sleepThen(ctx, t.DueAt, &message{name: timerTaskEscalation, timer: timerTaskEscalation, taskID: t.ID})
+	}
+}
+
+// cancelTaskTimers stops the T2 timers of a task that has closed. Before version
+// cancel-task-timers they ran on: each woke the workflow (a workflow task) at its instant only
+// to find the task gone, and held a coroutine in the worker's cache until then.
+func (l *lifecycle) cancelTaskTimers(ctx workflow.Context, taskID string) {
+	cancel, ok := l.taskTimers[taskID]
+	if !ok {
+		return
+	}
+	delete(l.taskTimers, taskID)
+	if workflow.GetVersion(ctx, "cancel-task-timers", workflow.DefaultVersion, 1) == 1 {
+		cancel()
 	}
 }
 

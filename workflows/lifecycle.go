@@ -54,6 +54,8 @@ type lifecycle struct {
 	sending int
 	// cur is the message being handled (nil between messages).
 	cur *message
+	// taskTimers cancels the T2 timers of each open task (armTaskTimers).
+	taskTimers map[string]workflow.CancelFunc
 }
 
 // ProjectLifecycle drives one project from submission to approval (R2–R8) and on through
@@ -75,7 +77,8 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 		return nil, temporal.NewNonRetryableApplicationError("invalid policy: "+err.Error(), "BadInput", nil)
 	}
 	info := workflow.GetInfo(ctx)
-	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{}}
+	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{},
+		taskTimers: map[string]workflow.CancelFunc{}}
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -744,6 +747,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 	}
 	for _, c := range tr.close {
 		l.removeTask(c.TaskID)
+		l.cancelTaskTimers(ctx, c.TaskID)
 	}
 	if len(tr.open) > 0 && workflow.GetVersion(ctx, "task-sla-timers", workflow.DefaultVersion, 1) == 1 {
 		// T2: remind the working day before a task is due, escalate when it is overdue.

@@ -110,3 +110,26 @@ func TestT2_ResumedRunDoesNotRemindTwice(t *testing.T) {
 	require.Equal(t, []string{"task_escalation"}, s.kinds())
 	require.True(t, start.Add(time.Hour).Equal(s.at[0]))
 }
+
+// TestT2_DecisionCancelsItsTimers (cancel-task-timers): deciding a task cancels its reminder
+// and escalation timers, so neither wakes the lifecycle later (each woke it for a workflow
+// task that found the task gone).
+func TestT2_DecisionCancelsItsTimers(t *testing.T) {
+	s := newSLA(t, time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai))
+	fired, cancelled, cancelledBeforeEnd := 0, 0, -1
+	s.env.SetOnTimerFiredListener(func(string) { fired++ })
+	s.env.SetOnTimerCanceledListener(func(string) { cancelled++ })
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(workflows.UpdateDecide, "u1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {}},
+			workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove, Comment: "符合条件"})
+	}, time.Hour)
+	s.env.RegisterDelayedCallback(func() {
+		cancelledBeforeEnd = cancelled
+		s.env.CancelWorkflow()
+	}, 10*24*time.Hour)
+	s.env.ExecuteWorkflow(workflows.ProjectLifecycle, lifecycleInput(smallFen, policy2021()))
+	require.Equal(t, 2, cancelledBeforeEnd, "the decision cancels the reminder and the escalation")
+	require.Zero(t, fired, "no T2 timer fires after the decision")
+	require.Empty(t, s.kinds())
+}
