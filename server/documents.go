@@ -50,6 +50,12 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		}
 		switch part.FormName() {
 		case "kind":
+			if saved != nil {
+				// The kind was checked when the file arrived; a later one would change it
+				// unchecked (on the trial-run-report route, past the forced kind).
+				respondError(c, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"}))
+				return
+			}
 			b, err := io.ReadAll(io.LimitReader(part, 64))
 			if err != nil {
 				respondError(c, uploadErr(err))
@@ -57,6 +63,10 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			}
 			kind = strings.TrimSpace(string(b))
 		case "file":
+			if saved != nil {
+				respondError(c, apperr.Invalid(map[string]string{"file": "每次只能上传一个文件"}))
+				return
+			}
 			if forced := c.GetString(ctxForcedKind); forced != "" {
 				kind = forced
 			}

@@ -57,3 +57,54 @@ func TestE2E_BadUploadsStoreNothing(t *testing.T) {
 	})
 	require.Empty(t, files, "no file left in DATA_DIR")
 }
+
+// TestE2E_UploadPartsAfterTheFileRefused: the kind is checked when the file arrives, so a
+// kind part after the file (which changed the stored kind unchecked, even past the
+// trial-run-report route's forced kind) or a second file is 400 and stores no document row.
+func TestE2E_UploadPartsAfterTheFileRefused(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "上传顺序项目", futureYear(), 100_000_000)
+	post := func(path string, parts ...[2]string) resp {
+		t.Helper()
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for _, pt := range parts {
+			if pt[0] == "file" {
+				fw, err := mw.CreateFormFile("file", "a.pdf")
+				require.NoError(t, err)
+				_, _ = fw.Write(pdf)
+				continue
+			}
+			require.NoError(t, mw.WriteField(pt[0], pt[1]))
+		}
+		require.NoError(t, mw.Close())
+		req, err := http.NewRequest(http.MethodPost, s.http.URL+path, &buf)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+s.token("alice"))
+		return s.send(req)
+	}
+	docs := "/api/v1/projects/" + p + "/documents"
+	report := "/api/v1/projects/" + p + "/trial-run-report"
+	for _, c := range []struct {
+		name, path string
+		parts      [][2]string
+		field      string
+	}{
+		{"kind after the file", docs, [][2]string{{"kind", "other"}, {"file", ""}, {"kind", "special_request"}}, "kind"},
+		{"kind after the forced file", report, [][2]string{{"file", ""}, {"kind", "other"}}, "kind"},
+		{"two files", docs, [][2]string{{"kind", "other"}, {"file", ""}, {"file", ""}}, "file"},
+	} {
+		r := post(c.path, c.parts...)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", c.name, r.Raw)
+		require.Equal(t, "invalid_input", r.code(), c.name)
+		require.Contains(t, string(r.Raw), `"`+c.field+`"`, c.name)
+	}
+	var n int
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
+	require.Zero(t, n, "no document row")
+
+	// The same parts in order are accepted.
+	r := post(docs, [2]string{"kind", "other"}, [2]string{"file", ""})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+}
