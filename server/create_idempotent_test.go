@@ -38,6 +38,15 @@ func TestCreateProjectIdempotencyKey(t *testing.T) {
 	require.Equal(t, 1, count("幂等创建的项目"))
 	require.Equal(t, 1, audits(first.str("id")), "the resend writes no second audit row (R18)")
 
+	// A resend after the draft was edited is still the same request (compared with what the
+	// key first created, not with the edited draft).
+	edit := s.do("alice", http.MethodPatch, "/api/v1/projects/"+first.str("id"), map[string]any{"name": "幂等创建后改名"}, nil)
+	require.Equal(t, http.StatusOK, edit.Status, "%s", edit.Raw)
+	late := s.do("alice", http.MethodPost, "/api/v1/projects", body("幂等创建的项目"), key)
+	require.Equal(t, http.StatusCreated, late.Status, "%s", late.Raw)
+	require.Equal(t, first.str("id"), late.str("id"))
+	require.Equal(t, "幂等创建后改名", late.str("name"), "answers the project as it is now")
+
 	other := s.do("alice", http.MethodPost, "/api/v1/projects", body("另一个内容"), key)
 	require.Equal(t, http.StatusConflict, other.Status, "%s", other.Raw)
 	require.Equal(t, "idempotency_key_reused", other.code())

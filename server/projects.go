@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -161,20 +163,7 @@ func (s *Server) createProject(c *gin.Context) {
 		return s.audit(c, tx, "project.create", "project", p.ID, "ok", req)
 	})
 	if errors.Is(err, store.ErrProjectExists) {
-		// The same key again: answer with the project it created, if the request is the same.
-		prev, perr := s.store.Project(c.Request.Context(), s.store.DB, p.ID)
-		if perr != nil {
-			respondError(c, perr)
-			return
-		}
-		if prev.Name != p.Name || prev.Type != p.Type || prev.PlanYear != p.PlanYear ||
-			prev.EstimatedInvestmentFen != p.EstimatedInvestmentFen || prev.Description != p.Description ||
-			prev.MLPSLevel != p.MLPSLevel || prev.UsesCrypto != p.UsesCrypto || prev.ParentProjectID != p.ParentProjectID {
-			respondError(c, apperr.New(http.StatusConflict, "idempotency_key_reused",
-				"该 Idempotency-Key 已用于创建另一内容的项目，请换用新的 Idempotency-Key"))
-			return
-		}
-		c.JSON(http.StatusCreated, toProjectJSON(prev))
+		s.replayCreate(c, p.ID, req)
 		return
 	}
 	if err != nil {
@@ -182,6 +171,51 @@ func (s *Server) createProject(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, toProjectJSON(p))
+}
+
+// replayCreate answers a create resent with the Idempotency-Key that created project id: the
+// project as it is now, when the request is the one the key was first used with (its
+// project.create audit row holds that request, so a later PATCH does not make the resend a
+// conflict); else 409 idempotency_key_reused.
+func (s *Server) replayCreate(c *gin.Context, id string, req any) {
+	ctx := c.Request.Context()
+	entries, err := s.store.Timeline(ctx, id)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	same := false
+	for _, e := range entries {
+		if e.Action == "project.create" {
+			same = sameJSON(e.Detail, req)
+			break
+		}
+	}
+	if !same {
+		respondError(c, apperr.New(http.StatusConflict, "idempotency_key_reused",
+			"该 Idempotency-Key 已用于创建另一内容的项目，请换用新的 Idempotency-Key"))
+		return
+	}
+	prev, err := s.store.Project(ctx, s.store.DB, id)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, toProjectJSON(prev))
+}
+
+// sameJSON reports whether stored JSON and v encode the same value (key order and spacing
+// aside).
+func sameJSON(stored json.RawMessage, v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	var x, y any
+	if json.Unmarshal(stored, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // loadProject loads a project and applies the policy for act.
