@@ -41,11 +41,7 @@ func (s *Store) selectInbox(ctx context.Context, dest any, q string, args ...any
 	if s.inbox == nil {
 		return s.selectP(ctx, dest, q, args...)
 	}
-	st, err := s.inboxStmts.prepare(ctx, s.inbox, q)
-	if err != nil {
-		return err
-	}
-	return st.SelectContext(ctx, dest, args...)
+	return s.inboxStmts.selectOn(ctx, s.inbox, dest, q, args...)
 }
 
 // getP is DB.GetContext through the statement cache.
@@ -59,7 +55,12 @@ func (s *Store) getP(ctx context.Context, dest any, q string, args ...any) error
 
 // selectP is DB.SelectContext through the statement cache.
 func (s *Store) selectP(ctx context.Context, dest any, q string, args ...any) error {
-	st, err := s.prepared(ctx, q)
+	return s.stmts.selectOn(ctx, s.DB, dest, q, args...)
+}
+
+// selectOn runs q on db through c.
+func (c *stmtCache) selectOn(ctx context.Context, db *sqlx.DB, dest any, q string, args ...any) error {
+	st, err := c.prepare(ctx, db, q)
 	if err != nil {
 		return err
 	}
