@@ -617,11 +617,18 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 			p.st.Projects = append(p.st.Projects, pp)
 		}
 		pp.UnitID, pp.Name, pp.EstimatedFen, pp.Stage, pp.Version = r.UnitID, r.Name, r.EstimatedFen, r.Stage, r.Version
-		pp.Planned, pp.PlanAmountFen, pp.Supplementary, pp.BundleID = r.Planned, r.PlanAmountFen, r.Supplementary, r.BundleID
+		// Only what the lifecycles write is read back: stages, panel tasks, and the plan
+		// items of supplementary projects (R8). The plan's own decisions (compiled, bundled)
+		// stay those of its state: a workflow task retried after a lost completion would
+		// otherwise find the write of its own first attempt and refuse itself (found by the
+		// fault test).
+		if r.Supplementary {
+			pp.Planned, pp.Supplementary, pp.PlanAmountFen = true, true, r.PlanAmountFen
+		}
 		// Paneled while its panel's tasks are open, or since this plan convened it and the
 		// stage has not changed (the lifecycle may not have opened the tasks yet).
 		pp.Paneled = r.ExpertTasksOpen || (pp.Paneled && pp.PaneledVersion != 0 && pp.PaneledVersion == r.Version)
-		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) {
+		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) && pp.BundleID == "" {
 			m.candidates = append(m.candidates, r.ProjectID)
 		}
 	}

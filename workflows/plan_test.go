@@ -31,7 +31,7 @@ func newPlan(t *testing.T) *harness {
 			out := []domain.PlanProject{}
 			if in.Bundleable {
 				for _, id := range h.rowOrder {
-					if r := h.rows[id]; r.PlanYear == in.Year && r.Stage == domain.StageAwaitingApproval && r.BundleID == "" {
+					if r := h.rows[id]; r.PlanYear == in.Year && r.Stage == domain.StageAwaitingApproval {
 						out = append(out, *r)
 					}
 				}
@@ -524,4 +524,26 @@ func TestR4_PlanReadsStagesFromReadModel(t *testing.T) {
 	requireRefused(t, otherYear, domain.StatusUnprocessable, "project_not_in_plan_year")
 	require.Len(t, h.panelSent("p1"), 2, "sessions s1 and s3")
 	require.Len(t, h.transitions, 2)
+}
+
+// TestPlanIgnoresItsOwnLostWrites: a plan decision whose workflow task is retried after a lost
+// completion finds its first attempt's writes in the read model (plan items, bundle rows). The
+// plan reads back only what lifecycles write, so the retried compile and bundle go through
+// instead of refusing themselves (found by the fault test: a project stuck in awaiting_plan).
+func TestPlanIgnoresItsOwnLostWrites(t *testing.T) {
+	h := newPlan(t)
+	h.setRow(domain.PlanProject{ProjectID: "p1", PlanYear: planYear, UnitID: unitA, EstimatedFen: smallFen,
+		Stage: domain.StageAwaitingPlan, Planned: true, PlanAmountFen: 400_000_000})
+	h.setRow(domain.PlanProject{ProjectID: "p2", PlanYear: planYear, UnitID: "unit-b", EstimatedFen: smallFen,
+		Stage: domain.StageAwaitingApproval, BundleID: "b1"})
+	compile := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
+		Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: 400_000_000}}})
+	bundle := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b1", Actor: drbReviewer})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+	requireOK(t, compile)
+	requireOK(t, bundle)
+	require.Equal(t, workflows.BundleResult{ID: "b1", ProjectIDs: []string{"p2"}, TaskID: bundle1Task}, bundle.result)
+	require.Len(t, h.planResults()["project:p1"], 1, "p1 hears it was compiled")
 }

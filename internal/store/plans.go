@@ -131,11 +131,12 @@ func (s *Store) PlanProjects(ctx context.Context, ids []string) ([]domain.PlanPr
 	return out, nil
 }
 
-// BundleCandidates returns the projects of year awaiting approval and in no bundle, in
-// submission order (the plan keeps the small ones, R6).
+// BundleCandidates returns the projects of year awaiting approval, in submission order (the
+// plan keeps the small ones in none of its bundles, R6: bundles are the plan's own state, not
+// read back).
 func (s *Store) BundleCandidates(ctx context.Context, year int) ([]domain.PlanProject, error) {
 	out := []domain.PlanProject{}
-	const q = planProjectCols + ` WHERE p.plan_year = $1 AND p.stage = 'awaiting_approval' AND bp.bundle_id IS NULL
+	const q = planProjectCols + ` WHERE p.plan_year = $1 AND p.stage = 'awaiting_approval'
 		ORDER BY p.submitted_at, p.id`
 	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
 		return nil, fmt.Errorf("bundle candidates: %w", err)
