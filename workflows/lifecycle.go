@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -187,6 +188,7 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 		m.result, m.err = l.handle(ctx, m)
 		l.cur = nil
 		m.handled = true
+		l.release(ctx)
 		if m.decide != nil {
 			delete(l.deciding, m.decide.TaskID)
 		}
@@ -412,6 +414,9 @@ func (l *lifecycle) validateResubmit(u ResubmitUpdate) error {
 
 // handle applies one message to the state (the only place state changes).
 func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, error) {
+	if l.hold(ctx, m) {
+		return DecideResult{}, nil
+	}
 	switch {
 	case m.decide != nil:
 		// Re-check: another message may have changed the state since the validator ran.
@@ -436,6 +441,82 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.handleDelivery(ctx, m)
 	}
 	return DecideResult{}, nil
+}
+
+// sentFor is the stage the AnnualPlan sent a signal for ("" for other messages): it sends each
+// after reading that stage from the read model (plan-stages-from-read-model).
+func sentFor(m *message) domain.Stage {
+	switch {
+	case m.panel != nil:
+		return domain.StageExpertReview
+	case m.plan != nil:
+		return domain.StageAwaitingPlan
+	case m.bundle != nil:
+		return domain.StageAwaitingApproval
+	}
+	return ""
+}
+
+// beforeApproval orders the stages a project passes through up to its approval (R3–R6).
+var beforeApproval = []domain.Stage{domain.StageSpecialRequest, domain.StageRevision, domain.StagePrelimReview,
+	domain.StageExpertReview, domain.StageAwaitingPlan, domain.StageAwaitingApproval}
+
+// before reports whether a project in stage s has yet to reach stage want on its way to approval.
+func before(s, want domain.Stage) bool {
+	i, j := slices.Index(beforeApproval, s), slices.Index(beforeApproval, want)
+	return i >= 0 && i < j
+}
+
+// hold keeps a plan signal that arrived in a stage before the one it was sent for until
+// the stage next changes (hold-early-plan-signals). The lifecycle writes its stage to the read
+// model in a local activity, before its workflow task completes; when that completion is lost
+// (worker killed), the read model is ahead of the history until the retried task lands, and a
+// signal the plan sends meanwhile arrives in the stage before. Ignored, it was lost: the plan
+// had answered 2xx and counted the project compiled, and the project stayed in awaiting_plan
+// for ever (found by the fault test, issue 7). Held, it is handled at the next stage change if
+// that is the stage it was sent for, and dropped (logged) otherwise.
+func (l *lifecycle) hold(ctx workflow.Context, m *message) bool {
+	want := sentFor(m)
+	if want == "" || !before(l.st.Stage, want) {
+		return false // not a plan signal, or sent for this stage, or stale (handled and refused)
+	}
+	if workflow.GetVersion(ctx, "hold-early-plan-signals", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return false
+	}
+	l.st.Held = append(l.st.Held, HeldSignal{ArrivedIn: l.st.Stage, Panel: m.panel, Plan: m.plan, Bundle: m.bundle})
+	workflow.GetLogger(ctx).Info("plan signal held until the stage changes", "signal", m.name, "stage", l.st.Stage, "sent_for", want)
+	return true
+}
+
+// release hands the held signals back to the main loop, first in line and in arrival order,
+// once the stage has changed since they arrived; a signal not sent for the new stage is stale.
+func (l *lifecycle) release(ctx workflow.Context) {
+	if len(l.st.Held) == 0 {
+		return
+	}
+	var keep []HeldSignal
+	var back []*message
+	for _, h := range l.st.Held {
+		if h.ArrivedIn == l.st.Stage && !l.st.Stage.Terminal() {
+			keep = append(keep, h)
+			continue
+		}
+		m := &message{name: SignalPanel, panel: h.Panel, plan: h.Plan, bundle: h.Bundle}
+		switch {
+		case h.Plan != nil:
+			m.name = SignalPlanResult
+		case h.Bundle != nil:
+			m.name = SignalBundleResult
+		}
+		if sentFor(m) != l.st.Stage {
+			workflow.GetLogger(ctx).Warn("held plan signal dropped: the stage moved elsewhere", "signal", m.name,
+				"arrived_in", h.ArrivedIn, "stage", l.st.Stage, "sent_for", sentFor(m))
+			continue
+		}
+		back = append(back, m)
+	}
+	l.st.Held = keep
+	l.inbox = append(back, l.inbox...)
 }
 
 func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {

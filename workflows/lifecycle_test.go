@@ -335,11 +335,81 @@ func TestR5_PlanExcludedNotIncluded(t *testing.T) {
 	require.Equal(t, "资金不足", tr.Audit[0].Detail["reason"])
 }
 
-func TestR5_PlanResultBeforeExpertReviewIgnored(t *testing.T) {
+// The plan sends its signals after reading the stage from the read model, which can be ahead of
+// the lifecycle's history while a workflow task whose completion was lost is retried: a signal
+// that arrives in the stage before the one it was sent for waits for the next stage change
+// (hold-early-plan-signals; found by the fault test, issue 7).
+func TestR5_EarlyPlanResultHeldUntilTheProjectAwaitsThePlan(t *testing.T) {
 	h := newLifecycle(t)
 	h.prelimApprove()
+	h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: panel3})
+	h.review(panel3[0], true)
+	h.review(panel3[1], true)
+	h.signal(workflows.SignalPlanResult, workflows.PlanResultSignal{Included: true, ApprovedAmountFen: 300_000_000, Actor: drbReviewer})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageExpertReview, st.Stage)
+		require.Len(t, st.Held, 1, "the early plan result waits")
+		require.Equal(t, domain.StageExpertReview, st.Held[0].ArrivedIn)
+	})
+	last := h.review(panel3[2], true)
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageAwaitingApproval, st.Stage, "applied once the project awaits the plan")
+		require.Equal(t, int64(300_000_000), st.PlanAmountFen)
+		require.Empty(t, st.Held)
+	})
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+
+	requireOK(t, last)
+	require.Equal(t, domain.StageAwaitingPlan, last.result.(workflows.DecideResult).Stage)
+	require.Equal(t, "plan.include", h.transitionTo(domain.StageAwaitingApproval).Audit[0].Action)
+}
+
+func TestR4_EarlyPanelHeldUntilPrelimApproval(t *testing.T) {
+	h := newLifecycle(t)
+	h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: panel3})
+	h.prelimApprove()
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageExpertReview, st.Stage)
+		require.Len(t, st.OpenTasks, 3, "the held panel opened its tasks")
+		require.Empty(t, st.Held)
+	})
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+}
+
+func TestR6_EarlyBundleResultHeldUntilThePlanIncludesTheProject(t *testing.T) {
+	h := newLifecycle(t)
+	h.toAwaitingPlan()
+	h.signal(workflows.SignalBundleResult, workflows.BundleResultSignal{BundleID: "b1", TaskID: "bt1", Approved: true, Actor: ndrcAppr})
+	h.signal(workflows.SignalPlanResult, workflows.PlanResultSignal{Included: true, ApprovedAmountFen: 300_000_000, Actor: drbReviewer})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageProcurement, st.Stage)
+		require.Equal(t, int64(300_000_000), st.ApprovedFen)
+		require.Empty(t, st.Held)
+	})
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+	require.Contains(t, h.stages(), domain.StageApproved)
+}
+
+// A held signal whose project then moves to another stage is stale: it is dropped, not applied
+// later (a plan result sent before preliminary approval never closes the project).
+func TestR5_HeldPlanResultDroppedWhenTheStageMovesElsewhere(t *testing.T) {
+	h := newLifecycle(t)
 	h.signal(workflows.SignalPlanResult, workflows.PlanResultSignal{Included: false, Reason: "资金不足", Actor: drbReviewer})
-	h.projectState(func(st workflows.ProjectState) { require.Equal(t, domain.StageExpertReview, st.Stage) })
+	h.prelimApprove()
+	h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: panel3})
+	for _, e := range panel3 {
+		h.review(e, true)
+	}
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageAwaitingPlan, st.Stage)
+		require.Empty(t, st.Held)
+	})
 	h.cancel()
 	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
 	h.requireCancelled()

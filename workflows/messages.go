@@ -113,6 +113,9 @@ type ProjectState struct {
 	ApprovedFen   int64        `json:"approved_fen,omitempty"`
 	BundleID      string       `json:"bundle_id,omitempty"`
 	Seq           int          `json:"seq"`
+	// Held are plan signals that arrived before the stage they were sent for
+	// (hold-early-plan-signals): each waits for the next stage change.
+	Held []HeldSignal `json:"held,omitempty"`
 
 	// Delivery (R9–R14).
 	TrialRunEndsAt   time.Time `json:"trial_run_ends_at,omitzero"`
@@ -125,6 +128,16 @@ type ProjectState struct {
 	OMDeadline       time.Time `json:"om_deadline,omitzero"`
 	OMFiled          bool      `json:"om_filed,omitempty"`
 	OMReminded       bool      `json:"om_reminded,omitempty"`
+}
+
+// HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than
+// the one it was sent for (see lifecycle.hold). Exactly one of Panel, Plan and Bundle is set.
+type HeldSignal struct {
+	// ArrivedIn is the stage the lifecycle was in when the signal arrived.
+	ArrivedIn domain.Stage        `json:"arrived_in"`
+	Panel     *PanelSignal        `json:"panel,omitempty"`
+	Plan      *PlanResultSignal   `json:"plan,omitempty"`
+	Bundle    *BundleResultSignal `json:"bundle,omitempty"`
 }
 
 // DecideUpdate is a person's decision on a task.
