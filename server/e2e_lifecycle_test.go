@@ -237,6 +237,54 @@ func TestE2E_LargeProjectAlone(t *testing.T) {
 	require.EqualValues(t, 1_100_000_000, got.Body["approved_amount_fen"])
 }
 
+// TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey: a plan operation refused because a
+// project has not reached its stage yet changes nothing, so the same Idempotency-Key goes
+// through once it has; a resend of an operation that went through gets its first answer,
+// though the stage has moved on (R5, R6; found by the fault test, issue 7: the plan's own
+// refusal completed the Update and answered every resend of the key with it).
+func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createProject("alice", "政务服务好差评系统", year, 500_000_000)
+	s.submit("alice", p)
+	s.prelimApprove(p)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, e := range []string{"exp2", "exp3", "exp4"} {
+		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
+		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
+	}
+	s.waitStage("alice", p, "awaiting_plan")
+
+	bundle := func() resp {
+		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year),
+			map[string]any{"project_ids": []string{p}}, map[string]string{"Idempotency-Key": "bundle-early-1"})
+	}
+	r = bundle()
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "project_not_ready", r.code())
+
+	compile := func(key string) resp {
+		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+			map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 400_000_000}}},
+			map[string]string{"Idempotency-Key": key})
+	}
+	first := compile("compile-1")
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+	s.waitStage("alice", p, "awaiting_approval")
+	again := compile("compile-1")
+	require.Equal(t, http.StatusOK, again.Status, "a resend of a compile that went through: %s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+	r = compile("compile-2")
+	require.Equal(t, http.StatusConflict, r.Status, "a new compile of a compiled project: %s", r.Raw)
+	require.Equal(t, "project_not_ready", r.code())
+
+	r = bundle()
+	require.Equal(t, http.StatusCreated, r.Status, "the key refused early goes through now: %s", r.Raw)
+	require.Equal(t, []any{p}, r.Body["project_ids"])
+}
+
 // TestE2E_ReturnAndResubmit is scenario (c): R3 return for revision, edit, resubmit.
 func TestE2E_ReturnAndResubmit(t *testing.T) {
 	s := newStack(t, "2021")

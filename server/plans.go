@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"egovpm/internal/apperr"
@@ -63,6 +65,43 @@ func (s *Server) planUpdate(c *gin.Context, y int, name, id string, arg any, out
 	return h.Get(ctx, out)
 }
 
+// planOp asks the plan of year y to apply Update name, naming projects ids, after checking
+// what the read model alone decides (workflows.CheckPlanStages). The plan checks the same when
+// it handles the Update, but its refusal completes the Update, and Temporal answers every later
+// Update with that id (every resend with the same Idempotency-Key) with it: a project one step
+// behind (its lifecycle has not yet applied the plan's previous decision) would refuse the key
+// for good, though a retry a moment later would pass (found by the fault test, issue 7).
+// Refused here, the request changes nothing and the key stays usable. A resend of a request
+// that went through finds the stage moved on: it gets its first attempt's answer.
+func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, arg, out any) error {
+	ctx := c.Request.Context()
+	var rows []domain.PlanProject
+	var err error
+	if name == workflows.UpdateCreateBundle && len(ids) == 0 {
+		rows, err = s.store.BundleCandidates(ctx, y)
+	} else {
+		rows, err = s.store.PlanProjects(ctx, ids)
+	}
+	if err != nil {
+		return err
+	}
+	refused := workflows.CheckPlanStages(name, y, ids, rows, s.policy)
+	if refused == nil {
+		return s.planUpdate(c, y, name, id, arg, out)
+	}
+	if c.GetHeader("Idempotency-Key") != "" {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		err := s.temporal.GetWorkflowUpdateHandle(client.GetWorkflowUpdateHandleOptions{
+			WorkflowID: workflows.PlanWorkflowID(y), UpdateID: id}).Get(ctx, out)
+		var nf *serviceerror.NotFound
+		if !errors.As(err, &nf) {
+			return err // the outcome of the key's first attempt
+		}
+	}
+	return refused
+}
+
 // conveneExpertSession forms a panel for some projects (R4). Experts affiliated with a project's
 // unit are left out of that project's panel.
 func (s *Server) conveneExpertSession(c *gin.Context) {
@@ -94,7 +133,7 @@ func (s *Server) conveneExpertSession(c *gin.Context) {
 		sid = "s-" + k
 	}
 	var res workflows.ConveneResult
-	err = s.planUpdate(c, y, workflows.UpdateConvene, updateID(c, "convene"), workflows.ConveneUpdate{
+	err = s.planOp(c, y, workflows.UpdateConvene, updateID(c, "convene"), req.ProjectIDs, workflows.ConveneUpdate{
 		SessionID: sid, Actor: mustActor(c), Experts: refs, ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID)}, &res)
 	if err != nil {
 		respondError(c, err)
@@ -131,8 +170,15 @@ func (s *Server) compilePlan(c *gin.Context) {
 	for _, e := range req.Excluded {
 		u.Excluded = append(u.Excluded, workflows.PlanExclusion{ProjectID: e.ProjectID, Reason: e.Reason})
 	}
+	ids := make([]string, 0, len(u.Included)+len(u.Excluded))
+	for _, i := range u.Included {
+		ids = append(ids, i.ProjectID)
+	}
+	for _, e := range u.Excluded {
+		ids = append(ids, e.ProjectID)
+	}
 	var res workflows.CompileResult
-	if err := s.planUpdate(c, y, workflows.UpdateCompile, updateID(c, "compile"), u, &res); err != nil {
+	if err := s.planOp(c, y, workflows.UpdateCompile, updateID(c, "compile"), ids, u, &res); err != nil {
 		respondError(c, err)
 		return
 	}
@@ -160,7 +206,7 @@ func (s *Server) createBundle(c *gin.Context) {
 		bid = "b-" + k
 	}
 	var res workflows.BundleResult
-	if err := s.planUpdate(c, y, workflows.UpdateCreateBundle, updateID(c, "bundle"), workflows.BundleUpdate{
+	if err := s.planOp(c, y, workflows.UpdateCreateBundle, updateID(c, "bundle"), req.ProjectIDs, workflows.BundleUpdate{
 		BundleID: bid, Actor: mustActor(c), ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID)}, &res); err != nil {
 		respondError(c, err)
 		return

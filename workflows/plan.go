@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -388,8 +389,7 @@ func (p *plan) project(id string) (*PlanProject, error) {
 			fmt.Sprintf("%d 年度计划尚未收到项目 %s 的最新状态，请稍后重试", p.in.Year, id))
 	}
 	if !ok {
-		return nil, domain.Refuse(domain.StatusUnprocessable, "project_not_in_plan_year",
-			fmt.Sprintf("项目 %s 未在 %d 年度申报", id, p.in.Year))
+		return nil, refuseNotInYear(id, p.in.Year)
 	}
 	return pp, nil
 }
@@ -408,9 +408,65 @@ func (p *plan) statusPending() bool {
 }
 
 func notReady(pp *PlanProject, want string) error {
-	r := domain.Refuse(domain.StatusConflict, "project_not_ready",
-		fmt.Sprintf("项目 %s 当前阶段为 %s，%s", pp.ProjectID, pp.Stage, want))
-	return r
+	return refuseNotReady(pp.ProjectID, pp.Stage, want)
+}
+
+func refuseNotReady(id string, stage domain.Stage, want string) error {
+	return domain.Refuse(domain.StatusConflict, "project_not_ready", fmt.Sprintf("项目 %s 当前阶段为 %s，%s", id, stage, want))
+}
+
+func refuseNotInYear(id string, year int) error {
+	return domain.Refuse(domain.StatusUnprocessable, "project_not_in_plan_year", fmt.Sprintf("项目 %s 未在 %d 年度申报", id, year))
+}
+
+func refuseNothingToBundle() error {
+	return domain.Refuse(domain.StatusUnprocessable, "nothing_to_bundle", "没有待打捆的 1000 万元以下计划项目")
+}
+
+// The stage each plan Update needs its projects in, and how a refusal says so.
+const (
+	wantConvene = "不在待组织专家评审状态"
+	wantCompile = "未通过专家评审或已编入计划"
+	wantBundle  = "不在待打捆报批状态"
+)
+
+// CheckPlanStages is the part of a plan Update's checks that the read model alone decides
+// (rows as LoadPlanProjects reads them): each project named is of the year and not a draft,
+// and in the stage the Update needs (R4 convene: expert_review, R5 compile: awaiting_plan,
+// R6 bundle: awaiting_approval); a bundle naming none needs a small project awaiting approval.
+// AnnualPlan checks this and more (its own sessions, plan items and bundles) when it handles
+// the Update; the gateway checks it before it asks the plan (server planPrecheck).
+func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanProject, pol domain.Policy) error {
+	var need domain.Stage
+	var want string
+	switch update {
+	case UpdateConvene:
+		need, want = domain.StageExpertReview, wantConvene
+	case UpdateCompile:
+		need, want = domain.StageAwaitingPlan, wantCompile
+	case UpdateCreateBundle:
+		need, want = domain.StageAwaitingApproval, wantBundle
+		if len(ids) == 0 {
+			for _, r := range rows {
+				if r.PlanYear == year && r.Stage == need && pol.Small(r.EstimatedFen) {
+					return nil
+				}
+			}
+			return refuseNothingToBundle()
+		}
+	default:
+		return fmt.Errorf("CheckPlanStages: %q is not a plan Update", update)
+	}
+	for _, id := range ids {
+		i := slices.IndexFunc(rows, func(r domain.PlanProject) bool { return r.ProjectID == id })
+		if i < 0 || rows[i].PlanYear != year || rows[i].Stage == domain.StageDraft {
+			return refuseNotInYear(id, year)
+		}
+		if rows[i].Stage != need {
+			return refuseNotReady(id, rows[i].Stage, want)
+		}
+	}
+	return nil
 }
 
 // validate checks a message without changing anything. With state it also checks the
@@ -449,7 +505,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 				return err
 			}
 			if pp.Stage != domain.StageExpertReview || pp.Paneled {
-				return notReady(pp, "不在待组织专家评审状态")
+				return notReady(pp, wantConvene)
 			}
 			if n := len(effectivePanel(u.Experts, pp.UnitID)); n < pol.PanelMin {
 				return domain.Refuse(domain.StatusUnprocessable, "panel_too_small_after_recusal",
@@ -475,7 +531,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 				return nil, err
 			}
 			if pp.Stage != domain.StageAwaitingPlan || pp.Planned {
-				return nil, notReady(pp, "未通过专家评审或已编入计划")
+				return nil, notReady(pp, wantCompile)
 			}
 			return pp, nil
 		}
@@ -517,7 +573,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 			}
 			ids = p.bundleable(m)
 			if len(ids) == 0 {
-				return domain.Refuse(domain.StatusUnprocessable, "nothing_to_bundle", "没有待打捆的 1000 万元以下计划项目")
+				return refuseNothingToBundle()
 			}
 		}
 		seen := map[string]bool{}
@@ -538,7 +594,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 					fmt.Sprintf("项目 %s 总投资不低于 1000 万元，须单独报批", id))
 			}
 			if pp.Stage != domain.StageAwaitingApproval || pp.BundleID != "" {
-				return notReady(pp, "不在待打捆报批状态")
+				return notReady(pp, wantBundle)
 			}
 		}
 	case m.decide != nil:

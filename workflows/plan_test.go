@@ -547,3 +547,51 @@ func TestPlanIgnoresItsOwnLostWrites(t *testing.T) {
 	require.Equal(t, workflows.BundleResult{ID: "b1", ProjectIDs: []string{"p2"}, TaskID: bundle1Task}, bundle.result)
 	require.Len(t, h.planResults()["project:p1"], 1, "p1 hears it was compiled")
 }
+
+// CheckPlanStages is what the gateway checks against the read model before it asks the plan
+// (server planOp): the stage each plan Update needs (R4–R6), and the year.
+func TestCheckPlanStages(t *testing.T) {
+	row := func(id string, year int, stage domain.Stage, fen int64) domain.PlanProject {
+		return domain.PlanProject{ProjectID: id, PlanYear: year, Stage: stage, EstimatedFen: fen}
+	}
+	rows := []domain.PlanProject{
+		row("review", planYear, domain.StageExpertReview, smallFen),
+		row("waiting", planYear, domain.StageAwaitingPlan, smallFen),
+		row("planned", planYear, domain.StageAwaitingApproval, smallFen),
+		row("large", planYear, domain.StageAwaitingApproval, 1_200_000_000),
+		row("draft", planYear, domain.StageDraft, smallFen),
+		row("other-year", planYear+1, domain.StageAwaitingPlan, smallFen),
+	}
+	pol := policy2021()
+	cases := []struct {
+		update string
+		ids    []string
+		rows   []domain.PlanProject
+		code   string // "" when it passes
+	}{
+		{workflows.UpdateConvene, []string{"review"}, rows, ""},
+		{workflows.UpdateConvene, []string{"review", "waiting"}, rows, "project_not_ready"},
+		{workflows.UpdateCompile, []string{"waiting"}, rows, ""},
+		{workflows.UpdateCompile, []string{"review"}, rows, "project_not_ready"},
+		{workflows.UpdateCompile, []string{"planned"}, rows, "project_not_ready"},
+		{workflows.UpdateCompile, []string{"draft"}, rows, "project_not_in_plan_year"},
+		{workflows.UpdateCompile, []string{"other-year"}, rows, "project_not_in_plan_year"},
+		{workflows.UpdateCompile, []string{"unknown"}, rows, "project_not_in_plan_year"},
+		{workflows.UpdateCreateBundle, []string{"planned"}, rows, ""},
+		{workflows.UpdateCreateBundle, []string{"waiting"}, rows, "project_not_ready"},
+		{workflows.UpdateCreateBundle, nil, rows, ""},
+		{workflows.UpdateCreateBundle, nil, []domain.PlanProject{rows[3]}, "nothing_to_bundle"},
+		{workflows.UpdateCreateBundle, nil, nil, "nothing_to_bundle"},
+	}
+	for _, c := range cases {
+		err := workflows.CheckPlanStages(c.update, planYear, c.ids, c.rows, pol)
+		if c.code == "" {
+			require.NoError(t, err, "%s %v", c.update, c.ids)
+			continue
+		}
+		r, ok := domain.AsRefusal(err)
+		require.True(t, ok, "%s %v: %v", c.update, c.ids, err)
+		require.Equal(t, c.code, r.Code, "%s %v", c.update, c.ids)
+	}
+	require.Error(t, workflows.CheckPlanStages(workflows.UpdateDecide, planYear, nil, rows, pol))
+}
