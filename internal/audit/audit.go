@@ -56,10 +56,50 @@ type Row struct {
 }
 
 // Chain computes and checks row hashes with one key.
-type Chain struct{ key []byte }
+type Chain struct {
+	key     []byte
+	prepare Prepare
+}
+
+// Prepare returns q prepared once per process (the store's statement cache, store.New).
+type Prepare func(ctx context.Context, q string) (*sqlx.Stmt, error)
 
 // New returns a Chain keyed with key (EGOVPM_AUDIT_KEY).
 func New(key string) *Chain { return &Chain{key: []byte(key)} }
+
+// WithPrepare returns a copy of c whose Append sends its statements prepared by p: PostgreSQL
+// then neither parses nor plans them on every append (one on every decision).
+func (c *Chain) WithPrepare(p Prepare) *Chain {
+	cc := *c
+	cc.prepare = p
+	return &cc
+}
+
+// exec runs q in tx, prepared when c has a Prepare.
+func (c *Chain) exec(ctx context.Context, tx *sqlx.Tx, q string, args ...any) error {
+	if c.prepare == nil {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	st, err := c.prepare(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtxContext(ctx, st).ExecContext(ctx, args...)
+	return err
+}
+
+// get runs q in tx into dest, prepared when c has a Prepare.
+func (c *Chain) get(ctx context.Context, tx *sqlx.Tx, dest any, q string, args ...any) error {
+	if c.prepare == nil {
+		return tx.GetContext(ctx, dest, q, args...)
+	}
+	st, err := c.prepare(ctx, q)
+	if err != nil {
+		return err
+	}
+	return tx.StmtxContext(ctx, st).GetContext(ctx, dest, args...)
+}
 
 func (c *Chain) hash(prev string, r *Row) string {
 	m := hmac.New(sm3.New, c.key)
@@ -94,24 +134,25 @@ func canonicalJSON(b json.RawMessage) string {
 // Append writes e in tx, after the last row of the chain. The caller's transaction makes the
 // audit row and the change it records commit together.
 func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
-	// The head row lock serialises appends so the chain is linear.
+	// The head row lock serialises appends so the chain is linear. One round trip locks it,
+	// then (in the outer query, so after the lock is held) takes the row's time and looks for
+	// an earlier append of the same DedupKey; a second writes the row and moves the head.
 	var head struct {
-		Seq  int64  `db:"seq"`
-		Hash string `db:"hash"`
+		Seq  int64     `db:"seq"`
+		Hash string    `db:"hash"`
+		At   time.Time `db:"at"`
+		Dup  bool      `db:"dup"`
 	}
-	if err := tx.GetContext(ctx, &head, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`); err != nil {
+	const headQ = `SELECT h.seq, h.hash, date_trunc('microseconds', clock_timestamp()) AS at,
+		($1 <> '' AND EXISTS (SELECT 1 FROM audit_log WHERE dedup_key = $1)) AS dup
+		FROM (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) h`
+	if err := c.get(ctx, tx, &head, headQ, e.DedupKey); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
-	prev := head.Hash
-	if e.DedupKey != "" {
-		var n int
-		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM audit_log WHERE dedup_key = $1`, e.DedupKey); err != nil {
-			return fmt.Errorf("audit dedup: %w", err)
-		}
-		if n > 0 {
-			return nil
-		}
+	if head.Dup {
+		return nil
 	}
+	prev := head.Hash
 	detail, err := json.Marshal(e.Detail)
 	if err != nil || e.Detail == nil {
 		detail = []byte("{}")
@@ -119,23 +160,22 @@ func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
 	r := Row{ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
 		Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail)}
 	r.Seq = head.Seq + 1
-	// Microsecond precision is what timestamptz keeps.
-	if err := tx.GetContext(ctx, &r.At, `SELECT date_trunc('microseconds', clock_timestamp())`); err != nil {
-		return fmt.Errorf("audit time: %w", err)
-	}
+	r.At = head.At // microsecond precision is what timestamptz keeps
 	r.Hash = c.hash(prev, &r)
 	var dedup any
 	if e.DedupKey != "" {
 		dedup = e.DedupKey
 	}
-	const q = `INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id,
-		client_ip, detail, dedup_key, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`
-	if _, err := tx.ExecContext(ctx, q, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
+	// dup above is read in the statement's snapshot, taken before the lock was granted: a
+	// concurrent append of the same key that committed meanwhile is not seen there, so the
+	// insert skips a conflicting key itself, and the head moves only if the row went in.
+	const q = `WITH row AS (INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome,
+		request_id, client_ip, detail, dedup_key, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+		ON CONFLICT (dedup_key) DO NOTHING RETURNING seq)
+		UPDATE audit_head SET seq = $1, hash = $14 WHERE id = 1 AND EXISTS (SELECT 1 FROM row)`
+	if err := c.exec(ctx, tx, q, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
 		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash); err != nil {
 		return fmt.Errorf("audit insert: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, r.Seq, r.Hash); err != nil {
-		return fmt.Errorf("audit head update: %w", err)
 	}
 	return nil
 }

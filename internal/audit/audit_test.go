@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
@@ -91,4 +92,43 @@ func TestR18_DedupKey(t *testing.T) {
 	var n int
 	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM audit_log`))
 	require.Equal(t, 1, n)
+}
+
+// TestR18_DedupKeyConcurrentAppend: two transactions append the same dedup key at once (an
+// activity retried while its first attempt still runs). The second waits for the head lock;
+// its statement's snapshot predates the first commit, so the insert itself must skip the key:
+// one row, the head not moved by the skipped one, the chain intact, no error.
+func TestR18_DedupKeyConcurrentAppend(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	e := audit.Entry{ActorID: "a", Action: "x", ObjectType: "o", ObjectID: "1", Outcome: "ok", DedupKey: "k2"}
+	tx1, err := st.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	require.NoError(t, st.Audit.Append(ctx, tx1, e))
+
+	tx2, err := st.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	var pid int
+	require.NoError(t, tx2.GetContext(ctx, &pid, `SELECT pg_backend_pid()`))
+	done := make(chan error, 1)
+	go func() { done <- st.Audit.Append(ctx, tx2, e) }()
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := st.DB.Get(&waiting, `SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1`, pid)
+		return err == nil && waiting
+	}, 10*time.Second, 5*time.Millisecond, "the second append waits for the head lock")
+	require.NoError(t, tx1.Commit())
+	require.NoError(t, <-done)
+	require.NoError(t, tx2.Commit())
+
+	tx3, err := st.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	require.NoError(t, st.Audit.Append(ctx, tx3, audit.Entry{ActorID: "a", Action: "y", ObjectType: "o", ObjectID: "1", Outcome: "ok"}))
+	require.NoError(t, tx3.Commit())
+	var n int
+	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM audit_log`))
+	require.Equal(t, 2, n)
+	res, err := st.Audit.Verify(ctx, st.DB)
+	require.NoError(t, err)
+	require.True(t, res.OK, res.Reason)
 }

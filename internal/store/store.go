@@ -79,7 +79,9 @@ func (s *Store) UseInboxPool(db *sqlx.DB) {
 
 // New returns a Store over db, auditing with chain.
 func New(db *sqlx.DB, chain *audit.Chain) *Store {
-	return &Store{DB: db, Audit: chain, stmts: &stmtCache{}}
+	s := &Store{DB: db, stmts: &stmtCache{}}
+	s.Audit = chain.WithPrepare(s.prepared)
+	return s
 }
 
 // Open connects to databaseURL and checks the connection.

@@ -161,7 +161,7 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 	res := domain.TransitionResult{Due: map[string]time.Time{}}
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 		var now time.Time
-		if err := tx.GetContext(ctx, &now, `SELECT now()`); err != nil {
+		if err := s.txGet(ctx, tx, &now, `SELECT now()`); err != nil {
 			return fmt.Errorf("now: %w", err)
 		}
 		if t.ProjectID != "" && t.Stage != "" {
@@ -171,7 +171,7 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 				q += `, approved_amount_fen = $3`
 				args = append(args, t.ApprovedAmountFen)
 			}
-			if _, err := tx.ExecContext(ctx, q+` WHERE id = $1`, args...); err != nil {
+			if _, err := s.txExec(ctx, tx, q+` WHERE id = $1`, args...); err != nil {
 				return fmt.Errorf("project stage: %w", err)
 			}
 		}
@@ -188,7 +188,7 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 				decided_at = now(), comment = NULLIF($5, ''), details = details || $6::jsonb,
 				assignee_id = coalesce(assignee_id, NULLIF($4, ''))
 				WHERE id = $1 AND status = 'open'`
-			if _, err := tx.ExecContext(ctx, q, c.TaskID, status, c.Decision, c.ActorID, c.Comment, string(details)); err != nil {
+			if _, err := s.txExec(ctx, tx, q, c.TaskID, status, c.Decision, c.ActorID, c.Comment, string(details)); err != nil {
 				return fmt.Errorf("close task %s: %w", c.TaskID, err)
 			}
 		}
@@ -201,12 +201,12 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 			const q = `INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
 				assignee_id, due_at, details) VALUES ($1,$2,$3,NULLIF($4,''),NULLIF($5,''),$6,NULLIF($7,''),NULLIF($8,''),$9,$10)
 				ON CONFLICT (id) DO NOTHING`
-			if _, err := tx.ExecContext(ctx, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
+			if _, err := s.txExec(ctx, tx, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
 				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, string(details)); err != nil {
 				return fmt.Errorf("open task %s: %w", n.ID, err)
 			}
 			// Report the stored due date (a retry must not move it).
-			if err := tx.GetContext(ctx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID); err != nil {
+			if err := s.txGet(ctx, tx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID); err != nil {
 				return fmt.Errorf("task due %s: %w", n.ID, err)
 			}
 			res.Due[n.ID] = dueAt
@@ -248,7 +248,7 @@ func (s *Store) notify(ctx context.Context, tx *sqlx.Tx, id, projectID string, n
 			u.id = $7 OR ($7 = '' AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $8)
 			AND ($9 = '' OR u.org_id = $9)))
 		ON CONFLICT (id) DO NOTHING`
-	if _, err := tx.ExecContext(ctx, q, id, n.Kind, n.Title, n.Body, projectID, n.TaskID, n.UserID, n.Role, n.OrgID); err != nil {
+	if _, err := s.txExec(ctx, tx, q, id, n.Kind, n.Title, n.Body, projectID, n.TaskID, n.UserID, n.Role, n.OrgID); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
