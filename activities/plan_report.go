@@ -34,29 +34,39 @@ type PlanReport struct {
 // and the plan workflow task it woke were most of what a decision cost over the floor
 // (docs/PERFORMANCE.md). Plans started by older code keep hearing reports until they continue
 // as new, so the check is made per year, not by the lifecycle's version.
-func (a *Activities) TellPlan(ctx context.Context, r PlanReport) error {
+//
+// The result says whether the plan reads stages from the read model: a lifecycle that learns
+// it stops running this activity (plan-report-once; the year's plan never goes back).
+func (a *Activities) TellPlan(ctx context.Context, r PlanReport) (PlanReportResult, error) {
 	if a.Temporal == nil {
-		return temporal.NewNonRetryableApplicationError("no Temporal client to signal the plan", "Config", nil)
+		return PlanReportResult{}, temporal.NewNonRetryableApplicationError("no Temporal client to signal the plan", "Config", nil)
 	}
 	if r.WorkflowID == "" || r.Signal == "" || r.Status.ProjectID == "" {
-		return temporal.NewNonRetryableApplicationError("incomplete plan report", "BadInput", nil)
+		return PlanReportResult{}, temporal.NewNonRetryableApplicationError("incomplete plan report", "BadInput", nil)
 	}
 	if r.PlanYear != 0 {
 		reads, err := a.planReadsStages(ctx, r.PlanYear)
 		if err != nil {
-			return err
+			return PlanReportResult{}, err
 		}
 		if reads {
-			return nil
+			return PlanReportResult{PlanReadsStages: true}, nil
 		}
 	}
 	err := a.Temporal.SignalWorkflow(ctx, r.WorkflowID, "", r.Signal, r.Status)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		a.Log.Warn("plan not told of stage: no such open plan", zap.String("plan", r.WorkflowID), zap.Error(err))
-		return nil
+		return PlanReportResult{}, nil
 	}
-	return err
+	return PlanReportResult{}, err
+}
+
+// PlanReportResult is TellPlan's answer.
+type PlanReportResult struct {
+	// PlanReadsStages: the plan year reads stages from the read model; no report was sent,
+	// and none is needed again.
+	PlanReadsStages bool `json:"plan_reads_stages"`
 }
 
 // planReadsStages answers from memory once a year is known to read stages (it never goes

@@ -146,6 +146,8 @@ type harness struct {
 	rowOrder []string
 	// marked lists the years MarkPlanReadsStages recorded.
 	marked []int
+	// planReadsStages is TellPlan's answer (the plan year reads stages from the read model).
+	planReadsStages bool
 }
 
 func newHarness(t *testing.T, workflowID string) *harness {
@@ -177,12 +179,12 @@ func newHarness(t *testing.T, workflowID string) *harness {
 	// Stage reports to the plan go through the TellPlan local activity (plan-report-local):
 	// recorded as the signal it sends.
 	env.OnActivity(a.TellPlan, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, r activities.PlanReport) error {
+		func(_ context.Context, r activities.PlanReport) (activities.PlanReportResult, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.signals = append(h.signals, sentSignal{WorkflowID: r.WorkflowID, Name: r.Signal, Arg: r.Status, ByActivity: true})
 			h.order = append(h.order, "report "+string(r.Status.Stage))
-			return nil
+			return activities.PlanReportResult{PlanReadsStages: h.planReadsStages}, nil
 		}).Maybe()
 	return h
 }

@@ -816,7 +816,9 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		prev := l.st.Stage
 		l.st.Stage = tr.stage
 		if workflow.GetVersion(ctx, "plan-report-local", workflow.DefaultVersion, 1) == 1 {
-			l.tellPlan(ctx, len(tr.planItems) > 0)
+			if !l.st.PlanReadsStages {
+				l.tellPlan(ctx, len(tr.planItems) > 0)
+			}
 		} else {
 			l.reportToPlan(ctx, len(tr.planItems) > 0)
 		}
@@ -878,11 +880,22 @@ func (l *lifecycle) tellPlan(ctx workflow.Context, supplementary bool) {
 		ScheduleToCloseTimeout: time.Minute,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
 	})
+	// From plan-report-once the answer is read: once the plan year is known to read stages
+	// from the read model, the lifecycle stops asking (one local activity, a marker event in
+	// history and its round of the workflow task, saved on every later stage change).
+	once := workflow.GetVersion(ctx, "plan-report-once", workflow.DefaultVersion, 1) == 1
+	var res activities.PlanReportResult
+	var out any
+	if once {
+		out = &res
+	}
 	err := workflow.ExecuteLocalActivity(lctx, a.TellPlan, activities.PlanReport{WorkflowID: PlanWorkflowID(l.in.PlanYear), PlanYear: l.in.PlanYear,
-		Signal: SignalProjectStatus, Status: l.statusSignal(supplementary)}).Get(ctx, nil)
+		Signal: SignalProjectStatus, Status: l.statusSignal(supplementary)}).Get(ctx, out)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)
+		return
 	}
+	l.st.PlanReadsStages = once && res.PlanReadsStages
 }
 
 // reportToPlan is tellPlan before version plan-report-local: a SignalExternalWorkflow command

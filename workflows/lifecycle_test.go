@@ -85,6 +85,20 @@ func TestR3_PrelimApproveToExpertReview(t *testing.T) {
 	require.Equal(t, []string{"report prelim_review", "apply prelim_review", "report expert_review", "apply expert_review"}, h.order)
 }
 
+// A plan year that reads stages from the read model needs no stage reports: once TellPlan
+// says so, the lifecycle stops running it (plan-report-once): one local activity less per
+// stage change.
+func TestR5_NoStageReportsOnceThePlanReadsStages(t *testing.T) {
+	h := newLifecycle(t)
+	h.planReadsStages = true
+	h.prelimApprove()
+	h.projectState(func(st workflows.ProjectState) { require.True(t, st.PlanReadsStages) })
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+	require.Equal(t, []string{"report prelim_review", "apply prelim_review", "apply expert_review"}, h.order)
+}
+
 func TestR16_SubmissionComputesSimilarProjects(t *testing.T) {
 	h := newLifecycle(t)
 	h.cancel()

@@ -113,6 +113,9 @@ type ProjectState struct {
 	ApprovedFen   int64        `json:"approved_fen,omitempty"`
 	BundleID      string       `json:"bundle_id,omitempty"`
 	Seq           int          `json:"seq"`
+	// PlanReadsStages: the plan year reads stages from the read model, so stage changes are
+	// not reported to it (plan-report-once).
+	PlanReadsStages bool `json:"plan_reads_stages,omitempty"`
 	// Held are plan signals that arrived before the stage they were sent for
 	// (hold-early-plan-signals): each waits for the next stage change.
 	Held []HeldSignal `json:"held,omitempty"`

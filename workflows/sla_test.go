@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"egovpm/activities"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
@@ -52,7 +53,7 @@ func newSLA(t *testing.T, start time.Time) *slaEnv {
 	s.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(
 		func(context.Context, string) (int, error) { s.sends++; return 1, nil }).Maybe()
 	s.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
-	s.env.OnActivity(a.TellPlan, mock.Anything, mock.Anything).Return(nil).Maybe()
+	s.env.OnActivity(a.TellPlan, mock.Anything, mock.Anything).Return(activities.PlanReportResult{}, nil).Maybe()
 	return s
 }
 

@@ -13,7 +13,7 @@ type change struct {
 var (
 	lifecycleChanges = []change{{"plan-report-local", 1}, {"task-sla-timers", 1}, {"special-request-similarity", 1},
 		{"transition-id-by-update", 1}, {"send-notifications", 1}, {"om-reminder", 1}, {"cancel-task-timers", 1},
-		{"hold-early-plan-signals", 1}}
+		{"hold-early-plan-signals", 1}, {"plan-report-once", 1}}
 	planChanges = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
 		{"plan-signals-parallel", 1}}
 )
