@@ -157,6 +157,37 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	for _, id := range []string{p1, p2, p3} {
 		require.Equal(t, 1, s.upsertBatches(workflows.ProjectWorkflowID(id)), "project %s", id)
 	}
+
+	// Nor a stage report at all once the lifecycle knew its plan reads stages (plan-report-once):
+	// the submission's (or, if the plan had not yet recorded it, the first few) of the six
+	// stage changes above ran TellPlan.
+	for _, id := range []string{p1, p2, p3} {
+		n := s.localActivities(workflows.ProjectWorkflowID(id), "TellPlan")
+		require.True(t, n >= 1 && n <= 2, "project %s ran TellPlan %d times", id, n)
+	}
+}
+
+// localActivities counts the markers of local activity typ in workflow id's current run.
+func (s *stack) localActivities(id, typ string) int {
+	s.t.Helper()
+	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(s.t, err)
+		a := e.GetMarkerRecordedEventAttributes()
+		if a == nil || a.GetMarkerName() != "LocalActivity" {
+			continue
+		}
+		var data struct {
+			ActivityType string
+		}
+		require.NoError(s.t, converter.GetDefaultDataConverter().FromPayloads(a.GetDetails()["data"], &data))
+		if data.ActivityType == typ {
+			n++
+		}
+	}
+	return n
 }
 
 // upsertBatches counts the workflow tasks of workflow id's current run that upserted search
