@@ -164,7 +164,25 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	for _, id := range []string{p1, p2, p3} {
 		n := s.localActivities(workflows.ProjectWorkflowID(id), "TellPlan")
 		require.True(t, n >= 1 && n <= 2, "project %s ran TellPlan %d times", id, n)
+		// One version marker: the baseline stands for every change (lifecycle-baseline-1).
+		require.Equal(t, 1, s.markers(workflows.ProjectWorkflowID(id), "Version"), "project %s", id)
 	}
+	require.Equal(t, 1, s.markers(workflows.PlanWorkflowID(year), "Version"), "the plan")
+}
+
+// markers counts the markers named name in workflow id's current run.
+func (s *stack) markers(id, name string) int {
+	s.t.Helper()
+	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(s.t, err)
+		if a := e.GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == name {
+			n++
+		}
+	}
+	return n
 }
 
 // localActivities counts the markers of local activity typ in workflow id's current run.

@@ -369,7 +369,7 @@ func (l *lifecycle) armTimers(ctx workflow.Context) {
 			at(l.st.TrialRunEndsAt.Add(l.in.Policy.FollowUp()), &message{name: timerFollowUp, timer: timerFollowUp})
 		}
 	case domain.StageOM:
-		if !l.st.OMReminded && workflow.GetVersion(ctx, "om-reminder", workflow.DefaultVersion, 1) == 1 {
+		if !l.st.OMReminded && version(ctx, "om-reminder", 1) == 1 {
 			at(l.in.Policy.OMReminderAt(l.st.OMDeadline), &message{name: timerOMReminder, timer: timerOMReminder, timerYear: l.st.OMYear})
 		}
 		at(l.st.OMDeadline, &message{name: timerOMDeadline, timer: timerOMDeadline, timerYear: l.st.OMYear})
@@ -413,7 +413,7 @@ func (l *lifecycle) cancelTaskTimers(ctx workflow.Context, taskID string) {
 		return
 	}
 	delete(l.taskTimers, taskID)
-	if workflow.GetVersion(ctx, "cancel-task-timers", workflow.DefaultVersion, 1) == 1 {
+	if version(ctx, "cancel-task-timers", 1) == 1 {
 		cancel()
 	}
 }

@@ -66,8 +66,7 @@ func ProjectLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (ProjectLi
 	if err != nil {
 		return ProjectLifecycleResult{}, err
 	}
-	versionsAtStart(ctx, lifecycleChanges)
-	return l.run(ctx)
+	return l.run(withBaseline(ctx, "lifecycle-baseline-1", lifecycleChanges))
 }
 
 func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, error) {
@@ -235,7 +234,7 @@ func (l *lifecycle) start(ctx workflow.Context) error {
 			return err
 		}
 		// R16 applies to special requests too; histories from before this change did not run it.
-		if workflow.GetVersion(ctx, "special-request-similarity", workflow.DefaultVersion, 1) == 1 {
+		if version(ctx, "special-request-similarity", 1) == 1 {
 			l.similarity(ctx)
 		}
 		return nil
@@ -480,7 +479,7 @@ func (l *lifecycle) hold(ctx workflow.Context, m *message) bool {
 	if want == "" || !before(l.st.Stage, want) {
 		return false // not a plan signal, or sent for this stage, or stale (handled and refused)
 	}
-	if workflow.GetVersion(ctx, "hold-early-plan-signals", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if version(ctx, "hold-early-plan-signals", 1) == workflow.DefaultVersion {
 		return false
 	}
 	l.st.Held = append(l.st.Held, HeldSignal{ArrivedIn: l.st.Stage, Panel: m.panel, Plan: m.plan, Bundle: m.bundle})
@@ -775,7 +774,7 @@ func localCtx(ctx workflow.Context) workflow.Context {
 // the plan about a new stage.
 func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 	var id string
-	if l.cur != nil && l.cur.updateID != "" && workflow.GetVersion(ctx, "transition-id-by-update", workflow.DefaultVersion, 1) == 1 {
+	if l.cur != nil && l.cur.updateID != "" && version(ctx, "transition-id-by-update", 1) == 1 {
 		// The id keys the transition's audit rows and notifications (written once per id), so
 		// it must name the same change in every attempt of a workflow task. The counter does
 		// not for Updates: when a task's completion is lost (worker or server killed after
@@ -815,7 +814,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		// the stage and then acts on the plan finds the plan already told.
 		prev := l.st.Stage
 		l.st.Stage = tr.stage
-		if workflow.GetVersion(ctx, "plan-report-local", workflow.DefaultVersion, 1) == 1 {
+		if version(ctx, "plan-report-local", 1) == 1 {
 			if !l.st.PlanReadsStages {
 				l.tellPlan(ctx, len(tr.planItems) > 0)
 			}
@@ -832,7 +831,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		l.removeTask(c.TaskID)
 		l.cancelTaskTimers(ctx, c.TaskID)
 	}
-	if len(tr.open) > 0 && workflow.GetVersion(ctx, "task-sla-timers", workflow.DefaultVersion, 1) == 1 {
+	if len(tr.open) > 0 && version(ctx, "task-sla-timers", 1) == 1 {
 		// T2: remind the working day before a task is due, escalate when it is overdue.
 		for i := range tr.open {
 			tr.open[i].DueAt, tr.open[i].RemindAt = res.Due[tr.open[i].ID], res.Remind[tr.open[i].ID]
@@ -840,7 +839,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		}
 	}
 	l.st.OpenTasks = append(l.st.OpenTasks, tr.open...)
-	if len(tr.notify) > 0 && workflow.GetVersion(ctx, "send-notifications", workflow.DefaultVersion, 1) == 1 {
+	if len(tr.notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
 		sendNotifications(ctx, t.ID, &l.sending)
 	}
 	if newStage {
@@ -883,7 +882,7 @@ func (l *lifecycle) tellPlan(ctx workflow.Context, supplementary bool) {
 	// From plan-report-once the answer is read: once the plan year is known to read stages
 	// from the read model, the lifecycle stops asking (one local activity, a marker event in
 	// history and its round of the workflow task, saved on every later stage change).
-	once := workflow.GetVersion(ctx, "plan-report-once", workflow.DefaultVersion, 1) == 1
+	once := version(ctx, "plan-report-once", 1) == 1
 	var res activities.PlanReportResult
 	var out any
 	if once {

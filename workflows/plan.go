@@ -185,8 +185,8 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	// Decided once per run, before any handler runs: a run keeps one way of knowing stages.
 	// A run started before this version keeps hearing stage reports until it continues as
 	// new (lifecycles report to every plan year not in plan_stage_sources).
-	p.fromReadModel = workflow.GetVersion(ctx, "plan-stages-from-read-model", workflow.DefaultVersion, 1) == 1
-	versionsAtStart(ctx, planChanges)
+	ctx = withBaseline(ctx, "plan-baseline-1", planChanges)
+	p.fromReadModel = version(ctx, "plan-stages-from-read-model", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -197,7 +197,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 			return p.st, err
 		}
 	}
-	if workflow.GetVersion(ctx, "t1-reminders", workflow.DefaultVersion, 1) == 1 {
+	if version(ctx, "t1-reminders", 1) == 1 {
 		p.armReminders(ctx)
 	}
 	return p.run(ctx)
@@ -762,7 +762,7 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
 	p.st.Seq++
 	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
-	if p.cause != "" && workflow.GetVersion(ctx, "plan-transition-id-by-update", workflow.DefaultVersion, 1) == 1 {
+	if p.cause != "" && version(ctx, "plan-transition-id-by-update", 1) == 1 {
 		// The transition's id keys its audit rows and notifications (written once per id), so
 		// it must name the same change in every attempt of a workflow task. A counter does not:
 		// when a task's completion is lost (worker or server killed after Apply ran), the next
@@ -776,7 +776,7 @@ func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
 		return err
 	}
-	if len(t.Notify) > 0 && workflow.GetVersion(ctx, "send-notifications", workflow.DefaultVersion, 1) == 1 {
+	if len(t.Notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
 		sendNotifications(ctx, t.ID, &p.sending)
 	}
 	return nil
@@ -797,7 +797,7 @@ func (p *plan) signalAll(ctx workflow.Context, sigs []projectSignal) {
 	logErr := func(s projectSignal, err error) {
 		workflow.GetLogger(ctx).Error("project not signalled", "project_id", s.projectID, "signal", s.name, "error", err)
 	}
-	if workflow.GetVersion(ctx, "plan-signals-parallel", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if version(ctx, "plan-signals-parallel", 1) == workflow.DefaultVersion {
 		for _, s := range sigs {
 			if err := workflow.SignalExternalWorkflow(ctx, ProjectWorkflowID(s.projectID), "", s.name, s.payload).Get(ctx, nil); err != nil {
 				logErr(s, err)

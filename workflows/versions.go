@@ -15,7 +15,7 @@ var (
 		{"transition-id-by-update", 1}, {"send-notifications", 1}, {"om-reminder", 1}, {"cancel-task-timers", 1},
 		{"hold-early-plan-signals", 1}, {"plan-report-once", 1}}
 	planChanges = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
-		{"plan-signals-parallel", 1}}
+		{"plan-signals-parallel", 1}, {"plan-stages-from-read-model", 1}}
 )
 
 // versionsAtStart meets every change of a run in its first workflow task (version
@@ -34,4 +34,37 @@ func versionsAtStart(ctx workflow.Context, changes []change) {
 	for _, c := range changes {
 		workflow.GetVersion(ctx, c.id, workflow.DefaultVersion, c.max)
 	}
+}
+
+// baselineKey keys the changes a run's baseline covers in its workflow.Context.
+type baselineKey struct{}
+
+// withBaseline starts a run: a run started from the baseline change id on (lifecycle-baseline-1,
+// plan-baseline-1) has every change of changes at its highest version, recorded as that one
+// marker; the returned context carries them for version. A run started before it (replay finds
+// no marker) meets each change as before (versionsAtStart). Each change id meets was a marker
+// event in the run's first workflow task, and a value of the TemporalChangeVersion search
+// attribute: 14 events that every replay of an evicted lifecycle read and re-ran, and a
+// visibility write that grew with them (docs/PERFORMANCE.md). A change added after the
+// baseline calls workflow.GetVersion as usual (version does, for an id the baseline does not
+// cover) until a new baseline id takes it in.
+func withBaseline(ctx workflow.Context, id string, changes []change) workflow.Context {
+	if workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		versionsAtStart(ctx, changes)
+		return ctx
+	}
+	return workflow.WithValue(ctx, baselineKey{}, changes)
+}
+
+// version is workflow.GetVersion(ctx, id, DefaultVersion, max), except that in a run whose
+// baseline covers id it is that change's highest version, with no marker.
+func version(ctx workflow.Context, id string, max workflow.Version) workflow.Version {
+	if cs, ok := ctx.Value(baselineKey{}).([]change); ok {
+		for _, c := range cs {
+			if c.id == id {
+				return c.max
+			}
+		}
+	}
+	return workflow.GetVersion(ctx, id, workflow.DefaultVersion, max)
 }
