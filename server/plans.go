@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
@@ -83,7 +84,10 @@ func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, ar
 		rows, err = s.store.PlanProjects(ctx, ids)
 	}
 	if err != nil {
-		return err
+		if l, ok := c.Get(ctxLogger); ok {
+			l.(*zap.Logger).Error("plan precheck: read model", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
+		}
+		return apperr.New(http.StatusServiceUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
 	}
 	refused := workflows.CheckPlanStages(name, y, ids, rows, s.policy)
 	if refused == nil {

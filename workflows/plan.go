@@ -652,13 +652,13 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 	default:
 		return nil
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 30 * time.Second,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 5 * time.Second},
-	})
+	// Retried as Apply is (localCtx): a read-model outage stalls the plan, the Update stays in
+	// flight (the gateway answers 503 temporal_timeout; a resend with the same key waits for
+	// the same Update), and the key is not spent on a refusal. Before, the read gave up after
+	// 30 s and completed the Update with 503 read_model_unavailable, which answered every
+	// later resend of that key too.
 	var rows []domain.PlanProject
-	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
 		workflow.GetLogger(ctx).Error("plan could not read project stages", "error", err)
 		return domain.Refuse(domain.StatusUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
 	}
