@@ -376,8 +376,18 @@ func (l *lifecycle) armTimers(ctx workflow.Context) {
 	}
 }
 
-// sleepThen pushes m into the inbox at when (at once if when has passed).
+// sleepThen pushes m into the inbox at when (at once if when has passed). Lean, the timer is a
+// future the main loop collects; before, a coroutine slept until then.
 func (l *lifecycle) sleepThen(ctx workflow.Context, when time.Time, m *message) {
+	if l.lean {
+		d := when.Sub(workflow.Now(ctx))
+		if d <= 0 {
+			l.inbox = append(l.inbox, m)
+			return
+		}
+		l.timers = append(l.timers, pendingTimer{f: workflow.NewTimer(ctx, d), m: m})
+		return
+	}
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		if d := when.Sub(workflow.Now(gctx)); d > 0 {
 			if err := workflow.Sleep(gctx, d); err != nil {

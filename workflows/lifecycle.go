@@ -57,28 +57,87 @@ type lifecycle struct {
 	cur *message
 	// taskTimers cancels the T2 timers of each open task (armTaskTimers).
 	taskTimers map[string]workflow.CancelFunc
+	// lean (lean-coroutines): the main loop reads the signal channels and the fired timers
+	// itself (collect). Before it, each signal channel and each timer held a coroutine of
+	// its own, parked in the worker's cache with the workflow: a cached lifecycle cost
+	// ~150 KB, mostly their stacks, so a 300 MB worker cached 1,000 (docs/PERFORMANCE.md).
+	lean    bool
+	signals []signalSource
+	timers  []pendingTimer
+}
+
+// signalSource is a signal channel the main loop reads (lean).
+type signalSource struct {
+	ch   workflow.ReceiveChannel
+	read func(ctx workflow.Context, c workflow.ReceiveChannel) *message
+}
+
+// pendingTimer is a timer whose firing puts m in the inbox (lean).
+type pendingTimer struct {
+	f workflow.Future
+	m *message
+}
+
+// pending reports input the main loop has not collected yet: a signal, or a timer that has
+// fired (or was cancelled).
+func (l *lifecycle) pending() bool {
+	for _, s := range l.signals {
+		if s.ch.Len() > 0 {
+			return true
+		}
+	}
+	for _, t := range l.timers {
+		if t.f.IsReady() {
+			return true
+		}
+	}
+	return false
+}
+
+// collect moves the signals received and the timers fired into the inbox, in a fixed order
+// (signals by channel as set up, then timers in the order they were set); a cancelled timer
+// is dropped.
+func (l *lifecycle) collect(ctx workflow.Context) {
+	for _, s := range l.signals {
+		for s.ch.Len() > 0 {
+			l.inbox = append(l.inbox, s.read(ctx, s.ch))
+		}
+	}
+	keep := l.timers[:0]
+	for _, t := range l.timers {
+		if !t.f.IsReady() {
+			keep = append(keep, t)
+			continue
+		}
+		if err := t.f.Get(ctx, nil); err == nil {
+			l.inbox = append(l.inbox, t.m)
+		}
+	}
+	l.timers = keep
 }
 
 // ProjectLifecycle drives one project from submission to approval (R2–R8) and on through
 // delivery. Decisions arrive as UpdateDecide; plan outcomes as signals from AnnualPlan.
 func ProjectLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (ProjectLifecycleResult, error) {
+	if in.ProjectID == "" || in.UnitID == "" || in.PlanYear == 0 || in.EstimatedFen <= 0 {
+		return ProjectLifecycleResult{}, temporal.NewNonRetryableApplicationError("incomplete lifecycle input", "BadInput", nil)
+	}
+	if err := in.Policy.Validate(); err != nil {
+		return ProjectLifecycleResult{}, temporal.NewNonRetryableApplicationError("invalid policy: "+err.Error(), "BadInput", nil)
+	}
+	ctx = withBaseline(ctx, lifecycleBaselines, lifecycleChanges)
 	l, err := newLifecycle(ctx, in)
 	if err != nil {
 		return ProjectLifecycleResult{}, err
 	}
-	return l.run(withBaseline(ctx, "lifecycle-baseline-1", lifecycleChanges))
+	return l.run(ctx)
 }
 
 func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, error) {
-	if in.ProjectID == "" || in.UnitID == "" || in.PlanYear == 0 || in.EstimatedFen <= 0 {
-		return nil, temporal.NewNonRetryableApplicationError("incomplete lifecycle input", "BadInput", nil)
-	}
-	if err := in.Policy.Validate(); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError("invalid policy: "+err.Error(), "BadInput", nil)
-	}
 	info := workflow.GetInfo(ctx)
 	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{},
 		taskTimers: map[string]workflow.CancelFunc{}}
+	l.lean = version(ctx, "lean-coroutines", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -118,9 +177,14 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	); err != nil {
 		return err
 	}
-	// Each signal channel is drained by a workflow coroutine into the one ordered inbox.
+	// Each signal channel is drained into the one ordered inbox: by the main loop (lean), or
+	// before lean-coroutines by a workflow coroutine of its own.
 	receive := func(name string, fn func(ctx workflow.Context, c workflow.ReceiveChannel) *message) {
 		ch := workflow.GetSignalChannel(ctx, name)
+		if l.lean {
+			l.signals = append(l.signals, signalSource{ch: ch, read: fn})
+			return
+		}
 		workflow.Go(ctx, func(gctx workflow.Context) {
 			for {
 				l.inbox = append(l.inbox, fn(gctx, ch))
@@ -177,9 +241,17 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 	}
 	// Messages queued before an O&M year closed are still handled (and refused if stale)
 	// before the run continues as new.
-	for !l.st.Stage.Terminal() && !(l.continueAsNew && len(l.inbox) == 0) {
-		if err := workflow.Await(ctx, func() bool { return len(l.inbox) > 0 }); err != nil {
+	for {
+		l.collect(ctx)
+		if l.st.Stage.Terminal() || (l.continueAsNew && len(l.inbox) == 0) {
+			break
+		}
+		if err := workflow.Await(ctx, func() bool { return len(l.inbox) > 0 || l.pending() }); err != nil {
 			return ProjectLifecycleResult{}, err
+		}
+		l.collect(ctx)
+		if len(l.inbox) == 0 {
+			continue // a cancelled timer
 		}
 		m := l.inbox[0]
 		l.inbox = l.inbox[1:]

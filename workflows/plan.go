@@ -185,7 +185,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	// Decided once per run, before any handler runs: a run keeps one way of knowing stages.
 	// A run started before this version keeps hearing stage reports until it continues as
 	// new (lifecycles report to every plan year not in plan_stage_sources).
-	ctx = withBaseline(ctx, "plan-baseline-1", planChanges)
+	ctx = withBaseline(ctx, planBaselines, planChanges)
 	p.fromReadModel = version(ctx, "plan-stages-from-read-model", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err

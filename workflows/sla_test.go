@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
 	"egovpm/internal/calendar"
@@ -133,4 +135,70 @@ func TestT2_DecisionCancelsItsTimers(t *testing.T) {
 	require.Equal(t, 2, cancelledBeforeEnd, "the decision cancels the reminder and the escalation")
 	require.Zero(t, fired, "no T2 timer fires after the decision")
 	require.Empty(t, s.kinds())
+}
+
+// beforeLean makes env run a lifecycle as code before lean-coroutines did (a run that recorded
+// lifecycle-baseline-1): a coroutine per signal channel and per timer.
+func beforeLean(env *testsuite.TestWorkflowEnvironment) {
+	env.OnGetVersion("lifecycle-baseline-2", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnGetVersion("lean-coroutines", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+}
+
+// TestT2_TimersAndSignalsInBothLoops: the T2 timers fire, a decision cancels them, and plan
+// signals arrive the same way whether the main loop collects them itself (lean-coroutines) or
+// coroutines of their own hand them over (runs started before it).
+func TestT2_TimersAndSignalsInBothLoops(t *testing.T) {
+	start := time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai)
+	for _, lean := range []bool{true, false} {
+		t.Run(fmt.Sprintf("lean=%v", lean), func(t *testing.T) {
+			s := newSLA(t, start)
+			if !lean {
+				beforeLean(s.env)
+			}
+			s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 10*24*time.Hour)
+			s.env.ExecuteWorkflow(workflows.ProjectLifecycle, lifecycleInput(smallFen, policy2021()))
+			require.Equal(t, []string{"task_reminder", "task_escalation"}, s.kinds())
+			require.True(t, start.Add(slaRemind).Equal(s.at[0]), "reminded at %s", s.at[0])
+			require.True(t, start.Add(slaDue).Equal(s.at[1]), "escalated at %s", s.at[1])
+			s.env.AssertExpectations(t) // beforeLean's versions were asked for
+		})
+		t.Run(fmt.Sprintf("lean=%v/decided", lean), func(t *testing.T) {
+			s := newSLA(t, start)
+			if !lean {
+				beforeLean(s.env)
+			}
+			timers, cancelled := 0, 0
+			s.env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })
+			s.env.SetOnTimerCanceledListener(func(string) { cancelled++ })
+			decide := func(id string, u workflows.DecideUpdate) {
+				s.env.UpdateWorkflow(workflows.UpdateDecide, id, &testsuite.TestUpdateCallback{
+					OnAccept: func() {}, OnReject: func(err error) { t.Errorf("rejected: %v", err) }, OnComplete: func(any, error) {}}, u)
+			}
+			s.env.RegisterDelayedCallback(func() {
+				decide("u1", workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove, Comment: "材料齐全"})
+			}, time.Hour)
+			s.env.RegisterDelayedCallback(func() {
+				s.env.SignalWorkflow(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: panel3})
+			}, 2*time.Hour)
+			for i, e := range panel3 {
+				s.env.RegisterDelayedCallback(func() {
+					decide(fmt.Sprintf("u%d", i+2), workflows.DecideUpdate{TaskID: expertTask(e.ID), Actor: expert(e.ID, e.OrgID),
+						Decision: domain.DecisionPass, Score: score(80), Comment: "可行"})
+				}, time.Duration(3+i)*time.Hour)
+			}
+			s.env.RegisterDelayedCallback(func() {
+				s.env.SignalWorkflow(workflows.SignalPlanResult, workflows.PlanResultSignal{Included: false, Reason: "资金不足", Actor: drbReviewer})
+			}, 7*time.Hour)
+			s.env.ExecuteWorkflow(workflows.ProjectLifecycle, lifecycleInput(smallFen, policy2021()))
+			require.True(t, s.env.IsWorkflowCompleted())
+			require.NoError(t, s.env.GetWorkflowError())
+			var res workflows.ProjectLifecycleResult
+			require.NoError(t, s.env.GetWorkflowResult(&res))
+			require.Equal(t, domain.StageNotIncluded, res.Stage)
+			require.Empty(t, s.kinds(), "every task decided before its reminder")
+			require.Equal(t, 8, timers, "two per task: the prelim review and three expert reviews")
+			require.Equal(t, 8, cancelled)
+			s.env.AssertExpectations(t)
+		})
+	}
 }

@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"slices"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // change is a workflow.GetVersion change id with the highest version the code supports.
 type change struct {
@@ -11,11 +15,18 @@ type change struct {
 // lifecycleChanges and planChanges list every change id ProjectLifecycle and AnnualPlan may
 // meet (TestVersionsAtStartListEveryChange keeps them complete).
 var (
-	lifecycleChanges = []change{{"plan-report-local", 1}, {"task-sla-timers", 1}, {"special-request-similarity", 1},
+	// lifecycleChanges1 are the changes lifecycle-baseline-1 covers.
+	lifecycleChanges1 = []change{{"plan-report-local", 1}, {"task-sla-timers", 1}, {"special-request-similarity", 1},
 		{"transition-id-by-update", 1}, {"send-notifications", 1}, {"om-reminder", 1}, {"cancel-task-timers", 1},
 		{"hold-early-plan-signals", 1}, {"plan-report-once", 1}}
-	planChanges = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
+	lifecycleChanges = append(slices.Clone(lifecycleChanges1), change{"lean-coroutines", 1})
+	planChanges      = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
 		{"plan-signals-parallel", 1}, {"plan-stages-from-read-model", 1}}
+
+	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
+	// records instead of the changes it covers (withBaseline), and those of earlier code.
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-2", lifecycleChanges}, {"lifecycle-baseline-1", lifecycleChanges1}}
+	planBaselines      = []baseline{{"plan-baseline-1", planChanges}}
 )
 
 // versionsAtStart meets every change of a run in its first workflow task (version
@@ -39,21 +50,30 @@ func versionsAtStart(ctx workflow.Context, changes []change) {
 // baselineKey keys the changes a run's baseline covers in its workflow.Context.
 type baselineKey struct{}
 
-// withBaseline starts a run: a run started from the baseline change id on (lifecycle-baseline-1,
-// plan-baseline-1) has every change of changes at its highest version, recorded as that one
-// marker; the returned context carries them for version. A run started before it (replay finds
-// no marker) meets each change as before (versionsAtStart). Each change id meets was a marker
+// withBaseline starts a run: a run started now records the first of baselines (newest first)
+// as its one version marker, and has every change that baseline covers at its highest version;
+// a run started by earlier code finds the marker of the baseline it recorded. The returned
+// context carries the covered changes for version. A run started before any baseline (replay
+// finds none) meets each change as before (versionsAtStart). Each change id meets was a marker
 // event in the run's first workflow task, and a value of the TemporalChangeVersion search
 // attribute: 14 events that every replay of an evicted lifecycle read and re-ran, and a
 // visibility write that grew with them (docs/PERFORMANCE.md). A change added after the
 // baseline calls workflow.GetVersion as usual (version does, for an id the baseline does not
 // cover) until a new baseline id takes it in.
-func withBaseline(ctx workflow.Context, id string, changes []change) workflow.Context {
-	if workflow.GetVersion(ctx, id, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		versionsAtStart(ctx, changes)
-		return ctx
+func withBaseline(ctx workflow.Context, baselines []baseline, changes []change) workflow.Context {
+	for _, b := range baselines {
+		if workflow.GetVersion(ctx, b.id, workflow.DefaultVersion, 1) == 1 {
+			return workflow.WithValue(ctx, baselineKey{}, b.changes)
+		}
 	}
-	return workflow.WithValue(ctx, baselineKey{}, changes)
+	versionsAtStart(ctx, changes)
+	return ctx
+}
+
+// baseline is a change id that stands for changes, each at its highest version.
+type baseline struct {
+	id      string
+	changes []change
 }
 
 // version is workflow.GetVersion(ctx, id, DefaultVersion, max), except that in a run whose
