@@ -50,8 +50,9 @@ func run() error {
 	if cfg.SMTPAddr != "" {
 		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log}
 	}
-	// The sticky cache bounds the worker's memory (about 150 KB per cached lifecycle); an
-	// evicted workflow replays its history at its next event.
+	// The sticky cache bounds the worker's memory (about 85 KB per cached lifecycle since
+	// lean-coroutines, docs/PERFORMANCE.md §5); an evicted workflow replays its history at its
+	// next event.
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
 	// T1: the yearly Schedule that opens next year's plan (idempotent).

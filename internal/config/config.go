@@ -173,7 +173,7 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("DATABASE_MAX_CONNS: want 1..1000, got %d", n)
 	}
 	c.DBMaxConns = int(n)
-	if n, err = parseInt("EGOVPM_WORKFLOW_CACHE", get("EGOVPM_WORKFLOW_CACHE", "1000")); err != nil {
+	if n, err = parseInt("EGOVPM_WORKFLOW_CACHE", get("EGOVPM_WORKFLOW_CACHE", "2000")); err != nil {
 		return c, err
 	}
 	if n < 1 || n > 1_000_000 {

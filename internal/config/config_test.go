@@ -19,7 +19,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "2021", c.Policy, "R19: the 2021 policy is in force unless configured")
 	require.True(t, c.DemoSeed)
 	require.Equal(t, 16, c.DBMaxConns)
-	require.Equal(t, 1000, c.WorkflowCache)
+	require.Equal(t, 2000, c.WorkflowCache)
 }
 
 // TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.

@@ -81,7 +81,7 @@ func (e *env) memory(ctx context.Context) ([]string, error) {
 	devRSS, _ := bench.Memory(e.dev.Pid())
 	fmt.Printf("worker RSS with %d open project workflows: %.1f MB (peak %.1f MB, idle %.1f MB); devserver RSS %.1f MB; %d projects got similarity candidates\n",
 		n, mb(rss), mb(peak), mb(idle), mb(devRSS), sims)
-	out := []string{fmt.Sprintf("worker memory: RSS %.1f MB with N=%d open project workflows just started (peak %.1f MB, idle %.1f MB; includes the N similarity activities of the burst; sticky cache EGOVPM_WORKFLOW_CACHE, default 1000)",
+	out := []string{fmt.Sprintf("worker memory: RSS %.1f MB with N=%d open project workflows just started (peak %.1f MB, idle %.1f MB; includes the N similarity activities of the burst; sticky cache EGOVPM_WORKFLOW_CACHE, default 2000)",
 		mb(rss), n, mb(peak), mb(idle))}
 
 	return out, nil
