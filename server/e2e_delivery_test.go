@@ -21,15 +21,7 @@ func (s *stack) approvedLarge(user, name string, usesCrypto bool) string {
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	p := r.str("id")
 	s.submit(user, p)
-	s.prelimApprove(p)
-	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	for _, e := range []string{"exp2", "exp3", "exp4"} {
-		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 88, "comment": "可行"}, nil)
-		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
-	}
-	s.waitStage(user, p, "awaiting_plan")
+	s.toAwaitingPlan(user, p, year)
 	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen12M}}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)

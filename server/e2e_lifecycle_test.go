@@ -243,6 +243,21 @@ func (s *stack) stageReports(id string) []string {
 	return out
 }
 
+// toAwaitingPlan takes submitted project p of year (owned by user) through preliminary approval
+// and an expert session of exp2–exp4 who all pass it (R3, R4).
+func (s *stack) toAwaitingPlan(user, p string, year int) {
+	s.t.Helper()
+	s.prelimApprove(p)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(s.t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, e := range []string{"exp2", "exp3", "exp4"} {
+		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
+		require.Equal(s.t, http.StatusOK, rr.Status, "%s", rr.Raw)
+	}
+	s.waitStage(user, p, "awaiting_plan")
+}
+
 // TestE2E_LargeProjectAlone is scenario (b): a 12M project with its opinion and implementation
 // plan is approved alone by NDRC at a cut amount (R6, R7).
 func TestE2E_LargeProjectAlone(t *testing.T) {
@@ -250,16 +265,8 @@ func TestE2E_LargeProjectAlone(t *testing.T) {
 	year := futureYear()
 	p := s.createProject("bob", "卫健大数据中心", year, fen12M)
 	s.submit("bob", p)
-	s.prelimApprove(p)
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	for _, e := range []string{"exp2", "exp3", "exp4"} {
-		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
-		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
-	}
-	s.waitStage("bob", p, "awaiting_plan")
-	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+	s.toAwaitingPlan("bob", p, year)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen12M}}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	s.waitStage("bob", p, "awaiting_approval")
@@ -296,21 +303,13 @@ func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
 	year := futureYear()
 	p := s.createProject("alice", "政务服务好差评系统", year, 500_000_000)
 	s.submit("alice", p)
-	s.prelimApprove(p)
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	for _, e := range []string{"exp2", "exp3", "exp4"} {
-		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
-		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
-	}
-	s.waitStage("alice", p, "awaiting_plan")
+	s.toAwaitingPlan("alice", p, year)
 
 	bundle := func() resp {
 		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year),
 			map[string]any{"project_ids": []string{p}}, map[string]string{"Idempotency-Key": "bundle-early-1"})
 	}
-	r = bundle()
+	r := bundle()
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
 	require.Equal(t, "project_not_ready", r.code())
 

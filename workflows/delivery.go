@@ -406,11 +406,36 @@ func (l *lifecycle) armTaskTimers(ctx workflow.Context, t OpenTask) {
 	}
 	ctx, cancel := workflow.WithCancel(ctx)
 	l.taskTimers[t.ID] = cancel
+	if version(ctx, "chained-task-timers", 1) == 1 {
+		l.taskCtx[t.ID] = ctx
+		l.armNextTaskTimer(t)
+		return
+	}
 	if !t.Reminded && !t.RemindAt.IsZero() {
 		l.sleepThen(ctx, t.RemindAt, &message{name: timerTaskReminder, timer: timerTaskReminder, taskID: t.ID})
 	}
 	if !t.Escalated {
 		l.sleepThen(ctx, t.DueAt, &message{name: timerTaskEscalation, timer: timerTaskEscalation, taskID: t.ID})
+	}
+}
+
+// armNextTaskTimer sets the earlier of t's T2 timers not sent yet, the reminder first on a tie
+// (chained-task-timers): the other is set when it has fired (onTaskTimer). Before, both were
+// set when the task opened, and a decision before the reminder cancelled two timers: each
+// start and cancel an event in history and a timer task on the server, on every decision.
+func (l *lifecycle) armNextTaskTimer(t OpenTask) {
+	ctx, ok := l.taskCtx[t.ID]
+	if !ok {
+		return
+	}
+	remind := !t.Reminded && !t.RemindAt.IsZero()
+	switch {
+	case remind && (t.Escalated || !t.RemindAt.After(t.DueAt)):
+		l.sleepThen(ctx, t.RemindAt, &message{name: timerTaskReminder, timer: timerTaskReminder, taskID: t.ID})
+	case !t.Escalated:
+		l.sleepThen(ctx, t.DueAt, &message{name: timerTaskEscalation, timer: timerTaskEscalation, taskID: t.ID})
+	case remind:
+		l.sleepThen(ctx, t.RemindAt, &message{name: timerTaskReminder, timer: timerTaskReminder, taskID: t.ID})
 	}
 }
 
@@ -423,6 +448,7 @@ func (l *lifecycle) cancelTaskTimers(ctx workflow.Context, taskID string) {
 		return
 	}
 	delete(l.taskTimers, taskID)
+	delete(l.taskCtx, taskID)
 	if version(ctx, "cancel-task-timers", 1) == 1 {
 		cancel()
 	}
@@ -438,8 +464,12 @@ func (l *lifecycle) onTaskTimer(ctx workflow.Context, kind, taskID string) error
 			t = &l.st.OpenTasks[i]
 		}
 	}
-	if t == nil || (kind == timerTaskReminder && t.Reminded) || (kind == timerTaskEscalation && t.Escalated) {
-		return nil // decided meanwhile, or already sent
+	if t == nil {
+		return nil // decided meanwhile
+	}
+	if (kind == timerTaskReminder && t.Reminded) || (kind == timerTaskEscalation && t.Escalated) {
+		l.armNextTaskTimer(*t)
+		return nil // already sent
 	}
 	due := t.DueAt.In(calendar.Shanghai).Format("2006年1月2日")
 	var tr transition
@@ -465,5 +495,6 @@ func (l *lifecycle) onTaskTimer(ctx workflow.Context, kind, taskID string) error
 	} else {
 		t.Escalated = true
 	}
+	l.armNextTaskTimer(*t)
 	return nil
 }

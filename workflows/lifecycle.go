@@ -55,8 +55,10 @@ type lifecycle struct {
 	sending int
 	// cur is the message being handled (nil between messages).
 	cur *message
-	// taskTimers cancels the T2 timers of each open task (armTaskTimers).
+	// taskTimers cancels the T2 timers of each open task (armTaskTimers); taskCtx is the
+	// context its next timer is set under (chained-task-timers).
 	taskTimers map[string]workflow.CancelFunc
+	taskCtx    map[string]workflow.Context
 	// lean (lean-coroutines): the main loop reads the signal channels and the fired timers
 	// itself (collect). Before it, each signal channel and each timer held a coroutine of
 	// its own, parked in the worker's cache with the workflow: a cached lifecycle cost
@@ -136,7 +138,7 @@ func ProjectLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (ProjectLi
 func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, error) {
 	info := workflow.GetInfo(ctx)
 	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{},
-		taskTimers: map[string]workflow.CancelFunc{}}
+		taskTimers: map[string]workflow.CancelFunc{}, taskCtx: map[string]workflow.Context{}}
 	l.lean = version(ctx, "lean-coroutines", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
