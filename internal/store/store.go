@@ -80,7 +80,9 @@ func (s *Store) UseInboxPool(db *sqlx.DB) {
 // New returns a Store over db, auditing with chain.
 func New(db *sqlx.DB, chain *audit.Chain) *Store {
 	s := &Store{DB: db, stmts: &stmtCache{}}
-	s.Audit = chain.WithPrepare(s.prepared)
+	if chain != nil { // a store that only reads needs no chain
+		s.Audit = chain.WithPrepare(s.prepared)
+	}
 	return s
 }
 
