@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
 
 	"egovpm/workflows"
@@ -164,20 +165,29 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	for _, id := range []string{p1, p2, p3} {
 		n := s.localActivities(workflows.ProjectWorkflowID(id), "TellPlan")
 		require.True(t, n >= 1 && n <= 2, "project %s ran TellPlan %d times", id, n)
-		// One version marker: the baseline stands for every change (lifecycle-baseline-1).
+		// One version marker: the run's baseline stands for every change (withBaseline).
 		require.Equal(t, 1, s.markers(workflows.ProjectWorkflowID(id), "Version"), "project %s", id)
 	}
 	require.Equal(t, 1, s.markers(workflows.PlanWorkflowID(year), "Version"), "the plan")
 }
 
-// markers counts the markers named name in workflow id's current run.
-func (s *stack) markers(id, name string) int {
+// events lists the events of workflow id's current run.
+func (s *stack) events(id string) []*historypb.HistoryEvent {
 	s.t.Helper()
 	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	n := 0
+	var out []*historypb.HistoryEvent
 	for it.HasNext() {
 		e, err := it.Next()
 		require.NoError(s.t, err)
+		out = append(out, e)
+	}
+	return out
+}
+
+// markers counts the markers named name in workflow id's current run.
+func (s *stack) markers(id, name string) int {
+	n := 0
+	for _, e := range s.events(id) {
 		if a := e.GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == name {
 			n++
 		}
@@ -187,12 +197,8 @@ func (s *stack) markers(id, name string) int {
 
 // localActivities counts the markers of local activity typ in workflow id's current run.
 func (s *stack) localActivities(id, typ string) int {
-	s.t.Helper()
-	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(s.t, err)
+	for _, e := range s.events(id) {
 		a := e.GetMarkerRecordedEventAttributes()
 		if a == nil || a.GetMarkerName() != "LocalActivity" {
 			continue
@@ -211,12 +217,8 @@ func (s *stack) localActivities(id, typ string) int {
 // upsertBatches counts the workflow tasks of workflow id's current run that upserted search
 // attributes (each such task costs the server a visibility write).
 func (s *stack) upsertBatches(id string) int {
-	s.t.Helper()
-	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n, task := 0, int64(-1)
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(s.t, err)
+	for _, e := range s.events(id) {
 		if a := e.GetUpsertWorkflowSearchAttributesEventAttributes(); a != nil && a.GetWorkflowTaskCompletedEventId() != task {
 			n, task = n+1, a.GetWorkflowTaskCompletedEventId()
 		}
@@ -226,12 +228,8 @@ func (s *stack) upsertBatches(id string) int {
 
 // stageReports lists the stages reported to workflow id's current run by SignalProjectStatus.
 func (s *stack) stageReports(id string) []string {
-	s.t.Helper()
-	it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	var out []string
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(s.t, err)
+	for _, e := range s.events(id) {
 		a := e.GetWorkflowExecutionSignaledEventAttributes()
 		if a == nil || a.GetSignalName() != workflows.SignalProjectStatus {
 			continue
