@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -136,12 +138,36 @@ func (s *Server) recordPayment(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	a := mustActor(c)
 	pay := store.Payment{ID: newID("pay-"), ProjectID: p.ID, Milestone: req.Milestone, AmountFen: req.AmountFen,
-		PaidOn: paidOn, RecordedBy: mustActor(c).ID}
+		PaidOn: paidOn, RecordedBy: a.ID}
+	key := c.GetHeader("Idempotency-Key") // checked by idempotencyKeyHeader
+	if key != "" {
+		// A payment resent with the same key (its reply was lost) names the same payment: the
+		// id derives from the person, the project and the key, so it is recorded once.
+		sum := sha256.Sum256([]byte("payment-record\x00" + a.ID + "\x00" + p.ID + "\x00" + key))
+		pay.ID = "pay-" + hex.EncodeToString(sum[:10])
+	}
+	var replay *store.Payment
 	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		locked, err := s.store.ProjectForUpdate(ctx, tx, p.ID)
 		if err != nil {
 			return err
+		}
+		if key != "" {
+			// After the project lock: a concurrent resend has committed or not started.
+			prev, err := s.store.Payment(ctx, tx, pay.ID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return err
+			case prev.Milestone == pay.Milestone && prev.AmountFen == pay.AmountFen && prev.PaidOn == pay.PaidOn:
+				replay = &prev
+				return nil
+			default:
+				return apperr.New(http.StatusConflict, "idempotency_key_reused",
+					"该 Idempotency-Key 已用于登记另一笔付款，请换用新的 Idempotency-Key")
+			}
 		}
 		if !domain.Contains(paymentStages, locked.Stage) {
 			return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+locked.Stage+"），不能登记付款").
@@ -159,6 +185,10 @@ func (s *Server) recordPayment(c *gin.Context) {
 	})
 	if err != nil {
 		respondError(c, err)
+		return
+	}
+	if replay != nil {
+		c.JSON(http.StatusCreated, toPaymentJSON(*replay)) // as recorded (and decided) since
 		return
 	}
 	c.JSON(http.StatusCreated, toPaymentJSON(pay))

@@ -362,3 +362,35 @@ func TestR15PaymentRaceHTTP(t *testing.T) {
 		require.LessOrEqual(t, paid, tc.approved, tc.name)
 	}
 }
+
+// TestPaymentRecordIdempotencyKey: a payment resent with its Idempotency-Key after a lost reply
+// is recorded once (R15: a double payment row would count twice against the approved amount)
+// and answered with the payment as recorded, decided since or not; the key with another
+// amount is 409 idempotency_key_reused and stores nothing.
+func TestPaymentRecordIdempotencyKey(t *testing.T) {
+	s := newStack(t, "2021")
+	p := fundsProject(s, "alice", 2024, "construction", 100_000_00)
+	pay := func(amount int64) resp {
+		return s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/payments",
+			map[string]any{"milestone": "合同进度款", "amount_fen": amount, "paid_on": "2024-06-18"},
+			map[string]string{"Idempotency-Key": "pay-2024-06-18-1"})
+	}
+	first := pay(40_000_00)
+	require.Equal(t, http.StatusCreated, first.Status, "%s", first.Raw)
+	id := first.str("id")
+	again := pay(40_000_00)
+	require.Equal(t, http.StatusCreated, again.Status, "%s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+	require.EqualValues(t, 40_000_00, fundsPaid(s, p), "recorded once")
+	require.Equal(t, 1, fundsAudited(s, "payment.record", id))
+
+	require.Equal(t, http.StatusOK, fundsDecide(s, "fin1", id, "confirm", "").Status)
+	after := pay(40_000_00)
+	require.Equal(t, http.StatusCreated, after.Status, "%s", after.Raw)
+	require.Equal(t, "confirmed", after.Body["status"], "the payment as it is now")
+
+	other := pay(50_000_00)
+	require.Equal(t, http.StatusConflict, other.Status, "%s", other.Raw)
+	require.Equal(t, "idempotency_key_reused", other.code())
+	require.EqualValues(t, 40_000_00, fundsPaid(s, p))
+}
