@@ -331,6 +331,37 @@ func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
 	require.Equal(t, []any{p}, r.Body["project_ids"])
 }
 
+// TestE2E_PlanReadModelOutageKeepsTheKey: when the gateway cannot read the projects a plan
+// operation names, it answers 503 read_model_unavailable without asking the plan; the key is
+// not spent, and the same request goes through once the read model is back (R5).
+func TestE2E_PlanReadModelOutageKeepsTheKey(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createProject("alice", "12345 政务热线升级", year, 500_000_000)
+	s.submit("alice", p)
+	s.toAwaitingPlan("alice", p, year)
+	compile := func() resp {
+		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+			map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 400_000_000}}},
+			map[string]string{"Idempotency-Key": "compile-outage-1"})
+	}
+	// A table only the plan's project read joins (not the session lookup) goes missing.
+	_, err := s.store.DB.Exec(`ALTER TABLE bundle_projects RENAME TO bundle_projects_gone`)
+	require.NoError(t, err)
+	s.unavailable = true
+	r := compile()
+	s.unavailable = false
+	_, err = s.store.DB.Exec(`ALTER TABLE bundle_projects_gone RENAME TO bundle_projects`)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Raw)
+	require.Equal(t, "read_model_unavailable", r.code())
+	s.waitStage("alice", p, "awaiting_plan")
+
+	r = compile()
+	require.Equal(t, http.StatusOK, r.Status, "the same key once the read model is back: %s", r.Raw)
+	s.waitStage("alice", p, "awaiting_approval")
+}
+
 // TestE2E_ReturnAndResubmit is scenario (c): R3 return for revision, edit, resubmit.
 func TestE2E_ReturnAndResubmit(t *testing.T) {
 	s := newStack(t, "2021")
