@@ -256,14 +256,22 @@ func (s *stack) toAwaitingPlan(user, p string, year int) {
 	s.waitStage(user, p, "awaiting_plan")
 }
 
+// planReady starts a stack (2021 policy) and takes a new project of user's, estimated at fen,
+// through submission, preliminary approval and expert review to awaiting_plan.
+func planReady(t *testing.T, user, name string, fen int64) (*stack, string, int) {
+	t.Helper()
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createProject(user, name, year, fen)
+	s.submit(user, p)
+	s.toAwaitingPlan(user, p, year)
+	return s, p, year
+}
+
 // TestE2E_LargeProjectAlone is scenario (b): a 12M project with its opinion and implementation
 // plan is approved alone by NDRC at a cut amount (R6, R7).
 func TestE2E_LargeProjectAlone(t *testing.T) {
-	s := newStack(t, "2021")
-	year := futureYear()
-	p := s.createProject("bob", "卫健大数据中心", year, fen12M)
-	s.submit("bob", p)
-	s.toAwaitingPlan("bob", p, year)
+	s, p, year := planReady(t, "bob", "卫健大数据中心", fen12M)
 	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen12M}}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
@@ -297,11 +305,7 @@ func TestE2E_LargeProjectAlone(t *testing.T) {
 // though the stage has moved on (R5, R6; found by the fault test, issue 7: the plan's own
 // refusal completed the Update and answered every resend of the key with it).
 func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
-	s := newStack(t, "2021")
-	year := futureYear()
-	p := s.createProject("alice", "政务服务好差评系统", year, 500_000_000)
-	s.submit("alice", p)
-	s.toAwaitingPlan("alice", p, year)
+	s, p, year := planReady(t, "alice", "政务服务好差评系统", 500_000_000)
 
 	bundle := func() resp {
 		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year),
@@ -335,11 +339,7 @@ func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
 // operation names, it answers 503 read_model_unavailable without asking the plan; the key is
 // not spent, and the same request goes through once the read model is back (R5).
 func TestE2E_PlanReadModelOutageKeepsTheKey(t *testing.T) {
-	s := newStack(t, "2021")
-	year := futureYear()
-	p := s.createProject("alice", "12345 政务热线升级", year, 500_000_000)
-	s.submit("alice", p)
-	s.toAwaitingPlan("alice", p, year)
+	s, p, year := planReady(t, "alice", "12345 政务热线升级", 500_000_000)
 	compile := func() resp {
 		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 			map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 400_000_000}}},
