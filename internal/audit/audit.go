@@ -57,48 +57,32 @@ type Row struct {
 
 // Chain computes and checks row hashes with one key.
 type Chain struct {
-	key     []byte
-	prepare Prepare
+	key  []byte
+	stmt Stmt
 }
 
-// Prepare returns q prepared once per process (the store's statement cache, store.New).
-type Prepare func(ctx context.Context, q string) (*sqlx.Stmt, error)
+// Stmt returns statement q ready to run in tx. The store's (store.New) takes it from its
+// statement cache, prepared once per connection.
+type Stmt func(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, error)
 
 // New returns a Chain keyed with key (EGOVPM_AUDIT_KEY).
 func New(key string) *Chain { return &Chain{key: []byte(key)} }
 
-// WithPrepare returns a copy of c whose Append sends its statements prepared by p: PostgreSQL
-// then neither parses nor plans them on every append (one on every decision).
-func (c *Chain) WithPrepare(p Prepare) *Chain {
+// WithStmt returns a copy of c whose Append runs its statements through stmt: PostgreSQL then
+// neither parses nor plans them on every append (one on every decision). Without one, each
+// append prepares its statements in its transaction.
+func (c *Chain) WithStmt(stmt Stmt) *Chain {
 	cc := *c
-	cc.prepare = p
+	cc.stmt = stmt
 	return &cc
 }
 
-// exec runs q in tx, prepared when c has a Prepare.
-func (c *Chain) exec(ctx context.Context, tx *sqlx.Tx, q string, args ...any) error {
-	if c.prepare == nil {
-		_, err := tx.ExecContext(ctx, q, args...)
-		return err
+// prepare returns q ready to run in tx.
+func (c *Chain) prepare(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, error) {
+	if c.stmt != nil {
+		return c.stmt(ctx, tx, q)
 	}
-	st, err := c.prepare(ctx, q)
-	if err != nil {
-		return err
-	}
-	_, err = tx.StmtxContext(ctx, st).ExecContext(ctx, args...)
-	return err
-}
-
-// get runs q in tx into dest, prepared when c has a Prepare.
-func (c *Chain) get(ctx context.Context, tx *sqlx.Tx, dest any, q string, args ...any) error {
-	if c.prepare == nil {
-		return tx.GetContext(ctx, dest, q, args...)
-	}
-	st, err := c.prepare(ctx, q)
-	if err != nil {
-		return err
-	}
-	return tx.StmtxContext(ctx, st).GetContext(ctx, dest, args...)
+	return tx.PreparexContext(ctx, q)
 }
 
 func (c *Chain) hash(prev string, r *Row) string {
@@ -146,7 +130,11 @@ func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
 	const headQ = `SELECT h.seq, h.hash, date_trunc('microseconds', clock_timestamp()) AS at,
 		($1 <> '' AND EXISTS (SELECT 1 FROM audit_log WHERE dedup_key = $1)) AS dup
 		FROM (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) h`
-	if err := c.get(ctx, tx, &head, headQ, e.DedupKey); err != nil {
+	headSt, err := c.prepare(ctx, tx, headQ)
+	if err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	if err := headSt.GetContext(ctx, &head, e.DedupKey); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	if head.Dup {
@@ -173,7 +161,11 @@ func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
 		request_id, client_ip, detail, dedup_key, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
 		ON CONFLICT (dedup_key) DO NOTHING RETURNING seq)
 		UPDATE audit_head SET seq = $1, hash = $14 WHERE id = 1 AND EXISTS (SELECT 1 FROM row)`
-	if err := c.exec(ctx, tx, q, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
+	insSt, err := c.prepare(ctx, tx, q)
+	if err != nil {
+		return fmt.Errorf("audit insert: %w", err)
+	}
+	if _, err := insSt.ExecContext(ctx, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
 		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash); err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}

@@ -68,22 +68,31 @@ func (c *stmtCache) selectOn(ctx context.Context, db *sqlx.DB, dest any, q strin
 	return st.SelectContext(ctx, dest, args...)
 }
 
-// txExec is tx.ExecContext through the statement cache: the statement is prepared once per
-// connection, so the writes of a transition (one per decision) are neither parsed nor planned
-// again on every call.
-func (s *Store) txExec(ctx context.Context, tx *sqlx.Tx, q string, args ...any) (sql.Result, error) {
+// txStmt returns q from the statement cache, bound to tx: it is prepared once per connection,
+// so the writes of a transition (one per decision) and its audit append are neither parsed nor
+// planned again on every call.
+func (s *Store) txStmt(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, error) {
 	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	return tx.StmtxContext(ctx, st).ExecContext(ctx, args...)
+	return tx.StmtxContext(ctx, st), nil
+}
+
+// txExec is tx.ExecContext through the statement cache.
+func (s *Store) txExec(ctx context.Context, tx *sqlx.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := s.txStmt(ctx, tx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // txGet is tx.GetContext through the statement cache.
 func (s *Store) txGet(ctx context.Context, tx *sqlx.Tx, dest any, q string, args ...any) error {
-	st, err := s.prepared(ctx, q)
+	st, err := s.txStmt(ctx, tx, q)
 	if err != nil {
 		return err
 	}
-	return tx.StmtxContext(ctx, st).GetContext(ctx, dest, args...)
+	return st.GetContext(ctx, dest, args...)
 }

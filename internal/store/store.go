@@ -81,7 +81,7 @@ func (s *Store) UseInboxPool(db *sqlx.DB) {
 func New(db *sqlx.DB, chain *audit.Chain) *Store {
 	s := &Store{DB: db, stmts: &stmtCache{}}
 	if chain != nil { // a store that only reads needs no chain
-		s.Audit = chain.WithPrepare(s.prepared)
+		s.Audit = chain.WithStmt(s.txStmt)
 	}
 	return s
 }
