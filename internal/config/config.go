@@ -68,8 +68,9 @@ type Config struct {
 	// events). An evicted workflow is rebuilt from its history at its next event, so this
 	// bounds memory, not how many workflows may be open (docs/PERFORMANCE.md, memory).
 	WorkflowCache int
-	// DBMaxConns caps the PostgreSQL connections of one process; as many stay open idle, so
-	// a burst of requests does not open and close sessions (docs/PERFORMANCE.md, reads).
+	// DBMaxConns caps the PostgreSQL connections of one process's main pool; as many stay open
+	// idle, so a burst of requests does not open and close sessions (docs/PERFORMANCE.md,
+	// reads). The gateway adds an inbox pool of half as many, at least 2 (store.OpenInbox).
 	DBMaxConns int
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
