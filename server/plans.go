@@ -174,15 +174,8 @@ func (s *Server) compilePlan(c *gin.Context) {
 	for _, e := range req.Excluded {
 		u.Excluded = append(u.Excluded, workflows.PlanExclusion{ProjectID: e.ProjectID, Reason: e.Reason})
 	}
-	ids := make([]string, 0, len(u.Included)+len(u.Excluded))
-	for _, i := range u.Included {
-		ids = append(ids, i.ProjectID)
-	}
-	for _, e := range u.Excluded {
-		ids = append(ids, e.ProjectID)
-	}
 	var res workflows.CompileResult
-	if err := s.planOp(c, y, workflows.UpdateCompile, updateID(c, "compile"), ids, u, &res); err != nil {
+	if err := s.planOp(c, y, workflows.UpdateCompile, updateID(c, "compile"), u.ProjectIDs(), u, &res); err != nil {
 		respondError(c, err)
 		return
 	}

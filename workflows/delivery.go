@@ -405,12 +405,12 @@ func (l *lifecycle) armTaskTimers(ctx workflow.Context, t OpenTask) {
 		return
 	}
 	ctx, cancel := workflow.WithCancel(ctx)
-	l.taskTimers[t.ID] = cancel
 	if version(ctx, "chained-task-timers", 1) == 1 {
-		l.taskCtx[t.ID] = ctx
+		l.taskTimers[t.ID] = taskTimer{cancel: cancel, next: ctx}
 		l.armNextTaskTimer(t)
 		return
 	}
+	l.taskTimers[t.ID] = taskTimer{cancel: cancel}
 	if !t.Reminded && !t.RemindAt.IsZero() {
 		l.sleepThen(ctx, t.RemindAt, &message{name: timerTaskReminder, timer: timerTaskReminder, taskID: t.ID})
 	}
@@ -424,9 +424,9 @@ func (l *lifecycle) armTaskTimers(ctx workflow.Context, t OpenTask) {
 // set when the task opened, and a decision before the reminder cancelled two timers: each
 // start and cancel an event in history and a timer task on the server, on every decision.
 func (l *lifecycle) armNextTaskTimer(t OpenTask) {
-	ctx, ok := l.taskCtx[t.ID]
-	if !ok {
-		return
+	ctx := l.taskTimers[t.ID].next
+	if ctx == nil {
+		return // closed, or set both at once (before chained-task-timers)
 	}
 	remind := !t.Reminded && !t.RemindAt.IsZero()
 	switch {
@@ -443,14 +443,13 @@ func (l *lifecycle) armNextTaskTimer(t OpenTask) {
 // cancel-task-timers they ran on: each woke the workflow (a workflow task) at its instant only
 // to find the task gone, and held a coroutine in the worker's cache until then.
 func (l *lifecycle) cancelTaskTimers(ctx workflow.Context, taskID string) {
-	cancel, ok := l.taskTimers[taskID]
+	tt, ok := l.taskTimers[taskID]
 	if !ok {
 		return
 	}
 	delete(l.taskTimers, taskID)
-	delete(l.taskCtx, taskID)
 	if version(ctx, "cancel-task-timers", 1) == 1 {
-		cancel()
+		tt.cancel()
 	}
 }
 

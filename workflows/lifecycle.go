@@ -55,10 +55,8 @@ type lifecycle struct {
 	sending int
 	// cur is the message being handled (nil between messages).
 	cur *message
-	// taskTimers cancels the T2 timers of each open task (armTaskTimers); taskCtx is the
-	// context its next timer is set under (chained-task-timers).
-	taskTimers map[string]workflow.CancelFunc
-	taskCtx    map[string]workflow.Context
+	// taskTimers holds the T2 timers of each open task (armTaskTimers).
+	taskTimers map[string]taskTimer
 	// lean (lean-coroutines): the main loop reads the signal channels and the fired timers
 	// itself (collect). Before it, each signal channel and each timer held a coroutine of
 	// its own, parked in the worker's cache with the workflow: a cached lifecycle cost
@@ -66,6 +64,13 @@ type lifecycle struct {
 	lean    bool
 	signals []signalSource
 	timers  []pendingTimer
+}
+
+// taskTimer cancels an open task's T2 timers; next is the context its next timer is set under
+// (chained-task-timers), nil in runs started before it, which set both timers at once.
+type taskTimer struct {
+	cancel workflow.CancelFunc
+	next   workflow.Context
 }
 
 // signalSource is a signal channel the main loop reads (lean).
@@ -138,7 +143,7 @@ func ProjectLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (ProjectLi
 func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, error) {
 	info := workflow.GetInfo(ctx)
 	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{},
-		taskTimers: map[string]workflow.CancelFunc{}, taskCtx: map[string]workflow.Context{}}
+		taskTimers: map[string]taskTimer{}}
 	l.lean = version(ctx, "lean-coroutines", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
@@ -248,12 +253,11 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 		if l.st.Stage.Terminal() || (l.continueAsNew && len(l.inbox) == 0) {
 			break
 		}
-		if err := workflow.Await(ctx, func() bool { return len(l.inbox) > 0 || l.pending() }); err != nil {
-			return ProjectLifecycleResult{}, err
-		}
-		l.collect(ctx)
 		if len(l.inbox) == 0 {
-			continue // a cancelled timer
+			if err := workflow.Await(ctx, func() bool { return len(l.inbox) > 0 || l.pending() }); err != nil {
+				return ProjectLifecycleResult{}, err
+			}
+			continue // collect what woke it (a cancelled timer wakes it for nothing)
 		}
 		m := l.inbox[0]
 		l.inbox = l.inbox[1:]
@@ -574,22 +578,28 @@ func (l *lifecycle) release(ctx workflow.Context) {
 			keep = append(keep, h)
 			continue
 		}
-		m := &message{name: SignalPanel, panel: h.Panel, plan: h.Plan, bundle: h.Bundle}
-		switch {
-		case h.Plan != nil:
-			m.name = SignalPlanResult
-		case h.Bundle != nil:
-			m.name = SignalBundleResult
-		}
-		if sentFor(m) != l.st.Stage {
+		m := h.message()
+		if want := sentFor(m); want != l.st.Stage {
 			workflow.GetLogger(ctx).Warn("held plan signal dropped: the stage moved elsewhere", "signal", m.name,
-				"arrived_in", h.ArrivedIn, "stage", l.st.Stage, "sent_for", sentFor(m))
+				"arrived_in", h.ArrivedIn, "stage", l.st.Stage, "sent_for", want)
 			continue
 		}
 		back = append(back, m)
 	}
 	l.st.Held = keep
 	l.inbox = append(back, l.inbox...)
+}
+
+// message is the inbox message of a held signal.
+func (h HeldSignal) message() *message {
+	m := &message{name: SignalPanel, panel: h.Panel, plan: h.Plan, bundle: h.Bundle}
+	switch {
+	case h.Plan != nil:
+		m.name = SignalPlanResult
+	case h.Bundle != nil:
+		m.name = SignalBundleResult
+	}
+	return m
 }
 
 func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {

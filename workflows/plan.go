@@ -102,6 +102,18 @@ type CompileUpdate struct {
 	RequestID string          `json:"request_id,omitempty"`
 }
 
+// ProjectIDs lists the projects u names, included then excluded.
+func (u CompileUpdate) ProjectIDs() []string {
+	ids := make([]string, 0, len(u.Included)+len(u.Excluded))
+	for _, x := range u.Included {
+		ids = append(ids, x.ProjectID)
+	}
+	for _, x := range u.Excluded {
+		ids = append(ids, x.ProjectID)
+	}
+	return ids
+}
+
 // CompileResult counts what was compiled.
 type CompileResult struct {
 	Included int `json:"included"`
@@ -435,7 +447,7 @@ const (
 // and in the stage the Update needs (R4 convene: expert_review, R5 compile: awaiting_plan,
 // R6 bundle: awaiting_approval); a bundle naming none needs a small project awaiting approval.
 // AnnualPlan checks this and more (its own sessions, plan items and bundles) when it handles
-// the Update; the gateway checks it before it asks the plan (server planPrecheck).
+// the Update; the gateway checks it before it asks the plan (server planOp).
 func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanProject, pol domain.Policy) error {
 	var need domain.Stage
 	var want string
@@ -640,12 +652,7 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 	case m.convene != nil:
 		in.IDs = m.convene.ProjectIDs
 	case m.compile != nil:
-		for _, x := range m.compile.Included {
-			in.IDs = append(in.IDs, x.ProjectID)
-		}
-		for _, x := range m.compile.Excluded {
-			in.IDs = append(in.IDs, x.ProjectID)
-		}
+		in.IDs = m.compile.ProjectIDs()
 	case m.bundle != nil:
 		in.IDs = m.bundle.ProjectIDs
 		in.Bundleable = len(in.IDs) == 0
