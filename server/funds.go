@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -145,8 +143,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 	if key != "" {
 		// A payment resent with the same key (its reply was lost) names the same payment: the
 		// id derives from the person, the project and the key, so it is recorded once.
-		sum := sha256.Sum256([]byte("payment-record\x00" + a.ID + "\x00" + p.ID + "\x00" + key))
-		pay.ID = "pay-" + hex.EncodeToString(sum[:10])
+		pay.ID = keyedID("pay-", "payment-record", a.ID, p.ID, key)
 	}
 	var replay *store.Payment
 	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {

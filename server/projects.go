@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -147,8 +148,7 @@ func (s *Server) createProject(c *gin.Context) {
 	if key != "" {
 		// A create resent with the same key (its reply was lost) names the same project: the
 		// id derives from the person and the key, and the insert does nothing the second time.
-		sum := sha256.Sum256([]byte("project-create\x00" + a.ID + "\x00" + key))
-		id = "p-" + hex.EncodeToString(sum[:10])
+		id = keyedID("p-", "project-create", a.ID, key)
 	}
 	p := store.Project{ID: id, UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
 		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, MLPSLevel: req.MLPSLevel,
@@ -171,6 +171,13 @@ func (s *Server) createProject(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, toProjectJSON(p))
+}
+
+// keyedID is the id of the object an Idempotency-Key creates: prefix and a hash of what the
+// key is scoped by (an operation name, the person, …) and the key, so a resend names it again.
+func keyedID(prefix string, scope ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(scope, "\x00")))
+	return prefix + hex.EncodeToString(sum[:10])
 }
 
 // replayCreate answers a create resent with the Idempotency-Key that created project id: the
