@@ -74,12 +74,12 @@ func withSessionParam(databaseURL, key, value string) (string, error) {
 
 // UseInboxPool makes ListTasks run on db (OpenInbox); the store closes it with its own.
 func (s *Store) UseInboxPool(db *sqlx.DB) {
-	s.inbox, s.inboxStmts = db, &stmtCache{}
+	s.inbox, s.inboxStmts = db, newStmtCache(db)
 }
 
 // New returns a Store over db, auditing with chain.
 func New(db *sqlx.DB, chain *audit.Chain) *Store {
-	s := &Store{DB: db, stmts: &stmtCache{}}
+	s := &Store{DB: db, stmts: newStmtCache(db)}
 	if chain != nil { // a store that only reads needs no chain
 		s.Audit = chain.WithStmt(s.txStmt)
 	}
