@@ -279,9 +279,13 @@ func StartDevserverAt(ctx context.Context, bin, dir, name, addr string, ts Tempo
 	return startProc(ctx, dir, name, bin, args, nil, "devserver ready", 3*time.Minute)
 }
 
+// TemporalCompression is TEMPORAL_GRPC_COMPRESSION of the worker and the gateway, and the
+// compression of the baselines' client (egovpm-bench -temporal-compression).
+var TemporalCompression = "none"
+
 // AppEnv is the environment of the worker and gateway processes.
 func AppEnv(dbURL, temporalAddr, queue, dataDir string) []string {
-	return []string{
+	return []string{"TEMPORAL_GRPC_COMPRESSION=" + TemporalCompression,
 		"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + temporalAddr, "TEMPORAL_TASK_QUEUE=" + queue,
 		"DATA_DIR=" + dataDir, "EGOVPM_AUDIT_KEY=" + AuditKey, "EGOVPM_POLICY=2021", "LOG_LEVEL=info",
 		"EGOVPM_MODE=dev",

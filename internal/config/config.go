@@ -72,6 +72,12 @@ type Config struct {
 	// idle, so a burst of requests does not open and close sessions (docs/PERFORMANCE.md,
 	// reads). The gateway adds an inbox pool of half as many, at least 2 (store.OpenInbox).
 	DBMaxConns int
+	// TemporalCompression is the gRPC compression of requests to Temporal: "none" (default)
+	// or "gzip" (the SDK's own default). On the loopback or a data-centre LAN gzip only costs
+	// CPU, on both sides — the Temporal server answers a gzipped request with a gzipped
+	// reply: a quarter of the gateway's CPU per decision went to deflating Updates
+	// (docs/PERFORMANCE.md §1). gzip is for a Temporal reached over a slow link.
+	TemporalCompression string
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
 	SMTPFrom string
@@ -85,7 +91,7 @@ var Vars = []string{
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
 	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
-	"EGOVPM_WORKFLOW_CACHE",
+	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -98,18 +104,19 @@ func Load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		Mode:              Mode(get("EGOVPM_MODE", string(ModeDev))),
-		DatabaseURL:       get("DATABASE_URL", DefaultDatabaseURL),
-		TemporalAddress:   get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
-		TaskQueue:         get("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
-		HTTPAddr:          get("HTTP_ADDR", DefaultHTTPAddr),
-		DataDir:           get("DATA_DIR", DefaultDataDir),
-		LogLevel:          get("LOG_LEVEL", DefaultLogLevel),
-		Policy:            get("EGOVPM_POLICY", DefaultPolicy),
-		DemoPassword:      get("EGOVPM_DEMO_PASSWORD", DefaultDemoPassword),
-		TokenSecret:       get("EGOVPM_TOKEN_SECRET", DefaultTokenSecret),
-		AuditKey:          get("EGOVPM_AUDIT_KEY", DefaultAuditKey),
+		Mode:                Mode(get("EGOVPM_MODE", string(ModeDev))),
+		DatabaseURL:         get("DATABASE_URL", DefaultDatabaseURL),
+		TemporalAddress:     get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
+		TemporalNamespace:   get("TEMPORAL_NAMESPACE", DefaultTemporalNamespace),
+		TaskQueue:           get("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
+		TemporalCompression: get("TEMPORAL_GRPC_COMPRESSION", "none"),
+		HTTPAddr:            get("HTTP_ADDR", DefaultHTTPAddr),
+		DataDir:             get("DATA_DIR", DefaultDataDir),
+		LogLevel:            get("LOG_LEVEL", DefaultLogLevel),
+		Policy:              get("EGOVPM_POLICY", DefaultPolicy),
+		DemoPassword:        get("EGOVPM_DEMO_PASSWORD", DefaultDemoPassword),
+		TokenSecret:         get("EGOVPM_TOKEN_SECRET", DefaultTokenSecret),
+		AuditKey:            get("EGOVPM_AUDIT_KEY", DefaultAuditKey),
 	}
 	c.SMTPAddr, c.SMTPFrom = get("NOTIFY_SMTP_ADDR", ""), get("NOTIFY_SMTP_FROM", "")
 	var err error
@@ -137,6 +144,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if ip := net.ParseIP(host); serr != nil || ip == nil || !ip.IsLoopback() {
 			return c, fmt.Errorf("EGOVPM_PPROF_ADDR: want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
 		}
+	}
+	if c.TemporalCompression != "none" && c.TemporalCompression != "gzip" {
+		return c, fmt.Errorf("TEMPORAL_GRPC_COMPRESSION: want none or gzip, got %q", c.TemporalCompression)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -20,6 +20,10 @@ func TestLoadDefaults(t *testing.T) {
 	require.True(t, c.DemoSeed)
 	require.Equal(t, 16, c.DBMaxConns)
 	require.Equal(t, 2000, c.WorkflowCache)
+	require.Equal(t, "none", c.TemporalCompression, "no gzip to Temporal on the LAN (docs/PERFORMANCE.md §1)")
+	c, err = Load(env(map[string]string{"TEMPORAL_GRPC_COMPRESSION": "gzip"}))
+	require.NoError(t, err)
+	require.Equal(t, "gzip", c.TemporalCompression)
 }
 
 // TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.
@@ -38,6 +42,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"DATABASE_MAX_CONNS":        {"DATABASE_MAX_CONNS": "0"},
 		"EGOVPM_PPROF_ADDR":         {"EGOVPM_PPROF_ADDR": "0.0.0.0:6060"},
 		"EGOVPM_WORKFLOW_CACHE":     {"EGOVPM_WORKFLOW_CACHE": "0"},
+		"TEMPORAL_GRPC_COMPRESSION": {"TEMPORAL_GRPC_COMPRESSION": "zstd"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -52,14 +52,23 @@ func DialTemporal(ctx context.Context, cfg config.Config, log *zap.Logger) (clie
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	c, err := client.DialContext(dialCtx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    logging.NewTemporal(log.Named("temporal")),
+		HostPort:          cfg.TemporalAddress,
+		Namespace:         cfg.TemporalNamespace,
+		Logger:            logging.NewTemporal(log.Named("temporal")),
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: Compression(cfg.TemporalCompression)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}
 	return c, nil
+}
+
+// Compression is the SDK's setting for TEMPORAL_GRPC_COMPRESSION ("gzip" or "none").
+func Compression(name string) client.GrpcCompression {
+	if name == "gzip" {
+		return &client.GrpcCompressionGzip{}
+	}
+	return &client.GrpcCompressionNone{}
 }
 
 // Connect opens the store and the Temporal client.

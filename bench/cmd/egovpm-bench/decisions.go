@@ -209,7 +209,12 @@ func (e *env) decisions(ctx context.Context, withApp bool) ([]string, error) {
 			continue
 		}
 		e.cpu.WaitQuiet(time.Minute)
+		// With -profile: the first 2 s of the run (the runs at 8 and 32 clients last longer).
+		name := fmt.Sprintf("decisions-c%d", c)
+		waitGw, waitWorker := e.profile(name, 2*time.Second), e.profileOf("worker", e.workerPprof, name, 2*time.Second)
 		d := bench.RunItems(ctx, "decision (HTTP, full stack)", c, appTasks[c], e.cpu, app)
+		waitGw()
+		waitWorker()
 		fmt.Println(d.Summary("ops"))
 		fmt.Println("    " + d.CPU.PerOp(len(d.Latencies)))
 		ratioP99 := float64(d.Quantile(0.99)) / float64(f.Quantile(0.99))

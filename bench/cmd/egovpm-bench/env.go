@@ -21,6 +21,7 @@ import (
 	"egovpm/internal/config"
 	"egovpm/internal/domain"
 	"egovpm/internal/logging"
+	"egovpm/internal/platform"
 	"egovpm/internal/seed"
 	"egovpm/internal/store"
 	"egovpm/internal/testenv"
@@ -51,8 +52,9 @@ type env struct {
 	// extra databases and processes to clean up
 	dbs   []string
 	procs []*bench.Proc
-	// pprofAddr serves the gateway's net/http/pprof when -profile is set.
-	pprofAddr string
+	// pprofAddr and workerPprof serve the gateway's and the worker's net/http/pprof when
+	// -profile is set.
+	pprofAddr, workerPprof string
 	// year hands out fresh plan years (one AnnualPlan workflow each).
 	year int
 }
@@ -107,7 +109,14 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 
 	e.queue = "egovpm-bench-" + sfx
 	appEnv := bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, e.queue, filepath.Join(e.dir, "data"))
-	if e.worker, err = bench.StartWorker(ctx, bins.Worker, e.dir, "worker", appEnv); err != nil {
+	workerEnv := appEnv
+	if o.profileDir != "" {
+		if e.workerPprof, err = testenv.FreeAddr(); err != nil {
+			return e, err
+		}
+		workerEnv = append(slices.Clone(appEnv), "EGOVPM_PPROF_ADDR="+e.workerPprof)
+	}
+	if e.worker, err = bench.StartWorker(ctx, bins.Worker, e.dir, "worker", workerEnv); err != nil {
 		return e, err
 	}
 	gwEnv := appEnv
@@ -123,8 +132,10 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	fmt.Printf("database %s, worker pid %d (queue %s), gateway pid %d at %s\n", e.dbName, e.worker.Pid(), e.queue, e.gw.Pid(), e.base)
 
 	log, _ := logging.New("warn")
+	// The baselines' client and worker talk to Temporal as the platform's do (TEMPORAL_GRPC_COMPRESSION's default).
 	if e.tc, err = client.DialContext(ctx, client.Options{HostPort: e.devAddr, Namespace: "default",
-		Logger: logging.NewTemporal(log.Named("temporal"))}); err != nil {
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: platform.Compression(bench.TemporalCompression)},
+		Logger:            logging.NewTemporal(log.Named("temporal"))}); err != nil {
 		return e, err
 	}
 	if e.bw, err = bench.StartBaselineWorker(e.tc); err != nil {
@@ -139,13 +150,18 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 // profile starts a CPU profile of the gateway lasting d (when -profile is set) and returns
 // the function that waits for it and writes it to <profileDir>/gateway-<name>.pprof.
 func (e *env) profile(name string, d time.Duration) func() {
-	if e.pprofAddr == "" {
+	return e.profileOf("gateway", e.pprofAddr, name, d)
+}
+
+// profileOf is profile of the process serving pprof at addr.
+func (e *env) profileOf(proc, addr, name string, d time.Duration) func() {
+	if addr == "" {
 		return func() {}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", e.pprofAddr, max(1, int(d.Seconds())))
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, int(d.Seconds())))
 		resp, err := http.Get(url)
 		if err != nil {
 			fmt.Println("    profile:", err)
@@ -156,7 +172,7 @@ func (e *env) profile(name string, d time.Duration) func() {
 		if err == nil {
 			err = os.MkdirAll(e.o.profileDir, 0o755)
 		}
-		path := filepath.Join(e.o.profileDir, "gateway-"+slug(name)+".pprof")
+		path := filepath.Join(e.o.profileDir, proc+"-"+slug(name)+".pprof")
 		if err == nil {
 			err = os.WriteFile(path, b, 0o644)
 		}
@@ -164,7 +180,7 @@ func (e *env) profile(name string, d time.Duration) func() {
 			fmt.Println("    profile:", err)
 			return
 		}
-		fmt.Printf("    CPU profile of the gateway: %s (go tool pprof -top %s)\n", path, path)
+		fmt.Printf("    CPU profile of the %s: %s (go tool pprof -top %s)\n", proc, path, path)
 	}()
 	return func() { <-done }
 }

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"egovpm/bench"
 )
 
 type options struct {
@@ -57,6 +59,7 @@ func parseFlags() (options, error) {
 	phases := flag.String("phases", "decisions,lifecycles,reads,memory", "comma-separated phases: decisions, lifecycles, reads, memory, inbox; floor runs the bare-Temporal baselines alone")
 	inbox := flag.Bool("inbox", false, "also run the inbox phase (seeds a 1,000,000-task database; takes minutes)")
 	flag.StringVar(&o.store, "store", "sqlite", "devserver persistence: sqlite or postgres")
+	flag.StringVar(&bench.TemporalCompression, "temporal-compression", bench.TemporalCompression, "gRPC compression to Temporal of the worker, the gateway and the baselines: none or gzip (TEMPORAL_GRPC_COMPRESSION)")
 	flag.StringVar(&o.pgSync, "pg-synchronous-commit", "", "devserver --pg-synchronous-commit with -store postgres (default: the devserver's, off)")
 	levels := flag.String("levels", "1,8,32", "concurrent clients of the decision round trip")
 	flag.IntVar(&o.decisions, "decisions", 400, "decisions per concurrency level (at least 25 per client)")
@@ -92,6 +95,9 @@ func parseFlags() (options, error) {
 			return o, fmt.Errorf("bad -levels entry %q", l)
 		}
 		o.levels = append(o.levels, n)
+	}
+	if bench.TemporalCompression != "none" && bench.TemporalCompression != "gzip" {
+		return o, fmt.Errorf("-temporal-compression: want none or gzip, got %q", bench.TemporalCompression)
 	}
 	if o.store != "sqlite" && o.store != "postgres" {
 		return o, fmt.Errorf("-store: want sqlite or postgres, got %q", o.store)
@@ -212,7 +218,7 @@ func printMachine(o options) {
 		}
 		st += ", synchronous_commit " + sc
 	}
-	fmt.Printf("devserver store: %s; phases: %s\n", st, strings.Join(phaseList(o), ","))
+	fmt.Printf("devserver store: %s; gRPC compression to Temporal: %s; phases: %s\n", st, bench.TemporalCompression, strings.Join(phaseList(o), ","))
 }
 
 func phaseList(o options) []string {
