@@ -235,9 +235,13 @@ func (s *Store) ClaimTask(ctx context.Context, tx *sqlx.Tx, taskID, userID strin
 func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due func(now time.Time, workdays int) time.Time) (domain.TransitionResult, error) {
 	res := domain.TransitionResult{Due: map[string]time.Time{}}
 	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		// The transaction's clock, read only when a task opens (its due date counts from it):
+		// a decision that opens nothing saves the round trip.
 		var now time.Time
-		if err := s.txGet(ctx, tx, &now, `SELECT now()`); err != nil {
-			return fmt.Errorf("now: %w", err)
+		if len(t.Open) > 0 {
+			if err := s.txGet(ctx, tx, &now, `SELECT now()`); err != nil {
+				return fmt.Errorf("now: %w", err)
+			}
 		}
 		if t.ProjectID != "" && t.Stage != "" {
 			q := `UPDATE projects SET stage = $2, updated_at = now(), version = version + 1`
