@@ -3,9 +3,16 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net"
 	"net/smtp"
+	"os"
 	"strings"
 
 	"go.uber.org/zap"
@@ -44,19 +51,117 @@ type SMTPSender struct {
 	Log  *zap.Logger
 }
 
-// Send mails m.
-func (s SMTPSender) Send(_ context.Context, m Message) error {
+// Send mails m: the subject RFC 2047-encoded and the body quoted-printable, so that Chinese
+// titles and text arrive intact through any relay (a raw UTF-8 Subject shows as mojibake in
+// many mail clients, and 8-bit bodies need a relay that speaks 8BITMIME). The whole exchange
+// ends when ctx does: a relay that stops answering fails the send instead of holding it.
+func (s SMTPSender) Send(ctx context.Context, m Message) error {
 	if m.Email == "" {
 		s.Log.Warn("notification not mailed: user has no email", zap.String("id", m.ID), zap.String("user", m.Username))
 		return nil
 	}
-	if strings.ContainsAny(m.Email, "\r\n") || strings.ContainsAny(m.Title, "\r\n") {
+	if strings.ContainsAny(m.Email, "\r\n") || strings.ContainsAny(m.Title, "\r\n") || strings.ContainsAny(m.ID, "\r\n<>") {
 		return fmt.Errorf("notification %s: header injection refused", m.ID)
 	}
-	msg := "From: " + s.From + "\r\nTo: " + m.Email + "\r\nSubject: " + m.Title +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nMessage-ID: <" + m.ID + "@egovpm>\r\n\r\n" + m.Body + "\r\n"
-	if err := smtp.SendMail(s.Addr, s.Auth, s.From, []string{m.Email}, []byte(msg)); err != nil {
+	msg, err := mailMessage(s.From, m)
+	if err != nil {
+		return fmt.Errorf("notification %s: %w", m.ID, err)
+	}
+	if err := s.send(ctx, m.Email, msg); err != nil {
 		return fmt.Errorf("mail notification %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// mailMessage is the RFC 5322 message of m.
+func mailMessage(from string, m Message) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("From: " + from + "\r\nTo: " + m.Email + "\r\nSubject: " + mime.BEncoding.Encode("UTF-8", m.Title) +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable" +
+		"\r\nMessage-ID: <" + m.ID + "@egovpm>\r\n\r\n")
+	w := quotedprintable.NewWriter(&b)
+	if _, err := w.Write([]byte(m.Body)); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	b.WriteString("\r\n")
+	return b.Bytes(), nil
+}
+
+// send is smtp.SendMail bounded by ctx: STARTTLS when the relay offers it, AUTH when
+// configured and offered.
+func (s SMTPSender) send(ctx context.Context, to string, msg []byte) error {
+	host, _, err := net.SplitHostPort(s.Addr)
+	if err != nil {
+		return err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() }) // unblocks any read or write
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		_ = conn.Close()
+		return ctxErr(ctx, err)
+	}
+	defer c.Close()
+	if err := s.exchange(c, host, to, msg); err != nil {
+		return ctxErr(ctx, err)
+	}
+	return nil
+}
+
+func (s SMTPSender) exchange(c *smtp.Client, host, to string, msg []byte) error {
+	if err := c.Hello("localhost"); err != nil {
+		return err
+	}
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
+			return err
+		}
+	}
+	if s.Auth != nil {
+		if ok, _ := c.Extension("AUTH"); ok {
+			if err := c.Auth(s.Auth); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.Mail(s.From); err != nil {
+		return err
+	}
+	if err := c.Rcpt(to); err != nil {
+		return err
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+// ctxErr prefers ctx's error to the broken connection it caused (the connection's deadline,
+// ctx's, may pass a moment before ctx reports it).
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	if _, ok := ctx.Deadline(); ok && errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
+	}
+	return err
 }

@@ -1,0 +1,158 @@
+package notify
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+)
+
+// relay is a minimal SMTP server on the loopback: it records the messages it is given, or,
+// when mute, greets and then never answers again.
+type relay struct {
+	ln   net.Listener
+	mute bool
+	mu   sync.Mutex
+	msgs []string
+}
+
+func startRelay(t *testing.T, mute bool) *relay {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	r := &relay{ln: ln, mute: mute}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go r.serve(conn)
+		}
+	}()
+	return r
+}
+
+// got returns the messages received so far.
+func (r *relay) got() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.msgs...)
+}
+
+func (r *relay) serve(conn net.Conn) {
+	defer conn.Close()
+	w := bufio.NewWriter(conn)
+	say := func(s string) { _, _ = w.WriteString(s + "\r\n"); _ = w.Flush() }
+	say("220 relay ready")
+	if r.mute {
+		_, _ = io.Copy(io.Discard, conn) // until the client gives up
+		return
+	}
+	rd := bufio.NewReader(conn)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			return
+		}
+		switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			say("250 relay")
+		case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"):
+			say("250 ok")
+		case cmd == "DATA":
+			say("354 go ahead")
+			var b strings.Builder
+			for {
+				l, err := rd.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				b.WriteString(strings.TrimPrefix(l, ".")) // undo dot-stuffing
+			}
+			r.mu.Lock()
+			r.msgs = append(r.msgs, b.String())
+			r.mu.Unlock()
+			say("250 queued")
+		case cmd == "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("502 not implemented")
+		}
+	}
+}
+
+// Chinese titles and bodies arrive intact: the subject RFC 2047-encoded (a raw UTF-8 header
+// is mojibake in many clients), the body quoted-printable with CRLF lines, a line starting
+// with a dot kept.
+func TestSMTPSenderEncodesChinese(t *testing.T) {
+	r := startRelay(t, false)
+	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
+	m := Message{ID: "n-1", Username: "alice", Email: "alice@example.cn",
+		Title: "【六安市政务信息化】项目「智慧城管」初审已通过",
+		Body:  "您好：\n项目已通过初审，请于 7 月前提交材料。\n.以点开头的一行\n" + strings.Repeat("长", 100)}
+	require.NoError(t, s.Send(context.Background(), m))
+
+	msgs := r.got()
+	require.Len(t, msgs, 1)
+	msg, err := mail.ReadMessage(strings.NewReader(msgs[0]))
+	require.NoError(t, err)
+	raw := msg.Header.Get("Subject")
+	require.NotContains(t, raw, "六安", "the subject header must be ASCII (RFC 2047)")
+	subject, err := new(mime.WordDecoder).DecodeHeader(raw)
+	require.NoError(t, err)
+	require.Equal(t, m.Title, subject)
+	require.Equal(t, "quoted-printable", msg.Header.Get("Content-Transfer-Encoding"))
+	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	require.NoError(t, err)
+	require.Equal(t, strings.ReplaceAll(m.Body, "\n", "\r\n")+"\r\n", string(body))
+	for _, line := range strings.Split(msgs[0], "\r\n") {
+		require.LessOrEqual(t, len(line), 998, "RFC 5321 line limit")
+	}
+}
+
+// A relay that stops answering fails the send when its context ends, instead of holding the
+// notification batch (and its activity slot) for good.
+func TestSMTPSenderGivesUpWithItsContext(t *testing.T) {
+	r := startRelay(t, true)
+	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Send(ctx, Message{ID: "n-2", Email: "bob@example.cn", Title: "t", Body: "b"}) }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send did not return after its context ended")
+	}
+}
+
+// Header injection through the address, the title or the id is refused before any mail.
+func TestSMTPSenderRefusesHeaderInjection(t *testing.T) {
+	r := startRelay(t, false)
+	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
+	for _, m := range []Message{
+		{ID: "n-3", Email: "a@example.cn\r\nBcc: x@example.cn", Title: "t"},
+		{ID: "n-4", Email: "a@example.cn", Title: "t\r\nBcc: x@example.cn"},
+		{ID: "n-5>\r\nBcc: x@example.cn", Email: "a@example.cn", Title: "t"},
+	} {
+		require.ErrorContains(t, s.Send(context.Background(), m), "header injection refused")
+	}
+	require.Empty(t, r.got())
+}
