@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -313,6 +314,39 @@ func TestR4_MajorityFailRejects(t *testing.T) {
 	rejected := h.transitionTo(domain.StageRejected)
 	require.Equal(t, "expert_review_failed", rejected.Audit[0].Detail["reason"])
 	require.Equal(t, 1, rejected.Audit[0].Detail["panel_pass"])
+}
+
+// R4 outcome on an even panel: recusing one expert of the submitting unit leaves four of a
+// panel of five (the plan signals the effective panel). The outcome is a strict majority of
+// those who review: two passes of four is a tie, not a majority, and rejects; three pass.
+func TestR4_EvenPanelAfterRecusalNeedsStrictMajority(t *testing.T) {
+	panel4 := append(slices.Clone(panel3), workflows.ExpertRef{ID: "e4", OrgID: "finance"})
+	for _, c := range []struct {
+		passes []bool
+		want   domain.Stage
+	}{
+		{[]bool{true, true, false, false}, domain.StageRejected},
+		{[]bool{true, false, true, true}, domain.StageAwaitingPlan},
+	} {
+		h := newLifecycle(t)
+		h.prelimApprove()
+		h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: panel4})
+		var last *outcome
+		for i, pass := range c.passes {
+			last = h.review(panel4[i], pass)
+		}
+		if c.want == domain.StageAwaitingPlan {
+			h.cancel()
+			h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+			h.requireCancelled()
+		} else {
+			h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+			h.requireResult(domain.StageRejected)
+		}
+		requireOK(t, last)
+		done := h.transitionTo(c.want)
+		require.Equal(t, 4, done.Audit[0].Detail["panel_size"], "%v", c.passes)
+	}
 }
 
 func TestR5_PlanIncludedAwaitsApprovalWithPlanAmount(t *testing.T) {
