@@ -7,6 +7,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -118,7 +119,13 @@ func (a *Activities) SendNotifications(ctx context.Context, transitionID string)
 		sender = notify.LogSender{Log: a.Log}
 	}
 	return a.Store.SendNotifications(ctx, transitionID+"#", func(n store.PendingNotification) error {
-		return sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
+		err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
+		if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
+			// Recorded on the row (the in-app notification stays); the others still go out.
+			a.Log.Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))
+			return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)
+		}
+		return err
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/smtp"
+	"net/textproto"
 	"os"
 	"strings"
 
@@ -139,6 +140,10 @@ func (s SMTPSender) exchange(c *smtp.Client, host, to string, msg []byte) error 
 		return err
 	}
 	if err := c.Rcpt(to); err != nil {
+		var te *textproto.Error
+		if errors.As(err, &te) && te.Code >= 500 && te.Code < 600 {
+			return &RefusedError{Err: err}
+		}
 		return err
 	}
 	w, err := c.Data()
@@ -153,6 +158,13 @@ func (s SMTPSender) exchange(c *smtp.Client, host, to string, msg []byte) error 
 	}
 	return c.Quit()
 }
+
+// RefusedError is the relay's permanent refusal of a recipient (a 5xx reply to RCPT TO:
+// unknown mailbox, rejected address). Sending again will not help; any other error may.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return "recipient refused: " + e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
 
 // ctxErr prefers ctx's error to the broken connection it caused (the connection's deadline,
 // ctx's, may pass a moment before ctx reports it).

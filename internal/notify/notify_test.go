@@ -22,15 +22,17 @@ import (
 type relay struct {
 	ln   net.Listener
 	mute bool
+	// rcpt answers RCPT TO for the addresses it names (e.g. "550 5.1.1 no such mailbox").
+	rcpt map[string]string
 	mu   sync.Mutex
 	msgs []string
 }
 
-func startRelay(t *testing.T, mute bool) *relay {
+func startRelay(t *testing.T, mute bool, rcpt map[string]string) *relay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	r := &relay{ln: ln, mute: mute}
+	r := &relay{ln: ln, mute: mute, rcpt: rcpt}
 	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
@@ -69,7 +71,15 @@ func (r *relay) serve(conn net.Conn) {
 		switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
 		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
 			say("250 relay")
-		case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"):
+		case strings.HasPrefix(cmd, "RCPT"):
+			reply := "250 ok"
+			for addr, r := range r.rcpt {
+				if strings.Contains(line, "<"+addr+">") {
+					reply = r
+				}
+			}
+			say(reply)
+		case strings.HasPrefix(cmd, "MAIL"), cmd == "RSET":
 			say("250 ok")
 		case cmd == "DATA":
 			say("354 go ahead")
@@ -101,7 +111,7 @@ func (r *relay) serve(conn net.Conn) {
 // is mojibake in many clients), the body quoted-printable with CRLF lines, a line starting
 // with a dot kept.
 func TestSMTPSenderEncodesChinese(t *testing.T) {
-	r := startRelay(t, false)
+	r := startRelay(t, false, nil)
 	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
 	m := Message{ID: "n-1", Username: "alice", Email: "alice@example.cn",
 		Title: "【六安市政务信息化】项目「智慧城管」初审已通过",
@@ -129,7 +139,7 @@ func TestSMTPSenderEncodesChinese(t *testing.T) {
 // A relay that stops answering fails the send when its context ends, instead of holding the
 // notification batch (and its activity slot) for good.
 func TestSMTPSenderGivesUpWithItsContext(t *testing.T) {
-	r := startRelay(t, true)
+	r := startRelay(t, true, nil)
 	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
@@ -145,7 +155,7 @@ func TestSMTPSenderGivesUpWithItsContext(t *testing.T) {
 
 // Header injection through the address, the title or the id is refused before any mail.
 func TestSMTPSenderRefusesHeaderInjection(t *testing.T) {
-	r := startRelay(t, false)
+	r := startRelay(t, false, nil)
 	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
 	for _, m := range []Message{
 		{ID: "n-3", Email: "a@example.cn\r\nBcc: x@example.cn", Title: "t"},
@@ -154,5 +164,20 @@ func TestSMTPSenderRefusesHeaderInjection(t *testing.T) {
 	} {
 		require.ErrorContains(t, s.Send(context.Background(), m), "header injection refused")
 	}
+	require.Empty(t, r.got())
+}
+
+// A 5xx reply to RCPT TO is the relay refusing the address for good (RefusedError: the
+// notification is marked failed, not retried); a 4xx is transient (retried).
+func TestSMTPSenderTellsRefusedFromTransient(t *testing.T) {
+	r := startRelay(t, false, map[string]string{"gone@example.cn": "550 5.1.1 no such mailbox", "busy@example.cn": "451 4.3.0 try again later"})
+	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
+	var refused *RefusedError
+	err := s.Send(context.Background(), Message{ID: "n-6", Email: "gone@example.cn", Title: "t", Body: "b"})
+	require.ErrorAs(t, err, &refused)
+	require.ErrorContains(t, err, "no such mailbox")
+	err = s.Send(context.Background(), Message{ID: "n-7", Email: "busy@example.cn", Title: "t", Body: "b"})
+	require.Error(t, err)
+	require.NotErrorAs(t, err, &refused)
 	require.Empty(t, r.got())
 }

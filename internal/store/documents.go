@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -168,20 +170,27 @@ type PendingNotification struct {
 	Body     string `db:"body"`
 }
 
+// ErrUndeliverable marks a send error as permanent (the relay refused the message for good):
+// SendNotifications records it on the row and goes on with the next one.
+var ErrUndeliverable = errors.New("undeliverable")
+
 // SendNotifications delivers the unsent notifications whose id starts with prefix, each in its
 // own transaction: the row is locked (SKIP LOCKED, so two workers never send one), sent, and
 // marked sent_at in the same commit. A row already sent is never sent again; a crash between
 // the send and the commit can repeat one message (at-least-once delivery, the best a mail relay
-// allows).
+// allows). A send error wrapping ErrUndeliverable marks the row failed (failed_at, failure)
+// and the batch goes on: one refused address must not hold back the others. Any other error
+// ends the batch, to be retried.
 func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(PendingNotification) error) (int, error) {
 	sent := 0
 	for {
-		var done bool
+		var done, failed bool
 		err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
 			var n PendingNotification
 			err := tx.GetContext(ctx, &n, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
 				FROM notifications n JOIN users u ON u.id = n.user_id
-				WHERE starts_with(n.id, $1) AND n.sent_at IS NULL ORDER BY n.id LIMIT 1 FOR UPDATE OF n SKIP LOCKED`, prefix)
+				WHERE starts_with(n.id, $1) AND n.sent_at IS NULL AND n.failed_at IS NULL
+				ORDER BY n.id LIMIT 1 FOR UPDATE OF n SKIP LOCKED`, prefix)
 			if err != nil {
 				if notFound(err) == ErrNotFound {
 					done = true
@@ -190,6 +199,12 @@ func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(
 				return err
 			}
 			if err := send(n); err != nil {
+				if !errors.Is(err, ErrUndeliverable) {
+					return err
+				}
+				failed = true
+				_, err = tx.ExecContext(ctx, `UPDATE notifications SET failed_at = now(), failure = left($2, 1000) WHERE id = $1`,
+					n.ID, strings.ReplaceAll(strings.ToValidUTF8(err.Error(), "?"), "\x00", ""))
 				return err
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE notifications SET sent_at = now() WHERE id = $1`, n.ID)
@@ -201,7 +216,9 @@ func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(
 		if done {
 			return sent, nil
 		}
-		sent++
+		if !failed {
+			sent++
+		}
 	}
 }
 

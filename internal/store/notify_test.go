@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -45,4 +46,41 @@ func TestSendNotificationsOnce(t *testing.T) {
 	var unsent int
 	require.NoError(t, st.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
 	require.Equal(t, 1, unsent, "other transitions' notifications are untouched")
+}
+
+// A notification the relay refused for good (ErrUndeliverable) is marked failed with the
+// reason and the batch goes on: the refused address held back every later notification of
+// its transition for the activity's whole retry window before. A failed row is not sent
+// again; a transient error still ends the batch for a retry.
+func TestSendNotificationsRecordsUndeliverableAndGoesOn(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	_, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
+		('tr-1#0:u-alice','u-alice','k','a'), ('tr-1#0:u-bob','u-bob','k','b'), ('tr-1#0:u-drb1','u-drb1','k','c')`)
+	require.NoError(t, err)
+
+	var got []string
+	send := func(n store.PendingNotification) error {
+		if n.UserID == "u-alice" { // first in id order
+			return fmt.Errorf("%w: 550 5.1.1 mailbox unknown \x00", store.ErrUndeliverable)
+		}
+		got = append(got, n.ID)
+		return nil
+	}
+	n, err := st.SendNotifications(ctx, "tr-1#", send)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Equal(t, []string{"tr-1#0:u-bob", "tr-1#0:u-drb1"}, got, "the refused address holds back no one")
+
+	var failure string
+	require.NoError(t, st.DB.Get(&failure, `SELECT failure FROM notifications WHERE id = 'tr-1#0:u-alice' AND failed_at IS NOT NULL AND sent_at IS NULL`))
+	require.Contains(t, failure, "550 5.1.1 mailbox unknown")
+
+	n, err = st.SendNotifications(ctx, "tr-1#", func(store.PendingNotification) error {
+		t.Fatal("nothing is left to send")
+		return nil
+	})
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
