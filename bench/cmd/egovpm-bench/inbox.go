@@ -55,7 +55,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 	defer cdb.Close()
 	cst := store.New(cdb, audit.New(bench.AuditKey))
 
-	summary := []string{fmt.Sprintf("inbox (%d tasks, %d open; server time = the store's ListTasks call; HTTP = client round trip, 1 client):", e.o.inboxTasks, e.o.inboxOpen)}
+	summary := []string{fmt.Sprintf("inbox (%d tasks, %d open; server time = the store's ListTasksJSON call, what GET /tasks runs; HTTP = client round trip, 1 client):", e.o.inboxTasks, e.o.inboxOpen)}
 	for _, user := range []string{"drb1", "drbsup", "bexp7", "ndrc1"} {
 		u, err := st.UserByUsername(ctx, user)
 		if err != nil {
@@ -90,15 +90,15 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 			pf := f
 			pf.Cursor = page.cursor
 			for range 20 { // warm-up, not timed: connections, prepared statements, caches
-				if _, _, err := cst.ListTasks(ctx, pf); err != nil {
+				if _, _, err := cst.ListTasksJSON(ctx, pf); err != nil {
 					return nil, err
 				}
 				if _, err := bench.PreviousListTasks(ctx, cdb, pf); err != nil {
 					return nil, err
 				}
 			}
-			r := bench.RunItems(ctx, "store ListTasks "+page.name, 1, make([]int, e.o.inboxSamples), nil, func(ctx context.Context, _ int, _ int) error {
-				_, _, err := cst.ListTasks(ctx, pf)
+			r := bench.RunItems(ctx, "store ListTasksJSON "+page.name, 1, make([]int, e.o.inboxSamples), nil, func(ctx context.Context, _ int, _ int) error {
+				_, _, err := cst.ListTasksJSON(ctx, pf)
 				return err
 			})
 			fmt.Println(r.Summary("calls"))
@@ -113,7 +113,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 			summary = append(summary, fmt.Sprintf("  %-7s %-26s server p50 %s p99 %s | HTTP p50 %s p99 %s",
 				user, page.name, bench.Ms(r.Quantile(0.5)), bench.Ms(r.Quantile(0.99)), bench.Ms(h.Quantile(0.5)), bench.Ms(h.Quantile(0.99))))
 			capture.Take()
-			if _, _, err := cst.ListTasks(ctx, pf); err != nil {
+			if _, _, err := cst.ListTasksJSON(ctx, pf); err != nil {
 				return nil, err
 			}
 			qs := capture.Take()
