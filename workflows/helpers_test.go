@@ -148,6 +148,9 @@ type harness struct {
 	marked []int
 	// planReadsStages is TellPlan's answer (the plan year reads stages from the read model).
 	planReadsStages bool
+	// taskDue and taskRemind, when set, are how long after it opens each task Apply opens is due
+	// and reminded (as the calendar activity answers); zero: Apply answers no instants.
+	taskDue, taskRemind time.Duration
 }
 
 func newHarness(t *testing.T, workflowID string) *harness {
@@ -167,7 +170,14 @@ func newHarness(t *testing.T, workflowID string) *harness {
 			if tr.Stage != "" {
 				h.order = append(h.order, "apply "+string(tr.Stage))
 			}
-			return domain.TransitionResult{}, nil
+			var res domain.TransitionResult
+			if h.taskDue > 0 && len(tr.Open) > 0 {
+				res.Due, res.Remind = map[string]time.Time{}, map[string]time.Time{}
+				for _, n := range tr.Open {
+					res.Due[n.ID], res.Remind[n.ID] = h.env.Now().Add(h.taskDue), h.env.Now().Add(h.taskRemind)
+				}
+			}
+			return res, nil
 		}).Maybe()
 	env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_, workflowID, _, name string, arg any) error {

@@ -47,6 +47,12 @@ type PlanBundle struct {
 	TaskID     string   `json:"task_id"`
 	ProjectIDs []string `json:"project_ids"`
 	Status     string   `json:"status"`
+	// DueAt and RemindAt are the approval task's T2 instants (bundle-task-timers; zero in
+	// bundles made before it); Reminded and Escalated record the notices sent.
+	DueAt     time.Time `json:"due_at,omitzero"`
+	RemindAt  time.Time `json:"remind_at,omitzero"`
+	Reminded  bool      `json:"reminded,omitempty"`
+	Escalated bool      `json:"escalated,omitempty"`
 }
 
 // PlanState is the live state of a year's plan (QueryState).
@@ -141,6 +147,8 @@ type planMsg struct {
 	bundle  *BundleUpdate
 	decide  *DecideUpdate
 	status  *ProjectStatusSignal
+	// timer is a bundle task's T2 timer that fired (bundle-task-timers).
+	timer *bundleTimer
 	// updateID is the id of the Update that brought the message (the client's Idempotency-Key
 	// through the gateway); it names the transition the message applies.
 	updateID string
@@ -170,6 +178,10 @@ type plan struct {
 	// decision (version plan-stages-from-read-model) and ignores stage reports. Runs started
 	// before it validate against the stage reports they have heard.
 	fromReadModel bool
+	// bundleTimers: this run reminds and escalates open bundle approval tasks (T2, version
+	// bundle-task-timers); cancelBundle stops the timers of each such task.
+	bundleTimers bool
+	cancelBundle map[string]workflow.CancelFunc
 }
 
 // AnnualPlan is the plan of one year (R2, R4–R6, R8): it convenes expert sessions, compiles
@@ -186,7 +198,8 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 		return PlanState{}, temporal.NewNonRetryableApplicationError("invalid policy: "+err.Error(), "BadInput", nil)
 	}
 	info := workflow.GetInfo(ctx)
-	p := &plan{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, idx: map[string]*PlanProject{}}
+	p := &plan{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, idx: map[string]*PlanProject{},
+		cancelBundle: map[string]workflow.CancelFunc{}}
 	p.st.Year = in.Year
 	if in.Resume != nil {
 		p.st = *in.Resume
@@ -199,6 +212,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	// new (lifecycles report to every plan year not in plan_stage_sources).
 	ctx = withBaseline(ctx, planBaselines, planChanges)
 	p.fromReadModel = version(ctx, "plan-stages-from-read-model", 1) == 1
+	p.bundleTimers = version(ctx, "bundle-task-timers", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -211,6 +225,13 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	}
 	if version(ctx, "t1-reminders", 1) == 1 {
 		p.armReminders(ctx)
+	}
+	if p.bundleTimers {
+		for _, b := range p.st.Bundles { // a resumed run's open bundle tasks
+			if b.Status == "pending" {
+				p.armBundleTimers(ctx, b)
+			}
+		}
 	}
 	return p.run(ctx)
 }
@@ -371,7 +392,7 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 		}
 		m := p.inbox[0]
 		p.inbox = p.inbox[1:]
-		if m.status == nil {
+		if m.status == nil && m.timer == nil {
 			if p.fromReadModel {
 				if err := p.load(ctx, m); err != nil {
 					m.err, m.handled = err, true
@@ -384,6 +405,10 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 			}
 		}
 		p.cause = m.updateID
+		if m.timer != nil {
+			// Names the notice's transition the same in every attempt and every run.
+			p.cause = "t2:" + m.timer.kind + ":" + m.timer.taskID
+		}
 		m.result, m.err = p.handle(ctx, m)
 		p.cause = ""
 		m.handled = true
@@ -762,11 +787,20 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 		return p.createBundle(ctx, m)
 	case m.decide != nil:
 		return p.decideBundle(ctx, *m.decide)
+	case m.timer != nil:
+		return nil, p.onBundleTimer(ctx, *m.timer)
 	}
 	return nil, nil
 }
 
 func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
+	_, err := p.applyResult(ctx, t)
+	return err
+}
+
+// applyResult is apply returning what the transition wrote (the due instants of the tasks it
+// opened).
+func (p *plan) applyResult(ctx workflow.Context, t domain.Transition) (domain.TransitionResult, error) {
 	p.st.Seq++
 	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
 	if p.cause != "" && version(ctx, "plan-transition-id-by-update", 1) == 1 {
@@ -781,12 +815,12 @@ func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
 	t.WorkflowID = p.id
 	var res domain.TransitionResult
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
-		return err
+		return res, err
 	}
 	if len(t.Notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
 		sendNotifications(ctx, t.ID, &p.sending)
 	}
-	return nil
+	return res, nil
 }
 
 // projectSignal is one signal the plan sends a project's lifecycle.
@@ -918,13 +952,19 @@ func (p *plan) createBundle(ctx workflow.Context, m *planMsg) (BundleResult, err
 			ObjectType: "project", ObjectID: id, Outcome: "ok", RequestID: u.RequestID,
 			Detail: map[string]any{"bundle_id": u.BundleID, "task_id": taskID}})
 	}
-	if err := p.apply(ctx, t); err != nil {
+	res, err := p.applyResult(ctx, t)
+	if err != nil {
 		return BundleResult{}, err
 	}
 	for _, id := range ids {
 		p.idx[id].BundleID = u.BundleID
 	}
-	p.st.Bundles = append(p.st.Bundles, &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending"})
+	b := &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending"}
+	p.st.Bundles = append(p.st.Bundles, b)
+	if p.bundleTimers {
+		b.DueAt, b.RemindAt = res.Due[taskID], res.Remind[taskID]
+		p.armBundleTimers(ctx, b)
+	}
 	return BundleResult{ID: u.BundleID, ProjectIDs: ids, TaskID: taskID}, nil
 }
 
@@ -956,6 +996,10 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 		return DecideResult{}, err
 	}
 	b.Status = status
+	if cancel, ok := p.cancelBundle[b.TaskID]; ok {
+		cancel()
+		delete(p.cancelBundle, b.TaskID)
+	}
 	sigs := make([]projectSignal, 0, len(b.ProjectIDs))
 	for _, id := range b.ProjectIDs {
 		sigs = append(sigs, projectSignal{id, SignalBundleResult, BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID,
@@ -963,4 +1007,74 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 	}
 	p.signalAll(ctx, sigs)
 	return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
+}
+
+// bundleTimer is the T2 timer of a bundle approval task that fired: kind timerTaskReminder or
+// timerTaskEscalation.
+type bundleTimer struct {
+	kind, taskID string
+}
+
+// armBundleTimers sets the T2 timers of an open bundle approval task (bundle-task-timers): the
+// reminder the working day before it is due, then the escalation when it is overdue, those not
+// sent yet, one at a time, under a context the decision cancels. Each timer that fires queues
+// a message the main loop handles (onBundleTimer). The plan is one workflow a year with a few
+// bundles, so a coroutine per open bundle task costs nothing worth saving.
+func (p *plan) armBundleTimers(ctx workflow.Context, b *PlanBundle) {
+	if b.DueAt.IsZero() {
+		return
+	}
+	ctx, cancel := workflow.WithCancel(ctx)
+	p.cancelBundle[b.TaskID] = cancel
+	remind := !b.Reminded && !b.RemindAt.IsZero() && b.RemindAt.Before(b.DueAt)
+	escalate := !b.Escalated
+	taskID, remindAt, dueAt := b.TaskID, b.RemindAt, b.DueAt
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		wait := func(at time.Time) bool {
+			if d := at.Sub(workflow.Now(gctx)); d > 0 {
+				return workflow.Sleep(gctx, d) == nil
+			}
+			return gctx.Err() == nil
+		}
+		if remind {
+			if !wait(remindAt) {
+				return
+			}
+			p.inbox = append(p.inbox, &planMsg{timer: &bundleTimer{kind: timerTaskReminder, taskID: taskID}})
+		}
+		if escalate && wait(dueAt) {
+			p.inbox = append(p.inbox, &planMsg{timer: &bundleTimer{kind: timerTaskEscalation, taskID: taskID}})
+		}
+	})
+}
+
+// onBundleTimer reminds the bundle approvers of their task, or escalates it to the DRB
+// supervisor once overdue (T2), unless it was decided meanwhile or the notice already sent.
+func (p *plan) onBundleTimer(ctx workflow.Context, bt bundleTimer) error {
+	b := p.bundleByTask(bt.taskID)
+	if b == nil || b.Status != "pending" || (bt.kind == timerTaskReminder && b.Reminded) || (bt.kind == timerTaskEscalation && b.Escalated) {
+		return nil
+	}
+	pol := p.in.Policy
+	due := b.DueAt.In(calendar.Shanghai).Format("2006年1月2日")
+	system := domain.Actor{ID: "system"}
+	t := domain.Transition{Audit: []domain.AuditItem{{ActorID: system.ID, Action: "task.remind", ObjectType: "bundle", ObjectID: b.ID,
+		Outcome: "ok", Detail: map[string]any{"task_id": b.TaskID}}}}
+	if bt.kind == timerTaskReminder {
+		t.Notify = []domain.Notice{{Kind: "task_reminder", Title: fmt.Sprintf("待办将于 %s 到期：%d 年度打捆项目建议书审批", due, p.in.Year),
+			Role: pol.BundleApproverRole, OrgID: pol.BundleApproverOrg, TaskID: b.TaskID}}
+	} else {
+		t.Audit[0].Action, t.Audit[0].Detail["due_at"] = "task.escalate", b.DueAt
+		t.Notify = []domain.Notice{{Kind: "task_escalation", Title: fmt.Sprintf("待办已逾期（%s 到期）：%d 年度打捆项目建议书审批", due, p.in.Year),
+			Role: domain.RoleDRBSupervisor, OrgID: "drb", TaskID: b.TaskID}}
+	}
+	if err := p.apply(ctx, t); err != nil {
+		return err
+	}
+	if bt.kind == timerTaskReminder {
+		b.Reminded = true
+	} else {
+		b.Escalated = true
+	}
+	return nil
 }

@@ -208,3 +208,87 @@ func TestT2_TimersAndSignalsInBothLoops(t *testing.T) {
 		})
 	}
 }
+
+// bundleSLA is a 2026 plan whose bundle b1 (p1, p2) opens its NDRC approval task at once:
+// due slaDue later, reminded at slaRemind (bundle-task-timers).
+// The returned times are when each send of notifications ran (right after its transition).
+func bundleSLA(t *testing.T) (*harness, time.Time, *[]time.Time) {
+	h := newPlan(t)
+	h.taskDue, h.taskRemind = slaDue, slaRemind
+	start := time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai)
+	h.env.SetStartTime(start)
+	var sends []time.Time
+	h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(
+		func(context.Context, string) (int, error) { sends = append(sends, h.env.Now()); return 1, nil }).Maybe()
+	bundleOf2(h)
+	return h, start, &sends
+}
+
+// noticesOf lists the notices of the transitions applied, with the workflow time of each.
+func (h *harness) noticesOf() []domain.Notice {
+	var out []domain.Notice
+	for _, tr := range h.transitions {
+		out = append(out, tr.Notify...)
+	}
+	return out
+}
+
+// T2 covers every human task: an undecided bundle approval task (opened by the plan, not a
+// lifecycle) is reminded to the NDRC approvers the working day before it is due and escalated
+// to the DRB supervisor once overdue, each once, audited on the bundle.
+func TestT2_BundleTaskRemindedThenEscalated(t *testing.T) {
+	h, start, sends := bundleSLA(t)
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 10*24*time.Hour)
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	ns := h.noticesOf()
+	require.Len(t, ns, 3, "the task notice, the reminder and the escalation")
+	require.Equal(t, "task", ns[0].Kind)
+	require.Equal(t, "task_reminder", ns[1].Kind)
+	require.Equal(t, domain.RoleNDRCApprover, ns[1].Role)
+	require.Equal(t, bundle1Task, ns[1].TaskID)
+	require.Equal(t, "task_escalation", ns[2].Kind)
+	require.Equal(t, domain.RoleDRBSupervisor, ns[2].Role)
+	require.Equal(t, "drb", ns[2].OrgID)
+	require.Len(t, h.transitions, 3)
+	require.Equal(t, "task.remind", h.transitions[1].Audit[0].Action)
+	require.Equal(t, "task.escalate", h.transitions[2].Audit[0].Action)
+	require.Equal(t, "b1", h.transitions[2].Audit[0].ObjectID)
+	require.Len(t, *sends, 3)
+	require.WithinDuration(t, start.Add(slaRemind), (*sends)[1], time.Minute, "reminded at the remind instant")
+	require.WithinDuration(t, start.Add(slaDue), (*sends)[2], time.Minute, "escalated at the due instant")
+}
+
+// A bundle decided before its reminder is neither reminded nor escalated: the decision cancels
+// its timers.
+func TestT2_DecidedBundleTaskIsNeitherRemindedNorEscalated(t *testing.T) {
+	h, _, _ := bundleSLA(t)
+	decide := h.update(workflows.UpdateDecide, workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove})
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 10*24*time.Hour)
+	h.runPlan(policy2021())
+	h.requireCancelled()
+	requireOK(t, decide)
+	for _, n := range h.noticesOf() {
+		require.NotContains(t, []string{"task_reminder", "task_escalation"}, n.Kind)
+	}
+}
+
+// A resumed plan (continue-as-new) re-arms the timers of its open bundle tasks, sending only
+// what was not sent: reminded already, it only escalates, at the due instant.
+func TestT2_ResumedPlanEscalatesItsOpenBundleTask(t *testing.T) {
+	h := newPlan(t)
+	start := time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai)
+	h.env.SetStartTime(start)
+	h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(1, nil).Maybe()
+	resume := &workflows.PlanState{Year: planYear, Seq: 4, Bundles: []*workflows.PlanBundle{
+		{ID: "b1", TaskID: bundle1Task, ProjectIDs: []string{"p1"}, Status: "pending", DueAt: start.Add(time.Hour), RemindAt: start.Add(-time.Hour), Reminded: true},
+		{ID: "b0", TaskID: "plan:2026:bundle_approval:b0", ProjectIDs: []string{"p0"}, Status: "approved", DueAt: start.Add(time.Hour)}}}
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 2*time.Hour)
+	h.env.ExecuteWorkflow(workflows.AnnualPlan, workflows.AnnualPlanInput{Year: planYear, Policy: policy2021(), Resume: resume})
+	h.requireCancelled()
+	ns := h.noticesOf()
+	require.Len(t, ns, 1)
+	require.Equal(t, "task_escalation", ns[0].Kind)
+	require.Equal(t, bundle1Task, ns[0].TaskID)
+}
