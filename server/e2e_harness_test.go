@@ -91,6 +91,7 @@ func newStack(t *testing.T, policy string) *stack {
 	deps, err := platform.Connect(ctx, cfg, log)
 	require.NoError(t, err)
 	t.Cleanup(deps.Close)
+	require.NoError(t, useInboxPool(ctx, cfg, deps.Store), "the inbox pool, as the gateway's main sets it up")
 	require.NoError(t, seed.Demo(ctx, deps.Store, cfg.DemoPassword))
 
 	w := workflows.NewWorker(deps.Temporal, queue, deps.Store, log)

@@ -44,6 +44,17 @@ func tuneGC(lookup func(string) (string, bool)) (int, bool) {
 	return gatewayGOGC, true
 }
 
+// useInboxPool gives the gateway's inbox query a pool of its own, whose sessions plan it
+// generically (store.OpenInbox): DATABASE_MAX_CONNS/2 connections, at least 2.
+func useInboxPool(ctx context.Context, cfg config.Config, st *store.Store) error {
+	inbox, err := store.OpenInbox(ctx, cfg.DatabaseURL, max(2, cfg.DBMaxConns/2))
+	if err != nil {
+		return err
+	}
+	st.UseInboxPool(inbox)
+	return nil
+}
+
 func run() error {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
@@ -66,12 +77,9 @@ func run() error {
 		return err
 	}
 	defer deps.Close()
-	// The inbox query plans generically on a pool of its own (store.OpenInbox).
-	inbox, err := store.OpenInbox(ctx, cfg.DatabaseURL, max(2, cfg.DBMaxConns/2))
-	if err != nil {
+	if err := useInboxPool(ctx, cfg, deps.Store); err != nil {
 		return err
 	}
-	deps.Store.UseInboxPool(inbox)
 	platform.ServePprof(ctx, cfg.PprofAddr, log)
 
 	srv, err := New(cfg, deps, log)
