@@ -209,9 +209,10 @@ func (e *env) decisions(ctx context.Context, withApp bool) ([]string, error) {
 			continue
 		}
 		e.cpu.WaitQuiet(time.Minute)
-		// With -profile: the first 2 s of the run (the runs at 8 and 32 clients last longer).
+		// With -profile: CPU profiles of the gateway and the worker over most of the run.
 		name := fmt.Sprintf("decisions-c%d", c)
-		waitGw, waitWorker := e.profile(name, 2*time.Second), e.profileOf("worker", e.workerPprof, name, 2*time.Second)
+		pd := time.Duration(max(2, min(10, len(appTasks[c])/(40*c)))) * time.Second // most of the run
+		waitGw, waitWorker := e.profile(name, pd), e.profileOf("worker", e.workerPprof, name, pd)
 		d := bench.RunItems(ctx, "decision (HTTP, full stack)", c, appTasks[c], e.cpu, app)
 		waitGw()
 		waitWorker()
