@@ -39,9 +39,7 @@ func TestSendNotificationsSkipsRefusedRecipients(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	_, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
-		('tr-1#0:u-alice','u-alice','k','a'), ('tr-1#0:u-bob','u-bob','k','b'), ('tr-2#0:u-bob','u-bob','k','c')`)
-	require.NoError(t, err)
+	testdb.Notifications(t, st, "tr-1#0:u-alice", "tr-1#0:u-bob", "tr-2#0:u-bob")
 
 	s := &sender{refuse: map[string]bool{"u-alice": true}}
 	a := &activities.Activities{Store: st, Sender: s, Log: zap.NewNop()}

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"egovpm/bench"
-	"egovpm/internal/audit"
 	"egovpm/internal/domain"
 	"egovpm/internal/seed"
 	"egovpm/internal/store"
@@ -24,10 +23,7 @@ import (
 func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
 	ctx := context.Background()
 	u := testdb.URL(t)
-	db, err := store.Open(ctx, u)
-	require.NoError(t, err)
-	st := store.New(db, audit.New(testdb.AuditKey))
-	t.Cleanup(func() { _ = st.Close() })
+	st := testdb.Open(t, u, 0)
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
 	require.NoError(t, bench.SeedInbox(ctx, st.DB, bench.InboxSeed{Tasks: 400, Open: 150, Experts: 4, Projects: 30}, nil))
 	var project string
@@ -36,7 +32,7 @@ func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
 	// Rows of every shape, offered to drb1 (role drb_reviewer, org drb), assigned to them or
 	// decided by them: optional columns set and unset, strings JSON must escape, details empty,
 	// JSON null and nested, times with a fraction to be cut and on a second boundary.
-	_, err = st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
+	_, err := st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
 			assignee_id, status, decision, decided_by, decided_at, comment, due_at, details, created_at) VALUES
 		('tj-1', 'prelim_review', 'wf', $1, NULL, 'drb_reviewer', NULL, NULL, 'open', NULL, NULL, NULL, NULL,
 		 '2000-01-01 00:00:00.999999+00', '{}', '1999-12-31 23:59:59+00'),
@@ -59,9 +55,7 @@ func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
 		q := tu.Query()
 		q.Set("timezone", tz)
 		tu.RawQuery = q.Encode()
-		tzdb, err := store.Open(ctx, tu.String())
-		require.NoError(t, err)
-		tst := store.New(tzdb, audit.New(testdb.AuditKey))
+		tst := testdb.Open(t, tu.String(), 0)
 		for _, status := range []string{"open", "done"} {
 			for _, limit := range []int{1, 7, 100} {
 				name := fmt.Sprintf("%s/%s/limit=%d", tz, status, limit)
@@ -93,7 +87,6 @@ func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
 				require.Positive(t, pages, name)
 			}
 		}
-		require.NoError(t, tzdb.Close())
 	}
 
 	// The crafted rows are on the pages compared above (due first: they come before the seed's).

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"egovpm/internal/audit"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
 	"egovpm/internal/testdb"
@@ -24,11 +23,8 @@ import (
 func TestReadsWaitForConnectionsInArrivalOrder(t *testing.T) {
 	ctx := context.Background()
 	u := testdb.URL(t)
-	db, err := store.Open(ctx, u)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = db.Close() })
-	store.SetPool(db, 1)
-	st := store.New(db, audit.New(testdb.AuditKey))
+	st := testdb.Open(t, u, 1)
+	db := st.DB
 	inbox, err := store.OpenInbox(ctx, u, 1)
 	require.NoError(t, err)
 	st.UseInboxPool(inbox)

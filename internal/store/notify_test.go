@@ -19,9 +19,7 @@ func TestSendNotificationsOnce(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	_, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
-		('tr-1#0:u-alice','u-alice','k','a'), ('tr-1#0:u-bob','u-bob','k','b'), ('tr-2#0:u-bob','u-bob','k','c')`)
-	require.NoError(t, err)
+	testdb.Notifications(t, st, "tr-1#0:u-alice", "tr-1#0:u-bob", "tr-2#0:u-bob")
 
 	var got []string
 	fail := true
@@ -32,7 +30,7 @@ func TestSendNotificationsOnce(t *testing.T) {
 		got = append(got, n.ID)
 		return nil
 	}
-	_, err = st.SendNotifications(ctx, "tr-1#", send)
+	_, err := st.SendNotifications(ctx, "tr-1#", send)
 	require.Error(t, err, "a failed send is an error (the activity retries)")
 	fail = false
 	n, err := st.SendNotifications(ctx, "tr-1#", send)
@@ -56,9 +54,7 @@ func TestSendNotificationsRecordsUndeliverableAndGoesOn(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	_, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
-		('tr-1#0:u-alice','u-alice','k','a'), ('tr-1#0:u-bob','u-bob','k','b'), ('tr-1#0:u-drb1','u-drb1','k','c')`)
-	require.NoError(t, err)
+	testdb.Notifications(t, st, "tr-1#0:u-alice", "tr-1#0:u-bob", "tr-1#0:u-drb1")
 
 	var got []string
 	send := func(n store.PendingNotification) error {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,13 +66,36 @@ func URL(t testing.TB) string {
 // New returns a Store over a fresh, migrated database that is dropped when t ends.
 func New(t testing.TB) *store.Store {
 	t.Helper()
-	u := URL(t)
+	return Open(t, URL(t), 0)
+}
+
+// Open returns a Store over the database at u (a URL from URL, perhaps with session
+// parameters added), with a main pool of maxConns connections (0: store.Open's default),
+// closed when t ends.
+func Open(t testing.TB, u string, maxConns int) *store.Store {
+	t.Helper()
 	db, err := store.Open(context.Background(), u)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
-	t.Cleanup(func() { _ = db.Close() })
-	return store.New(db, audit.New(AuditKey))
+	if maxConns > 0 {
+		store.SetPool(db, maxConns)
+	}
+	st := store.New(db, audit.New(AuditKey))
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// Notifications writes unsent notifications with the given ids, each to the user its id ends
+// with ("<transition>#<n>:<user id>", as the store names them).
+func Notifications(t testing.TB, st *store.Store, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		user := id[strings.LastIndex(id, ":")+1:]
+		if _, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES ($1, $2, 'k', $1)`, id, user); err != nil {
+			t.Fatalf("notification %s: %v", id, err)
+		}
+	}
 }
 
 func drop(t testing.TB, base *url.URL, name string) {
