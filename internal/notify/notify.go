@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"mime"
@@ -79,7 +80,7 @@ func mailMessage(from string, m Message) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("From: " + from + "\r\nTo: " + m.Email + "\r\nSubject: " + mime.BEncoding.Encode("UTF-8", m.Title) +
 		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable" +
-		"\r\nMessage-ID: <" + m.ID + "@egovpm>\r\n\r\n")
+		"\r\nMessage-ID: <" + messageID(m.ID) + "@egovpm>\r\n\r\n")
 	w := quotedprintable.NewWriter(&b)
 	if _, err := w.Write([]byte(m.Body)); err != nil {
 		return nil, err
@@ -89,6 +90,12 @@ func mailMessage(from string, m Message) ([]byte, error) {
 	}
 	b.WriteString("\r\n")
 	return b.Bytes(), nil
+}
+
+// messageID is the left part of a notification's Message-ID: its id in unpadded base32, as
+// ids carry ':' and '#', which RFC 5322's dot-atom does not allow; distinct ids stay distinct.
+func messageID(id string) string {
+	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString([]byte(id))
 }
 
 // send is smtp.SendMail bounded by ctx: STARTTLS when the relay offers it, AUTH when

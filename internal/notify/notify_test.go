@@ -113,7 +113,7 @@ func (r *relay) serve(conn net.Conn) {
 func TestSMTPSenderEncodesChinese(t *testing.T) {
 	r := startRelay(t, false, nil)
 	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop()}
-	m := Message{ID: "n-1", Username: "alice", Email: "alice@example.cn",
+	m := Message{ID: "tr/plan:2026/u/key#0:u-alice", Username: "alice", Email: "alice@example.cn",
 		Title: "【六安市政务信息化】项目「智慧城管」初审已通过",
 		Body:  "您好：\n项目已通过初审，请于 7 月前提交材料。\n.以点开头的一行\n" + strings.Repeat("长", 100)}
 	require.NoError(t, s.Send(context.Background(), m))
@@ -128,6 +128,9 @@ func TestSMTPSenderEncodesChinese(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, m.Title, subject)
 	require.Equal(t, "quoted-printable", msg.Header.Get("Content-Transfer-Encoding"))
+	ids, err := msg.Header.AddressList("Message-ID") // parses as an RFC 5322 address: a dot-atom
+	require.NoError(t, err, "Message-ID %q", msg.Header.Get("Message-ID"))
+	require.Len(t, ids, 1)
 	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
 	require.NoError(t, err)
 	require.Equal(t, strings.ReplaceAll(m.Body, "\n", "\r\n")+"\r\n", string(body))
