@@ -87,12 +87,16 @@ type Notification struct {
 	TaskID    *string    `db:"task_id" json:"task_id"`
 	CreatedAt time.Time  `db:"created_at" json:"created_at"`
 	ReadAt    *time.Time `db:"read_at" json:"read_at"`
+	// MailFailed: the mail relay refused the person's address for good (failed_at), so the
+	// notification reached them here only.
+	MailFailed bool `db:"mail_failed" json:"mail_failed"`
 }
 
 // Notifications returns a user's notifications, newest first.
 func (s *Store) Notifications(ctx context.Context, userID string, limit int, cursor string) ([]Notification, string, error) {
 	args := []any{userID, limit + 1}
-	q := `SELECT id, kind, title, body, project_id, task_id, created_at, read_at FROM notifications WHERE user_id = $1`
+	q := `SELECT id, kind, title, body, project_id, task_id, created_at, read_at, failed_at IS NOT NULL AS mail_failed
+		FROM notifications WHERE user_id = $1`
 	if cursor != "" {
 		var c projectCursor
 		if err := DecodeCursor(cursor, &c); err != nil {

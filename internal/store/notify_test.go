@@ -72,6 +72,13 @@ func TestSendNotificationsRecordsUndeliverableAndGoesOn(t *testing.T) {
 	var failure string
 	require.NoError(t, st.DB.Get(&failure, `SELECT failure FROM notifications WHERE id = 'tr-1#0:u-alice' AND failed_at IS NOT NULL AND sent_at IS NULL`))
 	require.Contains(t, failure, "550 5.1.1 mailbox unknown")
+	// The person sees it in the app, told the mail did not reach them.
+	for user, failed := range map[string]bool{"u-alice": true, "u-bob": false} {
+		ns, _, err := st.Notifications(ctx, user, 10, "")
+		require.NoError(t, err)
+		require.Len(t, ns, 1)
+		require.Equal(t, failed, ns[0].MailFailed, user)
+	}
 
 	n, err = st.SendNotifications(ctx, "tr-1#", func(store.PendingNotification) error {
 		t.Fatal("nothing is left to send")
