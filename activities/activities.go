@@ -61,9 +61,14 @@ func (a *Activities) Apply(ctx context.Context, t domain.Transition) (domain.Tra
 	if t.ID == "" || t.WorkflowID == "" {
 		return domain.TransitionResult{}, temporal.NewNonRetryableApplicationError("transition without id", "BadInput", nil)
 	}
-	cal, err := a.calendar(ctx)
-	if err != nil {
-		return domain.TransitionResult{}, err
+	// The calendar (a query and the holidays of the years around) only when a task opens: most
+	// decisions open none, and loading it was a third of Apply's CPU (docs/PERFORMANCE.md §1).
+	var cal *calendar.Calendar
+	if len(t.Open) > 0 {
+		var err error
+		if cal, err = a.calendar(ctx); err != nil {
+			return domain.TransitionResult{}, err
+		}
 	}
 	due := func(now time.Time, workdays int) time.Time { return cal.AddWorkdays(now, workdays) }
 	res, err := a.Store.ApplyTransition(ctx, t, due)

@@ -1,0 +1,99 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+
+	"egovpm/activities"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/internal/notify"
+	"egovpm/internal/seed"
+	"egovpm/internal/testdb"
+)
+
+// sender refuses some recipients for good and fails the rest transiently, as told.
+type sender struct {
+	refuse    map[string]bool
+	transient bool
+	sent      []string
+}
+
+func (s *sender) Send(_ context.Context, m notify.Message) error {
+	if s.refuse[m.UserID] {
+		return &notify.RefusedError{Err: errors.New("550 5.1.1 no such mailbox")}
+	}
+	if s.transient {
+		return errors.New("421 relay busy")
+	}
+	s.sent = append(s.sent, m.ID)
+	return nil
+}
+
+// SendNotifications: a recipient the relay refuses for good is recorded and skipped, the rest
+// of the transition's notifications go out, and the activity succeeds; a transient failure
+// fails it (Temporal retries).
+func TestSendNotificationsSkipsRefusedRecipients(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	testdb.Notifications(t, st, "tr-1#0:u-alice", "tr-1#0:u-bob", "tr-2#0:u-bob")
+
+	s := &sender{refuse: map[string]bool{"u-alice": true}}
+	a := &activities.Activities{Store: st, Sender: s, Log: zap.NewNop()}
+	n, err := a.SendNotifications(ctx, "tr-1")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, []string{"tr-1#0:u-bob"}, s.sent)
+	var failed int
+	require.NoError(t, st.DB.Get(&failed, `SELECT count(*) FROM notifications WHERE failed_at IS NOT NULL AND failure LIKE '%no such mailbox%'`))
+	require.Equal(t, 1, failed)
+
+	s.transient = true
+	_, err = a.SendNotifications(ctx, "tr-2")
+	require.ErrorContains(t, err, "relay busy")
+}
+
+// T2 with the real calendar: Apply counts a task's working days from the transaction's clock
+// over the calendar with the holiday_overrides rows (here the next ten days made holidays, so
+// two working days end after them), and reminds at 09:00 Asia/Shanghai on the working day
+// before. A transition that opens no task needs no calendar and answers no instants.
+func TestApplyDueDatesUseTheHolidayOverrides(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	var today time.Time
+	require.NoError(t, st.DB.Get(&today, `SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date::timestamp`))
+	var ov []calendar.Override
+	for i := 1; i <= 10; i++ {
+		d := today.AddDate(0, 0, i).Format("2006-01-02")
+		_, err := st.DB.Exec(`INSERT INTO holiday_overrides (day, workday, name) VALUES ($1, false, '测试假期')`, d)
+		require.NoError(t, err)
+		ov = append(ov, calendar.Override{Date: d, Workday: false, Name: "测试假期"})
+	}
+	cal, err := calendar.New(ov)
+	require.NoError(t, err)
+
+	a := &activities.Activities{Store: st, Log: zap.NewNop()}
+	res, err := a.Apply(ctx, domain.Transition{ID: "tr-t2", WorkflowID: "wf-t2", Open: []domain.NewTask{{ID: "task-t2",
+		Kind: domain.TaskPrelimReview, CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb", DueWorkdays: 2}}})
+	require.NoError(t, err)
+	var opened time.Time
+	require.NoError(t, st.DB.Get(&opened, `SELECT created_at FROM tasks WHERE id = 'task-t2'`))
+	want := cal.AddWorkdays(opened, 2)
+	require.True(t, want.Equal(res.Due["task-t2"]), "due %s, want %s", res.Due["task-t2"], want)
+	require.True(t, res.Due["task-t2"].After(today.AddDate(0, 0, 11)), "the ten override days are not working days")
+	prev := cal.PrevWorkday(want).In(calendar.Shanghai)
+	require.True(t, time.Date(prev.Year(), prev.Month(), prev.Day(), 9, 0, 0, 0, calendar.Shanghai).Equal(res.Remind["task-t2"]))
+
+	res, err = a.Apply(ctx, domain.Transition{ID: "tr-t2b", WorkflowID: "wf-t2", Close: []domain.TaskClose{{TaskID: "task-t2",
+		Decision: domain.DecisionApprove, ActorID: "u-drb1"}}})
+	require.NoError(t, err)
+	require.Empty(t, res.Due)
+	require.Empty(t, res.Remind)
+}
