@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +41,10 @@ type stack struct {
 	// unavailable lets the next responses be 503 (a test of a dependency outage); any other
 	// 5xx fails the test, as every 5xx does otherwise.
 	unavailable bool
+	// url and queue are the stack's database and task queue; stop stops its worker and
+	// gateway (restart).
+	url, queue string
+	stop       func()
 }
 
 // devAddr is the devserver shared by this package's tests (started once in TestMain).
@@ -72,8 +77,20 @@ func runMain(m *testing.M) int {
 // newStack starts a worker and a gateway over a fresh database, with the given policy in force.
 func newStack(t *testing.T, policy string) *stack {
 	t.Helper()
-	url := testdb.URL(t)
-	queue := "egovpm-test-" + newID("")
+	return newStackOn(t, policy, testdb.URL(t), "egovpm-test-"+newID(""))
+}
+
+// restart stops s's worker and gateway and starts new ones on the same database and task
+// queue with policy in force (EGOVPM_POLICY), as an operator's configuration change does.
+func (s *stack) restart(t *testing.T, policy string) *stack {
+	t.Helper()
+	s.stop()
+	return newStackOn(t, policy, s.url, s.queue)
+}
+
+// newStackOn is newStack on the database at url and the task queue queue.
+func newStackOn(t *testing.T, policy, url, queue string) *stack {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{
 			"DATABASE_URL": url, "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
@@ -96,13 +113,16 @@ func newStack(t *testing.T, policy string) *stack {
 
 	w := workflows.NewWorker(deps.Temporal, queue, deps.Store, log)
 	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	var once sync.Once
+	stopWorker := func() { once.Do(w.Stop) }
+	t.Cleanup(stopWorker)
 
 	srv, err := New(cfg, deps, log)
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	s := &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{}}
+	s := &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{},
+		url: url, queue: queue, stop: func() { stopWorker(); hs.Close() }}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			s.recordHistories(t, queue)

@@ -299,6 +299,36 @@ func TestE2E_LargeProjectAlone(t *testing.T) {
 	require.EqualValues(t, 1_100_000_000, got.Body["approved_amount_fen"])
 }
 
+// R19: the policy in force when a project is submitted governs it to the end, whatever
+// EGOVPM_POLICY says later. A 12M project submitted under the 2021 policy is approved alone by
+// NDRC after the platform restarts with the 2023 policy in force (which routes large approvals
+// to the DRB supervisor); a project submitted after the restart is pinned to 2023.
+func TestE2E_PolicyPinnedAtSubmissionAcrossAConfigChange(t *testing.T) {
+	s, p, year := planReady(t, "bob", "社保卡一卡通平台", fen12M)
+	s = s.restart(t, "2023")
+
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen12M}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", p, "awaiting_approval")
+	require.Equal(t, http.StatusCreated, s.upload("bob", p, "opinion", pdf).Status)
+	require.Equal(t, http.StatusCreated, s.upload("bob", p, "impl_plan", pdf).Status)
+	task := s.openTask("ndrc1", p, "project_approval")
+	rr := s.do("drbsup", http.MethodGet, "/api/v1/tasks?kind=project_approval&project_id="+p, nil, nil)
+	require.Empty(t, rr.Body["items"], "the 2023 route (DRB supervisor) must not apply to a 2021 project")
+	got := s.do("bob", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
+	require.Equal(t, "2021", got.Body["policy_version"])
+
+	r = s.decide("ndrc1", task, map[string]any{"decision": "approve", "approved_amount_fen": fen12M}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", p, "procurement")
+
+	p2 := s.createProject("alice", "不动产登记一网通办", futureYear(), fen12M)
+	s.submit("alice", p2)
+	got = s.do("alice", http.MethodGet, "/api/v1/projects/"+p2, nil, nil)
+	require.Equal(t, "2023", got.Body["policy_version"], "a project submitted after the change has the new policy")
+}
+
 // TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey: a plan operation refused because a
 // project has not reached its stage yet changes nothing, so the same Idempotency-Key goes
 // through once it has; a resend of an operation that went through gets its first answer,
