@@ -176,3 +176,36 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
 	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
 }
+
+// R10 through the API: a project with a supervision sub-project cannot report construction
+// complete until the supervision report is uploaded (422 documents_missing naming it,
+// nothing changed); with the report, the trial run starts.
+func TestE2E_ConstructionCompleteNeedsTheSupervisionReport(t *testing.T) {
+	s := newStack(t, "test")
+	p := s.approvedLarge("bob", "城市运行管理服务平台", false)
+	path := "/api/v1/projects/" + p
+	r := s.do("bob", http.MethodPost, "/api/v1/projects", map[string]any{"name": "城市运行管理服务平台监理", "type": "supervision",
+		"plan_year": futureYear(), "estimated_investment_fen": 20_000_000, "description": "工程监理服务", "mlps_level": 2,
+		"uses_crypto": false, "parent_project_id": p}, nil)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+
+	contract := map[string]any{"vendor": "安徽某信息技术有限公司", "amount_fen": 900_000_000, "signed_on": time.Now().Format("2006-01-02"),
+		"procurement_ref": "LA-2026-002", "data_lists": map[string]any{
+			"demand":         map[string]any{"items": []any{listItem()}},
+			"responsibility": map[string]any{"items": []any{listItem()}},
+			"negative":       map[string]any{"none_reason": "不涉及禁止共享数据"}}}
+	r = s.do("bob", http.MethodPost, path+"/contract", contract, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "construction", r.str("stage"))
+
+	r = s.do("bob", http.MethodPost, path+"/construction-complete", nil, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "documents_missing", r.code())
+	require.Equal(t, []any{"supervision_report"}, r.Body["error"].(map[string]any)["extra"].(map[string]any)["missing"])
+	require.Equal(t, "construction", s.do("bob", http.MethodGet, path, nil, nil).str("stage"), "a refused report changes nothing")
+
+	require.Equal(t, http.StatusCreated, s.upload("bob", p, "supervision_report", pdf).Status)
+	r = s.do("bob", http.MethodPost, path+"/construction-complete", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "trial_run", r.str("stage"))
+}
