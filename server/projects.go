@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,52 +29,57 @@ import (
 )
 
 type createProjectReq struct {
-	Name                   string  `json:"name" validate:"required,max=200"`
-	Type                   string  `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
-	PlanYear               int     `json:"plan_year" validate:"required,gte=2000,lte=2200"`
-	EstimatedInvestmentFen int64   `json:"estimated_investment_fen" validate:"required,gt=0,lte=1000000000000"`
-	Description            string  `json:"description" validate:"max=20000"`
-	MLPSLevel              int     `json:"mlps_level" validate:"required,gte=1,lte=5"`
-	UsesCrypto             bool    `json:"uses_crypto"`
-	ParentProjectID        *string `json:"parent_project_id" validate:"omitempty,max=64"`
+	Name                   string `json:"name" validate:"required,max=200"`
+	Type                   string `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
+	PlanYear               int    `json:"plan_year" validate:"required,gte=2000,lte=2200"`
+	EstimatedInvestmentFen int64  `json:"estimated_investment_fen" validate:"required,gt=0,lte=1000000000000"`
+	Description            string `json:"description" validate:"max=20000"`
+	// DataResources are the data resources the project builds or uses (R16); omitted when
+	// empty, so that a create recorded before the field existed still matches its resend.
+	DataResources   []string `json:"data_resources,omitempty" validate:"max=100,dive,required,max=200"`
+	MLPSLevel       int      `json:"mlps_level" validate:"required,gte=1,lte=5"`
+	UsesCrypto      bool     `json:"uses_crypto"`
+	ParentProjectID *string  `json:"parent_project_id" validate:"omitempty,max=64"`
 }
 
 type patchProjectReq struct {
-	Name                   *string `json:"name" validate:"omitempty,min=1,max=200"`
-	Type                   *string `json:"type" validate:"omitempty,oneof=new continuation om service design supervision testing security"`
-	PlanYear               *int    `json:"plan_year" validate:"omitempty,gte=2000,lte=2200"`
-	EstimatedInvestmentFen *int64  `json:"estimated_investment_fen" validate:"omitempty,gt=0,lte=1000000000000"`
-	Description            *string `json:"description" validate:"omitempty,max=20000"`
-	MLPSLevel              *int    `json:"mlps_level" validate:"omitempty,gte=1,lte=5"`
-	UsesCrypto             *bool   `json:"uses_crypto"`
-	ParentProjectID        *string `json:"parent_project_id" validate:"omitempty,max=64"`
+	Name                   *string   `json:"name" validate:"omitempty,min=1,max=200"`
+	Type                   *string   `json:"type" validate:"omitempty,oneof=new continuation om service design supervision testing security"`
+	PlanYear               *int      `json:"plan_year" validate:"omitempty,gte=2000,lte=2200"`
+	EstimatedInvestmentFen *int64    `json:"estimated_investment_fen" validate:"omitempty,gt=0,lte=1000000000000"`
+	Description            *string   `json:"description" validate:"omitempty,max=20000"`
+	DataResources          *[]string `json:"data_resources" validate:"omitempty,max=100,dive,required,max=200"`
+	MLPSLevel              *int      `json:"mlps_level" validate:"omitempty,gte=1,lte=5"`
+	UsesCrypto             *bool     `json:"uses_crypto"`
+	ParentProjectID        *string   `json:"parent_project_id" validate:"omitempty,max=64"`
 }
 
 type projectJSON struct {
-	ID                     string  `json:"id"`
-	UnitID                 string  `json:"unit_id"`
-	Name                   string  `json:"name"`
-	Type                   string  `json:"type"`
-	ParentProjectID        *string `json:"parent_project_id"`
-	PlanYear               int     `json:"plan_year"`
-	EstimatedInvestmentFen int64   `json:"estimated_investment_fen"`
-	ApprovedAmountFen      *int64  `json:"approved_amount_fen"`
-	Description            string  `json:"description"`
-	MLPSLevel              int     `json:"mlps_level"`
-	UsesCrypto             bool    `json:"uses_crypto"`
-	Stage                  string  `json:"stage"`
-	PolicyVersion          *string `json:"policy_version"`
-	SpecialRequest         bool    `json:"special_request"`
-	Round                  int     `json:"round"`
-	SubmittedAt            *string `json:"submitted_at"`
-	TrialRunEndsAt         *string `json:"trial_run_ends_at"`
-	CreatedAt              string  `json:"created_at"`
-	UpdatedAt              string  `json:"updated_at"`
+	ID                     string   `json:"id"`
+	UnitID                 string   `json:"unit_id"`
+	Name                   string   `json:"name"`
+	Type                   string   `json:"type"`
+	ParentProjectID        *string  `json:"parent_project_id"`
+	PlanYear               int      `json:"plan_year"`
+	EstimatedInvestmentFen int64    `json:"estimated_investment_fen"`
+	ApprovedAmountFen      *int64   `json:"approved_amount_fen"`
+	Description            string   `json:"description"`
+	DataResources          []string `json:"data_resources"`
+	MLPSLevel              int      `json:"mlps_level"`
+	UsesCrypto             bool     `json:"uses_crypto"`
+	Stage                  string   `json:"stage"`
+	PolicyVersion          *string  `json:"policy_version"`
+	SpecialRequest         bool     `json:"special_request"`
+	Round                  int      `json:"round"`
+	SubmittedAt            *string  `json:"submitted_at"`
+	TrialRunEndsAt         *string  `json:"trial_run_ends_at"`
+	CreatedAt              string   `json:"created_at"`
+	UpdatedAt              string   `json:"updated_at"`
 }
 
 func toProjectJSON(p store.Project) projectJSON {
 	j := projectJSON{ID: p.ID, UnitID: p.UnitID, Name: p.Name, Type: p.Type, PlanYear: p.PlanYear,
-		EstimatedInvestmentFen: p.EstimatedInvestmentFen, Description: p.Description, MLPSLevel: p.MLPSLevel,
+		EstimatedInvestmentFen: p.EstimatedInvestmentFen, Description: p.Description, DataResources: nonNil([]string(p.DataResources)), MLPSLevel: p.MLPSLevel,
 		UsesCrypto: p.UsesCrypto, Stage: p.Stage, SpecialRequest: p.SpecialRequest, Round: p.Round,
 		CreatedAt: p.CreatedAt.Format(time.RFC3339), UpdatedAt: p.UpdatedAt.Format(time.RFC3339)}
 	if p.ParentProjectID.Valid {
@@ -151,7 +157,7 @@ func (s *Server) createProject(c *gin.Context) {
 		id = keyedID("p-", "project-create", a.ID, key)
 	}
 	p := store.Project{ID: id, UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
-		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, MLPSLevel: req.MLPSLevel,
+		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, DataResources: cleanResources(req.DataResources), MLPSLevel: req.MLPSLevel,
 		UsesCrypto: req.UsesCrypto, CreatedBy: a.ID}
 	if req.ParentProjectID != nil {
 		p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, true
@@ -326,6 +332,18 @@ func parseList(c *gin.Context) (listQuery, error) {
 	return q, nil
 }
 
+// cleanResources trims the names of data resources and drops repeats, keeping their order
+// (R16 compares them as sets); never nil, as the column is not null.
+func cleanResources(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, r := range in {
+		if r = strings.TrimSpace(r); r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func badCursor(err error) error {
 	if err != nil && err.Error() == "bad cursor" {
 		return apperr.Invalid(map[string]string{"cursor": "游标不合法"})
@@ -420,6 +438,9 @@ func (s *Server) patchProject(c *gin.Context) {
 		}
 		if req.Description != nil {
 			p.Description = *req.Description
+		}
+		if req.DataResources != nil {
+			p.DataResources = cleanResources(*req.DataResources)
 		}
 		if req.MLPSLevel != nil {
 			p.MLPSLevel = *req.MLPSLevel

@@ -21,3 +21,27 @@ func TestR16Score(t *testing.T) {
 	require.InDelta(t, 1.0, s3, 1e-9)
 	require.Zero(t, Dice(Bigrams(""), Bigrams("abc")))
 }
+
+// R16 on data resources: two projects that build the same data resources under other names and
+// descriptions are flagged for it (score 0.6 × the overlap, reason data_resources), spaces,
+// punctuation and case aside; projects without declared resources score as before.
+func TestR16ScoreOnDataResources(t *testing.T) {
+	a := Doc{Name: "人口综合服务平台", Description: "面向市民的综合服务", DataResources: []string{"人口基础信息库", "电子证照库"}}
+	b := Doc{Name: "城市大脑一期", Description: "城市运行监测", DataResources: []string{"人口 基础信息库。", "电子证照库"}}
+	s, rs := Score(a, b)
+	require.InDelta(t, 0.6, s, 1e-9)
+	require.Equal(t, []string{"data_resources"}, rs)
+
+	half := b
+	half.DataResources = []string{"人口基础信息库", "法人单位库"}
+	s, rs = Score(a, half)
+	require.InDelta(t, 0.3, s, 1e-9, "one shared of two each")
+	require.Equal(t, []string{"data_resources"}, rs)
+
+	none := b
+	none.DataResources = nil
+	s, rs = Score(a, none)
+	want, _ := Score(Doc{Name: a.Name, Description: a.Description}, Doc{Name: b.Name, Description: b.Description})
+	require.Equal(t, want, s, "without resources on one side, name and description alone")
+	require.Empty(t, rs)
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Project is a row of projects.
@@ -25,6 +26,7 @@ type Project struct {
 	EstimatedInvestmentFen int64          `db:"estimated_investment_fen" json:"estimated_investment_fen"`
 	ApprovedAmountFen      sql.NullInt64  `db:"approved_amount_fen" json:"-"`
 	Description            string         `db:"description" json:"description"`
+	DataResources          pq.StringArray `db:"data_resources" json:"data_resources"`
 	MLPSLevel              int            `db:"mlps_level" json:"mlps_level"`
 	UsesCrypto             bool           `db:"uses_crypto" json:"uses_crypto"`
 	Stage                  string         `db:"stage" json:"stage"`
@@ -41,15 +43,15 @@ type Project struct {
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
-	description, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id, created_by,
-	submitted_at, created_at, updated_at, version, trial_run_ends_at`
+	description, data_resources, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id,
+	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at`
 
 // CreateProject inserts a draft.
 func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) error {
 	const q = `INSERT INTO projects (id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen,
-		description, mlps_level, uses_crypto, stage, created_by)
+		description, data_resources, mlps_level, uses_crypto, stage, created_by)
 		VALUES (:id, :unit_id, :name, :type, :parent_project_id, :plan_year, :estimated_investment_fen,
-		:description, :mlps_level, :uses_crypto, 'draft', :created_by)
+		:description, :data_resources, :mlps_level, :uses_crypto, 'draft', :created_by)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING created_at, updated_at, version, stage`
 	q2, args, err := tx.BindNamed(q, p)
@@ -94,7 +96,7 @@ func (s *Store) ProjectForUpdate(ctx context.Context, tx *sqlx.Tx, id string) (P
 func (s *Store) UpdateProjectFields(ctx context.Context, tx *sqlx.Tx, p *Project) error {
 	const q = `UPDATE projects SET name = :name, type = :type, parent_project_id = :parent_project_id,
 		plan_year = :plan_year, estimated_investment_fen = :estimated_investment_fen, description = :description,
-		mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
+		data_resources = :data_resources, mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
 		WHERE id = :id`
 	if _, err := tx.NamedExecContext(ctx, q, p); err != nil {
 		return fmt.Errorf("update project: %w", err)

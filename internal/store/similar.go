@@ -29,16 +29,17 @@ const SimilarThreshold = 0.3
 // candidates (idempotent: it replaces the project's earlier candidates).
 func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, error) {
 	type row struct {
-		ID          string `db:"id"`
-		Name        string `db:"name"`
-		Description string `db:"description"`
+		ID            string         `db:"id"`
+		Name          string         `db:"name"`
+		Description   string         `db:"description"`
+		DataResources pq.StringArray `db:"data_resources"`
 	}
 	var self row
-	if err := s.DB.GetContext(ctx, &self, `SELECT id, name, description FROM projects WHERE id = $1`, projectID); err != nil {
+	if err := s.DB.GetContext(ctx, &self, `SELECT id, name, description, data_resources FROM projects WHERE id = $1`, projectID); err != nil {
 		return 0, fmt.Errorf("project %s: %w", projectID, notFound(err))
 	}
 	var others []row
-	if err := s.DB.SelectContext(ctx, &others, `SELECT id, name, description FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID); err != nil {
+	if err := s.DB.SelectContext(ctx, &others, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID); err != nil {
 		return 0, fmt.Errorf("projects: %w", err)
 	}
 	type cand struct {
@@ -47,9 +48,9 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 		reasons []string
 	}
 	var cs []cand
-	me := similar.Doc{Name: self.Name, Description: self.Description}
+	me := similar.Doc{Name: self.Name, Description: self.Description, DataResources: self.DataResources}
 	for _, o := range others {
-		sc, rs := similar.Score(me, similar.Doc{Name: o.Name, Description: o.Description})
+		sc, rs := similar.Score(me, similar.Doc{Name: o.Name, Description: o.Description, DataResources: o.DataResources})
 		if sc >= SimilarThreshold {
 			cs = append(cs, cand{o.ID, min(sc, 1), rs})
 		}
