@@ -54,6 +54,9 @@ func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) erro
 		:description, :data_resources, :mlps_level, :uses_crypto, 'draft', :created_by)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING created_at, updated_at, version, stage`
+	if p.DataResources == nil {
+		p.DataResources = pq.StringArray{} // the column is not null; nil would bind as NULL
+	}
 	q2, args, err := tx.BindNamed(q, p)
 	if err != nil {
 		return fmt.Errorf("bind project: %w", err)
@@ -98,6 +101,9 @@ func (s *Store) UpdateProjectFields(ctx context.Context, tx *sqlx.Tx, p *Project
 		plan_year = :plan_year, estimated_investment_fen = :estimated_investment_fen, description = :description,
 		data_resources = :data_resources, mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
 		WHERE id = :id`
+	if p.DataResources == nil {
+		p.DataResources = pq.StringArray{}
+	}
 	if _, err := tx.NamedExecContext(ctx, q, p); err != nil {
 		return fmt.Errorf("update project: %w", err)
 	}
