@@ -39,6 +39,15 @@ func (s *stack) approvedLarge(user, name string, usesCrypto bool) string {
 	return p
 }
 
+// contractBody is a contract registration (R9) signed today with the data three lists.
+func contractBody(amountFen int64, procurementRef string) map[string]any {
+	return map[string]any{"vendor": "安徽某信息技术有限公司", "amount_fen": amountFen, "signed_on": time.Now().Format("2006-01-02"),
+		"procurement_ref": procurementRef, "data_lists": map[string]any{
+			"demand":         map[string]any{"items": []any{listItem()}},
+			"responsibility": map[string]any{"items": []any{listItem()}},
+			"negative":       map[string]any{"none_reason": "不涉及禁止共享数据"}}}
+}
+
 func listItem() map[string]any {
 	return map[string]any{"resource": "卫生健康统计数据", "department": "市卫健委", "sharing": "conditional",
 		"legal_basis": "《安徽省政务数据资源管理办法》", "frequency": "每月", "interface": "jh-la-wj-001"}
@@ -53,11 +62,7 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 	p := s.approvedLarge("bob", "区域健康信息平台", true)
 	path := "/api/v1/projects/" + p
 
-	contract := map[string]any{"vendor": "安徽某信息技术有限公司", "amount_fen": 1_000_000_001, "signed_on": time.Now().Format("2006-01-02"),
-		"procurement_ref": "LA-2026-001", "data_lists": map[string]any{
-			"demand":         map[string]any{"items": []any{listItem()}},
-			"responsibility": map[string]any{"items": []any{listItem()}},
-			"negative":       map[string]any{"none_reason": "不涉及禁止共享数据"}}}
+	contract := contractBody(1_000_000_001, "LA-2026-001")
 	r := s.do("bob", http.MethodPost, path+"/contract", contract, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
 	require.Equal(t, "amount_over_approved", r.code())
@@ -189,12 +194,7 @@ func TestE2E_ConstructionCompleteNeedsTheSupervisionReport(t *testing.T) {
 		"uses_crypto": false, "parent_project_id": p}, nil)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 
-	contract := map[string]any{"vendor": "安徽某信息技术有限公司", "amount_fen": 900_000_000, "signed_on": time.Now().Format("2006-01-02"),
-		"procurement_ref": "LA-2026-002", "data_lists": map[string]any{
-			"demand":         map[string]any{"items": []any{listItem()}},
-			"responsibility": map[string]any{"items": []any{listItem()}},
-			"negative":       map[string]any{"none_reason": "不涉及禁止共享数据"}}}
-	r = s.do("bob", http.MethodPost, path+"/contract", contract, nil)
+	r = s.do("bob", http.MethodPost, path+"/contract", contractBody(900_000_000, "LA-2026-002"), nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "construction", r.str("stage"))
 
