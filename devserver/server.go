@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -82,7 +83,18 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 			return nil, fmt.Errorf("UI address %s is not available: %w", o.UIAddr, err)
 		}
 	}
-	free, err := freePorts(loopback, 4)
+	// Never one of the ports this server is about to bind itself: the UI's was checked free
+	// just above and is not bound yet, so the kernel may hand it out again (the side-by-side
+	// test saw a devserver die that way: an internal service took its UI port).
+	avoid := []int{fePort}
+	if o.UIAddr != "" {
+		if _, p, err := net.SplitHostPort(o.UIAddr); err == nil {
+			if n, err := strconv.Atoi(p); err == nil {
+				avoid = append(avoid, n)
+			}
+		}
+	}
+	free, err := freePorts(loopback, 4, avoid...)
 	if err != nil {
 		return nil, fmt.Errorf("pick ports for internal services: %w", err)
 	}
@@ -279,7 +291,7 @@ func checkListen(addr string) error {
 }
 
 // freePorts returns n distinct TCP ports that are free on host right now.
-func freePorts(host string, n int) ([]int, error) {
+func freePorts(host string, n int, avoid ...int) ([]int, error) {
 	listeners := make([]net.Listener, 0, n)
 	defer func() {
 		for _, l := range listeners {
@@ -287,13 +299,18 @@ func freePorts(host string, n int) ([]int, error) {
 		}
 	}()
 	ports := make([]int, 0, n)
-	for range n {
+	for len(ports) < n {
+		if len(listeners) > n+64 {
+			return nil, fmt.Errorf("no %d free ports outside %v", n, avoid)
+		}
 		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
 			return nil, err
 		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		listeners = append(listeners, l) // held until all are picked: no port twice
+		if p := l.Addr().(*net.TCPAddr).Port; !slices.Contains(avoid, p) {
+			ports = append(ports, p)
+		}
 	}
 	return ports, nil
 }
