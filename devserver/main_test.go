@@ -339,9 +339,11 @@ func requireSearchAttributes(t *testing.T, ctx context.Context, c client.Client)
 
 func TestDevServersSideBySideWithUI(t *testing.T) {
 	dir := t.TempDir()
-	addrA, addrB, uiAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	addrA, uiAddr := freeAddr(t), freeAddr(t)
 
 	a := startDevProcess(t, "--addr", addrA, "--db-file", filepath.Join(dir, "a.db"), "--ui-addr", uiAddr, "--log-level", "error")
+	// Picked once a is up: a port chosen before could have gone to one of a's services.
+	addrB := freeAddr(t)
 	b := startDevProcess(t, "--addr", addrB, "--db-file", filepath.Join(dir, "b.db"), "--ui=false", "--log-level", "error")
 	uiURL := "http://" + uiAddr
 	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=%s", addrA, uiURL), a.readyLine)
