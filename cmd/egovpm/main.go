@@ -10,6 +10,7 @@
 //	egovpm unlock-user --username carol
 //	egovpm enable-totp --username carol [--force]
 //	egovpm audit-verify
+//	egovpm mail-failures [--since 168h] [--limit 100]
 //	egovpm ops-stuck [--min-attempts 3]
 //	egovpm ops-reset --workflow project:p-… [--run RUN] [--event N] [--reason 回滚]
 //	egovpm ops-retry --workflow project:p-… --activity 5
@@ -33,6 +34,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -86,6 +88,7 @@ func commands() []command {
 		{"unlock-user", "--username U (clears failed logins and the lockout)", cmdUnlockUser},
 		{"enable-totp", "--username U [--force] (prints the otpauth URL and secret)", cmdEnableTOTP},
 		{"audit-verify", "check the audit chain; exit status 1 when it is broken", cmdAuditVerify},
+		{"mail-failures", "[--since 168h] [--limit 100] notifications the mail relay refused for good (T1–T4)", cmdMailFailures},
 		{"set-holiday", "--date YYYY-MM-DD [--workday] [--name 名称] working-day override (T2, years after 2027)", cmdSetHoliday},
 		{"ops-stuck", "[--min-attempts N] list stuck workflows with reasons (O1)", cmdOpsStuck},
 		{"ops-reset", "--workflow ID [--run RUN] [--event N] [--reason R] reset to the last good workflow task (O2)", cmdOpsReset},
@@ -478,6 +481,37 @@ func cmdEnableTOTP(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "TOTP enabled for %s. Add it to the user's authenticator app:\n", u.Username)
 		fmt.Fprintf(e.stdout, "otpauth URL: %s\n", key.URL())
 		fmt.Fprintf(e.stdout, "secret: %s\n", key.Secret())
+		return nil
+	})
+}
+
+// cmdMailFailures lists, as JSON lines, the notifications whose address the mail relay refused
+// for good (5xx to RCPT TO): the person, the address to correct and the relay's answer.
+func cmdMailFailures(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "mail-failures")
+	since := fs.Duration("since", 7*24*time.Hour, "how far back")
+	limit := fs.Int("limit", 100, "at most this many, newest first (1–10000)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *since <= 0 {
+		return fmt.Errorf("mail-failures: --since must be positive")
+	}
+	if *limit < 1 || *limit > 10000 {
+		return fmt.Errorf("mail-failures: --limit must be 1–10000")
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		fails, err := st.MailFailures(ctx, time.Now().Add(-*since), *limit)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		for _, f := range fails {
+			if err := enc.Encode(f); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 }

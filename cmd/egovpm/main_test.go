@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -121,4 +122,36 @@ func TestCommands(t *testing.T) {
 	require.ErrorContains(t, err, "unknown command")
 	_, err = c.run("", "migrate", "extra")
 	require.ErrorContains(t, err, "unexpected arguments")
+}
+
+// mail-failures lists the notifications the relay refused for good (T1–T4), newest first,
+// within --since, as JSON lines an operator can act on; bad flags are refused.
+func TestMailFailures(t *testing.T) {
+	url := testdb.URL(t)
+	c := cli{t: t, vars: map[string]string{"DATABASE_URL": url, "EGOVPM_AUDIT_KEY": testdb.AuditKey, "USER": "tester"}}
+	c.ok("", "migrate")
+	c.ok("", "seed-demo")
+	st := testdb.Open(t, url, 0)
+	testdb.Notifications(t, st, "tr-1#0:u-alice", "tr-1#0:u-bob", "tr-2#0:u-bob")
+	_, err := st.DB.Exec(`UPDATE notifications SET failed_at = now() - interval '1 hour', failure = '550 5.1.1 no such mailbox'
+		WHERE id = 'tr-1#0:u-alice'`)
+	require.NoError(t, err)
+	_, err = st.DB.Exec(`UPDATE notifications SET failed_at = now() - interval '30 days', failure = '550 old' WHERE id = 'tr-2#0:u-bob'`)
+	require.NoError(t, err)
+
+	out := c.ok("", "mail-failures")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 1, out)
+	var f store.MailFailure
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &f))
+	require.Equal(t, "tr-1#0:u-alice", f.ID)
+	require.Equal(t, "alice", f.Username)
+	require.Equal(t, "550 5.1.1 no such mailbox", f.Failure)
+
+	out = c.ok("", "mail-failures", "--since", "1000h")
+	require.Len(t, strings.Split(strings.TrimSpace(out), "\n"), 2, out)
+	for _, bad := range [][]string{{"--since", "-1h"}, {"--limit", "0"}, {"extra"}} {
+		_, err := c.run("", append([]string{"mail-failures"}, bad...)...)
+		require.Error(t, err, "%v", bad)
+	}
 }

@@ -174,6 +174,31 @@ type PendingNotification struct {
 	Body     string `db:"body"`
 }
 
+// MailFailure is a notification the mail relay refused for good.
+type MailFailure struct {
+	ID       string    `db:"id" json:"id"`
+	UserID   string    `db:"user_id" json:"user_id"`
+	Username string    `db:"username" json:"username"`
+	Email    string    `db:"email" json:"email"`
+	Title    string    `db:"title" json:"title"`
+	Failure  string    `db:"failure" json:"failure"`
+	FailedAt time.Time `db:"failed_at" json:"failed_at"`
+}
+
+// MailFailures lists the notifications refused for good since since, newest first, at most
+// limit (for operators: the address to correct and the relay's answer).
+func (s *Store) MailFailures(ctx context.Context, since time.Time, limit int) ([]MailFailure, error) {
+	out := []MailFailure{}
+	err := s.DB.SelectContext(ctx, &out, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title,
+		coalesce(n.failure, '') AS failure, n.failed_at
+		FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE n.failed_at >= $1 ORDER BY n.failed_at DESC, n.id LIMIT $2`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("mail failures: %w", err)
+	}
+	return out, nil
+}
+
 // ErrUndeliverable marks a send error as permanent (the relay refused the message for good):
 // SendNotifications records it on the row and goes on with the next one.
 var ErrUndeliverable = errors.New("undeliverable")
