@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
 
 	"egovpm/activities"
@@ -32,6 +34,15 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 	require.Equal(t, "Asia/Shanghai", d.Schedule.Spec.TimeZoneName)
 	require.NotEmpty(t, d.Schedule.Spec.Calendars)
 
+	require.Equal(t, "2021", schedulePolicy(t, d))
+	// R19: after EGOVPM_POLICY changes, the worker's EnsureSchedule moves the schedule to it.
+	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2023"))
+	d, err = h.Describe(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "2023", schedulePolicy(t, d))
+	require.Equal(t, "Asia/Shanghai", d.Schedule.Spec.TimeZoneName, "only the argument changed")
+	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
+
 	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
 	next := time.Now().In(calendar.Shanghai).Year() + 1
 	require.EventuallyWithT(t, func(c *assertT) {
@@ -40,6 +51,19 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 			assertEqual(c, "AnnualPlan", desc.WorkflowExecutionInfo.Type.Name)
 		}
 	}, 30*time.Second, 200*time.Millisecond, "plan:%d not started by the schedule", next)
+}
+
+// schedulePolicy is the policy version a schedule starts its AnnualCycle with.
+func schedulePolicy(t *testing.T, d *client.ScheduleDescription) string {
+	t.Helper()
+	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok, "action %T", d.Schedule.Action)
+	require.Len(t, action.Args, 1)
+	p, ok := action.Args[0].(*commonpb.Payload)
+	require.True(t, ok, "argument %T", action.Args[0])
+	var in workflows.AnnualCycleInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &in))
+	return in.PolicyVersion
 }
 
 // TestE2E_T1DraftRemindersReachUnitsWithDrafts: the T1 activity notifies (and delivers to) the

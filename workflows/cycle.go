@@ -72,10 +72,30 @@ func EnsureSchedule(ctx context.Context, c client.Client, id, taskQueue, policyV
 		TriggerImmediately: false,
 	})
 	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return nil
+		return updateSchedulePolicy(ctx, c, id, policyVersion)
 	}
 	if err != nil {
 		return fmt.Errorf("create schedule %s: %w", id, err)
+	}
+	return nil
+}
+
+// updateSchedulePolicy makes an existing schedule start its cycles with policyVersion (R19: a
+// plan started after EGOVPM_POLICY changed follows the new policy; the schedule used to keep
+// the version it was created with). Only the action's argument changes.
+func updateSchedulePolicy(ctx context.Context, c client.Client, id, policyVersion string) error {
+	err := c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			action, ok := in.Description.Schedule.Action.(*client.ScheduleWorkflowAction)
+			if !ok {
+				return nil, fmt.Errorf("schedule %s: action is %T, not a workflow", id, in.Description.Schedule.Action)
+			}
+			action.Args = []any{AnnualCycleInput{PolicyVersion: policyVersion}}
+			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return nil
 }
