@@ -19,45 +19,44 @@ import (
 // as the pool has connections and queues the rest first come, first served (a channel's
 // blocked senders are woken in order). Transactions do not pass it: they hold a connection.
 type stmtCache struct {
+	db   *sqlx.DB
 	m    sync.Map      // string → *sqlx.Stmt
 	gate chan struct{} // nil: the pool is unbounded
 }
 
 func newStmtCache(db *sqlx.DB) *stmtCache {
-	c := &stmtCache{}
+	c := &stmtCache{db: db}
 	if n := db.Stats().MaxOpenConnections; n > 0 {
 		c.gate = make(chan struct{}, n)
 	}
 	return c
 }
 
-// enter waits for the gate (in arrival order); call the function it returns when the read is
-// done with its connection.
-func (c *stmtCache) enter(ctx context.Context) (func(), error) {
+// enter waits for the gate, in arrival order; leave when the read is done with its connection.
+func (c *stmtCache) enter(ctx context.Context) error {
 	if c.gate == nil {
-		return func() {}, nil
+		return nil
 	}
 	select {
 	case c.gate <- struct{}{}:
-		return c.leave, nil
+		return nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 
-func (c *stmtCache) leave() { <-c.gate }
-
-// prepared returns the prepared statement of q, preparing it on first use.
-func (s *Store) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
-	return s.stmts.prepare(ctx, s.DB, q)
+func (c *stmtCache) leave() {
+	if c.gate != nil {
+		<-c.gate
+	}
 }
 
-// prepare returns the statement of q on db from the cache, preparing it on first use.
-func (c *stmtCache) prepare(ctx context.Context, db *sqlx.DB, q string) (*sqlx.Stmt, error) {
+// prepare returns the statement of q on the cache's pool, preparing it on first use.
+func (c *stmtCache) prepare(ctx context.Context, q string) (*sqlx.Stmt, error) {
 	if v, ok := c.m.Load(q); ok {
 		return v.(*sqlx.Stmt), nil
 	}
-	st, err := db.PreparexContext(ctx, q)
+	st, err := c.db.PreparexContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -68,66 +67,64 @@ func (c *stmtCache) prepare(ctx context.Context, db *sqlx.DB, q string) (*sqlx.S
 	return st, nil
 }
 
-// selectInbox is selectP on the inbox pool when there is one (UseInboxPool).
-func (s *Store) selectInbox(ctx context.Context, dest any, q string, args ...any) error {
-	if s.inbox == nil {
-		return s.selectP(ctx, dest, q, args...)
+// read runs fn on q's statement once the gate admits it.
+func (c *stmtCache) read(ctx context.Context, q string, fn func(*sqlx.Stmt) error) error {
+	if err := c.enter(ctx); err != nil {
+		return err
 	}
-	return s.inboxStmts.selectOn(ctx, s.inbox, dest, q, args...)
+	defer c.leave()
+	st, err := c.prepare(ctx, q)
+	if err != nil {
+		return err
+	}
+	return fn(st)
+}
+
+// prepared returns the prepared statement of q on the main pool, preparing it on first use.
+func (s *Store) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
+	return s.stmts.prepare(ctx, q)
+}
+
+// inboxCache is the statement cache of the inbox pool when there is one (UseInboxPool), else
+// the main pool's.
+func (s *Store) inboxCache() *stmtCache {
+	if s.inboxStmts != nil {
+		return s.inboxStmts
+	}
+	return s.stmts
+}
+
+// selectInbox is selectP on the inbox pool when there is one.
+func (s *Store) selectInbox(ctx context.Context, dest any, q string, args ...any) error {
+	return s.inboxCache().read(ctx, q, func(st *sqlx.Stmt) error { return st.SelectContext(ctx, dest, args...) })
 }
 
 // queryInbox is QueryContext through the statement cache, on the inbox pool when there is one;
-// call done once the rows are closed.
+// call done once the rows are closed (it holds the gate until then).
 func (s *Store) queryInbox(ctx context.Context, q string, args ...any) (rows *sql.Rows, done func(), err error) {
-	db, c := s.DB, s.stmts
-	if s.inbox != nil {
-		db, c = s.inbox, s.inboxStmts
-	}
-	if done, err = c.enter(ctx); err != nil {
+	c := s.inboxCache()
+	if err := c.enter(ctx); err != nil {
 		return nil, nil, err
 	}
-	st, err := c.prepare(ctx, db, q)
+	st, err := c.prepare(ctx, q)
 	if err == nil {
 		rows, err = st.QueryContext(ctx, args...)
 	}
 	if err != nil {
-		done()
+		c.leave()
 		return nil, nil, err
 	}
-	return rows, done, nil
+	return rows, c.leave, nil
 }
 
 // getP is DB.GetContext through the statement cache.
 func (s *Store) getP(ctx context.Context, dest any, q string, args ...any) error {
-	done, err := s.stmts.enter(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	st, err := s.prepared(ctx, q)
-	if err != nil {
-		return err
-	}
-	return st.GetContext(ctx, dest, args...)
+	return s.stmts.read(ctx, q, func(st *sqlx.Stmt) error { return st.GetContext(ctx, dest, args...) })
 }
 
 // selectP is DB.SelectContext through the statement cache.
 func (s *Store) selectP(ctx context.Context, dest any, q string, args ...any) error {
-	return s.stmts.selectOn(ctx, s.DB, dest, q, args...)
-}
-
-// selectOn runs q on db through c.
-func (c *stmtCache) selectOn(ctx context.Context, db *sqlx.DB, dest any, q string, args ...any) error {
-	done, err := c.enter(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	st, err := c.prepare(ctx, db, q)
-	if err != nil {
-		return err
-	}
-	return st.SelectContext(ctx, dest, args...)
+	return s.stmts.read(ctx, q, func(st *sqlx.Stmt) error { return st.SelectContext(ctx, dest, args...) })
 }
 
 // txStmt returns q from the statement cache, bound to tx: it is prepared once per connection,

@@ -24,15 +24,15 @@ type Store struct {
 	DB    *sqlx.DB
 	Audit *audit.Chain
 	stmts *stmtCache
-	// inbox, when set, is the pool the inbox query runs on (UseInboxPool).
-	inbox      *sqlx.DB
+	// inboxStmts, when set, caches the statements of the pool the inbox query runs on
+	// (UseInboxPool).
 	inboxStmts *stmtCache
 }
 
 // Close closes the store's pools.
 func (s *Store) Close() error {
-	if s.inbox != nil {
-		_ = s.inbox.Close()
+	if s.inboxStmts != nil {
+		_ = s.inboxStmts.db.Close()
 	}
 	return s.DB.Close()
 }
@@ -74,7 +74,7 @@ func withSessionParam(databaseURL, key, value string) (string, error) {
 
 // UseInboxPool makes ListTasks run on db (OpenInbox); the store closes it with its own.
 func (s *Store) UseInboxPool(db *sqlx.DB) {
-	s.inbox, s.inboxStmts = db, newStmtCache(db)
+	s.inboxStmts = newStmtCache(db)
 }
 
 // New returns a Store over db, auditing with chain.
