@@ -453,6 +453,20 @@ func (l *lifecycle) cancelTaskTimers(ctx workflow.Context, taskID string) {
 	}
 }
 
+// t2Notice is the T2 notice of task taskID, due at due, about subject: the reminder, sent to
+// (its assignee or candidates), or the escalation to the DRB supervisor once overdue; with the
+// audit action and detail that record it. Lifecycle tasks and the plan's bundle tasks share it.
+func t2Notice(kind, taskID string, due time.Time, subject string, to domain.Notice) (domain.Notice, string, map[string]any) {
+	day := due.In(calendar.Shanghai).Format("2006年1月2日")
+	if kind == timerTaskReminder {
+		to.Kind, to.Title, to.TaskID = "task_reminder", fmt.Sprintf("待办将于 %s 到期：%s", day, subject), taskID
+		return to, "task.remind", map[string]any{"task_id": taskID}
+	}
+	return domain.Notice{Kind: "task_escalation", Title: fmt.Sprintf("待办已逾期（%s 到期）：%s", day, subject),
+			Role: domain.RoleDRBSupervisor, OrgID: "drb", TaskID: taskID},
+		"task.escalate", map[string]any{"task_id": taskID, "due_at": due}
+}
+
 // onTaskTimer sends a task's reminder to whoever may act on it, or escalates an overdue task to
 // the DRB supervisor (T2). Each is sent once: the task records it, and the notification id
 // derives from the transition.
@@ -470,22 +484,12 @@ func (l *lifecycle) onTaskTimer(ctx workflow.Context, kind, taskID string) error
 		l.armNextTaskTimer(*t)
 		return nil // already sent
 	}
-	due := t.DueAt.In(calendar.Shanghai).Format("2006年1月2日")
-	var tr transition
-	if kind == timerTaskReminder {
-		n := domain.Notice{Kind: "task_reminder", Title: fmt.Sprintf("待办将于 %s 到期：%s", due, l.in.Name), TaskID: t.ID}
-		if t.AssigneeID != "" {
-			n.UserID = t.AssigneeID
-		} else {
-			n.Role, n.OrgID = t.CandidateRole, t.CandidateOrgID
-		}
-		tr.notify = []domain.Notice{n}
-		tr.audit = l.auditBy(domain.Actor{ID: "system"}, "task.remind", map[string]any{"task_id": t.ID})
-	} else {
-		tr.notify = []domain.Notice{{Kind: "task_escalation", Title: fmt.Sprintf("待办已逾期（%s 到期）：%s", due, l.in.Name),
-			Role: domain.RoleDRBSupervisor, OrgID: "drb", TaskID: t.ID}}
-		tr.audit = l.auditBy(domain.Actor{ID: "system"}, "task.escalate", map[string]any{"task_id": t.ID, "due_at": t.DueAt})
+	to := domain.Notice{Role: t.CandidateRole, OrgID: t.CandidateOrgID}
+	if t.AssigneeID != "" {
+		to = domain.Notice{UserID: t.AssigneeID}
 	}
+	n, action, detail := t2Notice(kind, t.ID, t.DueAt, l.in.Name, to)
+	tr := transition{notify: []domain.Notice{n}, audit: l.auditBy(domain.Actor{ID: "system"}, action, detail)}
 	if err := l.apply(ctx, tr); err != nil {
 		return err
 	}

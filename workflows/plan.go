@@ -1055,19 +1055,10 @@ func (p *plan) onBundleTimer(ctx workflow.Context, bt bundleTimer) error {
 	if b == nil || b.Status != "pending" || (bt.kind == timerTaskReminder && b.Reminded) || (bt.kind == timerTaskEscalation && b.Escalated) {
 		return nil
 	}
-	pol := p.in.Policy
-	due := b.DueAt.In(calendar.Shanghai).Format("2006年1月2日")
-	system := domain.Actor{ID: "system"}
-	t := domain.Transition{Audit: []domain.AuditItem{{ActorID: system.ID, Action: "task.remind", ObjectType: "bundle", ObjectID: b.ID,
-		Outcome: "ok", Detail: map[string]any{"task_id": b.TaskID}}}}
-	if bt.kind == timerTaskReminder {
-		t.Notify = []domain.Notice{{Kind: "task_reminder", Title: fmt.Sprintf("待办将于 %s 到期：%d 年度打捆项目建议书审批", due, p.in.Year),
-			Role: pol.BundleApproverRole, OrgID: pol.BundleApproverOrg, TaskID: b.TaskID}}
-	} else {
-		t.Audit[0].Action, t.Audit[0].Detail["due_at"] = "task.escalate", b.DueAt
-		t.Notify = []domain.Notice{{Kind: "task_escalation", Title: fmt.Sprintf("待办已逾期（%s 到期）：%d 年度打捆项目建议书审批", due, p.in.Year),
-			Role: domain.RoleDRBSupervisor, OrgID: "drb", TaskID: b.TaskID}}
-	}
+	n, action, detail := t2Notice(bt.kind, b.TaskID, b.DueAt, fmt.Sprintf("%d 年度打捆项目建议书审批", p.in.Year),
+		domain.Notice{Role: p.in.Policy.BundleApproverRole, OrgID: p.in.Policy.BundleApproverOrg})
+	t := domain.Transition{Notify: []domain.Notice{n}, Audit: []domain.AuditItem{{ActorID: "system", Action: action,
+		ObjectType: "bundle", ObjectID: b.ID, Outcome: "ok", Detail: detail}}}
 	if err := p.apply(ctx, t); err != nil {
 		return err
 	}
