@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.uber.org/zap"
 
 	"egovpm/activities"
@@ -26,11 +24,14 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 	id := "test-annual-" + newID("")
 	queue := s.srv.cfg.TaskQueue
 	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
-	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"), "idempotent")
 	h := s.temporal.ScheduleClient().GetHandle(ctx, id)
 	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	d0, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"), "idempotent")
 	d, err := h.Describe(ctx)
 	require.NoError(t, err)
+	require.Equal(t, d0.Info.LastUpdateAt, d.Info.LastUpdateAt, "a start with the same policy writes nothing")
 	require.Equal(t, "Asia/Shanghai", d.Schedule.Spec.TimeZoneName)
 	require.NotEmpty(t, d.Schedule.Spec.Calendars)
 
@@ -56,14 +57,9 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 // schedulePolicy is the policy version a schedule starts its AnnualCycle with.
 func schedulePolicy(t *testing.T, d *client.ScheduleDescription) string {
 	t.Helper()
-	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
-	require.True(t, ok, "action %T", d.Schedule.Action)
-	require.Len(t, action.Args, 1)
-	p, ok := action.Args[0].(*commonpb.Payload)
-	require.True(t, ok, "argument %T", action.Args[0])
-	var in workflows.AnnualCycleInput
-	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &in))
-	return in.PolicyVersion
+	v, err := workflows.ScheduledPolicy(d)
+	require.NoError(t, err)
+	return v
 }
 
 // TestE2E_T1DraftRemindersReachUnitsWithDrafts: the T1 activity notifies (and delivers to) the

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -82,15 +84,19 @@ func EnsureSchedule(ctx context.Context, c client.Client, id, taskQueue, policyV
 
 // updateSchedulePolicy makes an existing schedule start its cycles with policyVersion (R19: a
 // plan started after EGOVPM_POLICY changed follows the new policy; the schedule used to keep
-// the version it was created with). Only the action's argument changes.
+// the version it was created with). Only the action's argument changes, and only when it
+// differs: a worker start with the same policy reads the schedule and writes nothing.
 func updateSchedulePolicy(ctx context.Context, c client.Client, id, policyVersion string) error {
 	err := c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			action, ok := in.Description.Schedule.Action.(*client.ScheduleWorkflowAction)
-			if !ok {
-				return nil, fmt.Errorf("schedule %s: action is %T, not a workflow", id, in.Description.Schedule.Action)
+			current, err := ScheduledPolicy(&in.Description)
+			if err != nil {
+				return nil, fmt.Errorf("schedule %s: %w", id, err)
 			}
-			action.Args = []any{AnnualCycleInput{PolicyVersion: policyVersion}}
+			if current == policyVersion {
+				return nil, temporal.ErrSkipScheduleUpdate
+			}
+			in.Description.Schedule.Action.(*client.ScheduleWorkflowAction).Args = []any{AnnualCycleInput{PolicyVersion: policyVersion}}
 			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
 		},
 	})
@@ -98,4 +104,21 @@ func updateSchedulePolicy(ctx context.Context, c client.Client, id, policyVersio
 		return fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return nil
+}
+
+// ScheduledPolicy is the policy version the annual schedule d starts its AnnualCycle with.
+func ScheduledPolicy(d *client.ScheduleDescription) (string, error) {
+	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	if !ok || len(action.Args) != 1 {
+		return "", fmt.Errorf("action is %T, not an AnnualCycle with its input", d.Schedule.Action)
+	}
+	p, ok := action.Args[0].(*commonpb.Payload)
+	if !ok {
+		return "", fmt.Errorf("argument is %T, not a payload", action.Args[0])
+	}
+	var in AnnualCycleInput
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &in); err != nil {
+		return "", err
+	}
+	return in.PolicyVersion, nil
 }
