@@ -26,20 +26,21 @@ type Project struct {
 	EstimatedInvestmentFen int64          `db:"estimated_investment_fen" json:"estimated_investment_fen"`
 	ApprovedAmountFen      sql.NullInt64  `db:"approved_amount_fen" json:"-"`
 	Description            string         `db:"description" json:"description"`
-	DataResources          pq.StringArray `db:"data_resources" json:"data_resources"`
-	MLPSLevel              int            `db:"mlps_level" json:"mlps_level"`
-	UsesCrypto             bool           `db:"uses_crypto" json:"uses_crypto"`
-	Stage                  string         `db:"stage" json:"stage"`
-	PolicyVersion          sql.NullString `db:"policy_version" json:"-"`
-	SpecialRequest         bool           `db:"special_request" json:"special_request"`
-	Round                  int            `db:"round" json:"round"`
-	WorkflowID             sql.NullString `db:"workflow_id" json:"-"`
-	CreatedBy              string         `db:"created_by" json:"created_by"`
-	SubmittedAt            sql.NullTime   `db:"submitted_at" json:"-"`
-	CreatedAt              time.Time      `db:"created_at" json:"created_at"`
-	UpdatedAt              time.Time      `db:"updated_at" json:"updated_at"`
-	Version                int            `db:"version" json:"version"`
-	TrialRunEndsAt         sql.NullTime   `db:"trial_run_ends_at" json:"-"`
+	// DataResources (R16); nil is stored as the empty list.
+	DataResources  pq.StringArray `db:"data_resources" json:"data_resources"`
+	MLPSLevel      int            `db:"mlps_level" json:"mlps_level"`
+	UsesCrypto     bool           `db:"uses_crypto" json:"uses_crypto"`
+	Stage          string         `db:"stage" json:"stage"`
+	PolicyVersion  sql.NullString `db:"policy_version" json:"-"`
+	SpecialRequest bool           `db:"special_request" json:"special_request"`
+	Round          int            `db:"round" json:"round"`
+	WorkflowID     sql.NullString `db:"workflow_id" json:"-"`
+	CreatedBy      string         `db:"created_by" json:"created_by"`
+	SubmittedAt    sql.NullTime   `db:"submitted_at" json:"-"`
+	CreatedAt      time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time      `db:"updated_at" json:"updated_at"`
+	Version        int            `db:"version" json:"version"`
+	TrialRunEndsAt sql.NullTime   `db:"trial_run_ends_at" json:"-"`
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
@@ -51,12 +52,9 @@ func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) erro
 	const q = `INSERT INTO projects (id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen,
 		description, data_resources, mlps_level, uses_crypto, stage, created_by)
 		VALUES (:id, :unit_id, :name, :type, :parent_project_id, :plan_year, :estimated_investment_fen,
-		:description, :data_resources, :mlps_level, :uses_crypto, 'draft', :created_by)
+		:description, coalesce(CAST(:data_resources AS text[]), '{}'), :mlps_level, :uses_crypto, 'draft', :created_by)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING created_at, updated_at, version, stage`
-	if p.DataResources == nil {
-		p.DataResources = pq.StringArray{} // the column is not null; nil would bind as NULL
-	}
 	q2, args, err := tx.BindNamed(q, p)
 	if err != nil {
 		return fmt.Errorf("bind project: %w", err)
@@ -99,11 +97,8 @@ func (s *Store) ProjectForUpdate(ctx context.Context, tx *sqlx.Tx, id string) (P
 func (s *Store) UpdateProjectFields(ctx context.Context, tx *sqlx.Tx, p *Project) error {
 	const q = `UPDATE projects SET name = :name, type = :type, parent_project_id = :parent_project_id,
 		plan_year = :plan_year, estimated_investment_fen = :estimated_investment_fen, description = :description,
-		data_resources = :data_resources, mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
+		data_resources = coalesce(CAST(:data_resources AS text[]), '{}'), mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
 		WHERE id = :id`
-	if p.DataResources == nil {
-		p.DataResources = pq.StringArray{}
-	}
 	if _, err := tx.NamedExecContext(ctx, q, p); err != nil {
 		return fmt.Errorf("update project: %w", err)
 	}
