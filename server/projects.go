@@ -29,17 +29,15 @@ import (
 )
 
 type createProjectReq struct {
-	Name                   string `json:"name" validate:"required,max=200"`
-	Type                   string `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
-	PlanYear               int    `json:"plan_year" validate:"required,gte=2000,lte=2200"`
-	EstimatedInvestmentFen int64  `json:"estimated_investment_fen" validate:"required,gt=0,lte=1000000000000"`
-	Description            string `json:"description" validate:"max=20000"`
-	// DataResources are the data resources the project builds or uses (R16); omitted when
-	// empty, so that a create recorded before the field existed still matches its resend.
-	DataResources   []string `json:"data_resources,omitempty" validate:"max=100,dive,required,max=200"`
-	MLPSLevel       int      `json:"mlps_level" validate:"required,gte=1,lte=5"`
-	UsesCrypto      bool     `json:"uses_crypto"`
-	ParentProjectID *string  `json:"parent_project_id" validate:"omitempty,max=64"`
+	Name                   string   `json:"name" validate:"required,max=200"`
+	Type                   string   `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
+	PlanYear               int      `json:"plan_year" validate:"required,gte=2000,lte=2200"`
+	EstimatedInvestmentFen int64    `json:"estimated_investment_fen" validate:"required,gt=0,lte=1000000000000"`
+	Description            string   `json:"description" validate:"max=20000"`
+	DataResources          []string `json:"data_resources,omitempty" validate:"max=100,dive,required,max=200"` // R16; omitted when empty: a create recorded before the field still matches its resend
+	MLPSLevel              int      `json:"mlps_level" validate:"required,gte=1,lte=5"`
+	UsesCrypto             bool     `json:"uses_crypto"`
+	ParentProjectID        *string  `json:"parent_project_id" validate:"omitempty,max=64"`
 }
 
 type patchProjectReq struct {

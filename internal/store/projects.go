@@ -26,21 +26,20 @@ type Project struct {
 	EstimatedInvestmentFen int64          `db:"estimated_investment_fen" json:"estimated_investment_fen"`
 	ApprovedAmountFen      sql.NullInt64  `db:"approved_amount_fen" json:"-"`
 	Description            string         `db:"description" json:"description"`
-	// DataResources (R16); nil is stored as the empty list.
-	DataResources  pq.StringArray `db:"data_resources" json:"data_resources"`
-	MLPSLevel      int            `db:"mlps_level" json:"mlps_level"`
-	UsesCrypto     bool           `db:"uses_crypto" json:"uses_crypto"`
-	Stage          string         `db:"stage" json:"stage"`
-	PolicyVersion  sql.NullString `db:"policy_version" json:"-"`
-	SpecialRequest bool           `db:"special_request" json:"special_request"`
-	Round          int            `db:"round" json:"round"`
-	WorkflowID     sql.NullString `db:"workflow_id" json:"-"`
-	CreatedBy      string         `db:"created_by" json:"created_by"`
-	SubmittedAt    sql.NullTime   `db:"submitted_at" json:"-"`
-	CreatedAt      time.Time      `db:"created_at" json:"created_at"`
-	UpdatedAt      time.Time      `db:"updated_at" json:"updated_at"`
-	Version        int            `db:"version" json:"version"`
-	TrialRunEndsAt sql.NullTime   `db:"trial_run_ends_at" json:"-"`
+	DataResources          pq.StringArray `db:"data_resources" json:"data_resources"` // R16; nil is stored as the empty list
+	MLPSLevel              int            `db:"mlps_level" json:"mlps_level"`
+	UsesCrypto             bool           `db:"uses_crypto" json:"uses_crypto"`
+	Stage                  string         `db:"stage" json:"stage"`
+	PolicyVersion          sql.NullString `db:"policy_version" json:"-"`
+	SpecialRequest         bool           `db:"special_request" json:"special_request"`
+	Round                  int            `db:"round" json:"round"`
+	WorkflowID             sql.NullString `db:"workflow_id" json:"-"`
+	CreatedBy              string         `db:"created_by" json:"created_by"`
+	SubmittedAt            sql.NullTime   `db:"submitted_at" json:"-"`
+	CreatedAt              time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt              time.Time      `db:"updated_at" json:"updated_at"`
+	Version                int            `db:"version" json:"version"`
+	TrialRunEndsAt         sql.NullTime   `db:"trial_run_ends_at" json:"-"`
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
