@@ -148,6 +148,11 @@ func (s *Server) createProject(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	resources, err := cleanResources(req.DataResources)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
 	id := newID("p-")
 	if key != "" {
 		// A create resent with the same key (its reply was lost) names the same project: the
@@ -155,12 +160,12 @@ func (s *Server) createProject(c *gin.Context) {
 		id = keyedID("p-", "project-create", a.ID, key)
 	}
 	p := store.Project{ID: id, UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
-		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, DataResources: cleanResources(req.DataResources), MLPSLevel: req.MLPSLevel,
+		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, DataResources: resources, MLPSLevel: req.MLPSLevel,
 		UsesCrypto: req.UsesCrypto, CreatedBy: a.ID}
 	if req.ParentProjectID != nil {
 		p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, true
 	}
-	err := s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
 		if err := s.store.CreateProject(c.Request.Context(), tx, &p); err != nil {
 			return err
 		}
@@ -331,15 +336,19 @@ func parseList(c *gin.Context) (listQuery, error) {
 }
 
 // cleanResources trims the names of data resources and drops repeats, keeping their order
-// (R16 compares them as sets); never nil, as the column is not null.
-func cleanResources(in []string) []string {
+// (R16 compares them as sets); a name that is only spaces is 400, as an empty one is.
+func cleanResources(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, r := range in {
-		if r = strings.TrimSpace(r); r != "" && !slices.Contains(out, r) {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			return nil, apperr.Invalid(map[string]string{"data_resources": "数据资源名称不能为空"})
+		}
+		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func badCursor(err error) error {
@@ -438,7 +447,9 @@ func (s *Server) patchProject(c *gin.Context) {
 			p.Description = *req.Description
 		}
 		if req.DataResources != nil {
-			p.DataResources = cleanResources(*req.DataResources)
+			if p.DataResources, err = cleanResources(*req.DataResources); err != nil {
+				return err
+			}
 		}
 		if req.MLPSLevel != nil {
 			p.MLPSLevel = *req.MLPSLevel

@@ -38,6 +38,10 @@ func TestR16_DataResourcesDeclaredAndCompared(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	b := r.str("id")
 	require.Equal(t, []any{}, r.Body["data_resources"], "none declared: an empty list")
+	// A bad list on PATCH is 400 and changes nothing.
+	r = s.do("bob", http.MethodPatch, "/api/v1/projects/"+b, map[string]any{"data_resources": []string{"人口库", " "}}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	require.Equal(t, []any{}, s.do("bob", http.MethodGet, "/api/v1/projects/"+b, nil, nil).Body["data_resources"])
 	r = s.do("bob", http.MethodPatch, "/api/v1/projects/"+b, map[string]any{"data_resources": []string{"人口基础信息库", "电子证照库"}}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, []any{"人口基础信息库", "电子证照库"}, r.Body["data_resources"])
