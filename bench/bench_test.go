@@ -7,6 +7,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -19,7 +20,20 @@ import (
 	"egovpm/internal/testdb"
 )
 
-func seeded(b *testing.B) *store.Store {
+// cpuPerOp reports, when the benchmark ends, the CPU time per operation of this process and
+// of every PostgreSQL process (the figure the decision round trip is bound by on two cores;
+// its wall time at one client is mostly the commit's WAL flush).
+func cpuPerOp(b *testing.B) {
+	b.Helper()
+	me, pg := CPUTime(os.Getpid()), PostgresCPUTime()
+	b.Cleanup(func() {
+		n := float64(b.N)
+		b.ReportMetric(float64((CPUTime(os.Getpid())-me).Microseconds())/n, "go-cpu-µs/op")
+		b.ReportMetric(float64((PostgresCPUTime()-pg).Microseconds())/n, "pg-cpu-µs/op")
+	})
+}
+
+func seeded(b testing.TB) *store.Store {
 	b.Helper()
 	st := testdb.New(b)
 	if err := seed.Demo(context.Background(), st, "demo-Passw0rd"); err != nil {
@@ -29,7 +43,7 @@ func seeded(b *testing.B) *store.Store {
 }
 
 // insertProjects adds n submitted projects p-1…p-n of unit-a with an open prelim task each.
-func insertProjects(b *testing.B, db *sqlx.DB, n int) {
+func insertProjects(b testing.TB, db *sqlx.DB, n int) {
 	b.Helper()
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, `
@@ -55,6 +69,7 @@ func BenchmarkApplyPrelimApproval(b *testing.B) {
 	acts := &activities.Activities{Store: st, Log: zap.NewNop()}
 	ctx := context.Background()
 	b.ResetTimer()
+	cpuPerOp(b)
 	for i := 1; i <= b.N; i++ {
 		wf := fmt.Sprintf("project:p-%d", i)
 		_, err := acts.Apply(ctx, domain.Transition{ID: wf + "/run/2", WorkflowID: wf, ProjectID: fmt.Sprintf("p-%d", i),
@@ -82,6 +97,7 @@ func BenchmarkApplyPrelimApprovalParallel(b *testing.B) {
 	close(next)
 	b.SetParallelism(4) // 4 × GOMAXPROCS(2) = 8 goroutines
 	b.ResetTimer()
+	cpuPerOp(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := <-next

@@ -240,6 +240,8 @@ type TemporalStore struct {
 	Suffix string
 	// SyncCommit is the devserver's --pg-synchronous-commit (empty: its default).
 	SyncCommit string
+	// PprofAddr is the devserver's --pprof-addr (empty: no profiles), for egovpm-bench -profile.
+	PprofAddr string
 }
 
 // DBNames returns the postgres database names of a postgres store.
@@ -275,6 +277,9 @@ func StartDevserverAt(ctx context.Context, bin, dir, name, addr string, ts Tempo
 		}
 	default:
 		return nil, fmt.Errorf("unknown temporal store %q", ts.Kind)
+	}
+	if ts.PprofAddr != "" {
+		args = append(args, "--pprof-addr", ts.PprofAddr)
 	}
 	return startProc(ctx, dir, name, bin, args, nil, "devserver ready", 3*time.Minute)
 }

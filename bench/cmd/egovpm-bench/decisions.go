@@ -65,6 +65,12 @@ func (e *env) waitOpenPrelim(ctx context.Context, ids []string) error {
 		`SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'open'`, pq.Array(tasks))
 }
 
+// profileFor is how long a profile taken at the start of a run of n operations by c clients
+// lasts: most of the run (2–10 s).
+func profileFor(n, c int) time.Duration {
+	return time.Duration(max(2, min(10, n/(40*c)))) * time.Second
+}
+
 // baselineKinds are the bare-Temporal runs beside the decisions, in the order they run.
 var baselineKinds = []struct {
 	key, name string
@@ -195,7 +201,13 @@ func (e *env) decisions(ctx context.Context, withApp bool) ([]string, error) {
 		res := map[string]bench.Result{}
 		for _, k := range baselineKinds {
 			e.cpu.WaitQuiet(time.Minute)
+			waitDev := func() {}
+			if k.key == "floor" && withApp {
+				// The devserver's profile under the floor, to set beside its profile under the decisions.
+				waitDev = e.profileOf("devserver", e.ts.PprofAddr, fmt.Sprintf("floor-c%d", c), profileFor(len(base[k.key][c]), c))
+			}
 			r := bench.RunItems(ctx, k.name, c, base[k.key][c], e.cpu, baseline)
+			waitDev()
 			res[k.key] = r
 			fmt.Println(r.Summary("ops"))
 			fmt.Println("    " + r.CPU.PerOp(len(r.Latencies)))
@@ -211,11 +223,13 @@ func (e *env) decisions(ctx context.Context, withApp bool) ([]string, error) {
 		e.cpu.WaitQuiet(time.Minute)
 		// With -profile: CPU profiles of the gateway and the worker over most of the run.
 		name := fmt.Sprintf("decisions-c%d", c)
-		pd := time.Duration(max(2, min(10, len(appTasks[c])/(40*c)))) * time.Second // most of the run
+		pd := profileFor(len(appTasks[c]), c)
 		waitGw, waitWorker := e.profile(name, pd), e.profileOf("worker", e.workerPprof, name, pd)
+		waitDev := e.profileOf("devserver", e.ts.PprofAddr, name, pd)
 		d := bench.RunItems(ctx, "decision (HTTP, full stack)", c, appTasks[c], e.cpu, app)
 		waitGw()
 		waitWorker()
+		waitDev()
 		fmt.Println(d.Summary("ops"))
 		fmt.Println("    " + d.CPU.PerOp(len(d.Latencies)))
 		ratioP99 := float64(d.Quantile(0.99)) / float64(f.Quantile(0.99))

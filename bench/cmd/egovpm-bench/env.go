@@ -85,6 +85,11 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	fmt.Printf("built devserver, worker, server in %s\n", time.Since(t0).Round(time.Millisecond))
 
 	e.ts = bench.TemporalStore{Kind: o.store, Suffix: sfx, SyncCommit: o.pgSync}
+	if o.profileDir != "" {
+		if e.ts.PprofAddr, err = testenv.FreeAddr(); err != nil {
+			return e, err
+		}
+	}
 	t0 = time.Now()
 	e.dev, e.devAddr, err = bench.StartDevserver(ctx, bins.Devserver, e.dir, e.ts)
 	if err != nil {
@@ -110,11 +115,15 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	e.queue = "egovpm-bench-" + sfx
 	appEnv := bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, e.queue, filepath.Join(e.dir, "data"))
 	workerEnv := appEnv
+	if o.workerEnv != "" {
+		workerEnv = append(slices.Clone(appEnv), strings.Split(o.workerEnv, ",")...)
+		fmt.Printf("worker environment adds %s\n", o.workerEnv)
+	}
 	if o.profileDir != "" {
 		if e.workerPprof, err = testenv.FreeAddr(); err != nil {
 			return e, err
 		}
-		workerEnv = append(slices.Clone(appEnv), "EGOVPM_PPROF_ADDR="+e.workerPprof)
+		workerEnv = append(slices.Clone(workerEnv), "EGOVPM_PPROF_ADDR="+e.workerPprof)
 	}
 	if e.worker, err = bench.StartWorker(ctx, bins.Worker, e.dir, "worker", workerEnv); err != nil {
 		return e, err

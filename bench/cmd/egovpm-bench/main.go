@@ -52,6 +52,7 @@ type options struct {
 	timeout      time.Duration
 	workDir      string
 	profileDir   string
+	workerEnv    string
 }
 
 func parseFlags() (options, error) {
@@ -75,7 +76,8 @@ func parseFlags() (options, error) {
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases and the work directory")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	flag.StringVar(&o.workDir, "dir", "", "work directory for binaries, logs and the SQLite file (default: a new temporary directory)")
-	flag.StringVar(&o.profileDir, "profile", "", "write a CPU profile of the gateway during each read run into this directory (go tool pprof)")
+	flag.StringVar(&o.workerEnv, "worker-env", "", "extra environment of the worker process, comma-separated KEY=VALUE (e.g. GOGC=200), to compare worker settings")
+	flag.StringVar(&o.profileDir, "profile", "", "write CPU profiles into this directory (go tool pprof): of the gateway during each read run; of the gateway, the worker and the devserver during each decision run, and of the devserver under the floor")
 	flag.Parse()
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
