@@ -118,6 +118,22 @@ func canonicalJSON(b json.RawMessage) string {
 // Append writes e in tx, after the last row of the chain. The caller's transaction makes the
 // audit row and the change it records commit together.
 func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
+	return c.AppendAfter(ctx, tx, e, Writes{})
+}
+
+// Writes are the caller's changes run by the statement that locks the chain head, before it
+// takes the lock: the change and the lock in one round trip (a decision's stage and task
+// close, store.ApplyTransition). SQL is a list of WITH items, the last named w with one row
+// and a column n computed from the others' results; the lock waits for n, so the rows the
+// items change are locked before the head, the order every other writer takes them in (the
+// change, then its audit row). Args are $1…$n.
+type Writes struct {
+	SQL  string
+	Args []any
+}
+
+// AppendAfter is Append with w run first, in its first statement.
+func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes) error {
 	// The head row lock serialises appends so the chain is linear. One round trip locks it,
 	// then (in the outer query, so after the lock is held) takes the row's time and looks for
 	// an earlier append of the same DedupKey; a second writes the row and moves the head.
@@ -127,14 +143,20 @@ func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
 		At   time.Time `db:"at"`
 		Dup  bool      `db:"dup"`
 	}
-	const headQ = `SELECT h.seq, h.hash, date_trunc('microseconds', clock_timestamp()) AS at,
-		($1 <> '' AND EXISTS (SELECT 1 FROM audit_log WHERE dedup_key = $1)) AS dup
-		FROM (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE) h`
+	headQ, args := headSQL(len(w.Args)+1), append(w.Args[:len(w.Args):len(w.Args)], e.DedupKey)
+	if w.SQL != "" {
+		// (SELECT n FROM w) is an init plan: it computes n, which reads the items, to the end
+		// before the scan reaches the head row and locks it. (count(*) FROM w would not do: it
+		// needs w's rows, not their values, and leaves the items to run after the lock.)
+		headQ = "WITH " + w.SQL + ",\n\th AS (SELECT seq, hash FROM audit_head WHERE id = 1 AND (SELECT n FROM w) IS NOT NULL FOR UPDATE)\n" + headQ
+	} else {
+		headQ = "WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE)\n" + headQ
+	}
 	headSt, err := c.prepare(ctx, tx, headQ)
 	if err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
-	if err := headSt.GetContext(ctx, &head, e.DedupKey); err != nil {
+	if err := headSt.GetContext(ctx, &head, args...); err != nil {
 		return fmt.Errorf("audit head: %w", err)
 	}
 	if head.Dup {
@@ -170,6 +192,14 @@ func (c *Chain) Append(ctx context.Context, tx *sqlx.Tx, e Entry) error {
 		return fmt.Errorf("audit insert: %w", err)
 	}
 	return nil
+}
+
+// headSQL reads the locked head h with the row's time and whether the dedup key ($key) was
+// appended before.
+func headSQL(key int) string {
+	k := "$" + strconv.Itoa(key)
+	return `SELECT h.seq, h.hash, date_trunc('microseconds', clock_timestamp()) AS at,
+	(` + k + ` <> '' AND EXISTS (SELECT 1 FROM audit_log WHERE dedup_key = ` + k + `)) AS dup FROM h`
 }
 
 func canonicalize(b []byte) json.RawMessage { return json.RawMessage(canonicalJSON(b)) }

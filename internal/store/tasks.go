@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,34 +244,6 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 				return fmt.Errorf("now: %w", err)
 			}
 		}
-		if t.ProjectID != "" && t.Stage != "" {
-			q := `UPDATE projects SET stage = $2, updated_at = now(), version = version + 1`
-			args := []any{t.ProjectID, string(t.Stage)}
-			if t.ApprovedAmountFen > 0 {
-				q += `, approved_amount_fen = $3`
-				args = append(args, t.ApprovedAmountFen)
-			}
-			if _, err := s.txExec(ctx, tx, q+` WHERE id = $1`, args...); err != nil {
-				return fmt.Errorf("project stage: %w", err)
-			}
-		}
-		for _, c := range t.Close {
-			status := "done"
-			if c.Cancelled {
-				status = "cancelled"
-			}
-			details, _ := json.Marshal(c.Details)
-			if c.Details == nil {
-				details = []byte("{}")
-			}
-			const q = `UPDATE tasks SET status = $2, decision = NULLIF($3, ''), decided_by = NULLIF($4, ''),
-				decided_at = now(), comment = NULLIF($5, ''), details = details || $6::jsonb,
-				assignee_id = coalesce(assignee_id, NULLIF($4, ''))
-				WHERE id = $1 AND status = 'open'`
-			if _, err := s.txExec(ctx, tx, q, c.TaskID, status, c.Decision, c.ActorID, c.Comment, string(details)); err != nil {
-				return fmt.Errorf("close task %s: %w", c.TaskID, err)
-			}
-		}
 		for _, n := range t.Open {
 			dueAt := due(now, n.DueWorkdays)
 			details, _ := json.Marshal(n.Details)
@@ -296,16 +269,28 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 		if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
 			return err
 		}
+		// The stage and the closed tasks are written by the statement that locks the audit
+		// chain's head for the first audit row (one round trip for both), or alone when the
+		// transition audits nothing.
+		w := transitionWrites(t)
+		if len(t.Audit) == 0 && w.SQL != "" {
+			if _, err := s.txExec(ctx, tx, "WITH "+w.SQL+" SELECT n FROM w", w.Args...); err != nil {
+				return fmt.Errorf("stage and tasks: %w", err)
+			}
+		}
 		for i, a := range t.Audit {
 			ot, oid := a.ObjectType, a.ObjectID
 			if ot == "" {
 				ot, oid = "project", t.ProjectID
 			}
-			if err := s.Audit.Append(ctx, tx, audit.Entry{
+			if i > 0 {
+				w = audit.Writes{}
+			}
+			if err := s.Audit.AppendAfter(ctx, tx, audit.Entry{
 				ActorID: a.ActorID, OrgID: a.OrgID, Action: a.Action, ObjectType: ot, ObjectID: oid,
 				Outcome: a.Outcome, RequestID: a.RequestID, Detail: a.Detail, DedupKey: fmt.Sprintf("%s#%d", t.ID, i),
-			}); err != nil {
-				return err
+			}, w); err != nil {
+				return fmt.Errorf("stage, tasks and audit: %w", err)
 			}
 		}
 		for i, n := range t.Notify {
@@ -316,6 +301,67 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 		return nil
 	})
 	return res, err
+}
+
+// transitionWrites is t's new stage and its closed tasks as audit.Writes (WITH items, the last
+// named w), empty when t has neither. A task closed twice in t takes the first close's values.
+func transitionWrites(t domain.Transition) audit.Writes {
+	var items, counts []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if t.ProjectID != "" && t.Stage != "" {
+		set := "stage = " + arg(string(t.Stage)) + ", updated_at = now(), version = version + 1"
+		if t.ApprovedAmountFen > 0 {
+			set += ", approved_amount_fen = " + arg(t.ApprovedAmountFen)
+		}
+		items = append(items, "p AS (UPDATE projects SET "+set+" WHERE id = "+arg(t.ProjectID)+" RETURNING 1)")
+		counts = append(counts, "(SELECT count(*) FROM p)")
+	}
+	if len(t.Close) > 0 {
+		var ids, statuses, decisions, actors, comments, details []string
+		for _, c := range t.Close {
+			status := "done"
+			if c.Cancelled {
+				status = "cancelled"
+			}
+			d := []byte("{}")
+			if c.Details != nil {
+				d, _ = json.Marshal(c.Details)
+			}
+			ids, statuses, decisions = append(ids, c.TaskID), append(statuses, status), append(decisions, c.Decision)
+			actors, comments, details = append(actors, c.ActorID), append(comments, c.Comment), append(details, string(d))
+		}
+		// id = ANY(ids) is an index lookup whatever the planner knows of the table (a join
+		// with unnest(ids) was planned as a hash join over tasks on a fresh database, and a
+		// prepared statement keeps its plan); a task's values are at its first position in ids.
+		// One task (most transitions) by its id: a generic plan PostgreSQL keeps. Several by
+		// id = ANY(ids), an index lookup whatever the planner knows of the table (a join with
+		// unnest(ids) was planned as a hash join over tasks on a fresh database); a task's
+		// values are at its first position in ids.
+		col, where := func(v []string) string { return arg(v[0]) }, "t.id = "
+		if len(ids) > 1 {
+			idsP := arg(pq.Array(ids))
+			col = func(v []string) string {
+				return "(" + arg(pq.Array(v)) + "::text[])[array_position(" + idsP + "::text[], t.id)]"
+			}
+			where = "t.id = ANY(" + idsP + "::text[])"
+		} else {
+			where += arg(ids[0])
+		}
+		status, decision, actor, comment, detail := col(statuses), col(decisions), col(actors), col(comments), col(details)
+		items = append(items, `c AS (UPDATE tasks t SET status = `+status+`, decision = NULLIF(`+decision+`, ''),
+		decided_by = NULLIF(`+actor+`, ''), decided_at = now(), comment = NULLIF(`+comment+`, ''),
+		details = t.details || `+detail+`::jsonb, assignee_id = coalesce(t.assignee_id, NULLIF(`+actor+`, ''))
+		WHERE `+where+` AND t.status = 'open' RETURNING 1)`)
+		counts = append(counts, "(SELECT count(*) FROM c)")
+	}
+	if len(items) == 0 {
+		return audit.Writes{}
+	}
+	return audit.Writes{SQL: strings.Join(items, ",\n\t") + ",\n\tw AS (SELECT " + strings.Join(counts, " + ") + " AS n)", Args: args}
 }
 
 // notify writes one notification row per recipient; ids derive from the transition, so a
