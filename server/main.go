@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -26,22 +25,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
-}
-
-// gatewayGOGC is the gateway's GC target when GOGC is not set. Its live heap is a few MB, so
-// at Go's default of 100 it collected every few hundred requests: 15 % of its CPU on GET
-// /tasks went to marking. At 400 it collects a quarter as often for a heap a few MB larger
-// (docs/PERFORMANCE.md §4).
-const gatewayGOGC = 400
-
-// tuneGC sets the GC target to gatewayGOGC unless GOGC is set (the runtime has applied it);
-// it returns the target it set and whether it set one.
-func tuneGC(lookup func(string) (string, bool)) (int, bool) {
-	if _, ok := lookup("GOGC"); ok {
-		return 0, false
-	}
-	debug.SetGCPercent(gatewayGOGC)
-	return gatewayGOGC, true
 }
 
 // useInboxPool gives the gateway's inbox query a pool of its own, whose sessions plan it
@@ -65,9 +48,7 @@ func run() error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
-	if pct, set := tuneGC(os.LookupEnv); set {
-		log.Info("garbage collector target set", zap.Int("gogc", pct))
-	}
+	platform.TuneGC(os.LookupEnv, platform.GatewayGC, log)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -36,6 +36,7 @@ func run() error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	platform.TuneGC(os.LookupEnv, platform.WorkerGC(cfg.WorkflowCache), log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
