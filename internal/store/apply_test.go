@@ -159,3 +159,28 @@ func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
 	}
 	require.Equal(t, "done", taskRowOf(t, st, "ta").Status)
 }
+
+// Opening a task reports its stored due date; a retried transition neither adds the task
+// again nor moves its due date (T2 timers are armed from what it reports).
+func TestApplyTransitionOpensTasksOnce(t *testing.T) {
+	st := applyFixture(t)
+	ctx := context.Background()
+	tr := domain.Transition{ID: "project:pa/r/9", WorkflowID: "project:pa", ProjectID: "pa", Open: []domain.NewTask{
+		{ID: "td", Kind: domain.TaskExpertReview, ProjectID: "pa", CandidateRole: domain.RoleExpert, AssigneeID: "u-exp1", DueWorkdays: 5},
+		{ID: "te", Kind: domain.TaskExpertReview, ProjectID: "pa", CandidateRole: domain.RoleExpert, AssigneeID: "u-exp2", DueWorkdays: 5}}}
+	first := func(now time.Time, workdays int) time.Time { return now.AddDate(0, 0, workdays) }
+	res, err := st.ApplyTransition(ctx, tr, first)
+	require.NoError(t, err)
+	var stored []time.Time
+	require.NoError(t, st.DB.Select(&stored, `SELECT due_at FROM tasks WHERE id IN ('td', 'te') ORDER BY id`))
+	require.Len(t, stored, 2)
+	require.True(t, res.Due["td"].Equal(stored[0]) && res.Due["te"].Equal(stored[1]), "%v %v", res.Due, stored)
+
+	later := func(now time.Time, workdays int) time.Time { return now.AddDate(0, 1, workdays) }
+	again, err := st.ApplyTransition(ctx, tr, later)
+	require.NoError(t, err)
+	require.True(t, again.Due["td"].Equal(stored[0]) && again.Due["te"].Equal(stored[1]), "a retry reports the stored due dates: %v", again.Due)
+	var n int
+	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM tasks WHERE id IN ('td', 'te')`))
+	require.Equal(t, 2, n)
+}

@@ -250,16 +250,22 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 			if n.Details == nil {
 				details = []byte("{}")
 			}
-			const q = `INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
-				assignee_id, due_at, details) VALUES ($1,$2,$3,NULLIF($4,''),NULLIF($5,''),$6,NULLIF($7,''),NULLIF($8,''),$9,$10)
-				ON CONFLICT (id) DO NOTHING`
-			if _, err := s.txExec(ctx, tx, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
-				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, string(details)); err != nil {
-				return fmt.Errorf("open task %s: %w", n.ID, err)
+			// One round trip opens the task and reports its stored due date: a retry must not
+			// move it, so a task already there (the insert did nothing) reports its own.
+			const q = `WITH ins AS (INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role,
+				candidate_org_id, assignee_id, due_at, details)
+				VALUES ($1,$2,$3,NULLIF($4,''),NULLIF($5,''),$6,NULLIF($7,''),NULLIF($8,''),$9,$10)
+				ON CONFLICT (id) DO NOTHING RETURNING due_at)
+				SELECT due_at FROM ins UNION ALL SELECT due_at FROM tasks WHERE id = $1 AND NOT EXISTS (SELECT FROM ins)`
+			err := s.txGet(ctx, tx, &dueAt, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
+				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, string(details))
+			if errors.Is(err, sql.ErrNoRows) {
+				// The conflicting row was committed by another transaction after this statement's
+				// snapshot (the insert waited for it): the next statement sees it.
+				err = s.txGet(ctx, tx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID)
 			}
-			// Report the stored due date (a retry must not move it).
-			if err := s.txGet(ctx, tx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID); err != nil {
-				return fmt.Errorf("task due %s: %w", n.ID, err)
+			if err != nil {
+				return fmt.Errorf("open task %s: %w", n.ID, err)
 			}
 			res.Due[n.ID] = dueAt
 		}
