@@ -143,14 +143,14 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 		At   time.Time `db:"at"`
 		Dup  bool      `db:"dup"`
 	}
-	headQ, args := headSQL(len(w.Args)+1), append(w.Args[:len(w.Args):len(w.Args)], e.DedupKey)
+	headQ, args := headAlone, []any{e.DedupKey}
 	if w.SQL != "" {
+		args = append(w.Args[:len(w.Args):len(w.Args)], e.DedupKey)
 		// (SELECT n FROM w) is an init plan: it computes n, which reads the items, to the end
 		// before the scan reaches the head row and locks it. (count(*) FROM w would not do: it
 		// needs w's rows, not their values, and leaves the items to run after the lock.)
-		headQ = "WITH " + w.SQL + ",\n\th AS (SELECT seq, hash FROM audit_head WHERE id = 1 AND (SELECT n FROM w) IS NOT NULL FOR UPDATE)\n" + headQ
-	} else {
-		headQ = "WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE)\n" + headQ
+		headQ = "WITH " + w.SQL + ",\n\th AS (SELECT seq, hash FROM audit_head WHERE id = 1 AND (SELECT n FROM w) IS NOT NULL FOR UPDATE)\n" +
+			headSQL(len(args))
 	}
 	headSt, err := c.prepare(ctx, tx, headQ)
 	if err != nil {
@@ -193,6 +193,9 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 	}
 	return nil
 }
+
+// headAlone locks the head and reads it (Append without writes).
+var headAlone = "WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE)\n" + headSQL(1)
 
 // headSQL reads the locked head h with the row's time and whether the dedup key ($key) was
 // appended before.
