@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -19,9 +20,10 @@ import (
 // as the pool has connections and queues the rest first come, first served (a channel's
 // blocked senders are woken in order). Transactions do not pass it: they hold a connection.
 type stmtCache struct {
-	db   *sqlx.DB
-	m    sync.Map      // string → *sqlx.Stmt
-	gate chan struct{} // nil: the pool is unbounded
+	db      *sqlx.DB
+	m       sync.Map      // string → *sqlx.Stmt
+	gate    chan struct{} // nil: the pool is unbounded
+	waiting atomic.Int64  // reads at the gate, not yet admitted
 }
 
 func newStmtCache(db *sqlx.DB) *stmtCache {
@@ -37,12 +39,24 @@ func (c *stmtCache) enter(ctx context.Context) error {
 	if c.gate == nil {
 		return nil
 	}
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	select {
 	case c.gate <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// QueuedReads is how many reads wait for the gate of the main pool and of the inbox pool (0
+// without one): reads beyond the pool's connections, in arrival order.
+func (s *Store) QueuedReads() (main, inbox int) {
+	main = int(s.stmts.waiting.Load())
+	if s.inboxStmts != nil {
+		inbox = int(s.inboxStmts.waiting.Load())
+	}
+	return main, inbox
 }
 
 func (c *stmtCache) leave() {
