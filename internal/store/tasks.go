@@ -246,10 +246,7 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 		}
 		for _, n := range t.Open {
 			dueAt := due(now, n.DueWorkdays)
-			details, _ := json.Marshal(n.Details)
-			if n.Details == nil {
-				details = []byte("{}")
-			}
+			details := detailsJSON(n.Details)
 			// One round trip opens the task and reports its stored due date: a retry must not
 			// move it, so a task already there (the insert did nothing) reports its own.
 			const q = `WITH ins AS (INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role,
@@ -258,7 +255,7 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 				ON CONFLICT (id) DO NOTHING RETURNING due_at)
 				SELECT due_at FROM ins UNION ALL SELECT due_at FROM tasks WHERE id = $1 AND NOT EXISTS (SELECT FROM ins)`
 			err := s.txGet(ctx, tx, &dueAt, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
-				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, string(details))
+				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, details)
 			if errors.Is(err, sql.ErrNoRows) {
 				// The conflicting row was committed by another transaction after this statement's
 				// snapshot (the insert waited for it): the next statement sees it.
@@ -309,6 +306,15 @@ func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due fu
 	return res, err
 }
 
+// detailsJSON is a task's details as JSON text, "{}" when it has none.
+func detailsJSON(d map[string]any) string {
+	if d == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
 // transitionWrites is t's new stage and its closed tasks as audit.Writes (WITH items, the last
 // named w), empty when t has neither. A task closed twice in t takes the first close's values.
 func transitionWrites(t domain.Transition) audit.Writes {
@@ -333,12 +339,8 @@ func transitionWrites(t domain.Transition) audit.Writes {
 			if c.Cancelled {
 				status = "cancelled"
 			}
-			d := []byte("{}")
-			if c.Details != nil {
-				d, _ = json.Marshal(c.Details)
-			}
 			ids, statuses, decisions = append(ids, c.TaskID), append(statuses, status), append(decisions, c.Decision)
-			actors, comments, details = append(actors, c.ActorID), append(comments, c.Comment), append(details, string(d))
+			actors, comments, details = append(actors, c.ActorID), append(comments, c.Comment), append(details, detailsJSON(c.Details))
 		}
 		// id = ANY(ids) is an index lookup whatever the planner knows of the table (a join
 		// with unnest(ids) was planned as a hash join over tasks on a fresh database, and a
