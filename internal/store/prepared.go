@@ -94,11 +94,6 @@ func (c *stmtCache) read(ctx context.Context, q string, fn func(*sqlx.Stmt) erro
 	return fn(st)
 }
 
-// prepared returns the prepared statement of q on the main pool, preparing it on first use.
-func (s *Store) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
-	return s.stmts.prepare(ctx, q)
-}
-
 // inboxCache is the statement cache of the inbox pool when there is one (UseInboxPool), else
 // the main pool's.
 func (s *Store) inboxCache() *stmtCache {
@@ -145,7 +140,7 @@ func (s *Store) selectP(ctx context.Context, dest any, q string, args ...any) er
 // so the writes of a transition (one per decision) and its audit append are neither parsed nor
 // planned again on every call.
 func (s *Store) txStmt(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, error) {
-	st, err := s.prepared(ctx, q)
+	st, err := s.stmts.prepare(ctx, q)
 	if err != nil {
 		return nil, err
 	}
