@@ -65,7 +65,7 @@ func authzTask(t store.Task) authz.Task {
 }
 
 func (s *Server) loadTask(c *gin.Context, act authz.Action) (store.Task, bool) {
-	t, err := s.store.Task(c.Request.Context(), c.Param("id"))
+	t, err := s.taskOf(c)
 	if errors.Is(err, store.ErrNotFound) {
 		respondError(c, apperr.NotFound("任务"))
 		return t, false
@@ -177,7 +177,7 @@ func (s *Server) decideTask(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	t, err := s.store.Task(c.Request.Context(), c.Param("id"))
+	t, err := s.taskOf(c)
 	if errors.Is(err, store.ErrNotFound) {
 		respondError(c, apperr.NotFound("任务"))
 		return

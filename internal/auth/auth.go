@@ -423,6 +423,31 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor,
 	}
 	// One query: the user as they are now and the token's revocation.
 	u, revoked, err := s.store.SessionUser(ctx, c.Subject, c.ID)
+	return s.sessionActor(u, revoked, err)
+}
+
+// AuthenticateTask is Authenticate that also reads task taskID in the same round trip (the
+// routes that act on one task). ok is false when the task was not read (the task or the user
+// is missing): the caller reads it alone, which tells 404 from the rest.
+func (s *Service) AuthenticateTask(ctx context.Context, token, taskID string) (a domain.Actor, t store.Task, ok bool, err error) {
+	c, err := s.parse(token)
+	if err != nil {
+		return domain.Actor{}, t, false, err
+	}
+	u, revoked, t, found, err := s.store.SessionUserTask(ctx, c.Subject, c.ID, taskID)
+	if err != nil {
+		return domain.Actor{}, t, false, err
+	}
+	if !found {
+		u, revoked, err = s.store.SessionUser(ctx, c.Subject, c.ID)
+	}
+	a, err = s.sessionActor(u, revoked, err)
+	return a, t, found && err == nil, err
+}
+
+// sessionActor is the actor of a token's user u (as SessionUser returned it), or why the token
+// no longer signs anyone in.
+func (s *Service) sessionActor(u store.User, revoked bool, err error) (domain.Actor, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return domain.Actor{}, errUnauthenticated()
 	}

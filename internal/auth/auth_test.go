@@ -553,3 +553,50 @@ func TestLimiter(t *testing.T) {
 	ok, _ = l.Allow("k")
 	require.False(t, ok)
 }
+
+// TestAuthenticateTask: the task routes' authentication reads the task in the same round trip
+// and refuses exactly what Authenticate refuses; a missing task is left to the handler (404).
+func TestAuthenticateTask(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, auth.Options{})
+	id := f.addUser(t, "alice", "unit-a", false, domain.RoleSubmitter)
+	ctx := context.Background()
+	_, err := f.st.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+		VALUES ('p1', 'unit-a', '项目', 'new', 2031, 100, 2, 'prelim_review', $1)`, id)
+	require.NoError(t, err)
+	_, err = f.st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at)
+		VALUES ('t1', 'prelim_review', 'project:p1', 'p1', 'drb_reviewer', now())`)
+	require.NoError(t, err)
+	res, err := f.login("alice", password, "")
+	require.NoError(t, err)
+
+	a, task, ok, err := f.svc.AuthenticateTask(ctx, res.Token, "t1")
+	require.NoError(t, err)
+	require.True(t, ok, "the task is read with the session")
+	require.Equal(t, "t1", task.ID)
+	require.Equal(t, "unit-a", task.ProjectUnitID.String)
+	want, err := f.svc.Authenticate(ctx, res.Token)
+	require.NoError(t, err)
+	require.Equal(t, want, a)
+
+	a, _, ok, err = f.svc.AuthenticateTask(ctx, res.Token, "no-such-task")
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Equal(t, want, a, "a missing task still authenticates")
+
+	_, _, _, err = f.svc.AuthenticateTask(ctx, "not-a-token", "t1")
+	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+
+	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
+	_, _, ok, err = f.svc.AuthenticateTask(ctx, res.Token, "t1")
+	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+	require.False(t, ok)
+	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, false) }))
+
+	require.NoError(t, f.svc.Logout(ctx, res.Token))
+	for _, task := range []string{"t1", "no-such-task"} {
+		_, _, ok, err = f.svc.AuthenticateTask(ctx, res.Token, task)
+		requireCode(t, err, http.StatusUnauthorized, auth.CodeTokenRevoked)
+		require.False(t, ok)
+	}
+}

@@ -472,3 +472,45 @@ func (s *Store) CountDemoUsers(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// SessionUserTask is SessionUser and Task in one round trip, for the routes that act on one
+// task (the decision's hot path: one read fewer before the Update). found is false when the
+// user or the task is missing; the caller then asks SessionUser and Task alone, which tell
+// which one (401 or 404), so only the common case is folded.
+func (s *Store) SessionUserTask(ctx context.Context, id, jti, taskID string) (u User, revoked bool, t Task, found bool, err error) {
+	var row struct {
+		User
+		Revoked bool `db:"revoked"`
+		Task    Task `db:"task"`
+	}
+	err = s.getP(ctx, &row, sessionTaskQ, id, jti, taskID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, false, Task{}, false, nil
+	}
+	if err != nil {
+		return User{}, false, Task{}, false, fmt.Errorf("user %s, task %s: %w", id, taskID, err)
+	}
+	return row.User, row.Revoked, row.Task, true, nil
+}
+
+// sessionTaskQ selects the user (userCols), the revocation and the task (taskCols, named
+// task.<column> for the nested struct) of SessionUserTask.
+var sessionTaskQ = `SELECT ` + userCols + `, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2) AS revoked,
+	` + nested("task", taskCols) + `
+	FROM users u, tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE u.id = $1 AND t.id = $3`
+
+// nested renames every column of cols (a select list of "x.col" or "expr AS name" items with
+// no comma inside an item) to "prefix.name", which sqlx scans into the struct field tagged
+// db:"prefix".
+func nested(prefix, cols string) string {
+	items := strings.Split(cols, ",")
+	for i, it := range items {
+		it = strings.TrimSpace(it)
+		expr, name, ok := strings.Cut(it, " AS ")
+		if !ok {
+			_, name, _ = strings.Cut(it, ".")
+		}
+		items[i] = expr + ` AS "` + prefix + `.` + name + `"`
+	}
+	return strings.Join(items, ", ")
+}
