@@ -2,6 +2,13 @@
 //
 // Rows are chained: hash = HMAC-SM3(key, prev_hash || canonical row). Altering or deleting
 // a row breaks the chain at that row, which Verify reports.
+//
+// An append is written with the change it records, both or neither, in one of two ways:
+// AppendAfter, in the caller's transaction, locks the head row (audit_head), reads it and
+// inserts the row after it; AppendAlone (a decision's stage, task close and audit row) writes
+// the change, the row and the head in one statement of its own after the head its process
+// last wrote, and falls back to a transaction when another writer has moved the head. Either
+// way the head row's lock makes appends one line, and is taken after the change's rows.
 package audit
 
 import (
@@ -10,12 +17,16 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Genesis is the prev_hash of the first row.
@@ -59,6 +70,42 @@ type Row struct {
 type Chain struct {
 	key  []byte
 	stmt Stmt
+	head *headCache
+}
+
+// headCache is the chain head this process last wrote or saw, shared by the copies of a Chain
+// (WithStmt): AppendAlone extends it without reading it from the database.
+type headCache struct {
+	mu   sync.Mutex // guards the fields below; never held across I/O
+	ok   bool
+	seq  int64
+	hash string
+	at   time.Time
+	// alone is AppendAlone's turn (one at a time in a process).
+	alone sync.Mutex
+}
+
+// saw records a head (seq, hash) known to be in the chain at time at or after it. An older
+// head than the one known is ignored (a statement that finished after a later append); the
+// same seq replaces (a known head rolled back and written again).
+func (h *headCache) saw(seq int64, hash string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ok || seq >= h.seq {
+		h.ok, h.seq, h.hash, h.at = true, seq, hash, at
+	}
+}
+
+func (h *headCache) get() (ok bool, seq int64, hash string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ok, h.seq, h.hash, h.at
+}
+
+func (h *headCache) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ok = false
 }
 
 // Stmt returns statement q ready to run in tx. The store's (store.New) takes it from its
@@ -66,7 +113,7 @@ type Chain struct {
 type Stmt func(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt, error)
 
 // New returns a Chain keyed with key (EGOVPM_AUDIT_KEY).
-func New(key string) *Chain { return &Chain{key: []byte(key)} }
+func New(key string) *Chain { return &Chain{key: []byte(key), head: &headCache{}} }
 
 // WithStmt returns a copy of c whose Append runs its statements through stmt: PostgreSQL then
 // neither parses nor plans them on every append (one on every decision). Without one, each
@@ -160,15 +207,11 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 		return fmt.Errorf("audit head: %w", err)
 	}
 	if head.Dup {
+		c.head.saw(head.Seq, head.Hash, head.At)
 		return nil
 	}
 	prev := head.Hash
-	detail, err := json.Marshal(e.Detail)
-	if err != nil || e.Detail == nil {
-		detail = []byte("{}")
-	}
-	r := Row{ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
-		Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail)}
+	r := c.row(e)
 	r.Seq = head.Seq + 1
 	r.At = head.At // microsecond precision is what timestamptz keeps
 	r.Hash = c.hash(prev, &r)
@@ -187,11 +230,103 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 	if err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}
-	if _, err := insSt.ExecContext(ctx, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
-		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash); err != nil {
+	res, err := insSt.ExecContext(ctx, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
+		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash)
+	if err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}
+	// The head this transaction wrote (or, with the key appended meanwhile, still holds
+	// locked): what this process's next AppendAlone extends. Were the transaction to roll
+	// back, that append finds the head moved and appends here again.
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		c.head.saw(r.Seq, r.Hash, r.At)
+	} else {
+		c.head.saw(head.Seq, head.Hash, head.At)
+	}
 	return nil
+}
+
+// Exec runs statement q with args outside any transaction (its own implicit one) and reads
+// its one row into dest; the store's runs it through its statement cache.
+type Exec func(ctx context.Context, dest any, q string, args ...any) error
+
+// codeNotAppended is the SQLSTATE of audit_appended (schema 0012): the statement's append
+// did not happen, and neither did anything else in it.
+const codeNotAppended = "EA001"
+
+// AppendAlone appends e after w's writes in one statement that is its own transaction: no
+// BEGIN, no head read, no COMMIT round trip — one round trip where AppendAfter in a
+// transaction takes four (a decision's stage, task close and audit row, store.ApplyTransition).
+// It extends the head this process last wrote or saw, and moves it only if it is still there:
+// the head row's lock, taken after w's rows as every writer takes them, makes the check and
+// the move one step. When it cannot (no head known yet, another writer moved the head, or
+// e.DedupKey was appended before), nothing in the statement happens (audit_appended aborts
+// it) and inTx appends instead, in a transaction (AppendAfter), which tells this process the
+// head again. alone reports which one wrote. The row's time is this process's clock, never
+// before the head's.
+//
+// A process's AppendAlone calls, inTx included, run one at a time, so they extend one another
+// rather than move the head under each other. inTx starts its transaction after it is called:
+// no one waits for that turn while holding a database lock, so the turn cannot join a
+// deadlock with PostgreSQL's locks.
+func (c *Chain) AppendAlone(ctx context.Context, exec Exec, e Entry, w Writes, inTx func() error) (alone bool, err error) {
+	c.head.alone.Lock()
+	defer c.head.alone.Unlock()
+	ok, seq, prev, at := c.head.get()
+	if !ok {
+		return false, inTx()
+	}
+	r := c.row(e)
+	r.Seq = seq + 1
+	r.At = time.Now().UTC().Truncate(time.Microsecond)
+	if r.At.Before(at) {
+		r.At = at
+	}
+	r.Hash = c.hash(prev, &r)
+	var dedup any
+	if e.DedupKey != "" {
+		dedup = e.DedupKey
+	}
+	args := append(w.Args[:len(w.Args):len(w.Args)], r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
+		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash, seq)
+	p := func(i int) string { return "$" + strconv.Itoa(len(w.Args)+i) }
+	var q strings.Builder
+	q.WriteString("WITH ")
+	after := ""
+	if w.SQL != "" {
+		// (SELECT n FROM w), an init plan, runs the writes to the end before the head row is
+		// locked (AppendAfter).
+		q.WriteString(w.SQL + ",\n\t")
+		after = " AND (SELECT n FROM w) IS NOT NULL"
+	}
+	q.WriteString("hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(15) + after + " RETURNING 1),\n\t")
+	q.WriteString(`ins AS (INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome,
+		request_id, client_ip, detail, dedup_key, prev_hash, hash)
+		SELECT ` + p(1) + `::bigint, ` + p(2) + `::timestamptz, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `, ` + p(6) + `, ` + p(7) + `, ` +
+		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `
+		WHERE EXISTS (SELECT 1 FROM hu) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)
+	SELECT audit_appended(EXISTS (SELECT 1 FROM ins))`)
+	var appended bool
+	if err := exec(ctx, &appended, q.String(), args...); err != nil {
+		var pe *pq.Error
+		if errors.As(err, &pe) && (pe.Code == codeNotAppended || pe.Code == "23505") {
+			c.head.forget()
+			return false, inTx()
+		}
+		return false, fmt.Errorf("audit append: %w", err)
+	}
+	c.head.saw(r.Seq, r.Hash, r.At)
+	return true, nil
+}
+
+// row is e as a row, without its place in the chain (seq, at, hashes).
+func (c *Chain) row(e Entry) Row {
+	detail, err := json.Marshal(e.Detail)
+	if err != nil || e.Detail == nil {
+		detail = []byte("{}")
+	}
+	return Row{ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
+		Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail)}
 }
 
 // headAlone locks the head and reads it (Append without writes).

@@ -3,11 +3,13 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/internal/audit"
 	"egovpm/internal/domain"
 	"egovpm/internal/seed"
 	"egovpm/internal/store"
@@ -118,46 +120,68 @@ func TestApplyTransitionWritesStageTasksAndAudit(t *testing.T) {
 // head only after those rows: every other writer changes its rows, then appends (locks the
 // head), so taking the head first could deadlock with one. While another transaction holds
 // the project row, a blocked ApplyTransition holds no head lock, and completes once the row
-// is free.
+// is free. Both ways of writing: in a transaction (the store's first append) and as one
+// statement (audit.Chain.AppendAlone, once the store knows the head).
 func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
-	st := applyFixture(t)
-	ctx := context.Background()
-	holder, err := st.DB.BeginTxx(ctx, nil)
-	require.NoError(t, err)
-	defer func() { _ = holder.Rollback() }()
-	_, err = holder.Exec(`UPDATE projects SET name = name WHERE id = 'pa'`)
-	require.NoError(t, err)
+	for _, oneStatement := range []bool{false, true} {
+		t.Run(map[bool]string{false: "transaction", true: "one statement"}[oneStatement], func(t *testing.T) {
+			st := applyFixture(t)
+			ctx := context.Background()
+			// A store of its own: it has not appended yet (the seed's store has), so it
+			// knows no head and appends in a transaction until it has.
+			st = store.New(st.DB, audit.New(testdb.AuditKey))
+			if oneStatement {
+				_, err := st.ApplyTransition(ctx, domain.Transition{ID: "project:pa/r/0", WorkflowID: "project:pa", ProjectID: "pa",
+					Close: []domain.TaskClose{{TaskID: "tb", Decision: "pass", ActorID: "u-exp2"}},
+					Audit: []domain.AuditItem{{ActorID: "u-exp2", Action: "task.decide", Outcome: "pass"}}}, noDue)
+				require.NoError(t, err)
+			}
+			holder, err := st.DB.BeginTxx(ctx, nil)
+			require.NoError(t, err)
+			defer func() { _ = holder.Rollback() }()
+			_, err = holder.Exec(`UPDATE projects SET name = name WHERE id = 'pa'`)
+			require.NoError(t, err)
 
-	done := make(chan error, 1)
-	go func() {
-		_, err := st.ApplyTransition(ctx, domain.Transition{ID: "project:pa/r/1", WorkflowID: "project:pa", ProjectID: "pa",
-			Stage: domain.StageExpertReview, Close: []domain.TaskClose{{TaskID: "ta", Decision: "pass", ActorID: "u-exp1"}},
-			Audit: []domain.AuditItem{{ActorID: "u-exp1", Action: "task.decide", Outcome: "pass"}}}, noDue)
-		done <- err
-	}()
-	// Wait until the apply is blocked on the project row.
-	require.Eventually(t, func() bool {
-		var waiting int
-		require.NoError(t, st.DB.Get(&waiting, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%audit_head%'`))
-		return waiting == 1
-	}, 10*time.Second, 10*time.Millisecond)
+			done := make(chan error, 1)
+			go func() {
+				_, err := st.ApplyTransition(ctx, domain.Transition{ID: "project:pa/r/1", WorkflowID: "project:pa", ProjectID: "pa",
+					Stage: domain.StageExpertReview, Close: []domain.TaskClose{{TaskID: "ta", Decision: "pass", ActorID: "u-exp1"}},
+					Audit: []domain.AuditItem{{ActorID: "u-exp1", Action: "task.decide", Outcome: "pass"}}}, noDue)
+				done <- err
+			}()
+			// Wait until the apply is blocked on the project row.
+			var query string
+			require.Eventually(t, func() bool {
+				var waiting []string
+				require.NoError(t, st.DB.Select(&waiting, `SELECT query FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%audit_head%'`))
+				if len(waiting) == 1 {
+					query = waiting[0]
+				}
+				return len(waiting) == 1
+			}, 10*time.Second, 10*time.Millisecond)
+			require.Equal(t, oneStatement, strings.Contains(query, "audit_appended"), "the write waiting: %s", query)
 
-	// The head is free: another append can lock it without waiting.
-	probe, err := st.DB.BeginTxx(ctx, nil)
-	require.NoError(t, err)
-	_, err = probe.Exec(`SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT`)
-	require.NoError(t, err, "the blocked apply must not hold the audit head")
-	require.NoError(t, probe.Rollback())
+			// The head is free: another append can lock it without waiting.
+			probe, err := st.DB.BeginTxx(ctx, nil)
+			require.NoError(t, err)
+			_, err = probe.Exec(`SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT`)
+			require.NoError(t, err, "the blocked apply must not hold the audit head")
+			require.NoError(t, probe.Rollback())
 
-	require.NoError(t, holder.Rollback())
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("apply still blocked after the row was released")
+			require.NoError(t, holder.Rollback())
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("apply still blocked after the row was released")
+			}
+			require.Equal(t, "done", taskRowOf(t, st, "ta").Status)
+			res, err := st.Audit.Verify(ctx, st.DB)
+			require.NoError(t, err)
+			require.True(t, res.OK, "%+v", res)
+		})
 	}
-	require.Equal(t, "done", taskRowOf(t, st, "ta").Status)
 }
 
 // Opening a task reports its stored due date; a retried transition neither adds the task

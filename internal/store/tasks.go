@@ -235,75 +235,107 @@ func (s *Store) ClaimTask(ctx context.Context, tx *sqlx.Tx, taskID, userID strin
 // commit changes nothing). due computes the due instant of a task opened now.
 func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due func(now time.Time, workdays int) time.Time) (domain.TransitionResult, error) {
 	res := domain.TransitionResult{Due: map[string]time.Time{}}
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
-		// The transaction's clock, read only when a task opens (its due date counts from it):
-		// a decision that opens nothing saves the round trip.
-		var now time.Time
-		if len(t.Open) > 0 {
-			if err := s.txGet(ctx, tx, &now, `SELECT now()`); err != nil {
-				return fmt.Errorf("now: %w", err)
-			}
+	inTx := func() error {
+		return s.WithTx(ctx, func(tx *sqlx.Tx) error { return s.applyInTx(ctx, tx, t, due, &res) })
+	}
+	if alone(t) {
+		// Most decisions: the stage, the task closes and one audit row, written by one
+		// statement that is its own transaction (audit.Chain.AppendAlone) when this process
+		// knows the chain's head; else (first append, head moved, a retry) in a transaction.
+		_, err := s.Audit.AppendAlone(ctx, s.execAlone, auditEntry(t, 0), transitionWrites(t), inTx)
+		return res, err
+	}
+	return res, inTx()
+}
+
+// applyInTx writes t in tx (ApplyTransition), the due dates of the tasks it opens into res.
+func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition, due func(now time.Time, workdays int) time.Time, res *domain.TransitionResult) error {
+	// The transaction's clock, read only when a task opens (its due date counts from it):
+	// a decision that opens nothing saves the round trip.
+	var now time.Time
+	if len(t.Open) > 0 {
+		if err := s.txGet(ctx, tx, &now, `SELECT now()`); err != nil {
+			return fmt.Errorf("now: %w", err)
 		}
-		for _, n := range t.Open {
-			dueAt := due(now, n.DueWorkdays)
-			details := detailsJSON(n.Details)
-			// One round trip opens the task and reports its stored due date: a retry must not
-			// move it, so a task already there (the insert did nothing) reports its own.
-			const q = `WITH ins AS (INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role,
-				candidate_org_id, assignee_id, due_at, details)
-				VALUES ($1,$2,$3,NULLIF($4,''),NULLIF($5,''),$6,NULLIF($7,''),NULLIF($8,''),$9,$10)
-				ON CONFLICT (id) DO NOTHING RETURNING due_at)
-				SELECT due_at FROM ins UNION ALL SELECT due_at FROM tasks WHERE id = $1 AND NOT EXISTS (SELECT FROM ins)`
-			err := s.txGet(ctx, tx, &dueAt, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
-				n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, details)
-			if errors.Is(err, sql.ErrNoRows) {
-				// The conflicting row was committed by another transaction after this statement's
-				// snapshot (the insert waited for it): the next statement sees it.
-				err = s.txGet(ctx, tx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID)
-			}
-			if err != nil {
-				return fmt.Errorf("open task %s: %w", n.ID, err)
-			}
-			res.Due[n.ID] = dueAt
+	}
+	for _, n := range t.Open {
+		dueAt := due(now, n.DueWorkdays)
+		details := detailsJSON(n.Details)
+		// One round trip opens the task and reports its stored due date: a retry must not
+		// move it, so a task already there (the insert did nothing) reports its own.
+		const q = `WITH ins AS (INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role,
+			candidate_org_id, assignee_id, due_at, details)
+			VALUES ($1,$2,$3,NULLIF($4,''),NULLIF($5,''),$6,NULLIF($7,''),NULLIF($8,''),$9,$10)
+			ON CONFLICT (id) DO NOTHING RETURNING due_at)
+			SELECT due_at FROM ins UNION ALL SELECT due_at FROM tasks WHERE id = $1 AND NOT EXISTS (SELECT FROM ins)`
+		err := s.txGet(ctx, tx, &dueAt, q, n.ID, string(n.Kind), t.WorkflowID, n.ProjectID, n.BundleID,
+			n.CandidateRole, n.CandidateOrgID, n.AssigneeID, dueAt, details)
+		if errors.Is(err, sql.ErrNoRows) {
+			// The conflicting row was committed by another transaction after this statement's
+			// snapshot (the insert waited for it): the next statement sees it.
+			err = s.txGet(ctx, tx, &dueAt, `SELECT due_at FROM tasks WHERE id = $1`, n.ID)
 		}
-		if err := s.applyPlanWrites(ctx, tx, t); err != nil {
+		if err != nil {
+			return fmt.Errorf("open task %s: %w", n.ID, err)
+		}
+		res.Due[n.ID] = dueAt
+	}
+	if err := s.applyPlanWrites(ctx, tx, t); err != nil {
+		return err
+	}
+	if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
+		return err
+	}
+	// The stage and the closed tasks are written by the statement that locks the audit
+	// chain's head for the first audit row (one round trip for both), or alone when the
+	// transition audits nothing.
+	w := transitionWrites(t)
+	if len(t.Audit) == 0 && w.SQL != "" {
+		if _, err := s.txExec(ctx, tx, "WITH "+w.SQL+" SELECT n FROM w", w.Args...); err != nil {
+			return fmt.Errorf("stage and tasks: %w", err)
+		}
+	}
+	for i := range t.Audit {
+		if i > 0 {
+			w = audit.Writes{}
+		}
+		if err := s.Audit.AppendAfter(ctx, tx, auditEntry(t, i), w); err != nil {
+			return fmt.Errorf("stage, tasks and audit: %w", err)
+		}
+	}
+	for i, n := range t.Notify {
+		if err := s.notify(ctx, tx, fmt.Sprintf("%s#%d", t.ID, i), t.ProjectID, n); err != nil {
 			return err
 		}
-		if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
-			return err
-		}
-		// The stage and the closed tasks are written by the statement that locks the audit
-		// chain's head for the first audit row (one round trip for both), or alone when the
-		// transition audits nothing.
-		w := transitionWrites(t)
-		if len(t.Audit) == 0 && w.SQL != "" {
-			if _, err := s.txExec(ctx, tx, "WITH "+w.SQL+" SELECT n FROM w", w.Args...); err != nil {
-				return fmt.Errorf("stage and tasks: %w", err)
-			}
-		}
-		for i, a := range t.Audit {
-			ot, oid := a.ObjectType, a.ObjectID
-			if ot == "" {
-				ot, oid = "project", t.ProjectID
-			}
-			if i > 0 {
-				w = audit.Writes{}
-			}
-			if err := s.Audit.AppendAfter(ctx, tx, audit.Entry{
-				ActorID: a.ActorID, OrgID: a.OrgID, Action: a.Action, ObjectType: ot, ObjectID: oid,
-				Outcome: a.Outcome, RequestID: a.RequestID, Detail: a.Detail, DedupKey: fmt.Sprintf("%s#%d", t.ID, i),
-			}, w); err != nil {
-				return fmt.Errorf("stage, tasks and audit: %w", err)
-			}
-		}
-		for i, n := range t.Notify {
-			if err := s.notify(ctx, tx, fmt.Sprintf("%s#%d", t.ID, i), t.ProjectID, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return res, err
+	}
+	return nil
+}
+
+// alone reports whether t is only a stage, task closes and one audit row: what
+// audit.Chain.AppendAlone writes in one statement.
+func alone(t domain.Transition) bool {
+	return len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
+		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil
+}
+
+// auditEntry is t's audit item i, keyed by the transition so that a retry appends it once.
+func auditEntry(t domain.Transition, i int) audit.Entry {
+	a := t.Audit[i]
+	ot, oid := a.ObjectType, a.ObjectID
+	if ot == "" {
+		ot, oid = "project", t.ProjectID
+	}
+	return audit.Entry{ActorID: a.ActorID, OrgID: a.OrgID, Action: a.Action, ObjectType: ot, ObjectID: oid,
+		Outcome: a.Outcome, RequestID: a.RequestID, Detail: a.Detail, DedupKey: fmt.Sprintf("%s#%d", t.ID, i)}
+}
+
+// execAlone runs q outside any transaction through the statement cache (audit.Exec).
+func (s *Store) execAlone(ctx context.Context, dest any, q string, args ...any) error {
+	st, err := s.stmts.prepare(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.GetContext(ctx, dest, args...)
 }
 
 // detailsJSON is a task's details as JSON text, "{}" when it has none.
@@ -342,9 +374,6 @@ func transitionWrites(t domain.Transition) audit.Writes {
 			ids, statuses, decisions = append(ids, c.TaskID), append(statuses, status), append(decisions, c.Decision)
 			actors, comments, details = append(actors, c.ActorID), append(comments, c.Comment), append(details, detailsJSON(c.Details))
 		}
-		// id = ANY(ids) is an index lookup whatever the planner knows of the table (a join
-		// with unnest(ids) was planned as a hash join over tasks on a fresh database, and a
-		// prepared statement keeps its plan); a task's values are at its first position in ids.
 		// One task (most transitions) by its id: a generic plan PostgreSQL keeps. Several by
 		// id = ANY(ids), an index lookup whatever the planner knows of the table (a join with
 		// unnest(ids) was planned as a hash join over tasks on a fresh database); a task's
