@@ -7,8 +7,9 @@
 CREATE FUNCTION audit_appended(appended boolean) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     IF NOT appended THEN
-        RAISE EXCEPTION 'audit row not appended: the chain head moved or the entry was appended before'
-            USING ERRCODE = 'EA001';
+        RAISE EXCEPTION 'audit_appended: the chain head moved (SQLSTATE EA001)'
+            USING ERRCODE = 'EA001',
+                  DETAIL = 'Expected now and then, not a fault: another writer appended first, or the entry was appended before; the writer appends in a transaction instead (docs/DEPLOY.md).';
     END IF;
     RETURN true;
 END
