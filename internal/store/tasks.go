@@ -231,8 +231,9 @@ func (s *Store) ClaimTask(ctx context.Context, tx *sqlx.Tx, taskID, userID strin
 	return nil
 }
 
-// ApplyTransition writes t in one transaction: idempotent by t.ID (a retried activity after a
-// commit changes nothing). due computes the due instant of a task opened now.
+// ApplyTransition writes t all or nothing, in one statement (alone) or one transaction:
+// idempotent by t.ID (a retried activity after a commit changes nothing). due computes the due
+// instant of a task opened now.
 func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due func(now time.Time, workdays int) time.Time) (domain.TransitionResult, error) {
 	res := domain.TransitionResult{Due: map[string]time.Time{}}
 	inTx := func() error {
