@@ -57,6 +57,8 @@
 //	--pprof-addr TEMPORAL_PPROF_ADDR      Serve Go profiles (net/http/pprof) on this loopback
 //	                                      host:port, to measure the server (default off).
 //
+// Go's GOGC and GOMEMLIMIT default to 400 and 1GiB here (gc.go); set them to override.
+//
 // Logs go to stderr. When the server is ready to accept work, exactly one line is written
 // to stdout:
 //
@@ -115,6 +117,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	logs := newLoggers(opts.LogLevel, stderr)
 	defer logs.sync()
+	if percent, limit := tuneGC(getenv); percent != 0 || limit != 0 {
+		logs.app.Info("garbage collector tuned", zap.Int("gogc", percent), zap.Int64("memory_limit_bytes", limit))
+	}
 
 	if opts.PprofAddr != "" {
 		ln, err := net.Listen("tcp", opts.PprofAddr)

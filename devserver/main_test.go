@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -535,4 +537,37 @@ func TestSQLitePrepareIsIdempotent(t *testing.T) {
 func TestUnknownStoreIsRejected(t *testing.T) {
 	_, err := newStore(options{Store: "mysql"})
 	require.ErrorContains(t, err, `unknown store "mysql"`)
+}
+
+// TestTuneGC: the devserver's GC defaults apply where the environment sets nothing, and an
+// operator's GOGC or GOMEMLIMIT is left alone.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
+	percent, limit := tuneGC(func(string) string { return "" })
+	if percent != gcPercent || limit != gcMemoryLimit {
+		t.Fatalf("tuneGC set %d, %d; want %d, %d", percent, limit, gcPercent, gcMemoryLimit)
+	}
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Fatalf("GOGC is %d, want %d", got, gcPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != gcMemoryLimit {
+		t.Fatalf("memory limit is %d, want %d", got, int64(gcMemoryLimit))
+	}
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	env := map[string]string{"GOGC": "150", "GOMEMLIMIT": "2GiB"}
+	percent, limit = tuneGC(func(k string) string { return env[k] })
+	if percent != 0 || limit != 0 {
+		t.Fatalf("tuneGC set %d, %d over the environment's", percent, limit)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC changed to %d over the environment's", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Fatalf("memory limit changed to %d over the environment's", got)
+	}
 }
