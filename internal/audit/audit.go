@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -193,11 +192,7 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 	headQ, args := headAlone, []any{e.DedupKey}
 	if w.SQL != "" {
 		args = append(w.Args[:len(w.Args):len(w.Args)], e.DedupKey)
-		// (SELECT n FROM w) is an init plan: it computes n, which reads the items, to the end
-		// before the scan reaches the head row and locks it. (count(*) FROM w would not do: it
-		// needs w's rows, not their values, and leaves the items to run after the lock.)
-		headQ = "WITH " + w.SQL + ",\n\th AS (SELECT seq, hash FROM audit_head WHERE id = 1 AND (SELECT n FROM w) IS NOT NULL FOR UPDATE)\n" +
-			headSQL(len(args))
+		headQ = headQuery(w)
 	}
 	headSt, err := c.prepare(ctx, tx, headQ)
 	if err != nil {
@@ -210,28 +205,12 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 		c.head.saw(head.Seq, head.Hash, head.At)
 		return nil
 	}
-	prev := head.Hash
-	r := c.row(e)
-	r.Seq = head.Seq + 1
-	r.At = head.At // microsecond precision is what timestamptz keeps
-	r.Hash = c.hash(prev, &r)
-	var dedup any
-	if e.DedupKey != "" {
-		dedup = e.DedupKey
-	}
-	// dup above is read in the statement's snapshot, taken before the lock was granted: a
-	// concurrent append of the same key that committed meanwhile is not seen there, so the
-	// insert skips a conflicting key itself, and the head moves only if the row went in.
-	const q = `WITH row AS (INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome,
-		request_id, client_ip, detail, dedup_key, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
-		ON CONFLICT (dedup_key) DO NOTHING RETURNING seq)
-		UPDATE audit_head SET seq = $1, hash = $14 WHERE id = 1 AND EXISTS (SELECT 1 FROM row)`
-	insSt, err := c.prepare(ctx, tx, q)
+	r := c.row(e, head.Seq, head.Hash, head.At) // microsecond precision is what timestamptz keeps
+	insSt, err := c.prepare(ctx, tx, insertQ)
 	if err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}
-	res, err := insSt.ExecContext(ctx, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
-		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash)
+	res, err := insSt.ExecContext(ctx, r.values()...)
 	if err != nil {
 		return fmt.Errorf("audit insert: %w", err)
 	}
@@ -276,38 +255,14 @@ func (c *Chain) AppendAlone(ctx context.Context, exec Exec, e Entry, w Writes, i
 	if !ok {
 		return false, inTx()
 	}
-	r := c.row(e)
-	r.Seq = seq + 1
-	r.At = time.Now().UTC().Truncate(time.Microsecond)
-	if r.At.Before(at) {
-		r.At = at
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if now.Before(at) {
+		now = at
 	}
-	r.Hash = c.hash(prev, &r)
-	var dedup any
-	if e.DedupKey != "" {
-		dedup = e.DedupKey
-	}
-	args := append(w.Args[:len(w.Args):len(w.Args)], r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID,
-		r.Outcome, r.RequestID, r.ClientIP, string(r.Detail), dedup, prev, r.Hash, seq)
-	p := func(i int) string { return "$" + strconv.Itoa(len(w.Args)+i) }
-	var q strings.Builder
-	q.WriteString("WITH ")
-	after := ""
-	if w.SQL != "" {
-		// (SELECT n FROM w), an init plan, runs the writes to the end before the head row is
-		// locked (AppendAfter).
-		q.WriteString(w.SQL + ",\n\t")
-		after = " AND (SELECT n FROM w) IS NOT NULL"
-	}
-	q.WriteString("hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(15) + after + " RETURNING 1),\n\t")
-	q.WriteString(`ins AS (INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome,
-		request_id, client_ip, detail, dedup_key, prev_hash, hash)
-		SELECT ` + p(1) + `::bigint, ` + p(2) + `::timestamptz, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `, ` + p(6) + `, ` + p(7) + `, ` +
-		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `
-		WHERE EXISTS (SELECT 1 FROM hu) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)
-	SELECT audit_appended(EXISTS (SELECT 1 FROM ins))`)
+	r := c.row(e, seq, prev, now)
+	args := append(append(w.Args[:len(w.Args):len(w.Args)], r.values()...), seq)
 	var appended bool
-	if err := exec(ctx, &appended, q.String(), args...); err != nil {
+	if err := exec(ctx, &appended, aloneQuery(w), args...); err != nil {
 		var pe *pq.Error
 		if errors.As(err, &pe) && (pe.Code == codeNotAppended || pe.Code == "23505") {
 			c.head.forget()
@@ -319,18 +274,72 @@ func (c *Chain) AppendAlone(ctx context.Context, exec Exec, e Entry, w Writes, i
 	return true, nil
 }
 
-// row is e as a row, without its place in the chain (seq, at, hashes).
-func (c *Chain) row(e Entry) Row {
+// row is e as the row after the head (seq, hash) at time at, hashed.
+func (c *Chain) row(e Entry, seq int64, prev string, at time.Time) Row {
 	detail, err := json.Marshal(e.Detail)
 	if err != nil || e.Detail == nil {
 		detail = []byte("{}")
 	}
-	return Row{ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
-		Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail)}
+	r := Row{Seq: seq + 1, At: at, ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType,
+		ObjectID: e.ObjectID, Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail),
+		DedupKey: sql.NullString{String: e.DedupKey, Valid: e.DedupKey != ""}, PrevHash: prev}
+	r.Hash = c.hash(prev, &r)
+	return r
+}
+
+// rowCols are audit_log's columns in the order of Row.values.
+const rowCols = `seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip,
+	detail, dedup_key, prev_hash, hash`
+
+// values are r's columns (rowCols), $1…$14 of insertQ and aloneQuery.
+func (r *Row) values() []any {
+	return []any{r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID, r.ClientIP,
+		string(r.Detail), r.DedupKey, r.PrevHash, r.Hash}
+}
+
+// insertQ writes row values() after the head locked in the transaction; dup (AppendAfter) is
+// read in the head statement's snapshot, taken before the lock was granted, so a concurrent
+// append of the same key that committed meanwhile is not seen there: the insert skips a
+// conflicting key itself, and the head moves only if the row went in.
+const insertQ = `WITH row AS (INSERT INTO audit_log (` + rowCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+	ON CONFLICT (dedup_key) DO NOTHING RETURNING seq)
+	UPDATE audit_head SET seq = $1, hash = $14 WHERE id = 1 AND EXISTS (SELECT 1 FROM row)`
+
+// afterWrites starts a statement that runs w's items (if any) before the head row is locked:
+// with is its WITH clause so far, cond the condition on the head row that waits for them.
+// (SELECT n FROM w) is an init plan: it computes n, which reads the items, to the end before
+// the scan reaches the head row and locks it. (count(*) FROM w would not do: it needs w's
+// rows, not their values, and leaves the items to run after the lock.)
+func afterWrites(w Writes) (with, cond string) {
+	if w.SQL == "" {
+		return "WITH ", ""
+	}
+	return "WITH " + w.SQL + ",\n\t", " AND (SELECT n FROM w) IS NOT NULL"
+}
+
+// headQuery locks the head after w's writes and reads it (headSQL); the dedup key is the
+// argument after w's.
+func headQuery(w Writes) string {
+	with, cond := afterWrites(w)
+	return with + "h AS (SELECT seq, hash FROM audit_head WHERE id = 1" + cond + " FOR UPDATE)\n" + headSQL(len(w.Args)+1)
+}
+
+// aloneQuery is AppendAlone's statement: w's writes, the head moved from the seq it was
+// known at (the argument after the row's values) to the row, the row, and audit_appended,
+// which aborts all of it unless the row went in.
+func aloneQuery(w Writes) string {
+	with, cond := afterWrites(w)
+	p := func(i int) string { return "$" + strconv.Itoa(len(w.Args)+i) }
+	return with + "hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(15) + cond + ` RETURNING 1),
+	ins AS (INSERT INTO audit_log (` + rowCols + `)
+		SELECT ` + p(1) + `::bigint, ` + p(2) + `::timestamptz, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `, ` + p(6) + `, ` + p(7) + `, ` +
+		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `
+		WHERE EXISTS (SELECT 1 FROM hu) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)
+	SELECT audit_appended(EXISTS (SELECT 1 FROM ins))`
 }
 
 // headAlone locks the head and reads it (Append without writes).
-var headAlone = "WITH h AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE)\n" + headSQL(1)
+var headAlone = headQuery(Writes{})
 
 // headSQL reads the locked head h with the row's time and whether the dedup key ($key) was
 // appended before.
@@ -356,8 +365,7 @@ type Result struct {
 // the row before (a row deleted), or a chain that ends before the recorded head (the tail
 // deleted).
 func (c *Chain) Verify(ctx context.Context, db *sqlx.DB) (Result, error) {
-	const q = `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip,
-		detail, dedup_key, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000`
+	const q = `SELECT ` + rowCols + ` FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000`
 	res := Result{OK: true}
 	prev, last := Genesis, int64(0)
 	for {
