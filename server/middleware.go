@@ -111,6 +111,8 @@ func (s *Server) authenticate(withTask bool) gin.HandlerFunc {
 			actor, t, ok, err = s.auth.AuthenticateTask(c.Request.Context(), token, c.Param("id"))
 			if ok {
 				c.Set(ctxTask, t)
+			} else if err == nil {
+				c.Set(ctxTask, store.ErrNotFound) // signed in, no such task: 404 without a third read
 			}
 		} else {
 			actor, err = s.auth.Authenticate(c.Request.Context(), token)
@@ -127,12 +129,14 @@ func (s *Server) authenticate(withTask bool) gin.HandlerFunc {
 	}
 }
 
-// taskOf returns the route's task: the one authenticate read, else read now.
+// taskOf returns the route's task as authenticate read it (or found it missing), else reads it.
 func (s *Server) taskOf(c *gin.Context) (store.Task, error) {
-	if v, ok := c.Get(ctxTask); ok {
-		if t, ok := v.(store.Task); ok {
-			return t, nil
-		}
+	v, _ := c.Get(ctxTask)
+	switch v := v.(type) {
+	case store.Task:
+		return v, nil
+	case error:
+		return store.Task{}, v
 	}
 	return s.store.Task(c.Request.Context(), c.Param("id"))
 }

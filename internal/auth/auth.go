@@ -427,8 +427,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor,
 }
 
 // AuthenticateTask is Authenticate that also reads task taskID in the same round trip (the
-// routes that act on one task). ok is false when the task was not read (the task or the user
-// is missing): the caller reads it alone, which tells 404 from the rest.
+// routes that act on one task). ok is false when there is no such task: with a nil error the
+// token is good and the task does not exist (404).
 func (s *Service) AuthenticateTask(ctx context.Context, token, taskID string) (a domain.Actor, t store.Task, ok bool, err error) {
 	c, err := s.parse(token)
 	if err != nil {
