@@ -69,6 +69,8 @@ const saCacheRefresh = 65 * time.Second
 type devConfig struct {
 	static         dynamicconfig.StaticClient
 	forceSARefresh atomic.Bool
+	// longPoll, when above zero, is matching.longPollExpirationInterval (--long-poll-interval).
+	longPoll time.Duration
 }
 
 func newDevConfig() *devConfig {
@@ -81,6 +83,9 @@ func newDevConfig() *devConfig {
 func (d *devConfig) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedValue {
 	if key == dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key() {
 		return []dynamicconfig.ConstrainedValue{{Value: d.forceSARefresh.Load()}}
+	}
+	if key == dynamicconfig.MatchingLongPollExpirationInterval.Key() && d.longPoll > 0 {
+		return []dynamicconfig.ConstrainedValue{{Value: d.longPoll}}
 	}
 	return d.static.GetValue(key)
 }

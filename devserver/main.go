@@ -56,6 +56,21 @@
 //	                                      devserver's messages are logged at info.
 //	--pprof-addr TEMPORAL_PPROF_ADDR      Serve Go profiles (net/http/pprof) on this loopback
 //	                                      host:port, to measure the server (default off).
+//	--metrics-addr TEMPORAL_METRICS_ADDR  Serve the Temporal server's Prometheus metrics at
+//	                                      /metrics on this host:port (default
+//	                                      127.0.0.1:9466; empty is off). A busy default port
+//	                                      turns metrics off with a warning; a port set here
+//	                                      must be free.
+//	--search-attributes TEMPORAL_SEARCH_ATTRIBUTES
+//	                                      Register the custom search attributes below at
+//	                                      start (default true). false starts the namespace
+//	                                      as a stock Temporal server has it, for testing
+//	                                      `egovpm temporal-setup`.
+//	--long-poll-interval TEMPORAL_LONG_POLL_INTERVAL
+//	                                      Long-poll time of the matching service
+//	                                      (matching.longPollExpirationInterval; default 0:
+//	                                      the server's 1m). Tests shorten it to see a stopped
+//	                                      worker's polls age quickly.
 //
 // Go's GOGC and GOMEMLIMIT default to 400 and 1GiB here (gc.go); set them to override.
 //
@@ -65,7 +80,8 @@
 //	devserver ready address=<addr> namespace=<ns> ui=<url or off>
 //
 // The custom search attributes ProjectID, UnitID, Stage, TaskKind (Keyword) and PlanYear
-// (Int) are registered in the namespace and checked before the ready line is printed.
+// (Int) are registered in the namespace and checked before the ready line is printed
+// (unless --search-attributes=false).
 //
 // SIGINT and SIGTERM stop the server gracefully. On a start-up failure, such as an address
 // already in use, the devserver prints the reason to stderr and exits with status 1.

@@ -453,7 +453,32 @@ func TestParseOptions(t *testing.T) {
 			PGDatabase:           "temporal",
 			PGVisibilityDatabase: "temporal_visibility",
 			PGSynchronousCommit:  "off",
+
+			MetricsAddr:        "127.0.0.1:9466",
+			MetricsAddrDefault: true,
+			SearchAttributes:   true,
 		}, o)
+	})
+
+	t.Run("metrics, search attributes and long poll", func(t *testing.T) {
+		o, err := parseOptions([]string{"--metrics-addr", "127.0.0.1:9999", "--search-attributes=false", "--long-poll-interval", "2s"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:9999", o.MetricsAddr)
+		require.False(t, o.MetricsAddrDefault, "a port asked for must be free")
+		require.False(t, o.SearchAttributes)
+		require.Equal(t, 2*time.Second, o.LongPoll)
+		o, err = parseOptions(nil, env(map[string]string{"TEMPORAL_METRICS_ADDR": "", "TEMPORAL_SEARCH_ATTRIBUTES": "false",
+			"TEMPORAL_LONG_POLL_INTERVAL": "3s"}), io.Discard)
+		require.NoError(t, err)
+		require.False(t, o.SearchAttributes)
+		require.Equal(t, 3*time.Second, o.LongPoll)
+		o, err = parseOptions([]string{"--metrics-addr="}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.Empty(t, o.MetricsAddr, "empty is off")
+		_, err = parseOptions([]string{"--long-poll-interval", "-1s"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "negative")
+		_, err = parseOptions([]string{"--metrics-addr", "nope"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "invalid --metrics-addr")
 	})
 
 	t.Run("environment", func(t *testing.T) {

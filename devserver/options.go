@@ -22,6 +22,8 @@ const (
 	defaultRetention = 7 * 24 * time.Hour
 	defaultUIAddr    = "127.0.0.1:8233"
 	defaultLogLevel  = "warn"
+	// defaultMetricsAddr serves the server's Prometheus metrics on loopback.
+	defaultMetricsAddr = "127.0.0.1:9466"
 
 	defaultPGURL                = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 	defaultPGDatabase           = "temporal"
@@ -57,6 +59,17 @@ type options struct {
 	PGSynchronousCommit string
 	// PprofAddr serves net/http/pprof (a loopback host:port); empty means off.
 	PprofAddr string
+	// MetricsAddr serves the Temporal server's Prometheus metrics at /metrics; empty means off.
+	MetricsAddr string
+	// MetricsAddrDefault is set when MetricsAddr is the built-in default: a busy default port
+	// (another devserver) turns metrics off with a warning instead of failing the start.
+	MetricsAddrDefault bool
+	// SearchAttributes registers the application's custom search attributes at start; off
+	// leaves the namespace as a stock Temporal server has it (`egovpm temporal-setup` adds them).
+	SearchAttributes bool
+	// LongPoll is the matching service's long-poll time (matching.longPollExpirationInterval);
+	// zero keeps the server's default of one minute.
+	LongPoll time.Duration
 }
 
 // parseOptions reads flags from args, falling back to environment variables (read with
@@ -86,6 +99,23 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		retentionDefault = d
 	}
 
+	saDefault := true
+	if v, ok := lookupEnv(getenv, "TEMPORAL_SEARCH_ATTRIBUTES"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return options{}, fmt.Errorf("invalid TEMPORAL_SEARCH_ATTRIBUTES %q: want true or false", v)
+		}
+		saDefault = b
+	}
+	var longPollDefault time.Duration
+	if v, ok := lookupEnv(getenv, "TEMPORAL_LONG_POLL_INTERVAL"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return options{}, fmt.Errorf("invalid TEMPORAL_LONG_POLL_INTERVAL %q: %w", v, err)
+		}
+		longPollDefault = d
+	}
+
 	fs := flag.NewFlagSet("devserver", flag.ContinueOnError)
 	fs.SetOutput(output)
 	var (
@@ -103,6 +133,12 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			"visibility `database` of --store postgres [TEMPORAL_PG_VISIBILITY_DATABASE]")
 		pprofAddr = fs.String("pprof-addr", env("TEMPORAL_PPROF_ADDR", ""),
 			"serve Go profiles (net/http/pprof) on this loopback `host:port`, for measuring the server; empty is off [TEMPORAL_PPROF_ADDR]")
+		metricsAddr = fs.String("metrics-addr", env("TEMPORAL_METRICS_ADDR", defaultMetricsAddr),
+			"serve the Temporal server's Prometheus metrics at /metrics on this `host:port`; empty is off [TEMPORAL_METRICS_ADDR]")
+		searchAttrs = fs.Bool("search-attributes", saDefault,
+			"register the custom search attributes at start; false leaves them to `egovpm temporal-setup` [TEMPORAL_SEARCH_ATTRIBUTES]")
+		longPoll = fs.Duration("long-poll-interval", longPollDefault,
+			"long-poll time of the matching service (matching.longPollExpirationInterval); 0 keeps the server's 1m [TEMPORAL_LONG_POLL_INTERVAL]")
 		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
 			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
 	)
@@ -125,6 +161,10 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		PGVisibilityDatabase: strings.TrimSpace(*pgVisDB),
 		PGSynchronousCommit:  strings.TrimSpace(*pgSync),
 		PprofAddr:            strings.TrimSpace(*pprofAddr),
+		MetricsAddr:          strings.TrimSpace(*metricsAddr),
+		MetricsAddrDefault:   true,
+		SearchAttributes:     *searchAttrs,
+		LongPoll:             *longPoll,
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)
@@ -145,6 +185,22 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		if h, _, _ := net.SplitHostPort(o.PprofAddr); h != "127.0.0.1" && h != "localhost" && h != "::1" {
 			return options{}, fmt.Errorf("--pprof-addr %q: profiles are served on loopback only (127.0.0.1, ::1 or localhost)", o.PprofAddr)
 		}
+	}
+	if _, ok := lookupEnv(getenv, "TEMPORAL_METRICS_ADDR"); ok {
+		o.MetricsAddrDefault = false
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "metrics-addr" {
+			o.MetricsAddrDefault = false
+		}
+	})
+	if o.MetricsAddr != "" {
+		if err := checkHostPort("--metrics-addr", o.MetricsAddr); err != nil {
+			return options{}, err
+		}
+	}
+	if o.LongPoll < 0 {
+		return options{}, fmt.Errorf("--long-poll-interval %s: must not be negative", o.LongPoll)
 	}
 	if !isSupportedStore(o.Store) {
 		return options{}, fmt.Errorf("unknown --store %q: supported stores are %s", o.Store, strings.Join(supportedStores, ", "))

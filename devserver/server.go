@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/server/common/config"
 	tlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
+	"go.temporal.io/server/common/metrics"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/temporal"
 	"go.uber.org/zap"
@@ -83,12 +84,21 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 			return nil, fmt.Errorf("UI address %s is not available: %w", o.UIAddr, err)
 		}
 	}
+	if o.MetricsAddr != "" {
+		if err := checkListen(o.MetricsAddr); err != nil {
+			if !o.MetricsAddrDefault {
+				return nil, fmt.Errorf("metrics address %s is not available: %w", o.MetricsAddr, err)
+			}
+			logs.app.Warn("metrics off: the default address is taken (set --metrics-addr)", zap.String("addr", o.MetricsAddr), zap.Error(err))
+			o.MetricsAddr = ""
+		}
+	}
 	// Never one of the ports this server is about to bind itself: the UI's was checked free
 	// just above and is not bound yet, so the kernel may hand it out again (the side-by-side
 	// test saw a devserver die that way: an internal service took its UI port).
 	avoid := []int{fePort}
-	if o.UIAddr != "" {
-		if _, p, err := net.SplitHostPort(o.UIAddr); err == nil {
+	for _, a := range []string{o.UIAddr, o.MetricsAddr} {
+		if _, p, err := net.SplitHostPort(a); a != "" && err == nil {
 			if n, err := strconv.Atoi(p); err == nil {
 				avoid = append(avoid, n)
 			}
@@ -111,6 +121,9 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 		return nil, err
 	}
 	ns := namespaceSpec{Name: o.Namespace, Retention: o.Retention, SearchAttributes: searchAttributes}
+	if !o.SearchAttributes {
+		ns.SearchAttributes = nil
+	}
 	if err := st.prepare(ns, clusterName); err != nil {
 		return nil, err
 	}
@@ -119,8 +132,16 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 		zap.Int("history", ports.history), zap.Int("matching", ports.matching), zap.Int("worker", ports.worker))
 
 	cfg := buildServerConfig(feHost, dialHost, ports, st.persistence())
+	if o.MetricsAddr != "" {
+		// The server's own Prometheus endpoint, as a Temporal deployment configures it
+		// (global.metrics.prometheus): tally names, timers as histograms in seconds.
+		cfg.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{
+			ListenAddress: o.MetricsAddr, HandlerPath: "/metrics",
+		}}
+	}
 	tLogger := logs.temporalLogger()
 	dynConfig := newDevConfig()
+	dynConfig.longPoll = o.LongPoll
 	srv, err := newTemporalServer(cfg, dialHost, ports, tLogger, dynConfig)
 	if err != nil {
 		return nil, err
@@ -154,11 +175,15 @@ func (d *devServer) afterStart(ctx context.Context, o options, ns namespaceSpec,
 	if err := ensureNamespace(ctx, c, ns, d.logs.app); err != nil {
 		return err
 	}
-	added, err := ensureSearchAttributes(ctx, c, ns, d.logs.app)
-	if err != nil {
-		return err
+	// Without --search-attributes the namespace keeps none of its own, and the forced refresh
+	// stays on: attributes added later through the Operator API are then seen at once.
+	if o.SearchAttributes {
+		added, err := ensureSearchAttributes(ctx, c, ns, d.logs.app)
+		if err != nil {
+			return err
+		}
+		d.dynConfig.searchAttributesReady(added)
 	}
-	d.dynConfig.searchAttributesReady(added)
 
 	if o.UIAddr != "" {
 		ui, err := startUI(ctx, o.UIAddr, d.frontendAddr, ns.Name, d.logs.app)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -45,10 +46,14 @@ type stack struct {
 	// gateway (restart).
 	url, queue string
 	stop       func()
+	// metrics and workerMetrics are the gateway's and the worker's registries: each has its
+	// own connections, as the two processes do.
+	metrics, workerMetrics *prometheus.Registry
 }
 
-// devAddr is the devserver shared by this package's tests (started once in TestMain).
-var devAddr string
+// devAddr is the devserver shared by this package's tests (started once in TestMain), and
+// devMetricsAddr its Prometheus endpoint.
+var devAddr, devMetricsAddr string
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -62,7 +67,12 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	d, err := testenv.StartDevserver(ctx, dir, "")
+	if devMetricsAddr, err = testenv.FreeAddr(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		cancel()
+		return 1
+	}
+	d, err := testenv.StartDevserver(ctx, dir, "", "--metrics-addr", devMetricsAddr)
 	cancel()
 	if err != nil {
 		// A missing Temporal fails the run: integration tests never skip.
@@ -111,7 +121,10 @@ func newStackOn(t *testing.T, policy, url, queue string) *stack {
 	require.NoError(t, useInboxPool(ctx, cfg, deps.Store), "the inbox pool, as the gateway's main sets it up")
 	require.NoError(t, seed.Demo(ctx, deps.Store, cfg.DemoPassword))
 
-	w := workflows.NewWorker(deps.Temporal, queue, deps.Store, log)
+	wdeps, err := platform.Connect(ctx, cfg, log)
+	require.NoError(t, err)
+	t.Cleanup(wdeps.Close)
+	w := workflows.NewWorker(wdeps.Temporal, queue, wdeps.Store, log)
 	require.NoError(t, w.Start())
 	var once sync.Once
 	stopWorker := func() { once.Do(w.Stop) }
@@ -122,7 +135,7 @@ func newStackOn(t *testing.T, policy, url, queue string) *stack {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	s := &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{},
-		url: url, queue: queue, stop: func() { stopWorker(); hs.Close() }}
+		url: url, queue: queue, stop: func() { stopWorker(); hs.Close() }, metrics: deps.Metrics, workerMetrics: wdeps.Metrics}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			s.recordHistories(t, queue)

@@ -57,6 +57,7 @@ type errorDetail struct {
 // message.
 func respondError(c *gin.Context, err error) {
 	e := classify(err)
+	c.Set(ctxErrorCode, e.Code)
 	if e.Status >= 500 {
 		if l, ok := c.Get(ctxLogger); ok {
 			l.(*zap.Logger).Error("request failed", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))

@@ -16,6 +16,7 @@ import (
 
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
+	"egovpm/internal/metrics"
 	"egovpm/internal/platform"
 	"egovpm/internal/store"
 )
@@ -66,6 +67,15 @@ func run() error {
 	srv, err := New(cfg, deps, log)
 	if err != nil {
 		return err
+	}
+	// The gateway starts without the search attributes (/readyz names them), but says so now.
+	if err := platform.CheckSearchAttributes(ctx, deps.Temporal, cfg.TemporalNamespace); err != nil {
+		log.Error("not ready: Temporal search attributes", zap.Error(err))
+	}
+	if addr := cfg.MetricsListen(config.DefaultGatewayMetricsAddr); addr != "" {
+		if _, err := metrics.Serve(ctx, addr, deps.Metrics, log); err != nil {
+			log.Error("metrics not served", zap.String("addr", addr), zap.Error(err))
+		}
 	}
 	httpSrv := &http.Server{
 		Addr:              cfg.HTTPAddr,

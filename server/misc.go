@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	_ "embed"
 	"net/http"
 	"net/url"
@@ -36,24 +35,6 @@ func projectSearchAttributes(p store.Project) temporal.SearchAttributes {
 }
 
 func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
-
-// readyz answers 503 naming each dependency that is not reachable.
-func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
-	missing := map[string]string{}
-	if err := s.store.DB.PingContext(ctx); err != nil {
-		missing["postgres"] = "数据库不可达"
-	}
-	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
-		missing["temporal"] = "流程引擎不可达"
-	}
-	if len(missing) > 0 {
-		respondError(c, apperr.New(http.StatusServiceUnavailable, "not_ready", "依赖服务不可用").WithFields(missing))
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
-}
 
 func (s *Server) openapi(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openapiYAML) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -32,6 +33,10 @@ type Server struct {
 	engine *gin.Engine
 	// decisions limits state-changing workflow requests per user (issue 3: unbounded resource use).
 	decisions *auth.Limiter
+	// metrics are the gateway's own metrics, in deps.Metrics.
+	metrics *gatewayMetrics
+	// searchAttrsOK is set once /readyz found the search attributes registered.
+	searchAttrsOK atomic.Bool
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -75,6 +80,10 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 			Lockout:     cfg.LoginLockout,
 			Production:  cfg.Mode == config.ModeProduction,
 		}),
+	}
+	s.metrics, _ = newGatewayMetrics(deps.Metrics)
+	if deps.Metrics != nil {
+		deps.Metrics.MustRegister(newReadinessCollector(s))
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = s.routes()

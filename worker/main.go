@@ -14,7 +14,10 @@ import (
 
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
+	"egovpm/internal/metrics"
+	"egovpm/internal/monitor"
 	"egovpm/internal/notify"
+	"egovpm/internal/ops"
 	"egovpm/internal/platform"
 	"egovpm/workflows"
 )
@@ -46,6 +49,12 @@ func run() error {
 	}
 	defer deps.Close()
 	platform.ServePprof(ctx, cfg.PprofAddr, log)
+	// Without the search attributes every workflow start fails: refuse to poll, naming them and
+	// the command that registers them.
+	if err := platform.CheckSearchAttributes(ctx, deps.Temporal, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	serveMetrics(ctx, cfg, deps, log)
 
 	var sender notify.Sender = notify.LogSender{Log: log}
 	if cfg.SMTPAddr != "" {
@@ -68,4 +77,22 @@ func run() error {
 	log.Info("worker stopping")
 	w.Stop()
 	return nil
+}
+
+// serveMetrics serves the worker's /metrics (EGOVPM_METRICS_ADDR, default
+// config.DefaultWorkerMetricsAddr): the Temporal SDK's metrics, the read model's pools, and the
+// monitor's gauges (stuck list, failed mails, audit chain), which it scans only while metrics
+// are served. A listen failure is logged: the worker polls regardless.
+func serveMetrics(ctx context.Context, cfg config.Config, deps *platform.Deps, log *zap.Logger) {
+	addr := cfg.MetricsListen(config.DefaultWorkerMetricsAddr)
+	if addr == "" {
+		return
+	}
+	if _, err := metrics.Serve(ctx, addr, deps.Metrics, log); err != nil {
+		log.Error("metrics not served", zap.String("addr", addr), zap.Error(err))
+		return
+	}
+	mon := monitor.New(ops.New(deps.Temporal, deps.Store, log, ops.Options{Namespace: cfg.TemporalNamespace}), deps.Store, log)
+	deps.Metrics.MustRegister(mon.Collectors()...)
+	go mon.Run(ctx, cfg.OpsScanEvery, cfg.AuditVerifyEvery)
 }

@@ -15,6 +15,7 @@
 //	egovpm ops-reset --workflow project:p-… [--run RUN] [--event N] [--reason 回滚]
 //	egovpm ops-retry --workflow project:p-… --activity 5
 //	egovpm ops-replay [--live [--workflow project:p-…]...] [history.json...]
+//	egovpm temporal-setup
 //
 // Configuration comes from the environment (internal/config). Every change a command makes
 // is written to the audit log with actor "cli".
@@ -94,6 +95,7 @@ func commands() []command {
 		{"ops-reset", "--workflow ID [--run RUN] [--event N] [--reason R] reset to the last good workflow task (O2)", cmdOpsReset},
 		{"ops-retry", "--workflow ID --activity ID [--reason R] retry a failing activity now (O2)", cmdOpsRetry},
 		{"ops-replay", "[--live [--workflow ID]...] [history.json...] replay against this build; exit 1 on non-determinism (O3)", cmdOpsReplay},
+		{"temporal-setup", "register the Temporal search attributes the workflows use (idempotent)", cmdTemporalSetup},
 	}
 }
 

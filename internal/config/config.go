@@ -37,6 +37,14 @@ const (
 	DefaultTokenSecret       = "dev-only-token-secret-change-me"
 	DefaultAuditKey          = "dev-only-audit-key-change-me"
 	DefaultMaxUploadBytes    = 50 << 20
+
+	// The default /metrics addresses of each process (EGOVPM_METRICS_ADDR unset), loopback.
+	DefaultGatewayMetricsAddr = "127.0.0.1:9464"
+	DefaultWorkerMetricsAddr  = "127.0.0.1:9465"
+	// MetricsOff is the EGOVPM_METRICS_ADDR value that serves no /metrics.
+	MetricsOff = "off"
+	// DefaultLongPoll is the Temporal server's matching.longPollExpirationInterval default.
+	DefaultLongPoll = time.Minute
 )
 
 // Config is every setting of the worker, the server and the CLI.
@@ -81,6 +89,40 @@ type Config struct {
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
 	SMTPFrom string
+	// MetricsAddr is EGOVPM_METRICS_ADDR as set: empty for the process's loopback default,
+	// MetricsOff, or a host:port (in a container, 0.0.0.0:port on the private network the
+	// Prometheus service scrapes). Read it through MetricsListen.
+	MetricsAddr string
+	// LongPoll is the Temporal server's long-poll time (matching.longPollExpirationInterval):
+	// /readyz counts a worker as live while its last poll of the task queue is within twice it.
+	LongPoll time.Duration
+	// OpsScanEvery is how often a worker serving metrics scans the stuck list (O1) and the
+	// failed mails for their gauges; AuditVerifyEvery how often it verifies the audit chain.
+	OpsScanEvery     time.Duration
+	AuditVerifyEvery time.Duration
+	// TemporalTLS turns on TLS to Temporal (with the system's roots unless TemporalCAFile);
+	// TemporalCertFile and TemporalKeyFile add a client certificate (mTLS); TemporalServerName
+	// overrides the name checked in the server's certificate. Any file implies TLS.
+	TemporalTLS        bool
+	TemporalCAFile     string
+	TemporalCertFile   string
+	TemporalKeyFile    string
+	TemporalServerName string
+	// TemporalAPIKey is sent as a bearer token with every call (Temporal Cloud, or a cluster
+	// with an API-key authorizer); it needs TLS.
+	TemporalAPIKey string
+}
+
+// MetricsListen is the address the process serves /metrics on: def (its loopback default)
+// when EGOVPM_METRICS_ADDR is unset, "" when it is "off".
+func (c Config) MetricsListen(def string) string {
+	switch c.MetricsAddr {
+	case "":
+		return def
+	case MetricsOff:
+		return ""
+	}
+	return c.MetricsAddr
 }
 
 // Vars lists every environment variable Load reads, for documentation and for the
@@ -92,6 +134,9 @@ var Vars = []string{
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
 	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
 	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
+	"EGOVPM_METRICS_ADDR", "TEMPORAL_LONG_POLL_INTERVAL", "EGOVPM_OPS_SCAN_EVERY", "EGOVPM_AUDIT_VERIFY_EVERY",
+	"TEMPORAL_TLS", "TEMPORAL_TLS_CA_FILE", "TEMPORAL_TLS_CERT_FILE", "TEMPORAL_TLS_KEY_FILE",
+	"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -145,6 +190,14 @@ func Load(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("EGOVPM_PPROF_ADDR: want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
 		}
 	}
+	if c.MetricsAddr = get("EGOVPM_METRICS_ADDR", ""); c.MetricsAddr != "" && c.MetricsAddr != MetricsOff {
+		if _, port, serr := net.SplitHostPort(c.MetricsAddr); serr != nil || port == "" {
+			return c, fmt.Errorf("EGOVPM_METRICS_ADDR: want host:port (127.0.0.1:9464) or off, got %q", c.MetricsAddr)
+		}
+	}
+	if err := c.loadTemporalSecurity(get); err != nil {
+		return c, err
+	}
 	if c.TemporalCompression != "none" && c.TemporalCompression != "gzip" {
 		return c, fmt.Errorf("TEMPORAL_GRPC_COMPRESSION: want none or gzip, got %q", c.TemporalCompression)
 	}
@@ -191,6 +244,18 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("EGOVPM_WORKFLOW_CACHE: want 1..1000000, got %d", n)
 	}
 	c.WorkflowCache = int(n)
+	for _, d := range []struct {
+		name, def string
+		dst       *time.Duration
+	}{
+		{"TEMPORAL_LONG_POLL_INTERVAL", DefaultLongPoll.String(), &c.LongPoll},
+		{"EGOVPM_OPS_SCAN_EVERY", "5m", &c.OpsScanEvery},
+		{"EGOVPM_AUDIT_VERIFY_EVERY", "1h", &c.AuditVerifyEvery},
+	} {
+		if *d.dst, err = parseDuration(d.name, get(d.name, d.def)); err != nil {
+			return c, err
+		}
+	}
 	if c.Mode == ModeProduction {
 		if c.TokenSecret == DefaultTokenSecret || len(c.TokenSecret) < 32 {
 			return c, fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")
@@ -204,6 +269,27 @@ func Load(getenv func(string) string) (Config, error) {
 		c.DemoSeed = false
 	}
 	return c, nil
+}
+
+// loadTemporalSecurity reads the TLS and API key settings of the Temporal client.
+func (c *Config) loadTemporalSecurity(get func(k, def string) string) error {
+	var err error
+	if c.TemporalTLS, err = parseBool("TEMPORAL_TLS", get("TEMPORAL_TLS", "false")); err != nil {
+		return err
+	}
+	c.TemporalCAFile, c.TemporalServerName = get("TEMPORAL_TLS_CA_FILE", ""), get("TEMPORAL_TLS_SERVER_NAME", "")
+	c.TemporalCertFile, c.TemporalKeyFile = get("TEMPORAL_TLS_CERT_FILE", ""), get("TEMPORAL_TLS_KEY_FILE", "")
+	c.TemporalAPIKey = get("TEMPORAL_API_KEY", "")
+	if (c.TemporalCertFile == "") != (c.TemporalKeyFile == "") {
+		return fmt.Errorf("TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE: set both for a client certificate (mTLS), or neither")
+	}
+	if c.TemporalCAFile != "" || c.TemporalCertFile != "" || c.TemporalServerName != "" {
+		c.TemporalTLS = true
+	}
+	if c.TemporalAPIKey != "" && !c.TemporalTLS {
+		return fmt.Errorf("TEMPORAL_API_KEY: an API key is sent only over TLS; set TEMPORAL_TLS=true (or a TEMPORAL_TLS_* file)")
+	}
+	return nil
 }
 
 func parseBool(name, v string) (bool, error) {

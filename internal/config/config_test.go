@@ -72,3 +72,34 @@ func TestProductionRefusesDemoAndDefaults(t *testing.T) {
 	_, err = Load(env(noAudit))
 	require.ErrorContains(t, err, "EGOVPM_AUDIT_KEY")
 }
+
+// TestMetricsAndTemporalSecurity: EGOVPM_METRICS_ADDR defaults to each process's loopback
+// address and "off" turns it off; the Temporal TLS settings hang together (issue 21).
+func TestMetricsAndTemporalSecurity(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, DefaultGatewayMetricsAddr, c.MetricsListen(DefaultGatewayMetricsAddr))
+	require.Equal(t, DefaultLongPoll, c.LongPoll)
+	require.False(t, c.TemporalTLS)
+	c, err = Load(env(map[string]string{"EGOVPM_METRICS_ADDR": "off"}))
+	require.NoError(t, err)
+	require.Empty(t, c.MetricsListen(DefaultWorkerMetricsAddr))
+	c, err = Load(env(map[string]string{"EGOVPM_METRICS_ADDR": "0.0.0.0:9464"}))
+	require.NoError(t, err)
+	require.Equal(t, "0.0.0.0:9464", c.MetricsListen(DefaultWorkerMetricsAddr))
+	_, err = Load(env(map[string]string{"EGOVPM_METRICS_ADDR": "9464"}))
+	require.ErrorContains(t, err, "EGOVPM_METRICS_ADDR")
+
+	c, err = Load(env(map[string]string{"TEMPORAL_TLS_CA_FILE": "/ca.pem"}))
+	require.NoError(t, err)
+	require.True(t, c.TemporalTLS, "a CA file implies TLS")
+	_, err = Load(env(map[string]string{"TEMPORAL_TLS_CERT_FILE": "/c.pem"}))
+	require.ErrorContains(t, err, "TEMPORAL_TLS_KEY_FILE")
+	_, err = Load(env(map[string]string{"TEMPORAL_API_KEY": "k"}))
+	require.ErrorContains(t, err, "TEMPORAL_API_KEY")
+	c, err = Load(env(map[string]string{"TEMPORAL_API_KEY": "k", "TEMPORAL_TLS": "true"}))
+	require.NoError(t, err)
+	require.Equal(t, "k", c.TemporalAPIKey)
+	_, err = Load(env(map[string]string{"TEMPORAL_LONG_POLL_INTERVAL": "soon"}))
+	require.ErrorContains(t, err, "TEMPORAL_LONG_POLL_INTERVAL")
+}

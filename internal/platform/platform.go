@@ -5,14 +5,17 @@ package platform
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"egovpm/internal/audit"
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
+	"egovpm/internal/metrics"
 	"egovpm/internal/store"
 	"egovpm/schema"
 )
@@ -21,12 +24,20 @@ import (
 type Deps struct {
 	Store    *store.Store
 	Temporal client.Client
+	// Metrics is the process's registry: the Temporal SDK's metrics, the read model's pools
+	// and what the process adds (the gateway's requests); metrics.Serve serves it.
+	Metrics *prometheus.Registry
+	// closeMetrics stops the SDK metrics' reporting.
+	closeMetrics io.Closer
 }
 
 // Close releases the connections.
 func (d *Deps) Close() {
 	if d.Temporal != nil {
 		d.Temporal.Close()
+	}
+	if d.closeMetrics != nil {
+		_ = d.closeMetrics.Close()
 	}
 	if d.Store != nil {
 		_ = d.Store.Close()
@@ -49,14 +60,20 @@ func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 
 // DialTemporal connects a Temporal client with zap logging.
 func DialTemporal(ctx context.Context, cfg config.Config, log *zap.Logger) (client.Client, error) {
+	return dialTemporal(ctx, cfg, log, nil)
+}
+
+// dialTemporal is DialTemporal reporting the SDK's metrics to mh (nil: none).
+func dialTemporal(ctx context.Context, cfg config.Config, log *zap.Logger, mh client.MetricsHandler) (client.Client, error) {
+	opts, err := ClientOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Logger = logging.NewTemporal(log.Named("temporal"))
+	opts.MetricsHandler = mh
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	c, err := client.DialContext(dialCtx, client.Options{
-		HostPort:          cfg.TemporalAddress,
-		Namespace:         cfg.TemporalNamespace,
-		Logger:            logging.NewTemporal(log.Named("temporal")),
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: Compression(cfg.TemporalCompression)},
-	})
+	c, err := client.DialContext(dialCtx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}
@@ -71,16 +88,24 @@ func Compression(name string) client.GrpcCompression {
 	return &client.GrpcCompressionNone{}
 }
 
-// Connect opens the store and the Temporal client.
+// Connect opens the store and the Temporal client, both reporting to a new metrics registry
+// (Deps.Metrics).
 func Connect(ctx context.Context, cfg config.Config, log *zap.Logger) (*Deps, error) {
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := DialTemporal(ctx, cfg, log)
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.NewDBCollector(st.Pools, func() map[string]int {
+		main, inbox := st.QueuedReads()
+		return map[string]int{"main": main, "inbox": inbox}
+	}))
+	mh, closeMetrics := metrics.NewTemporalHandler(reg, log)
+	tc, err := dialTemporal(ctx, cfg, log, mh)
 	if err != nil {
+		_ = closeMetrics.Close()
 		_ = st.DB.Close()
 		return nil, err
 	}
-	return &Deps{Store: st, Temporal: tc}, nil
+	return &Deps{Store: st, Temporal: tc, Metrics: reg, closeMetrics: closeMetrics}, nil
 }

@@ -65,8 +65,10 @@ func FreeAddr() (string, error) {
 }
 
 // StartDevserver starts a devserver on a free port with its database file in dir (a new file,
-// or an existing one to test a restart) and waits until it is ready.
-func StartDevserver(ctx context.Context, dir, addr string) (*Devserver, error) {
+// or an existing one to test a restart) and waits until it is ready. extra flags are added to
+// its command line (--metrics-addr, --search-attributes=false, --long-poll-interval); without
+// a --metrics-addr it serves no metrics.
+func StartDevserver(ctx context.Context, dir, addr string, extra ...string) (*Devserver, error) {
 	bin, err := DevserverBinary()
 	if err != nil {
 		return nil, err
@@ -77,7 +79,8 @@ func StartDevserver(ctx context.Context, dir, addr string) (*Devserver, error) {
 		}
 	}
 	d := &Devserver{Addr: addr, DBFile: filepath.Join(dir, "temporal.db"), done: make(chan error, 1)}
-	d.cmd = exec.Command(bin, "--addr", addr, "--db-file", d.DBFile, "--ui=false", "--log-level", "error")
+	args := []string{"--addr", addr, "--db-file", d.DBFile, "--ui=false", "--log-level", "error", "--metrics-addr="}
+	d.cmd = exec.Command(bin, append(args, extra...)...)
 	// The server's own log goes to a file beside its database (read it when a test fails);
 	// EGOVPM_TEST_LOG=1 shows it live.
 	if os.Getenv("EGOVPM_TEST_LOG") != "" {
