@@ -25,12 +25,16 @@ const (
 	composePath    = "../../docker-compose.yml"
 	dockerfilePath = "../../Dockerfile"
 	// devserverNamespace holds the custom search attributes the dev server registers;
-	// compose's Temporal must register the same set.
-	devserverNamespace = "../../devserver/namespace.go"
+	// compose's Temporal must register the same set (egovpm temporal-setup, whose list is
+	// platformSearchAttrs).
+	devserverNamespace  = "../../devserver/namespace.go"
+	platformSearchAttrs = "../../internal/platform/searchattrs.go"
+	// devserverGoMod pins the Temporal server the tests run; compose runs the same version.
+	devserverGoMod = "../../devserver/go.mod"
 )
 
 // appServices run the egovpm image and are configured through config.Load.
-var appServices = []string{"migrate", "worker", "server"}
+var appServices = []string{"migrate", "temporal-setup", "worker", "server"}
 
 // infraEnv lists, per infrastructure service, the environment variables its image
 // documents (postgres image; temporalio/auto-setup's entrypoint.sh and auto-setup.sh;
@@ -44,13 +48,16 @@ var infraEnv = map[string][]string{
 		"DB", "DB_PORT", "DBNAME", "VISIBILITY_DBNAME", "POSTGRES_SEEDS", "POSTGRES_USER",
 		"POSTGRES_PWD", "POSTGRES_TLS_ENABLED", "POSTGRES_TLS_DISABLE_HOST_VERIFICATION",
 		"POSTGRES_TLS_CERT_FILE", "POSTGRES_TLS_KEY_FILE", "POSTGRES_TLS_CA_FILE",
-		"POSTGRES_TLS_SERVER_NAME", "SKIP_SCHEMA_SETUP", "SKIP_DB_CREATE", "ENABLE_ES",
-		"TEMPORAL_ADDRESS", "BIND_ON_IP", "TEMPORAL_BROADCAST_ADDRESS", "DYNAMIC_CONFIG_FILE_PATH",
+		"POSTGRES_TLS_SERVER_NAME", "BIND_ON_IP", "TEMPORAL_BROADCAST_ADDRESS", "DYNAMIC_CONFIG_FILE_PATH",
 		"LOG_LEVEL", "NUM_HISTORY_SHARDS", "SERVICES", "PROMETHEUS_ENDPOINT",
-		"DEFAULT_NAMESPACE", "DEFAULT_NAMESPACE_RETENTION", "SKIP_DEFAULT_NAMESPACE_CREATION",
-		"SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES",
 	},
-	"temporal-setup": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"},
+	// temporal-sql-tool reads its connection from SQL_* (admin-tools).
+	"temporal-schema":    {"SQL_PLUGIN", "SQL_HOST", "SQL_PORT", "SQL_USER", "SQL_PASSWORD", "SQL_DATABASE"},
+	"temporal-namespace": {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE"},
+	"proxy":              {},
+	"prometheus":         {},
+	"grafana":            {"GF_SECURITY_ADMIN_PASSWORD", "GF_USERS_ALLOW_SIGN_UP", "GF_SERVER_ROOT_URL"},
+	"backup":             {"PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "DATA_DIR", "EGOVPM_DB", "TEMPORAL_DB", "TEMPORAL_VISIBILITY_DB"},
 	"temporal-ui": {
 		"TEMPORAL_ADDRESS", "TEMPORAL_UI_PORT", "TEMPORAL_DEFAULT_NAMESPACE",
 		"TEMPORAL_CORS_ORIGINS", "TEMPORAL_UI_PUBLIC_PATH", "TEMPORAL_AUTH_ENABLED",
@@ -59,7 +66,7 @@ var infraEnv = map[string][]string{
 }
 
 // operatorSecrets must come from the operator (${NAME:?...}), never from the file.
-var operatorSecrets = []string{"EGOVPM_TOKEN_SECRET", "EGOVPM_AUDIT_KEY", "POSTGRES_PASSWORD"}
+var operatorSecrets = []string{"EGOVPM_TOKEN_SECRET", "EGOVPM_AUDIT_KEY", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"}
 
 type composeFile struct {
 	Services map[string]composeService `yaml:"services"`
@@ -77,6 +84,14 @@ type composeService struct {
 	Volumes     []composeVolume  `yaml:"volumes"`
 	DependsOn   composeDependsOn `yaml:"depends_on"`
 	Healthcheck map[string]any   `yaml:"healthcheck"`
+	Logging     *composeLogging  `yaml:"logging"`
+	Profiles    []string         `yaml:"profiles"`
+}
+
+// composeLogging is a service's logging driver and its options.
+type composeLogging struct {
+	Driver  string            `yaml:"driver"`
+	Options map[string]string `yaml:"options"`
 }
 
 // stringOrList is a compose command or entrypoint: a list, or one string split on spaces.
@@ -292,7 +307,8 @@ func keys[V any](m map[string]V) []string {
 
 func TestComposeServicesAreExactlyTheDeployment(t *testing.T) {
 	f := loadCompose(t)
-	want := []string{"migrate", "postgres", "server", "temporal", "temporal-setup", "temporal-ui", "worker"}
+	want := []string{"backup", "grafana", "migrate", "postgres", "prometheus", "proxy", "server", "temporal", "temporal-namespace",
+		"temporal-schema", "temporal-setup", "temporal-ui", "worker"}
 	require.Equal(t, want, keys(f.Services))
 
 	for name, s := range f.Services {
@@ -364,7 +380,7 @@ func TestComposeAppServicesLoadAsProduction(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "temporal", host)
 			require.Equal(t, "7233", port)
-			require.Equal(t, DefaultTemporalNamespace, c.TemporalNamespace, "auto-setup creates only the default namespace")
+			require.Equal(t, DefaultTemporalNamespace, c.TemporalNamespace, "temporal-namespace creates only the default namespace")
 			require.Equal(t, DefaultTaskQueue, c.TaskQueue)
 		})
 	}
@@ -382,7 +398,7 @@ func TestComposeSecretsComeFromTheOperator(t *testing.T) {
 					require.Equalf(t, ":?", m[2], "%s: %s uses ${%s} without :? (no defaults for secrets)", name, k, m[1])
 				}
 			}
-			if slices.Contains(operatorSecrets, k) || k == "POSTGRES_PWD" {
+			if slices.Contains(operatorSecrets, k) || k == "POSTGRES_PWD" || k == "SQL_PASSWORD" || k == "PGPASSWORD" {
 				require.Regexpf(t, `^\$\{[A-Z_]+:\?[^}]+\}$`, *v, "%s: %s must be set by the operator", name, k)
 			}
 		}
@@ -426,11 +442,13 @@ func TestComposeStartOrder(t *testing.T) {
 		deps    map[string]string
 		restart string
 	}{
-		{"temporal", map[string]string{"postgres": "service_healthy"}, "unless-stopped"},
-		{"temporal-setup", map[string]string{"temporal": "service_started"}, "no"},
+		{"temporal-schema", map[string]string{"postgres": "service_healthy"}, "no"},
+		{"temporal", map[string]string{"temporal-schema": "service_completed_successfully"}, "unless-stopped"},
+		{"temporal-namespace", map[string]string{"temporal": "service_healthy"}, "no"},
+		{"temporal-setup", map[string]string{"temporal-namespace": "service_completed_successfully"}, "no"},
 		{"migrate", map[string]string{"postgres": "service_healthy"}, "no"},
-		{"worker", map[string]string{"migrate": "service_completed_successfully", "temporal-setup": "service_completed_successfully", "temporal": "service_started"}, "unless-stopped"},
-		{"server", map[string]string{"migrate": "service_completed_successfully", "temporal-setup": "service_completed_successfully", "temporal": "service_started"}, "unless-stopped"},
+		{"worker", map[string]string{"migrate": "service_completed_successfully", "temporal-setup": "service_completed_successfully", "temporal": "service_healthy"}, "unless-stopped"},
+		{"server", map[string]string{"migrate": "service_completed_successfully", "temporal-setup": "service_completed_successfully", "temporal": "service_healthy"}, "unless-stopped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
@@ -443,32 +461,76 @@ func TestComposeStartOrder(t *testing.T) {
 }
 
 // TestComposeRegistersTheDevserverSearchAttributes keeps compose's Temporal in step with
-// the dev server: every custom search attribute the dev server registers is created by
-// the temporal-setup service with the same type.
+// the dev server: the temporal-setup service runs `egovpm temporal-setup`, whose list
+// (internal/platform.SearchAttributes) is the dev server's, name for name and type for type.
 func TestComposeRegistersTheDevserverSearchAttributes(t *testing.T) {
-	src, err := os.ReadFile(devserverNamespace)
-	require.NoError(t, err)
 	decl := regexp.MustCompile(`"(\w+)":\s*enumspb\.INDEXED_VALUE_TYPE_([A-Z_]+)`)
-	found := decl.FindAllStringSubmatch(string(src), -1)
-	require.NotEmpty(t, found, "no search attributes found in %s", devserverNamespace)
-	cliType := map[string]string{
-		"KEYWORD": "Keyword", "TEXT": "Text", "INT": "Int", "DOUBLE": "Double",
-		"BOOL": "Bool", "DATETIME": "Datetime", "KEYWORD_LIST": "KeywordList",
+	read := func(p string) map[string]string {
+		src, err := os.ReadFile(p)
+		require.NoError(t, err)
+		m := map[string]string{}
+		for _, x := range decl.FindAllStringSubmatch(string(src), -1) {
+			m[x[1]] = x[2]
+		}
+		require.NotEmpty(t, m, "no search attributes found in %s", p)
+		return m
 	}
-
+	require.Equal(t, read(devserverNamespace), read(platformSearchAttrs))
 	setup := loadCompose(t).Services["temporal-setup"]
-	script := strings.Join(setup.Command, " ")
-	for _, m := range found {
-		typ, ok := cliType[m[2]]
-		require.Truef(t, ok, "unknown indexed value type %s", m[2])
-		require.Regexpf(t, `--name\s+`+m[1]+`\s+--type\s+`+typ+`\b`, script,
-			"temporal-setup must create search attribute %s of type %s", m[1], typ)
-	}
-	require.Contains(t, script, "$$TEMPORAL_NAMESPACE", "shell variables must be escaped as $$ in compose")
-	env := resolvedEnv(t, "temporal-setup", setup.Environment)
-	require.Equal(t, DefaultTemporalNamespace, env["TEMPORAL_NAMESPACE"])
-	_, _, err = net.SplitHostPort(env["TEMPORAL_ADDRESS"])
+	require.Equal(t, stringOrList{"/egovpm", "temporal-setup"}, setup.Command)
+}
+
+// TestComposeRunsTheTestedTemporal: the Temporal server and admin-tools images are the
+// server version devserver/go.mod pins (the one every test runs), with no auto-setup image;
+// every service keeps its logs rotated (local driver, at least 6 GB per container: months at
+// egovpm's log rate, docs/DEPLOY.md); Prometheus keeps 200 days and loads the alert rules;
+// Grafana gets the provisioned dashboard; the proxy terminates TLS in front of the server.
+func TestComposeRunsTheTestedTemporal(t *testing.T) {
+	mod, err := os.ReadFile(devserverGoMod)
 	require.NoError(t, err)
+	m := regexp.MustCompile(`go\.temporal\.io/server v(\d+\.\d+\.\d+)`).FindSubmatch(mod)
+	require.NotNil(t, m)
+	version := string(m[1])
+	f := loadCompose(t)
+	require.Equal(t, "temporalio/server:"+version, f.Services["temporal"].Image)
+	for _, name := range []string{"temporal-schema", "temporal-namespace"} {
+		require.Equal(t, "temporalio/admin-tools:"+version, f.Services[name].Image)
+	}
+	for name, s := range f.Services {
+		require.NotContainsf(t, s.Image, "auto-setup", "%s: temporalio/auto-setup is deprecated", name)
+		require.NotNilf(t, s.Logging, "%s keeps no rotated logs", name)
+		require.Equal(t, "local", s.Logging.Driver, name)
+		require.Equal(t, "100m", s.Logging.Options["max-size"], name)
+		require.Equal(t, "60", s.Logging.Options["max-file"], name)
+	}
+	prom := f.Services["prometheus"]
+	require.Contains(t, prom.Command, "--storage.tsdb.retention.time=200d")
+	targets := map[string]bool{}
+	for _, v := range append(append([]composeVolume{}, prom.Volumes...), f.Services["grafana"].Volumes...) {
+		targets[v.Source+" "+v.Target] = true
+		if strings.HasPrefix(v.Source, "./") {
+			_, err := os.Stat("../../" + v.Source)
+			require.NoErrorf(t, err, "mounted file %s exists", v.Source)
+		}
+	}
+	require.True(t, targets["./deploy/prometheus/alerts.yml /etc/prometheus/alerts.yml"])
+	require.True(t, targets["./deploy/grafana/dashboards /var/lib/grafana/dashboards"])
+	proxy := f.Services["proxy"]
+	require.Contains(t, proxy.DependsOn, "server")
+	ports := []string{}
+	for _, p := range proxy.Ports {
+		ports = append(ports, p.Target)
+	}
+	require.ElementsMatch(t, []string{"443", "80"}, ports)
+	conf, err := os.ReadFile("../../deploy/nginx/egovpm.conf")
+	require.NoError(t, err)
+	require.Contains(t, string(conf), "listen 443 ssl")
+	require.Contains(t, string(conf), "proxy_pass http://server:8080;")
+	require.Equal(t, []string{"backup"}, f.Services["backup"].Profiles, "backup runs only when asked for")
+	for _, name := range []string{"worker", "server"} {
+		env := resolvedEnv(t, name, f.Services[name].Environment)
+		require.NotEmptyf(t, env["EGOVPM_METRICS_ADDR"], "%s serves /metrics to prometheus", name)
+	}
 }
 
 // dockerfile is what the compose check needs from the Dockerfile.
