@@ -81,9 +81,11 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 			Production:  cfg.Mode == config.ModeProduction,
 		}),
 	}
-	s.metrics, _ = newGatewayMetrics(deps.Metrics)
 	if deps.Metrics != nil {
+		s.metrics, _ = newGatewayMetrics(deps.Metrics)
 		deps.Metrics.MustRegister(newReadinessCollector(s))
+	} else {
+		s.metrics, _ = newGatewayMetrics(nil)
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = s.routes()
