@@ -16,6 +16,7 @@ import (
 	"egovpm/internal/auth"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 )
 
 var (
@@ -177,7 +178,7 @@ func (s *Server) listUsers(c *gin.Context) {
 
 type createUserRequest struct {
 	Username string   `json:"username" validate:"required,max=63"`
-	Name     string   `json:"name" validate:"required,max=100"`
+	Name     string   `json:"name" validate:"required,nonblank,name,max=100"`
 	OrgID    string   `json:"org_id" validate:"required,max=63"`
 	Roles    []string `json:"roles" validate:"required,min=1,max=12"`
 	Password string   `json:"password" validate:"required,max=256"`
@@ -192,7 +193,7 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	req.Username = strings.ToLower(strings.TrimSpace(req.Username))
-	req.Name = strings.TrimSpace(req.Name)
+	req.Name = text.Trim(req.Name)
 	fields := map[string]string{}
 	if !usernamePattern.MatchString(req.Username) {
 		fields["username"] = "用户名须为 2–63 位小写字母、数字或 _ . -，以字母或数字开头"
@@ -288,7 +289,7 @@ func (s *Server) listOrgs(c *gin.Context) {
 
 type createOrgRequest struct {
 	ID   string `json:"id" validate:"required,max=63"`
-	Name string `json:"name" validate:"required,max=200"`
+	Name string `json:"name" validate:"required,nonblank,name,max=200"`
 	Kind string `json:"kind" validate:"required,oneof=unit drb ndrc finance crypto prta audit citygov expert ops"`
 }
 
@@ -299,7 +300,7 @@ func (s *Server) createOrg(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	req.Name = strings.TrimSpace(req.Name)
+	req.Name = text.Trim(req.Name)
 	fields := map[string]string{}
 	if !orgIDPattern.MatchString(req.ID) {
 		fields["id"] = "机构编号须为小写字母、数字或 -，以字母或数字开头，至多 63 位"

@@ -12,6 +12,7 @@ import (
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
@@ -21,10 +22,10 @@ type dataListReq struct {
 }
 
 type contractReq struct {
-	Vendor         string `json:"vendor" validate:"required,max=200"`
+	Vendor         string `json:"vendor" validate:"required,nonblank,name,max=200"`
 	AmountFen      int64  `json:"amount_fen" validate:"required,gt=0,lte=1000000000000"`
 	SignedOn       string `json:"signed_on" validate:"required"`
-	ProcurementRef string `json:"procurement_ref" validate:"required,max=100"`
+	ProcurementRef string `json:"procurement_ref" validate:"required,nonblank,name,max=100"`
 	DataLists      struct {
 		Demand         dataListReq `json:"demand"`
 		Responsibility dataListReq `json:"responsibility"`
@@ -58,9 +59,9 @@ func (s *Server) registerContract(c *gin.Context) {
 		fields["signed_on"] = "签订日期不能晚于今天或早于 2000 年"
 	}
 	lists := domain.DataLists{
-		Demand:         domain.DataList{Items: req.DataLists.Demand.Items, NoneReason: req.DataLists.Demand.NoneReason},
-		Responsibility: domain.DataList{Items: req.DataLists.Responsibility.Items, NoneReason: req.DataLists.Responsibility.NoneReason},
-		Negative:       domain.DataList{Items: req.DataLists.Negative.Items, NoneReason: req.DataLists.Negative.NoneReason},
+		Demand:         domain.DataList{Items: req.DataLists.Demand.Items, NoneReason: text.Trim(req.DataLists.Demand.NoneReason)},
+		Responsibility: domain.DataList{Items: req.DataLists.Responsibility.Items, NoneReason: text.Trim(req.DataLists.Responsibility.NoneReason)},
+		Negative:       domain.DataList{Items: req.DataLists.Negative.Items, NoneReason: text.Trim(req.DataLists.Negative.NoneReason)},
 	}
 	p, ok := s.loadProject(c, authz.ProjectDeliver)
 	if !ok {
@@ -81,8 +82,8 @@ func (s *Server) registerContract(c *gin.Context) {
 		return
 	}
 	s.deliveryUpdate(c, p, workflows.UpdateContract, workflows.ContractUpdate{Actor: mustActor(c), RequestID: c.GetString(ctxRequestID),
-		Contract: domain.Contract{Vendor: req.Vendor, AmountFen: req.AmountFen, SignedOn: req.SignedOn,
-			ProcurementRef: req.ProcurementRef, DataLists: lists}})
+		Contract: domain.Contract{Vendor: text.Trim(req.Vendor), AmountFen: req.AmountFen, SignedOn: req.SignedOn,
+			ProcurementRef: text.Trim(req.ProcurementRef), DataLists: lists}})
 }
 
 // bindNoFields reads the optional body of a request that takes no fields: none, or an empty

@@ -20,6 +20,7 @@ import (
 	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 )
 
 // maxJSONBody caps JSON request bodies (uploads have their own limit).
@@ -36,7 +37,24 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	// The one rule for required texts (issue 15): "nonblank" refuses a string that is only
+	// white space or invisible characters (text.Blank); "name" refuses a name that holds a
+	// control, format (bidi override, zero-width) or other hidden character (text.Hidden).
+	// Both pass an empty string, which "required" or "omitempty" decide.
+	must(v.RegisterValidation("nonblank", func(fl validator.FieldLevel) bool {
+		s := fl.Field().String()
+		return s == "" || !text.Blank(s)
+	}))
+	must(v.RegisterValidation("name", func(fl validator.FieldLevel) bool {
+		return text.NameProblem(fl.Field().String()) != "hidden"
+	}))
 	return v
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
 }
 
 // errorBody is the one error shape of DESIGN.md.
@@ -201,6 +219,10 @@ func fieldMessage(fe validator.FieldError) string {
 	switch fe.Tag() {
 	case "required":
 		return "必填"
+	case "nonblank":
+		return "必填，不能只含空白或不可见字符"
+	case "name":
+		return "不能包含换行、控制字符或不可见字符（如 U+202E 方向覆盖、U+200B 零宽空格）"
 	case "oneof":
 		return "取值必须是其中之一：" + fe.Param()
 	case "min", "gte":

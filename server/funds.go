@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,6 +16,7 @@ import (
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 )
 
 // paymentStages are the stages of a project that has a contract (R9) and so takes payments
@@ -30,7 +30,7 @@ var firstPaymentDay = time.Date(2000, 1, 1, 0, 0, 0, 0, calendar.Shanghai)
 var validOrgID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 type recordPaymentReq struct {
-	Milestone string `json:"milestone" validate:"required,max=200"`
+	Milestone string `json:"milestone" validate:"required,nonblank,name,max=200"`
 	AmountFen int64  `json:"amount_fen" validate:"required,gt=0,lte=1000000000000"`
 	PaidOn    string `json:"paid_on" validate:"required"`
 }
@@ -125,7 +125,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	req.Milestone = strings.TrimSpace(req.Milestone)
+	req.Milestone = text.Trim(req.Milestone)
 	if req.Milestone == "" {
 		respondError(c, apperr.Invalid(map[string]string{"milestone": "必填"}))
 		return
@@ -218,7 +218,7 @@ func (s *Server) confirmPayment(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	req.Comment = strings.TrimSpace(req.Comment)
+	req.Comment = text.Trim(req.Comment)
 	if req.Decision == "reject" && req.Comment == "" {
 		respondError(c, apperr.Invalid(map[string]string{"comment": "退回付款须说明理由"}))
 		return

@@ -14,6 +14,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
+	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
@@ -153,7 +154,7 @@ type compileReq struct {
 	} `json:"included" validate:"max=1000,dive"`
 	Excluded []struct {
 		ProjectID string `json:"project_id" validate:"required,max=64"`
-		Reason    string `json:"reason" validate:"required,max=2000"`
+		Reason    string `json:"reason" validate:"required,nonblank,max=2000"`
 	} `json:"excluded" validate:"max=1000,dive"`
 }
 
@@ -172,7 +173,7 @@ func (s *Server) compilePlan(c *gin.Context) {
 		u.Included = append(u.Included, workflows.PlanInclusion{ProjectID: i.ProjectID, ApprovedAmountFen: i.ApprovedAmountFen})
 	}
 	for _, e := range req.Excluded {
-		u.Excluded = append(u.Excluded, workflows.PlanExclusion{ProjectID: e.ProjectID, Reason: e.Reason})
+		u.Excluded = append(u.Excluded, workflows.PlanExclusion{ProjectID: e.ProjectID, Reason: text.Trim(e.Reason)})
 	}
 	var res workflows.CompileResult
 	if err := s.planOp(c, y, workflows.UpdateCompile, updateID(c, "compile"), u.ProjectIDs(), u, &res); err != nil {

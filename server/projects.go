@@ -25,28 +25,29 @@ import (
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
 type createProjectReq struct {
-	Name                   string   `json:"name" validate:"required,max=200"`
+	Name                   string   `json:"name" validate:"required,nonblank,name,max=200"`
 	Type                   string   `json:"type" validate:"required,oneof=new continuation om service design supervision testing security"`
 	PlanYear               int      `json:"plan_year" validate:"required,gte=2000,lte=2200"`
 	EstimatedInvestmentFen int64    `json:"estimated_investment_fen" validate:"required,gt=0,lte=1000000000000"`
 	Description            string   `json:"description" validate:"max=20000"`
-	DataResources          []string `json:"data_resources,omitempty" validate:"max=100,dive,required,max=200"` // R16; omitted when empty: a create recorded before the field still matches its resend
+	DataResources          []string `json:"data_resources,omitempty" validate:"max=100,dive,required,nonblank,name,max=200"` // R16; omitted when empty: a create recorded before the field still matches its resend
 	MLPSLevel              int      `json:"mlps_level" validate:"required,gte=1,lte=5"`
 	UsesCrypto             bool     `json:"uses_crypto"`
 	ParentProjectID        *string  `json:"parent_project_id" validate:"omitempty,max=64"`
 }
 
 type patchProjectReq struct {
-	Name                   *string   `json:"name" validate:"omitempty,min=1,max=200"`
+	Name                   *string   `json:"name" validate:"omitempty,min=1,nonblank,name,max=200"`
 	Type                   *string   `json:"type" validate:"omitempty,oneof=new continuation om service design supervision testing security"`
 	PlanYear               *int      `json:"plan_year" validate:"omitempty,gte=2000,lte=2200"`
 	EstimatedInvestmentFen *int64    `json:"estimated_investment_fen" validate:"omitempty,gt=0,lte=1000000000000"`
 	Description            *string   `json:"description" validate:"omitempty,max=20000"`
-	DataResources          *[]string `json:"data_resources" validate:"omitempty,max=100,dive,required,max=200"`
+	DataResources          *[]string `json:"data_resources" validate:"omitempty,max=100,dive,required,nonblank,name,max=200"`
 	MLPSLevel              *int      `json:"mlps_level" validate:"omitempty,gte=1,lte=5"`
 	UsesCrypto             *bool     `json:"uses_crypto"`
 	ParentProjectID        *string   `json:"parent_project_id" validate:"omitempty,max=64"`
@@ -159,7 +160,7 @@ func (s *Server) createProject(c *gin.Context) {
 		// id derives from the person and the key, and the insert does nothing the second time.
 		id = keyedID("p-", "project-create", a.ID, key)
 	}
-	p := store.Project{ID: id, UnitID: a.OrgID, Name: req.Name, Type: req.Type, PlanYear: req.PlanYear,
+	p := store.Project{ID: id, UnitID: a.OrgID, Name: text.Trim(req.Name), Type: req.Type, PlanYear: req.PlanYear,
 		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, DataResources: resources, MLPSLevel: req.MLPSLevel,
 		UsesCrypto: req.UsesCrypto, CreatedBy: a.ID}
 	if req.ParentProjectID != nil {
@@ -336,11 +337,11 @@ func parseList(c *gin.Context) (listQuery, error) {
 }
 
 // cleanResources trims the names of data resources and drops repeats, keeping their order
-// (R16 compares them as sets); a name that is only spaces is 400, as an empty one is.
+// (R16 compares them as sets); a blank name (text.Blank) is 400, as an empty one is.
 func cleanResources(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, r := range in {
-		r = strings.TrimSpace(r)
+		r = text.Trim(r)
 		if r == "" {
 			return nil, apperr.Invalid(map[string]string{"data_resources": "数据资源名称不能为空"})
 		}
@@ -429,7 +430,7 @@ func (s *Server) patchProject(c *gin.Context) {
 			return apperr.Conflict("not_editable", "只有草稿或退回修改的项目可以编辑")
 		}
 		if req.Name != nil {
-			p.Name = *req.Name
+			p.Name = text.Trim(*req.Name)
 		}
 		if req.Type != nil {
 			p.Type = *req.Type

@@ -19,6 +19,7 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
@@ -198,7 +199,7 @@ func (s *Server) decideTask(c *gin.Context) {
 		}
 	}
 	res, err := s.update(c, t.WorkflowID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), workflows.DecideUpdate{
-		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: req.Comment, Score: req.Score,
+		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: text.Trim(req.Comment), Score: req.Score,
 		ApprovedAmountFen: req.ApprovedAmountFen, ExcludedProjectIDs: req.ExcludedProjectIDs, RequestID: c.GetString(ctxRequestID),
 		Grade: req.Grade,
 	})

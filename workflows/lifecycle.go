@@ -10,6 +10,7 @@ import (
 
 	"egovpm/activities"
 	"egovpm/internal/domain"
+	"egovpm/internal/text"
 )
 
 // a is the nil receiver through which workflows name activities.
@@ -64,6 +65,18 @@ type lifecycle struct {
 	lean    bool
 	signals []signalSource
 	timers  []pendingTimer
+	// blankTexts (blank-texts): a required comment that is only white space or invisible
+	// characters is missing (text.Blank). Runs started before it refuse only an empty one.
+	blankTexts bool
+}
+
+// missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
+// started before blank-texts.
+func (l *lifecycle) missing(s string) bool {
+	if l.blankTexts {
+		return text.Blank(s)
+	}
+	return s == ""
 }
 
 // taskTimer cancels an open task's T2 timers; next is the context its next timer is set under
@@ -145,6 +158,9 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l := &lifecycle{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, deciding: map[string]bool{},
 		taskTimers: map[string]taskTimer{}}
 	l.lean = version(ctx, "lean-coroutines", 1) == 1
+	// Decided once per run, before any handler runs: a decision accepted under one rule is
+	// re-checked under the same rule when its history is replayed.
+	l.blankTexts = version(ctx, "blank-texts", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -403,18 +419,19 @@ func (l *lifecycle) validateDecide(u DecideUpdate) error {
 	if err := checkActor(t, u.Actor, l.in.UnitID); err != nil {
 		return err
 	}
-	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen)
+	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing)
 }
 
-// validateDecision checks a decision's payload for its task kind.
-func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFen int64) error {
+// validateDecision checks a decision's payload for its task kind; missing tells a missing
+// required text (lifecycle.missing).
+func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFen int64, missing func(string) bool) error {
 	bad := func(msg string) error { return domain.Refuse(domain.StatusBadRequest, "invalid_decision", msg) }
 	switch kind {
 	case domain.TaskPrelimReview:
 		switch u.Decision {
 		case domain.DecisionApprove, domain.DecisionReject:
 		case domain.DecisionReturn:
-			if u.Comment == "" {
+			if missing(u.Comment) {
 				return bad("退回修改须填写修改意见")
 			}
 		default:
@@ -427,7 +444,7 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		if u.Score == nil || *u.Score < 0 || *u.Score > 100 {
 			return bad("专家评审须给出 0–100 的评分")
 		}
-		if u.Comment == "" {
+		if missing(u.Comment) {
 			return bad("专家评审须填写评审意见")
 		}
 	case domain.TaskProjectApproval, domain.TaskSpecialRequestApproval:
@@ -450,14 +467,14 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		if u.Decision != domain.DecisionApprove && u.Decision != domain.DecisionReturn {
 			return bad("验收材料审查决定须为 approve 或 return")
 		}
-		if u.Decision == domain.DecisionReturn && u.Comment == "" {
+		if u.Decision == domain.DecisionReturn && missing(u.Comment) {
 			return bad("退回须列明整改清单")
 		}
 	case domain.TaskAcceptanceSignoff, domain.TaskAcceptanceWitness:
 		if u.Decision != domain.DecisionPass && u.Decision != domain.DecisionFail {
 			return bad("验收签署/见证决定须为 pass 或 fail")
 		}
-		if u.Decision == domain.DecisionFail && u.Comment == "" {
+		if u.Decision == domain.DecisionFail && missing(u.Comment) {
 			return bad("验收不通过须列明整改清单")
 		}
 	case domain.TaskEvaluation:
@@ -470,7 +487,7 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		if !domain.Contains([]string{"excellent", "good", "fair", "poor"}, u.Grade) {
 			return bad("绩效等级须为 excellent、good、fair 或 poor")
 		}
-		if u.Comment == "" {
+		if missing(u.Comment) {
 			return bad("绩效评估须填写评估意见")
 		}
 	default:
@@ -610,7 +627,7 @@ func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {
 	if err := checkActor(t, u.Actor, l.in.UnitID); err != nil {
 		return err
 	}
-	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen)
+	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing)
 }
 
 func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {

@@ -12,6 +12,7 @@ import (
 	"egovpm/activities"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
+	"egovpm/internal/text"
 )
 
 // AnnualPlanInput starts the plan of a year.
@@ -182,6 +183,19 @@ type plan struct {
 	// bundle-task-timers); cancelBundle stops the timers of each such task.
 	bundleTimers bool
 	cancelBundle map[string]workflow.CancelFunc
+	// blankTexts (blank-texts): a required reason or comment that is only white space or
+	// invisible characters is missing (text.Blank). Runs started before it refuse only an
+	// empty one.
+	blankTexts bool
+}
+
+// missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
+// started before blank-texts.
+func (p *plan) missing(s string) bool {
+	if p.blankTexts {
+		return text.Blank(s)
+	}
+	return s == ""
 }
 
 // AnnualPlan is the plan of one year (R2, R4–R6, R8): it convenes expert sessions, compiles
@@ -213,6 +227,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	ctx = withBaseline(ctx, planBaselines, planChanges)
 	p.fromReadModel = version(ctx, "plan-stages-from-read-model", 1) == 1
 	p.bundleTimers = version(ctx, "bundle-task-timers", 1) == 1
+	p.blankTexts = version(ctx, "blank-texts", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -590,7 +605,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 			if _, err := check(ex.ProjectID); err != nil {
 				return err
 			}
-			if ex.Reason == "" {
+			if p.missing(ex.Reason) {
 				return domain.Refuse(domain.StatusBadRequest, "reason_required", "未列入计划须说明理由："+ex.ProjectID)
 			}
 		}
@@ -656,7 +671,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 				return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "全部排除请使用 reject")
 			}
 		case domain.DecisionReject:
-			if u.Comment == "" {
+			if p.missing(u.Comment) {
 				return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "不予批复须说明理由")
 			}
 		default:

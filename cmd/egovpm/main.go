@@ -47,6 +47,7 @@ import (
 	"egovpm/internal/platform"
 	"egovpm/internal/seed"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 	"egovpm/schema"
 )
 
@@ -221,12 +222,13 @@ func cmdCreateOrg(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	*name = strings.TrimSpace(*name)
+	bad := text.NameProblem(*name) != ""
+	*name = text.Trim(*name)
 	switch {
 	case !orgIDPattern.MatchString(*id):
 		return fmt.Errorf("create-org: --id must match %s", orgIDPattern)
-	case *name == "" || len([]rune(*name)) > 200:
-		return errors.New("create-org: --name is required (at most 200 characters)")
+	case bad || len([]rune(*name)) > 200:
+		return errors.New("create-org: --name is required (at most 200 characters, no line breaks, control or invisible characters)")
 	case !domain.Contains(orgKinds, *kind):
 		return fmt.Errorf("create-org: --kind must be one of %s", strings.Join(orgKinds, ", "))
 	}
@@ -304,13 +306,14 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	*name = strings.TrimSpace(*name)
+	bad := text.NameProblem(*name) != ""
+	*name = text.Trim(*name)
 	roles, err := parseRoles(*rolesFlag)
 	switch {
 	case !usernamePattern.MatchString(*username):
 		return fmt.Errorf("create-user: --username must match %s", usernamePattern)
-	case *name == "" || len([]rune(*name)) > 100:
-		return errors.New("create-user: --name is required (at most 100 characters)")
+	case bad || len([]rune(*name)) > 100:
+		return errors.New("create-user: --name is required (at most 100 characters, no line breaks, control or invisible characters)")
 	case *org == "":
 		return errors.New("create-user: --org is required")
 	case err != nil:

@@ -3,6 +3,8 @@ package domain
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"egovpm/internal/text"
 )
 
 // DataListField is one field of a data-list item (R9). The field set is ours and lives here in
@@ -28,7 +30,8 @@ var DefaultDataListFields = []DataListField{
 
 // ValidateDataLists checks the three lists against fields and returns field errors keyed by
 // path (e.g. "data_lists.demand.items[0].sharing"); empty means valid. Each list needs at least
-// one item or an explicit "none" with a reason, not both.
+// one item or an explicit "none" with a reason, not both. A reason or a required field that is
+// blank (text.Blank: only white space or invisible characters) is missing.
 func ValidateDataLists(l DataLists, fields []DataListField) map[string]string {
 	errs := map[string]string{}
 	known := map[string]DataListField{}
@@ -37,11 +40,12 @@ func ValidateDataLists(l DataLists, fields []DataListField) map[string]string {
 	}
 	check := func(name string, dl DataList) {
 		path := "data_lists." + name
+		none := !text.Blank(dl.NoneReason)
 		switch {
-		case len(dl.Items) == 0 && dl.NoneReason == "":
+		case len(dl.Items) == 0 && !none:
 			errs[path] = "须至少列出一项，或以 none_reason 说明无此清单的理由"
 			return
-		case len(dl.Items) > 0 && dl.NoneReason != "":
+		case len(dl.Items) > 0 && none:
 			errs[path] = "不能同时给出清单项和 none_reason"
 			return
 		case utf8.RuneCountInString(dl.NoneReason) > 2000:
@@ -60,7 +64,7 @@ func ValidateDataLists(l DataLists, fields []DataListField) map[string]string {
 			for _, f := range fields {
 				v := it[f.Name]
 				switch {
-				case f.Required && v == "":
+				case f.Required && text.Blank(v):
 					errs[ip+"."+f.Name] = f.Label + "必填"
 				case v != "" && len(f.Enum) > 0 && !Contains(f.Enum, v):
 					errs[ip+"."+f.Name] = fmt.Sprintf("%s取值须为 %v 之一", f.Label, f.Enum)

@@ -43,3 +43,26 @@ func TestR9_DataLists(t *testing.T) {
 	require.Empty(t, ValidateDataLists(min, custom))
 	require.NotEmpty(t, ValidateDataLists(min, DefaultDataListFields))
 }
+
+// TestR9_BlankTextsAreMissing (issue 15 item 10): a "none" reason or a required item field
+// that holds only white space (U+3000 included) or invisible characters (U+200B, U+FEFF,
+// U+2060, ...) is missing, as an empty one is.
+func TestR9_BlankTextsAreMissing(t *testing.T) {
+	ok := DataLists{Demand: DataList{Items: []map[string]string{item()}}, Responsibility: DataList{Items: []map[string]string{item()}},
+		Negative: DataList{NoneReason: "本项目不涉及禁止共享的数据"}}
+	for _, blank := range []string{"   ", "\u3000\u3000", "\t\n", "\u200b", "\ufeff \u2060", "\u200c\u200d\u3000"} {
+		bad := ok
+		bad.Negative = DataList{NoneReason: blank}
+		require.Contains(t, ValidateDataLists(bad, DefaultDataListFields), "data_lists.negative", "none_reason %q", blank)
+
+		it := item()
+		it["resource"] = blank
+		bad = ok
+		bad.Demand = DataList{Items: []map[string]string{it}}
+		require.Contains(t, ValidateDataLists(bad, DefaultDataListFields), "data_lists.demand.items[0].resource", "resource %q", blank)
+	}
+	// A reason with something visible in it stays a reason.
+	good := ok
+	good.Negative = DataList{NoneReason: "\u3000不涉及\u3000"}
+	require.Empty(t, ValidateDataLists(good, DefaultDataListFields))
+}
