@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
@@ -140,9 +141,8 @@ func bindJSON(c *gin.Context, dst any) error {
 	if len(body) > maxJSONBody {
 		return apperr.TooLarge("请求体过大")
 	}
-	if hasJSONNUL(body) {
-		// PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-		return apperr.BadRequest("bad_json", "请求体不能包含 NUL 字符（\\u0000）")
+	if err := checkJSONText(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -153,6 +153,72 @@ func bindJSON(c *gin.Context, dst any) error {
 		return apperr.BadRequest("bad_json", "请求体只能包含一个 JSON 对象")
 	}
 	return validateStruct(dst)
+}
+
+// checkJSONText refuses a JSON body whose text the decoder would change or PostgreSQL could
+// not store: bytes that are not UTF-8 and \u escapes of lone UTF-16 surrogates (400
+// invalid_utf8; the decoder turns both into U+FFFD, which was stored in their place), and the
+// escape \u0000 (400 bad_json; PostgreSQL text cannot hold NUL).
+func checkJSONText(body []byte) error {
+	if !utf8.Valid(body) || hasLoneSurrogate(body) {
+		return apperr.BadRequest("invalid_utf8", "请求体含有不是 UTF-8 的字节或不成对的 UTF-16 代理项转义（\\uD800–\\uDFFF），请以 UTF-8 编码发送")
+	}
+	if hasJSONNUL(body) {
+		// PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+		return apperr.BadRequest("bad_json", "请求体不能包含 NUL 字符（\\u0000）")
+	}
+	return nil
+}
+
+// hasLoneSurrogate reports whether a JSON text holds a \u escape of a UTF-16 surrogate that
+// is not a high one followed by a low one. It reads escapes inside strings only (a backslash
+// outside a string is a syntax error the decoder reports).
+func hasLoneSurrogate(b []byte) bool {
+	surrogate := func(i int) (r rune, ok bool) { // the \uXXXX at b[i:], if it is one
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		for _, c := range b[i+2 : i+6] {
+			v := rune(c)
+			switch {
+			case '0' <= c && c <= '9':
+				v -= '0'
+			case 'a' <= c && c <= 'f':
+				v -= 'a' - 10
+			case 'A' <= c && c <= 'F':
+				v -= 'A' - 10
+			default:
+				return 0, false
+			}
+			r = r<<4 | v
+		}
+		return r, true
+	}
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			in = !in
+		case c == '\\' && in:
+			r, ok := surrogate(i)
+			if !ok {
+				i++ // an escaped character (\" \\ \n ...) or a malformed escape the decoder reports
+				continue
+			}
+			switch {
+			case 0xD800 <= r && r < 0xDC00:
+				if lo, ok := surrogate(i + 6); !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return true
+				}
+				i += 11
+			case 0xDC00 <= r && r <= 0xDFFF:
+				return true
+			default:
+				i += 5
+			}
+		}
+	}
+	return false
 }
 
 // hasJSONNUL reports whether a JSON text holds the escape \u0000 (a NUL character once

@@ -176,6 +176,9 @@ func bindReplay(c *gin.Context) (replayReq, error) {
 	if len(body) > maxReplayBody {
 		return req, apperr.TooLarge(fmt.Sprintf("请求体超过 %d MiB：请分批提交历史", maxReplayBody>>20))
 	}
+	if err := checkJSONText(body); err != nil {
+		return req, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
