@@ -1,14 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
@@ -19,11 +19,15 @@ import (
 	"egovpm/internal/docstore"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
-// uploadDocument stores a file of a declared kind for a project. The type is checked by content;
-// the reply comes after the file is fsynced and its row committed.
+// uploadDocument stores a file of a declared kind for a project. The kind must fit the
+// project's stage (domain.DocumentStages) and the type is checked by content; the file is
+// received into a temporary file and reaches its content-addressed place only in the
+// transaction that records its row, so a refused upload leaves no file. The reply comes after
+// the file is synced and its row committed.
 func (s *Server) uploadDocument(c *gin.Context) {
 	p, ok := s.loadProject(c, authz.DocumentUpload)
 	if !ok {
@@ -36,9 +40,9 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		respondError(c, apperr.BadRequest("bad_multipart", "请以 multipart/form-data 上传，字段 kind 和 file"))
 		return
 	}
-	var kind string
-	var saved *docstore.Saved
-	var filename string
+	var kind, filename string
+	var pending *docstore.Pending
+	defer func() { pending.Discard() }() // every refusal; nothing once committed
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -50,7 +54,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		}
 		switch part.FormName() {
 		case "kind":
-			if saved != nil {
+			if pending != nil {
 				// The kind was checked when the file arrived; a later one would change it
 				// unchecked (on the trial-run-report route, past the forced kind).
 				respondError(c, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"}))
@@ -63,7 +67,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 			}
 			kind = strings.TrimSpace(string(b))
 		case "file":
-			if saved != nil {
+			if pending != nil {
 				respondError(c, apperr.Invalid(map[string]string{"file": "每次只能上传一个文件"}))
 				return
 			}
@@ -78,36 +82,49 @@ func (s *Server) uploadDocument(c *gin.Context) {
 				respondError(c, apperr.Invalid(map[string]string{"kind": "未知文档类型"}))
 				return
 			}
-			filename = cleanName(part.FileName())
-			sv, err := s.docs.Save(part, limit)
+			if !domain.DocumentAllowed(kind, domain.Stage(p.Stage)) {
+				respondError(c, wrongStageForDocument(kind, p.Stage))
+				return
+			}
+			pd, err := s.docs.Receive(part, limit)
 			if err != nil {
 				respondError(c, uploadErr(err))
 				return
 			}
-			saved = &sv
+			pending = pd
+			if filename, err = documentName(part.FileName(), pd.ContentType); err != nil {
+				respondError(c, err)
+				return
+			}
 		}
 		_ = part.Close()
 	}
-	if saved == nil {
+	if pending == nil {
 		respondError(c, apperr.Invalid(map[string]string{"file": "必填"}))
 		return
 	}
-	if !domain.Contains(domain.DocKinds, kind) {
-		respondError(c, apperr.Invalid(map[string]string{"kind": "未知文档类型"}))
-		return
-	}
 	a := mustActor(c)
-	doc := store.DocumentRow{ID: newID("d-"), ProjectID: p.ID, Kind: kind, Filename: filename, ContentType: saved.ContentType,
-		SizeBytes: saved.Size, SHA256: saved.SHA256, UploadedBy: a.ID}
+	doc := store.DocumentRow{ID: newID("d-"), ProjectID: p.ID, Kind: kind, Filename: filename, ContentType: pending.ContentType,
+		SizeBytes: pending.Size, SHA256: pending.SHA256, UploadedBy: a.ID}
 	ctx := c.Request.Context()
+	created := false
 	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.store.AddDocument(ctx, tx, &doc); err != nil {
 			return err
 		}
-		return s.audit(c, tx, "document.upload", "project", p.ID, "ok",
-			gin.H{"document_id": doc.ID, "kind": kind, "sha256": doc.SHA256, "size": doc.SizeBytes})
+		if err := s.audit(c, tx, "document.upload", "project", p.ID, "ok",
+			gin.H{"document_id": doc.ID, "kind": kind, "sha256": doc.SHA256, "size": doc.SizeBytes}); err != nil {
+			return err
+		}
+		// The file is in place and synced before the row that names it commits.
+		var err error
+		created, err = pending.Commit()
+		return err
 	})
 	if err != nil {
+		if created {
+			s.removeUnrecorded(doc.SHA256)
+		}
 		respondError(c, err)
 		return
 	}
@@ -121,6 +138,30 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	c.JSON(http.StatusCreated, doc)
 }
 
+// removeUnrecorded removes a file this request stored whose row did not commit, unless a row
+// of another upload of the same content names it.
+func (s *Server) removeUnrecorded(sha string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	used, err := s.store.DocumentContentUsed(ctx, sha)
+	if err != nil || used {
+		return
+	}
+	if err := s.docs.Remove(sha); err != nil {
+		s.log.Warn("unrecorded document not removed", zap.String("sha256", sha), zap.Error(err))
+	}
+}
+
+func wrongStageForDocument(kind, stage string) error {
+	allowed := make([]string, 0, len(domain.DocumentStages[kind]))
+	for _, st := range domain.DocumentStages[kind] {
+		allowed = append(allowed, string(st))
+	}
+	return apperr.Conflict("wrong_stage_for_document",
+		fmt.Sprintf("项目当前阶段为 %s，不能上传 %s 类文档（可上传的阶段：%s）", stage, kind, strings.Join(allowed, "、"))).
+		WithExtra("stage", stage).WithExtra("allowed_stages", allowed)
+}
+
 func uploadErr(err error) error {
 	var mbe *http.MaxBytesError
 	switch {
@@ -128,21 +169,74 @@ func uploadErr(err error) error {
 		return apperr.TooLarge("文件超过大小上限")
 	case errors.Is(err, docstore.ErrUnknownType):
 		return apperr.New(http.StatusUnsupportedMediaType, "unsupported_type", "只接受 PDF、OFD、DOCX、XLSX 文件（按内容识别）")
+	case errors.Is(err, docstore.ErrExecutable):
+		return apperr.New(http.StatusUnsupportedMediaType, "executable_content", "文件中含有可执行程序（ELF、PE、Mach-O 或脚本），不予接收")
+	case errors.Is(err, docstore.ErrMalformed):
+		return apperr.New(http.StatusUnsupportedMediaType, "malformed_document", "文件结构与其类型不符（如 PDF 缺少版本号或结尾的 %%EOF），请重新导出后上传")
 	case errors.Is(err, docstore.ErrEmpty):
 		return apperr.Invalid(map[string]string{"file": "文件为空"})
 	}
 	return apperr.BadRequest("bad_multipart", fmt.Sprintf("上传内容不完整：%v", err))
 }
 
-func cleanName(n string) string {
-	n = filepath.Base(strings.ReplaceAll(n, `\`, "/"))
-	if !utf8.ValidString(n) || n == "." || n == "/" {
-		n = "document"
+// maxFilename is the longest stored filename, in bytes.
+const maxFilename = 200
+
+// documentName is the name a document of contentType is stored and offered under, from the
+// name the client sent: its last path element (either separator), without hidden characters
+// (bidi controls, zero-width characters, controls: text.Hidden) and with characters no file
+// system takes replaced; "." and ".." and names left blank become "document". It keeps an
+// extension of contentType's and adds one when there is none; an extension of another type
+// (report.pdf.exe) is refused (415 type_mismatch). The name is cut to maxFilename bytes at a
+// character boundary, the extension kept.
+func documentName(raw, contentType string) (string, error) {
+	n := strings.ReplaceAll(raw, `\`, "/")
+	n = n[strings.LastIndex(n, "/")+1:]
+	n = strings.ToValidUTF8(n, "")
+	n = text.StripHidden(n)
+	n = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`<>:"|?*`, r) {
+			return '_'
+		}
+		return r
+	}, n)
+	n = strings.Trim(text.Trim(n), ".")
+	exts := docstore.Extensions[contentType]
+	stem, ext := n, ""
+	if i := strings.LastIndexByte(n, '.'); i >= 0 && isExtension(n[i+1:]) {
+		stem, ext = n[:i], n[i:]
+		if !slices.Contains(exts, strings.ToLower(ext)) {
+			return "", apperr.New(http.StatusUnsupportedMediaType, "type_mismatch",
+				fmt.Sprintf("文件扩展名 %s 与文件内容（%s）不符", ext, strings.ToUpper(strings.TrimPrefix(exts[0], "."))))
+		}
 	}
-	if len(n) > 200 {
-		n = n[:200]
+	if ext == "" {
+		ext = exts[0]
 	}
-	return n
+	stem = strings.TrimRight(text.Trim(text.Cut(stem, maxFilename-len(ext))), ".")
+	if stem == "" {
+		stem = "document"
+	}
+	return stem + ext, nil
+}
+
+// isExtension reports whether s (after a name's last dot) is a filename extension: 1–8 ASCII
+// letters and digits, a letter among them ("1.2" in 方案1.2 is a version, not an extension).
+func isExtension(s string) bool {
+	if len(s) == 0 || len(s) > 8 {
+		return false
+	}
+	letter := false
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+			letter = true
+		case '0' <= r && r <= '9':
+		default:
+			return false
+		}
+	}
+	return letter
 }
 
 func (s *Server) listDocuments(c *gin.Context) {

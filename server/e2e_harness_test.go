@@ -227,7 +227,7 @@ func (s *stack) upload(user, projectID, kind string, content []byte) resp {
 	return s.send(req)
 }
 
-var pdf = []byte("%PDF-1.7\n% egovpm test document\n")
+var pdf = []byte("%PDF-1.7\n% egovpm test document\n%%EOF\n")
 
 // createProject creates and returns a draft's id.
 func (s *stack) createProject(user, name string, year int, fen int64) string {

@@ -18,7 +18,7 @@ func TestE2E_BadUploadsStoreNothing(t *testing.T) {
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "上传校验项目", futureYear(), 100_000_000)
 
-	r := s.upload("alice", p, "trial_run_report", []byte("MZ\x90\x00 this is an executable named report.pdf"))
+	r := s.upload("alice", p, "other", []byte("MZ\x90\x00 this is an executable named report.pdf"))
 	require.Equal(t, http.StatusUnsupportedMediaType, r.Status, "%s", r.Raw)
 	require.Equal(t, "unsupported_type", r.code())
 
@@ -85,7 +85,12 @@ func TestE2E_UploadPartsAfterTheFileRefused(t *testing.T) {
 		return s.send(req)
 	}
 	docs := "/api/v1/projects/" + p + "/documents"
-	report := "/api/v1/projects/" + p + "/trial-run-report"
+	// The trial-run report is taken in the trial run only (domain.DocumentStages): a second
+	// project is put there in the read model, which is what the upload reads.
+	inTrial := s.createProject("alice", "上传顺序项目（试运行）", futureYear(), 100_000_000)
+	_, err := s.store.DB.Exec(`UPDATE projects SET stage = 'trial_run' WHERE id = $1`, inTrial)
+	require.NoError(t, err)
+	report := "/api/v1/projects/" + inTrial + "/trial-run-report"
 	for _, c := range []struct {
 		name, path string
 		parts      [][2]string
@@ -101,7 +106,7 @@ func TestE2E_UploadPartsAfterTheFileRefused(t *testing.T) {
 		require.Contains(t, string(r.Raw), `"`+c.field+`"`, c.name)
 	}
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id IN ($1, $2)`, p, inTrial))
 	require.Zero(t, n, "no document row")
 
 	// The same parts in order are accepted.

@@ -27,7 +27,7 @@ func TestSniff(t *testing.T) {
 		want string
 		err  error
 	}{
-		{"pdf", []byte("%PDF-1.7\n..."), TypePDF, nil},
+		{"pdf", []byte("%PDF-1.7\n...\n%%EOF\n"), TypePDF, nil},
 		{"docx", zipWith(t, "word/document.xml"), TypeDOCX, nil},
 		{"xlsx", zipWith(t, "xl/workbook.xml"), TypeXLSX, nil},
 		{"ofd", zipWith(t, "OFD.xml"), TypeOFD, nil},
@@ -56,9 +56,9 @@ func TestSaveLimitAndDedup(t *testing.T) {
 	_, err = s.Save(strings.NewReader(""), 50)
 	require.ErrorIs(t, err, ErrEmpty)
 
-	a, err := s.Save(strings.NewReader("%PDF-1.4 same"), 1<<20)
+	a, err := s.Save(strings.NewReader("%PDF-1.4 same\n%%EOF"), 1<<20)
 	require.NoError(t, err)
-	b, err := s.Save(strings.NewReader("%PDF-1.4 same"), 1<<20)
+	b, err := s.Save(strings.NewReader("%PDF-1.4 same\n%%EOF"), 1<<20)
 	require.NoError(t, err)
 	require.Equal(t, a.SHA256, b.SHA256)
 	f, err := s.Open(a.SHA256)

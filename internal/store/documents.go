@@ -52,6 +52,13 @@ func (s *Store) Document(ctx context.Context, projectID, id string) (DocumentRow
 	return d, notFound(err)
 }
 
+// DocumentContentUsed reports whether a document row names the content with hash sha.
+func (s *Store) DocumentContentUsed(ctx context.Context, sha string) (bool, error) {
+	var used bool
+	err := s.DB.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = $1)`, sha)
+	return used, err
+}
+
 // Involved reports whether user has (or had) a task on the project (experts see only those).
 func (s *Store) Involved(ctx context.Context, projectID, userID string) (bool, error) {
 	var ok bool
