@@ -272,7 +272,7 @@ func (s *Server) downloadDocument(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	c.Header("Content-Disposition", fmt.Sprintf("attachment; filename*=UTF-8''%s", urlEscape(d.Filename)))
+	c.Header("Content-Disposition", contentDisposition(d.Filename))
 	c.DataFromReader(http.StatusOK, d.SizeBytes, d.ContentType, f, nil)
 }
 
@@ -290,4 +290,40 @@ func (s *Server) similarProjects(c *gin.Context) {
 	a := mustActor(c)
 	rows = slices.DeleteFunc(rows, func(r store.SimilarRow) bool { return !authz.SeesUnitInLists(a, r.UnitID) })
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": ""})
+}
+
+// contentDisposition offers a file named name for download, never inline (RFC 6266): an ASCII
+// filename for clients that read only that (the name itself when it is plain ASCII, else
+// "document" with its extension), and the UTF-8 name as filename* (RFC 5987), which every
+// current browser uses.
+func contentDisposition(name string) string {
+	fallback := name
+	for _, r := range name {
+		if r < 0x20 || r >= 0x7f || strings.ContainsRune(`"\%;`, r) {
+			fallback = "document"
+			if i := strings.LastIndexByte(name, '.'); i >= 0 && isExtension(name[i+1:]) {
+				fallback += name[i:]
+			}
+			break
+		}
+	}
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + rfc5987(name)
+}
+
+// rfc5987 percent-encodes s as an RFC 5987 value: attr-char as is, every other byte of its
+// UTF-8 as %XX.
+func rfc5987(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
 }

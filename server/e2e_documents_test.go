@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -177,4 +178,57 @@ func TestE2E_RefusedUploadLeavesNoFile(t *testing.T) {
 	blobs := s.blobs()
 	require.Len(t, blobs, 1)
 	require.Equal(t, r.str("sha256"), filepath.Base(blobs[0]))
+}
+
+// TestE2E_DownloadHeaders (issue 15 item 18): a download is an attachment with an ASCII
+// filename fallback and the UTF-8 name (RFC 6266, RFC 5987), and every response of the API
+// carries X-Content-Type-Options: nosniff, so no browser runs a document (or an error body)
+// as another type.
+func TestE2E_DownloadHeaders(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "下载头校验项目", futureYear(), 100_000_000)
+	up := s.uploadAs("alice", "/api/v1/projects/"+p+"/documents", "opinion", "项目意见书（终稿）; x=1 'a'.pdf", pdf)
+	require.Equal(t, http.StatusCreated, up.Status, "%s", up.Raw)
+	name := up.str("filename")
+
+	get := func(user, path string) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, s.http.URL+path, nil)
+		require.NoError(t, err)
+		if user != "" {
+			req.Header.Set("Authorization", "Bearer "+s.token(user))
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	res := get("alice", "/api/v1/projects/"+p+"/documents/"+up.str("id"))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+	require.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+	cd := res.Header.Get("Content-Disposition")
+	for _, r := range cd {
+		require.True(t, r >= 0x20 && r < 0x7f, "the header is ASCII: %q", cd)
+	}
+	disp, params, err := mime.ParseMediaType(cd)
+	require.NoError(t, err, cd)
+	require.Equal(t, "attachment", disp)
+	require.Equal(t, name, params["filename"], "filename* carries the UTF-8 name: %s", cd)
+	require.Regexp(t, `^attachment; filename="[ -~]+\.pdf"; filename\*=UTF-8''`, cd)
+
+	for _, c := range []struct {
+		user, path string
+		status     int
+	}{
+		{"", "/healthz", http.StatusOK},
+		{"", "/api/v1/openapi.yaml", http.StatusOK},
+		{"", "/api/v1/projects", http.StatusUnauthorized},
+		{"", "/api/v1/no-such-route", http.StatusNotFound},
+		{"alice", "/api/v1/projects/" + p, http.StatusOK},
+		{"alice", "/api/v1/projects/" + p + "/documents/d-none", http.StatusNotFound},
+	} {
+		res := get(c.user, c.path)
+		require.Equal(t, c.status, res.StatusCode, c.path)
+		require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"), c.path)
+	}
 }

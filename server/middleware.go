@@ -34,6 +34,15 @@ var (
 	validRequestID  = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 )
 
+// noSniff tells browsers never to guess a response's type from its content (a document, an
+// error body): every response of the API carries X-Content-Type-Options: nosniff.
+func noSniff() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Next()
+	}
+}
+
 // requestID gives every request an id (the client's X-Request-ID when it is sane) and echoes it.
 func requestID() gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -115,7 +115,7 @@ func (s *Server) routes() *gin.Engine {
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
-	e.Use(requestID(), s.accessLog(), s.observe(), s.recovery(), saneURL(), idempotencyKeyHeader())
+	e.Use(noSniff(), requestID(), s.accessLog(), s.observe(), s.recovery(), saneURL(), idempotencyKeyHeader())
 	e.NoRoute(func(c *gin.Context) { respondError(c, errNoRoute) })
 	e.NoMethod(func(c *gin.Context) { respondError(c, errNoMethod) })
 	for _, r := range routeTable {
