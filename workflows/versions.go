@@ -21,21 +21,19 @@ var (
 		{"hold-early-plan-signals", 1}, {"plan-report-once", 1}}
 	lifecycleChanges2 = append(slices.Clone(lifecycleChanges1), change{"lean-coroutines", 1})
 	lifecycleChanges3 = append(slices.Clone(lifecycleChanges2), change{"chained-task-timers", 1})
-	// lifecycleChanges adds the changes no baseline covers yet; a run records each of them
-	// (version calls workflow.GetVersion) until a new baseline takes them in.
-	lifecycleChanges = append(slices.Clone(lifecycleChanges3), change{"blank-texts", 1})
+	lifecycleChanges  = append(slices.Clone(lifecycleChanges3), change{"blank-texts", 1})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
 		{"plan-signals-parallel", 1}, {"plan-stages-from-read-model", 1}}
 	planChanges2 = append(slices.Clone(planChanges1), change{"bundle-task-timers", 1})
-	// planChanges adds the changes no baseline covers yet (as lifecycleChanges does).
-	planChanges = append(slices.Clone(planChanges2), change{"blank-texts", 1})
+	planChanges  = append(slices.Clone(planChanges2), change{"blank-texts", 1})
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-3", lifecycleChanges3}, {"lifecycle-baseline-2", lifecycleChanges2},
-		{"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-blank-texts", lifecycleChanges}, {"lifecycle-baseline-3", lifecycleChanges3},
+		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
+	planBaselines = []baseline{{"plan-baseline-blank-texts", planChanges}, {"plan-baseline-2", planChanges2},
+		{"plan-baseline-1", planChanges1}}
 )
 
 // versionsAtStart meets every change of a run in its first workflow task (version
