@@ -71,14 +71,28 @@ type errorDetail struct {
 	RequestID string            `json:"request_id"`
 }
 
+// statusClientClosed is the status of a request whose client went away before its answer
+// (nginx's 499): logged, never sent (no one reads it), and no server fault.
+const statusClientClosed = 499
+
+// errClientClosed answers a request its client abandoned.
+var errClientClosed = apperr.New(statusClientClosed, "client_closed_request", "客户端已断开连接，请求未完成")
+
 // respondError writes err with the one mapping: apperr.Error as it says, a workflow refusal as
-// its status, not-found store errors as 404, anything else as a logged 500 with a generic
-// message.
+// its status, not-found store errors as 404, the failure of a request its client abandoned
+// (its context cancelled) as 499 logged at info, anything else as a 500 logged at error level
+// with a generic message: a 500 in the log is always a server fault.
 func respondError(c *gin.Context, err error) {
 	e := classify(err)
+	if e.Status >= 500 && abandoned(c, err) {
+		e = errClientClosed
+	}
 	c.Set(ctxErrorCode, e.Code)
-	if e.Status >= 500 {
-		if l, ok := c.Get(ctxLogger); ok {
+	if l, ok := c.Get(ctxLogger); ok {
+		switch {
+		case e.Status == statusClientClosed:
+			l.(*zap.Logger).Info("request abandoned by client", zap.String("error", err.Error()), zap.String("request_id", c.GetString(ctxRequestID)))
+		case e.Status >= 500:
 			l.(*zap.Logger).Error("request failed", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 		}
 	}
@@ -87,9 +101,28 @@ func respondError(c *gin.Context, err error) {
 	}})
 }
 
+// abandoned reports whether err is the cancellation that c's client caused by going away
+// (its request context is cancelled): the context's own error, PostgreSQL's "canceling
+// statement due to user request" (57014, which lib/pq makes of a cancelled context) or
+// Temporal's Canceled. A server fault that merely coincides with the client leaving is not.
+func abandoned(c *gin.Context, err error) bool {
+	if !errors.Is(c.Request.Context().Err(), context.Canceled) {
+		return false
+	}
+	var pqErr *pq.Error
+	var cancelled *serviceerror.Canceled
+	return errors.Is(err, context.Canceled) || (errors.As(err, &pqErr) && pqErr.Code == "57014") ||
+		errors.As(err, &cancelled)
+}
+
 func classify(err error) *apperr.Error {
 	if e, ok := apperr.As(err); ok {
 		return e
+	}
+	if errors.Is(err, context.Canceled) {
+		// Only a client that goes away cancels a request's context (server-side limits are
+		// deadlines).
+		return errClientClosed
 	}
 	if r, ok := domain.AsRefusal(err); ok {
 		e := apperr.New(r.Status, r.Code, r.Message)

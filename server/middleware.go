@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -73,6 +75,8 @@ func (s *Server) accessLog() gin.HandlerFunc {
 		if a, ok := actorOf(c); ok {
 			fields = append(fields, zap.String("actor", a.ID))
 		}
+		// 499 (the client went away, respondError) is below 500: info, as every answer that is
+		// no server fault.
 		if c.Writer.Status() >= 500 {
 			s.log.Error("request", fields...)
 		} else {
@@ -82,12 +86,22 @@ func (s *Server) accessLog() gin.HandlerFunc {
 }
 
 // recovery turns a panic into a logged 500 with the generic message: no input may crash the
-// process, and none may leak internals.
+// process, and none may leak internals. A panic that aborts a response its client abandoned
+// (http.ErrAbortHandler, or any once the request's context is cancelled) is that abandonment:
+// 499 at info, no stack.
 func (s *Server) recovery() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Set(ctxLogger, s.log)
 		defer func() {
 			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler || errors.Is(c.Request.Context().Err(), context.Canceled) {
+					s.log.Info("request abandoned by client", zap.Any("panic", r), zap.String("request_id", c.GetString(ctxRequestID)))
+					if !c.Writer.Written() {
+						c.Status(statusClientClosed)
+					}
+					c.Abort()
+					return
+				}
 				s.log.Error("panic in handler", zap.Any("panic", r), zap.Stack("stack"),
 					zap.String("request_id", c.GetString(ctxRequestID)))
 				if !c.Writer.Written() {
