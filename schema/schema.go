@@ -65,6 +65,19 @@ func Migrate(ctx context.Context, db *sql.DB) (int64, error) {
 	return p.GetDBVersion(ctx)
 }
 
+// MigrateTo applies the pending migrations up to version and no further: a database as an
+// older release left it (tests of data written before a migration).
+func MigrateTo(ctx context.Context, db *sql.DB, version int64) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("apply migrations up to %d: %w", version, err)
+	}
+	return nil
+}
+
 // ErrOutdated is returned by Check when the database is behind the code.
 var ErrOutdated = errors.New("database schema is older than this build")
 

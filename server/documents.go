@@ -252,6 +252,9 @@ func (s *Server) listDocuments(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(docs), "next_cursor": ""})
 }
 
+// downloadDocument sends a document as an attachment. The download is audited like the upload
+// (R18): the row (object document:<id>, the project in its detail, so it stays off the
+// timeline the unit reads) commits before the first byte is sent.
 func (s *Server) downloadDocument(c *gin.Context) {
 	p, ok := s.loadProject(c, authz.ProjectRead)
 	if !ok {
@@ -272,6 +275,14 @@ func (s *Server) downloadDocument(c *gin.Context) {
 		return
 	}
 	defer f.Close()
+	err = s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+		return s.audit(c, tx, "document.download", "document", d.ID, "ok",
+			gin.H{"project_id": p.ID, "kind": d.Kind, "sha256": d.SHA256, "size": d.SizeBytes})
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
 	c.Header("Content-Disposition", contentDisposition(d.Filename))
 	c.DataFromReader(http.StatusOK, d.SizeBytes, d.ContentType, f, nil)
 }

@@ -85,6 +85,12 @@ func run() error {
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 	}
+	checkpointsDone := make(chan struct{})
+	go func() {
+		defer close(checkpointsDone)
+		srv.RunCheckpoints(ctx, cfg.AuditCheckpointEvery) // R18: the audit head anchored outside the database
+	}()
+	defer func() { stop(); <-checkpointsDone }() // the last checkpoint is written before the process exits
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
 	log.Info("server listening", zap.String("addr", cfg.HTTPAddr))

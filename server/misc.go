@@ -105,7 +105,7 @@ func (s *Server) listAudit(c *gin.Context) {
 }
 
 func (s *Server) verifyAudit(c *gin.Context) {
-	res, err := s.store.Audit.Verify(c.Request.Context(), s.store.DB)
+	res, err := s.store.Audit.VerifyAnchored(c.Request.Context(), s.store.DB, s.anchor)
 	if err != nil {
 		respondError(c, err)
 		return

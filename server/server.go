@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"egovpm/internal/audit"
 	"egovpm/internal/auth"
 	"egovpm/internal/config"
 	"egovpm/internal/docstore"
@@ -37,6 +39,11 @@ type Server struct {
 	metrics *gatewayMetrics
 	// searchAttrsOK is set once /readyz found the search attributes registered.
 	searchAttrsOK atomic.Bool
+	// anchor keeps the signed checkpoints of the audit chain's head (R18, checkpoint).
+	anchor *audit.Anchor
+	// checkpointMu guards lastCheckpoint, the checkpoint this process last wrote.
+	checkpointMu   sync.Mutex
+	lastCheckpoint *audit.Checkpoint
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -62,11 +69,16 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
+	anchor, err := audit.OpenAnchor(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:      cfg,
 		temporal: deps.Temporal,
 		store:    deps.Store,
 		docs:     docs,
+		anchor:   anchor,
 		log:      log,
 		policy:   pol,
 		now:      time.Now,
@@ -94,3 +106,48 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }
+
+// checkpoint signs the audit chain's head into the checkpoint file under DATA_DIR and the log
+// (R18: the head anchored outside the table it protects, docs/AUDIT.md), unless it is the head
+// this process signed last; it returns the checkpoint that stands.
+func (s *Server) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
+	s.checkpointMu.Lock()
+	defer s.checkpointMu.Unlock()
+	cp, err := s.store.Audit.Checkpoint(ctx, s.store.DB)
+	if err != nil {
+		return cp, err
+	}
+	if last := s.lastCheckpoint; last != nil && last.Seq == cp.Seq && last.Hash == cp.Hash {
+		return *last, nil
+	}
+	if err := s.anchor.Write(cp); err != nil {
+		return cp, err
+	}
+	s.log.Info("audit checkpoint", zap.Any("checkpoint", cp))
+	s.lastCheckpoint = &cp
+	return cp, nil
+}
+
+// RunCheckpoints writes a checkpoint (checkpoint) at once, then every `every` while ctx
+// lasts, and a last one when it ends. A failure is logged and retried at the next tick.
+func (s *Server) RunCheckpoints(ctx context.Context, every time.Duration) {
+	write := func(ctx context.Context) {
+		if _, err := s.checkpoint(ctx); err != nil {
+			s.log.Error("audit checkpoint failed", zap.Error(err))
+		}
+	}
+	write(ctx)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			write(final)
+			cancel()
+			return
+		case <-t.C:
+			write(ctx)
+		}
+	}
+}

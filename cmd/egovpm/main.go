@@ -9,7 +9,8 @@
 //	egovpm disable-user --username carol [--enable]
 //	egovpm unlock-user --username carol
 //	egovpm enable-totp --username carol [--force]
-//	egovpm audit-verify
+//	egovpm audit-verify [--anchor FILE]
+//	egovpm audit-checkpoint
 //	egovpm mail-failures [--since 168h] [--limit 100]
 //	egovpm ops-stuck [--min-attempts 3]
 //	egovpm ops-reset --workflow project:p-… [--run RUN] [--event N] [--reason 回滚]
@@ -31,6 +32,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -89,7 +91,8 @@ func commands() []command {
 		{"disable-user", "--username U [--enable]", cmdDisableUser},
 		{"unlock-user", "--username U (clears failed logins and the lockout)", cmdUnlockUser},
 		{"enable-totp", "--username U [--force] (prints the otpauth URL and secret)", cmdEnableTOTP},
-		{"audit-verify", "check the audit chain; exit status 1 when it is broken", cmdAuditVerify},
+		{"audit-verify", "[--anchor FILE] check the audit chain (and against its signed checkpoints); exit status 1 when it is broken", cmdAuditVerify},
+		{"audit-checkpoint", "sign the audit chain's head into $DATA_DIR/" + audit.AnchorFile + " now (R18)", cmdAuditCheckpoint},
 		{"mail-failures", "[--since 168h] [--limit 100] notifications the mail relay refused for good (T1–T4)", cmdMailFailures},
 		{"set-holiday", "--date YYYY-MM-DD [--workday] [--name 名称] working-day override (T2, years after 2027)", cmdSetHoliday},
 		{"ops-stuck", "[--min-attempts N] list stuck workflows with reasons (O1)", cmdOpsStuck},
@@ -104,7 +107,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: egovpm <command> [flags]")
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.usage)
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.usage)
 	}
 }
 
@@ -521,12 +524,43 @@ func cmdMailFailures(ctx context.Context, e env, args []string) error {
 	})
 }
 
-func cmdAuditVerify(ctx context.Context, e env, args []string) error {
-	if err := parse(flags(e, "audit-verify"), args); err != nil {
+// cmdAuditCheckpoint signs the audit chain's head into the checkpoint file now (the gateway
+// does every EGOVPM_AUDIT_CHECKPOINT_EVERY): before a backup, or from cron where no gateway
+// runs.
+func cmdAuditCheckpoint(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "audit-checkpoint"), args); err != nil {
 		return err
 	}
 	return withStore(ctx, e, func(cfg config.Config, st *store.Store) error {
-		res, err := audit.New(cfg.AuditKey).Verify(ctx, st.DB)
+		a, err := audit.OpenAnchor(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cp, err := audit.New(cfg.AuditKey).Checkpoint(ctx, st.DB)
+		if err != nil {
+			return err
+		}
+		if err := a.Write(cp); err != nil {
+			return err
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(cp)
+	})
+}
+
+func cmdAuditVerify(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "audit-verify")
+	file := fs.String("anchor", "", "checkpoint file to check the chain against (default: $DATA_DIR/"+audit.AnchorFile+")")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(cfg config.Config, st *store.Store) error {
+		a := audit.AnchorAt(filepath.Join(cfg.DataDir, audit.AnchorFile))
+		if *file != "" {
+			a = audit.AnchorAt(*file)
+		}
+		res, err := audit.New(cfg.AuditKey).VerifyAnchored(ctx, st.DB, a)
 		if err != nil {
 			return err
 		}

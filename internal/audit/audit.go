@@ -1,7 +1,12 @@
 // Package audit writes and verifies the tamper-evident audit log (R18).
 //
 // Rows are chained: hash = HMAC-SM3(key, prev_hash || canonical row). Altering or deleting
-// a row breaks the chain at that row, which Verify reports.
+// a row breaks the chain at that row, which Verify reports. What a row's hash covers is its
+// format (Row.Format, formats): the current format covers every column of audit_log; rows
+// written in an earlier format keep it and are checked in it, never rewritten. Deleting the
+// newest rows and moving the head back leaves a chain that is whole by itself: signed
+// checkpoints of the head kept outside the database (Anchor, checkpoint.go) show it.
+// docs/AUDIT.md says what Verify proves and what it cannot.
 //
 // An append is written with the change it records, both or neither, in one of two ways:
 // AppendAfter, in the caller's transaction, locks the head row (audit_head), reads it and
@@ -12,6 +17,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"database/sql"
@@ -19,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -49,6 +56,8 @@ type Entry struct {
 
 // Row is a stored audit row.
 type Row struct {
+	// Format is the row format its hash was computed in (formats).
+	Format     int16           `db:"format" json:"format"`
 	Seq        int64           `db:"seq" json:"seq"`
 	At         time.Time       `db:"at" json:"at"`
 	ActorID    string          `db:"actor_id" json:"actor_id"`
@@ -131,17 +140,80 @@ func (c *Chain) prepare(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt,
 	return tx.PreparexContext(ctx, q)
 }
 
-func (c *Chain) hash(prev string, r *Row) string {
+// Format is the row format this code writes: its hash covers every column of audit_log but
+// hash itself.
+const Format = 2
+
+// formats lists, for each row format, the columns its hash covers, in the order they are
+// hashed (prev_hash is the row's link to the one before). Format 1 is the format of the rows
+// written before schema 0015; it leaves out the format and dedup_key. A column added to
+// audit_log later gets a new format that covers it (TestR18_FormatCoversEveryColumn fails
+// until it does); rows of the older formats keep theirs.
+var formats = map[int16][]string{
+	1: {"prev_hash", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id", "outcome", "request_id",
+		"client_ip", "detail"},
+	2: {"prev_hash", "format", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id", "outcome",
+		"request_id", "client_ip", "detail", "dedup_key"},
+}
+
+// column is r's column col as hashed (ok false for a name that is no column). NULL (a row
+// without a dedup key) is a lone NUL byte, which no text value holds (PostgreSQL text cannot).
+func (r *Row) column(col, prev string) (v string, ok bool) {
+	switch col {
+	case "prev_hash":
+		return prev, true
+	case "format":
+		return strconv.Itoa(int(r.Format)), true
+	case "seq":
+		return strconv.FormatInt(r.Seq, 10), true
+	case "at":
+		return r.At.UTC().Format(time.RFC3339Nano), true
+	case "actor_id":
+		return r.ActorID, true
+	case "org_id":
+		return r.OrgID, true
+	case "action":
+		return r.Action, true
+	case "object_type":
+		return r.ObjectType, true
+	case "object_id":
+		return r.ObjectID, true
+	case "outcome":
+		return r.Outcome, true
+	case "request_id":
+		return r.RequestID, true
+	case "client_ip":
+		return r.ClientIP, true
+	case "detail":
+		return canonicalJSON(r.Detail), true
+	case "dedup_key":
+		if !r.DedupKey.Valid {
+			return "\x00", true
+		}
+		return r.DedupKey.String, true
+	}
+	return "", false
+}
+
+// hash is the HMAC of row r after prev in r's format; ok is false for a format this code
+// does not know (written by a newer release).
+func (c *Chain) hash(prev string, r *Row) (h string, ok bool) {
+	cols, ok := formats[r.Format]
+	if !ok {
+		return "", false
+	}
 	m := hmac.New(sm3.New, c.key)
-	parts := []string{prev, strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), r.ActorID, r.OrgID,
-		r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID, r.ClientIP, canonicalJSON(r.Detail)}
-	for _, p := range parts {
+	for _, col := range cols {
+		p, ok := r.column(col, prev)
+		if !ok {
+			return "", false
+		}
 		// Length-prefix every field so that moving bytes between fields changes the hash.
 		m.Write([]byte(strconv.Itoa(len(p))))
 		m.Write([]byte{':'})
 		m.Write([]byte(p))
 	}
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(m.Sum(nil)), true
 }
 
 // canonicalJSON re-encodes JSON so that the jsonb round trip (key order, spacing) does not
@@ -280,28 +352,28 @@ func (c *Chain) row(e Entry, seq int64, prev string, at time.Time) Row {
 	if err != nil || e.Detail == nil {
 		detail = []byte("{}")
 	}
-	r := Row{Seq: seq + 1, At: at, ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType,
+	r := Row{Format: Format, Seq: seq + 1, At: at, ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType,
 		ObjectID: e.ObjectID, Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail),
 		DedupKey: sql.NullString{String: e.DedupKey, Valid: e.DedupKey != ""}, PrevHash: prev}
-	r.Hash = c.hash(prev, &r)
+	r.Hash, _ = c.hash(prev, &r)
 	return r
 }
 
 // rowCols are audit_log's columns in the order of Row.values.
 const rowCols = `seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip,
-	detail, dedup_key, prev_hash, hash`
+	detail, dedup_key, prev_hash, hash, format`
 
-// values are r's columns (rowCols), $1…$14 of insertQ and aloneQuery.
+// values are r's columns (rowCols), $1…$15 of insertQ and aloneQuery.
 func (r *Row) values() []any {
 	return []any{r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID, r.ClientIP,
-		string(r.Detail), r.DedupKey, r.PrevHash, r.Hash}
+		string(r.Detail), r.DedupKey, r.PrevHash, r.Hash, r.Format}
 }
 
 // insertQ writes row values() after the head locked in the transaction; dup (AppendAfter) is
 // read in the head statement's snapshot, taken before the lock was granted, so a concurrent
 // append of the same key that committed meanwhile is not seen there: the insert skips a
 // conflicting key itself, and the head moves only if the row went in.
-const insertQ = `WITH row AS (INSERT INTO audit_log (` + rowCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)
+const insertQ = `WITH row AS (INSERT INTO audit_log (` + rowCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
 	ON CONFLICT (dedup_key) DO NOTHING RETURNING seq)
 	UPDATE audit_head SET seq = $1, hash = $14 WHERE id = 1 AND EXISTS (SELECT 1 FROM row)`
 
@@ -330,10 +402,10 @@ func headQuery(w Writes) string {
 func aloneQuery(w Writes) string {
 	with, cond := afterWrites(w)
 	p := func(i int) string { return "$" + strconv.Itoa(len(w.Args)+i) }
-	return with + "hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(15) + cond + ` RETURNING 1),
+	return with + "hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(16) + cond + ` RETURNING 1),
 	ins AS (INSERT INTO audit_log (` + rowCols + `)
 		SELECT ` + p(1) + `::bigint, ` + p(2) + `::timestamptz, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `, ` + p(6) + `, ` + p(7) + `, ` +
-		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `
+		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `, ` + p(15) + `::smallint
 		WHERE EXISTS (SELECT 1 FROM hu) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)
 	SELECT audit_appended(EXISTS (SELECT 1 FROM ins))`
 }
@@ -358,15 +430,63 @@ type Result struct {
 	LastSeq int64  `json:"last_seq"`
 	Broken  int64  `json:"broken_seq,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// Formats counts the rows checked in each row format ("1": written before schema 0015).
+	Formats map[string]int64 `json:"formats"`
+	// Anchor is what the checkpoints kept outside the database showed; absent when Verify
+	// was given none to read.
+	Anchor *AnchorResult `json:"anchor,omitempty"`
+}
+
+// AnchorResult is the part of a Result the checkpoints prove.
+type AnchorResult struct {
+	// File is where the checkpoints were read.
+	File string `json:"file"`
+	// Checkpoints is how many signed checkpoints the file holds.
+	Checkpoints int `json:"checkpoints"`
+	// LastSeq and LastAt are the newest checkpoint's head (LastSeq 0: none).
+	LastSeq int64      `json:"last_seq"`
+	LastAt  *time.Time `json:"last_at,omitempty"`
+	// Unanchored counts the rows after the newest checkpoint: deleting those and moving the
+	// head back is the one truncation Verify cannot see (docs/AUDIT.md).
+	Unanchored int64 `json:"unanchored"`
 }
 
 // Verify walks the chain from the first row and reports the first broken link: a row whose
-// hash does not match its content (altered), a gap in seq or a prev_hash that does not match
-// the row before (a row deleted), or a chain that ends before the recorded head (the tail
-// deleted).
+// hash does not match its content in its format (altered), a gap in seq or a prev_hash that
+// does not match the row before (a row deleted), or a chain that ends before the recorded
+// head (the tail deleted). It proves nothing about a tail deleted with the head moved back:
+// VerifyAnchored does.
 func (c *Chain) Verify(ctx context.Context, db *sqlx.DB) (Result, error) {
+	return c.VerifyAnchored(ctx, db, nil)
+}
+
+// VerifyAnchored is Verify that also checks the chain against the signed checkpoints of a (nil:
+// none): each checkpoint's signature, each checkpointed row's hash, and that the chain
+// reaches the newest checkpoint (a tail deleted and the head moved back to match is then
+// reported at the first missing row).
+func (c *Chain) VerifyAnchored(ctx context.Context, db *sqlx.DB, a *Anchor) (Result, error) {
 	const q = `SELECT ` + rowCols + ` FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000`
-	res := Result{OK: true}
+	res := Result{OK: true, Formats: map[string]int64{}}
+	var cps []Checkpoint
+	if a != nil {
+		var err error
+		var bad int
+		if cps, bad, err = a.Read(); err != nil {
+			return res, err
+		}
+		res.Anchor = &AnchorResult{File: a.Path(), Checkpoints: len(cps)}
+		if bad > 0 {
+			return broken(res, 0, fmt.Sprintf("检查点文件 %s 第 %d 行无法读取（检查点文件被改动）", a.Path(), bad)), nil
+		}
+		for i, cp := range cps {
+			if !c.checkpointValid(cp) {
+				return broken(res, cp.Seq, fmt.Sprintf("检查点文件第 %d 行（第 %d 条，%s）签名不符（检查点文件被改动或密钥不同）",
+					i+1, cp.Seq, cp.At.Format(time.RFC3339))), nil
+			}
+		}
+		slices.SortStableFunc(cps, func(x, y Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
+	}
+	next := 0 // the first checkpoint not yet met in the walk
 	prev, last := Genesis, int64(0)
 	for {
 		var rows []Row
@@ -375,21 +495,42 @@ func (c *Chain) Verify(ctx context.Context, db *sqlx.DB) (Result, error) {
 		}
 		for i := range rows {
 			r := &rows[i]
+			h, known := c.hash(r.PrevHash, r)
 			switch {
 			case r.Seq != last+1:
 				return broken(res, last+1, fmt.Sprintf("第 %d 条记录缺失（被删除）", last+1)), nil
 			case r.PrevHash != prev:
 				return broken(res, r.Seq, fmt.Sprintf("第 %d 条记录的前序哈希不符（前一条被改动或删除）", r.Seq)), nil
-			case c.hash(r.PrevHash, r) != r.Hash:
+			case !known:
+				return broken(res, r.Seq, fmt.Sprintf("第 %d 条记录的格式 %d 无法校验（未知格式：被改动，或由更新的版本写入）", r.Seq, r.Format)), nil
+			case h != r.Hash:
 				return broken(res, r.Seq, fmt.Sprintf("第 %d 条记录内容与哈希不符（被篡改）", r.Seq)), nil
+			}
+			for ; next < len(cps) && cps[next].Seq <= r.Seq; next++ {
+				if cp := cps[next]; cp.Seq == r.Seq && cp.Hash != r.Hash {
+					return broken(res, r.Seq, fmt.Sprintf("第 %d 条记录与 %s 签名的检查点不符（该条或此前的记录被改写，链被重建）",
+						r.Seq, cp.At.Format(time.RFC3339))), nil
+				}
 			}
 			prev, last = r.Hash, r.Seq
 			res.Checked++
 			res.LastSeq = r.Seq
+			res.Formats[strconv.Itoa(int(r.Format))]++
 		}
 		if len(rows) < 1000 {
 			break
 		}
+	}
+	if len(cps) > 0 {
+		newest := cps[len(cps)-1]
+		res.Anchor.LastSeq, res.Anchor.LastAt = newest.Seq, &newest.At
+		res.Anchor.Unanchored = max(0, last-newest.Seq)
+		if newest.Seq > last {
+			return broken(res, last+1, fmt.Sprintf("记录在第 %d 条之后中断，而 %s 签名的检查点记录链头为第 %d 条（末尾记录被删除、链头被回退）",
+				last, newest.At.Format(time.RFC3339), newest.Seq)), nil
+		}
+	} else if res.Anchor != nil {
+		res.Anchor.Unanchored = last
 	}
 	var head struct {
 		Seq  int64  `db:"seq"`

@@ -428,8 +428,9 @@ func TestComposeServerListensOnItsPublishedPort(t *testing.T) {
 	require.Len(t, s.Ports, 1)
 	require.Equal(t, port, s.Ports[0].Target, "published container port %s vs HTTP_ADDR %s", s.Ports[0].Spec, c.HTTPAddr)
 
-	// Documents live in DATA_DIR: it must be a volume in every service that reads them.
-	for _, name := range []string{"server", "worker"} {
+	// Documents and the audit checkpoints live in DATA_DIR: it must be a volume in every
+	// service that reads them (the CLI's audit-verify runs in migrate).
+	for _, name := range []string{"server", "worker", "migrate"} {
 		mounted := slices.ContainsFunc(f.Services[name].Volumes, func(v composeVolume) bool { return v.Target == c.DataDir })
 		require.Truef(t, mounted, "%s: DATA_DIR %s is not a volume", name, c.DataDir)
 	}

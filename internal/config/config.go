@@ -86,6 +86,10 @@ type Config struct {
 	// reply: a quarter of the gateway's CPU per decision went to deflating Updates
 	// (docs/PERFORMANCE.md §1). gzip is for a Temporal reached over a slow link.
 	TemporalCompression string
+	// AuditCheckpointEvery is how often the gateway signs the audit chain's head into the
+	// checkpoint file under DataDir and the log (R18, docs/AUDIT.md); a truncation of rows
+	// newer than the last checkpoint cannot be seen.
+	AuditCheckpointEvery time.Duration
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
 	SMTPFrom string
@@ -136,7 +140,7 @@ var Vars = []string{
 	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
 	"EGOVPM_METRICS_ADDR", "TEMPORAL_LONG_POLL_INTERVAL", "EGOVPM_OPS_SCAN_EVERY", "EGOVPM_AUDIT_VERIFY_EVERY",
 	"TEMPORAL_TLS", "TEMPORAL_TLS_CA_FILE", "TEMPORAL_TLS_CERT_FILE", "TEMPORAL_TLS_KEY_FILE",
-	"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY",
+	"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY", "EGOVPM_AUDIT_CHECKPOINT_EVERY",
 }
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
@@ -229,6 +233,12 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DecisionBurst = int(n)
 	if c.DecisionEvery, err = parseDuration("EGOVPM_DECISION_EVERY", get("EGOVPM_DECISION_EVERY", "200ms")); err != nil {
 		return c, err
+	}
+	if c.AuditCheckpointEvery, err = parseDuration("EGOVPM_AUDIT_CHECKPOINT_EVERY", get("EGOVPM_AUDIT_CHECKPOINT_EVERY", "1m")); err != nil {
+		return c, err
+	}
+	if c.AuditCheckpointEvery < time.Second {
+		return c, fmt.Errorf("EGOVPM_AUDIT_CHECKPOINT_EVERY: want at least 1s, got %s", c.AuditCheckpointEvery)
 	}
 	if n, err = parseInt("DATABASE_MAX_CONNS", get("DATABASE_MAX_CONNS", "16")); err != nil {
 		return c, err

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -21,6 +22,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, 16, c.DBMaxConns)
 	require.Equal(t, 2000, c.WorkflowCache)
 	require.Equal(t, "none", c.TemporalCompression, "no gzip to Temporal on the LAN (docs/PERFORMANCE.md §1)")
+	require.Equal(t, time.Minute, c.AuditCheckpointEvery)
 	c, err = Load(env(map[string]string{"TEMPORAL_GRPC_COMPRESSION": "gzip"}))
 	require.NoError(t, err)
 	require.Equal(t, "gzip", c.TemporalCompression)
@@ -29,20 +31,21 @@ func TestLoadDefaults(t *testing.T) {
 // TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.
 func TestLoadNamesTheBadVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"EGOVPM_MODE":               {"EGOVPM_MODE": "staging"},
-		"DATABASE_URL":              {"DATABASE_URL": "mysql://x"},
-		"TEMPORAL_ADDRESS":          {"TEMPORAL_ADDRESS": "no-port"},
-		"HTTP_ADDR":                 {"HTTP_ADDR": "8080"},
-		"LOG_LEVEL":                 {"LOG_LEVEL": "loud"},
-		"EGOVPM_DEMO_SEED":          {"EGOVPM_DEMO_SEED": "maybe"},
-		"EGOVPM_TOKEN_TTL":          {"EGOVPM_TOKEN_TTL": "-1m"},
-		"EGOVPM_MAX_UPLOAD_BYTES":   {"EGOVPM_MAX_UPLOAD_BYTES": "lots"},
-		"EGOVPM_LOGIN_MAX_FAILURES": {"EGOVPM_LOGIN_MAX_FAILURES": "0"},
-		"EGOVPM_TOKEN_SECRET":       {"EGOVPM_MODE": "production"},
-		"DATABASE_MAX_CONNS":        {"DATABASE_MAX_CONNS": "0"},
-		"EGOVPM_PPROF_ADDR":         {"EGOVPM_PPROF_ADDR": "0.0.0.0:6060"},
-		"EGOVPM_WORKFLOW_CACHE":     {"EGOVPM_WORKFLOW_CACHE": "0"},
-		"TEMPORAL_GRPC_COMPRESSION": {"TEMPORAL_GRPC_COMPRESSION": "zstd"},
+		"EGOVPM_MODE":                   {"EGOVPM_MODE": "staging"},
+		"DATABASE_URL":                  {"DATABASE_URL": "mysql://x"},
+		"TEMPORAL_ADDRESS":              {"TEMPORAL_ADDRESS": "no-port"},
+		"HTTP_ADDR":                     {"HTTP_ADDR": "8080"},
+		"LOG_LEVEL":                     {"LOG_LEVEL": "loud"},
+		"EGOVPM_DEMO_SEED":              {"EGOVPM_DEMO_SEED": "maybe"},
+		"EGOVPM_TOKEN_TTL":              {"EGOVPM_TOKEN_TTL": "-1m"},
+		"EGOVPM_MAX_UPLOAD_BYTES":       {"EGOVPM_MAX_UPLOAD_BYTES": "lots"},
+		"EGOVPM_LOGIN_MAX_FAILURES":     {"EGOVPM_LOGIN_MAX_FAILURES": "0"},
+		"EGOVPM_TOKEN_SECRET":           {"EGOVPM_MODE": "production"},
+		"DATABASE_MAX_CONNS":            {"DATABASE_MAX_CONNS": "0"},
+		"EGOVPM_PPROF_ADDR":             {"EGOVPM_PPROF_ADDR": "0.0.0.0:6060"},
+		"EGOVPM_WORKFLOW_CACHE":         {"EGOVPM_WORKFLOW_CACHE": "0"},
+		"TEMPORAL_GRPC_COMPRESSION":     {"TEMPORAL_GRPC_COMPRESSION": "zstd"},
+		"EGOVPM_AUDIT_CHECKPOINT_EVERY": {"EGOVPM_AUDIT_CHECKPOINT_EVERY": "10ms"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -145,7 +145,7 @@ type AuditFilter struct {
 // AuditRows returns audit rows, newest first.
 func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, error) {
 	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
-		prev_hash, hash FROM audit_log WHERE true`
+		prev_hash, hash, format FROM audit_log WHERE true`
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	if f.Object != "" {
