@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
+	"egovpm/internal/audit"
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
 	"egovpm/internal/metrics"
@@ -92,7 +94,9 @@ func serveMetrics(ctx context.Context, cfg config.Config, deps *platform.Deps, l
 		log.Error("metrics not served", zap.String("addr", addr), zap.Error(err))
 		return
 	}
-	mon := monitor.New(ops.New(deps.Temporal, deps.Store, log, ops.Options{Namespace: cfg.TemporalNamespace}), deps.Store, log)
+	// The gateway writes the audit checkpoints into DATA_DIR; the worker only reads them.
+	mon := monitor.New(ops.New(deps.Temporal, deps.Store, log, ops.Options{Namespace: cfg.TemporalNamespace}), deps.Store, log).
+		WithAnchor(audit.AnchorAt(filepath.Join(cfg.DataDir, audit.AnchorFile)))
 	deps.Metrics.MustRegister(mon.Collectors()...)
 	go mon.Run(ctx, cfg.OpsScanEvery, cfg.AuditVerifyEvery)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"egovpm/internal/audit"
 	"egovpm/internal/metrics"
 	"egovpm/internal/ops"
 	"egovpm/internal/store"
@@ -28,6 +29,8 @@ type Monitor struct {
 	ops   *ops.Service
 	store *store.Store
 	log   *zap.Logger
+	// anchor holds the audit checkpoints VerifyAudit checks the chain against (nil: none).
+	anchor *audit.Anchor
 
 	mu           sync.Mutex
 	stuck        map[string]int
@@ -134,9 +137,16 @@ func (m *Monitor) ScanStuck(ctx context.Context) error {
 	return nil
 }
 
+// WithAnchor makes VerifyAudit check the chain against the signed checkpoints of a too
+// (audit.Chain.VerifyAnchored): a truncation with the head moved back then shows in the gauge.
+func (m *Monitor) WithAnchor(a *audit.Anchor) *Monitor {
+	m.anchor = a
+	return m
+}
+
 // VerifyAudit verifies the audit chain (R18) and records the result.
 func (m *Monitor) VerifyAudit(ctx context.Context) error {
-	res, err := m.store.Audit.Verify(ctx, m.store.DB)
+	res, err := m.store.Audit.VerifyAnchored(ctx, m.store.DB, m.anchor)
 	if err != nil {
 		m.scanErrors.WithLabelValues("audit").Inc()
 		return err
