@@ -14,6 +14,7 @@ import (
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
 	"egovpm/internal/auth"
+	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
@@ -226,6 +227,10 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	if err := authz.CheckRoles(roles); err != nil { // separation of duties
+		s.respondRefusal(c, "user.create", "user", auth.UserID(req.Username), withDetail(err, "username", req.Username))
+		return
+	}
 	if _, err := s.store.Org(ctx, req.OrgID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = apperr.Invalid(map[string]string{"org_id": "机构不存在"})
@@ -335,4 +340,18 @@ func (s *Server) createOrg(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, toOrgJSON(o))
+}
+
+// withDetail adds k: v to the Extra of refusal err (recorded in its audit row and answered).
+func withDetail(err error, k string, v any) error {
+	r, ok := domain.AsRefusal(err)
+	if !ok {
+		return err
+	}
+	out := *r
+	out.Extra = map[string]any{k: v}
+	for key, val := range r.Extra {
+		out.Extra[key] = val
+	}
+	return &out
 }

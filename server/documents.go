@@ -240,7 +240,7 @@ func isExtension(s string) bool {
 }
 
 func (s *Server) listDocuments(c *gin.Context) {
-	p, ok := s.loadProject(c, authz.ProjectRead)
+	p, v, ok := s.loadProjectView(c, authz.ProjectRead)
 	if !ok {
 		return
 	}
@@ -249,19 +249,19 @@ func (s *Server) listDocuments(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"items": nonNil(docs), "next_cursor": ""})
+	c.JSON(http.StatusOK, gin.H{"items": nonNil(visibleDocuments(v, docs)), "next_cursor": ""})
 }
 
 // downloadDocument sends a document as an attachment. The download is audited like the upload
 // (R18): the row (object document:<id>, the project in its detail, so it stays off the
 // timeline the unit reads) commits before the first byte is sent.
 func (s *Server) downloadDocument(c *gin.Context) {
-	p, ok := s.loadProject(c, authz.ProjectRead)
+	p, v, ok := s.loadProjectView(c, authz.ProjectRead)
 	if !ok {
 		return
 	}
 	d, err := s.store.Document(c.Request.Context(), p.ID, c.Param("doc_id"))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !v.Document(d.Kind, d.CreatedAt)) {
 		respondError(c, apperr.NotFound("文档"))
 		return
 	}
@@ -293,13 +293,11 @@ func (s *Server) similarProjects(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rows, err := s.store.Similar(c.Request.Context(), p.ID)
+	rows, err := s.store.Similar(c.Request.Context(), p.ID, authz.ReachOf(mustActor(c)))
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	a := mustActor(c)
-	rows = slices.DeleteFunc(rows, func(r store.SimilarRow) bool { return !authz.SeesUnitInLists(a, r.UnitID) })
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": ""})
 }
 

@@ -209,13 +209,24 @@ func (s *Server) confirmPayment(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	if err := authz.CanProject(a, authz.ProjectRead, authz.Project{UnitID: p.UnitID}); err != nil {
+	v, err := s.store.ProjectView(ctx, p.ID, authz.ReachOf(a))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	if err := authz.CanProject(a, authz.ProjectRead, authz.Project{UnitID: p.UnitID, Visible: v.Visible()}); err != nil {
 		respondError(c, apperr.NotFound("付款记录"))
 		return
 	}
 	var req confirmPaymentReq
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)
+		return
+	}
+	// Separation of duties: who recorded the payment does not decide it (the database refuses
+	// it too).
+	if err := authz.OwnAct(a, []string{pay.RecordedBy}); err != nil {
+		s.respondRefusal(c, "payment."+req.Decision, "payment", pay.ID, err)
 		return
 	}
 	req.Comment = text.Trim(req.Comment)
@@ -231,6 +242,9 @@ func (s *Server) confirmPayment(c *gin.Context) {
 	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
 		out, err = s.store.DecidePayment(ctx, tx, pay.ID, status, a.ID, req.Comment)
+		if errors.Is(err, store.ErrOwnPayment) {
+			return authz.OwnAct(a, []string{a.ID})
+		}
 		if errors.Is(err, store.ErrPaymentDecided) {
 			cur, cerr := s.store.Payment(ctx, tx, pay.ID)
 			if cerr != nil {

@@ -95,6 +95,7 @@ var fzJSONRoutes = []fzRoute{
 	})},
 	{http.MethodPost, "/api/v1/payments/:id/confirm", fzBind[confirmPaymentReq](nil)},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", fzBind[decisionReq](nil)},
+	{http.MethodPost, "/api/v1/tasks/:id/reassign", fzBind[reassignReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/bundles", fzOptional[bundleReq](true)},

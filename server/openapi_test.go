@@ -559,6 +559,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"OMReportRequest":       reflect.TypeFor[omReportReq](),
 		"RecordPaymentRequest":  reflect.TypeFor[recordPaymentReq](),
 		"ConfirmPaymentRequest": reflect.TypeFor[confirmPaymentReq](),
+		"ReassignRequest":       reflect.TypeFor[reassignReq](),
 	}
 	responses := map[string]reflect.Type{
 		"Error":             reflect.TypeFor[errorBody](),

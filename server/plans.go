@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 	"go.uber.org/zap"
 
 	"egovpm/internal/apperr"
+	"egovpm/internal/authz"
 	"egovpm/internal/domain"
+	"egovpm/internal/store"
 	"egovpm/internal/text"
 	"egovpm/workflows"
 )
@@ -37,6 +40,10 @@ func (s *Server) getPlan(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	if !authz.SeesWholePlan(mustActor(c)) {
+		// The compiled plan: its items, not the projects left out (and why).
+		items = slices.DeleteFunc(items, func(it store.PlanItemRow) bool { return !it.Included })
+	}
 	deadline := s.policy.SubmissionDeadline(y, shanghai())
 	c.JSON(http.StatusOK, gin.H{"year": y, "submission_deadline": deadline, "items": nonNil(items), "bundles": nonNil(bundles)})
 }
@@ -51,6 +58,8 @@ func nonNil[T any](s []T) []T {
 type sessionReq struct {
 	ExpertIDs  []string `json:"expert_ids" validate:"required,min=1,max=99,dive,required,max=64"`
 	ProjectIDs []string `json:"project_ids" validate:"required,min=1,max=500,dive,required,max=64"`
+	// CoOrganiserIDs are the orgs that co-organise the session (R4: Finance, NDRC, Crypto).
+	CoOrganiserIDs []string `json:"co_organiser_ids" validate:"max=10,dive,required,max=63"`
 }
 
 // planUpdate sends an Update to the plan of year y.
@@ -133,13 +142,29 @@ func (s *Server) conveneExpertSession(c *gin.Context) {
 		}
 		refs = append(refs, workflows.ExpertRef{ID: id, OrgID: org})
 	}
+	var coOrgs []string
+	for _, id := range req.CoOrganiserIDs {
+		o, err := s.store.Org(c.Request.Context(), id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(authz.CoOrganiserOrgKinds, o.Kind)) {
+			respondError(c, apperr.Invalid(map[string]string{"co_organiser_ids": "须为市财政局、市发改委或市密码管理局的机构编号：" + id}))
+			return
+		}
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		if !slices.Contains(coOrgs, id) {
+			coOrgs = append(coOrgs, id)
+		}
+	}
 	sid := newID("s-")
 	if k := c.GetHeader("Idempotency-Key"); k != "" {
 		sid = "s-" + k
 	}
 	var res workflows.ConveneResult
 	err = s.planOp(c, y, workflows.UpdateConvene, updateID(c, "convene"), req.ProjectIDs, workflows.ConveneUpdate{
-		SessionID: sid, Actor: mustActor(c), Experts: refs, ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID)}, &res)
+		SessionID: sid, Actor: mustActor(c), Experts: refs, ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID),
+		CoOrgIDs: coOrgs}, &res)
 	if err != nil {
 		respondError(c, err)
 		return

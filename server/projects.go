@@ -237,34 +237,43 @@ func sameJSON(stored json.RawMessage, v any) bool {
 
 // loadProject loads a project and applies the policy for act.
 func (s *Server) loadProject(c *gin.Context, act authz.Action) (store.Project, bool) {
+	p, _, ok := s.loadProjectView(c, act)
+	return p, ok
+}
+
+// loadProjectView is loadProject that also returns what the actor's reach shows of the project
+// (which of its documents, authz.View).
+func (s *Server) loadProjectView(c *gin.Context, act authz.Action) (store.Project, authz.View, bool) {
 	ctx := c.Request.Context()
 	p, err := s.store.Project(ctx, s.store.DB, c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		respondError(c, apperr.NotFound("项目"))
-		return p, false
+		return p, authz.View{}, false
 	}
 	if err != nil {
 		respondError(c, err)
-		return p, false
+		return p, authz.View{}, false
 	}
 	a := mustActor(c)
-	involved := false
-	if a.Has(domain.RoleExpert) {
-		involved, err = s.store.Involved(ctx, p.ID, a.ID)
-		if err != nil {
-			respondError(c, err)
-			return p, false
-		}
-	}
-	if err := authz.CanProject(a, act, authz.Project{UnitID: p.UnitID, Involved: involved}); err != nil {
+	v, err := s.store.ProjectView(ctx, p.ID, authz.ReachOf(a))
+	if err != nil {
 		respondError(c, err)
-		return p, false
+		return p, v, false
 	}
-	return p, true
+	if err := authz.CanProject(a, act, authz.Project{UnitID: p.UnitID, Visible: v.Visible()}); err != nil {
+		respondError(c, err)
+		return p, v, false
+	}
+	return p, v, true
+}
+
+// visibleDocuments keeps the documents v shows.
+func visibleDocuments(v authz.View, docs []store.DocumentRow) []store.DocumentRow {
+	return slices.DeleteFunc(docs, func(d store.DocumentRow) bool { return !v.Document(d.Kind, d.CreatedAt) })
 }
 
 func (s *Server) getProject(c *gin.Context) {
-	p, ok := s.loadProject(c, authz.ProjectRead)
+	p, v, ok := s.loadProjectView(c, authz.ProjectRead)
 	if !ok {
 		return
 	}
@@ -295,6 +304,10 @@ func (s *Server) getProject(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	details := authz.Details(mustActor(c))
+	if !details {
+		timeline = panelOutcomeOnly(timeline)
+	}
 	out := struct {
 		projectJSON
 		OpenTasks       []taskJSON            `json:"open_tasks"`
@@ -302,10 +315,14 @@ func (s *Server) getProject(c *gin.Context) {
 		Documents       []store.DocumentRow   `json:"documents"`
 		OMFilings       []store.OMFilingRow   `json:"om_filings"`
 		UnitEvaluations []store.EvaluationRow `json:"unit_evaluations"`
-	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: docs,
+	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
 		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals)}
 	for _, t := range tasks {
-		out.OpenTasks = append(out.OpenTasks, toTaskJSON(t))
+		j := toTaskJSON(t)
+		if !details && t.Kind == string(domain.TaskExpertReview) {
+			j.AssigneeID = nil // who sits on the panel is DRB's and Audit's to see
+		}
+		out.OpenTasks = append(out.OpenTasks, j)
 	}
 	if out.Timeline == nil {
 		out.Timeline = []store.TimelineEntry{}
@@ -314,6 +331,40 @@ func (s *Server) getProject(c *gin.Context) {
 		out.Documents = []store.DocumentRow{}
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// panelOutcomeOnly is a project's timeline as those who are not to know the experts see it
+// (authz.Details: the unit among them): each expert's decision and score is left out, the
+// panel's outcome (passed, how many of how many, the mean score) is shown in its place, and
+// the convening names no expert.
+func panelOutcomeOnly(in []store.TimelineEntry) []store.TimelineEntry {
+	out := make([]store.TimelineEntry, 0, len(in))
+	for _, e := range in {
+		var d map[string]any
+		_ = json.Unmarshal(e.Detail, &d)
+		switch {
+		case e.Action == "task.decide" && d["kind"] == string(domain.TaskExpertReview):
+			if _, closed := d["panel_pass"]; !closed {
+				continue
+			}
+			outcome := "passed"
+			if d["reason"] == "expert_review_failed" {
+				outcome = "failed"
+			}
+			detail, _ := json.Marshal(map[string]any{"outcome": outcome, "panel_pass": d["panel_pass"],
+				"panel_size": d["panel_size"], "mean_score": d["mean_score"]})
+			out = append(out, store.TimelineEntry{At: e.At, ActorID: "system", ActorName: "专家组", Action: "expert_review.outcome",
+				Outcome: outcome, Detail: detail})
+		case e.Action == "expert_review.convene":
+			experts, _ := d["experts"].([]any)
+			detail, _ := json.Marshal(map[string]any{"session_id": d["session_id"], "experts": len(experts)})
+			e.Detail = detail
+			out = append(out, e)
+		default:
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 type listQuery struct {
@@ -383,13 +434,7 @@ func (s *Server) listProjects(c *gin.Context) {
 		}
 		f.PlanYear = y
 	}
-	if !authz.SeesAllProjects(a) {
-		if !a.Has(domain.RoleSubmitter) {
-			c.JSON(http.StatusOK, gin.H{"items": []projectJSON{}, "next_cursor": ""})
-			return
-		}
-		f.UnitID = a.OrgID // a unit sees only its own projects
-	}
+	f.Reach = authz.ReachOf(a) // the projects a read would open, and no other
 	ps, next, err := s.store.ListProjects(c.Request.Context(), f)
 	if err != nil {
 		respondError(c, badCursor(err))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -18,24 +19,32 @@ type access struct {
 }
 
 var (
-	public        = access{public: true}
-	signedIn      = access{}
-	submitters    = access{roles: []string{domain.RoleSubmitter}}
+	public     = access{public: true}
+	signedIn   = access{}
+	submitters = access{roles: []string{domain.RoleSubmitter}}
+	// projectReader: the roles authz.RoleGrants gives projects to (docs/AUTHZ.md); which
+	// projects each reads is the object-level rule. Admin and ops read none.
 	projectReader = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor,
 		domain.RoleAudit, domain.RoleExpert, domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RolePRTAWitness,
-		domain.RoleFinance, domain.RoleCrypto, domain.RoleAdmin}}
+		domain.RoleFinance, domain.RoleCrypto}}
 	reviewers = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleExpert,
 		domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RolePRTAWitness, domain.RoleFinance, domain.RoleCrypto}}
-	drb        = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
-	drbOrAdmin = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin}}
-	admins     = access{roles: []string{domain.RoleAdmin}}
-	opsOnly    = access{roles: []string{domain.RoleOps}}
+	// taskReaders: the reviewers' inboxes, and Audit, which reads every task (read-only).
+	taskReaders = access{roles: append(slices.Clone(reviewers.roles), domain.RoleAudit)}
+	supervisors = access{roles: []string{domain.RoleDRBSupervisor}}
+	drb         = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
+	// userReaders: DRB (panels, reassignment), admin, and Audit (read-only over everything).
+	userReaders = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin, domain.RoleAudit}}
+	admins      = access{roles: []string{domain.RoleAdmin}}
+	opsOnly     = access{roles: []string{domain.RoleOps}}
 	// R15: payments are confirmed by Finance or DRB; spent vs approved is read by them and Audit.
 	fundConfirmers = access{roles: []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
 	fundReaders    = access{roles: []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit}}
 	auditors       = access{roles: []string{domain.RoleAudit, domain.RoleDRBSupervisor}}
-	planReader     = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
-		domain.RoleNDRCApprover, domain.RoleFinance, domain.RoleCrypto}}
+	// planReader: DRB and Audit read the whole plan; NDRC (bundles, R6), the City Government
+	// (special requests join the plan, R8) and Finance (the budget, R15) its compiled items.
+	planReader = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
+		domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RoleFinance}}
 )
 
 // route is one entry of the route table. The table is the single source for Gin, the OpenAPI
@@ -62,7 +71,7 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/auth/login", public, h((*Server).login), false},
 	{http.MethodPost, "/api/v1/auth/logout", signedIn, h((*Server).logout), false},
 	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me), false},
-	{http.MethodGet, "/api/v1/users", drbOrAdmin, h((*Server).listUsers), false},
+	{http.MethodGet, "/api/v1/users", userReaders, h((*Server).listUsers), false},
 	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser), false},
 	{http.MethodGet, "/api/v1/orgs", signedIn, h((*Server).listOrgs), false},
 	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg), false},
@@ -86,10 +95,11 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/payments/:id/confirm", fundConfirmers, h((*Server).confirmPayment), true},
 	{http.MethodGet, "/api/v1/funds", fundReaders, h((*Server).funds), false},
 
-	{http.MethodGet, "/api/v1/tasks", reviewers, h((*Server).listTasks), false},
-	{http.MethodGet, "/api/v1/tasks/:id", reviewers, h((*Server).getTask), false},
+	{http.MethodGet, "/api/v1/tasks", taskReaders, h((*Server).listTasks), false},
+	{http.MethodGet, "/api/v1/tasks/:id", taskReaders, h((*Server).getTask), false},
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -61,8 +62,9 @@ func toTaskJSON(t store.Task) taskJSON {
 }
 
 func authzTask(t store.Task) authz.Task {
-	return authz.Task{CandidateRole: t.CandidateRole, CandidateOrgID: t.CandidateOrgID.String, AssigneeID: t.AssigneeID.String,
-		ProjectUnitID: t.ProjectUnitID.String, Open: t.Status == "open", DecidedBy: t.DecidedBy.String}
+	return authz.Task{Kind: t.Kind, CandidateRole: t.CandidateRole, CandidateOrgID: t.CandidateOrgID.String,
+		AssigneeID: t.AssigneeID.String, ProjectUnitID: t.ProjectUnitID.String, Open: t.Status == "open",
+		DecidedBy: t.DecidedBy.String, SubmittedBy: t.SubmittedBy}
 }
 
 func (s *Server) loadTask(c *gin.Context, act authz.Action) (store.Task, bool) {
@@ -76,10 +78,36 @@ func (s *Server) loadTask(c *gin.Context, act authz.Action) (store.Task, bool) {
 		return t, false
 	}
 	if err := authz.CanTask(mustActor(c), act, authzTask(t)); err != nil {
-		respondError(c, err)
+		s.respondRefusal(c, string(act), "task", t.ID, err)
 		return t, false
 	}
 	return t, true
+}
+
+// respondRefusal answers err; a separation-of-duties refusal (an act on what the actor
+// submitted or recorded, a conflicting role set) is first recorded in the audit log with its
+// code (R18), as action on objType objID with outcome "refused".
+func (s *Server) respondRefusal(c *gin.Context, action, objType, objID string, err error) {
+	if authz.IsRefusal(err, authz.CodeSeparationOfDuties) || authz.IsRefusal(err, authz.CodeConflictingRoles) {
+		r, _ := domain.AsRefusal(err)
+		detail := map[string]any{"code": r.Code}
+		for k, v := range r.Extra {
+			detail[k] = v
+		}
+		if aerr := s.auditRefused(c, action, objType, objID, detail); aerr != nil {
+			respondError(c, aerr)
+			return
+		}
+	}
+	respondError(c, err)
+}
+
+// auditRefused appends the audit row of a refused request (outcome "refused") in a
+// transaction of its own: the request changes nothing else.
+func (s *Server) auditRefused(c *gin.Context, action, objType, objID string, detail map[string]any) error {
+	return s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+		return s.audit(c, tx, action, objType, objID, "refused", detail)
+	})
 }
 
 func (s *Server) listTasks(c *gin.Context) {
@@ -90,7 +118,9 @@ func (s *Server) listTasks(c *gin.Context) {
 	}
 	a := mustActor(c)
 	f := store.TaskFilter{UserID: a.ID, OrgID: a.OrgID, Roles: a.Roles, Status: c.DefaultQuery("status", "open"),
-		Kind: c.Query("kind"), ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor}
+		Kind: c.Query("kind"), ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor,
+		// Audit reads every task, filtered alike; everyone else their inbox.
+		All: a.Has(domain.RoleAudit)}
 	if f.Status != "open" && f.Status != "done" {
 		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open 或 done"}))
 		return
@@ -192,9 +222,8 @@ func (s *Server) decideTask(c *gin.Context) {
 	if err := authz.CanTask(a, authz.TaskDecide, az); err != nil {
 		// A repeated request whose first attempt closed the task replays the recorded outcome
 		// (Idempotency-Key), so only refuse when there is no key to replay.
-		var ae *apperr.Error
-		if !(errors.As(err, &ae) && ae.Code == "stale_task" && c.GetHeader("Idempotency-Key") != "" && t.DecidedBy.String == a.ID) {
-			respondError(c, err)
+		if !(authz.IsRefusal(err, authz.CodeStaleTask) && c.GetHeader("Idempotency-Key") != "" && t.DecidedBy.String == a.ID) {
+			s.respondRefusal(c, string(authz.TaskDecide), "task", t.ID, err)
 			return
 		}
 	}
@@ -204,10 +233,80 @@ func (s *Server) decideTask(c *gin.Context) {
 		Grade: req.Grade,
 	})
 	if err != nil {
-		respondError(c, err)
+		// The workflow refuses what the read model did not show yet (its own state).
+		s.respondRefusal(c, string(authz.TaskDecide), "task", t.ID, err)
 		return
 	}
 	c.JSON(http.StatusOK, res)
+}
+
+type reassignReq struct {
+	AssigneeID string `json:"assignee_id" validate:"required,max=64"`
+	Reason     string `json:"reason" validate:"required,max=2000"`
+}
+
+// reassignTask is POST /api/v1/tasks/{id}/reassign (转办, T2): a DRB supervisor moves an open
+// task of a project to another person who may act on it (authz.ActOnTask: the task's role and
+// org, not recused, not who submitted what it decides on). The lifecycle holds the assignee,
+// so the move is an Update: from then on only the new assignee decides; the audit row names
+// who, from whom, to whom and why, and both are notified.
+func (s *Server) reassignTask(c *gin.Context) {
+	var req reassignReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.Reason == "" {
+		respondError(c, apperr.Invalid(map[string]string{"reason": "须说明转办理由"}))
+		return
+	}
+	t, ok := s.loadTask(c, authz.TaskReassign)
+	if !ok {
+		return
+	}
+	if !t.ProjectID.Valid {
+		respondError(c, apperr.Rule("reassign_unsupported", "打捆项目建议书的审批任务不能转办"))
+		return
+	}
+	ctx := c.Request.Context()
+	notEligible := func(why, code string) {
+		respondError(c, apperr.Rule("assignee_not_eligible", "转办对象不能办理该任务："+why).WithExtra("reason", code))
+	}
+	u, err := s.store.UserByID(ctx, req.AssigneeID)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled):
+		notEligible("用户不存在或已停用", "no_such_user")
+		return
+	case err != nil:
+		respondError(c, err)
+		return
+	}
+	if t.AssigneeID.String == u.ID {
+		respondError(c, apperr.Conflict("already_assigned", "该任务已由此人办理"))
+		return
+	}
+	assignee := domain.Actor{ID: u.ID, OrgID: u.OrgID, Roles: u.Roles, Name: u.Name}
+	f := authzTask(t).Facts()
+	f.AssigneeID = ""
+	if err := authz.ActOnTask(assignee, f); err != nil {
+		r, _ := domain.AsRefusal(err)
+		notEligible(r.Message, r.Code)
+		return
+	}
+	_, err = s.update(c, t.WorkflowID, workflows.UpdateReassign, updateID(c, "reassign:"+t.ID), workflows.ReassignUpdate{
+		TaskID: t.ID, Actor: mustActor(c), Assignee: assignee, From: t.AssigneeID.String, Reason: req.Reason,
+		RequestID: c.GetString(ctxRequestID)})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	t, err = s.store.Task(ctx, t.ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toTaskJSON(t))
 }
 
 // update sends an Update and waits for its outcome. The reply is given only once the workflow

@@ -190,6 +190,7 @@ func (l *lifecycle) handleDelivery(ctx workflow.Context, m *message) (DecideResu
 	}
 	switch {
 	case m.contract != nil:
+		l.submitted(m.contract.Actor)
 		c := m.contract.Contract
 		c.RegisteredBy = m.contract.Actor.ID
 		err := l.apply(ctx, transition{stage: domain.StageConstruction, contract: &c,
@@ -197,6 +198,7 @@ func (l *lifecycle) handleDelivery(ctx workflow.Context, m *message) (DecideResu
 				"procurement_ref": c.ProcurementRef}, m.contract.RequestID)})
 		return l.result(m.name), err
 	case m.construction != nil:
+		l.submitted(m.construction.Actor)
 		if m.construction.NeedsSupervision {
 			if err := l.requireDocs(ctx, []string{"supervision_report"}); err != nil {
 				return DecideResult{}, err
@@ -211,6 +213,7 @@ func (l *lifecycle) handleDelivery(ctx workflow.Context, m *message) (DecideResu
 		l.armTimers(ctx)
 		return l.result(m.name), nil
 	case m.accept != nil:
+		l.submitted(m.accept.Actor)
 		if err := l.requireDocs(ctx, l.in.Policy.AcceptanceDocuments(l.in.MLPSLevel, l.in.UsesCrypto)); err != nil {
 			return DecideResult{}, err
 		}
@@ -222,6 +225,7 @@ func (l *lifecycle) handleDelivery(ctx workflow.Context, m *message) (DecideResu
 		return l.result(m.name), err
 	case m.omReport != nil:
 		u := m.omReport
+		l.submitted(u.Actor)
 		err := l.apply(ctx, transition{
 			omFiling: &domain.OMFiling{Year: u.Year, DueAt: l.st.OMDeadline, Filed: true, DocumentID: u.DocumentID, FiledBy: u.Actor.ID},
 			audit:    l.auditBy(u.Actor, "om.file", map[string]any{"year": u.Year, "document_id": u.DocumentID}, u.RequestID)})

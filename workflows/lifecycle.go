@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
+	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/text"
 )
@@ -25,6 +26,8 @@ type message struct {
 	panel  *PanelSignal
 	plan   *PlanResultSignal
 	bundle *BundleResultSignal
+	// reassign moves a task to another person (转办).
+	reassign *ReassignUpdate
 	// Delivery requests (R9–R13) and the timers the lifecycle sets itself.
 	contract     *ContractUpdate
 	construction *ConstructionUpdate
@@ -52,6 +55,10 @@ type lifecycle struct {
 	deciding map[string]bool
 	// continueAsNew is set when an O&M year closes (R13).
 	continueAsNew bool
+	// sod (separation-of-duties): the workflow refuses a decision by whoever submitted or
+	// recorded what it decides on, in its handlers too. Runs started before refuse it in the
+	// Update validator only (validators are not replayed).
+	sod bool
 	// sending counts notification sends in flight.
 	sending int
 	// cur is the message being handled (nil between messages).
@@ -161,6 +168,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	// Decided once per run, before any handler runs: a decision accepted under one rule is
 	// re-checked under the same rule when its history is replayed.
 	l.blankTexts = version(ctx, "blank-texts", 1) == 1
+	l.sod = version(ctx, "separation-of-duties", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -177,12 +185,23 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide,
 		func(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
-			if err := l.validateDecide(u); err != nil {
+			if err := l.validateDecide(u, l.sod); err != nil {
 				return DecideResult{}, err
 			}
 			return l.enqueue(ctx, &message{name: UpdateDecide, decide: &u})
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return l.validateDecide(u) }},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return l.validateDecide(u, true) }},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReassign,
+		func(ctx workflow.Context, u ReassignUpdate) (DecideResult, error) {
+			if err := l.validateReassign(u); err != nil {
+				return DecideResult{}, err
+			}
+			return l.enqueue(ctx, &message{name: UpdateReassign, reassign: &u})
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ReassignUpdate) error { return l.validateReassign(u) }},
 	); err != nil {
 		return err
 	}
@@ -285,7 +304,7 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 		if m.decide != nil {
 			delete(l.deciding, m.decide.TaskID)
 		}
-		if m.err != nil && m.decide == nil && m.resub == nil && m.timer == "" && m.contract == nil &&
+		if m.err != nil && m.decide == nil && m.resub == nil && m.reassign == nil && m.timer == "" && m.contract == nil &&
 			m.construction == nil && m.accept == nil && m.omReport == nil {
 			// A signal that could not be applied is logged; the sender is a workflow of ours.
 			workflow.GetLogger(ctx).Warn("signal not applied", "signal", m.name, "error", m.err)
@@ -317,6 +336,7 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 // preliminary review otherwise (R3).
 func (l *lifecycle) start(ctx workflow.Context) error {
 	l.st.Round = 1
+	l.submitted(l.in.SubmittedBy)
 	if l.in.Special {
 		err := l.apply(ctx, transition{
 			stage: domain.StageSpecialRequest,
@@ -381,34 +401,51 @@ func (l *lifecycle) findTask(id string) (OpenTask, bool) {
 }
 
 var (
+	// errStale is the workflows' answer to an act on a task they do not hold (closed,
+	// unknown): the same refusal as the gateway's (authz.StaleTask).
 	errStale = func() error {
-		return domain.Refuse(domain.StatusConflict, "stale_task", "该任务已处理、已失效或不属于此流程")
+		return refusal(authz.StaleTask())
 	}
 	errDuplicate = func() error {
 		return domain.Refuse(domain.StatusConflict, "duplicate_decision", "该任务的决定正在处理或已作出")
 	}
 )
 
-// checkActor is the workflow's own check that the actor may decide task t; the gateway checks
-// the same against the read model first (internal/authz), this guards against a stale read.
-func checkActor(t OpenTask, actor domain.Actor, unitID string) error {
-	if t.AssigneeID != "" && t.AssigneeID != actor.ID {
-		return domain.Refuse(domain.StatusForbidden, "not_assignee", "该任务已分配给其他人")
+// refusal turns a *domain.Refusal of the authz policy into the ApplicationError a workflow
+// answers an Update with.
+func refusal(err error) error {
+	r, ok := domain.AsRefusal(err)
+	if !ok || err == nil {
+		return err
 	}
-	if !actor.Has(t.CandidateRole) {
-		return domain.Refuse(domain.StatusForbidden, "wrong_role", "您的角色不能处理该任务")
+	if len(r.Extra) > 0 {
+		return domain.RefuseWith(r.Status, r.Code, r.Message, r.Extra)
 	}
-	if t.CandidateOrgID != "" && t.CandidateOrgID != actor.OrgID {
-		return domain.Refuse(domain.StatusForbidden, "wrong_org", "该任务不属于您的单位")
-	}
-	if t.Kind == domain.TaskExpertReview && actor.OrgID == unitID {
-		// R4: an expert affiliated with the submitting unit never reviews its project.
-		return domain.Refuse(domain.StatusForbidden, "recused", "专家须回避本单位项目")
-	}
-	return nil
+	return domain.Refuse(r.Status, r.Code, r.Message)
 }
 
-func (l *lifecycle) validateDecide(u DecideUpdate) error {
+// submitted records that a did what the project's tasks decide on (the submission, a
+// resubmission, a delivery request): a may not act on them (separation of duties).
+func (l *lifecycle) submitted(a domain.Actor) {
+	if a.ID != "" && !slices.Contains(l.st.Submitters, a.ID) {
+		l.st.Submitters = append(l.st.Submitters, a.ID)
+	}
+}
+
+// facts is open task t as authz.ActOnTask takes it; with sod, who submitted or recorded what
+// it decides on.
+func (l *lifecycle) facts(t OpenTask, sod bool) authz.TaskFacts {
+	f := authz.TaskFacts{Kind: t.Kind, CandidateRole: t.CandidateRole, CandidateOrgID: t.CandidateOrgID, AssigneeID: t.AssigneeID,
+		ProjectUnitID: l.in.UnitID, Open: true}
+	if sod {
+		f.SubmittedBy = append(slices.Clone(l.st.Submitters), l.in.SubmittedBy.ID)
+	}
+	return f
+}
+
+// validateDecide checks a decision against the state; sod adds the separation of duties
+// (the validator always checks it; the handler from version separation-of-duties on).
+func (l *lifecycle) validateDecide(u DecideUpdate, sod bool) error {
 	t, ok := l.findTask(u.TaskID)
 	if !ok {
 		return errStale()
@@ -416,8 +453,8 @@ func (l *lifecycle) validateDecide(u DecideUpdate) error {
 	if l.deciding[u.TaskID] {
 		return errDuplicate()
 	}
-	if err := checkActor(t, u.Actor, l.in.UnitID); err != nil {
-		return err
+	if err := authz.ActOnTask(u.Actor, l.facts(t, sod)); err != nil {
+		return refusal(err)
 	}
 	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing)
 }
@@ -523,6 +560,11 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 			return DecideResult{}, err
 		}
 		return l.resubmit(ctx, *m.resub)
+	case m.reassign != nil:
+		if err := l.validateReassign(*m.reassign); err != nil {
+			return DecideResult{}, err
+		}
+		return l.reassignTask(ctx, *m.reassign)
 	case m.panel != nil:
 		return DecideResult{}, l.onPanel(ctx, *m.panel)
 	case m.plan != nil:
@@ -624,8 +666,8 @@ func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {
 	if !ok {
 		return errStale()
 	}
-	if err := checkActor(t, u.Actor, l.in.UnitID); err != nil {
-		return err
+	if err := authz.ActOnTask(u.Actor, l.facts(t, l.sod)); err != nil {
+		return refusal(err)
 	}
 	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing)
 }
@@ -723,6 +765,7 @@ func tally(rs []Review) (passed, total int) {
 
 func (l *lifecycle) resubmit(ctx workflow.Context, u ResubmitUpdate) (DecideResult, error) {
 	l.st.Round++
+	l.submitted(u.Actor)
 	err := l.apply(ctx, transition{
 		stage: domain.StagePrelimReview,
 		open:  []OpenTask{l.prelimTask()},
@@ -850,6 +893,7 @@ type transition struct {
 	trialRunEndsAt *time.Time
 	omFiling       *domain.OMFiling
 	evaluation     *domain.Evaluation
+	assign         []domain.TaskAssign
 }
 
 func (l *lifecycle) auditBy(actor domain.Actor, action string, detail map[string]any, requestID ...string) []domain.AuditItem {
@@ -904,6 +948,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		TrialRunEndsAt:    tr.trialRunEndsAt,
 		OMFiling:          tr.omFiling,
 		Evaluation:        tr.evaluation,
+		Assign:            tr.assign,
 	}
 	for _, o := range tr.open {
 		t.Open = append(t.Open, domain.NewTask{ID: o.ID, Kind: o.Kind, ProjectID: l.in.ProjectID, CandidateRole: o.CandidateRole,

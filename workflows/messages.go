@@ -22,6 +22,8 @@ const (
 	UpdateDecide = "decide"
 	// UpdateResubmit resubmits a project returned for revision (R3).
 	UpdateResubmit = "resubmit"
+	// UpdateReassign moves an open task to another eligible person (转办, T2).
+	UpdateReassign = "reassign"
 	// QueryState returns the live state of a workflow.
 	QueryState = "state"
 
@@ -119,6 +121,10 @@ type ProjectState struct {
 	// Held are plan signals that arrived before the stage they were sent for
 	// (hold-early-plan-signals): each waits for the next stage change.
 	Held []HeldSignal `json:"held,omitempty"`
+	// Submitters are who submitted or recorded what the project's tasks decide on (the
+	// submission, resubmissions, delivery requests): none of them acts on those tasks
+	// (separation of duties).
+	Submitters []string `json:"submitters,omitempty"`
 
 	// Delivery (R9–R14).
 	TrialRunEndsAt   time.Time `json:"trial_run_ends_at,omitzero"`
@@ -162,6 +168,17 @@ type DecideResult struct {
 	TaskID   string       `json:"task_id"`
 	Decision string       `json:"decision"`
 	Stage    domain.Stage `json:"stage,omitempty"`
+}
+
+// ReassignUpdate moves an open task to Assignee (转办): a DRB supervisor's act, with a reason.
+// From is the assignee the gateway read ("" when the task was offered to its candidates).
+type ReassignUpdate struct {
+	TaskID    string       `json:"task_id"`
+	Actor     domain.Actor `json:"actor"`
+	Assignee  domain.Actor `json:"assignee"`
+	From      string       `json:"from,omitempty"`
+	Reason    string       `json:"reason"`
+	RequestID string       `json:"request_id,omitempty"`
 }
 
 // ResubmitUpdate resubmits a project returned for revision (R3).

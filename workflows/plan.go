@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
+	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/text"
@@ -48,6 +49,9 @@ type PlanBundle struct {
 	TaskID     string   `json:"task_id"`
 	ProjectIDs []string `json:"project_ids"`
 	Status     string   `json:"status"`
+	// CreatedBy made the bundle: they may not decide it (separation of duties; "" in bundles
+	// a run resumed from before it).
+	CreatedBy string `json:"created_by,omitempty"`
 	// DueAt and RemindAt are the approval task's T2 instants (bundle-task-timers; zero in
 	// bundles made before it); Reminded and Escalated record the notices sent.
 	DueAt     time.Time `json:"due_at,omitzero"`
@@ -74,6 +78,9 @@ type ConveneUpdate struct {
 	Experts    []ExpertRef  `json:"experts"`
 	ProjectIDs []string     `json:"project_ids"`
 	RequestID  string       `json:"request_id,omitempty"`
+	// CoOrgIDs are the orgs that co-organise the session (Finance, NDRC, Crypto; R4): their
+	// people read its projects while the panels are open.
+	CoOrgIDs []string `json:"co_org_ids,omitempty"`
 }
 
 // ConveneResult lists each project's effective panel.
@@ -187,6 +194,9 @@ type plan struct {
 	// invisible characters is missing (text.Blank). Runs started before it refuse only an
 	// empty one.
 	blankTexts bool
+	// sod (plan-separation-of-duties): the bundle's creator may not decide it, refused in the
+	// handler too; runs started before refuse it in the Update validator only.
+	sod bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -228,6 +238,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	p.fromReadModel = version(ctx, "plan-stages-from-read-model", 1) == 1
 	p.bundleTimers = version(ctx, "bundle-task-timers", 1) == 1
 	p.blankTexts = version(ctx, "blank-texts", 1) == 1
+	p.sod = version(ctx, "plan-separation-of-duties", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -360,7 +371,10 @@ func (p *plan) setup(ctx workflow.Context) error {
 			return m.result.(DecideResult), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error {
-			return p.validate(&planMsg{decide: &u}, !p.fromReadModel)
+			if err := p.validate(&planMsg{decide: &u}, !p.fromReadModel); err != nil {
+				return err
+			}
+			return refusal(authz.ActOnTask(u.Actor, p.bundleFacts(p.bundleByTask(u.TaskID), true)))
 		}},
 	); err != nil {
 		return err
@@ -656,9 +670,8 @@ func (p *plan) validate(m *planMsg, state bool) error {
 		if b == nil || b.Status != "pending" {
 			return errStale()
 		}
-		t := OpenTask{ID: b.TaskID, Kind: domain.TaskBundleApproval, CandidateRole: pol.BundleApproverRole, CandidateOrgID: pol.BundleApproverOrg}
-		if err := checkActor(t, u.Actor, ""); err != nil {
-			return err
+		if err := authz.ActOnTask(u.Actor, p.bundleFacts(b, p.sod)); err != nil {
+			return refusal(err)
 		}
 		switch u.Decision {
 		case domain.DecisionApprove:
@@ -762,6 +775,18 @@ func (p *plan) bundleable(m *planMsg) []string {
 		}
 	}
 	return ids
+}
+
+// bundleFacts is the approval task of pending bundle b as authz.ActOnTask takes it; with sod,
+// the bundle's creator submitted what it decides on.
+func (p *plan) bundleFacts(b *PlanBundle, sod bool) authz.TaskFacts {
+	pol := p.in.Policy
+	f := authz.TaskFacts{Kind: domain.TaskBundleApproval, CandidateRole: pol.BundleApproverRole,
+		CandidateOrgID: pol.BundleApproverOrg, Open: true}
+	if sod && b.CreatedBy != "" {
+		f.SubmittedBy = []string{b.CreatedBy}
+	}
+	return f
 }
 
 func (p *plan) bundleByTask(taskID string) *PlanBundle {
@@ -897,7 +922,8 @@ func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, er
 			Detail: map[string]any{"session_id": u.SessionID, "experts": one.ExpertIDs, "recused": one.Recused}})
 	}
 	if err := p.apply(ctx, domain.Transition{Audit: audits,
-		Session: &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID}}); err != nil {
+		Session: &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID,
+			ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}}); err != nil {
 		return res, err
 	}
 	p.st.Sessions = append(p.st.Sessions, u.SessionID)
@@ -974,7 +1000,7 @@ func (p *plan) createBundle(ctx workflow.Context, m *planMsg) (BundleResult, err
 	for _, id := range ids {
 		p.idx[id].BundleID = u.BundleID
 	}
-	b := &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending"}
+	b := &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending", CreatedBy: u.Actor.ID}
 	p.st.Bundles = append(p.st.Bundles, b)
 	if p.bundleTimers {
 		b.DueAt, b.RemindAt = res.Due[taskID], res.Remind[taskID]

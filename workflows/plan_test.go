@@ -159,7 +159,8 @@ func TestR4_PlanConveneRecusesUnitExpert(t *testing.T) {
 	require.Len(t, h.transitions, 1)
 	tr := h.transitions[0]
 	require.Equal(t, planWorkflowID, tr.WorkflowID)
-	require.Equal(t, &domain.Session{ID: "s1", PlanYear: planYear, ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}, CreatedBy: drbReviewer.ID}, tr.Session)
+	require.Equal(t, &domain.Session{ID: "s1", PlanYear: planYear, ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}, CreatedBy: drbReviewer.ID,
+		ProjectIDs: []string{"p1", "p2"}}, tr.Session)
 	require.Len(t, tr.Audit, 2)
 	require.Equal(t, "expert_review.convene", tr.Audit[0].Action)
 	require.Equal(t, "p1", tr.Audit[0].ObjectID)
@@ -309,7 +310,8 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	rebundle := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer, ProjectIDs: []string{"p1"}})
 	nothing := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer})
 	h.planState(func(st workflows.PlanState) {
-		require.Equal(t, []*workflows.PlanBundle{{ID: "b1", TaskID: bundle1Task, ProjectIDs: []string{"p1", "p3", "p5"}, Status: "pending"}}, st.Bundles)
+		require.Equal(t, []*workflows.PlanBundle{{ID: "b1", TaskID: bundle1Task, ProjectIDs: []string{"p1", "p3", "p5"}, Status: "pending",
+			CreatedBy: drbReviewer.ID}}, st.Bundles)
 		for _, pp := range st.Projects {
 			if pp.ProjectID == "p5" {
 				require.True(t, pp.Supplementary)

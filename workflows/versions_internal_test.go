@@ -11,13 +11,13 @@ import (
 )
 
 // TestVersionsAtStartListEveryChange: every version call site of ProjectLifecycle
-// (lifecycle.go, delivery.go) and AnnualPlan (plan.go; both send notifications) is in the
+// (lifecycle.go, delivery.go, reassign.go) and AnnualPlan (plan.go; both send notifications) is in the
 // list its run meets at start, with the same highest version, and so covered by its baseline.
 // A change id left out would be met first by a decision again, and the decision would pay the
 // search-attribute write (versionsAtStart, withBaseline). No file calls workflow.GetVersion
 // but versions.go: a direct call would bypass the baseline.
 func TestVersionsAtStartListEveryChange(t *testing.T) {
-	for _, f := range []string{"lifecycle.go", "delivery.go", "plan.go", "cycle.go", "register.go"} {
+	for _, f := range []string{"lifecycle.go", "delivery.go", "reassign.go", "plan.go", "cycle.go", "register.go"} {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
 		require.NotContains(t, string(b), "workflow.GetVersion(", "%s calls GetVersion directly", f)
@@ -43,7 +43,7 @@ func TestVersionsAtStartListEveryChange(t *testing.T) {
 		}
 		return out
 	}
-	lifecycle := sites("lifecycle.go", "delivery.go")
+	lifecycle := sites("lifecycle.go", "delivery.go", "reassign.go")
 	require.Contains(t, lifecycle, "transition-id-by-update", "the call-site pattern no longer matches")
 	require.Equal(t, lifecycle, asMap(lifecycleChanges))
 

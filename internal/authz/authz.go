@@ -1,6 +1,8 @@
 // Package authz is the one authorization policy of egovpm: it answers "may actor A do action X
-// on object O" from role, org ownership, task candidacy/assignment and the recusal rule (R4).
-// Every handler asks it; none hand-rolls its own check.
+// on object O" from role, org ownership, task candidacy/assignment, the recusal rule (R4) and
+// separation of duties (SPEC "Who uses it"). Every handler asks it, and the workflows ask it
+// too (ActOnTask): it does no I/O. docs/AUTHZ.md is the table it implements, in the SPEC's
+// terms.
 //
 // Objects the actor may not see answer 404 (not 403), so ids cannot be probed.
 package authz
@@ -23,51 +25,20 @@ const (
 	TaskRead        Action = "task.read"
 	TaskClaim       Action = "task.claim"
 	TaskDecide      Action = "task.decide"
+	TaskReassign    Action = "task.reassign"
 	PlanManage      Action = "plan.manage"
 	AuditRead       Action = "audit.read"
 	OrgUserManage   Action = "admin.manage"
 	DirectoryRead   Action = "directory.read"
-	ProjectListAll  Action = "project.list_all"
 	NotificationOwn Action = "notification.own"
 )
 
 // Project is what the policy needs of a project.
 type Project struct {
 	UnitID string
-	// Involved: the actor has (or had) a task on this project.
-	Involved bool
-}
-
-// Task is what the policy needs of a task.
-type Task struct {
-	CandidateRole  string
-	CandidateOrgID string
-	AssigneeID     string
-	ProjectUnitID  string
-	Open           bool
-	DecidedBy      string
-}
-
-var seeAll = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit, domain.RoleAdmin,
-	domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RoleFinance, domain.RoleCrypto, domain.RolePRTAWitness}
-
-func hasAny(a domain.Actor, roles []string) bool {
-	for _, r := range roles {
-		if a.Has(r) {
-			return true
-		}
-	}
-	return false
-}
-
-// SeesAllProjects reports whether the actor may list every unit's projects.
-func SeesAllProjects(a domain.Actor) bool { return hasAny(a, seeAll) }
-
-// SeesUnitInLists reports whether a list shown to the actor (e.g. R16 similar projects) may
-// name a project of unitID: reviewers (who see all, and experts, who review across units) may;
-// a unit sees only its own.
-func SeesUnitInLists(a domain.Actor, unitID string) bool {
-	return SeesAllProjects(a) || a.Has(domain.RoleExpert) || a.OrgID == unitID
+	// Visible: one of the actor's grants reaches the project (the store decides it from the
+	// actor's Reach, the same way for single reads and lists).
+	Visible bool
 }
 
 var (
@@ -75,18 +46,17 @@ var (
 	errForbidden = apperr.Forbidden("forbidden", "无权执行此操作")
 )
 
-// CanProject decides project actions.
+// CanProject decides project actions: invisible projects are 404; only the owning unit's
+// submitters change a project (edit, submit, upload, deliver, record payments).
 func CanProject(a domain.Actor, act Action, p Project) error {
-	own := a.Has(domain.RoleSubmitter) && a.OrgID == p.UnitID
-	visible := own || SeesAllProjects(a) || (a.Has(domain.RoleExpert) && p.Involved && a.OrgID != p.UnitID)
-	if !visible {
+	if !p.Visible {
 		return errNotFound
 	}
 	switch act {
 	case ProjectRead:
 		return nil
 	case ProjectEdit, ProjectSubmit, DocumentUpload, ProjectDeliver:
-		if own {
+		if a.Has(domain.RoleSubmitter) && a.OrgID == p.UnitID {
 			return nil
 		}
 		return errForbidden
@@ -94,16 +64,45 @@ func CanProject(a domain.Actor, act Action, p Project) error {
 	return errForbidden
 }
 
-// CanTask decides task actions. Tasks the actor is not a candidate for, nor assigned to, nor
-// decided, are invisible (404).
+// SeesAllTasks reports whether the actor reads every task: Audit (read-only over
+// everything) and the DRB supervisor, to whom overdue tasks of every kind escalate (T2) and
+// who reassigns them.
+func SeesAllTasks(a domain.Actor) bool {
+	return a.Has(domain.RoleAudit) || a.Has(domain.RoleDRBSupervisor)
+}
+
+// Task is what the policy needs of a task in the read model.
+type Task struct {
+	Kind           string
+	CandidateRole  string
+	CandidateOrgID string
+	AssigneeID     string
+	ProjectUnitID  string
+	Open           bool
+	DecidedBy      string
+	// SubmittedBy are the people who submitted or recorded what the task decides on
+	// (separation of duties).
+	SubmittedBy []string
+}
+
+// Facts is t as ActOnTask takes it.
+func (t Task) Facts() TaskFacts {
+	return TaskFacts{Kind: domain.TaskKind(t.Kind), CandidateRole: t.CandidateRole, CandidateOrgID: t.CandidateOrgID,
+		AssigneeID: t.AssigneeID, ProjectUnitID: t.ProjectUnitID, Open: t.Open, SubmittedBy: t.SubmittedBy}
+}
+
+// CanTask decides task actions in the gateway. Tasks the actor is not a candidate for, nor
+// assigned to, nor decided, are invisible (404), unless the actor reads every task
+// (SeesAllTasks). Claiming and deciding are ActOnTask's to decide; reassigning is the DRB
+// supervisor's, on an open task.
 func CanTask(a domain.Actor, act Action, t Task) error {
-	candidate := a.Has(t.CandidateRole) && (t.CandidateOrgID == "" || t.CandidateOrgID == a.OrgID)
-	recused := t.CandidateRole == domain.RoleExpert && t.ProjectUnitID != "" && a.OrgID == t.ProjectUnitID
+	f := t.Facts()
+	candidate := f.candidate(a) && !f.recused(a)
 	assignedToMe := t.AssigneeID == a.ID
 	assignedToOther := t.AssigneeID != "" && !assignedToMe
 	// A closed task stays visible to its candidates, so a lost race answers 409, not 404.
-	visible := (candidate && !recused && (!assignedToOther || !t.Open || a.Has(domain.RoleDRBSupervisor))) || assignedToMe ||
-		(t.DecidedBy != "" && t.DecidedBy == a.ID)
+	visible := (candidate && (!assignedToOther || !t.Open)) || assignedToMe ||
+		(t.DecidedBy != "" && t.DecidedBy == a.ID) || SeesAllTasks(a)
 	if !visible {
 		return apperr.NotFound("任务")
 	}
@@ -111,17 +110,16 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 	case TaskRead:
 		return nil
 	case TaskClaim, TaskDecide:
-		if recused { // R4
-			return apperr.Forbidden("recused", "专家须回避本单位项目")
+		if err := ActOnTask(a, f); err != nil {
+			return err
+		}
+		return nil
+	case TaskReassign:
+		if !a.Has(domain.RoleDRBSupervisor) {
+			return errForbidden
 		}
 		if !t.Open {
-			return apperr.Conflict("stale_task", "该任务已处理或已失效")
-		}
-		if assignedToOther {
-			return apperr.Forbidden("not_assignee", "该任务已分配给其他人")
-		}
-		if !candidate && !assignedToMe {
-			return errForbidden
+			return StaleTask()
 		}
 		return nil
 	}

@@ -24,6 +24,14 @@ type Transition struct {
 	TrialRunEndsAt    *time.Time  `json:"trial_run_ends_at,omitempty"`
 	OMFiling          *OMFiling   `json:"om_filing,omitempty"`
 	Evaluation        *Evaluation `json:"evaluation,omitempty"`
+	// Assign moves open tasks to another person (转办).
+	Assign []TaskAssign `json:"assign,omitempty"`
+}
+
+// TaskAssign assigns an open task to one person.
+type TaskAssign struct {
+	TaskID     string `json:"task_id"`
+	AssigneeID string `json:"assignee_id"`
 }
 
 // Contract is the registered contract of a project (R9).
@@ -95,6 +103,11 @@ type Session struct {
 	PlanYear  int      `json:"plan_year"`
 	ExpertIDs []string `json:"expert_ids"`
 	CreatedBy string   `json:"created_by"`
+	// ProjectIDs are the projects the session convened panels for; CoOrgIDs the orgs that
+	// co-organise it (Finance, NDRC, Crypto), whose people read those projects while their
+	// panel is open (docs/AUTHZ.md).
+	ProjectIDs []string `json:"project_ids,omitempty"`
+	CoOrgIDs   []string `json:"co_org_ids,omitempty"`
 }
 
 // TaskClose closes an open task with a decision.

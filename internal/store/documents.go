@@ -59,13 +59,6 @@ func (s *Store) DocumentContentUsed(ctx context.Context, sha string) (bool, erro
 	return used, err
 }
 
-// Involved reports whether user has (or had) a task on the project (experts see only those).
-func (s *Store) Involved(ctx context.Context, projectID, userID string) (bool, error) {
-	var ok bool
-	err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM tasks WHERE project_id = $1 AND assignee_id = $2)`, projectID, userID)
-	return ok, err
-}
-
 // UsersWithRole returns id → org of the given users that have role.
 func (s *Store) UsersWithRole(ctx context.Context, role string, ids []string) (map[string]string, error) {
 	var rows []struct {

@@ -64,6 +64,10 @@ func (e *OverApprovedError) Error() string {
 // ErrPaymentDecided is returned when a payment was already confirmed or rejected.
 var ErrPaymentDecided = errors.New("payment already decided")
 
+// ErrOwnPayment is returned when the person who recorded a payment tries to decide it: the
+// database refuses it (constraint payments_decided_by_another, separation of duties).
+var ErrOwnPayment = errors.New("payment decided by its recorder")
+
 // paymentError turns the refusals of the payments triggers into their Go errors.
 func paymentError(err error) error {
 	var pqErr *pq.Error
@@ -86,6 +90,10 @@ func paymentError(err error) error {
 		return e
 	case sqlstatePaymentDecided:
 		return ErrPaymentDecided
+	case "23514": // check_violation
+		if pqErr.Constraint == "payments_decided_by_another" {
+			return ErrOwnPayment
+		}
 	}
 	return err
 }
@@ -113,7 +121,8 @@ func (s *Store) Payment(ctx context.Context, q sqlx.QueryerContext, id string) (
 }
 
 // DecidePayment confirms or rejects (status) a recorded payment as userID and returns the
-// updated row. It returns ErrPaymentDecided when the payment is no longer recorded.
+// updated row. It returns ErrPaymentDecided when the payment is no longer recorded, and
+// ErrOwnPayment when userID recorded it.
 func (s *Store) DecidePayment(ctx context.Context, tx *sqlx.Tx, id, status, userID, comment string) (Payment, error) {
 	if status != PaymentConfirmed && status != PaymentRejected {
 		return Payment{}, fmt.Errorf("decide payment %s: bad status %q", id, status)

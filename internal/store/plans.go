@@ -43,9 +43,14 @@ func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Trans
 		}
 	}
 	if se := t.Session; se != nil {
-		const q = `INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ($1,$2,$3,$4) ON CONFLICT (id) DO NOTHING`
-		if _, err := tx.ExecContext(ctx, q, se.ID, se.PlanYear, pq.Array(se.ExpertIDs), se.CreatedBy); err != nil {
+		const q = `INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by, co_org_ids)
+			VALUES ($1,$2,$3,$4,coalesce($5::text[], '{}')) ON CONFLICT (id) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, se.ID, se.PlanYear, pq.Array(se.ExpertIDs), se.CreatedBy, pq.Array(se.CoOrgIDs)); err != nil {
 			return fmt.Errorf("expert session %s: %w", se.ID, err)
+		}
+		const qp = `INSERT INTO expert_session_projects (session_id, project_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, qp, se.ID, pq.Array(se.ProjectIDs)); err != nil {
+			return fmt.Errorf("expert session %s projects: %w", se.ID, err)
 		}
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"egovpm/internal/authz"
 )
 
 // Project is a row of projects.
@@ -117,7 +119,9 @@ func (s *Store) MarkSubmitted(ctx context.Context, tx *sqlx.Tx, id, policy, work
 
 // ProjectFilter selects projects for a list.
 type ProjectFilter struct {
-	UnitID   string // forced to the actor's unit for submitters
+	// Reach is what the actor reads (authz.ReachOf): the list holds only those projects.
+	Reach    authz.Reach
+	UnitID   string
 	Stage    string
 	PlanYear int
 	Q        string
@@ -163,30 +167,33 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, s
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if r := reachSQL(f.Reach, arg); r != "true" {
+		where = append(where, r)
+	}
 	if f.UnitID != "" {
-		where = append(where, "unit_id = "+arg(f.UnitID))
+		where = append(where, "p.unit_id = "+arg(f.UnitID))
 	}
 	if f.Stage != "" {
-		where = append(where, "stage = "+arg(f.Stage))
+		where = append(where, "p.stage = "+arg(f.Stage))
 	}
 	if f.PlanYear != 0 {
-		where = append(where, "plan_year = "+arg(f.PlanYear))
+		where = append(where, "p.plan_year = "+arg(f.PlanYear))
 	}
 	if f.Q != "" {
-		where = append(where, "(name ILIKE "+arg("%"+escapeLike(f.Q)+"%")+" OR description ILIKE "+arg("%"+escapeLike(f.Q)+"%")+")")
+		where = append(where, "(p.name ILIKE "+arg("%"+escapeLike(f.Q)+"%")+" OR p.description ILIKE "+arg("%"+escapeLike(f.Q)+"%")+")")
 	}
 	if f.Cursor != "" {
 		var c projectCursor
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
 			return nil, "", err
 		}
-		where = append(where, "(created_at, id) < ("+arg(c.CreatedAt)+", "+arg(c.ID)+")")
+		where = append(where, "(p.created_at, p.id) < ("+arg(c.CreatedAt)+", "+arg(c.ID)+")")
 	}
-	q := `SELECT ` + projectCols + ` FROM projects`
+	q := `SELECT ` + projectCols + ` FROM projects p`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit+1)
+	q += " ORDER BY p.created_at DESC, p.id DESC LIMIT " + arg(f.Limit+1)
 	var ps []Project
 	if err := s.DB.SelectContext(ctx, &ps, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list projects: %w", err)

@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"egovpm/internal/authz"
 	"egovpm/internal/similar"
 )
 
@@ -79,10 +80,14 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 	return len(cs), nil
 }
 
-// Similar returns the stored candidates of a project, best first.
-func (s *Store) Similar(ctx context.Context, projectID string) ([]SimilarRow, error) {
+// Similar returns the stored candidates of a project that reach r shows (the same projects a
+// read would open, authz.Reach), best first.
+func (s *Store) Similar(ctx context.Context, projectID string, r authz.Reach) ([]SimilarRow, error) {
+	args := []any{projectID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	var out []SimilarRow
 	err := s.DB.SelectContext(ctx, &out, `SELECT s.similar_id, p.name, p.unit_id, p.plan_year, p.stage, s.score, s.reasons
-		FROM project_similar s JOIN projects p ON p.id = s.similar_id WHERE s.project_id = $1 ORDER BY s.score DESC, s.similar_id`, projectID)
+		FROM project_similar s JOIN projects p ON p.id = s.similar_id WHERE s.project_id = $1 AND `+reachSQL(r, arg)+`
+		ORDER BY s.score DESC, s.similar_id`, args...)
 	return out, err
 }

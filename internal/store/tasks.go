@@ -37,16 +37,33 @@ type Task struct {
 	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
 	// ProjectUnitID is joined from projects for authorization (R4 recusal, unit scoping).
 	ProjectUnitID sql.NullString `db:"project_unit_id" json:"-"`
+	// SubmittedBy are who submitted or recorded what the task decides on (separation of
+	// duties, authz.TaskFacts); read by Task and SessionUserTask only.
+	SubmittedBy pq.StringArray `db:"submitted_by" json:"-"`
 }
 
 const taskCols = `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
 	t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at,
 	p.unit_id AS project_unit_id`
 
-// Task returns one task with its project's unit.
+// SubmitActions are the audit actions by which a person submits or records what a project's
+// tasks decide on: the submission (gateway and lifecycle), a resubmission, and the unit's
+// delivery requests (R9–R13). Whoever did one may not act on the project's tasks (separation
+// of duties).
+var SubmitActions = []string{"project.submit_request", "project.submit", "project.resubmit", "contract.register",
+	"construction.complete", "acceptance.apply", "om.file"}
+
+// taskSubmittedByCol is who submitted or recorded what task t decides on: the actors of the
+// project's SubmitActions as the audit log records them (R18), or the creator of the bundle.
+var taskSubmittedByCol = `ARRAY(SELECT a.actor_id FROM audit_log a WHERE a.object_type = 'project' AND a.object_id = t.project_id
+		AND a.action = ANY('{` + strings.Join(SubmitActions, ",") + `}'::text[])
+		UNION SELECT b.created_by FROM bundles b WHERE b.task_id = t.id)`
+
+// Task returns one task with its project's unit and who submitted what it decides on.
 func (s *Store) Task(ctx context.Context, id string) (Task, error) {
 	var t Task
-	err := s.getP(ctx, &t, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)
+	err := s.getP(ctx, &t, `SELECT `+taskCols+`, `+taskSubmittedByCol+` AS submitted_by
+		FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)
 	return t, notFound(err)
 }
 
@@ -60,6 +77,8 @@ func (s *Store) OpenTasksOfProject(ctx context.Context, projectID string) ([]Tas
 
 // TaskFilter selects an actor's inbox page.
 type TaskFilter struct {
+	// All lists every task, not the actor's inbox (Audit, read-only over everything).
+	All       bool
 	UserID    string
 	OrgID     string
 	Roles     []string
@@ -190,6 +209,14 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 	if len(extra) > 0 {
 		and = " AND " + strings.Join(extra, " AND ")
 	}
+	if f.All {
+		status := "t.status = 'open'"
+		if f.Status == "done" {
+			status = "t.status <> 'open'"
+		}
+		return `SELECT ` + cols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+			WHERE ` + status + and + ` ORDER BY t.due_at, t.id LIMIT ` + arg(f.Limit+1), args, nil
+	}
 	user, limit := arg(f.UserID), arg(f.Limit+1)
 	if f.Status == "done" {
 		return `SELECT ` + cols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
@@ -281,6 +308,12 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 		}
 		res.Due[n.ID] = dueAt
 	}
+	for _, as := range t.Assign {
+		// 转办: only an open task moves; a retry finds it moved already and changes nothing.
+		if _, err := s.txExec(ctx, tx, `UPDATE tasks SET assignee_id = $2 WHERE id = $1 AND status = 'open'`, as.TaskID, as.AssigneeID); err != nil {
+			return fmt.Errorf("assign task %s: %w", as.TaskID, err)
+		}
+	}
 	if err := s.applyPlanWrites(ctx, tx, t); err != nil {
 		return err
 	}
@@ -316,7 +349,8 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 // audit.Chain.AppendAlone writes in one statement.
 func alone(t domain.Transition) bool {
 	return len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
-		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil
+		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil &&
+		len(t.Assign) == 0
 }
 
 // auditEntry is t's audit item i, keyed by the transition so that a retry appends it once.

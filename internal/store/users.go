@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"egovpm/internal/authz"
 )
 
 // Page size limits of the reference-data lists.
@@ -172,13 +174,20 @@ func (s *Store) EnsureUser(ctx context.Context, tx *sqlx.Tx, u NewUser) (bool, e
 	return true, s.AddUserRoles(ctx, tx, u.ID, u.Roles)
 }
 
-// AddUserRoles grants roles to a user, keeping the roles they have.
+// AddUserRoles grants roles to a user, keeping the roles they have. A role set that holds a
+// conflicting pair (authz.CheckRoles, separation of duties) is refused with that refusal, and
+// the caller's transaction must not commit.
 func (s *Store) AddUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, roles []string) error {
 	if len(roles) == 0 {
 		return nil
 	}
-	const q = `INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
-	if _, err := tx.ExecContext(ctx, q, userID, pq.StringArray(roles)); err != nil {
+	const q = `WITH ins AS (INSERT INTO user_roles (user_id, role) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING role)
+		SELECT array_agg(DISTINCT role) FROM (SELECT role FROM ins UNION ALL SELECT role FROM user_roles WHERE user_id = $1) r`
+	var all pq.StringArray
+	if err := tx.GetContext(ctx, &all, q, userID, pq.StringArray(roles)); err != nil {
+		return fmt.Errorf("grant roles to %s: %w", userID, err)
+	}
+	if err := authz.CheckRoles(all); err != nil {
 		return fmt.Errorf("grant roles to %s: %w", userID, err)
 	}
 	return nil
@@ -496,7 +505,7 @@ func (s *Store) SessionUserTask(ctx context.Context, id, jti, taskID string) (u 
 // sessionTaskQ selects the user (userCols), the revocation and the task (taskCols, named
 // task.<column> for the nested struct) of SessionUserTask.
 var sessionTaskQ = `SELECT ` + userCols + `, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2) AS revoked,
-	` + nested("task", taskCols) + `
+	` + nested("task", taskCols) + `, ` + taskSubmittedByCol + ` AS "task.submitted_by"
 	FROM users u, tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE u.id = $1 AND t.id = $3`
 
 // nested renames every column of cols (a select list of "x.col" or "expr AS name" items with

@@ -1,0 +1,94 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
+)
+
+// validateReassign checks a reassignment (转办) against the state: the task is open and no
+// decision on it is queued; the actor supervises (DRB supervisor); the new assignee could act
+// on the task (authz.ActOnTask: its role and org, not recused, not who submitted what it
+// decides on), is not its assignee already and, for an expert review, sits on no other seat
+// of the panel.
+func (l *lifecycle) validateReassign(u ReassignUpdate) error {
+	t, ok := l.findTask(u.TaskID)
+	if !ok {
+		return errStale()
+	}
+	if l.deciding[u.TaskID] {
+		return errDuplicate()
+	}
+	if !u.Actor.Has(domain.RoleDRBSupervisor) {
+		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有市数管局督办人可以转办")
+	}
+	if u.Reason == "" {
+		return domain.Refuse(domain.StatusBadRequest, "invalid_input", "转办须说明理由")
+	}
+	if t.AssigneeID == u.Assignee.ID {
+		return domain.Refuse(domain.StatusConflict, "already_assigned", "该任务已由此人办理")
+	}
+	f := l.facts(t, true)
+	f.AssigneeID = ""
+	if err := authz.ActOnTask(u.Assignee, f); err != nil {
+		r, _ := domain.AsRefusal(err)
+		return domain.RefuseWith(domain.StatusUnprocessable, "assignee_not_eligible", "转办对象不能办理该任务："+r.Message,
+			map[string]any{"reason": r.Code})
+	}
+	if t.Kind == domain.TaskExpertReview {
+		for _, e := range l.st.Panel {
+			if e.ID == u.Assignee.ID {
+				return domain.RefuseWith(domain.StatusUnprocessable, "assignee_not_eligible", "转办对象已在本项目专家组中",
+					map[string]any{"reason": "on_panel"})
+			}
+		}
+	}
+	return nil
+}
+
+// reassignTask moves the task to the new assignee (task-reassign): the workflow holds the
+// assignee, so from now on only they may decide it; the read model, the audit row (who, from
+// whom, to whom, why) and the notifications of both are one transition.
+func (l *lifecycle) reassignTask(ctx workflow.Context, u ReassignUpdate) (DecideResult, error) {
+	if version(ctx, "task-reassign", 1) == workflow.DefaultVersion {
+		return DecideResult{}, domain.Refuse(domain.StatusConflict, "reassign_unsupported", "该流程版本不支持转办")
+	}
+	i := -1
+	for j := range l.st.OpenTasks {
+		if l.st.OpenTasks[j].ID == u.TaskID {
+			i = j
+		}
+	}
+	t := &l.st.OpenTasks[i]
+	from := t.AssigneeID
+	if from == "" {
+		from = u.From
+	}
+	notify := []domain.Notice{{Kind: "task_reassigned", Title: fmt.Sprintf("转办待办：%s", l.in.Name), Body: u.Reason,
+		UserID: u.Assignee.ID, TaskID: t.ID}}
+	if from != "" && from != u.Assignee.ID {
+		notify = append(notify, domain.Notice{Kind: "task_reassigned_away", Title: fmt.Sprintf("待办已转办他人：%s", l.in.Name),
+			Body: u.Reason, UserID: from, TaskID: t.ID})
+	}
+	err := l.apply(ctx, transition{
+		assign: []domain.TaskAssign{{TaskID: t.ID, AssigneeID: u.Assignee.ID}},
+		notify: notify,
+		audit: l.auditBy(u.Actor, "task.reassign", map[string]any{"task_id": t.ID, "kind": string(t.Kind), "from": from,
+			"to": u.Assignee.ID, "reason": u.Reason}, u.RequestID),
+	})
+	if err != nil {
+		return DecideResult{}, err
+	}
+	if t.Kind == domain.TaskExpertReview {
+		for j := range l.st.Panel {
+			if l.st.Panel[j].ID == t.AssigneeID {
+				l.st.Panel[j] = ExpertRef{ID: u.Assignee.ID, OrgID: u.Assignee.OrgID}
+			}
+		}
+	}
+	t.AssigneeID = u.Assignee.ID
+	return DecideResult{TaskID: t.ID, Decision: "reassign", Stage: l.st.Stage}, nil
+}
