@@ -6,6 +6,7 @@
 //	egovpm create-org --id unit-c --name 市民政局 --kind unit
 //	egovpm create-user --username carol --name 张三 --org unit-c --roles submitter --password-stdin < pw.txt
 //	egovpm set-roles --username carol --roles submitter,expert
+//	egovpm sod-report
 //	egovpm disable-user --username carol [--enable]
 //	egovpm unlock-user --username carol
 //	egovpm enable-totp --username carol [--force]
@@ -44,6 +45,7 @@ import (
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
 	"egovpm/internal/auth"
+	"egovpm/internal/authz"
 	"egovpm/internal/config"
 	"egovpm/internal/domain"
 	"egovpm/internal/platform"
@@ -88,6 +90,7 @@ func commands() []command {
 		{"create-org", "--id ID --name 名称 --kind unit|drb|ndrc|finance|crypto|prta|audit|citygov|expert|ops", cmdCreateOrg},
 		{"create-user", "--username U --name 姓名 --org ORG --roles r1,r2 --password-stdin", cmdCreateUser},
 		{"set-roles", "--username U --roles r1,r2 (replaces the user's roles)", cmdSetRoles},
+		{"sod-report", "list users holding conflicting roles (separation of duties); exit status 1 while any does", cmdSoDReport},
 		{"disable-user", "--username U [--enable]", cmdDisableUser},
 		{"unlock-user", "--username U (clears failed logins and the lockout)", cmdUnlockUser},
 		{"enable-totp", "--username U [--force] (prints the otpauth URL and secret)", cmdEnableTOTP},
@@ -210,11 +213,33 @@ var (
 
 // cliAudit writes the audit row of a CLI change in tx.
 func cliAudit(ctx context.Context, st *store.Store, tx *sqlx.Tx, e env, action, objectType, objectID string, detail map[string]any) error {
+	return cliAuditOutcome(ctx, st, tx, e, action, objectType, objectID, "ok", detail)
+}
+
+func cliAuditOutcome(ctx context.Context, st *store.Store, tx *sqlx.Tx, e env, action, objectType, objectID, outcome string, detail map[string]any) error {
 	if u := e.getenv("USER"); u != "" {
 		detail["os_user"] = u
 	}
 	return st.Audit.Append(ctx, tx, audit.Entry{ActorID: "cli", Action: action, ObjectType: objectType,
-		ObjectID: objectID, Outcome: "ok", Detail: detail})
+		ObjectID: objectID, Outcome: outcome, Detail: detail})
+}
+
+// checkRoles refuses a role set that holds a conflicting pair (authz.CheckRoles, separation
+// of duties) for command cmd acting as action on user id, and records the refusal in the
+// audit log (R18) before it returns it.
+func checkRoles(ctx context.Context, st *store.Store, e env, cmd, action, id, username string, roles []string) error {
+	err := authz.CheckRoles(roles)
+	if err == nil {
+		return nil
+	}
+	r, _ := domain.AsRefusal(err)
+	if aerr := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		return cliAuditOutcome(ctx, st, tx, e, action, "user", id, "refused", map[string]any{"code": r.Code,
+			"username": username, "roles": roles, "conflicts": r.Extra["conflicts"]})
+	}); aerr != nil {
+		return aerr
+	}
+	return fmt.Errorf("%s: %s: %s", cmd, r.Code, r.Message)
 }
 
 func cmdCreateOrg(ctx context.Context, e env, args []string) error {
@@ -338,12 +363,15 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		id := auth.UserID(*username)
+		if err := checkRoles(ctx, st, e, "create-user", "user.create", id, *username, roles); err != nil {
+			return err
+		}
 		if _, err := st.Org(ctx, *org); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("create-user: org %q does not exist (create it with create-org)", *org)
 		} else if err != nil {
 			return err
 		}
-		id := auth.UserID(*username)
 		err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
 			if err := st.CreateUser(ctx, tx, store.NewUser{ID: id, Username: *username, Name: *name, OrgID: *org,
 				PasswordHash: hash, Roles: roles}); err != nil {
@@ -390,6 +418,9 @@ func cmdSetRoles(ctx context.Context, e env, args []string) error {
 	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
 		u, err := lookupUser(ctx, st, "set-roles", *username)
 		if err != nil {
+			return err
+		}
+		if err := checkRoles(ctx, st, e, "set-roles", "user.set_roles", u.ID, u.Username, roles); err != nil {
 			return err
 		}
 		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
@@ -573,6 +604,54 @@ func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 		if !res.OK {
 			return fmt.Errorf("audit chain broken at seq %d: %s", res.Broken, res.Reason)
 		}
+		return nil
+	})
+}
+
+// cmdSoDReport lists the users whose roles hold a conflicting pair (authz.ConflictingRoles):
+// granted before the role check refused them, they keep the roles until an operator changes
+// them (`egovpm set-roles`), and the act check refuses their conflicting acts meanwhile. One
+// line per user: username, org, roles, the pairs; the exit status is 1 while any is left.
+func cmdSoDReport(ctx context.Context, e env, args []string) error {
+	if err := parse(flags(e, "sod-report"), args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
+		n := 0
+		cursor := ""
+		for {
+			users, next, err := st.ListUsers(ctx, store.UserFilter{Limit: 100, Cursor: cursor})
+			if err != nil {
+				return err
+			}
+			for _, u := range users {
+				cs := authz.Conflicts(u.Roles)
+				if len(cs) == 0 {
+					continue
+				}
+				if n == 0 {
+					fmt.Fprintln(e.stdout, "username\torg\troles\tconflicting pairs")
+				}
+				n++
+				pairs := make([]string, 0, len(cs))
+				for _, c := range cs {
+					pairs = append(pairs, c.A+"+"+c.B)
+				}
+				disabled := ""
+				if u.Disabled {
+					disabled = " (disabled)"
+				}
+				fmt.Fprintf(e.stdout, "%s%s\t%s\t%s\t%s\n", u.Username, disabled, u.OrgID, strings.Join(u.Roles, ","), strings.Join(pairs, " "))
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if n > 0 {
+			return fmt.Errorf("sod-report: %d user(s) hold conflicting roles; change them with `egovpm set-roles` (docs/AUTHZ.md)", n)
+		}
+		fmt.Fprintln(e.stdout, "no user holds conflicting roles")
 		return nil
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/auth"
+	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/seed"
 	"egovpm/internal/store"
@@ -92,4 +93,21 @@ func TestDemoIdempotent(t *testing.T) {
 	e, ok := apperr.As(err)
 	require.True(t, ok, "%v", err)
 	require.Equal(t, auth.CodeDemoUserRefused, e.Code)
+}
+
+// TestDemoUsersHoldNoConflictingRoles (issue 15 item 4): the demo seed grants no pair of
+// authz.ConflictingRoles (the store would refuse it), and every demo user passes the check the
+// API and the CLI apply.
+func TestDemoUsersHoldNoConflictingRoles(t *testing.T) {
+	for _, u := range seed.DemoUsers {
+		require.NoError(t, authz.CheckRoles(u.Roles), u.Username)
+	}
+	st := testdb.New(t)
+	require.NoError(t, seed.Demo(context.Background(), st, "demo-Passw0rd"))
+	users, _, err := st.ListUsers(context.Background(), store.UserFilter{Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, users, len(seed.DemoUsers))
+	for _, u := range users {
+		require.Empty(t, authz.Conflicts(u.Roles), u.Username)
+	}
 }
