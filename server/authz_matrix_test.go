@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,14 +20,21 @@ import (
 	"egovpm/internal/config"
 	"egovpm/internal/domain"
 	"egovpm/internal/seed"
+	"egovpm/internal/testenv"
 )
 
-// The authorization matrix of issue 3: every route of routeTable × every demo user (plus no
-// token and a forged token) × the objects the route acts on (own / other unit's project or
-// document, a task offered, assigned, assigned to someone else or already decided). The
-// expectations below are written from API.md and SPEC.md ("Who uses it"), not read back from
-// routes.go, so a role added to or dropped from a route by mistake fails here; a route added to
-// routeTable without a rule here fails too.
+// The authorization matrix (issues 3 and 15): every route of routeTable × every demo user
+// (plus no token and a forged token) × the real objects the route acts on: projects in nine
+// stages (a draft, in preliminary review, with an open and with a closed expert panel, left out
+// of the plan, in a bundle, a special request, in construction, in acceptance), the documents
+// uploaded at each stage, tasks offered, claimed, assigned, decided, and a payment.
+//
+// The expectations are generated: each route says what it does in the terms of docs/AUTHZ.md's
+// table (object and action), and the table, read from the document, says which roles may do it
+// and on which condition. The conditions are evaluated here on what the fixture made (its own
+// record of units, panels, decisions, uploads), not read back from internal/authz, so a row of
+// the table the code does not implement fails here; so does a role admitted by routes.go that
+// the table does not list, and a route without its object and action in mxRoutes.
 
 // mxClass is the expected class of an answer.
 type mxClass int
@@ -59,29 +69,46 @@ func (c mxClass) match(status int) bool {
 	return false
 }
 
-// Role sets of the specification (API.md, SPEC.md "Who uses it").
-var (
-	mxSubmitters = []string{domain.RoleSubmitter}
-	// mxSeeAll read every unit's projects: DRB and Audit (API.md), the bureaus that co-organise
-	// review or decide (SPEC.md), and admin.
-	mxSeeAll = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit, domain.RoleAdmin,
-		domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RoleFinance, domain.RoleCrypto, domain.RolePRTAWitness}
-	// mxProjectReaders: units (their own), experts (projects on their panel) and mxSeeAll.
-	mxProjectReaders = append([]string{domain.RoleSubmitter, domain.RoleExpert}, mxSeeAll...)
-	// mxReviewers have an inbox (API.md "Inbox (every reviewer role)").
-	mxReviewers = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleExpert, domain.RoleNDRCApprover,
-		domain.RoleCityGovApprover, domain.RolePRTAWitness, domain.RoleFinance, domain.RoleCrypto}
-	mxDRB        = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
-	mxDRBOrAdmin = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAdmin}
-	mxAdmins     = []string{domain.RoleAdmin}
-	mxAuditors   = []string{domain.RoleAudit, domain.RoleDRBSupervisor}
-	// mxFundConfirmers confirm payments (R15: Finance or DRB); mxFundReaders read spent vs
-	// approved (R15: the fund is managed by DRB; Finance and Audit follow it).
-	mxFundConfirmers = []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
-	mxFundReaders    = []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit}
-	mxPlanReaders    = []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit, domain.RoleNDRCApprover,
-		domain.RoleFinance, domain.RoleCrypto}
-)
+// mxRow is one row of docs/AUTHZ.md's table: role (or "*") may do action on object when every
+// condition holds.
+type mxRow struct {
+	role, object, action string
+	conds                []string
+}
+
+// mxTable reads the table between the authz-table markers of docs/AUTHZ.md.
+func mxTable(t *testing.T) []mxRow {
+	t.Helper()
+	f, err := os.Open(filepath.Join(testenv.RepoRoot(), "docs", "AUTHZ.md"))
+	require.NoError(t, err)
+	defer f.Close()
+	var rows []mxRow
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "<!-- authz-table:begin -->":
+			in = true
+			continue
+		case line == "<!-- authz-table:end -->":
+			in = false
+		}
+		if !in || !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "|---") || strings.HasPrefix(line, "| Role") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		require.Len(t, cells, 4, "docs/AUTHZ.md table row %q", line)
+		cond := strings.Trim(strings.TrimSpace(cells[3]), "`")
+		row := mxRow{role: strings.TrimSpace(cells[0]), object: strings.TrimSpace(cells[1]), action: strings.TrimSpace(cells[2]),
+			conds: strings.Split(cond, " and ")}
+		require.True(t, row.role == "*" || slices.Contains(domain.Roles, row.role), "docs/AUTHZ.md: unknown role %q", row.role)
+		rows = append(rows, row)
+	}
+	require.NoError(t, sc.Err())
+	require.NotEmpty(t, rows, "docs/AUTHZ.md has no authz table")
+	return rows
+}
 
 func mxHas(u seed.DemoUser, roles ...string) bool {
 	for _, r := range roles {
@@ -97,338 +124,832 @@ func mxHas(u seed.DemoUser, roles ...string) bool {
 // -count iteration) runs on that test's task queue, whose worker is gone.
 func mxYear() int { return futureYear() }
 
-// mxFixture holds the objects the matrix acts on, set up once through the API.
+// mxTask is what the fixture knows of a task.
+type mxTask struct {
+	project, bundle string // the task's project, or its bundle
+	role, org       string // offered to
+	assignee        string // user id, "" while offered
+	decider         string // user id, "" while open
+	open            bool
+	submittedBy     []string // who submitted what it decides on
+}
+
+// mxFixture holds the objects the matrix acts on, made through the API (the stage of one
+// project, pB, is a past year's draft: its submission is refused by the R2 deadline).
 type mxFixture struct {
 	year int
-	pA   string                     // alice (unit-a), submitted: prelim_review with the open task tA
-	pB   string                     // bob (unit-b), a draft of a past plan year (its submission is refused: deadline)
-	pC   string                     // bob (unit-b), submitted: prelim_review with tC claimed by drb1
-	pX   string                     // alice (unit-a), past prelim review (tX), expert panel exp2..exp5 (exp1 recused, R4)
-	pF   string                     // alice (unit-a), in construction (set in SQL) with the recorded payment payF (R15)
-	payF string                     // a recorded payment of pF
-	docA string                     // a document of pA
-	tA   string                     // prelim task of pA, offered to DRB reviewers, unclaimed
-	tC   string                     // prelim task of pC, claimed by drb1
-	tX   string                     // prelim task of pX, decided by drb1
-	tE2  string                     // exp2's expert review task on pX
-	nA   string                     // a notification of alice
-	unit map[string]string          // project → unit
-	pane map[string]map[string]bool // project → usernames on its expert panel
+	// Projects.
+	pB       string // bob, a draft of a past plan year
+	pA       string // alice, prelim_review, the offered task tA
+	pC       string // bob, prelim_review, tC claimed by drb1
+	pX       string // alice, expert_review: panel exp2–exp4 open, session co-organised by finance and ndrc
+	pP       string // bob, panel closed (exp2–exp4, session co-organised by crypto), left out of the plan
+	pBund    string // bob, small, in the plan, bundled: NDRC's open bundle task tB
+	pLarge   string // alice, large, uses cryptography, approved by NDRC (tAppr), contract: construction; payment payF
+	pAcc     string // bob, large, approved by NDRC, in acceptance: tSign (DRB), tWit (PRTA) open
+	pSpecial string // alice, a special request before the City Government (tSpec)
+	projects []string
+	unit     map[string]string // project → unit
+	stage    map[string]string // project → stage (read back and checked against what was made)
+	crypto   map[string]bool
+	// panel: project → usernames on its panel; panelOpen: the panel is open; coOrgs: the
+	// orgs co-organising the session that convened it.
+	panel     map[string]map[string]bool
+	panelOpen map[string]bool
+	coOrgs    map[string][]string
+	// reached: project → the (role, org) of the decision tasks opened on it or its bundle.
+	reached map[string][][2]string
+	// Documents: id → project, kind, uploaded before the project's panel was convened.
+	docs      []string
+	docProj   map[string]string
+	docKind   map[string]string
+	docBefore map[string]bool
+	// Tasks.
+	tA, tC, tX, tE2, tB, tAppr, tSpec, tCheck, tSign, tWit string
+	tasks                                                  map[string]*mxTask
+	// The payment and the notification.
+	payF, payRecorder string
+	nA                string
+	// submitters: project → who submitted it.
+	submitters map[string][]string
+	// rows is docs/AUTHZ.md's table.
+	rows []mxRow
 }
+
+// mxUserID is the id of a demo user.
+func mxUserID(username string) string { return "u-" + username }
 
 func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	t.Helper()
-	f := &mxFixture{year: mxYear(), unit: map[string]string{}, pane: map[string]map[string]bool{}}
-	f.pC = s.createProject("bob", "矩阵测试：卫健随访系统", f.year, 200_000_000)
+	f := &mxFixture{year: mxYear(), unit: map[string]string{}, stage: map[string]string{}, crypto: map[string]bool{},
+		panel: map[string]map[string]bool{}, panelOpen: map[string]bool{}, coOrgs: map[string][]string{},
+		reached: map[string][][2]string{}, docProj: map[string]string{}, docKind: map[string]string{},
+		docBefore: map[string]bool{}, tasks: map[string]*mxTask{}, submitters: map[string][]string{}}
+	y := f.year
+	create := func(user, name string, year int, fen int64, usesCrypto bool) string {
+		r := s.do(user, http.MethodPost, "/api/v1/projects", map[string]any{"name": name, "type": "new", "plan_year": year,
+			"estimated_investment_fen": fen, "description": name + "：建设内容说明", "mlps_level": 2, "uses_crypto": usesCrypto}, nil)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+		p := r.str("id")
+		f.projects = append(f.projects, p)
+		f.unit[p] = map[string]string{"alice": "unit-a", "bob": "unit-b"}[user]
+		f.crypto[p] = usesCrypto
+		f.submitters[p] = []string{mxUserID(user)}
+		return p
+	}
+	upload := func(user, p, kind string) string {
+		r := s.upload(user, p, kind, pdf)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+		d := r.str("id")
+		f.docs = append(f.docs, d)
+		f.docProj[d], f.docKind[d] = p, kind
+		return d
+	}
+	decide := func(user, task string, body map[string]any) {
+		r := s.decide(user, task, body, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s decides %s: %s", user, task, r.Raw)
+	}
+	convene := func(projects []string, coOrgs []string) {
+		r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", y),
+			map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": projects, "co_organiser_ids": coOrgs})
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+		for _, p := range projects {
+			f.panel[p] = map[string]bool{"exp2": true, "exp3": true, "exp4": true}
+			f.coOrgs[p] = coOrgs
+			for _, d := range f.docs {
+				if f.docProj[d] == p {
+					f.docBefore[d] = true
+				}
+			}
+		}
+	}
+
+	// A past year's draft with a document.
+	f.pB = create("bob", "矩阵测试：卫健草稿", pastYear(), 100_000_000, false)
+	upload("bob", f.pB, "other")
+	// In preliminary review: claimed by drb1, and offered.
+	f.pC = create("bob", "矩阵测试：卫健随访系统", y, 200_000_000, false)
 	s.submit("bob", f.pC)
 	f.tC = s.openTask("drb1", f.pC, "prelim_review")
 	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+f.tC+"/claim", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-
-	f.pA = s.createProject("alice", "矩阵测试：教育资源平台", f.year, 300_000_000)
-	up := s.upload("alice", f.pA, "opinion", pdf)
-	require.Equal(t, http.StatusCreated, up.Status, "%s", up.Raw)
-	f.docA = up.str("id")
+	f.pA = create("alice", "矩阵测试：教育资源平台", y, 300_000_000, false)
+	upload("alice", f.pA, "opinion")
 	s.submit("alice", f.pA)
 	f.tA = s.openTask("drb1", f.pA, "prelim_review")
 
-	f.pB = s.createProject("bob", "矩阵测试：卫健草稿", time.Now().Year()-1, 100_000_000)
-
-	f.pX = s.createProject("alice", "矩阵测试：智慧校园", f.year, 400_000_000)
-	s.submit("alice", f.pX)
+	// Four projects through a panel that closes, one through a panel left open.
+	f.pP = create("bob", "矩阵测试：卫健随访二期", y, 300_000_000, false)
+	upload("bob", f.pP, "other")
+	f.pBund = create("bob", "矩阵测试：健康档案小项目", y, 200_000_000, false)
+	f.pLarge = create("alice", "矩阵测试：教育密码应用平台", y, fen12M, true)
+	f.pAcc = create("bob", "矩阵测试：区域健康信息平台", y, fen12M, false)
+	f.pX = create("alice", "矩阵测试：智慧校园", y, 400_000_000, false)
+	for _, p := range []string{f.pP, f.pBund, f.pLarge, f.pAcc, f.pX} {
+		s.submit(map[string]string{"unit-a": "alice", "unit-b": "bob"}[f.unit[p]], p)
+	}
 	f.tX = s.openTask("drb1", f.pX, "prelim_review")
-	s.prelimApprove(f.pX)
-	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5"}
-	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", f.year),
-		map[string]any{"expert_ids": experts, "project_ids": []string{f.pX}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, p := range []string{f.pP, f.pBund, f.pLarge, f.pAcc, f.pX} {
+		s.prelimApprove(p)
+	}
+	closed := []string{f.pP, f.pBund, f.pLarge, f.pAcc}
+	convene(closed, []string{"crypto"})
+	for _, p := range closed {
+		for _, e := range []string{"exp2", "exp3", "exp4"} {
+			decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 85, "comment": "可行"})
+		}
+	}
+	for _, p := range closed {
+		s.waitStage("drb1", p, "awaiting_plan")
+	}
+	upload("alice", f.pX, "opinion") // before its panel is convened
+	convene([]string{f.pX}, []string{"finance", "ndrc"})
+	f.panelOpen[f.pX] = true
 	f.tE2 = s.openTask("exp2", f.pX, "expert_review")
+	time.Sleep(10 * time.Millisecond) // a later created_at than the panel's tasks, whatever the clock's resolution
+	upload("alice", f.pX, "other")    // after: never the experts'
+
+	// The plan: three in, one left out.
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", y), map[string]any{
+		"included": []map[string]any{{"project_id": f.pBund, "approved_amount_fen": 200_000_000},
+			{"project_id": f.pLarge, "approved_amount_fen": fen12M}, {"project_id": f.pAcc, "approved_amount_fen": fen12M}},
+		"excluded": []map[string]any{{"project_id": f.pP, "reason": "与已建系统重复"}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	for _, p := range []string{f.pBund, f.pLarge, f.pAcc} {
+		s.waitStage("drb1", p, "awaiting_approval")
+	}
+	// NDRC approves the two large projects (R6).
+	for _, p := range []string{f.pLarge, f.pAcc} {
+		user := map[string]string{"unit-a": "alice", "unit-b": "bob"}[f.unit[p]]
+		upload(user, p, "opinion")
+		upload(user, p, "impl_plan")
+		if f.crypto[p] {
+			upload(user, p, "crypto_plan") // R17
+		}
+		task := s.openTask("ndrc1", p, "project_approval")
+		if p == f.pLarge {
+			f.tAppr = task
+		}
+		decide("ndrc1", task, map[string]any{"decision": "approve", "approved_amount_fen": 1_000_000_000})
+		f.reached[p] = append(f.reached[p], [2]string{domain.RoleNDRCApprover, "ndrc"})
+		s.waitStage(user, p, "procurement")
+		upload(user, p, "contract")
+		r = s.do(user, http.MethodPost, "/api/v1/projects/"+p+"/contract", contractBody(900_000_000, "LA-MX-"+p[2:8]), nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+		f.submitters[p] = append(f.submitters[p], mxUserID(user))
+	}
+	// pAcc's trial run (5 s on the test policy) starts now; the rest is made meanwhile.
+	r = s.do("bob", http.MethodPost, "/api/v1/projects/"+f.pAcc+"/construction-complete", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	pr := s.do("alice", http.MethodPost, "/api/v1/projects/"+f.pLarge+"/payments",
+		map[string]any{"milestone": "首付款", "amount_fen": 10_000_000, "paid_on": "2024-01-15"}, nil)
+	require.Equal(t, http.StatusCreated, pr.Status, "%s", pr.Raw)
+	f.payF, f.payRecorder = pr.str("id"), mxUserID("alice")
+
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", y), map[string]any{"project_ids": []string{f.pBund}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	f.tB = r.str("task_id")
+	f.reached[f.pBund] = append(f.reached[f.pBund], [2]string{domain.RoleNDRCApprover, "ndrc"})
+
+	f.pSpecial = create("alice", "矩阵测试：应急专题请示", pastYear(), 100_000_000, false)
+	upload("alice", f.pSpecial, "special_request")
+	s.submit("alice", f.pSpecial)
+	f.tSpec = s.openTask("gov1", f.pSpecial, "special_request_approval")
+	f.reached[f.pSpecial] = append(f.reached[f.pSpecial], [2]string{domain.RoleCityGovApprover, "citygov"})
+
+	// pAcc: trial run over, acceptance applied, checked: the sign-off and the witness open.
+	upload("bob", f.pAcc, "trial_run_report")
+	upload("bob", f.pAcc, "mlps_filing") // R17: MLPS level 2
+	require.EventuallyWithT(t, func(c *assertT) {
+		r := s.do("bob", http.MethodPost, "/api/v1/projects/"+f.pAcc+"/acceptance-application", nil, nil)
+		assertEqual(c, http.StatusOK, r.Status)
+	}, 30*time.Second, 250*time.Millisecond, "R11: the test policy's trial run never ended")
+	f.submitters[f.pAcc] = append(f.submitters[f.pAcc], mxUserID("bob"))
+	f.tCheck = s.openTask("drb1", f.pAcc, "acceptance_check")
+	decide("drb1", f.tCheck, map[string]any{"decision": "approve", "comment": "材料齐全"})
+	f.tSign = s.openTask("drb1", f.pAcc, "acceptance_signoff")
+	f.tWit = s.openTask("prta1", f.pAcc, "acceptance_witness")
+	f.reached[f.pAcc] = append(f.reached[f.pAcc], [2]string{domain.RolePRTAWitness, "prta"})
 
 	f.nA = "n-authz-matrix-alice"
 	_, err := s.store.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES ($1, 'u-alice', 'test', '矩阵测试通知')`, f.nA)
 	require.NoError(t, err)
 
-	// R15: a project with a contract takes payments. The stage is set directly; the lifecycle
-	// test covers reaching it.
-	f.pF = s.createProject("alice", "矩阵测试：已签约项目", f.year, 100_000_000)
-	_, err = s.store.DB.Exec(`UPDATE projects SET stage = 'construction', approved_amount_fen = 50000000 WHERE id = $1`, f.pF)
-	require.NoError(t, err)
-	pr := s.do("alice", http.MethodPost, "/api/v1/projects/"+f.pF+"/payments",
-		map[string]any{"milestone": "首付款", "amount_fen": 10_000_000, "paid_on": "2024-01-15"}, nil)
-	require.Equal(t, http.StatusCreated, pr.Status, "%s", pr.Raw)
-	f.payF = pr.str("id")
-
-	f.unit = map[string]string{f.pA: "unit-a", f.pB: "unit-b", f.pC: "unit-b", f.pX: "unit-a", f.pF: "unit-a"}
-	f.pane[f.pX] = map[string]bool{"exp2": true, "exp3": true, "exp4": true, "exp5": true}
+	// The stages made, as the read model holds them.
+	want := map[string]string{f.pB: "draft", f.pA: "prelim_review", f.pC: "prelim_review", f.pX: "expert_review",
+		f.pP: "not_included", f.pBund: "awaiting_approval", f.pLarge: "construction", f.pAcc: "acceptance", f.pSpecial: "special_request"}
+	for p, st := range want {
+		s.waitStage("drb1", p, st)
+		f.stage[p] = st
+	}
+	// The tasks, as the read model holds them.
+	for _, id := range []string{f.tA, f.tC, f.tX, f.tE2, f.tB, f.tAppr, f.tSpec, f.tCheck, f.tSign, f.tWit} {
+		var row struct {
+			Project  *string `db:"project_id"`
+			Bundle   *string `db:"bundle_id"`
+			Role     string  `db:"candidate_role"`
+			Org      *string `db:"candidate_org_id"`
+			Assignee *string `db:"assignee_id"`
+			Decider  *string `db:"decided_by"`
+			Status   string  `db:"status"`
+		}
+		require.NoError(t, s.store.DB.Get(&row, `SELECT project_id, bundle_id, candidate_role, candidate_org_id, assignee_id,
+			decided_by, status FROM tasks WHERE id = $1`, id))
+		str := func(p *string) string {
+			if p == nil {
+				return ""
+			}
+			return *p
+		}
+		mt := &mxTask{project: str(row.Project), bundle: str(row.Bundle), role: row.Role, org: str(row.Org), assignee: str(row.Assignee),
+			decider: str(row.Decider), open: row.Status == "open"}
+		if mt.project != "" {
+			mt.submittedBy = f.submitters[mt.project]
+		} else {
+			mt.submittedBy = []string{mxUserID("drb1")} // the bundle's creator
+		}
+		f.tasks[id] = mt
+	}
+	// R16 candidates are computed after each submission: wait until DRB sees pX's, so that the
+	// similar route lists something to hide.
+	require.EventuallyWithT(t, func(c *assertT) {
+		r := s.do("drb1", http.MethodGet, "/api/v1/projects/"+f.pX+"/similar", nil, nil)
+		items, _ := r.Body["items"].([]any)
+		assertEqual(c, true, len(items) > 0)
+	}, 20*time.Second, 100*time.Millisecond, "R16: no similar project of %s", f.pX)
 	return f
 }
 
-// projectVisible: a unit sees its own projects, the mxSeeAll roles every project, an expert the
-// projects on their panel (never their own unit's, R4).
-func (f *mxFixture) projectVisible(u seed.DemoUser, p string) bool {
-	return (mxHas(u, domain.RoleSubmitter) && u.OrgID == f.unit[p]) || mxHas(u, mxSeeAll...) ||
-		(mxHas(u, domain.RoleExpert) && f.pane[p][u.Username] && u.OrgID != f.unit[p])
-}
+// Stages of docs/AUTHZ.md's conditions.
+var (
+	mxApprovedStages = []string{"approved", "procurement", "construction", "trial_run", "acceptance", "rectification", "om", "closed"}
+	mxApprovalStep   = append([]string{"awaiting_approval", "special_request"}, mxApprovedStages...)
+)
 
-func (f *mxFixture) projectRead(u seed.DemoUser, tg mxTarget) mxClass {
-	if f.projectVisible(u, tg.params["id"]) {
-		return mxOK
-	}
-	return mxNotFound
-}
+// mxVerdict is what one condition says of a request.
+type mxVerdict int
 
-// projectWrite: only the owning unit's submitters act on a project; the others who see it are
-// refused (403), those who do not see it are told it is not there (404). The matrix bodies are
-// refused after authorization (409 not editable / already submitted, 422 deadline or parent
-// rule, 400 not multipart), so nothing changes.
-func (f *mxFixture) projectWrite(u seed.DemoUser, tg mxTarget) mxClass {
-	p := tg.params["id"]
-	switch {
-	case !f.projectVisible(u, p):
-		return mxNotFound
-	case mxHas(u, domain.RoleSubmitter) && u.OrgID == f.unit[p]:
-		return mxAllowed
-	}
-	return mxForbidden
-}
+const (
+	mxGrant mxVerdict = iota + 1
+	mxDeny
+	// mxRefused: allowed, but refused for the object's state (a closed task: 409 stale_task; a
+	// bundle task to reassign: 422 reassign_unsupported).
+	mxRefused
+)
 
-// taskSeers: who sees each task (candidates not recused, the assignee, the decider, and the DRB
-// supervisor for DRB tasks claimed by someone else).
-func (f *mxFixture) taskSeers(task string) []string {
-	switch task {
-	case f.tA, f.tC, f.tX:
-		return []string{"drb1", "drbsup"}
-	case f.tE2:
-		return []string{"exp2"}
-	}
-	return nil
-}
-
-func (f *mxFixture) taskRead(u seed.DemoUser, tg mxTarget) mxClass {
-	if slices.Contains(f.taskSeers(tg.params["id"]), u.Username) {
-		return mxOK
-	}
-	return mxNotFound
-}
-
-// taskAct is claim and decide: the supervisor sees tC (claimed by drb1) but may not act on it.
-func (f *mxFixture) taskAct(okClass mxClass) func(u seed.DemoUser, tg mxTarget) mxClass {
-	return func(u seed.DemoUser, tg mxTarget) mxClass {
-		task := tg.params["id"]
-		switch {
-		case !slices.Contains(f.taskSeers(task), u.Username):
-			return mxNotFound
-		case task == f.tC && u.Username != "drb1":
-			return mxForbidden // not_assignee
-		case task == f.tX:
-			return mxAllowed // 409 stale_task
-		}
-		return okClass
-	}
-}
-
-// mxTarget is one object a route acts on: the values of its path parameters.
+// mxTarget is one object a route acts on: the values of its path parameters, and the
+// fixture's objects they name.
 type mxTarget struct {
-	name   string
-	params map[string]string
-	query  string // for lists: filters that must not widen what the actor sees
+	name    string
+	params  map[string]string
+	query   string // for lists: filters that must not widen what the actor sees
+	project string
+	doc     string
+	task    string
+	payment string
+	notice  string
 }
 
-// mxRule is the expectation of one route.
-type mxRule struct {
+// cond evaluates one condition of a row of role for u on tg.
+func (f *mxFixture) cond(c, role string, u seed.DemoUser, tg mxTarget) mxVerdict {
+	v := func(ok bool) mxVerdict {
+		if ok {
+			return mxGrant
+		}
+		return mxDeny
+	}
+	p := tg.project
+	t := f.tasks[tg.task]
+	switch {
+	case c == "any":
+		return mxGrant
+	case c == "own":
+		return v(tg.notice == "" || (tg.notice == f.nA && u.Username == "alice"))
+	case c == "own_unit":
+		return v(p != "" && f.unit[p] == u.OrgID)
+	case c == "reached_decision":
+		return v(slices.Contains(f.reached[p], [2]string{role, u.OrgID}))
+	case c == "approved":
+		return v(slices.Contains(mxApprovedStages, f.stage[p]))
+	case c == "uses_crypto_from_approval":
+		return v(f.crypto[p] && slices.Contains(mxApprovalStep, f.stage[p]))
+	case c == "panel_open":
+		return v(f.panelOpen[p] && f.panel[p][u.Username] && f.unit[p] != u.OrgID)
+	case c == "co_organised_open":
+		return v(f.panelOpen[p] && slices.Contains(f.coOrgs[p], u.OrgID))
+	case c == "at_convene":
+		return v(f.docBefore[tg.doc])
+	case strings.HasPrefix(c, "kind:"):
+		return v(slices.Contains(strings.Split(strings.TrimPrefix(c, "kind:"), ","), f.docKind[tg.doc]))
+	case c == "candidate":
+		return v(t != nil && f.candidate(u, t) && (t.assignee == "" || !t.open))
+	case c == "assignee":
+		return v(t != nil && t.assignee == mxUserID(u.Username))
+	case c == "decider":
+		return v(t != nil && t.decider == mxUserID(u.Username))
+	case c == "may_act":
+		if t == nil {
+			return mxDeny
+		}
+		if !t.open {
+			return mxRefused
+		}
+		return v((t.assignee == "" || t.assignee == mxUserID(u.Username)) && f.candidate(u, t) &&
+			!slices.Contains(t.submittedBy, mxUserID(u.Username)))
+	case c == "open_project_task":
+		if t == nil {
+			return mxDeny
+		}
+		return map[bool]mxVerdict{true: mxGrant, false: mxRefused}[t.open && t.project != ""]
+	case c == "whole", c == "compiled", c == "inbox", c == "no_conflicting_roles":
+		return mxGrant // what they show is checked on the answer (mxRoute.check)
+	case c == "project_readable":
+		return v(f.grant(u, "project", "read", tg) == mxGrant)
+	case c == "not_recorder":
+		return v(tg.payment != f.payF || f.payRecorder != mxUserID(u.Username))
+	}
+	panic("docs/AUTHZ.md: the matrix does not know condition " + c)
+}
+
+// candidate: the task is offered to one of u's roles (and org), and u is not recused (R4).
+func (f *mxFixture) candidate(u seed.DemoUser, t *mxTask) bool {
+	recused := t.role == domain.RoleExpert && t.project != "" && f.unit[t.project] == u.OrgID
+	return mxHas(u, t.role) && (t.org == "" || t.org == u.OrgID) && !recused
+}
+
+// grant is what docs/AUTHZ.md's table says of u doing action on object tg: the best verdict of
+// the rows of u's roles (every condition of a row must hold).
+func (f *mxFixture) grant(u seed.DemoUser, object, action string, tg mxTarget) mxVerdict {
+	best := mxDeny
+	for _, r := range f.rows {
+		if r.object != object || r.action != action || (r.role != "*" && !mxHas(u, r.role)) {
+			continue
+		}
+		row := mxGrant
+		for _, c := range r.conds {
+			switch f.cond(c, r.role, u, tg) {
+			case mxDeny:
+				row = mxDeny
+			case mxRefused:
+				if row == mxGrant {
+					row = mxRefused
+				}
+			}
+			if row == mxDeny {
+				break
+			}
+		}
+		if row == mxGrant || (row == mxRefused && best == mxDeny) {
+			best = row
+		}
+	}
+	return best
+}
+
+// admitted reports whether a role of u (or "*") has a row for object and action: the
+// function-level rule the route table must implement.
+func (f *mxFixture) admitted(u seed.DemoUser, object, action string) bool {
+	for _, r := range f.rows {
+		if r.object == object && r.action == action && (r.role == "*" || mxHas(u, r.role)) {
+			return true
+		}
+	}
+	return false
+}
+
+// tableRoles lists the roles docs/AUTHZ.md admits to object and action (nil: every signed-in
+// user).
+func tableRoles(rows []mxRow, object, action string) []string {
+	var out []string
+	for _, r := range rows {
+		if r.object == object && r.action == action {
+			if r.role == "*" {
+				return nil
+			}
+			if !slices.Contains(out, r.role) {
+				out = append(out, r.role)
+			}
+		}
+	}
+	return out
+}
+
+// visibleObject is the object whose read decides 404 against 403 for a refused act.
+func visibleObject(object string, tg mxTarget) (string, string) {
+	switch {
+	case tg.task != "":
+		return "task", "read"
+	case tg.doc != "":
+		return "document", "read"
+	case tg.payment != "" || object == "payment" && tg.project == "":
+		return "project", "read"
+	case tg.project != "":
+		return "project", "read"
+	}
+	return object, "read"
+}
+
+// expect is the answer u must get from rt on tg.
+func (f *mxFixture) expect(rt mxRoute, u seed.DemoUser, tg mxTarget) mxClass {
+	if !f.admitted(u, rt.object, rt.action) {
+		return mxForbidden
+	}
+	if rt.missing != nil && rt.missing(f, tg) {
+		return mxNotFound
+	}
+	ok := rt.ok
+	if ok == 0 {
+		ok = mxOK
+	}
+	if tg.project == "" && tg.doc == "" && tg.task == "" && tg.payment == "" && tg.notice == "" {
+		return ok // a list, or an object of the route's own: what it shows is rt.check's
+	}
+	obj, act := visibleObject(rt.object, tg)
+	readable := f.grant(u, obj, act, tg) != mxDeny
+	switch f.grant(u, rt.object, rt.action, tg) {
+	case mxGrant:
+		return ok
+	case mxRefused:
+		if readable {
+			return mxAllowed
+		}
+		return mxNotFound
+	}
+	if readable {
+		return mxForbidden
+	}
+	return mxNotFound
+}
+
+// mxRoute is what a route does, in docs/AUTHZ.md's terms, and how the matrix tries it.
+type mxRoute struct {
 	public bool
-	roles  []string // who passes the function-level check; nil and !public: every signed-in user
+	// object and action: the table's rows for them decide who may (empty for public routes).
+	object, action string
 	// targets lists the objects to try (nil: the route has none).
 	targets func(f *mxFixture) []mxTarget
 	// body is sent as JSON; bodies of state-changing requests are refused after authorization.
 	body string
 	// fresh: sign in anew for this request (logout revokes the token it is sent with).
 	fresh bool
-	// want is the expectation for a user who passes the function-level check (nil: mxOK).
-	want func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass
-	// hidden lists ids a list answer must not contain for u.
-	hidden func(f *mxFixture, u seed.DemoUser) []string
+	// ok is the answer when the table grants (0: mxOK); mxAllowed where the body is refused
+	// after authorization.
+	ok mxClass
+	// missing reports a target that is not there (404 for whoever passes the route).
+	missing func(f *mxFixture, tg mxTarget) bool
+	// check inspects a 2xx answer: what a list or a detail shows u must be what u may see.
+	check func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp)
 }
 
-func mxConst(c mxClass) func(*mxFixture, seed.DemoUser, mxTarget) mxClass {
-	return func(*mxFixture, seed.DemoUser, mxTarget) mxClass { return c }
+func mxProject(p string) mxTarget {
+	return mxTarget{name: p, params: map[string]string{"id": p}, project: p}
 }
 
-// mxPaymentProjects adds to mxProjects a project that takes payments (R15).
-func mxPaymentProjects(f *mxFixture) []mxTarget {
-	return append(mxProjects(f), mxTarget{name: "own-unit-a/construction", params: map[string]string{"id": f.pF}})
-}
-
+// mxProjects is every project of the fixture.
 func mxProjects(f *mxFixture) []mxTarget {
-	return []mxTarget{
-		{name: "own-unit-a/prelim_review", params: map[string]string{"id": f.pA}},
-		{name: "unit-b/draft", params: map[string]string{"id": f.pB}},
-		{name: "unit-a/expert_review", params: map[string]string{"id": f.pX}},
+	out := make([]mxTarget, 0, len(f.projects))
+	for _, p := range f.projects {
+		out = append(out, mxProject(p))
 	}
+	return out
+}
+
+// mxProjectsExcept is mxProjects without stages in which a bodiless request of the owner would
+// go through (construction complete of the project in construction).
+func mxProjectsExcept(stages ...string) func(f *mxFixture) []mxTarget {
+	return func(f *mxFixture) []mxTarget {
+		return slices.DeleteFunc(mxProjects(f), func(tg mxTarget) bool { return slices.Contains(stages, f.stage[tg.project]) })
+	}
+}
+
+func mxDocs(f *mxFixture) []mxTarget {
+	var out []mxTarget
+	for _, d := range f.docs {
+		p := f.docProj[d]
+		out = append(out, mxTarget{name: f.stage[p] + "/" + f.docKind[d], params: map[string]string{"id": p, "doc_id": d}, project: p, doc: d})
+	}
+	// A document asked for under another project: not there, whoever asks.
+	d := f.docs[0]
+	out = append(out, mxTarget{name: "doc-under-another-project", params: map[string]string{"id": f.pA, "doc_id": d}, project: f.pA, doc: d})
+	return out
 }
 
 func mxTasks(f *mxFixture) []mxTarget {
-	return []mxTarget{
-		{name: "prelim-offered", params: map[string]string{"id": f.tA}},
-		{name: "prelim-claimed-by-drb1", params: map[string]string{"id": f.tC}},
-		{name: "expert-assigned-exp2", params: map[string]string{"id": f.tE2}},
-		{name: "prelim-decided-by-drb1", params: map[string]string{"id": f.tX}},
+	var out []mxTarget
+	for _, id := range []string{f.tA, f.tC, f.tX, f.tE2, f.tB, f.tAppr, f.tSpec, f.tCheck, f.tSign, f.tWit} {
+		out = append(out, mxTarget{name: id, params: map[string]string{"id": id}, task: id})
 	}
+	return out
+}
+
+// mxHeldTasks are the tasks whose claim changes nothing: assigned or closed ones (claiming an
+// offered task would take it).
+func mxHeldTasks(f *mxFixture) []mxTarget {
+	return slices.DeleteFunc(mxTasks(f), func(tg mxTarget) bool {
+		t := f.tasks[tg.task]
+		return t.open && t.assignee == ""
+	})
 }
 
 func mxPlanYear(f *mxFixture) []mxTarget {
 	return []mxTarget{{name: "plan", params: map[string]string{"year": fmt.Sprint(f.year)}}}
 }
 
-// mxRules is the matrix, keyed like routeTable ("METHOD path").
-var mxRules = map[string]mxRule{
+// mxListed extracts field of each item of a list answer.
+func mxListed(r resp, field string) []string {
+	items, _ := r.Body["items"].([]any)
+	var out []string
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			v, _ := m[field].(string)
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// mxDocsOf lists the fixture's documents of p that u may read.
+func (f *mxFixture) mxDocsOf(u seed.DemoUser, p string) []string {
+	var out []string
+	for _, d := range f.docs {
+		if f.docProj[d] == p && f.grant(u, "document", "read", mxTarget{project: p, doc: d}) == mxGrant {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// checkProjectList: a list shows only projects u may read; unfiltered, all of them.
+func checkProjectList(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+	got := mxListed(r, "id")
+	for _, p := range f.projects {
+		may := f.grant(u, "project", "read", mxProject(p)) == mxGrant
+		if !may {
+			require.NotContains(t, got, p, "GET /api/v1/projects%s lists %s (%s) to %s", tg.query, p, f.stage[p], u.Username)
+		} else if tg.query == "" {
+			require.Contains(t, got, p, "GET /api/v1/projects does not list %s (%s) to %s, who may read it", p, f.stage[p], u.Username)
+		}
+	}
+}
+
+// checkProjectDetail: the documents shown are those u may read; the panel's members and scores
+// only to those who may read the review's details.
+func checkProjectDetail(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+	require.ElementsMatch(t, f.mxDocsOf(u, tg.project), docIDs(r), "documents of %s shown to %s", tg.project, u.Username)
+	details := f.grant(u, "project", "read_review_details", tg) == mxGrant
+	experts := 0
+	for _, e := range r.Body["timeline"].([]any) {
+		e := e.(map[string]any)
+		if strings.HasPrefix(fmt.Sprint(e["actor_id"]), "u-exp") {
+			experts++
+		}
+		if d, ok := e["detail"].(map[string]any); ok && !details {
+			require.NotContains(t, d, "score", "%s is shown an expert's score on %s", u.Username, tg.project)
+		}
+	}
+	for _, ot := range r.Body["open_tasks"].([]any) {
+		ot := ot.(map[string]any)
+		if ot["kind"] == "expert_review" && !details {
+			require.Nil(t, ot["assignee_id"], "%s is shown an expert of %s's panel", u.Username, tg.project)
+		}
+	}
+	if !details {
+		require.Zero(t, experts, "%s is shown the experts of %s", u.Username, tg.project)
+	} else if len(f.panel[tg.project]) > 0 && !f.panelOpen[tg.project] {
+		require.Positive(t, experts, "%s is not shown the experts of %s", u.Username, tg.project)
+	}
+}
+
+// mxRoutes says what each route of routeTable does ("METHOD path").
+var mxRoutes = map[string]mxRoute{
 	"GET /healthz":             {public: true},
 	"GET /readyz":              {public: true},
 	"GET /api/v1/openapi.yaml": {public: true},
 
-	"POST /api/v1/auth/login":  {public: true, body: `{}`, want: mxConst(mxAllowed)},
-	"POST /api/v1/auth/logout": {fresh: true},
-	"GET /api/v1/me":           {},
-	"GET /api/v1/users":        {roles: mxDRBOrAdmin},
-	"POST /api/v1/users":       {roles: mxAdmins, body: `{"username":"x","bogus":1}`, want: mxConst(mxAllowed)},
-	"GET /api/v1/orgs":         {},
-	"POST /api/v1/orgs":        {roles: mxAdmins, body: `{"id":"x","bogus":1}`, want: mxConst(mxAllowed)},
+	"POST /api/v1/auth/login":  {public: true, body: `{}`, ok: mxAllowed},
+	"POST /api/v1/auth/logout": {object: "session", action: "read", fresh: true},
+	"GET /api/v1/me":           {object: "session", action: "read"},
+	"GET /api/v1/users":        {object: "user", action: "read"},
+	"POST /api/v1/users":       {object: "user", action: "create", body: `{"username":"x","bogus":1}`, ok: mxAllowed},
+	"GET /api/v1/orgs":         {object: "org", action: "list"},
+	"POST /api/v1/orgs":        {object: "org", action: "create", body: `{"id":"x","bogus":1}`, ok: mxAllowed},
 
-	"POST /api/v1/projects": {roles: mxSubmitters, body: `{"name":"x","unit_id":"unit-b"}`, want: mxConst(mxAllowed)},
-	"GET /api/v1/projects": {roles: mxProjectReaders, targets: func(f *mxFixture) []mxTarget {
+	"POST /api/v1/projects": {object: "project", action: "create", body: `{"name":"x","unit_id":"unit-b"}`, ok: mxAllowed},
+	"GET /api/v1/projects": {object: "project", action: "read", targets: func(f *mxFixture) []mxTarget {
 		return []mxTarget{{name: "all"}, {name: "unit-a", query: "?unit_id=unit-a"}, {name: "unit-b", query: "?unit_id=unit-b"},
-			{name: "q", query: "?q=%E7%9F%A9%E9%98%B5%E6%B5%8B%E8%AF%95"}, {name: "year", query: fmt.Sprintf("?plan_year=%d", f.year)}}
-	}, hidden: func(f *mxFixture, u seed.DemoUser) []string {
-		var out []string
-		for _, p := range []string{f.pA, f.pB, f.pC, f.pX} {
-			if !f.projectVisible(u, p) {
-				out = append(out, p)
-			}
-		}
-		return out
-	}},
-	"GET /api/v1/projects/:id": {roles: mxProjectReaders, targets: mxProjects,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectRead(u, tg) }},
-	// A valid body that the parent rule (R1) refuses for a draft; 409 in review.
-	"PATCH /api/v1/projects/:id": {roles: mxSubmitters, targets: mxProjects, body: `{"type":"design"}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+			{name: "q", query: "?q=%E7%9F%A9%E9%98%B5%E6%B5%8B%E8%AF%95"}, {name: "year", query: fmt.Sprintf("?plan_year=%d", f.year)},
+			{name: "stage", query: "?stage=prelim_review"}}
+	}, missing: nil, check: checkProjectList},
+	"GET /api/v1/projects/:id": {object: "project", action: "read", targets: mxProjects, check: checkProjectDetail},
+	// A valid body that the parent rule (R1) refuses for a draft; 409 past it.
+	"PATCH /api/v1/projects/:id": {object: "project", action: "write", targets: mxProjects, body: `{"type":"design"}`, ok: mxAllowed},
 	// 409 already submitted; 422 deadline_passed for the past-year draft.
-	"POST /api/v1/projects/:id/submit": {roles: mxSubmitters, targets: mxProjects,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
+	"POST /api/v1/projects/:id/submit": {object: "project", action: "write", targets: mxProjects, ok: mxAllowed},
 	// Not multipart: 400 once authorized.
-	"POST /api/v1/projects/:id/documents": {roles: mxSubmitters, targets: mxProjects, body: `{}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
-	"GET /api/v1/projects/:id/documents": {roles: mxProjectReaders, targets: mxProjects,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectRead(u, tg) }},
-	"GET /api/v1/projects/:id/documents/:doc_id": {roles: mxProjectReaders,
-		targets: func(f *mxFixture) []mxTarget {
-			return []mxTarget{
-				{name: "own-doc", params: map[string]string{"id": f.pA, "doc_id": f.docA}},
-				{name: "doc-of-unit-a-under-unit-b-project", params: map[string]string{"id": f.pB, "doc_id": f.docA}},
-			}
-		},
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass {
-			if tg.params["id"] != f.pA {
-				return mxNotFound // the document is not pB's, whoever asks
-			}
-			return f.projectRead(u, tg)
+	"POST /api/v1/projects/:id/documents": {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
+	"GET /api/v1/projects/:id/documents": {object: "project", action: "read", targets: mxProjects,
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			require.ElementsMatch(t, f.mxDocsOf(u, tg.project), mxItemIDs(r), "documents of %s listed to %s", tg.project, u.Username)
 		}},
-	"GET /api/v1/projects/:id/similar": {roles: mxProjectReaders, targets: mxProjects,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectRead(u, tg) }},
-	// R15: `{}` is refused after authorization (400 invalid_input), so nothing is recorded.
-	"POST /api/v1/projects/:id/payments": {roles: mxSubmitters, targets: mxPaymentProjects, body: `{}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
-	// Finance and DRB confirm any unit's payment; the unknown decision is refused after
-	// authorization (400), so nothing is decided. An absent payment is 404.
-	"POST /api/v1/payments/:id/confirm": {roles: mxFundConfirmers, body: `{"decision":"bogus"}`,
-		targets: func(f *mxFixture) []mxTarget {
-			return []mxTarget{{name: "recorded", params: map[string]string{"id": f.payF}},
-				{name: "absent", params: map[string]string{"id": "pay-absent"}}}
-		},
-		want: func(f *mxFixture, _ seed.DemoUser, tg mxTarget) mxClass {
-			if tg.params["id"] != f.payF {
-				return mxNotFound
+	"GET /api/v1/projects/:id/documents/:doc_id": {object: "document", action: "read", targets: mxDocs,
+		missing: func(f *mxFixture, tg mxTarget) bool { return f.docProj[tg.doc] != tg.project }},
+	"GET /api/v1/projects/:id/similar": {object: "project", action: "read", targets: mxProjects,
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			for _, p := range mxListed(r, "project_id") {
+				require.Equal(t, mxGrant, f.grant(u, "project", "read", mxProject(p)),
+					"%s is shown %s (%s) as similar to %s", u.Username, p, f.stage[p], tg.project)
 			}
-			return mxAllowed
 		}},
-	"GET /api/v1/funds": {roles: mxFundReaders, targets: func(f *mxFixture) []mxTarget {
-		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?year=%d", f.year)},
-			{name: "unit-a", query: "?unit_id=unit-a"}}
-	}},
-	// Delivery (R9–R13): bodies that pass decoding but fail after authorization (bad data lists,
-	// wrong stage, not multipart, unknown document), so nothing changes.
-	"POST /api/v1/projects/:id/contract": {roles: mxSubmitters, targets: mxProjects,
-		body: `{"vendor":"v","amount_fen":1,"signed_on":"2026-01-01","procurement_ref":"r","data_lists":{}}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
-	"POST /api/v1/projects/:id/construction-complete": {roles: mxSubmitters, targets: mxProjects,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
-	"POST /api/v1/projects/:id/trial-run-report": {roles: mxSubmitters, targets: mxProjects, body: `{}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
-	"POST /api/v1/projects/:id/acceptance-application": {roles: mxSubmitters, targets: mxProjects,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
-	"POST /api/v1/projects/:id/om-reports": {roles: mxSubmitters, targets: mxProjects, body: `{"year":1,"document_id":"d-none"}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.projectWrite(u, tg) }},
 
-	"GET /api/v1/tasks": {roles: mxReviewers, targets: func(f *mxFixture) []mxTarget {
-		return []mxTarget{{name: "all"}, {name: "pA", query: "?project_id=" + f.pA}, {name: "pX", query: "?project_id=" + f.pX},
-			{name: "pC", query: "?project_id=" + f.pC}}
-	}, hidden: func(f *mxFixture, u seed.DemoUser) []string {
-		var out []string
-		for _, task := range []string{f.tA, f.tC, f.tX, f.tE2} {
-			if !slices.Contains(f.taskSeers(task), u.Username) {
-				out = append(out, task)
-			}
+	// R15: `{}` is refused after authorization (400 invalid_input), so nothing is recorded.
+	"POST /api/v1/projects/:id/payments": {object: "payment", action: "record", targets: mxProjects, body: `{}`, ok: mxAllowed},
+	// The unknown decision is refused after authorization (400), so nothing is decided.
+	"POST /api/v1/payments/:id/confirm": {object: "payment", action: "confirm", body: `{"decision":"bogus"}`, ok: mxAllowed,
+		targets: func(f *mxFixture) []mxTarget {
+			return []mxTarget{{name: "recorded", params: map[string]string{"id": f.payF}, payment: f.payF, project: f.pLarge},
+				{name: "absent", params: map[string]string{"id": "pay-absent"}, payment: "pay-absent"}}
+		},
+		missing: func(f *mxFixture, tg mxTarget) bool { return tg.payment != f.payF }},
+	"GET /api/v1/funds": {object: "funds", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?year=%d", f.year)}, {name: "unit-a", query: "?unit_id=unit-a"}}
+	}},
+	// Delivery (R9–R13): bodies refused after authorization (bad data lists, wrong stage, not
+	// multipart, unknown document), so nothing changes.
+	"POST /api/v1/projects/:id/contract": {object: "project", action: "write", targets: mxProjects, ok: mxAllowed,
+		body: `{"vendor":"v","amount_fen":1,"signed_on":"2026-01-01","procurement_ref":"r","data_lists":{}}`},
+	"POST /api/v1/projects/:id/construction-complete": {object: "project", action: "write", targets: mxProjectsExcept("construction"), ok: mxAllowed},
+	"POST /api/v1/projects/:id/trial-run-report":      {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
+	"POST /api/v1/projects/:id/acceptance-application": {object: "project", action: "write",
+		targets: mxProjectsExcept("trial_run", "rectification"), ok: mxAllowed},
+	"POST /api/v1/projects/:id/om-reports": {object: "project", action: "write", targets: mxProjects,
+		body: `{"year":1,"document_id":"d-none"}`, ok: mxAllowed},
+
+	"GET /api/v1/tasks": {object: "task", action: "list", targets: func(f *mxFixture) []mxTarget {
+		out := []mxTarget{{name: "open"}, {name: "done", query: "?status=done"}}
+		for _, p := range []string{f.pA, f.pX, f.pC, f.pAcc} {
+			out = append(out, mxTarget{name: p, query: "?project_id=" + p})
 		}
 		return out
-	}},
-	"GET /api/v1/tasks/:id": {roles: mxReviewers, targets: mxTasks,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.taskRead(u, tg) }},
-	// The offered task tA is left out: claiming it would change who holds it. drb1 re-claiming
-	// tC and exp2 re-claiming their task are no-ops (200).
-	"POST /api/v1/tasks/:id/claim": {roles: mxReviewers,
-		targets: func(f *mxFixture) []mxTarget {
-			return slices.DeleteFunc(mxTasks(f), func(tg mxTarget) bool { return tg.params["id"] == f.tA })
-		},
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.taskAct(mxOK)(u, tg) }},
-	// "return" without a comment passes the gateway's decoding and is refused by the workflow's
-	// Update validator (400), so no decision is made.
-	"POST /api/v1/tasks/:id/decision": {roles: mxReviewers, targets: mxTasks, body: `{"decision":"return"}`,
-		want: func(f *mxFixture, u seed.DemoUser, tg mxTarget) mxClass { return f.taskAct(mxAllowed)(u, tg) }},
-
-	"GET /api/v1/plans/:year": {roles: mxPlanReaders, targets: mxPlanYear},
-	"POST /api/v1/plans/:year/expert-sessions": {roles: mxDRB, targets: mxPlanYear, body: `{"bogus":1}`,
-		want: mxConst(mxAllowed)},
-	"POST /api/v1/plans/:year/compile": {roles: mxDRB, targets: mxPlanYear, body: `{"bogus":1}`, want: mxConst(mxAllowed)},
-	"POST /api/v1/plans/:year/bundles": {roles: mxDRB, targets: mxPlanYear, body: `{"bogus":1}`, want: mxConst(mxAllowed)},
-
-	"GET /api/v1/notifications": {hidden: func(f *mxFixture, u seed.DemoUser) []string {
-		if u.Username == "alice" {
-			return nil
-		}
-		return []string{f.nA}
-	}},
-	"POST /api/v1/notifications/:id/read": {
-		targets: func(f *mxFixture) []mxTarget {
-			return []mxTarget{{name: "alice's", params: map[string]string{"id": f.nA}}}
-		},
-		want: func(f *mxFixture, u seed.DemoUser, _ mxTarget) mxClass {
-			if u.Username == "alice" {
-				return mxOK
+	}, check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+		got := mxItemIDs(r)
+		for _, tgt := range mxTasks(f) {
+			task := f.tasks[tgt.task]
+			if f.grant(u, "task", "read", tgt) != mxGrant {
+				require.NotContains(t, got, tgt.task, "GET /api/v1/tasks%s lists %s to %s", tg.query, tgt.task, u.Username)
 			}
-			return mxNotFound
+			// Audit reads every task: the open ones unfiltered, the closed ones with status=done.
+			if mxHas(u, domain.RoleAudit) && ((tg.query == "" && task.open) || (tg.query == "?status=done" && !task.open)) {
+				require.Contains(t, got, tgt.task, "audit is not shown %s", tgt.task)
+			}
+		}
+	}},
+	"GET /api/v1/tasks/:id": {object: "task", action: "read", targets: mxTasks},
+	// Claiming an assigned task again is a no-op for its assignee (200).
+	"POST /api/v1/tasks/:id/claim": {object: "task", action: "act", targets: mxHeldTasks},
+	// "return" without a comment passes the gateway's decoding and is refused by the
+	// workflow's Update validator for every task kind here (400), so no decision is made.
+	"POST /api/v1/tasks/:id/decision": {object: "task", action: "act", targets: mxTasks, body: `{"decision":"return"}`, ok: mxAllowed},
+	// An assignee who does not exist: 422 assignee_not_eligible once authorized.
+	"POST /api/v1/tasks/:id/reassign": {object: "task", action: "reassign", targets: mxTasks,
+		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
+
+	"GET /api/v1/plans/:year": {object: "plan", action: "read", targets: mxPlanYear,
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			got := mxListed(r, "project_id")
+			require.Contains(t, got, f.pLarge)
+			whole := slices.ContainsFunc(f.rows, func(row mxRow) bool {
+				return row.object == "plan" && row.action == "read" && mxHas(u, row.role) && slices.Contains(row.conds, "whole")
+			})
+			if whole {
+				require.Contains(t, got, f.pP, "%s is not shown the project left out", u.Username)
+			} else {
+				require.NotContains(t, got, f.pP, "%s is shown the project left out of the plan", u.Username)
+			}
+		}},
+	"POST /api/v1/plans/:year/expert-sessions": {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/compile":         {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/bundles":         {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+
+	"GET /api/v1/notifications": {object: "notification", action: "read",
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			if u.Username != "alice" {
+				require.NotContains(t, mxItemIDs(r), f.nA)
+			}
+		}},
+	"POST /api/v1/notifications/:id/read": {object: "notification", action: "read",
+		targets: func(f *mxFixture) []mxTarget {
+			return []mxTarget{{name: "alice's", params: map[string]string{"id": f.nA}, notice: f.nA}}
 		}},
 
-	// Ops (SPEC.md "Who uses it": ops finds stuck workflows, resets, retries, replays): role ops
-	// only. The bodies are refused (400) before anything reaches Temporal.
-	"GET /api/v1/ops/workflows/stuck": {roles: []string{domain.RoleOps}},
-	"POST /api/v1/ops/workflows/:workflow_id/reset": {roles: []string{domain.RoleOps}, targets: mxWorkflow,
-		body: `{"bogus":1}`, want: mxConst(mxAllowed)},
-	"POST /api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry": {roles: []string{domain.RoleOps},
-		targets: mxWorkflow, body: `{"bogus":1}`, want: mxConst(mxAllowed)},
-	"POST /api/v1/ops/replay": {roles: []string{domain.RoleOps}, body: `{"bogus":1}`, want: mxConst(mxAllowed)},
+	// Ops (SPEC.md "Who uses it": ops finds stuck workflows, resets, retries, replays). The
+	// bodies are refused (400) before anything reaches Temporal.
+	"GET /api/v1/ops/workflows/stuck": {object: "workflow", action: "operate"},
+	"POST /api/v1/ops/workflows/:workflow_id/reset": {object: "workflow", action: "operate", targets: mxWorkflow,
+		body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry": {object: "workflow", action: "operate",
+		targets: mxWorkflow, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/ops/replay": {object: "workflow", action: "operate", body: `{"bogus":1}`, ok: mxAllowed},
 
-	"GET /api/v1/audit":        {roles: mxAuditors},
-	"GET /api/v1/audit/verify": {roles: mxAuditors},
+	"GET /api/v1/audit":        {object: "audit_log", action: "read"},
+	"GET /api/v1/audit/verify": {object: "audit_log", action: "read"},
+}
+
+// TestAuthzMatrix checks every route × every demo user (and no token, a forged token) × the
+// fixture's objects against what docs/AUTHZ.md's table makes of them, then that the matrix
+// changed nothing and the audit chain still verifies (R18).
+func TestAuthzMatrix(t *testing.T) {
+	rows := mxTable(t)
+	// Every route has its object and action, every entry a route, and the route table admits
+	// exactly the roles the table lists for them.
+	keys := map[string]bool{}
+	for _, r := range routeTable {
+		k := r.method + " " + r.path
+		keys[k] = true
+		rt, ok := mxRoutes[k]
+		require.True(t, ok, "route %s has no entry in the authorization matrix (mxRoutes)", k)
+		if rt.public {
+			require.True(t, r.access.public, "%s: public in the matrix, not in routeTable", k)
+			continue
+		}
+		require.False(t, r.access.public, "%s: public in routeTable", k)
+		want := tableRoles(rows, rt.object, rt.action)
+		require.True(t, want != nil || slices.ContainsFunc(rows, func(row mxRow) bool {
+			return row.object == rt.object && row.action == rt.action
+		}), "%s: docs/AUTHZ.md has no row for %s %s", k, rt.object, rt.action)
+		require.ElementsMatch(t, want, r.access.roles, "%s: routeTable admits other roles than docs/AUTHZ.md's %s %s", k, rt.object, rt.action)
+	}
+	for k := range mxRoutes {
+		require.True(t, keys[k], "matrix entry %s has no route in routeTable", k)
+	}
+
+	s := newStack(t, "test")
+	f := newMxFixture(t, s)
+	f.rows = rows
+	for _, u := range seed.DemoUsers {
+		s.token(u.Username)
+	}
+	before := mxState(t, s)
+	start := time.Now()
+	requests := 0
+
+	for _, rt := range routeTable {
+		key := rt.method + " " + rt.path
+		rule := mxRoutes[key]
+		t.Run(strings.ReplaceAll(key, "/", "_"), func(t *testing.T) {
+			s := s.on(t)
+			targets := []mxTarget{{name: "-"}}
+			if rule.targets != nil {
+				targets = rule.targets(f)
+			}
+			for _, tg := range targets {
+				path := mxPath(t, rt.path, tg)
+				check := func(who string, want mxClass, r resp) {
+					t.Helper()
+					requests++
+					require.True(t, want.match(r.Status), "%s %s [%s] as %s: want %s, got %d %s",
+						rt.method, path, tg.name, who, want, r.Status, r.Raw)
+				}
+				// No token, and a forged one.
+				anon := mxUnauth
+				if rule.public {
+					anon = mxOK
+					if rule.ok != 0 {
+						anon = rule.ok
+					}
+				}
+				check("(no token)", anon, s.raw("", rt.method, path, rule.body))
+				check("(forged token)", anon, s.raw("forged."+strings.Repeat("x", 40), rt.method, path, rule.body))
+				if rule.public {
+					return
+				}
+				for _, u := range seed.DemoUsers {
+					want := f.expect(rule, u, tg)
+					token := s.token(u.Username)
+					if rule.fresh {
+						token = s.freshToken(u.Username)
+					}
+					r := s.raw(token, rt.method, path, rule.body)
+					check(u.Username, want, r)
+					if rule.fresh && want == mxOK {
+						// The revoked token no longer works.
+						check(u.Username+" (revoked token)", mxUnauth, s.raw(token, http.MethodGet, "/api/v1/me", ""))
+					}
+					if rule.check != nil && r.Status == http.StatusOK {
+						rule.check(t, f, u, tg, r)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("authorization matrix: %d routes × %d demo users (+ no token, forged token), %d requests in %s",
+		len(routeTable), len(seed.DemoUsers), requests, time.Since(start).Round(time.Millisecond))
+
+	t.Run("R18_MatrixChangedNothing", func(t *testing.T) {
+		require.Equal(t, before, mxState(t, s), "the matrix's refused requests must not change state")
+		v := s.on(t).do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
+		require.Equal(t, http.StatusOK, v.Status, "%s", v.Raw)
+		require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
+	})
 }
 
 var mxParam = regexp.MustCompile(`:[a-z_]+`)
@@ -508,98 +1029,6 @@ func mxItemIDs(r resp) []string {
 		}
 	}
 	return ids
-}
-
-// TestAuthzMatrix checks every route × every demo user × own/other object × assigned/not
-// against the expected 2xx/401/403/404, then that the matrix changed nothing and the audit
-// chain still verifies (R18).
-func TestAuthzMatrix(t *testing.T) {
-	// Every route has a rule and every rule a route: a new route without a rule fails here.
-	keys := map[string]bool{}
-	for _, r := range routeTable {
-		k := r.method + " " + r.path
-		keys[k] = true
-		_, ok := mxRules[k]
-		require.True(t, ok, "route %s has no rule in the authorization matrix (mxRules)", k)
-	}
-	for k := range mxRules {
-		require.True(t, keys[k], "matrix rule %s has no route in routeTable", k)
-	}
-
-	s := newStack(t, "2021")
-	f := newMxFixture(t, s)
-	for _, u := range seed.DemoUsers {
-		s.token(u.Username)
-	}
-	before := mxState(t, s)
-	start := time.Now()
-	requests := 0
-
-	for _, rt := range routeTable {
-		key := rt.method + " " + rt.path
-		rule := mxRules[key]
-		t.Run(strings.ReplaceAll(key, "/", "_"), func(t *testing.T) {
-			s := s.on(t)
-			targets := []mxTarget{{name: "-"}}
-			if rule.targets != nil {
-				targets = rule.targets(f)
-			}
-			for _, tg := range targets {
-				path := mxPath(t, rt.path, tg)
-				check := func(who string, want mxClass, r resp) {
-					t.Helper()
-					requests++
-					require.True(t, want.match(r.Status), "%s %s [%s] as %s: want %s, got %d %s",
-						rt.method, path, tg.name, who, want, r.Status, r.Raw)
-				}
-				// No token, and a forged one.
-				anon := mxUnauth
-				if rule.public {
-					anon = mxOK
-					if rule.want != nil {
-						anon = rule.want(f, seed.DemoUser{}, tg)
-					}
-				}
-				check("(no token)", anon, s.raw("", rt.method, path, rule.body))
-				check("(forged token)", anon, s.raw("forged."+strings.Repeat("x", 40), rt.method, path, rule.body))
-
-				for _, u := range seed.DemoUsers {
-					want := mxOK
-					switch {
-					case !rule.public && rule.roles != nil && !mxHas(u, rule.roles...):
-						want = mxForbidden
-					case rule.want != nil:
-						want = rule.want(f, u, tg)
-					}
-					token := s.token(u.Username)
-					if rule.fresh {
-						token = s.freshToken(u.Username)
-					}
-					r := s.raw(token, rt.method, path, rule.body)
-					check(u.Username, want, r)
-					if rule.fresh && want == mxOK {
-						// The revoked token no longer works.
-						check(u.Username+" (revoked token)", mxUnauth, s.raw(token, http.MethodGet, "/api/v1/me", ""))
-					}
-					if rule.hidden != nil && r.Status == http.StatusOK {
-						got := mxItemIDs(r)
-						for _, id := range rule.hidden(f, u) {
-							require.NotContains(t, got, id, "%s %s lists %s to %s", rt.method, path, id, u.Username)
-						}
-					}
-				}
-			}
-		})
-	}
-	t.Logf("authorization matrix: %d routes × %d demo users (+ no token, forged token), %d requests in %s",
-		len(routeTable), len(seed.DemoUsers), requests, time.Since(start).Round(time.Millisecond))
-
-	t.Run("R18_MatrixChangedNothing", func(t *testing.T) {
-		require.Equal(t, before, mxState(t, s), "the matrix's refused requests must not change state")
-		v := s.on(t).do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
-		require.Equal(t, http.StatusOK, v.Status, "%s", v.Raw)
-		require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
-	})
 }
 
 // TestAuthzSubmitterCannotReadOtherUnitByGuessingIDs: a unit that learns (or guesses) another
