@@ -17,6 +17,9 @@ SELECT DISTINCT a.detail->>'session_id', a.object_id FROM audit_log a
     WHERE a.action = 'expert_review.convene' AND a.object_type = 'project'
 ON CONFLICT DO NOTHING;
 
+-- Separation of duties: a task's read finds the creator of its bundle (who may not decide it).
+CREATE INDEX bundles_task_idx ON bundles (task_id);
+
 -- Separation of duties (SPEC): who recorded a payment never confirms or rejects it, whoever
 -- writes the row. NOT VALID: rows decided before stay as they are (R18); every new decision is
 -- checked.
@@ -25,5 +28,6 @@ ALTER TABLE payments ADD CONSTRAINT payments_decided_by_another
 
 -- +goose Down
 ALTER TABLE payments DROP CONSTRAINT payments_decided_by_another;
+DROP INDEX bundles_task_idx;
 DROP TABLE expert_session_projects;
 ALTER TABLE expert_sessions DROP COLUMN co_org_ids;

@@ -179,8 +179,11 @@ func TestAuthzExpertReadsOnlyWhileThePanelIsOpen(t *testing.T) {
 	require.Equal(t, []string{before}, docIDs(s.do("exp2", http.MethodGet, "/api/v1/projects/"+p, nil, nil)))
 	listed := s.do("exp2", http.MethodGet, "/api/v1/projects/"+p+"/documents", nil, nil)
 	require.Equal(t, []string{before}, mxItemIDs(listed))
-	// The owner reads both.
-	require.ElementsMatch(t, []string{before, after}, docIDs(s.do("bob", http.MethodGet, "/api/v1/projects/"+p, nil, nil)))
+	// The owner reads both, and is not shown who sits on the panel; DRB is.
+	mine := s.do("bob", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
+	require.ElementsMatch(t, []string{before, after}, docIDs(mine))
+	require.NotContains(t, string(mine.Raw), "u-exp2", "the unit is shown an expert of the open panel")
+	require.Len(t, s.do("drb1", http.MethodGet, "/api/v1/projects/"+p, nil, nil).Body["open_tasks"], 3)
 
 	for _, e := range []string{"exp2", "exp3", "exp4"} {
 		rr := s.decide(e, tasks[e], map[string]any{"decision": "pass", "score": 88, "comment": "可行"}, nil)

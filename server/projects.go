@@ -318,11 +318,10 @@ func (s *Server) getProject(c *gin.Context) {
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
 		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals)}
 	for _, t := range tasks {
-		j := toTaskJSON(t)
 		if !details && t.Kind == string(domain.TaskExpertReview) {
-			j.AssigneeID = nil // who sits on the panel is DRB's and Audit's to see
+			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see
 		}
-		out.OpenTasks = append(out.OpenTasks, j)
+		out.OpenTasks = append(out.OpenTasks, toTaskJSON(t))
 	}
 	if out.Timeline == nil {
 		out.Timeline = []store.TimelineEntry{}
@@ -336,7 +335,7 @@ func (s *Server) getProject(c *gin.Context) {
 // panelOutcomeOnly is a project's timeline as those who are not to know the experts see it
 // (authz.Details: the unit among them): each expert's decision and score is left out, the
 // panel's outcome (passed, how many of how many, the mean score) is shown in its place, and
-// the convening names no expert.
+// neither the convening nor a reassigned expert review names an expert.
 func panelOutcomeOnly(in []store.TimelineEntry) []store.TimelineEntry {
 	out := make([]store.TimelineEntry, 0, len(in))
 	for _, e := range in {
@@ -358,6 +357,10 @@ func panelOutcomeOnly(in []store.TimelineEntry) []store.TimelineEntry {
 		case e.Action == "expert_review.convene":
 			experts, _ := d["experts"].([]any)
 			detail, _ := json.Marshal(map[string]any{"session_id": d["session_id"], "experts": len(experts)})
+			e.Detail = detail
+			out = append(out, e)
+		case e.Action == "task.reassign" && d["kind"] == string(domain.TaskExpertReview):
+			detail, _ := json.Marshal(map[string]any{"kind": d["kind"]})
 			e.Detail = detail
 			out = append(out, e)
 		default:
