@@ -278,6 +278,7 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	for _, p := range []string{f.pBund, f.pLarge, f.pAcc} {
 		s.waitStage("drb1", p, "awaiting_approval")
 	}
+	upload("bob", f.pBund, "other") // a document of a project awaiting its bundle's approval
 	// NDRC approves the two large projects (R6).
 	for _, p := range []string{f.pLarge, f.pAcc} {
 		user := map[string]string{"unit-a": "alice", "unit-b": "bob"}[f.unit[p]]
