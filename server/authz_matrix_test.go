@@ -393,8 +393,7 @@ type mxVerdict int
 const (
 	mxGrant mxVerdict = iota + 1
 	mxDeny
-	// mxRefused: allowed, but refused for the object's state (a closed task: 409 stale_task; a
-	// bundle task to reassign: 422 reassign_unsupported).
+	// mxRefused: allowed, but refused for the object's state (a closed task: 409 stale_task).
 	mxRefused
 )
 
@@ -457,11 +456,11 @@ func (f *mxFixture) cond(c, role string, u seed.DemoUser, tg mxTarget) mxVerdict
 		}
 		return v((t.assignee == "" || t.assignee == mxUserID(u.Username)) && f.candidate(u, t) &&
 			!slices.Contains(t.submittedBy, mxUserID(u.Username)))
-	case c == "open_project_task":
+	case c == "open_task":
 		if t == nil {
 			return mxDeny
 		}
-		return map[bool]mxVerdict{true: mxGrant, false: mxRefused}[t.open && t.project != ""]
+		return map[bool]mxVerdict{true: mxGrant, false: mxRefused}[t.open]
 	case c == "whole", c == "compiled", c == "inbox", c == "no_conflicting_roles":
 		return mxGrant // what they show is checked on the answer (mxRoute.check)
 	case c == "project_readable":

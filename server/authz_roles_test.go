@@ -397,3 +397,46 @@ func TestE2E_ReassignClaimedTask(t *testing.T) {
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
 	require.Equal(t, "stale_task", r.code())
 }
+
+// TestE2E_ReassignBundleApproval (issue 15 item 5, T2): a bundle's approval task, claimed by
+// ndrc1 and left, is reassigned by the supervisor to another NDRC approver; the plan holds the
+// assignee, so ndrc1 is refused even with the read model bypassed, and the new one decides.
+func TestE2E_ReassignBundleApproval(t *testing.T) {
+	s := newStack(t, "2021")
+	ndrc2 := s.legacyUser("ndrc2", "ndrc", "ndrc_approver")
+	year := futureYear()
+	p := s.createProject("bob", "打捆转办测试", year, 200_000_000)
+	s.submit("bob", p)
+	s.toAwaitingPlan("bob", p, year)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 200_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", p, "awaiting_approval")
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	task := r.str("task_id")
+	require.Equal(t, http.StatusOK, s.do("ndrc1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil).Status)
+
+	// drb1 made the bundle: he may not take its approval either (separation of duties).
+	r = s.do("drbsup", http.MethodPost, "/api/v1/tasks/"+task+"/reassign", map[string]any{"assignee_id": "u-drb1", "reason": "转"}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	r = s.do("drbsup", http.MethodPost, "/api/v1/tasks/"+task+"/reassign", map[string]any{"assignee_id": ndrc2, "reason": "钱改出差"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, ndrc2, r.str("assignee_id"))
+	var n int
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_type = 'bundle'
+		AND detail->>'from' = 'u-ndrc1' AND detail->>'to' = $1`, ndrc2))
+	require.Equal(t, 1, n)
+
+	approve := map[string]any{"decision": "approve", "comment": "同意"}
+	_, err := s.store.DB.Exec(`UPDATE tasks SET assignee_id = 'u-ndrc1' WHERE id = $1`, task)
+	require.NoError(t, err)
+	d := s.decide("ndrc1", task, approve, nil)
+	require.Equal(t, http.StatusForbidden, d.Status, "the plan let the old assignee decide: %s", d.Raw)
+	require.Equal(t, "not_assignee", d.code())
+	_, err = s.store.DB.Exec(`UPDATE tasks SET assignee_id = $2 WHERE id = $1`, task, ndrc2)
+	require.NoError(t, err)
+	d = s.decide("ndrc2", task, approve, nil)
+	require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)
+	s.waitStage("bob", p, "procurement")
+}

@@ -246,10 +246,11 @@ type reassignReq struct {
 }
 
 // reassignTask is POST /api/v1/tasks/{id}/reassign (转办, T2): a DRB supervisor moves an open
-// task of a project to another person who may act on it (authz.ActOnTask: the task's role and
-// org, not recused, not who submitted what it decides on). The lifecycle holds the assignee,
-// so the move is an Update: from then on only the new assignee decides; the audit row names
-// who, from whom, to whom and why, and both are notified.
+// task to another person who may act on it (authz.ActOnTask: the task's role and org, not
+// recused, not who submitted what it decides on). The task's workflow (the project's
+// lifecycle, or the plan for a bundle's approval) holds the assignee, so the move is an
+// Update: from then on only the new assignee decides; the audit row names who, from whom, to
+// whom and why, and both are notified.
 func (s *Server) reassignTask(c *gin.Context) {
 	var req reassignReq
 	if err := bindJSON(c, &req); err != nil {
@@ -263,10 +264,6 @@ func (s *Server) reassignTask(c *gin.Context) {
 	}
 	t, ok := s.loadTask(c, authz.TaskReassign)
 	if !ok {
-		return
-	}
-	if !t.ProjectID.Valid {
-		respondError(c, apperr.Rule("reassign_unsupported", "打捆项目建议书的审批任务不能转办"))
 		return
 	}
 	ctx := c.Request.Context()

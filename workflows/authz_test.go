@@ -209,3 +209,46 @@ func TestSoD_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	requireRejectedByValidator(t, own, domain.StatusForbidden, authz.CodeSeparationOfDuties)
 	requireOK(t, other)
 }
+
+// TestReassign_BundleApprovalMovesToAnotherApprover: a bundle's approval task escalates to the
+// supervisor too (T2); the plan holds its assignee once reassigned.
+func TestReassign_BundleApprovalMovesToAnotherApprover(t *testing.T) {
+	h := newPlan(t)
+	ndrc2 := domain.Actor{ID: "u-ndrc2", OrgID: "ndrc", Roles: []string{domain.RoleNDRCApprover}}
+	bundleOf2(h)
+	wrong := h.reassign(workflows.ReassignUpdate{TaskID: bundle1Task, Actor: drbSuper, Assignee: drbReviewer2, Reason: "转"})
+	creator := h.reassign(workflows.ReassignUpdate{TaskID: bundle1Task, Actor: drbSuper,
+		Assignee: domain.Actor{ID: drbReviewer.ID, OrgID: "ndrc", Roles: []string{domain.RoleNDRCApprover}}, Reason: "转"})
+	notSuper := h.reassign(workflows.ReassignUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Assignee: ndrc2, Reason: "转"})
+	moved := h.reassign(workflows.ReassignUpdate{TaskID: bundle1Task, Actor: drbSuper, Assignee: ndrc2, Reason: "钱改出差", RequestID: "r9"})
+	old := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove})
+	decided := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrc2, Decision: domain.DecisionApprove})
+	late := h.reassign(workflows.ReassignUpdate{TaskID: bundle1Task, Actor: drbSuper, Assignee: ndrcAppr, Reason: "再转"})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	requireRejectedByValidator(t, wrong, domain.StatusUnprocessable, "assignee_not_eligible")
+	r, _ := domain.AsRefusal(creator.err)
+	requireRejectedByValidator(t, creator, domain.StatusUnprocessable, "assignee_not_eligible")
+	require.Equal(t, authz.CodeSeparationOfDuties, r.Extra["reason"], "who made the bundle may not take its approval")
+	requireRejectedByValidator(t, notSuper, domain.StatusForbidden, "forbidden")
+	requireOK(t, moved)
+	requireRejectedByValidator(t, old, domain.StatusForbidden, authz.CodeNotAssignee)
+	requireOK(t, decided)
+	requireRejectedByValidator(t, late, domain.StatusConflict, authz.CodeStaleTask)
+
+	var tr domain.Transition
+	for _, x := range h.transitions {
+		if len(x.Assign) > 0 {
+			tr = x
+		}
+	}
+	require.Equal(t, []domain.TaskAssign{{TaskID: bundle1Task, AssigneeID: ndrc2.ID}}, tr.Assign)
+	require.Equal(t, "task.reassign", tr.Audit[0].Action)
+	require.Equal(t, "bundle", tr.Audit[0].ObjectType)
+	require.Equal(t, "b1", tr.Audit[0].ObjectID)
+	require.Equal(t, ndrc2.ID, tr.Audit[0].Detail["to"])
+	require.Equal(t, ndrc2.ID, tr.Notify[0].UserID)
+	require.Len(t, h.bundleResults(), 2)
+}

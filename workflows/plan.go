@@ -52,6 +52,9 @@ type PlanBundle struct {
 	// CreatedBy made the bundle: they may not decide it (separation of duties; "" in bundles
 	// a run resumed from before it).
 	CreatedBy string `json:"created_by,omitempty"`
+	// AssigneeID is who the DRB supervisor reassigned the approval task to (转办): only they
+	// decide it ("" while it is offered to the approvers).
+	AssigneeID string `json:"assignee_id,omitempty"`
 	// DueAt and RemindAt are the approval task's T2 instants (bundle-task-timers; zero in
 	// bundles made before it); Reminded and Escalated record the notices sent.
 	DueAt     time.Time `json:"due_at,omitzero"`
@@ -155,6 +158,8 @@ type planMsg struct {
 	bundle  *BundleUpdate
 	decide  *DecideUpdate
 	status  *ProjectStatusSignal
+	// reassign moves a bundle's approval task to another approver (转办).
+	reassign *ReassignUpdate
 	// timer is a bundle task's T2 timer that fired (bundle-task-timers).
 	timer *bundleTimer
 	// updateID is the id of the Update that brought the message (the client's Idempotency-Key
@@ -375,6 +380,23 @@ func (p *plan) setup(ctx workflow.Context) error {
 				return err
 			}
 			return refusal(authz.ActOnTask(u.Actor, p.bundleFacts(p.bundleByTask(u.TaskID), true)))
+		}},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReassign,
+		func(ctx workflow.Context, u ReassignUpdate) (DecideResult, error) {
+			m := &planMsg{reassign: &u}
+			if err := p.validate(m, !p.fromReadModel); err != nil {
+				return DecideResult{}, err
+			}
+			if err := p.enqueue(ctx, m); err != nil {
+				return DecideResult{}, err
+			}
+			return m.result.(DecideResult), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ReassignUpdate) error {
+			return p.validate(&planMsg{reassign: &u}, !p.fromReadModel)
 		}},
 	); err != nil {
 		return err
@@ -663,6 +685,13 @@ func (p *plan) validate(m *planMsg, state bool) error {
 				return notReady(pp, wantBundle)
 			}
 		}
+	case m.reassign != nil:
+		u := m.reassign
+		b := p.bundleByTask(u.TaskID)
+		if b == nil || b.Status != "pending" {
+			return errStale()
+		}
+		return checkReassign(*u, p.bundleFacts(b, true))
 	case m.decide != nil:
 		// The bundle is the plan's own state: checked in the validator in every version.
 		u := m.decide
@@ -782,7 +811,7 @@ func (p *plan) bundleable(m *planMsg) []string {
 func (p *plan) bundleFacts(b *PlanBundle, sod bool) authz.TaskFacts {
 	pol := p.in.Policy
 	f := authz.TaskFacts{Kind: domain.TaskBundleApproval, CandidateRole: pol.BundleApproverRole,
-		CandidateOrgID: pol.BundleApproverOrg, Open: true}
+		CandidateOrgID: pol.BundleApproverOrg, AssigneeID: b.AssigneeID, Open: true}
 	if sod && b.CreatedBy != "" {
 		f.SubmittedBy = []string{b.CreatedBy}
 	}
@@ -827,6 +856,8 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 		return p.createBundle(ctx, m)
 	case m.decide != nil:
 		return p.decideBundle(ctx, *m.decide)
+	case m.reassign != nil:
+		return p.reassignBundle(ctx, *m.reassign)
 	case m.timer != nil:
 		return nil, p.onBundleTimer(ctx, *m.timer)
 	}
@@ -1050,6 +1081,32 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 	return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
 }
 
+// reassignBundle moves the approval task of a pending bundle to the new assignee
+// (plan-task-reassign): the plan holds the assignee, so from now on only they decide the
+// bundle; one transition writes the task's assignee, the audit row and the notifications.
+func (p *plan) reassignBundle(ctx workflow.Context, u ReassignUpdate) (DecideResult, error) {
+	if version(ctx, "plan-task-reassign", 1) == workflow.DefaultVersion {
+		return DecideResult{}, domain.Refuse(domain.StatusConflict, "reassign_unsupported", "该流程版本不支持转办")
+	}
+	b := p.bundleByTask(u.TaskID)
+	from := b.AssigneeID
+	if from == "" {
+		from = u.From
+	}
+	t := domain.Transition{
+		Assign: []domain.TaskAssign{{TaskID: b.TaskID, AssigneeID: u.Assignee.ID}},
+		Notify: reassignNotices(u, b.TaskID, from, fmt.Sprintf("%d 年度打捆项目建议书审批", p.in.Year)),
+		Audit: []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.reassign", ObjectType: "bundle",
+			ObjectID: b.ID, Outcome: "ok", RequestID: u.RequestID, Detail: map[string]any{"task_id": b.TaskID,
+				"kind": string(domain.TaskBundleApproval), "from": from, "to": u.Assignee.ID, "reason": u.Reason}}},
+	}
+	if err := p.apply(ctx, t); err != nil {
+		return DecideResult{}, err
+	}
+	b.AssigneeID = u.Assignee.ID
+	return DecideResult{TaskID: b.TaskID, Decision: "reassign"}, nil
+}
+
 // bundleTimer is the T2 timer of a bundle approval task that fired: kind timerTaskReminder or
 // timerTaskEscalation.
 type bundleTimer struct {
@@ -1096,8 +1153,11 @@ func (p *plan) onBundleTimer(ctx workflow.Context, bt bundleTimer) error {
 	if b == nil || b.Status != "pending" || (bt.kind == timerTaskReminder && b.Reminded) || (bt.kind == timerTaskEscalation && b.Escalated) {
 		return nil
 	}
-	n, action, detail := t2Notice(bt.kind, b.TaskID, b.DueAt, fmt.Sprintf("%d 年度打捆项目建议书审批", p.in.Year),
-		domain.Notice{Role: p.in.Policy.BundleApproverRole, OrgID: p.in.Policy.BundleApproverOrg})
+	to := domain.Notice{Role: p.in.Policy.BundleApproverRole, OrgID: p.in.Policy.BundleApproverOrg}
+	if b.AssigneeID != "" {
+		to = domain.Notice{UserID: b.AssigneeID}
+	}
+	n, action, detail := t2Notice(bt.kind, b.TaskID, b.DueAt, fmt.Sprintf("%d 年度打捆项目建议书审批", p.in.Year), to)
 	t := domain.Transition{Notify: []domain.Notice{n}, Audit: []domain.AuditItem{{ActorID: "system", Action: action,
 		ObjectType: "bundle", ObjectID: b.ID, Outcome: "ok", Detail: detail}}}
 	if err := p.apply(ctx, t); err != nil {

@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"fmt"
-
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/internal/authz"
@@ -10,10 +8,7 @@ import (
 )
 
 // validateReassign checks a reassignment (转办) against the state: the task is open and no
-// decision on it is queued; the actor supervises (DRB supervisor); the new assignee could act
-// on the task (authz.ActOnTask: its role and org, not recused, not who submitted what it
-// decides on), is not its assignee already and, for an expert review, sits on no other seat
-// of the panel.
+// decision on it is queued, and checkReassign.
 func (l *lifecycle) validateReassign(u ReassignUpdate) error {
 	t, ok := l.findTask(u.TaskID)
 	if !ok {
@@ -22,21 +17,8 @@ func (l *lifecycle) validateReassign(u ReassignUpdate) error {
 	if l.deciding[u.TaskID] {
 		return errDuplicate()
 	}
-	if !u.Actor.Has(domain.RoleDRBSupervisor) {
-		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有市数管局督办人可以转办")
-	}
-	if u.Reason == "" {
-		return domain.Refuse(domain.StatusBadRequest, "invalid_input", "转办须说明理由")
-	}
-	if t.AssigneeID == u.Assignee.ID {
-		return domain.Refuse(domain.StatusConflict, "already_assigned", "该任务已由此人办理")
-	}
-	f := l.facts(t, true)
-	f.AssigneeID = ""
-	if err := authz.ActOnTask(u.Assignee, f); err != nil {
-		r, _ := domain.AsRefusal(err)
-		return domain.RefuseWith(domain.StatusUnprocessable, "assignee_not_eligible", "转办对象不能办理该任务："+r.Message,
-			map[string]any{"reason": r.Code})
+	if err := checkReassign(u, l.facts(t, true)); err != nil {
+		return err
 	}
 	if t.Kind == domain.TaskExpertReview {
 		for _, e := range l.st.Panel {
@@ -47,6 +29,40 @@ func (l *lifecycle) validateReassign(u ReassignUpdate) error {
 		}
 	}
 	return nil
+}
+
+// checkReassign is what every reassignment of open task f needs: a DRB supervisor, a reason,
+// and a new assignee who is not its assignee already and could act on it (authz.ActOnTask:
+// its role and org, not recused, not who submitted what it decides on). An expert review also
+// needs an expert not on the panel (the lifecycle checks it).
+func checkReassign(u ReassignUpdate, f authz.TaskFacts) error {
+	if !u.Actor.Has(domain.RoleDRBSupervisor) {
+		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有市数管局督办人可以转办")
+	}
+	if u.Reason == "" {
+		return domain.Refuse(domain.StatusBadRequest, "invalid_input", "转办须说明理由")
+	}
+	if f.AssigneeID == u.Assignee.ID {
+		return domain.Refuse(domain.StatusConflict, "already_assigned", "该任务已由此人办理")
+	}
+	f.AssigneeID = ""
+	if err := authz.ActOnTask(u.Assignee, f); err != nil {
+		r, _ := domain.AsRefusal(err)
+		return domain.RefuseWith(domain.StatusUnprocessable, "assignee_not_eligible", "转办对象不能办理该任务："+r.Message,
+			map[string]any{"reason": r.Code})
+	}
+	return nil
+}
+
+// reassignNotices are the notifications of a reassignment of taskID about subject: to the new
+// assignee, and to the previous one (from) when there was one.
+func reassignNotices(u ReassignUpdate, taskID, from, subject string) []domain.Notice {
+	out := []domain.Notice{{Kind: "task_reassigned", Title: "转办待办：" + subject, Body: u.Reason, UserID: u.Assignee.ID, TaskID: taskID}}
+	if from != "" && from != u.Assignee.ID {
+		out = append(out, domain.Notice{Kind: "task_reassigned_away", Title: "待办已转办他人：" + subject, Body: u.Reason,
+			UserID: from, TaskID: taskID})
+	}
+	return out
 }
 
 // reassignTask moves the task to the new assignee (task-reassign): the workflow holds the
@@ -67,15 +83,9 @@ func (l *lifecycle) reassignTask(ctx workflow.Context, u ReassignUpdate) (Decide
 	if from == "" {
 		from = u.From
 	}
-	notify := []domain.Notice{{Kind: "task_reassigned", Title: fmt.Sprintf("转办待办：%s", l.in.Name), Body: u.Reason,
-		UserID: u.Assignee.ID, TaskID: t.ID}}
-	if from != "" && from != u.Assignee.ID {
-		notify = append(notify, domain.Notice{Kind: "task_reassigned_away", Title: fmt.Sprintf("待办已转办他人：%s", l.in.Name),
-			Body: u.Reason, UserID: from, TaskID: t.ID})
-	}
 	err := l.apply(ctx, transition{
 		assign: []domain.TaskAssign{{TaskID: t.ID, AssigneeID: u.Assignee.ID}},
-		notify: notify,
+		notify: reassignNotices(u, t.ID, from, l.in.Name),
 		audit: l.auditBy(u.Actor, "task.reassign", map[string]any{"task_id": t.ID, "kind": string(t.Kind), "from": from,
 			"to": u.Assignee.ID, "reason": u.Reason}, u.RequestID),
 	})

@@ -33,8 +33,9 @@ var (
 	planChanges2 = append(slices.Clone(planChanges1), change{"bundle-task-timers", 1})
 	// planChanges3 are the changes plan-baseline-blank-texts covers.
 	planChanges3 = append(slices.Clone(planChanges2), change{"blank-texts", 1})
-	// planChanges adds plan-separation-of-duties (the bundle's creator may not decide it).
-	planChanges = append(slices.Clone(planChanges3), change{"plan-separation-of-duties", 1})
+	// planChanges adds plan-separation-of-duties (the bundle's creator may not decide it) and
+	// plan-task-reassign (the supervisor's 转办 of a bundle's approval task).
+	planChanges = append(slices.Clone(planChanges3), change{"plan-separation-of-duties", 1}, change{"plan-task-reassign", 1})
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
