@@ -355,14 +355,23 @@ func TestE2E_ReassignClaimedTask(t *testing.T) {
 	r = reassign("drbsup", "u-drbsup", "　")
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
 
-	r = reassign("drbsup", "u-drbsup", "李审休假，逾期未办")
+	key := map[string]string{"Idempotency-Key": "reassign-" + p}
+	body := map[string]any{"assignee_id": "u-drbsup", "reason": "李审休假，逾期未办"}
+	r = s.do("drbsup", http.MethodPost, "/api/v1/tasks/"+task+"/reassign", body, key)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "u-drbsup", r.str("assignee_id"))
+	// Resent with its key (the reply was lost): its first answer, applied once.
+	r = s.do("drbsup", http.MethodPost, "/api/v1/tasks/"+task+"/reassign", body, key)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, http.StatusConflict, reassign("drbsup", "u-drbsup", "再转一次").Status, "already assigned")
 	got := s.do("drbsup", http.MethodGet, "/api/v1/tasks/"+task, nil, nil)
 	require.Equal(t, "u-drbsup", got.str("assignee_id"))
 	var detail string
 	require.NoError(t, s.store.DB.Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'task.reassign' AND object_id = $1
-		AND actor_id = 'u-drbsup'`, p))
+		AND actor_id = 'u-drbsup' ORDER BY seq`, p))
+	var rows int
+	require.NoError(t, s.store.DB.Get(&rows, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_id = $1`, p))
+	require.Equal(t, 1, rows, "the resent reassignment was applied once")
 	require.Contains(t, detail, `"from": "u-drb1"`)
 	require.Contains(t, detail, `"to": "u-drbsup"`)
 	require.Contains(t, detail, "李审休假")

@@ -279,7 +279,8 @@ func (s *Server) reassignTask(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	if t.AssigneeID.String == u.ID {
+	if t.AssigneeID.String == u.ID && c.GetHeader("Idempotency-Key") == "" {
+		// With its key, a resent reassignment gets its first answer from the workflow.
 		respondError(c, apperr.Conflict("already_assigned", "该任务已由此人办理"))
 		return
 	}
