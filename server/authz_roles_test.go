@@ -352,7 +352,7 @@ func TestE2E_ReassignClaimedTask(t *testing.T) {
 		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "to %s: %s", to, r.Raw)
 		require.Equal(t, "assignee_not_eligible", r.code(), "to %s", to)
 	}
-	r = reassign("drbsup", "u-drbsup", "　")
+	r = reassign("drbsup", "u-drbsup", "　\u200b") // blank: only white space and a zero-width space
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
 
 	key := map[string]string{"Idempotency-Key": "reassign-" + p}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -242,7 +241,7 @@ func (s *Server) decideTask(c *gin.Context) {
 
 type reassignReq struct {
 	AssigneeID string `json:"assignee_id" validate:"required,max=64"`
-	Reason     string `json:"reason" validate:"required,max=2000"`
+	Reason     string `json:"reason" validate:"required,nonblank,max=2000"`
 }
 
 // reassignTask is POST /api/v1/tasks/{id}/reassign (转办, T2): a DRB supervisor moves an open
@@ -257,11 +256,7 @@ func (s *Server) reassignTask(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	req.Reason = strings.TrimSpace(req.Reason)
-	if req.Reason == "" {
-		respondError(c, apperr.Invalid(map[string]string{"reason": "须说明转办理由"}))
-		return
-	}
+	req.Reason = text.Trim(req.Reason)
 	t, ok := s.loadTask(c, authz.TaskReassign)
 	if !ok {
 		return

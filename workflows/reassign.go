@@ -5,6 +5,7 @@ import (
 
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
+	"egovpm/internal/text"
 )
 
 // validateReassign checks a reassignment (转办) against the state: the task is open and no
@@ -39,7 +40,7 @@ func checkReassign(u ReassignUpdate, f authz.TaskFacts) error {
 	if !u.Actor.Has(domain.RoleDRBSupervisor) {
 		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有市数管局督办人可以转办")
 	}
-	if u.Reason == "" {
+	if text.Blank(u.Reason) {
 		return domain.Refuse(domain.StatusBadRequest, "invalid_input", "转办须说明理由")
 	}
 	if f.AssigneeID == u.Assignee.ID {
