@@ -36,6 +36,8 @@ type userJSON struct {
 	Roles       []string `json:"roles"`
 	Disabled    bool     `json:"disabled"`
 	TOTPEnabled bool     `json:"totp_enabled"`
+	// MustChangePassword: the user still has the initial password they were created with.
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 func toUserJSON(u store.User) userJSON {
@@ -44,7 +46,7 @@ func toUserJSON(u store.User) userJSON {
 		roles = []string{}
 	}
 	return userJSON{ID: u.ID, Username: u.Username, Name: u.Name, OrgID: u.OrgID, Roles: roles,
-		Disabled: u.Disabled, TOTPEnabled: u.TOTPEnabled}
+		Disabled: u.Disabled, TOTPEnabled: u.TOTPEnabled, MustChangePassword: u.MustChangePassword}
 }
 
 // orgJSON is an org in responses.
@@ -244,10 +246,11 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	a := mustActor(c)
-	u := store.User{ID: auth.UserID(req.Username), Username: req.Username, Name: req.Name, OrgID: req.OrgID, Roles: roles}
+	u := store.User{ID: auth.UserID(req.Username), Username: req.Username, Name: req.Name, OrgID: req.OrgID, Roles: roles,
+		MustChangePassword: true}
 	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.store.CreateUser(ctx, tx, store.NewUser{ID: u.ID, Username: u.Username, Name: u.Name, OrgID: u.OrgID,
-			PasswordHash: hash, Roles: roles}); err != nil {
+			PasswordHash: hash, Roles: roles, MustChangePassword: true}); err != nil {
 			return err
 		}
 		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "user.create",

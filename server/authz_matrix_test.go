@@ -332,8 +332,9 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	f.tWit = s.openTask("prta1", f.pAcc, "acceptance_witness")
 	f.reached[f.pAcc] = append(f.reached[f.pAcc], [2]string{domain.RolePRTAWitness, "prta"})
 
-	f.nA = "n-authz-matrix-alice"
-	_, err := s.store.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES ($1, 'u-alice', 'test', '矩阵测试通知')`, f.nA)
+	// A key shaped as the workflow writes them ("/" and "#"); the API names it by its public id.
+	err := s.store.DB.Get(&f.nA, `INSERT INTO notifications (id, user_id, kind, title)
+		VALUES ('project:p-matrix/run/decide#0:u-alice', 'u-alice', 'test', '矩阵测试通知') RETURNING public_id`)
 	require.NoError(t, err)
 
 	// The stages made, as the read model holds them.
@@ -735,6 +736,14 @@ var mxRoutes = map[string]mxRoute{
 	"GET /api/v1/orgs":         {object: "org", action: "list"},
 	"POST /api/v1/orgs":        {object: "org", action: "create", body: `{"id":"x","bogus":1}`, ok: mxAllowed},
 
+	// Refresh revokes the token it is sent with: a fresh one each time.
+	"POST /api/v1/auth/refresh": {object: "session", action: "read", fresh: true},
+	// Each user changes their own password; a wrong current one is refused after authorization
+	// (400), so nothing changes.
+	"POST /api/v1/auth/password": {object: "session", action: "read", body: `{"current_password":"x","new_password":"y"}`, ok: mxAllowed},
+	// R2's deadline is no secret: every signed-in user reads it, as their own session.
+	"GET /api/v1/submission-window": {object: "session", action: "read"},
+
 	"POST /api/v1/projects": {object: "project", action: "create", body: `{"name":"x","unit_id":"unit-b"}`, ok: mxAllowed},
 	"GET /api/v1/projects": {object: "project", action: "read", targets: func(f *mxFixture) []mxTarget {
 		return []mxTarget{{name: "all"}, {name: "unit-a", query: "?unit_id=unit-a"}, {name: "unit-b", query: "?unit_id=unit-b"},
@@ -837,6 +846,9 @@ var mxRoutes = map[string]mxRoute{
 				require.NotContains(t, mxItemIDs(r), f.nA)
 			}
 		}},
+	"GET /api/v1/notifications/unread-count": {object: "notification", action: "read"},
+	// Each user marks only their own; alice's notification is marked again by the next route (a no-op).
+	"POST /api/v1/notifications/read-all": {object: "notification", action: "read"},
 	"POST /api/v1/notifications/:id/read": {object: "notification", action: "read",
 		targets: func(f *mxFixture) []mxTarget {
 			return []mxTarget{{name: "alice's", params: map[string]string{"id": f.nA}, notice: f.nA}}

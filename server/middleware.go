@@ -117,8 +117,9 @@ func (s *Server) recovery() gin.HandlerFunc {
 // authenticate reads the bearer token and puts the actor in the context. With withTask (the
 // routes under /tasks/:id) it reads the route's task in the same round trip and puts it in the
 // context too, for the handler (taskOf): the decision's hot path then makes one read before
-// its Update, not two. The task is only read, never shown, before the actor is known.
-func (s *Server) authenticate(withTask bool) gin.HandlerFunc {
+// its Update, not two. The task is only read, never shown, before the actor is known. With
+// initialPassword the route admits a user who must still change an initial password.
+func (s *Server) authenticate(withTask, initialPassword bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.GetHeader("Authorization")
 		token, ok := strings.CutPrefix(h, "Bearer ")
@@ -137,6 +138,8 @@ func (s *Server) authenticate(withTask bool) gin.HandlerFunc {
 			} else if err == nil {
 				c.Set(ctxTask, store.ErrNotFound) // signed in, no such task: 404 without a third read
 			}
+		} else if initialPassword {
+			actor, _, err = s.auth.AuthenticateSession(c.Request.Context(), token)
 		} else {
 			actor, err = s.auth.Authenticate(c.Request.Context(), token)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	_ "embed"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -52,6 +53,8 @@ func (s *Server) listNotifications(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(ns), "next_cursor": next})
 }
 
+// readNotification is POST /api/v1/notifications/{id}/read: id is the notification's public
+// id (as the list gives it); another user's notification is 404.
 func (s *Server) readNotification(c *gin.Context) {
 	ctx := c.Request.Context()
 	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
@@ -60,11 +63,54 @@ func (s *Server) readNotification(c *gin.Context) {
 		}
 		return s.audit(c, tx, "notification.read", "notification", c.Param("id"), "ok", nil)
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = apperr.NotFound("通知")
+	}
 	if err != nil {
 		respondError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"id": c.Param("id"), "read": true})
+}
+
+// unreadJSON is GET /api/v1/notifications/unread-count.
+type unreadJSON struct {
+	Unread int `json:"unread"`
+}
+
+// unreadNotifications is GET /api/v1/notifications/unread-count: the number on the bell.
+func (s *Server) unreadNotifications(c *gin.Context) {
+	n, err := s.store.UnreadNotifications(c.Request.Context(), mustActor(c).ID)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, unreadJSON{Unread: n})
+}
+
+// readAllJSON is POST /api/v1/notifications/read-all.
+type readAllJSON struct {
+	Marked int64 `json:"marked"`
+}
+
+// readAllNotifications is POST /api/v1/notifications/read-all: every unread notification of
+// the caller is marked read, audited once with the count.
+func (s *Server) readAllNotifications(c *gin.Context) {
+	ctx := c.Request.Context()
+	a := mustActor(c)
+	var n int64
+	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if n, err = s.store.MarkAllRead(ctx, tx, a.ID); err != nil {
+			return err
+		}
+		return s.audit(c, tx, "notification.read_all", "user", a.ID, "ok", map[string]any{"marked": n})
+	})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, readAllJSON{Marked: n})
 }
 
 func (s *Server) listAudit(c *gin.Context) {

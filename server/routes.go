@@ -70,12 +70,15 @@ var routeTable = []route{
 
 	{http.MethodPost, "/api/v1/auth/login", public, h((*Server).login), false},
 	{http.MethodPost, "/api/v1/auth/logout", signedIn, h((*Server).logout), false},
+	{http.MethodPost, "/api/v1/auth/refresh", signedIn, h((*Server).refreshToken), false},
+	{http.MethodPost, "/api/v1/auth/password", signedIn, h((*Server).changePassword), false},
 	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me), false},
 	{http.MethodGet, "/api/v1/users", userReaders, h((*Server).listUsers), false},
 	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser), false},
 	{http.MethodGet, "/api/v1/orgs", signedIn, h((*Server).listOrgs), false},
 	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg), false},
 
+	{http.MethodGet, "/api/v1/submission-window", signedIn, h((*Server).submissionWindow), false},
 	{http.MethodPost, "/api/v1/projects", submitters, h((*Server).createProject), false},
 	{http.MethodGet, "/api/v1/projects", projectReader, h((*Server).listProjects), false},
 	{http.MethodGet, "/api/v1/projects/:id", projectReader, h((*Server).getProject), false},
@@ -107,6 +110,8 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle), true},
 
 	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications), false},
+	{http.MethodGet, "/api/v1/notifications/unread-count", signedIn, h((*Server).unreadNotifications), false},
+	{http.MethodPost, "/api/v1/notifications/read-all", signedIn, h((*Server).readAllNotifications), false},
 	{http.MethodPost, "/api/v1/notifications/:id/read", signedIn, h((*Server).readNotification), false},
 
 	{http.MethodGet, "/api/v1/ops/workflows/stuck", opsOnly, h((*Server).stuckWorkflows), false},
@@ -121,17 +126,27 @@ var routeTable = []route{
 // taskRoute prefixes the routes that act on one task (:id): authenticate reads it.
 const taskRoute = "/api/v1/tasks/:id"
 
+// initialPasswordRoutes admit a user who still has an initial password
+// (must_change_password): everything else answers 403 password_change_required.
+var initialPasswordRoutes = map[string]bool{
+	"GET /api/v1/me":             true,
+	"POST /api/v1/auth/password": true,
+	"POST /api/v1/auth/refresh":  true,
+	"POST /api/v1/auth/logout":   true,
+}
+
 func (s *Server) routes() *gin.Engine {
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
 	e.Use(noSniff(), requestID(), s.accessLog(), s.observe(), s.recovery(), saneURL(), idempotencyKeyHeader())
-	e.NoRoute(func(c *gin.Context) { respondError(c, errNoRoute) })
+	e.NoRoute(newUIHandler().serve) // the web UI; /api/… stays the JSON 404 no_route
 	e.NoMethod(func(c *gin.Context) { respondError(c, errNoMethod) })
 	for _, r := range routeTable {
 		handlers := []gin.HandlerFunc{}
 		if !r.access.public {
-			handlers = append(handlers, s.authenticate(strings.HasPrefix(r.path, taskRoute)), requireRoles(r.access.roles))
+			handlers = append(handlers, s.authenticate(strings.HasPrefix(r.path, taskRoute), initialPasswordRoutes[r.method+" "+r.path]),
+				requireRoles(r.access.roles))
 		}
 		if r.limited {
 			handlers = append(handlers, s.rateLimit())

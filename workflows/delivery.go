@@ -139,7 +139,7 @@ func (l *lifecycle) validateDelivery(ctx workflow.Context, m *message) error {
 		if m.contract.Contract.AmountFen > l.st.ApprovedFen {
 			// R9, R7: the contract never exceeds the approved amount.
 			return domain.RefuseWith(domain.StatusUnprocessable, "amount_over_approved",
-				fmt.Sprintf("合同金额超过批复金额 %d 分", l.st.ApprovedFen), map[string]any{"approved_amount_fen": l.st.ApprovedFen})
+				"合同金额超过批复金额 "+domain.Yuan(l.st.ApprovedFen)+" 元", map[string]any{"approved_amount_fen": l.st.ApprovedFen})
 		}
 	case m.construction != nil:
 		if err := l.ownUnit(m.construction.Actor); err != nil {

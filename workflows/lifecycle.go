@@ -494,7 +494,7 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 			if u.ApprovedAmountFen < 0 || u.ApprovedAmountFen > limit {
 				// R7: the approved amount may be lower than requested, never higher.
 				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit",
-					fmt.Sprintf("批复金额不能超过 %d 分", limit))
+					"批复金额不能超过 "+domain.Yuan(limit)+" 元")
 			}
 		case domain.DecisionReject:
 		default:

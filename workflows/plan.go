@@ -632,7 +632,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 			if in.ApprovedAmountFen <= 0 || (pp != nil && in.ApprovedAmountFen > pp.EstimatedFen) {
 				msg := fmt.Sprintf("项目 %s 的计划金额须为正数，且不超过项目估算", in.ProjectID)
 				if pp != nil {
-					msg = fmt.Sprintf("项目 %s 的计划金额须在 1 到 %d 分之间", in.ProjectID, pp.EstimatedFen)
+					msg = fmt.Sprintf("项目 %s 的计划金额须在 0.01 到 %s 元之间", in.ProjectID, domain.Yuan(pp.EstimatedFen))
 				}
 				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit", msg)
 			}

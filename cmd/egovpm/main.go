@@ -374,7 +374,7 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 		}
 		err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
 			if err := st.CreateUser(ctx, tx, store.NewUser{ID: id, Username: *username, Name: *name, OrgID: *org,
-				PasswordHash: hash, Roles: roles}); err != nil {
+				PasswordHash: hash, Roles: roles, MustChangePassword: true}); err != nil {
 				return err
 			}
 			return cliAudit(ctx, st, tx, e, "user.create", "user", id,
@@ -386,7 +386,7 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "user %s created (id %s)\n", *username, id)
+		fmt.Fprintf(e.stdout, "user %s created (id %s); the password is an initial one: the user must change it at first sign-in\n", *username, id)
 		if auth.NeedsTOTP(roles) {
 			fmt.Fprintf(e.stdout, "note: role(s) %s need TOTP in production mode: run `egovpm enable-totp --username %s`\n",
 				strings.Join(roles, ","), *username)

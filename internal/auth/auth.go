@@ -37,12 +37,21 @@ const (
 	CodeUnauthenticated    = "unauthenticated"
 	CodeTokenExpired       = "token_expired"
 	CodeTokenRevoked       = "token_revoked"
+	// CodePasswordChangeRequired: the session's user still has an initial password; only
+	// changing it (and me, refresh, logout) is admitted.
+	CodePasswordChangeRequired = "password_change_required"
+	// CodeWrongPassword: a password change named a current password that is not the user's.
+	CodeWrongPassword = "wrong_password"
 )
 
 // Audit actions written by this package.
 const (
 	ActionLogin  = "auth.login"
 	ActionLogout = "auth.logout"
+	// ActionRefresh is a token exchanged for a fresh one (the session renews while in use).
+	ActionRefresh = "auth.refresh"
+	// ActionPassword is a password change by the user.
+	ActionPassword = "auth.password"
 )
 
 // AnonymousActor is the audit actor of a login attempt with a username that is no user.
@@ -171,11 +180,14 @@ type LoginInput struct {
 	RequestID string
 }
 
-// LoginResult is a successful login.
+// LoginResult is a successful login (or refresh).
 type LoginResult struct {
 	Token     string       `json:"token"`
 	ExpiresAt time.Time    `json:"expires_at"`
 	Actor     domain.Actor `json:"user"`
+	// MustChangePassword: the user signed in with an initial password and must change it
+	// (POST /api/v1/auth/password) before anything else.
+	MustChangePassword bool `json:"must_change_password"`
 }
 
 func errInvalidCredentials() error {
@@ -297,7 +309,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{}, err
 	}
 	return LoginResult{Token: tok.signed, ExpiresAt: tok.expiresAt, Actor: domain.Actor{
-		ID: cred.ID, OrgID: cred.OrgID, Roles: rolesOf(cred.User), Name: cred.Name}}, nil
+		ID: cred.ID, OrgID: cred.OrgID, Roles: rolesOf(cred.User), Name: cred.Name}, MustChangePassword: cred.MustChangePassword}, nil
 }
 
 func errInvalidOTP() error {
@@ -415,15 +427,27 @@ func (s *Service) decoyHash() (string, error) {
 
 // Authenticate verifies a bearer token (signature, algorithm, expiry, revocation) and
 // returns its actor with the org and roles the user has now. Errors are 401 *apperr.Error
-// with code unauthenticated, token_expired or token_revoked.
+// with code unauthenticated, token_expired or token_revoked, and 403
+// password_change_required while the user still has an initial password.
 func (s *Service) Authenticate(ctx context.Context, token string) (domain.Actor, error) {
+	a, mustChange, err := s.AuthenticateSession(ctx, token)
+	if err == nil && mustChange {
+		return domain.Actor{}, errPasswordChangeRequired()
+	}
+	return a, err
+}
+
+// AuthenticateSession is Authenticate for the routes a user with an initial password may
+// use (me, password change, refresh, logout): it admits them and says so with mustChange.
+func (s *Service) AuthenticateSession(ctx context.Context, token string) (a domain.Actor, mustChange bool, err error) {
 	c, err := s.parse(token)
 	if err != nil {
-		return domain.Actor{}, err
+		return domain.Actor{}, false, err
 	}
 	// One query: the user as they are now and the token's revocation.
 	u, revoked, err := s.store.SessionUser(ctx, c.Subject, c.ID)
-	return s.sessionActor(u, revoked, err)
+	a, err = s.sessionActor(u, revoked, err)
+	return a, err == nil && u.MustChangePassword, err
 }
 
 // AuthenticateTask is Authenticate that also reads task taskID in the same round trip (the
@@ -442,7 +466,14 @@ func (s *Service) AuthenticateTask(ctx context.Context, token, taskID string) (a
 		u, revoked, err = s.store.SessionUser(ctx, c.Subject, c.ID)
 	}
 	a, err = s.sessionActor(u, revoked, err)
+	if err == nil && u.MustChangePassword {
+		return domain.Actor{}, t, false, errPasswordChangeRequired()
+	}
 	return a, t, found && err == nil, err
+}
+
+func errPasswordChangeRequired() error {
+	return apperr.Forbidden(CodePasswordChangeRequired, "您正在使用管理员设置的初始密码，请先修改密码")
 }
 
 // sessionActor is the actor of a token's user u (as SessionUser returned it), or why the token
@@ -464,6 +495,99 @@ func (s *Service) sessionActor(u store.User, revoked bool, err error) (domain.Ac
 		return domain.Actor{}, apperr.Unauthorized(CodeUnauthenticated, "生产模式下不允许演示账号登录")
 	}
 	return domain.Actor{ID: u.ID, OrgID: u.OrgID, Roles: rolesOf(u), Name: u.Name}, nil
+}
+
+// Refresh exchanges a valid token for a fresh one of the full TTL and revokes the old one,
+// audited in the same transaction: the session renews while the person is active, and stays
+// one live token. An expired or revoked token cannot be refreshed (sign in again).
+func (s *Service) Refresh(ctx context.Context, token, clientIP, requestID string) (LoginResult, error) {
+	c, err := s.parse(token)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	u, revoked, err := s.store.SessionUser(ctx, c.Subject, c.ID)
+	a, err := s.sessionActor(u, revoked, err)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	tok, err := s.issue(u.ID, s.now())
+	if err != nil {
+		return LoginResult{}, err
+	}
+	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.store.RevokeToken(ctx, tx, c.ID, c.Subject, c.ExpiresAt.Time); err != nil {
+			return err
+		}
+		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionRefresh,
+			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: requestID, ClientIP: clientIP,
+			Detail: map[string]any{"token_id": tok.id, "replaces": c.ID, "expires_at": tok.expiresAt.UTC().Format(time.RFC3339)}})
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Token: tok.signed, ExpiresAt: tok.expiresAt, Actor: a, MustChangePassword: u.MustChangePassword}, nil
+}
+
+// PasswordChange is a user's request to replace their password.
+type PasswordChange struct {
+	UserID    string
+	Current   string
+	New       string
+	ClientIP  string
+	RequestID string
+}
+
+// ChangePassword replaces a user's password after checking the current one (a wrong one
+// counts as a failed login and can lock the account, so this is no password oracle), the
+// password policy and that the new one differs. It clears must_change_password; the change
+// is audited. Errors: 400 wrong_password (fields.current_password), 400 invalid_input
+// (fields.new_password), 429 account_locked or rate_limited.
+func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) error {
+	if ok, wait := s.userLimit.Allow("password\x00" + in.UserID + "\x00" + in.ClientIP); !ok {
+		return errRateLimited(wait)
+	}
+	u, err := s.store.UserByID(ctx, in.UserID)
+	if err != nil {
+		return err
+	}
+	cred, err := s.store.Credentials(ctx, u.Username)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if now.Before(cred.LockedUntil.Time) {
+		return errLocked(cred.LockedUntil.Time)
+	}
+	a := loginAttempt{in: LoginInput{ClientIP: in.ClientIP, RequestID: in.RequestID}, username: u.Username}
+	ok, err := s.verify(ctx, cred.PasswordHash, in.Current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.loginFailed(ctx, a, cred, "bad_password_on_change", apperr.BadRequest(CodeWrongPassword, "当前密码错误").
+			WithFields(map[string]string{"current_password": "当前密码错误"}))
+	}
+	if err := CheckPasswordPolicy(in.New); err != nil {
+		if e, ok := apperr.As(err); ok {
+			return apperr.Invalid(map[string]string{"new_password": e.Fields["password"]})
+		}
+		return err
+	}
+	if in.New == in.Current {
+		return apperr.Invalid(map[string]string{"new_password": "新密码不能与当前密码相同"})
+	}
+	hash, err := HashPassword(in.New, s.opts.Hash)
+	if err != nil {
+		return err
+	}
+	return s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.store.ChangePassword(ctx, tx, u.ID, hash); err != nil {
+			return err
+		}
+		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionPassword,
+			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: in.RequestID, ClientIP: in.ClientIP,
+			Detail: map[string]any{"was_initial": u.MustChangePassword}})
+	})
 }
 
 func errUnauthenticated() error {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,7 +79,9 @@ func (s *Store) UsersWithRole(ctx context.Context, role string, ids []string) (m
 	return out, nil
 }
 
-// Notification is a row of notifications.
+// Notification is a row of notifications as its addressee sees it. ID is the row's public_id
+// (schema/0016): URL-safe, unlike the workflow-derived key the row is deduplicated by, which
+// stays inside the store.
 type Notification struct {
 	ID        string     `db:"id" json:"id"`
 	Kind      string     `db:"kind" json:"kind"`
@@ -92,20 +96,27 @@ type Notification struct {
 	MailFailed bool `db:"mail_failed" json:"mail_failed"`
 }
 
+// NotificationID is the public id of the notification with key key, as the database computes
+// it (notification_public_id, schema/0016): "n-" and 32 hex digits of the key's SHA-256.
+func NotificationID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "n-" + hex.EncodeToString(sum[:16])
+}
+
 // Notifications returns a user's notifications, newest first.
 func (s *Store) Notifications(ctx context.Context, userID string, limit int, cursor string) ([]Notification, string, error) {
 	args := []any{userID, limit + 1}
-	q := `SELECT id, kind, title, body, project_id, task_id, created_at, read_at, failed_at IS NOT NULL AS mail_failed
+	q := `SELECT public_id AS id, kind, title, body, project_id, task_id, created_at, read_at, failed_at IS NOT NULL AS mail_failed
 		FROM notifications WHERE user_id = $1`
 	if cursor != "" {
 		var c projectCursor
 		if err := DecodeCursor(cursor, &c); err != nil {
 			return nil, "", err
 		}
-		q += ` AND (created_at, id) < ($3, $4)`
+		q += ` AND (created_at, public_id) < ($3, $4)`
 		args = append(args, c.CreatedAt, c.ID)
 	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT $2`
+	q += ` ORDER BY created_at DESC, public_id DESC LIMIT $2`
 	var ns []Notification
 	if err := s.DB.SelectContext(ctx, &ns, q, args...); err != nil {
 		return nil, "", fmt.Errorf("notifications: %w", err)
@@ -114,9 +125,19 @@ func (s *Store) Notifications(ctx context.Context, userID string, limit int, cur
 	return ns, next, nil
 }
 
-// MarkRead marks a user's notification read.
+// UnreadNotifications counts a user's unread notifications.
+func (s *Store) UnreadNotifications(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID); err != nil {
+		return 0, fmt.Errorf("unread notifications: %w", err)
+	}
+	return n, nil
+}
+
+// MarkRead marks a user's notification (by its public id) read; reading it again is a no-op.
+// Another user's notification is ErrNotFound.
 func (s *Store) MarkRead(ctx context.Context, tx *sqlx.Tx, userID, id string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2`, id, userID)
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE public_id = $1 AND user_id = $2`, id, userID)
 	if err != nil {
 		return fmt.Errorf("mark read: %w", err)
 	}
@@ -124,6 +145,15 @@ func (s *Store) MarkRead(ctx context.Context, tx *sqlx.Tx, userID, id string) er
 		return ErrNotFound
 	}
 	return nil
+}
+
+// MarkAllRead marks every unread notification of a user read and returns how many it marked.
+func (s *Store) MarkAllRead(ctx context.Context, tx *sqlx.Tx, userID string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("mark all read: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // AuditFilter selects audit rows.

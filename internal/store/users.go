@@ -122,7 +122,10 @@ type User struct {
 	Disabled    bool           `db:"disabled" json:"disabled"`
 	Demo        bool           `db:"demo" json:"demo"`
 	TOTPEnabled bool           `db:"totp_enabled" json:"totp_enabled"`
-	CreatedAt   time.Time      `db:"created_at" json:"created_at"`
+	// MustChangePassword: the user still has the initial password an administrator or the CLI
+	// gave them (schema/0020).
+	MustChangePassword bool      `db:"must_change_password" json:"must_change_password"`
+	CreatedAt          time.Time `db:"created_at" json:"created_at"`
 }
 
 // Credentials is a user with what a login checks.
@@ -136,7 +139,7 @@ type Credentials struct {
 }
 
 const userCols = `u.id, u.username, u.name, u.org_id, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
-	u.created_at, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
+	u.must_change_password, u.created_at, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
 
 // NewUser is a user to create.
 type NewUser struct {
@@ -147,13 +150,16 @@ type NewUser struct {
 	PasswordHash string
 	Roles        []string
 	Demo         bool
+	// MustChangePassword: PasswordHash is an initial password the user must replace before
+	// anything else (set for users an administrator or the CLI creates).
+	MustChangePassword bool
 }
 
 // CreateUser inserts a user and their roles. An existing id or username is a unique
 // violation; an unknown org a foreign-key violation.
 func (s *Store) CreateUser(ctx context.Context, tx *sqlx.Tx, u NewUser) error {
-	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo) VALUES ($1, $2, $3, $4, $5, $6)`
-	if _, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo); err != nil {
+	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	if _, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo, u.MustChangePassword); err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Username, err)
 	}
 	return s.AddUserRoles(ctx, tx, u.ID, u.Roles)
@@ -221,6 +227,14 @@ func (s *Store) SetUserDisabled(ctx context.Context, tx *sqlx.Tx, userID string,
 // SetPasswordHash replaces a user's password hash and clears their failed logins.
 func (s *Store) SetPasswordHash(ctx context.Context, tx *sqlx.Tx, userID, hash string) error {
 	const q = `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1`
+	res, err := tx.ExecContext(ctx, q, userID, hash)
+	return oneRow(res, err, "user "+userID)
+}
+
+// ChangePassword replaces a user's password hash with one they chose: it clears
+// must_change_password and the failed logins.
+func (s *Store) ChangePassword(ctx context.Context, tx *sqlx.Tx, userID, hash string) error {
+	const q = `UPDATE users SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE id = $1`
 	res, err := tx.ExecContext(ctx, q, userID, hash)
 	return oneRow(res, err, "user "+userID)
 }

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/auth"
+	"egovpm/internal/calendar"
+	"egovpm/internal/config"
+)
+
+// TestInitialPasswordMustBeChanged: a user an administrator creates has an initial password;
+// until they change it the gateway admits them only to me, the password change, refresh and
+// logout. Demo users are not forced.
+func TestInitialPasswordMustBeChanged(t *testing.T) {
+	is := newIdentityServer(t)
+	alice := is.login("alice", config.DefaultDemoPassword)
+	r := is.do(alice, http.MethodGet, "/api/v1/me", "")
+	require.Equal(t, false, r.Body["user"].(map[string]any)["must_change_password"], "demo users are not forced")
+
+	admin := is.login("admin", config.DefaultDemoPassword)
+	r = is.do(admin, http.MethodPost, "/api/v1/users",
+		`{"username":"carol","name":"张三","org_id":"unit-a","roles":["submitter"],"password":"Initial-Passw0rd"}`)
+	require.Equal(t, http.StatusCreated, r.Status, "%v", r.Body)
+	require.Equal(t, true, r.Body["must_change_password"])
+
+	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"carol","password":"Initial-Passw0rd"}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, true, r.Body["must_change_password"])
+	carol := r.Body["token"].(string)
+
+	r = is.do(carol, http.MethodGet, "/api/v1/projects", "")
+	require.Equal(t, http.StatusForbidden, r.Status, "%v", r.Body)
+	require.Equal(t, auth.CodePasswordChangeRequired, r.code())
+	r = is.do(carol, http.MethodGet, "/api/v1/me", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, true, r.Body["user"].(map[string]any)["must_change_password"])
+
+	for body, field := range map[string]string{
+		`{"current_password":"wrong-Passw0rd","new_password":"Chosen-Passw0rd"}`:    "current_password",
+		`{"current_password":"Initial-Passw0rd","new_password":"short"}`:            "new_password",
+		`{"current_password":"Initial-Passw0rd","new_password":"Initial-Passw0rd"}`: "new_password",
+	} {
+		r = is.do(carol, http.MethodPost, "/api/v1/auth/password", body)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %v", body, r.Body)
+		require.Contains(t, r.Body["error"].(map[string]any)["fields"], field, "%s: %v", body, r.Body)
+	}
+	r = is.do(carol, http.MethodPost, "/api/v1/auth/password", `{"current_password":"Initial-Passw0rd","new_password":"Chosen-Passw0rd"}`)
+	require.Equal(t, http.StatusNoContent, r.Status, "%v", r.Body)
+	r = is.do(carol, http.MethodGet, "/api/v1/projects", "")
+	require.Equal(t, http.StatusOK, r.Status, "the same session goes on once the password is changed: %v", r.Body)
+
+	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"carol","password":"Initial-Passw0rd"}`)
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"carol","password":"Chosen-Passw0rd"}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, false, r.Body["must_change_password"])
+
+	var actions []string
+	require.NoError(t, is.srv.store.DB.Select(&actions, `SELECT action || ':' || outcome FROM audit_log WHERE actor_id = 'u-carol' AND action <> 'auth.login' ORDER BY seq`))
+	require.Equal(t, []string{"auth.password:ok"}, actions)
+}
+
+// TestRefreshRenewsTheSession: a token is exchanged for a fresh one and stops working itself.
+func TestRefreshRenewsTheSession(t *testing.T) {
+	is := newIdentityServer(t)
+	old := is.login("bob", config.DefaultDemoPassword)
+	r := is.do(old, http.MethodPost, "/api/v1/auth/refresh", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	fresh := r.Body["token"].(string)
+	require.NotEqual(t, old, fresh)
+	require.Equal(t, "u-bob", r.Body["user"].(map[string]any)["id"])
+	_, err := time.Parse(time.RFC3339, r.Body["expires_at"].(string))
+	require.NoError(t, err)
+
+	require.Equal(t, http.StatusOK, is.do(fresh, http.MethodGet, "/api/v1/me", "").Status)
+	r = is.do(old, http.MethodGet, "/api/v1/me", "")
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+	require.Equal(t, auth.CodeTokenRevoked, r.code())
+	r = is.do(old, http.MethodPost, "/api/v1/auth/refresh", "")
+	require.Equal(t, http.StatusUnauthorized, r.Status, "a revoked token cannot be refreshed")
+	var n int
+	require.NoError(t, is.srv.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'auth.refresh' AND actor_id = 'u-bob'`))
+	require.Equal(t, 1, n)
+}
+
+// TestSubmissionWindow: the R2 deadline as the submit route applies it, one second either side
+// of 30 June 23:59:59 Asia/Shanghai.
+func TestSubmissionWindow(t *testing.T) {
+	is := newIdentityServer(t)
+	pol, err := is.srv.store.Policy(context.Background(), "2021", false)
+	require.NoError(t, err)
+	is.srv.policy = pol
+	alice := is.login("alice", config.DefaultDemoPassword)
+
+	is.srv.now = func() time.Time { return time.Date(2025, 6, 30, 23, 59, 58, 0, calendar.Shanghai) }
+	r := is.do(alice, http.MethodGet, "/api/v1/submission-window?plan_year=2026", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, "2025-06-30T23:59:59+08:00", r.Body["deadline"])
+	require.Equal(t, true, r.Body["open"])
+	require.EqualValues(t, 1, r.Body["seconds_left"])
+	require.Equal(t, false, r.Body["special_request_required"])
+	require.Equal(t, "2021", r.Body["policy_version"])
+
+	is.srv.now = func() time.Time { return time.Date(2025, 7, 1, 0, 0, 0, 0, calendar.Shanghai) }
+	r = is.do(alice, http.MethodGet, "/api/v1/submission-window?plan_year=2026", "")
+	require.Equal(t, false, r.Body["open"])
+	require.EqualValues(t, 0, r.Body["seconds_left"])
+	require.Equal(t, true, r.Body["special_request_required"])
+	require.Contains(t, r.Body["message"], "专题请示")
+
+	r = is.do(alice, http.MethodGet, "/api/v1/submission-window", "")
+	require.EqualValues(t, 2026, r.Body["plan_year"], "default: next year")
+	r = is.do(alice, http.MethodGet, "/api/v1/submission-window?plan_year=abc", "")
+	require.Equal(t, http.StatusBadRequest, r.Status)
+	require.Equal(t, http.StatusUnauthorized, is.do("", http.MethodGet, "/api/v1/submission-window", "").Status)
+}
