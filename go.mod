@@ -2,6 +2,9 @@ module egovpm
 
 go 1.26.0
 
+// npm packages ship stray .go files; they are no part of this module.
+ignore ./web/node_modules
+
 require (
 	github.com/6tail/lunar-go v1.4.7
 	github.com/emmansun/gmsm v0.41.1
