@@ -120,3 +120,22 @@ func TestSubmissionWindow(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.Status)
 	require.Equal(t, http.StatusUnauthorized, is.do("", http.MethodGet, "/api/v1/submission-window", "").Status)
 }
+
+// TestListProjectsByType: the project list filters by type (the 我的项目 screen's filter).
+func TestListProjectsByType(t *testing.T) {
+	is := newIdentityServer(t)
+	alice := is.login("alice", config.DefaultDemoPassword)
+	for _, typ := range []string{"new", "om", "om"} {
+		r := is.do(alice, http.MethodPost, "/api/v1/projects", `{"name":"类型筛选测试","type":"`+typ+
+			`","plan_year":2099,"estimated_investment_fen":100000,"description":"说明","mlps_level":2,"uses_crypto":false}`)
+		require.Equal(t, http.StatusCreated, r.Status, "%v", r.Body)
+	}
+	r := is.do(alice, http.MethodGet, "/api/v1/projects?type=om", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Len(t, items(r, "id"), 2)
+	require.Equal(t, []string{"om", "om"}, items(r, "type"))
+	r = is.do(alice, http.MethodGet, "/api/v1/projects?type=new&plan_year=2099", "")
+	require.Equal(t, []string{"new"}, items(r, "type"))
+	r = is.do(alice, http.MethodGet, "/api/v1/projects?type=castle", "")
+	require.Equal(t, http.StatusBadRequest, r.Status)
+}

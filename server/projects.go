@@ -420,9 +420,14 @@ func (s *Server) listProjects(c *gin.Context) {
 		return
 	}
 	a := mustActor(c)
-	f := store.ProjectFilter{Stage: c.Query("stage"), UnitID: c.Query("unit_id"), Q: c.Query("q"), Limit: lq.Limit, Cursor: lq.Cursor}
+	f := store.ProjectFilter{Stage: c.Query("stage"), UnitID: c.Query("unit_id"), Q: c.Query("q"), Limit: lq.Limit, Cursor: lq.Cursor,
+		Type: c.Query("type")}
 	if f.Stage != "" && !domain.Contains(stageNames(), f.Stage) {
 		respondError(c, apperr.Invalid(map[string]string{"stage": "未知阶段"}))
+		return
+	}
+	if f.Type != "" && !domain.Contains(domain.ProjectTypes, f.Type) {
+		respondError(c, apperr.Invalid(map[string]string{"type": "未知项目类型"}))
 		return
 	}
 	if len(f.Q) > 100 {

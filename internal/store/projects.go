@@ -123,6 +123,7 @@ type ProjectFilter struct {
 	Reach    authz.Reach
 	UnitID   string
 	Stage    string
+	Type     string
 	PlanYear int
 	Q        string
 	Limit    int
@@ -175,6 +176,9 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, s
 	}
 	if f.Stage != "" {
 		where = append(where, "p.stage = "+arg(f.Stage))
+	}
+	if f.Type != "" {
+		where = append(where, "type = "+arg(f.Type))
 	}
 	if f.PlanYear != 0 {
 		where = append(where, "p.plan_year = "+arg(f.PlanYear))
