@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -138,4 +139,30 @@ func TestListProjectsByType(t *testing.T) {
 	require.Equal(t, []string{"new"}, items(r, "type"))
 	r = is.do(alice, http.MethodGet, "/api/v1/projects?type=castle", "")
 	require.Equal(t, http.StatusBadRequest, r.Status)
+}
+
+// TestTasksByPlanYear: the inbox filters by the plan year of the task's project and names the
+// project (the 待办 screen's year filter and its project column).
+func TestTasksByPlanYear(t *testing.T) {
+	is := newIdentityServer(t)
+	alice := is.login("alice", config.DefaultDemoPassword)
+	ids := map[int]string{}
+	for _, y := range []int{2098, 2099} {
+		r := is.do(alice, http.MethodPost, "/api/v1/projects", fmt.Sprintf(`{"name":"年度筛选 %d","type":"new","plan_year":%d,`+
+			`"estimated_investment_fen":100000,"description":"说明","mlps_level":2,"uses_crypto":false}`, y, y))
+		require.Equal(t, http.StatusCreated, r.Status, "%v", r.Body)
+		ids[y] = r.Body["id"].(string)
+		_, err := is.srv.store.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, status, due_at)
+			VALUES ($1, 'prelim_review', 'wf', $2, 'drb_reviewer', 'open', now() + interval '1 day')`, fmt.Sprint("ty-", y), ids[y])
+		require.NoError(t, err)
+	}
+	drb1 := is.login("drb1", config.DefaultDemoPassword)
+	r := is.do(drb1, http.MethodGet, "/api/v1/tasks?plan_year=2099", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, []string{"ty-2099"}, items(r, "id"))
+	require.Equal(t, []string{"年度筛选 2099"}, items(r, "project_name"))
+	require.EqualValues(t, 2099, r.Body["items"].([]any)[0].(map[string]any)["plan_year"])
+	r = is.do(drb1, http.MethodGet, "/api/v1/tasks", "")
+	require.Len(t, items(r, "id"), 2)
+	require.Equal(t, http.StatusBadRequest, is.do(drb1, http.MethodGet, "/api/v1/tasks?plan_year=19", "").Status)
 }

@@ -27,6 +27,8 @@ type taskJSON struct {
 	ID             string          `json:"id"`
 	Kind           string          `json:"kind"`
 	ProjectID      *string         `json:"project_id"`
+	ProjectName    *string         `json:"project_name"`
+	PlanYear       *int64          `json:"plan_year"`
 	BundleID       *string         `json:"bundle_id,omitempty"`
 	Status         string          `json:"status"`
 	CandidateRole  string          `json:"candidate_role"`
@@ -51,7 +53,11 @@ func toTaskJSON(t store.Task) taskJSON {
 	j := taskJSON{ID: t.ID, Kind: t.Kind, Status: t.Status, CandidateRole: t.CandidateRole,
 		DueAt: t.DueAt.Format(time.RFC3339), CreatedAt: t.CreatedAt.Format(time.RFC3339),
 		ProjectID: ns(t.ProjectID), BundleID: ns(t.BundleID), CandidateOrgID: ns(t.CandidateOrgID),
-		AssigneeID: ns(t.AssigneeID), Decision: ns(t.Decision), DecidedBy: ns(t.DecidedBy), Comment: ns(t.Comment)}
+		AssigneeID: ns(t.AssigneeID), Decision: ns(t.Decision), DecidedBy: ns(t.DecidedBy), Comment: ns(t.Comment),
+		ProjectName: ns(t.ProjectName)}
+	if t.ProjectPlanYear.Valid {
+		j.PlanYear = &t.ProjectPlanYear.Int64
+	}
 	// details is a jsonb object: passed through as is (decoding it into a map to encode it again
 	// was a tenth of the gateway's CPU on GET /tasks); the empty object is left out, as before.
 	if d := bytes.TrimSpace(t.Details); len(d) > 0 && !bytes.Equal(d, []byte("{}")) && !bytes.Equal(d, []byte("null")) {
@@ -131,6 +137,14 @@ func (s *Server) listTasks(c *gin.Context) {
 	if len(f.ProjectID) > 64 {
 		respondError(c, apperr.Invalid(map[string]string{"project_id": "不合法"}))
 		return
+	}
+	if v := c.Query("plan_year"); v != "" {
+		y, err := strconv.Atoi(v)
+		if err != nil || y < 2000 || y > 2200 {
+			respondError(c, apperr.Invalid(map[string]string{"plan_year": "须为 2000–2200 的年份"}))
+			return
+		}
+		f.PlanYear = y
 	}
 	// The page comes from PostgreSQL as JSON (the tasks as toTaskJSON shows them) and is sent as
 	// it is: {"items": [...], "next_cursor": "..."}, as c.JSON wrote it.

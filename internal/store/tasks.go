@@ -40,11 +40,14 @@ type Task struct {
 	// SubmittedBy are who submitted or recorded what the task decides on (separation of
 	// duties, authz.TaskFacts); read by Task and SessionUserTask only.
 	SubmittedBy pq.StringArray `db:"submitted_by" json:"-"`
+	// ProjectName and ProjectPlanYear are joined from projects for the inbox.
+	ProjectName     sql.NullString `db:"project_name" json:"-"`
+	ProjectPlanYear sql.NullInt64  `db:"project_plan_year" json:"-"`
 }
 
 const taskCols = `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
 	t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at,
-	p.unit_id AS project_unit_id`
+	p.unit_id AS project_unit_id, p.name AS project_name, p.plan_year AS project_plan_year`
 
 // SubmitActions are the audit actions by which a person submits or records what a project's
 // tasks decide on: the submission (gateway and lifecycle), a resubmission, and the unit's
@@ -85,6 +88,7 @@ type TaskFilter struct {
 	Status    string // open (default) or done
 	Kind      string
 	ProjectID string
+	PlanYear  int // 0: any; else the plan year of the task's project or bundle
 	Limit     int
 	Cursor    string
 }
@@ -169,6 +173,7 @@ func (s *Store) ListTasksJSON(ctx context.Context, f TaskFilter) (json.RawMessag
 // RFC 3339 in the session's time zone ("Z" at offset zero, no fraction).
 var taskJSONCol = `'{"id":' || to_json(t.id)::text || ',"kind":' || to_json(t.kind)::text ||
 	',"project_id":' || coalesce(to_json(t.project_id)::text, 'null') ||
+	',"project_name":' || coalesce(to_json(p.name)::text, 'null') || ',"plan_year":' || coalesce(p.plan_year::text, 'null') ||
 	coalesce(',"bundle_id":' || to_json(t.bundle_id)::text, '') ||
 	',"status":' || to_json(t.status)::text || ',"candidate_role":' || to_json(t.candidate_role)::text ||
 	',"candidate_org_id":' || coalesce(to_json(t.candidate_org_id)::text, 'null') ||
@@ -197,6 +202,11 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 	}
 	if f.ProjectID != "" {
 		extra = append(extra, "t.project_id = "+arg(f.ProjectID))
+	}
+	if f.PlanYear != 0 {
+		y := arg(f.PlanYear)
+		extra = append(extra, "(EXISTS (SELECT 1 FROM projects yp WHERE yp.id = t.project_id AND yp.plan_year = "+y+
+			") OR EXISTS (SELECT 1 FROM bundles yb WHERE yb.id = t.bundle_id AND yb.plan_year = "+y+"))")
 	}
 	if f.Cursor != "" {
 		var c taskCursor
