@@ -1,0 +1,61 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useAuth } from '../stores/auth'
+
+// Roles per page mirror the gateway's route table (server/routes.go): the gateway decides,
+// the menu only hides what it would refuse.
+export const R = {
+  projectReaders: ['submitter', 'drb_reviewer', 'drb_supervisor', 'audit', 'expert', 'ndrc_approver',
+    'citygov_approver', 'prta_witness', 'finance', 'crypto', 'admin'],
+  submitters: ['submitter'],
+  reviewers: ['drb_reviewer', 'drb_supervisor', 'expert', 'ndrc_approver', 'citygov_approver', 'prta_witness',
+    'finance', 'crypto'],
+}
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    roles?: string[]
+    title?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  {
+    path: '/',
+    component: () => import('../layouts/AppShell.vue'),
+    children: [
+      { path: '', name: 'home', component: () => import('../views/HomeView.vue'), meta: { title: '首页' } },
+      { path: 'password', name: 'password', component: () => import('../views/PasswordView.vue'), meta: { title: '修改密码' } },
+      { path: 'projects', name: 'projects', component: () => import('../views/ProjectsView.vue'), meta: { roles: R.projectReaders, title: '我的项目' } },
+      { path: 'projects/new', name: 'project-new', component: () => import('../views/ProjectFormView.vue'), meta: { roles: R.submitters, title: '新建项目' } },
+      { path: 'projects/:id', name: 'project', component: () => import('../views/ProjectDetailView.vue'), meta: { roles: R.projectReaders, title: '项目详情' } },
+      { path: 'projects/:id/edit', name: 'project-edit', component: () => import('../views/ProjectFormView.vue'), meta: { roles: R.submitters, title: '修改项目' } },
+      { path: 'tasks', name: 'tasks', component: () => import('../views/InboxView.vue'), meta: { roles: R.reviewers, title: '待办' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/MessageView.vue'), props: { kind: 'forbidden' }, meta: { title: '无权访问' } },
+      { path: ':rest(.*)*', name: 'not-found', component: () => import('../views/MessageView.vue'), props: { kind: 'not-found' }, meta: { title: '页面不存在' } },
+    ],
+  },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  const auth = useAuth()
+  if (to.meta.public) return true
+  if (!auth.signedIn) return { name: 'login', query: { redirect: to.fullPath } }
+  if (!auth.me) {
+    try {
+      await auth.loadMe()
+    } catch {
+      return auth.signedIn ? true : { name: 'login', query: { redirect: to.fullPath } }
+    }
+  }
+  if (auth.mustChangePassword && to.name !== 'password') return { name: 'password', query: { redirect: to.fullPath } }
+  if (to.meta.roles && !auth.has(...to.meta.roles)) return { name: 'forbidden' }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = (to.meta.title ? to.meta.title + ' - ' : '') + '六安市电子政务项目管理系统'
+})
