@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"egovpm/web"
+)
+
+// TestBrowserE2E runs the web UI's browser tests (web/e2e, Playwright driving Debian's
+// chromium) against one real stack: the devserver, the production worker, the gateway serving
+// the embedded UI on a loopback port, and PostgreSQL with the demo seed. It fails, never skips,
+// when the UI was not built into this binary, when chromium is missing or when npm's packages
+// are not installed (`make test` builds the UI and installs them first). Playwright's output is
+// the failure message; screenshots land in web/test-results/screens/.
+func TestBrowserE2E(t *testing.T) {
+	if _, built := web.UI(); !built {
+		t.Fatal("the gateway embeds only the placeholder page: build the UI first (`make ui`; `make test` does)")
+	}
+	chromium := os.Getenv("CHROMIUM_PATH")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("chromium not found at %s (apt-get install chromium fonts-noto-cjk; .ci/run does): %v", chromium, err)
+	}
+	webDir, err := filepath.Abs("../web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(webDir, "node_modules", "@playwright", "test")); err != nil {
+		t.Fatalf("web/node_modules lacks @playwright/test: run `make ui` (npm ci) first: %v", err)
+	}
+
+	s := newStack(t, "2021")
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	args := []string{"playwright", "test"}
+	if grep := os.Getenv("EGOVPM_E2E_GREP"); grep != "" {
+		args = append(args, "--grep", grep)
+	}
+	cmd := exec.CommandContext(ctx, "npx", args...)
+	cmd.Dir = webDir
+	cmd.Env = append(os.Environ(),
+		"EGOVPM_BASE_URL="+s.http.URL,
+		"CHROMIUM_PATH="+chromium,
+		fmt.Sprintf("EGOVPM_PLAN_YEAR=%d", futureYear()),
+		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
+		"CI=1",
+	)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("browser tests failed (%v) after %s:\n%s", err, time.Since(start).Round(time.Second), out)
+	}
+	t.Logf("browser tests passed in %s:\n%s", time.Since(start).Round(time.Second), lastLines(string(out), 40))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,46 @@
+import { expect, type APIRequestContext, type Browser, type Page } from '@playwright/test'
+import AxeBuilder from '@axe-core/playwright'
+import { mkdirSync } from 'node:fs'
+
+export const password = process.env.EGOVPM_DEMO_PASSWORD ?? 'demo-Passw0rd'
+export const planYear = Number(process.env.EGOVPM_PLAN_YEAR ?? new Date().getFullYear() + 20)
+export const screens = 'test-results/screens'
+mkdirSync(screens, { recursive: true })
+
+/** page opens a fresh browser context (its own session) for one person. */
+export async function personPage(browser: Browser): Promise<Page> {
+  const ctx = await browser.newContext()
+  return ctx.newPage()
+}
+
+/** login signs in through the 登录 page and waits for the shell. */
+export async function login(page: Page, user: string, pw = password) {
+  await page.goto('/login')
+  await page.getByLabel('用户名').fill(user)
+  await page.getByLabel('密码', { exact: true }).fill(pw)
+  await page.getByRole('button', { name: '登录' }).click()
+  await expect(page.getByTestId('user-name')).toBeVisible()
+}
+
+/** shot writes a 1366×768 screenshot of the page as it is to test-results/screens/<name>.png. */
+export async function shot(page: Page, name: string) {
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `${screens}/${name}.png` })
+}
+
+/** accessible fails on any serious or critical axe-core violation of the page (GB/T 37668). */
+export async function accessible(page: Page, what: string) {
+  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`),
+    `${what}: serious or critical accessibility violations`).toEqual([])
+}
+
+/** apiLogin signs in over the API (setup the test is not about) and returns a bearer token. */
+export async function apiLogin(request: APIRequestContext, user: string, pw = password): Promise<string> {
+  const r = await request.post('/api/v1/auth/login', { data: { username: user, password: pw } })
+  expect(r.status(), await r.text()).toBe(200)
+  return (await r.json()).token
+}
+
+export const pdf = Buffer.from('%PDF-1.7\n% egovpm browser test document\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')

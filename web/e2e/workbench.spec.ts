@@ -1,0 +1,211 @@
+import { expect, test, type Page } from '@playwright/test'
+import { accessible, apiLogin, login, pdf, personPage, planYear, shot } from './helpers'
+
+// Part 1's scenario (issue 17), every step through the screens: alice creates a project through
+// the form, uploads a document and submits; drb1 claims and returns it with an opinion; alice
+// sees the return in the bell and on the detail page, edits and resubmits; drb1 approves; the
+// lifecycle picture shows the new stage; an expert scores it (the session is convened over the
+// API as setup: its screen is part 2).
+test.describe.configure({ mode: 'serial' })
+
+const name = `智慧教育云平台（浏览器测试 ${Date.now().toString(36)}）`
+let projectUrl = ''
+let alice: Page
+let drb1: Page
+
+async function openTask(page: Page) {
+  await page.goto('/tasks')
+  const row = page.getByRole('row').filter({ hasText: name })
+  await expect(row).toBeVisible()
+  return row
+}
+
+async function decide(page: Page, decision: string, comment: string) {
+  const row = await openTask(page)
+  const claim = row.getByRole('button', { name: /^签收/ })
+  if (await claim.count()) {
+    await claim.click()
+    await expect(row).toContainText('已签收（本人）')
+  }
+  await row.getByRole('button', { name: /^审批/ }).click()
+  const dlg = page.getByRole('dialog')
+  await dlg.getByRole('radio', { name: decision, exact: true }).check({ force: true })
+  await dlg.getByLabel('意见').fill(comment)
+  return dlg
+}
+
+test('登录: wrong password is refused in Chinese; the page is accessible', async ({ page }) => {
+  await page.goto('/tasks')
+  await expect(page).toHaveURL(/\/login\?redirect=(%2F|\/)tasks/)
+  await expect(page.getByRole('button', { name: '登录' })).toBeVisible()
+  await accessible(page, '登录')
+  await shot(page, '01-login')
+  await page.getByLabel('用户名').fill('bob')
+  await page.getByLabel('密码', { exact: true }).fill('wrong-password')
+  await page.getByRole('button', { name: '登录' }).click()
+  await expect(page.getByTestId('login-error')).toContainText('用户名或密码错误')
+  await shot(page, '02-login-error')
+})
+
+test('alice creates a project through the form, uploads a document and submits', async ({ browser }) => {
+  alice = await personPage(browser)
+  await login(alice, 'alice')
+  await expect(alice).toHaveURL(/\/projects$/)
+  await expect(alice.getByRole('heading', { name: '我的项目' })).toBeVisible()
+  await accessible(alice, '我的项目')
+  await shot(alice, '03-my-projects')
+
+  await alice.getByRole('button', { name: '新建项目' }).click()
+  await expect(alice.getByRole('heading', { name: '新建项目' })).toBeVisible()
+  // Field errors: the form's own shape check, then the API's refusal on the amount.
+  await alice.getByRole('button', { name: '保存草稿' }).click()
+  await expect(alice.getByText('请填写项目名称')).toBeVisible()
+  await alice.getByLabel('项目名称').fill(name)
+  const year = alice.getByLabel('计划年度')
+  await year.fill(String(planYear))
+  await year.press('Enter')
+  await alice.getByLabel('估算总投资（万元）').fill('100000000.01')
+  await alice.getByLabel('建设内容说明').fill('建设全市统一的教育资源与数据服务平台。')
+  await alice.getByRole('button', { name: '保存草稿' }).click()
+  await expect(alice.getByText('金额过大')).toBeVisible()
+  await alice.getByLabel('估算总投资（万元）').fill('950.5')
+  await accessible(alice, '新建项目')
+  await shot(alice, '04-new-project')
+  await alice.getByRole('button', { name: '保存草稿' }).click()
+
+  await expect(alice.getByTestId('project-name')).toHaveText(name)
+  projectUrl = new URL(alice.url()).pathname
+  await expect(alice.getByText('950.50 万元')).toBeVisible()
+  await expect(alice.getByTestId('deadline')).toContainText('剩余')
+
+  // Upload: a refused type shows the API's message; a PDF goes in with progress.
+  const input = alice.getByTestId('upload').locator('input[type=file]')
+  await input.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just text') })
+  await expect(alice.getByTestId('upload-error')).toContainText('notes.txt')
+  await input.setInputFiles({ name: '项目意见书.pdf', mimeType: 'application/pdf', buffer: pdf })
+  await expect(alice.getByRole('cell', { name: '项目意见书.pdf', exact: true })).toBeVisible()
+
+  await alice.getByTestId('submit').click()
+  await alice.getByRole('dialog').getByRole('button', { name: '提交' }).click()
+  await expect(alice.getByTestId('project-stage')).toHaveText('初审')
+  await expect(alice.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('初审')
+  await accessible(alice, '项目详情')
+  await shot(alice, '05-project-detail-submitted')
+})
+
+test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser }) => {
+  drb1 = await personPage(browser)
+  await login(drb1, 'drb1')
+  await expect(drb1).toHaveURL(/\/tasks$/)
+  await accessible(drb1, '待办')
+  await shot(drb1, '06-inbox')
+  const dlg = await decide(drb1, '退回修改', '')
+  // 意见 is required for a return: the server says so, on the field.
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg.getByText('退回修改须填写修改意见')).toBeVisible()
+  await dlg.getByLabel('意见').fill('请补充与现有教育平台的数据共享方案。')
+  await shot(drb1, '07-decision-return')
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg).toBeHidden()
+  await expect(drb1.getByRole('row').filter({ hasText: name })).toHaveCount(0)
+})
+
+test('alice sees the return in the bell and on the detail page, edits and resubmits', async () => {
+  await alice.goto('/projects')
+  const bell = alice.getByTestId('bell')
+  await expect(bell).toHaveAccessibleName(/条未读/, { timeout: 40_000 }) // the bell polls; a reload also counts
+  await bell.click()
+  const note = alice.getByTestId('notification').filter({ hasText: `项目被退回修改：${name}` })
+  await expect(note).toBeVisible()
+  await expect(note).toContainText('请补充与现有教育平台的数据共享方案。')
+  await shot(alice, '08-notifications')
+  await note.getByRole('button', { name: `项目被退回修改：${name}`, exact: true }).click()
+  await expect(alice).toHaveURL(projectUrl)
+  await expect(alice.getByTestId('returned-alert')).toBeVisible()
+  await expect(alice.getByTestId('timeline')).toContainText('请补充与现有教育平台的数据共享方案。')
+  await expect(alice.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('退回修改')
+  await shot(alice, '09-project-returned')
+
+  await alice.getByRole('button', { name: '修改' }).click()
+  await alice.getByLabel('建设内容说明').fill('建设全市统一的教育资源与数据服务平台，与省教育平台共享学籍数据。')
+  await alice.getByRole('button', { name: '保存修改' }).click()
+  await expect(alice.getByTestId('project-name')).toHaveText(name)
+  await alice.getByTestId('submit').click()
+  await alice.getByRole('dialog').getByRole('button', { name: '重新提交' }).click()
+  await expect(alice.getByTestId('project-stage')).toHaveText('初审')
+})
+
+test('drb1 approves; the lifecycle picture shows the new stage', async () => {
+  const dlg = await decide(drb1, '通过', '材料齐全，同意进入专家评审。')
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg).toBeHidden()
+  await drb1.goto(projectUrl)
+  await expect(drb1.getByTestId('project-stage')).toHaveText('专家评审')
+  await expect(drb1.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('专家评审')
+  await shot(drb1, '10-project-expert-review')
+})
+
+test('an expert scores it', async ({ browser, request }) => {
+  // Setup (part 2's screen): DRB convenes the panel over the API.
+  const token = await apiLogin(request, 'drb1')
+  const id = projectUrl.split('/').pop()
+  const r = await request.post(`/api/v1/plans/${planYear}/expert-sessions`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { expert_ids: ['u-exp2', 'u-exp3', 'u-exp4'], project_ids: [id] },
+  })
+  expect(r.status(), await r.text()).toBe(201)
+
+  const exp2 = await personPage(browser)
+  await login(exp2, 'exp2')
+  const dlg = await decide(exp2, '通过', '方案可行，建议加强数据安全。')
+  await dlg.getByLabel('评分（0–100）').fill('86')
+  await accessible(exp2, '专家评审表')
+  await shot(exp2, '11-expert-review')
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg).toBeHidden()
+  await expect(exp2.getByRole('row').filter({ hasText: name })).toHaveCount(0)
+})
+
+test('a 401 goes to 登录 and back to the half-filled form', async ({ request }) => {
+  await alice.goto('/projects/new')
+  await alice.getByLabel('项目名称').fill('未完成的草稿：会话过期测试')
+  await alice.getByLabel('估算总投资（万元）').fill('12.5')
+  // Setup: the session ends elsewhere (the token is revoked over the API).
+  const token = await alice.evaluate(() => JSON.parse(sessionStorage.getItem('egovpm.session') ?? '{}').token)
+  const out = await request.post('/api/v1/auth/logout', { headers: { Authorization: `Bearer ${token}` } })
+  expect(out.status()).toBe(204)
+  await alice.getByRole('button', { name: '保存草稿' }).click()
+  await expect(alice).toHaveURL(/\/login\?redirect=(%2F|\/)projects(%2F|\/)new/)
+  await expect(alice.getByTestId('login-error')).toContainText('登录凭证已注销')
+  await alice.getByLabel('用户名').fill('alice')
+  await alice.getByLabel('密码', { exact: true }).fill(process.env.EGOVPM_DEMO_PASSWORD ?? 'demo-Passw0rd')
+  await alice.getByRole('button', { name: '登录' }).click()
+  await expect(alice).toHaveURL(/\/projects\/new$/)
+  await expect(alice.getByLabel('项目名称')).toHaveValue('未完成的草稿：会话过期测试')
+  await expect(alice.getByLabel('估算总投资（万元）')).toHaveValue('12.5')
+})
+
+test('an initial password must be changed first', async ({ browser, request }) => {
+  const admin = await apiLogin(request, 'admin')
+  const username = 'carol' + Date.now().toString(36)
+  const r = await request.post('/api/v1/users', {
+    headers: { Authorization: `Bearer ${admin}` },
+    data: { username, name: '陈卡罗', org_id: 'unit-b', roles: ['submitter'], password: 'Initial-Passw0rd1' },
+  })
+  expect(r.status(), await r.text()).toBe(201)
+  const page = await personPage(browser)
+  await login(page, username, 'Initial-Passw0rd1')
+  await expect(page).toHaveURL(/\/password/)
+  await expect(page.getByText('您正在使用管理员设置的初始密码')).toBeVisible()
+  await accessible(page, '修改密码')
+  await page.getByLabel('当前密码').fill('Initial-Passw0rd1')
+  await page.getByLabel('新密码', { exact: true }).fill('short')
+  await page.getByLabel('确认新密码').fill('short')
+  await page.getByRole('button', { name: '修改密码' }).click()
+  await expect(page.locator('.el-form-item__error')).toContainText('密码')
+  await shot(page, '12-password')
+  await page.getByLabel('新密码', { exact: true }).fill('Chosen-Passw0rd1')
+  await page.getByLabel('确认新密码').fill('Chosen-Passw0rd1')
+  await page.getByRole('button', { name: '修改密码' }).click()
+  await expect(page).toHaveURL(/\/projects$/)
+})
