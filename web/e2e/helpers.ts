@@ -25,7 +25,10 @@ export async function login(page: Page, user: string, pw = password) {
 /** shot writes a 1366×768 screenshot of the page as it is to test-results/screens/<name>.png. */
 export async function shot(page: Page, name: string) {
   await page.waitForLoadState('networkidle')
-  await page.screenshot({ path: `${screens}/${name}.png` })
+  // Toasts fade out by themselves; a still picture should show the page under them.
+  await page.evaluate(() => document.querySelectorAll('.el-message').forEach((e) => e.remove()))
+  await page.waitForTimeout(350) // Element Plus's enter transitions (300 ms)
+  await page.screenshot({ path: `${screens}/${name}.png`, animations: 'disabled' })
 }
 
 /** accessible fails on any serious or critical axe-core violation of the page (GB/T 37668). */
