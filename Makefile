@@ -13,12 +13,18 @@ export HTTP_ADDR
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: help build dev migrate test lint replay clean-data record-histories vulncheck
+.PHONY: help build dev migrate test lint replay clean-data record-histories vulncheck ui ui-dev ui-bench browser-deps
+
+# The web UI (web/): npm ci runs again only when web/package-lock.json changes (a stamp file);
+# the build runs again only when a source changed. Its output, web/dist/ui, is embedded in the
+# gateway (web/web.go).
+NPM_STAMP := web/node_modules/.npm-ci-stamp
+UI_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json server/openapi.yaml
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-build: ## build devserver, worker, server and the egovpm CLI into bin/
+build: ui ## build the web UI, devserver, worker, server (embedding the UI) and the egovpm CLI into bin/
 	cd devserver && $(GO) build -o ../$(BIN)/devserver .
 	$(GO) build -o $(BIN)/worker ./worker
 	$(GO) build -o $(BIN)/server ./server
@@ -30,9 +36,25 @@ migrate: ## create the database if missing and apply migrations
 dev: build ## run devserver + worker + server on the local PostgreSQL (Ctrl-C stops all)
 	@scripts/dev.sh
 
-test: ## every test, on real PostgreSQL and a real (embedded) Temporal server
+test: ui browser-deps ## every test, on real PostgreSQL, a real (embedded) Temporal server and real Chromium
+	cd web && npm run test:unit
 	cd devserver && $(GO) build -o ../$(BIN)/devserver . && $(GO) test -count=1 ./...
 	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver $(GO) test -count=1 -timeout 12m ./...
+
+$(NPM_STAMP): web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/ui/index.html: $(NPM_STAMP) $(UI_SOURCES)
+	cd web && npm run build
+
+ui: web/dist/ui/index.html ## build the web UI into web/dist/ui (npm ci when the lock file changed)
+
+ui-dev: $(NPM_STAMP) ## Vite's dev server on http://127.0.0.1:5173 with /api proxied to the gateway (GATEWAY=http://127.0.0.1:8080)
+	cd web && npm run dev -- --host 127.0.0.1
+
+browser-deps: ## install chromium and fonts-noto-cjk when missing (the browser tests need them)
+	@scripts/ensure-browser.sh
 
 .PHONY: chaos
 chaos: ## fault test, long run (chaos/doc.go): 50 lifecycles while the worker and gateway are SIGKILLed 24 times and the devserver once
@@ -42,6 +64,11 @@ chaos: ## fault test, long run (chaos/doc.go): 50 lifecycles while the worker an
 bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the load command; BENCH_FLAGS="-store postgres -inbox …"
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 200x ./bench/
 	$(GO) run ./bench/cmd/egovpm-bench $(BENCH_FLAGS)
+	$(MAKE) ui-bench
+
+ui-bench: ui browser-deps build ## web UI figures: initial route's JS+CSS gzipped, 待办 with 50 tasks interactive (cold, warm)
+	cd devserver && $(GO) build -o ../$(BIN)/devserver .
+	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver EGOVPM_UI_BENCH=1 $(GO) test -count=1 -run TestUIBench -v ./server/ | grep -E "^(ui-bench|---|ok|FAIL)"
 
 replay: ## replay the recorded workflow histories against this build (deploy gate, O3)
 	$(GO) test -count=1 -run TestReplayHistories ./workflows/

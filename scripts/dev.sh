@@ -47,6 +47,7 @@ pids+=($!)
 cat <<MSG
 
 egovpm is running:
+  Web UI       http://${HTTP_ADDR}/   (登录 as a demo user below; \`make ui-dev\` serves the UI with live reload)
   API          http://${HTTP_ADDR}/api/v1/   (OpenAPI: http://${HTTP_ADDR}/api/v1/openapi.yaml)
   health       http://${HTTP_ADDR}/readyz
   Temporal UI  http://127.0.0.1:8233

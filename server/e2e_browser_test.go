@@ -39,6 +39,9 @@ func TestBrowserE2E(t *testing.T) {
 	}
 
 	s := newStack(t, "2021")
+	if os.Getenv("EGOVPM_UI_BENCH") != "" {
+		seedBenchInbox(t, s)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	args := []string{"playwright", "test"}
@@ -60,6 +63,21 @@ func TestBrowserE2E(t *testing.T) {
 		t.Fatalf("browser tests failed (%v) after %s:\n%s", err, time.Since(start).Round(time.Second), out)
 	}
 	t.Logf("browser tests passed in %s:\n%s", time.Since(start).Round(time.Second), lastLines(string(out), 40))
+}
+
+// seedBenchInbox gives drb1 50 open tasks on 50 projects (make ui-bench measures 待办 with them).
+func seedBenchInbox(t *testing.T, s *stack) {
+	_, err := s.store.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description, mlps_level, uses_crypto, created_by, stage)
+		SELECT 'p-bench-' || g, 'unit-a', '性能测试项目 ' || g, 'new', 2090, 100000000, '说明', 2, false, 'u-alice', 'prelim_review' FROM generate_series(1, 50) g`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.store.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, status, due_at)
+		SELECT 't-bench-' || g, 'prelim_review', 'project:p-bench-' || g, 'p-bench-' || g, 'drb_reviewer', 'open', now() + g * interval '1 hour'
+		FROM generate_series(1, 50) g`)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func lastLines(s string, n int) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -21,10 +22,12 @@ import (
 const uiCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
 	"font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
-// uiFile is one embedded file of the built UI, read once.
+// uiFile is one embedded file of the built UI, read once, with its gzip form when that is
+// smaller (scripts, styles, the page).
 type uiFile struct {
 	name string
 	body []byte
+	gz   []byte
 	etag string
 }
 
@@ -65,7 +68,18 @@ func newUIHandler() *uiHandler {
 
 func newUIFile(name string, body []byte) uiFile {
 	sum := sha256.Sum256(body)
-	return uiFile{name: name, body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	f := uiFile{name: name, body: body, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+	switch path.Ext(name) {
+	case ".js", ".css", ".html", ".svg", ".json":
+		var b bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		_, _ = w.Write(body)
+		_ = w.Close()
+		if b.Len() < len(body) {
+			f.gz = b.Bytes()
+		}
+	}
+	return f
 }
 
 func (h *uiHandler) serve(c *gin.Context) {
@@ -99,7 +113,16 @@ func (h *uiHandler) serve(c *gin.Context) {
 	if ct := contentType(f.name); ct != "" {
 		hd.Set("Content-Type", ct)
 	}
-	http.ServeContent(c.Writer, c.Request, f.name, time.Time{}, bytes.NewReader(f.body))
+	body := f.body
+	if f.gz != nil {
+		hd.Add("Vary", "Accept-Encoding")
+		if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+			hd.Set("Content-Encoding", "gzip")
+			hd.Set("ETag", strings.TrimSuffix(f.etag, `"`)+`-gz"`)
+			body = f.gz
+		}
+	}
+	http.ServeContent(c.Writer, c.Request, f.name, time.Time{}, bytes.NewReader(body))
 }
 
 // contentType names the types of the files a Vite build writes (mime's table depends on the

@@ -65,4 +65,7 @@ func TestUIServing(t *testing.T) {
 	require.Equal(t, "public, max-age=31536000, immutable", w.Header().Get("Cache-Control"))
 	require.Equal(t, "text/javascript; charset=utf-8", w.Header().Get("Content-Type"))
 	require.NotContains(t, get(http.MethodGet, "/").Body.String(), "<script>", "no inline script in the page")
+	gz := get(http.MethodGet, "/"+asset, "Accept-Encoding", "gzip, br")
+	require.Equal(t, "gzip", gz.Header().Get("Content-Encoding"))
+	require.Less(t, gz.Body.Len(), w.Body.Len(), "scripts go out compressed")
 }

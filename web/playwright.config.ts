@@ -9,6 +9,9 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export default defineConfig({
   testDir: 'e2e',
   testMatch: /.*\.spec\.ts$/,
+  // The UI benchmark (make ui-bench) runs alone; make test runs everything else.
+  testIgnore: process.env.EGOVPM_UI_BENCH ? [] : ['**/bench.spec.ts'],
+  grep: process.env.EGOVPM_UI_BENCH ? /@bench/ : undefined,
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -45,6 +45,11 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!auth.signedIn) return { name: 'login', query: { redirect: to.fullPath } }
   if (!auth.me) {
+    // The page's chunks load while /me is asked (no waterfall on the first page).
+    for (const r of to.matched) {
+      const c = r.components?.default
+      if (typeof c === 'function') void (c as () => Promise<unknown>)()
+    }
     try {
       await auth.loadMe()
     } catch {
