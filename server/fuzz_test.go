@@ -81,6 +81,7 @@ func fzOptional[T any](nonZero bool) func(*Server, *gin.Context) (any, error) {
 // keeps it in step with routeTable.
 var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/auth/login", fzBind[loginRequest](nil)},
+	{http.MethodPost, "/api/v1/auth/password", fzBind[changePasswordReq](nil)},
 	{http.MethodPost, "/api/v1/users", fzBind[createUserRequest](nil)},
 	{http.MethodPost, "/api/v1/orgs", fzBind[createOrgRequest](nil)},
 	{http.MethodPost, "/api/v1/projects", fzBind[createProjectReq](nil)},
@@ -113,6 +114,8 @@ var fzBodyless = map[string]string{
 	"POST /api/v1/projects/:id/trial-run-report": "multipart upload",
 	"POST /api/v1/tasks/:id/claim":               "no body",
 	"POST /api/v1/notifications/:id/read":        "no body",
+	"POST /api/v1/notifications/read-all":        "no body",
+	"POST /api/v1/auth/refresh":                  "no body",
 }
 
 // fzContractChecks is registerContract's pure part: the signing date and the data three lists
