@@ -22,13 +22,13 @@ export async function login(page: Page, user: string, pw = password) {
   await expect(page.getByTestId('user-name')).toBeVisible()
 }
 
-/** shot writes a 1366×768 screenshot of the page as it is to test-results/screens/<name>.png. */
-export async function shot(page: Page, name: string) {
+/** shot writes a 1366×768 screenshot (or the whole page's length) to test-results/screens/<name>.png. */
+export async function shot(page: Page, name: string, fullPage = false) {
   await page.waitForLoadState('networkidle')
   // Toasts fade out by themselves; a still picture should show the page under them.
   await page.evaluate(() => document.querySelectorAll('.el-message').forEach((e) => e.remove()))
   await page.waitForTimeout(350) // Element Plus's enter transitions (300 ms)
-  await page.screenshot({ path: `${screens}/${name}.png`, animations: 'disabled' })
+  await page.screenshot({ path: `${screens}/${name}.png`, animations: 'disabled', fullPage })
 }
 
 /** accessible fails on any serious or critical axe-core violation of the page (GB/T 37668). */

@@ -29,7 +29,9 @@ async function decide(page: Page, decision: string, comment: string) {
   }
   await row.getByRole('button', { name: /^审批/ }).click()
   const dlg = page.getByRole('dialog')
-  await dlg.getByRole('radio', { name: decision, exact: true }).check({ force: true })
+  await expect(dlg.getByLabel('意见')).toBeVisible()
+  await dlg.getByText(decision, { exact: true }).click()
+  await expect(dlg.getByRole('radio', { name: decision, exact: true })).toBeChecked()
   await dlg.getByLabel('意见').fill(comment)
   return dlg
 }
@@ -133,6 +135,7 @@ test('alice sees the return in the bell and on the detail page, edits and resubm
   await expect(alice.getByTestId('timeline')).toContainText('请补充与现有教育平台的数据共享方案。')
   await expect(alice.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('退回修改')
   await shot(alice, '09-project-returned')
+  await shot(alice, '09b-project-returned-whole-page', true)
 
   await alice.getByRole('button', { name: '修改' }).click()
   await alice.getByLabel('建设内容说明').fill('建设全市统一的教育资源与数据服务平台，与省教育平台共享学籍数据。')
@@ -143,10 +146,22 @@ test('alice sees the return in the bell and on the detail page, edits and resubm
   await expect(alice.getByTestId('project-stage')).toHaveText('初审')
 })
 
-test('drb1 approves; the lifecycle picture shows the new stage', async () => {
+test('drb1 approves; the lifecycle picture shows the new stage; a stale form explains itself', async ({ browser }) => {
+  // drb1 has the task open in a second window too.
+  const other = await personPage(browser)
+  await login(other, 'drb1')
+  const late = await decide(other, '不予通过', '重复建设。')
+
   const dlg = await decide(drb1, '通过', '材料齐全，同意进入专家评审。')
   await dlg.getByRole('button', { name: '提交审批' }).click()
   await expect(dlg).toBeHidden()
+
+  // The second window's decision comes too late: the form says why instead of failing blankly.
+  await late.getByRole('button', { name: '提交审批' }).click()
+  await expect(late.getByTestId('stale')).toContainText(/已处理.*已失效[\s\S]*请刷新待办列表/)
+  await expect(late.getByRole('button', { name: '提交审批' })).toBeDisabled()
+  await shot(other, '10a-stale-task')
+  await other.context().close()
   await drb1.goto(projectUrl)
   await expect(drb1.getByTestId('project-stage')).toHaveText('专家评审')
   await expect(drb1.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('专家评审')
