@@ -1,0 +1,128 @@
+import { defineStore } from 'pinia'
+import { api, call, type Schemas } from '../api/client'
+import { mapError } from '../api/errors'
+
+// The list pages' state per domain: filters, keyset pages and rows. Kept in Pinia so that going
+// back to a list finds it as it was left (filters, page).
+
+interface Keyset<T> {
+  rows: T[]
+  cursors: string[] // cursors[i] opens page i ('' the first)
+  page: number
+  next: string
+  loading: boolean
+  error: string
+}
+
+const keyset = <T>(): Keyset<T> => ({ rows: [], cursors: [''], page: 0, next: '', loading: false, error: '' })
+
+/** turn moves a keyset list one page forward (delta 1) or back (-1). */
+function turn<T>(s: Keyset<T>, delta: number) {
+  if (delta > 0 && s.next) {
+    s.cursors[s.page + 1] = s.next
+    s.page++
+  } else if (delta < 0 && s.page > 0) s.page--
+}
+
+/** Projects: 我的项目 / 项目列表 (GET /projects) and the unit's own to-do. */
+export const useProjects = defineStore('projects', {
+  state: () => ({
+    filters: { year: '', stage: '' as '' | Schemas['Stage'], type: '' as '' | Schemas['ProjectType'] },
+    list: keyset<Schemas['Project']>(),
+    todo: [] as Schemas['Project'][],
+    todoError: '',
+  }),
+  actions: {
+    async load() {
+      const l = this.list
+      l.loading = true
+      l.error = ''
+      try {
+        const f = this.filters
+        const r = await call(api.GET('/api/v1/projects', {
+          params: { query: {
+            limit: 20,
+            ...(l.cursors[l.page] ? { cursor: l.cursors[l.page] } : {}),
+            ...(f.year ? { plan_year: Number(f.year) } : {}),
+            ...(f.stage ? { stage: f.stage } : {}),
+            ...(f.type ? { type: f.type } : {}),
+          } },
+        }))
+        l.rows = r.items
+        l.next = r.next_cursor
+      } catch (e) {
+        l.error = mapError(e).toast
+      } finally {
+        l.loading = false
+      }
+    },
+    search() {
+      this.list.cursors = ['']
+      this.list.page = 0
+      return this.load()
+    },
+    turn(delta: number) {
+      turn(this.list, delta)
+      return this.load()
+    },
+    /** loadTodo: the unit's projects in a stage that waits on the unit (the server's stages). */
+    async loadTodo() {
+      this.todoError = ''
+      try {
+        const pages = await Promise.all((['revision', 'rectification'] as Schemas['Stage'][]).map((stage) =>
+          call(api.GET('/api/v1/projects', { params: { query: { stage, limit: 20 } } }))))
+        this.todo = pages.flatMap((p) => p.items)
+      } catch (e) {
+        this.todoError = mapError(e).toast
+      }
+    },
+  },
+})
+
+/** Tasks: 待办 (GET /tasks), due first as the server orders it. */
+export const useTasks = defineStore('tasks', {
+  state: () => ({
+    filters: { kind: '' as '' | Schemas['TaskKind'], year: '' },
+    list: keyset<Schemas['Task']>(),
+    loadedAt: Date.now(),
+  }),
+  actions: {
+    async load() {
+      const l = this.list
+      l.loading = true
+      l.error = ''
+      try {
+        const f = this.filters
+        const r = await call(api.GET('/api/v1/tasks', {
+          params: { query: {
+            limit: 50,
+            ...(l.cursors[l.page] ? { cursor: l.cursors[l.page] } : {}),
+            ...(f.kind ? { kind: f.kind } : {}),
+            ...(f.year ? { plan_year: Number(f.year) } : {}),
+          } },
+        }))
+        l.rows = r.items
+        l.next = r.next_cursor
+        this.loadedAt = Date.now()
+      } catch (e) {
+        l.error = mapError(e).toast
+      } finally {
+        l.loading = false
+      }
+    },
+    search() {
+      this.list.cursors = ['']
+      this.list.page = 0
+      return this.load()
+    },
+    turn(delta: number) {
+      turn(this.list, delta)
+      return this.load()
+    },
+    async claim(id: string) {
+      const r = await call(api.POST('/api/v1/tasks/{id}/claim', { params: { path: { id } } }))
+      const t = this.list.rows.find((x) => x.id === id)
+      if (t) Object.assign(t, r)
+    },
+  },
+})
