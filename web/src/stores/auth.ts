@@ -4,10 +4,20 @@ import type { ApiError } from '../api/errors'
 
 const KEY = 'egovpm.session'
 
-interface Saved {
+export interface Saved {
   token: string
   expiresAt: number
   issuedAt: number
+}
+
+/**
+ * renewalDue: a session is renewed once half its lifetime is gone, and only if the person did
+ * something in the last five minutes (an idle session is left to expire).
+ */
+export function renewalDue(s: Saved | null, now: number, lastActivity: number): boolean {
+  if (!s) return false
+  const half = (s.expiresAt - s.issuedAt) / 2
+  return now - s.issuedAt >= half && now - lastActivity <= 5 * 60_000 && now < s.expiresAt
 }
 
 function load(): Saved | null {
@@ -75,11 +85,7 @@ export const useAuth = defineStore('auth', {
     },
     /** renewIfDue refreshes the token once half its life is gone, if the person was active lately. */
     async renewIfDue() {
-      const s = this.saved
-      if (!s || this.refreshing) return
-      const now = Date.now()
-      const half = (s.expiresAt - s.issuedAt) / 2
-      if (now - s.issuedAt < half || now - this.lastActivity > 5 * 60_000) return
+      if (this.refreshing || !renewalDue(this.saved, Date.now(), this.lastActivity)) return
       this.refreshing = (async () => {
         try {
           const r = await call(api.POST('/api/v1/auth/refresh'))
