@@ -4,7 +4,8 @@
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# grep without -q reads all of fc-list's output: with pipefail, -q would fail the pipe (SIGPIPE).
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -17,4 +18,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends "${need[@]}" fontconfig
 command -v chromium >/dev/null 2>&1 || { echo "chromium is still missing after apt-get" >&2; exit 1; }
-fc-list | grep -qi "Noto Sans CJK" || { echo "fonts-noto-cjk is still missing after apt-get" >&2; exit 1; }
+fc-list | grep -i "Noto Sans CJK" >/dev/null || { echo "fonts-noto-cjk is still missing after apt-get" >&2; exit 1; }
