@@ -5,8 +5,10 @@ import { useAuth } from '../stores/auth'
 // the menu only hides what it would refuse.
 export const R = {
   projectReaders: ['submitter', 'drb_reviewer', 'drb_supervisor', 'audit', 'expert', 'ndrc_approver',
-    'citygov_approver', 'prta_witness', 'finance', 'crypto', 'admin'],
+    'citygov_approver', 'prta_witness', 'finance', 'crypto'],
   submitters: ['submitter'],
+  // The inbox of those who decide (the gateway also lets Audit read every task: its read-only
+  // view is part 2's audit screen).
   reviewers: ['drb_reviewer', 'drb_supervisor', 'expert', 'ndrc_approver', 'citygov_approver', 'prta_witness',
     'finance', 'crypto'],
 }
