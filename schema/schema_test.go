@@ -2,10 +2,13 @@ package schema_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/internal/audit"
 	"egovpm/internal/store"
 	"egovpm/internal/testdb"
 	"egovpm/schema"
@@ -45,4 +48,48 @@ func TestAuditLogAppendOnly(t *testing.T) {
 	require.ErrorContains(t, err, "append-only")
 	_, err = st.DB.ExecContext(ctx, `DELETE FROM audit_log`)
 	require.ErrorContains(t, err, "append-only")
+}
+
+// upSection is the Up part of migration file name, run as one simple-protocol batch.
+func upSection(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	up, _, ok := strings.Cut(string(b), "-- +goose Down")
+	require.True(t, ok, "%s has no Down section", name)
+	return up
+}
+
+// TestRoundBackfill: R3, migration 0014 sets the round of each existing project to the
+// highest round its audit log names (project.submit / project.resubmit), which the read model
+// had left at 1; a project never resubmitted keeps its round, and running it again changes
+// nothing.
+func TestRoundBackfill(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	_, err := st.DB.ExecContext(ctx, `INSERT INTO orgs (id, name, kind) VALUES ('unit-a', '市教育局', 'unit');
+		INSERT INTO users (id, username, name, org_id, password_hash) VALUES ('u-alice', 'alice', '王丽', 'unit-a', 'x');
+		INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, round, created_by)
+		VALUES ('p-1', 'unit-a', '教育考试管理系统', 'new', 2030, 100, 2, 'prelim_review', 1, 'u-alice'),
+		       ('p-2', 'unit-a', '校园安全视频汇聚', 'new', 2030, 100, 2, 'prelim_review', 1, 'u-alice')`)
+	require.NoError(t, err)
+	tx, err := st.DB.BeginTxx(ctx, nil)
+	require.NoError(t, err)
+	for _, e := range []struct {
+		project, action string
+		round           any
+	}{{"p-1", "project.submit", 1}, {"p-2", "project.submit", 1}, {"p-1", "project.resubmit", 2},
+		{"p-1", "project.resubmit", 3}, {"p-2", "project.resubmit", "x"}} {
+		require.NoError(t, st.Audit.Append(ctx, tx, audit.Entry{ActorID: "u-alice", Action: e.action, ObjectType: "project",
+			ObjectID: e.project, Outcome: "ok", Detail: map[string]any{"round": e.round}}))
+	}
+	require.NoError(t, tx.Commit())
+
+	for range 2 {
+		_, err = st.DB.ExecContext(ctx, upSection(t, "0014_round_and_contract_cap.sql"))
+		require.NoError(t, err)
+		var rounds []int
+		require.NoError(t, st.DB.SelectContext(ctx, &rounds, `SELECT round FROM projects ORDER BY id`))
+		require.Equal(t, []int{3, 1}, rounds)
+	}
 }

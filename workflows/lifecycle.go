@@ -768,6 +768,7 @@ func (l *lifecycle) resubmit(ctx workflow.Context, u ResubmitUpdate) (DecideResu
 	l.submitted(u.Actor)
 	err := l.apply(ctx, transition{
 		stage: domain.StagePrelimReview,
+		round: l.st.Round,
 		open:  []OpenTask{l.prelimTask()},
 		audit: l.auditBy(u.Actor, "project.resubmit", map[string]any{"round": l.st.Round}),
 	})
@@ -884,6 +885,7 @@ func (l *lifecycle) hasOpen(kind domain.TaskKind) bool {
 type transition struct {
 	stage          domain.Stage
 	amount         int64
+	round          int
 	open           []OpenTask
 	close          []domain.TaskClose
 	audit          []domain.AuditItem
@@ -940,6 +942,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		ProjectID:         l.in.ProjectID,
 		Stage:             tr.stage,
 		ApprovedAmountFen: tr.amount,
+		Round:             tr.round,
 		Close:             tr.close,
 		Audit:             tr.audit,
 		Notify:            tr.notify,

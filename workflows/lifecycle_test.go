@@ -163,6 +163,7 @@ func TestR3_PrelimReturnThenResubmit(t *testing.T) {
 	require.Equal(t, []string{"project.submit", "task.decide", "project.resubmit", "task.decide"}, h.auditActions())
 	resub := h.transitionTo(domain.StagePrelimReview) // the last one: round 2
 	require.Equal(t, 2, resub.Audit[0].Detail["round"])
+	require.Equal(t, 2, resub.Round, "the read model's round follows the workflow's (R3)")
 	require.Equal(t, submitter.ID, resub.Audit[0].ActorID)
 }
 

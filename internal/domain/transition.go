@@ -12,18 +12,21 @@ type Transition struct {
 	// Stage is the new stage; empty leaves it.
 	Stage Stage `json:"stage,omitempty"`
 	// ApprovedAmountFen, when positive, records the approved (or plan) amount (R7).
-	ApprovedAmountFen int64       `json:"approved_amount_fen,omitempty"`
-	Close             []TaskClose `json:"close,omitempty"`
-	Open              []NewTask   `json:"open,omitempty"`
-	Audit             []AuditItem `json:"audit,omitempty"`
-	Notify            []Notice    `json:"notify,omitempty"`
-	PlanItems         []PlanItem  `json:"plan_items,omitempty"`
-	Bundle            *Bundle     `json:"bundle,omitempty"`
-	Session           *Session    `json:"session,omitempty"`
-	Contract          *Contract   `json:"contract,omitempty"`
-	TrialRunEndsAt    *time.Time  `json:"trial_run_ends_at,omitempty"`
-	OMFiling          *OMFiling   `json:"om_filing,omitempty"`
-	Evaluation        *Evaluation `json:"evaluation,omitempty"`
+	ApprovedAmountFen int64 `json:"approved_amount_fen,omitempty"`
+	// Round, when positive with a Stage, records the project's submission round (R3): a
+	// resubmission after a return for revision starts the next one.
+	Round          int         `json:"round,omitempty"`
+	Close          []TaskClose `json:"close,omitempty"`
+	Open           []NewTask   `json:"open,omitempty"`
+	Audit          []AuditItem `json:"audit,omitempty"`
+	Notify         []Notice    `json:"notify,omitempty"`
+	PlanItems      []PlanItem  `json:"plan_items,omitempty"`
+	Bundle         *Bundle     `json:"bundle,omitempty"`
+	Session        *Session    `json:"session,omitempty"`
+	Contract       *Contract   `json:"contract,omitempty"`
+	TrialRunEndsAt *time.Time  `json:"trial_run_ends_at,omitempty"`
+	OMFiling       *OMFiling   `json:"om_filing,omitempty"`
+	Evaluation     *Evaluation `json:"evaluation,omitempty"`
 	// Assign moves open tasks to another person (转办).
 	Assign []TaskAssign `json:"assign,omitempty"`
 }

@@ -18,7 +18,7 @@ func TestAloneKnowsEveryTransitionField(t *testing.T) {
 		t.Fatal("a stage, a close and one audit row should be alone")
 	}
 	shape := map[string]bool{"ID": true, "WorkflowID": true, "ProjectID": true, "Stage": true, "ApprovedAmountFen": true,
-		"Close": true, "Audit": true}
+		"Round": true, "Close": true, "Audit": true}
 	typ := reflect.TypeOf(base)
 	for i := range typ.NumField() {
 		f := typ.Field(i)

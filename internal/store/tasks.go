@@ -406,6 +406,9 @@ func transitionWrites(t domain.Transition) audit.Writes {
 		if t.ApprovedAmountFen > 0 {
 			set += ", approved_amount_fen = " + arg(t.ApprovedAmountFen)
 		}
+		if t.Round > 0 {
+			set += ", round = greatest(round, " + arg(t.Round) + ")" // R3: a retried write never lowers it
+		}
 		items = append(items, "p AS (UPDATE projects SET "+set+" WHERE id = "+arg(t.ProjectID)+" RETURNING 1)")
 		counts = append(counts, "(SELECT count(*) FROM p)")
 	}
