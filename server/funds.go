@@ -100,8 +100,16 @@ func (s *Server) parsePaidOn(v string) (string, error) {
 	return d.Format("2006-01-02"), nil
 }
 
-// overApproved is the 422 of R15 for the database's refusal.
+// overApproved is the 422 of R15 for the database's refusal: amount_over_contract once the
+// project has a contract (R9 keeps it at or below the approved amount, so it is the cap),
+// amount_over_approved before.
 func overApproved(e *store.OverApprovedError, amount int64) *apperr.Error {
+	if e.ContractFen.Valid && e.ApprovedFen.Valid && e.ContractFen.Int64 <= e.ApprovedFen.Int64 {
+		return apperr.Rule("amount_over_contract", fmt.Sprintf("累计付款不能超过合同金额：合同 %s 元，已登记 %s 元，本次 %s 元，最多还可登记 %s 元",
+			yuan(e.ContractFen.Int64), yuan(e.PaidFen), yuan(amount), yuan(max(e.ContractFen.Int64-e.PaidFen, 0)))).
+			WithExtra("approved_amount_fen", e.ApprovedFen.Int64).WithExtra("contract_amount_fen", e.ContractFen.Int64).
+			WithExtra("paid_fen", e.PaidFen)
+	}
 	if !e.ApprovedFen.Valid {
 		return apperr.Rule("amount_over_approved", "项目尚无批复金额，不能登记付款（R7）").
 			WithExtra("approved_amount_fen", nil).WithExtra("paid_fen", e.PaidFen)
@@ -112,8 +120,9 @@ func overApproved(e *store.OverApprovedError, amount int64) *apperr.Error {
 }
 
 // recordPayment records a payment against a contract milestone (R15). The database refuses a
-// payment that would take the project's non-rejected payments past the approved amount
-// (schema/0006_funds.sql), also when two requests race; that refusal is 422.
+// payment that would take the project's non-rejected payments past the contract amount or
+// the approved amount (schema/0014_round_and_contract_cap.sql), also when two requests race;
+// that refusal is 422.
 func (s *Server) recordPayment(c *gin.Context) {
 	// Recording a payment is an own-unit write, like editing the project.
 	p, ok := s.loadProject(c, authz.ProjectDeliver)

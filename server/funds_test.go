@@ -394,3 +394,33 @@ func TestPaymentRecordIdempotencyKey(t *testing.T) {
 	require.Equal(t, "idempotency_key_reused", other.code())
 	require.EqualValues(t, 40_000_00, fundsPaid(s, p))
 }
+
+// TestPaymentCappedByContractHTTP: R7/R9/R15, once the contract is registered it caps the
+// payments: with a contract of 1,000 fen on a project approved at 5,000,000 yuan, a payment of
+// 500,000,000 fen is 422 amount_over_contract and nothing is stored; up to the contract amount
+// is recorded.
+func TestPaymentCappedByContractHTTP(t *testing.T) {
+	s := newStack(t, "2021")
+	p := fundsProject(s, "alice", 2024, "construction", 5_000_000_00)
+	_, err := s.store.DB.Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
+		VALUES ($1, '某信息技术有限公司', 1000, '2024-02-01', 'LA-2024-001', '{}', 'u-alice')`, p)
+	require.NoError(t, err)
+
+	r := fundsPay(s, "alice", p, 500_000_000)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "amount_over_contract", r.code())
+	require.Contains(t, r.str("error", "message"), "合同金额")
+	extra, _ := r.Body["error"].(map[string]any)["extra"].(map[string]any)
+	require.Equal(t, map[string]any{"approved_amount_fen": float64(5_000_000_00), "contract_amount_fen": float64(1000),
+		"paid_fen": float64(0)}, extra)
+	require.Zero(t, fundsPaid(s, p), "nothing stored")
+
+	r = fundsPay(s, "alice", p, 600)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	r = fundsPay(s, "alice", p, 401)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "amount_over_contract", r.code())
+	r = fundsPay(s, "alice", p, 400)
+	require.Equal(t, http.StatusCreated, r.Status, "exactly the contract amount: %s", r.Raw)
+	require.Equal(t, int64(1000), fundsPaid(s, p))
+}

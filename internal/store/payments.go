@@ -22,7 +22,7 @@ const (
 
 // SQLSTATEs raised by the payments triggers of schema/0006_funds.sql.
 const (
-	sqlstateOverApproved   = "EG015" // the payments would exceed the approved amount (R15)
+	sqlstateOverApproved   = "EG015" // the payments would exceed the contract or approved amount (R15)
 	sqlstatePaymentDecided = "EG016" // a decided payment is final; nothing is deleted (R18)
 )
 
@@ -45,18 +45,24 @@ const paymentCols = `id, project_id, milestone, amount_fen, to_char(paid_on, 'YY
 	recorded_by, confirmed_by, confirmed_at, comment, created_at`
 
 // OverApprovedError is the database's refusal of a payment that would take the project's
-// non-rejected payments past its approved amount (R7, R15).
+// non-rejected payments past its cap (R7, R15): the contract amount once a contract exists,
+// else the approved amount.
 type OverApprovedError struct {
 	// ApprovedFen is the project's approved amount; not Valid when the project has none.
 	ApprovedFen sql.NullInt64
+	// ContractFen is the amount of the project's contract (R9); not Valid before one exists.
+	ContractFen sql.NullInt64
 	// PaidFen is the sum of the project's other non-rejected payments.
 	PaidFen int64
 }
 
 // Error implements error.
 func (e *OverApprovedError) Error() string {
-	if !e.ApprovedFen.Valid {
+	switch {
+	case !e.ApprovedFen.Valid:
 		return "payment refused: the project has no approved amount"
+	case e.ContractFen.Valid:
+		return fmt.Sprintf("payment refused: %d fen already paid of a %d fen contract", e.PaidFen, e.ContractFen.Int64)
 	}
 	return fmt.Sprintf("payment refused: %d fen already paid of %d approved", e.PaidFen, e.ApprovedFen.Int64)
 }
@@ -78,6 +84,7 @@ func paymentError(err error) error {
 	case sqlstateOverApproved:
 		var d struct {
 			Approved *int64 `json:"approved_amount_fen"`
+			Contract *int64 `json:"contract_amount_fen"`
 			Paid     int64  `json:"paid_fen"`
 		}
 		if jerr := json.Unmarshal([]byte(pqErr.Detail), &d); jerr != nil {
@@ -86,6 +93,9 @@ func paymentError(err error) error {
 		e := &OverApprovedError{PaidFen: d.Paid}
 		if d.Approved != nil {
 			e.ApprovedFen = sql.NullInt64{Int64: *d.Approved, Valid: true}
+		}
+		if d.Contract != nil {
+			e.ContractFen = sql.NullInt64{Int64: *d.Contract, Valid: true}
 		}
 		return e
 	case sqlstatePaymentDecided:

@@ -357,3 +357,74 @@ func TestFundsReport(t *testing.T) {
 	_, _, err = f.st.Funds(ctx, store.FundsFilter{Cursor: "%%%"})
 	require.Error(t, err)
 }
+
+// contract registers a contract of amount on project p (R9), as the lifecycle's Apply does.
+func (f *payFixture) contract(p string, amount int64) {
+	f.t.Helper()
+	_, err := f.st.DB.Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
+		VALUES ($1, '某信息技术有限公司', $2, '2024-02-01', 'LA-2024-001', '{}', 'u-alice')`, p, amount)
+	require.NoError(f.t, err)
+}
+
+// TestR15PaymentsCappedByTheContract: R7/R15, once a project has a contract its payments never
+// add up to more than the contract amount (which R9 keeps at or below the approved amount),
+// whoever writes them; without a contract the approved amount caps them.
+func TestR15PaymentsCappedByTheContract(t *testing.T) {
+	t.Parallel()
+	f := newPayFixture(t)
+	db := f.st.DB
+	p := f.project("unit-a", 2024, "construction", payFen(5_000_000_00))
+	f.contract(p, 10_00)
+
+	err := payRawInsert(db, "ct-1", p, 5_000_000_00, store.PaymentRecorded)
+	require.Equal(t, "EG015", paySQLState(err), "a payment of the approved amount on a contract of 10 yuan: %v", err)
+	require.ErrorContains(t, err, "contract")
+	require.NoError(t, payRawInsert(db, "ct-2", p, 6_00, store.PaymentRecorded))
+	_, err = f.insert(p, 4_01)
+	var over *store.OverApprovedError
+	require.ErrorAs(t, err, &over)
+	require.True(t, over.ContractFen.Valid)
+	require.Equal(t, int64(10_00), over.ContractFen.Int64)
+	require.Equal(t, int64(5_000_000_00), over.ApprovedFen.Int64)
+	require.Equal(t, int64(6_00), over.PaidFen)
+	_, err = f.insert(p, 4_00)
+	require.NoError(t, err, "exactly the contract amount is allowed")
+
+	// Raising an amount with UPDATE is checked against the contract too.
+	_, err = db.Exec(`UPDATE payments SET amount_fen = 700 WHERE id = 'ct-2'`)
+	require.Equal(t, "EG015", paySQLState(err), "%v", err)
+
+	// Racing payments: exactly as many as the contract takes.
+	q := f.project("unit-a", 2024, "construction", payFen(1_000_00))
+	f.contract(q, 250_00)
+	ctx := context.Background()
+	errs := make([]error, 10)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+				pay := store.Payment{ID: fmt.Sprintf("ct-race-%d", i), ProjectID: q, Milestone: "并发付款", AmountFen: 100_00,
+					PaidOn: "2024-05-01", RecordedBy: "u-alice"}
+				return f.st.InsertPayment(ctx, tx, &pay)
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		require.ErrorAs(t, err, &over, "a racer failed for another reason")
+	}
+	require.Equal(t, 2, ok)
+	paid, err := f.st.PaidFen(ctx, db, q)
+	require.NoError(t, err)
+	require.Equal(t, int64(200_00), paid)
+}
