@@ -56,11 +56,15 @@ type Doc struct {
 // the two sets of resources (compared without spaces, punctuation or case), so that two
 // projects building the same resources under other names are flagged too (R16: it flags, it
 // never rejects). The higher of the two is the score.
+//
+// The reasons are never nil: each part that alone is at least half alike ("name",
+// "description", "data_resources"), or, when none is but the score is not zero, the part that
+// contributed most to it, so that every stored candidate says why it is one.
 func Score(a, b Doc) (float64, []string) {
 	n := Dice(Bigrams(a.Name), Bigrams(b.Name))
 	d := Dice(Bigrams(a.Description), Bigrams(b.Description))
 	r := Dice(resources(a.DataResources), resources(b.DataResources))
-	var reasons []string
+	reasons := []string{}
 	if n >= 0.5 {
 		reasons = append(reasons, "name")
 	}
@@ -70,7 +74,19 @@ func Score(a, b Doc) (float64, []string) {
 	if r >= 0.5 {
 		reasons = append(reasons, "data_resources")
 	}
-	return max(0.6*n+0.4*d, 0.6*r), reasons
+	text, res := 0.6*n+0.4*d, 0.6*r
+	score := max(text, res)
+	if len(reasons) == 0 && score > 0 {
+		switch {
+		case res >= text:
+			reasons = append(reasons, "data_resources")
+		case 0.6*n >= 0.4*d:
+			reasons = append(reasons, "name")
+		default:
+			reasons = append(reasons, "description")
+		}
+	}
+	return score, reasons
 }
 
 // resources is the set of a project's data resources, each reduced to its letters and digits

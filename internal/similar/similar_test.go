@@ -45,3 +45,21 @@ func TestR16ScoreOnDataResources(t *testing.T) {
 	require.Equal(t, want, s, "without resources on one side, name and description alone")
 	require.Empty(t, rs)
 }
+
+// R16: a pair alike enough to be a candidate (score ≥ 0.3) whose name and description are each
+// less than half alike still says why it is one (the part that weighed most), and the reasons
+// are never nil: the store writes them into reasons text[] NOT NULL.
+func TestR16ScoreAlwaysGivesReasons(t *testing.T) {
+	a := Doc{Name: "六安市智慧教育云平台", Description: "建设全市统一的教育资源公共服务平台"}
+	b := Doc{Name: "智慧医疗云平台", Description: "建设全市医疗健康信息服务平台"}
+	s, rs := Score(a, b)
+	require.GreaterOrEqual(t, s, 0.3)
+	require.Less(t, Dice(Bigrams(a.Name), Bigrams(b.Name)), 0.5)
+	require.Less(t, Dice(Bigrams(a.Description), Bigrams(b.Description)), 0.5)
+	require.Equal(t, []string{"name"}, rs, "the name weighs 0.6 × 0.40, the description 0.4 × 0.41")
+
+	s, rs = Score(Doc{Name: "医保结算"}, Doc{Name: "城市大脑"})
+	require.Zero(t, s)
+	require.NotNil(t, rs)
+	require.Empty(t, rs)
+}

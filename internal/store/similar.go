@@ -53,6 +53,9 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 	for _, o := range others {
 		sc, rs := similar.Score(me, similar.Doc{Name: o.Name, Description: o.Description, DataResources: o.DataResources})
 		if sc >= SimilarThreshold {
+			if rs == nil {
+				rs = []string{} // reasons is NOT NULL: pq.Array(nil) would write NULL
+			}
 			cs = append(cs, cand{o.ID, min(sc, 1), rs})
 		}
 	}
