@@ -862,6 +862,11 @@ var mxRoutes = map[string]mxRoute{
 	"POST /api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry": {object: "workflow", action: "operate",
 		targets: mxWorkflow, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/ops/replay": {object: "workflow", action: "operate", body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/ops/activity-failures/:id/resolve": {object: "workflow", action: "operate", body: `{"bogus":1}`,
+		targets: func(*mxFixture) []mxTarget {
+			return []mxTarget{{name: "absent", params: map[string]string{"id": "af-000000000000000000000000"}}}
+		},
+		ok: mxAllowed},
 
 	"GET /api/v1/audit":        {object: "audit_log", action: "read"},
 	"GET /api/v1/audit/verify": {object: "audit_log", action: "read"},

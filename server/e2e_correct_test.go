@@ -3,8 +3,13 @@ package main
 import (
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/ops"
+	"egovpm/workflows"
 )
 
 // TestE2E_ResubmitRoundInReadModel: R3 keeps the history of every revision round, and the
@@ -28,4 +33,65 @@ func TestE2E_ResubmitRoundInReadModel(t *testing.T) {
 			WHERE object_type = 'project' AND object_id = $1 AND action = 'project.resubmit'`, p))
 		require.Equal(t, round, audited)
 	}
+}
+
+// TestE2E_ActivityThatGivesUpIsListedForOps: O1, R16. ComputeSimilar cannot write its table and
+// fails on all five attempts; the lifecycle goes on without the hint, and the failure is not
+// only a log line: it is in ops' stuck list (activity_gave_up, with the error and a failure
+// id), in ops1's notifications and in the audit log, until ops resolves it (audited); a second
+// resolve is 409 already_resolved, and only ops may resolve.
+func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
+	s := newStack(t, "2021")
+	_, err := s.store.DB.Exec(`ALTER TABLE project_similar RENAME TO project_similar_broken`)
+	require.NoError(t, err)
+	p := s.createProject("alice", "全市教育资源公共服务平台", futureYear(), 300_000_000)
+	s.submit("alice", p)
+	wf := workflows.ProjectWorkflowID(p)
+
+	var gaveUp ops.Reason
+	o := &opsStack{stack: s}
+	require.EventuallyWithT(t, func(c *assertT) {
+		r := reasonOf(o.stuck(c, wf), ops.KindActivityGaveUp)
+		if assert.NotNil(c, r, "%s not (yet) listed with an activity that gave up", wf) {
+			gaveUp = *r
+		}
+	}, 60*time.Second, 500*time.Millisecond, "five attempts of ComputeSimilar back off about 15 s")
+	_, err = s.store.DB.Exec(`ALTER TABLE project_similar_broken RENAME TO project_similar`)
+	require.NoError(t, err)
+	require.Equal(t, "ComputeSimilar", gaveUp.ActivityType)
+	require.Contains(t, gaveUp.Detail, "project_similar")
+	require.NotEmpty(t, gaveUp.FailureID)
+	require.NotNil(t, gaveUp.Since)
+	s.waitStage("alice", p, "prelim_review") // the lifecycle went on
+
+	require.EventuallyWithT(t, func(c *assertT) {
+		r := s.do("ops1", http.MethodGet, "/api/v1/notifications", nil, nil)
+		assert.Contains(c, string(r.Raw), `"kind":"activity_failed"`)
+		assert.Contains(c, string(r.Raw), "ComputeSimilar")
+	}, 10*time.Second, 100*time.Millisecond, "ops1 is notified")
+	var n int
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'activity.gave_up' AND object_id = $1`, wf))
+	require.Equal(t, 1, n)
+
+	path := "/api/v1/ops/activity-failures/" + gaveUp.FailureID + "/resolve"
+	r := s.do("drb1", http.MethodPost, path, map[string]any{"comment": "x"}, nil)
+	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Raw)
+	r = s.do("ops1", http.MethodPost, path, map[string]any{"comment": "  "}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	r = s.do("ops1", http.MethodPost, path, map[string]any{"comment": "表已恢复；该项目的重复建设提示由 DRB 人工比对"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "u-ops1", r.str("resolved_by"))
+	require.Equal(t, "ComputeSimilar", r.str("activity_type"))
+	r = s.do("ops1", http.MethodPost, path, map[string]any{"comment": "再次处理"}, nil)
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "already_resolved", r.code())
+	r = s.do("ops1", http.MethodPost, "/api/v1/ops/activity-failures/af-000000000000000000000000/resolve", map[string]any{"comment": "x"}, nil)
+	require.Equal(t, http.StatusNotFound, r.Status, "%s", r.Raw)
+	require.EventuallyWithT(t, func(c *assertT) {
+		assert.Nil(c, reasonOf(o.stuck(c, wf), ops.KindActivityGaveUp))
+	}, 10*time.Second, 200*time.Millisecond, "a resolved failure leaves the stuck list")
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = $1 AND object_id = $2`, ops.ActionResolve, wf))
+	require.Equal(t, 1, n)
+	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
+	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
@@ -127,6 +130,58 @@ func (s *Server) retryActivity(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, res)
 }
+
+type resolveReq struct {
+	// Comment says what was done about the failure (recorded on it and in the audit log).
+	Comment string `json:"comment" validate:"required,max=2000"`
+}
+
+// activityFailureJSON is a recorded activity failure as the resolve route answers it.
+type activityFailureJSON struct {
+	ID           string  `json:"id"`
+	WorkflowID   string  `json:"workflow_id"`
+	RunID        string  `json:"run_id"`
+	ActivityType string  `json:"activity_type"`
+	Error        string  `json:"error"`
+	FailedAt     string  `json:"failed_at"`
+	ResolvedAt   *string `json:"resolved_at"`
+	ResolvedBy   *string `json:"resolved_by"`
+	Resolution   string  `json:"resolution"`
+}
+
+// resolveActivityFailure marks a recorded failure of an activity that gave up as resolved, with
+// what was done about it, so that it leaves the stuck list (O1, O2; audited).
+func (s *Server) resolveActivityFailure(c *gin.Context) {
+	id := c.Param("id")
+	if !validFailureID.MatchString(id) {
+		respondError(c, apperr.NotFound("活动失败记录"))
+		return
+	}
+	var req resolveReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	if strings.TrimSpace(req.Comment) == "" {
+		respondError(c, apperr.Invalid(map[string]string{"comment": "必填"}))
+		return
+	}
+	f, err := s.opsService().ResolveFailure(c.Request.Context(), opsActor(c), id, req.Comment)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := activityFailureJSON{ID: f.ID, WorkflowID: f.WorkflowID, RunID: f.RunID, ActivityType: f.ActivityType, Error: f.Error,
+		FailedAt: f.FailedAt.Format(time.RFC3339), ResolvedBy: ns(f.ResolvedBy), Resolution: f.Resolution}
+	if f.ResolvedAt.Valid {
+		at := f.ResolvedAt.Time.Format(time.RFC3339)
+		out.ResolvedAt = &at
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// validFailureID is the shape of store.FailureID.
+var validFailureID = regexp.MustCompile(`^af-[0-9a-f]{24}$`)
 
 type replayReq struct {
 	// Histories are exported histories, each the JSON of `temporal workflow show --output json`

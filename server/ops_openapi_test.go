@@ -39,7 +39,7 @@ func TestOpenAPIOpsSchemasMatchCode(t *testing.T) {
 	}
 	kinds := schemaProperty(t, doc, "StuckReason", "kind")["enum"]
 	require.ElementsMatch(t, []any{ops.KindActivityFailing, ops.KindWorkflowTaskFailing, ops.KindWorkflowTaskStalled,
-		ops.KindWorkflowFailed, ops.KindTaskOverdue}, kinds, "StuckReason.kind vs internal/ops")
+		ops.KindWorkflowFailed, ops.KindTaskOverdue, ops.KindActivityGaveUp}, kinds, "StuckReason.kind vs internal/ops")
 	require.ElementsMatch(t, []any{ops.ReplayOK, ops.ReplayNondeterministic, ops.ReplayError},
 		schemaProperty(t, doc, "ReplayResult", "status")["enum"])
 	require.ElementsMatch(t, []any{ops.ModeLastGood, ops.ModeEvent}, schemaProperty(t, doc, "ResetResult", "mode")["enum"])

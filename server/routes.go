@@ -118,6 +118,7 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/reset", opsOnly, h((*Server).resetWorkflow), true},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry", opsOnly, h((*Server).retryActivity), true},
 	{http.MethodPost, "/api/v1/ops/replay", opsOnly, h((*Server).replayHistories), true},
+	{http.MethodPost, "/api/v1/ops/activity-failures/:id/resolve", opsOnly, h((*Server).resolveActivityFailure), true},
 
 	{http.MethodGet, "/api/v1/audit", auditors, h((*Server).listAudit), false},
 	{http.MethodGet, "/api/v1/audit/verify", auditors, h((*Server).verifyAudit), false},

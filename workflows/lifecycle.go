@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -59,7 +60,8 @@ type lifecycle struct {
 	// recorded what it decides on, in its handlers too. Runs started before refuse it in the
 	// Update validator only (validators are not replayed).
 	sod bool
-	// sending counts notification sends in flight.
+	// sending counts background work in flight (notification sends, R16's similarity from
+	// record-activity-failures, recording a failure): the run does not close before it ends.
 	sending int
 	// cur is the message being handled (nil between messages).
 	cur *message
@@ -365,15 +367,27 @@ func (l *lifecycle) start(ctx workflow.Context) error {
 }
 
 // similarity computes the R16 candidates off the decision path: reviewers see them, nothing
-// waits for them, and a failure only loses the hint.
+// waits for them. An attempt that fails is retried; when all five fail, the failure is
+// recorded for ops (record-activity-failures: O1 lists it, ops are notified), and the run
+// stays open until it is (sending counts it). Runs started before that version only logged it.
 func (l *lifecycle) similarity(ctx workflow.Context) {
+	record := version(ctx, "record-activity-failures", 1) == 1
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
 	})
+	if record {
+		l.sending++
+	}
 	workflow.Go(ctx, func(gctx workflow.Context) {
+		if record {
+			defer func() { l.sending-- }()
+		}
 		if err := workflow.ExecuteActivity(actx, a.ComputeSimilar, l.in.ProjectID).Get(gctx, nil); err != nil {
 			workflow.GetLogger(gctx).Warn("similarity not computed", "error", err)
+			if record && !temporal.IsCanceledError(err) {
+				recordGaveUp(gctx, l.in.ProjectID, "ComputeSimilar", "ComputeSimilar", err, &l.sending)
+			}
 		}
 	})
 }
@@ -1058,21 +1072,60 @@ func (l *lifecycle) reportToPlan(ctx workflow.Context, supplementary bool) {
 
 // sendNotifications delivers a transition's notifications through a regular activity, in the
 // background: the reply never waits for mail. pending counts sends in flight, so a run does not
-// close (complete or continue as new) before they finish.
+// close (complete or continue as new) before they finish. A send that gives up after a day is
+// recorded for ops (record-activity-failures; the rows stay unsent in the read model).
 func sendNotifications(ctx workflow.Context, transitionID string, pending *int) {
 	*pending++
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
-		// Give up after a day (logged below; the rows stay unsent in the read model): pending
-		// counts this send, and a send retried for ever would hold the run open for ever (no
-		// yearly continue-as-new). Activity options are not part of replay.
+		// Give up after a day: pending counts this send, and a send retried for ever would
+		// hold the run open for ever (no yearly continue-as-new). Activity options are not
+		// part of replay.
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
 	})
-	workflow.Go(ctx, func(gctx workflow.Context) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { *pending-- }()
-		if err := workflow.ExecuteActivity(actx, a.SendNotifications, transitionID).Get(gctx, nil); err != nil {
-			workflow.GetLogger(gctx).Error("notifications not sent", "transition", transitionID, "error", err)
+		if err := workflow.ExecuteActivity(actx, a.SendNotifications, transitionID).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Error("notifications not sent", "transition", transitionID, "error", err)
+			if !temporal.IsCanceledError(err) && version(ctx, "record-activity-failures", 1) == 1 {
+				recordGaveUp(ctx, "", "SendNotifications", "SendNotifications/"+transitionID, err, pending)
+			}
 		}
 	})
+}
+
+// maxFailureText bounds the error text an activity failure records.
+const maxFailureText = 2000
+
+// recordGaveUp records, through the Apply local activity, that regular activity typ of this
+// run gave up for good (record-activity-failures): a row the O1 stuck list shows until ops
+// resolves it, an audit row (R18) and a notification to the ops role, which SendNotifications
+// delivers unless the failed activity is that send itself. key names the failure within the
+// run, so the write is idempotent. pending counts it while in flight, so the run does not close
+// before it is recorded.
+func recordGaveUp(ctx workflow.Context, projectID, typ, key string, cause error, pending *int) {
+	*pending++
+	defer func() { *pending-- }()
+	info := workflow.GetInfo(ctx)
+	wfID, runID := info.WorkflowExecution.ID, info.WorkflowExecution.RunID
+	msg := cause.Error()
+	if len(msg) > maxFailureText {
+		msg = strings.ToValidUTF8(msg[:maxFailureText], "")
+	}
+	t := domain.Transition{
+		ID: fmt.Sprintf("%s/%s/gave-up/%s", wfID, runID, key), WorkflowID: wfID, ProjectID: projectID,
+		ActivityFailure: &domain.ActivityFailure{RunID: runID, ActivityType: typ, Error: msg},
+		Audit: []domain.AuditItem{{ActorID: "system", Action: "activity.gave_up", ObjectType: "workflow", ObjectID: wfID,
+			Outcome: "failed", Detail: map[string]any{"activity_type": typ, "run_id": runID, "error": msg}}},
+		Notify: []domain.Notice{{Kind: "activity_failed", Role: domain.RoleOps, Body: msg,
+			Title: fmt.Sprintf("流程 %s 的活动 %s 重试已用尽，需要运维处理", wfID, typ)}},
+	}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Error("activity failure not recorded", "activity_type", typ, "error", err)
+		return
+	}
+	if typ != "SendNotifications" {
+		sendNotifications(ctx, t.ID, pending)
+	}
 }

@@ -276,8 +276,8 @@ func (p *plan) armReminders(ctx workflow.Context) {
 	deadline := p.in.Policy.SubmissionDeadline(p.in.Year, calendar.Shanghai)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		// Give up after a day (logged): a reminder retried for ever would hold the plan's run
-		// open (sending > 0 blocks continue-as-new).
+		// Give up after a day (recorded for ops, record-activity-failures): a reminder retried
+		// for ever would hold the plan's run open (sending > 0 blocks continue-as-new).
 		ScheduleToCloseTimeout: 24 * time.Hour,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Minute},
 	})
@@ -288,9 +288,9 @@ func (p *plan) armReminders(ctx workflow.Context) {
 		if at.Before(now.Add(-24*time.Hour)) || domain.Contains(p.st.Reminded, key) {
 			continue
 		}
-		workflow.Go(ctx, func(gctx workflow.Context) {
-			if d := at.Sub(workflow.Now(gctx)); d > 0 {
-				if err := workflow.Sleep(gctx, d); err != nil {
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			if d := at.Sub(workflow.Now(ctx)); d > 0 {
+				if err := workflow.Sleep(ctx, d); err != nil {
 					return
 				}
 			}
@@ -300,8 +300,11 @@ func (p *plan) armReminders(ctx workflow.Context) {
 			defer func() { p.sending-- }()
 			in := activities.DraftReminderInput{ID: fmt.Sprintf("%s/t1/%s", p.id, key), PlanYear: p.in.Year, Deadline: deadline,
 				Closed: at.After(deadline)}
-			if err := workflow.ExecuteActivity(actx, a.RemindDrafts, in).Get(gctx, nil); err != nil {
-				workflow.GetLogger(gctx).Error("T1 reminder not sent", "day", key, "error", err)
+			if err := workflow.ExecuteActivity(actx, a.RemindDrafts, in).Get(ctx, nil); err != nil {
+				workflow.GetLogger(ctx).Error("T1 reminder not sent", "day", key, "error", err)
+				if !temporal.IsCanceledError(err) && version(ctx, "record-activity-failures", 1) == 1 {
+					recordGaveUp(ctx, "", "RemindDrafts", "RemindDrafts/"+key, err, &p.sending)
+				}
 				return
 			}
 			p.st.Reminded = append(p.st.Reminded, key)

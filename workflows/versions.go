@@ -23,28 +23,37 @@ var (
 	lifecycleChanges3 = append(slices.Clone(lifecycleChanges2), change{"chained-task-timers", 1})
 	// lifecycleChanges4 are the changes lifecycle-baseline-blank-texts covers.
 	lifecycleChanges4 = append(slices.Clone(lifecycleChanges3), change{"blank-texts", 1})
-	// lifecycleChanges adds separation-of-duties (a decision by whoever submitted what it
-	// decides on is refused in the handler too, not only in the validator) and task-reassign
-	// (the supervisor's 转办 reaches the workflow, which holds the new assignee).
-	lifecycleChanges = append(slices.Clone(lifecycleChanges4), change{"separation-of-duties", 1}, change{"task-reassign", 1})
+	// lifecycleChanges5 (lifecycle-baseline-sod) adds separation-of-duties (a decision by
+	// whoever submitted what it decides on is refused in the handler too, not only in the
+	// validator) and task-reassign (the supervisor's 转办 reaches the workflow, which holds the
+	// new assignee).
+	lifecycleChanges5 = append(slices.Clone(lifecycleChanges4), change{"separation-of-duties", 1}, change{"task-reassign", 1})
+	// lifecycleChanges (lifecycle-baseline-correctness) adds the changes of issue 15's
+	// correctness items: record-activity-failures (O1) and crypto-plan-every-route (R17).
+	lifecycleChanges = append(slices.Clone(lifecycleChanges5), change{"record-activity-failures", 1})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
 		{"plan-signals-parallel", 1}, {"plan-stages-from-read-model", 1}}
 	planChanges2 = append(slices.Clone(planChanges1), change{"bundle-task-timers", 1})
 	// planChanges3 are the changes plan-baseline-blank-texts covers.
 	planChanges3 = append(slices.Clone(planChanges2), change{"blank-texts", 1})
-	// planChanges adds plan-separation-of-duties (the bundle's creator may not decide it) and
-	// plan-task-reassign (the supervisor's 转办 of a bundle's approval task).
-	planChanges = append(slices.Clone(planChanges3), change{"plan-separation-of-duties", 1}, change{"plan-task-reassign", 1})
+	// planChanges4 (plan-baseline-sod) adds plan-separation-of-duties (the bundle's creator may
+	// not decide it) and plan-task-reassign (the supervisor's 转办 of a bundle's approval task).
+	planChanges4 = append(slices.Clone(planChanges3), change{"plan-separation-of-duties", 1}, change{"plan-task-reassign", 1})
+	// planChanges (plan-baseline-correctness) adds record-activity-failures (O1),
+	// crypto-plan-every-route (R17), panel-odd-after-recusal (R4) and bundle-by-pinned-approver
+	// (R19).
+	planChanges = append(slices.Clone(planChanges4), change{"record-activity-failures", 1})
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
 	// Baselines are named for their changes (not numbered), so that branches adding
 	// baselines side by side never give one id two meanings.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-sod", lifecycleChanges}, {"lifecycle-baseline-blank-texts", lifecycleChanges4},
-		{"lifecycle-baseline-3", lifecycleChanges3}, {"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-sod", planChanges}, {"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2},
-		{"plan-baseline-1", planChanges1}}
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-correctness", lifecycleChanges}, {"lifecycle-baseline-sod", lifecycleChanges5},
+		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
+		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
+	planBaselines = []baseline{{"plan-baseline-correctness", planChanges}, {"plan-baseline-sod", planChanges4},
+		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 
 // versionsAtStart meets every change of a run in its first workflow task (version

@@ -18,6 +18,7 @@
 //	egovpm ops-retry --workflow project:p-… --activity 5
 //	egovpm ops-replay [--live [--workflow project:p-…]...] [history.json...]
 //	egovpm temporal-setup
+//	egovpm ops-resolve --failure af-… --comment 已处理
 //
 // Configuration comes from the environment (internal/config). Every change a command makes
 // is written to the audit log with actor "cli".
@@ -103,6 +104,7 @@ func commands() []command {
 		{"ops-retry", "--workflow ID --activity ID [--reason R] retry a failing activity now (O2)", cmdOpsRetry},
 		{"ops-replay", "[--live [--workflow ID]...] [history.json...] replay against this build; exit 1 on non-determinism (O3)", cmdOpsReplay},
 		{"temporal-setup", "register the Temporal search attributes the workflows use (idempotent)", cmdTemporalSetup},
+		{"ops-resolve", "--failure ID --comment C resolve an activity that gave up after its retries (O1)", cmdOpsResolve},
 	}
 }
 

@@ -125,6 +125,25 @@ func cmdOpsRetry(ctx context.Context, e env, args []string) error {
 	})
 }
 
+func cmdOpsResolve(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "ops-resolve")
+	id := fs.String("failure", "", "failure_id of an activity_gave_up reason in ops-stuck")
+	comment := fs.String("comment", "", "what was done about it (recorded on the failure and in the audit log)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || strings.TrimSpace(*comment) == "" {
+		return errors.New("ops-resolve: --failure and --comment are required")
+	}
+	return withOps(ctx, e, false, func(svc *ops.Service) error {
+		f, err := svc.ResolveFailure(ctx, cliActor(e), *id, *comment)
+		if err != nil {
+			return fmt.Errorf("ops-resolve: %w", describe(err))
+		}
+		return printJSON(e, f)
+	})
+}
+
 // workflowList collects repeated --workflow flags.
 type workflowList []string
 

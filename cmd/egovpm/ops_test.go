@@ -118,8 +118,39 @@ func TestOpsCommandFlags(t *testing.T) {
 		{[]string{"ops-replay", "no-such-file.json"}, "no-such-file.json"},
 		{[]string{"ops-stuck", "--min-attempts", "0"}, "--min-attempts"},
 		{[]string{"ops-stuck", "extra"}, "unexpected arguments"},
+		{[]string{"ops-resolve", "--failure", "af-1"}, "--comment"},
 	} {
 		_, err := c.run("", tc.args...)
 		require.ErrorContains(t, err, tc.want, "%v", tc.args)
 	}
+}
+
+// TestO1_OpsResolveCommand: ops-resolve marks an activity that gave up as resolved (audited
+// with actor cli and the OS user); a second resolve and an unknown failure are refused.
+func TestO1_OpsResolveCommand(t *testing.T) {
+	url := testdb.URL(t)
+	db, err := store.Open(context.Background(), url)
+	require.NoError(t, err)
+	defer db.Close()
+	id := store.FailureID("project:p-1/run-1/gave-up/ComputeSimilar")
+	_, err = db.Exec(`INSERT INTO activity_failures (id, workflow_id, run_id, activity_type, error)
+		VALUES ($1, 'project:p-1', 'run-1', 'ComputeSimilar', 'store similar: relation "project_similar" does not exist')`, id)
+	require.NoError(t, err)
+	c := cli{t: t, vars: map[string]string{"DATABASE_URL": url, "EGOVPM_AUDIT_KEY": testdb.AuditKey, "USER": "tester", "LOG_LEVEL": "error"}}
+
+	out := c.ok("", "ops-resolve", "--failure", id, "--comment", "表已恢复")
+	require.Contains(t, out, `"resolution": "表已恢复"`)
+	var by string
+	require.NoError(t, db.Get(&by, `SELECT resolved_by FROM activity_failures WHERE id = $1`, id))
+	require.Equal(t, "cli", by)
+	_, err = c.run("", "ops-resolve", "--failure", id, "--comment", "再次")
+	require.ErrorContains(t, err, "已处理")
+	_, err = c.run("", "ops-resolve", "--failure", "af-000000000000000000000000", "--comment", "x")
+	require.ErrorContains(t, err, "不存在")
+
+	rows := opsAudits(t, url)
+	require.Len(t, rows, 1)
+	require.Equal(t, "ops.resolve", rows[0].Action)
+	require.Equal(t, "project:p-1", rows[0].ObjectID)
+	require.Contains(t, rows[0].Detail, `"os_user": "tester"`)
 }

@@ -29,12 +29,23 @@ type Transition struct {
 	Evaluation     *Evaluation `json:"evaluation,omitempty"`
 	// Assign moves open tasks to another person (转办).
 	Assign []TaskAssign `json:"assign,omitempty"`
+	// ActivityFailure records a regular activity of the workflow that gave up for good (O1);
+	// its row is keyed by the transition's ID.
+	ActivityFailure *ActivityFailure `json:"activity_failure,omitempty"`
 }
 
 // TaskAssign assigns an open task to one person.
 type TaskAssign struct {
 	TaskID     string `json:"task_id"`
 	AssigneeID string `json:"assignee_id"`
+}
+
+// ActivityFailure is a regular activity that exhausted its retries: O1 lists it until ops
+// resolves it.
+type ActivityFailure struct {
+	RunID        string `json:"run_id"`
+	ActivityType string `json:"activity_type"`
+	Error        string `json:"error"`
 }
 
 // Contract is the registered contract of a project (R9).

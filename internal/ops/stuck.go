@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"egovpm/internal/apperr"
+	"egovpm/internal/store"
 )
 
 // Kinds of Reason (O1).
@@ -36,6 +37,10 @@ const (
 	// KindWorkflowFailed: the workflow's current run closed as failed or timed out (e.g. a
 	// local activity gave up while a dependency was down); a reset brings it back.
 	KindWorkflowFailed = "workflow_failed"
+	// KindActivityGaveUp: a regular activity exhausted its retries and the workflow went on
+	// without it (R16's similarity, a notification send, a T1 reminder); the workflow recorded
+	// it in the read model, and it is listed until ops resolves it (ResolveFailure).
+	KindActivityGaveUp = "activity_gave_up"
 )
 
 // Reason is one cause of a stuck workflow.
@@ -52,6 +57,9 @@ type Reason struct {
 	EventID int64 `json:"event_id,omitempty"`
 	// TaskID is the overdue human task.
 	TaskID string `json:"task_id,omitempty"`
+	// FailureID names the recorded failure of an activity that gave up (resolve it with
+	// POST /api/v1/ops/activity-failures/{failure_id}/resolve or egovpm ops-resolve).
+	FailureID string `json:"failure_id,omitempty"`
 	// Since is when the condition began, where known: the first workflow task failure, the
 	// activity's last attempt, the task's due date.
 	Since *time.Time `json:"since,omitempty"`
@@ -90,7 +98,8 @@ func errBadCursor() error { return apperr.Invalid(map[string]string{"cursor": "�
 
 // Stuck lists the workflows that need a person (O1): open workflows (Temporal visibility)
 // with an activity on attempt N or later or a failing or stalled workflow task, workflows whose
-// current run failed, and workflows whose human tasks (Postgres) are overdue past escalation.
+// current run failed, workflows whose human tasks (Postgres) are overdue past escalation, and
+// workflows with an activity that gave up after its retries and is not resolved (Postgres).
 // Every call scans afresh; pages are keyset by workflow id.
 func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 	if q.Limit <= 0 {
@@ -143,6 +152,21 @@ func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 			byID[o.WorkflowID] = w
 		}
 		w.Reasons = append(w.Reasons, overdueReason(o))
+	}
+	failures, err := s.store.OpenActivityFailures(ctx, s.opts.MaxScan)
+	if err != nil {
+		return StuckPage{}, err
+	}
+	for _, f := range failures {
+		w, ok := byID[f.WorkflowID]
+		if !ok {
+			w = &StuckWorkflow{WorkflowID: f.WorkflowID, RunID: f.RunID, WorkflowType: workflowType(f.WorkflowID)}
+			if e, ok := runs[f.WorkflowID]; ok {
+				w.RunID, w.WorkflowType = e.RunID, e.Type
+			}
+			byID[f.WorkflowID] = w
+		}
+		w.Reasons = append(w.Reasons, gaveUpReason(f))
 	}
 
 	ids := make([]string, 0, len(byID))
@@ -478,6 +502,25 @@ func overdueReason(t overdueTask) Reason {
 	due := t.DueAt
 	return Reason{Kind: KindTaskOverdue, TaskID: t.ID, Since: &due,
 		Detail: fmt.Sprintf("%s task %s due %s is still open (%s)", t.Kind, t.ID, t.DueAt.UTC().Format(time.RFC3339), who)}
+}
+
+// gaveUpReason is the O1 reason of a recorded activity failure.
+func gaveUpReason(f store.ActivityFailure) Reason {
+	at := f.FailedAt
+	return Reason{Kind: KindActivityGaveUp, ActivityType: f.ActivityType, FailureID: f.ID, Since: &at,
+		Detail: fmt.Sprintf("activity %s gave up after its retries (run %s): %s", f.ActivityType, f.RunID, f.Error)}
+}
+
+// workflowType names the workflow type of a workflow id (project:…, plan:…) for a workflow
+// visibility did not list (closed).
+func workflowType(id string) string {
+	switch {
+	case strings.HasPrefix(id, "project:"):
+		return "ProjectLifecycle"
+	case strings.HasPrefix(id, "plan:"):
+		return "AnnualPlan"
+	}
+	return ""
 }
 
 func timeOf(ts *timestamppb.Timestamp) *time.Time {

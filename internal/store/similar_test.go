@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
 )
 
 // TestR16ComputeSimilarStoresACandidateWhosePartsAreEachBelowHalf: a submitted project alike
@@ -24,7 +27,8 @@ func TestR16ComputeSimilarStoresACandidateWhosePartsAreEachBelowHalf(t *testing.
 	n, err := f.st.ComputeSimilar(ctx, b)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	rows, err := f.st.Similar(ctx, b)
+	drb := authz.ReachOf(domain.Actor{ID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}})
+	rows, err := f.st.Similar(ctx, b, drb)
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	require.Equal(t, a, rows[0].ProjectID)

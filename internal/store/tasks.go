@@ -330,6 +330,13 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 	if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
 		return err
 	}
+	if f := t.ActivityFailure; f != nil {
+		const q = `INSERT INTO activity_failures (id, workflow_id, run_id, project_id, activity_type, error)
+			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6) ON CONFLICT (id) DO NOTHING`
+		if _, err := s.txExec(ctx, tx, q, FailureID(t.ID), t.WorkflowID, f.RunID, t.ProjectID, f.ActivityType, f.Error); err != nil {
+			return fmt.Errorf("activity failure: %w", err)
+		}
+	}
 	// The stage and the closed tasks are written by the statement that locks the audit
 	// chain's head for the first audit row (one round trip for both), or alone when the
 	// transition audits nothing.
@@ -360,7 +367,7 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 func alone(t domain.Transition) bool {
 	return len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
 		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil &&
-		len(t.Assign) == 0
+		len(t.Assign) == 0 && t.ActivityFailure == nil
 }
 
 // auditEntry is t's audit item i, keyed by the transition so that a retry appends it once.
