@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -94,4 +95,46 @@ func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
 	require.Equal(t, 1, n)
 	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
 	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
+}
+
+// createCryptoProject creates a draft that uses cryptography (R17) and returns its id.
+func (s *stack) createCryptoProject(user, name string, year int, fen int64) string {
+	s.t.Helper()
+	r := s.do(user, http.MethodPost, "/api/v1/projects", map[string]any{
+		"name": name, "type": "new", "plan_year": year, "estimated_investment_fen": fen,
+		"description": name + "：建设内容说明", "mlps_level": 3, "uses_crypto": true,
+	}, nil)
+	require.Equal(s.t, http.StatusCreated, r.Status, "%s", r.Raw)
+	return r.str("id")
+}
+
+// TestE2E_BundledCryptoProjectNeedsItsCryptoPlan: R17 on the bundle route (R6): a small project
+// that uses cryptography is not bundled for approval while its 密码应用方案 is missing (422
+// documents_missing, naming it; the key stays usable), and is once the unit uploads it.
+func TestE2E_BundledCryptoProjectNeedsItsCryptoPlan(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createCryptoProject("alice", "电子政务外网密码服务平台", year, 500_000_000)
+	s.submit("alice", p)
+	s.toAwaitingPlan("alice", p, year)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 500_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("alice", p, "awaiting_approval")
+
+	bundle := func(body map[string]any) resp {
+		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), body,
+			map[string]string{"Idempotency-Key": "crypto-bundle-" + p})
+	}
+	for _, body := range []map[string]any{{"project_ids": []string{p}}, {}} {
+		r = bundle(body)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+		require.Equal(t, "documents_missing", r.code())
+		require.Contains(t, r.str("error", "message"), p)
+		require.Contains(t, r.str("error", "message"), "密码应用方案")
+	}
+	require.Equal(t, http.StatusCreated, s.upload("alice", p, "crypto_plan", pdf).Status)
+	r = bundle(map[string]any{"project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "the same key once the document is in: %s", r.Raw)
+	require.Equal(t, []any{p}, r.Body["project_ids"])
 }

@@ -340,11 +340,23 @@ func (l *lifecycle) start(ctx workflow.Context) error {
 	l.st.Round = 1
 	l.submitted(l.in.SubmittedBy)
 	if l.in.Special {
+		open := []OpenTask{l.specialTask()}
+		detail := map[string]any{"special_request": true, "policy": l.in.Policy.Version}
+		if version(ctx, "crypto-plan-every-route", 1) == 1 && l.needsCryptoPlan() {
+			// R17: the City Government decides once the 密码应用方案 is in (advance opens
+			// the task when SignalDocuments says it arrived).
+			missing, err := l.missingDocs(ctx, []string{"crypto_plan"})
+			if err != nil {
+				return err
+			}
+			if len(missing) > 0 {
+				open, detail["waiting_documents"] = nil, missing
+			}
+		}
 		err := l.apply(ctx, transition{
 			stage: domain.StageSpecialRequest,
-			open: []OpenTask{{ID: l.taskID(domain.TaskSpecialRequestApproval, ""), Kind: domain.TaskSpecialRequestApproval,
-				CandidateRole: domain.RoleCityGovApprover, CandidateOrgID: "citygov"}},
-			audit: l.auditBy(l.in.SubmittedBy, "project.submit", map[string]any{"special_request": true, "policy": l.in.Policy.Version}),
+			open:  open,
+			audit: l.auditBy(l.in.SubmittedBy, "project.submit", detail),
 		})
 		if err != nil {
 			return err
@@ -390,6 +402,28 @@ func (l *lifecycle) similarity(ctx workflow.Context) {
 			}
 		}
 	})
+}
+
+func (l *lifecycle) specialTask() OpenTask {
+	return OpenTask{ID: l.taskID(domain.TaskSpecialRequestApproval, ""), Kind: domain.TaskSpecialRequestApproval,
+		CandidateRole: domain.RoleCityGovApprover, CandidateOrgID: "citygov"}
+}
+
+// needsCryptoPlan reports whether the project's approval needs its 密码应用方案 (R17: it uses
+// cryptography and its pinned policy has the gate).
+func (l *lifecycle) needsCryptoPlan() bool {
+	return l.in.UsesCrypto && l.in.Policy.CryptoPlanAtApproval
+}
+
+// missingDocs lists which of kinds the project has no document of yet, read in the
+// MissingDocuments local activity.
+func (l *lifecycle) missingDocs(ctx workflow.Context, kinds []string) ([]string, error) {
+	var res activities.DocsResult
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MissingDocuments,
+		activities.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
+		return nil, err
+	}
+	return res.Missing, nil
 }
 
 func (l *lifecycle) prelimTask() OpenTask {
@@ -854,9 +888,23 @@ func (l *lifecycle) onBundleResult(ctx workflow.Context, s BundleResultSignal) e
 }
 
 // advance takes the steps that need no person: report to the plan, open the approval task of a
-// large project once its documents are in (R6, R17), move an approved project to procurement.
+// large project once its documents are in (R6, R17), open the City Government's task of a
+// special request waiting for its 密码应用方案 (R8, R17), move an approved project to
+// procurement.
 func (l *lifecycle) advance(ctx workflow.Context) error {
 	switch l.st.Stage {
+	case domain.StageSpecialRequest:
+		// Only a special request opened without its task waits (crypto-plan-every-route); in
+		// runs started before, the task is open from submission on.
+		if l.hasOpen(domain.TaskSpecialRequestApproval) || !l.needsCryptoPlan() {
+			return nil
+		}
+		missing, err := l.missingDocs(ctx, []string{"crypto_plan"})
+		if err != nil || len(missing) > 0 {
+			return err // SignalDocuments wakes us when the unit uploads it
+		}
+		return l.apply(ctx, transition{open: []OpenTask{l.specialTask()},
+			audit: l.auditBy(domain.Actor{ID: "system"}, "approval.request", map[string]any{"documents": []string{"crypto_plan"}})})
 	case domain.StageAwaitingApproval:
 		// Routing (R6) follows the estimated total investment; a cut plan amount does not move a
 		// project between routes.
@@ -864,16 +912,12 @@ func (l *lifecycle) advance(ctx workflow.Context) error {
 			return nil
 		}
 		kinds := []string{"opinion", "impl_plan"}
-		if l.in.UsesCrypto && l.in.Policy.CryptoPlanAtApproval {
+		if l.needsCryptoPlan() {
 			kinds = append(kinds, "crypto_plan") // R17
 		}
-		var res activities.DocsResult
-		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MissingDocuments,
-			activities.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
-			return err
-		}
-		if len(res.Missing) > 0 {
-			return nil // SignalDocuments wakes us when the unit uploads them
+		missing, err := l.missingDocs(ctx, kinds)
+		if err != nil || len(missing) > 0 {
+			return err // SignalDocuments wakes us when the unit uploads them
 		}
 		return l.apply(ctx, transition{open: []OpenTask{{ID: l.taskID(domain.TaskProjectApproval, ""),
 			Kind: domain.TaskProjectApproval, CandidateRole: l.in.Policy.ProjectApproverRole, CandidateOrgID: l.in.Policy.ProjectApproverOrg}},

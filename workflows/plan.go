@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -41,6 +42,9 @@ type PlanProject struct {
 	PlanAmountFen  int64  `json:"plan_amount_fen,omitempty"`
 	Supplementary  bool   `json:"supplementary,omitempty"`
 	BundleID       string `json:"bundle_id,omitempty"`
+	// CryptoPlanMissing: it cannot be approved yet, its 密码应用方案 is missing (R17,
+	// crypto-plan-every-route).
+	CryptoPlanMissing bool `json:"crypto_plan_missing,omitempty"`
 }
 
 // PlanBundle is a bundled proposal (R6).
@@ -166,8 +170,10 @@ type planMsg struct {
 	// through the gateway); it names the transition the message applies.
 	updateID string
 	// candidates are the small projects awaiting approval in no bundle, read for a bundle
-	// that names none (plan-stages-from-read-model).
+	// that names none (plan-stages-from-read-model); waiting those of them left out because
+	// their 密码应用方案 is missing (R17, crypto-plan-every-route).
 	candidates []string
+	waiting    []string
 	handled    bool
 	result     any
 	err        error
@@ -202,6 +208,10 @@ type plan struct {
 	// sod (plan-separation-of-duties): the bundle's creator may not decide it, refused in the
 	// handler too; runs started before refuse it in the Update validator only.
 	sod bool
+	// cryptoGate: a bundle holds only projects whose 密码应用方案 is in where their pinned
+	// policy demands it at approval (R17, version crypto-plan-every-route); runs started
+	// before it bundle without looking.
+	cryptoGate bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -244,6 +254,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	p.bundleTimers = version(ctx, "bundle-task-timers", 1) == 1
 	p.blankTexts = version(ctx, "blank-texts", 1) == 1
 	p.sod = version(ctx, "plan-separation-of-duties", 1) == 1
+	p.cryptoGate = version(ctx, "crypto-plan-every-route", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -510,6 +521,15 @@ func refuseNotInYear(id string, year int) error {
 	return domain.Refuse(domain.StatusUnprocessable, "project_not_in_plan_year", fmt.Sprintf("项目 %s 未在 %d 年度申报", id, year))
 }
 
+// refuseCryptoPlanMissing refuses a bundle with projects that use cryptography and lack the
+// 密码应用方案 their pinned policy demands at approval (R17): the unit uploads it, then the same
+// request goes through.
+func refuseCryptoPlanMissing(ids []string) error {
+	return domain.RefuseWith(domain.StatusUnprocessable, "documents_missing",
+		fmt.Sprintf("项目 %s 使用密码技术，须先上传密码应用方案（crypto_plan）才能报批", strings.Join(ids, "、")),
+		map[string]any{"missing": []string{"crypto_plan"}, "project_ids": ids})
+}
+
 func refuseNothingToBundle() error {
 	return domain.Refuse(domain.StatusUnprocessable, "nothing_to_bundle", "没有待打捆的 1000 万元以下计划项目")
 }
@@ -524,7 +544,8 @@ const (
 // CheckPlanStages is the part of a plan Update's checks that the read model alone decides
 // (rows as LoadPlanProjects reads them): each project named is of the year and not a draft,
 // and in the stage the Update needs (R4 convene: expert_review, R5 compile: awaiting_plan,
-// R6 bundle: awaiting_approval); a bundle naming none needs a small project awaiting approval.
+// R6 bundle: awaiting_approval); a bundle naming none needs a small project awaiting approval;
+// a bundle holds no project whose 密码应用方案 is missing (R17).
 // AnnualPlan checks this and more (its own sessions, plan items and bundles) when it handles
 // the Update; the gateway checks it before it asks the plan (server planOp).
 func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanProject, pol domain.Policy) error {
@@ -538,10 +559,17 @@ func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanPr
 	case UpdateCreateBundle:
 		need, want = domain.StageAwaitingApproval, wantBundle
 		if len(ids) == 0 {
+			var waiting []string
 			for _, r := range rows {
 				if r.PlanYear == year && r.Stage == need && pol.Small(r.EstimatedFen) {
-					return nil
+					if !r.CryptoPlanMissing {
+						return nil
+					}
+					waiting = append(waiting, r.ProjectID)
 				}
+			}
+			if len(waiting) > 0 {
+				return refuseCryptoPlanMissing(waiting)
 			}
 			return refuseNothingToBundle()
 		}
@@ -555,6 +583,17 @@ func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanPr
 		}
 		if rows[i].Stage != need {
 			return refuseNotReady(id, rows[i].Stage, want)
+		}
+	}
+	if update == UpdateCreateBundle {
+		var missing []string
+		for _, r := range rows {
+			if r.CryptoPlanMissing {
+				missing = append(missing, r.ProjectID)
+			}
+		}
+		if len(missing) > 0 {
+			return refuseCryptoPlanMissing(missing)
 		}
 	}
 	return nil
@@ -663,6 +702,9 @@ func (p *plan) validate(m *planMsg, state bool) error {
 				return nil
 			}
 			ids = p.bundleable(m)
+			if len(ids) == 0 && len(m.waiting) > 0 {
+				return refuseCryptoPlanMissing(m.waiting)
+			}
 			if len(ids) == 0 {
 				return refuseNothingToBundle()
 			}
@@ -686,6 +728,17 @@ func (p *plan) validate(m *planMsg, state bool) error {
 			}
 			if pp.Stage != domain.StageAwaitingApproval || pp.BundleID != "" {
 				return notReady(pp, wantBundle)
+			}
+		}
+		if state {
+			var missing []string
+			for _, id := range ids {
+				if pp := p.idx[id]; pp != nil && pp.CryptoPlanMissing {
+					missing = append(missing, id)
+				}
+			}
+			if len(missing) > 0 {
+				return refuseCryptoPlanMissing(missing)
 			}
 		}
 	case m.reassign != nil:
@@ -776,8 +829,13 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 		// Paneled while its panel's tasks are open, or since this plan convened it and the
 		// stage has not changed (the lifecycle may not have opened the tasks yet).
 		pp.Paneled = r.ExpertTasksOpen || (pp.Paneled && pp.PaneledVersion != 0 && pp.PaneledVersion == r.Version)
+		pp.CryptoPlanMissing = p.cryptoGate && r.CryptoPlanMissing
 		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) && pp.BundleID == "" {
-			m.candidates = append(m.candidates, r.ProjectID)
+			if pp.CryptoPlanMissing {
+				m.waiting = append(m.waiting, r.ProjectID) // R17: not approvable until it is in
+			} else {
+				m.candidates = append(m.candidates, r.ProjectID)
+			}
 		}
 	}
 	return nil

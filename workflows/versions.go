@@ -30,7 +30,7 @@ var (
 	lifecycleChanges5 = append(slices.Clone(lifecycleChanges4), change{"separation-of-duties", 1}, change{"task-reassign", 1})
 	// lifecycleChanges (lifecycle-baseline-correctness) adds the changes of issue 15's
 	// correctness items: record-activity-failures (O1) and crypto-plan-every-route (R17).
-	lifecycleChanges = append(slices.Clone(lifecycleChanges5), change{"record-activity-failures", 1})
+	lifecycleChanges = append(slices.Clone(lifecycleChanges5), change{"record-activity-failures", 1}, change{"crypto-plan-every-route", 1})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
 		{"plan-signals-parallel", 1}, {"plan-stages-from-read-model", 1}}
@@ -43,7 +43,7 @@ var (
 	// planChanges (plan-baseline-correctness) adds record-activity-failures (O1),
 	// crypto-plan-every-route (R17), panel-odd-after-recusal (R4) and bundle-by-pinned-approver
 	// (R19).
-	planChanges = append(slices.Clone(planChanges4), change{"record-activity-failures", 1})
+	planChanges = append(slices.Clone(planChanges4), change{"record-activity-failures", 1}, change{"crypto-plan-every-route", 1})
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.

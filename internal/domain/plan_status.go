@@ -32,4 +32,12 @@ type PlanProject struct {
 	BundleID      string `json:"bundle_id,omitempty" db:"bundle_id"`
 	// ExpertTasksOpen: a panel's review tasks are open (the project is paneled, R4).
 	ExpertTasksOpen bool `json:"expert_tasks_open,omitempty" db:"expert_tasks_open"`
+	// CryptoPlanMissing: the project uses cryptography, its pinned policy demands the
+	// 密码应用方案 at approval, and none is uploaded yet (R17): it cannot be approved, in a
+	// bundle or alone.
+	CryptoPlanMissing bool `json:"crypto_plan_missing,omitempty" db:"crypto_plan_missing"`
+	// BundleApproverRole and BundleApproverOrg are who decides a bundle of the project under
+	// its pinned policy (R6, R19); empty before it is submitted.
+	BundleApproverRole string `json:"bundle_approver_role,omitempty" db:"bundle_approver_role"`
+	BundleApproverOrg  string `json:"bundle_approver_org,omitempty" db:"bundle_approver_org"`
 }
