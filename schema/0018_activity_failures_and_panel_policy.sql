@@ -19,5 +19,12 @@ CREATE TABLE activity_failures (
 );
 CREATE INDEX activity_failures_open_idx ON activity_failures (workflow_id, failed_at) WHERE resolved_at IS NULL;
 
+-- R4: the panel rule's numbers live in the policy. The shipped versions say what they always
+-- meant (a policy without the fields reads the same: domain.Policy): each project's effective
+-- panel odd and at least panel_min, passed by more than half of it.
+UPDATE policy_versions SET body = body || '{"panel_odd": true, "panel_pass_more_than": {"num": 1, "den": 2}}'::jsonb
+WHERE version IN ('2021', '2023', 'test') AND NOT body ? 'panel_odd';
+
 -- +goose Down
+UPDATE policy_versions SET body = body - 'panel_odd' - 'panel_pass_more_than' WHERE version IN ('2021', '2023', 'test');
 DROP TABLE activity_failures;

@@ -1135,8 +1135,13 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 	s.submit("bob", pb)
 	s.prelimApprove(pa)
 	s.prelimApprove(pb)
-	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5"}
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+	// R4: each project's effective panel is odd: exp1 (unit-a) and an expert of unit-b are
+	// each recused from their own unit's project, five remain for both.
+	r := s.do("admin", http.MethodPost, "/api/v1/users", map[string]any{"username": "expb", "name": "卫健专家",
+		"org_id": "unit-b", "roles": []string{"expert"}, "password": "Expert-Passw0rd-2026"}, nil)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5", r.str("id")}
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
 		map[string]any{"expert_ids": experts, "project_ids": []string{pa, pb}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	panels, _ := r.Body["panels"].([]any)
@@ -1159,7 +1164,7 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 	t2 := s.openTask("exp2", pa, "expert_review")
 	var n int
 	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND kind = 'expert_review'`, pa))
-	require.Equal(t, 4, n, "one task per expert of the effective panel")
+	require.Equal(t, 5, n, "one task per expert of the effective panel")
 	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND assignee_id = 'u-exp1'`, pa))
 	require.Zero(t, n, "R4: exp1 has a task on its own unit's project")
 

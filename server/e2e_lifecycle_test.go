@@ -65,8 +65,8 @@ func (s *stack) prelimApprove(id string) {
 }
 
 // TestE2E_BundleWithExclusion is scenario (a): a 9.5M project through prelim review (R3),
-// expert review with a recused expert (R4), the plan (R5) and a bundle with two other projects
-// decided once by NDRC with one exclusion (R6, R7).
+// expert review with a recused expert and an odd effective panel (R4), the plan (R5) and a
+// bundle with two other projects decided once by NDRC with one exclusion (R6, R7).
 func TestE2E_BundleWithExclusion(t *testing.T) {
 	s := newStack(t, "2021")
 	year := futureYear()
@@ -83,8 +83,19 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	}
 
 	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5"}
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": experts, "project_ids": []string{p1, p2, p3}})
+	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
+	// R4: five experts are four for unit-a's projects once exp1 (unit-a) is recused: an even
+	// effective panel is refused, naming those projects; unit-b's five are fine.
+	r := s.retry409("drb1", http.MethodPost, sessions, map[string]any{"expert_ids": experts, "project_ids": []string{p1, p2, p3}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "panel_even_after_recusal", r.code())
+	for _, id := range []string{p1, p3} {
+		require.Contains(t, r.str("error", "message"), id)
+	}
+	require.NotContains(t, r.str("error", "message"), p2)
+	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"expert_ids": experts, "project_ids": []string{p2}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"expert_ids": experts[:4], "project_ids": []string{p1, p3}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 
 	// R4: exp1 belongs to unit-a, so is never offered unit-a's projects.
@@ -95,8 +106,8 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	}
 	for _, id := range []string{p1, p2, p3} {
 		for _, e := range experts {
-			if e == "u-exp1" && id != p2 {
-				continue
+			if (e == "u-exp1" || e == "u-exp5") && id != p2 {
+				continue // exp1 recused; exp5 not on unit-a's panel
 			}
 			user := e[2:]
 			task := s.openTask(user, id, "expert_review")

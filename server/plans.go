@@ -77,7 +77,8 @@ func (s *Server) planUpdate(c *gin.Context, y int, name, id string, arg any, out
 }
 
 // planOp asks the plan of year y to apply Update name, naming projects ids, after checking
-// what the read model alone decides (workflows.CheckPlanStages). The plan checks the same when
+// what the read model alone decides (workflows.CheckPlanStages, and for a convene each project's
+// effective panel, workflows.CheckPanels). The plan checks the same when
 // it handles the Update, but its refusal completes the Update, and Temporal answers every later
 // Update with that id (every resend with the same Idempotency-Key) with it: a project one step
 // behind (its lifecycle has not yet applied the plan's previous decision) would refuse the key
@@ -100,6 +101,9 @@ func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, ar
 		return apperr.New(http.StatusServiceUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
 	}
 	refused := workflows.CheckPlanStages(name, y, ids, rows, s.policy)
+	if u, ok := arg.(workflows.ConveneUpdate); ok && refused == nil {
+		refused = workflows.CheckPanels(u.Experts, rows, s.policy) // R4: each project's effective panel
+	}
 	if refused == nil {
 		return s.planUpdate(c, y, name, id, arg, out)
 	}
@@ -117,7 +121,9 @@ func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, ar
 }
 
 // conveneExpertSession forms a panel for some projects (R4). Experts affiliated with a project's
-// unit are left out of that project's panel.
+// unit are left out of that project's panel; the panel left for each project must be odd and
+// at least the policy's minimum, or nothing is convened (422 naming the projects that fall
+// short and how many experts each lacks: DRB picks the experts).
 func (s *Server) conveneExpertSession(c *gin.Context) {
 	y, ok := planYear(c)
 	if !ok {

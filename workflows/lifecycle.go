@@ -746,7 +746,7 @@ func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, 
 		if len(l.st.Reviews) == len(l.st.Panel) {
 			passed, total := tally(l.st.Reviews)
 			auditD["panel_pass"], auditD["panel_size"], auditD["mean_score"] = passed, len(l.st.Reviews), total/len(l.st.Reviews)
-			if 2*passed > len(l.st.Reviews) { // R4: strict majority of the effective panel
+			if l.in.Policy.PanelPasses(passed, len(l.st.Reviews)) { // R4: (strict) majority of the effective panel, by policy
 				tr.stage = domain.StageAwaitingPlan
 			} else {
 				tr.stage = domain.StageRejected

@@ -208,6 +208,10 @@ type plan struct {
 	// sod (plan-separation-of-duties): the bundle's creator may not decide it, refused in the
 	// handler too; runs started before refuse it in the Update validator only.
 	sod bool
+	// oddPanels: the effective panel of each project a session convenes must be odd and at
+	// least the policy's minimum (R4, version panel-odd-after-recusal); runs started before
+	// it want the whole panel odd and each effective panel at least the minimum.
+	oddPanels bool
 	// cryptoGate: a bundle holds only projects whose 密码应用方案 is in where their pinned
 	// policy demands it at approval (R17, version crypto-plan-every-route); runs started
 	// before it bundle without looking.
@@ -255,6 +259,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	p.blankTexts = version(ctx, "blank-texts", 1) == 1
 	p.sod = version(ctx, "plan-separation-of-duties", 1) == 1
 	p.cryptoGate = version(ctx, "crypto-plan-every-route", 1) == 1
+	p.oddPanels = version(ctx, "panel-odd-after-recusal", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -612,7 +617,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 		if u.SessionID == "" || domain.Contains(p.st.Sessions, u.SessionID) {
 			return domain.Refuse(domain.StatusConflict, "duplicate_session", "专家评审会编号为空或已存在："+u.SessionID)
 		}
-		if len(u.Experts) < pol.PanelMin || len(u.Experts)%2 == 0 {
+		if len(u.Experts) < pol.PanelMin || (!p.oddPanels && len(u.Experts)%2 == 0) {
 			return domain.Refuse(domain.StatusUnprocessable, "panel_size",
 				fmt.Sprintf("专家组人数须为不少于 %d 的奇数", pol.PanelMin))
 		}
@@ -637,9 +642,19 @@ func (p *plan) validate(m *planMsg, state bool) error {
 			if pp.Stage != domain.StageExpertReview || pp.Paneled {
 				return notReady(pp, wantConvene)
 			}
-			if n := len(effectivePanel(u.Experts, pp.UnitID)); n < pol.PanelMin {
+			if n := len(effectivePanel(u.Experts, pp.UnitID)); !p.oddPanels && n < pol.PanelMin {
 				return domain.Refuse(domain.StatusUnprocessable, "panel_too_small_after_recusal",
 					fmt.Sprintf("项目 %s 回避后专家不足 %d 人", id, pol.PanelMin))
+			}
+		}
+		if state && p.oddPanels {
+			rows := make([]domain.PlanProject, 0, len(u.ProjectIDs))
+			for _, id := range u.ProjectIDs {
+				pp := p.idx[id]
+				rows = append(rows, domain.PlanProject{ProjectID: id, UnitID: pp.UnitID, Name: pp.Name})
+			}
+			if err := CheckPanels(u.Experts, rows, pol); err != nil {
+				return err
 			}
 		}
 	case m.compile != nil:
@@ -839,6 +854,50 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 		}
 	}
 	return nil
+}
+
+// CheckPanels refuses a session of experts over projects (rows as the read model holds them:
+// id, unit, name) when the effective panel of any project (its experts minus those of its own
+// unit, R4 recusal) is smaller than the policy's minimum or, while the policy wants it odd,
+// even: an even panel can tie, and a tie is no majority. The refusal names every project that
+// falls short, why, and how many experts from outside its unit it lacks, so that DRB, who picks
+// the experts, can add them or convene those projects apart: 422 panel_too_small_after_recusal
+// when one is below the minimum, else 422 panel_even_after_recusal; extra lists them.
+// AnnualPlan checks it when it handles the convene (panel-odd-after-recusal); the gateway
+// checks it before it asks the plan.
+func CheckPanels(experts []ExpertRef, rows []domain.PlanProject, pol domain.Policy) error {
+	var lines []string
+	var short []map[string]any
+	small := false
+	for _, r := range rows {
+		n := len(effectivePanel(experts, r.UnitID))
+		add := pol.PanelShortfall(n)
+		if add == 0 {
+			continue
+		}
+		small = small || n < pol.PanelMin
+		name := r.Name
+		if name == "" {
+			name = r.ProjectID
+		}
+		lines = append(lines, fmt.Sprintf("项目「%s」（%s）回避 %d 人后有效专家 %d 人，须再增加 %d 名非本单位专家",
+			name, r.ProjectID, len(experts)-n, n, add))
+		short = append(short, map[string]any{"project_id": r.ProjectID, "recused": len(experts) - n, "effective": n, "add": add})
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	rule := fmt.Sprintf("不少于 %d 人", pol.PanelMin)
+	if pol.PanelMustBeOdd() {
+		rule += "的奇数"
+	}
+	code := "panel_even_after_recusal"
+	if small {
+		code = "panel_too_small_after_recusal"
+	}
+	return domain.RefuseWith(domain.StatusUnprocessable, code,
+		fmt.Sprintf("每个项目回避后的有效专家组须为%s：%s（也可将这些项目另行组织评审会）", rule, strings.Join(lines, "；")),
+		map[string]any{"panel_min": pol.PanelMin, "odd": pol.PanelMustBeOdd(), "projects": short})
 }
 
 func effectivePanel(experts []ExpertRef, unitID string) []ExpertRef {

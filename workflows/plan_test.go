@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"testing"
 
@@ -117,17 +118,24 @@ func (h *harness) bundleResults() map[string][]workflows.BundleResultSignal {
 // gives them after reading it (plan-stages-from-read-model), so they complete the Update with
 // an error instead of being rejected by its validator.
 var stateCodes = map[string]bool{"project_not_ready": true, "project_not_in_plan_year": true,
-	"panel_too_small_after_recusal": true, "not_small_project": true, "nothing_to_bundle": true}
+	"panel_too_small_after_recusal": true, "panel_even_after_recusal": true, "not_small_project": true, "nothing_to_bundle": true}
 
 // fiveExperts has one expert (eA) from unitA.
 var fiveExperts = []workflows.ExpertRef{{ID: "e1", OrgID: "univ-1"}, {ID: "e2", OrgID: "univ-2"}, {ID: "eA", OrgID: unitA},
 	{ID: "e3", OrgID: "univ-3"}, {ID: "e4", OrgID: "finance"}}
 
+// fourWithA is e1, e2, eA and e3: an effective panel of three for a unitA project (R4).
+var fourWithA = fiveExperts[:4]
+
+// sixExperts adds eB of unit-b to fiveExperts: five effective experts for a project of unitA
+// and for one of unit-b (R4).
+var sixExperts = append(slices.Clone(fiveExperts), workflows.ExpertRef{ID: "eB", OrgID: "unit-b"})
+
 func TestR4_PlanConveneRecusesUnitExpert(t *testing.T) {
 	h := newPlan(t)
 	h.status("p1", unitA, smallFen, domain.StageExpertReview)
 	h.status("p2", "unit-b", largeFen, domain.StageExpertReview)
-	convene := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts,
+	convene := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: sixExperts,
 		ProjectIDs: []string{"p1", "p2"}, RequestID: "req-1"})
 	again := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts[:3],
 		ProjectIDs: []string{"p2"}})
@@ -146,20 +154,20 @@ func TestR4_PlanConveneRecusesUnitExpert(t *testing.T) {
 	res, ok := convene.result.(workflows.ConveneResult)
 	require.True(t, ok, "result is %T", convene.result)
 	require.Equal(t, workflows.ConveneResult{SessionID: "s1", Panels: []workflows.PanelOfOne{
-		{ProjectID: "p1", ExpertIDs: []string{"e1", "e2", "e3", "e4"}, Recused: []string{"eA"}},
-		{ProjectID: "p2", ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}},
+		{ProjectID: "p1", ExpertIDs: []string{"e1", "e2", "e3", "e4", "eB"}, Recused: []string{"eA"}},
+		{ProjectID: "p2", ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}, Recused: []string{"eB"}},
 	}}, res)
 	requireRefused(t, again, domain.StatusConflict, "project_not_ready")
 
-	require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: []workflows.ExpertRef{fiveExperts[0], fiveExperts[1], fiveExperts[3], fiveExperts[4]}}},
-		h.panelSent("p1"), "the unit's own expert is left out of its panel")
+	require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: []workflows.ExpertRef{sixExperts[0], sixExperts[1], sixExperts[3],
+		sixExperts[4], sixExperts[5]}}}, h.panelSent("p1"), "the unit's own expert is left out of its panel")
 	require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: fiveExperts}}, h.panelSent("p2"))
 	require.Len(t, h.sent(workflows.SignalPanel), 2)
 
 	require.Len(t, h.transitions, 1)
 	tr := h.transitions[0]
 	require.Equal(t, planWorkflowID, tr.WorkflowID)
-	require.Equal(t, &domain.Session{ID: "s1", PlanYear: planYear, ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4"}, CreatedBy: drbReviewer.ID,
+	require.Equal(t, &domain.Session{ID: "s1", PlanYear: planYear, ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4", "eB"}, CreatedBy: drbReviewer.ID,
 		ProjectIDs: []string{"p1", "p2"}}, tr.Session)
 	require.Len(t, tr.Audit, 2)
 	require.Equal(t, "expert_review.convene", tr.Audit[0].Action)
@@ -181,8 +189,11 @@ func TestR4_PlanConveneRefusals(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"even panel", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts[:4], ProjectIDs: []string{"p1"}},
-			domain.StatusUnprocessable, "panel_size"},
+		{"even panel", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: []workflows.ExpertRef{fiveExperts[0],
+			fiveExperts[1], fiveExperts[3], fiveExperts[4]}, ProjectIDs: []string{"p1"}},
+			domain.StatusUnprocessable, "panel_even_after_recusal"},
+		{"even after recusal", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts, ProjectIDs: []string{"p1"}},
+			domain.StatusUnprocessable, "panel_even_after_recusal"},
 		{"panel below minimum", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts[:1], ProjectIDs: []string{"p1"}},
 			domain.StatusUnprocessable, "panel_size"},
 		{"project not in expert review", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: fiveExperts, ProjectIDs: []string{"p2"}},
@@ -472,7 +483,7 @@ func TestPlanTransitionNamedByItsUpdate(t *testing.T) {
 	h.status("p2", "unit-b", smallFen, domain.StageExpertReview)
 	first := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts[:3],
 		ProjectIDs: []string{"p2"}})
-	second := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts,
+	second := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fourWithA,
 		ProjectIDs: []string{"p1"}})
 	h.cancel()
 	h.runPlan(policy2021())
@@ -494,24 +505,24 @@ func TestR4_PlanReadsStagesFromReadModel(t *testing.T) {
 	// A stale or forged report says p1 is ready: ignored.
 	h.signal(workflows.SignalProjectStatus, workflows.ProjectStatusSignal{ProjectID: "p1", UnitID: unitA, EstimatedFen: smallFen,
 		Stage: domain.StageExpertReview})
-	early := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts,
+	early := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fourWithA,
 		ProjectIDs: []string{"p1"}})
 	h.status("p1", unitA, smallFen, domain.StageExpertReview)
-	first := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fiveExperts,
+	first := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: fourWithA,
 		ProjectIDs: []string{"p1"}})
 	// The lifecycle opened the panel's tasks (no stage change).
 	h.setRow(domain.PlanProject{ProjectID: "p1", PlanYear: planYear, UnitID: unitA, EstimatedFen: smallFen,
 		Stage: domain.StageExpertReview, ExpertTasksOpen: true})
-	twice := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts,
+	twice := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fourWithA,
 		ProjectIDs: []string{"p1"}})
 	// Returned for revision, resubmitted, approved again: a new round of expert review.
 	h.status("p1", unitA, smallFen, domain.StageRevision)
 	h.status("p1", unitA, smallFen, domain.StageExpertReview)
-	again := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s3", Actor: drbReviewer, Experts: fiveExperts,
+	again := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s3", Actor: drbReviewer, Experts: fourWithA,
 		ProjectIDs: []string{"p1"}})
 	// A project of another year is not this plan's.
 	h.setRow(domain.PlanProject{ProjectID: "p7", PlanYear: planYear + 1, UnitID: "unit-b", EstimatedFen: smallFen, Stage: domain.StageExpertReview})
-	otherYear := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s4", Actor: drbReviewer, Experts: fiveExperts,
+	otherYear := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s4", Actor: drbReviewer, Experts: fourWithA,
 		ProjectIDs: []string{"p7"}})
 	h.cancel()
 	h.runPlan(policy2021())

@@ -21,8 +21,14 @@ type Policy struct {
 	// SubmissionDeadline (R2): month/day/hour/min/sec in Asia/Shanghai of year Y for plan year Y+1.
 	DeadlineMonth int `json:"deadline_month"`
 	DeadlineDay   int `json:"deadline_day"`
-	// PanelMin (R4): smallest (odd) expert panel after recusal.
+	// PanelMin (R4): smallest effective expert panel of a project (after recusal).
 	PanelMin int `json:"panel_min"`
+	// PanelOdd (R4): the effective panel of each project must have an odd number of experts;
+	// absent: true (what every policy said before the field).
+	PanelOdd *bool `json:"panel_odd,omitempty"`
+	// PanelPassMoreThan (R4): a project passes expert review when more than this share of its
+	// effective panel passes it; absent: one half (a strict majority).
+	PanelPassMoreThan *Fraction `json:"panel_pass_more_than,omitempty"`
 	// ReviewDueWorkdays (T2): working days a reviewer has for a task.
 	ReviewDueWorkdays int `json:"review_due_workdays"`
 	// TrialRunMonths (R11): calendar months of trial run; TrialRun overrides it when set
@@ -49,6 +55,12 @@ type Policy struct {
 	DataListFields []DataListField `json:"data_list_fields,omitempty"`
 	// TestOnly marks a policy with short durations that production mode refuses.
 	TestOnly bool `json:"test_only,omitempty"`
+}
+
+// Fraction is a share num/den (R4's majority).
+type Fraction struct {
+	Num int `json:"num"`
+	Den int `json:"den"`
 }
 
 // MonthDay is a day of the year.
@@ -92,8 +104,14 @@ func (p Policy) Validate() error {
 	if p.DeadlineMonth < 1 || p.DeadlineMonth > 12 || p.DeadlineDay < 1 || p.DeadlineDay > 31 {
 		errs = append(errs, errors.New("deadline month/day out of range"))
 	}
-	if p.PanelMin < 3 || p.PanelMin%2 == 0 {
-		errs = append(errs, errors.New("panel_min must be odd and at least 3"))
+	if p.PanelMin < 3 || (p.PanelMustBeOdd() && p.PanelMin%2 == 0) {
+		errs = append(errs, errors.New("panel_min must be at least 3 (and odd while panel_odd)"))
+	}
+	if f := p.PanelPassMoreThan; f != nil && (f.Den < 1 || f.Den > 100 || f.Num < 1 || f.Num >= f.Den) {
+		errs = append(errs, errors.New("panel_pass_more_than must be a share num/den with 1 <= num < den <= 100"))
+	}
+	if p.PanelMin > 99 {
+		errs = append(errs, errors.New("panel_min must be at most 99"))
 	}
 	if p.ReviewDueWorkdays < 1 {
 		errs = append(errs, errors.New("review_due_workdays must be at least 1"))
@@ -155,6 +173,29 @@ func daysInEveryYear(m int) int {
 // 23:59:59 in loc (Asia/Shanghai).
 func (p Policy) SubmissionDeadline(planYear int, loc *time.Location) time.Time {
 	return time.Date(planYear-1, time.Month(p.DeadlineMonth), p.DeadlineDay, 23, 59, 59, 0, loc)
+}
+
+// PanelMustBeOdd reports whether the effective panel of a project must be odd (R4).
+func (p Policy) PanelMustBeOdd() bool { return p.PanelOdd == nil || *p.PanelOdd }
+
+// PanelPasses reports whether passed passes of an effective panel of size experts pass the
+// project (R4: more than the policy's share, by default a strict majority).
+func (p Policy) PanelPasses(passed, size int) bool {
+	f := Fraction{Num: 1, Den: 2}
+	if p.PanelPassMoreThan != nil {
+		f = *p.PanelPassMoreThan
+	}
+	return passed*f.Den > size*f.Num
+}
+
+// PanelShortfall is how many experts not recused from a project its effective panel of size
+// experts lacks (R4: at least PanelMin, odd while the policy says so); 0 when it is valid.
+func (p Policy) PanelShortfall(size int) int {
+	add := max(p.PanelMin-size, 0)
+	if p.PanelMustBeOdd() && (size+add)%2 == 0 {
+		add++
+	}
+	return add
 }
 
 // Small reports whether an amount goes through a bundle (R6).
