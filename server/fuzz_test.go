@@ -103,6 +103,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/reset", fzBind[resetReq](nil)},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry", fzBind[retryReq](nil)},
 	{http.MethodPost, "/api/v1/ops/replay", fzReplay},
+	{http.MethodPost, "/api/v1/ops/activity-failures/:id/resolve", fzBind[resolveReq](nil)},
 }
 
 // fzBodyless are the state-changing routes that read no JSON body (uploads are multipart and
