@@ -82,7 +82,7 @@ func (s *Server) registerContract(c *gin.Context) {
 		return
 	}
 	s.deliveryUpdate(c, p, workflows.UpdateContract, workflows.ContractUpdate{Actor: mustActor(c), RequestID: c.GetString(ctxRequestID),
-		Contract: domain.Contract{Vendor: text.Trim(req.Vendor), AmountFen: req.AmountFen, SignedOn: req.SignedOn,
+		RequestHash: requestHash(c, req), Contract: domain.Contract{Vendor: text.Trim(req.Vendor), AmountFen: req.AmountFen, SignedOn: req.SignedOn,
 			ProcurementRef: text.Trim(req.ProcurementRef), DataLists: lists}})
 }
 
@@ -168,5 +168,5 @@ func (s *Server) fileOMReport(c *gin.Context) {
 		return
 	}
 	s.deliveryUpdate(c, p, workflows.UpdateOMReport, workflows.OMReportUpdate{Actor: mustActor(c), Year: req.Year,
-		DocumentID: req.DocumentID, RequestID: c.GetString(ctxRequestID)})
+		DocumentID: req.DocumentID, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
 }

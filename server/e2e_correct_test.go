@@ -138,3 +138,111 @@ func TestE2E_BundledCryptoProjectNeedsItsCryptoPlan(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "the same key once the document is in: %s", r.Raw)
 	require.Equal(t, []any{p}, r.Body["project_ids"])
 }
+
+// TestE2E_KeyedDecisionsAnswerTheirFirstRequestOnly: an Idempotency-Key names one request. A
+// decision resent with its key and the same body gets its first answer and is applied once; the
+// same key with another body (approve, then reject) is 409 idempotency_key_reused, as for
+// payments and creates, and changes nothing. The same holds for a bundle decision (the plan's
+// Update) and a plan compile. A resubmission (R3) resent with its key gets its first answer,
+// not 409 already_submitted.
+func TestE2E_KeyedDecisionsAnswerTheirFirstRequestOnly(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "幂等键复用测试", futureYear(), 100_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+
+	// R3 return, resubmitted with a key, resent.
+	r := s.decide("drb1", task, map[string]any{"decision": "return", "comment": "请补充"}, map[string]string{"Idempotency-Key": "ret-" + p})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	resubmit := func(hdr map[string]string) resp {
+		return s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, hdr)
+	}
+	key := map[string]string{"Idempotency-Key": "resub-" + p}
+	first := resubmit(key)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+	again := resubmit(key)
+	require.Equal(t, http.StatusOK, again.Status, "a resubmission resent with its key: %s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+	r = resubmit(nil)
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "already_submitted", r.code())
+	r = resubmit(map[string]string{"Idempotency-Key": "resub-other-" + p})
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "already_submitted", r.code())
+
+	task = s.openTask("drb1", p, "prelim_review")
+	key = map[string]string{"Idempotency-Key": "prelim-" + p}
+	approve := map[string]any{"decision": "approve", "comment": "同意"}
+	first = s.decide("drb1", task, approve, key)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+	require.NotContains(t, string(first.Raw), "request_hash")
+	r = s.decide("drb1", task, map[string]any{"decision": "reject", "comment": "同意"}, key)
+	require.Equal(t, http.StatusConflict, r.Status, "another body with the same key: %s", r.Raw)
+	require.Equal(t, "idempotency_key_reused", r.code())
+	r = s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "同意。"}, key)
+	require.Equal(t, http.StatusConflict, r.Status, "another comment is another body: %s", r.Raw)
+	again = s.decide("drb1", task, approve, key)
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+	var n int
+	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1
+		AND detail->>'kind' = 'prelim_review'`, p))
+	require.Equal(t, 2, n, "the return and one approval")
+	s.waitStage("drb1", p, "expert_review")
+}
+
+// TestE2E_KeyedPlanRequestsAnswerTheirFirstRequestOnly: the same for the plan's Updates: a
+// compile and a bundle decision resent with their key and another body are 409
+// idempotency_key_reused; with the same body they get their first answer.
+func TestE2E_KeyedPlanRequestsAnswerTheirFirstRequestOnly(t *testing.T) {
+	s, p, year := planReady(t, "alice", "计划幂等键测试", 500_000_000)
+	compile := func(fen int64) resp {
+		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+			map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen}}},
+			map[string]string{"Idempotency-Key": "compile-" + p})
+	}
+	first := compile(400_000_000)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+	s.waitStage("alice", p, "awaiting_approval")
+	r := compile(300_000_000)
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "idempotency_key_reused", r.code())
+	again := compile(400_000_000)
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{"project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	task := r.str("task_id")
+	key := map[string]string{"Idempotency-Key": "bundle-decision-" + p}
+	first = s.decide("ndrc1", task, map[string]any{"decision": "approve", "comment": "同意"}, key)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+	r = s.decide("ndrc1", task, map[string]any{"decision": "reject", "comment": "不同意"}, key)
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "idempotency_key_reused", r.code())
+	again = s.decide("ndrc1", task, map[string]any{"decision": "approve", "comment": "同意"}, key)
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+	s.waitStage("alice", p, "procurement")
+}
+
+// TestE2E_KeyedContractAnswersItsFirstRequestOnly: a contract registration (R9, a lifecycle
+// Update) resent with its key and another amount is 409 idempotency_key_reused; with the same
+// body it gets its first answer; the contract registered is the first one.
+func TestE2E_KeyedContractAnswersItsFirstRequestOnly(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.approvedLarge("bob", "医保智能监管平台", false)
+	key := map[string]string{"Idempotency-Key": "contract-" + p}
+	body := contractBody(900_000_000, "LA-2026-018")
+	first := s.do("bob", http.MethodPost, "/api/v1/projects/"+p+"/contract", body, key)
+	require.Equal(t, http.StatusOK, first.Status, "%s", first.Raw)
+	r := s.do("bob", http.MethodPost, "/api/v1/projects/"+p+"/contract", contractBody(1_000_000_000, "LA-2026-018"), key)
+	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
+	require.Equal(t, "idempotency_key_reused", r.code())
+	again := s.do("bob", http.MethodPost, "/api/v1/projects/"+p+"/contract", body, key)
+	require.Equal(t, http.StatusOK, again.Status, "%s", again.Raw)
+	require.Equal(t, first.Body, again.Body)
+	var amount int64
+	require.NoError(t, s.store.DB.Get(&amount, `SELECT amount_fen FROM contracts WHERE project_id = $1`, p))
+	require.Equal(t, int64(900_000_000), amount)
+}

@@ -619,6 +619,9 @@ func jsonFields(typ reflect.Type, request bool) []goField {
 		if name == "" {
 			name = f.Name
 		}
+		if !request && name == "request_hash" && typ.PkgPath() == "egovpm/workflows" {
+			continue // the Idempotency-Key check's, cleared before the reply (sameRequest)
+		}
 		req := !slices.Contains(strings.Split(opts, ","), "omitempty")
 		if request {
 			first, _, _ := strings.Cut(f.Tag.Get("validate"), ",")

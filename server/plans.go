@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
@@ -73,7 +72,7 @@ func (s *Server) planUpdate(c *gin.Context, y int, name, id string, arg any, out
 	if err != nil {
 		return err
 	}
-	return h.Get(ctx, out)
+	return sameRequest(hashOf(arg), out, h.Get(ctx, out))
 }
 
 // planOp asks the plan of year y to apply Update name, naming projects ids, after checking
@@ -108,13 +107,8 @@ func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, ar
 		return s.planUpdate(c, y, name, id, arg, out)
 	}
 	if c.GetHeader("Idempotency-Key") != "" {
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		err := s.temporal.GetWorkflowUpdateHandle(client.GetWorkflowUpdateHandleOptions{
-			WorkflowID: workflows.PlanWorkflowID(y), UpdateID: id}).Get(ctx, out)
-		var nf *serviceerror.NotFound
-		if !errors.As(err, &nf) {
-			return err // the outcome of the key's first attempt
+		if found, err := s.priorOutcome(c, workflows.PlanWorkflowID(y), id, out); found {
+			return sameRequest(hashOf(arg), out, err) // the outcome of the key's first attempt
 		}
 	}
 	return refused
@@ -170,11 +164,12 @@ func (s *Server) conveneExpertSession(c *gin.Context) {
 	var res workflows.ConveneResult
 	err = s.planOp(c, y, workflows.UpdateConvene, updateID(c, "convene"), req.ProjectIDs, workflows.ConveneUpdate{
 		SessionID: sid, Actor: mustActor(c), Experts: refs, ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID),
-		CoOrgIDs: coOrgs}, &res)
+		CoOrgIDs: coOrgs, RequestHash: requestHash(c, req)}, &res)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
+	res.RequestHash = ""
 	c.JSON(http.StatusCreated, res)
 }
 
@@ -199,7 +194,7 @@ func (s *Server) compilePlan(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	u := workflows.CompileUpdate{Actor: mustActor(c), RequestID: c.GetString(ctxRequestID)}
+	u := workflows.CompileUpdate{Actor: mustActor(c), RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)}
 	for _, i := range req.Included {
 		u.Included = append(u.Included, workflows.PlanInclusion{ProjectID: i.ProjectID, ApprovedAmountFen: i.ApprovedAmountFen})
 	}
@@ -211,6 +206,7 @@ func (s *Server) compilePlan(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	res.RequestHash = ""
 	c.JSON(http.StatusOK, res)
 }
 
@@ -236,9 +232,11 @@ func (s *Server) createBundle(c *gin.Context) {
 	}
 	var res workflows.BundleResult
 	if err := s.planOp(c, y, workflows.UpdateCreateBundle, updateID(c, "bundle"), req.ProjectIDs, workflows.BundleUpdate{
-		BundleID: bid, Actor: mustActor(c), ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID)}, &res); err != nil {
+		BundleID: bid, Actor: mustActor(c), ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID),
+		RequestHash: requestHash(c, req)}, &res); err != nil {
 		respondError(c, err)
 		return
 	}
+	res.RequestHash = ""
 	c.JSON(http.StatusCreated, res)
 }

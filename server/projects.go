@@ -552,6 +552,25 @@ func (s *Server) submitProject(c *gin.Context) {
 		return
 	}
 	if p.Stage != string(domain.StageDraft) {
+		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
+			// A resubmission (R3) resent with its key after it went through gets its first
+			// answer, as every keyed request does.
+			var res workflows.DecideResult
+			found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), updateID(c, "resubmit:"+p.ID), &res)
+			if found {
+				if err != nil {
+					respondError(c, err)
+					return
+				}
+				res.RequestHash = ""
+				c.JSON(http.StatusOK, res)
+				return
+			}
+			if err != nil {
+				respondError(c, err)
+				return
+			}
+		}
 		respondError(c, apperr.Conflict("already_submitted", "项目已提交"))
 		return
 	}

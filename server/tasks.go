@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"egovpm/internal/apperr"
@@ -215,6 +218,52 @@ func updateID(c *gin.Context, scope string) string {
 	return scope + ":" + newID("")
 }
 
+// requestHash is the hash of the request v (as decoded and checked) when it carries an
+// Idempotency-Key, "" without one. The Update carries it, and its outcome carries it back:
+// Temporal answers a resend of an Update id with the first outcome and never compares bodies,
+// so sameRequest does.
+func requestHash(c *gin.Context, v any) string {
+	if c.GetHeader("Idempotency-Key") == "" {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// errKeyReused answers a request whose Idempotency-Key was first used with another body.
+func errKeyReused() error {
+	return apperr.New(http.StatusConflict, "idempotency_key_reused",
+		"该 Idempotency-Key 已用于内容不同的另一请求，请换用新的 Idempotency-Key")
+}
+
+// answer is an Update outcome that carries the hash of the request it answers.
+type answer interface{ AnsweredHash() string }
+
+// sameRequest checks the outcome of an Update sent with request hash hash (out, the result
+// decoded, and err) against the request it answers: an outcome of another request (the same
+// Idempotency-Key, another body) is 409 idempotency_key_reused; else err as it is. An outcome
+// recorded without a hash (an Update of a request without a key, or of earlier code) is taken
+// as it is.
+func sameRequest(hash string, out any, err error) error {
+	if hash == "" {
+		return err
+	}
+	if err != nil {
+		if r, ok := domain.AsRefusal(err); ok && r.RequestHash != "" && r.RequestHash != hash {
+			return errKeyReused()
+		}
+		return err
+	}
+	if a, ok := out.(answer); ok && a.AnsweredHash() != "" && a.AnsweredHash() != hash {
+		return errKeyReused()
+	}
+	return nil
+}
+
 func (s *Server) decideTask(c *gin.Context) {
 	var req decisionReq
 	if err := bindJSON(c, &req); err != nil {
@@ -243,7 +292,7 @@ func (s *Server) decideTask(c *gin.Context) {
 	res, err := s.update(c, t.WorkflowID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), workflows.DecideUpdate{
 		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: text.Trim(req.Comment), Score: req.Score,
 		ApprovedAmountFen: req.ApprovedAmountFen, ExcludedProjectIDs: req.ExcludedProjectIDs, RequestID: c.GetString(ctxRequestID),
-		Grade: req.Grade,
+		Grade: req.Grade, RequestHash: requestHash(c, req),
 	})
 	if err != nil {
 		// The workflow refuses what the read model did not show yet (its own state).
@@ -317,7 +366,8 @@ func (s *Server) reassignTask(c *gin.Context) {
 }
 
 // update sends an Update and waits for its outcome. The reply is given only once the workflow
-// has applied (and durably recorded) the decision.
+// has applied (and durably recorded) the decision. An outcome of another request sent with
+// the same Idempotency-Key is 409 idempotency_key_reused (sameRequest; arg's RequestHash).
 func (s *Server) update(c *gin.Context, workflowID, name, id string, arg any) (workflows.DecideResult, error) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
 	defer cancel()
@@ -329,6 +379,39 @@ func (s *Server) update(c *gin.Context, workflowID, name, id string, arg any) (w
 		return workflows.DecideResult{}, err
 	}
 	var res workflows.DecideResult
-	err = h.Get(ctx, &res)
+	err = sameRequest(hashOf(arg), &res, h.Get(ctx, &res))
+	res.RequestHash = ""
 	return res, err
+}
+
+// hashOf is the RequestHash an Update argument carries ("" for one without).
+func hashOf(arg any) string {
+	switch u := arg.(type) {
+	case workflows.DecideUpdate:
+		return u.RequestHash
+	case workflows.ContractUpdate:
+		return u.RequestHash
+	case workflows.OMReportUpdate:
+		return u.RequestHash
+	case workflows.ConveneUpdate:
+		return u.RequestHash
+	case workflows.CompileUpdate:
+		return u.RequestHash
+	case workflows.BundleUpdate:
+		return u.RequestHash
+	}
+	return ""
+}
+
+// priorOutcome reads into out the outcome of Update id of workflowID, sent before with the same
+// Idempotency-Key; found is false when there is none.
+func (s *Server) priorOutcome(c *gin.Context, workflowID, id string, out any) (found bool, err error) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 30*time.Second)
+	defer cancel()
+	err = s.temporal.GetWorkflowUpdateHandle(client.GetWorkflowUpdateHandleOptions{WorkflowID: workflowID, UpdateID: id}).Get(ctx, out)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return false, nil
+	}
+	return true, err
 }

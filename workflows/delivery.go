@@ -28,6 +28,8 @@ type ContractUpdate struct {
 	Actor     domain.Actor    `json:"actor"`
 	Contract  domain.Contract `json:"contract"`
 	RequestID string          `json:"request_id,omitempty"`
+	// RequestHash: see DecideUpdate.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // ConstructionUpdate reports construction complete (R10). NeedsSupervision is set by the
@@ -50,6 +52,8 @@ type OMReportUpdate struct {
 	Year       int          `json:"year"`
 	DocumentID string       `json:"document_id"`
 	RequestID  string       `json:"request_id,omitempty"`
+	// RequestHash: see DecideUpdate.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // Timer messages the lifecycle sends itself.
@@ -69,7 +73,8 @@ func (l *lifecycle) setupDelivery(ctx workflow.Context) error {
 			if err := l.validateDelivery(ctx, m); err != nil {
 				return DecideResult{}, err
 			}
-			return l.enqueue(ctx, m)
+			res, err := l.enqueue(ctx, m)
+			return answered(u.RequestHash, res, err, func(r *DecideResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ContractUpdate) error {
 			return l.validateDelivery(ctx, &message{name: UpdateContract, contract: &u})
@@ -108,7 +113,8 @@ func (l *lifecycle) setupDelivery(ctx workflow.Context) error {
 			if err := l.validateDelivery(ctx, m); err != nil {
 				return DecideResult{}, err
 			}
-			return l.enqueue(ctx, m)
+			res, err := l.enqueue(ctx, m)
+			return answered(u.RequestHash, res, err, func(r *DecideResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u OMReportUpdate) error {
 			return l.validateDelivery(ctx, &message{name: UpdateOMReport, omReport: &u})

@@ -190,7 +190,8 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 			if err := l.validateDecide(u, l.sod); err != nil {
 				return DecideResult{}, err
 			}
-			return l.enqueue(ctx, &message{name: UpdateDecide, decide: &u})
+			res, err := l.enqueue(ctx, &message{name: UpdateDecide, decide: &u})
+			return answered(u.RequestHash, res, err, func(r *DecideResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error { return l.validateDecide(u, true) }},
 	); err != nil {

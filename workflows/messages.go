@@ -161,6 +161,9 @@ type DecideUpdate struct {
 	RequestID          string       `json:"request_id,omitempty"`
 	// Grade is the R14 evaluation grade (excellent, good, fair, poor).
 	Grade string `json:"grade,omitempty"`
+	// RequestHash is the gateway's hash of the request when it carries an Idempotency-Key (the
+	// Update's id): the outcome carries it back, so a resend with another body is told apart.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // DecideResult is the state after a decision.
@@ -168,6 +171,26 @@ type DecideResult struct {
 	TaskID   string       `json:"task_id"`
 	Decision string       `json:"decision"`
 	Stage    domain.Stage `json:"stage,omitempty"`
+	// RequestHash is the RequestHash of the request this answers (the gateway leaves it out of
+	// its reply).
+	RequestHash string `json:"request_hash,omitempty"`
+}
+
+// AnsweredHash is the hash of the request the result answers.
+func (r DecideResult) AnsweredHash() string { return r.RequestHash }
+
+// answered stamps an Update's outcome with the hash of the request that made it: Temporal
+// answers a resend of the same Update id (the same Idempotency-Key) with the first outcome and
+// never compares bodies, so the gateway does, with this.
+func answered[R any](hash string, res R, err error, stamp func(*R)) (R, error) {
+	if hash == "" {
+		return res, err
+	}
+	if err != nil {
+		return res, domain.Stamp(err, hash)
+	}
+	stamp(&res)
+	return res, nil
 }
 
 // ReassignUpdate moves an open task to Assignee (转办): a DRB supervisor's act, with a reason.

@@ -88,13 +88,20 @@ type ConveneUpdate struct {
 	// CoOrgIDs are the orgs that co-organise the session (Finance, NDRC, Crypto; R4): their
 	// people read its projects while the panels are open.
 	CoOrgIDs []string `json:"co_org_ids,omitempty"`
+	// RequestHash: see DecideUpdate.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // ConveneResult lists each project's effective panel.
 type ConveneResult struct {
 	SessionID string       `json:"session_id"`
 	Panels    []PanelOfOne `json:"panels"`
+	// RequestHash: see DecideResult.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
+
+// AnsweredHash is the hash of the request the result answers.
+func (r ConveneResult) AnsweredHash() string { return r.RequestHash }
 
 // PanelOfOne is the effective panel of one project.
 type PanelOfOne struct {
@@ -121,6 +128,8 @@ type CompileUpdate struct {
 	Included  []PlanInclusion `json:"included"`
 	Excluded  []PlanExclusion `json:"excluded"`
 	RequestID string          `json:"request_id,omitempty"`
+	// RequestHash: see DecideUpdate.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // ProjectIDs lists the projects u names, included then excluded.
@@ -139,7 +148,12 @@ func (u CompileUpdate) ProjectIDs() []string {
 type CompileResult struct {
 	Included int `json:"included"`
 	Excluded int `json:"excluded"`
+	// RequestHash: see DecideResult.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
+
+// AnsweredHash is the hash of the request the result answers.
+func (r CompileResult) AnsweredHash() string { return r.RequestHash }
 
 // BundleUpdate creates a bundled proposal (R6).
 type BundleUpdate struct {
@@ -147,6 +161,8 @@ type BundleUpdate struct {
 	Actor      domain.Actor `json:"actor"`
 	ProjectIDs []string     `json:"project_ids,omitempty"`
 	RequestID  string       `json:"request_id,omitempty"`
+	// RequestHash: see DecideUpdate.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // BundleResult describes a created bundle.
@@ -154,7 +170,12 @@ type BundleResult struct {
 	ID         string   `json:"id"`
 	ProjectIDs []string `json:"project_ids"`
 	TaskID     string   `json:"task_id"`
+	// RequestHash: see DecideResult.RequestHash.
+	RequestHash string `json:"request_hash,omitempty"`
 }
+
+// AnsweredHash is the hash of the request the result answers.
+func (r BundleResult) AnsweredHash() string { return r.RequestHash }
 
 type planMsg struct {
 	convene *ConveneUpdate
@@ -339,9 +360,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 				return ConveneResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
-				return ConveneResult{}, err
+				return answered(u.RequestHash, ConveneResult{}, err, nil)
 			}
-			return m.result.(ConveneResult), nil
+			return answered(u.RequestHash, m.result.(ConveneResult), nil, func(r *ConveneResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u ConveneUpdate) error {
 			return p.validate(&planMsg{convene: &u}, !p.fromReadModel)
@@ -356,9 +377,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 				return CompileResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
-				return CompileResult{}, err
+				return answered(u.RequestHash, CompileResult{}, err, nil)
 			}
-			return m.result.(CompileResult), nil
+			return answered(u.RequestHash, m.result.(CompileResult), nil, func(r *CompileResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u CompileUpdate) error {
 			return p.validate(&planMsg{compile: &u}, !p.fromReadModel)
@@ -373,9 +394,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 				return BundleResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
-				return BundleResult{}, err
+				return answered(u.RequestHash, BundleResult{}, err, nil)
 			}
-			return m.result.(BundleResult), nil
+			return answered(u.RequestHash, m.result.(BundleResult), nil, func(r *BundleResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u BundleUpdate) error {
 			return p.validate(&planMsg{bundle: &u}, !p.fromReadModel)
@@ -390,9 +411,9 @@ func (p *plan) setup(ctx workflow.Context) error {
 				return DecideResult{}, err
 			}
 			if err := p.enqueue(ctx, m); err != nil {
-				return DecideResult{}, err
+				return answered(u.RequestHash, DecideResult{}, err, nil)
 			}
-			return m.result.(DecideResult), nil
+			return answered(u.RequestHash, m.result.(DecideResult), nil, func(r *DecideResult) { r.RequestHash = u.RequestHash })
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, u DecideUpdate) error {
 			if err := p.validate(&planMsg{decide: &u}, !p.fromReadModel); err != nil {

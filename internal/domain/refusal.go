@@ -18,6 +18,10 @@ type Refusal struct {
 	Code    string         `json:"code"`
 	Message string         `json:"message"`
 	Extra   map[string]any `json:"extra,omitempty"`
+	// RequestHash is the hash of the request an Update handler refused (Stamp): Temporal
+	// answers a resend of the same Update id with this refusal, whatever the resend carried,
+	// so the gateway compares it with the resend's.
+	RequestHash string `json:"request_hash,omitempty"`
 }
 
 // Error implements error.
@@ -36,6 +40,20 @@ func RefuseWith(status int, code, msg string, extra map[string]any) error {
 	return temporal.NewApplicationErrorWithOptions(msg, RefusalType, temporal.ApplicationErrorOptions{
 		NonRetryable: true,
 		Details:      []any{Refusal{Status: status, Code: code, Message: msg, Extra: extra}},
+	})
+}
+
+// Stamp returns err with hash as the RequestHash of the Refusal it carries (err itself when it
+// carries none, or hash is empty).
+func Stamp(err error, hash string) error {
+	r, ok := AsRefusal(err)
+	if !ok || hash == "" {
+		return err
+	}
+	r.RequestHash = hash
+	return temporal.NewApplicationErrorWithOptions(r.Message, RefusalType, temporal.ApplicationErrorOptions{
+		NonRetryable: true,
+		Details:      []any{*r},
 	})
 }
 
