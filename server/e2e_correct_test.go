@@ -1,15 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 
+	"egovpm/internal/calendar"
+	"egovpm/internal/config"
 	"egovpm/internal/ops"
+	"egovpm/internal/platform"
+	"egovpm/internal/testdb"
 	"egovpm/workflows"
 )
 
@@ -245,4 +252,170 @@ func TestE2E_KeyedContractAnswersItsFirstRequestOnly(t *testing.T) {
 	var amount int64
 	require.NoError(t, s.store.DB.Get(&amount, `SELECT amount_fen FROM contracts WHERE project_id = $1`, p))
 	require.Equal(t, int64(900_000_000), amount)
+}
+
+// TestE2E_Policy2023ApprovedByTheDRBSupervisor: R6 and R19 on the real stack with the 2023
+// policy in force (六政办〔2023〕24号: DRB approves). A 12M project is approved alone by the DRB
+// supervisor and a small one through a bundle the DRB supervisor decides; NDRC is offered
+// neither and may decide neither. (A 2023 policy row that let NDRC approve again fails here.)
+func TestE2E_Policy2023ApprovedByTheDRBSupervisor(t *testing.T) {
+	s := newStack(t, "2023")
+	year := futureYear()
+	large := s.createProject("bob", "全市一体化政务云平台", year, fen12M)
+	small := s.createProject("alice", "校园食品安全监管系统", year, 300_000_000)
+	for _, p := range []struct{ u, id string }{{"bob", large}, {"alice", small}} {
+		s.submit(p.u, p.id)
+		s.toAwaitingPlan(p.u, p.id, year)
+	}
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year), map[string]any{"included": []map[string]any{
+		{"project_id": large, "approved_amount_fen": fen12M}, {"project_id": small, "approved_amount_fen": 300_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", large, "awaiting_approval")
+	s.waitStage("alice", small, "awaiting_approval")
+
+	require.Equal(t, http.StatusCreated, s.upload("bob", large, "opinion", pdf).Status)
+	require.Equal(t, http.StatusCreated, s.upload("bob", large, "impl_plan", pdf).Status)
+	task := s.openTask("drbsup", large, "project_approval")
+	require.Empty(t, s.do("ndrc1", http.MethodGet, "/api/v1/tasks?kind=project_approval&project_id="+large, nil, nil).Body["items"])
+	r = s.decide("ndrc1", task, map[string]any{"decision": "approve"}, nil)
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, r.Status, "NDRC decided a 2023 project: %s", r.Raw)
+	r = s.decide("drbsup", task, map[string]any{"decision": "approve", "approved_amount_fen": 1_100_000_000, "comment": "同意"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", large, "procurement")
+
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	require.Equal(t, []any{small}, r.Body["project_ids"])
+	bundleTask := r.str("task_id")
+	got := s.do("drbsup", http.MethodGet, "/api/v1/tasks/"+bundleTask, nil, nil)
+	require.Equal(t, http.StatusOK, got.Status, "%s", got.Raw)
+	require.Equal(t, "drb_supervisor", got.str("candidate_role"))
+	r = s.decide("ndrc1", bundleTask, map[string]any{"decision": "approve"}, nil)
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, r.Status, "NDRC decided a 2023 bundle: %s", r.Raw)
+	r = s.decide("drbsup", bundleTask, map[string]any{"decision": "approve", "comment": "同意"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("alice", small, "procurement")
+	for _, p := range []string{large, small} {
+		require.Equal(t, "2023", s.do("drb1", http.MethodGet, "/api/v1/projects/"+p, nil, nil).str("policy_version"))
+	}
+}
+
+// TestE2E_BundleHoldsOneApproversProjects: R6 and R19. In one plan year a small project pinned
+// to the 2021 policy (NDRC approves) and one submitted after the platform moved to the 2023
+// policy (DRB approves) cannot share a bundle (422 bundle_approvers_differ); bundled apart, each
+// goes to the approver of its own pinned policy, not to the approver of the policy the plan
+// year started under.
+func TestE2E_BundleHoldsOneApproversProjects(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	old := s.createProject("alice", "教育督导信息系统", year, 300_000_000)
+	s.submit("alice", old)
+	s = s.restart(t, "2023")
+	recent := s.createProject("bob", "基层医疗机构监管系统", year, 400_000_000)
+	s.submit("bob", recent)
+	for _, p := range []struct{ u, id string }{{"alice", old}, {"bob", recent}} {
+		s.toAwaitingPlan(p.u, p.id, year)
+	}
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year), map[string]any{"included": []map[string]any{
+		{"project_id": old, "approved_amount_fen": 300_000_000}, {"project_id": recent, "approved_amount_fen": 400_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("alice", old, "awaiting_approval")
+	s.waitStage("bob", recent, "awaiting_approval")
+
+	bundles := fmt.Sprintf("/api/v1/plans/%d/bundles", year)
+	for _, body := range []map[string]any{{"project_ids": []string{old, recent}}, {}} {
+		r = s.do("drb1", http.MethodPost, bundles, body, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+		require.Equal(t, "bundle_approvers_differ", r.code())
+		require.Contains(t, r.str("error", "message"), old)
+		require.Contains(t, r.str("error", "message"), recent)
+	}
+	for _, c := range []struct{ project, approver, other string }{{recent, "drbsup", "ndrc1"}, {old, "ndrc1", "drbsup"}} {
+		r = s.do("drb1", http.MethodPost, bundles, map[string]any{"project_ids": []string{c.project}}, nil)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+		task := r.str("task_id")
+		d := s.decide(c.other, task, map[string]any{"decision": "approve"}, nil)
+		require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, d.Status, "%s decided: %s", c.other, d.Raw)
+		d = s.decide(c.approver, task, map[string]any{"decision": "approve", "comment": "同意"}, nil)
+		require.Equal(t, http.StatusOK, d.Status, "%s: %s", c.approver, d.Raw)
+	}
+	s.waitStage("bob", recent, "procurement")
+	s.waitStage("alice", old, "procurement")
+}
+
+// shanghaiClock is a replaceable clock for the gateway's business rules (Server.now).
+type shanghaiClock struct{ at atomic.Pointer[time.Time] }
+
+func (c *shanghaiClock) set(y int, m time.Month, d, h, min, sec int) {
+	t := time.Date(y, m, d, h, min, sec, 0, calendar.Shanghai)
+	c.at.Store(&t)
+}
+
+func (c *shanghaiClock) now() time.Time { return *c.at.Load() }
+
+// TestE2E_SubmissionDeadlineIsThe30thOfJuneInShanghai: R2 under the default (2021) policy. For
+// plan year Y a draft submitted at 30 June Y-1 23:59:59 Asia/Shanghai is accepted; one at
+// 1 July 00:00:00 is 422 deadline_passed (extra.deadline is the instant). A deadline moved by
+// the policy row fails here.
+func TestE2E_SubmissionDeadlineIsThe30thOfJuneInShanghai(t *testing.T) {
+	s := newStack(t, "2021")
+	var clock shanghaiClock
+	year := futureYear()
+	clock.set(year-1, time.June, 30, 23, 59, 59)
+	s.srv.now = clock.now
+	onTime := s.createProject("alice", "截止前一秒申报的项目", year, 100_000_000)
+	late := s.createProject("alice", "截止后申报的项目", year, 100_000_000)
+	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+onTime+"/submit", nil, nil)
+	require.Equal(t, http.StatusAccepted, r.Status, "30 June 23:59:59: %s", r.Raw)
+	require.Equal(t, false, r.Body["special_request"])
+
+	clock.set(year-1, time.July, 1, 0, 0, 0)
+	r = s.do("alice", http.MethodPost, "/api/v1/projects/"+late+"/submit", nil, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "1 July 00:00:00: %s", r.Raw)
+	require.Equal(t, "deadline_passed", r.code())
+	extra, _ := r.Body["error"].(map[string]any)["extra"].(map[string]any)
+	require.Equal(t, fmt.Sprintf("%d-06-30T23:59:59+08:00", year-1), extra["deadline"])
+	require.Equal(t, "draft", s.do("alice", http.MethodGet, "/api/v1/projects/"+late, nil, nil).str("stage"))
+}
+
+// TestE2E_NothingIsSubmittedUnderAPolicyBeforeItTakesEffect: R19, effective_from is read. With
+// the 2023 policy (in force from 1 January 2023) a submission dated 31 December 2022 23:59:59
+// Asia/Shanghai is 422 policy_not_in_force and changes nothing; on 1 January 2023 it goes
+// through under 2023.
+func TestE2E_NothingIsSubmittedUnderAPolicyBeforeItTakesEffect(t *testing.T) {
+	s := newStack(t, "2023")
+	var clock shanghaiClock
+	clock.set(2022, time.December, 31, 23, 59, 59)
+	s.srv.now = clock.now
+	p := s.createProject("bob", "提前按新政策申报的项目", futureYear(), 100_000_000)
+	r := s.do("bob", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "policy_not_in_force", r.code())
+	got := s.do("bob", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
+	require.Equal(t, "draft", got.str("stage"))
+	require.Nil(t, got.Body["policy_version"])
+
+	clock.set(2023, time.January, 1, 0, 0, 0)
+	r = s.do("bob", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Raw)
+	require.Equal(t, "2023", r.str("policy_version"))
+}
+
+// TestR19_GatewayRefusesToStartWithAPolicyNotYetInForce: EGOVPM_POLICY naming a version whose
+// effective_from is after today refuses the gateway's start, naming the version and the day.
+func TestR19_GatewayRefusesToStartWithAPolicyNotYetInForce(t *testing.T) {
+	url := testdb.URL(t)
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"DATABASE_URL": url, "TEMPORAL_ADDRESS": devAddr, "DATA_DIR": t.TempDir(),
+			"EGOVPM_POLICY": "2099", "EGOVPM_AUDIT_KEY": testdb.AuditKey, "LOG_LEVEL": "error"}[k]
+	})
+	require.NoError(t, err)
+	deps, err := platform.Connect(context.Background(), cfg, zap.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(deps.Close)
+	_, err = deps.Store.DB.Exec(`INSERT INTO policy_versions (version, effective_from, title, body)
+		SELECT '2099', DATE '2099-01-01', '未来的修订', jsonb_set(body, '{version}', '"2099"') FROM policy_versions WHERE version = '2023'`)
+	require.NoError(t, err)
+	_, err = New(cfg, deps, zap.NewNop())
+	require.ErrorContains(t, err, `policy "2099" takes effect on 2099-01-01`)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -576,12 +577,19 @@ func (s *Server) submitProject(c *gin.Context) {
 	}
 	pol := s.policy
 	if p.PolicyVersion.Valid && p.PolicyVersion.String != pol.Version {
-		// A retried submit keeps the version pinned by the first attempt (R19).
+		// A retried submit keeps the version pinned by the first attempt (R19), whatever the
+		// date: a pinned project is never switched.
 		var err error
 		if pol, err = s.store.Policy(ctx, p.PolicyVersion.String, false); err != nil {
 			respondError(c, err)
 			return
 		}
+	} else if !p.PolicyVersion.Valid && s.now().Before(s.policyFrom) {
+		// R19: nothing is submitted under a version before it takes effect.
+		respondError(c, apperr.Rule("policy_not_in_force",
+			fmt.Sprintf("政策版本 %s 自 %s 起施行，此前不能按该版本申报", pol.Version, s.policyFrom.Format("2006年1月2日"))).
+			WithExtra("policy_version", pol.Version).WithExtra("effective_from", s.policyFrom.Format(time.RFC3339)))
+		return
 	}
 	special := false
 	deadline := pol.SubmissionDeadline(p.PlanYear, calendar.Shanghai)

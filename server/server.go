@@ -30,6 +30,8 @@ type Server struct {
 	docs     *docstore.Store
 	log      *zap.Logger
 	policy   domain.Policy
+	// policyFrom is when policy takes effect (R19): nothing is submitted under it before.
+	policyFrom time.Time
 	// now is the clock of business rules (R2 deadline); tests replace it.
 	now    func() time.Time
 	engine *gin.Engine
@@ -48,11 +50,19 @@ type Server struct {
 
 func init() { gin.SetMode(gin.ReleaseMode) }
 
-// New builds the gateway over deps. The policy in force (R19) is loaded once here.
+// New builds the gateway over deps. The policy in force (R19) is loaded once here; a version
+// that does not take effect until later refuses the start.
 func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pol, err := deps.Store.Policy(ctx, cfg.Policy, cfg.Mode == config.ModeProduction)
+	if err != nil {
+		return nil, err
+	}
+	if err := deps.Store.CheckPolicyInForce(ctx, cfg.Policy, time.Now()); err != nil {
+		return nil, err // R19
+	}
+	policyFrom, err := deps.Store.PolicyEffectiveFrom(ctx, cfg.Policy)
 	if err != nil {
 		return nil, err
 	}
@@ -74,14 +84,15 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		temporal: deps.Temporal,
-		store:    deps.Store,
-		docs:     docs,
-		anchor:   anchor,
-		log:      log,
-		policy:   pol,
-		now:      time.Now,
+		cfg:        cfg,
+		temporal:   deps.Temporal,
+		store:      deps.Store,
+		docs:       docs,
+		anchor:     anchor,
+		log:        log,
+		policy:     pol,
+		policyFrom: policyFrom,
+		now:        time.Now,
 		// Default 20 at once, then one every 200 ms: far above a person's pace, far below a
 		// script's.
 		decisions: auth.NewLimiter(cfg.DecisionEvery, cfg.DecisionBurst, nil),

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -66,6 +67,10 @@ func run() error {
 	// lean-coroutines, docs/PERFORMANCE.md §5); an evicted workflow replays its history at its
 	// next event.
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
+	// R19: the annual cycle starts plans under cfg.Policy; a version not yet in force is refused.
+	if err := deps.Store.CheckPolicyInForce(ctx, cfg.Policy, time.Now()); err != nil {
+		return err
+	}
 	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
 	// T1: the yearly Schedule that opens next year's plan (idempotent).
 	if err := workflows.EnsureSchedule(ctx, deps.Temporal, workflows.AnnualScheduleID, cfg.TaskQueue, cfg.Policy); err != nil {

@@ -45,6 +45,10 @@ type PlanProject struct {
 	// CryptoPlanMissing: it cannot be approved yet, its 密码应用方案 is missing (R17,
 	// crypto-plan-every-route).
 	CryptoPlanMissing bool `json:"crypto_plan_missing,omitempty"`
+	// ApproverRole and ApproverOrg decide a bundle of it: its pinned policy's bundle approver
+	// (R6, R19, bundle-by-pinned-approver); empty in runs started before.
+	ApproverRole string `json:"approver_role,omitempty"`
+	ApproverOrg  string `json:"approver_org,omitempty"`
 }
 
 // PlanBundle is a bundled proposal (R6).
@@ -59,6 +63,11 @@ type PlanBundle struct {
 	// AssigneeID is who the DRB supervisor reassigned the approval task to (转办): only they
 	// decide it ("" while it is offered to the approvers).
 	AssigneeID string `json:"assignee_id,omitempty"`
+	// ApproverRole and ApproverOrg decide it: the pinned policy's bundle approver of its
+	// projects (bundle-by-pinned-approver); empty in bundles made before, which the plan's
+	// policy's approver decides.
+	ApproverRole string `json:"approver_role,omitempty"`
+	ApproverOrg  string `json:"approver_org,omitempty"`
 	// DueAt and RemindAt are the approval task's T2 instants (bundle-task-timers; zero in
 	// bundles made before it); Reminded and Escalated record the notices sent.
 	DueAt     time.Time `json:"due_at,omitzero"`
@@ -229,6 +238,10 @@ type plan struct {
 	// sod (plan-separation-of-duties): the bundle's creator may not decide it, refused in the
 	// handler too; runs started before refuse it in the Update validator only.
 	sod bool
+	// pinnedApprovers: a bundle is decided by the bundle approver of its projects' pinned
+	// policy, and holds one approver's projects (R6, R19, version bundle-by-pinned-approver);
+	// runs started before send every bundle to the approver of the plan's own policy.
+	pinnedApprovers bool
 	// oddPanels: the effective panel of each project a session convenes must be odd and at
 	// least the policy's minimum (R4, version panel-odd-after-recusal); runs started before
 	// it want the whole panel odd and each effective panel at least the minimum.
@@ -281,6 +294,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	p.sod = version(ctx, "plan-separation-of-duties", 1) == 1
 	p.cryptoGate = version(ctx, "crypto-plan-every-route", 1) == 1
 	p.oddPanels = version(ctx, "panel-odd-after-recusal", 1) == 1
+	p.pinnedApprovers = version(ctx, "bundle-by-pinned-approver", 1) == 1
 	if err := p.setup(ctx); err != nil {
 		return PlanState{}, err
 	}
@@ -547,6 +561,45 @@ func refuseNotInYear(id string, year int) error {
 	return domain.Refuse(domain.StatusUnprocessable, "project_not_in_plan_year", fmt.Sprintf("项目 %s 未在 %d 年度申报", id, year))
 }
 
+// approverNames are the Chinese names of the approving orgs (R6) for messages.
+var approverNames = map[string]string{"ndrc": "市发改委", "drb": "市数管局", "citygov": "市政府"}
+
+// checkOneApprover refuses a bundle whose projects (rows: id and bundle approver) are decided by
+// more than one approver under their pinned policies (R6, R19: a project submitted under the
+// 2021 policy is approved by NDRC, one under 2023 by DRB, whatever policy is in force now):
+// 422 bundle_approvers_differ, naming each approver's projects; extra.groups lists them.
+func checkOneApprover(rows []domain.PlanProject) error {
+	type group struct {
+		role, org string
+		ids       []string
+	}
+	var groups []*group
+	for _, r := range rows {
+		i := slices.IndexFunc(groups, func(g *group) bool { return g.role == r.BundleApproverRole && g.org == r.BundleApproverOrg })
+		if i < 0 {
+			groups = append(groups, &group{role: r.BundleApproverRole, org: r.BundleApproverOrg})
+			i = len(groups) - 1
+		}
+		groups[i].ids = append(groups[i].ids, r.ProjectID)
+	}
+	if len(groups) < 2 {
+		return nil
+	}
+	parts := make([]string, 0, len(groups))
+	extra := make([]map[string]any, 0, len(groups))
+	for _, g := range groups {
+		name := approverNames[g.org]
+		if name == "" {
+			name = g.org
+		}
+		parts = append(parts, fmt.Sprintf("项目 %s 由%s（%s）审批", strings.Join(g.ids, "、"), name, g.role))
+		extra = append(extra, map[string]any{"approver_role": g.role, "approver_org": g.org, "project_ids": g.ids})
+	}
+	return domain.RefuseWith(domain.StatusUnprocessable, "bundle_approvers_differ",
+		"一份打捆项目建议书只能包含同一审批机关批复的项目（按各项目申报时施行的政策版本）："+strings.Join(parts, "；")+
+			"。请按审批机关分别打捆", map[string]any{"groups": extra})
+}
+
 // refuseCryptoPlanMissing refuses a bundle with projects that use cryptography and lack the
 // 密码应用方案 their pinned policy demands at approval (R17): the unit uploads it, then the same
 // request goes through.
@@ -571,7 +624,8 @@ const (
 // (rows as LoadPlanProjects reads them): each project named is of the year and not a draft,
 // and in the stage the Update needs (R4 convene: expert_review, R5 compile: awaiting_plan,
 // R6 bundle: awaiting_approval); a bundle naming none needs a small project awaiting approval;
-// a bundle holds no project whose 密码应用方案 is missing (R17).
+// a bundle holds no project whose 密码应用方案 is missing (R17), and one approver's projects
+// under their pinned policies (R6, R19).
 // AnnualPlan checks this and more (its own sessions, plan items and bundles) when it handles
 // the Update; the gateway checks it before it asks the plan (server planOp).
 func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanProject, pol domain.Policy) error {
@@ -586,15 +640,20 @@ func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanPr
 		need, want = domain.StageAwaitingApproval, wantBundle
 		if len(ids) == 0 {
 			var waiting []string
+			var ready []domain.PlanProject
 			for _, r := range rows {
-				if r.PlanYear == year && r.Stage == need && pol.Small(r.EstimatedFen) {
-					if !r.CryptoPlanMissing {
-						return nil
+				if r.PlanYear == year && r.Stage == need && pol.Small(r.EstimatedFen) && r.BundleID == "" {
+					if r.CryptoPlanMissing {
+						waiting = append(waiting, r.ProjectID)
+					} else {
+						ready = append(ready, r)
 					}
-					waiting = append(waiting, r.ProjectID)
 				}
 			}
-			if len(waiting) > 0 {
+			switch {
+			case len(ready) > 0:
+				return checkOneApprover(ready)
+			case len(waiting) > 0:
 				return refuseCryptoPlanMissing(waiting)
 			}
 			return refuseNothingToBundle()
@@ -621,6 +680,7 @@ func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanPr
 		if len(missing) > 0 {
 			return refuseCryptoPlanMissing(missing)
 		}
+		return checkOneApprover(rows)
 	}
 	return nil
 }
@@ -776,6 +836,16 @@ func (p *plan) validate(m *planMsg, state bool) error {
 			if len(missing) > 0 {
 				return refuseCryptoPlanMissing(missing)
 			}
+			if p.pinnedApprovers {
+				rows := make([]domain.PlanProject, 0, len(ids))
+				for _, id := range ids {
+					role, org := p.approverOf(p.idx[id])
+					rows = append(rows, domain.PlanProject{ProjectID: id, BundleApproverRole: role, BundleApproverOrg: org})
+				}
+				if err := checkOneApprover(rows); err != nil {
+					return err
+				}
+			}
 		}
 	case m.reassign != nil:
 		u := m.reassign
@@ -866,6 +936,9 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 		// stage has not changed (the lifecycle may not have opened the tasks yet).
 		pp.Paneled = r.ExpertTasksOpen || (pp.Paneled && pp.PaneledVersion != 0 && pp.PaneledVersion == r.Version)
 		pp.CryptoPlanMissing = p.cryptoGate && r.CryptoPlanMissing
+		if p.pinnedApprovers {
+			pp.ApproverRole, pp.ApproverOrg = r.BundleApproverRole, r.BundleApproverOrg
+		}
 		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) && pp.BundleID == "" {
 			if pp.CryptoPlanMissing {
 				m.waiting = append(m.waiting, r.ProjectID) // R17: not approvable until it is in
@@ -950,13 +1023,31 @@ func (p *plan) bundleable(m *planMsg) []string {
 // bundleFacts is the approval task of pending bundle b as authz.ActOnTask takes it; with sod,
 // the bundle's creator submitted what it decides on.
 func (p *plan) bundleFacts(b *PlanBundle, sod bool) authz.TaskFacts {
-	pol := p.in.Policy
-	f := authz.TaskFacts{Kind: domain.TaskBundleApproval, CandidateRole: pol.BundleApproverRole,
-		CandidateOrgID: pol.BundleApproverOrg, AssigneeID: b.AssigneeID, Open: true}
+	role, org := p.bundleApprover(b)
+	f := authz.TaskFacts{Kind: domain.TaskBundleApproval, CandidateRole: role, CandidateOrgID: org,
+		AssigneeID: b.AssigneeID, Open: true}
 	if sod && b.CreatedBy != "" {
 		f.SubmittedBy = []string{b.CreatedBy}
 	}
 	return f
+}
+
+// approverOf is who decides a bundle of pp: its pinned policy's bundle approver, or the plan's
+// policy's when the plan does not know it (runs before bundle-by-pinned-approver).
+func (p *plan) approverOf(pp *PlanProject) (role, org string) {
+	if pp != nil && pp.ApproverRole != "" {
+		return pp.ApproverRole, pp.ApproverOrg
+	}
+	return p.in.Policy.BundleApproverRole, p.in.Policy.BundleApproverOrg
+}
+
+// bundleApprover is who decides bundle b: its projects' approver, or the plan's policy's for a
+// bundle made before bundle-by-pinned-approver.
+func (p *plan) bundleApprover(b *PlanBundle) (role, org string) {
+	if b.ApproverRole != "" {
+		return b.ApproverRole, b.ApproverOrg
+	}
+	return p.in.Policy.BundleApproverRole, p.in.Policy.BundleApproverOrg
 }
 
 func (p *plan) bundleByTask(taskID string) *PlanBundle {
@@ -1152,13 +1243,19 @@ func (p *plan) createBundle(ctx workflow.Context, m *planMsg) (BundleResult, err
 	sort.Strings(ids)
 	taskID := fmt.Sprintf("%s:%s:%s", p.id, domain.TaskBundleApproval, u.BundleID)
 	pol := p.in.Policy
+	b := &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending", CreatedBy: u.Actor.ID}
+	if p.pinnedApprovers && len(ids) > 0 {
+		// R6, R19: the bundle approver of its projects' pinned policy (one for them all: validate).
+		b.ApproverRole, b.ApproverOrg = p.approverOf(p.idx[ids[0]])
+	}
+	role, org := p.bundleApprover(b)
 	t := domain.Transition{
 		Open: []domain.NewTask{{ID: taskID, Kind: domain.TaskBundleApproval, BundleID: u.BundleID,
-			CandidateRole: pol.BundleApproverRole, CandidateOrgID: pol.BundleApproverOrg, DueWorkdays: pol.ReviewDueWorkdays,
+			CandidateRole: role, CandidateOrgID: org, DueWorkdays: pol.ReviewDueWorkdays,
 			Details: map[string]any{"project_ids": ids, "plan_year": p.in.Year}}},
 		Bundle: &domain.Bundle{ID: u.BundleID, PlanYear: p.in.Year, TaskID: taskID, Status: "pending", CreatedBy: u.Actor.ID, ProjectIDs: ids},
-		Notify: []domain.Notice{{Kind: "task", Title: fmt.Sprintf("%d 年度打捆项目建议书待审批", p.in.Year), Role: pol.BundleApproverRole,
-			OrgID: pol.BundleApproverOrg, TaskID: taskID}},
+		Notify: []domain.Notice{{Kind: "task", Title: fmt.Sprintf("%d 年度打捆项目建议书待审批", p.in.Year), Role: role,
+			OrgID: org, TaskID: taskID}},
 	}
 	for _, id := range ids {
 		t.Audit = append(t.Audit, domain.AuditItem{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "bundle.create",
@@ -1172,7 +1269,6 @@ func (p *plan) createBundle(ctx workflow.Context, m *planMsg) (BundleResult, err
 	for _, id := range ids {
 		p.idx[id].BundleID = u.BundleID
 	}
-	b := &PlanBundle{ID: u.BundleID, TaskID: taskID, ProjectIDs: ids, Status: "pending", CreatedBy: u.Actor.ID}
 	p.st.Bundles = append(p.st.Bundles, b)
 	if p.bundleTimers {
 		b.DueAt, b.RemindAt = res.Due[taskID], res.Remind[taskID]
@@ -1294,7 +1390,8 @@ func (p *plan) onBundleTimer(ctx workflow.Context, bt bundleTimer) error {
 	if b == nil || b.Status != "pending" || (bt.kind == timerTaskReminder && b.Reminded) || (bt.kind == timerTaskEscalation && b.Escalated) {
 		return nil
 	}
-	to := domain.Notice{Role: p.in.Policy.BundleApproverRole, OrgID: p.in.Policy.BundleApproverOrg}
+	role, org := p.bundleApprover(b)
+	to := domain.Notice{Role: role, OrgID: org}
 	if b.AssigneeID != "" {
 		to = domain.Notice{UserID: b.AssigneeID}
 	}

@@ -322,7 +322,7 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	nothing := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer})
 	h.planState(func(st workflows.PlanState) {
 		require.Equal(t, []*workflows.PlanBundle{{ID: "b1", TaskID: bundle1Task, ProjectIDs: []string{"p1", "p3", "p5"}, Status: "pending",
-			CreatedBy: drbReviewer.ID}}, st.Bundles)
+			CreatedBy: drbReviewer.ID, ApproverRole: domain.RoleNDRCApprover, ApproverOrg: "ndrc"}}, st.Bundles)
 		for _, pp := range st.Projects {
 			if pp.ProjectID == "p5" {
 				require.True(t, pp.Supplementary)

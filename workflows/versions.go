@@ -43,7 +43,7 @@ var (
 	// planChanges (plan-baseline-correctness) adds record-activity-failures (O1),
 	// crypto-plan-every-route (R17), panel-odd-after-recusal (R4) and bundle-by-pinned-approver
 	// (R19).
-	planChanges = append(slices.Clone(planChanges4), change{"record-activity-failures", 1}, change{"crypto-plan-every-route", 1}, change{"panel-odd-after-recusal", 1})
+	planChanges = append(slices.Clone(planChanges4), change{"record-activity-failures", 1}, change{"crypto-plan-every-route", 1}, change{"panel-odd-after-recusal", 1}, change{"bundle-by-pinned-approver", 1})
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
