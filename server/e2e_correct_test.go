@@ -419,3 +419,21 @@ func TestR19_GatewayRefusesToStartWithAPolicyNotYetInForce(t *testing.T) {
 	_, err = New(cfg, deps, zap.NewNop())
 	require.ErrorContains(t, err, `policy "2099" takes effect on 2099-01-01`)
 }
+
+// TestE2E_SpecialRequestOfACryptoProjectWaitsForItsCryptoPlan: R17 on the special-request route
+// (R8): a late project that uses cryptography reaches the City Government once its 密码应用方案 is
+// uploaded, not before.
+func TestE2E_SpecialRequestOfACryptoProjectWaitsForItsCryptoPlan(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createCryptoProject("alice", "应急指挥密码保障系统", pastYear(), 400_000_000)
+	require.Equal(t, http.StatusCreated, s.upload("alice", p, "special_request", pdf).Status)
+	s.submit("alice", p)
+	s.waitStage("alice", p, "special_request")
+	r := s.do("gov1", http.MethodGet, "/api/v1/tasks?kind=special_request_approval&project_id="+p, nil, nil)
+	require.Empty(t, r.Body["items"], "no approval before the 密码应用方案: %s", r.Raw)
+	require.Equal(t, http.StatusCreated, s.upload("alice", p, "crypto_plan", pdf).Status)
+	task := s.openTask("gov1", p, "special_request_approval")
+	r = s.decide("gov1", task, map[string]any{"decision": "approve", "comment": "同意列入计划"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "awaiting_approval", r.str("stage"))
+}
