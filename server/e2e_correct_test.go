@@ -10,10 +10,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"egovpm/internal/calendar"
 	"egovpm/internal/config"
+	"egovpm/internal/domain"
 	"egovpm/internal/ops"
 	"egovpm/internal/platform"
 	"egovpm/internal/testdb"
@@ -123,8 +125,15 @@ func TestE2E_BundledCryptoProjectNeedsItsCryptoPlan(t *testing.T) {
 	year := futureYear()
 	p := s.createCryptoProject("alice", "电子政务外网密码服务平台", year, 500_000_000)
 	s.submit("alice", p)
-	s.toAwaitingPlan("alice", p, year)
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, e := range []string{"exp2", "exp3", "exp4"} {
+		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
+		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
+	}
+	s.waitStage("alice", p, "awaiting_plan")
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 500_000_000}}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	s.waitStage("alice", p, "awaiting_approval")
@@ -322,6 +331,10 @@ func TestE2E_BundleHoldsOneApproversProjects(t *testing.T) {
 	s.waitStage("alice", old, "awaiting_approval")
 	s.waitStage("bob", recent, "awaiting_approval")
 
+	// The plan refuses the mix itself when asked directly (the gateway refuses it first).
+	drb1 := domain.Actor{ID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}}
+	requireRefusal(t, s.planDirect(year, workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b-direct-" + old, Actor: drb1,
+		ProjectIDs: []string{old, recent}}), "bundle_approvers_differ")
 	bundles := fmt.Sprintf("/api/v1/plans/%d/bundles", year)
 	for _, body := range []map[string]any{{"project_ids": []string{old, recent}}, {}} {
 		r = s.do("drb1", http.MethodPost, bundles, body, nil)
@@ -436,4 +449,77 @@ func TestE2E_SpecialRequestOfACryptoProjectWaitsForItsCryptoPlan(t *testing.T) {
 	r = s.decide("gov1", task, map[string]any{"decision": "approve", "comment": "同意列入计划"}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "awaiting_approval", r.str("stage"))
+}
+
+// planDirect sends Update name straight to the plan of year, as a gateway that skipped its
+// precheck would (a precheck against another policy, or older gateway code): the plan's own
+// checks answer.
+func (s *stack) planDirect(year int, name string, arg any) error {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{UpdateID: name + "-" + newID(""),
+		WorkflowID: workflows.PlanWorkflowID(year), UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	return h.Get(ctx, &out)
+}
+
+// requireRefusal checks that err is a workflow refusal with code.
+func requireRefusal(t *testing.T, err error, code string) {
+	t.Helper()
+	r, ok := domain.AsRefusal(err)
+	require.True(t, ok, "not a refusal: %v", err)
+	require.Equal(t, code, r.Code, "%v", err)
+}
+
+// TestE2E_PlanChecksPanelsAndCryptoPlansItself: the gateway refuses an even effective panel
+// (R4) and a bundle without the 密码应用方案 (R17) before asking the plan; the plan refuses them
+// too when asked directly, and changes nothing.
+func TestE2E_PlanChecksPanelsAndCryptoPlansItself(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createCryptoProject("alice", "政务外网身份认证系统", year, 500_000_000)
+	s.submit("alice", p)
+	s.prelimApprove(p)
+	drb1 := domain.Actor{ID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}}
+	var experts []workflows.ExpertRef
+	for _, e := range []string{"exp1", "exp2", "exp3", "exp4", "exp5"} {
+		org := "expert"
+		if e == "exp1" {
+			org = "unit-a"
+		}
+		experts = append(experts, workflows.ExpertRef{ID: "u-" + e, OrgID: org})
+	}
+	require.EventuallyWithT(t, func(c *assertT) {
+		err := s.planDirect(year, workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s-direct-" + p, Actor: drb1,
+			Experts: experts, ProjectIDs: []string{p}})
+		r, _ := domain.AsRefusal(err)
+		if assert.NotNil(c, r, "%v", err) {
+			assert.Equal(c, "panel_even_after_recusal", r.Code, "%v", err)
+		}
+	}, 20*time.Second, 100*time.Millisecond, "the plan reads the project in expert review")
+	require.Empty(t, s.do("exp2", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil).Body["items"], "nothing convened")
+
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, e := range []string{"exp2", "exp3", "exp4"} {
+		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
+		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
+	}
+	s.waitStage("alice", p, "awaiting_plan")
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 500_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("alice", p, "awaiting_approval")
+	requireRefusal(t, s.planDirect(year, workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b-direct-1", Actor: drb1,
+		ProjectIDs: []string{p}}), "documents_missing")
+	requireRefusal(t, s.planDirect(year, workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b-direct-2", Actor: drb1}),
+		"documents_missing")
+	require.Equal(t, http.StatusCreated, s.upload("alice", p, "crypto_plan", pdf).Status)
+	require.NoError(t, s.planDirect(year, workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b-direct-3", Actor: drb1}))
 }
