@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/internal/monitor"
 	"egovpm/internal/ops"
 )
 
@@ -40,6 +41,14 @@ func TestOpenAPIOpsSchemasMatchCode(t *testing.T) {
 	kinds := schemaProperty(t, doc, "StuckReason", "kind")["enum"]
 	require.ElementsMatch(t, []any{ops.KindActivityFailing, ops.KindWorkflowTaskFailing, ops.KindWorkflowTaskStalled,
 		ops.KindWorkflowFailed, ops.KindTaskOverdue, ops.KindActivityGaveUp}, kinds, "StuckReason.kind vs internal/ops")
+	// Every kind is a series of egovpm_stuck_workflows, so the stuck alert sees it.
+	require.ElementsMatch(t, kinds, func() []any {
+		var out []any
+		for _, k := range monitor.StuckKinds {
+			out = append(out, k)
+		}
+		return out
+	}(), "monitor.StuckKinds vs StuckReason.kind")
 	require.ElementsMatch(t, []any{ops.ReplayOK, ops.ReplayNondeterministic, ops.ReplayError},
 		schemaProperty(t, doc, "ReplayResult", "status")["enum"])
 	require.ElementsMatch(t, []any{ops.ModeLastGood, ops.ModeEvent}, schemaProperty(t, doc, "ResetResult", "mode")["enum"])

@@ -22,7 +22,7 @@ import (
 // StuckKinds are the reason kinds of the stuck list (ops.Kind*), each a series of
 // egovpm_stuck_workflows even at zero.
 var StuckKinds = []string{ops.KindActivityFailing, ops.KindWorkflowTaskFailing, ops.KindWorkflowTaskStalled,
-	ops.KindTaskOverdue, ops.KindWorkflowFailed}
+	ops.KindTaskOverdue, ops.KindWorkflowFailed, ops.KindActivityGaveUp}
 
 // Monitor holds the last scan's results and exports them.
 type Monitor struct {
