@@ -125,15 +125,8 @@ func TestE2E_BundledCryptoProjectNeedsItsCryptoPlan(t *testing.T) {
 	year := futureYear()
 	p := s.createCryptoProject("alice", "电子政务外网密码服务平台", year, 500_000_000)
 	s.submit("alice", p)
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	for _, e := range []string{"exp2", "exp3", "exp4"} {
-		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)
-		require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
-	}
-	s.waitStage("alice", p, "awaiting_plan")
-	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+	s.toAwaitingPlan("alice", p, year)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 500_000_000}}})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	s.waitStage("alice", p, "awaiting_approval")
