@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,6 +15,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/ops"
+	"egovpm/internal/text"
 )
 
 // The ops endpoints (role ops, SPEC.md O1–O3) are thin: internal/ops does the work and writes
@@ -162,7 +162,7 @@ func (s *Server) resolveActivityFailure(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	if strings.TrimSpace(req.Comment) == "" {
+	if text.Blank(req.Comment) {
 		respondError(c, apperr.Invalid(map[string]string{"comment": "必填"}))
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"egovpm/internal/ops"
 	"egovpm/internal/platform"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 )
 
 // The ops-* commands are the CLI of internal/ops (SPEC.md O1–O3), the same code as the
@@ -132,7 +133,7 @@ func cmdOpsResolve(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *id == "" || strings.TrimSpace(*comment) == "" {
+	if *id == "" || text.Blank(*comment) {
 		return errors.New("ops-resolve: --failure and --comment are required")
 	}
 	return withOps(ctx, e, false, func(svc *ops.Service) error {
