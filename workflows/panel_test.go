@@ -94,7 +94,7 @@ func TestR4_PanelRuleNumbersLiveInThePolicy(t *testing.T) {
 func TestR4_PlanStartedBeforeOddPanelsKeepsItsRules(t *testing.T) {
 	h := newPlan(t)
 	h.env.OnGetVersion("plan-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("plan-baseline-blank-texts", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	h.env.OnGetVersion("plan-baseline-sod", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 	h.env.OnGetVersion("panel-odd-after-recusal", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.status("p1", unitA, smallFen, domain.StageExpertReview)
 	evenList := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s0", Actor: drbReviewer, Experts: fourWithA,
