@@ -13,7 +13,7 @@ export HTTP_ADDR
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 
-.PHONY: help build dev migrate test lint replay clean-data record-histories vulncheck ui ui-dev ui-bench browser-deps
+.PHONY: help build dev migrate test lint replay clean-data record-histories vulncheck ui ui-dev ui-bench browser-deps openapi-tools openapi-lint
 
 # The web UI (web/): npm ci runs again only when web/package-lock.json changes (a stamp file);
 # the build runs again only when a source changed. Its output, web/dist/ui, is embedded in the
@@ -36,7 +36,7 @@ migrate: ## create the database if missing and apply migrations
 dev: build ## run devserver + worker + server on the local PostgreSQL (Ctrl-C stops all)
 	@scripts/dev.sh
 
-test: ui browser-deps ## every test, on real PostgreSQL, a real (embedded) Temporal server and real Chromium
+test: ui browser-deps openapi-tools ## every test, on real PostgreSQL, a real (embedded) Temporal server and real Chromium
 	cd web && npm run test:unit
 	cd devserver && $(GO) build -o ../$(BIN)/devserver . && $(GO) test -count=1 ./...
 	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver $(GO) test -count=1 -timeout 12m ./...
@@ -49,6 +49,18 @@ web/dist/ui/index.html: $(NPM_STAMP) $(UI_SOURCES)
 	cd web && npm run build
 
 ui: web/dist/ui/index.html ## build the web UI into web/dist/ui (npm ci when the lock file changed)
+
+# Redocly CLI for the contract's lint (tools/openapi, its own lock file); the Go client test
+# (server/openapi_client_test.go) runs it and oapi-codegen, the tool of tools/openapi/go.mod.
+OPENAPI_STAMP := tools/openapi/node_modules/.npm-ci-stamp
+$(OPENAPI_STAMP): tools/openapi/package-lock.json
+	cd tools/openapi && npm ci --no-audit --no-fund
+	touch $@
+
+openapi-tools: $(OPENAPI_STAMP) ## install Redocly CLI into tools/openapi (npm ci when the lock file changed)
+
+openapi-lint: openapi-tools ## lint server/openapi.yaml with Redocly's recommended rules (no error, no warning)
+	node tools/openapi/lint.mjs
 
 ui-dev: $(NPM_STAMP) ## Vite's dev server on http://127.0.0.1:5173 with /api proxied to the gateway (GATEWAY=http://127.0.0.1:8080)
 	cd web && npm run dev -- --host 127.0.0.1
