@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -158,7 +160,28 @@ func classify(err error) *apperr.Error {
 	if errors.As(err, &unavailable) {
 		return apperr.New(http.StatusServiceUnavailable, "temporal_unavailable", "流程引擎暂不可用，请稍后重试")
 	}
+	if databaseUnavailable(err) {
+		return apperr.New(http.StatusServiceUnavailable, "database_unavailable",
+			"数据库暂不可用，请稍后重试（带相同 Idempotency-Key 重试不会重复执行）")
+	}
 	return apperr.New(http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试")
+}
+
+// databaseUnavailable reports whether err says the read model's PostgreSQL could not be
+// reached or went away (refused or reset connections, a server starting up, shutting down or
+// recovering from a crash, no connection slot left): an outage of a dependency, 503, not a
+// server fault. A write whose connection broke at COMMIT may still have been applied, as
+// after temporal_timeout: a resend with the same Idempotency-Key applies it once.
+func databaseUnavailable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		// Class 08 connection exception; 57P01–57P03 admin or crash shutdown, cannot
+		// connect now; 53300 too many connections.
+		c := string(pqErr.Code)
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "53300"
+	}
+	var opErr *net.OpError
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &opErr)
 }
 
 // bindJSON decodes a JSON body strictly (unknown fields are rejected: no mass assignment) and
