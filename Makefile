@@ -69,8 +69,9 @@ browser-deps: ## install chromium and fonts-noto-cjk when missing (the browser t
 	@scripts/ensure-browser.sh
 
 .PHONY: chaos
-chaos: ## fault test, long run (chaos/doc.go): 50 lifecycles while the worker and gateway are SIGKILLed 24 times and the devserver once
-	$(GO) test -count=1 -v -timeout 30m -run TestChaos ./chaos/ -args -chaos.long
+chaos: ## fault test, long run (chaos/doc.go), on each devserver store: 50 whole lifecycles while the worker and gateway are SIGKILLed 24 times, the devserver and a private PostgreSQL restarted twice each
+	cd devserver && $(GO) build -o ../$(BIN)/devserver .
+	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver $(GO) test -count=1 -v -timeout 60m -run TestChaos ./chaos/ -args -chaos.long $(CHAOS_FLAGS)
 
 .PHONY: bench
 bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the load command; BENCH_FLAGS="-store postgres -inbox …"

@@ -14,30 +14,30 @@ import (
 )
 
 // history returns the events of every run of workflow id, oldest run first (a run that
-// continued as new names its predecessor in its started event).
-func history(ctx context.Context, tc client.Client, id string) ([]*historypb.HistoryEvent, error) {
+// continued as new names its predecessor in its started event), and the number of runs.
+func history(ctx context.Context, tc client.Client, id string) ([]*historypb.HistoryEvent, int, error) {
 	var all []*historypb.HistoryEvent
 	run := ""
-	for range 1000 {
+	for n := 1; n <= 10000; n++ {
 		it := tc.GetWorkflowHistory(ctx, id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		var evs []*historypb.HistoryEvent
 		for it.HasNext() {
 			e, err := it.Next()
 			if err != nil {
-				return nil, fmt.Errorf("history of %s (run %q): %w", id, run, err)
+				return nil, 0, fmt.Errorf("history of %s (run %q): %w", id, run, err)
 			}
 			evs = append(evs, e)
 		}
 		if len(evs) == 0 {
-			return nil, fmt.Errorf("history of %s (run %q) is empty", id, run)
+			return nil, 0, fmt.Errorf("history of %s (run %q) is empty", id, run)
 		}
 		all = append(evs, all...)
 		run = evs[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
 		if run == "" {
-			return all, nil
+			return all, n, nil
 		}
 	}
-	return nil, fmt.Errorf("history of %s: more than 1000 runs", id)
+	return nil, 0, fmt.Errorf("history of %s: more than 10000 runs", id)
 }
 
 // updates is what one workflow's history says about its Updates.

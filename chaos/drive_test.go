@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +34,7 @@ var experts = []string{"exp2", "exp3", "exp4"}
 // ack is one operation the platform acknowledged (or, Unacked, applied without the 2xx
 // reaching the client): an Update that must be in its workflow's history exactly once.
 type ack struct {
-	What       string // decide, convene, compile, bundle
+	What       string // decide, convene, compile, bundle, contract, construction_complete, apply_acceptance
 	WorkflowID string
 	UpdateID   string // as the gateway derives it from the Idempotency-Key (server updateID)
 	TaskID     string // decide only
@@ -57,6 +59,29 @@ type driver struct {
 	acks     []ack
 	retries  map[string]int // why requests were resent
 	projects []string       // index → project id
+	payments []payment      // every payment asked for, recorded or refused
+	uploads  []upload       // every document acknowledged
+	// ambiguous counts, per project and document kind, the upload attempts whose outcome the
+	// client could not know (an upload carries no Idempotency-Key: a resend stores a second
+	// row when the first attempt was stored).
+	ambiguous map[string]int
+	// faults500 are the 500 answers: a 500 is a server fault, never the answer to an outage
+	// (a dependency unavailable is 503).
+	faults500 []string
+}
+
+// payment is one payment the unit asked to record (R15) and what came of it.
+type payment struct {
+	ProjectID, Key, Milestone string
+	AmountFen                 int64
+	ID                        string // from the 201; "" when refused
+	Refused                   bool   // 422 amount_over_approved
+	Confirmed                 bool   // Finance's confirmation acknowledged (or applied, reply lost)
+}
+
+// upload is one acknowledged document upload.
+type upload struct {
+	ProjectID, Kind, ID string
 }
 
 func newDriver(base, run string, year, projects int, opWait, think time.Duration) *driver {
@@ -65,24 +90,38 @@ func newDriver(base, run string, year, projects int, opWait, think time.Duration
 	// up on a silent connection a little later and resends.
 	cl.HTTP.Timeout = 45 * time.Second
 	return &driver{cl: cl, run: run, year: year, opWait: opWait, think: think, tokens: map[string]string{},
-		retries: map[string]int{}, projects: make([]string, projects)}
+		retries: map[string]int{}, projects: make([]string, projects), ambiguous: map[string]int{}}
 }
 
 // errApplied ends a resend loop: the operation went through, its 2xx was lost.
 var errApplied = errors.New("applied, reply lost")
 
-// resent is the attempts' record of one logical request.
-type resent struct{ ambiguous bool }
+// resent is the attempts' record of one logical request, and the 4xx codes besides 404 and 409
+// that mean "not yet" for it (e.g. trial_run_not_over): resent after a pause.
+type resent struct {
+	ambiguous bool
+	wait      []string
+}
 
+// errCode is the error code of a refusal. The client keeps only the first 300 bytes of a
+// body, which a long Chinese message cuts short of valid JSON: the code, which comes first,
+// is read from the text then.
 func errCode(se *bench.StatusError) string {
 	var b struct {
 		Error struct {
 			Code string `json:"code"`
 		} `json:"error"`
 	}
-	_ = json.Unmarshal([]byte(se.Body), &b)
-	return b.Error.Code
+	if json.Unmarshal([]byte(se.Body), &b) == nil {
+		return b.Error.Code
+	}
+	if m := codeRE.FindStringSubmatch(se.Body); m != nil {
+		return m[1]
+	}
+	return ""
 }
+
+var codeRE = regexp.MustCompile(`^\{"error":\{"code":"([a-z0-9_]+)"`)
 
 // send makes one logical request, resending the same request (and the same Idempotency-Key)
 // after a transport error, a 5xx, a 404 or a 409, until a 2xx or another 4xx. applied, when
@@ -103,7 +142,12 @@ func (d *driver) sendR(ctx context.Context, label, user, method, path, key strin
 	}
 	for attempt := 1; ; attempt++ {
 		d.inflight.Add(1)
-		err := d.cl.DoHeaders(ctx, d.tokens[user], method, path, hdr, body, want, out)
+		var err error
+		if up, ok := body.(multipartBody); ok {
+			err = d.doMultipart(ctx, d.tokens[user], path, up, want, out)
+		} else {
+			err = d.cl.DoHeaders(ctx, d.tokens[user], method, path, hdr, body, want, out)
+		}
 		d.inflight.Add(-1)
 		if err == nil {
 			return nil
@@ -118,10 +162,17 @@ func (d *driver) sendR(ctx context.Context, label, user, method, path, key strin
 			why, r.ambiguous = "transport error", true
 		case se.Status >= 500:
 			why, r.ambiguous = fmt.Sprintf("%d %s", se.Status, errCode(se)), true
+			if se.Status == http.StatusInternalServerError {
+				d.mu.Lock()
+				d.faults500 = append(d.faults500, label+": "+se.Body)
+				d.mu.Unlock()
+			}
 		case se.Status == http.StatusNotFound || se.Status == http.StatusConflict:
 			if applied != nil && attempt > 1 && applied(se) {
 				return errApplied
 			}
+			why = fmt.Sprintf("%d %s", se.Status, errCode(se))
+		case slices.Contains(r.wait, errCode(se)):
 			why = fmt.Sprintf("%d %s", se.Status, errCode(se))
 		default:
 			return fmt.Errorf("%s: %w", label, err)
@@ -149,7 +200,7 @@ func (d *driver) record(a ack) {
 // login signs every user of the flow in (tokens outlive a gateway restart: they are signed,
 // not held in the gateway's memory).
 func (d *driver) login(ctx context.Context) error {
-	for _, u := range append([]string{"alice", "bob", "drb1", "ndrc1"}, experts...) {
+	for _, u := range append([]string{"alice", "bob", "drb1", "ndrc1", "prta1", "fin1"}, experts...) {
 		var out struct {
 			Token string `json:"token"`
 		}
@@ -233,7 +284,9 @@ func (d *driver) pause(ctx context.Context) error {
 	}
 }
 
-// lifecycle takes project i from creation to NDRC's approval of its bundle.
+// lifecycle takes project i through its whole life: approval (R3–R6), then delivery (R9–R15):
+// contract, payments and their confirmation, construction, the test policy's trial run,
+// acceptance and evaluation.
 func (d *driver) lifecycle(ctx context.Context, i int) error {
 	user := []string{"alice", "bob"}[i%2]
 	var created struct {
@@ -329,8 +382,11 @@ func (d *driver) lifecycle(ctx context.Context, i int) error {
 	if err := d.pause(ctx); err != nil {
 		return err
 	}
-	return d.decide(ctx, "ndrc1", workflows.PlanWorkflowID(d.year), task, d.key(id, "ndrc"),
-		map[string]any{"decision": "approve", "comment": "同意"})
+	if err := d.decide(ctx, "ndrc1", workflows.PlanWorkflowID(d.year), task, d.key(id, "ndrc"),
+		map[string]any{"decision": "approve", "comment": "同意"}); err != nil {
+		return err
+	}
+	return d.deliver(ctx, user, id)
 }
 
 // Task ids as the workflows derive them (workflows/lifecycle.go taskID, plan.go createBundle):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,12 +19,14 @@ import (
 	"egovpm/internal/testenv"
 )
 
-// stack is the running platform of one fault test: it owns the three processes and replaces
-// them when the chaos loop kills them.
+// stack is the running platform of one fault test: it owns the three processes and the
+// PostgreSQL cluster, and replaces or restarts them when the chaos loop kills them.
 type stack struct {
 	dir     string
 	bins    bench.Binaries
+	cli     string // the egovpm command (audit-verify)
 	ts      bench.TemporalStore
+	pg      *pgCluster
 	devAddr string
 	gwAddr  string
 	appEnv  []string
@@ -35,24 +38,49 @@ type stack struct {
 	started map[string]int // instances started per role, for log names
 }
 
-// startStack builds the worker and gateway, and starts the devserver, worker and gateway.
-func startStack(ctx context.Context, dir string, ts bench.TemporalStore, dbURL, queue string) (*stack, error) {
-	s := &stack{dir: dir, ts: ts, started: map[string]int{}}
+// programs are the binaries a run starts: the devserver, the production worker and gateway,
+// and the egovpm command (audit-verify).
+type programs struct {
+	bench.Binaries
+	CLI string
+}
+
+// buildPrograms builds the worker, the gateway and the egovpm command into dir (the devserver
+// comes from testenv.DevserverBinary).
+func buildPrograms(ctx context.Context, dir string) (programs, error) {
+	var p programs
 	dev, err := testenv.DevserverBinary()
 	if err != nil {
-		return s, fmt.Errorf("devserver binary: %w", err)
+		return p, fmt.Errorf("devserver binary: %w", err)
 	}
-	if s.bins, err = bench.BuildApp(ctx, filepath.Join(dir, "bin")); err != nil {
-		return s, err
+	if p.Binaries, err = bench.BuildApp(ctx, dir); err != nil {
+		return p, err
 	}
-	s.bins.Devserver = dev
+	p.Devserver = dev
+	p.CLI = filepath.Join(dir, "egovpm")
+	build := exec.CommandContext(ctx, "go", "build", "-o", p.CLI, "./cmd/egovpm")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		return p, fmt.Errorf("go build ./cmd/egovpm: %v\n%s", err, out)
+	}
+	return p, nil
+}
+
+// startStack starts the devserver, worker and gateway of progs with their logs in dir, on the
+// cluster pg (the read model at dbURL; Temporal's store too with ts.Kind postgres).
+func startStack(ctx context.Context, dir string, progs programs, ts bench.TemporalStore, pg *pgCluster, dbURL, queue string) (*stack, error) {
+	s := &stack{dir: dir, bins: progs.Binaries, cli: progs.CLI, ts: ts, pg: pg, started: map[string]int{}}
+	var err error
 	if s.devAddr, err = testenv.FreeAddr(); err != nil {
 		return s, err
 	}
 	if s.gwAddr, err = testenv.FreeAddr(); err != nil {
 		return s, err
 	}
-	s.appEnv = bench.AppEnv(dbURL, s.devAddr, queue, filepath.Join(dir, "data"))
+	// The test policy (dev mode only) for its five-second trial run (R11); the gateway signs
+	// the audit chain's head every second, so that checkpoints are written while it is killed.
+	s.appEnv = append(bench.AppEnv(dbURL, s.devAddr, queue, filepath.Join(dir, "data")),
+		"EGOVPM_POLICY=test", "EGOVPM_AUDIT_CHECKPOINT_EVERY=1s")
 	if err := s.startDevserver(ctx); err != nil {
 		return s, err
 	}
@@ -111,8 +139,12 @@ func (s *stack) procs() []*bench.Proc {
 }
 
 // checkAlive reports a current process that has ended without being killed: the worker and
-// the gateway must survive everything but their own SIGKILL, a devserver outage included.
+// the gateway must survive everything but their own SIGKILL, a devserver or PostgreSQL outage
+// included.
 func (s *stack) checkAlive() error {
+	if done, err := s.pg.exited(); done {
+		return fmt.Errorf("postgres exited on its own (%v); see %s", err, s.dir)
+	}
 	for _, p := range s.procs() {
 		if p == nil {
 			continue
@@ -132,10 +164,10 @@ func (s *stack) stop() {
 
 // kill is one fault: SIGKILL to one process, then a new one in its place.
 type kill struct {
-	Role     string        // worker, server or devserver
+	Role     string        // worker, server, devserver or postgres
 	At       time.Duration // since the chaos began
 	InFlight int64         // client requests in flight when the process died
-	Down     time.Duration // until the new process was started (and, for the gateway and devserver, ready)
+	Down     time.Duration // until the new process was started (and, for the gateway, devserver and PostgreSQL, ready)
 }
 
 // chaos runs the faults of schedule, one every ~every (uniformly 0.5–1.5×), and returns what it
@@ -172,6 +204,12 @@ func (s *stack) chaos(ctx context.Context, schedule []string, every time.Duratio
 		case "devserver":
 			s.procs()[2].Kill()
 			err = s.startDevserver(ctx)
+		case "postgres":
+			// The read model and, with the postgres store, Temporal's own store go down at
+			// once, as when their server crashes; every process must ride it out.
+			if err = s.pg.crash(); err == nil {
+				err = s.pg.start(ctx)
+			}
 		default:
 			err = fmt.Errorf("unknown role %q", role)
 		}
@@ -185,8 +223,8 @@ func (s *stack) chaos(ctx context.Context, schedule []string, every time.Duratio
 }
 
 // schedule is the order of the faults: the worker and gateway kills shuffled, and the
-// devserver restarts (one by default) spread evenly among them.
-func schedule(rng *rand.Rand, workerKills, gatewayKills, devserverRestarts int) []string {
+// devserver and PostgreSQL restarts spread evenly among them (alternating, the devserver first).
+func schedule(rng *rand.Rand, workerKills, gatewayKills, devserverRestarts, pgRestarts int) []string {
 	var s []string
 	for range workerKills {
 		s = append(s, "worker")
@@ -195,11 +233,20 @@ func schedule(rng *rand.Rand, workerKills, gatewayKills, devserverRestarts int) 
 		s = append(s, "server")
 	}
 	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
-	out := make([]string, 0, len(s)+devserverRestarts)
+	var rare []string
+	for i := 0; i < devserverRestarts || i < pgRestarts; i++ {
+		if i < devserverRestarts {
+			rare = append(rare, "devserver")
+		}
+		if i < pgRestarts {
+			rare = append(rare, "postgres")
+		}
+	}
+	out := make([]string, 0, len(s)+len(rare))
 	next := 0
-	for k := 1; k <= devserverRestarts; k++ {
-		at := len(s) * k / (devserverRestarts + 1)
-		out = append(append(out, s[next:at]...), "devserver")
+	for k, r := range rare {
+		at := len(s) * (k + 1) / (len(rare) + 1)
+		out = append(append(out, s[next:at]...), r)
 		next = at
 	}
 	return append(out, s[next:]...)
