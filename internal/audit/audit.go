@@ -463,8 +463,11 @@ func (c *Chain) Verify(ctx context.Context, db *sqlx.DB) (Result, error) {
 // VerifyAnchored is Verify that also checks the chain against the signed checkpoints of a (nil:
 // none): each checkpoint's signature, each checkpointed row's hash, and that the chain
 // reaches the newest checkpoint (a tail deleted and the head moved back to match is then
-// reported at the first missing row).
-func (c *Chain) VerifyAnchored(ctx context.Context, db *sqlx.DB, a *Anchor) (Result, error) {
+// reported at the first missing row). The rows and the head are read in one read-only
+// REPEATABLE READ transaction, taken after the checkpoints are read: on a live system rows
+// appended meanwhile are not seen, rather than a head newer than the rows read looking like
+// a deleted tail.
+func (c *Chain) VerifyAnchored(ctx context.Context, dbh *sqlx.DB, a *Anchor) (Result, error) {
 	const q = `SELECT ` + rowCols + ` FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000`
 	res := Result{OK: true, Formats: map[string]int64{}}
 	var cps []Checkpoint
@@ -486,6 +489,11 @@ func (c *Chain) VerifyAnchored(ctx context.Context, db *sqlx.DB, a *Anchor) (Res
 		}
 		slices.SortStableFunc(cps, func(x, y Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
 	}
+	db, err := dbh.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return res, fmt.Errorf("audit verify: %w", err)
+	}
+	defer func() { _ = db.Rollback() }()
 	next := 0 // the first checkpoint not yet met in the walk
 	prev, last := Genesis, int64(0)
 	for {
