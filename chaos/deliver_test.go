@@ -147,9 +147,9 @@ func (d *driver) uploadDoc(ctx context.Context, user, id, kind, path string) err
 	return nil
 }
 
-// payAndConfirm asks at once for three payments of paymentShare % of the approved amount each,
-// with their own Idempotency-Keys: the database's cap admits two (R15), the third is 422
-// amount_over_approved. Finance then confirms each one recorded.
+// payAndConfirm asks at once for three payments of paymentShare % of the approved amount (which
+// the contract equals) each, with their own Idempotency-Keys: the database's cap admits two
+// (R15), the third is 422 amount_over_contract. Finance then confirms each one recorded.
 func (d *driver) payAndConfirm(ctx context.Context, user, id string, approvedFen int64) error {
 	pays := make([]payment, 3)
 	errs := make([]error, len(pays))
@@ -157,6 +157,8 @@ func (d *driver) payAndConfirm(ctx context.Context, user, id string, approvedFen
 	for j := range pays {
 		pays[j] = payment{ProjectID: id, Key: d.key(id, fmt.Sprintf("pay%d", j+1)), Milestone: fmt.Sprintf("第%d期进度款", j+1),
 			AmountFen: approvedFen * paymentShare / 100}
+		// One body for every attempt: a key resent with another body is refused (409).
+		body := map[string]any{"milestone": pays[j].Milestone, "amount_fen": pays[j].AmountFen, "paid_on": today()}
 		wg.Go(func() {
 			p := &pays[j]
 			var out struct {
@@ -164,10 +166,11 @@ func (d *driver) payAndConfirm(ctx context.Context, user, id string, approvedFen
 				AmountFen int64  `json:"amount_fen"`
 			}
 			err := d.send(ctx, "payment "+p.Key, user, http.MethodPost, "/api/v1/projects/"+id+"/payments", p.Key,
-				map[string]any{"milestone": p.Milestone, "amount_fen": p.AmountFen, "paid_on": today()}, http.StatusCreated, &out, nil)
+				body, http.StatusCreated, &out, nil)
 			var se *bench.StatusError
 			switch {
-			case errors.As(err, &se) && se.Status == http.StatusUnprocessableEntity && errCode(se) == "amount_over_approved":
+			case errors.As(err, &se) && se.Status == http.StatusUnprocessableEntity &&
+				(errCode(se) == "amount_over_contract" || errCode(se) == "amount_over_approved"):
 				p.Refused = true
 			case err != nil:
 				errs[j] = err

@@ -11,8 +11,8 @@
 // six-second O&M year) — and takes a number of small projects through their whole life over
 // HTTP, exactly as clients do: create, submit, preliminary review (R3), an expert session and
 // three expert reviews (R4), the annual plan (R5), a bundle and NDRC's approval (R6); then the
-// contract with the data three lists (R9), three payments of 40 % of the approved amount asked
-// for at once, of which the cap admits two (R15), Finance's confirmation of each, construction
+// contract at the approved amount with the data three lists (R9), three payments of 40 % of it
+// asked for at once, of which the cap admits two (R15), Finance's confirmation of each, construction
 // complete (R10), the trial-run report and the 等保 filing uploaded, the acceptance application
 // resent until the trial run is over (R11, R12), the DRB check, the DRB sign-off and the PRTA
 // witness at once (R12) and the DRB's evaluation (R14), until every project is in O&M. Each
@@ -61,9 +61,9 @@
 //     audit row per project for each plan operation and delivery request;
 //   - every lifecycle completes: every project is in O&M;
 //   - payments: the recorded ones are exactly those acknowledged, once each; none refused
-//     422 amount_over_approved exists; no project's payments exceed its approved amount (two
-//     of the three asked for are recorded); each acknowledged confirmation is the payment's
-//     status, by Finance; one audit row for each recording and confirmation;
+//     422 amount_over_contract exists; no project's payments exceed its approved amount or its
+//     contract's (two of the three asked for are recorded); each acknowledged confirmation is
+//     the payment's status, by Finance; one audit row for each recording and confirmation;
 //   - documents: every acknowledged upload is stored under its project and kind, and no kind
 //     has more copies than acknowledged uploads plus attempts whose outcome was unknown;
 //   - the audit chain is intact as an operator checks it: `egovpm audit-verify` (the built

@@ -75,7 +75,7 @@ type payment struct {
 	ProjectID, Key, Milestone string
 	AmountFen                 int64
 	ID                        string // from the 201; "" when refused
-	Refused                   bool   // 422 amount_over_approved
+	Refused                   bool   // 422 amount_over_contract (or amount_over_approved)
 	Confirmed                 bool   // Finance's confirmation acknowledged (or applied, reply lost)
 }
 

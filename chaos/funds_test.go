@@ -18,9 +18,9 @@ import (
 // funds checks the payments of the run (R15): each project's recorded payments are exactly the
 // ones acknowledged with a 201, once each (their Idempotency-Keys made every resend name the
 // same payment), none of those refused 422 exists, none went over its cap (the sum of a
-// project's payments not rejected is at most its approved amount), every acknowledged
-// confirmation is the payment's status, made by Finance, and each payment has one
-// payment.record and one payment.confirm audit row.
+// project's payments not rejected is at most its approved amount and its contract's), every
+// acknowledged confirmation is the payment's status, made by Finance, and each payment has
+// one payment.record and one payment.confirm audit row.
 func funds(ctx context.Context, st *store.Store, d *driver) (bad []string, summary string) {
 	fail := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
 	var rows []struct {
@@ -74,16 +74,18 @@ func funds(ctx context.Context, st *store.Store, d *driver) (bad []string, summa
 		}
 	}
 
-	// No payment over its cap.
+	// No payment over its cap: the approved amount, and the contract's once there is one.
 	var caps []struct {
 		ProjectID   string `db:"id"`
 		ApprovedFen *int64 `db:"approved_amount_fen"`
+		ContractFen *int64 `db:"contract_fen"`
 		PaidFen     int64  `db:"paid"`
 		N           int    `db:"n"`
 	}
-	if err := st.DB.SelectContext(ctx, &caps, `SELECT p.id, p.approved_amount_fen,
+	if err := st.DB.SelectContext(ctx, &caps, `SELECT p.id, p.approved_amount_fen, c.amount_fen AS contract_fen,
 			coalesce(sum(pay.amount_fen) FILTER (WHERE pay.status <> 'rejected'), 0) AS paid, count(pay.id) AS n
-		FROM projects p LEFT JOIN payments pay ON pay.project_id = p.id WHERE p.id = ANY($1) GROUP BY p.id, p.approved_amount_fen`,
+		FROM projects p LEFT JOIN contracts c ON c.project_id = p.id LEFT JOIN payments pay ON pay.project_id = p.id
+		WHERE p.id = ANY($1) GROUP BY p.id, p.approved_amount_fen, c.amount_fen`,
 		pq.Array(d.projects)); err != nil {
 		return append(bad, err.Error()), ""
 	}
@@ -95,6 +97,9 @@ func funds(ctx context.Context, st *store.Store, d *driver) (bad []string, summa
 		}
 		if c.PaidFen > *c.ApprovedFen {
 			fail("project %s: payments of %d fen over the approved %d fen (R15)", c.ProjectID, c.PaidFen, *c.ApprovedFen)
+		}
+		if c.ContractFen != nil && c.PaidFen > *c.ContractFen {
+			fail("project %s: payments of %d fen over the contract's %d fen (R9, R15)", c.ProjectID, c.PaidFen, *c.ContractFen)
 		}
 		// Three asks of 40% each: the cap admits exactly two.
 		if c.N != 2 {

@@ -83,7 +83,12 @@ func TestPGClusterCrashAndChecks(t *testing.T) {
 	} {
 		require.Contains(t, all, want)
 	}
-	// Over the cap, were the database's guard gone.
+	// Over the caps, were the database's guard gone: the contract's, then the approved amount.
+	_, err = st.DB.ExecContext(ctx, `INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
+		VALUES ('p-1', '某公司', 800, DATE '2030-01-01', 'LA-1', '{}', 'u-alice')`)
+	require.NoError(t, err)
+	bad, _ = funds(ctx, st, d)
+	require.Contains(t, strings.Join(bad, "\n"), "payments of 900 fen over the contract's 800 fen")
 	_, err = st.DB.ExecContext(ctx, `ALTER TABLE payments DISABLE TRIGGER payments_within_approved`)
 	require.NoError(t, err)
 	pay("pay-over", "第4期", 200)
