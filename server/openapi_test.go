@@ -583,6 +583,10 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"SubmissionWindow":    reflect.TypeFor[submissionWindowJSON](),
 		"UnreadCount":         reflect.TypeFor[unreadJSON](),
 		"NotificationsMarked": reflect.TypeFor[readAllJSON](),
+		"Dashboard":           reflect.TypeFor[dashboardJSON](),
+		"PlanTotals":          reflect.TypeFor[planTotalsJSON](),
+		"CompileCandidates":   reflect.TypeFor[compileCandidatesJSON](),
+		"OpsConfig":           reflect.TypeFor[opsConfigJSON](),
 	}
 	for name, typ := range requests {
 		t.Run(name, func(t *testing.T) {

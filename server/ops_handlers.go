@@ -253,3 +253,23 @@ func bindReplay(c *gin.Context) (replayReq, error) {
 	}
 	return req, nil
 }
+
+// opsConfigJSON is GET /api/v1/ops/config: what the ops screen needs of the deployment.
+type opsConfigJSON struct {
+	// Namespace is the Temporal namespace of the workflows.
+	Namespace string `json:"namespace"`
+	// TemporalUIURL is the Temporal Web UI's base URL (TEMPORAL_UI_URL); empty: none.
+	TemporalUIURL string `json:"temporal_ui_url"`
+	// WorkflowURLTemplate is the Web UI page of a workflow, {workflow_id} standing for its id
+	// (path-escaped); empty without a Web UI.
+	WorkflowURLTemplate string `json:"workflow_url_template"`
+}
+
+// opsConfig is GET /api/v1/ops/config (O1–O3: the link from a stuck workflow to its history).
+func (s *Server) opsConfig(c *gin.Context) {
+	out := opsConfigJSON{Namespace: s.cfg.TemporalNamespace, TemporalUIURL: s.cfg.TemporalUIURL}
+	if out.TemporalUIURL != "" {
+		out.WorkflowURLTemplate = out.TemporalUIURL + "/namespaces/" + urlEscape(out.Namespace) + "/workflows/{workflow_id}"
+	}
+	c.JSON(http.StatusOK, out)
+}

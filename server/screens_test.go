@@ -1,0 +1,248 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The routes the part-2 screens read (issue 18): the 年度计划 table's candidates and totals,
+// the overdue tasks, the audit log's kind filter, the dashboard's due lists and the ops
+// screen's link to the Temporal Web UI. Who may call them is the authorization matrix's.
+
+// TestPlanCompileCandidatesAndTotals (R4, R5): the projects that passed expert review are the
+// compile candidates, with their panel's outcome; a draft's totals per unit and per type come
+// from the server, and the compiled plan carries the same totals.
+func TestPlanCompileCandidatesAndTotals(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	pa := s.createProject("alice", "计划合计测试：教育云", year, fen12M)
+	pb := s.createProject("bob", "计划合计测试：健康档案", year, 300_000_000)
+	for _, p := range []struct{ u, id string }{{"alice", pa}, {"bob", pb}} {
+		s.submit(p.u, p.id)
+		s.prelimApprove(p.id)
+	}
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{pa, pb}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	for _, p := range []string{pa, pb} {
+		for i, e := range []string{"exp2", "exp3", "exp4"} {
+			d := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 80 + i, "comment": "可行"}, nil)
+			require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)
+		}
+		s.waitStage("drb1", p, "awaiting_plan")
+	}
+
+	r = s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d/compile-candidates", year), nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	items := r.Body["items"].([]any)
+	require.Len(t, items, 2, "%s", r.Raw)
+	for _, it := range items {
+		it := it.(map[string]any)
+		require.EqualValues(t, 3, it["panel_pass"], "R4 outcome of %v", it["project_id"])
+		require.EqualValues(t, 3, it["panel_size"])
+		require.EqualValues(t, 81, it["mean_score"])
+		if it["project_id"] == pa {
+			require.Equal(t, "市教育局", it["unit_name"])
+			require.EqualValues(t, fen12M, it["estimated_investment_fen"])
+		}
+	}
+
+	draft := map[string]any{
+		"included": []map[string]any{{"project_id": pa, "approved_amount_fen": 1_000_000_000}},
+		"excluded": []map[string]any{{"project_id": pb, "reason": "与已建系统重复"}},
+	}
+	r = s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile-preview", year), draft, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	wantTotals := func(r resp) {
+		t.Helper()
+		tot := r.Body
+		if v, ok := r.Body["totals"].(map[string]any); ok {
+			tot = v
+		}
+		require.EqualValues(t, 1, tot["included"])
+		require.EqualValues(t, 1, tot["excluded"])
+		require.EqualValues(t, fen12M, tot["requested_fen"])
+		require.EqualValues(t, 1_000_000_000, tot["planned_fen"])
+		require.EqualValues(t, fen12M-1_000_000_000, tot["cut_fen"], "R5: the cut")
+		units := tot["by_unit"].([]any)
+		require.Len(t, units, 2)
+		a := units[0].(map[string]any)
+		require.Equal(t, "unit-a", a["key"])
+		require.Equal(t, "市教育局", a["name"])
+		require.EqualValues(t, 1_000_000_000, a["planned_fen"])
+		b := units[1].(map[string]any)
+		require.EqualValues(t, 1, b["excluded"])
+		require.EqualValues(t, 0, b["planned_fen"])
+		types := tot["by_type"].([]any)
+		require.Len(t, types, 1)
+		require.EqualValues(t, 1, types[0].(map[string]any)["included"])
+	}
+	wantTotals(r)
+	// A preview changes nothing; an unknown project is named.
+	r = s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile-preview", year),
+		map[string]any{"included": []map[string]any{{"project_id": "p-nope", "approved_amount_fen": 1}}}, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	require.Contains(t, r.str("error", "fields", "project_id"), "p-nope")
+
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year), draft)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("drb1", pa, "awaiting_approval")
+	r = s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d", year), nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	wantTotals(r)
+	r = s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d/compile-candidates", year), nil, nil)
+	require.Empty(t, r.Body["items"], "compiled projects are no candidates")
+	// NDRC reads the compiled plan: its totals count the included project only.
+	r = s.do("ndrc1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d", year), nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.EqualValues(t, 0, r.Body["totals"].(map[string]any)["excluded"])
+}
+
+// TestOverdueTasks (T2): GET /tasks?overdue=true keeps the caller's overdue tasks; GET
+// /tasks/overdue shows the DRB supervisor every overdue task, claimed by others too.
+func TestOverdueTasks(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	late := s.createProject("alice", "逾期测试：迟办项目", year, 100_000_000)
+	onTime := s.createProject("bob", "逾期测试：按期项目", year, 100_000_000)
+	s.submit("alice", late)
+	s.submit("bob", onTime)
+	tLate := s.openTask("drb1", late, "prelim_review")
+	tOnTime := s.openTask("drb1", onTime, "prelim_review")
+	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+tLate+"/claim", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '1 day' WHERE id = $1`, tLate)
+	require.NoError(t, err)
+
+	r = s.do("drb1", http.MethodGet, "/api/v1/tasks?overdue=true", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, []string{tLate}, mxItemIDs(r))
+	r = s.do("drb1", http.MethodGet, "/api/v1/tasks", nil, nil)
+	require.ElementsMatch(t, []string{tLate, tOnTime}, mxItemIDs(r))
+	require.Equal(t, http.StatusBadRequest, s.do("drb1", http.MethodGet, "/api/v1/tasks?overdue=true&status=done", nil, nil).Status)
+	require.Equal(t, http.StatusBadRequest, s.do("drb1", http.MethodGet, "/api/v1/tasks?overdue=maybe", nil, nil).Status)
+
+	// The supervisor's inbox lacks drb1's claimed task; the overdue list has it.
+	r = s.do("drbsup", http.MethodGet, "/api/v1/tasks?overdue=true", nil, nil)
+	require.Empty(t, mxItemIDs(r))
+	r = s.do("drbsup", http.MethodGet, "/api/v1/tasks/overdue", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, []string{tLate}, mxItemIDs(r))
+	require.Equal(t, "u-drb1", r.Body["items"].([]any)[0].(map[string]any)["assignee_id"])
+	require.Equal(t, http.StatusForbidden, s.do("drb1", http.MethodGet, "/api/v1/tasks/overdue", nil, nil).Status)
+
+	d := s.do("drbsup", http.MethodGet, "/api/v1/dashboard", nil, nil)
+	require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)
+	require.EqualValues(t, 1, d.Body["tasks"].(map[string]any)["all_overdue"])
+	d = s.do("drb1", http.MethodGet, "/api/v1/dashboard", nil, nil)
+	require.EqualValues(t, 1, d.Body["tasks"].(map[string]any)["overdue"])
+	require.EqualValues(t, 2, d.Body["tasks"].(map[string]any)["open"])
+}
+
+// TestAuditKindFilter: GET /audit?kind= keeps an action, or a family of actions (the part
+// before the dot); a malformed kind is 400.
+func TestAuditKindFilter(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "审计筛选测试", futureYear(), 100_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	require.Equal(t, http.StatusOK, s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil).Status)
+	s.prelimApprove(p)
+
+	actions := func(q string) []string {
+		t.Helper()
+		r := s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100&"+q, nil, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+		var out []string
+		for _, it := range r.Body["items"].([]any) {
+			out = append(out, it.(map[string]any)["action"].(string))
+		}
+		return out
+	}
+	all := actions("object=project:" + p)
+	require.Contains(t, all, "project.create")
+	family := actions("kind=task")
+	require.Contains(t, family, "task.claim")
+	require.Contains(t, family, "task.decide")
+	for _, a := range family {
+		require.True(t, strings.HasPrefix(a, "task."), "kind=task listed %s", a)
+	}
+	exact := actions("kind=task.claim")
+	require.NotEmpty(t, exact)
+	for _, a := range exact {
+		require.Equal(t, "task.claim", a)
+	}
+	require.Empty(t, actions("kind=tas"), "a kind is a whole family, not a prefix of one")
+	for _, bad := range []string{"Task", "task.", "task;drop", strings.Repeat("a", 40)} {
+		r := s.do("audit1", http.MethodGet, "/api/v1/audit?kind="+url.QueryEscape(bad), nil, nil)
+		require.Equal(t, http.StatusBadRequest, r.Status, "kind=%q: %s", bad, r.Raw)
+	}
+}
+
+// TestDashboardDueLists (T3, T4): the trial runs ending soon and the O&M filings due are the
+// caller's own (a unit counts only its projects), within the horizon or overdue.
+func TestDashboardDueLists(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	soon := s.createProject("alice", "看板测试：试运行将满", year, 100_000_000)
+	later := s.createProject("alice", "看板测试：试运行未满", year, 100_000_000)
+	om := s.createProject("alice", "看板测试：运维项目", year, 100_000_000)
+	other := s.createProject("bob", "看板测试：他单位试运行", year, 100_000_000)
+	// Stages set in the read model: the dashboard reads it, and these rows are its input.
+	_, err := s.store.DB.Exec(`UPDATE projects SET stage = 'trial_run', trial_run_ends_at = now() + interval '3 days' WHERE id = ANY($1)`,
+		"{"+soon+","+other+"}")
+	require.NoError(t, err)
+	_, err = s.store.DB.Exec(`UPDATE projects SET stage = 'trial_run', trial_run_ends_at = now() + interval '90 days' WHERE id = $1`, later)
+	require.NoError(t, err)
+	_, err = s.store.DB.Exec(`UPDATE projects SET stage = 'om' WHERE id = $1`, om)
+	require.NoError(t, err)
+	_, err = s.store.DB.Exec(`INSERT INTO om_filings (project_id, year, due_at, overdue) VALUES
+		($1, 1, now() - interval '40 days', true), ($1, 2, now() + interval '10 days', false), ($1, 3, now() + interval '200 days', false)`, om)
+	require.NoError(t, err)
+
+	due := func(user, q string) (trial, filings map[string]any) {
+		t.Helper()
+		r := s.do(user, http.MethodGet, "/api/v1/dashboard"+q, nil, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+		return r.Body["trial_runs_ending"].(map[string]any), r.Body["om_filings_due"].(map[string]any)
+	}
+	trial, filings := due("alice", "")
+	require.EqualValues(t, 1, trial["total"], "T3: alice's trial runs ending within 30 days")
+	require.Equal(t, soon, trial["items"].([]any)[0].(map[string]any)["project_id"])
+	require.EqualValues(t, 2, filings["total"], "T4: the overdue filing and the one due in 10 days")
+	first := filings["items"].([]any)[0].(map[string]any)
+	require.Equal(t, true, first["overdue"])
+	require.EqualValues(t, 1, first["year"])
+	trial, filings = due("alice", "?horizon_days=120")
+	require.EqualValues(t, 2, trial["total"])
+	require.EqualValues(t, 2, filings["total"])
+	trial, _ = due("bob", "")
+	require.EqualValues(t, 1, trial["total"], "bob counts only his unit's")
+	require.Equal(t, other, trial["items"].([]any)[0].(map[string]any)["project_id"])
+	trial, filings = due("drb1", "")
+	require.EqualValues(t, 2, trial["total"])
+	require.EqualValues(t, 2, filings["total"])
+	trial, _ = due("admin", "")
+	require.EqualValues(t, 0, trial["total"], "admin reads no project")
+	require.Equal(t, http.StatusBadRequest, s.do("alice", http.MethodGet, "/api/v1/dashboard?horizon_days=0", nil, nil).Status)
+
+	// The window is R2's, as GET /submission-window says it.
+	r := s.do("alice", http.MethodGet, "/api/v1/dashboard", nil, nil)
+	w := s.do("alice", http.MethodGet, "/api/v1/submission-window", nil, nil)
+	require.Equal(t, w.Body["deadline"], r.Body["window"].(map[string]any)["deadline"])
+}
+
+// TestOpsConfig: the ops screen links a workflow to its page in the Temporal Web UI.
+func TestOpsConfig(t *testing.T) {
+	s := newStack(t, "2021")
+	r := s.do("ops1", http.MethodGet, "/api/v1/ops/config", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "http://127.0.0.1:8233", r.str("temporal_ui_url"))
+	require.Equal(t, "http://127.0.0.1:8233/namespaces/default/workflows/{workflow_id}", r.str("workflow_url_template"))
+	require.Equal(t, http.StatusForbidden, s.do("drbsup", http.MethodGet, "/api/v1/ops/config", nil, nil).Status)
+}
