@@ -896,6 +896,8 @@ var mxRoutes = map[string]mxRoute{
 	"POST /api/v1/plans/:year/compile":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/bundles":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"GET /api/v1/plans/:year/compile-candidates": {object: "plan", action: "manage", targets: mxPlanYear},
+	"GET /api/v1/plans/:year/bundle-candidates":  {object: "plan", action: "manage", targets: mxPlanYear},
+	"GET /api/v1/plans/:year/panel":              {object: "plan", action: "manage", targets: mxPlanYear},
 	// A read that takes a body: the compile's body, refused after authorization (400).
 	"POST /api/v1/plans/:year/compile-preview": {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 

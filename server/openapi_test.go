@@ -587,6 +587,8 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"PlanTotals":          reflect.TypeFor[planTotalsJSON](),
 		"CompileCandidates":   reflect.TypeFor[compileCandidatesJSON](),
 		"OpsConfig":           reflect.TypeFor[opsConfigJSON](),
+		"BundleCandidates":    reflect.TypeFor[bundleCandidatesJSON](),
+		"Panel":               reflect.TypeFor[panelJSON](),
 	}
 	for name, typ := range requests {
 		t.Run(name, func(t *testing.T) {

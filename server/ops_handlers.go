@@ -190,6 +190,8 @@ type replayReq struct {
 	Live        bool              `json:"live"`
 	WorkflowIDs []string          `json:"workflow_ids" validate:"max=500,dive,required,max=255"`
 	Cursor      string            `json:"cursor" validate:"max=4096"`
+	// Reason is why ops replays (the audit row keeps it).
+	Reason string `json:"reason" validate:"max=500"`
 }
 
 // replayHistories replays posted histories and, with live, open workflows' live histories
@@ -200,7 +202,7 @@ func (s *Server) replayHistories(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	in := ops.ReplayRequest{Live: req.Live, WorkflowIDs: req.WorkflowIDs, Cursor: req.Cursor}
+	in := ops.ReplayRequest{Live: req.Live, WorkflowIDs: req.WorkflowIDs, Cursor: req.Cursor, Reason: text.Trim(req.Reason)}
 	for i, raw := range req.Histories {
 		h, err := client.HistoryFromJSON(bytes.NewReader(raw), client.HistoryJSONOptions{})
 		if err != nil || len(h.GetEvents()) == 0 {

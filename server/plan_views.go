@@ -9,6 +9,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/store"
+	"egovpm/workflows"
 )
 
 // planTotalsJSON sums a plan (or a draft of it) per unit and per project type (R5), in fen:
@@ -163,3 +164,46 @@ func (s *Server) compilePreview(c *gin.Context) {
 // planTotalsFor is the totals of the items GET /plans/{year} shows: the whole plan, or its
 // compiled items to those who read only those (authz.SeesWholePlan).
 func planTotalsFor(items []store.PlanItemRow) planTotalsJSON { return planTotals(itemLines(items)) }
+
+// bundleCandidateJSON is a project a bundle of the year may hold (R6): included in the plan,
+// awaiting approval, below the policy's threshold and in no bundle yet.
+type bundleCandidateJSON struct {
+	ProjectID     string `json:"project_id"`
+	Name          string `json:"name"`
+	UnitID        string `json:"unit_id"`
+	EstimatedFen  int64  `json:"estimated_investment_fen"`
+	PlanAmountFen int64  `json:"plan_amount_fen"`
+	Supplementary bool   `json:"supplementary"`
+}
+
+// bundleCandidatesJSON is GET /api/v1/plans/{year}/bundle-candidates.
+type bundleCandidatesJSON struct {
+	Year int `json:"year"`
+	// ThresholdFen is R6's threshold under the policy in force: projects below it are bundled.
+	ThresholdFen int64                 `json:"threshold_fen"`
+	Items        []bundleCandidateJSON `json:"items"`
+}
+
+// bundleCandidates lists what POST /plans/{year}/bundles without project_ids would bundle:
+// the projects of the year awaiting approval below R6's threshold and in no bundle, in
+// submission order (workflows.Bundleable).
+func (s *Server) bundleCandidates(c *gin.Context) {
+	y, ok := planYear(c)
+	if !ok {
+		return
+	}
+	rows, err := s.store.BundleCandidates(c.Request.Context(), y)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := bundleCandidatesJSON{Year: y, ThresholdFen: s.policy.SmallThresholdFen, Items: []bundleCandidateJSON{}}
+	for _, r := range rows {
+		if !workflows.Bundleable(r, y, s.policy) {
+			continue
+		}
+		out.Items = append(out.Items, bundleCandidateJSON{ProjectID: r.ProjectID, Name: r.Name, UnitID: r.UnitID,
+			EstimatedFen: r.EstimatedFen, PlanAmountFen: r.PlanAmountFen, Supplementary: r.Supplementary})
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -112,10 +112,12 @@ var routeTable = []route{
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},
+	{http.MethodGet, "/api/v1/plans/:year/panel", drb, h((*Server).panel), false},
 	{http.MethodPost, "/api/v1/plans/:year/compile", drb, h((*Server).compilePlan), true},
 	{http.MethodGet, "/api/v1/plans/:year/compile-candidates", drb, h((*Server).compileCandidates), false},
 	{http.MethodPost, "/api/v1/plans/:year/compile-preview", drb, h((*Server).compilePreview), false},
 	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle), true},
+	{http.MethodGet, "/api/v1/plans/:year/bundle-candidates", drb, h((*Server).bundleCandidates), false},
 
 	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications), false},
 	{http.MethodGet, "/api/v1/notifications/unread-count", signedIn, h((*Server).unreadNotifications), false},

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -245,4 +246,69 @@ func TestOpsConfig(t *testing.T) {
 	require.Equal(t, "http://127.0.0.1:8233", r.str("temporal_ui_url"))
 	require.Equal(t, "http://127.0.0.1:8233/namespaces/default/workflows/{workflow_id}", r.str("workflow_url_template"))
 	require.Equal(t, http.StatusForbidden, s.do("drbsup", http.MethodGet, "/api/v1/ops/config", nil, nil).Status)
+}
+
+// TestPanelBeforeConvene (R4): before convening, DRB sees the rule in the policy's numbers,
+// the projects awaiting a panel, and for the experts picked who is recused, why, and what
+// each project's effective panel lacks; the projects leave the list once convened.
+func TestPanelBeforeConvene(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	pa := s.createProject("alice", "组会测试：教育项目", year, 300_000_000)
+	pb := s.createProject("bob", "组会测试：卫健项目", year, 300_000_000)
+	for _, p := range []struct{ u, id string }{{"alice", pa}, {"bob", pb}} {
+		s.submit(p.u, p.id)
+		s.prelimApprove(p.id)
+	}
+	get := func(experts string) resp {
+		t.Helper()
+		r := s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d/panel?expert_ids=%s", year, experts), nil, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+		return r
+	}
+	project := func(r resp, id string) map[string]any {
+		for _, p := range r.Body["projects"].([]any) {
+			if p.(map[string]any)["project_id"] == id {
+				return p.(map[string]any)
+			}
+		}
+		return nil
+	}
+	r := get("")
+	rules := r.Body["rules"].(map[string]any)
+	require.EqualValues(t, 3, rules["panel_min"], "the 2021 policy's panel_min")
+	require.Equal(t, true, rules["odd"])
+	require.Contains(t, fmt.Sprint(rules["text"]), "不少于 3 人的奇数")
+	require.Len(t, r.Body["experts"], 5)
+	require.Len(t, r.Body["co_organisers"], 3, "finance, NDRC, crypto")
+	require.EqualValues(t, 3, project(r, pa)["shortfall"])
+	require.Equal(t, false, r.Body["selection"].(map[string]any)["ok"])
+
+	// exp1 belongs to unit-a: recused from alice's project, whose panel of two lacks one.
+	r = get("u-exp1,u-exp2,u-exp3")
+	a := project(r, pa)
+	require.EqualValues(t, 2, a["effective"])
+	require.EqualValues(t, 1, a["shortfall"])
+	rec := a["recused"].([]any)
+	require.Len(t, rec, 1)
+	require.Equal(t, "u-exp1", rec[0].(map[string]any)["expert_id"])
+	require.Contains(t, rec[0].(map[string]any)["reason"], "市教育局")
+	b := project(r, pb)
+	require.EqualValues(t, 3, b["effective"])
+	require.EqualValues(t, 0, b["shortfall"])
+	sel := r.Body["selection"].(map[string]any)
+	require.Equal(t, false, sel["ok"])
+	require.Contains(t, sel["message"], "组会测试：教育项目")
+
+	r = get("u-exp2,u-exp3,u-exp4")
+	require.Equal(t, true, r.Body["selection"].(map[string]any)["ok"])
+	require.Equal(t, http.StatusBadRequest, s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d/panel?expert_ids=u-alice", year), nil, nil).Status)
+
+	c := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{pa}})
+	require.Equal(t, http.StatusCreated, c.Status, "%s", c.Raw)
+	require.EventuallyWithT(t, func(c *assertT) {
+		assertEqual(c, true, project(get(""), pa) == nil)
+	}, 10*time.Second, 50*time.Millisecond, "a convened project leaves the list")
+	require.NotNil(t, project(get(""), pb))
 }

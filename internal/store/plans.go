@@ -222,3 +222,49 @@ func (s *Store) PlanRows(ctx context.Context, ids []string) ([]CompileCandidate,
 	}
 	return out, nil
 }
+
+// PanelExpert is an expert a session may convene, with the org R4's recusal compares.
+type PanelExpert struct {
+	ID      string `db:"id" json:"id"`
+	Name    string `db:"name" json:"name"`
+	OrgID   string `db:"org_id" json:"org_id"`
+	OrgName string `db:"org_name" json:"org_name"`
+}
+
+// Experts returns the enabled users with the expert role, by name.
+func (s *Store) Experts(ctx context.Context) ([]PanelExpert, error) {
+	out := []PanelExpert{}
+	const q = `SELECT u.id, u.name, u.org_id, coalesce(o.name, u.org_id) AS org_name FROM users u
+		JOIN user_roles r ON r.user_id = u.id AND r.role = 'expert' LEFT JOIN orgs o ON o.id = u.org_id
+		WHERE NOT u.disabled ORDER BY u.name, u.id`
+	if err := s.DB.SelectContext(ctx, &out, q); err != nil {
+		return nil, fmt.Errorf("experts: %w", err)
+	}
+	return out, nil
+}
+
+// PanelCandidate is a project of a plan year in expert review without a panel yet (R4).
+type PanelCandidate struct {
+	ProjectID    string `db:"project_id" json:"project_id"`
+	Name         string `db:"name" json:"name"`
+	UnitID       string `db:"unit_id" json:"unit_id"`
+	UnitName     string `db:"unit_name" json:"unit_name"`
+	EstimatedFen int64  `db:"estimated_investment_fen" json:"estimated_investment_fen"`
+}
+
+// PanelCandidates returns the projects of year in expert review whose panel is not convened
+// (no review task opened yet), in submission order.
+func (s *Store) PanelCandidates(ctx context.Context, year int) ([]PanelCandidate, error) {
+	out := []PanelCandidate{}
+	const q = `SELECT p.id AS project_id, p.name, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.estimated_investment_fen
+		FROM projects p LEFT JOIN orgs o ON o.id = p.unit_id
+		WHERE p.plan_year = $1 AND p.stage = 'expert_review'
+		AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND t.kind = 'expert_review' AND t.status = 'open')
+		AND NOT EXISTS (SELECT 1 FROM expert_session_projects sp JOIN expert_sessions es ON es.id = sp.session_id
+			WHERE sp.project_id = p.id AND es.created_at > p.updated_at)
+		ORDER BY p.submitted_at, p.id`
+	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+		return nil, fmt.Errorf("panel candidates: %w", err)
+	}
+	return out, nil
+}
