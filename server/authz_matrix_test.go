@@ -870,6 +870,8 @@ var mxRoutes = map[string]mxRoute{
 			require.ElementsMatch(t, f.overdue, overdue, "GET /api/v1/tasks/overdue as %s", u.Username)
 		}},
 	"GET /api/v1/tasks/:id": {object: "task", action: "read", targets: mxTasks},
+	// The checklist of a task is read as the task is.
+	"GET /api/v1/tasks/:id/checklist": {object: "task", action: "read", targets: mxTasks},
 	// Claiming an assigned task again is a no-op for its assignee (200).
 	"POST /api/v1/tasks/:id/claim": {object: "task", action: "act", targets: mxHeldTasks},
 	// "return" without a comment passes the gateway's decoding and is refused by the

@@ -589,6 +589,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"OpsConfig":           reflect.TypeFor[opsConfigJSON](),
 		"BundleCandidates":    reflect.TypeFor[bundleCandidatesJSON](),
 		"Panel":               reflect.TypeFor[panelJSON](),
+		"Checklist":           reflect.TypeFor[checklistJSON](),
 	}
 	for name, typ := range requests {
 		t.Run(name, func(t *testing.T) {

@@ -60,7 +60,8 @@ type recusalJSON struct {
 	Reason   string `json:"reason"`
 }
 
-// panelSelectionJSON judges the selection as the convene would.
+// panelSelectionJSON judges the selection (the experts, over the projects picked) as the
+// convene would.
 type panelSelectionJSON struct {
 	ExpertIDs []string `json:"expert_ids"`
 	// OK: every project's effective panel stands.
@@ -68,17 +69,25 @@ type panelSelectionJSON struct {
 	Message string `json:"message"`
 }
 
-// panel is GET /api/v1/plans/{year}/panel?expert_ids=a,b,c.
+// panel is GET /api/v1/plans/{year}/panel?expert_ids=a,b,c&project_ids=p,q (the selection is
+// judged on project_ids only, when given).
 func (s *Server) panel(c *gin.Context) {
 	y, ok := planYear(c)
 	if !ok {
 		return
 	}
-	var picked []string
+	var picked, only []string
 	if v := c.Query("expert_ids"); v != "" {
 		picked = strings.Split(v, ",")
 		if len(picked) > 99 {
 			respondError(c, apperr.Invalid(map[string]string{"expert_ids": "最多 99 名专家"}))
+			return
+		}
+	}
+	if v := c.Query("project_ids"); v != "" {
+		only = strings.Split(v, ",")
+		if len(only) > 500 {
+			respondError(c, apperr.Invalid(map[string]string{"project_ids": "最多 500 个项目"}))
 			return
 		}
 	}
@@ -130,7 +139,7 @@ func (s *Server) panel(c *gin.Context) {
 		}
 		pj.Effective = len(sel) - len(pj.Recused)
 		pj.Shortfall = panelShortfall(s.policy, pj.Effective)
-		if pj.Shortfall > 0 {
+		if pj.Shortfall > 0 && (only == nil || slices.Contains(only, p.ProjectID)) {
 			short = append(short, fmt.Sprintf("「%s」有效专家 %d 人，须再增加 %d 名非本单位专家", p.Name, pj.Effective, pj.Shortfall))
 		}
 		out.Projects = append(out.Projects, pj)
@@ -141,6 +150,8 @@ func (s *Server) panel(c *gin.Context) {
 	switch {
 	case len(sel) == 0:
 		out.Selection.Message = "请选择专家"
+	case only != nil && !slices.ContainsFunc(out.Projects, func(p panelProjectJSON) bool { return slices.Contains(only, p.ProjectID) }):
+		out.Selection.Message = "请选择评审项目"
 	case len(short) > 0:
 		out.Selection.Message = strings.Join(short, "；")
 	default:

@@ -106,6 +106,7 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/tasks", taskReaders, h((*Server).listTasks), false},
 	{http.MethodGet, "/api/v1/tasks/overdue", overseers, h((*Server).listOverdueTasks), false},
 	{http.MethodGet, "/api/v1/tasks/:id", taskReaders, h((*Server).getTask), false},
+	{http.MethodGet, "/api/v1/tasks/:id/checklist", taskReaders, h((*Server).taskChecklist), false},
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},

@@ -300,6 +300,9 @@ func TestPanelBeforeConvene(t *testing.T) {
 	require.Equal(t, false, sel["ok"])
 	require.Contains(t, sel["message"], "组会测试：教育项目")
 
+	// Without alice's project in the session, the same experts stand.
+	r = get("u-exp1,u-exp2,u-exp3&project_ids=" + pb)
+	require.Equal(t, true, r.Body["selection"].(map[string]any)["ok"], "%s", r.Raw)
 	r = get("u-exp2,u-exp3,u-exp4")
 	require.Equal(t, true, r.Body["selection"].(map[string]any)["ok"])
 	require.Equal(t, http.StatusBadRequest, s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d/panel?expert_ids=u-alice", year), nil, nil).Status)
@@ -311,4 +314,56 @@ func TestPanelBeforeConvene(t *testing.T) {
 		assertEqual(c, true, project(get(""), pa) == nil)
 	}, 10*time.Second, 50*time.Millisecond, "a convened project leaves the list")
 	require.NotNil(t, project(get(""), pb))
+}
+
+// TestApprovalChecklist (R6, R7): NDRC's approval task of a large project shows the documents
+// its pinned policy requires with those present, and the cap of the plan amount after the R5
+// cut; a bundle approval lists its members; the approval of more than the cap is refused.
+func TestApprovalChecklist(t *testing.T) {
+	s, p, year := planReady(t, "bob", "清单测试：卫健大数据中心", fen12M)
+	small := s.createProject("alice", "清单测试：小项目", year, 200_000_000)
+	s.submit("alice", small)
+	s.toAwaitingPlan("alice", small, year)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 1_000_000_000},
+			{"project_id": small, "approved_amount_fen": 150_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage("bob", p, "awaiting_approval")
+	s.waitStage("alice", small, "awaiting_approval")
+	for _, k := range []string{"opinion", "impl_plan"} {
+		require.Equal(t, http.StatusCreated, s.upload("bob", p, k, pdf).Status)
+	}
+	task := s.openTask("ndrc1", p, "project_approval")
+
+	r = s.do("ndrc1", http.MethodGet, "/api/v1/tasks/"+task+"/checklist", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "project", r.str("route"))
+	require.Equal(t, true, r.Body["complete"])
+	require.EqualValues(t, 1_000_000_000, r.Body["cap_fen"], "R7: the plan amount after the R5 cut")
+	proj := r.Body["projects"].([]any)[0].(map[string]any)
+	require.Equal(t, "2021", proj["policy_version"])
+	var kinds []string
+	for _, it := range proj["items"].([]any) {
+		it := it.(map[string]any)
+		kinds = append(kinds, it["kind"].(string))
+		require.Equal(t, true, it["present"])
+		require.Len(t, it["documents"], 1)
+	}
+	require.Equal(t, []string{"opinion", "impl_plan"}, kinds)
+	require.Equal(t, http.StatusNotFound, s.do("gov1", http.MethodGet, "/api/v1/tasks/"+task+"/checklist", nil, nil).Status)
+
+	d := s.decide("ndrc1", task, map[string]any{"decision": "approve", "approved_amount_fen": 1_000_000_001}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, d.Status, "%s", d.Raw)
+	require.Equal(t, "amount_over_limit", d.code())
+
+	b := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{"project_ids": []string{small}})
+	require.Equal(t, http.StatusCreated, b.Status, "%s", b.Raw)
+	r = s.do("ndrc1", http.MethodGet, "/api/v1/tasks/"+b.str("task_id")+"/checklist", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "bundle", r.str("route"))
+	require.Nil(t, r.Body["cap_fen"])
+	members := r.Body["projects"].([]any)
+	require.Len(t, members, 1)
+	require.EqualValues(t, 150_000_000, members[0].(map[string]any)["plan_amount_fen"])
+	require.Empty(t, members[0].(map[string]any)["items"], "a bundled project without cryptography needs no document at approval")
 }

@@ -536,10 +536,7 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 	case domain.TaskProjectApproval, domain.TaskSpecialRequestApproval:
 		switch u.Decision {
 		case domain.DecisionApprove:
-			limit := estimatedFen
-			if kind == domain.TaskProjectApproval && planFen > 0 {
-				limit = planFen
-			}
+			limit := ApprovalCap(kind, planFen, estimatedFen)
 			if u.ApprovedAmountFen < 0 || u.ApprovedAmountFen > limit {
 				// R7: the approved amount may be lower than requested, never higher.
 				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit",

@@ -268,3 +268,22 @@ func (s *Store) PanelCandidates(ctx context.Context, year int) ([]PanelCandidate
 	}
 	return out, nil
 }
+
+// BundleProjectIDs returns the projects of bundle id, in id order.
+func (s *Store) BundleProjectIDs(ctx context.Context, id string) ([]string, error) {
+	var ids []string
+	if err := s.DB.SelectContext(ctx, &ids, `SELECT project_id FROM bundle_projects WHERE bundle_id = $1 ORDER BY project_id`, id); err != nil {
+		return nil, fmt.Errorf("bundle %s projects: %w", id, err)
+	}
+	return ids, nil
+}
+
+// PlanAmount returns a project's amount in the plan (R5), 0 when it is in none.
+func (s *Store) PlanAmount(ctx context.Context, projectID string) (int64, error) {
+	var n int64
+	err := s.DB.GetContext(ctx, &n, `SELECT coalesce((SELECT approved_amount_fen FROM plan_items WHERE project_id = $1 AND included), 0)`, projectID)
+	if err != nil {
+		return 0, fmt.Errorf("plan amount %s: %w", projectID, err)
+	}
+	return n, nil
+}
