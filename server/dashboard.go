@@ -27,7 +27,8 @@ type dashboardJSON struct {
 	Stages []store.StageCount `json:"stages"`
 	// Tasks counts the caller's inbox; absent for roles without one.
 	Tasks *dashboardTasksJSON `json:"tasks,omitempty"`
-	// Window is R2's submission window of next year's plan (T1), as GET /submission-window.
+	// Window is the R2 submission window in progress (T1), as GET /submission-window gives it:
+	// next year's plan while its deadline is ahead, else the year after's.
 	Window submissionWindowJSON `json:"window"`
 	// HorizonDays is how far ahead "soon" looks (trial runs, O&M filings).
 	HorizonDays int `json:"horizon_days"`
@@ -72,7 +73,12 @@ func (s *Server) dashboard(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	now := s.now()
+	// The window in progress: next year's plan while its R2 deadline is ahead, else the year
+	// after's (whose deadline is next June).
 	out.Window = s.window(now, now.In(calendar.Shanghai).Year()+1)
+	if !out.Window.Open {
+		out.Window = s.window(now, now.In(calendar.Shanghai).Year()+2)
+	}
 	reach := authz.ReachOf(a)
 	out.ReadsProjects = len(reach.Scopes()) > 0
 	before := now.Add(time.Duration(out.HorizonDays) * 24 * time.Hour)

@@ -232,10 +232,12 @@ func TestDashboardDueLists(t *testing.T) {
 	require.EqualValues(t, 0, trial["total"], "admin reads no project")
 	require.Equal(t, http.StatusBadRequest, s.do("alice", http.MethodGet, "/api/v1/dashboard?horizon_days=0", nil, nil).Status)
 
-	// The window is R2's, as GET /submission-window says it.
+	// The window is R2's window in progress, as GET /submission-window says it.
 	r := s.do("alice", http.MethodGet, "/api/v1/dashboard", nil, nil)
-	w := s.do("alice", http.MethodGet, "/api/v1/submission-window", nil, nil)
-	require.Equal(t, w.Body["deadline"], r.Body["window"].(map[string]any)["deadline"])
+	win := r.Body["window"].(map[string]any)
+	require.Equal(t, true, win["open"], "T1: the window in progress is open")
+	w := s.do("alice", http.MethodGet, fmt.Sprintf("/api/v1/submission-window?plan_year=%v", win["plan_year"]), nil, nil)
+	require.Equal(t, w.Body["deadline"], win["deadline"])
 }
 
 // TestOpsConfig: the ops screen links a workflow to its page in the Temporal Web UI.

@@ -11,6 +11,15 @@ export const R = {
   // view is part 2's audit screen).
   reviewers: ['drb_reviewer', 'drb_supervisor', 'expert', 'ndrc_approver', 'citygov_approver', 'prta_witness',
     'finance', 'crypto'],
+  // Plans: convening expert sessions, compiling, bundling (plan manage).
+  drb: ['drb_reviewer', 'drb_supervisor'],
+  // Every overdue task (GET /tasks/overdue): the DRB supervisor (转办) and Audit.
+  overseers: ['drb_supervisor', 'audit'],
+  // The audit log (GET /audit).
+  auditors: ['audit', 'drb_supervisor'],
+  // Every task, read-only (GET /tasks answers Audit with all of them).
+  audit: ['audit'],
+  ops: ['ops'],
 }
 
 declare module 'vue-router' {
@@ -34,6 +43,13 @@ const routes: RouteRecordRaw[] = [
       { path: 'projects/:id', name: 'project', component: () => import('../views/ProjectDetailView.vue'), meta: { roles: R.projectReaders, title: '项目详情' } },
       { path: 'projects/:id/edit', name: 'project-edit', component: () => import('../views/ProjectFormView.vue'), meta: { roles: R.submitters, title: '修改项目' } },
       { path: 'tasks', name: 'tasks', component: () => import('../views/InboxView.vue'), meta: { roles: R.reviewers, title: '待办' } },
+      { path: 'sessions', name: 'sessions', component: () => import('../views/ExpertSessionView.vue'), meta: { roles: R.drb, title: '专家评审' } },
+      { path: 'plan', name: 'plan', component: () => import('../views/PlanView.vue'), meta: { roles: R.drb, title: '年度计划' } },
+      { path: 'bundles', name: 'bundles', component: () => import('../views/BundleView.vue'), meta: { roles: R.drb, title: '打捆' } },
+      { path: 'overdue', name: 'overdue', component: () => import('../views/OverdueView.vue'), meta: { roles: R.overseers, title: '逾期督办' } },
+      { path: 'all-tasks', name: 'all-tasks', component: () => import('../views/AllTasksView.vue'), meta: { roles: R.audit, title: '全部任务' } },
+      { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { roles: R.auditors, title: '审计日志' } },
+      { path: 'ops', name: 'ops', component: () => import('../views/OpsView.vue'), meta: { roles: R.ops, title: '运维监控' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/MessageView.vue'), props: { kind: 'forbidden' }, meta: { title: '无权访问' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('../views/MessageView.vue'), props: { kind: 'not-found' }, meta: { title: '页面不存在' } },
     ],

@@ -82,7 +82,7 @@ export const useProjects = defineStore('projects', {
 /** Tasks: 待办 (GET /tasks), due first as the server orders it. */
 export const useTasks = defineStore('tasks', {
   state: () => ({
-    filters: { kind: '' as '' | Schemas['TaskKind'], year: '' },
+    filters: { kind: '' as '' | Schemas['TaskKind'], year: '', overdue: false },
     list: keyset<Schemas['Task']>(),
     loadedAt: Date.now(),
   }),
@@ -99,6 +99,7 @@ export const useTasks = defineStore('tasks', {
             ...(l.cursors[l.page] ? { cursor: l.cursors[l.page] } : {}),
             ...(f.kind ? { kind: f.kind } : {}),
             ...(f.year ? { plan_year: Number(f.year) } : {}),
+            ...(f.overdue ? { overdue: true } : {}),
           } },
         }))
         l.rows = r.items
