@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuth } from '../stores/auth'
+import { useTasks } from '../stores/lists'
 
 // Roles per page mirror the gateway's route table (server/routes.go): the gateway decides,
 // the menu only hides what it would refuse.
@@ -63,13 +64,17 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!auth.signedIn) return { name: 'login', query: { redirect: to.fullPath } }
   if (!auth.me) {
-    // The page's chunks load while /me is asked (no waterfall on the first page).
+    // /me (and 待办's list, which the gateway authorizes and the page shows once it mounts) are
+    // asked first, then the page's chunks load meanwhile: no waterfall on the first page, and
+    // the API requests do not queue behind a dozen chunk downloads for a connection.
+    const me = auth.loadMe()
+    if (to.name === 'tasks') void useTasks().load()
     for (const r of to.matched) {
       const c = r.components?.default
       if (typeof c === 'function') void (c as () => Promise<unknown>)()
     }
     try {
-      await auth.loadMe()
+      await me
     } catch {
       return auth.signedIn ? true : { name: 'login', query: { redirect: to.fullPath } }
     }
