@@ -12,6 +12,7 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
+	"egovpm/workflows"
 )
 
 // panelJSON is GET /api/v1/plans/{year}/panel: what the 专家评审 screen shows before DRB
@@ -127,7 +128,7 @@ func (s *Server) panel(c *gin.Context) {
 		}
 	}
 	out.Selection.ExpertIDs = []string{}
-	var short []string
+	var rows []domain.PlanProject
 	for _, p := range projects {
 		pj := panelProjectJSON{ProjectID: p.ProjectID, Name: p.Name, UnitID: p.UnitID, UnitName: p.UnitName,
 			EstimatedFen: p.EstimatedFen, Recused: []recusalJSON{}}
@@ -138,22 +139,26 @@ func (s *Server) panel(c *gin.Context) {
 			}
 		}
 		pj.Effective = len(sel) - len(pj.Recused)
-		pj.Shortfall = panelShortfall(s.policy, pj.Effective)
-		if pj.Shortfall > 0 && (only == nil || slices.Contains(only, p.ProjectID)) {
-			short = append(short, fmt.Sprintf("「%s」有效专家 %d 人，须再增加 %d 名非本单位专家", p.Name, pj.Effective, pj.Shortfall))
+		pj.Shortfall = s.policy.PanelShortfall(pj.Effective)
+		if only == nil || slices.Contains(only, p.ProjectID) {
+			rows = append(rows, domain.PlanProject{ProjectID: p.ProjectID, UnitID: p.UnitID, Name: p.Name})
 		}
 		out.Projects = append(out.Projects, pj)
 	}
+	refs := make([]workflows.ExpertRef, 0, len(sel))
 	for _, e := range sel {
 		out.Selection.ExpertIDs = append(out.Selection.ExpertIDs, e.ID)
+		refs = append(refs, workflows.ExpertRef{ID: e.ID, OrgID: e.OrgID})
 	}
-	switch {
+	switch err := workflows.CheckPanels(refs, rows, s.policy); {
 	case len(sel) == 0:
 		out.Selection.Message = "请选择专家"
-	case only != nil && !slices.ContainsFunc(out.Projects, func(p panelProjectJSON) bool { return slices.Contains(only, p.ProjectID) }):
+	case len(rows) == 0:
 		out.Selection.Message = "请选择评审项目"
-	case len(short) > 0:
-		out.Selection.Message = strings.Join(short, "；")
+	case err != nil:
+		// The refusal the convene would answer with (the same check, workflows.CheckPanels).
+		r, _ := domain.AsRefusal(err)
+		out.Selection.Message = r.Message
 	default:
 		out.Selection.OK = true
 		out.Selection.Message = fmt.Sprintf("已选 %d 名专家，每个项目回避后的有效专家组均符合规则", len(sel))
@@ -163,7 +168,10 @@ func (s *Server) panel(c *gin.Context) {
 
 // panelRules says R4's rule of pol in numbers and words.
 func panelRules(pol domain.Policy) panelRulesJSON {
-	r := panelRulesJSON{PanelMin: pol.PanelMin, Odd: true, PassNum: 1, PassDen: 2}
+	r := panelRulesJSON{PanelMin: pol.PanelMin, Odd: pol.PanelMustBeOdd(), PassNum: 1, PassDen: 2}
+	if f := pol.PanelPassMoreThan; f != nil {
+		r.PassNum, r.PassDen = f.Num, f.Den
+	}
 	size := fmt.Sprintf("不少于 %d 人", r.PanelMin)
 	if r.Odd {
 		size += "的奇数"
@@ -174,13 +182,4 @@ func panelRules(pol domain.Policy) panelRulesJSON {
 		fmt.Sprintf("每位专家给出 0–100 分的评分、评审意见及通过与否；通过票超过有效专家组的 %d/%d 时项目通过。", r.PassNum, r.PassDen),
 	}
 	return r
-}
-
-// panelShortfall is how many experts an effective panel of size experts lacks (R4).
-func panelShortfall(pol domain.Policy, size int) int {
-	add := max(pol.PanelMin-size, 0)
-	if (size+add)%2 == 0 {
-		add++
-	}
-	return add
 }

@@ -174,6 +174,12 @@ type bundleCandidateJSON struct {
 	EstimatedFen  int64  `json:"estimated_investment_fen"`
 	PlanAmountFen int64  `json:"plan_amount_fen"`
 	Supplementary bool   `json:"supplementary"`
+	// CryptoPlanMissing: it uses cryptography and its 密码应用方案 is not in yet (R17); no
+	// bundle takes it until it is.
+	CryptoPlanMissing bool `json:"crypto_plan_missing"`
+	// ApproverRole is who decides its bundle under its pinned policy (R6, R19): a bundle holds
+	// one approver's projects.
+	ApproverRole string `json:"approver_role"`
 }
 
 // bundleCandidatesJSON is GET /api/v1/plans/{year}/bundle-candidates.
@@ -184,9 +190,9 @@ type bundleCandidatesJSON struct {
 	Items        []bundleCandidateJSON `json:"items"`
 }
 
-// bundleCandidates lists what POST /plans/{year}/bundles without project_ids would bundle:
-// the projects of the year awaiting approval below R6's threshold and in no bundle, in
-// submission order (workflows.Bundleable).
+// bundleCandidates lists the projects of the year a bundle may take (workflows.Bundleable):
+// awaiting approval below R6's threshold and in no bundle, in submission order, each with
+// whether its 密码应用方案 is missing (R17) and who approves its bundle (R19).
 func (s *Server) bundleCandidates(c *gin.Context) {
 	y, ok := planYear(c)
 	if !ok {
@@ -203,7 +209,8 @@ func (s *Server) bundleCandidates(c *gin.Context) {
 			continue
 		}
 		out.Items = append(out.Items, bundleCandidateJSON{ProjectID: r.ProjectID, Name: r.Name, UnitID: r.UnitID,
-			EstimatedFen: r.EstimatedFen, PlanAmountFen: r.PlanAmountFen, Supplementary: r.Supplementary})
+			EstimatedFen: r.EstimatedFen, PlanAmountFen: r.PlanAmountFen, Supplementary: r.Supplementary,
+			CryptoPlanMissing: r.CryptoPlanMissing, ApproverRole: r.BundleApproverRole})
 	}
 	c.JSON(http.StatusOK, out)
 }

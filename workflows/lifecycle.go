@@ -909,10 +909,7 @@ func (l *lifecycle) advance(ctx workflow.Context) error {
 		if l.in.Policy.Small(l.in.EstimatedFen) || l.hasOpen(domain.TaskProjectApproval) {
 			return nil
 		}
-		kinds := []string{"opinion", "impl_plan"}
-		if l.needsCryptoPlan() {
-			kinds = append(kinds, "crypto_plan") // R17
-		}
+		kinds := l.in.Policy.ApprovalDocuments(domain.RouteProject, l.in.UsesCrypto) // R6, R17
 		missing, err := l.missingDocs(ctx, kinds)
 		if err != nil || len(missing) > 0 {
 			return err // SignalDocuments wakes us when the unit uploads them
