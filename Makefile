@@ -81,7 +81,7 @@ bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the loa
 
 ui-bench: ui browser-deps build ## web UI figures: initial route's JS+CSS gzipped, 待办 with 50 tasks interactive (cold, warm)
 	cd devserver && $(GO) build -o ../$(BIN)/devserver .
-	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver EGOVPM_UI_BENCH=1 $(GO) test -count=1 -run TestUIBench -v ./server/ | grep -E "^(ui-bench|---|ok|FAIL)"
+	EGOVPM_DEVSERVER_BIN=$(CURDIR)/$(BIN)/devserver EGOVPM_UI_BENCH=1 $(GO) test -count=1 -run TestBrowserE2E -v ./server/ | grep -E "ui-bench|^---|^ok|^FAIL"
 
 replay: ## replay the recorded workflow histories against this build (deploy gate, O3)
 	$(GO) test -count=1 -run TestReplayHistories ./workflows/

@@ -78,6 +78,11 @@ func (s *Server) submissionWindow(c *gin.Context) {
 		}
 		year = y
 	}
+	c.JSON(http.StatusOK, s.window(now, year))
+}
+
+// window is R2's submission window of plan year `year` at now.
+func (s *Server) window(now time.Time, year int) submissionWindowJSON {
 	deadline := s.policy.SubmissionDeadline(year, calendar.Shanghai)
 	open := !now.After(deadline) // as submitProject decides
 	out := submissionWindowJSON{PlanYear: year, PolicyVersion: s.policy.Version, Deadline: deadline.Format(time.RFC3339),
@@ -89,5 +94,5 @@ func (s *Server) submissionWindow(c *gin.Context) {
 		out.Message = strconv.Itoa(year) + " 年度项目已于 " + deadline.Format("2006年1月2日 15:04:05") +
 			" 截止申报；计划外项目须上传专题请示并报市政府批准（R8）"
 	}
-	c.JSON(http.StatusOK, out)
+	return out
 }

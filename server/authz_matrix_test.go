@@ -151,6 +151,7 @@ type mxFixture struct {
 	projects []string
 	unit     map[string]string // project → unit
 	stage    map[string]string // project → stage (read back and checked against what was made)
+	planYear map[string]int    // project → plan year
 	crypto   map[string]bool
 	// panel: project → usernames on its panel; panelOpen: the panel is open; coOrgs: the
 	// orgs co-organising the session that convened it.
@@ -172,8 +173,12 @@ type mxFixture struct {
 	nA                string
 	// submitters: project → who submitted it.
 	submitters map[string][]string
+	// overdue are the tasks made overdue (T2): tA, past its due date.
+	overdue []string
 	// rows is docs/AUTHZ.md's table.
 	rows []mxRow
+	// stack is the stack the fixture was made on (checks compare with the lists).
+	stack *stack
 }
 
 // mxUserID is the id of a demo user.
@@ -181,7 +186,7 @@ func mxUserID(username string) string { return "u-" + username }
 
 func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	t.Helper()
-	f := &mxFixture{year: mxYear(), unit: map[string]string{}, stage: map[string]string{}, crypto: map[string]bool{},
+	f := &mxFixture{year: mxYear(), unit: map[string]string{}, stage: map[string]string{}, crypto: map[string]bool{}, planYear: map[string]int{},
 		panel: map[string]map[string]bool{}, panelOpen: map[string]bool{}, coOrgs: map[string][]string{},
 		reached: map[string][][2]string{}, docProj: map[string]string{}, docKind: map[string]string{},
 		docBefore: map[string]bool{}, tasks: map[string]*mxTask{}, submitters: map[string][]string{}}
@@ -194,6 +199,7 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 		f.projects = append(f.projects, p)
 		f.unit[p] = map[string]string{"alice": "unit-a", "bob": "unit-b"}[user]
 		f.crypto[p] = usesCrypto
+		f.planYear[p] = year
 		f.submitters[p] = []string{mxUserID(user)}
 		return p
 	}
@@ -332,8 +338,14 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	f.tWit = s.openTask("prta1", f.pAcc, "acceptance_witness")
 	f.reached[f.pAcc] = append(f.reached[f.pAcc], [2]string{domain.RolePRTAWitness, "prta"})
 
+	// T2: tA is overdue (its due date moved into the past in the read model).
+	_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '2 days' WHERE id = $1`, f.tA)
+	require.NoError(t, err)
+	f.overdue = []string{f.tA}
+	f.stack = s
+
 	// A key shaped as the workflow writes them ("/" and "#"); the API names it by its public id.
-	err := s.store.DB.Get(&f.nA, `INSERT INTO notifications (id, user_id, kind, title)
+	err = s.store.DB.Get(&f.nA, `INSERT INTO notifications (id, user_id, kind, title)
 		VALUES ('project:p-matrix/run/decide#0:u-alice', 'u-alice', 'test', '矩阵测试通知') RETURNING public_id`)
 	require.NoError(t, err)
 
@@ -722,6 +734,41 @@ func checkProjectDetail(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget
 	}
 }
 
+// checkDashboard: the 首页's figures are what the lists behind them show u — per stage the
+// projects the table lets u read, the inbox and its overdue part as GET /tasks lists them, and
+// every overdue task to those who list them all.
+func checkDashboard(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+	want := map[string]float64{}
+	for _, p := range f.projects {
+		if f.grant(u, "project", "read", mxProject(p)) == mxGrant && (tg.query == "" || f.planYear[p] == f.year) {
+			want[f.stage[p]]++
+		}
+	}
+	got := map[string]float64{}
+	for _, sc := range r.Body["stages"].([]any) {
+		sc := sc.(map[string]any)
+		got[sc["stage"].(string)] = sc["count"].(float64)
+	}
+	require.Equal(t, want, got, "dashboard stages of %s%s", u.Username, tg.query)
+	require.Equal(t, f.admitted(u, "project", "read"), r.Body["reads_projects"], "reads_projects of %s", u.Username)
+
+	tasks, hasTasks := r.Body["tasks"].(map[string]any)
+	require.Equal(t, f.admitted(u, "task", "list"), hasTasks, "dashboard tasks of %s", u.Username)
+	if hasTasks {
+		s := f.stack.on(t)
+		for q, key := range map[string]string{"": "open", "&overdue=true": "overdue"} {
+			l := s.do(u.Username, http.MethodGet, "/api/v1/tasks?limit=100"+q, nil, nil)
+			require.Equal(t, http.StatusOK, l.Status, "%s", l.Raw)
+			require.Equal(t, float64(len(mxItemIDs(l))), tasks[key], "dashboard tasks.%s of %s", key, u.Username)
+		}
+		all, ok := tasks["all_overdue"]
+		require.Equal(t, f.admitted(u, "task", "list_overdue"), ok, "dashboard all_overdue of %s", u.Username)
+		if ok {
+			require.Equal(t, float64(len(f.overdue)), all)
+		}
+	}
+}
+
 // mxRoutes says what each route of routeTable does ("METHOD path").
 var mxRoutes = map[string]mxRoute{
 	"GET /healthz":             {public: true},
@@ -743,6 +790,10 @@ var mxRoutes = map[string]mxRoute{
 	"POST /api/v1/auth/password": {object: "session", action: "read", body: `{"current_password":"x","new_password":"y"}`, ok: mxAllowed},
 	// R2's deadline is no secret: every signed-in user reads it, as their own session.
 	"GET /api/v1/submission-window": {object: "session", action: "read"},
+	// The 首页's figures count what the lists behind them show the caller.
+	"GET /api/v1/dashboard": {object: "dashboard", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?plan_year=%d", f.year)}}
+	}, check: checkDashboard},
 
 	"POST /api/v1/projects": {object: "project", action: "create", body: `{"name":"x","unit_id":"unit-b"}`, ok: mxAllowed},
 	"GET /api/v1/projects": {object: "project", action: "read", targets: func(f *mxFixture) []mxTarget {
@@ -813,7 +864,14 @@ var mxRoutes = map[string]mxRoute{
 			}
 		}
 	}},
+	"GET /api/v1/tasks/overdue": {object: "task", action: "list_overdue",
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			overdue := mxListed(r, "id")
+			require.ElementsMatch(t, f.overdue, overdue, "GET /api/v1/tasks/overdue as %s", u.Username)
+		}},
 	"GET /api/v1/tasks/:id": {object: "task", action: "read", targets: mxTasks},
+	// The checklist of a task is read as the task is.
+	"GET /api/v1/tasks/:id/checklist": {object: "task", action: "read", targets: mxTasks},
 	// Claiming an assigned task again is a no-op for its assignee (200).
 	"POST /api/v1/tasks/:id/claim": {object: "task", action: "act", targets: mxHeldTasks},
 	// "return" without a comment passes the gateway's decoding and is refused by the
@@ -836,9 +894,14 @@ var mxRoutes = map[string]mxRoute{
 				require.NotContains(t, got, f.pP, "%s is shown the project left out of the plan", u.Username)
 			}
 		}},
-	"POST /api/v1/plans/:year/expert-sessions": {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
-	"POST /api/v1/plans/:year/compile":         {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
-	"POST /api/v1/plans/:year/bundles":         {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/expert-sessions":   {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/compile":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/bundles":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"GET /api/v1/plans/:year/compile-candidates": {object: "plan", action: "manage", targets: mxPlanYear},
+	"GET /api/v1/plans/:year/bundle-candidates":  {object: "plan", action: "manage", targets: mxPlanYear},
+	"GET /api/v1/plans/:year/panel":              {object: "plan", action: "manage", targets: mxPlanYear},
+	// A read that takes a body: the compile's body, refused after authorization (400).
+	"POST /api/v1/plans/:year/compile-preview": {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 
 	"GET /api/v1/notifications": {object: "notification", action: "read",
 		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
@@ -857,6 +920,7 @@ var mxRoutes = map[string]mxRoute{
 	// Ops (SPEC.md "Who uses it": ops finds stuck workflows, resets, retries, replays). The
 	// bodies are refused (400) before anything reaches Temporal.
 	"GET /api/v1/ops/workflows/stuck": {object: "workflow", action: "operate"},
+	"GET /api/v1/ops/config":          {object: "workflow", action: "operate"},
 	"POST /api/v1/ops/workflows/:workflow_id/reset": {object: "workflow", action: "operate", targets: mxWorkflow,
 		body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry": {object: "workflow", action: "operate",

@@ -39,8 +39,11 @@ func TestBrowserE2E(t *testing.T) {
 	}
 
 	s := newStack(t, "2021")
+	env := []string{}
 	if os.Getenv("EGOVPM_UI_BENCH") != "" {
 		seedBenchInbox(t, s)
+	} else {
+		env = seedOverdue(t, s)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -54,15 +57,38 @@ func TestBrowserE2E(t *testing.T) {
 		"EGOVPM_BASE_URL="+s.http.URL,
 		"CHROMIUM_PATH="+chromium,
 		fmt.Sprintf("EGOVPM_PLAN_YEAR=%d", futureYear()),
+		// The plan and approval screens' own year (issue 18): a plan is one workflow per year.
+		fmt.Sprintf("EGOVPM_PLAN_YEAR_2=%d", futureYear()),
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"CI=1",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("browser tests failed (%v) after %s:\n%s", err, time.Since(start).Round(time.Second), out)
 	}
 	t.Logf("browser tests passed in %s:\n%s", time.Since(start).Round(time.Second), lastLines(string(out), 40))
+}
+
+// seedOverdue makes two projects' preliminary reviews overdue (T2), as the ops tests do
+// (server/ops_e2e_test.go: the task's due date moved into the past): one for the supervisor's
+// 转办 on 逾期督办, one that ops finds stuck (O1, task_overdue) and resets from 运维监控. It
+// returns their names and ids for the browser tests.
+func seedOverdue(t *testing.T, s *stack) []string {
+	year := futureYear()
+	var env []string
+	for _, v := range []struct{ name, key string }{{"逾期督办测试：学籍管理系统", "REASSIGN"}, {"运维重置测试：校车监管平台", "STUCK"}} {
+		p := s.createProject("alice", v.name, year, 100_000_000)
+		s.submit("alice", p)
+		task := s.openTask("drb1", p, "prelim_review")
+		_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "EGOVPM_E2E_"+v.key+"_NAME="+v.name, "EGOVPM_E2E_"+v.key+"_ID="+p)
+	}
+	return env
 }
 
 // seedBenchInbox gives drb1 50 open tasks on 50 projects (make ui-bench measures 待办 with them).

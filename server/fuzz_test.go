@@ -99,6 +99,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", fzBind[reassignReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},
+	{http.MethodPost, "/api/v1/plans/:year/compile-preview", fzBind[compileReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/bundles", fzOptional[bundleReq](true)},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/reset", fzBind[resetReq](nil)},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry", fzBind[retryReq](nil)},

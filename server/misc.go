@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -113,13 +114,20 @@ func (s *Server) readAllNotifications(c *gin.Context) {
 	c.JSON(http.StatusOK, readAllJSON{Marked: n})
 }
 
+// auditKind is the shape of an audit action or action family (GET /audit?kind=).
+var auditKind = regexp.MustCompile(`^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){0,3}$`)
+
 func (s *Server) listAudit(c *gin.Context) {
 	lq, err := parseList(c)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Limit: lq.Limit}
+	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Kind: c.Query("kind"), Limit: lq.Limit}
+	if f.Kind != "" && !auditKind.MatchString(f.Kind) {
+		respondError(c, apperr.Invalid(map[string]string{"kind": "须为操作类型（如 task.decide）或其类别（如 task）"}))
+		return
+	}
 	if lq.Cursor != "" {
 		n, err := strconv.ParseInt(lq.Cursor, 10, 64)
 		if err != nil || n < 1 {

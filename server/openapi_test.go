@@ -583,6 +583,13 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"SubmissionWindow":    reflect.TypeFor[submissionWindowJSON](),
 		"UnreadCount":         reflect.TypeFor[unreadJSON](),
 		"NotificationsMarked": reflect.TypeFor[readAllJSON](),
+		"Dashboard":           reflect.TypeFor[dashboardJSON](),
+		"PlanTotals":          reflect.TypeFor[planTotalsJSON](),
+		"CompileCandidates":   reflect.TypeFor[compileCandidatesJSON](),
+		"OpsConfig":           reflect.TypeFor[opsConfigJSON](),
+		"BundleCandidates":    reflect.TypeFor[bundleCandidatesJSON](),
+		"Panel":               reflect.TypeFor[panelJSON](),
+		"Checklist":           reflect.TypeFor[checklistJSON](),
 	}
 	for name, typ := range requests {
 		t.Run(name, func(t *testing.T) {

@@ -190,6 +190,8 @@ type replayReq struct {
 	Live        bool              `json:"live"`
 	WorkflowIDs []string          `json:"workflow_ids" validate:"max=500,dive,required,max=255"`
 	Cursor      string            `json:"cursor" validate:"max=4096"`
+	// Reason is why ops replays (the audit row keeps it).
+	Reason string `json:"reason" validate:"max=500"`
 }
 
 // replayHistories replays posted histories and, with live, open workflows' live histories
@@ -200,7 +202,7 @@ func (s *Server) replayHistories(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	in := ops.ReplayRequest{Live: req.Live, WorkflowIDs: req.WorkflowIDs, Cursor: req.Cursor}
+	in := ops.ReplayRequest{Live: req.Live, WorkflowIDs: req.WorkflowIDs, Cursor: req.Cursor, Reason: text.Trim(req.Reason)}
 	for i, raw := range req.Histories {
 		h, err := client.HistoryFromJSON(bytes.NewReader(raw), client.HistoryJSONOptions{})
 		if err != nil || len(h.GetEvents()) == 0 {
@@ -252,4 +254,24 @@ func bindReplay(c *gin.Context) (replayReq, error) {
 		return req, apperr.Invalid(map[string]string{"live": "workflow_ids 与 cursor 只用于 live"})
 	}
 	return req, nil
+}
+
+// opsConfigJSON is GET /api/v1/ops/config: what the ops screen needs of the deployment.
+type opsConfigJSON struct {
+	// Namespace is the Temporal namespace of the workflows.
+	Namespace string `json:"namespace"`
+	// TemporalUIURL is the Temporal Web UI's base URL (TEMPORAL_UI_URL); empty: none.
+	TemporalUIURL string `json:"temporal_ui_url"`
+	// WorkflowURLTemplate is the Web UI page of a workflow, {workflow_id} standing for its id
+	// (path-escaped); empty without a Web UI.
+	WorkflowURLTemplate string `json:"workflow_url_template"`
+}
+
+// opsConfig is GET /api/v1/ops/config (O1–O3: the link from a stuck workflow to its history).
+func (s *Server) opsConfig(c *gin.Context) {
+	out := opsConfigJSON{Namespace: s.cfg.TemporalNamespace, TemporalUIURL: s.cfg.TemporalUIURL}
+	if out.TemporalUIURL != "" {
+		out.WorkflowURLTemplate = out.TemporalUIURL + "/namespaces/" + urlEscape(out.Namespace) + "/workflows/{workflow_id}"
+	}
+	c.JSON(http.StatusOK, out)
 }

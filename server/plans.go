@@ -44,7 +44,8 @@ func (s *Server) getPlan(c *gin.Context) {
 		items = slices.DeleteFunc(items, func(it store.PlanItemRow) bool { return !it.Included })
 	}
 	deadline := s.policy.SubmissionDeadline(y, shanghai())
-	c.JSON(http.StatusOK, gin.H{"year": y, "submission_deadline": deadline, "items": nonNil(items), "bundles": nonNil(bundles)})
+	c.JSON(http.StatusOK, gin.H{"year": y, "submission_deadline": deadline, "items": nonNil(items), "bundles": nonNil(bundles),
+		"totals": planTotalsFor(items)})
 }
 
 func nonNil[T any](s []T) []T {

@@ -45,6 +45,10 @@ var (
 	// (special requests join the plan, R8) and Finance (the budget, R15) its compiled items.
 	planReader = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
 		domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RoleFinance}}
+
+	// overseers read every overdue task: the DRB supervisor, to whom they escalate (T2), and
+	// Audit (authz.SeesAllTasks).
+	overseers = access{roles: []string{domain.RoleDRBSupervisor, domain.RoleAudit}}
 )
 
 // route is one entry of the route table. The table is the single source for Gin, the OpenAPI
@@ -79,6 +83,7 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg), false},
 
 	{http.MethodGet, "/api/v1/submission-window", signedIn, h((*Server).submissionWindow), false},
+	{http.MethodGet, "/api/v1/dashboard", signedIn, h((*Server).dashboard), false},
 	{http.MethodPost, "/api/v1/projects", submitters, h((*Server).createProject), false},
 	{http.MethodGet, "/api/v1/projects", projectReader, h((*Server).listProjects), false},
 	{http.MethodGet, "/api/v1/projects/:id", projectReader, h((*Server).getProject), false},
@@ -99,21 +104,28 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/funds", fundReaders, h((*Server).funds), false},
 
 	{http.MethodGet, "/api/v1/tasks", taskReaders, h((*Server).listTasks), false},
+	{http.MethodGet, "/api/v1/tasks/overdue", overseers, h((*Server).listOverdueTasks), false},
 	{http.MethodGet, "/api/v1/tasks/:id", taskReaders, h((*Server).getTask), false},
+	{http.MethodGet, "/api/v1/tasks/:id/checklist", taskReaders, h((*Server).taskChecklist), false},
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},
+	{http.MethodGet, "/api/v1/plans/:year/panel", drb, h((*Server).panel), false},
 	{http.MethodPost, "/api/v1/plans/:year/compile", drb, h((*Server).compilePlan), true},
+	{http.MethodGet, "/api/v1/plans/:year/compile-candidates", drb, h((*Server).compileCandidates), false},
+	{http.MethodPost, "/api/v1/plans/:year/compile-preview", drb, h((*Server).compilePreview), false},
 	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle), true},
+	{http.MethodGet, "/api/v1/plans/:year/bundle-candidates", drb, h((*Server).bundleCandidates), false},
 
 	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications), false},
 	{http.MethodGet, "/api/v1/notifications/unread-count", signedIn, h((*Server).unreadNotifications), false},
 	{http.MethodPost, "/api/v1/notifications/read-all", signedIn, h((*Server).readAllNotifications), false},
 	{http.MethodPost, "/api/v1/notifications/:id/read", signedIn, h((*Server).readNotification), false},
 
+	{http.MethodGet, "/api/v1/ops/config", opsOnly, h((*Server).opsConfig), false},
 	{http.MethodGet, "/api/v1/ops/workflows/stuck", opsOnly, h((*Server).stuckWorkflows), false},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/reset", opsOnly, h((*Server).resetWorkflow), true},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry", opsOnly, h((*Server).retryActivity), true},

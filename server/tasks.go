@@ -125,13 +125,38 @@ func (s *Server) listTasks(c *gin.Context) {
 		return
 	}
 	a := mustActor(c)
-	f := store.TaskFilter{UserID: a.ID, OrgID: a.OrgID, Roles: a.Roles, Status: c.DefaultQuery("status", "open"),
-		Kind: c.Query("kind"), ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor,
-		// Audit reads every task, filtered alike; everyone else their inbox.
-		All: a.Has(domain.RoleAudit)}
+	// Audit reads every task, filtered alike; everyone else their inbox.
+	f := inboxFilter(a)
+	f.Status, f.Kind, f.ProjectID, f.Limit, f.Cursor = c.DefaultQuery("status", "open"), c.Query("kind"), c.Query("project_id"), lq.Limit, lq.Cursor
+	s.sendTasks(c, f)
+}
+
+// listOverdueTasks is GET /api/v1/tasks/overdue: every open task past its due date, whoever
+// holds it (T2: overdue tasks escalate to the DRB supervisor, who reassigns them), due first,
+// with the filters of GET /tasks.
+func (s *Server) listOverdueTasks(c *gin.Context) {
+	lq, err := parseList(c)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	s.sendTasks(c, store.TaskFilter{All: true, Status: "open", Overdue: true, Kind: c.Query("kind"),
+		ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor})
+}
+
+// sendTasks checks the query's filters into f and sends the page of tasks f lists.
+func (s *Server) sendTasks(c *gin.Context, f store.TaskFilter) {
 	if f.Status != "open" && f.Status != "done" {
 		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open 或 done"}))
 		return
+	}
+	if v := c.Query("overdue"); v != "" {
+		overdue, err := strconv.ParseBool(v)
+		if err != nil || (overdue && f.Status != "open") {
+			respondError(c, apperr.Invalid(map[string]string{"overdue": "须为 true 或 false；逾期只用于未办结的任务（status=open）"}))
+			return
+		}
+		f.Overdue = f.Overdue || overdue
 	}
 	if f.Kind != "" && !domain.Contains(domain.TaskKinds, f.Kind) {
 		respondError(c, apperr.Invalid(map[string]string{"kind": "未知任务类型"}))

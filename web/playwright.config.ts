@@ -10,8 +10,8 @@ export default defineConfig({
   testDir: 'e2e',
   testMatch: /.*\.spec\.ts$/,
   // The UI benchmark (make ui-bench) runs alone; make test runs everything else.
-  testIgnore: process.env.EGOVPM_UI_BENCH ? [] : ['**/bench.spec.ts'],
-  grep: process.env.EGOVPM_UI_BENCH ? /@bench/ : undefined,
+  testIgnore: process.env.EGOVPM_UI_BENCH ? [] : ['**/bench.spec.ts', '**/profile.spec.ts'],
+  grep: process.env.EGOVPM_UI_BENCH ? new RegExp(process.env.EGOVPM_BENCH_GREP ?? '@bench') : undefined,
   fullyParallel: false,
   workers: 1,
   retries: 0,

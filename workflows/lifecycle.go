@@ -536,10 +536,7 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 	case domain.TaskProjectApproval, domain.TaskSpecialRequestApproval:
 		switch u.Decision {
 		case domain.DecisionApprove:
-			limit := estimatedFen
-			if kind == domain.TaskProjectApproval && planFen > 0 {
-				limit = planFen
-			}
+			limit := ApprovalCap(kind, planFen, estimatedFen)
 			if u.ApprovedAmountFen < 0 || u.ApprovedAmountFen > limit {
 				// R7: the approved amount may be lower than requested, never higher.
 				return domain.Refuse(domain.StatusUnprocessable, "amount_over_limit",
@@ -912,10 +909,7 @@ func (l *lifecycle) advance(ctx workflow.Context) error {
 		if l.in.Policy.Small(l.in.EstimatedFen) || l.hasOpen(domain.TaskProjectApproval) {
 			return nil
 		}
-		kinds := []string{"opinion", "impl_plan"}
-		if l.needsCryptoPlan() {
-			kinds = append(kinds, "crypto_plan") // R17
-		}
+		kinds := l.in.Policy.ApprovalDocuments(domain.RouteProject, l.in.UsesCrypto) // R6, R17
 		missing, err := l.missingDocs(ctx, kinds)
 		if err != nil || len(missing) > 0 {
 			return err // SignalDocuments wakes us when the unit uploads them

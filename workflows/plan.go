@@ -642,7 +642,7 @@ func CheckPlanStages(update string, year int, ids []string, rows []domain.PlanPr
 			var waiting []string
 			var ready []domain.PlanProject
 			for _, r := range rows {
-				if r.PlanYear == year && r.Stage == need && pol.Small(r.EstimatedFen) && r.BundleID == "" {
+				if Bundleable(r, year, pol) {
 					if r.CryptoPlanMissing {
 						waiting = append(waiting, r.ProjectID)
 					} else {

@@ -112,6 +112,9 @@ type Config struct {
 	TemporalCertFile   string
 	TemporalKeyFile    string
 	TemporalServerName string
+	// TemporalUIURL is the base URL of the Temporal Web UI as an operator's browser reaches it
+	// (the ops screen links each workflow's page there); empty: no link.
+	TemporalUIURL string
 	// TemporalAPIKey is sent as a bearer token with every call (Temporal Cloud, or a cluster
 	// with an API-key authorizer); it needs TLS.
 	TemporalAPIKey string
@@ -140,8 +143,12 @@ var Vars = []string{
 	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
 	"EGOVPM_METRICS_ADDR", "TEMPORAL_LONG_POLL_INTERVAL", "EGOVPM_OPS_SCAN_EVERY", "EGOVPM_AUDIT_VERIFY_EVERY",
 	"TEMPORAL_TLS", "TEMPORAL_TLS_CA_FILE", "TEMPORAL_TLS_CERT_FILE", "TEMPORAL_TLS_KEY_FILE",
-	"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY", "EGOVPM_AUDIT_CHECKPOINT_EVERY",
+	"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY", "EGOVPM_AUDIT_CHECKPOINT_EVERY", "TEMPORAL_UI_URL",
 }
+
+// DefaultTemporalUIURL is the Web UI of the devserver and of the compose deployment's
+// temporal-ui service (published on the host's loopback).
+const DefaultTemporalUIURL = "http://127.0.0.1:8233"
 
 // Load builds a Config from getenv (os.Getenv in main), applying defaults and failing fast
 // with an error that names the bad variable.
@@ -198,6 +205,16 @@ func Load(getenv func(string) string) (Config, error) {
 		if _, port, serr := net.SplitHostPort(c.MetricsAddr); serr != nil || port == "" {
 			return c, fmt.Errorf("EGOVPM_METRICS_ADDR: want host:port (127.0.0.1:9464) or off, got %q", c.MetricsAddr)
 		}
+	}
+	switch c.TemporalUIURL = get("TEMPORAL_UI_URL", DefaultTemporalUIURL); c.TemporalUIURL {
+	case "off":
+		c.TemporalUIURL = ""
+	default:
+		u, perr := url.Parse(c.TemporalUIURL)
+		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return c, fmt.Errorf("TEMPORAL_UI_URL: want an http(s) URL such as %s, or off, got %q", DefaultTemporalUIURL, c.TemporalUIURL)
+		}
+		c.TemporalUIURL = strings.TrimRight(c.TemporalUIURL, "/")
 	}
 	if err := c.loadTemporalSecurity(get); err != nil {
 		return c, err

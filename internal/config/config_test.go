@@ -28,6 +28,24 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "gzip", c.TemporalCompression)
 }
 
+// TestTemporalUIURL: the ops screen's link to the Temporal Web UI defaults to the devserver's
+// (and compose's) loopback address, takes another http(s) base, and "off" removes it.
+func TestTemporalUIURL(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, DefaultTemporalUIURL, c.TemporalUIURL)
+	c, err = Load(env(map[string]string{"TEMPORAL_UI_URL": "https://temporal.example.gov.cn/ui/"}))
+	require.NoError(t, err)
+	require.Equal(t, "https://temporal.example.gov.cn/ui", c.TemporalUIURL)
+	c, err = Load(env(map[string]string{"TEMPORAL_UI_URL": "off"}))
+	require.NoError(t, err)
+	require.Empty(t, c.TemporalUIURL)
+	for _, bad := range []string{"ftp://x", "http://", "127.0.0.1:8233", "http://x/?q=1"} {
+		_, err = Load(env(map[string]string{"TEMPORAL_UI_URL": bad}))
+		require.ErrorContains(t, err, "TEMPORAL_UI_URL", bad)
+	}
+}
+
 // TestLoadNamesTheBadVariable: every invalid value fails the start with the variable's name.
 func TestLoadNamesTheBadVariable(t *testing.T) {
 	cases := map[string]map[string]string{
@@ -46,6 +64,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"EGOVPM_WORKFLOW_CACHE":         {"EGOVPM_WORKFLOW_CACHE": "0"},
 		"TEMPORAL_GRPC_COMPRESSION":     {"TEMPORAL_GRPC_COMPRESSION": "zstd"},
 		"EGOVPM_AUDIT_CHECKPOINT_EVERY": {"EGOVPM_AUDIT_CHECKPOINT_EVERY": "10ms"},
+		"TEMPORAL_UI_URL":               {"TEMPORAL_UI_URL": "javascript:alert(1)"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -39,6 +39,8 @@ type ReplayRequest struct {
 	Live        bool
 	WorkflowIDs []string
 	Cursor      string
+	// Reason is why ops replays (recorded in the audit row).
+	Reason string
 }
 
 // ReplayResult is the verdict on one history.
@@ -119,6 +121,9 @@ func (s *Service) Replay(ctx context.Context, a Actor, req ReplayRequest) (Repla
 		"nondeterministic": bad, "errors": broken, "truncated": rep.Truncated}
 	if len(req.WorkflowIDs) > 0 {
 		detail["workflow_ids"] = req.WorkflowIDs
+	}
+	if req.Reason != "" {
+		detail["reason"] = req.Reason
 	}
 	if err := s.audit(ctx, a, ActionReplay, object, outcome, detail); err != nil {
 		return rep, err

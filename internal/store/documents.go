@@ -158,8 +158,11 @@ func (s *Store) MarkAllRead(ctx context.Context, tx *sqlx.Tx, userID string) (in
 
 // AuditFilter selects audit rows.
 type AuditFilter struct {
-	Object    string // "type:id" or "id"
-	Actor     string
+	Object string // "type:id" or "id"
+	Actor  string
+	// Kind is an action ("task.decide") or a family of actions, the part before the dot
+	// ("task": task.claim, task.decide, …).
+	Kind      string
 	From, To  time.Time
 	BeforeSeq int64
 	Limit     int
@@ -176,6 +179,10 @@ func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, erro
 	}
 	if f.Actor != "" {
 		q += " AND actor_id = " + arg(f.Actor)
+	}
+	if f.Kind != "" {
+		k := arg(f.Kind)
+		q += " AND (action = " + k + " OR left(action, length(" + k + ") + 1) = " + k + " || '.')"
 	}
 	if !f.From.IsZero() {
 		q += " AND at >= " + arg(f.From)

@@ -61,6 +61,9 @@ type PlanItemRow struct {
 	ProjectID         string    `db:"project_id" json:"project_id"`
 	Name              string    `db:"name" json:"name"`
 	UnitID            string    `db:"unit_id" json:"unit_id"`
+	UnitName          string    `db:"unit_name" json:"unit_name"`
+	Type              string    `db:"type" json:"type"`
+	EstimatedFen      int64     `db:"estimated_investment_fen" json:"estimated_investment_fen"`
 	Stage             string    `db:"stage" json:"stage"`
 	Included          bool      `db:"included" json:"included"`
 	ApprovedAmountFen *int64    `db:"approved_amount_fen" json:"approved_amount_fen,omitempty"`
@@ -81,8 +84,9 @@ type BundleRow struct {
 // Plan returns the items and bundles of a plan year.
 func (s *Store) Plan(ctx context.Context, year int) ([]PlanItemRow, []BundleRow, error) {
 	var items []PlanItemRow
-	const q = `SELECT i.project_id, p.name, p.unit_id, p.stage, i.included, i.approved_amount_fen, i.reason, i.supplementary,
-		i.bundle_id, i.created_at FROM plan_items i JOIN projects p ON p.id = i.project_id
+	const q = `SELECT i.project_id, p.name, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.type, p.estimated_investment_fen,
+		p.stage, i.included, i.approved_amount_fen, i.reason, i.supplementary, i.bundle_id, i.created_at
+		FROM plan_items i JOIN projects p ON p.id = i.project_id LEFT JOIN orgs o ON o.id = p.unit_id
 		WHERE i.plan_year = $1 ORDER BY i.created_at, i.project_id`
 	if err := s.DB.SelectContext(ctx, &items, q, year); err != nil {
 		return nil, nil, fmt.Errorf("plan items: %w", err)
@@ -170,4 +174,116 @@ func (s *Store) PlanReadsStages(ctx context.Context, year int) (bool, error) {
 		return false, fmt.Errorf("plan stage source %d: %w", year, err)
 	}
 	return ok, nil
+}
+
+// CompileCandidate is a project of a plan year that passed expert review and awaits the plan
+// (R5), with its panel's outcome.
+type CompileCandidate struct {
+	ProjectID    string `db:"project_id" json:"project_id"`
+	Name         string `db:"name" json:"name"`
+	UnitID       string `db:"unit_id" json:"unit_id"`
+	UnitName     string `db:"unit_name" json:"unit_name"`
+	Type         string `db:"type" json:"type"`
+	EstimatedFen int64  `db:"estimated_investment_fen" json:"estimated_investment_fen"`
+	// PanelPass, PanelSize and MeanScore are the expert panel's outcome (R4), as the
+	// lifecycle recorded it with the last review.
+	PanelPass *int `db:"panel_pass" json:"panel_pass"`
+	PanelSize *int `db:"panel_size" json:"panel_size"`
+	MeanScore *int `db:"mean_score" json:"mean_score"`
+}
+
+// CompileCandidates returns the projects of year awaiting the plan and not yet in it (what
+// POST /plans/{year}/compile takes), in submission order.
+func (s *Store) CompileCandidates(ctx context.Context, year int) ([]CompileCandidate, error) {
+	out := []CompileCandidate{}
+	const q = `SELECT p.id AS project_id, p.name, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.type,
+		p.estimated_investment_fen, (r.detail->>'panel_pass')::int AS panel_pass, (r.detail->>'panel_size')::int AS panel_size,
+		(r.detail->>'mean_score')::int AS mean_score
+		FROM projects p LEFT JOIN orgs o ON o.id = p.unit_id
+		LEFT JOIN LATERAL (SELECT a.detail FROM audit_log a WHERE a.object_type = 'project' AND a.object_id = p.id
+			AND a.action = 'task.decide' AND a.detail ? 'panel_size' ORDER BY a.seq DESC LIMIT 1) r ON true
+		WHERE p.plan_year = $1 AND p.stage = 'awaiting_plan'
+		AND NOT EXISTS (SELECT 1 FROM plan_items i WHERE i.project_id = p.id)
+		ORDER BY p.submitted_at, p.id`
+	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+		return nil, fmt.Errorf("compile candidates: %w", err)
+	}
+	return out, nil
+}
+
+// PlanRows returns, for a plan preview, what the read model holds of the projects ids: unit
+// (and its name), type and estimated investment, in id order.
+func (s *Store) PlanRows(ctx context.Context, ids []string) ([]CompileCandidate, error) {
+	out := []CompileCandidate{}
+	const q = `SELECT p.id AS project_id, p.name, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.type,
+		p.estimated_investment_fen FROM projects p LEFT JOIN orgs o ON o.id = p.unit_id WHERE p.id = ANY($1) ORDER BY p.id`
+	if err := s.DB.SelectContext(ctx, &out, q, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("plan rows: %w", err)
+	}
+	return out, nil
+}
+
+// PanelExpert is an expert a session may convene, with the org R4's recusal compares.
+type PanelExpert struct {
+	ID      string `db:"id" json:"id"`
+	Name    string `db:"name" json:"name"`
+	OrgID   string `db:"org_id" json:"org_id"`
+	OrgName string `db:"org_name" json:"org_name"`
+}
+
+// Experts returns the enabled users with the expert role, by name.
+func (s *Store) Experts(ctx context.Context) ([]PanelExpert, error) {
+	out := []PanelExpert{}
+	const q = `SELECT u.id, u.name, u.org_id, coalesce(o.name, u.org_id) AS org_name FROM users u
+		JOIN user_roles r ON r.user_id = u.id AND r.role = 'expert' LEFT JOIN orgs o ON o.id = u.org_id
+		WHERE NOT u.disabled ORDER BY u.name, u.id`
+	if err := s.DB.SelectContext(ctx, &out, q); err != nil {
+		return nil, fmt.Errorf("experts: %w", err)
+	}
+	return out, nil
+}
+
+// PanelCandidate is a project of a plan year in expert review without a panel yet (R4).
+type PanelCandidate struct {
+	ProjectID    string `db:"project_id" json:"project_id"`
+	Name         string `db:"name" json:"name"`
+	UnitID       string `db:"unit_id" json:"unit_id"`
+	UnitName     string `db:"unit_name" json:"unit_name"`
+	EstimatedFen int64  `db:"estimated_investment_fen" json:"estimated_investment_fen"`
+}
+
+// PanelCandidates returns the projects of year in expert review whose panel is not convened
+// (no review task opened yet), in submission order.
+func (s *Store) PanelCandidates(ctx context.Context, year int) ([]PanelCandidate, error) {
+	out := []PanelCandidate{}
+	const q = `SELECT p.id AS project_id, p.name, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.estimated_investment_fen
+		FROM projects p LEFT JOIN orgs o ON o.id = p.unit_id
+		WHERE p.plan_year = $1 AND p.stage = 'expert_review'
+		AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND t.kind = 'expert_review' AND t.status = 'open')
+		AND NOT EXISTS (SELECT 1 FROM expert_session_projects sp JOIN expert_sessions es ON es.id = sp.session_id
+			WHERE sp.project_id = p.id AND es.created_at > p.updated_at)
+		ORDER BY p.submitted_at, p.id`
+	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+		return nil, fmt.Errorf("panel candidates: %w", err)
+	}
+	return out, nil
+}
+
+// BundleProjectIDs returns the projects of bundle id, in id order.
+func (s *Store) BundleProjectIDs(ctx context.Context, id string) ([]string, error) {
+	var ids []string
+	if err := s.DB.SelectContext(ctx, &ids, `SELECT project_id FROM bundle_projects WHERE bundle_id = $1 ORDER BY project_id`, id); err != nil {
+		return nil, fmt.Errorf("bundle %s projects: %w", id, err)
+	}
+	return ids, nil
+}
+
+// PlanAmount returns a project's amount in the plan (R5), 0 when it is in none.
+func (s *Store) PlanAmount(ctx context.Context, projectID string) (int64, error) {
+	var n int64
+	err := s.DB.GetContext(ctx, &n, `SELECT coalesce((SELECT approved_amount_fen FROM plan_items WHERE project_id = $1 AND included), 0)`, projectID)
+	if err != nil {
+		return 0, fmt.Errorf("plan amount %s: %w", projectID, err)
+	}
+	return n, nil
 }

@@ -89,8 +89,10 @@ type TaskFilter struct {
 	Kind      string
 	ProjectID string
 	PlanYear  int // 0: any; else the plan year of the task's project or bundle
-	Limit     int
-	Cursor    string
+	// Overdue keeps the open tasks past their due date (T2), with Status open.
+	Overdue bool
+	Limit   int
+	Cursor  string
 }
 
 type taskCursor struct {
@@ -192,10 +194,8 @@ func rfc3339SQL(col string) string {
 		ELSE to_char(` + col + `, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') END`
 }
 
-// taskListQuery is the query of ListTasks selecting cols (of tasks t and projects p).
-func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+// taskFilterSQL is the conditions of f's filters (kind, project, plan year, overdue) on tasks t.
+func taskFilterSQL(f TaskFilter, arg func(any) string) []string {
 	var extra []string
 	if f.Kind != "" {
 		extra = append(extra, "t.kind = "+arg(f.Kind))
@@ -208,6 +208,17 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 		extra = append(extra, "(EXISTS (SELECT 1 FROM projects yp WHERE yp.id = t.project_id AND yp.plan_year = "+y+
 			") OR EXISTS (SELECT 1 FROM bundles yb WHERE yb.id = t.bundle_id AND yb.plan_year = "+y+"))")
 	}
+	if f.Overdue {
+		extra = append(extra, "t.due_at < now()") // T2: past its due date and still open
+	}
+	return extra
+}
+
+// taskListQuery is the query of ListTasks selecting cols (of tasks t and projects p).
+func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	extra := taskFilterSQL(f, arg)
 	if f.Cursor != "" {
 		var c taskCursor
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
@@ -249,6 +260,33 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 		) u ORDER BY due_at, id LIMIT ` + limit + `
 	) x JOIN tasks t ON t.id = x.id LEFT JOIN projects p ON p.id = t.project_id
 	ORDER BY t.due_at, t.id`, args, nil
+}
+
+// CountTasks counts the tasks ListTasks lists for f over all its pages (the dashboard's
+// figures: the same conditions as the list, without paging).
+func (s *Store) CountTasks(ctx context.Context, f TaskFilter) (int, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	conds := taskFilterSQL(f, arg)
+	switch {
+	case f.All && f.Status == "done":
+		conds = append(conds, "t.status <> 'open'")
+	case f.All:
+		conds = append(conds, "t.status = 'open'")
+	case f.Status == "done":
+		conds = append(conds, "t.decided_by = "+arg(f.UserID), "t.status <> 'open'")
+	default:
+		user, org, roles := arg(f.UserID), arg(f.OrgID), arg(pq.Array(f.Roles))
+		conds = append(conds, `t.status = 'open' AND (t.assignee_id = `+user+` OR (t.assignee_id IS NULL
+			AND t.candidate_role = ANY(`+roles+`::text[]) AND (t.candidate_org_id IS NULL OR t.candidate_org_id = `+org+`)
+			AND NOT (t.candidate_role = 'expert' AND EXISTS (
+				SELECT 1 FROM projects rp WHERE rp.id = t.project_id AND rp.unit_id = `+org+`))))`)
+	}
+	var n int
+	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM tasks t WHERE `+strings.Join(conds, " AND "), args...); err != nil {
+		return 0, fmt.Errorf("count tasks: %w", err)
+	}
+	return n, nil
 }
 
 // ErrAlreadyClaimed is returned when another person holds the task.

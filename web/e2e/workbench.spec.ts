@@ -52,6 +52,7 @@ test('登录: wrong password is refused in Chinese; the page is accessible', asy
 test('alice creates a project through the form, uploads a document and submits', async ({ browser }) => {
   alice = await personPage(browser)
   await login(alice, 'alice')
+  await alice.getByRole('menuitem', { name: '我的项目' }).click()
   await expect(alice).toHaveURL(/\/projects$/)
   await expect(alice.getByRole('heading', { name: '我的项目' })).toBeVisible()
   await accessible(alice, '我的项目')
@@ -106,6 +107,7 @@ test('alice creates a project through the form, uploads a document and submits',
 test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser }) => {
   drb1 = await personPage(browser)
   await login(drb1, 'drb1')
+  await drb1.getByRole('menuitem', { name: '待办' }).click()
   await expect(drb1).toHaveURL(/\/tasks$/)
   await accessible(drb1, '待办')
   await shot(drb1, '06-inbox')
@@ -230,5 +232,5 @@ test('an initial password must be changed first', async ({ browser, request }) =
   await page.getByLabel('新密码', { exact: true }).fill('Chosen-Passw0rd1')
   await page.getByLabel('确认新密码').fill('Chosen-Passw0rd1')
   await page.getByRole('button', { name: '修改密码' }).click()
-  await expect(page).toHaveURL(/\/projects$/)
+  await expect(page.getByRole('heading', { name: '首页' })).toBeVisible()
 })

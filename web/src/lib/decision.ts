@@ -9,6 +9,8 @@ export interface DecisionForm {
   score: number | null
   amountYuan: string
   grade: string
+  /** The bundle members an approval leaves out (R6: approve with exclusions). */
+  excluded?: string[]
 }
 
 export const decisionsFor = (kind: string): string[] => {
@@ -52,6 +54,7 @@ export function decisionBody(kind: string, f: DecisionForm): { errors: Record<st
     else body.approved_amount_fen = fenToNumber(a.fen)
   }
   if (hasGrade(kind)) body.grade = f.grade
+  if (kind === 'bundle_approval' && f.decision === 'approve' && f.excluded?.length) body.excluded_project_ids = [...f.excluded]
   return Object.keys(errors).length ? { errors } : { errors, body }
 }
 

@@ -21,6 +21,9 @@ export const stageLabels: Record<string, string> = {
   closed: '已关闭',
 }
 
+/** The stages in lifecycle order (as API.md lists them). */
+export const orderedStages = Object.keys(stageLabels)
+
 export const typeLabels: Record<string, string> = {
   new: '新建',
   continuation: '续建',
@@ -107,6 +110,31 @@ export const actionLabels: Record<string, string> = {
   'om.remind': '运维备案提醒',
   'om.overdue': '运维备案逾期',
   'payment.record': '登记付款',
+  'payment.confirm': '确认付款',
+  'payment.reject': '退回付款',
+  'task.claim': '签收任务',
+  'task.reassign': '转办',
+  'task.escalate': '逾期升级',
+  'task.remind': '到期提醒',
+  'expert_review.convene': '召开专家评审会',
+  'expert_review.outcome': '专家评审结论',
+  'plan.compile': '编制年度计划',
+  'bundle.create': '创建打捆项目',
+  'bundle.reject': '打捆不予批复',
+  'bundle.exclude': '打捆审批时剔除',
+  'ops.reset': '重置流程',
+  'ops.retry': '重试活动',
+  'ops.replay': '回放校验',
+  'auth.login': '登录',
+  'auth.logout': '退出',
+  'auth.refresh': '续期会话',
+  'auth.password': '修改密码',
+  'document.download': '下载文档',
+  'user.create': '创建用户',
+  'org.create': '创建机构',
+  'notification.read': '通知已读',
+  'notification.read_all': '通知全部已读',
+  'project.stage': '阶段变更',
 }
 
 export const label = (table: Record<string, string>, key: string | null | undefined) =>
@@ -114,3 +142,32 @@ export const label = (table: Record<string, string>, key: string | null | undefi
 
 /** blank is the API's rule for a required text: only whitespace (U+3000 too) or zero-width characters. */
 export const isBlank = (s: string | null | undefined) => !s || /^[\s\u3000\u200B-\u200D\u2060\uFEFF]*$/.test(s)
+
+/** The audit log's families of actions (GET /audit?kind=), the part before the dot. */
+export const auditFamilyLabels: Record<string, string> = {
+  project: '项目',
+  document: '文档',
+  task: '任务办理',
+  expert_review: '专家评审',
+  plan: '年度计划',
+  bundle: '打捆',
+  approval: '报送审批',
+  contract: '合同备案',
+  construction: '建设',
+  trial_run: '试运行',
+  acceptance: '验收',
+  om: '运维备案',
+  payment: '资金拨付',
+  ops: '运维操作',
+  auth: '登录与会话',
+  user: '用户',
+  org: '机构',
+  notification: '通知',
+}
+
+/** auditActionLabel names an audit action: its own label, or its family's with the action. */
+export function auditActionLabel(action: string): string {
+  if (actionLabels[action]) return actionLabels[action]
+  const family = action.split('.')[0]
+  return auditFamilyLabels[family] ? `${auditFamilyLabels[family]}（${action}）` : action
+}

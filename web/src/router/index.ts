@@ -1,5 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuth } from '../stores/auth'
+import { useTasks } from '../stores/lists'
 
 // Roles per page mirror the gateway's route table (server/routes.go): the gateway decides,
 // the menu only hides what it would refuse.
@@ -11,6 +12,15 @@ export const R = {
   // view is part 2's audit screen).
   reviewers: ['drb_reviewer', 'drb_supervisor', 'expert', 'ndrc_approver', 'citygov_approver', 'prta_witness',
     'finance', 'crypto'],
+  // Plans: convening expert sessions, compiling, bundling (plan manage).
+  drb: ['drb_reviewer', 'drb_supervisor'],
+  // Every overdue task (GET /tasks/overdue): the DRB supervisor (转办) and Audit.
+  overseers: ['drb_supervisor', 'audit'],
+  // The audit log (GET /audit).
+  auditors: ['audit', 'drb_supervisor'],
+  // Every task, read-only (GET /tasks answers Audit with all of them).
+  audit: ['audit'],
+  ops: ['ops'],
 }
 
 declare module 'vue-router' {
@@ -34,6 +44,13 @@ const routes: RouteRecordRaw[] = [
       { path: 'projects/:id', name: 'project', component: () => import('../views/ProjectDetailView.vue'), meta: { roles: R.projectReaders, title: '项目详情' } },
       { path: 'projects/:id/edit', name: 'project-edit', component: () => import('../views/ProjectFormView.vue'), meta: { roles: R.submitters, title: '修改项目' } },
       { path: 'tasks', name: 'tasks', component: () => import('../views/InboxView.vue'), meta: { roles: R.reviewers, title: '待办' } },
+      { path: 'sessions', name: 'sessions', component: () => import('../views/ExpertSessionView.vue'), meta: { roles: R.drb, title: '专家评审' } },
+      { path: 'plan', name: 'plan', component: () => import('../views/PlanView.vue'), meta: { roles: R.drb, title: '年度计划' } },
+      { path: 'bundles', name: 'bundles', component: () => import('../views/BundleView.vue'), meta: { roles: R.drb, title: '打捆' } },
+      { path: 'overdue', name: 'overdue', component: () => import('../views/OverdueView.vue'), meta: { roles: R.overseers, title: '逾期督办' } },
+      { path: 'all-tasks', name: 'all-tasks', component: () => import('../views/AllTasksView.vue'), meta: { roles: R.audit, title: '全部任务' } },
+      { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { roles: R.auditors, title: '审计日志' } },
+      { path: 'ops', name: 'ops', component: () => import('../views/OpsView.vue'), meta: { roles: R.ops, title: '运维监控' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/MessageView.vue'), props: { kind: 'forbidden' }, meta: { title: '无权访问' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('../views/MessageView.vue'), props: { kind: 'not-found' }, meta: { title: '页面不存在' } },
     ],
@@ -47,13 +64,17 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!auth.signedIn) return { name: 'login', query: { redirect: to.fullPath } }
   if (!auth.me) {
-    // The page's chunks load while /me is asked (no waterfall on the first page).
+    // /me (and 待办's list, which the gateway authorizes and the page shows once it mounts) are
+    // asked first, then the page's chunks load meanwhile: no waterfall on the first page, and
+    // the API requests do not queue behind a dozen chunk downloads for a connection.
+    const me = auth.loadMe()
+    if (to.name === 'tasks') void useTasks().load()
     for (const r of to.matched) {
       const c = r.components?.default
       if (typeof c === 'function') void (c as () => Promise<unknown>)()
     }
     try {
-      await auth.loadMe()
+      await me
     } catch {
       return auth.signedIn ? true : { name: 'login', query: { redirect: to.fullPath } }
     }

@@ -82,12 +82,28 @@ export const useProjects = defineStore('projects', {
 /** Tasks: 待办 (GET /tasks), due first as the server orders it. */
 export const useTasks = defineStore('tasks', {
   state: () => ({
-    filters: { kind: '' as '' | Schemas['TaskKind'], year: '' },
+    filters: { kind: '' as '' | Schemas['TaskKind'], year: '', overdue: false },
     list: keyset<Schemas['Task']>(),
     loadedAt: Date.now(),
+    /** The request in flight and the query it asks (load reuses it rather than asking twice). */
+    pending: null as Promise<void> | null,
+    pendingQuery: '',
   }),
   actions: {
-    async load() {
+    /**
+     * load reads the current page. A load of the same query already in flight (the router
+     * starts 待办's request while /me is asked, before the page mounts) is awaited, not repeated.
+     */
+    load(): Promise<void> {
+      const q = JSON.stringify([this.filters, this.list.cursors[this.list.page]])
+      if (this.pending && this.pendingQuery === q) return this.pending
+      this.pendingQuery = q
+      this.pending = this.fetch().finally(() => {
+        if (this.pendingQuery === q) this.pending = null
+      })
+      return this.pending
+    },
+    async fetch() {
       const l = this.list
       l.loading = true
       l.error = ''
@@ -99,6 +115,7 @@ export const useTasks = defineStore('tasks', {
             ...(l.cursors[l.page] ? { cursor: l.cursors[l.page] } : {}),
             ...(f.kind ? { kind: f.kind } : {}),
             ...(f.year ? { plan_year: Number(f.year) } : {}),
+            ...(f.overdue ? { overdue: true } : {}),
           } },
         }))
         l.rows = r.items
