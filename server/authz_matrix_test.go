@@ -705,6 +705,19 @@ func checkProjectList(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, 
 	}
 }
 
+// checkPaymentsListed: a payments list shows the payment only to those who read pLarge's
+// payments, and to them unfiltered (listed: the payments' project ids or payment ids).
+func checkPaymentsListed(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, listed []string) {
+	may := f.grant(u, "payment", "read", mxProject(f.pLarge)) == mxGrant
+	shown := slices.Contains(listed, f.payF) || slices.Contains(listed, f.pLarge)
+	if !may {
+		require.False(t, shown, "%s%s shows %s's payment to %s", "payments", tg.query, f.pLarge, u.Username)
+		require.Empty(t, listed, "%s is shown payments", u.Username)
+	} else if tg.query == "" || tg.query == "?status=recorded" || tg.query == "?format=csv" {
+		require.True(t, shown, "the payment of %s is not listed to %s", f.pLarge, u.Username)
+	}
+}
+
 // checkProjectDetail: the documents shown are those u may read; the panel's members and scores
 // only to those who may read the review's details.
 func checkProjectDetail(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
@@ -834,6 +847,66 @@ var mxRoutes = map[string]mxRoute{
 	"GET /api/v1/funds": {object: "funds", action: "read", targets: func(f *mxFixture) []mxTarget {
 		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?year=%d", f.year)}, {name: "unit-a", query: "?unit_id=unit-a"}}
 	}},
+	"GET /api/v1/funds/summary": {object: "funds", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?year=%d", f.year)}, {name: "unit-a", query: "?unit_id=unit-a"}}
+	}},
+	// R9: the registered contract, read like the contract document; 404 where none is registered.
+	"GET /api/v1/projects/:id/contract": {object: "contract", action: "read", targets: mxProjects,
+		missing: func(f *mxFixture, tg mxTarget) bool { return tg.project != f.pLarge && tg.project != f.pAcc },
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			require.Equal(t, tg.project, r.str("project_id"))
+			require.Contains(t, r.Body["data_lists"], "negative")
+		}},
+	// R15: a project's payments and what may still be recorded.
+	"GET /api/v1/projects/:id/payments": {object: "payment", action: "read", targets: mxProjects,
+		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+			if tg.project == f.pLarge {
+				require.Equal(t, []string{f.payF}, mxItemIDs(r))
+			} else {
+				require.Empty(t, mxItemIDs(r))
+			}
+		}},
+	"GET /api/v1/projects/:id/delivery": {object: "project", action: "read", targets: mxProjects},
+	"GET /api/v1/payments": {object: "payment", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "recorded", query: "?status=recorded"}, {name: "unit-a", query: "?unit_id=unit-a"}}
+	}, check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+		checkPaymentsListed(t, f, u, tg, mxItemIDs(r))
+	}},
+	"GET /api/v1/om-filings": {object: "om_filing", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "due", query: "?status=due"}, {name: "overdue", query: "?status=overdue"}}
+	}, check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+		for _, p := range mxListed(r, "project_id") {
+			require.Equal(t, mxGrant, f.grant(u, "om_filing", "read", mxProject(p)), "%s is shown the O&M filings of %s", u.Username, p)
+		}
+	}},
+	// Exports, read like the lists they come from.
+	"GET /api/v1/exports/registry": {object: "project", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "unit-b", query: "?unit_id=unit-b"}, {name: "csv", query: "?format=csv"}}
+	}, check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+		got := exportedColumn(t, r.Raw, strings.Contains(tg.query, "csv"), 1)
+		for _, p := range f.projects {
+			may := f.grant(u, "project", "read", mxProject(p)) == mxGrant
+			if !may {
+				require.NotContains(t, got, p, "the registry%s lists %s (%s) to %s", tg.query, p, f.stage[p], u.Username)
+			} else if tg.query != "?unit_id=unit-b" {
+				require.Contains(t, got, p, "the registry does not list %s (%s) to %s, who may read it", p, f.stage[p], u.Username)
+			}
+		}
+	}},
+	"GET /api/v1/exports/plan-table": {object: "plan", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "plan", query: fmt.Sprintf("?year=%d", f.year)}}
+	}, check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+		// The compiled plan: its three included items and the 合计 row.
+		require.Len(t, exportedColumn(t, r.Raw, false, 1), 4)
+	}},
+	"GET /api/v1/exports/payments": {object: "payment", action: "read", targets: func(f *mxFixture) []mxTarget {
+		return []mxTarget{{name: "all"}, {name: "csv", query: "?format=csv"}}
+	}, check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+		ids := exportedColumn(t, r.Raw, strings.Contains(tg.query, "csv"), 1)
+		checkPaymentsListed(t, f, u, tg, slices.DeleteFunc(ids, func(s string) bool { return s == "" }))
+	}},
+	"GET /api/v1/exports/audit-log": {object: "audit_log", action: "read"},
+
 	// Delivery (R9–R13): bodies refused after authorization (bad data lists, wrong stage, not
 	// multipart, unknown document), so nothing changes.
 	"POST /api/v1/projects/:id/contract": {object: "project", action: "write", targets: mxProjects, ok: mxAllowed,

@@ -66,12 +66,14 @@ func toPaymentJSON(p store.Payment) paymentJSON {
 }
 
 type fundsRowJSON struct {
-	UnitID       string `json:"unit_id"`
-	PlanYear     int    `json:"plan_year"`
-	ApprovedFen  int64  `json:"approved_fen"`
-	RecordedFen  int64  `json:"recorded_fen"`
-	ConfirmedFen int64  `json:"confirmed_fen"`
-	Projects     int    `json:"projects"`
+	UnitID      string `json:"unit_id"`
+	PlanYear    int    `json:"plan_year"`
+	ApprovedFen int64  `json:"approved_fen"`
+	// ContractedFen sums the registered contracts (R9).
+	ContractedFen int64 `json:"contracted_fen"`
+	RecordedFen   int64 `json:"recorded_fen"`
+	ConfirmedFen  int64 `json:"confirmed_fen"`
+	Projects      int   `json:"projects"`
 }
 
 // yuan formats fen as yuan with two decimals, for messages.
@@ -302,7 +304,7 @@ func (s *Server) funds(c *gin.Context) {
 	}
 	items := make([]fundsRowJSON, 0, len(rows))
 	for _, r := range rows {
-		items = append(items, fundsRowJSON{UnitID: r.UnitID, PlanYear: r.PlanYear, ApprovedFen: r.ApprovedFen,
+		items = append(items, fundsRowJSON{UnitID: r.UnitID, PlanYear: r.PlanYear, ApprovedFen: r.ApprovedFen, ContractedFen: r.ContractedFen,
 			RecordedFen: r.RecordedFen, ConfirmedFen: r.ConfirmedFen, Projects: r.Projects})
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})

@@ -41,6 +41,17 @@ var (
 	fundConfirmers = access{roles: []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
 	fundReaders    = access{roles: []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit}}
 	auditors       = access{roles: []string{domain.RoleAudit, domain.RoleDRBSupervisor}}
+	// paymentReaders: a project's payments (R15) are read by its unit, DRB, Audit and Finance
+	// (authz.PaymentScopes says of which projects).
+	paymentReaders = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor,
+		domain.RoleAudit, domain.RoleFinance}}
+	// contractReaders: a registered contract (R9) is read like the contract document
+	// (authz.ContractScopes).
+	contractReaders = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor,
+		domain.RoleAudit, domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RolePRTAWitness, domain.RoleFinance}}
+	// omFilingReaders: O&M filings (R13, T4) are read by the unit, DRB and Audit
+	// (authz.OMFilingScopes).
+	omFilingReaders = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit}}
 	// planReader: DRB and Audit read the whole plan; NDRC (bundles, R6), the City Government
 	// (special requests join the plan, R8) and Finance (the budget, R15) its compiled items.
 	planReader = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
@@ -102,6 +113,17 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/projects/:id/payments", submitters, h((*Server).recordPayment), true},
 	{http.MethodPost, "/api/v1/payments/:id/confirm", fundConfirmers, h((*Server).confirmPayment), true},
 	{http.MethodGet, "/api/v1/funds", fundReaders, h((*Server).funds), false},
+	{http.MethodGet, "/api/v1/funds/summary", fundReaders, h((*Server).fundsSummary), false},
+	{http.MethodGet, "/api/v1/projects/:id/contract", contractReaders, h((*Server).getContract), false},
+	{http.MethodGet, "/api/v1/projects/:id/payments", paymentReaders, h((*Server).listProjectPayments), false},
+	{http.MethodGet, "/api/v1/projects/:id/delivery", projectReader, h((*Server).deliveryStatus), false},
+	{http.MethodGet, "/api/v1/payments", paymentReaders, h((*Server).listPayments), false},
+	{http.MethodGet, "/api/v1/om-filings", omFilingReaders, h((*Server).listOMFilings), false},
+
+	{http.MethodGet, "/api/v1/exports/registry", projectReader, h((*Server).exportRegistry), false},
+	{http.MethodGet, "/api/v1/exports/plan-table", planReader, h((*Server).exportPlanTable), false},
+	{http.MethodGet, "/api/v1/exports/payments", paymentReaders, h((*Server).exportPayments), false},
+	{http.MethodGet, "/api/v1/exports/audit-log", auditors, h((*Server).exportAuditLog), false},
 
 	{http.MethodGet, "/api/v1/tasks", taskReaders, h((*Server).listTasks), false},
 	{http.MethodGet, "/api/v1/tasks/overdue", overseers, h((*Server).listOverdueTasks), false},

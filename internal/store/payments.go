@@ -168,6 +168,8 @@ type FundsRow struct {
 	PlanYear int    `db:"plan_year"`
 	// ApprovedFen sums the approved amounts of the unit's projects of the year.
 	ApprovedFen int64 `db:"approved_fen"`
+	// ContractedFen sums the amounts of their registered contracts (R9).
+	ContractedFen int64 `db:"contracted_fen"`
 	// RecordedFen sums their non-rejected payments (recorded or confirmed): what counts
 	// against the approved amount.
 	RecordedFen int64 `db:"recorded_fen"`
@@ -228,6 +230,7 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 	}
 	q := `SELECT p.unit_id, p.plan_year,
 			sum(p.approved_amount_fen)::bigint AS approved_fen,
+			coalesce(sum(ct.amount_fen), 0)::bigint AS contracted_fen,
 			coalesce(sum(pay.recorded), 0)::bigint AS recorded_fen,
 			coalesce(sum(pay.confirmed), 0)::bigint AS confirmed_fen,
 			count(*)::int AS projects
@@ -238,6 +241,7 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 				sum(amount_fen) FILTER (WHERE status = 'confirmed') AS confirmed
 			FROM payments GROUP BY project_id
 		) pay ON pay.project_id = p.id
+		LEFT JOIN contracts ct ON ct.project_id = p.id
 		WHERE ` + strings.Join(where, " AND ") + `
 		GROUP BY p.unit_id, p.plan_year
 		ORDER BY p.plan_year DESC, p.unit_id
