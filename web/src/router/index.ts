@@ -21,6 +21,12 @@ export const R = {
   // Every task, read-only (GET /tasks answers Audit with all of them).
   audit: ['audit'],
   ops: ['ops'],
+  // R15: payments (unit, DRB, Audit, Finance); the funds report (Finance, DRB, Audit).
+  paymentReaders: ['submitter', 'drb_reviewer', 'drb_supervisor', 'audit', 'finance'],
+  fundReaders: ['finance', 'drb_reviewer', 'drb_supervisor', 'audit'],
+  // R13: O&M filings across projects (DRB's oversight, Audit).
+  omOverseers: ['drb_reviewer', 'drb_supervisor', 'audit'],
+  planReaders: ['drb_reviewer', 'drb_supervisor', 'audit', 'ndrc_approver', 'citygov_approver', 'finance'],
 }
 
 declare module 'vue-router' {
@@ -43,6 +49,11 @@ const routes: RouteRecordRaw[] = [
       { path: 'projects/new', name: 'project-new', component: () => import('../views/ProjectFormView.vue'), meta: { roles: R.submitters, title: '新建项目' } },
       { path: 'projects/:id', name: 'project', component: () => import('../views/ProjectDetailView.vue'), meta: { roles: R.projectReaders, title: '项目详情' } },
       { path: 'projects/:id/edit', name: 'project-edit', component: () => import('../views/ProjectFormView.vue'), meta: { roles: R.submitters, title: '修改项目' } },
+      { path: 'projects/:id/contract', name: 'project-contract', component: () => import('../views/ContractFormView.vue'), meta: { roles: R.submitters, title: '合同备案' } },
+      { path: 'payments', name: 'payments', component: () => import('../views/PaymentsView.vue'), meta: { roles: R.fundReaders, title: '付款确认' } },
+      { path: 'funds', name: 'funds', component: () => import('../views/FundsView.vue'), meta: { roles: R.fundReaders, title: '资金报表' } },
+      { path: 'om-filings', name: 'om-filings', component: () => import('../views/OMFilingsView.vue'), meta: { roles: R.omOverseers, title: '运维备案' } },
+      { path: 'exports', name: 'exports', component: () => import('../views/ExportsView.vue'), meta: { roles: [...new Set([...R.projectReaders, ...R.planReaders, ...R.paymentReaders, ...R.auditors])], title: '数据导出' } },
       { path: 'tasks', name: 'tasks', component: () => import('../views/InboxView.vue'), meta: { roles: R.reviewers, title: '待办' } },
       { path: 'sessions', name: 'sessions', component: () => import('../views/ExpertSessionView.vue'), meta: { roles: R.drb, title: '专家评审' } },
       { path: 'plan', name: 'plan', component: () => import('../views/PlanView.vue'), meta: { roles: R.drb, title: '年度计划' } },

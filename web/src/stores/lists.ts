@@ -30,6 +30,8 @@ export const useProjects = defineStore('projects', {
     filters: { year: '', stage: '' as '' | Schemas['Stage'], type: '' as '' | Schemas['ProjectType'] },
     list: keyset<Schemas['Project']>(),
     todo: [] as Schemas['Project'][],
+    /** T4: the unit's O&M filings due (GET /om-filings?status=due). */
+    omDue: [] as Schemas['OMFiling'][],
     todoError: '',
   }),
   actions: {
@@ -65,13 +67,17 @@ export const useProjects = defineStore('projects', {
       turn(this.list, delta)
       return this.load()
     },
-    /** loadTodo: the unit's projects in a stage that waits on the unit (the server's stages). */
+    /** loadTodo: the unit's projects in a stage that waits on the unit, and its O&M filings due (T4). */
     async loadTodo() {
       this.todoError = ''
       try {
-        const pages = await Promise.all((['revision', 'rectification'] as Schemas['Stage'][]).map((stage) =>
-          call(api.GET('/api/v1/projects', { params: { query: { stage, limit: 20 } } }))))
+        const [pages, om] = await Promise.all([
+          Promise.all((['revision', 'rectification', 'procurement'] as Schemas['Stage'][]).map((stage) =>
+            call(api.GET('/api/v1/projects', { params: { query: { stage, limit: 20 } } })))),
+          call(api.GET('/api/v1/om-filings', { params: { query: { status: 'due', limit: 20 } } })),
+        ])
         this.todo = pages.flatMap((p) => p.items)
+        this.omDue = om.items
       } catch (e) {
         this.todoError = mapError(e).toast
       }
