@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"egovpm/web"
 )
@@ -38,12 +42,16 @@ func TestBrowserE2E(t *testing.T) {
 		t.Fatalf("web/node_modules lacks @playwright/test: run `make ui` (npm ci) first: %v", err)
 	}
 
-	s := newStack(t, "2021")
+	// The dev-only test policy: the 2021 rules with a trial run of seconds (R11) and short O&M
+	// years (R13), so delivery runs to O&M within the test.
+	s := newStack(t, "test")
 	env := []string{}
+	delivery := ""
 	if os.Getenv("EGOVPM_UI_BENCH") != "" {
 		seedBenchInbox(t, s)
 	} else {
 		env = seedOverdue(t, s)
+		delivery = deliveryFixture(t, s)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -59,6 +67,7 @@ func TestBrowserE2E(t *testing.T) {
 		fmt.Sprintf("EGOVPM_PLAN_YEAR=%d", futureYear()),
 		// The plan and approval screens' own year (issue 18): a plan is one workflow per year.
 		fmt.Sprintf("EGOVPM_PLAN_YEAR_2=%d", futureYear()),
+		"EGOVPM_E2E_DELIVERY="+delivery,
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"CI=1",
 	)
@@ -89,6 +98,50 @@ func seedOverdue(t *testing.T, s *stack) []string {
 		env = append(env, "EGOVPM_E2E_"+v.key+"_NAME="+v.name, "EGOVPM_E2E_"+v.key+"_ID="+p)
 	}
 	return env
+}
+
+// deliveryFixture sets up, through the API, what web/e2e/delivery.spec.ts takes through the
+// screens (issue 18): a ≥ 10M project of alice's approved alone by NDRC and a bundled project of
+// bob's approved with its bundle, both in procurement, and a draft of alice's whose plan year's
+// submission window has closed (R8). It returns them as JSON for the spec.
+func deliveryFixture(t *testing.T, s *stack) string {
+	t.Helper()
+	tag := newID("")[:6]
+	large := s.approvedLarge("alice", "浏览器测试：全市教育数据中台 "+tag, false)
+	bundled := s.approvedBundled("bob", "浏览器测试：健康档案小程序 "+tag)
+	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, pastYear(), 300_000_000)
+	name := func(id string) string {
+		return s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil).str("name")
+	}
+	out, err := json.Marshal(map[string]map[string]string{
+		"large":   {"id": large, "name": name(large)},
+		"bundled": {"id": bundled, "name": name(bundled)},
+		"late":    {"id": late, "name": name(late)},
+	})
+	require.NoError(t, err)
+	return string(out)
+}
+
+// approvedBundled takes a < 10M project of user through preliminary and expert review, the plan
+// (cut to 2.8M, R7) and NDRC's approval of a bundle holding it (R6), and returns its id, in
+// stage procurement.
+func (s *stack) approvedBundled(user, name string) string {
+	s.t.Helper()
+	t := s.t
+	year := futureYear()
+	p := s.createProject(user, name, year, 300_000_000)
+	s.submit(user, p)
+	s.toAwaitingPlan(user, p, year)
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
+		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 280_000_000}}})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage(user, p, "awaiting_approval")
+	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{"project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	r = s.decide("ndrc1", r.str("task_id"), map[string]any{"decision": "approve", "comment": "同意"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	s.waitStage(user, p, "procurement")
+	return p
 }
 
 // seedBenchInbox gives drb1 50 open tasks on 50 projects (make ui-bench measures 待办 with them).

@@ -57,7 +57,7 @@ type options struct {
 
 func parseFlags() (options, error) {
 	var o options
-	phases := flag.String("phases", "decisions,lifecycles,reads,memory", "comma-separated phases: decisions, lifecycles, reads, memory, inbox; floor runs the bare-Temporal baselines alone")
+	phases := flag.String("phases", "decisions,lifecycles,reads,memory,export", "comma-separated phases: decisions, lifecycles, reads, memory, export, inbox; floor runs the bare-Temporal baselines alone")
 	inbox := flag.Bool("inbox", false, "also run the inbox phase (seeds a 1,000,000-task database; takes minutes)")
 	flag.StringVar(&o.store, "store", "sqlite", "devserver persistence: sqlite or postgres")
 	flag.StringVar(&bench.TemporalCompression, "temporal-compression", bench.TemporalCompression, "gRPC compression to Temporal of the worker, the gateway and the baselines: none or gzip (TEMPORAL_GRPC_COMPRESSION)")
@@ -82,7 +82,7 @@ func parseFlags() (options, error) {
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			if !slices.Contains([]string{"floor", "decisions", "lifecycles", "reads", "memory", "inbox"}, p) {
+			if !slices.Contains([]string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox"}, p) {
 				return o, fmt.Errorf("unknown phase %q", p)
 			}
 			o.phases[p] = true
@@ -169,6 +169,13 @@ func run(ctx context.Context, o options) error {
 		}
 		summary = append(summary, s...)
 	}
+	if o.phases["export"] {
+		s, err := e.export(ctx)
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		summary = append(summary, s...)
+	}
 	if o.phases["inbox"] {
 		s, err := e.inbox(ctx)
 		if err != nil {
@@ -225,7 +232,7 @@ func printMachine(o options) {
 
 func phaseList(o options) []string {
 	var ps []string
-	for _, p := range []string{"floor", "decisions", "lifecycles", "reads", "memory", "inbox"} {
+	for _, p := range []string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox"} {
 		if o.phases[p] {
 			ps = append(ps, p)
 		}

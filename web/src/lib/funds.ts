@@ -18,10 +18,10 @@ export const wan = (fen: number) => Math.round(fen / 100) / 10_000
 export function chartOption(title: string, categories: string[], rows: Figures[]) {
   return {
     aria: { enabled: true, decal: { show: true } },
-    title: { text: title },
+    title: { text: title, left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => `${v.toLocaleString('zh-CN')} 万元` },
-    legend: { top: 0 },
-    grid: { left: 70, right: 16, top: 40, bottom: 30 },
+    legend: { top: 26 },
+    grid: { left: 70, right: 16, top: 84, bottom: 30 },
     xAxis: { type: 'category', data: categories },
     yAxis: { type: 'value', name: '万元' },
     series: fundsSeries.map((s) => ({ name: s.name, type: 'bar', data: rows.map((r) => wan(r[s.key])) })),

@@ -85,6 +85,7 @@ export const decisionLabels: Record<string, string> = {
   pass: '通过',
   fail: '不通过',
   resubmit: '重新提交',
+  confirm: '确认',
 }
 
 export const actionLabels: Record<string, string> = {
