@@ -33,6 +33,11 @@ export async function shot(page: Page, name: string, fullPage = false) {
 
 /** accessible fails on any serious or critical axe-core violation of the page (GB/T 37668). */
 export async function accessible(page: Page, what: string) {
+  // Colours are checked as shown, not halfway through a fade (a toast or a tag entering): wait
+  // for the running CSS transitions and animations to finish.
+  await page.evaluate(() => Promise.all(document.getAnimations()
+    .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity) // not a spinner
+    .map((a) => a.finished.catch(() => undefined))))
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze()
   const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`),
