@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"go.uber.org/zap"
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
@@ -95,8 +96,8 @@ func (s *Server) sendBook(c *gin.Context, b *xlsxBook, name, title string, err e
 		return
 	}
 	if err := b.write(c.Writer); err != nil {
-		s.log.Warn("export write failed")
-		_ = c.Error(err)
+		// The status is sent: the truncated download is the client's sign; the log keeps why.
+		s.log.Warn("export write failed", zap.String("export", name), zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 	}
 }
 
@@ -122,14 +123,14 @@ func (o *csvOut) row(vals ...string) error {
 	return nil
 }
 
-func (o *csvOut) finish(s *Server, err error) {
+func (o *csvOut) finish(s *Server, c *gin.Context, name string, err error) {
 	o.w.Flush()
 	if err == nil {
 		err = o.w.Error()
 	}
 	if err != nil {
 		// The status is sent: the truncated download is the client's sign; the log keeps why.
-		s.log.Warn("export stream failed")
+		s.log.Warn("export stream failed", zap.String("export", name), zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 	}
 }
 
@@ -210,7 +211,7 @@ func (s *Server) exportRegistry(c *gin.Context) {
 			}
 			return out.row(rec...)
 		})
-		out.finish(s, err)
+		out.finish(s, c, "registry", err)
 		return
 	}
 	b, err := newXLSXBook()
@@ -366,7 +367,7 @@ func (s *Server) exportPayments(c *gin.Context) {
 			}
 			return out.row(rec...)
 		})
-		out.finish(s, err)
+		out.finish(s, c, "payments", err)
 		return
 	}
 	totals, err := s.store.PaymentTotals(ctx, f)
@@ -456,7 +457,7 @@ func (s *Server) exportAuditLog(c *gin.Context) {
 			}
 			return out.row(rec...)
 		})
-		out.finish(s, err)
+		out.finish(s, c, "audit_log", err)
 		return
 	}
 	b, err := newXLSXBook()
