@@ -280,3 +280,102 @@ func registryHeaders() []string {
 	}
 	return out
 }
+
+// TestDeliveryReadsFromTheServer: the figures the delivery and funds screens show are the
+// server's: a project's payments with the cap (the contract amount once registered) and what
+// may still be recorded (R7, R15); the funds summary per year, per unit and in total summed by
+// the database; the contract with its three lists, read like the contract document (R9); the
+// O&M filings due for the unit (T4) and overdue for DRB (R13); the acceptance checklist of the
+// pinned policy (R12, R17).
+func TestDeliveryReadsFromTheServer(t *testing.T) {
+	s := newStack(t, "test")
+	year := futureYear()
+	exportFixture(t, s, year)
+	db := s.store.DB
+
+	// p-exp-1: alice's, in construction, approved 1,000,000 fen, contract 999,999 fen, payments
+	// of 1001 (recorded), 2002 (confirmed) and 3003 (rejected) fen.
+	r := s.do("alice", http.MethodGet, "/api/v1/projects/p-exp-1/payments", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	sum := r.Body["summary"].(map[string]any)
+	require.EqualValues(t, 1_000_000, sum["approved_amount_fen"])
+	require.EqualValues(t, 999_999, sum["contract_amount_fen"])
+	require.EqualValues(t, 999_999, sum["cap_fen"], "the contract caps the payments once registered")
+	require.EqualValues(t, 3003, sum["recorded_fen"], "rejected payments do not count")
+	require.EqualValues(t, 2002, sum["confirmed_fen"])
+	require.EqualValues(t, 999_999-3003, sum["remaining_fen"])
+	require.Len(t, r.Body["items"], 3)
+	require.Equal(t, http.StatusNotFound, s.do("bob", http.MethodGet, "/api/v1/projects/p-exp-1/payments", nil, nil).Status)
+
+	// The funds summary is the database's sums.
+	r = s.do("fin1", http.MethodGet, fmt.Sprintf("/api/v1/funds/summary?year=%d", year), nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	var want struct {
+		Approved, Contracted, Recorded, Confirmed int64
+		Projects                                  int
+	}
+	require.NoError(t, db.QueryRow(`SELECT sum(p.approved_amount_fen), coalesce(sum(c.amount_fen), 0),
+		coalesce(sum((SELECT sum(amount_fen) FROM payments WHERE project_id = p.id AND status <> 'rejected')), 0),
+		coalesce(sum((SELECT sum(amount_fen) FROM payments WHERE project_id = p.id AND status = 'confirmed')), 0), count(*)
+		FROM projects p LEFT JOIN contracts c ON c.project_id = p.id WHERE p.plan_year = $1 AND p.approved_amount_fen IS NOT NULL`, year).
+		Scan(&want.Approved, &want.Contracted, &want.Recorded, &want.Confirmed, &want.Projects))
+	total := r.Body["total"].(map[string]any)
+	require.EqualValues(t, want.Approved, total["approved_fen"])
+	require.EqualValues(t, want.Contracted, total["contracted_fen"])
+	require.EqualValues(t, want.Recorded, total["recorded_fen"])
+	require.EqualValues(t, want.Confirmed, total["confirmed_fen"])
+	require.EqualValues(t, want.Projects, total["projects"])
+	byYear := r.Body["by_year"].([]any)
+	require.Len(t, byYear, 1)
+	require.EqualValues(t, want.Approved, byYear[0].(map[string]any)["approved_fen"])
+	var unitSum float64
+	for _, u := range r.Body["by_unit"].([]any) {
+		unitSum += u.(map[string]any)["approved_fen"].(float64)
+	}
+	require.EqualValues(t, want.Approved, unitSum)
+
+	// The contract: its reader sees the three lists; who may not read the project gets 404.
+	_, err := db.Exec(`UPDATE contracts SET data_lists = '{"demand":{"items":[{"resource":"学籍"}]},"negative":{"none_reason":"不涉及"}}' WHERE project_id = 'p-exp-1'`)
+	require.NoError(t, err)
+	r = s.do("alice", http.MethodGet, "/api/v1/projects/p-exp-1/contract", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.EqualValues(t, 999_999, r.Body["amount_fen"])
+	require.Equal(t, "不涉及", r.Body["data_lists"].(map[string]any)["negative"].(map[string]any)["none_reason"])
+	require.Equal(t, http.StatusOK, s.do("fin1", http.MethodGet, "/api/v1/projects/p-exp-1/contract", nil, nil).Status)
+	for _, u := range []string{"bob", "ndrc1"} { // a project they do not read
+		require.Equal(t, http.StatusNotFound, s.do(u, http.MethodGet, "/api/v1/projects/p-exp-1/contract", nil, nil).Status, u)
+	}
+	for _, u := range []string{"crypto1", "exp2", "admin"} { // roles that read no contract
+		require.Equal(t, http.StatusForbidden, s.do(u, http.MethodGet, "/api/v1/projects/p-exp-1/contract", nil, nil).Status, u)
+	}
+	r = s.do("alice", http.MethodGet, "/api/v1/projects/p-exp-5/contract", nil, nil)
+	require.Equal(t, http.StatusNotFound, r.Status)
+	require.Equal(t, "no_contract", r.code())
+
+	// O&M: p-exp-2 is in O&M with year 1 overdue and year 2 due.
+	_, err = db.Exec(`UPDATE projects SET stage = 'om' WHERE id = 'p-exp-2'`)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO om_filings (project_id, year, due_at, overdue) VALUES ('p-exp-2', 1, now() - interval '1 day', true),
+		('p-exp-2', 2, now() + interval '300 days', false)`)
+	require.NoError(t, err)
+	r = s.do("alice", http.MethodGet, "/api/v1/om-filings?status=due", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Len(t, r.Body["items"], 1)
+	require.EqualValues(t, 2, r.Body["items"].([]any)[0].(map[string]any)["year"])
+	require.Empty(t, s.do("bob", http.MethodGet, "/api/v1/om-filings?status=due", nil, nil).Body["items"], "another unit's filing")
+	r = s.do("drb1", http.MethodGet, "/api/v1/om-filings?status=overdue", nil, nil)
+	require.Len(t, r.Body["items"], 1)
+	require.EqualValues(t, 1, r.Body["items"].([]any)[0].(map[string]any)["year"])
+	require.Equal(t, http.StatusForbidden, s.do("fin1", http.MethodGet, "/api/v1/om-filings", nil, nil).Status)
+	require.Equal(t, http.StatusBadRequest, s.do("drb1", http.MethodGet, "/api/v1/om-filings?status=late", nil, nil).Status)
+
+	// The delivery status: the server's clock, the O&M year to file, the acceptance checklist
+	// of the policy in force (MLPS level 2: the 等保 filing too, R17).
+	r = s.do("alice", http.MethodGet, "/api/v1/projects/p-exp-2/delivery", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.EqualValues(t, 2, r.Body["om"].(map[string]any)["year"])
+	require.Equal(t, true, r.Body["contract_registered"])
+	require.Equal(t, []any{map[string]any{"kind": "trial_run_report", "present": false}, map[string]any{"kind": "mlps_filing", "present": false}},
+		r.Body["acceptance_documents"])
+	require.NotEmpty(t, r.Body["now"])
+}
