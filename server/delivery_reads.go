@@ -190,7 +190,7 @@ func (s *Server) listOMFilings(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": next})
 }
 
-type checklistItem struct {
+type deliveryCheck struct {
 	Kind    string `json:"kind"`
 	Present bool   `json:"present"`
 }
@@ -225,10 +225,10 @@ func (s *Server) deliveryStatus(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	check := func(need []string) []checklistItem {
-		out := make([]checklistItem, 0, len(need))
+	check := func(need []string) []deliveryCheck {
+		out := make([]deliveryCheck, 0, len(need))
 		for _, k := range need {
-			out = append(out, checklistItem{Kind: k, Present: domain.Contains(kinds, k)})
+			out = append(out, deliveryCheck{Kind: k, Present: domain.Contains(kinds, k)})
 		}
 		return out
 	}
