@@ -72,6 +72,7 @@ test('alice registers the contract with the data three lists; the API’s field 
   alice = await personPage(browser)
   await login(alice, 'alice')
   // 我的项目: the approved project waits on the unit's contract.
+  await alice.goto('/projects')
   await expect(alice.getByTestId('unit-todo')).toContainText(fx.large.name)
   await alice.goto(`/projects/${fx.large.id}`)
   await expect(stage(alice)).toHaveText('采购')
