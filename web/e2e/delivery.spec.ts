@@ -95,7 +95,7 @@ test('alice registers the contract with the data three lists; the API’s field 
   // R9 is the server's: its error on items[0].legal_basis is shown under that cell.
   await expect(alice.getByTestId('list-demand').getByRole('alert').filter({ hasText: '法律依据必填' })).toBeVisible()
   await accessible(alice, '合同备案')
-  await shot(alice, '20-contract-form-error', true)
+  await shot(alice, '40-contract-form-error', true)
   await alice.getByLabel('需求清单第 1 行：法律依据', { exact: true }).fill('《政务信息资源共享管理暂行办法》')
   await alice.getByTestId('contract-submit').click()
   await expect(stage(alice)).toHaveText('建设')
@@ -119,7 +119,7 @@ test('alice records a payment, seeing what may still be recorded; fin1 confirms 
   // The unit may not confirm what it recorded: it is offered no confirmation at all.
   await expect(alice.getByTestId('payment-confirm')).toHaveCount(0)
   await accessible(alice, '项目详情（建设、资金）')
-  await shot(alice, '21-project-construction-payment', true)
+  await shot(alice, '41-project-construction-payment', true)
 
   fin1 = await personPage(browser)
   await login(fin1, 'fin1')
@@ -130,7 +130,7 @@ test('alice records a payment, seeing what may still be recorded; fin1 confirms 
   const row = fin1.getByTestId('payments-list').getByRole('row').filter({ hasText: fx.large.name })
   await expect(row).toContainText('合同首付款（30%）')
   await accessible(fin1, '付款确认')
-  await shot(fin1, '22-payments-to-confirm')
+  await shot(fin1, '42-payments-to-confirm')
   await row.getByTestId('payment-confirm').click()
   await confirmBox(fin1, '确认')
   await expect(row).toHaveCount(0) // the list shows those still to confirm
@@ -141,7 +141,7 @@ test('alice records a payment, seeing what may still be recorded; fin1 confirms 
   await expect(fin1.getByTestId('funds-by-unit')).toContainText('市教育局')
   await fin1.waitForTimeout(600) // ECharts' entry animation
   await accessible(fin1, '资金报表')
-  await shot(fin1, '23-funds-report', true)
+  await shot(fin1, '43-funds-report', true)
 })
 
 test('completion, the trial-run countdown on the server’s clock, the acceptance checklist and application', async () => {
@@ -153,7 +153,7 @@ test('completion, the trial-run countdown on the server’s clock, the acceptanc
   const checklist = alice.getByTestId('acceptance-checklist')
   await expect(checklist.locator('[data-kind=trial_run_report]')).toContainText('未上传')
   await expect(checklist.locator('[data-kind=mlps_filing]')).toContainText('未上传') // R17: MLPS level 3
-  await shot(alice, '24-trial-run')
+  await shot(alice, '44-trial-run')
   await upload(alice, '试运行报告', '试运行报告.pdf')
   await upload(alice, '等保备案', '等保备案证明.pdf')
   await expect(checklist.locator('[data-kind=trial_run_report]')).toContainText('已上传')
@@ -177,7 +177,7 @@ test('DRB checks; PRTA’s witness fails: rectification; the unit applies again;
   await expect(stage(alice)).toHaveText('整改')
   await expect(alice.getByTestId('rectification')).toBeVisible()
   await accessible(alice, '整改')
-  await shot(alice, '25-rectification')
+  await shot(alice, '45-rectification')
   await alice.getByTestId('apply-acceptance').click()
   await confirmBox(alice, '确认')
   await expect(stage(alice)).toHaveText('竣工验收')
@@ -207,7 +207,7 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   }
   await expect(alice.getByTestId('om').locator('.el-table').getByText('已备案', { exact: true }).first()).toBeVisible()
   await accessible(alice, '运维备案')
-  await shot(alice, '26-om-filing', true)
+  await shot(alice, '46-om-filing', true)
 
   await decide(drb1, fx.large.name, '绩效评估', '通过', '达到预期建设目标，数据共享成效明显。', async (dlg) => {
     await dlg.getByLabel('评分（0–100）').fill('88')
@@ -224,12 +224,12 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
     await expect(drb1.getByTestId('om-filings').getByRole('row').filter({ hasText: fx.large.name }).first()).toBeVisible({ timeout: 2_000 })
   }).toPass({ timeout: 40_000 })
   await accessible(drb1, '运维备案（逾期）')
-  await shot(drb1, '27-om-overdue')
+  await shot(drb1, '47-om-overdue')
 
   // T4: the unit's to-do lists the filing due.
   await alice.goto('/projects')
   await expect(alice.getByTestId('om-due').filter({ hasText: fx.large.name })).toBeVisible()
-  await shot(alice, '28-my-projects-om-due')
+  await shot(alice, '48-my-projects-om-due')
 })
 
 test('bob registers the bundled project’s contract and completes it; DRB confirms his payment', async ({ browser }) => {
@@ -273,7 +273,7 @@ test('bob registers the bundled project’s contract and completes it; DRB confi
 test('exports from the screens: 项目台账, 年度计划表, 资金拨付表, audit log', async ({ browser }) => {
   await drb1.goto('/exports')
   await accessible(drb1, '数据导出')
-  await shot(drb1, '29-exports')
+  await shot(drb1, '49-exports')
   const [reg] = await Promise.all([drb1.waitForEvent('download'), drb1.getByTestId('export-registry').getByRole('button', { name: '导出 Excel' }).click()])
   expect(reg.suggestedFilename()).toBe('项目台账.xlsx')
   const bytes = readFileSync(await reg.path())
@@ -298,7 +298,7 @@ test('R8: after the deadline alice uploads the 专题请示 and submits it as a 
   const card = alice.getByTestId('special-request')
   await expect(card.getByTestId('special-request-doc')).toHaveText('未上传')
   await accessible(alice, '专题请示')
-  await shot(alice, '30-special-request')
+  await shot(alice, '50-special-request')
   await alice.getByTestId('upload').locator('input[type=file]').setInputFiles({ name: '关于应急指挥平台建设的专题请示.pdf', mimeType: 'application/pdf', buffer: pdf })
   await expect(card.getByTestId('special-request-doc')).toHaveText('已上传')
   await alice.getByTestId('submit').click()
