@@ -476,6 +476,19 @@ func (f *mxFixture) cond(c, role string, u seed.DemoUser, tg mxTarget) mxVerdict
 		return map[bool]mxVerdict{true: mxGrant, false: mxRefused}[t.open]
 	case c == "whole", c == "compiled", c == "inbox", c == "no_conflicting_roles":
 		return mxGrant // what they show is checked on the answer (mxRoute.check)
+	case c == "task_project_readable":
+		if t == nil {
+			return mxDeny
+		}
+		if t.project == "" { // a bundle's approval: for those who read every project
+			return v(slices.ContainsFunc(f.rows, func(r mxRow) bool {
+				return r.object == "project" && r.action == "read" && slices.Equal(r.conds, []string{"any"}) && mxHas(u, r.role)
+			}))
+		}
+		if t.role == domain.RoleExpert && f.grant(u, "project", "read_review_details", mxProject(t.project)) != mxGrant {
+			return mxDeny // who sits on a panel
+		}
+		return v(f.grant(u, "project", "read", mxProject(t.project)) == mxGrant)
 	case c == "project_readable":
 		return v(f.grant(u, "project", "read", tg) == mxGrant)
 	case c == "not_recorder":
@@ -950,6 +963,12 @@ var mxRoutes = map[string]mxRoute{
 	// "return" without a comment passes the gateway's decoding and is refused by the
 	// workflow's Update validator for every task kind here (400), so no decision is made.
 	"POST /api/v1/tasks/:id/decision": {object: "task", action: "act", targets: mxTasks, body: `{"decision":"return"}`, ok: mxAllowed},
+	// Without an Idempotency-Key a bulk decision is refused after authorization (400), so
+	// nothing is decided; each of its items is the decision route's (issue 19 item 7).
+	"POST /api/v1/tasks/bulk-decision": {object: "task", action: "act", body: `{"bogus":1}`, ok: mxAllowed},
+	// An unknown field is refused once the caller is known to see the task (400), so nobody
+	// is urged (issue 19 item 6).
+	"POST /api/v1/tasks/:id/urge": {object: "task", action: "urge", targets: mxTasks, body: `{"bogus":1}`, ok: mxAllowed},
 	// An assignee who does not exist: 422 assignee_not_eligible once authorized.
 	"POST /api/v1/tasks/:id/reassign": {object: "task", action: "reassign", targets: mxTasks,
 		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},

@@ -336,7 +336,7 @@ func (s *Server) getProject(c *gin.Context) {
 // panelOutcomeOnly is a project's timeline as those who are not to know the experts see it
 // (authz.Details: the unit among them): each expert's decision and score is left out, the
 // panel's outcome (passed, how many of how many, the mean score) is shown in its place, and
-// neither the convening nor a reassigned expert review names an expert.
+// neither the convening nor a reassigned or urged expert review names an expert.
 func panelOutcomeOnly(in []store.TimelineEntry) []store.TimelineEntry {
 	out := make([]store.TimelineEntry, 0, len(in))
 	for _, e := range in {
@@ -360,7 +360,7 @@ func panelOutcomeOnly(in []store.TimelineEntry) []store.TimelineEntry {
 			detail, _ := json.Marshal(map[string]any{"session_id": d["session_id"], "experts": len(experts)})
 			e.Detail = detail
 			out = append(out, e)
-		case e.Action == "task.reassign" && d["kind"] == string(domain.TaskExpertReview):
+		case (e.Action == "task.reassign" || e.Action == "task.urge") && d["kind"] == string(domain.TaskExpertReview):
 			detail, _ := json.Marshal(map[string]any{"kind": d["kind"]})
 			e.Detail = detail
 			out = append(out, e)

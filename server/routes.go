@@ -57,6 +57,12 @@ var (
 	planReader = access{roles: []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor, domain.RoleAudit,
 		domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RoleFinance}}
 
+	// urgers urge (催办) an overdue task of a project they read: the project readers but Audit,
+	// which only reads.
+	urgers = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor,
+		domain.RoleExpert, domain.RoleNDRCApprover, domain.RoleCityGovApprover, domain.RolePRTAWitness,
+		domain.RoleFinance, domain.RoleCrypto}}
+
 	// overseers read every overdue task: the DRB supervisor, to whom they escalate (T2), and
 	// Audit (authz.SeesAllTasks).
 	overseers = access{roles: []string{domain.RoleDRBSupervisor, domain.RoleAudit}}
@@ -127,11 +133,14 @@ var routeTable = []route{
 
 	{http.MethodGet, "/api/v1/tasks", taskReaders, h((*Server).listTasks), false},
 	{http.MethodGet, "/api/v1/tasks/overdue", overseers, h((*Server).listOverdueTasks), false},
+	// Each item of a bulk decision is a decision, rate-limited as one (bulk.go).
+	{http.MethodPost, "/api/v1/tasks/bulk-decision", reviewers, h((*Server).bulkDecide), false},
 	{http.MethodGet, "/api/v1/tasks/:id", taskReaders, h((*Server).getTask), false},
 	{http.MethodGet, "/api/v1/tasks/:id/checklist", taskReaders, h((*Server).taskChecklist), false},
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/urge", urgers, h((*Server).urgeTask), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
+	"egovpm/internal/text"
+)
+
+// maxBulkItems is the most tasks one bulk decision decides (issue 19, item 7).
+const maxBulkItems = 100
+
+// bulkDecisions are the task kinds a bulk decision takes and the decisions it may make of
+// each: those that need nothing of one task alone (no score, no amount other than the plan's,
+// no list of exclusions). Expert reviews (R4: each expert's own score and opinion) and bundle
+// approvals (R6: exclusions per bundle) are decided one by one.
+var bulkDecisions = map[string][]string{
+	string(domain.TaskPrelimReview):           {domain.DecisionApprove, domain.DecisionReturn},
+	string(domain.TaskProjectApproval):        {domain.DecisionApprove},
+	string(domain.TaskSpecialRequestApproval): {domain.DecisionApprove},
+	string(domain.TaskAcceptanceCheck):        {domain.DecisionApprove, domain.DecisionReturn},
+}
+
+// validTaskID is what a task id may be made of (the workflows derive them from workflow ids,
+// kinds, rounds and user ids): an id outside it names no task, and could not travel in a path.
+var validTaskID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+type bulkDecisionReq struct {
+	Kind     string   `json:"kind" validate:"required,max=64"`
+	Decision string   `json:"decision" validate:"required,oneof=approve return"`
+	Comment  string   `json:"comment" validate:"max=5000"`
+	TaskIDs  []string `json:"task_ids" validate:"required"`
+}
+
+// bulkItem is the answer to one task of a bulk decision: the status and body that POST
+// /api/v1/tasks/{id}/decision answered for it.
+type bulkItem struct {
+	TaskID string          `json:"task_id"`
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+type bulkDecisionJSON struct {
+	Items   []bulkItem `json:"items"`
+	Decided int        `json:"decided"`
+	Failed  int        `json:"failed"`
+}
+
+// bulkDecide is POST /api/v1/tasks/bulk-decision (issue 19, item 7): a reviewer approves or
+// returns up to 100 tasks of one kind. Each task is decided by POST /api/v1/tasks/{id}/decision
+// itself, served in process through the gateway's own router: the same authentication, role
+// check, rate limit (so it counts items, not requests), authorization, Update and audit row
+// as a decision sent alone, with the Idempotency-Key <bulk key>:<task id> (a resent bulk
+// request answers each item as its first attempt did) and the X-Request-ID <request id>.<n>.
+// The answer is 200 with each item's status and body; an item that fails leaves the others
+// decided. The whole request is refused (nothing decided) only when it is malformed: no
+// Idempotency-Key, 0 or more than 100 tasks, a task named twice, a kind not decided in bulk
+// or a decision its kind does not take, a return without a comment, or tasks of another kind
+// among those the caller may see.
+func (s *Server) bulkDecide(c *gin.Context) {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		respondError(c, apperr.BadRequest("idempotency_key_required",
+			"批量审批须带 Idempotency-Key 请求头：每项以“该键:任务编号”为幂等键，重发同一请求不会重复办理"))
+		return
+	}
+	var req bulkDecisionReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	req.Comment = text.Trim(req.Comment)
+	if err := checkBulk(req, key); err != nil {
+		respondError(c, err)
+		return
+	}
+	ts, err := s.store.TasksByID(c.Request.Context(), req.TaskIDs)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	// Tasks the caller may not see are left to their own decision (404 there), so that a bulk
+	// request tells nothing of them, their kind included.
+	var others []string
+	a := mustActor(c)
+	for _, t := range ts {
+		if t.Kind != req.Kind && authz.CanTask(a, authz.TaskRead, authzTask(t)) == nil {
+			others = append(others, t.ID)
+		}
+	}
+	if len(others) > 0 {
+		slices.Sort(others)
+		respondError(c, apperr.BadRequest("bulk_mixed_kinds", "批量审批的任务须为同一类型："+
+			strings.Join(others, "、")+" 不是所选类型").WithExtra("task_ids", others))
+		return
+	}
+	body, err := json.Marshal(decisionReq{Decision: req.Decision, Comment: req.Comment})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := bulkDecisionJSON{Items: make([]bulkItem, 0, len(req.TaskIDs))}
+	for i, id := range req.TaskIDs {
+		if c.Request.Context().Err() != nil {
+			return // the client went away: what was decided stays decided, nobody reads the rest
+		}
+		it := s.decideItem(c, i, id, key+":"+id, body)
+		if it.Status == http.StatusOK {
+			out.Decided++
+		} else {
+			out.Failed++
+		}
+		out.Items = append(out.Items, it)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// checkBulk refuses a malformed bulk decision (key is its Idempotency-Key).
+func checkBulk(req bulkDecisionReq, key string) error {
+	switch n := len(req.TaskIDs); {
+	case n == 0:
+		return apperr.Invalid(map[string]string{"task_ids": "请至少选择 1 项任务"})
+	case n > maxBulkItems:
+		return apperr.Invalid(map[string]string{"task_ids": "一次最多批量办理 " + strconv.Itoa(maxBulkItems) + " 项，本次 " + strconv.Itoa(n) + " 项"})
+	}
+	seen := make(map[string]bool, len(req.TaskIDs))
+	for _, id := range req.TaskIDs {
+		switch {
+		case !validTaskID.MatchString(id):
+			return apperr.Invalid(map[string]string{"task_ids": "任务编号不合法：" + strconv.Quote(id)})
+		case seen[id]:
+			return apperr.Invalid(map[string]string{"task_ids": "任务重复：" + id})
+		case len(key)+1+len(id) > 128:
+			return apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 过长：加上任务编号后每项的幂等键不能超过 128 位")
+		}
+		seen[id] = true
+	}
+	allowed, ok := bulkDecisions[req.Kind]
+	if !ok {
+		if !domain.Contains(domain.TaskKinds, req.Kind) {
+			return apperr.Invalid(map[string]string{"kind": "未知任务类型"})
+		}
+		return apperr.Rule("bulk_kind_not_allowed", "该类任务不能批量办理，请逐项审批（专家评审须各自评分，打捆审批须逐个决定）").
+			WithExtra("kind", req.Kind).WithExtra("bulk_kinds", slices.Sorted(maps.Keys(bulkDecisions)))
+	}
+	if !slices.Contains(allowed, req.Decision) {
+		return apperr.Invalid(map[string]string{"decision": "该类任务只能批量通过（approve）"})
+	}
+	if req.Decision == domain.DecisionReturn && text.Blank(req.Comment) {
+		return apperr.Invalid(map[string]string{"comment": "批量退回须填写修改意见"})
+	}
+	return nil
+}
+
+// decideItem serves POST /api/v1/tasks/{id}/decision for task id (the n-th of the bulk
+// request c) with body and Idempotency-Key key through the gateway's router, and returns its
+// answer.
+func (s *Server) decideItem(c *gin.Context, n int, id, key string, body []byte) bulkItem {
+	r, err := http.NewRequestWithContext(c.Request.Context(), http.MethodPost,
+		"/api/v1/tasks/"+url.PathEscape(id)+"/decision", bytes.NewReader(body))
+	if err != nil { // a valid id always makes a valid URL
+		return bulkItem{TaskID: id, Status: http.StatusInternalServerError, Body: json.RawMessage(`{}`)}
+	}
+	r.Header = c.Request.Header.Clone()
+	r.Header.Del("Content-Length")
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Idempotency-Key", key)
+	rid := c.GetString(ctxRequestID)
+	suffix := "." + strconv.Itoa(n+1)
+	r.Header.Set("X-Request-ID", rid[:min(len(rid), 64-len(suffix))]+suffix)
+	r.RemoteAddr = c.Request.RemoteAddr
+	w := &itemWriter{header: http.Header{}}
+	s.engine.ServeHTTP(w, r)
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	b := bytes.TrimSpace(w.body.Bytes())
+	if !json.Valid(b) {
+		b = []byte(`{}`)
+	}
+	return bulkItem{TaskID: id, Status: w.status, Body: b}
+}
+
+// itemWriter keeps the answer to one item of a bulk decision.
+type itemWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *itemWriter) Header() http.Header { return w.header }
+
+func (w *itemWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+func (w *itemWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
