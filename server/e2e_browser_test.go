@@ -80,20 +80,27 @@ func TestBrowserE2E(t *testing.T) {
 	t.Logf("browser tests passed in %s:\n%s", time.Since(start).Round(time.Second), lastLines(string(out), 40))
 }
 
-// seedOverdue makes two projects' preliminary reviews overdue (T2), as the ops tests do
+// seedOverdue makes three projects' preliminary reviews overdue (T2), as the ops tests do
 // (server/ops_e2e_test.go: the task's due date moved into the past): one for the supervisor's
-// 转办 on 逾期督办, one that ops finds stuck (O1, task_overdue) and resets from 运维监控. It
-// returns their names and ids for the browser tests.
+// 转办 on 逾期督办, one that ops finds stuck (O1, task_overdue) and resets from 运维监控, and
+// one claimed by drb1 that the unit urges (催办, issue 19). It returns their names and ids for
+// the browser tests.
 func seedOverdue(t *testing.T, s *stack) []string {
 	year := futureYear()
 	var env []string
-	for _, v := range []struct{ name, key string }{{"逾期督办测试：学籍管理系统", "REASSIGN"}, {"运维重置测试：校车监管平台", "STUCK"}} {
+	for _, v := range []struct{ name, key string }{{"逾期督办测试：学籍管理系统", "REASSIGN"}, {"运维重置测试：校车监管平台", "STUCK"},
+		{"催办测试：校园安全监控平台", "URGE"}} {
 		p := s.createProject("alice", v.name, year, 100_000_000)
 		s.submit("alice", p)
 		task := s.openTask("drb1", p, "prelim_review")
 		_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, task)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if v.key == "URGE" { // held by drb1: the unit urges its assignee (issue 19 item 6)
+			if r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil); r.Status != http.StatusOK {
+				t.Fatalf("claim %s: %s", task, r.Raw)
+			}
 		}
 		env = append(env, "EGOVPM_E2E_"+v.key+"_NAME="+v.name, "EGOVPM_E2E_"+v.key+"_ID="+p)
 	}

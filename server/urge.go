@@ -113,7 +113,7 @@ func (s *Server) urgeTask(c *gin.Context) {
 	urgeID := newID("urge-")
 	res, err := s.store.UrgeTask(ctx, store.Urge{
 		ID: urgeID, TaskID: t.ID, ActorID: a.ID, Every: urgeEvery,
-		Kind: "task_urged", Title: fmt.Sprintf("催办：%s已逾期（%s 到期）：%s", kindName, day, subject), Body: body,
+		Kind: "task_urged", Title: fmt.Sprintf("催办：%s已逾期（%s到期）：%s", kindName, day, subject), Body: body,
 		Audit: audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "task.urge", ObjectType: objType, ObjectID: objID,
 			Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(), Detail: detail},
 	})

@@ -115,6 +115,7 @@ export const actionLabels: Record<string, string> = {
   'payment.reject': '退回付款',
   'task.claim': '签收任务',
   'task.reassign': '转办',
+  'task.urge': '催办',
   'task.escalate': '逾期升级',
   'task.remind': '到期提醒',
   'expert_review.convene': '召开专家评审会',
