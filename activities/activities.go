@@ -40,17 +40,9 @@ type Activities struct {
 // calendar loads the working-day calendar with the overrides of holiday_overrides (T2). It is
 // read inside activities only, so a table change never breaks replay.
 func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
-	var rows []struct {
-		Day     time.Time `db:"day"`
-		Workday bool      `db:"workday"`
-		Name    string    `db:"name"`
-	}
-	if err := a.Store.DB.SelectContext(ctx, &rows, `SELECT day, workday, name FROM holiday_overrides ORDER BY day`); err != nil {
-		return nil, fmt.Errorf("holiday overrides: %w", err)
-	}
-	ov := make([]calendar.Override, 0, len(rows))
-	for _, r := range rows {
-		ov = append(ov, calendar.Override{Date: r.Day.Format("2006-01-02"), Workday: r.Workday, Name: r.Name})
+	ov, err := a.Store.HolidayOverrides(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return calendar.New(ov)
 }

@@ -51,7 +51,7 @@ func TestSendNotificationsSkipsRefusedRecipients(t *testing.T) {
 	require.Equal(t, 1, n)
 	require.Equal(t, []string{"tr-1#0:u-bob"}, s.sent)
 	var failed int
-	require.NoError(t, st.DB.Get(&failed, `SELECT count(*) FROM notifications WHERE failed_at IS NOT NULL AND failure LIKE '%no such mailbox%'`))
+	require.NoError(t, st.DB().Get(&failed, `SELECT count(*) FROM notifications WHERE failed_at IS NOT NULL AND failure LIKE '%no such mailbox%'`))
 	require.Equal(t, 1, failed)
 
 	s.transient = true
@@ -68,11 +68,11 @@ func TestApplyDueDatesUseTheHolidayOverrides(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
 	var today time.Time
-	require.NoError(t, st.DB.Get(&today, `SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date::timestamp`))
+	require.NoError(t, st.DB().Get(&today, `SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date::timestamp`))
 	var ov []calendar.Override
 	for i := 1; i <= 10; i++ {
 		d := today.AddDate(0, 0, i).Format("2006-01-02")
-		_, err := st.DB.Exec(`INSERT INTO holiday_overrides (day, workday, name) VALUES ($1, false, '测试假期')`, d)
+		_, err := st.DB().Exec(`INSERT INTO holiday_overrides (day, workday, name) VALUES ($1, false, '测试假期')`, d)
 		require.NoError(t, err)
 		ov = append(ov, calendar.Override{Date: d, Workday: false, Name: "测试假期"})
 	}
@@ -84,7 +84,7 @@ func TestApplyDueDatesUseTheHolidayOverrides(t *testing.T) {
 		Kind: domain.TaskPrelimReview, CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb", DueWorkdays: 2}}})
 	require.NoError(t, err)
 	var opened time.Time
-	require.NoError(t, st.DB.Get(&opened, `SELECT created_at FROM tasks WHERE id = 'task-t2'`))
+	require.NoError(t, st.DB().Get(&opened, `SELECT created_at FROM tasks WHERE id = 'task-t2'`))
 	want := cal.AddWorkdays(opened, 2)
 	require.True(t, want.Equal(res.Due["task-t2"]), "due %s, want %s", res.Due["task-t2"], want)
 	require.True(t, res.Due["task-t2"].After(today.AddDate(0, 0, 11)), "the ten override days are not working days")

@@ -65,7 +65,7 @@ func insertProjects(b testing.TB, db *sqlx.DB, n int) {
 // activity of a preliminary approval (stage, task close, audit row), as the worker runs it.
 func BenchmarkApplyPrelimApproval(b *testing.B) {
 	st := seeded(b)
-	insertProjects(b, st.DB, b.N)
+	insertProjects(b, st.DB(), b.N)
 	acts := &activities.Activities{Store: st, Log: zap.NewNop()}
 	ctx := context.Background()
 	b.ResetTimer()
@@ -87,7 +87,7 @@ func BenchmarkApplyPrelimApproval(b *testing.B) {
 // to the audit chain serialise on its head row.
 func BenchmarkApplyPrelimApprovalParallel(b *testing.B) {
 	st := seeded(b)
-	insertProjects(b, st.DB, b.N)
+	insertProjects(b, st.DB(), b.N)
 	acts := &activities.Activities{Store: st, Log: zap.NewNop()}
 	ctx := context.Background()
 	next := make(chan int, b.N)
@@ -119,7 +119,7 @@ func BenchmarkApplyPrelimApprovalParallel(b *testing.B) {
 func BenchmarkComputeSimilar(b *testing.B) {
 	st := seeded(b)
 	const portfolio = 2000
-	insertProjects(b, st.DB, portfolio)
+	insertProjects(b, st.DB(), portfolio)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
@@ -136,7 +136,7 @@ func BenchmarkComputeSimilar(b *testing.B) {
 func BenchmarkListTasks(b *testing.B) {
 	st := seeded(b)
 	ctx := context.Background()
-	if err := SeedInbox(ctx, st.DB, InboxSeed{Tasks: 200_000, Open: 20_000}, nil); err != nil {
+	if err := SeedInbox(ctx, st.DB(), InboxSeed{Tasks: 200_000, Open: 20_000}, nil); err != nil {
 		b.Fatal(err)
 	}
 	for _, u := range []struct {

@@ -152,7 +152,7 @@ func runChaos(t *testing.T, cfg settings, progs programs, kind string) {
 	if err != nil {
 		t.Fatalf("cannot create the test database on %s: %v", pg.serverURL(), err)
 	}
-	t.Cleanup(func() { _ = st.DB.Close() })
+	t.Cleanup(func() { _ = st.DB().Close() })
 	if err := seed.Demo(ctx, st, password); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func waitStage(ctx context.Context, st *store.Store, ids []string, stage domain.
 			ID    string `db:"id"`
 			Stage string `db:"stage"`
 		}
-		if err := st.DB.SelectContext(ctx, &stages, `SELECT id, stage FROM projects WHERE id = ANY($1) ORDER BY id`, pq.Array(ids)); err != nil {
+		if err := st.DB().SelectContext(ctx, &stages, `SELECT id, stage FROM projects WHERE id = ANY($1) ORDER BY id`, pq.Array(ids)); err != nil {
 			return err
 		}
 		var late []string
@@ -409,7 +409,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		Decision  *string `db:"decision"`
 		DecidedBy *string `db:"decided_by"`
 	}
-	if err := st.DB.SelectContext(ctx, &tasks, `SELECT id, kind, status, decision, decided_by FROM tasks ORDER BY id`); err != nil {
+	if err := st.DB().SelectContext(ctx, &tasks, `SELECT id, kind, status, decision, decided_by FROM tasks ORDER BY id`); err != nil {
 		return []string{err.Error()}, 0
 	}
 	seen := map[string]bool{}
@@ -436,7 +436,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		TaskID string `db:"task_id"`
 		N      int    `db:"n"`
 	}
-	if err := st.DB.SelectContext(ctx, &decided, `SELECT coalesce(detail->>'task_id', '') AS task_id, count(*) AS n
+	if err := st.DB().SelectContext(ctx, &decided, `SELECT coalesce(detail->>'task_id', '') AS task_id, count(*) AS n
 		FROM audit_log WHERE action = 'task.decide' GROUP BY 1`); err != nil {
 		return append(bad, err.Error()), 0
 	}
@@ -463,7 +463,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		Project string `db:"object_id"`
 		N       int    `db:"n"`
 	}
-	if err := st.DB.SelectContext(ctx, &planRows, `SELECT action, object_id, count(*) AS n FROM audit_log
+	if err := st.DB().SelectContext(ctx, &planRows, `SELECT action, object_id, count(*) AS n FROM audit_log
 		WHERE action = ANY($1) GROUP BY 1, 2`, pq.Array(onceActions)); err != nil {
 		return append(bad, err.Error()), 0
 	}
@@ -481,7 +481,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 	}
 
 	var ids []string
-	if err := st.DB.SelectContext(ctx, &ids, `SELECT id FROM expert_sessions ORDER BY id`); err != nil {
+	if err := st.DB().SelectContext(ctx, &ids, `SELECT id FROM expert_sessions ORDER BY id`); err != nil {
 		return append(bad, err.Error()), 0
 	}
 	if !sameSet(ids, keys(sessions)) {
@@ -493,7 +493,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		Outcome *string `db:"outcome"`
 		Status  string  `db:"status"`
 	}
-	if err := st.DB.SelectContext(ctx, &members, `SELECT bp.bundle_id, bp.project_id, bp.outcome, b.status
+	if err := st.DB().SelectContext(ctx, &members, `SELECT bp.bundle_id, bp.project_id, bp.outcome, b.status
 		FROM bundles b LEFT JOIN bundle_projects bp ON bp.bundle_id = b.id ORDER BY 1`); err != nil {
 		return append(bad, err.Error()), 0
 	}
@@ -510,7 +510,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		N        int    `db:"n"`
 		Included bool   `db:"included"`
 	}
-	if err := st.DB.SelectContext(ctx, &items, `SELECT project_id, count(*) AS n, bool_and(included) AS included FROM plan_items GROUP BY 1`); err != nil {
+	if err := st.DB().SelectContext(ctx, &items, `SELECT project_id, count(*) AS n, bool_and(included) AS included FROM plan_items GROUP BY 1`); err != nil {
 		return append(bad, err.Error()), 0
 	}
 	if len(items) != len(d.projects) {
@@ -529,7 +529,7 @@ func readModel(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		Stage    string  `db:"stage"`
 		Workflow *string `db:"workflow_id"`
 	}
-	if err := st.DB.SelectContext(ctx, &stray, `SELECT id, stage, workflow_id FROM projects WHERE NOT (id = ANY($1))`, pq.Array(d.projects)); err != nil {
+	if err := st.DB().SelectContext(ctx, &stray, `SELECT id, stage, workflow_id FROM projects WHERE NOT (id = ANY($1))`, pq.Array(d.projects)); err != nil {
 		return append(bad, err.Error()), 0
 	}
 	for _, p := range stray {

@@ -31,7 +31,7 @@ func funds(ctx context.Context, st *store.Store, d *driver) (bad []string, summa
 		Status      string  `db:"status"`
 		ConfirmedBy *string `db:"confirmed_by"`
 	}
-	if err := st.DB.SelectContext(ctx, &rows, `SELECT id, project_id, milestone, amount_fen, status, confirmed_by FROM payments ORDER BY id`); err != nil {
+	if err := st.DB().SelectContext(ctx, &rows, `SELECT id, project_id, milestone, amount_fen, status, confirmed_by FROM payments ORDER BY id`); err != nil {
 		return []string{err.Error()}, ""
 	}
 	byID := map[string]int{}
@@ -82,7 +82,7 @@ func funds(ctx context.Context, st *store.Store, d *driver) (bad []string, summa
 		PaidFen     int64  `db:"paid"`
 		N           int    `db:"n"`
 	}
-	if err := st.DB.SelectContext(ctx, &caps, `SELECT p.id, p.approved_amount_fen, c.amount_fen AS contract_fen,
+	if err := st.DB().SelectContext(ctx, &caps, `SELECT p.id, p.approved_amount_fen, c.amount_fen AS contract_fen,
 			coalesce(sum(pay.amount_fen) FILTER (WHERE pay.status <> 'rejected'), 0) AS paid, count(pay.id) AS n
 		FROM projects p LEFT JOIN contracts c ON c.project_id = p.id LEFT JOIN payments pay ON pay.project_id = p.id
 		WHERE p.id = ANY($1) GROUP BY p.id, p.approved_amount_fen, c.amount_fen`,
@@ -114,7 +114,7 @@ func funds(ctx context.Context, st *store.Store, d *driver) (bad []string, summa
 		Payment string `db:"payment_id"`
 		N       int    `db:"n"`
 	}
-	if err := st.DB.SelectContext(ctx, &audits, `SELECT action, coalesce(detail->>'payment_id', '') AS payment_id, count(*) AS n
+	if err := st.DB().SelectContext(ctx, &audits, `SELECT action, coalesce(detail->>'payment_id', '') AS payment_id, count(*) AS n
 		FROM audit_log WHERE action IN ('payment.record', 'payment.confirm', 'payment.reject') GROUP BY 1, 2`); err != nil {
 		return append(bad, err.Error()), ""
 	}
@@ -154,7 +154,7 @@ func documents(ctx context.Context, st *store.Store, d *driver) (bad []string, s
 		ProjectID string `db:"project_id"`
 		Kind      string `db:"kind"`
 	}
-	if err := st.DB.SelectContext(ctx, &rows, `SELECT id, project_id, kind FROM documents ORDER BY id`); err != nil {
+	if err := st.DB().SelectContext(ctx, &rows, `SELECT id, project_id, kind FROM documents ORDER BY id`); err != nil {
 		return []string{err.Error()}, ""
 	}
 	stored := map[string]string{}

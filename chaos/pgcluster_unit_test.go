@@ -32,14 +32,14 @@ func TestPGClusterCrashAndChecks(t *testing.T) {
 
 	st, err := bench.CreateDatabase(ctx, "checks")
 	require.NoError(t, err)
-	defer st.DB.Close()
+	defer st.DB().Close()
 	require.NoError(t, seed.Demo(ctx, st, password))
-	_, err = st.DB.ExecContext(ctx, `INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen,
+	_, err = st.DB().ExecContext(ctx, `INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen,
 		approved_amount_fen, mlps_level, stage, created_by) VALUES ('p-1', 'unit-a', '测试项目', 'new', 2031, 1000, 1000, 2, 'construction', 'u-alice')`)
 	require.NoError(t, err)
 	pay := func(id, milestone string, fen int64) {
 		t.Helper()
-		_, err := st.DB.ExecContext(ctx, `INSERT INTO payments (id, project_id, milestone, amount_fen, paid_on, recorded_by)
+		_, err := st.DB().ExecContext(ctx, `INSERT INTO payments (id, project_id, milestone, amount_fen, paid_on, recorded_by)
 			VALUES ($1, 'p-1', $2, $3, DATE '2030-01-01', 'u-alice')`, id, milestone, fen)
 		require.NoError(t, err)
 	}
@@ -48,7 +48,7 @@ func TestPGClusterCrashAndChecks(t *testing.T) {
 	pay("pay-refused", "第3期", 200)
 	doc := func(id string) {
 		t.Helper()
-		_, err := st.DB.ExecContext(ctx, `INSERT INTO documents (id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by)
+		_, err := st.DB().ExecContext(ctx, `INSERT INTO documents (id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by)
 			VALUES ($1, 'p-1', 'mlps_filing', 'f.pdf', 'application/pdf', 10, $2, 'u-alice')`, id, strings.Repeat("a", 64))
 		require.NoError(t, err)
 	}
@@ -59,10 +59,10 @@ func TestPGClusterCrashAndChecks(t *testing.T) {
 	require.NoError(t, pg.crash())
 	done, _ := pg.exited()
 	require.True(t, done, "the postmaster is gone after the crash")
-	require.Error(t, st.DB.PingContext(ctx), "no server while it is down")
+	require.Error(t, st.DB().PingContext(ctx), "no server while it is down")
 	require.NoError(t, pg.start(ctx))
 	var n int
-	require.Eventually(t, func() bool { return st.DB.GetContext(ctx, &n, `SELECT count(*) FROM payments`) == nil }, 30*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return st.DB().GetContext(ctx, &n, `SELECT count(*) FROM payments`) == nil }, 30*time.Second, 100*time.Millisecond)
 	require.Equal(t, 3, n, "committed rows survive the crash")
 
 	d := &driver{projects: []string{"p-1"}, ambiguous: map[string]int{},
@@ -84,12 +84,12 @@ func TestPGClusterCrashAndChecks(t *testing.T) {
 		require.Contains(t, all, want)
 	}
 	// Over the caps, were the database's guard gone: the contract's, then the approved amount.
-	_, err = st.DB.ExecContext(ctx, `INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
+	_, err = st.DB().ExecContext(ctx, `INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
 		VALUES ('p-1', '某公司', 800, DATE '2030-01-01', 'LA-1', '{}', 'u-alice')`)
 	require.NoError(t, err)
 	bad, _ = funds(ctx, st, d)
 	require.Contains(t, strings.Join(bad, "\n"), "payments of 900 fen over the contract's 800 fen")
-	_, err = st.DB.ExecContext(ctx, `ALTER TABLE payments DISABLE TRIGGER payments_within_approved`)
+	_, err = st.DB().ExecContext(ctx, `ALTER TABLE payments DISABLE TRIGGER payments_within_approved`)
 	require.NoError(t, err)
 	pay("pay-over", "第4期", 200)
 	bad, _ = funds(ctx, st, d)

@@ -42,10 +42,10 @@ func TestBackupAndRestoreTogether(t *testing.T) {
 	st := testdb.New(t)
 	require.NoError(t, seed.Demo(ctx, st, config.DefaultDemoPassword))
 	var egovpmDB string
-	require.NoError(t, st.DB.GetContext(ctx, &egovpmDB, `SELECT current_database()`))
+	require.NoError(t, st.DB().GetContext(ctx, &egovpmDB, `SELECT current_database()`))
 	var users, audits int
-	require.NoError(t, st.DB.GetContext(ctx, &users, `SELECT count(*) FROM users`))
-	require.NoError(t, st.DB.GetContext(ctx, &audits, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, st.DB().GetContext(ctx, &users, `SELECT count(*) FROM users`))
+	require.NoError(t, st.DB().GetContext(ctx, &audits, `SELECT count(*) FROM audit_log`))
 	require.Positive(t, users)
 
 	temporalURL, visURL := testdb.URL(t), testdb.URL(t)
@@ -98,11 +98,11 @@ func TestBackupAndRestoreTogether(t *testing.T) {
 
 	rdb := testdb.Open(t, strings.Replace(temporalURL, "/"+dbName(t, temporalURL)+"?", "/"+names["EGOVPM_DB"]+"?", 1), 2)
 	var gotUsers, gotAudits int
-	require.NoError(t, rdb.DB.GetContext(ctx, &gotUsers, `SELECT count(*) FROM users`))
-	require.NoError(t, rdb.DB.GetContext(ctx, &gotAudits, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, rdb.DB().GetContext(ctx, &gotUsers, `SELECT count(*) FROM users`))
+	require.NoError(t, rdb.DB().GetContext(ctx, &gotAudits, `SELECT count(*) FROM audit_log`))
 	require.Equal(t, users, gotUsers)
 	require.Equal(t, audits, gotAudits)
-	res, err := rdb.Audit.Verify(ctx, rdb.DB)
+	res, err := rdb.Audit.Verify(ctx, rdb.DB())
 	require.NoError(t, err)
 	require.True(t, res.OK, "the restored audit chain verifies: %+v", res)
 	for role, from := range map[string]string{"TEMPORAL_DB": temporalURL, "TEMPORAL_VISIBILITY_DB": visURL} {

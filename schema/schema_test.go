@@ -41,12 +41,12 @@ func TestMigrateAndCheck(t *testing.T) {
 func TestAuditLogAppendOnly(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
-	_, err := st.DB.ExecContext(ctx, `INSERT INTO audit_log (actor_id, action, object_type, object_id, outcome, prev_hash, hash)
+	_, err := st.DB().ExecContext(ctx, `INSERT INTO audit_log (actor_id, action, object_type, object_id, outcome, prev_hash, hash)
 		VALUES ('x','a','o','1','ok','p','h')`)
 	require.NoError(t, err)
-	_, err = st.DB.ExecContext(ctx, `UPDATE audit_log SET outcome = 'changed'`)
+	_, err = st.DB().ExecContext(ctx, `UPDATE audit_log SET outcome = 'changed'`)
 	require.ErrorContains(t, err, "append-only")
-	_, err = st.DB.ExecContext(ctx, `DELETE FROM audit_log`)
+	_, err = st.DB().ExecContext(ctx, `DELETE FROM audit_log`)
 	require.ErrorContains(t, err, "append-only")
 }
 
@@ -67,13 +67,13 @@ func upSection(t *testing.T, name string) string {
 func TestRoundBackfill(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
-	_, err := st.DB.ExecContext(ctx, `INSERT INTO orgs (id, name, kind) VALUES ('unit-a', '市教育局', 'unit');
+	_, err := st.DB().ExecContext(ctx, `INSERT INTO orgs (id, name, kind) VALUES ('unit-a', '市教育局', 'unit');
 		INSERT INTO users (id, username, name, org_id, password_hash) VALUES ('u-alice', 'alice', '王丽', 'unit-a', 'x');
 		INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, round, created_by)
 		VALUES ('p-1', 'unit-a', '教育考试管理系统', 'new', 2030, 100, 2, 'prelim_review', 1, 'u-alice'),
 		       ('p-2', 'unit-a', '校园安全视频汇聚', 'new', 2030, 100, 2, 'prelim_review', 1, 'u-alice')`)
 	require.NoError(t, err)
-	tx, err := st.DB.BeginTxx(ctx, nil)
+	tx, err := st.DB().BeginTxx(ctx, nil)
 	require.NoError(t, err)
 	for _, e := range []struct {
 		project, action string
@@ -86,10 +86,10 @@ func TestRoundBackfill(t *testing.T) {
 	require.NoError(t, tx.Commit())
 
 	for range 2 {
-		_, err = st.DB.ExecContext(ctx, upSection(t, "0014_round_and_contract_cap.sql"))
+		_, err = st.DB().ExecContext(ctx, upSection(t, "0014_round_and_contract_cap.sql"))
 		require.NoError(t, err)
 		var rounds []int
-		require.NoError(t, st.DB.SelectContext(ctx, &rounds, `SELECT round FROM projects ORDER BY id`))
+		require.NoError(t, st.DB().SelectContext(ctx, &rounds, `SELECT round FROM projects ORDER BY id`))
 		require.Equal(t, []int{3, 1}, rounds)
 	}
 }

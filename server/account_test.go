@@ -62,7 +62,7 @@ func TestInitialPasswordMustBeChanged(t *testing.T) {
 	require.Equal(t, false, r.Body["must_change_password"])
 
 	var actions []string
-	require.NoError(t, is.srv.store.DB.Select(&actions, `SELECT action || ':' || outcome FROM audit_log WHERE actor_id = 'u-carol' AND action <> 'auth.login' ORDER BY seq`))
+	require.NoError(t, is.srv.store.DB().Select(&actions, `SELECT action || ':' || outcome FROM audit_log WHERE actor_id = 'u-carol' AND action <> 'auth.login' ORDER BY seq`))
 	require.Equal(t, []string{"auth.password:ok"}, actions)
 }
 
@@ -86,7 +86,7 @@ func TestRefreshRenewsTheSession(t *testing.T) {
 	r = is.do(old, http.MethodPost, "/api/v1/auth/refresh", "")
 	require.Equal(t, http.StatusUnauthorized, r.Status, "a revoked token cannot be refreshed")
 	var n int
-	require.NoError(t, is.srv.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'auth.refresh' AND actor_id = 'u-bob'`))
+	require.NoError(t, is.srv.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'auth.refresh' AND actor_id = 'u-bob'`))
 	require.Equal(t, 1, n)
 }
 
@@ -152,7 +152,7 @@ func TestTasksByPlanYear(t *testing.T) {
 			`"estimated_investment_fen":100000,"description":"说明","mlps_level":2,"uses_crypto":false}`, y, y))
 		require.Equal(t, http.StatusCreated, r.Status, "%v", r.Body)
 		ids[y] = r.Body["id"].(string)
-		_, err := is.srv.store.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, status, due_at)
+		_, err := is.srv.store.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, status, due_at)
 			VALUES ($1, 'prelim_review', 'wf', $2, 'drb_reviewer', 'open', now() + interval '1 day')`, fmt.Sprint("ty-", y), ids[y])
 		require.NoError(t, err)
 	}

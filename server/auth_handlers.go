@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
@@ -107,12 +106,12 @@ func setRetryAfter(c *gin.Context, err error, now time.Time) {
 func (s *Server) logout(c *gin.Context) {
 	a := mustActor(c)
 	ctx := c.Request.Context()
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		sess, err := s.auth.Revoke(ctx, tx, c.GetString(ctxToken))
 		if err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: auth.ActionLogout,
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: auth.ActionLogout,
 			ObjectType: "user", ObjectID: a.ID, Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(),
 			Detail: map[string]any{"token_id": sess.TokenID}})
 	})
@@ -248,12 +247,12 @@ func (s *Server) createUser(c *gin.Context) {
 	a := mustActor(c)
 	u := store.User{ID: auth.UserID(req.Username), Username: req.Username, Name: req.Name, OrgID: req.OrgID, Roles: roles,
 		MustChangePassword: true}
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.CreateUser(ctx, tx, store.NewUser{ID: u.ID, Username: u.Username, Name: u.Name, OrgID: u.OrgID,
 			PasswordHash: hash, Roles: roles, MustChangePassword: true}); err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "user.create",
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "user.create",
 			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(),
 			Detail: map[string]any{"username": u.Username, "name": u.Name, "org_id": u.OrgID, "roles": roles}})
 	})
@@ -323,11 +322,11 @@ func (s *Server) createOrg(c *gin.Context) {
 	a := mustActor(c)
 	ctx := c.Request.Context()
 	o := store.Org{ID: req.ID, Name: req.Name, Kind: req.Kind}
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.CreateOrg(ctx, tx, &o); err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "org.create",
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "org.create",
 			ObjectType: "org", ObjectID: o.ID, Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(),
 			Detail: map[string]any{"name": o.Name, "kind": o.Kind}})
 	})

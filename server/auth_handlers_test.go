@@ -214,9 +214,9 @@ func TestIdentityHandlers(t *testing.T) {
 	require.NotEmpty(t, r.Header.Get("Retry-After"))
 
 	var actions []string
-	require.NoError(t, is.srv.store.DB.Select(&actions, `SELECT action || ':' || outcome FROM audit_log WHERE action <> 'auth.login' ORDER BY seq`))
+	require.NoError(t, is.srv.store.DB().Select(&actions, `SELECT action || ':' || outcome FROM audit_log WHERE action <> 'auth.login' ORDER BY seq`))
 	require.Equal(t, []string{"seed.demo:ok", "org.create:ok", "user.create:ok", "auth.logout:ok"}, actions)
 	var denied int
-	require.NoError(t, is.srv.store.DB.Get(&denied, `SELECT count(*) FROM audit_log WHERE action = 'auth.login' AND outcome = 'denied'`))
+	require.NoError(t, is.srv.store.DB().Get(&denied, `SELECT count(*) FROM audit_log WHERE action = 'auth.login' AND outcome = 'denied'`))
 	require.Equal(t, 5, denied)
 }

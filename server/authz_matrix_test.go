@@ -339,13 +339,13 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	f.reached[f.pAcc] = append(f.reached[f.pAcc], [2]string{domain.RolePRTAWitness, "prta"})
 
 	// T2: tA is overdue (its due date moved into the past in the read model).
-	_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '2 days' WHERE id = $1`, f.tA)
+	_, err := s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '2 days' WHERE id = $1`, f.tA)
 	require.NoError(t, err)
 	f.overdue = []string{f.tA}
 	f.stack = s
 
 	// A key shaped as the workflow writes them ("/" and "#"); the API names it by its public id.
-	err = s.store.DB.Get(&f.nA, `INSERT INTO notifications (id, user_id, kind, title)
+	err = s.store.DB().Get(&f.nA, `INSERT INTO notifications (id, user_id, kind, title)
 		VALUES ('project:p-matrix/run/decide#0:u-alice', 'u-alice', 'test', '矩阵测试通知') RETURNING public_id`)
 	require.NoError(t, err)
 
@@ -367,7 +367,7 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 			Decider  *string `db:"decided_by"`
 			Status   string  `db:"status"`
 		}
-		require.NoError(t, s.store.DB.Get(&row, `SELECT project_id, bundle_id, candidate_role, candidate_org_id, assignee_id,
+		require.NoError(t, s.store.DB().Get(&row, `SELECT project_id, bundle_id, candidate_role, candidate_org_id, assignee_id,
 			decided_by, status FROM tasks WHERE id = $1`, id))
 		str := func(p *string) string {
 			if p == nil {
@@ -1187,7 +1187,7 @@ func mxState(t *testing.T, s *stack) map[string][]string {
 			'payment.confirm', 'payment.reject', 'contract.register', 'om.file') ORDER BY seq`,
 	} {
 		var rows []string
-		require.NoError(t, s.store.DB.Select(&rows, q), name)
+		require.NoError(t, s.store.DB().Select(&rows, q), name)
 		out[name] = rows
 	}
 	return out
@@ -1319,9 +1319,9 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 	// The others get theirs on pa.
 	t2 := s.openTask("exp2", pa, "expert_review")
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND kind = 'expert_review'`, pa))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND kind = 'expert_review'`, pa))
 	require.Equal(t, 5, n, "one task per expert of the effective panel")
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND assignee_id = 'u-exp1'`, pa))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND assignee_id = 'u-exp1'`, pa))
 	require.Zero(t, n, "R4: exp1 has a task on its own unit's project")
 
 	r = s.do("exp1", http.MethodGet, "/api/v1/tasks?project_id="+pa, nil, nil)
@@ -1342,7 +1342,7 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 	require.Equal(t, http.StatusOK, got.Status, "%s", got.Raw)
 	require.Equal(t, "open", got.str("status"))
 	require.Equal(t, "u-exp2", got.str("assignee_id"))
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND actor_id = 'u-exp1'`))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND actor_id = 'u-exp1'`))
 	require.Zero(t, n)
 }
 
@@ -1374,17 +1374,17 @@ func TestAuthzPatchCannotSetStageOrUnit(t *testing.T) {
 	after := s.do("alice", http.MethodGet, path, nil, nil)
 	require.Equal(t, before.Body, after.Body, "a refused PATCH changed the project")
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'project.edit' AND object_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'project.edit' AND object_id = $1`, p))
 	require.Zero(t, n, "R18: a refused PATCH recorded an edit")
 
 	// Nor at creation.
 	var count int
-	require.NoError(t, s.store.DB.Get(&count, `SELECT count(*) FROM projects`))
+	require.NoError(t, s.store.DB().Get(&count, `SELECT count(*) FROM projects`))
 	r := s.do("alice", http.MethodPost, "/api/v1/projects", map[string]any{
 		"name": "越权创建", "type": "new", "plan_year": year, "estimated_investment_fen": 1,
 		"mlps_level": 2, "unit_id": "unit-b", "stage": "approved"}, nil)
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM projects`))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM projects`))
 	require.Equal(t, count, n)
 
 	// Positive control: the same PATCH without the forbidden field is applied.

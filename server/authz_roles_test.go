@@ -24,11 +24,11 @@ func (s *stack) legacyUser(username, org string, roles ...string) string {
 	h, err := auth.HashPassword(config.DefaultDemoPassword, auth.LightHashParams)
 	require.NoError(s.t, err)
 	id := auth.UserID(username)
-	_, err = s.store.DB.Exec(`INSERT INTO users (id, username, name, org_id, password_hash, demo) VALUES ($1, $2, $3, $4, $5, true)`,
+	_, err = s.store.DB().Exec(`INSERT INTO users (id, username, name, org_id, password_hash, demo) VALUES ($1, $2, $3, $4, $5, true)`,
 		id, username, username+"（历史账号）", org, h)
 	require.NoError(s.t, err)
 	for _, r := range roles {
-		_, err = s.store.DB.Exec(`INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, id, r)
+		_, err = s.store.DB().Exec(`INSERT INTO user_roles (user_id, role) VALUES ($1, $2)`, id, r)
 		require.NoError(s.t, err)
 	}
 	return id
@@ -199,7 +199,7 @@ func TestAuthzExpertReadsOnlyWhileThePanelIsOpen(t *testing.T) {
 		require.Equal(t, http.StatusOK, s.do(e, http.MethodGet, "/api/v1/tasks/"+tasks[e], nil, nil).Status, e)
 	}
 	// A contract, much later, is never an expert's either.
-	_, err := s.store.DB.Exec(`UPDATE projects SET stage = 'construction' WHERE id = $1`, p)
+	_, err := s.store.DB().Exec(`UPDATE projects SET stage = 'construction' WHERE id = $1`, p)
 	require.NoError(t, err)
 	c := s.upload("bob", p, "contract", pdf).str("id")
 	require.Equal(t, http.StatusNotFound, s.do("exp2", http.MethodGet, doc(c), nil, nil).Status)
@@ -276,9 +276,9 @@ func TestAuthzSeparationOfDuties(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
 	require.Equal(t, "conflicting_roles", r.code())
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM users WHERE username = 'mixed-new'`))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM users WHERE username = 'mixed-new'`))
 	require.Zero(t, n)
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'user.create' AND outcome = 'refused'
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'user.create' AND outcome = 'refused'
 		AND detail->>'code' = 'conflicting_roles' AND detail->>'username' = 'mixed-new'`))
 	require.Equal(t, 1, n, "the refusal is recorded (R18)")
 
@@ -294,7 +294,7 @@ func TestAuthzSeparationOfDuties(t *testing.T) {
 	c := s.do("mixed", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil)
 	require.Equal(t, http.StatusForbidden, c.Status, "%s", c.Raw)
 	require.Equal(t, "separation_of_duties", c.code())
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE actor_id = $1 AND outcome = 'refused'
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE actor_id = $1 AND outcome = 'refused'
 		AND detail->>'code' = 'separation_of_duties' AND object_id = $2`, mixed, task))
 	require.Equal(t, 2, n, "each refusal is recorded (R18)")
 	got := s.do("drb1", http.MethodGet, "/api/v1/tasks/"+task, nil, nil)
@@ -307,7 +307,7 @@ func TestAuthzSeparationOfDuties(t *testing.T) {
 	// Payments: who recorded one may not confirm it.
 	finsub := s.legacyUser("finsub", "finance", "submitter", "finance")
 	f := s.createProject("finsub", "职责分离付款项目", futureYear(), 100_000_000)
-	_, err := s.store.DB.Exec(`UPDATE projects SET stage = 'construction', approved_amount_fen = 50000000 WHERE id = $1`, f)
+	_, err := s.store.DB().Exec(`UPDATE projects SET stage = 'construction', approved_amount_fen = 50000000 WHERE id = $1`, f)
 	require.NoError(t, err)
 	pr := s.do("finsub", http.MethodPost, "/api/v1/projects/"+f+"/payments",
 		map[string]any{"milestone": "首付款", "amount_fen": 1_000_000, "paid_on": "2024-01-15"}, nil)
@@ -316,11 +316,11 @@ func TestAuthzSeparationOfDuties(t *testing.T) {
 	cr := s.do("finsub", http.MethodPost, "/api/v1/payments/"+pay+"/confirm", map[string]any{"decision": "confirm"}, nil)
 	require.Equal(t, http.StatusForbidden, cr.Status, "%s", cr.Raw)
 	require.Equal(t, "separation_of_duties", cr.code())
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE actor_id = $1 AND action = 'payment.confirm'
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE actor_id = $1 AND action = 'payment.confirm'
 		AND outcome = 'refused' AND object_id = $2`, finsub, pay))
 	require.Equal(t, 1, n)
 	var status string
-	require.NoError(t, s.store.DB.Get(&status, `SELECT status FROM payments WHERE id = $1`, pay))
+	require.NoError(t, s.store.DB().Get(&status, `SELECT status FROM payments WHERE id = $1`, pay))
 	require.Equal(t, "recorded", status)
 	cr = s.do("fin1", http.MethodPost, "/api/v1/payments/"+pay+"/confirm", map[string]any{"decision": "confirm"}, nil)
 	require.Equal(t, http.StatusOK, cr.Status, "%s", cr.Raw)
@@ -367,17 +367,17 @@ func TestE2E_ReassignClaimedTask(t *testing.T) {
 	got := s.do("drbsup", http.MethodGet, "/api/v1/tasks/"+task, nil, nil)
 	require.Equal(t, "u-drbsup", got.str("assignee_id"))
 	var detail string
-	require.NoError(t, s.store.DB.Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'task.reassign' AND object_id = $1
+	require.NoError(t, s.store.DB().Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'task.reassign' AND object_id = $1
 		AND actor_id = 'u-drbsup' ORDER BY seq`, p))
 	var rows int
-	require.NoError(t, s.store.DB.Get(&rows, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&rows, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_id = $1`, p))
 	require.Equal(t, 1, rows, "the resent reassignment was applied once")
 	require.Contains(t, detail, `"from": "u-drb1"`)
 	require.Contains(t, detail, `"to": "u-drbsup"`)
 	require.Contains(t, detail, "李审休假")
 	require.EventuallyWithT(t, func(c *assertT) {
 		var n int
-		assertEqual(c, nil, s.store.DB.Get(&n, `SELECT count(*) FROM notifications WHERE user_id = 'u-drbsup' AND task_id = $1
+		assertEqual(c, nil, s.store.DB().Get(&n, `SELECT count(*) FROM notifications WHERE user_id = 'u-drbsup' AND task_id = $1
 			AND kind = 'task_reassigned'`, task))
 		assertEqual(c, 1, n)
 	}, 10*time.Second, 50*time.Millisecond, "the new assignee is notified")
@@ -386,12 +386,12 @@ func TestE2E_ReassignClaimedTask(t *testing.T) {
 	// the assignee, so with the read model bypassed (drb1 assigned again in SQL) it refuses him.
 	d = s.decide("drb1", task, approve, nil)
 	require.Equal(t, http.StatusNotFound, d.Status, "%s", d.Raw)
-	_, err := s.store.DB.Exec(`UPDATE tasks SET assignee_id = 'u-drb1' WHERE id = $1`, task)
+	_, err := s.store.DB().Exec(`UPDATE tasks SET assignee_id = 'u-drb1' WHERE id = $1`, task)
 	require.NoError(t, err)
 	d = s.decide("drb1", task, approve, nil)
 	require.Equal(t, http.StatusForbidden, d.Status, "the workflow let the old assignee decide: %s", d.Raw)
 	require.Equal(t, "not_assignee", d.code())
-	_, err = s.store.DB.Exec(`UPDATE tasks SET assignee_id = 'u-drbsup' WHERE id = $1`, task)
+	_, err = s.store.DB().Exec(`UPDATE tasks SET assignee_id = 'u-drbsup' WHERE id = $1`, task)
 	require.NoError(t, err)
 
 	// Back to drb1, who decides.
@@ -433,17 +433,17 @@ func TestE2E_ReassignBundleApproval(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, ndrc2, r.str("assignee_id"))
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_type = 'bundle'
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_type = 'bundle'
 		AND detail->>'from' = 'u-ndrc1' AND detail->>'to' = $1`, ndrc2))
 	require.Equal(t, 1, n)
 
 	approve := map[string]any{"decision": "approve", "comment": "同意"}
-	_, err := s.store.DB.Exec(`UPDATE tasks SET assignee_id = 'u-ndrc1' WHERE id = $1`, task)
+	_, err := s.store.DB().Exec(`UPDATE tasks SET assignee_id = 'u-ndrc1' WHERE id = $1`, task)
 	require.NoError(t, err)
 	d := s.decide("ndrc1", task, approve, nil)
 	require.Equal(t, http.StatusForbidden, d.Status, "the plan let the old assignee decide: %s", d.Raw)
 	require.Equal(t, "not_assignee", d.code())
-	_, err = s.store.DB.Exec(`UPDATE tasks SET assignee_id = $2 WHERE id = $1`, task, ndrc2)
+	_, err = s.store.DB().Exec(`UPDATE tasks SET assignee_id = $2 WHERE id = $1`, task, ndrc2)
 	require.NoError(t, err)
 	d = s.decide("ndrc2", task, approve, nil)
 	require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)

@@ -83,7 +83,7 @@ func (s *Server) taskChecklist(c *gin.Context) {
 	out.Route = string(route)
 	reach := authz.ReachOf(mustActor(c))
 	for _, id := range ids {
-		p, err := s.store.Project(ctx, s.store.DB, id)
+		p, err := s.store.Project(ctx, id)
 		if err != nil {
 			respondError(c, err)
 			return

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"egovpm/internal/audit"
+	"egovpm/internal/store"
 	"egovpm/internal/testdb"
 )
 
@@ -31,8 +31,8 @@ func TestRunCheckpoints(t *testing.T) {
 		return cps
 	}
 	appendRow := func() {
-		require.NoError(t, st.WithTx(context.Background(), func(tx *sqlx.Tx) error {
-			return st.Audit.Append(context.Background(), tx, audit.Entry{ActorID: "u-x", Action: "x", ObjectType: "o", ObjectID: "1", Outcome: "ok"})
+		require.NoError(t, st.WithTx(context.Background(), func(tx *store.Tx) error {
+			return st.AppendAudit(context.Background(), tx, audit.Entry{ActorID: "u-x", Action: "x", ObjectType: "o", ObjectID: "1", Outcome: "ok"})
 		}))
 	}
 	appendRow()
@@ -51,7 +51,7 @@ func TestRunCheckpoints(t *testing.T) {
 	require.Len(t, cps, 3, "a last checkpoint when the loop stops")
 	require.EqualValues(t, []int64{1, 2, 3}, []int64{cps[0].Seq, cps[1].Seq, cps[2].Seq})
 	require.Len(t, logs.FilterMessage("audit checkpoint").All(), 3)
-	res, err := st.Audit.VerifyAnchored(context.Background(), st.DB, anchor)
+	res, err := st.Audit.VerifyAnchored(context.Background(), st.DB(), anchor)
 	require.NoError(t, err)
 	require.True(t, res.OK, res.Reason)
 	require.Zero(t, res.Anchor.Unanchored)

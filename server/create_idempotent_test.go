@@ -21,12 +21,12 @@ func TestCreateProjectIdempotencyKey(t *testing.T) {
 	key := map[string]string{"Idempotency-Key": "create-0001"}
 	count := func(name string) int {
 		var n int
-		require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM projects WHERE name = $1`, name))
+		require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM projects WHERE name = $1`, name))
 		return n
 	}
 	audits := func(id string) int {
 		var n int
-		require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'project.create' AND object_id = $1`, id))
+		require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'project.create' AND object_id = $1`, id))
 		return n
 	}
 

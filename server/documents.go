@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 	"go.uber.org/zap"
 
 	"egovpm/internal/apperr"
@@ -108,7 +107,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		SizeBytes: pending.Size, SHA256: pending.SHA256, UploadedBy: a.ID}
 	ctx := c.Request.Context()
 	created := false
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.AddDocument(ctx, tx, &doc); err != nil {
 			return err
 		}
@@ -275,7 +274,7 @@ func (s *Server) downloadDocument(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	err = s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(c.Request.Context(), func(tx *store.Tx) error {
 		return s.audit(c, tx, "document.download", "document", d.ID, "ok",
 			gin.H{"project_id": p.ID, "kind": d.Kind, "sha256": d.SHA256, "size": d.SizeBytes})
 	})

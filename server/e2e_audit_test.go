@@ -61,7 +61,7 @@ func TestE2E_AuditVerifyDetectsTruncation(t *testing.T) {
 	cp, err := s.srv.checkpoint(ctx)
 	require.NoError(t, err)
 	var head int64
-	require.NoError(t, s.store.DB.Get(&head, `SELECT seq FROM audit_head`))
+	require.NoError(t, s.store.DB().Get(&head, `SELECT seq FROM audit_head`))
 	require.Equal(t, head, cp.Seq)
 	b, err := os.ReadFile(filepath.Join(s.srv.cfg.DataDir, audit.AnchorFile))
 	require.NoError(t, err)
@@ -81,7 +81,7 @@ func TestE2E_AuditVerifyDetectsTruncation(t *testing.T) {
 		fmt.Sprintf(`DELETE FROM audit_log WHERE seq > %d`, head-2),
 		`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`,
 		fmt.Sprintf(`UPDATE audit_head SET seq = %d, hash = (SELECT hash FROM audit_log WHERE seq = %d)`, head-2, head-2)} {
-		_, err = s.store.DB.Exec(q)
+		_, err = s.store.DB().Exec(q)
 		require.NoError(t, err)
 	}
 	v = s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)

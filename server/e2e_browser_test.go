@@ -93,7 +93,7 @@ func seedOverdue(t *testing.T, s *stack) []string {
 		p := s.createProject("alice", v.name, year, 100_000_000)
 		s.submit("alice", p)
 		task := s.openTask("drb1", p, "prelim_review")
-		_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, task)
+		_, err := s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, task)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,12 +153,12 @@ func (s *stack) approvedBundled(user, name string) string {
 
 // seedBenchInbox gives drb1 50 open tasks on 50 projects (make ui-bench measures 待办 with them).
 func seedBenchInbox(t *testing.T, s *stack) {
-	_, err := s.store.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description, mlps_level, uses_crypto, created_by, stage)
+	_, err := s.store.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description, mlps_level, uses_crypto, created_by, stage)
 		SELECT 'p-bench-' || g, 'unit-a', '性能测试项目 ' || g, 'new', 2090, 100000000, '说明', 2, false, 'u-alice', 'prelim_review' FROM generate_series(1, 50) g`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.store.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, status, due_at)
+	_, err = s.store.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, status, due_at)
 		SELECT 't-bench-' || g, 'prelim_review', 'project:p-bench-' || g, 'p-bench-' || g, 'drb_reviewer', 'open', now() + g * interval '1 hour'
 		FROM generate_series(1, 50) g`)
 	if err != nil {

@@ -39,7 +39,7 @@ func TestE2E_ResubmitRoundInReadModel(t *testing.T) {
 		got := s.do("alice", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
 		require.EqualValues(t, round, got.Body["round"], "round after resubmission %d", round-1)
 		var audited int
-		require.NoError(t, s.store.DB.Get(&audited, `SELECT max((detail->>'round')::int) FROM audit_log
+		require.NoError(t, s.store.DB().Get(&audited, `SELECT max((detail->>'round')::int) FROM audit_log
 			WHERE object_type = 'project' AND object_id = $1 AND action = 'project.resubmit'`, p))
 		require.Equal(t, round, audited)
 	}
@@ -52,7 +52,7 @@ func TestE2E_ResubmitRoundInReadModel(t *testing.T) {
 // resolve is 409 already_resolved, and only ops may resolve.
 func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
 	s := newStack(t, "2021")
-	_, err := s.store.DB.Exec(`ALTER TABLE project_similar RENAME TO project_similar_broken`)
+	_, err := s.store.DB().Exec(`ALTER TABLE project_similar RENAME TO project_similar_broken`)
 	require.NoError(t, err)
 	p := s.createProject("alice", "全市教育资源公共服务平台", futureYear(), 300_000_000)
 	s.submit("alice", p)
@@ -66,7 +66,7 @@ func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
 			gaveUp = *r
 		}
 	}, 60*time.Second, 500*time.Millisecond, "five attempts of ComputeSimilar back off about 15 s")
-	_, err = s.store.DB.Exec(`ALTER TABLE project_similar_broken RENAME TO project_similar`)
+	_, err = s.store.DB().Exec(`ALTER TABLE project_similar_broken RENAME TO project_similar`)
 	require.NoError(t, err)
 	require.Equal(t, "ComputeSimilar", gaveUp.ActivityType)
 	require.Contains(t, gaveUp.Detail, "project_similar")
@@ -80,7 +80,7 @@ func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
 		assert.Contains(c, string(r.Raw), "ComputeSimilar")
 	}, 10*time.Second, 100*time.Millisecond, "ops1 is notified")
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'activity.gave_up' AND object_id = $1`, wf))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'activity.gave_up' AND object_id = $1`, wf))
 	require.Equal(t, 1, n)
 
 	path := "/api/v1/ops/activity-failures/" + gaveUp.FailureID + "/resolve"
@@ -100,7 +100,7 @@ func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
 	require.EventuallyWithT(t, func(c *assertT) {
 		assert.Nil(c, reasonOf(o.stuck(c, wf), ops.KindActivityGaveUp))
 	}, 10*time.Second, 200*time.Millisecond, "a resolved failure leaves the stuck list")
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = $1 AND object_id = $2`, ops.ActionResolve, wf))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = $1 AND object_id = $2`, ops.ActionResolve, wf))
 	require.Equal(t, 1, n)
 	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
 	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
@@ -194,7 +194,7 @@ func TestE2E_KeyedDecisionsAnswerTheirFirstRequestOnly(t *testing.T) {
 	require.Equal(t, http.StatusOK, again.Status, "%s", again.Raw)
 	require.Equal(t, first.Body, again.Body)
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1
 		AND detail->>'kind' = 'prelim_review'`, p))
 	require.Equal(t, 2, n, "the return and one approval")
 	s.waitStage("drb1", p, "expert_review")
@@ -252,7 +252,7 @@ func TestE2E_KeyedContractAnswersItsFirstRequestOnly(t *testing.T) {
 	require.Equal(t, http.StatusOK, again.Status, "%s", again.Raw)
 	require.Equal(t, first.Body, again.Body)
 	var amount int64
-	require.NoError(t, s.store.DB.Get(&amount, `SELECT amount_fen FROM contracts WHERE project_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&amount, `SELECT amount_fen FROM contracts WHERE project_id = $1`, p))
 	require.Equal(t, int64(900_000_000), amount)
 }
 
@@ -419,7 +419,7 @@ func TestR19_GatewayRefusesToStartWithAPolicyNotYetInForce(t *testing.T) {
 	deps, err := platform.Connect(context.Background(), cfg, zap.NewNop())
 	require.NoError(t, err)
 	t.Cleanup(deps.Close)
-	_, err = deps.Store.DB.Exec(`INSERT INTO policy_versions (version, effective_from, title, body)
+	_, err = deps.Store.DB().Exec(`INSERT INTO policy_versions (version, effective_from, title, body)
 		SELECT '2099', DATE '2099-01-01', '未来的修订', jsonb_set(body, '{version}', '"2099"') FROM policy_versions WHERE version = '2023'`)
 	require.NoError(t, err)
 	_, err = New(cfg, deps, zap.NewNop())

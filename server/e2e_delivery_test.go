@@ -174,7 +174,7 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 	// Every notification written was delivered by the (log) sender activity.
 	require.EventuallyWithT(t, func(c *assertT) {
 		var unsent int
-		assertEqual(c, nil, s.store.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE project_id = $1 AND sent_at IS NULL`, p))
+		assertEqual(c, nil, s.store.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE project_id = $1 AND sent_at IS NULL`, p))
 		assertEqual(c, 0, unsent)
 	}, 20*time.Second, 200*time.Millisecond)
 

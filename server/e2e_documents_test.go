@@ -108,7 +108,7 @@ func TestE2E_UploadKindMustFitTheStage(t *testing.T) {
 	require.Equal(t, "wrong_stage_for_document", r.code())
 	require.Empty(t, s.blobs(), "a refused upload leaves no file")
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
 	require.Zero(t, n)
 	for _, kind := range []string{"opinion", "impl_plan", "special_request", "crypto_plan", "other"} {
 		r := s.uploadAs("alice", docs, kind, kind+".pdf", pdf)
@@ -137,7 +137,7 @@ func TestE2E_ExecutablePolyglotRefused(t *testing.T) {
 	require.Equal(t, "malformed_document", r.code())
 	require.Empty(t, s.blobs())
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
 	require.Zero(t, n)
 }
 

@@ -387,12 +387,12 @@ func TestE2E_PlanReadModelOutageKeepsTheKey(t *testing.T) {
 			map[string]string{"Idempotency-Key": "compile-outage-1"})
 	}
 	// A table only the plan's project read joins (not the session lookup) goes missing.
-	_, err := s.store.DB.Exec(`ALTER TABLE bundle_projects RENAME TO bundle_projects_gone`)
+	_, err := s.store.DB().Exec(`ALTER TABLE bundle_projects RENAME TO bundle_projects_gone`)
 	require.NoError(t, err)
 	s.unavailable = true
 	r := compile()
 	s.unavailable = false
-	_, err = s.store.DB.Exec(`ALTER TABLE bundle_projects_gone RENAME TO bundle_projects`)
+	_, err = s.store.DB().Exec(`ALTER TABLE bundle_projects_gone RENAME TO bundle_projects`)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusServiceUnavailable, r.Status, "%s", r.Raw)
 	require.Equal(t, "read_model_unavailable", r.code())
@@ -476,7 +476,7 @@ func TestE2E_IdempotentAndRacingDecisions(t *testing.T) {
 	require.Equal(t, http.StatusOK, r2.Status, "%s", r2.Raw)
 	require.Equal(t, r1.Body, r2.Body)
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, p))
 	require.Equal(t, 1, n, "the decision is applied once")
 
 	q := s.createProject("bob", "并发测试项目", futureYear(), 100_000_000)
@@ -495,6 +495,6 @@ func TestE2E_IdempotentAndRacingDecisions(t *testing.T) {
 	wg.Wait()
 	statuses := []int{results[0].Status, results[1].Status}
 	require.ElementsMatch(t, []int{http.StatusOK, http.StatusConflict}, statuses, "%s | %s", results[0].Raw, results[1].Raw)
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, q))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.decide' AND object_id = $1`, q))
 	require.Equal(t, 1, n)
 }

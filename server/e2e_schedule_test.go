@@ -92,6 +92,6 @@ func TestE2E_T1DraftRemindersReachUnitsWithDrafts(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, kinds("bob"), "submission_closed")
 	var unsent int
-	require.NoError(t, s.store.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.NoError(t, s.store.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
 	require.Zero(t, unsent)
 }

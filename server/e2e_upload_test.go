@@ -46,7 +46,7 @@ func TestE2E_BadUploadsStoreNothing(t *testing.T) {
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.Status, "%s", r.Raw)
 
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
 	require.Zero(t, n, "no document row")
 	var files []string
 	_ = filepath.Walk(filepath.Join(s.srv.cfg.DataDir, "documents"), func(path string, info os.FileInfo, err error) error {
@@ -88,7 +88,7 @@ func TestE2E_UploadPartsAfterTheFileRefused(t *testing.T) {
 	// The trial-run report is taken in the trial run only (domain.DocumentStages): a second
 	// project is put there in the read model, which is what the upload reads.
 	inTrial := s.createProject("alice", "上传顺序项目（试运行）", futureYear(), 100_000_000)
-	_, err := s.store.DB.Exec(`UPDATE projects SET stage = 'trial_run' WHERE id = $1`, inTrial)
+	_, err := s.store.DB().Exec(`UPDATE projects SET stage = 'trial_run' WHERE id = $1`, inTrial)
 	require.NoError(t, err)
 	report := "/api/v1/projects/" + inTrial + "/trial-run-report"
 	for _, c := range []struct {
@@ -106,7 +106,7 @@ func TestE2E_UploadPartsAfterTheFileRefused(t *testing.T) {
 		require.Contains(t, string(r.Raw), `"`+c.field+`"`, c.name)
 	}
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM documents WHERE project_id IN ($1, $2)`, p, inTrial))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM documents WHERE project_id IN ($1, $2)`, p, inTrial))
 	require.Zero(t, n, "no document row")
 
 	// The same parts in order are accepted.

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
-	"github.com/lib/pq"
 	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
@@ -104,17 +101,15 @@ func respondError(c *gin.Context, err error) {
 }
 
 // abandoned reports whether err is the cancellation that c's client caused by going away
-// (its request context is cancelled): the context's own error, PostgreSQL's "canceling
-// statement due to user request" (57014, which lib/pq makes of a cancelled context) or
-// Temporal's Canceled. A server fault that merely coincides with the client leaving is not.
+// (its request context is cancelled): the context's own error, the database's cancelled
+// statement (store.IsCanceled) or Temporal's Canceled. A server fault that merely coincides
+// with the client leaving is not.
 func abandoned(c *gin.Context, err error) bool {
 	if !errors.Is(c.Request.Context().Err(), context.Canceled) {
 		return false
 	}
-	var pqErr *pq.Error
 	var cancelled *serviceerror.Canceled
-	return errors.Is(err, context.Canceled) || (errors.As(err, &pqErr) && pqErr.Code == "57014") ||
-		errors.As(err, &cancelled)
+	return errors.Is(err, context.Canceled) || store.IsCanceled(err) || errors.As(err, &cancelled)
 }
 
 func classify(err error) *apperr.Error {
@@ -133,14 +128,8 @@ func classify(err error) *apperr.Error {
 		}
 		return e
 	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "22021", "22P05", "22003", "22007", "22008":
-			// Bad bytes, untranslatable characters, out-of-range numbers or dates that slipped
-			// past validation are the client's input, not a server fault.
-			return apperr.BadRequest("invalid_value", "请求中的值无法保存（编码或范围不合法）")
-		}
+	if store.IsBadValue(err) {
+		return apperr.BadRequest("invalid_value", "请求中的值无法保存（编码或范围不合法）")
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.NotFound("记录")
@@ -160,28 +149,11 @@ func classify(err error) *apperr.Error {
 	if errors.As(err, &unavailable) {
 		return apperr.New(http.StatusServiceUnavailable, "temporal_unavailable", "流程引擎暂不可用，请稍后重试")
 	}
-	if databaseUnavailable(err) {
+	if store.IsUnavailable(err) {
 		return apperr.New(http.StatusServiceUnavailable, "database_unavailable",
 			"数据库暂不可用，请稍后重试（带相同 Idempotency-Key 重试不会重复执行）")
 	}
 	return apperr.New(http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试")
-}
-
-// databaseUnavailable reports whether err says the read model's PostgreSQL could not be
-// reached or went away (refused or reset connections, a server starting up, shutting down or
-// recovering from a crash, no connection slot left): an outage of a dependency, 503, not a
-// server fault. A write whose connection broke at COMMIT may still have been applied, as
-// after temporal_timeout: a resend with the same Idempotency-Key applies it once.
-func databaseUnavailable(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		// Class 08 connection exception; 57P01–57P03 admin or crash shutdown, cannot
-		// connect now; 53300 too many connections.
-		c := string(pqErr.Code)
-		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "53300"
-	}
-	var opErr *net.OpError
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &opErr)
 }
 
 // bindJSON decodes a JSON body strictly (unknown fields are rejected: no mass assignment) and

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 	"go.uber.org/zap"
 
 	"egovpm/internal/apperr"
@@ -63,7 +62,7 @@ func exportFormat(c *gin.Context, csvAllowed bool) (string, error) {
 // startExport records the export in the audit log (R18) and sends the download's headers:
 // nothing is sent when the audit row cannot be written.
 func (s *Server) startExport(c *gin.Context, name, title, format string) bool {
-	err := s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(c.Request.Context(), func(tx *store.Tx) error {
 		return s.audit(c, tx, "export."+name, "export", name, "ok", gin.H{"format": format, "query": c.Request.URL.RawQuery})
 	})
 	if err != nil {

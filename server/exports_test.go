@@ -99,7 +99,7 @@ func requireFen(t *testing.T, wantFen int64, got float64, per float64, what stri
 // model (the exports read it; how the rows came to be is other tests' business).
 func exportFixture(t *testing.T, s *stack, year int) {
 	t.Helper()
-	db := s.store.DB
+	db := s.store.DB()
 	_, err := db.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, approved_amount_fen,
 			description, mlps_level, uses_crypto, created_by, stage)
 		SELECT 'p-exp-' || g, CASE WHEN g % 3 = 0 THEN 'unit-b' ELSE 'unit-a' END, '导出测试项目 ' || g, 'new',
@@ -140,7 +140,7 @@ func TestExportsMatchTheDatabase(t *testing.T) {
 	s := newStack(t, "test")
 	year := futureYear()
 	exportFixture(t, s, year)
-	db := s.store.DB
+	db := s.store.DB()
 
 	// 项目台账 for DRB: every project, a sheet per plan year, latest first.
 	r := s.export("drb1", "/api/v1/exports/registry?q=%E5%AF%BC%E5%87%BA%E6%B5%8B%E8%AF%95")
@@ -291,7 +291,7 @@ func TestDeliveryReadsFromTheServer(t *testing.T) {
 	s := newStack(t, "test")
 	year := futureYear()
 	exportFixture(t, s, year)
-	db := s.store.DB
+	db := s.store.DB()
 
 	// p-exp-1: alice's, in construction, approved 1,000,000 fen, contract 999,999 fen, payments
 	// of 1001 (recorded), 2002 (confirmed) and 3003 (rejected) fen.

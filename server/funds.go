@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/authz"
@@ -157,14 +156,14 @@ func (s *Server) recordPayment(c *gin.Context) {
 		pay.ID = keyedID("pay-", "payment-record", a.ID, p.ID, key)
 	}
 	var replay *store.Payment
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		locked, err := s.store.ProjectForUpdate(ctx, tx, p.ID)
 		if err != nil {
 			return err
 		}
 		if key != "" {
 			// After the project lock: a concurrent resend has committed or not started.
-			prev, err := s.store.Payment(ctx, tx, pay.ID)
+			prev, err := s.store.PaymentTx(ctx, tx, pay.ID)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 			case err != nil:
@@ -207,7 +206,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 func (s *Server) confirmPayment(c *gin.Context) {
 	ctx := c.Request.Context()
 	a := mustActor(c)
-	pay, err := s.store.Payment(ctx, s.store.DB, c.Param("id"))
+	pay, err := s.store.Payment(ctx, c.Param("id"))
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			err = apperr.NotFound("付款记录")
@@ -215,7 +214,7 @@ func (s *Server) confirmPayment(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	p, err := s.store.Project(ctx, s.store.DB, pay.ProjectID)
+	p, err := s.store.Project(ctx, pay.ProjectID)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -250,14 +249,14 @@ func (s *Server) confirmPayment(c *gin.Context) {
 		status = store.PaymentRejected
 	}
 	var out store.Payment
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = s.store.DecidePayment(ctx, tx, pay.ID, status, a.ID, req.Comment)
 		if errors.Is(err, store.ErrOwnPayment) {
 			return authz.OwnAct(a, []string{a.ID})
 		}
 		if errors.Is(err, store.ErrPaymentDecided) {
-			cur, cerr := s.store.Payment(ctx, tx, pay.ID)
+			cur, cerr := s.store.PaymentTx(ctx, tx, pay.ID)
 			if cerr != nil {
 				return cerr
 			}

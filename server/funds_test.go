@@ -27,7 +27,7 @@ func fundsProject(s *stack, user string, year int, stage string, approvedFen int
 
 func fundsSetStage(s *stack, id, stage string, approvedFen int64) {
 	s.t.Helper()
-	_, err := s.store.DB.Exec(`UPDATE projects SET stage = $2, approved_amount_fen = $3 WHERE id = $1`, id, stage, approvedFen)
+	_, err := s.store.DB().Exec(`UPDATE projects SET stage = $2, approved_amount_fen = $3 WHERE id = $1`, id, stage, approvedFen)
 	require.NoError(s.t, err)
 }
 
@@ -48,7 +48,7 @@ func fundsDecide(s *stack, user, paymentID, decision, comment string) resp {
 
 func fundsPaid(s *stack, projectID string) int64 {
 	s.t.Helper()
-	paid, err := s.store.PaidFen(s.t.Context(), s.store.DB, projectID)
+	paid, err := s.store.PaidFen(s.t.Context(), projectID)
 	require.NoError(s.t, err)
 	return paid
 }
@@ -56,7 +56,7 @@ func fundsPaid(s *stack, projectID string) int64 {
 func fundsAudited(s *stack, action, paymentID string) int {
 	s.t.Helper()
 	var n int
-	require.NoError(s.t, s.store.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE action = $1 AND detail->>'payment_id' = $2`,
+	require.NoError(s.t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = $1 AND detail->>'payment_id' = $2`,
 		action, paymentID))
 	return n
 }
@@ -402,7 +402,7 @@ func TestPaymentRecordIdempotencyKey(t *testing.T) {
 func TestPaymentCappedByContractHTTP(t *testing.T) {
 	s := newStack(t, "2021")
 	p := fundsProject(s, "alice", 2024, "construction", 5_000_000_00)
-	_, err := s.store.DB.Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
+	_, err := s.store.DB().Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
 		VALUES ($1, '某信息技术有限公司', 1000, '2024-02-01', 'LA-2024-001', '{}', 'u-alice')`, p)
 	require.NoError(t, err)
 

@@ -18,7 +18,7 @@ func TestBadIdempotencyKeyIsRefusedEverywhere(t *testing.T) {
 	p := s.createProject("alice", "幂等键校验项目", year, 300_000_000)
 	s.token("drb1") // sign in first: a login writes its own audit row
 	var before int
-	require.NoError(t, s.store.DB.Get(&before, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, s.store.DB().Get(&before, `SELECT count(*) FROM audit_log`))
 	for _, key := range []string{strings.Repeat("k", 2000), "有中文", "a b", ""} {
 		for _, r := range []struct{ user, method, path string }{
 			{"alice", http.MethodPost, "/api/v1/projects/" + p + "/contract"},
@@ -34,6 +34,6 @@ func TestBadIdempotencyKeyIsRefusedEverywhere(t *testing.T) {
 		}
 	}
 	var after int
-	require.NoError(t, s.store.DB.Get(&after, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, s.store.DB().Get(&after, `SELECT count(*) FROM audit_log`))
 	require.Equal(t, before, after, "a refused request changes nothing")
 }

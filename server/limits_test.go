@@ -53,7 +53,7 @@ func TestProductionRefusesDemoUsers(t *testing.T) {
 	_, err = New(cfg, &platform.Deps{Store: st}, zap.NewNop())
 	require.ErrorContains(t, err, "demo users")
 
-	_, err = st.DB.Exec(`UPDATE users SET disabled = true WHERE demo`)
+	_, err = st.DB().Exec(`UPDATE users SET disabled = true WHERE demo`)
 	require.NoError(t, err)
 	_, err = New(cfg, &platform.Deps{Store: st}, zap.NewNop())
 	require.NoError(t, err)

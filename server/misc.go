@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/temporal"
 
 	"egovpm/internal/apperr"
@@ -58,7 +57,7 @@ func (s *Server) listNotifications(c *gin.Context) {
 // id (as the list gives it); another user's notification is 404.
 func (s *Server) readNotification(c *gin.Context) {
 	ctx := c.Request.Context()
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.MarkRead(ctx, tx, mustActor(c).ID, c.Param("id")); err != nil {
 			return err
 		}
@@ -100,7 +99,7 @@ func (s *Server) readAllNotifications(c *gin.Context) {
 	ctx := c.Request.Context()
 	a := mustActor(c)
 	var n int64
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if n, err = s.store.MarkAllRead(ctx, tx, a.ID); err != nil {
 			return err
@@ -159,7 +158,7 @@ func (s *Server) listAudit(c *gin.Context) {
 }
 
 func (s *Server) verifyAudit(c *gin.Context) {
-	res, err := s.store.Audit.VerifyAnchored(c.Request.Context(), s.store.DB, s.anchor)
+	res, err := s.store.VerifyAudit(c.Request.Context(), s.anchor)
 	if err != nil {
 		respondError(c, err)
 		return

@@ -46,17 +46,17 @@ func TestNotificationsByRealID(t *testing.T) {
 
 	// The key stays the dedup key; the public id is the store's function of it.
 	var key string
-	require.NoError(t, s.store.DB.Get(&key, `SELECT id FROM notifications WHERE public_id = $1`, id))
+	require.NoError(t, s.store.DB().Get(&key, `SELECT id FROM notifications WHERE public_id = $1`, id))
 	require.Regexp(t, `[/#]`, key, "the workflow-derived key holds the characters a URL segment cannot")
 	require.Equal(t, store.NotificationID(key), id)
 
 	// Unread count and mark-all-read.
-	_, err := s.store.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
+	_, err := s.store.DB().Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES
 		('test/one#1:u-alice', 'u-alice', 'test', '未读一'), ('test/two#2:u-alice', 'u-alice', 'test', '未读二'),
 		('test/three#3:u-bob', 'u-bob', 'test', '他人的')`)
 	require.NoError(t, err)
 	var unread int
-	require.NoError(t, s.store.DB.Get(&unread, `SELECT count(*) FROM notifications WHERE user_id = 'u-alice' AND read_at IS NULL`))
+	require.NoError(t, s.store.DB().Get(&unread, `SELECT count(*) FROM notifications WHERE user_id = 'u-alice' AND read_at IS NULL`))
 	r = s.do("alice", http.MethodGet, "/api/v1/notifications/unread-count", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.EqualValues(t, unread, r.Body["unread"])
@@ -69,6 +69,6 @@ func TestNotificationsByRealID(t *testing.T) {
 	r = s.do("bob", http.MethodGet, "/api/v1/notifications/unread-count", nil, nil)
 	require.GreaterOrEqual(t, r.Body["unread"], float64(1), "bob's notifications are his own")
 	var audited int
-	require.NoError(t, s.store.DB.Get(&audited, `SELECT count(*) FROM audit_log WHERE action IN ('notification.read', 'notification.read_all') AND actor_id = 'u-alice'`))
+	require.NoError(t, s.store.DB().Get(&audited, `SELECT count(*) FROM audit_log WHERE action IN ('notification.read', 'notification.read_all') AND actor_id = 'u-alice'`))
 	require.Equal(t, 3, audited)
 }

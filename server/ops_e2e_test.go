@@ -164,7 +164,7 @@ type auditRow struct {
 func (s *opsStack) audits(action, objectID string) []auditRow {
 	s.t.Helper()
 	var rows []auditRow
-	require.NoError(s.t, s.store.DB.Select(&rows, `SELECT actor_id, outcome, object_type, detail FROM audit_log
+	require.NoError(s.t, s.store.DB().Select(&rows, `SELECT actor_id, outcome, object_type, detail FROM audit_log
 		WHERE action = $1 AND object_id = $2 ORDER BY seq`, action, objectID))
 	return rows
 }
@@ -193,7 +193,7 @@ func TestO1O2_FailingActivityRetry(t *testing.T) {
 	taskA := s.openTask("drb1", pa, "prelim_review")
 
 	// The dependency goes down: ComputeSimilar's table disappears.
-	_, err := s.store.DB.Exec(`ALTER TABLE project_similar RENAME TO project_similar_broken`)
+	_, err := s.store.DB().Exec(`ALTER TABLE project_similar RENAME TO project_similar_broken`)
 	require.NoError(t, err)
 	pb := s.createProject("bob", "全市教育资源公共服务平台（卫健）", year, 200_000_000)
 	s.submit("bob", pb)
@@ -214,7 +214,7 @@ func TestO1O2_FailingActivityRetry(t *testing.T) {
 	require.NotEmpty(t, failing.ActivityID)
 
 	// O1: a human task overdue past escalation is listed with its task.
-	_, err = s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, taskA)
+	_, err = s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, taskA)
 	require.NoError(t, err)
 	require.EventuallyWithT(t, func(c *assertT) {
 		r := reasonOf(s.stuck(c, workflows.ProjectWorkflowID(pa)), ops.KindTaskOverdue)
@@ -228,7 +228,7 @@ func TestO1O2_FailingActivityRetry(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Raw)
 
 	// Fix the cause, then O2: retry now.
-	_, err = s.store.DB.Exec(`ALTER TABLE project_similar_broken RENAME TO project_similar`)
+	_, err = s.store.DB().Exec(`ALTER TABLE project_similar_broken RENAME TO project_similar`)
 	require.NoError(t, err)
 	retryPath := "/api/v1/ops/workflows/" + wfB + "/activities/" + failing.ActivityID + "/retry"
 	r = s.do("ops1", http.MethodPost, retryPath, map[string]any{"reason": "表已恢复"}, nil)
@@ -464,7 +464,7 @@ func TestO2_DatabaseOutageStallsThenRecovers(t *testing.T) {
 	s := newOpsStack(t)
 	p := s.createProject("alice", "全市智慧停车管理平台", futureYear(), 300_000_000)
 	wfID := workflows.ProjectWorkflowID(p)
-	_, err := s.store.DB.Exec(`ALTER TABLE holiday_overrides RENAME TO holiday_overrides_broken`)
+	_, err := s.store.DB().Exec(`ALTER TABLE holiday_overrides RENAME TO holiday_overrides_broken`)
 	require.NoError(t, err)
 	s.submit("alice", p)
 
@@ -480,7 +480,7 @@ func TestO2_DatabaseOutageStallsThenRecovers(t *testing.T) {
 	r := s.do("drb1", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil)
 	require.Empty(t, r.Body["items"])
 
-	_, err = s.store.DB.Exec(`ALTER TABLE holiday_overrides_broken RENAME TO holiday_overrides`)
+	_, err = s.store.DB().Exec(`ALTER TABLE holiday_overrides_broken RENAME TO holiday_overrides`)
 	require.NoError(t, err)
 	// The next retry (exponential backoff) completes the step (R3).
 	require.EventuallyWithT(t, func(c *assertT) {

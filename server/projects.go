@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -108,9 +107,9 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-func (s *Server) audit(c *gin.Context, tx *sqlx.Tx, action, objType, objID, outcome string, detail any) error {
+func (s *Server) audit(c *gin.Context, tx *store.Tx, action, objType, objID, outcome string, detail any) error {
 	a := mustActor(c)
-	return s.store.Audit.Append(c.Request.Context(), tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: action,
+	return s.store.AppendAudit(c.Request.Context(), tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: action,
 		ObjectType: objType, ObjectID: objID, Outcome: outcome, RequestID: c.GetString(ctxRequestID),
 		ClientIP: c.ClientIP(), Detail: detail})
 }
@@ -131,7 +130,7 @@ func (s *Server) checkParent(c *gin.Context, typ string, parent *string, unitID,
 	if *parent == selfID {
 		return apperr.Invalid(map[string]string{"parent_project_id": "不能关联自身"})
 	}
-	pp, err := s.store.Project(ctx, s.store.DB, *parent)
+	pp, err := s.store.Project(ctx, *parent)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && pp.UnitID != unitID) {
 		return apperr.Invalid(map[string]string{"parent_project_id": "主项目不存在或不属于本单位"})
 	}
@@ -167,7 +166,7 @@ func (s *Server) createProject(c *gin.Context) {
 	if req.ParentProjectID != nil {
 		p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, true
 	}
-	err = s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(c.Request.Context(), func(tx *store.Tx) error {
 		if err := s.store.CreateProject(c.Request.Context(), tx, &p); err != nil {
 			return err
 		}
@@ -214,7 +213,7 @@ func (s *Server) replayCreate(c *gin.Context, id string, req any) {
 			"该 Idempotency-Key 已用于创建另一内容的项目，请换用新的 Idempotency-Key"))
 		return
 	}
-	prev, err := s.store.Project(ctx, s.store.DB, id)
+	prev, err := s.store.Project(ctx, id)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -246,7 +245,7 @@ func (s *Server) loadProject(c *gin.Context, act authz.Action) (store.Project, b
 // (which of its documents, authz.View).
 func (s *Server) loadProjectView(c *gin.Context, act authz.Action) (store.Project, authz.View, bool) {
 	ctx := c.Request.Context()
-	p, err := s.store.Project(ctx, s.store.DB, c.Param("id"))
+	p, err := s.store.Project(ctx, c.Param("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		respondError(c, apperr.NotFound("项目"))
 		return p, authz.View{}, false
@@ -475,7 +474,7 @@ func (s *Server) patchProject(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	var out store.Project
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		p, err := s.store.ProjectForUpdate(ctx, tx, c.Param("id"))
 		if err != nil {
 			return err
@@ -532,7 +531,7 @@ func (s *Server) patchProject(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	out, err = s.store.Project(ctx, s.store.DB, out.ID)
+	out, err = s.store.Project(ctx, out.ID)
 	if err != nil {
 		respondError(c, err)
 		return
@@ -610,7 +609,7 @@ func (s *Server) submitProject(c *gin.Context) {
 	wfID := workflows.ProjectWorkflowID(p.ID)
 	// Record the pinned policy first: a retried submit after a failure below finds it and
 	// finishes the start idempotently.
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.MarkSubmitted(ctx, tx, p.ID, pol.Version, wfID, special, 1); err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ func TestR1_ThirdPartyProjectNamesItsUnitsMainProject(t *testing.T) {
 	}
 	count := func(name string) int {
 		var n int
-		require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM projects WHERE name = $1`, name))
+		require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM projects WHERE name = $1`, name))
 		return n
 	}
 	for _, tc := range []struct {

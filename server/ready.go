@@ -30,7 +30,7 @@ var readinessChecks = []string{"postgres", "temporal", "search_attributes", "wor
 // not listed again.
 func (s *Server) readiness(ctx context.Context) (map[string]string, map[string]any) {
 	failed, extra := map[string]string{}, map[string]any{}
-	if err := s.store.DB.PingContext(ctx); err != nil {
+	if err := s.store.Ping(ctx); err != nil {
 		failed["postgres"] = "数据库不可达"
 	}
 	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {

@@ -117,7 +117,7 @@ func TestOverdueTasks(t *testing.T) {
 	tOnTime := s.openTask("drb1", onTime, "prelim_review")
 	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+tLate+"/claim", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-	_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '1 day' WHERE id = $1`, tLate)
+	_, err := s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '1 day' WHERE id = $1`, tLate)
 	require.NoError(t, err)
 
 	r = s.do("drb1", http.MethodGet, "/api/v1/tasks?overdue=true", nil, nil)
@@ -195,14 +195,14 @@ func TestDashboardDueLists(t *testing.T) {
 	om := s.createProject("alice", "看板测试：运维项目", year, 100_000_000)
 	other := s.createProject("bob", "看板测试：他单位试运行", year, 100_000_000)
 	// Stages set in the read model: the dashboard reads it, and these rows are its input.
-	_, err := s.store.DB.Exec(`UPDATE projects SET stage = 'trial_run', trial_run_ends_at = now() + interval '3 days' WHERE id = ANY($1)`,
+	_, err := s.store.DB().Exec(`UPDATE projects SET stage = 'trial_run', trial_run_ends_at = now() + interval '3 days' WHERE id = ANY($1)`,
 		"{"+soon+","+other+"}")
 	require.NoError(t, err)
-	_, err = s.store.DB.Exec(`UPDATE projects SET stage = 'trial_run', trial_run_ends_at = now() + interval '90 days' WHERE id = $1`, later)
+	_, err = s.store.DB().Exec(`UPDATE projects SET stage = 'trial_run', trial_run_ends_at = now() + interval '90 days' WHERE id = $1`, later)
 	require.NoError(t, err)
-	_, err = s.store.DB.Exec(`UPDATE projects SET stage = 'om' WHERE id = $1`, om)
+	_, err = s.store.DB().Exec(`UPDATE projects SET stage = 'om' WHERE id = $1`, om)
 	require.NoError(t, err)
-	_, err = s.store.DB.Exec(`INSERT INTO om_filings (project_id, year, due_at, overdue) VALUES
+	_, err = s.store.DB().Exec(`INSERT INTO om_filings (project_id, year, due_at, overdue) VALUES
 		($1, 1, now() - interval '40 days', true), ($1, 2, now() + interval '10 days', false), ($1, 3, now() + interval '200 days', false)`, om)
 	require.NoError(t, err)
 

@@ -124,7 +124,7 @@ func (s *Server) Handler() http.Handler { return s.engine }
 func (s *Server) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	s.checkpointMu.Lock()
 	defer s.checkpointMu.Unlock()
-	cp, err := s.store.Audit.Checkpoint(ctx, s.store.DB)
+	cp, err := s.store.AuditCheckpoint(ctx)
 	if err != nil {
 		return cp, err
 	}

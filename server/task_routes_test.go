@@ -15,7 +15,7 @@ func TestTaskRoutesAnswerMissingAndUnsignedAsBefore(t *testing.T) {
 	s := newStack(t, "2021")
 	s.token("drb1") // the login's own audit row first
 	var audits int
-	require.NoError(t, s.store.DB.Get(&audits, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, s.store.DB().Get(&audits, `SELECT count(*) FROM audit_log`))
 	routes := []struct{ method, path string }{
 		{http.MethodGet, "/api/v1/tasks/no-such-task"},
 		{http.MethodPost, "/api/v1/tasks/no-such-task/claim"},
@@ -34,6 +34,6 @@ func TestTaskRoutesAnswerMissingAndUnsignedAsBefore(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, got.Status, "%s %s: %s", r.method, r.path, got.Raw)
 	}
 	var after int
-	require.NoError(t, s.store.DB.Get(&after, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, s.store.DB().Get(&after, `SELECT count(*) FROM audit_log`))
 	require.Equal(t, audits, after, "a refused request writes nothing")
 }

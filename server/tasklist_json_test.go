@@ -25,14 +25,14 @@ func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
 	u := testdb.URL(t)
 	st := testdb.Open(t, u, 0)
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	require.NoError(t, bench.SeedInbox(ctx, st.DB, bench.InboxSeed{Tasks: 400, Open: 150, Experts: 4, Projects: 30}, nil))
+	require.NoError(t, bench.SeedInbox(ctx, st.DB(), bench.InboxSeed{Tasks: 400, Open: 150, Experts: 4, Projects: 30}, nil))
 	var project string
-	require.NoError(t, st.DB.Get(&project, `SELECT id FROM projects ORDER BY id LIMIT 1`))
+	require.NoError(t, st.DB().Get(&project, `SELECT id FROM projects ORDER BY id LIMIT 1`))
 
 	// Rows of every shape, offered to drb1 (role drb_reviewer, org drb), assigned to them or
 	// decided by them: optional columns set and unset, strings JSON must escape, details empty,
 	// JSON null and nested, times with a fraction to be cut and on a second boundary.
-	_, err := st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
+	_, err := st.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, bundle_id, candidate_role, candidate_org_id,
 			assignee_id, status, decision, decided_by, decided_at, comment, due_at, details, created_at) VALUES
 		('tj-1', 'prelim_review', 'wf', $1, NULL, 'drb_reviewer', NULL, NULL, 'open', NULL, NULL, NULL, NULL,
 		 '2000-01-01 00:00:00.999999+00', '{}', '1999-12-31 23:59:59+00'),

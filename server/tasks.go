@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -113,7 +112,7 @@ func (s *Server) respondRefusal(c *gin.Context, action, objType, objID string, e
 // auditRefused appends the audit row of a refused request (outcome "refused") in a
 // transaction of its own: the request changes nothing else.
 func (s *Server) auditRefused(c *gin.Context, action, objType, objID string, detail map[string]any) error {
-	return s.store.WithTx(c.Request.Context(), func(tx *sqlx.Tx) error {
+	return s.store.WithTx(c.Request.Context(), func(tx *store.Tx) error {
 		return s.audit(c, tx, action, objType, objID, "refused", detail)
 	})
 }
@@ -202,7 +201,7 @@ func (s *Server) claimTask(c *gin.Context) {
 	}
 	a := mustActor(c)
 	ctx := c.Request.Context()
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.ClaimTask(ctx, tx, t.ID, a.ID); err != nil {
 			if errors.Is(err, store.ErrAlreadyClaimed) {
 				return apperr.Conflict("already_claimed", "该任务已被他人领取或已处理")

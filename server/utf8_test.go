@@ -64,7 +64,7 @@ func TestE2E_InvalidUTF8StoresNothing(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
 	require.Equal(t, "invalid_utf8", r.code())
 	var n int
-	require.NoError(t, s.store.DB.Get(&n, `SELECT count(*) FROM projects WHERE name LIKE '%' || chr(65533) || '%'`))
+	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM projects WHERE name LIKE '%' || chr(65533) || '%'`))
 	require.Zero(t, n, "no project with U+FFFD")
 
 	p := s.createProject("alice", "编码校验项目", futureYear(), 100_000_000)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"egovpm/internal/calendar"
 	"egovpm/internal/config"
 	"egovpm/internal/store"
@@ -27,9 +25,8 @@ func cmdSetHoliday(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("set-holiday: %w", err)
 	}
 	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
-		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO holiday_overrides (day, workday, name) VALUES ($1, $2, $3)
-				ON CONFLICT (day) DO UPDATE SET workday = EXCLUDED.workday, name = EXCLUDED.name`, *date, *workday, *name); err != nil {
+		if err := st.WithTx(ctx, func(tx *store.Tx) error {
+			if err := st.SetHolidayOverride(ctx, tx, *date, *workday, *name); err != nil {
 				return fmt.Errorf("set-holiday: %w", err)
 			}
 			return cliAudit(ctx, st, tx, e, "calendar.override", "holiday", *date, map[string]any{"workday": *workday, "name": *name})

@@ -31,7 +31,7 @@ func TestT2_SetHolidayMovesDueDates(t *testing.T) {
 	acts := &activities.Activities{Store: st, Log: zap.NewNop()}
 	due := func() time.Time {
 		// A transition that only opens a task reports the task's due date.
-		_, err := st.DB.Exec(`INSERT INTO orgs (id, name, kind) VALUES ('drb', '市数管局', 'drb') ON CONFLICT DO NOTHING`)
+		_, err := st.DB().Exec(`INSERT INTO orgs (id, name, kind) VALUES ('drb', '市数管局', 'drb') ON CONFLICT DO NOTHING`)
 		require.NoError(t, err)
 		id := "t-" + time.Now().Format("150405.000000000")
 		res, err := acts.Apply(ctx, domain.Transition{ID: id, WorkflowID: "wf-" + id,

@@ -41,8 +41,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
 	"egovpm/internal/auth"
@@ -187,7 +185,7 @@ func withStore(ctx context.Context, e env, fn func(cfg config.Config, st *store.
 	if err != nil {
 		return err
 	}
-	defer st.DB.Close()
+	defer st.Close()
 	return fn(cfg, st)
 }
 
@@ -214,15 +212,15 @@ var (
 )
 
 // cliAudit writes the audit row of a CLI change in tx.
-func cliAudit(ctx context.Context, st *store.Store, tx *sqlx.Tx, e env, action, objectType, objectID string, detail map[string]any) error {
+func cliAudit(ctx context.Context, st *store.Store, tx *store.Tx, e env, action, objectType, objectID string, detail map[string]any) error {
 	return cliAuditOutcome(ctx, st, tx, e, action, objectType, objectID, "ok", detail)
 }
 
-func cliAuditOutcome(ctx context.Context, st *store.Store, tx *sqlx.Tx, e env, action, objectType, objectID, outcome string, detail map[string]any) error {
+func cliAuditOutcome(ctx context.Context, st *store.Store, tx *store.Tx, e env, action, objectType, objectID, outcome string, detail map[string]any) error {
 	if u := e.getenv("USER"); u != "" {
 		detail["os_user"] = u
 	}
-	return st.Audit.Append(ctx, tx, audit.Entry{ActorID: "cli", Action: action, ObjectType: objectType,
+	return st.AppendAudit(ctx, tx, audit.Entry{ActorID: "cli", Action: action, ObjectType: objectType,
 		ObjectID: objectID, Outcome: outcome, Detail: detail})
 }
 
@@ -235,7 +233,7 @@ func checkRoles(ctx context.Context, st *store.Store, e env, cmd, action, id, us
 		return nil
 	}
 	r, _ := domain.AsRefusal(err)
-	if aerr := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	if aerr := st.WithTx(ctx, func(tx *store.Tx) error {
 		return cliAuditOutcome(ctx, st, tx, e, action, "user", id, "refused", map[string]any{"code": r.Code,
 			"username": username, "roles": roles, "conflicts": r.Extra["conflicts"]})
 	}); aerr != nil {
@@ -263,7 +261,7 @@ func cmdCreateOrg(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("create-org: --kind must be one of %s", strings.Join(orgKinds, ", "))
 	}
 	return withStore(ctx, e, func(_ config.Config, st *store.Store) error {
-		err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.CreateOrg(ctx, tx, &store.Org{ID: *id, Name: *name, Kind: *kind}); err != nil {
 				return err
 			}
@@ -374,7 +372,7 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.CreateUser(ctx, tx, store.NewUser{ID: id, Username: *username, Name: *name, OrgID: *org,
 				PasswordHash: hash, Roles: roles, MustChangePassword: true}); err != nil {
 				return err
@@ -425,7 +423,7 @@ func cmdSetRoles(ctx context.Context, e env, args []string) error {
 		if err := checkRoles(ctx, st, e, "set-roles", "user.set_roles", u.ID, u.Username, roles); err != nil {
 			return err
 		}
-		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.SetUserRoles(ctx, tx, u.ID, roles); err != nil {
 				return err
 			}
@@ -455,7 +453,7 @@ func cmdDisableUser(ctx context.Context, e env, args []string) error {
 		if *enable {
 			action = "user.enable"
 		}
-		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.SetUserDisabled(ctx, tx, u.ID, !*enable); err != nil {
 				return err
 			}
@@ -479,7 +477,7 @@ func cmdUnlockUser(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.ResetLoginFailures(ctx, tx, u.ID); err != nil {
 				return err
 			}
@@ -511,7 +509,7 @@ func cmdEnableTOTP(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.SetTOTPSecret(ctx, tx, u.ID, key.Secret()); err != nil {
 				return err
 			}
@@ -569,7 +567,7 @@ func cmdAuditCheckpoint(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		cp, err := audit.New(cfg.AuditKey).Checkpoint(ctx, st.DB)
+		cp, err := st.AuditCheckpoint(ctx)
 		if err != nil {
 			return err
 		}
@@ -593,7 +591,7 @@ func cmdAuditVerify(ctx context.Context, e env, args []string) error {
 		if *file != "" {
 			a = audit.AnchorAt(*file)
 		}
-		res, err := audit.New(cfg.AuditKey).VerifyAnchored(ctx, st.DB, a)
+		res, err := st.VerifyAudit(ctx, a)
 		if err != nil {
 			return err
 		}

@@ -133,10 +133,10 @@ func TestMailFailures(t *testing.T) {
 	c.ok("", "seed-demo")
 	st := testdb.Open(t, url, 0)
 	testdb.Notifications(t, st, "tr-1#0:u-alice", "tr-1#0:u-bob", "tr-2#0:u-bob")
-	_, err := st.DB.Exec(`UPDATE notifications SET failed_at = now() - interval '1 hour', failure = '550 5.1.1 no such mailbox'
+	_, err := st.DB().Exec(`UPDATE notifications SET failed_at = now() - interval '1 hour', failure = '550 5.1.1 no such mailbox'
 		WHERE id = 'tr-1#0:u-alice'`)
 	require.NoError(t, err)
-	_, err = st.DB.Exec(`UPDATE notifications SET failed_at = now() - interval '30 days', failure = '550 old' WHERE id = 'tr-2#0:u-bob'`)
+	_, err = st.DB().Exec(`UPDATE notifications SET failed_at = now() - interval '30 days', failure = '550 old' WHERE id = 'tr-2#0:u-bob'`)
 	require.NoError(t, err)
 
 	out := c.ok("", "mail-failures")

@@ -23,7 +23,7 @@ func TestSeparationOfDutiesCommands(t *testing.T) {
 	st := store.New(db, nil)
 	count := func(q string, args ...any) int {
 		var n int
-		require.NoError(t, st.DB.Get(&n, q, args...))
+		require.NoError(t, st.DB().Get(&n, q, args...))
 		return n
 	}
 
@@ -47,7 +47,7 @@ func TestSeparationOfDutiesCommands(t *testing.T) {
 	c.ok("", "set-roles", "--username", "erin", "--roles", "submitter,expert") // R4 recusal covers this pair
 
 	// A user granted conflicting roles before the check (as an older database holds them).
-	_, err = st.DB.Exec(`INSERT INTO users (id, username, name, org_id, password_hash) VALUES ('u-old', 'old', '老账号', 'unit-c', 'x');
+	_, err = st.DB().Exec(`INSERT INTO users (id, username, name, org_id, password_hash) VALUES ('u-old', 'old', '老账号', 'unit-c', 'x');
 		INSERT INTO user_roles (user_id, role) VALUES ('u-old', 'submitter'), ('u-old', 'drb_reviewer'), ('u-old', 'audit')`)
 	require.NoError(t, err)
 	out, err := c.run("", "sod-report")

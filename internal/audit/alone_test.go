@@ -42,9 +42,9 @@ func appendTx(ctx context.Context, db *sqlx.DB, c *audit.Chain, e audit.Entry, w
 func aloneFixture(t *testing.T) *sqlx.DB {
 	t.Helper()
 	st := testdb.New(t)
-	_, err := st.DB.Exec(`CREATE TABLE alone_changes (id int PRIMARY KEY, n int NOT NULL); INSERT INTO alone_changes VALUES (1, 0)`)
+	_, err := st.DB().Exec(`CREATE TABLE alone_changes (id int PRIMARY KEY, n int NOT NULL); INSERT INTO alone_changes VALUES (1, 0)`)
 	require.NoError(t, err)
-	return st.DB
+	return st.DB()
 }
 
 func changes(t *testing.T, db *sqlx.DB) (made, rows int) {

@@ -36,17 +36,17 @@ func TestR18_DedupKeyCovered(t *testing.T) {
 				if i < 4 {
 					key = fmt.Sprintf("transition-%d", i)
 				}
-				tx, err := st.DB.BeginTxx(ctx, nil)
+				tx, err := st.DB().BeginTxx(ctx, nil)
 				require.NoError(t, err)
 				require.NoError(t, st.Audit.Append(ctx, tx, audit.Entry{ActorID: "u-drb1", Action: "task.decide", ObjectType: "project",
 					ObjectID: "p-1", Outcome: "approve", DedupKey: key}))
 				require.NoError(t, tx.Commit())
 			}
-			res, err := st.Audit.Verify(ctx, st.DB)
+			res, err := st.Audit.Verify(ctx, st.DB())
 			require.NoError(t, err)
 			require.True(t, res.OK, res.Reason)
-			tamper(t, st.DB, tc.sql)
-			res, err = st.Audit.Verify(ctx, st.DB)
+			tamper(t, st.DB(), tc.sql)
+			res, err = st.Audit.Verify(ctx, st.DB())
 			require.NoError(t, err)
 			require.False(t, res.OK, "a changed dedup_key verified")
 			require.Equal(t, tc.want, res.Broken, res.Reason)
@@ -150,7 +150,7 @@ func TestR18_CheckpointFile(t *testing.T) {
 	require.False(t, res.OK)
 	require.Contains(t, res.Reason, "第 2 行")
 
-	forged, err := audit.New("another key").Checkpoint(context.Background(), testdb.New(t).DB)
+	forged, err := audit.New("another key").Checkpoint(context.Background(), testdb.New(t).DB())
 	require.NoError(t, err)
 	other, err := audit.OpenAnchor(t.TempDir())
 	require.NoError(t, err)

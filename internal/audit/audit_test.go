@@ -18,13 +18,13 @@ func appendN(t *testing.T, n int) (*sqlx.DB, *audit.Chain) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	for i := 1; i <= n; i++ {
-		tx, err := st.DB.BeginTxx(ctx, nil)
+		tx, err := st.DB().BeginTxx(ctx, nil)
 		require.NoError(t, err)
 		require.NoError(t, st.Audit.Append(ctx, tx, audit.Entry{ActorID: "u-drb1", OrgID: "drb", Action: "task.decide",
 			ObjectType: "project", ObjectID: fmt.Sprintf("p-%d", i), Outcome: "approve", Detail: map[string]any{"i": i, "说明": "同意"}}))
 		require.NoError(t, tx.Commit())
 	}
-	return st.DB, st.Audit
+	return st.DB(), st.Audit
 }
 
 // tamper runs SQL as a superuser would, with the append-only trigger disabled.
@@ -84,13 +84,13 @@ func TestR18_DedupKey(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	for range 2 {
-		tx, err := st.DB.BeginTxx(ctx, nil)
+		tx, err := st.DB().BeginTxx(ctx, nil)
 		require.NoError(t, err)
 		require.NoError(t, st.Audit.Append(ctx, tx, audit.Entry{ActorID: "a", Action: "x", ObjectType: "o", ObjectID: "1", Outcome: "ok", DedupKey: "k1"}))
 		require.NoError(t, tx.Commit())
 	}
 	var n int
-	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM audit_log`))
 	require.Equal(t, 1, n)
 }
 
@@ -102,11 +102,11 @@ func TestR18_DedupKeyConcurrentAppend(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	e := audit.Entry{ActorID: "a", Action: "x", ObjectType: "o", ObjectID: "1", Outcome: "ok", DedupKey: "k2"}
-	tx1, err := st.DB.BeginTxx(ctx, nil)
+	tx1, err := st.DB().BeginTxx(ctx, nil)
 	require.NoError(t, err)
 	require.NoError(t, st.Audit.Append(ctx, tx1, e))
 
-	tx2, err := st.DB.BeginTxx(ctx, nil)
+	tx2, err := st.DB().BeginTxx(ctx, nil)
 	require.NoError(t, err)
 	var pid int
 	require.NoError(t, tx2.GetContext(ctx, &pid, `SELECT pg_backend_pid()`))
@@ -114,21 +114,21 @@ func TestR18_DedupKeyConcurrentAppend(t *testing.T) {
 	go func() { done <- st.Audit.Append(ctx, tx2, e) }()
 	require.Eventually(t, func() bool {
 		var waiting bool
-		err := st.DB.Get(&waiting, `SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1`, pid)
+		err := st.DB().Get(&waiting, `SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1`, pid)
 		return err == nil && waiting
 	}, 10*time.Second, 5*time.Millisecond, "the second append waits for the head lock")
 	require.NoError(t, tx1.Commit())
 	require.NoError(t, <-done)
 	require.NoError(t, tx2.Commit())
 
-	tx3, err := st.DB.BeginTxx(ctx, nil)
+	tx3, err := st.DB().BeginTxx(ctx, nil)
 	require.NoError(t, err)
 	require.NoError(t, st.Audit.Append(ctx, tx3, audit.Entry{ActorID: "a", Action: "y", ObjectType: "o", ObjectID: "1", Outcome: "ok"}))
 	require.NoError(t, tx3.Commit())
 	var n int
-	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM audit_log`))
 	require.Equal(t, 2, n)
-	res, err := st.Audit.Verify(ctx, st.DB)
+	res, err := st.Audit.Verify(ctx, st.DB())
 	require.NoError(t, err)
 	require.True(t, res.OK, res.Reason)
 }

@@ -22,7 +22,7 @@ import (
 func TestR18_FormatCoversEveryColumn(t *testing.T) {
 	st := testdb.New(t)
 	var cols []string
-	require.NoError(t, st.DB.Select(&cols, `SELECT column_name FROM information_schema.columns
+	require.NoError(t, st.DB().Select(&cols, `SELECT column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = 'audit_log' AND column_name <> 'hash' ORDER BY column_name`))
 	covered := slices.Clone(audit.Formats[audit.Format])
 	slices.Sort(covered)

@@ -25,7 +25,7 @@ func TestR18_VerifyWhileAppending(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		for i := 0; !stop.Load(); i++ {
-			tx, err := st.DB.BeginTxx(ctx, nil)
+			tx, err := st.DB().BeginTxx(ctx, nil)
 			if err == nil {
 				err = st.Audit.Append(ctx, tx, audit.Entry{ActorID: "system", Action: "om.remind", ObjectType: "project",
 					ObjectID: fmt.Sprintf("p-%d", i), Outcome: "ok"})
@@ -44,7 +44,7 @@ func TestR18_VerifyWhileAppending(t *testing.T) {
 	}()
 	verified := 0
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); verified++ {
-		res, err := st.Audit.Verify(ctx, st.DB)
+		res, err := st.Audit.Verify(ctx, st.DB())
 		require.NoError(t, err)
 		if !res.OK {
 			stop.Store(true)

@@ -16,8 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
 	"egovpm/internal/domain"
@@ -286,7 +284,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{}, err
 	}
 	errReplay := errors.New("totp code replayed")
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if cred.TOTPSecret.Valid {
 			fresh, err := s.store.UseTOTPStep(ctx, tx, cred.ID, step)
 			if err != nil {
@@ -299,7 +297,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		if err := s.store.ResetLoginFailures(ctx, tx, cred.ID); err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, a.entry(cred.ID, cred.OrgID, cred.ID, "ok", map[string]any{
+		return s.store.AppendAudit(ctx, tx, a.entry(cred.ID, cred.OrgID, cred.ID, "ok", map[string]any{
 			"token_id": tok.id, "expires_at": tok.expiresAt.UTC().Format(time.RFC3339), "totp": cred.TOTPSecret.Valid}))
 	})
 	if errors.Is(err, errReplay) {
@@ -347,12 +345,12 @@ func (s *Service) loginUnknown(ctx context.Context, a loginAttempt) error {
 	if a.username == "" {
 		return errInvalidCredentials()
 	}
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		lock, err = s.store.RecordUnknownLoginFailure(ctx, tx, a.username, now, s.opts.MaxFailures, s.opts.Lockout)
 		if err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, a.entry(AnonymousActor, "", a.username, "denied",
+		return s.store.AppendAudit(ctx, tx, a.entry(AnonymousActor, "", a.username, "denied",
 			map[string]any{"reason": "bad_password"}))
 	})
 	if err != nil {
@@ -369,13 +367,13 @@ func (s *Service) loginUnknown(ctx context.Context, a loginAttempt) error {
 func (s *Service) loginFailed(ctx context.Context, a loginAttempt, cred store.Credentials, reason string, answer error) error {
 	now := s.now()
 	var lock store.LoginLock
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
 		lock, err = s.store.RecordLoginFailure(ctx, tx, cred.ID, now, s.opts.MaxFailures, s.opts.Lockout)
 		if err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, a.entry(cred.ID, cred.OrgID, cred.ID, "denied",
+		return s.store.AppendAudit(ctx, tx, a.entry(cred.ID, cred.OrgID, cred.ID, "denied",
 			map[string]any{"reason": reason, "failures": lock.Failures}))
 	})
 	if err != nil {
@@ -396,7 +394,7 @@ func (s *Service) refuse(ctx context.Context, a loginAttempt, cred store.Credent
 }
 
 func (s *Service) auditOnly(ctx context.Context, e audit.Entry) error {
-	return s.store.WithTx(ctx, func(tx *sqlx.Tx) error { return s.store.Audit.Append(ctx, tx, e) })
+	return s.store.WithTx(ctx, func(tx *store.Tx) error { return s.store.AppendAudit(ctx, tx, e) })
 }
 
 // verify checks a password against a stored hash, holding one of the hashing slots so that
@@ -514,11 +512,11 @@ func (s *Service) Refresh(ctx context.Context, token, clientIP, requestID string
 	if err != nil {
 		return LoginResult{}, err
 	}
-	err = s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.RevokeToken(ctx, tx, c.ID, c.Subject, c.ExpiresAt.Time); err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionRefresh,
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionRefresh,
 			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: requestID, ClientIP: clientIP,
 			Detail: map[string]any{"token_id": tok.id, "replaces": c.ID, "expires_at": tok.expiresAt.UTC().Format(time.RFC3339)}})
 	})
@@ -580,11 +578,11 @@ func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) error {
 	if err != nil {
 		return err
 	}
-	return s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.ChangePassword(ctx, tx, u.ID, hash); err != nil {
 			return err
 		}
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionPassword,
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionPassword,
 			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: in.RequestID, ClientIP: in.ClientIP,
 			Detail: map[string]any{"was_initial": u.MustChangePassword}})
 	})
@@ -604,7 +602,7 @@ type Session struct {
 // Logout revokes a token. An expired token is already dead and needs nothing; a token that
 // is not ours is 401 unauthenticated.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return s.store.WithTx(ctx, func(tx *store.Tx) error {
 		_, err := s.Revoke(ctx, tx, token)
 		return err
 	})
@@ -612,7 +610,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // Revoke revokes a token in tx (so that the caller can audit the logout in the same
 // transaction) and returns what it revoked.
-func (s *Service) Revoke(ctx context.Context, tx *sqlx.Tx, token string) (Session, error) {
+func (s *Service) Revoke(ctx context.Context, tx *store.Tx, token string) (Session, error) {
 	c, err := s.parseAllowExpired(token)
 	if err != nil {
 		return Session{}, err

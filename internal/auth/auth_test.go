@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jmoiron/sqlx"
 	"github.com/pquerna/otp/totp"
 	"github.com/stretchr/testify/require"
 
@@ -61,7 +60,7 @@ func newFixture(t *testing.T, opts auth.Options) *fixture {
 	}
 	f := &fixture{st: st, clock: c, svc: auth.NewService(st, opts)}
 	ctx := context.Background()
-	require.NoError(t, st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	require.NoError(t, st.WithTx(ctx, func(tx *store.Tx) error {
 		for _, o := range []store.Org{{ID: "unit-a", Name: "市教育局", Kind: "unit"}, {ID: "drb", Name: "市数据资源管理局", Kind: "drb"}} {
 			if err := st.CreateOrg(ctx, tx, &o); err != nil {
 				return err
@@ -79,7 +78,7 @@ func (f *fixture) addUser(t *testing.T, username, org string, demo bool, roles .
 	require.NoError(t, err)
 	id := auth.UserID(username)
 	ctx := context.Background()
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error {
 		return f.st.CreateUser(ctx, tx, store.NewUser{ID: id, Username: username, Name: "测试用户" + username, OrgID: org,
 			PasswordHash: h, Roles: roles, Demo: demo})
 	}))
@@ -91,7 +90,7 @@ func (f *fixture) enableTOTP(t *testing.T, username string) string {
 	key, err := auth.GenerateTOTP(username)
 	require.NoError(t, err)
 	ctx := context.Background()
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error {
 		return f.st.SetTOTPSecret(ctx, tx, auth.UserID(username), key.Secret())
 	}))
 	return key.Secret()
@@ -126,7 +125,7 @@ type auditRow struct {
 func auditRows(t *testing.T, st *store.Store) []auditRow {
 	t.Helper()
 	var rows []auditRow
-	require.NoError(t, st.DB.Select(&rows, `SELECT actor_id, action, object_id, outcome, request_id, client_ip, detail::text AS detail
+	require.NoError(t, st.DB().Select(&rows, `SELECT actor_id, action, object_id, outcome, request_id, client_ip, detail::text AS detail
 		FROM audit_log ORDER BY seq`))
 	return rows
 }
@@ -266,7 +265,7 @@ func TestLockout(t *testing.T) {
 	_, err = f.login("alice", password, "")
 	require.NoError(t, err)
 	var failed int
-	require.NoError(t, f.st.DB.Get(&failed, `SELECT failed_logins FROM users WHERE username = 'alice'`))
+	require.NoError(t, f.st.DB().Get(&failed, `SELECT failed_logins FROM users WHERE username = 'alice'`))
 	require.Zero(t, failed)
 
 	// A success resets the count: two failures, a success, two failures do not lock.
@@ -434,7 +433,7 @@ func TestDisabledUser(t *testing.T) {
 	res, err := f.login("alice", password, "")
 	require.NoError(t, err)
 
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
 	_, err = f.svc.Authenticate(ctx, res.Token)
 	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
 	_, err = f.login("alice", password, "")
@@ -453,14 +452,14 @@ func TestRoleChangeTakesEffect(t *testing.T) {
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{domain.RoleDRBReviewer, domain.RoleDRBSupervisor}, res.Actor.Roles)
 
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error {
 		return f.st.SetUserRoles(ctx, tx, id, []string{domain.RoleDRBReviewer})
 	}))
 	a, err := f.svc.Authenticate(ctx, res.Token)
 	require.NoError(t, err)
 	require.Equal(t, []string{domain.RoleDRBReviewer}, a.Roles)
 
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error { return f.st.SetUserRoles(ctx, tx, id, nil) }))
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserRoles(ctx, tx, id, nil) }))
 	a, err = f.svc.Authenticate(ctx, res.Token)
 	require.NoError(t, err)
 	require.Empty(t, a.Roles)
@@ -561,10 +560,10 @@ func TestAuthenticateTask(t *testing.T) {
 	f := newFixture(t, auth.Options{})
 	id := f.addUser(t, "alice", "unit-a", false, domain.RoleSubmitter)
 	ctx := context.Background()
-	_, err := f.st.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+	_, err := f.st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
 		VALUES ('p1', 'unit-a', '项目', 'new', 2031, 100, 2, 'prelim_review', $1)`, id)
 	require.NoError(t, err)
-	_, err = f.st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at)
+	_, err = f.st.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at)
 		VALUES ('t1', 'prelim_review', 'project:p1', 'p1', 'drb_reviewer', now())`)
 	require.NoError(t, err)
 	res, err := f.login("alice", password, "")
@@ -587,11 +586,11 @@ func TestAuthenticateTask(t *testing.T) {
 	_, _, _, err = f.svc.AuthenticateTask(ctx, "not-a-token", "t1")
 	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
 
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
 	_, _, ok, err = f.svc.AuthenticateTask(ctx, res.Token, "t1")
 	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
 	require.False(t, ok)
-	require.NoError(t, f.st.WithTx(ctx, func(tx *sqlx.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, false) }))
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, false) }))
 
 	require.NoError(t, f.svc.Logout(ctx, res.Token))
 	for _, task := range []string{"t1", "no-such-task"} {

@@ -126,8 +126,8 @@ func (m *Monitor) ScanStuck(ctx context.Context) error {
 		}
 		q.Cursor = page.NextCursor
 	}
-	var failed int64
-	if err := m.store.DB.GetContext(ctx, &failed, `SELECT count(*) FROM notifications WHERE failed_at IS NOT NULL`); err != nil {
+	failed, err := m.store.FailedNotifications(ctx)
+	if err != nil {
 		m.scanErrors.WithLabelValues("mail").Inc()
 		return err
 	}
@@ -146,7 +146,7 @@ func (m *Monitor) WithAnchor(a *audit.Anchor) *Monitor {
 
 // VerifyAudit verifies the audit chain (R18) and records the result.
 func (m *Monitor) VerifyAudit(ctx context.Context) error {
-	res, err := m.store.Audit.VerifyAnchored(ctx, m.store.DB, m.anchor)
+	res, err := m.store.VerifyAudit(ctx, m.anchor)
 	if err != nil {
 		m.scanErrors.WithLabelValues("audit").Inc()
 		return err

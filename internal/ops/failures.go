@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
 	"egovpm/internal/store"
@@ -20,7 +18,7 @@ const ActionResolve = "ops.resolve"
 // workflow (R18). An unknown id is 404, one resolved before 409 already_resolved.
 func (s *Service) ResolveFailure(ctx context.Context, a Actor, id, comment string) (store.ActivityFailure, error) {
 	var f store.ActivityFailure
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
 		f, err = s.store.ResolveActivityFailure(ctx, tx, id, a.ID, comment)
 		if err != nil {
@@ -30,7 +28,7 @@ func (s *Service) ResolveFailure(ctx context.Context, a Actor, id, comment strin
 		if a.OSUser != "" {
 			detail["os_user"] = a.OSUser
 		}
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: ActionResolve,
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: ActionResolve,
 			ObjectType: "workflow", ObjectID: f.WorkflowID, Outcome: "ok", RequestID: a.RequestID, ClientIP: a.ClientIP,
 			Detail: detail})
 	})

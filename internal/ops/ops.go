@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/nexus-rpc/sdk-go/nexus"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -137,8 +136,8 @@ func (s *Service) audit(ctx context.Context, a Actor, action, workflowID, outcom
 	if a.OSUser != "" {
 		detail["os_user"] = a.OSUser
 	}
-	err := s.store.WithTx(ctx, func(tx *sqlx.Tx) error {
-		return s.store.Audit.Append(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: action,
+	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: action,
 			ObjectType: "workflow", ObjectID: workflowID, Outcome: outcome, RequestID: a.RequestID,
 			ClientIP: a.ClientIP, Detail: detail})
 	})

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -471,30 +470,13 @@ func causeName(c enumspb.WorkflowTaskFailedCause) string {
 	return c.String()
 }
 
-// overdueTask is an open human task past its due date.
-type overdueTask struct {
-	ID            string         `db:"id"`
-	Kind          string         `db:"kind"`
-	WorkflowID    string         `db:"workflow_id"`
-	DueAt         time.Time      `db:"due_at"`
-	CandidateRole string         `db:"candidate_role"`
-	AssigneeID    sql.NullString `db:"assignee_id"`
-}
-
-const overdueQuery = `SELECT id, kind, workflow_id, due_at, candidate_role, assignee_id FROM tasks
-	WHERE status = 'open' AND due_at < $1 ORDER BY due_at, id LIMIT $2`
-
 // overdueTasks lists the open tasks overdue past escalation (T2: the supervisor has been told;
 // nobody has acted), oldest first.
-func (s *Service) overdueTasks(ctx context.Context) ([]overdueTask, error) {
-	var out []overdueTask
-	if err := s.store.DB.SelectContext(ctx, &out, overdueQuery, s.opts.Now().Add(-s.opts.OverdueGrace), s.opts.MaxScan); err != nil {
-		return nil, fmt.Errorf("overdue tasks: %w", err)
-	}
-	return out, nil
+func (s *Service) overdueTasks(ctx context.Context) ([]store.OverdueTask, error) {
+	return s.store.OverdueTasks(ctx, s.opts.Now().Add(-s.opts.OverdueGrace), s.opts.MaxScan)
 }
 
-func overdueReason(t overdueTask) Reason {
+func overdueReason(t store.OverdueTask) Reason {
 	who := "role " + t.CandidateRole
 	if t.AssigneeID.Valid {
 		who = "assignee " + t.AssigneeID.String

@@ -104,7 +104,7 @@ func Connect(ctx context.Context, cfg config.Config, log *zap.Logger) (*Deps, er
 	tc, err := dialTemporal(ctx, cfg, log, mh)
 	if err != nil {
 		_ = closeMetrics.Close()
-		_ = st.DB.Close()
+		_ = st.Close()
 		return nil, err
 	}
 	return &Deps{Store: st, Temporal: tc, Metrics: reg, closeMetrics: closeMetrics}, nil

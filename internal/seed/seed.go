@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
-
 	"egovpm/internal/audit"
 	"egovpm/internal/auth"
 	"egovpm/internal/domain"
@@ -84,7 +82,7 @@ func Demo(ctx context.Context, st *store.Store, password string) error {
 		}
 		hashes[u.Username] = h
 	}
-	return st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return st.WithTx(ctx, func(tx *store.Tx) error {
 		var orgs, users []string
 		for _, o := range DemoOrgs {
 			created, err := st.EnsureOrg(ctx, tx, o)
@@ -112,7 +110,7 @@ func Demo(ctx context.Context, st *store.Store, password string) error {
 		if len(orgs) == 0 && len(users) == 0 {
 			return nil
 		}
-		return st.Audit.Append(ctx, tx, audit.Entry{ActorID: "seed", Action: "seed.demo", ObjectType: "system",
+		return st.AppendAudit(ctx, tx, audit.Entry{ActorID: "seed", Action: "seed.demo", ObjectType: "system",
 			ObjectID: "demo", Outcome: "ok", Detail: map[string]any{"orgs": orgs, "users": users}})
 	})
 }

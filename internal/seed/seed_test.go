@@ -25,11 +25,11 @@ type snapshot struct {
 func take(t *testing.T, st *store.Store) snapshot {
 	t.Helper()
 	var s snapshot
-	require.NoError(t, st.DB.Select(&s.Orgs, `SELECT id || '|' || name || '|' || kind FROM orgs ORDER BY id`))
-	require.NoError(t, st.DB.Select(&s.Users, `SELECT id || '|' || username || '|' || name || '|' || org_id || '|' ||
+	require.NoError(t, st.DB().Select(&s.Orgs, `SELECT id || '|' || name || '|' || kind FROM orgs ORDER BY id`))
+	require.NoError(t, st.DB().Select(&s.Users, `SELECT id || '|' || username || '|' || name || '|' || org_id || '|' ||
 		password_hash || '|' || demo || '|' || disabled || '|' || (totp_secret IS NULL) FROM users ORDER BY id`))
-	require.NoError(t, st.DB.Select(&s.Roles, `SELECT user_id || '|' || role FROM user_roles ORDER BY 1`))
-	require.NoError(t, st.DB.Get(&s.Audit, `SELECT count(*) FROM audit_log`))
+	require.NoError(t, st.DB().Select(&s.Roles, `SELECT user_id || '|' || role FROM user_roles ORDER BY 1`))
+	require.NoError(t, st.DB().Get(&s.Audit, `SELECT count(*) FROM audit_log`))
 	return s
 }
 

@@ -23,10 +23,10 @@ func applyFixture(t *testing.T) *store.Store {
 	st := testdb.New(t)
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	_, err := st.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+	_, err := st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
 		VALUES ('pa', 'unit-a', '项目pa', 'new', 2031, 500000000, 2, 'prelim_review', 'u-alice')`)
 	require.NoError(t, err)
-	_, err = st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at, details)
+	_, err = st.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at, details)
 		SELECT id, 'expert_review', 'project:pa', 'pa', 'expert', now() + interval '5 days', '{"round": 1}'
 		FROM unnest(ARRAY['ta', 'tb', 'tc']) id`)
 	require.NoError(t, err)
@@ -48,7 +48,7 @@ type taskRow struct {
 func taskRowOf(t *testing.T, st *store.Store, id string) taskRow {
 	t.Helper()
 	var r taskRow
-	require.NoError(t, st.DB.Get(&r, `SELECT status, decision, decided_by, assignee_id, comment, details::text AS details,
+	require.NoError(t, st.DB().Get(&r, `SELECT status, decision, decided_by, assignee_id, comment, details::text AS details,
 		decided_at IS NOT NULL AS decided FROM tasks WHERE id = $1`, id))
 	return r
 }
@@ -79,7 +79,7 @@ func TestApplyTransitionWritesStageTasksAndAudit(t *testing.T) {
 		Amount  int64  `db:"approved_amount_fen"`
 		Version int    `db:"version"`
 	}
-	require.NoError(t, st.DB.Get(&p, `SELECT stage, approved_amount_fen, version FROM projects WHERE id = 'pa'`))
+	require.NoError(t, st.DB().Get(&p, `SELECT stage, approved_amount_fen, version FROM projects WHERE id = 'pa'`))
 	require.Equal(t, "awaiting_plan", p.Stage)
 	require.EqualValues(t, 420_000_000, p.Amount)
 	require.Equal(t, 2, p.Version)
@@ -92,7 +92,7 @@ func TestApplyTransitionWritesStageTasksAndAudit(t *testing.T) {
 	require.Equal(t, taskRow{Status: "open", Details: `{"round": 1}`}, taskRowOf(t, st, "tc"))
 
 	var actions []string
-	require.NoError(t, st.DB.Select(&actions, `SELECT action FROM audit_log WHERE dedup_key LIKE 'project:pa/r/1#%' ORDER BY seq`))
+	require.NoError(t, st.DB().Select(&actions, `SELECT action FROM audit_log WHERE dedup_key LIKE 'project:pa/r/1#%' ORDER BY seq`))
 	require.Equal(t, []string{"task.decide", "project.stage"}, actions)
 
 	// The retried activity: the tasks are closed already, the audit rows are not written twice.
@@ -100,9 +100,9 @@ func TestApplyTransitionWritesStageTasksAndAudit(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ta, taskRowOf(t, st, "ta"))
 	var n int
-	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM audit_log WHERE dedup_key LIKE 'project:pa/r/1#%'`))
+	require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE dedup_key LIKE 'project:pa/r/1#%'`))
 	require.Equal(t, 2, n)
-	res, err := st.Audit.Verify(ctx, st.DB)
+	res, err := st.Audit.Verify(ctx, st.DB())
 	require.NoError(t, err)
 	require.True(t, res.OK, "%+v", res)
 
@@ -110,7 +110,7 @@ func TestApplyTransitionWritesStageTasksAndAudit(t *testing.T) {
 	_, err = st.ApplyTransition(ctx, domain.Transition{ID: "project:pa/r/2", WorkflowID: "project:pa", ProjectID: "pa",
 		Stage: domain.StageAwaitingApproval, Close: []domain.TaskClose{{TaskID: "tc", Decision: "pass", ActorID: "u-exp3"}}}, noDue)
 	require.NoError(t, err)
-	require.NoError(t, st.DB.Get(&p, `SELECT stage, approved_amount_fen, version FROM projects WHERE id = 'pa'`))
+	require.NoError(t, st.DB().Get(&p, `SELECT stage, approved_amount_fen, version FROM projects WHERE id = 'pa'`))
 	require.Equal(t, "awaiting_approval", p.Stage)
 	require.EqualValues(t, 420_000_000, p.Amount, "an amount of 0 leaves the approved amount")
 	require.Equal(t, "done", taskRowOf(t, st, "tc").Status)
@@ -129,14 +129,14 @@ func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
 			ctx := context.Background()
 			// A store of its own: it has not appended yet (the seed's store has), so it
 			// knows no head and appends in a transaction until it has.
-			st = store.New(st.DB, audit.New(testdb.AuditKey))
+			st = store.New(st.DB(), audit.New(testdb.AuditKey))
 			if oneStatement {
 				_, err := st.ApplyTransition(ctx, domain.Transition{ID: "project:pa/r/0", WorkflowID: "project:pa", ProjectID: "pa",
 					Close: []domain.TaskClose{{TaskID: "tb", Decision: "pass", ActorID: "u-exp2"}},
 					Audit: []domain.AuditItem{{ActorID: "u-exp2", Action: "task.decide", Outcome: "pass"}}}, noDue)
 				require.NoError(t, err)
 			}
-			holder, err := st.DB.BeginTxx(ctx, nil)
+			holder, err := st.DB().BeginTxx(ctx, nil)
 			require.NoError(t, err)
 			defer func() { _ = holder.Rollback() }()
 			_, err = holder.Exec(`UPDATE projects SET name = name WHERE id = 'pa'`)
@@ -153,7 +153,7 @@ func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
 			var query string
 			require.Eventually(t, func() bool {
 				var waiting []string
-				require.NoError(t, st.DB.Select(&waiting, `SELECT query FROM pg_stat_activity
+				require.NoError(t, st.DB().Select(&waiting, `SELECT query FROM pg_stat_activity
 					WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%audit_head%'`))
 				if len(waiting) == 1 {
 					query = waiting[0]
@@ -163,7 +163,7 @@ func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
 			require.Equal(t, oneStatement, strings.Contains(query, "audit_appended"), "the write waiting: %s", query)
 
 			// The head is free: another append can lock it without waiting.
-			probe, err := st.DB.BeginTxx(ctx, nil)
+			probe, err := st.DB().BeginTxx(ctx, nil)
 			require.NoError(t, err)
 			_, err = probe.Exec(`SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT`)
 			require.NoError(t, err, "the blocked apply must not hold the audit head")
@@ -177,7 +177,7 @@ func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
 				t.Fatal("apply still blocked after the row was released")
 			}
 			require.Equal(t, "done", taskRowOf(t, st, "ta").Status)
-			res, err := st.Audit.Verify(ctx, st.DB)
+			res, err := st.Audit.Verify(ctx, st.DB())
 			require.NoError(t, err)
 			require.True(t, res.OK, "%+v", res)
 		})
@@ -196,7 +196,7 @@ func TestApplyTransitionOpensTasksOnce(t *testing.T) {
 	res, err := st.ApplyTransition(ctx, tr, first)
 	require.NoError(t, err)
 	var stored []time.Time
-	require.NoError(t, st.DB.Select(&stored, `SELECT due_at FROM tasks WHERE id IN ('td', 'te') ORDER BY id`))
+	require.NoError(t, st.DB().Select(&stored, `SELECT due_at FROM tasks WHERE id IN ('td', 'te') ORDER BY id`))
 	require.Len(t, stored, 2)
 	require.True(t, res.Due["td"].Equal(stored[0]) && res.Due["te"].Equal(stored[1]), "%v %v", res.Due, stored)
 
@@ -205,6 +205,6 @@ func TestApplyTransitionOpensTasksOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, again.Due["td"].Equal(stored[0]) && again.Due["te"].Equal(stored[1]), "a retry reports the stored due dates: %v", again.Due)
 	var n int
-	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM tasks WHERE id IN ('td', 'te')`))
+	require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM tasks WHERE id IN ('td', 'te')`))
 	require.Equal(t, 2, n)
 }

@@ -26,7 +26,7 @@ func (s *Store) StageCounts(ctx context.Context, r authz.Reach, planYear int) ([
 	}
 	q := `SELECT p.stage, count(*) AS n FROM projects p WHERE ` + strings.Join(where, " AND ") + ` GROUP BY p.stage ORDER BY p.stage`
 	var out []StageCount
-	if err := s.DB.SelectContext(ctx, &out, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q, args...); err != nil {
 		return nil, fmt.Errorf("stage counts: %w", err)
 	}
 	return out, nil
@@ -77,11 +77,11 @@ func (s *Store) OMFilingsDue(ctx context.Context, r authz.Reach, before time.Tim
 
 func (s *Store) dueList(ctx context.Context, list, count string, limit int, args []any) (DueList, error) {
 	out := DueList{Items: []DueProject{}}
-	if err := s.DB.GetContext(ctx, &out.Total, count, args...); err != nil {
+	if err := s.db.GetContext(ctx, &out.Total, count, args...); err != nil {
 		return out, fmt.Errorf("due count: %w", err)
 	}
 	q := list + fmt.Sprintf(" LIMIT $%d", len(args)+1)
-	if err := s.DB.SelectContext(ctx, &out.Items, q, append(args, limit)...); err != nil {
+	if err := s.db.SelectContext(ctx, &out.Items, q, append(args, limit)...); err != nil {
 		return out, fmt.Errorf("due list: %w", err)
 	}
 	return out, nil

@@ -91,6 +91,6 @@ func (s *Store) UnitEvaluations(ctx context.Context, unitID, exceptProjectID str
 // HasSupervisionChild reports whether a project has a supervision sub-project (R1, R10).
 func (s *Store) HasSupervisionChild(ctx context.Context, projectID string) (bool, error) {
 	var ok bool
-	err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM projects WHERE parent_project_id = $1 AND type = 'supervision')`, projectID)
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM projects WHERE parent_project_id = $1 AND type = 'supervision')`, projectID)
 	return ok, err
 }

@@ -29,7 +29,7 @@ func (s *Store) Contract(ctx context.Context, projectID string) (ContractRow, er
 		c.data_lists, c.registered_by, coalesce(u.name, c.registered_by) AS registered_by_name, c.created_at
 		FROM contracts c LEFT JOIN users u ON u.id = c.registered_by WHERE c.project_id = $1`
 	var out ContractRow
-	err := s.DB.GetContext(ctx, &out, q, projectID)
+	err := s.db.GetContext(ctx, &out, q, projectID)
 	return out, notFound(err)
 }
 
@@ -57,7 +57,7 @@ func (s *Store) ProjectPaymentsSummary(ctx context.Context, projectID string) (P
 		) pay ON pay.project_id = p.id
 		WHERE p.id = $1`
 	var out PaymentsSummary
-	err := s.DB.GetContext(ctx, &out, q, projectID)
+	err := s.db.GetContext(ctx, &out, q, projectID)
 	return out, notFound(err)
 }
 
@@ -133,7 +133,7 @@ func (s *Store) ListPayments(ctx context.Context, f PaymentFilter) ([]PaymentLis
 	}
 	q += " ORDER BY pay.created_at DESC, pay.id DESC LIMIT " + arg(f.Limit+1)
 	var rows []PaymentListRow
-	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list payments: %w", err)
 	}
 	rows, next := keysetPage(rows, f.Limit, func(l PaymentListRow) any { return paymentCursor{CreatedAt: l.CreatedAt, ID: l.ID} })
@@ -156,7 +156,7 @@ func (s *Store) EachPayment(ctx context.Context, f PaymentFilter, fn func(Paymen
 
 // eachRow runs q and scans each row into a T for fn, one at a time.
 func eachRow[T any](ctx context.Context, s *Store, q string, args []any, fn func(T) error) error {
-	rows, err := s.DB.QueryxContext(ctx, q, args...)
+	rows, err := s.db.QueryxContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
@@ -248,7 +248,7 @@ func (s *Store) ListOMFilings(ctx context.Context, f OMFilingFilter) ([]OMFiling
 	}
 	q += " ORDER BY o.due_at, o.project_id, o.year LIMIT " + arg(f.Limit+1)
 	var rows []OMFilingListRow
-	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list om filings: %w", err)
 	}
 	rows, next := keysetPage(rows, f.Limit, func(l OMFilingListRow) any {
@@ -313,15 +313,15 @@ func (s *Store) FundsSummary(ctx context.Context, year int, unitID string) (Fund
 		base += " AND p.unit_id = " + arg(unitID)
 	}
 	out := FundsSummary{ByYear: []FundsByYear{}, ByUnit: []FundsByUnit{}}
-	if err := s.DB.SelectContext(ctx, &out.ByYear, `WITH f AS (`+base+`) SELECT f.plan_year, `+fundsSums+
+	if err := s.db.SelectContext(ctx, &out.ByYear, `WITH f AS (`+base+`) SELECT f.plan_year, `+fundsSums+
 		` FROM f GROUP BY f.plan_year ORDER BY f.plan_year`, args...); err != nil {
 		return out, fmt.Errorf("funds by year: %w", err)
 	}
-	if err := s.DB.SelectContext(ctx, &out.ByUnit, `WITH f AS (`+base+`) SELECT f.unit_id, coalesce(o.name, f.unit_id) AS unit_name, `+
+	if err := s.db.SelectContext(ctx, &out.ByUnit, `WITH f AS (`+base+`) SELECT f.unit_id, coalesce(o.name, f.unit_id) AS unit_name, `+
 		fundsSums+` FROM f LEFT JOIN orgs o ON o.id = f.unit_id GROUP BY f.unit_id, o.name ORDER BY f.unit_id`, args...); err != nil {
 		return out, fmt.Errorf("funds by unit: %w", err)
 	}
-	if err := s.DB.GetContext(ctx, &out.Total, `WITH f AS (`+base+`) SELECT `+fundsSums+` FROM f`, args...); err != nil {
+	if err := s.db.GetContext(ctx, &out.Total, `WITH f AS (`+base+`) SELECT `+fundsSums+` FROM f`, args...); err != nil {
 		return out, fmt.Errorf("funds total: %w", err)
 	}
 	return out, nil
@@ -330,7 +330,7 @@ func (s *Store) FundsSummary(ctx context.Context, year int, unitID string) (Fund
 // ProjectEvaluation returns a project's performance evaluation (R14), or ErrNotFound.
 func (s *Store) ProjectEvaluation(ctx context.Context, projectID string) (EvaluationRow, error) {
 	var out EvaluationRow
-	err := s.DB.GetContext(ctx, &out, `SELECT e.project_id, p.name, e.score, e.grade, e.findings, e.created_at
+	err := s.db.GetContext(ctx, &out, `SELECT e.project_id, p.name, e.score, e.grade, e.findings, e.created_at
 		FROM evaluations e JOIN projects p ON p.id = e.project_id WHERE e.project_id = $1`, projectID)
 	return out, notFound(err)
 }

@@ -29,7 +29,8 @@ type DocumentRow struct {
 }
 
 // AddDocument inserts a document row.
-func (s *Store) AddDocument(ctx context.Context, tx *sqlx.Tx, d *DocumentRow) error {
+func (s *Store) AddDocument(ctx context.Context, t *Tx, d *DocumentRow) error {
+	tx := t.tx
 	const q = `INSERT INTO documents (id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING created_at`
 	if err := tx.GetContext(ctx, &d.CreatedAt, q, d.ID, d.ProjectID, d.Kind, d.Filename, d.ContentType, d.SizeBytes, d.SHA256, d.UploadedBy); err != nil {
@@ -49,7 +50,7 @@ func (s *Store) Documents(ctx context.Context, projectID string) ([]DocumentRow,
 // Document returns one document of a project.
 func (s *Store) Document(ctx context.Context, projectID, id string) (DocumentRow, error) {
 	var d DocumentRow
-	err := s.DB.GetContext(ctx, &d, `SELECT id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by, created_at
+	err := s.db.GetContext(ctx, &d, `SELECT id, project_id, kind, filename, content_type, size_bytes, sha256, uploaded_by, created_at
 		FROM documents WHERE project_id = $1 AND id = $2`, projectID, id)
 	return d, notFound(err)
 }
@@ -57,7 +58,7 @@ func (s *Store) Document(ctx context.Context, projectID, id string) (DocumentRow
 // DocumentContentUsed reports whether a document row names the content with hash sha.
 func (s *Store) DocumentContentUsed(ctx context.Context, sha string) (bool, error) {
 	var used bool
-	err := s.DB.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = $1)`, sha)
+	err := s.db.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM documents WHERE sha256 = $1)`, sha)
 	return used, err
 }
 
@@ -67,7 +68,7 @@ func (s *Store) UsersWithRole(ctx context.Context, role string, ids []string) (m
 		ID    string `db:"id"`
 		OrgID string `db:"org_id"`
 	}
-	err := s.DB.SelectContext(ctx, &rows, `SELECT u.id, u.org_id FROM users u JOIN user_roles r ON r.user_id = u.id
+	err := s.db.SelectContext(ctx, &rows, `SELECT u.id, u.org_id FROM users u JOIN user_roles r ON r.user_id = u.id
 		WHERE r.role = $1 AND u.id = ANY($2) AND NOT u.disabled`, role, pq.Array(ids))
 	if err != nil {
 		return nil, fmt.Errorf("users with role %s: %w", role, err)
@@ -118,7 +119,7 @@ func (s *Store) Notifications(ctx context.Context, userID string, limit int, cur
 	}
 	q += ` ORDER BY created_at DESC, public_id DESC LIMIT $2`
 	var ns []Notification
-	if err := s.DB.SelectContext(ctx, &ns, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &ns, q, args...); err != nil {
 		return nil, "", fmt.Errorf("notifications: %w", err)
 	}
 	ns, next := keysetPage(ns, limit, func(l Notification) any { return projectCursor{CreatedAt: l.CreatedAt, ID: l.ID} })
@@ -128,7 +129,7 @@ func (s *Store) Notifications(ctx context.Context, userID string, limit int, cur
 // UnreadNotifications counts a user's unread notifications.
 func (s *Store) UnreadNotifications(ctx context.Context, userID string) (int, error) {
 	var n int
-	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID); err != nil {
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID); err != nil {
 		return 0, fmt.Errorf("unread notifications: %w", err)
 	}
 	return n, nil
@@ -136,7 +137,8 @@ func (s *Store) UnreadNotifications(ctx context.Context, userID string) (int, er
 
 // MarkRead marks a user's notification (by its public id) read; reading it again is a no-op.
 // Another user's notification is ErrNotFound.
-func (s *Store) MarkRead(ctx context.Context, tx *sqlx.Tx, userID, id string) error {
+func (s *Store) MarkRead(ctx context.Context, t *Tx, userID, id string) error {
+	tx := t.tx
 	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE public_id = $1 AND user_id = $2`, id, userID)
 	if err != nil {
 		return fmt.Errorf("mark read: %w", err)
@@ -148,7 +150,8 @@ func (s *Store) MarkRead(ctx context.Context, tx *sqlx.Tx, userID, id string) er
 }
 
 // MarkAllRead marks every unread notification of a user read and returns how many it marked.
-func (s *Store) MarkAllRead(ctx context.Context, tx *sqlx.Tx, userID string) (int64, error) {
+func (s *Store) MarkAllRead(ctx context.Context, t *Tx, userID string) (int64, error) {
+	tx := t.tx
 	res, err := tx.ExecContext(ctx, `UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL`, userID)
 	if err != nil {
 		return 0, fmt.Errorf("mark all read: %w", err)
@@ -195,7 +198,7 @@ func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, erro
 	}
 	q += " ORDER BY seq DESC LIMIT " + arg(f.Limit)
 	var rows []audit.Row
-	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("audit rows: %w", err)
 	}
 	return rows, nil
@@ -226,7 +229,7 @@ type MailFailure struct {
 // limit (for operators: the address to correct and the relay's answer).
 func (s *Store) MailFailures(ctx context.Context, since time.Time, limit int) ([]MailFailure, error) {
 	out := []MailFailure{}
-	err := s.DB.SelectContext(ctx, &out, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title,
+	err := s.db.SelectContext(ctx, &out, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title,
 		coalesce(n.failure, '') AS failure, n.failed_at
 		FROM notifications n JOIN users u ON u.id = n.user_id
 		WHERE n.failed_at >= $1 ORDER BY n.failed_at DESC, n.id LIMIT $2`, since, limit)
@@ -251,7 +254,7 @@ func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(
 	sent := 0
 	for {
 		var done, failed bool
-		err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 			var n PendingNotification
 			err := tx.GetContext(ctx, &n, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
 				FROM notifications n JOIN users u ON u.id = n.user_id
@@ -296,9 +299,18 @@ func (s *Store) NotifyUnitsWithDrafts(ctx context.Context, idPrefix string, plan
 		JOIN user_roles r ON r.user_id = u.id AND r.role = 'submitter'
 		WHERE NOT u.disabled AND ($3 OR EXISTS (SELECT 1 FROM projects p WHERE p.unit_id = u.org_id AND p.plan_year = $2 AND p.stage = 'draft'))
 		ON CONFLICT (id) DO NOTHING`
-	res, err := s.DB.ExecContext(ctx, q, idPrefix, planYear, all, kind, title, body)
+	res, err := s.db.ExecContext(ctx, q, idPrefix, planYear, all, kind, title, body)
 	if err != nil {
 		return 0, fmt.Errorf("notify units with drafts: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// FailedNotifications counts the notifications whose mail gave up.
+func (s *Store) FailedNotifications(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM notifications WHERE failed_at IS NOT NULL`); err != nil {
+		return 0, fmt.Errorf("failed notifications: %w", err)
+	}
+	return n, nil
 }

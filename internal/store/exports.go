@@ -101,11 +101,11 @@ func (s *Store) PlanTable(ctx context.Context, year int) ([]PlanTableRow, [2]int
 		WHERE i.plan_year = $1 AND i.included
 		ORDER BY p.unit_id, i.created_at, i.project_id`
 	var rows []PlanTableRow
-	if err := s.DB.SelectContext(ctx, &rows, q, year); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, year); err != nil {
 		return nil, [2]int64{}, fmt.Errorf("plan table: %w", err)
 	}
 	var totals [2]int64
-	if err := s.DB.QueryRowContext(ctx, `SELECT coalesce(sum(p.estimated_investment_fen), 0)::bigint, coalesce(sum(i.approved_amount_fen), 0)::bigint
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(p.estimated_investment_fen), 0)::bigint, coalesce(sum(i.approved_amount_fen), 0)::bigint
 		FROM plan_items i JOIN projects p ON p.id = i.project_id WHERE i.plan_year = $1 AND i.included`, year).Scan(&totals[0], &totals[1]); err != nil {
 		return nil, totals, fmt.Errorf("plan table totals: %w", err)
 	}
@@ -124,7 +124,7 @@ func (s *Store) PaymentTotals(ctx context.Context, f PaymentFilter) (map[int]int
 		Year  int   `db:"plan_year"`
 		Total int64 `db:"total"`
 	}
-	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("payment totals: %w", err)
 	}
 	out := map[int]int64{}

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // ActivityFailure is a row of activity_failures: a regular activity of a workflow that gave up
@@ -43,7 +41,7 @@ var ErrAlreadyResolved = errors.New("activity failure already resolved")
 // OpenActivityFailures lists up to limit unresolved activity failures, oldest first.
 func (s *Store) OpenActivityFailures(ctx context.Context, limit int) ([]ActivityFailure, error) {
 	var out []ActivityFailure
-	err := s.DB.SelectContext(ctx, &out, `SELECT `+failureCols+` FROM activity_failures
+	err := s.db.SelectContext(ctx, &out, `SELECT `+failureCols+` FROM activity_failures
 		WHERE resolved_at IS NULL ORDER BY failed_at, id LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("open activity failures: %w", err)
@@ -53,7 +51,8 @@ func (s *Store) OpenActivityFailures(ctx context.Context, limit int) ([]Activity
 
 // ResolveActivityFailure marks failure id resolved by actorID (a user id, or "cli") with a comment and returns the
 // row; ErrNotFound when there is none, ErrAlreadyResolved when it was resolved before.
-func (s *Store) ResolveActivityFailure(ctx context.Context, tx *sqlx.Tx, id, actorID, comment string) (ActivityFailure, error) {
+func (s *Store) ResolveActivityFailure(ctx context.Context, t *Tx, id, actorID, comment string) (ActivityFailure, error) {
+	tx := t.tx
 	var f ActivityFailure
 	err := tx.GetContext(ctx, &f, `UPDATE activity_failures SET resolved_at = now(), resolved_by = $2, resolution = $3
 		WHERE id = $1 AND resolved_at IS NULL RETURNING `+failureCols, id, actorID, comment)

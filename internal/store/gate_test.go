@@ -25,7 +25,7 @@ func TestReadsWaitForConnectionsInArrivalOrder(t *testing.T) {
 	ctx := context.Background()
 	u := testdb.URL(t)
 	st := testdb.Open(t, u, 1)
-	db := st.DB
+	db := st.DB()
 	inbox, err := store.OpenInbox(ctx, u, 1)
 	require.NoError(t, err)
 	st.UseInboxPool(inbox)

@@ -22,7 +22,7 @@ func TestInboxPoolPlansGenerically(t *testing.T) {
 	u := testdb.URL(t)
 	st := testdb.Open(t, u, 0)
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	require.NoError(t, bench.SeedInbox(ctx, st.DB, bench.InboxSeed{Tasks: 5_000, Open: 1_000, Experts: 10, Projects: 300}, nil))
+	require.NoError(t, bench.SeedInbox(ctx, st.DB(), bench.InboxSeed{Tasks: 5_000, Open: 1_000, Experts: 10, Projects: 300}, nil))
 
 	filters := []store.TaskFilter{
 		{UserID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}, Limit: 20},
@@ -37,7 +37,7 @@ func TestInboxPoolPlansGenerically(t *testing.T) {
 
 	inbox, err := store.OpenInbox(ctx, u, 1) // one session, so its statistics are the pool's
 	require.NoError(t, err)
-	st2 := store.New(st.DB, audit.New(testdb.AuditKey))
+	st2 := store.New(st.DB(), audit.New(testdb.AuditKey))
 	st2.UseInboxPool(inbox)
 	for i, f := range filters {
 		require.Equal(t, want[i], pages(t, st2, f), "roles %v", f.Roles)
@@ -52,7 +52,7 @@ func TestInboxPoolPlansGenerically(t *testing.T) {
 	require.Positive(t, generic)
 	require.Zero(t, custom, "the inbox pool never plans per call")
 
-	require.NoError(t, st.DB.Get(&mode, `SHOW plan_cache_mode`))
+	require.NoError(t, st.DB().Get(&mode, `SHOW plan_cache_mode`))
 	require.Equal(t, "auto", mode, "the main pool keeps the default")
 	require.NoError(t, st2.Close())
 }

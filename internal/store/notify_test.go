@@ -42,7 +42,7 @@ func TestSendNotificationsOnce(t *testing.T) {
 	require.ElementsMatch(t, []string{"tr-1#0:u-alice", "tr-1#0:u-bob"}, got)
 
 	var unsent int
-	require.NoError(t, st.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.NoError(t, st.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
 	require.Equal(t, 1, unsent, "other transitions' notifications are untouched")
 }
 
@@ -70,7 +70,7 @@ func TestSendNotificationsRecordsUndeliverableAndGoesOn(t *testing.T) {
 	require.Equal(t, []string{"tr-1#0:u-bob", "tr-1#0:u-drb1"}, got, "the refused address holds back no one")
 
 	var failure string
-	require.NoError(t, st.DB.Get(&failure, `SELECT failure FROM notifications WHERE id = 'tr-1#0:u-alice' AND failed_at IS NOT NULL AND sent_at IS NULL`))
+	require.NoError(t, st.DB().Get(&failure, `SELECT failure FROM notifications WHERE id = 'tr-1#0:u-alice' AND failed_at IS NOT NULL AND sent_at IS NULL`))
 	require.Contains(t, failure, "550 5.1.1 mailbox unknown")
 	// The person sees it in the app, told the mail did not reach them.
 	for user, failed := range map[string]bool{"u-alice": true, "u-bob": false} {

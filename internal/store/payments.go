@@ -111,7 +111,8 @@ func paymentError(err error) error {
 // InsertPayment records p (status recorded). The database refuses it with an
 // *OverApprovedError when the project's non-rejected payments would pass the approved amount;
 // the transaction is then aborted.
-func (s *Store) InsertPayment(ctx context.Context, tx *sqlx.Tx, p *Payment) error {
+func (s *Store) InsertPayment(ctx context.Context, t *Tx, p *Payment) error {
+	tx := t.tx
 	const q = `INSERT INTO payments (id, project_id, milestone, amount_fen, paid_on, recorded_by)
 		VALUES ($1, $2, $3, $4, $5::date, $6)
 		RETURNING status, created_at`
@@ -124,7 +125,16 @@ func (s *Store) InsertPayment(ctx context.Context, tx *sqlx.Tx, p *Payment) erro
 }
 
 // Payment returns one payment.
-func (s *Store) Payment(ctx context.Context, q sqlx.QueryerContext, id string) (Payment, error) {
+func (s *Store) Payment(ctx context.Context, id string) (Payment, error) {
+	return s.payment(ctx, s.db, id)
+}
+
+// PaymentTx returns one payment as transaction tx sees it.
+func (s *Store) PaymentTx(ctx context.Context, tx *Tx, id string) (Payment, error) {
+	return s.payment(ctx, tx.tx, id)
+}
+
+func (s *Store) payment(ctx context.Context, q sqlx.QueryerContext, id string) (Payment, error) {
 	var p Payment
 	err := sqlx.GetContext(ctx, q, &p, `SELECT `+paymentCols+` FROM payments WHERE id = $1`, id)
 	return p, notFound(err)
@@ -133,7 +143,8 @@ func (s *Store) Payment(ctx context.Context, q sqlx.QueryerContext, id string) (
 // DecidePayment confirms or rejects (status) a recorded payment as userID and returns the
 // updated row. It returns ErrPaymentDecided when the payment is no longer recorded, and
 // ErrOwnPayment when userID recorded it.
-func (s *Store) DecidePayment(ctx context.Context, tx *sqlx.Tx, id, status, userID, comment string) (Payment, error) {
+func (s *Store) DecidePayment(ctx context.Context, t *Tx, id, status, userID, comment string) (Payment, error) {
+	tx := t.tx
 	if status != PaymentConfirmed && status != PaymentRejected {
 		return Payment{}, fmt.Errorf("decide payment %s: bad status %q", id, status)
 	}
@@ -152,9 +163,9 @@ func (s *Store) DecidePayment(ctx context.Context, tx *sqlx.Tx, id, status, user
 }
 
 // PaidFen returns the sum of a project's non-rejected payments.
-func (s *Store) PaidFen(ctx context.Context, q sqlx.QueryerContext, projectID string) (int64, error) {
+func (s *Store) PaidFen(ctx context.Context, projectID string) (int64, error) {
 	var n int64
-	err := sqlx.GetContext(ctx, q, &n, `SELECT coalesce(sum(amount_fen), 0)::bigint FROM payments
+	err := s.db.GetContext(ctx, &n, `SELECT coalesce(sum(amount_fen), 0)::bigint FROM payments
 		WHERE project_id = $1 AND status <> 'rejected'`, projectID)
 	if err != nil {
 		return 0, fmt.Errorf("paid amount of %s: %w", projectID, err)
@@ -247,7 +258,7 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 		ORDER BY p.plan_year DESC, p.unit_id
 		LIMIT ` + arg(f.Limit+1)
 	var rows []FundsRow
-	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, "", fmt.Errorf("funds report: %w", err)
 	}
 	rows, next := keysetPage(rows, f.Limit, func(l FundsRow) any { return fundsCursor{Year: l.PlanYear, UnitID: l.UnitID} })

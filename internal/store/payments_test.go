@@ -30,7 +30,7 @@ func newPayFixture(t *testing.T) *payFixture {
 	ctx := context.Background()
 	mustCreateOrgs(t, st, store.Org{ID: "unit-a", Name: "市教育局", Kind: "unit"}, store.Org{ID: "unit-b", Name: "市卫健委", Kind: "unit"},
 		store.Org{ID: "finance", Name: "市财政局", Kind: "finance"})
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		for _, u := range []store.NewUser{
 			{ID: "u-alice", Username: "alice", Name: "王丽", OrgID: "unit-a", PasswordHash: "x", Roles: []string{"submitter"}},
 			{ID: "u-bob", Username: "bob", Name: "陈博", OrgID: "unit-b", PasswordHash: "x", Roles: []string{"submitter"}},
@@ -54,11 +54,11 @@ func (f *payFixture) project(unit string, year int, stage string, approved *int6
 	user := map[string]string{"unit-a": "u-alice", "unit-b": "u-bob"}[unit]
 	p := store.Project{ID: fmt.Sprintf("p-pay-%d", f.n), UnitID: unit, Name: fmt.Sprintf("资金测试项目%d", f.n), Type: "new",
 		PlanYear: year, EstimatedInvestmentFen: 1_000_000_000, MLPSLevel: 2, CreatedBy: user}
-	mustTx(f.t, f.st, func(tx *sqlx.Tx) error {
+	mustTx(f.t, f.st, func(tx *store.Tx) error {
 		if err := f.st.CreateProject(ctx, tx, &p); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE projects SET stage = $2, approved_amount_fen = $3 WHERE id = $1`, p.ID, stage, approved)
+		_, err := store.SQLTx(tx).ExecContext(ctx, `UPDATE projects SET stage = $2, approved_amount_fen = $3 WHERE id = $1`, p.ID, stage, approved)
 		return err
 	})
 	return p.ID
@@ -71,7 +71,7 @@ func (f *payFixture) insert(projectID string, amount int64) (store.Payment, erro
 	f.n++
 	p := store.Payment{ID: fmt.Sprintf("pay-%d", f.n), ProjectID: projectID, Milestone: "合同首付款", AmountFen: amount,
 		PaidOn: "2024-03-01", RecordedBy: "u-alice"}
-	err := f.st.WithTx(context.Background(), func(tx *sqlx.Tx) error { return f.st.InsertPayment(context.Background(), tx, &p) })
+	err := f.st.WithTx(context.Background(), func(tx *store.Tx) error { return f.st.InsertPayment(context.Background(), tx, &p) })
 	return p, err
 }
 
@@ -99,7 +99,7 @@ func paySQLState(err error) string {
 func TestR15PaymentCapEnforcedByDatabase(t *testing.T) {
 	t.Parallel()
 	f := newPayFixture(t)
-	db := f.st.DB
+	db := f.st.DB()
 	p := f.project("unit-a", 2024, "construction", payFen(100_00))
 
 	require.NoError(t, payRawInsert(db, "raw-1", p, 60_00, store.PaymentRecorded))
@@ -131,12 +131,12 @@ func TestR15PaymentCapEnforcedByDatabase(t *testing.T) {
 	require.False(t, over.ApprovedFen.Valid)
 	require.Equal(t, int64(0), over.PaidFen)
 
-	paid, err := f.st.PaidFen(context.Background(), db, p)
+	paid, err := f.st.PaidFen(context.Background(), p)
 	require.NoError(t, err)
 	require.Equal(t, int64(100_00), paid)
 
 	// Rejecting a payment frees its amount.
-	mustTx(t, f.st, func(tx *sqlx.Tx) error {
+	mustTx(t, f.st, func(tx *store.Tx) error {
 		_, err := f.st.DecidePayment(context.Background(), tx, "raw-4", store.PaymentRejected, "u-fin1", "金额有误")
 		return err
 	})
@@ -151,18 +151,18 @@ func TestPaymentRowsAreFinal(t *testing.T) {
 	t.Parallel()
 	f := newPayFixture(t)
 	ctx := context.Background()
-	db := f.st.DB
+	db := f.st.DB()
 	p := f.project("unit-a", 2024, "construction", payFen(100_00))
 	pay, err := f.insert(p, 40_00)
 	require.NoError(t, err)
 
-	got, err := f.st.Payment(ctx, db, pay.ID)
+	got, err := f.st.Payment(ctx, pay.ID)
 	require.NoError(t, err)
 	require.Equal(t, "2024-03-01", got.PaidOn)
 	require.Equal(t, "合同首付款", got.Milestone)
 	require.False(t, got.ConfirmedBy.Valid)
 
-	mustTx(t, f.st, func(tx *sqlx.Tx) error {
+	mustTx(t, f.st, func(tx *store.Tx) error {
 		d, err := f.st.DecidePayment(ctx, tx, pay.ID, store.PaymentConfirmed, "u-fin1", "")
 		require.NoError(t, err)
 		require.Equal(t, store.PaymentConfirmed, d.Status)
@@ -170,7 +170,7 @@ func TestPaymentRowsAreFinal(t *testing.T) {
 		require.True(t, d.ConfirmedAt.Valid)
 		return nil
 	})
-	err = f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = f.st.WithTx(ctx, func(tx *store.Tx) error {
 		_, err := f.st.DecidePayment(ctx, tx, pay.ID, store.PaymentRejected, "u-fin1", "再次处理")
 		return err
 	})
@@ -181,7 +181,7 @@ func TestPaymentRowsAreFinal(t *testing.T) {
 	require.Equal(t, "EG016", paySQLState(err), "%v", err)
 	_, err = db.Exec(`DELETE FROM payments WHERE id = $1`, pay.ID)
 	require.Equal(t, "EG016", paySQLState(err), "%v", err)
-	_, err = f.st.Payment(ctx, db, "nope")
+	_, err = f.st.Payment(ctx, "nope")
 	require.ErrorIs(t, err, store.ErrNotFound)
 
 	for name, q := range map[string]string{
@@ -228,7 +228,7 @@ func TestR15ConcurrentPaymentsNeverExceedApproved(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start // release every racer at once
-					errs[i] = f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+					errs[i] = f.st.WithTx(ctx, func(tx *store.Tx) error {
 						pay := store.Payment{ID: fmt.Sprintf("race-%s-%d", p, i), ProjectID: p, Milestone: "并发付款",
 							AmountFen: tc.amount, PaidOn: "2024-05-01", RecordedBy: "u-alice"}
 						return f.st.InsertPayment(ctx, tx, &pay)
@@ -247,7 +247,7 @@ func TestR15ConcurrentPaymentsNeverExceedApproved(t *testing.T) {
 				require.ErrorAs(t, err, &over, "a racer failed for another reason")
 			}
 			require.Equal(t, tc.wantOK, ok)
-			paid, err := f.st.PaidFen(ctx, f.st.DB, p)
+			paid, err := f.st.PaidFen(ctx, p)
 			require.NoError(t, err)
 			require.Equal(t, int64(tc.wantOK)*tc.amount, paid)
 			require.LessOrEqual(t, paid, tc.approved)
@@ -259,15 +259,15 @@ func TestR15ConcurrentPaymentsNeverExceedApproved(t *testing.T) {
 	// sees the first payment and is refused.
 	t.Run("second waits for the first and is refused", func(t *testing.T) {
 		p := f.project("unit-a", 2024, "construction", payFen(100_00))
-		tx1, err := f.st.DB.BeginTxx(ctx, nil)
+		tx1, err := f.st.DB().BeginTxx(ctx, nil)
 		require.NoError(t, err)
 		defer func() { _ = tx1.Rollback() }()
 		first := store.Payment{ID: "first-" + p, ProjectID: p, Milestone: "进度款", AmountFen: 60_00, PaidOn: "2024-05-01", RecordedBy: "u-alice"}
-		require.NoError(t, f.st.InsertPayment(ctx, tx1, &first))
+		require.NoError(t, f.st.InsertPayment(ctx, store.WrapTx(tx1), &first))
 
 		done := make(chan error, 1)
 		go func() {
-			done <- f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			done <- f.st.WithTx(ctx, func(tx *store.Tx) error {
 				second := store.Payment{ID: "second-" + p, ProjectID: p, Milestone: "进度款", AmountFen: 60_00, PaidOn: "2024-05-01", RecordedBy: "u-alice"}
 				return f.st.InsertPayment(ctx, tx, &second)
 			})
@@ -276,7 +276,7 @@ func TestR15ConcurrentPaymentsNeverExceedApproved(t *testing.T) {
 		// does committing tx1 test the recheck after the wait.
 		require.Eventually(t, func() bool {
 			var waiting int
-			err := f.st.DB.Get(&waiting, `SELECT count(*) FROM pg_stat_activity
+			err := f.st.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity
 				WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO payments%'`)
 			return err == nil && waiting == 1
 		}, 10*time.Second, 5*time.Millisecond, "the second payment never waited on the project row")
@@ -286,7 +286,7 @@ func TestR15ConcurrentPaymentsNeverExceedApproved(t *testing.T) {
 		var over *store.OverApprovedError
 		require.ErrorAs(t, err, &over)
 		require.Equal(t, int64(60_00), over.PaidFen)
-		paid, err := f.st.PaidFen(ctx, f.st.DB, p)
+		paid, err := f.st.PaidFen(ctx, p)
 		require.NoError(t, err)
 		require.Equal(t, int64(60_00), paid)
 	})
@@ -313,7 +313,7 @@ func TestFundsReport(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.insert(a3, 5_00)
 	require.NoError(t, err)
-	mustTx(t, f.st, func(tx *sqlx.Tx) error {
+	mustTx(t, f.st, func(tx *store.Tx) error {
 		if _, err := f.st.DecidePayment(ctx, tx, confirmed.ID, store.PaymentConfirmed, "u-fin1", ""); err != nil {
 			return err
 		}
@@ -361,7 +361,7 @@ func TestFundsReport(t *testing.T) {
 // contract registers a contract of amount on project p (R9), as the lifecycle's Apply does.
 func (f *payFixture) contract(p string, amount int64) {
 	f.t.Helper()
-	_, err := f.st.DB.Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
+	_, err := f.st.DB().Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
 		VALUES ($1, '某信息技术有限公司', $2, '2024-02-01', 'LA-2024-001', '{}', 'u-alice')`, p, amount)
 	require.NoError(f.t, err)
 }
@@ -372,7 +372,7 @@ func (f *payFixture) contract(p string, amount int64) {
 func TestR15PaymentsCappedByTheContract(t *testing.T) {
 	t.Parallel()
 	f := newPayFixture(t)
-	db := f.st.DB
+	db := f.st.DB()
 	p := f.project("unit-a", 2024, "construction", payFen(5_000_000_00))
 	f.contract(p, 10_00)
 
@@ -406,7 +406,7 @@ func TestR15PaymentsCappedByTheContract(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			errs[i] = f.st.WithTx(ctx, func(tx *sqlx.Tx) error {
+			errs[i] = f.st.WithTx(ctx, func(tx *store.Tx) error {
 				pay := store.Payment{ID: fmt.Sprintf("ct-race-%d", i), ProjectID: q, Milestone: "并发付款", AmountFen: 100_00,
 					PaidOn: "2024-05-01", RecordedBy: "u-alice"}
 				return f.st.InsertPayment(ctx, tx, &pay)
@@ -424,7 +424,7 @@ func TestR15PaymentsCappedByTheContract(t *testing.T) {
 		require.ErrorAs(t, err, &over, "a racer failed for another reason")
 	}
 	require.Equal(t, 2, ok)
-	paid, err := f.st.PaidFen(ctx, db, q)
+	paid, err := f.st.PaidFen(ctx, q)
 	require.NoError(t, err)
 	require.Equal(t, int64(200_00), paid)
 }

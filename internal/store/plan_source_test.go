@@ -27,7 +27,7 @@ func TestPlanReadsWhatApplyWrote(t *testing.T) {
 		stage domain.Stage
 	}{{"pa", 2031, domain.StageAwaitingApproval}, {"pb", 2031, domain.StageAwaitingApproval}, {"pc", 2031, domain.StageExpertReview},
 		{"pd", 2032, domain.StageAwaitingApproval}, {"pe", 2031, domain.StageAwaitingApproval}, {"pf", 2031, domain.StageDraft}} {
-		_, err := st.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage,
+		_, err := st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage,
 			created_by, submitted_at) VALUES ($1, 'unit-a', '项目' || $1, 'new', $2, 500000000, 2, $3, 'u-alice', now() - $4 * interval '1 minute')`,
 			p.id, p.year, p.stage, 10-i)
 		require.NoError(t, err)

@@ -88,18 +88,18 @@ func (s *Store) Plan(ctx context.Context, year int) ([]PlanItemRow, []BundleRow,
 		p.stage, i.included, i.approved_amount_fen, i.reason, i.supplementary, i.bundle_id, i.created_at
 		FROM plan_items i JOIN projects p ON p.id = i.project_id LEFT JOIN orgs o ON o.id = p.unit_id
 		WHERE i.plan_year = $1 ORDER BY i.created_at, i.project_id`
-	if err := s.DB.SelectContext(ctx, &items, q, year); err != nil {
+	if err := s.db.SelectContext(ctx, &items, q, year); err != nil {
 		return nil, nil, fmt.Errorf("plan items: %w", err)
 	}
 	var bundles []BundleRow
-	if err := s.DB.SelectContext(ctx, &bundles, `SELECT id, task_id, status FROM bundles WHERE plan_year = $1 ORDER BY created_at, id`, year); err != nil {
+	if err := s.db.SelectContext(ctx, &bundles, `SELECT id, task_id, status FROM bundles WHERE plan_year = $1 ORDER BY created_at, id`, year); err != nil {
 		return nil, nil, fmt.Errorf("bundles: %w", err)
 	}
 	var links []struct {
 		BundleID  string `db:"bundle_id"`
 		ProjectID string `db:"project_id"`
 	}
-	if err := s.DB.SelectContext(ctx, &links, `SELECT bp.bundle_id, bp.project_id FROM bundle_projects bp
+	if err := s.db.SelectContext(ctx, &links, `SELECT bp.bundle_id, bp.project_id FROM bundle_projects bp
 		JOIN bundles b ON b.id = bp.bundle_id WHERE b.plan_year = $1`, year); err != nil {
 		return nil, nil, fmt.Errorf("bundle projects: %w", err)
 	}
@@ -119,7 +119,7 @@ func (s *Store) Plan(ctx context.Context, year int) ([]PlanItemRow, []BundleRow,
 // DocumentKinds returns the distinct kinds of a project's documents.
 func (s *Store) DocumentKinds(ctx context.Context, projectID string) ([]string, error) {
 	var kinds []string
-	err := s.DB.SelectContext(ctx, &kinds, `SELECT DISTINCT kind FROM documents WHERE project_id = $1 ORDER BY kind`, projectID)
+	err := s.db.SelectContext(ctx, &kinds, `SELECT DISTINCT kind FROM documents WHERE project_id = $1 ORDER BY kind`, projectID)
 	return kinds, err
 }
 
@@ -139,7 +139,7 @@ const planProjectCols = `SELECT p.id, p.plan_year, p.unit_id, p.name, p.estimate
 // order), for an AnnualPlan validating a decision on them.
 func (s *Store) PlanProjects(ctx context.Context, ids []string) ([]domain.PlanProject, error) {
 	out := []domain.PlanProject{}
-	if err := s.DB.SelectContext(ctx, &out, planProjectCols+` WHERE p.id = ANY($1) ORDER BY p.id`, pq.Array(ids)); err != nil {
+	if err := s.db.SelectContext(ctx, &out, planProjectCols+` WHERE p.id = ANY($1) ORDER BY p.id`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("plan projects: %w", err)
 	}
 	return out, nil
@@ -152,7 +152,7 @@ func (s *Store) BundleCandidates(ctx context.Context, year int) ([]domain.PlanPr
 	out := []domain.PlanProject{}
 	const q = planProjectCols + ` WHERE p.plan_year = $1 AND p.stage = 'awaiting_approval'
 		ORDER BY p.submitted_at, p.id`
-	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q, year); err != nil {
 		return nil, fmt.Errorf("bundle candidates: %w", err)
 	}
 	return out, nil
@@ -161,7 +161,7 @@ func (s *Store) BundleCandidates(ctx context.Context, year int) ([]domain.PlanPr
 // MarkPlanReadsStages records that year's AnnualPlan reads project stages from the read model
 // (no stage reports wanted). Idempotent.
 func (s *Store) MarkPlanReadsStages(ctx context.Context, year int) error {
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO plan_stage_sources (plan_year) VALUES ($1) ON CONFLICT DO NOTHING`, year); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO plan_stage_sources (plan_year) VALUES ($1) ON CONFLICT DO NOTHING`, year); err != nil {
 		return fmt.Errorf("mark plan stage source %d: %w", year, err)
 	}
 	return nil
@@ -170,7 +170,7 @@ func (s *Store) MarkPlanReadsStages(ctx context.Context, year int) error {
 // PlanReadsStages reports whether year's AnnualPlan reads stages from the read model.
 func (s *Store) PlanReadsStages(ctx context.Context, year int) (bool, error) {
 	var ok bool
-	if err := s.DB.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM plan_stage_sources WHERE plan_year = $1)`, year); err != nil {
+	if err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM plan_stage_sources WHERE plan_year = $1)`, year); err != nil {
 		return false, fmt.Errorf("plan stage source %d: %w", year, err)
 	}
 	return ok, nil
@@ -205,7 +205,7 @@ func (s *Store) CompileCandidates(ctx context.Context, year int) ([]CompileCandi
 		WHERE p.plan_year = $1 AND p.stage = 'awaiting_plan'
 		AND NOT EXISTS (SELECT 1 FROM plan_items i WHERE i.project_id = p.id)
 		ORDER BY p.submitted_at, p.id`
-	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q, year); err != nil {
 		return nil, fmt.Errorf("compile candidates: %w", err)
 	}
 	return out, nil
@@ -217,7 +217,7 @@ func (s *Store) PlanRows(ctx context.Context, ids []string) ([]CompileCandidate,
 	out := []CompileCandidate{}
 	const q = `SELECT p.id AS project_id, p.name, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.type,
 		p.estimated_investment_fen FROM projects p LEFT JOIN orgs o ON o.id = p.unit_id WHERE p.id = ANY($1) ORDER BY p.id`
-	if err := s.DB.SelectContext(ctx, &out, q, pq.Array(ids)); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("plan rows: %w", err)
 	}
 	return out, nil
@@ -237,7 +237,7 @@ func (s *Store) Experts(ctx context.Context) ([]PanelExpert, error) {
 	const q = `SELECT u.id, u.name, u.org_id, coalesce(o.name, u.org_id) AS org_name FROM users u
 		JOIN user_roles r ON r.user_id = u.id AND r.role = 'expert' LEFT JOIN orgs o ON o.id = u.org_id
 		WHERE NOT u.disabled ORDER BY u.name, u.id`
-	if err := s.DB.SelectContext(ctx, &out, q); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q); err != nil {
 		return nil, fmt.Errorf("experts: %w", err)
 	}
 	return out, nil
@@ -263,7 +263,7 @@ func (s *Store) PanelCandidates(ctx context.Context, year int) ([]PanelCandidate
 		AND NOT EXISTS (SELECT 1 FROM expert_session_projects sp JOIN expert_sessions es ON es.id = sp.session_id
 			WHERE sp.project_id = p.id AND es.created_at > p.updated_at)
 		ORDER BY p.submitted_at, p.id`
-	if err := s.DB.SelectContext(ctx, &out, q, year); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q, year); err != nil {
 		return nil, fmt.Errorf("panel candidates: %w", err)
 	}
 	return out, nil
@@ -272,7 +272,7 @@ func (s *Store) PanelCandidates(ctx context.Context, year int) ([]PanelCandidate
 // BundleProjectIDs returns the projects of bundle id, in id order.
 func (s *Store) BundleProjectIDs(ctx context.Context, id string) ([]string, error) {
 	var ids []string
-	if err := s.DB.SelectContext(ctx, &ids, `SELECT project_id FROM bundle_projects WHERE bundle_id = $1 ORDER BY project_id`, id); err != nil {
+	if err := s.db.SelectContext(ctx, &ids, `SELECT project_id FROM bundle_projects WHERE bundle_id = $1 ORDER BY project_id`, id); err != nil {
 		return nil, fmt.Errorf("bundle %s projects: %w", id, err)
 	}
 	return ids, nil
@@ -281,7 +281,7 @@ func (s *Store) BundleProjectIDs(ctx context.Context, id string) ([]string, erro
 // PlanAmount returns a project's amount in the plan (R5), 0 when it is in none.
 func (s *Store) PlanAmount(ctx context.Context, projectID string) (int64, error) {
 	var n int64
-	err := s.DB.GetContext(ctx, &n, `SELECT coalesce((SELECT approved_amount_fen FROM plan_items WHERE project_id = $1 AND included), 0)`, projectID)
+	err := s.db.GetContext(ctx, &n, `SELECT coalesce((SELECT approved_amount_fen FROM plan_items WHERE project_id = $1 AND included), 0)`, projectID)
 	if err != nil {
 		return 0, fmt.Errorf("plan amount %s: %w", projectID, err)
 	}

@@ -17,7 +17,7 @@ func (s *Store) Policy(ctx context.Context, v string, production bool) (domain.P
 		TestOnly bool   `db:"test_only"`
 	}
 	const q = `SELECT body, test_only FROM policy_versions WHERE version = $1`
-	if err := s.DB.GetContext(ctx, &row, q, v); err != nil {
+	if err := s.db.GetContext(ctx, &row, q, v); err != nil {
 		return domain.Policy{}, fmt.Errorf("policy %q: %w", v, notFound(err))
 	}
 	if production && row.TestOnly {
@@ -37,7 +37,7 @@ func (s *Store) Policy(ctx context.Context, v string, production bool) (domain.P
 // at 00:00 Asia/Shanghai).
 func (s *Store) PolicyEffectiveFrom(ctx context.Context, v string) (time.Time, error) {
 	var day string
-	if err := s.DB.GetContext(ctx, &day, `SELECT to_char(effective_from, 'YYYY-MM-DD') FROM policy_versions WHERE version = $1`, v); err != nil {
+	if err := s.db.GetContext(ctx, &day, `SELECT to_char(effective_from, 'YYYY-MM-DD') FROM policy_versions WHERE version = $1`, v); err != nil {
 		return time.Time{}, fmt.Errorf("policy %q: %w", v, notFound(err))
 	}
 	from, err := time.ParseInLocation("2006-01-02", day, calendar.Shanghai)

@@ -17,7 +17,7 @@ import (
 func TestShippedPoliciesValidate(t *testing.T) {
 	st := testdb.New(t)
 	var versions []string
-	require.NoError(t, st.DB.Select(&versions, `SELECT version FROM policy_versions ORDER BY version`))
+	require.NoError(t, st.DB().Select(&versions, `SELECT version FROM policy_versions ORDER BY version`))
 	require.GreaterOrEqual(t, len(versions), 3, "2021, 2023 and the test policy")
 	for _, v := range versions {
 		_, err := st.Policy(context.Background(), v, false)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"egovpm/internal/authz"
@@ -49,7 +48,8 @@ const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, esti
 	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at`
 
 // CreateProject inserts a draft.
-func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) error {
+func (s *Store) CreateProject(ctx context.Context, t *Tx, p *Project) error {
+	tx := t.tx
 	const q = `INSERT INTO projects (id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen,
 		description, data_resources, mlps_level, uses_crypto, stage, created_by)
 		VALUES (:id, :unit_id, :name, :type, :parent_project_id, :plan_year, :estimated_investment_fen,
@@ -75,27 +75,23 @@ func (s *Store) CreateProject(ctx context.Context, tx *sqlx.Tx, p *Project) erro
 var ErrProjectExists = errors.New("project exists")
 
 // Project returns one project.
-func (s *Store) Project(ctx context.Context, q sqlx.QueryerContext, id string) (Project, error) {
+func (s *Store) Project(ctx context.Context, id string) (Project, error) {
 	var p Project
-	const sel = `SELECT ` + projectCols + ` FROM projects WHERE id = $1`
-	var err error
-	if db, ok := q.(*sqlx.DB); ok && db == s.DB {
-		err = s.getP(ctx, &p, sel, id) // the request path: prepared once per connection
-	} else {
-		err = sqlx.GetContext(ctx, q, &p, sel, id)
-	}
+	err := s.getP(ctx, &p, `SELECT `+projectCols+` FROM projects WHERE id = $1`, id) // prepared once per connection
 	return p, notFound(err)
 }
 
 // ProjectForUpdate returns one project, locking its row in tx.
-func (s *Store) ProjectForUpdate(ctx context.Context, tx *sqlx.Tx, id string) (Project, error) {
+func (s *Store) ProjectForUpdate(ctx context.Context, t *Tx, id string) (Project, error) {
+	tx := t.tx
 	var p Project
 	err := tx.GetContext(ctx, &p, `SELECT `+projectCols+` FROM projects WHERE id = $1 FOR UPDATE`, id)
 	return p, notFound(err)
 }
 
 // UpdateProjectFields writes the editable fields of a draft or returned project.
-func (s *Store) UpdateProjectFields(ctx context.Context, tx *sqlx.Tx, p *Project) error {
+func (s *Store) UpdateProjectFields(ctx context.Context, t *Tx, p *Project) error {
+	tx := t.tx
 	const q = `UPDATE projects SET name = :name, type = :type, parent_project_id = :parent_project_id,
 		plan_year = :plan_year, estimated_investment_fen = :estimated_investment_fen, description = :description,
 		data_resources = coalesce(CAST(:data_resources AS text[]), '{}'), mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
@@ -108,7 +104,8 @@ func (s *Store) UpdateProjectFields(ctx context.Context, tx *sqlx.Tx, p *Project
 
 // MarkSubmitted records the submission of round on the project row (the workflow then moves
 // the stage).
-func (s *Store) MarkSubmitted(ctx context.Context, tx *sqlx.Tx, id, policy, workflowID string, special bool, round int) error {
+func (s *Store) MarkSubmitted(ctx context.Context, t *Tx, id, policy, workflowID string, special bool, round int) error {
+	tx := t.tx
 	const q = `UPDATE projects SET policy_version = $2, workflow_id = $3, special_request = $4, round = $5,
 		submitted_at = now(), updated_at = now(), version = version + 1 WHERE id = $1`
 	if _, err := tx.ExecContext(ctx, q, id, policy, workflowID, special, round); err != nil {
@@ -199,7 +196,7 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, s
 	}
 	q += " ORDER BY p.created_at DESC, p.id DESC LIMIT " + arg(f.Limit+1)
 	var ps []Project
-	if err := s.DB.SelectContext(ctx, &ps, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &ps, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list projects: %w", err)
 	}
 	ps, next := keysetPage(ps, f.Limit, func(l Project) any { return projectCursor{CreatedAt: l.CreatedAt, ID: l.ID} })

@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
+	"egovpm/internal/store"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,10 +18,10 @@ func TestSessionUserTaskIsSessionUserAndTask(t *testing.T) {
 	st := applyFixture(t)
 	ctx := context.Background()
 	// tb decided (every nullable column set), ta open (NULLs), a revoked token of alice.
-	_, err := st.DB.Exec(`UPDATE tasks SET status = 'done', decision = 'pass', decided_by = 'u-exp2', decided_at = now(),
+	_, err := st.DB().Exec(`UPDATE tasks SET status = 'done', decision = 'pass', decided_by = 'u-exp2', decided_at = now(),
 		comment = '同意', assignee_id = 'u-exp2', candidate_org_id = 'unit-a' WHERE id = 'tb'`)
 	require.NoError(t, err)
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		return st.RevokeToken(ctx, tx, "jti-gone", "u-alice", time.Now().Add(time.Hour))
 	})
 

@@ -36,11 +36,11 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 		DataResources pq.StringArray `db:"data_resources"`
 	}
 	var self row
-	if err := s.DB.GetContext(ctx, &self, `SELECT id, name, description, data_resources FROM projects WHERE id = $1`, projectID); err != nil {
+	if err := s.db.GetContext(ctx, &self, `SELECT id, name, description, data_resources FROM projects WHERE id = $1`, projectID); err != nil {
 		return 0, fmt.Errorf("project %s: %w", projectID, notFound(err))
 	}
 	var others []row
-	if err := s.DB.SelectContext(ctx, &others, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID); err != nil {
+	if err := s.db.SelectContext(ctx, &others, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID); err != nil {
 		return 0, fmt.Errorf("projects: %w", err)
 	}
 	type cand struct {
@@ -65,7 +65,7 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 	if len(cs) > 20 {
 		cs = cs[:20]
 	}
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM project_similar WHERE project_id = $1`, projectID); err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (s *Store) Similar(ctx context.Context, projectID string, r authz.Reach) ([
 	args := []any{projectID}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	var out []SimilarRow
-	err := s.DB.SelectContext(ctx, &out, `SELECT s.similar_id, p.name, p.unit_id, p.plan_year, p.stage, s.score, s.reasons
+	err := s.db.SelectContext(ctx, &out, `SELECT s.similar_id, p.name, p.unit_id, p.plan_year, p.stage, s.score, s.reasons
 		FROM project_similar s JOIN projects p ON p.id = s.similar_id WHERE s.project_id = $1 AND `+reachSQL(r, arg)+`
 		ORDER BY s.score DESC, s.similar_id`, args...)
 	return out, err

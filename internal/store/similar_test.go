@@ -19,9 +19,9 @@ func TestR16ComputeSimilarStoresACandidateWhosePartsAreEachBelowHalf(t *testing.
 	ctx := context.Background()
 	a := f.project("unit-a", 2030, "prelim_review", nil)
 	b := f.project("unit-b", 2030, "prelim_review", nil)
-	_, err := f.st.DB.Exec(`UPDATE projects SET name = '六安市智慧教育云平台', description = '建设全市统一的教育资源公共服务平台' WHERE id = $1;`, a)
+	_, err := f.st.DB().Exec(`UPDATE projects SET name = '六安市智慧教育云平台', description = '建设全市统一的教育资源公共服务平台' WHERE id = $1;`, a)
 	require.NoError(t, err)
-	_, err = f.st.DB.Exec(`UPDATE projects SET name = '智慧医疗云平台', description = '建设全市医疗健康信息服务平台' WHERE id = $1`, b)
+	_, err = f.st.DB().Exec(`UPDATE projects SET name = '智慧医疗云平台', description = '建设全市医疗健康信息服务平台' WHERE id = $1`, b)
 	require.NoError(t, err)
 
 	n, err := f.st.ComputeSimilar(ctx, b)

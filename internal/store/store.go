@@ -19,9 +19,11 @@ import (
 	"egovpm/internal/audit"
 )
 
-// Store wraps the database handle and the audit chain.
+// Store wraps the database handle and the audit chain. Only the store runs SQL: the gateway,
+// the activities, the CLI and internal/ops call its methods, and hold a transaction only as
+// the opaque *Tx that WithTx hands them.
 type Store struct {
-	DB    *sqlx.DB
+	db    *sqlx.DB
 	Audit *audit.Chain
 	stmts *stmtCache
 	// inboxStmts, when set, caches the statements of the pool the inbox query runs on
@@ -34,7 +36,7 @@ func (s *Store) Close() error {
 	if s.inboxStmts != nil {
 		_ = s.inboxStmts.db.Close()
 	}
-	return s.DB.Close()
+	return s.db.Close()
 }
 
 // OpenInbox opens a pool of n connections for the inbox query alone, whose sessions use the
@@ -79,7 +81,7 @@ func (s *Store) UseInboxPool(db *sqlx.DB) {
 
 // New returns a Store over db, auditing with chain.
 func New(db *sqlx.DB, chain *audit.Chain) *Store {
-	s := &Store{DB: db, stmts: newStmtCache(db)}
+	s := &Store{db: db, stmts: newStmtCache(db)}
 	if chain != nil { // a store that only reads needs no chain
 		s.Audit = chain.WithStmt(s.txStmt)
 	}
@@ -153,9 +155,24 @@ func redact(databaseURL string) string {
 	return u.Redacted()
 }
 
+// DB is the store's main pool, for tests, benchmarks and the fault test, which set up and
+// inspect rows directly. The processes' packages do not call it (docs/ARCHITECTURE.md,
+// internal/archtest).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Tx is a transaction of the store. WithTx hands it to a closure, which passes it back to the
+// store's methods (and AppendAudit) so that their writes commit or roll back together; only
+// the store runs SQL on it.
+type Tx struct{ tx *sqlx.Tx }
+
 // WithTx runs fn in a transaction, committing when it returns nil.
-func (s *Store) WithTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.DB.BeginTxx(ctx, nil)
+func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return fn(&Tx{tx: tx}) })
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -177,16 +194,4 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
-}
-
-// IsUniqueViolation reports whether err is a unique-key violation.
-func IsUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
-}
-
-// IsCheckViolation reports whether err is a CHECK constraint or trigger refusal.
-func IsCheckViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && (pqErr.Code == "23514" || pqErr.Code == "P0001")
 }

@@ -283,7 +283,7 @@ func (s *Store) CountTasks(ctx context.Context, f TaskFilter) (int, error) {
 				SELECT 1 FROM projects rp WHERE rp.id = t.project_id AND rp.unit_id = `+org+`))))`)
 	}
 	var n int
-	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM tasks t WHERE `+strings.Join(conds, " AND "), args...); err != nil {
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM tasks t WHERE `+strings.Join(conds, " AND "), args...); err != nil {
 		return 0, fmt.Errorf("count tasks: %w", err)
 	}
 	return n, nil
@@ -294,7 +294,8 @@ var ErrAlreadyClaimed = errors.New("task already claimed")
 
 // ClaimTask assigns an open, unclaimed task to userID (claiming one's own task again is a
 // no-op).
-func (s *Store) ClaimTask(ctx context.Context, tx *sqlx.Tx, taskID, userID string) error {
+func (s *Store) ClaimTask(ctx context.Context, t *Tx, taskID, userID string) error {
+	tx := t.tx
 	res, err := tx.ExecContext(ctx, `UPDATE tasks SET assignee_id = $2 WHERE id = $1 AND status = 'open'
 		AND (assignee_id IS NULL OR assignee_id = $2)`, taskID, userID)
 	if err != nil {
@@ -312,7 +313,7 @@ func (s *Store) ClaimTask(ctx context.Context, tx *sqlx.Tx, taskID, userID strin
 func (s *Store) ApplyTransition(ctx context.Context, t domain.Transition, due func(now time.Time, workdays int) time.Time) (domain.TransitionResult, error) {
 	res := domain.TransitionResult{Due: map[string]time.Time{}}
 	inTx := func() error {
-		return s.WithTx(ctx, func(tx *sqlx.Tx) error { return s.applyInTx(ctx, tx, t, due, &res) })
+		return s.inTx(ctx, func(tx *sqlx.Tx) error { return s.applyInTx(ctx, tx, t, due, &res) })
 	}
 	if alone(t) {
 		// Most decisions: the stage, the task closes and one audit row, written by one
@@ -507,4 +508,25 @@ func (s *Store) notify(ctx context.Context, tx *sqlx.Tx, id, projectID string, n
 		return fmt.Errorf("notify: %w", err)
 	}
 	return nil
+}
+
+// OverdueTask is an open human task past its due date.
+type OverdueTask struct {
+	ID            string         `db:"id"`
+	Kind          string         `db:"kind"`
+	WorkflowID    string         `db:"workflow_id"`
+	DueAt         time.Time      `db:"due_at"`
+	CandidateRole string         `db:"candidate_role"`
+	AssigneeID    sql.NullString `db:"assignee_id"`
+}
+
+// OverdueTasks lists up to limit open tasks due before before, oldest first.
+func (s *Store) OverdueTasks(ctx context.Context, before time.Time, limit int) ([]OverdueTask, error) {
+	const q = `SELECT id, kind, workflow_id, due_at, candidate_role, assignee_id FROM tasks
+		WHERE status = 'open' AND due_at < $1 ORDER BY due_at, id LIMIT $2`
+	var out []OverdueTask
+	if err := s.db.SelectContext(ctx, &out, q, before, limit); err != nil {
+		return nil, fmt.Errorf("overdue tasks: %w", err)
+	}
+	return out, nil
 }

@@ -27,7 +27,7 @@ func referenceInbox(t *testing.T, st *store.Store, f store.TaskFilter, afterDue 
 		           AND NOT (t.candidate_role = 'expert' AND p.unit_id IS NOT DISTINCT FROM $2))) END
 		ORDER BY t.due_at, t.id LIMIT $4`
 	ids := []string{}
-	require.NoError(t, st.DB.Select(&ids, q, f.UserID, f.OrgID, pq.Array(f.Roles), f.Limit, f.Kind, f.ProjectID, afterDue, afterID, f.Status))
+	require.NoError(t, st.DB().Select(&ids, q, f.UserID, f.OrgID, pq.Array(f.Roles), f.Limit, f.Kind, f.ProjectID, afterDue, afterID, f.Status))
 	return ids
 }
 
@@ -39,21 +39,21 @@ func TestListTasksMatchesReference(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	require.NoError(t, bench.SeedInbox(ctx, st.DB, bench.InboxSeed{Tasks: 20_000, Open: 4_000, Experts: 20, Projects: 900}, nil))
+	require.NoError(t, bench.SeedInbox(ctx, st.DB(), bench.InboxSeed{Tasks: 20_000, Open: 4_000, Experts: 20, Projects: 900}, nil))
 	// Offer 300 open expert reviews to every expert (unassigned) and move some of their
 	// projects to unit-a, whose expert exp1 must never see them (R4).
-	_, err := st.DB.Exec(`UPDATE tasks SET assignee_id = NULL WHERE id IN
+	_, err := st.DB().Exec(`UPDATE tasks SET assignee_id = NULL WHERE id IN
 		(SELECT id FROM tasks WHERE kind = 'expert_review' AND status = 'open' ORDER BY id LIMIT 300)`)
 	require.NoError(t, err)
-	_, err = st.DB.Exec(`UPDATE projects SET unit_id = 'unit-a' WHERE id IN (SELECT DISTINCT project_id FROM tasks
+	_, err = st.DB().Exec(`UPDATE projects SET unit_id = 'unit-a' WHERE id IN (SELECT DISTINCT project_id FROM tasks
 		WHERE kind = 'expert_review' AND status = 'open' AND assignee_id IS NULL ORDER BY project_id LIMIT 40)`)
 	require.NoError(t, err)
 	var recused int
-	require.NoError(t, st.DB.Get(&recused, `SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id
+	require.NoError(t, st.DB().Get(&recused, `SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id
 		WHERE t.kind = 'expert_review' AND t.status = 'open' AND t.assignee_id IS NULL AND p.unit_id = 'unit-a'`))
 	require.Positive(t, recused, "the seed must offer unit-a projects to experts, or recusal is untested")
 	var someProject string
-	require.NoError(t, st.DB.Get(&someProject, `SELECT project_id FROM tasks WHERE status = 'open' AND candidate_role = 'drb_reviewer'
+	require.NoError(t, st.DB().Get(&someProject, `SELECT project_id FROM tasks WHERE status = 'open' AND candidate_role = 'drb_reviewer'
 		GROUP BY project_id ORDER BY count(*) DESC, project_id LIMIT 1`))
 
 	for _, f := range []store.TaskFilter{

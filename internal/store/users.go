@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"egovpm/internal/authz"
@@ -42,7 +41,8 @@ type Org struct {
 const orgCols = `id, name, kind, created_at`
 
 // CreateOrg inserts an org; an existing id is a unique violation (see IsUniqueViolation).
-func (s *Store) CreateOrg(ctx context.Context, tx *sqlx.Tx, o *Org) error {
+func (s *Store) CreateOrg(ctx context.Context, t *Tx, o *Org) error {
+	tx := t.tx
 	const q = `INSERT INTO orgs (id, name, kind) VALUES ($1, $2, $3) RETURNING created_at`
 	if err := tx.GetContext(ctx, &o.CreatedAt, q, o.ID, o.Name, o.Kind); err != nil {
 		return fmt.Errorf("insert org %s: %w", o.ID, err)
@@ -52,7 +52,8 @@ func (s *Store) CreateOrg(ctx context.Context, tx *sqlx.Tx, o *Org) error {
 
 // EnsureOrg inserts an org unless one with its id exists (which is left as it is). It
 // reports whether it inserted.
-func (s *Store) EnsureOrg(ctx context.Context, tx *sqlx.Tx, o Org) (bool, error) {
+func (s *Store) EnsureOrg(ctx context.Context, t *Tx, o Org) (bool, error) {
+	tx := t.tx
 	const q = `INSERT INTO orgs (id, name, kind) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`
 	res, err := tx.ExecContext(ctx, q, o.ID, o.Name, o.Kind)
 	if err != nil {
@@ -66,7 +67,7 @@ func (s *Store) EnsureOrg(ctx context.Context, tx *sqlx.Tx, o Org) (bool, error)
 func (s *Store) Org(ctx context.Context, id string) (Org, error) {
 	const q = `SELECT ` + orgCols + ` FROM orgs WHERE id = $1`
 	var o Org
-	if err := s.DB.GetContext(ctx, &o, q, id); err != nil {
+	if err := s.db.GetContext(ctx, &o, q, id); err != nil {
 		return Org{}, fmt.Errorf("org %s: %w", id, notFound(err))
 	}
 	return o, nil
@@ -105,7 +106,7 @@ func (s *Store) ListOrgs(ctx context.Context, f OrgFilter) ([]Org, string, error
 	}
 	q += " ORDER BY id LIMIT " + arg(limit+1)
 	orgs := []Org{}
-	if err := s.DB.SelectContext(ctx, &orgs, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &orgs, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list orgs: %w", err)
 	}
 	orgs, next := keysetPage(orgs, limit, func(l Org) any { return idCursor{ID: l.ID} })
@@ -157,17 +158,19 @@ type NewUser struct {
 
 // CreateUser inserts a user and their roles. An existing id or username is a unique
 // violation; an unknown org a foreign-key violation.
-func (s *Store) CreateUser(ctx context.Context, tx *sqlx.Tx, u NewUser) error {
+func (s *Store) CreateUser(ctx context.Context, t *Tx, u NewUser) error {
+	tx := t.tx
 	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7)`
 	if _, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo, u.MustChangePassword); err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Username, err)
 	}
-	return s.AddUserRoles(ctx, tx, u.ID, u.Roles)
+	return s.AddUserRoles(ctx, t, u.ID, u.Roles)
 }
 
 // EnsureUser inserts a user unless one with its id or username exists (which is left as it
 // is, roles included). It reports whether it inserted; the roles are granted only then.
-func (s *Store) EnsureUser(ctx context.Context, tx *sqlx.Tx, u NewUser) (bool, error) {
+func (s *Store) EnsureUser(ctx context.Context, t *Tx, u NewUser) (bool, error) {
+	tx := t.tx
 	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT DO NOTHING`
 	res, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo)
@@ -177,13 +180,14 @@ func (s *Store) EnsureUser(ctx context.Context, tx *sqlx.Tx, u NewUser) (bool, e
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return false, err
 	}
-	return true, s.AddUserRoles(ctx, tx, u.ID, u.Roles)
+	return true, s.AddUserRoles(ctx, t, u.ID, u.Roles)
 }
 
 // AddUserRoles grants roles to a user, keeping the roles they have. A role set that holds a
 // conflicting pair (authz.CheckRoles, separation of duties) is refused with that refusal, and
 // the caller's transaction must not commit.
-func (s *Store) AddUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, roles []string) error {
+func (s *Store) AddUserRoles(ctx context.Context, t *Tx, userID string, roles []string) error {
+	tx := t.tx
 	if len(roles) == 0 {
 		return nil
 	}
@@ -200,7 +204,8 @@ func (s *Store) AddUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, ro
 }
 
 // SetUserRoles replaces a user's roles. It returns ErrNotFound for an unknown user.
-func (s *Store) SetUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, roles []string) error {
+func (s *Store) SetUserRoles(ctx context.Context, t *Tx, userID string, roles []string) error {
+	tx := t.tx
 	var exists bool
 	if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 FOR UPDATE)`, userID); err != nil {
 		return fmt.Errorf("look up user %s: %w", userID, err)
@@ -215,17 +220,19 @@ func (s *Store) SetUserRoles(ctx context.Context, tx *sqlx.Tx, userID string, ro
 	if _, err := tx.ExecContext(ctx, del, userID, pq.StringArray(roles)); err != nil {
 		return fmt.Errorf("revoke roles of %s: %w", userID, err)
 	}
-	return s.AddUserRoles(ctx, tx, userID, roles)
+	return s.AddUserRoles(ctx, t, userID, roles)
 }
 
 // SetUserDisabled disables or re-enables a user. It returns ErrNotFound for an unknown user.
-func (s *Store) SetUserDisabled(ctx context.Context, tx *sqlx.Tx, userID string, disabled bool) error {
+func (s *Store) SetUserDisabled(ctx context.Context, t *Tx, userID string, disabled bool) error {
+	tx := t.tx
 	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, userID, disabled)
 	return oneRow(res, err, "user "+userID)
 }
 
 // SetPasswordHash replaces a user's password hash and clears their failed logins.
-func (s *Store) SetPasswordHash(ctx context.Context, tx *sqlx.Tx, userID, hash string) error {
+func (s *Store) SetPasswordHash(ctx context.Context, t *Tx, userID, hash string) error {
+	tx := t.tx
 	const q = `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE id = $1`
 	res, err := tx.ExecContext(ctx, q, userID, hash)
 	return oneRow(res, err, "user "+userID)
@@ -233,14 +240,16 @@ func (s *Store) SetPasswordHash(ctx context.Context, tx *sqlx.Tx, userID, hash s
 
 // ChangePassword replaces a user's password hash with one they chose: it clears
 // must_change_password and the failed logins.
-func (s *Store) ChangePassword(ctx context.Context, tx *sqlx.Tx, userID, hash string) error {
+func (s *Store) ChangePassword(ctx context.Context, t *Tx, userID, hash string) error {
+	tx := t.tx
 	const q = `UPDATE users SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE id = $1`
 	res, err := tx.ExecContext(ctx, q, userID, hash)
 	return oneRow(res, err, "user "+userID)
 }
 
 // SetTOTPSecret enables TOTP with secret (base32), or disables it when secret is "".
-func (s *Store) SetTOTPSecret(ctx context.Context, tx *sqlx.Tx, userID, secret string) error {
+func (s *Store) SetTOTPSecret(ctx context.Context, t *Tx, userID, secret string) error {
+	tx := t.tx
 	var v any
 	if secret != "" {
 		v = secret
@@ -251,7 +260,8 @@ func (s *Store) SetTOTPSecret(ctx context.Context, tx *sqlx.Tx, userID, secret s
 
 // UseTOTPStep records that a user logged in with the TOTP code of time step step. It reports
 // false when that step (or a later one) was already used: a code is accepted once.
-func (s *Store) UseTOTPStep(ctx context.Context, tx *sqlx.Tx, userID string, step int64) (bool, error) {
+func (s *Store) UseTOTPStep(ctx context.Context, t *Tx, userID string, step int64) (bool, error) {
+	tx := t.tx
 	const q = `UPDATE users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`
 	res, err := tx.ExecContext(ctx, q, userID, step)
 	if err != nil {
@@ -279,7 +289,7 @@ func oneRow(res sql.Result, err error, what string) error {
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 	const q = `SELECT ` + userCols + ` FROM users u WHERE u.id = $1`
 	var u User
-	if err := s.DB.GetContext(ctx, &u, q, id); err != nil {
+	if err := s.db.GetContext(ctx, &u, q, id); err != nil {
 		return User{}, fmt.Errorf("user %s: %w", id, notFound(err))
 	}
 	return u, nil
@@ -289,7 +299,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
 	const q = `SELECT ` + userCols + ` FROM users u WHERE u.username = $1`
 	var u User
-	if err := s.DB.GetContext(ctx, &u, q, username); err != nil {
+	if err := s.db.GetContext(ctx, &u, q, username); err != nil {
 		return User{}, fmt.Errorf("user %s: %w", username, notFound(err))
 	}
 	return u, nil
@@ -300,7 +310,7 @@ func (s *Store) Credentials(ctx context.Context, username string) (Credentials, 
 	const q = `SELECT ` + userCols + `, u.password_hash, u.totp_secret, u.totp_last_step, u.failed_logins, u.locked_until
 		FROM users u WHERE u.username = $1`
 	var c Credentials
-	if err := s.DB.GetContext(ctx, &c, q, username); err != nil {
+	if err := s.db.GetContext(ctx, &c, q, username); err != nil {
 		return Credentials{}, fmt.Errorf("credentials of %s: %w", username, notFound(err))
 	}
 	return c, nil
@@ -344,7 +354,7 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]User, string, er
 	}
 	q += " ORDER BY u.username LIMIT " + arg(limit+1)
 	users := []User{}
-	if err := s.DB.SelectContext(ctx, &users, q, args...); err != nil {
+	if err := s.db.SelectContext(ctx, &users, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
 	users, next := keysetPage(users, limit, func(l User) any { return usernameCursor{Username: l.Username} })
@@ -377,7 +387,8 @@ func (r loginLockRow) lock() LoginLock {
 // RecordLoginFailure counts one more consecutive failed login of a user at now and locks the
 // account until now+lockout when the count reaches max. A lock that has run out starts the
 // count again.
-func (s *Store) RecordLoginFailure(ctx context.Context, tx *sqlx.Tx, userID string, now time.Time, max int, lockout time.Duration) (LoginLock, error) {
+func (s *Store) RecordLoginFailure(ctx context.Context, t *Tx, userID string, now time.Time, max int, lockout time.Duration) (LoginLock, error) {
+	tx := t.tx
 	// In SET, column names are the old values; $2 now, $3 max, $4 the lock end.
 	const q = `UPDATE users SET
 		failed_logins = CASE WHEN locked_until <= $2::timestamptz THEN 1 ELSE failed_logins + 1 END,
@@ -396,7 +407,8 @@ func (s *Store) RecordLoginFailure(ctx context.Context, tx *sqlx.Tx, userID stri
 
 // ResetLoginFailures clears a user's failed-login count and lock (after a success, or by an
 // administrator).
-func (s *Store) ResetLoginFailures(ctx context.Context, tx *sqlx.Tx, userID string) error {
+func (s *Store) ResetLoginFailures(ctx context.Context, t *Tx, userID string) error {
+	tx := t.tx
 	const q = `UPDATE users SET failed_logins = 0, locked_until = NULL
 		WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)`
 	if _, err := tx.ExecContext(ctx, q, userID); err != nil {
@@ -408,7 +420,7 @@ func (s *Store) ResetLoginFailures(ctx context.Context, tx *sqlx.Tx, userID stri
 // UnknownLoginLock returns the failed-login state of a username that is no user.
 func (s *Store) UnknownLoginLock(ctx context.Context, username string) (LoginLock, error) {
 	var r loginLockRow
-	err := s.DB.GetContext(ctx, &r, `SELECT failures, locked_until FROM login_failures WHERE username = $1`, username)
+	err := s.db.GetContext(ctx, &r, `SELECT failures, locked_until FROM login_failures WHERE username = $1`, username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LoginLock{}, nil
 	}
@@ -421,7 +433,8 @@ func (s *Store) UnknownLoginLock(ctx context.Context, username string) (LoginLoc
 // RecordUnknownLoginFailure counts a failed login with a username that is no user, exactly
 // as RecordLoginFailure counts a user's, so that lockouts do not reveal which names exist.
 // Rows idle for a day are pruned on the way.
-func (s *Store) RecordUnknownLoginFailure(ctx context.Context, tx *sqlx.Tx, username string, now time.Time, max int, lockout time.Duration) (LoginLock, error) {
+func (s *Store) RecordUnknownLoginFailure(ctx context.Context, t *Tx, username string, now time.Time, max int, lockout time.Duration) (LoginLock, error) {
+	tx := t.tx
 	const q = `INSERT INTO login_failures AS f (username, failures, locked_until, updated_at)
 		VALUES ($1, 1, CASE WHEN 1 >= $3::int THEN $4::timestamptz END, $2::timestamptz)
 		ON CONFLICT (username) DO UPDATE SET
@@ -445,7 +458,8 @@ func (s *Store) RecordUnknownLoginFailure(ctx context.Context, tx *sqlx.Tx, user
 
 // RevokeToken records that the token jti of userID is revoked; it stays refused until
 // expiresAt, after which the token is dead anyway. Revoking twice is a no-op.
-func (s *Store) RevokeToken(ctx context.Context, tx *sqlx.Tx, jti, userID string, expiresAt time.Time) error {
+func (s *Store) RevokeToken(ctx context.Context, t *Tx, jti, userID string, expiresAt time.Time) error {
+	tx := t.tx
 	const q = `INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`
 	if _, err := tx.ExecContext(ctx, q, jti, userID, expiresAt); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
@@ -456,7 +470,7 @@ func (s *Store) RevokeToken(ctx context.Context, tx *sqlx.Tx, jti, userID string
 // TokenRevoked reports whether the token jti was revoked.
 func (s *Store) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var revoked bool
-	if err := s.DB.GetContext(ctx, &revoked, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)`, jti); err != nil {
+	if err := s.db.GetContext(ctx, &revoked, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)`, jti); err != nil {
 		return false, fmt.Errorf("look up revoked token: %w", err)
 	}
 	return revoked, nil
@@ -479,7 +493,7 @@ func (s *Store) SessionUser(ctx context.Context, id, jti string) (User, bool, er
 
 // PruneRevokedTokens deletes revocations of tokens that expired before before.
 func (s *Store) PruneRevokedTokens(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at < $1`, before)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("prune revoked tokens: %w", err)
 	}
@@ -490,7 +504,7 @@ func (s *Store) PruneRevokedTokens(ctx context.Context, before time.Time) (int64
 // a database that has any.
 func (s *Store) CountDemoUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := s.DB.GetContext(ctx, &n, `SELECT count(*) FROM users WHERE demo AND NOT disabled`); err != nil {
+	if err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM users WHERE demo AND NOT disabled`); err != nil {
 		return 0, fmt.Errorf("count demo users: %w", err)
 	}
 	return n, nil

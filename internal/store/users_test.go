@@ -5,14 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"egovpm/internal/store"
 	"egovpm/internal/testdb"
 )
 
-func mustTx(t *testing.T, st *store.Store, fn func(tx *sqlx.Tx) error) {
+func mustTx(t *testing.T, st *store.Store, fn func(tx *store.Tx) error) {
 	t.Helper()
 	require.NoError(t, st.WithTx(context.Background(), fn))
 }
@@ -20,7 +19,7 @@ func mustTx(t *testing.T, st *store.Store, fn func(tx *sqlx.Tx) error) {
 func mustCreateOrgs(t *testing.T, st *store.Store, orgs ...store.Org) {
 	t.Helper()
 	ctx := context.Background()
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		for i := range orgs {
 			if err := st.CreateOrg(ctx, tx, &orgs[i]); err != nil {
 				return err
@@ -37,16 +36,16 @@ func TestOrgs(t *testing.T) {
 	mustCreateOrgs(t, st, store.Org{ID: "unit-a", Name: "市教育局", Kind: "unit"}, store.Org{ID: "unit-b", Name: "市卫健委", Kind: "unit"},
 		store.Org{ID: "drb", Name: "市数据资源管理局", Kind: "drb"})
 
-	err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.WithTx(ctx, func(tx *store.Tx) error {
 		return st.CreateOrg(ctx, tx, &store.Org{ID: "drb", Name: "重复", Kind: "drb"})
 	})
 	require.True(t, store.IsUniqueViolation(err), "%v", err)
-	err = st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = st.WithTx(ctx, func(tx *store.Tx) error {
 		return st.CreateOrg(ctx, tx, &store.Org{ID: "Bad ID", Name: "x", Kind: "unit"})
 	})
 	require.True(t, store.IsCheckViolation(err), "%v", err)
 
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		created, err := st.EnsureOrg(ctx, tx, store.Org{ID: "drb", Name: "改名", Kind: "drb"})
 		require.NoError(t, err)
 		require.False(t, created)
@@ -101,7 +100,7 @@ func TestUsers(t *testing.T) {
 	ctx := context.Background()
 	mustCreateOrgs(t, st, store.Org{ID: "unit-a", Name: "市教育局", Kind: "unit"}, store.Org{ID: "drb", Name: "市数据资源管理局", Kind: "drb"})
 	add := func(username, org string, roles ...string) {
-		mustTx(t, st, func(tx *sqlx.Tx) error {
+		mustTx(t, st, func(tx *store.Tx) error {
 			return st.CreateUser(ctx, tx, store.NewUser{ID: "u-" + username, Username: username, Name: "用户" + username,
 				OrgID: org, PasswordHash: "$argon2id$x", Roles: roles})
 		})
@@ -111,11 +110,11 @@ func TestUsers(t *testing.T) {
 	add("drb1", "drb", "drb_reviewer")
 	add("drbsup", "drb", "drb_supervisor", "drb_reviewer")
 
-	err := st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := st.WithTx(ctx, func(tx *store.Tx) error {
 		return st.CreateUser(ctx, tx, store.NewUser{ID: "u-other", Username: "alice", Name: "x", OrgID: "unit-a", PasswordHash: "h"})
 	})
 	require.True(t, store.IsUniqueViolation(err), "%v", err)
-	err = st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err = st.WithTx(ctx, func(tx *store.Tx) error {
 		return st.CreateUser(ctx, tx, store.NewUser{ID: "u-x", Username: "x1", Name: "x", OrgID: "unit-a", PasswordHash: "h", Roles: []string{"king"}})
 	})
 	require.True(t, store.IsCheckViolation(err), "%v", err)
@@ -156,28 +155,28 @@ func TestUsers(t *testing.T) {
 	}
 	require.Equal(t, []string{"alice", "drb1", "drbsup", "exp1"}, all)
 
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		return st.SetUserRoles(ctx, tx, "u-drbsup", []string{"drb_supervisor", "admin"})
 	})
 	u, err = st.UserByID(ctx, "u-drbsup")
 	require.NoError(t, err)
 	require.Equal(t, []string{"admin", "drb_supervisor"}, []string(u.Roles))
-	err = st.WithTx(ctx, func(tx *sqlx.Tx) error { return st.SetUserRoles(ctx, tx, "u-nobody", []string{"admin"}) })
+	err = st.WithTx(ctx, func(tx *store.Tx) error { return st.SetUserRoles(ctx, tx, "u-nobody", []string{"admin"}) })
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	mustTx(t, st, func(tx *sqlx.Tx) error { return st.SetUserDisabled(ctx, tx, "u-alice", true) })
+	mustTx(t, st, func(tx *store.Tx) error { return st.SetUserDisabled(ctx, tx, "u-alice", true) })
 	u, err = st.UserByID(ctx, "u-alice")
 	require.NoError(t, err)
 	require.True(t, u.Disabled)
-	err = st.WithTx(ctx, func(tx *sqlx.Tx) error { return st.SetUserDisabled(ctx, tx, "u-nobody", true) })
+	err = st.WithTx(ctx, func(tx *store.Tx) error { return st.SetUserDisabled(ctx, tx, "u-nobody", true) })
 	require.ErrorIs(t, err, store.ErrNotFound)
 
-	mustTx(t, st, func(tx *sqlx.Tx) error { return st.SetTOTPSecret(ctx, tx, "u-alice", "JBSWY3DPEHPK3PXP") })
+	mustTx(t, st, func(tx *store.Tx) error { return st.SetTOTPSecret(ctx, tx, "u-alice", "JBSWY3DPEHPK3PXP") })
 	c, err := st.Credentials(ctx, "alice")
 	require.NoError(t, err)
 	require.True(t, c.TOTPEnabled)
 	require.Equal(t, "JBSWY3DPEHPK3PXP", c.TOTPSecret.String)
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		for _, step := range []struct {
 			n    int64
 			want bool
@@ -188,13 +187,13 @@ func TestUsers(t *testing.T) {
 		}
 		return nil
 	})
-	mustTx(t, st, func(tx *sqlx.Tx) error { return st.SetTOTPSecret(ctx, tx, "u-alice", "") })
+	mustTx(t, st, func(tx *store.Tx) error { return st.SetTOTPSecret(ctx, tx, "u-alice", "") })
 	c, err = st.Credentials(ctx, "alice")
 	require.NoError(t, err)
 	require.False(t, c.TOTPEnabled)
 	require.False(t, c.TOTPLastStep.Valid)
 
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		created, err := st.EnsureUser(ctx, tx, store.NewUser{ID: "u-alice", Username: "alice", Name: "x", OrgID: "drb", PasswordHash: "h", Roles: []string{"admin"}})
 		require.NoError(t, err)
 		require.False(t, created)
@@ -211,13 +210,13 @@ func TestLoginFailures(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
 	mustCreateOrgs(t, st, store.Org{ID: "unit-a", Name: "市教育局", Kind: "unit"})
-	mustTx(t, st, func(tx *sqlx.Tx) error {
+	mustTx(t, st, func(tx *store.Tx) error {
 		return st.CreateUser(ctx, tx, store.NewUser{ID: "u-alice", Username: "alice", Name: "王丽", OrgID: "unit-a", PasswordHash: "h"})
 	})
 	now := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
 	record := func(at time.Time) store.LoginLock {
 		var l store.LoginLock
-		mustTx(t, st, func(tx *sqlx.Tx) error {
+		mustTx(t, st, func(tx *store.Tx) error {
 			var err error
 			l, err = st.RecordLoginFailure(ctx, tx, "u-alice", at, 3, time.Hour)
 			return err
@@ -226,7 +225,7 @@ func TestLoginFailures(t *testing.T) {
 	}
 	recordUnknown := func(at time.Time) store.LoginLock {
 		var l store.LoginLock
-		mustTx(t, st, func(tx *sqlx.Tx) error {
+		mustTx(t, st, func(tx *store.Tx) error {
 			var err error
 			l, err = st.RecordUnknownLoginFailure(ctx, tx, "ghost", at, 3, time.Hour)
 			return err
@@ -251,7 +250,7 @@ func TestLoginFailures(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.LoginLock{}, l)
 
-	mustTx(t, st, func(tx *sqlx.Tx) error { return st.ResetLoginFailures(ctx, tx, "u-alice") })
+	mustTx(t, st, func(tx *store.Tx) error { return st.ResetLoginFailures(ctx, tx, "u-alice") })
 	c, err := st.Credentials(ctx, "alice")
 	require.NoError(t, err)
 	require.Zero(t, c.FailedLogins)
@@ -259,14 +258,14 @@ func TestLoginFailures(t *testing.T) {
 
 	// Idle unknown-name rows are pruned by later failures.
 	recordUnknownAs := func(name string, at time.Time) {
-		mustTx(t, st, func(tx *sqlx.Tx) error {
+		mustTx(t, st, func(tx *store.Tx) error {
 			_, err := st.RecordUnknownLoginFailure(ctx, tx, name, at, 3, time.Hour)
 			return err
 		})
 	}
 	recordUnknownAs("someone", now.Add(48*time.Hour))
 	var n int
-	require.NoError(t, st.DB.Get(&n, `SELECT count(*) FROM login_failures`))
+	require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM login_failures`))
 	require.Equal(t, 1, n)
 }
 
@@ -276,9 +275,9 @@ func TestRevokedTokens(t *testing.T) {
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	for i := 0; i < 2; i++ { // revoking twice is a no-op
-		mustTx(t, st, func(tx *sqlx.Tx) error { return st.RevokeToken(ctx, tx, "jti-1", "u-alice", exp) })
+		mustTx(t, st, func(tx *store.Tx) error { return st.RevokeToken(ctx, tx, "jti-1", "u-alice", exp) })
 	}
-	mustTx(t, st, func(tx *sqlx.Tx) error { return st.RevokeToken(ctx, tx, "jti-old", "u-alice", exp.Add(-3*time.Hour)) })
+	mustTx(t, st, func(tx *store.Tx) error { return st.RevokeToken(ctx, tx, "jti-old", "u-alice", exp.Add(-3*time.Hour)) })
 	for jti, want := range map[string]bool{"jti-1": true, "jti-old": true, "jti-2": false} {
 		got, err := st.TokenRevoked(ctx, jti)
 		require.NoError(t, err)

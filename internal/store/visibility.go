@@ -97,7 +97,7 @@ func (s *Store) ProjectView(ctx context.Context, id string, r authz.Reach) (auth
 		dest = append(dest, &matched[i])
 	}
 	dest = append(dest, &panel, &session)
-	if err := s.DB.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
 		return v, fmt.Errorf("project %s view: %w", id, notFound(err))
 	}
 	for i, ok := range matched {

@@ -92,7 +92,7 @@ func Notifications(t testing.TB, st *store.Store, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
 		user := id[strings.LastIndex(id, ":")+1:]
-		if _, err := st.DB.Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES ($1, $2, 'k', $1)`, id, user); err != nil {
+		if _, err := st.DB().Exec(`INSERT INTO notifications (id, user_id, kind, title) VALUES ($1, $2, 'k', $1)`, id, user); err != nil {
 			t.Fatalf("notification %s: %v", id, err)
 		}
 	}

@@ -269,7 +269,7 @@ func (e *env) decisions(ctx context.Context, withApp bool) ([]string, error) {
 		all = append(all, appTasks[c]...)
 	}
 	var done int
-	if err := e.st.DB.GetContext(ctx, &done, `SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'done' AND decision = 'approve'`, pq.Array(all)); err != nil {
+	if err := e.st.DB().GetContext(ctx, &done, `SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'done' AND decision = 'approve'`, pq.Array(all)); err != nil {
 		return nil, err
 	}
 	fmt.Printf("\ncheck: %d of %d decided tasks are done in the read model\n", done, len(all))

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -227,7 +226,7 @@ func (e *env) pgBackends() []int {
 	var pids []int
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = e.st.DB.SelectContext(ctx, &pids, `SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)`, pq.Array(dbs))
+	_ = e.st.DB().SelectContext(ctx, &pids, `SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)`, pq.Array(dbs))
 	return pids
 }
 
@@ -241,7 +240,7 @@ func createReviewers(ctx context.Context, st *store.Store, n int) error {
 	if err != nil {
 		return err
 	}
-	return st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	return st.WithTx(ctx, func(tx *store.Tx) error {
 		for i := 1; i <= n; i++ {
 			u := reviewer(i)
 			if _, err := st.EnsureUser(ctx, tx, store.NewUser{ID: auth.UserID(u), Username: u, Name: "压测审核员" + u[len(u)-2:],
@@ -267,7 +266,7 @@ func (e *env) close() {
 	e.worker.Stop()
 	e.dev.Stop()
 	if e.st != nil {
-		_ = e.st.DB.Close()
+		_ = e.st.DB().Close()
 	}
 	if e.o.keep {
 		fmt.Printf("kept: work directory %s, databases %v\n", e.dir, e.dbs)
@@ -296,7 +295,7 @@ func (e *env) waitCount(ctx context.Context, what string, want int, limit time.D
 	deadline := time.Now().Add(limit)
 	var n int
 	for {
-		if err := e.st.DB.GetContext(ctx, &n, q, args...); err != nil {
+		if err := e.st.DB().GetContext(ctx, &n, q, args...); err != nil {
 			return err
 		}
 		if n >= want {

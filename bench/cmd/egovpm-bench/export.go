@@ -73,7 +73,7 @@ func (e *env) export(ctx context.Context) ([]string, error) {
 
 // seedRegistry writes n projects of plan year year, half approved with a contract and a payment.
 func (e *env) seedRegistry(ctx context.Context, year, n int) error {
-	if _, err := e.st.DB.ExecContext(ctx, `
+	if _, err := e.st.DB().ExecContext(ctx, `
 		INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, approved_amount_fen, description,
 			mlps_level, stage, created_by, submitted_at)
 		SELECT 'exp-' || $2::text || '-' || g, CASE WHEN g % 2 = 0 THEN 'unit-a' ELSE 'unit-b' END,
@@ -83,13 +83,13 @@ func (e *env) seedRegistry(ctx context.Context, year, n int) error {
 		FROM generate_series(1, $1) g`, n, year); err != nil {
 		return err
 	}
-	if _, err := e.st.DB.ExecContext(ctx, `
+	if _, err := e.st.DB().ExecContext(ctx, `
 		INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)
 		SELECT id, '某信息技术有限公司', approved_amount_fen, '2024-01-01', 'LA-' || id, '{}', 'u-alice'
 		FROM projects WHERE plan_year = $1 AND approved_amount_fen IS NOT NULL AND id LIKE 'exp-%'`, year); err != nil {
 		return err
 	}
-	_, err := e.st.DB.ExecContext(ctx, `
+	_, err := e.st.DB().ExecContext(ctx, `
 		INSERT INTO payments (id, project_id, milestone, amount_fen, paid_on, recorded_by)
 		SELECT 'pay-' || id, id, '首付款', 1000000, '2024-02-01', 'u-alice'
 		FROM projects WHERE plan_year = $1 AND approved_amount_fen IS NOT NULL AND id LIKE 'exp-%'`, year)

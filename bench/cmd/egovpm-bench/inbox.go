@@ -27,16 +27,16 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer st.DB.Close()
+	defer st.DB().Close()
 	if err := seed.Demo(ctx, st, password); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
-	if err := bench.SeedInbox(ctx, st.DB, bench.InboxSeed{Tasks: e.o.inboxTasks, Open: e.o.inboxOpen}, os.Stdout); err != nil {
+	if err := bench.SeedInbox(ctx, st.DB(), bench.InboxSeed{Tasks: e.o.inboxTasks, Open: e.o.inboxOpen}, os.Stdout); err != nil {
 		return nil, err
 	}
 	var size string
-	_ = st.DB.GetContext(ctx, &size, `SELECT pg_size_pretty(pg_total_relation_size('tasks'))`)
+	_ = st.DB().GetContext(ctx, &size, `SELECT pg_size_pretty(pg_total_relation_size('tasks'))`)
 	fmt.Printf("seeded in %s; tasks table with indexes: %s\n", time.Since(t0).Round(time.Second), size)
 
 	gw, base, err := bench.StartGateway(ctx, e.bins.Server, e.dir, "server-inbox",
@@ -121,7 +121,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 				continue
 			}
 			q := qs[len(qs)-1]
-			plan, err := bench.Explain(ctx, st.DB, q)
+			plan, err := bench.Explain(ctx, st.DB(), q)
 			if err != nil {
 				return nil, err
 			}
@@ -154,7 +154,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 				return nil, err
 			}
 			if qs := capture.Take(); len(qs) > 0 {
-				pplan, err := bench.Explain(ctx, st.DB, qs[len(qs)-1])
+				pplan, err := bench.Explain(ctx, st.DB(), qs[len(qs)-1])
 				if err != nil {
 					return nil, err
 				}
@@ -170,7 +170,7 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 
 	fmt.Printf("\n-- read load on the seeded database --\n")
 	var ids []string
-	if err := st.DB.SelectContext(ctx, &ids, `SELECT id FROM projects WHERE unit_id = 'unit-a' ORDER BY id LIMIT 5000`); err != nil {
+	if err := st.DB().SelectContext(ctx, &ids, `SELECT id FROM projects WHERE unit_id = 'unit-a' ORDER BY id LIMIT 5000`); err != nil {
 		return nil, err
 	}
 	cpu := bench.NewCPUSet(map[string]int{"gateway": gw.Pid(), "bench": os.Getpid()})

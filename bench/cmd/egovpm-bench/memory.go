@@ -33,7 +33,7 @@ func (e *env) memory(ctx context.Context) ([]string, error) {
 	year := e.nextYear()
 	// The projects' rows, as the gateway writes them at creation (drafts of unit-a).
 	t0 := time.Now()
-	if _, err := e.st.DB.ExecContext(ctx, `
+	if _, err := e.st.DB().ExecContext(ctx, `
 		INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description, mlps_level, stage, created_by)
 		SELECT 'mem-' || g, CASE WHEN g % 2 = 0 THEN 'unit-a' ELSE 'unit-b' END, '常驻项目' || g || '：' || (ARRAY['智慧教育','健康医疗','城市治理','政务服务','应急管理'])[1 + g % 5] || '平台',
 			'new', $2, $3, '建设内容说明' || g, 2, 'draft', 'u-alice'
@@ -76,7 +76,7 @@ func (e *env) memory(ctx context.Context) ([]string, error) {
 	quiet := bench.NewCPUSet(map[string]int{"devserver": e.dev.Pid(), "worker-mem": w.Pid()}).WaitQuiet(30 * time.Minute)
 	fmt.Printf("quiet after a further %s (total %s)\n", quiet.Round(time.Second), time.Since(t0).Round(time.Second))
 	var sims int
-	_ = e.st.DB.GetContext(ctx, &sims, `SELECT count(DISTINCT project_id) FROM project_similar WHERE project_id LIKE 'mem-%'`)
+	_ = e.st.DB().GetContext(ctx, &sims, `SELECT count(DISTINCT project_id) FROM project_similar WHERE project_id LIKE 'mem-%'`)
 	rss, peak := bench.Memory(w.Pid())
 	devRSS, _ := bench.Memory(e.dev.Pid())
 	fmt.Printf("worker RSS with %d open project workflows: %.1f MB (peak %.1f MB, idle %.1f MB); devserver RSS %.1f MB; %d projects got similarity candidates\n",

@@ -69,7 +69,7 @@ func (e *env) reads(ctx context.Context) ([]string, error) {
 	fmt.Printf("\n== read endpoints under load: %d connections, %s per run ==\n", e.o.readConns, e.o.readDur)
 	// drb1's inbox holds the decision phase's backlog; without it, submit one.
 	var open int
-	if err := e.st.DB.GetContext(ctx, &open, `SELECT count(*) FROM tasks WHERE status = 'open' AND candidate_role = 'drb_reviewer'`); err != nil {
+	if err := e.st.DB().GetContext(ctx, &open, `SELECT count(*) FROM tasks WHERE status = 'open' AND candidate_role = 'drb_reviewer'`); err != nil {
 		return nil, err
 	}
 	if open < e.o.backlog {
@@ -82,11 +82,11 @@ func (e *env) reads(ctx context.Context) ([]string, error) {
 		}
 	}
 	var ids []string
-	if err := e.st.DB.SelectContext(ctx, &ids, `SELECT id FROM projects WHERE unit_id = 'unit-a' AND stage <> 'draft' ORDER BY id LIMIT 5000`); err != nil {
+	if err := e.st.DB().SelectContext(ctx, &ids, `SELECT id FROM projects WHERE unit_id = 'unit-a' AND stage <> 'draft' ORDER BY id LIMIT 5000`); err != nil {
 		return nil, err
 	}
 	var n int
-	_ = e.st.DB.GetContext(ctx, &n, `SELECT count(*) FROM tasks`)
+	_ = e.st.DB().GetContext(ctx, &n, `SELECT count(*) FROM tasks`)
 	fmt.Printf("(benchmark database: %d tasks)\n", n)
 	out, err := readLoad(ctx, e.cl, e.cpu, ids, e.o.readConns, e.o.readDur, "", e.sessions(e.dbName), e.profile)
 	if err != nil {
@@ -100,7 +100,7 @@ func (e *env) reads(ctx context.Context) ([]string, error) {
 func (e *env) sessions(name string) func() int64 {
 	return func() int64 {
 		var n int64
-		_ = e.st.DB.GetContext(context.Background(), &n, `SELECT coalesce(sessions, 0) FROM pg_stat_database WHERE datname = $1`, name)
+		_ = e.st.DB().GetContext(context.Background(), &n, `SELECT coalesce(sessions, 0) FROM pg_stat_database WHERE datname = $1`, name)
 		return n
 	}
 }

@@ -1,0 +1,9 @@
+package store
+
+import "github.com/jmoiron/sqlx"
+
+// SQLTx is tx's transaction, for the tests that set rows up inside one.
+func SQLTx(tx *Tx) *sqlx.Tx { return tx.tx }
+
+// WrapTx is tx as a *Tx, for the tests that hold a transaction open across goroutines.
+func WrapTx(tx *sqlx.Tx) *Tx { return &Tx{tx: tx} }
