@@ -85,7 +85,7 @@ func (s *Server) login(c *gin.Context) {
 // setRetryAfter adds a Retry-After header to a rate-limit or lockout answer.
 func setRetryAfter(c *gin.Context, err error, now time.Time) {
 	e, ok := apperr.As(err)
-	if !ok || e.Status != http.StatusTooManyRequests {
+	if !ok || e.Kind != apperr.KindRateLimited {
 		return
 	}
 	secs := 0

@@ -39,7 +39,7 @@ func TestDatabaseOutageIs503(t *testing.T) {
 		"bad connection":       fmt.Errorf("audit insert: %w", driver.ErrBadConn),
 	} {
 		e := classify(e)
-		require.Equal(t, http.StatusServiceUnavailable, e.Status, name)
+		require.Equal(t, http.StatusServiceUnavailable, statusOf(e), name)
 		require.Equal(t, "database_unavailable", e.Code, name)
 	}
 	// Anything else from the database stays a server fault.
@@ -47,6 +47,6 @@ func TestDatabaseOutageIs503(t *testing.T) {
 		"unique violation": &pq.Error{Code: "23505"},
 		"plain error":      errors.New("boom"),
 	} {
-		require.Equal(t, http.StatusInternalServerError, classify(e).Status, name)
+		require.Equal(t, http.StatusInternalServerError, statusOf(classify(e)), name)
 	}
 }

@@ -46,7 +46,7 @@ func (s *Server) getContract(c *gin.Context) {
 	}
 	ct, err := s.store.Contract(c.Request.Context(), p.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		respondError(c, apperr.New(http.StatusNotFound, "no_contract", "该项目尚未登记合同"))
+		respondError(c, apperr.New(apperr.KindNotFound, "no_contract", "该项目尚未登记合同"))
 		return
 	}
 	if err != nil {

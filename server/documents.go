@@ -167,11 +167,11 @@ func uploadErr(err error) error {
 	case errors.As(err, &mbe), errors.Is(err, docstore.ErrTooLarge):
 		return apperr.TooLarge("文件超过大小上限")
 	case errors.Is(err, docstore.ErrUnknownType):
-		return apperr.New(http.StatusUnsupportedMediaType, "unsupported_type", "只接受 PDF、OFD、DOCX、XLSX 文件（按内容识别）")
+		return apperr.New(apperr.KindUnsupported, "unsupported_type", "只接受 PDF、OFD、DOCX、XLSX 文件（按内容识别）")
 	case errors.Is(err, docstore.ErrExecutable):
-		return apperr.New(http.StatusUnsupportedMediaType, "executable_content", "文件中含有可执行程序（ELF、PE、Mach-O 或脚本），不予接收")
+		return apperr.New(apperr.KindUnsupported, "executable_content", "文件中含有可执行程序（ELF、PE、Mach-O 或脚本），不予接收")
 	case errors.Is(err, docstore.ErrMalformed):
-		return apperr.New(http.StatusUnsupportedMediaType, "malformed_document", "文件结构与其类型不符（如 PDF 缺少版本号或结尾的 %%EOF），请重新导出后上传")
+		return apperr.New(apperr.KindUnsupported, "malformed_document", "文件结构与其类型不符（如 PDF 缺少版本号或结尾的 %%EOF），请重新导出后上传")
 	case errors.Is(err, docstore.ErrEmpty):
 		return apperr.Invalid(map[string]string{"file": "文件为空"})
 	}
@@ -205,7 +205,7 @@ func documentName(raw, contentType string) (string, error) {
 	if i := strings.LastIndexByte(n, '.'); i >= 0 && isExtension(n[i+1:]) {
 		stem, ext = n[:i], n[i:]
 		if !slices.Contains(exts, strings.ToLower(ext)) {
-			return "", apperr.New(http.StatusUnsupportedMediaType, "type_mismatch",
+			return "", apperr.New(apperr.KindUnsupported, "type_mismatch",
 				fmt.Sprintf("文件扩展名 %s 与文件内容（%s）不符", ext, strings.ToUpper(strings.TrimPrefix(exts[0], "."))))
 		}
 	}

@@ -74,28 +74,56 @@ type errorDetail struct {
 // (nginx's 499): logged, never sent (no one reads it), and no server fault.
 const statusClientClosed = 499
 
-// errClientClosed answers a request its client abandoned.
-var errClientClosed = apperr.New(statusClientClosed, "client_closed_request", "客户端已断开连接，请求未完成")
+// httpStatus is the HTTP status of each kind of error: the one place the gateway's statuses
+// are chosen.
+var httpStatus = map[apperr.Kind]int{
+	apperr.KindInvalid:          http.StatusBadRequest,
+	apperr.KindUnauthenticated:  http.StatusUnauthorized,
+	apperr.KindForbidden:        http.StatusForbidden,
+	apperr.KindNotFound:         http.StatusNotFound,
+	apperr.KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	apperr.KindConflict:         http.StatusConflict,
+	apperr.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.KindUnsupported:      http.StatusUnsupportedMediaType,
+	apperr.KindRule:             http.StatusUnprocessableEntity,
+	apperr.KindRateLimited:      http.StatusTooManyRequests,
+	apperr.KindClientClosed:     statusClientClosed,
+	apperr.KindInternal:         http.StatusInternalServerError,
+	apperr.KindNotImplemented:   http.StatusNotImplemented,
+	apperr.KindUnavailable:      http.StatusServiceUnavailable,
+}
 
-// respondError writes err with the one mapping: apperr.Error as it says, a workflow refusal as
-// its status, not-found store errors as 404, the failure of a request its client abandoned
-// (its context cancelled) as 499 logged at info, anything else as a 500 logged at error level
-// with a generic message: a 500 in the log is always a server fault.
+// statusOf is the HTTP status of e (500 for a kind without one).
+func statusOf(e *apperr.Error) int {
+	if st, ok := httpStatus[e.Kind]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// errClientClosed answers a request its client abandoned.
+var errClientClosed = apperr.New(apperr.KindClientClosed, "client_closed_request", "客户端已断开连接，请求未完成")
+
+// respondError writes err with the one mapping: an apperr.Error (a workflow's refusal
+// included) by its kind (httpStatus), not-found store errors as 404, the failure of a request
+// its client abandoned (its context cancelled) as 499 logged at info, anything else as a 500
+// logged at error level with a generic message: a 500 in the log is always a server fault.
 func respondError(c *gin.Context, err error) {
 	e := classify(err)
-	if e.Status >= 500 && abandoned(c, err) {
-		e = errClientClosed
+	status := statusOf(e)
+	if status >= 500 && abandoned(c, err) {
+		e, status = errClientClosed, statusClientClosed
 	}
 	c.Set(ctxErrorCode, e.Code)
 	if l, ok := c.Get(ctxLogger); ok {
 		switch {
-		case e.Status == statusClientClosed:
+		case status == statusClientClosed:
 			l.(*zap.Logger).Info("request abandoned by client", zap.String("error", err.Error()), zap.String("request_id", c.GetString(ctxRequestID)))
-		case e.Status >= 500:
+		case status >= 500:
 			l.(*zap.Logger).Error("request failed", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 		}
 	}
-	c.AbortWithStatusJSON(e.Status, errorBody{Error: errorDetail{
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{
 		Code: e.Code, Message: e.Message, Fields: e.Fields, Extra: e.Extra, RequestID: c.GetString(ctxRequestID),
 	}})
 }
@@ -122,11 +150,7 @@ func classify(err error) *apperr.Error {
 		return errClientClosed
 	}
 	if r, ok := domain.AsRefusal(err); ok {
-		e := apperr.New(r.Status, r.Code, r.Message)
-		for k, v := range r.Extra {
-			e.WithExtra(k, v)
-		}
-		return e
+		return r
 	}
 	if store.IsBadValue(err) {
 		return apperr.BadRequest("invalid_value", "请求中的值无法保存（编码或范围不合法）")
@@ -143,24 +167,24 @@ func classify(err error) *apperr.Error {
 		return apperr.Conflict("already_started", "流程已启动")
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return apperr.New(http.StatusServiceUnavailable, "temporal_timeout", "流程引擎未在时限内答复，请稍后查看结果或重试（带相同 Idempotency-Key 重试不会重复执行）")
+		return apperr.New(apperr.KindUnavailable, "temporal_timeout", "流程引擎未在时限内答复，请稍后查看结果或重试（带相同 Idempotency-Key 重试不会重复执行）")
 	}
 	var unavailable *serviceerror.Unavailable
 	if errors.As(err, &unavailable) {
-		return apperr.New(http.StatusServiceUnavailable, "temporal_unavailable", "流程引擎暂不可用，请稍后重试")
+		return apperr.New(apperr.KindUnavailable, "temporal_unavailable", "流程引擎暂不可用，请稍后重试")
 	}
 	if store.IsUnavailable(err) {
-		return apperr.New(http.StatusServiceUnavailable, "database_unavailable",
+		return apperr.New(apperr.KindUnavailable, "database_unavailable",
 			"数据库暂不可用，请稍后重试（带相同 Idempotency-Key 重试不会重复执行）")
 	}
-	return apperr.New(http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试")
+	return apperr.New(apperr.KindInternal, "internal", "服务器内部错误，请稍后重试")
 }
 
 // bindJSON decodes a JSON body strictly (unknown fields are rejected: no mass assignment) and
 // validates it. It returns an *apperr.Error describing what is wrong.
 func bindJSON(c *gin.Context, dst any) error {
 	if ct := c.ContentType(); ct != "application/json" && ct != "" {
-		return apperr.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "请求体必须是 JSON")
+		return apperr.New(apperr.KindUnsupported, "unsupported_media_type", "请求体必须是 JSON")
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxJSONBody+1))
 	if err != nil {

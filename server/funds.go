@@ -172,7 +172,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 				replay = &prev
 				return nil
 			default:
-				return apperr.New(http.StatusConflict, "idempotency_key_reused",
+				return apperr.New(apperr.KindConflict, "idempotency_key_reused",
 					"该 Idempotency-Key 已用于登记另一笔付款，请换用新的 Idempotency-Key")
 			}
 		}

@@ -495,7 +495,7 @@ func FuzzCursor(f *testing.F) {
 			if err != nil {
 				require.Equal(t, "bad cursor", err.Error())
 				e := classify(badCursor(err))
-				require.Equal(t, http.StatusBadRequest, e.Status)
+				require.Equal(t, http.StatusBadRequest, statusOf(e))
 				require.Contains(t, e.Fields, "cursor")
 				continue
 			}

@@ -29,8 +29,8 @@ const (
 )
 
 var (
-	errNoRoute      = apperr.New(http.StatusNotFound, "no_route", "接口不存在")
-	errNoMethod     = apperr.New(http.StatusMethodNotAllowed, "method_not_allowed", "不支持该请求方法")
+	errNoRoute      = apperr.New(apperr.KindNotFound, "no_route", "接口不存在")
+	errNoMethod     = apperr.New(apperr.KindMethodNotAllowed, "method_not_allowed", "不支持该请求方法")
 	errUnauthorized = apperr.Unauthorized("unauthenticated", "请先登录")
 	errForbiddenFn  = apperr.Forbidden("forbidden", "无权执行此操作")
 	validRequestID  = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -105,7 +105,7 @@ func (s *Server) recovery() gin.HandlerFunc {
 				s.log.Error("panic in handler", zap.Any("panic", r), zap.Stack("stack"),
 					zap.String("request_id", c.GetString(ctxRequestID)))
 				if !c.Writer.Written() {
-					respondError(c, apperr.New(http.StatusInternalServerError, "internal", "服务器内部错误，请稍后重试"))
+					respondError(c, apperr.New(apperr.KindInternal, "internal", "服务器内部错误，请稍后重试"))
 				}
 				c.Abort()
 			}
@@ -208,7 +208,7 @@ func (s *Server) rateLimit() gin.HandlerFunc {
 		if !ok {
 			secs := int(wait.Seconds()) + 1
 			c.Header("Retry-After", strconv.Itoa(secs))
-			respondError(c, apperr.New(http.StatusTooManyRequests, "rate_limited", "操作过于频繁，请稍后再试").WithExtra("retry_after_seconds", secs))
+			respondError(c, apperr.New(apperr.KindRateLimited, "rate_limited", "操作过于频繁，请稍后再试").WithExtra("retry_after_seconds", secs))
 			c.Abort()
 			return
 		}

@@ -224,7 +224,7 @@ func (s *Server) replayHistories(c *gin.Context) {
 func bindReplay(c *gin.Context) (replayReq, error) {
 	var req replayReq
 	if ct := c.ContentType(); ct != "application/json" && ct != "" {
-		return req, apperr.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "请求体必须是 JSON")
+		return req, apperr.New(apperr.KindUnsupported, "unsupported_media_type", "请求体必须是 JSON")
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxReplayBody+1))
 	if err != nil {

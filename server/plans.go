@@ -98,7 +98,7 @@ func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, ar
 		if l, ok := c.Get(ctxLogger); ok {
 			l.(*zap.Logger).Error("plan precheck: read model", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 		}
-		return apperr.New(http.StatusServiceUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
+		return apperr.New(apperr.KindUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
 	}
 	refused := workflows.CheckPlanStages(name, y, ids, rows, s.policy)
 	if u, ok := arg.(workflows.ConveneUpdate); ok && refused == nil {

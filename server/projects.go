@@ -209,7 +209,7 @@ func (s *Server) replayCreate(c *gin.Context, id string, req any) {
 		}
 	}
 	if !same {
-		respondError(c, apperr.New(http.StatusConflict, "idempotency_key_reused",
+		respondError(c, apperr.New(apperr.KindConflict, "idempotency_key_reused",
 			"该 Idempotency-Key 已用于创建另一内容的项目，请换用新的 Idempotency-Key"))
 		return
 	}

@@ -90,7 +90,7 @@ func (s *Server) readyz(c *gin.Context) {
 	defer cancel()
 	failed, extra := s.readiness(ctx)
 	if len(failed) > 0 {
-		e := apperr.New(http.StatusServiceUnavailable, "not_ready", "依赖服务不可用").WithFields(failed)
+		e := apperr.New(apperr.KindUnavailable, "not_ready", "依赖服务不可用").WithFields(failed)
 		for k, v := range extra {
 			e.WithExtra(k, v)
 		}

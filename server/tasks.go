@@ -260,7 +260,7 @@ func requestHash(c *gin.Context, v any) string {
 
 // errKeyReused answers a request whose Idempotency-Key was first used with another body.
 func errKeyReused() error {
-	return apperr.New(http.StatusConflict, "idempotency_key_reused",
+	return apperr.New(apperr.KindConflict, "idempotency_key_reused",
 		"该 Idempotency-Key 已用于内容不同的另一请求，请换用新的 Idempotency-Key")
 }
 

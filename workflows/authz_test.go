@@ -89,7 +89,7 @@ func TestReassign_TheNewAssigneeDecidesTheOldIsRefused(t *testing.T) {
 	refusals := []struct {
 		name   string
 		u      workflows.ReassignUpdate
-		status int
+		status domain.Kind
 		code   string
 	}{
 		{"not a supervisor", workflows.ReassignUpdate{TaskID: prelim1, Actor: drbReviewer, Assignee: drbReviewer2, Reason: "转"},

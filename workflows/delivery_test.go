@@ -684,7 +684,7 @@ func TestR14_EvaluationDecision(t *testing.T) {
 	cases := []struct {
 		name   string
 		o      *outcome
-		status int
+		status domain.Kind
 		code   string
 	}{
 		{"score missing", eval(drbReviewer, domain.DecisionApprove, nil, "good", "运行平稳"), domain.StatusBadRequest, "invalid_decision"},

@@ -434,19 +434,19 @@ func requireOK(t *testing.T, o *outcome) {
 
 // requireRefused checks that an Update was refused (by its validator or its handler) with an
 // HTTP status and one of the codes.
-func requireRefused(t *testing.T, o *outcome, status int, codes ...string) {
+func requireRefused(t *testing.T, o *outcome, status domain.Kind, codes ...string) {
 	t.Helper()
 	require.True(t, o.rejected || o.completed, "%s got no answer", o.name)
 	require.Error(t, o.err, "%s was not refused", o.name)
 	r, ok := domain.AsRefusal(o.err)
 	require.True(t, ok, "%s: not a refusal: %v", o.name, o.err)
-	require.Equal(t, status, r.Status, "%s: %v", o.name, o.err)
+	require.Equal(t, status, r.Kind, "%s: %v", o.name, o.err)
 	require.Contains(t, codes, r.Code, "%s: %v", o.name, o.err)
 }
 
 // requireRejectedByValidator is requireRefused for a refusal the validator gives, before
 // anything is written to history.
-func requireRejectedByValidator(t *testing.T, o *outcome, status int, codes ...string) {
+func requireRejectedByValidator(t *testing.T, o *outcome, status domain.Kind, codes ...string) {
 	t.Helper()
 	require.True(t, o.rejected, "%s was not rejected by the validator (accepted %v, err %v)", o.name, o.accepted, o.err)
 	require.False(t, o.accepted)

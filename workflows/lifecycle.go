@@ -468,9 +468,9 @@ func refusal(err error) error {
 		return err
 	}
 	if len(r.Extra) > 0 {
-		return domain.RefuseWith(r.Status, r.Code, r.Message, r.Extra)
+		return domain.RefuseWith(r.Kind, r.Code, r.Message, r.Extra)
 	}
-	return domain.Refuse(r.Status, r.Code, r.Message)
+	return domain.Refuse(r.Kind, r.Code, r.Message)
 }
 
 // submitted records that a did what the project's tasks decide on (the submission, a

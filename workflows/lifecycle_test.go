@@ -220,7 +220,7 @@ func TestR4_ExpertDecisionRefusals(t *testing.T) {
 	cases := []struct {
 		name   string
 		u      workflows.DecideUpdate
-		status int
+		status domain.Kind
 		code   string
 	}{
 		{"recused expert on another's task", workflows.DecideUpdate{TaskID: expertTask("e1"), Actor: expert("e-own", unitA),

@@ -186,7 +186,7 @@ func TestR4_PlanConveneRefusals(t *testing.T) {
 	cases := []struct {
 		name   string
 		u      workflows.ConveneUpdate
-		status int
+		status domain.Kind
 		code   string
 	}{
 		{"even panel", workflows.ConveneUpdate{SessionID: "s", Actor: drbReviewer, Experts: []workflows.ExpertRef{fiveExperts[0],
@@ -237,7 +237,7 @@ func TestR5_PlanCompileSignalsProjects(t *testing.T) {
 	refusals := []struct {
 		name   string
 		u      workflows.CompileUpdate
-		status int
+		status domain.Kind
 		code   string
 	}{
 		{"amount above estimate", workflows.CompileUpdate{Actor: drbReviewer, Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: smallFen + 1}}},
@@ -371,7 +371,7 @@ func TestR6_PlanBundleApprovedWithExclusions(t *testing.T) {
 	refusals := []struct {
 		name   string
 		u      workflows.DecideUpdate
-		status int
+		status domain.Kind
 		code   string
 	}{
 		{"wrong role", workflows.DecideUpdate{TaskID: bundle1Task, Actor: drbReviewer, Decision: domain.DecisionApprove}, domain.StatusForbidden, "wrong_role"},

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -193,7 +192,7 @@ func errInvalidCredentials() error {
 }
 
 func errLocked(until time.Time) error {
-	return apperr.New(http.StatusTooManyRequests, CodeAccountLocked,
+	return apperr.New(apperr.KindRateLimited, CodeAccountLocked,
 		fmt.Sprintf("登录失败次数过多，账号已锁定至 %s（北京时间），请届时再试或联系管理员解锁",
 			until.In(china).Format("2006-01-02 15:04:05"))).
 		WithExtra("locked_until", until.UTC().Format(time.RFC3339))
@@ -201,7 +200,7 @@ func errLocked(until time.Time) error {
 
 func errRateLimited(wait time.Duration) error {
 	secs := int((wait + time.Second - 1) / time.Second)
-	return apperr.New(http.StatusTooManyRequests, CodeRateLimited,
+	return apperr.New(apperr.KindRateLimited, CodeRateLimited,
 		fmt.Sprintf("登录尝试过于频繁，请 %d 秒后再试", secs)).WithExtra("retry_after_seconds", secs)
 }
 

@@ -2,7 +2,6 @@ package auth_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -101,13 +100,13 @@ func (f *fixture) login(username, pw, otp string) (auth.LoginResult, error) {
 		ClientIP: "192.0.2.1", RequestID: "req-1"})
 }
 
-func requireCode(t *testing.T, err error, status int, code string) *apperr.Error {
+func requireCode(t *testing.T, err error, kind apperr.Kind, code string) *apperr.Error {
 	t.Helper()
 	require.Error(t, err)
 	e, ok := apperr.As(err)
 	require.True(t, ok, "want *apperr.Error, got %v", err)
 	require.Equal(t, code, e.Code, e.Message)
-	require.Equal(t, status, e.Status)
+	require.Equal(t, kind, e.Kind)
 	require.NotEmpty(t, e.Message)
 	return e
 }
@@ -177,7 +176,7 @@ func TestPasswordPolicy(t *testing.T) {
 		if tc.ok {
 			require.NoError(t, err, tc.pw)
 		} else {
-			requireCode(t, err, http.StatusBadRequest, "invalid_input")
+			requireCode(t, err, apperr.KindInvalid, "invalid_input")
 		}
 	}
 }
@@ -225,12 +224,12 @@ func TestWrongPasswordAndUnknownUser(t *testing.T) {
 	id := f.addUser(t, "alice", "unit-a", false, domain.RoleSubmitter)
 
 	_, err := f.login("alice", "wrong-password", "")
-	wrong := requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	wrong := requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 	_, err = f.login("nobody", "wrong-password", "")
-	unknown := requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	unknown := requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 	require.Equal(t, wrong, unknown)
 	_, err = f.login("", "", "")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 
 	rows := auditRows(t, f.st)
 	require.Len(t, rows, 2)
@@ -249,17 +248,17 @@ func TestLockout(t *testing.T) {
 
 	for i := 0; i < 2; i++ {
 		_, err := f.login("alice", "wrong-password", "")
-		requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+		requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 	}
 	_, err := f.login("alice", "wrong-password", "")
-	locked := requireCode(t, err, http.StatusTooManyRequests, auth.CodeAccountLocked)
+	locked := requireCode(t, err, apperr.KindRateLimited, auth.CodeAccountLocked)
 	want := f.clock.Now().Add(15 * time.Minute).UTC().Format(time.RFC3339)
 	require.Equal(t, want, locked.Extra["locked_until"])
 
 	// Locked: even the right password is refused, until the lock runs out.
 	f.clock.Advance(14 * time.Minute)
 	_, err = f.login("alice", password, "")
-	requireCode(t, err, http.StatusTooManyRequests, auth.CodeAccountLocked)
+	requireCode(t, err, apperr.KindRateLimited, auth.CodeAccountLocked)
 
 	f.clock.Advance(time.Minute)
 	_, err = f.login("alice", password, "")
@@ -274,7 +273,7 @@ func TestLockout(t *testing.T) {
 		if pw == password {
 			require.NoError(t, err)
 		} else {
-			requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+			requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 		}
 	}
 }
@@ -286,17 +285,17 @@ func TestLockoutUnknownUser(t *testing.T) {
 	f := newFixture(t, auth.Options{MaxFailures: 3, Lockout: 10 * time.Minute})
 	for i := 0; i < 2; i++ {
 		_, err := f.login("ghost", "wrong-password", "")
-		requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+		requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 	}
 	_, err := f.login("ghost", "wrong-password", "")
-	requireCode(t, err, http.StatusTooManyRequests, auth.CodeAccountLocked)
+	requireCode(t, err, apperr.KindRateLimited, auth.CodeAccountLocked)
 	_, err = f.login("ghost", "wrong-password", "")
-	requireCode(t, err, http.StatusTooManyRequests, auth.CodeAccountLocked)
+	requireCode(t, err, apperr.KindRateLimited, auth.CodeAccountLocked)
 
 	// After the lock the count starts again.
 	f.clock.Advance(10 * time.Minute)
 	_, err = f.login("ghost", "wrong-password", "")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 }
 
 func TestTOTP(t *testing.T) {
@@ -306,28 +305,28 @@ func TestTOTP(t *testing.T) {
 	sec := f.enableTOTP(t, "ndrc1")
 
 	_, err := f.login("ndrc1", password, "")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeOTPRequired)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeOTPRequired)
 	_, err = f.login("ndrc1", password, "000000x")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidOTP)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidOTP)
 
 	// A code of a step far away is refused.
 	old, err := totp.GenerateCode(sec, f.clock.Now().Add(-5*time.Minute))
 	require.NoError(t, err)
 	_, err = f.login("ndrc1", password, old)
-	requireCode(t, err, http.StatusTooManyRequests, auth.CodeAccountLocked) // third failure of MaxFailures 3
+	requireCode(t, err, apperr.KindRateLimited, auth.CodeAccountLocked) // third failure of MaxFailures 3
 
 	f.clock.Advance(15 * time.Minute)
 	code, err := totp.GenerateCode(sec, f.clock.Now())
 	require.NoError(t, err)
 	_, err = f.login("ndrc1", "wrong-password", code)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 	res, err := f.login("ndrc1", password, code)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Token)
 
 	// A code is accepted once.
 	_, err = f.login("ndrc1", password, code)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidOTP)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidOTP)
 
 	// The next step's code works (also with the clock one step behind the phone).
 	next, err := totp.GenerateCode(sec, f.clock.Now().Add(30*time.Second))
@@ -348,12 +347,12 @@ func TestProductionRules(t *testing.T) {
 
 	for _, u := range []string{"admin", "sup"} {
 		_, err := f.login(u, password, "")
-		e := requireCode(t, err, http.StatusForbidden, auth.CodeTOTPRequired)
+		e := requireCode(t, err, apperr.KindForbidden, auth.CodeTOTPRequired)
 		require.Contains(t, e.Message, "动态口令")
 	}
 	// A wrong password still says only "invalid credentials".
 	_, err := f.login("admin", "wrong-password", "")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 
 	sec := f.enableTOTP(t, "admin")
 	code, err := totp.GenerateCode(sec, f.clock.Now())
@@ -365,14 +364,14 @@ func TestProductionRules(t *testing.T) {
 	require.NoError(t, err)
 
 	_, err = f.login("demo", password, "")
-	requireCode(t, err, http.StatusForbidden, auth.CodeDemoUserRefused)
+	requireCode(t, err, apperr.KindForbidden, auth.CodeDemoUserRefused)
 
 	// A demo token made in dev mode with the same secret is refused in production mode.
 	dev := auth.NewService(f.st, auth.Options{Secret: secret, Now: f.clock.Now, Hash: fastHash})
 	res, err := dev.Login(context.Background(), auth.LoginInput{Username: "demo", Password: password})
 	require.NoError(t, err)
 	_, err = f.svc.Authenticate(context.Background(), res.Token)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeUnauthenticated)
 }
 
 func TestTokenExpiry(t *testing.T) {
@@ -388,7 +387,7 @@ func TestTokenExpiry(t *testing.T) {
 
 	f.clock.Advance(time.Second)
 	_, err = f.svc.Authenticate(context.Background(), res.Token)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeTokenExpired)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeTokenExpired)
 
 	// Logging out with an expired token is a no-op, not an error.
 	require.NoError(t, f.svc.Logout(context.Background(), res.Token))
@@ -406,7 +405,7 @@ func TestLogoutRevokes(t *testing.T) {
 
 	require.NoError(t, f.svc.Logout(ctx, first.Token))
 	_, err = f.svc.Authenticate(ctx, first.Token)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeTokenRevoked)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeTokenRevoked)
 	require.NoError(t, f.svc.Logout(ctx, first.Token), "a second logout is a no-op")
 
 	// Other sessions of the same user stay valid.
@@ -414,7 +413,7 @@ func TestLogoutRevokes(t *testing.T) {
 	require.NoError(t, err)
 
 	err = f.svc.Logout(ctx, "not-a-token")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeUnauthenticated)
 
 	// Once the revoked token has expired its revocation can go.
 	f.clock.Advance(time.Hour)
@@ -422,7 +421,7 @@ func TestLogoutRevokes(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
 	_, err = f.svc.Authenticate(ctx, first.Token)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeTokenExpired)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeTokenExpired)
 }
 
 func TestDisabledUser(t *testing.T) {
@@ -435,11 +434,11 @@ func TestDisabledUser(t *testing.T) {
 
 	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
 	_, err = f.svc.Authenticate(ctx, res.Token)
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeUnauthenticated)
 	_, err = f.login("alice", password, "")
-	requireCode(t, err, http.StatusForbidden, auth.CodeAccountDisabled)
+	requireCode(t, err, apperr.KindForbidden, auth.CodeAccountDisabled)
 	_, err = f.login("alice", "wrong-password", "")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 }
 
 // TestRoleChangeTakesEffect: roles are reloaded on every request.
@@ -505,7 +504,7 @@ func TestForgedTokensRefused(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.svc.Authenticate(context.Background(), tok)
-			requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+			requireCode(t, err, apperr.KindUnauthenticated, auth.CodeUnauthenticated)
 		})
 	}
 }
@@ -516,10 +515,10 @@ func TestLoginRateLimit(t *testing.T) {
 	f.addUser(t, "alice", "unit-a", false, domain.RoleSubmitter)
 	for i := 0; i < 2; i++ {
 		_, err := f.login("alice", "wrong-password", "")
-		requireCode(t, err, http.StatusUnauthorized, auth.CodeInvalidCredentials)
+		requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
 	}
 	_, err := f.login("alice", password, "")
-	e := requireCode(t, err, http.StatusTooManyRequests, auth.CodeRateLimited)
+	e := requireCode(t, err, apperr.KindRateLimited, auth.CodeRateLimited)
 	require.Equal(t, 60, e.Extra["retry_after_seconds"])
 	require.Len(t, auditRows(t, f.st), 2, "refused attempts are not audited (no audit flooding)")
 
@@ -584,18 +583,18 @@ func TestAuthenticateTask(t *testing.T) {
 	require.Equal(t, want, a, "a missing task still authenticates")
 
 	_, _, _, err = f.svc.AuthenticateTask(ctx, "not-a-token", "t1")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeUnauthenticated)
 
 	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, true) }))
 	_, _, ok, err = f.svc.AuthenticateTask(ctx, res.Token, "t1")
-	requireCode(t, err, http.StatusUnauthorized, auth.CodeUnauthenticated)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeUnauthenticated)
 	require.False(t, ok)
 	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, false) }))
 
 	require.NoError(t, f.svc.Logout(ctx, res.Token))
 	for _, task := range []string{"t1", "no-such-task"} {
 		_, _, ok, err = f.svc.AuthenticateTask(ctx, res.Token, task)
-		requireCode(t, err, http.StatusUnauthorized, auth.CodeTokenRevoked)
+		requireCode(t, err, apperr.KindUnauthenticated, auth.CodeTokenRevoked)
 		require.False(t, ok)
 	}
 }

@@ -3,6 +3,7 @@ package authz
 import (
 	"slices"
 
+	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
 )
 
@@ -43,20 +44,20 @@ const (
 	CodeConflictingRoles   = "conflicting_roles"
 )
 
-func refuse(status int, code, msg string) error {
-	return &domain.Refusal{Status: status, Code: code, Message: msg}
+func refuse(kind apperr.Kind, code, msg string) error {
+	return apperr.New(kind, code, msg)
 }
 
 // StaleTask is the refusal of an act on a task that is closed, or that the workflow no longer
 // holds: the gateway and the workflows answer it alike.
 func StaleTask() error {
-	return refuse(domain.StatusConflict, CodeStaleTask, "该任务已处理、已失效或不属于此流程")
+	return refuse(apperr.KindConflict, CodeStaleTask, "该任务已处理、已失效或不属于此流程")
 }
 
 // ActOnTask is the one decision whether actor a may act on (claim, decide) task t: the gateway
 // asks it against the read model before it sends a decision, and the workflows ask it against
 // their own state when they validate and apply one, so both refuse alike. It returns nil or a
-// *domain.Refusal: a closed task is stale (409); a task assigned to someone else is theirs; the
+// refusal (*apperr.Error): a closed task is stale (conflict); a task assigned to someone else is theirs; the
 // actor must hold the task's role in its org; an expert of the submitting unit is recused
 // (R4); and nobody decides, checks or confirms what they submitted or recorded themselves
 // (separation of duties, OwnAct).
@@ -65,13 +66,13 @@ func ActOnTask(a domain.Actor, t TaskFacts) error {
 	case !t.Open:
 		return StaleTask()
 	case t.AssigneeID != "" && t.AssigneeID != a.ID:
-		return refuse(domain.StatusForbidden, CodeNotAssignee, "该任务已分配给其他人")
+		return refuse(apperr.KindForbidden, CodeNotAssignee, "该任务已分配给其他人")
 	case !a.Has(t.CandidateRole):
-		return refuse(domain.StatusForbidden, CodeWrongRole, "您的角色不能处理该任务")
+		return refuse(apperr.KindForbidden, CodeWrongRole, "您的角色不能处理该任务")
 	case t.CandidateOrgID != "" && t.CandidateOrgID != a.OrgID:
-		return refuse(domain.StatusForbidden, CodeWrongOrg, "该任务不属于您的单位")
+		return refuse(apperr.KindForbidden, CodeWrongOrg, "该任务不属于您的单位")
 	case t.recused(a):
-		return refuse(domain.StatusForbidden, CodeRecused, "专家须回避本单位项目")
+		return refuse(apperr.KindForbidden, CodeRecused, "专家须回避本单位项目")
 	}
 	return OwnAct(a, t.SubmittedBy)
 }
@@ -81,7 +82,7 @@ func ActOnTask(a domain.Actor, t TaskFacts) error {
 // not confirm it.
 func OwnAct(a domain.Actor, submittedBy []string) error {
 	if a.ID != "" && slices.Contains(submittedBy, a.ID) {
-		return refuse(domain.StatusForbidden, CodeSeparationOfDuties, "不能审核、决定或确认本人提交或登记的事项（职责分离）")
+		return refuse(apperr.KindForbidden, CodeSeparationOfDuties, "不能审核、决定或确认本人提交或登记的事项（职责分离）")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
 )
 
@@ -58,7 +59,7 @@ func TestConflictingRoles(t *testing.T) {
 		err := CheckRoles(pair)
 		require.True(t, IsRefusal(err, CodeConflictingRoles), "%v: %v", pair, err)
 		r, _ := domain.AsRefusal(err)
-		require.Equal(t, domain.StatusUnprocessable, r.Status)
+		require.Equal(t, apperr.KindRule, r.Kind)
 		require.Len(t, r.Extra["conflicts"], 1)
 	}
 	require.Len(t, Conflicts([]string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleAudit}), 3)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
 )
 
@@ -69,7 +70,7 @@ func CheckRoles(roles []string) error {
 	for _, c := range cs {
 		names = append(names, c.A+"+"+c.B)
 	}
-	return &domain.Refusal{Status: domain.StatusUnprocessable, Code: CodeConflictingRoles,
+	return &apperr.Error{Kind: apperr.KindRule, Code: CodeConflictingRoles,
 		Message: fmt.Sprintf("角色组合违反职责分离，不能同时授予：%s（%s）", strings.Join(names, "、"), cs[0].Why),
 		Extra:   map[string]any{"conflicts": names}}
 }

@@ -4,42 +4,84 @@ import (
 	"errors"
 
 	"go.temporal.io/sdk/temporal"
+
+	"egovpm/internal/apperr"
 )
 
 // RefusalType is the ApplicationError type of a refusal raised by a workflow (an Update
-// validator or handler) so that the gateway can map it to its HTTP status.
+// validator or handler) so that the gateway can answer it by its kind.
 const RefusalType = "Refusal"
 
-// Refusal is a decision or request a workflow refused: Status is the HTTP status the
-// gateway answers (409 stale/duplicate, 422 rule, 403 not the actor's), Code a stable English
-// id and Message the Chinese explanation.
-type Refusal struct {
-	Status  int            `json:"status"`
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Extra   map[string]any `json:"extra,omitempty"`
-	// RequestHash is the hash of the request an Update handler refused (Stamp): Temporal
-	// answers a resend of the same Update id with this refusal, whatever the resend carried,
-	// so the gateway compares it with the resend's.
-	RequestHash string `json:"request_hash,omitempty"`
+// Refusal is a decision or request a workflow or the authz policy refused: the one error
+// type of the gateway (apperr.Error), with a kind, a stable English code and the Chinese
+// explanation.
+type Refusal = apperr.Error
+
+// Kind is the kind of a refusal (apperr.Kind).
+type Kind = apperr.Kind
+
+// The kinds workflows refuse with, under the names the workflows use.
+const (
+	StatusForbidden     = apperr.KindForbidden
+	StatusConflict      = apperr.KindConflict
+	StatusUnprocessable = apperr.KindRule
+	StatusBadRequest    = apperr.KindInvalid
+	// StatusUnavailable: the workflow could not read what it needs; nothing was done.
+	StatusUnavailable = apperr.KindUnavailable
+)
+
+// refusalPayload is the JSON a refusal travels in as the ApplicationError's details, which
+// Temporal records in the histories of refused Updates. Status is the number the payload
+// carries for each kind (payloadStatus); a payload without a kind is read by it.
+type refusalPayload struct {
+	Status      int            `json:"status"`
+	Kind        apperr.Kind    `json:"kind,omitempty"`
+	Code        string         `json:"code"`
+	Message     string         `json:"message"`
+	Extra       map[string]any `json:"extra,omitempty"`
+	RequestHash string         `json:"request_hash,omitempty"`
 }
 
-// Error implements error.
-func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
+// payloadStatus is the "status" number of each kind in a refusal payload.
+var payloadStatus = map[apperr.Kind]int{
+	apperr.KindInvalid: 400, apperr.KindForbidden: 403, apperr.KindNotFound: 404, apperr.KindConflict: 409,
+	apperr.KindRule: 422, apperr.KindUnavailable: 503,
+}
+
+func payloadOf(r *Refusal) refusalPayload {
+	return refusalPayload{Status: payloadStatus[r.Kind], Kind: r.Kind, Code: r.Code, Message: r.Message, Extra: r.Extra,
+		RequestHash: r.RequestHash}
+}
+
+func (p refusalPayload) refusal() *Refusal {
+	k := p.Kind
+	if k == "" {
+		for kind, status := range payloadStatus {
+			if status == p.Status {
+				k = kind
+			}
+		}
+	}
+	if k == "" {
+		return nil
+	}
+	return &Refusal{Kind: k, Code: p.Code, Message: p.Message, Extra: p.Extra, RequestHash: p.RequestHash}
+}
 
 // Refuse builds a non-retryable ApplicationError that carries a Refusal.
-func Refuse(status int, code, msg string) error {
-	return temporal.NewApplicationErrorWithOptions(msg, RefusalType, temporal.ApplicationErrorOptions{
-		NonRetryable: true,
-		Details:      []any{Refusal{Status: status, Code: code, Message: msg}},
-	})
+func Refuse(kind apperr.Kind, code, msg string) error {
+	return RefuseWith(kind, code, msg, nil)
 }
 
 // RefuseWith is Refuse with machine-readable context (e.g. the date a trial run ends).
-func RefuseWith(status int, code, msg string, extra map[string]any) error {
-	return temporal.NewApplicationErrorWithOptions(msg, RefusalType, temporal.ApplicationErrorOptions{
+func RefuseWith(kind apperr.Kind, code, msg string, extra map[string]any) error {
+	return refusalError(&Refusal{Kind: kind, Code: code, Message: msg, Extra: extra})
+}
+
+func refusalError(r *Refusal) error {
+	return temporal.NewApplicationErrorWithOptions(r.Message, RefusalType, temporal.ApplicationErrorOptions{
 		NonRetryable: true,
-		Details:      []any{Refusal{Status: status, Code: code, Message: msg, Extra: extra}},
+		Details:      []any{payloadOf(r)},
 	})
 }
 
@@ -51,34 +93,23 @@ func Stamp(err error, hash string) error {
 		return err
 	}
 	r.RequestHash = hash
-	return temporal.NewApplicationErrorWithOptions(r.Message, RefusalType, temporal.ApplicationErrorOptions{
-		NonRetryable: true,
-		Details:      []any{*r},
-	})
+	return refusalError(r)
 }
 
-// AsRefusal returns the Refusal inside err, if any.
+// AsRefusal returns the Refusal inside err, if any: an *apperr.Error, or the details of a
+// workflow's ApplicationError of type RefusalType.
 func AsRefusal(err error) (*Refusal, bool) {
-	var r *Refusal
-	if errors.As(err, &r) {
+	if r, ok := apperr.As(err); ok {
 		return r, true
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == RefusalType {
-		var rr Refusal
-		if appErr.Details(&rr) == nil && rr.Status != 0 {
-			return &rr, true
+		var p refusalPayload
+		if appErr.Details(&p) == nil {
+			if r := p.refusal(); r != nil {
+				return r, true
+			}
 		}
 	}
 	return nil, false
 }
-
-// Status codes of refusals, named so workflows need not import net/http.
-const (
-	StatusForbidden     = 403
-	StatusConflict      = 409
-	StatusUnprocessable = 422
-	StatusBadRequest    = 400
-	// StatusUnavailable: the workflow could not read what it needs; nothing was done.
-	StatusUnavailable = 503
-)

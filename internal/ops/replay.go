@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"strings"
 
 	historypb "go.temporal.io/api/history/v1"
@@ -164,7 +163,7 @@ func (s *Service) replayLive(ctx context.Context, r worker.WorkflowReplayer, log
 	out := make([]ReplayResult, 0, len(todo))
 	for _, e := range todo {
 		events, err := s.liveHistory(ctx, e)
-		if ae, ok := apperr.As(err); ok && ae.Status == http.StatusNotFound {
+		if ae, ok := apperr.As(err); ok && ae.Kind == apperr.KindNotFound {
 			out = append(out, ReplayResult{WorkflowID: e.WorkflowID, RunID: e.RunID, Source: SourceLive, Status: ReplayError,
 				Error: "workflow not found"})
 			continue

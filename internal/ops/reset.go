@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -242,7 +241,7 @@ func (s *Service) RetryActivity(ctx context.Context, a Actor, workflowID, activi
 		}
 	}
 	if !found {
-		return fail(apperr.New(http.StatusNotFound, "activity_not_pending", "该流程没有此编号的待执行活动"))
+		return fail(apperr.New(apperr.KindNotFound, "activity_not_pending", "该流程没有此编号的待执行活动"))
 	}
 	detail["activity_type"], detail["previous_attempt"], detail["last_failure"] = res.ActivityType, res.PreviousAttempt, res.LastFailure
 	_, err = s.temporal.WorkflowService().ResetActivity(ctx, &workflowservice.ResetActivityRequest{
@@ -300,7 +299,7 @@ func temporalError(err error, code, msg string) error {
 	case code != "" && errors.As(err, &pre):
 		return apperr.Rule(code, msg).WithExtra("temporal", pre.Error())
 	case errors.As(err, &unimpl):
-		return apperr.New(http.StatusNotImplemented, "not_supported", "流程引擎不支持该操作").WithExtra("temporal", unimpl.Error())
+		return apperr.New(apperr.KindNotImplemented, "not_supported", "流程引擎不支持该操作").WithExtra("temporal", unimpl.Error())
 	}
 	return err
 }
