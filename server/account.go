@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"egovpm/internal/apperr"
 	"egovpm/internal/auth"
 	"egovpm/internal/calendar"
 )
@@ -70,12 +69,10 @@ type submissionWindowJSON struct {
 func (s *Server) submissionWindow(c *gin.Context) {
 	now := s.now()
 	year := now.In(calendar.Shanghai).Year() + 1
-	if v := c.Query("plan_year"); v != "" {
-		y, err := strconv.Atoi(v)
-		if err != nil || y < 2000 || y > 2200 {
-			respondError(c, apperr.Invalid(map[string]string{"plan_year": "须为 2000–2200 的年份"}))
-			return
-		}
+	if y, err := yearQuery(c, "plan_year"); err != nil {
+		respondError(c, err)
+		return
+	} else if y != 0 {
 		year = y
 	}
 	c.JSON(http.StatusOK, s.window(now, year))

@@ -167,15 +167,7 @@ func (s *Server) listUsers(c *gin.Context) {
 		return
 	}
 	users, next, err := s.store.ListUsers(c.Request.Context(), f)
-	if err != nil {
-		respondError(c, badCursor(err))
-		return
-	}
-	items := make([]userJSON, 0, len(users))
-	for _, u := range users {
-		items = append(items, toUserJSON(u))
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	sendPage(c, users, next, err, toUserJSON)
 }
 
 type createUserRequest struct {
@@ -283,15 +275,7 @@ func (s *Server) listOrgs(c *gin.Context) {
 		return
 	}
 	orgs, next, err := s.store.ListOrgs(c.Request.Context(), store.OrgFilter{Kind: kind, Limit: lq.Limit, Cursor: lq.Cursor})
-	if err != nil {
-		respondError(c, badCursor(err))
-		return
-	}
-	items := make([]orgJSON, 0, len(orgs))
-	for _, o := range orgs {
-		items = append(items, toOrgJSON(o))
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	sendPage(c, orgs, next, err, toOrgJSON)
 }
 
 type createOrgRequest struct {

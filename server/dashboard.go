@@ -55,14 +55,12 @@ const dashboardListLimit = 10
 func (s *Server) dashboard(c *gin.Context) {
 	a := mustActor(c)
 	out := dashboardJSON{HorizonDays: 30, Stages: []store.StageCount{}}
-	if v := c.Query("plan_year"); v != "" {
-		y, err := strconv.Atoi(v)
-		if err != nil || y < 2000 || y > 2200 {
-			respondError(c, apperr.Invalid(map[string]string{"plan_year": "须为 2000–2200 的年份"}))
-			return
-		}
-		out.PlanYear = y
+	y, err := yearQuery(c, "plan_year")
+	if err != nil {
+		respondError(c, err)
+		return
 	}
+	out.PlanYear = y
 	if v := c.Query("horizon_days"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 366 {

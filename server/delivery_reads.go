@@ -149,15 +149,7 @@ func (s *Server) listPayments(c *gin.Context) {
 	}
 	f.Limit, f.Cursor = lq.Limit, lq.Cursor
 	rows, next, err := s.store.ListPayments(c.Request.Context(), f)
-	if err != nil {
-		respondError(c, badCursor(err))
-		return
-	}
-	items := make([]paymentListJSON, 0, len(rows))
-	for _, r := range rows {
-		items = append(items, toPaymentListJSON(r))
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	sendPage(c, rows, next, err, toPaymentListJSON)
 }
 
 // listOMFilings answers O&M years (R13, T4): status due (the unit's to-do), overdue (DRB's
@@ -183,11 +175,7 @@ func (s *Server) listOMFilings(c *gin.Context) {
 		return
 	}
 	rows, next, err := s.store.ListOMFilings(c.Request.Context(), f)
-	if err != nil {
-		respondError(c, badCursor(err))
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": next})
+	sendPage(c, rows, next, err, asIs)
 }
 
 type deliveryCheck struct {

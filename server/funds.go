@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -284,27 +283,21 @@ func (s *Server) funds(c *gin.Context) {
 		return
 	}
 	f := store.FundsFilter{UnitID: c.Query("unit_id"), Limit: lq.Limit, Cursor: lq.Cursor}
-	if v := c.Query("year"); v != "" {
-		y, err := strconv.Atoi(v)
-		if err != nil || y < 2000 || y > 2200 {
-			respondError(c, apperr.Invalid(map[string]string{"year": "须为 2000–2200 的年份"}))
-			return
-		}
-		f.Year = y
+	y, err := yearQuery(c, "year")
+	if err != nil {
+		respondError(c, err)
+		return
 	}
+	f.Year = y
 	if f.UnitID != "" && !validOrgID.MatchString(f.UnitID) {
 		respondError(c, apperr.Invalid(map[string]string{"unit_id": "单位编号不合法"}))
 		return
 	}
 	rows, next, err := s.store.Funds(c.Request.Context(), f)
-	if err != nil {
-		respondError(c, badCursor(err))
-		return
-	}
-	items := make([]fundsRowJSON, 0, len(rows))
-	for _, r := range rows {
-		items = append(items, fundsRowJSON{UnitID: r.UnitID, PlanYear: r.PlanYear, ApprovedFen: r.ApprovedFen, ContractedFen: r.ContractedFen,
-			RecordedFen: r.RecordedFen, ConfirmedFen: r.ConfirmedFen, Projects: r.Projects})
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	sendPage(c, rows, next, err, toFundsRowJSON)
+}
+
+func toFundsRowJSON(r store.FundsRow) fundsRowJSON {
+	return fundsRowJSON{UnitID: r.UnitID, PlanYear: r.PlanYear, ApprovedFen: r.ApprovedFen, ContractedFen: r.ContractedFen,
+		RecordedFen: r.RecordedFen, ConfirmedFen: r.ConfirmedFen, Projects: r.Projects}
 }

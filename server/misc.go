@@ -46,11 +46,7 @@ func (s *Server) listNotifications(c *gin.Context) {
 		return
 	}
 	ns, next, err := s.store.Notifications(c.Request.Context(), mustActor(c).ID, lq.Limit, lq.Cursor)
-	if err != nil {
-		respondError(c, badCursor(err))
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"items": nonNil(ns), "next_cursor": next})
+	sendPage(c, ns, next, err, asIs)
 }
 
 // readNotification is POST /api/v1/notifications/{id}/read: id is the notification's public

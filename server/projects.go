@@ -406,6 +406,23 @@ func cleanResources(in []string) ([]string, error) {
 	return out, nil
 }
 
+// sendPage answers a list request with one keyset page, {"items": [...], "next_cursor": next},
+// each row as toJSON shows it; err (a cursor the list did not hand out: 400) answers instead.
+func sendPage[R, J any](c *gin.Context, rows []R, next string, err error, toJSON func(R) J) {
+	if err != nil {
+		respondError(c, badCursor(err))
+		return
+	}
+	items := make([]J, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, toJSON(r))
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+}
+
+// asIs is the toJSON of sendPage for rows that are their own JSON.
+func asIs[T any](v T) T { return v }
+
 func badCursor(err error) error {
 	if err != nil && err.Error() == "bad cursor" {
 		return apperr.Invalid(map[string]string{"cursor": "游标不合法"})
@@ -434,25 +451,15 @@ func (s *Server) listProjects(c *gin.Context) {
 		respondError(c, apperr.Invalid(map[string]string{"q": "不能超过 100 个字符"}))
 		return
 	}
-	if v := c.Query("plan_year"); v != "" {
-		y, err := strconv.Atoi(v)
-		if err != nil || y < 2000 || y > 2200 {
-			respondError(c, apperr.Invalid(map[string]string{"plan_year": "须为 2000–2200 的年份"}))
-			return
-		}
-		f.PlanYear = y
-	}
-	f.Reach = authz.ReachOf(a) // the projects a read would open, and no other
-	ps, next, err := s.store.ListProjects(c.Request.Context(), f)
+	y, err := yearQuery(c, "plan_year")
 	if err != nil {
-		respondError(c, badCursor(err))
+		respondError(c, err)
 		return
 	}
-	items := make([]projectJSON, 0, len(ps))
-	for _, p := range ps {
-		items = append(items, toProjectJSON(p))
-	}
-	c.JSON(http.StatusOK, gin.H{"items": items, "next_cursor": next})
+	f.PlanYear = y
+	f.Reach = authz.ReachOf(a) // the projects a read would open, and no other
+	ps, next, err := s.store.ListProjects(c.Request.Context(), f)
+	sendPage(c, ps, next, err, toProjectJSON)
 }
 
 func stageNames() []string {

@@ -165,14 +165,12 @@ func (s *Server) sendTasks(c *gin.Context, f store.TaskFilter) {
 		respondError(c, apperr.Invalid(map[string]string{"project_id": "不合法"}))
 		return
 	}
-	if v := c.Query("plan_year"); v != "" {
-		y, err := strconv.Atoi(v)
-		if err != nil || y < 2000 || y > 2200 {
-			respondError(c, apperr.Invalid(map[string]string{"plan_year": "须为 2000–2200 的年份"}))
-			return
-		}
-		f.PlanYear = y
+	y, err := yearQuery(c, "plan_year")
+	if err != nil {
+		respondError(c, err)
+		return
 	}
+	f.PlanYear = y
 	// The page comes from PostgreSQL as JSON (the tasks as toTaskJSON shows them) and is sent as
 	// it is: {"items": [...], "next_cursor": "..."}, as c.JSON wrote it.
 	items, next, err := s.store.ListTasksJSON(c.Request.Context(), f)

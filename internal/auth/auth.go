@@ -7,6 +7,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -119,36 +120,20 @@ type Service struct {
 
 // NewService returns a Service over st, applying the defaults to zero options.
 func NewService(st *store.Store, opts Options) *Service {
-	if opts.TTL <= 0 {
-		opts.TTL = DefaultTTL
-	}
-	if opts.MaxFailures <= 0 {
-		opts.MaxFailures = DefaultMaxFailures
-	}
-	if opts.Lockout <= 0 {
-		opts.Lockout = DefaultLockout
-	}
+	opts.TTL = cmp.Or(opts.TTL, DefaultTTL)
+	opts.MaxFailures = cmp.Or(opts.MaxFailures, DefaultMaxFailures)
+	opts.Lockout = cmp.Or(opts.Lockout, DefaultLockout)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Hash.Memory == 0 || opts.Hash.Time == 0 || opts.Hash.Threads == 0 {
 		opts.Hash = DefaultHashParams
 	}
-	if opts.LoginBurst <= 0 {
-		opts.LoginBurst = DefaultLoginBurst
-	}
-	if opts.LoginEvery <= 0 {
-		opts.LoginEvery = DefaultLoginEvery
-	}
-	if opts.IPBurst <= 0 {
-		opts.IPBurst = DefaultIPBurst
-	}
-	if opts.IPEvery <= 0 {
-		opts.IPEvery = DefaultIPEvery
-	}
-	if opts.MaxConcurrentHashes <= 0 {
-		opts.MaxConcurrentHashes = max(2, runtime.GOMAXPROCS(0))
-	}
+	opts.LoginBurst = cmp.Or(opts.LoginBurst, DefaultLoginBurst)
+	opts.LoginEvery = cmp.Or(opts.LoginEvery, DefaultLoginEvery)
+	opts.IPBurst = cmp.Or(opts.IPBurst, DefaultIPBurst)
+	opts.IPEvery = cmp.Or(opts.IPEvery, DefaultIPEvery)
+	opts.MaxConcurrentHashes = cmp.Or(opts.MaxConcurrentHashes, max(2, runtime.GOMAXPROCS(0)))
 	return &Service{
 		store:     st,
 		opts:      opts,

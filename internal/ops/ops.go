@@ -8,6 +8,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -76,21 +77,11 @@ type Service struct {
 // New returns a Service over the Temporal client tc (nil is allowed when only posted
 // histories are replayed) and the store st (overdue tasks, audit rows).
 func New(tc client.Client, st *store.Store, log *zap.Logger, opts Options) *Service {
-	if opts.Namespace == "" {
-		opts.Namespace = "default"
-	}
-	if opts.MinAttempts <= 0 {
-		opts.MinAttempts = DefaultMinAttempts
-	}
-	if opts.HeartbeatStall <= 0 {
-		opts.HeartbeatStall = DefaultHeartbeatStall
-	}
-	if opts.MaxScan <= 0 {
-		opts.MaxScan = DefaultMaxScan
-	}
-	if opts.MaxLiveReplay <= 0 {
-		opts.MaxLiveReplay = DefaultMaxLiveReplay
-	}
+	opts.Namespace = cmp.Or(opts.Namespace, "default")
+	opts.MinAttempts = cmp.Or(opts.MinAttempts, DefaultMinAttempts)
+	opts.HeartbeatStall = cmp.Or(opts.HeartbeatStall, DefaultHeartbeatStall)
+	opts.MaxScan = cmp.Or(opts.MaxScan, DefaultMaxScan)
+	opts.MaxLiveReplay = cmp.Or(opts.MaxLiveReplay, DefaultMaxLiveReplay)
 	if opts.Register == nil {
 		opts.Register = RegisterBuild
 	}

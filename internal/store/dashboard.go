@@ -19,7 +19,7 @@ type StageCount struct {
 // the same actor: one reach condition, reachSQL), of planYear when it is not 0.
 func (s *Store) StageCounts(ctx context.Context, r authz.Reach, planYear int) ([]StageCount, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	where := []string{reachSQL(r, arg)}
 	if planYear != 0 {
 		where = append(where, "p.plan_year = "+arg(planYear))
@@ -56,7 +56,7 @@ type DueList struct {
 // first: the first limit of them and the count (T3).
 func (s *Store) TrialRunsEnding(ctx context.Context, r authz.Reach, before time.Time, limit int) (DueList, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	from := `FROM projects p WHERE p.stage = 'trial_run' AND p.trial_run_ends_at IS NOT NULL
 		AND p.trial_run_ends_at < ` + arg(before) + ` AND ` + reachSQL(r, arg)
 	return s.dueList(ctx, `SELECT p.id AS project_id, p.name, p.unit_id, p.trial_run_ends_at AS due_at, 0 AS year, false AS overdue `+
@@ -68,7 +68,7 @@ func (s *Store) TrialRunsEnding(ctx context.Context, r authz.Reach, before time.
 // the count (R13, T4).
 func (s *Store) OMFilingsDue(ctx context.Context, r authz.Reach, before time.Time, limit int) (DueList, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	from := `FROM om_filings f JOIN projects p ON p.id = f.project_id WHERE f.filed_at IS NULL
 		AND (f.overdue OR f.due_at < ` + arg(before) + `) AND ` + reachSQL(r, arg)
 	return s.dueList(ctx, `SELECT p.id AS project_id, p.name, p.unit_id, f.due_at, f.year, f.overdue `+

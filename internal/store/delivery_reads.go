@@ -118,7 +118,7 @@ const paymentListCols = `pay.id, pay.project_id, pay.milestone, pay.amount_fen, 
 // ListPayments returns a page of payments, newest first.
 func (s *Store) ListPayments(ctx context.Context, f PaymentFilter) ([]PaymentListRow, string, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	where := f.where(arg)
 	if f.Cursor != "" {
 		var c paymentCursor
@@ -144,7 +144,7 @@ func (s *Store) ListPayments(ctx context.Context, f PaymentFilter) ([]PaymentLis
 // (latest first), then as recorded, without holding them all in memory (the 资金拨付表 export).
 func (s *Store) EachPayment(ctx context.Context, f PaymentFilter, fn func(PaymentListRow) error) error {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	where := f.where(arg)
 	q := `SELECT ` + paymentListCols
 	if len(where) > 0 {
@@ -215,7 +215,7 @@ type omCursor struct {
 // ListOMFilings returns a page of O&M years, the earliest deadline first.
 func (s *Store) ListOMFilings(ctx context.Context, f OMFilingFilter) ([]OMFilingListRow, string, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	var where []string
 	if r := reachSQL(f.Reach, arg); r != "true" {
 		where = append(where, r)
@@ -304,7 +304,7 @@ const fundsSums = `coalesce(sum(f.approved), 0)::bigint AS approved_fen, coalesc
 // optionally for one year (year ≠ 0) and one unit (unitID ≠ "").
 func (s *Store) FundsSummary(ctx context.Context, year int, unitID string) (FundsSummary, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	base := fundsBase
 	if year != 0 {
 		base += " AND p.plan_year = " + arg(year)

@@ -47,7 +47,7 @@ type RegistryFilter struct {
 // creation, one row at a time (a 10,000-row export never holds the table in memory).
 func (s *Store) EachRegistryRow(ctx context.Context, f RegistryFilter, fn func(RegistryRow) error) error {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	contract := reachSQL(f.ContractReach, arg)
 	paid := reachSQL(f.PaymentReach, arg)
 	where := []string{reachSQL(f.Reach, arg)}
@@ -116,7 +116,7 @@ func (s *Store) PlanTable(ctx context.Context, year int) ([]PlanTableRow, [2]int
 // 资金拨付表).
 func (s *Store) PaymentTotals(ctx context.Context, f PaymentFilter) (map[int]int64, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	where := append(f.where(arg), "pay.status <> 'rejected'")
 	q := `SELECT p.plan_year, sum(pay.amount_fen)::bigint AS total FROM payments pay JOIN projects p ON p.id = pay.project_id
 		WHERE ` + strings.Join(where, " AND ") + ` GROUP BY p.plan_year`
@@ -140,7 +140,7 @@ func (s *Store) EachAuditRow(ctx context.Context, f AuditFilter, fn func(audit.R
 	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
 		prev_hash, hash, format FROM audit_log WHERE true`
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	if f.Object != "" {
 		q += " AND (object_id = " + arg(f.Object) + " OR object_type || ':' || object_id = " + arg(f.Object) + ")"
 	}

@@ -223,7 +223,7 @@ func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, e
 		f.Limit = 50
 	}
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	where := []string{"p.approved_amount_fen IS NOT NULL"}
 	if f.Year != 0 {
 		where = append(where, "p.plan_year = "+arg(f.Year))

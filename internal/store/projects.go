@@ -164,7 +164,7 @@ func DecodeCursor(s string, v any) error {
 func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, string, error) {
 	var where []string
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	if r := reachSQL(f.Reach, arg); r != "true" {
 		where = append(where, r)
 	}

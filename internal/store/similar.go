@@ -87,7 +87,7 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 // read would open, authz.Reach), best first.
 func (s *Store) Similar(ctx context.Context, projectID string, r authz.Reach) ([]SimilarRow, error) {
 	args := []any{projectID}
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	var out []SimilarRow
 	err := s.db.SelectContext(ctx, &out, `SELECT s.similar_id, p.name, p.unit_id, p.plan_year, p.stage, s.score, s.reasons
 		FROM project_similar s JOIN projects p ON p.id = s.similar_id WHERE s.project_id = $1 AND `+reachSQL(r, arg)+`

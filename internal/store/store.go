@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,4 +195,13 @@ func notFound(err error) error {
 		return ErrNotFound
 	}
 	return err
+}
+
+// placeholders returns the one argument builder of the store's composed queries: each call
+// appends v to *args and returns its placeholder ($1, $2, …).
+func placeholders(args *[]any) func(v any) string {
+	return func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -217,7 +216,7 @@ func taskFilterSQL(f TaskFilter, arg func(any) string) []string {
 // taskListQuery is the query of ListTasks selecting cols (of tasks t and projects p).
 func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	extra := taskFilterSQL(f, arg)
 	if f.Cursor != "" {
 		var c taskCursor
@@ -266,7 +265,7 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 // figures: the same conditions as the list, without paging).
 func (s *Store) CountTasks(ctx context.Context, f TaskFilter) (int, error) {
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	conds := taskFilterSQL(f, arg)
 	switch {
 	case f.All && f.Status == "done":
@@ -443,10 +442,7 @@ func detailsJSON(d map[string]any) string {
 func transitionWrites(t domain.Transition) audit.Writes {
 	var items, counts []string
 	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	arg := placeholders(&args)
 	if t.ProjectID != "" && t.Stage != "" {
 		set := "stage = " + arg(string(t.Stage)) + ", updated_at = now(), version = version + 1"
 		if t.ApprovedAmountFen > 0 {

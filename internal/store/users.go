@@ -88,7 +88,7 @@ type idCursor struct {
 func (s *Store) ListOrgs(ctx context.Context, f OrgFilter) ([]Org, string, error) {
 	var where []string
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	if f.Kind != "" {
 		where = append(where, "kind = "+arg(f.Kind))
 	}
@@ -333,7 +333,7 @@ type usernameCursor struct {
 func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]User, string, error) {
 	var where []string
 	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	if f.Role != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = "+arg(f.Role)+")")
 	}
