@@ -178,28 +178,23 @@ type createUserRequest struct {
 	Password string   `json:"password" validate:"required,max=256"`
 }
 
-// createUser is POST /api/v1/users (admin): a user with a password and roles → 201. TOTP is
-// enrolled with the CLI (`egovpm enable-totp`).
-func (s *Server) createUser(c *gin.Context) {
-	var req createUserRequest
-	if err := bindJSON(c, &req); err != nil {
-		respondError(c, err)
-		return
-	}
-	req.Username = strings.ToLower(strings.TrimSpace(req.Username))
-	req.Name = text.Trim(req.Name)
+// check normalises r's username and name and checks its fields; it returns the roles, each
+// once.
+func (r *createUserRequest) check() ([]string, error) {
+	r.Username = strings.ToLower(strings.TrimSpace(r.Username))
+	r.Name = text.Trim(r.Name)
 	fields := map[string]string{}
-	if !usernamePattern.MatchString(req.Username) {
+	if !usernamePattern.MatchString(r.Username) {
 		fields["username"] = "用户名须为 2–63 位小写字母、数字或 _ . -，以字母或数字开头"
 	}
-	if req.Name == "" {
+	if r.Name == "" {
 		fields["name"] = "必填"
 	}
-	if !orgIDPattern.MatchString(req.OrgID) {
+	if !orgIDPattern.MatchString(r.OrgID) {
 		fields["org_id"] = "机构编号不合法"
 	}
 	var roles []string
-	for _, r := range req.Roles {
+	for _, r := range r.Roles {
 		if !domain.Contains(domain.Roles, r) {
 			fields["roles"] = "角色取值必须是其中之一：" + strings.Join(domain.Roles, " ")
 			break
@@ -208,7 +203,7 @@ func (s *Server) createUser(c *gin.Context) {
 			roles = append(roles, r)
 		}
 	}
-	if err := auth.CheckPasswordPolicy(req.Password); err != nil {
+	if err := auth.CheckPasswordPolicy(r.Password); err != nil {
 		if e, ok := apperr.As(err); ok {
 			for k, v := range e.Fields {
 				fields[k] = v
@@ -216,7 +211,22 @@ func (s *Server) createUser(c *gin.Context) {
 		}
 	}
 	if len(fields) > 0 {
-		respondError(c, apperr.Invalid(fields))
+		return nil, apperr.Invalid(fields)
+	}
+	return roles, nil
+}
+
+// createUser is POST /api/v1/users (admin): a user with a password and roles → 201. TOTP is
+// enrolled with the CLI (`egovpm enable-totp`).
+func (s *Server) createUser(c *gin.Context) {
+	var req createUserRequest
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	roles, err := req.check()
+	if err != nil {
+		respondError(c, err)
 		return
 	}
 	ctx := c.Request.Context()

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
+	"egovpm/internal/store"
 	"egovpm/workflows"
 )
 
@@ -83,62 +85,75 @@ func (s *Server) taskChecklist(c *gin.Context) {
 	out.Route = string(route)
 	reach := authz.ReachOf(mustActor(c))
 	for _, id := range ids {
-		p, err := s.store.Project(ctx, id)
+		cp, capFen, err := s.checklistProject(ctx, t, route, id, reach)
 		if err != nil {
 			respondError(c, err)
 			return
 		}
-		pol := s.policy
-		if p.PolicyVersion.Valid && p.PolicyVersion.String != pol.Version {
-			if pol, err = s.store.Policy(ctx, p.PolicyVersion.String, false); err != nil {
-				respondError(c, err)
-				return
-			}
-		}
-		var kinds []string
-		switch {
-		case route != "":
-			kinds = pol.ApprovalDocuments(route, p.UsesCrypto)
-		case t.Kind == string(domain.TaskAcceptanceCheck):
-			kinds = pol.AcceptanceDocuments(p.MLPSLevel, p.UsesCrypto)
-		}
-		plan, err := s.store.PlanAmount(ctx, id)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		docs, err := s.store.Documents(ctx, id)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		v, err := s.store.ProjectView(ctx, id, reach)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		cp := checklistProject{ProjectID: p.ID, Name: p.Name, UnitID: p.UnitID, PolicyVersion: pol.Version,
-			EstimatedFen: p.EstimatedInvestmentFen, PlanAmountFen: plan, UsesCrypto: p.UsesCrypto, MLPSLevel: p.MLPSLevel,
-			Items: []checklistItem{}}
-		for _, k := range kinds {
-			it := checklistItem{Kind: k, Documents: []checklistDoc{}}
-			for _, d := range docs {
-				if d.Kind != k {
-					continue
-				}
-				it.Present = true
-				if v.Document(d.Kind, d.CreatedAt) {
-					it.Documents = append(it.Documents, checklistDoc{ID: d.ID, Filename: d.Filename})
-				}
-			}
+		for _, it := range cp.Items {
 			out.Complete = out.Complete && it.Present
-			cp.Items = append(cp.Items, it)
 		}
-		if route == domain.RouteProject || route == domain.RouteSpecial {
-			limit := workflows.ApprovalCap(domain.TaskKind(t.Kind), plan, p.EstimatedInvestmentFen)
-			out.CapFen = &limit
+		if capFen != nil {
+			out.CapFen = capFen
 		}
 		out.Projects = append(out.Projects, cp)
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// checklistProject is project id's part of task t's checklist (route: the approval's, "" for
+// none): the documents its policy asks for, present or not, those reach lets the actor open,
+// and for a project's approval its cap.
+func (s *Server) checklistProject(ctx context.Context, t store.Task, route domain.ApprovalRoute, id string,
+	reach authz.Reach) (cp checklistProject, capFen *int64, err error) {
+	p, err := s.store.Project(ctx, id)
+	if err != nil {
+		return cp, nil, err
+	}
+	pol := s.policy
+	if p.PolicyVersion.Valid && p.PolicyVersion.String != pol.Version {
+		if pol, err = s.store.Policy(ctx, p.PolicyVersion.String, false); err != nil {
+			return cp, nil, err
+		}
+	}
+	var kinds []string
+	switch {
+	case route != "":
+		kinds = pol.ApprovalDocuments(route, p.UsesCrypto)
+	case t.Kind == string(domain.TaskAcceptanceCheck):
+		kinds = pol.AcceptanceDocuments(p.MLPSLevel, p.UsesCrypto)
+	}
+	plan, err := s.store.PlanAmount(ctx, id)
+	if err != nil {
+		return cp, nil, err
+	}
+	docs, err := s.store.Documents(ctx, id)
+	if err != nil {
+		return cp, nil, err
+	}
+	v, err := s.store.ProjectView(ctx, id, reach)
+	if err != nil {
+		return cp, nil, err
+	}
+	cp = checklistProject{ProjectID: p.ID, Name: p.Name, UnitID: p.UnitID, PolicyVersion: pol.Version,
+		EstimatedFen: p.EstimatedInvestmentFen, PlanAmountFen: plan, UsesCrypto: p.UsesCrypto, MLPSLevel: p.MLPSLevel,
+		Items: []checklistItem{}}
+	for _, k := range kinds {
+		it := checklistItem{Kind: k, Documents: []checklistDoc{}}
+		for _, d := range docs {
+			if d.Kind != k {
+				continue
+			}
+			it.Present = true
+			if v.Document(d.Kind, d.CreatedAt) {
+				it.Documents = append(it.Documents, checklistDoc{ID: d.ID, Filename: d.Filename})
+			}
+		}
+		cp.Items = append(cp.Items, it)
+	}
+	if route == domain.RouteProject || route == domain.RouteSpecial {
+		limit := workflows.ApprovalCap(domain.TaskKind(t.Kind), plan, p.EstimatedInvestmentFen)
+		capFen = &limit
+	}
+	return cp, capFen, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,61 +43,10 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	var kind, filename string
 	var pending *docstore.Pending
 	defer func() { pending.Discard() }() // every refusal; nothing once committed
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			respondError(c, uploadErr(err))
-			return
-		}
-		switch part.FormName() {
-		case "kind":
-			if pending != nil {
-				// The kind was checked when the file arrived; a later one would change it
-				// unchecked (on the trial-run-report route, past the forced kind).
-				respondError(c, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"}))
-				return
-			}
-			b, err := io.ReadAll(io.LimitReader(part, 64))
-			if err != nil {
-				respondError(c, uploadErr(err))
-				return
-			}
-			kind = strings.TrimSpace(string(b))
-		case "file":
-			if pending != nil {
-				respondError(c, apperr.Invalid(map[string]string{"file": "每次只能上传一个文件"}))
-				return
-			}
-			if forced := c.GetString(ctxForcedKind); forced != "" {
-				kind = forced
-			}
-			if kind == "" {
-				respondError(c, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"}))
-				return
-			}
-			if !domain.Contains(domain.DocKinds, kind) {
-				respondError(c, apperr.Invalid(map[string]string{"kind": "未知文档类型"}))
-				return
-			}
-			if !domain.DocumentAllowed(kind, domain.Stage(p.Stage)) {
-				respondError(c, wrongStageForDocument(kind, p.Stage))
-				return
-			}
-			pd, err := s.docs.Receive(part, limit)
-			if err != nil {
-				respondError(c, uploadErr(err))
-				return
-			}
-			pending = pd
-			if filename, err = documentName(part.FileName(), pd.ContentType); err != nil {
-				respondError(c, err)
-				return
-			}
-		}
-		_ = part.Close()
+	kind, filename, pending, err = s.readUpload(c, mr, p.Stage, limit)
+	if err != nil {
+		respondError(c, err)
+		return
 	}
 	if pending == nil {
 		respondError(c, apperr.Invalid(map[string]string{"file": "必填"}))
@@ -135,6 +85,61 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusCreated, doc)
+}
+
+// readUpload reads the multipart body of an upload: the kind (before the file, or the route's
+// forced kind), checked against the project's stage, and the file, received into the document
+// store as pending (returned on a refusal too, for the caller to discard).
+func (s *Server) readUpload(c *gin.Context, mr *multipart.Reader, stage string, limit int64) (kind, filename string,
+	pending *docstore.Pending, err error) {
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return kind, filename, pending, uploadErr(err)
+		}
+		switch part.FormName() {
+		case "kind":
+			if pending != nil {
+				// The kind was checked when the file arrived; a later one would change it
+				// unchecked (on the trial-run-report route, past the forced kind).
+				return kind, filename, pending, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"})
+			}
+			b, err := io.ReadAll(io.LimitReader(part, 64))
+			if err != nil {
+				return kind, filename, pending, uploadErr(err)
+			}
+			kind = strings.TrimSpace(string(b))
+		case "file":
+			if pending != nil {
+				return kind, filename, pending, apperr.Invalid(map[string]string{"file": "每次只能上传一个文件"})
+			}
+			if forced := c.GetString(ctxForcedKind); forced != "" {
+				kind = forced
+			}
+			if kind == "" {
+				return kind, filename, pending, apperr.Invalid(map[string]string{"kind": "须在 file 之前给出 kind"})
+			}
+			if !domain.Contains(domain.DocKinds, kind) {
+				return kind, filename, pending, apperr.Invalid(map[string]string{"kind": "未知文档类型"})
+			}
+			if !domain.DocumentAllowed(kind, domain.Stage(stage)) {
+				return kind, filename, pending, wrongStageForDocument(kind, stage)
+			}
+			pd, err := s.docs.Receive(part, limit)
+			if err != nil {
+				return kind, filename, pending, uploadErr(err)
+			}
+			pending = pd
+			if filename, err = documentName(part.FileName(), pd.ContentType); err != nil {
+				return kind, filename, pending, err
+			}
+		}
+		_ = part.Close()
+	}
+	return kind, filename, pending, nil
 }
 
 // removeUnrecorded removes a file this request stored whose row did not commit, unless a row

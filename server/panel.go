@@ -77,20 +77,15 @@ func (s *Server) panel(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var picked, only []string
-	if v := c.Query("expert_ids"); v != "" {
-		picked = strings.Split(v, ",")
-		if len(picked) > 99 {
-			respondError(c, apperr.Invalid(map[string]string{"expert_ids": "最多 99 名专家"}))
-			return
-		}
+	picked, err := idsQuery(c, "expert_ids", 99, "最多 99 名专家")
+	if err != nil {
+		respondError(c, err)
+		return
 	}
-	if v := c.Query("project_ids"); v != "" {
-		only = strings.Split(v, ",")
-		if len(only) > 500 {
-			respondError(c, apperr.Invalid(map[string]string{"project_ids": "最多 500 个项目"}))
-			return
-		}
+	only, err := idsQuery(c, "project_ids", 500, "最多 500 个项目")
+	if err != nil {
+		respondError(c, err)
+		return
 	}
 	ctx := c.Request.Context()
 	experts, err := s.store.Experts(ctx)
@@ -116,18 +111,11 @@ func (s *Server) panel(c *gin.Context) {
 			out.CoOrganisers = append(out.CoOrganisers, toOrgJSON(o))
 		}
 	}
-	var sel []store.PanelExpert
-	for _, id := range picked {
-		i := slices.IndexFunc(experts, func(e store.PanelExpert) bool { return e.ID == id })
-		if i < 0 {
-			respondError(c, apperr.Invalid(map[string]string{"expert_ids": "不是专家：" + id}))
-			return
-		}
-		if !slices.ContainsFunc(sel, func(e store.PanelExpert) bool { return e.ID == id }) {
-			sel = append(sel, experts[i])
-		}
+	sel, err := pickExperts(experts, picked)
+	if err != nil {
+		respondError(c, err)
+		return
 	}
-	out.Selection.ExpertIDs = []string{}
 	var rows []domain.PlanProject
 	for _, p := range projects {
 		pj := panelProjectJSON{ProjectID: p.ProjectID, Name: p.Name, UnitID: p.UnitID, UnitName: p.UnitName,
@@ -145,25 +133,63 @@ func (s *Server) panel(c *gin.Context) {
 		}
 		out.Projects = append(out.Projects, pj)
 	}
+	out.Selection = panelSelection(sel, rows, s.policy)
+	c.JSON(http.StatusOK, out)
+}
+
+// panelSelection checks the experts selected against the projects chosen (rows), as the
+// convene will: R4's panel after recusal (workflows.CheckPanels).
+func panelSelection(sel []store.PanelExpert, rows []domain.PlanProject, pol domain.Policy) panelSelectionJSON {
+	out := panelSelectionJSON{ExpertIDs: []string{}}
 	refs := make([]workflows.ExpertRef, 0, len(sel))
 	for _, e := range sel {
-		out.Selection.ExpertIDs = append(out.Selection.ExpertIDs, e.ID)
+		out.ExpertIDs = append(out.ExpertIDs, e.ID)
 		refs = append(refs, workflows.ExpertRef{ID: e.ID, OrgID: e.OrgID})
 	}
-	switch err := workflows.CheckPanels(refs, rows, s.policy); {
+	switch err := workflows.CheckPanels(refs, rows, pol); {
 	case len(sel) == 0:
-		out.Selection.Message = "请选择专家"
+		out.Message = "请选择专家"
 	case len(rows) == 0:
-		out.Selection.Message = "请选择评审项目"
+		out.Message = "请选择评审项目"
 	case err != nil:
 		// The refusal the convene would answer with (the same check, workflows.CheckPanels).
 		r, _ := domain.AsRefusal(err)
-		out.Selection.Message = r.Message
+		out.Message = r.Message
 	default:
-		out.Selection.OK = true
-		out.Selection.Message = fmt.Sprintf("已选 %d 名专家，每个项目回避后的有效专家组均符合规则", len(sel))
+		out.OK = true
+		out.Message = fmt.Sprintf("已选 %d 名专家，每个项目回避后的有效专家组均符合规则", len(sel))
 	}
-	c.JSON(http.StatusOK, out)
+	return out
+}
+
+// idsQuery reads the comma-separated ids of query parameter name (nil when absent), at most
+// limit of them.
+func idsQuery(c *gin.Context, name string, limit int, tooMany string) ([]string, error) {
+	v := c.Query(name)
+	if v == "" {
+		return nil, nil
+	}
+	ids := strings.Split(v, ",")
+	if len(ids) > limit {
+		return nil, apperr.Invalid(map[string]string{name: tooMany})
+	}
+	return ids, nil
+}
+
+// pickExperts is the experts picked, each once, in the order picked; an id that is no
+// expert's is invalid.
+func pickExperts(experts []store.PanelExpert, picked []string) ([]store.PanelExpert, error) {
+	var sel []store.PanelExpert
+	for _, id := range picked {
+		i := slices.IndexFunc(experts, func(e store.PanelExpert) bool { return e.ID == id })
+		if i < 0 {
+			return nil, apperr.Invalid(map[string]string{"expert_ids": "不是专家：" + id})
+		}
+		if !slices.ContainsFunc(sel, func(e store.PanelExpert) bool { return e.ID == id }) {
+			sel = append(sel, experts[i])
+		}
+	}
+	return sel, nil
 }
 
 // panelRules says R4's rule of pol in numbers and words.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -559,64 +560,18 @@ func (s *Server) submitProject(c *gin.Context) {
 		return
 	}
 	if p.Stage != string(domain.StageDraft) {
-		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
-			// A resubmission (R3) resent with its key after it went through gets its first
-			// answer, as every keyed request does.
-			var res workflows.DecideResult
-			found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), updateID(c, "resubmit:"+p.ID), &res)
-			if found {
-				if err != nil {
-					respondError(c, err)
-					return
-				}
-				res.RequestHash = ""
-				c.JSON(http.StatusOK, res)
-				return
-			}
-			if err != nil {
-				respondError(c, err)
-				return
-			}
-		}
-		respondError(c, apperr.Conflict("already_submitted", "项目已提交"))
+		s.answerSubmitted(c, p)
 		return
 	}
-	pol := s.policy
-	if p.PolicyVersion.Valid && p.PolicyVersion.String != pol.Version {
-		// A retried submit keeps the version pinned by the first attempt (R19), whatever the
-		// date: a pinned project is never switched.
-		var err error
-		if pol, err = s.store.Policy(ctx, p.PolicyVersion.String, false); err != nil {
-			respondError(c, err)
-			return
-		}
-	} else if !p.PolicyVersion.Valid && s.now().Before(s.policyFrom) {
-		// R19: nothing is submitted under a version before it takes effect.
-		respondError(c, apperr.Rule("policy_not_in_force",
-			fmt.Sprintf("政策版本 %s 自 %s 起施行，此前不能按该版本申报", pol.Version, s.policyFrom.Format("2006年1月2日"))).
-			WithExtra("policy_version", pol.Version).WithExtra("effective_from", s.policyFrom.Format(time.RFC3339)))
+	pol, special, err := s.submissionTerms(ctx, p)
+	if err != nil {
+		respondError(c, err)
 		return
-	}
-	special := false
-	deadline := pol.SubmissionDeadline(p.PlanYear, calendar.Shanghai)
-	if s.now().After(deadline) {
-		kinds, err := s.store.DocumentKinds(ctx, p.ID)
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		if !domain.Contains(kinds, "special_request") {
-			respondError(c, apperr.Rule("deadline_passed",
-				"已过 "+deadline.Format("2006年1月2日 15:04:05")+" 的申报截止时间；计划外项目须上传专题请示（special_request）并报市政府批准").
-				WithExtra("deadline", deadline.Format(time.RFC3339)))
-			return
-		}
-		special = true // R8
 	}
 	wfID := workflows.ProjectWorkflowID(p.ID)
 	// Record the pinned policy first: a retried submit after a failure below finds it and
 	// finishes the start idempotently.
-	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.MarkSubmitted(ctx, tx, p.ID, pol.Version, wfID, special, 1); err != nil {
 			return err
 		}
@@ -650,6 +605,64 @@ func (s *Server) submitProject(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"id": p.ID, "workflow_id": wfID, "special_request": special, "policy_version": pol.Version})
+}
+
+// answerSubmitted answers a submit of a project past its draft: a resubmission resent with its
+// Idempotency-Key after it went through gets its first answer (R3), anything else 409.
+func (s *Server) answerSubmitted(c *gin.Context, p store.Project) {
+	if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
+		// A resubmission (R3) resent with its key after it went through gets its first
+		// answer, as every keyed request does.
+		var res workflows.DecideResult
+		found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), updateID(c, "resubmit:"+p.ID), &res)
+		if found {
+			if err != nil {
+				respondError(c, err)
+				return
+			}
+			res.RequestHash = ""
+			c.JSON(http.StatusOK, res)
+			return
+		}
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+	}
+	respondError(c, apperr.Conflict("already_submitted", "项目已提交"))
+}
+
+// submissionTerms is the policy a first submit of draft p is made under (the version a
+// retried submit pinned, R19; none before it takes effect) and whether it is a special
+// request (R8: past the deadline, with its special_request document).
+func (s *Server) submissionTerms(ctx context.Context, p store.Project) (pol domain.Policy, special bool, err error) {
+	pol = s.policy
+	if p.PolicyVersion.Valid && p.PolicyVersion.String != pol.Version {
+		// A retried submit keeps the version pinned by the first attempt (R19), whatever the
+		// date: a pinned project is never switched.
+		if pol, err = s.store.Policy(ctx, p.PolicyVersion.String, false); err != nil {
+			return pol, false, err
+		}
+	} else if !p.PolicyVersion.Valid && s.now().Before(s.policyFrom) {
+		// R19: nothing is submitted under a version before it takes effect.
+		return pol, false, apperr.Rule("policy_not_in_force",
+			fmt.Sprintf("政策版本 %s 自 %s 起施行，此前不能按该版本申报", pol.Version, s.policyFrom.Format("2006年1月2日"))).
+			WithExtra("policy_version", pol.Version).WithExtra("effective_from", s.policyFrom.Format(time.RFC3339))
+	}
+	deadline := pol.SubmissionDeadline(p.PlanYear, calendar.Shanghai)
+	if s.now().After(deadline) {
+		kinds, err := s.store.DocumentKinds(ctx, p.ID)
+		if err != nil {
+			return pol, false, err
+		}
+		if !domain.Contains(kinds, "special_request") {
+			return pol, false, apperr.Rule("deadline_passed",
+				"已过 "+deadline.Format("2006年1月2日 15:04:05")+" 的申报截止时间；计划外项目须上传专题请示（special_request）并报市政府批准").
+				WithExtra("deadline", deadline.Format(time.RFC3339))
+		}
+		special = true // R8
+	}
+	return pol, special, nil
 }
 
 func (s *Server) resubmit(c *gin.Context, p store.Project) {

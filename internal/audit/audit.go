@@ -470,24 +470,9 @@ func (c *Chain) Verify(ctx context.Context, db *sqlx.DB) (Result, error) {
 func (c *Chain) VerifyAnchored(ctx context.Context, dbh *sqlx.DB, a *Anchor) (Result, error) {
 	const q = `SELECT ` + rowCols + ` FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000`
 	res := Result{OK: true, Formats: map[string]int64{}}
-	var cps []Checkpoint
-	if a != nil {
-		var err error
-		var bad int
-		if cps, bad, err = a.Read(); err != nil {
-			return res, err
-		}
-		res.Anchor = &AnchorResult{File: a.Path(), Checkpoints: len(cps)}
-		if bad > 0 {
-			return broken(res, 0, fmt.Sprintf("检查点文件 %s 第 %d 行无法读取（检查点文件被改动）", a.Path(), bad)), nil
-		}
-		for i, cp := range cps {
-			if !c.checkpointValid(cp) {
-				return broken(res, cp.Seq, fmt.Sprintf("检查点文件第 %d 行（第 %d 条，%s）签名不符（检查点文件被改动或密钥不同）",
-					i+1, cp.Seq, cp.At.Format(time.RFC3339))), nil
-			}
-		}
-		slices.SortStableFunc(cps, func(x, y Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
+	cps, ok, err := c.readCheckpoints(a, &res)
+	if err != nil || !ok {
+		return res, err
 	}
 	db, err := dbh.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
@@ -551,6 +536,32 @@ func (c *Chain) VerifyAnchored(ctx context.Context, dbh *sqlx.DB, a *Anchor) (Re
 		return broken(res, last+1, fmt.Sprintf("记录在第 %d 条之后中断，链头为第 %d 条（末尾记录被删除或改动）", last, head.Seq)), nil
 	}
 	return res, nil
+}
+
+// readCheckpoints reads the checkpoints of a (none when a is nil) sorted by seq, and checks
+// their signatures: ok is false, with res broken, when the file is altered.
+func (c *Chain) readCheckpoints(a *Anchor, res *Result) (cps []Checkpoint, ok bool, err error) {
+	if a == nil {
+		return nil, true, nil
+	}
+	cps, bad, err := a.Read()
+	if err != nil {
+		return nil, false, err
+	}
+	res.Anchor = &AnchorResult{File: a.Path(), Checkpoints: len(cps)}
+	if bad > 0 {
+		*res = broken(*res, 0, fmt.Sprintf("检查点文件 %s 第 %d 行无法读取（检查点文件被改动）", a.Path(), bad))
+		return nil, false, nil
+	}
+	for i, cp := range cps {
+		if !c.checkpointValid(cp) {
+			*res = broken(*res, cp.Seq, fmt.Sprintf("检查点文件第 %d 行（第 %d 条，%s）签名不符（检查点文件被改动或密钥不同）",
+				i+1, cp.Seq, cp.At.Format(time.RFC3339)))
+			return nil, false, nil
+		}
+	}
+	slices.SortStableFunc(cps, func(x, y Checkpoint) int { return cmp.Compare(x.Seq, y.Seq) })
+	return cps, true, nil
 }
 
 func broken(r Result, seq int64, reason string) Result {

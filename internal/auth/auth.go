@@ -240,27 +240,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	if !ok {
 		return LoginResult{}, s.loginFailed(ctx, a, cred, "bad_password", errInvalidCredentials())
 	}
-	// The password is right; what follows may tell the person why they cannot come in.
-	if cred.Disabled {
-		return LoginResult{}, s.refuse(ctx, a, cred, apperr.Forbidden(CodeAccountDisabled, "账号已停用，请联系管理员"))
-	}
-	if s.opts.Production && cred.Demo {
-		return LoginResult{}, s.refuse(ctx, a, cred, apperr.Forbidden(CodeDemoUserRefused, "生产模式下不允许演示账号登录"))
-	}
-	var step int64
-	if cred.TOTPSecret.Valid {
-		if strings.TrimSpace(in.OTP) == "" {
-			// Counted as a failure: otherwise this answer would be a free password oracle.
-			return LoginResult{}, s.loginFailed(ctx, a, cred, CodeOTPRequired,
-				apperr.Unauthorized(CodeOTPRequired, "该账号已启用动态口令，请输入身份验证器中的 6 位动态口令"))
-		}
-		var valid bool
-		if step, valid = checkTOTP(cred.TOTPSecret.String, in.OTP, now); !valid {
-			return LoginResult{}, s.loginFailed(ctx, a, cred, CodeInvalidOTP, errInvalidOTP())
-		}
-	} else if s.opts.Production && NeedsTOTP(cred.Roles) {
-		return LoginResult{}, s.refuse(ctx, a, cred, apperr.Forbidden(CodeTOTPRequired,
-			"您的角色要求启用动态口令（TOTP）双因素认证，请联系管理员绑定身份验证器后再登录"))
+	step, err := s.admit(ctx, a, cred, in.OTP, now)
+	if err != nil {
+		return LoginResult{}, err
 	}
 
 	tok, err := s.issue(cred.ID, now)
@@ -292,6 +274,36 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 	}
 	return LoginResult{Token: tok.signed, ExpiresAt: tok.expiresAt, Actor: domain.Actor{
 		ID: cred.ID, OrgID: cred.OrgID, Roles: rolesOf(cred.User), Name: cred.Name}, MustChangePassword: cred.MustChangePassword}, nil
+}
+
+// admit decides, once the password is right, whether cred may come in: not disabled, not a
+// demo user in production, and with a valid one-time code when TOTP is set (returning its
+// step) or not required by the roles. Its refusals may tell the person why.
+func (s *Service) admit(ctx context.Context, a loginAttempt, cred store.Credentials, otp string, now time.Time) (int64, error) {
+	// The password is right; what follows may tell the person why they cannot come in.
+	if cred.Disabled {
+		return 0, s.refuse(ctx, a, cred, apperr.Forbidden(CodeAccountDisabled, "账号已停用，请联系管理员"))
+	}
+	if s.opts.Production && cred.Demo {
+		return 0, s.refuse(ctx, a, cred, apperr.Forbidden(CodeDemoUserRefused, "生产模式下不允许演示账号登录"))
+	}
+	if cred.TOTPSecret.Valid {
+		if strings.TrimSpace(otp) == "" {
+			// Counted as a failure: otherwise this answer would be a free password oracle.
+			return 0, s.loginFailed(ctx, a, cred, CodeOTPRequired,
+				apperr.Unauthorized(CodeOTPRequired, "该账号已启用动态口令，请输入身份验证器中的 6 位动态口令"))
+		}
+		step, valid := checkTOTP(cred.TOTPSecret.String, otp, now)
+		if !valid {
+			return 0, s.loginFailed(ctx, a, cred, CodeInvalidOTP, errInvalidOTP())
+		}
+		return step, nil
+	}
+	if s.opts.Production && NeedsTOTP(cred.Roles) {
+		return 0, s.refuse(ctx, a, cred, apperr.Forbidden(CodeTOTPRequired,
+			"您的角色要求启用动态口令（TOTP）双因素认证，请联系管理员绑定身份验证器后再登录"))
+	}
+	return 0, nil
 }
 
 func errInvalidOTP() error {

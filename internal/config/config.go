@@ -174,36 +174,49 @@ func Load(getenv func(string) string) (Config, error) {
 		TokenSecret:         get("EGOVPM_TOKEN_SECRET", DefaultTokenSecret),
 		AuditKey:            get("EGOVPM_AUDIT_KEY", DefaultAuditKey),
 	}
+	for _, step := range []func() error{
+		func() error { return c.checkAddresses(get, getenv) },
+		func() error { return c.loadNumbers(get) },
+		func() error { return c.checkProduction(getenv) },
+	} {
+		if err := step(); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// checkAddresses reads and checks the addresses, URLs and names of c.
+func (c *Config) checkAddresses(get func(k, def string) string, getenv func(string) string) error {
 	c.SMTPAddr, c.SMTPFrom = get("NOTIFY_SMTP_ADDR", ""), get("NOTIFY_SMTP_FROM", "")
-	var err error
 	if c.SMTPAddr != "" {
 		if _, _, serr := net.SplitHostPort(c.SMTPAddr); serr != nil {
-			return c, fmt.Errorf("NOTIFY_SMTP_ADDR: want host:port, got %q", c.SMTPAddr)
+			return fmt.Errorf("NOTIFY_SMTP_ADDR: want host:port, got %q", c.SMTPAddr)
 		}
 		if !strings.Contains(c.SMTPFrom, "@") {
-			return c, fmt.Errorf("NOTIFY_SMTP_FROM: want a sender address with NOTIFY_SMTP_ADDR, got %q", c.SMTPFrom)
+			return fmt.Errorf("NOTIFY_SMTP_FROM: want a sender address with NOTIFY_SMTP_ADDR, got %q", c.SMTPFrom)
 		}
 	}
 	if c.Mode != ModeDev && c.Mode != ModeProduction {
-		return c, fmt.Errorf("EGOVPM_MODE: want %q or %q, got %q", ModeDev, ModeProduction, c.Mode)
+		return fmt.Errorf("EGOVPM_MODE: want %q or %q, got %q", ModeDev, ModeProduction, c.Mode)
 	}
 	if u, perr := url.Parse(c.DatabaseURL); perr != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return c, fmt.Errorf("DATABASE_URL: want a postgres:// URL, got %q", c.DatabaseURL)
+		return fmt.Errorf("DATABASE_URL: want a postgres:// URL, got %q", c.DatabaseURL)
 	}
 	for k, v := range map[string]string{"TEMPORAL_ADDRESS": c.TemporalAddress, "HTTP_ADDR": c.HTTPAddr} {
 		if _, _, serr := net.SplitHostPort(v); serr != nil {
-			return c, fmt.Errorf("%s: want host:port, got %q", k, v)
+			return fmt.Errorf("%s: want host:port, got %q", k, v)
 		}
 	}
 	if c.PprofAddr = getenv("EGOVPM_PPROF_ADDR"); c.PprofAddr != "" {
 		host, _, serr := net.SplitHostPort(c.PprofAddr)
 		if ip := net.ParseIP(host); serr != nil || ip == nil || !ip.IsLoopback() {
-			return c, fmt.Errorf("EGOVPM_PPROF_ADDR: want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
+			return fmt.Errorf("EGOVPM_PPROF_ADDR: want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
 		}
 	}
 	if c.MetricsAddr = get("EGOVPM_METRICS_ADDR", ""); c.MetricsAddr != "" && c.MetricsAddr != MetricsOff {
 		if _, port, serr := net.SplitHostPort(c.MetricsAddr); serr != nil || port == "" {
-			return c, fmt.Errorf("EGOVPM_METRICS_ADDR: want host:port (127.0.0.1:9464) or off, got %q", c.MetricsAddr)
+			return fmt.Errorf("EGOVPM_METRICS_ADDR: want host:port (127.0.0.1:9464) or off, got %q", c.MetricsAddr)
 		}
 	}
 	switch c.TemporalUIURL = get("TEMPORAL_UI_URL", DefaultTemporalUIURL); c.TemporalUIURL {
@@ -212,63 +225,69 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		u, perr := url.Parse(c.TemporalUIURL)
 		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			return c, fmt.Errorf("TEMPORAL_UI_URL: want an http(s) URL such as %s, or off, got %q", DefaultTemporalUIURL, c.TemporalUIURL)
+			return fmt.Errorf("TEMPORAL_UI_URL: want an http(s) URL such as %s, or off, got %q", DefaultTemporalUIURL, c.TemporalUIURL)
 		}
 		c.TemporalUIURL = strings.TrimRight(c.TemporalUIURL, "/")
 	}
 	if err := c.loadTemporalSecurity(get); err != nil {
-		return c, err
+		return err
 	}
 	if c.TemporalCompression != "none" && c.TemporalCompression != "gzip" {
-		return c, fmt.Errorf("TEMPORAL_GRPC_COMPRESSION: want none or gzip, got %q", c.TemporalCompression)
+		return fmt.Errorf("TEMPORAL_GRPC_COMPRESSION: want none or gzip, got %q", c.TemporalCompression)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return c, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel)
+		return fmt.Errorf("LOG_LEVEL: want debug, info, warn or error, got %q", c.LogLevel)
 	}
+	return nil
+}
+
+// loadNumbers reads the switches, sizes, limits and intervals of c.
+func (c *Config) loadNumbers(get func(k, def string) string) error {
+	var err error
 	if c.DemoSeed, err = parseBool("EGOVPM_DEMO_SEED", get("EGOVPM_DEMO_SEED", "true")); err != nil {
-		return c, err
+		return err
 	}
 	if c.TokenTTL, err = parseDuration("EGOVPM_TOKEN_TTL", get("EGOVPM_TOKEN_TTL", "30m")); err != nil {
-		return c, err
+		return err
 	}
 	if c.LoginLockout, err = parseDuration("EGOVPM_LOGIN_LOCKOUT", get("EGOVPM_LOGIN_LOCKOUT", "15m")); err != nil {
-		return c, err
+		return err
 	}
 	if c.MaxUploadBytes, err = parseInt("EGOVPM_MAX_UPLOAD_BYTES", get("EGOVPM_MAX_UPLOAD_BYTES", strconv.Itoa(DefaultMaxUploadBytes))); err != nil {
-		return c, err
+		return err
 	}
 	n, err := parseInt("EGOVPM_LOGIN_MAX_FAILURES", get("EGOVPM_LOGIN_MAX_FAILURES", "5"))
 	if err != nil {
-		return c, err
+		return err
 	}
 	c.LoginMaxFailures = int(n)
 	if n, err = parseInt("EGOVPM_DECISION_BURST", get("EGOVPM_DECISION_BURST", "20")); err != nil {
-		return c, err
+		return err
 	}
 	c.DecisionBurst = int(n)
 	if c.DecisionEvery, err = parseDuration("EGOVPM_DECISION_EVERY", get("EGOVPM_DECISION_EVERY", "200ms")); err != nil {
-		return c, err
+		return err
 	}
 	if c.AuditCheckpointEvery, err = parseDuration("EGOVPM_AUDIT_CHECKPOINT_EVERY", get("EGOVPM_AUDIT_CHECKPOINT_EVERY", "1m")); err != nil {
-		return c, err
+		return err
 	}
 	if c.AuditCheckpointEvery < time.Second {
-		return c, fmt.Errorf("EGOVPM_AUDIT_CHECKPOINT_EVERY: want at least 1s, got %s", c.AuditCheckpointEvery)
+		return fmt.Errorf("EGOVPM_AUDIT_CHECKPOINT_EVERY: want at least 1s, got %s", c.AuditCheckpointEvery)
 	}
 	if n, err = parseInt("DATABASE_MAX_CONNS", get("DATABASE_MAX_CONNS", "16")); err != nil {
-		return c, err
+		return err
 	}
 	if n < 1 || n > 1000 {
-		return c, fmt.Errorf("DATABASE_MAX_CONNS: want 1..1000, got %d", n)
+		return fmt.Errorf("DATABASE_MAX_CONNS: want 1..1000, got %d", n)
 	}
 	c.DBMaxConns = int(n)
 	if n, err = parseInt("EGOVPM_WORKFLOW_CACHE", get("EGOVPM_WORKFLOW_CACHE", "2000")); err != nil {
-		return c, err
+		return err
 	}
 	if n < 1 || n > 1_000_000 {
-		return c, fmt.Errorf("EGOVPM_WORKFLOW_CACHE: want 1..1000000, got %d", n)
+		return fmt.Errorf("EGOVPM_WORKFLOW_CACHE: want 1..1000000, got %d", n)
 	}
 	c.WorkflowCache = int(n)
 	for _, d := range []struct {
@@ -280,22 +299,27 @@ func Load(getenv func(string) string) (Config, error) {
 		{"EGOVPM_AUDIT_VERIFY_EVERY", "1h", &c.AuditVerifyEvery},
 	} {
 		if *d.dst, err = parseDuration(d.name, get(d.name, d.def)); err != nil {
-			return c, err
+			return err
 		}
 	}
+	return nil
+}
+
+// checkProduction refuses in production mode the defaults and demo settings of development.
+func (c *Config) checkProduction(getenv func(string) string) error {
 	if c.Mode == ModeProduction {
 		if c.TokenSecret == DefaultTokenSecret || len(c.TokenSecret) < 32 {
-			return c, fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")
+			return fmt.Errorf("EGOVPM_TOKEN_SECRET: production mode needs a secret of at least 32 characters, not the default")
 		}
 		if c.AuditKey == DefaultAuditKey || len(c.AuditKey) < 32 {
-			return c, fmt.Errorf("EGOVPM_AUDIT_KEY: production mode needs a key of at least 32 characters, not the default")
+			return fmt.Errorf("EGOVPM_AUDIT_KEY: production mode needs a key of at least 32 characters, not the default")
 		}
 		if c.DemoSeed && getenv("EGOVPM_DEMO_SEED") != "" {
-			return c, fmt.Errorf("EGOVPM_DEMO_SEED: demo users are refused in production mode")
+			return fmt.Errorf("EGOVPM_DEMO_SEED: demo users are refused in production mode")
 		}
 		c.DemoSeed = false
 	}
-	return c, nil
+	return nil
 }
 
 // loadTemporalSecurity reads the TLS and API key settings of the Temporal client.

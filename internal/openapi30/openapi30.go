@@ -204,6 +204,17 @@ func (c *conv) schema(v any) {
 		delete(m, k)
 	}
 
+	byType := typeNullable(m)
+	if byAlt := c.altsNullable(m); byType || byAlt {
+		c.nullable(m)
+	}
+	keywords30(m)
+	refSiblings(m)
+}
+
+// typeNullable rewrites a type list (3.1) as 3.0 says it: the one type, or anyOf the types;
+// it reports whether the list (or the type) admitted null.
+func typeNullable(m map[string]any) bool {
 	nullable := false
 	switch t := m["type"].(type) {
 	case []any:
@@ -234,6 +245,13 @@ func (c *conv) schema(v any) {
 			nullable = true
 		}
 	}
+	return nullable
+}
+
+// altsNullable drops the {type: "null"} alternatives of oneOf and anyOf; it reports whether
+// there was one.
+func (c *conv) altsNullable(m map[string]any) bool {
+	nullable := false
 	for _, k := range []string{"oneOf", "anyOf"} {
 		alts, ok := m[k].([]any)
 		if !ok {
@@ -256,10 +274,12 @@ func (c *conv) schema(v any) {
 			m[k] = keep
 		}
 	}
-	if nullable {
-		c.nullable(m)
-	}
+	return nullable
+}
 
+// keywords30 rewrites the 3.1 keywords 3.0 says otherwise: const, examples, the numeric
+// exclusive bounds, contentMediaType and contentEncoding.
+func keywords30(m map[string]any) {
 	if c, ok := m["const"]; ok {
 		delete(m, "const")
 		m["enum"] = []any{c}
@@ -289,6 +309,11 @@ func (c *conv) schema(v any) {
 			m["format"] = "byte"
 		}
 	}
+}
+
+// refSiblings moves the constraints beside a $ref into an allOf with it (3.0 ignores a $ref's
+// siblings), and drops the annotations there.
+func refSiblings(m map[string]any) {
 	if ref, ok := m["$ref"]; ok && len(m) > 1 {
 		constrained := false
 		for k := range m {

@@ -133,39 +133,8 @@ func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 	for _, w := range found {
 		byID[w.WorkflowID] = w
 	}
-	overdue, err := s.overdueTasks(ctx)
-	if err != nil {
+	if err := s.addPostgresReasons(ctx, byID, open); err != nil {
 		return StuckPage{}, err
-	}
-	runs := map[string]*execution{}
-	for _, e := range open {
-		runs[e.WorkflowID] = e
-	}
-	for _, o := range overdue {
-		w, ok := byID[o.WorkflowID]
-		if !ok {
-			w = &StuckWorkflow{WorkflowID: o.WorkflowID}
-			if e, ok := runs[o.WorkflowID]; ok {
-				w.RunID, w.WorkflowType = e.RunID, e.Type
-			}
-			byID[o.WorkflowID] = w
-		}
-		w.Reasons = append(w.Reasons, overdueReason(o))
-	}
-	failures, err := s.store.OpenActivityFailures(ctx, s.opts.MaxScan)
-	if err != nil {
-		return StuckPage{}, err
-	}
-	for _, f := range failures {
-		w, ok := byID[f.WorkflowID]
-		if !ok {
-			w = &StuckWorkflow{WorkflowID: f.WorkflowID, RunID: f.RunID, WorkflowType: workflowType(f.WorkflowID)}
-			if e, ok := runs[f.WorkflowID]; ok {
-				w.RunID, w.WorkflowType = e.RunID, e.Type
-			}
-			byID[f.WorkflowID] = w
-		}
-		w.Reasons = append(w.Reasons, gaveUpReason(f))
 	}
 
 	ids := make([]string, 0, len(byID))
@@ -184,6 +153,47 @@ func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 		page.Items = append(page.Items, *byID[id])
 	}
 	return page, nil
+}
+
+// addPostgresReasons adds to byID the reasons the read model knows: open tasks overdue past
+// escalation and activities that gave up; open are the running workflows, for their runs.
+func (s *Service) addPostgresReasons(ctx context.Context, byID map[string]*StuckWorkflow, open []*execution) error {
+	overdue, err := s.overdueTasks(ctx)
+	if err != nil {
+		return err
+	}
+	runs := map[string]*execution{}
+	for _, e := range open {
+		runs[e.WorkflowID] = e
+	}
+	for _, o := range overdue {
+		w, ok := byID[o.WorkflowID]
+		if !ok {
+			w = &StuckWorkflow{WorkflowID: o.WorkflowID}
+			if e, ok := runs[o.WorkflowID]; ok {
+				w.RunID, w.WorkflowType = e.RunID, e.Type
+			}
+			byID[o.WorkflowID] = w
+		}
+		w.Reasons = append(w.Reasons, overdueReason(o))
+	}
+	failures, err := s.store.OpenActivityFailures(ctx, s.opts.MaxScan)
+	if err != nil {
+		return err
+	}
+	for _, f := range failures {
+		w, ok := byID[f.WorkflowID]
+		if !ok {
+			w = &StuckWorkflow{WorkflowID: f.WorkflowID, RunID: f.RunID, WorkflowType: workflowType(f.WorkflowID)}
+			if e, ok := runs[f.WorkflowID]; ok {
+				w.RunID, w.WorkflowType = e.RunID, e.Type
+			}
+			byID[f.WorkflowID] = w
+		}
+		w.Reasons = append(w.Reasons, gaveUpReason(f))
+	}
+
+	return nil
 }
 
 // Visibility queries of Stuck: running workflows, and closed ones that ended badly.
