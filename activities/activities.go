@@ -53,8 +53,8 @@ func (a *Activities) Apply(ctx context.Context, t domain.Transition) (domain.Tra
 	if t.ID == "" || t.WorkflowID == "" {
 		return domain.TransitionResult{}, temporal.NewNonRetryableApplicationError("transition without id", "BadInput", nil)
 	}
-	// The calendar (a query and the holidays of the years around) only when a task opens: most
-	// decisions open none, and loading it was a third of Apply's CPU (docs/PERFORMANCE.md §1).
+	// The calendar (a query and the holidays of the years around) loads only when a task opens:
+	// most decisions open none.
 	var cal *calendar.Calendar
 	if len(t.Open) > 0 {
 		var err error

@@ -24,16 +24,16 @@ type PlanReport struct {
 // TellPlan delivers r with one SignalWorkflow call, as a local activity that runs just before
 // the transition's Apply: the plan has the new stage in its history before the read model
 // shows it, in one RPC instead of a SignalExternalWorkflow command and the extra workflow
-// task its delivery costs (~100 ms of every decision on the devserver, docs/PERFORMANCE.md).
+// task its delivery costs.
 // A retry may deliver the same report twice; the plan's handling of a stage report is
 // idempotent. A plan that does not exist (or has closed) is logged and skipped, as a failed
 // SignalExternalWorkflow was.
 //
 // A plan that reads stages from the read model (AnnualPlan from version
 // plan-stages-from-read-model, recorded in plan_stage_sources) is not told at all: the signal
-// and the plan workflow task it woke were most of what a decision cost over the floor
-// (docs/PERFORMANCE.md). Plans started by older code keep hearing reports until they continue
-// as new, so the check is made per year, not by the lifecycle's version.
+// and the plan workflow task it woke would be most of what a decision costs over the floor.
+// Plans whose runs began before that version keep hearing reports until they continue as new,
+// so the check is made per year, not by the lifecycle's version.
 //
 // The result says whether the plan reads stages from the read model: a lifecycle that learns
 // it stops running this activity (plan-report-once; the year's plan never goes back).

@@ -61,8 +61,8 @@ const saCacheRefresh = 65 * time.Second
 // devConfig is the dynamic configuration: dynamicConfig() plus the one setting that changes
 // while the server runs, system.forceSearchAttributesCacheRefreshOnRead. With it on, every
 // read of the search attributes (each history page with a search-attribute event, each
-// start or upsert) re-reads the cluster metadata from the store: 13% of the server's CPU
-// under the decision benchmark (docs/PERFORMANCE.md). It is needed only while a search
+// start or upsert) re-reads the cluster metadata from the store, a cost on every decision. It
+// is needed only while a search
 // attribute added by this process may be missing from a service's cache, so it is on from
 // start until the attributes are known to be in every cache: at once when they were in the
 // store before the services started, after saCacheRefresh when this run added them.

@@ -3,10 +3,9 @@ package main
 import "runtime/debug"
 
 // Garbage collector defaults of the devserver, unless GOGC or GOMEMLIMIT are set. Under load
-// Temporal's caches keep ~140 MB live; at Go's default GOGC of 100 the server marked that
-// every ~3 s, each mark ~200 ms of a core, and the requests it overlapped were the slowest 1 %
-// of a benchmark's Updates (docs/PERFORMANCE.md §1, "the devserver's GC"). At 400 it marks a
-// quarter as often; the soft limit bounds the heap that lets grow.
+// Temporal's caches keep ~140 MB live, and every mark of them slows the requests it overlaps:
+// at 400 the server marks a quarter as often as at Go's default of 100; the soft limit bounds
+// the heap that lets grow.
 const (
 	gcPercent     = 400
 	gcMemoryLimit = 1 << 30

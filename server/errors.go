@@ -209,7 +209,7 @@ func bindJSON(c *gin.Context, dst any) error {
 
 // checkJSONText refuses a JSON body whose text the decoder would change or PostgreSQL could
 // not store: bytes that are not UTF-8 and \u escapes of lone UTF-16 surrogates (400
-// invalid_utf8; the decoder turns both into U+FFFD, which was stored in their place), and the
+// invalid_utf8; the decoder turns both into U+FFFD, which would be stored in their place), and the
 // escape \u0000 (400 bad_json; PostgreSQL text cannot hold NUL).
 func checkJSONText(body []byte) error {
 	if !utf8.Valid(body) || hasLoneSurrogate(body) {

@@ -216,11 +216,9 @@ func (s *Server) rateLimit() gin.HandlerFunc {
 	}
 }
 
-// saneURL refuses a path or query with NUL or invalid UTF-8 (400): such bytes cannot be stored
-// or compared in PostgreSQL text and would otherwise surface as a 500.
 // idempotencyKeyHeader refuses a malformed Idempotency-Key on every route (400
 // bad_idempotency_key) before any handler turns it into an id: an overlong or non-ASCII key
-// reached Temporal as an Update id and came back as a 500 on the routes that did not check it.
+// would reach Temporal as an Update id and fail there.
 func idempotencyKeyHeader() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if k, ok := c.Request.Header["Idempotency-Key"]; ok && (len(k) != 1 || !validIdemKey.MatchString(k[0])) {
@@ -232,6 +230,8 @@ func idempotencyKeyHeader() gin.HandlerFunc {
 	}
 }
 
+// saneURL refuses a path or query with NUL or invalid UTF-8 (400): such bytes cannot be stored
+// or compared in PostgreSQL text.
 func saneURL() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		bad := func(s string) bool { return strings.ContainsRune(s, 0) || !utf8.ValidString(s) }

@@ -82,7 +82,7 @@ func (s *Server) planUpdate(c *gin.Context, y int, name, id string, arg any, out
 // it handles the Update, but its refusal completes the Update, and Temporal answers every later
 // Update with that id (every resend with the same Idempotency-Key) with it: a project one step
 // behind (its lifecycle has not yet applied the plan's previous decision) would refuse the key
-// for good, though a retry a moment later would pass (found by the fault test, issue 7).
+// for good, though a retry a moment later would pass.
 // Refused here, the request changes nothing and the key stays usable. A resend of a request
 // that went through finds the stage moved on: it gets its first attempt's answer.
 func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, arg, out any) error {

@@ -583,7 +583,7 @@ func (s *Server) submitProject(c *gin.Context) {
 	}
 	// The plan of the year exists before the project's lifecycle starts (it is started here if
 	// not yet by the annual Schedule). No stage report: the plan reads stages from the read
-	// model (plan-stages-from-read-model); a plan run started by older code hears the
+	// model (plan-stages-from-read-model); a plan run begun before that version hears the
 	// lifecycle's own first report.
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},

@@ -60,8 +60,8 @@ func toTaskJSON(t store.Task) taskJSON {
 	if t.ProjectPlanYear.Valid {
 		j.PlanYear = &t.ProjectPlanYear.Int64
 	}
-	// details is a jsonb object: passed through as is (decoding it into a map to encode it again
-	// was a tenth of the gateway's CPU on GET /tasks); the empty object is left out, as before.
+	// details is a jsonb object: passed through as is, without decoding it into a map to
+	// encode it again; the empty object is left out.
 	if d := bytes.TrimSpace(t.Details); len(d) > 0 && !bytes.Equal(d, []byte("{}")) && !bytes.Equal(d, []byte("null")) {
 		j.Details = d
 	}

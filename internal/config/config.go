@@ -70,21 +70,19 @@ type Config struct {
 	DecisionBurst int
 	DecisionEvery time.Duration
 	// PprofAddr, when set, serves net/http/pprof on that loopback address (profiling the
-	// gateway and the worker; docs/PERFORMANCE.md). Empty: off.
+	// gateway and the worker). Empty: off.
 	PprofAddr string
 	// WorkflowCache is the worker's sticky cache size (workflows kept in memory between their
 	// events). An evicted workflow is rebuilt from its history at its next event, so this
-	// bounds memory, not how many workflows may be open (docs/PERFORMANCE.md, memory).
+	// bounds memory, not how many workflows may be open.
 	WorkflowCache int
 	// DBMaxConns caps the PostgreSQL connections of one process's main pool; as many stay open
-	// idle, so a burst of requests does not open and close sessions (docs/PERFORMANCE.md,
-	// reads). The gateway adds an inbox pool of half as many, at least 2 (store.OpenInbox).
+	// idle, so a burst of requests does not open and close sessions. The gateway adds an inbox pool of half as many, at least 2 (store.OpenInbox).
 	DBMaxConns int
 	// TemporalCompression is the gRPC compression of requests to Temporal: "none" (default)
 	// or "gzip" (the SDK's own default). On the loopback or a data-centre LAN gzip only costs
 	// CPU, on both sides — the Temporal server answers a gzipped request with a gzipped
-	// reply: a quarter of the gateway's CPU per decision went to deflating Updates
-	// (docs/PERFORMANCE.md §1). gzip is for a Temporal reached over a slow link.
+	// reply. gzip is for a Temporal reached over a slow link.
 	TemporalCompression string
 	// AuditCheckpointEvery is how often the gateway signs the audit chain's head into the
 	// checkpoint file under DataDir and the log (R18, docs/AUDIT.md); a truncation of rows

@@ -125,7 +125,7 @@ func (p Policy) Validate() error {
 	if p.TrialRunMonths < 1 && p.TrialRun.Duration <= 0 {
 		errs = append(errs, errors.New("trial run must last at least one month (or a test duration)"))
 	}
-	// Bounds that keep the date helpers exact (found by FuzzPolicyJSON): a day every year has
+	// Bounds that keep the date helpers exact (FuzzPolicyJSON): a day every year has
 	// (deadline 2-30 would slide into March), and sizes that neither overflow time.Duration
 	// nor put the T4 reminder after its deadline.
 	if p.DeadlineMonth >= 1 && p.DeadlineMonth <= 12 && p.DeadlineDay > daysInEveryYear(p.DeadlineMonth) {

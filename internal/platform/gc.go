@@ -31,16 +31,15 @@ func TuneGC(lookup func(string) (string, bool), gc GC, log *zap.Logger) GC {
 	return set
 }
 
-// WorkerGC is the worker's setting for a sticky cache of cache workflows. At Go's default
-// target the worker marked its heap often enough for a tenth of its CPU on decisions
-// (docs/PERFORMANCE.md §1); at 400 it collects a quarter as often. The soft limit keeps the
-// heap that target lets grow to what the cache needs: 128 KiB a cached lifecycle (about 85
-// measured, §5) and never under 256 MiB; the runtime collects harder near it.
+// WorkerGC is the worker's setting for a sticky cache of cache workflows: at 400 it collects
+// a quarter as often as at Go's default target. The soft limit keeps the heap that target
+// lets grow to what the cache needs: 128 KiB a cached lifecycle and never under 256 MiB; the
+// runtime collects harder near it.
 func WorkerGC(cache int) GC {
 	return GC{Percent: 400, Limit: max(256<<20, int64(cache)*128<<10)}
 }
 
-// GatewayGC is the gateway's setting. Its live heap is a few MB, so at Go's default of 100 it
-// collected every few hundred requests: 15 % of its CPU on GET /tasks went to marking. At 400
-// it collects a quarter as often for a heap a few MB larger (docs/PERFORMANCE.md §4).
+// GatewayGC is the gateway's setting. Its live heap is a few MB, which Go's default of 100
+// collects every few hundred requests; at 400 it collects a quarter as often for a heap a few
+// MB larger.
 var GatewayGC = GC{Percent: 400}

@@ -12,11 +12,11 @@ import (
 // stmtCache holds the prepared statements of the hot read queries, by query text. database/sql
 // prepares each on a connection the first time it runs there, so PostgreSQL plans a query once
 // per session (a generic plan once it has seen five executions) instead of on every request:
-// the inbox query took 0.4–0.6 ms to plan and 0.3 ms to run (docs/PERFORMANCE.md, reads).
+// planning the inbox query costs more than running it.
 //
 // It also queues the reads it runs on its pool in arrival order (gate): database/sql hands a
-// freed connection to a random waiter, so under load a few requests waited many turns — GET
-// /tasks had a p99 four times its p50 (docs/PERFORMANCE.md §4). The gate admits as many reads
+// freed connection to a random waiter, so under load a few requests would wait many turns.
+// The gate admits as many reads
 // as the pool has connections and queues the rest first come, first served (a channel's
 // blocked senders are woken in order). Transactions do not pass it: they hold a connection.
 type stmtCache struct {

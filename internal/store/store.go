@@ -42,10 +42,9 @@ func (s *Store) Close() error {
 
 // OpenInbox opens a pool of n connections for the inbox query alone, whose sessions use the
 // query's generic plan (plan_cache_mode = force_generic_plan, a startup parameter of these
-// sessions only). PostgreSQL re-planned the inbox query on every call, its custom plans
-// looking cheaper than the generic one: 0.4–0.6 ms of planning for 0.3 ms of execution
-// (docs/PERFORMANCE.md, reads). The setting is kept off the main pool, where it turned
-// optional-filter lookups into worse plans.
+// sessions only): otherwise PostgreSQL re-plans the inbox query on every call, its custom
+// plans looking cheaper than the generic one, and planning costs more than running it. The
+// setting is kept off the main pool, where it turns optional-filter lookups into worse plans.
 func OpenInbox(ctx context.Context, databaseURL string, n int) (*sqlx.DB, error) {
 	u, err := withSessionParam(databaseURL, "plan_cache_mode", "force_generic_plan")
 	if err != nil {

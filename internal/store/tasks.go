@@ -104,7 +104,7 @@ type taskCursor struct {
 // plus tasks assigned to the actor. Tasks of the actor's own unit's projects are never offered
 // to an expert (R4 recusal). Done: the tasks the actor decided.
 //
-// The open query is shaped for the partial indexes (docs/PERFORMANCE.md, "inbox"): the
+// The open query is shaped for the partial indexes: the
 // assigned branch reads tasks_assignee_idx, and the offered branch runs once per role
 // (candidate_role = <role>, a LATERAL over the role list) so that tasks_open_role_idx
 // (candidate_role, due_at, id) yields rows already in page order and each scan stops after
@@ -124,11 +124,9 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 }
 
 // ListTasksJSON is ListTasks as the API shows it: the page as a JSON array of tasks, each
-// built by PostgreSQL (taskJSONCol), and the next cursor. GET /tasks sends it as it comes:
-// scanning 17 columns per row (lib/pq's text decoding, three timestamps parsed, sqlx's
-// reflection) and encoding the page again took half the gateway's CPU per request
-// (docs/PERFORMANCE.md §4). The gateway's TestTaskListJSONMatchesTaskJSON keeps the two
-// representations of a task the same.
+// built by PostgreSQL (taskJSONCol), and the next cursor. GET /tasks sends it as it comes,
+// without scanning 17 columns per row and encoding the page again. The gateway's
+// TestTaskListJSONMatchesTaskJSON keeps the two representations of a task the same.
 func (s *Store) ListTasksJSON(ctx context.Context, f TaskFilter) (json.RawMessage, string, error) {
 	q, args, err := taskListQuery(f, `t.due_at, t.id, `+taskJSONCol)
 	if err != nil {
