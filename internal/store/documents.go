@@ -173,25 +173,11 @@ type AuditFilter struct {
 
 // AuditRows returns audit rows, newest first.
 func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, error) {
-	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
-		prev_hash, hash, format FROM audit_log WHERE true`
-	var args []any
+	q, args := auditQuery(f)
 	arg := placeholders(&args)
-	if f.Object != "" {
-		q += " AND (object_id = " + arg(f.Object) + " OR object_type || ':' || object_id = " + arg(f.Object) + ")"
-	}
-	if f.Actor != "" {
-		q += " AND actor_id = " + arg(f.Actor)
-	}
 	if f.Kind != "" {
 		k := arg(f.Kind)
 		q += " AND (action = " + k + " OR left(action, length(" + k + ") + 1) = " + k + " || '.')"
-	}
-	if !f.From.IsZero() {
-		q += " AND at >= " + arg(f.From)
-	}
-	if !f.To.IsZero() {
-		q += " AND at < " + arg(f.To)
 	}
 	if f.BeforeSeq > 0 {
 		q += " AND seq < " + arg(f.BeforeSeq)
@@ -202,6 +188,28 @@ func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, erro
 		return nil, fmt.Errorf("audit rows: %w", err)
 	}
 	return rows, nil
+}
+
+// auditQuery selects the audit rows of f's object, actor and time range (from its From, up to
+// its To), and returns the query's arguments.
+func auditQuery(f AuditFilter) (string, []any) {
+	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
+		prev_hash, hash, format FROM audit_log WHERE true`
+	var args []any
+	arg := placeholders(&args)
+	if f.Object != "" {
+		q += " AND (object_id = " + arg(f.Object) + " OR object_type || ':' || object_id = " + arg(f.Object) + ")"
+	}
+	if f.Actor != "" {
+		q += " AND actor_id = " + arg(f.Actor)
+	}
+	if !f.From.IsZero() {
+		q += " AND at >= " + arg(f.From)
+	}
+	if !f.To.IsZero() {
+		q += " AND at < " + arg(f.To)
+	}
+	return q, args
 }
 
 // PendingNotification is a notification row not yet sent.

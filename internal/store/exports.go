@@ -137,22 +137,7 @@ func (s *Store) PaymentTotals(ctx context.Context, f PaymentFilter) (map[int]int
 // EachAuditRow calls fn for every audit row f selects (Limit and BeforeSeq aside), oldest
 // first, one at a time (the audit log export for 审计局).
 func (s *Store) EachAuditRow(ctx context.Context, f AuditFilter, fn func(audit.Row) error) error {
-	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
-		prev_hash, hash, format FROM audit_log WHERE true`
-	var args []any
-	arg := placeholders(&args)
-	if f.Object != "" {
-		q += " AND (object_id = " + arg(f.Object) + " OR object_type || ':' || object_id = " + arg(f.Object) + ")"
-	}
-	if f.Actor != "" {
-		q += " AND actor_id = " + arg(f.Actor)
-	}
-	if !f.From.IsZero() {
-		q += " AND at >= " + arg(f.From)
-	}
-	if !f.To.IsZero() {
-		q += " AND at < " + arg(f.To)
-	}
+	q, args := auditQuery(f)
 	q += " ORDER BY seq"
 	return eachRow(ctx, s, q, args, fn)
 }
