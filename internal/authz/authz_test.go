@@ -37,6 +37,14 @@ func TestActOnTask(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := ActOnTask(c.actor, c.task)
+			// The gateway's check of a decision is ActOnTask's, once the task is visible: the
+			// gateway and the workflows (which call ActOnTask) refuse alike.
+			gw := CanTask(c.actor, TaskDecide, Task{Kind: string(c.task.Kind), CandidateRole: c.task.CandidateRole,
+				CandidateOrgID: c.task.CandidateOrgID, AssigneeID: c.task.AssigneeID, ProjectUnitID: c.task.ProjectUnitID,
+				Open: c.task.Open, SubmittedBy: c.task.SubmittedBy})
+			if !IsRefusal(gw, "not_found") {
+				require.Equal(t, err, gw)
+			}
 			if c.code == "" {
 				require.NoError(t, err)
 				return
