@@ -32,7 +32,7 @@ const (
 
 // refusalPayload is the JSON a refusal travels in as the ApplicationError's details, which
 // Temporal records in the histories of refused Updates. Status is the number the payload
-// carries for each kind (payloadStatus); a payload without a kind is read by it.
+// carries for each kind (payloadStatuses); a payload without a kind is read by it.
 type refusalPayload struct {
 	Status      int            `json:"status"`
 	Kind        apperr.Kind    `json:"kind,omitempty"`
@@ -42,24 +42,34 @@ type refusalPayload struct {
 	RequestHash string         `json:"request_hash,omitempty"`
 }
 
-// payloadStatus is the "status" number of each kind in a refusal payload.
-var payloadStatus = map[apperr.Kind]int{
-	apperr.KindInvalid: 400, apperr.KindForbidden: 403, apperr.KindNotFound: 404, apperr.KindConflict: 409,
-	apperr.KindRule: 422, apperr.KindUnavailable: 503,
+// payloadStatuses is the "status" number of each kind in a refusal payload.
+var payloadStatuses = []struct {
+	kind   apperr.Kind
+	status int
+}{
+	{apperr.KindInvalid, 400}, {apperr.KindForbidden, 403}, {apperr.KindNotFound, 404}, {apperr.KindConflict, 409},
+	{apperr.KindRule, 422}, {apperr.KindUnavailable, 503},
+}
+
+func payloadStatus(k apperr.Kind) int {
+	for _, p := range payloadStatuses {
+		if p.kind == k {
+			return p.status
+		}
+	}
+	return 0
 }
 
 func payloadOf(r *Refusal) refusalPayload {
-	return refusalPayload{Status: payloadStatus[r.Kind], Kind: r.Kind, Code: r.Code, Message: r.Message, Extra: r.Extra,
+	return refusalPayload{Status: payloadStatus(r.Kind), Kind: r.Kind, Code: r.Code, Message: r.Message, Extra: r.Extra,
 		RequestHash: r.RequestHash}
 }
 
 func (p refusalPayload) refusal() *Refusal {
 	k := p.Kind
-	if k == "" {
-		for kind, status := range payloadStatus {
-			if status == p.Status {
-				k = kind
-			}
+	for _, ps := range payloadStatuses {
+		if k == "" && ps.status == p.Status {
+			k = ps.kind
 		}
 	}
 	if k == "" {
