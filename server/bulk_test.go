@@ -113,7 +113,7 @@ func TestBulkDecisionPrelimReviews(t *testing.T) {
 		out := map[string][]string{}
 		for _, p := range projects {
 			var rids []string
-			require.NoError(t, s.store.DB.Select(&rids, `SELECT request_id FROM audit_log
+			require.NoError(t, s.store.DB().Select(&rids, `SELECT request_id FROM audit_log
 				WHERE object_type = 'project' AND object_id = $1 AND action = 'task.decide' ORDER BY seq`, p))
 			out[p] = rids
 		}
@@ -126,7 +126,7 @@ func TestBulkDecisionPrelimReviews(t *testing.T) {
 			require.Equal(t, fmt.Sprintf("%s.%d", rid, i+1), before[p][0])
 		}
 		var status string
-		require.NoError(t, s.store.DB.Get(&status, `SELECT status FROM tasks WHERE id = $1`, tasks[i]))
+		require.NoError(t, s.store.DB().Get(&status, `SELECT status FROM tasks WHERE id = $1`, tasks[i]))
 		require.Equal(t, "done", status)
 	}
 
@@ -198,7 +198,7 @@ func TestBulkDecisionRefused(t *testing.T) {
 		})
 	}
 	var open int
-	require.NoError(t, s.store.DB.Get(&open, `SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'open'`, pq.StringArray(tasks)))
+	require.NoError(t, s.store.DB().Get(&open, `SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'open'`, pq.StringArray(tasks)))
 	require.Equal(t, 2, open, "nothing decided")
 	// Refused to those who decide nothing (routes.go: reviewers).
 	r, _ := s.bulk("alice", "k12", ok, "")
@@ -222,7 +222,7 @@ func TestBulkDecisionRateLimitCountsItems(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, a.Items[3].Status, "%s", a.Items[3].Body)
 	require.Contains(t, string(a.Items[3].Body), `"rate_limited"`)
 	var status string
-	require.NoError(t, s.store.DB.Get(&status, `SELECT status FROM tasks WHERE id = $1`, tasks[3]))
+	require.NoError(t, s.store.DB().Get(&status, `SELECT status FROM tasks WHERE id = $1`, tasks[3]))
 	require.Equal(t, "open", status, "a limited item changes nothing")
 	one := s.decide("drb1", tasks[3], map[string]any{"decision": "approve"}, nil)
 	require.Equal(t, http.StatusTooManyRequests, one.Status, "the bulk request spent the budget: %s", one.Raw)

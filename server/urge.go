@@ -62,16 +62,10 @@ func (s *Server) urgeTask(c *gin.Context) {
 	}
 	a := mustActor(c)
 	ctx := c.Request.Context()
-	visible := authz.ReachOf(a).All()
-	if t.ProjectID.Valid {
-		v, err := s.store.ProjectView(ctx, t.ProjectID.String, authz.ReachOf(a))
-		if err != nil {
-			respondError(c, err)
-			return
-		}
-		// Who sits on a panel is for those who see the review's details (the project's
-		// open_tasks leave expert reviews out for everyone else).
-		visible = v.Visible() && (t.Kind != string(domain.TaskExpertReview) || authz.Details(a))
+	visible, err := s.urgeVisible(ctx, a, t)
+	if err != nil {
+		respondError(c, err)
+		return
 	}
 	if !visible {
 		if authz.CanTask(a, authz.TaskRead, authzTask(t)) == nil {
@@ -95,34 +89,14 @@ func (s *Server) urgeTask(c *gin.Context) {
 		return
 	}
 
-	subject := t.ProjectName.String
-	objType, objID := "project", t.ProjectID.String
-	if !t.ProjectID.Valid {
-		subject, objType, objID = "打捆项目 "+t.BundleID.String, "task", t.ID
-	}
-	kindName := taskKindNames[t.Kind]
-	day := t.DueAt.In(calendar.Shanghai).Format("2006年1月2日")
-	body := a.Name + " 催办此项待办，请尽快办理。"
-	if req.Message != "" {
-		body += "\n留言：" + req.Message
-	}
-	detail := map[string]any{"task_id": t.ID, "kind": t.Kind}
-	if req.Message != "" {
-		detail["message"] = req.Message
-	}
 	urgeID := newID("urge-")
-	res, err := s.store.UrgeTask(ctx, store.Urge{
-		ID: urgeID, TaskID: t.ID, ActorID: a.ID, Every: urgeEvery,
-		Kind: "task_urged", Title: fmt.Sprintf("催办：%s已逾期（%s到期）：%s", kindName, day, subject), Body: body,
-		Audit: audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "task.urge", ObjectType: objType, ObjectID: objID,
-			Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(), Detail: detail},
-	})
+	res, err := s.store.UrgeTask(ctx, urgeOf(c, a, t, req.Message, urgeID))
 	var soon *store.UrgeTooSoonError
 	switch {
 	case errors.As(err, &soon):
 		secs := int(time.Until(soon.Next).Seconds()) + 1
 		c.Header("Retry-After", strconv.Itoa(secs))
-		respondError(c, apperr.New(http.StatusTooManyRequests, "urge_too_soon",
+		respondError(c, apperr.New(apperr.KindRateLimited, "urge_too_soon",
 			fmt.Sprintf("您已于 %s 催办过该任务，每人每 %d 小时只能催办同一任务一次", soon.Last.In(calendar.Shanghai).Format("2006年1月2日 15:04"),
 				int(urgeEvery.Hours()))).
 			WithExtra("next_urge_at", soon.Next.UTC().Format(time.RFC3339)).WithExtra("retry_after_seconds", secs))
@@ -144,6 +118,48 @@ func (s *Server) urgeTask(c *gin.Context) {
 	s.mailNotifications(urgeID)
 	c.JSON(http.StatusOK, urgeJSON{TaskID: t.ID, Notified: res.Notified, UrgedAt: res.At.UTC().Format(time.RFC3339),
 		NextUrgeAt: res.At.Add(urgeEvery).UTC().Format(time.RFC3339)})
+}
+
+// urgeVisible reports whether a sees task t as an urge needs: its project's open tasks (an
+// expert review only with the panel's details), or for a bundle's approval every project.
+func (s *Server) urgeVisible(ctx context.Context, a domain.Actor, t store.Task) (bool, error) {
+	visible := authz.ReachOf(a).All()
+	if t.ProjectID.Valid {
+		v, err := s.store.ProjectView(ctx, t.ProjectID.String, authz.ReachOf(a))
+		if err != nil {
+			return false, err
+		}
+		// Who sits on a panel is for those who see the review's details (the project's
+		// open_tasks leave expert reviews out for everyone else).
+		visible = v.Visible() && (t.Kind != string(domain.TaskExpertReview) || authz.Details(a))
+	}
+	return visible, nil
+}
+
+// urgeOf is the urge of task t by a with message msg (may be empty): the notification to its
+// assignee or candidates and the audit row, under id.
+func urgeOf(c *gin.Context, a domain.Actor, t store.Task, msg, id string) store.Urge {
+	subject := t.ProjectName.String
+	objType, objID := "project", t.ProjectID.String
+	if !t.ProjectID.Valid {
+		subject, objType, objID = "打捆项目 "+t.BundleID.String, "task", t.ID
+	}
+	kindName := taskKindNames[t.Kind]
+	day := t.DueAt.In(calendar.Shanghai).Format("2006年1月2日")
+	body := a.Name + " 催办此项待办，请尽快办理。"
+	if msg != "" {
+		body += "\n留言：" + msg
+	}
+	detail := map[string]any{"task_id": t.ID, "kind": t.Kind}
+	if msg != "" {
+		detail["message"] = msg
+	}
+	return store.Urge{
+		ID: id, TaskID: t.ID, ActorID: a.ID, Every: urgeEvery,
+		Kind: "task_urged", Title: fmt.Sprintf("催办：%s已逾期（%s到期）：%s", kindName, day, subject), Body: body,
+		Audit: audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "task.urge", ObjectType: objType, ObjectID: objID,
+			Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(), Detail: detail},
+	}
 }
 
 // mailNotifications mails the notifications written under id (id + "#…") through the

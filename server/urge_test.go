@@ -18,7 +18,7 @@ func (s *stack) urge(user, taskID string, body any) resp {
 // overdue moves a task's due date into the past in the read model, as T2's timers would find it.
 func (s *stack) overdue(taskID string) {
 	s.t.Helper()
-	_, err := s.store.DB.Exec(`UPDATE tasks SET due_at = now() - interval '2 days' WHERE id = $1`, taskID)
+	_, err := s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '2 days' WHERE id = $1`, taskID)
 	require.NoError(s.t, err)
 }
 
@@ -34,7 +34,7 @@ type urgeNotice struct {
 func (s *stack) urgeNotices(taskID string) []urgeNotice {
 	s.t.Helper()
 	var out []urgeNotice
-	require.NoError(s.t, s.store.DB.Select(&out, `SELECT user_id, kind, title, body, sent_at IS NOT NULL AS sent, task_id
+	require.NoError(s.t, s.store.DB().Select(&out, `SELECT user_id, kind, title, body, sent_at IS NOT NULL AS sent, task_id
 		FROM notifications WHERE kind = 'task_urged' AND task_id = $1 ORDER BY created_at, user_id`, taskID))
 	return out
 }
@@ -42,7 +42,7 @@ func (s *stack) urgeNotices(taskID string) []urgeNotice {
 func (s *stack) urgeAudits(projectID string) []string {
 	s.t.Helper()
 	var out []string
-	require.NoError(s.t, s.store.DB.Select(&out, `SELECT actor_id FROM audit_log
+	require.NoError(s.t, s.store.DB().Select(&out, `SELECT actor_id FROM audit_log
 		WHERE object_type = 'project' AND object_id = $1 AND action = 'task.urge' ORDER BY seq`, projectID))
 	return out
 }

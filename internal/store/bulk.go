@@ -11,7 +11,7 @@ import (
 // projects' unit for authorization (not who submitted them: Task reads that).
 func (s *Store) TasksByID(ctx context.Context, ids []string) ([]Task, error) {
 	var out []Task
-	err := s.DB.SelectContext(ctx, &out, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+	err := s.db.SelectContext(ctx, &out, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
 		WHERE t.id = ANY($1::text[])`, pq.StringArray(ids))
 	if err != nil {
 		return nil, fmt.Errorf("tasks by id: %w", err)

@@ -67,7 +67,7 @@ func (s *Store) UrgeTask(ctx context.Context, u Urge) (UrgeResult, error) {
 	if !ok {
 		return res, fmt.Errorf("urge %s: audit detail must be a map", u.TaskID)
 	}
-	err := s.WithTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
 			"urge:"+u.TaskID+":"+u.ActorID); err != nil {
 			return fmt.Errorf("urge lock: %w", err)

@@ -79,7 +79,7 @@ func (s *Store) ProjectView(ctx context.Context, id string, r authz.Reach) (auth
 		return v, nil
 	}
 	var args []any
-	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	arg := placeholders(&args)
 	pid := arg(id)
 	cols := make([]string, 0, len(scopes)+2)
 	for _, sc := range scopes {
