@@ -8,8 +8,8 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -285,7 +285,11 @@ func httpStatuses(t *testing.T, kinds map[string]string) map[string]int {
 	t.Helper()
 	fset := token.NewFileSet()
 	std := map[string]int{}
-	sf, err := parser.ParseFile(fset, filepath.Join(runtime.GOROOT(), "src/net/http/status.go"), nil, 0)
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, err := parser.ParseFile(fset, filepath.Join(strings.TrimSpace(string(goroot)), "src/net/http/status.go"), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
