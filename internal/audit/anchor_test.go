@@ -128,7 +128,7 @@ func TestR18_CheckpointFile(t *testing.T) {
 	require.Equal(t, 1, res.Anchor.Checkpoints)
 	require.EqualValues(t, 3, res.Anchor.LastSeq)
 	require.Zero(t, res.Anchor.Unanchored)
-	require.Equal(t, map[string]int64{"2": 3}, res.Formats)
+	require.Equal(t, map[string]int64{"3": 3}, res.Formats)
 
 	b, err := os.ReadFile(a.Path())
 	require.NoError(t, err)

@@ -33,6 +33,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Genesis is the prev_hash of the first row.
@@ -70,8 +71,10 @@ type Row struct {
 	ClientIP   string          `db:"client_ip" json:"client_ip"`
 	Detail     json.RawMessage `db:"detail" json:"detail"`
 	DedupKey   sql.NullString  `db:"dedup_key" json:"-"`
-	PrevHash   string          `db:"prev_hash" json:"prev_hash"`
-	Hash       string          `db:"hash" json:"hash"`
+	// TraceID is the trace the row was written in (NULL: none, or a row older than format 3).
+	TraceID  sql.NullString `db:"trace_id" json:"-"`
+	PrevHash string         `db:"prev_hash" json:"prev_hash"`
+	Hash     string         `db:"hash" json:"hash"`
 }
 
 // Chain computes and checks row hashes with one key.
@@ -142,7 +145,7 @@ func (c *Chain) prepare(ctx context.Context, tx *sqlx.Tx, q string) (*sqlx.Stmt,
 
 // Format is the row format this code writes: its hash covers every column of audit_log but
 // hash itself.
-const Format = 2
+const Format = 3
 
 // formats lists, for each row format, the columns its hash covers, in the order they are
 // hashed (prev_hash is the row's link to the one before). Format 1 is the format of the rows
@@ -154,10 +157,13 @@ var formats = map[int16][]string{
 		"client_ip", "detail"},
 	2: {"prev_hash", "format", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id", "outcome",
 		"request_id", "client_ip", "detail", "dedup_key"},
+	3: {"prev_hash", "format", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id", "outcome",
+		"request_id", "client_ip", "detail", "dedup_key", "trace_id"},
 }
 
 // column is r's column col as hashed (ok false for a name that is no column). NULL (a row
-// without a dedup key) is a lone NUL byte, which no text value holds (PostgreSQL text cannot).
+// without a dedup key or trace id) is a lone NUL byte, which no text value holds (PostgreSQL
+// text cannot).
 func (r *Row) column(col, prev string) (v string, ok bool) {
 	switch col {
 	case "prev_hash":
@@ -191,6 +197,11 @@ func (r *Row) column(col, prev string) (v string, ok bool) {
 			return "\x00", true
 		}
 		return r.DedupKey.String, true
+	case "trace_id":
+		if !r.TraceID.Valid {
+			return "\x00", true
+		}
+		return r.TraceID.String, true
 	}
 	return "", false
 }
@@ -277,7 +288,7 @@ func (c *Chain) AppendAfter(ctx context.Context, tx *sqlx.Tx, e Entry, w Writes)
 		c.head.saw(head.Seq, head.Hash, head.At)
 		return nil
 	}
-	r := c.row(e, head.Seq, head.Hash, head.At) // microsecond precision is what timestamptz keeps
+	r := c.row(ctx, e, head.Seq, head.Hash, head.At) // microsecond precision is what timestamptz keeps
 	insSt, err := c.prepare(ctx, tx, insertQ)
 	if err != nil {
 		return fmt.Errorf("audit insert: %w", err)
@@ -331,7 +342,7 @@ func (c *Chain) AppendAlone(ctx context.Context, exec Exec, e Entry, w Writes, i
 	if now.Before(at) {
 		now = at
 	}
-	r := c.row(e, seq, prev, now)
+	r := c.row(ctx, e, seq, prev, now)
 	args := append(append(w.Args[:len(w.Args):len(w.Args)], r.values()...), seq)
 	var appended bool
 	if err := exec(ctx, &appended, aloneQuery(w), args...); err != nil {
@@ -346,34 +357,40 @@ func (c *Chain) AppendAlone(ctx context.Context, exec Exec, e Entry, w Writes, i
 	return true, nil
 }
 
-// row is e as the row after the head (seq, hash) at time at, hashed.
-func (c *Chain) row(e Entry, seq int64, prev string, at time.Time) Row {
+// row is e as the row after the head (seq, hash) at time at, hashed, with the trace id of the
+// span in ctx (the request's or the activity's that appends it), if any.
+func (c *Chain) row(ctx context.Context, e Entry, seq int64, prev string, at time.Time) Row {
 	detail, err := json.Marshal(e.Detail)
 	if err != nil || e.Detail == nil {
 		detail = []byte("{}")
 	}
+	var traceID string
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		traceID = sc.TraceID().String()
+	}
 	r := Row{Format: Format, Seq: seq + 1, At: at, ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType,
 		ObjectID: e.ObjectID, Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail),
-		DedupKey: sql.NullString{String: e.DedupKey, Valid: e.DedupKey != ""}, PrevHash: prev}
+		DedupKey: sql.NullString{String: e.DedupKey, Valid: e.DedupKey != ""}, PrevHash: prev,
+		TraceID: sql.NullString{String: traceID, Valid: traceID != ""}}
 	r.Hash, _ = c.hash(prev, &r)
 	return r
 }
 
 // rowCols are audit_log's columns in the order of Row.values.
 const rowCols = `seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip,
-	detail, dedup_key, prev_hash, hash, format`
+	detail, dedup_key, prev_hash, hash, format, trace_id`
 
-// values are r's columns (rowCols), $1…$15 of insertQ and aloneQuery.
+// values are r's columns (rowCols), $1…$16 of insertQ and aloneQuery.
 func (r *Row) values() []any {
 	return []any{r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID, r.ClientIP,
-		string(r.Detail), r.DedupKey, r.PrevHash, r.Hash, r.Format}
+		string(r.Detail), r.DedupKey, r.PrevHash, r.Hash, r.Format, r.TraceID}
 }
 
 // insertQ writes row values() after the head locked in the transaction; dup (AppendAfter) is
 // read in the head statement's snapshot, taken before the lock was granted, so a concurrent
 // append of the same key that committed meanwhile is not seen there: the insert skips a
 // conflicting key itself, and the head moves only if the row went in.
-const insertQ = `WITH row AS (INSERT INTO audit_log (` + rowCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+const insertQ = `WITH row AS (INSERT INTO audit_log (` + rowCols + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
 	ON CONFLICT (dedup_key) DO NOTHING RETURNING seq)
 	UPDATE audit_head SET seq = $1, hash = $14 WHERE id = 1 AND EXISTS (SELECT 1 FROM row)`
 
@@ -402,10 +419,10 @@ func headQuery(w Writes) string {
 func aloneQuery(w Writes) string {
 	with, cond := afterWrites(w)
 	p := func(i int) string { return "$" + strconv.Itoa(len(w.Args)+i) }
-	return with + "hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(16) + cond + ` RETURNING 1),
+	return with + "hu AS (UPDATE audit_head SET seq = " + p(1) + ", hash = " + p(14) + " WHERE id = 1 AND seq = " + p(17) + cond + ` RETURNING 1),
 	ins AS (INSERT INTO audit_log (` + rowCols + `)
 		SELECT ` + p(1) + `::bigint, ` + p(2) + `::timestamptz, ` + p(3) + `, ` + p(4) + `, ` + p(5) + `, ` + p(6) + `, ` + p(7) + `, ` +
-		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `, ` + p(15) + `::smallint
+		p(8) + `, ` + p(9) + `, ` + p(10) + `, ` + p(11) + `::jsonb, ` + p(12) + `, ` + p(13) + `, ` + p(14) + `, ` + p(15) + `::smallint, ` + p(16) + `
 		WHERE EXISTS (SELECT 1 FROM hu) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)
 	SELECT audit_appended(EXISTS (SELECT 1 FROM ins))`
 }

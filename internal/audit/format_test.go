@@ -9,6 +9,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"egovpm/internal/audit"
 	"egovpm/internal/store"
@@ -84,7 +85,7 @@ func TestR18_RowsWrittenBeforeStillVerify(t *testing.T) {
 	res, err := st.Audit.Verify(ctx, db)
 	require.NoError(t, err)
 	require.True(t, res.OK, res.Reason)
-	require.Equal(t, map[string]int64{"1": 3, "2": 1}, res.Formats, "the second append of the same key wrote nothing")
+	require.Equal(t, map[string]int64{"1": 3, "3": 1}, res.Formats, "the second append of the same key wrote nothing")
 
 	var after []audit.Row
 	require.NoError(t, db.Select(&after, `SELECT seq, hash, prev_hash, format FROM audit_log WHERE seq <= 3 ORDER BY seq`))
@@ -119,4 +120,76 @@ func tamperDB(t *testing.T, db *sqlx.DB, q string) {
 	require.NoError(t, err)
 	_, err = db.Exec(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`)
 	require.NoError(t, err)
+}
+
+// TestR18_TraceIDFormat3 (issue 21 item 2): rows written before schema 0022 (format 2, no
+// trace_id) verify after it unchanged; a row appended under a span carries its trace id in
+// format 3, whose hash covers it, so a trace id changed on that row breaks the chain there,
+// while one filled in on a format-2 row is not seen (docs/AUDIT.md). A row appended with no
+// span has a NULL trace id and verifies too.
+func TestR18_TraceIDFormat3(t *testing.T) {
+	ctx := context.Background()
+	url := testdb.URL(t)
+	db, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`)
+	require.NoError(t, err)
+	require.NoError(t, schema.MigrateTo(ctx, db.DB, 21))
+
+	c := audit.New(testdb.AuditKey)
+	prev := audit.Genesis
+	for i := int64(1); i <= 2; i++ {
+		r := audit.Row{Format: 2, Seq: i, At: time.Date(2026, 11, 1, 9, 0, int(i), 0, time.UTC), ActorID: "u-drb1", OrgID: "drb",
+			Action: "task.decide", ObjectType: "project", ObjectID: "p-1", Outcome: "approve", Detail: []byte(`{}`), PrevHash: prev}
+		r.Hash, _ = c.RowHash(prev, &r)
+		// The previous release's insert: no trace_id column.
+		_, err := db.Exec(`INSERT INTO audit_log (seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id,
+			client_ip, detail, dedup_key, prev_hash, hash, format) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+			r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID, r.ClientIP, string(r.Detail),
+			r.DedupKey, r.PrevHash, r.Hash, r.Format)
+		require.NoError(t, err)
+		_, err = db.Exec(`UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, r.Seq, r.Hash)
+		require.NoError(t, err)
+		prev = r.Hash
+	}
+	_, err = schema.Migrate(ctx, db.DB)
+	require.NoError(t, err)
+	st := store.New(db, c)
+
+	tp := sdktrace.NewTracerProvider()
+	defer func() { _ = tp.Shutdown(ctx) }()
+	spanCtx, span := tp.Tracer("test").Start(ctx, "decision")
+	span.End()
+	traceID := span.SpanContext().TraceID().String()
+	for _, actx := range []context.Context{spanCtx, ctx} {
+		require.NoError(t, st.WithTx(actx, func(tx *sqlx.Tx) error {
+			return st.Audit.Append(actx, tx, audit.Entry{ActorID: "u-drb1", Action: "task.decide", ObjectType: "project", ObjectID: "p-2", Outcome: "approve"})
+		}))
+	}
+	var got []sql.NullString
+	require.NoError(t, db.Select(&got, `SELECT trace_id FROM audit_log ORDER BY seq`))
+	require.Equal(t, []sql.NullString{{}, {}, {String: traceID, Valid: true}, {}}, got)
+	res, err := st.Audit.Verify(ctx, db)
+	require.NoError(t, err)
+	require.True(t, res.OK, res.Reason)
+	require.Equal(t, map[string]int64{"2": 2, "3": 2}, res.Formats)
+
+	tamperDB(t, db, `UPDATE audit_log SET trace_id = '0123456789abcdef0123456789abcdef' WHERE seq = 2`)
+	res, err = st.Audit.Verify(ctx, db)
+	require.NoError(t, err)
+	require.True(t, res.OK, "format 2 does not cover trace_id: %s", res.Reason)
+
+	tamperDB(t, db, `UPDATE audit_log SET trace_id = '0123456789abcdef0123456789abcdef' WHERE seq = 3`)
+	res, err = st.Audit.Verify(ctx, db)
+	require.NoError(t, err)
+	require.False(t, res.OK)
+	require.EqualValues(t, 3, res.Broken, res.Reason)
+
+	// Nor can a trace id be planted on a format-3 row written without one.
+	tamperDB(t, db, `UPDATE audit_log SET trace_id = $$`+traceID+`$$ WHERE seq = 3; UPDATE audit_log SET trace_id = $$`+traceID+`$$ WHERE seq = 4`)
+	res, err = st.Audit.Verify(ctx, db)
+	require.NoError(t, err)
+	require.False(t, res.OK)
+	require.EqualValues(t, 4, res.Broken, res.Reason)
 }

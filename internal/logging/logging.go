@@ -3,8 +3,10 @@
 package logging
 
 import (
+	"context"
 	"fmt"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/log"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -66,4 +68,24 @@ func (l *Temporal) Error(msg string, keyvals ...any) { l.z.Error(msg, fields(key
 // With returns a logger with the key/value pairs attached.
 func (l *Temporal) With(keyvals ...any) log.Logger {
 	return &Temporal{z: l.z.With(fields(keyvals)...)}
+}
+
+// Trace returns the trace_id and span_id fields of the span in ctx (none when ctx has no
+// valid span): the fields that tie a log line to its trace and to the audit rows written under
+// it (audit_log.trace_id).
+func Trace(ctx context.Context) []zap.Field {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return nil
+	}
+	return []zap.Field{zap.String("trace_id", sc.TraceID().String()), zap.String("span_id", sc.SpanID().String())}
+}
+
+// Ctx returns log with the trace fields of ctx (Trace).
+func Ctx(ctx context.Context, log *zap.Logger) *zap.Logger {
+	f := Trace(ctx)
+	if f == nil {
+		return log
+	}
+	return log.With(f...)
 }

@@ -17,6 +17,7 @@ import (
 	"egovpm/internal/logging"
 	"egovpm/internal/metrics"
 	"egovpm/internal/store"
+	"egovpm/internal/tracing"
 	"egovpm/schema"
 )
 
@@ -58,7 +59,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return store.New(db, audit.New(cfg.AuditKey)), nil
 }
 
-// DialTemporal connects a Temporal client with zap logging.
+// DialTemporal connects a Temporal client with zap logging and tracing.
 func DialTemporal(ctx context.Context, cfg config.Config, log *zap.Logger) (client.Client, error) {
 	return dialTemporal(ctx, cfg, log, nil)
 }
@@ -71,6 +72,13 @@ func dialTemporal(ctx context.Context, cfg config.Config, log *zap.Logger, mh cl
 	}
 	opts.Logger = logging.NewTemporal(log.Named("temporal"))
 	opts.MetricsHandler = mh
+	// Tracing: the client's calls and, through the worker made from this client, the
+	// workflows and activities (internal/tracing).
+	ti, err := tracing.TemporalInterceptor()
+	if err != nil {
+		return nil, err
+	}
+	opts.Interceptors = append(opts.Interceptors, ti)
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	c, err := client.DialContext(dialCtx, opts)

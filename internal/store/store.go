@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,8 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"go.opentelemetry.io/otel/attribute"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"egovpm/internal/audit"
 )
@@ -88,12 +93,14 @@ func New(db *sqlx.DB, chain *audit.Chain) *Store {
 	return s
 }
 
-// Open connects to databaseURL and checks the connection.
+// Open connects to databaseURL and checks the connection. Its statements are traced
+// (sqlTraceOptions).
 func Open(ctx context.Context, databaseURL string) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", databaseURL)
+	sdb, err := otelsql.Open("postgres", databaseURL, sqlTraceOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	db := sqlx.NewDb(sdb, "postgres")
 	SetPool(db, 16)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -203,4 +210,24 @@ func placeholders(args *[]any) func(v any) string {
 		*args = append(*args, v)
 		return "$" + strconv.Itoa(len(*args))
 	}
+}
+
+// sqlTraceOptions make a span of each statement, prepare and transaction the store runs for a
+// traced caller (a request, an activity): named by operation (sql.conn.exec, sql.stmt.query,
+// sql.conn.begin_tx…) with the statement's text, never its arguments. A statement with no span
+// in its context (the monitor's scans, pool upkeep) makes none, and neither do the per-row and
+// session-reset steps; the driver's metrics go nowhere (the pool metrics are
+// internal/metrics').
+var sqlTraceOptions = []otelsql.Option{
+	otelsql.WithAttributes(attribute.String("db.system.name", "postgresql")),
+	otelsql.WithMeterProvider(metricnoop.NewMeterProvider()),
+	otelsql.WithSpanOptions(otelsql.SpanOptions{
+		OmitConnResetSession: true,
+		OmitRows:             true,
+		OmitConnectorConnect: true,
+		DisableErrSkip:       true,
+		SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
+			return trace.SpanContextFromContext(ctx).IsValid()
+		},
+	}),
 }
