@@ -18,6 +18,7 @@ import (
 
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 	"egovpm/internal/notify"
 	"egovpm/internal/store"
 )
@@ -119,7 +120,7 @@ func (a *Activities) SendNotifications(ctx context.Context, transitionID string)
 		err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
 		if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
 			// Recorded on the row (the in-app notification stays); the others still go out.
-			a.Log.Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))
+			logging.Ctx(ctx, a.Log).Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))
 			return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)
 		}
 		return err

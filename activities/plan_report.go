@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 )
 
 // PlanReport is a signal a project lifecycle sends its year's AnnualPlan: its new stage.
@@ -56,7 +57,7 @@ func (a *Activities) TellPlan(ctx context.Context, r PlanReport) (PlanReportResu
 	err := a.Temporal.SignalWorkflow(ctx, r.WorkflowID, "", r.Signal, r.Status)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		a.Log.Warn("plan not told of stage: no such open plan", zap.String("plan", r.WorkflowID), zap.Error(err))
+		logging.Ctx(ctx, a.Log).Warn("plan not told of stage: no such open plan", zap.String("plan", r.WorkflowID), zap.Error(err))
 		return PlanReportResult{}, nil
 	}
 	return PlanReportResult{}, err

@@ -18,6 +18,7 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/docstore"
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
 	"egovpm/workflows"
@@ -81,7 +82,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		// Wake the lifecycle if it waits on documents (R6 large projects, R17 gates). The row is
 		// committed either way; a lifecycle that missed this re-checks on its next step.
 		if err := s.temporal.SignalWorkflow(ctx, workflows.ProjectWorkflowID(p.ID), "", workflows.SignalDocuments, nil); err != nil {
-			s.log.Warn("documents signal not delivered", zap.String("project_id", p.ID), zap.Error(err))
+			logging.Ctx(ctx, s.log).Warn("documents signal not delivered", zap.String("project_id", p.ID), zap.Error(err))
 		}
 	}
 	c.JSON(http.StatusCreated, doc)

@@ -19,6 +19,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
 )
@@ -116,11 +117,12 @@ func respondError(c *gin.Context, err error) {
 	}
 	c.Set(ctxErrorCode, e.Code)
 	if l, ok := c.Get(ctxLogger); ok {
+		l := logging.Ctx(c.Request.Context(), l.(*zap.Logger))
 		switch {
 		case status == statusClientClosed:
-			l.(*zap.Logger).Info("request abandoned by client", zap.String("error", err.Error()), zap.String("request_id", c.GetString(ctxRequestID)))
+			l.Info("request abandoned by client", zap.String("error", err.Error()), zap.String("request_id", c.GetString(ctxRequestID)))
 		case status >= 500:
-			l.(*zap.Logger).Error("request failed", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
+			l.Error("request failed", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 		}
 	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{

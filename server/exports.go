@@ -15,6 +15,7 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 	"egovpm/internal/store"
 )
 
@@ -96,7 +97,7 @@ func (s *Server) sendBook(c *gin.Context, b *xlsxBook, name, title string, err e
 	}
 	if err := b.write(c.Writer); err != nil {
 		// The status is sent: the truncated download is the client's sign; the log keeps why.
-		s.log.Warn("export write failed", zap.String("export", name), zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
+		logging.Ctx(c.Request.Context(), s.log).Warn("export write failed", zap.String("export", name), zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 	}
 }
 
@@ -129,7 +130,7 @@ func (o *csvOut) finish(s *Server, c *gin.Context, name string, err error) {
 	}
 	if err != nil {
 		// The status is sent: the truncated download is the client's sign; the log keeps why.
-		s.log.Warn("export stream failed", zap.String("export", name), zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
+		logging.Ctx(c.Request.Context(), s.log).Warn("export stream failed", zap.String("export", name), zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 	}
 }
 

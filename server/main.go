@@ -19,6 +19,7 @@ import (
 	"egovpm/internal/metrics"
 	"egovpm/internal/platform"
 	"egovpm/internal/store"
+	"egovpm/internal/tracing"
 )
 
 func main() {
@@ -53,6 +54,11 @@ func run() error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tr, err := tracing.Setup(ctx, os.Getenv, "egovpm-gateway", log)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tr, log)
 
 	deps, err := platform.Connect(ctx, cfg, log)
 	if err != nil {
@@ -107,4 +113,14 @@ func run() error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return httpSrv.Shutdown(shutdownCtx)
+}
+
+// shutdownTracing exports the spans not yet sent (an exporter configured) before the process
+// exits.
+func shutdownTracing(tr *tracing.Tracing, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		log.Warn("tracing shutdown", zap.Error(err))
+	}
 }

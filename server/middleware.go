@@ -17,6 +17,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 	"egovpm/internal/store"
 )
 
@@ -72,6 +73,7 @@ func (s *Server) accessLog() gin.HandlerFunc {
 			zap.String("request_id", c.GetString(ctxRequestID)),
 			zap.String("client_ip", c.ClientIP()),
 		}
+		fields = append(fields, logging.Trace(c.Request.Context())...)
 		if a, ok := actorOf(c); ok {
 			fields = append(fields, zap.String("actor", a.ID))
 		}
@@ -85,7 +87,8 @@ func (s *Server) accessLog() gin.HandlerFunc {
 	}
 }
 
-// recovery turns a panic into a logged 500 with the generic message: no input may crash the
+// recovery puts the request's logger in the context (ctxLogger: log lines through it add the
+// trace fields of the request's context, logging.Ctx) and turns a panic into a logged 500 with the generic message: no input may crash the
 // process, and none may leak internals. A panic that aborts a response its client abandoned
 // (http.ErrAbortHandler, or any once the request's context is cancelled) is that abandonment:
 // 499 at info, no stack.
@@ -95,14 +98,14 @@ func (s *Server) recovery() gin.HandlerFunc {
 		defer func() {
 			if r := recover(); r != nil {
 				if r == http.ErrAbortHandler || errors.Is(c.Request.Context().Err(), context.Canceled) {
-					s.log.Info("request abandoned by client", zap.Any("panic", r), zap.String("request_id", c.GetString(ctxRequestID)))
+					logging.Ctx(c.Request.Context(), s.log).Info("request abandoned by client", zap.Any("panic", r), zap.String("request_id", c.GetString(ctxRequestID)))
 					if !c.Writer.Written() {
 						c.Status(statusClientClosed)
 					}
 					c.Abort()
 					return
 				}
-				s.log.Error("panic in handler", zap.Any("panic", r), zap.Stack("stack"),
+				logging.Ctx(c.Request.Context(), s.log).Error("panic in handler", zap.Any("panic", r), zap.Stack("stack"),
 					zap.String("request_id", c.GetString(ctxRequestID)))
 				if !c.Writer.Written() {
 					respondError(c, apperr.New(apperr.KindInternal, "internal", "服务器内部错误，请稍后重试"))

@@ -15,6 +15,7 @@ import (
 	"egovpm/internal/apperr"
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
+	"egovpm/internal/logging"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
 	"egovpm/workflows"
@@ -96,7 +97,7 @@ func (s *Server) planOp(c *gin.Context, y int, name, id string, ids []string, ar
 	}
 	if err != nil {
 		if l, ok := c.Get(ctxLogger); ok {
-			l.(*zap.Logger).Error("plan precheck: read model", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
+			logging.Ctx(ctx, l.(*zap.Logger)).Error("plan precheck: read model", zap.Error(err), zap.String("request_id", c.GetString(ctxRequestID)))
 		}
 		return apperr.New(apperr.KindUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
 	}

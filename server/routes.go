@@ -183,7 +183,7 @@ func (s *Server) routes() *gin.Engine {
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = true
-	e.Use(noSniff(), requestID(), s.accessLog(), s.observe(), s.recovery(), saneURL(), idempotencyKeyHeader())
+	e.Use(noSniff(), requestID(), s.traced(), s.accessLog(), s.observe(), s.recovery(), saneURL(), idempotencyKeyHeader())
 	e.NoRoute(newUIHandler().serve) // the web UI; /api/… stays the JSON 404 no_route
 	e.NoMethod(func(c *gin.Context) { respondError(c, errNoMethod) })
 	for _, r := range routeTable {

@@ -22,6 +22,7 @@ import (
 	"egovpm/internal/notify"
 	"egovpm/internal/ops"
 	"egovpm/internal/platform"
+	"egovpm/internal/tracing"
 	"egovpm/workflows"
 )
 
@@ -45,6 +46,11 @@ func run() error {
 	platform.TuneGC(os.LookupEnv, platform.WorkerGC(cfg.WorkflowCache), log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tr, err := tracing.Setup(ctx, os.Getenv, "egovpm-worker", log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tr.Shutdown(context.WithoutCancel(ctx)) }()
 
 	deps, err := platform.Connect(ctx, cfg, log)
 	if err != nil {

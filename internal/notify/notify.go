@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
+
+	"egovpm/internal/logging"
 )
 
 // Message is one notification to one person.
@@ -39,8 +41,8 @@ type Sender interface {
 type LogSender struct{ Log *zap.Logger }
 
 // Send logs m.
-func (s LogSender) Send(_ context.Context, m Message) error {
-	s.Log.Info("notification", zap.String("id", m.ID), zap.String("user", m.Username), zap.String("title", m.Title))
+func (s LogSender) Send(ctx context.Context, m Message) error {
+	logging.Ctx(ctx, s.Log).Info("notification", zap.String("id", m.ID), zap.String("user", m.Username), zap.String("title", m.Title))
 	return nil
 }
 
@@ -59,7 +61,7 @@ type SMTPSender struct {
 // ends when ctx does: a relay that stops answering fails the send instead of holding it.
 func (s SMTPSender) Send(ctx context.Context, m Message) error {
 	if m.Email == "" {
-		s.Log.Warn("notification not mailed: user has no email", zap.String("id", m.ID), zap.String("user", m.Username))
+		logging.Ctx(ctx, s.Log).Warn("notification not mailed: user has no email", zap.String("id", m.ID), zap.String("user", m.Username))
 		return nil
 	}
 	if strings.ContainsAny(m.Email, "\r\n") || strings.ContainsAny(m.Title, "\r\n") || strings.ContainsAny(m.ID, "\r\n<>") {
