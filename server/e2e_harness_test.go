@@ -101,6 +101,13 @@ func (s *stack) restart(t *testing.T, policy string) *stack {
 // newStackOn is newStack on the database at url and the task queue queue.
 func newStackOn(t *testing.T, policy, url, queue string) *stack {
 	t.Helper()
+	return newStackLogged(t, policy, url, queue, nil)
+}
+
+// newStackLogged is newStackOn with the gateway and the worker logging to log (nil: nowhere,
+// or with EGOVPM_TEST_LOG set to stderr).
+func newStackLogged(t *testing.T, policy, url, queue string, log *zap.Logger) *stack {
+	t.Helper()
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{
 			"DATABASE_URL": url, "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
@@ -110,9 +117,11 @@ func newStackOn(t *testing.T, policy, url, queue string) *stack {
 		}[k]
 	})
 	require.NoError(t, err)
-	log := zap.NewNop()
-	if os.Getenv("EGOVPM_TEST_LOG") != "" {
-		log, _ = logging.New("debug")
+	if log == nil {
+		log = zap.NewNop()
+		if os.Getenv("EGOVPM_TEST_LOG") != "" {
+			log, _ = logging.New("debug")
+		}
 	}
 	ctx := context.Background()
 	deps, err := platform.Connect(ctx, cfg, log)
