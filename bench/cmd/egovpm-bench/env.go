@@ -113,6 +113,10 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 
 	e.queue = "egovpm-bench-" + sfx
 	appEnv := bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, e.queue, filepath.Join(e.dir, "data"))
+	if o.appEnv != "" {
+		appEnv = append(slices.Clone(appEnv), strings.Split(o.appEnv, ",")...)
+		fmt.Printf("worker and gateway environment adds %s\n", o.appEnv)
+	}
 	workerEnv := appEnv
 	if o.workerEnv != "" {
 		workerEnv = append(slices.Clone(appEnv), strings.Split(o.workerEnv, ",")...)

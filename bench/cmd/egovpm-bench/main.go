@@ -53,6 +53,7 @@ type options struct {
 	workDir      string
 	profileDir   string
 	workerEnv    string
+	appEnv       string
 }
 
 func parseFlags() (options, error) {
@@ -76,6 +77,7 @@ func parseFlags() (options, error) {
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases and the work directory")
 	flag.DurationVar(&o.timeout, "timeout", 90*time.Minute, "give up after this long")
 	flag.StringVar(&o.workDir, "dir", "", "work directory for binaries, logs and the SQLite file (default: a new temporary directory)")
+	flag.StringVar(&o.appEnv, "env", "", "extra environment of the worker and gateway processes, comma-separated KEY=VALUE (e.g. OTEL_SDK_DISABLED=true,EGOVPM_METRICS_ADDR=off), to compare settings")
 	flag.StringVar(&o.workerEnv, "worker-env", "", "extra environment of the worker process, comma-separated KEY=VALUE (e.g. GOGC=200), to compare worker settings")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU profiles into this directory (go tool pprof): of the gateway during each read run; of the gateway, the worker and the devserver during each decision run, and of the devserver under the floor")
 	flag.Parse()
