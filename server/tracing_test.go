@@ -155,14 +155,14 @@ func TestTraceOfADecision(t *testing.T) {
 		TraceID *string `db:"trace_id"`
 		Format  int16   `db:"format"`
 	}
-	require.NoError(t, s.store.DB.Select(&rows, `SELECT action, trace_id, format FROM audit_log WHERE request_id = $1`, reqID))
+	require.NoError(t, s.store.DB().Select(&rows, `SELECT action, trace_id, format FROM audit_log WHERE request_id = $1`, reqID))
 	require.NotEmpty(t, rows)
 	for _, row := range rows {
 		require.NotNil(t, row.TraceID, "audit row %s", row.Action)
 		require.Equal(t, id.String(), *row.TraceID, "audit row %s", row.Action)
 		require.EqualValues(t, 3, row.Format)
 	}
-	res, err := s.store.Audit.Verify(context.Background(), s.store.DB)
+	res, err := s.store.Audit.Verify(context.Background(), s.store.DB())
 	require.NoError(t, err)
 	require.True(t, res.OK, res.Reason)
 

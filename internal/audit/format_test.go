@@ -163,9 +163,10 @@ func TestR18_TraceIDFormat3(t *testing.T) {
 	span.End()
 	traceID := span.SpanContext().TraceID().String()
 	for _, actx := range []context.Context{spanCtx, ctx} {
-		require.NoError(t, st.WithTx(actx, func(tx *sqlx.Tx) error {
-			return st.Audit.Append(actx, tx, audit.Entry{ActorID: "u-drb1", Action: "task.decide", ObjectType: "project", ObjectID: "p-2", Outcome: "approve"})
-		}))
+		tx, err := db.Beginx()
+		require.NoError(t, err)
+		require.NoError(t, st.Audit.Append(actx, tx, audit.Entry{ActorID: "u-drb1", Action: "task.decide", ObjectType: "project", ObjectID: "p-2", Outcome: "approve"}))
+		require.NoError(t, tx.Commit())
 	}
 	var got []sql.NullString
 	require.NoError(t, db.Select(&got, `SELECT trace_id FROM audit_log ORDER BY seq`))
