@@ -73,20 +73,10 @@ func SeedInbox(ctx context.Context, db *sqlx.DB, s InboxSeed, progress io.Writer
 		}
 		return nil
 	}
-	if err := step("units", `INSERT INTO orgs (id, name, kind)
-		SELECT 'unit-' || lpad(g::text, 3, '0'), '单位' || g, 'unit' FROM generate_series(1, $1) g ON CONFLICT DO NOTHING`, s.Units); err != nil {
+	if err := step("units", seedUnitsSQL, s.Units); err != nil {
 		return err
 	}
-	if err := step("users", `
-		WITH h AS (SELECT password_hash FROM users WHERE username = 'alice'),
-		ins AS (
-			INSERT INTO users (id, username, name, org_id, password_hash, demo)
-			SELECT 'u-bexp' || g, 'bexp' || g, '专家' || g, 'experts', h.password_hash, true FROM generate_series(1, $1) g, h
-			UNION ALL
-			SELECT 'u-bdrb' || g, 'bdrb' || g, '审核员' || g, 'drb', h.password_hash, true FROM generate_series(1, $2) g, h
-			ON CONFLICT DO NOTHING RETURNING id)
-		INSERT INTO user_roles (user_id, role)
-		SELECT id, CASE WHEN id LIKE 'u-bexp%' THEN 'expert' ELSE 'drb_reviewer' END FROM ins`, s.Experts, s.Drb); err != nil {
+	if err := step("users", seedUsersSQL, s.Experts, s.Drb); err != nil {
 		return err
 	}
 	// Units: unit-a and unit-b (the demo submitters) and unit-001… .
@@ -150,6 +140,32 @@ func SeedInbox(ctx context.Context, db *sqlx.DB, s InboxSeed, progress io.Writer
 		}
 	}
 	return nil
+}
+
+// seedUnitsSQL adds $1 submitting units unit-001…; seedUsersSQL adds $1 experts u-bexpN and
+// $2 DRB reviewers u-bdrbN, with alice's password hash (they sign in with the demo password).
+const (
+	seedUnitsSQL = `INSERT INTO orgs (id, name, kind)
+		SELECT 'unit-' || lpad(g::text, 3, '0'), '单位' || g, 'unit' FROM generate_series(1, $1) g ON CONFLICT DO NOTHING`
+	seedUsersSQL = `
+		WITH h AS (SELECT password_hash FROM users WHERE username = 'alice'),
+		ins AS (
+			INSERT INTO users (id, username, name, org_id, password_hash, demo)
+			SELECT 'u-bexp' || g, 'bexp' || g, '专家' || g, 'experts', h.password_hash, true FROM generate_series(1, $1) g, h
+			UNION ALL
+			SELECT 'u-bdrb' || g, 'bdrb' || g, '审核员' || g, 'drb', h.password_hash, true FROM generate_series(1, $2) g, h
+			ON CONFLICT DO NOTHING RETURNING id)
+		INSERT INTO user_roles (user_id, role)
+		SELECT id, CASE WHEN id LIKE 'u-bexp%' THEN 'expert' ELSE 'drb_reviewer' END FROM ins`
+)
+
+// seedPeople runs seedUnitsSQL and seedUsersSQL for s.
+func seedPeople(ctx context.Context, db *sqlx.DB, s InboxSeed) error {
+	if _, err := db.ExecContext(ctx, seedUnitsSQL, s.Units); err != nil {
+		return err
+	}
+	_, err := db.ExecContext(ctx, seedUsersSQL, s.Experts, s.Drb)
+	return err
 }
 
 // Captured is one statement a Store ran, with its arguments.

@@ -376,6 +376,13 @@ func (c *Chain) row(ctx context.Context, e Entry, seq int64, prev string, at tim
 	return r
 }
 
+// RowAfter is e as the row after the chain head (seq, hash) written at at, hashed: the row an
+// append after that head would write. A bulk loader (the benchmark's decade generator, bench)
+// builds a chain with it that Verify accepts; at keeps microseconds, as timestamptz does.
+func (c *Chain) RowAfter(e Entry, seq int64, hash string, at time.Time) Row {
+	return c.row(e, seq, hash, at.Truncate(time.Microsecond))
+}
+
 // rowCols are audit_log's columns in the order of Row.values.
 const rowCols = `seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip,
 	detail, dedup_key, prev_hash, hash, format, trace_id`
