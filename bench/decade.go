@@ -281,7 +281,7 @@ func appendDecadeAudit(ctx context.Context, db *sqlx.DB, chain *audit.Chain, d D
 		start = after.Add(time.Second)
 	}
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("audit_log", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id",
-		"outcome", "request_id", "client_ip", "detail", "dedup_key", "prev_hash", "hash", "format"))
+		"outcome", "request_id", "client_ip", "detail", "dedup_key", "prev_hash", "hash", "format", "trace_id"))
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func appendDecadeAudit(ctx context.Context, db *sqlx.DB, chain *audit.Chain, d D
 		e := decadeEntry(i, d, s)
 		r := chain.RowAfter(e, seq, prev, start.Add(time.Duration(i)*5*time.Minute))
 		if _, err := stmt.ExecContext(ctx, r.Seq, r.At, r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID,
-			r.ClientIP, string(r.Detail), r.DedupKey, r.PrevHash, r.Hash, r.Format); err != nil {
+			r.ClientIP, string(r.Detail), r.DedupKey, r.PrevHash, r.Hash, r.Format, r.TraceID); err != nil {
 			_ = stmt.Close()
 			return err
 		}

@@ -15,26 +15,26 @@ func TestDecadeChainVerifies(t *testing.T) {
 	ctx := context.Background()
 	st := seeded(t)
 	var before int64
-	if err := st.DB.GetContext(ctx, &before, `SELECT count(*) FROM audit_log`); err != nil {
+	if err := st.DB().GetContext(ctx, &before, `SELECT count(*) FROM audit_log`); err != nil {
 		t.Fatal(err)
 	}
 	d := Decade{Projects: 100, Tasks: 1000, Audit: 100}
 	chain := st.Audit // the key the demo seed's rows were hashed with
-	if err := SeedDecade(ctx, st.DB, chain, d, nil); err != nil {
+	if err := SeedDecade(ctx, st.DB(), chain, d, nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := chain.Verify(ctx, st.DB)
+	res, err := chain.Verify(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.OK || res.Checked != before+100 || res.Formats["2"] < 100 {
 		t.Fatalf("verify: %+v, want ok with %d rows", res, before+100)
 	}
-	if res, err := audit.New("another key").Verify(ctx, st.DB); err != nil || res.OK {
+	if res, err := audit.New("another key").Verify(ctx, st.DB()); err != nil || res.OK {
 		t.Fatalf("verify with another key: %+v %v, want broken", res, err)
 	}
 	// An append after the load extends the chain (head and sequence moved).
-	tx, err := st.DB.BeginTxx(ctx, nil)
+	tx, err := st.DB().BeginTxx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestDecadeChainVerifies(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := chain.Verify(ctx, st.DB); err != nil || !res.OK || res.Checked != before+101 {
+	if res, err := chain.Verify(ctx, st.DB()); err != nil || !res.OK || res.Checked != before+101 {
 		t.Fatalf("verify after an append: %+v %v", res, err)
 	}
 	var counts struct {
@@ -54,7 +54,7 @@ func TestDecadeChainVerifies(t *testing.T) {
 		Open     int `db:"open"`
 		Payments int `db:"payments"`
 	}
-	if err := st.DB.GetContext(ctx, &counts, `SELECT (SELECT count(*) FROM projects WHERE id LIKE 'dp-%') AS projects,
+	if err := st.DB().GetContext(ctx, &counts, `SELECT (SELECT count(*) FROM projects WHERE id LIKE 'dp-%') AS projects,
 		(SELECT count(*) FROM tasks WHERE id LIKE 'dt-%') AS tasks,
 		(SELECT count(*) FROM tasks WHERE id LIKE 'dt-%' AND status = 'open') AS open,
 		(SELECT count(*) FROM payments WHERE id LIKE 'pay-dp-%') AS payments`); err != nil {

@@ -380,7 +380,7 @@ func (c *Chain) row(ctx context.Context, e Entry, seq int64, prev string, at tim
 // append after that head would write. A bulk loader (the benchmark's decade generator, bench)
 // builds a chain with it that Verify accepts; at keeps microseconds, as timestamptz does.
 func (c *Chain) RowAfter(e Entry, seq int64, hash string, at time.Time) Row {
-	return c.row(e, seq, hash, at.Truncate(time.Microsecond))
+	return c.row(context.Background(), e, seq, hash, at.Truncate(time.Microsecond))
 }
 
 // rowCols are audit_log's columns in the order of Row.values.

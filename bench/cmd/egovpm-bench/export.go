@@ -98,7 +98,12 @@ func (e *env) seedRegistry(ctx context.Context, year, n int) error {
 
 // download GETs path as token and reads the body to the end, returning its size.
 func (e *env) download(ctx context.Context, token, path string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+path, nil)
+	return downloadFrom(ctx, e.base, token, path)
+}
+
+// downloadFrom is download from the gateway at base.
+func downloadFrom(ctx context.Context, base, token, path string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -10,6 +10,12 @@
 //	            plan, bundle, NDRC approval)
 //	reads       GET /api/v1/projects/{id} and GET /api/v1/tasks with 64 connections
 //	memory      worker RSS with N open project workflows
+//	growth      (optional) N projects of one plan year to approved, each portfolio step timed
+//	            alone (convene, compile, bundle create, bundle decision and its fan-out), the
+//	            inbox and plan reads, the AnnualPlan's history per run (issue 20)
+//	readmodel   (optional) a decade's read model loaded by COPY (projects, tasks, an audit
+//	            chain) and the product's reads on it: inbox, project list, funds, audit
+//	            verify, the registry export (issue 20)
 //	inbox       (optional, -inbox) GET /api/v1/tasks on a 1,000,000-task database: first and
 //	            deep keyset page, store time and HTTP time, EXPLAIN (ANALYZE, BUFFERS)
 //
@@ -54,11 +60,14 @@ type options struct {
 	profileDir   string
 	workerEnv    string
 	appEnv       string
+	growthN      []int
+	growthReads  int
+	rm           readModelSize
 }
 
 func parseFlags() (options, error) {
 	var o options
-	phases := flag.String("phases", "decisions,lifecycles,reads,memory,export", "comma-separated phases: decisions, lifecycles, reads, memory, export, inbox; floor runs the bare-Temporal baselines alone")
+	phases := flag.String("phases", "decisions,lifecycles,reads,memory,export", "comma-separated phases: decisions, lifecycles, reads, memory, export, inbox; floor runs the bare-Temporal baselines alone; growth and readmodel run only when named")
 	inbox := flag.Bool("inbox", false, "also run the inbox phase (seeds a 1,000,000-task database; takes minutes)")
 	flag.StringVar(&o.store, "store", "sqlite", "devserver persistence: sqlite or postgres")
 	flag.StringVar(&bench.TemporalCompression, "temporal-compression", bench.TemporalCompression, "gRPC compression to Temporal of the worker, the gateway and the baselines: none or gzip (TEMPORAL_GRPC_COMPRESSION)")
@@ -80,11 +89,24 @@ func parseFlags() (options, error) {
 	flag.StringVar(&o.appEnv, "env", "", "extra environment of the worker and gateway processes, comma-separated KEY=VALUE (e.g. OTEL_SDK_DISABLED=true,EGOVPM_METRICS_ADDR=off), to compare settings")
 	flag.StringVar(&o.workerEnv, "worker-env", "", "extra environment of the worker process, comma-separated KEY=VALUE (e.g. GOGC=200), to compare worker settings")
 	flag.StringVar(&o.profileDir, "profile", "", "write CPU profiles into this directory (go tool pprof): of the gateway during each read run; of the gateway, the worker and the devserver during each decision run, and of the devserver under the floor")
+	growthN := flag.String("growth-n", "100,1000", "projects per plan year of the growth phase, one year per entry")
+	flag.IntVar(&o.growthReads, "growth-reads", 50, "timed requests per read of the growth phase")
+	flag.IntVar(&o.rm.Projects, "projects", 30_000, "projects of the readmodel phase's decade")
+	flag.IntVar(&o.rm.Tasks, "tasks", 1_000_000, "tasks of the readmodel phase's decade")
+	flag.IntVar(&o.rm.Audit, "audit", 1_000_000, "audit rows of the readmodel phase's decade (one hash chain)")
+	flag.IntVar(&o.rm.Samples, "rm-samples", 100, "timed requests per read of the readmodel phase")
 	flag.Parse()
+	for _, s := range strings.Split(*growthN, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 100_000 {
+			return o, fmt.Errorf("bad -growth-n entry %q", s)
+		}
+		o.growthN = append(o.growthN, n)
+	}
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			if !slices.Contains([]string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox"}, p) {
+			if !slices.Contains([]string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox", "growth", "readmodel"}, p) {
 				return o, fmt.Errorf("unknown phase %q", p)
 			}
 			o.phases[p] = true
@@ -178,6 +200,20 @@ func run(ctx context.Context, o options) error {
 		}
 		summary = append(summary, s...)
 	}
+	if o.phases["growth"] {
+		s, err := e.growth(ctx)
+		if err != nil {
+			return fmt.Errorf("growth: %w", err)
+		}
+		summary = append(summary, s...)
+	}
+	if o.phases["readmodel"] {
+		s, err := e.readModel(ctx)
+		if err != nil {
+			return fmt.Errorf("readmodel: %w", err)
+		}
+		summary = append(summary, s...)
+	}
 	if o.phases["inbox"] {
 		s, err := e.inbox(ctx)
 		if err != nil {
@@ -234,7 +270,7 @@ func printMachine(o options) {
 
 func phaseList(o options) []string {
 	var ps []string
-	for _, p := range []string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox"} {
+	for _, p := range []string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox", "growth", "readmodel"} {
 		if o.phases[p] {
 			ps = append(ps, p)
 		}
