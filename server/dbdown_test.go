@@ -11,6 +11,8 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"egovpm/internal/store"
 	"egovpm/internal/testenv"
@@ -48,5 +50,21 @@ func TestDatabaseOutageIs503(t *testing.T) {
 		"plain error":      errors.New("boom"),
 	} {
 		require.Equal(t, http.StatusInternalServerError, statusOf(classify(e)), name)
+	}
+}
+
+// An Update the gateway stopped waiting for (its 30 s limit) is 503 temporal_timeout — a resend
+// with the same Idempotency-Key finds its outcome — never a 500: the SDK reports it as
+// WorkflowUpdateServiceTimeoutOrCanceledError around a gRPC deadline status, which is no
+// context.DeadlineExceeded (the growth bench's 1,000-project compile on a loaded machine, issue 20).
+func TestUpdateWaitTimeoutIs503(t *testing.T) {
+	for name, e := range map[string]error{
+		"update wait timed out": client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("context deadline exceeded")),
+		"grpc deadline":         fmt.Errorf("plan update: %w", serviceerror.NewDeadlineExceeded("context deadline exceeded")),
+		"context deadline":      fmt.Errorf("plan update: %w", context.DeadlineExceeded),
+	} {
+		c := classify(e)
+		require.Equal(t, http.StatusServiceUnavailable, statusOf(c), name)
+		require.Equal(t, "temporal_timeout", c.Code, name)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
 	"egovpm/internal/apperr"
@@ -168,7 +169,12 @@ func classify(err error) *apperr.Error {
 	if errors.As(err, &exists) {
 		return apperr.Conflict("already_started", "流程已启动")
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	// An Update the gateway gave up waiting for: the SDK wraps the gRPC status (deadline
+	// exceeded), which is no context.DeadlineExceeded (a 1,000-project compile past the 30 s
+	// limit answered 500, issue 20).
+	var updateWait *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var deadline *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &updateWait) || errors.As(err, &deadline) {
 		return apperr.New(apperr.KindUnavailable, "temporal_timeout", "流程引擎未在时限内答复，请稍后查看结果或重试（带相同 Idempotency-Key 重试不会重复执行）")
 	}
 	var unavailable *serviceerror.Unavailable
