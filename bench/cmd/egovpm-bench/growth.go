@@ -264,9 +264,11 @@ func (r runStats) String() string {
 		shortRun(r.runID), r.status, r.events, float64(r.bytes)/1024, float64(r.largest)/1024, r.largestType)
 }
 
+// shortRun is the end of a run id (the start of a time-ordered one is the same for runs
+// started the same minute).
 func shortRun(id string) string {
 	if len(id) > 8 {
-		return id[:8]
+		return id[len(id)-8:]
 	}
 	return id
 }
