@@ -142,15 +142,28 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 		return nil
 	}
 	drb := tok("drb1")
+	timeouts := 0 // 503 temporal_timeout answers resent
+	// planPost sends one plan request as a client does: with an Idempotency-Key, resent with
+	// the same key while the plan is not ready for it (409) or the gateway stopped waiting
+	// for the Update (503 temporal_timeout: the Update goes on; the resend gets its outcome).
+	planPost := func(key, path string, body any, want int, out any) error {
+		return bench.Retry(ctx, 5*time.Minute, []int{http.StatusConflict, http.StatusServiceUnavailable}, func() error {
+			err := e.cl.DoHeaders(ctx, drb, http.MethodPost, path, map[string]string{"Idempotency-Key": key}, body, want, out)
+			if se, ok := err.(*bench.StatusError); ok && se.Status == http.StatusServiceUnavailable {
+				timeouts++
+				fmt.Printf("    %s: 503 after the gateway's wait, resent with the same key\n", path)
+			}
+			return err
+		})
+	}
+	runKey := bench.RandomSuffix()
 
 	// Convene (R4): one session of three experts, in requests of at most capSession projects.
 	experts := []string{"exp2", "exp3", "exp4"}
 	if err := timed("convene", (n+capSession-1)/capSession, func(i int) error {
 		batch := ids[i*capSession : min(n, (i+1)*capSession)]
-		return bench.Retry(ctx, 2*time.Minute, []int{http.StatusConflict}, func() error {
-			return e.cl.Do(ctx, drb, http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-				map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
-		})
+		return planPost(fmt.Sprintf("growth-%s-convene-%d", runKey, i), fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+			map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
 	}, func() error {
 		return e.waitCount(ctx, "open expert review tasks", 3*n, 10*time.Minute,
 			`SELECT count(*) FROM tasks WHERE project_id = ANY($1) AND kind = 'expert_review' AND status = 'open'`, pq.Array(ids))
@@ -189,10 +202,8 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 		for _, id := range ids[i*capCompile : min(n, (i+1)*capCompile)] {
 			inc = append(inc, map[string]any{"project_id": id, "approved_amount_fen": fenSmall})
 		}
-		return bench.Retry(ctx, 2*time.Minute, []int{http.StatusConflict}, func() error {
-			return e.cl.Do(ctx, drb, http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
-				map[string]any{"included": inc}, http.StatusOK, nil)
-		})
+		return planPost(fmt.Sprintf("growth-%s-compile-%d", runKey, i), fmt.Sprintf("/api/v1/plans/%d/compile", year),
+			map[string]any{"included": inc}, http.StatusOK, nil)
 	}, func() error { return e.waitStage(ctx, ids, []string{"awaiting_approval"}) }); err != nil {
 		return nil, err
 	}
@@ -206,9 +217,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 		ProjectIDs []string `json:"project_ids"`
 	}
 	if err := timed("bundle create (all, one request)", 1, func(int) error {
-		return bench.Retry(ctx, 2*time.Minute, []int{http.StatusConflict}, func() error {
-			return e.cl.Do(ctx, drb, http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), nil, http.StatusCreated, &b)
-		})
+		return planPost(fmt.Sprintf("growth-%s-bundle", runKey), fmt.Sprintf("/api/v1/plans/%d/bundles", year), nil, http.StatusCreated, &b)
 	}, nil); err != nil {
 		return nil, err
 	}
@@ -219,8 +228,8 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 		return nil, err
 	}
 	if err := timed("bundle decision", 1, func(int) error {
-		return bench.Retry(ctx, time.Minute, retry, func() error {
-			return e.cl.Decide(ctx, tok("ndrc1"), b.TaskID, map[string]any{"decision": "approve", "comment": "同意"})
+		return bench.Retry(ctx, 5*time.Minute, append(retry, http.StatusServiceUnavailable), func() error {
+			return e.cl.DecideKey(ctx, tok("ndrc1"), b.TaskID, "growth-"+runKey+"-bundle-decision", map[string]any{"decision": "approve", "comment": "同意"}, nil)
 		})
 	}, func() error { return e.waitStage(ctx, ids, []string{"approved", "procurement"}) }); err != nil {
 		return nil, err
@@ -240,6 +249,9 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	lines := []string{fmt.Sprintf("growth N=%d (plan year %d), each step alone (wall, per project):", n, year)}
 	for _, s := range steps {
 		lines = append(lines, s.line(n))
+	}
+	if timeouts > 0 {
+		lines = append(lines, fmt.Sprintf("  (%d plan request(s) answered 503 temporal_timeout after the gateway's 30 s wait and were resent with the same key: counted in their step)", timeouts))
 	}
 	lines = append(lines, reads...)
 	lines = append(lines, hist...)
