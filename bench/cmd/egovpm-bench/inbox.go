@@ -39,8 +39,9 @@ func (e *env) inbox(ctx context.Context) ([]string, error) {
 	_ = st.DB().GetContext(ctx, &size, `SELECT pg_size_pretty(pg_total_relation_size('tasks'))`)
 	fmt.Printf("seeded in %s; tasks table with indexes: %s\n", time.Since(t0).Round(time.Second), size)
 
+	// The run's task queue: /readyz wants a worker polling it (this gateway only reads).
 	gw, base, err := bench.StartGateway(ctx, e.bins.Server, e.dir, "server-inbox",
-		bench.AppEnv(bench.DatabaseURL(name), e.devAddr, e.queue+"-inbox", filepath.Join(e.dir, "data-inbox")))
+		bench.AppEnv(bench.DatabaseURL(name), e.devAddr, e.queue, filepath.Join(e.dir, "data-inbox")))
 	if err != nil {
 		return nil, err
 	}

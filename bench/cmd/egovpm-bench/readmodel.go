@@ -71,8 +71,10 @@ func (e *env) readModel(ctx context.Context) ([]string, error) {
 			exportQuery: "type=new", exportRows: (d.Projects + 2) / 3},
 	} {
 		if db.gw == nil {
+			// The run's task queue: /readyz wants a worker polling it (this gateway only reads,
+			// and appends its own audit rows).
 			gw, base, err := bench.StartGateway(ctx, e.bins.Server, e.dir, "server-decade",
-				bench.AppEnv(bench.DatabaseURL(name), e.devAddr, e.queue+"-decade", filepath.Join(e.dir, "data-decade")))
+				bench.AppEnv(bench.DatabaseURL(name), e.devAddr, e.queue, filepath.Join(e.dir, "data-decade")))
 			if err != nil {
 				return nil, err
 			}
