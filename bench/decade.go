@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -280,7 +281,7 @@ func appendDecadeAudit(ctx context.Context, db *sqlx.DB, chain *audit.Chain, d D
 	if !after.Before(start) {
 		start = after.Add(time.Second)
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("audit_log", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id",
+	stmt, err := tx.PrepareContext(ctx, copyIn("audit_log", "seq", "at", "actor_id", "org_id", "action", "object_type", "object_id",
 		"outcome", "request_id", "client_ip", "detail", "dedup_key", "prev_hash", "hash", "format", "trace_id"))
 	if err != nil {
 		return err
@@ -341,7 +342,7 @@ func decadeEntry(i int, d Decade, s InboxSeed) audit.Entry {
 // copyRows COPYs n rows (row(i) for i in 0..n) into table's cols in one transaction.
 func copyRows(ctx context.Context, db *sqlx.DB, table string, cols []string, n int, row func(i int) []any) error {
 	return withTx(ctx, db, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+		stmt, err := tx.PrepareContext(ctx, copyIn(table, cols...))
 		if err != nil {
 			return err
 		}
@@ -357,6 +358,16 @@ func copyRows(ctx context.Context, db *sqlx.DB, table string, cols []string, n i
 		}
 		return stmt.Close()
 	})
+}
+
+// copyIn is the COPY … FROM STDIN statement of table's cols (lib/pq runs it as a COPY when
+// prepared in a transaction).
+func copyIn(table string, cols ...string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = pq.QuoteIdentifier(c)
+	}
+	return "COPY " + pq.QuoteIdentifier(table) + " (" + strings.Join(q, ", ") + ") FROM STDIN"
 }
 
 func withTx(ctx context.Context, db *sqlx.DB, fn func(tx *sql.Tx) error) error {

@@ -37,7 +37,7 @@ func (e *env) growth(ctx context.Context) ([]string, error) {
 	for _, n := range e.o.growthN {
 		lines, err := e.growthYear(ctx, n)
 		if err != nil {
-			return out, fmt.Errorf("N=%d: %w", n, err)
+			return out, fmt.Errorf("growth of %d projects: %w", n, err)
 		}
 		out = append(out, lines...)
 	}
@@ -316,11 +316,11 @@ func (e *env) planHistory(ctx context.Context, year int) ([]string, error) {
 
 // runHistory reads one run's history (runID "" is the latest).
 func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, error) {
-	d, err := e.tc.DescribeWorkflowExecution(ctx, wid, runID)
+	d, err := e.tc.DescribeWorkflow(ctx, wid, runID)
 	if err != nil {
 		return runStats{}, fmt.Errorf("describe %s: %w", wid, err)
 	}
-	info := d.WorkflowExecutionInfo
+	info := d.RawResponse.WorkflowExecutionInfo
 	s := runStats{runID: info.Execution.RunId, status: strings.ToLower(strings.TrimPrefix(info.Status.String(), "WORKFLOW_EXECUTION_STATUS_")),
 		events: info.HistoryLength, bytes: info.HistorySizeBytes}
 	it := e.tc.GetWorkflowHistory(ctx, wid, info.Execution.RunId, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
