@@ -61,7 +61,8 @@ func (e *env) waitOpenPrelim(ctx context.Context, ids []string) error {
 	for i, id := range ids {
 		tasks[i] = prelimTask(id)
 	}
-	return e.waitCount(ctx, "open prelim tasks", len(ids), 10*time.Minute,
+	// Ten minutes, and more for many projects on a loaded machine (5,120 took over ten).
+	return e.waitCount(ctx, "open prelim tasks", len(ids), 10*time.Minute+time.Duration(len(ids))*200*time.Millisecond,
 		`SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'open'`, pq.Array(tasks))
 }
 
