@@ -2,13 +2,14 @@ package bench
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"egovpm/internal/audit"
 )
 
-// TestDecadeChainVerifies (R18, issue 20): the decade generator's audit rows, hashed with the
-// gateway's key after the demo seed's head, make one chain that audit verify accepts whole —
+// TestDecadeChainVerifies (R18, issue 20): the decade generator's audit rows, hashed in the
+// current row format with the gateway's key after the demo seed's head, make one chain that audit verify accepts whole —
 // and that a chain of another key does not (the check is not vacuous). The projects, tasks,
 // contracts and payments pass the schema's checks and foreign keys (COPY would fail).
 func TestDecadeChainVerifies(t *testing.T) {
@@ -27,7 +28,7 @@ func TestDecadeChainVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.OK || res.Checked != before+100 || res.Formats["2"] < 100 {
+	if !res.OK || res.Checked != before+100 || res.Formats[strconv.Itoa(audit.Format)] < 100 {
 		t.Fatalf("verify: %+v, want ok with %d rows", res, before+100)
 	}
 	if res, err := audit.New("another key").Verify(ctx, st.DB()); err != nil || res.OK {
