@@ -6,7 +6,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 )
@@ -280,9 +280,9 @@ func (l *lifecycle) result(name string) DecideResult {
 
 // requireDocs refuses with 422 documents_missing unless the project has every kind.
 func (l *lifecycle) requireDocs(ctx workflow.Context, kinds []string) error {
-	var res activities.DocsResult
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MissingDocuments,
-		activities.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
+	var res wire.DocsResult
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.MissingDocuments,
+		wire.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
 		return err
 	}
 	if len(res.Missing) > 0 {

@@ -9,14 +9,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/text"
 )
-
-// a is the nil receiver through which workflows name activities.
-var a *activities.Activities
 
 // message is one event the lifecycle's main loop handles, in arrival order: an Update waits for
 // it to be handled; a signal does not.
@@ -396,10 +393,10 @@ func (l *lifecycle) similarity(ctx workflow.Context) {
 		if record {
 			defer func() { l.sending-- }()
 		}
-		if err := workflow.ExecuteActivity(actx, a.ComputeSimilar, l.in.ProjectID).Get(gctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(actx, wire.ComputeSimilar, l.in.ProjectID).Get(gctx, nil); err != nil {
 			workflow.GetLogger(gctx).Warn("similarity not computed", "error", err)
 			if record && !temporal.IsCanceledError(err) {
-				recordGaveUp(gctx, l.in.ProjectID, "ComputeSimilar", "ComputeSimilar", err, &l.sending)
+				recordGaveUp(gctx, l.in.ProjectID, wire.ComputeSimilar, wire.ComputeSimilar, err, &l.sending)
 			}
 		}
 	})
@@ -419,9 +416,9 @@ func (l *lifecycle) needsCryptoPlan() bool {
 // missingDocs lists which of kinds the project has no document of yet, read in the
 // MissingDocuments local activity.
 func (l *lifecycle) missingDocs(ctx workflow.Context, kinds []string) ([]string, error) {
-	var res activities.DocsResult
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MissingDocuments,
-		activities.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
+	var res wire.DocsResult
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.MissingDocuments,
+		wire.DocsInput{ProjectID: l.in.ProjectID, Kinds: kinds}).Get(ctx, &res); err != nil {
 		return nil, err
 	}
 	return res.Missing, nil
@@ -1026,7 +1023,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		l.st.Stage = prev
 	}
 	var res domain.TransitionResult
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.Apply, t).Get(ctx, &res); err != nil {
 		return err
 	}
 	for _, c := range tr.close {
@@ -1074,7 +1071,7 @@ func (l *lifecycle) statusSignal(supplementary bool) ProjectStatusSignal {
 // what it has heard, and hears a stage before any client can see it. A plan that cannot be
 // told within a minute is logged, never blocks the decision (as with reportToPlan). A plan
 // that reads stages from the read model (plan-stages-from-read-model) is not signalled: the
-// activity returns at once (activities.TellPlan).
+// activity returns at once (activities.Activities.TellPlan).
 func (l *lifecycle) tellPlan(ctx workflow.Context, supplementary bool) {
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
@@ -1085,12 +1082,12 @@ func (l *lifecycle) tellPlan(ctx workflow.Context, supplementary bool) {
 	// from the read model, the lifecycle stops asking (one local activity, a marker event in
 	// history and its round of the workflow task, saved on every later stage change).
 	once := version(ctx, "plan-report-once", 1) == 1
-	var res activities.PlanReportResult
+	var res wire.PlanReportResult
 	var out any
 	if once {
 		out = &res
 	}
-	err := workflow.ExecuteLocalActivity(lctx, a.TellPlan, activities.PlanReport{WorkflowID: PlanWorkflowID(l.in.PlanYear), PlanYear: l.in.PlanYear,
+	err := workflow.ExecuteLocalActivity(lctx, wire.TellPlan, wire.PlanReport{WorkflowID: PlanWorkflowID(l.in.PlanYear), PlanYear: l.in.PlanYear,
 		Signal: SignalProjectStatus, Status: l.statusSignal(supplementary)}).Get(ctx, out)
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("plan not told of stage", "plan_year", l.in.PlanYear, "error", err)
@@ -1125,10 +1122,10 @@ func sendNotifications(ctx workflow.Context, transitionID string, pending *int) 
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { *pending-- }()
-		if err := workflow.ExecuteActivity(actx, a.SendNotifications, transitionID).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(actx, wire.SendNotifications, transitionID).Get(ctx, nil); err != nil {
 			workflow.GetLogger(ctx).Error("notifications not sent", "transition", transitionID, "error", err)
 			if !temporal.IsCanceledError(err) && version(ctx, "record-activity-failures", 1) == 1 {
-				recordGaveUp(ctx, "", "SendNotifications", "SendNotifications/"+transitionID, err, pending)
+				recordGaveUp(ctx, "", wire.SendNotifications, wire.SendNotifications+"/"+transitionID, err, pending)
 			}
 		}
 	})
@@ -1160,11 +1157,11 @@ func recordGaveUp(ctx workflow.Context, projectID, typ, key string, cause error,
 		Notify: []domain.Notice{{Kind: "activity_failed", Role: domain.RoleOps, Body: msg,
 			Title: fmt.Sprintf("流程 %s 的活动 %s 重试已用尽，需要运维处理", wfID, typ)}},
 	}
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.Apply, t).Get(ctx, nil); err != nil {
 		workflow.GetLogger(ctx).Error("activity failure not recorded", "activity_type", typ, "error", err)
 		return
 	}
-	if typ != "SendNotifications" {
+	if typ != wire.SendNotifications {
 		sendNotifications(ctx, t.ID, pending)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
@@ -301,7 +301,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	if p.fromReadModel {
 		// Tell the lifecycles to stop reporting stages to this year's plan. Until this is
 		// written they still do, and this run drops the reports.
-		if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.MarkPlanReadsStages, in.Year).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.MarkPlanReadsStages, in.Year).Get(ctx, nil); err != nil {
 			return p.st, err
 		}
 	}
@@ -349,12 +349,12 @@ func (p *plan) armReminders(ctx workflow.Context) {
 			// (the next run re-arms them), not while one is going out.
 			p.sending++
 			defer func() { p.sending-- }()
-			in := activities.DraftReminderInput{ID: fmt.Sprintf("%s/t1/%s", p.id, key), PlanYear: p.in.Year, Deadline: deadline,
+			in := wire.DraftReminderInput{ID: fmt.Sprintf("%s/t1/%s", p.id, key), PlanYear: p.in.Year, Deadline: deadline,
 				Closed: at.After(deadline)}
-			if err := workflow.ExecuteActivity(actx, a.RemindDrafts, in).Get(ctx, nil); err != nil {
+			if err := workflow.ExecuteActivity(actx, wire.RemindDrafts, in).Get(ctx, nil); err != nil {
 				workflow.GetLogger(ctx).Error("T1 reminder not sent", "day", key, "error", err)
 				if !temporal.IsCanceledError(err) && version(ctx, "record-activity-failures", 1) == 1 {
-					recordGaveUp(ctx, "", "RemindDrafts", "RemindDrafts/"+key, err, &p.sending)
+					recordGaveUp(ctx, "", wire.RemindDrafts, wire.RemindDrafts+"/"+key, err, &p.sending)
 				}
 				return
 			}
@@ -891,7 +891,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 // replay validates against what the plan saw. A project of another year, or still a draft, is
 // left unknown to the plan (project_not_in_plan_year).
 func (p *plan) load(ctx workflow.Context, m *planMsg) error {
-	in := activities.PlanProjectsInput{Year: p.in.Year}
+	in := wire.PlanProjectsInput{Year: p.in.Year}
 	switch {
 	case m.convene != nil:
 		in.IDs = m.convene.ProjectIDs
@@ -909,7 +909,7 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 	// 30 s and completed the Update with 503 read_model_unavailable, which answered every
 	// later resend of that key too.
 	var rows []domain.PlanProject
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
 		workflow.GetLogger(ctx).Error("plan could not read project stages", "error", err)
 		return domain.Refuse(domain.StatusUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
 	}
@@ -1117,7 +1117,7 @@ func (p *plan) applyResult(ctx workflow.Context, t domain.Transition) (domain.Tr
 	}
 	t.WorkflowID = p.id
 	var res domain.TransitionResult
-	if err := workflow.ExecuteLocalActivity(localCtx(ctx), a.Apply, t).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.Apply, t).Get(ctx, &res); err != nil {
 		return res, err
 	}
 	if len(t.Notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
