@@ -238,24 +238,11 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 	}
 	switch m.kind {
 	case msgDecide:
-		// Re-check: another message may have changed the state since the validator ran.
-		u := m.payload.(DecideUpdate)
-		if err := l.validateDecideQueued(u); err != nil {
-			return DecideResult{}, err
-		}
-		return l.decide(ctx, u)
+		return l.decide(ctx, m.payload.(DecideUpdate))
 	case msgResubmit:
-		u := m.payload.(ResubmitUpdate)
-		if err := l.validateResubmit(u); err != nil {
-			return DecideResult{}, err
-		}
-		return l.resubmit(ctx, u)
+		return l.resubmit(ctx, m.payload.(ResubmitUpdate))
 	case msgReassign:
-		u := m.payload.(ReassignUpdate)
-		if err := l.validateReassign(u); err != nil {
-			return DecideResult{}, err
-		}
-		return l.reassignTask(ctx, u)
+		return l.reassignTask(ctx, m.payload.(ReassignUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

@@ -214,8 +214,12 @@ func (l *lifecycle) validateResubmit(u ResubmitUpdate) error {
 	return nil
 }
 
-// decide applies a decision on one of the project's tasks.
+// decide checks a decision again (another message may have changed the state since the
+// validator ran) and applies it to one of the project's tasks.
 func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
+	if err := l.validateDecideQueued(u); err != nil {
+		return DecideResult{}, err
+	}
 	t, _ := l.findTask(u.TaskID)
 	auditD := map[string]any{"task_id": t.ID, "kind": string(t.Kind), "decision": u.Decision, "comment": u.Comment}
 	tr := transition{close: []domain.TaskClose{{TaskID: t.ID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment}}}
@@ -289,10 +293,7 @@ func (l *lifecycle) decideSpecial(u DecideUpdate, tr *transition, auditD map[str
 		tr.stage = domain.StageRejected
 		return
 	}
-	amount := u.ApprovedAmountFen
-	if amount == 0 {
-		amount = l.in.EstimatedFen
-	}
+	amount := granted(u, l.in.EstimatedFen)
 	l.st.PlanAmountFen = amount
 	tr.stage = domain.StageAwaitingApproval
 	tr.amount = amount
@@ -307,13 +308,18 @@ func (l *lifecycle) decideApproval(u DecideUpdate, tr *transition, auditD map[st
 		tr.stage = domain.StageRejected
 		return
 	}
-	amount := u.ApprovedAmountFen
-	if amount == 0 {
-		amount = l.st.PlanAmountFen
-	}
+	amount := granted(u, l.st.PlanAmountFen)
 	auditD["approved_amount_fen"] = amount
 	tr.stage, tr.amount = domain.StageApproved, amount
 	l.st.ApprovedFen = amount
+}
+
+// granted is the amount an approval grants: the amount decided, or def when it names none.
+func granted(u DecideUpdate, def int64) int64 {
+	if u.ApprovedAmountFen == 0 {
+		return def
+	}
+	return u.ApprovedAmountFen
 }
 
 func tally(rs []Review) (passed, total int) {
@@ -326,7 +332,11 @@ func tally(rs []Review) (passed, total int) {
 	return passed, total
 }
 
+// resubmit checks a resubmission again and opens the next round of preliminary review (R3).
 func (l *lifecycle) resubmit(ctx workflow.Context, u ResubmitUpdate) (DecideResult, error) {
+	if err := l.validateResubmit(u); err != nil {
+		return DecideResult{}, err
+	}
 	l.st.Round++
 	l.submitted(u.Actor)
 	err := l.apply(ctx, transition{
