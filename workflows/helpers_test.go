@@ -89,7 +89,7 @@ func lifecycleInput(estimatedFen int64, pol domain.Policy) workflows.ProjectLife
 	}
 }
 
-// Task ids of project p1 (lifecycle.go taskID: "<workflow id>:<kind>:<round>[:<suffix>]").
+// Task ids of project p1 (lifecycle_decide.go taskID: "<workflow id>:<kind>:<round>[:<suffix>]").
 const (
 	p1WorkflowID = "project:p1"
 	prelim1      = "project:p1:prelim_review:1"
