@@ -1,14 +1,15 @@
 package workflows_test
 
 import (
-	"egovpm/activities"
-	"egovpm/internal/calendar"
-	"egovpm/internal/domain"
-	"egovpm/workflows"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"egovpm/activities"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/workflows"
 )
 
 func TestR12_R17_AcceptanceDocumentsPerSecurityGates(t *testing.T) {

@@ -1,12 +1,13 @@
 package workflows_test
 
 import (
-	"egovpm/activities"
-	"egovpm/internal/domain"
-	"egovpm/workflows"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"egovpm/activities"
+	"egovpm/internal/domain"
+	"egovpm/workflows"
 )
 
 func TestR6_EarlyBundleResultHeldUntilThePlanIncludesTheProject(t *testing.T) {

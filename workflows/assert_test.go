@@ -1,11 +1,12 @@
 package workflows_test
 
 import (
-	"egovpm/internal/domain"
-	"egovpm/workflows"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/domain"
+	"egovpm/workflows"
 )
 
 // runLifecycle executes ProjectLifecycle with in and checks the mocks afterwards.

@@ -1,14 +1,15 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/calendar"
-	"egovpm/internal/domain"
 	"errors"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
 )
 
 // Delivery message names (R9–R14).

@@ -1,14 +1,15 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/domain"
-	"egovpm/internal/text"
 	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/domain"
+	"egovpm/internal/text"
 )
 
 type lifecycle struct {

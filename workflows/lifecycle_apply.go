@@ -1,14 +1,15 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/domain"
 	"fmt"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/domain"
 )
 
 // transition is a state change before it is written.

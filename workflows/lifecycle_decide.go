@@ -1,13 +1,14 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/authz"
-	"egovpm/internal/domain"
 	"fmt"
 	"slices"
 
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
 )
 
 func (l *lifecycle) specialTask() OpenTask {

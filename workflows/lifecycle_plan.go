@@ -1,11 +1,12 @@
 package workflows
 
 import (
-	"egovpm/internal/domain"
 	"fmt"
 	"slices"
 
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/internal/domain"
 )
 
 // beforeApproval orders the stages a project passes through up to its approval (R3–R6).

@@ -2,9 +2,6 @@ package workflows_test
 
 import (
 	"context"
-	"egovpm/internal/calendar"
-	"egovpm/internal/domain"
-	"egovpm/workflows"
 	"fmt"
 	"testing"
 	"time"
@@ -12,6 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+	"egovpm/workflows"
 )
 
 // omState is a project in its first O&M year under the 2021 policy, accepted on 15 June 2026.

@@ -1,13 +1,14 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/authz"
-	"egovpm/internal/text"
 	"errors"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/authz"
+	"egovpm/internal/text"
 )
 
 // planKind is what a plan inbox message is (in memory only, as msgKind).

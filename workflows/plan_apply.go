@@ -1,12 +1,13 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/domain"
 	"fmt"
 	"sort"
 
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/domain"
 )
 
 func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {

@@ -1,10 +1,11 @@
 package workflows
 
 import (
-	"egovpm/internal/domain"
 	"fmt"
 	"slices"
 	"strings"
+
+	"egovpm/internal/domain"
 )
 
 // The stage each plan Update needs its projects in, and how a refusal says so.

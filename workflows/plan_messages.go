@@ -1,8 +1,9 @@
 package workflows
 
 import (
-	"egovpm/internal/domain"
 	"time"
+
+	"egovpm/internal/domain"
 )
 
 // AnnualPlanInput starts the plan of a year.

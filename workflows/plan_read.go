@@ -1,11 +1,11 @@
 package workflows
 
 import (
+	"go.temporal.io/sdk/workflow"
+
 	"egovpm/activities/wire"
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
-
-	"go.temporal.io/sdk/workflow"
 )
 
 // load reads from the read model the projects a message names (or, for a bundle that names

@@ -1,14 +1,15 @@
 package workflows
 
 import (
-	"egovpm/activities/wire"
-	"egovpm/internal/calendar"
-	"egovpm/internal/domain"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
 )
 
 // armReminders sets the T1 timers of the year: reminders to units with unsubmitted drafts on

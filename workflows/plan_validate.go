@@ -1,9 +1,10 @@
 package workflows
 
 import (
+	"fmt"
+
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
-	"fmt"
 )
 
 // validate checks a message without changing anything. With state it also checks the

@@ -1,12 +1,13 @@
 package workflows_test
 
 import (
-	"egovpm/internal/domain"
-	"egovpm/workflows"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/domain"
+	"egovpm/workflows"
 )
 
 func TestR4_PanelOpensOneTaskPerExpertWithRecusal(t *testing.T) {

@@ -1,12 +1,13 @@
 package workflows
 
 import (
-	"egovpm/internal/calendar"
-	"egovpm/internal/domain"
 	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
 )
 
 // The names of the timers the lifecycle sets itself (their messages' names, msgNames); the
