@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/logging"
@@ -23,8 +24,8 @@ import (
 	"egovpm/internal/store"
 )
 
-// Activities are registered with the worker; workflows call their methods through a nil
-// *Activities.
+// Activities are registered with the worker; workflows call them by name (package wire, whose
+// names are these methods' names).
 type Activities struct {
 	Store *store.Store
 	Log   *zap.Logger
@@ -76,16 +77,11 @@ func (a *Activities) Apply(ctx context.Context, t domain.Transition) (domain.Tra
 	return res, nil
 }
 
-// DocsInput asks which of Kinds a project lacks.
-type DocsInput struct {
-	ProjectID string   `json:"project_id"`
-	Kinds     []string `json:"kinds"`
-}
-
-// DocsResult lists the missing document kinds.
-type DocsResult struct {
-	Missing []string `json:"missing"`
-}
+// DocsInput and DocsResult are MissingDocuments' payloads (package wire).
+type (
+	DocsInput  = wire.DocsInput
+	DocsResult = wire.DocsResult
+)
 
 // MissingDocuments returns the kinds in.Kinds that the project has no document of.
 func (a *Activities) MissingDocuments(ctx context.Context, in DocsInput) (DocsResult, error) {
@@ -127,16 +123,8 @@ func (a *Activities) SendNotifications(ctx context.Context, transitionID string)
 	})
 }
 
-// DraftReminderInput is a T1 reminder of the plan year's submission deadline.
-type DraftReminderInput struct {
-	// ID is derived from the plan workflow and the reminder date, so a retry writes nothing twice.
-	ID       string    `json:"id"`
-	PlanYear int       `json:"plan_year"`
-	Deadline time.Time `json:"deadline"`
-	// Closed: the window has closed (sent to every submitter), else a reminder to units that
-	// still have drafts.
-	Closed bool `json:"closed"`
-}
+// DraftReminderInput is RemindDrafts' payload (package wire).
+type DraftReminderInput = wire.DraftReminderInput
 
 // RemindDrafts writes and sends a T1 reminder (1 June, 20 June, 27 June) to units with
 // unsubmitted drafts, or the "window closed" notice (1 July) to every submitter.

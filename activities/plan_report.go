@@ -8,19 +8,18 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 	"egovpm/internal/logging"
 )
 
-// PlanReport is a signal a project lifecycle sends its year's AnnualPlan: its new stage.
-type PlanReport struct {
-	WorkflowID string `json:"workflow_id"`
-	// PlanYear is the plan's year: no report is sent when that plan reads stages from the
-	// read model (0 in reports recorded before that: always sent).
-	PlanYear int                  `json:"plan_year,omitempty"`
-	Signal   string               `json:"signal"`
-	Status   domain.ProjectStatus `json:"status"`
-}
+// PlanReport, PlanReportResult and PlanProjectsInput are TellPlan's and LoadPlanProjects'
+// payloads (package wire).
+type (
+	PlanReport        = wire.PlanReport
+	PlanReportResult  = wire.PlanReportResult
+	PlanProjectsInput = wire.PlanProjectsInput
+)
 
 // TellPlan delivers r with one SignalWorkflow call, as a local activity that runs just before
 // the transition's Apply: the plan has the new stage in its history before the read model
@@ -63,13 +62,6 @@ func (a *Activities) TellPlan(ctx context.Context, r PlanReport) (PlanReportResu
 	return PlanReportResult{}, err
 }
 
-// PlanReportResult is TellPlan's answer.
-type PlanReportResult struct {
-	// PlanReadsStages: the plan year reads stages from the read model; no report was sent,
-	// and none is needed again.
-	PlanReadsStages bool `json:"plan_reads_stages"`
-}
-
 // planReadsStages answers from memory once a year is known to read stages (it never goes
 // back), else from plan_stage_sources.
 func (a *Activities) planReadsStages(ctx context.Context, year int) (bool, error) {
@@ -84,14 +76,6 @@ func (a *Activities) planReadsStages(ctx context.Context, year int) (bool, error
 		a.readsStages.Store(year, true)
 	}
 	return reads, nil
-}
-
-// PlanProjectsInput asks what the read model says of some projects of a plan year: the ids
-// given, or with Bundleable the year's projects awaiting approval in no bundle.
-type PlanProjectsInput struct {
-	Year       int      `json:"year"`
-	IDs        []string `json:"ids,omitempty"`
-	Bundleable bool     `json:"bundleable,omitempty"`
 }
 
 // LoadPlanProjects reads projects for an AnnualPlan validating a decision (R4–R6). It runs as

@@ -389,7 +389,7 @@ func (d *driver) lifecycle(ctx context.Context, i int) error {
 	return d.deliver(ctx, user, id)
 }
 
-// Task ids as the workflows derive them (workflows/lifecycle.go taskID, plan.go createBundle):
+// Task ids as the workflows derive them (workflows/lifecycle_decide.go taskID, plan_apply.go createBundle):
 // round 1, the expert's user id, the bundle id "b-"+key (server createBundle).
 func prelimTask(id string) string {
 	return workflows.ProjectWorkflowID(id) + ":" + string(domain.TaskPrelimReview) + ":1"

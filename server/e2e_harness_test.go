@@ -26,7 +26,7 @@ import (
 	"egovpm/internal/store"
 	"egovpm/internal/testdb"
 	"egovpm/internal/testenv"
-	"egovpm/workflows"
+	"egovpm/worker/setup"
 )
 
 // stack is the whole platform on real parts: the devserver subprocess, a fresh PostgreSQL
@@ -133,7 +133,7 @@ func newStackLogged(t *testing.T, policy, url, queue string, log *zap.Logger) *s
 	wdeps, err := platform.Connect(ctx, cfg, log)
 	require.NoError(t, err)
 	t.Cleanup(wdeps.Close)
-	w := workflows.NewWorker(wdeps.Temporal, queue, wdeps.Store, log)
+	w := setup.NewWorker(wdeps.Temporal, queue, wdeps.Store, log)
 	require.NoError(t, w.Start())
 	var once sync.Once
 	stopWorker := func() { once.Do(w.Stop) }

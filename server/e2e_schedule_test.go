@@ -13,6 +13,7 @@ import (
 	"egovpm/activities"
 	"egovpm/internal/calendar"
 	"egovpm/internal/ops"
+	"egovpm/worker/setup"
 	"egovpm/workflows"
 )
 
@@ -23,12 +24,12 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 	ctx := context.Background()
 	id := "test-annual-" + newID("")
 	queue := s.srv.cfg.TaskQueue
-	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
+	require.NoError(t, setup.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
 	h := s.temporal.ScheduleClient().GetHandle(ctx, id)
 	t.Cleanup(func() { _ = h.Delete(context.Background()) })
 	d0, err := h.Describe(ctx)
 	require.NoError(t, err)
-	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"), "idempotent")
+	require.NoError(t, setup.EnsureSchedule(ctx, s.temporal, id, queue, "2021"), "idempotent")
 	d, err := h.Describe(ctx)
 	require.NoError(t, err)
 	require.Equal(t, d0.Info.LastUpdateAt, d.Info.LastUpdateAt, "a start with the same policy writes nothing")
@@ -37,12 +38,12 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 
 	require.Equal(t, "2021", schedulePolicy(t, d))
 	// R19: after EGOVPM_POLICY changes, the worker's EnsureSchedule moves the schedule to it.
-	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2023"))
+	require.NoError(t, setup.EnsureSchedule(ctx, s.temporal, id, queue, "2023"))
 	d, err = h.Describe(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "2023", schedulePolicy(t, d))
 	require.Equal(t, "Asia/Shanghai", d.Schedule.Spec.TimeZoneName, "only the argument changed")
-	require.NoError(t, workflows.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
+	require.NoError(t, setup.EnsureSchedule(ctx, s.temporal, id, queue, "2021"))
 
 	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
 	next := time.Now().In(calendar.Shanghai).Year() + 1
@@ -57,7 +58,7 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 // schedulePolicy is the policy version a schedule starts its AnnualCycle with.
 func schedulePolicy(t *testing.T, d *client.ScheduleDescription) string {
 	t.Helper()
-	v, err := workflows.ScheduledPolicy(d)
+	v, err := setup.ScheduledPolicy(d)
 	require.NoError(t, err)
 	return v
 }

@@ -27,6 +27,7 @@ import (
 	"egovpm/internal/platform"
 	"egovpm/internal/seed"
 	"egovpm/internal/testdb"
+	"egovpm/worker/setup"
 	"egovpm/workflows"
 )
 
@@ -66,7 +67,7 @@ func newOpsStack(t *testing.T) *opsStack {
 	s := &opsStack{stack: &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{}},
 		queue: queue, log: log}
 	t.Cleanup(s.stopWorker)
-	s.startWorker(workflows.NewWorker(deps.Temporal, queue, deps.Store, log))
+	s.startWorker(setup.NewWorker(deps.Temporal, queue, deps.Store, log))
 	return s
 }
 
@@ -93,8 +94,8 @@ func (s *opsStack) badBuild() worker.Worker {
 	return w
 }
 
-func registerBad(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(sleepFirstLifecycle, workflow.RegisterOptions{Name: "ProjectLifecycle"})
+func registerBad(r ops.Registry) {
+	r.(worker.WorkflowRegistry).RegisterWorkflowWithOptions(sleepFirstLifecycle, workflow.RegisterOptions{Name: "ProjectLifecycle"})
 	r.RegisterWorkflow(workflows.AnnualPlan)
 }
 
@@ -413,7 +414,7 @@ func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 	}
 
 	// The good build is back: the new run proceeds on the good code.
-	s.startWorker(workflows.NewWorker(s.temporal, s.queue, s.store, s.log))
+	s.startWorker(setup.NewWorker(s.temporal, s.queue, s.store, s.log))
 	require.EventuallyWithT(t, func(c *assertT) {
 		assert.Nil(c, reasonOf(s.stuck(c, wfID), ops.KindWorkflowTaskFailing))
 	}, 20*time.Second, 200*time.Millisecond, "the reset workflow leaves the stuck list")

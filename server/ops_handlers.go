@@ -16,6 +16,7 @@ import (
 	"egovpm/internal/apperr"
 	"egovpm/internal/ops"
 	"egovpm/internal/text"
+	"egovpm/workflows"
 )
 
 // The ops endpoints (role ops, SPEC.md O1–O3) are thin: internal/ops does the work and writes
@@ -26,7 +27,7 @@ import (
 const maxReplayBody = 32 << 20
 
 func (s *Server) opsService() *ops.Service {
-	return ops.New(s.temporal, s.store, s.log, ops.Options{Namespace: s.cfg.TemporalNamespace})
+	return ops.New(s.temporal, s.store, s.log, ops.Options{Namespace: s.cfg.TemporalNamespace, Register: workflows.Register})
 }
 
 func opsActor(c *gin.Context) ops.Actor {

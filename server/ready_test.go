@@ -15,7 +15,7 @@ import (
 	"egovpm/internal/platform"
 	"egovpm/internal/testdb"
 	"egovpm/internal/testenv"
-	"egovpm/workflows"
+	"egovpm/worker/setup"
 )
 
 // TestReadyzKnowsTheWorkerAndTheSearchAttributes runs the gateway on a Temporal that is not
@@ -73,7 +73,7 @@ func TestReadyzKnowsTheWorkerAndTheSearchAttributes(t *testing.T) {
 	require.Empty(t, added, "temporal-setup is idempotent")
 	require.NoError(t, platform.CheckSearchAttributes(ctx, deps.Temporal, cfg.TemporalNamespace))
 
-	w := workflows.NewWorker(deps.Temporal, queue, deps.Store, zap.NewNop())
+	w := setup.NewWorker(deps.Temporal, queue, deps.Store, zap.NewNop())
 	require.NoError(t, w.Start())
 	require.EventuallyWithT(t, func(c *assertT) {
 		r := s.do("", http.MethodGet, "/readyz", nil, nil)

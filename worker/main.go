@@ -23,6 +23,7 @@ import (
 	"egovpm/internal/ops"
 	"egovpm/internal/platform"
 	"egovpm/internal/tracing"
+	"egovpm/worker/setup"
 	"egovpm/workflows"
 )
 
@@ -77,9 +78,9 @@ func run() error {
 	if err := deps.Store.CheckPolicyInForce(ctx, cfg.Policy, time.Now()); err != nil {
 		return err
 	}
-	w := workflows.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
+	w := setup.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
 	// T1: the yearly Schedule that opens next year's plan (idempotent).
-	if err := workflows.EnsureSchedule(ctx, deps.Temporal, workflows.AnnualScheduleID, cfg.TaskQueue, cfg.Policy); err != nil {
+	if err := setup.EnsureSchedule(ctx, deps.Temporal, setup.AnnualScheduleID, cfg.TaskQueue, cfg.Policy); err != nil {
 		return err
 	}
 	if err := w.Start(); err != nil {
@@ -106,7 +107,7 @@ func serveMetrics(ctx context.Context, cfg config.Config, deps *platform.Deps, l
 		return
 	}
 	// The gateway writes the audit checkpoints into DATA_DIR; the worker only reads them.
-	mon := monitor.New(ops.New(deps.Temporal, deps.Store, log, ops.Options{Namespace: cfg.TemporalNamespace}), deps.Store, log).
+	mon := monitor.New(ops.New(deps.Temporal, deps.Store, log, ops.Options{Namespace: cfg.TemporalNamespace, Register: workflows.Register}), deps.Store, log).
 		WithAnchor(audit.AnchorAt(filepath.Join(cfg.DataDir, audit.AnchorFile)))
 	deps.Metrics.MustRegister(mon.Collectors()...)
 	go mon.Run(ctx, cfg.OpsScanEvery, cfg.AuditVerifyEvery)

@@ -179,20 +179,6 @@ type DecideResult struct {
 // AnsweredHash is the hash of the request the result answers.
 func (r DecideResult) AnsweredHash() string { return r.RequestHash }
 
-// answered stamps an Update's outcome with the hash of the request that made it: Temporal
-// answers a resend of the same Update id (the same Idempotency-Key) with the first outcome and
-// never compares bodies, so the gateway does, with this.
-func answered[R any](hash string, res R, err error, stamp func(*R)) (R, error) {
-	if hash == "" {
-		return res, err
-	}
-	if err != nil {
-		return res, domain.Stamp(err, hash)
-	}
-	stamp(&res)
-	return res, nil
-}
-
 // ReassignUpdate moves an open task to Assignee (转办): a DRB supervisor's act, with a reason.
 // From is the assignee the gateway read ("" when the task was offered to its candidates).
 type ReassignUpdate struct {

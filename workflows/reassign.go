@@ -66,10 +66,14 @@ func reassignNotices(u ReassignUpdate, taskID, from, subject string) []domain.No
 	return out
 }
 
-// reassignTask moves the task to the new assignee (task-reassign): the workflow holds the
-// assignee, so from now on only they may decide it; the read model, the audit row (who, from
-// whom, to whom, why) and the notifications of both are one transition.
+// reassignTask checks a reassignment again and moves the task to the new assignee
+// (task-reassign): the workflow holds the assignee, so from now on only they may decide it; the
+// read model, the audit row (who, from whom, to whom, why) and the notifications of both are
+// one transition.
 func (l *lifecycle) reassignTask(ctx workflow.Context, u ReassignUpdate) (DecideResult, error) {
+	if err := l.validateReassign(u); err != nil {
+		return DecideResult{}, err
+	}
 	if version(ctx, "task-reassign", 1) == workflow.DefaultVersion {
 		return DecideResult{}, domain.Refuse(domain.StatusConflict, "reassign_unsupported", "该流程版本不支持转办")
 	}

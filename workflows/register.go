@@ -1,34 +1,13 @@
 package workflows
 
-import (
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
+// Registry is what registers workflows: a Temporal worker, or a replayer (worker.Registry and
+// worker.WorkflowReplayer both are).
+type Registry = interface{ RegisterWorkflow(w any) }
 
-	"egovpm/activities"
-	"egovpm/internal/notify"
-	"egovpm/internal/store"
-)
-
-// Register adds every workflow and activity of egovpm to r (a worker or a replayer's registry).
-func Register(r worker.Registry, acts *activities.Activities) {
+// Register registers every workflow of egovpm in r: what the worker runs (worker/setup), and
+// what the replay gate checks histories against (internal/ops, TestReplayHistories).
+func Register(r Registry) {
 	r.RegisterWorkflow(ProjectLifecycle)
 	r.RegisterWorkflow(AnnualPlan)
 	r.RegisterWorkflow(AnnualCycle)
-	if acts != nil {
-		r.RegisterActivity(acts)
-	}
-}
-
-// NewWorker builds the egovpm worker on taskQueue. It lives here (not in a main package) so that
-// integration tests run exactly the worker that production runs.
-// sender, when given, delivers notifications (default: the log).
-func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logger, sender ...notify.Sender) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{})
-	acts := &activities.Activities{Store: st, Log: log, Temporal: c}
-	if len(sender) > 0 {
-		acts.Sender = sender[0]
-	}
-	Register(w, acts)
-	return w
 }

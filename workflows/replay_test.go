@@ -44,9 +44,7 @@ func TestReplayHistories(t *testing.T) {
 			require.NotEmpty(t, id, "%s: the started event carries no workflowId (record it with a newer server)", file)
 
 			replayer := worker.NewWorkflowReplayer()
-			replayer.RegisterWorkflow(workflows.ProjectLifecycle)
-			replayer.RegisterWorkflow(workflows.AnnualPlan)
-			replayer.RegisterWorkflow(workflows.AnnualCycle)
+			workflows.Register(replayer)
 			err = replayer.ReplayWorkflowHistoryWithOptions(logger, history, worker.ReplayWorkflowHistoryOptions{
 				OriginalExecution: workflow.Execution{ID: id, RunID: started.GetOriginalExecutionRunId()},
 			})

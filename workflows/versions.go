@@ -6,55 +6,97 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// change is a workflow.GetVersion change id with the highest version the code supports.
+// change is a workflow.GetVersion change id with the highest version the code supports, and
+// since, the commit on main that introduced it.
+//
+// Retiring a change: its branches below max serve only the runs started before since (code
+// that did not know the change). It can be retired (the old branch deleted, the call site kept
+// or made unconditional) once every run of its workflow type started before since has ended:
+// no open run's TemporalChangeVersion search attribute lists "<id>-<max>" or a baseline that
+// covers the change (baselines), and `make replay` on live histories (O3) still passes.
+// TestRetirableChanges lists the ids whose old branches no recorded history in testdata needs.
 type change struct {
-	id  string
-	max workflow.Version
+	id    string
+	max   workflow.Version
+	since string
 }
 
 // lifecycleChanges and planChanges list every change id ProjectLifecycle and AnnualPlan may
 // meet (TestVersionsAtStartListEveryChange keeps them complete).
 var (
 	// lifecycleChanges1 are the changes lifecycle-baseline-1 covers.
-	lifecycleChanges1 = []change{{"plan-report-local", 1}, {"task-sla-timers", 1}, {"special-request-similarity", 1},
-		{"transition-id-by-update", 1}, {"send-notifications", 1}, {"om-reminder", 1}, {"cancel-task-timers", 1},
-		{"hold-early-plan-signals", 1}, {"plan-report-once", 1}}
-	lifecycleChanges2 = append(slices.Clone(lifecycleChanges1), change{"lean-coroutines", 1})
-	lifecycleChanges3 = append(slices.Clone(lifecycleChanges2), change{"chained-task-timers", 1})
+	lifecycleChanges1 = []change{
+		{"plan-report-local", 1, "cfbd527"},
+		{"task-sla-timers", 1, "162cd43"},
+		{"special-request-similarity", 1, "3b89355"},
+		{"transition-id-by-update", 1, "26eb3f4"},
+		{"send-notifications", 1, "162cd43"},
+		{"om-reminder", 1, "162cd43"},
+		{"cancel-task-timers", 1, "591816e"},
+		{"hold-early-plan-signals", 1, "f2bd960"},
+		{"plan-report-once", 1, "6654b8d"},
+	}
+	lifecycleChanges2 = append(slices.Clone(lifecycleChanges1), change{"lean-coroutines", 1, "5ccdcdd"})
+	lifecycleChanges3 = append(slices.Clone(lifecycleChanges2), change{"chained-task-timers", 1, "3341939"})
 	// lifecycleChanges4 are the changes lifecycle-baseline-blank-texts covers.
-	lifecycleChanges4 = append(slices.Clone(lifecycleChanges3), change{"blank-texts", 1})
+	lifecycleChanges4 = append(slices.Clone(lifecycleChanges3), change{"blank-texts", 1, "40c58b9"})
 	// lifecycleChanges5 (lifecycle-baseline-sod) adds separation-of-duties (a decision by
 	// whoever submitted what it decides on is refused in the handler too, not only in the
 	// validator) and task-reassign (the supervisor's 转办 reaches the workflow, which holds the
 	// new assignee).
-	lifecycleChanges5 = append(slices.Clone(lifecycleChanges4), change{"separation-of-duties", 1}, change{"task-reassign", 1})
+	lifecycleChanges5 = append(slices.Clone(lifecycleChanges4),
+		change{"separation-of-duties", 1, "050bf55"}, change{"task-reassign", 1, "050bf55"})
 	// lifecycleChanges (lifecycle-baseline-correctness) adds the changes of issue 15's
 	// correctness items: record-activity-failures (O1) and crypto-plan-every-route (R17).
-	lifecycleChanges = append(slices.Clone(lifecycleChanges5), change{"record-activity-failures", 1}, change{"crypto-plan-every-route", 1})
+	lifecycleChanges = append(slices.Clone(lifecycleChanges5),
+		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"})
 	// planChanges1 are the changes plan-baseline-1 covers.
-	planChanges1 = []change{{"t1-reminders", 1}, {"plan-transition-id-by-update", 1}, {"send-notifications", 1},
-		{"plan-signals-parallel", 1}, {"plan-stages-from-read-model", 1}}
-	planChanges2 = append(slices.Clone(planChanges1), change{"bundle-task-timers", 1})
+	planChanges1 = []change{
+		{"t1-reminders", 1, "3ad783a"},
+		{"plan-transition-id-by-update", 1, "38ae596"},
+		{"send-notifications", 1, "162cd43"},
+		{"plan-signals-parallel", 1, "ea3176d"},
+		{"plan-stages-from-read-model", 1, "eedf8fa"},
+	}
+	planChanges2 = append(slices.Clone(planChanges1), change{"bundle-task-timers", 1, "66e85cd"})
 	// planChanges3 are the changes plan-baseline-blank-texts covers.
-	planChanges3 = append(slices.Clone(planChanges2), change{"blank-texts", 1})
+	planChanges3 = append(slices.Clone(planChanges2), change{"blank-texts", 1, "40c58b9"})
 	// planChanges4 (plan-baseline-sod) adds plan-separation-of-duties (the bundle's creator may
 	// not decide it) and plan-task-reassign (the supervisor's 转办 of a bundle's approval task).
-	planChanges4 = append(slices.Clone(planChanges3), change{"plan-separation-of-duties", 1}, change{"plan-task-reassign", 1})
+	planChanges4 = append(slices.Clone(planChanges3),
+		change{"plan-separation-of-duties", 1, "050bf55"}, change{"plan-task-reassign", 1, "690da5a"})
 	// planChanges (plan-baseline-correctness) adds record-activity-failures (O1),
 	// crypto-plan-every-route (R17), panel-odd-after-recusal (R4) and bundle-by-pinned-approver
 	// (R19).
-	planChanges = append(slices.Clone(planChanges4), change{"record-activity-failures", 1}, change{"crypto-plan-every-route", 1}, change{"panel-odd-after-recusal", 1}, change{"bundle-by-pinned-approver", 1})
+	planChanges = append(slices.Clone(planChanges4),
+		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"},
+		change{"panel-odd-after-recusal", 1, "44ba51a"}, change{"bundle-by-pinned-approver", 1, "06ce55b"})
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
 	// Baselines are named for their changes (not numbered), so that branches adding
-	// baselines side by side never give one id two meanings.
+	// baselines side by side never give one id two meanings. A baseline other than the newest
+	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
+	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
 	lifecycleBaselines = []baseline{{"lifecycle-baseline-correctness", lifecycleChanges}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
 	planBaselines = []baseline{{"plan-baseline-correctness", planChanges}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
+
+// versionMet, when set (TestRetirableChanges), is told each version a run meets: a change's
+// (version), a baseline's it recorded (withBaseline), versions-at-start's.
+var versionMet func(id string, v, max workflow.Version)
+
+// getVersion is workflow.GetVersion(ctx, id, DefaultVersion, max), told to versionMet.
+func getVersion(ctx workflow.Context, id string, max workflow.Version) workflow.Version {
+	v := workflow.GetVersion(ctx, id, workflow.DefaultVersion, max)
+	if versionMet != nil {
+		versionMet(id, v, max)
+	}
+	return v
+}
 
 // versionsAtStart meets every change of a run in its first workflow task (version
 // versions-at-start). The first time a run meets a change id, the SDK records a marker and
@@ -66,11 +108,11 @@ var (
 // the version already recorded. Runs started before this version meet their changes where
 // they did (replay returns DefaultVersion here).
 func versionsAtStart(ctx workflow.Context, changes []change) {
-	if workflow.GetVersion(ctx, "versions-at-start", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if getVersion(ctx, "versions-at-start", 1) == workflow.DefaultVersion {
 		return
 	}
 	for _, c := range changes {
-		workflow.GetVersion(ctx, c.id, workflow.DefaultVersion, c.max)
+		getVersion(ctx, c.id, c.max)
 	}
 }
 
@@ -90,6 +132,9 @@ type baselineKey struct{}
 func withBaseline(ctx workflow.Context, baselines []baseline, changes []change) workflow.Context {
 	for _, b := range baselines {
 		if workflow.GetVersion(ctx, b.id, workflow.DefaultVersion, 1) == 1 {
+			if versionMet != nil {
+				versionMet(b.id, 1, 1)
+			}
 			return workflow.WithValue(ctx, baselineKey{}, b.changes)
 		}
 	}
@@ -113,5 +158,5 @@ func version(ctx workflow.Context, id string, max workflow.Version) workflow.Ver
 			}
 		}
 	}
-	return workflow.GetVersion(ctx, id, workflow.DefaultVersion, max)
+	return getVersion(ctx, id, max)
 }

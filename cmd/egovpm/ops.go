@@ -17,6 +17,7 @@ import (
 	"egovpm/internal/platform"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
+	"egovpm/workflows"
 )
 
 // The ops-* commands are the CLI of internal/ops (SPEC.md O1–O3), the same code as the
@@ -38,7 +39,7 @@ func withOps(ctx context.Context, e env, temporal bool, fn func(svc *ops.Service
 			}
 			defer tc.Close()
 		}
-		return fn(ops.New(tc, st, log.Named("ops"), ops.Options{Namespace: cfg.TemporalNamespace}))
+		return fn(ops.New(tc, st, log.Named("ops"), ops.Options{Namespace: cfg.TemporalNamespace, Register: workflows.Register}))
 	})
 }
 

@@ -13,15 +13,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nexus-rpc/sdk-go/nexus"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"egovpm/internal/audit"
 	"egovpm/internal/store"
-	"egovpm/workflows"
 )
 
 // Defaults of Options.
@@ -59,9 +55,10 @@ type Options struct {
 	MaxScan int
 	// MaxLiveReplay: see DefaultMaxLiveReplay.
 	MaxLiveReplay int
-	// Register registers the workflows histories are replayed against; nil: this build's
-	// (RegisterBuild).
-	Register func(worker.WorkflowRegistry)
+	// Register registers the workflows histories are replayed against: this build's
+	// (workflows.Register, handed in by the worker, the gateway and the CLI). Without it Replay
+	// refuses.
+	Register func(Registry)
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
@@ -82,9 +79,6 @@ func New(tc client.Client, st *store.Store, log *zap.Logger, opts Options) *Serv
 	opts.HeartbeatStall = cmp.Or(opts.HeartbeatStall, DefaultHeartbeatStall)
 	opts.MaxScan = cmp.Or(opts.MaxScan, DefaultMaxScan)
 	opts.MaxLiveReplay = cmp.Or(opts.MaxLiveReplay, DefaultMaxLiveReplay)
-	if opts.Register == nil {
-		opts.Register = RegisterBuild
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -94,20 +88,9 @@ func New(tc client.Client, st *store.Store, log *zap.Logger, opts Options) *Serv
 	return &Service{temporal: tc, store: st, log: log, opts: opts}
 }
 
-// RegisterBuild registers this build's workflows in a replayer: exactly what
-// workflows.Register gives a worker, so the replay gate checks what production runs.
-func RegisterBuild(r worker.WorkflowRegistry) {
-	workflows.Register(workflowsOnly{r}, nil)
-}
-
-// workflowsOnly is a worker.Registry over a replayer: workflows are registered, activities and
-// Nexus services (which a replay never runs) are dropped.
-type workflowsOnly struct{ worker.WorkflowRegistry }
-
-func (workflowsOnly) RegisterActivity(any)                                         {}
-func (workflowsOnly) RegisterActivityWithOptions(any, activity.RegisterOptions)    {}
-func (workflowsOnly) RegisterDynamicActivity(any, activity.DynamicRegisterOptions) {}
-func (workflowsOnly) RegisterNexusService(*nexus.Service)                          {}
+// Registry is what Options.Register registers workflows in (a replayer); the same type as
+// workflows.Registry, so that workflows.Register is an Options.Register.
+type Registry = interface{ RegisterWorkflow(w any) }
 
 // Actor is who performs an ops action, as the audit log records it.
 type Actor struct {

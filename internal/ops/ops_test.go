@@ -250,7 +250,7 @@ func TestO3_ReplayHistory(t *testing.T) {
 	require.NoError(t, err)
 
 	good := worker.NewWorkflowReplayer()
-	RegisterBuild(good)
+	workflows.Register(good)
 	res := ReplayHistory(good, nil, h, SourcePosted, "", "")
 	require.Equal(t, ReplayOK, res.Status, res.Error)
 	require.True(t, strings.HasPrefix(res.WorkflowID, "project:"), res.WorkflowID)

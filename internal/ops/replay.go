@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -75,6 +76,9 @@ const maxErrorText = 4000
 // per history whether the code is still deterministic for it (O3). One audit row records the
 // call.
 func (s *Service) Replay(ctx context.Context, a Actor, req ReplayRequest) (ReplayReport, error) {
+	if s.opts.Register == nil {
+		return ReplayReport{}, errors.New("ops: no workflows to replay against (Options.Register)")
+	}
 	rep := ReplayReport{Items: []ReplayResult{}}
 	replayer := worker.NewWorkflowReplayer()
 	s.opts.Register(replayer)

@@ -1,0 +1,87 @@
+// Package wire names the activities as the workflows call them: their registered names and the
+// types of their payloads. It does no I/O, so the deterministic package `workflows` calls the
+// activities through it without linking the read model or the mail relay. Package activities
+// implements them (its methods carry these names, and these types are its payloads).
+//
+// A name or a payload's JSON shape here is part of every recorded history: neither changes.
+package wire
+
+import (
+	"time"
+
+	"egovpm/internal/domain"
+)
+
+// The registered activity names (the methods of activities.Activities).
+const (
+	// Apply writes a transition (domain.Transition → domain.TransitionResult), local.
+	Apply = "Apply"
+	// MissingDocuments lists the document kinds a project lacks (DocsInput → DocsResult), local.
+	MissingDocuments = "MissingDocuments"
+	// ComputeSimilar stores a project's R16 candidates (project id → count).
+	ComputeSimilar = "ComputeSimilar"
+	// SendNotifications delivers a transition's notifications (transition id → count).
+	SendNotifications = "SendNotifications"
+	// RemindDrafts writes and sends a T1 reminder (DraftReminderInput → count).
+	RemindDrafts = "RemindDrafts"
+	// LoadPolicy reads a policy version (version → domain.Policy), local.
+	LoadPolicy = "LoadPolicy"
+	// TellPlan signals a project's stage to its plan (PlanReport → PlanReportResult), local.
+	TellPlan = "TellPlan"
+	// LoadPlanProjects reads projects for a plan's decision (PlanProjectsInput →
+	// []domain.PlanProject), local.
+	LoadPlanProjects = "LoadPlanProjects"
+	// MarkPlanReadsStages records that a plan year reads stages from the read model (year), local.
+	MarkPlanReadsStages = "MarkPlanReadsStages"
+)
+
+// Names lists every activity name above.
+var Names = []string{Apply, MissingDocuments, ComputeSimilar, SendNotifications, RemindDrafts, LoadPolicy, TellPlan,
+	LoadPlanProjects, MarkPlanReadsStages}
+
+// DocsInput asks which of Kinds a project lacks.
+type DocsInput struct {
+	ProjectID string   `json:"project_id"`
+	Kinds     []string `json:"kinds"`
+}
+
+// DocsResult lists the missing document kinds.
+type DocsResult struct {
+	Missing []string `json:"missing"`
+}
+
+// DraftReminderInput is a T1 reminder of the plan year's submission deadline.
+type DraftReminderInput struct {
+	// ID is derived from the plan workflow and the reminder date, so a retry writes nothing twice.
+	ID       string    `json:"id"`
+	PlanYear int       `json:"plan_year"`
+	Deadline time.Time `json:"deadline"`
+	// Closed: the window has closed (sent to every submitter), else a reminder to units that
+	// still have drafts.
+	Closed bool `json:"closed"`
+}
+
+// PlanReport is a signal a project lifecycle sends its year's AnnualPlan: its new stage.
+type PlanReport struct {
+	WorkflowID string `json:"workflow_id"`
+	// PlanYear is the plan's year: no report is sent when that plan reads stages from the
+	// read model (0 in reports recorded before that: always sent).
+	PlanYear int                  `json:"plan_year,omitempty"`
+	Signal   string               `json:"signal"`
+	Status   domain.ProjectStatus `json:"status"`
+}
+
+// PlanReportResult is TellPlan's answer.
+type PlanReportResult struct {
+	// PlanReadsStages: the plan year reads stages from the read model; no report was sent,
+	// and none is needed again.
+	PlanReadsStages bool `json:"plan_reads_stages"`
+}
+
+// PlanProjectsInput asks what the read model says of some projects of a plan year: the ids
+// given, or with Bundleable the year's projects awaiting approval in no bundle.
+type PlanProjectsInput struct {
+	Year       int      `json:"year"`
+	IDs        []string `json:"ids,omitempty"`
+	Bundleable bool     `json:"bundleable,omitempty"`
+}

@@ -1,0 +1,129 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
+)
+
+// load reads from the read model the projects a message names (or, for a bundle that names
+// none, the year's candidates) and updates what the plan knows of them
+// (plan-stages-from-read-model). The read is a local activity: its result is in history, so a
+// replay validates against what the plan saw. A project of another year, or still a draft, is
+// left unknown to the plan (project_not_in_plan_year).
+func (p *plan) load(ctx workflow.Context, m *planMsg) error {
+	in := wire.PlanProjectsInput{Year: p.in.Year}
+	switch u := m.payload.(type) {
+	case ConveneUpdate:
+		in.IDs = u.ProjectIDs
+	case CompileUpdate:
+		in.IDs = u.ProjectIDs()
+	case BundleUpdate:
+		in.IDs = u.ProjectIDs
+		in.Bundleable = len(in.IDs) == 0
+	default:
+		return nil
+	}
+	// Retried as Apply is (localCtx): a read-model outage stalls the plan, the Update stays in
+	// flight (the gateway answers 503 temporal_timeout; a resend with the same key waits for
+	// the same Update), and the key is not spent on a refusal. Before, the read gave up after
+	// 30 s and completed the Update with 503 read_model_unavailable, which answered every
+	// later resend of that key too.
+	var rows []domain.PlanProject
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
+		workflow.GetLogger(ctx).Error("plan could not read project stages", "error", err)
+		return domain.Refuse(domain.StatusUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
+	}
+	for _, r := range rows {
+		if r.PlanYear != p.in.Year || r.Stage == domain.StageDraft {
+			continue
+		}
+		pp, ok := p.idx[r.ProjectID]
+		if !ok {
+			pp = &PlanProject{ProjectID: r.ProjectID}
+			p.idx[r.ProjectID] = pp
+			p.st.Projects = append(p.st.Projects, pp)
+		}
+		pp.UnitID, pp.Name, pp.EstimatedFen, pp.Stage, pp.Version = r.UnitID, r.Name, r.EstimatedFen, r.Stage, r.Version
+		// Only what the lifecycles write is read back: stages, panel tasks, and the plan
+		// items of supplementary projects (R8). The plan's own decisions (compiled, bundled)
+		// stay those of its state: a workflow task retried after a lost completion would
+		// otherwise find the write of its own first attempt and refuse itself (found by the
+		// fault test).
+		if r.Supplementary {
+			pp.Planned, pp.Supplementary, pp.PlanAmountFen = true, true, r.PlanAmountFen
+		}
+		// Paneled while its panel's tasks are open, or since this plan convened it and the
+		// stage has not changed (the lifecycle may not have opened the tasks yet).
+		pp.Paneled = r.ExpertTasksOpen || (pp.Paneled && pp.PaneledVersion != 0 && pp.PaneledVersion == r.Version)
+		pp.CryptoPlanMissing = p.cryptoGate && r.CryptoPlanMissing
+		if p.pinnedApprovers {
+			pp.ApproverRole, pp.ApproverOrg = r.BundleApproverRole, r.BundleApproverOrg
+		}
+		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) && pp.BundleID == "" {
+			if pp.CryptoPlanMissing {
+				m.waiting = append(m.waiting, r.ProjectID) // R17: not approvable until it is in
+			} else {
+				m.candidates = append(m.candidates, r.ProjectID)
+			}
+		}
+	}
+	return nil
+}
+
+// bundleable lists the included small projects awaiting approval and not yet bundled: read
+// for m from the read model (plan-stages-from-read-model), else those the plan has heard of,
+// in arrival order.
+func (p *plan) bundleable(m *planMsg) []string {
+	if p.fromReadModel {
+		return m.candidates
+	}
+	var ids []string
+	for _, pp := range p.st.Projects {
+		if pp.Stage == domain.StageAwaitingApproval && pp.BundleID == "" && p.in.Policy.Small(pp.EstimatedFen) {
+			ids = append(ids, pp.ProjectID)
+		}
+	}
+	return ids
+}
+
+// bundleFacts is the approval task of pending bundle b as authz.ActOnTask takes it; with sod,
+// the bundle's creator submitted what it decides on.
+func (p *plan) bundleFacts(b *PlanBundle, sod bool) authz.TaskFacts {
+	role, org := p.bundleApprover(b)
+	f := authz.TaskFacts{Kind: domain.TaskBundleApproval, CandidateRole: role, CandidateOrgID: org,
+		AssigneeID: b.AssigneeID, Open: true}
+	if sod && b.CreatedBy != "" {
+		f.SubmittedBy = []string{b.CreatedBy}
+	}
+	return f
+}
+
+// approverOf is who decides a bundle of pp: its pinned policy's bundle approver, or the plan's
+// policy's when the plan does not know it (runs before bundle-by-pinned-approver).
+func (p *plan) approverOf(pp *PlanProject) (role, org string) {
+	if pp != nil && pp.ApproverRole != "" {
+		return pp.ApproverRole, pp.ApproverOrg
+	}
+	return p.in.Policy.BundleApproverRole, p.in.Policy.BundleApproverOrg
+}
+
+// bundleApprover is who decides bundle b: its projects' approver, or the plan's policy's for a
+// bundle made before bundle-by-pinned-approver.
+func (p *plan) bundleApprover(b *PlanBundle) (role, org string) {
+	if b.ApproverRole != "" {
+		return b.ApproverRole, b.ApproverOrg
+	}
+	return p.in.Policy.BundleApproverRole, p.in.Policy.BundleApproverOrg
+}
+
+func (p *plan) bundleByTask(taskID string) *PlanBundle {
+	for _, b := range p.st.Bundles {
+		if b.TaskID == taskID {
+			return b
+		}
+	}
+	return nil
+}
