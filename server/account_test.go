@@ -139,6 +139,13 @@ func TestListProjectsByType(t *testing.T) {
 	require.Equal(t, []string{"new"}, items(r, "type"))
 	r = is.do(alice, http.MethodGet, "/api/v1/projects?type=castle", "")
 	require.Equal(t, http.StatusBadRequest, r.Status)
+	// The list checks its filter as its 项目台账 export does (one parser): a malformed unit id is
+	// refused, not answered with an empty page.
+	for _, path := range []string{"/api/v1/projects?unit_id=UNIT%20A", "/api/v1/exports/registry?unit_id=UNIT%20A"} {
+		r = is.do(alice, http.MethodGet, path, "")
+		require.Equal(t, http.StatusBadRequest, r.Status, path)
+		require.Contains(t, fmt.Sprint(r.Body), "unit_id", path)
+	}
 }
 
 // TestTasksByPlanYear: the inbox filters by the plan year of the task's project and names the

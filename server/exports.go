@@ -14,7 +14,6 @@ import (
 	"egovpm/internal/audit"
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
-	"egovpm/internal/domain"
 	"egovpm/internal/logging"
 	"egovpm/internal/store"
 )
@@ -116,6 +115,30 @@ func (s *Server) startCSV(c *gin.Context, name, title string, header []string) (
 	return out, true
 }
 
+// exportCSV streams one CSV export: the header of cols, then every row each yields, numbered
+// from 1 and formatted by its column's kind.
+func exportCSV[R any](s *Server, c *gin.Context, name, title string, cols []xlsxCol, values func(n int, r R) []any, each func(yield func(R) error) error) {
+	header := make([]string, len(cols))
+	for i, col := range cols {
+		header[i] = col.header
+	}
+	out, ok := s.startCSV(c, name, title, header)
+	if !ok {
+		return
+	}
+	n := 0
+	err := each(func(r R) error {
+		n++
+		vals := values(n, r)
+		rec := make([]string, len(vals))
+		for i, v := range vals {
+			rec[i] = csvValue(cols[i].kind, v)
+		}
+		return out.row(rec...)
+	})
+	out.finish(s, c, name, err)
+}
+
 func (o *csvOut) row(vals ...string) error {
 	if err := o.w.Write(vals); err != nil {
 		return err
@@ -171,47 +194,18 @@ func (s *Server) exportRegistry(c *gin.Context) {
 		return
 	}
 	a := mustActor(c)
+	pq, err := parseProjectQuery(c)
 	f := store.RegistryFilter{Reach: authz.ReachOf(a), ContractReach: authz.ReachFor(a, authz.ContractScopes),
-		PaymentReach: authz.ReachFor(a, authz.PaymentScopes), UnitID: c.Query("unit_id"), Stage: c.Query("stage"),
-		Type: c.Query("type"), Q: c.Query("q")}
-	switch {
-	case f.Stage != "" && !domain.Contains(stageNames(), f.Stage):
-		err = apperr.Invalid(map[string]string{"stage": "未知阶段"})
-	case f.Type != "" && !domain.Contains(domain.ProjectTypes, f.Type):
-		err = apperr.Invalid(map[string]string{"type": "未知项目类型"})
-	case len(f.Q) > 100:
-		err = apperr.Invalid(map[string]string{"q": "不能超过 100 个字符"})
-	case f.UnitID != "" && !validOrgID.MatchString(f.UnitID):
-		err = apperr.Invalid(map[string]string{"unit_id": "单位编号不合法"})
-	}
-	if err == nil {
-		f.PlanYear, err = yearQuery(c, "plan_year")
-	}
+		PaymentReach: authz.ReachFor(a, authz.PaymentScopes), UnitID: pq.UnitID, Stage: pq.Stage,
+		Type: pq.Type, Q: pq.Q, PlanYear: pq.PlanYear}
 	if err != nil {
 		respondError(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	if format == "csv" {
-		header := make([]string, len(registryCols))
-		for i, col := range registryCols {
-			header[i] = col.header
-		}
-		out, ok := s.startCSV(c, "registry", "项目台账", header)
-		if !ok {
-			return
-		}
-		n := 0
-		err := s.store.EachRegistryRow(ctx, f, func(r store.RegistryRow) error {
-			n++
-			vals := registryValues(n, r)
-			rec := make([]string, len(vals))
-			for i, v := range vals {
-				rec[i] = csvValue(registryCols[i].kind, v)
-			}
-			return out.row(rec...)
-		})
-		out.finish(s, c, "registry", err)
+		exportCSV(s, c, "registry", "项目台账", registryCols, registryValues,
+			func(yield func(store.RegistryRow) error) error { return s.store.EachRegistryRow(ctx, f, yield) })
 		return
 	}
 	b, err := newXLSXBook()
@@ -349,25 +343,8 @@ func (s *Server) exportPayments(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if format == "csv" {
-		header := make([]string, len(paymentCols))
-		for i, col := range paymentCols {
-			header[i] = col.header
-		}
-		out, ok := s.startCSV(c, "payments", "资金拨付表", header)
-		if !ok {
-			return
-		}
-		n := 0
-		err := s.store.EachPayment(ctx, f, func(r store.PaymentListRow) error {
-			n++
-			vals := paymentValues(n, r)
-			rec := make([]string, len(vals))
-			for i, v := range vals {
-				rec[i] = csvValue(paymentCols[i].kind, v)
-			}
-			return out.row(rec...)
-		})
-		out.finish(s, c, "payments", err)
+		exportCSV(s, c, "payments", "资金拨付表", paymentCols, paymentValues,
+			func(yield func(store.PaymentListRow) error) error { return s.store.EachPayment(ctx, f, yield) })
 		return
 	}
 	totals, err := s.store.PaymentTotals(ctx, f)
@@ -441,23 +418,8 @@ func (s *Server) exportAuditLog(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if format == "csv" {
-		header := make([]string, len(auditCols))
-		for i, col := range auditCols {
-			header[i] = col.header
-		}
-		out, ok := s.startCSV(c, "audit_log", "审计日志", header)
-		if !ok {
-			return
-		}
-		err := s.store.EachAuditRow(ctx, f, func(r audit.Row) error {
-			vals := auditValues(r)
-			rec := make([]string, len(vals))
-			for i, v := range vals {
-				rec[i] = csvValue(auditCols[i].kind, v)
-			}
-			return out.row(rec...)
-		})
-		out.finish(s, c, "audit_log", err)
+		exportCSV(s, c, "audit_log", "审计日志", auditCols, func(_ int, r audit.Row) []any { return auditValues(r) },
+			func(yield func(audit.Row) error) error { return s.store.EachAuditRow(ctx, f, yield) })
 		return
 	}
 	b, err := newXLSXBook()

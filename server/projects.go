@@ -431,6 +431,29 @@ func badCursor(err error) error {
 	return err
 }
 
+// projectQuery is the filter GET /projects and its 项目台账 export share, each field checked.
+type projectQuery struct {
+	Stage, Type, UnitID, Q string
+	PlanYear               int
+}
+
+func parseProjectQuery(c *gin.Context) (projectQuery, error) {
+	q := projectQuery{Stage: c.Query("stage"), Type: c.Query("type"), UnitID: c.Query("unit_id"), Q: c.Query("q")}
+	switch {
+	case q.Stage != "" && !domain.Contains(stageNames(), q.Stage):
+		return q, apperr.Invalid(map[string]string{"stage": "未知阶段"})
+	case q.Type != "" && !domain.Contains(domain.ProjectTypes, q.Type):
+		return q, apperr.Invalid(map[string]string{"type": "未知项目类型"})
+	case len(q.Q) > 100:
+		return q, apperr.Invalid(map[string]string{"q": "不能超过 100 个字符"})
+	case q.UnitID != "" && !validOrgID.MatchString(q.UnitID):
+		return q, apperr.Invalid(map[string]string{"unit_id": "单位编号不合法"})
+	}
+	var err error
+	q.PlanYear, err = yearQuery(c, "plan_year")
+	return q, err
+}
+
 func (s *Server) listProjects(c *gin.Context) {
 	lq, err := parseList(c)
 	if err != nil {
@@ -438,26 +461,13 @@ func (s *Server) listProjects(c *gin.Context) {
 		return
 	}
 	a := mustActor(c)
-	f := store.ProjectFilter{Stage: c.Query("stage"), UnitID: c.Query("unit_id"), Q: c.Query("q"), Limit: lq.Limit, Cursor: lq.Cursor,
-		Type: c.Query("type")}
-	if f.Stage != "" && !domain.Contains(stageNames(), f.Stage) {
-		respondError(c, apperr.Invalid(map[string]string{"stage": "未知阶段"}))
-		return
-	}
-	if f.Type != "" && !domain.Contains(domain.ProjectTypes, f.Type) {
-		respondError(c, apperr.Invalid(map[string]string{"type": "未知项目类型"}))
-		return
-	}
-	if len(f.Q) > 100 {
-		respondError(c, apperr.Invalid(map[string]string{"q": "不能超过 100 个字符"}))
-		return
-	}
-	y, err := yearQuery(c, "plan_year")
+	pq, err := parseProjectQuery(c)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	f.PlanYear = y
+	f := store.ProjectFilter{Stage: pq.Stage, UnitID: pq.UnitID, Q: pq.Q, Type: pq.Type, PlanYear: pq.PlanYear,
+		Limit: lq.Limit, Cursor: lq.Cursor}
 	f.Reach = authz.ReachOf(a) // the projects a read would open, and no other
 	ps, next, err := s.store.ListProjects(c.Request.Context(), f)
 	sendPage(c, ps, next, err, toProjectJSON)
