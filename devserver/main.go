@@ -51,6 +51,13 @@
 //	                                      true).
 //	--ui-addr    TEMPORAL_UI_ADDR         Web UI HTTP address (default 127.0.0.1:8233);
 //	                                      --ui-addr= (empty) disables the UI.
+//	--ui-write-actions TEMPORAL_UI_WRITE_ACTIONS
+//	                                      Let the Web UI change workflows: terminate, reset,
+//	                                      signal, cancel, Update, start and batch actions
+//	                                      (default false: the UI only reads, and its server
+//	                                      answers 405 to every write request). A change made
+//	                                      there has no audit row until the worker's
+//	                                      reconciliation finds it (docs/AUDIT.md).
 //	--log-level  LOG_LEVEL                Level of the Temporal server's own logs: debug,
 //	                                      info, warn or error (default warn). The
 //	                                      devserver's messages are logged at info.

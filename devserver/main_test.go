@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -351,6 +354,11 @@ func TestDevServersSideBySideWithUI(t *testing.T) {
 	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=%s", addrA, uiURL), a.readyLine)
 	require.Equal(t, fmt.Sprintf("devserver ready address=%s namespace=default ui=off", addrB), b.readyLine)
 
+	// Issue 21 item 5: by default the UI only reads. Its settings say so (the page hides the
+	// buttons) and its server refuses a write (a terminate) whatever the page shows.
+	require.True(t, uiSettings(t, uiURL).DisableWriteActions, "write actions are off by default")
+	require.Equal(t, http.StatusMethodNotAllowed, uiTerminate(t, uiURL), "a read-only UI refuses a terminate")
+
 	for _, addr := range []string{addrA, addrB} {
 		c := dial(t, addr)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -369,6 +377,64 @@ func TestDevServersSideBySideWithUI(t *testing.T) {
 
 	a.stop(t)
 	b.stop(t)
+}
+
+// uiSettingsJSON is the part of the UI server's GET /api/v1/settings the tests read.
+type uiSettingsJSON struct {
+	DisableWriteActions bool
+}
+
+func uiSettings(t *testing.T, uiURL string) uiSettingsJSON {
+	t.Helper()
+	resp, err := http.Get(uiURL + "/api/v1/settings")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var s uiSettingsJSON
+	require.NoError(t, json.Unmarshal(body, &s), "%s", body)
+	return s
+}
+
+// uiTerminate asks the UI at uiURL to terminate the (missing) workflow x as its page does,
+// with the CSRF cookie and header, and returns the HTTP status.
+func uiTerminate(t *testing.T, uiURL string) int {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := hc.Get(uiURL + "/api/v1/settings")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	u, err := url.Parse(uiURL)
+	require.NoError(t, err)
+	var token string
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "_csrf" {
+			token = c.Value
+		}
+	}
+	require.NotEmpty(t, token, "the UI sets a CSRF cookie")
+	req, err := http.NewRequest(http.MethodPost, uiURL+"/api/v1/namespaces/default/workflows/x/terminate", strings.NewReader(`{"reason":"r"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", token)
+	resp, err = hc.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestUIWriteActionsOnRequest: --ui-write-actions turns the UI's writes back on (issue 21 item 5).
+func TestUIWriteActionsOnRequest(t *testing.T) {
+	uiAddr := freeAddr(t)
+	p := startDevProcess(t, "--addr", freeAddr(t), "--db-file", filepath.Join(t.TempDir(), "w.db"), "--ui-addr", uiAddr,
+		"--ui-write-actions", "--log-level", "error")
+	require.False(t, uiSettings(t, "http://"+uiAddr).DisableWriteActions)
+	// The request reaches the frontend, which has no workflow x.
+	require.Equal(t, http.StatusNotFound, uiTerminate(t, "http://"+uiAddr))
+	p.stop(t)
 }
 
 func TestRunFailsWhenAddressInUse(t *testing.T) {
@@ -505,6 +571,20 @@ func TestParseOptions(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "127.0.0.1:1111", o.Addr)
 		require.Equal(t, zapcore.ErrorLevel, o.LogLevel)
+	})
+
+	t.Run("ui write actions", func(t *testing.T) {
+		o, err := parseOptions([]string{"--ui-write-actions"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.True(t, o.UIWriteActions)
+		o, err = parseOptions(nil, env(map[string]string{"TEMPORAL_UI_WRITE_ACTIONS": "true"}), io.Discard)
+		require.NoError(t, err)
+		require.True(t, o.UIWriteActions)
+		o, err = parseOptions([]string{"--ui=false", "--ui-write-actions"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.False(t, o.UIWriteActions, "no UI, nothing to write through")
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_UI_WRITE_ACTIONS": "maybe"}), io.Discard)
+		require.ErrorContains(t, err, "invalid TEMPORAL_UI_WRITE_ACTIONS")
 	})
 
 	t.Run("ui off", func(t *testing.T) {

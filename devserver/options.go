@@ -48,6 +48,10 @@ type options struct {
 	Retention time.Duration
 	// UIAddr is the Web UI listen address; empty means the UI is off.
 	UIAddr string
+	// UIWriteActions lets the Web UI change workflows (terminate, reset, signal, cancel,
+	// Update, start, batch actions); off, the UI only reads and its server refuses every
+	// write request (issue 21 item 5: no change to a workflow without an audit row).
+	UIWriteActions bool
 	// LogLevel is the level of the Temporal server's logs.
 	LogLevel zapcore.Level
 	// PGURL is the PostgreSQL server of the postgres store (its database part names the
@@ -89,6 +93,14 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			return options{}, fmt.Errorf("invalid TEMPORAL_UI %q: want true or false", v)
 		}
 		uiDefault = b
+	}
+	uiWriteDefault := false
+	if v, ok := lookupEnv(getenv, "TEMPORAL_UI_WRITE_ACTIONS"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return options{}, fmt.Errorf("invalid TEMPORAL_UI_WRITE_ACTIONS %q: want true or false", v)
+		}
+		uiWriteDefault = b
 	}
 	retentionDefault := defaultRetention
 	if v, ok := lookupEnv(getenv, "TEMPORAL_RETENTION"); ok {
@@ -141,6 +153,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			"long-poll time of the matching service (matching.longPollExpirationInterval); 0 keeps the server's 1m [TEMPORAL_LONG_POLL_INTERVAL]")
 		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
 			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
+		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
+			"let the Web UI terminate, reset, signal, cancel or start workflows; off (default) it only reads [TEMPORAL_UI_WRITE_ACTIONS]")
 	)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -168,6 +182,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)
+		o.UIWriteActions = *uiWrite
 	}
 
 	if err := checkHostPort("--addr", o.Addr); err != nil {

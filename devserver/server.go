@@ -186,7 +186,7 @@ func (d *devServer) afterStart(ctx context.Context, o options, ns namespaceSpec,
 	}
 
 	if o.UIAddr != "" {
-		ui, err := startUI(ctx, o.UIAddr, d.frontendAddr, ns.Name, d.logs.app)
+		ui, err := startUI(ctx, o.UIAddr, d.frontendAddr, ns.Name, o.UIWriteActions, d.logs.app)
 		if err != nil {
 			return err
 		}
