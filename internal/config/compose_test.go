@@ -61,7 +61,7 @@ var infraEnv = map[string][]string{
 	"temporal-ui": {
 		"TEMPORAL_ADDRESS", "TEMPORAL_UI_PORT", "TEMPORAL_DEFAULT_NAMESPACE",
 		"TEMPORAL_CORS_ORIGINS", "TEMPORAL_UI_PUBLIC_PATH", "TEMPORAL_AUTH_ENABLED",
-		"TEMPORAL_CSRF_COOKIE_INSECURE",
+		"TEMPORAL_CSRF_COOKIE_INSECURE", "TEMPORAL_DISABLE_WRITE_ACTIONS",
 	},
 }
 
@@ -414,6 +414,14 @@ func TestComposeWorkerAndServerShareBackends(t *testing.T) {
 	}
 	migrate := resolvedEnv(t, "migrate", f.Services["migrate"].Environment)
 	require.Equal(t, server["DATABASE_URL"], migrate["DATABASE_URL"], "migrate must migrate the database the server uses")
+}
+
+// TestComposeTemporalUIIsReadOnly: the Web UI's write actions (terminate, reset, signal…)
+// are off unless the operator turns them on (issue 21 item 5).
+func TestComposeTemporalUIIsReadOnly(t *testing.T) {
+	f := loadCompose(t)
+	ui := resolvedEnv(t, "temporal-ui", f.Services["temporal-ui"].Environment)
+	require.Equal(t, "true", ui["TEMPORAL_DISABLE_WRITE_ACTIONS"])
 }
 
 func TestComposeServerListensOnItsPublishedPort(t *testing.T) {
