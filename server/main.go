@@ -45,6 +45,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	cfg.Component = "gateway"
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	cfg.Component = "worker"
 	log, err := logging.New(cfg.LogLevel)
 	if err != nil {
 		return err

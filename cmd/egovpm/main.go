@@ -149,7 +149,11 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func loadConfig(e env) (config.Config, error) { return config.Load(e.getenv) }
+func loadConfig(e env) (config.Config, error) {
+	cfg, err := config.Load(e.getenv)
+	cfg.Component = "cli"
+	return cfg, err
+}
 
 func cmdMigrate(ctx context.Context, e env, args []string) error {
 	if err := parse(flags(e, "migrate"), args); err != nil {

@@ -102,6 +102,13 @@ type Config struct {
 	// failed mails for their gauges; AuditVerifyEvery how often it verifies the audit chain.
 	OpsScanEvery     time.Duration
 	AuditVerifyEvery time.Duration
+	// ReconcileEvery is how often the worker looks for resets and terminations made outside
+	// egovpm (the Temporal Web UI, the temporal CLI) and writes their audit rows
+	// (ops.Service.Reconcile, docs/AUDIT.md).
+	ReconcileEvery time.Duration
+	// Component names the process in its Temporal client identity ("gateway", "worker",
+	// "cli"; platform.Identity). Each main sets it; it is not read from the environment.
+	Component string
 	// TemporalTLS turns on TLS to Temporal (with the system's roots unless TemporalCAFile);
 	// TemporalCertFile and TemporalKeyFile add a client certificate (mTLS); TemporalServerName
 	// overrides the name checked in the server's certificate. Any file implies TLS.
@@ -140,6 +147,7 @@ var Vars = []string{
 	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
 	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
 	"EGOVPM_METRICS_ADDR", "TEMPORAL_LONG_POLL_INTERVAL", "EGOVPM_OPS_SCAN_EVERY", "EGOVPM_AUDIT_VERIFY_EVERY",
+	"EGOVPM_RECONCILE_EVERY",
 	"TEMPORAL_TLS", "TEMPORAL_TLS_CA_FILE", "TEMPORAL_TLS_CERT_FILE", "TEMPORAL_TLS_KEY_FILE",
 	"TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_API_KEY", "EGOVPM_AUDIT_CHECKPOINT_EVERY", "TEMPORAL_UI_URL",
 }
@@ -295,6 +303,7 @@ func (c *Config) loadNumbers(get func(k, def string) string) error {
 		{"TEMPORAL_LONG_POLL_INTERVAL", DefaultLongPoll.String(), &c.LongPoll},
 		{"EGOVPM_OPS_SCAN_EVERY", "5m", &c.OpsScanEvery},
 		{"EGOVPM_AUDIT_VERIFY_EVERY", "1h", &c.AuditVerifyEvery},
+		{"EGOVPM_RECONCILE_EVERY", "5m", &c.ReconcileEvery},
 	} {
 		if *d.dst, err = parseDuration(d.name, get(d.name, d.def)); err != nil {
 			return err

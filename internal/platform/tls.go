@@ -11,13 +11,15 @@ import (
 	"egovpm/internal/config"
 )
 
-// ClientOptions are the Temporal client options of cfg: address, namespace, compression and,
+// ClientOptions are the Temporal client options of cfg: address, namespace, identity
+// (Identity(cfg.Component)), compression and,
 // for a secured cluster, TLS (server verification by TEMPORAL_TLS_CA_FILE or the system's
 // roots, a client certificate for mTLS) and an API key.
 func ClientOptions(cfg config.Config) (client.Options, error) {
 	opts := client.Options{
 		HostPort:          cfg.TemporalAddress,
 		Namespace:         cfg.TemporalNamespace,
+		Identity:          Identity(cfg.Component),
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: Compression(cfg.TemporalCompression)},
 	}
 	if cfg.TemporalTLS {
