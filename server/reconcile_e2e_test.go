@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"egovpm/internal/monitor"
 	"egovpm/internal/ops"
 	"egovpm/internal/platform"
 	"egovpm/workflows"
@@ -75,10 +77,12 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 
 	svc := ops.New(s.temporal, s.store, s.log, ops.Options{Namespace: "default"})
 	// No settle time: the test's changes are at most seconds old. Visibility records land a
-	// moment after a change, hence the retry (the overlap looks at the window again).
+	// moment after a change, hence the retry (the overlap looks at the window again). The
+	// worker's monitor runs it and counts the findings.
 	opt := ops.ReconcileOptions{Settle: time.Nanosecond}
+	mon := monitor.New(svc, s.store, s.log).WithReconcile(opt)
 	require.EventuallyWithT(t, func(c *assertT) {
-		_, err := svc.Reconcile(ctx, opt)
+		err := mon.Reconcile(ctx)
 		if !assert.NoError(c, err) {
 			return
 		}
@@ -110,6 +114,22 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 	require.Empty(t, s.audits(ops.ActionExternalReset, wf[2]))
 	require.Empty(t, s.audits(ops.ActionExternalTerminate, wf[2]))
 	require.Empty(t, s.audits(ops.ActionExternalTerminate, wf[1]))
+
+	// The worker's metrics count them (other tests' terminations may add to the counts).
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(mon.Collectors()...)
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	changes := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "egovpm_external_workflow_changes_total" {
+			for _, m := range mf.GetMetric() {
+				changes[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	require.GreaterOrEqual(t, changes[ops.FindingReset], 1.0)
+	require.GreaterOrEqual(t, changes[ops.FindingTerminate], 1.0)
 
 	// Again: nothing new.
 	res, err := svc.Reconcile(ctx, opt)

@@ -65,7 +65,7 @@ func run() error {
 	if err := platform.CheckSearchAttributes(ctx, deps.Temporal, cfg.TemporalNamespace); err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg, deps, log)
+	runMonitor(ctx, cfg, deps, log)
 
 	var sender notify.Sender = notify.LogSender{Log: log}
 	if cfg.SMTPAddr != "" {
@@ -94,22 +94,33 @@ func run() error {
 	return nil
 }
 
-// serveMetrics serves the worker's /metrics (EGOVPM_METRICS_ADDR, default
-// config.DefaultWorkerMetricsAddr): the Temporal SDK's metrics, the read model's pools, and the
-// monitor's gauges (stuck list, failed mails, audit chain), which it scans only while metrics
-// are served. A listen failure is logged: the worker polls regardless.
-func serveMetrics(ctx context.Context, cfg config.Config, deps *platform.Deps, log *zap.Logger) {
-	addr := cfg.MetricsListen(config.DefaultWorkerMetricsAddr)
-	if addr == "" {
-		return
-	}
-	if _, err := metrics.Serve(ctx, addr, deps.Metrics, log); err != nil {
-		log.Error("metrics not served", zap.String("addr", addr), zap.Error(err))
-		return
-	}
+// runMonitor runs the reconciliation of resets and terminations made outside egovpm every
+// EGOVPM_RECONCILE_EVERY (their audit rows do not wait for metrics), and serves the worker's
+// /metrics (EGOVPM_METRICS_ADDR, default config.DefaultWorkerMetricsAddr): the Temporal SDK's
+// metrics, the read model's pools, and the monitor's gauges (stuck list, failed mails, audit
+// chain, the reconciliation's findings), which it scans only while metrics are served. A
+// listen failure is logged: the worker polls regardless.
+func runMonitor(ctx context.Context, cfg config.Config, deps *platform.Deps, log *zap.Logger) {
 	// The gateway writes the audit checkpoints into DATA_DIR; the worker only reads them.
 	mon := monitor.New(ops.New(deps.Temporal, deps.Store, log, ops.Options{Namespace: cfg.TemporalNamespace, Register: workflows.Register}), deps.Store, log).
 		WithAnchor(audit.AnchorAt(filepath.Join(cfg.DataDir, audit.AnchorFile)))
-	deps.Metrics.MustRegister(mon.Collectors()...)
-	go mon.Run(ctx, cfg.OpsScanEvery, cfg.AuditVerifyEvery)
+	every := monitor.Every{Reconcile: cfg.ReconcileEvery}
+	if serveMetrics(ctx, cfg, deps, log) {
+		deps.Metrics.MustRegister(mon.Collectors()...)
+		every.Stuck, every.Audit = cfg.OpsScanEvery, cfg.AuditVerifyEvery
+	}
+	go mon.Run(ctx, every)
+}
+
+// serveMetrics serves deps.Metrics on the worker's metrics address and reports whether it does.
+func serveMetrics(ctx context.Context, cfg config.Config, deps *platform.Deps, log *zap.Logger) bool {
+	addr := cfg.MetricsListen(config.DefaultWorkerMetricsAddr)
+	if addr == "" {
+		return false
+	}
+	if _, err := metrics.Serve(ctx, addr, deps.Metrics, log); err != nil {
+		log.Error("metrics not served", zap.String("addr", addr), zap.Error(err))
+		return false
+	}
+	return true
 }

@@ -1,7 +1,9 @@
 // Package monitor turns what an operator otherwise asks for by hand into gauges a Prometheus
 // alert can watch: the stuck list (O1: failing activities, failing or stalled workflow tasks,
 // failed runs, overdue tasks), mails that failed for good, and the audit chain's verify result
-// (R18). A worker serving metrics runs it (worker/main.go); several workers each scan, and
+// (R18). It also runs the reconciliation of resets and terminations made outside egovpm
+// (ops.Service.Reconcile), counting what it finds. A worker runs it (worker/main.go): the
+// reconciliation always, the scans while it serves metrics; several workers each scan, and
 // their gauges agree (alert on max()).
 package monitor
 
@@ -31,6 +33,8 @@ type Monitor struct {
 	log   *zap.Logger
 	// anchor holds the audit checkpoints VerifyAudit checks the chain against (nil: none).
 	anchor *audit.Anchor
+	// reconcile tunes Reconcile (zero: ops' defaults).
+	reconcile ops.ReconcileOptions
 
 	mu           sync.Mutex
 	stuck        map[string]int
@@ -39,13 +43,17 @@ type Monitor struct {
 	auditOK      float64
 	auditChecked int64
 	auditAt      time.Time
+	reconcileAt  time.Time
 
 	scanErrors *prometheus.CounterVec
-	descs      descs
+	// external counts the resets and terminations made outside egovpm that this process's
+	// reconciliation found and wrote audit rows for, by kind (ops.FindingReset/Terminate).
+	external *prometheus.CounterVec
+	descs    descs
 }
 
 type descs struct {
-	stuck, stuckAt, mailFailed, auditOK, auditChecked, auditAt *prometheus.Desc
+	stuck, stuckAt, mailFailed, auditOK, auditChecked, auditAt, reconcileAt *prometheus.Desc
 }
 
 // New returns a Monitor over the ops service and the store; Run fills it.
@@ -59,6 +67,10 @@ func New(o *ops.Service, st *store.Store, log *zap.Logger) *Monitor {
 			Namespace: metrics.Namespace, Name: "monitor_scan_errors_total",
 			Help: "Scans of the stuck list, the mail failures or the audit chain that failed (the gauges keep their last values).",
 		}, []string{"scan"}),
+		external: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metrics.Namespace, Name: "external_workflow_changes_total",
+			Help: "Resets and terminations made outside egovpm (Temporal Web UI or CLI) that the reconciliation found and audited, by kind.",
+		}, []string{"kind"}),
 		descs: descs{
 			stuck:        d("stuck_workflows", "Workflows in the stuck list (O1) by reason kind at the last scan; a workflow with two reasons counts under each.", "kind"),
 			stuckAt:      d("stuck_scan_timestamp_seconds", "When the stuck list was last scanned (Unix time)."),
@@ -66,17 +78,23 @@ func New(o *ops.Service, st *store.Store, log *zap.Logger) *Monitor {
 			auditOK:      d("audit_chain_ok", "1 when the last audit chain verification found it intact, 0 when broken, -1 before the first."),
 			auditChecked: d("audit_chain_rows", "Audit rows the last verification checked."),
 			auditAt:      d("audit_verify_timestamp_seconds", "When the audit chain was last verified (Unix time)."),
+			reconcileAt:  d("reconcile_timestamp_seconds", "When the reconciliation of changes made outside egovpm last completed (Unix time)."),
 		},
 	}
 }
 
 // Collectors returns what to register: the monitor itself and its error counter.
-func (m *Monitor) Collectors() []prometheus.Collector { return []prometheus.Collector{m, m.scanErrors} }
+func (m *Monitor) Collectors() []prometheus.Collector {
+	for _, k := range []string{ops.FindingReset, ops.FindingTerminate} {
+		m.external.WithLabelValues(k) // every kind is a series, even at zero
+	}
+	return []prometheus.Collector{m, m.scanErrors, m.external}
+}
 
 // Describe implements prometheus.Collector.
 func (m *Monitor) Describe(ch chan<- *prometheus.Desc) {
 	d := m.descs
-	for _, x := range []*prometheus.Desc{d.stuck, d.stuckAt, d.mailFailed, d.auditOK, d.auditChecked, d.auditAt} {
+	for _, x := range []*prometheus.Desc{d.stuck, d.stuckAt, d.mailFailed, d.auditOK, d.auditChecked, d.auditAt, d.reconcileAt} {
 		ch <- x
 	}
 }
@@ -100,6 +118,32 @@ func (m *Monitor) Collect(ch chan<- prometheus.Metric) {
 		g(m.descs.auditChecked, float64(m.auditChecked))
 		g(m.descs.auditAt, float64(m.auditAt.Unix()))
 	}
+	if !m.reconcileAt.IsZero() {
+		g(m.descs.reconcileAt, float64(m.reconcileAt.Unix()))
+	}
+}
+
+// WithReconcile sets the options of Reconcile.
+func (m *Monitor) WithReconcile(o ops.ReconcileOptions) *Monitor {
+	m.reconcile = o
+	return m
+}
+
+// Reconcile runs the reconciliation of changes made outside egovpm (ops.Service.Reconcile)
+// and counts its findings.
+func (m *Monitor) Reconcile(ctx context.Context) error {
+	res, err := m.ops.Reconcile(ctx, m.reconcile)
+	for _, f := range res.Findings {
+		m.external.WithLabelValues(f.Kind).Inc()
+	}
+	if err != nil {
+		m.scanErrors.WithLabelValues("reconcile").Inc()
+		return err
+	}
+	m.mu.Lock()
+	m.reconcileAt = time.Now()
+	m.mu.Unlock()
+	return nil
 }
 
 // ScanStuck reads the whole stuck list (every page) and the count of failed mails.
@@ -160,17 +204,28 @@ func (m *Monitor) VerifyAudit(ctx context.Context) error {
 	return nil
 }
 
-// Run scans the stuck list and mails every scanEvery and verifies the audit chain every
-// auditEvery, the first time at once, until ctx ends. A failed scan is logged and counted.
-func (m *Monitor) Run(ctx context.Context, scanEvery, auditEvery time.Duration) {
+// Every says how often Run runs each job; zero leaves a job out.
+type Every struct {
+	// Stuck scans the stuck list and the failed mails, Audit verifies the audit chain,
+	// Reconcile looks for changes made outside egovpm.
+	Stuck, Audit, Reconcile time.Duration
+}
+
+// Run runs each job of every (the stuck and mail scan, the audit verification, the
+// reconciliation) at its period, the first time at once, until ctx ends. A failed run is
+// logged and counted.
+func (m *Monitor) Run(ctx context.Context, every Every) {
 	type job struct {
 		name  string
 		every time.Duration
 		run   func(context.Context) error
 	}
-	jobs := []job{{"stuck", scanEvery, m.ScanStuck}, {"audit", auditEvery, m.VerifyAudit}}
+	jobs := []job{{"stuck", every.Stuck, m.ScanStuck}, {"audit", every.Audit, m.VerifyAudit}, {"reconcile", every.Reconcile, m.Reconcile}}
 	var wg sync.WaitGroup
 	for _, j := range jobs {
+		if j.every <= 0 {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
