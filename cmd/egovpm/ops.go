@@ -82,6 +82,26 @@ func cmdOpsStuck(ctx context.Context, e env, args []string) error {
 	})
 }
 
+// cmdOpsReconcile runs the reconciliation of resets and terminations made outside egovpm once
+// (ops.Service.Reconcile, issue 21 item 5) and prints what it looked at and wrote.
+func cmdOpsReconcile(ctx context.Context, e env, args []string) error {
+	fs := flags(e, "ops-reconcile")
+	settle := fs.Duration("settle", ops.DefaultReconcileSettle, "leave changes younger than this to the next run")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *settle <= 0 {
+		return errors.New("ops-reconcile: --settle must be positive")
+	}
+	return withOps(ctx, e, true, func(svc *ops.Service) error {
+		res, err := svc.Reconcile(ctx, ops.ReconcileOptions{Settle: *settle})
+		if err != nil {
+			return describe(err)
+		}
+		return printJSON(e, res)
+	})
+}
+
 func cmdOpsReset(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "ops-reset")
 	workflowID := fs.String("workflow", "", "workflow id (e.g. project:p-…)")

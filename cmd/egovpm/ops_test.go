@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"egovpm/internal/store"
 	"egovpm/internal/testdb"
@@ -101,6 +102,34 @@ func TestO1O2O3_OpsCommandsAgainstTemporal(t *testing.T) {
 		actions = append(actions, r.Action+":"+r.Outcome)
 	}
 	require.Equal(t, []string{"ops.replay:passed", "ops.reset:failed", "ops.retry:failed", "ops.replay:failed"}, actions)
+
+	// Issue 21 item 5: a workflow terminated with the temporal CLI's identity is audited by
+	// ops-reconcile, once.
+	outsider, err := client.Dial(client.Options{HostPort: d.Addr, Identity: "someone@tctl"})
+	require.NoError(t, err)
+	defer outsider.Close()
+	run, err := outsider.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "outside-1", TaskQueue: "nobody-polls"}, "Anything")
+	require.NoError(t, err)
+	require.NoError(t, outsider.TerminateWorkflow(ctx, "outside-1", run.GetRunID(), "手工清理"))
+	external := func() []auditLine {
+		var out []auditLine
+		for _, r := range opsAudits(t, url) {
+			if r.Action == "ops.external_terminate" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	require.Eventually(t, func() bool {
+		c.ok("", "ops-reconcile", "--settle", "1ns")
+		return len(external()) == 1
+	}, 30*time.Second, 500*time.Millisecond, "the visibility record lands a moment after the termination")
+	row := external()[0]
+	require.Equal(t, "outside-1", row.ObjectID)
+	require.Contains(t, row.Detail, `"identity": "someone@tctl"`)
+	require.Contains(t, row.Detail, "手工清理")
+	require.Contains(t, c.ok("", "ops-reconcile", "--settle", "1ns"), `"findings": []`, "nothing new the second time")
+	require.Len(t, external(), 1)
 }
 
 // TestOpsCommandFlags: the ops commands check their flags before connecting anywhere.
@@ -111,6 +140,7 @@ func TestOpsCommandFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"ops-reset"}, "--workflow is required"},
+		{[]string{"ops-reconcile", "--settle", "0s"}, "--settle"},
 		{[]string{"ops-reset", "--workflow", "project:p-1", "--event", "2"}, "--event"},
 		{[]string{"ops-retry", "--workflow", "project:p-1"}, "--activity"},
 		{[]string{"ops-replay"}, "history files"},
