@@ -127,6 +127,8 @@ export const actionLabels: Record<string, string> = {
   'ops.reset': '重置流程',
   'ops.retry': '重试活动',
   'ops.replay': '回放校验',
+  'ops.external_reset': '流程引擎外部重置',
+  'ops.external_terminate': '流程引擎外部终止',
   'auth.login': '登录',
   'auth.logout': '退出',
   'auth.refresh': '续期会话',
