@@ -217,14 +217,14 @@ func (s *Service) listRuns(ctx context.Context, q string, fn func(*workflowpb.Wo
 // closeEvent returns a closed run's last event; nil when its history is gone (retention).
 func (s *Service) closeEvent(ctx context.Context, workflowID, runID string) (*historypb.HistoryEvent, error) {
 	it := s.temporal.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return nil, s.goneOr(err, workflowID, runID)
-		}
-		return ev, nil
+	if !it.HasNext() {
+		return nil, nil
 	}
-	return nil, nil
+	ev, err := it.Next()
+	if err != nil {
+		return nil, s.goneOr(err, workflowID, runID)
+	}
+	return ev, nil
 }
 
 // resetMarker returns the event a reset left in the run it made (WorkflowTaskFailed, cause
