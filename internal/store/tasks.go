@@ -395,13 +395,13 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 			return err
 		}
 	}
-	return nil
+	return s.deriveNotices(ctx, tx, t) // issue 19 item 1: what the transition tells people (notices.go)
 }
 
-// alone reports whether t is only a stage, task closes and one audit row: what
-// audit.Chain.AppendAlone writes in one statement.
+// alone reports whether t is only a stage, task closes and one audit row, and derives no
+// notification: what audit.Chain.AppendAlone writes in one statement.
 func alone(t domain.Transition) bool {
-	return len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
+	return !DerivesNotices(t) && len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
 		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil &&
 		len(t.Assign) == 0 && t.ActivityFailure == nil
 }

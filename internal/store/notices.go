@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"egovpm/internal/authz"
+	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
+)
+
+// Recipients names who a derived notification goes to.
+type Recipients string
+
+// The recipients of derived notifications.
+const (
+	// ToTaskHolders: the task's assignee, else each enabled candidate of its role (and org)
+	// whom authz.ActOnTask lets act on it: an expert never of the project's unit (R4), nobody
+	// on what they submitted or recorded (separation of duties).
+	ToTaskHolders Recipients = "task"
+	// ToUnit: the project's unit, every enabled submitter of the unit that owns the project.
+	ToUnit Recipients = "unit"
+)
+
+// RecipientNames are the recipients as docs/NOTIFICATIONS.md names them.
+var RecipientNames = map[Recipients]string{
+	ToTaskHolders: "任务的办理人；未指派时该角色（及单位）中每位有权办理者各一条（专家不含本单位项目，职责分离：不含提交人）",
+	ToUnit:        "项目所属单位的每位申报人",
+}
+
+// NoticeRule derives the notifications of one event from a transition, inside the transaction
+// that applies it: what a person must act on or would want to know (issue 19 item 1). The
+// table NoticeRules is the one docs/NOTIFICATIONS.md shows; TestNoticeRulesMatchTheDoc keeps
+// them alike. Title and Body are templates over the placeholders of noticeFacts.fill.
+type NoticeRule struct {
+	Kind  string
+	Event string
+	To    Recipients
+	Title string
+	Body  string
+	// stage is the new stage that raises the event ("" for a task opening).
+	stage domain.Stage
+	// when narrows the event by what the transition and its project say (nil: always).
+	when func(f noticeFacts) bool
+}
+
+// NoticeRules is the derivation table: event → recipients → text. A transition's explicit
+// notices (domain.Transition.Notify) are written too; a derived notification is left out for a
+// person who already has an explicit one of the transition about the same task (task events)
+// or of the same kind (project events).
+var NoticeRules = []NoticeRule{
+	{Kind: "task", Event: "任务生成（任何类型：初审、专家评审、各级审批、专题请示审批、验收审查/签署/见证、运维备案审查、绩效评估）",
+		To: ToTaskHolders, Title: "新待办：{任务}——{项目}", Body: "请于 {到期} 前办理。"},
+	{Kind: "returned", Event: "项目被退回修改（R3）", stage: domain.StageRevision,
+		To: ToUnit, Title: "项目被退回修改：{项目}", Body: "退回意见：{意见}"},
+	{Kind: "rejected", Event: "项目未获通过（初审不予通过、专家评审未通过、审批不予批准、打捆建议书被否决）", stage: domain.StageRejected,
+		when: func(f noticeFacts) bool { return f.action != "bundle.exclude" },
+		To:   ToUnit, Title: "项目未获通过：{项目}", Body: "意见：{意见}"},
+	{Kind: "bundle_excluded", Event: "项目被移出打捆项目建议书（R6）", stage: domain.StageRejected,
+		when: func(f noticeFacts) bool { return f.action == "bundle.exclude" },
+		To:   ToUnit, Title: "项目被移出打捆项目建议书：{项目}", Body: "意见：{意见}"},
+	{Kind: "not_included", Event: "项目未列入年度实施计划（R5）", stage: domain.StageNotIncluded,
+		To: ToUnit, Title: "项目未列入 {年度} 年度实施计划：{项目}", Body: "原因：{意见}"},
+	{Kind: "included", Event: "项目列入年度实施计划（R5；计划外项目经市政府批准补充列入，R8），计划金额不低于申报金额", stage: domain.StageAwaitingApproval,
+		when: func(f noticeFacts) bool { return f.amountFen > 0 && f.amountFen >= f.estimatedFen },
+		To:   ToUnit, Title: "项目已列入 {年度} 年度实施计划：{项目}", Body: "计划金额 {金额} 元。"},
+	{Kind: "included_cut", Event: "项目列入年度实施计划，计划金额低于申报金额（R5、R7）", stage: domain.StageAwaitingApproval,
+		when: func(f noticeFacts) bool { return f.amountFen > 0 && f.amountFen < f.estimatedFen },
+		To:   ToUnit, Title: "项目已列入 {年度} 年度实施计划，金额核减：{项目}", Body: "计划金额 {金额} 元，申报金额 {申报金额} 元。"},
+	{Kind: "approved_cut", Event: "项目获批，批复金额低于申报金额（R7）", stage: domain.StageApproved,
+		when: func(f noticeFacts) bool { return f.amountFen > 0 && f.amountFen < f.estimatedFen },
+		To:   ToUnit, Title: "项目已批复，金额核减：{项目}", Body: "批复金额 {金额} 元，申报金额 {申报金额} 元。"},
+}
+
+// opinionNames are the reason codes a workflow audits, as the unit reads them.
+var opinionNames = map[string]string{"expert_review_failed": "专家评审未获通过"}
+
+// noticeFacts are what a rule's text and condition read: the transition and its project.
+type noticeFacts struct {
+	subject      string // the project's name, or the bundle's
+	taskKind     string
+	due          time.Time
+	opinion      string
+	action       string
+	planYear     int
+	amountFen    int64
+	estimatedFen int64
+}
+
+// fill replaces the placeholders of template s with f's values.
+func (f noticeFacts) fill(s string) string {
+	opinion := f.opinion
+	if opinion == "" {
+		opinion = "（未填写）"
+	}
+	kind := domain.TaskKindNames[f.taskKind]
+	if kind == "" {
+		kind = f.taskKind
+	}
+	return strings.NewReplacer(
+		"{项目}", f.subject,
+		"{任务}", kind,
+		"{到期}", f.due.In(calendar.Shanghai).Format("2006年1月2日"),
+		"{意见}", opinion,
+		"{年度}", strconv.Itoa(f.planYear),
+		"{金额}", domain.YuanGrouped(f.amountFen),
+		"{申报金额}", domain.YuanGrouped(f.estimatedFen),
+	).Replace(s)
+}
+
+// opinionOf is what a transition says of its decision: a known reason code's name, else the
+// first closed task's comment, else the comment or reason its first audit row records.
+func opinionOf(t domain.Transition) string {
+	detail := map[string]any{}
+	if len(t.Audit) > 0 && t.Audit[0].Detail != nil {
+		detail = t.Audit[0].Detail
+	}
+	if r, ok := detail["reason"].(string); ok && opinionNames[r] != "" {
+		return opinionNames[r]
+	}
+	for _, c := range t.Close {
+		if strings.TrimSpace(c.Comment) != "" {
+			return c.Comment
+		}
+	}
+	for _, k := range []string{"comment", "reason"} {
+		if s, ok := detail[k].(string); ok && strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// DerivesNotices reports whether applying t may write derived notifications (it opens a task
+// or moves its project to a stage of NoticeRules): the mail of those is the caller's to send
+// when t has no explicit notices, which the workflow sends itself.
+func DerivesNotices(t domain.Transition) bool {
+	if len(t.Open) > 0 {
+		return true
+	}
+	if t.ProjectID == "" || t.Stage == "" {
+		return false
+	}
+	for _, r := range NoticeRules {
+		if r.stage == t.Stage {
+			return true
+		}
+	}
+	return false
+}
+
+// explicitIDPrefixes are the id prefixes of t's explicit notifications (Store.notify): the
+// notification of notice i to user u is "<t.ID>#<i>:<u>".
+func explicitIDPrefixes(t domain.Transition) []string {
+	out := make([]string, len(t.Notify))
+	for i := range t.Notify {
+		out[i] = fmt.Sprintf("%s#%d:", t.ID, i)
+	}
+	return out
+}
+
+// deriveNotices writes the notifications NoticeRules derive from t, in the transaction that
+// applies it (after its explicit notices). Ids derive from the transition ("<t.ID>#t<i>:<user>"
+// for opened task i, "<t.ID>#<kind>:<user>" for a project event), so a retry writes nothing
+// twice, and the workflow's SendNotifications(t.ID) mails them with the explicit ones.
+func (s *Store) deriveNotices(ctx context.Context, tx *sqlx.Tx, t domain.Transition) error {
+	if !DerivesNotices(t) {
+		return nil
+	}
+	explicit := explicitIDPrefixes(t)
+	task := NoticeRules[0]
+	for i, n := range t.Open {
+		f, users, err := s.taskHolders(ctx, tx, n.ID)
+		if err != nil {
+			return err
+		}
+		err = s.insertNotices(ctx, tx, fmt.Sprintf("%s#t%d:", t.ID, i), task.Kind, f.fill(task.Title), f.fill(task.Body),
+			n.ProjectID, n.ID, users, explicit)
+		if err != nil {
+			return err
+		}
+	}
+	if t.ProjectID == "" || t.Stage == "" {
+		return nil
+	}
+	var f noticeFacts
+	loaded := false
+	for _, r := range NoticeRules[1:] {
+		if r.stage != t.Stage {
+			continue
+		}
+		if !loaded {
+			var err error
+			if f, err = s.projectFacts(ctx, tx, t); err != nil {
+				return err
+			}
+			loaded = true
+		}
+		if r.when != nil && !r.when(f) {
+			continue
+		}
+		var users []string
+		if err := tx.SelectContext(ctx, &users, `SELECT u.id FROM users u JOIN projects p ON p.id = $1 AND u.org_id = p.unit_id
+			WHERE NOT u.disabled AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $2) ORDER BY u.id`,
+			t.ProjectID, domain.RoleSubmitter); err != nil {
+			return fmt.Errorf("unit of %s: %w", t.ProjectID, err)
+		}
+		err := s.insertNotices(ctx, tx, t.ID+"#"+r.Kind+":", r.Kind, f.fill(r.Title), f.fill(r.Body), t.ProjectID, "", users, explicit)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// projectFacts are the facts of a project event of t.
+func (s *Store) projectFacts(ctx context.Context, tx *sqlx.Tx, t domain.Transition) (noticeFacts, error) {
+	var p struct {
+		Name      string `db:"name"`
+		PlanYear  int    `db:"plan_year"`
+		Estimated int64  `db:"estimated_investment_fen"`
+		Approved  int64  `db:"approved"`
+	}
+	err := tx.GetContext(ctx, &p, `SELECT name, plan_year, estimated_investment_fen, coalesce(approved_amount_fen, 0) AS approved
+		FROM projects WHERE id = $1`, t.ProjectID)
+	if err != nil {
+		return noticeFacts{}, fmt.Errorf("project %s: %w", t.ProjectID, notFound(err))
+	}
+	f := noticeFacts{subject: p.Name, opinion: opinionOf(t), planYear: p.PlanYear, amountFen: t.ApprovedAmountFen,
+		estimatedFen: p.Estimated}
+	if len(t.Audit) > 0 {
+		f.action = t.Audit[0].Action
+	}
+	return f, nil
+}
+
+// taskHolders are the facts of open task id and the people it notifies (ToTaskHolders): its
+// assignee or its candidates, each as authz.ActOnTask lets act on it. A task no longer open
+// notifies nobody.
+func (s *Store) taskHolders(ctx context.Context, tx *sqlx.Tx, id string) (noticeFacts, []string, error) {
+	var t struct {
+		Task
+		Subject string `db:"subject"`
+	}
+	err := tx.GetContext(ctx, &t, `SELECT `+taskCols+`, `+taskSubmittedByCol+` AS submitted_by,
+		coalesce(p.name, (SELECT b.plan_year || ' 年度打捆项目建议书（' || b.id || '）' FROM bundles b WHERE b.id = t.bundle_id), t.id) AS subject
+		FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = $1`, id)
+	if err != nil {
+		return noticeFacts{}, nil, fmt.Errorf("task %s: %w", id, notFound(err))
+	}
+	f := noticeFacts{subject: t.Subject, taskKind: t.Kind, due: t.DueAt}
+	facts := authz.TaskFacts{Kind: domain.TaskKind(t.Kind), CandidateRole: t.CandidateRole, CandidateOrgID: t.CandidateOrgID.String,
+		AssigneeID: t.AssigneeID.String, ProjectUnitID: t.ProjectUnitID.String, Open: t.Status == "open", SubmittedBy: t.SubmittedBy}
+	if !facts.Open {
+		return f, nil, nil
+	}
+	var people []struct {
+		ID    string         `db:"id"`
+		OrgID string         `db:"org_id"`
+		Roles pq.StringArray `db:"roles"`
+	}
+	err = tx.SelectContext(ctx, &people, `SELECT u.id, u.org_id, array_agg(r.role ORDER BY r.role) AS roles
+		FROM users u JOIN user_roles r ON r.user_id = u.id
+		WHERE NOT u.disabled AND CASE WHEN $1 <> '' THEN u.id = $1
+			ELSE EXISTS (SELECT 1 FROM user_roles c WHERE c.user_id = u.id AND c.role = $2) AND ($3 = '' OR u.org_id = $3) END
+		GROUP BY u.id, u.org_id ORDER BY u.id`, facts.AssigneeID, facts.CandidateRole, facts.CandidateOrgID)
+	if err != nil {
+		return f, nil, fmt.Errorf("holders of task %s: %w", id, err)
+	}
+	var users []string
+	for _, p := range people {
+		if authz.ActOnTask(domain.Actor{ID: p.ID, OrgID: p.OrgID, Roles: p.Roles}, facts) == nil {
+			users = append(users, p.ID)
+		}
+	}
+	return f, users, nil
+}
+
+// insertNotices writes one notification per user, id idPrefix + the user's id, but none to a
+// user who has an explicit notification of the transition (id explicit[i] + user) about the
+// same task, or, without a task, of the same kind and no task.
+func (s *Store) insertNotices(ctx context.Context, tx *sqlx.Tx, idPrefix, kind, title, body, projectID, taskID string,
+	users, explicit []string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	const q = `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
+		SELECT $1 || u.id, u.id, $2, $3, $4, NULLIF($5, ''), NULLIF($6, '')
+		FROM unnest($7::text[]) AS u(id)
+		WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.id = ANY(SELECT e || u.id FROM unnest($8::text[]) e)
+			AND CASE WHEN $6 <> '' THEN x.task_id = $6 ELSE x.kind = $2 AND x.task_id IS NULL END)
+		ON CONFLICT (id) DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q, idPrefix, kind, title, body, projectID, taskID, pq.Array(users), pq.Array(explicit)); err != nil {
+		return fmt.Errorf("derived notifications %s: %w", idPrefix, err)
+	}
+	return nil
+}
+
+// SendStaleNotifications delivers (SendNotifications) the notifications left unsent after
+// grace and written within horizon, oldest first, at most limit of them: the durable path of
+// the mail of notifications nobody sends at once (the notices a transition derives without
+// explicit ones, which the workflow does not send; a send that gave up). It returns how many it
+// sent; the first error ends the run, to be tried again at the next.
+func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.Duration, limit int,
+	send func(PendingNotification) error) (int, error) {
+	var ids []string
+	err := s.DB.SelectContext(ctx, &ids, `SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL
+		AND created_at < now() - $1 * interval '1 microsecond' AND created_at > now() - $2 * interval '1 microsecond'
+		ORDER BY created_at, id LIMIT $3`, grace.Microseconds(), horizon.Microseconds(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("stale notifications: %w", err)
+	}
+	sent := 0
+	for _, id := range ids {
+		// By the full id: a row another sender took meanwhile is skipped (sent, or locked).
+		n, err := s.SendNotifications(ctx, id, send)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
