@@ -69,6 +69,7 @@ func (a *Activities) Apply(ctx context.Context, t domain.Transition) (domain.Tra
 	if err != nil {
 		return res, fmt.Errorf("apply transition %s: %w", t.ID, err)
 	}
+	a.mailDerived(t)
 	res.Remind = make(map[string]time.Time, len(res.Due))
 	for id, d := range res.Due {
 		prev := cal.PrevWorkday(d).In(calendar.Shanghai)
@@ -108,19 +109,71 @@ func (a *Activities) ComputeSimilar(ctx context.Context, projectID string) (int,
 // each once (store.SendNotifications). It runs as a regular activity with retries, off the
 // decision's reply path.
 func (a *Activities) SendNotifications(ctx context.Context, transitionID string) (int, error) {
-	sender := a.Sender
+	return a.Store.SendNotifications(ctx, transitionID+"#", mailer(ctx, a.Sender, a.Log))
+}
+
+// mailer sends a pending notification through sender (nil: the log); a permanent refusal of
+// the relay is store.ErrUndeliverable, recorded on the row while the others still go out.
+func mailer(ctx context.Context, sender notify.Sender, log *zap.Logger) func(store.PendingNotification) error {
 	if sender == nil {
-		sender = notify.LogSender{Log: a.Log}
+		sender = notify.LogSender{Log: log}
 	}
-	return a.Store.SendNotifications(ctx, transitionID+"#", func(n store.PendingNotification) error {
+	return func(n store.PendingNotification) error {
 		err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
 		if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
 			// Recorded on the row (the in-app notification stays); the others still go out.
-			logging.Ctx(ctx, a.Log).Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))
+			logging.Ctx(ctx, log).Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))
 			return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)
 		}
 		return err
-	})
+	}
+}
+
+// mailDerived mails, in the background, the notifications that applying t derived
+// (store.DerivesNotices) when t has no explicit notices: the workflow sends a transition's
+// notifications only when it has explicit ones (then SendNotifications(t.ID) takes the derived
+// ones too). The rows are committed; a send lost here (the worker stops, the relay is down) is
+// the mail sweep's (SweepMail).
+func (a *Activities) mailDerived(t domain.Transition) {
+	if len(t.Notify) > 0 || !store.DerivesNotices(t) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := a.Store.SendNotifications(ctx, t.ID+"#", mailer(ctx, a.Sender, a.Log)); err != nil {
+			a.Log.Warn("derived notifications not mailed yet", zap.String("transition", t.ID), zap.Error(err))
+		}
+	}()
+}
+
+// Mail sweep: a notification still unsent a minute after it was written is sent by the sweep,
+// for a week after it was written; a week-old mail about a task helps nobody.
+const (
+	mailSweepGrace   = time.Minute
+	mailSweepHorizon = 7 * 24 * time.Hour
+	mailSweepBatch   = 500
+)
+
+// SweepMail mails, every every until ctx ends, the notifications left unsent
+// (store.SendStaleNotifications): rows first, mail after, retried at each sweep until sent or
+// refused for good. The worker runs it.
+func SweepMail(ctx context.Context, st *store.Store, sender notify.Sender, log *zap.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := st.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, mailer(ctx, sender, log))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
+		} else if n > 0 {
+			log.Info("mail sweep sent notifications", zap.Int("sent", n))
+		}
+	}
 }
 
 // DraftReminderInput is RemindDrafts' payload (package wire).

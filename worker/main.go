@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
+	"egovpm/activities"
 	"egovpm/internal/audit"
 	"egovpm/internal/config"
 	"egovpm/internal/logging"
@@ -26,6 +27,10 @@ import (
 	"egovpm/worker/setup"
 	"egovpm/workflows"
 )
+
+// mailSweepEvery is how often the worker mails the notifications left unsent
+// (activities.SweepMail).
+const mailSweepEvery = time.Minute
 
 func main() {
 	if err := run(); err != nil {
@@ -80,6 +85,8 @@ func run() error {
 		return err
 	}
 	w := setup.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
+	// Mail of the notifications nobody sent at once (issue 19 item 1: derived notices).
+	go activities.SweepMail(ctx, deps.Store, sender, log, mailSweepEvery)
 	// T1: the yearly Schedule that opens next year's plan (idempotent).
 	if err := setup.EnsureSchedule(ctx, deps.Temporal, setup.AnnualScheduleID, cfg.TaskQueue, cfg.Policy); err != nil {
 		return err
