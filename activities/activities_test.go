@@ -3,9 +3,11 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
@@ -96,4 +98,43 @@ func TestApplyDueDatesUseTheHolidayOverrides(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, res.Due)
 	require.Empty(t, res.Remind)
+}
+
+// lockedSender records what it sends, from any goroutine.
+type lockedSender struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *lockedSender) Send(_ context.Context, m notify.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m.ID+" "+m.Title)
+	return nil
+}
+
+func (s *lockedSender) Sent() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sent...)
+}
+
+// Issue 19 item 1: the notices Apply derives from a transition without explicit notices (the
+// workflow sends only those) are mailed after the write, by the activity itself.
+func TestApplyMailsDerivedNotices(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	s := &lockedSender{}
+	a := &activities.Activities{Store: st, Sender: s, Log: zap.NewNop()}
+	_, err := a.Apply(ctx, domain.Transition{ID: "tr-d", WorkflowID: "wf-d", Open: []domain.NewTask{{ID: "task-d",
+		Kind: domain.TaskAcceptanceWitness, CandidateRole: domain.RolePRTAWitness, CandidateOrgID: "prta", DueWorkdays: 2}}})
+	require.NoError(t, err)
+	// The mail goes out in the background after the answer: wait for it.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{"tr-d#t0:u-prta1 新待办：验收见证——task-d"}, s.Sent())
+	}, 20*time.Second, 50*time.Millisecond)
+	var unsent int
+	require.NoError(t, st.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.Zero(t, unsent)
 }
