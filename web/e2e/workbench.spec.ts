@@ -2,10 +2,10 @@ import { expect, test, type Page } from '@playwright/test'
 import { accessible, apiLogin, login, pdf, personPage, planYear, shot } from './helpers'
 
 // Part 1's scenario (issue 17), every step through the screens: alice creates a project through
-// the form, uploads a document and submits; drb1 claims and returns it with an opinion; alice
-// sees the return in the bell and on the detail page, edits and resubmits; drb1 approves; the
-// lifecycle picture shows the new stage; an expert scores it (the session is convened over the
-// API as setup: its screen is part 2).
+// the form, uploads a document and submits; drb1 finds the new task in the bell, claims it and
+// returns it with an opinion; alice sees the return in the bell and on the detail page, edits
+// and resubmits; drb1 approves; the lifecycle picture shows the new stage; an expert scores it
+// (the session is convened over the API as setup: its screen is part 2).
 test.describe.configure({ mode: 'serial' })
 
 const name = `智慧教育云平台（浏览器测试 ${Date.now().toString(36)}）`
@@ -107,6 +107,16 @@ test('alice creates a project through the form, uploads a document and submits',
 test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser }) => {
   drb1 = await personPage(browser)
   await login(drb1, 'drb1')
+  // The new task is in drb1's bell (issue 19 item 1: each DRB reviewer is told), and opens the project.
+  const bell = drb1.getByTestId('bell')
+  await expect(bell).toHaveAccessibleName(/条未读/, { timeout: 40_000 })
+  await bell.click()
+  const note = drb1.getByTestId('notification').filter({ hasText: `新待办：初审——${name}` })
+  await expect(note).toBeVisible()
+  await expect(note).toContainText(/请于 \d{4}年\d{1,2}月\d{1,2}日 前办理。/)
+  await shot(drb1, '05b-task-notification')
+  await note.getByRole('button', { name: `新待办：初审——${name}`, exact: true }).click()
+  await expect(drb1).toHaveURL(projectUrl)
   await drb1.getByRole('menuitem', { name: '待办' }).click()
   await expect(drb1).toHaveURL(/\/tasks$/)
   await accessible(drb1, '待办')
