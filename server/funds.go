@@ -186,6 +186,10 @@ func (s *Server) recordPayment(c *gin.Context) {
 			}
 			return err
 		}
+		// Issue 19 item 1: those who confirm payments are told, with the payment.
+		if err := s.store.NotifyPayment(ctx, tx, paymentNoticeID(pay.ID), "payment_recorded", pay, fundConfirmers.roles); err != nil {
+			return err
+		}
 		return s.audit(c, tx, "payment.record", "project", p.ID, "ok", gin.H{"payment_id": pay.ID,
 			"milestone": pay.Milestone, "amount_fen": pay.AmountFen, "paid_on": pay.PaidOn})
 	})
@@ -197,8 +201,12 @@ func (s *Server) recordPayment(c *gin.Context) {
 		c.JSON(http.StatusCreated, toPaymentJSON(*replay)) // as recorded (and decided) since
 		return
 	}
+	s.mailNotifications(paymentNoticeID(pay.ID))
 	c.JSON(http.StatusCreated, toPaymentJSON(pay))
 }
+
+// paymentNoticeID names the notifications of payment id's events (store.NotifyPayment).
+func paymentNoticeID(id string) string { return "payment:" + id }
 
 // confirmPayment confirms or rejects a recorded payment (R15, Finance or DRB). A decision is
 // final: a second one is 409. A rejected payment no longer counts against the approved amount.
@@ -265,12 +273,20 @@ func (s *Server) confirmPayment(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		if status == store.PaymentRejected { // issue 19 item 1: the recorder is told why
+			if err := s.store.NotifyPayment(ctx, tx, paymentNoticeID(pay.ID), "payment_rejected", out, nil); err != nil {
+				return err
+			}
+		}
 		return s.audit(c, tx, "payment."+req.Decision, "project", pay.ProjectID, "ok", gin.H{"payment_id": pay.ID,
 			"decision": req.Decision, "comment": req.Comment, "amount_fen": pay.AmountFen})
 	})
 	if err != nil {
 		respondError(c, err)
 		return
+	}
+	if status == store.PaymentRejected {
+		s.mailNotifications(paymentNoticeID(pay.ID))
 	}
 	c.JSON(http.StatusOK, toPaymentJSON(out))
 }

@@ -26,12 +26,19 @@ const (
 	ToTaskHolders Recipients = "task"
 	// ToUnit: the project's unit, every enabled submitter of the unit that owns the project.
 	ToUnit Recipients = "unit"
+	// ToPaymentConfirmers: each enabled person of the roles that confirm payments (R15: Finance
+	// and DRB, the gateway's route table), never the payment's recorder (separation of duties).
+	ToPaymentConfirmers Recipients = "payment_confirmers"
+	// ToPaymentRecorder: who recorded the payment.
+	ToPaymentRecorder Recipients = "payment_recorder"
 )
 
 // RecipientNames are the recipients as docs/NOTIFICATIONS.md names them.
 var RecipientNames = map[Recipients]string{
-	ToTaskHolders: "任务的办理人；未指派时该角色（及单位）中每位有权办理者各一条（专家不含本单位项目，职责分离：不含提交人）",
-	ToUnit:        "项目所属单位的每位申报人",
+	ToTaskHolders:       "任务的办理人；未指派时该角色（及单位）中每位有权办理者各一条（专家不含本单位项目，职责分离：不含提交人）",
+	ToUnit:              "项目所属单位的每位申报人",
+	ToPaymentConfirmers: "每位有权确认付款者（市财政局、市数管局），不含登记人",
+	ToPaymentRecorder:   "付款登记人",
 }
 
 // NoticeRule derives the notifications of one event from a transition, inside the transaction
@@ -48,6 +55,8 @@ type NoticeRule struct {
 	stage domain.Stage
 	// when narrows the event by what the transition and its project say (nil: always).
 	when func(f noticeFacts) bool
+	// payment: the event is a payment's (NotifyPayment), not a transition's.
+	payment bool
 }
 
 // NoticeRules is the derivation table: event → recipients → text. A transition's explicit
@@ -76,6 +85,11 @@ var NoticeRules = []NoticeRule{
 	{Kind: "approved_cut", Event: "项目获批，批复金额低于申报金额（R7）", stage: domain.StageApproved,
 		when: func(f noticeFacts) bool { return f.amountFen > 0 && f.amountFen < f.estimatedFen },
 		To:   ToUnit, Title: "项目已批复，金额核减：{项目}", Body: "批复金额 {金额} 元，申报金额 {申报金额} 元。"},
+	// Payments are no workflow transition: the gateway writes these with the payment (NotifyPayment).
+	{Kind: "payment_recorded", Event: "付款已登记，待确认（R15）", payment: true,
+		To: ToPaymentConfirmers, Title: "付款待确认：{项目}", Body: "{付款}：{金额} 元，付款日期 {付款日期}。"},
+	{Kind: "payment_rejected", Event: "付款被退回（R15）", payment: true,
+		To: ToPaymentRecorder, Title: "付款被退回：{项目}", Body: "{付款}：{金额} 元。退回理由：{意见}"},
 }
 
 // opinionNames are the reason codes a workflow audits, as the unit reads them.
@@ -91,6 +105,8 @@ type noticeFacts struct {
 	planYear     int
 	amountFen    int64
 	estimatedFen int64
+	milestone    string
+	paidOn       string
 }
 
 // fill replaces the placeholders of template s with f's values.
@@ -111,6 +127,8 @@ func (f noticeFacts) fill(s string) string {
 		"{年度}", strconv.Itoa(f.planYear),
 		"{金额}", domain.YuanGrouped(f.amountFen),
 		"{申报金额}", domain.YuanGrouped(f.estimatedFen),
+		"{付款}", f.milestone,
+		"{付款日期}", f.paidOn,
 	).Replace(s)
 }
 
@@ -148,7 +166,7 @@ func DerivesNotices(t domain.Transition) bool {
 		return false
 	}
 	for _, r := range NoticeRules {
-		if r.stage == t.Stage {
+		if !r.payment && r.stage == t.Stage {
 			return true
 		}
 	}
@@ -192,7 +210,7 @@ func (s *Store) deriveNotices(ctx context.Context, tx *sqlx.Tx, t domain.Transit
 	var f noticeFacts
 	loaded := false
 	for _, r := range NoticeRules[1:] {
-		if r.stage != t.Stage {
+		if r.payment || r.stage != t.Stage {
 			continue
 		}
 		if !loaded {
@@ -326,4 +344,38 @@ func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.
 		}
 	}
 	return sent, nil
+}
+
+// NotifyPayment writes in tx the notices of payment p's event kind (NoticeRules:
+// payment_recorded to the people of confirmerRoles who may confirm it, never its recorder;
+// payment_rejected to its recorder), keyed "<id>#<kind>:<user>". The caller mails them
+// (SendNotifications(id + "#")) after the commit; the mail sweep sends what it does not.
+func (s *Store) NotifyPayment(ctx context.Context, tx *sqlx.Tx, id, kind string, p Payment, confirmerRoles []string) error {
+	var r *NoticeRule
+	for i := range NoticeRules {
+		if NoticeRules[i].payment && NoticeRules[i].Kind == kind {
+			r = &NoticeRules[i]
+		}
+	}
+	if r == nil {
+		return fmt.Errorf("notify payment %s: no rule %q", p.ID, kind)
+	}
+	f := noticeFacts{amountFen: p.AmountFen, milestone: p.Milestone, paidOn: p.PaidOn, opinion: p.Comment}
+	if err := tx.GetContext(ctx, &f.subject, `SELECT name FROM projects WHERE id = $1`, p.ProjectID); err != nil {
+		return fmt.Errorf("project %s: %w", p.ProjectID, notFound(err))
+	}
+	var users []string
+	var err error
+	switch r.To {
+	case ToPaymentConfirmers:
+		err = tx.SelectContext(ctx, &users, `SELECT u.id FROM users u WHERE NOT u.disabled AND u.id <> $1
+			AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ANY($2::text[])) ORDER BY u.id`,
+			p.RecordedBy, pq.Array(confirmerRoles))
+	case ToPaymentRecorder:
+		err = tx.SelectContext(ctx, &users, `SELECT id FROM users WHERE id = $1 AND NOT disabled`, p.RecordedBy)
+	}
+	if err != nil {
+		return fmt.Errorf("recipients of payment %s: %w", p.ID, err)
+	}
+	return s.insertNotices(ctx, tx, id+"#"+r.Kind+":", r.Kind, f.fill(r.Title), f.fill(r.Body), p.ProjectID, "", users, nil)
 }

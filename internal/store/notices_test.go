@@ -262,3 +262,38 @@ func TestNoticeRulesMatchTheDoc(t *testing.T) {
 	}
 	require.Equal(t, want, got)
 }
+
+// R15, issue 19 item 1: a recorded payment tells each person who may confirm it (Finance and
+// DRB), never its recorder; a rejected one tells its recorder why.
+func TestPaymentNotices(t *testing.T) {
+	st := noticeFixture(t, domain.StageConstruction)
+	ctx := context.Background()
+	_, err := st.DB.Exec(`UPDATE projects SET approved_amount_fen = 150000000 WHERE id = 'pn'`)
+	require.NoError(t, err)
+	confirmers := []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
+	pay := store.Payment{ID: "pay-1", ProjectID: "pn", Milestone: "首付款", AmountFen: 45000000, PaidOn: "2031-03-01", RecordedBy: "u-drb1"}
+	require.NoError(t, st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		if err := st.InsertPayment(ctx, tx, &pay); err != nil {
+			return err
+		}
+		return st.NotifyPayment(ctx, tx, "payment:pay-1", "payment_recorded", pay, confirmers)
+	}))
+	ns := noticesOf(t, st)
+	require.Equal(t, []string{"u-drbsup", "u-fin1"}, usersOf(ns), "the confirmers but the recorder drb1")
+	require.Equal(t, "付款待确认：智慧教育云平台", ns[0].Title)
+	require.Equal(t, "首付款：450,000.00 元，付款日期 2031-03-01。", ns[0].Body)
+	require.Equal(t, "payment:pay-1#payment_recorded:u-drbsup", ns[0].ID)
+
+	require.NoError(t, st.WithTx(ctx, func(tx *sqlx.Tx) error {
+		out, err := st.DecidePayment(ctx, tx, "pay-1", store.PaymentRejected, "u-fin1", "发票抬头有误")
+		if err != nil {
+			return err
+		}
+		return st.NotifyPayment(ctx, tx, "payment:pay-1", "payment_rejected", out, nil)
+	}))
+	var got noticeRow
+	require.NoError(t, st.DB.Get(&got, `SELECT id, user_id, kind, title, body, task_id, project_id FROM notifications WHERE kind = 'payment_rejected'`))
+	require.Equal(t, "u-drb1", got.User)
+	require.Equal(t, "付款被退回：智慧教育云平台", got.Title)
+	require.Equal(t, "首付款：450,000.00 元。退回理由：发票抬头有误", got.Body)
+}
