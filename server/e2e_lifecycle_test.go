@@ -146,6 +146,25 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	s.waitStage("alice", p1, "procurement")
 	s.waitStage("bob", p2, "procurement")
 	s.waitStage("alice", p3, "rejected")
+	// Issue 19 item 1 (R5–R7): the unit is told of p1's cut amount, in the plan and approved,
+	// with both amounts, and of p3's exclusion from the bundle; NDRC of the bundle task once
+	// (the plan's own notice, not doubled by the derived one).
+	told := map[string]string{}
+	for _, n := range s.notices("alice") {
+		told[n["project_id"].(string)+" "+n["kind"].(string)] = n["title"].(string) + " " + n["body"].(string)
+	}
+	require.Equal(t, "项目已列入 "+fmt.Sprint(year)+" 年度实施计划，金额核减：六安市智慧教育云平台 计划金额 9,000,000.00 元，申报金额 9,500,000.00 元。",
+		told[p1+" included_cut"])
+	require.Equal(t, "项目已批复，金额核减：六安市智慧教育云平台 批复金额 9,000,000.00 元，申报金额 9,500,000.00 元。", told[p1+" approved_cut"])
+	require.Equal(t, "项目被移出打捆项目建议书：校园安全视频汇聚 意见：同意", told[p3+" bundle_excluded"])
+	require.Contains(t, told, p3+" included")
+	var bundleNotices int
+	for _, n := range s.notices("ndrc1") {
+		if n["task_id"] == bundleTask {
+			bundleNotices++
+		}
+	}
+	require.Equal(t, 1, bundleNotices)
 	got := s.do("alice", http.MethodGet, "/api/v1/projects/"+p1, nil, nil)
 	require.EqualValues(t, 900_000_000, got.Body["approved_amount_fen"])
 	require.NotEmpty(t, got.Body["timeline"])
