@@ -219,6 +219,24 @@ func TestPaymentConfirmHTTP(t *testing.T) {
 	r = fundsPay(s, "alice", p, 30_000_00)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	require.Equal(t, int64(100_000_00), fundsPaid(s, p))
+
+	// Issue 19 item 1: each recorded payment told the confirmers (fin1 of three), and the
+	// rejection told alice, who recorded it, why; the bell opens the project.
+	kinds := func(user, kind string) []map[string]any {
+		var out []map[string]any
+		for _, n := range s.notices(user) {
+			if n["kind"] == kind && n["project_id"] == p {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	require.Len(t, kinds("fin1", "payment_recorded"), 3)
+	require.Len(t, kinds("drb1", "payment_recorded"), 3)
+	require.Empty(t, kinds("alice", "payment_recorded"), "the recorder is no confirmer")
+	rejected := kinds("alice", "payment_rejected")
+	require.Len(t, rejected, 1)
+	require.Contains(t, rejected[0]["body"], "30,000.00 元。退回理由：发票与合同里程碑不符")
 }
 
 type fundsPage struct {
