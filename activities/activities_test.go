@@ -138,3 +138,24 @@ func TestApplyMailsDerivedNotices(t *testing.T) {
 	require.NoError(t, st.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
 	require.Zero(t, unsent)
 }
+
+// Issue 19 item 1: the worker's mail sweep sends a notification nobody sent (older than its
+// grace), once, and leaves a fresh one to its transition's own send.
+func TestSweepMailSendsWhatIsLeftUnsent(t *testing.T) {
+	st := testdb.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	testdb.Notifications(t, st, "tr-old#t0:u-drb1", "tr-new#t0:u-drb1")
+	_, err := st.DB.Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes' WHERE id = 'tr-old#t0:u-drb1'`)
+	require.NoError(t, err)
+	s := &lockedSender{}
+	done := make(chan struct{})
+	go func() { activities.SweepMail(ctx, st, s, zap.NewNop(), 20*time.Millisecond); close(done) }()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{"tr-old#t0:u-drb1 tr-old#t0:u-drb1"}, s.Sent())
+	}, 20*time.Second, 50*time.Millisecond, "the sweep sends the old row")
+	cancel()
+	<-done
+	require.Equal(t, []string{"tr-old#t0:u-drb1 tr-old#t0:u-drb1"}, s.Sent(), "once; the fresh row is not the sweep's yet")
+}
