@@ -33,8 +33,10 @@ export async function shot(page: Page, name: string, fullPage = false) {
 
 /** accessible fails on any serious or critical axe-core violation of the page (GB/T 37668). */
 export async function accessible(page: Page, what: string) {
-  // Colours are checked as shown, not halfway through a fade (a toast or a tag entering): wait
-  // for the running CSS transitions and animations to finish.
+  // Colours are checked as shown, not halfway through a fade (a toast, a tag or the bell's
+  // unread badge entering): wait for the page's requests (the badge enters when the unread
+  // count arrives), then for the running CSS transitions and animations to finish.
+  await page.waitForLoadState('networkidle')
   await page.evaluate(() => Promise.all(document.getAnimations()
     .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity) // not a spinner
     .map((a) => a.finished.catch(() => undefined))))
