@@ -135,7 +135,7 @@ func TestApplyMailsDerivedNotices(t *testing.T) {
 		assert.Equal(c, []string{"tr-d#t0:u-prta1 新待办：验收见证——task-d"}, s.Sent())
 	}, 20*time.Second, 50*time.Millisecond)
 	var unsent int
-	require.NoError(t, st.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.NoError(t, st.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
 	require.Zero(t, unsent)
 }
 
@@ -147,7 +147,7 @@ func TestSweepMailSendsWhatIsLeftUnsent(t *testing.T) {
 	defer cancel()
 	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
 	testdb.Notifications(t, st, "tr-old#t0:u-drb1", "tr-new#t0:u-drb1")
-	_, err := st.DB.Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes' WHERE id = 'tr-old#t0:u-drb1'`)
+	_, err := st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes' WHERE id = 'tr-old#t0:u-drb1'`)
 	require.NoError(t, err)
 	s := &lockedSender{}
 	done := make(chan struct{})

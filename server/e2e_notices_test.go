@@ -50,7 +50,7 @@ func TestE2E_NoticesOfTasksAndReturns(t *testing.T) {
 	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	var total int
-	require.NoError(t, s.store.DB.Get(&total, `SELECT count(*) FROM notifications WHERE project_id = $1`, p))
+	require.NoError(t, s.store.DB().Get(&total, `SELECT count(*) FROM notifications WHERE project_id = $1`, p))
 	require.Equal(t, 2, total, "claiming tells nobody")
 
 	r = s.decide("drb1", task, map[string]any{"decision": "return", "comment": "请补充与省平台的对接方案。"}, nil)
@@ -68,7 +68,7 @@ func TestE2E_NoticesOfTasksAndReturns(t *testing.T) {
 
 	require.EventuallyWithT(t, func(c *assertT) {
 		var unsent int
-		assertEqual(c, nil, s.store.DB.Get(&unsent, `SELECT count(*) FROM notifications WHERE project_id = $1 AND sent_at IS NULL`, p))
+		assertEqual(c, nil, s.store.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE project_id = $1 AND sent_at IS NULL`, p))
 		assertEqual(c, 0, unsent)
 	}, 20*time.Second, 200*time.Millisecond, "derived and explicit notices are mailed")
 }

@@ -186,7 +186,6 @@ func (s *Server) recordPayment(c *gin.Context) {
 			}
 			return err
 		}
-		// Issue 19 item 1: those who confirm payments are told, with the payment.
 		if err := s.store.NotifyPayment(ctx, tx, paymentNoticeID(pay.ID), "payment_recorded", pay, fundConfirmers.roles); err != nil {
 			return err
 		}

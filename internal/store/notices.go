@@ -328,7 +328,7 @@ func (s *Store) insertNotices(ctx context.Context, tx *sqlx.Tx, idPrefix, kind, 
 func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.Duration, limit int,
 	send func(PendingNotification) error) (int, error) {
 	var ids []string
-	err := s.DB.SelectContext(ctx, &ids, `SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL
+	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL
 		AND created_at < now() - $1 * interval '1 microsecond' AND created_at > now() - $2 * interval '1 microsecond'
 		ORDER BY created_at, id LIMIT $3`, grace.Microseconds(), horizon.Microseconds(), limit)
 	if err != nil {
@@ -350,7 +350,8 @@ func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.
 // payment_recorded to the people of confirmerRoles who may confirm it, never its recorder;
 // payment_rejected to its recorder), keyed "<id>#<kind>:<user>". The caller mails them
 // (SendNotifications(id + "#")) after the commit; the mail sweep sends what it does not.
-func (s *Store) NotifyPayment(ctx context.Context, tx *sqlx.Tx, id, kind string, p Payment, confirmerRoles []string) error {
+func (s *Store) NotifyPayment(ctx context.Context, t *Tx, id, kind string, p Payment, confirmerRoles []string) error {
+	tx := t.tx
 	var r *NoticeRule
 	for i := range NoticeRules {
 		if NoticeRules[i].payment && NoticeRules[i].Kind == kind {

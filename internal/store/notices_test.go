@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/stretchr/testify/require"
 
 	"egovpm/internal/domain"
@@ -23,7 +22,7 @@ func noticeFixture(t *testing.T, stage domain.Stage) *store.Store {
 	t.Helper()
 	st := testdb.New(t)
 	require.NoError(t, seed.Demo(context.Background(), st, "demo-Passw0rd"))
-	_, err := st.DB.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+	_, err := st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
 		VALUES ('pn', 'unit-a', '智慧教育云平台', 'new', 2031, 150000000, 2, $1, 'u-alice')`, string(stage))
 	require.NoError(t, err)
 	return st
@@ -42,7 +41,7 @@ type noticeRow struct {
 func noticesOf(t *testing.T, st *store.Store) []noticeRow {
 	t.Helper()
 	var ns []noticeRow
-	require.NoError(t, st.DB.Select(&ns, `SELECT id, user_id, kind, title, body, task_id, project_id FROM notifications ORDER BY user_id, id`))
+	require.NoError(t, st.DB().Select(&ns, `SELECT id, user_id, kind, title, body, task_id, project_id FROM notifications ORDER BY user_id, id`))
 	return ns
 }
 
@@ -91,7 +90,7 @@ func TestTaskOfferedToRoleNotifiesEachEligibleCandidateOnce(t *testing.T) {
 	require.Equal(t, "pn", *n.Projct)
 	require.Equal(t, "project:pn/r/2#t0:u-drbsup", n.ID, "keyed by the transition: the workflow's send and a retry find it")
 
-	require.NoError(t, st.WithTx(ctx, func(tx *sqlx.Tx) error { return st.ClaimTask(ctx, tx, "project:pn:prelim_review:1", "u-drbsup") }))
+	require.NoError(t, st.WithTx(ctx, func(tx *store.Tx) error { return st.ClaimTask(ctx, tx, "project:pn:prelim_review:1", "u-drbsup") }))
 	require.Len(t, noticesOf(t, st), 1, "claiming tells nobody else")
 }
 
@@ -173,7 +172,7 @@ func TestProjectEventsNotifyTheUnit(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := noticeFixture(t, c.from)
-			_, err := st.DB.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at)
+			_, err := st.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, due_at)
 				VALUES ('pn:task', 'prelim_review', 'project:pn', 'pn', 'drb_reviewer', now())`)
 			require.NoError(t, err)
 			tr := c.tr
@@ -230,7 +229,7 @@ func TestDerivedNoticesAreMailed(t *testing.T) {
 	n, err = st.SendStaleNotifications(ctx, time.Hour, 7*24*time.Hour, 100, send)
 	require.NoError(t, err)
 	require.Zero(t, n, "within the grace the sweep leaves them to their transition's send")
-	_, err = st.DB.Exec(`UPDATE notifications SET created_at = created_at - interval '2 minutes'`)
+	_, err = st.DB().Exec(`UPDATE notifications SET created_at = created_at - interval '2 minutes'`)
 	require.NoError(t, err)
 	n, err = st.SendStaleNotifications(ctx, time.Minute, 7*24*time.Hour, 100, send)
 	require.NoError(t, err)
@@ -268,11 +267,11 @@ func TestNoticeRulesMatchTheDoc(t *testing.T) {
 func TestPaymentNotices(t *testing.T) {
 	st := noticeFixture(t, domain.StageConstruction)
 	ctx := context.Background()
-	_, err := st.DB.Exec(`UPDATE projects SET approved_amount_fen = 150000000 WHERE id = 'pn'`)
+	_, err := st.DB().Exec(`UPDATE projects SET approved_amount_fen = 150000000 WHERE id = 'pn'`)
 	require.NoError(t, err)
 	confirmers := []string{domain.RoleFinance, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}
 	pay := store.Payment{ID: "pay-1", ProjectID: "pn", Milestone: "首付款", AmountFen: 45000000, PaidOn: "2031-03-01", RecordedBy: "u-drb1"}
-	require.NoError(t, st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	require.NoError(t, st.WithTx(ctx, func(tx *store.Tx) error {
 		if err := st.InsertPayment(ctx, tx, &pay); err != nil {
 			return err
 		}
@@ -284,7 +283,7 @@ func TestPaymentNotices(t *testing.T) {
 	require.Equal(t, "首付款：450,000.00 元，付款日期 2031-03-01。", ns[0].Body)
 	require.Equal(t, "payment:pay-1#payment_recorded:u-drbsup", ns[0].ID)
 
-	require.NoError(t, st.WithTx(ctx, func(tx *sqlx.Tx) error {
+	require.NoError(t, st.WithTx(ctx, func(tx *store.Tx) error {
 		out, err := st.DecidePayment(ctx, tx, "pay-1", store.PaymentRejected, "u-fin1", "发票抬头有误")
 		if err != nil {
 			return err
@@ -292,7 +291,7 @@ func TestPaymentNotices(t *testing.T) {
 		return st.NotifyPayment(ctx, tx, "payment:pay-1", "payment_rejected", out, nil)
 	}))
 	var got noticeRow
-	require.NoError(t, st.DB.Get(&got, `SELECT id, user_id, kind, title, body, task_id, project_id FROM notifications WHERE kind = 'payment_rejected'`))
+	require.NoError(t, st.DB().Get(&got, `SELECT id, user_id, kind, title, body, task_id, project_id FROM notifications WHERE kind = 'payment_rejected'`))
 	require.Equal(t, "u-drb1", got.User)
 	require.Equal(t, "付款被退回：智慧教育云平台", got.Title)
 	require.Equal(t, "首付款：450,000.00 元。退回理由：发票抬头有误", got.Body)
