@@ -53,6 +53,14 @@ func TestE2E_WithdrawThenResubmit(t *testing.T) {
 	require.Equal(t, http.StatusConflict, s.decide("drb1", first, map[string]any{"decision": "approve"}, nil).Status,
 		"the cancelled task is not decided")
 
+	// A withdrawn draft is edited like a returned one, but keeps its plan year (its lifecycle
+	// and plan are the year's).
+	edit := s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"description": "重新测算后的建设内容"}, nil)
+	require.Equal(t, http.StatusOK, edit.Status, "%s", edit.Raw)
+	year := s.do("alice", http.MethodPatch, "/api/v1/projects/"+p, map[string]any{"plan_year": futureYear()}, nil)
+	require.Equal(t, http.StatusConflict, year.Status, "%s", year.Raw)
+	require.Equal(t, "not_editable", year.code())
+
 	r = s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "prelim_review", r.str("stage"))

@@ -509,7 +509,8 @@ func (s *Server) patchProject(c *gin.Context) {
 			p.Type = *req.Type
 		}
 		if req.PlanYear != nil {
-			if p.Stage != string(domain.StageDraft) {
+			// A withdrawn draft (撤回) keeps its lifecycle and its plan year.
+			if p.Stage != string(domain.StageDraft) || withdrawn(p) {
 				return apperr.Conflict("not_editable", "已提交项目不能修改计划年度")
 			}
 			p.PlanYear = *req.PlanYear
