@@ -52,7 +52,7 @@ var (
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"})
 	// lifecycleChanges (lifecycle-baseline-withdraw) adds withdraw (issue 19: the unit's 撤回
 	// before the first decision; runs started before refuse the Update in its validator).
-	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "withdraw"})
+	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "d221688"})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},

@@ -10,7 +10,9 @@ import (
 	"egovpm/workflows"
 )
 
-func (h *harness) withdraw(u workflows.WithdrawUpdate) *outcome { return h.update(workflows.UpdateWithdraw, u) }
+func (h *harness) withdraw(u workflows.WithdrawUpdate) *outcome {
+	return h.update(workflows.UpdateWithdraw, u)
+}
 
 // TestR3_WithdrawBeforeClaimThenResubmit (issue 19, 撤回): the unit's submitter withdraws while
 // the prelim task is untouched: the task is cancelled, the project is back in draft at round 2
