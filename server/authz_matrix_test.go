@@ -832,6 +832,8 @@ var mxRoutes = map[string]mxRoute{
 	"PATCH /api/v1/projects/:id": {object: "project", action: "write", targets: mxProjects, body: `{"type":"design"}`, ok: mxAllowed},
 	// 409 already submitted; 422 deadline_passed for the past-year draft.
 	"POST /api/v1/projects/:id/submit": {object: "project", action: "write", targets: mxProjects, ok: mxAllowed},
+	// An unknown field: 400 once authorized, so that no fixture project is withdrawn.
+	"POST /api/v1/projects/:id/withdraw": {object: "project", action: "write", targets: mxProjects, body: `{"x":1}`, ok: mxAllowed},
 	// Not multipart: 400 once authorized.
 	"POST /api/v1/projects/:id/documents": {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
 	"GET /api/v1/projects/:id/documents": {object: "project", action: "read", targets: mxProjects,

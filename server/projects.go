@@ -316,8 +316,10 @@ func (s *Server) getProject(c *gin.Context) {
 		Documents       []store.DocumentRow   `json:"documents"`
 		OMFilings       []store.OMFilingRow   `json:"om_filings"`
 		UnitEvaluations []store.EvaluationRow `json:"unit_evaluations"`
+		// CanWithdraw: the actor may withdraw the project now (撤回, POST …/withdraw).
+		CanWithdraw bool `json:"can_withdraw"`
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
-		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals)}
+		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks)}
 	for _, t := range tasks {
 		if !details && t.Kind == string(domain.TaskExpertReview) {
 			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see
@@ -507,7 +509,8 @@ func (s *Server) patchProject(c *gin.Context) {
 			p.Type = *req.Type
 		}
 		if req.PlanYear != nil {
-			if p.Stage != string(domain.StageDraft) {
+			// A withdrawn draft (撤回) keeps its lifecycle and its plan year.
+			if p.Stage != string(domain.StageDraft) || withdrawn(p) {
 				return apperr.Conflict("not_editable", "已提交项目不能修改计划年度")
 			}
 			p.PlanYear = *req.PlanYear
@@ -557,7 +560,7 @@ func (s *Server) patchProject(c *gin.Context) {
 	c.JSON(http.StatusOK, toProjectJSON(out))
 }
 
-// submitProject submits a draft (R2, R8) or resubmits a returned one (R3).
+// submitProject submits a draft (R2, R8) or resubmits a returned (R3) or withdrawn one.
 func (s *Server) submitProject(c *gin.Context) {
 	p, ok := s.loadProject(c, authz.ProjectSubmit)
 	if !ok {
@@ -567,6 +570,10 @@ func (s *Server) submitProject(c *gin.Context) {
 	a := mustActor(c)
 	if p.Stage == string(domain.StageRevision) {
 		s.resubmit(c, p)
+		return
+	}
+	if withdrawn(p) {
+		s.resubmitWithdrawn(c, p)
 		return
 	}
 	if p.Stage != string(domain.StageDraft) {

@@ -421,6 +421,8 @@ func hashOf(arg any) string {
 		return u.RequestHash
 	case workflows.BundleUpdate:
 		return u.RequestHash
+	case workflows.WithdrawUpdate:
+		return u.RequestHash
 	}
 	return ""
 }

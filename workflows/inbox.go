@@ -16,6 +16,7 @@ const (
 	msgConstruction
 	msgAcceptance
 	msgOMReport
+	msgWithdraw
 
 	msgPanel
 	msgPlanResult
@@ -34,7 +35,7 @@ const (
 // request's result carries it as its decision (lifecycle.result).
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
-	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport,
+	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
 	msgPanel: SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
@@ -43,7 +44,7 @@ var msgNames = [...]string{
 func (k msgKind) String() string { return msgNames[k] }
 
 // update reports an Update: its sender waits for the answer.
-func (k msgKind) update() bool { return k >= msgDecide && k <= msgOMReport }
+func (k msgKind) update() bool { return k >= msgDecide && k <= msgWithdraw }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
 func (k msgKind) signal() bool { return k >= msgPanel && k <= msgDocuments }

@@ -43,6 +43,9 @@ type lifecycle struct {
 	// blankTexts (blank-texts): a required comment that is only white space or invisible
 	// characters is missing (text.Blank). Runs started before it refuse only an empty one.
 	blankTexts bool
+	// withdrawable (withdraw): the unit may withdraw the project before the first decision.
+	// Runs started before refuse the Update in its validator.
+	withdrawable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -80,6 +83,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	// re-checked under the same rule when its history is replayed.
 	l.blankTexts = version(ctx, "blank-texts", 1) == 1
 	l.sod = version(ctx, "separation-of-duties", 1) == 1
+	l.withdrawable = version(ctx, "withdraw", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -98,10 +102,12 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	decideQueued := func(_ workflow.Context, u DecideUpdate) error { return l.validateDecide(u, l.sod) }
 	reassign := func(_ workflow.Context, u ReassignUpdate) error { return l.validateReassign(u) }
 	resubmit := func(_ workflow.Context, u ResubmitUpdate) error { return l.validateResubmit(u) }
+	withdraw := func(_ workflow.Context, u WithdrawUpdate) error { return l.validateWithdraw(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
 		setUpdate(ctx, UpdateResubmit, resubmit, resubmit, l.enqueuer(msgResubmit)),
+		setUpdate(ctx, UpdateWithdraw, withdraw, withdraw, l.enqueuer(msgWithdraw)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -244,6 +250,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.resubmit(ctx, m.payload.(ResubmitUpdate))
 	case msgReassign:
 		return l.reassignTask(ctx, m.payload.(ReassignUpdate))
+	case msgWithdraw:
+		return l.withdraw(ctx, m.payload.(WithdrawUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:
@@ -264,25 +272,8 @@ func (l *lifecycle) start(ctx workflow.Context) error {
 	l.st.Round = 1
 	l.submitted(l.in.SubmittedBy)
 	if l.in.Special {
-		open := []OpenTask{l.specialTask()}
 		detail := map[string]any{"special_request": true, "policy": l.in.Policy.Version}
-		if version(ctx, "crypto-plan-every-route", 1) == 1 && l.needsCryptoPlan() {
-			// R17: the City Government decides once the 密码应用方案 is in (advance opens
-			// the task when SignalDocuments says it arrived).
-			missing, err := l.missingDocs(ctx, []string{"crypto_plan"})
-			if err != nil {
-				return err
-			}
-			if len(missing) > 0 {
-				open, detail["waiting_documents"] = nil, missing
-			}
-		}
-		err := l.apply(ctx, transition{
-			stage: domain.StageSpecialRequest,
-			open:  open,
-			audit: l.auditBy(l.in.SubmittedBy, "project.submit", detail),
-		})
-		if err != nil {
+		if err := l.openSpecial(ctx, l.in.SubmittedBy, "project.submit", detail, 0); err != nil {
 			return err
 		}
 		// R16 applies to special requests too; histories from before this change did not run it.
@@ -300,6 +291,31 @@ func (l *lifecycle) start(ctx workflow.Context) error {
 	}
 	l.similarity(ctx)
 	return nil
+}
+
+// openSpecial sends the project to the City Government as a special request (R8), audited as
+// action by actor with detail.
+// round is the round the read model records (0: the one it has).
+func (l *lifecycle) openSpecial(ctx workflow.Context, actor domain.Actor, action string, detail map[string]any, round int,
+	requestID ...string) error {
+	open := []OpenTask{l.specialTask()}
+	if version(ctx, "crypto-plan-every-route", 1) == 1 && l.needsCryptoPlan() {
+		// R17: the City Government decides once the 密码应用方案 is in (advance opens
+		// the task when SignalDocuments says it arrived).
+		missing, err := l.missingDocs(ctx, []string{"crypto_plan"})
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			open, detail["waiting_documents"] = nil, missing
+		}
+	}
+	return l.apply(ctx, transition{
+		stage: domain.StageSpecialRequest,
+		round: round,
+		open:  open,
+		audit: l.auditBy(actor, action, detail, requestID...),
+	})
 }
 
 // similarity computes the R16 candidates off the decision path: reviewers see them, nothing

@@ -205,12 +205,17 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 	return nil
 }
 
+// validateResubmit checks a resubmission: of a project returned for revision (R3), or of one
+// withdrawn to draft (撤回); only a withdrawn one may go as a special request (R8).
 func (l *lifecycle) validateResubmit(u ResubmitUpdate) error {
-	if l.st.Stage != domain.StageRevision {
+	if l.st.Stage != domain.StageRevision && l.st.Stage != domain.StageDraft {
 		return domain.Refuse(domain.StatusConflict, "wrong_stage", "只有退回修改的项目可以重新提交")
 	}
 	if !u.Actor.Has(domain.RoleSubmitter) || u.Actor.OrgID != l.in.UnitID {
 		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有本单位申报人可以重新提交")
+	}
+	if u.Special && l.st.Stage != domain.StageDraft {
+		return domain.Refuse(domain.StatusConflict, "wrong_stage", "退回修改的项目重新提交后仍进入初审")
 	}
 	return nil
 }
@@ -338,8 +343,18 @@ func (l *lifecycle) resubmit(ctx workflow.Context, u ResubmitUpdate) (DecideResu
 	if err := l.validateResubmit(u); err != nil {
 		return DecideResult{}, err
 	}
-	l.st.Round++
+	if l.st.Stage != domain.StageDraft { // a withdrawal counted the round already
+		l.st.Round++
+	}
 	l.submitted(u.Actor)
+	if u.Special {
+		// R8: past the R2 deadline a withdrawn project comes back only as a special request.
+		detail := map[string]any{"round": l.st.Round, "special_request": true}
+		if err := l.openSpecial(ctx, u.Actor, "project.resubmit", detail, l.st.Round, u.RequestID); err != nil {
+			return DecideResult{}, err
+		}
+		return DecideResult{Decision: "resubmit", Stage: l.st.Stage}, nil
+	}
 	err := l.apply(ctx, transition{
 		stage: domain.StagePrelimReview,
 		round: l.st.Round,

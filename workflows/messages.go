@@ -24,6 +24,8 @@ const (
 	UpdateResubmit = "resubmit"
 	// UpdateReassign moves an open task to another eligible person (转办, T2).
 	UpdateReassign = "reassign"
+	// UpdateWithdraw withdraws a submitted project before the first decision (撤回).
+	UpdateWithdraw = "withdraw"
 	// QueryState returns the live state of a workflow.
 	QueryState = "state"
 
@@ -190,10 +192,22 @@ type ReassignUpdate struct {
 	RequestID string       `json:"request_id,omitempty"`
 }
 
-// ResubmitUpdate resubmits a project returned for revision (R3).
+// ResubmitUpdate resubmits a project returned for revision (R3) or withdrawn to draft.
+// Special (set by the gateway for a withdrawn project past the R2 deadline) sends it to the
+// City Government as a special request (R8) instead of preliminary review.
 type ResubmitUpdate struct {
 	Actor     domain.Actor `json:"actor"`
 	RequestID string       `json:"request_id,omitempty"`
+	Special   bool         `json:"special_request,omitempty"`
+}
+
+// WithdrawUpdate withdraws a submitted project before the first decision (撤回): its unit's
+// submitter, with an optional reason.
+type WithdrawUpdate struct {
+	Actor       domain.Actor `json:"actor"`
+	Reason      string       `json:"reason,omitempty"`
+	RequestID   string       `json:"request_id,omitempty"`
+	RequestHash string       `json:"request_hash,omitempty"`
 }
 
 // PanelSignal gives a project its effective panel (recused experts removed).

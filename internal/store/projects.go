@@ -114,6 +114,16 @@ func (s *Store) MarkSubmitted(ctx context.Context, t *Tx, id, policy, workflowID
 	return nil
 }
 
+// MarkSpecialRequest records that project id goes on as a special request (R8): a withdrawn
+// project sent again past the R2 deadline.
+func (s *Store) MarkSpecialRequest(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE projects SET special_request = true, updated_at = now(), version = version + 1
+		WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("mark special request: %w", err)
+	}
+	return nil
+}
+
 // ProjectFilter selects projects for a list.
 type ProjectFilter struct {
 	// Reach is what the actor reads (authz.ReachOf): the list holds only those projects.

@@ -94,6 +94,7 @@ export const actionLabels: Record<string, string> = {
   'project.submit_request': '提交申报',
   'project.submit': '流程启动',
   'project.resubmit': '重新提交',
+  'project.withdraw': '撤回',
   'document.upload': '上传文档',
   'task.decide': '审批决定',
   'expert_review.panel': '组织专家评审',
