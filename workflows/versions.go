@@ -46,10 +46,13 @@ var (
 	// new assignee).
 	lifecycleChanges5 = append(slices.Clone(lifecycleChanges4),
 		change{"separation-of-duties", 1, "050bf55"}, change{"task-reassign", 1, "050bf55"})
-	// lifecycleChanges (lifecycle-baseline-correctness) adds the changes of issue 15's
+	// lifecycleChanges6 (lifecycle-baseline-correctness) adds the changes of issue 15's
 	// correctness items: record-activity-failures (O1) and crypto-plan-every-route (R17).
-	lifecycleChanges = append(slices.Clone(lifecycleChanges5),
+	lifecycleChanges6 = append(slices.Clone(lifecycleChanges5),
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"})
+	// lifecycleChanges (lifecycle-baseline-om-late) adds om-late-filing (R13): a year flagged
+	// overdue stays fileable, and a filing for it is accepted and marked late.
+	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"om-late-filing", 1, "late"})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},
@@ -78,7 +81,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-correctness", lifecycleChanges}, {"lifecycle-baseline-sod", lifecycleChanges5},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-om-late", lifecycleChanges},
+		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
 	planBaselines = []baseline{{"plan-baseline-correctness", planChanges}, {"plan-baseline-sod", planChanges4},
