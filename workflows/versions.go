@@ -52,7 +52,7 @@ var (
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"})
 	// lifecycleChanges (lifecycle-baseline-om-late) adds om-late-filing (R13): a year flagged
 	// overdue stays fileable, and a filing for it is accepted and marked late.
-	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"om-late-filing", 1, "late"})
+	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"om-late-filing", 1, "6b7b24e"})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},
