@@ -198,7 +198,9 @@ func TestSoD_BundleCreatorMayNotDecideIt(t *testing.T) {
 // never replayed, refuses the submitter's decision all the same.
 func TestSoD_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	h := newLifecycle(t)
+	h.env.OnGetVersion("lifecycle-baseline-turns", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("lifecycle-baseline-withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("lifecycle-baseline-om-late", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("lifecycle-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("lifecycle-baseline-sod", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("separation-of-duties", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -145,11 +146,11 @@ func (l *lifecycle) validateOMReport(u OMReportUpdate) error {
 	if l.st.Stage != domain.StageOM {
 		return l.wrongStage("只有运维中的项目可以运维备案")
 	}
-	if u.Year != l.st.OMYear {
+	if u.Year != l.st.OMYear && !slices.Contains(l.st.OMOverdue, u.Year) {
 		return domain.RefuseWith(domain.StatusUnprocessable, "wrong_om_year",
 			fmt.Sprintf("当前应备案第 %d 个运维年度", l.st.OMYear), map[string]any{"om_year": l.st.OMYear})
 	}
-	if l.st.OMFiled {
+	if u.Year == l.st.OMYear && l.st.OMFiled {
 		return domain.Refuse(domain.StatusConflict, "already_filed", "本运维年度已备案")
 	}
 	return nil
@@ -161,6 +162,7 @@ func (l *lifecycle) handleDelivery(ctx workflow.Context, m *message) (DecideResu
 		return DecideResult{}, err
 	}
 	var err error
+	late := false
 	switch u := m.payload.(type) {
 	case ContractUpdate:
 		err = l.registerContract(ctx, u)
@@ -169,12 +171,15 @@ func (l *lifecycle) handleDelivery(ctx workflow.Context, m *message) (DecideResu
 	case AcceptanceUpdate:
 		err = l.applyAcceptance(ctx, u)
 	case OMReportUpdate:
+		late = u.Year != l.st.OMYear
 		err = l.fileOMReport(ctx, u)
 	}
 	if err != nil {
 		return DecideResult{}, err // an Update that fails answers with its error alone
 	}
-	return l.result(m.kind.String()), nil
+	res := l.result(m.kind.String())
+	res.Late = late
+	return res, nil
 }
 
 // registerContract registers the contract and starts construction (R9).
@@ -219,14 +224,32 @@ func (l *lifecycle) applyAcceptance(ctx workflow.Context, u AcceptanceUpdate) er
 		audit: l.auditBy(u.Actor, "acceptance.apply", map[string]any{"round": l.st.AcceptanceRound}, u.RequestID)})
 }
 
-// fileOMReport files the O&M report of the current year (R13).
+// fileOMReport files the O&M report of the current year, or of a year flagged overdue: that
+// one is marked late and DRB is told (R13, om-late-filing).
 func (l *lifecycle) fileOMReport(ctx workflow.Context, u OMReportUpdate) error {
 	l.submitted(u.Actor)
+	if u.Year != l.st.OMYear {
+		return l.fileOMReportLate(ctx, u)
+	}
 	err := l.apply(ctx, transition{
 		omFiling: &domain.OMFiling{Year: u.Year, DueAt: l.st.OMDeadline, Filed: true, DocumentID: u.DocumentID, FiledBy: u.Actor.ID},
 		audit:    l.auditBy(u.Actor, "om.file", map[string]any{"year": u.Year, "document_id": u.DocumentID}, u.RequestID)})
 	if err == nil {
 		l.st.OMFiled = true
+	}
+	return err
+}
+
+// fileOMReportLate files an overdue year's report (validated: u.Year is in OMOverdue). The
+// year's row exists already (its due date is kept), so DueAt is left zero.
+func (l *lifecycle) fileOMReportLate(ctx workflow.Context, u OMReportUpdate) error {
+	err := l.apply(ctx, transition{
+		omFiling: &domain.OMFiling{Year: u.Year, Filed: true, Late: true, DocumentID: u.DocumentID, FiledBy: u.Actor.ID},
+		notify: []domain.Notice{{Kind: "om_late_filing", Title: fmt.Sprintf("第 %d 个运维年度逾期补报备案：%s", u.Year, l.in.Name),
+			Role: domain.RoleDRBReviewer, OrgID: "drb"}},
+		audit: l.auditBy(u.Actor, "om.file", map[string]any{"year": u.Year, "document_id": u.DocumentID, "late": true}, u.RequestID)})
+	if err == nil {
+		l.st.OMOverdue = slices.DeleteFunc(l.st.OMOverdue, func(y int) bool { return y == u.Year })
 	}
 	return err
 }
@@ -348,6 +371,9 @@ func (l *lifecycle) onOMDeadline(ctx workflow.Context, year int) error {
 				Role: domain.RoleSubmitter, OrgID: l.in.UnitID}},
 			audit: l.auditBy(domain.Actor{ID: "system"}, "om.overdue", map[string]any{"year": year}, "")}); err != nil {
 			return err
+		}
+		if version(ctx, "om-late-filing", 1) == 1 {
+			l.st.OMOverdue = append(l.st.OMOverdue, year) // R13: it can still be filed, late
 		}
 	}
 	l.st.OMYear++

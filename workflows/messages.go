@@ -139,6 +139,9 @@ type ProjectState struct {
 	OMDeadline       time.Time `json:"om_deadline,omitzero"`
 	OMFiled          bool      `json:"om_filed,omitempty"`
 	OMReminded       bool      `json:"om_reminded,omitempty"`
+	// OMOverdue are the O&M years flagged overdue and not filed yet (om-late-filing): a
+	// filing for one of them is accepted and marked late (R13).
+	OMOverdue []int `json:"om_overdue,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than
@@ -173,6 +176,8 @@ type DecideResult struct {
 	TaskID   string       `json:"task_id"`
 	Decision string       `json:"decision"`
 	Stage    domain.Stage `json:"stage,omitempty"`
+	// Late: an O&M report filed for a year flagged overdue (R13, om-late-filing).
+	Late bool `json:"late,omitempty"`
 	// RequestHash is the RequestHash of the request this answers (the gateway leaves it out of
 	// its reply).
 	RequestHash string `json:"request_hash,omitempty"`

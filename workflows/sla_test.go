@@ -141,7 +141,9 @@ func TestT2_DecisionCancelsItsTimers(t *testing.T) {
 // lifecycle-baseline-1): a coroutine per signal channel and per timer, both T2 timers of a task
 // set when it opens.
 func beforeLean(env *testsuite.TestWorkflowEnvironment) {
+	env.OnGetVersion("lifecycle-baseline-turns", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.OnGetVersion("lifecycle-baseline-withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnGetVersion("lifecycle-baseline-om-late", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.OnGetVersion("lifecycle-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.OnGetVersion("lifecycle-baseline-sod", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.OnGetVersion("lifecycle-baseline-blank-texts", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)

@@ -50,9 +50,16 @@ var (
 	// correctness items: record-activity-failures (O1) and crypto-plan-every-route (R17).
 	lifecycleChanges6 = append(slices.Clone(lifecycleChanges5),
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"})
-	// lifecycleChanges (lifecycle-baseline-withdraw) adds withdraw (issue 19: the unit's 撤回
-	// before the first decision; runs started before refuse the Update in its validator).
-	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "d221688"})
+	// lifecycleChangesWithdraw (lifecycle-baseline-withdraw) adds withdraw (issue 19: the unit's
+	// 撤回 before the first decision; runs started before refuse the Update in its validator).
+	lifecycleChangesWithdraw = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "d221688"})
+	// lifecycleChangesOMLate (lifecycle-baseline-om-late) adds om-late-filing (R13): a year
+	// flagged overdue stays fileable, and a filing for it is accepted and marked late.
+	lifecycleChangesOMLate = append(slices.Clone(lifecycleChanges6), change{"om-late-filing", 1, "6b7b24e"})
+	// lifecycleChanges (lifecycle-baseline-turns) has both: the two were built side by side on
+	// lifecycle-baseline-correctness, each recording histories under its own baseline.
+	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "d221688"},
+		change{"om-late-filing", 1, "6b7b24e"})
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},
@@ -81,7 +88,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-withdraw", lifecycleChanges},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-turns", lifecycleChanges},
+		{"lifecycle-baseline-withdraw", lifecycleChangesWithdraw}, {"lifecycle-baseline-om-late", lifecycleChangesOMLate},
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}

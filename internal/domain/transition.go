@@ -79,6 +79,8 @@ type OMFiling struct {
 	DocumentID string    `json:"document_id,omitempty"`
 	FiledBy    string    `json:"filed_by,omitempty"`
 	Overdue    bool      `json:"overdue,omitempty"`
+	// Late: filed after the year was flagged overdue (R13).
+	Late bool `json:"late,omitempty"`
 }
 
 // Evaluation is a performance evaluation (R14).

@@ -31,14 +31,15 @@ func (s *Store) applyDeliveryWrites(ctx context.Context, tx *sqlx.Tx, t domain.T
 		}
 	}
 	if f := t.OMFiling; f != nil {
-		const q = `INSERT INTO om_filings (project_id, year, due_at, filed_at, document_id, filed_by, overdue)
-			VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END, NULLIF($5,''), NULLIF($6,''), $7)
+		const q = `INSERT INTO om_filings (project_id, year, due_at, filed_at, document_id, filed_by, overdue, late)
+			VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END, NULLIF($5,''), NULLIF($6,''), $7, $8)
 			ON CONFLICT (project_id, year) DO UPDATE SET
 				filed_at = coalesce(om_filings.filed_at, EXCLUDED.filed_at),
 				document_id = coalesce(om_filings.document_id, EXCLUDED.document_id),
 				filed_by = coalesce(om_filings.filed_by, EXCLUDED.filed_by),
-				overdue = om_filings.overdue OR EXCLUDED.overdue`
-		if _, err := tx.ExecContext(ctx, q, t.ProjectID, f.Year, f.DueAt, f.Filed, f.DocumentID, f.FiledBy, f.Overdue); err != nil {
+				overdue = om_filings.overdue OR EXCLUDED.overdue,
+				late = om_filings.late OR EXCLUDED.late`
+		if _, err := tx.ExecContext(ctx, q, t.ProjectID, f.Year, f.DueAt, f.Filed, f.DocumentID, f.FiledBy, f.Overdue, f.Late); err != nil {
 			return fmt.Errorf("om filing: %w", err)
 		}
 	}
@@ -59,12 +60,14 @@ type OMFilingRow struct {
 	FiledAt    *time.Time `db:"filed_at" json:"filed_at"`
 	DocumentID *string    `db:"document_id" json:"document_id"`
 	Overdue    bool       `db:"overdue" json:"overdue"`
+	// Late: filed after the year was flagged overdue (R13).
+	Late bool `db:"late" json:"late"`
 }
 
 // OMFilings lists a project's O&M years.
 func (s *Store) OMFilings(ctx context.Context, projectID string) ([]OMFilingRow, error) {
 	var out []OMFilingRow
-	err := s.selectP(ctx, &out, `SELECT year, due_at, filed_at, document_id, overdue FROM om_filings
+	err := s.selectP(ctx, &out, `SELECT year, due_at, filed_at, document_id, overdue, late FROM om_filings
 		WHERE project_id = $1 ORDER BY year`, projectID)
 	return out, err
 }

@@ -177,7 +177,8 @@ func eachRow[T any](ctx context.Context, s *Store, q string, args []any, fn func
 const (
 	// OMDue: the current O&M year's filing, not yet filed (its deadline ahead).
 	OMDue = "due"
-	// OMOverdue: a year whose deadline passed without a filing (flagged overdue).
+	// OMOverdue: a year whose deadline passed without a filing (flagged overdue) and not
+	// filed late since.
 	OMOverdue = "overdue"
 	// OMFiled: a filed year.
 	OMFiled = "filed"
@@ -193,6 +194,8 @@ type OMFilingListRow struct {
 	FiledAt     *time.Time `db:"filed_at" json:"filed_at"`
 	DocumentID  *string    `db:"document_id" json:"document_id"`
 	Overdue     bool       `db:"overdue" json:"overdue"`
+	// Late: filed after the year was flagged overdue (R13).
+	Late bool `db:"late" json:"late"`
 }
 
 // OMFilingFilter selects O&M filings.
@@ -224,7 +227,7 @@ func (s *Store) ListOMFilings(ctx context.Context, f OMFilingFilter) ([]OMFiling
 	case OMDue:
 		where = append(where, "o.filed_at IS NULL AND NOT o.overdue AND p.stage = 'om'")
 	case OMOverdue:
-		where = append(where, "o.overdue")
+		where = append(where, "o.overdue AND o.filed_at IS NULL")
 	case OMFiled:
 		where = append(where, "o.filed_at IS NOT NULL")
 	}
@@ -241,7 +244,7 @@ func (s *Store) ListOMFilings(ctx context.Context, f OMFilingFilter) ([]OMFiling
 		}
 		where = append(where, "(o.due_at, o.project_id, o.year) > ("+arg(c.DueAt)+", "+arg(c.ProjectID)+", "+arg(c.Year)+")")
 	}
-	q := `SELECT o.project_id, p.name AS project_name, p.unit_id, o.year, o.due_at, o.filed_at, o.document_id, o.overdue
+	q := `SELECT o.project_id, p.name AS project_name, p.unit_id, o.year, o.due_at, o.filed_at, o.document_id, o.overdue, o.late
 		FROM om_filings o JOIN projects p ON p.id = o.project_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

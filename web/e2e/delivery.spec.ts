@@ -226,6 +226,13 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   await accessible(drb1, '运维备案（逾期）')
   await shot(drb1, '47-om-overdue')
 
+  // R13 (issue 19 item 8): alice files an overdue year after all (逾期补报): accepted, marked late.
+  await alice.goto(`/projects/${fx.large.id}`)
+  await alice.getByTestId('om').locator('.el-table input[type=file]').first()
+    .setInputFiles({ name: '补报运维报告.pdf', mimeType: 'application/pdf', buffer: pdf })
+  await expect(alice.getByText(/第 \d+ 个运维年度已逾期补报备案/)).toBeVisible()
+  await expect(alice.getByTestId('om-late').first()).toHaveText('逾期补报')
+
   // T4: the unit's to-do lists the filing due.
   await alice.goto('/projects')
   await expect(alice.getByTestId('om-due').filter({ hasText: fx.large.name })).toBeVisible()
