@@ -198,11 +198,7 @@ func TestSoD_BundleCreatorMayNotDecideIt(t *testing.T) {
 // never replayed, refuses the submitter's decision all the same.
 func TestSoD_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	h := newLifecycle(t)
-	h.env.OnGetVersion("lifecycle-baseline-turns", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("lifecycle-baseline-withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("lifecycle-baseline-om-late", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("lifecycle-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("lifecycle-baseline-sod", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	startedBefore(t, h.env, "lifecycle-baseline-sod")
 	h.env.OnGetVersion("separation-of-duties", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	own := h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbMixed, Decision: domain.DecisionApprove})
 	other := h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove})

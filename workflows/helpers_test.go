@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
 	"egovpm/internal/domain"
@@ -313,3 +314,15 @@ func (h *harness) planState(check func(st workflows.PlanState)) {
 // cancel ends a workflow that never completes on its own (a lifecycle past approval, a plan)
 // at the next step.
 func (h *harness) cancel() { h.step(func() { h.env.CancelWorkflow() }) }
+
+// startedBefore makes env play a ProjectLifecycle run started before baseline: that baseline
+// and every newer one read as not recorded, so the run falls to the older baselines (or the
+// per-change markers the test mocks itself).
+func startedBefore(t *testing.T, env *testsuite.TestWorkflowEnvironment, baseline string) {
+	t.Helper()
+	ids := workflows.LifecycleBaselinesThrough(baseline)
+	require.NotEmpty(t, ids, "unknown baseline %s", baseline)
+	for _, id := range ids {
+		env.OnGetVersion(id, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+}

@@ -18,9 +18,7 @@ func overdueRun(t *testing.T, old bool) workflows.ProjectLifecycleInput {
 	start := shanghaiTime(2027, 1, 10, 9, 0, 0)
 	h := newDelivery(t, start)
 	if old {
-		h.env.OnGetVersion("lifecycle-baseline-turns", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-		h.env.OnGetVersion("lifecycle-baseline-withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-		h.env.OnGetVersion("lifecycle-baseline-om-late", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		startedBefore(t, h.env, "lifecycle-baseline-om-late")
 		h.env.OnGetVersion("lifecycle-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 		h.env.OnGetVersion("om-late-filing", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}

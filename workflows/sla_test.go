@@ -140,15 +140,8 @@ func TestT2_DecisionCancelsItsTimers(t *testing.T) {
 // beforeLean makes env run a lifecycle as code before lean-coroutines did (a run that recorded
 // lifecycle-baseline-1): a coroutine per signal channel and per timer, both T2 timers of a task
 // set when it opens.
-func beforeLean(env *testsuite.TestWorkflowEnvironment) {
-	env.OnGetVersion("lifecycle-baseline-turns", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-om-late", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-sod", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-blank-texts", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-3", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnGetVersion("lifecycle-baseline-2", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+func beforeLean(t *testing.T, env *testsuite.TestWorkflowEnvironment) {
+	startedBefore(t, env, "lifecycle-baseline-2")
 	env.OnGetVersion("lean-coroutines", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	env.OnGetVersion("chained-task-timers", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 }
@@ -162,7 +155,7 @@ func TestT2_TimersAndSignalsInBothLoops(t *testing.T) {
 		t.Run(fmt.Sprintf("lean=%v", lean), func(t *testing.T) {
 			s := newSLA(t, start)
 			if !lean {
-				beforeLean(s.env)
+				beforeLean(t, s.env)
 			}
 			s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 10*24*time.Hour)
 			s.env.ExecuteWorkflow(workflows.ProjectLifecycle, lifecycleInput(smallFen, policy2021()))
@@ -174,7 +167,7 @@ func TestT2_TimersAndSignalsInBothLoops(t *testing.T) {
 		t.Run(fmt.Sprintf("lean=%v/decided", lean), func(t *testing.T) {
 			s := newSLA(t, start)
 			if !lean {
-				beforeLean(s.env)
+				beforeLean(t, s.env)
 			}
 			timers, cancelled := 0, 0
 			s.env.SetOnTimerScheduledListener(func(string, time.Duration) { timers++ })

@@ -93,9 +93,7 @@ func TestR3_WithdrawRefusedAfterDecision(t *testing.T) {
 // refuses the Update in its validator with a code, never an error without one.
 func TestR3_WithdrawUnsupportedInRunsStartedBefore(t *testing.T) {
 	h := newLifecycle(t)
-	h.env.OnGetVersion("lifecycle-baseline-turns", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("lifecycle-baseline-withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	h.env.OnGetVersion("lifecycle-baseline-om-late", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	startedBefore(t, h.env, "lifecycle-baseline-om-late")
 	h.env.OnGetVersion("withdraw", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	old := h.withdraw(workflows.WithdrawUpdate{Actor: submitter})
 	h.cancel()
