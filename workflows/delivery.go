@@ -129,6 +129,9 @@ func (l *lifecycle) validateAcceptance(ctx workflow.Context, u AcceptanceUpdate)
 	if l.st.Stage != domain.StageTrialRun && l.st.Stage != domain.StageRectification {
 		return l.wrongStage("只有试运行或整改中的项目可以申请验收")
 	}
+	if err := l.changePending(); err != nil {
+		return err
+	}
 	if l.st.Stage == domain.StageTrialRun && workflow.Now(ctx).Before(l.st.TrialRunEndsAt) {
 		// R11: at least one calendar month of trial run.
 		ends := l.st.TrialRunEndsAt.In(calendar.Shanghai)
@@ -187,9 +190,13 @@ func (l *lifecycle) registerContract(ctx workflow.Context, u ContractUpdate) err
 	l.submitted(u.Actor)
 	c := u.Contract
 	c.RegisteredBy = u.Actor.ID
-	return l.apply(ctx, transition{stage: domain.StageConstruction, contract: &c,
+	err := l.apply(ctx, transition{stage: domain.StageConstruction, contract: &c,
 		audit: l.auditBy(u.Actor, "contract.register", map[string]any{"vendor": c.Vendor, "amount_fen": c.AmountFen,
 			"procurement_ref": c.ProcurementRef}, u.RequestID)})
+	if err == nil {
+		l.st.ContractFen = c.AmountFen
+	}
+	return err
 }
 
 // completeConstruction starts the trial run (R10, R11): with a supervision sub-project (R1)

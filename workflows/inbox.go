@@ -17,6 +17,7 @@ const (
 	msgAcceptance
 	msgOMReport
 	msgWithdraw
+	msgChange
 
 	msgPanel
 	msgPlanResult
@@ -36,7 +37,8 @@ const (
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
-	msgPanel: SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
+	msgChange: UpdateChange,
+	msgPanel:  SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
 }
@@ -44,7 +46,7 @@ var msgNames = [...]string{
 func (k msgKind) String() string { return msgNames[k] }
 
 // update reports an Update: its sender waits for the answer.
-func (k msgKind) update() bool { return k >= msgDecide && k <= msgWithdraw }
+func (k msgKind) update() bool { return k >= msgDecide && k <= msgChange }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
 func (k msgKind) signal() bool { return k >= msgPanel && k <= msgDocuments }

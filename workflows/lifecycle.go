@@ -46,6 +46,9 @@ type lifecycle struct {
 	// withdrawable (withdraw): the unit may withdraw the project before the first decision.
 	// Runs started before refuse the Update in its validator.
 	withdrawable bool
+	// changeable (change-request): the unit may file a change request after approval (项目变更).
+	// Runs started before refuse the Update in its validator.
+	changeable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -84,6 +87,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.blankTexts = version(ctx, "blank-texts", 1) == 1
 	l.sod = version(ctx, "separation-of-duties", 1) == 1
 	l.withdrawable = version(ctx, "withdraw", 1) == 1
+	l.changeable = version(ctx, "change-request", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -103,11 +107,13 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	reassign := func(_ workflow.Context, u ReassignUpdate) error { return l.validateReassign(u) }
 	resubmit := func(_ workflow.Context, u ResubmitUpdate) error { return l.validateResubmit(u) }
 	withdraw := func(_ workflow.Context, u WithdrawUpdate) error { return l.validateWithdraw(u) }
+	change := func(_ workflow.Context, u ChangeUpdate) error { return l.validateChange(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
 		setUpdate(ctx, UpdateResubmit, resubmit, resubmit, l.enqueuer(msgResubmit)),
 		setUpdate(ctx, UpdateWithdraw, withdraw, withdraw, l.enqueuer(msgWithdraw)),
+		setUpdate(ctx, UpdateChange, change, change, l.enqueuer(msgChange)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -252,6 +258,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.reassignTask(ctx, m.payload.(ReassignUpdate))
 	case msgWithdraw:
 		return l.withdraw(ctx, m.payload.(WithdrawUpdate))
+	case msgChange:
+		return l.requestChange(ctx, m.payload.(ChangeUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

@@ -26,6 +26,7 @@ type transition struct {
 	trialRunEndsAt *time.Time
 	omFiling       *domain.OMFiling
 	evaluation     *domain.Evaluation
+	change         *domain.ChangeRecord
 	assign         []domain.TaskAssign
 }
 
@@ -120,6 +121,7 @@ func (l *lifecycle) record(tr transition, id string) domain.Transition {
 		TrialRunEndsAt:    tr.trialRunEndsAt,
 		OMFiling:          tr.omFiling,
 		Evaluation:        tr.evaluation,
+		Change:            tr.change,
 		Assign:            tr.assign,
 	}
 	for _, o := range tr.open {

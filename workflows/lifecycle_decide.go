@@ -199,6 +199,8 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		if missing(u.Comment) {
 			return bad("绩效评估须填写评估意见")
 		}
+	case domain.TaskChangeReview:
+		return validateChangeDecision(u, missing)
 	default:
 		return bad("该任务类型不能在此流程中决定")
 	}
@@ -238,6 +240,8 @@ func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, 
 		l.decideSpecial(u, &tr, auditD)
 	case domain.TaskProjectApproval: // R6 (large), R7
 		l.decideApproval(u, &tr, auditD)
+	case domain.TaskChangeReview: // 项目变更
+		l.decideChange(u, &tr, auditD)
 	case domain.TaskAcceptanceCheck, domain.TaskAcceptanceSignoff, domain.TaskAcceptanceWitness, domain.TaskEvaluation: // R12, R14
 		if u.Score != nil {
 			auditD["score"], auditD["grade"] = *u.Score, u.Grade

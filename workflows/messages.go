@@ -142,6 +142,11 @@ type ProjectState struct {
 	// OMOverdue are the O&M years flagged overdue and not filed yet (om-late-filing): a
 	// filing for one of them is accepted and marked late (R13).
 	OMOverdue []int `json:"om_overdue,omitempty"`
+	// ContractFen is the registered contract's amount (R9); Change the pending change request
+	// (项目变更) and Changes how many the project has filed (change-request).
+	ContractFen int64                `json:"contract_fen,omitempty"`
+	Change      *domain.ChangeRecord `json:"change,omitempty"`
+	Changes     int                  `json:"changes,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than

@@ -56,10 +56,16 @@ var (
 	// lifecycleChangesOMLate (lifecycle-baseline-om-late) adds om-late-filing (R13): a year
 	// flagged overdue stays fileable, and a filing for it is accepted and marked late.
 	lifecycleChangesOMLate = append(slices.Clone(lifecycleChanges6), change{"om-late-filing", 1, "6b7b24e"})
-	// lifecycleChanges (lifecycle-baseline-turns) has both: the two were built side by side on
-	// lifecycle-baseline-correctness, each recording histories under its own baseline.
-	lifecycleChanges = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "d221688"},
+	// lifecycleChangesTurns (lifecycle-baseline-turns) has both: the two were built side by side
+	// on lifecycle-baseline-correctness, each recording histories under its own baseline.
+	lifecycleChangesTurns = append(slices.Clone(lifecycleChanges6), change{"withdraw", 1, "d221688"},
 		change{"om-late-filing", 1, "6b7b24e"})
+	// lifecycleChangesChange (lifecycle-baseline-change) adds change-request (issue 19: the
+	// unit's 项目变更 after approval, decided by DRB or the approving authority; runs started
+	// before refuse the Update in its validator).
+	lifecycleChangesChange = append(slices.Clone(lifecycleChangesTurns), change{"change-request", 1, "change"})
+	// lifecycleChanges are the changes of the newest baseline.
+	lifecycleChanges = lifecycleChangesChange
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},
@@ -88,7 +94,7 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-turns", lifecycleChanges},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-change", lifecycleChangesChange}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
 		{"lifecycle-baseline-withdraw", lifecycleChangesWithdraw}, {"lifecycle-baseline-om-late", lifecycleChangesOMLate},
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},

@@ -69,11 +69,14 @@ const (
 	TaskAcceptanceWitness      TaskKind = "acceptance_witness"
 	TaskOMReview               TaskKind = "om_review"
 	TaskEvaluation             TaskKind = "evaluation"
+	// TaskChangeReview decides a change request after approval (项目变更): DRB, or the
+	// authority that approved the project (Policy.ChangeDecider).
+	TaskChangeReview TaskKind = "change_review"
 )
 
 // TaskKinds lists every task kind.
 var TaskKinds = []string{"prelim_review", "expert_review", "bundle_approval", "project_approval",
-	"special_request_approval", "acceptance_check", "acceptance_signoff", "acceptance_witness", "om_review", "evaluation"}
+	"special_request_approval", "acceptance_check", "acceptance_signoff", "acceptance_witness", "om_review", "evaluation", "change_review"}
 
 // DocKinds lists every document kind.
 var DocKinds = []string{"opinion", "impl_plan", "special_request", "contract", "supervision_report",

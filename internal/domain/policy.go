@@ -51,6 +51,10 @@ type Policy struct {
 	MLPSFilingFromLevel  int  `json:"mlps_filing_from_level"`
 	CryptoPlanAtApproval bool `json:"crypto_plan_at_approval"`
 	CryptoAssessmentGate bool `json:"crypto_assessment_gate"`
+	// ChangeReapprovalPercent (项目变更): a change request that lowers the approved amount by
+	// more than this percentage of it goes back to the authority that approved the project, as
+	// every increase does; absent or 0: only increases do (smaller changes go to DRB).
+	ChangeReapprovalPercent int `json:"change_reapproval_percent,omitempty"`
 	// DataListFields replaces DefaultDataListFields when set (R9: the item schema is configurable).
 	DataListFields []DataListField `json:"data_list_fields,omitempty"`
 	// TestOnly marks a policy with short durations that production mode refuses.
@@ -139,6 +143,9 @@ func (p Policy) Validate() error {
 	}
 	if p.AcceptanceFollowUpDays < 0 || p.AcceptanceFollowUpDays > 3650 {
 		errs = append(errs, errors.New("acceptance_follow_up_days must be within 0..3650"))
+	}
+	if p.ChangeReapprovalPercent < 0 || p.ChangeReapprovalPercent > 100 {
+		errs = append(errs, errors.New("change_reapproval_percent must be within 0..100"))
 	}
 	if p.OMReminderDays < 0 || p.OMReminderDays > 365 {
 		errs = append(errs, errors.New("om_reminder_days must be within 0..365"))

@@ -27,6 +27,9 @@ type Transition struct {
 	TrialRunEndsAt *time.Time  `json:"trial_run_ends_at,omitempty"`
 	OMFiling       *OMFiling   `json:"om_filing,omitempty"`
 	Evaluation     *Evaluation `json:"evaluation,omitempty"`
+	// Change records a change request filed or decided (项目变更); an approved one applies
+	// its new amount or vendor (R7, R9).
+	Change *ChangeRecord `json:"change,omitempty"`
 	// Assign moves open tasks to another person (转办).
 	Assign []TaskAssign `json:"assign,omitempty"`
 	// ActivityFailure records a regular activity of the workflow that gave up for good (O1);
