@@ -834,6 +834,13 @@ var mxRoutes = map[string]mxRoute{
 	"POST /api/v1/projects/:id/submit": {object: "project", action: "write", targets: mxProjects, ok: mxAllowed},
 	// An unknown field: 400 once authorized, so that no fixture project is withdrawn.
 	"POST /api/v1/projects/:id/withdraw": {object: "project", action: "write", targets: mxProjects, body: `{"x":1}`, ok: mxAllowed},
+	// 项目变更: `{}` is refused after authorization (400 invalid_input), so nothing is filed.
+	"POST /api/v1/projects/:id/changes": {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
+	// A change request's history is read like its project (issue 19 item 10); the fixture has none.
+	"GET /api/v1/projects/:id/changes": {object: "project", action: "read", targets: mxProjects,
+		check: func(t *testing.T, _ *mxFixture, _ seed.DemoUser, _ mxTarget, r resp) {
+			require.Empty(t, mxItemIDs(r))
+		}},
 	// Not multipart: 400 once authorized.
 	"POST /api/v1/projects/:id/documents": {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
 	"GET /api/v1/projects/:id/documents": {object: "project", action: "read", targets: mxProjects,

@@ -100,6 +100,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/tasks/bulk-decision", fzBind(func(s *Server, req *bulkDecisionReq) error { return checkBulk(*req, "fz-key") })},
 	{http.MethodPost, "/api/v1/tasks/:id/urge", fzOptional[urgeReq](true)},
 	{http.MethodPost, "/api/v1/projects/:id/withdraw", fzOptional[withdrawReq](false)},
+	{http.MethodPost, "/api/v1/projects/:id/changes", fzBind[changeReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile-preview", fzBind[compileReq](nil)},

@@ -107,6 +107,8 @@ var routeTable = []route{
 	{http.MethodPatch, "/api/v1/projects/:id", submitters, h((*Server).patchProject), false},
 	{http.MethodPost, "/api/v1/projects/:id/submit", submitters, h((*Server).submitProject), true},
 	{http.MethodPost, "/api/v1/projects/:id/withdraw", submitters, h((*Server).withdrawProject), true},
+	{http.MethodPost, "/api/v1/projects/:id/changes", submitters, h((*Server).requestChange), true},
+	{http.MethodGet, "/api/v1/projects/:id/changes", projectReader, h((*Server).listChanges), false},
 	{http.MethodPost, "/api/v1/projects/:id/documents", submitters, h((*Server).uploadDocument), false},
 	{http.MethodGet, "/api/v1/projects/:id/documents", projectReader, h((*Server).listDocuments), false},
 	{http.MethodGet, "/api/v1/projects/:id/documents/:doc_id", projectReader, h((*Server).downloadDocument), false},

@@ -366,6 +366,9 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 	if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
 		return err
 	}
+	if err := s.applyChangeWrites(ctx, tx, t); err != nil {
+		return err
+	}
 	if f := t.ActivityFailure; f != nil {
 		const q = `INSERT INTO activity_failures (id, workflow_id, run_id, project_id, activity_type, error)
 			VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6) ON CONFLICT (id) DO NOTHING`
@@ -403,7 +406,7 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 func alone(t domain.Transition) bool {
 	return !DerivesNotices(t) && len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
 		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil &&
-		len(t.Assign) == 0 && t.ActivityFailure == nil
+		len(t.Assign) == 0 && t.ActivityFailure == nil && t.Change == nil
 }
 
 // auditEntry is t's audit item i, keyed by the transition so that a retry appends it once.
