@@ -63,7 +63,7 @@ var (
 	// lifecycleChangesChange (lifecycle-baseline-change) adds change-request (issue 19: the
 	// unit's 项目变更 after approval, decided by DRB or the approving authority; runs started
 	// before refuse the Update in its validator).
-	lifecycleChangesChange = append(slices.Clone(lifecycleChangesTurns), change{"change-request", 1, "change"})
+	lifecycleChangesChange = append(slices.Clone(lifecycleChangesTurns), change{"change-request", 1, "ea7dd37"})
 	// lifecycleChanges are the changes of the newest baseline.
 	lifecycleChanges = lifecycleChangesChange
 	// planChanges1 are the changes plan-baseline-1 covers.
