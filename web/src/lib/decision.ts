@@ -64,6 +64,6 @@ export function refusalField(e: ApiError): string | undefined {
   if (e.code !== 'invalid_decision') return undefined
   if (/评分/.test(e.message)) return 'score'
   if (/等级/.test(e.message)) return 'grade'
-  if (/意见|清单/.test(e.message)) return 'comment'
+  if (/意见|清单|理由/.test(e.message)) return 'comment'
   return 'decision'
 }

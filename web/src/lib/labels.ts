@@ -46,7 +46,12 @@ export const taskKindLabels: Record<string, string> = {
   acceptance_witness: '验收见证',
   om_review: '运维备案审查',
   evaluation: '绩效评估',
+  change_review: '项目变更审批',
 }
+
+// 项目变更 (issue 19): what a change request changes, and where it stands.
+export const changeKindLabels: Record<string, string> = { scope: '建设内容', amount: '投资金额', vendor: '承建单位', schedule: '建设周期' }
+export const changeStatusLabels: Record<string, string> = { pending: '待审批', approved: '已批准', rejected: '未批准' }
 
 export const roleLabels: Record<string, string> = {
   submitter: '申报单位经办人',
@@ -95,6 +100,7 @@ export const actionLabels: Record<string, string> = {
   'project.submit': '流程启动',
   'project.resubmit': '重新提交',
   'project.withdraw': '撤回',
+  'change.request': '申请项目变更',
   'document.upload': '上传文档',
   'task.decide': '审批决定',
   'expert_review.panel': '组织专家评审',
