@@ -41,6 +41,8 @@ func TestE2E_ChangeReapprovedByTheAuthorityAndSmallChangeByDRB(t *testing.T) {
 	require.Equal(t, float64(1_200_000_000), got.Body["approved_amount_fen"], "%s", got.Raw)
 	r = s.do("bob", http.MethodPost, path+"/contract", contractBody(1_100_000_000, "LA-CHG-"+p[len(p)-6:]), nil)
 	require.Equal(t, http.StatusOK, r.Status, "R7: the changed approved amount caps the contract: %s", r.Raw)
+	pay := fundsPay(s, "bob", p, 1_050_000_000)
+	require.Equal(t, http.StatusCreated, pay.Status, "R15: a payment past the old approved amount, within the new one: %s", pay.Raw)
 
 	r = s.do("bob", http.MethodPost, path+"/changes", map[string]any{"kind": "scope", "description": "取消移动端", "reason": "需求调整"}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
