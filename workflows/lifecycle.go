@@ -221,6 +221,38 @@ func (l *lifecycle) next(ctx workflow.Context, m *message) {
 	}
 }
 
+// settle waits until every handler has finished and background sends are done. An Update
+// accepted while it waits (its validator ran on the live state, which the next run carries on)
+// is handled, not left waiting for a main loop that has ended: before finish-late-updates its
+// handler and drain waited on each other for ever, and the request timed out (an O&M year
+// closing while a filing arrived). Runs that met that wait before the change keep waiting.
+func (l *lifecycle) settle(ctx workflow.Context) error {
+	late := true
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return (workflow.AllHandlersFinished(ctx) && l.sending == 0) || (late && len(l.inbox) > 0)
+		}); err != nil {
+			return err
+		}
+		if len(l.inbox) == 0 || !late {
+			return nil
+		}
+		if version(ctx, "finish-late-updates", 1) == workflow.DefaultVersion {
+			late = false
+			continue
+		}
+		for len(l.inbox) > 0 {
+			m := l.inbox[0]
+			l.inbox = l.inbox[1:]
+			if l.st.Stage.Terminal() && m.kind.update() {
+				m.err, m.handled = errStale(), true
+				continue
+			}
+			l.next(ctx, m)
+		}
+	}
+}
+
 // finish closes the run: Updates still queued when the stage became terminal are answered as
 // stale, so that every handler finishes; in-flight handlers reply and notifications go out
 // before the run completes or continues as new.
@@ -232,7 +264,7 @@ func (l *lifecycle) finish(ctx workflow.Context) (ProjectLifecycleResult, error)
 		m.handled = true
 	}
 	l.inbox = nil
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && l.sending == 0 }); err != nil {
+	if err := l.settle(ctx); err != nil {
 		return ProjectLifecycleResult{}, err
 	}
 	if l.continueAsNew {
