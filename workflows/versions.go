@@ -66,7 +66,7 @@ var (
 	lifecycleChangesChange = append(slices.Clone(lifecycleChangesTurns), change{"change-request", 1, "ea7dd37"})
 	// lifecycleChangesFinish (lifecycle-baseline-finish) adds finish-late-updates: an Update
 	// accepted while a closing run waits for its handlers is handled (it used to wait for ever).
-	lifecycleChangesFinish = append(slices.Clone(lifecycleChangesChange), change{"finish-late-updates", 1, "HEAD"})
+	lifecycleChangesFinish = append(slices.Clone(lifecycleChangesChange), change{"finish-late-updates", 1, "74f9008"})
 	// lifecycleChanges are the changes of the newest baseline.
 	lifecycleChanges = lifecycleChangesFinish
 	// planChanges1 are the changes plan-baseline-1 covers.
