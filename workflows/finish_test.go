@@ -60,3 +60,54 @@ func TestR13_OldRunStillWaitsOnAFilingWhileTheYearCloses(t *testing.T) {
 	require.False(t, errors.As(h.env.GetWorkflowError(), &can), "the old run never closes: %v", h.env.GetWorkflowError())
 	require.False(t, late.completed, "the filing is never answered in the old run")
 }
+
+// lateBundleWhileContinuing creates bundles b0 (its approval task's notice takes ten minutes to
+// send) and b1 (one minute); the server then suggests continue-as-new, and when b1's send is
+// done the run waits for b0's to continue as new; bundle b2 comes three minutes in, during
+// that wait. old plays a run before plan-finish-late-updates.
+func lateBundleWhileContinuing(t *testing.T, old bool) (h *harness, first, late *outcome) {
+	h = newPlan(t)
+	h.env.SetTestTimeout(10 * time.Second)
+	h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).After(10*time.Minute).Return(1, nil).Once()
+	h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).After(time.Minute).Return(1, nil).Maybe()
+	if old {
+		startedBefore(t, h.env, "plan-baseline-finish")
+		h.env.OnGetVersion("plan-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+		h.env.OnGetVersion("plan-finish-late-updates", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+	for _, p := range []string{"p0", "p1", "p2"} {
+		h.status(p, unitA, smallFen, domain.StageAwaitingApproval)
+	}
+	h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b0", Actor: drbReviewer, ProjectIDs: []string{"p0"}})
+	first = h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b1", Actor: drbReviewer, ProjectIDs: []string{"p1"}})
+	h.step(func() { h.env.SetContinueAsNewSuggested(true) })
+	h.skipTo(3 * time.Minute)
+	late = h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer, ProjectIDs: []string{"p2"}})
+	h.runPlan(policy2021())
+	return h, first, late
+}
+
+// R6, plan-finish-late-updates: a bundle created while the plan run waits to continue as new
+// is created in that run and carried into the next.
+func TestR6_BundleWhileThePlanContinuesAsNewIsCreated(t *testing.T) {
+	h, first, late := lateBundleWhileContinuing(t, false)
+	requireOK(t, first)
+	requireOK(t, late)
+	var can *workflow.ContinueAsNewError
+	require.ErrorAs(t, h.env.GetWorkflowError(), &can, "the run continues as new once the sends are done")
+	ids := []string{}
+	for _, tr := range h.transitions {
+		if tr.Bundle != nil {
+			ids = append(ids, tr.Bundle.ID)
+		}
+	}
+	require.Equal(t, []string{"b0", "b1", "b2"}, ids)
+}
+
+// plan-finish-late-updates: a plan run before it keeps the old wait, which the second bundle's
+// Update never ends (replaying such a history must not add commands).
+func TestR6_OldPlanRunStillWaitsOnABundleWhileContinuing(t *testing.T) {
+	_, first, late := lateBundleWhileContinuing(t, true)
+	requireOK(t, first)
+	require.False(t, late.completed, "the old run never answers the late bundle")
+}

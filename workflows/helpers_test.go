@@ -315,12 +315,12 @@ func (h *harness) planState(check func(st workflows.PlanState)) {
 // at the next step.
 func (h *harness) cancel() { h.step(func() { h.env.CancelWorkflow() }) }
 
-// startedBefore makes env play a ProjectLifecycle run started before baseline: that baseline
+// startedBefore makes env play a ProjectLifecycle or AnnualPlan run started before baseline: that baseline
 // and every newer one read as not recorded, so the run falls to the older baselines (or the
 // per-change markers the test mocks itself).
 func startedBefore(t *testing.T, env *testsuite.TestWorkflowEnvironment, baseline string) {
 	t.Helper()
-	ids := workflows.LifecycleBaselinesThrough(baseline)
+	ids := workflows.BaselinesThrough(baseline)
 	require.NotEmpty(t, ids, "unknown baseline %s", baseline)
 	for _, id := range ids {
 		env.OnGetVersion(id, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)

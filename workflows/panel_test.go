@@ -93,7 +93,7 @@ func TestR4_PanelRuleNumbersLiveInThePolicy(t *testing.T) {
 // panel odd, each effective panel at least the minimum, an even effective panel accepted.
 func TestR4_PlanStartedBeforeOddPanelsKeepsItsRules(t *testing.T) {
 	h := newPlan(t)
-	h.env.OnGetVersion("plan-baseline-correctness", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	startedBefore(t, h.env, "plan-baseline-correctness")
 	h.env.OnGetVersion("plan-baseline-sod", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 	h.env.OnGetVersion("panel-odd-after-recusal", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.status("p1", unitA, smallFen, domain.StageExpertReview)

@@ -62,6 +62,9 @@ type plan struct {
 	status workflow.ReceiveChannel
 	// sending counts notification sends in flight.
 	sending int
+	// lateUpdates: Updates accepted while the run waits to continue as new are handled
+	// (plan-finish-late-updates); false in runs that met that wait before the change.
+	lateUpdates bool
 	// fromReadModel: this run reads project stages from the read model when it handles a
 	// decision (version plan-stages-from-read-model) and ignores stage reports. Runs started
 	// before it validate against the stage reports they have heard.
@@ -141,7 +144,7 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 // newPlan is the plan of in.Year with the rules its run's versions pin.
 func newPlan(ctx workflow.Context, in AnnualPlanInput) *plan {
 	info := workflow.GetInfo(ctx)
-	p := &plan{in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, idx: map[string]*PlanProject{},
+	p := &plan{lateUpdates: true, in: in, id: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID, idx: map[string]*PlanProject{},
 		cancelBundle: map[string]workflow.CancelFunc{}}
 	p.st.Year = in.Year
 	if in.Resume != nil {
@@ -232,6 +235,26 @@ func (p *plan) enqueue(ctx workflow.Context, m *planMsg) error {
 	return m.err
 }
 
+// settle waits until every handler has finished and sends are done; late is true when an
+// Update was accepted meanwhile, for the loop to handle (plan-finish-late-updates). Runs that
+// met this wait before the change keep the old one, which that Update never ended.
+func (p *plan) settle(ctx workflow.Context) (late bool, err error) {
+	for {
+		if err := workflow.Await(ctx, func() bool {
+			return (workflow.AllHandlersFinished(ctx) && p.sending == 0) || (p.lateUpdates && len(p.inbox) > 0)
+		}); err != nil {
+			return false, err
+		}
+		if len(p.inbox) == 0 || !p.lateUpdates {
+			return false, nil
+		}
+		if version(ctx, "plan-finish-late-updates", 1) != workflow.DefaultVersion {
+			return true, nil
+		}
+		p.lateUpdates = false
+	}
+}
+
 func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 	for {
 		if err := workflow.Await(ctx, func() bool {
@@ -241,8 +264,13 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 		}
 		if len(p.inbox) == 0 {
 			// Keep the history bounded: carry the state into a new run once handlers are done.
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && p.sending == 0 }); err != nil {
-				return p.st, err
+			// An Update accepted meanwhile is handled first (plan-finish-late-updates: it used
+			// to wait for this loop while the loop waited for it, for ever).
+			if late, err := p.settle(ctx); err != nil || late {
+				if err != nil {
+					return p.st, err
+				}
+				continue
 			}
 			st := p.st
 			return p.st, workflow.NewContinueAsNewError(ctx, AnnualPlan, AnnualPlanInput{Year: p.in.Year, Policy: p.in.Policy, Resume: &st})

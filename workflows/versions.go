@@ -84,12 +84,17 @@ var (
 	// not decide it) and plan-task-reassign (the supervisor's 转办 of a bundle's approval task).
 	planChanges4 = append(slices.Clone(planChanges3),
 		change{"plan-separation-of-duties", 1, "050bf55"}, change{"plan-task-reassign", 1, "690da5a"})
-	// planChanges (plan-baseline-correctness) adds record-activity-failures (O1),
+	// planChangesCorrectness (plan-baseline-correctness) adds record-activity-failures (O1),
 	// crypto-plan-every-route (R17), panel-odd-after-recusal (R4) and bundle-by-pinned-approver
 	// (R19).
-	planChanges = append(slices.Clone(planChanges4),
+	planChangesCorrectness = append(slices.Clone(planChanges4),
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"},
 		change{"panel-odd-after-recusal", 1, "44ba51a"}, change{"bundle-by-pinned-approver", 1, "06ce55b"})
+	// planChangesFinish (plan-baseline-finish) adds plan-finish-late-updates: an Update
+	// accepted while the run waits to continue as new is handled (it used to wait for ever).
+	planChangesFinish = append(slices.Clone(planChangesCorrectness), change{"plan-finish-late-updates", 1, "HEAD"})
+	// planChanges are the changes of the newest plan baseline.
+	planChanges = planChangesFinish
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -102,7 +107,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-correctness", planChanges}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 
