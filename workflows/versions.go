@@ -92,7 +92,7 @@ var (
 		change{"panel-odd-after-recusal", 1, "44ba51a"}, change{"bundle-by-pinned-approver", 1, "06ce55b"})
 	// planChangesFinish (plan-baseline-finish) adds plan-finish-late-updates: an Update
 	// accepted while the run waits to continue as new is handled (it used to wait for ever).
-	planChangesFinish = append(slices.Clone(planChangesCorrectness), change{"plan-finish-late-updates", 1, "HEAD"})
+	planChangesFinish = append(slices.Clone(planChangesCorrectness), change{"plan-finish-late-updates", 1, "db8feea"})
 	// planChanges are the changes of the newest plan baseline.
 	planChanges = planChangesFinish
 
