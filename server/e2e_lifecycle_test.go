@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
 	"egovpm/workflows"
@@ -327,6 +328,26 @@ func TestE2E_LargeProjectAlone(t *testing.T) {
 	s.waitStage("bob", p, "procurement")
 	got := s.do("bob", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
 	require.EqualValues(t, 1_100_000_000, got.Body["approved_amount_fen"])
+	s.requireStageSearchable(p, "procurement")
+}
+
+// requireStageSearchable checks that Temporal's visibility finds project p's run by its
+// current stage (stage-search-attribute) and that the run's summary names ids and unit only
+// (issue 21 item 5): no project content.
+func (s *stack) requireStageSearchable(p, stage string) {
+	s.t.Helper()
+	wf := workflows.ProjectWorkflowID(p)
+	query := fmt.Sprintf("WorkflowId = '%s' AND Stage = '%s'", wf, stage)
+	require.Eventually(s.t, func() bool {
+		res, err := s.temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		return err == nil && len(res.Executions) == 1
+	}, 10*time.Second, 100*time.Millisecond, "no run found by %s", query)
+	d, err := s.temporal.DescribeWorkflow(context.Background(), wf, "")
+	require.NoError(s.t, err)
+	sum, err := d.GetStaticSummary()
+	require.NoError(s.t, err)
+	require.Contains(s.t, sum, "project "+p)
+	require.NotContains(s.t, sum, "卫健", "the summary holds no project content")
 }
 
 // R19: the policy in force when a project is submitted governs it to the end, whatever

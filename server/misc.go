@@ -3,6 +3,7 @@ package main
 import (
 	_ "embed"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -30,6 +31,16 @@ var (
 	saUnitID    = temporal.NewSearchAttributeKeyKeyword("UnitID")
 	saPlanYear  = temporal.NewSearchAttributeKeyInt64("PlanYear")
 )
+
+// projectSummary is the lifecycle's summary in the Temporal UI and CLI: ids and unit only, no
+// project content (SPEC: ops sees workflows, not what a unit applied for). The stage is the Stage
+// search attribute, kept current by the workflow (stage-search-attribute).
+func projectSummary(p store.Project) string {
+	return fmt.Sprintf("project %s · unit %s · plan year %d", p.ID, p.UnitID, p.PlanYear)
+}
+
+// planSummary is the annual plan's summary in the Temporal UI and CLI.
+func planSummary(year int) string { return fmt.Sprintf("annual plan %d", year) }
 
 func projectSearchAttributes(p store.Project) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(saProjectID.ValueSet(p.ID), saUnitID.ValueSet(p.UnitID), saPlanYear.ValueSet(int64(p.PlanYear)))

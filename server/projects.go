@@ -603,7 +603,7 @@ func (s *Server) submitProject(c *gin.Context) {
 	// model (plan-stages-from-read-model); a plan run begun before that version hears the
 	// lifecycle's own first report.
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: planSummary(p.PlanYear)},
 		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
 	if err != nil {
 		respondError(c, err)
@@ -614,7 +614,7 @@ func (s *Server) submitProject(c *gin.Context) {
 		Policy: pol, SubmittedBy: a, RequestID: c.GetString(ctxRequestID)}
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: wfID, TaskQueue: s.cfg.TaskQueue, WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: projectSearchAttributes(p),
+		TypedSearchAttributes: projectSearchAttributes(p), StaticSummary: projectSummary(p),
 	}, workflows.ProjectLifecycle, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {

@@ -83,8 +83,25 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		if tr.stage.Terminal() {
 			l.st.OpenTasks = nil
 		}
+		l.upsertStage(ctx)
 	}
 	return nil
+}
+
+// saStage is the Stage search attribute (internal/platform.SearchAttributes registers it).
+var saStage = temporal.NewSearchAttributeKeyKeyword("Stage")
+
+// upsertStage keeps the run's Stage search attribute current (stage-search-attribute), so ops
+// and the Temporal UI find runs by stage (`Stage = 'construction'`) without the read model. A
+// failure (an attribute not registered) is logged, never fails the lifecycle: the read model
+// is the source of truth.
+func (l *lifecycle) upsertStage(ctx workflow.Context) {
+	if version(ctx, "stage-search-attribute", 1) != 1 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, saStage.ValueSet(string(l.st.Stage))); err != nil {
+		workflow.GetLogger(ctx).Warn("stage search attribute not upserted", "stage", string(l.st.Stage), "error", err)
+	}
 }
 
 // transitionID names the next transition.

@@ -67,8 +67,11 @@ var (
 	// lifecycleChangesFinish (lifecycle-baseline-finish) adds finish-late-updates: an Update
 	// accepted while a closing run waits for its handlers is handled (it used to wait for ever).
 	lifecycleChangesFinish = append(slices.Clone(lifecycleChangesChange), change{"finish-late-updates", 1, "74f9008"})
+	// lifecycleChangesStage (lifecycle-baseline-stage) adds stage-search-attribute: every new
+	// stage is upserted into the run's Stage search attribute (issue 21 item 5).
+	lifecycleChangesStage = append(slices.Clone(lifecycleChangesFinish), change{"stage-search-attribute", 1, "HEAD"})
 	// lifecycleChanges are the changes of the newest baseline.
-	lifecycleChanges = lifecycleChangesFinish
+	lifecycleChanges = lifecycleChangesStage
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},
@@ -102,7 +105,7 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-stage", lifecycleChangesStage}, {"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
 		{"lifecycle-baseline-withdraw", lifecycleChangesWithdraw}, {"lifecycle-baseline-om-late", lifecycleChangesOMLate},
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
