@@ -69,7 +69,7 @@ var (
 	lifecycleChangesFinish = append(slices.Clone(lifecycleChangesChange), change{"finish-late-updates", 1, "74f9008"})
 	// lifecycleChangesStage (lifecycle-baseline-stage) adds stage-search-attribute: every new
 	// stage is upserted into the run's Stage search attribute (issue 21 item 5).
-	lifecycleChangesStage = append(slices.Clone(lifecycleChangesFinish), change{"stage-search-attribute", 1, "HEAD"})
+	lifecycleChangesStage = append(slices.Clone(lifecycleChangesFinish), change{"stage-search-attribute", 1, "9244767"})
 	// lifecycleChanges are the changes of the newest baseline.
 	lifecycleChanges = lifecycleChangesStage
 	// planChanges1 are the changes plan-baseline-1 covers.
