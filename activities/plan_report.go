@@ -85,6 +85,9 @@ func (a *Activities) LoadPlanProjects(ctx context.Context, in PlanProjectsInput)
 	if in.Bundleable {
 		return a.Store.BundleCandidates(ctx, in.Year)
 	}
+	if in.PrePlan {
+		return a.Store.PrePlanProjects(ctx, in.Year)
+	}
 	return a.Store.PlanProjects(ctx, in.IDs)
 }
 

@@ -23,6 +23,7 @@ const (
 	msgPlanResult
 	msgBundleResult
 	msgDocuments
+	msgYearEndClose
 
 	msgTrialRunOver
 	msgFollowUp
@@ -39,6 +40,7 @@ var msgNames = [...]string{
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
 	msgChange: UpdateChange,
 	msgPanel:  SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
+	msgYearEndClose: SignalYearEndClose,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
 }
@@ -49,7 +51,7 @@ func (k msgKind) String() string { return msgNames[k] }
 func (k msgKind) update() bool { return k >= msgDecide && k <= msgChange }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
-func (k msgKind) signal() bool { return k >= msgPanel && k <= msgDocuments }
+func (k msgKind) signal() bool { return k >= msgPanel && k <= msgYearEndClose }
 
 // message is one event the lifecycle's main loop handles, in arrival order: an Update waits for
 // it to be handled; a signal does not.

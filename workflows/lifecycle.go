@@ -121,6 +121,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	receive[PanelSignal](l, ctx, SignalPanel, msgPanel)
 	receive[PlanResultSignal](l, ctx, SignalPlanResult, msgPlanResult)
 	receive[BundleResultSignal](l, ctx, SignalBundleResult, msgBundleResult)
+	receive[YearEndCloseSignal](l, ctx, SignalYearEndClose, msgYearEndClose)
 	l.drain(ctx, SignalDocuments, func(ctx workflow.Context, c workflow.ReceiveChannel) *message {
 		c.Receive(ctx, nil)
 		return &message{kind: msgDocuments}
@@ -300,6 +301,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return DecideResult{}, l.onBundleResult(ctx, m.payload.(BundleResultSignal))
 	case msgDocuments:
 		return DecideResult{}, l.advance(ctx)
+	case msgYearEndClose:
+		return DecideResult{}, l.onYearEndClose(ctx, m.payload.(YearEndCloseSignal))
 	case msgContract, msgConstruction, msgAcceptance, msgOMReport:
 		return l.handleDelivery(ctx, m)
 	}

@@ -46,6 +46,9 @@ const (
 	UpdateCreateBundle = "create_bundle"
 	// SignalProjectStatus reports a project's stage to its plan.
 	SignalProjectStatus = "project_status"
+	// SignalYearEndClose tells a project still before the plan's decision that the plan of its
+	// year closed (R5, year-end close): it is not included.
+	SignalYearEndClose = "year_end_close"
 )
 
 // ProjectWorkflowID is the workflow id of a project's lifecycle.
@@ -232,6 +235,14 @@ type PlanResultSignal struct {
 	ApprovedAmountFen int64        `json:"approved_amount_fen,omitempty"`
 	Reason            string       `json:"reason,omitempty"`
 	Actor             domain.Actor `json:"actor"`
+}
+
+// YearEndCloseSignal is the year-end close of the plan of PlanYear (R5): a project of that
+// year still before the plan's decision is not included, for Reason.
+type YearEndCloseSignal struct {
+	PlanYear int       `json:"plan_year"`
+	ClosedAt time.Time `json:"closed_at"`
+	Reason   string    `json:"reason"`
 }
 
 // BundleResultSignal is the R6 bundle outcome for one project.

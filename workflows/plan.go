@@ -24,6 +24,7 @@ const (
 	planReassign
 	planStatus
 	planTimer
+	planClose
 )
 
 // update reports an Update: checked against the projects' stages before it is handled.
@@ -130,6 +131,9 @@ func AnnualPlan(ctx workflow.Context, in AnnualPlanInput) (PlanState, error) {
 	}
 	if version(ctx, "t1-reminders", 1) == 1 {
 		p.armReminders(ctx)
+	}
+	if version(ctx, "year-end-close", 1) == 1 {
+		p.armClose(ctx)
 	}
 	if p.bundleTimers {
 		for _, b := range p.st.Bundles { // a resumed run's open bundle tasks
@@ -293,6 +297,9 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 		if bt, ok := m.payload.(bundleTimer); ok {
 			// Names the notice's transition the same in every attempt and every run.
 			p.cause = "t2:" + bt.kind + ":" + bt.taskID
+		}
+		if m.kind == planClose {
+			p.cause = "year-end-close"
 		}
 		m.result, m.err = p.handle(ctx, m)
 		p.cause = ""

@@ -27,6 +27,8 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 		return p.reassignBundle(ctx, u)
 	case bundleTimer:
 		return nil, p.onBundleTimer(ctx, u)
+	case yearEndClose:
+		return nil, p.closeYear(ctx)
 	}
 	return nil, nil
 }

@@ -74,6 +74,11 @@ type PlanState struct {
 	Seq      int            `json:"seq"`
 	// Reminded lists the T1 reminder days (MM-DD) already sent.
 	Reminded []string `json:"reminded,omitempty"`
+	// CloseAt is when the plan closes (R5, year-end-close; zero: never, its policy has no
+	// close day), and Closed that it has: every project then before its decision was not
+	// included.
+	CloseAt time.Time `json:"close_at,omitzero"`
+	Closed  bool      `json:"closed,omitempty"`
 }
 
 // ConveneUpdate convenes an expert session over some projects (R4).

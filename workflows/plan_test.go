@@ -38,6 +38,14 @@ func newPlan(t *testing.T) *harness {
 				}
 				return out, nil
 			}
+			if in.PrePlan { // the year-end close (R5)
+				for _, id := range h.rowOrder {
+					if r := h.rows[id]; r.PlanYear == in.Year && r.Stage.PrePlan() {
+						out = append(out, *r)
+					}
+				}
+				return out, nil
+			}
 			ids := append([]string(nil), in.IDs...)
 			sort.Strings(ids)
 			for _, id := range ids {

@@ -13,6 +13,10 @@ import (
 // its Updates without state (validators cannot read), then again with state in its main
 // loop after reading them (load).
 func (p *plan) validate(m *planMsg, state bool) error {
+	if p.st.Closed && (m.kind == planConvene || m.kind == planCompile) {
+		// R5 year-end close: the projects still before the plan were not included.
+		return domain.Refuse(domain.StatusConflict, CodePlanClosed, fmt.Sprintf("%d 年度计划已截止，不能再召开评审会或编制计划", p.in.Year))
+	}
 	switch u := m.payload.(type) {
 	case ConveneUpdate:
 		return p.validateConvene(u, state)

@@ -70,8 +70,6 @@ var (
 	// lifecycleChangesStage (lifecycle-baseline-stage) adds stage-search-attribute: every new
 	// stage is upserted into the run's Stage search attribute (issue 21 item 5).
 	lifecycleChangesStage = append(slices.Clone(lifecycleChangesFinish), change{"stage-search-attribute", 1, "9244767"})
-	// lifecycleChanges are the changes of the newest baseline.
-	lifecycleChanges = lifecycleChangesStage
 	// planChanges1 are the changes plan-baseline-1 covers.
 	planChanges1 = []change{
 		{"t1-reminders", 1, "3ad783a"},
@@ -96,8 +94,15 @@ var (
 	// planChangesFinish (plan-baseline-finish) adds plan-finish-late-updates: an Update
 	// accepted while the run waits to continue as new is handled (it used to wait for ever).
 	planChangesFinish = append(slices.Clone(planChangesCorrectness), change{"plan-finish-late-updates", 1, "db8feea"})
-	// planChanges are the changes of the newest plan baseline.
-	planChanges = planChangesFinish
+
+	// lifecycleChangesClose (lifecycle-baseline-close) and planChangesClose (plan-baseline-close)
+	// add year-end-close (R5, issue 19 item 5): the plan closes on its policy's day and every
+	// project of the year still before its decision is not included, its unit told.
+	lifecycleChangesClose = append(slices.Clone(lifecycleChangesStage), change{"year-end-close", 1, ""})
+	planChangesClose      = append(slices.Clone(planChangesFinish), change{"year-end-close", 1, ""})
+	// lifecycleChanges and planChanges are the changes of the newest baselines.
+	lifecycleChanges = lifecycleChangesClose
+	planChanges      = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -105,12 +110,12 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-stage", lifecycleChangesStage}, {"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-close", lifecycleChangesClose}, {"lifecycle-baseline-stage", lifecycleChangesStage}, {"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
 		{"lifecycle-baseline-withdraw", lifecycleChangesWithdraw}, {"lifecycle-baseline-om-late", lifecycleChangesOMLate},
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 

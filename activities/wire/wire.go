@@ -79,9 +79,11 @@ type PlanReportResult struct {
 }
 
 // PlanProjectsInput asks what the read model says of some projects of a plan year: the ids
-// given, or with Bundleable the year's projects awaiting approval in no bundle.
+// given, with Bundleable the year's projects awaiting approval in no bundle, or with PrePlan
+// the year's projects still before the plan's decision (R5, year-end close).
 type PlanProjectsInput struct {
 	Year       int      `json:"year"`
 	IDs        []string `json:"ids,omitempty"`
 	Bundleable bool     `json:"bundleable,omitempty"`
+	PrePlan    bool     `json:"pre_plan,omitempty"`
 }

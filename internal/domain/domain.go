@@ -4,6 +4,8 @@
 // It is deterministic and free of I/O so that workflows may import it.
 package domain
 
+import "slices"
+
 // Stage is where a project is in its lifecycle (API.md "Fixed vocabulary").
 type Stage string
 
@@ -37,6 +39,13 @@ var Stages = []Stage{StageDraft, StagePrelimReview, StageRevision, StageExpertRe
 func (s Stage) Terminal() bool {
 	return s == StageNotIncluded || s == StageRejected || s == StageClosed
 }
+
+// PrePlanStages are the stages of a submitted project still before the plan's decision (R3–R5):
+// the plan's year-end close leaves each such project not included.
+var PrePlanStages = []Stage{StagePrelimReview, StageRevision, StageExpertReview, StageAwaitingPlan}
+
+// PrePlan reports whether a project in stage s is still before the plan's decision.
+func (s Stage) PrePlan() bool { return slices.Contains(PrePlanStages, s) }
 
 // ProjectType is the kind of project (R1).
 type ProjectType string

@@ -47,6 +47,15 @@ type Policy struct {
 	OMReminderDays int `json:"om_reminder_days,omitempty"`
 	// Reminders (T1): month/day in year Y for unsubmitted drafts, and the window-closed day.
 	Reminders []MonthDay `json:"reminders"`
+	// PlanCloseMonth/Day (R5, issue 19): the year-end close of the plan of year Y, this day of
+	// Y at 23:59:59 Asia/Shanghai (the seeded policies: 31 December). Every project of the
+	// year still before the plan's decision is then not included. Absent (policies pinned
+	// before the field): the plan never closes, as before.
+	PlanCloseMonth int `json:"plan_close_month,omitempty"`
+	PlanCloseDay   int `json:"plan_close_day,omitempty"`
+	// PlanCloseAfter, in test policies, replaces the close day: the plan closes this long after
+	// its first run started.
+	PlanCloseAfter Duration `json:"plan_close_after,omitzero"`
 	// Security gates (R17).
 	MLPSFilingFromLevel  int  `json:"mlps_filing_from_level"`
 	CryptoPlanAtApproval bool `json:"crypto_plan_at_approval"`
@@ -138,6 +147,10 @@ func (p Policy) Validate() error {
 	if p.OMYear.Duration <= 0 && p.OMFilingMonth >= 1 && p.OMFilingMonth <= 12 && p.OMFilingDay > daysInEveryYear(p.OMFilingMonth) {
 		errs = append(errs, fmt.Errorf("om_filing %d-%d is not a day of every year", p.OMFilingMonth, p.OMFilingDay))
 	}
+	if (p.PlanCloseMonth != 0 || p.PlanCloseDay != 0) && (p.PlanCloseMonth < 1 || p.PlanCloseMonth > 12 || p.PlanCloseDay < 1 ||
+		p.PlanCloseDay > daysInEveryYear(p.PlanCloseMonth)) {
+		errs = append(errs, fmt.Errorf("plan_close %d-%d is not a day of every year", p.PlanCloseMonth, p.PlanCloseDay))
+	}
 	if p.TrialRunMonths < 0 || p.TrialRunMonths > 120 {
 		errs = append(errs, errors.New("trial_run_months must be within 0..120"))
 	}
@@ -154,7 +167,8 @@ func (p Policy) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"trial_run", p.TrialRun.Duration}, {"acceptance_follow_up", p.AcceptanceFollowUp.Duration}, {"om_year", p.OMYear.Duration}} {
+	}{{"trial_run", p.TrialRun.Duration}, {"acceptance_follow_up", p.AcceptanceFollowUp.Duration}, {"om_year", p.OMYear.Duration},
+		{"plan_close_after", p.PlanCloseAfter.Duration}} {
 		if d.v < 0 || d.v > maxTest {
 			errs = append(errs, fmt.Errorf("%s must be within 0..366 days", d.name))
 		}
@@ -162,8 +176,8 @@ func (p Policy) Validate() error {
 	if p.OMYear.Duration > 0 && p.OMYear.Duration < time.Second {
 		errs = append(errs, errors.New("om_year must be at least one second"))
 	}
-	if (p.TrialRun.Duration > 0 || p.OMYear.Duration > 0 || p.AcceptanceFollowUp.Duration > 0) && !p.TestOnly {
-		errs = append(errs, errors.New("short durations (trial_run, om_year, acceptance_follow_up) are allowed in test policies only"))
+	if (p.TrialRun.Duration > 0 || p.OMYear.Duration > 0 || p.AcceptanceFollowUp.Duration > 0 || p.PlanCloseAfter.Duration > 0) && !p.TestOnly {
+		errs = append(errs, errors.New("short durations (trial_run, om_year, acceptance_follow_up, plan_close_after) are allowed in test policies only"))
 	}
 	return errors.Join(errs...)
 }
@@ -180,6 +194,19 @@ func daysInEveryYear(m int) int {
 // 23:59:59 in loc (Asia/Shanghai).
 func (p Policy) SubmissionDeadline(planYear int, loc *time.Location) time.Time {
 	return time.Date(planYear-1, time.Month(p.DeadlineMonth), p.DeadlineDay, 23, 59, 59, 0, loc)
+}
+
+// PlanCloseAt is when the plan of planYear closes (R5, year-end close): the policy day of
+// planYear at 23:59:59 in loc, or in a test policy plan_close_after after started (the plan's
+// first run). ok is false when the policy has no close (pinned before the field).
+func (p Policy) PlanCloseAt(planYear int, started time.Time, loc *time.Location) (at time.Time, ok bool) {
+	if p.PlanCloseAfter.Duration > 0 {
+		return started.Add(p.PlanCloseAfter.Duration), true
+	}
+	if p.PlanCloseMonth == 0 {
+		return time.Time{}, false
+	}
+	return time.Date(planYear, time.Month(p.PlanCloseMonth), p.PlanCloseDay, 23, 59, 59, 0, loc), true
 }
 
 // PanelMustBeOdd reports whether the effective panel of a project must be odd (R4).

@@ -158,6 +158,21 @@ func (s *Store) BundleCandidates(ctx context.Context, year int) ([]domain.PlanPr
 	return out, nil
 }
 
+// PrePlanProjects returns the projects of year still before the plan's decision
+// (domain.PrePlanStages) in id order, for the year-end close of its AnnualPlan (R5).
+func (s *Store) PrePlanProjects(ctx context.Context, year int) ([]domain.PlanProject, error) {
+	out := []domain.PlanProject{}
+	stages := make([]string, len(domain.PrePlanStages))
+	for i, st := range domain.PrePlanStages {
+		stages[i] = string(st)
+	}
+	const q = planProjectCols + ` WHERE p.plan_year = $1 AND p.stage = ANY($2) ORDER BY p.id`
+	if err := s.db.SelectContext(ctx, &out, q, year, pq.Array(stages)); err != nil {
+		return nil, fmt.Errorf("pre-plan projects: %w", err)
+	}
+	return out, nil
+}
+
 // MarkPlanReadsStages records that year's AnnualPlan reads project stages from the read model
 // (no stage reports wanted). Idempotent.
 func (s *Store) MarkPlanReadsStages(ctx context.Context, year int) error {
