@@ -45,8 +45,14 @@ func (s *Server) getPlan(c *gin.Context) {
 		items = slices.DeleteFunc(items, func(it store.PlanItemRow) bool { return !it.Included })
 	}
 	deadline := s.policy.SubmissionDeadline(y, shanghai())
-	c.JSON(http.StatusOK, gin.H{"year": y, "submission_deadline": deadline, "items": nonNil(items), "bundles": nonNil(bundles),
-		"totals": planTotalsFor(items)})
+	out := gin.H{"year": y, "submission_deadline": deadline, "items": nonNil(items), "bundles": nonNil(bundles),
+		"totals": planTotalsFor(items)}
+	if s.policy.PlanCloseAfter.Duration == 0 { // a test policy's close depends on the plan's start
+		if at, ok := s.policy.PlanCloseAt(y, time.Time{}, shanghai()); ok {
+			out["close_at"] = at // R5 year-end close
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func nonNil[T any](s []T) []T {

@@ -108,7 +108,8 @@ func TestR5_NoYearEndCloseWithoutAPolicyCloseDayOrInRunsStartedBefore(t *testing
 
 // TestR5_YearEndCloseCancelsTasksAndTellsTheUnit (year-end-close): a project in expert review
 // told of the close cancels its experts' tasks (their timers end), is not included (the run
-// ends) with an audit row by system and the unit is told; a close of another year is ignored.
+// ends) with an audit row by system (the reason the unit's derived notice shows); a close of
+// another year is ignored.
 func TestR5_YearEndCloseCancelsTasksAndTellsTheUnit(t *testing.T) {
 	h := newLifecycle(t)
 	h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove, Comment: "同意"})
@@ -131,11 +132,7 @@ func TestR5_YearEndCloseCancelsTasksAndTellsTheUnit(t *testing.T) {
 	require.Equal(t, "plan.year_end_close", tr.Audit[0].Action)
 	require.Equal(t, "system", tr.Audit[0].ActorID)
 	require.Equal(t, "2026 年度计划已截止", tr.Audit[0].Detail["reason"])
-	n := h.notices("not_included")
-	require.Len(t, n, 1)
-	require.Equal(t, domain.RoleSubmitter, n[0].Role)
-	require.Equal(t, unitA, n[0].OrgID)
-	require.Equal(t, "2026 年度计划已截止", n[0].Body)
+	require.Empty(t, tr.Notify, "the unit is told by the not_included notice the stage derives (store.NoticeRules)")
 }
 
 // TestR5_YearEndCloseIgnoredByLifecyclesStartedBefore: a lifecycle run started before

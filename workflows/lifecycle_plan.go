@@ -105,7 +105,7 @@ func (l *lifecycle) onPlanResult(ctx workflow.Context, s PlanResultSignal) error
 
 // onYearEndClose applies the plan's year-end close (R5, year-end-close) to a project still
 // before the plan's decision: its open tasks are cancelled (their timers end), it is not
-// included, audited by system and its unit told. In another stage (the plan's decision came
+// included (its unit told, the not_included notice), audited by system. In another stage (the plan's decision came
 // first) it is ignored; a run started before year-end-close ignores it.
 func (l *lifecycle) onYearEndClose(ctx workflow.Context, s YearEndCloseSignal) error {
 	if version(ctx, "year-end-close", 1) == workflow.DefaultVersion {
@@ -118,9 +118,9 @@ func (l *lifecycle) onYearEndClose(ctx workflow.Context, s YearEndCloseSignal) e
 	for _, t := range l.st.OpenTasks {
 		closes = append(closes, domain.TaskClose{TaskID: t.ID, Cancelled: true, Comment: s.Reason})
 	}
+	// The unit is told by the not_included notice the stage derives (store.NoticeRules),
+	// with the reason the audit row records.
 	return l.apply(ctx, transition{stage: domain.StageNotIncluded, close: closes,
-		notify: []domain.Notice{{Kind: "not_included", Title: "项目未纳入年度计划：" + l.in.Name, Body: s.Reason,
-			Role: domain.RoleSubmitter, OrgID: l.in.UnitID}},
 		audit: l.auditBy(domain.Actor{ID: "system"}, "plan.year_end_close",
 			map[string]any{"plan_year": s.PlanYear, "stage": l.st.Stage, "reason": s.Reason, "cancelled_tasks": len(closes)})})
 }

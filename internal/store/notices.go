@@ -74,7 +74,7 @@ var NoticeRules = []NoticeRule{
 	{Kind: "bundle_excluded", Event: "项目被移出打捆项目建议书（R6）", stage: domain.StageRejected,
 		when: func(f noticeFacts) bool { return f.action == "bundle.exclude" },
 		To:   ToUnit, Title: "项目被移出打捆项目建议书：{项目}", Body: "意见：{意见}"},
-	{Kind: "not_included", Event: "项目未列入年度实施计划（R5）", stage: domain.StageNotIncluded,
+	{Kind: "not_included", Event: "项目未列入年度实施计划（R5；含年度计划截止时仍未列入的项目）", stage: domain.StageNotIncluded,
 		To: ToUnit, Title: "项目未列入 {年度} 年度实施计划：{项目}", Body: "原因：{意见}"},
 	{Kind: "included", Event: "项目列入年度实施计划（R5；计划外项目经市政府批准补充列入，R8），计划金额不低于申报金额", stage: domain.StageAwaitingApproval,
 		when: func(f noticeFacts) bool { return f.amountFen > 0 && f.amountFen >= f.estimatedFen },
