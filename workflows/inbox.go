@@ -24,6 +24,7 @@ const (
 	msgBundleResult
 	msgDocuments
 	msgYearEndClose
+	msgPlanAdjusted
 
 	msgTrialRunOver
 	msgFollowUp
@@ -40,7 +41,7 @@ var msgNames = [...]string{
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
 	msgChange: UpdateChange,
 	msgPanel:  SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
-	msgYearEndClose: SignalYearEndClose,
+	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
 }
@@ -51,7 +52,7 @@ func (k msgKind) String() string { return msgNames[k] }
 func (k msgKind) update() bool { return k >= msgDecide && k <= msgChange }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
-func (k msgKind) signal() bool { return k >= msgPanel && k <= msgYearEndClose }
+func (k msgKind) signal() bool { return k >= msgPanel && k <= msgPlanAdjusted }
 
 // message is one event the lifecycle's main loop handles, in arrival order: an Update waits for
 // it to be handled; a signal does not.

@@ -122,6 +122,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	receive[PlanResultSignal](l, ctx, SignalPlanResult, msgPlanResult)
 	receive[BundleResultSignal](l, ctx, SignalBundleResult, msgBundleResult)
 	receive[YearEndCloseSignal](l, ctx, SignalYearEndClose, msgYearEndClose)
+	receive[PlanAdjustedSignal](l, ctx, SignalPlanAdjusted, msgPlanAdjusted)
 	l.drain(ctx, SignalDocuments, func(ctx workflow.Context, c workflow.ReceiveChannel) *message {
 		c.Receive(ctx, nil)
 		return &message{kind: msgDocuments}
@@ -303,6 +304,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return DecideResult{}, l.advance(ctx)
 	case msgYearEndClose:
 		return DecideResult{}, l.onYearEndClose(ctx, m.payload.(YearEndCloseSignal))
+	case msgPlanAdjusted:
+		return DecideResult{}, l.onPlanAdjusted(ctx, m.payload.(PlanAdjustedSignal))
 	case msgContract, msgConstruction, msgAcceptance, msgOMReport:
 		return l.handleDelivery(ctx, m)
 	}

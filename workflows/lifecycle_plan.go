@@ -125,6 +125,35 @@ func (l *lifecycle) onYearEndClose(ctx workflow.Context, s YearEndCloseSignal) e
 			map[string]any{"plan_year": s.PlanYear, "stage": l.st.Stage, "reason": s.Reason, "cancelled_tasks": len(closes)})})
 }
 
+// onPlanAdjusted applies an approved mid-year adjustment of the plan (R5, plan-adjust) to a
+// planned project before its contract: a new amount becomes its plan amount, and once
+// approved its approved amount (R7: it caps the contract and payments); a removal cancels its
+// open tasks and leaves it not included (its unit told, the not_included notice). A run
+// started before plan-adjust ignores it.
+func (l *lifecycle) onPlanAdjusted(ctx workflow.Context, s PlanAdjustedSignal) error {
+	if version(ctx, "plan-adjust", 1) == workflow.DefaultVersion {
+		return fmt.Errorf("plan adjustment %s ignored: the run started before plan-adjust", s.AdjustmentID)
+	}
+	st := l.st.Stage
+	if st != domain.StageAwaitingApproval && st != domain.StageApproved && st != domain.StageProcurement {
+		return fmt.Errorf("plan adjustment %s ignored in stage %s", s.AdjustmentID, st)
+	}
+	d := map[string]any{"adjustment_id": s.AdjustmentID, "action": s.Action, "reason": s.Reason}
+	if s.Action == AdjustRemove {
+		var closes []domain.TaskClose
+		for _, t := range l.st.OpenTasks {
+			closes = append(closes, domain.TaskClose{TaskID: t.ID, Cancelled: true, Comment: s.Reason})
+		}
+		return l.apply(ctx, transition{stage: domain.StageNotIncluded, close: closes, audit: l.auditBy(s.Actor, "plan.adjust_remove", d)})
+	}
+	l.st.PlanAmountFen = s.AmountFen
+	if st != domain.StageAwaitingApproval {
+		l.st.ApprovedFen = s.AmountFen
+	}
+	d["amount_fen"] = s.AmountFen
+	return l.apply(ctx, transition{stage: st, amount: s.AmountFen, audit: l.auditBy(s.Actor, "plan.adjust_amount", d)})
+}
+
 // onBundleResult applies the bundle decision to this project (R6).
 func (l *lifecycle) onBundleResult(ctx workflow.Context, s BundleResultSignal) error {
 	if l.st.Stage != domain.StageAwaitingApproval || !l.in.Policy.Small(l.in.EstimatedFen) {

@@ -22,13 +22,14 @@ const (
 	planBundle
 	planDecide
 	planReassign
+	planAdjust
 	planStatus
 	planTimer
 	planClose
 )
 
 // update reports an Update: checked against the projects' stages before it is handled.
-func (k planKind) update() bool { return k >= planConvene && k <= planReassign }
+func (k planKind) update() bool { return k >= planConvene && k <= planAdjust }
 
 // planMsg is one event the plan's main loop handles, in arrival order.
 type planMsg struct {
@@ -93,6 +94,9 @@ type plan struct {
 	// policy demands it at approval (R17, version crypto-plan-every-route); runs started
 	// before it bundle without looking.
 	cryptoGate bool
+	// adjust (plan-adjust): DRB may propose a mid-year adjustment (调整) of the plan, decided by
+	// the approver of its projects; runs started before refuse it in the validator.
+	adjust bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -167,6 +171,7 @@ func newPlan(ctx workflow.Context, in AnnualPlanInput) *plan {
 	p.cryptoGate = version(ctx, "crypto-plan-every-route", 1) == 1
 	p.oddPanels = version(ctx, "panel-odd-after-recusal", 1) == 1
 	p.pinnedApprovers = version(ctx, "bundle-by-pinned-approver", 1) == 1
+	p.adjust = version(ctx, "plan-adjust", 1) == 1
 	return p
 }
 
@@ -176,10 +181,13 @@ func (p *plan) setup(ctx workflow.Context) error {
 	}
 	convene, compile := planCheck[ConveneUpdate](p, planConvene), planCheck[CompileUpdate](p, planCompile)
 	bundle, reassign := planCheck[BundleUpdate](p, planBundle), planCheck[ReassignUpdate](p, planReassign)
-	decide := planCheck[DecideUpdate](p, planDecide)
+	decide, adjust := planCheck[DecideUpdate](p, planDecide), planCheck[AdjustUpdate](p, planAdjust)
 	decideValidator := func(ctx workflow.Context, u DecideUpdate) error {
 		if err := decide(ctx, u); err != nil {
 			return err
+		}
+		if a := p.adjustmentByTask(u.TaskID); a != nil {
+			return nil // validateAdjustDecision checked the actor
 		}
 		return refusal(authz.ActOnTask(u.Actor, p.bundleFacts(p.bundleByTask(u.TaskID), true)))
 	}
@@ -189,6 +197,7 @@ func (p *plan) setup(ctx workflow.Context) error {
 		setUpdate(ctx, UpdateCreateBundle, bundle, bundle, planEnqueuer[BundleResult](p, planBundle)),
 		setUpdate(ctx, UpdateDecide, decideValidator, decide, planEnqueuer[DecideResult](p, planDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, planEnqueuer[DecideResult](p, planReassign)),
+		setUpdate(ctx, UpdateProposeAdjustment, adjust, adjust, planEnqueuer[AdjustResult](p, planAdjust)),
 	); err != nil {
 		return err
 	}

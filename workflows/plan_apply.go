@@ -22,7 +22,12 @@ func (p *plan) handle(ctx workflow.Context, m *planMsg) (any, error) {
 	case BundleUpdate:
 		return p.createBundle(ctx, m, u)
 	case DecideUpdate:
+		if a := p.adjustmentByTask(u.TaskID); a != nil {
+			return p.decideAdjustment(ctx, a, u)
+		}
 		return p.decideBundle(ctx, u)
+	case AdjustUpdate:
+		return p.proposeAdjustment(ctx, u)
 	case ReassignUpdate:
 		return p.reassignBundle(ctx, u)
 	case bundleTimer:

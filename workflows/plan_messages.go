@@ -79,6 +79,8 @@ type PlanState struct {
 	// included.
 	CloseAt time.Time `json:"close_at,omitzero"`
 	Closed  bool      `json:"closed,omitempty"`
+	// Adjustments are the mid-year adjustments (调整) proposed (plan-adjust).
+	Adjustments []*PlanAdjustment `json:"adjustments,omitempty"`
 }
 
 // ConveneUpdate convenes an expert session over some projects (R4).

@@ -23,6 +23,8 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 	case BundleUpdate:
 		in.IDs = u.ProjectIDs
 		in.Bundleable = len(in.IDs) == 0
+	case AdjustUpdate:
+		in.IDs = u.ProjectIDs()
 	default:
 		return nil
 	}

@@ -31,7 +31,12 @@ func (p *plan) validate(m *planMsg, state bool) error {
 		}
 		return checkReassign(u, p.bundleFacts(b, true))
 	case DecideUpdate:
+		if a := p.adjustmentByTask(u.TaskID); a != nil {
+			return p.validateAdjustDecision(a, u)
+		}
 		return p.validateDecide(u)
+	case AdjustUpdate:
+		return p.validateAdjust(u, state)
 	}
 	return nil
 }

@@ -97,9 +97,12 @@ var (
 
 	// lifecycleChangesClose (lifecycle-baseline-close) and planChangesClose (plan-baseline-close)
 	// add year-end-close (R5, issue 19 item 5): the plan closes on its policy's day and every
-	// project of the year still before its decision is not included, its unit told.
-	lifecycleChangesClose = append(slices.Clone(lifecycleChangesStage), change{"year-end-close", 1, ""})
-	planChangesClose      = append(slices.Clone(planChangesFinish), change{"year-end-close", 1, ""})
+	// project of the year still before its decision is not included, its unit told;
+	// and plan-adjust: a mid-year adjustment (调整) of the plan proposed by DRB, decided by the
+	// approver of its projects, applied to the plan and the projects' amounts.
+	lifecycleChangesClose = append(slices.Clone(lifecycleChangesStage), change{"year-end-close", 1, ""},
+		change{"plan-adjust", 1, ""})
+	planChangesClose = append(slices.Clone(planChangesFinish), change{"year-end-close", 1, ""}, change{"plan-adjust", 1, ""})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesClose
 	planChanges      = planChangesClose

@@ -68,9 +68,11 @@ type TaskKind string
 
 // The task kinds.
 const (
-	TaskPrelimReview           TaskKind = "prelim_review"
-	TaskExpertReview           TaskKind = "expert_review"
-	TaskBundleApproval         TaskKind = "bundle_approval"
+	TaskPrelimReview   TaskKind = "prelim_review"
+	TaskExpertReview   TaskKind = "expert_review"
+	TaskBundleApproval TaskKind = "bundle_approval"
+	// TaskPlanAdjustment decides a mid-year adjustment (调整) of the plan (R5, issue 19 item 5).
+	TaskPlanAdjustment         TaskKind = "plan_adjustment"
 	TaskProjectApproval        TaskKind = "project_approval"
 	TaskSpecialRequestApproval TaskKind = "special_request_approval"
 	TaskAcceptanceCheck        TaskKind = "acceptance_check"
@@ -85,7 +87,8 @@ const (
 
 // TaskKinds lists every task kind.
 var TaskKinds = []string{"prelim_review", "expert_review", "bundle_approval", "project_approval",
-	"special_request_approval", "acceptance_check", "acceptance_signoff", "acceptance_witness", "om_review", "evaluation", "change_review"}
+	"special_request_approval", "acceptance_check", "acceptance_signoff", "acceptance_witness", "om_review", "evaluation", "change_review",
+	"plan_adjustment"}
 
 // DocKinds lists every document kind.
 var DocKinds = []string{"opinion", "impl_plan", "special_request", "contract", "supervision_report",

@@ -103,6 +103,8 @@ type PlanItem struct {
 	Reason            string `json:"reason,omitempty"`
 	Supplementary     bool   `json:"supplementary,omitempty"`
 	DecidedBy         string `json:"decided_by"`
+	// Adjusted: an approved mid-year adjustment (调整) of the plan replaces the item (R5).
+	Adjusted bool `json:"adjusted,omitempty"`
 }
 
 // Bundle records a bundled proposal or its outcome (R6).

@@ -19,8 +19,13 @@ func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Trans
 		if it.Included {
 			amount = it.ApprovedAmountFen
 		}
-		const q = `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by)
+		q := `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by)
 			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (project_id) DO NOTHING`
+		if it.Adjusted { // R5 调整: the approved adjustment replaces the item (a retry writes the same)
+			q = `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by)
+			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (project_id) DO UPDATE SET included = EXCLUDED.included,
+			approved_amount_fen = EXCLUDED.approved_amount_fen, reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by`
+		}
 		if _, err := tx.ExecContext(ctx, q, it.PlanYear, it.ProjectID, it.Included, amount, it.Reason, it.Supplementary, it.DecidedBy); err != nil {
 			return fmt.Errorf("plan item %s: %w", it.ProjectID, err)
 		}
