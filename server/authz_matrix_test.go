@@ -998,6 +998,7 @@ var mxRoutes = map[string]mxRoute{
 	"POST /api/v1/plans/:year/expert-sessions":   {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/compile":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/bundles":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/adjustments":       {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"GET /api/v1/plans/:year/compile-candidates": {object: "plan", action: "manage", targets: mxPlanYear},
 	"GET /api/v1/plans/:year/bundle-candidates":  {object: "plan", action: "manage", targets: mxPlanYear},
 	"GET /api/v1/plans/:year/panel":              {object: "plan", action: "manage", targets: mxPlanYear},

@@ -105,6 +105,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile-preview", fzBind[compileReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/bundles", fzOptional[bundleReq](true)},
+	{http.MethodPost, "/api/v1/plans/:year/adjustments", fzBind[adjustReq](nil)},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/reset", fzBind[resetReq](nil)},
 	{http.MethodPost, "/api/v1/ops/workflows/:workflow_id/activities/:activity_id/retry", fzBind[retryReq](nil)},
 	{http.MethodPost, "/api/v1/ops/replay", fzReplay},

@@ -218,6 +218,53 @@ func (s *Server) compilePlan(c *gin.Context) {
 	c.JSON(http.StatusOK, res)
 }
 
+type adjustReq struct {
+	Reason  string            `json:"reason" validate:"required,nonblank,max=2000"`
+	Changes []adjustChangeReq `json:"changes" validate:"required,min=1,max=100,dive"`
+}
+
+type adjustChangeReq struct {
+	ProjectID string `json:"project_id" validate:"required,max=64"`
+	Action    string `json:"action" validate:"required,oneof=add remove amount"`
+	AmountFen int64  `json:"amount_fen" validate:"gte=0,lte=1000000000000"`
+}
+
+// proposeAdjustment is POST /api/v1/plans/{year}/adjustments (R5, 调整): DRB proposes a
+// mid-year adjustment of the plan (add a project awaiting the plan, change a planned amount,
+// remove a planned project); the plan opens a plan_adjustment task for the approver of its
+// projects under their pinned policy, whose decision (POST /tasks/{id}/decision) applies it.
+func (s *Server) proposeAdjustment(c *gin.Context) {
+	y, ok := planYear(c)
+	if !ok {
+		return
+	}
+	var req adjustReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	aid := newID("adj-")
+	if k := c.GetHeader("Idempotency-Key"); k != "" {
+		aid = "adj-" + k
+	}
+	u := workflows.AdjustUpdate{AdjustmentID: aid, Actor: mustActor(c), Reason: text.Trim(req.Reason),
+		RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)}
+	for _, ch := range req.Changes {
+		if ch.Action != workflows.AdjustRemove && ch.AmountFen <= 0 {
+			respondError(c, apperr.Invalid(map[string]string{"changes": "增补或调整金额须给出大于 0 的 amount_fen：" + ch.ProjectID}))
+			return
+		}
+		u.Changes = append(u.Changes, workflows.AdjustChange{ProjectID: ch.ProjectID, Action: ch.Action, AmountFen: ch.AmountFen})
+	}
+	var res workflows.AdjustResult
+	if err := s.planUpdate(c, y, workflows.UpdateProposeAdjustment, updateID(c, "adjust"), u, &res); err != nil {
+		respondError(c, err)
+		return
+	}
+	res.RequestHash = ""
+	c.JSON(http.StatusCreated, res)
+}
+
 type bundleReq struct {
 	ProjectIDs []string `json:"project_ids" validate:"max=1000,dive,required,max=64"`
 }

@@ -152,6 +152,7 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/plans/:year/compile-candidates", drb, h((*Server).compileCandidates), false},
 	{http.MethodPost, "/api/v1/plans/:year/compile-preview", drb, h((*Server).compilePreview), false},
 	{http.MethodPost, "/api/v1/plans/:year/bundles", drb, h((*Server).createBundle), true},
+	{http.MethodPost, "/api/v1/plans/:year/adjustments", drb, h((*Server).proposeAdjustment), true},
 	{http.MethodGet, "/api/v1/plans/:year/bundle-candidates", drb, h((*Server).bundleCandidates), false},
 
 	{http.MethodGet, "/api/v1/notifications", signedIn, h((*Server).listNotifications), false},
