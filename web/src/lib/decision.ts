@@ -24,6 +24,7 @@ export const decisionsFor = (kind: string): string[] => {
     case 'project_approval':
     case 'special_request_approval':
     case 'bundle_approval':
+    case 'plan_adjustment':
       return ['approve', 'reject']
     case 'acceptance_check':
       return ['approve', 'return']

@@ -47,6 +47,7 @@ export const taskKindLabels: Record<string, string> = {
   om_review: '运维备案审查',
   evaluation: '绩效评估',
   change_review: '项目变更审批',
+  plan_adjustment: '年度计划调整审批',
 }
 
 // 项目变更 (issue 19): what a change request changes, and where it stands.
