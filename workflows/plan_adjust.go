@@ -226,10 +226,14 @@ func (p *plan) proposeAdjustment(ctx workflow.Context, u AdjustUpdate) (AdjustRe
 	role, org := p.approverOf(p.idx[u.Changes[0].ProjectID])
 	a := &PlanAdjustment{ID: u.AdjustmentID, TaskID: taskID, Reason: u.Reason, Changes: u.Changes, Status: "pending",
 		CreatedBy: u.Actor.ID, ApproverRole: role, ApproverOrg: org}
+	names := map[string]string{}
+	for _, c := range u.Changes {
+		names[c.ProjectID] = p.idx[c.ProjectID].Name
+	}
 	t := domain.Transition{
 		Open: []domain.NewTask{{ID: taskID, Kind: domain.TaskPlanAdjustment, CandidateRole: role, CandidateOrgID: org,
 			DueWorkdays: p.in.Policy.ReviewDueWorkdays, Details: map[string]any{"plan_year": p.in.Year,
-				"adjustment_id": u.AdjustmentID, "reason": u.Reason, "changes": u.Changes, "proposed_by": u.Actor.ID}}},
+				"adjustment_id": u.AdjustmentID, "reason": u.Reason, "changes": u.Changes, "names": names, "proposed_by": u.Actor.ID}}},
 		Notify: []domain.Notice{{Kind: "task", Title: fmt.Sprintf("%d 年度计划调整待审批", p.in.Year), Role: role, OrgID: org,
 			TaskID: taskID}},
 	}

@@ -1,4 +1,4 @@
-import { expect, test, type APIRequestContext } from '@playwright/test'
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
 import { accessible, apiLogin, login, personPage, planYear, shot } from './helpers'
 
 // Issue 19 item 5, 年度计划调整 through the screens: a planned project (bob's) and one awaiting
@@ -30,6 +30,15 @@ async function openTask(request: APIRequestContext, h: Record<string, string>, k
     const items = (await r.json()).items as { id: string }[]
     return items?.length ? items[0].id : undefined
   })
+}
+
+/** pick chooses an option of an Element Plus select, in the listbox that select controls. */
+async function pick(page: Page, combobox: string, option: string) {
+  const box = page.getByRole('combobox', { name: combobox })
+  await box.click({ force: true })
+  const listbox = page.locator(`[id="${await box.getAttribute('aria-controls')}"]`)
+  await listbox.getByRole('option', { name: option, exact: true }).click()
+  await expect(listbox).toBeHidden()
 }
 
 test('plan-adjust 计划调整: drb1 cuts a planned amount and adds a project on 年度计划, NDRC approves', async ({ browser, request }) => {
@@ -74,11 +83,9 @@ test('plan-adjust 计划调整: drb1 cuts a planned amount and adds a project on
     await expect(card.getByRole('row').filter({ hasText: planned })).toContainText('待批复', { timeout: 1000 })
     await expect(card.getByRole('row').filter({ hasText: added })).toBeVisible({ timeout: 1000 })
   }).toPass({ timeout: 30_000 })
-  await card.getByLabel(`调整方式：${planned}`).click()
-  await drb1.getByRole('option', { name: '调整金额' }).click()
+  await pick(drb1, `调整方式：${planned}`, '调整金额')
   await card.getByLabel(`调整后金额（万元）：${planned}`).fill('250')
-  await card.getByLabel(`调整方式：${added}`).click()
-  await drb1.getByRole('option', { name: '增补列入' }).click()
+  await pick(drb1, `调整方式：${added}`, '增补列入')
   await card.getByLabel(`调整后金额（万元）：${added}`).fill('999')
   await card.getByLabel('调整理由').fill('年中财政预算调整')
   await card.getByTestId('adjust-submit').click()
@@ -101,6 +108,9 @@ test('plan-adjust 计划调整: drb1 cuts a planned amount and adds a project on
   }
   await row.getByRole('button', { name: /^审批/ }).click()
   const dlg = ndrc.getByRole('dialog')
+  await expect(dlg.getByTestId('adjustment')).toContainText('年中财政预算调整')
+  await expect(dlg.getByTestId('adjustment')).toContainText(`增补列入 ${added}：180.00 万元`)
+  await expect(dlg.getByTestId('adjustment')).toContainText(`调整金额 ${planned}：250.00 万元`)
   await dlg.getByText('通过', { exact: true }).click()
   await dlg.getByLabel('意见', { exact: true }).fill('同意调整。')
   await accessible(ndrc, '年度计划调整审批')
