@@ -100,9 +100,9 @@ var (
 	// project of the year still before its decision is not included, its unit told;
 	// and plan-adjust: a mid-year adjustment (调整) of the plan proposed by DRB, decided by the
 	// approver of its projects, applied to the plan and the projects' amounts.
-	lifecycleChangesClose = append(slices.Clone(lifecycleChangesStage), change{"year-end-close", 1, ""},
-		change{"plan-adjust", 1, ""})
-	planChangesClose = append(slices.Clone(planChangesFinish), change{"year-end-close", 1, ""}, change{"plan-adjust", 1, ""})
+	lifecycleChangesClose = append(slices.Clone(lifecycleChangesStage), change{"year-end-close", 1, "2935b2f"},
+		change{"plan-adjust", 1, "b02dc8f"})
+	planChangesClose = append(slices.Clone(planChangesFinish), change{"year-end-close", 1, "2935b2f"}, change{"plan-adjust", 1, "b02dc8f"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesClose
 	planChanges      = planChangesClose
