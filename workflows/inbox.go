@@ -18,6 +18,7 @@ const (
 	msgOMReport
 	msgWithdraw
 	msgChange
+	msgTerminate
 
 	msgPanel
 	msgPlanResult
@@ -39,8 +40,8 @@ const (
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
-	msgChange: UpdateChange,
-	msgPanel:  SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
+	msgChange: UpdateChange, msgTerminate: UpdateTerminate,
+	msgPanel: SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
@@ -49,7 +50,7 @@ var msgNames = [...]string{
 func (k msgKind) String() string { return msgNames[k] }
 
 // update reports an Update: its sender waits for the answer.
-func (k msgKind) update() bool { return k >= msgDecide && k <= msgChange }
+func (k msgKind) update() bool { return k >= msgDecide && k <= msgTerminate }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
 func (k msgKind) signal() bool { return k >= msgPanel && k <= msgPlanAdjusted }

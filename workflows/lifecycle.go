@@ -49,6 +49,9 @@ type lifecycle struct {
 	// changeable (change-request): the unit may file a change request after approval (项目变更).
 	// Runs started before refuse the Update in its validator.
 	changeable bool
+	// terminable (terminate): DRB may terminate the project, and it may be retired from O&M.
+	// Runs started before refuse the Update in its validator.
+	terminable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -88,6 +91,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.sod = version(ctx, "separation-of-duties", 1) == 1
 	l.withdrawable = version(ctx, "withdraw", 1) == 1
 	l.changeable = version(ctx, "change-request", 1) == 1
+	l.terminable = version(ctx, "terminate", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -108,12 +112,14 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	resubmit := func(_ workflow.Context, u ResubmitUpdate) error { return l.validateResubmit(u) }
 	withdraw := func(_ workflow.Context, u WithdrawUpdate) error { return l.validateWithdraw(u) }
 	change := func(_ workflow.Context, u ChangeUpdate) error { return l.validateChange(u) }
+	terminate := func(_ workflow.Context, u TerminateUpdate) error { return l.validateTerminate(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
 		setUpdate(ctx, UpdateResubmit, resubmit, resubmit, l.enqueuer(msgResubmit)),
 		setUpdate(ctx, UpdateWithdraw, withdraw, withdraw, l.enqueuer(msgWithdraw)),
 		setUpdate(ctx, UpdateChange, change, change, l.enqueuer(msgChange)),
+		setUpdate(ctx, UpdateTerminate, terminate, terminate, l.enqueuer(msgTerminate)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -294,6 +300,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.withdraw(ctx, m.payload.(WithdrawUpdate))
 	case msgChange:
 		return l.requestChange(ctx, m.payload.(ChangeUpdate))
+	case msgTerminate:
+		return l.terminate(ctx, m.payload.(TerminateUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

@@ -28,6 +28,7 @@ type transition struct {
 	evaluation     *domain.Evaluation
 	change         *domain.ChangeRecord
 	assign         []domain.TaskAssign
+	closure        *domain.Closure
 }
 
 func (l *lifecycle) auditBy(actor domain.Actor, action string, detail map[string]any, requestID ...string) []domain.AuditItem {
@@ -140,6 +141,7 @@ func (l *lifecycle) record(tr transition, id string) domain.Transition {
 		Evaluation:        tr.evaluation,
 		Change:            tr.change,
 		Assign:            tr.assign,
+		Closure:           tr.closure,
 	}
 	for _, o := range tr.open {
 		t.Open = append(t.Open, domain.NewTask{ID: o.ID, Kind: o.Kind, ProjectID: l.in.ProjectID, CandidateRole: o.CandidateRole,

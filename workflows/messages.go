@@ -26,6 +26,8 @@ const (
 	UpdateReassign = "reassign"
 	// UpdateWithdraw withdraws a submitted project before the first decision (撤回).
 	UpdateWithdraw = "withdraw"
+	// UpdateTerminate closes a project: DRB's 终止 at any stage, or 系统下线 from O&M.
+	UpdateTerminate = "terminate"
 	// QueryState returns the live state of a workflow.
 	QueryState = "state"
 
@@ -219,6 +221,17 @@ type ResubmitUpdate struct {
 type WithdrawUpdate struct {
 	Actor       domain.Actor `json:"actor"`
 	Reason      string       `json:"reason,omitempty"`
+	RequestID   string       `json:"request_id,omitempty"`
+	RequestHash string       `json:"request_hash,omitempty"`
+}
+
+// TerminateUpdate closes the project (stage closed, issue 19 item 4): DRB terminates it (终止)
+// at any stage with a reason; with Retire, DRB or the unit's submitter retires it from O&M
+// (系统下线). Its open tasks are cancelled and their holders told.
+type TerminateUpdate struct {
+	Actor       domain.Actor `json:"actor"`
+	Reason      string       `json:"reason"`
+	Retire      bool         `json:"retire,omitempty"`
 	RequestID   string       `json:"request_id,omitempty"`
 	RequestHash string       `json:"request_hash,omitempty"`
 }

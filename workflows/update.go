@@ -35,13 +35,14 @@ func requestHash(u any) string {
 	return ""
 }
 
-func (u DecideUpdate) requestHash() string   { return u.RequestHash }
-func (u ContractUpdate) requestHash() string { return u.RequestHash }
-func (u OMReportUpdate) requestHash() string { return u.RequestHash }
-func (u ConveneUpdate) requestHash() string  { return u.RequestHash }
-func (u CompileUpdate) requestHash() string  { return u.RequestHash }
-func (u BundleUpdate) requestHash() string   { return u.RequestHash }
-func (u WithdrawUpdate) requestHash() string { return u.RequestHash }
+func (u DecideUpdate) requestHash() string    { return u.RequestHash }
+func (u ContractUpdate) requestHash() string  { return u.RequestHash }
+func (u OMReportUpdate) requestHash() string  { return u.RequestHash }
+func (u ConveneUpdate) requestHash() string   { return u.RequestHash }
+func (u CompileUpdate) requestHash() string   { return u.RequestHash }
+func (u BundleUpdate) requestHash() string    { return u.RequestHash }
+func (u WithdrawUpdate) requestHash() string  { return u.RequestHash }
+func (u TerminateUpdate) requestHash() string { return u.RequestHash }
 
 // stamped is an Update result that carries the hash of the request it answers.
 type stamped[R any] interface{ withHash(hash string) R }

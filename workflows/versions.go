@@ -103,8 +103,15 @@ var (
 	lifecycleChangesClose = append(slices.Clone(lifecycleChangesStage), change{"year-end-close", 1, "2935b2f"},
 		change{"plan-adjust", 1, "b02dc8f"})
 	planChangesClose = append(slices.Clone(planChangesFinish), change{"year-end-close", 1, "2935b2f"}, change{"plan-adjust", 1, "b02dc8f"})
+	// lifecycleChangesTerminate (lifecycle-baseline-terminate) adds terminate (issue 19 item 4:
+	// DRB's 终止 at any stage and 系统下线 from O&M close the project; runs started before refuse
+	// the Update in its validator). It was built beside lifecycle-baseline-change, on
+	// lifecycle-baseline-turns, and recorded histories under its own baseline.
+	lifecycleChangesTerminate = append(slices.Clone(lifecycleChangesTurns), change{"terminate", 1, "4652b3b"})
+	// lifecycleChangesCloseTerminate (lifecycle-baseline-close-terminate) has both lines.
+	lifecycleChangesCloseTerminate = append(slices.Clone(lifecycleChangesClose), change{"terminate", 1, "4652b3b"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesClose
+	lifecycleChanges = lifecycleChangesCloseTerminate
 	planChanges      = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -113,7 +120,10 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-close", lifecycleChangesClose}, {"lifecycle-baseline-stage", lifecycleChangesStage}, {"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},
+		{"lifecycle-baseline-close", lifecycleChangesClose}, {"lifecycle-baseline-stage", lifecycleChangesStage},
+		{"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange},
+		{"lifecycle-baseline-terminate", lifecycleChangesTerminate}, {"lifecycle-baseline-turns", lifecycleChangesTurns},
 		{"lifecycle-baseline-withdraw", lifecycleChangesWithdraw}, {"lifecycle-baseline-om-late", lifecycleChangesOMLate},
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},

@@ -35,6 +35,22 @@ type Transition struct {
 	// ActivityFailure records a regular activity of the workflow that gave up for good (O1);
 	// its row is keyed by the transition's ID.
 	ActivityFailure *ActivityFailure `json:"activity_failure,omitempty"`
+	// Closure records why a project closed (终止 or 系统下线, issue 19 item 4).
+	Closure *Closure `json:"closure,omitempty"`
+}
+
+// The ways a project closes (Closure.As): terminated by DRB (终止) or retired from O&M
+// (系统下线).
+const (
+	ClosedTerminated = "terminated"
+	ClosedRetired    = "retired"
+)
+
+// Closure is how and why a project closed (stage closed).
+type Closure struct {
+	As     string `json:"as"`
+	Reason string `json:"reason"`
+	By     string `json:"by"`
 }
 
 // TaskAssign assigns an open task to one person.
