@@ -30,6 +30,13 @@ func (s *Store) applyDeliveryWrites(ctx context.Context, tx *sqlx.Tx, t domain.T
 			return fmt.Errorf("trial run end: %w", err)
 		}
 	}
+	if c := t.Closure; c != nil {
+		// 终止 or 系统下线 (issue 19 item 4): a retry keeps the first closure.
+		const q = `UPDATE projects SET closed_as = $2, closed_reason = $3, closed_at = now() WHERE id = $1 AND closed_as IS NULL`
+		if _, err := tx.ExecContext(ctx, q, t.ProjectID, c.As, c.Reason); err != nil {
+			return fmt.Errorf("closure: %w", err)
+		}
+	}
 	if f := t.OMFiling; f != nil {
 		const q = `INSERT INTO om_filings (project_id, year, due_at, filed_at, document_id, filed_by, overdue, late)
 			VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END, NULLIF($5,''), NULLIF($6,''), $7, $8)

@@ -41,11 +41,16 @@ type Project struct {
 	UpdatedAt              time.Time      `db:"updated_at" json:"updated_at"`
 	Version                int            `db:"version" json:"version"`
 	TrialRunEndsAt         sql.NullTime   `db:"trial_run_ends_at" json:"-"`
+	// ClosedAs, ClosedReason, ClosedAt: how a closed project closed (terminated or retired,
+	// issue 19 item 4).
+	ClosedAs     sql.NullString `db:"closed_as" json:"-"`
+	ClosedReason sql.NullString `db:"closed_reason" json:"-"`
+	ClosedAt     sql.NullTime   `db:"closed_at" json:"-"`
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
 	description, data_resources, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id,
-	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at`
+	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at, closed_as, closed_reason, closed_at`
 
 // CreateProject inserts a draft.
 func (s *Store) CreateProject(ctx context.Context, t *Tx, p *Project) error {
