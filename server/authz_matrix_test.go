@@ -841,6 +841,10 @@ var mxRoutes = map[string]mxRoute{
 		check: func(t *testing.T, _ *mxFixture, _ seed.DemoUser, _ mxTarget, r resp) {
 			require.Empty(t, mxItemIDs(r))
 		}},
+	// 终止 and 系统下线 (issue 19 item 4): an unknown field is 400 once authorized, so that no
+	// fixture project closes.
+	"POST /api/v1/projects/:id/terminate": {object: "project", action: "terminate", targets: mxProjects, body: `{"x":1}`, ok: mxAllowed},
+	"POST /api/v1/projects/:id/retire":    {object: "project", action: "retire", targets: mxProjects, body: `{"x":1}`, ok: mxAllowed},
 	// Not multipart: 400 once authorized.
 	"POST /api/v1/projects/:id/documents": {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
 	"GET /api/v1/projects/:id/documents": {object: "project", action: "read", targets: mxProjects,

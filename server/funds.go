@@ -15,6 +15,7 @@ import (
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
+	"egovpm/workflows"
 )
 
 // paymentStages are the stages of a project that has a contract (R9) and so takes payments
@@ -175,9 +176,8 @@ func (s *Server) recordPayment(c *gin.Context) {
 					"该 Idempotency-Key 已用于登记另一笔付款，请换用新的 Idempotency-Key")
 			}
 		}
-		if !domain.Contains(paymentStages, locked.Stage) {
-			return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+locked.Stage+"），不能登记付款").
-				WithExtra("stage", locked.Stage)
+		if err := paymentStage(locked.Stage); err != nil {
+			return err
 		}
 		if err := s.store.InsertPayment(ctx, tx, &pay); err != nil {
 			var over *store.OverApprovedError
@@ -209,6 +209,18 @@ func paymentNoticeID(id string) string { return "payment:" + id }
 
 // confirmPayment confirms or rejects a recorded payment (R15, Finance or DRB). A decision is
 // final: a second one is 409. A rejected payment no longer counts against the approved amount.
+// paymentStage refuses a payment in stage: a closed project (终止 or 系统下线, issue 19 item 4)
+// takes no new payment (409 project_closed); before its contract none is due (409 wrong_stage).
+func paymentStage(stage string) error {
+	if stage == string(domain.StageClosed) {
+		return apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭（终止或系统下线），不能再登记付款").WithExtra("stage", stage)
+	}
+	if !domain.Contains(paymentStages, stage) {
+		return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+stage+"），不能登记付款").WithExtra("stage", stage)
+	}
+	return nil
+}
+
 func (s *Server) confirmPayment(c *gin.Context) {
 	ctx := c.Request.Context()
 	a := mustActor(c)

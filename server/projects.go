@@ -75,13 +75,15 @@ type projectJSON struct {
 	TrialRunEndsAt         *string  `json:"trial_run_ends_at"`
 	CreatedAt              string   `json:"created_at"`
 	UpdatedAt              string   `json:"updated_at"`
+	// Closure: how a closed project closed (终止 or 系统下线), absent otherwise.
+	Closure *closureJSON `json:"closure,omitempty"`
 }
 
 func toProjectJSON(p store.Project) projectJSON {
 	j := projectJSON{ID: p.ID, UnitID: p.UnitID, Name: p.Name, Type: p.Type, PlanYear: p.PlanYear,
 		EstimatedInvestmentFen: p.EstimatedInvestmentFen, Description: p.Description, DataResources: nonNil([]string(p.DataResources)), MLPSLevel: p.MLPSLevel,
 		UsesCrypto: p.UsesCrypto, Stage: p.Stage, SpecialRequest: p.SpecialRequest, Round: p.Round,
-		CreatedAt: p.CreatedAt.Format(time.RFC3339), UpdatedAt: p.UpdatedAt.Format(time.RFC3339)}
+		CreatedAt: p.CreatedAt.Format(time.RFC3339), UpdatedAt: p.UpdatedAt.Format(time.RFC3339), Closure: closureOf(p)}
 	if p.ParentProjectID.Valid {
 		j.ParentProjectID = &p.ParentProjectID.String
 	}
@@ -318,8 +320,12 @@ func (s *Server) getProject(c *gin.Context) {
 		UnitEvaluations []store.EvaluationRow `json:"unit_evaluations"`
 		// CanWithdraw: the actor may withdraw the project now (撤回, POST …/withdraw).
 		CanWithdraw bool `json:"can_withdraw"`
+		// CanTerminate, CanRetire: the actor may terminate (终止) or retire (系统下线) it now.
+		CanTerminate bool `json:"can_terminate"`
+		CanRetire    bool `json:"can_retire"`
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
-		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks)}
+		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks),
+		CanTerminate: canTerminate(mustActor(c), p), CanRetire: canRetire(mustActor(c), p)}
 	for _, t := range tasks {
 		if !details && t.Kind == string(domain.TaskExpertReview) {
 			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see

@@ -66,6 +66,10 @@ var (
 	// overseers read every overdue task: the DRB supervisor, to whom they escalate (T2), and
 	// Audit (authz.SeesAllTasks).
 	overseers = access{roles: []string{domain.RoleDRBSupervisor, domain.RoleAudit}}
+
+	// retirers retire a system from O&M (系统下线, issue 19 item 4): DRB, or the project's own
+	// unit (the object-level rule is the handler's).
+	retirers = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
 )
 
 // route is one entry of the route table. The table is the single source for Gin, the OpenAPI
@@ -109,6 +113,8 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/projects/:id/withdraw", submitters, h((*Server).withdrawProject), true},
 	{http.MethodPost, "/api/v1/projects/:id/changes", submitters, h((*Server).requestChange), true},
 	{http.MethodGet, "/api/v1/projects/:id/changes", projectReader, h((*Server).listChanges), false},
+	{http.MethodPost, "/api/v1/projects/:id/terminate", drb, h((*Server).terminateProject), true},
+	{http.MethodPost, "/api/v1/projects/:id/retire", retirers, h((*Server).retireProject), true},
 	{http.MethodPost, "/api/v1/projects/:id/documents", submitters, h((*Server).uploadDocument), false},
 	{http.MethodGet, "/api/v1/projects/:id/documents", projectReader, h((*Server).listDocuments), false},
 	{http.MethodGet, "/api/v1/projects/:id/documents/:doc_id", projectReader, h((*Server).downloadDocument), false},

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+	"egovpm/internal/text"
+	"egovpm/workflows"
+)
+
+type closeReq struct {
+	Reason string `json:"reason" validate:"max=2000"`
+}
+
+// closureJSON is how a closed project closed (issue 19 item 4).
+type closureJSON struct {
+	As     string  `json:"as"`
+	Reason string  `json:"reason"`
+	At     *string `json:"at"`
+}
+
+// closureOf is p's closure, nil while it is not closed by 终止 or 系统下线.
+func closureOf(p store.Project) *closureJSON {
+	if !p.ClosedAs.Valid {
+		return nil
+	}
+	j := &closureJSON{As: p.ClosedAs.String, Reason: p.ClosedReason.String}
+	if p.ClosedAt.Valid {
+		s := p.ClosedAt.Time.Format(time.RFC3339)
+		j.At = &s
+	}
+	return j
+}
+
+// isDRB reports whether a is of the Big Data Resources Bureau.
+func isDRB(a domain.Actor) bool {
+	return a.Has(domain.RoleDRBReviewer) || a.Has(domain.RoleDRBSupervisor)
+}
+
+// running reports whether p has a lifecycle that has not ended: what 终止 and 系统下线 act on.
+func running(p store.Project) bool {
+	return p.WorkflowID.Valid && !domain.Stage(p.Stage).Terminal()
+}
+
+// canTerminate is what the project page shows the actor: DRB may terminate p now (终止).
+func canTerminate(a domain.Actor, p store.Project) bool {
+	return isDRB(a) && running(p)
+}
+
+// canRetire is what the project page shows the actor: DRB or p's own unit submitter may retire
+// it now (系统下线), in O&M.
+func canRetire(a domain.Actor, p store.Project) bool {
+	own := authz.CanProject(a, authz.ProjectSubmit, authz.Project{UnitID: p.UnitID, Visible: true}) == nil
+	return (isDRB(a) || own) && p.Stage == string(domain.StageOM) && p.WorkflowID.Valid
+}
+
+// terminateProject is DRB's 终止 of a project at any stage, with a reason (issue 19 item 4):
+// the lifecycle cancels its open tasks (their holders told), closes the project and ends.
+func (s *Server) terminateProject(c *gin.Context) { s.closeProject(c, false) }
+
+// retireProject is 系统下线 of a project in O&M by DRB or its unit's submitter, with a reason:
+// it ends O&M the same way (issue 19 item 4).
+func (s *Server) retireProject(c *gin.Context) { s.closeProject(c, true) }
+
+// closeProject sends the terminate Update (Retire for 系统下线). A project whose lifecycle
+// ended (or never began) is 409 project_closed, unless the request is the resend, with its
+// Idempotency-Key, of the one that closed it, which gets its first answer.
+func (s *Server) closeProject(c *gin.Context, retire bool) {
+	p, ok := s.loadProject(c, authz.ProjectRead)
+	if !ok {
+		return
+	}
+	a := mustActor(c)
+	own := authz.CanProject(a, authz.ProjectSubmit, authz.Project{UnitID: p.UnitID, Visible: true}) == nil
+	if !isDRB(a) && !(retire && own) {
+		respondError(c, apperr.Forbidden("forbidden", "只有市数管局可以终止项目；系统下线由市数管局或本单位申报人申请"))
+		return
+	}
+	var req closeReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	req.Reason = text.Trim(req.Reason)
+	if text.Blank(req.Reason) {
+		respondError(c, apperr.Invalid(map[string]string{"reason": "请填写理由"}))
+		return
+	}
+	id := updateID(c, workflows.UpdateTerminate+":"+p.ID)
+	if !running(p) {
+		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
+			var res workflows.DecideResult
+			if found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res); found {
+				if err = sameRequest(requestHash(c, req), &res, err); err != nil {
+					respondError(c, err)
+					return
+				}
+				res.RequestHash = ""
+				c.JSON(http.StatusOK, res)
+				return
+			}
+		}
+		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能终止或下线"))
+		return
+	}
+	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateTerminate, id, workflows.TerminateUpdate{
+		Actor: a, Reason: req.Reason, Retire: retire, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
