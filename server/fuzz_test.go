@@ -101,6 +101,8 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/tasks/:id/urge", fzOptional[urgeReq](true)},
 	{http.MethodPost, "/api/v1/projects/:id/withdraw", fzOptional[withdrawReq](false)},
 	{http.MethodPost, "/api/v1/projects/:id/changes", fzBind[changeReq](nil)},
+	{http.MethodPost, "/api/v1/projects/:id/terminate", fzBind[closeReq](nil)},
+	{http.MethodPost, "/api/v1/projects/:id/retire", fzBind[closeReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile-preview", fzBind[compileReq](nil)},

@@ -423,6 +423,8 @@ func hashOf(arg any) string {
 		return u.RequestHash
 	case workflows.WithdrawUpdate:
 		return u.RequestHash
+	case workflows.TerminateUpdate:
+		return u.RequestHash
 	}
 	return ""
 }
