@@ -102,6 +102,8 @@ export const actionLabels: Record<string, string> = {
   'project.resubmit': '重新提交',
   'project.withdraw': '撤回',
   'change.request': '申请项目变更',
+  'project.terminate': '终止项目',
+  'project.retire': '系统下线',
   'document.upload': '上传文档',
   'task.decide': '审批决定',
   'expert_review.panel': '组织专家评审',

@@ -1,0 +1,60 @@
+import { expect, test } from '@playwright/test'
+import { accessible, apiLogin, login, personPage, planYear, shot } from './helpers'
+
+// Issue 19 item 4, 终止项目 through the screens: drb1 terminates alice's submitted project on
+// 项目详情 (a reason required, then a confirmation); the project shows as closed with its reason,
+// its prelim task is gone, and alice still reads it. Creating and submitting are API setup.
+test('终止项目: drb1 terminates a project in preliminary review with a reason', async ({ browser, request }) => {
+  const token = await apiLogin(request, 'alice')
+  const auth = { Authorization: `Bearer ${token}` }
+  const name = `终止测试：智慧停车诱导系统 ${Date.now().toString(36)}`
+  const r = await request.post('/api/v1/projects', { headers: auth, data: { name, type: 'new', plan_year: planYear,
+    estimated_investment_fen: 150_000_000, description: `${name}：建设内容说明`, mlps_level: 2, uses_crypto: false } })
+  expect(r.status(), await r.text()).toBe(201)
+  const id = (await r.json()).id as string
+  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: auth })
+  expect(s.status(), await s.text()).toBe(202)
+
+  const drb = await personPage(browser)
+  await login(drb, 'drb1')
+  await drb.goto(`/projects/${id}`)
+  const terminate = drb.getByTestId('terminate')
+  await expect(async () => {
+    await drb.reload()
+    await expect(terminate).toBeVisible({ timeout: 1000 })
+    await expect(drb.getByTestId('open-tasks')).toContainText('初审', { timeout: 1000 })
+  }).toPass({ timeout: 20_000 })
+  await expect(drb.getByTestId('retire')).toBeHidden() // 系统下线 only in O&M
+  await terminate.click()
+  const dialog = drb.getByRole('dialog', { name: '终止项目' })
+  await expect(dialog).toBeVisible()
+  await dialog.getByTestId('close-confirm').click()
+  await expect(dialog.getByTestId('close-error')).toContainText('请填写终止理由')
+  await dialog.getByLabel('终止理由').fill('上级决定停建，需求并入省级平台')
+  await expect(dialog.getByTestId('close-error')).toBeHidden()
+  await accessible(drb, '终止项目')
+  await shot(drb, '50-terminate-dialog')
+  await dialog.getByTestId('close-confirm').click()
+  const confirm = drb.getByRole('dialog', { name: '确认终止项目' })
+  await expect(confirm).toContainText('此操作不可撤销')
+  await shot(drb, '51-terminate-confirm')
+  await confirm.getByRole('button', { name: '确定终止项目' }).click()
+  await expect(drb.getByText('项目已终止').first()).toBeVisible()
+  await expect(drb.getByTestId('project-stage')).toHaveText('已关闭')
+  await expect(drb.getByTestId('closure')).toContainText('上级决定停建，需求并入省级平台')
+  await expect(terminate).toBeHidden()
+  await expect(drb.getByTestId('open-tasks')).toContainText('当前没有待处理的事项')
+  await expect(drb.getByTestId('timeline')).toContainText('终止项目')
+  await expect(drb.getByRole('heading', { name: '资金拨付' })).toBeHidden() // closed before approval: no delivery
+  await accessible(drb, '已终止的项目')
+  await shot(drb, '52-terminated', true)
+
+  // A closed project stays readable by its unit.
+  const alice = await personPage(browser)
+  await login(alice, 'alice')
+  await alice.goto(`/projects/${id}`)
+  await expect(alice.getByTestId('project-stage')).toHaveText('已关闭')
+  await expect(alice.getByTestId('closure')).toContainText('项目已终止')
+  await expect(alice.getByTestId('terminate')).toBeHidden()
+  await shot(alice, '53-terminated-unit')
+})
