@@ -117,6 +117,9 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	large := s.approvedLarge("alice", "浏览器测试：全市教育数据中台 "+tag, false)
 	bundled := s.approvedBundled("bob", "浏览器测试：健康档案小程序 "+tag)
 	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, pastYear(), 300_000_000)
+	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4).
+	om := s.approvedLarge("alice", "浏览器测试：老旧办公系统 "+tag, false)
+	s.inOM("alice", om)
 	change := s.approvedLarge("alice", "浏览器测试：智慧审批变更 "+tag, false) // web/e2e/change.spec.ts (项目变更)
 	name := func(id string) string {
 		return s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil).str("name")
@@ -125,6 +128,7 @@ func deliveryFixture(t *testing.T, s *stack) string {
 		"large":   {"id": large, "name": name(large)},
 		"bundled": {"id": bundled, "name": name(bundled)},
 		"late":    {"id": late, "name": name(late)},
+		"om":      {"id": om, "name": name(om)},
 		"change":  {"id": change, "name": name(change)},
 	})
 	require.NoError(t, err)
