@@ -97,13 +97,24 @@ func TestE2E_TerminateAndRetire(t *testing.T) {
 	r = s.do("bob", http.MethodPost, "/api/v1/projects/"+c+"/contract", contractBody(900_000_000, "LA-T-"+c[len(c)-6:]), nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "construction", r.str("stage"))
-	r = s.closeProject("drbsup", c, "terminate", map[string]any{"reason": "需求已由省平台覆盖"}, nil)
+	over := s.closeProject("drbsup", c, "terminate", map[string]any{"reason": "停建", "settlement_fen": 1_000_000_001}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, over.Status, "a settlement above the approved amount: %s", over.Raw)
+	require.Equal(t, workflows.CodeSettlementInvalid, over.code())
+	r = s.closeProject("drbsup", c, "terminate", map[string]any{"reason": "需求已由省平台覆盖", "settlement_fen": 200_000_000}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	s.requireRunCompleted(c)
-	pay := s.do("bob", http.MethodPost, "/api/v1/projects/"+c+"/payments", map[string]any{
-		"milestone": "首付款", "amount_fen": 100_000_000, "paid_on": time.Now().Format("2006-01-02")}, nil)
-	require.Equal(t, http.StatusConflict, pay.Status, "%s", pay.Raw)
-	require.Equal(t, workflows.CodeProjectClosed, pay.code())
+	require.EqualValues(t, 200_000_000, s.do("bob", http.MethodGet, "/api/v1/projects/"+c, nil, nil).Body["closure"].(map[string]any)["settlement_fen"])
+	// 终止结算: payments after the closure up to the settlement DRB approved, no more (R15).
+	pay := func(fen int64) resp {
+		return s.do("bob", http.MethodPost, "/api/v1/projects/"+c+"/payments", map[string]any{
+			"milestone": "终止结算", "amount_fen": fen, "paid_on": time.Now().Format("2006-01-02")}, nil)
+	}
+	first := pay(150_000_000)
+	require.Equal(t, http.StatusCreated, first.Status, "%s", first.Raw)
+	past := pay(60_000_000)
+	require.Equal(t, http.StatusUnprocessableEntity, past.Status, "%s", past.Raw)
+	require.Equal(t, "settlement_exceeded", past.code())
+	require.Equal(t, http.StatusCreated, pay(50_000_000).Status, "the rest of the settlement")
 
 	// Retire from O&M.
 	o := s.approvedLarge("bob", "下线的运维系统", false)
@@ -116,6 +127,11 @@ func TestE2E_TerminateAndRetire(t *testing.T) {
 	got = s.do("drb1", http.MethodGet, "/api/v1/projects/"+o, nil, nil)
 	require.Equal(t, "closed", got.str("stage"))
 	require.Equal(t, "retired", got.str("closure", "as"))
+	none := s.do("bob", http.MethodPost, "/api/v1/projects/"+o+"/payments", map[string]any{
+		"milestone": "运维费", "amount_fen": 100_000_000, "paid_on": time.Now().Format("2006-01-02")}, nil)
+	require.Equal(t, http.StatusConflict, none.Status, "a closed project without a settlement takes no payment: %s", none.Raw)
+	require.Equal(t, workflows.CodeProjectClosed, none.code())
+	require.Equal(t, http.StatusBadRequest, s.closeProject("drb1", o, "retire", map[string]any{"reason": "x", "settlement_fen": 1}, nil).Status)
 
 	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
 	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -176,7 +177,7 @@ func (s *Server) recordPayment(c *gin.Context) {
 					"该 Idempotency-Key 已用于登记另一笔付款，请换用新的 Idempotency-Key")
 			}
 		}
-		if err := paymentStage(locked.Stage); err != nil {
+		if err := s.paymentOpen(ctx, tx, locked, pay.AmountFen); err != nil {
 			return err
 		}
 		if err := s.store.InsertPayment(ctx, tx, &pay); err != nil {
@@ -217,6 +218,24 @@ func paymentStage(stage string) error {
 	}
 	if !domain.Contains(paymentStages, stage) {
 		return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+stage+"），不能登记付款").WithExtra("stage", stage)
+	}
+	return nil
+}
+
+// paymentOpen refuses a payment of amountFen on project p (locked in tx): by its stage
+// (paymentStage), except that a project DRB terminated with a final settlement (终止结算) takes
+// payments recorded after its closure up to that settlement (422 settlement_exceeded past it).
+func (s *Server) paymentOpen(ctx context.Context, tx *store.Tx, p store.Project, amountFen int64) error {
+	if p.Stage != string(domain.StageClosed) || !p.ClosedSettlementFen.Valid || !p.ClosedAt.Valid {
+		return paymentStage(p.Stage)
+	}
+	paid, err := s.store.PaidSince(ctx, tx, p.ID, p.ClosedAt.Time)
+	if err != nil {
+		return err
+	}
+	if left := p.ClosedSettlementFen.Int64 - paid; amountFen > left {
+		return apperr.Rule("settlement_exceeded", fmt.Sprintf("超出终止结算金额：批准结算 %s 元，已登记 %s 元", domain.YuanGrouped(p.ClosedSettlementFen.Int64),
+			domain.YuanGrouped(paid))).WithExtra("settlement_fen", p.ClosedSettlementFen.Int64).WithExtra("remaining_fen", left)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 
 type closeReq struct {
 	Reason string `json:"reason" validate:"max=2000"`
+	// SettlementFen: 终止结算, the final settlement of work already done (termination only).
+	SettlementFen int64 `json:"settlement_fen" validate:"gte=0,lte=1000000000000"`
 }
 
 // closureJSON is how a closed project closed (issue 19 item 4).
@@ -23,6 +25,8 @@ type closureJSON struct {
 	As     string  `json:"as"`
 	Reason string  `json:"reason"`
 	At     *string `json:"at"`
+	// SettlementFen: the final settlement (终止结算) DRB approved, null without one.
+	SettlementFen *int64 `json:"settlement_fen"`
 }
 
 // closureOf is p's closure, nil while it is not closed by 终止 or 系统下线.
@@ -31,6 +35,9 @@ func closureOf(p store.Project) *closureJSON {
 		return nil
 	}
 	j := &closureJSON{As: p.ClosedAs.String, Reason: p.ClosedReason.String}
+	if p.ClosedSettlementFen.Valid {
+		j.SettlementFen = &p.ClosedSettlementFen.Int64
+	}
 	if p.ClosedAt.Valid {
 		s := p.ClosedAt.Time.Format(time.RFC3339)
 		j.At = &s
@@ -92,6 +99,10 @@ func (s *Server) closeProject(c *gin.Context, retire bool) {
 		respondError(c, apperr.Invalid(map[string]string{"reason": "请填写理由"}))
 		return
 	}
+	if retire && req.SettlementFen != 0 {
+		respondError(c, apperr.Invalid(map[string]string{"settlement_fen": "终止结算只用于终止项目"}))
+		return
+	}
 	id := updateID(c, workflows.UpdateTerminate+":"+p.ID)
 	if !running(p) {
 		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
@@ -110,7 +121,7 @@ func (s *Server) closeProject(c *gin.Context, retire bool) {
 		return
 	}
 	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateTerminate, id, workflows.TerminateUpdate{
-		Actor: a, Reason: req.Reason, Retire: retire, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
+		Actor: a, Reason: req.Reason, Retire: retire, SettlementFen: req.SettlementFen, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
 	if err != nil {
 		respondError(c, err)
 		return

@@ -229,11 +229,14 @@ type WithdrawUpdate struct {
 // at any stage with a reason; with Retire, DRB or the unit's submitter retires it from O&M
 // (系统下线). Its open tasks are cancelled and their holders told.
 type TerminateUpdate struct {
-	Actor       domain.Actor `json:"actor"`
-	Reason      string       `json:"reason"`
-	Retire      bool         `json:"retire,omitempty"`
-	RequestID   string       `json:"request_id,omitempty"`
-	RequestHash string       `json:"request_hash,omitempty"`
+	Actor  domain.Actor `json:"actor"`
+	Reason string       `json:"reason"`
+	Retire bool         `json:"retire,omitempty"`
+	// SettlementFen (termination only): the final settlement (终止结算) of work already done
+	// DRB approves, at most the approved amount.
+	SettlementFen int64  `json:"settlement_fen,omitempty"`
+	RequestID     string `json:"request_id,omitempty"`
+	RequestHash   string `json:"request_hash,omitempty"`
 }
 
 // PanelSignal gives a project its effective panel (recused experts removed).

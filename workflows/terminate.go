@@ -11,6 +11,7 @@ const (
 	CodeTerminateUnsupported = "terminate_unsupported"
 	CodeProjectClosed        = "project_closed"
 	CodeRetireNotInOM        = "retire_not_in_om"
+	CodeSettlementInvalid    = "settlement_invalid"
 )
 
 // isDRB reports whether a is of the Big Data Resources Bureau (its reviewers or supervisors).
@@ -40,6 +41,9 @@ func (l *lifecycle) validateTerminate(u TerminateUpdate) error {
 		}
 	} else if !isDRB(u.Actor) {
 		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有市数管局可以终止项目")
+	}
+	if u.SettlementFen != 0 && (u.Retire || u.SettlementFen < 0 || u.SettlementFen > l.st.ApprovedFen) {
+		return domain.Refuse(domain.StatusUnprocessable, CodeSettlementInvalid, "终止结算只用于已批复项目的终止，且不超过批复金额")
 	}
 	if l.missing(u.Reason) {
 		return domain.Refuse(domain.StatusBadRequest, "reason_required", "请填写"+word+"理由")
@@ -81,9 +85,9 @@ func (l *lifecycle) terminate(ctx workflow.Context, u TerminateUpdate) (DecideRe
 		stage:   domain.StageClosed,
 		close:   closes,
 		notify:  notify,
-		closure: &domain.Closure{As: as, Reason: u.Reason, By: u.Actor.ID},
-		audit: l.auditBy(u.Actor, action, map[string]any{"reason": u.Reason, "from_stage": string(from), "cancelled_tasks": cancelled},
-			u.RequestID),
+		closure: &domain.Closure{As: as, Reason: u.Reason, By: u.Actor.ID, SettlementFen: u.SettlementFen},
+		audit: l.auditBy(u.Actor, action, map[string]any{"reason": u.Reason, "from_stage": string(from), "cancelled_tasks": cancelled,
+			"settlement_fen": u.SettlementFen}, u.RequestID),
 	})
 	if err != nil {
 		return DecideResult{}, err

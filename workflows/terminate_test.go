@@ -62,15 +62,23 @@ func TestTerminate_ByDRBCancelsOpenTasksAndClosesTheRun(t *testing.T) {
 	require.Less(t, h.env.Now().Sub(start), time.Minute, "the run ends at once, no timer left to wait for")
 }
 
-// TestTerminate_MidConstruction (issue 19 item 4): a project in construction is terminated by
-// the DRB supervisor; the run completes closed (no task was open, the unit is told).
+// TestTerminate_MidConstruction (issue 19 item 4, R7, R15): a project in construction is
+// terminated by the DRB supervisor with a final settlement (终止结算) of work done, at most the
+// approved amount (a larger one is refused; retiring is for O&M only); the run completes closed
+// (no task was open, the unit is told) and the closure carries the settlement.
 func TestTerminate_MidConstruction(t *testing.T) {
 	h := newDelivery(t, shanghaiTime(2026, 7, 1, 9, 0, 0))
-	ok := h.terminate(workflows.TerminateUpdate{Actor: drbSuper, Reason: "需求已由省平台覆盖"})
+	over := h.terminate(workflows.TerminateUpdate{Actor: drbSuper, Reason: "停建", SettlementFen: approvedFen + 1})
+	retire := h.terminate(workflows.TerminateUpdate{Actor: drbSuper, Reason: "停建", Retire: true, SettlementFen: 1})
+	ok := h.terminate(workflows.TerminateUpdate{Actor: drbSuper, Reason: "需求已由省平台覆盖", SettlementFen: 300_000_000})
 	h.runLifecycle(resumedInput(policy2021(), workflows.ProjectState{Stage: domain.StageConstruction}))
 	h.requireResult(domain.StageClosed)
+	requireRejectedByValidator(t, over, domain.StatusUnprocessable, workflows.CodeSettlementInvalid)
+	requireRejectedByValidator(t, retire, domain.StatusConflict, workflows.CodeRetireNotInOM)
 	requireOK(t, ok)
 	tr := h.transitionTo(domain.StageClosed)
+	require.Equal(t, int64(300_000_000), tr.Closure.SettlementFen)
+	require.EqualValues(t, 300_000_000, tr.Audit[0].Detail["settlement_fen"])
 	require.Empty(t, tr.Close)
 	require.Equal(t, "construction", tr.Audit[0].Detail["from_stage"])
 	require.Len(t, h.notices("project_terminated"), 1)

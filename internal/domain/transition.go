@@ -51,6 +51,9 @@ type Closure struct {
 	As     string `json:"as"`
 	Reason string `json:"reason"`
 	By     string `json:"by"`
+	// SettlementFen, when positive, is the final settlement (终止结算) of work already done that
+	// DRB approved with a termination: the only payments a closed project still takes.
+	SettlementFen int64 `json:"settlement_fen,omitempty"`
 }
 
 // TaskAssign assigns an open task to one person.

@@ -32,8 +32,9 @@ func (s *Store) applyDeliveryWrites(ctx context.Context, tx *sqlx.Tx, t domain.T
 	}
 	if c := t.Closure; c != nil {
 		// 终止 or 系统下线 (issue 19 item 4): a retry keeps the first closure.
-		const q = `UPDATE projects SET closed_as = $2, closed_reason = $3, closed_at = now() WHERE id = $1 AND closed_as IS NULL`
-		if _, err := tx.ExecContext(ctx, q, t.ProjectID, c.As, c.Reason); err != nil {
+		const q = `UPDATE projects SET closed_as = $2, closed_reason = $3, closed_at = now(),
+			closed_settlement_fen = NULLIF($4::bigint, 0) WHERE id = $1 AND closed_as IS NULL`
+		if _, err := tx.ExecContext(ctx, q, t.ProjectID, c.As, c.Reason, c.SettlementFen); err != nil {
 			return fmt.Errorf("closure: %w", err)
 		}
 	}

@@ -124,6 +124,18 @@ func (s *Store) InsertPayment(ctx context.Context, t *Tx, p *Payment) error {
 	return nil
 }
 
+// PaidSince is what project's payments not rejected and recorded at or after since add up to
+// (a closed project's final settlement, 终止结算), as transaction tx sees it.
+func (s *Store) PaidSince(ctx context.Context, t *Tx, projectID string, since time.Time) (int64, error) {
+	var n int64
+	err := t.tx.GetContext(ctx, &n, `SELECT coalesce(sum(amount_fen), 0) FROM payments
+		WHERE project_id = $1 AND status <> 'rejected' AND created_at >= $2`, projectID, since)
+	if err != nil {
+		return 0, fmt.Errorf("paid since: %w", err)
+	}
+	return n, nil
+}
+
 // Payment returns one payment.
 func (s *Store) Payment(ctx context.Context, id string) (Payment, error) {
 	return s.payment(ctx, s.db, id)

@@ -46,11 +46,13 @@ type Project struct {
 	ClosedAs     sql.NullString `db:"closed_as" json:"-"`
 	ClosedReason sql.NullString `db:"closed_reason" json:"-"`
 	ClosedAt     sql.NullTime   `db:"closed_at" json:"-"`
+	// ClosedSettlementFen: the final settlement (终止结算) DRB approved with a termination.
+	ClosedSettlementFen sql.NullInt64 `db:"closed_settlement_fen" json:"-"`
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
 	description, data_resources, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id,
-	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at, closed_as, closed_reason, closed_at`
+	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at, closed_as, closed_reason, closed_at, closed_settlement_fen`
 
 // CreateProject inserts a draft.
 func (s *Store) CreateProject(ctx context.Context, t *Tx, p *Project) error {
