@@ -29,6 +29,7 @@ test('终止项目: drb1 terminates a project in preliminary review with a reaso
   await terminate.click()
   const dialog = drb.getByRole('dialog', { name: '终止项目' })
   await expect(dialog).toBeVisible()
+  await expect(dialog.getByTestId('close-settlement')).toBeHidden() // 终止结算 only for an approved project
   await dialog.getByTestId('close-confirm').click()
   await expect(dialog.getByTestId('close-error')).toContainText('请填写终止理由')
   await dialog.getByLabel('终止理由').fill('上级决定停建，需求并入省级平台')
