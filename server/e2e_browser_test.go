@@ -120,6 +120,10 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4).
 	om := s.approvedLarge("alice", "浏览器测试：老旧办公系统 "+tag, false)
 	s.inOM("alice", om)
+	// In construction, for terminate.spec.ts's 终止 with a final settlement (终止结算).
+	built := s.approvedLarge("alice", "浏览器测试：停建的平台 "+tag, false)
+	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	change := s.approvedLarge("alice", "浏览器测试：智慧审批变更 "+tag, false) // web/e2e/change.spec.ts (项目变更)
 	name := func(id string) string {
 		return s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil).str("name")
@@ -129,6 +133,7 @@ func deliveryFixture(t *testing.T, s *stack) string {
 		"bundled": {"id": bundled, "name": name(bundled)},
 		"late":    {"id": late, "name": name(late)},
 		"om":      {"id": om, "name": name(om)},
+		"built":   {"id": built, "name": name(built)},
 		"change":  {"id": change, "name": name(change)},
 	})
 	require.NoError(t, err)

@@ -104,3 +104,32 @@ test('系统下线: alice retires her system from O&M with a reason', async ({ b
   await expect(drb.getByTestId('closure')).toContainText('原系统停止运行')
   await expect(drb.getByTestId('terminate')).toBeHidden()
 })
+
+// 终止 with a final settlement (终止结算): drb1 terminates alice's project in construction (set
+// up through the API) and approves 1,000,000.00 元 for work done; the closure shows it and alice
+// can still record a payment, up to it.
+test('终止结算: drb1 terminates a project in construction with a final settlement', async ({ browser }) => {
+  const fx = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}') as Record<string, { id: string; name: string }>
+  expect(fx.built, 'the construction project of the fixture').toBeTruthy()
+  const drb = await personPage(browser)
+  await login(drb, 'drb1')
+  await drb.goto(`/projects/${fx.built.id}`)
+  await expect(drb.getByTestId('project-stage')).toHaveText('建设')
+  await drb.getByTestId('terminate').click()
+  const dialog = drb.getByRole('dialog', { name: '终止项目' })
+  await dialog.getByLabel('终止理由').fill('需求调整，已完成的数据接入部分据实结算')
+  await dialog.getByLabel('终止结算金额（元，可选）').fill('1,000,000.00')
+  await dialogAccessible(drb, '终止项目（终止结算）')
+  await shot(drb, '56-terminate-settlement')
+  await dialog.getByTestId('close-confirm').click()
+  await drb.getByRole('dialog', { name: '确认终止项目' }).getByRole('button', { name: '确定终止项目' }).click()
+  await expect(drb.getByTestId('closure')).toContainText('终止结算 1,000,000.00 元')
+
+  const alice = await personPage(browser)
+  await login(alice, 'alice')
+  await alice.goto(`/projects/${fx.built.id}`)
+  await expect(alice.getByTestId('closure')).toContainText('终止结算')
+  await expect(alice.getByRole('heading', { name: '资金拨付' })).toBeVisible()
+  await accessible(alice, '已终止的项目（终止结算）')
+  await shot(alice, '57-terminated-settlement', true)
+})
