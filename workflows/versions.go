@@ -107,9 +107,9 @@ var (
 	// DRB's 终止 at any stage and 系统下线 from O&M close the project; runs started before refuse
 	// the Update in its validator). It was built beside lifecycle-baseline-change, on
 	// lifecycle-baseline-turns, and recorded histories under its own baseline.
-	lifecycleChangesTerminate = append(slices.Clone(lifecycleChangesTurns), change{"terminate", 1, "4652b3b"})
+	lifecycleChangesTerminate = append(slices.Clone(lifecycleChangesTurns), change{"terminate", 1, "65b3624"})
 	// lifecycleChangesCloseTerminate (lifecycle-baseline-close-terminate) has both lines.
-	lifecycleChangesCloseTerminate = append(slices.Clone(lifecycleChangesClose), change{"terminate", 1, "4652b3b"})
+	lifecycleChangesCloseTerminate = append(slices.Clone(lifecycleChangesClose), change{"terminate", 1, "65b3624"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesCloseTerminate
 	planChanges      = planChangesClose
