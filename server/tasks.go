@@ -425,6 +425,8 @@ func hashOf(arg any) string {
 		return u.RequestHash
 	case workflows.TerminateUpdate:
 		return u.RequestHash
+	case workflows.ChangeUpdate:
+		return u.RequestHash
 	}
 	return ""
 }
