@@ -253,15 +253,18 @@ func (s *Server) deliveryStatus(c *gin.Context) {
 			out["om"] = omYearJSON{Year: cur.Year, DueAt: cur.DueAt, Filed: cur.FiledAt != nil}
 		}
 	}
-	ev, err := s.store.ProjectEvaluation(ctx, p.ID)
-	switch {
-	case err == nil:
-		out["evaluation"] = ev
-	case errors.Is(err, store.ErrNotFound):
-		out["evaluation"] = nil
-	default:
+	// R14: every round's evaluation, newest first; evaluation is the latest (as before rounds).
+	evs, due, err := s.store.ProjectEvaluations(ctx, p.ID)
+	if err != nil {
 		respondError(c, err)
 		return
+	}
+	out["evaluations"], out["evaluation"], out["next_evaluation_at"] = nonNil(evs), nil, nil
+	if len(evs) > 0 {
+		out["evaluation"] = evs[0]
+	}
+	if due != nil {
+		out["next_evaluation_at"] = due.Format(time.RFC3339)
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -350,12 +350,12 @@ func (l *lifecycle) decideAcceptance(ctx workflow.Context, t OpenTask, u DecideU
 			l.st.OMStart, l.st.OMCalendarYear, l.st.OMYear, l.st.OMFiled = now, now.In(calendar.Shanghai).Year(), 1, false
 			l.st.OMDeadline = l.in.Policy.OMDeadline(now, l.st.OMCalendarYear, 1, calendar.Shanghai)
 			tr.omFiling = &domain.OMFiling{Year: 1, DueAt: l.st.OMDeadline}
-			tr.open = []OpenTask{{ID: l.taskID(domain.TaskEvaluation, ""), Kind: domain.TaskEvaluation,
-				CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb"}}
+			l.evaluationAtAcceptance(ctx, now, tr)
 			tr.notify = []domain.Notice{{Kind: "accepted", Title: "项目已通过竣工验收：" + l.in.Name, Role: domain.RoleSubmitter, OrgID: l.in.UnitID}}
 		}
 	case domain.TaskEvaluation:
-		tr.evaluation = &domain.Evaluation{Score: *u.Score, Grade: u.Grade, Findings: u.Comment, EvaluatedBy: u.Actor.ID}
+		tr.evaluation = &domain.Evaluation{Round: l.st.EvaluationRound, Score: *u.Score, Grade: u.Grade, Findings: u.Comment, EvaluatedBy: u.Actor.ID}
+		l.nextEvaluation(ctx, tr)
 	}
 }
 

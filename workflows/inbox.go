@@ -33,6 +33,7 @@ const (
 	msgOMReminder
 	msgTaskReminder
 	msgTaskEscalation
+	msgEvaluationDue
 )
 
 // msgNames are the messages' names: the Update or signal name, or the timer's; a delivery
@@ -45,6 +46,7 @@ var msgNames = [...]string{
 	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
+	msgEvaluationDue: timerEvaluationDue,
 }
 
 func (k msgKind) String() string { return msgNames[k] }

@@ -26,6 +26,7 @@ type transition struct {
 	trialRunEndsAt *time.Time
 	omFiling       *domain.OMFiling
 	evaluation     *domain.Evaluation
+	evaluationDue  *time.Time
 	change         *domain.ChangeRecord
 	assign         []domain.TaskAssign
 	closure        *domain.Closure
@@ -139,6 +140,7 @@ func (l *lifecycle) record(tr transition, id string) domain.Transition {
 		TrialRunEndsAt:    tr.trialRunEndsAt,
 		OMFiling:          tr.omFiling,
 		Evaluation:        tr.evaluation,
+		EvaluationDue:     tr.evaluationDue,
 		Change:            tr.change,
 		Assign:            tr.assign,
 		Closure:           tr.closure,

@@ -147,6 +147,10 @@ type ProjectState struct {
 	// OMOverdue are the O&M years flagged overdue and not filed yet (om-late-filing): a
 	// filing for one of them is accepted and marked late (R13).
 	OMOverdue []int `json:"om_overdue,omitempty"`
+	// EvaluationRound is the last R14 evaluation round opened, EvaluationDueAt when the next
+	// opens (zero: none is scheduled) (evaluation-period; both zero in runs started before).
+	EvaluationRound int       `json:"evaluation_round,omitempty"`
+	EvaluationDueAt time.Time `json:"evaluation_due_at,omitzero"`
 	// ContractFen is the registered contract's amount (R9); Change the pending change request
 	// (项目变更) and Changes how many the project has filed (change-request).
 	ContractFen int64                `json:"contract_fen,omitempty"`

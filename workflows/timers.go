@@ -19,6 +19,7 @@ const (
 	timerFollowUp       = "acceptance_follow_up"
 	timerOMDeadline     = "om_deadline"
 	timerOMReminder     = "om_reminder"
+	timerEvaluationDue  = "evaluation_due"
 )
 
 // taskTimer cancels an open task's T2 timers; next is the context its next timer is set under
@@ -93,6 +94,8 @@ func (l *lifecycle) onTimer(ctx workflow.Context, m *message) error {
 		return l.onOMReminder(ctx, m.payload.(int))
 	case msgTaskReminder, msgTaskEscalation:
 		return l.onTaskTimer(ctx, m.kind.String(), m.payload.(string))
+	case msgEvaluationDue:
+		return l.onEvaluationDue(ctx, m.payload.(int))
 	}
 	return nil
 }
@@ -112,6 +115,7 @@ func (l *lifecycle) armTimers(ctx workflow.Context) {
 			at(l.in.Policy.OMReminderAt(l.st.OMDeadline), &message{kind: msgOMReminder, payload: l.st.OMYear})
 		}
 		at(l.st.OMDeadline, &message{kind: msgOMDeadline, payload: l.st.OMYear})
+		l.armEvaluation(ctx) // R14: set only by evaluation-period runs
 	}
 }
 

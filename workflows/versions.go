@@ -110,8 +110,12 @@ var (
 	lifecycleChangesTerminate = append(slices.Clone(lifecycleChangesTurns), change{"terminate", 1, "65b3624"})
 	// lifecycleChangesCloseTerminate (lifecycle-baseline-close-terminate) has both lines.
 	lifecycleChangesCloseTerminate = append(slices.Clone(lifecycleChangesClose), change{"terminate", 1, "65b3624"})
+	// lifecycleChangesEvaluation (lifecycle-baseline-evaluation) adds evaluation-period (R14,
+	// issue 19 item 9): the evaluation opens after the policy's period of operation and recurs
+	// by policy; runs started before open one evaluation at acceptance.
+	lifecycleChangesEvaluation = append(slices.Clone(lifecycleChangesCloseTerminate), change{"evaluation-period", 1, ""})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesCloseTerminate
+	lifecycleChanges = lifecycleChangesEvaluation
 	planChanges      = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -120,7 +124,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
+		{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},
 		{"lifecycle-baseline-close", lifecycleChangesClose}, {"lifecycle-baseline-stage", lifecycleChangesStage},
 		{"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange},
 		{"lifecycle-baseline-terminate", lifecycleChangesTerminate}, {"lifecycle-baseline-turns", lifecycleChangesTurns},

@@ -45,6 +45,14 @@ type Policy struct {
 	OMFilingDay   int `json:"om_filing_day"`
 	// OMReminderDays (T4): the unit is reminded this many days before the filing deadline.
 	OMReminderDays int `json:"om_reminder_days,omitempty"`
+	// EvaluationAfterMonths (R14): the performance evaluation opens this many calendar months
+	// of operation after acceptance; absent or 0: at acceptance (as before the field).
+	// EvaluationEveryMonths: it recurs every so many months after the first; absent or 0:
+	// once. EvaluationAfter and EvaluationEvery override them in test policies.
+	EvaluationAfterMonths int      `json:"evaluation_after_months,omitempty"`
+	EvaluationEveryMonths int      `json:"evaluation_every_months,omitempty"`
+	EvaluationAfter       Duration `json:"evaluation_after,omitempty"`
+	EvaluationEvery       Duration `json:"evaluation_every,omitempty"`
 	// Reminders (T1): month/day in year Y for unsubmitted drafts, and the window-closed day.
 	Reminders []MonthDay `json:"reminders"`
 	// PlanCloseMonth/Day (R5, issue 19): the year-end close of the plan of year Y, this day of
@@ -179,7 +187,57 @@ func (p Policy) Validate() error {
 	if (p.TrialRun.Duration > 0 || p.OMYear.Duration > 0 || p.AcceptanceFollowUp.Duration > 0 || p.PlanCloseAfter.Duration > 0) && !p.TestOnly {
 		errs = append(errs, errors.New("short durations (trial_run, om_year, acceptance_follow_up, plan_close_after) are allowed in test policies only"))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, p.validateEvaluation()...)...)
+}
+
+// validateEvaluation checks the R14 evaluation period fields.
+func (p Policy) validateEvaluation() []error {
+	var errs []error
+	if p.EvaluationAfterMonths < 0 || p.EvaluationAfterMonths > 120 || p.EvaluationEveryMonths < 0 || p.EvaluationEveryMonths > 120 {
+		errs = append(errs, errors.New("evaluation_after_months and evaluation_every_months must be within 0..120"))
+	}
+	const maxTest = 366 * 24 * time.Hour
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"evaluation_after", p.EvaluationAfter.Duration}, {"evaluation_every", p.EvaluationEvery.Duration}} {
+		if d.v < 0 || d.v > maxTest {
+			errs = append(errs, fmt.Errorf("%s must be within 0..366 days", d.name))
+		}
+		if d.v > 0 && d.v < time.Second {
+			errs = append(errs, fmt.Errorf("%s must be at least one second", d.name))
+		}
+	}
+	if (p.EvaluationAfter.Duration > 0 || p.EvaluationEvery.Duration > 0) && !p.TestOnly {
+		errs = append(errs, errors.New("short durations (evaluation_after, evaluation_every) are allowed in test policies only"))
+	}
+	return errs
+}
+
+// EvaluationAt is when evaluation round n (from 1) of a project accepted at start opens (R14):
+// round 1 after the policy's period of operation (at start when it has none), each later
+// round one recurrence period after the one before. ok is false when round n never opens (the
+// policy evaluates once).
+func (p Policy) EvaluationAt(start time.Time, n int, loc *time.Location) (at time.Time, ok bool) {
+	if n > 1 && p.EvaluationEvery.Duration <= 0 && p.EvaluationEveryMonths <= 0 {
+		return time.Time{}, false
+	}
+	if p.EvaluationAfter.Duration > 0 || p.EvaluationEvery.Duration > 0 {
+		return start.Add(p.EvaluationAfter.Duration + time.Duration(n-1)*p.EvaluationEvery.Duration), true
+	}
+	months := p.EvaluationAfterMonths + (n-1)*p.EvaluationEveryMonths
+	if months == 0 {
+		return start, true
+	}
+	return addMonths(start.In(loc), months), true
+}
+
+// addMonths is t plus months calendar months, on the same day of the month or, when that
+// month is shorter, on its last day (31 January + 1 month is 28 or 29 February).
+func addMonths(t time.Time, months int) time.Time {
+	first := time.Date(t.Year(), t.Month()+time.Month(months), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(t.Day(), last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 }
 
 // daysInEveryYear is the number of days month m has in every year (February: 28).

@@ -27,6 +27,9 @@ type Transition struct {
 	TrialRunEndsAt *time.Time  `json:"trial_run_ends_at,omitempty"`
 	OMFiling       *OMFiling   `json:"om_filing,omitempty"`
 	Evaluation     *Evaluation `json:"evaluation,omitempty"`
+	// EvaluationDue records when the project's next evaluation round opens (R14,
+	// evaluation-period); the zero time clears it (the round opened, none follows).
+	EvaluationDue *time.Time `json:"evaluation_due,omitempty"`
 	// Change records a change request filed or decided (项目变更); an approved one applies
 	// its new amount or vendor (R7, R9).
 	Change *ChangeRecord `json:"change,omitempty"`
@@ -107,6 +110,8 @@ type OMFiling struct {
 
 // Evaluation is a performance evaluation (R14).
 type Evaluation struct {
+	// Round is the evaluation's round (R14, evaluation-period); 0 (runs before it) is round 1.
+	Round       int    `json:"round,omitempty"`
 	Score       int    `json:"score"`
 	Grade       string `json:"grade"`
 	Findings    string `json:"findings"`

@@ -52,10 +52,19 @@ func (s *Store) applyDeliveryWrites(ctx context.Context, tx *sqlx.Tx, t domain.T
 		}
 	}
 	if e := t.Evaluation; e != nil {
-		const q = `INSERT INTO evaluations (project_id, score, grade, findings, evaluated_by) VALUES ($1,$2,$3,$4,$5)
-			ON CONFLICT (project_id) DO NOTHING`
-		if _, err := tx.ExecContext(ctx, q, t.ProjectID, e.Score, e.Grade, e.Findings, e.EvaluatedBy); err != nil {
+		const q = `INSERT INTO evaluations (project_id, round, score, grade, findings, evaluated_by) VALUES ($1,$2,$3,$4,$5,$6)
+			ON CONFLICT (project_id, round) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, t.ProjectID, max(e.Round, 1), e.Score, e.Grade, e.Findings, e.EvaluatedBy); err != nil {
 			return fmt.Errorf("evaluation: %w", err)
+		}
+	}
+	if d := t.EvaluationDue; d != nil {
+		var due *time.Time
+		if !d.IsZero() {
+			due = d
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE projects SET evaluation_due_at = $2 WHERE id = $1`, t.ProjectID, due); err != nil {
+			return fmt.Errorf("evaluation due: %w", err)
 		}
 	}
 	return nil
@@ -82,20 +91,22 @@ func (s *Store) OMFilings(ctx context.Context, projectID string) ([]OMFilingRow,
 
 // EvaluationRow is an evaluation shown with a unit's later projects (R14).
 type EvaluationRow struct {
-	ProjectID string    `db:"project_id" json:"project_id"`
-	Name      string    `db:"name" json:"name"`
-	Score     int       `db:"score" json:"score"`
-	Grade     string    `db:"grade" json:"grade"`
-	Findings  string    `db:"findings" json:"findings"`
-	At        time.Time `db:"created_at" json:"evaluated_at"`
+	ProjectID string `db:"project_id" json:"project_id"`
+	Name      string `db:"name" json:"name"`
+	// Round is the evaluation's round (R14): 1, 2… one per evaluation period.
+	Round    int       `db:"round" json:"round"`
+	Score    int       `db:"score" json:"score"`
+	Grade    string    `db:"grade" json:"grade"`
+	Findings string    `db:"findings" json:"findings"`
+	At       time.Time `db:"created_at" json:"evaluated_at"`
 }
 
 // UnitEvaluations returns the evaluations of a unit's other projects, newest first (R14).
 func (s *Store) UnitEvaluations(ctx context.Context, unitID, exceptProjectID string) ([]EvaluationRow, error) {
 	var out []EvaluationRow
-	err := s.selectP(ctx, &out, `SELECT e.project_id, p.name, e.score, e.grade, e.findings, e.created_at
+	err := s.selectP(ctx, &out, `SELECT e.project_id, p.name, e.round, e.score, e.grade, e.findings, e.created_at
 		FROM evaluations e JOIN projects p ON p.id = e.project_id
-		WHERE p.unit_id = $1 AND p.id <> $2 ORDER BY e.created_at DESC LIMIT 20`, unitID, exceptProjectID)
+		WHERE p.unit_id = $1 AND p.id <> $2 ORDER BY e.created_at DESC, e.round DESC LIMIT 20`, unitID, exceptProjectID)
 	return out, err
 }
 

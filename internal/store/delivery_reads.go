@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -330,10 +331,20 @@ func (s *Store) FundsSummary(ctx context.Context, year int, unitID string) (Fund
 	return out, nil
 }
 
-// ProjectEvaluation returns a project's performance evaluation (R14), or ErrNotFound.
-func (s *Store) ProjectEvaluation(ctx context.Context, projectID string) (EvaluationRow, error) {
-	var out EvaluationRow
-	err := s.db.GetContext(ctx, &out, `SELECT e.project_id, p.name, e.score, e.grade, e.findings, e.created_at
-		FROM evaluations e JOIN projects p ON p.id = e.project_id WHERE e.project_id = $1`, projectID)
-	return out, notFound(err)
+// ProjectEvaluations returns a project's performance evaluations (R14), one per round, newest
+// first, and when its next round opens (nil: none is scheduled).
+func (s *Store) ProjectEvaluations(ctx context.Context, projectID string) ([]EvaluationRow, *time.Time, error) {
+	var out []EvaluationRow
+	if err := s.selectP(ctx, &out, `SELECT e.project_id, p.name, e.round, e.score, e.grade, e.findings, e.created_at
+		FROM evaluations e JOIN projects p ON p.id = e.project_id WHERE e.project_id = $1 ORDER BY e.round DESC`, projectID); err != nil {
+		return nil, nil, err
+	}
+	var due sql.NullTime
+	if err := s.db.GetContext(ctx, &due, `SELECT evaluation_due_at FROM projects WHERE id = $1`, projectID); err != nil {
+		return nil, nil, notFound(err)
+	}
+	if !due.Valid {
+		return out, nil, nil
+	}
+	return out, &due.Time, nil
 }
