@@ -113,7 +113,7 @@ var (
 	// lifecycleChangesEvaluation (lifecycle-baseline-evaluation) adds evaluation-period (R14,
 	// issue 19 item 9): the evaluation opens after the policy's period of operation and recurs
 	// by policy; runs started before open one evaluation at acceptance.
-	lifecycleChangesEvaluation = append(slices.Clone(lifecycleChangesCloseTerminate), change{"evaluation-period", 1, ""})
+	lifecycleChangesEvaluation = append(slices.Clone(lifecycleChangesCloseTerminate), change{"evaluation-period", 1, "d2c85e2"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesEvaluation
 	planChanges      = planChangesClose
