@@ -263,7 +263,7 @@ func (s *Server) deliveryStatus(c *gin.Context) {
 	if len(evs) > 0 {
 		out["evaluation"] = evs[0]
 	}
-	if due != nil {
+	if due != nil && p.Stage == string(domain.StageOM) { // a project out of O&M (closed) has no next round
 		out["next_evaluation_at"] = due.Format(time.RFC3339)
 	}
 	c.JSON(http.StatusOK, out)
