@@ -9,7 +9,13 @@ ALTER TABLE evaluations DROP CONSTRAINT evaluations_pkey;
 ALTER TABLE evaluations ADD PRIMARY KEY (project_id, round);
 ALTER TABLE projects ADD COLUMN evaluation_due_at timestamptz;
 
+-- The test policy (dev and demos) keeps its evaluation at acceptance and recurs every hour, so
+-- the screens show the next round's date; the versions pinned by running workflows are copies
+-- in their input, which this does not touch.
+UPDATE policy_versions SET body = body || '{"evaluation_every": "1h"}'::jsonb WHERE version = 'test';
+
 -- +goose Down
+UPDATE policy_versions SET body = body - 'evaluation_every' WHERE version = 'test';
 ALTER TABLE projects DROP COLUMN evaluation_due_at;
 DELETE FROM evaluations WHERE round > 1;
 ALTER TABLE evaluations DROP CONSTRAINT evaluations_pkey;

@@ -151,6 +151,12 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 	// R14: DRB evaluates.
 	r = s.decide("drb1", s.openTask("drb1", p, "evaluation"), map[string]any{"decision": "approve", "score": 86, "grade": "good", "comment": "达到预期目标"}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	// The test policy evaluates at acceptance and recurs hourly (evaluation_every): round 1 is
+	// recorded and round 2 scheduled.
+	dl := s.do("bob", http.MethodGet, path+"/delivery", nil, nil)
+	require.Len(t, dl.Body["evaluations"], 1, "%s", dl.Raw)
+	require.Equal(t, float64(1), dl.Body["evaluation"].(map[string]any)["round"])
+	require.NotNil(t, dl.Body["next_evaluation_at"], "%s", dl.Raw)
 
 	// Year 2 passes its deadline (6 s per year in the test policy) without a filing: flagged overdue.
 	require.EventuallyWithT(t, func(c *assertT) {

@@ -215,10 +215,10 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   await drb1.goto(`/projects/${fx.large.id}`)
   await expect(drb1.getByTestId('evaluation')).toContainText('88')
   await expect(drb1.getByTestId('evaluation')).toContainText('良好')
-  // R14 (issue 19 item 9): each round is a row; the test policy evaluates once, at acceptance,
-  // so no next round is announced.
+  // R14 (issue 19 item 9): each round is a row; the test policy evaluates at acceptance and
+  // again every hour, so the next round's date is announced.
   await expect(drb1.getByTestId('evaluation').getByRole('row').filter({ hasText: '第 1 轮' })).toContainText('88')
-  await expect(drb1.getByTestId('evaluation-next')).toHaveCount(0)
+  await expect(drb1.getByTestId('evaluation-next')).toContainText('下次绩效评价')
   await drb1.getByTestId('evaluation').scrollIntoViewIfNeeded()
   await accessible(drb1, '绩效评价')
   await shot(drb1, '46b-evaluation-rounds')
