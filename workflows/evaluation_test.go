@@ -171,7 +171,7 @@ func TestR14_PolicyWithoutPeriodEvaluatesAtAcceptanceOnce(t *testing.T) {
 func TestR14_OldRunEvaluatesAtAcceptance(t *testing.T) {
 	h := newDelivery(t, shanghaiTime(2026, 9, 1, 9, 0, 0))
 	startedBefore(t, h.env, "lifecycle-baseline-evaluation")
-	h.env.OnGetVersion("lifecycle-baseline-close", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	h.env.OnGetVersion("lifecycle-baseline-close-terminate", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 	h.env.OnGetVersion("evaluation-period", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	accept := h.pass(witness1, prtaWitness)
 	done := h.evaluate(evaluation1, 75)

@@ -19,8 +19,8 @@ import (
 // testdata needs (TestRetirableChanges computes them): a change whose version below its max, or
 // a baseline, no history meets. Whether a branch can go also depends on the running workflows
 // (versions.go, change): these are the candidates to check there.
-var retirableNow = []string{"om-reminder", "lifecycle-baseline-stage", "lifecycle-baseline-finish", "lifecycle-baseline-turns",
-	"plan-baseline-finish"}
+var retirableNow = []string{"om-reminder", "lifecycle-baseline-close-terminate", "lifecycle-baseline-stage", "lifecycle-baseline-finish",
+	"lifecycle-baseline-turns", "plan-baseline-finish"}
 
 // TestRetirableChanges replays every recorded history and notes each version the runs meet
 // (versionMet): a change id met below its highest version needs its old branch; a baseline a
