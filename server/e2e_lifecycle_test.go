@@ -184,10 +184,20 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 		require.Equal(t, "prelim_review", st, "a decision reported its stage to the plan: %v", reports)
 	}
 
-	// No decision paid for a search-attribute write: every change id a lifecycle meets is
-	// met in its first workflow task (versions-at-start, docs/PERFORMANCE.md).
+	// No decision paid for a TemporalChangeVersion write: every change id a lifecycle meets is
+	// met in its first workflow task (versions-at-start, docs/PERFORMANCE.md). The Stage
+	// search attribute is written by the stage changes only (stage-search-attribute), one
+	// each: a decision that leaves the stage (a claim, an expert's score) writes none.
 	for _, id := range []string{p1, p2, p3} {
-		require.Equal(t, 1, s.upsertBatches(workflows.ProjectWorkflowID(id)), "project %s", id)
+		wf := workflows.ProjectWorkflowID(id)
+		require.Equal(t, 1, s.upsertBatches(wf, "TemporalChangeVersion"), "project %s", id)
+		writes := s.stageWrites(wf)
+		require.NotEmpty(t, writes, "project %s: no Stage write", id)
+		for i := 1; i < len(writes); i++ {
+			require.NotEqual(t, writes[i-1], writes[i], "project %s: a Stage write without a stage change: %v", id, writes)
+		}
+		got := s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil)
+		require.Equal(t, `"`+got.str("stage")+`"`, writes[len(writes)-1], "project %s: Stage is the read model's stage", id)
 	}
 
 	// Nor a stage report at all once the lifecycle knew its plan reads stages (plan-report-once):
@@ -246,15 +256,30 @@ func (s *stack) localActivities(id, typ string) int {
 }
 
 // upsertBatches counts the workflow tasks of workflow id's current run that upserted search
-// attributes (each such task costs the server a visibility write).
-func (s *stack) upsertBatches(id string) int {
+// attribute key (each such task costs the server a visibility write).
+func (s *stack) upsertBatches(id, key string) int {
 	n, task := 0, int64(-1)
 	for _, e := range s.events(id) {
-		if a := e.GetUpsertWorkflowSearchAttributesEventAttributes(); a != nil && a.GetWorkflowTaskCompletedEventId() != task {
+		a := e.GetUpsertWorkflowSearchAttributesEventAttributes()
+		if a == nil || a.GetWorkflowTaskCompletedEventId() == task {
+			continue
+		}
+		if _, ok := a.GetSearchAttributes().GetIndexedFields()[key]; ok {
 			n, task = n+1, a.GetWorkflowTaskCompletedEventId()
 		}
 	}
 	return n
+}
+
+// stageWrites lists the Stage values (JSON) workflow id's current run upserted, in order.
+func (s *stack) stageWrites(id string) []string {
+	var out []string
+	for _, e := range s.events(id) {
+		if p, ok := e.GetUpsertWorkflowSearchAttributesEventAttributes().GetSearchAttributes().GetIndexedFields()["Stage"]; ok {
+			out = append(out, string(p.GetData()))
+		}
+	}
+	return out
 }
 
 // stageReports lists the stages reported to workflow id's current run by SignalProjectStatus.
