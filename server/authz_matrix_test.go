@@ -217,7 +217,7 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	}
 	convene := func(projects []string, coOrgs []string) {
 		r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", y),
-			map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": projects, "co_organiser_ids": coOrgs})
+			map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": projects, "co_organiser_ids": coOrgs})
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 		for _, p := range projects {
 			f.panel[p] = map[string]bool{"exp2": true, "exp3": true, "exp4": true}
@@ -1000,6 +1000,7 @@ var mxRoutes = map[string]mxRoute{
 			}
 		}},
 	"POST /api/v1/plans/:year/expert-sessions":   {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/expert-draws":      {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/compile":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/bundles":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/adjustments":       {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
@@ -1312,7 +1313,7 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5", r.str("id")}
 	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": experts, "project_ids": []string{pa, pb}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": experts, "project_ids": []string{pa, pb}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	panels, _ := r.Body["panels"].([]any)
 	require.Len(t, panels, 2, "%s", r.Raw)

@@ -1,0 +1,89 @@
+import { expect, test, type APIRequestContext } from '@playwright/test'
+import { accessible, apiLogin, login, personPage, shot } from './helpers'
+
+// Issue 19 item 6, the task turns through the screens. 随机抽取 (R4): on 专家评审 DRB draws a
+// panel of a specialty at random for the projects picked; the expert of alice's unit is
+// recused before the draw, the draw's seed and candidates are shown and kept in the audit log;
+// changing a drawn expert makes it a hand-pick that waits for a reason; the draw as drawn is
+// convened without one. Creating, submitting and the preliminary reviews are API setup.
+const year = Number(process.env.EGOVPM_PLAN_YEAR_3 ?? new Date().getFullYear() + 22)
+const tag = Date.now().toString(36)
+const names = { alice: `智慧校园安全平台（抽取 ${tag}）`, bob: `基层医疗数据平台（抽取 ${tag}）` }
+
+async function toExpertReview(request: APIRequestContext, user: 'alice' | 'bob') {
+  const h = { Authorization: `Bearer ${await apiLogin(request, user)}` }
+  const name = names[user]
+  const r = await request.post('/api/v1/projects', { headers: h, data: { name, type: 'new', plan_year: year,
+    estimated_investment_fen: 300_000_000, description: `${name}：建设内容说明。`, mlps_level: 2, uses_crypto: false } })
+  expect(r.status(), await r.text()).toBe(201)
+  const id = (await r.json()).id as string
+  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: h })
+  expect(s.status(), await s.text()).toBe(202)
+  const d = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  await expect(async () => {
+    const t = await request.get(`/api/v1/tasks?project_id=${id}`, { headers: d })
+    const task = (await t.json()).items?.[0]
+    expect(task?.kind).toBe('prelim_review')
+    const a = await request.post(`/api/v1/tasks/${task.id}/decision`, { headers: d, data: { decision: 'approve', comment: '符合申报条件' } })
+    expect(a.status(), await a.text()).toBe(200)
+  }).toPass({ timeout: 20_000 })
+}
+
+test.describe('tasks-turns', () => {
+  test('随机抽取: drb1 draws a panel by specialty with recusal; a changed draw needs a reason', async ({ browser, request }) => {
+    await toExpertReview(request, 'alice')
+    await toExpertReview(request, 'bob')
+
+    const drb1 = await personPage(browser)
+    await login(drb1, 'drb1')
+    await drb1.goto(`/sessions?year=${year}`)
+    const rows = drb1.getByTestId('panel-projects')
+    await expect(async () => {
+      await drb1.reload()
+      await expect(rows.getByRole('row').filter({ hasText: names.bob })).toBeVisible({ timeout: 1000 })
+    }).toPass({ timeout: 20_000 })
+    await expect(rows.getByRole('row').filter({ hasText: names.alice })).toBeVisible()
+
+    await expect(drb1.getByRole('combobox', { name: '抽取专业' })).toBeVisible()
+    await drb1.getByRole('button', { name: '随机抽取专家' }).click()
+    const result = drb1.getByTestId('draw-result')
+    await expect(result).toContainText('随机种子')
+    await expect(result).toContainText('候选 4 人')
+    await expect(result).toContainText('回避 孙专家（市教育局）')
+    await expect(drb1.getByTestId('selection')).toContainText('均符合规则')
+    await expect(drb1.getByLabel('手工选择专家的理由')).toHaveCount(0)
+    await expect(drb1.getByTestId('convene')).toBeEnabled()
+    await accessible(drb1, '专家评审（随机抽取）')
+    await shot(drb1, '50-expert-draw')
+
+    // Swap one drawn expert for the one left: a hand-pick, which waits for a reason.
+    const drawn = (await result.textContent())!.split('抽中 ')[1].split('。')[0].split('、')
+    const left = ['周专家', '吴专家', '郑专家', '冯专家'].find((n) => !drawn.includes(n))!
+    const pick = drb1.getByRole('combobox', { name: '评审专家' })
+    await pick.click({ force: true })
+    await drb1.getByRole('option', { name: new RegExp('^' + drawn[0]) }).click()
+    await drb1.getByRole('option', { name: new RegExp('^' + left) }).click()
+    await drb1.keyboard.press('Escape')
+    await expect(drb1.getByTestId('selection')).toContainText('均符合规则')
+    const reason = drb1.getByLabel('手工选择专家的理由')
+    await expect(reason).toBeVisible()
+    await expect(drb1.getByTestId('convene')).toBeDisabled()
+    await accessible(drb1, '专家评审（手工选择）')
+    await shot(drb1, '51-expert-hand-pick-needs-reason')
+
+    // A new draw, convened as drawn: no reason asked.
+    await drb1.getByRole('button', { name: '随机抽取专家' }).click()
+    await expect(reason).toHaveCount(0)
+    const seed = (await result.textContent())!.match(/随机种子 (\d+)/)![1]
+    await drb1.getByTestId('convene').click()
+    await expect(drb1.getByTestId('convened')).toContainText(names.bob)
+    await expect(rows.getByRole('row').filter({ hasText: names.alice })).toHaveCount(0)
+    await shot(drb1, '52-expert-draw-convened')
+
+    // The draw is in the audit log with its seed.
+    const a = { Authorization: `Bearer ${await apiLogin(request, 'audit1')}` }
+    const log = await request.get('/api/v1/audit?kind=expert.draw', { headers: a })
+    expect(log.status()).toBe(200)
+    expect(await log.text()).toContain(seed)
+  })
+})
