@@ -227,6 +227,10 @@ type decisionReq struct {
 	ApprovedAmountFen  int64    `json:"approved_amount_fen" validate:"gte=0,lte=1000000000000"`
 	ExcludedProjectIDs []string `json:"excluded_project_ids" validate:"max=1000,dive,required,max=64"`
 	Grade              string   `json:"grade" validate:"omitempty,oneof=excellent good fair poor"`
+	// CCUserIDs and CCOrgIDs CC (抄送) the decision to people and to every person of orgs
+	// (issue 19 item 6; cc.go).
+	CCUserIDs []string `json:"cc_user_ids,omitempty" validate:"max=20,dive,required,max=64"`
+	CCOrgIDs  []string `json:"cc_org_ids,omitempty" validate:"max=10,dive,required,max=63"`
 }
 
 var validIdemKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -311,6 +315,10 @@ func (s *Server) decideTask(c *gin.Context) {
 			return
 		}
 	}
+	if err := s.checkCC(c, t, req); err != nil {
+		respondError(c, err)
+		return
+	}
 	res, err := s.update(c, t.WorkflowID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), workflows.DecideUpdate{
 		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: text.Trim(req.Comment), Score: req.Score,
 		ApprovedAmountFen: req.ApprovedAmountFen, ExcludedProjectIDs: req.ExcludedProjectIDs, RequestID: c.GetString(ctxRequestID),
@@ -319,6 +327,10 @@ func (s *Server) decideTask(c *gin.Context) {
 	if err != nil {
 		// The workflow refuses what the read model did not show yet (its own state).
 		s.respondRefusal(c, string(authz.TaskDecide), "task", t.ID, err)
+		return
+	}
+	if err := s.ccDecision(c, t, req); err != nil {
+		respondError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, res)

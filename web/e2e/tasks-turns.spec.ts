@@ -5,20 +5,26 @@ import { accessible, apiLogin, login, personPage, shot } from './helpers'
 // panel of a specialty at random for the projects picked; the expert of alice's unit is
 // recused before the draw, the draw's seed and candidates are shown and kept in the audit log;
 // changing a drawn expert makes it a hand-pick that waits for a reason; the draw as drawn is
-// convened without one. Creating, submitting and the preliminary reviews are API setup.
+// convened without one. 抄送: drb1 approves a preliminary review in 待办 and CCs it to 黄财
+// (市财政局), who finds it in the bell and opens the project. Creating and submitting are API
+// setup.
 const year = Number(process.env.EGOVPM_PLAN_YEAR_3 ?? new Date().getFullYear() + 22)
 const tag = Date.now().toString(36)
 const names = { alice: `智慧校园安全平台（抽取 ${tag}）`, bob: `基层医疗数据平台（抽取 ${tag}）` }
 
-async function toExpertReview(request: APIRequestContext, user: 'alice' | 'bob') {
+async function submitted(request: APIRequestContext, user: string, name: string) {
   const h = { Authorization: `Bearer ${await apiLogin(request, user)}` }
-  const name = names[user]
   const r = await request.post('/api/v1/projects', { headers: h, data: { name, type: 'new', plan_year: year,
     estimated_investment_fen: 300_000_000, description: `${name}：建设内容说明。`, mlps_level: 2, uses_crypto: false } })
   expect(r.status(), await r.text()).toBe(201)
   const id = (await r.json()).id as string
   const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: h })
   expect(s.status(), await s.text()).toBe(202)
+  return id
+}
+
+async function toExpertReview(request: APIRequestContext, user: 'alice' | 'bob') {
+  const id = await submitted(request, user, names[user])
   const d = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
   await expect(async () => {
     const t = await request.get(`/api/v1/tasks?project_id=${id}`, { headers: d })
@@ -85,5 +91,49 @@ test.describe('tasks-turns', () => {
     const log = await request.get('/api/v1/audit?kind=expert.draw', { headers: a })
     expect(log.status()).toBe(200)
     expect(await log.text()).toContain(seed)
+  })
+
+  test('抄送: drb1 CCs a prelim approval to 黄财, who is told and reads the project', async ({ browser, request }) => {
+    const name = `区域医疗影像共享平台（抄送 ${tag}）`
+    await submitted(request, 'bob', name)
+    const drb1 = await personPage(browser)
+    await login(drb1, 'drb1')
+    const row = drb1.getByRole('row').filter({ hasText: name })
+    await expect(async () => {
+      await drb1.goto('/tasks')
+      await expect(row).toBeVisible({ timeout: 1000 })
+    }).toPass({ timeout: 20_000 })
+    const claim = row.getByRole('button', { name: /^签收/ })
+    if (await claim.count()) {
+      await claim.click()
+      await expect(row).toContainText('已签收（本人）')
+    }
+    await row.getByRole('button', { name: /^审批/ }).click()
+    const dlg = drb1.getByRole('dialog')
+    await dlg.getByText('通过', { exact: true }).click()
+    await dlg.getByLabel('意见').fill('同意，请市财政局知悉。')
+    const cc = dlg.getByRole('combobox', { name: '抄送人员' })
+    await cc.click({ force: true })
+    await drb1.getByRole('option', { name: '黄财（市财政局）' }).click()
+    await drb1.keyboard.press('Escape')
+    await expect(dlg.getByTestId('cc-users')).toContainText('黄财（市财政局）')
+    await accessible(drb1, '审批（抄送）')
+    await shot(drb1, '53-decision-cc')
+    await dlg.getByRole('button', { name: '提交审批' }).click()
+    await expect(dlg).toBeHidden()
+
+    const fin1 = await personPage(browser)
+    await login(fin1, 'fin1')
+    const bell = fin1.getByTestId('bell')
+    await expect(bell).toHaveAccessibleName(/条未读/, { timeout: 40_000 })
+    await bell.click()
+    const note = fin1.getByTestId('notification').filter({ hasText: `抄送：初审决定——${name}` })
+    await expect(note).toBeVisible()
+    await expect(note).toContainText('李审（市数管局）：通过。意见：同意，请市财政局知悉。')
+    await shot(fin1, '54-cc-notification')
+    await note.getByRole('button', { name: `抄送：初审决定——${name}`, exact: true }).click()
+    await expect(fin1.getByTestId('project-name')).toHaveText(name)
+    await accessible(fin1, '项目详情（抄送）')
+    await shot(fin1, '55-cc-project')
   })
 })
