@@ -117,6 +117,7 @@ test.describe('tasks-turns', () => {
     await drb1.getByRole('option', { name: '黄财（市财政局）' }).click()
     await drb1.keyboard.press('Escape')
     await expect(dlg.getByTestId('cc-users')).toContainText('黄财（市财政局）')
+    await expect(drb1.locator('.el-message')).toHaveCount(0, { timeout: 10_000 }) // the 签收 toast fades first
     await accessible(drb1, '审批（抄送）')
     await shot(drb1, '53-decision-cc')
     await dlg.getByRole('button', { name: '提交审批' }).click()
