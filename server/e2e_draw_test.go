@@ -148,3 +148,47 @@ func TestE2E_ExpertDraw(t *testing.T) {
 	require.Contains(t, string(panel.Raw), `"code":"software","name":"软件与信息系统","experts":5`)
 	require.Contains(t, string(panel.Raw), `"specialties":["data","software"]`)
 }
+
+// TestE2E_ReplaceSilentExpert (R4, issue 19 item 6): an expert of a drawn panel who does not
+// answer is replaced by the DRB supervisor (转办 of the expert's review task): never by an
+// expert of the project's unit (recusal) or one already on the panel, always to someone who
+// then decides in his place; the panel stays three, and the silent expert no longer sees the task (404).
+func TestE2E_ReplaceSilentExpert(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createProject("alice", "替换专家测试：教育数据治理", year, 300_000_000)
+	s.submit("alice", p)
+	s.prelimApprove(p)
+	d := drawOf(t, s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-draws", year),
+		map[string]any{"project_ids": []string{p}, "specialty": "software", "count": 3}, nil))
+	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
+		map[string]any{"expert_ids": d.Drawn, "project_ids": []string{p}, "draw_id": d.DrawID})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	silent := strings.TrimPrefix(d.Drawn[0], "u-")
+	task := s.openTask(silent, p, "expert_review")
+	spare := ""
+	for _, c := range d.Candidates {
+		if !slices.Contains(d.Drawn, c) {
+			spare = c
+		}
+	}
+	replace := func(user, to string) resp {
+		return s.do(user, http.MethodPost, "/api/v1/tasks/"+task+"/reassign", map[string]any{"assignee_id": to, "reason": "专家逾期未评审，替换"}, nil)
+	}
+	require.Equal(t, http.StatusForbidden, replace("drb1", spare).Status, "a reviewer does not replace; the supervisor does")
+	for to, why := range map[string]string{"u-exp1": "", d.Drawn[1]: "on_panel"} {
+		rr := replace("drbsup", to)
+		require.Equal(t, http.StatusUnprocessableEntity, rr.Status, "%s: %s", to, rr.Raw)
+		require.Equal(t, "assignee_not_eligible", rr.code())
+		if why != "" {
+			require.Equal(t, why, rr.Body["error"].(map[string]any)["extra"].(map[string]any)["reason"])
+		}
+	}
+	rr := replace("drbsup", spare)
+	require.Equal(t, http.StatusOK, rr.Status, "%s", rr.Raw)
+	require.Equal(t, http.StatusNotFound, s.decide(silent, task, map[string]any{"decision": "pass", "score": 80, "comment": "迟到的评审"}, nil).Status)
+	got := s.decide(strings.TrimPrefix(spare, "u-"), task, map[string]any{"decision": "pass", "score": 85, "comment": "方案可行"}, nil)
+	require.Equal(t, http.StatusOK, got.Status, "%s", got.Raw)
+	panel := s.do("drb1", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
+	require.Contains(t, string(panel.Raw), spare)
+}
