@@ -993,6 +993,9 @@ var mxRoutes = map[string]mxRoute{
 	// An assignee who does not exist: 422 assignee_not_eligible once authorized.
 	"POST /api/v1/tasks/:id/reassign": {object: "task", action: "reassign", targets: mxTasks,
 		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
+	// 委派 to someone who does not exist: 422 assignee_not_eligible once authorized.
+	"POST /api/v1/tasks/:id/delegate": {object: "task", action: "delegate", targets: mxTasks,
+		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
 
 	"GET /api/v1/plans/:year": {object: "plan", action: "read", targets: mxPlanYear,
 		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {

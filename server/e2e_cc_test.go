@@ -70,3 +70,52 @@ func TestE2E_DecisionCC(t *testing.T) {
 		`SELECT detail->>'recipients' FROM audit_log WHERE action = 'decision.cc' AND object_id = $1`, p))
 	require.Equal(t, []string{`["u-crypto1", "u-fin1"]`}, rows)
 }
+
+// TestE2E_Delegate (委派, issue 19 item 6): drb1 claims a prelim review and delegates it to
+// drbsup (a reviewer too) with a reason; an ineligible colleague (another role) is 422, a
+// candidate who has not claimed it is 403, the audit role cannot; drbsup finds it in his inbox
+// and decides it; drb1 lists it under status=delegated and sees it decided by drbsup; the
+// audit log has task.delegate.
+func TestE2E_Delegate(t *testing.T) {
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "委派测试：教育装备管理系统", futureYear(), 200_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	delegate := func(user, to string) resp {
+		return s.do(user, http.MethodPost, "/api/v1/tasks/"+task+"/delegate", map[string]any{"assignee_id": to, "reason": "出差一周，委派办理"}, nil)
+	}
+	unclaimed := delegate("drb1", "u-drbsup")
+	require.Equal(t, http.StatusForbidden, unclaimed.Status, "%s", unclaimed.Raw)
+	require.Equal(t, "delegate_not_assignee", unclaimed.code())
+	require.Equal(t, http.StatusOK, s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil).Status)
+	wrong := delegate("drb1", "u-ndrc1")
+	require.Equal(t, http.StatusUnprocessableEntity, wrong.Status, "%s", wrong.Raw)
+	require.Equal(t, "assignee_not_eligible", wrong.code())
+	require.Equal(t, http.StatusForbidden, delegate("audit1", "u-drbsup").Status)
+	require.Equal(t, http.StatusForbidden, delegate("drbsup", "u-drb1").Status, "not his task")
+
+	r := delegate("drb1", "u-drbsup")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "u-drbsup", r.str("assignee_id"))
+	require.Equal(t, "u-drb1", r.str("delegated_by"))
+	s.openTask("drbsup", p, "prelim_review")
+	got := s.decide("drb1", task, map[string]any{"decision": "approve"}, nil)
+	require.Contains(t, []int{http.StatusForbidden, http.StatusNotFound}, got.Status, "the delegator no longer decides: %s", got.Raw)
+	d := s.decide("drbsup", task, map[string]any{"decision": "approve", "comment": "代为审核通过"}, nil)
+	require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)
+
+	list := s.do("drb1", http.MethodGet, "/api/v1/tasks?status=delegated", nil, nil)
+	require.Equal(t, http.StatusOK, list.Status, "%s", list.Raw)
+	items := list.Body["items"].([]any)
+	require.Len(t, items, 1)
+	it := items[0].(map[string]any)
+	require.Equal(t, task, it["id"])
+	require.Equal(t, "u-drbsup", it["decided_by"])
+	require.Equal(t, "approve", it["decision"])
+	require.Empty(t, s.do("drbsup", http.MethodGet, "/api/v1/tasks?status=delegated", nil, nil).Body["items"])
+
+	var n int
+	require.NoError(t, s.store.DB().GetContext(context.Background(), &n,
+		`SELECT count(*) FROM audit_log WHERE action = 'task.delegate' AND detail->>'task_id' = $1 AND actor_id = 'u-drb1'`, task))
+	require.Equal(t, 1, n)
+}

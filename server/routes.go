@@ -149,6 +149,7 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/delegate", reviewers, h((*Server).delegateTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/urge", urgers, h((*Server).urgeTask), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},

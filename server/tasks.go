@@ -42,6 +42,8 @@ type taskJSON struct {
 	DueAt          string          `json:"due_at"`
 	CreatedAt      string          `json:"created_at"`
 	Details        json.RawMessage `json:"details,omitempty"`
+	// DelegatedBy: who delegated the task to its assignee (委派, issue 19 item 6).
+	DelegatedBy *string `json:"delegated_by,omitempty"`
 }
 
 func ns(v sql.NullString) *string {
@@ -56,7 +58,7 @@ func toTaskJSON(t store.Task) taskJSON {
 		DueAt: t.DueAt.Format(time.RFC3339), CreatedAt: t.CreatedAt.Format(time.RFC3339),
 		ProjectID: ns(t.ProjectID), BundleID: ns(t.BundleID), CandidateOrgID: ns(t.CandidateOrgID),
 		AssigneeID: ns(t.AssigneeID), Decision: ns(t.Decision), DecidedBy: ns(t.DecidedBy), Comment: ns(t.Comment),
-		ProjectName: ns(t.ProjectName)}
+		ProjectName: ns(t.ProjectName), DelegatedBy: ns(t.DelegatedBy)}
 	if t.ProjectPlanYear.Valid {
 		j.PlanYear = &t.ProjectPlanYear.Int64
 	}
@@ -145,8 +147,8 @@ func (s *Server) listOverdueTasks(c *gin.Context) {
 
 // sendTasks checks the query's filters into f and sends the page of tasks f lists.
 func (s *Server) sendTasks(c *gin.Context, f store.TaskFilter) {
-	if f.Status != "open" && f.Status != "done" {
-		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open 或 done"}))
+	if f.Status != "open" && f.Status != "done" && f.Status != "delegated" {
+		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open、done 或 delegated"}))
 		return
 	}
 	if v := c.Query("overdue"); v != "" {

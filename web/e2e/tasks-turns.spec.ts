@@ -6,8 +6,9 @@ import { accessible, apiLogin, login, personPage, shot } from './helpers'
 // recused before the draw, the draw's seed and candidates are shown and kept in the audit log;
 // changing a drawn expert makes it a hand-pick that waits for a reason; the draw as drawn is
 // convened without one. 抄送: drb1 approves a preliminary review in 待办 and CCs it to 黄财
-// (市财政局), who finds it in the bell and opens the project. Creating and submitting are API
-// setup.
+// (市财政局), who finds it in the bell and opens the project. 委派: drb1 claims a preliminary
+// review and delegates it to 赵督 on 待办; 赵督 approves it; drb1 sees it decided under 我委派的.
+// Creating and submitting are API setup.
 const year = Number(process.env.EGOVPM_PLAN_YEAR_3 ?? new Date().getFullYear() + 22)
 const tag = Date.now().toString(36)
 const names = { alice: `智慧校园安全平台（抽取 ${tag}）`, bob: `基层医疗数据平台（抽取 ${tag}）` }
@@ -136,5 +137,49 @@ test.describe('tasks-turns', () => {
     await expect(fin1.getByTestId('project-name')).toHaveText(name)
     await accessible(fin1, '项目详情（抄送）')
     await shot(fin1, '55-cc-project')
+  })
+
+  test('委派: drb1 delegates a prelim review to 赵督, who decides it; drb1 sees it decided', async ({ browser, request }) => {
+    const name = `社区养老服务平台（委派 ${tag}）`
+    await submitted(request, 'alice', name)
+    const drb1 = await personPage(browser)
+    await login(drb1, 'drb1')
+    const row = drb1.getByTestId('tasks').getByRole('row').filter({ hasText: name })
+    await expect(async () => {
+      await drb1.goto('/tasks')
+      await expect(row).toBeVisible({ timeout: 1000 })
+    }).toPass({ timeout: 20_000 })
+    await row.getByRole('button', { name: `签收：${name}` }).click()
+    await expect(row).toContainText('已签收（本人）')
+    await row.getByRole('button', { name: `委派：${name}` }).click()
+    const dlg = drb1.getByRole('dialog', { name: '委派' })
+    await dlg.getByRole('combobox', { name: '委派对象' }).click({ force: true })
+    await drb1.getByRole('option', { name: '赵督（市数管局）' }).click()
+    await dlg.getByLabel('委派事由').fill('本周出差，请代为初审。')
+    await expect(drb1.locator('.el-message')).toHaveCount(0, { timeout: 10_000 })
+    await accessible(drb1, '委派')
+    await shot(drb1, '56-delegate-dialog')
+    await dlg.getByRole('button', { name: '委派', exact: true }).click()
+    await expect(dlg).toBeHidden()
+    await expect(row).toHaveCount(0)
+    const mine = drb1.getByTestId('delegated').getByRole('row').filter({ hasText: name })
+    await expect(mine).toContainText('办理中')
+
+    const sup = await personPage(browser)
+    await login(sup, 'drbsup')
+    await sup.goto('/tasks')
+    const srow = sup.getByTestId('tasks').getByRole('row').filter({ hasText: name })
+    await expect(srow).toContainText('已签收（本人）')
+    await srow.getByRole('button', { name: `审批：${name}` }).click()
+    const d = sup.getByRole('dialog')
+    await d.getByText('通过', { exact: true }).click()
+    await d.getByLabel('意见').fill('代为审核，同意。')
+    await d.getByRole('button', { name: '提交审批' }).click()
+    await expect(d).toBeHidden()
+
+    await drb1.reload()
+    await expect(mine).toContainText('已办结：通过（代为审核，同意。）')
+    await accessible(drb1, '待办（我委派的）')
+    await shot(drb1, '57-delegated-decided')
   })
 })

@@ -21,6 +21,12 @@ CREATE TABLE decision_cc (
 );
 CREATE INDEX decision_cc_user_idx ON decision_cc (user_id, project_id);
 
+-- 委派 (issue 19 item 6): who delegated an open task to its assignee; the delegator lists the
+-- tasks he delegated (GET /tasks?status=delegated) and sees them decided.
+ALTER TABLE tasks ADD COLUMN delegated_by text;
+CREATE INDEX tasks_delegated_by_idx ON tasks (delegated_by, due_at, id) WHERE delegated_by IS NOT NULL;
+
 -- +goose Down
+ALTER TABLE tasks DROP COLUMN delegated_by;
 DROP TABLE decision_cc;
 DROP TABLE expert_specialties;
