@@ -117,7 +117,7 @@ var (
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	// lifecycleChangesTasks (lifecycle-baseline-tasks) adds task-delegate (issue 19 item 6: the
 	// assignee's 委派 of a task to an eligible colleague; runs started before refuse it).
-	lifecycleChangesTasks = append(slices.Clone(lifecycleChangesEvaluation), change{"task-delegate", 1, ""})
+	lifecycleChangesTasks = append(slices.Clone(lifecycleChangesEvaluation), change{"task-delegate", 1, "544030b"})
 	lifecycleChanges      = lifecycleChangesTasks
 	planChanges           = planChangesClose
 
