@@ -337,7 +337,7 @@ func (d *driver) lifecycle(ctx context.Context, i int) error {
 		ids[j] = auth.UserID(x)
 	}
 	if err := d.planOp(ctx, "convene", "convene", "expert-sessions", d.key(id, "session"), "duplicate_session",
-		map[string]any{"expert_ids": ids, "project_ids": []string{id}}, http.StatusCreated, nil); err != nil {
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": ids, "project_ids": []string{id}}, http.StatusCreated, nil); err != nil {
 		return err
 	}
 	errs := make([]error, len(experts))

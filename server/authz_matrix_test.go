@@ -158,6 +158,8 @@ type mxFixture struct {
 	panel     map[string]map[string]bool
 	panelOpen map[string]bool
 	coOrgs    map[string][]string
+	// cc: project → usernames a decision on it was CC'd to (抄送: in person, or by org).
+	cc map[string]map[string]bool
 	// reached: project → the (role, org) of the decision tasks opened on it or its bundle.
 	reached map[string][][2]string
 	// Documents: id → project, kind, uploaded before the project's panel was convened.
@@ -187,7 +189,7 @@ func mxUserID(username string) string { return "u-" + username }
 func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	t.Helper()
 	f := &mxFixture{year: mxYear(), unit: map[string]string{}, stage: map[string]string{}, crypto: map[string]bool{}, planYear: map[string]int{},
-		panel: map[string]map[string]bool{}, panelOpen: map[string]bool{}, coOrgs: map[string][]string{},
+		panel: map[string]map[string]bool{}, panelOpen: map[string]bool{}, coOrgs: map[string][]string{}, cc: map[string]map[string]bool{},
 		reached: map[string][][2]string{}, docProj: map[string]string{}, docKind: map[string]string{},
 		docBefore: map[string]bool{}, tasks: map[string]*mxTask{}, submitters: map[string][]string{}}
 	y := f.year
@@ -217,7 +219,7 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	}
 	convene := func(projects []string, coOrgs []string) {
 		r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", y),
-			map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": projects, "co_organiser_ids": coOrgs})
+			map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": projects, "co_organiser_ids": coOrgs})
 		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 		for _, p := range projects {
 			f.panel[p] = map[string]bool{"exp2": true, "exp3": true, "exp4": true}
@@ -255,7 +257,11 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 		s.submit(map[string]string{"unit-a": "alice", "unit-b": "bob"}[f.unit[p]], p)
 	}
 	f.tX = s.openTask("drb1", f.pX, "prelim_review")
-	for _, p := range []string{f.pP, f.pBund, f.pLarge, f.pAcc, f.pX} {
+	// pP's prelim approval is CC'd (抄送) to fin1 and to the crypto org (crypto1): they read it.
+	decide("drb1", s.openTask("drb1", f.pP, "prelim_review"), map[string]any{"decision": "approve", "comment": "符合申报条件",
+		"cc_user_ids": []string{"u-fin1"}, "cc_org_ids": []string{"crypto"}})
+	f.cc[f.pP] = map[string]bool{"fin1": true, "crypto1": true}
+	for _, p := range []string{f.pBund, f.pLarge, f.pAcc, f.pX} {
 		s.prelimApprove(p)
 	}
 	closed := []string{f.pP, f.pBund, f.pLarge, f.pAcc}
@@ -450,6 +456,8 @@ func (f *mxFixture) cond(c, role string, u seed.DemoUser, tg mxTarget) mxVerdict
 		return v(f.panelOpen[p] && f.panel[p][u.Username] && f.unit[p] != u.OrgID)
 	case c == "co_organised_open":
 		return v(f.panelOpen[p] && slices.Contains(f.coOrgs[p], u.OrgID))
+	case c == "cc":
+		return v(p != "" && f.cc[p][u.Username])
 	case c == "at_convene":
 		return v(f.docBefore[tg.doc])
 	case strings.HasPrefix(c, "kind:"):
@@ -985,6 +993,9 @@ var mxRoutes = map[string]mxRoute{
 	// An assignee who does not exist: 422 assignee_not_eligible once authorized.
 	"POST /api/v1/tasks/:id/reassign": {object: "task", action: "reassign", targets: mxTasks,
 		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
+	// 委派 to someone who does not exist: 422 assignee_not_eligible once authorized.
+	"POST /api/v1/tasks/:id/delegate": {object: "task", action: "delegate", targets: mxTasks,
+		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
 
 	"GET /api/v1/plans/:year": {object: "plan", action: "read", targets: mxPlanYear,
 		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
@@ -1000,6 +1011,7 @@ var mxRoutes = map[string]mxRoute{
 			}
 		}},
 	"POST /api/v1/plans/:year/expert-sessions":   {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/plans/:year/expert-draws":      {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/compile":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/bundles":           {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/plans/:year/adjustments":       {object: "plan", action: "manage", targets: mxPlanYear, body: `{"bogus":1}`, ok: mxAllowed},
@@ -1312,7 +1324,7 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	experts := []string{"u-exp1", "u-exp2", "u-exp3", "u-exp4", "u-exp5", r.str("id")}
 	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": experts, "project_ids": []string{pa, pb}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": experts, "project_ids": []string{pa, pb}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	panels, _ := r.Body["panels"].([]any)
 	require.Len(t, panels, 2, "%s", r.Raw)

@@ -161,7 +161,7 @@ func TestAuthzExpertReadsOnlyWhileThePanelIsOpen(t *testing.T) {
 	s.submit("bob", p)
 	s.prelimApprove(p)
 	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	tasks := map[string]string{}
 	for _, e := range []string{"exp2", "exp3", "exp4"} {

@@ -67,6 +67,8 @@ func TestBrowserE2E(t *testing.T) {
 		fmt.Sprintf("EGOVPM_PLAN_YEAR=%d", futureYear()),
 		// The plan and approval screens' own year (issue 18): a plan is one workflow per year.
 		fmt.Sprintf("EGOVPM_PLAN_YEAR_2=%d", futureYear()),
+		// The task turns' screens (issue 19 item 6: the expert draw) have theirs too.
+		fmt.Sprintf("EGOVPM_PLAN_YEAR_3=%d", futureYear()),
 		"EGOVPM_E2E_DELIVERY="+delivery,
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"CI=1",

@@ -498,7 +498,7 @@ func TestE2E_PlanChecksPanelsAndCryptoPlansItself(t *testing.T) {
 	require.Empty(t, s.do("exp2", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil).Body["items"], "nothing convened")
 
 	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	for _, e := range []string{"exp2", "exp3", "exp4"} {
 		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)

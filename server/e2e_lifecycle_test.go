@@ -87,16 +87,16 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
 	// R4: five experts are four for unit-a's projects once exp1 (unit-a) is recused: an even
 	// effective panel is refused, naming those projects; unit-b's five are fine.
-	r := s.retry409("drb1", http.MethodPost, sessions, map[string]any{"expert_ids": experts, "project_ids": []string{p1, p2, p3}})
+	r := s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家", "expert_ids": experts, "project_ids": []string{p1, p2, p3}})
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
 	require.Equal(t, "panel_even_after_recusal", r.code())
 	for _, id := range []string{p1, p3} {
 		require.Contains(t, r.str("error", "message"), id)
 	}
 	require.NotContains(t, r.str("error", "message"), p2)
-	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"expert_ids": experts, "project_ids": []string{p2}})
+	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家", "expert_ids": experts, "project_ids": []string{p2}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"expert_ids": experts[:4], "project_ids": []string{p1, p3}})
+	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家", "expert_ids": experts[:4], "project_ids": []string{p1, p3}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 
 	// R4: exp1 belongs to unit-a, so is never offered unit-a's projects.
@@ -303,7 +303,7 @@ func (s *stack) toAwaitingPlan(user, p string, year int) {
 	s.t.Helper()
 	s.prelimApprove(p)
 	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
 	require.Equal(s.t, http.StatusCreated, r.Status, "%s", r.Raw)
 	for _, e := range []string{"exp2", "exp3", "exp4"} {
 		rr := s.decide(e, s.openTask(e, p, "expert_review"), map[string]any{"decision": "pass", "score": 90, "comment": "可行"}, nil)

@@ -27,6 +27,16 @@ type panelJSON struct {
 	CoOrganisers []orgJSON           `json:"co_organisers"`
 	Projects     []panelProjectJSON  `json:"projects"`
 	Selection    panelSelectionJSON  `json:"selection"`
+	// Specialties are the pool's specialties a random draw picks by (POST …/expert-draws),
+	// with how many enabled experts each has.
+	Specialties []specialtyJSON `json:"specialties"`
+}
+
+// specialtyJSON is one specialty of the expert pool.
+type specialtyJSON struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Experts int    `json:"experts"`
 }
 
 // panelRulesJSON is R4's rule under the policy in force.
@@ -93,6 +103,11 @@ func (s *Server) panel(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	specs, err := s.store.ExpertSpecialtiesOf(ctx)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
 	projects, err := s.store.PanelCandidates(ctx, y)
 	if err != nil {
 		respondError(c, err)
@@ -104,7 +119,8 @@ func (s *Server) panel(c *gin.Context) {
 		return
 	}
 	orgName := map[string]string{}
-	out := panelJSON{Year: y, Rules: panelRules(s.policy), Experts: experts, CoOrganisers: []orgJSON{}, Projects: []panelProjectJSON{}}
+	out := panelJSON{Year: y, Rules: panelRules(s.policy), Experts: experts, CoOrganisers: []orgJSON{}, Projects: []panelProjectJSON{},
+		Specialties: specialtiesOf(experts, specs)}
 	for _, o := range orgs {
 		orgName[o.ID] = o.Name
 		if slices.Contains(authz.CoOrganiserOrgKinds, o.Kind) {
@@ -135,6 +151,24 @@ func (s *Server) panel(c *gin.Context) {
 	}
 	out.Selection = panelSelection(sel, rows, s.policy)
 	c.JSON(http.StatusOK, out)
+}
+
+// specialtiesOf sets each expert's specialties from specs (user id → codes) and counts the
+// experts of each specialty.
+func specialtiesOf(experts []store.PanelExpert, specs map[string][]string) []specialtyJSON {
+	out := make([]specialtyJSON, 0, len(domain.SpecialtyOrder))
+	for _, code := range domain.SpecialtyOrder {
+		out = append(out, specialtyJSON{Code: code, Name: domain.ExpertSpecialties[code]})
+	}
+	for i := range experts {
+		experts[i].Specialties = specs[experts[i].ID]
+		for _, code := range experts[i].Specialties {
+			if k := slices.Index(domain.SpecialtyOrder, code); k >= 0 {
+				out[k].Experts++
+			}
+		}
+	}
+	return out
 }
 
 // panelSelection checks the experts selected against the projects chosen (rows), as the

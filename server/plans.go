@@ -67,6 +67,10 @@ type sessionReq struct {
 	ProjectIDs []string `json:"project_ids" validate:"required,min=1,max=500,dive,required,max=64"`
 	// CoOrganiserIDs are the orgs that co-organise the session (R4: Finance, NDRC, Crypto).
 	CoOrganiserIDs []string `json:"co_organiser_ids" validate:"max=10,dive,required,max=63"`
+	// DrawID names the random draw (POST …/expert-draws) the experts come from; PickReason
+	// is required when they are not exactly the draw's (hand-picked; issue 19 item 6).
+	DrawID     string `json:"draw_id,omitempty" validate:"max=80"`
+	PickReason string `json:"pick_reason,omitempty" validate:"max=500"`
 }
 
 // planUpdate sends an Update to the plan of year y.
@@ -165,6 +169,11 @@ func (s *Server) conveneExpertSession(c *gin.Context) {
 			coOrgs = append(coOrgs, id)
 		}
 	}
+	sel, err := s.selection(c, y, &req)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
 	sid := newID("s-")
 	if k := c.GetHeader("Idempotency-Key"); k != "" {
 		sid = "s-" + k
@@ -173,6 +182,9 @@ func (s *Server) conveneExpertSession(c *gin.Context) {
 	err = s.planOp(c, y, workflows.UpdateConvene, updateID(c, "convene"), req.ProjectIDs, workflows.ConveneUpdate{
 		SessionID: sid, Actor: mustActor(c), Experts: refs, ProjectIDs: req.ProjectIDs, RequestID: c.GetString(ctxRequestID),
 		CoOrgIDs: coOrgs, RequestHash: requestHash(c, req)}, &res)
+	if err == nil {
+		err = s.recordSelection(c, res.SessionID, sel)
+	}
 	if err != nil {
 		respondError(c, err)
 		return

@@ -149,11 +149,13 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/delegate", reviewers, h((*Server).delegateTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/urge", urgers, h((*Server).urgeTask), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},
 	{http.MethodGet, "/api/v1/plans/:year/panel", drb, h((*Server).panel), false},
+	{http.MethodPost, "/api/v1/plans/:year/expert-draws", drb, h((*Server).drawExperts), true},
 	{http.MethodPost, "/api/v1/plans/:year/compile", drb, h((*Server).compilePlan), true},
 	{http.MethodGet, "/api/v1/plans/:year/compile-candidates", drb, h((*Server).compileCandidates), false},
 	{http.MethodPost, "/api/v1/plans/:year/compile-preview", drb, h((*Server).compilePreview), false},

@@ -28,7 +28,7 @@ func TestPlanCompileCandidatesAndTotals(t *testing.T) {
 		s.prelimApprove(p.id)
 	}
 	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{pa, pb}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{pa, pb}})
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	for _, p := range []string{pa, pb} {
 		for i, e := range []string{"exp2", "exp3", "exp4"} {
@@ -310,7 +310,7 @@ func TestPanelBeforeConvene(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, s.do("drb1", http.MethodGet, fmt.Sprintf("/api/v1/plans/%d/panel?expert_ids=u-alice", year), nil, nil).Status)
 
 	c := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-		map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{pa}})
+		map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{pa}})
 	require.Equal(t, http.StatusCreated, c.Status, "%s", c.Raw)
 	require.EventuallyWithT(t, func(c *assertT) {
 		assertEqual(c, true, project(get(""), pa) == nil)

@@ -42,6 +42,8 @@ type taskJSON struct {
 	DueAt          string          `json:"due_at"`
 	CreatedAt      string          `json:"created_at"`
 	Details        json.RawMessage `json:"details,omitempty"`
+	// DelegatedBy: who delegated the task to its assignee (委派, issue 19 item 6).
+	DelegatedBy *string `json:"delegated_by,omitempty"`
 }
 
 func ns(v sql.NullString) *string {
@@ -56,7 +58,7 @@ func toTaskJSON(t store.Task) taskJSON {
 		DueAt: t.DueAt.Format(time.RFC3339), CreatedAt: t.CreatedAt.Format(time.RFC3339),
 		ProjectID: ns(t.ProjectID), BundleID: ns(t.BundleID), CandidateOrgID: ns(t.CandidateOrgID),
 		AssigneeID: ns(t.AssigneeID), Decision: ns(t.Decision), DecidedBy: ns(t.DecidedBy), Comment: ns(t.Comment),
-		ProjectName: ns(t.ProjectName)}
+		ProjectName: ns(t.ProjectName), DelegatedBy: ns(t.DelegatedBy)}
 	if t.ProjectPlanYear.Valid {
 		j.PlanYear = &t.ProjectPlanYear.Int64
 	}
@@ -145,8 +147,8 @@ func (s *Server) listOverdueTasks(c *gin.Context) {
 
 // sendTasks checks the query's filters into f and sends the page of tasks f lists.
 func (s *Server) sendTasks(c *gin.Context, f store.TaskFilter) {
-	if f.Status != "open" && f.Status != "done" {
-		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open 或 done"}))
+	if f.Status != "open" && f.Status != "done" && f.Status != "delegated" {
+		respondError(c, apperr.Invalid(map[string]string{"status": "须为 open、done 或 delegated"}))
 		return
 	}
 	if v := c.Query("overdue"); v != "" {
@@ -227,6 +229,10 @@ type decisionReq struct {
 	ApprovedAmountFen  int64    `json:"approved_amount_fen" validate:"gte=0,lte=1000000000000"`
 	ExcludedProjectIDs []string `json:"excluded_project_ids" validate:"max=1000,dive,required,max=64"`
 	Grade              string   `json:"grade" validate:"omitempty,oneof=excellent good fair poor"`
+	// CCUserIDs and CCOrgIDs CC (抄送) the decision to people and to every person of orgs
+	// (issue 19 item 6; cc.go).
+	CCUserIDs []string `json:"cc_user_ids,omitempty" validate:"max=20,dive,required,max=64"`
+	CCOrgIDs  []string `json:"cc_org_ids,omitempty" validate:"max=10,dive,required,max=63"`
 }
 
 var validIdemKey = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -311,6 +317,10 @@ func (s *Server) decideTask(c *gin.Context) {
 			return
 		}
 	}
+	if err := s.checkCC(c, t, req); err != nil {
+		respondError(c, err)
+		return
+	}
 	res, err := s.update(c, t.WorkflowID, workflows.UpdateDecide, updateID(c, "decide:"+t.ID), workflows.DecideUpdate{
 		TaskID: t.ID, Actor: a, Decision: req.Decision, Comment: text.Trim(req.Comment), Score: req.Score,
 		ApprovedAmountFen: req.ApprovedAmountFen, ExcludedProjectIDs: req.ExcludedProjectIDs, RequestID: c.GetString(ctxRequestID),
@@ -319,6 +329,10 @@ func (s *Server) decideTask(c *gin.Context) {
 	if err != nil {
 		// The workflow refuses what the read model did not show yet (its own state).
 		s.respondRefusal(c, string(authz.TaskDecide), "task", t.ID, err)
+		return
+	}
+	if err := s.ccDecision(c, t, req); err != nil {
+		respondError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, res)

@@ -209,6 +209,9 @@ type ReassignUpdate struct {
 	From      string       `json:"from,omitempty"`
 	Reason    string       `json:"reason"`
 	RequestID string       `json:"request_id,omitempty"`
+	// Delegate: 委派 (issue 19 item 6) — the task's assignee (Actor) hands it to an eligible
+	// colleague, who decides it; the read model remembers the delegator (task-delegate).
+	Delegate bool `json:"delegate,omitempty"`
 }
 
 // ResubmitUpdate resubmits a project returned for revision (R3) or withdrawn to draft.

@@ -29,6 +29,9 @@ func (p *plan) validate(m *planMsg, state bool) error {
 		if b == nil || b.Status != "pending" {
 			return errStale()
 		}
+		if u.Delegate {
+			return domain.Refuse(domain.StatusUnprocessable, "delegate_not_supported", "打捆项目建议书的审批不能委派")
+		}
 		return checkReassign(u, p.bundleFacts(b, true))
 	case DecideUpdate:
 		if a := p.adjustmentByTask(u.TaskID); a != nil {

@@ -32,12 +32,22 @@ func (l *lifecycle) validateReassign(u ReassignUpdate) error {
 	return nil
 }
 
-// checkReassign is what every reassignment of open task f needs: a DRB supervisor, a reason,
-// and a new assignee who is not its assignee already and could act on it (authz.ActOnTask:
-// its role and org, not recused, not who submitted what it decides on). An expert review also
-// needs an expert not on the panel (the lifecycle checks it).
+// checkReassign is what every reassignment of open task f needs: a DRB supervisor (for a
+// delegation, 委派: the task's assignee), a reason, and a new assignee who is not its assignee
+// already and could act on it (authz.ActOnTask: its role and org, not recused, not who
+// submitted what it decides on). An expert review also needs an expert not on the panel (the
+// lifecycle checks it).
 func checkReassign(u ReassignUpdate, f authz.TaskFacts) error {
-	if !u.Actor.Has(domain.RoleDRBSupervisor) {
+	switch {
+	case u.Delegate && f.AssigneeID != "" && f.AssigneeID != u.Actor.ID:
+		return domain.Refuse(domain.StatusForbidden, "delegate_not_assignee", "只有任务的办理人可以委派，请先签收")
+	case u.Delegate:
+		// A claim is the read model's (the gateway checks it): here the delegator must be
+		// someone who could decide the task himself.
+		if err := authz.ActOnTask(u.Actor, f); err != nil {
+			return err
+		}
+	case !u.Actor.Has(domain.RoleDRBSupervisor):
 		return domain.Refuse(domain.StatusForbidden, "forbidden", "只有市数管局督办人可以转办")
 	}
 	if text.Blank(u.Reason) {
@@ -66,6 +76,12 @@ func reassignNotices(u ReassignUpdate, taskID, from, subject string) []domain.No
 	return out
 }
 
+// delegateNotices is the notification of a delegation (委派) of taskID to its new assignee.
+func delegateNotices(u ReassignUpdate, taskID, subject string) []domain.Notice {
+	return []domain.Notice{{Kind: "task_delegated", Title: "委派待办：" + subject, Body: u.Actor.Name + " 委派您办理：" + u.Reason,
+		UserID: u.Assignee.ID, TaskID: taskID}}
+}
+
 // reassignTask checks a reassignment again and moves the task to the new assignee
 // (task-reassign): the workflow holds the assignee, so from now on only they may decide it; the
 // read model, the audit row (who, from whom, to whom, why) and the notifications of both are
@@ -76,6 +92,9 @@ func (l *lifecycle) reassignTask(ctx workflow.Context, u ReassignUpdate) (Decide
 	}
 	if version(ctx, "task-reassign", 1) == workflow.DefaultVersion {
 		return DecideResult{}, domain.Refuse(domain.StatusConflict, "reassign_unsupported", "该流程版本不支持转办")
+	}
+	if u.Delegate && version(ctx, "task-delegate", 1) == workflow.DefaultVersion {
+		return DecideResult{}, domain.Refuse(domain.StatusConflict, "delegate_unsupported", "该流程版本不支持委派")
 	}
 	i := -1
 	for j := range l.st.OpenTasks {
@@ -88,10 +107,14 @@ func (l *lifecycle) reassignTask(ctx workflow.Context, u ReassignUpdate) (Decide
 	if from == "" {
 		from = u.From
 	}
+	assign, notify, action := domain.TaskAssign{TaskID: t.ID, AssigneeID: u.Assignee.ID}, reassignNotices(u, t.ID, from, l.in.Name), "task.reassign"
+	if u.Delegate {
+		assign.DelegatedBy, notify, action = u.Actor.ID, delegateNotices(u, t.ID, l.in.Name), "task.delegate"
+	}
 	err := l.apply(ctx, transition{
-		assign: []domain.TaskAssign{{TaskID: t.ID, AssigneeID: u.Assignee.ID}},
-		notify: reassignNotices(u, t.ID, from, l.in.Name),
-		audit: l.auditBy(u.Actor, "task.reassign", map[string]any{"task_id": t.ID, "kind": string(t.Kind), "from": from,
+		assign: []domain.TaskAssign{assign},
+		notify: notify,
+		audit: l.auditBy(u.Actor, action, map[string]any{"task_id": t.ID, "kind": string(t.Kind), "from": from,
 			"to": u.Assignee.ID, "reason": u.Reason}, u.RequestID),
 	})
 	if err != nil {

@@ -115,8 +115,11 @@ var (
 	// by policy; runs started before open one evaluation at acceptance.
 	lifecycleChangesEvaluation = append(slices.Clone(lifecycleChangesCloseTerminate), change{"evaluation-period", 1, "d2c85e2"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesEvaluation
-	planChanges      = planChangesClose
+	// lifecycleChangesTasks (lifecycle-baseline-tasks) adds task-delegate (issue 19 item 6: the
+	// assignee's 委派 of a task to an eligible colleague; runs started before refuse it).
+	lifecycleChangesTasks = append(slices.Clone(lifecycleChangesEvaluation), change{"task-delegate", 1, "544030b"})
+	lifecycleChanges      = lifecycleChangesTasks
+	planChanges           = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -124,7 +127,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-tasks", lifecycleChangesTasks},
+		{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
 		{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},
 		{"lifecycle-baseline-close", lifecycleChangesClose}, {"lifecycle-baseline-stage", lifecycleChangesStage},
 		{"lifecycle-baseline-finish", lifecycleChangesFinish}, {"lifecycle-baseline-change", lifecycleChangesChange},

@@ -26,6 +26,7 @@ const (
 	TaskClaim       Action = "task.claim"
 	TaskDecide      Action = "task.decide"
 	TaskReassign    Action = "task.reassign"
+	TaskDelegate    Action = "task.delegate"
 	PlanManage      Action = "plan.manage"
 	AuditRead       Action = "audit.read"
 	OrgUserManage   Action = "admin.manage"
@@ -114,6 +115,12 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 			return err
 		}
 		return nil
+	case TaskDelegate:
+		// 委派 (issue 19 item 6): the task's assignee, who may act on it himself.
+		if !assignedToMe {
+			return apperr.Forbidden("delegate_not_assignee", "只有任务的办理人可以委派，请先签收")
+		}
+		return ActOnTask(a, f)
 	case TaskReassign:
 		if !a.Has(domain.RoleDRBSupervisor) {
 			return errForbidden

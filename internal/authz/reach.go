@@ -32,6 +32,9 @@ const (
 	// ScopeCoOrganiser: the projects of an expert session the actor's org co-organises, while
 	// their panel is open (Finance, NDRC, Crypto, R4).
 	ScopeCoOrganiser Scope = "co_organised_open"
+	// ScopeCC: the projects a decision was CC'd (抄送) to the actor on, in person or as one of
+	// an org (issue 19 item 6); the project and its timeline, no documents.
+	ScopeCC Scope = "cc"
 )
 
 // Docs says which documents of a project a grant shows.
@@ -62,22 +65,24 @@ var ApprovalStepStages = append([]domain.Stage{domain.StageAwaitingApproval, dom
 var (
 	allDocs       = Docs{All: true}
 	docsAtConvene = Docs{AtConvene: true}
+	// ccRead: a decision CC'd to the actor (抄送) shows the project, not its documents.
+	ccRead = Grant{ScopeCC, Docs{}}
 )
 
 // RoleGrants is the per-role table of what each role reads of projects and their documents
 // (SPEC "Who uses it"; docs/AUTHZ.md). A role not in it reads no project (admin, ops).
 var RoleGrants = map[domain.Role][]Grant{
-	domain.RoleSubmitter:       {{ScopeOwnUnit, allDocs}},
+	domain.RoleSubmitter:       {{ScopeOwnUnit, allDocs}, ccRead},
 	domain.RoleDRBReviewer:     {{ScopeAll, allDocs}},
 	domain.RoleDRBSupervisor:   {{ScopeAll, allDocs}},
 	domain.RoleAudit:           {{ScopeAll, allDocs}},
-	domain.RoleExpert:          {{ScopePanel, docsAtConvene}},
-	domain.RoleNDRCApprover:    {{ScopeDecision, allDocs}, {ScopeCoOrganiser, docsAtConvene}},
-	domain.RoleCityGovApprover: {{ScopeDecision, allDocs}},
-	domain.RolePRTAWitness:     {{ScopeDecision, allDocs}},
-	domain.RoleFinance:         {{ScopeApproved, Docs{Kinds: []string{"contract"}}}, {ScopeCoOrganiser, docsAtConvene}},
+	domain.RoleExpert:          {{ScopePanel, docsAtConvene}, ccRead},
+	domain.RoleNDRCApprover:    {{ScopeDecision, allDocs}, {ScopeCoOrganiser, docsAtConvene}, ccRead},
+	domain.RoleCityGovApprover: {{ScopeDecision, allDocs}, ccRead},
+	domain.RolePRTAWitness:     {{ScopeDecision, allDocs}, ccRead},
+	domain.RoleFinance:         {{ScopeApproved, Docs{Kinds: []string{"contract"}}}, {ScopeCoOrganiser, docsAtConvene}, ccRead},
 	domain.RoleCrypto: {{ScopeCrypto, Docs{Kinds: []string{"crypto_plan", "crypto_assessment"}}},
-		{ScopeCoOrganiser, docsAtConvene}},
+		{ScopeCoOrganiser, docsAtConvene}, ccRead},
 }
 
 // DetailRoles see the details of a project's expert review in its timeline (the experts and

@@ -63,6 +63,8 @@ type Closure struct {
 type TaskAssign struct {
 	TaskID     string `json:"task_id"`
 	AssigneeID string `json:"assignee_id"`
+	// DelegatedBy is who delegated the task (委派, issue 19 item 6): he keeps seeing it.
+	DelegatedBy string `json:"delegated_by,omitempty"`
 }
 
 // ActivityFailure is a regular activity that exhausted its retries: O1 lists it until ops

@@ -58,6 +58,17 @@ var DemoUsers = []DemoUser{
 	{"admin", "系统管理员", "drb", []string{domain.RoleAdmin}},
 }
 
+// DemoSpecialties are the demo experts' specialties (R4's random draw picks by one): every
+// expert in software, so a draw of three for unit-a's project leaves exp1 out (recusal) and
+// draws among four.
+var DemoSpecialties = map[string][]string{
+	"exp1": {"software", "data"},
+	"exp2": {"software", "security"},
+	"exp3": {"software", "infrastructure"},
+	"exp4": {"software", "data"},
+	"exp5": {"software", "security"},
+}
+
 // Demo seeds the demo orgs and users with password, idempotently: existing orgs and users
 // are left as they are (passwords and roles are not changed), so a second run writes
 // nothing. Demo users are hashed with auth.LightHashParams: their password is public, and
@@ -107,10 +118,24 @@ func Demo(ctx context.Context, st *store.Store, password string) error {
 				users = append(users, u.Username)
 			}
 		}
-		if len(orgs) == 0 && len(users) == 0 {
+		var specs int64
+		for _, u := range DemoUsers {
+			if sp := DemoSpecialties[u.Username]; sp != nil {
+				n, err := st.AddExpertSpecialties(ctx, tx, auth.UserID(u.Username), sp)
+				if err != nil {
+					return fmt.Errorf("seed: %w", err)
+				}
+				specs += n
+			}
+		}
+		if len(orgs) == 0 && len(users) == 0 && specs == 0 {
 			return nil
 		}
+		detail := map[string]any{"orgs": orgs, "users": users}
+		if specs > 0 {
+			detail["expert_specialties"] = specs
+		}
 		return st.AppendAudit(ctx, tx, audit.Entry{ActorID: "seed", Action: "seed.demo", ObjectType: "system",
-			ObjectID: "demo", Outcome: "ok", Detail: map[string]any{"orgs": orgs, "users": users}})
+			ObjectID: "demo", Outcome: "ok", Detail: detail})
 	})
 }

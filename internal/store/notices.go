@@ -31,6 +31,9 @@ const (
 	ToPaymentConfirmers Recipients = "payment_confirmers"
 	// ToPaymentRecorder: who recorded the payment.
 	ToPaymentRecorder Recipients = "payment_recorder"
+	// ToCC: the people a decision is CC'd to (抄送): each person named, and each enabled
+	// person of each org named, never the decider.
+	ToCC Recipients = "cc"
 )
 
 // RecipientNames are the recipients as docs/NOTIFICATIONS.md names them.
@@ -39,6 +42,7 @@ var RecipientNames = map[Recipients]string{
 	ToUnit:              "项目所属单位的每位申报人",
 	ToPaymentConfirmers: "每位有权确认付款者（市财政局、市数管局），不含登记人",
 	ToPaymentRecorder:   "付款登记人",
+	ToCC:                "被抄送的每个人，及被抄送机构中的每位在用人员（不含决定人）",
 }
 
 // NoticeRule derives the notifications of one event from a transition, inside the transaction
@@ -57,6 +61,8 @@ type NoticeRule struct {
 	when func(f noticeFacts) bool
 	// payment: the event is a payment's (NotifyPayment), not a transition's.
 	payment bool
+	// cc: the event is a decision's CC (CCDecision, the gateway's), not a transition's.
+	cc bool
 }
 
 // NoticeRules is the derivation table: event → recipients → text. A transition's explicit
@@ -90,6 +96,9 @@ var NoticeRules = []NoticeRule{
 		To: ToPaymentConfirmers, Title: "付款待确认：{项目}", Body: "{付款}：{金额} 元，付款日期 {付款日期}。"},
 	{Kind: "payment_rejected", Event: "付款被退回（R15）", payment: true,
 		To: ToPaymentRecorder, Title: "付款被退回：{项目}", Body: "{付款}：{金额} 元。退回理由：{意见}"},
+	// A CC is no transition either: the gateway writes it after the decision (CCDecision).
+	{Kind: "decision_cc", Event: "审批决定抄送给您（抄送，本人或所在机构）", cc: true,
+		To: ToCC, Title: "抄送：{任务}决定——{项目}", Body: "{决定人}：{决定}。意见：{意见}"},
 }
 
 // opinionNames are the reason codes a workflow audits, as the unit reads them.
@@ -166,7 +175,7 @@ func DerivesNotices(t domain.Transition) bool {
 		return false
 	}
 	for _, r := range NoticeRules {
-		if !r.payment && r.stage == t.Stage {
+		if !r.payment && !r.cc && r.stage == t.Stage {
 			return true
 		}
 	}
@@ -210,7 +219,7 @@ func (s *Store) deriveNotices(ctx context.Context, tx *sqlx.Tx, t domain.Transit
 	var f noticeFacts
 	loaded := false
 	for _, r := range NoticeRules[1:] {
-		if r.payment || r.stage != t.Stage {
+		if r.payment || r.cc || r.stage != t.Stage {
 			continue
 		}
 		if !loaded {

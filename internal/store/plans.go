@@ -249,6 +249,9 @@ type PanelExpert struct {
 	Name    string `db:"name" json:"name"`
 	OrgID   string `db:"org_id" json:"org_id"`
 	OrgName string `db:"org_name" json:"org_name"`
+	// Specialties are the expert's specialty codes (domain.ExpertSpecialties), where the
+	// answer lists them (GET …/panel).
+	Specialties []string `db:"-" json:"specialties,omitempty"`
 }
 
 // Experts returns the enabled users with the expert role, by name.

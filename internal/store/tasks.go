@@ -42,10 +42,12 @@ type Task struct {
 	// ProjectName and ProjectPlanYear are joined from projects for the inbox.
 	ProjectName     sql.NullString `db:"project_name" json:"-"`
 	ProjectPlanYear sql.NullInt64  `db:"project_plan_year" json:"-"`
+	// DelegatedBy is who delegated the task to its assignee (委派, issue 19 item 6).
+	DelegatedBy sql.NullString `db:"delegated_by" json:"-"`
 }
 
 const taskCols = `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
-	t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at,
+	t.assignee_id, t.status, t.decision, t.decided_by, t.decided_at, t.comment, t.due_at, t.details, t.created_at, t.delegated_by,
 	p.unit_id AS project_unit_id, p.name AS project_name, p.plan_year AS project_plan_year`
 
 // SubmitActions are the audit actions by which a person submits or records what a project's
@@ -227,6 +229,10 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 	if len(extra) > 0 {
 		and = " AND " + strings.Join(extra, " AND ")
 	}
+	if f.Status == "delegated" { // 委派: the tasks the actor delegated, open or decided
+		return `SELECT ` + cols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+			WHERE t.delegated_by = ` + arg(f.UserID) + and + ` ORDER BY t.due_at, t.id LIMIT ` + arg(f.Limit+1), args, nil
+	}
 	if f.All {
 		status := "t.status = 'open'"
 		if f.Status == "done" {
@@ -266,6 +272,8 @@ func (s *Store) CountTasks(ctx context.Context, f TaskFilter) (int, error) {
 	arg := placeholders(&args)
 	conds := taskFilterSQL(f, arg)
 	switch {
+	case f.Status == "delegated":
+		conds = append(conds, "t.delegated_by = "+arg(f.UserID))
 	case f.All && f.Status == "done":
 		conds = append(conds, "t.status <> 'open'")
 	case f.All:
@@ -356,7 +364,9 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 	}
 	for _, as := range t.Assign {
 		// 转办: only an open task moves; a retry finds it moved already and changes nothing.
-		if _, err := s.txExec(ctx, tx, `UPDATE tasks SET assignee_id = $2 WHERE id = $1 AND status = 'open'`, as.TaskID, as.AssigneeID); err != nil {
+		// 委派 also records the delegator (kept when the task moves on).
+		if _, err := s.txExec(ctx, tx, `UPDATE tasks SET assignee_id = $2, delegated_by = coalesce(NULLIF($3, ''), delegated_by)
+			WHERE id = $1 AND status = 'open'`, as.TaskID, as.AssigneeID, as.DelegatedBy); err != nil {
 			return fmt.Errorf("assign task %s: %w", as.TaskID, err)
 		}
 	}

@@ -37,6 +37,8 @@ func scopeSQL(sc authz.Scope, r authz.Reach, arg func(any) string) string {
 	case authz.ScopeCoOrganiser:
 		return `(p.stage = 'expert_review' AND EXISTS (SELECT 1 FROM expert_session_projects sp
 			JOIN expert_sessions s ON s.id = sp.session_id WHERE sp.project_id = p.id AND ` + arg(r.OrgID) + ` = ANY(s.co_org_ids)))`
+	case authz.ScopeCC:
+		return `EXISTS (SELECT 1 FROM decision_cc cc WHERE cc.project_id = p.id AND cc.user_id = ` + arg(r.ActorID) + `)`
 	}
 	return "false"
 }

@@ -122,6 +122,9 @@ test('drb1 convenes the expert session on 专家评审: recusal shown, then a pa
   await expect(drb1.getByTestId('selection')).toContainText('均符合规则')
   await drb1.locator('label').filter({ hasText: '市财政局' }).click()
   await expect(drb1.getByRole('checkbox', { name: '市财政局' })).toBeChecked()
+  // Hand-picked, not drawn (issue 19 item 6): the convene waits for a reason.
+  await expect(drb1.getByTestId('convene')).toBeDisabled()
+  await drb1.getByLabel('手工选择专家的理由').fill('需要熟悉教育与卫健系统的专家')
   await drb1.getByTestId('convene').click()
   await expect(drb1.getByTestId('convened')).toContainText('周专家')
   await expect(rows.getByRole('row').filter({ hasText: large })).toHaveCount(0)

@@ -186,7 +186,7 @@ test('an expert scores it', async ({ browser, request }) => {
   const id = projectUrl.split('/').pop()
   const r = await request.post(`/api/v1/plans/${planYear}/expert-sessions`, {
     headers: { Authorization: `Bearer ${token}` },
-    data: { expert_ids: ['u-exp2', 'u-exp3', 'u-exp4'], project_ids: [id] },
+    data: { expert_ids: ['u-exp2', 'u-exp3', 'u-exp4'], project_ids: [id], pick_reason: '测试指定专家' },
   })
   expect(r.status(), await r.text()).toBe(201)
 

@@ -163,7 +163,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	if err := timed("convene", (n+capSession-1)/capSession, func(i int) error {
 		batch := ids[i*capSession : min(n, (i+1)*capSession)]
 		return planPost(fmt.Sprintf("growth-%s-convene-%d", runKey, i), fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-			map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
+			map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
 	}, func() error {
 		return e.waitCount(ctx, "open expert review tasks", 3*n, 10*time.Minute,
 			`SELECT count(*) FROM tasks WHERE project_id = ANY($1) AND kind = 'expert_review' AND status = 'open'`, pq.Array(ids))

@@ -88,7 +88,7 @@ func (e *env) lifecycles(ctx context.Context) ([]string, error) {
 		batch := ids[lo:min(n, lo+500)]
 		if err := bench.Retry(ctx, 2*time.Minute, []int{http.StatusConflict}, func() error {
 			return e.cl.Do(ctx, tok("drb1"), http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
-				map[string]any{"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
+				map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
 		}); err != nil {
 			return nil, err
 		}

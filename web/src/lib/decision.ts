@@ -11,6 +11,9 @@ export interface DecisionForm {
   grade: string
   /** The bundle members an approval leaves out (R6: approve with exclusions). */
   excluded?: string[]
+  /** 抄送 (issue 19 item 6): people and orgs the decision is CC'd to (not a bundle's). */
+  ccUsers?: string[]
+  ccOrgs?: string[]
 }
 
 export const decisionsFor = (kind: string): string[] => {
@@ -38,7 +41,7 @@ export const hasScore = (kind: string) => kind === 'expert_review' || kind === '
 export const hasAmount = (kind: string) => kind === 'project_approval' || kind === 'special_request_approval'
 export const hasGrade = (kind: string) => kind === 'evaluation'
 
-export const decisionFields = ['decision', 'comment', 'score', 'approved_amount_fen', 'grade'] as const
+export const decisionFields = ['decision', 'comment', 'score', 'approved_amount_fen', 'grade', 'cc_user_ids', 'cc_org_ids'] as const
 
 /** decisionBody builds the API's request, or field errors for what cannot be read. */
 export function decisionBody(kind: string, f: DecisionForm): { errors: Record<string, string>; body?: Record<string, unknown> } {
@@ -56,6 +59,8 @@ export function decisionBody(kind: string, f: DecisionForm): { errors: Record<st
   }
   if (hasGrade(kind)) body.grade = f.grade
   if (kind === 'bundle_approval' && f.decision === 'approve' && f.excluded?.length) body.excluded_project_ids = [...f.excluded]
+  if (kind !== 'bundle_approval' && f.ccUsers?.length) body.cc_user_ids = [...f.ccUsers]
+  if (kind !== 'bundle_approval' && f.ccOrgs?.length) body.cc_org_ids = [...f.ccOrgs]
   return Object.keys(errors).length ? { errors } : { errors, body }
 }
 
