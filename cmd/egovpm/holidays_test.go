@@ -10,6 +10,7 @@ import (
 
 	"egovpm/activities"
 	"egovpm/internal/audit"
+	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
 	"egovpm/internal/testdb"
@@ -40,8 +41,9 @@ func TestT2_SetHolidayMovesDueDates(t *testing.T) {
 		return res.Due["task-"+id]
 	}
 	before := due()
-	// Make tomorrow and the day after days off: the due date (one working day on) moves.
-	now := time.Now()
+	// Make the next three days (in Beijing time, the calendar's: at 04:00 there it is already
+	// tomorrow in UTC's evening) days off: the due date (one working day on) moves.
+	now := time.Now().In(calendar.Shanghai)
 	for i := 1; i <= 3; i++ {
 		d := now.AddDate(0, 0, i).Format("2006-01-02")
 		c.ok("", "set-holiday", "--date", d, "--name", "测试假日")

@@ -416,7 +416,7 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 func alone(t domain.Transition) bool {
 	return !DerivesNotices(t) && len(t.Audit) == 1 && len(t.Open) == 0 && len(t.Notify) == 0 && len(t.PlanItems) == 0 && t.Bundle == nil &&
 		t.Session == nil && t.Contract == nil && t.TrialRunEndsAt == nil && t.OMFiling == nil && t.Evaluation == nil && t.EvaluationDue == nil &&
-		len(t.Assign) == 0 && t.ActivityFailure == nil && t.Change == nil
+		len(t.Assign) == 0 && t.ActivityFailure == nil && t.Change == nil && t.Closure == nil
 }
 
 // auditEntry is t's audit item i, keyed by the transition so that a retry appends it once.
