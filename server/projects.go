@@ -323,9 +323,12 @@ func (s *Server) getProject(c *gin.Context) {
 		// CanTerminate, CanRetire: the actor may terminate (终止) or retire (系统下线) it now.
 		CanTerminate bool `json:"can_terminate"`
 		CanRetire    bool `json:"can_retire"`
+		// CanRequestTermination: the actor may ask DRB to terminate it (终止申请) now.
+		CanRequestTermination bool `json:"can_request_termination"`
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
 		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks),
-		CanTerminate: canTerminate(mustActor(c), p), CanRetire: canRetire(mustActor(c), p)}
+		CanTerminate: canTerminate(mustActor(c), p), CanRetire: canRetire(mustActor(c), p),
+		CanRequestTermination: canRequestTermination(mustActor(c), p, tasks)}
 	for _, t := range tasks {
 		if !details && t.Kind == string(domain.TaskExpertReview) {
 			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see

@@ -441,6 +441,8 @@ func hashOf(arg any) string {
 		return u.RequestHash
 	case workflows.ChangeUpdate:
 		return u.RequestHash
+	case workflows.TerminationRequestUpdate:
+		return u.RequestHash
 	}
 	return ""
 }

@@ -19,6 +19,7 @@ const (
 	msgWithdraw
 	msgChange
 	msgTerminate
+	msgTermRequest
 
 	msgPanel
 	msgPlanResult
@@ -41,7 +42,7 @@ const (
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
-	msgChange: UpdateChange, msgTerminate: UpdateTerminate,
+	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest,
 	msgPanel: SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
@@ -52,7 +53,7 @@ var msgNames = [...]string{
 func (k msgKind) String() string { return msgNames[k] }
 
 // update reports an Update: its sender waits for the answer.
-func (k msgKind) update() bool { return k >= msgDecide && k <= msgTerminate }
+func (k msgKind) update() bool { return k >= msgDecide && k <= msgTermRequest }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
 func (k msgKind) signal() bool { return k >= msgPanel && k <= msgPlanAdjusted }

@@ -52,6 +52,9 @@ type lifecycle struct {
 	// terminable (terminate): DRB may terminate the project, and it may be retired from O&M.
 	// Runs started before refuse the Update in its validator.
 	terminable bool
+	// termRequestable (termination-request): the unit may ask DRB to terminate the project
+	// (终止申请). Runs started before refuse the Update in its validator.
+	termRequestable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -92,6 +95,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.withdrawable = version(ctx, "withdraw", 1) == 1
 	l.changeable = version(ctx, "change-request", 1) == 1
 	l.terminable = version(ctx, "terminate", 1) == 1
+	l.termRequestable = version(ctx, "termination-request", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -113,6 +117,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	withdraw := func(_ workflow.Context, u WithdrawUpdate) error { return l.validateWithdraw(u) }
 	change := func(_ workflow.Context, u ChangeUpdate) error { return l.validateChange(u) }
 	terminate := func(_ workflow.Context, u TerminateUpdate) error { return l.validateTerminate(u) }
+	termRequest := func(_ workflow.Context, u TerminationRequestUpdate) error { return l.validateTermRequest(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
@@ -120,6 +125,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 		setUpdate(ctx, UpdateWithdraw, withdraw, withdraw, l.enqueuer(msgWithdraw)),
 		setUpdate(ctx, UpdateChange, change, change, l.enqueuer(msgChange)),
 		setUpdate(ctx, UpdateTerminate, terminate, terminate, l.enqueuer(msgTerminate)),
+		setUpdate(ctx, UpdateTerminationRequest, termRequest, termRequest, l.enqueuer(msgTermRequest)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -302,6 +308,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.requestChange(ctx, m.payload.(ChangeUpdate))
 	case msgTerminate:
 		return l.terminate(ctx, m.payload.(TerminateUpdate))
+	case msgTermRequest:
+		return l.requestTermination(ctx, m.payload.(TerminationRequestUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

@@ -201,6 +201,8 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		}
 	case domain.TaskChangeReview:
 		return validateChangeDecision(u, missing)
+	case domain.TaskTerminationReview:
+		return validateTermDecision(u, missing)
 	default:
 		return bad("该任务类型不能在此流程中决定")
 	}
@@ -229,6 +231,9 @@ func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, 
 		return DecideResult{}, err
 	}
 	t, _ := l.findTask(u.TaskID)
+	if t.Kind == domain.TaskTerminationReview {
+		return l.decideTermination(ctx, u, t)
+	}
 	auditD := map[string]any{"task_id": t.ID, "kind": string(t.Kind), "decision": u.Decision, "comment": u.Comment}
 	tr := transition{close: []domain.TaskClose{{TaskID: t.ID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment}}}
 	switch t.Kind {

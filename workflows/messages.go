@@ -156,6 +156,10 @@ type ProjectState struct {
 	ContractFen int64                `json:"contract_fen,omitempty"`
 	Change      *domain.ChangeRecord `json:"change,omitempty"`
 	Changes     int                  `json:"changes,omitempty"`
+	// TermRequest is the unit's pending termination request (终止申请, termination-request).
+	// (TermRequests counts them.)
+	TermRequest  *TermRequest `json:"termination_request,omitempty"`
+	TermRequests int          `json:"termination_requests,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than

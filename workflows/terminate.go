@@ -60,6 +60,13 @@ func (l *lifecycle) terminate(ctx workflow.Context, u TerminateUpdate) (DecideRe
 	if err := l.validateTerminate(u); err != nil {
 		return DecideResult{}, err
 	}
+	return l.closeProject(ctx, u, nil, nil)
+}
+
+// closeProject closes the project for u (validated). decided, when set, is the task whose
+// decision closes it (a termination request's review): it is closed with that decision, not
+// cancelled; audit rows before are written ahead of project.terminate.
+func (l *lifecycle) closeProject(ctx workflow.Context, u TerminateUpdate, decided *domain.TaskClose, before []domain.AuditItem) (DecideResult, error) {
 	as, action, what := domain.ClosedTerminated, "project.terminate", "项目已终止"
 	if u.Retire {
 		as, action, what = domain.ClosedRetired, "project.retire", "系统已下线"
@@ -67,7 +74,13 @@ func (l *lifecycle) terminate(ctx workflow.Context, u TerminateUpdate) (DecideRe
 	var closes []domain.TaskClose
 	var notify []domain.Notice
 	cancelled := []string{}
+	if decided != nil {
+		closes = append(closes, *decided)
+	}
 	for _, t := range l.st.OpenTasks {
+		if decided != nil && t.ID == decided.TaskID {
+			continue
+		}
 		closes = append(closes, domain.TaskClose{TaskID: t.ID, Cancelled: true, ActorID: u.Actor.ID, Comment: u.Reason})
 		cancelled = append(cancelled, t.ID)
 		n := domain.Notice{Kind: "task_cancelled", Title: "待办已取消：" + l.in.Name, Body: what + "，该待办不再办理。理由：" + u.Reason,
@@ -81,13 +94,14 @@ func (l *lifecycle) terminate(ctx workflow.Context, u TerminateUpdate) (DecideRe
 		Role: domain.RoleSubmitter, OrgID: l.in.UnitID})
 	from := l.st.Stage
 	l.continueAsNew = false
+	l.st.TermRequest = nil
 	err := l.apply(ctx, transition{
 		stage:   domain.StageClosed,
 		close:   closes,
 		notify:  notify,
 		closure: &domain.Closure{As: as, Reason: u.Reason, By: u.Actor.ID, SettlementFen: u.SettlementFen},
-		audit: l.auditBy(u.Actor, action, map[string]any{"reason": u.Reason, "from_stage": string(from), "cancelled_tasks": cancelled,
-			"settlement_fen": u.SettlementFen}, u.RequestID),
+		audit: append(before, l.auditBy(u.Actor, action, map[string]any{"reason": u.Reason, "from_stage": string(from),
+			"cancelled_tasks": cancelled, "settlement_fen": u.SettlementFen}, u.RequestID)...),
 	})
 	if err != nil {
 		return DecideResult{}, err

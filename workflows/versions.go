@@ -118,8 +118,12 @@ var (
 	// lifecycleChangesTasks (lifecycle-baseline-tasks) adds task-delegate (issue 19 item 6: the
 	// assignee's 委派 of a task to an eligible colleague; runs started before refuse it).
 	lifecycleChangesTasks = append(slices.Clone(lifecycleChangesEvaluation), change{"task-delegate", 1, "544030b"})
-	lifecycleChanges      = lifecycleChangesTasks
-	planChanges           = planChangesClose
+	// lifecycleChangesTermReq (lifecycle-baseline-termreq) adds termination-request (issue 19
+	// item 4: the unit's own 终止申请, decided by DRB on a termination_review task; runs
+	// started before refuse the Update in its validator).
+	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "HEAD"})
+	lifecycleChanges        = lifecycleChangesTermReq
+	planChanges             = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -127,7 +131,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-tasks", lifecycleChangesTasks},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
+		{"lifecycle-baseline-tasks", lifecycleChangesTasks},
 		{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
 		{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},
 		{"lifecycle-baseline-close", lifecycleChangesClose}, {"lifecycle-baseline-stage", lifecycleChangesStage},

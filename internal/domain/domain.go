@@ -83,12 +83,15 @@ const (
 	// TaskChangeReview decides a change request after approval (项目变更): DRB, or the
 	// authority that approved the project (Policy.ChangeDecider).
 	TaskChangeReview TaskKind = "change_review"
+	// TaskTerminationReview decides a unit's own termination request (终止申请, issue 19 item 4):
+	// DRB approves (the project closes as terminated) or rejects it.
+	TaskTerminationReview TaskKind = "termination_review"
 )
 
 // TaskKinds lists every task kind.
 var TaskKinds = []string{"prelim_review", "expert_review", "bundle_approval", "project_approval",
 	"special_request_approval", "acceptance_check", "acceptance_signoff", "acceptance_witness", "om_review", "evaluation", "change_review",
-	"plan_adjustment"}
+	"plan_adjustment", "termination_review"}
 
 // DocKinds lists every document kind.
 var DocKinds = []string{"opinion", "impl_plan", "special_request", "contract", "supervision_report",

@@ -7,4 +7,5 @@ var TaskKindNames = map[string]string{
 	"acceptance_witness": "验收见证", "om_review": "运维备案审查", "evaluation": "绩效评估",
 	"change_review":   "项目变更审批",
 	"plan_adjustment": "年度计划调整审批",
+	"termination_review": "终止申请审核",
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/authz"
+	"egovpm/internal/domain"
+	"egovpm/internal/store"
+	"egovpm/internal/text"
+	"egovpm/workflows"
+)
+
+// termRequestReq is the unit's termination request (终止申请): the reason.
+type termRequestReq struct {
+	Reason string `json:"reason" validate:"max=2000"`
+}
+
+// canRequestTermination is what the project page shows the actor: p's own unit submitter may
+// ask DRB to terminate it (终止申请) while its lifecycle runs and no request of it waits for
+// DRB's decision (an open termination_review task).
+func canRequestTermination(a domain.Actor, p store.Project, tasks []store.Task) bool {
+	for _, t := range tasks {
+		if t.Kind == string(domain.TaskTerminationReview) {
+			return false
+		}
+	}
+	return authz.CanProject(a, authz.ProjectDeliver, authz.Project{UnitID: p.UnitID, Visible: true}) == nil && running(p)
+}
+
+// requestTermination is the unit's own 终止申请 (issue 19 item 4): its submitter asks, with a
+// reason, and the lifecycle opens a termination_review task for DRB, decided from 待办
+// (approve closes the project as DRB's terminate does, reject keeps it going). 409
+// termination_request_pending while one waits, project_closed once the project has closed
+// (unless the request is the resend, with its Idempotency-Key, of one answered before).
+func (s *Server) requestTermination(c *gin.Context) {
+	p, ok := s.loadProject(c, authz.ProjectDeliver)
+	if !ok {
+		return
+	}
+	var req termRequestReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	req.Reason = text.Trim(req.Reason)
+	if text.Blank(req.Reason) {
+		respondError(c, apperr.Invalid(map[string]string{"reason": "请填写终止理由"}))
+		return
+	}
+	id := updateID(c, workflows.UpdateTerminationRequest+":"+p.ID)
+	if !running(p) {
+		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
+			var res workflows.DecideResult
+			if found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res); found {
+				if err = sameRequest(requestHash(c, req), &res, err); err != nil {
+					respondError(c, err)
+					return
+				}
+				res.RequestHash = ""
+				c.JSON(http.StatusOK, res)
+				return
+			}
+		}
+		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能申请终止"))
+		return
+	}
+	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateTerminationRequest, id, workflows.TerminationRequestUpdate{
+		Actor: mustActor(c), Reason: req.Reason, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
