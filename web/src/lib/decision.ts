@@ -28,6 +28,7 @@ export const decisionsFor = (kind: string): string[] => {
     case 'special_request_approval':
     case 'bundle_approval':
     case 'plan_adjustment':
+    case 'termination_review':
       return ['approve', 'reject']
     case 'acceptance_check':
       return ['approve', 'return']
