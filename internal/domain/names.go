@@ -5,7 +5,7 @@ var TaskKindNames = map[string]string{
 	"prelim_review": "初审", "expert_review": "专家评审", "bundle_approval": "打捆项目审批", "project_approval": "项目审批",
 	"special_request_approval": "专题请示审批", "acceptance_check": "验收材料审查", "acceptance_signoff": "验收签署",
 	"acceptance_witness": "验收见证", "om_review": "运维备案审查", "evaluation": "绩效评估",
-	"change_review":   "项目变更审批",
-	"plan_adjustment": "年度计划调整审批",
+	"change_review":      "项目变更审批",
+	"plan_adjustment":    "年度计划调整审批",
 	"termination_review": "终止申请审核",
 }
