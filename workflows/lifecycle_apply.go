@@ -54,6 +54,7 @@ func localCtx(ctx workflow.Context) workflow.Context {
 // apply writes tr through the Apply local activity, then changes the in-memory state and tells
 // the plan about a new stage.
 func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
+	l.endTermRequest(&tr)
 	t := l.record(tr, l.transitionID(ctx))
 	newStage := tr.stage != "" && tr.stage != l.st.Stage
 	if newStage {

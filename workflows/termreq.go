@@ -137,3 +137,20 @@ func (l *lifecycle) decideTermination(ctx workflow.Context, u DecideUpdate, t Op
 	l.st.TermRequest = nil
 	return DecideResult{TaskID: t.ID, Decision: u.Decision, Stage: l.st.Stage}, nil
 }
+
+// endTermRequest cancels the pending termination request's review task when tr ends the project
+// otherwise (rejected in review, not included): its read-model task must not stay open. A
+// closure by 终止 (closeProject) cleared the request and closes the task itself.
+func (l *lifecycle) endTermRequest(tr *transition) {
+	r := l.st.TermRequest
+	if r == nil || !tr.stage.Terminal() {
+		return
+	}
+	l.st.TermRequest = nil
+	for _, c := range tr.close {
+		if c.TaskID == r.TaskID {
+			return
+		}
+	}
+	tr.close = append(tr.close, domain.TaskClose{TaskID: r.TaskID, Cancelled: true, Comment: "项目已结束，终止申请不再审核"})
+}

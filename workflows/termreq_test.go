@@ -121,3 +121,21 @@ func TestTermRequest_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	requireRejectedByValidator(t, req, domain.StatusConflict, workflows.CodeTermRequestUnsupported)
 	require.Empty(t, h.notices("termination_rejected"))
 }
+
+// TestTermRequest_EndedOtherwiseCancelsTheReview (R3): a request waits while preliminary review
+// rejects the project; the rejection cancels the termination_review task in the same write, so
+// no open task is left on the ended project.
+func TestTermRequest_EndedOtherwiseCancelsTheReview(t *testing.T) {
+	h := newLifecycle(t)
+	filed := h.requestTermination(workflows.TerminationRequestUpdate{Actor: submitter, Reason: "资金未落实"})
+	rejected := h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionReject, Comment: "不符合规划"})
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireResult(domain.StageRejected)
+	requireOK(t, filed)
+	requireOK(t, rejected)
+	tr := h.transitionTo(domain.StageRejected)
+	require.Equal(t, []domain.TaskClose{
+		{TaskID: prelim1, Decision: domain.DecisionReject, ActorID: drbReviewer.ID, Comment: "不符合规划"},
+		{TaskID: termReview1, Cancelled: true, Comment: "项目已结束，终止申请不再审核"},
+	}, tr.Close)
+}
