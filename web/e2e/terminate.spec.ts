@@ -133,3 +133,76 @@ test('终止结算: drb1 terminates a project in construction with a final settl
   await accessible(alice, '已终止的项目（终止结算）')
   await shot(alice, '57-terminated-settlement', true)
 })
+
+// 终止申请 through the screens (issue 19 item 4): alice asks on 项目详情 to terminate her
+// submitted project (a reason required, then a confirmation); the button is gone while the
+// request waits; drb1 approves it from 待办 (终止申请审核) and the project closes as terminated
+// with alice's reason and DRB's comment, which alice reads. Creating and submitting are API setup.
+test('终止申请: alice asks to terminate her project, drb1 approves it from 待办', async ({ browser, request }) => {
+  const token = await apiLogin(request, 'alice')
+  const auth = { Authorization: `Bearer ${token}` }
+  const name = `终止申请测试：社区养老服务平台 ${Date.now().toString(36)}`
+  const r = await request.post('/api/v1/projects', { headers: auth, data: { name, type: 'new', plan_year: planYear,
+    estimated_investment_fen: 120_000_000, description: `${name}：建设内容说明`, mlps_level: 2, uses_crypto: false } })
+  expect(r.status(), await r.text()).toBe(201)
+  const id = (await r.json()).id as string
+  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: auth })
+  expect(s.status(), await s.text()).toBe(202)
+
+  const alice = await personPage(browser)
+  await login(alice, 'alice')
+  const ask = alice.getByTestId('request-termination')
+  await expect(async () => {
+    await alice.goto(`/projects/${id}`)
+    await expect(ask).toBeVisible({ timeout: 1000 })
+  }).toPass({ timeout: 20_000 })
+  await expect(alice.getByTestId('terminate')).toBeHidden() // 终止 itself is DRB's
+  await ask.click()
+  const dialog = alice.getByRole('dialog', { name: '申请终止' })
+  await expect(dialog).toBeVisible()
+  await expect(dialog.getByTestId('close-settlement')).toBeHidden()
+  await dialog.getByTestId('close-confirm').click()
+  await expect(dialog.getByTestId('close-error')).toContainText('请填写终止理由')
+  await dialog.getByLabel('终止理由').fill('上级部门已统一建设同类平台，本项目不再实施')
+  await accessible(alice, '申请终止')
+  await shot(alice, '70-termination-request-dialog')
+  await dialog.getByTestId('close-confirm').click()
+  const confirm = alice.getByRole('dialog', { name: '确认申请终止' })
+  await expect(confirm).toContainText('提交市数管局审核')
+  await confirm.getByRole('button', { name: '确定申请终止' }).click()
+  await expect(alice.getByText('终止申请已提交，等待市数管局审核')).toBeVisible()
+  await expect(ask).toBeHidden() // one request at a time
+  await expect(alice.getByTestId('project-stage')).not.toHaveText('已关闭')
+  await expect(alice.getByTestId('timeline')).toContainText('申请终止')
+  await accessible(alice, '终止申请待审核')
+  await shot(alice, '71-termination-request-pending')
+
+  const drb = await personPage(browser)
+  await login(drb, 'drb1')
+  await drb.goto('/tasks')
+  const row = drb.getByRole('row').filter({ hasText: name }).filter({ hasText: '终止申请审核' })
+  await expect(row).toBeVisible()
+  const claim = row.getByRole('button', { name: /^签收/ })
+  if (await claim.count()) {
+    await claim.click()
+    await expect(row).toContainText('已签收（本人）')
+  }
+  await row.getByRole('button', { name: /^审批/ }).click()
+  const dlg = drb.getByRole('dialog', { name: '审批' })
+  await expect(dlg).toContainText('终止申请审核')
+  await dlg.getByText('通过', { exact: true }).click()
+  await dlg.getByLabel('意见').fill('同意终止，已建设内容移交市级平台')
+  await accessible(drb, '终止申请审核')
+  await shot(drb, '72-termination-review')
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg).toBeHidden()
+
+  await alice.goto(`/projects/${id}`)
+  await expect(alice.getByTestId('project-stage')).toHaveText('已关闭')
+  await expect(alice.getByTestId('closure')).toContainText('项目已终止')
+  await expect(alice.getByTestId('closure')).toContainText('上级部门已统一建设同类平台，本项目不再实施')
+  await expect(alice.getByTestId('closure')).toContainText('同意终止，已建设内容移交市级平台')
+  await expect(ask).toBeHidden()
+  await accessible(alice, '终止申请通过后的项目')
+  await shot(alice, '73-termination-request-closed', true)
+})
