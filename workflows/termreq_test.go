@@ -107,11 +107,11 @@ func TestTermRequest_RejectedContinues(t *testing.T) {
 }
 
 // TestTermRequest_RunsStartedBeforeRefuseInTheValidator: a run started before
-// termination-request (lifecycle-baseline-evaluation) refuses the request with
+// termination-request (lifecycle-baseline-tasks) refuses the request with
 // termination_request_unsupported and goes on.
 func TestTermRequest_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	h := newLifecycle(t)
-	startedBefore(t, h.env, "lifecycle-baseline-evaluation")
+	startedBefore(t, h.env, "lifecycle-baseline-tasks")
 	h.env.OnGetVersion("termination-request", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	req := h.requestTermination(workflows.TerminationRequestUpdate{Actor: submitter, Reason: "不再建设"})
 	h.projectState(func(st workflows.ProjectState) { require.Equal(t, domain.StagePrelimReview, st.Stage) })

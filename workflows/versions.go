@@ -114,16 +114,16 @@ var (
 	// issue 19 item 9): the evaluation opens after the policy's period of operation and recurs
 	// by policy; runs started before open one evaluation at acceptance.
 	lifecycleChangesEvaluation = append(slices.Clone(lifecycleChangesCloseTerminate), change{"evaluation-period", 1, "d2c85e2"})
-	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	// lifecycleChangesTasks (lifecycle-baseline-tasks) adds task-delegate (issue 19 item 6: the
 	// assignee's 委派 of a task to an eligible colleague; runs started before refuse it).
 	lifecycleChangesTasks = append(slices.Clone(lifecycleChangesEvaluation), change{"task-delegate", 1, "544030b"})
 	// lifecycleChangesTermReq (lifecycle-baseline-termreq) adds termination-request (issue 19
 	// item 4: the unit's own 终止申请, decided by DRB on a termination_review task; runs
 	// started before refuse the Update in its validator).
-	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "HEAD"})
-	lifecycleChanges        = lifecycleChangesTermReq
-	planChanges             = planChangesClose
+	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "857a268"})
+	// lifecycleChanges and planChanges are the changes of the newest baselines.
+	lifecycleChanges = lifecycleChangesTermReq
+	planChanges      = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
