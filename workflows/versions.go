@@ -120,7 +120,7 @@ var (
 	// lifecycleChangesTermReq (lifecycle-baseline-termreq) adds termination-request (issue 19
 	// item 4: the unit's own 终止申请, decided by DRB on a termination_review task; runs
 	// started before refuse the Update in its validator).
-	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "857a268"})
+	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "b27124e"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesTermReq
 	planChanges      = planChangesClose
