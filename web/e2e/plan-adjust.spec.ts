@@ -58,8 +58,10 @@ test('plan-adjust 计划调整: drb1 cuts a planned amount and adds a project on
   }
   await until(async () => {
     const r = await request.post(`/api/v1/plans/${year}/expert-sessions`, { headers: drb,
-      data: { expert_ids: ['u-exp2', 'u-exp3', 'u-exp4'], project_ids: ids } })
-    return r.status() === 201 ? true : undefined
+      data: { expert_ids: ['u-exp2', 'u-exp3', 'u-exp4'], project_ids: ids, pick_reason: '测试指定专家' } })
+    if (r.status() === 201) return true
+    expect(r.status(), `only "not ready yet" is retried: ${await r.text()}`).toBe(409)
+    return undefined
   })
   for (const e of ['exp2', 'exp3', 'exp4']) {
     const h = await as(request, e)
@@ -72,7 +74,9 @@ test('plan-adjust 计划调整: drb1 cuts a planned amount and adds a project on
   await until(async () => {
     const r = await request.post(`/api/v1/plans/${year}/compile`, { headers: drb,
       data: { included: [{ project_id: ids[0], approved_amount_fen: 300_000_000 }] } })
-    return r.status() === 200 ? true : undefined
+    if (r.status() === 200) return true
+    expect(r.status(), `only "not ready yet" is retried: ${await r.text()}`).toBe(409)
+    return undefined
   })
 
   const drb1 = await personPage(browser)
