@@ -22,10 +22,11 @@ func (s *stack) closeProject(user, id, turn string, body any, hdr map[string]str
 func (s *stack) requireRunCompleted(p string) {
 	s.t.Helper()
 	require.EventuallyWithT(s.t, func(c *assertT) {
-		d, err := s.temporal.DescribeWorkflowExecution(context.Background(), workflows.ProjectWorkflowID(p), "")
+		desc, err := s.temporal.DescribeWorkflow(context.Background(), workflows.ProjectWorkflowID(p), "")
 		if !assertEqual(c, nil, err) {
 			return
 		}
+		d := desc.RawResponse
 		assertEqual(c, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, d.WorkflowExecutionInfo.Status)
 		assertEqual(c, 0, len(d.PendingActivities))
 	}, 20*time.Second, 200*time.Millisecond)
