@@ -105,17 +105,8 @@ func (s *Server) closeProject(c *gin.Context, retire bool) {
 	}
 	id := updateID(c, workflows.UpdateTerminate+":"+p.ID)
 	if !running(p) {
-		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
-			var res workflows.DecideResult
-			if found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res); found {
-				if err = sameRequest(requestHash(c, req), &res, err); err != nil {
-					respondError(c, err)
-					return
-				}
-				res.RequestHash = ""
-				c.JSON(http.StatusOK, res)
-				return
-			}
+		if s.answerResent(c, p, id, requestHash(c, req)) {
+			return
 		}
 		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能终止或下线"))
 		return

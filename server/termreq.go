@@ -52,17 +52,8 @@ func (s *Server) requestTermination(c *gin.Context) {
 	}
 	id := updateID(c, workflows.UpdateTerminationRequest+":"+p.ID)
 	if !running(p) {
-		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
-			var res workflows.DecideResult
-			if found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res); found {
-				if err = sameRequest(requestHash(c, req), &res, err); err != nil {
-					respondError(c, err)
-					return
-				}
-				res.RequestHash = ""
-				c.JSON(http.StatusOK, res)
-				return
-			}
+		if s.answerResent(c, p, id, requestHash(c, req)) {
+			return
 		}
 		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能申请终止"))
 		return

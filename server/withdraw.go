@@ -62,18 +62,8 @@ func (s *Server) withdrawProject(c *gin.Context) {
 		return
 	}
 	if !withdrawable(p, tasks) {
-		if c.GetHeader("Idempotency-Key") != "" && p.WorkflowID.Valid {
-			// A withdrawal resent with its key after it went through gets its first answer.
-			var res workflows.DecideResult
-			if found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res); found {
-				if err = sameRequest(requestHash(c, req), &res, err); err != nil {
-					respondError(c, err)
-					return
-				}
-				res.RequestHash = ""
-				c.JSON(http.StatusOK, res)
-				return
-			}
+		if s.answerResent(c, p, id, requestHash(c, req)) {
+			return
 		}
 		respondError(c, apperr.Conflict(workflows.CodeWithdrawTooLate, "初审已开始或已作出决定，不能撤回"))
 		return
@@ -117,4 +107,25 @@ func (s *Server) resubmitWithdrawn(c *gin.Context, p store.Project) {
 		return
 	}
 	c.JSON(http.StatusOK, res)
+}
+
+// answerResent answers a project Update (withdraw, terminate, termination request) resent with
+// its Idempotency-Key after it went through and the project moved on: the first answer, or 409
+// idempotency_key_reused for another body. It reports whether it answered.
+func (s *Server) answerResent(c *gin.Context, p store.Project, id, hash string) bool {
+	if c.GetHeader("Idempotency-Key") == "" || !p.WorkflowID.Valid {
+		return false
+	}
+	var res workflows.DecideResult
+	found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res)
+	if !found {
+		return false
+	}
+	if err = sameRequest(hash, &res, err); err != nil {
+		respondError(c, err)
+		return true
+	}
+	res.RequestHash = ""
+	c.JSON(http.StatusOK, res)
+	return true
 }
