@@ -856,6 +856,9 @@ var mxRoutes = map[string]mxRoute{
 	// 终止申请 by the project's own unit (its write): an unknown field is 400 once authorized.
 	"POST /api/v1/projects/:id/termination-request": {object: "project", action: "write", targets: mxProjects, body: `{"x":1}`,
 		ok: mxAllowed},
+	// 延期申请 by the project's own unit (its write): an unknown field is 400 once authorized.
+	"POST /api/v1/projects/:id/deadline-extension": {object: "project", action: "write", targets: mxProjects, body: `{"x":1}`,
+		ok: mxAllowed},
 	// Not multipart: 400 once authorized.
 	"POST /api/v1/projects/:id/documents": {object: "project", action: "write", targets: mxProjects, body: `{}`, ok: mxAllowed},
 	"GET /api/v1/projects/:id/documents": {object: "project", action: "read", targets: mxProjects,

@@ -325,10 +325,14 @@ func (s *Server) getProject(c *gin.Context) {
 		CanRetire    bool `json:"can_retire"`
 		// CanRequestTermination: the actor may ask DRB to terminate it (终止申请) now.
 		CanRequestTermination bool `json:"can_request_termination"`
+		// CanRequestExtension: the actor may ask DRB to extend the current O&M year's filing
+		// deadline (延期申请) now.
+		CanRequestExtension bool `json:"can_request_extension"`
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
 		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks),
 		CanTerminate: canTerminate(mustActor(c), p), CanRetire: canRetire(mustActor(c), p),
-		CanRequestTermination: canRequestTermination(mustActor(c), p, tasks)}
+		CanRequestTermination: canRequestTermination(mustActor(c), p, tasks),
+		CanRequestExtension:   canRequestExtension(mustActor(c), p, tasks, oms)}
 	for _, t := range tasks {
 		if !details && t.Kind == string(domain.TaskExpertReview) {
 			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see

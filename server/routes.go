@@ -115,6 +115,7 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/projects/:id/changes", projectReader, h((*Server).listChanges), false},
 	{http.MethodPost, "/api/v1/projects/:id/terminate", drb, h((*Server).terminateProject), true},
 	{http.MethodPost, "/api/v1/projects/:id/termination-request", submitters, h((*Server).requestTermination), true},
+	{http.MethodPost, "/api/v1/projects/:id/deadline-extension", submitters, h((*Server).requestExtension), true},
 	{http.MethodPost, "/api/v1/projects/:id/retire", retirers, h((*Server).retireProject), true},
 	{http.MethodPost, "/api/v1/projects/:id/documents", submitters, h((*Server).uploadDocument), false},
 	{http.MethodGet, "/api/v1/projects/:id/documents", projectReader, h((*Server).listDocuments), false},

@@ -238,9 +238,11 @@ func (l *lifecycle) fileOMReport(ctx workflow.Context, u OMReportUpdate) error {
 	if u.Year != l.st.OMYear {
 		return l.fileOMReportLate(ctx, u)
 	}
-	err := l.apply(ctx, transition{
+	tr := transition{
 		omFiling: &domain.OMFiling{Year: u.Year, DueAt: l.st.OMDeadline, Filed: true, DocumentID: u.DocumentID, FiledBy: u.Actor.ID},
-		audit:    l.auditBy(u.Actor, "om.file", map[string]any{"year": u.Year, "document_id": u.DocumentID}, u.RequestID)})
+		audit:    l.auditBy(u.Actor, "om.file", map[string]any{"year": u.Year, "document_id": u.DocumentID}, u.RequestID)}
+	l.dropExtension(&tr, u.Year, false)
+	err := l.apply(ctx, tr)
 	if err == nil {
 		l.st.OMFiled = true
 	}
@@ -368,15 +370,17 @@ func (l *lifecycle) toRectification(tr *transition, list string) {
 // onOMDeadline closes an O&M year: flags it overdue when no report was filed (R13, T4), opens
 // the next year and continues as new so the history stays bounded for decades.
 func (l *lifecycle) onOMDeadline(ctx workflow.Context, year int) error {
-	if l.st.Stage != domain.StageOM || year != l.st.OMYear {
-		return nil
+	if l.st.Stage != domain.StageOM || year != l.st.OMYear || l.omDeadlineAhead(ctx) {
+		return nil // an old year's timer, or one set for a deadline since extended
 	}
 	if !l.st.OMFiled {
-		if err := l.apply(ctx, transition{
+		tr := transition{
 			omFiling: &domain.OMFiling{Year: year, DueAt: l.st.OMDeadline, Overdue: true},
 			notify: []domain.Notice{{Kind: "om_overdue", Title: fmt.Sprintf("第 %d 个运维年度未按期备案：%s", year, l.in.Name),
 				Role: domain.RoleSubmitter, OrgID: l.in.UnitID}},
-			audit: l.auditBy(domain.Actor{ID: "system"}, "om.overdue", map[string]any{"year": year}, "")}); err != nil {
+			audit: l.auditBy(domain.Actor{ID: "system"}, "om.overdue", map[string]any{"year": year}, "")}
+		l.dropExtension(&tr, year, true)
+		if err := l.apply(ctx, tr); err != nil {
 			return err
 		}
 		if version(ctx, "om-late-filing", 1) == 1 {

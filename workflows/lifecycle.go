@@ -55,6 +55,9 @@ type lifecycle struct {
 	// termRequestable (termination-request): the unit may ask DRB to terminate the project
 	// (终止申请). Runs started before refuse the Update in its validator.
 	termRequestable bool
+	// extensible (deadline-extension): the unit may ask DRB to extend its O&M filing deadline
+	// (延期申请). Runs started before refuse the Update in its validator.
+	extensible bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -96,6 +99,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.changeable = version(ctx, "change-request", 1) == 1
 	l.terminable = version(ctx, "terminate", 1) == 1
 	l.termRequestable = version(ctx, "termination-request", 1) == 1
+	l.extensible = version(ctx, "deadline-extension", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -118,6 +122,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	change := func(_ workflow.Context, u ChangeUpdate) error { return l.validateChange(u) }
 	terminate := func(_ workflow.Context, u TerminateUpdate) error { return l.validateTerminate(u) }
 	termRequest := func(_ workflow.Context, u TerminationRequestUpdate) error { return l.validateTermRequest(u) }
+	extension := func(_ workflow.Context, u ExtensionUpdate) error { return l.validateExtension(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
@@ -126,6 +131,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 		setUpdate(ctx, UpdateChange, change, change, l.enqueuer(msgChange)),
 		setUpdate(ctx, UpdateTerminate, terminate, terminate, l.enqueuer(msgTerminate)),
 		setUpdate(ctx, UpdateTerminationRequest, termRequest, termRequest, l.enqueuer(msgTermRequest)),
+		setUpdate(ctx, UpdateDeadlineExtension, extension, extension, l.enqueuer(msgExtension)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -310,6 +316,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.terminate(ctx, m.payload.(TerminateUpdate))
 	case msgTermRequest:
 		return l.requestTermination(ctx, m.payload.(TerminationRequestUpdate))
+	case msgExtension:
+		return l.requestExtension(ctx, m.payload.(ExtensionUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

@@ -203,6 +203,8 @@ func validateDecision(kind domain.TaskKind, u DecideUpdate, planFen, estimatedFe
 		return validateChangeDecision(u, missing)
 	case domain.TaskTerminationReview:
 		return validateTermDecision(u, missing)
+	case domain.TaskExtensionReview:
+		return validateExtensionDecision(u, missing)
 	default:
 		return bad("该任务类型不能在此流程中决定")
 	}
@@ -233,6 +235,9 @@ func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, 
 	t, _ := l.findTask(u.TaskID)
 	if t.Kind == domain.TaskTerminationReview {
 		return l.decideTermination(ctx, u, t)
+	}
+	if t.Kind == domain.TaskExtensionReview {
+		return l.decideExtension(ctx, u, t)
 	}
 	auditD := map[string]any{"task_id": t.ID, "kind": string(t.Kind), "decision": u.Decision, "comment": u.Comment}
 	tr := transition{close: []domain.TaskClose{{TaskID: t.ID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment}}}

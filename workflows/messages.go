@@ -160,6 +160,10 @@ type ProjectState struct {
 	// (TermRequests counts them.)
 	TermRequest  *TermRequest `json:"termination_request,omitempty"`
 	TermRequests int          `json:"termination_requests,omitempty"`
+	// Extension is the unit's pending deadline extension request (延期申请,
+	// deadline-extension). (Extensions counts them.)
+	Extension  *ExtensionRequest `json:"extension,omitempty"`
+	Extensions int               `json:"extensions,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than

@@ -94,7 +94,7 @@ func (l *lifecycle) closeProject(ctx workflow.Context, u TerminateUpdate, decide
 		Role: domain.RoleSubmitter, OrgID: l.in.UnitID})
 	from := l.st.Stage
 	l.continueAsNew = false
-	l.st.TermRequest = nil
+	l.st.TermRequest, l.st.Extension = nil, nil
 	err := l.apply(ctx, transition{
 		stage:   domain.StageClosed,
 		close:   closes,

@@ -121,8 +121,12 @@ var (
 	// item 4: the unit's own 终止申请, decided by DRB on a termination_review task; runs
 	// started before refuse the Update in its validator).
 	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "b27124e"})
+	// lifecycleChangesExtend (lifecycle-baseline-extend) adds deadline-extension (issue 19 item
+	// 4: the unit's 延期申请 of its O&M filing deadline, decided by DRB on an extension_review
+	// task; runs started before refuse the Update in its validator).
+	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "HEAD"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesTermReq
+	lifecycleChanges = lifecycleChangesExtend
 	planChanges      = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -131,7 +135,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-extend", lifecycleChangesExtend},
+		{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
 		{"lifecycle-baseline-tasks", lifecycleChangesTasks},
 		{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
 		{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},

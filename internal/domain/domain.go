@@ -86,12 +86,15 @@ const (
 	// TaskTerminationReview decides a unit's own termination request (终止申请, issue 19 item 4):
 	// DRB approves (the project closes as terminated) or rejects it.
 	TaskTerminationReview TaskKind = "termination_review"
+	// TaskExtensionReview decides a unit's request to extend a deadline of its own steps
+	// (延期申请, issue 19 item 4): DRB approves (the deadline moves) or rejects it.
+	TaskExtensionReview TaskKind = "extension_review"
 )
 
 // TaskKinds lists every task kind.
 var TaskKinds = []string{"prelim_review", "expert_review", "bundle_approval", "project_approval",
 	"special_request_approval", "acceptance_check", "acceptance_signoff", "acceptance_witness", "om_review", "evaluation", "change_review",
-	"plan_adjustment", "termination_review"}
+	"plan_adjustment", "termination_review", "extension_review"}
 
 // DocKinds lists every document kind.
 var DocKinds = []string{"opinion", "impl_plan", "special_request", "contract", "supervision_report",

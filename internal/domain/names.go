@@ -8,4 +8,5 @@ var TaskKindNames = map[string]string{
 	"change_review":      "项目变更审批",
 	"plan_adjustment":    "年度计划调整审批",
 	"termination_review": "终止申请审核",
+	"extension_review":   "延期申请审核",
 }

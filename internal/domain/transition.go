@@ -108,6 +108,9 @@ type OMFiling struct {
 	Overdue    bool      `json:"overdue,omitempty"`
 	// Late: filed after the year was flagged overdue (R13).
 	Late bool `json:"late,omitempty"`
+	// Extend: DueAt is the year's new due date (a deadline extension DRB approved, 延期申请);
+	// otherwise a year's row keeps the due date it was first written with.
+	Extend bool `json:"extend,omitempty"`
 }
 
 // Evaluation is a performance evaluation (R14).

@@ -46,8 +46,9 @@ func (s *Store) applyDeliveryWrites(ctx context.Context, tx *sqlx.Tx, t domain.T
 				document_id = coalesce(om_filings.document_id, EXCLUDED.document_id),
 				filed_by = coalesce(om_filings.filed_by, EXCLUDED.filed_by),
 				overdue = om_filings.overdue OR EXCLUDED.overdue,
-				late = om_filings.late OR EXCLUDED.late`
-		if _, err := tx.ExecContext(ctx, q, t.ProjectID, f.Year, f.DueAt, f.Filed, f.DocumentID, f.FiledBy, f.Overdue, f.Late); err != nil {
+				late = om_filings.late OR EXCLUDED.late,
+				due_at = CASE WHEN $9 THEN EXCLUDED.due_at ELSE om_filings.due_at END`
+		if _, err := tx.ExecContext(ctx, q, t.ProjectID, f.Year, f.DueAt, f.Filed, f.DocumentID, f.FiledBy, f.Overdue, f.Late, f.Extend); err != nil {
 			return fmt.Errorf("om filing: %w", err)
 		}
 	}
