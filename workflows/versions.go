@@ -124,7 +124,7 @@ var (
 	// lifecycleChangesExtend (lifecycle-baseline-extend) adds deadline-extension (issue 19 item
 	// 4: the unit's 延期申请 of its O&M filing deadline, decided by DRB on an extension_review
 	// task; runs started before refuse the Update in its validator).
-	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "HEAD"})
+	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "b5dbae5"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
 	planChanges      = planChangesClose
