@@ -74,6 +74,12 @@ func TestE2E_DeadlineExtension(t *testing.T) {
 	require.Equal(t, false, s.do("bob", http.MethodGet, path, nil, nil).Body["can_request_extension"])
 
 	require.Equal(t, review, s.openTask("drb1", p, "extension_review"), "the request is in DRB's 待办")
+	inbox := s.do("drb1", http.MethodGet, "/api/v1/tasks?kind=extension_review&project_id="+p, nil, nil)
+	details := inbox.Body["items"].([]any)[0].(map[string]any)["details"].(map[string]any)
+	require.Equal(t, "运维单位更换，年度报告需重新编制", details["reason"], "DRB reads the request with the task: %s", inbox.Raw)
+	asked, err := time.Parse(time.RFC3339, details["new_due_at"].(string))
+	require.NoError(t, err)
+	require.Equal(t, newDue.UTC(), asked.UTC())
 	require.Equal(t, http.StatusForbidden, s.decide("bob", review, map[string]any{"decision": "approve"}, nil).Status,
 		"the unit's submitter does not decide his own request")
 	ok := s.decide("drb1", review, map[string]any{"decision": "approve", "comment": "同意延期"}, nil)

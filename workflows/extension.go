@@ -106,7 +106,8 @@ func (l *lifecycle) requestExtension(ctx workflow.Context, u ExtensionUpdate) (D
 	r := ExtensionRequest{Step: u.Step, Year: l.st.OMYear, DueAt: l.st.OMDeadline, NewDueAt: u.NewDueAt, Reason: u.Reason,
 		RequestedBy: u.Actor.ID, TaskID: l.taskID(domain.TaskExtensionReview, fmt.Sprintf("x%d", l.st.Extensions))}
 	err := l.apply(ctx, transition{
-		open: []OpenTask{{ID: r.TaskID, Kind: domain.TaskExtensionReview, CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb"}},
+		open: []OpenTask{{ID: r.TaskID, Kind: domain.TaskExtensionReview, CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb",
+			Details: map[string]any{"step": r.Step, "year": r.Year, "due_at": r.DueAt, "new_due_at": r.NewDueAt, "reason": r.Reason}}},
 		audit: l.auditBy(u.Actor, "extension.request", map[string]any{"task_id": r.TaskID, "step": r.Step, "year": r.Year,
 			"due_at": r.DueAt, "new_due_at": r.NewDueAt, "reason": r.Reason}, u.RequestID),
 	})

@@ -69,8 +69,13 @@ func TestExtension_ApprovedMovesTheOMFilingDeadline(t *testing.T) {
 	requireRejectedByValidator(t, nonsense, domain.StatusBadRequest, "invalid_decision")
 	requireOK(t, ok)
 
-	require.Contains(t, h.opened(), domain.NewTask{ID: extReview1, Kind: domain.TaskExtensionReview, ProjectID: "p1",
-		CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb", DueWorkdays: 5})
+	opened := h.opened()
+	require.Len(t, opened, 1)
+	require.Equal(t, domain.NewTask{ID: extReview1, Kind: domain.TaskExtensionReview, ProjectID: "p1",
+		CandidateRole: domain.RoleDRBReviewer, CandidateOrgID: "drb", DueWorkdays: 5}, withoutDetails(opened[0]))
+	require.Equal(t, "运维单位更换，年度报告需重新编制", opened[0].Details["reason"], "DRB reads the request with the task")
+	require.Equal(t, 1, opened[0].Details["year"])
+	require.True(t, newDue.Equal(opened[0].Details["new_due_at"].(time.Time)))
 	req := h.withAudit("extension.request")
 	require.Len(t, req, 1)
 	require.Equal(t, "运维单位更换，年度报告需重新编制", req[0].Audit[0].Detail["reason"])
@@ -96,6 +101,11 @@ func TestExtension_ApprovedMovesTheOMFilingDeadline(t *testing.T) {
 	require.Equal(t, workflows.StepOMFiling, decided[0].Audit[0].Detail["step"])
 	next := h.requireContinuedAsNew()
 	require.Equal(t, 2, next.Resume.OMYear)
+}
+
+func withoutDetails(t domain.NewTask) domain.NewTask {
+	t.Details = nil
+	return t
 }
 
 // TestExtension_RejectedKeepsTheDeadline: DRB's rejection needs a reason; rejected, the unit is

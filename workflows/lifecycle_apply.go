@@ -148,7 +148,7 @@ func (l *lifecycle) record(tr transition, id string) domain.Transition {
 	}
 	for _, o := range tr.open {
 		t.Open = append(t.Open, domain.NewTask{ID: o.ID, Kind: o.Kind, ProjectID: l.in.ProjectID, CandidateRole: o.CandidateRole,
-			CandidateOrgID: o.CandidateOrgID, AssigneeID: o.AssigneeID, DueWorkdays: l.in.Policy.ReviewDueWorkdays})
+			CandidateOrgID: o.CandidateOrgID, AssigneeID: o.AssigneeID, DueWorkdays: l.in.Policy.ReviewDueWorkdays, Details: o.Details})
 	}
 	return t
 }

@@ -95,6 +95,9 @@ type OpenTask struct {
 	RemindAt  time.Time `json:"remind_at,omitzero"`
 	Reminded  bool      `json:"reminded,omitempty"`
 	Escalated bool      `json:"escalated,omitempty"`
+	// Details are what the task's decider reads with it (an extension request's dates and
+	// reason), written to the read model when it opens.
+	Details map[string]any `json:"details,omitempty"`
 }
 
 // ExpertRef is an expert with the org they belong to (for R4 recusal).
