@@ -127,6 +127,15 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	change := s.approvedLarge("alice", "浏览器测试：智慧审批变更 "+tag, false) // web/e2e/change.spec.ts (项目变更)
+	// In O&M under a test policy whose O&M year lasts an hour, for extension.spec.ts's 申请延期
+	// (issue 19 item 4): the deadline stays ahead while the screens ask and decide.
+	_, err := s.store.DB().Exec(`INSERT INTO policy_versions (version, effective_from, title, test_only, body)
+		SELECT 'test-extend-ui', effective_from, '测试策略（运维年度 1 小时）', true,
+			jsonb_set(body, '{version}', '"test-extend-ui"') || '{"om_year": "1h"}'::jsonb
+		FROM policy_versions WHERE version = 'test'`)
+	require.NoError(t, err)
+	extend := s.approvedLargeUnder("alice", "浏览器测试：政务服务运维平台 "+tag, false, "test-extend-ui")
+	s.inOM("alice", extend)
 	name := func(id string) string {
 		return s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil).str("name")
 	}
@@ -137,6 +146,7 @@ func deliveryFixture(t *testing.T, s *stack) string {
 		"om":      {"id": om, "name": name(om)},
 		"built":   {"id": built, "name": name(built)},
 		"change":  {"id": change, "name": name(change)},
+		"extend":  {"id": extend, "name": name(extend)},
 	})
 	require.NoError(t, err)
 	return string(out)

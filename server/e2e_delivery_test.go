@@ -13,6 +13,13 @@ import (
 // NDRC approval (R3–R7) and returns its id, in stage procurement.
 func (s *stack) approvedLarge(user, name string, usesCrypto bool) string {
 	s.t.Helper()
+	return s.approvedLargeUnder(user, name, usesCrypto, "")
+}
+
+// approvedLargeUnder is approvedLarge with the draft pinned to policy version policy before
+// its submission (as a retried submit keeps it, R19); "" submits under the policy in force.
+func (s *stack) approvedLargeUnder(user, name string, usesCrypto bool, policy string) string {
+	s.t.Helper()
 	t := s.t
 	year := futureYear()
 	r := s.do(user, http.MethodPost, "/api/v1/projects", map[string]any{
@@ -20,6 +27,10 @@ func (s *stack) approvedLarge(user, name string, usesCrypto bool) string {
 		"description": name, "mlps_level": 3, "uses_crypto": usesCrypto}, nil)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	p := r.str("id")
+	if policy != "" {
+		_, err := s.store.DB().Exec(`UPDATE projects SET policy_version = $2 WHERE id = $1`, p, policy)
+		require.NoError(t, err)
+	}
 	s.submit(user, p)
 	s.toAwaitingPlan(user, p, year)
 	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),

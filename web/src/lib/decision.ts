@@ -29,6 +29,7 @@ export const decisionsFor = (kind: string): string[] => {
     case 'bundle_approval':
     case 'plan_adjustment':
     case 'termination_review':
+    case 'extension_review':
       return ['approve', 'reject']
     case 'acceptance_check':
       return ['approve', 'return']

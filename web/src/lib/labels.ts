@@ -49,6 +49,7 @@ export const taskKindLabels: Record<string, string> = {
   change_review: '项目变更审批',
   plan_adjustment: '年度计划调整审批',
   termination_review: '终止申请审核',
+  extension_review: '延期申请审核',
 }
 
 // 项目变更 (issue 19): what a change request changes, and where it stands.
@@ -105,6 +106,7 @@ export const actionLabels: Record<string, string> = {
   'change.request': '申请项目变更',
   'project.terminate': '终止项目',
   'termination.request': '申请终止',
+  'extension.request': '申请延期',
   'project.retire': '系统下线',
   'document.upload': '上传文档',
   'task.decide': '审批决定',
