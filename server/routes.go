@@ -152,6 +152,11 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/tasks/:id/decision", reviewers, h((*Server).decideTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", supervisors, h((*Server).reassignTask), true},
 	{http.MethodPost, "/api/v1/tasks/:id/delegate", reviewers, h((*Server).delegateTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/deputize", reviewers, h((*Server).deputizeTask), true},
+	{http.MethodGet, "/api/v1/absences", signedIn, h((*Server).listAbsences), false},
+	{http.MethodPost, "/api/v1/absences", signedIn, h((*Server).createAbsence), false},
+	{http.MethodGet, "/api/v1/absences/deputies", signedIn, h((*Server).listDeputies), false},
+	{http.MethodPost, "/api/v1/absences/:id/end", signedIn, h((*Server).endAbsence), false},
 	{http.MethodPost, "/api/v1/tasks/:id/urge", urgers, h((*Server).urgeTask), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},

@@ -86,7 +86,15 @@ func (s *Server) loadTask(c *gin.Context, act authz.Action) (store.Task, bool) {
 		respondError(c, err)
 		return t, false
 	}
-	if err := authz.CanTask(mustActor(c), act, authzTask(t)); err != nil {
+	at := authzTask(t)
+	if act == authz.TaskRead {
+		// The deputy (代理人) of the absent assignee reads the task his 待办 shows.
+		if at.DeputyOf, _, err = s.deputyOf(c, mustActor(c), t); err != nil {
+			respondError(c, err)
+			return t, false
+		}
+	}
+	if err := authz.CanTask(mustActor(c), act, at); err != nil {
 		s.respondRefusal(c, string(act), "task", t.ID, err)
 		return t, false
 	}

@@ -58,6 +58,9 @@ type lifecycle struct {
 	// extensible (deadline-extension): the unit may ask DRB to extend its O&M filing deadline
 	// (延期申请). Runs started before refuse the Update in its validator.
 	extensible bool
+	// deputizable (task-deputy): an absent assignee's standing deputy may take a task over
+	// (代理). Runs started before refuse it in the validator.
+	deputizable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -100,6 +103,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.terminable = version(ctx, "terminate", 1) == 1
 	l.termRequestable = version(ctx, "termination-request", 1) == 1
 	l.extensible = version(ctx, "deadline-extension", 1) == 1
+	l.deputizable = version(ctx, "task-deputy", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}

@@ -223,6 +223,10 @@ type ReassignUpdate struct {
 	// Delegate: 委派 (issue 19 item 6) — the task's assignee (Actor) hands it to an eligible
 	// colleague, who decides it; the read model remembers the delegator (task-delegate).
 	Delegate bool `json:"delegate,omitempty"`
+	// Deputy: 代理 (issue 19 item 6) — the standing deputy (Actor, also the Assignee) of the
+	// task's assignee From, absent (the gateway checks the absence), takes the task over
+	// (task-deputy).
+	Deputy bool `json:"deputy,omitempty"`
 }
 
 // ResubmitUpdate resubmits a project returned for revision (R3) or withdrawn to draft.

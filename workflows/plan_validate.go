@@ -32,6 +32,9 @@ func (p *plan) validate(m *planMsg, state bool) error {
 		if u.Delegate {
 			return domain.Refuse(domain.StatusUnprocessable, "delegate_not_supported", "打捆项目建议书的审批不能委派")
 		}
+		if u.Deputy {
+			return domain.Refuse(domain.StatusUnprocessable, "deputy_not_supported", "打捆项目建议书的审批不能由代理人代理")
+		}
 		return checkReassign(u, p.bundleFacts(b, true))
 	case DecideUpdate:
 		if a := p.adjustmentByTask(u.TaskID); a != nil {

@@ -18,6 +18,9 @@ func (l *lifecycle) validateReassign(u ReassignUpdate) error {
 	if l.deciding[u.TaskID] {
 		return errDuplicate()
 	}
+	if u.Deputy && !l.deputizable {
+		return domain.Refuse(domain.StatusConflict, "deputy_unsupported", "该流程版本不支持代理")
+	}
 	if err := checkReassign(u, l.facts(t, true)); err != nil {
 		return err
 	}
@@ -39,6 +42,13 @@ func (l *lifecycle) validateReassign(u ReassignUpdate) error {
 // lifecycle checks it).
 func checkReassign(u ReassignUpdate, f authz.TaskFacts) error {
 	switch {
+	case u.Deputy && ((f.AssigneeID != "" && f.AssigneeID != u.From) || u.From == "" || u.Assignee.ID != u.Actor.ID):
+		return domain.Refuse(domain.StatusConflict, "deputy_not_assignee", "该任务已不由请假人办理，不能代理")
+	case u.Deputy:
+		// The absence and a claim are the read model's (the gateway checks that the absent
+		// user holds the task there): here the task is held by no one else, and the deputy must be
+		// someone who could decide the task himself (its role and org, not recused, separation
+		// of duties), checked below as the new assignee.
 	case u.Delegate && f.AssigneeID != "" && f.AssigneeID != u.Actor.ID:
 		return domain.Refuse(domain.StatusForbidden, "delegate_not_assignee", "只有任务的办理人可以委派，请先签收")
 	case u.Delegate:
@@ -76,6 +86,12 @@ func reassignNotices(u ReassignUpdate, taskID, from, subject string) []domain.No
 	return out
 }
 
+// deputyNotices is the notification of a takeover (代理) of taskID to the absent assignee.
+func deputyNotices(u ReassignUpdate, taskID, subject string) []domain.Notice {
+	return []domain.Notice{{Kind: "task_deputized", Title: "待办已由代理人办理：" + subject, Body: u.Actor.Name + " 代理：" + u.Reason,
+		UserID: u.From, TaskID: taskID}}
+}
+
 // delegateNotices is the notification of a delegation (委派) of taskID to its new assignee.
 func delegateNotices(u ReassignUpdate, taskID, subject string) []domain.Notice {
 	return []domain.Notice{{Kind: "task_delegated", Title: "委派待办：" + subject, Body: u.Actor.Name + " 委派您办理：" + u.Reason,
@@ -110,6 +126,9 @@ func (l *lifecycle) reassignTask(ctx workflow.Context, u ReassignUpdate) (Decide
 	assign, notify, action := domain.TaskAssign{TaskID: t.ID, AssigneeID: u.Assignee.ID}, reassignNotices(u, t.ID, from, l.in.Name), "task.reassign"
 	if u.Delegate {
 		assign.DelegatedBy, notify, action = u.Actor.ID, delegateNotices(u, t.ID, l.in.Name), "task.delegate"
+	}
+	if u.Deputy {
+		notify, action = deputyNotices(u, t.ID, l.in.Name), "task.deputize"
 	}
 	err := l.apply(ctx, transition{
 		assign: []domain.TaskAssign{assign},

@@ -123,8 +123,11 @@ var (
 	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "b27124e"})
 	// lifecycleChangesExtend (lifecycle-baseline-extend) adds deadline-extension (issue 19 item
 	// 4: the unit's 延期申请 of its O&M filing deadline, decided by DRB on an extension_review
-	// task; runs started before refuse the Update in its validator).
-	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "b5dbae5"})
+	// task; runs started before refuse the Update in its validator) and task-deputy (issue 19
+	// item 6: an absent assignee's standing deputy takes a task over, 代理; runs started before
+	// refuse it in the validator).
+	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "b5dbae5"},
+		change{"task-deputy", 1, "HEAD"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
 	planChanges      = planChangesClose

@@ -17,16 +17,19 @@ type Action string
 
 // The actions.
 const (
-	ProjectRead     Action = "project.read"
-	ProjectEdit     Action = "project.edit"
-	ProjectSubmit   Action = "project.submit"
-	ProjectDeliver  Action = "project.deliver"
-	DocumentUpload  Action = "document.upload"
-	TaskRead        Action = "task.read"
-	TaskClaim       Action = "task.claim"
-	TaskDecide      Action = "task.decide"
-	TaskReassign    Action = "task.reassign"
-	TaskDelegate    Action = "task.delegate"
+	ProjectRead    Action = "project.read"
+	ProjectEdit    Action = "project.edit"
+	ProjectSubmit  Action = "project.submit"
+	ProjectDeliver Action = "project.deliver"
+	DocumentUpload Action = "document.upload"
+	TaskRead       Action = "task.read"
+	TaskClaim      Action = "task.claim"
+	TaskDecide     Action = "task.decide"
+	TaskReassign   Action = "task.reassign"
+	TaskDelegate   Action = "task.delegate"
+	// TaskDeputize is 代理 (issue 19 item 6): the standing deputy of the task's absent
+	// assignee takes it over.
+	TaskDeputize    Action = "task.deputize"
 	PlanManage      Action = "plan.manage"
 	AuditRead       Action = "audit.read"
 	OrgUserManage   Action = "admin.manage"
@@ -84,6 +87,9 @@ type Task struct {
 	// SubmittedBy are the people who submitted or recorded what the task decides on
 	// (separation of duties).
 	SubmittedBy []string
+	// DeputyOf is the absent user whose active standing deputy (代理人, issue 19 item 6) the
+	// caller is, when that user holds the task (the gateway fills it from the read model).
+	DeputyOf string
 }
 
 // Facts is t as ActOnTask takes it.
@@ -102,8 +108,9 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 	assignedToMe := t.AssigneeID == a.ID
 	assignedToOther := t.AssigneeID != "" && !assignedToMe
 	// A closed task stays visible to its candidates, so a lost race answers 409, not 404.
+	deputy := t.DeputyOf != "" && t.DeputyOf == t.AssigneeID
 	visible := (candidate && (!assignedToOther || !t.Open)) || assignedToMe ||
-		(t.DecidedBy != "" && t.DecidedBy == a.ID) || SeesAllTasks(a)
+		(t.DecidedBy != "" && t.DecidedBy == a.ID) || SeesAllTasks(a) || (deputy && t.Open)
 	if !visible {
 		return apperr.NotFound("任务")
 	}
@@ -120,6 +127,16 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 		if !assignedToMe {
 			return apperr.Forbidden("delegate_not_assignee", "只有任务的办理人可以委派，请先签收")
 		}
+		return ActOnTask(a, f)
+	case TaskDeputize:
+		// 代理 (issue 19 item 6): the absent assignee's deputy, who may act on it himself.
+		if !deputy {
+			return apperr.Forbidden("not_deputy", "只有任务办理人在请假期间的代理人可以代理")
+		}
+		if !t.Open {
+			return StaleTask()
+		}
+		f.AssigneeID = ""
 		return ActOnTask(a, f)
 	case TaskReassign:
 		if !a.Has(domain.RoleDRBSupervisor) {

@@ -253,6 +253,10 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 			 WHERE t.assignee_id = ` + user + ` AND t.status = 'open'` + and + `
 			 ORDER BY t.due_at, t.id LIMIT ` + limit + `)
 			UNION ALL
+			(SELECT t.id, t.due_at FROM absences a JOIN tasks t ON t.assignee_id = a.user_id
+			 WHERE a.deputy_id = ` + user + ` AND ` + activeAbsence + ` AND t.status = 'open'` + and + `
+			 ORDER BY t.due_at, t.id LIMIT ` + limit + `)
+			UNION ALL
 			(SELECT o.id, o.due_at FROM (SELECT DISTINCT role FROM unnest(` + roles + `::text[]) AS a(role)) r CROSS JOIN LATERAL (
 				SELECT t.id, t.due_at FROM tasks t
 				WHERE t.status = 'open' AND t.assignee_id IS NULL AND t.candidate_role = r.role
@@ -282,7 +286,8 @@ func (s *Store) CountTasks(ctx context.Context, f TaskFilter) (int, error) {
 		conds = append(conds, "t.decided_by = "+arg(f.UserID), "t.status <> 'open'")
 	default:
 		user, org, roles := arg(f.UserID), arg(f.OrgID), arg(pq.Array(f.Roles))
-		conds = append(conds, `t.status = 'open' AND (t.assignee_id = `+user+` OR (t.assignee_id IS NULL
+		conds = append(conds, `t.status = 'open' AND (t.assignee_id = `+user+` OR t.assignee_id IN (
+			SELECT a.user_id FROM absences a WHERE a.deputy_id = `+user+` AND `+activeAbsence+`) OR (t.assignee_id IS NULL
 			AND t.candidate_role = ANY(`+roles+`::text[]) AND (t.candidate_org_id IS NULL OR t.candidate_org_id = `+org+`)
 			AND NOT (t.candidate_role = 'expert' AND EXISTS (
 				SELECT 1 FROM projects rp WHERE rp.id = t.project_id AND rp.unit_id = `+org+`))))`)
@@ -505,10 +510,11 @@ func transitionWrites(t domain.Transition) audit.Writes {
 // notify writes one notification row per recipient; ids derive from the transition, so a
 // retry writes nothing twice.
 func (s *Store) notify(ctx context.Context, tx *sqlx.Tx, id, projectID string, n domain.Notice) error {
-	const q = `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
+	q := `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
 		SELECT $1 || ':' || u.id, u.id, $2, $3, $4, NULLIF($5,''), NULLIF($6,'')
 		FROM users u WHERE NOT u.disabled AND (
-			u.id = $7 OR ($7 = '' AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $8)
+			u.id = $7 OR u.id IN (SELECT a.deputy_id FROM absences a WHERE $7 <> '' AND a.user_id = $7 AND ` + activeAbsence + `)
+			OR ($7 = '' AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $8)
 			AND ($9 = '' OR u.org_id = $9)))
 		ON CONFLICT (id) DO NOTHING`
 	if _, err := s.txExec(ctx, tx, q, id, n.Kind, n.Title, n.Body, projectID, n.TaskID, n.UserID, n.Role, n.OrgID); err != nil {
