@@ -127,7 +127,7 @@ var (
 	// item 6: an absent assignee's standing deputy takes a task over, 代理; runs started before
 	// refuse it in the validator).
 	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "b5dbae5"},
-		change{"task-deputy", 1, "HEAD"})
+		change{"task-deputy", 1, "832c96e"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
 	planChanges      = planChangesClose
