@@ -464,7 +464,10 @@ func (f *mxFixture) cond(c, role string, u seed.DemoUser, tg mxTarget) mxVerdict
 		return v(slices.Contains(strings.Split(strings.TrimPrefix(c, "kind:"), ","), f.docKind[tg.doc]))
 	case c == "candidate":
 		return v(t != nil && f.candidate(u, t) && (t.assignee == "" || !t.open))
+	case c == "deputy":
+		return v(false) // the fixture records no absence: TestE2E_Deputy plays one
 	case c == "assignee":
+
 		return v(t != nil && t.assignee == mxUserID(u.Username))
 	case c == "decider":
 		return v(t != nil && t.decider == mxUserID(u.Username))
@@ -1002,6 +1005,16 @@ var mxRoutes = map[string]mxRoute{
 	// 委派 to someone who does not exist: 422 assignee_not_eligible once authorized.
 	"POST /api/v1/tasks/:id/delegate": {object: "task", action: "delegate", targets: mxTasks,
 		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
+	// 代理 by the deputy of an absent assignee: the fixture records no absence, so nobody.
+	"POST /api/v1/tasks/:id/deputize": {object: "task", action: "deputize", targets: mxTasks, body: `{"bogus":1}`, ok: mxAllowed},
+	// 代理人 (issue 19 item 6): one's own absences; an unknown field is 400 once authorized,
+	// an absence that does not exist 404.
+	"GET /api/v1/absences":          {object: "absence", action: "read"},
+	"GET /api/v1/absences/deputies": {object: "absence", action: "read"},
+	"POST /api/v1/absences":         {object: "absence", action: "create", body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/absences/:id/end": {object: "absence", action: "end", targets: func(*mxFixture) []mxTarget {
+		return []mxTarget{{name: "ab-none", params: map[string]string{"id": "ab-none"}}}
+	}, missing: func(*mxFixture, mxTarget) bool { return true }},
 
 	"GET /api/v1/plans/:year": {object: "plan", action: "read", targets: mxPlanYear,
 		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {

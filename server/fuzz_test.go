@@ -106,6 +106,8 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/projects/:id/retire", fzBind[closeReq](nil)},
 	{http.MethodPost, "/api/v1/projects/:id/termination-request", fzBind[termRequestReq](nil)},
 	{http.MethodPost, "/api/v1/projects/:id/deadline-extension", fzBind[extensionReq](nil)},
+	{http.MethodPost, "/api/v1/tasks/:id/deputize", fzBind[deputizeReq](nil)},
+	{http.MethodPost, "/api/v1/absences", fzBind[absenceReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-draws", fzBind[drawReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},
@@ -128,6 +130,7 @@ var fzBodyless = map[string]string{
 	"POST /api/v1/tasks/:id/claim":               "no body",
 	"POST /api/v1/notifications/:id/read":        "no body",
 	"POST /api/v1/notifications/read-all":        "no body",
+	"POST /api/v1/absences/:id/end":              "no body",
 	"POST /api/v1/auth/refresh":                  "no body",
 }
 
