@@ -40,7 +40,9 @@ func TestE2E_Deputy(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, before.Status, "%s", before.Raw)
 
 	end := time.Now().Add(time.Hour).Format(time.RFC3339)
-	absence := func(user string, body map[string]any) resp { return s.do(user, http.MethodPost, "/api/v1/absences", body, nil) }
+	absence := func(user string, body map[string]any) resp {
+		return s.do(user, http.MethodPost, "/api/v1/absences", body, nil)
+	}
 	other := absence("drb1", map[string]any{"deputy_id": "u-alice", "ends_at": end})
 	require.Equal(t, http.StatusUnprocessableEntity, other.Status, "%s", other.Raw)
 	require.Equal(t, "deputy_not_eligible", other.code())
