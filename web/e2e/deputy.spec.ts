@@ -46,7 +46,7 @@ test('代理人: drb1 sets drbsup as deputy, drbsup takes over his task from 待
   await end.fill(bj(new Date(Date.now() + 2 * 3600_000)))
   await end.press('Enter')
   await dialog.getByTestId('absence-reason').fill('参加省里培训')
-  await dialog.getByText('事由', { exact: true }).click() // close the picker's panel
+  await dialog.getByRole('heading', { name: '新增请假' }).click() // close the picker's panel
   await accessible(me, '代理人设置')
   await shot(me, '77-deputy-settings')
   await dialog.getByTestId('absence-save').click()
