@@ -59,6 +59,10 @@ func ProjectWorkflowID(projectID string) string { return "project:" + projectID 
 // PlanWorkflowID is the workflow id of a year's plan.
 func PlanWorkflowID(year int) string { return fmt.Sprintf("plan:%d", year) }
 
+// PlanSummary is the static summary of a year's plan run in the Temporal UI and CLI, the same
+// whether the gateway or the annual cycle starts it: the year only, no project content.
+func PlanSummary(year int) string { return fmt.Sprintf("annual plan %d", year) }
+
 // ProjectLifecycleInput starts a project's lifecycle. The policy in force at submission is
 // pinned here for the project's whole life (R19).
 type ProjectLifecycleInput struct {
