@@ -141,6 +141,7 @@ export const actionLabels: Record<string, string> = {
   'ops.replay': '回放校验',
   'ops.external_reset': '流程引擎外部重置',
   'ops.external_terminate': '流程引擎外部终止',
+  'ops.external_cancel': '流程引擎外部取消',
   'auth.login': '登录',
   'auth.logout': '退出',
   'auth.refresh': '续期会话',
