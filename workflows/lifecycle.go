@@ -34,9 +34,8 @@ type lifecycle struct {
 	// taskTimers holds the T2 timers of each open task (armTaskTimers).
 	taskTimers map[string]taskTimer
 	// lean (lean-coroutines): the main loop reads the signal channels and the fired timers
-	// itself (collect). Before it, each signal channel and each timer held a coroutine of
-	// its own, parked in the worker's cache with the workflow: a cached lifecycle cost
-	// ~150 KB, mostly their stacks, so a 300 MB worker cached 1,000 (docs/PERFORMANCE.md).
+	// itself (collect), so none holds a coroutine (and its stack) of its own in the worker's
+	// cache. A run without it gives each signal channel and each timer a coroutine.
 	lean    bool
 	signals []signalSource
 	timers  []pendingTimer

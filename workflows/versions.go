@@ -161,13 +161,11 @@ func getVersion(ctx workflow.Context, id string, max workflow.Version) workflow.
 
 // versionsAtStart meets every change of a run in its first workflow task (version
 // versions-at-start). The first time a run meets a change id, the SDK records a marker and
-// upserts the TemporalChangeVersion search attribute: a visibility write on the server that
-// cost a decision meeting transition-id-by-update as much as the rest of its round trip
-// (bench "floor + 1 new GetVersion": 218 → 100 updates/s at 8 clients; several in one
-// workflow task cost about one, docs/PERFORMANCE.md). Met at start, they share the first
-// task's write and no decision pays for one. Each call site still calls GetVersion; it finds
-// the version already recorded. Runs started before this version meet their changes where
-// they did (replay returns DefaultVersion here).
+// upserts the TemporalChangeVersion search attribute, a visibility write on the server;
+// several in one workflow task share one write. Met at start, they share the first task's
+// write and no decision pays for one. Each call site still calls GetVersion; it finds the
+// version already recorded. A run without versions-at-start (replay returns DefaultVersion
+// here) meets each change at its call site.
 func versionsAtStart(ctx workflow.Context, changes []change) {
 	if getVersion(ctx, "versions-at-start", 1) == workflow.DefaultVersion {
 		return
@@ -183,13 +181,12 @@ type baselineKey struct{}
 // withBaseline starts a run: a run started now records the first of baselines (newest first)
 // as its one version marker, and has every change that baseline covers at its highest version;
 // a run started by earlier code finds the marker of the baseline it recorded. The returned
-// context carries the covered changes for version. A run started before any baseline (replay
-// finds none) meets each change as before (versionsAtStart). Each change id meets was a marker
-// event in the run's first workflow task, and a value of the TemporalChangeVersion search
-// attribute: 14 events that every replay of an evicted lifecycle read and re-ran, and a
-// visibility write that grew with them (docs/PERFORMANCE.md). A change added after the
-// baseline calls workflow.GetVersion as usual (version does, for an id the baseline does not
-// cover) until a new baseline id takes it in.
+// context carries the covered changes for version. A run without a baseline marker (replay
+// finds none) meets each change itself (versionsAtStart): a marker event per change id in its
+// first workflow task, which every replay of an evicted run reads and re-runs, and a value per
+// change id of the TemporalChangeVersion search attribute; a baseline is one marker for all
+// the changes it covers. A change added after the baseline calls workflow.GetVersion as usual
+// (version does, for an id the baseline does not cover) until a new baseline id takes it in.
 func withBaseline(ctx workflow.Context, baselines []baseline, changes []change) workflow.Context {
 	for _, b := range baselines {
 		if workflow.GetVersion(ctx, b.id, workflow.DefaultVersion, 1) == 1 {
