@@ -65,7 +65,7 @@ var (
 	// before refuse the Update in its validator).
 	lifecycleChangesChange = append(slices.Clone(lifecycleChangesTurns), change{"change-request", 1, "ea7dd37"})
 	// lifecycleChangesFinish (lifecycle-baseline-finish) adds finish-late-updates: an Update
-	// accepted while a closing run waits for its handlers is handled (it used to wait for ever).
+	// accepted while a closing run waits for its handlers is handled (a run without it waits for ever).
 	lifecycleChangesFinish = append(slices.Clone(lifecycleChangesChange), change{"finish-late-updates", 1, "74f9008"})
 	// lifecycleChangesStage (lifecycle-baseline-stage) adds stage-search-attribute: every new
 	// stage is upserted into the run's Stage search attribute (issue 21 item 5).
@@ -92,7 +92,7 @@ var (
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"},
 		change{"panel-odd-after-recusal", 1, "44ba51a"}, change{"bundle-by-pinned-approver", 1, "06ce55b"})
 	// planChangesFinish (plan-baseline-finish) adds plan-finish-late-updates: an Update
-	// accepted while the run waits to continue as new is handled (it used to wait for ever).
+	// accepted while the run waits to continue as new is handled (a run without it waits for ever).
 	planChangesFinish = append(slices.Clone(planChangesCorrectness), change{"plan-finish-late-updates", 1, "db8feea"})
 
 	// lifecycleChangesClose (lifecycle-baseline-close) and planChangesClose (plan-baseline-close)
