@@ -124,7 +124,7 @@ var (
 	// lifecycleChangesWDecide (lifecycle-baseline-wdecide) adds decision-withdraw (issue 19
 	// item 2: a reviewer's 撤回决定 of his own decision while its next step has not started;
 	// runs started before refuse the Update in its validator).
-	lifecycleChangesWDecide = append(slices.Clone(lifecycleChangesTermReq), change{"decision-withdraw", 1, "HEAD"})
+	lifecycleChangesWDecide = append(slices.Clone(lifecycleChangesTermReq), change{"decision-withdraw", 1, "43a5d55"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesWDecide
 	planChanges      = planChangesClose
