@@ -127,7 +127,7 @@ func (l *lifecycle) validateWithdrawDecision(u WithdrawDecisionUpdate) error {
 		return domain.Refuse(domain.StatusForbidden, CodeDecisionNotOwn, "只有作出该决定的人可以撤回")
 	}
 	if l.missing(u.Reason) {
-		return domain.Refuse(domain.StatusBadRequest, "invalid_request", "撤回决定须填写理由")
+		return domain.Refuse(domain.StatusBadRequest, "invalid_input", "撤回决定须填写理由")
 	}
 	for _, id := range d.Opened {
 		if t, ok := l.findTask(id); !ok || t.AssigneeID != "" || l.deciding[id] {
@@ -153,7 +153,10 @@ func (l *lifecycle) withdrawDecision(ctx workflow.Context, u WithdrawDecisionUpd
 		tr.stage = d.From
 	}
 	for _, id := range d.Opened {
+		o, _ := l.findTask(id)
 		tr.close = append(tr.close, domain.TaskClose{TaskID: id, Cancelled: true, ActorID: u.Actor.ID, Comment: u.Reason})
+		tr.notify = append(tr.notify, domain.Notice{Kind: "task_cancelled", Title: "待办已取消：" + l.in.Name, TaskID: id,
+			Body: "前一环节的决定已撤回，该待办不再办理。理由：" + u.Reason, Role: o.CandidateRole, OrgID: o.CandidateOrgID})
 	}
 	reopened := ""
 	for _, o := range d.Reopen {
@@ -164,9 +167,9 @@ func (l *lifecycle) withdrawDecision(ctx workflow.Context, u WithdrawDecisionUpd
 		tr.open = append(tr.open, o)
 	}
 	if d.Told {
-		tr.notify = []domain.Notice{{Kind: "decision_withdrawn", Title: "审查决定已撤回：" + l.in.Name,
+		tr.notify = append(tr.notify, domain.Notice{Kind: "decision_withdrawn", Title: "审查决定已撤回：" + l.in.Name,
 			Body: fmt.Sprintf("%s的决定已由决定人撤回，项目回到原环节重新办理。理由：%s", domain.TaskKindNames[string(d.Kind)], u.Reason),
-			Role: domain.RoleSubmitter, OrgID: l.in.UnitID}}
+			Role: domain.RoleSubmitter, OrgID: l.in.UnitID})
 	}
 	tr.audit = l.auditBy(u.Actor, "task.withdraw_decision", map[string]any{"task_id": d.TaskID, "kind": string(d.Kind),
 		"decision": d.Decision, "reason": u.Reason, "reopened": reopened, "cancelled": d.Opened, "stage": string(d.From)}, u.RequestID)

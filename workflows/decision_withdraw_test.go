@@ -17,7 +17,6 @@ func (h *harness) withdrawDecision(taskID string, actor domain.Actor, reason str
 
 const prelim1W1 = prelim1 + ":w1"
 
-
 // TestWithdrawDecision_PrelimReturnUndone (撤回决定, issue 19 item 2, R3, R18): the reviewer who
 // returned the project withdraws his return before the unit resubmitted: another reviewer may
 // not, a blank reason is refused; the project is back in prelim review with the task reopened
@@ -44,7 +43,7 @@ func TestWithdrawDecision_PrelimReturnUndone(t *testing.T) {
 
 	requireOK(t, ret)
 	requireRejectedByValidator(t, other, domain.StatusForbidden, workflows.CodeDecisionNotOwn)
-	requireRejectedByValidator(t, blank, domain.StatusBadRequest, "invalid_request")
+	requireRejectedByValidator(t, blank, domain.StatusBadRequest, "invalid_input")
 	requireOK(t, ok)
 	require.Equal(t, workflows.DecideResult{TaskID: prelim1W1, Decision: "withdraw_decision", Stage: domain.StagePrelimReview}, ok.result)
 	requireRejectedByValidator(t, again, domain.StatusConflict, workflows.CodeWithdrawTooLate)
@@ -127,6 +126,11 @@ func TestWithdrawDecision_AcceptanceCheckRefusedOnceNextClaimed(t *testing.T) {
 	require.Equal(t, []domain.TaskClose{{TaskID: signoff1, Cancelled: true, ActorID: drbReviewer.ID, Comment: "材料审查有遗漏"},
 		{TaskID: witness1, Cancelled: true, ActorID: drbReviewer.ID, Comment: "材料审查有遗漏"}}, w[0].Close)
 	require.Equal(t, []string{acceptCheck1, signoff1, witness1, acceptCheck1 + ":w1", signoff1 + ":w1", witness1 + ":w1"}, h.openedIDs())
+	cancelled := h.notices("task_cancelled")
+	require.Len(t, cancelled, 2, "the candidates of the tasks the decision opened are told")
+	require.Equal(t, []string{signoff1, witness1}, []string{cancelled[0].TaskID, cancelled[1].TaskID})
+	require.Equal(t, domain.RolePRTAWitness, cancelled[1].Role)
+	require.Empty(t, h.notices("decision_withdrawn"), "the unit was not told of the check's approval")
 }
 
 // TestWithdrawDecision_WitnessFailUndone (R12): PRTA's failed witness sent the project to
