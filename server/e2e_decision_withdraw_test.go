@@ -35,9 +35,8 @@ func (s *stack) noticeKinds(user, p string) []string {
 // alice's project and withdraws the return before she resubmits: another DRB reviewer is 403
 // decision_not_own, a blank reason 400; the project is back in prelim review with the task
 // reopened assigned to drb1, alice is told (decision_withdrawn), the timeline shows the audit
-// row; a resend with the key answers the same. drb1 approves the reopened task; once the
-// project is approved and in acceptance that old decision is 409 withdraw_too_late, and an
-// approval (another kind) is refused to its NDRC decider by the route (403).
+// row; a resend with the key answers the same. drb1 returns the reopened task again, which he
+// may withdraw until alice resubmits; after, it is 409 withdraw_too_late.
 func TestE2E_WithdrawDecisionOfPrelimReturn(t *testing.T) {
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "撤回决定测试：社区养老服务平台", futureYear(), 100_000_000)
@@ -84,10 +83,19 @@ func TestE2E_WithdrawDecisionOfPrelimReturn(t *testing.T) {
 	}, 10*time.Second, 100*time.Millisecond, "alice is told the return was withdrawn")
 	require.Equal(t, http.StatusConflict, s.decide("drb1", task, map[string]any{"decision": "approve"}, nil).Status,
 		"the withdrawn task is closed")
-	r = s.decide("drb1", reopened, map[string]any{"decision": "approve", "comment": "符合申报条件"}, nil)
+	r = s.decide("drb1", reopened, map[string]any{"decision": "return", "comment": "请补充预算明细和数据来源"}, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-	require.Equal(t, "expert_review", r.str("stage"))
-	require.Equal(t, reopened, s.withdrawable("drb1", p), "the approval may be withdrawn while no session convened it")
+	require.Equal(t, "revision", r.str("stage"))
+	require.Equal(t, reopened, s.withdrawable("drb1", p), "the new return may be withdrawn until alice resubmits")
+
+	// alice resubmits: the next step has started (round 2's task opened after the return).
+	require.Equal(t, http.StatusOK, s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil).Status)
+	s.openTask("drb1", p, "prelim_review")
+	require.Empty(t, s.withdrawable("drb1", p), "the unit resubmitted")
+	late = s.withdrawDecision("drb1", reopened, map[string]any{"reason": "太晚了"}, nil)
+	require.Equal(t, http.StatusConflict, late.Status, "%s", late.Raw)
+	require.Equal(t, "withdraw_too_late", late.code())
+	require.Equal(t, "prelim_review", s.do("alice", http.MethodGet, "/api/v1/projects/"+p, nil, nil).str("stage"))
 }
 
 // TestE2E_WithdrawDecisionRefusedOnceTheNextTaskIsClaimed (R12): DRB's approval of the

@@ -11,7 +11,8 @@ import (
 
 // DecisionFollowedUp reports whether the step after decided task t has started as far as the
 // read model tells (撤回决定, issue 19 item 2): another task of its project was decided after
-// it, a task opened since is claimed, or, for preliminary review, the project joined an expert
+// it, a task was opened after it (the decision's own open in its transaction, at its instant),
+// a task it opened is claimed, or, for preliminary review, the project joined an expert
 // session (R4). The workflow checks the rest (its own order of events).
 func (s *Store) DecisionFollowedUp(ctx context.Context, t Task) (bool, error) {
 	if !t.ProjectID.Valid || !t.DecidedAt.Valid {
@@ -19,7 +20,8 @@ func (s *Store) DecisionFollowedUp(ctx context.Context, t Task) (bool, error) {
 	}
 	var started bool
 	err := s.getP(ctx, &started, `SELECT EXISTS (SELECT 1 FROM tasks o WHERE o.project_id = $1 AND o.id <> $2 AND
-			((o.status = 'done' AND o.decided_at > $3) OR (o.status = 'open' AND o.assignee_id IS NOT NULL AND o.created_at >= $3)))
+			((o.status = 'done' AND o.decided_at > $3) OR o.created_at > $3
+			OR (o.status = 'open' AND o.assignee_id IS NOT NULL AND o.created_at >= $3)))
 		OR ($4 AND EXISTS (SELECT 1 FROM expert_session_projects sp WHERE sp.project_id = $1))`,
 		t.ProjectID.String, t.ID, t.DecidedAt.Time, t.Kind == string(domain.TaskPrelimReview))
 	if err != nil {
