@@ -36,7 +36,8 @@ func (s *stack) noticeKinds(user, p string) []string {
 // decision_not_own, a blank reason 400; the project is back in prelim review with the task
 // reopened assigned to drb1, alice is told (decision_withdrawn), the timeline shows the audit
 // row; a resend with the key answers the same. drb1 returns the reopened task again, which he
-// may withdraw until alice resubmits; after, it is 409 withdraw_too_late.
+// may withdraw until alice resubmits; after, it is 409 withdraw_too_late. A rejection is 409
+// decision_not_withdrawable.
 func TestE2E_WithdrawDecisionOfPrelimReturn(t *testing.T) {
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "撤回决定测试：社区养老服务平台", futureYear(), 100_000_000)
@@ -96,6 +97,16 @@ func TestE2E_WithdrawDecisionOfPrelimReturn(t *testing.T) {
 	require.Equal(t, http.StatusConflict, late.Status, "%s", late.Raw)
 	require.Equal(t, "withdraw_too_late", late.code())
 	require.Equal(t, "prelim_review", s.do("alice", http.MethodGet, "/api/v1/projects/"+p, nil, nil).str("stage"))
+
+	// A rejection ends the project: not a decision that can be withdrawn.
+	q := s.createProject("alice", "撤回决定测试：不予通过的项目", futureYear(), 100_000_000)
+	s.submit("alice", q)
+	rej := s.openTask("drb1", q, "prelim_review")
+	require.Equal(t, http.StatusOK, s.decide("drb1", rej, map[string]any{"decision": "reject", "comment": "重复建设"}, nil).Status)
+	require.Empty(t, s.withdrawable("drb1", q))
+	no := s.withdrawDecision("drb1", rej, map[string]any{"reason": "误操作"}, nil)
+	require.Equal(t, http.StatusConflict, no.Status, "%s", no.Raw)
+	require.Equal(t, "decision_not_withdrawable", no.code())
 }
 
 // TestE2E_WithdrawDecisionRefusedOnceTheNextTaskIsClaimed (R12): DRB's approval of the
