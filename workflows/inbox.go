@@ -43,9 +43,8 @@ const (
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
-	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest,
-	msgWithdrawDecision: UpdateWithdrawDecision,
-	msgPanel:            SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
+	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest, msgWithdrawDecision: UpdateWithdrawDecision,
+	msgPanel: SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
 	msgOMReminder: timerOMReminder, msgTaskReminder: timerTaskReminder, msgTaskEscalation: timerTaskEscalation,
