@@ -178,3 +178,37 @@ func TestWithdrawDecision_UnsupportedInRunsStartedBefore(t *testing.T) {
 	h.requireCancelled()
 	requireRejectedByValidator(t, old, domain.StatusConflict, workflows.CodeWithdrawUnsupported)
 }
+
+// TestWithdrawDecision_SignoffPassUndoneWhileWitnessOpen (R12): DRB's sign-off passed while
+// PRTA's witness is open; withdrawn, the sign-off reopens for its decider and the witness stays
+// as it is; the witness's pass then does not complete acceptance, the sign-off passed again
+// does (O&M). The pass that completed acceptance cannot be withdrawn.
+func TestWithdrawDecision_SignoffPassUndoneWhileWitnessOpen(t *testing.T) {
+	start := shanghaiTime(2026, 6, 15, 10, 0, 0)
+	h := newDelivery(t, start)
+	h.applyAcceptance(submitter)
+	h.decide(workflows.DecideUpdate{TaskID: acceptCheck1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+	h.pass(signoff1, drbReviewer)
+	ok := h.withdrawDecision(signoff1, drbReviewer, "签署前需复核")
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageAcceptance, st.Stage)
+		require.Equal(t, []string{witness1, signoff1 + ":w1"}, []string{st.OpenTasks[0].ID, st.OpenTasks[1].ID})
+	})
+	witness := h.pass(witness1, prtaWitness)
+	h.projectState(func(st workflows.ProjectState) { require.Equal(t, domain.StageAcceptance, st.Stage) })
+	last := h.pass(signoff1+":w1", drbReviewer)
+	final := h.withdrawDecision(signoff1+":w1", drbReviewer, "太晚")
+	h.cancel()
+	h.runLifecycle(resumedInput(policy2021(), trialRunOver(start)))
+	h.requireCancelled()
+
+	requireOK(t, ok)
+	requireOK(t, witness)
+	requireOK(t, last)
+	require.Equal(t, domain.StageOM, last.result.(workflows.DecideResult).Stage)
+	requireRejectedByValidator(t, final, domain.StatusConflict, workflows.CodeWithdrawTooLate)
+	w := h.withAudit("task.withdraw_decision")
+	require.Len(t, w, 1)
+	require.Empty(t, w[0].Close, "the sign-off opened nothing")
+	require.Empty(t, w[0].Stage)
+}
