@@ -1010,6 +1010,10 @@ var mxRoutes = map[string]mxRoute{
 	// 委派 to someone who does not exist: 422 assignee_not_eligible once authorized.
 	"POST /api/v1/tasks/:id/delegate": {object: "task", action: "delegate", targets: mxTasks,
 		body: `{"assignee_id":"u-nobody","reason":"矩阵测试"}`, ok: mxAllowed},
+	// 撤回决定 with an unknown field: 400 once the caller is known to be the decider, so no
+	// decision is withdrawn (issue 19 item 2).
+	"POST /api/v1/tasks/:id/withdraw-decision": {object: "task", action: "withdraw_decision", targets: mxTasks,
+		body: `{"bogus":1}`, ok: mxAllowed},
 
 	"GET /api/v1/plans/:year": {object: "plan", action: "read", targets: mxPlanYear,
 		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {

@@ -105,6 +105,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/projects/:id/terminate", fzBind[closeReq](nil)},
 	{http.MethodPost, "/api/v1/projects/:id/retire", fzBind[closeReq](nil)},
 	{http.MethodPost, "/api/v1/projects/:id/termination-request", fzBind[termRequestReq](nil)},
+	{http.MethodPost, "/api/v1/tasks/:id/withdraw-decision", fzBind[withdrawDecisionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-draws", fzBind[drawReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},

@@ -325,10 +325,17 @@ func (s *Server) getProject(c *gin.Context) {
 		CanRetire    bool `json:"can_retire"`
 		// CanRequestTermination: the actor may ask DRB to terminate it (终止申请) now.
 		CanRequestTermination bool `json:"can_request_termination"`
+		// WithdrawableDecision: the actor's own last decision on the project, which he may
+		// withdraw now (撤回决定, POST /tasks/{task_id}/withdraw-decision); null otherwise.
+		WithdrawableDecision *decisionJSON `json:"withdrawable_decision"`
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
 		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks),
 		CanTerminate: canTerminate(mustActor(c), p), CanRetire: canRetire(mustActor(c), p),
 		CanRequestTermination: canRequestTermination(mustActor(c), p, tasks)}
+	if out.WithdrawableDecision, err = s.withdrawableDecision(c, p); err != nil {
+		respondError(c, err)
+		return
+	}
 	for _, t := range tasks {
 		if !details && t.Kind == string(domain.TaskExpertReview) {
 			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see

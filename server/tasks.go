@@ -463,6 +463,8 @@ func hashOf(arg any) string {
 		return u.RequestHash
 	case workflows.TerminationRequestUpdate:
 		return u.RequestHash
+	case workflows.WithdrawDecisionUpdate:
+		return u.RequestHash
 	}
 	return ""
 }

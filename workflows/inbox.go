@@ -20,6 +20,7 @@ const (
 	msgChange
 	msgTerminate
 	msgTermRequest
+	msgWithdrawDecision
 
 	msgPanel
 	msgPlanResult
@@ -42,7 +43,7 @@ const (
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
-	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest,
+	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest, msgWithdrawDecision: UpdateWithdrawDecision,
 	msgPanel: SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,
 	msgTrialRunOver: timerTrialRunOver, msgFollowUp: timerFollowUp, msgOMDeadline: timerOMDeadline,
@@ -53,7 +54,7 @@ var msgNames = [...]string{
 func (k msgKind) String() string { return msgNames[k] }
 
 // update reports an Update: its sender waits for the answer.
-func (k msgKind) update() bool { return k >= msgDecide && k <= msgTermRequest }
+func (k msgKind) update() bool { return k >= msgDecide && k <= msgWithdrawDecision }
 
 // signal reports a signal: no one waits for it, a failure to apply it is logged.
 func (k msgKind) signal() bool { return k >= msgPanel && k <= msgPlanAdjusted }

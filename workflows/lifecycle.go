@@ -54,6 +54,9 @@ type lifecycle struct {
 	// termRequestable (termination-request): the unit may ask DRB to terminate the project
 	// (终止申请). Runs started before refuse the Update in its validator.
 	termRequestable bool
+	// decisionWithdrawable (decision-withdraw): a reviewer may withdraw his own decision while
+	// its next step has not started (撤回决定). Runs started before refuse it in the validator.
+	decisionWithdrawable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -95,6 +98,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.changeable = version(ctx, "change-request", 1) == 1
 	l.terminable = version(ctx, "terminate", 1) == 1
 	l.termRequestable = version(ctx, "termination-request", 1) == 1
+	l.decisionWithdrawable = version(ctx, "decision-withdraw", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -117,6 +121,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	change := func(_ workflow.Context, u ChangeUpdate) error { return l.validateChange(u) }
 	terminate := func(_ workflow.Context, u TerminateUpdate) error { return l.validateTerminate(u) }
 	termRequest := func(_ workflow.Context, u TerminationRequestUpdate) error { return l.validateTermRequest(u) }
+	undo := func(_ workflow.Context, u WithdrawDecisionUpdate) error { return l.validateWithdrawDecision(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
@@ -125,6 +130,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 		setUpdate(ctx, UpdateChange, change, change, l.enqueuer(msgChange)),
 		setUpdate(ctx, UpdateTerminate, terminate, terminate, l.enqueuer(msgTerminate)),
 		setUpdate(ctx, UpdateTerminationRequest, termRequest, termRequest, l.enqueuer(msgTermRequest)),
+		setUpdate(ctx, UpdateWithdrawDecision, undo, undo, l.enqueuer(msgWithdrawDecision)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -221,7 +227,9 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 // next handles message m and answers it.
 func (l *lifecycle) next(ctx workflow.Context, m *message) {
 	l.cur = m
+	last := l.st.LastDecision
 	m.result, m.err = l.handle(ctx, m)
+	l.afterMessage(m, last)
 	l.cur = nil
 	m.handled = true
 	l.release(ctx)
@@ -309,6 +317,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.terminate(ctx, m.payload.(TerminateUpdate))
 	case msgTermRequest:
 		return l.requestTermination(ctx, m.payload.(TerminationRequestUpdate))
+	case msgWithdrawDecision:
+		return l.withdrawDecision(ctx, m.payload.(WithdrawDecisionUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

@@ -164,6 +164,11 @@ type ProjectState struct {
 	// (TermRequests counts them.)
 	TermRequest  *TermRequest `json:"termination_request,omitempty"`
 	TermRequests int          `json:"termination_requests,omitempty"`
+	// LastDecision is the last decision a withdrawal (撤回决定) may undo, nil once its next
+	// step started; DecisionWithdrawals counts withdrawals: from the first on, new task ids
+	// carry it (a closed task's id is never reused) (decision-withdraw).
+	LastDecision        *DecidedStep `json:"last_decision,omitempty"`
+	DecisionWithdrawals int          `json:"decision_withdrawals,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than

@@ -121,8 +121,12 @@ var (
 	// item 4: the unit's own 终止申请, decided by DRB on a termination_review task; runs
 	// started before refuse the Update in its validator).
 	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "b27124e"})
+	// lifecycleChangesWDecide (lifecycle-baseline-wdecide) adds decision-withdraw (issue 19
+	// item 2: a reviewer's 撤回决定 of his own decision while its next step has not started;
+	// runs started before refuse the Update in its validator).
+	lifecycleChangesWDecide = append(slices.Clone(lifecycleChangesTermReq), change{"decision-withdraw", 1, "43a5d55"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesTermReq
+	lifecycleChanges = lifecycleChangesWDecide
 	planChanges      = planChangesClose
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -131,7 +135,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-wdecide", lifecycleChangesWDecide},
+		{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
 		{"lifecycle-baseline-tasks", lifecycleChangesTasks},
 		{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
 		{"lifecycle-baseline-close-terminate", lifecycleChangesCloseTerminate},

@@ -17,21 +17,23 @@ type Action string
 
 // The actions.
 const (
-	ProjectRead     Action = "project.read"
-	ProjectEdit     Action = "project.edit"
-	ProjectSubmit   Action = "project.submit"
-	ProjectDeliver  Action = "project.deliver"
-	DocumentUpload  Action = "document.upload"
-	TaskRead        Action = "task.read"
-	TaskClaim       Action = "task.claim"
-	TaskDecide      Action = "task.decide"
-	TaskReassign    Action = "task.reassign"
-	TaskDelegate    Action = "task.delegate"
-	PlanManage      Action = "plan.manage"
-	AuditRead       Action = "audit.read"
-	OrgUserManage   Action = "admin.manage"
-	DirectoryRead   Action = "directory.read"
-	NotificationOwn Action = "notification.own"
+	ProjectRead    Action = "project.read"
+	ProjectEdit    Action = "project.edit"
+	ProjectSubmit  Action = "project.submit"
+	ProjectDeliver Action = "project.deliver"
+	DocumentUpload Action = "document.upload"
+	TaskRead       Action = "task.read"
+	TaskClaim      Action = "task.claim"
+	TaskDecide     Action = "task.decide"
+	TaskReassign   Action = "task.reassign"
+	TaskDelegate   Action = "task.delegate"
+	// TaskWithdrawDecision: 撤回决定, the decider's own decision (issue 19 item 2).
+	TaskWithdrawDecision Action = "task.withdraw_decision"
+	PlanManage           Action = "plan.manage"
+	AuditRead            Action = "audit.read"
+	OrgUserManage        Action = "admin.manage"
+	DirectoryRead        Action = "directory.read"
+	NotificationOwn      Action = "notification.own"
 )
 
 // Project is what the policy needs of a project.
@@ -121,6 +123,12 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 			return apperr.Forbidden("delegate_not_assignee", "只有任务的办理人可以委派，请先签收")
 		}
 		return ActOnTask(a, f)
+	case TaskWithdrawDecision:
+		// 撤回决定 (issue 19 item 2): only who made the decision.
+		if t.Open || t.DecidedBy == "" || t.DecidedBy != a.ID {
+			return apperr.Forbidden("decision_not_own", "只有作出该决定的人可以撤回")
+		}
+		return nil
 	case TaskReassign:
 		if !a.Has(domain.RoleDRBSupervisor) {
 			return errForbidden

@@ -102,6 +102,7 @@ export const actionLabels: Record<string, string> = {
   'project.submit': '流程启动',
   'project.resubmit': '重新提交',
   'project.withdraw': '撤回',
+  'task.withdraw_decision': '撤回决定',
   'change.request': '申请项目变更',
   'project.terminate': '终止项目',
   'termination.request': '申请终止',
