@@ -350,10 +350,21 @@ func newMxFixture(t *testing.T, s *stack) *mxFixture {
 	f.overdue = []string{f.tA}
 	f.stack = s
 
-	// A key shaped as the workflow writes them ("/" and "#"); the API names it by its public id.
-	err = s.store.DB().Get(&f.nA, `INSERT INTO notifications (id, user_id, kind, title)
-		VALUES ('project:p-matrix/run/decide#0:u-alice', 'u-alice', 'test', '矩阵测试通知') RETURNING public_id`)
-	require.NoError(t, err)
+	// alice's notification: the `approved` notice pLarge's lifecycle wrote for its unit's
+	// submitters when NDRC approved it (R6). Its key is the workflow's ("/", "#"); the API
+	// names it by its public id.
+	require.EventuallyWithT(t, func(c *assertT) {
+		var n struct {
+			Key      string `db:"id"`
+			PublicID string `db:"public_id"`
+		}
+		err := s.store.DB().Get(&n, `SELECT id, public_id FROM notifications
+			WHERE user_id = 'u-alice' AND kind = 'approved' AND project_id = $1`, f.pLarge)
+		if assertEqual(c, nil, err) {
+			assertTrue(c, strings.ContainsAny(n.Key, "/#"), "a workflow's key: "+n.Key)
+			f.nA = n.PublicID
+		}
+	}, 10*time.Second, 50*time.Millisecond, "no approved notice of %s for alice", f.pLarge)
 
 	// The stages made, as the read model holds them.
 	want := map[string]string{f.pB: "draft", f.pA: "prelim_review", f.pC: "prelim_review", f.pX: "expert_review",
@@ -1015,6 +1026,10 @@ var mxRoutes = map[string]mxRoute{
 	"POST /api/v1/absences/:id/end": {object: "absence", action: "end", targets: func(*mxFixture) []mxTarget {
 		return []mxTarget{{name: "ab-none", params: map[string]string{"id": "ab-none"}}}
 	}, missing: func(*mxFixture, mxTarget) bool { return true }},
+	// 撤回决定 with an unknown field: 400 once the caller is known to be the decider, so no
+	// decision is withdrawn (issue 19 item 2).
+	"POST /api/v1/tasks/:id/withdraw-decision": {object: "task", action: "withdraw_decision", targets: mxTasks,
+		body: `{"bogus":1}`, ok: mxAllowed},
 
 	"GET /api/v1/plans/:year": {object: "plan", action: "read", targets: mxPlanYear,
 		check: func(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -23,7 +24,13 @@ func TestRunCheckpoints(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
 	anchor, err := audit.OpenAnchor(t.TempDir())
 	require.NoError(t, err)
-	s := &Server{store: st, log: zap.New(core), anchor: anchor}
+	m, _ := newGatewayMetrics(nil)
+	s := &Server{store: st, log: zap.New(core), anchor: anchor, metrics: m}
+	anchoredAt := func() float64 {
+		var v dto.Metric
+		require.NoError(t, m.checkpointAt.Write(&v))
+		return v.GetGauge().GetValue()
+	}
 	read := func() []audit.Checkpoint {
 		cps, bad, err := anchor.Read()
 		require.NoError(t, err)
@@ -40,8 +47,12 @@ func TestRunCheckpoints(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); s.RunCheckpoints(ctx, 20*time.Millisecond) }()
 	require.Eventually(t, func() bool { return len(read()) == 1 }, 5*time.Second, 5*time.Millisecond, "a checkpoint at start")
+	require.Eventually(t, func() bool { return anchoredAt() > 0 }, time.Second, 5*time.Millisecond, "the gauge set")
+	first := anchoredAt()
+	require.InDelta(t, float64(time.Now().UnixNano())/1e9, first, 5)
 	require.Never(t, func() bool { return len(read()) > 1 }, 150*time.Millisecond, 10*time.Millisecond,
 		"an unmoved head is not signed again (several ticks)")
+	require.Greater(t, anchoredAt(), first, "an unmoved head is still anchored: the gauge (egovpm_audit_checkpoint_timestamp_seconds) keeps up")
 	appendRow()
 	require.Eventually(t, func() bool { return len(read()) == 2 }, 5*time.Second, 5*time.Millisecond, "a checkpoint once the head moved")
 	appendRow()

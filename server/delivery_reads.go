@@ -253,7 +253,7 @@ func (s *Server) deliveryStatus(c *gin.Context) {
 			out["om"] = omYearJSON{Year: cur.Year, DueAt: cur.DueAt, Filed: cur.FiledAt != nil}
 		}
 	}
-	// R14: every round's evaluation, newest first; evaluation is the latest (as before rounds).
+	// R14: evaluations is every round's evaluation, newest first; evaluation is the latest alone.
 	evs, due, err := s.store.ProjectEvaluations(ctx, p.ID)
 	if err != nil {
 		respondError(c, err)

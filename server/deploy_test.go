@@ -119,7 +119,7 @@ func TestAlertRulesNameOnlyExportedMetrics(t *testing.T) {
 		}
 	}
 	for _, n := range []string{"egovpm_ready", "egovpm_stuck_workflows", "egovpm_notifications_mail_failed_total",
-		"egovpm_audit_chain_ok", "egovpm_audit_verify_timestamp_seconds", "temporal_workflow_task_execution_failed_total",
+		"egovpm_audit_chain_ok", "egovpm_audit_verify_timestamp_seconds", "egovpm_audit_checkpoint_timestamp_seconds", "temporal_workflow_task_execution_failed_total",
 		"temporal_activity_execution_failed_total", "egovpm_external_workflow_changes_total", "egovpm_reconcile_timestamp_seconds"} {
 		require.Truef(t, used[n], "no alert watches %s", n)
 	}

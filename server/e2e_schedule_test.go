@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -53,6 +54,14 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 			assertEqual(c, "AnnualPlan", desc.WorkflowExecutionInfo.Type.Name)
 		}
 	}, 30*time.Second, 200*time.Millisecond, "plan:%d not started by the schedule", next)
+	// The plan the cycle started carries the same summary a gateway-started one does (issue 21
+	// item 5: ids only, no project content).
+	d2, err := s.temporal.DescribeWorkflow(ctx, workflows.PlanWorkflowID(next), "")
+	require.NoError(t, err)
+	require.Contains(t, d2.RawResponse.WorkflowExecutionInfo.GetParentExecution().GetWorkflowId(), id+":run", "started by the schedule's cycle")
+	sum, err := d2.GetStaticSummary()
+	require.NoError(t, err)
+	require.Equal(t, "annual plan "+strconv.Itoa(next), sum)
 }
 
 // schedulePolicy is the policy version a schedule starts its AnnualCycle with.

@@ -390,11 +390,21 @@ func (s *Server) exportPayments(c *gin.Context) {
 
 var auditCols = []xlsxCol{{"序号", 10, xlsxInt}, {"时间", 20, xlsxText}, {"操作人", 16, xlsxText}, {"所属单位", 12, xlsxText},
 	{"操作", 24, xlsxText}, {"对象类型", 12, xlsxText}, {"对象编号", 26, xlsxText}, {"结果", 10, xlsxText},
-	{"请求编号", 20, xlsxText}, {"客户端地址", 16, xlsxText}, {"详情", 60, xlsxText}, {"行哈希", 20, xlsxText}}
+	{"请求编号", 20, xlsxText}, {"追踪编号", 34, xlsxText}, {"客户端地址", 16, xlsxText}, {"详情", 60, xlsxText},
+	{"行哈希", 20, xlsxText}}
 
+// auditValues is r's line in the audit log export; 追踪编号 is its trace id (empty: none).
 func auditValues(r audit.Row) []any {
 	return []any{r.Seq, timeOf(r.At), r.ActorID, r.OrgID, r.Action, r.ObjectType, r.ObjectID, r.Outcome, r.RequestID,
-		r.ClientIP, string(r.Detail), r.Hash}
+		traceText(r.TraceID), r.ClientIP, string(r.Detail), r.Hash}
+}
+
+// traceText is a row's trace id as exported ("" for none).
+func traceText(id *string) string {
+	if id == nil {
+		return ""
+	}
+	return *id
 }
 
 // exportAuditLog exports the audit log for 审计局 (R18): the rows GET /api/v1/audit would list

@@ -108,6 +108,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/projects/:id/deadline-extension", fzBind[extensionReq](nil)},
 	{http.MethodPost, "/api/v1/tasks/:id/deputize", fzBind[deputizeReq](nil)},
 	{http.MethodPost, "/api/v1/absences", fzBind[absenceReq](nil)},
+	{http.MethodPost, "/api/v1/tasks/:id/withdraw-decision", fzBind[withdrawDecisionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", fzBind[sessionReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/expert-draws", fzBind[drawReq](nil)},
 	{http.MethodPost, "/api/v1/plans/:year/compile", fzBind[compileReq](nil)},

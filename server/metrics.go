@@ -26,6 +26,8 @@ type gatewayMetrics struct {
 	duration  *prometheus.HistogramVec
 	decisions *prometheus.CounterVec
 	limited   *prometheus.CounterVec
+	// checkpointAt is when this gateway last anchored the audit chain's head (checkpoint).
+	checkpointAt prometheus.Gauge
 }
 
 // newGatewayMetrics defines the gateway's metrics; reg nil keeps them unregistered.
@@ -48,8 +50,12 @@ func newGatewayMetrics(reg prometheus.Registerer) (*gatewayMetrics, []prometheus
 			Namespace: metrics.Namespace, Name: "rate_limited_total",
 			Help: "Requests refused with 429 by route template and code (rate_limited: the decision rate limit; the login throttle's own code).",
 		}, []string{"route", "code"}),
+		checkpointAt: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: metrics.Namespace, Subsystem: "audit", Name: "checkpoint_timestamp_seconds",
+			Help: "When this gateway last anchored the audit chain's head (R18): signed a checkpoint, or found the head where its last checkpoint put it (Unix time).",
+		}),
 	}
-	cs := []prometheus.Collector{m.requests, m.duration, m.decisions, m.limited}
+	cs := []prometheus.Collector{m.requests, m.duration, m.decisions, m.limited, m.checkpointAt}
 	if reg != nil {
 		reg.MustRegister(cs...)
 	}

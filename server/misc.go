@@ -39,9 +39,6 @@ func projectSummary(p store.Project) string {
 	return fmt.Sprintf("project %s · unit %s · plan year %d", p.ID, p.UnitID, p.PlanYear)
 }
 
-// planSummary is the annual plan's summary in the Temporal UI and CLI.
-func planSummary(year int) string { return fmt.Sprintf("annual plan %d", year) }
-
 func projectSearchAttributes(p store.Project) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(saProjectID.ValueSet(p.ID), saUnitID.ValueSet(p.UnitID), saPlanYear.ValueSet(int64(p.PlanYear)))
 }

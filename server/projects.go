@@ -328,11 +328,18 @@ func (s *Server) getProject(c *gin.Context) {
 		// CanRequestExtension: the actor may ask DRB to extend the current O&M year's filing
 		// deadline (延期申请) now.
 		CanRequestExtension bool `json:"can_request_extension"`
+		// WithdrawableDecision: the actor's own last decision on the project, which he may
+		// withdraw now (撤回决定, POST /tasks/{task_id}/withdraw-decision); null otherwise.
+		WithdrawableDecision *decisionJSON `json:"withdrawable_decision"`
 	}{projectJSON: toProjectJSON(p), OpenTasks: make([]taskJSON, 0, len(tasks)), Timeline: timeline, Documents: visibleDocuments(v, docs),
 		OMFilings: nonNil(oms), UnitEvaluations: nonNil(evals), CanWithdraw: canWithdraw(mustActor(c), p, tasks),
 		CanTerminate: canTerminate(mustActor(c), p), CanRetire: canRetire(mustActor(c), p),
 		CanRequestTermination: canRequestTermination(mustActor(c), p, tasks),
 		CanRequestExtension:   canRequestExtension(mustActor(c), p, tasks, oms)}
+	if out.WithdrawableDecision, err = s.withdrawableDecision(c, p); err != nil {
+		respondError(c, err)
+		return
+	}
 	for _, t := range tasks {
 		if !details && t.Kind == string(domain.TaskExpertReview) {
 			continue // who sits on the panel (the task ids name them) is DRB's and Audit's to see
@@ -616,7 +623,7 @@ func (s *Server) submitProject(c *gin.Context) {
 	// model (plan-stages-from-read-model); a plan run begun before that version hears the
 	// lifecycle's own first report.
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: planSummary(p.PlanYear)},
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: workflows.PlanSummary(p.PlanYear)},
 		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
 	if err != nil {
 		respondError(c, err)

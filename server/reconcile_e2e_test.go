@@ -24,9 +24,9 @@ import (
 // outsiderIdentity is the identity of someone changing workflows with the temporal CLI.
 const outsiderIdentity = "someone@tctl"
 
-// TestReconcileFindsOutsideResetsAndTerminations (issue 21 item 5, R18): a workflow terminated
-// and another reset directly through the Temporal API, by an identity that is not egovpm's,
-// each get one audit row from the reconciliation; a second run writes nothing new; a reset
+// TestReconcileFindsOutsideResetsAndTerminations (issue 21 item 5, R18): a workflow terminated,
+// another reset and a third canceled directly through the Temporal API, by an identity that is
+// not egovpm's, each get one audit row from the reconciliation; a second run writes nothing new; a reset
 // made through the gateway's ops route (which terminates the running run it replaces, with
 // the server's history-resetter identity) has its own ops.reset row and no second one; the
 // chain verifies.
@@ -34,8 +34,8 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 	s := newOpsStack(t)
 	ctx := context.Background()
 	year := futureYear()
-	var wf [3]string
-	for i, name := range []string{"全市政务外网升级改造", "全市政务云灾备中心", "全市电子证照库扩容"} {
+	var wf [4]string
+	for i, name := range []string{"全市政务外网升级改造", "全市政务云灾备中心", "全市电子证照库扩容", "全市视频会商系统"} {
 		p := s.createProject("alice", name, year, 100_000_000)
 		s.submit("alice", p)
 		s.openTask("drb1", p, "prelim_review")
@@ -69,6 +69,16 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 	})
 	require.NoError(t, err)
 	newRun1 := reset.GetRunId()
+	d3, err := ops.Describe(ctx, s.temporal, wf[3], "")
+	require.NoError(t, err)
+	run3 := d3.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	require.NoError(t, outsider.CancelWorkflow(ctx, wf[3], run3))
+	require.EventuallyWithT(t, func(c *assertT) {
+		d, err := ops.Describe(ctx, s.temporal, wf[3], run3)
+		if assert.NoError(c, err) {
+			assert.Equal(c, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED, d.GetWorkflowExecutionInfo().GetStatus())
+		}
+	}, 10*time.Second, 100*time.Millisecond, "the lifecycle ends canceled")
 
 	// The front door: ops resets the third through the gateway, audited there (ops.reset).
 	r := s.do("ops1", http.MethodPost, "/api/v1/ops/workflows/"+wf[2]+"/reset", map[string]any{"reason": "重新执行"}, nil)
@@ -88,6 +98,7 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 		}
 		assert.Len(c, s.audits(ops.ActionExternalTerminate, wf[0]), 1)
 		assert.Len(c, s.audits(ops.ActionExternalReset, wf[1]), 1)
+		assert.Len(c, s.audits(ops.ActionExternalCancel, wf[3]), 1)
 	}, 30*time.Second, 500*time.Millisecond)
 
 	var term, rst struct {
@@ -108,6 +119,18 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 	require.Equal(t, run1, rst.BaseRunID)
 	require.Equal(t, "再跑一次", rst.Reason)
 	require.Equal(t, point, rst.EventID, "the reset point, where the reset's marker stands in the new run")
+	var cnl struct {
+		RunID    string `json:"run_id"`
+		Identity string `json:"identity"`
+		EventID  int64  `json:"event_id"`
+	}
+	row = s.audits(ops.ActionExternalCancel, wf[3])[0]
+	require.Equal(t, ops.ReconcileActor, row.ActorID)
+	require.NoError(t, json.Unmarshal(row.Detail, &cnl))
+	require.Equal(t, run3, cnl.RunID)
+	require.Equal(t, outsiderIdentity, cnl.Identity)
+	require.Positive(t, cnl.EventID)
+	require.Empty(t, s.audits(ops.ActionExternalTerminate, wf[3]), "a cancellation is not a termination")
 
 	// The ops reset is not reported again, nor is the termination of the run it replaced; the
 	// reset run is not reported as terminated either.
@@ -130,15 +153,17 @@ func TestReconcileFindsOutsideResetsAndTerminations(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, changes[ops.FindingReset], 1.0)
 	require.GreaterOrEqual(t, changes[ops.FindingTerminate], 1.0)
+	require.GreaterOrEqual(t, changes[ops.FindingCancel], 1.0)
 
 	// Again: nothing new.
 	res, err := svc.Reconcile(ctx, opt)
 	require.NoError(t, err)
 	for _, f := range res.Findings {
-		require.NotContains(t, []string{wf[0], wf[1], wf[2]}, f.WorkflowID, "found again: %+v", f)
+		require.NotContains(t, wf[:], f.WorkflowID, "found again: %+v", f)
 	}
 	require.Len(t, s.audits(ops.ActionExternalTerminate, wf[0]), 1)
 	require.Len(t, s.audits(ops.ActionExternalReset, wf[1]), 1)
+	require.Len(t, s.audits(ops.ActionExternalCancel, wf[3]), 1)
 
 	// The watermark is durable and moved.
 	w, ok, err := s.store.ReconcileWatermark(ctx, "default")

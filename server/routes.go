@@ -70,6 +70,11 @@ var (
 	// retirers retire a system from O&M (系统下线, issue 19 item 4): DRB, or the project's own
 	// unit (the object-level rule is the handler's).
 	retirers = access{roles: []string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleDRBSupervisor}}
+
+	// decisionWithdrawers withdraw their own decision (撤回决定, issue 19 item 2) on the tasks
+	// whose decisions may be withdrawn: DRB's reviewers (preliminary review, acceptance check
+	// and sign-off) and PRTA's witnesses (acceptance witness).
+	decisionWithdrawers = access{roles: []string{domain.RoleDRBReviewer, domain.RolePRTAWitness}}
 )
 
 // route is one entry of the route table. The table is the single source for Gin, the OpenAPI
@@ -158,6 +163,7 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/absences/deputies", signedIn, h((*Server).listDeputies), false},
 	{http.MethodPost, "/api/v1/absences/:id/end", signedIn, h((*Server).endAbsence), false},
 	{http.MethodPost, "/api/v1/tasks/:id/urge", urgers, h((*Server).urgeTask), true},
+	{http.MethodPost, "/api/v1/tasks/:id/withdraw-decision", decisionWithdrawers, h((*Server).withdrawDecision), true},
 
 	{http.MethodGet, "/api/v1/plans/:year", planReader, h((*Server).getPlan), false},
 	{http.MethodPost, "/api/v1/plans/:year/expert-sessions", drb, h((*Server).conveneExpertSession), true},

@@ -129,6 +129,7 @@ func (s *Server) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 		return cp, err
 	}
 	if last := s.lastCheckpoint; last != nil && last.Seq == cp.Seq && last.Hash == cp.Hash {
+		s.anchored()
 		return *last, nil
 	}
 	if err := s.anchor.Write(cp); err != nil {
@@ -136,7 +137,16 @@ func (s *Server) checkpoint(ctx context.Context) (audit.Checkpoint, error) {
 	}
 	s.log.Info("audit checkpoint", zap.Any("checkpoint", cp))
 	s.lastCheckpoint = &cp
+	s.anchored()
 	return cp, nil
+}
+
+// anchored sets egovpm_audit_checkpoint_timestamp_seconds to now: every row so far is under a
+// signed checkpoint. Its age is what the alert EgovpmAuditCheckpointStale watches.
+func (s *Server) anchored() {
+	if s.metrics != nil {
+		s.metrics.checkpointAt.SetToCurrentTime()
+	}
 }
 
 // RunCheckpoints writes a checkpoint (checkpoint) at once, then every `every` while ctx

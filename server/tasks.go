@@ -363,16 +363,28 @@ func (s *Server) reassignTask(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	req.Reason = text.Trim(req.Reason)
 	t, ok := s.loadTask(c, authz.TaskReassign)
 	if !ok {
 		return
 	}
+	s.handOver(c, t, req.AssigneeID, req.Reason, false)
+}
+
+// handOver moves task t to the user assigneeID, the reason given: 转办 by a supervisor
+// (reassignTask), or 委派 by its assignee when delegate is set (delegateTask). The user must
+// exist, be enabled and be able to act on the task (authz.ActOnTask, the present assignee set
+// aside); the move is an UpdateReassign of the task's workflow, and the answer is the task as
+// the read model then holds it.
+func (s *Server) handOver(c *gin.Context, t store.Task, assigneeID, reason string, delegate bool) {
 	ctx := c.Request.Context()
-	notEligible := func(why, code string) {
-		respondError(c, apperr.Rule("assignee_not_eligible", "转办对象不能办理该任务："+why).WithExtra("reason", code))
+	verb, op := "转办", "reassign"
+	if delegate {
+		verb, op = "委派", "delegate"
 	}
-	u, err := s.store.UserByID(ctx, req.AssigneeID)
+	notEligible := func(why, code string) {
+		respondError(c, apperr.Rule("assignee_not_eligible", verb+"对象不能办理该任务："+why).WithExtra("reason", code))
+	}
+	u, err := s.store.UserByID(ctx, assigneeID)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled):
 		notEligible("用户不存在或已停用", "no_such_user")
@@ -381,7 +393,15 @@ func (s *Server) reassignTask(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	if t.AssigneeID.String == u.ID && c.GetHeader("Idempotency-Key") == "" {
+	a := mustActor(c)
+	from := t.AssigneeID.String
+	switch {
+	case delegate && u.ID == a.ID:
+		respondError(c, apperr.Conflict("already_assigned", "该任务已由您本人办理"))
+		return
+	case delegate:
+		from = a.ID
+	case t.AssigneeID.String == u.ID && c.GetHeader("Idempotency-Key") == "":
 		// With its key, a resent reassignment gets its first answer from the workflow.
 		respondError(c, apperr.Conflict("already_assigned", "该任务已由此人办理"))
 		return
@@ -394,8 +414,8 @@ func (s *Server) reassignTask(c *gin.Context) {
 		notEligible(r.Message, r.Code)
 		return
 	}
-	_, err = s.update(c, t.WorkflowID, workflows.UpdateReassign, updateID(c, "reassign:"+t.ID), workflows.ReassignUpdate{
-		TaskID: t.ID, Actor: mustActor(c), Assignee: assignee, From: t.AssigneeID.String, Reason: req.Reason,
+	_, err = s.update(c, t.WorkflowID, workflows.UpdateReassign, updateID(c, op+":"+t.ID), workflows.ReassignUpdate{
+		TaskID: t.ID, Actor: a, Assignee: assignee, From: from, Reason: text.Trim(reason), Delegate: delegate,
 		RequestID: c.GetString(ctxRequestID)})
 	if err != nil {
 		respondError(c, err)
@@ -452,6 +472,8 @@ func hashOf(arg any) string {
 	case workflows.TerminationRequestUpdate:
 		return u.RequestHash
 	case workflows.ExtensionUpdate:
+		return u.RequestHash
+	case workflows.WithdrawDecisionUpdate:
 		return u.RequestHash
 	}
 	return ""

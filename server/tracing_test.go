@@ -165,6 +165,28 @@ func TestTraceOfADecision(t *testing.T) {
 	res, err := s.store.Audit.Verify(context.Background(), s.store.DB())
 	require.NoError(t, err)
 	require.True(t, res.OK, res.Reason)
+	// The audit log read and its export show the trace id of those rows.
+	r = s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	read := map[string]bool{}
+	for _, it := range r.Body["items"].([]any) {
+		row := it.(map[string]any)
+		if row["request_id"] == reqID {
+			read[row["action"].(string)] = row["trace_id"] == id.String()
+		}
+	}
+	exported := map[string]bool{}
+	a := readCSV(t, s.export("audit1", "/api/v1/exports/audit-log?format=csv").Raw)
+	require.Equal(t, "追踪编号", a.header[9])
+	for _, row := range a.rows {
+		if row[8] == reqID {
+			exported[row[4]] = row[9] == id.String()
+		}
+	}
+	for _, row := range rows {
+		require.True(t, read[row.Action], "GET /audit row %s carries its trace id: %s", row.Action, r.Raw)
+		require.True(t, exported[row.Action], "exported row %s carries its trace id", row.Action)
+	}
 
 	// The gateway's access log line of the decision carries its trace id (the worker's SDK
 	// loggers: TestTemporalLoggerFields).

@@ -113,11 +113,20 @@ func (s *Server) resubmitWithdrawn(c *gin.Context, p store.Project) {
 // its Idempotency-Key after it went through and the project moved on: the first answer, or 409
 // idempotency_key_reused for another body. It reports whether it answered.
 func (s *Server) answerResent(c *gin.Context, p store.Project, id, hash string) bool {
-	if c.GetHeader("Idempotency-Key") == "" || !p.WorkflowID.Valid {
+	if !p.WorkflowID.Valid {
+		return false
+	}
+	return s.answerResentTo(c, workflows.ProjectWorkflowID(p.ID), id, hash)
+}
+
+// answerResentTo is answerResent for an Update of workflow workflowID (撤回决定 names the
+// task's workflow).
+func (s *Server) answerResentTo(c *gin.Context, workflowID, id, hash string) bool {
+	if c.GetHeader("Idempotency-Key") == "" {
 		return false
 	}
 	var res workflows.DecideResult
-	found, err := s.priorOutcome(c, workflows.ProjectWorkflowID(p.ID), id, &res)
+	found, err := s.priorOutcome(c, workflowID, id, &res)
 	if !found {
 		return false
 	}

@@ -76,9 +76,8 @@ func run() error {
 	if cfg.SMTPAddr != "" {
 		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log}
 	}
-	// The sticky cache bounds the worker's memory (about 85 KB per cached lifecycle since
-	// lean-coroutines, docs/PERFORMANCE.md §5); an evicted workflow replays its history at its
-	// next event.
+	// The sticky cache bounds the worker's memory: it holds at most WorkflowCache workflows;
+	// an evicted workflow replays its history at its next event.
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	// R19: the annual cycle starts plans under cfg.Policy; a version not yet in force is refused.
 	if err := deps.Store.CheckPolicyInForce(ctx, cfg.Policy, time.Now()); err != nil {

@@ -27,6 +27,7 @@ func AnnualCycle(ctx workflow.Context, in AnnualCycleInput) (int, error) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        PlanWorkflowID(year),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     PlanSummary(year),
 	})
 	err := workflow.ExecuteChildWorkflow(cctx, AnnualPlan, AnnualPlanInput{Year: year, Policy: pol}).
 		GetChildWorkflowExecution().Get(ctx, nil)

@@ -71,11 +71,11 @@ func TestDeputy_UnclaimedInTheWorkflow(t *testing.T) {
 }
 
 // TestDeputy_RunsStartedBeforeRefuseInTheValidator: a run started before task-deputy
-// (lifecycle-baseline-termreq) refuses a takeover with deputy_unsupported.
+// (lifecycle-baseline-wdecide) refuses a takeover with deputy_unsupported.
 func TestDeputy_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	h := newLifecycle(t)
 	startedBefore(t, h.env, "lifecycle-baseline-extend")
-	h.env.OnGetVersion("lifecycle-baseline-termreq", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	h.env.OnGetVersion("lifecycle-baseline-wdecide", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 	h.env.OnGetVersion("deadline-extension", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("task-deputy", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	refused := h.reassign(deputize(drbReviewer2, drbReviewer.ID))

@@ -164,11 +164,11 @@ func TestExtension_UndecidedAtTheDeadlineExpires(t *testing.T) {
 }
 
 // TestExtension_RunsStartedBeforeRefuseInTheValidator: a run started before deadline-extension
-// (lifecycle-baseline-termreq) refuses the request with deadline_extension_unsupported.
+// (lifecycle-baseline-wdecide) refuses the request with deadline_extension_unsupported.
 func TestExtension_RunsStartedBeforeRefuseInTheValidator(t *testing.T) {
 	h := newDelivery(t, shanghaiTime(2027, 1, 10, 9, 0, 0))
 	startedBefore(t, h.env, "lifecycle-baseline-extend")
-	h.env.OnGetVersion("lifecycle-baseline-termreq", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	h.env.OnGetVersion("lifecycle-baseline-wdecide", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 	h.env.OnGetVersion("deadline-extension", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	req := h.requestExtension(submitter, shanghaiTime(2027, 2, 28, 23, 59, 59), "人员调整")
 	h.cancel()

@@ -20,6 +20,7 @@ const (
 	msgChange
 	msgTerminate
 	msgTermRequest
+	msgWithdrawDecision
 	msgExtension
 
 	msgPanel
@@ -43,7 +44,7 @@ const (
 var msgNames = [...]string{
 	msgDecide: UpdateDecide, msgResubmit: UpdateResubmit, msgReassign: UpdateReassign, msgContract: UpdateContract,
 	msgConstruction: UpdateConstructionComplete, msgAcceptance: UpdateApplyAcceptance, msgOMReport: UpdateOMReport, msgWithdraw: UpdateWithdraw,
-	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest,
+	msgChange: UpdateChange, msgTerminate: UpdateTerminate, msgTermRequest: UpdateTerminationRequest, msgWithdrawDecision: UpdateWithdrawDecision,
 	msgExtension: UpdateDeadlineExtension,
 	msgPanel:     SignalPanel, msgPlanResult: SignalPlanResult, msgBundleResult: SignalBundleResult, msgDocuments: SignalDocuments,
 	msgYearEndClose: SignalYearEndClose, msgPlanAdjusted: SignalPlanAdjusted,

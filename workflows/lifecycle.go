@@ -34,9 +34,8 @@ type lifecycle struct {
 	// taskTimers holds the T2 timers of each open task (armTaskTimers).
 	taskTimers map[string]taskTimer
 	// lean (lean-coroutines): the main loop reads the signal channels and the fired timers
-	// itself (collect). Before it, each signal channel and each timer held a coroutine of
-	// its own, parked in the worker's cache with the workflow: a cached lifecycle cost
-	// ~150 KB, mostly their stacks, so a 300 MB worker cached 1,000 (docs/PERFORMANCE.md).
+	// itself (collect), so none holds a coroutine (and its stack) of its own in the worker's
+	// cache. A run without it gives each signal channel and each timer a coroutine.
 	lean    bool
 	signals []signalSource
 	timers  []pendingTimer
@@ -61,6 +60,9 @@ type lifecycle struct {
 	// deputizable (task-deputy): an absent assignee's standing deputy may take a task over
 	// (代理). Runs started before refuse it in the validator.
 	deputizable bool
+	// decisionWithdrawable (decision-withdraw): a reviewer may withdraw his own decision while
+	// its next step has not started (撤回决定). Runs started before refuse it in the validator.
+	decisionWithdrawable bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -104,6 +106,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.termRequestable = version(ctx, "termination-request", 1) == 1
 	l.extensible = version(ctx, "deadline-extension", 1) == 1
 	l.deputizable = version(ctx, "task-deputy", 1) == 1
+	l.decisionWithdrawable = version(ctx, "decision-withdraw", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -127,6 +130,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 	terminate := func(_ workflow.Context, u TerminateUpdate) error { return l.validateTerminate(u) }
 	termRequest := func(_ workflow.Context, u TerminationRequestUpdate) error { return l.validateTermRequest(u) }
 	extension := func(_ workflow.Context, u ExtensionUpdate) error { return l.validateExtension(u) }
+	undo := func(_ workflow.Context, u WithdrawDecisionUpdate) error { return l.validateWithdrawDecision(u) }
 	if err := errors.Join(
 		setUpdate(ctx, UpdateDecide, decide, decideQueued, l.enqueuer(msgDecide)),
 		setUpdate(ctx, UpdateReassign, reassign, reassign, l.enqueuer(msgReassign)),
@@ -136,6 +140,7 @@ func (l *lifecycle) setup(ctx workflow.Context) error {
 		setUpdate(ctx, UpdateTerminate, terminate, terminate, l.enqueuer(msgTerminate)),
 		setUpdate(ctx, UpdateTerminationRequest, termRequest, termRequest, l.enqueuer(msgTermRequest)),
 		setUpdate(ctx, UpdateDeadlineExtension, extension, extension, l.enqueuer(msgExtension)),
+		setUpdate(ctx, UpdateWithdrawDecision, undo, undo, l.enqueuer(msgWithdrawDecision)),
 		l.setupDelivery(ctx),
 	); err != nil {
 		return err
@@ -232,7 +237,9 @@ func (l *lifecycle) run(ctx workflow.Context) (ProjectLifecycleResult, error) {
 // next handles message m and answers it.
 func (l *lifecycle) next(ctx workflow.Context, m *message) {
 	l.cur = m
+	last := l.st.LastDecision
 	m.result, m.err = l.handle(ctx, m)
+	l.afterMessage(m, last)
 	l.cur = nil
 	m.handled = true
 	l.release(ctx)
@@ -322,6 +329,8 @@ func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, erro
 		return l.requestTermination(ctx, m.payload.(TerminationRequestUpdate))
 	case msgExtension:
 		return l.requestExtension(ctx, m.payload.(ExtensionUpdate))
+	case msgWithdrawDecision:
+		return l.withdrawDecision(ctx, m.payload.(WithdrawDecisionUpdate))
 	case msgPanel:
 		return DecideResult{}, l.onPanel(ctx, m.payload.(PanelSignal))
 	case msgPlanResult:

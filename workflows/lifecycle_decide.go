@@ -43,6 +43,9 @@ func (l *lifecycle) taskID(kind domain.TaskKind, suffix string) string {
 	if suffix != "" {
 		id += ":" + suffix
 	}
+	if n := l.st.DecisionWithdrawals; n > 0 {
+		id += fmt.Sprintf(":w%d", n) // decision-withdraw: never the id of a task closed before
+	}
 	return id
 }
 
@@ -260,10 +263,12 @@ func (l *lifecycle) decide(ctx workflow.Context, u DecideUpdate) (DecideResult, 
 	}
 	tr.audit = []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", Outcome: u.Decision,
 		RequestID: u.RequestID, Detail: auditD}}
-	wasOM := l.st.Stage == domain.StageOM
+	wasOM, before := l.st.Stage == domain.StageOM, slices.Clone(l.st.OpenTasks)
+	from := l.st.Stage
 	if err := l.apply(ctx, tr); err != nil {
 		return DecideResult{}, err
 	}
+	l.noteDecision(t, u, from, before, tr)
 	if !wasOM && l.st.Stage == domain.StageOM {
 		l.armTimers(ctx)
 	}

@@ -23,10 +23,10 @@ func before(s, want domain.Stage) bool {
 // the stage next changes (hold-early-plan-signals). The lifecycle writes its stage to the read
 // model in a local activity, before its workflow task completes; when that completion is lost
 // (worker killed), the read model is ahead of the history until the retried task lands, and a
-// signal the plan sends meanwhile arrives in the stage before. Ignored, it was lost: the plan
-// had answered 2xx and counted the project compiled, and the project stayed in awaiting_plan
-// for ever (found by the fault test, issue 7). Held, it is handled at the next stage change if
-// that is the stage it was sent for, and dropped (logged) otherwise.
+// signal the plan sends meanwhile arrives in the stage before. Ignored, it would be lost: the
+// plan has answered 2xx and counted the project compiled, and the project would stay in
+// awaiting_plan for ever. Held, it is handled at the next stage change if that is the stage it
+// was sent for, and dropped (logged) otherwise.
 func (l *lifecycle) hold(ctx workflow.Context, m *message) bool {
 	want := sentFor(m)
 	if want == "" || !before(l.st.Stage, want) {

@@ -59,6 +59,10 @@ func ProjectWorkflowID(projectID string) string { return "project:" + projectID 
 // PlanWorkflowID is the workflow id of a year's plan.
 func PlanWorkflowID(year int) string { return fmt.Sprintf("plan:%d", year) }
 
+// PlanSummary is the static summary of a year's plan run in the Temporal UI and CLI, the same
+// whether the gateway or the annual cycle starts it: the year only, no project content.
+func PlanSummary(year int) string { return fmt.Sprintf("annual plan %d", year) }
+
 // ProjectLifecycleInput starts a project's lifecycle. The policy in force at submission is
 // pinned here for the project's whole life (R19).
 type ProjectLifecycleInput struct {
@@ -167,6 +171,11 @@ type ProjectState struct {
 	// deadline-extension). (Extensions counts them.)
 	Extension  *ExtensionRequest `json:"extension,omitempty"`
 	Extensions int               `json:"extensions,omitempty"`
+	// LastDecision is the last decision a withdrawal (撤回决定) may undo, nil once its next
+	// step started; DecisionWithdrawals counts withdrawals: from the first on, new task ids
+	// carry it (a closed task's id is never reused) (decision-withdraw).
+	LastDecision        *DecidedStep `json:"last_decision,omitempty"`
+	DecisionWithdrawals int          `json:"decision_withdrawals,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than

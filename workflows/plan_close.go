@@ -19,8 +19,8 @@ type yearEndClose struct{}
 // armClose sets the year-end close of the plan (R5, year-end-close): at its policy's close day
 // of the plan year (Asia/Shanghai), or in a test policy plan_close_after after the plan's first
 // run started, the main loop closes the plan (closeYear). The instant is kept in the state, so
-// a run continued as new waits for the same one. A policy pinned before the close day has
-// none: the plan never closes, as before.
+// a run continued as new waits for the same one. A policy without a close day (one pinned
+// before the field) has none: the plan never closes.
 func (p *plan) armClose(ctx workflow.Context) {
 	if p.st.Closed {
 		return

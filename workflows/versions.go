@@ -65,7 +65,7 @@ var (
 	// before refuse the Update in its validator).
 	lifecycleChangesChange = append(slices.Clone(lifecycleChangesTurns), change{"change-request", 1, "ea7dd37"})
 	// lifecycleChangesFinish (lifecycle-baseline-finish) adds finish-late-updates: an Update
-	// accepted while a closing run waits for its handlers is handled (it used to wait for ever).
+	// accepted while a closing run waits for its handlers is handled (a run without it waits for ever).
 	lifecycleChangesFinish = append(slices.Clone(lifecycleChangesChange), change{"finish-late-updates", 1, "74f9008"})
 	// lifecycleChangesStage (lifecycle-baseline-stage) adds stage-search-attribute: every new
 	// stage is upserted into the run's Stage search attribute (issue 21 item 5).
@@ -92,7 +92,7 @@ var (
 		change{"record-activity-failures", 1, "52f241b"}, change{"crypto-plan-every-route", 1, "a8a048c"},
 		change{"panel-odd-after-recusal", 1, "44ba51a"}, change{"bundle-by-pinned-approver", 1, "06ce55b"})
 	// planChangesFinish (plan-baseline-finish) adds plan-finish-late-updates: an Update
-	// accepted while the run waits to continue as new is handled (it used to wait for ever).
+	// accepted while the run waits to continue as new is handled (a run without it waits for ever).
 	planChangesFinish = append(slices.Clone(planChangesCorrectness), change{"plan-finish-late-updates", 1, "db8feea"})
 
 	// lifecycleChangesClose (lifecycle-baseline-close) and planChangesClose (plan-baseline-close)
@@ -121,12 +121,16 @@ var (
 	// item 4: the unit's own 终止申请, decided by DRB on a termination_review task; runs
 	// started before refuse the Update in its validator).
 	lifecycleChangesTermReq = append(slices.Clone(lifecycleChangesTasks), change{"termination-request", 1, "b27124e"})
-	// lifecycleChangesExtend (lifecycle-baseline-extend) adds deadline-extension (issue 19 item
-	// 4: the unit's 延期申请 of its O&M filing deadline, decided by DRB on an extension_review
-	// task; runs started before refuse the Update in its validator) and task-deputy (issue 19
-	// item 6: an absent assignee's standing deputy takes a task over, 代理; runs started before
-	// refuse it in the validator).
-	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesTermReq), change{"deadline-extension", 1, "b5dbae5"},
+	// lifecycleChangesWDecide (lifecycle-baseline-wdecide) adds decision-withdraw (issue 19
+	// item 2: a reviewer's 撤回决定 of his own decision while its next step has not started;
+	// runs started before refuse the Update in its validator).
+	lifecycleChangesWDecide = append(slices.Clone(lifecycleChangesTermReq), change{"decision-withdraw", 1, "43a5d55"})
+	// lifecycleChangesExtend (lifecycle-baseline-extend) is lifecycle-baseline-wdecide plus
+	// deadline-extension (issue 19 item 4: the unit's 延期申请 of its O&M filing deadline,
+	// decided by DRB on an extension_review task; runs started before refuse the Update in its
+	// validator) and task-deputy (issue 19 item 6: an absent assignee's standing deputy takes a
+	// task over, 代理; runs started before refuse it in the validator).
+	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesWDecide), change{"deadline-extension", 1, "b5dbae5"},
 		change{"task-deputy", 1, "832c96e"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
@@ -139,6 +143,7 @@ var (
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
 	lifecycleBaselines = []baseline{{"lifecycle-baseline-extend", lifecycleChangesExtend},
+		{"lifecycle-baseline-wdecide", lifecycleChangesWDecide},
 		{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
 		{"lifecycle-baseline-tasks", lifecycleChangesTasks},
 		{"lifecycle-baseline-evaluation", lifecycleChangesEvaluation},
@@ -169,13 +174,11 @@ func getVersion(ctx workflow.Context, id string, max workflow.Version) workflow.
 
 // versionsAtStart meets every change of a run in its first workflow task (version
 // versions-at-start). The first time a run meets a change id, the SDK records a marker and
-// upserts the TemporalChangeVersion search attribute: a visibility write on the server that
-// cost a decision meeting transition-id-by-update as much as the rest of its round trip
-// (bench "floor + 1 new GetVersion": 218 → 100 updates/s at 8 clients; several in one
-// workflow task cost about one, docs/PERFORMANCE.md). Met at start, they share the first
-// task's write and no decision pays for one. Each call site still calls GetVersion; it finds
-// the version already recorded. Runs started before this version meet their changes where
-// they did (replay returns DefaultVersion here).
+// upserts the TemporalChangeVersion search attribute, a visibility write on the server;
+// several in one workflow task share one write. Met at start, they share the first task's
+// write and no decision pays for one. Each call site still calls GetVersion; it finds the
+// version already recorded. A run without versions-at-start (replay returns DefaultVersion
+// here) meets each change at its call site.
 func versionsAtStart(ctx workflow.Context, changes []change) {
 	if getVersion(ctx, "versions-at-start", 1) == workflow.DefaultVersion {
 		return
@@ -191,13 +194,12 @@ type baselineKey struct{}
 // withBaseline starts a run: a run started now records the first of baselines (newest first)
 // as its one version marker, and has every change that baseline covers at its highest version;
 // a run started by earlier code finds the marker of the baseline it recorded. The returned
-// context carries the covered changes for version. A run started before any baseline (replay
-// finds none) meets each change as before (versionsAtStart). Each change id meets was a marker
-// event in the run's first workflow task, and a value of the TemporalChangeVersion search
-// attribute: 14 events that every replay of an evicted lifecycle read and re-ran, and a
-// visibility write that grew with them (docs/PERFORMANCE.md). A change added after the
-// baseline calls workflow.GetVersion as usual (version does, for an id the baseline does not
-// cover) until a new baseline id takes it in.
+// context carries the covered changes for version. A run without a baseline marker (replay
+// finds none) meets each change itself (versionsAtStart): a marker event per change id in its
+// first workflow task, which every replay of an evicted run reads and re-runs, and a value per
+// change id of the TemporalChangeVersion search attribute; a baseline is one marker for all
+// the changes it covers. A change added after the baseline calls workflow.GetVersion as usual
+// (version does, for an id the baseline does not cover) until a new baseline id takes it in.
 func withBaseline(ctx workflow.Context, baselines []baseline, changes []change) workflow.Context {
 	for _, b := range baselines {
 		if workflow.GetVersion(ctx, b.id, workflow.DefaultVersion, 1) == 1 {

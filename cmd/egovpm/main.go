@@ -98,7 +98,7 @@ func commands() []command {
 		{"mail-failures", "[--since 168h] [--limit 100] notifications the mail relay refused for good (T1–T4)", cmdMailFailures},
 		{"set-holiday", "--date YYYY-MM-DD [--workday] [--name 名称] working-day override (T2, years after 2027)", cmdSetHoliday},
 		{"ops-stuck", "[--min-attempts N] list stuck workflows with reasons (O1)", cmdOpsStuck},
-		{"ops-reconcile", "[--settle D] audit resets and terminations made outside egovpm since the last run (the worker runs it every EGOVPM_RECONCILE_EVERY)", cmdOpsReconcile},
+		{"ops-reconcile", "[--settle D] audit resets, terminations and cancellations made outside egovpm since the last run (the worker runs it every EGOVPM_RECONCILE_EVERY)", cmdOpsReconcile},
 		{"ops-reset", "--workflow ID [--run RUN] [--event N] [--reason R] reset to the last good workflow task (O2)", cmdOpsReset},
 		{"ops-retry", "--workflow ID --activity ID [--reason R] retry a failing activity now (O2)", cmdOpsRetry},
 		{"ops-replay", "[--live [--workflow ID]...] [history.json...] replay against this build; exit 1 on non-determinism (O3)", cmdOpsReplay},

@@ -82,8 +82,9 @@ func cmdOpsStuck(ctx context.Context, e env, args []string) error {
 	})
 }
 
-// cmdOpsReconcile runs the reconciliation of resets and terminations made outside egovpm once
-// (ops.Service.Reconcile, issue 21 item 5) and prints what it looked at and wrote.
+// cmdOpsReconcile runs the reconciliation of resets, terminations and cancellations made
+// outside egovpm once (ops.Service.Reconcile, issue 21 item 5) and prints what it looked at
+// and wrote.
 func cmdOpsReconcile(ctx context.Context, e env, args []string) error {
 	fs := flags(e, "ops-reconcile")
 	settle := fs.Duration("settle", ops.DefaultReconcileSettle, "leave changes younger than this to the next run")

@@ -71,10 +71,10 @@ type Row struct {
 	ClientIP   string          `db:"client_ip" json:"client_ip"`
 	Detail     json.RawMessage `db:"detail" json:"detail"`
 	DedupKey   sql.NullString  `db:"dedup_key" json:"-"`
-	// TraceID is the trace the row was written in (NULL: none, or a row older than format 3).
-	TraceID  sql.NullString `db:"trace_id" json:"-"`
-	PrevHash string         `db:"prev_hash" json:"prev_hash"`
-	Hash     string         `db:"hash" json:"hash"`
+	// TraceID is the trace the row was written in (nil: none, or a row older than format 3).
+	TraceID  *string `db:"trace_id" json:"trace_id,omitempty"`
+	PrevHash string  `db:"prev_hash" json:"prev_hash"`
+	Hash     string  `db:"hash" json:"hash"`
 }
 
 // Chain computes and checks row hashes with one key.
@@ -198,10 +198,10 @@ func (r *Row) column(col, prev string) (v string, ok bool) {
 		}
 		return r.DedupKey.String, true
 	case "trace_id":
-		if !r.TraceID.Valid {
+		if r.TraceID == nil {
 			return "\x00", true
 		}
-		return r.TraceID.String, true
+		return *r.TraceID, true
 	}
 	return "", false
 }
@@ -364,14 +364,15 @@ func (c *Chain) row(ctx context.Context, e Entry, seq int64, prev string, at tim
 	if err != nil || e.Detail == nil {
 		detail = []byte("{}")
 	}
-	var traceID string
+	var traceID *string
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		traceID = sc.TraceID().String()
+		id := sc.TraceID().String()
+		traceID = &id
 	}
 	r := Row{Format: Format, Seq: seq + 1, At: at, ActorID: e.ActorID, OrgID: e.OrgID, Action: e.Action, ObjectType: e.ObjectType,
 		ObjectID: e.ObjectID, Outcome: e.Outcome, RequestID: e.RequestID, ClientIP: e.ClientIP, Detail: canonicalize(detail),
 		DedupKey: sql.NullString{String: e.DedupKey, Valid: e.DedupKey != ""}, PrevHash: prev,
-		TraceID: sql.NullString{String: traceID, Valid: traceID != ""}}
+		TraceID: traceID}
 	r.Hash, _ = c.hash(prev, &r)
 	return r
 }

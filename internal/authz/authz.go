@@ -29,12 +29,14 @@ const (
 	TaskDelegate   Action = "task.delegate"
 	// TaskDeputize is 代理 (issue 19 item 6): the standing deputy of the task's absent
 	// assignee takes it over.
-	TaskDeputize    Action = "task.deputize"
-	PlanManage      Action = "plan.manage"
-	AuditRead       Action = "audit.read"
-	OrgUserManage   Action = "admin.manage"
-	DirectoryRead   Action = "directory.read"
-	NotificationOwn Action = "notification.own"
+	TaskDeputize Action = "task.deputize"
+	// TaskWithdrawDecision: 撤回决定, the decider's own decision (issue 19 item 2).
+	TaskWithdrawDecision Action = "task.withdraw_decision"
+	PlanManage           Action = "plan.manage"
+	AuditRead            Action = "audit.read"
+	OrgUserManage        Action = "admin.manage"
+	DirectoryRead        Action = "directory.read"
+	NotificationOwn      Action = "notification.own"
 )
 
 // Project is what the policy needs of a project.
@@ -138,6 +140,12 @@ func CanTask(a domain.Actor, act Action, t Task) error {
 		}
 		f.AssigneeID = ""
 		return ActOnTask(a, f)
+	case TaskWithdrawDecision:
+		// 撤回决定 (issue 19 item 2): only who made the decision.
+		if t.Open || t.DecidedBy == "" || t.DecidedBy != a.ID {
+			return apperr.Forbidden("decision_not_own", "只有作出该决定的人可以撤回")
+		}
+		return nil
 	case TaskReassign:
 		if !a.Has(domain.RoleDRBSupervisor) {
 			return errForbidden

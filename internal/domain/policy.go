@@ -46,7 +46,7 @@ type Policy struct {
 	// OMReminderDays (T4): the unit is reminded this many days before the filing deadline.
 	OMReminderDays int `json:"om_reminder_days,omitempty"`
 	// EvaluationAfterMonths (R14): the performance evaluation opens this many calendar months
-	// of operation after acceptance; absent or 0: at acceptance (as before the field).
+	// of operation after acceptance; absent or 0: at acceptance.
 	// EvaluationEveryMonths: it recurs every so many months after the first; absent or 0:
 	// once. EvaluationAfter and EvaluationEvery override them in test policies.
 	EvaluationAfterMonths int      `json:"evaluation_after_months,omitempty"`
@@ -58,7 +58,7 @@ type Policy struct {
 	// PlanCloseMonth/Day (R5, issue 19): the year-end close of the plan of year Y, this day of
 	// Y at 23:59:59 Asia/Shanghai (the seeded policies: 31 December). Every project of the
 	// year still before the plan's decision is then not included. Absent (policies pinned
-	// before the field): the plan never closes, as before.
+	// before the field): the plan never closes.
 	PlanCloseMonth int `json:"plan_close_month,omitempty"`
 	PlanCloseDay   int `json:"plan_close_day,omitempty"`
 	// PlanCloseAfter, in test policies, replaces the close day: the plan closes this long after

@@ -1,8 +1,8 @@
 // Package monitor turns what an operator otherwise asks for by hand into gauges a Prometheus
 // alert can watch: the stuck list (O1: failing activities, failing or stalled workflow tasks,
 // failed runs, overdue tasks), mails that failed for good, and the audit chain's verify result
-// (R18). It also runs the reconciliation of resets and terminations made outside egovpm
-// (ops.Service.Reconcile), counting what it finds. A worker runs it (worker/main.go): the
+// (R18). It also runs the reconciliation of resets, terminations and cancellations made
+// outside egovpm (ops.Service.Reconcile), counting what it finds. A worker runs it (worker/main.go): the
 // reconciliation always, the scans while it serves metrics; several workers each scan, and
 // their gauges agree (alert on max()).
 package monitor
@@ -46,8 +46,8 @@ type Monitor struct {
 	reconcileAt  time.Time
 
 	scanErrors *prometheus.CounterVec
-	// external counts the resets and terminations made outside egovpm that this process's
-	// reconciliation found and wrote audit rows for, by kind (ops.FindingReset/Terminate).
+	// external counts the resets, terminations and cancellations made outside egovpm that this
+	// process's reconciliation found and wrote audit rows for, by kind (ops.Finding*).
 	external *prometheus.CounterVec
 	descs    descs
 }
@@ -69,7 +69,7 @@ func New(o *ops.Service, st *store.Store, log *zap.Logger) *Monitor {
 		}, []string{"scan"}),
 		external: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metrics.Namespace, Name: "external_workflow_changes_total",
-			Help: "Resets and terminations made outside egovpm (Temporal Web UI or CLI) that the reconciliation found and audited, by kind.",
+			Help: "Resets, terminations and cancellations made outside egovpm (Temporal Web UI or CLI) that the reconciliation found and audited, by kind.",
 		}, []string{"kind"}),
 		descs: descs{
 			stuck:        d("stuck_workflows", "Workflows in the stuck list (O1) by reason kind at the last scan; a workflow with two reasons counts under each.", "kind"),
@@ -85,7 +85,7 @@ func New(o *ops.Service, st *store.Store, log *zap.Logger) *Monitor {
 
 // Collectors returns what to register: the monitor itself and its error counter.
 func (m *Monitor) Collectors() []prometheus.Collector {
-	for _, k := range []string{ops.FindingReset, ops.FindingTerminate} {
+	for _, k := range []string{ops.FindingReset, ops.FindingTerminate, ops.FindingCancel} {
 		m.external.WithLabelValues(k) // every kind is a series, even at zero
 	}
 	return []prometheus.Collector{m, m.scanErrors, m.external}

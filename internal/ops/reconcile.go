@@ -24,13 +24,19 @@ import (
 const (
 	ActionExternalReset     = "ops.external_reset"
 	ActionExternalTerminate = "ops.external_terminate"
+	ActionExternalCancel    = "ops.external_cancel"
 )
 
 // Kinds of Finding.
 const (
 	FindingReset     = "reset"
 	FindingTerminate = "terminate"
+	FindingCancel    = "cancel"
 )
+
+// findingActions are the audit actions of the kinds of Finding.
+var findingActions = map[string]string{FindingReset: ActionExternalReset, FindingTerminate: ActionExternalTerminate,
+	FindingCancel: ActionExternalCancel}
 
 // ReconcileActor is the audit actor of a finding: the change was made in Temporal, by the
 // identity the row's detail names.
@@ -62,20 +68,20 @@ type ReconcileOptions struct {
 	Overlap time.Duration
 }
 
-// Finding is a reset or termination made outside egovpm, as its audit row records it.
+// Finding is a reset, termination or cancellation made outside egovpm, as its audit row records it.
 type Finding struct {
 	Kind       string `json:"kind"`
 	WorkflowID string `json:"workflow_id"`
-	// RunID is the terminated run, or the run a reset made.
+	// RunID is the terminated or canceled run, or the run a reset made.
 	RunID string `json:"run_id"`
 	// BaseRunID is the run a reset started from.
 	BaseRunID string `json:"base_run_id,omitempty"`
-	// Identity is the client identity Temporal recorded for a termination; a reset's
-	// requester is not in its history (empty).
+	// Identity is the client identity Temporal recorded for a termination or a cancellation
+	// request; a reset's requester is not in its history (empty).
 	Identity string `json:"identity"`
 	Reason   string `json:"reason"`
-	// EventID is the termination event, or the reset point (the event the reset named, where
-	// its marker stands in the new run).
+	// EventID is the termination event, the cancellation request, or the reset point (the
+	// event the reset named, where its marker stands in the new run).
 	EventID int64     `json:"event_id"`
 	At      time.Time `json:"at"`
 }
@@ -83,7 +89,7 @@ type Finding struct {
 // ReconcileResult is what one Reconcile run looked at and wrote.
 type ReconcileResult struct {
 	// From (zero on the first run: everything visibility still holds) and To bound the
-	// close times of terminated runs and the start times of reset runs examined.
+	// close times of terminated and canceled runs and the start times of reset runs examined.
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
 	// Examined counts the runs looked at.
@@ -92,18 +98,21 @@ type ReconcileResult struct {
 	Findings []Finding `json:"findings"`
 }
 
-// Reconcile finds resets and terminations made outside egovpm since the last run and writes
-// one audit row for each (issue 21 item 5), so the audit trail has no hole where someone
-// used the Temporal Web UI or CLI:
+// Reconcile finds resets, terminations and cancellations made outside egovpm since the last
+// run and writes one audit row for each (issue 21 item 5), so the audit trail has no hole
+// where someone used the Temporal Web UI or CLI:
 //
 //   - a run terminated by an identity that is not egovpm's own (OwnIdentity) or the server's
 //     reset (history-resetter): ops.external_terminate with the identity and the reason;
+//   - a run closed canceled whose cancellation a client requested (not a parent workflow),
+//     by an identity that is not egovpm's own (egovpm itself never cancels a workflow):
+//     ops.external_cancel with the identity and the reason given;
 //   - a run made by a reset that no ops.reset audit row names as its new run:
 //     ops.external_reset with the base run, the reset point and the reason (Temporal does not
 //     record a reset's requester).
 //
-// It looks at runs closed (terminated) or started (reset runs) from the stored watermark less
-// the overlap up to now less the settle time, then moves the watermark there. Each finding's
+// It looks at runs closed (terminated, canceled) or started (reset runs) from the stored
+// watermark less the overlap up to now less the settle time, then moves the watermark there. Each finding's
 // row has a dedup key (the run), so a run that looks again writes nothing twice, and two
 // workers reconciling at once write each row once. docs/AUDIT.md says what it cannot see.
 func (s *Service) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileResult, error) {
@@ -121,6 +130,9 @@ func (s *Service) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileR
 		return res, nil
 	}
 	if err := s.reconcileTerminated(ctx, &res); err != nil {
+		return res, err
+	}
+	if err := s.reconcileCanceled(ctx, &res); err != nil {
 		return res, err
 	}
 	if err := s.reconcileResets(ctx, &res); err != nil {
@@ -152,6 +164,30 @@ func (s *Service) reconcileTerminated(ctx context.Context, res *ReconcileResult)
 		}
 		return s.recordFinding(ctx, res, key, Finding{Kind: FindingTerminate, WorkflowID: wid, RunID: rid,
 			Identity: a.GetIdentity(), Reason: a.GetReason(), EventID: ev.GetEventId(), At: ev.GetEventTime().AsTime()})
+	})
+}
+
+// reconcileCanceled examines the runs that closed canceled within res's window: the
+// cancellation request in each history says who asked, and why.
+func (s *Service) reconcileCanceled(ctx context.Context, res *ReconcileResult) error {
+	q := "ExecutionStatus = 'Canceled'" + window("CloseTime", res.From, res.To)
+	return s.listRuns(ctx, q, func(info *workflowpb.WorkflowExecutionInfo) error {
+		res.Examined++
+		wid, rid := info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId()
+		key := findingKey(FindingCancel, wid, rid)
+		if seen, err := s.store.AuditDedupKeyUsed(ctx, key); err != nil || seen {
+			return err
+		}
+		ev, err := s.firstEvent(ctx, wid, rid, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED)
+		if err != nil || ev == nil {
+			return err
+		}
+		a := ev.GetWorkflowExecutionCancelRequestedEventAttributes()
+		if a.GetExternalWorkflowExecution() != nil || OwnIdentity(a.GetIdentity()) {
+			return nil // asked by a workflow (a parent's code), or by egovpm
+		}
+		return s.recordFinding(ctx, res, key, Finding{Kind: FindingCancel, WorkflowID: wid, RunID: rid,
+			Identity: a.GetIdentity(), Reason: a.GetCause(), EventID: ev.GetEventId(), At: ev.GetEventTime().AsTime()})
 	})
 }
 
@@ -227,6 +263,22 @@ func (s *Service) closeEvent(ctx context.Context, workflowID, runID string) (*hi
 	return ev, nil
 }
 
+// firstEvent returns the first event of type typ in a run's history, or nil when it has none
+// or its history is gone (retention).
+func (s *Service) firstEvent(ctx context.Context, workflowID, runID string, typ enumspb.EventType) (*historypb.HistoryEvent, error) {
+	it := s.temporal.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return nil, s.goneOr(err, workflowID, runID)
+		}
+		if ev.GetEventType() == typ {
+			return ev, nil
+		}
+	}
+	return nil, nil
+}
+
 // resetMarker returns the event a reset left in the run it made (WorkflowTaskFailed, cause
 // ResetWorkflow, new run runID), or nil when the run was not made by a reset. Describe tells
 // a reset run (its last reset time) without reading the history of every new run.
@@ -265,11 +317,11 @@ func (s *Service) goneOr(err error, workflowID, runID string) error {
 
 // recordFinding writes f's audit row (once, by key) and adds it to res.
 func (s *Service) recordFinding(ctx context.Context, res *ReconcileResult, key string, f Finding) error {
-	action := ActionExternalTerminate
+	action := findingActions[f.Kind]
 	detail := map[string]any{"run_id": f.RunID, "identity": f.Identity, "reason": f.Reason, "event_id": f.EventID,
 		"at": f.At.UTC().Format(time.RFC3339Nano), "found_by": "reconcile"}
 	if f.Kind == FindingReset {
-		action, detail["base_run_id"] = ActionExternalReset, f.BaseRunID
+		detail["base_run_id"] = f.BaseRunID
 	}
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: ReconcileActor, Action: action, ObjectType: "workflow",

@@ -194,7 +194,7 @@ func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, erro
 // its To), and returns the query's arguments.
 func auditQuery(f AuditFilter) (string, []any) {
 	q := `SELECT seq, at, actor_id, org_id, action, object_type, object_id, outcome, request_id, client_ip, detail, dedup_key,
-		prev_hash, hash, format FROM audit_log WHERE true`
+		trace_id, prev_hash, hash, format FROM audit_log WHERE true`
 	var args []any
 	arg := placeholders(&args)
 	if f.Object != "" {

@@ -81,9 +81,9 @@ func EnsureSchedule(ctx context.Context, c client.Client, id, taskQueue, policyV
 }
 
 // updateSchedulePolicy makes an existing schedule start its cycles with policyVersion (R19: a
-// plan started after EGOVPM_POLICY changed follows the new policy; the schedule used to keep
-// the version it was created with). Only the action's argument changes, and only when it
-// differs: a worker start with the same policy reads the schedule and writes nothing.
+// plan started after EGOVPM_POLICY changed follows the new policy, not the version the
+// schedule was created with). Only the action's argument changes, and only when it differs: a
+// worker start with the same policy reads the schedule and writes nothing.
 func updateSchedulePolicy(ctx context.Context, c client.Client, id, policyVersion string) error {
 	err := c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
