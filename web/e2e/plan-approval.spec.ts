@@ -197,6 +197,7 @@ test('ndrc1 approves the large project with its checklist and cap, then the bund
   dlg = await openDecision(ndrc, '打捆项目审批', '通过')
   await expect(dlg.getByTestId('checklist')).toContainText(small)
   await expect(dlg.getByRole("checkbox", { name: `剔除：${small}` })).not.toBeChecked()
+  await accessible(ndrc, '打捆项目审批')
   await shot(ndrc, '29-bundle-approval')
   await dlg.getByLabel('意见', { exact: true }).fill('同意打捆批复。')
   await submitDecision(dlg)
