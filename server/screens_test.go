@@ -230,10 +230,17 @@ func TestDashboardDueLists(t *testing.T) {
 	require.EqualValues(t, 2, filings["total"])
 	trial, _ = due("admin", "")
 	require.EqualValues(t, 0, trial["total"], "admin reads no project")
+	// The 首页's "共 N 个" is the server's total of the projects the caller reads.
+	for user, n := range map[string]int{"alice": 3, "bob": 1, "drb1": 4, "admin": 0} {
+		r := s.do(user, http.MethodGet, "/api/v1/dashboard", nil, nil)
+		require.EqualValues(t, n, r.Body["total"], "%s: %s", user, r.Raw)
+	}
+	r := s.do("alice", http.MethodGet, fmt.Sprintf("/api/v1/dashboard?plan_year=%d", year+1), nil, nil)
+	require.EqualValues(t, 0, r.Body["total"], "of the plan year asked: %s", r.Raw)
 	require.Equal(t, http.StatusBadRequest, s.do("alice", http.MethodGet, "/api/v1/dashboard?horizon_days=0", nil, nil).Status)
 
 	// The window is R2's window in progress, as GET /submission-window says it.
-	r := s.do("alice", http.MethodGet, "/api/v1/dashboard", nil, nil)
+	r = s.do("alice", http.MethodGet, "/api/v1/dashboard", nil, nil)
 	win := r.Body["window"].(map[string]any)
 	require.Equal(t, true, win["open"], "T1: the window in progress is open")
 	w := s.do("alice", http.MethodGet, fmt.Sprintf("/api/v1/submission-window?plan_year=%v", win["plan_year"]), nil, nil)
