@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/internal/auth"
 	"egovpm/web"
 )
 
@@ -169,7 +170,8 @@ func (s *stack) approvedBundled(user, name string) string {
 // listsFixture sets up, in SQL, what web/e2e/lists.spec.ts pages through: 55 expert reviews of
 // plan year Y held by exp5 (more than 待办's page of 50) on projects of a unit no demo user
 // belongs to, created a day ago and due in a year, so the other specs' lists show them last or
-// not at all. It returns the plan year for the spec.
+// not at all; and a user with TOTP that the spec signs in as (issue 17 screen 1). It returns
+// them as environment variables for the spec.
 func listsFixture(t *testing.T, s *stack) []string {
 	t.Helper()
 	year := futureYear()
@@ -184,7 +186,17 @@ func listsFixture(t *testing.T, s *stack) []string {
 		SELECT 't-paging-' || g, 'expert_review', 'project:p-paging-' || g, 'p-paging-' || g, 'expert', 'u-exp5', 'open', now() + interval '365 days' + g * interval '1 hour'
 		FROM generate_series(1, 55) g`)
 	require.NoError(t, err)
-	return []string{fmt.Sprintf("EGOVPM_E2E_PAGING_YEAR=%d", year)}
+
+	user := "totp" + newID("")[:6]
+	r := s.do("admin", http.MethodPost, "/api/v1/users", map[string]any{"username": user, "name": "秦动态",
+		"org_id": "unit-b", "roles": []string{"submitter"}, "password": "Totp-Passw0rd1"}, nil)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	key, err := auth.GenerateTOTP(user)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE users SET totp_secret = $2, must_change_password = false WHERE id = $1`, r.str("id"), key.Secret())
+	require.NoError(t, err)
+	return []string{fmt.Sprintf("EGOVPM_E2E_PAGING_YEAR=%d", year), "EGOVPM_E2E_TOTP_USER=" + user,
+		"EGOVPM_E2E_TOTP_SECRET=" + key.Secret(), "EGOVPM_E2E_TOTP_PASSWORD=Totp-Passw0rd1"}
 }
 
 // seedBenchInbox gives drb1 50 open tasks on 50 projects (make ui-bench measures 待办 with them).
