@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"egovpm/bench"
+	"egovpm/internal/config"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
 )
@@ -46,7 +47,8 @@ func (e *env) decadeLife(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	queue := e.queue + "-decade"
-	env := append(bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, queue, filepath.Join(e.dir, "data")), "EGOVPM_POLICY="+decadePolicy)
+	env := append(bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, queue, filepath.Join(e.dir, "data")), "EGOVPM_POLICY="+decadePolicy,
+		"EGOVPM_METRICS_ADDR="+config.MetricsOff) // the run's own worker and gateway hold the default ports
 	w, err := bench.StartWorker(ctx, e.bins.Worker, e.dir, "worker-decade", env)
 	if err != nil {
 		return nil, err
@@ -366,7 +368,7 @@ func (d *decade) runs(ctx context.Context, wid string) ([]string, error) {
 	var runs []string
 	for run != "" && len(runs) < 1000 {
 		runs = append(runs, run)
-		it := d.e.tc.GetWorkflowHistory(ctx, wid, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+		it := d.e.tc.GetWorkflowHistory(ctx, wid, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		run = ""
 		for it.HasNext() {
 			ev, err := it.Next()
