@@ -160,6 +160,12 @@ func (h *harness) applyToRows(tr domain.Transition) {
 		}
 	}
 	if b := tr.Bundle; b != nil {
+		if b.Outcomes != nil {
+			if h.outcomes == nil {
+				h.outcomes = map[string]map[string]string{}
+			}
+			h.outcomes[b.ID] = b.Outcomes
+		}
 		for _, id := range b.ProjectIDs {
 			if r, ok := h.rows[id]; ok {
 				r.BundleID = b.ID

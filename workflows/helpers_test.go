@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
 )
@@ -147,6 +148,12 @@ type harness struct {
 	rowOrder []string
 	// marked lists the years MarkPlanReadsStages recorded.
 	marked []int
+	// outcomes are the bundles' member outcomes Apply wrote (bundle_projects); fanOuts the
+	// SignalMembers activities the plan scheduled, each recorded when it runs.
+	outcomes map[string]map[string]string
+	fanOuts  []wire.FanOut
+	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers.
+	fanOutTakes time.Duration
 	// planReadsStages is TellPlan's answer (the plan year reads stages from the read model).
 	planReadsStages bool
 	// taskDue and taskRemind, when set, are how long after it opens each task Apply opens is due

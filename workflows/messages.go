@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 )
 
@@ -281,15 +282,9 @@ type YearEndCloseSignal struct {
 	Reason   string    `json:"reason"`
 }
 
-// BundleResultSignal is the R6 bundle outcome for one project.
-type BundleResultSignal struct {
-	BundleID string       `json:"bundle_id"`
-	TaskID   string       `json:"task_id"`
-	Approved bool         `json:"approved"`
-	Excluded bool         `json:"excluded,omitempty"`
-	Comment  string       `json:"comment,omitempty"`
-	Actor    domain.Actor `json:"actor"`
-}
+// BundleResultSignal is the R6 bundle outcome for one project (defined in wire so that the
+// SignalMembers activity sends it).
+type BundleResultSignal = wire.BundleResultSignal
 
 // ProjectStatusSignal reports a project's stage to its plan (defined in domain so that the
 // TellPlan activity can carry it).

@@ -59,13 +59,26 @@ func (p *plan) onStatus(s ProjectStatusSignal) {
 }
 
 func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
-	_, err := p.applyResult(ctx, t)
+	_, _, err := p.applyT(ctx, t)
 	return err
+}
+
+// applyID is apply returning the transition's id.
+func (p *plan) applyID(ctx workflow.Context, t domain.Transition) (string, error) {
+	id, _, err := p.applyT(ctx, t)
+	return id, err
 }
 
 // applyResult is apply returning what the transition wrote (the due instants of the tasks it
 // opened).
 func (p *plan) applyResult(ctx workflow.Context, t domain.Transition) (domain.TransitionResult, error) {
+	_, res, err := p.applyT(ctx, t)
+	return res, err
+}
+
+// applyT names t, writes it (Apply) and sends its notifications; it returns t's id and what
+// it wrote.
+func (p *plan) applyT(ctx workflow.Context, t domain.Transition) (string, domain.TransitionResult, error) {
 	p.st.Seq++
 	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
 	if p.cause != "" && version(ctx, "plan-transition-id-by-update", 1) == 1 {
@@ -80,12 +93,12 @@ func (p *plan) applyResult(ctx workflow.Context, t domain.Transition) (domain.Tr
 	t.WorkflowID = p.id
 	var res domain.TransitionResult
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.Apply, t).Get(ctx, &res); err != nil {
-		return res, err
+		return t.ID, res, err
 	}
 	if len(t.Notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
 		sendNotifications(ctx, t.ID, &p.sending)
 	}
-	return res, nil
+	return t.ID, res, nil
 }
 
 // projectSignal is one signal the plan sends a project's lifecycle.
@@ -262,13 +275,18 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 			ObjectID: b.ID, Outcome: u.Decision, RequestID: u.RequestID,
 			Detail: map[string]any{"task_id": b.TaskID, "excluded_project_ids": u.ExcludedProjectIDs, "comment": u.Comment}}},
 	}
-	if err := p.apply(ctx, t); err != nil {
+	tid, err := p.applyID(ctx, t)
+	if err != nil {
 		return DecideResult{}, err
 	}
 	b.Status = status
 	if cancel, ok := p.cancelBundle[b.TaskID]; ok {
 		cancel()
 		delete(p.cancelBundle, b.TaskID)
+	}
+	if version(ctx, "plan-fanout-activity", 1) == 1 {
+		p.fanOutBundle(ctx, tid, BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID, Comment: u.Comment, Actor: u.Actor})
+		return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
 	}
 	sigs := make([]projectSignal, 0, len(b.ProjectIDs))
 	for _, id := range b.ProjectIDs {

@@ -2,9 +2,11 @@ package workflows_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -55,6 +57,8 @@ func newPlan(t *testing.T) *harness {
 			}
 			return out, nil
 		}).Maybe()
+	h.env.OnActivity(a.SignalMembers, mock.Anything, mock.Anything).Return(h.signalMembers).
+		AfterFn(func() time.Duration { return h.fanOutTakes }).Maybe()
 	h.env.OnActivity(a.MarkPlanReadsStages, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, year int) error {
 			h.mu.Lock()
@@ -63,6 +67,22 @@ func newPlan(t *testing.T) *harness {
 			return nil
 		}).Maybe()
 	return h
+}
+
+// signalMembers is the SignalMembers activity on the harness's read model: every member of
+// the bundle, in project id order, is signalled its outcome (recorded as sent by an activity).
+func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activities.FanOutResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fanOuts = append(h.fanOuts, in)
+	outcomes := h.outcomes[in.Bundle.BundleID]
+	ids := slices.Sorted(maps.Keys(outcomes))
+	for _, id := range ids {
+		sig := in.Bundle
+		sig.Approved, sig.Excluded = outcomes[id] == "approved", outcomes[id] == "excluded"
+		h.signals = append(h.signals, sentSignal{WorkflowID: in.WorkflowIDPrefix + id, Name: in.Signal, Arg: sig, ByActivity: true})
+	}
+	return activities.FanOutResult{Signalled: len(ids)}, nil
 }
 
 // status sets a project's stage in the read model at the next step, as its lifecycle's

@@ -125,9 +125,15 @@ var (
 	// item 2: a reviewer's 撤回决定 of his own decision while its next step has not started;
 	// runs started before refuse the Update in its validator).
 	lifecycleChangesWDecide = append(slices.Clone(lifecycleChangesTermReq), change{"decision-withdraw", 1, "43a5d55"})
+	// planChangesFanout (plan-baseline-fanout) adds plan-fanout-activity (issue 20 item 1): a
+	// bundle decision reaches its members through the SignalMembers activity, which reads them
+	// from the read model in pages, instead of one SignalExternalWorkflow per member in the
+	// plan's history; the Update answers once the decision is applied and the activity
+	// scheduled.
+	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "0000000"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesWDecide
-	planChanges      = planChangesClose
+	planChanges      = planChangesFanout
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -147,7 +153,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 

@@ -33,11 +33,14 @@ const (
 	LoadPlanProjects = "LoadPlanProjects"
 	// MarkPlanReadsStages records that a plan year reads stages from the read model (year), local.
 	MarkPlanReadsStages = "MarkPlanReadsStages"
+	// SignalMembers signals a plan decision to every member the read model holds, in pages,
+	// heartbeating its cursor (FanOut → FanOutResult), regular.
+	SignalMembers = "SignalMembers"
 )
 
 // Names lists every activity name above.
 var Names = []string{Apply, MissingDocuments, ComputeSimilar, SendNotifications, RemindDrafts, LoadPolicy, TellPlan,
-	LoadPlanProjects, MarkPlanReadsStages}
+	LoadPlanProjects, MarkPlanReadsStages, SignalMembers}
 
 // DocsInput asks which of Kinds a project lacks.
 type DocsInput struct {
@@ -86,4 +89,47 @@ type PlanProjectsInput struct {
 	IDs        []string `json:"ids,omitempty"`
 	Bundleable bool     `json:"bundleable,omitempty"`
 	PrePlan    bool     `json:"pre_plan,omitempty"`
+}
+
+// BundleResultSignal is the R6 bundle outcome for one project: the payload of the signal
+// "bundle_result" the plan sends each member (workflows.BundleResultSignal is this type).
+type BundleResultSignal struct {
+	BundleID string       `json:"bundle_id"`
+	TaskID   string       `json:"task_id"`
+	Approved bool         `json:"approved"`
+	Excluded bool         `json:"excluded,omitempty"`
+	Comment  string       `json:"comment,omitempty"`
+	Actor    domain.Actor `json:"actor"`
+}
+
+// FanOut is one plan decision to signal to every member of a bundle (SignalMembers): the
+// members and their outcomes are read from the read model (bundle_projects, written by the
+// decision's Apply before the activity is scheduled), a page at a time, so neither the
+// plan's history nor this payload grows with the bundle.
+type FanOut struct {
+	// ID names the decision (its transition id), for logs.
+	ID string `json:"id"`
+	// Signal is the signal's name; WorkflowIDPrefix + project id is a member's workflow id.
+	Signal           string `json:"signal"`
+	WorkflowIDPrefix string `json:"workflow_id_prefix"`
+	// Bundle is the signal's payload; Approved and Excluded are set per member from its
+	// outcome (approved, excluded, rejected).
+	Bundle BundleResultSignal `json:"bundle"`
+	// PageSize members are read and signalled at a time (0: the activity's default).
+	PageSize int `json:"page_size,omitempty"`
+}
+
+// FanOutProgress is SignalMembers' heartbeat: the last member of the last page signalled in
+// full, from which a retry resumes, and the counts so far.
+type FanOutProgress struct {
+	After     string `json:"after"`
+	Signalled int    `json:"signalled"`
+	Missing   int    `json:"missing"`
+}
+
+// FanOutResult is what SignalMembers did: members signalled, and members whose workflow was
+// not found open (closed, or never started), logged and skipped.
+type FanOutResult struct {
+	Signalled int `json:"signalled"`
+	Missing   int `json:"missing"`
 }

@@ -301,6 +301,24 @@ func (s *Store) BundleProjectIDs(ctx context.Context, id string) ([]string, erro
 	return ids, nil
 }
 
+// BundleMember is a project of a bundle and its outcome ("" while the bundle is pending).
+type BundleMember struct {
+	ProjectID string `db:"project_id"`
+	Outcome   string `db:"outcome"`
+}
+
+// BundleMembersPage returns up to limit members of bundle id after the project id after, in
+// project id order (a keyset page: the plan's fan-out reads a bundle of any size this way).
+func (s *Store) BundleMembersPage(ctx context.Context, id, after string, limit int) ([]BundleMember, error) {
+	var out []BundleMember
+	const q = `SELECT project_id, coalesce(outcome, '') AS outcome FROM bundle_projects
+		WHERE bundle_id = $1 AND project_id > $2 ORDER BY project_id LIMIT $3`
+	if err := s.db.SelectContext(ctx, &out, q, id, after, limit); err != nil {
+		return nil, fmt.Errorf("bundle %s members after %q: %w", id, after, err)
+	}
+	return out, nil
+}
+
 // PlanAmount returns a project's amount in the plan (R5), 0 when it is in none.
 func (s *Store) PlanAmount(ctx context.Context, projectID string) (int64, error) {
 	var n int64
