@@ -23,12 +23,15 @@ import (
 	"egovpm/internal/testdb"
 )
 
+// wantSignal is the one signal name the fan-out tests send.
+var wantSignal = "bundle_result"
+
 // signaller is a Temporal client that records SignalWorkflow calls; closed workflows are not
 // found, and fail (once set) fails every call after that many have succeeded.
 type signaller struct {
 	client.Client
 	mu     sync.Mutex
-	got    map[string][]wire.BundleResultSignal
+	got    map[string][]any
 	calls  int
 	closed map[string]bool
 	fail   int
@@ -37,7 +40,7 @@ type signaller struct {
 func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if name != "bundle_result" {
+	if name != wantSignal {
 		return fmt.Errorf("signal %s", name)
 	}
 	if s.closed[id] {
@@ -47,7 +50,7 @@ func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg an
 		return errors.New("unavailable")
 	}
 	s.calls++
-	s.got[id] = append(s.got[id], arg.(wire.BundleResultSignal))
+	s.got[id] = append(s.got[id], arg)
 	return nil
 }
 
@@ -73,7 +76,7 @@ func bundleOf(t *testing.T, n int) *store.Store {
 }
 
 var fanOutIn = wire.FanOut{ID: "tr-1", Signal: "bundle_result", WorkflowIDPrefix: "project:", PageSize: 2,
-	Bundle: wire.BundleResultSignal{BundleID: "b1", TaskID: "bt1", Comment: "同意", Actor: domain.Actor{ID: "u-ndrc"}}}
+	Bundle: &wire.BundleResultSignal{BundleID: "b1", TaskID: "bt1", Comment: "同意", Actor: domain.Actor{ID: "u-ndrc"}}}
 
 // fanOutEnv runs SignalMembers over st with client c, recording its heartbeats.
 func fanOutEnv(st *store.Store, c client.Client, beats *[]wire.FanOutProgress) *testsuite.TestActivityEnvironment {
@@ -94,7 +97,7 @@ func fanOutEnv(st *store.Store, c client.Client, beats *[]wire.FanOutProgress) *
 // heartbeats after every page the last member signalled.
 func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
 	st := bundleOf(t, 5)
-	c := &signaller{got: map[string][]wire.BundleResultSignal{}, closed: map[string]bool{"project:p003": true}}
+	c := &signaller{got: map[string][]any{}, closed: map[string]bool{"project:p003": true}}
 	var beats []wire.FanOutProgress
 	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
 	require.NoError(t, err)
@@ -104,11 +107,11 @@ func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
 	// The SDK throttles heartbeats: the first goes out at once, later ones at its interval.
 	require.NotEmpty(t, beats)
 	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "a heartbeat after the first page of 2")
-	want := fanOutIn.Bundle
+	want := *fanOutIn.Bundle
 	want.Approved = true
-	excluded := fanOutIn.Bundle
+	excluded := *fanOutIn.Bundle
 	excluded.Excluded = true
-	require.Equal(t, map[string][]wire.BundleResultSignal{"project:p000": {want}, "project:p001": {excluded},
+	require.Equal(t, map[string][]any{"project:p000": {want}, "project:p001": {excluded},
 		"project:p002": {want}, "project:p004": {want}}, c.got)
 }
 
@@ -117,7 +120,7 @@ func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
 // repeat, TestR6_RepeatedBundleResultAppliedOnce).
 func TestSignalMembersResumesFromItsHeartbeat(t *testing.T) {
 	st := bundleOf(t, 5)
-	c := &signaller{got: map[string][]wire.BundleResultSignal{}, fail: 3}
+	c := &signaller{got: map[string][]any{}, fail: 3}
 	var beats []wire.FanOutProgress
 	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
 	require.ErrorContains(t, err, "unavailable")
@@ -149,9 +152,67 @@ func TestSignalMembersRefusesAnUndecidedBundle(t *testing.T) {
 	st := bundleOf(t, 2)
 	_, err := st.DB().Exec(`UPDATE bundle_projects SET outcome = NULL WHERE project_id = 'p001'`)
 	require.NoError(t, err)
-	c := &signaller{got: map[string][]wire.BundleResultSignal{}}
+	c := &signaller{got: map[string][]any{}}
 	var beats []wire.FanOutProgress
 	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
 	require.ErrorContains(t, err, "has no outcome")
+	require.Empty(t, c.got)
+}
+
+// A convene's fan-out tells each project of the session (expert_session_projects) its
+// effective panel: the experts of its own unit recused (R4).
+func TestSignalMembersTellsTheSessionsProjectsTheirPanels(t *testing.T) {
+	st := bundleOf(t, 3)
+	_, err := st.DB().Exec(`UPDATE projects SET unit_id = 'unit-b' WHERE id = 'p001'`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ('s1', 2031, '{}', 'u-alice')`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO expert_session_projects (session_id, project_id) VALUES ('s1', 'p000'), ('s1', 'p001')`)
+	require.NoError(t, err)
+	experts := []wire.ExpertRef{{ID: "e1", OrgID: "univ-1"}, {ID: "eA", OrgID: "unit-a"}, {ID: "eB", OrgID: "unit-b"}}
+	wantSignal = "panel"
+	defer func() { wantSignal = "bundle_result" }()
+	c := &signaller{got: map[string][]any{}}
+	var beats []wire.FanOutProgress
+	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, wire.FanOut{ID: "tr-2", Signal: "panel",
+		WorkflowIDPrefix: "project:", Session: &wire.PanelSignal{SessionID: "s1", Experts: experts}})
+	require.NoError(t, err)
+	require.Equal(t, map[string][]any{
+		"project:p000": {wire.PanelSignal{SessionID: "s1", Experts: []wire.ExpertRef{experts[0], experts[2]}}},
+		"project:p001": {wire.PanelSignal{SessionID: "s1", Experts: []wire.ExpertRef{experts[0], experts[1]}}},
+	}, c.got)
+}
+
+// A compile's fan-out tells each project it decided its plan item (plan_items), in pages over
+// the projects named; a project without an item is refused for good, never told it is out.
+func TestSignalMembersTellsTheCompiledProjectsTheirItems(t *testing.T) {
+	st := bundleOf(t, 3)
+	_, err := st.DB().Exec(`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
+		VALUES (2031, 'p000', true, 400000000, '', 'u-drb1'), (2031, 'p001', false, NULL, '重复建设', 'u-drb1'),
+		(2031, 'p002', true, 500000000, '', 'u-drb1')`)
+	require.NoError(t, err)
+	wantSignal = "plan_result"
+	defer func() { wantSignal = "bundle_result" }()
+	drb := domain.Actor{ID: "u-drb1"}
+	c := &signaller{got: map[string][]any{}}
+	var beats []wire.FanOutProgress
+	in := wire.FanOut{ID: "tr-3", Signal: "plan_result", WorkflowIDPrefix: "project:", PageSize: 2,
+		Plan: &wire.PlanFanOut{ProjectIDs: []string{"p002", "p000", "p001"}, Actor: drb}}
+	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 3}, res)
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "pages in project id order")
+	require.Equal(t, map[string][]any{
+		"project:p000": {wire.PlanResultSignal{Included: true, ApprovedAmountFen: 400000000, Actor: drb}},
+		"project:p001": {wire.PlanResultSignal{Reason: "重复建设", Actor: drb}},
+		"project:p002": {wire.PlanResultSignal{Included: true, ApprovedAmountFen: 500000000, Actor: drb}},
+	}, c.got)
+
+	c = &signaller{got: map[string][]any{}}
+	in.Plan.ProjectIDs = []string{"p000", "p009"}
+	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	require.ErrorContains(t, err, "1 of 2 compiled projects have no plan item")
 	require.Empty(t, c.got)
 }

@@ -148,9 +148,12 @@ type harness struct {
 	rowOrder []string
 	// marked lists the years MarkPlanReadsStages recorded.
 	marked []int
-	// outcomes are the bundles' member outcomes Apply wrote (bundle_projects); fanOuts the
-	// SignalMembers activities the plan scheduled, each recorded when it runs.
+	// outcomes, sessions and items are the bundles' member outcomes, the sessions' projects
+	// and the plan items Apply wrote (bundle_projects, expert_session_projects, plan_items);
+	// fanOuts the SignalMembers activities the plan scheduled, each recorded when it runs.
 	outcomes map[string]map[string]string
+	sessions map[string][]string
+	items    map[string]domain.PlanItem
 	fanOuts  []wire.FanOut
 	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers.
 	fanOutTakes time.Duration

@@ -159,17 +159,25 @@ func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, er
 			ObjectType: "project", ObjectID: pid, Outcome: "ok", RequestID: u.RequestID,
 			Detail: map[string]any{"session_id": u.SessionID, "experts": one.ExpertIDs, "recused": one.Recused}})
 	}
-	if err := p.apply(ctx, domain.Transition{Audit: audits,
+	tid, err := p.applyID(ctx, domain.Transition{Audit: audits,
 		Session: &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID,
-			ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}}); err != nil {
+			ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}})
+	if err != nil {
 		return res, err
 	}
 	p.st.Sessions = append(p.st.Sessions, u.SessionID)
+	byActivity := p.fanOutByActivity(ctx)
 	sigs := make([]projectSignal, 0, len(u.ProjectIDs))
 	for _, pid := range u.ProjectIDs {
 		pp := p.idx[pid]
 		pp.Paneled, pp.PaneledVersion = true, pp.Version
-		sigs = append(sigs, projectSignal{pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)}})
+		if !byActivity {
+			sigs = append(sigs, projectSignal{pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)}})
+		}
+	}
+	if byActivity {
+		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalPanel, Session: &PanelSignal{SessionID: u.SessionID, Experts: u.Experts}})
+		return res, nil
 	}
 	p.signalAll(ctx, sigs)
 	return res, nil
@@ -191,8 +199,21 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 			ObjectType: "project", ObjectID: ex.ProjectID, Outcome: "excluded", RequestID: u.RequestID,
 			Detail: map[string]any{"reason": ex.Reason, "plan_year": p.in.Year}})
 	}
-	if err := p.apply(ctx, domain.Transition{PlanItems: items, Audit: audits}); err != nil {
+	tid, err := p.applyID(ctx, domain.Transition{PlanItems: items, Audit: audits})
+	if err != nil {
 		return CompileResult{}, err
+	}
+	res := CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}
+	if p.fanOutByActivity(ctx) {
+		for _, in := range u.Included {
+			pp := p.idx[in.ProjectID]
+			pp.Planned, pp.PlanAmountFen = true, in.ApprovedAmountFen
+		}
+		for _, ex := range u.Excluded {
+			p.idx[ex.ProjectID].Planned = true
+		}
+		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalPlanResult, Plan: &wire.PlanFanOut{ProjectIDs: u.ProjectIDs(), Actor: u.Actor}})
+		return res, nil
 	}
 	sigs := make([]projectSignal, 0, len(u.Included)+len(u.Excluded))
 	for _, in := range u.Included {
@@ -205,7 +226,7 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 		sigs = append(sigs, projectSignal{ex.ProjectID, SignalPlanResult, PlanResultSignal{Reason: ex.Reason, Actor: u.Actor}})
 	}
 	p.signalAll(ctx, sigs)
-	return CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}, nil
+	return res, nil
 }
 
 func (p *plan) createBundle(ctx workflow.Context, m *planMsg, u BundleUpdate) (BundleResult, error) {
@@ -284,8 +305,9 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 		cancel()
 		delete(p.cancelBundle, b.TaskID)
 	}
-	if version(ctx, "plan-fanout-activity", 1) == 1 {
-		p.fanOutBundle(ctx, tid, BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID, Comment: u.Comment, Actor: u.Actor})
+	if p.fanOutByActivity(ctx) {
+		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalBundleResult,
+			Bundle: &BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID, Comment: u.Comment, Actor: u.Actor}})
 		return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
 	}
 	sigs := make([]projectSignal, 0, len(b.ProjectIDs))

@@ -1,6 +1,10 @@
 package workflows_test
 
 import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -8,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
+	"egovpm/activities"
 	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
@@ -38,7 +43,7 @@ func TestPlanBundleDecisionFansOutThroughOneActivity(t *testing.T) {
 	require.False(t, signalledDuringFanOut, "no member heard it from the plan itself")
 	require.Equal(t, []wire.FanOut{{ID: planWorkflowID + "/u/upd-2/1", Signal: workflows.SignalBundleResult,
 		WorkflowIDPrefix: "project:", PageSize: 200,
-		Bundle: workflows.BundleResultSignal{BundleID: "b1", TaskID: bundle1Task, Comment: "p2 另行安排", Actor: ndrcAppr}}}, h.fanOuts)
+		Bundle: &workflows.BundleResultSignal{BundleID: "b1", TaskID: bundle1Task, Comment: "p2 另行安排", Actor: ndrcAppr}}}, h.fanOuts)
 	require.Equal(t, map[string][]workflows.BundleResultSignal{
 		"project:p1": {{BundleID: "b1", TaskID: bundle1Task, Approved: true, Comment: "p2 另行安排", Actor: ndrcAppr}},
 		"project:p2": {{BundleID: "b1", TaskID: bundle1Task, Excluded: true, Comment: "p2 另行安排", Actor: ndrcAppr}},
@@ -106,6 +111,132 @@ func TestR6_RepeatedBundleResultAppliedOnce(t *testing.T) {
 				}
 			}
 			require.Equal(t, 1, n, "one bundle transition however often the result arrives")
+		})
+	}
+}
+
+// The same for a convene's and a compile's fan-out: a panel repeated (also after the reviews
+// are in) opens the expert tasks once, a plan result repeated moves the project once.
+func TestRepeatedPanelAndPlanResultAppliedOnce(t *testing.T) {
+	h := newLifecycle(t)
+	h.prelimApprove()
+	panel := workflows.PanelSignal{SessionID: "s1", Experts: panel3}
+	h.step(func() {
+		h.env.SignalWorkflow(workflows.SignalPanel, panel)
+		h.env.SignalWorkflow(workflows.SignalPanel, panel)
+	})
+	h.signal(workflows.SignalPanel, panel)
+	for _, e := range panel3 {
+		h.review(e, true)
+	}
+	h.signal(workflows.SignalPanel, panel)
+	included := workflows.PlanResultSignal{Included: true, ApprovedAmountFen: 400_000_000, Actor: drbReviewer}
+	h.step(func() {
+		h.env.SignalWorkflow(workflows.SignalPlanResult, included)
+		h.env.SignalWorkflow(workflows.SignalPlanResult, included)
+	})
+	h.signal(workflows.SignalPlanResult, workflows.PlanResultSignal{Reason: "重复", Actor: drbReviewer})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageAwaitingApproval, st.Stage)
+		require.Equal(t, int64(400_000_000), st.PlanAmountFen)
+	})
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+
+	require.Equal(t, []domain.Stage{domain.StagePrelimReview, domain.StageExpertReview, domain.StageAwaitingPlan,
+		domain.StageAwaitingApproval}, h.stages())
+	opened := 0
+	for _, task := range h.opened() {
+		if task.Kind == domain.TaskExpertReview {
+			opened++
+		}
+	}
+	require.Equal(t, len(panel3), opened, "one task per expert, however often the panel arrives")
+}
+
+// signalMembers is the SignalMembers activity on the harness's read model: each project of
+// the fan-out, in project id order, is signalled what the read model says it is told
+// (recorded as sent by an activity).
+func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activities.FanOutResult, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fanOuts = append(h.fanOuts, in)
+	sigs := map[string]any{}
+	switch {
+	case in.Bundle != nil:
+		for id, o := range h.outcomes[in.Bundle.BundleID] {
+			sig := *in.Bundle
+			sig.Approved, sig.Excluded = o == "approved", o == "excluded"
+			sigs[id] = sig
+		}
+	case in.Session != nil:
+		for _, id := range h.sessions[in.Session.SessionID] {
+			sig := workflows.PanelSignal{SessionID: in.Session.SessionID}
+			for _, e := range in.Session.Experts {
+				if e.OrgID != h.rows[id].UnitID {
+					sig.Experts = append(sig.Experts, e)
+				}
+			}
+			sigs[id] = sig
+		}
+	case in.Plan != nil:
+		for _, id := range in.Plan.ProjectIDs {
+			it := h.items[id]
+			sigs[id] = workflows.PlanResultSignal{Included: it.Included, ApprovedAmountFen: it.ApprovedAmountFen, Reason: it.Reason, Actor: in.Plan.Actor}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(sigs)) {
+		h.signals = append(h.signals, sentSignal{WorkflowID: in.WorkflowIDPrefix + id, Name: in.Signal, Arg: sigs[id], ByActivity: true})
+	}
+	return activities.FanOutResult{Signalled: len(sigs)}, nil
+}
+
+// A convene and a compile fan out the same way (plan-fanout-activity): one SignalMembers each,
+// naming the session (its projects are read from expert_session_projects) or the compiled
+// projects (their items are read from plan_items); each project hears what signalAll told it.
+// A run started before keeps signalling each project from the plan.
+func TestPlanConveneAndCompileFanOut(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before: %v", old), func(t *testing.T) {
+			h := newPlan(t)
+			if old {
+				startedBefore(t, h.env, "plan-baseline-fanout")
+				h.env.OnGetVersion("plan-fanout-activity", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			h.status("p1", unitA, smallFen, domain.StageExpertReview)
+			h.status("p2", "unit-b", smallFen, domain.StageAwaitingPlan)
+			h.status("p3", "unit-c", largeFen, domain.StageAwaitingPlan)
+			convene := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: sixExperts,
+				ProjectIDs: []string{"p1"}})
+			compile := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
+				Included: []workflows.PlanInclusion{{ProjectID: "p2", ApprovedAmountFen: 400_000_000}},
+				Excluded: []workflows.PlanExclusion{{ProjectID: "p3", Reason: "与已建系统重复"}}})
+			h.cancel()
+			h.runPlan(policy2021())
+			h.requireCancelled()
+
+			requireOK(t, convene)
+			requireOK(t, compile)
+			require.Equal(t, []workflows.PanelSignal{{SessionID: "s1", Experts: []workflows.ExpertRef{sixExperts[0], sixExperts[1],
+				sixExperts[3], sixExperts[4], sixExperts[5]}}}, h.panelSent("p1"))
+			require.Equal(t, map[string][]workflows.PlanResultSignal{
+				"project:p2": {{Included: true, ApprovedAmountFen: 400_000_000, Actor: drbReviewer}},
+				"project:p3": {{Reason: "与已建系统重复", Actor: drbReviewer}},
+			}, h.planResults())
+			for _, s := range append(h.sent(workflows.SignalPanel), h.sent(workflows.SignalPlanResult)...) {
+				require.Equal(t, !old, s.ByActivity, s.WorkflowID)
+			}
+			if old {
+				require.Empty(t, h.fanOuts)
+				return
+			}
+			require.Equal(t, []wire.FanOut{
+				{ID: planWorkflowID + "/u/upd-1/1", Signal: workflows.SignalPanel, WorkflowIDPrefix: "project:", PageSize: 200,
+					Session: &workflows.PanelSignal{SessionID: "s1", Experts: sixExperts}},
+				{ID: planWorkflowID + "/u/upd-2/1", Signal: workflows.SignalPlanResult, WorkflowIDPrefix: "project:", PageSize: 200,
+					Plan: &wire.PlanFanOut{ProjectIDs: []string{"p2", "p3"}, Actor: drbReviewer}},
+			}, h.fanOuts)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package workflows_test
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"sort"
 	"testing"
@@ -27,6 +26,7 @@ func newPlan(t *testing.T) *harness {
 	t.Helper()
 	h := newHarness(t, planWorkflowID)
 	h.rows = map[string]*domain.PlanProject{}
+	h.outcomes, h.sessions, h.items = map[string]map[string]string{}, map[string][]string{}, map[string]domain.PlanItem{}
 	h.env.OnActivity(a.LoadPlanProjects, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PlanProjectsInput) ([]domain.PlanProject, error) {
 			h.mu.Lock()
@@ -67,22 +67,6 @@ func newPlan(t *testing.T) *harness {
 			return nil
 		}).Maybe()
 	return h
-}
-
-// signalMembers is the SignalMembers activity on the harness's read model: every member of
-// the bundle, in project id order, is signalled its outcome (recorded as sent by an activity).
-func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activities.FanOutResult, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.fanOuts = append(h.fanOuts, in)
-	outcomes := h.outcomes[in.Bundle.BundleID]
-	ids := slices.Sorted(maps.Keys(outcomes))
-	for _, id := range ids {
-		sig := in.Bundle
-		sig.Approved, sig.Excluded = outcomes[id] == "approved", outcomes[id] == "excluded"
-		h.signals = append(h.signals, sentSignal{WorkflowID: in.WorkflowIDPrefix + id, Name: in.Signal, Arg: sig, ByActivity: true})
-	}
-	return activities.FanOutResult{Signalled: len(ids)}, nil
 }
 
 // status sets a project's stage in the read model at the next step, as its lifecycle's
