@@ -130,7 +130,7 @@ var (
 	// from the read model in pages, instead of one SignalExternalWorkflow per member in the
 	// plan's history; the Update answers once the decision is applied and the activity
 	// scheduled.
-	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "df6e676"})
+	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "ee27f1a"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesWDecide
 	planChanges      = planChangesFanout
