@@ -35,7 +35,7 @@ func (p *plan) fanOut(ctx workflow.Context, in wire.FanOut) {
 		var res wire.FanOutResult
 		if err := workflow.ExecuteActivity(actx, wire.SignalMembers, in).Get(ctx, &res); err != nil {
 			workflow.GetLogger(ctx).Error("decision not signalled to every project", "fan_out", in.ID, "signal", in.Signal, "error", err)
-			if !temporal.IsCanceledError(err) {
+			if !temporal.IsCanceledError(err) && version(ctx, "record-activity-failures", 1) == 1 {
 				recordGaveUp(ctx, "", wire.SignalMembers, wire.SignalMembers+"/"+in.ID, err, &p.sending)
 			}
 			return
