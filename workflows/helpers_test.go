@@ -155,8 +155,10 @@ type harness struct {
 	sessions map[string][]string
 	items    map[string]domain.PlanItem
 	fanOuts  []wire.FanOut
-	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers.
+	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers;
+	// fanOutErr, when set, is its answer.
 	fanOutTakes time.Duration
+	fanOutErr   error
 	// planReadsStages is TellPlan's answer (the plan year reads stages from the read model).
 	planReadsStages bool
 	// taskDue and taskRemind, when set, are how long after it opens each task Apply opens is due

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
@@ -162,6 +163,9 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.fanOuts = append(h.fanOuts, in)
+	if h.fanOutErr != nil {
+		return activities.FanOutResult{}, h.fanOutErr
+	}
 	sigs := map[string]any{}
 	switch {
 	case in.Bundle != nil:
@@ -239,4 +243,28 @@ func TestPlanConveneAndCompileFanOut(t *testing.T) {
 			}, h.fanOuts)
 		})
 	}
+}
+
+// A fan-out that gives up is recorded for ops (record-activity-failures), and the run goes on.
+func TestPlanFanOutThatGivesUpIsRecorded(t *testing.T) {
+	h := newPlan(t)
+	h.fanOutErr = temporal.NewNonRetryableApplicationError("no such bundle", "NotDecided", nil)
+	h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(0, nil).Maybe()
+	bundleOf2(h)
+	approve := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove})
+	h.cancel()
+	h.runPlan(policy2021())
+	h.requireCancelled()
+
+	requireOK(t, approve)
+	var failures []*domain.ActivityFailure
+	for _, tr := range h.transitions {
+		if tr.ActivityFailure != nil {
+			failures = append(failures, tr.ActivityFailure)
+			require.Equal(t, planWorkflowID+"/"+tr.ActivityFailure.RunID+"/gave-up/SignalMembers/"+planWorkflowID+"/u/upd-2/1", tr.ID)
+		}
+	}
+	require.Len(t, failures, 1)
+	require.Equal(t, "SignalMembers", failures[0].ActivityType)
+	require.Contains(t, failures[0].Error, "no such bundle")
 }
