@@ -126,10 +126,10 @@ var (
 	// runs started before refuse the Update in its validator).
 	lifecycleChangesWDecide = append(slices.Clone(lifecycleChangesTermReq), change{"decision-withdraw", 1, "43a5d55"})
 	// planChangesFanout (plan-baseline-fanout) adds plan-fanout-activity (issue 20 item 1): a
-	// bundle decision reaches its members through the SignalMembers activity, which reads them
-	// from the read model in pages, instead of one SignalExternalWorkflow per member in the
-	// plan's history; the Update answers once the decision is applied and the activity
-	// scheduled.
+	// convene, a compile and a bundle decision reach their projects through the SignalMembers
+	// activity, which reads them from the read model in pages, instead of one
+	// SignalExternalWorkflow per project in the plan's history; the Update answers once the
+	// decision is applied and the activity scheduled.
 	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "ee27f1a"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesWDecide
