@@ -130,7 +130,7 @@ var (
 	// activity, which reads them from the read model in pages, instead of one
 	// SignalExternalWorkflow per project in the plan's history; the Update answers once the
 	// decision is applied and the activity scheduled.
-	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "611f2a6"})
+	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "692bce4"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesWDecide
 	planChanges      = planChangesFanout
