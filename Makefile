@@ -77,19 +77,23 @@ chaos: ## fault test, long run (chaos/doc.go), on each devserver store: 50 whole
 bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the load command; BENCH_FLAGS="-store postgres -inbox …"; BENCH_GROWTH=1 adds issue 20's phases
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 200x ./bench/
 	$(GO) run ./bench/cmd/egovpm-bench $(BENCH_FLAGS)
-	@if [ "$(BENCH_GROWTH)" = 1 ]; then $(MAKE) bench-growth bench-readmodel; fi
+	@if [ "$(BENCH_GROWTH)" = 1 ]; then $(MAKE) bench-growth bench-readmodel bench-decade; fi
 	$(MAKE) ui-bench
 
 # Issue 20's opt-in phases (never in make test; not in make bench unless BENCH_GROWTH=1):
 # growth takes GROWTH_N projects of one plan year through every portfolio step; readmodel loads
-# a decade (30,000 projects, 1,000,000 tasks, 1,000,000 audit rows) and times the reads on it.
+# a decade (30,000 projects, 1,000,000 tasks, 1,000,000 audit rows) and times the reads on it;
+# decade plays one project's ten compressed O&M years and counts every run's history events.
 GROWTH_N ?= 100,1000
-.PHONY: bench-growth bench-readmodel
+.PHONY: bench-growth bench-readmodel bench-decade
 bench-growth: ## issue 20: portfolio steps at GROWTH_N projects (default 100,1000); BENCH_FLAGS="-store postgres"
 	$(GO) run ./bench/cmd/egovpm-bench -phases growth -growth-n $(GROWTH_N) $(BENCH_FLAGS)
 
 bench-readmodel: ## issue 20: a decade's read model (COPY) and the product's reads on it
 	$(GO) run ./bench/cmd/egovpm-bench -phases readmodel $(BENCH_FLAGS)
+
+bench-decade: ## issue 20: one project through ten compressed O&M years; history events per run (fails past 10,240)
+	$(GO) run ./bench/cmd/egovpm-bench -phases decade $(BENCH_FLAGS)
 
 ui-bench: ui browser-deps build ## web UI figures: initial route's JS+CSS gzipped, 待办 with 50 tasks interactive (cold, warm)
 	cd devserver && $(GO) build -o ../$(BIN)/devserver .

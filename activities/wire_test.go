@@ -28,6 +28,7 @@ func TestWireNamesAreTheActivities(t *testing.T) {
 		wire.TellPlan:            (func(context.Context, wire.PlanReport) (wire.PlanReportResult, error))(nil),
 		wire.LoadPlanProjects:    (func(context.Context, wire.PlanProjectsInput) ([]domain.PlanProject, error))(nil),
 		wire.MarkPlanReadsStages: (func(context.Context, int) error)(nil),
+		wire.SignalMembers:       (func(context.Context, wire.FanOut) (wire.FanOutResult, error))(nil),
 	}
 	require.Len(t, wire.Names, len(want))
 	v := reflect.ValueOf(&activities.Activities{})

@@ -25,6 +25,9 @@ type dashboardJSON struct {
 	ReadsProjects bool `json:"reads_projects"`
 	// Stages counts the projects GET /projects?stage= lists to the caller, per stage.
 	Stages []store.StageCount `json:"stages"`
+	// Total is how many projects GET /projects lists to the caller (of PlanYear when not 0):
+	// the sum of Stages, counted here so the 首页 shows it without adding anything up.
+	Total int `json:"total"`
 	// Tasks counts the caller's inbox; absent for roles without one.
 	Tasks *dashboardTasksJSON `json:"tasks,omitempty"`
 	// Window is the R2 submission window in progress (T1), as GET /submission-window gives it:
@@ -96,6 +99,9 @@ func (s *Server) dashboard(c *gin.Context) {
 			return
 		}
 		out.Stages = nonNil(out.Stages)
+		for _, sc := range out.Stages {
+			out.Total += sc.Count
+		}
 	}
 	if slices.ContainsFunc(taskReaders.roles, a.Has) {
 		f := inboxFilter(a)

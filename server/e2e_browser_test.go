@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/internal/auth"
 	"egovpm/web"
 )
 
@@ -50,10 +52,12 @@ func TestBrowserE2E(t *testing.T) {
 	if os.Getenv("EGOVPM_UI_BENCH") != "" {
 		seedBenchInbox(t, s)
 	} else {
-		env = seedOverdue(t, s)
+		env = append(listsFixture(t, s), seedOverdue(t, s)...)
 		delivery = deliveryFixture(t, s)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	// A ceiling for a hung run, not a speed goal: the suite takes about 8 minutes on a quiet
+	// machine and 12 when other builds share its two cores (make test's -timeout is 25m).
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	args := []string{"playwright", "test"}
 	if grep := os.Getenv("EGOVPM_E2E_GREP"); grep != "" {
@@ -118,7 +122,8 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	tag := newID("")[:6]
 	large := s.approvedLarge("alice", "浏览器测试：全市教育数据中台 "+tag, false)
 	bundled := s.approvedBundled("bob", "浏览器测试：健康档案小程序 "+tag)
-	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, pastYear(), 300_000_000)
+	lateYear := pastYear()
+	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, lateYear, 300_000_000)
 	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4).
 	om := s.approvedLarge("alice", "浏览器测试：老旧办公系统 "+tag, false)
 	s.inOM("alice", om)
@@ -142,7 +147,7 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	out, err := json.Marshal(map[string]map[string]string{
 		"large":   {"id": large, "name": name(large)},
 		"bundled": {"id": bundled, "name": name(bundled)},
-		"late":    {"id": late, "name": name(late)},
+		"late":    {"id": late, "name": name(late), "year": strconv.Itoa(lateYear)},
 		"om":      {"id": om, "name": name(om)},
 		"built":   {"id": built, "name": name(built)},
 		"change":  {"id": change, "name": name(change)},
@@ -172,6 +177,38 @@ func (s *stack) approvedBundled(user, name string) string {
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	s.waitStage(user, p, "procurement")
 	return p
+}
+
+// listsFixture sets up, in SQL, what web/e2e/lists.spec.ts pages through: 55 expert reviews of
+// plan year Y held by exp5 (more than 待办's page of 50) on projects of a unit no demo user
+// belongs to, created a day ago and due in a year, so the other specs' lists show them last or
+// not at all; and a user with TOTP that the spec signs in as (issue 17 screen 1). It returns
+// them as environment variables for the spec.
+func listsFixture(t *testing.T, s *stack) []string {
+	t.Helper()
+	year := futureYear()
+	db := s.store.DB()
+	_, err := db.Exec(`INSERT INTO orgs (id, name, kind) VALUES ('unit-paging', '市交通运输局', 'unit')`)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description, mlps_level, uses_crypto, created_by, stage, created_at)
+		SELECT 'p-paging-' || g, 'unit-paging', '翻页测试：交通数据项目 ' || g, 'new', $1, 100000000, '说明', 2, false, 'u-alice', 'expert_review', now() - interval '1 day'
+		FROM generate_series(1, 55) g`, year)
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO tasks (id, kind, workflow_id, project_id, candidate_role, assignee_id, status, due_at)
+		SELECT 't-paging-' || g, 'expert_review', 'project:p-paging-' || g, 'p-paging-' || g, 'expert', 'u-exp5', 'open', now() + interval '365 days' + g * interval '1 hour'
+		FROM generate_series(1, 55) g`)
+	require.NoError(t, err)
+
+	user := "totp" + newID("")[:6]
+	r := s.do("admin", http.MethodPost, "/api/v1/users", map[string]any{"username": user, "name": "秦动态",
+		"org_id": "unit-b", "roles": []string{"submitter"}, "password": "Totp-Passw0rd1"}, nil)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	key, err := auth.GenerateTOTP(user)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE users SET totp_secret = $2, must_change_password = false WHERE id = $1`, r.str("id"), key.Secret())
+	require.NoError(t, err)
+	return []string{fmt.Sprintf("EGOVPM_E2E_PAGING_YEAR=%d", year), "EGOVPM_E2E_TOTP_USER=" + user,
+		"EGOVPM_E2E_TOTP_SECRET=" + key.Secret(), "EGOVPM_E2E_TOTP_PASSWORD=Totp-Passw0rd1"}
 }
 
 // seedBenchInbox gives drb1 50 open tasks on 50 projects (make ui-bench measures 待办 with them).

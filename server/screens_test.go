@@ -230,10 +230,17 @@ func TestDashboardDueLists(t *testing.T) {
 	require.EqualValues(t, 2, filings["total"])
 	trial, _ = due("admin", "")
 	require.EqualValues(t, 0, trial["total"], "admin reads no project")
+	// The 首页's "共 N 个" is the server's total of the projects the caller reads.
+	for user, n := range map[string]int{"alice": 3, "bob": 1, "drb1": 4, "admin": 0} {
+		r := s.do(user, http.MethodGet, "/api/v1/dashboard", nil, nil)
+		require.EqualValues(t, n, r.Body["total"], "%s: %s", user, r.Raw)
+	}
+	r := s.do("alice", http.MethodGet, fmt.Sprintf("/api/v1/dashboard?plan_year=%d", year+1), nil, nil)
+	require.EqualValues(t, 0, r.Body["total"], "of the plan year asked: %s", r.Raw)
 	require.Equal(t, http.StatusBadRequest, s.do("alice", http.MethodGet, "/api/v1/dashboard?horizon_days=0", nil, nil).Status)
 
 	// The window is R2's window in progress, as GET /submission-window says it.
-	r := s.do("alice", http.MethodGet, "/api/v1/dashboard", nil, nil)
+	r = s.do("alice", http.MethodGet, "/api/v1/dashboard", nil, nil)
 	win := r.Body["window"].(map[string]any)
 	require.Equal(t, true, win["open"], "T1: the window in progress is open")
 	w := s.do("alice", http.MethodGet, fmt.Sprintf("/api/v1/submission-window?plan_year=%v", win["plan_year"]), nil, nil)
@@ -368,4 +375,27 @@ func TestApprovalChecklist(t *testing.T) {
 	require.Len(t, members, 1)
 	require.EqualValues(t, 150_000_000, members[0].(map[string]any)["plan_amount_fen"])
 	require.Empty(t, members[0].(map[string]any)["items"], "a bundled project without cryptography needs no document at approval")
+
+	// R8: a project submitted after its R2 deadline with a special request goes to the City
+	// Government; its checklist is the special-request route's, listing 专题请示, capped at
+	// its estimate (it has no plan amount).
+	late := s.createProject("alice", "清单测试：专题请示", pastYear(), 400_000_000)
+	require.Equal(t, http.StatusCreated, s.upload("alice", late, "special_request", pdf).Status)
+	s.submit("alice", late)
+	s.waitStage("alice", late, "special_request")
+	sr := s.openTask("gov1", late, "special_request_approval")
+	r = s.do("gov1", http.MethodGet, "/api/v1/tasks/"+sr+"/checklist", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "special_request", r.str("route"))
+	require.Equal(t, true, r.Body["complete"])
+	require.EqualValues(t, 400_000_000, r.Body["cap_fen"], "R7: an unplanned project's approval is capped at its estimate")
+	proj = r.Body["projects"].([]any)[0].(map[string]any)
+	items := proj["items"].([]any)
+	require.Len(t, items, 1, "%s", r.Raw)
+	require.Equal(t, "special_request", items[0].(map[string]any)["kind"], "R8: the 专题请示 is listed")
+	require.Equal(t, true, items[0].(map[string]any)["present"])
+	require.Len(t, items[0].(map[string]any)["documents"], 1)
+	d = s.decide("gov1", sr, map[string]any{"decision": "approve", "approved_amount_fen": 400_000_001}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, d.Status, "%s", d.Raw)
+	require.Equal(t, "amount_over_limit", d.code())
 }

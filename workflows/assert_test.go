@@ -159,7 +159,18 @@ func (h *harness) applyToRows(tr domain.Transition) {
 			r.Planned, r.PlanAmountFen, r.Supplementary = true, it.ApprovedAmountFen, it.Supplementary
 		}
 	}
+	if se := tr.Session; se != nil {
+		h.sessions[se.ID] = se.ProjectIDs
+	}
+	for _, it := range tr.PlanItems {
+		if _, ok := h.items[it.ProjectID]; !ok || it.Adjusted {
+			h.items[it.ProjectID] = it
+		}
+	}
 	if b := tr.Bundle; b != nil {
+		if b.Outcomes != nil {
+			h.outcomes[b.ID] = b.Outcomes
+		}
 		for _, id := range b.ProjectIDs {
 			if r, ok := h.rows[id]; ok {
 				r.BundleID = b.ID

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
 )
@@ -147,6 +148,17 @@ type harness struct {
 	rowOrder []string
 	// marked lists the years MarkPlanReadsStages recorded.
 	marked []int
+	// outcomes, sessions and items are the bundles' member outcomes, the sessions' projects
+	// and the plan items Apply wrote (bundle_projects, expert_session_projects, plan_items);
+	// fanOuts the SignalMembers activities the plan scheduled, each recorded when it runs.
+	outcomes map[string]map[string]string
+	sessions map[string][]string
+	items    map[string]domain.PlanItem
+	fanOuts  []wire.FanOut
+	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers;
+	// fanOutErr, when set, is its answer.
+	fanOutTakes time.Duration
+	fanOutErr   error
 	// planReadsStages is TellPlan's answer (the plan year reads stages from the read model).
 	planReadsStages bool
 	// taskDue and taskRemind, when set, are how long after it opens each task Apply opens is due

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 )
 
@@ -105,10 +106,7 @@ type OpenTask struct {
 }
 
 // ExpertRef is an expert with the org they belong to (for R4 recusal).
-type ExpertRef struct {
-	ID    string `json:"id"`
-	OrgID string `json:"org_id"`
-}
+type ExpertRef = wire.ExpertRef
 
 // Review is one expert's review (R4).
 type Review struct {
@@ -270,19 +268,12 @@ type TerminateUpdate struct {
 	RequestHash   string `json:"request_hash,omitempty"`
 }
 
-// PanelSignal gives a project its effective panel (recused experts removed).
-type PanelSignal struct {
-	SessionID string      `json:"session_id"`
-	Experts   []ExpertRef `json:"experts"`
-}
+// PanelSignal gives a project its effective panel (recused experts removed); defined in wire,
+// as PlanResultSignal and BundleResultSignal, so that the SignalMembers activity sends it.
+type PanelSignal = wire.PanelSignal
 
 // PlanResultSignal is the R5 outcome for a project.
-type PlanResultSignal struct {
-	Included          bool         `json:"included"`
-	ApprovedAmountFen int64        `json:"approved_amount_fen,omitempty"`
-	Reason            string       `json:"reason,omitempty"`
-	Actor             domain.Actor `json:"actor"`
-}
+type PlanResultSignal = wire.PlanResultSignal
 
 // YearEndCloseSignal is the year-end close of the plan of PlanYear (R5): a project of that
 // year still before the plan's decision is not included, for Reason.
@@ -292,15 +283,9 @@ type YearEndCloseSignal struct {
 	Reason   string    `json:"reason"`
 }
 
-// BundleResultSignal is the R6 bundle outcome for one project.
-type BundleResultSignal struct {
-	BundleID string       `json:"bundle_id"`
-	TaskID   string       `json:"task_id"`
-	Approved bool         `json:"approved"`
-	Excluded bool         `json:"excluded,omitempty"`
-	Comment  string       `json:"comment,omitempty"`
-	Actor    domain.Actor `json:"actor"`
-}
+// BundleResultSignal is the R6 bundle outcome for one project (defined in wire so that the
+// SignalMembers activity sends it).
+type BundleResultSignal = wire.BundleResultSignal
 
 // ProjectStatusSignal reports a project's stage to its plan (defined in domain so that the
 // TellPlan activity can carry it).

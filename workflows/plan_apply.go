@@ -59,13 +59,26 @@ func (p *plan) onStatus(s ProjectStatusSignal) {
 }
 
 func (p *plan) apply(ctx workflow.Context, t domain.Transition) error {
-	_, err := p.applyResult(ctx, t)
+	_, _, err := p.applyT(ctx, t)
 	return err
+}
+
+// applyID is apply returning the transition's id.
+func (p *plan) applyID(ctx workflow.Context, t domain.Transition) (string, error) {
+	id, _, err := p.applyT(ctx, t)
+	return id, err
 }
 
 // applyResult is apply returning what the transition wrote (the due instants of the tasks it
 // opened).
 func (p *plan) applyResult(ctx workflow.Context, t domain.Transition) (domain.TransitionResult, error) {
+	_, res, err := p.applyT(ctx, t)
+	return res, err
+}
+
+// applyT names t, writes it (Apply) and sends its notifications; it returns t's id and what
+// it wrote.
+func (p *plan) applyT(ctx workflow.Context, t domain.Transition) (string, domain.TransitionResult, error) {
 	p.st.Seq++
 	t.ID = fmt.Sprintf("%s/%s/%d", p.id, p.runID, p.st.Seq)
 	if p.cause != "" && version(ctx, "plan-transition-id-by-update", 1) == 1 {
@@ -80,12 +93,12 @@ func (p *plan) applyResult(ctx workflow.Context, t domain.Transition) (domain.Tr
 	t.WorkflowID = p.id
 	var res domain.TransitionResult
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.Apply, t).Get(ctx, &res); err != nil {
-		return res, err
+		return t.ID, res, err
 	}
 	if len(t.Notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
 		sendNotifications(ctx, t.ID, &p.sending)
 	}
-	return res, nil
+	return t.ID, res, nil
 }
 
 // projectSignal is one signal the plan sends a project's lifecycle.
@@ -146,17 +159,25 @@ func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, er
 			ObjectType: "project", ObjectID: pid, Outcome: "ok", RequestID: u.RequestID,
 			Detail: map[string]any{"session_id": u.SessionID, "experts": one.ExpertIDs, "recused": one.Recused}})
 	}
-	if err := p.apply(ctx, domain.Transition{Audit: audits,
+	tid, err := p.applyID(ctx, domain.Transition{Audit: audits,
 		Session: &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID,
-			ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}}); err != nil {
+			ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}})
+	if err != nil {
 		return res, err
 	}
 	p.st.Sessions = append(p.st.Sessions, u.SessionID)
+	byActivity := p.fanOutByActivity(ctx)
 	sigs := make([]projectSignal, 0, len(u.ProjectIDs))
 	for _, pid := range u.ProjectIDs {
 		pp := p.idx[pid]
 		pp.Paneled, pp.PaneledVersion = true, pp.Version
-		sigs = append(sigs, projectSignal{pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)}})
+		if !byActivity {
+			sigs = append(sigs, projectSignal{pid, SignalPanel, PanelSignal{SessionID: u.SessionID, Experts: effectivePanel(u.Experts, pp.UnitID)}})
+		}
+	}
+	if byActivity {
+		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalPanel, Session: &PanelSignal{SessionID: u.SessionID, Experts: u.Experts}})
+		return res, nil
 	}
 	p.signalAll(ctx, sigs)
 	return res, nil
@@ -178,8 +199,21 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 			ObjectType: "project", ObjectID: ex.ProjectID, Outcome: "excluded", RequestID: u.RequestID,
 			Detail: map[string]any{"reason": ex.Reason, "plan_year": p.in.Year}})
 	}
-	if err := p.apply(ctx, domain.Transition{PlanItems: items, Audit: audits}); err != nil {
+	tid, err := p.applyID(ctx, domain.Transition{PlanItems: items, Audit: audits})
+	if err != nil {
 		return CompileResult{}, err
+	}
+	res := CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}
+	if p.fanOutByActivity(ctx) {
+		for _, in := range u.Included {
+			pp := p.idx[in.ProjectID]
+			pp.Planned, pp.PlanAmountFen = true, in.ApprovedAmountFen
+		}
+		for _, ex := range u.Excluded {
+			p.idx[ex.ProjectID].Planned = true
+		}
+		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalPlanResult, Plan: &wire.PlanFanOut{ProjectIDs: u.ProjectIDs(), Actor: u.Actor}})
+		return res, nil
 	}
 	sigs := make([]projectSignal, 0, len(u.Included)+len(u.Excluded))
 	for _, in := range u.Included {
@@ -192,7 +226,7 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 		sigs = append(sigs, projectSignal{ex.ProjectID, SignalPlanResult, PlanResultSignal{Reason: ex.Reason, Actor: u.Actor}})
 	}
 	p.signalAll(ctx, sigs)
-	return CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}, nil
+	return res, nil
 }
 
 func (p *plan) createBundle(ctx workflow.Context, m *planMsg, u BundleUpdate) (BundleResult, error) {
@@ -262,13 +296,19 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 			ObjectID: b.ID, Outcome: u.Decision, RequestID: u.RequestID,
 			Detail: map[string]any{"task_id": b.TaskID, "excluded_project_ids": u.ExcludedProjectIDs, "comment": u.Comment}}},
 	}
-	if err := p.apply(ctx, t); err != nil {
+	tid, err := p.applyID(ctx, t)
+	if err != nil {
 		return DecideResult{}, err
 	}
 	b.Status = status
 	if cancel, ok := p.cancelBundle[b.TaskID]; ok {
 		cancel()
 		delete(p.cancelBundle, b.TaskID)
+	}
+	if p.fanOutByActivity(ctx) {
+		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalBundleResult,
+			Bundle: &BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID, Comment: u.Comment, Actor: u.Actor}})
+		return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
 	}
 	sigs := make([]projectSignal, 0, len(b.ProjectIDs))
 	for _, id := range b.ProjectIDs {

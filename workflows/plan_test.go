@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,7 @@ func newPlan(t *testing.T) *harness {
 	t.Helper()
 	h := newHarness(t, planWorkflowID)
 	h.rows = map[string]*domain.PlanProject{}
+	h.outcomes, h.sessions, h.items = map[string]map[string]string{}, map[string][]string{}, map[string]domain.PlanItem{}
 	h.env.OnActivity(a.LoadPlanProjects, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PlanProjectsInput) ([]domain.PlanProject, error) {
 			h.mu.Lock()
@@ -55,6 +57,8 @@ func newPlan(t *testing.T) *harness {
 			}
 			return out, nil
 		}).Maybe()
+	h.env.OnActivity(a.SignalMembers, mock.Anything, mock.Anything).Return(h.signalMembers).
+		AfterFn(func() time.Duration { return h.fanOutTakes }).Maybe()
 	h.env.OnActivity(a.MarkPlanReadsStages, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, year int) error {
 			h.mu.Lock()

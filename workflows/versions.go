@@ -132,9 +132,15 @@ var (
 	// task over, 代理; runs started before refuse it in the validator).
 	lifecycleChangesExtend = append(slices.Clone(lifecycleChangesWDecide), change{"deadline-extension", 1, "b5dbae5"},
 		change{"task-deputy", 1, "832c96e"})
+	// planChangesFanout (plan-baseline-fanout) adds plan-fanout-activity (issue 20 item 1): a
+	// convene, a compile and a bundle decision reach their projects through the SignalMembers
+	// activity, which reads them from the read model in pages, instead of one
+	// SignalExternalWorkflow per project in the plan's history; the Update answers once the
+	// decision is applied and the activity scheduled.
+	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "692bce4"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
-	planChanges      = planChangesClose
+	planChanges      = planChangesFanout
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -155,7 +161,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 

@@ -33,11 +33,14 @@ const (
 	LoadPlanProjects = "LoadPlanProjects"
 	// MarkPlanReadsStages records that a plan year reads stages from the read model (year), local.
 	MarkPlanReadsStages = "MarkPlanReadsStages"
+	// SignalMembers signals a plan decision to every member the read model holds, in pages,
+	// heartbeating its cursor (FanOut → FanOutResult), regular.
+	SignalMembers = "SignalMembers"
 )
 
 // Names lists every activity name above.
 var Names = []string{Apply, MissingDocuments, ComputeSimilar, SendNotifications, RemindDrafts, LoadPolicy, TellPlan,
-	LoadPlanProjects, MarkPlanReadsStages}
+	LoadPlanProjects, MarkPlanReadsStages, SignalMembers}
 
 // DocsInput asks which of Kinds a project lacks.
 type DocsInput struct {
@@ -86,4 +89,79 @@ type PlanProjectsInput struct {
 	IDs        []string `json:"ids,omitempty"`
 	Bundleable bool     `json:"bundleable,omitempty"`
 	PrePlan    bool     `json:"pre_plan,omitempty"`
+}
+
+// BundleResultSignal is the R6 bundle outcome for one project: the payload of the signal
+// "bundle_result" the plan sends each member (workflows.BundleResultSignal is this type).
+type BundleResultSignal struct {
+	BundleID string       `json:"bundle_id"`
+	TaskID   string       `json:"task_id"`
+	Approved bool         `json:"approved"`
+	Excluded bool         `json:"excluded,omitempty"`
+	Comment  string       `json:"comment,omitempty"`
+	Actor    domain.Actor `json:"actor"`
+}
+
+// ExpertRef is an expert with the org they belong to (for R4 recusal; workflows.ExpertRef).
+type ExpertRef struct {
+	ID    string `json:"id"`
+	OrgID string `json:"org_id"`
+}
+
+// PanelSignal gives a project its effective panel (recused experts removed): the payload of
+// the signal "panel" (workflows.PanelSignal).
+type PanelSignal struct {
+	SessionID string      `json:"session_id"`
+	Experts   []ExpertRef `json:"experts"`
+}
+
+// PlanResultSignal is the R5 outcome for a project: the payload of the signal "plan_result"
+// (workflows.PlanResultSignal).
+type PlanResultSignal struct {
+	Included          bool         `json:"included"`
+	ApprovedAmountFen int64        `json:"approved_amount_fen,omitempty"`
+	Reason            string       `json:"reason,omitempty"`
+	Actor             domain.Actor `json:"actor"`
+}
+
+// FanOut is one plan decision to signal to each of its projects (SignalMembers), exactly one
+// of Bundle, Session and Plan set. The members are read from the read model, which the
+// decision's Apply wrote before the activity was scheduled, a page at a time.
+type FanOut struct {
+	// ID names the decision (its transition id), for logs.
+	ID string `json:"id"`
+	// Signal is the signal's name; WorkflowIDPrefix + project id is a member's workflow id.
+	Signal           string `json:"signal"`
+	WorkflowIDPrefix string `json:"workflow_id_prefix"`
+	// Bundle: the members of bundle Bundle.BundleID (bundle_projects), each told this with
+	// Approved and Excluded set from its outcome (approved, excluded, rejected).
+	Bundle *BundleResultSignal `json:"bundle,omitempty"`
+	// Session: the projects of expert session Session.SessionID (expert_session_projects),
+	// each told its effective panel of Session.Experts (R4: its own unit's experts recused).
+	Session *PanelSignal `json:"session,omitempty"`
+	// Plan: the projects a compile decided, each told its plan item (plan_items).
+	Plan *PlanFanOut `json:"plan,omitempty"`
+	// PageSize members are read and signalled at a time (0: the activity's default).
+	PageSize int `json:"page_size,omitempty"`
+}
+
+// PlanFanOut is a compile's fan-out: its projects (at most a compile's cap) and its actor.
+type PlanFanOut struct {
+	ProjectIDs []string     `json:"project_ids"`
+	Actor      domain.Actor `json:"actor"`
+}
+
+// FanOutProgress is SignalMembers' heartbeat: the last member (in project id order) of the
+// last page signalled in full, from which a retry resumes, and the counts so far.
+type FanOutProgress struct {
+	After     string `json:"after"`
+	Signalled int    `json:"signalled"`
+	Missing   int    `json:"missing"`
+}
+
+// FanOutResult is what SignalMembers did: members signalled, and members whose workflow was
+// not found open (closed, or never started), logged and skipped.
+type FanOutResult struct {
+	Signalled int `json:"signalled"`
+	Missing   int `json:"missing"`
 }

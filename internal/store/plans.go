@@ -301,6 +301,61 @@ func (s *Store) BundleProjectIDs(ctx context.Context, id string) ([]string, erro
 	return ids, nil
 }
 
+// BundleMember is a project of a bundle and its outcome ("" while the bundle is pending).
+type BundleMember struct {
+	ProjectID string `db:"project_id"`
+	Outcome   string `db:"outcome"`
+}
+
+// BundleMembersPage returns up to limit members of bundle id after the project id after, in
+// project id order (a keyset page: the plan's fan-out reads a bundle of any size this way).
+func (s *Store) BundleMembersPage(ctx context.Context, id, after string, limit int) ([]BundleMember, error) {
+	var out []BundleMember
+	const q = `SELECT project_id, coalesce(outcome, '') AS outcome FROM bundle_projects
+		WHERE bundle_id = $1 AND project_id > $2 ORDER BY project_id LIMIT $3`
+	if err := s.db.SelectContext(ctx, &out, q, id, after, limit); err != nil {
+		return nil, fmt.Errorf("bundle %s members after %q: %w", id, after, err)
+	}
+	return out, nil
+}
+
+// SessionMember is a project of an expert session and its unit (R4 recusal).
+type SessionMember struct {
+	ProjectID string `db:"project_id"`
+	UnitID    string `db:"unit_id"`
+}
+
+// SessionMembersPage returns up to limit projects of expert session id after the project id
+// after, in project id order (the plan's fan-out of a convene).
+func (s *Store) SessionMembersPage(ctx context.Context, id, after string, limit int) ([]SessionMember, error) {
+	var out []SessionMember
+	const q = `SELECT sp.project_id, p.unit_id FROM expert_session_projects sp JOIN projects p ON p.id = sp.project_id
+		WHERE sp.session_id = $1 AND sp.project_id > $2 ORDER BY sp.project_id LIMIT $3`
+	if err := s.db.SelectContext(ctx, &out, q, id, after, limit); err != nil {
+		return nil, fmt.Errorf("session %s members after %q: %w", id, after, err)
+	}
+	return out, nil
+}
+
+// PlanItem is a project's item in its year's plan (R5).
+type PlanItem struct {
+	ProjectID         string `db:"project_id"`
+	Included          bool   `db:"included"`
+	ApprovedAmountFen *int64 `db:"approved_amount_fen"`
+	Reason            string `db:"reason"`
+}
+
+// PlanItemsOf returns the plan items of ids (those that have one), in project id order.
+func (s *Store) PlanItemsOf(ctx context.Context, ids []string) ([]PlanItem, error) {
+	var out []PlanItem
+	const q = `SELECT project_id, included, approved_amount_fen, coalesce(reason, '') AS reason FROM plan_items
+		WHERE project_id = ANY($1) ORDER BY project_id`
+	if err := s.db.SelectContext(ctx, &out, q, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("plan items of %d projects: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // PlanAmount returns a project's amount in the plan (R5), 0 when it is in none.
 func (s *Store) PlanAmount(ctx context.Context, projectID string) (int64, error) {
 	var n int64

@@ -319,3 +319,37 @@ test('R8: after the deadline alice uploads the 专题请示 and submits it as a 
   await confirmBox(alice, '作为专题请示提交')
   await expect(stage(alice)).toHaveText('专题请示')
 })
+
+test('R8: gov1 approves the special request in 待办 with its checklist and cap; it joins the plan', async ({ browser }) => {
+  const gov1 = await personPage(browser)
+  await login(gov1, 'gov1')
+  await gov1.getByRole('menuitem', { name: '待办' }).click()
+  const row = gov1.getByTestId('tasks').getByRole('row').filter({ hasText: fx.late.name }).filter({ hasText: '专题请示审批' })
+  await expect(row).toBeVisible({ timeout: 40_000 }) // the task opens once the workflow has the submission
+  const claim = row.getByRole('button', { name: /^签收/ })
+  if (await claim.count()) {
+    await claim.click()
+    await expect(row).toContainText('已签收（本人）')
+  }
+  await row.getByRole('button', { name: /^审批/ }).click()
+  const dlg = gov1.getByRole('dialog')
+  await expect(dlg).toContainText('审批：专题请示审批')
+  const list = dlg.getByTestId('checklist')
+  await expect(list).toContainText('材料齐全')
+  await expect(list.locator('[data-kind="special_request"]')).toContainText('关于应急指挥平台建设的专题请示.pdf')
+  await dlg.getByText('通过', { exact: true }).click()
+  // R7: an unplanned project's approval is capped at its estimate (3,000,000 元).
+  await expect(dlg.getByTestId('cap')).toContainText('3,000,000.00 元（项目估算投资')
+  await dlg.getByLabel('批复金额').fill('3000000.01')
+  await dlg.getByLabel('意见', { exact: true }).fill('同意列入年度计划。')
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg.getByText('批复金额不能超过 3000000.00 元')).toBeVisible()
+  await accessible(gov1, '专题请示审批')
+  await shot(gov1, '51-special-request-approval')
+  await dlg.getByLabel('批复金额').fill('2900000')
+  await dlg.getByRole('button', { name: '提交审批' }).click()
+  await expect(dlg).toBeHidden()
+  await gov1.goto(`/projects/${fx.late.id}`)
+  await expect(stage(gov1)).toHaveText('待批复')
+  await gov1.context().close()
+})

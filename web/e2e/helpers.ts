@@ -1,5 +1,6 @@
 import { expect, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
+import { createHmac } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 
 export const password = process.env.EGOVPM_DEMO_PASSWORD ?? 'demo-Passw0rd'
@@ -57,3 +58,17 @@ export async function apiLogin(request: APIRequestContext, user: string, pw = pa
 }
 
 export const pdf = Buffer.from('%PDF-1.7\n% egovpm browser test document\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n')
+
+/** totp is the RFC 6238 code (SHA-1, 6 digits, 30-second steps) of a base32 secret at time t,
+ *  as an authenticator app shows it. */
+export function totp(secret: string, t = Date.now()): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(t / 30_000)))
+  const h = createHmac('sha1', key).update(counter).digest()
+  const o = h[h.length - 1] & 0xf
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
+}

@@ -69,18 +69,35 @@ test('setup: alice and bob submit a large and a small project (API)', async ({ r
   }
 })
 
-test('首页: each role sees its own figures, linked to the lists behind them', async ({ browser }) => {
+test('首页: each role sees its own figures, linked to the lists behind them', async ({ browser, request }) => {
   const alice = await as(browser, 'alice')
   await expect(alice.getByRole('heading', { name: '首页' })).toBeVisible()
   await expect(alice.getByTestId('card-window')).toContainText('年度申报截止')
   await expect(alice.getByTestId('card-stages')).toContainText('初审')
   await accessible(alice, '首页（单位）')
   await shot(alice, '20-home-unit')
+  // "共 N 个" is the server's total (the browser adds nothing up).
+  const total = async (user: string) => {
+    const r = await request.get('/api/v1/dashboard', { headers: { Authorization: `Bearer ${await apiLogin(request, user)}` } })
+    expect(r.status(), await r.text()).toBe(200)
+    const n = (await r.json()).total
+    expect(n).toBeGreaterThan(0)
+    return String(n)
+  }
+  await expect(alice.getByTestId('stages-total')).toHaveText(await total('alice'))
+  // T4: a unit's O&M filings are on its projects' pages; the card lists its O&M projects.
+  await expect(alice.getByTestId('om-filings-link')).toHaveAttribute('href', '/projects?stage=om')
   const drb1 = await as(browser, 'drb1')
   await expect(drb1.getByTestId('card-tasks')).toContainText('其中已逾期')
   await expect(drb1.getByTestId('chart').locator('svg')).toBeVisible()
+  await expect(drb1.getByTestId('stages-total')).toHaveText(await total('drb1'))
   await accessible(drb1, '首页（数管局）')
   await shot(drb1, '21-home-drb')
+  // T4: DRB's card opens the O&M filings due (运维备案, 待备案).
+  await drb1.getByTestId('om-filings-link').click()
+  await expect(drb1).toHaveURL(/\/om-filings\?status=due$/)
+  await expect(drb1.getByRole('radio', { name: '待备案' })).toBeChecked()
+  await drb1.goto('/')
   await drb1.getByTestId('card-stages').locator('[data-stage="prelim_review"]').click()
   await expect(drb1).toHaveURL(/\/projects\?stage=prelim_review/)
   await expect(drb1.getByRole('row').filter({ hasText: large })).toBeVisible()
@@ -197,6 +214,7 @@ test('ndrc1 approves the large project with its checklist and cap, then the bund
   dlg = await openDecision(ndrc, '打捆项目审批', '通过')
   await expect(dlg.getByTestId('checklist')).toContainText(small)
   await expect(dlg.getByRole("checkbox", { name: `剔除：${small}` })).not.toBeChecked()
+  await accessible(ndrc, '打捆项目审批')
   await shot(ndrc, '29-bundle-approval')
   await dlg.getByLabel('意见', { exact: true }).fill('同意打捆批复。')
   await submitDecision(dlg)

@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
+import { readFileSync } from 'node:fs'
 import { accessible, apiLogin, login, pdf, personPage, planYear, shot } from './helpers'
 
 // Part 1's scenario (issue 17), every step through the screens: alice creates a project through
@@ -9,6 +10,8 @@ import { accessible, apiLogin, login, pdf, personPage, planYear, shot } from './
 test.describe.configure({ mode: 'serial' })
 
 const name = `智慧教育云平台（浏览器测试 ${Date.now().toString(36)}）`
+// Projects set up by server/e2e_browser_test.go (deliveryFixture).
+const fx: Record<string, { id: string; name: string }> = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
 let projectUrl = ''
 let alice: Page
 let drb1: Page
@@ -95,6 +98,12 @@ test('alice creates a project through the form, uploads a document and submits',
   await expect(alice.getByTestId('upload-error')).toContainText('notes.txt')
   await input.setInputFiles({ name: '项目意见书.pdf', mimeType: 'application/pdf', buffer: pdf })
   await expect(alice.getByRole('cell', { name: '项目意见书.pdf', exact: true })).toBeVisible()
+  // 下载: the file arrives with its name and its bytes.
+  const arrived = alice.waitForEvent('download')
+  await alice.getByRole('button', { name: '下载 项目意见书.pdf' }).click()
+  const file = await arrived
+  expect(file.suggestedFilename()).toBe('项目意见书.pdf')
+  expect(readFileSync(await file.path())).toEqual(pdf)
 
   await alice.getByTestId('submit').click()
   await alice.getByRole('dialog').getByRole('button', { name: '提交' }).click()
@@ -148,6 +157,15 @@ test('alice sees the return in the bell and on the detail page, edits and resubm
   await expect(alice.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('退回修改')
   await shot(alice, '09-project-returned')
   await shot(alice, '09b-project-returned-whole-page', true)
+  // 全部标为已读: the bell's badge goes, every notification reads 已读.
+  await bell.click()
+  await alice.getByRole('button', { name: '全部标为已读' }).click()
+  await expect(bell).toHaveAccessibleName('通知，没有未读')
+  await expect(alice.getByTestId('unread-text')).toHaveText('未读 0 条')
+  await expect(alice.locator('.el-badge__content')).toBeHidden()
+  await expect(alice.getByTestId('notification').filter({ hasText: '未读' })).toHaveCount(0)
+  await alice.keyboard.press('Escape')
+  await expect(alice.getByRole('dialog', { name: '通知' })).toBeHidden()
 
   await alice.getByRole('button', { name: '修改' }).click()
   await alice.getByLabel('建设内容说明').fill('建设全市统一的教育资源与数据服务平台，与省教育平台共享学籍数据。')
@@ -178,6 +196,16 @@ test('drb1 approves; the lifecycle picture shows the new stage; a stale form exp
   await expect(drb1.getByTestId('project-stage')).toHaveText('专家评审')
   await expect(drb1.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('专家评审')
   await shot(drb1, '10-project-expert-review')
+  // R16: DRB sees on a project's page the projects it may duplicate, best first, with why
+  // (the delivery fixture's projects, submitted one after the other, share most of their names
+  // and descriptions: the last one finds the first).
+  await drb1.goto(`/projects/${fx.change.id}`)
+  const alike = drb1.getByTestId('similar').getByRole('row').filter({ hasText: fx.large.name })
+  await alike.scrollIntoViewIfNeeded()
+  await expect(alike).toContainText(/\d+%/)
+  await expect(alike).toContainText('名称相近；建设内容相近')
+  await accessible(drb1, '项目详情（疑似重复建设）')
+  await shot(drb1, '10b-similar-projects')
 })
 
 test('an expert scores it', async ({ browser, request }) => {
@@ -243,4 +271,10 @@ test('an initial password must be changed first', async ({ browser, request }) =
   await page.getByLabel('确认新密码').fill('Chosen-Passw0rd1')
   await page.getByRole('button', { name: '修改密码' }).click()
   await expect(page.getByRole('heading', { name: '首页' })).toBeVisible()
+  // 退出 ends the session: back to 登录, and a page that needs one asks again.
+  await page.getByTestId('logout').click()
+  await expect(page).toHaveURL(/\/login/)
+  await expect(page.getByRole('button', { name: '登录' })).toBeVisible()
+  await page.goto('/projects')
+  await expect(page).toHaveURL(/\/login\?redirect=(%2F|\/)projects/)
 })

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
+	"egovpm/activities/wire"
 	"egovpm/bench"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
@@ -269,11 +270,22 @@ type runStats struct {
 	bytes       int64
 	largest     int
 	largestType string
+	// fanOuts are the SignalMembers activities' times, scheduled to completed, in order
+	// (plan-fanout-activity: each a convene's, a compile's or a bundle decision's fan-out).
+	fanOuts []time.Duration
 }
 
 func (r runStats) String() string {
-	return fmt.Sprintf("run %s (%s): %d events, %.1f KB history, largest event %.1f KB (%s)",
+	out := fmt.Sprintf("run %s (%s): %d events, %.1f KB history, largest event %.1f KB (%s)",
 		shortRun(r.runID), r.status, r.events, float64(r.bytes)/1024, float64(r.largest)/1024, r.largestType)
+	if len(r.fanOuts) > 0 {
+		ds := make([]string, len(r.fanOuts))
+		for i, d := range r.fanOuts {
+			ds[i] = d.Round(time.Millisecond).String()
+		}
+		out += fmt.Sprintf("; SignalMembers scheduled → completed: %s", strings.Join(ds, ", "))
+	}
+	return out
 }
 
 // shortRun is the end of a run id (the start of a time-ordered one is the same for runs
@@ -324,6 +336,7 @@ func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, erro
 	s := runStats{runID: info.Execution.RunId, status: strings.ToLower(strings.TrimPrefix(info.Status.String(), "WORKFLOW_EXECUTION_STATUS_")),
 		events: info.HistoryLength, bytes: info.HistorySizeBytes}
 	it := e.tc.GetWorkflowHistory(ctx, wid, info.Execution.RunId, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	scheduled := map[int64]time.Time{}
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
@@ -331,6 +344,14 @@ func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, erro
 		}
 		if sz := proto.Size(ev); sz > s.largest {
 			s.largest, s.largestType = sz, strings.TrimPrefix(ev.EventType.String(), "EVENT_TYPE_")
+		}
+		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.ActivityType.GetName() == wire.SignalMembers {
+			scheduled[ev.EventId] = ev.EventTime.AsTime()
+		}
+		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
+			if at, ok := scheduled[a.ScheduledEventId]; ok {
+				s.fanOuts = append(s.fanOuts, ev.EventTime.AsTime().Sub(at))
+			}
 		}
 	}
 	return s, nil

@@ -13,6 +13,9 @@
 //	growth      (optional) N projects of one plan year to approved, each portfolio step timed
 //	            alone (convene, compile, bundle create, bundle decision and its fan-out), the
 //	            inbox and plan reads, the AnnualPlan's history per run (issue 20)
+//	decade      (optional) one project over HTTP from submission through ten compressed O&M
+//	            years (filings, evaluations) and its retirement, on a dev-only test policy;
+//	            every lifecycle and AnnualPlan run's history events, failing past 10,240
 //	readmodel   (optional) a decade's read model loaded by COPY (projects, tasks, an audit
 //	            chain) and the product's reads on it: inbox, project list, funds, audit
 //	            verify, the registry export (issue 20)
@@ -67,7 +70,7 @@ type options struct {
 
 func parseFlags() (options, error) {
 	var o options
-	phases := flag.String("phases", "decisions,lifecycles,reads,memory,export", "comma-separated phases: decisions, lifecycles, reads, memory, export, inbox; floor runs the bare-Temporal baselines alone; growth and readmodel run only when named")
+	phases := flag.String("phases", "decisions,lifecycles,reads,memory,export", "comma-separated phases: decisions, lifecycles, reads, memory, export, inbox; floor runs the bare-Temporal baselines alone; growth, decade and readmodel run only when named")
 	inbox := flag.Bool("inbox", false, "also run the inbox phase (seeds a 1,000,000-task database; takes minutes)")
 	flag.StringVar(&o.store, "store", "sqlite", "devserver persistence: sqlite or postgres")
 	flag.StringVar(&bench.TemporalCompression, "temporal-compression", bench.TemporalCompression, "gRPC compression to Temporal of the worker, the gateway and the baselines: none or gzip (TEMPORAL_GRPC_COMPRESSION)")
@@ -106,7 +109,7 @@ func parseFlags() (options, error) {
 	o.phases = map[string]bool{}
 	for _, p := range strings.Split(*phases, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			if !slices.Contains([]string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox", "growth", "readmodel"}, p) {
+			if !slices.Contains([]string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox", "growth", "decade", "readmodel"}, p) {
 				return o, fmt.Errorf("unknown phase %q", p)
 			}
 			o.phases[p] = true
@@ -158,66 +161,28 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	var summary []string
-	if o.phases["floor"] && !o.phases["decisions"] {
-		s, err := e.decisions(ctx, false)
-		if err != nil {
-			return fmt.Errorf("floor: %w", err)
-		}
-		summary = append(summary, s...)
+	phases := []struct {
+		name string
+		fn   func(context.Context) ([]string, error)
+	}{
+		{"floor", func(ctx context.Context) ([]string, error) { return e.decisions(ctx, false) }},
+		{"decisions", func(ctx context.Context) ([]string, error) { return e.decisions(ctx, true) }},
+		{"lifecycles", e.lifecycles},
+		{"reads", e.reads},
+		{"memory", e.memory},
+		{"export", e.export},
+		{"growth", e.growth},
+		{"decade", e.decadeLife},
+		{"readmodel", e.readModel},
+		{"inbox", e.inbox},
 	}
-	if o.phases["decisions"] {
-		s, err := e.decisions(ctx, true)
-		if err != nil {
-			return fmt.Errorf("decisions: %w", err)
+	for _, p := range phases {
+		if !o.phases[p.name] || (p.name == "floor" && o.phases["decisions"]) {
+			continue
 		}
-		summary = append(summary, s...)
-	}
-	if o.phases["lifecycles"] {
-		s, err := e.lifecycles(ctx)
+		s, err := p.fn(ctx)
 		if err != nil {
-			return fmt.Errorf("lifecycles: %w", err)
-		}
-		summary = append(summary, s...)
-	}
-	if o.phases["reads"] {
-		s, err := e.reads(ctx)
-		if err != nil {
-			return fmt.Errorf("reads: %w", err)
-		}
-		summary = append(summary, s...)
-	}
-	if o.phases["memory"] {
-		s, err := e.memory(ctx)
-		if err != nil {
-			return fmt.Errorf("memory: %w", err)
-		}
-		summary = append(summary, s...)
-	}
-	if o.phases["export"] {
-		s, err := e.export(ctx)
-		if err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		summary = append(summary, s...)
-	}
-	if o.phases["growth"] {
-		s, err := e.growth(ctx)
-		if err != nil {
-			return fmt.Errorf("growth: %w", err)
-		}
-		summary = append(summary, s...)
-	}
-	if o.phases["readmodel"] {
-		s, err := e.readModel(ctx)
-		if err != nil {
-			return fmt.Errorf("readmodel: %w", err)
-		}
-		summary = append(summary, s...)
-	}
-	if o.phases["inbox"] {
-		s, err := e.inbox(ctx)
-		if err != nil {
-			return fmt.Errorf("inbox: %w", err)
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		summary = append(summary, s...)
 	}
@@ -270,7 +235,7 @@ func printMachine(o options) {
 
 func phaseList(o options) []string {
 	var ps []string
-	for _, p := range []string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox", "growth", "readmodel"} {
+	for _, p := range []string{"floor", "decisions", "lifecycles", "reads", "memory", "export", "inbox", "growth", "decade", "readmodel"} {
 		if o.phases[p] {
 			ps = append(ps, p)
 		}

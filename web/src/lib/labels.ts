@@ -53,6 +53,8 @@ export const taskKindLabels: Record<string, string> = {
 }
 
 // 项目变更 (issue 19): what a change request changes, and where it stands.
+// R16: why a project is a duplicate-construction candidate (GET /projects/{id}/similar's reasons).
+export const similarReasonLabels: Record<string, string> = { name: '名称相近', description: '建设内容相近', data_resources: '数据资源重合' }
 export const changeKindLabels: Record<string, string> = { scope: '建设内容', amount: '投资金额', vendor: '承建单位', schedule: '建设周期' }
 export const changeStatusLabels: Record<string, string> = { pending: '待审批', approved: '已批准', rejected: '未批准' }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { compileBody, newRow, rowOfRefusal } from '../../src/lib/planDraft'
 import { dayBounds, workflowLink } from '../../src/lib/ops'
+import { stepStatus } from '../../src/lib/lifecycle'
 
 describe('年度计划 draft', () => {
   it('starts a row included at its estimate, in 万元', () => {
@@ -52,5 +53,17 @@ describe('bundle approval', () => {
     f.excluded = ['p-2']
     expect(decisionBody('bundle_approval', f).body).toEqual({ decision: 'approve', comment: '', excluded_project_ids: ['p-2'] })
     expect(decisionBody('bundle_approval', { ...f, decision: 'reject', comment: '不符合' }).body).toEqual({ decision: 'reject', comment: '不符合' })
+  })
+})
+
+describe('项目生命周期 picture', () => {
+  it('marks the step ✗ only for a failed end, not for a detour that goes on', () => {
+    expect(stepStatus('construction')).toBe('process')
+    expect(stepStatus('rejected')).toBe('error')
+    expect(stepStatus('not_included')).toBe('error')
+    expect(stepStatus('special_request')).toBe('process')
+    expect(stepStatus('revision')).toBe('process')
+    expect(stepStatus('rectification')).toBe('process')
+    expect(stepStatus('closed')).toBe('wait')
   })
 })

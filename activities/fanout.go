@@ -1,0 +1,193 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+
+	"egovpm/activities/wire"
+	"egovpm/internal/logging"
+)
+
+// FanOut, FanOutProgress and FanOutResult are SignalMembers' payloads (package wire).
+type (
+	FanOut         = wire.FanOut
+	FanOutProgress = wire.FanOutProgress
+	FanOutResult   = wire.FanOutResult
+)
+
+// fanOutPage is the default page of SignalMembers, and fanOutParallel the signals of a page
+// in flight at once: enough to overlap the RPCs' round trips, few enough not to crowd out the
+// members' own workflow tasks on the same server.
+const (
+	fanOutPage     = 200
+	fanOutParallel = 16
+)
+
+// member is one project a fan-out signals, with its payload.
+type member struct {
+	projectID string
+	payload   any
+}
+
+// SignalMembers delivers a plan decision to each of its projects through the client (issue 20
+// item 1, plan-fanout-activity): a bundle decision to the bundle's members, a convene to the
+// session's projects, a compile to the projects it decided. It reads them and what each is
+// told from the read model a page at a time, in project id order (bundle_projects,
+// expert_session_projects, plan_items: the decision's Apply wrote them before the activity
+// was scheduled), signals each page's members (fanOutParallel at once) and heartbeats the
+// page's last id, so that a retry resumes after the last page signalled in full. A member of
+// the page a retry resumes in may be signalled twice: a lifecycle ignores a panel, a plan
+// result or a bundle result outside the stage it was sent for, so the second changes nothing.
+// A member whose workflow is not found open (closed since) is logged and skipped, as a failed
+// SignalExternalWorkflow was.
+//
+// The plan's history records one activity (3 events) per decision instead of 2 events per
+// member and the workflow tasks their deliveries woke; no pending-signal limit (2,000) caps a
+// decision.
+func (a *Activities) SignalMembers(ctx context.Context, in FanOut) (FanOutResult, error) {
+	if a.Temporal == nil {
+		return FanOutResult{}, temporal.NewNonRetryableApplicationError("no Temporal client to signal the members", "Config", nil)
+	}
+	n := 0
+	for _, set := range []bool{in.Bundle != nil, in.Session != nil, in.Plan != nil} {
+		if set {
+			n++
+		}
+	}
+	if in.Signal == "" || n != 1 {
+		return FanOutResult{}, temporal.NewNonRetryableApplicationError("fan-out without a signal or one set of members", "BadInput", nil)
+	}
+	size := in.PageSize
+	if size <= 0 {
+		size = fanOutPage
+	}
+	var pr FanOutProgress
+	if activity.HasHeartbeatDetails(ctx) {
+		if err := activity.GetHeartbeatDetails(ctx, &pr); err != nil {
+			return FanOutResult{}, err
+		}
+	}
+	for {
+		page, err := a.fanOutPage(ctx, in, pr.After, size)
+		if err != nil {
+			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, err
+		}
+		if len(page) == 0 {
+			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, nil
+		}
+		missing, err := a.signalPage(ctx, in, page)
+		if err != nil {
+			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, err
+		}
+		pr.After = page[len(page)-1].projectID
+		pr.Signalled += len(page) - missing
+		pr.Missing += missing
+		activity.RecordHeartbeat(ctx, pr)
+		if len(page) < size {
+			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, nil
+		}
+	}
+}
+
+// fanOutPage reads the next page of in's members after the project id after, each with what
+// it is told.
+func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, size int) ([]member, error) {
+	var out []member
+	switch {
+	case in.Bundle != nil:
+		rows, err := a.Store.BundleMembersPage(ctx, in.Bundle.BundleID, after, size)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if r.Outcome == "" { // the decision's Apply writes every outcome before scheduling this
+				return nil, temporal.NewNonRetryableApplicationError(
+					"bundle "+in.Bundle.BundleID+" member "+r.ProjectID+" has no outcome", "NotDecided", nil)
+			}
+			sig := *in.Bundle
+			sig.Approved, sig.Excluded = r.Outcome == "approved", r.Outcome == "excluded"
+			out = append(out, member{r.ProjectID, sig})
+		}
+	case in.Session != nil:
+		rows, err := a.Store.SessionMembersPage(ctx, in.Session.SessionID, after, size)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			sig := wire.PanelSignal{SessionID: in.Session.SessionID}
+			for _, e := range in.Session.Experts {
+				if e.OrgID != r.UnitID { // R4 recusal
+					sig.Experts = append(sig.Experts, e)
+				}
+			}
+			out = append(out, member{r.ProjectID, sig})
+		}
+	default:
+		ids := slices.Sorted(slices.Values(in.Plan.ProjectIDs))
+		i, _ := slices.BinarySearch(ids, after)
+		if i < len(ids) && ids[i] == after {
+			i++
+		}
+		ids = ids[i:min(i+size, len(ids))]
+		if len(ids) == 0 {
+			return nil, nil
+		}
+		items, err := a.Store.PlanItemsOf(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) != len(ids) {
+			return nil, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("%d of %d compiled projects have no plan item", len(ids)-len(items), len(ids)), "NotDecided", nil)
+		}
+		for _, it := range items {
+			sig := wire.PlanResultSignal{Included: it.Included, Reason: it.Reason, Actor: in.Plan.Actor}
+			if it.Included && it.ApprovedAmountFen != nil {
+				sig.ApprovedAmountFen = *it.ApprovedAmountFen
+			}
+			out = append(out, member{it.ProjectID, sig})
+		}
+	}
+	return out, nil
+}
+
+// signalPage signals each member of page its payload, fanOutParallel at once; it returns the
+// members not found open, and the first other error.
+func (a *Activities) signalPage(ctx context.Context, in FanOut, page []member) (int, error) {
+	var (
+		mu      sync.Mutex
+		missing int
+		errs    []error
+		wg      sync.WaitGroup
+	)
+	sem := make(chan struct{}, fanOutParallel)
+	for _, m := range page {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := a.Temporal.SignalWorkflow(ctx, in.WorkflowIDPrefix+m.projectID, "", in.Signal, m.payload)
+			var nf *serviceerror.NotFound
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.As(err, &nf):
+				missing++
+				logging.Ctx(ctx, a.Log).Warn("member not signalled: no such open workflow", zap.String("fan_out", in.ID),
+					zap.String("project_id", m.projectID), zap.Error(err))
+			case err != nil:
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return missing, errors.Join(errs...)
+}

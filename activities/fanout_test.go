@@ -1,0 +1,218 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.uber.org/zap"
+
+	"egovpm/activities"
+	"egovpm/activities/wire"
+	"egovpm/internal/domain"
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+	"egovpm/internal/testdb"
+)
+
+// wantSignal is the one signal name the fan-out tests send.
+var wantSignal = "bundle_result"
+
+// signaller is a Temporal client that records SignalWorkflow calls; closed workflows are not
+// found, and fail (once set) fails every call after that many have succeeded.
+type signaller struct {
+	client.Client
+	mu     sync.Mutex
+	got    map[string][]any
+	calls  int
+	closed map[string]bool
+	fail   int
+}
+
+func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if name != wantSignal {
+		return fmt.Errorf("signal %s", name)
+	}
+	if s.closed[id] {
+		return serviceerror.NewNotFound("workflow execution already completed")
+	}
+	if s.fail > 0 && s.calls >= s.fail {
+		return errors.New("unavailable")
+	}
+	s.calls++
+	s.got[id] = append(s.got[id], arg)
+	return nil
+}
+
+// bundleOf writes bundle b1 of n projects (p000 …) decided as outcome, p001 excluded.
+func bundleOf(t *testing.T, n int) *store.Store {
+	t.Helper()
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	_, err := st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+		SELECT format('p%s', lpad(i::text, 3, '0')), 'unit-a', '项目' || i, 'new', 2031, 500000000, 2, 'awaiting_approval', 'u-alice'
+		FROM generate_series(0, $1 - 1) i`, n)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, candidate_role, due_at, details)
+		VALUES ('bt1', 'bundle_approval', 'plan:2031', 'ndrc_approver', now(), '{}')`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO bundles (id, plan_year, task_id, status, created_by) VALUES ('b1', 2031, 'bt1', 'partially_approved', 'u-alice')`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO bundle_projects (bundle_id, project_id, outcome)
+		SELECT 'b1', id, CASE WHEN id = 'p001' THEN 'excluded' ELSE 'approved' END FROM projects WHERE plan_year = 2031`)
+	require.NoError(t, err)
+	return st
+}
+
+var fanOutIn = wire.FanOut{ID: "tr-1", Signal: "bundle_result", WorkflowIDPrefix: "project:", PageSize: 2,
+	Bundle: &wire.BundleResultSignal{BundleID: "b1", TaskID: "bt1", Comment: "同意", Actor: domain.Actor{ID: "u-ndrc"}}}
+
+// fanOutEnv runs SignalMembers over st with client c, recording its heartbeats.
+func fanOutEnv(st *store.Store, c client.Client, beats *[]wire.FanOutProgress) *testsuite.TestActivityEnvironment {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Log: zap.NewNop(), Temporal: c})
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) {
+		var p wire.FanOutProgress
+		if d.Get(&p) == nil {
+			*beats = append(*beats, p)
+		}
+	})
+	return env
+}
+
+// Issue 20 item 1: SignalMembers reads the bundle's members from the read model in pages of
+// PageSize, signals each its outcome once, skips a member whose workflow is closed, and
+// heartbeats after every page the last member signalled.
+func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
+	st := bundleOf(t, 5)
+	c := &signaller{got: map[string][]any{}, closed: map[string]bool{"project:p003": true}}
+	var beats []wire.FanOutProgress
+	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 4, Missing: 1}, res)
+	// The SDK throttles heartbeats: the first goes out at once, later ones at its interval.
+	require.NotEmpty(t, beats)
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "a heartbeat after the first page of 2")
+	want := *fanOutIn.Bundle
+	want.Approved = true
+	excluded := *fanOutIn.Bundle
+	excluded.Excluded = true
+	require.Equal(t, map[string][]any{"project:p000": {want}, "project:p001": {excluded},
+		"project:p002": {want}, "project:p004": {want}}, c.got)
+}
+
+// A retried SignalMembers resumes after its heartbeat's cursor: the pages signalled in full
+// before the failure are not signalled again (the page it failed in is: members ignore a
+// repeat, TestR6_RepeatedBundleResultAppliedOnce).
+func TestSignalMembersResumesFromItsHeartbeat(t *testing.T) {
+	st := bundleOf(t, 5)
+	c := &signaller{got: map[string][]any{}, fail: 3}
+	var beats []wire.FanOutProgress
+	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
+	require.ErrorContains(t, err, "unavailable")
+	require.Equal(t, []wire.FanOutProgress{{After: "p001", Signalled: 2}}, beats, "the failed page is not counted")
+
+	c.fail = 0
+	env := fanOutEnv(st, c, &beats)
+	env.SetHeartbeatDetails(beats[len(beats)-1])
+	v, err := env.ExecuteActivity(wire.SignalMembers, fanOutIn)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 5}, res)
+	for id, got := range c.got {
+		if id == "project:p002" || id == "project:p003" { // the failed page: once or twice
+			require.NotEmpty(t, got, id)
+			require.LessOrEqual(t, len(got), 2, id)
+			continue
+		}
+		require.Len(t, got, 1, id)
+	}
+	require.Len(t, c.got, 5)
+	require.Equal(t, 6, c.calls, "p000 and p001 signalled once, before the failure; one of p002, p003 again")
+}
+
+// A member without an outcome (a bundle not decided) is never signalled as rejected: the
+// activity refuses for good.
+func TestSignalMembersRefusesAnUndecidedBundle(t *testing.T) {
+	st := bundleOf(t, 2)
+	_, err := st.DB().Exec(`UPDATE bundle_projects SET outcome = NULL WHERE project_id = 'p001'`)
+	require.NoError(t, err)
+	c := &signaller{got: map[string][]any{}}
+	var beats []wire.FanOutProgress
+	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
+	require.ErrorContains(t, err, "has no outcome")
+	require.Empty(t, c.got)
+}
+
+// A convene's fan-out tells each project of the session (expert_session_projects) its
+// effective panel: the experts of its own unit recused (R4).
+func TestSignalMembersTellsTheSessionsProjectsTheirPanels(t *testing.T) {
+	st := bundleOf(t, 3)
+	_, err := st.DB().Exec(`UPDATE projects SET unit_id = 'unit-b' WHERE id = 'p001'`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ('s1', 2031, '{}', 'u-alice')`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO expert_session_projects (session_id, project_id) VALUES ('s1', 'p000'), ('s1', 'p001')`)
+	require.NoError(t, err)
+	experts := []wire.ExpertRef{{ID: "e1", OrgID: "univ-1"}, {ID: "eA", OrgID: "unit-a"}, {ID: "eB", OrgID: "unit-b"}}
+	wantSignal = "panel"
+	defer func() { wantSignal = "bundle_result" }()
+	c := &signaller{got: map[string][]any{}}
+	var beats []wire.FanOutProgress
+	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, wire.FanOut{ID: "tr-2", Signal: "panel",
+		WorkflowIDPrefix: "project:", Session: &wire.PanelSignal{SessionID: "s1", Experts: experts}})
+	require.NoError(t, err)
+	require.Equal(t, map[string][]any{
+		"project:p000": {wire.PanelSignal{SessionID: "s1", Experts: []wire.ExpertRef{experts[0], experts[2]}}},
+		"project:p001": {wire.PanelSignal{SessionID: "s1", Experts: []wire.ExpertRef{experts[0], experts[1]}}},
+	}, c.got)
+}
+
+// A compile's fan-out tells each project it decided its plan item (plan_items), in pages over
+// the projects named; a project without an item is refused for good, never told it is out.
+func TestSignalMembersTellsTheCompiledProjectsTheirItems(t *testing.T) {
+	st := bundleOf(t, 3)
+	_, err := st.DB().Exec(`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
+		VALUES (2031, 'p000', true, 400000000, '', 'u-drb1'), (2031, 'p001', false, NULL, '重复建设', 'u-drb1'),
+		(2031, 'p002', true, 500000000, '', 'u-drb1')`)
+	require.NoError(t, err)
+	wantSignal = "plan_result"
+	defer func() { wantSignal = "bundle_result" }()
+	drb := domain.Actor{ID: "u-drb1"}
+	c := &signaller{got: map[string][]any{}}
+	var beats []wire.FanOutProgress
+	in := wire.FanOut{ID: "tr-3", Signal: "plan_result", WorkflowIDPrefix: "project:", PageSize: 2,
+		Plan: &wire.PlanFanOut{ProjectIDs: []string{"p002", "p000", "p001"}, Actor: drb}}
+	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 3}, res)
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "pages in project id order")
+	require.Equal(t, map[string][]any{
+		"project:p000": {wire.PlanResultSignal{Included: true, ApprovedAmountFen: 400000000, Actor: drb}},
+		"project:p001": {wire.PlanResultSignal{Reason: "重复建设", Actor: drb}},
+		"project:p002": {wire.PlanResultSignal{Included: true, ApprovedAmountFen: 500000000, Actor: drb}},
+	}, c.got)
+
+	c = &signaller{got: map[string][]any{}}
+	in.Plan.ProjectIDs = []string{"p000", "p009"}
+	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	require.ErrorContains(t, err, "1 of 2 compiled projects have no plan item")
+	require.Empty(t, c.got)
+}

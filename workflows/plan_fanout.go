@@ -1,0 +1,53 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"egovpm/activities/wire"
+)
+
+// fanOutPageSize is the members SignalMembers reads and signals at a time.
+const fanOutPageSize = 200
+
+// fanOut schedules the decision in to be signalled to its projects by the SignalMembers
+// activity (plan-fanout-activity, issue 20 item 1) and returns: the Update that decided
+// answers once the decision is applied and the activity scheduled, not when the last project
+// has heard it. The activity reads the projects and what each is told from the read model
+// (the decision's Apply wrote it), in pages, heartbeating its cursor, so the plan's history
+// holds three events for the fan-out whatever its size (signalAll recorded two per project,
+// woke the plan for each delivery, and could not send more than 2,000). sending counts it, so
+// the run does not continue as new before it is done. A fan-out that gives up after a day is
+// recorded for ops (record-activity-failures).
+func (p *plan) fanOut(ctx workflow.Context, in wire.FanOut) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Minute,
+		HeartbeatTimeout:       time.Minute,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	in.WorkflowIDPrefix, in.PageSize = ProjectWorkflowID(""), fanOutPageSize
+	p.sending++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.sending-- }()
+		var res wire.FanOutResult
+		if err := workflow.ExecuteActivity(actx, wire.SignalMembers, in).Get(ctx, &res); err != nil {
+			workflow.GetLogger(ctx).Error("decision not signalled to every project", "fan_out", in.ID, "signal", in.Signal, "error", err)
+			if !temporal.IsCanceledError(err) && version(ctx, "record-activity-failures", 1) == 1 {
+				recordGaveUp(ctx, "", wire.SignalMembers, wire.SignalMembers+"/"+in.ID, err, &p.sending)
+			}
+			return
+		}
+		if res.Missing > 0 {
+			workflow.GetLogger(ctx).Warn("projects not found open", "fan_out", in.ID, "signal", in.Signal, "missing", res.Missing)
+		}
+	})
+}
+
+// fanOutByActivity reports whether this run fans decisions out through SignalMembers
+// (plan-fanout-activity); runs started before signal each project from the plan (signalAll).
+func (p *plan) fanOutByActivity(ctx workflow.Context) bool {
+	return version(ctx, "plan-fanout-activity", 1) == 1
+}
