@@ -9,7 +9,6 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
-	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
@@ -55,13 +54,7 @@ func (s *Server) withdrawDecision(c *gin.Context) {
 		return
 	}
 	var req withdrawDecisionReq
-	if err := bindJSON(c, &req); err != nil {
-		respondError(c, err)
-		return
-	}
-	req.Reason = text.Trim(req.Reason)
-	if text.Blank(req.Reason) {
-		respondError(c, apperr.Invalid(map[string]string{"reason": "请填写撤回理由"}))
+	if !bindWithReason(c, &req, &req.Reason, "请填写撤回理由") {
 		return
 	}
 	if !t.ProjectID.Valid || !workflows.WithdrawableDecision(domain.TaskKind(t.Kind), t.Decision.String) {

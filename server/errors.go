@@ -361,3 +361,19 @@ func fieldMessage(fe validator.FieldError) string {
 		return "不合法（" + fe.Tag() + "）"
 	}
 }
+
+// bindWithReason binds the JSON body into dst and trims *reason, the request's required
+// reason, answering the refusal itself (400 naming `reason` with missing when it is blank):
+// false means the request was answered.
+func bindWithReason(c *gin.Context, dst any, reason *string, missing string) bool {
+	if err := bindJSON(c, dst); err != nil {
+		respondError(c, err)
+		return false
+	}
+	*reason = text.Trim(*reason)
+	if text.Blank(*reason) {
+		respondError(c, apperr.Invalid(map[string]string{"reason": missing}))
+		return false
+	}
+	return true
+}

@@ -10,7 +10,6 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
-	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
@@ -90,13 +89,7 @@ func (s *Server) closeProject(c *gin.Context, retire bool) {
 		return
 	}
 	var req closeReq
-	if err := bindJSON(c, &req); err != nil {
-		respondError(c, err)
-		return
-	}
-	req.Reason = text.Trim(req.Reason)
-	if text.Blank(req.Reason) {
-		respondError(c, apperr.Invalid(map[string]string{"reason": "请填写理由"}))
+	if !bindWithReason(c, &req, &req.Reason, "请填写理由") {
 		return
 	}
 	if retire && req.SettlementFen != 0 {

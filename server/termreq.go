@@ -9,7 +9,6 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
-	"egovpm/internal/text"
 	"egovpm/workflows"
 )
 
@@ -41,13 +40,7 @@ func (s *Server) requestTermination(c *gin.Context) {
 		return
 	}
 	var req termRequestReq
-	if err := bindJSON(c, &req); err != nil {
-		respondError(c, err)
-		return
-	}
-	req.Reason = text.Trim(req.Reason)
-	if text.Blank(req.Reason) {
-		respondError(c, apperr.Invalid(map[string]string{"reason": "请填写终止理由"}))
+	if !bindWithReason(c, &req, &req.Reason, "请填写终止理由") {
 		return
 	}
 	id := updateID(c, workflows.UpdateTerminationRequest+":"+p.ID)
