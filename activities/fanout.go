@@ -39,15 +39,17 @@ type member struct {
 
 // SignalMembers delivers a plan decision to each of its projects through the client (issue 20
 // item 1, plan-fanout-activity): a bundle decision to the bundle's members, a convene to the
-// session's projects, a compile to the projects it decided. It reads them and what each is
-// told from the read model a page at a time, in project id order (bundle_projects,
+// session's projects, a compile to the projects it decided, a year-end close to the year's
+// projects still before the plan's decision (plan-close-fanout). It reads them and what each
+// is told from the read model a page at a time, in project id order (bundle_projects,
 // expert_session_projects, plan_items: the decision's Apply wrote them before the activity
-// was scheduled), signals each page's members (fanOutParallel at once) and heartbeats the
-// page's last id, so that a retry resumes after the last page signalled in full. A member of
-// the page a retry resumes in may be signalled twice: a lifecycle ignores a panel, a plan
-// result or a bundle result outside the stage it was sent for, so the second changes nothing.
-// A member whose workflow is not found open (closed since) is logged and skipped, as a failed
-// SignalExternalWorkflow was.
+// was scheduled; projects and plan_items for the close), signals each page's members
+// (fanOutParallel at once) and heartbeats the page's last id, so that a retry resumes after
+// the last page signalled in full. A member of the page a retry resumes in may be signalled
+// twice: a lifecycle ignores a panel, a plan result, a bundle result or a year-end close
+// outside the stage it was sent for, so the second changes nothing. A member whose workflow
+// is not found open (closed since) is logged and skipped, as a failed SignalExternalWorkflow
+// was.
 //
 // The plan's history records one activity (3 events) per decision instead of 2 events per
 // member and the workflow tasks their deliveries woke; no pending-signal limit (2,000) caps a
@@ -57,7 +59,7 @@ func (a *Activities) SignalMembers(ctx context.Context, in FanOut) (FanOutResult
 		return FanOutResult{}, temporal.NewNonRetryableApplicationError("no Temporal client to signal the members", "Config", nil)
 	}
 	n := 0
-	for _, set := range []bool{in.Bundle != nil, in.Session != nil, in.Plan != nil} {
+	for _, set := range []bool{in.Bundle != nil, in.Session != nil, in.Plan != nil, in.Close != nil} {
 		if set {
 			n++
 		}
@@ -129,6 +131,14 @@ func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, si
 				}
 			}
 			out = append(out, member{r.ProjectID, sig})
+		}
+	case in.Close != nil:
+		ids, err := a.Store.PrePlanPage(ctx, in.Close.PlanYear, after, size)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			out = append(out, member{id, *in.Close})
 		}
 	default:
 		ids := slices.Sorted(slices.Values(in.Plan.ProjectIDs))

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -22,11 +23,14 @@ func closingPolicy() domain.Policy {
 // closingPlan plays the 2026 plan from 31 December 2026 20:00 Asia/Shanghai (its close is four
 // hours away) with projects in each stage around the plan, and cancels it the next day; the
 // returned outcome is a convene after the close.
-func closingPlan(t *testing.T, pol domain.Policy, old bool) (*harness, *outcome) {
+func closingPlan(t *testing.T, pol domain.Policy, old bool, setup ...func(*harness)) (*harness, *outcome) {
 	h := newPlan(t)
 	if old {
 		startedBefore(t, h.env, "plan-baseline-close")
 		h.env.OnGetVersion("year-end-close", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
+	for _, f := range setup {
+		f(h)
 	}
 	h.env.SetStartTime(time.Date(planYear, 12, 31, 20, 0, 0, 0, calendar.Shanghai))
 	h.status("p-plan", unitA, smallFen, domain.StageAwaitingPlan)
@@ -55,9 +59,50 @@ func closingPlan(t *testing.T, pol domain.Policy, old bool) (*harness, *outcome)
 // review, awaiting the plan), each of whose lifecycles is told by SignalYearEndClose; projects
 // past the plan, closed, or of another year are left alone; a convene afterwards is refused
 // with plan_closed.
+//
+// The projects are told by one SignalMembers activity (plan-close-fanout, issue 20 item 1) that
+// reads them from the read model, not by one SignalExternalWorkflow each from the plan (more
+// than 2,000 at a province's scale, the pending signals a run may have); a run started before
+// plan-baseline-close-fanout still signals each from its history.
 func TestR5_YearEndCloseLeavesEveryPrePlanProjectNotIncluded(t *testing.T) {
-	h, convene := closingPlan(t, closingPolicy(), false)
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before plan-close-fanout: %v", old), func(t *testing.T) {
+			h, convene := closingPlan(t, closingPolicy(), false, func(h *harness) {
+				if old {
+					startedBefore(t, h.env, "plan-baseline-close-fanout")
+					h.env.OnGetVersion("plan-close-fanout", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+				}
+			})
+			requireYearEndClose(t, h, convene)
+			want := workflows.YearEndCloseSignal{PlanYear: planYear, ClosedAt: time.Date(planYear, 12, 31, 23, 59, 59, 0, calendar.Shanghai),
+				Reason: "2026 年度计划已于 2026-12-31 23:59 截止，项目未纳入年度计划"}
+			for _, s := range h.sent(workflows.SignalYearEndClose) {
+				require.Equal(t, !old, s.ByActivity, "sent by SignalMembers in new runs, by the plan in old ones")
+			}
+			if old {
+				require.Empty(t, h.fanOuts)
+				return
+			}
+			require.Len(t, h.fanOuts, 1, "one activity for the whole close")
+			fo := h.fanOuts[0]
+			require.Equal(t, "plan:2026/u/year-end-close/1", fo.ID)
+			require.Equal(t, workflows.SignalYearEndClose, fo.Signal)
+			require.Equal(t, "project:", fo.WorkflowIDPrefix)
+			require.NotNil(t, fo.Close)
+			require.True(t, want.ClosedAt.Equal(fo.Close.ClosedAt))
+			want.ClosedAt = fo.Close.ClosedAt
+			require.Equal(t, want, *fo.Close)
+			require.Nil(t, fo.Bundle)
+			require.Nil(t, fo.Session)
+			require.Nil(t, fo.Plan)
+		})
+	}
+}
 
+// requireYearEndClose checks the close of closingPlan's plan: the pre-plan projects of its
+// year told, one audit row naming them, a convene afterwards refused.
+func requireYearEndClose(t *testing.T, h *harness, convene *outcome) {
+	t.Helper()
 	sent := h.sent(workflows.SignalYearEndClose)
 	var told []string
 	for _, s := range sent {

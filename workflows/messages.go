@@ -275,13 +275,9 @@ type PanelSignal = wire.PanelSignal
 // PlanResultSignal is the R5 outcome for a project.
 type PlanResultSignal = wire.PlanResultSignal
 
-// YearEndCloseSignal is the year-end close of the plan of PlanYear (R5): a project of that
-// year still before the plan's decision is not included, for Reason.
-type YearEndCloseSignal struct {
-	PlanYear int       `json:"plan_year"`
-	ClosedAt time.Time `json:"closed_at"`
-	Reason   string    `json:"reason"`
-}
+// YearEndCloseSignal is the year-end close of the plan of PlanYear (R5); defined in wire so
+// that the SignalMembers activity sends it (plan-close-fanout).
+type YearEndCloseSignal = wire.YearEndCloseSignal
 
 // BundleResultSignal is the R6 bundle outcome for one project (defined in wire so that the
 // SignalMembers activity sends it).

@@ -47,7 +47,11 @@ func (p *plan) armClose(ctx workflow.Context) {
 // (domain.PrePlanStages, as the read model says at the close) is not included. One transition
 // audits the close (plan.year_end_close by system on the plan, naming the projects), then each
 // project's lifecycle is told (SignalYearEndClose), cancels its open tasks, moves to
-// not_included and tells its unit.
+// not_included and tells its unit. From plan-close-fanout (issue 20 item 1) the lifecycles are
+// told by one SignalMembers activity, which reads the same set from the read model in pages
+// (store.PrePlanPage): at a province's scale a close passes the 2,000 pending signals
+// Temporal allows a run, so signalAll could not complete it. Runs started before signal each
+// project from the plan.
 func (p *plan) closeYear(ctx workflow.Context) error {
 	if p.st.Closed {
 		return nil
@@ -61,15 +65,20 @@ func (p *plan) closeYear(ctx workflow.Context) error {
 	audits := []domain.AuditItem{{ActorID: "system", Action: "plan.year_end_close", ObjectType: "plan",
 		ObjectID: fmt.Sprint(p.in.Year), Outcome: "ok",
 		Detail: map[string]any{"plan_year": p.in.Year, "close_at": p.st.CloseAt, "not_included": ids, "reason": reason}}}
-	if err := p.apply(ctx, domain.Transition{Audit: audits}); err != nil {
+	closeID, err := p.applyID(ctx, domain.Transition{Audit: audits})
+	if err != nil {
 		return err
 	}
 	p.st.Closed = true
+	sig := YearEndCloseSignal{PlanYear: p.in.Year, ClosedAt: p.st.CloseAt, Reason: reason}
 	sigs := make([]projectSignal, 0, len(ids))
 	for _, id := range ids {
 		p.idx[id].Stage = domain.StageNotIncluded
-		sigs = append(sigs, projectSignal{id, SignalYearEndClose, YearEndCloseSignal{PlanYear: p.in.Year, ClosedAt: p.st.CloseAt,
-			Reason: reason}})
+		sigs = append(sigs, projectSignal{id, SignalYearEndClose, sig})
+	}
+	if p.fromReadModel && version(ctx, "plan-close-fanout", 1) == 1 {
+		p.fanOut(ctx, wire.FanOut{ID: closeID, Signal: SignalYearEndClose, Close: &sig})
+		return nil
 	}
 	p.signalAll(ctx, sigs)
 	return nil

@@ -189,6 +189,12 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 			it := h.items[id]
 			sigs[id] = workflows.PlanResultSignal{Included: it.Included, ApprovedAmountFen: it.ApprovedAmountFen, Reason: it.Reason, Actor: in.Plan.Actor}
 		}
+	case in.Close != nil: // store.PrePlanPage: the year's projects in a pre-plan stage without a plan item
+		for id, r := range h.rows {
+			if r.PlanYear == in.Close.PlanYear && r.Stage.PrePlan() && !r.Planned {
+				sigs[id] = *in.Close
+			}
+		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(sigs)) {
 		h.signals = append(h.signals, sentSignal{WorkflowID: in.WorkflowIDPrefix + id, Name: in.Signal, Arg: sigs[id], ByActivity: true})

@@ -138,9 +138,14 @@ var (
 	// SignalExternalWorkflow per project in the plan's history; the Update answers once the
 	// decision is applied and the activity scheduled.
 	planChangesFanout = append(slices.Clone(planChangesClose), change{"plan-fanout-activity", 1, "692bce4"})
+	// planChangesCloseFanout (plan-baseline-close-fanout) adds plan-close-fanout (issue 20
+	// item 1): the year-end close reaches the year's pre-plan projects through SignalMembers,
+	// which pages them from the read model, instead of one SignalExternalWorkflow per project
+	// (more than the 2,000 pending signals a run may have at a province's scale).
+	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "HEAD"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
-	planChanges      = planChangesFanout
+	planChanges      = planChangesCloseFanout
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -161,7 +166,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 

@@ -125,7 +125,7 @@ type PlanResultSignal struct {
 }
 
 // FanOut is one plan decision to signal to each of its projects (SignalMembers), exactly one
-// of Bundle, Session and Plan set. The members are read from the read model, which the
+// of Bundle, Session, Plan and Close set. The members are read from the read model, which the
 // decision's Apply wrote before the activity was scheduled, a page at a time.
 type FanOut struct {
 	// ID names the decision (its transition id), for logs.
@@ -141,8 +141,20 @@ type FanOut struct {
 	Session *PanelSignal `json:"session,omitempty"`
 	// Plan: the projects a compile decided, each told its plan item (plan_items).
 	Plan *PlanFanOut `json:"plan,omitempty"`
+	// Close: the year-end close of plan year Close.PlanYear (plan-close-fanout): the projects
+	// of that year still before the plan's decision (a pre-plan stage, no plan item), each
+	// told this.
+	Close *YearEndCloseSignal `json:"close,omitempty"`
 	// PageSize members are read and signalled at a time (0: the activity's default).
 	PageSize int `json:"page_size,omitempty"`
+}
+
+// YearEndCloseSignal is the year-end close of the plan of PlanYear (R5): a project of that
+// year still before the plan's decision is not included, for Reason.
+type YearEndCloseSignal struct {
+	PlanYear int       `json:"plan_year"`
+	ClosedAt time.Time `json:"closed_at"`
+	Reason   string    `json:"reason"`
 }
 
 // PlanFanOut is a compile's fan-out: its projects (at most a compile's cap) and its actor.

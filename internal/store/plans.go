@@ -178,6 +178,24 @@ func (s *Store) PrePlanProjects(ctx context.Context, year int) ([]domain.PlanPro
 	return out, nil
 }
 
+// PrePlanPage returns up to limit ids of the projects of year still before the plan's decision
+// after the project id after, in id order (a keyset page, for the year-end close's fan-out,
+// plan-close-fanout): in a pre-plan stage (domain.PrePlanStages) and without a plan item (a
+// project the plan compiled is decided, though its lifecycle may not have heard it yet).
+func (s *Store) PrePlanPage(ctx context.Context, year int, after string, limit int) ([]string, error) {
+	stages := make([]string, len(domain.PrePlanStages))
+	for i, st := range domain.PrePlanStages {
+		stages[i] = string(st)
+	}
+	var ids []string
+	const q = `SELECT p.id FROM projects p WHERE p.plan_year = $1 AND p.stage = ANY($2) AND p.id > $3
+		AND NOT EXISTS (SELECT 1 FROM plan_items i WHERE i.project_id = p.id) ORDER BY p.id LIMIT $4`
+	if err := s.db.SelectContext(ctx, &ids, q, year, pq.Array(stages), after, limit); err != nil {
+		return nil, fmt.Errorf("pre-plan projects of %d after %q: %w", year, after, err)
+	}
+	return ids, nil
+}
+
 // MarkPlanReadsStages records that year's AnnualPlan reads project stages from the read model
 // (no stage reports wanted). Idempotent.
 func (s *Store) MarkPlanReadsStages(ctx context.Context, year int) error {
