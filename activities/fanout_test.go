@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
@@ -215,4 +216,84 @@ func TestSignalMembersTellsTheCompiledProjectsTheirItems(t *testing.T) {
 	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
 	require.ErrorContains(t, err, "1 of 2 compiled projects have no plan item")
 	require.Empty(t, c.got)
+}
+
+// closeOf writes 2031's projects p000 … p008 in every stage around the plan: p000 prelim
+// review, p001 revision, p002 expert review, p003 awaiting the plan but compiled (a plan item),
+// p004 and p005 awaiting the plan, p006 awaiting approval, p007 a draft, p008 expert review;
+// and q000, of 2032, awaiting the plan.
+func closeOf(t *testing.T) *store.Store {
+	t.Helper()
+	st := bundleOf(t, 9)
+	_, err := st.DB().Exec(`UPDATE projects SET stage = CASE id WHEN 'p000' THEN 'prelim_review' WHEN 'p001' THEN 'revision'
+		WHEN 'p002' THEN 'expert_review' WHEN 'p003' THEN 'awaiting_plan' WHEN 'p004' THEN 'awaiting_plan'
+		WHEN 'p005' THEN 'awaiting_plan' WHEN 'p006' THEN 'awaiting_approval' WHEN 'p007' THEN 'draft'
+		ELSE 'expert_review' END`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
+		VALUES (2031, 'p003', true, 400000000, '', 'u-drb1')`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+		VALUES ('q000', 'unit-a', '下一年度项目', 'new', 2032, 500000000, 2, 'awaiting_plan', 'u-alice')`)
+	require.NoError(t, err)
+	return st
+}
+
+var closeIn = wire.FanOut{ID: "plan:2031/u/year-end-close/1", Signal: "year_end_close", WorkflowIDPrefix: "project:", PageSize: 2,
+	Close: &wire.YearEndCloseSignal{PlanYear: 2031, ClosedAt: time.Date(2031, 12, 31, 15, 59, 59, 0, time.UTC), Reason: "2031 年度计划已截止"}}
+
+// The year-end close's fan-out (plan-close-fanout, R5) tells the projects of its year still
+// before the plan's decision (a pre-plan stage, no plan item) in pages of PageSize, in id
+// order; a compiled project, one past or before the plan, and another year's are left alone;
+// a closed workflow is skipped.
+func TestSignalMembersTellsTheYearsPrePlanProjectsOfTheClose(t *testing.T) {
+	st := closeOf(t)
+	wantSignal = "year_end_close"
+	defer func() { wantSignal = "bundle_result" }()
+	c := &signaller{got: map[string][]any{}, closed: map[string]bool{"project:p008": true}}
+	var beats []wire.FanOutProgress
+	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, closeIn)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 5, Missing: 1}, res)
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "pages of 2 in project id order")
+	sig := []any{*closeIn.Close}
+	require.Equal(t, map[string][]any{"project:p000": sig, "project:p001": sig, "project:p002": sig,
+		"project:p004": sig, "project:p005": sig}, c.got)
+}
+
+// A retried close fan-out resumes after its heartbeat's cursor; a project whose lifecycle
+// applied the close (not_included) is no longer listed, and those of the pages signalled in
+// full are not signalled again.
+func TestSignalMembersResumesTheCloseFromItsHeartbeat(t *testing.T) {
+	st := closeOf(t)
+	wantSignal = "year_end_close"
+	defer func() { wantSignal = "bundle_result" }()
+	c := &signaller{got: map[string][]any{}, fail: 3}
+	var beats []wire.FanOutProgress
+	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, closeIn)
+	require.ErrorContains(t, err, "unavailable")
+	require.Equal(t, []wire.FanOutProgress{{After: "p001", Signalled: 2}}, beats, "the failed page is not counted")
+	// p000's lifecycle has applied the close meanwhile.
+	_, err = st.DB().Exec(`UPDATE projects SET stage = 'not_included' WHERE id = 'p000'`)
+	require.NoError(t, err)
+
+	c.fail = 0
+	env := fanOutEnv(st, c, &beats)
+	env.SetHeartbeatDetails(beats[len(beats)-1])
+	v, err := env.ExecuteActivity(wire.SignalMembers, closeIn)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 6}, res)
+	require.Len(t, c.got, 6)
+	for id, got := range c.got {
+		if id == "project:p002" || id == "project:p004" { // the failed page: once or twice
+			require.LessOrEqual(t, len(got), 2, id)
+			continue
+		}
+		require.Len(t, got, 1, id)
+	}
+	require.Equal(t, 7, c.calls, "p000 and p001 once, before the failure; one of p002, p004 again; p005, p008 after")
 }
