@@ -142,7 +142,7 @@ var (
 	// item 1): the year-end close reaches the year's pre-plan projects through SignalMembers,
 	// which pages them from the read model, instead of one SignalExternalWorkflow per project
 	// (more than the 2,000 pending signals a run may have at a province's scale).
-	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "HEAD"})
+	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "aa75a76"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesExtend
 	planChanges      = planChangesCloseFanout
