@@ -196,3 +196,25 @@ func TestR5_YearEndCloseIgnoredByLifecyclesStartedBefore(t *testing.T) {
 	h.requireCancelled()
 	require.NotContains(t, h.auditActions(), "plan.year_end_close")
 }
+
+// A project told of the close twice (SignalMembers retried in the page it had reached,
+// plan-close-fanout), both in one workflow task or one after the other, is not included once
+// (not_included ends the run; a repeat is also ignored outside the pre-plan stages).
+func TestR5_RepeatedYearEndCloseAppliedOnce(t *testing.T) {
+	h := newLifecycle(t)
+	sig := workflows.YearEndCloseSignal{PlanYear: planYear, Reason: "2026 年度计划已截止"}
+	h.step(func() {
+		h.env.SignalWorkflow(workflows.SignalYearEndClose, sig)
+		h.env.SignalWorkflow(workflows.SignalYearEndClose, sig)
+	})
+	h.signal(workflows.SignalYearEndClose, sig)
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireResult(domain.StageNotIncluded)
+	n := 0
+	for _, a := range h.auditActions() {
+		if a == "plan.year_end_close" {
+			n++
+		}
+	}
+	require.Equal(t, 1, n, "one close however often it arrives")
+}
