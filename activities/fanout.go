@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.temporal.io/api/serviceerror"
@@ -31,10 +32,12 @@ const (
 	fanOutParallel = 16
 )
 
-// member is one project a fan-out signals, with its payload.
+// member is one project a fan-out signals, with its payload and, when not the fan-out's
+// Signal, its signal's name.
 type member struct {
 	projectID string
 	payload   any
+	signal    string
 }
 
 // SignalMembers delivers a plan decision to each of its projects through the client (issue 20
@@ -59,7 +62,8 @@ func (a *Activities) SignalMembers(ctx context.Context, in FanOut) (FanOutResult
 		return FanOutResult{}, temporal.NewNonRetryableApplicationError("no Temporal client to signal the members", "Config", nil)
 	}
 	n := 0
-	for _, set := range []bool{in.Bundle != nil, in.Session != nil, in.Plan != nil, in.Close != nil} {
+	for _, set := range []bool{in.Bundle != nil, in.Session != nil, in.Plan != nil, in.Close != nil,
+		in.Adjust != nil} {
 		if set {
 			n++
 		}
@@ -116,7 +120,7 @@ func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, si
 			}
 			sig := *in.Bundle
 			sig.Approved, sig.Excluded = r.Outcome == "approved", r.Outcome == "excluded"
-			out = append(out, member{r.ProjectID, sig})
+			out = append(out, member{projectID: r.ProjectID, payload: sig})
 		}
 	case in.Session != nil:
 		rows, err := a.Store.SessionMembersPage(ctx, in.Session.SessionID, after, size)
@@ -130,7 +134,7 @@ func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, si
 					sig.Experts = append(sig.Experts, e)
 				}
 			}
-			out = append(out, member{r.ProjectID, sig})
+			out = append(out, member{projectID: r.ProjectID, payload: sig})
 		}
 	case in.Close != nil:
 		ids, err := a.Store.PrePlanPage(ctx, in.Close.PlanYear, after, size)
@@ -138,8 +142,10 @@ func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, si
 			return nil, err
 		}
 		for _, id := range ids {
-			out = append(out, member{id, *in.Close})
+			out = append(out, member{projectID: id, payload: *in.Close})
 		}
+	case in.Adjust != nil:
+		out = adjustPage(*in.Adjust, after, size)
 	default:
 		ids := slices.Sorted(slices.Values(in.Plan.ProjectIDs))
 		i, _ := slices.BinarySearch(ids, after)
@@ -163,7 +169,7 @@ func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, si
 			if it.Included && it.ApprovedAmountFen != nil {
 				sig.ApprovedAmountFen = *it.ApprovedAmountFen
 			}
-			out = append(out, member{it.ProjectID, sig})
+			out = append(out, member{projectID: it.ProjectID, payload: sig})
 		}
 	}
 	return out, nil
@@ -184,7 +190,11 @@ func (a *Activities) signalPage(ctx context.Context, in FanOut, page []member) (
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := a.Temporal.SignalWorkflow(ctx, in.WorkflowIDPrefix+m.projectID, "", in.Signal, m.payload)
+			signal := in.Signal
+			if m.signal != "" {
+				signal = m.signal
+			}
+			err := a.Temporal.SignalWorkflow(ctx, in.WorkflowIDPrefix+m.projectID, "", signal, m.payload)
 			var nf *serviceerror.NotFound
 			mu.Lock()
 			defer mu.Unlock()
@@ -200,4 +210,26 @@ func (a *Activities) signalPage(ctx context.Context, in FanOut, page []member) (
 	}
 	wg.Wait()
 	return missing, errors.Join(errs...)
+}
+
+// adjustPage is the next page of an adjustment's changes after the project id after, in
+// project id order, each with what its project is told: an added project its plan result
+// (included at the amount, on ad.AddSignal), a changed or removed one a PlanAdjustedSignal.
+func adjustPage(ad wire.AdjustFanOut, after string, size int) []member {
+	cs := slices.SortedFunc(slices.Values(ad.Changes), func(a, b wire.AdjustChange) int { return strings.Compare(a.ProjectID, b.ProjectID) })
+	i, _ := slices.BinarySearchFunc(cs, after, func(c wire.AdjustChange, id string) int { return strings.Compare(c.ProjectID, id) })
+	if i < len(cs) && cs[i].ProjectID == after {
+		i++
+	}
+	var out []member
+	for _, c := range cs[i:min(i+size, len(cs))] {
+		if c.Action == "add" {
+			out = append(out, member{projectID: c.ProjectID, signal: ad.AddSignal,
+				payload: wire.PlanResultSignal{Included: true, ApprovedAmountFen: c.AmountFen, Actor: ad.Actor}})
+			continue
+		}
+		out = append(out, member{projectID: c.ProjectID, payload: wire.PlanAdjustedSignal{AdjustmentID: ad.AdjustmentID,
+			Action: c.Action, AmountFen: c.AmountFen, Reason: ad.Reason, Actor: ad.Actor}})
+	}
+	return out
 }

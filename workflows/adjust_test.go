@@ -1,11 +1,13 @@
 package workflows_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
 )
@@ -18,8 +20,21 @@ const adjustTask = "plan:2026:plan_adjustment:adj1"
 // 2021), which DRB may not decide; approved, the plan items are replaced and each lifecycle is
 // told: the added one its plan result, the others SignalPlanAdjusted. A project of a pending
 // adjustment cannot be proposed again; a planned amount above the estimate is refused.
+//
+// The lifecycles are told by one SignalMembers activity (plan-adjust-fanout, issue 20 item 1);
+// a run started before plan-baseline-close-fanout signals each from the plan.
 func TestR5_PlanAdjustmentApprovedByTheProjectsApprover(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before plan-adjust-fanout: %v", old), func(t *testing.T) { planAdjustment(t, old) })
+	}
+}
+
+func planAdjustment(t *testing.T, old bool) {
 	h := newPlan(t)
+	if old {
+		startedBefore(t, h.env, "plan-baseline-close-fanout")
+		h.env.OnGetVersion("plan-adjust-fanout", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	}
 	h.status("p-keep", unitA, smallFen, domain.StageAwaitingPlan)
 	h.status("p-drop", unitA, smallFen, domain.StageAwaitingPlan)
 	h.status("p-add", unitA, smallFen, domain.StageAwaitingPlan)
@@ -76,6 +91,30 @@ func TestR5_PlanAdjustmentApprovedByTheProjectsApprover(t *testing.T) {
 	}
 	require.Len(t, items, 3)
 	require.Contains(t, h.auditActions(), "plan.adjust")
+	var fromPlan []string
+	for _, s := range h.signals {
+		if (s.Name == workflows.SignalPlanAdjusted || s.Name == workflows.SignalPlanResult && s.WorkflowID == "project:p-add") && !s.ByActivity {
+			fromPlan = append(fromPlan, s.WorkflowID)
+		}
+	}
+	var adjustFanOuts []wire.FanOut
+	for _, f := range h.fanOuts {
+		if f.Adjust != nil {
+			adjustFanOuts = append(adjustFanOuts, f)
+		}
+	}
+	if old {
+		require.ElementsMatch(t, []string{"project:p-add", "project:p-keep", "project:p-drop"}, fromPlan, "each signalled by the plan")
+		require.Empty(t, adjustFanOuts)
+		return
+	}
+	require.Empty(t, fromPlan, "no project signalled by the plan itself")
+	require.Len(t, adjustFanOuts, 1, "one SignalMembers for the adjustment")
+	require.Equal(t, workflows.SignalPlanAdjusted, adjustFanOuts[0].Signal)
+	require.Equal(t, &wire.AdjustFanOut{AdjustmentID: "adj1", Reason: "年中预算调整", Actor: ndrcAppr, AddSignal: workflows.SignalPlanResult,
+		Changes: []workflows.AdjustChange{{ProjectID: "p-add", Action: workflows.AdjustAdd, AmountFen: 300_000_000},
+			{ProjectID: "p-keep", Action: workflows.AdjustAmount, AmountFen: 400_000_000},
+			{ProjectID: "p-drop", Action: workflows.AdjustRemove}}}, adjustFanOuts[0].Adjust)
 }
 
 // TestR5_PlanAdjustedAmountAndRemovalInTheLifecycle (plan-adjust): a planned project awaiting
@@ -110,4 +149,45 @@ func TestR5_PlanAdjustedAmountAndRemovalInTheLifecycle(t *testing.T) {
 	old.cancel()
 	old.runLifecycle(lifecycleInput(smallFen, policy2021()))
 	old.requireCancelled()
+}
+
+// TestR5_RepeatedPlanAdjustmentAppliedOnce (plan-adjust-once): an amount change delivered
+// again (SignalMembers retried in its page, plan-adjust-fanout), in the same workflow task or
+// later, is applied once: one plan.adjust_amount; the next adjustment still applies. A run
+// started before lifecycle-baseline-adjust-once applies each delivery (its histories replay).
+func TestR5_RepeatedPlanAdjustmentAppliedOnce(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before plan-adjust-once: %v", old), func(t *testing.T) {
+			h := newLifecycle(t)
+			if old {
+				startedBefore(t, h.env, "lifecycle-baseline-adjust-once")
+				h.env.OnGetVersion("plan-adjust-once", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			h.toAwaitingApproval(largeFen)
+			a1 := workflows.PlanAdjustedSignal{AdjustmentID: "a1", Action: workflows.AdjustAmount, AmountFen: 1_000_000_000,
+				Reason: "调减", Actor: ndrcAppr}
+			h.step(func() {
+				h.env.SignalWorkflow(workflows.SignalPlanAdjusted, a1)
+				h.env.SignalWorkflow(workflows.SignalPlanAdjusted, a1)
+			})
+			h.signal(workflows.SignalPlanAdjusted, a1)
+			h.signal(workflows.SignalPlanAdjusted, workflows.PlanAdjustedSignal{AdjustmentID: "a2", Action: workflows.AdjustAmount,
+				AmountFen: 900_000_000, Reason: "再调减", Actor: ndrcAppr})
+			h.projectState(func(st workflows.ProjectState) { require.Equal(t, int64(900_000_000), st.PlanAmountFen) })
+			h.cancel()
+			h.runLifecycle(lifecycleInput(largeFen, policy2021()))
+			h.requireCancelled()
+			n := 0
+			for _, a := range h.auditActions() {
+				if a == "plan.adjust_amount" {
+					n++
+				}
+			}
+			if old {
+				require.Equal(t, 4, n, "each delivery applied")
+				return
+			}
+			require.Equal(t, 2, n, "a1 once, a2 once")
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 )
@@ -30,12 +31,9 @@ const (
 	CodeAdjustApproversDiffer = "adjust_approvers_differ"
 )
 
-// AdjustChange is one change of an adjustment.
-type AdjustChange struct {
-	ProjectID string `json:"project_id"`
-	Action    string `json:"action"`
-	AmountFen int64  `json:"amount_fen,omitempty"`
-}
+// AdjustChange is one change of an adjustment (defined in wire, so that the SignalMembers
+// activity reads it, plan-adjust-fanout).
+type AdjustChange = wire.AdjustChange
 
 // AdjustUpdate is DRB's proposal of a mid-year adjustment of the plan (R5, 调整): decided by the
 // approver of its projects under their pinned policy (R6, R19) on a plan_adjustment task.
@@ -82,14 +80,9 @@ type PlanAdjustment struct {
 }
 
 // PlanAdjustedSignal tells a planned project of an approved adjustment that changes its amount
-// or takes it out of the plan (R5, plan-adjust).
-type PlanAdjustedSignal struct {
-	AdjustmentID string       `json:"adjustment_id"`
-	Action       string       `json:"action"`
-	AmountFen    int64        `json:"amount_fen,omitempty"`
-	Reason       string       `json:"reason"`
-	Actor        domain.Actor `json:"actor"`
-}
+// or takes it out of the plan (R5, plan-adjust); defined in wire, so that the SignalMembers
+// activity sends it (plan-adjust-fanout).
+type PlanAdjustedSignal = wire.PlanAdjustedSignal
 
 // SignalPlanAdjusted carries a PlanAdjustedSignal.
 const SignalPlanAdjusted = "plan_adjusted"
@@ -272,7 +265,10 @@ func (p *plan) validateAdjustDecision(a *PlanAdjustment, u DecideUpdate) error {
 
 // decideAdjustment applies the approver's decision: approved, each change is written to the
 // plan (its item replaced) and told to the project's lifecycle — an added project gets the
-// plan result (awaiting approval, R6), a changed or removed one SignalPlanAdjusted.
+// plan result (awaiting approval, R6), a changed or removed one SignalPlanAdjusted — by one
+// SignalMembers activity from plan-adjust-fanout (issue 20 item 1: no per-project signal in
+// the plan's history, no 2,000 pending-signal ceiling), by the plan itself in runs started
+// before.
 func (p *plan) decideAdjustment(ctx workflow.Context, a *PlanAdjustment, u DecideUpdate) (DecideResult, error) {
 	status := "rejected"
 	if u.Decision == domain.DecisionApprove {
@@ -293,12 +289,19 @@ func (p *plan) decideAdjustment(ctx workflow.Context, a *PlanAdjustment, u Decid
 			Detail: map[string]any{"adjustment_id": a.ID, "action": c.Action, "amount_fen": c.AmountFen, "reason": a.Reason,
 				"comment": u.Comment, "task_id": a.TaskID, "plan_year": p.in.Year}})
 	}
-	if err := p.apply(ctx, t); err != nil {
+	id, err := p.applyID(ctx, t)
+	if err != nil {
 		return DecideResult{}, err
 	}
 	a.Status = status
 	if status == "approved" {
-		p.signalAll(ctx, p.adjustSignals(a, u.Actor))
+		sigs := p.adjustSignals(a, u.Actor)
+		if version(ctx, "plan-adjust-fanout", 1) == 1 {
+			p.fanOut(ctx, wire.FanOut{ID: id, Signal: SignalPlanAdjusted, Adjust: &wire.AdjustFanOut{AdjustmentID: a.ID,
+				Reason: a.Reason, Actor: u.Actor, Changes: a.Changes, AddSignal: SignalPlanResult}})
+		} else {
+			p.signalAll(ctx, sigs)
+		}
 	}
 	return DecideResult{TaskID: a.TaskID, Decision: u.Decision}, nil
 }

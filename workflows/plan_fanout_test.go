@@ -166,7 +166,7 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 	if h.fanOutErr != nil {
 		return activities.FanOutResult{}, h.fanOutErr
 	}
-	sigs := map[string]any{}
+	sigs, names := map[string]any{}, map[string]string{}
 	switch {
 	case in.Bundle != nil:
 		for id, o := range h.outcomes[in.Bundle.BundleID] {
@@ -189,6 +189,16 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 			it := h.items[id]
 			sigs[id] = workflows.PlanResultSignal{Included: it.Included, ApprovedAmountFen: it.ApprovedAmountFen, Reason: it.Reason, Actor: in.Plan.Actor}
 		}
+	case in.Adjust != nil: // each change as named, an added project told its plan result
+		for _, c := range in.Adjust.Changes {
+			if c.Action == workflows.AdjustAdd {
+				names[c.ProjectID] = in.Adjust.AddSignal
+				sigs[c.ProjectID] = workflows.PlanResultSignal{Included: true, ApprovedAmountFen: c.AmountFen, Actor: in.Adjust.Actor}
+				continue
+			}
+			sigs[c.ProjectID] = workflows.PlanAdjustedSignal{AdjustmentID: in.Adjust.AdjustmentID, Action: c.Action,
+				AmountFen: c.AmountFen, Reason: in.Adjust.Reason, Actor: in.Adjust.Actor}
+		}
 	case in.Close != nil: // store.PrePlanPage: the year's projects in a pre-plan stage without a plan item
 		for id, r := range h.rows {
 			if r.PlanYear == in.Close.PlanYear && r.Stage.PrePlan() && !r.Planned {
@@ -197,7 +207,11 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(sigs)) {
-		h.signals = append(h.signals, sentSignal{WorkflowID: in.WorkflowIDPrefix + id, Name: in.Signal, Arg: sigs[id], ByActivity: true})
+		name := in.Signal
+		if n, ok := names[id]; ok {
+			name = n
+		}
+		h.signals = append(h.signals, sentSignal{WorkflowID: in.WorkflowIDPrefix + id, Name: name, Arg: sigs[id], ByActivity: true})
 	}
 	return activities.FanOutResult{Signalled: len(sigs)}, nil
 }

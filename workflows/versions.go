@@ -141,10 +141,16 @@ var (
 	// planChangesCloseFanout (plan-baseline-close-fanout) adds plan-close-fanout (issue 20
 	// item 1): the year-end close reaches the year's pre-plan projects through SignalMembers,
 	// which pages them from the read model, instead of one SignalExternalWorkflow per project
-	// (more than the 2,000 pending signals a run may have at a province's scale).
-	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "aa75a76"})
+	// (more than the 2,000 pending signals a run may have at a province's scale); and
+	// plan-adjust-fanout: an approved adjustment's changes reach their projects the same way.
+	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "aa75a76"},
+		change{"plan-adjust-fanout", 1, "HEAD"})
+	// lifecycleChangesAdjustOnce (lifecycle-baseline-adjust-once) adds plan-adjust-once to
+	// lifecycle-baseline-extend: a plan adjustment delivered again (plan-adjust-fanout's retried
+	// page) is applied once.
+	lifecycleChangesAdjustOnce = append(slices.Clone(lifecycleChangesExtend), change{"plan-adjust-once", 1, "HEAD"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesExtend
+	lifecycleChanges = lifecycleChangesAdjustOnce
 	planChanges      = planChangesCloseFanout
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -153,7 +159,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-extend", lifecycleChangesExtend},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-adjust-once", lifecycleChangesAdjustOnce},
+		{"lifecycle-baseline-extend", lifecycleChangesExtend},
 		{"lifecycle-baseline-wdecide", lifecycleChangesWDecide},
 		{"lifecycle-baseline-termreq", lifecycleChangesTermReq},
 		{"lifecycle-baseline-tasks", lifecycleChangesTasks},

@@ -125,7 +125,7 @@ type PlanResultSignal struct {
 }
 
 // FanOut is one plan decision to signal to each of its projects (SignalMembers), exactly one
-// of Bundle, Session, Plan and Close set. The members are read from the read model, which the
+// of Bundle, Session, Plan, Close and Adjust set. The members are read from the read model, which the
 // decision's Apply wrote before the activity was scheduled, a page at a time.
 type FanOut struct {
 	// ID names the decision (its transition id), for logs.
@@ -145,6 +145,10 @@ type FanOut struct {
 	// of that year still before the plan's decision (a pre-plan stage, no plan item), each
 	// told this.
 	Close *YearEndCloseSignal `json:"close,omitempty"`
+	// Adjust: an approved plan adjustment (plan-adjust-fanout): each project it changes, in
+	// project id order, is told its change: an added one Adjust.AddSignal (its plan result,
+	// included at its amount), the others Signal (a PlanAdjustedSignal).
+	Adjust *AdjustFanOut `json:"adjust,omitempty"`
 	// PageSize members are read and signalled at a time (0: the activity's default).
 	PageSize int `json:"page_size,omitempty"`
 }
@@ -155,6 +159,34 @@ type YearEndCloseSignal struct {
 	PlanYear int       `json:"plan_year"`
 	ClosedAt time.Time `json:"closed_at"`
 	Reason   string    `json:"reason"`
+}
+
+// AdjustFanOut is an approved plan adjustment's fan-out: its changes (as many as its Update
+// named) and what every project is told of it.
+type AdjustFanOut struct {
+	AdjustmentID string         `json:"adjustment_id"`
+	Reason       string         `json:"reason"`
+	Actor        domain.Actor   `json:"actor"`
+	Changes      []AdjustChange `json:"changes"`
+	// AddSignal is the signal an added project is sent (the plan result's).
+	AddSignal string `json:"add_signal"`
+}
+
+// AdjustChange is one change of a plan adjustment: Action add, remove or amount.
+type AdjustChange struct {
+	ProjectID string `json:"project_id"`
+	Action    string `json:"action"`
+	AmountFen int64  `json:"amount_fen,omitempty"`
+}
+
+// PlanAdjustedSignal tells a planned project of an approved adjustment that changes its amount
+// or takes it out of the plan (R5, plan-adjust).
+type PlanAdjustedSignal struct {
+	AdjustmentID string       `json:"adjustment_id"`
+	Action       string       `json:"action"`
+	AmountFen    int64        `json:"amount_fen,omitempty"`
+	Reason       string       `json:"reason"`
+	Actor        domain.Actor `json:"actor"`
 }
 
 // PlanFanOut is a compile's fan-out: its projects (at most a compile's cap) and its actor.
