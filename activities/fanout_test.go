@@ -36,12 +36,14 @@ type signaller struct {
 	calls  int
 	closed map[string]bool
 	fail   int
+	// names, when set, records each signal's name (wantSignal "": any name).
+	names map[string][]string
 }
 
 func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if name != wantSignal {
+	if wantSignal != "" && name != wantSignal {
 		return fmt.Errorf("signal %s", name)
 	}
 	if s.closed[id] {
@@ -52,6 +54,9 @@ func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg an
 	}
 	s.calls++
 	s.got[id] = append(s.got[id], arg)
+	if s.names != nil {
+		s.names[id] = append(s.names[id], name)
+	}
 	return nil
 }
 
@@ -296,4 +301,41 @@ func TestSignalMembersResumesTheCloseFromItsHeartbeat(t *testing.T) {
 		require.Len(t, got, 1, id)
 	}
 	require.Equal(t, 7, c.calls, "p000 and p001 once, before the failure; one of p002, p004 again; p005, p008 after")
+}
+
+// An approved adjustment's fan-out (plan-adjust-fanout) tells each project it changes, in
+// pages over the changes in project id order: an added project its plan result (on the plan
+// result's signal), a changed or removed one plan_adjusted; a retry resumes after the
+// heartbeat's cursor.
+func TestSignalMembersTellsTheAdjustedProjectsTheirChanges(t *testing.T) {
+	st := bundleOf(t, 1)
+	wantSignal = ""
+	defer func() { wantSignal = "bundle_result" }()
+	ndrc := domain.Actor{ID: "u-ndrc"}
+	in := wire.FanOut{ID: "tr-4", Signal: "plan_adjusted", WorkflowIDPrefix: "project:", PageSize: 2,
+		Adjust: &wire.AdjustFanOut{AdjustmentID: "adj1", Reason: "年中调整", Actor: ndrc, AddSignal: "plan_result",
+			Changes: []wire.AdjustChange{{ProjectID: "p3", Action: "remove"}, {ProjectID: "p1", Action: "add", AmountFen: 300},
+				{ProjectID: "p2", Action: "amount", AmountFen: 200}, {ProjectID: "p4", Action: "amount", AmountFen: 400}}}}
+	c := &signaller{got: map[string][]any{}, names: map[string][]string{}, fail: 3}
+	var beats []wire.FanOutProgress
+	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	require.ErrorContains(t, err, "unavailable")
+	require.Equal(t, []wire.FanOutProgress{{After: "p2", Signalled: 2}}, beats, "pages of 2 in project id order")
+
+	c.fail = 0
+	env := fanOutEnv(st, c, &beats)
+	env.SetHeartbeatDetails(beats[len(beats)-1])
+	v, err := env.ExecuteActivity(wire.SignalMembers, in)
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 4}, res)
+	require.Equal(t, []string{"plan_result"}, c.names["project:p1"])
+	require.Equal(t, []any{wire.PlanResultSignal{Included: true, ApprovedAmountFen: 300, Actor: ndrc}}, c.got["project:p1"])
+	require.Equal(t, []any{wire.PlanAdjustedSignal{AdjustmentID: "adj1", Action: "amount", AmountFen: 200, Reason: "年中调整", Actor: ndrc}},
+		c.got["project:p2"])
+	require.Equal(t, "plan_adjusted", c.names["project:p3"][0])
+	require.Equal(t, wire.PlanAdjustedSignal{AdjustmentID: "adj1", Action: "remove", Reason: "年中调整", Actor: ndrc}, c.got["project:p3"][0])
+	require.Equal(t, "plan_adjusted", c.names["project:p4"][0])
+	require.Equal(t, 5, c.calls, "p1 and p2 once; one of p3, p4 again")
 }
