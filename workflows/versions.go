@@ -143,12 +143,12 @@ var (
 	// which pages them from the read model, instead of one SignalExternalWorkflow per project
 	// (more than the 2,000 pending signals a run may have at a province's scale); and
 	// plan-adjust-fanout: an approved adjustment's changes reach their projects the same way.
-	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "aa75a76"},
-		change{"plan-adjust-fanout", 1, "HEAD"})
+	planChangesCloseFanout = append(slices.Clone(planChangesFanout), change{"plan-close-fanout", 1, "c31c570"},
+		change{"plan-adjust-fanout", 1, "4920446"})
 	// lifecycleChangesAdjustOnce (lifecycle-baseline-adjust-once) adds plan-adjust-once to
 	// lifecycle-baseline-extend: a plan adjustment delivered again (plan-adjust-fanout's retried
 	// page) is applied once.
-	lifecycleChangesAdjustOnce = append(slices.Clone(lifecycleChangesExtend), change{"plan-adjust-once", 1, "HEAD"})
+	lifecycleChangesAdjustOnce = append(slices.Clone(lifecycleChangesExtend), change{"plan-adjust-once", 1, "4920446"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesAdjustOnce
 	planChanges      = planChangesCloseFanout
