@@ -43,14 +43,17 @@ type member struct {
 // SignalMembers delivers a plan decision to each of its projects through the client (issue 20
 // item 1, plan-fanout-activity): a bundle decision to the bundle's members, a convene to the
 // session's projects, a compile to the projects it decided, a year-end close to the year's
-// projects still before the plan's decision (plan-close-fanout). It reads them and what each
-// is told from the read model a page at a time, in project id order (bundle_projects,
-// expert_session_projects, plan_items: the decision's Apply wrote them before the activity
-// was scheduled; projects and plan_items for the close), signals each page's members
+// projects still before the plan's decision (plan-close-fanout), an approved adjustment to
+// the projects it changes (plan-adjust-fanout). It reads them and what each is told a page at
+// a time, in project id order, from the read model (bundle_projects, expert_session_projects,
+// plan_items: the decision's Apply wrote them before the activity was scheduled; projects and
+// plan_items for the close) or from its input (a compile's projects, an adjustment's
+// changes), signals each page's members
 // (fanOutParallel at once) and heartbeats the page's last id, so that a retry resumes after
 // the last page signalled in full. A member of the page a retry resumes in may be signalled
 // twice: a lifecycle ignores a panel, a plan result, a bundle result or a year-end close
-// outside the stage it was sent for, so the second changes nothing. A member whose workflow
+// outside the stage it was sent for, and an adjustment it has applied (plan-adjust-once), so
+// the second changes nothing. A member whose workflow
 // is not found open (closed since) is logged and skipped, as a failed SignalExternalWorkflow
 // was.
 //

@@ -152,8 +152,9 @@ func TestR5_PlanAdjustedAmountAndRemovalInTheLifecycle(t *testing.T) {
 }
 
 // TestR5_RepeatedPlanAdjustmentAppliedOnce (plan-adjust-once): an amount change delivered
-// again (SignalMembers retried in its page, plan-adjust-fanout), in the same workflow task or
-// later, is applied once: one plan.adjust_amount; the next adjustment still applies. A run
+// again (SignalMembers retried in its page, plan-adjust-fanout), in the same workflow task,
+// later, or after the next adjustment, is applied once: one plan.adjust_amount each, the next
+// adjustment's amount stands. A run
 // started before lifecycle-baseline-adjust-once applies each delivery (its histories replay).
 func TestR5_RepeatedPlanAdjustmentAppliedOnce(t *testing.T) {
 	for _, old := range []bool{false, true} {
@@ -174,6 +175,14 @@ func TestR5_RepeatedPlanAdjustmentAppliedOnce(t *testing.T) {
 			h.signal(workflows.SignalPlanAdjusted, workflows.PlanAdjustedSignal{AdjustmentID: "a2", Action: workflows.AdjustAmount,
 				AmountFen: 900_000_000, Reason: "再调减", Actor: ndrcAppr})
 			h.projectState(func(st workflows.ProjectState) { require.Equal(t, int64(900_000_000), st.PlanAmountFen) })
+			h.signal(workflows.SignalPlanAdjusted, a1) // a retry of a1's page that outlived a2
+			h.projectState(func(st workflows.ProjectState) {
+				if old {
+					require.Equal(t, int64(1_000_000_000), st.PlanAmountFen, "a1 applied again over a2")
+					return
+				}
+				require.Equal(t, int64(900_000_000), st.PlanAmountFen, "a2's amount stands")
+			})
 			h.cancel()
 			h.runLifecycle(lifecycleInput(largeFen, policy2021()))
 			h.requireCancelled()
@@ -184,7 +193,7 @@ func TestR5_RepeatedPlanAdjustmentAppliedOnce(t *testing.T) {
 				}
 			}
 			if old {
-				require.Equal(t, 4, n, "each delivery applied")
+				require.Equal(t, 5, n, "each delivery applied")
 				return
 			}
 			require.Equal(t, 2, n, "a1 once, a2 once")

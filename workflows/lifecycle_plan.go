@@ -130,8 +130,8 @@ func (l *lifecycle) onYearEndClose(ctx workflow.Context, s YearEndCloseSignal) e
 // approved its approved amount (R7: it caps the contract and payments); a removal cancels its
 // open tasks and leaves it not included (its unit told, the not_included notice). A run
 // started before plan-adjust ignores it. From plan-adjust-once an adjustment delivered again
-// (SignalMembers retried in its page, plan-adjust-fanout) is ignored: the plan has at most one
-// adjustment pending, so the last one applied is the one a repeat names.
+// (SignalMembers retried in its page, plan-adjust-fanout) is ignored, even after a later one
+// (a retry that outlived the next adjustment would otherwise bring its amount back).
 func (l *lifecycle) onPlanAdjusted(ctx workflow.Context, s PlanAdjustedSignal) error {
 	if version(ctx, "plan-adjust", 1) == workflow.DefaultVersion {
 		return fmt.Errorf("plan adjustment %s ignored: the run started before plan-adjust", s.AdjustmentID)
@@ -141,10 +141,10 @@ func (l *lifecycle) onPlanAdjusted(ctx workflow.Context, s PlanAdjustedSignal) e
 		return fmt.Errorf("plan adjustment %s ignored in stage %s", s.AdjustmentID, st)
 	}
 	if version(ctx, "plan-adjust-once", 1) == 1 {
-		if s.AdjustmentID == l.st.LastAdjustmentID {
+		if slices.Contains(l.st.Adjustments, s.AdjustmentID) {
 			return fmt.Errorf("plan adjustment %s ignored: applied already", s.AdjustmentID)
 		}
-		l.st.LastAdjustmentID = s.AdjustmentID
+		l.st.Adjustments = append(l.st.Adjustments, s.AdjustmentID)
 	}
 	d := map[string]any{"adjustment_id": s.AdjustmentID, "action": s.Action, "reason": s.Reason}
 	if s.Action == AdjustRemove {

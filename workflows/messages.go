@@ -127,9 +127,9 @@ type ProjectState struct {
 	ApprovedFen   int64        `json:"approved_fen,omitempty"`
 	BundleID      string       `json:"bundle_id,omitempty"`
 	Seq           int          `json:"seq"`
-	// LastAdjustmentID is the last plan adjustment applied (plan-adjust-once): a repeat of it
-	// is ignored.
-	LastAdjustmentID string `json:"last_adjustment_id,omitempty"`
+	// Adjustments are the plan adjustments applied to the project (plan-adjust-once), a few
+	// in its life: a repeat of one is ignored.
+	Adjustments []string `json:"adjustments,omitempty"`
 	// PlanReadsStages: the plan year reads stages from the read model, so stage changes are
 	// not reported to it (plan-report-once).
 	PlanReadsStages bool `json:"plan_reads_stages,omitempty"`
