@@ -309,17 +309,17 @@ func (s *Store) taskHolders(ctx context.Context, tx *sqlx.Tx, id string) (notice
 	return f, users, nil
 }
 
-// insertNotices writes one notification per user, id idPrefix + the user's id, but none to a
-// user who has an explicit notification of the transition (id explicit[i] + user) about the
+// insertNotices writes one notification per user and per active deputy (代理人) of an absent
+// user (withDeputies), id idPrefix + the recipient's id, but none to a recipient who has an explicit notification of the transition (id explicit[i] + user) about the
 // same task, or, without a task, of the same kind and no task.
 func (s *Store) insertNotices(ctx context.Context, tx *sqlx.Tx, idPrefix, kind, title, body, projectID, taskID string,
 	users, explicit []string) error {
 	if len(users) == 0 {
 		return nil
 	}
-	const q = `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
+	q := `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
 		SELECT $1 || u.id, u.id, $2, $3, $4, NULLIF($5, ''), NULLIF($6, '')
-		FROM unnest($7::text[]) AS u(id)
+		FROM ` + withDeputies("unnest($7::text[]) AS s(id)") + ` AS u(id)
 		WHERE NOT EXISTS (SELECT 1 FROM notifications x WHERE x.id = ANY(SELECT e || u.id FROM unnest($8::text[]) e)
 			AND CASE WHEN $6 <> '' THEN x.task_id = $6 ELSE x.kind = $2 AND x.task_id IS NULL END)
 		ON CONFLICT (id) DO NOTHING`
