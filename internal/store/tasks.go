@@ -495,10 +495,11 @@ func transitionWrites(t domain.Transition) audit.Writes {
 			where += arg(ids[0])
 		}
 		status, decision, actor, comment, detail := col(statuses), col(decisions), col(actors), col(comments), col(details)
-		items = append(items, `c AS (UPDATE tasks t SET status = `+status+`, decision = NULLIF(`+decision+`, ''),
-		decided_by = NULLIF(`+actor+`, ''), decided_at = now(), comment = NULLIF(`+comment+`, ''),
-		details = t.details || `+detail+`::jsonb, assignee_id = coalesce(t.assignee_id, NULLIF(`+actor+`, ''))
-		WHERE `+where+` AND t.status = 'open' RETURNING 1)`)
+		// Compact: pg_stat_activity shows the statement's first kB, which must reach the audit head.
+		items = append(items, `c AS(UPDATE tasks t SET status=`+status+`,decision=NULLIF(`+decision+`,''),decided_by=NULLIF(`+actor+`,''),
+	decided_at=now(),comment=NULLIF(`+comment+`,''),details=t.details||`+detail+`::jsonb,assignee_id=coalesce(t.assignee_id,NULLIF(`+actor+`,''))
+	WHERE `+where+` AND t.status='open' RETURNING t.*,`+col(delegatorNoticeBodies(t.Close))+` b)`,
+			delegatorNotices(t.ID, arg))
 		counts = append(counts, "(SELECT count(*) FROM c)")
 	}
 	if len(items) == 0 {
