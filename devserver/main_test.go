@@ -587,6 +587,17 @@ func TestParseOptions(t *testing.T) {
 		require.ErrorContains(t, err, "invalid TEMPORAL_UI_WRITE_ACTIONS")
 	})
 
+	t.Run("tls", func(t *testing.T) {
+		o, err := parseOptions(nil, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.False(t, o.TLS.on(), "plain gRPC by default")
+		_, err = parseOptions([]string{"--tls-cert-file", "c.pem"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "set all three, or none")
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_TLS_SERVER_CERT_FILE": "c.pem", "TEMPORAL_TLS_SERVER_KEY_FILE": "k.pem",
+			"TEMPORAL_TLS_SERVER_CA_FILE": "ca.pem"}), io.Discard)
+		require.ErrorContains(t, err, "--tls-cert-file/--tls-key-file", "files that cannot be read are named at start")
+	})
+
 	t.Run("ui off", func(t *testing.T) {
 		for _, tc := range []struct {
 			args []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"maps"
@@ -32,16 +33,17 @@ var searchAttributes = map[string]enumspb.IndexedValueType{
 const pollInterval = 100 * time.Millisecond
 
 // dialClient connects an SDK client to the frontend, retrying until ctx is done.
-func dialClient(ctx context.Context, hostPort, namespace string, logger tlog.Logger) (client.Client, error) {
+func dialClient(ctx context.Context, hostPort, namespace string, tc *tls.Config, logger tlog.Logger) (client.Client, error) {
 	var (
 		c       client.Client
 		lastErr error
 	)
 	err := poll(ctx, func() (bool, error) {
 		c, lastErr = client.DialContext(ctx, client.Options{
-			HostPort:  hostPort,
-			Namespace: namespace,
-			Logger:    tlog.NewSdkLogger(logger),
+			HostPort:          hostPort,
+			Namespace:         namespace,
+			Logger:            tlog.NewSdkLogger(logger),
+			ConnectionOptions: client.ConnectionOptions{TLS: tc},
 		})
 		return lastErr == nil, nil
 	})

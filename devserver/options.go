@@ -71,6 +71,8 @@ type options struct {
 	// SearchAttributes registers the application's custom search attributes at start; off
 	// leaves the namespace as a stock Temporal server has it (`egovpm temporal-setup` adds them).
 	SearchAttributes bool
+	// TLS serves the frontend over TLS when set (tlsFiles).
+	TLS tlsFiles
 	// LongPoll is the matching service's long-poll time (matching.longPollExpirationInterval);
 	// zero keeps the server's default of one minute.
 	LongPoll time.Duration
@@ -156,6 +158,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
 			"let the Web UI terminate, reset, signal, cancel or start workflows; off (default) it only reads [TEMPORAL_UI_WRITE_ACTIONS]")
 	)
+	readTLS := tlsFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -163,7 +166,12 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		return options{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 
+	tlsOpts, err := readTLS()
+	if err != nil {
+		return options{}, err
+	}
 	o := options{
+		TLS:       tlsOpts,
 		Addr:      strings.TrimSpace(*addr),
 		DBFile:    strings.TrimSpace(*dbFile),
 		Store:     strings.TrimSpace(*store),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -132,6 +133,9 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 		zap.Int("history", ports.history), zap.Int("matching", ports.matching), zap.Int("worker", ports.worker))
 
 	cfg := buildServerConfig(feHost, dialHost, ports, st.persistence())
+	if o.TLS.on() {
+		cfg.Global.TLS = o.TLS.serverTLS(dialHost)
+	}
 	if o.MetricsAddr != "" {
 		// The server's own Prometheus endpoint, as a Temporal deployment configures it
 		// (global.metrics.prometheus): tally names, timers as histograms in seconds.
@@ -167,7 +171,14 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 // afterStart connects a client, makes sure the namespace and search attributes exist and
 // starts the Web UI.
 func (d *devServer) afterStart(ctx context.Context, o options, ns namespaceSpec, tLogger tlog.Logger) error {
-	c, err := dialClient(ctx, d.frontendAddr, ns.Name, tLogger)
+	var tc *tls.Config
+	if o.TLS.on() {
+		var err error
+		if tc, err = o.TLS.clientConfig(""); err != nil {
+			return err
+		}
+	}
+	c, err := dialClient(ctx, d.frontendAddr, ns.Name, tc, tLogger)
 	if err != nil {
 		return err
 	}
@@ -186,7 +197,7 @@ func (d *devServer) afterStart(ctx context.Context, o options, ns namespaceSpec,
 	}
 
 	if o.UIAddr != "" {
-		ui, err := startUI(ctx, o.UIAddr, d.frontendAddr, ns.Name, o.UIWriteActions, d.logs.app)
+		ui, err := startUI(ctx, o.UIAddr, d.frontendAddr, ns.Name, o.UIWriteActions, o.TLS, d.logs.app)
 		if err != nil {
 			return err
 		}

@@ -25,7 +25,7 @@ type uiServer struct {
 // startUI serves the Web UI on addr, talking to the frontend at frontendAddr, and returns
 // once it answers its health check. Without writeActions the UI only reads: its server
 // refuses every write request (DisableWriteActions; queries, which change nothing, pass).
-func startUI(ctx context.Context, addr, frontendAddr, namespace string, writeActions bool, logger *zap.Logger) (*uiServer, error) {
+func startUI(ctx context.Context, addr, frontendAddr, namespace string, writeActions bool, tf tlsFiles, logger *zap.Logger) (*uiServer, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("invalid --ui-addr %q: %w", addr, err)
@@ -57,6 +57,9 @@ func startUI(ctx context.Context, addr, frontendAddr, namespace string, writeAct
 		// Terminate, reset, signal and the rest change a workflow with no audit row: off
 		// unless --ui-write-actions.
 		DisableWriteActions: !writeActions,
+	}
+	if tf.on() {
+		cfg.TLS = uiconfig.TLS{CaFile: tf.CA, EnableHostVerification: true}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("UI config: %w", err)

@@ -7,12 +7,10 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/audit"
+	"egovpm/internal/domain"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
 )
-
-// decisionNames are the decisions as a CC's notification says them.
-var decisionNames = map[string]string{"approve": "通过", "return": "退回修改", "reject": "不予通过", "pass": "通过", "fail": "不通过"}
 
 // checkCC refuses, before the decision is sent, a CC (抄送, issue 19 item 6) that cannot be
 // made: a bundle's approval (no one project to read), a person who does not exist or is
@@ -56,7 +54,7 @@ func (s *Server) ccDecision(c *gin.Context, t store.Task, req decisionReq) error
 	}
 	a := mustActor(c)
 	users, err := s.store.CCDecision(c.Request.Context(), store.CC{TaskID: t.ID, ProjectID: t.ProjectID.String,
-		By: a.ID, Decider: a.Name, Decision: decisionNames[req.Decision], Comment: text.Trim(req.Comment),
+		By: a.ID, Decider: a.Name, Decision: domain.DecisionNames[req.Decision], Comment: text.Trim(req.Comment),
 		UserIDs: req.CCUserIDs, OrgIDs: req.CCOrgIDs,
 		Audit: audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "decision.cc", ObjectType: "project", ObjectID: t.ProjectID.String,
 			Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(),

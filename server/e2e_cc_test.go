@@ -74,8 +74,8 @@ func TestE2E_DecisionCC(t *testing.T) {
 // TestE2E_Delegate (委派, issue 19 item 6): drb1 claims a prelim review and delegates it to
 // drbsup (a reviewer too) with a reason; an ineligible colleague (another role) is 422, a
 // candidate who has not claimed it is 403, the audit role cannot; drbsup finds it in his inbox
-// and decides it; drb1 lists it under status=delegated and sees it decided by drbsup; the
-// audit log has task.delegate.
+// and decides it; drb1 lists it under status=delegated and sees it decided by drbsup, and is
+// told in his bell (delegated_task_decided); the audit log has task.delegate.
 func TestE2E_Delegate(t *testing.T) {
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "委派测试：教育装备管理系统", futureYear(), 200_000_000)
@@ -113,6 +113,22 @@ func TestE2E_Delegate(t *testing.T) {
 	require.Equal(t, "u-drbsup", it["decided_by"])
 	require.Equal(t, "approve", it["decision"])
 	require.Empty(t, s.do("drbsup", http.MethodGet, "/api/v1/tasks?status=delegated", nil, nil).Body["items"])
+
+	// The delegator is told the decision (delegated_task_decided), once, in his bell.
+	var told []map[string]any
+	for _, n := range s.notices("drb1") {
+		if n["kind"] == "delegated_task_decided" {
+			told = append(told, n)
+		}
+	}
+	require.Len(t, told, 1)
+	require.Equal(t, task, told[0]["task_id"])
+	require.Equal(t, p, told[0]["project_id"])
+	require.Equal(t, "委派的任务已办理：初审——委派测试：教育装备管理系统", told[0]["title"])
+	require.Equal(t, "赵督（市数管局）：通过。意见：代为审核通过", told[0]["body"])
+	for _, n := range s.notices("drbsup") {
+		require.NotEqual(t, "delegated_task_decided", n["kind"], "not the decider")
+	}
 
 	var n int
 	require.NoError(t, s.store.DB().GetContext(context.Background(), &n,

@@ -10,3 +10,7 @@ var TaskKindNames = map[string]string{
 	"termination_review": "终止申请审核",
 	"extension_review":   "延期申请审核",
 }
+
+// DecisionNames are a task's decisions as people read them (notifications: a CC, a delegated
+// task decided).
+var DecisionNames = map[string]string{"approve": "通过", "return": "退回修改", "reject": "不予通过", "pass": "通过", "fail": "不通过"}

@@ -29,6 +29,15 @@ type Absence struct {
 // activeAbsence is the SQL condition of an active absence a.
 const activeAbsence = `a.ended_at IS NULL AND a.starts_at <= now() AND now() < a.ends_at`
 
+// withDeputies is the SQL set (one column, id) of the people of set (a FROM item with an id
+// column, e.g. "unnest($1::text[]) AS s(id)") and the enabled active deputy (代理人) of each
+// of them who is absent: every notice to an absent user also reaches his deputy, once however
+// many of the set he stands in for, and once when he is one of the set himself (UNION).
+func withDeputies(set string) string {
+	return `(SELECT id FROM ` + set + ` UNION SELECT a.deputy_id FROM absences a JOIN users d ON d.id = a.deputy_id AND NOT d.disabled
+		WHERE a.user_id IN (SELECT id FROM ` + set + `) AND ` + activeAbsence + `)`
+}
+
 const absenceCols = `a.id, a.user_id, u.name AS user_name, a.deputy_id, d.name AS deputy_name, a.starts_at, a.ends_at,
 	a.reason, a.created_by, a.created_at, a.ended_at`
 

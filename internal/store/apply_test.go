@@ -160,7 +160,9 @@ func TestApplyTransitionLocksItsRowsBeforeTheAuditHead(t *testing.T) {
 				}
 				return len(waiting) == 1
 			}, 10*time.Second, 10*time.Millisecond)
-			require.Equal(t, oneStatement, strings.Contains(query, "audit_appended"), "the write waiting: %s", query)
+			// pg_stat_activity shows the first kB: the one statement updates the head, the
+			// transaction locks it FOR UPDATE.
+			require.Equal(t, oneStatement, strings.Contains(query, "UPDATE audit_head"), "the write waiting: %s", query)
 
 			// The head is free: another append can lock it without waiting.
 			probe, err := st.DB().BeginTxx(ctx, nil)

@@ -300,12 +300,14 @@ func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(
 }
 
 // NotifyUnitsWithDrafts writes one notification (id prefix idPrefix) to each submitter of every
-// unit that still has a draft for planYear (T1); with all set, to every submitter. Idempotent.
+// unit that still has a draft for planYear (T1); with all set, to every submitter; and to the
+// active deputy (代理人) of an absent one (withDeputies). Idempotent.
 func (s *Store) NotifyUnitsWithDrafts(ctx context.Context, idPrefix string, planYear int, all bool, kind, title, body string) (int64, error) {
-	const q = `INSERT INTO notifications (id, user_id, kind, title, body)
-		SELECT $1 || ':' || u.id, u.id, $4, $5, $6 FROM users u
+	q := `WITH sub AS (SELECT u.id FROM users u
 		JOIN user_roles r ON r.user_id = u.id AND r.role = 'submitter'
-		WHERE NOT u.disabled AND ($3 OR EXISTS (SELECT 1 FROM projects p WHERE p.unit_id = u.org_id AND p.plan_year = $2 AND p.stage = 'draft'))
+		WHERE NOT u.disabled AND ($3 OR EXISTS (SELECT 1 FROM projects p WHERE p.unit_id = u.org_id AND p.plan_year = $2 AND p.stage = 'draft')))
+		INSERT INTO notifications (id, user_id, kind, title, body)
+		SELECT $1 || ':' || u.id, u.id, $4, $5, $6 FROM ` + withDeputies("sub") + ` AS u(id)
 		ON CONFLICT (id) DO NOTHING`
 	res, err := s.db.ExecContext(ctx, q, idPrefix, planYear, all, kind, title, body)
 	if err != nil {

@@ -495,10 +495,11 @@ func transitionWrites(t domain.Transition) audit.Writes {
 			where += arg(ids[0])
 		}
 		status, decision, actor, comment, detail := col(statuses), col(decisions), col(actors), col(comments), col(details)
-		items = append(items, `c AS (UPDATE tasks t SET status = `+status+`, decision = NULLIF(`+decision+`, ''),
-		decided_by = NULLIF(`+actor+`, ''), decided_at = now(), comment = NULLIF(`+comment+`, ''),
-		details = t.details || `+detail+`::jsonb, assignee_id = coalesce(t.assignee_id, NULLIF(`+actor+`, ''))
-		WHERE `+where+` AND t.status = 'open' RETURNING 1)`)
+		// Compact: pg_stat_activity shows the statement's first kB, which must reach the audit head.
+		items = append(items, `c AS(UPDATE tasks t SET status=`+status+`,decision=NULLIF(`+decision+`,''),decided_by=NULLIF(`+actor+`,''),
+	decided_at=now(),comment=NULLIF(`+comment+`,''),details=t.details||`+detail+`::jsonb,assignee_id=coalesce(t.assignee_id,NULLIF(`+actor+`,''))
+	WHERE `+where+` AND t.status='open' RETURNING t.*,`+col(delegatorNoticeBodies(t.Close))+` b)`,
+			delegatorNotices(t.ID, arg))
 		counts = append(counts, "(SELECT count(*) FROM c)")
 	}
 	if len(items) == 0 {
@@ -507,15 +508,16 @@ func transitionWrites(t domain.Transition) audit.Writes {
 	return audit.Writes{SQL: strings.Join(items, ",\n\t") + ",\n\tw AS (SELECT " + strings.Join(counts, " + ") + " AS n)", Args: args}
 }
 
-// notify writes one notification row per recipient; ids derive from the transition, so a
-// retry writes nothing twice.
+// notify writes one notification row per recipient (the user, or each enabled person of the
+// role and org) and per active deputy (代理人) of an absent recipient (withDeputies); ids
+// derive from the transition, so a retry writes nothing twice.
 func (s *Store) notify(ctx context.Context, tx *sqlx.Tx, id, projectID string, n domain.Notice) error {
-	q := `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
-		SELECT $1 || ':' || u.id, u.id, $2, $3, $4, NULLIF($5,''), NULLIF($6,'')
-		FROM users u WHERE NOT u.disabled AND (
-			u.id = $7 OR u.id IN (SELECT a.deputy_id FROM absences a WHERE $7 <> '' AND a.user_id = $7 AND ` + activeAbsence + `)
+	q := `WITH rc AS (SELECT u.id FROM users u WHERE NOT u.disabled AND (u.id = $7
 			OR ($7 = '' AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = $8)
-			AND ($9 = '' OR u.org_id = $9)))
+			AND ($9 = '' OR u.org_id = $9))))
+		INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
+		SELECT $1 || ':' || u.id, u.id, $2, $3, $4, NULLIF($5,''), NULLIF($6,'')
+		FROM ` + withDeputies("rc") + ` AS u(id)
 		ON CONFLICT (id) DO NOTHING`
 	if _, err := s.txExec(ctx, tx, q, id, n.Kind, n.Title, n.Body, projectID, n.TaskID, n.UserID, n.Role, n.OrgID); err != nil {
 		return fmt.Errorf("notify: %w", err)

@@ -102,15 +102,18 @@ func (s *Store) UrgeTask(ctx context.Context, u Urge) (UrgeResult, error) {
 		if last.Valid && t.Now.Before(last.Time.Add(u.Every)) {
 			return &UrgeTooSoonError{Last: last.Time, Next: last.Time.Add(u.Every)}
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
-			SELECT $1 || '#0:' || u.id, u.id, $2, $3, $4, t.project_id, t.id
-			FROM tasks t JOIN users u ON NOT u.disabled AND u.id <> $6 AND (
+		// The holders and the active deputy (代理人) of each absent holder, never the urger.
+		r, err := tx.ExecContext(ctx, `WITH h AS (SELECT u.id FROM tasks t JOIN users u ON NOT u.disabled AND (
 				u.id = t.assignee_id OR (t.assignee_id IS NULL
 				AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = t.candidate_role)
 				AND (t.candidate_org_id IS NULL OR u.org_id = t.candidate_org_id)
 				AND NOT (t.candidate_role = 'expert' AND EXISTS ( -- R4: never an expert of the project's unit
 					SELECT 1 FROM projects p WHERE p.id = t.project_id AND p.unit_id = u.org_id))))
-			WHERE t.id = $5
+			WHERE t.id = $5)
+			INSERT INTO notifications (id, user_id, kind, title, body, project_id, task_id)
+			SELECT $1 || '#0:' || u.id, u.id, $2, $3, $4, t.project_id, t.id
+			FROM tasks t, `+withDeputies("h")+` AS u(id)
+			WHERE t.id = $5 AND u.id <> $6
 			ON CONFLICT (id) DO NOTHING`, u.ID, u.Kind, u.Title, u.Body, u.TaskID, u.ActorID)
 		if err != nil {
 			return fmt.Errorf("urge notifications: %w", err)
