@@ -60,14 +60,15 @@ func absenceSubject(a domain.Actor, userID string) (string, error) {
 // it starts and after now, at most a year long.
 func parseAbsencePeriod(req absenceReq, now time.Time) (time.Time, time.Time, error) {
 	fields := map[string]string{}
-	starts, ends := now, time.Time{}
-	var err error
+	starts := now
 	if req.StartsAt != "" {
+		var err error
 		if starts, err = time.Parse(time.RFC3339, req.StartsAt); err != nil {
 			fields["starts_at"] = "开始时间须为 RFC 3339 时间"
 		}
 	}
-	if ends, err = time.Parse(time.RFC3339, req.EndsAt); err != nil {
+	ends, err := time.Parse(time.RFC3339, req.EndsAt)
+	if err != nil {
 		fields["ends_at"] = "结束时间须为 RFC 3339 时间"
 	}
 	switch {
