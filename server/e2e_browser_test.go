@@ -115,13 +115,18 @@ func seedOverdue(t *testing.T, s *stack) []string {
 
 // deliveryFixture sets up, through the API, what web/e2e/delivery.spec.ts takes through the
 // screens (issue 18): a ≥ 10M project of alice's approved alone by NDRC and a bundled project of
-// bob's approved with its bundle, both in procurement, and a draft of alice's whose plan year's
+// bob's approved with its bundle (with a supervision sub-project, R10), both in procurement, and a draft of alice's whose plan year's
 // submission window has closed (R8). It returns them as JSON for the spec.
 func deliveryFixture(t *testing.T, s *stack) string {
 	t.Helper()
 	tag := newID("")[:6]
 	large := s.approvedLarge("alice", "浏览器测试：全市教育数据中台 "+tag, false)
 	bundled := s.approvedBundled("bob", "浏览器测试：健康档案小程序 "+tag)
+	// R10: the bundled project has a supervision sub-project, so its 完工 needs the 监理报告.
+	r := s.do("bob", http.MethodPost, "/api/v1/projects", map[string]any{"name": "浏览器测试：健康档案小程序监理 " + tag,
+		"type": "supervision", "plan_year": futureYear(), "estimated_investment_fen": 10_000_000, "description": "工程监理服务",
+		"mlps_level": 2, "uses_crypto": false, "parent_project_id": bundled}, nil)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	lateYear := pastYear()
 	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, lateYear, 300_000_000)
 	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4).
@@ -129,7 +134,7 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	s.inOM("alice", om)
 	// In construction, for terminate.spec.ts's 终止 with a final settlement (终止结算).
 	built := s.approvedLarge("alice", "浏览器测试：停建的平台 "+tag, false)
-	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
+	r = s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	change := s.approvedLarge("alice", "浏览器测试：智慧审批变更 "+tag, false) // web/e2e/change.spec.ts (项目变更)
 	// In O&M under a test policy whose O&M year lasts an hour, for extension.spec.ts's 申请延期

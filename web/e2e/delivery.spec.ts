@@ -14,6 +14,7 @@ const fx: Fixture = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
 let alice: Page
 let drb1: Page
 let fin1: Page
+let bob: Page
 
 /** The Shanghai date `days` ago, as the date pickers take it. */
 const daysAgo = (days: number) => new Date(Date.now() + 8 * 3600_000 - days * 86400_000).toISOString().slice(0, 10)
@@ -66,6 +67,38 @@ async function decide(page: Page, project: string, kind: string, decision: strin
 }
 
 const stage = (page: Page) => page.getByTestId('project-stage')
+
+/** applyForAcceptance waits for the trial run's end on the server's clock (seconds under the test
+ *  policy, R11) and applies for acceptance (R12). */
+async function applyForAcceptance(page: Page) {
+  await expect(page.getByTestId('countdown')).toContainText('已期满', { timeout: 30_000 })
+  await page.getByTestId('apply-acceptance').click()
+  await confirmBox(page, '确认')
+  await expect(stage(page)).toHaveText('竣工验收')
+}
+
+/** signOff: DRB checks the acceptance materials and signs off, PRTA witnesses (R12). */
+async function signOff(drb: Page, prta: Page, project: string, check = '验收材料齐全。') {
+  await decide(drb, project, '验收材料审查', '通过', check)
+  await decide(drb, project, '验收签署', '通过', '同意通过竣工验收。')
+  await decide(prta, project, '验收见证', '通过', '验收程序合规，见证无异议。')
+}
+
+/** fileOM uploads the O&M report of the year the server names (R13). The test policy's O&M year
+ *  is seconds long: the year named when the form was read may have closed by the time the report
+ *  is in. The form then says so, and the next try files the year the server names then. */
+async function fileOM(page: Page) {
+  const file = page.getByTestId('om').locator('input[type=file]')
+  for (let i = 0; i < 3; i++) {
+    await file.first().setInputFiles({ name: '年度运维报告.pdf', mimeType: 'application/pdf', buffer: pdf })
+    const done = page.getByText(/第 \d+ 个运维年度已备案/)
+    const refused = page.getByTestId('om-error')
+    await expect(done.or(refused)).toBeVisible()
+    if (await done.isVisible()) break
+    await page.reload()
+  }
+  await expect(page.getByTestId('om').locator('.el-table').getByText('已备案', { exact: true }).first()).toBeVisible()
+}
 
 test('alice registers the contract with the data three lists; the API’s field error lands on its cell', async ({ browser }) => {
   expect(fx.large?.id, 'the Go test passes the fixture').toBeTruthy()
@@ -158,12 +191,9 @@ test('completion, the trial-run countdown on the server’s clock, the acceptanc
   await upload(alice, '等保备案', '等保备案证明.pdf')
   await expect(checklist.locator('[data-kind=trial_run_report]')).toContainText('已上传')
   await expect(checklist.locator('[data-kind=mlps_filing]')).toContainText('已上传')
-  // R11: the test policy's trial run is seconds long; the countdown (server time) says when.
-  await expect(alice.getByTestId('countdown')).toContainText('已期满', { timeout: 30_000 })
   await accessible(alice, '试运行与验收')
-  await alice.getByTestId('apply-acceptance').click()
-  await confirmBox(alice, '确认')
-  await expect(stage(alice)).toHaveText('竣工验收')
+  // R11: the test policy's trial run is seconds long; the countdown (server time) says when.
+  await applyForAcceptance(alice)
 })
 
 test('DRB checks; PRTA’s witness fails: rectification; the unit applies again; DRB signs off, PRTA witnesses: O&M', async ({ browser }) => {
@@ -182,9 +212,7 @@ test('DRB checks; PRTA’s witness fails: rectification; the unit applies again;
   await confirmBox(alice, '确认')
   await expect(stage(alice)).toHaveText('竣工验收')
 
-  await decide(drb1, fx.large.name, '验收材料审查', '通过', '整改完成，材料齐全。')
-  await decide(drb1, fx.large.name, '验收签署', '通过', '同意通过竣工验收。')
-  await decide(prta1, fx.large.name, '验收见证', '通过', '验收程序合规，见证无异议。')
+  await signOff(drb1, prta1, fx.large.name, '整改完成，材料齐全。')
   await prta1.context().close()
   await alice.goto(`/projects/${fx.large.id}`)
   await expect(stage(alice)).toHaveText('运维')
@@ -193,19 +221,7 @@ test('DRB checks; PRTA’s witness fails: rectification; the unit applies again;
 test('alice files the O&M report of the year the server names; DRB evaluates; DRB sees overdue filings', async () => {
   await alice.goto(`/projects/${fx.large.id}`)
   await expect(alice.getByTestId('om')).toContainText('个运维年度')
-  const file = alice.getByTestId('om').locator('input[type=file]')
-  // The test policy's O&M year is seconds long: the year named when the form was read may have
-  // closed by the time the report is in. The form then says so, and the next try files the
-  // year the server names then.
-  for (let i = 0; i < 3; i++) {
-    await file.setInputFiles({ name: '年度运维报告.pdf', mimeType: 'application/pdf', buffer: pdf })
-    const done = alice.getByText(/第 \d+ 个运维年度已备案/)
-    const refused = alice.getByTestId('om-error')
-    await expect(done.or(refused)).toBeVisible()
-    if (await done.isVisible()) break
-    await alice.reload()
-  }
-  await expect(alice.getByTestId('om').locator('.el-table').getByText('已备案', { exact: true }).first()).toBeVisible()
+  await fileOM(alice)
   await accessible(alice, '运维备案')
   await shot(alice, '46-om-filing', true)
 
@@ -246,8 +262,8 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   await shot(alice, '48-my-projects-om-due')
 })
 
-test('bob registers the bundled project’s contract and completes it; DRB confirms his payment', async ({ browser }) => {
-  const bob = await personPage(browser)
+test('bob registers the bundled project’s contract; 完工 is refused without the 监理报告 (R10), then done; DRB confirms his payment', async ({ browser }) => {
+  bob = await personPage(browser)
   await login(bob, 'bob')
   await bob.goto(`/projects/${fx.bundled.id}`)
   await bob.getByTestId('go-contract').click()
@@ -270,10 +286,21 @@ test('bob registers the bundled project’s contract and completes it; DRB confi
   await bob.locator('#pay-date').press('Enter')
   await bob.getByTestId('payment-submit').click()
   await expect(bob.getByTestId('remaining')).toHaveText('1,960,000.00 元')
+  // R10: the project has a supervision sub-project; the server's checklist names the 监理报告
+  // and refuses 完工 without it, in Chinese, changing nothing.
+  const needed = bob.getByRole('list', { name: '完工所需材料' })
+  await expect(needed.getByRole('listitem')).toHaveText(['未上传 监理报告'])
+  await bob.getByTestId('construction-complete').click()
+  await confirmBox(bob, '确认')
+  await expect(bob.getByRole('alert').filter({ hasText: '缺少材料：监理报告。请先在“项目文档”中按类型上传。' })).toBeVisible()
+  await expect(stage(bob)).toHaveText('建设')
+  await accessible(bob, '完工（缺少监理报告）')
+  await shot(bob, '45b-completion-needs-supervision-report')
+  await upload(bob, '监理报告', '监理报告.pdf')
+  await expect(needed.getByRole('listitem')).toHaveText(['已上传 监理报告'])
   await bob.getByTestId('construction-complete').click()
   await confirmBox(bob, '确认')
   await expect(stage(bob)).toHaveText('试运行')
-  await bob.context().close()
 
   // DRB confirms payments too (R15), here from the project's page.
   await drb1.goto(`/projects/${fx.bundled.id}`)
@@ -282,6 +309,25 @@ test('bob registers the bundled project’s contract and completes it; DRB confi
   await confirmBox(drb1, '确认')
   await expect(row).toContainText('已确认')
   await accessible(drb1, '项目详情（DRB）')
+})
+
+test('the bundled project: trial run ends, bob applies with the checklist, DRB checks and signs off, PRTA witnesses; bob files O&M', async ({ browser }) => {
+  await bob.goto(`/projects/${fx.bundled.id}`)
+  const checklist = bob.getByTestId('acceptance-checklist')
+  await expect(checklist.locator('[data-kind=trial_run_report]')).toContainText('未上传')
+  await expect(checklist.locator('[data-kind=mlps_filing]')).toContainText('未上传') // R17: MLPS level 2
+  await upload(bob, '试运行报告', '健康档案小程序试运行报告.pdf')
+  await upload(bob, '等保备案', '健康档案小程序等保备案证明.pdf')
+  await expect(checklist.getByText('未上传')).toHaveCount(0)
+  await applyForAcceptance(bob)
+  const prta1 = await personPage(browser)
+  await login(prta1, 'prta1')
+  await signOff(drb1, prta1, fx.bundled.name)
+  await prta1.context().close()
+  await bob.goto(`/projects/${fx.bundled.id}`)
+  await expect(stage(bob)).toHaveText('运维')
+  await fileOM(bob)
+  await bob.context().close()
 })
 
 test('exports from the screens: 项目台账, 年度计划表, 资金拨付表, audit log', async ({ browser }) => {
