@@ -3,6 +3,7 @@
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { components, paths } from './schema'
 import { ApiError, fromBody } from './errors'
+import { spend } from '../lib/idempotency'
 
 export type Schemas = components['schemas']
 
@@ -22,8 +23,18 @@ const auth: Middleware = {
   },
 }
 
+// A 4xx answer to a keyed request changed nothing: its key is spent (lib/idempotency.ts).
+const spendRefusedKeys: Middleware = {
+  onResponse({ request, response }) {
+    const k = request.headers.get('Idempotency-Key')
+    if (k && response.status >= 400 && response.status < 500) spend(k)
+    return response
+  },
+}
+
 export const api = createClient<paths>({ baseUrl: '' })
 api.use(auth)
+api.use(spendRefusedKeys)
 
 type Result<T> = { data?: T; error?: unknown; response: Response }
 

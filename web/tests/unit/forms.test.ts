@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ApiError, fromBody, mapError } from '../../src/api/errors'
 import { emptyProjectForm, projectFormFields, validateProjectForm } from '../../src/lib/projectForm'
 import { decisionBody, decisionFields, refusalField } from '../../src/lib/decision'
-import { IdempotencyKeys } from '../../src/lib/idempotency'
+import { IdempotencyKeys, spend } from '../../src/lib/idempotency'
 
 describe('新建项目 form', () => {
   it('needs a name, a type, a year and an amount', () => {
@@ -65,5 +65,13 @@ describe('decision form', () => {
     expect(b).not.toBe(a) // a changed body is a new request
     expect(k.keyFor({ decision: 'reject' })).toBe(b)
     expect(b).toMatch(/^[A-Za-z0-9._:-]{1,128}$/) // the gateway's Idempotency-Key syntax
+  })
+  it('gives the same body a new key once the server refused the last one', () => {
+    const k = new IdempotencyKeys()
+    const a = k.keyFor({ step: 'complete' })
+    spend(a) // 422 documents_missing: nothing applied, a resend would get the same 422
+    const b = k.keyFor({ step: 'complete' }) // sent again after the upload
+    expect(b).not.toBe(a)
+    expect(k.keyFor({ step: 'complete' })).toBe(b) // and kept for a retry of that send
   })
 })
