@@ -59,8 +59,12 @@ test('项目列表: DRB pages a plan year through 下一页 and back (keyset)', 
   await expect(pager).toContainText('第 1 页')
   await expect(rows(drb1)).toHaveCount(20)
   const firstName = async () => (await rows(drb1).first().innerText()).split('\n')[0]
+  await expect(rows(drb1).first()).toContainText('翻页测试') // the year's rows, not the unfiltered list's
+  const first = await firstName()
   await pager.getByRole('button', { name: '下一页' }).click()
   await expect(pager).toContainText('第 2 页')
+  // The page number turns before its rows arrive (page 1 has 20 rows too): wait for them.
+  await expect.poll(firstName).not.toBe(first)
   await expect(rows(drb1)).toHaveCount(20)
   const second = await firstName()
   await pager.getByRole('button', { name: '下一页' }).click()
