@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -75,20 +74,9 @@ func (s *Server) requestExtension(c *gin.Context) {
 		respondError(c, apperr.Invalid(fields))
 		return
 	}
-	id := updateID(c, workflows.UpdateDeadlineExtension+":"+p.ID)
-	if !running(p) {
-		if s.answerResent(c, p, id, requestHash(c, req)) {
-			return
-		}
-		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能申请延期"))
-		return
-	}
-	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateDeadlineExtension, id, workflows.ExtensionUpdate{
-		Actor: mustActor(c), Step: req.Step, NewDueAt: due, Reason: req.Reason, RequestID: c.GetString(ctxRequestID),
-		RequestHash: requestHash(c, req)})
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, res)
+	s.projectUpdate(c, p, workflows.UpdateDeadlineExtension, req, closedRefusal(p, "项目已关闭或尚未提交，不能申请延期"),
+		func(requestID, hash string) any {
+			return workflows.ExtensionUpdate{Actor: mustActor(c), Step: req.Step, NewDueAt: due, Reason: req.Reason,
+				RequestID: requestID, RequestHash: hash}
+		})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -96,19 +95,9 @@ func (s *Server) closeProject(c *gin.Context, retire bool) {
 		respondError(c, apperr.Invalid(map[string]string{"settlement_fen": "终止结算只用于终止项目"}))
 		return
 	}
-	id := updateID(c, workflows.UpdateTerminate+":"+p.ID)
-	if !running(p) {
-		if s.answerResent(c, p, id, requestHash(c, req)) {
-			return
-		}
-		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能终止或下线"))
-		return
-	}
-	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateTerminate, id, workflows.TerminateUpdate{
-		Actor: a, Reason: req.Reason, Retire: retire, SettlementFen: req.SettlementFen, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, res)
+	s.projectUpdate(c, p, workflows.UpdateTerminate, req, closedRefusal(p, "项目已关闭或尚未提交，不能终止或下线"),
+		func(requestID, hash string) any {
+			return workflows.TerminateUpdate{Actor: a, Reason: req.Reason, Retire: retire, SettlementFen: req.SettlementFen,
+				RequestID: requestID, RequestHash: hash}
+		})
 }

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
-	"egovpm/internal/apperr"
 	"egovpm/internal/authz"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
@@ -43,19 +40,8 @@ func (s *Server) requestTermination(c *gin.Context) {
 	if !bindWithReason(c, &req, &req.Reason, "请填写终止理由") {
 		return
 	}
-	id := updateID(c, workflows.UpdateTerminationRequest+":"+p.ID)
-	if !running(p) {
-		if s.answerResent(c, p, id, requestHash(c, req)) {
-			return
-		}
-		respondError(c, apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭或尚未提交，不能申请终止"))
-		return
-	}
-	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateTerminationRequest, id, workflows.TerminationRequestUpdate{
-		Actor: mustActor(c), Reason: req.Reason, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, res)
+	s.projectUpdate(c, p, workflows.UpdateTerminationRequest, req, closedRefusal(p, "项目已关闭或尚未提交，不能申请终止"),
+		func(requestID, hash string) any {
+			return workflows.TerminationRequestUpdate{Actor: mustActor(c), Reason: req.Reason, RequestID: requestID, RequestHash: hash}
+		})
 }

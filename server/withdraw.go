@@ -55,26 +55,18 @@ func (s *Server) withdrawProject(c *gin.Context) {
 		}
 	}
 	req.Reason = text.Trim(req.Reason)
-	id := updateID(c, workflows.UpdateWithdraw+":"+p.ID)
 	tasks, err := s.store.OpenTasksOfProject(c.Request.Context(), p.ID)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
+	var tooLate error
 	if !withdrawable(p, tasks) {
-		if s.answerResent(c, p, id, requestHash(c, req)) {
-			return
-		}
-		respondError(c, apperr.Conflict(workflows.CodeWithdrawTooLate, "初审已开始或已作出决定，不能撤回"))
-		return
+		tooLate = apperr.Conflict(workflows.CodeWithdrawTooLate, "初审已开始或已作出决定，不能撤回")
 	}
-	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), workflows.UpdateWithdraw, id, workflows.WithdrawUpdate{
-		Actor: mustActor(c), Reason: req.Reason, RequestID: c.GetString(ctxRequestID), RequestHash: requestHash(c, req)})
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, res)
+	s.projectUpdate(c, p, workflows.UpdateWithdraw, req, tooLate, func(requestID, hash string) any {
+		return workflows.WithdrawUpdate{Actor: mustActor(c), Reason: req.Reason, RequestID: requestID, RequestHash: hash}
+	})
 }
 
 // withdrawn reports whether draft p was withdrawn (撤回): its lifecycle runs and it is in a later
@@ -107,6 +99,36 @@ func (s *Server) resubmitWithdrawn(c *gin.Context, p store.Project) {
 		return
 	}
 	c.JSON(http.StatusOK, res)
+}
+
+// projectUpdate sends Update name of the request req to p's lifecycle, keyed by the request's
+// Idempotency-Key, and answers it; body builds the Update from the request id and req's hash.
+// refused, when not nil, is why the project cannot take the Update now (the gateway's
+// precheck): the resend of a keyed request that went through before is answered its first
+// answer (answerResent), anything else the refusal.
+func (s *Server) projectUpdate(c *gin.Context, p store.Project, name string, req any, refused error,
+	body func(requestID, hash string) any) {
+	id, hash := updateID(c, name+":"+p.ID), requestHash(c, req)
+	if refused != nil {
+		if !s.answerResent(c, p, id, hash) {
+			respondError(c, refused)
+		}
+		return
+	}
+	res, err := s.update(c, workflows.ProjectWorkflowID(p.ID), name, id, body(c.GetString(ctxRequestID), hash))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, res)
+}
+
+// closedRefusal is 409 project_closed (with msg) when p's lifecycle no longer runs, else nil.
+func closedRefusal(p store.Project, msg string) error {
+	if running(p) {
+		return nil
+	}
+	return apperr.Conflict(workflows.CodeProjectClosed, msg)
 }
 
 // answerResent answers a project Update (withdraw, terminate, termination request) resent with
