@@ -91,6 +91,16 @@ func (a *Activities) LoadPlanProjects(ctx context.Context, in PlanProjectsInput)
 	return a.Store.PlanProjects(ctx, in.IDs)
 }
 
+// SummarizeBundle counts the candidates of a bundle an AnnualPlan creates by reference
+// (bundle-by-reference), as a local activity: its answer, recorded in history, holds counts,
+// a digest and a few ids of each kind, not every candidate.
+func (a *Activities) SummarizeBundle(ctx context.Context, in wire.BundleSummaryInput) (domain.BundleSummary, error) {
+	return a.Store.BundleSummary(ctx, in.Year, in.BundleID, in.SmallBelowFen, in.DefaultRole, in.DefaultOrg, bundleSampleIDs)
+}
+
+// bundleSampleIDs is how many ids of each kind a bundle's summary lists (for a refusal's text).
+const bundleSampleIDs = 20
+
 // MarkPlanReadsStages records that the plan of year reads stages from the read model, so
 // that lifecycles stop reporting them (TellPlan).
 func (a *Activities) MarkPlanReadsStages(ctx context.Context, year int) error {

@@ -577,7 +577,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"DecisionResult":      reflect.TypeFor[workflows.DecideResult](),
 		"ConveneResult":       reflect.TypeFor[workflows.ConveneResult](),
 		"CompileResult":       reflect.TypeFor[workflows.CompileResult](),
-		"BundleCreated":       reflect.TypeFor[workflows.BundleResult](),
+		"BundleCreated":       reflect.TypeFor[bundleCreatedJSON](),
 		"Payment":             reflect.TypeFor[paymentJSON](),
 		"FundsRow":            reflect.TypeFor[fundsRowJSON](),
 		"SubmissionWindow":    reflect.TypeFor[submissionWindowJSON](),

@@ -304,6 +304,22 @@ func (s *Server) createBundle(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	res.RequestHash = ""
-	c.JSON(http.StatusCreated, res)
+	ids := res.ProjectIDs
+	if ids == nil {
+		// A bundle made by reference (bundle-by-reference): its members are in the read model,
+		// written with it, not in the plan's answer.
+		var err error
+		if ids, err = s.store.BundleProjectIDs(c.Request.Context(), res.ID); err != nil {
+			respondError(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusCreated, bundleCreatedJSON{ID: res.ID, ProjectIDs: nonNil(ids), TaskID: res.TaskID})
+}
+
+// bundleCreatedJSON is POST …/bundles' answer (BundleCreated): the bundle and its members.
+type bundleCreatedJSON struct {
+	ID         string   `json:"id"`
+	ProjectIDs []string `json:"project_ids"`
+	TaskID     string   `json:"task_id"`
 }

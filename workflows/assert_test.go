@@ -1,6 +1,9 @@
 package workflows_test
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -150,9 +153,9 @@ func requireRejectedByValidator(t *testing.T, o *outcome, status domain.Kind, co
 
 // applyToRows writes a plan transition's plan items and bundle into the harness's read model,
 // as store.ApplyTransition does. Caller holds h.mu.
-func (h *harness) applyToRows(tr domain.Transition) {
+func (h *harness) applyToRows(tr domain.Transition) (members []string) {
 	if h.rows == nil {
-		return
+		return nil
 	}
 	for _, it := range tr.PlanItems {
 		if r, ok := h.rows[it.ProjectID]; ok && !r.Planned {
@@ -167,14 +170,57 @@ func (h *harness) applyToRows(tr domain.Transition) {
 			h.items[it.ProjectID] = it
 		}
 	}
-	if b := tr.Bundle; b != nil {
-		if b.Outcomes != nil {
-			h.outcomes[b.ID] = b.Outcomes
-		}
-		for _, id := range b.ProjectIDs {
-			if r, ok := h.rows[id]; ok {
-				r.BundleID = b.ID
+	b := tr.Bundle
+	if b == nil {
+		return nil
+	}
+	if b.Outcomes != nil || b.Outcome != "" {
+		h.outcomes[b.ID] = b.Outcomes
+	}
+	if b.Outcome != "" { // bundle-by-reference: one outcome for all but those named
+		out := map[string]string{}
+		for _, id := range h.rowOrder {
+			if h.rows[id].BundleID == b.ID {
+				out[id] = cmp.Or(b.Outcomes[id], b.Outcome)
 			}
 		}
+		h.outcomes[b.ID] = out
 	}
+	for _, id := range b.ProjectIDs {
+		if r, ok := h.rows[id]; ok {
+			r.BundleID = b.ID
+		}
+	}
+	if sel := b.Select; sel != nil { // Apply's INSERT … SELECT (bundle-by-reference)
+		for _, r := range h.bundleCandidates(b.PlanYear, b.ID, sel.SmallBelowFen, sel.DefaultRole, sel.DefaultOrg) {
+			if !r.CryptoPlanMissing && r.BundleApproverRole == sel.ApproverRole && r.BundleApproverOrg == sel.ApproverOrg {
+				h.rows[r.ProjectID].BundleID = b.ID
+				members = append(members, r.ProjectID)
+			}
+		}
+		return members
+	}
+	if b.MemberAudit != nil {
+		return b.ProjectIDs
+	}
+	return nil
+}
+
+// bundleCandidates are the rows a bundle made by reference may take, in id order: of year,
+// awaiting approval, below smallBelow, in no bundle but bundleID; with the bundle approver
+// resolved (defRole at defOrg for a row that names none).
+func (h *harness) bundleCandidates(year int, bundleID string, smallBelow int64, defRole, defOrg string) []domain.PlanProject {
+	var out []domain.PlanProject
+	for _, id := range slices.Sorted(maps.Keys(h.rows)) {
+		r := *h.rows[id]
+		if r.PlanYear != year || r.Stage != domain.StageAwaitingApproval || r.EstimatedFen >= smallBelow ||
+			(r.BundleID != "" && r.BundleID != bundleID) {
+			continue
+		}
+		if r.BundleApproverRole == "" {
+			r.BundleApproverRole, r.BundleApproverOrg = defRole, defOrg
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -93,10 +93,12 @@ func TestR17_BundleHoldsNoProjectWithoutItsCryptoPlan(t *testing.T) {
 	require.Contains(t, r.Message, "p1")
 	require.NotContains(t, r.Message, "p2")
 	requireOK(t, byDefault)
-	require.Equal(t, []string{"p2"}, byDefault.result.(workflows.BundleResult).ProjectIDs)
+	require.Equal(t, 1, byDefault.result.(workflows.BundleResult).Count)
+	require.Equal(t, "b1", h.rows["p2"].BundleID)
 	requireRefused(t, onlyWaiting, domain.StatusUnprocessable, "documents_missing")
 	requireOK(t, later)
-	require.Equal(t, []string{"p1"}, later.result.(workflows.BundleResult).ProjectIDs)
+	require.Equal(t, 1, later.result.(workflows.BundleResult).Count)
+	require.Equal(t, "b3", h.rows["p1"].BundleID)
 }
 
 // TestR17_CheckPlanStagesRefusesABundleWithoutTheCryptoPlan: the gateway's precheck refuses

@@ -179,11 +179,14 @@ func newHarness(t *testing.T, workflowID string) *harness {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.transitions = append(h.transitions, tr)
-			h.applyToRows(tr)
+			members := h.applyToRows(tr)
 			if tr.Stage != "" {
 				h.order = append(h.order, "apply "+string(tr.Stage))
 			}
 			var res domain.TransitionResult
+			if members != nil {
+				res.Bundled, res.BundleDigest = len(members), domain.BundleDigest(members)
+			}
 			if h.taskDue > 0 && len(tr.Open) > 0 {
 				res.Due, res.Remind = map[string]time.Time{}, map[string]time.Time{}
 				for _, n := range tr.Open {

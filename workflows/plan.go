@@ -8,6 +8,7 @@ import (
 
 	"egovpm/activities/wire"
 	"egovpm/internal/authz"
+	"egovpm/internal/domain"
 	"egovpm/internal/text"
 )
 
@@ -45,7 +46,12 @@ type planMsg struct {
 	// their 密码应用方案 is missing (R17, crypto-plan-every-route).
 	candidates []string
 	waiting    []string
-	handled    bool
+	// summary: the candidates of a bundle that names none, counted, not listed
+	// (bundle-by-reference); members: the projects a decision on a bundle made by reference
+	// excludes that are in it, read from the read model.
+	summary *domain.BundleSummary
+	members []string
+	handled bool
 	result     any
 	err        error
 }
@@ -94,6 +100,11 @@ type plan struct {
 	// policy demands it at approval (R17, version crypto-plan-every-route); runs started
 	// before it bundle without looking.
 	cryptoGate bool
+	// byRef (bundle-by-reference): a bundle holds its members by reference to the read model
+	// (bundle_projects): created without a list, Apply writes them from the candidates, the
+	// plan keeps their count and digest; a decision writes one outcome for all but the
+	// excluded. Bundles made before it keep their ids (PlanBundle.ByRef false).
+	byRef bool
 	// adjust (plan-adjust): DRB may propose a mid-year adjustment (调整) of the plan, decided by
 	// the approver of its projects; runs started before refuse it in the validator.
 	adjust bool
@@ -172,6 +183,7 @@ func newPlan(ctx workflow.Context, in AnnualPlanInput) *plan {
 	p.oddPanels = version(ctx, "panel-odd-after-recusal", 1) == 1
 	p.pinnedApprovers = version(ctx, "bundle-by-pinned-approver", 1) == 1
 	p.adjust = version(ctx, "plan-adjust", 1) == 1
+	p.byRef = p.fromReadModel && version(ctx, "bundle-by-reference", 1) == 1
 	return p
 }
 

@@ -230,6 +230,9 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 }
 
 func (p *plan) createBundle(ctx workflow.Context, m *planMsg, u BundleUpdate) (BundleResult, error) {
+	if p.byRef {
+		return p.createBundleByRef(ctx, m, u)
+	}
 	ids := u.ProjectIDs
 	if len(ids) == 0 {
 		ids = p.bundleable(m)
@@ -275,6 +278,9 @@ func (p *plan) createBundle(ctx workflow.Context, m *planMsg, u BundleUpdate) (B
 // decideBundle applies the one decision on a bundle to every project in it (R6).
 func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult, error) {
 	b := p.bundleByTask(u.TaskID)
+	if b.ByRef {
+		return p.decideBundleByRef(ctx, b, u)
+	}
 	status := "approved"
 	outcomes := map[string]string{}
 	for _, id := range b.ProjectIDs {

@@ -1,13 +1,43 @@
 package workflows_test
 
 import (
+	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 	"egovpm/workflows"
 )
+
+// summarizeBundle is SummarizeBundle on the harness's read model (bundle-by-reference).
+func (h *harness) summarizeBundle(_ context.Context, in wire.BundleSummaryInput) (domain.BundleSummary, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var sum domain.BundleSummary
+	var ready []string
+	for _, r := range h.bundleCandidates(in.Year, in.BundleID, in.SmallBelowFen, in.DefaultRole, in.DefaultOrg) {
+		if r.CryptoPlanMissing {
+			sum.Waiting++
+			sum.WaitingIDs = append(sum.WaitingIDs, r.ProjectID)
+			continue
+		}
+		ready = append(ready, r.ProjectID)
+		i := slices.IndexFunc(sum.Approvers, func(a domain.BundleApprover) bool {
+			return a.Role == r.BundleApproverRole && a.Org == r.BundleApproverOrg
+		})
+		if i < 0 {
+			sum.Approvers = append(sum.Approvers, domain.BundleApprover{Role: r.BundleApproverRole, Org: r.BundleApproverOrg})
+			i = len(sum.Approvers) - 1
+		}
+		sum.Approvers[i].Count++
+		sum.Approvers[i].SampleIDs = append(sum.Approvers[i].SampleIDs, r.ProjectID)
+	}
+	sum.Count, sum.Digest = len(ready), domain.BundleDigest(ready)
+	return sum, nil
+}
 
 func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	h := newPlan(t)
@@ -24,7 +54,9 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	rebundle := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer, ProjectIDs: []string{"p1"}})
 	nothing := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b2", Actor: drbReviewer})
 	h.planState(func(st workflows.PlanState) {
-		require.Equal(t, []*workflows.PlanBundle{{ID: "b1", TaskID: bundle1Task, ProjectIDs: []string{"p1", "p3", "p5"}, Status: "pending",
+		// bundle-by-reference: the plan keeps the bundle's count and digest, not its members.
+		require.Equal(t, []*workflows.PlanBundle{{ID: "b1", TaskID: bundle1Task, ByRef: true, Count: 3,
+			Digest: domain.BundleDigest([]string{"p5", "p3", "p1"}), Status: "pending",
 			CreatedBy: drbReviewer.ID, ApproverRole: domain.RoleNDRCApprover, ApproverOrg: "ndrc"}}, st.Bundles)
 		for _, pp := range st.Projects {
 			if pp.ProjectID == "p5" {
@@ -41,7 +73,7 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	requireRefused(t, large, domain.StatusUnprocessable, "not_small_project")
 	requireRefused(t, notReady, domain.StatusConflict, "project_not_ready")
 	requireOK(t, create)
-	require.Equal(t, workflows.BundleResult{ID: "b1", ProjectIDs: []string{"p1", "p3", "p5"}, TaskID: bundle1Task}, create.result)
+	require.Equal(t, workflows.BundleResult{ID: "b1", TaskID: bundle1Task, Count: 3}, create.result)
 	requireRefused(t, rebundle, domain.StatusConflict, "project_not_ready")
 	requireRefused(t, nothing, domain.StatusUnprocessable, "nothing_to_bundle")
 
@@ -55,9 +87,20 @@ func TestR6_PlanBundleDefaultsToSmallProjectsAwaitingApproval(t *testing.T) {
 	require.Equal(t, domain.RoleNDRCApprover, task.CandidateRole)
 	require.Equal(t, "ndrc", task.CandidateOrgID)
 	require.Equal(t, 5, task.DueWorkdays)
+	require.Equal(t, map[string]any{"plan_year": planYear}, task.Details, "Apply adds the members it wrote")
+	pol := policy2021()
 	require.Equal(t, &domain.Bundle{ID: "b1", PlanYear: planYear, TaskID: bundle1Task, Status: "pending", CreatedBy: drbReviewer.ID,
-		ProjectIDs: []string{"p1", "p3", "p5"}}, tr.Bundle)
-	require.Len(t, tr.Audit, 3, "one bundle.create row per project")
+		Select: &domain.BundleSelect{SmallBelowFen: pol.SmallThresholdFen, ApproverRole: domain.RoleNDRCApprover, ApproverOrg: "ndrc",
+			DefaultRole: pol.BundleApproverRole, DefaultOrg: pol.BundleApproverOrg},
+		MemberAudit: &domain.AuditItem{ActorID: drbReviewer.ID, OrgID: drbReviewer.OrgID, Action: "bundle.create", ObjectType: "project",
+			Outcome: "ok", RequestID: "req-3", Detail: map[string]any{"bundle_id": "b1", "task_id": bundle1Task}}}, tr.Bundle,
+		"Apply takes the members by reference and audits each")
+	require.Empty(t, tr.Audit)
+	for _, id := range []string{"p1", "p3", "p5"} {
+		require.Equal(t, "b1", h.rows[id].BundleID, id)
+	}
+	require.Empty(t, h.rows["pL"].BundleID)
+	require.Empty(t, h.rows["p4"].BundleID)
 	require.Empty(t, h.signals, "creating a bundle decides nothing yet")
 }
 
@@ -83,8 +126,6 @@ func TestR6_PlanBundleApprovedWithExclusions(t *testing.T) {
 		{"reject without comment", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReject}, domain.StatusBadRequest, "invalid_decision"},
 		{"exclude all", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove, ExcludedProjectIDs: []string{"p1", "p2"}},
 			domain.StatusBadRequest, "invalid_decision"},
-		{"exclude a stranger", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove, ExcludedProjectIDs: []string{"p9"}},
-			domain.StatusBadRequest, "invalid_decision"},
 		{"unknown decision", workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReturn, Comment: "补充"},
 			domain.StatusBadRequest, "invalid_decision"},
 		{"unknown task", workflows.DecideUpdate{TaskID: "plan:2026:bundle_approval:b9", Actor: ndrcAppr, Decision: domain.DecisionApprove},
@@ -94,6 +135,10 @@ func TestR6_PlanBundleApprovedWithExclusions(t *testing.T) {
 	for i, c := range refusals {
 		outs[i] = h.decide(c.u)
 	}
+	// Whether an excluded project is in a bundle made by reference is the read model's to say:
+	// refused once the plan has read it (the Update completes with the refusal).
+	stranger := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove,
+		ExcludedProjectIDs: []string{"p9"}})
 	approve := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove,
 		ExcludedProjectIDs: []string{"p2"}, Comment: "p2 另行安排", RequestID: "req-4"})
 	twice := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove})
@@ -108,6 +153,8 @@ func TestR6_PlanBundleApprovedWithExclusions(t *testing.T) {
 	for i, c := range refusals {
 		t.Run(c.name, func(t *testing.T) { requireRejectedByValidator(t, outs[i], c.status, c.code) })
 	}
+	requireRefused(t, stranger, domain.StatusBadRequest, "invalid_decision")
+	require.Contains(t, stranger.err.Error(), "p9")
 	requireOK(t, approve)
 	require.Equal(t, workflows.DecideResult{TaskID: bundle1Task, Decision: domain.DecisionApprove}, approve.result)
 	requireRejectedByValidator(t, twice, domain.StatusConflict, "stale_task")
@@ -120,7 +167,10 @@ func TestR6_PlanBundleApprovedWithExclusions(t *testing.T) {
 	tr := h.transitions[1]
 	require.Equal(t, []domain.TaskClose{{TaskID: bundle1Task, Decision: domain.DecisionApprove, ActorID: ndrcAppr.ID, Comment: "p2 另行安排",
 		Details: map[string]any{"excluded_project_ids": []string{"p2"}}}}, tr.Close)
-	require.Equal(t, map[string]string{"p1": "approved", "p2": "excluded"}, tr.Bundle.Outcomes)
+	require.Equal(t, map[string]string{"p2": "excluded"}, tr.Bundle.Outcomes, "all but the excluded: one outcome")
+	require.Equal(t, "approved", tr.Bundle.Outcome)
+	require.Empty(t, tr.Bundle.ProjectIDs)
+	require.Equal(t, map[string]string{"p1": "approved", "p2": "excluded"}, h.outcomes["b1"])
 	require.Equal(t, "partially_approved", tr.Bundle.Status)
 	require.Equal(t, "req-4", tr.Audit[0].RequestID)
 }
@@ -140,7 +190,9 @@ func TestR6_PlanBundleRejectedReachesEveryProject(t *testing.T) {
 	}, h.bundleResults())
 	tr := h.transitions[len(h.transitions)-1]
 	require.Equal(t, "rejected", tr.Bundle.Status)
-	require.Equal(t, map[string]string{"p1": "rejected", "p2": "rejected"}, tr.Bundle.Outcomes)
+	require.Equal(t, "rejected", tr.Bundle.Outcome)
+	require.Empty(t, tr.Bundle.Outcomes)
+	require.Equal(t, map[string]string{"p1": "rejected", "p2": "rejected"}, h.outcomes["b1"])
 }
 
 func TestR19_Policy2023BundleDecidedByDRB(t *testing.T) {
@@ -195,6 +247,6 @@ func TestPlanIgnoresItsOwnLostWrites(t *testing.T) {
 	h.requireCancelled()
 	requireOK(t, compile)
 	requireOK(t, bundle)
-	require.Equal(t, workflows.BundleResult{ID: "b1", ProjectIDs: []string{"p2"}, TaskID: bundle1Task}, bundle.result)
+	require.Equal(t, workflows.BundleResult{ID: "b1", TaskID: bundle1Task, Count: 1}, bundle.result)
 	require.Len(t, h.planResults()["project:p1"], 1, "p1 hears it was compiled")
 }

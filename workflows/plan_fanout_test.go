@@ -52,7 +52,7 @@ func TestPlanBundleDecisionFansOutThroughOneActivity(t *testing.T) {
 	for _, s := range h.sent(workflows.SignalBundleResult) {
 		require.True(t, s.ByActivity, "sent by SignalMembers, not by a SignalExternalWorkflow command")
 	}
-	require.Equal(t, map[string]string{"p1": "approved", "p2": "excluded"}, h.transitions[1].Bundle.Outcomes,
+	require.Equal(t, map[string]string{"p1": "approved", "p2": "excluded"}, h.outcomes["b1"],
 		"the outcomes the activity reads are written by the decision's Apply")
 }
 
@@ -62,6 +62,7 @@ func TestPlanBundleDecisionOldRunSignalsEachMember(t *testing.T) {
 	h := newPlan(t)
 	startedBefore(t, h.env, "plan-baseline-fanout")
 	h.env.OnGetVersion("plan-fanout-activity", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("bundle-by-reference", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	bundleOf2(h)
 	reject := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionReject, Comment: "资金不足"})
 	h.cancel()

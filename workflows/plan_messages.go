@@ -42,9 +42,15 @@ type PlanProject struct {
 
 // PlanBundle is a bundled proposal (R6).
 type PlanBundle struct {
-	ID         string   `json:"id"`
-	TaskID     string   `json:"task_id"`
+	ID     string `json:"id"`
+	TaskID string `json:"task_id"`
+	// ProjectIDs are its members, in bundles made before bundle-by-reference; a bundle made
+	// by reference (ByRef) keeps none: the read model holds them (bundle_projects), the plan
+	// their Count and Digest (domain.BundleDigest).
 	ProjectIDs []string `json:"project_ids"`
+	ByRef      bool     `json:"by_ref,omitempty"`
+	Count      int      `json:"count,omitempty"`
+	Digest     string   `json:"digest,omitempty"`
 	Status     string   `json:"status"`
 	// CreatedBy made the bundle: they may not decide it (separation of duties; "" in bundles
 	// a run resumed from before it).
@@ -170,11 +176,13 @@ type BundleUpdate struct {
 	RequestHash string `json:"request_hash,omitempty"`
 }
 
-// BundleResult describes a created bundle.
+// BundleResult describes a created bundle: its members named (bundles before
+// bundle-by-reference), or counted (Count; the gateway reads them from the read model).
 type BundleResult struct {
 	ID         string   `json:"id"`
 	ProjectIDs []string `json:"project_ids"`
 	TaskID     string   `json:"task_id"`
+	Count      int      `json:"count,omitempty"`
 	// RequestHash: see DecideResult.RequestHash.
 	RequestHash string `json:"request_hash,omitempty"`
 }

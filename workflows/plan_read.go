@@ -23,8 +23,16 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 	case BundleUpdate:
 		in.IDs = u.ProjectIDs
 		in.Bundleable = len(in.IDs) == 0
+		if in.Bundleable && p.byRef {
+			return p.summarize(ctx, m, u)
+		}
 	case AdjustUpdate:
 		in.IDs = u.ProjectIDs()
+	case DecideUpdate:
+		if b := p.bundleByTask(u.TaskID); b != nil && b.ByRef && len(u.ExcludedProjectIDs) > 0 {
+			return p.loadMembers(ctx, m, b, u.ExcludedProjectIDs)
+		}
+		return nil
 	default:
 		return nil
 	}
@@ -64,12 +72,48 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 		if p.pinnedApprovers {
 			pp.ApproverRole, pp.ApproverOrg = r.BundleApproverRole, r.BundleApproverOrg
 		}
+		if p.byRef && r.BundleID != "" && p.bundleByID(r.BundleID) != nil {
+			pp.BundleID = r.BundleID // a member of one of its bundles made by reference
+		}
 		if in.Bundleable && p.in.Policy.Small(r.EstimatedFen) && pp.BundleID == "" {
 			if pp.CryptoPlanMissing {
 				m.waiting = append(m.waiting, r.ProjectID) // R17: not approvable until it is in
 			} else {
 				m.candidates = append(m.candidates, r.ProjectID)
 			}
+		}
+	}
+	return nil
+}
+
+// summarize reads, for bundle u that names no projects (bundle-by-reference), how many
+// candidates the read model holds for it and of which approvers, not the candidates
+// themselves: Apply writes them into the bundle (domain.BundleSelect).
+func (p *plan) summarize(ctx workflow.Context, m *planMsg, u BundleUpdate) error {
+	pol := p.in.Policy
+	in := wire.BundleSummaryInput{Year: p.in.Year, BundleID: u.BundleID, SmallBelowFen: pol.SmallThresholdFen,
+		DefaultRole: pol.BundleApproverRole, DefaultOrg: pol.BundleApproverOrg}
+	var sum domain.BundleSummary
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.SummarizeBundle, in).Get(ctx, &sum); err != nil {
+		workflow.GetLogger(ctx).Error("plan could not read bundle candidates", "error", err)
+		return domain.Refuse(domain.StatusUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
+	}
+	m.summary = &sum
+	return nil
+}
+
+// loadMembers reads which of the projects ids (a decision's exclusions) are members of bundle
+// b, made by reference, into m.members.
+func (p *plan) loadMembers(ctx workflow.Context, m *planMsg, b *PlanBundle, ids []string) error {
+	var rows []domain.PlanProject
+	in := wire.PlanProjectsInput{Year: p.in.Year, IDs: ids}
+	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.LoadPlanProjects, in).Get(ctx, &rows); err != nil {
+		workflow.GetLogger(ctx).Error("plan could not read bundle members", "error", err)
+		return domain.Refuse(domain.StatusUnavailable, "read_model_unavailable", "项目库暂时无法读取，本次操作未执行，请稍后重试")
+	}
+	for _, r := range rows {
+		if r.BundleID == b.ID {
+			m.members = append(m.members, r.ProjectID)
 		}
 	}
 	return nil

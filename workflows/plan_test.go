@@ -57,6 +57,7 @@ func newPlan(t *testing.T) *harness {
 			}
 			return out, nil
 		}).Maybe()
+	h.env.OnActivity(a.SummarizeBundle, mock.Anything, mock.Anything).Return(h.summarizeBundle).Maybe()
 	h.env.OnActivity(a.SignalMembers, mock.Anything, mock.Anything).Return(h.signalMembers).
 		AfterFn(func() time.Duration { return h.fanOutTakes }).Maybe()
 	h.env.OnActivity(a.MarkPlanReadsStages, mock.Anything, mock.Anything).Return(

@@ -40,7 +40,7 @@ func (p *plan) validate(m *planMsg, state bool) error {
 		if a := p.adjustmentByTask(u.TaskID); a != nil {
 			return p.validateAdjustDecision(a, u)
 		}
-		return p.validateDecide(u)
+		return p.validateDecide(m, u, state)
 	case AdjustUpdate:
 		return p.validateAdjust(u, state)
 	}
@@ -164,6 +164,9 @@ func (p *plan) validateBundle(m *planMsg, u BundleUpdate, state bool) error {
 		if !state {
 			return nil
 		}
+		if m.summary != nil {
+			return p.checkSummary(*m.summary)
+		}
 		ids = p.bundleable(m)
 		if len(ids) == 0 && len(m.waiting) > 0 {
 			return refuseCryptoPlanMissing(m.waiting)
@@ -231,9 +234,31 @@ func (p *plan) checkBundleApproval(ids []string) error {
 	return checkOneApprover(rows)
 }
 
+// checkSummary refuses a bundle made by reference of the candidates sum counts when there is
+// none to bundle, or only ones whose 密码应用方案 is missing (R17), or they have more than one
+// approver (R6, R19); the refusals name the first ids of each kind.
+func (p *plan) checkSummary(sum domain.BundleSummary) error {
+	switch {
+	case sum.Count == 0 && sum.Waiting > 0:
+		return refuseCryptoPlanMissing(sum.WaitingIDs)
+	case sum.Count == 0:
+		return refuseNothingToBundle()
+	case len(sum.Approvers) < 2:
+		return nil
+	}
+	var rows []domain.PlanProject
+	for _, a := range sum.Approvers {
+		for _, id := range a.SampleIDs {
+			rows = append(rows, domain.PlanProject{ProjectID: id, BundleApproverRole: a.Role, BundleApproverOrg: a.Org})
+		}
+	}
+	return checkOneApprover(rows)
+}
+
 // validateDecide checks a decision on a bundle: the bundle is the plan's own state, checked in
-// the validator in every version.
-func (p *plan) validateDecide(u DecideUpdate) error {
+// the validator in every version. Of a bundle made by reference (bundle-by-reference), whether
+// the projects excluded are members is read from the read model (load): checked with state.
+func (p *plan) validateDecide(m *planMsg, u DecideUpdate, state bool) error {
 	b := p.bundleByTask(u.TaskID)
 	if b == nil || b.Status != "pending" {
 		return errStale()
@@ -243,6 +268,9 @@ func (p *plan) validateDecide(u DecideUpdate) error {
 	}
 	switch u.Decision {
 	case domain.DecisionApprove:
+		if b.ByRef {
+			return p.checkExcluded(m, b, u.ExcludedProjectIDs, state)
+		}
 		for _, id := range u.ExcludedProjectIDs {
 			if !domain.Contains(b.ProjectIDs, id) {
 				return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "排除的项目不在该打捆建议书中："+id)
@@ -257,6 +285,22 @@ func (p *plan) validateDecide(u DecideUpdate) error {
 		}
 	default:
 		return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "打捆审批决定须为 approve 或 reject")
+	}
+	return nil
+}
+
+// checkExcluded refuses excluding from bundle b, made by reference, a project not in it (with
+// state: m.members are those of ids in it) or every member.
+func (p *plan) checkExcluded(m *planMsg, b *PlanBundle, ids []string, state bool) error {
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if state && !domain.Contains(m.members, id) {
+			return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "排除的项目不在该打捆建议书中："+id)
+		}
+		seen[id] = true
+	}
+	if len(seen) >= b.Count {
+		return domain.Refuse(domain.StatusBadRequest, "invalid_decision", "全部排除请使用 reject")
 	}
 	return nil
 }

@@ -149,9 +149,15 @@ var (
 	// lifecycle-baseline-extend: a plan adjustment delivered again (plan-adjust-fanout's retried
 	// page) is applied once.
 	lifecycleChangesAdjustOnce = append(slices.Clone(lifecycleChangesExtend), change{"plan-adjust-once", 1, "4920446"})
+	// planChangesBundleRef (plan-baseline-bundle-ref) adds bundle-by-reference (issue 20 item 1,
+	// PERFORMANCE §11.2 items 2 and 4): a bundle that names no projects takes its members by
+	// reference to the read model (Apply's INSERT … SELECT; the plan reads a summary of the
+	// candidates, keeps the bundle's count and digest, answers no ids), and its decision
+	// writes one outcome for all but the excluded.
+	planChangesBundleRef = append(slices.Clone(planChangesCloseFanout), change{"bundle-by-reference", 1, "SINCE"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesAdjustOnce
-	planChanges      = planChangesCloseFanout
+	planChanges      = planChangesBundleRef
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -173,7 +179,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-bundle-ref", planChangesBundleRef}, {"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 

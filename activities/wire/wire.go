@@ -36,11 +36,14 @@ const (
 	// SignalMembers signals a plan decision to every member the read model holds, in pages,
 	// heartbeating its cursor (FanOut → FanOutResult), regular.
 	SignalMembers = "SignalMembers"
+	// SummarizeBundle counts the candidates of a bundle created by reference
+	// (BundleSummaryInput → domain.BundleSummary), local.
+	SummarizeBundle = "SummarizeBundle"
 )
 
 // Names lists every activity name above.
 var Names = []string{Apply, MissingDocuments, ComputeSimilar, SendNotifications, RemindDrafts, LoadPolicy, TellPlan,
-	LoadPlanProjects, MarkPlanReadsStages, SignalMembers}
+	LoadPlanProjects, MarkPlanReadsStages, SignalMembers, SummarizeBundle}
 
 // DocsInput asks which of Kinds a project lacks.
 type DocsInput struct {
@@ -89,6 +92,19 @@ type PlanProjectsInput struct {
 	IDs        []string `json:"ids,omitempty"`
 	Bundleable bool     `json:"bundleable,omitempty"`
 	PrePlan    bool     `json:"pre_plan,omitempty"`
+}
+
+// BundleSummaryInput asks for the candidates of bundle BundleID of plan year Year that names no
+// projects (bundle-by-reference): awaiting approval, estimated below SmallBelowFen, in no other
+// bundle, grouped by bundle approver (DefaultRole at DefaultOrg, the plan's policy's, for a
+// project whose pinned policy names none). The answer (domain.BundleSummary) counts them, it
+// does not list them.
+type BundleSummaryInput struct {
+	Year          int    `json:"year"`
+	BundleID      string `json:"bundle_id"`
+	SmallBelowFen int64  `json:"small_below_fen"`
+	DefaultRole   string `json:"default_role"`
+	DefaultOrg    string `json:"default_org"`
 }
 
 // BundleResultSignal is the R6 bundle outcome for one project: the payload of the signal

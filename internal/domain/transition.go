@@ -1,6 +1,11 @@
 package domain
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"time"
+)
 
 // Transition is one step of a lifecycle, written to the read model in one transaction by an
 // activity: the stage change, tasks closed and opened, and the audit rows. Its ID (derived
@@ -145,6 +150,30 @@ type Bundle struct {
 	CreatedBy  string            `json:"created_by"`
 	ProjectIDs []string          `json:"project_ids"`
 	Outcomes   map[string]string `json:"outcomes,omitempty"`
+	// Select, on a new bundle that names no projects (AnnualPlan bundle-by-reference), makes
+	// its members the plan year's candidates as the read model holds them when the
+	// transition is written (INSERT … SELECT into bundle_projects): no member id passes
+	// through the plan's history. TransitionResult.Bundled and BundleDigest say what it took.
+	Select *BundleSelect `json:"select,omitempty"`
+	// MemberAudit, when set, is the audit row written for each member of the bundle (its
+	// ObjectID the member), keyed by the member so that a retry writes it once.
+	MemberAudit *AuditItem `json:"member_audit,omitempty"`
+	// Outcome, on a decided bundle (bundle-by-reference), is the outcome of every member not in
+	// Outcomes (which then names only the excluded).
+	Outcome string `json:"outcome,omitempty"`
+}
+
+// BundleSelect is which candidates a bundle created by reference takes (R6, R17, R19): the
+// projects of PlanYear awaiting approval, estimated below SmallBelowFen, in no other bundle,
+// without a missing 密码应用方案 where their pinned policy demands it, whose pinned policy's
+// bundle approver is ApproverRole at ApproverOrg (DefaultRole at DefaultOrg, the plan's
+// policy's, for a policy that names none).
+type BundleSelect struct {
+	SmallBelowFen int64  `json:"small_below_fen"`
+	ApproverRole  string `json:"approver_role"`
+	ApproverOrg   string `json:"approver_org"`
+	DefaultRole   string `json:"default_role"`
+	DefaultOrg    string `json:"default_org"`
 }
 
 // Session records an expert session (R4).
@@ -214,4 +243,41 @@ type TransitionResult struct {
 	// Remind is when to remind of each task: 09:00 Asia/Shanghai on the working day before it
 	// is due (T2).
 	Remind map[string]time.Time `json:"remind,omitempty"`
+	// Bundled is how many members the transition's bundle has, and BundleDigest a digest of
+	// their ids (BundleDigest), when it wrote a bundle's membership (Bundle.Select or
+	// Bundle.ProjectIDs with Bundle.MemberAudit).
+	Bundled      int    `json:"bundled,omitempty"`
+	BundleDigest string `json:"bundle_digest,omitempty"`
+}
+
+// BundleSummary is what a plan needs of the candidates of a bundle it creates by reference
+// (bundle-by-reference): how many are ready and a digest of their ids, by approver (R6, R19),
+// and those left out because their 密码应用方案 is missing (R17), with a few ids of each.
+type BundleSummary struct {
+	Count      int              `json:"count"`
+	Digest     string           `json:"digest"`
+	Approvers  []BundleApprover `json:"approvers,omitempty"`
+	Waiting    int              `json:"waiting,omitempty"`
+	WaitingIDs []string         `json:"waiting_ids,omitempty"`
+}
+
+// BundleApprover is one bundle approver of a bundle's candidates (their pinned policy's, or the
+// plan's policy's for a policy that names none), how many of them and a few of their ids.
+type BundleApprover struct {
+	Role      string   `json:"role"`
+	Org       string   `json:"org"`
+	Count     int      `json:"count"`
+	SampleIDs []string `json:"sample_ids"`
+}
+
+// BundleDigest is a digest of a bundle's member ids (any order): the first 16 hex digits of
+// the SHA-256 of the sorted ids, each followed by a newline.
+func BundleDigest(ids []string) string {
+	s := slices.Clone(ids)
+	slices.Sort(s)
+	h := sha256.New()
+	for _, id := range s {
+		h.Write([]byte(id + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

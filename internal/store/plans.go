@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 	"egovpm/internal/domain"
 )
 
-// applyPlanWrites writes the plan items, bundle and session of a transition (idempotent).
-func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Transition) error {
+// applyPlanWrites writes the plan items, bundle and session of a transition (idempotent). It
+// returns the bundle's members when the transition audits each (Bundle.MemberAudit).
+func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Transition) ([]string, error) {
 	for _, it := range t.PlanItems {
 		var amount any
 		if it.Included {
@@ -27,38 +29,166 @@ func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Trans
 			approved_amount_fen = EXCLUDED.approved_amount_fen, reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by`
 		}
 		if _, err := tx.ExecContext(ctx, q, it.PlanYear, it.ProjectID, it.Included, amount, it.Reason, it.Supplementary, it.DecidedBy); err != nil {
-			return fmt.Errorf("plan item %s: %w", it.ProjectID, err)
+			return nil, fmt.Errorf("plan item %s: %w", it.ProjectID, err)
 		}
 	}
+	var members []string
 	if b := t.Bundle; b != nil {
-		const q = `INSERT INTO bundles (id, plan_year, task_id, status, created_by) VALUES ($1,$2,$3,$4,$5)
-			ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status`
-		if _, err := tx.ExecContext(ctx, q, b.ID, b.PlanYear, b.TaskID, b.Status, b.CreatedBy); err != nil {
-			return fmt.Errorf("bundle %s: %w", b.ID, err)
-		}
-		for _, pid := range b.ProjectIDs {
-			const q = `INSERT INTO bundle_projects (bundle_id, project_id, outcome) VALUES ($1,$2,NULLIF($3,''))
-				ON CONFLICT (bundle_id, project_id) DO UPDATE SET outcome = coalesce(EXCLUDED.outcome, bundle_projects.outcome)`
-			if _, err := tx.ExecContext(ctx, q, b.ID, pid, b.Outcomes[pid]); err != nil {
-				return fmt.Errorf("bundle project %s: %w", pid, err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE plan_items SET bundle_id = $1 WHERE project_id = $2`, b.ID, pid); err != nil {
-				return fmt.Errorf("plan item bundle %s: %w", pid, err)
-			}
+		var err error
+		if members, err = s.applyBundle(ctx, tx, t); err != nil {
+			return nil, err
 		}
 	}
 	if se := t.Session; se != nil {
 		const q = `INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by, co_org_ids)
 			VALUES ($1,$2,$3,$4,coalesce($5::text[], '{}')) ON CONFLICT (id) DO NOTHING`
 		if _, err := tx.ExecContext(ctx, q, se.ID, se.PlanYear, pq.Array(se.ExpertIDs), se.CreatedBy, pq.Array(se.CoOrgIDs)); err != nil {
-			return fmt.Errorf("expert session %s: %w", se.ID, err)
+			return nil, fmt.Errorf("expert session %s: %w", se.ID, err)
 		}
 		const qp = `INSERT INTO expert_session_projects (session_id, project_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
 		if _, err := tx.ExecContext(ctx, qp, se.ID, pq.Array(se.ProjectIDs)); err != nil {
-			return fmt.Errorf("expert session %s projects: %w", se.ID, err)
+			return nil, fmt.Errorf("expert session %s projects: %w", se.ID, err)
 		}
 	}
-	return nil
+	return members, nil
+}
+
+// applyBundle writes bundle t.Bundle: its row, its members (named, or chosen by Select, by
+// reference) and their outcomes (each named, or Outcome for all but those named). It returns
+// the members when the transition audits each (MemberAudit).
+func (s *Store) applyBundle(ctx context.Context, tx *sqlx.Tx, t domain.Transition) ([]string, error) {
+	b := t.Bundle
+	const q = `INSERT INTO bundles (id, plan_year, task_id, status, created_by) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status`
+	if _, err := tx.ExecContext(ctx, q, b.ID, b.PlanYear, b.TaskID, b.Status, b.CreatedBy); err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", b.ID, err)
+	}
+	for _, pid := range b.ProjectIDs {
+		const q = `INSERT INTO bundle_projects (bundle_id, project_id, outcome) VALUES ($1,$2,NULLIF($3,''))
+			ON CONFLICT (bundle_id, project_id) DO UPDATE SET outcome = coalesce(EXCLUDED.outcome, bundle_projects.outcome)`
+		if _, err := tx.ExecContext(ctx, q, b.ID, pid, b.Outcomes[pid]); err != nil {
+			return nil, fmt.Errorf("bundle project %s: %w", pid, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE plan_items SET bundle_id = $1 WHERE project_id = $2`, b.ID, pid); err != nil {
+			return nil, fmt.Errorf("plan item bundle %s: %w", pid, err)
+		}
+	}
+	if b.Outcome != "" { // bundle-by-reference: one statement decides every member
+		var excluded []string
+		for pid, o := range b.Outcomes {
+			if o == "excluded" {
+				excluded = append(excluded, pid)
+			}
+		}
+		const q = `UPDATE bundle_projects SET outcome = CASE WHEN project_id = ANY($3) THEN 'excluded' ELSE $2 END WHERE bundle_id = $1`
+		if _, err := tx.ExecContext(ctx, q, b.ID, b.Outcome, pq.Array(excluded)); err != nil {
+			return nil, fmt.Errorf("bundle %s outcomes: %w", b.ID, err)
+		}
+	}
+	if b.Select == nil {
+		if b.MemberAudit == nil {
+			return nil, nil
+		}
+		return b.ProjectIDs, nil
+	}
+	// A retry finds its first attempt's members (in no other bundle) and adds none twice.
+	sel := b.Select
+	q2 := `INSERT INTO bundle_projects (bundle_id, project_id) SELECT $2, p.id ` + bundleCandidatesFrom + `
+		AND NOT ` + cryptoPlanMissing + ` AND ` + approverRole("$6") + ` = $4 AND ` + approverOrg("$7") + ` = $5 ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q2, b.PlanYear, b.ID, sel.SmallBelowFen, sel.ApproverRole, sel.ApproverOrg,
+		sel.DefaultRole, sel.DefaultOrg); err != nil {
+		return nil, fmt.Errorf("bundle %s members: %w", b.ID, err)
+	}
+	var ids []string
+	if err := tx.SelectContext(ctx, &ids, `SELECT project_id FROM bundle_projects WHERE bundle_id = $1 ORDER BY project_id`, b.ID); err != nil {
+		return nil, fmt.Errorf("bundle %s members: %w", b.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE plan_items SET bundle_id = $1 WHERE project_id = ANY($2)`, b.ID, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("bundle %s plan items: %w", b.ID, err)
+	}
+	// The approval task lists the members, as it does for a bundle that names them.
+	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET details = jsonb_set(details, '{project_ids}', to_jsonb($2::text[])) WHERE id = $1`,
+		b.TaskID, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("bundle %s task: %w", b.ID, err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, nil
+}
+
+// cryptoPlanMissing is true for a project p (its pinned policy pv) whose 密码应用方案 is due at
+// approval and not in (R17).
+const cryptoPlanMissing = `(p.uses_crypto AND coalesce((pv.body->>'crypto_plan_at_approval')::boolean, false)
+		AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.project_id = p.id AND d.kind = 'crypto_plan'))`
+
+// approverRole and approverOrg are the bundle approver of project p under its pinned policy pv
+// (R6, R19), or the parameters defRole at defOrg (the plan's policy's) when it names none.
+func approverRole(defRole string) string {
+	return `(CASE WHEN coalesce(pv.body->>'bundle_approver_role', '') = '' THEN ` + defRole + `::text ELSE pv.body->>'bundle_approver_role' END)`
+}
+
+func approverOrg(defOrg string) string {
+	return `(CASE WHEN coalesce(pv.body->>'bundle_approver_role', '') = '' THEN ` + defOrg + `::text ELSE coalesce(pv.body->>'bundle_approver_org', '') END)`
+}
+
+// bundleCandidatesFrom are the projects a bundle $2 of plan year $1 created by reference may
+// take (R6): awaiting approval, estimated below $3, in no other bundle; p with its pinned
+// policy pv.
+const bundleCandidatesFrom = `FROM projects p LEFT JOIN policy_versions pv ON pv.version = p.policy_version
+	WHERE p.plan_year = $1 AND p.stage = 'awaiting_approval' AND p.estimated_investment_fen < $3
+	AND NOT EXISTS (SELECT 1 FROM bundle_projects bp WHERE bp.project_id = p.id AND bp.bundle_id <> $2)`
+
+// BundleSummary summarises the candidates of a bundle created by reference (its members are
+// not read into the plan's history, bundle-by-reference): those ready, by approver, and those
+// waiting for their 密码应用方案 (R17). Lists are capped at sample ids, and given only where
+// the plan refuses the bundle (more than one approver; none ready but some waiting); counts
+// are whole.
+// defRole at defOrg is the plan's policy's bundle approver, for a project whose pinned policy
+// names none.
+func (s *Store) BundleSummary(ctx context.Context, year int, bundleID string, smallBelowFen int64, defRole, defOrg string,
+	sample int) (domain.BundleSummary, error) {
+	var rows []struct {
+		ID      string `db:"id"`
+		Missing bool   `db:"crypto_plan_missing"`
+		Role    string `db:"role"`
+		Org     string `db:"org"`
+	}
+	q := `SELECT p.id, ` + cryptoPlanMissing + ` AS crypto_plan_missing, ` + approverRole("$4") + ` AS role, ` + approverOrg("$5") + ` AS org ` +
+		bundleCandidatesFrom + ` ORDER BY p.id`
+	if err := s.db.SelectContext(ctx, &rows, q, year, bundleID, smallBelowFen, defRole, defOrg); err != nil {
+		return domain.BundleSummary{}, fmt.Errorf("bundle %s candidates: %w", bundleID, err)
+	}
+	var sum domain.BundleSummary
+	var ready []string
+	for _, r := range rows {
+		if r.Missing {
+			sum.Waiting++
+			if len(sum.WaitingIDs) < sample {
+				sum.WaitingIDs = append(sum.WaitingIDs, r.ID)
+			}
+			continue
+		}
+		ready = append(ready, r.ID)
+		i := slices.IndexFunc(sum.Approvers, func(a domain.BundleApprover) bool { return a.Role == r.Role && a.Org == r.Org })
+		if i < 0 {
+			sum.Approvers = append(sum.Approvers, domain.BundleApprover{Role: r.Role, Org: r.Org})
+			i = len(sum.Approvers) - 1
+		}
+		sum.Approvers[i].Count++
+		if len(sum.Approvers[i].SampleIDs) < sample {
+			sum.Approvers[i].SampleIDs = append(sum.Approvers[i].SampleIDs, r.ID)
+		}
+	}
+	sum.Count, sum.Digest = len(ready), domain.BundleDigest(ready)
+	// The ids serve a refusal's text only: a bundle that goes through records none.
+	if len(sum.Approvers) == 1 {
+		sum.Approvers[0].SampleIDs = nil
+	}
+	if sum.Count > 0 {
+		sum.WaitingIDs = nil
+	}
+	return sum, nil
 }
 
 // PlanItemRow is a row of the annual plan.

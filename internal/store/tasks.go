@@ -375,7 +375,8 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 			return fmt.Errorf("assign task %s: %w", as.TaskID, err)
 		}
 	}
-	if err := s.applyPlanWrites(ctx, tx, t); err != nil {
+	members, err := s.applyPlanWrites(ctx, tx, t)
+	if err != nil {
 		return err
 	}
 	if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
@@ -408,12 +409,36 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 			return fmt.Errorf("stage, tasks and audit: %w", err)
 		}
 	}
+	if err := s.auditMembers(ctx, tx, t, members, res); err != nil {
+		return err
+	}
 	for i, n := range t.Notify {
 		if err := s.notify(ctx, tx, fmt.Sprintf("%s#%d", t.ID, i), t.ProjectID, n); err != nil {
 			return err
 		}
 	}
 	return s.deriveNotices(ctx, tx, t) // issue 19 item 1: what the transition tells people (notices.go)
+}
+
+// auditMembers writes t.Bundle.MemberAudit for each of the bundle's members, keyed by the
+// member (a retry writes each once), and reports how many there are and their digest in res.
+func (s *Store) auditMembers(ctx context.Context, tx *sqlx.Tx, t domain.Transition, members []string, res *domain.TransitionResult) error {
+	if members == nil {
+		return nil
+	}
+	res.Bundled, res.BundleDigest = len(members), domain.BundleDigest(members)
+	a := t.Bundle.MemberAudit
+	if a == nil {
+		return nil
+	}
+	for _, pid := range members {
+		e := audit.Entry{ActorID: a.ActorID, OrgID: a.OrgID, Action: a.Action, ObjectType: "project", ObjectID: pid,
+			Outcome: a.Outcome, RequestID: a.RequestID, Detail: a.Detail, DedupKey: t.ID + "#m:" + pid}
+		if err := s.Audit.AppendAfter(ctx, tx, e, audit.Writes{}); err != nil {
+			return fmt.Errorf("bundle member audit %s: %w", pid, err)
+		}
+	}
+	return nil
 }
 
 // alone reports whether t is only a stage, task closes and one audit row, and derives no
