@@ -52,8 +52,8 @@ type planMsg struct {
 	summary *domain.BundleSummary
 	members []string
 	handled bool
-	result     any
-	err        error
+	result  any
+	err     error
 }
 
 type plan struct {

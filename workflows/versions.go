@@ -154,7 +154,7 @@ var (
 	// reference to the read model (Apply's INSERT … SELECT; the plan reads a summary of the
 	// candidates, keeps the bundle's count and digest, answers no ids), and its decision
 	// writes one outcome for all but the excluded.
-	planChangesBundleRef = append(slices.Clone(planChangesCloseFanout), change{"bundle-by-reference", 1, "SINCE"})
+	planChangesBundleRef = append(slices.Clone(planChangesCloseFanout), change{"bundle-by-reference", 1, "5a2b4d6"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesAdjustOnce
 	planChanges      = planChangesBundleRef
