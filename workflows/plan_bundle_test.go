@@ -2,6 +2,8 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -249,4 +251,50 @@ func TestPlanIgnoresItsOwnLostWrites(t *testing.T) {
 	requireOK(t, bundle)
 	require.Equal(t, workflows.BundleResult{ID: "b1", TaskID: bundle1Task, Count: 1}, bundle.result)
 	require.Len(t, h.planResults()["project:p1"], 1, "p1 hears it was compiled")
+}
+
+// Issue 20 item 1 (bundle-by-reference): a bundle of every candidate keeps no member in the
+// plan. What the plan records of it (the Update's answer, the state it carries across
+// continue-as-new) is the same size for 10 members and for 1,000, where it held ~40 B of ids a
+// member before (and its read of the candidates ~310 B a member, PERFORMANCE §11.1); the
+// decision writes one outcome for all but the excluded.
+func TestPlanBundleOfEveryCandidateKeepsNoMember(t *testing.T) {
+	sizes := map[int][2]int{}
+	for _, n := range []int{10, 1000} {
+		h := newPlan(t)
+		h.step(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for i := range n {
+				id := fmt.Sprintf("p%04d", i)
+				h.rows[id] = &domain.PlanProject{ProjectID: id, PlanYear: planYear, UnitID: unitA, Name: "项目" + id,
+					EstimatedFen: smallFen, Stage: domain.StageAwaitingApproval, Version: 1}
+				h.rowOrder = append(h.rowOrder, id)
+			}
+		})
+		create := h.update(workflows.UpdateCreateBundle, workflows.BundleUpdate{BundleID: "b1", Actor: drbReviewer})
+		approve := h.decide(workflows.DecideUpdate{TaskID: bundle1Task, Actor: ndrcAppr, Decision: domain.DecisionApprove,
+			ExcludedProjectIDs: []string{"p0003"}, Comment: "p0003 另行安排"})
+		var state []byte
+		h.planState(func(st workflows.PlanState) {
+			var err error
+			state, err = json.Marshal(st)
+			require.NoError(t, err)
+		})
+		h.cancel()
+		h.runPlan(policy2021())
+		h.requireCancelled()
+
+		requireOK(t, create)
+		requireOK(t, approve)
+		res, err := json.Marshal(create.result)
+		require.NoError(t, err)
+		require.Equal(t, n, create.result.(workflows.BundleResult).Count)
+		sizes[n] = [2]int{len(res), len(state)}
+		require.Len(t, h.outcomes["b1"], n)
+		require.Equal(t, "excluded", h.outcomes["b1"]["p0003"])
+		require.Equal(t, map[string]string{"p0003": "excluded"}, h.transitions[1].Bundle.Outcomes, "one outcome for all but the excluded")
+	}
+	require.InDelta(t, sizes[10][0], sizes[1000][0], 2, "the bundle's answer grows with its members: %v", sizes)
+	require.InDelta(t, sizes[10][1], sizes[1000][1], 2, "the plan's state grows with the bundle's members: %v", sizes)
 }
