@@ -29,6 +29,7 @@ func TestWireNamesAreTheActivities(t *testing.T) {
 		wire.LoadPlanProjects:    (func(context.Context, wire.PlanProjectsInput) ([]domain.PlanProject, error))(nil),
 		wire.MarkPlanReadsStages: (func(context.Context, int) error)(nil),
 		wire.SignalMembers:       (func(context.Context, wire.FanOut) (wire.FanOutResult, error))(nil),
+		wire.SummarizeBundle:     (func(context.Context, wire.BundleSummaryInput) (domain.BundleSummary, error))(nil),
 	}
 	require.Len(t, wire.Names, len(want))
 	v := reflect.ValueOf(&activities.Activities{})
