@@ -46,7 +46,7 @@ func TestBundleByReferenceTakesTheCandidates(t *testing.T) {
 	apply(domain.Transition{ID: "plan:2031/u/b0", WorkflowID: "plan:2031", Open: []domain.NewTask{{ID: "plan:2031:bundle_approval:b0",
 		Kind: domain.TaskBundleApproval, BundleID: "b0", CandidateRole: domain.RoleNDRCApprover, DueWorkdays: 5}},
 		Bundle: &domain.Bundle{ID: "b0", PlanYear: 2031,
-		TaskID: "plan:2031:bundle_approval:b0", Status: "pending", CreatedBy: "u-drb1", ProjectIDs: []string{"px"}}})
+			TaskID: "plan:2031:bundle_approval:b0", Status: "pending", CreatedBy: "u-drb1", ProjectIDs: []string{"px"}}})
 
 	const small = 1_000_000_000
 	sum, err := st.BundleSummary(ctx, 2031, "b1", small, domain.RoleNDRCApprover, "ndrc", 20)
