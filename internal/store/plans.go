@@ -13,9 +13,9 @@ import (
 	"egovpm/internal/domain"
 )
 
-// applyPlanWrites writes the plan items, bundle and session of a transition (idempotent). It
-// returns the bundle's members when the transition audits each (Bundle.MemberAudit).
-func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Transition) ([]string, error) {
+// applyPlanWrites writes the plan items, bundle and session of a transition (idempotent); a
+// bundle's membership written by reference, or audited per member, is counted in res.
+func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Transition, res *domain.TransitionResult) error {
 	for _, it := range t.PlanItems {
 		var amount any
 		if it.Included {
@@ -29,28 +29,30 @@ func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Trans
 			approved_amount_fen = EXCLUDED.approved_amount_fen, reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by`
 		}
 		if _, err := tx.ExecContext(ctx, q, it.PlanYear, it.ProjectID, it.Included, amount, it.Reason, it.Supplementary, it.DecidedBy); err != nil {
-			return nil, fmt.Errorf("plan item %s: %w", it.ProjectID, err)
+			return fmt.Errorf("plan item %s: %w", it.ProjectID, err)
 		}
 	}
-	var members []string
-	if b := t.Bundle; b != nil {
-		var err error
-		if members, err = s.applyBundle(ctx, tx, t); err != nil {
-			return nil, err
+	if t.Bundle != nil {
+		members, err := s.applyBundle(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		if err := s.auditMembers(ctx, tx, t, members, res); err != nil {
+			return err
 		}
 	}
 	if se := t.Session; se != nil {
 		const q = `INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by, co_org_ids)
 			VALUES ($1,$2,$3,$4,coalesce($5::text[], '{}')) ON CONFLICT (id) DO NOTHING`
 		if _, err := tx.ExecContext(ctx, q, se.ID, se.PlanYear, pq.Array(se.ExpertIDs), se.CreatedBy, pq.Array(se.CoOrgIDs)); err != nil {
-			return nil, fmt.Errorf("expert session %s: %w", se.ID, err)
+			return fmt.Errorf("expert session %s: %w", se.ID, err)
 		}
 		const qp = `INSERT INTO expert_session_projects (session_id, project_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
 		if _, err := tx.ExecContext(ctx, qp, se.ID, pq.Array(se.ProjectIDs)); err != nil {
-			return nil, fmt.Errorf("expert session %s projects: %w", se.ID, err)
+			return fmt.Errorf("expert session %s projects: %w", se.ID, err)
 		}
 	}
-	return members, nil
+	return nil
 }
 
 // applyBundle writes bundle t.Bundle: its row, its members (named, or chosen by Select, by

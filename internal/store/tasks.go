@@ -375,8 +375,7 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 			return fmt.Errorf("assign task %s: %w", as.TaskID, err)
 		}
 	}
-	members, err := s.applyPlanWrites(ctx, tx, t)
-	if err != nil {
+	if err := s.applyPlanWrites(ctx, tx, t, res); err != nil {
 		return err
 	}
 	if err := s.applyDeliveryWrites(ctx, tx, t); err != nil {
@@ -408,9 +407,6 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 		if err := s.Audit.AppendAfter(ctx, tx, auditEntry(t, i), w); err != nil {
 			return fmt.Errorf("stage, tasks and audit: %w", err)
 		}
-	}
-	if err := s.auditMembers(ctx, tx, t, members, res); err != nil {
-		return err
 	}
 	for i, n := range t.Notify {
 		if err := s.notify(ctx, tx, fmt.Sprintf("%s#%d", t.ID, i), t.ProjectID, n); err != nil {
