@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/lib/pq"
 	"go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -273,6 +276,41 @@ type runStats struct {
 	// fanOuts are the SignalMembers activities' times, scheduled to completed, in order
 	// (plan-fanout-activity: each a convene's, a compile's or a bundle decision's fan-out).
 	fanOuts []time.Duration
+	// byKind is the largest event of each kind: its type, with a marker's local activity and
+	// an event's Update (the one accepted last before it: the plan handles one at a time).
+	byKind map[string]int
+}
+
+// largestKinds lists the n largest kinds of event in byKind, largest first.
+func (r runStats) largestKinds(n int) string {
+	kinds := make([]string, 0, len(r.byKind))
+	for k := range r.byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return r.byKind[kinds[i]] > r.byKind[kinds[j]] })
+	parts := []string{}
+	for _, k := range kinds[:min(n, len(kinds))] {
+		parts = append(parts, fmt.Sprintf("%s %.1f KB", k, float64(r.byKind[k])/1024))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// eventKind names ev for byKind: its type, a marker's local activity, and update (the Update
+// being handled).
+func eventKind(ev *historypb.HistoryEvent, update string) string {
+	k := strings.TrimPrefix(ev.EventType.String(), "EVENT_TYPE_")
+	if a := ev.GetMarkerRecordedEventAttributes(); a != nil {
+		if d := a.GetDetails()["data"]; d != nil && len(d.Payloads) > 0 {
+			var la struct{ ActivityType string }
+			if json.Unmarshal(d.Payloads[0].Data, &la) == nil && la.ActivityType != "" {
+				k += " " + la.ActivityType
+			}
+		}
+	}
+	if update != "" {
+		k += " (" + update + ")"
+	}
+	return k
 }
 
 func (r runStats) String() string {
@@ -284,6 +322,9 @@ func (r runStats) String() string {
 			ds[i] = d.Round(time.Millisecond).String()
 		}
 		out += fmt.Sprintf("; SignalMembers scheduled → completed: %s", strings.Join(ds, ", "))
+	}
+	if len(r.byKind) > 0 {
+		out += "\n      largest by kind: " + r.largestKinds(5)
 	}
 	return out
 }
@@ -337,13 +378,22 @@ func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, erro
 		events: info.HistoryLength, bytes: info.HistorySizeBytes}
 	it := e.tc.GetWorkflowHistory(ctx, wid, info.Execution.RunId, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	scheduled := map[int64]time.Time{}
+	s.byKind = map[string]int{}
+	var update string
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
 			return s, fmt.Errorf("history of %s: %w", wid, err)
 		}
-		if sz := proto.Size(ev); sz > s.largest {
+		if a := ev.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+			update = a.GetAcceptedRequest().GetInput().GetName()
+		}
+		sz := proto.Size(ev)
+		if sz > s.largest {
 			s.largest, s.largestType = sz, strings.TrimPrefix(ev.EventType.String(), "EVENT_TYPE_")
+		}
+		if k := eventKind(ev, update); sz > s.byKind[k] {
+			s.byKind[k] = sz
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.ActivityType.GetName() == wire.SignalMembers {
 			scheduled[ev.EventId] = ev.EventTime.AsTime()
