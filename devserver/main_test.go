@@ -596,6 +596,10 @@ func TestParseOptions(t *testing.T) {
 		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_TLS_SERVER_CERT_FILE": "c.pem", "TEMPORAL_TLS_SERVER_KEY_FILE": "k.pem",
 			"TEMPORAL_TLS_SERVER_CA_FILE": "ca.pem"}), io.Discard)
 		require.ErrorContains(t, err, "--tls-cert-file/--tls-key-file", "files that cannot be read are named at start")
+		_, err = parseOptions([]string{"--tls-client-ca-file", "ca.pem"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "need TLS", "mTLS without TLS")
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_SERVER_API_KEY_FILE": "key"}), io.Discard)
+		require.ErrorContains(t, err, "need TLS", "an API key is not sent in clear")
 	})
 
 	t.Run("ui off", func(t *testing.T) {

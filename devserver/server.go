@@ -133,6 +133,11 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 		zap.Int("history", ports.history), zap.Int("matching", ports.matching), zap.Int("worker", ports.worker))
 
 	cfg := buildServerConfig(feHost, dialHost, ports, st.persistence())
+	if o.TLS.guarded() {
+		if o.TLS.internal, err = newInternalIdentity(); err != nil {
+			return nil, fmt.Errorf("make the devserver's internal client certificate: %w", err)
+		}
+	}
 	if o.TLS.on() {
 		cfg.Global.TLS = o.TLS.serverTLS(dialHost)
 	}
@@ -146,7 +151,7 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 	tLogger := logs.temporalLogger()
 	dynConfig := newDevConfig()
 	dynConfig.longPoll = o.LongPoll
-	srv, err := newTemporalServer(cfg, dialHost, ports, tLogger, dynConfig)
+	srv, err := newTemporalServer(cfg, dialHost, ports, tLogger, dynConfig, o.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +239,7 @@ func stopTemporal(srv temporal.Server, logger *zap.Logger) error {
 
 // newTemporalServer builds the server with all default services, static membership (no
 // gossip ports) and the devserver's dynamic configuration.
-func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logger tlog.Logger, dynConfig *devConfig) (temporal.Server, error) {
+func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logger tlog.Logger, dynConfig *devConfig, tf tlsFiles) (temporal.Server, error) {
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("create authorizer: %w", err)
@@ -247,7 +252,11 @@ func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logg
 		return static.SingleLocalHost(net.JoinHostPort(h, strconv.Itoa(p)))
 	}
 
-	srv, err := temporal.NewServer(
+	guard, err := guardOptions(cfg, tf, logger)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := temporal.NewServer(append(guard,
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
@@ -260,7 +269,7 @@ func newTemporalServer(cfg *config.Config, host string, ports servicePorts, logg
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
 		temporal.WithDynamicConfigClient(dynConfig),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("create temporal server: %w", err)
 	}

@@ -60,6 +60,9 @@ func startUI(ctx context.Context, addr, frontendAddr, namespace string, writeAct
 	}
 	if tf.on() {
 		cfg.TLS = uiconfig.TLS{CaFile: tf.CA, EnableHostVerification: true}
+		if tf.internal != nil { // a guarded frontend: the UI presents the internal certificate
+			cfg.TLS.CertData, cfg.TLS.KeyData = b64(tf.internal.certPEM), b64(tf.internal.keyPEM)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("UI config: %w", err)

@@ -2,20 +2,13 @@ package platform_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.uber.org/zap"
 
 	"egovpm/internal/config"
@@ -23,39 +16,15 @@ import (
 	"egovpm/internal/testenv"
 )
 
-// writePEM writes one PEM block of type typ to dir/name and returns the path.
-func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-	return p
-}
-
 // selfSignedCA makes a CA and a server certificate it signs for 127.0.0.1, in dir: the CA's
 // certificate file, the server's certificate and key files.
 func selfSignedCA(t *testing.T, dir string) (ca, cert, key string) {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := testenv.NewCA(dir, "ca")
 	require.NoError(t, err)
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "egovpm test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	cert, key, err = c.Issue("server", true)
 	require.NoError(t, err)
-	caCert, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		DNSNames: []string{"localhost"}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
-	require.NoError(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(srvKey)
-	require.NoError(t, err)
-	return writePEM(t, dir, "ca.pem", "CERTIFICATE", caDER), writePEM(t, dir, "server.pem", "CERTIFICATE", srvDER),
-		writePEM(t, dir, "server-key.pem", "EC PRIVATE KEY", keyDER)
+	return c.File, cert, key
 }
 
 // Issue 21 item 6, end to end: the devserver serves its frontend over TLS with a certificate
@@ -94,4 +63,91 @@ func TestTemporalTLSEndToEnd(t *testing.T) {
 	_, err = platform.DialTemporal(short(), plain, zap.NewNop())
 	require.Error(t, err, "a plaintext client does not reach a TLS frontend")
 	require.ErrorContains(t, err, "connect to Temporal at "+d.Addr)
+}
+
+// shortCtx is a context that ends in five seconds (a refused dial fails fast, not after 15 s).
+func shortCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Issue 21 item 6, mTLS end to end: the devserver requires a client certificate signed by
+// --tls-client-ca-file; the Temporal client with TEMPORAL_TLS_CERT_FILE/KEY_FILE of such a
+// certificate connects and calls, and is refused without a certificate or with one another
+// CA signed. The devserver's own clients (namespace setup, system workers) still work: it
+// became ready and serves the namespace.
+func TestTemporalMTLSEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	ca, cert, key := selfSignedCA(t, dir)
+	clientCA, err := testenv.NewCA(dir, "client-ca")
+	require.NoError(t, err)
+	clientCert, clientKey, err := clientCA.Issue("gateway", false)
+	require.NoError(t, err)
+	strangerCA, err := testenv.NewCA(dir, "stranger-ca")
+	require.NoError(t, err)
+	strangerCert, strangerKey, err := strangerCA.Issue("stranger", false)
+	require.NoError(t, err)
+	ctx := context.Background()
+	d, err := testenv.StartDevserver(ctx, dir, "", "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-file", ca,
+		"--tls-client-ca-file", clientCA.File)
+	require.NoError(t, err)
+	t.Cleanup(d.Stop)
+
+	cfg := config.Config{Component: "gateway", TemporalAddress: d.Addr, TemporalNamespace: "default", TemporalTLS: true,
+		TemporalCAFile: ca, TemporalCertFile: clientCert, TemporalKeyFile: clientKey, TemporalCompression: "none"}
+	c, err := platform.DialTemporal(ctx, cfg, zap.NewNop())
+	require.NoError(t, err, "with a client certificate of the client CA")
+	_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	require.NoError(t, err)
+	c.Close()
+
+	noCert := cfg
+	noCert.TemporalCertFile, noCert.TemporalKeyFile = "", ""
+	_, err = platform.DialTemporal(shortCtx(t), noCert, zap.NewNop())
+	require.Error(t, err, "no client certificate")
+	require.ErrorContains(t, err, "certificate required")
+
+	stranger := cfg
+	stranger.TemporalCertFile, stranger.TemporalKeyFile = strangerCert, strangerKey
+	_, err = platform.DialTemporal(shortCtx(t), stranger, zap.NewNop())
+	require.Error(t, err, "a client certificate another CA signed")
+	// TLS 1.3: the server's "unknown certificate authority" alert races the client's first
+	// write, which may see a broken pipe instead; either way the dial fails.
+	require.ErrorContains(t, err, "failed reaching server")
+}
+
+// Issue 21 item 6, API key end to end: the devserver requires `authorization: Bearer <key>`
+// (--api-key-file); the Temporal client with TEMPORAL_API_KEY connects and calls, and is
+// refused (Unauthenticated) with a wrong key or none.
+func TestTemporalAPIKeyEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	ca, cert, key := selfSignedCA(t, dir)
+	keyFile := filepath.Join(dir, "api-key")
+	require.NoError(t, os.WriteFile(keyFile, []byte("egovpm-test-key-0123456789\n"), 0o600))
+	ctx := context.Background()
+	d, err := testenv.StartDevserver(ctx, dir, "", "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-file", ca,
+		"--api-key-file", keyFile)
+	require.NoError(t, err)
+	t.Cleanup(d.Stop)
+
+	cfg := config.Config{Component: "worker", TemporalAddress: d.Addr, TemporalNamespace: "default", TemporalTLS: true,
+		TemporalCAFile: ca, TemporalAPIKey: "egovpm-test-key-0123456789", TemporalCompression: "none"}
+	c, err := platform.DialTemporal(ctx, cfg, zap.NewNop())
+	require.NoError(t, err, "with the key")
+	_, err = c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	require.NoError(t, err)
+	c.Close()
+
+	wrong := cfg
+	wrong.TemporalAPIKey = "egovpm-test-key-0123456780"
+	_, err = platform.DialTemporal(shortCtx(t), wrong, zap.NewNop())
+	require.Error(t, err, "a wrong key")
+	require.ErrorContains(t, err, "invalid API key")
+
+	none := cfg
+	none.TemporalAPIKey = ""
+	_, err = platform.DialTemporal(shortCtx(t), none, zap.NewNop())
+	require.Error(t, err, "no key")
+	require.ErrorContains(t, err, "API key required")
 }
