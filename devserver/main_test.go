@@ -600,6 +600,13 @@ func TestParseOptions(t *testing.T) {
 		require.ErrorContains(t, err, "need TLS", "mTLS without TLS")
 		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_SERVER_API_KEY_FILE": "key"}), io.Discard)
 		require.ErrorContains(t, err, "need TLS", "an API key is not sent in clear")
+		empty := filepath.Join(t.TempDir(), "api-key")
+		require.NoError(t, os.WriteFile(empty, []byte(" \n"), 0o600))
+		tlsArgs := []string{"--tls-cert-file", "c.pem", "--tls-key-file", "k.pem", "--tls-ca-file", "ca.pem"}
+		_, err = parseOptions(append(tlsArgs, "--api-key-file", empty), noEnv, io.Discard)
+		require.ErrorContains(t, err, "holds no key")
+		_, err = parseOptions(append(tlsArgs, "--tls-client-ca-file", empty), noEnv, io.Discard)
+		require.ErrorContains(t, err, "--tls-client-ca-file: no PEM certificate")
 	})
 
 	t.Run("ui off", func(t *testing.T) {

@@ -31,8 +31,9 @@ func (t tlsFiles) guarded() bool { return t.ClientCA != "" || t.APIKey != "" }
 // on reports whether the frontend serves TLS.
 func (t tlsFiles) on() bool { return t.Cert != "" }
 
-// tlsFlags registers --tls-cert-file, --tls-key-file and --tls-ca-file on fs (defaults from
-// env) and returns the function that reads them after parsing.
+// tlsFlags registers --tls-cert-file, --tls-key-file, --tls-ca-file, --tls-client-ca-file and
+// --api-key-file on fs (defaults from env) and returns the function that reads them after
+// parsing.
 func tlsFlags(fs *flag.FlagSet, env func(key, def string) string) func() (tlsFiles, error) {
 	cert := fs.String("tls-cert-file", env("TEMPORAL_TLS_SERVER_CERT_FILE", ""),
 		"serve the frontend over TLS with this PEM certificate `file` (with --tls-key-file and --tls-ca-file) [TEMPORAL_TLS_SERVER_CERT_FILE]")
