@@ -44,6 +44,8 @@ type taskJSON struct {
 	Details        json.RawMessage `json:"details,omitempty"`
 	// DelegatedBy: who delegated the task to its assignee (委派, issue 19 item 6).
 	DelegatedBy *string `json:"delegated_by,omitempty"`
+	// AssigneeName: the assignee's display name, in a project's open_tasks only.
+	AssigneeName *string `json:"assignee_name,omitempty"`
 }
 
 func ns(v sql.NullString) *string {
@@ -58,7 +60,7 @@ func toTaskJSON(t store.Task) taskJSON {
 		DueAt: t.DueAt.Format(time.RFC3339), CreatedAt: t.CreatedAt.Format(time.RFC3339),
 		ProjectID: ns(t.ProjectID), BundleID: ns(t.BundleID), CandidateOrgID: ns(t.CandidateOrgID),
 		AssigneeID: ns(t.AssigneeID), Decision: ns(t.Decision), DecidedBy: ns(t.DecidedBy), Comment: ns(t.Comment),
-		ProjectName: ns(t.ProjectName), DelegatedBy: ns(t.DelegatedBy)}
+		ProjectName: ns(t.ProjectName), DelegatedBy: ns(t.DelegatedBy), AssigneeName: ns(t.AssigneeName)}
 	if t.ProjectPlanYear.Valid {
 		j.PlanYear = &t.ProjectPlanYear.Int64
 	}

@@ -89,6 +89,11 @@ func TestUrgeOverdueTask(t *testing.T) {
 	// The timeline shows the urge.
 	pr := s.do("alice", http.MethodGet, "/api/v1/projects/"+p, nil, nil)
 	require.Contains(t, string(pr.Raw), `"task.urge"`)
+	// Its open task names the assignee for the unit, which may not list users (项目详情's 办理人).
+	open := pr.Body["open_tasks"].([]any)
+	require.Len(t, open, 1)
+	require.Equal(t, "u-drb1", open[0].(map[string]any)["assignee_id"])
+	require.Equal(t, "李审（市数管局）", open[0].(map[string]any)["assignee_name"])
 
 	// Again within the window: refused, nothing written.
 	r = s.urge("alice", task, nil)

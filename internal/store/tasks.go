@@ -44,6 +44,9 @@ type Task struct {
 	ProjectPlanYear sql.NullInt64  `db:"project_plan_year" json:"-"`
 	// DelegatedBy is who delegated the task to its assignee (委派, issue 19 item 6).
 	DelegatedBy sql.NullString `db:"delegated_by" json:"-"`
+	// AssigneeName is the assignee's display name, joined from users by OpenTasksOfProject
+	// only (项目详情's 待办事项 names its 办理人; applicants may not list users).
+	AssigneeName sql.NullString `db:"assignee_name" json:"-"`
 }
 
 const taskCols = `t.id, t.kind, t.workflow_id, t.project_id, t.bundle_id, t.candidate_role, t.candidate_org_id,
@@ -71,10 +74,11 @@ func (s *Store) Task(ctx context.Context, id string) (Task, error) {
 	return t, notFound(err)
 }
 
-// OpenTasksOfProject returns the open tasks of a project.
+// OpenTasksOfProject returns the open tasks of a project, with their assignees' names.
 func (s *Store) OpenTasksOfProject(ctx context.Context, projectID string) ([]Task, error) {
 	var ts []Task
-	err := s.selectP(ctx, &ts, `SELECT `+taskCols+` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+	err := s.selectP(ctx, &ts, `SELECT `+taskCols+`, u.name AS assignee_name FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+		LEFT JOIN users u ON u.id = t.assignee_id
 		WHERE t.project_id = $1 AND t.status = 'open' ORDER BY t.due_at, t.id`, projectID)
 	return ts, err
 }

@@ -89,6 +89,9 @@ test('alice urges her project’s overdue task; drb1 is told; a second urge the 
   await expect(alice.getByTestId('project-name')).toHaveText(name)
   const row = alice.getByTestId('open-tasks').getByRole('row').filter({ hasText: '初审' })
   await expect(row).toContainText('已逾期')
+  // Its 办理人 by name, not the user id (alice may not list users; the server names him).
+  await expect(row).toContainText('李审（市数管局）')
+  await expect(row).not.toContainText('u-drb1')
   await row.scrollIntoViewIfNeeded()
   await accessible(alice, '项目详情（催办）')
   await shot(alice, '63-project-overdue-task')
