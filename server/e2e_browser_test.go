@@ -14,8 +14,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
+	"go.uber.org/zap"
 
 	"egovpm/internal/auth"
+	"egovpm/internal/tracing"
 	"egovpm/web"
 )
 
@@ -46,6 +49,16 @@ func TestBrowserE2E(t *testing.T) {
 
 	// The dev-only test policy: the 2021 rules with a trial run of seconds (R11) and short O&M
 	// years (R13), so delivery runs to O&M within the test.
+	// Tracing as the gateway and worker run it by default (on, no exporter: tracing.Setup with
+	// no OTEL_* variable), so the audit rows carry trace ids and 审计日志 shows them (issue 21).
+	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	tr, err := tracing.Setup(context.Background(), func(string) string { return "" }, "egovpm-gateway", zap.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_ = tr.Shutdown(context.Background())
+		otel.SetTracerProvider(prevTP)
+		otel.SetTextMapPropagator(prevProp)
+	})
 	s := newStack(t, "test")
 	env := []string{}
 	delivery := ""

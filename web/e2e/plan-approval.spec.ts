@@ -274,7 +274,7 @@ test('ops1 resets a stuck workflow on 运维监控', async ({ browser }) => {
   await shot(ops, '33-ops-reset-result')
 })
 
-test('audit1 verifies the chain, filters the log and reads every task', async ({ browser }) => {
+test('audit1 verifies the chain, filters the log and reads every task', async ({ browser, request }) => {
   const audit = await as(browser, 'audit1')
   await audit.getByRole('menuitem', { name: '审计日志' }).click()
   await audit.getByTestId('verify').click()
@@ -287,6 +287,15 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   // of another kind left), then check what it holds.
   await expect(rows.locator('[data-action]:not([data-action^="ops."])')).toHaveCount(0)
   await expect(rows).toContainText('重置流程')
+  // The reset's row shows the trace id the API returns for it (issue 21 item 2), named for
+  // what its button does.
+  const a = { Authorization: `Bearer ${await apiLogin(request, 'audit1')}` }
+  const log = await request.get('/api/v1/audit?kind=ops.reset&limit=1', { headers: a })
+  expect(log.status()).toBe(200)
+  const reset = (await log.json()).items[0]
+  expect(reset.trace_id).toMatch(/^[0-9a-f]{32}$/)
+  const resetRow = rows.getByRole('row').filter({ hasText: '重置流程' }).filter({ hasText: reset.object_id }).first()
+  await expect(resetRow.getByRole('button', { name: `复制追踪编号 ${reset.trace_id}`, exact: true })).toHaveText(reset.trace_id)
   await accessible(audit, '审计日志')
   await shot(audit, '34-audit-log')
   await audit.getByRole('menuitem', { name: '全部任务' }).click()
