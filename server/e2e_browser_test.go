@@ -126,20 +126,16 @@ func seedOverdue(t *testing.T, s *stack) []string {
 	return env
 }
 
-// deliveryFixture sets up, through the API, what web/e2e/delivery.spec.ts takes through the
-// screens (issue 18): a ≥ 10M project of alice's approved alone by NDRC and a bundled project of
-// bob's approved with its bundle (with a supervision sub-project, R10), both in procurement, and a draft of alice's whose plan year's
-// submission window has closed (R8). It returns them as JSON for the spec.
+// deliveryFixture sets up, through the API, the projects the browser tests start from in a
+// later stage than their own steps reach (issue 18's chain, web/e2e/lifecycle.spec.ts, makes its
+// two projects through the screens and needs none of these but the first): a draft of alice's
+// whose plan year's submission window has closed (R8's special request, which lists.spec.ts
+// finds too); projects in O&M and in construction for terminate.spec.ts; one approved for
+// change.spec.ts (whose page workbench.spec.ts checks for similar projects, R16); one in O&M
+// under a policy with an hour-long O&M year for extension.spec.ts. It returns them as JSON.
 func deliveryFixture(t *testing.T, s *stack) string {
 	t.Helper()
 	tag := newID("")[:6]
-	large := s.approvedLarge("alice", "浏览器测试：全市教育数据中台 "+tag, false)
-	bundled := s.approvedBundled("bob", "浏览器测试：健康档案小程序 "+tag)
-	// R10: the bundled project has a supervision sub-project, so its 完工 needs the 监理报告.
-	r := s.do("bob", http.MethodPost, "/api/v1/projects", map[string]any{"name": "浏览器测试：健康档案小程序监理 " + tag,
-		"type": "supervision", "plan_year": futureYear(), "estimated_investment_fen": 10_000_000, "description": "工程监理服务",
-		"mlps_level": 2, "uses_crypto": false, "parent_project_id": bundled}, nil)
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	lateYear := pastYear()
 	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, lateYear, 300_000_000)
 	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4).
@@ -147,7 +143,7 @@ func deliveryFixture(t *testing.T, s *stack) string {
 	s.inOM("alice", om)
 	// In construction, for terminate.spec.ts's 终止 with a final settlement (终止结算).
 	built := s.approvedLarge("alice", "浏览器测试：停建的平台 "+tag, false)
-	r = s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
+	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	change := s.approvedLarge("alice", "浏览器测试：智慧审批变更 "+tag, false) // web/e2e/change.spec.ts (项目变更)
 	// In O&M under a test policy whose O&M year lasts an hour, for extension.spec.ts's 申请延期
@@ -163,38 +159,14 @@ func deliveryFixture(t *testing.T, s *stack) string {
 		return s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil).str("name")
 	}
 	out, err := json.Marshal(map[string]map[string]string{
-		"large":   {"id": large, "name": name(large)},
-		"bundled": {"id": bundled, "name": name(bundled)},
-		"late":    {"id": late, "name": name(late), "year": strconv.Itoa(lateYear)},
-		"om":      {"id": om, "name": name(om)},
-		"built":   {"id": built, "name": name(built)},
-		"change":  {"id": change, "name": name(change)},
-		"extend":  {"id": extend, "name": name(extend)},
+		"late":   {"id": late, "name": name(late), "year": strconv.Itoa(lateYear)},
+		"om":     {"id": om, "name": name(om)},
+		"built":  {"id": built, "name": name(built)},
+		"change": {"id": change, "name": name(change)},
+		"extend": {"id": extend, "name": name(extend)},
 	})
 	require.NoError(t, err)
 	return string(out)
-}
-
-// approvedBundled takes a < 10M project of user through preliminary and expert review, the plan
-// (cut to 2.8M, R7) and NDRC's approval of a bundle holding it (R6), and returns its id, in
-// stage procurement.
-func (s *stack) approvedBundled(user, name string) string {
-	s.t.Helper()
-	t := s.t
-	year := futureYear()
-	p := s.createProject(user, name, year, 300_000_000)
-	s.submit(user, p)
-	s.toAwaitingPlan(user, p, year)
-	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
-		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": 280_000_000}}})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-	s.waitStage(user, p, "awaiting_approval")
-	r = s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/bundles", year), map[string]any{"project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	r = s.decide("ndrc1", r.str("task_id"), map[string]any{"decision": "approve", "comment": "同意"}, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-	s.waitStage(user, p, "procurement")
-	return p
 }
 
 // listsFixture sets up, in SQL, what web/e2e/lists.spec.ts pages through: 55 expert reviews of

@@ -198,9 +198,9 @@ test('drb1 approves; the lifecycle picture shows the new stage; a stale form exp
   await shot(drb1, '10-project-expert-review')
   // R16: DRB sees on a project's page the projects it may duplicate, best first, with why
   // (the delivery fixture's projects, submitted one after the other, share most of their names
-  // and descriptions: the last one finds the first).
+  // and descriptions: the change project, submitted after it, finds the one in construction).
   await drb1.goto(`/projects/${fx.change.id}`)
-  const alike = drb1.getByTestId('similar').getByRole('row').filter({ hasText: fx.large.name })
+  const alike = drb1.getByTestId('similar').getByRole('row').filter({ hasText: fx.built.name })
   await alike.scrollIntoViewIfNeeded()
   await expect(alike).toContainText(/\d+%/)
   await expect(alike).toContainText('名称相近；建设内容相近')
