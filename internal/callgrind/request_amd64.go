@@ -1,0 +1,4 @@
+package callgrind
+
+//go:noescape
+func clientRequest(args *[6]uintptr) uintptr
