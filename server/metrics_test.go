@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -12,7 +13,12 @@ import (
 	"go.uber.org/zap"
 
 	"egovpm/internal/auth"
+	"egovpm/internal/config"
 	"egovpm/internal/metrics"
+	"egovpm/internal/platform"
+	"egovpm/internal/seed"
+	"egovpm/internal/testdb"
+	"egovpm/worker/setup"
 )
 
 // serveMetrics serves reg's /metrics on a free loopback port, as the gateway's and the worker's
@@ -95,4 +101,37 @@ func TestMetricsMoveWithADecision(t *testing.T) {
 		dev1 := scrape(t, dev)
 		assertTrue(c, dev1.Sum("service_requests", update) > dev0.Sum("service_requests", update), "the Temporal server counted the Update")
 	}, 10*time.Second, 100*time.Millisecond)
+}
+
+// TestMetricsOffCountsNothing: with EGOVPM_METRICS_ADDR=off nothing serves /metrics, so the
+// process keeps no registry and gives the Temporal SDK no metrics handler (the metrics+tracing
+// overhead of docs/PERFORMANCE.md §10 is measured against this); the gateway still answers and
+// the worker still runs a decision.
+func TestMetricsOffCountsNothing(t *testing.T) {
+	ctx := context.Background()
+	queue := "egovpm-test-" + newID("")
+	fixed := map[string]string{
+		"DATABASE_URL": testdb.URL(t), "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
+		"DATA_DIR": t.TempDir(), "EGOVPM_POLICY": "2021", "EGOVPM_AUDIT_KEY": testdb.AuditKey, "LOG_LEVEL": "error",
+		"EGOVPM_METRICS_ADDR": "off",
+	}
+	cfg, err := config.Load(func(k string) string { return fixed[k] })
+	require.NoError(t, err)
+	deps, err := platform.Connect(ctx, cfg, zap.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(deps.Close)
+	require.Nil(t, deps.Metrics, "no registry when metrics are off")
+	require.NoError(t, seed.Demo(ctx, deps.Store, cfg.DemoPassword))
+	require.NoError(t, useInboxPool(ctx, cfg, deps.Store))
+	w := setup.NewWorker(deps.Temporal, queue, deps.Store, zap.NewNop())
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	srv, err := New(cfg, deps, zap.NewNop())
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	s := &stack{t: t, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{}}
+	p := s.createProject("alice", "指标关闭时的项目", futureYear(), 200_000_000)
+	s.submit("alice", p)
+	s.prelimApprove(p)
 }

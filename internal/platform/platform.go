@@ -97,11 +97,20 @@ func Compression(name string) client.GrpcCompression {
 }
 
 // Connect opens the store and the Temporal client, both reporting to a new metrics registry
-// (Deps.Metrics).
+// (Deps.Metrics). With EGOVPM_METRICS_ADDR=off nothing could read that registry: there is
+// none (Deps.Metrics nil), and the SDK counts nothing.
 func Connect(ctx context.Context, cfg config.Config, log *zap.Logger) (*Deps, error) {
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.MetricsAddr == config.MetricsOff {
+		tc, err := dialTemporal(ctx, cfg, log, nil)
+		if err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+		return &Deps{Store: st, Temporal: tc}, nil
 	}
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewDBCollector(st.Pools, func() map[string]int {
