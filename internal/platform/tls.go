@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"egovpm/internal/config"
 )
@@ -21,6 +22,7 @@ func ClientOptions(cfg config.Config) (client.Options, error) {
 		Namespace:         cfg.TemporalNamespace,
 		Identity:          Identity(cfg.Component),
 		ConnectionOptions: client.ConnectionOptions{GrpcCompression: Compression(cfg.TemporalCompression)},
+		ExternalStorage:   payloadVisiting,
 	}
 	if cfg.TemporalTLS {
 		tc, err := TemporalTLS(cfg)
@@ -34,6 +36,16 @@ func ClientOptions(cfg config.Config) (client.Options, error) {
 	}
 	return opts, nil
 }
+
+// payloadVisiting keeps the SDK's payload visitor on the caller's goroutine. SDK 1.51 walks
+// every workflow and activity task the worker polls and completes (and each Update, start and
+// signal the client sends) for external storage and payload-size warnings whether or not a
+// storage driver is configured (none is here; no option turns the walk off), and with its
+// default MaxOperationsPerMessage of 8 it starts a goroutine for every payload site of a task
+// and waits for them. With 1 it visits them in turn (proxy.VisitPayloads starts none for a
+// limit of 1): 42 allocations and ~60,400 instructions per decision task visited instead of
+// 52 and ~64,800 (BenchmarkPayloadVisit; docs/PERFORMANCE.md §11.4).
+var payloadVisiting = converter.ExternalStorage{Concurrency: converter.ExternalStorageConcurrency{MaxOperationsPerMessage: 1}}
 
 // TemporalTLS builds the TLS configuration of the Temporal client from cfg's TEMPORAL_TLS_*
 // files; a file that cannot be read or parsed is an error naming its variable.
