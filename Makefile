@@ -78,6 +78,7 @@ bench: ## performance harness (docs/PERFORMANCE.md): Go benchmarks, then the loa
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 200x ./bench/
 	$(GO) run ./bench/cmd/egovpm-bench $(BENCH_FLAGS)
 	@if [ "$(BENCH_GROWTH)" = 1 ]; then $(MAKE) bench-growth bench-readmodel bench-decade; fi
+	$(MAKE) bench-overhead
 	$(MAKE) ui-bench
 
 # Issue 20's opt-in phases (never in make test; not in make bench unless BENCH_GROWTH=1):
@@ -94,6 +95,14 @@ bench-readmodel: ## issue 20: a decade's read model (COPY) and the product's rea
 
 bench-decade: ## issue 20: one project through ten compressed O&M years; history events per run (fails past 10,240)
 	$(GO) run ./bench/cmd/egovpm-bench -phases decade $(BENCH_FLAGS)
+
+# Issue 21: metrics+tracing on vs off as instructions per decision of the gateway+worker
+# process under callgrind (load-independent; docs/PERFORMANCE.md §10). Needs valgrind.
+OVERHEAD_N ?= 100
+OVERHEAD_ROUNDS ?= 5
+.PHONY: bench-overhead
+bench-overhead: ## issue 21: metrics+tracing overhead on a decision, callgrind instruction counts (OVERHEAD_N decisions, OVERHEAD_ROUNDS alternations)
+	scripts/bench-overhead.sh $(OVERHEAD_N) $(OVERHEAD_ROUNDS)
 
 ui-bench: ui browser-deps build ## web UI figures: initial route's JS+CSS gzipped, 待办 with 50 tasks interactive (cold, warm)
 	cd devserver && $(GO) build -o ../$(BIN)/devserver .

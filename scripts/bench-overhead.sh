@@ -13,6 +13,7 @@
 set -euo pipefail
 n=${1:-100}
 rounds=${2:-5}
+command -v valgrind >/dev/null || { echo "bench-overhead: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
