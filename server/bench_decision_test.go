@@ -3,16 +3,17 @@ package main
 // BenchmarkDecisionRoundTrip is one decision's work in the gateway and the worker, both in
 // this process as newStack runs them, against the devserver subprocess and PostgreSQL: the
 // HTTP request POST /api/v1/tasks/{id}/decision (a prelim approval) until its answer, and
-// whatever the worker does meanwhile. Set-up (creating and submitting b.N projects, waiting
-// for their prelim tasks) is outside the timer. Besides ns/op it reports allocs/op and B/op
+// whatever the worker does meanwhile. Set-up (creating and submitting projects 25 at a time,
+// waiting for their prelim tasks) is outside the timer. Besides ns/op it reports allocs/op and B/op
 // (this process only: the gateway and the worker, neither the devserver nor PostgreSQL) and
 // cpu-µs/op, this process's CPU time per decision.
 //
 // Metrics and tracing follow the environment as the two processes' mains do: tracing on
 // unless OTEL_SDK_DISABLED=true (no exporter unless OTEL_TRACES_EXPORTER says so), the SDK's
-// and the gateway's metrics unless EGOVPM_METRICS_ADDR=off. One process holds one setting
-// (the tracer provider is global): `make bench-overhead` runs the two alternately, and under
-// valgrind --tool=callgrind for an instruction count the machine's load does not move.
+// metrics and the registries unless EGOVPM_METRICS_ADDR=off (the gateway's own counters count
+// either way, unregistered when off). One process holds one setting (the tracer provider is
+// global): `make bench-overhead` runs the two alternately under valgrind --tool=callgrind, for
+// an instruction count the machine's load hardly moves.
 
 import (
 	"context"
