@@ -231,12 +231,28 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	if err := read("GET /tasks ndrc1 (the bundle task)", "ndrc1", "/api/v1/tasks?limit=50"); err != nil {
 		return nil, err
 	}
+	// The bundle decision's fan-out alone: after the earlier steps' work has drained (their
+	// notification activities), with the CPU time of each process over it and, with -profile,
+	// the gateway's, the worker's and the devserver's CPU profiles of its first seconds.
+	quiet := e.cpu.WaitQuiet(2 * time.Minute)
+	pd := max(5*time.Second, time.Duration(n)*30*time.Millisecond)
+	waitProf := []func(){e.profile(fmt.Sprintf("growth-%d-bundle-decision", n), pd),
+		e.profileOf("worker", e.workerPprof, fmt.Sprintf("growth-%d-bundle-decision", n), pd),
+		e.profileOf("devserver", e.ts.PprofAddr, fmt.Sprintf("growth-%d-bundle-decision", n), pd)}
+	e.cpu.Start()
 	if err := timed("bundle decision", 1, func(int) error {
 		return bench.Retry(ctx, 5*time.Minute, append(retry, http.StatusServiceUnavailable), func() error {
 			return e.cl.DecideKey(ctx, tok("ndrc1"), b.TaskID, "growth-"+runKey+"-bundle-decision", map[string]any{"decision": "approve", "comment": "同意"}, nil)
 		})
 	}, func() error { return e.waitStage(ctx, ids, []string{"approved", "procurement"}) }); err != nil {
 		return nil, err
+	}
+	fanCPU := e.cpu.Stop()
+	fanLine := fmt.Sprintf("  bundle decision → all approved, per member (waited %s for quiet before it): %s",
+		quiet.Round(time.Second), fanCPU.PerOp(n))
+	fmt.Println(fanLine)
+	for _, w := range waitProf {
+		w()
 	}
 	if err := read("GET /plans/{year} (N items, 1 bundle)", "drb1", fmt.Sprintf("/api/v1/plans/%d", year)); err != nil {
 		return nil, err
@@ -257,6 +273,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	if timeouts > 0 {
 		lines = append(lines, fmt.Sprintf("  (%d plan request(s) answered 503 temporal_timeout after the gateway's 30 s wait and were resent with the same key: counted in their step)", timeouts))
 	}
+	lines = append(lines, fanLine)
 	lines = append(lines, reads...)
 	lines = append(lines, hist...)
 	lines = append(lines, "  one member's ProjectLifecycle: "+member.String())
@@ -274,8 +291,9 @@ type runStats struct {
 	largest     int
 	largestType string
 	// fanOuts are the SignalMembers activities' times, scheduled to completed, in order
-	// (plan-fanout-activity: each a convene's, a compile's or a bundle decision's fan-out).
-	fanOuts []time.Duration
+	// (plan-fanout-activity: each a convene's, a compile's or a bundle decision's fan-out),
+	// and fanWaits the part of each before a worker started it (time in the task queue).
+	fanOuts, fanWaits []time.Duration
 	// byKind is the largest event of each kind: its type, with a marker's local activity and
 	// an event's Update (the one accepted last before it: the plan handles one at a time).
 	byKind map[string]int
@@ -320,6 +338,9 @@ func (r runStats) String() string {
 		ds := make([]string, len(r.fanOuts))
 		for i, d := range r.fanOuts {
 			ds[i] = d.Round(time.Millisecond).String()
+			if i < len(r.fanWaits) {
+				ds[i] += fmt.Sprintf(" (%s queued)", r.fanWaits[i].Round(time.Millisecond))
+			}
 		}
 		out += fmt.Sprintf("; SignalMembers scheduled → completed: %s", strings.Join(ds, ", "))
 	}
@@ -380,6 +401,7 @@ func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, erro
 	scheduled := map[int64]time.Time{}
 	s.byKind = map[string]int{}
 	var update string
+	started := map[int64]time.Duration{}
 	for it.HasNext() {
 		ev, err := it.Next()
 		if err != nil {
@@ -398,9 +420,15 @@ func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, erro
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.ActivityType.GetName() == wire.SignalMembers {
 			scheduled[ev.EventId] = ev.EventTime.AsTime()
 		}
+		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
+			if at, ok := scheduled[a.ScheduledEventId]; ok {
+				started[a.ScheduledEventId] = ev.EventTime.AsTime().Sub(at)
+			}
+		}
 		if a := ev.GetActivityTaskCompletedEventAttributes(); a != nil {
 			if at, ok := scheduled[a.ScheduledEventId]; ok {
 				s.fanOuts = append(s.fanOuts, ev.EventTime.AsTime().Sub(at))
+				s.fanWaits = append(s.fanWaits, started[a.ScheduledEventId])
 			}
 		}
 	}
