@@ -1,9 +1,11 @@
 package workflows_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
 	"egovpm/internal/domain"
@@ -23,39 +25,61 @@ func TestR6_EarlyBundleResultHeldUntilThePlanIncludesTheProject(t *testing.T) {
 	h.cancel()
 	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
 	h.requireCancelled()
-	require.Contains(t, h.stages(), domain.StageApproved)
+	require.Equal(t, domain.StageApproved, h.transitionTo(domain.StageProcurement).Through, "through approved (bundle-approve-once)")
 }
 
+// R6: a bundle member approved goes to procurement at the plan amount (R7), the unit told. From
+// bundle-approve-once (issue 20 item 1) one write takes it through approved to procurement:
+// one Apply with both audit rows, the notice and Through approved (the notices derived for
+// approved); a run started before writes approved, then procurement (its histories replay).
 func TestR6_SmallProjectBundleApproved(t *testing.T) {
-	h := newLifecycle(t)
-	h.toAwaitingApproval(400_000_000)
-	h.signal(workflows.SignalBundleResult, workflows.BundleResultSignal{BundleID: "b1", TaskID: "plan:2026:bundle_approval:b1", Approved: true, Actor: ndrcAppr})
-	h.projectState(func(st workflows.ProjectState) {
-		require.Equal(t, domain.StageProcurement, st.Stage)
-		require.Equal(t, int64(400_000_000), st.ApprovedFen, "R7: the approved amount is the plan amount")
-		require.Equal(t, "b1", st.BundleID)
-	})
-	// A repeated bundle result changes nothing.
-	h.signal(workflows.SignalBundleResult, workflows.BundleResultSignal{BundleID: "b1", Approved: false, Actor: ndrcAppr})
-	h.projectState(func(st workflows.ProjectState) { require.Equal(t, domain.StageProcurement, st.Stage) })
-	h.cancel()
-	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
-	h.requireCancelled()
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before bundle-approve-once: %v", old), func(t *testing.T) {
+			h := newLifecycle(t)
+			if old {
+				startedBefore(t, h.env, "lifecycle-baseline-bundle-once")
+				h.env.OnGetVersion("lifecycle-baseline-adjust-once", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+				h.env.OnGetVersion("bundle-approve-once", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			h.toAwaitingApproval(400_000_000)
+			h.signal(workflows.SignalBundleResult, workflows.BundleResultSignal{BundleID: "b1", TaskID: "plan:2026:bundle_approval:b1", Approved: true, Actor: ndrcAppr})
+			h.projectState(func(st workflows.ProjectState) {
+				require.Equal(t, domain.StageProcurement, st.Stage)
+				require.Equal(t, int64(400_000_000), st.ApprovedFen, "R7: the approved amount is the plan amount")
+				require.Equal(t, "b1", st.BundleID)
+			})
+			// A repeated bundle result changes nothing.
+			h.signal(workflows.SignalBundleResult, workflows.BundleResultSignal{BundleID: "b1", Approved: false, Actor: ndrcAppr})
+			h.projectState(func(st workflows.ProjectState) { require.Equal(t, domain.StageProcurement, st.Stage) })
+			h.cancel()
+			h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+			h.requireCancelled()
 
-	require.Equal(t, []domain.Stage{domain.StagePrelimReview, domain.StageExpertReview, domain.StageAwaitingPlan,
-		domain.StageAwaitingApproval, domain.StageApproved, domain.StageProcurement}, h.stages())
-	approved := h.transitionTo(domain.StageApproved)
-	require.Equal(t, int64(400_000_000), approved.ApprovedAmountFen)
-	require.Equal(t, "bundle.approve", approved.Audit[0].Action)
-	require.Equal(t, ndrcAppr.ID, approved.Audit[0].ActorID)
-	proc := h.transitionTo(domain.StageProcurement)
-	require.Len(t, proc.Notify, 1)
-	require.Equal(t, "approved", proc.Notify[0].Kind)
-	require.Equal(t, unitA, proc.Notify[0].OrgID)
-	for _, task := range h.opened() {
-		require.NotEqual(t, domain.TaskProjectApproval, task.Kind, "a small project has no approval task of its own")
+			before := []domain.Stage{domain.StagePrelimReview, domain.StageExpertReview, domain.StageAwaitingPlan, domain.StageAwaitingApproval}
+			proc := h.transitionTo(domain.StageProcurement)
+			approved := proc
+			if old {
+				require.Equal(t, append(before, domain.StageApproved, domain.StageProcurement), h.stages())
+				approved = h.transitionTo(domain.StageApproved)
+				require.Len(t, approved.Audit, 1)
+				require.Empty(t, proc.Through)
+			} else {
+				require.Equal(t, append(before, domain.StageProcurement), h.stages(), "one write for approved and procurement")
+				require.Equal(t, domain.StageApproved, proc.Through)
+				require.Equal(t, []string{"bundle.approve", "project.procurement"}, []string{proc.Audit[0].Action, proc.Audit[1].Action})
+			}
+			require.Equal(t, int64(400_000_000), approved.ApprovedAmountFen)
+			require.Equal(t, "bundle.approve", approved.Audit[0].Action)
+			require.Equal(t, ndrcAppr.ID, approved.Audit[0].ActorID)
+			require.Len(t, proc.Notify, 1)
+			require.Equal(t, "approved", proc.Notify[0].Kind)
+			require.Equal(t, unitA, proc.Notify[0].OrgID)
+			for _, task := range h.opened() {
+				require.NotEqual(t, domain.TaskProjectApproval, task.Kind, "a small project has no approval task of its own")
+			}
+			require.Empty(t, h.docsCalls, "a small project needs no opinion or implementation plan")
+		})
 	}
-	require.Empty(t, h.docsCalls, "a small project needs no opinion or implementation plan")
 }
 
 func TestR6_SmallProjectBundleExcluded(t *testing.T) {

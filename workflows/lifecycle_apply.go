@@ -15,6 +15,7 @@ import (
 // transition is a state change before it is written.
 type transition struct {
 	stage          domain.Stage
+	through        domain.Stage
 	amount         int64
 	round          int
 	open           []OpenTask
@@ -131,6 +132,7 @@ func (l *lifecycle) record(tr transition, id string) domain.Transition {
 		WorkflowID:        l.id,
 		ProjectID:         l.in.ProjectID,
 		Stage:             tr.stage,
+		Through:           tr.through,
 		ApprovedAmountFen: tr.amount,
 		Round:             tr.round,
 		Close:             tr.close,

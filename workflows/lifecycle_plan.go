@@ -172,6 +172,16 @@ func (l *lifecycle) onBundleResult(ctx workflow.Context, s BundleResultSignal) e
 	if s.Approved {
 		l.st.ApprovedFen = l.st.PlanAmountFen
 		d["approved_amount_fen"] = l.st.ApprovedFen
+		if version(ctx, "bundle-approve-once", 1) == 1 {
+			// One write takes the member through approved to procurement (issue 20 item 1: a
+			// bundle decision's fan-out is its members' writes; each is one transaction on the
+			// audit chain's head, one local activity and one Stage upsert instead of two):
+			// both audit rows, the unit's notice, and the notices derived for approved.
+			tr := l.procurement()
+			tr.through, tr.amount = domain.StageApproved, l.st.ApprovedFen
+			tr.audit = append(l.auditBy(s.Actor, "bundle.approve", d), tr.audit...)
+			return l.apply(ctx, tr)
+		}
 		if err := l.apply(ctx, transition{stage: domain.StageApproved, amount: l.st.ApprovedFen,
 			audit: l.auditBy(s.Actor, "bundle.approve", d)}); err != nil {
 			return err
@@ -218,9 +228,14 @@ func (l *lifecycle) advance(ctx workflow.Context) error {
 			Kind: domain.TaskProjectApproval, CandidateRole: l.in.Policy.ProjectApproverRole, CandidateOrgID: l.in.Policy.ProjectApproverOrg}},
 			audit: l.auditBy(domain.Actor{ID: "system"}, "approval.request", map[string]any{"documents": kinds})})
 	case domain.StageApproved:
-		return l.apply(ctx, transition{stage: domain.StageProcurement,
-			notify: []domain.Notice{{Kind: "approved", Title: "项目已批复：" + l.in.Name, Role: domain.RoleSubmitter, OrgID: l.in.UnitID}},
-			audit:  l.auditBy(domain.Actor{ID: "system"}, "project.procurement", nil)})
+		return l.apply(ctx, l.procurement())
 	}
 	return nil
+}
+
+// procurement is an approved project's move to procurement, the unit told of the approval.
+func (l *lifecycle) procurement() transition {
+	return transition{stage: domain.StageProcurement,
+		notify: []domain.Notice{{Kind: "approved", Title: "项目已批复：" + l.in.Name, Role: domain.RoleSubmitter, OrgID: l.in.UnitID}},
+		audit:  l.auditBy(domain.Actor{ID: "system"}, "project.procurement", nil)}
 }

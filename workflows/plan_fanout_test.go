@@ -88,7 +88,7 @@ func TestR6_RepeatedBundleResultAppliedOnce(t *testing.T) {
 		final []domain.Stage
 	}{
 		{"approved", workflows.BundleResultSignal{BundleID: "b1", TaskID: bundle1Task, Approved: true, Actor: ndrcAppr},
-			[]domain.Stage{domain.StageApproved, domain.StageProcurement}},
+			[]domain.Stage{domain.StageAwaitingApproval, domain.StageProcurement}}, // through approved (bundle-approve-once)
 		{"excluded", workflows.BundleResultSignal{BundleID: "b1", TaskID: bundle1Task, Excluded: true, Actor: ndrcAppr},
 			[]domain.Stage{domain.StageRejected}},
 	} {

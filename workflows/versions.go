@@ -155,8 +155,12 @@ var (
 	// candidates, keeps the bundle's count and digest, answers no ids), and its decision
 	// writes one outcome for all but the excluded.
 	planChangesBundleRef = append(slices.Clone(planChangesCloseFanout), change{"bundle-by-reference", 1, "5a2b4d6"})
+	// lifecycleChangesBundleOnce (lifecycle-baseline-bundle-once) adds bundle-approve-once
+	// (issue 20 item 1): a bundle member approved goes through approved to procurement in one
+	// write (one Apply, one Stage upsert) instead of two.
+	lifecycleChangesBundleOnce = append(slices.Clone(lifecycleChangesAdjustOnce), change{"bundle-approve-once", 1, "fanout"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesAdjustOnce
+	lifecycleChanges = lifecycleChangesBundleOnce
 	planChanges      = planChangesBundleRef
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -165,7 +169,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-adjust-once", lifecycleChangesAdjustOnce},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-bundle-once", lifecycleChangesBundleOnce},
+		{"lifecycle-baseline-adjust-once", lifecycleChangesAdjustOnce},
 		{"lifecycle-baseline-extend", lifecycleChangesExtend},
 		{"lifecycle-baseline-wdecide", lifecycleChangesWDecide},
 		{"lifecycle-baseline-termreq", lifecycleChangesTermReq},

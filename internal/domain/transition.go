@@ -16,6 +16,10 @@ type Transition struct {
 	ProjectID  string `json:"project_id,omitempty"`
 	// Stage is the new stage; empty leaves it.
 	Stage Stage `json:"stage,omitempty"`
+	// Through, when set, is a stage the project passes through on its way to Stage in this
+	// one transition (bundle-approve-once: approved on the way to procurement); the read model
+	// shows Stage, and the notices NoticeRules derive for Through are written with Stage's.
+	Through Stage `json:"through,omitempty"`
 	// ApprovedAmountFen, when positive, records the approved (or plan) amount (R7).
 	ApprovedAmountFen int64 `json:"approved_amount_fen,omitempty"`
 	// Round, when positive with a Stage, records the project's submission round (R3): a

@@ -185,7 +185,7 @@ func DerivesNotices(t domain.Transition) bool {
 		return false
 	}
 	for _, r := range NoticeRules {
-		if !r.payment && !r.cc && !r.delegated && r.stage == t.Stage {
+		if !r.payment && !r.cc && !r.delegated && (r.stage == t.Stage || t.Through != "" && r.stage == t.Through) {
 			return true
 		}
 	}
@@ -203,7 +203,8 @@ func explicitIDPrefixes(t domain.Transition) []string {
 }
 
 // deriveNotices writes the notifications NoticeRules derive from t, in the transaction that
-// applies it (after its explicit notices). Ids derive from the transition ("<t.ID>#t<i>:<user>"
+// applies it (after its explicit notices); a project event's rule matches t's new stage or the
+// stage it passes through (t.Through). Ids derive from the transition ("<t.ID>#t<i>:<user>"
 // for opened task i, "<t.ID>#<kind>:<user>" for a project event), so a retry writes nothing
 // twice, and the workflow's SendNotifications(t.ID) mails them with the explicit ones.
 func (s *Store) deriveNotices(ctx context.Context, tx *sqlx.Tx, t domain.Transition) error {
@@ -229,7 +230,7 @@ func (s *Store) deriveNotices(ctx context.Context, tx *sqlx.Tx, t domain.Transit
 	var f noticeFacts
 	loaded := false
 	for _, r := range NoticeRules[1:] {
-		if r.payment || r.cc || r.delegated || r.stage != t.Stage {
+		if r.payment || r.cc || r.delegated || r.stage != t.Stage && (t.Through == "" || r.stage != t.Through) {
 			continue
 		}
 		if !loaded {

@@ -169,6 +169,12 @@ func TestProjectEventsNotifyTheUnit(t *testing.T) {
 		{"R7 approved with a cut amount", domain.StageAwaitingApproval,
 			domain.Transition{Stage: domain.StageApproved, ApprovedAmountFen: 120000000, Close: closeBy("")},
 			"approved_cut", "项目已批复，金额核减：智慧教育云平台", "批复金额 1,200,000.00 元，申报金额 1,500,000.00 元。"},
+		// bundle-approve-once (issue 20 item 1): a bundle member goes through approved to
+		// procurement in one transition, and still hears of the cut.
+		{"R6, R7 bundle approved with a cut amount, through approved to procurement", domain.StageAwaitingApproval,
+			domain.Transition{Stage: domain.StageProcurement, Through: domain.StageApproved, ApprovedAmountFen: 120000000,
+				Audit: []domain.AuditItem{{ActorID: "u-ndrc1", Action: "bundle.approve", Outcome: "ok"}, {ActorID: "system", Action: "project.procurement", Outcome: "ok"}}},
+			"approved_cut", "项目已批复，金额核减：智慧教育云平台", "批复金额 1,200,000.00 元，申报金额 1,500,000.00 元。"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := noticeFixture(t, c.from)
