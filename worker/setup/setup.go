@@ -35,13 +35,28 @@ func Register(r worker.Registry, acts *activities.Activities) {
 // NewWorker builds the egovpm worker on taskQueue. sender, when given, delivers notifications
 // (default: the log).
 func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logger, sender ...notify.Sender) worker.Worker {
-	w := worker.New(c, taskQueue, worker.Options{})
+	w := worker.New(c, taskQueue, Options())
 	acts := &activities.Activities{Store: st, Log: log, Temporal: c}
 	if len(sender) > 0 {
 		acts.Sender = sender[0]
 	}
 	Register(w, acts)
 	return w
+}
+
+// StickyScheduleToStart is how long a workflow task waits on this worker's sticky queue (the
+// workflow in its cache) before the server moves it to the task queue, where it starts from
+// the full history: the SDK's 5 s is shorter than the queue a burst builds on a busy machine.
+// In a bundle decision's fan-out to 1,000 members at load average 25, 254 of 300 members'
+// workflow tasks timed out on the sticky queue, and each was then fetched with its whole
+// history and replayed by the same worker: more work when there is least CPU for it (issue 20
+// item 1, docs/PERFORMANCE.md §11.1.1). A worker that stopped polling loses its sticky tasks
+// at once (the server sees no poller on the sticky queue), so a longer wait costs nothing there.
+const StickyScheduleToStart = time.Minute
+
+// Options are the egovpm worker's options.
+func Options() worker.Options {
+	return worker.Options{StickyScheduleToStartTimeout: StickyScheduleToStart}
 }
 
 // EnsureSchedule creates the annual Schedule if it does not exist: on 1 May 09:00
