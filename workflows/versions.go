@@ -158,7 +158,7 @@ var (
 	// lifecycleChangesBundleOnce (lifecycle-baseline-bundle-once) adds bundle-approve-once
 	// (issue 20 item 1): a bundle member approved goes through approved to procurement in one
 	// write (one Apply, one Stage upsert) instead of two.
-	lifecycleChangesBundleOnce = append(slices.Clone(lifecycleChangesAdjustOnce), change{"bundle-approve-once", 1, "a91ac65"})
+	lifecycleChangesBundleOnce = append(slices.Clone(lifecycleChangesAdjustOnce), change{"bundle-approve-once", 1, "1f179e1"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesBundleOnce
 	planChanges      = planChangesBundleRef
