@@ -43,8 +43,15 @@ var TemporalBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 
 // NewTemporalHandler returns the SDK's metrics handler (client.Options.MetricsHandler) over a
 // tally scope that reports to reg every TemporalReportEvery, with Prometheus naming (counters
 // end in _total, timers are histograms in seconds ending in _seconds). Close the returned
-// closer when the client is closed.
+// closer when the client is closed. Each metric is looked up in tally once per tag set and name
+// (cachedHandler).
 func NewTemporalHandler(reg prometheus.Registerer, log *zap.Logger) (client.MetricsHandler, io.Closer) {
+	h, closer := tallyHandler(reg, log)
+	return newCachedHandler(h), closer
+}
+
+// tallyHandler is NewTemporalHandler without the cache.
+func tallyHandler(reg prometheus.Registerer, log *zap.Logger) (client.MetricsHandler, io.Closer) {
 	reporter := tallyprom.NewReporter(tallyprom.Options{
 		Registerer:              reg,
 		DefaultTimerType:        tallyprom.HistogramTimerType,

@@ -1,0 +1,110 @@
+package metrics
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"go.temporal.io/sdk/client"
+)
+
+// cachedHandler wraps the SDK's tally handler so that a metric is looked up once per (tag set,
+// name): the SDK asks for its handlers and metrics again on every request and workflow task,
+// and each tally lookup sanitizes the name and tags, appends _total/_seconds and allocates
+// (docs/PERFORMANCE.md §10.1, issue 21 item 2). The children of a handler are keyed by the tags
+// given to WithTags, sorted, so a map's iteration order does not matter; the cache holds as many
+// entries as the SDK has tag sets and names (namespace, task queue, workflow, activity and
+// operation names), the set tally's own registry keeps anyway. Safe for concurrent use.
+type cachedHandler struct {
+	inner    client.MetricsHandler
+	mu       sync.RWMutex
+	children map[string]*cachedHandler
+	counters map[string]client.MetricsCounter
+	gauges   map[string]client.MetricsGauge
+	timers   map[string]client.MetricsTimer
+}
+
+func newCachedHandler(inner client.MetricsHandler) *cachedHandler {
+	return &cachedHandler{
+		inner:    inner,
+		children: map[string]*cachedHandler{},
+		counters: map[string]client.MetricsCounter{},
+		gauges:   map[string]client.MetricsGauge{},
+		timers:   map[string]client.MetricsTimer{},
+	}
+}
+
+// Unwrap returns the wrapped handler (the SDK's contrib/tally.ScopeFromHandler unwraps).
+func (h *cachedHandler) Unwrap() client.MetricsHandler { return h.inner }
+
+// WithTags returns the one child handler for these tags.
+func (h *cachedHandler) WithTags(tags map[string]string) client.MetricsHandler {
+	var buf [256]byte
+	key := tagsKey(buf[:0], tags)
+	h.mu.RLock()
+	c := h.children[string(key)] // no allocation: the compiler looks up without converting
+	h.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c = h.children[string(key)]; c == nil {
+		c = newCachedHandler(h.inner.WithTags(tags))
+		h.children[string(key)] = c
+	}
+	return c
+}
+
+// Counter returns the one counter of this name.
+func (h *cachedHandler) Counter(name string) client.MetricsCounter {
+	return lookup(&h.mu, h.counters, name, h.inner.Counter)
+}
+
+// Gauge returns the one gauge of this name.
+func (h *cachedHandler) Gauge(name string) client.MetricsGauge {
+	return lookup(&h.mu, h.gauges, name, h.inner.Gauge)
+}
+
+// Timer returns the one timer of this name.
+func (h *cachedHandler) Timer(name string) client.MetricsTimer {
+	return lookup(&h.mu, h.timers, name, h.inner.Timer)
+}
+
+func lookup[M any](mu *sync.RWMutex, m map[string]M, name string, create func(string) M) M {
+	mu.RLock()
+	v, ok := m[name]
+	mu.RUnlock()
+	if ok {
+		return v
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if v, ok = m[name]; !ok {
+		v = create(name)
+		m[name] = v
+	}
+	return v
+}
+
+// tagsKey appends the tags to b sorted by key, each key and value prefixed by its length (so
+// no separator can be confused with a tag's text).
+func tagsKey(b []byte, tags map[string]string) []byte {
+	var small [8]string
+	keys := small[:0]
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ { // insertion sort: the SDK gives one to four tags
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		v := tags[k]
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
