@@ -39,10 +39,13 @@ async function as(browser: Browser, user: string): Promise<Page> {
   return pages[user]
 }
 
-/** decide opens the 审批 form of the task in row `row` of 待办 and chooses `decision`. */
-async function openDecision(page: Page, rowText: string | RegExp, decision: string) {
+/** openDecision opens the 审批 form of the first 待办 row holding every one of `rowTexts`
+ *  (claiming the task first when it is a pool task) and chooses `decision`. */
+async function openDecision(page: Page, rowTexts: string | RegExp | (string | RegExp)[], decision: string) {
   await page.goto('/tasks')
-  const row = page.getByRole('row').filter({ hasText: rowText }).first()
+  let row = page.getByRole('row')
+  for (const t of Array.isArray(rowTexts) ? rowTexts : [rowTexts]) row = row.filter({ hasText: t })
+  row = row.first()
   await expect(row).toBeVisible()
   const claim = row.getByRole('button', { name: /^签收/ })
   if (await claim.count()) {
@@ -97,17 +100,7 @@ async function confirmBox(page: Page, button: string) {
 
 /** decide opens the person's 待办 row of a project's task kind and sends a decision. */
 async function decide(page: Page, project: string, kind: string, decision: string, comment: string, extra?: (dlg: ReturnType<Page['getByRole']>) => Promise<void>) {
-  await page.goto('/tasks')
-  const row = page.getByRole('row').filter({ hasText: project }).filter({ hasText: kind })
-  await expect(row).toBeVisible()
-  const claim = row.getByRole('button', { name: /^签收/ })
-  if (await claim.count()) {
-    await claim.click()
-    await expect(row).toContainText('已签收（本人）')
-  }
-  await row.getByRole('button', { name: /^审批/ }).click()
-  const dlg = page.getByRole('dialog')
-  await dlg.getByText(decision, { exact: true }).click()
+  const dlg = await openDecision(page, [project, kind], decision)
   await dlg.getByLabel('意见').fill(comment)
   if (extra) await extra(dlg)
   await dlg.getByRole('button', { name: '提交审批' }).click()
