@@ -72,3 +72,17 @@ export function totp(secret: string, t = Date.now()): string {
   const o = h[h.length - 1] & 0xf
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0')
 }
+
+/** pick chooses an option of an Element Plus select, in the listbox that select controls. */
+export async function pick(page: Page, combobox: string, option: string) {
+  const box = page.getByRole('combobox', { name: combobox })
+  await box.click({ force: true })
+  const listbox = page.locator(`[id="${await box.getAttribute('aria-controls')}"]`)
+  // A click while the dropdown is still moving into place can miss (seen on a loaded machine):
+  // the list then stays open with nothing chosen; choose again.
+  await expect(async () => {
+    if (!(await listbox.isVisible())) await box.click({ force: true })
+    await listbox.getByRole('option', { name: option, exact: true }).click({ timeout: 5_000 })
+    await expect(listbox).toBeHidden({ timeout: 3_000 })
+  }).toPass({ timeout: 30_000 })
+}

@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, shot } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, pick, shot } from './helpers'
 
 // Part 2's whole chain (issue 18), ONE continuous serial run, each step by the role the SPEC
 // names and through the screens, on the dev-only test policy (a trial run of seconds, O&M years
@@ -65,20 +65,6 @@ async function submitDecision(dlg: ReturnType<Page['getByRole']>) {
 
 /** The Shanghai date `days` ago, as the date pickers take it. */
 const daysAgo = (days: number) => new Date(Date.now() + 8 * 3600_000 - days * 86400_000).toISOString().slice(0, 10)
-
-/** pick chooses an option of an Element Plus select, in the listbox that select controls. */
-async function pick(page: Page, combobox: string, option: string) {
-  const box = page.getByRole('combobox', { name: combobox })
-  await box.click({ force: true })
-  const listbox = page.locator(`[id="${await box.getAttribute('aria-controls')}"]`)
-  // A click while the dropdown is still moving into place can miss (seen on a loaded machine):
-  // the list then stays open with nothing chosen; choose again.
-  await expect(async () => {
-    if (!(await listbox.isVisible())) await box.click({ force: true })
-    await listbox.getByRole('option', { name: option, exact: true }).click({ timeout: 5_000 })
-    await expect(listbox).toBeHidden({ timeout: 3_000 })
-  }).toPass({ timeout: 30_000 })
-}
 
 async function fillItem(page: Page, list: string, row: number, v: Record<string, string>) {
   const cell = (f: string) => page.getByLabel(`${list}第 ${row} 行：${f}`, { exact: true })

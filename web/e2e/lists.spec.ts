@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { accessible, login, personPage, shot, totp } from './helpers'
+import { accessible, login, personPage, pick, shot, totp } from './helpers'
 
 // The list screens' filters and keyset paging, and the 登录 page's TOTP and lockout paths
 // (issue 17 screens 1, 3 and 5). Set up in SQL by server/e2e_browser_test.go (listsFixture):
@@ -10,15 +10,6 @@ test.describe.configure({ mode: 'serial' })
 
 const fx: Record<string, { id: string; name: string; year?: string }> = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
 const pagingYear = process.env.EGOVPM_E2E_PAGING_YEAR ?? ''
-
-/** pick chooses an option of an Element Plus select, in the listbox that select controls. */
-async function pick(page: Page, combobox: string, option: string) {
-  const box = page.getByRole('combobox', { name: combobox })
-  await box.click({ force: true })
-  const listbox = page.locator(`[id="${await box.getAttribute('aria-controls')}"]`)
-  await listbox.getByRole('option', { name: option, exact: true }).click()
-  await expect(listbox).toBeHidden()
-}
 
 async function year(page: Page, y: string) {
   const box = page.getByLabel('计划年度')

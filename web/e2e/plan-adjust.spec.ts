@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, planYear, shot } from './helpers'
+import { accessible, apiLogin, login, personPage, pick, planYear, shot } from './helpers'
 
 // Issue 19 item 5, 年度计划调整 through the screens: a planned project (bob's) and one awaiting
 // the plan pass R3–R5 by API; drb1 proposes on 年度计划 to cut the planned amount and to add the
@@ -30,15 +30,6 @@ async function openTask(request: APIRequestContext, h: Record<string, string>, k
     const items = (await r.json()).items as { id: string }[]
     return items?.length ? items[0].id : undefined
   })
-}
-
-/** pick chooses an option of an Element Plus select, in the listbox that select controls. */
-async function pick(page: Page, combobox: string, option: string) {
-  const box = page.getByRole('combobox', { name: combobox })
-  await box.click({ force: true })
-  const listbox = page.locator(`[id="${await box.getAttribute('aria-controls')}"]`)
-  await listbox.getByRole('option', { name: option, exact: true }).click()
-  await expect(listbox).toBeHidden()
 }
 
 test('plan-adjust 计划调整: drb1 cuts a planned amount and adds a project on 年度计划, NDRC approves', async ({ browser, request }) => {
