@@ -293,23 +293,10 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 			outcomes[id] = "approved"
 		}
 	}
-	t := domain.Transition{
-		Close: []domain.TaskClose{{TaskID: b.TaskID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment,
-			Details: map[string]any{"excluded_project_ids": u.ExcludedProjectIDs}}},
-		Bundle: &domain.Bundle{ID: b.ID, PlanYear: p.in.Year, TaskID: b.TaskID, Status: status, CreatedBy: u.Actor.ID,
-			ProjectIDs: b.ProjectIDs, Outcomes: outcomes},
-		Audit: []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", ObjectType: "bundle",
-			ObjectID: b.ID, Outcome: u.Decision, RequestID: u.RequestID,
-			Detail: map[string]any{"task_id": b.TaskID, "excluded_project_ids": u.ExcludedProjectIDs, "comment": u.Comment}}},
-	}
-	tid, err := p.applyID(ctx, t)
+	tid, err := p.applyBundleDecision(ctx, b, u, &domain.Bundle{ID: b.ID, PlanYear: p.in.Year, TaskID: b.TaskID, Status: status,
+		CreatedBy: u.Actor.ID, ProjectIDs: b.ProjectIDs, Outcomes: outcomes})
 	if err != nil {
 		return DecideResult{}, err
-	}
-	b.Status = status
-	if cancel, ok := p.cancelBundle[b.TaskID]; ok {
-		cancel()
-		delete(p.cancelBundle, b.TaskID)
 	}
 	if p.fanOutByActivity(ctx) {
 		p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalBundleResult,
@@ -323,6 +310,30 @@ func (p *plan) decideBundle(ctx workflow.Context, u DecideUpdate) (DecideResult,
 	}
 	p.signalAll(ctx, sigs)
 	return DecideResult{TaskID: b.TaskID, Decision: u.Decision}, nil
+}
+
+// applyBundleDecision writes the decision u on bundle b (its task closed, bundle's new
+// status and outcomes, the audit row), then stops b's reminder timers: both ways of holding
+// members (bundle-by-reference or not) decide through it.
+func (p *plan) applyBundleDecision(ctx workflow.Context, b *PlanBundle, u DecideUpdate, bundle *domain.Bundle) (string, error) {
+	t := domain.Transition{
+		Close: []domain.TaskClose{{TaskID: b.TaskID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment,
+			Details: map[string]any{"excluded_project_ids": u.ExcludedProjectIDs}}},
+		Bundle: bundle,
+		Audit: []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", ObjectType: "bundle",
+			ObjectID: b.ID, Outcome: u.Decision, RequestID: u.RequestID,
+			Detail: map[string]any{"task_id": b.TaskID, "excluded_project_ids": u.ExcludedProjectIDs, "comment": u.Comment}}},
+	}
+	tid, err := p.applyID(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	b.Status = bundle.Status
+	if cancel, ok := p.cancelBundle[b.TaskID]; ok {
+		cancel()
+		delete(p.cancelBundle, b.TaskID)
+	}
+	return tid, nil
 }
 
 // reassignBundle moves the approval task of a pending bundle to the new assignee

@@ -73,23 +73,10 @@ func (p *plan) decideBundleByRef(ctx workflow.Context, b *PlanBundle, u DecideUp
 			outcomes[id] = "excluded"
 		}
 	}
-	t := domain.Transition{
-		Close: []domain.TaskClose{{TaskID: b.TaskID, Decision: u.Decision, ActorID: u.Actor.ID, Comment: u.Comment,
-			Details: map[string]any{"excluded_project_ids": u.ExcludedProjectIDs}}},
-		Bundle: &domain.Bundle{ID: b.ID, PlanYear: p.in.Year, TaskID: b.TaskID, Status: status, CreatedBy: u.Actor.ID,
-			Outcomes: outcomes, Outcome: outcome},
-		Audit: []domain.AuditItem{{ActorID: u.Actor.ID, OrgID: u.Actor.OrgID, Action: "task.decide", ObjectType: "bundle",
-			ObjectID: b.ID, Outcome: u.Decision, RequestID: u.RequestID,
-			Detail: map[string]any{"task_id": b.TaskID, "excluded_project_ids": u.ExcludedProjectIDs, "comment": u.Comment}}},
-	}
-	tid, err := p.applyID(ctx, t)
+	tid, err := p.applyBundleDecision(ctx, b, u, &domain.Bundle{ID: b.ID, PlanYear: p.in.Year, TaskID: b.TaskID, Status: status,
+		CreatedBy: u.Actor.ID, Outcomes: outcomes, Outcome: outcome})
 	if err != nil {
 		return DecideResult{}, err
-	}
-	b.Status = status
-	if cancel, ok := p.cancelBundle[b.TaskID]; ok {
-		cancel()
-		delete(p.cancelBundle, b.TaskID)
 	}
 	p.fanOut(ctx, wire.FanOut{ID: tid, Signal: SignalBundleResult,
 		Bundle: &BundleResultSignal{BundleID: b.ID, TaskID: b.TaskID, Comment: u.Comment, Actor: u.Actor}})
