@@ -265,8 +265,7 @@ const planProjectCols = `SELECT p.id, p.plan_year, p.unit_id, p.name, p.estimate
 	i.project_id IS NOT NULL AS planned, coalesce(i.approved_amount_fen, 0) AS plan_amount_fen,
 	coalesce(i.supplementary, false) AS supplementary, coalesce(bp.bundle_id, '') AS bundle_id,
 	EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND t.kind = 'expert_review' AND t.status = 'open') AS expert_tasks_open,
-	(p.uses_crypto AND coalesce((pv.body->>'crypto_plan_at_approval')::boolean, false)
-		AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.project_id = p.id AND d.kind = 'crypto_plan')) AS crypto_plan_missing,
+	` + cryptoPlanMissing + ` AS crypto_plan_missing,
 	coalesce(pv.body->>'bundle_approver_role', '') AS bundle_approver_role,
 	coalesce(pv.body->>'bundle_approver_org', '') AS bundle_approver_org
 	FROM projects p LEFT JOIN plan_items i ON i.project_id = p.id LEFT JOIN bundle_projects bp ON bp.project_id = p.id
