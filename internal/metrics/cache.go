@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 
 	"go.temporal.io/sdk/client"
@@ -94,11 +95,7 @@ func tagsKey(b []byte, tags map[string]string) []byte {
 	for k := range tags {
 		keys = append(keys, k)
 	}
-	for i := 1; i < len(keys); i++ { // insertion sort: the SDK gives one to four tags
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
+	slices.Sort(keys)
 	for _, k := range keys {
 		b = binary.AppendUvarint(b, uint64(len(k)))
 		b = append(b, k...)
