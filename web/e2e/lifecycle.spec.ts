@@ -527,9 +527,8 @@ test('bob registers the bundled project’s contract; 完工 is refused without 
   await confirmBox(bob, '确认')
   await expect(bob.getByRole('alert').filter({ hasText: '缺少材料：监理报告。请先在“项目文档”中按类型上传。' })).toBeVisible()
   await expect(stage(bob)).toHaveText('建设')
-  // The shot first, while the refusal's message is still on screen; then axe.
-  await shot(bob, '45b-completion-needs-supervision-report')
   await accessible(bob, '完工（缺少监理报告）')
+  await shot(bob, '45b-completion-needs-supervision-report')
   await upload(bob, '监理报告', '监理报告.pdf')
   await expect(needed.getByRole('listitem')).toHaveText(['已上传 监理报告'])
   await bob.getByTestId('construction-complete').click()
