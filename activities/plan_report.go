@@ -91,6 +91,23 @@ func (a *Activities) LoadPlanProjects(ctx context.Context, in PlanProjectsInput)
 	return a.Store.PlanProjects(ctx, in.IDs)
 }
 
+// LoadPlanStages reads the projects a compile names, as LoadPlanProjects does, and answers
+// only what the compile checks of them (wire.PlanStage, plan-compile-lean-read): its read of
+// the 1,000 projects a request may name is recorded in the plan's history in one marker.
+func (a *Activities) LoadPlanStages(ctx context.Context, in PlanProjectsInput) ([]wire.PlanStage, error) {
+	rows, err := a.Store.PlanProjects(ctx, in.IDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]wire.PlanStage, 0, len(rows))
+	for _, r := range rows {
+		if s, ok := wire.PlanStageOf(r, in.Year); ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
 // SummarizeBundle counts the candidates of a bundle an AnnualPlan creates by reference
 // (bundle-by-reference), as a local activity: its answer, recorded in history, holds counts,
 // a digest and a few ids of each kind, not every candidate.

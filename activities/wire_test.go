@@ -27,6 +27,7 @@ func TestWireNamesAreTheActivities(t *testing.T) {
 		wire.LoadPolicy:          (func(context.Context, string) (domain.Policy, error))(nil),
 		wire.TellPlan:            (func(context.Context, wire.PlanReport) (wire.PlanReportResult, error))(nil),
 		wire.LoadPlanProjects:    (func(context.Context, wire.PlanProjectsInput) ([]domain.PlanProject, error))(nil),
+		wire.LoadPlanStages:      (func(context.Context, wire.PlanProjectsInput) ([]wire.PlanStage, error))(nil),
 		wire.MarkPlanReadsStages: (func(context.Context, int) error)(nil),
 		wire.SignalMembers:       (func(context.Context, wire.FanOut) (wire.FanOutResult, error))(nil),
 		wire.SummarizeBundle:     (func(context.Context, wire.BundleSummaryInput) (domain.BundleSummary, error))(nil),

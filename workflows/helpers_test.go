@@ -146,6 +146,9 @@ type harness struct {
 	// the real store does.
 	rows     map[string]*domain.PlanProject
 	rowOrder []string
+	// readSizes are the encoded sizes of the answers of the plan's reads of named projects
+	// (LoadPlanProjects, LoadPlanStages), in order: what each read's marker holds.
+	readSizes []int
 	// marked lists the years MarkPlanReadsStages recorded.
 	marked []int
 	// outcomes, sessions and items are the bundles' member outcomes, the sessions' projects

@@ -105,6 +105,10 @@ type plan struct {
 	// plan keeps their count and digest; a decision writes one outcome for all but the
 	// excluded. Bundles made before it keep their ids (PlanBundle.ByRef false).
 	byRef bool
+	// leanRead (plan-compile-lean-read): a compile reads of its projects only what it checks
+	// (wire.PlanStage, LoadPlanStages), not their names, units and approvers, which the plan
+	// keeps from its other reads.
+	leanRead bool
 	// adjust (plan-adjust): DRB may propose a mid-year adjustment (调整) of the plan, decided by
 	// the approver of its projects; runs started before refuse it in the validator.
 	adjust bool
@@ -184,6 +188,7 @@ func newPlan(ctx workflow.Context, in AnnualPlanInput) *plan {
 	p.pinnedApprovers = version(ctx, "bundle-by-pinned-approver", 1) == 1
 	p.adjust = version(ctx, "plan-adjust", 1) == 1
 	p.byRef = p.fromReadModel && version(ctx, "bundle-by-reference", 1) == 1
+	p.leanRead = p.fromReadModel && version(ctx, "plan-compile-lean-read", 1) == 1
 	return p
 }
 

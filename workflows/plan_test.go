@@ -55,8 +55,10 @@ func newPlan(t *testing.T) *harness {
 					out = append(out, *r)
 				}
 			}
+			h.readSizes = append(h.readSizes, encodedSize(out))
 			return out, nil
 		}).Maybe()
+	h.mockPlanStages()
 	h.env.OnActivity(a.SummarizeBundle, mock.Anything, mock.Anything).Return(h.summarizeBundle).Maybe()
 	h.env.OnActivity(a.SignalMembers, mock.Anything, mock.Anything).Return(h.signalMembers).
 		AfterFn(func() time.Duration { return h.fanOutTakes }).Maybe()
