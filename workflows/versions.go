@@ -159,7 +159,7 @@ var (
 	// 1, PERFORMANCE §11.1.2): a compile reads of its projects only what it checks
 	// (LoadPlanStages: stage, version, estimate, ~85 B a project), so that its read of the
 	// 1,000 a request may name stays under 256 KB (264 KB of whole rows before).
-	planChangesLeanRead = append(slices.Clone(planChangesBundleRef), change{"plan-compile-lean-read", 1, "TBD"})
+	planChangesLeanRead = append(slices.Clone(planChangesBundleRef), change{"plan-compile-lean-read", 1, "c324e5b"})
 	// lifecycleChangesBundleOnce (lifecycle-baseline-bundle-once) adds bundle-approve-once
 	// (issue 20 item 1): a bundle member approved goes through approved to procurement in one
 	// write (one Apply, one Stage upsert) instead of two.
