@@ -7,3 +7,6 @@ func SQLTx(tx *Tx) *sqlx.Tx { return tx.tx }
 
 // WrapTx is tx as a *Tx, for the tests that hold a transaction open across goroutines.
 func WrapTx(tx *sqlx.Tx) *Tx { return &Tx{tx: tx} }
+
+// FundsQuery is Funds' statement and arguments for f, for the tests that EXPLAIN it.
+func FundsQuery(f FundsFilter) (string, []any, error) { return fundsQuery(f) }

@@ -230,49 +230,69 @@ func DecodeFundsCursor(s string) (year int, unitID string, err error) {
 
 // Funds reports spent vs approved by unit and plan year over the projects with an approved
 // amount, latest year first, keyset-paginated on (plan_year DESC, unit_id).
+//
+// A page costs a page (issue 20 item 3): every filter and the cursor are conditions on the
+// group's key, so the query first takes the page's keys from projects_funds_idx (a streaming
+// GROUP BY that stops after Limit+1 groups) and aggregates only those groups' projects, each
+// project's payments read through payments_project_idx. The sums are those of the one
+// aggregate over every approved project and payment (TestFundsPagesEqualFullAggregate).
 func (s *Store) Funds(ctx context.Context, f FundsFilter) ([]FundsRow, string, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	var args []any
-	arg := placeholders(&args)
-	where := []string{"p.approved_amount_fen IS NOT NULL"}
-	if f.Year != 0 {
-		where = append(where, "p.plan_year = "+arg(f.Year))
+	q, args, err := fundsQuery(f)
+	if err != nil {
+		return nil, "", err
 	}
-	if f.UnitID != "" {
-		where = append(where, "p.unit_id = "+arg(f.UnitID))
-	}
-	if f.Cursor != "" {
-		year, unit, err := DecodeFundsCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		y := arg(year)
-		where = append(where, "(p.plan_year < "+y+" OR (p.plan_year = "+y+" AND p.unit_id > "+arg(unit)+"))")
-	}
-	q := `SELECT p.unit_id, p.plan_year,
-			sum(p.approved_amount_fen)::bigint AS approved_fen,
-			coalesce(sum(ct.amount_fen), 0)::bigint AS contracted_fen,
-			coalesce(sum(pay.recorded), 0)::bigint AS recorded_fen,
-			coalesce(sum(pay.confirmed), 0)::bigint AS confirmed_fen,
-			count(*)::int AS projects
-		FROM projects p
-		LEFT JOIN (
-			SELECT project_id,
-				sum(amount_fen) FILTER (WHERE status <> 'rejected') AS recorded,
-				sum(amount_fen) FILTER (WHERE status = 'confirmed') AS confirmed
-			FROM payments GROUP BY project_id
-		) pay ON pay.project_id = p.id
-		LEFT JOIN contracts ct ON ct.project_id = p.id
-		WHERE ` + strings.Join(where, " AND ") + `
-		GROUP BY p.unit_id, p.plan_year
-		ORDER BY p.plan_year DESC, p.unit_id
-		LIMIT ` + arg(f.Limit+1)
 	var rows []FundsRow
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, "", fmt.Errorf("funds report: %w", err)
 	}
 	rows, next := keysetPage(rows, f.Limit, func(l FundsRow) any { return fundsCursor{Year: l.PlanYear, UnitID: l.UnitID} })
 	return rows, next, nil
+}
+
+// fundsQuery is Funds' statement for f (Limit set), reading Limit+1 groups.
+func fundsQuery(f FundsFilter) (string, []any, error) {
+	var args []any
+	arg := placeholders(&args)
+	where := []string{"approved_amount_fen IS NOT NULL"}
+	if f.Year != 0 {
+		where = append(where, "plan_year = "+arg(f.Year))
+	}
+	if f.UnitID != "" {
+		where = append(where, "unit_id = "+arg(f.UnitID))
+	}
+	if f.Cursor != "" {
+		year, unit, err := DecodeFundsCursor(f.Cursor)
+		if err != nil {
+			return "", nil, err
+		}
+		y := arg(year)
+		where = append(where, "(plan_year < "+y+" OR (plan_year = "+y+" AND unit_id > "+arg(unit)+"))")
+	}
+	q := `WITH page AS (
+			SELECT plan_year, unit_id FROM projects
+			WHERE ` + strings.Join(where, " AND ") + `
+			GROUP BY plan_year, unit_id
+			ORDER BY plan_year DESC, unit_id
+			LIMIT ` + arg(f.Limit+1) + `
+		)
+		SELECT p.unit_id, p.plan_year,
+			sum(p.approved_amount_fen)::bigint AS approved_fen,
+			coalesce(sum(ct.amount_fen), 0)::bigint AS contracted_fen,
+			coalesce(sum(pay.recorded), 0)::bigint AS recorded_fen,
+			coalesce(sum(pay.confirmed), 0)::bigint AS confirmed_fen,
+			count(*)::int AS projects
+		FROM page k
+		JOIN projects p ON p.plan_year = k.plan_year AND p.unit_id = k.unit_id AND p.approved_amount_fen IS NOT NULL
+		LEFT JOIN LATERAL (
+			SELECT sum(amount_fen) FILTER (WHERE status <> 'rejected') AS recorded,
+				sum(amount_fen) FILTER (WHERE status = 'confirmed') AS confirmed
+			FROM payments WHERE project_id = p.id
+		) pay ON true
+		LEFT JOIN contracts ct ON ct.project_id = p.id
+		GROUP BY p.unit_id, p.plan_year
+		ORDER BY p.plan_year DESC, p.unit_id`
+	return q, args, nil
 }

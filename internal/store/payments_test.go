@@ -52,6 +52,9 @@ func (f *payFixture) project(unit string, year int, stage string, approved *int6
 	f.n++
 	ctx := context.Background()
 	user := map[string]string{"unit-a": "u-alice", "unit-b": "u-bob"}[unit]
+	if user == "" {
+		user = "u-alice" // the other units' projects (TestFundsPagesEqualFullAggregate)
+	}
 	p := store.Project{ID: fmt.Sprintf("p-pay-%d", f.n), UnitID: unit, Name: fmt.Sprintf("资金测试项目%d", f.n), Type: "new",
 		PlanYear: year, EstimatedInvestmentFen: 1_000_000_000, MLPSLevel: 2, CreatedBy: user}
 	mustTx(f.t, f.st, func(tx *store.Tx) error {
