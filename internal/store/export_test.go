@@ -10,3 +10,6 @@ func WrapTx(tx *sqlx.Tx) *Tx { return &Tx{tx: tx} }
 
 // FundsQuery is Funds' statement and arguments for f, for the tests that EXPLAIN it.
 func FundsQuery(f FundsFilter) (string, []any, error) { return fundsQuery(f) }
+
+// ListProjectsQuery is ListProjects' statement and arguments for f, for the tests that EXPLAIN it.
+func ListProjectsQuery(f ProjectFilter) (string, []any, error) { return listProjectsQuery(f) }

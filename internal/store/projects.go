@@ -179,6 +179,21 @@ func DecodeCursor(s string, v any) error {
 
 // ListProjects returns a page of projects, newest first, and the next cursor.
 func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, string, error) {
+	q, args, err := listProjectsQuery(f)
+	if err != nil {
+		return nil, "", err
+	}
+	var ps []Project
+	if err := s.db.SelectContext(ctx, &ps, q, args...); err != nil {
+		return nil, "", fmt.Errorf("list projects: %w", err)
+	}
+	ps, next := keysetPage(ps, f.Limit, func(l Project) any { return projectCursor{CreatedAt: l.CreatedAt, ID: l.ID} })
+	return ps, next, nil
+}
+
+// listProjectsQuery is ListProjects' statement for f. Its filters on stage and plan year and
+// its keyset order are one range of an index of 0034 (issue 20 item 3).
+func listProjectsQuery(f ProjectFilter) (string, []any, error) {
 	var where []string
 	var args []any
 	arg := placeholders(&args)
@@ -203,7 +218,7 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, s
 	if f.Cursor != "" {
 		var c projectCursor
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
-			return nil, "", err
+			return "", nil, err
 		}
 		where = append(where, "(p.created_at, p.id) < ("+arg(c.CreatedAt)+", "+arg(c.ID)+")")
 	}
@@ -212,12 +227,7 @@ func (s *Store) ListProjects(ctx context.Context, f ProjectFilter) ([]Project, s
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY p.created_at DESC, p.id DESC LIMIT " + arg(f.Limit+1)
-	var ps []Project
-	if err := s.db.SelectContext(ctx, &ps, q, args...); err != nil {
-		return nil, "", fmt.Errorf("list projects: %w", err)
-	}
-	ps, next := keysetPage(ps, f.Limit, func(l Project) any { return projectCursor{CreatedAt: l.CreatedAt, ID: l.ID} })
-	return ps, next, nil
+	return q, args, nil
 }
 
 func escapeLike(s string) string {
