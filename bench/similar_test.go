@@ -100,3 +100,36 @@ func BenchmarkComputeSimilarAt(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkComputeSimilarRead is ComputeSimilar's read alone at 10,000 projects (the rows
+// streamed through the driver, nothing scored), with the CPU time of the PostgreSQL backend
+// that serves it (its own process: other sessions' work is not counted).
+func BenchmarkComputeSimilarRead(b *testing.B) {
+	st := seeded(b)
+	insertSimilarPortfolio(b, st.DB(), 10000)
+	ctx := context.Background()
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	var pid int
+	if err := conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	before := CPUTime(pid)
+	for i := range b.N {
+		rows, err := conn.QueryContext(ctx, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`,
+			fmt.Sprintf("s-%d", 1+i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for rows.Next() {
+		}
+		if err := rows.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((CPUTime(pid)-before).Microseconds())/float64(b.N), "pg-backend-cpu-µs/op")
+}

@@ -41,3 +41,13 @@ func BenchmarkCompare(b *testing.B) {
 		Compare(x, y)
 	}
 }
+
+// BenchmarkMatcher is a pair as ComputeSimilar scores it: the checked project prepared once
+// (NewMatcher), the other's text read into the Matcher's reused hash set.
+func BenchmarkMatcher(b *testing.B) {
+	m := NewMatcher(benchPair[0])
+	b.ReportAllocs()
+	for range b.N {
+		m.Compare(benchPair[1])
+	}
+}

@@ -140,13 +140,15 @@ func corpus() []Doc {
 }
 
 // TestR16CompareEqualsTheMapScore: for every ordered pair of the corpus (a document with
-// itself too), Score and Compare of reused signatures give exactly the score (the same
+// itself too), Score, Compare of reused signatures and a reused Matcher give exactly the score (the same
 // float64) and the same reasons as the scoring by string maps they replace.
 func TestR16CompareEqualsTheMapScore(t *testing.T) {
 	docs := corpus()
 	sigs := make([]*Sig, len(docs))
+	matchers := make([]*Matcher, len(docs))
 	for i, d := range docs {
 		sigs[i] = Prepare(d)
+		matchers[i] = NewMatcher(d)
 	}
 	var other Sig
 	seen := map[string]int{}
@@ -160,6 +162,9 @@ func TestR16CompareEqualsTheMapScore(t *testing.T) {
 			c := Compare(sigs[i], &other)
 			require.Equal(t, ws, c.Score, "Compare %d %d", i, j)
 			require.Equal(t, wr, c.Reasons(), "Compare %d %d", i, j)
+			m := matchers[i].Compare(b) // one Matcher reused across documents, as ComputeSimilar does
+			require.Equal(t, ws, m.Score, "Matcher %d %d", i, j)
+			require.Equal(t, wr, m.Reasons(), "Matcher %d %d", i, j)
 			if ws >= 0.3 && i != j {
 				seen[strings.Join(wr, "+")]++
 			}
@@ -168,5 +173,18 @@ func TestR16CompareEqualsTheMapScore(t *testing.T) {
 	// The corpus reaches every kind of candidate, not only unrelated pairs.
 	for _, k := range []string{"name", "description", "data_resources", "name+description", "name+data_resources"} {
 		require.Positive(t, seen[k], "candidates with reasons %s: %v", k, seen)
+	}
+}
+
+// TestFoldIsUnicode: the table fold reads for the Basic Multilingual Plane gives, for every
+// rune, what unicode.ToLower, unicode.IsLetter and unicode.IsDigit give (Bigrams' filter).
+func TestFoldIsUnicode(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune+1; r++ {
+		l := unicode.ToLower(r)
+		keep := unicode.IsLetter(l) || unicode.IsDigit(l)
+		got, ok := fold(bmp(), r)
+		if ok != keep || keep && got != l {
+			t.Fatalf("fold(%U) = %U, %v; unicode: %U, %v", r, got, ok, l, keep)
+		}
 	}
 }

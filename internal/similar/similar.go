@@ -9,6 +9,7 @@ package similar
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -99,10 +100,10 @@ const single = 0xFFFF_FFFF
 // bigram packed as first rune << 32 | second rune.
 func bigramKeys(dst []uint64, s string) []uint64 {
 	var prev rune
-	n := 0
+	n, t := 0, bmp()
 	for _, r := range s {
-		r = unicode.ToLower(r) // strings.ToLower maps rune by rune with unicode.ToLower
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		r, ok := fold(t, r)
+		if !ok {
 			continue
 		}
 		if n > 0 {
@@ -116,6 +117,35 @@ func bigramKeys(dst []uint64, s string) []uint64 {
 	}
 	slices.Sort(dst)
 	return slices.Compact(dst)
+}
+
+// bmp is, for each rune of the Basic Multilingual Plane, the rune lower-cased when that is a
+// letter or digit, else 0 (NUL is neither): Chinese text is all in it, and one load replaces
+// unicode.ToLower's and unicode.IsLetter's searches of their range tables.
+var bmp = sync.OnceValue(func() *[1 << 16]uint16 {
+	var t [1 << 16]uint16
+	for r := range rune(len(t)) {
+		if l, ok := foldSlow(r); ok {
+			t[r] = uint16(l) // TestFoldIsUnicode: no letter of the BMP lower-cases outside it
+		}
+	}
+	return &t
+})
+
+// fold is the rune as Bigrams keeps it: lower-cased, and whether it is a letter or digit
+// (strings.ToLower maps rune by rune with unicode.ToLower; invalid UTF-8 is U+FFFD, neither).
+// t is bmp(), fetched once per text by the caller.
+func fold(t *[1 << 16]uint16, r rune) (rune, bool) {
+	if r < 1<<16 {
+		l := t[r]
+		return rune(l), l != 0
+	}
+	return foldSlow(r)
+}
+
+func foldSlow(r rune) (rune, bool) {
+	r = unicode.ToLower(r)
+	return r, unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // resourceKeys appends to dst the sorted distinct keys of rs (resources' set).
@@ -200,9 +230,12 @@ func (r Result) Reasons() []string {
 
 // Compare is Score of two prepared documents.
 func Compare(a, b *Sig) Result {
-	n := dice(a.name, b.name)
-	d := dice(a.desc, b.desc)
-	r := dice(a.res, b.res)
+	return result(dice(a.name, b.name), dice(a.desc, b.desc), dice(a.res, b.res))
+}
+
+// result is the score and reasons of a pair whose names, descriptions and data resources are
+// n, d and r alike (Score).
+func result(n, d, r float64) Result {
 	var reasons uint8
 	if n >= 0.5 {
 		reasons |= byName

@@ -31,9 +31,9 @@ const SimilarThreshold = 0.3
 // candidates (idempotent: it replaces the project's earlier candidates).
 //
 // It reads every submitted project's id, name, description and data resources (issue 20: at a
-// province's 10,000 projects, one submission's check): the project's own signature is made
-// once, each other project's into one reused signature as its row streams in, and a pair costs
-// two merges of sorted bigram keys (similar.Compare), not two maps per text.
+// province's 10,000 projects, one submission's check): the project's own bigram sets are made
+// once (similar.Matcher), and each other project's text, as its row streams in, is read once
+// into a reused hash set, not into two string maps per text per pair as before.
 func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, error) {
 	var self struct {
 		Name          string         `db:"name"`
@@ -43,7 +43,7 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 	if err := s.db.GetContext(ctx, &self, `SELECT name, description, data_resources FROM projects WHERE id = $1`, projectID); err != nil {
 		return 0, fmt.Errorf("project %s: %w", projectID, notFound(err))
 	}
-	me := similar.Prepare(similar.Doc{Name: self.Name, Description: self.Description, DataResources: self.DataResources})
+	me := similar.NewMatcher(similar.Doc{Name: self.Name, Description: self.Description, DataResources: self.DataResources})
 	cs, err := s.similarCandidates(ctx, projectID, me)
 	if err != nil {
 		return 0, fmt.Errorf("projects: %w", err)
@@ -80,27 +80,24 @@ type similarCand struct {
 }
 
 // similarCandidates scores me against every submitted project but projectID, streaming the rows.
-func (s *Store) similarCandidates(ctx context.Context, projectID string, me *similar.Sig) ([]similarCand, error) {
+func (s *Store) similarCandidates(ctx context.Context, projectID string, me *similar.Matcher) ([]similarCand, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var (
-		cs    []similarCand
-		other similar.Sig
-		id    sql.RawBytes
-		doc   similar.Doc
-		res   pq.StringArray
+		cs  []similarCand
+		id  sql.RawBytes
+		doc similar.Doc
+		res pq.StringArray
 	)
 	for rows.Next() {
-		res = res[:0]
 		if err := rows.Scan(&id, &doc.Name, &doc.Description, &res); err != nil {
 			return nil, err
 		}
 		doc.DataResources = res
-		other.Set(doc)
-		if c := similar.Compare(me, &other); c.Score >= SimilarThreshold {
+		if c := me.Compare(doc); c.Score >= SimilarThreshold {
 			// reasons is NOT NULL: Reasons is never nil (pq.Array(nil) would write NULL)
 			cs = append(cs, similarCand{string(id), min(c.Score, 1), c.Reasons()})
 		}
