@@ -52,8 +52,8 @@ func insertSimilarPortfolio(b testing.TB, db *sqlx.DB, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stmt, err := tx.Prepare(pq.CopyIn("projects", "id", "unit_id", "name", "type", "plan_year", "estimated_investment_fen",
-		"description", "data_resources", "mlps_level", "stage", "created_by"))
+	stmt, err := tx.Prepare(`COPY projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description,
+		data_resources, mlps_level, stage, created_by) FROM STDIN`)
 	if err != nil {
 		b.Fatal(err)
 	}
