@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 
@@ -28,36 +29,24 @@ const SimilarThreshold = 0.3
 
 // ComputeSimilar scores the project against every other submitted project and stores the top
 // candidates (idempotent: it replaces the project's earlier candidates).
+//
+// It reads every submitted project's id, name, description and data resources (issue 20: at a
+// province's 10,000 projects, one submission's check): the project's own bigram sets are made
+// once (similar.Matcher), and each other project's text, as its row streams in, is read once
+// into a reused hash set, not into two string maps per text per pair as before.
 func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, error) {
-	type row struct {
-		ID            string         `db:"id"`
+	var self struct {
 		Name          string         `db:"name"`
 		Description   string         `db:"description"`
 		DataResources pq.StringArray `db:"data_resources"`
 	}
-	var self row
-	if err := s.db.GetContext(ctx, &self, `SELECT id, name, description, data_resources FROM projects WHERE id = $1`, projectID); err != nil {
+	if err := s.db.GetContext(ctx, &self, `SELECT name, description, data_resources FROM projects WHERE id = $1`, projectID); err != nil {
 		return 0, fmt.Errorf("project %s: %w", projectID, notFound(err))
 	}
-	var others []row
-	if err := s.db.SelectContext(ctx, &others, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID); err != nil {
+	me := similar.NewMatcher(similar.Doc{Name: self.Name, Description: self.Description, DataResources: self.DataResources})
+	cs, err := s.similarCandidates(ctx, projectID, me)
+	if err != nil {
 		return 0, fmt.Errorf("projects: %w", err)
-	}
-	type cand struct {
-		id      string
-		score   float64
-		reasons []string
-	}
-	var cs []cand
-	me := similar.Doc{Name: self.Name, Description: self.Description, DataResources: self.DataResources}
-	for _, o := range others {
-		sc, rs := similar.Score(me, similar.Doc{Name: o.Name, Description: o.Description, DataResources: o.DataResources})
-		if sc >= SimilarThreshold {
-			if rs == nil {
-				rs = []string{} // reasons is NOT NULL: pq.Array(nil) would write NULL
-			}
-			cs = append(cs, cand{o.ID, min(sc, 1), rs})
-		}
 	}
 	sort.Slice(cs, func(i, j int) bool {
 		return cs[i].score > cs[j].score || (cs[i].score == cs[j].score && cs[i].id < cs[j].id)
@@ -65,7 +54,7 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 	if len(cs) > 20 {
 		cs = cs[:20]
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM project_similar WHERE project_id = $1`, projectID); err != nil {
 			return err
 		}
@@ -81,6 +70,39 @@ func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, erro
 		return 0, fmt.Errorf("store similar: %w", err)
 	}
 	return len(cs), nil
+}
+
+// similarCand is a project scored at least SimilarThreshold against the one checked.
+type similarCand struct {
+	id      string
+	score   float64
+	reasons []string
+}
+
+// similarCandidates scores me against every submitted project but projectID, streaming the rows.
+func (s *Store) similarCandidates(ctx context.Context, projectID string, me *similar.Matcher) ([]similarCand, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, description, data_resources FROM projects WHERE id <> $1 AND stage <> 'draft'`, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var (
+		cs  []similarCand
+		id  sql.RawBytes
+		doc similar.Doc
+		res pq.StringArray
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &doc.Name, &doc.Description, &res); err != nil {
+			return nil, err
+		}
+		doc.DataResources = res
+		if c := me.Compare(doc); c.Score >= SimilarThreshold {
+			// reasons is NOT NULL: Reasons is never nil (pq.Array(nil) would write NULL)
+			cs = append(cs, similarCand{string(id), min(c.Score, 1), c.Reasons()})
+		}
+	}
+	return cs, rows.Err()
 }
 
 // Similar returns the stored candidates of a project that reach r shows (the same projects a
