@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"egovpm/internal/testdb"
+	"egovpm/internal/tracing"
 )
 
 // traceSpans are the spans of one trace, by span id.
@@ -192,4 +193,51 @@ func TestTraceOfADecision(t *testing.T) {
 	// loggers: TestTemporalLoggerFields).
 	access := logs.FilterMessage("request").FilterField(zap.String("request_id", reqID)).FilterField(zap.String("trace_id", id.String()))
 	require.Equal(t, 1, access.Len(), "the decision's access log line carries its trace id")
+}
+
+// Issue 21 item 2 at the default settings (tracing on, no exporter: tracing.Setup with no
+// OTEL_* variable): the spans record nothing, yet a decision's access log line and its audit
+// rows, written by the worker's activity under the decision's Update, carry the trace id of the
+// request — the same one.
+func TestTraceIDWithoutExporter(t *testing.T) {
+	prevTP, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	tr, err := tracing.Setup(context.Background(), func(string) string { return "" }, "egovpm-test", zap.NewNop())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		otel.SetTracerProvider(prevTP)
+		otel.SetTextMapPropagator(prevProp)
+		_ = tr.Shutdown(context.Background())
+	})
+	_, probe := otel.Tracer("test").Start(context.Background(), "probe")
+	require.False(t, probe.IsRecording(), "no exporter: spans do not record")
+	probe.End()
+	core, logs := observer.New(zap.DebugLevel)
+	s := newStackLogged(t, "2021", testdb.URL(t), "egovpm-test-"+newID(""), zap.New(core))
+
+	p := s.createProject("alice", "无导出器追踪项目", futureYear(), 100_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	reqID := "trace-" + newID("")
+	r = s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "同意"}, map[string]string{"X-Request-ID": reqID})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+
+	access := logs.FilterMessage("request").FilterField(zap.String("request_id", reqID))
+	require.Equal(t, 1, access.Len())
+	id, _ := access.All()[0].ContextMap()["trace_id"].(string)
+	traceID, err := trace.TraceIDFromHex(id)
+	require.NoError(t, err, "the access log line carries a trace id: %q", id)
+	require.True(t, traceID.IsValid())
+
+	var rows []struct {
+		Action  string  `db:"action"`
+		TraceID *string `db:"trace_id"`
+	}
+	require.NoError(t, s.store.DB().Select(&rows, `SELECT action, trace_id FROM audit_log WHERE request_id = $1`, reqID))
+	require.NotEmpty(t, rows)
+	for _, row := range rows {
+		require.NotNil(t, row.TraceID, "audit row %s", row.Action)
+		require.Equal(t, id, *row.TraceID, "audit row %s: the request's trace", row.Action)
+	}
 }

@@ -1,9 +1,11 @@
 package tracing
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/contrib/opentelemetry"
@@ -33,7 +35,7 @@ func TemporalInterceptor() (interceptor.Interceptor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporal tracer: %w", err)
 	}
-	return interceptor.NewTracingInterceptor(&temporalTracer{Tracer: t, updates: map[string][]interceptor.TracerSpan{}}), nil
+	return interceptor.NewTracingInterceptor(&temporalTracer{Tracer: t, updates: map[string][]*updateSpan{}}), nil
 }
 
 // The SDK's span operations and tags temporalTracer reads (go.temporal.io/sdk/interceptor).
@@ -48,39 +50,86 @@ const (
 type temporalTracer struct {
 	interceptor.Tracer
 	mu sync.Mutex // guards updates
-	// updates holds, by run id, the Update handler spans started and maybe not yet ended
-	// (an ended span no longer records).
-	updates map[string][]interceptor.TracerSpan
+	// updates holds, by run id, the Update handler spans started and maybe not yet ended.
+	updates map[string][]*updateSpan
+}
+
+// updateSpan is an Update handler's span, which knows when it ended: a span that records
+// stops recording at its end, but without an exporter no span records (Setup), so recording
+// cannot tell an Update in flight from one done. The SDK's tracer takes only its own spans
+// (as a parent, to marshal, in a context): temporalTracer gives it span, never this.
+type updateSpan struct {
+	span interceptor.TracerSpan
+	done atomic.Bool
+}
+
+// Finish ends the span.
+func (u *updateSpan) Finish(opts *interceptor.TracerFinishSpanOptions) {
+	u.done.Store(true)
+	u.span.Finish(opts)
+}
+
+// SpanContext is the span's ids (GetLogger and the tests read them).
+func (u *updateSpan) SpanContext() trace.SpanContext {
+	if s, ok := u.span.(interface{ SpanContext() trace.SpanContext }); ok {
+		return s.SpanContext()
+	}
+	return trace.SpanContext{}
+}
+
+// sdkSpan is the SDK tracer's own span of s (s itself unless it is an updateSpan).
+func sdkSpan(s interceptor.TracerSpan) interceptor.TracerSpan {
+	if u, ok := s.(*updateSpan); ok {
+		return u.span
+	}
+	return s
 }
 
 // StartSpan starts the span opts describe. An activity's span gets the run's one Update
 // handler in flight as its parent; an Update handler's span is remembered until it ends.
 func (t *temporalTracer) StartSpan(opts *interceptor.TracerStartSpanOptions) (interceptor.TracerSpan, error) {
 	run := opts.Tags[tagRunID]
+	if u, ok := opts.Parent.(*updateSpan); ok {
+		o := *opts
+		o.Parent = u.span
+		opts = &o
+	}
 	if opts.Operation == opStartActivity && run != "" {
 		if u := t.inFlight(run); u != nil {
 			o := *opts
-			o.Parent = u
+			o.Parent = u.span
 			opts = &o
 		}
 	}
 	s, err := t.Tracer.StartSpan(opts)
 	if err == nil && opts.Operation == opHandleUpdate && run != "" {
+		u := &updateSpan{span: s}
 		t.mu.Lock()
 		t.sweep()
-		t.updates[run] = append(t.updates[run], s)
+		t.updates[run] = append(t.updates[run], u)
 		t.mu.Unlock()
+		return u, nil
 	}
 	return s, err
 }
 
-// inFlight is run's only Update handler span still recording, or nil.
-func (t *temporalTracer) inFlight(run string) interceptor.TracerSpan {
+// MarshalSpan is the SDK tracer's, of its own span.
+func (t *temporalTracer) MarshalSpan(s interceptor.TracerSpan) (map[string]string, error) {
+	return t.Tracer.MarshalSpan(sdkSpan(s))
+}
+
+// ContextWithSpan is the SDK tracer's, with its own span.
+func (t *temporalTracer) ContextWithSpan(ctx context.Context, s interceptor.TracerSpan) context.Context {
+	return t.Tracer.ContextWithSpan(ctx, sdkSpan(s))
+}
+
+// inFlight is run's only Update handler span not yet ended, or nil.
+func (t *temporalTracer) inFlight(run string) *updateSpan {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var live interceptor.TracerSpan
+	var live *updateSpan
 	for _, s := range t.updates[run] {
-		if recording(s) {
+		if !s.done.Load() {
 			if live != nil {
 				return nil
 			}
@@ -93,20 +142,13 @@ func (t *temporalTracer) inFlight(run string) interceptor.TracerSpan {
 // sweep forgets the spans that ended. t.mu is held.
 func (t *temporalTracer) sweep() {
 	for run, ss := range t.updates {
-		ss = slices.DeleteFunc(ss, func(s interceptor.TracerSpan) bool { return !recording(s) })
+		ss = slices.DeleteFunc(ss, func(s *updateSpan) bool { return s.done.Load() })
 		if len(ss) == 0 {
 			delete(t.updates, run)
 		} else {
 			t.updates[run] = ss
 		}
 	}
-}
-
-// recording reports whether s has not ended (an OpenTelemetry span records until End; one
-// not sampled never records, and is not taken as a parent here).
-func recording(s interceptor.TracerSpan) bool {
-	r, ok := s.(interface{ IsRecording() bool })
-	return ok && r.IsRecording()
 }
 
 // GetLogger adds the span's trace_id and span_id to l.

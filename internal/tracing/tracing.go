@@ -7,7 +7,9 @@
 //
 // Spans are made whenever tracing is on (the default), exporter or not: their trace id is in
 // every log line written for a request or an activity and in the audit rows they append, which
-// needs no collector. Nothing leaves the process unless an exporter is configured.
+// needs no collector. Nothing leaves the process unless an exporter is configured, and without
+// one the spans do not record (no attributes, events or timings are kept: nothing would read
+// them), though each has its trace and span ids and passes them on.
 package tracing
 
 import (
@@ -106,6 +108,12 @@ func Setup(ctx context.Context, getenv func(string) string, service string, log 
 	}
 	if exp != nil {
 		opts = append(opts, sdktrace.WithBatcher(exp))
+	} else {
+		// No exporter: a recorded span would go nowhere. The SDK gives a span its trace and
+		// span ids before the sampler decides, so a dropped span still carries them (to the
+		// log lines, the audit rows and the W3C headers) and costs no attributes, events or
+		// end-time bookkeeping. With an exporter, OTEL_TRACES_SAMPLER decides as before.
+		opts = append(opts, sdktrace.WithSampler(sdktrace.NeverSample()))
 	}
 	tp := sdktrace.NewTracerProvider(opts...)
 	otel.SetTracerProvider(tp)

@@ -56,9 +56,16 @@ func clearEnv(t *testing.T) {
 // span starts and ends one span through the global provider, as the gateway's and worker's
 // instrumentation does, and returns whether it was valid (had a trace id).
 func span() bool {
+	valid, _ := spanRecording()
+	return valid
+}
+
+// spanRecording is span's, and whether the span recorded.
+func spanRecording() (valid, recording bool) {
 	_, s := otel.Tracer("test").Start(context.Background(), "decision")
+	recording = s.IsRecording()
 	s.End()
-	return s.SpanContext().IsValid()
+	return s.SpanContext().IsValid(), recording
 }
 
 // Issue 21 item 2: with no OTEL_* variable set, tracing is on (spans have trace ids for the log
@@ -72,7 +79,9 @@ func TestSetupExportsNothingByDefault(t *testing.T) {
 	require.Equal(t, ExporterNone, tr.Exporter)
 	tp, ok := tr.Provider.(*sdktrace.TracerProvider)
 	require.True(t, ok, "the SDK's provider: spans are made, with trace ids")
-	require.True(t, span())
+	valid, recording := spanRecording()
+	require.True(t, valid)
+	require.False(t, recording, "no exporter: the span has ids but records nothing (issue 21: the overhead)")
 	require.NoError(t, tr.Shutdown(context.Background()))
 	require.Same(t, tp, otel.GetTracerProvider())
 
@@ -93,9 +102,20 @@ func TestSetupExportsNothingByDefault(t *testing.T) {
 	tr, err = Setup(context.Background(), os.Getenv, "egovpm-test", zap.NewNop())
 	require.NoError(t, err)
 	require.Equal(t, ExporterOTLPHTTP, tr.Exporter)
-	require.True(t, span())
+	valid, recording = spanRecording()
+	require.True(t, valid)
+	require.True(t, recording, "an exporter: the SDK's default sampler records")
 	require.NoError(t, tr.Shutdown(context.Background()), "flushes the batch")
 	require.Equal(t, 1, c.count())
+
+	// With an exporter OTEL_TRACES_SAMPLER is the SDK's, as the specification says.
+	t.Setenv("OTEL_TRACES_SAMPLER", "always_off")
+	tr, err = Setup(context.Background(), os.Getenv, "egovpm-test", zap.NewNop())
+	require.NoError(t, err)
+	valid, recording = spanRecording()
+	require.True(t, valid)
+	require.False(t, recording)
+	require.NoError(t, tr.Shutdown(context.Background()))
 }
 
 // OTEL_SDK_DISABLED=true turns tracing off: no-op spans, no trace ids.
