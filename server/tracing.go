@@ -39,6 +39,9 @@ func (s *Server) traced() gin.HandlerFunc {
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
 		status := c.Writer.Status()
+		if !span.IsRecording() { // no exporter (tracing.Setup): the ids were all it needed
+			return
+		}
 		span.SetAttributes(attribute.Int("http.response.status_code", status), attribute.String("egovpm.request_id", c.GetString(ctxRequestID)))
 		if code := c.GetString(ctxErrorCode); code != "" {
 			span.SetAttributes(attribute.String("error.type", code))
