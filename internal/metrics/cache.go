@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"encoding/binary"
-	"slices"
 	"sync"
 
 	"go.temporal.io/sdk/client"
@@ -39,7 +38,7 @@ func (h *cachedHandler) Unwrap() client.MetricsHandler { return h.inner }
 
 // WithTags returns the one child handler for these tags.
 func (h *cachedHandler) WithTags(tags map[string]string) client.MetricsHandler {
-	var buf [256]byte
+	var buf [128]byte
 	key := tagsKey(buf[:0], tags)
 	h.mu.RLock()
 	c := h.children[string(key)] // no allocation: the compiler looks up without converting
@@ -88,20 +87,31 @@ func lookup[M any](mu *sync.RWMutex, m map[string]M, name string, create func(st
 }
 
 // tagsKey appends the tags to b sorted by key, each key and value prefixed by its length (so
-// no separator can be confused with a tag's text).
+// no separator can be confused with a tag's text). The map is read once: its pairs are sorted
+// by an insertion sort as they come (the SDK's tag sets have one to four tags; past six
+// the pairs spill to the heap, which is correct, only slower).
 func tagsKey(b []byte, tags map[string]string) []byte {
-	var small [8]string
-	keys := small[:0]
-	for k := range tags {
-		keys = append(keys, k)
+	var small [6][2]string
+	kv := small[:0]
+	for k, v := range tags {
+		kv = append(kv, [2]string{k, v})
+		for i := len(kv) - 1; i > 0 && kv[i-1][0] > kv[i][0]; i-- {
+			kv[i-1], kv[i] = kv[i], kv[i-1]
+		}
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		v := tags[k]
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
+	for _, p := range kv {
+		b = appendString(b, p[0])
+		b = appendString(b, p[1])
 	}
 	return b
+}
+
+// appendString appends s to b after its length (one byte below 128, else a uvarint).
+func appendString(b []byte, s string) []byte {
+	if len(s) < 0x80 {
+		b = append(b, byte(len(s)))
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+	}
+	return append(b, s...)
 }
