@@ -6,8 +6,9 @@ package main
 // whatever the worker does meanwhile. Set-up (creating and submitting projects 25 at a time,
 // waiting for their prelim tasks) is outside the timer. Besides ns/op it reports allocs/op and B/op
 // (this process only: the gateway and the worker, neither the devserver nor PostgreSQL) and
-// cpu-µs/op, this process's CPU time per decision. Every timed stretch starts after a
-// runtime.GC() (outside the timer and the count).
+// cpu-µs/op, this process's CPU time per decision, and gc-cycles/op, the garbage collections
+// completed during the timed stretches. Every timed stretch starts after a runtime.GC()
+// (outside the timer and the count).
 //
 // Metrics and tracing follow the environment as the two processes' mains do: tracing on
 // unless OTEL_SDK_DISABLED=true (no exporter unless OTEL_TRACES_EXPORTER says so), the SDK's
@@ -134,16 +135,20 @@ func BenchmarkDecisionRoundTrip(b *testing.B) {
 	decision := map[string]any{"decision": "approve", "comment": "符合申报条件"}
 	var tasks []string
 	var cpu time.Duration
+	var gcs int
 	pid := os.Getpid()
 	b.ReportAllocs()
 	for b.Loop() {
 		if len(tasks) == 0 {
 			b.StopTimer()
 			tasks = s.prelimTasks(b, benchBatch, year)
-			// Each stretch starts on a heap just collected, so the collections counted in it
-			// are the ones its own decisions' garbage brings on, not the set-up's leftovers
-			// (which left the cycle anywhere: ≈ 13–16 % of the count, run to run).
+			// Each stretch starts on a heap just collected, so no collection of the set-up's
+			// garbage falls in it (that left the cycle anywhere: ≈ 13–16 % of the count, run to
+			// run). A stretch's 25 decisions (≈ 4 MB) then bring on none either
+			// (gc-cycles/op = 0): what is counted is the decisions' work without the
+			// collector's, whose share follows B/op.
 			runtime.GC()
+			gcs -= numGC()
 			cpu -= bench.CPUTime(pid)
 			callgrind.Zero()
 			b.StartTimer()
@@ -154,12 +159,22 @@ func BenchmarkDecisionRoundTrip(b *testing.B) {
 			b.StopTimer()
 			callgrind.Dump()
 			cpu += bench.CPUTime(pid)
+			gcs += numGC()
 			b.StartTimer()
 		}
 	}
 	if len(tasks) > 0 {
 		callgrind.Dump()
 		cpu += bench.CPUTime(pid)
+		gcs += numGC()
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(gcs)/float64(b.N), "gc-cycles/op")
+}
+
+// numGC is how many garbage collection cycles this process has completed.
+func numGC() int {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int(m.NumGC)
 }
