@@ -24,26 +24,25 @@ import (
 	"egovpm/internal/testdb"
 )
 
-// wantSignal is the one signal name the fan-out tests send.
-var wantSignal = "bundle_result"
-
-// signaller is a Temporal client that records SignalWorkflow calls; closed workflows are not
-// found, and fail (once set) fails every call after that many have succeeded.
+// signaller is a Temporal client that records SignalWorkflow calls: signals named other than
+// want ("" any name) are refused, closed workflows are not found, and fail (once set) fails every
+// call after that many have succeeded.
 type signaller struct {
 	client.Client
+	want   string
 	mu     sync.Mutex
 	got    map[string][]any
 	calls  int
 	closed map[string]bool
 	fail   int
-	// names, when set, records each signal's name (wantSignal "": any name).
+	// names, when set, records each signal's name.
 	names map[string][]string
 }
 
 func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if wantSignal != "" && name != wantSignal {
+	if s.want != "" && name != s.want {
 		return fmt.Errorf("signal %s", name)
 	}
 	if s.closed[id] {
@@ -60,8 +59,17 @@ func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg an
 	return nil
 }
 
-// bundleOf writes bundle b1 of n projects (p000 …) decided as outcome, p001 excluded.
-func bundleOf(t *testing.T, n int) *store.Store {
+// fanOut is a SignalMembers test's set-up: the store, the client recording the signals and the
+// heartbeats of its runs so far.
+type fanOut struct {
+	st    *store.Store
+	c     *signaller
+	beats []wire.FanOutProgress
+}
+
+// newFanOut writes bundle b1 of n projects (p000 …) decided as outcome, p001 excluded, then
+// runs the statements more; c records the signals of SignalMembers runs over it.
+func newFanOut(t *testing.T, n int, c *signaller, more ...string) *fanOut {
 	t.Helper()
 	st := testdb.New(t)
 	ctx := context.Background()
@@ -70,77 +78,88 @@ func bundleOf(t *testing.T, n int) *store.Store {
 		SELECT format('p%s', lpad(i::text, 3, '0')), 'unit-a', '项目' || i, 'new', 2031, 500000000, 2, 'awaiting_approval', 'u-alice'
 		FROM generate_series(0, $1 - 1) i`, n)
 	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, candidate_role, due_at, details)
-		VALUES ('bt1', 'bundle_approval', 'plan:2031', 'ndrc_approver', now(), '{}')`)
-	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO bundles (id, plan_year, task_id, status, created_by) VALUES ('b1', 2031, 'bt1', 'partially_approved', 'u-alice')`)
-	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO bundle_projects (bundle_id, project_id, outcome)
-		SELECT 'b1', id, CASE WHEN id = 'p001' THEN 'excluded' ELSE 'approved' END FROM projects WHERE plan_year = 2031`)
-	require.NoError(t, err)
-	return st
+	for _, q := range append([]string{`INSERT INTO tasks (id, kind, workflow_id, candidate_role, due_at, details)
+		VALUES ('bt1', 'bundle_approval', 'plan:2031', 'ndrc_approver', now(), '{}')`,
+		`INSERT INTO bundles (id, plan_year, task_id, status, created_by) VALUES ('b1', 2031, 'bt1', 'partially_approved', 'u-alice')`,
+		`INSERT INTO bundle_projects (bundle_id, project_id, outcome)
+		SELECT 'b1', id, CASE WHEN id = 'p001' THEN 'excluded' ELSE 'approved' END FROM projects WHERE plan_year = 2031`}, more...) {
+		_, err := st.DB().Exec(q)
+		require.NoError(t, err)
+	}
+	c.got = map[string][]any{}
+	return &fanOut{st: st, c: c}
 }
 
-var fanOutIn = wire.FanOut{ID: "tr-1", Signal: "bundle_result", WorkflowIDPrefix: "project:", PageSize: 2,
-	Bundle: &wire.BundleResultSignal{BundleID: "b1", TaskID: "bt1", Comment: "同意", Actor: domain.Actor{ID: "u-ndrc"}}}
+// run runs SignalMembers with in, recording its heartbeats; after a failed run, resume runs it
+// again from that run's last heartbeat, the client no longer failing.
+func (f *fanOut) run(in wire.FanOut) (wire.FanOutResult, error) {
+	return f.execute(f.env(), in)
+}
 
-// fanOutEnv runs SignalMembers over st with client c, recording its heartbeats.
-func fanOutEnv(st *store.Store, c client.Client, beats *[]wire.FanOutProgress) *testsuite.TestActivityEnvironment {
+func (f *fanOut) resume(in wire.FanOut) (wire.FanOutResult, error) {
+	f.c.fail = 0
+	env := f.env()
+	env.SetHeartbeatDetails(f.beats[len(f.beats)-1])
+	return f.execute(env, in)
+}
+
+func (f *fanOut) env() *testsuite.TestActivityEnvironment {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Activities{Store: st, Log: zap.NewNop(), Temporal: c})
+	env.RegisterActivity(&activities.Activities{Store: f.st, Log: zap.NewNop(), Temporal: f.c})
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) {
 		var p wire.FanOutProgress
 		if d.Get(&p) == nil {
-			*beats = append(*beats, p)
+			f.beats = append(f.beats, p)
 		}
 	})
 	return env
 }
 
+func (f *fanOut) execute(env *testsuite.TestActivityEnvironment, in wire.FanOut) (wire.FanOutResult, error) {
+	var res wire.FanOutResult
+	v, err := env.ExecuteActivity(wire.SignalMembers, in)
+	if err == nil {
+		err = v.Get(&res)
+	}
+	return res, err
+}
+
+var fanOutIn = wire.FanOut{ID: "tr-1", Signal: "bundle_result", WorkflowIDPrefix: "project:", PageSize: 2,
+	Bundle: &wire.BundleResultSignal{BundleID: "b1", TaskID: "bt1", Comment: "同意", Actor: domain.Actor{ID: "u-ndrc"}}}
+
 // Issue 20 item 1: SignalMembers reads the bundle's members from the read model in pages of
 // PageSize, signals each its outcome once, skips a member whose workflow is closed, and
 // heartbeats after every page the last member signalled.
 func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
-	st := bundleOf(t, 5)
-	c := &signaller{got: map[string][]any{}, closed: map[string]bool{"project:p003": true}}
-	var beats []wire.FanOutProgress
-	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
+	f := newFanOut(t, 5, &signaller{want: "bundle_result", closed: map[string]bool{"project:p003": true}})
+	res, err := f.run(fanOutIn)
 	require.NoError(t, err)
-	var res wire.FanOutResult
-	require.NoError(t, v.Get(&res))
 	require.Equal(t, wire.FanOutResult{Signalled: 4, Missing: 1}, res)
 	// The SDK throttles heartbeats: the first goes out at once, later ones at its interval.
-	require.NotEmpty(t, beats)
-	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "a heartbeat after the first page of 2")
+	require.NotEmpty(t, f.beats)
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, f.beats[0], "a heartbeat after the first page of 2")
 	want := *fanOutIn.Bundle
 	want.Approved = true
 	excluded := *fanOutIn.Bundle
 	excluded.Excluded = true
 	require.Equal(t, map[string][]any{"project:p000": {want}, "project:p001": {excluded},
-		"project:p002": {want}, "project:p004": {want}}, c.got)
+		"project:p002": {want}, "project:p004": {want}}, f.c.got)
 }
 
 // A retried SignalMembers resumes after its heartbeat's cursor: the pages signalled in full
 // before the failure are not signalled again (the page it failed in is: members ignore a
 // repeat, TestR6_RepeatedBundleResultAppliedOnce).
 func TestSignalMembersResumesFromItsHeartbeat(t *testing.T) {
-	st := bundleOf(t, 5)
-	c := &signaller{got: map[string][]any{}, fail: 3}
-	var beats []wire.FanOutProgress
-	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
+	f := newFanOut(t, 5, &signaller{want: "bundle_result", fail: 3})
+	_, err := f.run(fanOutIn)
 	require.ErrorContains(t, err, "unavailable")
-	require.Equal(t, []wire.FanOutProgress{{After: "p001", Signalled: 2}}, beats, "the failed page is not counted")
+	require.Equal(t, []wire.FanOutProgress{{After: "p001", Signalled: 2}}, f.beats, "the failed page is not counted")
 
-	c.fail = 0
-	env := fanOutEnv(st, c, &beats)
-	env.SetHeartbeatDetails(beats[len(beats)-1])
-	v, err := env.ExecuteActivity(wire.SignalMembers, fanOutIn)
+	res, err := f.resume(fanOutIn)
 	require.NoError(t, err)
-	var res wire.FanOutResult
-	require.NoError(t, v.Get(&res))
 	require.Equal(t, wire.FanOutResult{Signalled: 5}, res)
-	for id, got := range c.got {
+	for id, got := range f.c.got {
 		if id == "project:p002" || id == "project:p003" { // the failed page: once or twice
 			require.NotEmpty(t, got, id)
 			require.LessOrEqual(t, len(got), 2, id)
@@ -148,101 +167,74 @@ func TestSignalMembersResumesFromItsHeartbeat(t *testing.T) {
 		}
 		require.Len(t, got, 1, id)
 	}
-	require.Len(t, c.got, 5)
-	require.Equal(t, 6, c.calls, "p000 and p001 signalled once, before the failure; one of p002, p003 again")
+	require.Len(t, f.c.got, 5)
+	require.Equal(t, 6, f.c.calls, "p000 and p001 signalled once, before the failure; one of p002, p003 again")
 }
 
 // A member without an outcome (a bundle not decided) is never signalled as rejected: the
 // activity refuses for good.
 func TestSignalMembersRefusesAnUndecidedBundle(t *testing.T) {
-	st := bundleOf(t, 2)
-	_, err := st.DB().Exec(`UPDATE bundle_projects SET outcome = NULL WHERE project_id = 'p001'`)
-	require.NoError(t, err)
-	c := &signaller{got: map[string][]any{}}
-	var beats []wire.FanOutProgress
-	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, fanOutIn)
+	f := newFanOut(t, 2, &signaller{want: "bundle_result"}, `UPDATE bundle_projects SET outcome = NULL WHERE project_id = 'p001'`)
+	_, err := f.run(fanOutIn)
 	require.ErrorContains(t, err, "has no outcome")
-	require.Empty(t, c.got)
+	require.Empty(t, f.c.got)
 }
 
 // A convene's fan-out tells each project of the session (expert_session_projects) its
 // effective panel: the experts of its own unit recused (R4).
 func TestSignalMembersTellsTheSessionsProjectsTheirPanels(t *testing.T) {
-	st := bundleOf(t, 3)
-	_, err := st.DB().Exec(`UPDATE projects SET unit_id = 'unit-b' WHERE id = 'p001'`)
-	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ('s1', 2031, '{}', 'u-alice')`)
-	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO expert_session_projects (session_id, project_id) VALUES ('s1', 'p000'), ('s1', 'p001')`)
-	require.NoError(t, err)
+	f := newFanOut(t, 3, &signaller{want: "panel"}, `UPDATE projects SET unit_id = 'unit-b' WHERE id = 'p001'`,
+		`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ('s1', 2031, '{}', 'u-alice')`,
+		`INSERT INTO expert_session_projects (session_id, project_id) VALUES ('s1', 'p000'), ('s1', 'p001')`)
 	experts := []wire.ExpertRef{{ID: "e1", OrgID: "univ-1"}, {ID: "eA", OrgID: "unit-a"}, {ID: "eB", OrgID: "unit-b"}}
-	wantSignal = "panel"
-	defer func() { wantSignal = "bundle_result" }()
-	c := &signaller{got: map[string][]any{}}
-	var beats []wire.FanOutProgress
-	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, wire.FanOut{ID: "tr-2", Signal: "panel",
-		WorkflowIDPrefix: "project:", Session: &wire.PanelSignal{SessionID: "s1", Experts: experts}})
+	_, err := f.run(wire.FanOut{ID: "tr-2", Signal: "panel", WorkflowIDPrefix: "project:",
+		Session: &wire.PanelSignal{SessionID: "s1", Experts: experts}})
 	require.NoError(t, err)
 	require.Equal(t, map[string][]any{
 		"project:p000": {wire.PanelSignal{SessionID: "s1", Experts: []wire.ExpertRef{experts[0], experts[2]}}},
 		"project:p001": {wire.PanelSignal{SessionID: "s1", Experts: []wire.ExpertRef{experts[0], experts[1]}}},
-	}, c.got)
+	}, f.c.got)
 }
 
 // A compile's fan-out tells each project it decided its plan item (plan_items), in pages over
 // the projects named; a project without an item is refused for good, never told it is out.
 func TestSignalMembersTellsTheCompiledProjectsTheirItems(t *testing.T) {
-	st := bundleOf(t, 3)
-	_, err := st.DB().Exec(`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
+	f := newFanOut(t, 3, &signaller{want: "plan_result"},
+		`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
 		VALUES (2031, 'p000', true, 400000000, '', 'u-drb1'), (2031, 'p001', false, NULL, '重复建设', 'u-drb1'),
 		(2031, 'p002', true, 500000000, '', 'u-drb1')`)
-	require.NoError(t, err)
-	wantSignal = "plan_result"
-	defer func() { wantSignal = "bundle_result" }()
 	drb := domain.Actor{ID: "u-drb1"}
-	c := &signaller{got: map[string][]any{}}
-	var beats []wire.FanOutProgress
 	in := wire.FanOut{ID: "tr-3", Signal: "plan_result", WorkflowIDPrefix: "project:", PageSize: 2,
 		Plan: &wire.PlanFanOut{ProjectIDs: []string{"p002", "p000", "p001"}, Actor: drb}}
-	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	res, err := f.run(in)
 	require.NoError(t, err)
-	var res wire.FanOutResult
-	require.NoError(t, v.Get(&res))
 	require.Equal(t, wire.FanOutResult{Signalled: 3}, res)
-	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "pages in project id order")
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, f.beats[0], "pages in project id order")
 	require.Equal(t, map[string][]any{
 		"project:p000": {wire.PlanResultSignal{Included: true, ApprovedAmountFen: 400000000, Actor: drb}},
 		"project:p001": {wire.PlanResultSignal{Reason: "重复建设", Actor: drb}},
 		"project:p002": {wire.PlanResultSignal{Included: true, ApprovedAmountFen: 500000000, Actor: drb}},
-	}, c.got)
+	}, f.c.got)
 
-	c = &signaller{got: map[string][]any{}}
+	f.c = &signaller{want: "plan_result", got: map[string][]any{}}
 	in.Plan.ProjectIDs = []string{"p000", "p009"}
-	_, err = fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	_, err = f.run(in)
 	require.ErrorContains(t, err, "1 of 2 compiled projects have no plan item")
-	require.Empty(t, c.got)
+	require.Empty(t, f.c.got)
 }
 
-// closeOf writes 2031's projects p000 … p008 in every stage around the plan: p000 prelim
-// review, p001 revision, p002 expert review, p003 awaiting the plan but compiled (a plan item),
-// p004 and p005 awaiting the plan, p006 awaiting approval, p007 a draft, p008 expert review;
-// and q000, of 2032, awaiting the plan.
-func closeOf(t *testing.T) *store.Store {
-	t.Helper()
-	st := bundleOf(t, 9)
-	_, err := st.DB().Exec(`UPDATE projects SET stage = CASE id WHEN 'p000' THEN 'prelim_review' WHEN 'p001' THEN 'revision'
+// closeOf puts a fan-out's 9 projects of 2031, p000 … p008, in every stage around the plan:
+// p000 prelim review, p001 revision, p002 expert review, p003 awaiting the plan but compiled (a
+// plan item), p004 and p005 awaiting the plan, p006 awaiting approval, p007 a draft, p008 expert
+// review; and writes q000, of 2032, awaiting the plan.
+var closeOf = []string{`UPDATE projects SET stage = CASE id WHEN 'p000' THEN 'prelim_review' WHEN 'p001' THEN 'revision'
 		WHEN 'p002' THEN 'expert_review' WHEN 'p003' THEN 'awaiting_plan' WHEN 'p004' THEN 'awaiting_plan'
 		WHEN 'p005' THEN 'awaiting_plan' WHEN 'p006' THEN 'awaiting_approval' WHEN 'p007' THEN 'draft'
-		ELSE 'expert_review' END`)
-	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
-		VALUES (2031, 'p003', true, 400000000, '', 'u-drb1')`)
-	require.NoError(t, err)
-	_, err = st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
-		VALUES ('q000', 'unit-a', '下一年度项目', 'new', 2032, 500000000, 2, 'awaiting_plan', 'u-alice')`)
-	require.NoError(t, err)
-	return st
-}
+		ELSE 'expert_review' END`,
+	`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
+		VALUES (2031, 'p003', true, 400000000, '', 'u-drb1')`,
+	`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+		VALUES ('q000', 'unit-a', '下一年度项目', 'new', 2032, 500000000, 2, 'awaiting_plan', 'u-alice')`}
 
 var closeIn = wire.FanOut{ID: "plan:2031/u/year-end-close/1", Signal: "year_end_close", WorkflowIDPrefix: "project:", PageSize: 2,
 	Close: &wire.YearEndCloseSignal{PlanYear: 2031, ClosedAt: time.Date(2031, 12, 31, 15, 59, 59, 0, time.UTC), Reason: "2031 年度计划已截止"}}
@@ -252,55 +244,40 @@ var closeIn = wire.FanOut{ID: "plan:2031/u/year-end-close/1", Signal: "year_end_
 // order; a compiled project, one past or before the plan, and another year's are left alone;
 // a closed workflow is skipped.
 func TestSignalMembersTellsTheYearsPrePlanProjectsOfTheClose(t *testing.T) {
-	st := closeOf(t)
-	wantSignal = "year_end_close"
-	defer func() { wantSignal = "bundle_result" }()
-	c := &signaller{got: map[string][]any{}, closed: map[string]bool{"project:p008": true}}
-	var beats []wire.FanOutProgress
-	v, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, closeIn)
+	f := newFanOut(t, 9, &signaller{want: "year_end_close", closed: map[string]bool{"project:p008": true}}, closeOf...)
+	res, err := f.run(closeIn)
 	require.NoError(t, err)
-	var res wire.FanOutResult
-	require.NoError(t, v.Get(&res))
 	require.Equal(t, wire.FanOutResult{Signalled: 5, Missing: 1}, res)
-	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, beats[0], "pages of 2 in project id order")
+	require.Equal(t, wire.FanOutProgress{After: "p001", Signalled: 2}, f.beats[0], "pages of 2 in project id order")
 	sig := []any{*closeIn.Close}
 	require.Equal(t, map[string][]any{"project:p000": sig, "project:p001": sig, "project:p002": sig,
-		"project:p004": sig, "project:p005": sig}, c.got)
+		"project:p004": sig, "project:p005": sig}, f.c.got)
 }
 
 // A retried close fan-out resumes after its heartbeat's cursor; a project whose lifecycle
 // applied the close (not_included) is no longer listed, and those of the pages signalled in
 // full are not signalled again.
 func TestSignalMembersResumesTheCloseFromItsHeartbeat(t *testing.T) {
-	st := closeOf(t)
-	wantSignal = "year_end_close"
-	defer func() { wantSignal = "bundle_result" }()
-	c := &signaller{got: map[string][]any{}, fail: 3}
-	var beats []wire.FanOutProgress
-	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, closeIn)
+	f := newFanOut(t, 9, &signaller{want: "year_end_close", fail: 3}, closeOf...)
+	_, err := f.run(closeIn)
 	require.ErrorContains(t, err, "unavailable")
-	require.Equal(t, []wire.FanOutProgress{{After: "p001", Signalled: 2}}, beats, "the failed page is not counted")
+	require.Equal(t, []wire.FanOutProgress{{After: "p001", Signalled: 2}}, f.beats, "the failed page is not counted")
 	// p000's lifecycle has applied the close meanwhile.
-	_, err = st.DB().Exec(`UPDATE projects SET stage = 'not_included' WHERE id = 'p000'`)
+	_, err = f.st.DB().Exec(`UPDATE projects SET stage = 'not_included' WHERE id = 'p000'`)
 	require.NoError(t, err)
 
-	c.fail = 0
-	env := fanOutEnv(st, c, &beats)
-	env.SetHeartbeatDetails(beats[len(beats)-1])
-	v, err := env.ExecuteActivity(wire.SignalMembers, closeIn)
+	res, err := f.resume(closeIn)
 	require.NoError(t, err)
-	var res wire.FanOutResult
-	require.NoError(t, v.Get(&res))
 	require.Equal(t, wire.FanOutResult{Signalled: 6}, res)
-	require.Len(t, c.got, 6)
-	for id, got := range c.got {
+	require.Len(t, f.c.got, 6)
+	for id, got := range f.c.got {
 		if id == "project:p002" || id == "project:p004" { // the failed page: once or twice
 			require.LessOrEqual(t, len(got), 2, id)
 			continue
 		}
 		require.Len(t, got, 1, id)
 	}
-	require.Equal(t, 7, c.calls, "p000 and p001 once, before the failure; one of p002, p004 again; p005, p008 after")
+	require.Equal(t, 7, f.c.calls, "p000 and p001 once, before the failure; one of p002, p004 again; p005, p008 after")
 }
 
 // An approved adjustment's fan-out (plan-adjust-fanout) tells each project it changes, in
@@ -308,28 +285,20 @@ func TestSignalMembersResumesTheCloseFromItsHeartbeat(t *testing.T) {
 // result's signal), a changed or removed one plan_adjusted; a retry resumes after the
 // heartbeat's cursor.
 func TestSignalMembersTellsTheAdjustedProjectsTheirChanges(t *testing.T) {
-	st := bundleOf(t, 1)
-	wantSignal = ""
-	defer func() { wantSignal = "bundle_result" }()
+	f := newFanOut(t, 1, &signaller{names: map[string][]string{}, fail: 3})
 	ndrc := domain.Actor{ID: "u-ndrc"}
 	in := wire.FanOut{ID: "tr-4", Signal: "plan_adjusted", WorkflowIDPrefix: "project:", PageSize: 2,
 		Adjust: &wire.AdjustFanOut{AdjustmentID: "adj1", Reason: "年中调整", Actor: ndrc, AddSignal: "plan_result",
 			Changes: []wire.AdjustChange{{ProjectID: "p3", Action: "remove"}, {ProjectID: "p1", Action: "add", AmountFen: 300},
 				{ProjectID: "p2", Action: "amount", AmountFen: 200}, {ProjectID: "p4", Action: "amount", AmountFen: 400}}}}
-	c := &signaller{got: map[string][]any{}, names: map[string][]string{}, fail: 3}
-	var beats []wire.FanOutProgress
-	_, err := fanOutEnv(st, c, &beats).ExecuteActivity(wire.SignalMembers, in)
+	_, err := f.run(in)
 	require.ErrorContains(t, err, "unavailable")
-	require.Equal(t, []wire.FanOutProgress{{After: "p2", Signalled: 2}}, beats, "pages of 2 in project id order")
+	require.Equal(t, []wire.FanOutProgress{{After: "p2", Signalled: 2}}, f.beats, "pages of 2 in project id order")
 
-	c.fail = 0
-	env := fanOutEnv(st, c, &beats)
-	env.SetHeartbeatDetails(beats[len(beats)-1])
-	v, err := env.ExecuteActivity(wire.SignalMembers, in)
+	res, err := f.resume(in)
 	require.NoError(t, err)
-	var res wire.FanOutResult
-	require.NoError(t, v.Get(&res))
 	require.Equal(t, wire.FanOutResult{Signalled: 4}, res)
+	c := f.c
 	require.Equal(t, []string{"plan_result"}, c.names["project:p1"])
 	require.Equal(t, []any{wire.PlanResultSignal{Included: true, ApprovedAmountFen: 300, Actor: ndrc}}, c.got["project:p1"])
 	require.Equal(t, []any{wire.PlanAdjustedSignal{AdjustmentID: "adj1", Action: "amount", AmountFen: 200, Reason: "年中调整", Actor: ndrc}},

@@ -138,19 +138,25 @@ func (s *Server) createAbsence(c *gin.Context) {
 		return s.audit(c, tx, "absence.create", "user", u.ID, "ok", map[string]any{"absence_id": ab.ID, "deputy_id": d.ID,
 			"starts_at": starts, "ends_at": ends, "reason": ab.Reason})
 	})
+	s.respondAbsence(c, http.StatusCreated, ab.ID, err)
+}
+
+// respondAbsence answers a write of absence id whose store call returned err: an overlap is
+// 409 absence_overlaps, another error as respondError maps it; else the absence as it is now,
+// with status.
+func (s *Server) respondAbsence(c *gin.Context, status int, id string, err error) {
 	if errors.Is(err, store.ErrAbsenceOverlaps) {
-		respondError(c, apperr.Conflict("absence_overlaps", "该时间段与已设置的请假时间重叠，请先结束原请假"))
-		return
-	} else if err != nil {
-		respondError(c, err)
-		return
+		err = apperr.Conflict("absence_overlaps", "该时间段与已设置的请假时间重叠，请先结束原请假")
 	}
-	ab, err = s.store.Absence(ctx, ab.ID)
+	var ab store.Absence
+	if err == nil {
+		ab, err = s.store.Absence(c.Request.Context(), id)
+	}
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, ab)
+	c.JSON(status, ab)
 }
 
 // listAbsences is GET /api/v1/absences: the absences not ended and not past where the caller
@@ -187,18 +193,10 @@ func (s *Server) endAbsence(c *gin.Context) {
 		respondError(c, apperr.Forbidden("forbidden", "只有本人或系统管理员可以结束请假"))
 		return
 	}
-	if _, err := s.store.EndAbsence(ctx, ab.ID, func(tx *store.Tx) error {
+	_, err = s.store.EndAbsence(ctx, ab.ID, func(tx *store.Tx) error {
 		return s.audit(c, tx, "absence.end", "user", ab.UserID, "ok", map[string]any{"absence_id": ab.ID, "deputy_id": ab.DeputyID})
-	}); err != nil {
-		respondError(c, err)
-		return
-	}
-	ab, err = s.store.Absence(ctx, ab.ID)
-	if err != nil {
-		respondError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, ab)
+	})
+	s.respondAbsence(c, http.StatusOK, ab.ID, err)
 }
 
 // listDeputies is GET /api/v1/absences/deputies?user_id=: who may stand in for the caller (or,

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"egovpm/internal/domain"
-	"egovpm/internal/seed"
-	"egovpm/internal/testdb"
 )
 
 // TestBundleByReferenceTakesTheCandidates (issue 20 item 1, bundle-by-reference): the summary
@@ -21,28 +18,11 @@ import (
 // write (a retried workflow task) counts the same; the decision writes one outcome for all
 // but the excluded.
 func TestBundleByReferenceTakesTheCandidates(t *testing.T) {
-	st := testdb.New(t)
+	st, apply := planFixture(t, []planProject{{"pa", 2031, 500_000_000, domain.StageAwaitingApproval},
+		{"pb", 2031, 300_000_000, domain.StageAwaitingApproval}, {"pL", 2031, 2_000_000_000, domain.StageAwaitingApproval},
+		{"pc", 2031, 500_000_000, domain.StageExpertReview}, {"pd", 2032, 500_000_000, domain.StageAwaitingApproval},
+		{"px", 2031, 500_000_000, domain.StageAwaitingApproval}})
 	ctx := context.Background()
-	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	for _, p := range []struct {
-		id    string
-		year  int
-		fen   int64
-		stage domain.Stage
-	}{{"pa", 2031, 500_000_000, domain.StageAwaitingApproval}, {"pb", 2031, 300_000_000, domain.StageAwaitingApproval},
-		{"pL", 2031, 2_000_000_000, domain.StageAwaitingApproval}, {"pc", 2031, 500_000_000, domain.StageExpertReview},
-		{"pd", 2032, 500_000_000, domain.StageAwaitingApproval}, {"px", 2031, 500_000_000, domain.StageAwaitingApproval}} {
-		_, err := st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage,
-			created_by, submitted_at) VALUES ($1, 'unit-a', '项目' || $1, 'new', $2, $3, 2, $4, 'u-alice', now())`, p.id, p.year, p.fen, p.stage)
-		require.NoError(t, err)
-	}
-	due := func(now time.Time, workdays int) time.Time { return now.AddDate(0, 0, workdays) }
-	apply := func(tr domain.Transition) domain.TransitionResult {
-		t.Helper()
-		res, err := st.ApplyTransition(ctx, tr, due)
-		require.NoError(t, err)
-		return res
-	}
 	apply(domain.Transition{ID: "plan:2031/u/b0", WorkflowID: "plan:2031", Open: []domain.NewTask{{ID: "plan:2031:bundle_approval:b0",
 		Kind: domain.TaskBundleApproval, BundleID: "b0", CandidateRole: domain.RoleNDRCApprover, DueWorkdays: 5}},
 		Bundle: &domain.Bundle{ID: "b0", PlanYear: 2031,

@@ -3,13 +3,10 @@ package store_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"egovpm/internal/domain"
-	"egovpm/internal/seed"
-	"egovpm/internal/testdb"
 )
 
 // TestPlanReadsWhatApplyWrote: an AnnualPlan that reads stages from the read model
@@ -18,26 +15,11 @@ import (
 // and open panel tasks (R4); bundle candidates are the year's projects awaiting approval, in
 // submission order; the per-year switch that stops stage reports is idempotent.
 func TestPlanReadsWhatApplyWrote(t *testing.T) {
-	st := testdb.New(t)
+	st, apply := planFixture(t, []planProject{{"pa", 2031, 500_000_000, domain.StageAwaitingApproval},
+		{"pb", 2031, 500_000_000, domain.StageAwaitingApproval}, {"pc", 2031, 500_000_000, domain.StageExpertReview},
+		{"pd", 2032, 500_000_000, domain.StageAwaitingApproval}, {"pe", 2031, 500_000_000, domain.StageAwaitingApproval},
+		{"pf", 2031, 500_000_000, domain.StageDraft}})
 	ctx := context.Background()
-	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
-	for i, p := range []struct {
-		id    string
-		year  int
-		stage domain.Stage
-	}{{"pa", 2031, domain.StageAwaitingApproval}, {"pb", 2031, domain.StageAwaitingApproval}, {"pc", 2031, domain.StageExpertReview},
-		{"pd", 2032, domain.StageAwaitingApproval}, {"pe", 2031, domain.StageAwaitingApproval}, {"pf", 2031, domain.StageDraft}} {
-		_, err := st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage,
-			created_by, submitted_at) VALUES ($1, 'unit-a', '项目' || $1, 'new', $2, 500000000, 2, $3, 'u-alice', now() - $4 * interval '1 minute')`,
-			p.id, p.year, p.stage, 10-i)
-		require.NoError(t, err)
-	}
-	due := func(now time.Time, workdays int) time.Time { return now.AddDate(0, 0, workdays) }
-	apply := func(tr domain.Transition) {
-		t.Helper()
-		_, err := st.ApplyTransition(ctx, tr, due)
-		require.NoError(t, err)
-	}
 	// pa and pb planned (pb supplementary, R8), pb bundled; pc's panel opened; pe's stage
 	// changed once more.
 	apply(domain.Transition{ID: "plan:2031/r/1", WorkflowID: "plan:2031", PlanItems: []domain.PlanItem{
