@@ -14,6 +14,7 @@ import (
 	"egovpm/internal/audit"
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
+	"egovpm/internal/domain"
 	"egovpm/internal/logging"
 	"egovpm/internal/store"
 )
@@ -31,11 +32,8 @@ const (
 
 // Chinese names of the vocabulary, for the sheets (the web UI has its own for the screens).
 var (
-	stageNamesZH = map[string]string{"draft": "草稿", "prelim_review": "初审", "revision": "退回修改", "expert_review": "专家评审",
-		"awaiting_plan": "待列入计划", "not_included": "未列入计划", "awaiting_approval": "待批复", "special_request": "专题请示",
-		"approved": "已批复", "procurement": "采购", "construction": "建设", "trial_run": "试运行", "acceptance": "竣工验收",
-		"rectification": "整改", "om": "运维", "rejected": "不予立项", "closed": "已关闭"}
-	typeNamesZH = map[string]string{"new": "新建", "continuation": "续建", "om": "运维", "service": "购买服务", "design": "设计",
+	stageNamesZH = domain.StageNames
+	typeNamesZH  = map[string]string{"new": "新建", "continuation": "续建", "om": "运维", "service": "购买服务", "design": "设计",
 		"supervision": "监理", "testing": "测评", "security": "安全"}
 	paymentStatusZH = map[string]string{store.PaymentRecorded: "待确认", store.PaymentConfirmed: "已确认", store.PaymentRejected: "已退回"}
 )

@@ -100,6 +100,15 @@ var TaskKinds = []string{"prelim_review", "expert_review", "bundle_approval", "p
 var DocKinds = []string{"opinion", "impl_plan", "special_request", "contract", "supervision_report",
 	"trial_run_report", "crypto_plan", "crypto_assessment", "mlps_filing", "acceptance_minutes", "om_report", "other"}
 
+// DocKindNames are the document kinds as people read them: refusals ("缺少材料：…") and the
+// web UI's documentKindLabels (web/src/lib/labels.ts) say the same (TestDocKindNames_MatchWeb).
+var DocKindNames = map[string]string{
+	"opinion": "项目意见书", "impl_plan": "实施方案", "special_request": "专题请示", "contract": "合同",
+	"supervision_report": "监理报告", "trial_run_report": "试运行报告", "crypto_plan": "密码应用方案",
+	"crypto_assessment": "密评报告", "mlps_filing": "等保备案", "acceptance_minutes": "验收纪要",
+	"om_report": "运维报告", "other": "其他",
+}
+
 // Decisions.
 const (
 	DecisionApprove = "approve"

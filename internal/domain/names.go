@@ -1,5 +1,7 @@
 package domain
 
+import "strings"
+
 // TaskKindNames are the task kinds as people read them (notifications, mail).
 var TaskKindNames = map[string]string{
 	"prelim_review": "初审", "expert_review": "专家评审", "bundle_approval": "打捆项目审批", "project_approval": "项目审批",
@@ -14,3 +16,54 @@ var TaskKindNames = map[string]string{
 // DecisionNames are a task's decisions as people read them (notifications: a CC, a delegated
 // task decided).
 var DecisionNames = map[string]string{"approve": "通过", "return": "退回修改", "reject": "不予通过", "pass": "通过", "fail": "不通过"}
+
+// StageNames are the stages as people read them (refusals, exports); the web UI's stageLabels
+// say the same (TestStageNames_MatchWeb).
+var StageNames = map[string]string{"draft": "草稿", "prelim_review": "初审", "revision": "退回修改", "expert_review": "专家评审",
+	"awaiting_plan": "待列入计划", "not_included": "未列入计划", "awaiting_approval": "待批复", "special_request": "专题请示",
+	"approved": "已批复", "procurement": "采购", "construction": "建设", "trial_run": "试运行", "acceptance": "竣工验收",
+	"rectification": "整改", "om": "运维", "rejected": "不予立项", "closed": "已关闭"}
+
+// RoleNames are the roles as people read them (refusals); the web UI's roleLabels say the same
+// (TestRoleNames_MatchWeb).
+var RoleNames = map[string]string{
+	RoleSubmitter: "申报单位经办人", RoleDRBReviewer: "数管局审核人员", RoleDRBSupervisor: "数管局主管",
+	RoleExpert: "评审专家", RoleNDRCApprover: "发改委审批人", RoleCityGovApprover: "市政府审批人",
+	RolePRTAWitness: "公管局见证人", RoleFinance: "财政局", RoleCrypto: "密码管理局", RoleAudit: "审计局",
+	RoleAdmin: "系统管理员", RoleOps: "运维人员",
+}
+
+// nameOf is m[k], or k itself where m has no name for it (a message never loses the value).
+func nameOf(m map[string]string, k string) string {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return k
+}
+
+// StageName is a stage's Chinese name.
+func StageName(s Stage) string { return nameOf(StageNames, string(s)) }
+
+// StageNameList names stages in Chinese, joined with 、.
+func StageNameList(ss []Stage) string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, StageName(s))
+	}
+	return strings.Join(out, "、")
+}
+
+// RoleName is a role's Chinese name.
+func RoleName(r Role) string { return nameOf(RoleNames, r) }
+
+// DocKindName is a document kind's Chinese name.
+func DocKindName(k string) string { return nameOf(DocKindNames, k) }
+
+// DocKindNameList names document kinds in Chinese, joined with 、 ("试运行报告、密评报告").
+func DocKindNameList(kinds []string) string {
+	out := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, DocKindName(k))
+	}
+	return strings.Join(out, "、")
+}
