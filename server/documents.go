@@ -163,7 +163,8 @@ func wrongStageForDocument(kind, stage string) error {
 		allowed = append(allowed, string(st))
 	}
 	return apperr.Conflict("wrong_stage_for_document",
-		fmt.Sprintf("项目当前阶段为 %s，不能上传 %s 类文档（可上传的阶段：%s）", stage, kind, strings.Join(allowed, "、"))).
+		fmt.Sprintf("项目当前阶段为%s，不能上传%s（可上传的阶段：%s）", domain.StageName(domain.Stage(stage)), domain.DocKindName(kind),
+			domain.StageNameList(domain.DocumentStages[kind]))).
 		WithExtra("stage", stage).WithExtra("allowed_stages", allowed)
 }
 
@@ -181,7 +182,8 @@ func uploadErr(err error) error {
 	case errors.Is(err, docstore.ErrEmpty):
 		return apperr.Invalid(map[string]string{"file": "文件为空"})
 	}
-	return apperr.BadRequest("bad_multipart", fmt.Sprintf("上传内容不完整：%v", err))
+	// The reader's own words (English, e.g. "multipart: NextPart: EOF") go to extra.detail.
+	return apperr.BadRequest("bad_multipart", "上传内容不完整（传输中断或格式有误），请重新上传").WithExtra("detail", err.Error())
 }
 
 // maxFilename is the longest stored filename, in bytes.

@@ -124,6 +124,7 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
 	require.Equal(t, "documents_missing", r.code())
 	require.Contains(t, fmt.Sprint(r.Body["error"].(map[string]any)["extra"]), "crypto_assessment")
+	require.Equal(t, "缺少材料：密评报告", r.str("error", "message"), "the kind as the screens name it")
 
 	require.Equal(t, http.StatusCreated, s.upload("bob", p, "crypto_assessment", pdf).Status)
 	r = s.do("bob", http.MethodPost, path+"/acceptance-application", nil, nil)
@@ -219,6 +220,7 @@ func TestE2E_ConstructionCompleteNeedsTheSupervisionReport(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
 	require.Equal(t, "documents_missing", r.code())
 	require.Equal(t, []any{"supervision_report"}, r.Body["error"].(map[string]any)["extra"].(map[string]any)["missing"])
+	require.Equal(t, "缺少材料：监理报告", r.str("error", "message"), "not 缺少材料：[supervision_report]")
 	require.Equal(t, "construction", s.do("bob", http.MethodGet, path, nil, nil).str("stage"), "a refused report changes nothing")
 
 	require.Equal(t, http.StatusCreated, s.upload("bob", p, "supervision_report", pdf).Status)

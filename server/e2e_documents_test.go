@@ -106,6 +106,9 @@ func TestE2E_UploadKindMustFitTheStage(t *testing.T) {
 	r := s.uploadAs("alice", "/api/v1/projects/"+p+"/trial-run-report", "", "试运行报告.pdf", pdf)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
 	require.Equal(t, "wrong_stage_for_document", r.code())
+	// The message names the stage and kind as the screens do; extra keeps the codes.
+	require.Equal(t, "项目当前阶段为草稿，不能上传试运行报告（可上传的阶段：试运行、整改）", r.str("error", "message"))
+	require.Equal(t, "draft", r.str("error", "extra", "stage"))
 	require.Empty(t, s.blobs(), "a refused upload leaves no file")
 	var n int
 	require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM documents WHERE project_id = $1`, p))
@@ -171,6 +174,25 @@ func TestE2E_RefusedUploadLeavesNoFile(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
 	r = post([2]string{"kind", "other"}, [2]string{"file", ""}, [2]string{"kind", "opinion"})
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	require.Empty(t, s.blobs(), "refused uploads leave no file")
+
+	// A body cut off before its closing boundary (a broken transfer): a Chinese message, the
+	// reader's English words only in extra.detail.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	require.NoError(t, mw.WriteField("kind", "other"))
+	fw, err := mw.CreateFormFile("file", "a.pdf")
+	require.NoError(t, err)
+	_, _ = fmt.Fprint(fw, "%PDF-1.7\n")
+	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/api/v1/projects/"+p+"/documents", &buf)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+s.token("alice"))
+	r = s.send(req)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	require.Equal(t, "bad_multipart", r.code())
+	require.Equal(t, "上传内容不完整（传输中断或格式有误），请重新上传", r.str("error", "message"))
+	require.NotEmpty(t, r.str("error", "extra", "detail"))
 	require.Empty(t, s.blobs(), "refused uploads leave no file")
 
 	r = post([2]string{"kind", "other"}, [2]string{"file", ""})

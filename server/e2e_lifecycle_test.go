@@ -510,6 +510,7 @@ func TestE2E_LateSubmissionSpecialRequest(t *testing.T) {
 	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+p+"/submit", nil, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
 	require.Equal(t, "deadline_passed", r.code())
+	require.Contains(t, r.str("error", "message"), "计划外项目须上传专题请示并报市政府批准", "no kind code in the message")
 
 	require.Equal(t, http.StatusCreated, s.upload("alice", p, "special_request", pdf).Status)
 	s.submit("alice", p)

@@ -217,7 +217,7 @@ func paymentStage(stage string) error {
 		return apperr.Conflict(workflows.CodeProjectClosed, "项目已关闭（终止或系统下线），不能再登记付款").WithExtra("stage", stage)
 	}
 	if !domain.Contains(paymentStages, stage) {
-		return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+stage+"），不能登记付款").WithExtra("stage", stage)
+		return apperr.Conflict("wrong_stage", "项目尚未签订合同（当前阶段："+domain.StageName(domain.Stage(stage))+"），不能登记付款").WithExtra("stage", stage)
 	}
 	return nil
 }

@@ -103,6 +103,7 @@ func TestPaymentRecordHTTP(t *testing.T) {
 	r = fundsPay(s, "alice", draft, 1_00)
 	require.Equal(t, http.StatusConflict, r.Status, "%s", r.Raw)
 	require.Equal(t, "wrong_stage", r.code())
+	require.Equal(t, "项目尚未签订合同（当前阶段：已批复），不能登记付款", r.str("error", "message"), "the stage by its Chinese name")
 	for _, stage := range []string{"trial_run", "acceptance", "rectification", "om"} {
 		fundsSetStage(s, draft, stage, 500_00)
 		r = fundsPay(s, "alice", draft, 1_00)

@@ -694,7 +694,7 @@ func (s *Server) submissionTerms(ctx context.Context, p store.Project) (pol doma
 		}
 		if !domain.Contains(kinds, "special_request") {
 			return pol, false, apperr.Rule("deadline_passed",
-				"已过 "+deadline.Format("2006年1月2日 15:04:05")+" 的申报截止时间；计划外项目须上传专题请示（special_request）并报市政府批准").
+				"已过 "+deadline.Format("2006年1月2日 15:04:05")+" 的申报截止时间；计划外项目须上传专题请示并报市政府批准").
 				WithExtra("deadline", deadline.Format(time.RFC3339))
 		}
 		special = true // R8

@@ -12,6 +12,11 @@ import (
 	"egovpm/workflows"
 )
 
+// zhKinds are the missing kinds of each case of TestR12_R17_AcceptanceDocumentsPerSecurityGates
+// as the refusal names them (web/src/lib/labels.ts's documentKindLabels).
+var zhKinds = map[string]string{"MLPS 2 with crypto": "试运行报告、等保备案、密评报告", "MLPS 3 without crypto": "试运行报告、等保备案",
+	"MLPS 1 with crypto": "试运行报告、密评报告", "MLPS 1 without crypto": "试运行报告", "crypto gate off": "试运行报告、等保备案"}
+
 func TestR12_R17_AcceptanceDocumentsPerSecurityGates(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -54,6 +59,7 @@ func TestR12_R17_AcceptanceDocumentsPerSecurityGates(t *testing.T) {
 
 			requireRefused(t, all, domain.StatusUnprocessable, "documents_missing")
 			require.Equal(t, toAny(c.kinds), refusalExtra(t, all)["missing"])
+			require.Equal(t, "缺少材料："+zhKinds[c.name], refusalMessage(t, all), "the kinds as the UI names them")
 			if len(c.kinds) > 1 {
 				requireRefused(t, gates, domain.StatusUnprocessable, "documents_missing")
 				require.Equal(t, toAny(c.kinds[1:]), refusalExtra(t, gates)["missing"])

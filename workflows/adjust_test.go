@@ -42,6 +42,8 @@ func planAdjustment(t *testing.T, old bool) {
 		{ProjectID: "p-keep", ApprovedAmountFen: smallFen}, {ProjectID: "p-drop", ApprovedAmountFen: smallFen}}})
 	h.status("p-keep", unitA, smallFen, domain.StageAwaitingApproval)
 	h.status("p-drop", unitA, smallFen, domain.StageAwaitingApproval)
+	addPlanned := h.update(workflows.UpdateProposeAdjustment, workflows.AdjustUpdate{AdjustmentID: "adj00", Actor: drbReviewer,
+		Reason: "增补", Changes: []workflows.AdjustChange{{ProjectID: "p-keep", Action: workflows.AdjustAdd, AmountFen: 1}}})
 	over := h.update(workflows.UpdateProposeAdjustment, workflows.AdjustUpdate{AdjustmentID: "adj0", Actor: drbReviewer,
 		Reason: "预算调整", Changes: []workflows.AdjustChange{{ProjectID: "p-keep", Action: workflows.AdjustAmount, AmountFen: smallFen + 1}}})
 	propose := h.update(workflows.UpdateProposeAdjustment, workflows.AdjustUpdate{AdjustmentID: "adj1", Actor: drbReviewer,
@@ -59,6 +61,8 @@ func planAdjustment(t *testing.T, old bool) {
 	h.requireCancelled()
 
 	requireOK(t, compile)
+	requireRefused(t, addPlanned, domain.StatusConflict, workflows.CodeAdjustWrongStage)
+	require.Equal(t, "项目 p-keep 当前阶段为待批复，只能增补待编入计划的项目", refusalMessage(t, addPlanned), "the stage by its Chinese name")
 	requireRefused(t, over, domain.StatusUnprocessable, "amount_over_limit")
 	requireOK(t, propose)
 	requireRefused(t, twice, domain.StatusConflict, workflows.CodeAdjustPending)

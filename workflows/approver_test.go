@@ -33,8 +33,9 @@ func TestR19_BundleDecidedByItsProjectsPinnedApprover(t *testing.T) {
 	for _, o := range []*outcome{mixed, mixedDefault} {
 		requireRefused(t, o, domain.StatusUnprocessable, "bundle_approvers_differ")
 		r, _ := domain.AsRefusal(o.err)
-		require.Contains(t, r.Message, "项目 p1 由市发改委（ndrc_approver）审批")
-		require.Contains(t, r.Message, "项目 p2 由市数管局（drb_supervisor）审批")
+		require.Contains(t, r.Message, "项目 p1 由市发改委审批")
+		require.Contains(t, r.Message, "项目 p2 由市数管局审批")
+		require.NotContains(t, r.Message, "approver")
 	}
 	requireOK(t, drb)
 	requireOK(t, ndrc)

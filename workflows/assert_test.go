@@ -142,6 +142,14 @@ func requireRefused(t *testing.T, o *outcome, status domain.Kind, codes ...strin
 	require.Contains(t, codes, r.Code, "%s: %v", o.name, o.err)
 }
 
+// refusalMessage is the Chinese message of a refused outcome.
+func refusalMessage(t *testing.T, o *outcome) string {
+	t.Helper()
+	r, ok := domain.AsRefusal(o.err)
+	require.True(t, ok, "%s: not a refusal: %v", o.name, o.err)
+	return r.Message
+}
+
 // requireRejectedByValidator is requireRefused for a refusal the validator gives, before
 // anything is written to history.
 func requireRejectedByValidator(t *testing.T, o *outcome, status domain.Kind, codes ...string) {

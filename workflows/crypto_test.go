@@ -92,6 +92,8 @@ func TestR17_BundleHoldsNoProjectWithoutItsCryptoPlan(t *testing.T) {
 	r, _ := domain.AsRefusal(named.err)
 	require.Contains(t, r.Message, "p1")
 	require.NotContains(t, r.Message, "p2")
+	require.Contains(t, r.Message, "须先上传密码应用方案才能报批")
+	require.NotContains(t, r.Message, "crypto_plan")
 	requireOK(t, byDefault)
 	require.Equal(t, 1, byDefault.result.(workflows.BundleResult).Count)
 	require.Equal(t, "b1", h.rows["p2"].BundleID)

@@ -79,7 +79,7 @@ func (l *lifecycle) ownUnit(a domain.Actor) error {
 }
 
 func (l *lifecycle) wrongStage(msg string) error {
-	return domain.Refuse(domain.StatusConflict, "wrong_stage", fmt.Sprintf("项目当前阶段为 %s，%s", l.st.Stage, msg))
+	return domain.Refuse(domain.StatusConflict, "wrong_stage", fmt.Sprintf("项目当前阶段为%s，%s", domain.StageName(l.st.Stage), msg))
 }
 
 // validateDelivery checks a delivery request against the state (no I/O, no change).
@@ -311,7 +311,7 @@ func (l *lifecycle) requireDocs(ctx workflow.Context, kinds []string) error {
 		return err
 	}
 	if len(res.Missing) > 0 {
-		return domain.RefuseWith(domain.StatusUnprocessable, "documents_missing", "缺少材料："+fmt.Sprint(res.Missing),
+		return domain.RefuseWith(domain.StatusUnprocessable, "documents_missing", "缺少材料："+domain.DocKindNameList(res.Missing),
 			map[string]any{"missing": res.Missing})
 	}
 	return nil

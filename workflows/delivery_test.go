@@ -246,6 +246,8 @@ func TestR9_ContractAfterFullApprovalPath(t *testing.T) {
 	requireOK(t, ok)
 	require.Equal(t, workflows.DecideResult{Decision: workflows.UpdateContract, Stage: domain.StageConstruction}, ok.result)
 	requireRejectedByValidator(t, again, domain.StatusConflict, "wrong_stage")
+	require.Contains(t, refusalMessage(t, again), "项目当前阶段为建设，", "the stage by its Chinese name")
+	require.Contains(t, refusalMessage(t, acceptEarly), "项目当前阶段为采购，只有试运行或整改中的项目可以申请验收")
 
 	stages := h.stages()
 	require.Equal(t, []domain.Stage{domain.StageApproved, domain.StageProcurement, domain.StageConstruction}, stages[len(stages)-3:])
@@ -304,6 +306,7 @@ func TestR10_ConstructionCompleteNeedsSupervisionReport(t *testing.T) {
 	requireRefused(t, missing, domain.StatusUnprocessable, "documents_missing")
 	require.True(t, missing.accepted)
 	require.Equal(t, map[string]any{"missing": []any{"supervision_report"}}, refusalExtra(t, missing))
+	require.Equal(t, "缺少材料：监理报告", refusalMessage(t, missing), "the kinds by their Chinese names, not codes")
 	requireOK(t, done)
 	require.Equal(t, []activities.DocsInput{
 		{ProjectID: "p1", Kinds: []string{"supervision_report"}},

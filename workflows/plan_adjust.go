@@ -163,7 +163,7 @@ func (p *plan) checkChange(pp *PlanProject, c AdjustChange) error {
 	}
 	if c.Action == AdjustAdd {
 		if pp.Stage != domain.StageAwaitingPlan || pp.Planned {
-			return domain.Refuse(domain.StatusConflict, CodeAdjustWrongStage, fmt.Sprintf("项目 %s 当前阶段为 %s，只能增补待编入计划的项目", pp.ProjectID, pp.Stage))
+			return domain.Refuse(domain.StatusConflict, CodeAdjustWrongStage, fmt.Sprintf("项目 %s 当前阶段为%s，只能增补待编入计划的项目", pp.ProjectID, domain.StageName(pp.Stage)))
 		}
 		return nil
 	}
@@ -173,7 +173,7 @@ func (p *plan) checkChange(pp *PlanProject, c AdjustChange) error {
 	}
 	if !pp.Planned || pp.PlanAmountFen <= 0 || !domain.Contains(stageNames(adjustable), string(pp.Stage)) || inPendingBundle {
 		return domain.Refuse(domain.StatusConflict, CodeAdjustWrongStage,
-			fmt.Sprintf("项目 %s 当前阶段为 %s，只能调整已列入计划、未签订合同且不在待审批打捆建议书中的项目", pp.ProjectID, pp.Stage))
+			fmt.Sprintf("项目 %s 当前阶段为%s，只能调整已列入计划、未签订合同且不在待审批打捆建议书中的项目", pp.ProjectID, domain.StageName(pp.Stage)))
 	}
 	return nil
 }

@@ -139,7 +139,7 @@ func notReady(pp *PlanProject, want string) error {
 }
 
 func refuseNotReady(id string, stage domain.Stage, want string) error {
-	return domain.Refuse(domain.StatusConflict, "project_not_ready", fmt.Sprintf("项目 %s 当前阶段为 %s，%s", id, stage, want))
+	return domain.Refuse(domain.StatusConflict, "project_not_ready", fmt.Sprintf("项目 %s 当前阶段为%s，%s", id, domain.StageName(stage), want))
 }
 
 func refuseNotInYear(id string, year int) error {
@@ -175,9 +175,9 @@ func checkOneApprover(rows []domain.PlanProject) error {
 	for _, g := range groups {
 		name := approverNames[g.org]
 		if name == "" {
-			name = g.org
+			name = domain.RoleName(g.role)
 		}
-		parts = append(parts, fmt.Sprintf("项目 %s 由%s（%s）审批", strings.Join(g.ids, "、"), name, g.role))
+		parts = append(parts, fmt.Sprintf("项目 %s 由%s审批", strings.Join(g.ids, "、"), name))
 		extra = append(extra, map[string]any{"approver_role": g.role, "approver_org": g.org, "project_ids": g.ids})
 	}
 	return domain.RefuseWith(domain.StatusUnprocessable, "bundle_approvers_differ",
@@ -190,7 +190,7 @@ func checkOneApprover(rows []domain.PlanProject) error {
 // request goes through.
 func refuseCryptoPlanMissing(ids []string) error {
 	return domain.RefuseWith(domain.StatusUnprocessable, "documents_missing",
-		fmt.Sprintf("项目 %s 使用密码技术，须先上传密码应用方案（crypto_plan）才能报批", strings.Join(ids, "、")),
+		fmt.Sprintf("项目 %s 使用密码技术，须先上传密码应用方案才能报批", strings.Join(ids, "、")),
 		map[string]any{"missing": []string{"crypto_plan"}, "project_ids": ids})
 }
 

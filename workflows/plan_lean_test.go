@@ -101,6 +101,7 @@ func TestPlanCompileOfTheCapReadsUnder256KB(t *testing.T) {
 	h.requireCancelled()
 
 	requireRefused(t, notReady, domain.StatusConflict, "project_not_ready")
+	require.Contains(t, refusalMessage(t, notReady), "当前阶段为专家评审，", "the stage by its Chinese name")
 	requireRefused(t, overLimit, domain.StatusUnprocessable, "amount_over_limit")
 	requireOK(t, compile)
 	require.Len(t, h.items, n)

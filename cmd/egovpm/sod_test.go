@@ -32,7 +32,7 @@ func TestSeparationOfDutiesCommands(t *testing.T) {
 	_, err = c.run("Str0ng-password!\n", "create-user", "--username", "mixed", "--name", "兼任者", "--org", "unit-c",
 		"--roles", "submitter,drb_reviewer", "--password-stdin")
 	require.ErrorContains(t, err, "conflicting_roles")
-	require.ErrorContains(t, err, "submitter+drb_reviewer")
+	require.ErrorContains(t, err, "申报单位经办人与数管局审核人员")
 	require.Zero(t, count(`SELECT count(*) FROM users WHERE username = 'mixed'`))
 	require.Equal(t, 1, count(`SELECT count(*) FROM audit_log WHERE action = 'user.create' AND outcome = 'refused'
 		AND detail->>'code' = 'conflicting_roles' AND actor_id = 'cli'`))
@@ -42,7 +42,7 @@ func TestSeparationOfDutiesCommands(t *testing.T) {
 	require.ErrorContains(t, err, "conflicting_roles")
 	require.Equal(t, []string{"submitter"}, roles(t, st, "erin"))
 	_, err = c.run("", "set-roles", "--username", "erin", "--roles", "audit,ops")
-	require.ErrorContains(t, err, "audit+ops")
+	require.ErrorContains(t, err, "审计局与运维人员")
 	require.Equal(t, 2, count(`SELECT count(*) FROM audit_log WHERE action = 'user.set_roles' AND outcome = 'refused'`))
 	c.ok("", "set-roles", "--username", "erin", "--roles", "submitter,expert") // R4 recusal covers this pair
 

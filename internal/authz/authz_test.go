@@ -71,6 +71,12 @@ func TestConflictingRoles(t *testing.T) {
 		require.Len(t, r.Extra["conflicts"], 1)
 	}
 	require.Len(t, Conflicts([]string{domain.RoleSubmitter, domain.RoleDRBReviewer, domain.RoleAudit}), 3)
+
+	// The message names the roles in Chinese (as the UI's role labels); extra keeps the codes.
+	r, _ := domain.AsRefusal(CheckRoles([]string{domain.RoleSubmitter, domain.RoleDRBReviewer}))
+	require.Contains(t, r.Message, "不能同时授予：申报单位经办人与数管局审核人员（")
+	require.NotContains(t, r.Message, "submitter")
+	require.Equal(t, []string{"submitter+drb_reviewer"}, r.Extra["conflicts"])
 }
 
 func TestViewDocuments(t *testing.T) {

@@ -67,10 +67,12 @@ func CheckRoles(roles []string) error {
 		return nil
 	}
 	names := make([]string, 0, len(cs))
+	zh := make([]string, 0, len(cs))
 	for _, c := range cs {
 		names = append(names, c.A+"+"+c.B)
+		zh = append(zh, domain.RoleName(c.A)+"与"+domain.RoleName(c.B))
 	}
 	return &apperr.Error{Kind: apperr.KindRule, Code: CodeConflictingRoles,
-		Message: fmt.Sprintf("角色组合违反职责分离，不能同时授予：%s（%s）", strings.Join(names, "、"), cs[0].Why),
+		Message: fmt.Sprintf("角色组合违反职责分离，不能同时授予：%s（%s）", strings.Join(zh, "、"), cs[0].Why),
 		Extra:   map[string]any{"conflicts": names}}
 }
