@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"egovpm/internal/text"
@@ -26,6 +27,23 @@ var DefaultDataListFields = []DataListField{
 	{Name: "legal_basis", Label: "法律依据", Required: true, MaxLen: 500},
 	{Name: "frequency", Label: "更新频率", Required: true, MaxLen: 50},
 	{Name: "interface", Label: "江淮大数据中心六安市子平台接口", Required: true, MaxLen: 200},
+}
+
+// enumValueNames are the Chinese names of the enum values of the default field set, the same as
+// the web's sharingLabels (web/src/lib/dataLists.ts), for refusal messages.
+var enumValueNames = map[string]string{"unconditional": "无条件共享", "conditional": "有条件共享", "not_shared": "不予共享"}
+
+// enumChoices lists the accepted values for a message: "无条件共享（unconditional）、…"; a value
+// with no Chinese name (a policy's own field set) is shown as its code.
+func enumChoices(values []string) string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = v
+		if n, ok := enumValueNames[v]; ok {
+			out[i] = n + "（" + v + "）"
+		}
+	}
+	return strings.Join(out, "、")
 }
 
 // ValidateDataLists checks the three lists against fields and returns field errors keyed by
@@ -67,7 +85,7 @@ func ValidateDataLists(l DataLists, fields []DataListField) map[string]string {
 				case f.Required && text.Blank(v):
 					errs[ip+"."+f.Name] = f.Label + "必填"
 				case v != "" && len(f.Enum) > 0 && !Contains(f.Enum, v):
-					errs[ip+"."+f.Name] = fmt.Sprintf("%s取值须为 %v 之一", f.Label, f.Enum)
+					errs[ip+"."+f.Name] = fmt.Sprintf("%s取值须为 %s 之一", f.Label, enumChoices(f.Enum))
 				case f.MaxLen > 0 && len([]rune(v)) > f.MaxLen:
 					errs[ip+"."+f.Name] = fmt.Sprintf("%s不能超过 %d 个字符", f.Label, f.MaxLen)
 				}

@@ -30,6 +30,9 @@ func TestR9_DataLists(t *testing.T) {
 	bad.Demand = DataList{Items: []map[string]string{it}}
 	errs := ValidateDataLists(bad, DefaultDataListFields)
 	require.Contains(t, errs, "data_lists.demand.items[0].sharing")
+	// The clerk reads the accepted values in Chinese, with the codes an API client sends.
+	require.Equal(t, "共享条件取值须为 无条件共享（unconditional）、有条件共享（conditional）、不予共享（not_shared） 之一",
+		errs["data_lists.demand.items[0].sharing"])
 	require.Contains(t, errs, "data_lists.demand.items[0].extra")
 	require.Contains(t, errs, "data_lists.demand.items[0].legal_basis")
 

@@ -12,10 +12,16 @@ import (
 // UI's label file, so that the server's messages and the screens name things alike.
 func webLabels(t *testing.T, name string) map[string]string {
 	t.Helper()
-	src, err := os.ReadFile("../../web/src/lib/labels.ts")
+	return webLabelsIn(t, "labels.ts", name)
+}
+
+// webLabelsIn reads the label map name of web/src/lib/<file>.
+func webLabelsIn(t *testing.T, file, name string) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile("../../web/src/lib/" + file)
 	require.NoError(t, err)
 	block := regexp.MustCompile(`(?s)export const ` + name + `: Record<string, string> = \{(.*?)\n?\}`).FindSubmatch(src)
-	require.NotNil(t, block, "%s in web/src/lib/labels.ts", name)
+	require.NotNil(t, block, "%s in web/src/lib/%s", name, file)
 	out := map[string]string{}
 	for _, m := range regexp.MustCompile(`(\w+): '([^']*)'`).FindAllSubmatch(block[1], -1) {
 		out[string(m[1])] = string(m[2])
@@ -60,4 +66,14 @@ func TestTaskKindNames_MatchWeb(t *testing.T) {
 		require.NotEmpty(t, TaskKindNames[k], k)
 	}
 	require.Equal(t, webLabels(t, "taskKindLabels"), TaskKindNames)
+}
+
+// The data lists' sharing conditions (R9) are named in refusals as the 三清单 form names them.
+func TestEnumValueNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabelsIn(t, "dataLists.ts", "sharingLabels"), enumValueNames)
+	for _, f := range DefaultDataListFields {
+		for _, v := range f.Enum {
+			require.NotEmpty(t, enumValueNames[v], "%s=%s", f.Name, v)
+		}
+	}
 }
