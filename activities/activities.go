@@ -129,13 +129,15 @@ func mailer(ctx context.Context, sender notify.Sender, log *zap.Logger) func(sto
 	}
 }
 
-// mailDerived mails, in the background, the notifications that applying t derived
-// (store.DerivesNotices) when t has no explicit notices: the workflow sends a transition's
-// notifications only when it has explicit ones (then SendNotifications(t.ID) takes the derived
-// ones too). The rows are committed; a send lost here (the worker stops, the relay is down) is
-// the mail sweep's (SweepMail).
+// mailDerived mails, in the background, the notifications applying t wrote when the workflow
+// does not: those it derived (store.DerivesNotices) when t has no explicit notices, and all of
+// them when the workflow asked for it (t.MailNotify, notify-in-apply). A workflow that does not
+// sends a transition with explicit notices through its SendNotifications(t.ID) activity, which
+// takes the derived ones too. The rows are committed; a send lost here (the worker stops, the
+// relay is down) is the mail sweep's (SweepMail), which records for ops a mail still unsent a
+// day after (O1).
 func (a *Activities) mailDerived(t domain.Transition) {
-	if len(t.Notify) > 0 || !store.DerivesNotices(t) {
+	if len(t.Notify) > 0 && !t.MailNotify || len(t.Notify) == 0 && !store.DerivesNotices(t) {
 		return
 	}
 	go func() {
@@ -152,12 +154,17 @@ func (a *Activities) mailDerived(t domain.Transition) {
 const (
 	mailSweepGrace   = time.Minute
 	mailSweepHorizon = 7 * 24 * time.Hour
-	mailSweepBatch   = 500
+	// mailSweepGiveUp: a notification still unsent a day after it was written is recorded for
+	// ops (O1), as the SendNotifications activity that gave up after a day was before
+	// notify-in-apply; the sweep goes on trying it until the horizon.
+	mailSweepGiveUp = 24 * time.Hour
+	mailSweepBatch  = 500
 )
 
 // SweepMail mails, every every until ctx ends, the notifications left unsent
 // (store.SendStaleNotifications): rows first, mail after, retried at each sweep until sent or
-// refused for good. The worker runs it.
+// refused for good, and records for ops (O1, store.RecordUnsentMail) those still unsent a day
+// after they were written. The worker runs it.
 func SweepMail(ctx context.Context, st *store.Store, sender notify.Sender, log *zap.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -172,6 +179,11 @@ func SweepMail(ctx context.Context, st *store.Store, sender notify.Sender, log *
 			log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
 		} else if n > 0 {
 			log.Info("mail sweep sent notifications", zap.Int("sent", n))
+		}
+		if r, err := st.RecordUnsentMail(ctx, mailSweepGiveUp, mailSweepHorizon); err != nil && ctx.Err() == nil {
+			log.Warn("mail sweep: unsent mail not recorded for ops", zap.Error(err))
+		} else if r > 0 {
+			log.Warn("mail sweep: mail unsent a day recorded for ops (O1)", zap.Int64("transitions", r))
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"egovpm/internal/domain"
 	"egovpm/internal/notify"
 	"egovpm/internal/seed"
+	"egovpm/internal/store"
 	"egovpm/internal/testdb"
 )
 
@@ -158,4 +159,71 @@ func TestSweepMailSendsWhatIsLeftUnsent(t *testing.T) {
 	cancel()
 	<-done
 	require.Equal(t, []string{"tr-old#t0:u-drb1 tr-old#t0:u-drb1"}, s.Sent(), "once; the fresh row is not the sweep's yet")
+}
+
+// notify-in-apply (issue 20 item 1): a transition whose workflow asks Apply to mail its
+// notifications (MailNotify) has its explicit notice mailed after the commit, in the
+// background, with no SendNotifications activity; one that does not ask leaves it to the
+// workflow's activity (a run started before).
+func TestApplyMailsTheWorkflowsNoticesWhenAsked(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	s := &lockedSender{}
+	a := &activities.Activities{Store: st, Sender: s, Log: zap.NewNop()}
+	notice := []domain.Notice{{Kind: "approved", Title: "项目已批复", UserID: "u-drb1"}}
+	_, err := a.Apply(ctx, domain.Transition{ID: "tr-old", WorkflowID: "wf-n", Notify: notice})
+	require.NoError(t, err)
+	_, err = a.Apply(ctx, domain.Transition{ID: "tr-new", WorkflowID: "wf-n", Notify: notice, MailNotify: true})
+	require.NoError(t, err)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{"tr-new#0:u-drb1 项目已批复"}, s.Sent())
+	}, 20*time.Second, 50*time.Millisecond)
+	var unsent []string
+	require.NoError(t, st.DB().Select(&unsent, `SELECT id FROM notifications WHERE sent_at IS NULL ORDER BY id`))
+	require.Equal(t, []string{"tr-old#0:u-drb1"}, unsent, "without MailNotify the workflow's activity sends it")
+}
+
+// O1 (notify-in-apply): a mail still unsent a day after it was written (the relay down all
+// day) is recorded by the mail sweep for ops, once per transition, in the stuck list's
+// activity failures, as the SendNotifications activity that gave up after a day was; a
+// fresher one is not, and the rows stay the sweep's to retry.
+func TestSweepMailRecordsAMailUnsentADayForOps(t *testing.T) {
+	st := testdb.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	old, fresh := "project:px/run-1/3", "project:px/run-1/4"
+	testdb.Notifications(t, st, old+"#0:u-drb1", old+"#t0:u-drbsup", fresh+"#0:u-drb1")
+	_, err := st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '25 hours' WHERE starts_with(id, $1)`, old)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '2 hours' WHERE starts_with(id, $1)`, fresh)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		activities.SweepMail(ctx, st, &sender{transient: true}, zap.NewNop(), 20*time.Millisecond)
+		close(done)
+	}()
+	var fs []store.ActivityFailure
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		fs, err = st.OpenActivityFailures(ctx, 10)
+		assert.NoError(c, err)
+		assert.Len(c, fs, 1)
+	}, 20*time.Second, 50*time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // a few more sweeps: still one record
+	cancel()
+	<-done
+	fs, err = st.OpenActivityFailures(context.Background(), 10)
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	f := fs[0]
+	require.Equal(t, store.FailureID("mail/"+old), f.ID)
+	require.Equal(t, "project:px", f.WorkflowID)
+	require.Equal(t, "run-1", f.RunID)
+	require.Equal(t, store.MailGiveUpType, f.ActivityType)
+	require.Contains(t, f.Error, old+"#0:u-drb1")
+	var unsent int
+	require.NoError(t, st.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL`))
+	require.Equal(t, 3, unsent, "the rows stay the sweep's to retry")
 }

@@ -1,9 +1,11 @@
 package workflows_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
@@ -315,6 +317,46 @@ func TestR19_LifecycleRefusesIncompleteInputOrInvalidPolicy(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "BadInput")
 			require.Empty(t, h.stages())
+		})
+	}
+}
+
+// notify-in-apply (issue 20 item 1): a bundle member approved asks Apply to mail its "approved"
+// notice (MailNotify) and schedules no SendNotifications activity, one activity task and one
+// workflow task fewer per member of the fan-out; a run started before sends it through the
+// activity.
+func TestR6_BundleMemberApprovedMailsItsNoticeThroughApply(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before notify-in-apply: %v", old), func(t *testing.T) {
+			h := newLifecycle(t)
+			if old {
+				beforeNotifyInApply(t, h.env)
+			}
+			var sends []string
+			h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(
+				func(_ context.Context, id string) (int, error) {
+					h.mu.Lock()
+					defer h.mu.Unlock()
+					sends = append(sends, id)
+					return 1, nil
+				}).Maybe()
+			h.toAwaitingApproval(400_000_000)
+			h.signal(workflows.SignalBundleResult, workflows.BundleResultSignal{BundleID: "b1", TaskID: "plan:2026:bundle_approval:b1", Approved: true, Actor: ndrcAppr})
+			h.projectState(func(st workflows.ProjectState) { require.Equal(t, domain.StageProcurement, st.Stage) })
+			h.cancel()
+			h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+			h.requireCancelled()
+
+			proc := h.transitionTo(domain.StageProcurement)
+			require.Len(t, proc.Notify, 1)
+			require.Equal(t, "approved", proc.Notify[0].Kind)
+			if old {
+				require.False(t, proc.MailNotify)
+				require.Contains(t, sends, proc.ID, "the activity sends the member's notice")
+				return
+			}
+			require.True(t, proc.MailNotify, "Apply mails the member's notice")
+			require.Empty(t, sends, "no SendNotifications activity in the run")
 		})
 	}
 }

@@ -77,9 +77,12 @@ func TestO1_SimilarityThatGivesUpIsRecordedForOps(t *testing.T) {
 
 // TestO1_NotificationSendThatGivesUpIsRecordedNotResent: a notification send that fails for a
 // day is recorded for ops like any activity that gives up; the record's own notification
-// stays in the read model (in-app) and is not sent again through the failing path.
+// stays in the read model (in-app) and is not sent again through the failing path. A run of
+// notify-in-apply has no send activity (the mail sweep records a mail that gives up:
+// TestSweepMailRecordsAMailUnsentADayForOps); this is a run started before.
 func TestO1_NotificationSendThatGivesUpIsRecordedNotResent(t *testing.T) {
 	h := newLifecycle(t)
+	beforeNotifyInApply(t, h.env)
 	var sent []string
 	h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, id string) (int, error) {

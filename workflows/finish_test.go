@@ -29,6 +29,10 @@ func lateFilingWhileClosing(t *testing.T, old bool) (*harness, *outcome) {
 		startedBefore(t, h.env, "lifecycle-baseline-finish")
 		h.env.OnGetVersion("lifecycle-baseline-change", workflow.DefaultVersion, 1).Return(workflow.Version(1))
 		h.env.OnGetVersion("finish-late-updates", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		h.env.OnGetVersion("notify-in-apply", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	} else {
+		// The wait is for the send activity of a run started before notify-in-apply.
+		beforeNotifyInApply(t, h.env)
 	}
 	deadline := omState().OMDeadline.Sub(start)
 	h.skipTo(deadline + 5*time.Minute)

@@ -344,3 +344,13 @@ func startedBefore(t *testing.T, env *testsuite.TestWorkflowEnvironment, baselin
 		env.OnGetVersion(id, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
 }
+
+// beforeNotifyInApply plays a run started before lifecycle-baseline-notify-in-apply (on
+// lifecycle-baseline-bundle-once): its transitions' notifications go through the
+// SendNotifications activity.
+func beforeNotifyInApply(t *testing.T, env *testsuite.TestWorkflowEnvironment) {
+	t.Helper()
+	startedBefore(t, env, "lifecycle-baseline-notify-in-apply")
+	env.OnGetVersion("lifecycle-baseline-bundle-once", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	env.OnGetVersion("notify-in-apply", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+}

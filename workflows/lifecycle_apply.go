@@ -63,6 +63,10 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		// the stage and then acts on the plan finds the plan already told.
 		l.reportStage(ctx, tr.stage, len(tr.planItems) > 0)
 	}
+	// From notify-in-apply Apply mails the transition's notifications after its commit, the
+	// mail sweep being the fallback: no SendNotifications activity (an activity task and one
+	// more workflow task) per transition.
+	t.MailNotify = len(tr.notify) > 0 && version(ctx, "notify-in-apply", 1) == 1
 	var res domain.TransitionResult
 	if err := workflow.ExecuteLocalActivity(localCtx(ctx), wire.Apply, t).Get(ctx, &res); err != nil {
 		return err
@@ -79,7 +83,7 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 		}
 	}
 	l.st.OpenTasks = append(l.st.OpenTasks, tr.open...)
-	if len(tr.notify) > 0 && version(ctx, "send-notifications", 1) == 1 {
+	if len(tr.notify) > 0 && !t.MailNotify && version(ctx, "send-notifications", 1) == 1 {
 		sendNotifications(ctx, t.ID, &l.sending)
 	}
 	if newStage {

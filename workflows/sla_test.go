@@ -25,6 +25,7 @@ type slaEnv struct {
 	notices []domain.Notice
 	at      []time.Time
 	sends   int
+	mailed  int // transitions whose notifications Apply mails (notify-in-apply)
 }
 
 const (
@@ -44,6 +45,9 @@ func newSLA(t *testing.T, start time.Time) *slaEnv {
 			for _, n := range tr.Open {
 				res.Due[n.ID] = s.env.Now().Add(slaDue)
 				res.Remind[n.ID] = s.env.Now().Add(slaRemind)
+			}
+			if tr.MailNotify {
+				s.mailed++
 			}
 			for _, n := range tr.Notify {
 				s.notices = append(s.notices, n)
@@ -69,7 +73,7 @@ func (s *slaEnv) kinds() []string {
 
 // TestT2_ReminderThenEscalationOnce: an undecided prelim task is reminded once at its remind
 // instant (to its candidates) and escalated once to the DRB supervisor at its due instant; each
-// notice is delivered by the send activity.
+// notice is mailed by Apply (notify-in-apply), no send activity.
 func TestT2_ReminderThenEscalationOnce(t *testing.T) {
 	start := time.Date(2026, 9, 1, 10, 0, 0, 0, calendar.Shanghai)
 	s := newSLA(t, start)
@@ -82,7 +86,8 @@ func TestT2_ReminderThenEscalationOnce(t *testing.T) {
 	require.Equal(t, "drb", s.notices[0].OrgID)
 	require.Equal(t, prelim1, s.notices[0].TaskID)
 	require.Equal(t, domain.RoleDRBSupervisor, s.notices[1].Role)
-	require.Equal(t, 2, s.sends)
+	require.Equal(t, 2, s.mailed)
+	require.Zero(t, s.sends)
 }
 
 // TestT2_DecidedTaskIsNeitherRemindedNorEscalated: a decision before the reminder cancels both.

@@ -57,7 +57,11 @@ func TestTerminate_ByDRBCancelsOpenTasksAndClosesTheRun(t *testing.T) {
 	require.Len(t, unitTold, 1)
 	require.Equal(t, unitA, unitTold[0].OrgID)
 	require.Contains(t, unitTold[0].Body, "上级决定停建")
-	require.Equal(t, 1, cancelled, "the prelim task's pending T2 timer (the reminder; chained-task-timers) is cancelled")
+	// The prelim task's pending T2 timer (the reminder; chained-task-timers) ends with the run:
+	// cancelled while a send activity held the run open (before notify-in-apply), dropped with
+	// the run that completes in the workflow task of the decision since (the test environment
+	// then reports no cancel). It never fires.
+	require.LessOrEqual(t, cancelled, 1)
 	require.Zero(t, fired)
 	require.Less(t, h.env.Now().Sub(start), time.Minute, "the run ends at once, no timer left to wait for")
 }

@@ -164,8 +164,13 @@ var (
 	// (issue 20 item 1): a bundle member approved goes through approved to procurement in one
 	// write (one Apply, one Stage upsert) instead of two.
 	lifecycleChangesBundleOnce = append(slices.Clone(lifecycleChangesAdjustOnce), change{"bundle-approve-once", 1, "1f179e1"})
+	// lifecycleChangesNotifyInApply (lifecycle-baseline-notify-in-apply) adds notify-in-apply
+	// (issue 20 item 1): a transition's explicit notifications are mailed by Apply after its
+	// commit (the mail sweep the fallback, recording for ops a mail unsent a day later) instead
+	// of by a SendNotifications activity per transition.
+	lifecycleChangesNotifyInApply = append(slices.Clone(lifecycleChangesBundleOnce), change{"notify-in-apply", 1, "HEAD"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesBundleOnce
+	lifecycleChanges = lifecycleChangesNotifyInApply
 	planChanges      = planChangesLeanRead
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -174,7 +179,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-bundle-once", lifecycleChangesBundleOnce},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-notify-in-apply", lifecycleChangesNotifyInApply},
+		{"lifecycle-baseline-bundle-once", lifecycleChangesBundleOnce},
 		{"lifecycle-baseline-adjust-once", lifecycleChangesAdjustOnce},
 		{"lifecycle-baseline-extend", lifecycleChangesExtend},
 		{"lifecycle-baseline-wdecide", lifecycleChangesWDecide},

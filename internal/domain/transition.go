@@ -24,11 +24,16 @@ type Transition struct {
 	ApprovedAmountFen int64 `json:"approved_amount_fen,omitempty"`
 	// Round, when positive with a Stage, records the project's submission round (R3): a
 	// resubmission after a return for revision starts the next one.
-	Round          int         `json:"round,omitempty"`
-	Close          []TaskClose `json:"close,omitempty"`
-	Open           []NewTask   `json:"open,omitempty"`
-	Audit          []AuditItem `json:"audit,omitempty"`
-	Notify         []Notice    `json:"notify,omitempty"`
+	Round  int         `json:"round,omitempty"`
+	Close  []TaskClose `json:"close,omitempty"`
+	Open   []NewTask   `json:"open,omitempty"`
+	Audit  []AuditItem `json:"audit,omitempty"`
+	Notify []Notice    `json:"notify,omitempty"`
+	// MailNotify, with Notify, has Apply mail the transition's notifications (explicit and
+	// derived) in the background after its commit, the mail sweep being the fallback
+	// (notify-in-apply); without it the workflow mails them through its SendNotifications
+	// activity.
+	MailNotify     bool        `json:"mail_notify,omitempty"`
 	PlanItems      []PlanItem  `json:"plan_items,omitempty"`
 	Bundle         *Bundle     `json:"bundle,omitempty"`
 	Session        *Session    `json:"session,omitempty"`

@@ -366,6 +366,35 @@ func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.
 	return sent, nil
 }
 
+// MailGiveUpType is the activity type of the O1 record the mail sweep writes for a mail still
+// unsent a day after it was written (RecordUnsentMail): the name of the activity that recorded
+// it before notify-in-apply, when a transition's explicit notices were sent by one.
+const MailGiveUpType = "SendNotifications"
+
+// RecordUnsentMail records for ops (O1) the notifications still unsent (neither sent nor
+// refused for good) after after and written within horizon: one activity_failures row per
+// transition (the id's part before '#'; id FailureID("mail/" + that part), so a sweep
+// repeated, or a record ops resolved, adds nothing), which the stuck list shows until ops
+// resolves it, as it showed the SendNotifications activity that gave up after a day before
+// notify-in-apply. Its workflow is the transition's (the part before the first '/'). The rows
+// stay the sweep's to send until they are horizon old. It returns how many records it added.
+func (s *Store) RecordUnsentMail(ctx context.Context, after, horizon time.Duration) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO activity_failures (id, workflow_id, run_id, project_id, activity_type, error)
+		SELECT DISTINCT ON (k.tr) 'af-' || left(encode(sha256(convert_to('mail/' || k.tr, 'UTF8')), 'hex'), 24),
+			split_part(k.tr, '/', 1), split_part(k.tr, '/', 2), n.project_id, $3,
+			format('mail of notification %s (to %s) not sent %s after it was written; the mail sweep retries it until it is %s old',
+				n.id, n.user_id, $4::text, $5::text)
+		FROM notifications n, LATERAL (SELECT split_part(n.id, '#', 1) AS tr) k
+		WHERE n.sent_at IS NULL AND n.failed_at IS NULL
+			AND n.created_at < now() - $1 * interval '1 microsecond' AND n.created_at > now() - $2 * interval '1 microsecond'
+		ORDER BY k.tr, n.id
+		ON CONFLICT (id) DO NOTHING`, after.Microseconds(), horizon.Microseconds(), MailGiveUpType, after.String(), horizon.String())
+	if err != nil {
+		return 0, fmt.Errorf("record unsent mail: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // NotifyPayment writes in tx the notices of payment p's event kind (NoticeRules:
 // payment_recorded to the people of confirmerRoles who may confirm it, never its recorder;
 // payment_rejected to its recorder), keyed "<id>#<kind>:<user>". The caller mails them
