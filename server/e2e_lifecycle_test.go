@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
+	"egovpm/activities/wire"
 	"egovpm/workflows"
 )
 
@@ -210,6 +212,25 @@ func TestE2E_BundleWithExclusion(t *testing.T) {
 		require.Equal(t, 1, s.markers(workflows.ProjectWorkflowID(id), "Version"), "project %s", id)
 	}
 	require.Equal(t, 1, s.markers(workflows.PlanWorkflowID(year), "Version"), "the plan")
+
+	// notify-in-apply (issue 20 item 1): a member's explicit notices (the unit's "approved" of
+	// the bundle result, the "returned"-like ones before it) are mailed by Apply after its
+	// commit: no SendNotifications activity in the member's history, while the unit's row is
+	// there and mailed.
+	for _, id := range []string{p1, p2, p3} {
+		for _, e := range s.events(workflows.ProjectWorkflowID(id)) {
+			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+				require.NotEqual(t, wire.SendNotifications, a.GetActivityType().GetName(), "project %s", id)
+			}
+		}
+	}
+	require.EventuallyWithT(t, func(c *assertT) {
+		var n struct{ Rows, Sent int }
+		assertEqual(c, nil, s.store.DB().Get(&n, `SELECT count(*) AS rows, count(sent_at) AS sent FROM notifications
+			WHERE project_id = $1 AND kind = 'approved'`, p2))
+		assert.Positive(c, n.Rows)
+		assertEqual(c, n.Rows, n.Sent)
+	}, 20*time.Second, 200*time.Millisecond, "the unit's approved notice of p2 is written and mailed")
 }
 
 // events lists the events of workflow id's current run.
