@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -54,9 +56,20 @@ func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logg
 // at once (the server sees no poller on the sticky queue), so a longer wait costs nothing there.
 const StickyScheduleToStart = time.Minute
 
+// WorkflowTaskSlotsEnv, when set to a positive number, caps the workflow tasks the worker
+// executes at once (worker.Options.MaxConcurrentWorkflowTaskExecutionSize; the SDK's default
+// otherwise). An experiment's knob (docs/PERFORMANCE.md §11.1.1): a burst's workflow tasks
+// then wait on the sticky queue instead of each holding a local activity that waits for one
+// of the worker's database connections.
+const WorkflowTaskSlotsEnv = "EGOVPM_WORKFLOW_TASK_SLOTS"
+
 // Options are the egovpm worker's options.
 func Options() worker.Options {
-	return worker.Options{StickyScheduleToStartTimeout: StickyScheduleToStart}
+	o := worker.Options{StickyScheduleToStartTimeout: StickyScheduleToStart}
+	if n, err := strconv.Atoi(os.Getenv(WorkflowTaskSlotsEnv)); err == nil && n > 0 {
+		o.MaxConcurrentWorkflowTaskExecutionSize = n
+	}
+	return o
 }
 
 // EnsureSchedule creates the annual Schedule if it does not exist: on 1 May 09:00

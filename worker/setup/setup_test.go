@@ -17,3 +17,14 @@ func TestWorkerKeepsStickyTasksThroughABurst(t *testing.T) {
 	require.GreaterOrEqual(t, o.StickyScheduleToStartTimeout, 30*time.Second)
 	require.Equal(t, setup.StickyScheduleToStart, o.StickyScheduleToStartTimeout)
 }
+
+// The experiment's knob: EGOVPM_WORKFLOW_TASK_SLOTS caps the workflow tasks executed at once;
+// unset or not a positive number, the SDK's default stands.
+func TestWorkflowTaskSlotsFromTheEnvironment(t *testing.T) {
+	t.Setenv(setup.WorkflowTaskSlotsEnv, "16")
+	require.Equal(t, 16, setup.Options().MaxConcurrentWorkflowTaskExecutionSize)
+	for _, v := range []string{"", "0", "-3", "many"} {
+		t.Setenv(setup.WorkflowTaskSlotsEnv, v)
+		require.Zero(t, setup.Options().MaxConcurrentWorkflowTaskExecutionSize, "%q", v)
+	}
+}
