@@ -168,7 +168,7 @@ var (
 	// (issue 20 item 1): a transition's explicit notifications are mailed by Apply after its
 	// commit (the mail sweep the fallback, recording for ops a mail unsent a day later) instead
 	// of by a SendNotifications activity per transition.
-	lifecycleChangesNotifyInApply = append(slices.Clone(lifecycleChangesBundleOnce), change{"notify-in-apply", 1, "07881f0"})
+	lifecycleChangesNotifyInApply = append(slices.Clone(lifecycleChangesBundleOnce), change{"notify-in-apply", 1, "52481d0"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesNotifyInApply
 	planChanges      = planChangesLeanRead
