@@ -143,24 +143,3 @@ func TestFundsPageReadsItsOwnPayments(t *testing.T) {
 		require.LessOrEqual(t, read, float64(own), "payments read for a page of %+v (its own %d of %d):\n%s", filter, own, all, plan)
 	}
 }
-
-// planNode is a node of EXPLAIN (ANALYZE, FORMAT JSON).
-type planNode struct {
-	Relation string     `json:"Relation Name"`
-	Rows     int        `json:"Actual Rows"`
-	Loops    int        `json:"Actual Loops"`
-	Plans    []planNode `json:"Plans"`
-}
-
-// rowsOut is at least the rows that the scans of table put out, over all their loops: EXPLAIN
-// shows the rows of a loop on average, rounded.
-func (n planNode) rowsOut(table string) float64 {
-	s := 0.0
-	if n.Relation == table {
-		s += max(0, float64(n.Rows)-0.5) * float64(n.Loops)
-	}
-	for _, c := range n.Plans {
-		s += c.rowsOut(table)
-	}
-	return s
-}

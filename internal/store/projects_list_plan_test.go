@@ -12,28 +12,6 @@ import (
 	"egovpm/internal/store"
 )
 
-// scanNode is a node of EXPLAIN (ANALYZE, FORMAT JSON) with what a scan read.
-type scanNode struct {
-	Relation string     `json:"Relation Name"`
-	Index    string     `json:"Index Name"`
-	Rows     float64    `json:"Actual Rows"`
-	Loops    float64    `json:"Actual Loops"`
-	Removed  float64    `json:"Rows Removed by Filter"`
-	Plans    []scanNode `json:"Plans"`
-}
-
-// rowsRead sums the rows that the scans of table put out or removed by filter.
-func (n scanNode) rowsRead(table string) float64 {
-	s := 0.0
-	if n.Relation == table {
-		s += (n.Rows + n.Removed) * n.Loops
-	}
-	for _, c := range n.Plans {
-		s += c.rowsRead(table)
-	}
-	return s
-}
-
 // TestListProjectsFilteredReadsAPage: issue 20 item 3, the project list filtered on stage,
 // plan year or both reads a page of projects, not every project newer than the matches. Here
 // as in the decade's read model (docs/PERFORMANCE.md §11.3) stage and year are correlated:
@@ -75,7 +53,7 @@ func TestListProjectsFilteredReadsAPage(t *testing.T) {
 		require.NoError(t, err)
 		var plan []byte
 		require.NoError(t, db.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+q, args...))
-		var doc []struct{ Plan scanNode }
+		var doc []struct{ Plan planNode }
 		require.NoError(t, json.Unmarshal(plan, &doc))
 		read := doc[0].Plan.rowsRead("projects")
 		t.Logf("year %d, stage %q: %.0f rows of projects read", c.filter.PlanYear, c.filter.Stage, read)
