@@ -97,15 +97,7 @@ func TestTraceOfADecision(t *testing.T) {
 	core, logs := observer.New(zap.DebugLevel)
 	s := newStackLogged(t, "2021", testdb.URL(t), "egovpm-test-"+newID(""), zap.New(core))
 
-	p := s.createProject("alice", "链路追踪项目", futureYear(), 100_000_000)
-	s.submit("alice", p)
-	task := s.openTask("drb1", p, "prelim_review")
-	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-
-	reqID := "trace-" + newID("")
-	r = s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "同意"}, map[string]string{"X-Request-ID": reqID})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	reqID := tracedPrelimApproval(t, s, "链路追踪项目")
 
 	var gw tracetest.SpanStub
 	for _, sp := range exp.GetSpans() {
@@ -167,7 +159,7 @@ func TestTraceOfADecision(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.OK, res.Reason)
 	// The audit log read and its export show the trace id of those rows.
-	r = s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100", nil, nil)
+	r := s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	read := map[string]bool{}
 	for _, it := range r.Body["items"].([]any) {
@@ -214,14 +206,7 @@ func TestTraceIDWithoutExporter(t *testing.T) {
 	core, logs := observer.New(zap.DebugLevel)
 	s := newStackLogged(t, "2021", testdb.URL(t), "egovpm-test-"+newID(""), zap.New(core))
 
-	p := s.createProject("alice", "无导出器追踪项目", futureYear(), 100_000_000)
-	s.submit("alice", p)
-	task := s.openTask("drb1", p, "prelim_review")
-	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil)
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
-	reqID := "trace-" + newID("")
-	r = s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "同意"}, map[string]string{"X-Request-ID": reqID})
-	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	reqID := tracedPrelimApproval(t, s, "无导出器追踪项目")
 
 	access := logs.FilterMessage("request").FilterField(zap.String("request_id", reqID))
 	require.Equal(t, 1, access.Len())
@@ -240,4 +225,19 @@ func TestTraceIDWithoutExporter(t *testing.T) {
 		require.NotNil(t, row.TraceID, "audit row %s", row.Action)
 		require.Equal(t, id, *row.TraceID, "audit row %s: the request's trace", row.Action)
 	}
+}
+
+// tracedPrelimApproval submits a project named name, and drb1 claims and approves its
+// preliminary review with a request id of its own, which it returns.
+func tracedPrelimApproval(t *testing.T, s *stack, name string) string {
+	t.Helper()
+	p := s.createProject("alice", name, futureYear(), 100_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	reqID := "trace-" + newID("")
+	r = s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "同意"}, map[string]string{"X-Request-ID": reqID})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	return reqID
 }
