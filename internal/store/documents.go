@@ -247,6 +247,15 @@ func (s *Store) MailFailures(ctx context.Context, since time.Time, limit int) ([
 	return out, nil
 }
 
+// nextUnsentSQL reads and locks the next unsent notification whose id starts with $1: the ids
+// from $1 up to $1 followed by the last code point, in byte order (COLLATE "C", as the index
+// keeps them), are exactly those that start with it; starts_with states it for the reader.
+const nextUnsentSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
+	FROM notifications n JOIN users u ON u.id = n.user_id
+	WHERE n.id COLLATE "C" >= $1 AND n.id COLLATE "C" < $1 || chr(1114111) AND starts_with(n.id, $1)
+		AND n.sent_at IS NULL AND n.failed_at IS NULL
+	ORDER BY n.id COLLATE "C" LIMIT 1 FOR UPDATE OF n SKIP LOCKED`
+
 // ErrUndeliverable marks a send error as permanent (the relay refused the message for good):
 // SendNotifications records it on the row and goes on with the next one.
 var ErrUndeliverable = errors.New("undeliverable")
@@ -258,16 +267,17 @@ var ErrUndeliverable = errors.New("undeliverable")
 // allows). A send error wrapping ErrUndeliverable marks the row failed (failed_at, failure)
 // and the batch goes on: one refused address must not hold back the others. Any other error
 // ends the batch, to be retried.
+//
+// A row is found by its id's prefix as a range of the unsent ids in byte order (the index
+// notifications_unsent_idx, schema 0036), so a read costs the rows of the prefix, not every
+// unsent row: the sweep reads once per stale row.
 func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(PendingNotification) error) (int, error) {
 	sent := 0
 	for {
 		var done, failed bool
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 			var n PendingNotification
-			err := tx.GetContext(ctx, &n, `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
-				FROM notifications n JOIN users u ON u.id = n.user_id
-				WHERE starts_with(n.id, $1) AND n.sent_at IS NULL AND n.failed_at IS NULL
-				ORDER BY n.id LIMIT 1 FOR UPDATE OF n SKIP LOCKED`, prefix)
+			err := tx.GetContext(ctx, &n, nextUnsentSQL, prefix)
 			if err != nil {
 				if notFound(err) == ErrNotFound {
 					done = true

@@ -13,3 +13,7 @@ func FundsQuery(f FundsFilter) (string, []any, error) { return fundsQuery(f) }
 
 // ListProjectsQuery is ListProjects' statement and arguments for f, for the tests that EXPLAIN it.
 func ListProjectsQuery(f ProjectFilter) (string, []any, error) { return listProjectsQuery(f) }
+
+// NextUnsentSQL is SendNotifications' read of the next unsent row of a prefix, for the tests
+// that EXPLAIN it.
+const NextUnsentSQL = nextUnsentSQL
