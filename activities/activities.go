@@ -105,11 +105,12 @@ func (a *Activities) ComputeSimilar(ctx context.Context, projectID string) (int,
 	return a.Store.ComputeSimilar(ctx, projectID)
 }
 
-// SendNotifications delivers the notifications a transition wrote (id prefix = transition id),
-// each once (store.SendNotifications). It runs as a regular activity with retries, off the
-// decision's reply path.
+// SendNotifications delivers the notifications transition transitionID wrote (ids
+// transitionID + "#…", not those of a transition whose id it is a prefix of), each once
+// (store.SendNotifications). It runs as a regular activity with retries, off the decision's
+// reply path.
 func (a *Activities) SendNotifications(ctx context.Context, transitionID string) (int, error) {
-	return a.Store.SendNotifications(ctx, transitionID+"#", mailer(ctx, a.Sender, a.Log))
+	return a.Store.SendNotifications(ctx, transitionID, mailer(ctx, a.Sender, a.Log))
 }
 
 // mailer sends a pending notification through sender (nil: the log); a permanent refusal of
@@ -143,7 +144,7 @@ func (a *Activities) mailDerived(t domain.Transition) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := a.Store.SendNotifications(ctx, t.ID+"#", mailer(ctx, a.Sender, a.Log)); err != nil {
+		if _, err := a.Store.SendNotifications(ctx, t.ID, mailer(ctx, a.Sender, a.Log)); err != nil {
 			a.Log.Warn("derived notifications not mailed yet", zap.String("transition", t.ID), zap.Error(err))
 		}
 	}()

@@ -62,6 +62,21 @@ func TestSendNotificationsSkipsRefusedRecipients(t *testing.T) {
 	require.ErrorContains(t, err, "relay busy")
 }
 
+// The SendNotifications activity mails the notifications of exactly its transition, not those
+// of a transition whose id its id is a prefix of ("…/r/1" of "…/r/10").
+func TestSendNotificationsMailsOnlyItsTransition(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	testdb.Notifications(t, st, "project:px/run-1/r/1#0:u-drb1", "project:px/run-1/r/10#0:u-drb1")
+	s := &sender{}
+	a := &activities.Activities{Store: st, Sender: s, Log: zap.NewNop()}
+	n, err := a.SendNotifications(ctx, "project:px/run-1/r/1")
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, []string{"project:px/run-1/r/1#0:u-drb1"}, s.sent)
+}
+
 // T2 with the real calendar: Apply counts a task's working days from the transaction's clock
 // over the calendar with the holiday_overrides rows (here the next ten days made holidays, so
 // two working days end after them), and reminds at 09:00 Asia/Shanghai on the working day

@@ -170,7 +170,7 @@ func (s *Server) mailNotifications(id string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := s.store.SendNotifications(ctx, id+"#", func(n store.PendingNotification) error {
+		_, err := s.store.SendNotifications(ctx, id, func(n store.PendingNotification) error {
 			err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
 			if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
 				return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)

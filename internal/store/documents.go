@@ -256,28 +256,46 @@ const nextUnsentSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '')
 		AND n.sent_at IS NULL AND n.failed_at IS NULL
 	ORDER BY n.id COLLATE "C" LIMIT 1 FOR UPDATE OF n SKIP LOCKED`
 
+// unsentByIDSQL reads and locks notification $1 if it is unsent: the mail sweep's read of a
+// stale row (SendStaleNotifications), by its whole id, not as a prefix of others.
+const unsentByIDSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
+	FROM notifications n JOIN users u ON u.id = n.user_id
+	WHERE n.id = $1 AND n.sent_at IS NULL AND n.failed_at IS NULL
+	FOR UPDATE OF n SKIP LOCKED`
+
 // ErrUndeliverable marks a send error as permanent (the relay refused the message for good):
 // SendNotifications records it on the row and goes on with the next one.
 var ErrUndeliverable = errors.New("undeliverable")
 
-// SendNotifications delivers the unsent notifications whose id starts with prefix, each in its
-// own transaction: the row is locked (SKIP LOCKED, so two workers never send one), sent, and
-// marked sent_at in the same commit. A row already sent is never sent again; a crash between
-// the send and the commit can repeat one message (at-least-once delivery, the best a mail relay
-// allows). A send error wrapping ErrUndeliverable marks the row failed (failed_at, failure)
-// and the batch goes on: one refused address must not hold back the others. Any other error
-// ends the batch, to be retried.
+// SendNotifications delivers the unsent notifications of id: a transition's (Apply writes its
+// notices "<id>#<n>:<user>", "<id>#t<i>:<user>", "<id>#<kind>:<user>"), or the id a gateway
+// write names its notices by (a payment's, an urge's, a CC's: "<id>#…" too). It reads the ids
+// that start with id + "#", so those of exactly that id: transition ids are prefixes of one
+// another ("…/r/1" of "…/r/10"), and id alone as a prefix would mail another's notices.
+//
+// Each is sent in its own transaction: the row is locked (SKIP LOCKED, so two workers never
+// send one), sent, and marked sent_at in the same commit. A row already sent is never sent
+// again; a crash between the send and the commit can repeat one message (at-least-once
+// delivery, the best a mail relay allows). A send error wrapping ErrUndeliverable marks the
+// row failed (failed_at, failure) and the batch goes on: one refused address must not hold
+// back the others. Any other error ends the batch, to be retried.
 //
 // A row is found by its id's prefix as a range of the unsent ids in byte order (the index
 // notifications_unsent_idx, schema 0036), so a read costs the rows of the prefix, not every
-// unsent row: the sweep reads once per stale row.
-func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(PendingNotification) error) (int, error) {
+// unsent row.
+func (s *Store) SendNotifications(ctx context.Context, id string, send func(PendingNotification) error) (int, error) {
+	return s.sendUnsent(ctx, nextUnsentSQL, id+"#", send)
+}
+
+// sendUnsent sends, each in its own transaction (SendNotifications), the unsent rows that read
+// (nextUnsentSQL, unsentByIDSQL) finds with arg, until it finds none.
+func (s *Store) sendUnsent(ctx context.Context, read, arg string, send func(PendingNotification) error) (int, error) {
 	sent := 0
 	for {
 		var done, failed bool
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 			var n PendingNotification
-			err := tx.GetContext(ctx, &n, nextUnsentSQL, prefix)
+			err := tx.GetContext(ctx, &n, read, arg)
 			if err != nil {
 				if notFound(err) == ErrNotFound {
 					done = true
@@ -298,7 +316,7 @@ func (s *Store) SendNotifications(ctx context.Context, prefix string, send func(
 			return err
 		})
 		if err != nil {
-			return sent, fmt.Errorf("send notifications %s: %w", prefix, err)
+			return sent, fmt.Errorf("send notifications %s: %w", arg, err)
 		}
 		if done {
 			return sent, nil

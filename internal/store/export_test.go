@@ -1,6 +1,10 @@
 package store
 
-import "github.com/jmoiron/sqlx"
+import (
+	"context"
+
+	"github.com/jmoiron/sqlx"
+)
 
 // SQLTx is tx's transaction, for the tests that set rows up inside one.
 func SQLTx(tx *Tx) *sqlx.Tx { return tx.tx }
@@ -17,3 +21,13 @@ func ListProjectsQuery(f ProjectFilter) (string, []any, error) { return listProj
 // NextUnsentSQL is SendNotifications' read of the next unsent row of a prefix, for the tests
 // that EXPLAIN it.
 const NextUnsentSQL = nextUnsentSQL
+
+// UnsentByIDSQL is the mail sweep's read of one stale row by its id, for the tests that
+// EXPLAIN it.
+const UnsentByIDSQL = unsentByIDSQL
+
+// SendUnsentByID sends notification id if unsent, as the mail sweep does
+// (SendStaleNotifications).
+func SendUnsentByID(ctx context.Context, s *Store, id string, send func(PendingNotification) error) (int, error) {
+	return s.sendUnsent(ctx, unsentByIDSQL, id, send)
+}

@@ -356,8 +356,8 @@ func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.
 	}
 	sent := 0
 	for _, id := range ids {
-		// By the full id: a row another sender took meanwhile is skipped (sent, or locked).
-		n, err := s.SendNotifications(ctx, id, send)
+		// By the whole id: a row another sender took meanwhile is skipped (sent, or locked).
+		n, err := s.sendUnsent(ctx, unsentByIDSQL, id, send)
 		sent += n
 		if err != nil {
 			return sent, err
@@ -398,7 +398,7 @@ func (s *Store) RecordUnsentMail(ctx context.Context, after, horizon time.Durati
 // NotifyPayment writes in tx the notices of payment p's event kind (NoticeRules:
 // payment_recorded to the people of confirmerRoles who may confirm it, never its recorder;
 // payment_rejected to its recorder), keyed "<id>#<kind>:<user>". The caller mails them
-// (SendNotifications(id + "#")) after the commit; the mail sweep sends what it does not.
+// (SendNotifications(id)) after the commit; the mail sweep sends what it does not.
 func (s *Store) NotifyPayment(ctx context.Context, t *Tx, id, kind string, p Payment, confirmerRoles []string) error {
 	tx := t.tx
 	var r *NoticeRule

@@ -228,7 +228,7 @@ func TestDerivedNoticesAreMailed(t *testing.T) {
 		Open: []domain.NewTask{prelimTask("project:pn:prelim_review:2")}, Audit: []domain.AuditItem{{ActorID: "u-alice", Action: "project.resubmit", Outcome: "ok"}}})
 	var mailed []string
 	send := func(n store.PendingNotification) error { mailed = append(mailed, n.ID); return nil }
-	n, err := st.SendNotifications(ctx, "project:pn/r/1#", send)
+	n, err := st.SendNotifications(ctx, "project:pn/r/1", send)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 

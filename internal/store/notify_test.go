@@ -30,13 +30,13 @@ func TestSendNotificationsOnce(t *testing.T) {
 		got = append(got, n.ID)
 		return nil
 	}
-	_, err := st.SendNotifications(ctx, "tr-1#", send)
+	_, err := st.SendNotifications(ctx, "tr-1", send)
 	require.Error(t, err, "a failed send is an error (the activity retries)")
 	fail = false
-	n, err := st.SendNotifications(ctx, "tr-1#", send)
+	n, err := st.SendNotifications(ctx, "tr-1", send)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "only the unsent one is sent on retry")
-	n, err = st.SendNotifications(ctx, "tr-1#", send)
+	n, err = st.SendNotifications(ctx, "tr-1", send)
 	require.NoError(t, err)
 	require.Zero(t, n)
 	require.ElementsMatch(t, []string{"tr-1#0:u-alice", "tr-1#0:u-bob"}, got)
@@ -64,7 +64,7 @@ func TestSendNotificationsRecordsUndeliverableAndGoesOn(t *testing.T) {
 		got = append(got, n.ID)
 		return nil
 	}
-	n, err := st.SendNotifications(ctx, "tr-1#", send)
+	n, err := st.SendNotifications(ctx, "tr-1", send)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.Equal(t, []string{"tr-1#0:u-bob", "tr-1#0:u-drb1"}, got, "the refused address holds back no one")
@@ -80,10 +80,40 @@ func TestSendNotificationsRecordsUndeliverableAndGoesOn(t *testing.T) {
 		require.Equal(t, failed, ns[0].MailFailed, user)
 	}
 
-	n, err = st.SendNotifications(ctx, "tr-1#", func(store.PendingNotification) error {
+	n, err = st.SendNotifications(ctx, "tr-1", func(store.PendingNotification) error {
 		t.Fatal("nothing is left to send")
 		return nil
 	})
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// SendNotifications(id) mails the notifications of exactly transition id: transition ids are
+// prefixes of one another ("…/r/1" of "…/r/10"), and id alone as a prefix mailed
+// "…/r/10#…" with "…/r/1#…". So do the gave-up records' ("…/gave-up/<key>#0:<user>").
+func TestSendNotificationsMailsExactlyItsTransition(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	one, ten := "project:px/run-1/r/1", "project:px/run-1/r/10"
+	gaveUp := "project:px/run-1/gave-up/ComputeSimilar"
+	testdb.Notifications(t, st, one+"#0:u-drb1", one+"#t0:u-drbsup", ten+"#0:u-drb1", ten+"#t0:u-drbsup",
+		gaveUp+"#0:u-ops1", gaveUp+"2#0:u-ops1")
+
+	mailed := func(id string) []string {
+		t.Helper()
+		var got []string
+		_, err := st.SendNotifications(ctx, id, func(n store.PendingNotification) error {
+			got = append(got, n.ID)
+			return nil
+		})
+		require.NoError(t, err)
+		return got
+	}
+	require.Equal(t, []string{one + "#0:u-drb1", one + "#t0:u-drbsup"}, mailed(one))
+	require.Equal(t, []string{gaveUp + "#0:u-ops1"}, mailed(gaveUp))
+	var unsent []string
+	require.NoError(t, st.DB().Select(&unsent, `SELECT id FROM notifications WHERE sent_at IS NULL ORDER BY id COLLATE "C"`))
+	require.Equal(t, []string{gaveUp + "2#0:u-ops1", ten + "#0:u-drb1", ten + "#t0:u-drbsup"}, unsent)
+	require.Equal(t, []string{ten + "#0:u-drb1", ten + "#t0:u-drbsup"}, mailed(ten))
 }

@@ -16,7 +16,7 @@ import (
 // the notification its holders get and the audit row that records it.
 type Urge struct {
 	// ID names the urge; the notifications' ids are ID + "#0:" + the recipient's id, so
-	// SendNotifications(ID + "#") mails them.
+	// SendNotifications(ID) mails them.
 	ID      string
 	TaskID  string
 	ActorID string
