@@ -130,15 +130,26 @@ func mailer(ctx context.Context, sender notify.Sender, log *zap.Logger) func(sto
 	}
 }
 
+// mailedByApply reports whether Apply mails the notifications applying t wrote, because the
+// workflow does not:
+//   - t has explicit notices (t.Notify): only when the workflow asked for it (t.MailNotify,
+//     notify-in-apply); otherwise the workflow's SendNotifications(t.ID) activity mails them,
+//     and the derived ones with them (same id prefix);
+//   - t has none: when applying it may derive some (store.DerivesNotices), which no workflow
+//     mails; a transition that derives none wrote nothing to mail, whatever t.MailNotify says.
+func mailedByApply(t domain.Transition) bool {
+	if len(t.Notify) > 0 {
+		return t.MailNotify
+	}
+	return store.DerivesNotices(t)
+}
+
 // mailDerived mails, in the background, the notifications applying t wrote when the workflow
-// does not: those it derived (store.DerivesNotices) when t has no explicit notices, and all of
-// them when the workflow asked for it (t.MailNotify, notify-in-apply). A workflow that does not
-// sends a transition with explicit notices through its SendNotifications(t.ID) activity, which
-// takes the derived ones too. The rows are committed; a send lost here (the worker stops, the
+// does not (mailedByApply). The rows are committed; a send lost here (the worker stops, the
 // relay is down) is the mail sweep's (SweepMail), which records for ops a mail still unsent a
 // day after (O1).
 func (a *Activities) mailDerived(t domain.Transition) {
-	if len(t.Notify) > 0 && !t.MailNotify || len(t.Notify) == 0 && !store.DerivesNotices(t) {
+	if !mailedByApply(t) {
 		return
 	}
 	go func() {
