@@ -173,29 +173,58 @@ const (
 	mailSweepBatch  = 500
 )
 
-// SweepMail mails, every every until ctx ends, the notifications left unsent
-// (store.SendStaleNotifications): rows first, mail after, retried at each sweep until sent or
-// refused for good, and records for ops (O1, store.RecordUnsentMail) those still unsent a day
-// after they were written. The worker runs it.
+// MailRecordEvery is how often, at most, the mail sweep records for ops the mail unsent a day
+// (store.RecordUnsentMail, which reads the unsent rows of the week): an hour late on a day's
+// wait tells ops the same, at a 60th of the reads of a record at every sweep.
+const MailRecordEvery = time.Hour
+
+// MailSweep mails the notifications left unsent (store.SendStaleNotifications): rows first,
+// mail after, retried at each sweep until sent or refused for good; and records for ops (O1,
+// store.RecordUnsentMail) those still unsent a day after they were written. The worker runs
+// it (SweepMail).
+type MailSweep struct {
+	Store *store.Store
+	// Sender delivers the mail; nil means the log.
+	Sender notify.Sender
+	Log    *zap.Logger
+	// Every is how often it sends.
+	Every time.Duration
+	// RecordEvery is how often, at most, it records the mail unsent a day: at its first sweep,
+	// then at the first sweep RecordEvery or more after the last record.
+	RecordEvery time.Duration
+}
+
+// SweepMail runs MailSweep, sending every every and recording every MailRecordEvery, until ctx
+// ends.
 func SweepMail(ctx context.Context, st *store.Store, sender notify.Sender, log *zap.Logger, every time.Duration) {
-	t := time.NewTicker(every)
+	MailSweep{Store: st, Sender: sender, Log: log, Every: every, RecordEvery: MailRecordEvery}.Run(ctx)
+}
+
+// Run sweeps every m.Every until ctx ends.
+func (m MailSweep) Run(ctx context.Context) {
+	t := time.NewTicker(m.Every)
 	defer t.Stop()
+	var recorded time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		n, err := st.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, mailer(ctx, sender, log))
+		n, err := m.Store.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, mailer(ctx, m.Sender, m.Log))
 		if err != nil && ctx.Err() == nil {
-			log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
+			m.Log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
 		} else if n > 0 {
-			log.Info("mail sweep sent notifications", zap.Int("sent", n))
+			m.Log.Info("mail sweep sent notifications", zap.Int("sent", n))
 		}
-		if r, err := st.RecordUnsentMail(ctx, mailSweepGiveUp, mailSweepHorizon); err != nil && ctx.Err() == nil {
-			log.Warn("mail sweep: unsent mail not recorded for ops", zap.Error(err))
+		if !recorded.IsZero() && time.Since(recorded) < m.RecordEvery {
+			continue
+		}
+		recorded = time.Now()
+		if r, err := m.Store.RecordUnsentMail(ctx, mailSweepGiveUp, mailSweepHorizon); err != nil && ctx.Err() == nil {
+			m.Log.Warn("mail sweep: unsent mail not recorded for ops", zap.Error(err))
 		} else if r > 0 {
-			log.Warn("mail sweep: mail unsent a day recorded for ops (O1)", zap.Int64("transitions", r))
+			m.Log.Warn("mail sweep: mail unsent a day recorded for ops (O1)", zap.Int64("transitions", r))
 		}
 	}
 }

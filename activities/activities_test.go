@@ -242,3 +242,72 @@ func TestSweepMailRecordsAMailUnsentADayForOps(t *testing.T) {
 	require.NoError(t, st.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL`))
 	require.Equal(t, 3, unsent, "the rows stay the sweep's to retry")
 }
+
+// relayDown fails every send transiently and counts the attempts, from any goroutine.
+type relayDown struct {
+	mu       sync.Mutex
+	attempts map[string]int
+}
+
+func (s *relayDown) Send(_ context.Context, m notify.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.attempts == nil {
+		s.attempts = map[string]int{}
+	}
+	s.attempts[m.ID]++
+	return errors.New("421 relay busy")
+}
+
+func (s *relayDown) Attempts(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[id]
+}
+
+// The mail sweep records the mail unsent a day for ops at most once per RecordEvery (the
+// worker: an hour), not at every sweep (a minute): a transition's mail found unsent a day after
+// the sweep recorded is not recorded while the sweeps go on within the interval; a sweep whose
+// interval has passed records it.
+func TestSweepMailRecordsAtMostOncePerInterval(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	a, b := "project:px/run-1/3", "project:py/run-2/5"
+	dayOld := func(id string) {
+		t.Helper()
+		testdb.Notifications(t, st, id)
+		_, err := st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '25 hours' WHERE id = $1`, id)
+		require.NoError(t, err)
+	}
+	records := func() int {
+		fs, err := st.OpenActivityFailures(ctx, 10)
+		require.NoError(t, err)
+		return len(fs)
+	}
+	sweep := func(recordEvery time.Duration, s *relayDown) (stop func()) {
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			activities.MailSweep{Store: st, Sender: s, Log: zap.NewNop(), Every: 20 * time.Millisecond, RecordEvery: recordEvery}.Run(sctx)
+			close(done)
+		}()
+		return func() { cancel(); <-done }
+	}
+
+	dayOld(a + "#0:u-drb1")
+	relay := &relayDown{}
+	stop := sweep(time.Hour, relay)
+	require.Eventually(t, func() bool { return records() == 1 }, 20*time.Second, 20*time.Millisecond, "the first sweep records")
+	dayOld(b + "#0:u-drb1")
+	// Each sweep tries a's row first, fails, and stops until the next.
+	before := relay.Attempts(a + "#0:u-drb1")
+	require.Eventually(t, func() bool { return relay.Attempts(a+"#0:u-drb1") >= before+5 }, 20*time.Second, 20*time.Millisecond,
+		"the sweeps go on")
+	stop()
+	require.Equal(t, 1, records(), "no record within the hour")
+
+	stop = sweep(time.Millisecond, &relayDown{})
+	require.Eventually(t, func() bool { return records() == 2 }, 20*time.Second, 20*time.Millisecond, "a record once the interval passed")
+	stop()
+}
