@@ -201,8 +201,9 @@ func TestApplyMailsTheWorkflowsNoticesWhenAsked(t *testing.T) {
 
 // O1 (notify-in-apply): a mail still unsent a day after it was written (the relay down all
 // day) is recorded by the mail sweep for ops, once per transition, in the stuck list's
-// activity failures, as the SendNotifications activity that gave up after a day was; a
-// fresher one is not, and the rows stay the sweep's to retry.
+// activity failures (with an audit row and a notice to ops, TestRecordUnsentMailAuditsAndTellsOps),
+// as the SendNotifications activity that gave up after a day was; a fresher one is not, and
+// the rows stay the sweep's to retry.
 func TestSweepMailRecordsAMailUnsentADayForOps(t *testing.T) {
 	st := testdb.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -238,9 +239,10 @@ func TestSweepMailRecordsAMailUnsentADayForOps(t *testing.T) {
 	require.Equal(t, "run-1", f.RunID)
 	require.Equal(t, store.MailGiveUpType, f.ActivityType)
 	require.Contains(t, f.Error, old+"#0:u-drb1")
-	var unsent int
-	require.NoError(t, st.DB().Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL`))
-	require.Equal(t, 3, unsent, "the rows stay the sweep's to retry")
+	var unsent []string
+	require.NoError(t, st.DB().Select(&unsent, `SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id COLLATE "C"`))
+	require.Equal(t, []string{"mail/" + old + "#0:u-ops1", old + "#0:u-drb1", old + "#t0:u-drbsup", fresh + "#0:u-drb1"}, unsent,
+		"the rows stay the sweep's to retry; ops is told (its notice the sweep's to mail)")
 }
 
 // relayDown fails every send transiently and counts the attempts, from any goroutine.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"egovpm/internal/audit"
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
@@ -371,28 +373,100 @@ func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.
 // it before notify-in-apply, when a transition's explicit notices were sent by one.
 const MailGiveUpType = "SendNotifications"
 
+// MailUnsentKind is the kind of the notice to ops that RecordUnsentMail writes with a record.
+// RecordUnsentMail does not record such a notice unsent in its turn: it tells ops of a record
+// the stuck list already shows.
+const MailUnsentKind = "mail_unsent"
+
+// recordUnsentMailBatch bounds the records one transaction of RecordUnsentMail adds (each an
+// audit row after the chain's head, which the transaction holds until it commits).
+const recordUnsentMailBatch = 200
+
 // RecordUnsentMail records for ops (O1) the notifications still unsent (neither sent nor
-// refused for good) after after and written within horizon: one activity_failures row per
-// transition (the id's part before '#'; id FailureID("mail/" + that part), so a sweep
-// repeated, or a record ops resolved, adds nothing), which the stuck list shows until ops
-// resolves it, as it showed the SendNotifications activity that gave up after a day before
-// notify-in-apply. Its workflow is the transition's (the part before the first '/'). The rows
-// stay the sweep's to send until they are horizon old. It returns how many records it added.
+// refused for good) after after and written within horizon, one record per transition (the
+// id's part before '#'), as recordGaveUp records an activity that gave up (the
+// SendNotifications activity that gave up after a day was before notify-in-apply), all three
+// in one transaction: an activity_failures row (id FailureID("mail/" + the transition), type
+// MailGiveUpType, workflow and run the transition id's first two parts), which the stuck list
+// shows until ops resolves it; an audit row activity.gave_up (R18, through the chain); and a
+// notice to the ops role (MailUnsentKind, id "mail/<transition>#0:<user>", mailed by the
+// sweep). A transition recorded before, resolved or not, adds nothing: a sweep repeated, or two
+// workers' sweeps, record each once. The rows stay the sweep's to send until they are horizon
+// old. It returns how many records it added.
 func (s *Store) RecordUnsentMail(ctx context.Context, after, horizon time.Duration) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO activity_failures (id, workflow_id, run_id, project_id, activity_type, error)
-		SELECT DISTINCT ON (k.tr) 'af-' || left(encode(sha256(convert_to('mail/' || k.tr, 'UTF8')), 'hex'), 24),
-			split_part(k.tr, '/', 1), split_part(k.tr, '/', 2), n.project_id, $3,
-			format('mail of notification %s (to %s) not sent %s after it was written; the mail sweep retries it until it is %s old',
-				n.id, n.user_id, $4::text, $5::text)
-		FROM notifications n, LATERAL (SELECT split_part(n.id, '#', 1) AS tr) k
-		WHERE n.sent_at IS NULL AND n.failed_at IS NULL
-			AND n.created_at < now() - $1 * interval '1 microsecond' AND n.created_at > now() - $2 * interval '1 microsecond'
-		ORDER BY k.tr, n.id
-		ON CONFLICT (id) DO NOTHING`, after.Microseconds(), horizon.Microseconds(), MailGiveUpType, after.String(), horizon.String())
-	if err != nil {
-		return 0, fmt.Errorf("record unsent mail: %w", err)
+	var added int64
+	for {
+		var n int
+		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+			var err error
+			n, err = s.recordUnsentMail(ctx, tx, after, horizon)
+			return err
+		})
+		if err != nil {
+			return added, fmt.Errorf("record unsent mail: %w", err)
+		}
+		added += int64(n)
+		if n < recordUnsentMailBatch {
+			return added, nil
+		}
 	}
-	return res.RowsAffected()
+}
+
+// unsentMail is a record RecordUnsentMail adds: the first unsent notification of a transition.
+type unsentMail struct {
+	Transition     string         `db:"tr"`
+	WorkflowID     string         `db:"workflow_id"`
+	RunID          string         `db:"run_id"`
+	ProjectID      sql.NullString `db:"project_id"`
+	NotificationID string         `db:"notification_id"`
+	UserID         string         `db:"user_id"`
+	Error          string         `db:"error"`
+}
+
+// recordUnsentMailSQL adds up to $6 activity_failures rows of the transitions with mail unsent
+// ($1: after, $2: horizon, in microseconds) not recorded before, and returns them.
+const recordUnsentMailSQL = `WITH c AS (
+		SELECT * FROM (SELECT DISTINCT ON (k.tr) k.tr, 'af-' || left(encode(sha256(convert_to('mail/' || k.tr, 'UTF8')), 'hex'), 24) AS id,
+			split_part(k.tr, '/', 1) AS workflow_id, split_part(k.tr, '/', 2) AS run_id, n.project_id, n.id AS notification_id, n.user_id,
+			format('mail of notification %s (to %s) not sent %s after it was written; the mail sweep retries it until it is %s old',
+				n.id, n.user_id, $4::text, $5::text) AS error
+		FROM notifications n, LATERAL (SELECT split_part(n.id, '#', 1) AS tr) k
+		WHERE n.sent_at IS NULL AND n.failed_at IS NULL AND n.kind <> $7
+			AND n.created_at < now() - $1 * interval '1 microsecond' AND n.created_at > now() - $2 * interval '1 microsecond'
+		ORDER BY k.tr, n.id) u
+		WHERE NOT EXISTS (SELECT 1 FROM activity_failures f WHERE f.id = u.id)
+		ORDER BY u.tr LIMIT $6),
+	i AS (INSERT INTO activity_failures (id, workflow_id, run_id, project_id, activity_type, error)
+		SELECT id, workflow_id, run_id, project_id, $3, error FROM c
+		ON CONFLICT (id) DO NOTHING RETURNING id)
+	SELECT c.tr, c.workflow_id, c.run_id, c.project_id, c.notification_id, c.user_id, c.error FROM c JOIN i USING (id) ORDER BY c.tr`
+
+// recordUnsentMail adds in tx a batch of RecordUnsentMail's records, each with its audit row
+// and its notice to ops, and returns how many it read (added or, another sweep's meanwhile,
+// not).
+func (s *Store) recordUnsentMail(ctx context.Context, tx *sqlx.Tx, after, horizon time.Duration) (int, error) {
+	var rs []unsentMail
+	if err := tx.SelectContext(ctx, &rs, recordUnsentMailSQL, after.Microseconds(), horizon.Microseconds(), MailGiveUpType,
+		after.String(), horizon.String(), recordUnsentMailBatch, MailUnsentKind); err != nil {
+		return 0, err
+	}
+	for _, r := range rs {
+		id := "mail/" + r.Transition
+		e := audit.Entry{ActorID: "system", Action: "activity.gave_up", ObjectType: "workflow", ObjectID: r.WorkflowID,
+			Outcome: "failed", DedupKey: id + "#0", Detail: map[string]any{"activity_type": MailGiveUpType, "run_id": r.RunID,
+				"error": r.Error, "transition_id": r.Transition, "notification_id": r.NotificationID}}
+		if err := s.Audit.Append(ctx, tx, e); err != nil {
+			return 0, fmt.Errorf("audit of unsent mail %s: %w", r.Transition, err)
+		}
+		n := domain.Notice{Kind: MailUnsentKind, Role: domain.RoleOps,
+			Title: fmt.Sprintf("通知 %s 一天未能发出，需要运维处理", r.NotificationID),
+			Body: fmt.Sprintf("流程 %s 的通知 %s（收件人 %s）写入一天后仍未发出（邮件中继不可用或拒收）；邮件清扫将继续重试，直至写入满一周。"+
+				"请检查邮件中继，处理后在卡住列表中标记已处理。", r.WorkflowID, r.NotificationID, r.UserID)}
+		if err := s.notify(ctx, tx, id+"#0", r.ProjectID.String, n); err != nil {
+			return 0, fmt.Errorf("ops notice of unsent mail %s: %w", r.Transition, err)
+		}
+	}
+	return len(rs), nil
 }
 
 // NotifyPayment writes in tx the notices of payment p's event kind (NoticeRules:
