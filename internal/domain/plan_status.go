@@ -40,4 +40,12 @@ type PlanProject struct {
 	// its pinned policy (R6, R19); empty before it is submitted.
 	BundleApproverRole string `json:"bundle_approver_role,omitempty" db:"bundle_approver_role"`
 	BundleApproverOrg  string `json:"bundle_approver_org,omitempty" db:"bundle_approver_org"`
+	// WrittenBy is the id of the plan transition that wrote its plan item (a compile's or an
+	// approved adjustment's; empty for a supplementary item or one written before), and
+	// LatestSession the latest expert session that convened it, SessionVersion its version
+	// then (0 before): a plan run continued as new takes them back only from the transitions
+	// and sessions it carries (plan-lean-resume).
+	WrittenBy      string `json:"written_by,omitempty" db:"written_by"`
+	LatestSession  string `json:"latest_session,omitempty" db:"latest_session"`
+	SessionVersion int    `json:"session_version,omitempty" db:"session_version"`
 }

@@ -196,6 +196,9 @@ type Session struct {
 	// panel is open (docs/AUTHZ.md).
 	ProjectIDs []string `json:"project_ids,omitempty"`
 	CoOrgIDs   []string `json:"co_org_ids,omitempty"`
+	// ProjectVersions, when set, are the versions of ProjectIDs (in order) the plan convened
+	// them at (plan-lean-resume): a panel counts until the project's stage changes.
+	ProjectVersions []int `json:"project_versions,omitempty"`
 }
 
 // TaskClose closes an open task with a decision.

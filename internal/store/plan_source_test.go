@@ -39,7 +39,7 @@ func TestPlanReadsWhatApplyWrote(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []domain.PlanProject{
 		{ProjectID: "pa", PlanYear: 2031, UnitID: "unit-a", Name: "项目pa", EstimatedFen: 500_000_000, Stage: domain.StageAwaitingApproval,
-			Version: 1, Planned: true, PlanAmountFen: 400_000_000},
+			Version: 1, Planned: true, PlanAmountFen: 400_000_000, WrittenBy: "plan:2031/r/1"},
 		{ProjectID: "pb", PlanYear: 2031, UnitID: "unit-a", Name: "项目pb", EstimatedFen: 500_000_000, Stage: domain.StageAwaitingApproval,
 			Version: 1, Planned: true, PlanAmountFen: 300_000_000, Supplementary: true, BundleID: "b1"},
 		{ProjectID: "pc", PlanYear: 2031, UnitID: "unit-a", Name: "项目pc", EstimatedFen: 500_000_000, Stage: domain.StageExpertReview,

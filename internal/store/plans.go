@@ -21,14 +21,23 @@ func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Trans
 		if it.Included {
 			amount = it.ApprovedAmountFen
 		}
-		q := `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by)
-			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (project_id) DO NOTHING`
-		if it.Adjusted { // R5 调整: the approved adjustment replaces the item (a retry writes the same)
-			q = `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by)
-			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (project_id) DO UPDATE SET included = EXCLUDED.included,
-			approved_amount_fen = EXCLUDED.approved_amount_fen, reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by`
+		// written_by names the plan transition that wrote the item (a compile's or an approved
+		// adjustment's): a run of the plan continued as new reads back only the items of the
+		// transitions it carries (plan-lean-resume). A lifecycle's supplementary item has none.
+		var writtenBy any
+		if !it.Supplementary && t.ID != "" {
+			writtenBy = t.ID
 		}
-		if _, err := tx.ExecContext(ctx, q, it.PlanYear, it.ProjectID, it.Included, amount, it.Reason, it.Supplementary, it.DecidedBy); err != nil {
+		q := `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by, written_by)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (project_id) DO NOTHING`
+		if it.Adjusted { // R5 调整: the approved adjustment replaces the item (a retry writes the same)
+			q = `INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, supplementary, decided_by, written_by)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (project_id) DO UPDATE SET included = EXCLUDED.included,
+			approved_amount_fen = EXCLUDED.approved_amount_fen, reason = EXCLUDED.reason, decided_by = EXCLUDED.decided_by,
+			written_by = EXCLUDED.written_by`
+		}
+		if _, err := tx.ExecContext(ctx, q, it.PlanYear, it.ProjectID, it.Included, amount, it.Reason, it.Supplementary, it.DecidedBy,
+			writtenBy); err != nil {
 			return fmt.Errorf("plan item %s: %w", it.ProjectID, err)
 		}
 	}
@@ -47,8 +56,15 @@ func (s *Store) applyPlanWrites(ctx context.Context, tx *sqlx.Tx, t domain.Trans
 		if _, err := tx.ExecContext(ctx, q, se.ID, se.PlanYear, pq.Array(se.ExpertIDs), se.CreatedBy, pq.Array(se.CoOrgIDs)); err != nil {
 			return fmt.Errorf("expert session %s: %w", se.ID, err)
 		}
-		const qp = `INSERT INTO expert_session_projects (session_id, project_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`
-		if _, err := tx.ExecContext(ctx, qp, se.ID, pq.Array(se.ProjectIDs)); err != nil {
+		// project_version: each project's version when the plan convened it (NULL when the
+		// transition names none), for a run continued as new to tell a panel still current.
+		const qp = `INSERT INTO expert_session_projects (session_id, project_id, project_version)
+			SELECT $1, u.id, u.v FROM unnest($2::text[], $3::int[]) AS u(id, v) ON CONFLICT DO NOTHING`
+		var versions any
+		if len(se.ProjectVersions) == len(se.ProjectIDs) && len(se.ProjectIDs) > 0 {
+			versions = pq.Array(se.ProjectVersions)
+		}
+		if _, err := tx.ExecContext(ctx, qp, se.ID, pq.Array(se.ProjectIDs), versions); err != nil {
 			return fmt.Errorf("expert session %s projects: %w", se.ID, err)
 		}
 	}
@@ -267,12 +283,19 @@ const planProjectCols = `SELECT p.id, p.plan_year, p.unit_id, p.name, p.estimate
 	EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id AND t.kind = 'expert_review' AND t.status = 'open') AS expert_tasks_open,
 	` + cryptoPlanMissing + ` AS crypto_plan_missing,
 	coalesce(pv.body->>'bundle_approver_role', '') AS bundle_approver_role,
-	coalesce(pv.body->>'bundle_approver_org', '') AS bundle_approver_org
+	coalesce(pv.body->>'bundle_approver_org', '') AS bundle_approver_org,
+	coalesce(i.written_by, '') AS written_by, coalesce(ls.session_id, '') AS latest_session,
+	coalesce(ls.project_version, 0) AS session_version
 	FROM projects p LEFT JOIN plan_items i ON i.project_id = p.id LEFT JOIN bundle_projects bp ON bp.project_id = p.id
-	LEFT JOIN policy_versions pv ON pv.version = p.policy_version`
+	LEFT JOIN policy_versions pv ON pv.version = p.policy_version
+	LEFT JOIN LATERAL (SELECT sp.session_id, sp.project_version FROM expert_session_projects sp
+		JOIN expert_sessions es ON es.id = sp.session_id WHERE sp.project_id = p.id
+		ORDER BY es.created_at DESC, sp.session_id DESC LIMIT 1) ls ON true`
 
 // PlanProjects returns what the read model says of the projects ids (those that exist, in id
-// order), for an AnnualPlan validating a decision on them.
+// order), for an AnnualPlan validating a decision on them: with the id of the plan transition
+// that wrote each one's plan item and its latest expert session and the project's version
+// when that session convened it (plan-lean-resume).
 func (s *Store) PlanProjects(ctx context.Context, ids []string) ([]domain.PlanProject, error) {
 	out := []domain.PlanProject{}
 	if err := s.db.SelectContext(ctx, &out, planProjectCols+` WHERE p.id = ANY($1) ORDER BY p.id`, pq.Array(ids)); err != nil {
