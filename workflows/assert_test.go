@@ -166,12 +166,25 @@ func (h *harness) applyToRows(tr domain.Transition) (members []string) {
 		return nil
 	}
 	for _, it := range tr.PlanItems {
-		if r, ok := h.rows[it.ProjectID]; ok && !r.Planned {
-			r.Planned, r.PlanAmountFen, r.Supplementary = true, it.ApprovedAmountFen, it.Supplementary
+		r, ok := h.rows[it.ProjectID]
+		if !ok || (r.Planned && !it.Adjusted) { // ON CONFLICT DO NOTHING, an adjustment's DO UPDATE
+			continue
+		}
+		r.Planned, r.PlanAmountFen, r.Supplementary, r.WrittenBy = true, it.ApprovedAmountFen, it.Supplementary, ""
+		if !it.Supplementary {
+			r.WrittenBy = tr.ID // plan_items.written_by (plan-lean-resume)
 		}
 	}
 	if se := tr.Session; se != nil {
 		h.sessions[se.ID] = se.ProjectIDs
+		for i, id := range se.ProjectIDs { // the latest session of each (plan-lean-resume)
+			if r, ok := h.rows[id]; ok {
+				r.LatestSession, r.SessionVersion = se.ID, 0
+				if i < len(se.ProjectVersions) {
+					r.SessionVersion = se.ProjectVersions[i]
+				}
+			}
+		}
 	}
 	for _, it := range tr.PlanItems {
 		if _, ok := h.items[it.ProjectID]; !ok || it.Adjusted {

@@ -109,6 +109,14 @@ type plan struct {
 	// (wire.PlanStage, LoadPlanStages), not their names, units and approvers, which the plan
 	// keeps from its other reads.
 	leanRead bool
+	// leanResume (plan-lean-resume): the run continues as new without its projects (but the
+	// legacy ones), and fills a project it does not know from the read model with the plan's
+	// own decisions its runs made (recall); runs started before carry every project.
+	leanResume bool
+	// legacy are the projects a run before plan-lean-resume carried into this one: of those
+	// the read model cannot vouch for what this plan decided (no written_by, no session
+	// version), so a lean run keeps carrying them (carried).
+	legacy map[string]bool
 	// adjust (plan-adjust): DRB may propose a mid-year adjustment (调整) of the plan, decided by
 	// the approver of its projects; runs started before refuse it in the validator.
 	adjust bool
@@ -172,8 +180,10 @@ func newPlan(ctx workflow.Context, in AnnualPlanInput) *plan {
 	p.st.Year = in.Year
 	if in.Resume != nil {
 		p.st = *in.Resume
+		p.legacy = map[string]bool{}
 		for _, pp := range p.st.Projects {
 			p.idx[pp.ProjectID] = pp
+			p.legacy[pp.ProjectID] = true
 		}
 	}
 	// Decided once per run, before any handler runs: a run keeps one way of knowing stages.
@@ -189,6 +199,7 @@ func newPlan(ctx workflow.Context, in AnnualPlanInput) *plan {
 	p.adjust = version(ctx, "plan-adjust", 1) == 1
 	p.byRef = p.fromReadModel && version(ctx, "bundle-by-reference", 1) == 1
 	p.leanRead = p.fromReadModel && version(ctx, "plan-compile-lean-read", 1) == 1
+	p.leanResume = p.leanRead && p.byRef && version(ctx, "plan-lean-resume", 1) == 1
 	return p
 }
 
@@ -303,6 +314,9 @@ func (p *plan) run(ctx workflow.Context) (PlanState, error) {
 				continue
 			}
 			st := p.st
+			if p.leanResume {
+				st.Projects = p.carried()
+			}
 			return p.st, workflow.NewContinueAsNewError(ctx, AnnualPlan, AnnualPlanInput{Year: p.in.Year, Policy: p.in.Policy, Resume: &st})
 		}
 		m := p.inbox[0]

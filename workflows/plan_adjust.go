@@ -294,6 +294,9 @@ func (p *plan) decideAdjustment(ctx workflow.Context, a *PlanAdjustment, u Decid
 		return DecideResult{}, err
 	}
 	a.Status = status
+	if status == "approved" && p.leanResume {
+		p.st.Compiles = append(p.st.Compiles, id)
+	}
 	if status == "approved" {
 		sigs := p.adjustSignals(a, u.Actor)
 		if version(ctx, "plan-adjust-fanout", 1) == 1 {
@@ -311,7 +314,7 @@ func (p *plan) decideAdjustment(ctx workflow.Context, a *PlanAdjustment, u Decid
 func (p *plan) adjustSignals(a *PlanAdjustment, actor domain.Actor) []projectSignal {
 	sigs := make([]projectSignal, 0, len(a.Changes))
 	for _, c := range a.Changes {
-		pp := p.idx[c.ProjectID]
+		pp := p.entry(c.ProjectID) // read by load when the run did not know it (plan-lean-resume)
 		switch c.Action {
 		case AdjustAdd:
 			pp.Planned, pp.PlanAmountFen = true, c.AmountFen

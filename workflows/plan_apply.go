@@ -159,9 +159,14 @@ func (p *plan) convene(ctx workflow.Context, u ConveneUpdate) (ConveneResult, er
 			ObjectType: "project", ObjectID: pid, Outcome: "ok", RequestID: u.RequestID,
 			Detail: map[string]any{"session_id": u.SessionID, "experts": one.ExpertIDs, "recused": one.Recused}})
 	}
-	tid, err := p.applyID(ctx, domain.Transition{Audit: audits,
-		Session: &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID,
-			ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}})
+	se := &domain.Session{ID: u.SessionID, PlanYear: p.in.Year, ExpertIDs: ids, CreatedBy: u.Actor.ID,
+		ProjectIDs: u.ProjectIDs, CoOrgIDs: u.CoOrgIDs}
+	if p.leanResume { // the versions a run continued as new tells a current panel by (recall)
+		for _, pid := range u.ProjectIDs {
+			se.ProjectVersions = append(se.ProjectVersions, p.idx[pid].Version)
+		}
+	}
+	tid, err := p.applyID(ctx, domain.Transition{Audit: audits, Session: se})
 	if err != nil {
 		return res, err
 	}
@@ -204,6 +209,9 @@ func (p *plan) compile(ctx workflow.Context, u CompileUpdate) (CompileResult, er
 		return CompileResult{}, err
 	}
 	res := CompileResult{Included: len(u.Included), Excluded: len(u.Excluded)}
+	if p.leanResume {
+		p.st.Compiles = append(p.st.Compiles, tid)
+	}
 	if p.fanOutByActivity(ctx) {
 		for _, in := range u.Included {
 			pp := p.idx[in.ProjectID]

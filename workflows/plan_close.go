@@ -107,9 +107,8 @@ func (p *plan) prePlan(ctx workflow.Context) ([]string, error) {
 		}
 		pp, ok := p.idx[r.ProjectID]
 		if !ok {
-			pp = &PlanProject{ProjectID: r.ProjectID}
-			p.idx[r.ProjectID] = pp
-			p.st.Projects = append(p.st.Projects, pp)
+			pp = p.entry(r.ProjectID)
+			p.recall(pp, wire.PlanStage{Version: r.Version, PlanAmountFen: r.PlanAmountFen, WrittenBy: r.WrittenBy})
 		}
 		if pp.Planned {
 			continue // compiled by this plan; its lifecycle has yet to apply the decision

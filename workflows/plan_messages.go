@@ -87,6 +87,10 @@ type PlanState struct {
 	Closed  bool      `json:"closed,omitempty"`
 	// Adjustments are the mid-year adjustments (调整) proposed (plan-adjust).
 	Adjustments []*PlanAdjustment `json:"adjustments,omitempty"`
+	// Compiles are the ids of the plan's compiles and approved adjustments whose writes went
+	// through (plan-lean-resume): the plan items a run continued as new takes back from the
+	// read model (recall), O(requests) where Projects was O(projects).
+	Compiles []string `json:"compiles,omitempty"`
 }
 
 // ConveneUpdate convenes an expert session over some projects (R4).

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities/wire"
@@ -32,6 +34,9 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 	case AdjustUpdate:
 		in.IDs = u.ProjectIDs()
 	case DecideUpdate:
+		if a := p.adjustmentByTask(u.TaskID); a != nil {
+			return p.loadUnknown(ctx, a)
+		}
 		if b := p.bundleByTask(u.TaskID); b != nil && b.ByRef && len(u.ExcludedProjectIDs) > 0 {
 			return p.loadMembers(ctx, m, b, u.ExcludedProjectIDs)
 		}
@@ -55,9 +60,9 @@ func (p *plan) load(ctx workflow.Context, m *planMsg) error {
 		}
 		pp, ok := p.idx[r.ProjectID]
 		if !ok {
-			pp = &PlanProject{ProjectID: r.ProjectID}
-			p.idx[r.ProjectID] = pp
-			p.st.Projects = append(p.st.Projects, pp)
+			pp = p.entry(r.ProjectID)
+			p.recall(pp, wire.PlanStage{Version: r.Version, PlanAmountFen: r.PlanAmountFen, WrittenBy: r.WrittenBy,
+				LatestSession: r.LatestSession, SessionVersion: r.SessionVersion})
 		}
 		pp.UnitID, pp.Name, pp.EstimatedFen, pp.Stage, pp.Version = r.UnitID, r.Name, r.EstimatedFen, r.Stage, r.Version
 		// Only what the lifecycles write is read back: stages, panel tasks, and the plan
@@ -102,9 +107,8 @@ func (p *plan) loadStages(ctx workflow.Context, in wire.PlanProjectsInput) error
 	for _, r := range rows { // of the plan's year and not drafts: the read leaves the others out
 		pp, ok := p.idx[r.ProjectID]
 		if !ok {
-			pp = &PlanProject{ProjectID: r.ProjectID}
-			p.idx[r.ProjectID] = pp
-			p.st.Projects = append(p.st.Projects, pp)
+			pp = p.entry(r.ProjectID)
+			p.recall(pp, r)
 		}
 		pp.EstimatedFen, pp.Stage, pp.Version = r.EstimatedFen, r.Stage, r.Version
 		if r.Supplementary { // as load: only what the lifecycles write is read back
@@ -117,6 +121,69 @@ func (p *plan) loadStages(ctx workflow.Context, in wire.PlanProjectsInput) error
 		}
 	}
 	return nil
+}
+
+// entry is what the plan knows of project id, a new entry when it knows nothing yet.
+func (p *plan) entry(id string) *PlanProject {
+	if pp, ok := p.idx[id]; ok {
+		return pp
+	}
+	pp := &PlanProject{ProjectID: id}
+	p.idx[id] = pp
+	p.st.Projects = append(p.st.Projects, pp)
+	return pp
+}
+
+// recall fills pp, a project the run did not know, with what the plan's earlier runs decided of
+// it, as the read model holds it in r (plan-lean-resume: the run continued as new without its
+// projects). It takes a fact back only when it can tell that a run of this plan wrote it: a
+// plan item (Planned, its amount) when the transition that wrote it is among the compiles and
+// approved adjustments the run carries, a panel when the project's latest session is among its
+// sessions and convened it at the project's current version (the stage has not changed
+// since). A write by an id the run does not carry — a lost attempt's, whose Update may come
+// again — is ignored, as the run before ignored its own (TestPlanIgnoresItsOwnLostWrites).
+// Bundles are taken by reference among the run's bundles, as for every project (load).
+func (p *plan) recall(pp *PlanProject, r wire.PlanStage) {
+	if !p.leanResume {
+		return
+	}
+	if r.WrittenBy != "" && slices.Contains(p.st.Compiles, r.WrittenBy) {
+		pp.Planned, pp.PlanAmountFen = true, r.PlanAmountFen
+	}
+	if r.LatestSession != "" && r.SessionVersion != 0 && r.SessionVersion == r.Version && slices.Contains(p.st.Sessions, r.LatestSession) {
+		pp.Paneled, pp.PaneledVersion = true, r.SessionVersion
+	}
+}
+
+// carried are the projects a run continued as new carries (plan-lean-resume): of the legacy
+// ones (carried by a run before the change) those the plan decided on; the read model holds
+// the rest (recall).
+func (p *plan) carried() []*PlanProject {
+	var out []*PlanProject
+	for _, pp := range p.st.Projects {
+		if p.legacy[pp.ProjectID] && ((pp.Planned && !pp.Supplementary) || pp.Paneled) {
+			out = append(out, pp)
+		}
+	}
+	return out
+}
+
+// loadUnknown reads the projects of pending adjustment a that the run does not know
+// (plan-lean-resume: proposed by the run before), for its decision to update them.
+func (p *plan) loadUnknown(ctx workflow.Context, a *PlanAdjustment) error {
+	if !p.leanResume || a.Status != "pending" {
+		return nil
+	}
+	var ids []string
+	for _, c := range a.Changes {
+		if _, ok := p.idx[c.ProjectID]; !ok {
+			ids = append(ids, c.ProjectID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return p.loadStages(ctx, wire.PlanProjectsInput{Year: p.in.Year, IDs: ids})
 }
 
 // summarize reads, for bundle u that names no projects (bundle-by-reference), how many

@@ -183,7 +183,7 @@ func TestR4_PlanConveneRecusesUnitExpert(t *testing.T) {
 	tr := h.transitions[0]
 	require.Equal(t, planWorkflowID, tr.WorkflowID)
 	require.Equal(t, &domain.Session{ID: "s1", PlanYear: planYear, ExpertIDs: []string{"e1", "e2", "eA", "e3", "e4", "eB"}, CreatedBy: drbReviewer.ID,
-		ProjectIDs: []string{"p1", "p2"}}, tr.Session)
+		ProjectIDs: []string{"p1", "p2"}, ProjectVersions: []int{1, 1}}, tr.Session, "with the versions convened (plan-lean-resume)")
 	require.Len(t, tr.Audit, 2)
 	require.Equal(t, "expert_review.convene", tr.Audit[0].Action)
 	require.Equal(t, "p1", tr.Audit[0].ObjectID)

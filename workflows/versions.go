@@ -160,6 +160,13 @@ var (
 	// (LoadPlanStages: stage, version, estimate, ~85 B a project), so that its read of the
 	// 1,000 a request may name stays under 256 KB (264 KB of whole rows before).
 	planChangesLeanRead = append(slices.Clone(planChangesBundleRef), change{"plan-compile-lean-read", 1, "c324e5b"})
+	// planChangesLeanResume (plan-baseline-lean-resume) adds plan-lean-resume (issue 20,
+	// PERFORMANCE §11.2 item 3): the plan continues as new without its projects (~296 B each)
+	// and fills a project it does not know from the read model, taking back only what its
+	// runs wrote: plan items by the ids of its compiles and approved adjustments it carries
+	// (PlanState.Compiles, plan_items.written_by), panels by its sessions at the project's
+	// current version (expert_session_projects.project_version), bundles by reference.
+	planChangesLeanResume = append(slices.Clone(planChangesLeanRead), change{"plan-lean-resume", 1, "HEAD"})
 	// lifecycleChangesBundleOnce (lifecycle-baseline-bundle-once) adds bundle-approve-once
 	// (issue 20 item 1): a bundle member approved goes through approved to procurement in one
 	// write (one Apply, one Stage upsert) instead of two.
@@ -171,7 +178,7 @@ var (
 	lifecycleChangesNotifyInApply = append(slices.Clone(lifecycleChangesBundleOnce), change{"notify-in-apply", 1, "52481d0"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesNotifyInApply
-	planChanges      = planChangesLeanRead
+	planChanges      = planChangesLeanResume
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -195,7 +202,8 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-lean-read", planChangesLeanRead}, {"plan-baseline-bundle-ref", planChangesBundleRef}, {"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
+	planBaselines = []baseline{{"plan-baseline-lean-resume", planChangesLeanResume},
+		{"plan-baseline-lean-read", planChangesLeanRead}, {"plan-baseline-bundle-ref", planChangesBundleRef}, {"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
 

@@ -114,6 +114,10 @@ type PlanStage struct {
 	ExpertTasksOpen   bool   `json:"p,omitempty"`
 	CryptoPlanMissing bool   `json:"c,omitempty"`
 	BundleID          string `json:"b,omitempty"`
+	// WrittenBy, LatestSession and SessionVersion: see domain.PlanProject (plan-lean-resume).
+	WrittenBy      string `json:"w,omitempty"`
+	LatestSession  string `json:"l,omitempty"`
+	SessionVersion int    `json:"lv,omitempty"`
 }
 
 // PlanStageOf is r as LoadPlanStages answers it for plan year year; false for a project the
@@ -124,7 +128,8 @@ func PlanStageOf(r domain.PlanProject, year int) (PlanStage, bool) {
 	}
 	return PlanStage{ProjectID: r.ProjectID, Stage: r.Stage, Version: r.Version, EstimatedFen: r.EstimatedFen,
 		Supplementary: r.Supplementary, PlanAmountFen: r.PlanAmountFen, ExpertTasksOpen: r.ExpertTasksOpen,
-		CryptoPlanMissing: r.CryptoPlanMissing, BundleID: r.BundleID}, true
+		CryptoPlanMissing: r.CryptoPlanMissing, BundleID: r.BundleID, WrittenBy: r.WrittenBy, LatestSession: r.LatestSession,
+		SessionVersion: r.SessionVersion}, true
 }
 
 // BundleSummaryInput asks for the candidates of bundle BundleID of plan year Year that names no
