@@ -87,6 +87,7 @@ func TestPlanResumeCarriesNoProjects(t *testing.T) {
 		require.NoError(t, err)
 		sizes[n] = len(b)
 	}
+	t.Logf("Resume: %v bytes", sizes)
 	require.Equal(t, sizes[10], sizes[1000], "the state carried grows with the projects: %v", sizes)
 }
 
