@@ -169,3 +169,40 @@ func TestPlanResumedIgnoresWritesItDoesNotCarry(t *testing.T) {
 	require.Equal(t, []string{"p4"}, h.sessions["s3"], "p4's panel convened")
 	require.Equal(t, int64(smallFen), h.items["p3"].ApprovedAmountFen, "p3 compiled")
 }
+
+// plan-lean-resume: a run resumed from a run before the change (its Projects carried, their
+// plan items without written_by) keeps carrying the projects that run decided on or paneled,
+// which the read model cannot vouch for, and drops the others; it still refuses their second
+// compile and convene.
+func TestPlanResumedFromBeforeTheChangeKeepsItsDecidedProjects(t *testing.T) {
+	h := newPlan(t)
+	h.status("p1", unitA, smallFen, domain.StageAwaitingPlan)
+	h.status("p2", "unit-b", smallFen, domain.StageExpertReview)
+	h.status("p3", unitA, smallFen, domain.StageAwaitingPlan)
+	h.step(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.rows["p1"].Planned, h.rows["p1"].PlanAmountFen = true, smallFen // written before: no written_by
+	})
+	again := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
+		Included: []workflows.PlanInclusion{{ProjectID: "p1", ApprovedAmountFen: smallFen}}})
+	panel := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s2", Actor: drbReviewer, Experts: fiveExperts,
+		ProjectIDs: []string{"p2"}})
+	h.continueAsNew()
+	resume := workflows.PlanState{Year: planYear, Sessions: []string{"s1"}, Seq: 3, Projects: []*workflows.PlanProject{
+		{ProjectID: "p1", UnitID: unitA, EstimatedFen: smallFen, Stage: domain.StageAwaitingPlan, Version: 1, Planned: true,
+			PlanAmountFen: smallFen},
+		{ProjectID: "p2", UnitID: "unit-b", EstimatedFen: smallFen, Stage: domain.StageExpertReview, Version: 1, Paneled: true,
+			PaneledVersion: 1},
+		{ProjectID: "p3", UnitID: unitA, EstimatedFen: smallFen, Stage: domain.StageAwaitingPlan, Version: 1},
+	}}
+	h.env.ExecuteWorkflow(workflows.AnnualPlan, workflows.AnnualPlanInput{Year: planYear, Policy: policy2021(), Resume: &resume})
+	requireRefused(t, again, domain.StatusConflict, "project_not_ready")
+	requireRefused(t, panel, domain.StatusConflict, "project_not_ready")
+	next := h.requirePlanContinued()
+	var ids []string
+	for _, pp := range next.Resume.Projects {
+		ids = append(ids, pp.ProjectID)
+	}
+	require.Equal(t, []string{"p1", "p2"}, ids, "the legacy projects decided on are carried, p3 is not")
+}
