@@ -83,12 +83,22 @@ func (a *Activities) planReadsStages(ctx context.Context, year int) (bool, error
 // replay sees what the plan saw.
 func (a *Activities) LoadPlanProjects(ctx context.Context, in PlanProjectsInput) ([]domain.PlanProject, error) {
 	if in.Bundleable {
-		return a.Store.BundleCandidates(ctx, in.Year)
+		return withoutSessions(a.Store.BundleCandidates(ctx, in.Year))
 	}
 	if in.PrePlan {
-		return a.Store.PrePlanProjects(ctx, in.Year)
+		return withoutSessions(a.Store.PrePlanProjects(ctx, in.Year))
 	}
 	return a.Store.PlanProjects(ctx, in.IDs)
+}
+
+// withoutSessions are rows without their latest session: the year's reads (bundle candidates,
+// the close's pre-plan projects) do not look at panels, and a session id in each of thousands
+// of rows would only grow the plan's history (plan-lean-resume).
+func withoutSessions(rows []domain.PlanProject, err error) ([]domain.PlanProject, error) {
+	for i := range rows {
+		rows[i].LatestSession, rows[i].SessionVersion = "", 0
+	}
+	return rows, err
 }
 
 // LoadPlanStages reads the projects a compile names, as LoadPlanProjects does, and answers
