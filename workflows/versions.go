@@ -166,7 +166,7 @@ var (
 	// runs wrote: plan items by the ids of its compiles and approved adjustments it carries
 	// (PlanState.Compiles, plan_items.written_by), panels by its sessions at the project's
 	// current version (expert_session_projects.project_version), bundles by reference.
-	planChangesLeanResume = append(slices.Clone(planChangesLeanRead), change{"plan-lean-resume", 1, "e2d91b3"})
+	planChangesLeanResume = append(slices.Clone(planChangesLeanRead), change{"plan-lean-resume", 1, "e14ddee"})
 	// lifecycleChangesBundleOnce (lifecycle-baseline-bundle-once) adds bundle-approve-once
 	// (issue 20 item 1): a bundle member approved goes through approved to procurement in one
 	// write (one Apply, one Stage upsert) instead of two.
