@@ -76,6 +76,9 @@ type options struct {
 	// LongPoll is the matching service's long-poll time (matching.longPollExpirationInterval);
 	// zero keeps the server's default of one minute.
 	LongPoll time.Duration
+	// FullVisibilityIndexes keeps every index of Temporal's SQLite visibility schema; off (the
+	// default) the indexes no query of this platform uses are dropped (visibility.go).
+	FullVisibilityIndexes bool
 }
 
 // parseOptions reads flags from args, falling back to environment variables (read with
@@ -121,6 +124,14 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		}
 		saDefault = b
 	}
+	fullVisDefault := false
+	if v, ok := lookupEnv(getenv, "TEMPORAL_FULL_VISIBILITY_INDEXES"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return options{}, fmt.Errorf("invalid TEMPORAL_FULL_VISIBILITY_INDEXES %q: want true or false", v)
+		}
+		fullVisDefault = b
+	}
 	var longPollDefault time.Duration
 	if v, ok := lookupEnv(getenv, "TEMPORAL_LONG_POLL_INTERVAL"); ok {
 		d, err := time.ParseDuration(v)
@@ -155,6 +166,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			"long-poll time of the matching service (matching.longPollExpirationInterval); 0 keeps the server's 1m [TEMPORAL_LONG_POLL_INTERVAL]")
 		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
 			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
+		fullVis = fs.Bool("full-visibility-indexes", fullVisDefault,
+			"keep (or restore) every index of Temporal's SQLite visibility schema; off drops those no query of this platform uses [TEMPORAL_FULL_VISIBILITY_INDEXES]")
 		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
 			"let the Web UI terminate, reset, signal, cancel or start workflows; off (default) it only reads [TEMPORAL_UI_WRITE_ACTIONS]")
 	)
@@ -187,6 +200,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		MetricsAddrDefault:   true,
 		SearchAttributes:     *searchAttrs,
 		LongPoll:             *longPoll,
+
+		FullVisibilityIndexes: *fullVis,
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)

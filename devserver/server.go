@@ -170,6 +170,14 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 		_ = d.stop()
 		return nil, err
 	}
+	// Without --search-attributes the namespace is left as a stock server has it, indexes too:
+	// the attributes `egovpm temporal-setup` adds later keep their columns' indexes.
+	if o.SearchAttributes || o.FullVisibilityIndexes {
+		if _, err := tuneVisibility(readyCtx, st, d.client, ns.Name, o.FullVisibilityIndexes, logs.app); err != nil {
+			_ = d.stop()
+			return nil, err
+		}
+	}
 	return d, nil
 }
 

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	stdsql "database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	tlog "go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/metrics"
+	"go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
+	"go.temporal.io/server/common/resolver"
+)
+
+// appAliases maps the namespace's search attributes to columns as a fresh devserver does (the
+// columns are handed out in registration order; which keyword gets which does not matter here).
+var appAliases = map[string]string{
+	"Keyword01": "ProjectID", "Keyword02": "UnitID", "Keyword03": "Stage", "Keyword04": "TaskKind", "Int01": "PlanYear",
+}
+
+func TestCustomColumnIndex(t *testing.T) {
+	for column, want := range map[string]string{
+		"Keyword01": "by_keyword_01", "Keyword10": "by_keyword_10", "KeywordList02": "by_keyword_list_02",
+		"Int01": "by_int_01", "Datetime03": "by_datetime_03", "Bool01": "by_bool_01", "Text02": "by_text_02",
+	} {
+		require.Equal(t, want, customColumnIndex(column), column)
+	}
+}
+
+// TestVisibilityIndexesToDrop: every index the lean set keeps exists in Temporal's schema (a
+// renamed index would otherwise be dropped silently and its queries scan), the mapped search
+// attributes keep theirs, and the rest go.
+func TestVisibilityIndexesToDrop(t *testing.T) {
+	stmts, names, err := visibilityIndexes(sqliteVisibilitySchema)
+	require.NoError(t, err)
+	require.Len(t, names, len(stmts))
+	drop := visibilityIndexesToDrop(names, appAliases)
+	kept := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(drop, n) })
+	want := append(slices.Clone(keptVisibilityIndexes), "by_keyword_01", "by_keyword_02", "by_keyword_03", "by_keyword_04", "by_int_01")
+	require.ElementsMatch(t, want, kept)
+	require.Len(t, drop, len(names)-len(want))
+	require.Contains(t, drop, "by_keyword_05", "an unmapped custom column's index")
+	require.Contains(t, drop, "by_history_length")
+}
+
+// sqliteIndexes lists the indexes of executions_visibility that the schema created (not
+// SQLite's own for the primary key).
+func sqliteIndexes(t *testing.T, dbFile string) []string {
+	t.Helper()
+	db, err := stdsql.Open("sqlite", "file:"+dbFile+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		names = append(names, n)
+	}
+	require.NoError(t, rows.Err())
+	return names
+}
+
+// TestVisibilityIndexesLeanThenFull: a devserver keeps the indexes of the columns the platform
+// filters on and drops the rest, a query on every custom search attribute still finds its run,
+// and --full-visibility-indexes on the same file brings back every index of Temporal's schema.
+func TestVisibilityIndexesLeanThenFull(t *testing.T) {
+	addr := freeAddr(t)
+	dbFile := filepath.Join(t.TempDir(), "temporal.db")
+	args := []string{"--addr", addr, "--db-file", dbFile, "--ui=false", "--log-level", "error"}
+	_, all, err := visibilityIndexes(sqliteVisibilitySchema)
+	require.NoError(t, err)
+
+	p := startDevProcess(t, args...)
+	c := dial(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	require.NoError(t, err)
+	aliases := ns.GetConfig().GetCustomSearchAttributeAliases()
+	require.Len(t, aliases, len(searchAttributes))
+	lean := sqliteIndexes(t, dbFile)
+	require.ElementsMatch(t, slices.DeleteFunc(slices.Clone(all), func(n string) bool {
+		return slices.Contains(visibilityIndexesToDrop(all, aliases), n)
+	}), lean)
+	require.Len(t, lean, len(keptVisibilityIndexes)+len(searchAttributes))
+
+	// No worker: the run's visibility row is written at its start, with its attributes.
+	_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: "lean-visibility", TaskQueue: testTaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword("ProjectID").ValueSet("p-9"),
+			temporal.NewSearchAttributeKeyKeyword("UnitID").ValueSet("u-9"),
+			temporal.NewSearchAttributeKeyKeyword("Stage").ValueSet("prelim_review"),
+			temporal.NewSearchAttributeKeyInt64("PlanYear").ValueSet(2027),
+			temporal.NewSearchAttributeKeyKeyword("TaskKind").ValueSet("none"),
+		),
+	}, counterWorkflow)
+	require.NoError(t, err)
+	query := `ProjectID = 'p-9' AND UnitID = 'u-9' AND Stage = 'prelim_review' AND PlanYear = 2027 AND TaskKind = 'none'`
+	require.Eventually(t, func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
+		return err == nil && len(resp.GetExecutions()) == 1
+	}, 30*time.Second, 100*time.Millisecond, "run not found by its search attributes")
+	c.Close()
+	p.stop(t)
+
+	p = startDevProcess(t, append(args, "--full-visibility-indexes")...)
+	require.ElementsMatch(t, all, sqliteIndexes(t, dbFile))
+	p.stop(t)
+}
+
+// BenchmarkVisibilityUpsert is the visibility write of a search-attribute upsert (the Stage of
+// a decision, issue 21 item 5) as the SQLite plugin runs it, with Temporal's full set of
+// indexes and with the devserver's lean set, on a table of 2,000 runs.
+func BenchmarkVisibilityUpsert(b *testing.B) {
+	for _, full := range []bool{true, false} {
+		b.Run(map[bool]string{true: "full", false: "lean"}[full], func(b *testing.B) {
+			s, err := newSQLiteStore(filepath.Join(b.TempDir(), "temporal.db"))
+			require.NoError(b, err)
+			require.NoError(b, s.ensureSchema())
+			_, err = s.setVisibilityIndexes(full, appAliases)
+			require.NoError(b, err)
+			db, err := sql.NewSQLDB(sqlplugin.DbKindVisibility, s.sqlConfig(), resolver.NewNoopResolver(), tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
+			require.NoError(b, err)
+			defer db.Close()
+			ctx := context.Background()
+			const runs = 2000
+			start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			row := func(i int, v int64, stage string) *sqlplugin.VisibilityRow {
+				sa := sqlplugin.VisibilitySearchAttributes{"Keyword01": fmt.Sprintf("p-%d", i), "Keyword02": "u-1",
+					"Keyword03": stage, "Keyword04": "prelim_review", "Int01": int64(2027)}
+				return &sqlplugin.VisibilityRow{NamespaceID: "ns", RunID: fmt.Sprintf("run-%d", i), WorkflowTypeName: "ProjectLifecycle",
+					WorkflowID: fmt.Sprintf("project/%d", i), StartTime: start, ExecutionTime: start, Status: 1, Memo: []byte{}, Encoding: "proto3",
+					TaskQueue: "egovpm", SearchAttributes: &sa, RootWorkflowID: fmt.Sprintf("project/%d", i), RootRunID: fmt.Sprintf("run-%d", i), Version: v}
+			}
+			for i := range runs {
+				_, err := db.ReplaceIntoVisibility(ctx, row(i, 1, "prelim_review"))
+				require.NoError(b, err)
+			}
+			b.ResetTimer()
+			for n := range b.N {
+				if _, err := db.ReplaceIntoVisibility(ctx, row(n%runs, int64(2+n/runs), "expert_review")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
