@@ -211,6 +211,7 @@ func TestO1O2_FailingActivityRetry(t *testing.T) {
 	require.Equal(t, "ComputeSimilar", failing.ActivityType)
 	require.GreaterOrEqual(t, failing.Attempt, int32(3))
 	require.Contains(t, failing.Detail, "project_similar")
+	require.True(t, strings.HasPrefix(failing.Detail, "活动 ComputeSimilar 反复失败，仍在重试："), "the reason reads in Chinese: %s", failing.Detail)
 	require.NotNil(t, failing.Since)
 	require.NotEmpty(t, failing.ActivityID)
 
@@ -221,11 +222,21 @@ func TestO1O2_FailingActivityRetry(t *testing.T) {
 		r := reasonOf(s.stuck(c, workflows.ProjectWorkflowID(pa)), ops.KindTaskOverdue)
 		if assert.NotNil(c, r) {
 			assert.Equal(c, taskA, r.TaskID)
+			// In Chinese, naming the task's kind and who may claim it (store.OverdueTasks).
+			assert.Regexp(c, `^初审任务 `+taskA+` 已于 \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）到期，仍未办理（待签收，候选角色：数管局审核人员）$`, r.Detail)
+		}
+	}, 10*time.Second, 200*time.Millisecond)
+	// Claimed, it names its assignee.
+	r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+taskA+"/claim", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.EventuallyWithT(t, func(c *assertT) {
+		if r := reasonOf(s.stuck(c, workflows.ProjectWorkflowID(pa)), ops.KindTaskOverdue); assert.NotNil(c, r) {
+			assert.Regexp(c, `（承办人：\S+，用户编号 u-drb1）$`, r.Detail)
 		}
 	}, 10*time.Second, 200*time.Millisecond)
 
 	// Only ops may look or act.
-	r := s.do("drb1", http.MethodGet, "/api/v1/ops/workflows/stuck", nil, nil)
+	r = s.do("drb1", http.MethodGet, "/api/v1/ops/workflows/stuck", nil, nil)
 	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Raw)
 
 	// Fix the cause, then O2: retry now.

@@ -156,7 +156,7 @@ func TestO1_TaskFailure(t *testing.T) {
 	}))
 	r, ok = TaskFailure(reversed(timedOut))
 	require.True(t, ok)
-	require.Contains(t, r.Detail, "timed out")
+	require.Equal(t, "工作流任务执行超时：工作进程已开始执行，但未在时限内完成", r.Detail)
 
 	_, ok = TaskFailure(reversed(history(task(2, nondet), task(5, completed))))
 	require.False(t, ok, "a failure followed by a completed task is over")
@@ -225,7 +225,7 @@ func TestO1_Classify(t *testing.T) {
 
 	reasons, _ = Classify(describe(nil, &workflowpb.PendingWorkflowTaskInfo{Attempt: 1, State: enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED,
 		OriginalScheduledTime: timestamppb.New(now.Add(-5 * time.Minute))}), 3, time.Minute, now)
-	require.Contains(t, reasons[0].Detail, "local activity", "a task heartbeating for minutes is a local activity retrying")
+	require.Contains(t, reasons[0].Detail, "本地活动", "a task heartbeating for minutes is a local activity retrying")
 }
 
 // TestO3_ReplayStatus tells non-determinism from other replay errors.

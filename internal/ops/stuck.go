@@ -326,17 +326,16 @@ func (s *Service) inspectClosed(ctx context.Context, e *execution) (*StuckWorkfl
 	if err != nil {
 		return nil, err
 	}
-	r := Reason{Kind: KindWorkflowFailed, Since: e.CloseTime, Detail: "workflow " + strings.ToLower(e.Status.String())}
+	msg := ""
 	if len(events) > 0 {
-		if f := ClosingFailure(events[0]); f != "" {
-			r.Detail = f
-		}
+		msg = ClosingFailure(events[0])
 	}
+	r := Reason{Kind: KindWorkflowFailed, Since: e.CloseTime, Detail: closedDetail(e.Status, msg)}
 	return &StuckWorkflow{WorkflowID: e.WorkflowID, RunID: e.RunID, WorkflowType: e.Type, Reasons: []Reason{r}}, nil
 }
 
 // ClosingFailure is the failure message of a run's closing event (WorkflowExecutionFailed,
-// with the causes it wraps), or "".
+// with the causes it wraps), or "" (a timeout carries none: closedDetail says it timed out).
 func ClosingFailure(ev *historypb.HistoryEvent) string {
 	f := ev.GetWorkflowExecutionFailedEventAttributes().GetFailure()
 	var parts []string
@@ -344,9 +343,6 @@ func ClosingFailure(ev *historypb.HistoryEvent) string {
 		if m := f.GetMessage(); m != "" {
 			parts = append(parts, m)
 		}
-	}
-	if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT {
-		parts = append(parts, "workflow execution timed out")
 	}
 	return strings.Join(parts, ": ")
 }
@@ -390,13 +386,12 @@ func Classify(d *workflowservice.DescribeWorkflowExecutionResponse, minAttempts 
 			continue
 		}
 		r := Reason{Kind: KindActivityFailing, ActivityID: pa.GetActivityId(), ActivityType: pa.GetActivityType().GetName(),
-			Attempt: pa.GetAttempt(), Detail: pa.GetLastFailure().GetMessage()}
-		if r.Detail == "" {
-			r.Detail = fmt.Sprintf("activity %s on attempt %d", r.ActivityType, r.Attempt)
+			Attempt: pa.GetAttempt()}
+		msg := pa.GetLastFailure().GetMessage()
+		if cause := pa.GetLastFailure().GetCause().GetMessage(); cause != "" && !strings.Contains(msg, cause) {
+			msg = strings.TrimPrefix(msg+": "+cause, ": ")
 		}
-		if cause := pa.GetLastFailure().GetCause().GetMessage(); cause != "" && !strings.Contains(r.Detail, cause) {
-			r.Detail += ": " + cause
-		}
+		r.Detail = activityFailingDetail(r.ActivityType, msg)
 		r.Since = timeOf(pa.GetLastAttemptCompleteTime())
 		if r.Since == nil {
 			r.Since = timeOf(pa.GetLastStartedTime())
@@ -408,14 +403,11 @@ func Classify(d *workflowservice.DescribeWorkflowExecutionResponse, minAttempts 
 		case wt.GetAttempt() > 1:
 			failing = true
 			reasons = append(reasons, Reason{Kind: KindWorkflowTaskFailing, Attempt: wt.GetAttempt(),
-				Detail: fmt.Sprintf("workflow task on attempt %d", wt.GetAttempt()), Since: timeOf(wt.GetOriginalScheduledTime())})
+				Detail: taskFailingDetail(wt.GetAttempt()), Since: timeOf(wt.GetOriginalScheduledTime())})
 		case wt.GetOriginalScheduledTime() != nil && now.Sub(wt.GetOriginalScheduledTime().AsTime()) > stall:
-			age := now.Sub(wt.GetOriginalScheduledTime().AsTime()).Round(time.Second)
-			detail := fmt.Sprintf("workflow task scheduled %s ago and not picked up: is a worker polling task queue %s?",
-				age, d.GetWorkflowExecutionInfo().GetTaskQueue())
-			if wt.GetState() == enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED {
-				detail = fmt.Sprintf("workflow task running for %s without completing (a local activity retrying inside it)", age)
-			}
+			age := now.Sub(wt.GetOriginalScheduledTime().AsTime())
+			detail := taskStalledDetail(age, d.GetWorkflowExecutionInfo().GetTaskQueue(),
+				wt.GetState() == enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED)
 			reasons = append(reasons, Reason{Kind: KindWorkflowTaskStalled, Attempt: wt.GetAttempt(), Detail: detail,
 				Since: timeOf(wt.GetOriginalScheduledTime())})
 		}
@@ -465,12 +457,9 @@ func TaskFailure(newestFirst []*historypb.HistoryEvent) (Reason, bool) {
 	r := Reason{Kind: KindWorkflowTaskFailing, EventID: first.GetEventId(), Since: timeOf(first.GetEventTime())}
 	if a := first.GetWorkflowTaskFailedEventAttributes(); a != nil {
 		r.Cause = causeName(a.GetCause())
-		r.Detail = a.GetFailure().GetMessage()
-		if r.Detail == "" {
-			r.Detail = "workflow task failed: " + r.Cause
-		}
+		r.Detail = taskFailedDetail(a.GetCause(), a.GetFailure().GetMessage())
 	} else {
-		r.Detail = "workflow task timed out (start to close)"
+		r.Detail = taskTimedOutDetail
 	}
 	return r, true
 }
@@ -487,20 +476,15 @@ func (s *Service) overdueTasks(ctx context.Context) ([]store.OverdueTask, error)
 }
 
 func overdueReason(t store.OverdueTask) Reason {
-	who := "role " + t.CandidateRole
-	if t.AssigneeID.Valid {
-		who = "assignee " + t.AssigneeID.String
-	}
 	due := t.DueAt
-	return Reason{Kind: KindTaskOverdue, TaskID: t.ID, Since: &due,
-		Detail: fmt.Sprintf("%s task %s due %s is still open (%s)", t.Kind, t.ID, t.DueAt.UTC().Format(time.RFC3339), who)}
+	return Reason{Kind: KindTaskOverdue, TaskID: t.ID, Since: &due, Detail: overdueDetail(t)}
 }
 
 // gaveUpReason is the O1 reason of a recorded activity failure.
 func gaveUpReason(f store.ActivityFailure) Reason {
 	at := f.FailedAt
 	return Reason{Kind: KindActivityGaveUp, ActivityType: f.ActivityType, FailureID: f.ID, Since: &at,
-		Detail: fmt.Sprintf("activity %s gave up after its retries (run %s): %s", f.ActivityType, f.RunID, f.Error)}
+		Detail: gaveUpDetail(f)}
 }
 
 // workflowType names the workflow type of a workflow id (project:…, plan:…) for a workflow

@@ -558,12 +558,16 @@ type OverdueTask struct {
 	DueAt         time.Time      `db:"due_at"`
 	CandidateRole string         `db:"candidate_role"`
 	AssigneeID    sql.NullString `db:"assignee_id"`
+	// AssigneeName is the assignee's name ("" when none), for the reason ops reads (O1).
+	AssigneeName string `db:"assignee_name"`
 }
 
 // OverdueTasks lists up to limit open tasks due before before, oldest first.
 func (s *Store) OverdueTasks(ctx context.Context, before time.Time, limit int) ([]OverdueTask, error) {
-	const q = `SELECT id, kind, workflow_id, due_at, candidate_role, assignee_id FROM tasks
-		WHERE status = 'open' AND due_at < $1 ORDER BY due_at, id LIMIT $2`
+	const q = `SELECT t.id, t.kind, t.workflow_id, t.due_at, t.candidate_role, t.assignee_id,
+			COALESCE(u.name, '') AS assignee_name
+		FROM tasks t LEFT JOIN users u ON u.id = t.assignee_id
+		WHERE t.status = 'open' AND t.due_at < $1 ORDER BY t.due_at, t.id LIMIT $2`
 	var out []OverdueTask
 	if err := s.db.SelectContext(ctx, &out, q, before, limit); err != nil {
 		return nil, fmt.Errorf("overdue tasks: %w", err)

@@ -593,6 +593,8 @@ test('ops1 resets a stuck workflow on 运维监控', async ({ browser }) => {
   await ops.getByRole('menuitem', { name: '运维监控' }).click()
   const row = ops.getByTestId('stuck').getByRole('row').filter({ hasText: wf })
   await expect(row).toContainText('人工任务逾期未办', { timeout: 30_000 })
+  // The reason itself reads in Chinese: the task by its kind's name, who may claim it (O1).
+  await expect(row).toContainText(/初审任务 \S+ 已于 .+（北京时间）到期，仍未办理（待签收，候选角色：数管局审核人员）/)
   await expect(row.getByRole('link', { name: `在 Temporal Web UI 中查看 ${wf}` }))
     .toHaveAttribute('href', `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(wf)}`)
   await accessible(ops, '运维监控')
