@@ -157,7 +157,7 @@ func (s *Server) listUsers(c *gin.Context) {
 	f := store.UserFilter{Role: c.Query("role"), OrgID: c.Query("org_id"), Limit: lq.Limit, Cursor: lq.Cursor}
 	fields := map[string]string{}
 	if f.Role != "" && !domain.Contains(domain.Roles, f.Role) {
-		fields["role"] = "取值必须是其中之一：" + strings.Join(domain.Roles, " ")
+		fields["role"] = oneOfMessage(domain.Roles, domain.RoleNames)
 	}
 	if f.OrgID != "" && !orgIDPattern.MatchString(f.OrgID) {
 		fields["org_id"] = "机构编号不合法"
@@ -196,7 +196,7 @@ func (r *createUserRequest) check() ([]string, error) {
 	var roles []string
 	for _, r := range r.Roles {
 		if !domain.Contains(domain.Roles, r) {
-			fields["roles"] = "角色取值必须是其中之一：" + strings.Join(domain.Roles, " ")
+			fields["roles"] = oneOfMessage(domain.Roles, domain.RoleNames)
 			break
 		}
 		if !domain.Contains(roles, r) {
@@ -281,7 +281,7 @@ func (s *Server) listOrgs(c *gin.Context) {
 	}
 	kind := c.Query("kind")
 	if kind != "" && !domain.Contains(orgKinds, kind) {
-		respondError(c, apperr.Invalid(map[string]string{"kind": "取值必须是其中之一：" + strings.Join(orgKinds, " ")}))
+		respondError(c, apperr.Invalid(map[string]string{"kind": oneOfMessage(orgKinds, domain.OrgKindNames)}))
 		return
 	}
 	orgs, next, err := s.store.ListOrgs(c.Request.Context(), store.OrgFilter{Kind: kind, Limit: lq.Limit, Cursor: lq.Cursor})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -350,7 +351,11 @@ func fieldMessage(fe validator.FieldError) string {
 	case "name":
 		return "不能包含换行、控制字符或不可见字符（如 U+202E 方向覆盖、U+200B 零宽空格）"
 	case "oneof":
-		return "取值必须是其中之一：" + fe.Param()
+		names, ok := oneOfNamesAt[fe.Namespace()]
+		if !ok {
+			names = oneOfNames[fe.Field()]
+		}
+		return oneOfMessage(strings.Fields(fe.Param()), names)
 	case "min", "gte":
 		return "不能小于 " + fe.Param()
 	case "max", "lte":
@@ -360,6 +365,47 @@ func fieldMessage(fe validator.FieldError) string {
 	default:
 		return "不合法（" + fe.Tag() + "）"
 	}
+}
+
+// oneOfNames names the values of the enum fields checked with oneof, by the field's JSON name
+// (a field's values without a name here keep their code in the message).
+var oneOfNames = map[string]map[string]string{
+	"decision":  merged(domain.DecisionNames, map[string]string{"confirm": "确认"}),
+	"type":      domain.ProjectTypeNames,
+	"kind":      merged(domain.OrgKindNames, domain.ChangeKindNames),
+	"action":    domain.PlanAdjustNames,
+	"grade":     domain.GradeNames,
+	"specialty": domain.ExpertSpecialties,
+	"to":        {"last_good": "最后一个正常的工作流任务"},
+}
+
+// oneOfNamesAt names the values of a field whose words mean something else there, by the
+// field's namespace: a payment is confirmed or sent back (退回, as 资金 names it).
+var oneOfNamesAt = map[string]map[string]string{
+	"confirmPaymentReq.decision": {"confirm": "确认", "reject": "退回"},
+}
+
+// merged is the union of maps whose keys do not overlap.
+func merged(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
+}
+
+// oneOfMessage is the field message of a value not among values: in Chinese, each value by its
+// name with its code, which the request must send ("取值必须是其中之一：通过（approve）、退回修改（return）");
+// a value names lacks is given by its code alone.
+func oneOfMessage(values []string, names map[string]string) string {
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if n, ok := names[v]; ok {
+			v = n + "（" + v + "）"
+		}
+		out = append(out, v)
+	}
+	return "取值必须是其中之一：" + strings.Join(out, "、")
 }
 
 // bindWithReason binds the JSON body into dst and trims *reason, the request's required

@@ -33,6 +33,31 @@ var RoleNames = map[string]string{
 	RoleAdmin: "系统管理员", RoleOps: "运维人员",
 }
 
+// OrgKindNames are the kinds of organisation as people read them (SPEC.md's glossary), for
+// messages that list them (GET /orgs?kind=, POST /orgs).
+var OrgKindNames = map[string]string{
+	"unit": "项目建设单位", "drb": "市数管局", "ndrc": "市发改委", "finance": "市财政局", "crypto": "市密码管理局",
+	"prta": "市公管局", "audit": "市审计局", "citygov": "市政府", "expert": "专家", "ops": "运维",
+}
+
+// ProjectTypeNames are the project types (R1) as the web UI's typeLabels name them
+// (TestProjectTypeNames_MatchWeb).
+var ProjectTypeNames = map[string]string{
+	"new": "新建", "continuation": "续建", "om": "运维", "service": "购买服务", "design": "设计（第三方服务）",
+	"supervision": "监理（第三方服务）", "testing": "测评（第三方服务）", "security": "安全（第三方服务）",
+}
+
+// ChangeKindNames are what a change request changes (项目变更), as the web UI's
+// changeKindLabels name them (TestChangeKindNames_MatchWeb).
+var ChangeKindNames = map[string]string{"scope": "建设内容", "amount": "投资金额", "vendor": "承建单位", "schedule": "建设周期"}
+
+// GradeNames are the grades of a performance evaluation (绩效评估), as the decision dialog names them.
+var GradeNames = map[string]string{"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
+
+// PlanAdjustNames are the actions of a mid-year plan adjustment (调整, R5), as the decision dialog
+// names them.
+var PlanAdjustNames = map[string]string{"add": "增补列入", "remove": "移出计划", "amount": "调整金额"}
+
 // nameOf is m[k], or k itself where m has no name for it (a message never loses the value).
 func nameOf(m map[string]string, k string) string {
 	if v, ok := m[k]; ok {

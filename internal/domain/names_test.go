@@ -77,3 +77,17 @@ func TestEnumValueNames_MatchWeb(t *testing.T) {
 		}
 	}
 }
+
+func TestProjectTypeNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabels(t, "typeLabels"), ProjectTypeNames)
+	for _, ty := range ProjectTypes {
+		require.NotEmpty(t, ProjectTypeNames[ty], ty)
+	}
+}
+
+func TestChangeKindNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabels(t, "changeKindLabels"), ChangeKindNames)
+	for _, k := range ChangeKinds {
+		require.NotEmpty(t, ChangeKindNames[k], k)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"egovpm/internal/apperr"
 	"egovpm/workflows"
 )
 
@@ -135,6 +136,16 @@ func TestO2_CheckResetPoint(t *testing.T) {
 			require.ErrorContains(t, err, "bad_reset_point", "event %d", id)
 		}
 	}
+	// The refusals say in Chinese what the event is and where a reset may go.
+	msg := func(id int64) string {
+		e, ok := apperr.As(CheckResetPoint(events, id))
+		require.True(t, ok)
+		require.Equal(t, "bad_reset_point", e.Code)
+		return e.Message
+	}
+	require.Equal(t, "事件 5 是“活动排队”（ActivityTaskScheduled）事件，不能重置到此处：只能重置到工作流任务的完成、失败、超时或开始事件（流程的前两个事件除外）", msg(5))
+	require.Equal(t, "事件 2 是“工作流任务排队”（WorkflowTaskScheduled）事件，不能重置到此处：只能重置到工作流任务的完成、失败、超时或开始事件（流程的前两个事件除外）", msg(2))
+	require.Equal(t, "该流程的历史中没有事件 99", msg(99))
 }
 
 // TestO1_TaskFailure finds the failure that began the current failing streak, with its cause,

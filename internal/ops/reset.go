@@ -195,8 +195,8 @@ func CheckResetPoint(events []*historypb.HistoryEvent, id int64) error {
 			}
 			return nil
 		}
-		return apperr.Rule("bad_reset_point", fmt.Sprintf("事件 %d 是 %s，不是可重置的工作流任务事件（WorkflowTaskCompleted/Failed/TimedOut/Started）",
-			id, ev.GetEventType()))
+		return apperr.Rule("bad_reset_point", fmt.Sprintf("事件 %d 是%s事件，不能重置到此处：只能重置到工作流任务的完成、失败、超时或开始事件（流程的前两个事件除外）",
+			id, eventTypeName(ev.GetEventType())))
 	}
 	return apperr.Rule("bad_reset_point", fmt.Sprintf("该流程的历史中没有事件 %d", id))
 }

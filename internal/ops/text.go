@@ -136,3 +136,40 @@ func overdueDetail(t store.OverdueTask) string {
 func gaveUpDetail(f store.ActivityFailure) string {
 	return withMessage(fmt.Sprintf("活动 %s 重试用尽，已放弃（运行 %s）", f.ActivityType, f.RunID), f.Error)
 }
+
+// eventTypeNames name the history events ops meets choosing a reset point.
+var eventTypeNames = map[enumspb.EventType]string{
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:               "流程启动",
+	enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:                  "工作流任务排队",
+	enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:                    "工作流任务开始",
+	enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:                  "工作流任务完成",
+	enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:                     "工作流任务失败",
+	enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:                  "工作流任务超时",
+	enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:                  "活动排队",
+	enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:                    "活动开始",
+	enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:                  "活动完成",
+	enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:                     "活动失败",
+	enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:                  "活动超时",
+	enumspb.EVENT_TYPE_TIMER_STARTED:                            "定时器启动",
+	enumspb.EVENT_TYPE_TIMER_FIRED:                              "定时器触发",
+	enumspb.EVENT_TYPE_TIMER_CANCELED:                           "定时器取消",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:              "收到信号",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:       "接受更新请求",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:      "更新请求完成",
+	enumspb.EVENT_TYPE_MARKER_RECORDED:                          "记录标记",
+	enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:        "更新检索属性",
+	enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "启动子流程",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:             "流程完成",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:                "流程失败",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:             "流程超时",
+	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:      "流程以新运行继续",
+}
+
+// eventTypeName names a history event's type in Chinese, with its Temporal name
+// ("“活动排队”（ActivityTaskScheduled）"); a type without a name keeps the Temporal one.
+func eventTypeName(t enumspb.EventType) string {
+	if zh, ok := eventTypeNames[t]; ok {
+		return "“" + zh + "”（" + t.String() + "）"
+	}
+	return " " + t.String() + " "
+}
