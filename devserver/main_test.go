@@ -39,7 +39,9 @@ import (
 	"go.temporal.io/server/common/persistence/sql"
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
 	"go.temporal.io/server/common/resolver"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // runMainEnv makes the test binary act as the devserver, so that tests can run it as a
@@ -696,5 +698,35 @@ func TestTuneGC(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Fatalf("memory limit changed to %d over the environment's", got)
+	}
+}
+
+// TestUITLS_SaysWhatTheBase64KeyIs: on a guarded frontend the web UI gets the internal client
+// certificate and key as base64 PEM, and the devserver logs what they are (the UI server's own
+// "Loaded TLS key from base64" says nothing more), without the key.
+func TestUITLS_SaysWhatTheBase64KeyIs(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	plain := uiTLS(tlsFiles{Cert: "c.pem", Key: "k.pem", CA: "ca.pem"}, zap.New(core))
+	require.Equal(t, "ca.pem", plain.CaFile)
+	require.Empty(t, plain.KeyData)
+	require.Zero(t, logs.Len(), "nothing handed over, nothing to say")
+
+	id, err := newInternalIdentity()
+	require.NoError(t, err)
+	guarded := uiTLS(tlsFiles{Cert: "c.pem", Key: "k.pem", CA: "ca.pem", APIKey: "secret", internal: id}, zap.New(core))
+	require.Equal(t, b64(id.keyPEM), guarded.KeyData)
+	require.Equal(t, b64(id.certPEM), guarded.CertData)
+	entries := logs.All()
+	require.Len(t, entries, 1)
+	require.Contains(t, entries[0].Message, "Loaded TLS key from base64")
+	f := entries[0].ContextMap()
+	require.Equal(t, "egovpm devserver", f["subject"])
+	require.Equal(t, "egovpm devserver internal CA", f["issuer"])
+	require.Contains(t, f, "not_after")
+	for _, v := range f {
+		s := fmt.Sprint(v)
+		require.NotContains(t, s, "PRIVATE KEY")
+		require.NotContains(t, s, guarded.KeyData)
+		require.NotContains(t, s, "secret")
 	}
 }

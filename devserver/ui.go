@@ -59,10 +59,7 @@ func startUI(ctx context.Context, addr, frontendAddr, namespace string, writeAct
 		DisableWriteActions: !writeActions,
 	}
 	if tf.on() {
-		cfg.TLS = uiconfig.TLS{CaFile: tf.CA, EnableHostVerification: true}
-		if tf.internal != nil { // a guarded frontend: the UI presents the internal certificate
-			cfg.TLS.CertData, cfg.TLS.KeyData = b64(tf.internal.certPEM), b64(tf.internal.keyPEM)
-		}
+		cfg.TLS = uiTLS(tf, logger)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("UI config: %w", err)
@@ -99,6 +96,27 @@ func startUI(ctx context.Context, addr, frontendAddr, namespace string, writeAct
 	}
 	logger.Info("web UI ready", zap.String("url", u.url))
 	return u, nil
+}
+
+// uiTLS is the UI server's TLS towards a TLS frontend. On a guarded frontend the UI presents
+// the devserver's internal client certificate, handed over in memory as base64 PEM; the UI
+// server's own log then says only "Loaded TLS key from base64" and "Loaded TLS cert from
+// base64", so this logs first which key and certificate those are (never the key itself).
+func uiTLS(tf tlsFiles, logger *zap.Logger) uiconfig.TLS {
+	t := uiconfig.TLS{CaFile: tf.CA, EnableHostVerification: true}
+	if tf.internal == nil {
+		return t
+	}
+	t.CertData, t.KeyData = b64(tf.internal.certPEM), b64(tf.internal.keyPEM)
+	fields := []zap.Field{zap.String("purpose", "client certificate of the web UI towards the guarded frontend"),
+		zap.String("source", "made in memory by this devserver at start (no file)")}
+	if leaf := tf.internal.cert.Leaf; leaf != nil {
+		fields = append(fields, zap.String("subject", leaf.Subject.CommonName), zap.String("issuer", leaf.Issuer.CommonName),
+			zap.Time("not_after", leaf.NotAfter))
+	}
+	logger.Info("web UI: handing the internal client certificate and its key to the UI server as base64 PEM "+
+		"(its \"Loaded TLS key from base64\" and \"Loaded TLS cert from base64\" lines are these)", fields...)
+	return t
 }
 
 // waitHealthy polls the UI health endpoint until it answers 200 OK.
