@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
 
 	"egovpm/bench"
 	"egovpm/internal/domain"
+	"egovpm/internal/metrics"
 	"egovpm/workflows"
 )
 
@@ -72,11 +75,15 @@ func profileFor(n, c int) time.Duration {
 	return time.Duration(max(2, min(10, n/(40*c)))) * time.Second
 }
 
-// baselineKinds are the bare-Temporal runs beside the decisions, in the order they run.
-var baselineKinds = []struct {
+// baselineKind is one bare-Temporal run beside the decisions.
+type baselineKind struct {
 	key, name string
 	in        func(c int) bench.BaselineInput
-}{
+}
+
+// baselineKinds are the bare-Temporal runs beside the decisions, in the order they run
+// (-baselines picks some).
+var baselineKinds = []baselineKind{
 	{"floor", "floor (local activity)", func(int) bench.BaselineInput { return bench.BaselineInput{Local: true} }},
 	{"regular", "regular activity", func(int) bench.BaselineInput { return bench.BaselineInput{} }},
 	{"signal", "floor + signal to 1 workflow", func(c int) bench.BaselineInput {
@@ -86,195 +93,319 @@ var baselineKinds = []struct {
 	{"versions5", "floor + 5 new GetVersions", func(int) bench.BaselineInput { return bench.BaselineInput{Local: true, Versions: 5} }},
 }
 
+// parseBaselines reads -baselines: comma-separated keys of baselineKinds, or none; the kinds
+// come back in baselineKinds' order.
+func parseBaselines(s string) ([]baselineKind, error) {
+	want := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			want[k] = true
+		}
+	}
+	if want["none"] && len(want) == 1 {
+		return nil, nil
+	}
+	var keys []string
+	var out []baselineKind
+	for _, k := range baselineKinds {
+		keys = append(keys, k.key)
+		if want[k.key] {
+			out = append(out, k)
+			delete(want, k.key)
+		}
+	}
+	for k := range want {
+		return nil, fmt.Errorf("-baselines: unknown kind %q (want a comma-separated list of %s, or none)", k, strings.Join(keys, ", "))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-baselines: empty (want a comma-separated list of %s, or none)", strings.Join(keys, ", "))
+	}
+	return out, nil
+}
+
+// cacheStats is the worker's sticky cache counters over a run (bench.StickyCacheHit/Miss);
+// err is set when /metrics could not be read.
+type cacheStats struct {
+	hits, misses float64
+	err          error
+}
+
+func (s cacheStats) String() string {
+	if s.err != nil {
+		return "unknown (" + s.err.Error() + ")"
+	}
+	ratio := ""
+	if t := s.hits + s.misses; t > 0 {
+		ratio = fmt.Sprintf(" (%.1f %% hits)", 100*s.hits/t)
+	}
+	return fmt.Sprintf("%.0f hits, %.0f misses%s", s.hits, s.misses, ratio)
+}
+
+// stickyCache reads the worker's sticky cache counters.
+func (e *env) stickyCache(ctx context.Context) (map[string]float64, error) {
+	if e.workerMetrics == "" {
+		return nil, fmt.Errorf("the worker serves no /metrics (EGOVPM_METRICS_ADDR=off)")
+	}
+	return bench.ScrapeCounters(ctx, e.workerMetrics, bench.StickyCacheHit, bench.StickyCacheMiss)
+}
+
 // decisionRun is one level's decision run, with the gateway's, the worker's and the
-// devserver's profiles when -profile is set.
-func (e *env) decisionRun(ctx context.Context, c int, tasks []string, app func(context.Context, int, string) error) bench.Result {
+// devserver's profiles when -profile is set, and the worker's sticky cache hits and misses
+// during it and the two seconds after (a decision on a workflow evicted from the cache replays
+// its history first). The SDK counts a workflow task it polls, not one handed back in the reply
+// to the previous; a task with the whole history (sticky queue timed out) is neither.
+func (e *env) decisionRun(ctx context.Context, c int, tasks []string, app func(context.Context, int, string) error) (bench.Result, cacheStats) {
 	e.cpu.WaitQuiet(time.Minute)
 	name := fmt.Sprintf("decisions-c%d", c)
 	pd := profileFor(len(tasks), c)
 	waitGw, waitWorker := e.profile(name, pd), e.profileOf("worker", e.workerPprof, name, pd)
 	waitDev := e.profileOf("devserver", e.ts.PprofAddr, name, pd)
+	before, err0 := e.stickyCache(ctx)
 	d := bench.RunItems(ctx, "decision (HTTP, full stack)", c, tasks, e.cpu, app)
 	waitGw()
 	waitWorker()
 	waitDev()
+	// The SDK's counters reach /metrics at its next report (metrics.TemporalReportEvery).
+	time.Sleep(2 * metrics.TemporalReportEvery)
+	after, err1 := e.stickyCache(ctx)
+	cs := cacheStats{err: cmp.Or(err0, err1)}
+	if cs.err == nil {
+		cs.hits = after[bench.StickyCacheHit] - before[bench.StickyCacheHit]
+		cs.misses = after[bench.StickyCacheMiss] - before[bench.StickyCacheMiss]
+	}
 	fmt.Println(d.Summary("ops"))
 	fmt.Println("    " + d.CPU.PerOp(len(d.Latencies)))
-	return d
+	fmt.Printf("    worker sticky cache during the decisions (and 2 s after): %s\n", cs)
+	return d, cs
+}
+
+// decisionBench is the state of one decisions (or floor) phase.
+type decisionBench struct {
+	withApp bool
+	kinds   []baselineKind
+	toks    []string // one token per client, each its own DRB reviewer
+	app     func(context.Context, int, string) error
+	base    func(context.Context, int, string) error
 }
 
 // decisions measures the decision round trip beside the baselines; withApp false runs the
-// baselines alone (phase "floor", to compare Temporal stores quickly).
+// baselines alone (phase "floor", to compare Temporal stores quickly). Each level is set up
+// right before it runs (its projects submitted, its baseline workflows started), so that its
+// workflows are still in their workers' sticky caches when it runs (docs/PERFORMANCE.md §11.4.3).
 func (e *env) decisions(ctx context.Context, withApp bool) ([]string, error) {
 	if withApp {
 		fmt.Printf("\n== decision round trip: POST /api/v1/tasks/{id}/decision (prelim approve) vs bare Temporal ==\n")
 	} else {
 		fmt.Printf("\n== bare Temporal baselines: the decision Update on a bare workflow ==\n")
 	}
-	counts := map[int]int{}
-	total := warmOps + e.o.backlog
-	for _, c := range e.o.levels {
-		counts[c] = max(e.o.decisions, 25*c)
-		total += counts[c]
+	b := &decisionBench{withApp: withApp, kinds: e.o.baselines}
+	if err := e.decisionClients(ctx, b); err != nil {
+		return nil, err
 	}
-	toks := make([]string, maxLevel(e.o))
-	var warmApp []string
-	appTasks := map[int][]string{}
-	if withApp {
-		// Reviewers: each client signs in once as its own DRB reviewer.
-		for i := range toks {
-			t, err := e.cl.Login(ctx, reviewer(i+1), password)
-			if err != nil {
-				return nil, err
-			}
-			toks[i] = t
-		}
-		// Open tasks: one project per decision, created and submitted through HTTP, one plan
-		// year per concurrency level (the decisions of a level report to one AnnualPlan).
-		t0 := time.Now()
-		var subDur time.Duration
-		var ids []string
-		years := map[int]int{}
-		for _, c := range e.o.levels {
-			years[c] = e.nextYear()
-		}
-		warmYear := e.nextYear()
-		for _, part := range []struct {
-			year, n int
-			dst     func([]string)
-		}{
-			{warmYear, warmOps + e.o.backlog, func(s []string) { warmApp = s[:warmOps] }},
-		} {
-			got, d, err := e.submitted(ctx, part.n, part.year, 8, "决策")
-			if err != nil {
-				return nil, err
-			}
-			part.dst(got)
-			ids, subDur = append(ids, got...), subDur+d
-		}
-		for _, c := range e.o.levels {
-			got, d, err := e.submitted(ctx, counts[c], years[c], 8, "决策")
-			if err != nil {
-				return nil, err
-			}
-			appTasks[c] = tasksOf(got)
-			ids, subDur = append(ids, got...), subDur+d
-		}
-		if err := e.waitOpenPrelim(ctx, ids); err != nil {
+	if err := e.decisionWarmUp(ctx, b); err != nil {
+		return nil, err
+	}
+	summary := []string{fmt.Sprintf("decision round trip (devserver store %s; client-side latency over HTTP keep-alive; floor = the same Update on a bare workflow running 1 local activity, regular = 1 regular activity with eager execution on; each level set up right before it runs):", e.o.store)}
+	var all []string
+	for _, c := range e.o.levels {
+		n := max(e.o.decisions, 25*c)
+		fmt.Printf("\n-- %d concurrent clients, %d operations each --\n", c, n)
+		tasks, base, err := e.decisionLevelSetup(ctx, b, c, n)
+		if err != nil {
 			return nil, err
 		}
-		fmt.Printf("setup: %d projects created and submitted through HTTP (8 clients) in %s; submits alone %.1f /s\n",
-			total, time.Since(t0).Round(time.Millisecond), float64(total)/subDur.Seconds())
-	}
-
-	// Baselines: one open workflow per Update, like one project per decision.
-	base := map[string]map[int][]string{}
-	warm := map[string][]string{}
-	t0 := time.Now()
-	for _, k := range baselineKinds {
-		base[k.key] = map[int][]string{}
-		for i := range warmOps {
-			warm[k.key] = append(warm[k.key], fmt.Sprintf("%s-warm-%d", k.key, i))
-		}
-		if err := bench.StartBaselines(ctx, e.tc, warm[k.key], k.in(0)); err != nil {
-			return nil, err
-		}
-		for _, c := range e.o.levels {
-			for i := range counts[c] {
-				base[k.key][c] = append(base[k.key][c], fmt.Sprintf("%s-%d-%d", k.key, c, i))
-			}
-			if err := bench.StartBaselines(ctx, e.tc, base[k.key][c], k.in(c)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	fmt.Printf("setup: baseline workflows started in %s\n", time.Since(t0).Round(time.Millisecond))
-	fmt.Printf("waiting for the stack to go quiet (similarity activities, plan signals): %s\n", e.cpu.WaitQuiet(5*time.Minute).Round(time.Second))
-
-	body := map[string]any{"decision": "approve", "comment": "符合申报条件"}
-	app := func(ctx context.Context, w int, task string) error { return e.cl.Decide(ctx, toks[w], task, body) }
-	actor := domain.Actor{ID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}, Name: "李审（市数管局）"}
-	baseline := func(ctx context.Context, _ int, wf string) error {
-		return bench.BaselineDecide(ctx, e.tc, wf, "decide:"+wf, workflows.DecideUpdate{TaskID: wf + ":prelim_review:1",
-			Actor: actor, Decision: "approve", Comment: "符合申报条件", RequestID: wf})
-	}
-	// Warm-up (not counted): connections, caches, first calls.
-	warmRuns := []bench.Result{}
-	for _, k := range baselineKinds {
-		warmRuns = append(warmRuns, bench.RunItems(ctx, "warm "+k.key, 1, warm[k.key], nil, baseline))
-	}
-	if withApp {
-		warmRuns = append(warmRuns, bench.RunItems(ctx, "warm decision", 1, tasksOf(warmApp), nil, app))
-	}
-	for _, w := range warmRuns {
-		if w.Errors > 0 {
-			fmt.Printf("warning: %s: %d of %d warm-up operations failed (first: %s)\n", w.Name, w.Errors, warmOps, w.FirstError)
-		}
-	}
-
-	var summary []string
-	summary = append(summary, fmt.Sprintf("decision round trip (devserver store %s; client-side latency over HTTP keep-alive; floor = the same Update on a bare workflow running 1 local activity, regular = 1 regular activity with eager execution on):", e.o.store))
-	for _, c := range e.o.levels {
-		fmt.Printf("\n-- %d concurrent clients, %d operations each --\n", c, counts[c])
-		res := map[string]bench.Result{}
-		for _, k := range baselineKinds {
-			e.cpu.WaitQuiet(time.Minute)
-			waitDev := func() {}
-			if k.key == "floor" && withApp {
-				// The devserver's profile under the floor, to set beside its profile under the decisions.
-				waitDev = e.profileOf("devserver", e.ts.PprofAddr, fmt.Sprintf("floor-c%d", c), profileFor(len(base[k.key][c]), c))
-			}
-			r := bench.RunItems(ctx, k.name, c, base[k.key][c], e.cpu, baseline)
-			waitDev()
-			res[k.key] = r
-			fmt.Println(r.Summary("ops"))
-			fmt.Println("    " + r.CPU.PerOp(len(r.Latencies)))
-			if k.key == "floor" && withApp {
-				// The decisions right after the floor, before the other baselines: those leave
-				// the devserver busier for a while (the signal baseline's sink workflows, the
-				// versions' visibility writes), and the run after them paid for it.
-				res["decision"] = e.decisionRun(ctx, c, appTasks[c], app)
-			}
-		}
-		d := res["decision"]
-		f, g, sg := res["floor"], res["regular"], res["signal"]
-		line := fmt.Sprintf("  c=%-2d floor p50 %s p99 %s %.1f updates/s | regular p50 %s p99 %s %.1f updates/s | floor+signal p50 %s p99 %s %.1f updates/s",
-			c, bench.Ms(f.Quantile(0.5)), bench.Ms(f.Quantile(0.99)), f.Rate(), bench.Ms(g.Quantile(0.5)), bench.Ms(g.Quantile(0.99)), g.Rate(),
-			bench.Ms(sg.Quantile(0.5)), bench.Ms(sg.Quantile(0.99)), sg.Rate())
-		if !withApp {
-			summary = append(summary, line)
-			continue
-		}
-		ratioP99 := float64(d.Quantile(0.99)) / float64(f.Quantile(0.99))
-		ratioRate := d.Rate() / f.Rate()
-		fmt.Printf("decision p99 / floor p99 = %.2f\n", ratioP99)
-		fmt.Printf("decisions/s / floor = %.2f\n", ratioRate)
-		summary = append(summary,
-			fmt.Sprintf("  c=%-2d decision p50 %s p99 %s %.1f decisions/s", c, bench.Ms(d.Quantile(0.5)), bench.Ms(d.Quantile(0.99)), d.Rate()),
-			line,
-			fmt.Sprintf("  c=%-2d decision p99 / floor p99 = %.2f", c, ratioP99),
-			fmt.Sprintf("  c=%-2d decisions/s / floor = %.2f", c, ratioRate))
-		for _, r := range []bench.Result{d, f, g, sg} {
-			if r.Errors > 0 {
-				summary = append(summary, fmt.Sprintf("  c=%-2d %s: %d ERRORS (first: %s)", c, r.Name, r.Errors, r.FirstError))
-			}
-		}
+		all = append(all, tasks...)
+		summary = append(summary, e.decisionLevel(ctx, b, c, tasks, base)...)
 	}
 	if !withApp {
 		return summary, nil
 	}
-
 	// Every decision closed its task once; a failed reply may still have been applied.
-	var all []string
-	for _, c := range e.o.levels {
-		all = append(all, appTasks[c]...)
-	}
 	var done int
 	if err := e.st.DB().GetContext(ctx, &done, `SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'done' AND decision = 'approve'`, pq.Array(all)); err != nil {
 		return nil, err
 	}
 	fmt.Printf("\ncheck: %d of %d decided tasks are done in the read model\n", done, len(all))
 	return summary, nil
+}
+
+// decisionClients signs each decision client in as its own DRB reviewer and sets the two
+// operations: the decision over HTTP and the same Update on a baseline workflow.
+func (e *env) decisionClients(ctx context.Context, b *decisionBench) error {
+	b.toks = make([]string, maxLevel(e.o))
+	if b.withApp {
+		for i := range b.toks {
+			t, err := e.cl.Login(ctx, reviewer(i+1), password)
+			if err != nil {
+				return err
+			}
+			b.toks[i] = t
+		}
+	}
+	body := map[string]any{"decision": "approve", "comment": "符合申报条件"}
+	b.app = func(ctx context.Context, w int, task string) error { return e.cl.Decide(ctx, b.toks[w], task, body) }
+	actor := domain.Actor{ID: "u-drb1", OrgID: "drb", Roles: []string{domain.RoleDRBReviewer}, Name: "李审（市数管局）"}
+	b.base = func(ctx context.Context, _ int, wf string) error {
+		return bench.BaselineDecide(ctx, e.tc, wf, "decide:"+wf, workflows.DecideUpdate{TaskID: wf + ":prelim_review:1",
+			Actor: actor, Decision: "approve", Comment: "符合申报条件", RequestID: wf})
+	}
+	return nil
+}
+
+// decisionWarmUp submits the warm-up projects and the backlog (left in prelim review: the
+// reads phase's inbox) in one plan year, starts the warm-up baseline workflows and runs the
+// warm-up (not counted: connections, caches, first calls).
+func (e *env) decisionWarmUp(ctx context.Context, b *decisionBench) error {
+	t0 := time.Now()
+	var warmApp []string
+	if b.withApp {
+		ids, subDur, err := e.submitted(ctx, warmOps+e.o.backlog, e.nextYear(), 8, "决策")
+		if err != nil {
+			return err
+		}
+		if err := e.waitOpenPrelim(ctx, ids); err != nil {
+			return err
+		}
+		warmApp = tasksOf(ids[:warmOps])
+		fmt.Printf("setup warm-up: %d projects (%d warm-up, %d backlog) created and submitted through HTTP (8 clients) in %s; submits alone %.1f /s\n",
+			len(ids), warmOps, e.o.backlog, time.Since(t0).Round(time.Millisecond), float64(len(ids))/subDur.Seconds())
+	}
+	warm := map[string][]string{}
+	for _, k := range b.kinds {
+		for i := range warmOps {
+			warm[k.key] = append(warm[k.key], fmt.Sprintf("%s-warm-%d", k.key, i))
+		}
+		if err := bench.StartBaselines(ctx, e.tc, warm[k.key], k.in(0)); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("waiting for the stack to go quiet (similarity activities, plan signals): %s\n", e.cpu.WaitQuiet(5*time.Minute).Round(time.Second))
+	var runs []bench.Result
+	for _, k := range b.kinds {
+		runs = append(runs, bench.RunItems(ctx, "warm "+k.key, 1, warm[k.key], nil, b.base))
+	}
+	if b.withApp {
+		runs = append(runs, bench.RunItems(ctx, "warm decision", 1, warmApp, nil, b.app))
+	}
+	for _, w := range runs {
+		if w.Errors > 0 {
+			fmt.Printf("warning: %s: %d of %d warm-up operations failed (first: %s)\n", w.Name, w.Errors, warmOps, w.FirstError)
+		}
+	}
+	return nil
+}
+
+// decisionLevelSetup submits level c's n projects (one plan year: the level's decisions report
+// to one AnnualPlan) and starts its n baseline workflows of each kind (one open workflow per
+// Update, like one project per decision), then waits for the stack to go quiet. It returns the
+// projects' prelim tasks and the baseline workflow ids by kind.
+func (e *env) decisionLevelSetup(ctx context.Context, b *decisionBench, c, n int) ([]string, map[string][]string, error) {
+	var tasks []string
+	if b.withApp {
+		t0 := time.Now()
+		ids, subDur, err := e.submitted(ctx, n, e.nextYear(), 8, "决策")
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := e.waitOpenPrelim(ctx, ids); err != nil {
+			return nil, nil, err
+		}
+		tasks = tasksOf(ids)
+		fmt.Printf("setup c=%d: %d projects created and submitted through HTTP (8 clients), in prelim review after %s; submits alone %.1f /s\n",
+			c, n, time.Since(t0).Round(time.Millisecond), float64(n)/subDur.Seconds())
+	}
+	base := map[string][]string{}
+	t0 := time.Now()
+	var keys []string
+	for _, k := range b.kinds {
+		for i := range n {
+			base[k.key] = append(base[k.key], fmt.Sprintf("%s-%d-%d", k.key, c, i))
+		}
+		if err := bench.StartBaselines(ctx, e.tc, base[k.key], k.in(c)); err != nil {
+			return nil, nil, err
+		}
+		keys = append(keys, k.key)
+	}
+	if len(keys) > 0 {
+		fmt.Printf("setup c=%d: %d baseline workflows each (%s) started in %s\n", c, n, strings.Join(keys, ", "), time.Since(t0).Round(time.Millisecond))
+	}
+	fmt.Printf("setup c=%d: quiet after %s\n", c, e.cpu.WaitQuiet(5*time.Minute).Round(time.Second))
+	return tasks, base, nil
+}
+
+// decisionLevel runs level c: the floor, the decisions right after it, then the other
+// baselines; it prints the ratios and returns the level's summary lines.
+func (e *env) decisionLevel(ctx context.Context, b *decisionBench, c int, tasks []string, base map[string][]string) []string {
+	res := map[string]bench.Result{}
+	var cs cacheStats
+	for _, k := range b.kinds {
+		e.cpu.WaitQuiet(time.Minute)
+		waitDev := func() {}
+		if k.key == "floor" && b.withApp {
+			// The devserver's profile under the floor, to set beside its profile under the decisions.
+			waitDev = e.profileOf("devserver", e.ts.PprofAddr, fmt.Sprintf("floor-c%d", c), profileFor(len(base[k.key]), c))
+		}
+		r := bench.RunItems(ctx, k.name, c, base[k.key], e.cpu, b.base)
+		waitDev()
+		res[k.key] = r
+		fmt.Println(r.Summary("ops"))
+		fmt.Println("    " + r.CPU.PerOp(len(r.Latencies)))
+		if k.key == "floor" && b.withApp {
+			// The decisions right after the floor, before the other baselines: those leave
+			// the devserver busier for a while (the signal baseline's sink workflows, the
+			// versions' visibility writes), and the run after them paid for it.
+			res["decision"], cs = e.decisionRun(ctx, c, tasks, b.app)
+		}
+	}
+	if _, ok := res["decision"]; b.withApp && !ok {
+		// No floor among -baselines: the decisions run alone.
+		res["decision"], cs = e.decisionRun(ctx, c, tasks, b.app)
+	}
+	return levelSummary(c, b.withApp, res, cs)
+}
+
+// levelSummary is level c's summary lines: the baselines, and with the application the
+// decisions, their ratios to the floor (when it ran) and the worker's sticky cache.
+func levelSummary(c int, withApp bool, res map[string]bench.Result, cs cacheStats) []string {
+	var parts []string
+	for _, k := range []struct{ key, label string }{{"floor", "floor"}, {"regular", "regular"}, {"signal", "floor+signal"}} {
+		if r, ok := res[k.key]; ok {
+			parts = append(parts, fmt.Sprintf("%s p50 %s p99 %s %.1f updates/s", k.label, bench.Ms(r.Quantile(0.5)), bench.Ms(r.Quantile(0.99)), r.Rate()))
+		}
+	}
+	var out []string
+	if len(parts) > 0 {
+		out = append(out, fmt.Sprintf("  c=%-2d %s", c, strings.Join(parts, " | ")))
+	}
+	if withApp {
+		d := res["decision"]
+		out = append([]string{fmt.Sprintf("  c=%-2d decision p50 %s p99 %s %.1f decisions/s", c, bench.Ms(d.Quantile(0.5)), bench.Ms(d.Quantile(0.99)), d.Rate())}, out...)
+		if f, ok := res["floor"]; ok {
+			ratioP99 := float64(d.Quantile(0.99)) / float64(f.Quantile(0.99))
+			ratioRate := d.Rate() / f.Rate()
+			fmt.Printf("decision p99 / floor p99 = %.2f\n", ratioP99)
+			fmt.Printf("decisions/s / floor = %.2f\n", ratioRate)
+			out = append(out, fmt.Sprintf("  c=%-2d decision p99 / floor p99 = %.2f", c, ratioP99),
+				fmt.Sprintf("  c=%-2d decisions/s / floor = %.2f", c, ratioRate))
+		} else {
+			fmt.Println("no floor baseline (-baselines): no ratios")
+		}
+		out = append(out, fmt.Sprintf("  c=%-2d worker sticky cache during the decisions (and 2 s after): %s", c, cs))
+	}
+	for _, k := range append([]string{"decision"}, keysOf(baselineKinds)...) {
+		if r, ok := res[k]; ok && r.Errors > 0 {
+			out = append(out, fmt.Sprintf("  c=%-2d %s: %d ERRORS (first: %s)", c, r.Name, r.Errors, r.FirstError))
+		}
+	}
+	return out
+}
+
+func keysOf(ks []baselineKind) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.key
+	}
+	return out
 }
 
 func tasksOf(ids []string) []string {

@@ -54,6 +54,8 @@ type env struct {
 	// pprofAddr and workerPprof serve the gateway's and the worker's net/http/pprof when
 	// -profile is set.
 	pprofAddr, workerPprof string
+	// workerMetrics is where the worker serves /metrics ("" when EGOVPM_METRICS_ADDR=off).
+	workerMetrics string
 	// year hands out fresh plan years (one AnnualPlan workflow each).
 	year int
 }
@@ -112,45 +114,26 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	}
 
 	e.queue = "egovpm-bench-" + sfx
-	appEnv := bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, e.queue, filepath.Join(e.dir, "data"))
+	baseEnv := bench.AppEnv(bench.DatabaseURL(e.dbName), e.devAddr, e.queue, filepath.Join(e.dir, "data"))
+	var userEnv []string
 	if o.appEnv != "" {
-		appEnv = append(slices.Clone(appEnv), strings.Split(o.appEnv, ",")...)
+		userEnv = strings.Split(o.appEnv, ",")
 		fmt.Printf("worker and gateway environment adds %s\n", o.appEnv)
 	}
-	workerEnv := appEnv
-	if o.workerEnv != "" {
-		workerEnv = append(slices.Clone(appEnv), strings.Split(o.workerEnv, ",")...)
-		fmt.Printf("worker environment adds %s\n", o.workerEnv)
-	}
-	if o.profileDir != "" {
-		if e.workerPprof, err = testenv.FreeAddr(); err != nil {
-			return e, err
-		}
-		workerEnv = append(slices.Clone(workerEnv), "EGOVPM_PPROF_ADDR="+e.workerPprof)
+	appEnv := append(slices.Clone(baseEnv), userEnv...)
+	workerEnv, err := e.workerEnvOf(baseEnv, userEnv)
+	if err != nil {
+		return e, err
 	}
 	if e.worker, err = bench.StartWorker(ctx, bins.Worker, e.dir, "worker", workerEnv); err != nil {
 		return e, err
 	}
-	gwEnv := appEnv
-	if o.profileDir != "" {
-		if e.pprofAddr, err = testenv.FreeAddr(); err != nil {
-			return e, err
-		}
-		gwEnv = append(slices.Clone(appEnv), "EGOVPM_PPROF_ADDR="+e.pprofAddr)
-	}
-	if e.gw, e.base, err = bench.StartGateway(ctx, bins.Server, e.dir, "server", gwEnv); err != nil {
+	if err := e.startGateway(ctx, appEnv); err != nil {
 		return e, err
 	}
 	fmt.Printf("database %s, worker pid %d (queue %s), gateway pid %d at %s\n", e.dbName, e.worker.Pid(), e.queue, e.gw.Pid(), e.base)
 
-	log, _ := logging.New("warn")
-	// The baselines' client and worker talk to Temporal as the platform's do (TEMPORAL_GRPC_COMPRESSION's default).
-	if e.tc, err = client.DialContext(ctx, client.Options{HostPort: e.devAddr, Namespace: "default",
-		ConnectionOptions: client.ConnectionOptions{GrpcCompression: platform.Compression(bench.TemporalCompression)},
-		Logger:            logging.NewTemporal(log.Named("temporal"))}); err != nil {
-		return e, err
-	}
-	if e.bw, err = bench.StartBaselineWorker(e.tc); err != nil {
+	if err := e.startBaselineWorker(ctx); err != nil {
 		return e, err
 	}
 	e.cpu = bench.NewCPUSet(map[string]int{"devserver": e.dev.Pid(), "worker": e.worker.Pid(), "gateway": e.gw.Pid(), "bench": os.Getpid()})
@@ -208,6 +191,80 @@ func slug(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "-")
+}
+
+// startGateway runs the gateway, serving its pprof with -profile.
+func (e *env) startGateway(ctx context.Context, env []string) error {
+	if e.o.profileDir != "" {
+		addr, err := testenv.FreeAddr()
+		if err != nil {
+			return err
+		}
+		e.pprofAddr = addr
+		env = append(slices.Clone(env), "EGOVPM_PPROF_ADDR="+addr)
+	}
+	var err error
+	e.gw, e.base, err = bench.StartGateway(ctx, e.bins.Server, e.dir, "server", env)
+	return err
+}
+
+// startBaselineWorker dials Temporal for the baselines and runs their worker in this process.
+func (e *env) startBaselineWorker(ctx context.Context) error {
+	log, _ := logging.New("warn")
+	var err error
+	// The baselines' client and worker talk to Temporal as the platform's do (TEMPORAL_GRPC_COMPRESSION's default).
+	if e.tc, err = client.DialContext(ctx, client.Options{HostPort: e.devAddr, Namespace: "default",
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: platform.Compression(bench.TemporalCompression)},
+		Logger:            logging.NewTemporal(log.Named("temporal"))}); err != nil {
+		return err
+	}
+	if e.bw, err = bench.StartBaselineWorker(e.tc); err != nil {
+		return err
+	}
+	return nil
+}
+
+// workerEnvOf is the worker's environment: the platform's, its /metrics on a free port (the
+// decisions read its sticky cache counters; the default port another stack on this machine may
+// hold), then -env and -worker-env (which may override it), and its pprof with -profile. It
+// sets e.workerMetrics and e.workerPprof.
+func (e *env) workerEnvOf(baseEnv, userEnv []string) ([]string, error) {
+	metricsAddr, err := testenv.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	env := append(append(slices.Clone(baseEnv), "EGOVPM_METRICS_ADDR="+metricsAddr), userEnv...)
+	if e.o.workerEnv != "" {
+		env = append(env, strings.Split(e.o.workerEnv, ",")...)
+		fmt.Printf("worker environment adds %s\n", e.o.workerEnv)
+	}
+	if e.o.profileDir != "" {
+		if e.workerPprof, err = testenv.FreeAddr(); err != nil {
+			return nil, err
+		}
+		env = append(env, "EGOVPM_PPROF_ADDR="+e.workerPprof)
+	}
+	e.workerMetrics = metricsListen(env)
+	return env, nil
+}
+
+// metricsListen is the /metrics address a worker started with env serves: the last
+// EGOVPM_METRICS_ADDR wins (os/exec keeps the last of duplicate keys), unset or empty is the
+// worker's default, off is none.
+func metricsListen(env []string) string {
+	v := ""
+	for _, kv := range env {
+		if s, ok := strings.CutPrefix(kv, "EGOVPM_METRICS_ADDR="); ok {
+			v = s
+		}
+	}
+	switch v {
+	case "":
+		return config.DefaultWorkerMetricsAddr
+	case config.MetricsOff:
+		return ""
+	}
+	return v
 }
 
 func maxLevel(o options) int {

@@ -4,8 +4,10 @@
 // and drives it through HTTP as clients do, printing every figure with its unit:
 //
 //	decisions   POST /api/v1/tasks/{id}/decision round trip (prelim approvals) at 1, 8, 32
-//	            clients beside two bare-Temporal baselines on the same server taking the same
-//	            Update: one local activity (the floor) and one regular activity
+//	            clients beside bare-Temporal baselines on the same server taking the same
+//	            Update (-baselines): one local activity (the floor), one regular activity, …;
+//	            each level set up right before it runs, so its workflows are in the workers'
+//	            sticky caches, whose hits and misses it prints
 //	lifecycles  N projects from submit to approved through HTTP (prelim review, expert panel,
 //	            plan, bundle, NDRC approval)
 //	reads       GET /api/v1/projects/{id} and GET /api/v1/tasks with 64 connections
@@ -49,6 +51,7 @@ type options struct {
 	levels       []int
 	decisions    int
 	backlog      int
+	baselines    []baselineKind
 	lifecycles   int
 	lcClients    int
 	readConns    int
@@ -78,6 +81,7 @@ func parseFlags() (options, error) {
 	levels := flag.String("levels", "1,8,32", "concurrent clients of the decision round trip")
 	flag.IntVar(&o.decisions, "decisions", 400, "decisions per concurrency level (at least 25 per client)")
 	flag.IntVar(&o.backlog, "backlog", 300, "submitted projects left in prelim review (the reads phase's inbox)")
+	baselines := flag.String("baselines", strings.Join(keysOf(baselineKinds), ","), "bare-Temporal baselines run beside the decisions, comma-separated: floor (the ratios need only it), regular, signal, version, versions5; or none")
 	flag.IntVar(&o.lifecycles, "n", 200, "projects taken from submit to approved in the lifecycles phase")
 	flag.IntVar(&o.lcClients, "lifecycle-clients", 8, "concurrent clients of the lifecycles phase")
 	flag.IntVar(&o.readConns, "read-conns", 64, "connections of the reads phase")
@@ -124,6 +128,10 @@ func parseFlags() (options, error) {
 			return o, fmt.Errorf("bad -levels entry %q", l)
 		}
 		o.levels = append(o.levels, n)
+	}
+	var err error
+	if o.baselines, err = parseBaselines(*baselines); err != nil {
+		return o, err
 	}
 	if bench.TemporalCompression != "none" && bench.TemporalCompression != "gzip" {
 		return o, fmt.Errorf("-temporal-compression: want none or gzip, got %q", bench.TemporalCompression)
