@@ -98,10 +98,10 @@ bench-decade: ## issue 20: one project through ten compressed O&M years; history
 
 # Issue 21: metrics+tracing on vs off as instructions per decision of the gateway+worker
 # process under callgrind (load-independent; docs/PERFORMANCE.md §10). Needs valgrind.
-OVERHEAD_N ?= 100
+OVERHEAD_N ?= 800
 OVERHEAD_ROUNDS ?= 5
 .PHONY: bench-overhead
-bench-overhead: ## issue 21: metrics+tracing overhead on a decision, callgrind instruction counts (OVERHEAD_N decisions, OVERHEAD_ROUNDS alternations)
+bench-overhead: ## issue 21: metrics+tracing overhead on a decision, callgrind instruction counts over a whole GC period (OVERHEAD_N decisions, OVERHEAD_ROUNDS alternations; installs valgrind when missing)
 	scripts/bench-overhead.sh $(OVERHEAD_N) $(OVERHEAD_ROUNDS)
 
 ui-bench: ui browser-deps build ## web UI figures: initial route's JS+CSS gzipped, 待办 with 50 tasks interactive (cold, warm)

@@ -3,12 +3,15 @@ package main
 // BenchmarkDecisionRoundTrip is one decision's work in the gateway and the worker, both in
 // this process as newStack runs them, against the devserver subprocess and PostgreSQL: the
 // HTTP request POST /api/v1/tasks/{id}/decision (a prelim approval) until its answer, and
-// whatever the worker does meanwhile. Set-up (creating and submitting projects 25 at a time,
-// waiting for their prelim tasks) is outside the timer. Besides ns/op it reports allocs/op and B/op
-// (this process only: the gateway and the worker, neither the devserver nor PostgreSQL) and
-// cpu-µs/op, this process's CPU time per decision, and gc-cycles/op, the garbage collections
-// completed during the timed stretches. Every timed stretch starts after a runtime.GC()
-// (outside the timer and the count).
+// whatever the worker does meanwhile. Set-up (creating and submitting projects -bench-batch
+// at a time, 25 by default, waiting for their prelim tasks) is outside the timer. Besides
+// ns/op it reports allocs/op and B/op (this process only: the gateway and the worker, neither
+// the devserver nor PostgreSQL) and cpu-µs/op, this process's CPU time per decision, and
+// gc-cycles/op, the garbage collections completed during the counted decisions. Every timed
+// stretch starts after a runtime.GC() (outside the timer and the count). By default each
+// batch's decisions are one stretch, counted without any collection (stretches); with
+// -bench-gc-window the count spans whole periods of the collector (gcWindow), which is how
+// `make bench-overhead` counts.
 //
 // Metrics and tracing follow the environment as the two processes' mains do: tracing on
 // unless OTEL_SDK_DISABLED=true (no exporter unless OTEL_TRACES_EXPORTER says so), the SDK's
@@ -19,9 +22,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"sync"
 	"testing"
@@ -126,7 +131,15 @@ func (s *benchStack) prelimTasks(b *testing.B, n, year int) []string {
 }
 
 // benchBatch is how many projects are set up (outside the timer) between timed stretches.
-const benchBatch = 25
+var benchBatch = flag.Int("bench-batch", 25, "BenchmarkDecisionRoundTrip: projects set up (outside the timer) before each timed stretch")
+
+// benchGCWindow, when above zero, makes BenchmarkDecisionRoundTrip count (callgrind) whole
+// periods of the garbage collector: see gcWindow.
+var benchGCWindow = flag.Int("bench-gc-window", 0, "BenchmarkDecisionRoundTrip: count the decisions until this many natural GC cycles have ended (0: every stretch, after a runtime.GC)")
+
+// benchGCWarmup starts gcWindow's count at the end of a natural cycle rather than after the
+// runtime.GC().
+var benchGCWarmup = flag.Bool("bench-gc-warmup", false, "BenchmarkDecisionRoundTrip with -bench-gc-window: start counting when the first natural cycle ends (uncounted decisions before)")
 
 func BenchmarkDecisionRoundTrip(b *testing.B) {
 	s := newBenchStack(b)
@@ -134,47 +147,147 @@ func BenchmarkDecisionRoundTrip(b *testing.B) {
 	year := futureYear()
 	decision := map[string]any{"decision": "approve", "comment": "符合申报条件"}
 	var tasks []string
-	var cpu time.Duration
-	var gcs int
-	pid := os.Getpid()
+	var st stretches
+	w := gcWindow{cycles: *benchGCWindow, warmup: *benchGCWarmup}
 	b.ReportAllocs()
 	for b.Loop() {
 		if len(tasks) == 0 {
 			b.StopTimer()
-			tasks = s.prelimTasks(b, benchBatch, year)
+			tasks = s.prelimTasks(b, *benchBatch, year)
 			// Each stretch starts on a heap just collected, so no collection of the set-up's
 			// garbage falls in it (that left the cycle anywhere: ≈ 13–16 % of the count, run to
-			// run). A stretch's 25 decisions (≈ 4 MB) then bring on none either
-			// (gc-cycles/op = 0): what is counted is the decisions' work without the
-			// collector's, whose share follows B/op.
+			// run).
 			runtime.GC()
-			gcs -= numGC()
-			cpu -= bench.CPUTime(pid)
-			callgrind.Zero()
+			if w.cycles > 0 {
+				w.begin(b)
+			} else {
+				st.begin()
+			}
 			b.StartTimer()
 		}
 		require.NoError(b, s.cl.Decide(ctx, s.tokens["drb1"], tasks[0], decision))
 		tasks = tasks[1:]
-		if len(tasks) == 0 {
+		if w.cycles > 0 {
+			w.after()
+		} else if len(tasks) == 0 {
 			b.StopTimer()
-			callgrind.Dump()
-			cpu += bench.CPUTime(pid)
-			gcs += numGC()
+			st.end()
 			b.StartTimer()
 		}
 	}
-	if len(tasks) > 0 {
-		callgrind.Dump()
-		cpu += bench.CPUTime(pid)
-		gcs += numGC()
+	if w.cycles > 0 {
+		w.report(b)
+		return
 	}
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
-	b.ReportMetric(float64(gcs)/float64(b.N), "gc-cycles/op")
+	if len(tasks) > 0 {
+		st.end()
+	}
+	b.ReportMetric(float64(st.cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(st.gcs)/float64(b.N), "gc-cycles/op")
 }
 
-// numGC is how many garbage collection cycles this process has completed.
-func numGC() int {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int(m.NumGC)
+// stretches counts the default mode's timed stretches: each a batch's decisions, started on
+// a heap just collected. A stretch's 25 decisions (≈ 4 MB) bring on no collection
+// (gc-cycles/op = 0): what is counted is the decisions' work without the collector's.
+type stretches struct {
+	cpu time.Duration
+	gcs int
+}
+
+func (st *stretches) begin() {
+	st.gcs -= int(gcCycles())
+	st.cpu -= bench.CPUTime(os.Getpid())
+	callgrind.Zero()
+}
+
+func (st *stretches) end() {
+	callgrind.Dump()
+	st.cpu += bench.CPUTime(os.Getpid())
+	st.gcs += int(gcCycles())
+}
+
+// gcWindow counts the decisions' work with the collector's in its natural proportion. The
+// batch is set up and collected (runtime.GC(), which also sweeps the whole heap); then the
+// decisions are counted from there until `cycles` natural cycles have ended, then dumped; the
+// batch's remaining decisions run uncounted. So the count spans whole periods of the pacer —
+// each the allocation of GOGC % of the live heap and the one cycle that marks it — as a
+// process making decisions all day has them, at the process's GOGC. The sweeping is one
+// period short: the forced collection swept eagerly, outside the count, and the last cycle's
+// sweeping falls after it. With warmup, decisions run uncounted until the first natural
+// cycle ends and the count starts there, with that cycle's sweeping (every period whole; it
+// needs a batch of two periods). It reports counted-decisions (the script divides by them),
+// gc-cycles/op per counted decision (natural ones; forced-gc the forced ones among them,
+// which should be 0) and cpu-µs/op over the counted decisions.
+type gcWindow struct {
+	cycles          int
+	warmup          bool
+	phase           int // 0 warm-up, 1 counting, 2 done
+	gc0, forced0    uint64
+	counted, gcs    int
+	forced          uint64
+	cpu             time.Duration
+	warm, leftAfter int
+}
+
+func (w *gcWindow) begin(b *testing.B) {
+	if w.phase != 0 || w.gc0 != 0 {
+		b.Fatalf("-bench-gc-window needs one batch: -bench-batch as large as -benchtime")
+	}
+	w.gc0 = gcCycles()
+	if !w.warmup {
+		w.count()
+	}
+}
+
+// count starts counting.
+func (w *gcWindow) count() {
+	w.phase = 1
+	w.gc0, w.forced0 = gcCycles(), forcedCycles()
+	w.cpu = -bench.CPUTime(os.Getpid())
+	callgrind.Zero()
+}
+
+func (w *gcWindow) after() {
+	switch w.phase {
+	case 0:
+		w.warm++
+		if gcCycles() > w.gc0 {
+			w.count()
+		}
+	case 1:
+		w.counted++
+		if n := gcCycles(); n >= w.gc0+uint64(w.cycles) {
+			callgrind.Dump()
+			w.cpu += bench.CPUTime(os.Getpid())
+			w.gcs, w.forced, w.phase = int(n-w.gc0), forcedCycles()-w.forced0, 2
+		}
+	default:
+		w.leftAfter++
+	}
+}
+
+func (w *gcWindow) report(b *testing.B) {
+	if w.phase != 2 {
+		b.Fatalf("the GC window did not close: %d decisions of warm-up, %d counted; raise -benchtime and -bench-batch", w.warm, w.counted)
+	}
+	b.Logf("gc window: %d decisions of warm-up, %d counted over %d natural cycles (%d forced), %d after", w.warm, w.counted, w.gcs, w.forced, w.leftAfter)
+	b.ReportMetric(float64(w.cpu.Microseconds())/float64(w.counted), "cpu-µs/op")
+	b.ReportMetric(float64(w.gcs)/float64(w.counted), "gc-cycles/op")
+	b.ReportMetric(float64(w.forced), "forced-gc")
+	b.ReportMetric(float64(w.counted), "counted-decisions")
+}
+
+// gcSamples are read by gcCycles and forcedCycles without stopping the world.
+var gcSamples = []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/cycles/forced:gc-cycles"}}
+
+// gcCycles is how many garbage collection cycles this process has completed.
+func gcCycles() uint64 {
+	metrics.Read(gcSamples[:1])
+	return gcSamples[0].Value.Uint64()
+}
+
+// forcedCycles is how many of them were forced (runtime.GC, or the runtime's two-minute one).
+func forcedCycles() uint64 {
+	metrics.Read(gcSamples[1:])
+	return gcSamples[1].Value.Uint64()
 }

@@ -214,10 +214,13 @@ func placeholders(args *[]any) func(v any) string {
 
 // sqlTraceOptions make a span of each statement, prepare and transaction the store runs for a
 // traced caller (a request, an activity): named by operation (sql.conn.exec, sql.stmt.query,
-// sql.conn.begin_tx…) with the statement's text, never its arguments. A statement with no span
-// in its context (the monitor's scans, pool upkeep) makes none, and neither do the per-row and
-// session-reset steps; the driver's metrics go nowhere (the pool metrics are
-// internal/metrics').
+// sql.conn.begin_tx…) with the statement's text, never its arguments. A statement whose
+// context holds no recording span makes none: not the monitor's scans or pool upkeep (no
+// span), and not a caller's under a span that does not record (no exporter: tracing.Setup
+// samples nothing), whose child's ids would go nowhere — the trace id that log lines and
+// audit rows carry is the caller's, in ctx either way (issue 21, docs/PERFORMANCE.md §10.3).
+// Neither do the per-row and session-reset steps; the driver's metrics go nowhere (the pool
+// metrics are internal/metrics').
 var sqlTraceOptions = []otelsql.Option{
 	otelsql.WithAttributes(attribute.String("db.system.name", "postgresql")),
 	otelsql.WithMeterProvider(metricnoop.NewMeterProvider()),
@@ -227,7 +230,7 @@ var sqlTraceOptions = []otelsql.Option{
 		OmitConnectorConnect: true,
 		DisableErrSkip:       true,
 		SpanFilter: func(ctx context.Context, _ otelsql.Method, _ string, _ []driver.NamedValue) bool {
-			return trace.SpanContextFromContext(ctx).IsValid()
+			return trace.SpanFromContext(ctx).IsRecording()
 		},
 	}),
 }
