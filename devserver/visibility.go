@@ -27,7 +27,7 @@ import (
 // at its close and at every UpsertSearchAttributes — the lifecycle's Stage, kept current at
 // every stage change (issue 21 item 5) — and in SQLite that statement updates every index
 // entry of the row and is prepared anew each time, its program growing with the indexes. In
-// the decision round trip's profile (docs/PERFORMANCE.md §11.4.3) the upsert was 40 % of the
+// the decision round trip's profile (docs/PERFORMANCE.md §11.4.4) the upsert was 40 % of the
 // devserver's CPU, 4 ms a decision; with the unused indexes gone it costs a fifth of that.
 //
 // An index only speeds a query: a filter on a column whose index was dropped still answers,
