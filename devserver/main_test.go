@@ -263,15 +263,9 @@ func TestDevServerPersistsAcrossRestart(t *testing.T) {
 	w := startWorker(t, c)
 	const workflowID = "counter-before-restart"
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        workflowID,
-		TaskQueue: testTaskQueue,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword("ProjectID").ValueSet("p-1"),
-			temporal.NewSearchAttributeKeyKeyword("UnitID").ValueSet("u-1"),
-			temporal.NewSearchAttributeKeyKeyword("Stage").ValueSet("draft"),
-			temporal.NewSearchAttributeKeyInt64("PlanYear").ValueSet(2026),
-			temporal.NewSearchAttributeKeyKeyword("TaskKind").ValueSet("counter"),
-		),
+		ID:                    workflowID,
+		TaskQueue:             testTaskQueue,
+		TypedSearchAttributes: appSearchAttributes("p-1", "u-1", "draft", 2026, "counter"),
 	}, counterWorkflow)
 	require.NoError(t, err)
 
@@ -324,6 +318,18 @@ func TestDevServerPersistsAcrossRestart(t *testing.T) {
 
 	w.Stop()
 	p.stop(t)
+}
+
+// appSearchAttributes are the application's custom search attributes (searchAttributes) with
+// these values.
+func appSearchAttributes(projectID, unitID, stage string, planYear int64, taskKind string) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		temporal.NewSearchAttributeKeyKeyword("ProjectID").ValueSet(projectID),
+		temporal.NewSearchAttributeKeyKeyword("UnitID").ValueSet(unitID),
+		temporal.NewSearchAttributeKeyKeyword("Stage").ValueSet(stage),
+		temporal.NewSearchAttributeKeyInt64("PlanYear").ValueSet(planYear),
+		temporal.NewSearchAttributeKeyKeyword("TaskKind").ValueSet(taskKind),
+	)
 }
 
 // requireSearchAttributes checks that every custom search attribute is registered with
@@ -587,6 +593,20 @@ func TestParseOptions(t *testing.T) {
 		require.False(t, o.UIWriteActions, "no UI, nothing to write through")
 		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_UI_WRITE_ACTIONS": "maybe"}), io.Discard)
 		require.ErrorContains(t, err, "invalid TEMPORAL_UI_WRITE_ACTIONS")
+	})
+
+	t.Run("full visibility indexes", func(t *testing.T) {
+		o, err := parseOptions(nil, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.False(t, o.FullVisibilityIndexes, "the lean index set by default")
+		o, err = parseOptions([]string{"--full-visibility-indexes"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.True(t, o.FullVisibilityIndexes)
+		o, err = parseOptions(nil, env(map[string]string{"TEMPORAL_FULL_VISIBILITY_INDEXES": "true"}), io.Discard)
+		require.NoError(t, err)
+		require.True(t, o.FullVisibilityIndexes)
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_FULL_VISIBILITY_INDEXES": "maybe"}), io.Discard)
+		require.ErrorContains(t, err, "invalid TEMPORAL_FULL_VISIBILITY_INDEXES")
 	})
 
 	t.Run("tls", func(t *testing.T) {

@@ -91,22 +91,6 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		return def
 	}
 
-	uiDefault := true
-	if v, ok := lookupEnv(getenv, "TEMPORAL_UI"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return options{}, fmt.Errorf("invalid TEMPORAL_UI %q: want true or false", v)
-		}
-		uiDefault = b
-	}
-	uiWriteDefault := false
-	if v, ok := lookupEnv(getenv, "TEMPORAL_UI_WRITE_ACTIONS"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return options{}, fmt.Errorf("invalid TEMPORAL_UI_WRITE_ACTIONS %q: want true or false", v)
-		}
-		uiWriteDefault = b
-	}
 	retentionDefault := defaultRetention
 	if v, ok := lookupEnv(getenv, "TEMPORAL_RETENTION"); ok {
 		d, err := time.ParseDuration(v)
@@ -115,23 +99,19 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		}
 		retentionDefault = d
 	}
-
-	saDefault := true
-	if v, ok := lookupEnv(getenv, "TEMPORAL_SEARCH_ATTRIBUTES"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return options{}, fmt.Errorf("invalid TEMPORAL_SEARCH_ATTRIBUTES %q: want true or false", v)
+	bools := map[string]bool{"TEMPORAL_UI": true, "TEMPORAL_UI_WRITE_ACTIONS": false,
+		"TEMPORAL_SEARCH_ATTRIBUTES": true, "TEMPORAL_FULL_VISIBILITY_INDEXES": false}
+	for _, key := range []string{"TEMPORAL_UI", "TEMPORAL_UI_WRITE_ACTIONS", "TEMPORAL_SEARCH_ATTRIBUTES", "TEMPORAL_FULL_VISIBILITY_INDEXES"} {
+		if v, ok := lookupEnv(getenv, key); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return options{}, fmt.Errorf("invalid %s %q: want true or false", key, v)
+			}
+			bools[key] = b
 		}
-		saDefault = b
 	}
-	fullVisDefault := false
-	if v, ok := lookupEnv(getenv, "TEMPORAL_FULL_VISIBILITY_INDEXES"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return options{}, fmt.Errorf("invalid TEMPORAL_FULL_VISIBILITY_INDEXES %q: want true or false", v)
-		}
-		fullVisDefault = b
-	}
+	uiDefault, uiWriteDefault := bools["TEMPORAL_UI"], bools["TEMPORAL_UI_WRITE_ACTIONS"]
+	saDefault, fullVisDefault := bools["TEMPORAL_SEARCH_ATTRIBUTES"], bools["TEMPORAL_FULL_VISIBILITY_INDEXES"]
 	var longPollDefault time.Duration
 	if v, ok := lookupEnv(getenv, "TEMPORAL_LONG_POLL_INTERVAL"); ok {
 		d, err := time.ParseDuration(v)

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	tlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/metrics"
 	"go.temporal.io/server/common/persistence/sql"
@@ -98,13 +97,7 @@ func TestVisibilityIndexesLeanThenFull(t *testing.T) {
 	// No worker: the run's visibility row is written at its start, with its attributes.
 	_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: "lean-visibility", TaskQueue: testTaskQueue,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword("ProjectID").ValueSet("p-9"),
-			temporal.NewSearchAttributeKeyKeyword("UnitID").ValueSet("u-9"),
-			temporal.NewSearchAttributeKeyKeyword("Stage").ValueSet("prelim_review"),
-			temporal.NewSearchAttributeKeyInt64("PlanYear").ValueSet(2027),
-			temporal.NewSearchAttributeKeyKeyword("TaskKind").ValueSet("none"),
-		),
+		TypedSearchAttributes: appSearchAttributes("p-9", "u-9", "prelim_review", 2027, "none"),
 	}, counterWorkflow)
 	require.NoError(t, err)
 	query := `ProjectID = 'p-9' AND UnitID = 'u-9' AND Stage = 'prelim_review' AND PlanYear = 2027 AND TaskKind = 'none'`
