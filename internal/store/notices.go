@@ -373,6 +373,20 @@ func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.
 // it before notify-in-apply, when a transition's explicit notices were sent by one.
 const MailGiveUpType = "SendNotifications"
 
+// zhSpan is d in Chinese for the ops notice: whole days as 一天, 7 天 (一周 for seven), else hours.
+func zhSpan(d time.Duration) string {
+	switch {
+	case d == 24*time.Hour:
+		return "一天"
+	case d == 7*24*time.Hour:
+		return "一周"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d 天", int(d/(24*time.Hour)))
+	default:
+		return fmt.Sprintf("%g 小时", d.Hours())
+	}
+}
+
 // MailUnsentKind is the kind of the notice to ops that RecordUnsentMail writes with a record.
 // RecordUnsentMail does not record such a notice unsent in its turn: it tells ops of a record
 // the stuck list already shows.
@@ -459,9 +473,9 @@ func (s *Store) recordUnsentMail(ctx context.Context, tx *sqlx.Tx, after, horizo
 			return 0, fmt.Errorf("audit of unsent mail %s: %w", r.Transition, err)
 		}
 		n := domain.Notice{Kind: MailUnsentKind, Role: domain.RoleOps,
-			Title: fmt.Sprintf("通知 %s 一天未能发出，需要运维处理", r.NotificationID),
-			Body: fmt.Sprintf("流程 %s 的通知 %s（收件人 %s）写入一天后仍未发出（邮件中继不可用或拒收）；邮件清扫将继续重试，直至写入满一周。"+
-				"请检查邮件中继，处理后在卡住列表中标记已处理。", r.WorkflowID, r.NotificationID, r.UserID)}
+			Title: fmt.Sprintf("通知 %s %s未能发出，需要运维处理", r.NotificationID, zhSpan(after)),
+			Body: fmt.Sprintf("流程 %s 的通知 %s（收件人 %s）写入%s后仍未发出（邮件中继不可用或拒收）；邮件清扫将继续重试，直至写入满%s。"+
+				"请检查邮件中继，处理后在卡住列表中标记已处理。", r.WorkflowID, r.NotificationID, r.UserID, zhSpan(after), zhSpan(horizon))}
 		if err := s.notify(ctx, tx, id+"#0", r.ProjectID.String, n); err != nil {
 			return 0, fmt.Errorf("ops notice of unsent mail %s: %w", r.Transition, err)
 		}
