@@ -31,3 +31,7 @@ const UnsentByIDSQL = unsentByIDSQL
 func SendUnsentByID(ctx context.Context, s *Store, id string, send func(PendingNotification) error) (int, error) {
 	return s.sendUnsent(ctx, unsentByIDSQL, id, send)
 }
+
+// RecordUnsentMailBatch is the most records one transaction of RecordUnsentMail adds, for the
+// test that races a full batch with another sweep.
+const RecordUnsentMailBatch = recordUnsentMailBatch

@@ -410,17 +410,21 @@ const recordUnsentMailBatch = 200
 func (s *Store) RecordUnsentMail(ctx context.Context, after, horizon time.Duration) (int64, error) {
 	var added int64
 	for {
-		var n int
+		var read, n int
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 			var err error
-			n, err = s.recordUnsentMail(ctx, tx, after, horizon)
+			read, n, err = s.recordUnsentMail(ctx, tx, after, horizon)
 			return err
 		})
 		if err != nil {
 			return added, fmt.Errorf("record unsent mail: %w", err)
 		}
 		added += int64(n)
-		if n < recordUnsentMailBatch {
+		// By the candidates read, not the records added: another sweep may have added some of a
+		// full batch meanwhile, and the rest may be past it. Those it added are not read again
+		// (NOT EXISTS, its rows committed before ours: ON CONFLICT waits for them), so each round
+		// reads fewer until one reads less than a batch.
+		if read < recordUnsentMailBatch {
 			return added, nil
 		}
 	}
@@ -435,10 +439,12 @@ type unsentMail struct {
 	NotificationID string         `db:"notification_id"`
 	UserID         string         `db:"user_id"`
 	Error          string         `db:"error"`
+	Added          bool           `db:"added"`
 }
 
 // recordUnsentMailSQL adds up to $6 activity_failures rows of the transitions with mail unsent
-// ($1: after, $2: horizon, in microseconds) not recorded before, and returns them.
+// ($1: after, $2: horizon, in microseconds) not recorded before, and returns every candidate it
+// read, added true for those it added (false for those another sweep added meanwhile).
 const recordUnsentMailSQL = `WITH c AS (
 		SELECT * FROM (SELECT DISTINCT ON (k.tr) k.tr, 'af-' || left(encode(sha256(convert_to('mail/' || k.tr, 'UTF8')), 'hex'), 24) AS id,
 			split_part(k.tr, '/', 1) AS workflow_id, split_part(k.tr, '/', 2) AS run_id, n.project_id, n.id AS notification_id, n.user_id,
@@ -453,34 +459,39 @@ const recordUnsentMailSQL = `WITH c AS (
 	i AS (INSERT INTO activity_failures (id, workflow_id, run_id, project_id, activity_type, error)
 		SELECT id, workflow_id, run_id, project_id, $3, error FROM c
 		ON CONFLICT (id) DO NOTHING RETURNING id)
-	SELECT c.tr, c.workflow_id, c.run_id, c.project_id, c.notification_id, c.user_id, c.error FROM c JOIN i USING (id) ORDER BY c.tr`
+	SELECT c.tr, c.workflow_id, c.run_id, c.project_id, c.notification_id, c.user_id, c.error, i.id IS NOT NULL AS added
+	FROM c LEFT JOIN i USING (id) ORDER BY c.tr`
 
 // recordUnsentMail adds in tx a batch of RecordUnsentMail's records, each with its audit row
-// and its notice to ops, and returns how many it read (added or, another sweep's meanwhile,
-// not).
-func (s *Store) recordUnsentMail(ctx context.Context, tx *sqlx.Tx, after, horizon time.Duration) (int, error) {
+// and its notice to ops, and returns how many candidates it read (added or, another sweep's
+// meanwhile, not) and how many of them it added.
+func (s *Store) recordUnsentMail(ctx context.Context, tx *sqlx.Tx, after, horizon time.Duration) (read, added int, err error) {
 	var rs []unsentMail
 	if err := tx.SelectContext(ctx, &rs, recordUnsentMailSQL, after.Microseconds(), horizon.Microseconds(), MailGiveUpType,
 		after.String(), horizon.String(), recordUnsentMailBatch, MailUnsentKind); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for _, r := range rs {
+		if !r.Added {
+			continue
+		}
+		added++
 		id := "mail/" + r.Transition
 		e := audit.Entry{ActorID: "system", Action: "activity.gave_up", ObjectType: "workflow", ObjectID: r.WorkflowID,
 			Outcome: "failed", DedupKey: id + "#0", Detail: map[string]any{"activity_type": MailGiveUpType, "run_id": r.RunID,
 				"error": r.Error, "transition_id": r.Transition, "notification_id": r.NotificationID}}
 		if err := s.Audit.Append(ctx, tx, e); err != nil {
-			return 0, fmt.Errorf("audit of unsent mail %s: %w", r.Transition, err)
+			return 0, 0, fmt.Errorf("audit of unsent mail %s: %w", r.Transition, err)
 		}
 		n := domain.Notice{Kind: MailUnsentKind, Role: domain.RoleOps,
 			Title: fmt.Sprintf("通知 %s %s未能发出，需要运维处理", r.NotificationID, zhSpan(after)),
 			Body: fmt.Sprintf("流程 %s 的通知 %s（收件人 %s）写入%s后仍未发出（邮件中继不可用或拒收）；邮件清扫将继续重试，直至写入满%s。"+
 				"请检查邮件中继，处理后在卡住列表中标记已处理。", r.WorkflowID, r.NotificationID, r.UserID, zhSpan(after), zhSpan(horizon))}
 		if err := s.notify(ctx, tx, id+"#0", r.ProjectID.String, n); err != nil {
-			return 0, fmt.Errorf("ops notice of unsent mail %s: %w", r.Transition, err)
+			return 0, 0, fmt.Errorf("ops notice of unsent mail %s: %w", r.Transition, err)
 		}
 	}
-	return len(rs), nil
+	return len(rs), added, nil
 }
 
 // NotifyPayment writes in tx the notices of payment p's event kind (NoticeRules:
