@@ -12,6 +12,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/config"
+	"egovpm/internal/domain"
 )
 
 // fieldsOf is the field messages of a 400 invalid_input answer.
@@ -91,4 +92,18 @@ func TestOneOfNames_Complete(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, n, 11, "the oneof fields found")
+}
+
+// TestMerged_PanicsOnOverlap: merged refuses maps whose keys overlap rather than name a value by
+// whichever map came last, so a clash in oneOfNames (built with merged when the package
+// initialises) fails every test of the gateway. The maps merged there today are disjoint.
+func TestMerged_PanicsOnOverlap(t *testing.T) {
+	require.PanicsWithValue(t, `merged: key "om" is in two maps ("运维", "运维（项目）")`, func() {
+		merged(map[string]string{"ops": "运维人员", "om": "运维"}, map[string]string{"om": "运维（项目）"})
+	})
+	require.Equal(t, map[string]string{"a": "甲", "b": "乙"}, merged(map[string]string{"a": "甲"}, map[string]string{"b": "乙"}))
+	require.NotPanics(t, func() {
+		merged(domain.DecisionNames, map[string]string{"confirm": "确认"})
+		merged(domain.OrgKindNames, domain.ChangeKindNames)
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"reflect"
 	"strings"
@@ -385,11 +384,19 @@ var oneOfNamesAt = map[string]map[string]string{
 	"confirmPaymentReq.decision": {"confirm": "确认", "reject": "退回"},
 }
 
-// merged is the union of maps whose keys do not overlap.
+// merged is the union of maps whose keys do not overlap. It panics on a key two of them hold,
+// which would silently name the value by the last one: oneOfNames is built with it when the
+// package initialises, so a clash stops the gateway (and every test of it) from starting
+// (TestMerged_PanicsOnOverlap).
 func merged(ms ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range ms {
-		maps.Copy(out, m)
+		for k, v := range m {
+			if old, ok := out[k]; ok {
+				panic(fmt.Sprintf("merged: key %q is in two maps (%q, %q)", k, old, v))
+			}
+			out[k] = v
+		}
 	}
 	return out
 }
