@@ -51,11 +51,13 @@ var ProjectTypeNames = map[string]string{
 // changeKindLabels name them (TestChangeKindNames_MatchWeb).
 var ChangeKindNames = map[string]string{"scope": "建设内容", "amount": "投资金额", "vendor": "承建单位", "schedule": "建设周期"}
 
-// GradeNames are the grades of a performance evaluation (绩效评估), as the decision dialog names them.
+// GradeNames are the grades of a performance evaluation (绩效评估), as the web UI's gradeLabels
+// (the decision dialog's choices) name them (TestGradeNames_MatchWeb).
 var GradeNames = map[string]string{"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
 
-// PlanAdjustNames are the actions of a mid-year plan adjustment (调整, R5), as the decision dialog
-// names them.
+// PlanAdjustNames are the actions of a mid-year plan adjustment (调整, R5), as the web UI's
+// planAdjustLabels (the adjustment card and the decision dialog) name them
+// (TestPlanAdjustNames_MatchWeb).
 var PlanAdjustNames = map[string]string{"add": "增补列入", "remove": "移出计划", "amount": "调整金额"}
 
 // nameOf is m[k], or k itself where m has no name for it (a message never loses the value).

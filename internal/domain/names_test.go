@@ -2,6 +2,7 @@ package domain
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -89,5 +90,38 @@ func TestChangeKindNames_MatchWeb(t *testing.T) {
 	require.Equal(t, webLabels(t, "changeKindLabels"), ChangeKindNames)
 	for _, k := range ChangeKinds {
 		require.NotEmpty(t, ChangeKindNames[k], k)
+	}
+}
+
+// The grades of a performance evaluation are named as the decision dialog offers them and the
+// evaluations list shows them (labels.ts gradeLabels, which both use).
+func TestGradeNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabels(t, "gradeLabels"), GradeNames)
+	requireNoWebCopy(t, GradeNames)
+}
+
+// The actions of a plan adjustment (R5) are named as its card offers them and the decision
+// dialog lists a task's changes (labels.ts planAdjustLabels, which both use).
+func TestPlanAdjustNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabels(t, "planAdjustLabels"), PlanAdjustNames)
+	requireNoWebCopy(t, PlanAdjustNames)
+}
+
+// requireNoWebCopy: no component of web/src spells one of names' entries as its own label (an
+// el-option's label="名" or a `code: '名'` entry of a map of its own), which would drift from
+// labels.ts unseen by the tests above.
+func requireNoWebCopy(t *testing.T, names map[string]string) {
+	t.Helper()
+	files, err := filepath.Glob("../../web/src/*/*.vue")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for code, name := range names {
+			q := regexp.QuoteMeta(name)
+			copied := regexp.MustCompile(`label="` + q + `"|\b` + code + `: '` + q + `'`)
+			require.Nil(t, copied.Find(src), "%s names %s %s itself: use labels.ts", f, code, name)
+		}
 	}
 }

@@ -57,6 +57,11 @@ export const taskKindLabels: Record<string, string> = {
 export const similarReasonLabels: Record<string, string> = { name: '名称相近', description: '建设内容相近', data_resources: '数据资源重合' }
 export const changeKindLabels: Record<string, string> = { scope: '建设内容', amount: '投资金额', vendor: '承建单位', schedule: '建设周期' }
 export const changeStatusLabels: Record<string, string> = { pending: '待审批', approved: '已批准', rejected: '未批准' }
+// 绩效评估: the grades of a performance evaluation, as the decision dialog offers them (in this order)
+// and the evaluations list shows them.
+export const gradeLabels: Record<string, string> = { excellent: '优秀', good: '良好', fair: '一般', poor: '较差' }
+// R5 调整: the actions of a mid-year plan adjustment, as its card offers them and its task names them.
+export const planAdjustLabels: Record<string, string> = { add: '增补列入', remove: '移出计划', amount: '调整金额' }
 
 export const roleLabels: Record<string, string> = {
   submitter: '申报单位经办人',
