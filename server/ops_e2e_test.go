@@ -500,3 +500,68 @@ func TestO2_DatabaseOutageStallsThenRecovers(t *testing.T) {
 		assert.Len(c, r.Body["items"], 1)
 	}, 90*time.Second, 500*time.Millisecond)
 }
+
+// TestO1O2_OverdueTaskAfterReset: a workflow reset (O2) while its human task is overdue keeps
+// that task: the new run has the same task, open, due when it was. Right after the reset the
+// stuck list shows it under the new run, its reason saying the workflow was reset at that time
+// and the task is still overdue, so that the row does not read as a reset that did nothing.
+// Decided, the task leaves the list.
+func TestO1O2_OverdueTaskAfterReset(t *testing.T) {
+	s := newOpsStack(t)
+	ctx := context.Background()
+	p := s.createProject("alice", "全市不动产登记信息平台", futureYear(), 300_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	wfID := workflows.ProjectWorkflowID(p)
+	require.EventuallyWithT(t, func(c *assertT) {
+		d, err := ops.Describe(ctx, s.temporal, wfID, "")
+		if assert.NoError(c, err) {
+			assert.Empty(c, d.GetPendingActivities())
+			assert.Nil(c, d.GetPendingWorkflowTask())
+		}
+	}, 20*time.Second, 100*time.Millisecond, "the workflow settles in prelim review")
+	_, err := s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, task)
+	require.NoError(t, err)
+	var due time.Time
+	require.NoError(t, s.store.DB().Get(&due, `SELECT due_at FROM tasks WHERE id = $1`, task))
+	var runID string
+	require.EventuallyWithT(t, func(c *assertT) {
+		it := s.stuck(c, wfID)
+		if r := reasonOf(it, ops.KindTaskOverdue); assert.NotNil(c, r) {
+			assert.Equal(c, task, r.TaskID)
+			assert.NotContains(c, r.Detail, "重置")
+			runID = it.RunID
+		}
+	}, 10*time.Second, 200*time.Millisecond)
+	require.NotEmpty(t, runID)
+
+	r := s.do("ops1", http.MethodPost, "/api/v1/ops/workflows/"+wfID+"/reset", map[string]any{"run_id": runID, "reason": "逾期排查"},
+		map[string]string{"Idempotency-Key": "overdue-" + newID("")})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	newRun := r.str("new_run_id")
+	require.NotEqual(t, runID, newRun)
+
+	// The same task, still open and due when it was: the reset did not supersede it.
+	var row struct {
+		Status string    `db:"status"`
+		DueAt  time.Time `db:"due_at"`
+	}
+	require.NoError(t, s.store.DB().Get(&row, `SELECT status, due_at FROM tasks WHERE id = $1`, task))
+	require.Equal(t, "open", row.Status)
+	require.True(t, due.Equal(row.DueAt), "%s != %s", due, row.DueAt)
+	require.EventuallyWithT(t, func(c *assertT) {
+		it := s.stuck(c, wfID)
+		if r := reasonOf(it, ops.KindTaskOverdue); assert.NotNil(c, r) {
+			assert.Equal(c, newRun, it.RunID, "listed under the run the reset made")
+			assert.Equal(c, task, r.TaskID)
+			assert.Regexp(c, `^初审任务 `+task+` 已于 .*到期，仍未办理（[^）]*）；流程已于 \d{4}-\d\d-\d\d \d\d:\d\d（北京时间）重置，该任务仍逾期（重置不改变人工任务的期限）$`, r.Detail)
+		}
+	}, 10*time.Second, 200*time.Millisecond, "right after the reset the overdue task says the workflow was reset")
+
+	// The new run has the task: deciding it moves the project on, and it leaves the list.
+	d := s.decide("drb1", task, map[string]any{"decision": "approve", "comment": "符合申报条件"}, nil)
+	require.Equal(t, http.StatusOK, d.Status, "%s", d.Raw)
+	require.EventuallyWithT(t, func(c *assertT) {
+		assert.Nil(c, reasonOf(s.stuck(c, wfID), ops.KindTaskOverdue))
+	}, 10*time.Second, 200*time.Millisecond)
+}

@@ -126,14 +126,14 @@ func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 		return StuckPage{}, err
 	}
 	byID := map[string]*StuckWorkflow{}
-	found, err := s.inspect(ctx, append(open, dead...), minAttempts)
+	found, curs, err := s.inspect(ctx, append(open, dead...), minAttempts)
 	if err != nil {
 		return StuckPage{}, err
 	}
 	for _, w := range found {
 		byID[w.WorkflowID] = w
 	}
-	if err := s.addPostgresReasons(ctx, byID, open); err != nil {
+	if err := s.addPostgresReasons(ctx, byID, open, curs); err != nil {
 		return StuckPage{}, err
 	}
 
@@ -156,15 +156,18 @@ func (s *Service) Stuck(ctx context.Context, q StuckQuery) (StuckPage, error) {
 }
 
 // addPostgresReasons adds to byID the reasons the read model knows: open tasks overdue past
-// escalation and activities that gave up; open are the running workflows, for their runs.
-func (s *Service) addPostgresReasons(ctx context.Context, byID map[string]*StuckWorkflow, open []*execution) error {
+// escalation and activities that gave up; open are the running workflows, for their runs, and
+// curs their current runs as Describe found them (a run reset meanwhile is not current).
+func (s *Service) addPostgresReasons(ctx context.Context, byID map[string]*StuckWorkflow, open []*execution, curs map[string]current) error {
 	overdue, err := s.overdueTasks(ctx)
 	if err != nil {
 		return err
 	}
 	runs := map[string]*execution{}
 	for _, e := range open {
-		runs[e.WorkflowID] = e
+		if c, ok := curs[e.WorkflowID]; !ok || c.RunID == e.RunID {
+			runs[e.WorkflowID] = e
+		}
 	}
 	for _, o := range overdue {
 		w, ok := byID[o.WorkflowID]
@@ -175,7 +178,7 @@ func (s *Service) addPostgresReasons(ctx context.Context, byID map[string]*Stuck
 			}
 			byID[o.WorkflowID] = w
 		}
-		w.Reasons = append(w.Reasons, overdueReason(o))
+		w.Reasons = append(w.Reasons, overdueReason(o, curs[o.WorkflowID].LastReset))
 	}
 	failures, err := s.store.OpenActivityFailures(ctx, s.opts.MaxScan)
 	if err != nil {
@@ -235,16 +238,25 @@ type execution struct {
 // inspectWorkers bounds the DescribeWorkflowExecution calls in flight.
 const inspectWorkers = 8
 
-// inspect describes every workflow and returns those with reasons.
-func (s *Service) inspect(ctx context.Context, open []*execution, minAttempts int32) ([]*StuckWorkflow, error) {
+// current is a running workflow's run as Describe found it, with when it was last reset (nil:
+// never), which an overdue task's reason names (overdueReason).
+type current struct {
+	RunID     string
+	LastReset *time.Time
+}
+
+// inspect describes every workflow and returns those with reasons, and the running ones' current
+// runs by workflow id.
+func (s *Service) inspect(ctx context.Context, open []*execution, minAttempts int32) ([]*StuckWorkflow, map[string]current, error) {
 	out := make([]*StuckWorkflow, len(open))
+	cur := make([]*current, len(open))
 	errs := make([]error, len(open))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range inspectWorkers {
 		wg.Go(func() {
 			for i := range next {
-				out[i], errs[i] = s.inspectOne(ctx, open[i], minAttempts)
+				out[i], cur[i], errs[i] = s.inspectOne(ctx, open[i], minAttempts)
 			}
 		})
 	}
@@ -254,37 +266,44 @@ func (s *Service) inspect(ctx context.Context, open []*execution, minAttempts in
 	close(next)
 	wg.Wait()
 	var found []*StuckWorkflow
+	runs := map[string]current{}
 	for i := range open {
 		if errs[i] != nil {
-			return nil, errs[i]
+			return nil, nil, errs[i]
 		}
 		if out[i] != nil {
 			found = append(found, out[i])
 		}
+		if cur[i] != nil {
+			runs[open[i].WorkflowID] = *cur[i]
+		}
 	}
-	return found, nil
+	return found, runs, nil
 }
 
-func (s *Service) inspectOne(ctx context.Context, e *execution, minAttempts int32) (*StuckWorkflow, error) {
+// inspectOne describes run e: its reasons (nil: none) and, when it is running, the run as current.
+func (s *Service) inspectOne(ctx context.Context, e *execution, minAttempts int32) (*StuckWorkflow, *current, error) {
 	if e.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return s.inspectClosed(ctx, e)
+		w, err := s.inspectClosed(ctx, e)
+		return w, nil, err
 	}
 	d, err := Describe(ctx, s.temporal, e.WorkflowID, e.RunID)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return nil, nil // gone since it was listed
+		return nil, nil, nil // gone since it was listed
 	}
 	if err != nil {
-		return nil, fmt.Errorf("describe workflow %s: %w", e.WorkflowID, err)
+		return nil, nil, fmt.Errorf("describe workflow %s: %w", e.WorkflowID, err)
 	}
 	if d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return nil, nil
+		return nil, nil, nil // closed since it was listed (a reset terminates the run it resets)
 	}
+	cur := &current{RunID: e.RunID, LastReset: timeOf(d.GetWorkflowExtendedInfo().GetLastResetTime())}
 	reasons, failing := Classify(d, minAttempts, s.opts.HeartbeatStall, s.opts.Now())
 	if failing {
 		events, err := s.recentEvents(ctx, e.WorkflowID, e.RunID, 1000)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// A retried task whose history shows no counting failure was only rescheduled (e.g.
 		// it timed out on a stopped worker's sticky queue): not failing.
@@ -303,9 +322,9 @@ func (s *Service) inspectOne(ctx context.Context, e *execution, minAttempts int3
 		reasons = kept
 	}
 	if len(reasons) == 0 {
-		return nil, nil
+		return nil, cur, nil
 	}
-	return &StuckWorkflow{WorkflowID: e.WorkflowID, RunID: e.RunID, WorkflowType: e.Type, Reasons: reasons}, nil
+	return &StuckWorkflow{WorkflowID: e.WorkflowID, RunID: e.RunID, WorkflowType: e.Type, Reasons: reasons}, cur, nil
 }
 
 // inspectClosed reports a failed or timed-out run that is still its workflow's current run
@@ -475,9 +494,16 @@ func (s *Service) overdueTasks(ctx context.Context) ([]store.OverdueTask, error)
 	return s.store.OverdueTasks(ctx, s.opts.Now().Add(-s.opts.OverdueGrace), s.opts.MaxScan)
 }
 
-func overdueReason(t store.OverdueTask) Reason {
+// overdueReason is the O1 reason of an overdue task of a workflow last reset at reset (nil:
+// never). A reset after the task fell due leaves it open and overdue (the new run reopens the
+// same task, due when it was), so the reason says so: the row is not the reset's failure.
+func overdueReason(t store.OverdueTask, reset *time.Time) Reason {
 	due := t.DueAt
-	return Reason{Kind: KindTaskOverdue, TaskID: t.ID, Since: &due, Detail: overdueDetail(t)}
+	detail := overdueDetail(t)
+	if reset != nil && reset.After(due) {
+		detail += resetStillOverdue(*reset)
+	}
+	return Reason{Kind: KindTaskOverdue, TaskID: t.ID, Since: &due, Detail: detail}
 }
 
 // gaveUpReason is the O1 reason of a recorded activity failure.

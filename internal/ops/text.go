@@ -132,6 +132,11 @@ func overdueDetail(t store.OverdueTask) string {
 	return fmt.Sprintf("%s任务 %s 已于 %s到期，仍未办理（%s）", kind, t.ID, beijingTime(t.DueAt), who)
 }
 
+// resetStillOverdue ends the detail of an overdue task of a workflow reset after the task fell due.
+func resetStillOverdue(at time.Time) string {
+	return fmt.Sprintf("；流程已于 %s重置，该任务仍逾期（重置不改变人工任务的期限）", beijingTime(at))
+}
+
 // gaveUpDetail: a regular activity exhausted its retries and the workflow went on without it.
 func gaveUpDetail(f store.ActivityFailure) string {
 	return withMessage(fmt.Sprintf("活动 %s 重试用尽，已放弃（运行 %s）", f.ActivityType, f.RunID), f.Error)

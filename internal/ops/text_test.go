@@ -63,12 +63,18 @@ func TestO1_ReasonTexts(t *testing.T) {
 
 	due := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	o := store.OverdueTask{ID: "t-1", Kind: "prelim_review", WorkflowID: "project:p-1", DueAt: due, CandidateRole: "drb_reviewer"}
-	require.Equal(t, "初审任务 t-1 已于 2026-12-01 17:00（北京时间）到期，仍未办理（待签收，候选角色：数管局审核人员）", overdueReason(o).Detail)
+	require.Equal(t, "初审任务 t-1 已于 2026-12-01 17:00（北京时间）到期，仍未办理（待签收，候选角色：数管局审核人员）", overdueReason(o, nil).Detail)
 	o.AssigneeID, o.AssigneeName = sql.NullString{String: "u-drb1", Valid: true}, "张审核"
 	o.Kind = "acceptance_witness"
-	r = overdueReason(o)
+	r = overdueReason(o, nil)
 	require.Equal(t, KindTaskOverdue, r.Kind)
 	require.Equal(t, "验收见证任务 t-1 已于 2026-12-01 17:00（北京时间）到期，仍未办理（承办人：张审核，用户编号 u-drb1）", r.Detail)
+	// Reset after it fell due, the workflow keeps the task open and overdue: the reason says so.
+	reset := due.Add(50 * time.Hour)
+	require.Equal(t, "验收见证任务 t-1 已于 2026-12-01 17:00（北京时间）到期，仍未办理（承办人：张审核，用户编号 u-drb1）"+
+		"；流程已于 2026-12-03 19:00（北京时间）重置，该任务仍逾期（重置不改变人工任务的期限）", overdueReason(o, &reset).Detail)
+	early := due.Add(-time.Hour)
+	require.Equal(t, r.Detail, overdueReason(o, &early).Detail, "a reset before the task fell due is not news")
 
 	f := store.ActivityFailure{ID: "f-1", WorkflowID: "project:p-1", RunID: "r1", ActivityType: "ComputeSimilar", Error: "store similar: timeout"}
 	r = gaveUpReason(f)
