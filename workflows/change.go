@@ -156,6 +156,24 @@ func validateChangeDecision(u DecideUpdate, missing func(string) bool) error {
 	return nil
 }
 
+// validateChangeApproval refuses the approval of an amount change (task t, decision u) whose
+// new amount is below the contract registered while it waited (R7, R9: the contract never
+// exceeds the approved amount; R15: the payments, never above the contract, stay within the
+// new amount): 422 amount_below_contract, nothing changes, the decider may reject it. The
+// request was checked against the contract when it was filed (validateChange), but a change
+// filed in procurement waits while the unit registers the contract and records payments.
+func (l *lifecycle) validateChangeApproval(t OpenTask, u DecideUpdate) error {
+	c := l.st.Change
+	if !l.changeCapped || t.Kind != domain.TaskChangeReview || u.Decision != domain.DecisionApprove || c == nil ||
+		c.Kind != domain.ChangeAmount || c.NewAmountFen >= l.st.ContractFen {
+		return nil
+	}
+	return domain.RefuseWith(domain.StatusUnprocessable, CodeAmountBelowContract,
+		"变更后金额 "+domain.Yuan(c.NewAmountFen)+" 元低于申请后登记的合同金额 "+domain.Yuan(l.st.ContractFen)+
+			" 元（已付款不超过合同金额），不能批准；请作出不予批准的决定，由单位按合同金额重新申请",
+		map[string]any{"contract_amount_fen": l.st.ContractFen, "new_amount_fen": c.NewAmountFen})
+}
+
 // changePending refuses what must wait for the pending change request's decision.
 func (l *lifecycle) changePending() error {
 	if l.st.Change != nil {

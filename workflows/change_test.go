@@ -198,3 +198,35 @@ func TestChange_UnsupportedInRunsStartedBefore(t *testing.T) {
 	requireRejectedByValidator(t, old, domain.StatusConflict, workflows.CodeChangeUnsupported)
 	require.Empty(t, h.changes())
 }
+
+// TestChange_DecreaseBelowALaterContractIsNotApproved (R7, R9, R15, change-below-contract-at-decision):
+// a decrease filed in procurement waits while the unit registers a contract above its new
+// amount (the contract is within the approved amount then). Approving it would leave the
+// contract, and the payments it lets in, above the approved amount: 422 amount_below_contract
+// naming both amounts, nothing changes; the decider rejects it with a reason.
+func TestChange_DecreaseBelowALaterContractIsNotApproved(t *testing.T) {
+	h := newDelivery(t, shanghaiTime(2026, 5, 20, 9, 0, 0))
+	filed := h.change(amountChange(1_000_000_000))
+	contract := h.contract(submitter, validContract(1_050_000_000))
+	approve := h.decide(workflows.DecideUpdate{TaskID: change1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, int64(approvedFen), st.ApprovedFen, "nothing changed")
+		require.NotNil(t, st.Change, "the change still waits for its decision")
+	})
+	rejected := h.decide(workflows.DecideUpdate{TaskID: change1, Actor: drbReviewer, Decision: domain.DecisionReject, Comment: "低于合同金额"})
+	h.cancel()
+	h.runLifecycle(resumedInput(policy2021(), workflows.ProjectState{Stage: domain.StageProcurement}))
+	h.requireCancelled()
+
+	requireOK(t, filed)
+	requireOK(t, contract)
+	requireRejectedByValidator(t, approve, domain.StatusUnprocessable, workflows.CodeAmountBelowContract)
+	require.Equal(t, map[string]any{"contract_amount_fen": float64(1_050_000_000), "new_amount_fen": float64(1_000_000_000)},
+		refusalExtra(t, approve))
+	require.Contains(t, approve.err.Error(), "低于申请后登记的合同金额")
+	requireOK(t, rejected)
+	cs := h.changes()
+	require.Len(t, cs, 2)
+	require.Equal(t, domain.ChangeRejected, cs[1].Status)
+	require.Empty(t, h.withAudit("task.decide")[0].Audit[0].Detail["approved_amount_fen"])
+}

@@ -63,6 +63,10 @@ type lifecycle struct {
 	// decisionWithdrawable (decision-withdraw): a reviewer may withdraw his own decision while
 	// its next step has not started (撤回决定). Runs started before refuse it in the validator.
 	decisionWithdrawable bool
+	// changeCapped (change-below-contract-at-decision): an amount change is refused at its
+	// approval too when the contract registered since its request is above its new amount
+	// (R7, R9, R15). Runs started before approve it.
+	changeCapped bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -107,6 +111,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.extensible = version(ctx, "deadline-extension", 1) == 1
 	l.deputizable = version(ctx, "task-deputy", 1) == 1
 	l.decisionWithdrawable = version(ctx, "decision-withdraw", 1) == 1
+	l.changeCapped = version(ctx, "change-below-contract-at-decision", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}

@@ -123,7 +123,10 @@ func (l *lifecycle) validateDecide(u DecideUpdate, sod bool) error {
 	if err := authz.ActOnTask(u.Actor, l.facts(t, sod)); err != nil {
 		return refusal(err)
 	}
-	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing)
+	if err := validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing); err != nil {
+		return err
+	}
+	return l.validateChangeApproval(t, u)
 }
 
 func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {
@@ -134,7 +137,10 @@ func (l *lifecycle) validateDecideQueued(u DecideUpdate) error {
 	if err := authz.ActOnTask(u.Actor, l.facts(t, l.sod)); err != nil {
 		return refusal(err)
 	}
-	return validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing)
+	if err := validateDecision(t.Kind, u, l.st.PlanAmountFen, l.in.EstimatedFen, l.missing); err != nil {
+		return err
+	}
+	return l.validateChangeApproval(t, u)
 }
 
 // validateDecision checks a decision's payload for its task kind; missing tells a missing
