@@ -152,6 +152,9 @@ func (l *lifecycle) withdrawDecision(ctx workflow.Context, u WithdrawDecisionUpd
 	if d.From != l.st.Stage {
 		tr.stage = d.From
 	}
+	// A panel the plan convened on the approval may be on its way (the gateway saw no session,
+	// the plan had written one): it arrives back in prelim review and is dropped (dropPanel).
+	panelWithdrawn := l.panelDrop && l.st.Stage == domain.StageExpertReview && len(l.st.Panel) == 0
 	for _, id := range d.Opened {
 		o, _ := l.findTask(id)
 		tr.close = append(tr.close, domain.TaskClose{TaskID: id, Cancelled: true, ActorID: u.Actor.ID, Comment: u.Reason})
@@ -176,7 +179,24 @@ func (l *lifecycle) withdrawDecision(ctx workflow.Context, u WithdrawDecisionUpd
 	if err := l.apply(ctx, tr); err != nil {
 		return DecideResult{}, err
 	}
+	l.st.PanelWithdrawn = panelWithdrawn
 	return DecideResult{TaskID: reopened, Decision: "withdraw_decision", Stage: l.st.Stage}, nil
+}
+
+// panelWithdrawn reports whether m is a panel convened on a prelim approval withdrawn before
+// it arrived: the project is not back in expert review (PanelWithdrawn).
+func (l *lifecycle) panelWithdrawn(m *message) bool {
+	return m.kind == msgPanel && l.st.PanelWithdrawn && before(l.st.Stage, domain.StageExpertReview)
+}
+
+// dropPanel drops panel s, convened on a prelim approval withdrawn before it arrived (R4, 撤回决定):
+// the project, back before expert review, leaves the session (no expert task opens, now or when
+// it is approved again: it waits for a panel of its own), audited expert_review.panel_dropped
+// (R18) with the session, which keeps the project's row at the version it was convened at.
+func (l *lifecycle) dropPanel(ctx workflow.Context, s PanelSignal) error {
+	workflow.GetLogger(ctx).Info("panel of a withdrawn approval dropped", "session_id", s.SessionID, "stage", l.st.Stage)
+	return l.apply(ctx, transition{audit: l.auditBy(domain.Actor{ID: "system"}, "expert_review.panel_dropped",
+		map[string]any{"session_id": s.SessionID, "stage": string(l.st.Stage), "reason": "初审通过的决定已撤回，项目不参加该专家评审会"})})
 }
 
 // reopenID is the id a task closed by a withdrawn decision reopens under: its id without an

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -211,4 +212,55 @@ func TestWithdrawDecision_SignoffPassUndoneWhileWitnessOpen(t *testing.T) {
 	require.Len(t, w, 1)
 	require.Empty(t, w[0].Close, "the sign-off opened nothing")
 	require.Empty(t, w[0].Stage)
+}
+
+// TestWithdrawDecision_PanelConvenedOnTheWithdrawnApprovalIsDropped (R4, 撤回决定, withdrawn-panel-dropped):
+// the race of a prelim approval's withdrawal with the plan's convene. The gateway saw no session
+// and the lifecycle accepted the withdrawal; the panel the plan convened meanwhile arrives back
+// in prelim review. It is dropped (audited expert_review.panel_dropped), not held: when the
+// reviewer approves again, no expert task of that session opens; the project waits for a
+// panel of its own, which opens its tasks.
+func TestWithdrawDecision_PanelConvenedOnTheWithdrawnApprovalIsDropped(t *testing.T) {
+	h := newDelivery(t, shanghaiTime(2026, 3, 2, 9, 0, 0))
+	h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+	ok := h.withdrawDecision(prelim1, drbReviewer, "需补充材料后再审")
+	h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: []workflows.ExpertRef{{ID: "e1", OrgID: "x"},
+		{ID: "e2", OrgID: "y"}, {ID: "e3", OrgID: "z"}}})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StagePrelimReview, st.Stage)
+		require.Empty(t, st.Held, "the panel of the withdrawn approval is not kept for later")
+		require.Empty(t, st.Panel)
+		require.True(t, st.PanelWithdrawn)
+	})
+	again := h.decide(workflows.DecideUpdate{TaskID: prelim1W1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Equal(t, domain.StageExpertReview, st.Stage)
+		require.Empty(t, st.Panel, "approved again, the project waits for a panel of its own")
+		require.False(t, st.PanelWithdrawn)
+		for _, o := range st.OpenTasks {
+			require.NotEqual(t, domain.TaskExpertReview, o.Kind, "no expert task of the dropped session: %+v", o)
+		}
+	})
+	h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s2", Experts: []workflows.ExpertRef{{ID: "e4", OrgID: "x"},
+		{ID: "e5", OrgID: "y"}, {ID: "e6", OrgID: "z"}}})
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+
+	requireOK(t, ok)
+	requireOK(t, again)
+	dropped := h.withAudit("expert_review.panel_dropped")
+	require.Len(t, dropped, 1)
+	require.Equal(t, "s1", dropped[0].Audit[0].Detail["session_id"])
+	require.Equal(t, string(domain.StagePrelimReview), dropped[0].Audit[0].Detail["stage"])
+	require.Empty(t, dropped[0].Open)
+	var experts []string
+	for _, id := range h.openedIDs() {
+		if strings.Contains(id, ":expert_review:") {
+			experts = append(experts, id)
+		}
+	}
+	require.Equal(t, []string{expertTask("e4") + ":w1", expertTask("e5") + ":w1", expertTask("e6") + ":w1"}, experts,
+		"only the panel convened after the approval opens tasks")
+	require.Len(t, h.withAudit("expert_review.panel"), 1)
 }

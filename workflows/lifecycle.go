@@ -67,6 +67,10 @@ type lifecycle struct {
 	// approval too when the contract registered since its request is above its new amount
 	// (R7, R9, R15). Runs started before approve it.
 	changeCapped bool
+	// panelDrop (withdrawn-panel-dropped): a panel convened on a prelim approval withdrawn
+	// before the panel arrived is dropped, not held until the project is back in expert review
+	// (R4). Runs started before hold it.
+	panelDrop bool
 }
 
 // missing reports whether a required text s is missing: blank (text.Blank), or empty in runs
@@ -112,6 +116,7 @@ func newLifecycle(ctx workflow.Context, in ProjectLifecycleInput) (*lifecycle, e
 	l.deputizable = version(ctx, "task-deputy", 1) == 1
 	l.decisionWithdrawable = version(ctx, "decision-withdraw", 1) == 1
 	l.changeCapped = version(ctx, "change-below-contract-at-decision", 1) == 1
+	l.panelDrop = version(ctx, "withdrawn-panel-dropped", 1) == 1
 	if in.Resume != nil {
 		l.st = *in.Resume
 	}
@@ -314,6 +319,9 @@ func (l *lifecycle) finish(ctx workflow.Context) (ProjectLifecycleResult, error)
 
 // handle applies one message to the state (the only place state changes).
 func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, error) {
+	if l.panelWithdrawn(m) {
+		return DecideResult{}, l.dropPanel(ctx, m.payload.(PanelSignal))
+	}
 	if l.hold(ctx, m) {
 		return DecideResult{}, nil
 	}

@@ -88,6 +88,9 @@ func (l *lifecycle) apply(ctx workflow.Context, tr transition) error {
 	}
 	if newStage {
 		l.st.Stage = tr.stage
+		if tr.stage == domain.StageExpertReview {
+			l.st.PanelWithdrawn = false // back in expert review: the next panel is its own
+		}
 		if tr.stage.Terminal() {
 			l.st.OpenTasks = nil
 		}

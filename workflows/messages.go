@@ -177,6 +177,10 @@ type ProjectState struct {
 	// carry it (a closed task's id is never reused) (decision-withdraw).
 	LastDecision        *DecidedStep `json:"last_decision,omitempty"`
 	DecisionWithdrawals int          `json:"decision_withdrawals,omitempty"`
+	// PanelWithdrawn: the approval that put the project in expert review was withdrawn (撤回决定)
+	// before its panel arrived; a panel that arrives before the project is back in expert
+	// review was convened on the withdrawn approval and is dropped (withdrawn-panel-dropped, R4).
+	PanelWithdrawn bool `json:"panel_withdrawn,omitempty"`
 }
 
 // HeldSignal is a signal from the AnnualPlan that reached the lifecycle in another stage than
