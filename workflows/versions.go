@@ -176,8 +176,15 @@ var (
 	// commit (the mail sweep the fallback, recording for ops a mail unsent a day later) instead
 	// of by a SendNotifications activity per transition.
 	lifecycleChangesNotifyInApply = append(slices.Clone(lifecycleChangesBundleOnce), change{"notify-in-apply", 1, "52481d0"})
+	// lifecycleChangesTurnRaces (lifecycle-baseline-turn-races) adds
+	// change-below-contract-at-decision (R7, R9, R15: an amount change below the contract
+	// registered while it waited is refused at its approval, 422 amount_below_contract) and
+	// withdrawn-panel-dropped (R4, 撤回决定: a panel convened on a prelim approval withdrawn
+	// before it arrived is dropped, not held until the project is back in expert review).
+	lifecycleChangesTurnRaces = append(slices.Clone(lifecycleChangesNotifyInApply),
+		change{"change-below-contract-at-decision", 1, "6c19f78"}, change{"withdrawn-panel-dropped", 1, "85ff553"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesNotifyInApply
+	lifecycleChanges = lifecycleChangesTurnRaces
 	planChanges      = planChangesLeanResume
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -186,7 +193,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-notify-in-apply", lifecycleChangesNotifyInApply},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-turn-races", lifecycleChangesTurnRaces},
+		{"lifecycle-baseline-notify-in-apply", lifecycleChangesNotifyInApply},
 		{"lifecycle-baseline-bundle-once", lifecycleChangesBundleOnce},
 		{"lifecycle-baseline-adjust-once", lifecycleChangesAdjustOnce},
 		{"lifecycle-baseline-extend", lifecycleChangesExtend},
