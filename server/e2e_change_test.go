@@ -83,3 +83,46 @@ func TestE2E_ChangeReapprovedByTheAuthorityAndSmallChangeByDRB(t *testing.T) {
 	v := s.do("audit1", http.MethodGet, "/api/v1/audit/verify", nil, nil)
 	require.Equal(t, true, v.Body["ok"], "%s", v.Raw)
 }
+
+// TestE2E_ChangeDecreaseBelowALaterContractIsNotApproved (项目变更; R7, R9, R15): bob's project,
+// approved at 10,000,000 CNY, asks in procurement for 8,000,000; while it waits he registers a
+// 9,500,000 contract (within the approved amount then) and records 9,000,000 of payments.
+// Approving the decrease would leave the contract and the payments above the approved amount:
+// DRB's approval is refused with 422 amount_below_contract and a Chinese message naming both
+// amounts; nothing changes (the approved amount, the pending change); DRB rejects it with a
+// reason, and the payments stay capped by the contract (min(contract, approved)).
+func TestE2E_ChangeDecreaseBelowALaterContractIsNotApproved(t *testing.T) {
+	s := newStack(t, "test")
+	p := s.approvedLarge("bob", "城市应急指挥平台减额变更", false)
+	path := "/api/v1/projects/" + p
+
+	r := s.do("bob", http.MethodPost, path+"/changes", map[string]any{"kind": "amount", "description": "取消视频会商模块",
+		"reason": "需求压缩", "new_amount_fen": 800_000_000}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	r = s.do("bob", http.MethodPost, path+"/contract", contractBody(950_000_000, "LA-DEC-"+p[len(p)-6:]), nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	pay := fundsPay(s, "bob", p, 900_000_000)
+	require.Equal(t, http.StatusCreated, pay.Status, "%s", pay.Raw)
+
+	task := s.openTask("drb1", p, "change_review")
+	r = s.decide("drb1", task, map[string]any{"decision": "approve"}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s", r.Raw)
+	require.Equal(t, "amount_below_contract", r.code())
+	require.Contains(t, string(r.Raw), "低于变更申请后登记的合同金额")
+	require.Contains(t, string(r.Raw), "9500000.00")
+	got := s.do("bob", http.MethodGet, path, nil, nil)
+	require.Equal(t, float64(1_000_000_000), got.Body["approved_amount_fen"], "nothing changed: %s", got.Raw)
+	var pending string
+	require.NoError(t, s.store.DB().Get(&pending, `SELECT status FROM project_changes WHERE project_id = $1`, p))
+	require.Equal(t, "pending", pending)
+
+	r = s.decide("drb1", task, map[string]any{"decision": "reject", "comment": "变更后金额低于合同金额"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.NoError(t, s.store.DB().Get(&pending, `SELECT status FROM project_changes WHERE project_id = $1`, p))
+	require.Equal(t, "rejected", pending)
+	over := fundsPay(s, "bob", p, 50_000_001)
+	require.Equal(t, http.StatusUnprocessableEntity, over.Status, "R15: the contract caps the payments: %s", over.Raw)
+	require.Equal(t, "amount_over_contract", over.code())
+	last := fundsPay(s, "bob", p, 50_000_000)
+	require.Equal(t, http.StatusCreated, last.Status, "%s", last.Raw)
+}

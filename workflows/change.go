@@ -169,8 +169,8 @@ func (l *lifecycle) validateChangeApproval(t OpenTask, u DecideUpdate) error {
 		return nil
 	}
 	return domain.RefuseWith(domain.StatusUnprocessable, CodeAmountBelowContract,
-		"变更后金额 "+domain.Yuan(c.NewAmountFen)+" 元低于申请后登记的合同金额 "+domain.Yuan(l.st.ContractFen)+
-			" 元（已付款不超过合同金额），不能批准；请作出不予批准的决定，由单位按合同金额重新申请",
+		"变更后金额 "+domain.Yuan(c.NewAmountFen)+" 元低于变更申请后登记的合同金额 "+domain.Yuan(l.st.ContractFen)+
+			" 元，批准将使合同及已登记的付款超过批复金额，不能批准；请作出不予批准的决定",
 		map[string]any{"contract_amount_fen": l.st.ContractFen, "new_amount_fen": c.NewAmountFen})
 }
 

@@ -223,7 +223,7 @@ func TestChange_DecreaseBelowALaterContractIsNotApproved(t *testing.T) {
 	requireRejectedByValidator(t, approve, domain.StatusUnprocessable, workflows.CodeAmountBelowContract)
 	require.Equal(t, map[string]any{"contract_amount_fen": float64(1_050_000_000), "new_amount_fen": float64(1_000_000_000)},
 		refusalExtra(t, approve))
-	require.Contains(t, approve.err.Error(), "低于申请后登记的合同金额")
+	require.Contains(t, approve.err.Error(), "低于变更申请后登记的合同金额")
 	requireOK(t, rejected)
 	cs := h.changes()
 	require.Len(t, cs, 2)
