@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+	"github.com/stretchr/testify/require"
+
+	"egovpm/workflows"
+)
+
+// TestE2E_PanelConvenedOnAWithdrawnPrelimApprovalIsDropped (R4, 撤回决定, withdrawn-panel-dropped):
+// the race of drb1's withdrawal of his prelim approval with DRB's convene of an expert
+// session. The gateway refuses a withdrawal once the read model lists the project in a
+// session; the window is the plan's: it read the project in expert review, the withdrawal is
+// accepted, and the plan writes the session and signals the panel, which reaches the lifecycle
+// back in prelim review. The test plays the plan's side of that interleaving by hand (the
+// session rows Apply writes, then the panel signal SignalMembers sends) after a real
+// withdrawal. The lifecycle drops the panel (audit expert_review.panel_dropped): no expert task
+// opens, in prelim review nor when drb1 approves again; the plan then convenes a panel of its
+// own for the project, and only its experts get tasks.
+func TestE2E_PanelConvenedOnAWithdrawnPrelimApprovalIsDropped(t *testing.T) {
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createProject("bob", "撤回决定与专家评审会竞态：水利监测平台", year, 300_000_000)
+	s.submit("bob", p)
+	s.prelimApprove(p)
+	task := s.openTaskDone(p)
+	r := s.withdrawDecision("drb1", task, map[string]any{"reason": "需补充材料后再审"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, "prelim_review", r.str("stage"))
+
+	// The plan's side: the session it convened on the approval, then its panel.
+	late := "race-" + p
+	db := s.store.DB()
+	_, err := db.Exec(`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ($1, $2, $3, 'u-drb1')`,
+		late, year, pq.Array([]string{"u-exp1", "u-exp2", "u-exp3"}))
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO expert_session_projects (session_id, project_id) VALUES ($1, $2)`, late, p)
+	require.NoError(t, err)
+	panel := workflows.PanelSignal{SessionID: late, Experts: []workflows.ExpertRef{{ID: "u-exp1", OrgID: "experts"},
+		{ID: "u-exp2", OrgID: "experts"}, {ID: "u-exp3", OrgID: "experts"}}}
+	require.NoError(t, s.temporal.SignalWorkflow(context.Background(), workflows.ProjectWorkflowID(p), "", workflows.SignalPanel, panel))
+
+	var dropped string
+	require.Eventually(t, func() bool {
+		return db.Get(&dropped, `SELECT detail->>'session_id' FROM audit_log WHERE object_id = $1
+			AND action = 'expert_review.panel_dropped'`, p) == nil
+	}, 20*time.Second, 100*time.Millisecond, "the panel of the withdrawn approval is dropped (R18: audited)")
+	require.Equal(t, late, dropped)
+	s.waitStage("drb1", p, "prelim_review")
+	require.Zero(t, s.expertTasks(p), "no expert task on a project back in prelim review")
+
+	s.prelimApprove(p)
+	time.Sleep(time.Second) // a held panel would open its tasks with the stage change
+	require.Zero(t, s.expertTasks(p), "approved again, the project waits for a panel of its own")
+	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
+	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家",
+		"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	s.openTask("exp4", p, "expert_review")
+	require.Equal(t, 3, s.expertTasks(p))
+	rr := s.do("exp1", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil)
+	require.Empty(t, rr.Body["items"], "exp1 was only on the dropped panel: %s", rr.Raw)
+}
+
+// openTaskDone is the id of project p's prelim review task drb1 decided last.
+func (s *stack) openTaskDone(p string) string {
+	s.t.Helper()
+	var id string
+	require.NoError(s.t, s.store.DB().Get(&id, `SELECT id FROM tasks WHERE project_id = $1 AND kind = 'prelim_review'
+		AND status = 'done' ORDER BY decided_at DESC LIMIT 1`, p))
+	return id
+}
+
+// expertTasks counts project p's expert review tasks (open or done).
+func (s *stack) expertTasks(p string) int {
+	s.t.Helper()
+	var n int
+	require.NoError(s.t, s.store.DB().Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND kind = 'expert_review'`, p))
+	return n
+}
