@@ -230,3 +230,21 @@ func TestChange_DecreaseBelowALaterContractIsNotApproved(t *testing.T) {
 	require.Equal(t, domain.ChangeRejected, cs[1].Status)
 	require.Empty(t, h.withAudit("task.decide")[0].Audit[0].Detail["approved_amount_fen"])
 }
+
+// TestChange_DecreaseBelowALaterContractInRunsStartedBefore: a run started before
+// change-below-contract-at-decision approves it as it did (its history replays unchanged).
+func TestChange_DecreaseBelowALaterContractInRunsStartedBefore(t *testing.T) {
+	h := newDelivery(t, shanghaiTime(2026, 5, 20, 9, 0, 0))
+	startedBefore(t, h.env, "lifecycle-baseline-turn-races")
+	h.env.OnGetVersion("lifecycle-baseline-notify-in-apply", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	h.env.OnGetVersion("change-below-contract-at-decision", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("withdrawn-panel-dropped", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.change(amountChange(1_000_000_000))
+	h.contract(submitter, validContract(1_050_000_000))
+	approve := h.decide(workflows.DecideUpdate{TaskID: change1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+	h.cancel()
+	h.runLifecycle(resumedInput(policy2021(), workflows.ProjectState{Stage: domain.StageProcurement}))
+	h.requireCancelled()
+	requireOK(t, approve)
+	require.Equal(t, domain.ChangeApproved, h.changes()[1].Status)
+}

@@ -264,3 +264,25 @@ func TestWithdrawDecision_PanelConvenedOnTheWithdrawnApprovalIsDropped(t *testin
 		"only the panel convened after the approval opens tasks")
 	require.Len(t, h.withAudit("expert_review.panel"), 1)
 }
+
+// TestWithdrawDecision_PanelAfterWithdrawalHeldInRunsStartedBefore: a run started before
+// withdrawn-panel-dropped holds the panel until the project is back in expert review, as it did.
+func TestWithdrawDecision_PanelAfterWithdrawalHeldInRunsStartedBefore(t *testing.T) {
+	h := newDelivery(t, shanghaiTime(2026, 3, 2, 9, 0, 0))
+	startedBefore(t, h.env, "lifecycle-baseline-turn-races")
+	h.env.OnGetVersion("lifecycle-baseline-notify-in-apply", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+	h.env.OnGetVersion("change-below-contract-at-decision", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion("withdrawn-panel-dropped", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+	h.withdrawDecision(prelim1, drbReviewer, "需补充材料后再审")
+	h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Experts: []workflows.ExpertRef{{ID: "e1", OrgID: "x"},
+		{ID: "e2", OrgID: "y"}, {ID: "e3", OrgID: "z"}}})
+	h.projectState(func(st workflows.ProjectState) {
+		require.Len(t, st.Held, 1)
+		require.False(t, st.PanelWithdrawn)
+	})
+	h.cancel()
+	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+	h.requireCancelled()
+	require.Empty(t, h.withAudit("expert_review.panel_dropped"))
+}
