@@ -58,6 +58,7 @@ func TestE2E_PanelConvenedOnAWithdrawnPrelimApprovalIsDropped(t *testing.T) {
 	s.prelimApprove(p)
 	time.Sleep(time.Second) // a held panel would open its tasks with the stage change
 	require.Zero(t, s.expertTasks(p), "approved again, the project waits for a panel of its own")
+	require.Equal(t, s.openTaskDone(p), s.withdrawable("drb1", p), "the dropped session does not make the new approval too late")
 	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
 	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家",
 		"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})

@@ -13,7 +13,9 @@ import (
 // read model tells (撤回决定, issue 19 item 2): another task of its project was decided after
 // it, a task was opened after it (the decision's own open in its transaction, at its instant),
 // a task it opened is claimed, or, for preliminary review, the project joined an expert
-// session (R4). The workflow checks the rest (its own order of events).
+// session since (R4; a session convened on an earlier, withdrawn approval does not count: its
+// panel was dropped, withdrawn-panel-dropped). The workflow checks the rest (its own order of
+// events).
 func (s *Store) DecisionFollowedUp(ctx context.Context, t Task) (bool, error) {
 	if !t.ProjectID.Valid || !t.DecidedAt.Valid {
 		return true, nil
@@ -22,7 +24,8 @@ func (s *Store) DecisionFollowedUp(ctx context.Context, t Task) (bool, error) {
 	err := s.getP(ctx, &started, `SELECT EXISTS (SELECT 1 FROM tasks o WHERE o.project_id = $1 AND o.id <> $2 AND
 			((o.status = 'done' AND o.decided_at > $3) OR o.created_at > $3
 			OR (o.status = 'open' AND o.assignee_id IS NOT NULL AND o.created_at >= $3)))
-		OR ($4 AND EXISTS (SELECT 1 FROM expert_session_projects sp WHERE sp.project_id = $1))`,
+		OR ($4 AND EXISTS (SELECT 1 FROM expert_session_projects sp JOIN expert_sessions es ON es.id = sp.session_id
+			WHERE sp.project_id = $1 AND es.created_at >= $3))`,
 		t.ProjectID.String, t.ID, t.DecidedAt.Time, t.Kind == string(domain.TaskPrelimReview))
 	if err != nil {
 		return false, fmt.Errorf("decision followed up: %w", err)
