@@ -169,7 +169,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 		return planPost(fmt.Sprintf("growth-%s-convene-%d", runKey, i), fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year),
 			map[string]any{"pick_reason": "测试指定专家", "expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": batch}, http.StatusCreated, nil)
 	}, func() error {
-		return e.waitCount(ctx, "open expert review tasks", 3*n, 10*time.Minute,
+		return e.waitCount(ctx, "open expert review tasks", 3*n, waitLimit(3*n),
 			`SELECT count(*) FROM tasks WHERE project_id = ANY($1) AND kind = 'expert_review' AND status = 'open'`, pq.Array(ids))
 	}); err != nil {
 		return nil, err
