@@ -147,7 +147,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
 			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
 		fullVis = fs.Bool("full-visibility-indexes", fullVisDefault,
-			"keep (or restore) every index of Temporal's SQLite visibility schema; off drops those no query of this platform uses [TEMPORAL_FULL_VISIBILITY_INDEXES]")
+			"keep (or restore) every index of Temporal's visibility schema (SQLite or PostgreSQL store); off drops those no query of this platform uses [TEMPORAL_FULL_VISIBILITY_INDEXES]")
 		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
 			"let the Web UI terminate, reset, signal, cancel or start workflows; off (default) it only reads [TEMPORAL_UI_WRITE_ACTIONS]")
 	)

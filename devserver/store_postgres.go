@@ -201,6 +201,13 @@ func (s *postgresStore) ensureSchema(db, schemaName, want string) error {
 			return fmt.Errorf("set up schema version tables in %s: %w", db, err)
 		}
 	}
+	// A lean visibility database gets its dropped indexes back before Temporal's versions
+	// are applied on top of it (store_postgres_visibility.go).
+	if db == s.visDB {
+		if err := s.restoreDroppedIndexes(conn, db, want); err != nil {
+			return err
+		}
+	}
 	update := schema.NewUpdateSchemaTask(conn, &schema.UpdateConfig{DBName: db, SchemaName: schemaName, TargetVersion: want}, s.schemaLog)
 	if err := update.Run(); err != nil {
 		return fmt.Errorf("update schema of %s to %s: %w", db, want, err)

@@ -29,7 +29,7 @@ func testPGURL() string {
 
 // pgTestStore returns a postgres store over two fresh database names that are dropped when
 // the test ends.
-func pgTestStore(t *testing.T) *postgresStore {
+func pgTestStore(t testing.TB) *postgresStore {
 	t.Helper()
 	var b [4]byte
 	_, _ = rand.Read(b[:])

@@ -20,22 +20,26 @@ import (
 	"go.uber.org/zap"
 )
 
-// The SQLite visibility schema indexes every column a list filter might name: 58 indexes on
-// executions_visibility, 47 of them on columns this platform never filters on (the
-// pre-allocated search-attribute columns its namespace does not map, the worker-deployment,
-// batch and history-size columns). Temporal writes a run's whole visibility row at its start,
-// at its close and at every UpsertSearchAttributes — the lifecycle's Stage, kept current at
-// every stage change (issue 21 item 5) — and in SQLite that statement updates every index
-// entry of the row and is prepared anew each time, its program growing with the indexes. In
-// the decision round trip's profile (docs/PERFORMANCE.md §11.4.4) the upsert was 40 % of the
-// devserver's CPU, 4 ms a decision; with the unused indexes gone an upsert costs 0.9-1.0 ms
-// instead of 2.4-2.7 (BenchmarkVisibilityUpsert).
+// Temporal's visibility schemas index every column a list filter might name: 58 indexes on
+// executions_visibility in SQLite, 73 in PostgreSQL, most of them on columns this platform
+// never filters on (the pre-allocated search-attribute columns its namespace does not map, the
+// worker-deployment, batch, CHASM and history-size columns). Temporal writes a run's whole
+// visibility row at its start, at its close and at every UpsertSearchAttributes — the
+// lifecycle's Stage, kept current at every stage change (issue 21 item 5) — and that write
+// updates an entry in every index of the row (in PostgreSQL too: history_length and the like
+// change at every write, so it is never a HOT update). In SQLite the statement is also prepared
+// anew each time, its program growing with the indexes. In the decision round trip's profile
+// (docs/PERFORMANCE.md §11.4.4) the SQLite upsert was 40 % of the devserver's CPU, 4 ms a
+// decision; with the unused indexes gone an upsert costs 0.9-1.0 ms instead of 2.4-2.7
+// (BenchmarkVisibilityUpsert); PostgreSQL's figures are in §11.4.5 (BenchmarkPGVisibilityUpsert).
 //
 // An index only speeds a query: a filter on a column whose index was dropped still answers,
 // by a scan. Dropping is idempotent, and --full-visibility-indexes restores every index
 // (CREATE INDEX IF NOT EXISTS from Temporal's own schema), for an A/B or a UI user's filters.
-// Only the SQLite store is changed: PostgreSQL's visibility schema is versioned, and a later
-// Temporal's schema update may expect its indexes.
+// PostgreSQL's visibility schema is versioned and a later Temporal's schema update may expect
+// the indexes its earlier versions created: the PostgreSQL store records each index it drops
+// (its definition, in devserver_dropped_indexes) and recreates them before an update that has
+// work to do (store_postgres_visibility.go), then drops them again once the server runs.
 
 // sqliteVisibilitySchema is Temporal's SQLite visibility schema in its embedded assets.
 const sqliteVisibilitySchema = "sqlite/v3/visibility/schema.sql"
@@ -105,9 +109,10 @@ func visibilityIndexesToDrop(names []string, aliases map[string]string) []string
 
 // tuneVisibility drops the visibility indexes the namespace's queries do not use, or with full
 // set restores every one. It runs once the custom search attributes are registered (their
-// columns are known only then) and only on the SQLite store. It returns the statements run.
+// columns are known only then), on the stores that are visibilityIndexers. It returns the
+// statements run.
 func tuneVisibility(ctx context.Context, st store, c client.Client, namespace string, full bool, logger *zap.Logger) ([]string, error) {
-	s, ok := st.(*sqliteStore)
+	s, ok := st.(visibilityIndexer)
 	if !ok {
 		return nil, nil
 	}
@@ -124,6 +129,15 @@ func tuneVisibility(ctx context.Context, st store, c client.Client, namespace st
 		logger.Info("visibility indexes", zap.Bool("full", full), zap.Int("statements", len(run)))
 	}
 	return run, err
+}
+
+// visibilityIndexer is a store whose visibility indexes the devserver prunes: the SQLite and
+// the PostgreSQL store.
+type visibilityIndexer interface {
+	// setVisibilityIndexes restores every index of executions_visibility (full) or drops
+	// those neither the platform's lists nor the mapped search attributes (aliases) need,
+	// returning the statements run.
+	setVisibilityIndexes(full bool, aliases map[string]string) ([]string, error)
 }
 
 // setVisibilityIndexes restores every index of executions_visibility (full) or drops those
