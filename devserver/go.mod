@@ -3,6 +3,7 @@ module egovpm/devserver
 go 1.26.4
 
 require (
+	github.com/lib/pq v1.10.9
 	github.com/stretchr/testify v1.11.1
 	github.com/temporalio/ui-server/v2 v2.50.1
 	go.temporal.io/api v1.62.8
@@ -108,7 +109,6 @@ require (
 	github.com/klauspost/compress v1.18.0 // indirect
 	github.com/labstack/echo/v4 v4.13.4 // indirect
 	github.com/labstack/gommon v0.4.2 // indirect
-	github.com/lib/pq v1.10.9
 	github.com/mailru/easyjson v0.9.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect

@@ -527,11 +527,27 @@ func TestParseOptions(t *testing.T) {
 			PGDatabase:           "temporal",
 			PGVisibilityDatabase: "temporal_visibility",
 			PGSynchronousCommit:  "off",
+			PGDriver:             "pgx",
 
 			MetricsAddr:        "127.0.0.1:9466",
 			MetricsAddrDefault: true,
 			SearchAttributes:   true,
 		}, o)
+	})
+
+	t.Run("postgres driver", func(t *testing.T) {
+		o, err := parseOptions([]string{"--store", "postgres", "--pg-driver", "pq"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		st, err := newStore(o)
+		require.NoError(t, err)
+		require.Equal(t, "postgres12", st.(*postgresStore).sqlConfig("x", 1).PluginName)
+		o, err = parseOptions([]string{"--store", "postgres"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		st, err = newStore(o)
+		require.NoError(t, err)
+		require.Equal(t, "postgres12_pgx", st.(*postgresStore).sqlConfig("x", 1).PluginName, "pgx by default")
+		_, err = parseOptions([]string{"--store", "postgres"}, env(map[string]string{"TEMPORAL_PG_DRIVER": "odbc"}), io.Discard)
+		require.ErrorContains(t, err, "invalid --pg-driver")
 	})
 
 	t.Run("metrics, search attributes and long poll", func(t *testing.T) {

@@ -29,6 +29,7 @@ const (
 	defaultPGDatabase           = "temporal"
 	defaultPGVisibilityDatabase = "temporal_visibility"
 	defaultPGSynchronousCommit  = "off"
+	defaultPGDriver             = "pgx"
 
 	// minRetention is the shortest namespace retention the Temporal server accepts.
 	minRetention = 24 * time.Hour
@@ -61,6 +62,8 @@ type options struct {
 	PGDatabase, PGVisibilityDatabase string
 	// PGSynchronousCommit is the synchronous_commit setting of the server's sessions.
 	PGSynchronousCommit string
+	// PGDriver is the PostgreSQL driver of the server's persistence plugin: pgx or pq.
+	PGDriver string
 	// PprofAddr serves net/http/pprof (a loopback host:port); empty means off.
 	PprofAddr string
 	// MetricsAddr serves the Temporal server's Prometheus metrics at /metrics; empty means off.
@@ -146,6 +149,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			"long-poll time of the matching service (matching.longPollExpirationInterval); 0 keeps the server's 1m [TEMPORAL_LONG_POLL_INTERVAL]")
 		pgSync = fs.String("pg-synchronous-commit", env("TEMPORAL_PG_SYNCHRONOUS_COMMIT", defaultPGSynchronousCommit),
 			"synchronous_commit of the server's PostgreSQL sessions: off (default, like the SQLite store's synchronous=NORMAL) or on [TEMPORAL_PG_SYNCHRONOUS_COMMIT]")
+		pgDriver = fs.String("pg-driver", env("TEMPORAL_PG_DRIVER", defaultPGDriver),
+			"driver of the server's PostgreSQL plugin: pgx (default: postgres12_pgx, statements prepared once a connection) or pq (postgres12: each statement parsed anew) [TEMPORAL_PG_DRIVER]")
 		fullVis = fs.Bool("full-visibility-indexes", fullVisDefault,
 			"keep (or restore) every index of Temporal's visibility schema (SQLite or PostgreSQL store); off drops those no query of this platform uses [TEMPORAL_FULL_VISIBILITY_INDEXES]")
 		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
@@ -175,6 +180,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		PGDatabase:           strings.TrimSpace(*pgDB),
 		PGVisibilityDatabase: strings.TrimSpace(*pgVisDB),
 		PGSynchronousCommit:  strings.TrimSpace(*pgSync),
+		PGDriver:             strings.TrimSpace(*pgDriver),
 		PprofAddr:            strings.TrimSpace(*pprofAddr),
 		MetricsAddr:          strings.TrimSpace(*metricsAddr),
 		MetricsAddrDefault:   true,
@@ -229,6 +235,9 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	if o.Store == storePostgres {
 		if _, err := newPostgresStore(o.PGURL, o.PGDatabase, o.PGVisibilityDatabase, o.PGSynchronousCommit); err != nil {
 			return options{}, err
+		}
+		if _, ok := pgPlugins[o.PGDriver]; !ok {
+			return options{}, fmt.Errorf("invalid --pg-driver %q: want pgx or pq", o.PGDriver)
 		}
 	}
 	if o.Namespace == "" {

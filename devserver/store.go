@@ -69,7 +69,11 @@ func newStore(o options) (store, error) {
 	case storeSQLite:
 		return newSQLiteStore(o.DBFile)
 	case storePostgres:
-		return newPostgresStore(o.PGURL, o.PGDatabase, o.PGVisibilityDatabase, o.PGSynchronousCommit)
+		s, err := newPostgresStore(o.PGURL, o.PGDatabase, o.PGVisibilityDatabase, o.PGSynchronousCommit)
+		if err == nil && o.PGDriver != "" {
+			s.plugin = pgPlugins[o.PGDriver]
+		}
+		return s, err
 	default:
 		return nil, fmt.Errorf("unknown store %q: supported stores are %s", o.Store, strings.Join(supportedStores, ", "))
 	}

@@ -32,6 +32,12 @@ const (
 	pgVisibilitySchemaName = "postgresql/v12/visibility"
 )
 
+// pgPlugins are Temporal's PostgreSQL persistence plugins by the driver they use. pgx (the
+// default) prepares each statement once a connection and keeps it (its statement cache);
+// lib/pq parses and plans every parameterized statement anew, an extra round trip each
+// (docs/PERFORMANCE.md §11.4.5).
+var pgPlugins = map[string]string{"pgx": postgresql.PluginNamePGX, "pq": postgresql.PluginName}
+
 // validDBName is what the devserver accepts as a database name: it is put into CREATE
 // DATABASE unquoted by the schema tool.
 var validDBName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -51,6 +57,7 @@ type postgresStore struct {
 	schemaLog  tlog.Logger
 	maxConns   int
 	maxConnsVs int
+	plugin     string // Temporal's SQL plugin (pgPlugins)
 }
 
 // newPostgresStore parses the server URL (postgres://user:password@host:port/[db]?sslmode=…;
@@ -86,6 +93,7 @@ func newPostgresStore(rawURL, db, visDB, syncCommit string) (*postgresStore, err
 		schemaLog:  tlog.NewNoopLogger(),
 		maxConns:   20,
 		maxConnsVs: 10,
+		plugin:     postgresql.PluginNamePGX,
 	}
 	s.password, _ = u.User.Password()
 	if s.maintDB == "" {
@@ -121,7 +129,7 @@ func redactURL(raw string) string {
 
 func (s *postgresStore) sqlConfig(db string, maxConns int) *config.SQL {
 	return &config.SQL{
-		PluginName:        postgresql.PluginName,
+		PluginName:        s.plugin,
 		DatabaseName:      db,
 		ConnectAddr:       s.addr,
 		ConnectProtocol:   "tcp",
@@ -135,7 +143,7 @@ func (s *postgresStore) sqlConfig(db string, maxConns int) *config.SQL {
 }
 
 func (s *postgresStore) describe() string {
-	return fmt.Sprintf("postgres %s@%s databases %s (persistence) and %s (visibility)", s.user, s.addr, s.db, s.visDB)
+	return fmt.Sprintf("postgres %s@%s databases %s (persistence) and %s (visibility), plugin %s", s.user, s.addr, s.db, s.visDB, s.plugin)
 }
 
 func (s *postgresStore) persistence() config.Persistence {
