@@ -163,11 +163,16 @@ func TestPGVisibilityIndexesRestoredBeforeUpdate(t *testing.T) {
 
 // BenchmarkPGVisibilityUpsert is the visibility write of a search-attribute upsert (the Stage
 // of a decision, issue 21 item 5) as the PostgreSQL plugin runs it, with Temporal's full set of
-// indexes and with the devserver's lean set, on a table of 2,000 runs.
+// indexes and with the devserver's lean set, on a table of 2,000 runs, through either driver.
 func BenchmarkPGVisibilityUpsert(b *testing.B) {
-	for _, full := range []bool{true, false} {
-		b.Run(map[bool]string{true: "full", false: "lean"}[full], func(b *testing.B) {
+	for _, c := range []struct {
+		driver string
+		full   bool
+	}{{"pq", true}, {"pq", false}, {"pgx", true}, {"pgx", false}} {
+		b.Run(c.driver+"/"+map[bool]string{true: "full", false: "lean"}[c.full], func(b *testing.B) {
+			full := c.full
 			st := pgTestStore(b)
+			st.plugin = pgPlugins[c.driver]
 			require.NoError(b, st.ensureDatabase(st.visDB))
 			require.NoError(b, st.ensureSchema(st.visDB, pgVisibilitySchemaName, pgschema.VisibilityVersion))
 			_, err := st.setVisibilityIndexes(full, appAliases)
