@@ -395,6 +395,10 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 			return fmt.Errorf("activity failure: %w", err)
 		}
 	}
+	// The notices before the audit rows, which hold the chain's head until the commit.
+	if err := s.transitionNotices(ctx, tx, t); err != nil {
+		return err
+	}
 	// The stage and the closed tasks are written by the statement that locks the audit
 	// chain's head for the first audit row (one round trip for both), or alone when the
 	// transition audits nothing.
@@ -412,12 +416,24 @@ func (s *Store) applyInTx(ctx context.Context, tx *sqlx.Tx, t domain.Transition,
 			return fmt.Errorf("stage, tasks and audit: %w", err)
 		}
 	}
+	return nil
+}
+
+// transitionNotices writes in tx t's explicit notices and those it derives (issue 19 item 1,
+// notices.go), the explicit first (a derived one skips who has an explicit one). applyInTx
+// writes them before its audit rows: the chain's head, locked by the first append until the
+// commit, serialises every transaction that appends, so what need not hold it goes first (the
+// members of a bundle decision each wait for the head in turn: docs/PERFORMANCE.md §11.4.5).
+// They read the
+// tasks t opens, written before them, and the project's facts, which t's stage write does not
+// change; they lock no row another transaction holds while it waits for the audit head.
+func (s *Store) transitionNotices(ctx context.Context, tx *sqlx.Tx, t domain.Transition) error {
 	for i, n := range t.Notify {
 		if err := s.notify(ctx, tx, fmt.Sprintf("%s#%d", t.ID, i), t.ProjectID, n); err != nil {
 			return err
 		}
 	}
-	return s.deriveNotices(ctx, tx, t) // issue 19 item 1: what the transition tells people (notices.go)
+	return s.deriveNotices(ctx, tx, t)
 }
 
 // auditMembers writes t.Bundle.MemberAudit for each of the bundle's members, keyed by the
