@@ -89,6 +89,9 @@ func TestBrowserE2E(t *testing.T) {
 		fmt.Sprintf("EGOVPM_PLAN_YEAR_2=%d", futureYear()),
 		// The task turns' screens (issue 19 item 6: the expert draw) have theirs too.
 		fmt.Sprintf("EGOVPM_PLAN_YEAR_3=%d", futureYear()),
+		// And 计划调整's (plan-adjust.spec.ts): a year from futureYear too, never one a parallel
+		// test's AnnualPlan holds.
+		fmt.Sprintf("EGOVPM_PLAN_YEAR_4=%d", futureYear()),
 		"EGOVPM_E2E_DELIVERY="+delivery,
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"CI=1",
