@@ -93,6 +93,7 @@ func TestE2E_ChangeReapprovedByTheAuthorityAndSmallChangeByDRB(t *testing.T) {
 // amounts; nothing changes (the approved amount, the pending change); DRB rejects it with a
 // reason, and the payments stay capped by the contract (min(contract, approved)).
 func TestE2E_ChangeDecreaseBelowALaterContractIsNotApproved(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "城市应急指挥平台减额变更", false)
 	path := "/api/v1/projects/" + p
