@@ -4,8 +4,10 @@ package schema
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,4 +102,24 @@ func Check(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("%w: database is at version %d, code needs %d; run `make migrate` (or the `migrate` command) first", ErrOutdated, have, want)
 	}
 	return nil
+}
+
+// Digest returns a hex SHA-256 of the embedded migrations (names and contents): two builds
+// with the same digest migrate a database to the same schema (internal/testdb names its
+// template database by it).
+func Digest() (string, error) {
+	names, err := fs.Glob(migrations, "*.sql")
+	if err != nil {
+		return "", fmt.Errorf("list migrations: %w", err)
+	}
+	h := sha256.New()
+	for _, n := range names {
+		b, err := migrations.ReadFile(n)
+		if err != nil {
+			return "", fmt.Errorf("read migration %s: %w", n, err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

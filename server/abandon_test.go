@@ -24,6 +24,7 @@ import (
 // error-level line and no stack trace: a 500 in the log always means a server fault. A
 // handler panic stays a logged 500 with its stack.
 func TestClientAbandonIsLogged499AtInfo(t *testing.T) {
+	t.Parallel()
 	st := testdb.New(t)
 	ctx := context.Background()
 	require.NoError(t, seed.Demo(ctx, st, config.DefaultDemoPassword))

@@ -18,6 +18,7 @@ import (
 // until they change it the gateway admits them only to me, the password change, refresh and
 // logout. Demo users are not forced.
 func TestInitialPasswordMustBeChanged(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	alice := is.login("alice", config.DefaultDemoPassword)
 	r := is.do(alice, http.MethodGet, "/api/v1/me", "")
@@ -68,6 +69,7 @@ func TestInitialPasswordMustBeChanged(t *testing.T) {
 
 // TestRefreshRenewsTheSession: a token is exchanged for a fresh one and stops working itself.
 func TestRefreshRenewsTheSession(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	old := is.login("bob", config.DefaultDemoPassword)
 	r := is.do(old, http.MethodPost, "/api/v1/auth/refresh", "")
@@ -93,6 +95,7 @@ func TestRefreshRenewsTheSession(t *testing.T) {
 // TestSubmissionWindow: the R2 deadline as the submit route applies it, one second either side
 // of 30 June 23:59:59 Asia/Shanghai.
 func TestSubmissionWindow(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	pol, err := is.srv.store.Policy(context.Background(), "2021", false)
 	require.NoError(t, err)
@@ -124,6 +127,7 @@ func TestSubmissionWindow(t *testing.T) {
 
 // TestListProjectsByType: the project list filters by type (the 我的项目 screen's filter).
 func TestListProjectsByType(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	alice := is.login("alice", config.DefaultDemoPassword)
 	for _, typ := range []string{"new", "om", "om"} {
@@ -151,6 +155,7 @@ func TestListProjectsByType(t *testing.T) {
 // TestTasksByPlanYear: the inbox filters by the plan year of the task's project and names the
 // project (the 待办 screen's year filter and its project column).
 func TestTasksByPlanYear(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	alice := is.login("alice", config.DefaultDemoPassword)
 	ids := map[int]string{}

@@ -88,6 +88,7 @@ func items(r reply, field string) []string {
 }
 
 func TestIdentityHandlers(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 
 	r := is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"alice","password":"`+config.DefaultDemoPassword+`"}`)

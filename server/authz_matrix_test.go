@@ -1092,6 +1092,7 @@ var mxRoutes = map[string]mxRoute{
 // fixture's objects against what docs/AUTHZ.md's table makes of them, then that the matrix
 // changed nothing and the audit chain still verifies (R18).
 func TestAuthzMatrix(t *testing.T) {
+	t.Parallel()
 	rows := mxTable(t)
 	// Every route has its object and action, every entry a route, and the route table admits
 	// exactly the roles the table lists for them.
@@ -1269,6 +1270,7 @@ func mxItemIDs(r resp) []string {
 // unit's project and document ids gets the same 404 as for ids that do not exist, on every
 // project route, and its lists never show them.
 func TestAuthzSubmitterCannotReadOtherUnitByGuessingIDs(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := mxYear()
 	pa := s.createProject("alice", "教育局可见性测试", year, 100_000_000)
@@ -1343,6 +1345,7 @@ func TestAuthzSubmitterCannotReadOtherUnitByGuessingIDs(t *testing.T) {
 // project's tasks are neither listed, readable, claimable nor decidable by exp1, and its
 // project stays invisible to exp1.
 func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := mxYear()
 	pa := s.createProject("alice", "回避测试：教育局项目", year, 300_000_000)
@@ -1410,6 +1413,7 @@ func TestAuthzR4ExpertOfOwnUnitNeverOfferedOrAllowed(t *testing.T) {
 // may not set — stage, unit_id, amounts, policy — is 400 and changes nothing, not even the
 // fields sent with it; no edit is recorded (R18).
 func TestAuthzPatchCannotSetStageOrUnit(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := mxYear()
 	p := s.createProject("alice", "属性级授权测试", year, 100_000_000)
@@ -1462,6 +1466,7 @@ func TestAuthzPatchCannotSetStageOrUnit(t *testing.T) {
 // not use them, so PostgreSQL refuses it ("could not determine data type of parameter") and every
 // status=done request answers 500 (internal/store/tasks.go, ListTasks).
 func TestAuthzDoneInboxListsOnlyOwnDecisions(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "已办列表测试", mxYear(), 100_000_000)
 	s.submit("alice", p)
@@ -1485,6 +1490,7 @@ func TestAuthzDoneInboxListsOnlyOwnDecisions(t *testing.T) {
 // every unit; a submitter, who "sees only its own unit's projects" (SPEC.md), must not learn
 // another unit's project (id, name, stage) through GET /api/v1/projects/{id}/similar.
 func TestAuthzSimilarHidesOtherUnitsFromSubmitters(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := mxYear()
 	const name = "全市统一视频会议平台"

@@ -51,6 +51,7 @@ func docIDs(r resp) []string {
 // project at all. Lists agree with single reads. The unit's timeline shows the panel's outcome,
 // not the experts' names and scores, which DRB and Audit see.
 func TestAuthzEachRoleReadsWhatItsJobNeeds(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	draft := s.createProject("bob", "角色可见性：卫健草稿", futureYear(), 100_000_000)
 	dDraft := s.upload("bob", draft, "other", pdf).str("id")
@@ -154,6 +155,7 @@ func TestAuthzEachRoleReadsWhatItsJobNeeds(t *testing.T) {
 // and the documents that existed when the panel was convened, while it is open; a document
 // added later is never theirs, and after the panel closes nothing of the project is.
 func TestAuthzExpertReadsOnlyWhileThePanelIsOpen(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createProject("bob", "专家可见期测试", year, 300_000_000)
@@ -209,6 +211,7 @@ func TestAuthzExpertReadsOnlyWhileThePanelIsOpen(t *testing.T) {
 // (open and done, with filters) and the users, and acts on none; the City Government reads the
 // plan year it decides special requests in: its compiled items, not the projects left out.
 func TestAuthzAuditReadsTasksAndUsersAndGovReadsThePlan(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	in := s.createProject("alice", "审计可读：列入计划", year, 200_000_000)
@@ -270,6 +273,7 @@ func TestAuthzAuditReadsTasksAndUsersAndGovReadsThePlan(t *testing.T) {
 // the conflicting acts: deciding what they submitted, confirming a payment they recorded. Each
 // refusal has its code and an audit row (R18).
 func TestAuthzSeparationOfDuties(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	r := s.do("admin", http.MethodPost, "/api/v1/users", map[string]any{"username": "mixed-new", "name": "兼任者",
 		"org_id": "unit-a", "roles": []string{"submitter", "drb_reviewer"}, "password": "Str0ng-Passw0rd!x"}, nil)
@@ -331,6 +335,7 @@ func TestAuthzSeparationOfDuties(t *testing.T) {
 // back. The workflow holds the assignee, so the old assignee's decision is refused and the new
 // one's applied; each reassignment is audited (who, from whom, to whom, why) and notified.
 func TestE2E_ReassignClaimedTask(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("bob", "转办测试项目", futureYear(), 100_000_000)
 	s.submit("bob", p)
@@ -411,6 +416,7 @@ func TestE2E_ReassignClaimedTask(t *testing.T) {
 // ndrc1 and left, is reassigned by the supervisor to another NDRC approver; the plan holds the
 // assignee, so ndrc1 is refused even with the read model bypassed, and the new one decides.
 func TestE2E_ReassignBundleApproval(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	ndrc2 := s.legacyUser("ndrc2", "ndrc", "ndrc_approver")
 	year := futureYear()

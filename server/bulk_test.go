@@ -65,6 +65,7 @@ func (s *stack) prelimTasks(n int, name string) (tasks, projects []string) {
 // with one audit row of its own; resending the bulk request answers the same and decides
 // nothing twice.
 func TestBulkDecisionPrelimReviews(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	tasks, projects := s.prelimTasks(4, "批量初审测试")
 	// The second one is decided alone first: stale for the bulk request.
@@ -152,6 +153,7 @@ func TestBulkDecisionPrelimReviews(t *testing.T) {
 // expert review or bundle approval (decided one by one), a decision its kind does not take, a
 // return without a comment, tasks of another kind than the one named.
 func TestBulkDecisionRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	tasks, _ := s.prelimTasks(2, "批量拒收测试")
 	many := make([]string, 101)
@@ -210,6 +212,7 @@ func TestBulkDecisionRefused(t *testing.T) {
 // a bulk request of four decides three and answers 429 rate_limited for the fourth (in its
 // item), and the next request of the same person is limited too.
 func TestBulkDecisionRateLimitCountsItems(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	tasks, _ := s.prelimTasks(4, "批量限流测试")
 	s.srv.decisions = auth.NewLimiter(time.Hour, 3, nil)

@@ -12,6 +12,7 @@ import (
 // key, so a resend left a stray draft). The same key with another body is refused; without a
 // key every request is a new draft; a key is scoped to its person.
 func TestCreateProjectIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	body := func(name string) map[string]any {

@@ -16,6 +16,7 @@ import (
 // one awaits approval at its amount, the cut one has the new amount, the removed one is not
 // included and its unit told. Bad input changes nothing.
 func TestE2E_R5_PlanAdjustmentApprovedByNDRC(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	keep := s.createProject("alice", "政务服务好差评系统", year, 400_000_000)

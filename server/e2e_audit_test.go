@@ -18,6 +18,7 @@ import (
 // its upload: who, when, which document (object document:<id>, the project in its detail,
 // kept off the project's timeline the unit reads).
 func TestE2E_DownloadsAreAudited(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "下载审计项目", futureYear(), 100_000_000)
 	up := s.upload("alice", p, "opinion", pdf)
@@ -53,6 +54,7 @@ func TestE2E_DownloadsAreAudited(t *testing.T) {
 // chain against those checkpoints, so deleting the newest rows and moving audit_head back,
 // which leaves a chain whole by itself, is reported.
 func TestE2E_AuditVerifyDetectsTruncation(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	for i := range 3 {
 		s.createProject("alice", fmt.Sprintf("审计截断测试 %d", i), futureYear(), 100_000_000)

@@ -19,6 +19,7 @@ import (
 // 1,000 projects, PERFORMANCE §11.1). The gateway answers the members from the read model
 // in the JSON it always gave; the decision excludes one and approves the others.
 func TestE2E_BundleOfAllKeepsItsMembersOutOfThePlan(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	var ids []string

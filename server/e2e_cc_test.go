@@ -25,6 +25,7 @@ func (s *stack) ccNotices(user string) []map[string]any {
 // who does not exist is 400 and decides nothing; a resend of the keyed decision CCs nobody
 // twice; the audit log has one decision.cc row naming the recipients.
 func TestE2E_DecisionCC(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	name := "抄送测试：社区网格化治理平台"
 	p := s.createProject("bob", name, futureYear(), 200_000_000)
@@ -77,6 +78,7 @@ func TestE2E_DecisionCC(t *testing.T) {
 // and decides it; drb1 lists it under status=delegated and sees it decided by drbsup, and is
 // told in his bell (delegated_task_decided); the audit log has task.delegate.
 func TestE2E_Delegate(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "委派测试：教育装备管理系统", futureYear(), 200_000_000)
 	s.submit("alice", p)

@@ -15,6 +15,7 @@ import (
 // which rejects it with a reason. The history is read by the unit, DRB and Audit, not by
 // another unit; both decisions are audited and told to the unit.
 func TestE2E_ChangeReapprovedByTheAuthorityAndSmallChangeByDRB(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "城市应急指挥平台变更", false)
 	path := "/api/v1/projects/" + p
@@ -92,6 +93,7 @@ func TestE2E_ChangeReapprovedByTheAuthorityAndSmallChangeByDRB(t *testing.T) {
 // amounts; nothing changes (the approved amount, the pending change); DRB rejects it with a
 // reason, and the payments stay capped by the contract (min(contract, approved)).
 func TestE2E_ChangeDecreaseBelowALaterContractIsNotApproved(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "城市应急指挥平台减额变更", false)
 	path := "/api/v1/projects/" + p

@@ -28,6 +28,7 @@ func closingStack(t *testing.T) *stack {
 // and the close is audited by system on the plan and on each project; a project the plan
 // already included awaits its approval as before.
 func TestE2E_R5_YearEndCloseLeavesPrePlanProjectsNotIncluded(t *testing.T) {
+	t.Parallel()
 	s := closingStack(t)
 	year := futureYear()
 	waiting := s.createProject("alice", "社区网格化治理平台", year, 300_000_000)

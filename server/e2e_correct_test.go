@@ -26,6 +26,7 @@ import (
 // project's round in the read model (and the API) follows the workflow's: return → resubmit →
 // return → resubmit leaves round 3, as the audit log's project.resubmit rows say.
 func TestE2E_ResubmitRoundInReadModel(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "不动产登记信息系统", futureYear(), 200_000_000)
 	s.submit("alice", p)
@@ -51,6 +52,7 @@ func TestE2E_ResubmitRoundInReadModel(t *testing.T) {
 // id), in ops1's notifications and in the audit log, until ops resolves it (audited); a second
 // resolve is 409 already_resolved, and only ops may resolve.
 func TestE2E_ActivityThatGivesUpIsListedForOps(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	_, err := s.store.DB().Exec(`ALTER TABLE project_similar RENAME TO project_similar_broken`)
 	require.NoError(t, err)
@@ -121,6 +123,7 @@ func (s *stack) createCryptoProject(user, name string, year int, fen int64) stri
 // that uses cryptography is not bundled for approval while its 密码应用方案 is missing (422
 // documents_missing, naming it; the key stays usable), and is once the unit uploads it.
 func TestE2E_BundledCryptoProjectNeedsItsCryptoPlan(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createCryptoProject("alice", "电子政务外网密码服务平台", year, 500_000_000)
@@ -155,6 +158,7 @@ func TestE2E_BundledCryptoProjectNeedsItsCryptoPlan(t *testing.T) {
 // Update) and a plan compile. A resubmission (R3) resent with its key gets its first answer,
 // not 409 already_submitted.
 func TestE2E_KeyedDecisionsAnswerTheirFirstRequestOnly(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "幂等键复用测试", futureYear(), 100_000_000)
 	s.submit("alice", p)
@@ -204,6 +208,7 @@ func TestE2E_KeyedDecisionsAnswerTheirFirstRequestOnly(t *testing.T) {
 // compile and a bundle decision resent with their key and another body are 409
 // idempotency_key_reused; with the same body they get their first answer.
 func TestE2E_KeyedPlanRequestsAnswerTheirFirstRequestOnly(t *testing.T) {
+	t.Parallel()
 	s, p, year := planReady(t, "alice", "计划幂等键测试", 500_000_000)
 	compile := func(fen int64) resp {
 		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
@@ -239,6 +244,7 @@ func TestE2E_KeyedPlanRequestsAnswerTheirFirstRequestOnly(t *testing.T) {
 // Update) resent with its key and another amount is 409 idempotency_key_reused; with the same
 // body it gets its first answer; the contract registered is the first one.
 func TestE2E_KeyedContractAnswersItsFirstRequestOnly(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.approvedLarge("bob", "医保智能监管平台", false)
 	key := map[string]string{"Idempotency-Key": "contract-" + p}
@@ -261,6 +267,7 @@ func TestE2E_KeyedContractAnswersItsFirstRequestOnly(t *testing.T) {
 // supervisor and a small one through a bundle the DRB supervisor decides; NDRC is offered
 // neither and may decide neither. (A 2023 policy row that let NDRC approve again fails here.)
 func TestE2E_Policy2023ApprovedByTheDRBSupervisor(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2023")
 	year := futureYear()
 	large := s.createProject("bob", "全市一体化政务云平台", year, fen12M)
@@ -308,6 +315,7 @@ func TestE2E_Policy2023ApprovedByTheDRBSupervisor(t *testing.T) {
 // goes to the approver of its own pinned policy, not to the approver of the policy the plan
 // year started under.
 func TestE2E_BundleHoldsOneApproversProjects(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	old := s.createProject("alice", "教育督导信息系统", year, 300_000_000)
@@ -364,6 +372,7 @@ func (c *shanghaiClock) now() time.Time { return *c.at.Load() }
 // 1 July 00:00:00 is 422 deadline_passed (extra.deadline is the instant). A deadline moved by
 // the policy row fails here.
 func TestE2E_SubmissionDeadlineIsThe30thOfJuneInShanghai(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	var clock shanghaiClock
 	year := futureYear()
@@ -389,6 +398,7 @@ func TestE2E_SubmissionDeadlineIsThe30thOfJuneInShanghai(t *testing.T) {
 // Asia/Shanghai is 422 policy_not_in_force and changes nothing; on 1 January 2023 it goes
 // through under 2023.
 func TestE2E_NothingIsSubmittedUnderAPolicyBeforeItTakesEffect(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2023")
 	var clock shanghaiClock
 	clock.set(2022, time.December, 31, 23, 59, 59)
@@ -430,6 +440,7 @@ func TestR19_GatewayRefusesToStartWithAPolicyNotYetInForce(t *testing.T) {
 // (R8): a late project that uses cryptography reaches the City Government once its 密码应用方案 is
 // uploaded, not before.
 func TestE2E_SpecialRequestOfACryptoProjectWaitsForItsCryptoPlan(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createCryptoProject("alice", "应急指挥密码保障系统", pastYear(), 400_000_000)
 	require.Equal(t, http.StatusCreated, s.upload("alice", p, "special_request", pdf).Status)
@@ -473,6 +484,7 @@ func requireRefusal(t *testing.T, err error, code string) {
 // (R4) and a bundle without the 密码应用方案 (R17) before asking the plan; the plan refuses them
 // too when asked directly, and changes nothing.
 func TestE2E_PlanChecksPanelsAndCryptoPlansItself(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createCryptoProject("alice", "政务外网身份认证系统", year, 500_000_000)

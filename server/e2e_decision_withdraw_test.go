@@ -39,6 +39,7 @@ func (s *stack) noticeKinds(user, p string) []string {
 // may withdraw until alice resubmits; after, it is 409 withdraw_too_late. A rejection is 409
 // decision_not_withdrawable.
 func TestE2E_WithdrawDecisionOfPrelimReturn(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "撤回决定测试：社区养老服务平台", futureYear(), 100_000_000)
 	s.submit("alice", p)
@@ -115,6 +116,7 @@ func TestE2E_WithdrawDecisionOfPrelimReturn(t *testing.T) {
 // 409 withdraw_too_late, and the project page no longer offers it. The prelim approval of the
 // same project, long followed up, is too late as well.
 func TestE2E_WithdrawDecisionRefusedOnceTheNextTaskIsClaimed(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "撤回决定测试：城市应急指挥平台", false)
 	path := "/api/v1/projects/" + p

@@ -69,6 +69,7 @@ func listItem() map[string]any {
 // missing 密评 report refused (R12, R17) → complete → DRB signs, PRTA witnesses → O&M year 1 filed
 // → year 2 overdue flagged (R13) → evaluation recorded and shown on the unit's next project (R14).
 func TestE2E_DeliveryLifecycle(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "区域健康信息平台", true)
 	path := "/api/v1/projects/" + p
@@ -204,6 +205,7 @@ func TestE2E_DeliveryLifecycle(t *testing.T) {
 // complete until the supervision report is uploaded (422 documents_missing naming it,
 // nothing changed); with the report, the trial run starts.
 func TestE2E_ConstructionCompleteNeedsTheSupervisionReport(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "城市运行管理服务平台", false)
 	path := "/api/v1/projects/" + p

@@ -29,6 +29,7 @@ func (s *stack) inboxHas(user, p, task string) bool {
 // once drb1 ends the absence, drbsup's 待办 no longer shows drb1's tasks. Audited, the chain
 // verifies.
 func TestE2E_Deputy(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	year := futureYear()
 	p := s.createProject("alice", "代理测试：市民卡平台", year, 100_000_000)

@@ -60,6 +60,7 @@ func (s *stack) blobs() []string {
 // cut inside a character), and an extension that names another type than the content is
 // refused.
 func TestE2E_UploadFilenames(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "文件名校验项目", futureYear(), 100_000_000)
 	docs := "/api/v1/projects/" + p + "/documents"
@@ -95,6 +96,7 @@ func TestE2E_UploadFilenames(t *testing.T) {
 // O&M report cannot be uploaded to a draft, through either route; the opinion, a special
 // request and other documents can.
 func TestE2E_UploadKindMustFitTheStage(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "文档阶段校验项目", futureYear(), 100_000_000)
 	docs := "/api/v1/projects/" + p + "/documents"
@@ -123,6 +125,7 @@ func TestE2E_UploadKindMustFitTheStage(t *testing.T) {
 // ELF executable is refused (415 executable_content), as is a "PDF" that has no PDF
 // structure (415 malformed_document); neither leaves a row or a file.
 func TestE2E_ExecutablePolyglotRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "多格式文件校验项目", futureYear(), 100_000_000)
 	docs := "/api/v1/projects/" + p + "/documents"
@@ -148,6 +151,7 @@ func TestE2E_ExecutablePolyglotRefused(t *testing.T) {
 // received (a second file, a kind after the file) leaves no file in DATA_DIR; an accepted one
 // leaves exactly its own.
 func TestE2E_RefusedUploadLeavesNoFile(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "孤儿文件校验项目", futureYear(), 100_000_000)
 	post := func(parts ...[2]string) resp {
@@ -207,6 +211,7 @@ func TestE2E_RefusedUploadLeavesNoFile(t *testing.T) {
 // carries X-Content-Type-Options: nosniff, so no browser runs a document (or an error body)
 // as another type.
 func TestE2E_DownloadHeaders(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "下载头校验项目", futureYear(), 100_000_000)
 	up := s.uploadAs("alice", "/api/v1/projects/"+p+"/documents", "opinion", "项目意见书（终稿）; x=1 'a'.pdf", pdf)

@@ -45,6 +45,7 @@ func (s *stack) selectionRows(sid string) []map[string]any {
 // exactly the draw needs no reason, anything else is hand-picked and needs one (422
 // pick_reason_required, nothing convened), and the reason is audited.
 func TestE2E_ExpertDraw(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p1 := s.createProject("alice", "随机抽取专家的教育项目", year, 300_000_000)
@@ -154,6 +155,7 @@ func TestE2E_ExpertDraw(t *testing.T) {
 // expert of the project's unit (recusal) or one already on the panel, always to someone who
 // then decides in his place; the panel stays three, and the silent expert no longer sees the task (404).
 func TestE2E_ReplaceSilentExpert(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createProject("alice", "替换专家测试：教育数据治理", year, 300_000_000)

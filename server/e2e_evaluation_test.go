@@ -22,6 +22,7 @@ func (s *stack) delivery(user, p string) resp {
 // decides it, round 2 opens as a task of its own and is decided; the delivery read lists both
 // rounds newest first, keeps the latest in evaluation, and names the date round 3 opens.
 func TestE2E_R14_EvaluationOpensAfterThePeriodAndRecurs(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	_, err := s.store.DB().Exec(`INSERT INTO policy_versions (version, effective_from, title, test_only, body)
 		SELECT 'test-evaluation', effective_from, '测试策略（绩效评价按期、每期重复）', true,

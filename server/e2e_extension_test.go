@@ -31,6 +31,7 @@ func (s *stack) omDue(user, p string) time.Time {
 // deadline but after the new one. A further request is rejected with a reason and the unit
 // told. All audited, the chain verifies.
 func TestE2E_DeadlineExtension(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	_, err := s.store.DB().Exec(`INSERT INTO policy_versions (version, effective_from, title, test_only, body)
 		SELECT 'test-extend', effective_from, '测试策略（运维年度 20 秒）', true,

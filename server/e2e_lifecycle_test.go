@@ -71,6 +71,7 @@ func (s *stack) prelimApprove(id string) {
 // expert review with a recused expert and an odd effective panel (R4), the plan (R5) and a
 // bundle with two other projects decided once by NDRC with one exclusion (R6, R7).
 func TestE2E_BundleWithExclusion(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p1 := s.createProject("alice", "六安市智慧教育云平台", year, fen9_5M)
@@ -348,6 +349,7 @@ func planReady(t *testing.T, user, name string, fen int64) (*stack, string, int)
 // TestE2E_LargeProjectAlone is scenario (b): a 12M project with its opinion and implementation
 // plan is approved alone by NDRC at a cut amount (R6, R7).
 func TestE2E_LargeProjectAlone(t *testing.T) {
+	t.Parallel()
 	s, p, year := planReady(t, "bob", "卫健大数据中心", fen12M)
 	r := s.retry409("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
 		map[string]any{"included": []map[string]any{{"project_id": p, "approved_amount_fen": fen12M}}})
@@ -401,6 +403,7 @@ func (s *stack) requireStageSearchable(p, stage string) {
 // NDRC after the platform restarts with the 2023 policy in force (which routes large approvals
 // to the DRB supervisor); a project submitted after the restart is pinned to 2023.
 func TestE2E_PolicyPinnedAtSubmissionAcrossAConfigChange(t *testing.T) {
+	t.Parallel()
 	s, p, year := planReady(t, "bob", "社保卡一卡通平台", fen12M)
 	s = s.restart(t, "2023")
 
@@ -432,6 +435,7 @@ func TestE2E_PolicyPinnedAtSubmissionAcrossAConfigChange(t *testing.T) {
 // though the stage has moved on (R5, R6; found by the fault test, issue 7: the plan's own
 // refusal completed the Update and answered every resend of the key with it).
 func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
+	t.Parallel()
 	s, p, year := planReady(t, "alice", "政务服务好差评系统", 500_000_000)
 
 	bundle := func() resp {
@@ -466,6 +470,7 @@ func TestE2E_PlanRefusalForAStageNotReachedKeepsTheKey(t *testing.T) {
 // operation names, it answers 503 read_model_unavailable without asking the plan; the key is
 // not spent, and the same request goes through once the read model is back (R5).
 func TestE2E_PlanReadModelOutageKeepsTheKey(t *testing.T) {
+	t.Parallel()
 	s, p, year := planReady(t, "alice", "12345 政务热线升级", 500_000_000)
 	compile := func() resp {
 		return s.do("drb1", http.MethodPost, fmt.Sprintf("/api/v1/plans/%d/compile", year),
@@ -491,6 +496,7 @@ func TestE2E_PlanReadModelOutageKeepsTheKey(t *testing.T) {
 
 // TestE2E_ReturnAndResubmit is scenario (c): R3 return for revision, edit, resubmit.
 func TestE2E_ReturnAndResubmit(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "教育考试管理系统", futureYear(), 200_000_000)
 	// Mass assignment is refused (issue 3): stage and unit_id are not editable fields.
@@ -525,6 +531,7 @@ func TestE2E_ReturnAndResubmit(t *testing.T) {
 // is 422 deadline_passed; with a special-request document it goes to the City Government (R8)
 // and, approved, joins the plan as a supplementary item awaiting approval (R6).
 func TestE2E_LateSubmissionSpecialRequest(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	late := pastYear() // its R2 deadline has passed
 	p := s.createProject("alice", "应急指挥调度系统", late, 400_000_000)
@@ -552,6 +559,7 @@ func TestE2E_LateSubmissionSpecialRequest(t *testing.T) {
 // TestE2E_IdempotentAndRacingDecisions is scenario (e): one Idempotency-Key sent twice applies
 // once; two different decisions racing → one 200, one 409.
 func TestE2E_IdempotentAndRacingDecisions(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "幂等测试项目", futureYear(), 100_000_000)
 	s.submit("alice", p)

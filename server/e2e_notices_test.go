@@ -26,6 +26,7 @@ func (s *stack) notices(user string) []map[string]any {
 // derived one are not doubled), and another unit hears nothing; every notification is mailed
 // (the log sender marks it sent).
 func TestE2E_NoticesOfTasksAndReturns(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	name := "不动产登记智能审批"
 	p := s.createProject("alice", name, futureYear(), 300_000_000)

@@ -52,6 +52,7 @@ func (s *stack) omYears(user, p, status string) map[float64]map[string]any {
 // om.file with late, and DRB's reviewers notified (issue 19 item 8). A future year is still
 // refused with wrong_om_year.
 func TestE2E_R13_OMFiledLateIsAcceptedMarkedAndToldToDRB(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.approvedLarge("bob", "城市应急指挥平台", false)
 	path := "/api/v1/projects/" + p

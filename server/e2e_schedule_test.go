@@ -21,6 +21,7 @@ import (
 // TestE2E_AnnualScheduleStartsNextPlan: T1's yearly Schedule exists once on the real server
 // (creating it again is a no-op) and, triggered, starts next year's AnnualPlan.
 func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	ctx := context.Background()
 	id := "test-annual-" + newID("")
@@ -76,6 +77,7 @@ func schedulePolicy(t *testing.T, d *client.ScheduleDescription) string {
 // submitters of units that still have drafts for the plan year, once; the window-closed notice
 // goes to every submitter.
 func TestE2E_T1DraftRemindersReachUnitsWithDrafts(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	s.createProject("alice", "尚未提交的草稿", year, 100_000_000)

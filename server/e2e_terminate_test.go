@@ -42,6 +42,7 @@ func (s *stack) requireRunCompleted(p string) {
 //   - 系统下线 from O&M (R13): the unit retires its system, the run completes closed (retired)
 //     instead of waiting for the O&M deadline.
 func TestE2E_TerminateAndRetire(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.createProject("alice", "终止的初审项目", futureYear(), 100_000_000)
 	s.submit("alice", p)

@@ -18,6 +18,7 @@ import (
 // approved, closes the project as DRB's terminate does (closure terminated with the unit's
 // reason and DRB's comment, the prelim task cancelled, the run completed), all audited.
 func TestE2E_TerminationRequest(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	p := s.createProject("alice", "申请终止的项目", futureYear(), 100_000_000)
 	s.submit("alice", p)

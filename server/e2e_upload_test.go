@@ -15,6 +15,7 @@ import (
 // TestE2E_BadUploadsStoreNothing (issue 5 "bad input"): a file that is not the type it claims
 // is 415 and a 60 MB upload is 413; neither leaves a row or a file behind.
 func TestE2E_BadUploadsStoreNothing(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "上传校验项目", futureYear(), 100_000_000)
 
@@ -62,6 +63,7 @@ func TestE2E_BadUploadsStoreNothing(t *testing.T) {
 // kind part after the file (which changed the stored kind unchecked, even past the
 // trial-run-report route's forced kind) or a second file is 400 and stores no document row.
 func TestE2E_UploadPartsAfterTheFileRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "上传顺序项目", futureYear(), 100_000_000)
 	post := func(path string, parts ...[2]string) resp {

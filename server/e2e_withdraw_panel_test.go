@@ -24,6 +24,7 @@ import (
 // opens, in prelim review nor when drb1 approves again; the plan then convenes a panel of its
 // own for the project, and only its experts get tasks.
 func TestE2E_PanelConvenedOnAWithdrawnPrelimApprovalIsDropped(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createProject("bob", "撤回决定与专家评审会竞态：水利监测平台", year, 300_000_000)

@@ -18,6 +18,7 @@ func (s *stack) withdraw(user, id string, body any, hdr map[string]string) resp 
 // audited project.withdraw; a resend with the key answers the same; resubmitting opens round
 // 2's prelim task, and once DRB claims it the withdrawal is 409 withdraw_too_late.
 func TestE2E_WithdrawThenResubmit(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "撤回后重新申报的项目", futureYear(), 100_000_000)
 	s.submit("alice", p)
@@ -80,6 +81,7 @@ func TestE2E_WithdrawThenResubmit(t *testing.T) {
 // after the R2 deadline of its pinned policy is 422 deadline_passed; with its special_request
 // document it goes to the City Government as a special request (R8), not to prelim review.
 func TestE2E_WithdrawnPastTheDeadlineReturnsOnlyThroughR8(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	var clock shanghaiClock
 	year := futureYear()

@@ -30,6 +30,7 @@ func fieldsOf(t *testing.T, r reply) map[string]any {
 // that names the allowed values by their Chinese names, each with the code the request must send
 // (roles, organisation kinds; the validator's oneof fields); the error code stays invalid_input.
 func TestEnumMessages_Chinese(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	drb1 := is.login("drb1", config.DefaultDemoPassword)
 	admin := is.login("admin", config.DefaultDemoPassword)

@@ -137,6 +137,7 @@ func (s *stack) export(user, path string) resp {
 // the CSV starts with the UTF-8 BOM; every export is audited (R18); a role the list refuses is
 // refused the export.
 func TestExportsMatchTheDatabase(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	year := futureYear()
 	exportFixture(t, s, year)
@@ -288,6 +289,7 @@ func registryHeaders() []string {
 // O&M filings due for the unit (T4) and overdue for DRB (R13); the acceptance checklist of the
 // pinned policy (R12, R17).
 func TestDeliveryReadsFromTheServer(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "test")
 	year := futureYear()
 	exportFixture(t, s, year)

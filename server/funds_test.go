@@ -65,6 +65,7 @@ func fundsAudited(s *stack, action, paymentID string) int {
 // approved amount (nothing stored), 409 before a contract, 404 for another unit's project,
 // 403 for a role that does not record payments.
 func TestPaymentRecordHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := fundsProject(s, "alice", 2024, "construction", 100_000_00)
 
@@ -127,6 +128,7 @@ func TestPaymentRecordHTTP(t *testing.T) {
 // TestPaymentBadInputHTTP: malformed payments are 400 with the field named, and nothing is
 // stored.
 func TestPaymentBadInputHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := fundsProject(s, "alice", 2024, "construction", 100_000_00)
 	now := time.Now().In(calendar.Shanghai)
@@ -174,6 +176,7 @@ func TestPaymentBadInputHTTP(t *testing.T) {
 // TestPaymentConfirmHTTP: Finance or DRB confirm or reject a recorded payment once; a second
 // decision is 409; a rejected payment frees its amount; the unit cannot confirm its own.
 func TestPaymentConfirmHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := fundsProject(s, "alice", 2024, "construction", 100_000_00)
 	first := fundsPay(s, "alice", p, 70_000_00)
@@ -258,6 +261,7 @@ func fundsGet(s *stack, user, query string) (resp, fundsPage) {
 
 // TestFundsReportHTTP: R15 spent vs approved by unit and plan year, for Finance, DRB and Audit.
 func TestFundsReportHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	a1 := fundsProject(s, "alice", 2024, "construction", 100_000_00)
 	a2 := fundsProject(s, "alice", 2024, "om", 50_000_00)
@@ -328,6 +332,7 @@ func TestFundsReportHTTP(t *testing.T) {
 // at once; exactly as many as fit are recorded (201), the others are 422, and the total never
 // passes the approved amount.
 func TestR15PaymentRaceHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	cases := []struct {
 		name     string
@@ -387,6 +392,7 @@ func TestR15PaymentRaceHTTP(t *testing.T) {
 // and answered with the payment as recorded, decided since or not; the key with another
 // amount is 409 idempotency_key_reused and stores nothing.
 func TestPaymentRecordIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := fundsProject(s, "alice", 2024, "construction", 100_000_00)
 	pay := func(amount int64) resp {
@@ -419,6 +425,7 @@ func TestPaymentRecordIdempotencyKey(t *testing.T) {
 // 500,000,000 fen is 422 amount_over_contract and nothing is stored; up to the contract amount
 // is recorded.
 func TestPaymentCappedByContractHTTP(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := fundsProject(s, "alice", 2024, "construction", 5_000_000_00)
 	_, err := s.store.DB().Exec(`INSERT INTO contracts (project_id, vendor, amount_fen, signed_on, procurement_ref, data_lists, registered_by)

@@ -13,6 +13,7 @@ import (
 // nothing: the delivery, plan and decision routes turned any key into a Temporal id, and an
 // overlong one came back as a 500.
 func TestBadIdempotencyKeyIsRefusedEverywhere(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createProject("alice", "幂等键校验项目", year, 300_000_000)

@@ -20,6 +20,7 @@ import (
 // TestDecisionRateLimit: past the per-user burst, decision endpoints answer 429 with
 // Retry-After and change nothing; other users are not affected (issue 3, OWASP API4).
 func TestDecisionRateLimit(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	s.srv.decisions = auth.NewLimiter(time.Hour, 2, nil)
 	p := s.createProject("alice", "限流测试项目", futureYear(), 100_000_000)
@@ -42,6 +43,7 @@ func TestDecisionRateLimit(t *testing.T) {
 // TestProductionRefusesDemoUsers: a production-mode gateway does not start on a database that
 // still has enabled demo users.
 func TestProductionRefusesDemoUsers(t *testing.T) {
+	t.Parallel()
 	st := testdb.New(t)
 	require.NoError(t, seed.Demo(context.Background(), st, config.DefaultDemoPassword))
 	secret := strings.Repeat("x", 40)

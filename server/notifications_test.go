@@ -14,6 +14,7 @@ import (
 // item 6): their keys hold "/" and "#", so the API names them by the public id the store
 // computes. Then the unread count and mark-all-read.
 func TestNotificationsByRealID(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	p := s.createProject("alice", "通知测试：教育数据中台", year, 300_000_000)

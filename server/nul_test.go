@@ -11,6 +11,7 @@ import (
 // TestNULAndBadUTF8Are400: NUL characters in a JSON body, a path or a query, and invalid UTF-8
 // in a URL, answer 400 — never a 500 from the database (found by FuzzJSONEndpoints).
 func TestNULAndBadUTF8Are400(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	r := s.do("", http.MethodPost, "/api/v1/auth/login", map[string]any{"username": "a\x00b", "password": "x"}, nil)
 	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)

@@ -79,6 +79,7 @@ func problemLines(ps []lintProblem) string {
 // warning (a new operation needs an operationId, a summary, a 2xx and a 4xx response, and its
 // tag among the document's tags).
 func TestOpenAPIRedoclyLint(t *testing.T) {
+	t.Parallel()
 	ps := redoclyLint(t, filepath.Join(testenv.RepoRoot(), "server", "openapi.yaml"))
 	require.Empty(t, ps, "server/openapi.yaml breaks Redocly's recommended rules:%s", problemLines(ps))
 }
@@ -86,6 +87,7 @@ func TestOpenAPIRedoclyLint(t *testing.T) {
 // TestRedoclyLintFindsProblems shows the lint can fail: a copy of the contract with a route
 // lacking its operationId and its 4xx responses is reported.
 func TestRedoclyLintFindsProblems(t *testing.T) {
+	t.Parallel()
 	bad := strings.Replace(string(openapiYAML), "      operationId: healthz\n", "", 1)
 	require.NotEqual(t, string(openapiYAML), bad)
 	i := strings.Index(bad, "  /healthz:")
@@ -110,6 +112,7 @@ func TestRedoclyLintFindsProblems(t *testing.T) {
 // the real gateway: it signs in, reads GET /api/v1/me and is refused without a token, each
 // decoded into the generated models; its models re-encode the gateway's answer unchanged.
 func TestOpenAPIGeneratedClient(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	copy30, err := openapi30.Convert(openapiYAML)
 	require.NoError(t, err)
@@ -182,6 +185,7 @@ func TestOpenAPIGeneratedClient(t *testing.T) {
 // TestPublicRoutesAnswer400 shows the 400 the contract documents for the public routes: the
 // URL and Idempotency-Key checks run on every route before its handler.
 func TestPublicRoutesAnswer400(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	for _, c := range []struct{ path, key, code string }{
 		{"/healthz?q=%00", "", "invalid_input"},

@@ -473,6 +473,7 @@ func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 // step completes and the project reaches the reviewer's inbox — nothing acknowledged is lost.
 // (Recovering a workflow that did fail is shown by the reset in TestO1O2O3 above.)
 func TestO2_DatabaseOutageStallsThenRecovers(t *testing.T) {
+	t.Parallel()
 	s := newOpsStack(t)
 	p := s.createProject("alice", "全市智慧停车管理平台", futureYear(), 300_000_000)
 	wfID := workflows.ProjectWorkflowID(p)

@@ -15,6 +15,7 @@ import (
 // and on submission a project building the same resources as another unit's, under another
 // name, is flagged for it (GET /projects/{id}/similar, reason data_resources).
 func TestR16_DataResourcesDeclaredAndCompared(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	body := func(name string, resources any) map[string]any {

@@ -11,6 +11,7 @@ import (
 // project of its own unit; other types name none. Every refusal is 400 invalid_input on
 // parent_project_id and creates nothing; the PATCH path applies the same rule.
 func TestR1_ThirdPartyProjectNamesItsUnitsMainProject(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	main := s.createProject("alice", "R1 主项目", year, 300_000_000)

@@ -19,6 +19,7 @@ import (
 // compile candidates, with their panel's outcome; a draft's totals per unit and per type come
 // from the server, and the compiled plan carries the same totals.
 func TestPlanCompileCandidatesAndTotals(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	pa := s.createProject("alice", "计划合计测试：教育云", year, fen12M)
@@ -107,6 +108,7 @@ func TestPlanCompileCandidatesAndTotals(t *testing.T) {
 // TestOverdueTasks (T2): GET /tasks?overdue=true keeps the caller's overdue tasks; GET
 // /tasks/overdue shows the DRB supervisor every overdue task, claimed by others too.
 func TestOverdueTasks(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	late := s.createProject("alice", "逾期测试：迟办项目", year, 100_000_000)
@@ -148,6 +150,7 @@ func TestOverdueTasks(t *testing.T) {
 // TestAuditKindFilter: GET /audit?kind= keeps an action, or a family of actions (the part
 // before the dot); a malformed kind is 400.
 func TestAuditKindFilter(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "审计筛选测试", futureYear(), 100_000_000)
 	s.submit("alice", p)
@@ -188,6 +191,7 @@ func TestAuditKindFilter(t *testing.T) {
 // TestDashboardDueLists (T3, T4): the trial runs ending soon and the O&M filings due are the
 // caller's own (a unit counts only its projects), within the horizon or overdue.
 func TestDashboardDueLists(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	soon := s.createProject("alice", "看板测试：试运行将满", year, 100_000_000)
@@ -249,6 +253,7 @@ func TestDashboardDueLists(t *testing.T) {
 
 // TestOpsConfig: the ops screen links a workflow to its page in the Temporal Web UI.
 func TestOpsConfig(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	r := s.do("ops1", http.MethodGet, "/api/v1/ops/config", nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
@@ -261,6 +266,7 @@ func TestOpsConfig(t *testing.T) {
 // the projects awaiting a panel, and for the experts picked who is recused, why, and what
 // each project's effective panel lacks; the projects leave the list once convened.
 func TestPanelBeforeConvene(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	year := futureYear()
 	pa := s.createProject("alice", "组会测试：教育项目", year, 300_000_000)
@@ -329,6 +335,7 @@ func TestPanelBeforeConvene(t *testing.T) {
 // its pinned policy requires with those present, and the cap of the plan amount after the R5
 // cut; a bundle approval lists its members; the approval of more than the cap is refused.
 func TestApprovalChecklist(t *testing.T) {
+	t.Parallel()
 	s, p, year := planReady(t, "bob", "清单测试：卫健大数据中心", fen12M)
 	small := s.createProject("alice", "清单测试：小项目", year, 200_000_000)
 	s.submit("alice", small)

@@ -12,6 +12,7 @@ import (
 // for a signed-in reviewer; a bad token is 401 whether or not the task exists, so the shared
 // read tells nobody unsigned which tasks exist; nothing is written either way.
 func TestTaskRoutesAnswerMissingAndUnsignedAsBefore(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	s.token("drb1") // the login's own audit row first
 	var audits int

@@ -21,6 +21,7 @@ import (
 // present, absent and null, the same strings, the same times to the character — for every
 // shape of task row and in any session time zone, page after page with the same cursors.
 func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	u := testdb.URL(t)
 	st := testdb.Open(t, u, 0)

@@ -15,6 +15,7 @@ import (
 // a CSP, hashed assets are cached for good and the page revalidated; /api/… and other methods
 // keep the JSON 404, and a missing asset is never answered with the page.
 func TestUIServing(t *testing.T) {
+	t.Parallel()
 	is := newIdentityServer(t)
 	get := func(method, path string, hdr ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, nil)

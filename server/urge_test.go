@@ -55,6 +55,7 @@ func (s *stack) urgeAudits(projectID string) []string {
 // budget; the assignee, a unit that cannot see the project, Audit (read-only) and a closed
 // task are refused.
 func TestUrgeOverdueTask(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "催办测试：学籍管理系统", futureYear(), 100_000_000)
 	s.submit("alice", p)
@@ -133,6 +134,7 @@ func TestUrgeOverdueTask(t *testing.T) {
 // not claimed notifies each candidate once (DRB's reviewers, drb1 and drbsup); of five urges
 // sent at once by one person exactly one goes through and the others are urge_too_soon.
 func TestUrgeOfferedTaskOncePerPerson(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	p := s.createProject("alice", "催办测试：校车监管平台", futureYear(), 100_000_000)
 	s.submit("alice", p)

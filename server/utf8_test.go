@@ -52,6 +52,7 @@ func TestInvalidUTF8InJSONIs400(t *testing.T) {
 // TestE2E_InvalidUTF8StoresNothing: create and patch with invalid UTF-8 are 400 and change
 // nothing (they stored U+FFFD).
 func TestE2E_InvalidUTF8StoresNothing(t *testing.T) {
+	t.Parallel()
 	s := newStack(t, "2021")
 	raw := func(method, path, body string) resp {
 		req, err := http.NewRequest(method, s.http.URL+path, strings.NewReader(body))

@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test'
 
-// Browser tests against the real stack: the Go test (server/e2e_browser_test.go) starts the
+// Browser tests against the real stack: the Go test (server/a_browser_test.go) starts the
 // devserver, worker, gateway (serving the embedded UI) and PostgreSQL with the demo seed, then
 // runs `npx playwright test` with EGOVPM_BASE_URL. The browser is Debian's chromium (Playwright's
 // own download cannot work here); these flags keep it off the network.

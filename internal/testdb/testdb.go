@@ -18,7 +18,6 @@ import (
 
 	"egovpm/internal/audit"
 	"egovpm/internal/store"
-	"egovpm/schema"
 )
 
 // AuditKey is the audit chain key of test stores.
@@ -32,8 +31,8 @@ func ServerURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// URL returns a fresh database URL on the test server (the database is created and migrated
-// and dropped at the end of t).
+// URL returns a fresh database URL on the test server: a copy of the template database of this
+// build's migrations (template.go), dropped at the end of t.
 func URL(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -42,24 +41,20 @@ func URL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("TEST_DATABASE_URL: %v", err)
 	}
+	tmpl, err := template(ctx, base)
+	if err != nil {
+		t.Fatalf("PostgreSQL is needed for this test and is not reachable, or the template database "+
+			"could not be built (%v). Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", err)
+	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "egovpm_test_" + hex.EncodeToString(b[:])
 	u := *base
 	u.Path = "/" + name
-	if err := store.EnsureDatabase(ctx, u.String()); err != nil {
-		t.Fatalf("PostgreSQL is needed for this test and is not reachable (%v). Start it: "+
-			"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", err)
+	if err := createFrom(ctx, base, name, tmpl); err != nil {
+		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() { drop(t, base, name) })
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	defer db.Close()
-	if _, err := schema.Migrate(ctx, db.DB); err != nil {
-		t.Fatalf("migrate test database: %v", err)
-	}
 	return u.String()
 }
 
