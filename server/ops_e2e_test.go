@@ -314,8 +314,14 @@ func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 		}
 	}, 20*time.Second, 100*time.Millisecond, "the workflow settles in prelim review")
 
-	// Deploy the bad build and wake the workflow with a signal.
+	// Deploy the bad build and wake the workflow with a signal. The stopped worker's long polls
+	// end at the client at once but may still be registered at the server for a moment: a task
+	// matched to one is started on no worker and times out (START_TO_CLOSE), and that timeout,
+	// not the bad build's NonDeterministicError, becomes the first counting failure, which is
+	// what the stuck list reports (seen once under load at the package's start). Let the server
+	// drop them before the signal makes a task.
 	s.stopWorker()
+	time.Sleep(2 * time.Second)
 	s.startWorker(s.badBuild())
 	require.NoError(t, s.temporal.SignalWorkflow(ctx, wfID, "", workflows.SignalDocuments, nil))
 
