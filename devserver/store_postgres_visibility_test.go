@@ -11,7 +11,6 @@ import (
 	_ "github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/metrics"
 	"go.temporal.io/server/common/persistence/sql"
@@ -101,17 +100,7 @@ func TestPGVisibilityIndexesLeanThenFull(t *testing.T) {
 	require.Len(t, lean, len(keptVisibilityIndexes)+len(searchAttributes))
 	require.ElementsMatch(t, drop, recorded, "every dropped index is recorded")
 
-	// No worker: the run's visibility row is written at its start, with its attributes.
-	_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: "lean-visibility-pg", TaskQueue: testTaskQueue,
-		TypedSearchAttributes: appSearchAttributes("p-9", "u-9", "prelim_review", 2027, "none"),
-	}, counterWorkflow)
-	require.NoError(t, err)
-	query := `ProjectID = 'p-9' AND UnitID = 'u-9' AND Stage = 'prelim_review' AND PlanYear = 2027 AND TaskKind = 'none'`
-	require.Eventually(t, func() bool {
-		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
-		return err == nil && len(resp.GetExecutions()) == 1
-	}, 30*time.Second, 100*time.Millisecond, "run not found by its search attributes")
+	requireFoundByAttributes(t, ctx, c, "lean-visibility-pg")
 	c.Close()
 	p.stop(t)
 

@@ -94,9 +94,22 @@ func TestVisibilityIndexesLeanThenFull(t *testing.T) {
 	}), lean)
 	require.Len(t, lean, len(keptVisibilityIndexes)+len(searchAttributes))
 
-	// No worker: the run's visibility row is written at its start, with its attributes.
-	_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: "lean-visibility", TaskQueue: testTaskQueue,
+	requireFoundByAttributes(t, ctx, c, "lean-visibility")
+	c.Close()
+	p.stop(t)
+
+	p = startDevProcess(t, append(args, "--full-visibility-indexes")...)
+	require.ElementsMatch(t, all, sqliteIndexes(t, dbFile))
+	p.stop(t)
+}
+
+// requireFoundByAttributes starts run id with the platform's search attributes and no worker
+// (its visibility row is written at its start) and waits until a query on every custom
+// attribute finds it.
+func requireFoundByAttributes(t *testing.T, ctx context.Context, c client.Client, id string) {
+	t.Helper()
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: testTaskQueue,
 		TypedSearchAttributes: appSearchAttributes("p-9", "u-9", "prelim_review", 2027, "none"),
 	}, counterWorkflow)
 	require.NoError(t, err)
@@ -105,12 +118,6 @@ func TestVisibilityIndexesLeanThenFull(t *testing.T) {
 		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: query})
 		return err == nil && len(resp.GetExecutions()) == 1
 	}, 30*time.Second, 100*time.Millisecond, "run not found by its search attributes")
-	c.Close()
-	p.stop(t)
-
-	p = startDevProcess(t, append(args, "--full-visibility-indexes")...)
-	require.ElementsMatch(t, all, sqliteIndexes(t, dbFile))
-	p.stop(t)
 }
 
 // BenchmarkVisibilityUpsert is the visibility write of a search-attribute upsert (the Stage of

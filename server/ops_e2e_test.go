@@ -84,6 +84,25 @@ func (s *opsStack) stopWorker() {
 	}
 }
 
+// settledInPrelim creates and submits alice's project name and waits until its workflow has
+// settled in prelim review (no pending activity or workflow task); it returns its open prelim
+// task and its workflow id.
+func (s *opsStack) settledInPrelim(name string) (task, wfID string) {
+	s.t.Helper()
+	p := s.createProject("alice", name, futureYear(), 300_000_000)
+	s.submit("alice", p)
+	task = s.openTask("drb1", p, "prelim_review")
+	wfID = workflows.ProjectWorkflowID(p)
+	require.EventuallyWithT(s.t, func(c *assertT) {
+		d, err := ops.Describe(context.Background(), s.temporal, wfID, "")
+		if assert.NoError(c, err) {
+			assert.Empty(c, d.GetPendingActivities())
+			assert.Nil(c, d.GetPendingWorkflowTask())
+		}
+	}, 20*time.Second, 100*time.Millisecond, "the workflow settles in prelim review")
+	return task, wfID
+}
+
 // badBuild is a worker of a deliberately non-deterministic deploy: its ProjectLifecycle waits
 // for a timer before doing what the good build does, so every recorded history's first
 // command no longer matches.
@@ -302,17 +321,7 @@ func TestO1O2_FailingActivityRetry(t *testing.T) {
 func TestO1O2O3_NonDeterministicDeployResetAndReplay(t *testing.T) {
 	s := newOpsStack(t)
 	ctx := context.Background()
-	p := s.createProject("alice", "全市政务数据共享交换平台", futureYear(), 300_000_000)
-	s.submit("alice", p)
-	task := s.openTask("drb1", p, "prelim_review")
-	wfID := workflows.ProjectWorkflowID(p)
-	require.EventuallyWithT(t, func(c *assertT) {
-		d, err := ops.Describe(ctx, s.temporal, wfID, "")
-		if assert.NoError(c, err) {
-			assert.Empty(c, d.GetPendingActivities())
-			assert.Nil(c, d.GetPendingWorkflowTask())
-		}
-	}, 20*time.Second, 100*time.Millisecond, "the workflow settles in prelim review")
+	task, wfID := s.settledInPrelim("全市政务数据共享交换平台")
 
 	// Deploy the bad build and wake the workflow with a signal. The stopped worker's long polls
 	// end at the client at once but may still be registered at the server for a moment: a task
@@ -515,18 +524,7 @@ func TestO2_DatabaseOutageStallsThenRecovers(t *testing.T) {
 // Decided, the task leaves the list.
 func TestO1O2_OverdueTaskAfterReset(t *testing.T) {
 	s := newOpsStack(t)
-	ctx := context.Background()
-	p := s.createProject("alice", "全市不动产登记信息平台", futureYear(), 300_000_000)
-	s.submit("alice", p)
-	task := s.openTask("drb1", p, "prelim_review")
-	wfID := workflows.ProjectWorkflowID(p)
-	require.EventuallyWithT(t, func(c *assertT) {
-		d, err := ops.Describe(ctx, s.temporal, wfID, "")
-		if assert.NoError(c, err) {
-			assert.Empty(c, d.GetPendingActivities())
-			assert.Nil(c, d.GetPendingWorkflowTask())
-		}
-	}, 20*time.Second, 100*time.Millisecond, "the workflow settles in prelim review")
+	task, wfID := s.settledInPrelim("全市不动产登记信息平台")
 	_, err := s.store.DB().Exec(`UPDATE tasks SET due_at = now() - interval '3 days' WHERE id = $1`, task)
 	require.NoError(t, err)
 	var due time.Time
