@@ -34,7 +34,24 @@ const SimilarThreshold = 0.3
 // province's 10,000 projects, one submission's check): the project's own bigram sets are made
 // once (similar.Matcher), and each other project's text, as its row streams in, is read once
 // into a reused hash set, not into two string maps per text per pair as before.
+//
+// At most SimilarScans run at once in a process; the others wait, holding no connection, for
+// their turn or their context's end.
+// SimilarScans is how many ComputeSimilar scans a Store runs at once. Each holds a connection
+// of the pool (16: Open) while it streams every submitted project of the year; unbounded, the
+// scans of a burst of submissions (one per submission, hundreds in flight on a busy worker at
+// 10,000 projects a year) held every connection, and Apply, on the decision path, waited past
+// its deadline (docs/PERFORMANCE.md §11.1.3). Four keep the two cores busy and leave the pool
+// to the rest.
+const SimilarScans = 4
+
 func (s *Store) ComputeSimilar(ctx context.Context, projectID string) (int, error) {
+	select {
+	case s.similarSlots <- struct{}{}:
+		defer func() { <-s.similarSlots }()
+	case <-ctx.Done():
+		return 0, fmt.Errorf("similarity of %s: waiting for a scan slot: %w", projectID, ctx.Err())
+	}
 	var self struct {
 		Name          string         `db:"name"`
 		Description   string         `db:"description"`

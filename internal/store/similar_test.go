@@ -129,3 +129,46 @@ func TestR16ComputeSimilarStoresTheTopTwentyOfEveryPairScore(t *testing.T) {
 	}
 	require.Positive(t, truncated, "some project has more than 20 candidates")
 }
+
+// TestR16ComputeSimilarHoldsAtMostSimilarScansConnections (issue 20, PERFORMANCE §11.1.3): a
+// burst of similarity checks on a year of 3,000 submitted projects never holds more than
+// SimilarScans of the pool's connections at once, so the rest of the worker (Apply) always
+// finds one; every check still completes.
+func TestR16ComputeSimilarHoldsAtMostSimilarScansConnections(t *testing.T) {
+	f := newPayFixture(t)
+	ctx := context.Background()
+	_, err := f.st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, description,
+		data_resources, mlps_level, stage, created_by)
+		SELECT 'p-burst-' || i, 'unit-a', '智慧政务平台' || i, 'new', 2030, 1000, repeat('建设全市统一的数据共享交换平台，', 1 + i % 7),
+			'{}', 2, 'prelim_review', 'u-alice' FROM generate_series(1, 3000) i`)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	peak := make(chan int)
+	go func() {
+		most := 0
+		for {
+			select {
+			case <-done:
+				peak <- most
+				return
+			default:
+				most = max(most, f.st.DB().Stats().InUse)
+			}
+		}
+	}()
+	const checks = 32
+	errs := make(chan error, checks)
+	for i := range checks {
+		go func() {
+			_, err := f.st.ComputeSimilar(ctx, fmt.Sprintf("p-burst-%d", i+1))
+			errs <- err
+		}()
+	}
+	for range checks {
+		require.NoError(t, <-errs)
+	}
+	close(done)
+	most := <-peak
+	require.Positive(t, most, "the sampler saw no scan")
+	require.LessOrEqual(t, most, store.SimilarScans, "connections held at once by %d concurrent checks", checks)
+}

@@ -35,6 +35,8 @@ type Store struct {
 	// inboxStmts, when set, caches the statements of the pool the inbox query runs on
 	// (UseInboxPool).
 	inboxStmts *stmtCache
+	// similarSlots bounds the ComputeSimilar scans that run at once (SimilarScans).
+	similarSlots chan struct{}
 }
 
 // Close closes the store's pools.
@@ -86,7 +88,7 @@ func (s *Store) UseInboxPool(db *sqlx.DB) {
 
 // New returns a Store over db, auditing with chain.
 func New(db *sqlx.DB, chain *audit.Chain) *Store {
-	s := &Store{db: db, stmts: newStmtCache(db)}
+	s := &Store{db: db, stmts: newStmtCache(db), similarSlots: make(chan struct{}, SimilarScans)}
 	if chain != nil { // a store that only reads needs no chain
 		s.Audit = chain.WithStmt(s.txStmt)
 	}
