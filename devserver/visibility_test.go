@@ -134,26 +134,33 @@ func BenchmarkVisibilityUpsert(b *testing.B) {
 			db, err := sql.NewSQLDB(sqlplugin.DbKindVisibility, s.sqlConfig(), resolver.NewNoopResolver(), tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
 			require.NoError(b, err)
 			defer db.Close()
-			ctx := context.Background()
-			const runs = 2000
-			start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-			row := func(i int, v int64, stage string) *sqlplugin.VisibilityRow {
-				sa := sqlplugin.VisibilitySearchAttributes{"Keyword01": fmt.Sprintf("p-%d", i), "Keyword02": "u-1",
-					"Keyword03": stage, "Keyword04": "prelim_review", "Int01": int64(2027)}
-				return &sqlplugin.VisibilityRow{NamespaceID: "ns", RunID: fmt.Sprintf("run-%d", i), WorkflowTypeName: "ProjectLifecycle",
-					WorkflowID: fmt.Sprintf("project/%d", i), StartTime: start, ExecutionTime: start, Status: 1, Memo: []byte{}, Encoding: "proto3",
-					TaskQueue: "egovpm", SearchAttributes: &sa, RootWorkflowID: fmt.Sprintf("project/%d", i), RootRunID: fmt.Sprintf("run-%d", i), Version: v}
-			}
-			for i := range runs {
-				_, err := db.ReplaceIntoVisibility(ctx, row(i, 1, "prelim_review"))
-				require.NoError(b, err)
-			}
-			b.ResetTimer()
-			for n := range b.N {
-				if _, err := db.ReplaceIntoVisibility(ctx, row(n%runs, int64(2+n/runs), "expert_review")); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchUpserts(b, db)
 		})
+	}
+}
+
+// benchUpserts fills db's visibility with 2,000 runs, then times b.N upserts of their Stage
+// (BenchmarkVisibilityUpsert, BenchmarkPGVisibilityUpsert).
+func benchUpserts(b *testing.B, db sqlplugin.DB) {
+	ctx := context.Background()
+	const runs = 2000
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	row := func(i int, v int64, stage string) *sqlplugin.VisibilityRow {
+		sa := sqlplugin.VisibilitySearchAttributes{"Keyword01": fmt.Sprintf("p-%d", i), "Keyword02": "u-1",
+			"Keyword03": stage, "Keyword04": "prelim_review", "Int01": int64(2027)}
+		return &sqlplugin.VisibilityRow{NamespaceID: "ns", RunID: fmt.Sprintf("run-%d", i), WorkflowTypeName: "ProjectLifecycle",
+			WorkflowID: fmt.Sprintf("project/%d", i), StartTime: start, ExecutionTime: start, Status: 1, Memo: []byte{}, Encoding: "proto3",
+			TaskQueue: "egovpm", SearchAttributes: &sa, RootWorkflowID: fmt.Sprintf("project/%d", i), RootRunID: fmt.Sprintf("run-%d", i),
+			HistoryLength: &v, StateTransitionCount: &v, Version: v}
+	}
+	for i := range runs {
+		_, err := db.ReplaceIntoVisibility(ctx, row(i, 1, "prelim_review"))
+		require.NoError(b, err)
+	}
+	b.ResetTimer()
+	for n := range b.N {
+		if _, err := db.ReplaceIntoVisibility(ctx, row(n%runs, int64(2+n/runs), "expert_review")); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
