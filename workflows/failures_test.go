@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"egovpm/activities"
 	"egovpm/internal/calendar"
@@ -137,4 +140,38 @@ func TestO1_T1ReminderThatGivesUpIsRecordedForOps(t *testing.T) {
 	require.Equal(t, planWorkflowID, failed[0].WorkflowID)
 	require.Contains(t, failed[0].ID, "/gave-up/RemindDrafts/06-27")
 	require.Equal(t, []string{failed[0].ID}, sent)
+}
+
+// TestR16_SimilarityRunsOnTheSimilarityQueue: since similarity-queue, ComputeSimilar is
+// scheduled on the run's similarity queue (workflows.SimilarityQueue), whose few slots a burst
+// of submissions waits for in the queue (issue 20 item 1); a run started before keeps it on its
+// own task queue, where its history scheduled it.
+func TestR16_SimilarityRunsOnTheSimilarityQueue(t *testing.T) {
+	const queue = workflows.TaskQueue // the harness's
+	for _, c := range []struct {
+		name   string
+		before bool
+		want   string
+	}{{"now", false, workflows.SimilarityQueue(queue)}, {"started before", true, queue}} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newLifecycle(t)
+			if c.before {
+				startedBefore(t, h.env, "lifecycle-baseline-similarity-queue")
+				h.env.OnGetVersion("similarity-queue", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			var queues []string
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				if info.ActivityType.Name == "ComputeSimilar" {
+					h.mu.Lock()
+					defer h.mu.Unlock()
+					queues = append(queues, info.TaskQueue)
+				}
+			})
+			reject := h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionReject, Comment: "不符合条件"})
+			h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+			h.requireResult(domain.StageRejected)
+			requireOK(t, reject)
+			require.Equal(t, []string{c.want}, queues)
+		})
+	}
 }

@@ -418,12 +418,18 @@ func (l *lifecycle) openSpecial(ctx workflow.Context, actor domain.Actor, action
 // waits for them. An attempt that fails is retried; when all five fail, the failure is
 // recorded for ops (record-activity-failures: O1 lists it, ops are notified), and the run
 // stays open until it is (sending counts it). Runs started before that version only logged it.
+// Since similarity-queue it runs on SimilarityQueue, where a burst waits in the queue, not in
+// a started attempt (PERFORMANCE §11.1.3); runs started before use their own queue.
 func (l *lifecycle) similarity(ctx workflow.Context) {
 	record := version(ctx, "record-activity-failures", 1) == 1
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	opts := workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
-	})
+	}
+	if version(ctx, "similarity-queue", 1) == 1 {
+		opts.TaskQueue = SimilarityQueue(workflow.GetInfo(ctx).TaskQueueName)
+	}
+	actx := workflow.WithActivityOptions(ctx, opts)
 	if record {
 		l.sending++
 	}

@@ -183,8 +183,12 @@ var (
 	// before it arrived is dropped, not held until the project is back in expert review).
 	lifecycleChangesTurnRaces = append(slices.Clone(lifecycleChangesNotifyInApply),
 		change{"change-below-contract-at-decision", 1, "6c19f78"}, change{"withdrawn-panel-dropped", 1, "85ff553"})
+	// lifecycleChangesSimilarityQueue (lifecycle-baseline-similarity-queue) adds
+	// similarity-queue (R16, issue 20 item 1): ComputeSimilar runs on the similarity queue
+	// (SimilarityQueue), whose few slots a burst of submissions waits for in the queue.
+	lifecycleChangesSimilarityQueue = append(slices.Clone(lifecycleChangesTurnRaces), change{"similarity-queue", 1, "SINCE"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesTurnRaces
+	lifecycleChanges = lifecycleChangesSimilarityQueue
 	planChanges      = planChangesLeanResume
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -193,7 +197,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-turn-races", lifecycleChangesTurnRaces},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-similarity-queue", lifecycleChangesSimilarityQueue},
+		{"lifecycle-baseline-turn-races", lifecycleChangesTurnRaces},
 		{"lifecycle-baseline-notify-in-apply", lifecycleChangesNotifyInApply},
 		{"lifecycle-baseline-bundle-once", lifecycleChangesBundleOnce},
 		{"lifecycle-baseline-adjust-once", lifecycleChangesAdjustOnce},

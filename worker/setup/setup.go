@@ -13,6 +13,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -20,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/internal/notify"
 	"egovpm/internal/store"
 	"egovpm/workflows"
@@ -36,6 +38,11 @@ func Register(r worker.Registry, acts *activities.Activities) {
 
 // NewWorker builds the egovpm worker on taskQueue. sender, when given, delivers notifications
 // (default: the log).
+//
+// The worker also polls taskQueue's similarity queue (workflows.SimilarityQueue) for
+// ComputeSimilar with store.SimilarScans activity slots: Start, Run and Stop start and stop
+// both. ComputeSimilar stays registered on taskQueue for runs started before
+// similarity-queue, which schedule it there.
 func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logger, sender ...notify.Sender) worker.Worker {
 	w := worker.New(c, taskQueue, Options())
 	acts := &activities.Activities{Store: st, Log: log, Temporal: c}
@@ -43,7 +50,44 @@ func NewWorker(c client.Client, taskQueue string, st *store.Store, log *zap.Logg
 		acts.Sender = sender[0]
 	}
 	Register(w, acts)
-	return w
+	sim := worker.New(c, workflows.SimilarityQueue(taskQueue), worker.Options{MaxConcurrentActivityExecutionSize: store.SimilarScans})
+	sim.RegisterActivityWithOptions(acts.ComputeSimilar, activity.RegisterOptions{Name: wire.ComputeSimilar})
+	return &pair{Worker: w, similarity: sim}
+}
+
+// pair is the worker of a task queue and the worker of its similarity queue, started and
+// stopped together; registrations go to the first.
+type pair struct {
+	worker.Worker
+	similarity worker.Worker
+}
+
+// Start starts the similarity worker, then the main one (stopping the first if the second fails).
+func (p *pair) Start() error {
+	if err := p.similarity.Start(); err != nil {
+		return fmt.Errorf("similarity worker: %w", err)
+	}
+	if err := p.Worker.Start(); err != nil {
+		p.similarity.Stop()
+		return err
+	}
+	return nil
+}
+
+// Run starts both, blocks until interruptCh is closed or receives (worker.Worker.Run), and
+// stops both.
+func (p *pair) Run(interruptCh <-chan any) error {
+	if err := p.similarity.Start(); err != nil {
+		return fmt.Errorf("similarity worker: %w", err)
+	}
+	defer p.similarity.Stop()
+	return p.Worker.Run(interruptCh)
+}
+
+// Stop stops the main worker, then the similarity worker.
+func (p *pair) Stop() {
+	p.Worker.Stop()
+	p.similarity.Stop()
 }
 
 // StickyScheduleToStart is how long a workflow task waits on this worker's sticky queue (the
