@@ -186,7 +186,7 @@ var (
 	// lifecycleChangesSimilarityQueue (lifecycle-baseline-similarity-queue) adds
 	// similarity-queue (R16, issue 20 item 1): ComputeSimilar runs on the similarity queue
 	// (SimilarityQueue), whose few slots a burst of submissions waits for in the queue.
-	lifecycleChangesSimilarityQueue = append(slices.Clone(lifecycleChangesTurnRaces), change{"similarity-queue", 1, "SINCE"})
+	lifecycleChangesSimilarityQueue = append(slices.Clone(lifecycleChangesTurnRaces), change{"similarity-queue", 1, "25e2980"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesSimilarityQueue
 	planChanges      = planChangesLeanResume
