@@ -35,3 +35,7 @@ func SendUnsentByID(ctx context.Context, s *Store, id string, send func(PendingN
 // RecordUnsentMailBatch is the most records one transaction of RecordUnsentMail adds, for the
 // test that races a full batch with another sweep.
 const RecordUnsentMailBatch = recordUnsentMailBatch
+
+// InsertNoticesSQL is the statement that writes a transition's derived notices, for the test
+// that EXPLAINs it.
+var InsertNoticesSQL = insertNoticesSQL
