@@ -322,9 +322,6 @@ func (s *Store) taskHolders(ctx context.Context, tx *sqlx.Tx, id string) (notice
 	return f, users, nil
 }
 
-// insertNotices writes one notification per user and per active deputy (代理人) of an absent
-// user (withDeputies), id idPrefix + the recipient's id, but none to a recipient who has an explicit notification of the transition (id explicit[i] + user) about the
-// same task, or, without a task, of the same kind and no task.
 // insertNoticesSQL writes a derived notice for each of the users $7 (and their deputies) who has
 // no explicit notice of the transition (ids $8 prefixes || user) for the same task ($6) or of
 // the same kind. The explicit ids are looked up by the primary key, a join of $8 and the user:
@@ -338,6 +335,10 @@ var insertNoticesSQL = `INSERT INTO notifications (id, user_id, kind, title, bod
 			WHERE CASE WHEN $6 <> '' THEN x.task_id = $6 ELSE x.kind = $2 AND x.task_id IS NULL END)
 		ON CONFLICT (id) DO NOTHING`
 
+// insertNotices writes one notification per user and per active deputy (代理人) of an absent
+// user (withDeputies), id idPrefix + the recipient's id, but none to a recipient who has an
+// explicit notification of the transition (id explicit[i] + user) about the same task, or,
+// without a task, of the same kind and no task (insertNoticesSQL).
 func (s *Store) insertNotices(ctx context.Context, tx *sqlx.Tx, idPrefix, kind, title, body, projectID, taskID string,
 	users, explicit []string) error {
 	if len(users) == 0 {
