@@ -63,6 +63,28 @@ func TestE2E_AnnualScheduleStartsNextPlan(t *testing.T) {
 	sum, err := d2.GetStaticSummary()
 	require.NoError(t, err)
 	require.Equal(t, "annual plan "+strconv.Itoa(next), sum)
+	// Issue 20 item 1 (cycle-plan-priority): the plan runs ahead of its projects, as a
+	// gateway-started one does (TestE2E_PlanRunsAheadOfItsProjects).
+	require.EqualValues(t, workflows.PlanPriority.PriorityKey, d2.RawResponse.WorkflowExecutionInfo.GetPriority().GetPriorityKey())
+}
+
+// TestE2E_PlanRunsAheadOfItsProjects (issue 20 item 1, plan-priority): the year's plan the
+// first submission starts has the plan's task priority, its projects' lifecycles the default,
+// so that the plan's workflow tasks and activities are dispatched before theirs
+// (devserver's TestPriorityKeyGoesFirstAndSurvivesContinueAsNew shows the server doing so).
+func TestE2E_PlanRunsAheadOfItsProjects(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "2021")
+	year := futureYear()
+	id := s.createProject("alice", "优先级测试项目", year, 100_000_000)
+	s.submit("alice", id)
+	ctx := context.Background()
+	plan, err := s.temporal.DescribeWorkflow(ctx, workflows.PlanWorkflowID(year), "")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, plan.RawResponse.WorkflowExecutionInfo.GetPriority().GetPriorityKey(), "the plan's priority")
+	project, err := s.temporal.DescribeWorkflow(ctx, workflows.ProjectWorkflowID(id), "")
+	require.NoError(t, err)
+	require.Zero(t, project.RawResponse.WorkflowExecutionInfo.GetPriority().GetPriorityKey(), "a project at the default priority")
 }
 
 // schedulePolicy is the policy version a schedule starts its AnnualCycle with.

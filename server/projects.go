@@ -623,7 +623,8 @@ func (s *Server) submitProject(c *gin.Context) {
 	// model (plan-stages-from-read-model); a plan run begun before that version hears the
 	// lifecycle's own first report.
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: workflows.PlanSummary(p.PlanYear)},
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: workflows.PlanSummary(p.PlanYear),
+		Priority: workflows.PlanPriority},
 		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
 	if err != nil {
 		respondError(c, err)

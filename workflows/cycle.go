@@ -24,11 +24,17 @@ func AnnualCycle(ctx workflow.Context, in AnnualCycleInput) (int, error) {
 		return 0, err
 	}
 	year := workflow.Now(ctx).In(calendar.Shanghai).Year() + 1
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+	opts := workflow.ChildWorkflowOptions{
 		WorkflowID:        PlanWorkflowID(year),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:     PlanSummary(year),
-	})
+	}
+	// cycle-plan-priority: the plan runs ahead of its projects (PlanPriority), as the
+	// gateway starts it; a cycle started before starts it at the default priority.
+	if getVersion(ctx, "cycle-plan-priority", 1) == 1 {
+		opts.Priority = PlanPriority
+	}
+	cctx := workflow.WithChildOptions(ctx, opts)
 	err := workflow.ExecuteChildWorkflow(cctx, AnnualPlan, AnnualPlanInput{Year: year, Policy: pol}).
 		GetChildWorkflowExecution().Get(ctx, nil)
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"egovpm/activities/wire"
 	"egovpm/internal/domain"
 )
@@ -59,6 +61,17 @@ func ProjectWorkflowID(projectID string) string { return "project:" + projectID 
 
 // PlanWorkflowID is the workflow id of a year's plan.
 func PlanWorkflowID(year int) string { return fmt.Sprintf("plan:%d", year) }
+
+// PlanPriority is the task priority of a year's plan run (plan-priority, issue 20 item 1): its
+// workflow tasks and activities are dispatched before those of the default priority (3 of
+// the server's 5 levels), which its projects' lifecycles have. A compile or convene request
+// of a large year then waits for the plan's own work only, not behind the previous request's
+// fan-out to a thousand projects, whose signals wake their lifecycles on the same task queue
+// (PERFORMANCE §11.1.4). The gateway and AnnualCycle start the plan with it; continue-as-new
+// keeps it (the server copies it to the next run). Keys need Temporal's priority matcher
+// (matching.useNewMatcher, on by default in 1.31, the version the tests run); a server
+// without it dispatches in order and ignores them.
+var PlanPriority = temporal.Priority{PriorityKey: 1}
 
 // PlanSummary is the static summary of a year's plan run in the Temporal UI and CLI, the same
 // whether the gateway or the annual cycle starts it: the year only, no project content.

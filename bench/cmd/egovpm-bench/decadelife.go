@@ -77,7 +77,7 @@ func (e *env) decadeLife(ctx context.Context) ([]string, error) {
 	// but wait for their reminders and close.
 	for y := d.year + 1; y < d.year+decadeYears; y++ {
 		if _, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(y), TaskQueue: queue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, Priority: workflows.PlanPriority},
 			workflows.AnnualPlan, workflows.AnnualPlanInput{Year: y, Policy: d.policy}); err != nil {
 			return nil, err
 		}

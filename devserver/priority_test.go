@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// TestPriorityKeyGoesFirstAndSurvivesContinueAsNew: the devserver dispatches a backlog of
+// workflow tasks by priority key, and a run that continues as new keeps its key. egovpm's
+// year plan relies on both (workflows.PlanPriority, issue 20 item 1): its compile and convene
+// requests are served ahead of the lifecycles its previous request's fan-out woke, on the
+// same task queue, and its later runs keep the key.
+func TestPriorityKeyGoesFirstAndSurvivesContinueAsNew(t *testing.T) {
+	addr := freeAddr(t)
+	startDevProcess(t, "--addr", addr, "--db-file", filepath.Join(t.TempDir(), "temporal.db"), "--ui=false", "--log-level", "error")
+	c := dial(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const queue = "priority-test"
+
+	// A backlog: twenty runs at the default priority, then one at key 1, with no worker polling.
+	const backlog = 20
+	for i := range backlog {
+		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("member-%02d", i), TaskQueue: queue}, "Order", 0)
+		require.NoError(t, err)
+	}
+	ahead, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "plan", TaskQueue: queue,
+		Priority: temporal.Priority{PriorityKey: 1}}, "Order", 0)
+	require.NoError(t, err)
+
+	// Two workflow tasks at a time (the SDK's least): the order the runs take their first
+	// step is, up to the pair in flight, the order the server dispatched them.
+	var mu sync.Mutex
+	var order []string
+	w := worker.New(c, queue, worker.Options{MaxConcurrentWorkflowTaskExecutionSize: 2, MaxConcurrentWorkflowTaskPollers: 2})
+	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, hop int) error {
+		if !workflow.IsReplaying(ctx) && hop == 0 {
+			mu.Lock()
+			order = append(order, workflow.GetInfo(ctx).WorkflowExecution.ID)
+			mu.Unlock()
+		}
+		if hop == 0 && workflow.GetInfo(ctx).WorkflowExecution.ID == "plan" {
+			return workflow.NewContinueAsNewError(ctx, "Order", 1)
+		}
+		return nil
+	}, workflow.RegisterOptions{Name: "Order"})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	require.NoError(t, c.GetWorkflow(ctx, "plan", ahead.GetRunID()).Get(ctx, nil), "the plan's runs end")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(order) == backlog+1
+	}, time.Minute, 50*time.Millisecond, "every run took its first step")
+	mu.Lock()
+	pos := slices.Index(order, "plan")
+	mu.Unlock()
+	// A task per poller may have been matched before the backlog was read whole, and the two
+	// in flight record in either order: in dispatch order by key it is among the first three
+	// (by start order alone it would be the last).
+	require.LessOrEqual(t, pos, 2, "the key-1 run was dispatched %d-th of %d: %v", pos+1, backlog+1, order)
+
+	// The run the plan continued as new has its key.
+	d, err := c.DescribeWorkflowExecution(ctx, "plan", "")
+	require.NoError(t, err)
+	require.NotEqual(t, ahead.GetRunID(), d.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "continued as new")
+	require.EqualValues(t, 1, d.GetWorkflowExecutionInfo().GetPriority().GetPriorityKey())
+}
