@@ -158,6 +158,8 @@ type harness struct {
 	sessions map[string][]string
 	items    map[string]domain.PlanItem
 	fanOuts  []wire.FanOut
+	// fanOutAt is the workflow time each SignalMembers of fanOuts ran at.
+	fanOutAt []time.Time
 	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers;
 	// fanOutErr, when set, is its answer.
 	fanOutTakes time.Duration

@@ -68,8 +68,11 @@ type plan struct {
 	// status is the channel of the projects' stage reports (SignalProjectStatus; read only by
 	// runs started before plan-stages-from-read-model).
 	status workflow.ReceiveChannel
-	// sending counts notification sends in flight.
+	// sending counts notification sends and fan-outs in flight.
 	sending int
+	// fanOutTickets is the number of fan-outs this run has decided in turn, fanOutTurn the
+	// ticket of the one that may run now (plan-fanout-in-turn).
+	fanOutTickets, fanOutTurn int
 	// lateUpdates: Updates accepted while the run waits to continue as new are handled
 	// (plan-finish-late-updates); false in runs that met that wait before the change.
 	lateUpdates bool

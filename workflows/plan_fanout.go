@@ -29,9 +29,25 @@ func (p *plan) fanOut(ctx workflow.Context, in wire.FanOut) {
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
 	in.WorkflowIDPrefix, in.PageSize = ProjectWorkflowID(""), fanOutPageSize
+	// plan-fanout-in-turn: the run's fan-outs go one after another, in the order decided.
+	// The plan's requests are served ahead of its projects (PlanPriority), so a large year's
+	// convene and compile requests now all answer before the first fan-out has ended; run
+	// side by side, their projects' workflow tasks would crowd one task queue together and
+	// every request's projects would reach their next stage only at the end of all of them.
+	inTurn := version(ctx, "plan-fanout-in-turn", 1) == 1
+	ticket := p.fanOutTickets
+	if inTurn {
+		p.fanOutTickets++
+	}
 	p.sending++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { p.sending-- }()
+		if inTurn {
+			defer func() { p.fanOutTurn++ }()
+			if err := workflow.Await(ctx, func() bool { return p.fanOutTurn == ticket }); err != nil {
+				return // the run is cancelled
+			}
+		}
 		var res wire.FanOutResult
 		if err := workflow.ExecuteActivity(actx, wire.SignalMembers, in).Get(ctx, &res); err != nil {
 			workflow.GetLogger(ctx).Error("decision not signalled to every project", "fan_out", in.ID, "signal", in.Signal, "error", err)

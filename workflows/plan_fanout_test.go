@@ -164,6 +164,7 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.fanOuts = append(h.fanOuts, in)
+	h.fanOutAt = append(h.fanOutAt, h.env.Now())
 	if h.fanOutErr != nil {
 		return activities.FanOutResult{}, h.fanOutErr
 	}
@@ -288,4 +289,46 @@ func TestPlanFanOutThatGivesUpIsRecorded(t *testing.T) {
 	require.Len(t, failures, 1)
 	require.Equal(t, "SignalMembers", failures[0].ActivityType)
 	require.Contains(t, failures[0].Error, "no such bundle")
+}
+
+// Issue 20 item 1 (plan-fanout-in-turn): a convene and a compile decided one right after the
+// other both answer at once, and their fan-outs run one after the other, in that order: the
+// compile's SignalMembers starts when the convene's has ended. A run started before runs them
+// side by side.
+func TestPlanFanOutsGoInTurn(t *testing.T) {
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before: %v", old), func(t *testing.T) {
+			h := newPlan(t)
+			if old {
+				startedBefore(t, h.env, "plan-baseline-fanout-in-turn")
+				h.env.OnGetVersion("plan-baseline-lean-resume", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+				h.env.OnGetVersion("plan-fanout-in-turn", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			h.fanOutTakes = time.Hour
+			h.status("p1", unitA, smallFen, domain.StageExpertReview)
+			h.status("p2", "unit-b", smallFen, domain.StageAwaitingPlan)
+			convene := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: sixExperts,
+				ProjectIDs: []string{"p1"}})
+			compile := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
+				Included: []workflows.PlanInclusion{{ProjectID: "p2", ApprovedAmountFen: 400_000_000}}})
+			var answered bool
+			h.env.RegisterDelayedCallback(func() { answered = convene.completed && compile.completed }, h.at+time.Minute)
+			h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, h.at+3*time.Hour)
+			h.runPlan(policy2021())
+			h.requireCancelled()
+
+			requireOK(t, convene)
+			requireOK(t, compile)
+			require.True(t, answered, "both answer before either fan-out has ended")
+			require.Len(t, h.fanOuts, 2)
+			require.Equal(t, workflows.SignalPanel, h.fanOuts[0].Signal)
+			require.Equal(t, workflows.SignalPlanResult, h.fanOuts[1].Signal)
+			gap := h.fanOutAt[1].Sub(h.fanOutAt[0])
+			if old {
+				require.Less(t, gap, time.Minute, "side by side")
+				return
+			}
+			require.GreaterOrEqual(t, gap, time.Hour, "the compile's fan-out waits for the convene's")
+		})
+	}
 }

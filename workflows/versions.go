@@ -187,9 +187,13 @@ var (
 	// similarity-queue (R16, issue 20 item 1): ComputeSimilar runs on the similarity queue
 	// (SimilarityQueue), whose few slots a burst of submissions waits for in the queue.
 	lifecycleChangesSimilarityQueue = append(slices.Clone(lifecycleChangesTurnRaces), change{"similarity-queue", 1, "25e2980"})
+	// planChangesFanOutInTurn (plan-baseline-fanout-in-turn) adds plan-fanout-in-turn (issue
+	// 20 item 1): the run's fan-outs go one after another in the order decided, since the plan
+	// runs ahead of its projects (PlanPriority) and its requests no longer wait for them.
+	planChangesFanOutInTurn = append(slices.Clone(planChangesLeanResume), change{"plan-fanout-in-turn", 1, "HEAD"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesSimilarityQueue
-	planChanges      = planChangesLeanResume
+	planChanges      = planChangesFanOutInTurn
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -215,7 +219,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-lean-resume", planChangesLeanResume},
+	planBaselines = []baseline{{"plan-baseline-fanout-in-turn", planChangesFanOutInTurn}, {"plan-baseline-lean-resume", planChangesLeanResume},
 		{"plan-baseline-lean-read", planChangesLeanRead}, {"plan-baseline-bundle-ref", planChangesBundleRef}, {"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
