@@ -190,7 +190,7 @@ var (
 	// planChangesFanOutInTurn (plan-baseline-fanout-in-turn) adds plan-fanout-in-turn (issue
 	// 20 item 1): the run's fan-outs go one after another in the order decided, since the plan
 	// runs ahead of its projects (PlanPriority) and its requests no longer wait for them.
-	planChangesFanOutInTurn = append(slices.Clone(planChangesLeanResume), change{"plan-fanout-in-turn", 1, "HEAD"})
+	planChangesFanOutInTurn = append(slices.Clone(planChangesLeanResume), change{"plan-fanout-in-turn", 1, "de3b44f"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesSimilarityQueue
 	planChanges      = planChangesFanOutInTurn
