@@ -15,8 +15,9 @@ const fanOutPageSize = 200
 // fanOut schedules the decision in to be signalled to its projects by the SignalMembers
 // activity (plan-fanout-activity, issue 20 item 1) and returns: the Update that decided
 // answers once the decision is applied, not when the last project has heard it; the activity
-// is scheduled once the fan-outs decided before it have ended (plan-fanout-in-turn). The activity reads the projects and what each is told from the read model
-// (the decision's Apply wrote it), in pages, heartbeating its cursor, so the plan's history
+// is scheduled once the fan-outs decided before it have ended (plan-fanout-in-turn). The
+// activity reads the projects and what each is told from the read model (the decision's Apply
+// wrote it), in pages, heartbeating its cursor, so the plan's history
 // holds three events for the fan-out whatever its size (signalAll recorded two per project,
 // woke the plan for each delivery, and could not send more than 2,000). sending counts it, so
 // the run does not continue as new before it is done. A fan-out that gives up after a day is
