@@ -161,9 +161,11 @@ type harness struct {
 	// fanOutAt is the workflow time each SignalMembers of fanOuts ran at.
 	fanOutAt []time.Time
 	// fanOutTakes is how long (workflow time) each SignalMembers runs before it answers;
-	// fanOutErr, when set, is its answer.
+	// fanOutErr, when set, is its answer: to every fan-out, or only to those of the signal
+	// fanOutErrOn names.
 	fanOutTakes time.Duration
 	fanOutErr   error
+	fanOutErrOn string
 	// planReadsStages is TellPlan's answer (the plan year reads stages from the read model).
 	planReadsStages bool
 	// taskDue and taskRemind, when set, are how long after it opens each task Apply opens is due

@@ -71,8 +71,10 @@ type plan struct {
 	// sending counts notification sends and fan-outs in flight.
 	sending int
 	// fanOutTickets is the number of fan-outs this run has decided in turn, fanOutTurn the
-	// ticket of the one that may run now (plan-fanout-in-turn).
+	// ticket of the one that may run now (plan-fanout-in-turn), counted by the fan-outs
+	// decided before plan-fanout-turn-bounded; fanOutOpen the tickets not yet ended, in order.
 	fanOutTickets, fanOutTurn int
+	fanOutOpen                []int
 	// lateUpdates: Updates accepted while the run waits to continue as new are handled
 	// (plan-finish-late-updates); false in runs that met that wait before the change.
 	lateUpdates bool

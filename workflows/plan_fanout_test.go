@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -165,7 +166,7 @@ func (h *harness) signalMembers(_ context.Context, in activities.FanOut) (activi
 	defer h.mu.Unlock()
 	h.fanOuts = append(h.fanOuts, in)
 	h.fanOutAt = append(h.fanOutAt, h.env.Now())
-	if h.fanOutErr != nil {
+	if h.fanOutErr != nil && (h.fanOutErrOn == "" || h.fanOutErrOn == in.Signal) {
 		return activities.FanOutResult{}, h.fanOutErr
 	}
 	sigs, names := map[string]any{}, map[string]string{}
@@ -293,24 +294,16 @@ func TestPlanFanOutThatGivesUpIsRecorded(t *testing.T) {
 
 // Issue 20 item 1 (plan-fanout-in-turn): a convene and a compile decided one right after the
 // other both answer at once, and their fan-outs run one after the other, in that order: the
-// compile's SignalMembers starts when the convene's has ended. A run started before runs them
-// side by side.
+// compile's SignalMembers starts when the convene's has ended, here 20 minutes later (within
+// fanOutTurnWait). A run started before plan-fanout-turn-bounded does the same; one started
+// before plan-fanout-in-turn runs them side by side.
 func TestPlanFanOutsGoInTurn(t *testing.T) {
-	for _, old := range []bool{false, true} {
-		t.Run(fmt.Sprintf("started before: %v", old), func(t *testing.T) {
+	for _, started := range []string{"now", "plan-baseline-fanout-in-turn", "plan-baseline-lean-resume"} {
+		t.Run(started, func(t *testing.T) {
 			h := newPlan(t)
-			if old {
-				startedBefore(t, h.env, "plan-baseline-fanout-in-turn")
-				h.env.OnGetVersion("plan-baseline-lean-resume", workflow.DefaultVersion, 1).Return(workflow.Version(1))
-				h.env.OnGetVersion("plan-fanout-in-turn", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-			}
-			h.fanOutTakes = time.Hour
-			h.status("p1", unitA, smallFen, domain.StageExpertReview)
-			h.status("p2", "unit-b", smallFen, domain.StageAwaitingPlan)
-			convene := h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: sixExperts,
-				ProjectIDs: []string{"p1"}})
-			compile := h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
-				Included: []workflows.PlanInclusion{{ProjectID: "p2", ApprovedAmountFen: 400_000_000}}})
+			startedUnder(t, h, started)
+			h.fanOutTakes = 20 * time.Minute
+			convene, compile := conveneThenCompile(h)
 			var answered bool
 			h.env.RegisterDelayedCallback(func() { answered = convene.completed && compile.completed }, h.at+time.Minute)
 			h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, h.at+3*time.Hour)
@@ -324,11 +317,77 @@ func TestPlanFanOutsGoInTurn(t *testing.T) {
 			require.Equal(t, workflows.SignalPanel, h.fanOuts[0].Signal)
 			require.Equal(t, workflows.SignalPlanResult, h.fanOuts[1].Signal)
 			gap := h.fanOutAt[1].Sub(h.fanOutAt[0])
-			if old {
+			if started == "plan-baseline-lean-resume" {
 				require.Less(t, gap, time.Minute, "side by side")
 				return
 			}
-			require.GreaterOrEqual(t, gap, time.Hour, "the compile's fan-out waits for the convene's")
+			require.GreaterOrEqual(t, gap, 20*time.Minute, "the compile's fan-out waits for the convene's")
 		})
 	}
+}
+
+// Issue 20 item 1 (plan-fanout-turn-bounded): a fan-out that keeps failing with a retryable
+// error (SignalMembers retries for a day; each attempt here fails after 10 minutes, and the
+// test environment stops at 10 attempts) holds back the one decided after it for
+// fanOutTurnWait (30 minutes), no longer; in a run started before, for as long as it retries.
+func TestPlanFanOutTurnIsBounded(t *testing.T) {
+	for _, started := range []string{"now", "plan-baseline-fanout-in-turn"} {
+		t.Run(started, func(t *testing.T) {
+			h := newPlan(t)
+			startedUnder(t, h, started)
+			h.env.OnActivity(a.SendNotifications, mock.Anything, mock.Anything).Return(0, nil).Maybe()
+			h.fanOutErr, h.fanOutErrOn = errors.New("读模型暂不可用"), workflows.SignalPanel
+			h.fanOutTakes = 10 * time.Minute
+			convene, compile := conveneThenCompile(h)
+			h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, h.at+4*time.Hour)
+			h.runPlan(policy2021())
+			h.requireCancelled()
+
+			requireOK(t, convene)
+			requireOK(t, compile)
+			var compiles []time.Time
+			for i, f := range h.fanOuts {
+				if f.Signal == workflows.SignalPlanResult {
+					compiles = append(compiles, h.fanOutAt[i])
+				}
+			}
+			require.Len(t, compiles, 1)
+			require.Len(t, h.fanOuts, 11, "the convene's fan-out tried 10 times")
+			waited := compiles[0].Sub(h.fanOutAt[0])
+			if started != "now" {
+				require.Greater(t, waited, 90*time.Minute, "held back while the convene's fan-out retries")
+				return
+			}
+			require.GreaterOrEqual(t, waited, 29*time.Minute, "it waits its turn first")
+			require.Less(t, waited, 32*time.Minute, "and not longer than fanOutTurnWait")
+		})
+	}
+}
+
+// startedUnder plays a plan run started under the named plan baseline ("now": this code's).
+func startedUnder(t *testing.T, h *harness, baseline string) {
+	switch baseline {
+	case "now":
+	case "plan-baseline-fanout-in-turn":
+		startedBefore(t, h.env, "plan-baseline-turn-bounded")
+		h.env.OnGetVersion(baseline, workflow.DefaultVersion, 1).Return(workflow.Version(1))
+		h.env.OnGetVersion("plan-fanout-turn-bounded", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	case "plan-baseline-lean-resume":
+		startedBefore(t, h.env, "plan-baseline-fanout-in-turn")
+		h.env.OnGetVersion(baseline, workflow.DefaultVersion, 1).Return(workflow.Version(1))
+		h.env.OnGetVersion("plan-fanout-in-turn", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	default:
+		t.Fatalf("no such baseline in startedUnder: %s", baseline)
+	}
+}
+
+// conveneThenCompile decides a convene and then a compile, each with a project to tell.
+func conveneThenCompile(h *harness) (convene, compile *outcome) {
+	h.status("p1", unitA, smallFen, domain.StageExpertReview)
+	h.status("p2", "unit-b", smallFen, domain.StageAwaitingPlan)
+	convene = h.update(workflows.UpdateConvene, workflows.ConveneUpdate{SessionID: "s1", Actor: drbReviewer, Experts: sixExperts,
+		ProjectIDs: []string{"p1"}})
+	compile = h.update(workflows.UpdateCompile, workflows.CompileUpdate{Actor: drbReviewer,
+		Included: []workflows.PlanInclusion{{ProjectID: "p2", ApprovedAmountFen: 400_000_000}}})
+	return convene, compile
 }

@@ -191,9 +191,13 @@ var (
 	// 20 item 1): the run's fan-outs go one after another in the order decided, since the plan
 	// runs ahead of its projects (PlanPriority) and its requests no longer wait for them.
 	planChangesFanOutInTurn = append(slices.Clone(planChangesLeanResume), change{"plan-fanout-in-turn", 1, "de3b44f"})
+	// planChangesTurnBounded (plan-baseline-turn-bounded) adds plan-fanout-turn-bounded (issue
+	// 20 item 1): a fan-out waits at most fanOutTurnWait for those decided before it, so one
+	// that keeps retrying no longer holds back the year's later fan-outs for a day.
+	planChangesTurnBounded = append(slices.Clone(planChangesFanOutInTurn), change{"plan-fanout-turn-bounded", 1, ""})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesSimilarityQueue
-	planChanges      = planChangesFanOutInTurn
+	planChanges      = planChangesTurnBounded
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
 	// records instead of the changes it covers (withBaseline), and those of earlier code.
@@ -219,7 +223,7 @@ var (
 		{"lifecycle-baseline-correctness", lifecycleChanges6}, {"lifecycle-baseline-sod", lifecycleChanges5},
 		{"lifecycle-baseline-blank-texts", lifecycleChanges4}, {"lifecycle-baseline-3", lifecycleChanges3},
 		{"lifecycle-baseline-2", lifecycleChanges2}, {"lifecycle-baseline-1", lifecycleChanges1}}
-	planBaselines = []baseline{{"plan-baseline-fanout-in-turn", planChangesFanOutInTurn}, {"plan-baseline-lean-resume", planChangesLeanResume},
+	planBaselines = []baseline{{"plan-baseline-turn-bounded", planChangesTurnBounded}, {"plan-baseline-fanout-in-turn", planChangesFanOutInTurn}, {"plan-baseline-lean-resume", planChangesLeanResume},
 		{"plan-baseline-lean-read", planChangesLeanRead}, {"plan-baseline-bundle-ref", planChangesBundleRef}, {"plan-baseline-close-fanout", planChangesCloseFanout}, {"plan-baseline-fanout", planChangesFanout}, {"plan-baseline-close", planChangesClose}, {"plan-baseline-finish", planChangesFinish}, {"plan-baseline-correctness", planChangesCorrectness}, {"plan-baseline-sod", planChanges4},
 		{"plan-baseline-blank-texts", planChanges3}, {"plan-baseline-2", planChanges2}, {"plan-baseline-1", planChanges1}}
 )
