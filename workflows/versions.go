@@ -194,7 +194,7 @@ var (
 	// planChangesTurnBounded (plan-baseline-turn-bounded) adds plan-fanout-turn-bounded (issue
 	// 20 item 1): a fan-out waits at most fanOutTurnWait for those decided before it, so one
 	// that keeps retrying no longer holds back the year's later fan-outs for a day.
-	planChangesTurnBounded = append(slices.Clone(planChangesFanOutInTurn), change{"plan-fanout-turn-bounded", 1, ""})
+	planChangesTurnBounded = append(slices.Clone(planChangesFanOutInTurn), change{"plan-fanout-turn-bounded", 1, "ce14e5c"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
 	lifecycleChanges = lifecycleChangesSimilarityQueue
 	planChanges      = planChangesTurnBounded
