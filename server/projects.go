@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -622,10 +621,7 @@ func (s *Server) submitProject(c *gin.Context) {
 	// not yet by the annual Schedule). No stage report: the plan reads stages from the read
 	// model (plan-stages-from-read-model); a plan run begun before that version hears the
 	// lifecycle's own first report.
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(p.PlanYear), TaskQueue: s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, StaticSummary: workflows.PlanSummary(p.PlanYear),
-		Priority: workflows.PlanPriority},
-		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
+	_, err = s.temporal.ExecuteWorkflow(ctx, workflows.PlanStartOptions(p.PlanYear, s.cfg.TaskQueue), workflows.AnnualPlan, workflows.AnnualPlanInput{Year: p.PlanYear, Policy: pol})
 	if err != nil {
 		respondError(c, err)
 		return

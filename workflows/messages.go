@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"egovpm/activities/wire"
@@ -72,6 +74,15 @@ func PlanWorkflowID(year int) string { return fmt.Sprintf("plan:%d", year) }
 // (matching.useNewMatcher, on by default in 1.31, the version the tests run); a server
 // without it dispatches in order and ignores them.
 var PlanPriority = temporal.Priority{PriorityKey: 1}
+
+// PlanStartOptions are the options a client starts the plan of year with on taskQueue (the
+// gateway at a year's first submission, the bench): its id, its summary and PlanPriority; a
+// run already open is kept (the Schedule's AnnualCycle, or an earlier submission, started
+// it). AnnualCycle starts it as a child with the same id, summary and priority.
+func PlanStartOptions(year int, taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{ID: PlanWorkflowID(year), TaskQueue: taskQueue, StaticSummary: PlanSummary(year),
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, Priority: PlanPriority}
+}
 
 // PlanSummary is the static summary of a year's plan run in the Temporal UI and CLI, the same
 // whether the gateway or the annual cycle starts it: the year only, no project content.

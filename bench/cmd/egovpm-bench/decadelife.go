@@ -12,7 +12,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"egovpm/bench"
 	"egovpm/internal/config"
@@ -76,9 +75,7 @@ func (e *env) decadeLife(ctx context.Context) ([]string, error) {
 	// annual Schedule (AnnualCycle) starts them: plan:<year>, the policy in force, nothing to do
 	// but wait for their reminders and close.
 	for y := d.year + 1; y < d.year+decadeYears; y++ {
-		if _, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(y), TaskQueue: queue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, Priority: workflows.PlanPriority},
-			workflows.AnnualPlan, workflows.AnnualPlanInput{Year: y, Policy: d.policy}); err != nil {
+		if _, err := e.tc.ExecuteWorkflow(ctx, workflows.PlanStartOptions(y, queue), workflows.AnnualPlan, workflows.AnnualPlanInput{Year: y, Policy: d.policy}); err != nil {
 			return nil, err
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"egovpm/bench"
@@ -42,9 +41,7 @@ func (e *env) memory(ctx context.Context) ([]string, error) {
 	}
 	actor := domain.Actor{ID: "u-alice", OrgID: "unit-a", Roles: []string{domain.RoleSubmitter}, Name: "王丽（市教育局）"}
 	// As the gateway's submit does: start the year's plan if it is not running.
-	if _, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.PlanWorkflowID(year), TaskQueue: queue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, Priority: workflows.PlanPriority},
-		workflows.AnnualPlan, workflows.AnnualPlanInput{Year: year, Policy: e.policy}); err != nil {
+	if _, err := e.tc.ExecuteWorkflow(ctx, workflows.PlanStartOptions(year, queue), workflows.AnnualPlan, workflows.AnnualPlanInput{Year: year, Policy: e.policy}); err != nil {
 		return nil, err
 	}
 	idx := make([]int, n)
