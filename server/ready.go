@@ -17,17 +17,21 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/platform"
+	"egovpm/workflows"
 )
 
 // readinessChecks are the names of the /readyz checks, in the order they run.
-var readinessChecks = []string{"postgres", "temporal", "search_attributes", "worker"}
+var readinessChecks = []string{"postgres", "temporal", "search_attributes", "worker", "similarity"}
 
 // readiness runs the /readyz checks and returns the failed ones (check → 中文 reason) and the
 // machine-readable context of the failures (the task queue, the missing search attributes and
 // the command that registers them). A worker is live when it polled the task queue within twice
 // the Temporal server's long-poll time (TEMPORAL_LONG_POLL_INTERVAL): an idle worker's poll
 // waits that long before it is answered and renewed. The search attributes, once found, are
-// not listed again.
+// not listed again. The similarity check is the same for the similarity queue
+// (workflows.SimilarityQueue), whose activity pollers every worker runs beside the task
+// queue's (worker/setup): without them a submission's R16 similarity check waits, and the
+// project with it, while the task queue looks served.
 func (s *Server) readiness(ctx context.Context) (map[string]string, map[string]any) {
 	failed, extra := map[string]string{}, map[string]any{}
 	if err := s.store.Ping(ctx); err != nil {
@@ -52,25 +56,34 @@ func (s *Server) readiness(ctx context.Context) (map[string]string, map[string]a
 			failed["search_attributes"] = "无法读取流程引擎的检索属性"
 		}
 	}
-	live, err := s.workerLive(ctx)
-	switch {
-	case err != nil:
-		failed["worker"] = fmt.Sprintf("无法读取任务队列 %s 的轮询情况", s.cfg.TaskQueue)
-		extra["task_queue"] = s.cfg.TaskQueue
-	case !live:
-		failed["worker"] = fmt.Sprintf("任务队列 %s 没有工作进程在轮询", s.cfg.TaskQueue)
-		extra["task_queue"] = s.cfg.TaskQueue
+	for _, q := range []struct{ check, queue string }{{"worker", s.cfg.TaskQueue}, {"similarity", workflows.SimilarityQueue(s.cfg.TaskQueue)}} {
+		typ := enumspb.TASK_QUEUE_TYPE_WORKFLOW
+		if q.check == "similarity" {
+			typ = enumspb.TASK_QUEUE_TYPE_ACTIVITY
+		}
+		live, err := s.pollerLive(ctx, q.queue, typ)
+		switch {
+		case err != nil:
+			failed[q.check] = fmt.Sprintf("无法读取任务队列 %s 的轮询情况", q.queue)
+		case !live:
+			failed[q.check] = fmt.Sprintf("任务队列 %s 没有工作进程在轮询", q.queue)
+		default:
+			continue
+		}
+		if _, ok := extra["task_queue"]; !ok { // the first queue not served
+			extra["task_queue"] = q.queue
+		}
 	}
 	return failed, extra
 }
 
-// workerLive reports whether a worker polled the workflow task queue within twice the
-// long-poll time.
-func (s *Server) workerLive(ctx context.Context) (bool, error) {
+// pollerLive reports whether a worker polled queue (its workflow or activity tasks, typ)
+// within twice the long-poll time.
+func (s *Server) pollerLive(ctx context.Context, queue string, typ enumspb.TaskQueueType) (bool, error) {
 	resp, err := s.temporal.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
 		Namespace:     s.cfg.TemporalNamespace,
-		TaskQueue:     &taskqueuepb.TaskQueue{Name: s.cfg.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-		TaskQueueType: enumspb.TASK_QUEUE_TYPE_WORKFLOW,
+		TaskQueue:     &taskqueuepb.TaskQueue{Name: queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+		TaskQueueType: typ,
 	})
 	if err != nil {
 		return false, err

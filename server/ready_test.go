@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
+	"egovpm/activities"
 	"egovpm/internal/config"
 	"egovpm/internal/platform"
 	"egovpm/internal/testdb"
@@ -21,7 +23,8 @@ import (
 // TestReadyzKnowsTheWorkerAndTheSearchAttributes runs the gateway on a Temporal that is not
 // ours: a devserver started without egovpm's search attributes (a stock server) and with a 2 s
 // long poll (issue 21 item 3). /readyz is 503 and names what is missing — the search
-// attributes with the command that registers them, the task queue no worker polls — and so
+// attributes with the command that registers them, the task queue no worker polls, and its
+// similarity queue when a worker polls the task queue only — and so
 // is egovpm_ready; platform.SetupTemporal (`egovpm temporal-setup`) registers them, once; with
 // a worker polling it is ready, and 503 again, naming the queue, once the stopped worker's last
 // poll is older than twice the long poll.
@@ -73,6 +76,22 @@ func TestReadyzKnowsTheWorkerAndTheSearchAttributes(t *testing.T) {
 	require.Empty(t, added, "temporal-setup is idempotent")
 	require.NoError(t, platform.CheckSearchAttributes(ctx, deps.Temporal, cfg.TemporalNamespace))
 
+	// A worker of a build before similarity-queue polls the task queue and not its similarity
+	// queue: submissions would wait for their R16 check.
+	old := worker.New(deps.Temporal, queue, setup.Options())
+	setup.Register(old, &activities.Activities{Store: deps.Store, Log: zap.NewNop(), Temporal: deps.Temporal})
+	require.NoError(t, old.Start())
+	require.EventuallyWithT(t, func(c *assertT) {
+		r := s.do("", http.MethodGet, "/readyz", nil, nil)
+		assertEqual(c, http.StatusServiceUnavailable, r.Status)
+		e, _ := r.Body["error"].(map[string]any)
+		f, _ := e["fields"].(map[string]any)
+		assertEqual(c, map[string]any{"similarity": "任务队列 " + queue + "-similarity 没有工作进程在轮询"}, f)
+		x, _ := e["extra"].(map[string]any)
+		assertEqual(c, queue+"-similarity", x["task_queue"])
+	}, 10*time.Second, 100*time.Millisecond, "not ready while nothing polls the similarity queue")
+	old.Stop()
+
 	w := setup.NewWorker(deps.Temporal, queue, deps.Store, zap.NewNop())
 	require.NoError(t, w.Start())
 	require.EventuallyWithT(t, func(c *assertT) {
@@ -88,9 +107,11 @@ func TestReadyzKnowsTheWorkerAndTheSearchAttributes(t *testing.T) {
 		assertEqual(c, http.StatusServiceUnavailable, r.Status)
 		e, _ := r.Body["error"].(map[string]any)
 		f, _ := e["fields"].(map[string]any)
-		assertEqual(c, 1, len(f))
+		assertEqual(c, 2, len(f))
 		w, _ := f["worker"].(string)
 		assertTrue(c, strings.Contains(w, queue), "names the queue")
+		sim, _ := f["similarity"].(string)
+		assertTrue(c, strings.Contains(sim, queue+"-similarity"), "and its similarity queue")
 	}, 15*time.Second, 200*time.Millisecond, "not ready once the worker stopped polling")
 	require.Greater(t, time.Since(stopped), 2*time.Second, "a live worker's poll renews within the window")
 }
