@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -47,10 +49,33 @@ func (e *env) submitted(ctx context.Context, n, year, clients int, label string)
 		return nil, 0, err
 	}
 	t0 := time.Now()
+	var resent atomic.Int64
 	err = bench.Parallel(ctx, clients, idx, func(ctx context.Context, i int) error {
-		return e.cl.Submit(ctx, toks[users[i%2]], ids[i])
+		return submitResending(ctx, e.cl, toks[users[i%2]], ids[i], &resent)
 	})
+	if n := resent.Load(); n > 0 {
+		fmt.Printf("    %d submits answered 503 and were resent\n", n)
+	}
 	return ids, time.Since(t0), err
+}
+
+// submitResending submits project id as a client does: a 503 (the gateway could not start the
+// workflow in time; the draft keeps its pinned policy) is resent for up to five minutes, and
+// a resend answered 409 already_submitted went through before its 503 was answered.
+func submitResending(ctx context.Context, cl *bench.Client, token, id string, resent *atomic.Int64) error {
+	sent503 := false
+	return bench.Retry(ctx, 5*time.Minute, []int{http.StatusServiceUnavailable}, func() error {
+		err := cl.Submit(ctx, token, id)
+		se, ok := err.(*bench.StatusError)
+		switch {
+		case ok && se.Status == http.StatusServiceUnavailable:
+			sent503 = true
+			resent.Add(1)
+		case ok && se.Status == http.StatusConflict && sent503:
+			return nil
+		}
+		return err
+	})
 }
 
 // prelimTask is the task id ProjectLifecycle gives a project's first preliminary review
