@@ -64,12 +64,12 @@ func TestBrowserE2E(t *testing.T) {
 	})
 	s := newStack(t, "test")
 	env := []string{}
-	delivery := ""
+	projects := ""
 	if os.Getenv("EGOVPM_UI_BENCH") != "" {
 		seedBenchInbox(t, s)
 	} else {
 		env = append(listsFixture(t, s), seedOverdue(t, s)...)
-		delivery = deliveryFixture(t, s)
+		projects = projectFixtures(t, s)
 	}
 	// A ceiling for a hung run, not a speed goal: the suite takes about 8 minutes on a quiet
 	// machine and 12 when other builds share its two cores (make test's -timeout is 25m).
@@ -92,7 +92,7 @@ func TestBrowserE2E(t *testing.T) {
 		// And 计划调整's (plan-adjust.spec.ts): a year from futureYear too, never one a parallel
 		// test's AnnualPlan holds.
 		fmt.Sprintf("EGOVPM_PLAN_YEAR_4=%d", futureYear()),
-		"EGOVPM_E2E_DELIVERY="+delivery,
+		"EGOVPM_E2E_PROJECTS="+projects,
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"CI=1",
 	)

@@ -40,14 +40,14 @@ func seedOverdue(t *testing.T, s *stack) []string {
 	return env
 }
 
-// deliveryFixture sets up, through the API, the projects the browser tests start from in a
+// projectFixtures sets up, through the API, the projects the browser tests start from in a
 // later stage than their own steps reach (issue 18's chain, web/e2e/lifecycle.spec.ts, makes its
 // two projects through the screens and needs none of these but the first): a draft of alice's
 // whose plan year's submission window has closed (R8's special request, which lists.spec.ts
 // finds too); projects in O&M and in construction for terminate.spec.ts; one approved for
 // change.spec.ts (whose page workbench.spec.ts checks for similar projects, R16); one in O&M
 // under a policy with an hour-long O&M year for extension.spec.ts. It returns them as JSON.
-func deliveryFixture(t *testing.T, s *stack) string {
+func projectFixtures(t *testing.T, s *stack) string {
 	t.Helper()
 	tag := newID("")[:6]
 	lateYear := pastYear()

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { accessible, login, personPage, shot } from './helpers'
+import { accessible, login, personPage, shot, fixtureProjects } from './helpers'
 
 // Issue 19 items 3 and 10, 项目变更 through the screens: alice asks on 项目详情 to raise her
 // approved project's amount; the change goes back to NDRC, which approves it from 待办; alice
@@ -8,7 +8,7 @@ import { accessible, login, personPage, shot } from './helpers'
 // server/e2e_browser_test.go.
 test.describe.configure({ mode: 'serial' })
 
-const fx: Record<string, { id: string; name: string }> = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
+const fx = fixtureProjects
 
 /** decide opens the person's 待办 row of the project's 项目变更审批 and sends a decision. */
 async function decide(page: Page, decision: string, comment: string) {

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, shot } from './helpers'
+import { accessible, apiLogin, login, personPage, shot, fixtureProjects } from './helpers'
 
 // 申请延期 (issue 19 item 4; R13, T4) through the screens: alice's project is in O&M (set up
 // through the API by server/e2e_browser_test.go, under a test policy whose O&M year lasts an
@@ -8,7 +8,7 @@ import { accessible, apiLogin, login, personPage, shot } from './helpers'
 // reads the request in 待办's decision dialog as 延期申请审核 and approves it; the project's O&M
 // table shows the new due date and the timeline the request.
 test('申请延期: alice asks to extend her O&M filing deadline, drb1 approves it from 待办', async ({ browser, request }) => {
-  const fx = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}') as Record<string, { id: string; name: string }>
+  const fx = fixtureProjects
   expect(fx.extend, 'the O&M project of the fixture for 申请延期').toBeTruthy()
   const alice = await personPage(browser)
   await login(alice, 'alice')

@@ -6,6 +6,17 @@ import { mkdirSync } from 'node:fs'
 export const password = process.env.EGOVPM_DEMO_PASSWORD ?? 'demo-Passw0rd'
 export const planYear = Number(process.env.EGOVPM_PLAN_YEAR ?? new Date().getFullYear() + 20)
 export const screens = 'test-results/screens'
+
+// A project the Go test set up over the API for a spec to start from (projectFixtures in
+// server/e2e_browser_test.go), by its key there.
+export interface FixtureProject {
+  id: string
+  name: string
+  year?: string
+}
+
+// fixtureProjects are those projects, passed in EGOVPM_E2E_PROJECTS as JSON.
+export const fixtureProjects: Record<string, FixtureProject> = JSON.parse(process.env.EGOVPM_E2E_PROJECTS || '{}')
 mkdirSync(screens, { recursive: true })
 
 /** page opens a fresh browser context (its own session) for one person. */

@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, pick, shot } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, pick, shot, fixtureProjects } from './helpers'
 
 // Part 2's whole chain (issue 18), ONE continuous serial run, each step by the role the SPEC
 // names and through the screens, on the dev-only test policy (a trial run of seconds, O&M years
@@ -29,7 +29,7 @@ let largeId = ''
 let smallId = ''
 const pages: Record<string, Page> = {}
 // The R8 draft set up by the Go test (its plan year's submission window has closed).
-const fx: Record<'late', { id: string; name: string }> = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
+const fx = fixtureProjects
 
 async function as(browser: Browser, user: string): Promise<Page> {
   if (!pages[user]) {

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test'
-import { accessible, login, personPage, pick, shot, totp } from './helpers'
+import { accessible, login, personPage, pick, shot, totp, fixtureProjects } from './helpers'
 
 // The list screens' filters and keyset paging, and the 登录 page's TOTP and lockout paths
 // (issue 17 screens 1, 3 and 5). Set up in SQL by server/e2e_browser_test.go (listsFixture):
@@ -8,7 +8,7 @@ import { accessible, login, personPage, pick, shot, totp } from './helpers'
 // of its (past) plan year.
 test.describe.configure({ mode: 'serial' })
 
-const fx: Record<string, { id: string; name: string; year?: string }> = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
+const fx = fixtureProjects
 const pagingYear = process.env.EGOVPM_E2E_PAGING_YEAR ?? ''
 
 async function year(page: Page, y: string) {

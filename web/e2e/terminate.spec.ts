@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
-import { accessible, apiLogin, login, personPage, planYear, shot } from './helpers'
+import { accessible, apiLogin, login, personPage, planYear, shot, fixtureProjects } from './helpers'
 
 // Issue 19 item 4, 终止项目 through the screens: drb1 terminates alice's submitted project on
 // 项目详情 (a reason required, then a confirmation); the project shows as closed with its reason,
@@ -75,7 +75,7 @@ async function dialogAccessible(page: Page, what: string) {
 // server/e2e_browser_test.go) on 项目详情 with a reason; O&M ends and the project shows as
 // retired, which DRB reads too.
 test('系统下线: alice retires her system from O&M with a reason', async ({ browser }) => {
-  const fx = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}') as Record<string, { id: string; name: string }>
+  const fx = fixtureProjects
   expect(fx.om, 'the O&M project of the fixture').toBeTruthy()
   const alice = await personPage(browser)
   await login(alice, 'alice')
@@ -109,7 +109,7 @@ test('系统下线: alice retires her system from O&M with a reason', async ({ b
 // up through the API) and approves 1,000,000.00 元 for work done; the closure shows it and alice
 // can still record a payment, up to it.
 test('终止结算: drb1 terminates a project in construction with a final settlement', async ({ browser }) => {
-  const fx = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}') as Record<string, { id: string; name: string }>
+  const fx = fixtureProjects
   expect(fx.built, 'the construction project of the fixture').toBeTruthy()
   const drb = await personPage(browser)
   await login(drb, 'drb1')

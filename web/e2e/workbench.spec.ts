@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, planYear, shot } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, planYear, shot, fixtureProjects } from './helpers'
 
 // Part 1's scenario (issue 17), every step through the screens: alice creates a project through
 // the form, uploads a document and submits; drb1 finds the new task in the bell, claims it and
@@ -10,8 +10,8 @@ import { accessible, apiLogin, login, pdf, personPage, planYear, shot } from './
 test.describe.configure({ mode: 'serial' })
 
 const name = `智慧教育云平台（浏览器测试 ${Date.now().toString(36)}）`
-// Projects set up by server/e2e_browser_test.go (deliveryFixture).
-const fx: Record<string, { id: string; name: string }> = JSON.parse(process.env.EGOVPM_E2E_DELIVERY || '{}')
+// Projects set up by server/e2e_browser_test.go (projectFixtures).
+const fx = fixtureProjects
 let projectUrl = ''
 let alice: Page
 let drb1: Page
