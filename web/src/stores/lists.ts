@@ -1,28 +1,10 @@
 import { defineStore } from 'pinia'
 import { api, call, type Schemas } from '../api/client'
 import { mapError } from '../api/errors'
+import { keyset, loadPage, restart, turn } from '../lib/keyset'
 
 // The list pages' state per domain: filters, keyset pages and rows. Kept in Pinia so that going
 // back to a list finds it as it was left (filters, page).
-
-interface Keyset<T> {
-  rows: T[]
-  cursors: string[] // cursors[i] opens page i ('' the first)
-  page: number
-  next: string
-  loading: boolean
-  error: string
-}
-
-const keyset = <T>(): Keyset<T> => ({ rows: [], cursors: [''], page: 0, next: '', loading: false, error: '' })
-
-/** turn moves a keyset list one page forward (delta 1) or back (-1). */
-function turn<T>(s: Keyset<T>, delta: number) {
-  if (delta > 0 && s.next) {
-    s.cursors[s.page + 1] = s.next
-    s.page++
-  } else if (delta < 0 && s.page > 0) s.page--
-}
 
 /** Projects: 我的项目 / 项目列表 (GET /projects) and the unit's own to-do. */
 export const useProjects = defineStore('projects', {
@@ -36,31 +18,19 @@ export const useProjects = defineStore('projects', {
   }),
   actions: {
     async load() {
-      const l = this.list
-      l.loading = true
-      l.error = ''
-      try {
-        const f = this.filters
-        const r = await call(api.GET('/api/v1/projects', {
-          params: { query: {
-            limit: 20,
-            ...(l.cursors[l.page] ? { cursor: l.cursors[l.page] } : {}),
-            ...(f.year ? { plan_year: Number(f.year) } : {}),
-            ...(f.stage ? { stage: f.stage } : {}),
-            ...(f.type ? { type: f.type } : {}),
-          } },
-        }))
-        l.rows = r.items
-        l.next = r.next_cursor
-      } catch (e) {
-        l.error = mapError(e).toast
-      } finally {
-        l.loading = false
-      }
+      const f = this.filters
+      await loadPage(this.list, (cursor) => call(api.GET('/api/v1/projects', {
+        params: { query: {
+          limit: 20,
+          ...(cursor ? { cursor } : {}),
+          ...(f.year ? { plan_year: Number(f.year) } : {}),
+          ...(f.stage ? { stage: f.stage } : {}),
+          ...(f.type ? { type: f.type } : {}),
+        } },
+      })))
     },
     search() {
-      this.list.cursors = ['']
-      this.list.page = 0
+      restart(this.list)
       return this.load()
     },
     turn(delta: number) {
@@ -110,32 +80,23 @@ export const useTasks = defineStore('tasks', {
       return this.pending
     },
     async fetch() {
-      const l = this.list
-      l.loading = true
-      l.error = ''
-      try {
-        const f = this.filters
+      const f = this.filters
+      await loadPage(this.list, async (cursor) => {
         const r = await call(api.GET('/api/v1/tasks', {
           params: { query: {
             limit: 50,
-            ...(l.cursors[l.page] ? { cursor: l.cursors[l.page] } : {}),
+            ...(cursor ? { cursor } : {}),
             ...(f.kind ? { kind: f.kind } : {}),
             ...(f.year ? { plan_year: Number(f.year) } : {}),
             ...(f.overdue ? { overdue: true } : {}),
           } },
         }))
-        l.rows = r.items
-        l.next = r.next_cursor
         this.loadedAt = Date.now()
-      } catch (e) {
-        l.error = mapError(e).toast
-      } finally {
-        l.loading = false
-      }
+        return r
+      })
     },
     search() {
-      this.list.cursors = ['']
-      this.list.page = 0
+      restart(this.list)
       return this.load()
     },
     turn(delta: number) {
