@@ -131,7 +131,7 @@ func (a *Activities) fanOutPage(ctx context.Context, in FanOut, after string, si
 			return nil, err
 		}
 		for _, r := range rows {
-			sig := wire.PanelSignal{SessionID: in.Session.SessionID}
+			sig := wire.PanelSignal{SessionID: in.Session.SessionID, Stale: r.Stale}
 			for _, e := range in.Session.Experts {
 				if e.OrgID != r.UnitID { // R4 recusal
 					sig.Experts = append(sig.Experts, e)

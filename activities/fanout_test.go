@@ -196,6 +196,25 @@ func TestSignalMembersTellsTheSessionsProjectsTheirPanels(t *testing.T) {
 	}, f.c.got)
 }
 
+// A convene's fan-out marks stale the panel of a project whose version moved since the
+// session convened it (panel-stale-dropped: a prelim approval withdrawn and given again): not
+// one convened at its version now, nor one of a session that recorded no version.
+func TestSignalMembersMarksAPanelStaleWhenTheProjectMovedSinceTheConvene(t *testing.T) {
+	f := newFanOut(t, 3, &signaller{want: "panel"},
+		`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ('s1', 2031, '{}', 'u-alice')`,
+		`INSERT INTO expert_session_projects (session_id, project_id, project_version)
+		SELECT 's1', id, CASE id WHEN 'p000' THEN version WHEN 'p001' THEN version - 2 END FROM projects WHERE id IN ('p000', 'p001', 'p002')`)
+	experts := []wire.ExpertRef{{ID: "e1", OrgID: "univ-1"}}
+	_, err := f.run(wire.FanOut{ID: "tr-2", Signal: "panel", WorkflowIDPrefix: "project:",
+		Session: &wire.PanelSignal{SessionID: "s1", Experts: experts}})
+	require.NoError(t, err)
+	require.Equal(t, map[string][]any{
+		"project:p000": {wire.PanelSignal{SessionID: "s1", Experts: experts}},
+		"project:p001": {wire.PanelSignal{SessionID: "s1", Experts: experts, Stale: true}},
+		"project:p002": {wire.PanelSignal{SessionID: "s1", Experts: experts}},
+	}, f.c.got)
+}
+
 // A compile's fan-out tells each project it decided its plan item (plan_items), in pages over
 // the projects named; a project without an item is refused for good, never told it is out.
 func TestSignalMembersTellsTheCompiledProjectsTheirItems(t *testing.T) {

@@ -9,7 +9,11 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+	"go.uber.org/zap"
 
+	"egovpm/activities"
+	"egovpm/activities/wire"
 	"egovpm/workflows"
 )
 
@@ -85,4 +89,59 @@ func (s *stack) expertTasks(p string) int {
 	var n int
 	require.NoError(s.t, s.store.DB().Get(&n, `SELECT count(*) FROM tasks WHERE project_id = $1 AND kind = 'expert_review'`, p))
 	return n
+}
+
+// TestE2E_StalePanelAfterApprovalAgainIsDropped (R4, 撤回决定, panel-stale-dropped): the plan read
+// the project in expert review and convened a session on drb1's prelim approval, whose panel
+// reaches the project only after drb1 withdrew the approval and gave it again (the fan-out waited
+// its turn or retried). The real SignalMembers activity, on the real read model and Temporal,
+// finds the project's version moved since the convene and marks the panel stale; the lifecycle,
+// back in expert review, drops it (audit expert_review.panel_dropped) instead of opening its
+// experts' tasks; the session DRB convenes after the new approval gives the panel.
+func TestE2E_StalePanelAfterApprovalAgainIsDropped(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "2021")
+	year := futureYear()
+	p := s.createProject("bob", "撤回决定后再次通过：旧评审会的专家组迟到", year, 300_000_000)
+	s.submit("bob", p)
+	s.prelimApprove(p)
+	db := s.store.DB()
+	var convenedAt int64 // the version the plan read when it convened the session
+	require.NoError(t, db.Get(&convenedAt, `SELECT version FROM projects WHERE id = $1`, p))
+	r := s.withdrawDecision("drb1", s.openTaskDone(p), map[string]any{"reason": "需补充材料后再审"}, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	late := "stale-" + p
+	_, err := db.Exec(`INSERT INTO expert_sessions (id, plan_year, expert_ids, created_by) VALUES ($1, $2, $3, 'u-drb1')`,
+		late, year, pq.Array([]string{"u-exp1", "u-exp2", "u-exp3"}))
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO expert_session_projects (session_id, project_id, project_version) VALUES ($1, $2, $3)`, late, p, convenedAt)
+	require.NoError(t, err)
+	s.prelimApprove(p)
+
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: s.store, Log: zap.NewNop(), Temporal: s.temporal})
+	v, err := env.ExecuteActivity(wire.SignalMembers, wire.FanOut{ID: late + "/fan-out", Signal: workflows.SignalPanel,
+		WorkflowIDPrefix: workflows.ProjectWorkflowID(""), PageSize: 200, Session: &wire.PanelSignal{SessionID: late,
+			Experts: []wire.ExpertRef{{ID: "u-exp1", OrgID: "experts"}, {ID: "u-exp2", OrgID: "experts"}, {ID: "u-exp3", OrgID: "experts"}}}})
+	require.NoError(t, err)
+	var res wire.FanOutResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, wire.FanOutResult{Signalled: 1}, res)
+
+	var stage string
+	require.Eventually(t, func() bool {
+		return db.Get(&stage, `SELECT detail->>'stage' FROM audit_log WHERE object_id = $1
+			AND action = 'expert_review.panel_dropped' AND detail->>'session_id' = $2`, p, late) == nil
+	}, 20*time.Second, 100*time.Millisecond, "the stale panel is dropped (R18: audited)")
+	require.Equal(t, "expert_review", stage)
+	require.Zero(t, s.expertTasks(p), "no task for the experts of the session convened before")
+	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
+	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家",
+		"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	s.openTask("exp4", p, "expert_review")
+	require.Equal(t, 3, s.expertTasks(p))
+	rr := s.do("exp1", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil)
+	require.Empty(t, rr.Body["items"], "exp1 was only on the stale panel: %s", rr.Raw)
 }

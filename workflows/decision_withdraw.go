@@ -189,14 +189,14 @@ func (l *lifecycle) panelWithdrawn(m *message) bool {
 	return m.kind == msgPanel && l.st.PanelWithdrawn && before(l.st.Stage, domain.StageExpertReview)
 }
 
-// dropPanel drops panel s, convened on a prelim approval withdrawn before it arrived (R4, 撤回决定):
-// the project, back before expert review, leaves the session (no expert task opens, now or when
-// it is approved again: it waits for a panel of its own), audited expert_review.panel_dropped
-// (R18) with the session, which keeps the project's row at the version it was convened at.
-func (l *lifecycle) dropPanel(ctx workflow.Context, s PanelSignal) error {
+// dropPanel drops panel s, convened on a prelim approval withdrawn before it arrived (R4, 撤回决定),
+// for reason: the project leaves the session (no expert task opens, now or when it is approved
+// again: it waits for a panel of its own), audited expert_review.panel_dropped (R18) with the
+// session, which keeps the project's row at the version it was convened at.
+func (l *lifecycle) dropPanel(ctx workflow.Context, s PanelSignal, reason string) error {
 	workflow.GetLogger(ctx).Info("panel of a withdrawn approval dropped", "session_id", s.SessionID, "stage", l.st.Stage)
 	return l.apply(ctx, transition{audit: l.auditBy(domain.Actor{ID: "system"}, "expert_review.panel_dropped",
-		map[string]any{"session_id": s.SessionID, "stage": string(l.st.Stage), "reason": "初审通过的决定已撤回，项目不参加该专家评审会"})})
+		map[string]any{"session_id": s.SessionID, "stage": string(l.st.Stage), "reason": reason})})
 }
 
 // reopenID is the id a task closed by a withdrawn decision reopens under: its id without an

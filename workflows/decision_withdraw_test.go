@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -285,4 +286,54 @@ func TestWithdrawDecision_PanelAfterWithdrawalHeldInRunsStartedBefore(t *testing
 	h.runLifecycle(lifecycleInput(smallFen, policy2021()))
 	h.requireCancelled()
 	require.Empty(t, h.withAudit("expert_review.panel_dropped"))
+}
+
+// TestWithdrawDecision_StalePanelAfterApprovalAgainIsDropped (R4, 撤回决定, panel-stale-dropped):
+// the panel of a session convened on the first approval reaches the project only after the
+// approval was withdrawn and given again (its fan-out waited its turn or retried), so the
+// project is back in expert review with no panel. The fan-out found the project's version
+// moved since the convene and marked the panel stale: it is dropped (audited
+// expert_review.panel_dropped), and the panel convened after the new approval opens the tasks.
+// A run started before the change applies the stale panel, as it did.
+func TestWithdrawDecision_StalePanelAfterApprovalAgainIsDropped(t *testing.T) {
+	for _, before := range []bool{false, true} {
+		t.Run(fmt.Sprintf("started before: %v", before), func(t *testing.T) {
+			h := newDelivery(t, shanghaiTime(2026, 3, 2, 9, 0, 0))
+			if before {
+				startedBefore(t, h.env, "lifecycle-baseline-stale-panel")
+				h.env.OnGetVersion("lifecycle-baseline-similarity-queue", workflow.DefaultVersion, 1).Return(workflow.Version(1))
+				h.env.OnGetVersion("panel-stale-dropped", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+			}
+			h.decide(workflows.DecideUpdate{TaskID: prelim1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+			h.withdrawDecision(prelim1, drbReviewer, "需补充材料后再审")
+			h.decide(workflows.DecideUpdate{TaskID: prelim1W1, Actor: drbReviewer, Decision: domain.DecisionApprove})
+			h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s1", Stale: true, Experts: []workflows.ExpertRef{
+				{ID: "e1", OrgID: "x"}, {ID: "e2", OrgID: "y"}, {ID: "e3", OrgID: "z"}}})
+			h.signal(workflows.SignalPanel, workflows.PanelSignal{SessionID: "s2", Experts: []workflows.ExpertRef{
+				{ID: "e4", OrgID: "x"}, {ID: "e5", OrgID: "y"}, {ID: "e6", OrgID: "z"}}})
+			h.cancel()
+			h.runLifecycle(lifecycleInput(smallFen, policy2021()))
+			h.requireCancelled()
+
+			var experts []string
+			for _, id := range h.openedIDs() {
+				if strings.Contains(id, ":expert_review:") {
+					experts = append(experts, id)
+				}
+			}
+			dropped := h.withAudit("expert_review.panel_dropped")
+			if before {
+				require.Empty(t, dropped)
+				require.Equal(t, []string{expertTask("e1") + ":w1", expertTask("e2") + ":w1", expertTask("e3") + ":w1"}, experts,
+					"the stale panel is applied, the next ignored")
+				return
+			}
+			require.Len(t, dropped, 1)
+			require.Equal(t, "s1", dropped[0].Audit[0].Detail["session_id"])
+			require.Equal(t, string(domain.StageExpertReview), dropped[0].Audit[0].Detail["stage"])
+			require.Contains(t, dropped[0].Audit[0].Detail["reason"], "重新进入专家评审")
+			require.Equal(t, []string{expertTask("e4") + ":w1", expertTask("e5") + ":w1", expertTask("e6") + ":w1"}, experts,
+				"only the panel convened after the approval given again opens tasks")
+		})
+	}
 }

@@ -320,7 +320,7 @@ func (l *lifecycle) finish(ctx workflow.Context) (ProjectLifecycleResult, error)
 // handle applies one message to the state (the only place state changes).
 func (l *lifecycle) handle(ctx workflow.Context, m *message) (DecideResult, error) {
 	if l.panelWithdrawn(m) {
-		return DecideResult{}, l.dropPanel(ctx, m.payload.(PanelSignal))
+		return DecideResult{}, l.dropPanel(ctx, m.payload.(PanelSignal), "初审通过的决定已撤回，项目不参加该专家评审会")
 	}
 	if l.hold(ctx, m) {
 		return DecideResult{}, nil

@@ -65,10 +65,16 @@ func (l *lifecycle) release(ctx workflow.Context) {
 	l.inbox = append(back, l.inbox...)
 }
 
-// onPanel opens one review task per expert of the effective panel (R4).
+// onPanel opens one review task per expert of the effective panel (R4). A panel the fan-out
+// found stale (the project's stage changed since its session convened it: a prelim approval
+// withdrawn and given again while the fan-out waited or retried) is dropped instead
+// (panel-stale-dropped): the project, back in expert review, waits for a panel of its own.
 func (l *lifecycle) onPanel(ctx workflow.Context, s PanelSignal) error {
 	if l.st.Stage != domain.StageExpertReview || len(l.st.Panel) > 0 {
 		return fmt.Errorf("panel %s ignored in stage %s", s.SessionID, l.st.Stage)
+	}
+	if s.Stale && version(ctx, "panel-stale-dropped", 1) == 1 {
+		return l.dropPanel(ctx, s, "项目自该专家评审会召集后已重新进入专家评审，不参加该评审会")
 	}
 	var open []OpenTask
 	var panel []ExpertRef

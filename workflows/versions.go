@@ -191,12 +191,16 @@ var (
 	// 20 item 1): the run's fan-outs go one after another in the order decided, since the plan
 	// runs ahead of its projects (PlanPriority) and its requests no longer wait for them.
 	planChangesFanOutInTurn = append(slices.Clone(planChangesLeanResume), change{"plan-fanout-in-turn", 1, "de3b44f"})
+	// lifecycleChangesStalePanel (lifecycle-baseline-stale-panel) adds panel-stale-dropped
+	// (R4, 撤回决定): a panel the fan-out found stale (the project's stage changed since its
+	// session convened it) is dropped, not applied to the project back in expert review.
+	lifecycleChangesStalePanel = append(slices.Clone(lifecycleChangesSimilarityQueue), change{"panel-stale-dropped", 1, ""})
 	// planChangesTurnBounded (plan-baseline-turn-bounded) adds plan-fanout-turn-bounded (issue
 	// 20 item 1): a fan-out waits at most fanOutTurnWait for those decided before it, so one
 	// that keeps retrying no longer holds back the year's later fan-outs for a day.
 	planChangesTurnBounded = append(slices.Clone(planChangesFanOutInTurn), change{"plan-fanout-turn-bounded", 1, "ce14e5c"})
 	// lifecycleChanges and planChanges are the changes of the newest baselines.
-	lifecycleChanges = lifecycleChangesSimilarityQueue
+	lifecycleChanges = lifecycleChangesStalePanel
 	planChanges      = planChangesTurnBounded
 
 	// lifecycleBaselines and planBaselines, newest first: the change id a run started now
@@ -205,7 +209,8 @@ var (
 	// baselines side by side never give one id two meanings. A baseline other than the newest
 	// can be retired (dropped from the list) once no open run's TemporalChangeVersion lists
 	// "<baseline>-1"; the versions-at-start path of withBaseline once none lists a baseline.
-	lifecycleBaselines = []baseline{{"lifecycle-baseline-similarity-queue", lifecycleChangesSimilarityQueue},
+	lifecycleBaselines = []baseline{{"lifecycle-baseline-stale-panel", lifecycleChangesStalePanel},
+		{"lifecycle-baseline-similarity-queue", lifecycleChangesSimilarityQueue},
 		{"lifecycle-baseline-turn-races", lifecycleChangesTurnRaces},
 		{"lifecycle-baseline-notify-in-apply", lifecycleChangesNotifyInApply},
 		{"lifecycle-baseline-bundle-once", lifecycleChangesBundleOnce},

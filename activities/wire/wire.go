@@ -167,6 +167,10 @@ type ExpertRef struct {
 type PanelSignal struct {
 	SessionID string      `json:"session_id"`
 	Experts   []ExpertRef `json:"experts"`
+	// Stale: the project's stage changed since the session convened it (the fan-out found its
+	// version moved, store.SessionMember): it is not this session's to review any more, and
+	// the lifecycle drops the panel (panel-stale-dropped) instead of opening its tasks.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // PlanResultSignal is the R5 outcome for a project: the payload of the signal "plan_result"

@@ -495,13 +495,18 @@ func (s *Store) BundleMembersPage(ctx context.Context, id, after string, limit i
 type SessionMember struct {
 	ProjectID string `db:"project_id"`
 	UnitID    string `db:"unit_id"`
+	// Stale: the project's version is no longer the one the session convened it at (its
+	// stage changed since: in expert review it changes only by a decision, such as a prelim
+	// approval withdrawn and given again); unknown (false) for a session that recorded none.
+	Stale bool `db:"stale"`
 }
 
 // SessionMembersPage returns up to limit projects of expert session id after the project id
 // after, in project id order (the plan's fan-out of a convene).
 func (s *Store) SessionMembersPage(ctx context.Context, id, after string, limit int) ([]SessionMember, error) {
 	var out []SessionMember
-	const q = `SELECT sp.project_id, p.unit_id FROM expert_session_projects sp JOIN projects p ON p.id = sp.project_id
+	const q = `SELECT sp.project_id, p.unit_id, coalesce(sp.project_version <> p.version, false) AS stale
+		FROM expert_session_projects sp JOIN projects p ON p.id = sp.project_id
 		WHERE sp.session_id = $1 AND sp.project_id > $2 ORDER BY sp.project_id LIMIT $3`
 	if err := s.db.SelectContext(ctx, &out, q, id, after, limit); err != nil {
 		return nil, fmt.Errorf("session %s members after %q: %w", id, after, err)
