@@ -194,7 +194,7 @@ var (
 	// lifecycleChangesStalePanel (lifecycle-baseline-stale-panel) adds panel-stale-dropped
 	// (R4, 撤回决定): a panel the fan-out found stale (the project's stage changed since its
 	// session convened it) is dropped, not applied to the project back in expert review.
-	lifecycleChangesStalePanel = append(slices.Clone(lifecycleChangesSimilarityQueue), change{"panel-stale-dropped", 1, ""})
+	lifecycleChangesStalePanel = append(slices.Clone(lifecycleChangesSimilarityQueue), change{"panel-stale-dropped", 1, "29384e3"})
 	// planChangesTurnBounded (plan-baseline-turn-bounded) adds plan-fanout-turn-bounded (issue
 	// 20 item 1): a fan-out waits at most fanOutTurnWait for those decided before it, so one
 	// that keeps retrying no longer holds back the year's later fan-outs for a day.
