@@ -64,14 +64,21 @@ func TestE2E_PanelConvenedOnAWithdrawnPrelimApprovalIsDropped(t *testing.T) {
 	time.Sleep(time.Second) // a held panel would open its tasks with the stage change
 	require.Zero(t, s.expertTasks(p), "approved again, the project waits for a panel of its own")
 	require.Equal(t, s.openTaskDone(p), s.withdrawable("drb1", p), "the dropped session does not make the new approval too late")
+	s.ownPanelOnly(p, year)
+}
+
+// ownPanelOnly convenes a panel of exp2-4 for project p of year, in expert review after its
+// earlier session's panel (u-exp1-3) was dropped, and checks that only its experts get tasks.
+func (s *stack) ownPanelOnly(p string, year int) {
+	s.t.Helper()
 	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
-	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家",
+	r := s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家",
 		"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	require.Equal(s.t, http.StatusCreated, r.Status, "%s", r.Raw)
 	s.openTask("exp4", p, "expert_review")
-	require.Equal(t, 3, s.expertTasks(p))
+	require.Equal(s.t, 3, s.expertTasks(p))
 	rr := s.do("exp1", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil)
-	require.Empty(t, rr.Body["items"], "exp1 was only on the dropped panel: %s", rr.Raw)
+	require.Empty(s.t, rr.Body["items"], "exp1 was only on the dropped panel: %s", rr.Raw)
 }
 
 // openTaskDone is the id of project p's prelim review task drb1 decided last.
@@ -136,12 +143,5 @@ func TestE2E_StalePanelAfterApprovalAgainIsDropped(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "the stale panel is dropped (R18: audited)")
 	require.Equal(t, "expert_review", stage)
 	require.Zero(t, s.expertTasks(p), "no task for the experts of the session convened before")
-	sessions := fmt.Sprintf("/api/v1/plans/%d/expert-sessions", year)
-	r = s.retry409("drb1", http.MethodPost, sessions, map[string]any{"pick_reason": "测试指定专家",
-		"expert_ids": []string{"u-exp2", "u-exp3", "u-exp4"}, "project_ids": []string{p}})
-	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
-	s.openTask("exp4", p, "expert_review")
-	require.Equal(t, 3, s.expertTasks(p))
-	rr := s.do("exp1", http.MethodGet, "/api/v1/tasks?project_id="+p, nil, nil)
-	require.Empty(t, rr.Body["items"], "exp1 was only on the stale panel: %s", rr.Raw)
+	s.ownPanelOnly(p, year)
 }
