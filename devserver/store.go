@@ -103,13 +103,6 @@ func newSQLiteStore(path string) (*sqliteStore, error) {
 	return &sqliteStore{path: abs}, nil
 }
 
-// sqliteCacheKiB is the SQLite page cache of the devserver's connection (PRAGMA cache_size,
-// in KiB when negative), sqliteMmapBytes its memory map (PRAGMA mmap_size).
-const (
-	sqliteCacheKiB  = 256 << 10
-	sqliteMmapBytes = 1 << 30
-)
-
 // sqlConfig returns a fresh SQL configuration for the database file. The SQLite plugin
 // shares one connection per distinct configuration within a process.
 func (s *sqliteStore) sqlConfig() *config.SQL {
@@ -127,13 +120,6 @@ func (s *sqliteStore) sqlConfig() *config.SQL {
 			"synchronous": "normal",
 			// Wait for locks instead of failing at once.
 			"busy_timeout": "10000",
-			// The plugin keeps one connection; SQLite's default page cache is 2 MiB. A year of
-			// 10,000 projects makes a file of hundreds of MiB whose B-trees then come back
-			// through read(2) and are parsed again at every statement. sqliteCacheKiB of
-			// cache and a memory map let the working set stay in the process (PERFORMANCE
-			// §11.1.5). Both are upper bounds: a small file uses little.
-			"cache_size": fmt.Sprintf("-%d", sqliteCacheKiB),
-			"mmap_size":  fmt.Sprintf("%d", sqliteMmapBytes),
 		},
 	}
 }
