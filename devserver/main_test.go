@@ -490,7 +490,7 @@ func TestProcessExitsNonZeroOnFailure(t *testing.T) {
 
 func TestRejectsForeignDatabase(t *testing.T) {
 	dbFile := filepath.Join(t.TempDir(), "other.db")
-	st, err := newSQLiteStore(dbFile)
+	st, err := newSQLiteStore(dbFile, 0, 0)
 	require.NoError(t, err)
 	// Create an unrelated table through the same driver.
 	db, err := sql.NewSQLAdminDB(sqlplugin.DbKindUnknown, st.sqlConfig(), resolver.NewNoopResolver(),
@@ -625,6 +625,23 @@ func TestParseOptions(t *testing.T) {
 		require.ErrorContains(t, err, "invalid TEMPORAL_FULL_VISIBILITY_INDEXES")
 	})
 
+	t.Run("sqlite cache and map", func(t *testing.T) {
+		o, err := parseOptions([]string{"--sqlite-cache-mib", "256", "--sqlite-mmap-mib", "1024"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, 256, o.SQLiteCacheMiB)
+		require.Equal(t, 1024, o.SQLiteMmapMiB)
+		o, err = parseOptions(nil, env(map[string]string{"TEMPORAL_SQLITE_CACHE_MIB": "64", "TEMPORAL_SQLITE_MMAP_MIB": "8"}), io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, 64, o.SQLiteCacheMiB)
+		require.Equal(t, 8, o.SQLiteMmapMiB)
+		_, err = parseOptions([]string{"--sqlite-cache-mib", "-1"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "--sqlite-cache-mib -1: want 0 to 65536 MiB")
+		_, err = parseOptions([]string{"--sqlite-mmap-mib", "70000"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "--sqlite-mmap-mib 70000")
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_SQLITE_CACHE_MIB": "lots"}), io.Discard)
+		require.ErrorContains(t, err, "invalid TEMPORAL_SQLITE_CACHE_MIB")
+	})
+
 	t.Run("tls", func(t *testing.T) {
 		o, err := parseOptions(nil, noEnv, io.Discard)
 		require.NoError(t, err)
@@ -691,7 +708,7 @@ func TestParseOptions(t *testing.T) {
 
 func TestSQLitePrepareIsIdempotent(t *testing.T) {
 	dbFile := filepath.Join(t.TempDir(), "a", "b", "temporal.db")
-	st, err := newSQLiteStore(dbFile)
+	st, err := newSQLiteStore(dbFile, 0, 0)
 	require.NoError(t, err)
 	ns := namespaceSpec{Name: "default", Retention: defaultRetention, SearchAttributes: searchAttributes}
 	require.NoError(t, st.prepare(ns, clusterName))

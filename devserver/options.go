@@ -82,7 +82,16 @@ type options struct {
 	// FullVisibilityIndexes keeps every index of Temporal's SQLite visibility schema; off (the
 	// default) the indexes no query of this platform uses are dropped (visibility.go).
 	FullVisibilityIndexes bool
+	// SQLiteCacheMiB is the SQLite page cache of the server's connection (PRAGMA cache_size);
+	// zero keeps SQLite's default of about 2 MiB.
+	SQLiteCacheMiB int
+	// SQLiteMmapMiB is how much of the database file the connection reads through a memory
+	// map (PRAGMA mmap_size); zero keeps SQLite's default, no map.
+	SQLiteMmapMiB int
 }
+
+// maxSQLiteMiB bounds --sqlite-cache-mib and --sqlite-mmap-mib (64 GiB).
+const maxSQLiteMiB = 64 << 10
 
 // parseOptions reads flags from args, falling back to environment variables (read with
 // getenv) and then to built-in defaults. Usage and flag errors are written to output.
@@ -123,6 +132,16 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		}
 		longPollDefault = d
 	}
+	sqliteMiB := map[string]int{}
+	for _, key := range []string{"TEMPORAL_SQLITE_CACHE_MIB", "TEMPORAL_SQLITE_MMAP_MIB"} {
+		if v, ok := lookupEnv(getenv, key); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return options{}, fmt.Errorf("invalid %s %q: want a whole number of MiB", key, v)
+			}
+			sqliteMiB[key] = n
+		}
+	}
 
 	fs := flag.NewFlagSet("devserver", flag.ContinueOnError)
 	fs.SetOutput(output)
@@ -155,6 +174,10 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			"keep (or restore) every index of Temporal's visibility schema (SQLite or PostgreSQL store); off drops those no query of this platform uses [TEMPORAL_FULL_VISIBILITY_INDEXES]")
 		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
 			"let the Web UI terminate, reset, signal, cancel or start workflows; off (default) it only reads [TEMPORAL_UI_WRITE_ACTIONS]")
+		sqliteCache = fs.Int("sqlite-cache-mib", sqliteMiB["TEMPORAL_SQLITE_CACHE_MIB"],
+			"SQLite page cache of the server's connection in `MiB` (PRAGMA cache_size); 0 keeps SQLite's default of about 2 MiB [TEMPORAL_SQLITE_CACHE_MIB]")
+		sqliteMmap = fs.Int("sqlite-mmap-mib", sqliteMiB["TEMPORAL_SQLITE_MMAP_MIB"],
+			"read up to this many `MiB` of the SQLite file through a memory map (PRAGMA mmap_size); 0 keeps SQLite's default, no map [TEMPORAL_SQLITE_MMAP_MIB]")
 	)
 	readTLS := tlsFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
@@ -188,6 +211,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		LongPoll:             *longPoll,
 
 		FullVisibilityIndexes: *fullVis,
+		SQLiteCacheMiB:        *sqliteCache,
+		SQLiteMmapMiB:         *sqliteMmap,
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)
@@ -225,6 +250,14 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 	}
 	if o.LongPoll < 0 {
 		return options{}, fmt.Errorf("--long-poll-interval %s: must not be negative", o.LongPoll)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--sqlite-cache-mib", o.SQLiteCacheMiB}, {"--sqlite-mmap-mib", o.SQLiteMmapMiB}} {
+		if f.v < 0 || f.v > maxSQLiteMiB {
+			return options{}, fmt.Errorf("%s %d: want 0 to %d MiB", f.name, f.v, maxSQLiteMiB)
+		}
 	}
 	if !isSupportedStore(o.Store) {
 		return options{}, fmt.Errorf("unknown --store %q: supported stores are %s", o.Store, strings.Join(supportedStores, ", "))

@@ -126,7 +126,7 @@ func requireFoundByAttributes(t *testing.T, ctx context.Context, c client.Client
 func BenchmarkVisibilityUpsert(b *testing.B) {
 	for _, full := range []bool{true, false} {
 		b.Run(map[bool]string{true: "full", false: "lean"}[full], func(b *testing.B) {
-			s, err := newSQLiteStore(filepath.Join(b.TempDir(), "temporal.db"))
+			s, err := newSQLiteStore(filepath.Join(b.TempDir(), "temporal.db"), 0, 0)
 			require.NoError(b, err)
 			require.NoError(b, s.ensureSchema())
 			_, err = s.setVisibilityIndexes(full, appAliases)
