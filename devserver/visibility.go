@@ -44,6 +44,62 @@ import (
 // sqliteVisibilitySchema is Temporal's SQLite visibility schema in its embedded assets.
 const sqliteVisibilitySchema = "sqlite/v3/visibility/schema.sql"
 
+// In SQLite, Temporal keeps two FTS5 indexes over executions_visibility (its Text columns, and
+// its keyword lists: TemporalChangeVersion, BuildIds and the like) by triggers. Its AFTER
+// UPDATE trigger deletes a row's entries from both and inserts them again at every write of
+// the row, whether those columns changed or not; a Stage upsert changes none of them, yet the
+// lifecycle's TemporalChangeVersion list was tokenized and rewritten twice at each decision.
+// The devserver gives the same trigger (same name, same body, Temporal's own text) a WHEN
+// clause: it runs when a column it indexes, or the rowid, changed. Skipping a delete and insert
+// of identical values leaves an external-content FTS5 index as it was, so every MATCH answers
+// as before (TestVisibilityFTSTriggerGuarded runs FTS5's integrity-check after each kind of
+// write). --full-visibility-indexes restores Temporal's trigger as its schema has it.
+
+// ftsUpdateTrigger matches the AFTER UPDATE trigger of executions_visibility in the schema:
+// the head up to BEGIN (group 1) and the body (group 2).
+var ftsUpdateTrigger = regexp.MustCompile(`(?s)(CREATE TRIGGER executions_visibility_au AFTER UPDATE ON executions_visibility\s*\n)(BEGIN\b.*?\nEND;)`)
+
+// ftsTriggerStatements returns the statements that put the AFTER UPDATE trigger in place:
+// Temporal's own (full) or the one guarded by a WHEN clause on the columns its body reads,
+// each run in one transaction so no write finds the table without the trigger.
+func ftsTriggerStatements(full bool) (string, error) {
+	b, err := fs.ReadFile(temporalschema.Assets(), sqliteVisibilitySchema)
+	if err != nil {
+		return "", fmt.Errorf("read Temporal's schema %s: %w", sqliteVisibilitySchema, err)
+	}
+	m := ftsUpdateTrigger.FindStringSubmatch(string(b))
+	if m == nil {
+		return "", fmt.Errorf("no AFTER UPDATE trigger of executions_visibility in Temporal's schema %s", sqliteVisibilitySchema)
+	}
+	head, body := m[1], m[2]
+	if !full {
+		var cond []string
+		for _, c := range ftsTriggerColumns(body) {
+			cond = append(cond, fmt.Sprintf("OLD.%s IS NOT NEW.%s", c, c))
+		}
+		if len(cond) == 0 {
+			return "", fmt.Errorf("the AFTER UPDATE trigger of %s reads no NEW column", sqliteVisibilitySchema)
+		}
+		head = strings.TrimRight(head, "\n") + "\nWHEN " + strings.Join(cond, " OR ") + "\n"
+	}
+	return "BEGIN IMMEDIATE;\nDROP TRIGGER IF EXISTS executions_visibility_au;\n" + head + body + "\nCOMMIT;", nil
+}
+
+// newColumn matches a NEW.column reference in a trigger body.
+var newColumn = regexp.MustCompile(`\bNEW\.(\w+)`)
+
+// ftsTriggerColumns returns the columns a trigger body reads from NEW (rowid included), each
+// once, in the body's order.
+func ftsTriggerColumns(body string) []string {
+	var cols []string
+	for _, m := range newColumn.FindAllStringSubmatch(body, -1) {
+		if !slices.Contains(cols, m[1]) {
+			cols = append(cols, m[1])
+		}
+	}
+	return cols
+}
+
 // keptVisibilityIndexes are the indexes of the columns the Web UI's lists, the ops tools
 // (workflow id, type, status, times) and Temporal's schedules (TemporalNamespaceDivision) filter
 // or sort on; the mapped custom search attributes' indexes are kept too (visibilityIndexesToDrop).
@@ -157,6 +213,11 @@ func (s *sqliteStore) setVisibilityIndexes(full bool, aliases map[string]string)
 			run = append(run, "DROP INDEX IF EXISTS "+n)
 		}
 	}
+	trigger, err := ftsTriggerStatements(full)
+	if err != nil {
+		return nil, err
+	}
+	run = append(run, trigger)
 	// The SQLite plugin shares one connection per file in a process: these statements take
 	// their turn with the server's own.
 	db, err := sql.NewSQLAdminDB(sqlplugin.DbKindVisibility, s.sqlConfig(), resolver.NewNoopResolver(),
@@ -167,6 +228,10 @@ func (s *sqliteStore) setVisibilityIndexes(full bool, aliases map[string]string)
 	defer func() { _ = db.Close() }()
 	for _, q := range run {
 		if err := db.Exec(q); err != nil {
+			if q == trigger {
+				// The connection is the server's too: leave no transaction open on it.
+				_ = db.Exec("ROLLBACK")
+			}
 			return nil, fmt.Errorf("visibility index (%s): %w", q, err)
 		}
 	}

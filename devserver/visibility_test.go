@@ -121,46 +121,146 @@ func requireFoundByAttributes(t *testing.T, ctx context.Context, c client.Client
 }
 
 // BenchmarkVisibilityUpsert is the visibility write of a search-attribute upsert (the Stage of
-// a decision, issue 21 item 5) as the SQLite plugin runs it, with Temporal's full set of
-// indexes and with the devserver's lean set, on a table of 2,000 runs.
+// a decision, issue 21 item 5) as the SQLite plugin runs it, on a table of 2,000 runs: with
+// Temporal's full set of indexes and its FTS trigger ("full"), with the devserver's lean set and
+// Temporal's trigger ("lean-fts-always"), and as the devserver runs (the lean set and the
+// guarded trigger, "lean").
 func BenchmarkVisibilityUpsert(b *testing.B) {
-	for _, full := range []bool{true, false} {
-		b.Run(map[bool]string{true: "full", false: "lean"}[full], func(b *testing.B) {
+	for _, v := range []string{"full", "lean-fts-always", "lean"} {
+		b.Run(v, func(b *testing.B) {
 			s, err := newSQLiteStore(filepath.Join(b.TempDir(), "temporal.db"), 0, 0)
 			require.NoError(b, err)
 			require.NoError(b, s.ensureSchema())
-			_, err = s.setVisibilityIndexes(full, appAliases)
+			_, err = s.setVisibilityIndexes(v == "full", appAliases)
 			require.NoError(b, err)
 			db, err := sql.NewSQLDB(sqlplugin.DbKindVisibility, s.sqlConfig(), resolver.NewNoopResolver(), tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
 			require.NoError(b, err)
 			defer db.Close()
+			if v == "lean-fts-always" {
+				q, err := ftsTriggerStatements(true)
+				require.NoError(b, err)
+				admin, err := sql.NewSQLAdminDB(sqlplugin.DbKindVisibility, s.sqlConfig(), resolver.NewNoopResolver(), tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
+				require.NoError(b, err)
+				require.NoError(b, admin.Exec(q))
+				require.NoError(b, admin.Close())
+			}
 			benchUpserts(b, db)
 		})
 	}
 }
 
 // benchUpserts fills db's visibility with 2,000 runs, then times b.N upserts of their Stage
-// (BenchmarkVisibilityUpsert, BenchmarkPGVisibilityUpsert).
+// (BenchmarkVisibilityUpsert, BenchmarkPGVisibilityUpsert). Each row carries a
+// TemporalChangeVersion as a lifecycle's does (its baseline's marker).
 func benchUpserts(b *testing.B, db sqlplugin.DB) {
 	ctx := context.Background()
 	const runs = 2000
-	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	row := func(i int, v int64, stage string) *sqlplugin.VisibilityRow {
-		sa := sqlplugin.VisibilitySearchAttributes{"Keyword01": fmt.Sprintf("p-%d", i), "Keyword02": "u-1",
-			"Keyword03": stage, "Keyword04": "prelim_review", "Int01": int64(2027)}
-		return &sqlplugin.VisibilityRow{NamespaceID: "ns", RunID: fmt.Sprintf("run-%d", i), WorkflowTypeName: "ProjectLifecycle",
-			WorkflowID: fmt.Sprintf("project/%d", i), StartTime: start, ExecutionTime: start, Status: 1, Memo: []byte{}, Encoding: "proto3",
-			TaskQueue: "egovpm", SearchAttributes: &sa, RootWorkflowID: fmt.Sprintf("project/%d", i), RootRunID: fmt.Sprintf("run-%d", i),
-			HistoryLength: &v, StateTransitionCount: &v, Version: v}
-	}
+	changes := []string{"lifecycle-baseline-stale-panel-1"}
 	for i := range runs {
-		_, err := db.ReplaceIntoVisibility(ctx, row(i, 1, "prelim_review"))
+		_, err := db.ReplaceIntoVisibility(ctx, visibilityRow(i, 1, "prelim_review", changes))
 		require.NoError(b, err)
 	}
 	b.ResetTimer()
 	for n := range b.N {
-		if _, err := db.ReplaceIntoVisibility(ctx, row(n%runs, int64(2+n/runs), "expert_review")); err != nil {
+		if _, err := db.ReplaceIntoVisibility(ctx, visibilityRow(n%runs, int64(2+n/runs), "expert_review", changes)); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// visibilityRow is run i's visibility row at version v, in stage, with the change ids of its
+// GetVersion calls (TemporalChangeVersion, a keyword list).
+func visibilityRow(i int, v int64, stage string, changes []string) *sqlplugin.VisibilityRow {
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	sa := sqlplugin.VisibilitySearchAttributes{"Keyword01": fmt.Sprintf("p-%d", i), "Keyword02": "u-1",
+		"Keyword03": stage, "Keyword04": "prelim_review", "Int01": int64(2027)}
+	if changes != nil {
+		sa["TemporalChangeVersion"] = changes
+	}
+	return &sqlplugin.VisibilityRow{NamespaceID: "ns", RunID: fmt.Sprintf("run-%d", i), WorkflowTypeName: "ProjectLifecycle",
+		WorkflowID: fmt.Sprintf("project/%d", i), StartTime: start, ExecutionTime: start, Status: 1, Memo: []byte{}, Encoding: "proto3",
+		TaskQueue: "egovpm", SearchAttributes: &sa, RootWorkflowID: fmt.Sprintf("project/%d", i), RootRunID: fmt.Sprintf("run-%d", i),
+		HistoryLength: &v, StateTransitionCount: &v, Version: v}
+}
+
+// TestVisibilityFTSTriggerGuarded: the devserver's AFTER UPDATE trigger of executions_visibility
+// leaves the FTS5 keyword-list index untouched when a write changes none of its columns (a
+// Stage upsert), keeps it exact when they change (FTS5's integrity-check, and MATCH finds the
+// new change id and no longer the old), and --full-visibility-indexes brings back Temporal's
+// trigger, which rewrites the index at every write.
+func TestVisibilityFTSTriggerGuarded(t *testing.T) {
+	ctx := context.Background()
+	s, err := newSQLiteStore(filepath.Join(t.TempDir(), "temporal.db"), 0, 0)
+	require.NoError(t, err)
+	require.NoError(t, s.ensureSchema())
+	db, err := sql.NewSQLDB(sqlplugin.DbKindVisibility, s.sqlConfig(), resolver.NewNoopResolver(), tlog.NewNoopLogger(), metrics.NoopMetricsHandler)
+	require.NoError(t, err)
+	defer db.Close()
+	raw, err := stdsql.Open("sqlite", "file:"+s.path+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer raw.Close()
+
+	// ftsData is the FTS5 keyword-list index's storage: its blocks' count and bytes.
+	ftsData := func() string {
+		var n, bytes int64
+		require.NoError(t, raw.QueryRow(`SELECT count(*), coalesce(sum(length(block)), 0) FROM executions_visibility_fts_keyword_list_data`).Scan(&n, &bytes))
+		return fmt.Sprintf("%d blocks, %d bytes", n, bytes)
+	}
+	integrity := func() {
+		for _, fts := range []string{"executions_visibility_fts_keyword_list", "executions_visibility_fts_text"} {
+			_, err := raw.Exec(fmt.Sprintf(`INSERT INTO %s(%s) VALUES('integrity-check')`, fts, fts))
+			require.NoError(t, err, "%s matches its content", fts)
+		}
+	}
+	matches := func(changeID string) int {
+		var n int
+		require.NoError(t, raw.QueryRow(`SELECT count(*) FROM executions_visibility_fts_keyword_list WHERE executions_visibility_fts_keyword_list MATCH ?`,
+			`TemporalChangeVersion:"`+changeID+`"`).Scan(&n))
+		return n
+	}
+	trigger := func() string {
+		var q string
+		require.NoError(t, raw.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'executions_visibility_au'`).Scan(&q))
+		return q
+	}
+
+	_, err = s.setVisibilityIndexes(false, appAliases)
+	require.NoError(t, err)
+	require.Contains(t, trigger(), "WHEN OLD.rowid IS NOT NEW.rowid OR OLD.Text01 IS NOT NEW.Text01")
+	_, err = s.setVisibilityIndexes(false, appAliases)
+	require.NoError(t, err, "idempotent")
+
+	v := int64(1)
+	for i := range 3 {
+		_, err := db.ReplaceIntoVisibility(ctx, visibilityRow(i, v, "prelim_review", []string{"a-1"}))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 3, matches("a-1"))
+	before := ftsData()
+	for _, stage := range []string{"expert_review", "plan_compile", "awaiting_approval"} {
+		v++
+		_, err := db.ReplaceIntoVisibility(ctx, visibilityRow(0, v, stage, []string{"a-1"}))
+		require.NoError(t, err)
+	}
+	require.Equal(t, before, ftsData(), "a Stage upsert leaves the keyword-list index as it was")
+	integrity()
+
+	v++
+	_, err = db.ReplaceIntoVisibility(ctx, visibilityRow(0, v, "approved", []string{"b-1"}))
+	require.NoError(t, err)
+	require.NotEqual(t, before, ftsData(), "a new change id is indexed")
+	integrity()
+	require.Equal(t, 2, matches("a-1"), "run 0 no longer has a-1")
+	require.Equal(t, 1, matches("b-1"))
+
+	_, err = s.setVisibilityIndexes(true, nil)
+	require.NoError(t, err)
+	require.NotContains(t, trigger(), "WHEN", "Temporal's own trigger")
+	before = ftsData()
+	v++
+	_, err = db.ReplaceIntoVisibility(ctx, visibilityRow(0, v, "contract", []string{"b-1"}))
+	require.NoError(t, err)
+	require.NotEqual(t, before, ftsData(), "Temporal's trigger rewrites the index at every write")
+	integrity()
+	require.Equal(t, 1, matches("b-1"))
 }
