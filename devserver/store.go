@@ -129,7 +129,9 @@ func (s *sqliteStore) sqlConfig() *config.SQL {
 	// The plugin keeps one connection for the whole process (its connPool, keyed by the
 	// DSN), so these are the server's whole cache and map. SQLite's default cache is 2 MiB;
 	// a year of 10,000 projects makes a file of ~180 MiB whose B-tree pages then come back
-	// through read(2) at every statement (PERFORMANCE §11.1.5).
+	// through read(2). Neither knob, nor both, has shown a gain on a 10,000-project fan-out,
+	// and the map cost decisions some devserver CPU (PERFORMANCE §11.1.6): both stay off
+	// unless asked for.
 	if s.cacheMiB > 0 {
 		// A negative cache_size is in KiB.
 		c.ConnectAttributes["cache_size"] = strconv.Itoa(-s.cacheMiB << 10)
