@@ -197,7 +197,8 @@ type visibilityIndexer interface {
 }
 
 // setVisibilityIndexes restores every index of executions_visibility (full) or drops those
-// neither the platform's lists nor the mapped search attributes (aliases) need.
+// neither the platform's lists nor the mapped search attributes (aliases) need, and puts
+// Temporal's FTS update trigger (full) or the guarded one in place (ftsTriggerStatements).
 func (s *sqliteStore) setVisibilityIndexes(full bool, aliases map[string]string) ([]string, error) {
 	stmts, names, err := visibilityIndexes(sqliteVisibilitySchema)
 	if err != nil {
