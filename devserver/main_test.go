@@ -640,6 +640,8 @@ func TestParseOptions(t *testing.T) {
 		require.ErrorContains(t, err, "--sqlite-mmap-mib 70000")
 		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_SQLITE_CACHE_MIB": "lots"}), io.Discard)
 		require.ErrorContains(t, err, "invalid TEMPORAL_SQLITE_CACHE_MIB")
+		_, err = parseOptions([]string{"--store", "postgres", "--sqlite-mmap-mib", "8"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "apply to --store sqlite only", "not silently ignored")
 	})
 
 	t.Run("tls", func(t *testing.T) {

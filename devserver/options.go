@@ -259,6 +259,9 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			return options{}, fmt.Errorf("%s %d: want 0 to %d MiB", f.name, f.v, maxSQLiteMiB)
 		}
 	}
+	if o.Store != storeSQLite && (o.SQLiteCacheMiB != 0 || o.SQLiteMmapMiB != 0) {
+		return options{}, fmt.Errorf("--sqlite-cache-mib and --sqlite-mmap-mib apply to --store sqlite only, not %q", o.Store)
+	}
 	if !isSupportedStore(o.Store) {
 		return options{}, fmt.Errorf("unknown --store %q: supported stores are %s", o.Store, strings.Join(supportedStores, ", "))
 	}

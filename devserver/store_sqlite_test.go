@@ -17,7 +17,7 @@ import (
 
 // TestSQLiteCacheAndMapReachTheConnection: --sqlite-cache-mib and --sqlite-mmap-mib become
 // pragmas of the Temporal plugin's own connection (the one the server uses), and with both
-// zero the DSN carries neither, so SQLite keeps its defaults (PERFORMANCE §11.1.5).
+// zero the DSN carries neither, so SQLite keeps its defaults (PERFORMANCE §11.1.6).
 func TestSQLiteCacheAndMapReachTheConnection(t *testing.T) {
 	open := func(t *testing.T, cacheMiB, mmapMiB int) (*sqliteStore, sqlplugin.DB) {
 		s, err := newSQLiteStore(filepath.Join(t.TempDir(), "temporal.db"), cacheMiB, mmapMiB)

@@ -31,7 +31,8 @@ import (
 // anew each time, its program growing with the indexes. In the decision round trip's profile
 // (docs/PERFORMANCE.md §11.4.4) the SQLite upsert was 40 % of the devserver's CPU, 4 ms a
 // decision; with the unused indexes gone an upsert costs 0.9-1.0 ms instead of 2.4-2.7
-// (BenchmarkVisibilityUpsert); PostgreSQL's figures are in §11.4.5 (BenchmarkPGVisibilityUpsert).
+// (BenchmarkVisibilityUpsert; 0.84-0.90 since the guarded FTS trigger below, on rows that carry
+// a TemporalChangeVersion); PostgreSQL's figures are in §11.4.5 (BenchmarkPGVisibilityUpsert).
 //
 // An index only speeds a query: a filter on a column whose index was dropped still answers,
 // by a scan. Dropping is idempotent, and --full-visibility-indexes restores every index
