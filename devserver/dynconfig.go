@@ -44,15 +44,29 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 
-		// history.hostLevelCacheMaxSize: keep the mutable-state cache small (default
-		// 128000 entries) for a small machine.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+		// history.hostLevelCacheMaxSize: the workflows whose mutable state the history
+		// service keeps in memory (Temporal's default 128000; --history-cache-entries). A
+		// province's year of 10,000 projects fits: at 8,192 each member's signal and workflow
+		// task reloaded it from the store, in the set-up and the fan-outs alike (§11.1.7).
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): defaultHistoryCache,
+
+		// history.eventsCacheMaxSizeBytes: the shard's events cache (Temporal's default
+		// 512 KiB, which a year's backlog of scheduled activities overran; --events-cache-mib).
+		dynamicconfig.EventsCacheMaxSizeBytes.Key(): defaultEventsCacheMiB << 20,
 
 		// frontend.namespaceRPS.visibility: the Web UI and tests list workflows often;
 		// the default of 10 requests per second is easy to hit.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	}
 }
+
+// defaultHistoryCache and defaultEventsCacheMiB size the history service's caches: the
+// mutable states of a 10,000-project year with room to spare, and their recent events. The
+// devserver's memory limit follows the first (gc.go).
+const (
+	defaultHistoryCache   = 32768
+	defaultEventsCacheMiB = 64
+)
 
 // saCacheRefresh is how long the server's services may serve search attributes from a cache
 // loaded before new ones were added (its refresh interval, 60 s in v1.31.2, plus a margin).
@@ -71,6 +85,9 @@ type devConfig struct {
 	forceSARefresh atomic.Bool
 	// longPoll, when above zero, is matching.longPollExpirationInterval (--long-poll-interval).
 	longPoll time.Duration
+	// historyCache and eventsCacheBytes, when above zero, are history.hostLevelCacheMaxSize
+	// and history.eventsCacheMaxSizeBytes (--history-cache-entries, --events-cache-mib).
+	historyCache, eventsCacheBytes int
 }
 
 func newDevConfig() *devConfig {
@@ -86,6 +103,12 @@ func (d *devConfig) GetValue(key dynamicconfig.Key) []dynamicconfig.ConstrainedV
 	}
 	if key == dynamicconfig.MatchingLongPollExpirationInterval.Key() && d.longPoll > 0 {
 		return []dynamicconfig.ConstrainedValue{{Value: d.longPoll}}
+	}
+	if key == dynamicconfig.HistoryCacheHostLevelMaxSize.Key() && d.historyCache > 0 {
+		return []dynamicconfig.ConstrainedValue{{Value: d.historyCache}}
+	}
+	if key == dynamicconfig.EventsCacheMaxSizeBytes.Key() && d.eventsCacheBytes > 0 {
+		return []dynamicconfig.ConstrainedValue{{Value: d.eventsCacheBytes}}
 	}
 	return d.static.GetValue(key)
 }

@@ -37,3 +37,24 @@ func TestForcedSearchAttributeRefreshEnds(t *testing.T) {
 		t.Fatalf("static setting lost: %v", cvs)
 	}
 }
+
+// TestHistoryCachesFollowTheFlags: the mutable-state and events caches are the devserver's
+// defaults (a 10,000-project year fits, §11.1.7) until --history-cache-entries and
+// --events-cache-mib set them.
+func TestHistoryCachesFollowTheFlags(t *testing.T) {
+	ms, ev := dynamicconfig.HistoryCacheHostLevelMaxSize.Key(), dynamicconfig.EventsCacheMaxSizeBytes.Key()
+	d := newDevConfig()
+	if cvs := d.GetValue(ms); len(cvs) != 1 || cvs[0].Value != defaultHistoryCache {
+		t.Fatalf("default mutable-state cache = %v, want %d", cvs, defaultHistoryCache)
+	}
+	if cvs := d.GetValue(ev); len(cvs) != 1 || cvs[0].Value != defaultEventsCacheMiB<<20 {
+		t.Fatalf("default events cache = %v, want %d MiB", cvs, defaultEventsCacheMiB)
+	}
+	d.historyCache, d.eventsCacheBytes = 5000, 8<<20
+	if cvs := d.GetValue(ms); len(cvs) != 1 || cvs[0].Value != 5000 {
+		t.Fatalf("mutable-state cache = %v, want 5000", cvs)
+	}
+	if cvs := d.GetValue(ev); len(cvs) != 1 || cvs[0].Value != 8<<20 {
+		t.Fatalf("events cache = %v, want 8 MiB", cvs)
+	}
+}

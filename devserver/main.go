@@ -78,8 +78,15 @@
 //	                                      (matching.longPollExpirationInterval; default 0:
 //	                                      the server's 1m). Tests shorten it to see a stopped
 //	                                      worker's polls age quickly.
+//	--history-cache-entries TEMPORAL_HISTORY_CACHE_ENTRIES
+//	                                      Workflows whose mutable state the history service
+//	                                      keeps in memory (default 32768: a province's year
+//	                                      of 10,000 projects fits).
+//	--events-cache-mib TEMPORAL_EVENTS_CACHE_MIB
+//	                                      History events kept in memory, in MiB (default 64).
 //
-// Go's GOGC and GOMEMLIMIT default to 400 and 1GiB here (gc.go); set them to override.
+// Go's GOGC defaults to 400 here and GOMEMLIMIT to 1 GiB plus 96 KiB for each workflow the
+// mutable-state cache may keep (4 GiB by default; gc.go); set them to override.
 //
 // Logs go to stderr. When the server is ready to accept work, exactly one line is written
 // to stdout:
@@ -140,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	logs := newLoggers(opts.LogLevel, stderr)
 	defer logs.sync()
-	if percent, limit := tuneGC(getenv); percent != 0 || limit != 0 {
+	if percent, limit := tuneGC(getenv, opts.HistoryCacheEntries); percent != 0 || limit != 0 {
 		logs.app.Info("garbage collector tuned", zap.Int("gogc", percent), zap.Int64("memory_limit_bytes", limit))
 	}
 

@@ -644,6 +644,30 @@ func TestParseOptions(t *testing.T) {
 		require.ErrorContains(t, err, "apply to --store sqlite only", "not silently ignored")
 	})
 
+	t.Run("history caches", func(t *testing.T) {
+		o, err := parseOptions(nil, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.Zero(t, o.HistoryCacheEntries, "the devserver's default unless set")
+		require.Zero(t, o.EventsCacheMiB, "Temporal's default unless set")
+		o, err = parseOptions([]string{"--history-cache-entries", "40000", "--events-cache-mib", "128"}, noEnv, io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, 40000, o.HistoryCacheEntries)
+		require.Equal(t, 128, o.EventsCacheMiB)
+		o, err = parseOptions([]string{"--store", "postgres"}, env(map[string]string{"TEMPORAL_HISTORY_CACHE_ENTRIES": "20000",
+			"TEMPORAL_EVENTS_CACHE_MIB": "16"}), io.Discard)
+		require.NoError(t, err, "the history caches are the server's, whatever its store")
+		require.Equal(t, 20000, o.HistoryCacheEntries)
+		require.Equal(t, 16, o.EventsCacheMiB)
+		_, err = parseOptions([]string{"--history-cache-entries", "-5"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "--history-cache-entries -5: want 0 to 1280000 workflows")
+		_, err = parseOptions([]string{"--events-cache-mib", "20000"}, noEnv, io.Discard)
+		require.ErrorContains(t, err, "--events-cache-mib 20000: want 0 to 16384 MiB")
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_HISTORY_CACHE_ENTRIES": "many"}), io.Discard)
+		require.ErrorContains(t, err, "invalid TEMPORAL_HISTORY_CACHE_ENTRIES \"many\": want a whole number of workflows")
+		_, err = parseOptions(nil, env(map[string]string{"TEMPORAL_EVENTS_CACHE_MIB": "1.5"}), io.Discard)
+		require.ErrorContains(t, err, "invalid TEMPORAL_EVENTS_CACHE_MIB")
+	})
+
 	t.Run("tls", func(t *testing.T) {
 		o, err := parseOptions(nil, noEnv, io.Discard)
 		require.NoError(t, err)
@@ -731,20 +755,29 @@ func TestTuneGC(t *testing.T) {
 
 	debug.SetGCPercent(100)
 	debug.SetMemoryLimit(math.MaxInt64)
-	percent, limit := tuneGC(func(string) string { return "" })
-	if percent != gcPercent || limit != gcMemoryLimit {
-		t.Fatalf("tuneGC set %d, %d; want %d, %d", percent, limit, gcPercent, gcMemoryLimit)
+	percent, limit := tuneGC(func(string) string { return "" }, 0)
+	want := int64(1<<30 + defaultHistoryCache*96<<10)
+	if percent != gcPercent || limit != want {
+		t.Fatalf("tuneGC set %d, %d; want %d, %d", percent, limit, gcPercent, want)
 	}
 	if got := debug.SetGCPercent(100); got != gcPercent {
 		t.Fatalf("GOGC is %d, want %d", got, gcPercent)
 	}
-	if got := debug.SetMemoryLimit(-1); got != gcMemoryLimit {
-		t.Fatalf("memory limit is %d, want %d", got, int64(gcMemoryLimit))
+	if got := debug.SetMemoryLimit(-1); got != want {
+		t.Fatalf("memory limit is %d, want %d", got, want)
 	}
+	// The limit follows --history-cache-entries: a smaller cache, a smaller heap.
+	if _, limit := tuneGC(func(string) string { return "" }, 1000); limit != 1<<30+1000*96<<10 {
+		t.Fatalf("limit for a cache of 1,000 = %d", limit)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 1<<30+1000*96<<10 {
+		t.Fatalf("memory limit is %d for a cache of 1,000", got)
+	}
+	debug.SetGCPercent(100)
 
 	debug.SetMemoryLimit(math.MaxInt64)
 	env := map[string]string{"GOGC": "150", "GOMEMLIMIT": "2GiB"}
-	percent, limit = tuneGC(func(k string) string { return env[k] })
+	percent, limit = tuneGC(func(k string) string { return env[k] }, 32768)
 	if percent != 0 || limit != 0 {
 		t.Fatalf("tuneGC set %d, %d over the environment's", percent, limit)
 	}

@@ -88,10 +88,23 @@ type options struct {
 	// SQLiteMmapMiB is how much of the database file the connection reads through a memory
 	// map (PRAGMA mmap_size); zero keeps SQLite's default, no map.
 	SQLiteMmapMiB int
+	// HistoryCacheEntries is the history service's mutable-state cache in workflows
+	// (history.hostLevelCacheMaxSize); zero keeps the devserver's default (defaultHistoryCache).
+	HistoryCacheEntries int
+	// EventsCacheMiB is the history shard's events cache (history.eventsCacheMaxSizeBytes);
+	// zero keeps the devserver's default (defaultEventsCacheMiB).
+	EventsCacheMiB int
 }
 
 // maxSQLiteMiB bounds --sqlite-cache-mib and --sqlite-mmap-mib (64 GiB).
 const maxSQLiteMiB = 64 << 10
+
+// maxHistoryCacheEntries bounds --history-cache-entries (ten times Temporal's default), and
+// maxEventsCacheMiB --events-cache-mib (16 GiB).
+const (
+	maxHistoryCacheEntries = 1_280_000
+	maxEventsCacheMiB      = 16 << 10
+)
 
 // parseOptions reads flags from args, falling back to environment variables (read with
 // getenv) and then to built-in defaults. Usage and flag errors are written to output.
@@ -132,14 +145,19 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		}
 		longPollDefault = d
 	}
-	sqliteMiB := map[string]int{}
-	for _, key := range []string{"TEMPORAL_SQLITE_CACHE_MIB", "TEMPORAL_SQLITE_MMAP_MIB"} {
+	intEnv := map[string]int{}
+	for _, key := range []string{"TEMPORAL_SQLITE_CACHE_MIB", "TEMPORAL_SQLITE_MMAP_MIB",
+		"TEMPORAL_HISTORY_CACHE_ENTRIES", "TEMPORAL_EVENTS_CACHE_MIB"} {
 		if v, ok := lookupEnv(getenv, key); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return options{}, fmt.Errorf("invalid %s %q: want a whole number of MiB", key, v)
+				unit := "MiB"
+				if key == "TEMPORAL_HISTORY_CACHE_ENTRIES" {
+					unit = "workflows"
+				}
+				return options{}, fmt.Errorf("invalid %s %q: want a whole number of %s", key, v, unit)
 			}
-			sqliteMiB[key] = n
+			intEnv[key] = n
 		}
 	}
 
@@ -174,10 +192,14 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			"keep (or restore) every index of Temporal's visibility schema (SQLite or PostgreSQL store); off drops those no query of this platform uses [TEMPORAL_FULL_VISIBILITY_INDEXES]")
 		uiWrite = fs.Bool("ui-write-actions", uiWriteDefault,
 			"let the Web UI terminate, reset, signal, cancel or start workflows; off (default) it only reads [TEMPORAL_UI_WRITE_ACTIONS]")
-		sqliteCache = fs.Int("sqlite-cache-mib", sqliteMiB["TEMPORAL_SQLITE_CACHE_MIB"],
+		sqliteCache = fs.Int("sqlite-cache-mib", intEnv["TEMPORAL_SQLITE_CACHE_MIB"],
 			"SQLite page cache of the server's connection in `MiB` (PRAGMA cache_size); 0 keeps SQLite's default of about 2 MiB [TEMPORAL_SQLITE_CACHE_MIB]")
-		sqliteMmap = fs.Int("sqlite-mmap-mib", sqliteMiB["TEMPORAL_SQLITE_MMAP_MIB"],
+		sqliteMmap = fs.Int("sqlite-mmap-mib", intEnv["TEMPORAL_SQLITE_MMAP_MIB"],
 			"read up to this many `MiB` of the SQLite file through a memory map (PRAGMA mmap_size); 0 keeps SQLite's default, no map [TEMPORAL_SQLITE_MMAP_MIB]")
+		historyCache = fs.Int("history-cache-entries", intEnv["TEMPORAL_HISTORY_CACHE_ENTRIES"],
+			fmt.Sprintf("`workflows` whose mutable state the history service keeps in memory (history.hostLevelCacheMaxSize); 0 keeps the devserver's %d [TEMPORAL_HISTORY_CACHE_ENTRIES]", defaultHistoryCache))
+		eventsCache = fs.Int("events-cache-mib", intEnv["TEMPORAL_EVENTS_CACHE_MIB"],
+			fmt.Sprintf("history events kept in memory in `MiB` (history.eventsCacheMaxSizeBytes); 0 keeps the devserver's %d [TEMPORAL_EVENTS_CACHE_MIB]", defaultEventsCacheMiB))
 	)
 	readTLS := tlsFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
@@ -213,6 +235,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		FullVisibilityIndexes: *fullVis,
 		SQLiteCacheMiB:        *sqliteCache,
 		SQLiteMmapMiB:         *sqliteMmap,
+		HistoryCacheEntries:   *historyCache,
+		EventsCacheMiB:        *eventsCache,
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)
@@ -258,6 +282,12 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		if f.v < 0 || f.v > maxSQLiteMiB {
 			return options{}, fmt.Errorf("%s %d: want 0 to %d MiB", f.name, f.v, maxSQLiteMiB)
 		}
+	}
+	if o.HistoryCacheEntries < 0 || o.HistoryCacheEntries > maxHistoryCacheEntries {
+		return options{}, fmt.Errorf("--history-cache-entries %d: want 0 to %d workflows", o.HistoryCacheEntries, maxHistoryCacheEntries)
+	}
+	if o.EventsCacheMiB < 0 || o.EventsCacheMiB > maxEventsCacheMiB {
+		return options{}, fmt.Errorf("--events-cache-mib %d: want 0 to %d MiB", o.EventsCacheMiB, maxEventsCacheMiB)
 	}
 	if o.Store != storeSQLite && (o.SQLiteCacheMiB != 0 || o.SQLiteMmapMiB != 0) {
 		return options{}, fmt.Errorf("--sqlite-cache-mib and --sqlite-mmap-mib apply to --store sqlite only, not %q", o.Store)

@@ -151,6 +151,7 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 	tLogger := logs.temporalLogger()
 	dynConfig := newDevConfig()
 	dynConfig.longPoll = o.LongPoll
+	dynConfig.historyCache, dynConfig.eventsCacheBytes = o.HistoryCacheEntries, o.EventsCacheMiB<<20
 	srv, err := newTemporalServer(cfg, dialHost, ports, tLogger, dynConfig, o.TLS)
 	if err != nil {
 		return nil, err
