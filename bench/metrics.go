@@ -12,7 +12,23 @@ import (
 const (
 	StickyCacheHit  = "temporal_sticky_cache_hit_total"
 	StickyCacheMiss = "temporal_sticky_cache_miss_total"
+	// WorkflowTasksPolled counts the workflow tasks a worker's pollers received (sticky and
+	// task queue alike; not those handed back in the reply to the previous).
+	WorkflowTasksPolled = "temporal_workflow_task_queue_poll_succeed_total"
 )
+
+// StickyTimeouts is the Temporal server's count of sticky workflow tasks that waited longer
+// than their StickyScheduleToStartTimeout and were moved to the task queue (the history
+// service's schedule_to_start_timeout of the workflow task timer; a workflow task has no other
+// schedule-to-start timeout), read from the server's /metrics at addr.
+func StickyTimeouts(ctx context.Context, addr string) (float64, error) {
+	samples, err := metrics.Scrape(ctx, "http://"+addr+"/metrics")
+	if err != nil {
+		return 0, err
+	}
+	op := map[string]string{"operation": "TimerActiveTaskWorkflowTaskTimeout"}
+	return samples.Sum("schedule_to_start_timeout", op) + samples.Sum("schedule_to_start_timeout_total", op), nil
+}
 
 // SumCounters reads a Prometheus text exposition (metrics.ParseText) and returns, for each
 // name, the sum of its samples over all label sets. A name with no sample is 0: the SDK

@@ -242,6 +242,8 @@ type TemporalStore struct {
 	SyncCommit string
 	// PprofAddr is the devserver's --pprof-addr (empty: no profiles), for egovpm-bench -profile.
 	PprofAddr string
+	// MetricsAddr is the devserver's --metrics-addr (empty: its default).
+	MetricsAddr string
 }
 
 // DBNames returns the postgres database names of a postgres store.
@@ -280,6 +282,9 @@ func StartDevserverAt(ctx context.Context, bin, dir, name, addr string, ts Tempo
 	}
 	if ts.PprofAddr != "" {
 		args = append(args, "--pprof-addr", ts.PprofAddr)
+	}
+	if ts.MetricsAddr != "" {
+		args = append(args, "--metrics-addr", ts.MetricsAddr)
 	}
 	return startProc(ctx, dir, name, bin, args, nil, "devserver ready", 3*time.Minute)
 }

@@ -86,6 +86,10 @@ func startEnv(ctx context.Context, o options) (*env, error) {
 	fmt.Printf("built devserver, worker, server in %s\n", time.Since(t0).Round(time.Millisecond))
 
 	e.ts = bench.TemporalStore{Kind: o.store, Suffix: sfx, SyncCommit: o.pgSync}
+	// Its own /metrics port: the growth phase reads the server's sticky queue timeouts there.
+	if e.ts.MetricsAddr, err = testenv.FreeAddr(); err != nil {
+		return e, err
+	}
 	if o.profileDir != "" {
 		if e.ts.PprofAddr, err = testenv.FreeAddr(); err != nil {
 			return e, err

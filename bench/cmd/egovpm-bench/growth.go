@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"egovpm/activities/wire"
 	"egovpm/bench"
 	"egovpm/internal/domain"
+	"egovpm/internal/metrics"
 	"egovpm/workflows"
 )
 
@@ -243,6 +245,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	waitProf := []func(){e.profile(fmt.Sprintf("growth-%d-bundle-decision", n), pd),
 		e.profileOf("worker", e.workerPprof, fmt.Sprintf("growth-%d-bundle-decision", n), pd),
 		e.profileOf("devserver", e.ts.PprofAddr, fmt.Sprintf("growth-%d-bundle-decision", n), pd)}
+	tasksBefore := e.workflowTasks(ctx)
 	e.cpu.Start()
 	if err := timed("bundle decision", 1, func(int) error {
 		return bench.Retry(ctx, 5*time.Minute, append(retry, http.StatusServiceUnavailable), func() error {
@@ -255,6 +258,9 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	fanLine := fmt.Sprintf("  bundle decision → all approved, per member (waited %s for quiet before it): %s",
 		quiet.Round(time.Second), fanCPU.PerOp(n))
 	fmt.Println(fanLine)
+	time.Sleep(2 * metrics.TemporalReportEvery) // the SDK's counters reach /metrics at its next report
+	tasksLine := "  the fan-out's workflow tasks: " + e.workflowTasks(ctx).since(tasksBefore)
+	fmt.Println(tasksLine)
 	for _, w := range waitProf {
 		w()
 	}
@@ -277,7 +283,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	if timeouts > 0 {
 		lines = append(lines, fmt.Sprintf("  (%d plan request(s) answered 503 temporal_timeout after the gateway's 30 s wait and were resent with the same key: counted in their step)", timeouts))
 	}
-	lines = append(lines, fanLine)
+	lines = append(lines, fanLine, tasksLine)
 	lines = append(lines, reads...)
 	lines = append(lines, hist...)
 	lines = append(lines, "  one member's ProjectLifecycle: "+member.String())
@@ -437,4 +443,39 @@ func (e *env) runHistory(ctx context.Context, wid, runID string) (runStats, erro
 		}
 	}
 	return s, nil
+}
+
+// taskCounts are the worker's and the server's counters of workflow tasks: how many the worker
+// polled, how many of those found their workflow in its sticky cache (hits) or replayed it
+// after an eviction (misses), and how many sticky workflow tasks the server moved to the task
+// queue after StickyScheduleToStart (timeouts): each of those reaches a worker with the whole
+// history, which the SDK replays from the first event and counts neither as a hit nor a miss.
+type taskCounts struct {
+	polled, hits, misses, timeouts float64
+	err                            error
+}
+
+// workflowTasks reads taskCounts from the worker's and the devserver's /metrics.
+func (e *env) workflowTasks(ctx context.Context) taskCounts {
+	if e.workerMetrics == "" {
+		return taskCounts{err: fmt.Errorf("the worker serves no /metrics (EGOVPM_METRICS_ADDR=off)")}
+	}
+	w, err := bench.ScrapeCounters(ctx, e.workerMetrics, bench.StickyCacheHit, bench.StickyCacheMiss, bench.WorkflowTasksPolled)
+	if err != nil {
+		return taskCounts{err: err}
+	}
+	t, err := bench.StickyTimeouts(ctx, e.ts.MetricsAddr)
+	if err != nil {
+		return taskCounts{err: err}
+	}
+	return taskCounts{polled: w[bench.WorkflowTasksPolled], hits: w[bench.StickyCacheHit], misses: w[bench.StickyCacheMiss], timeouts: t}
+}
+
+// since is the counts between before and c, as a line.
+func (c taskCounts) since(before taskCounts) string {
+	if err := cmp.Or(before.err, c.err); err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	return fmt.Sprintf("%.0f polled by the worker (%.0f sticky cache hits, %.0f misses); %.0f sticky queue timeouts on the server (each replayed from its first event)",
+		c.polled-before.polled, c.hits-before.hits, c.misses-before.misses, c.timeouts-before.timeouts)
 }
