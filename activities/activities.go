@@ -33,6 +33,9 @@ type Activities struct {
 	Sender notify.Sender
 	// Temporal signals other workflows (TellPlan).
 	Temporal client.Client
+	// FanOutWait bounds how long SignalMembers waits for a page's members to take up their
+	// signals before it signals more (zero: 30 s; the fan-out's pace, fanOutWindow).
+	FanOutWait time.Duration
 
 	// readsStages holds the plan years known to read stages from the read model (TellPlan
 	// skips them; a year never goes back).

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -37,6 +40,25 @@ type signaller struct {
 	fail   int
 	// names, when set, records each signal's name.
 	names map[string][]string
+	// pending is what DescribeWorkflowExecution reports of a workflow's pending workflow
+	// task, an entry a call, the last one repeated; a workflow not in it has none.
+	pending map[string][]*workflowpb.PendingWorkflowTaskInfo
+	// events records "signal <id>" and "describe <id>" in call order.
+	events []string
+}
+
+func (s *signaller) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, "describe "+id)
+	var wt *workflowpb.PendingWorkflowTaskInfo
+	if p := s.pending[id]; len(p) > 0 {
+		wt = p[0]
+		if len(p) > 1 {
+			s.pending[id] = p[1:]
+		}
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{PendingWorkflowTask: wt}, nil
 }
 
 func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg any) error {
@@ -52,6 +74,7 @@ func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg an
 		return errors.New("unavailable")
 	}
 	s.calls++
+	s.events = append(s.events, "signal "+id)
 	s.got[id] = append(s.got[id], arg)
 	if s.names != nil {
 		s.names[id] = append(s.names[id], name)
@@ -65,6 +88,8 @@ type fanOut struct {
 	st    *store.Store
 	c     *signaller
 	beats []wire.FanOutProgress
+	// wait is the Activities' FanOutWait.
+	wait time.Duration
 }
 
 // newFanOut writes bundle b1 of n projects (p000 …) decided as outcome, p001 excluded, then
@@ -106,7 +131,7 @@ func (f *fanOut) resume(in wire.FanOut) (wire.FanOutResult, error) {
 func (f *fanOut) env() *testsuite.TestActivityEnvironment {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Activities{Store: f.st, Log: zap.NewNop(), Temporal: f.c})
+	env.RegisterActivity(&activities.Activities{Store: f.st, Log: zap.NewNop(), Temporal: f.c, FanOutWait: f.wait})
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, d converter.EncodedValues) {
 		var p wire.FanOutProgress
 		if d.Get(&p) == nil {
@@ -145,6 +170,55 @@ func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
 	excluded.Excluded = true
 	require.Equal(t, map[string][]any{"project:p000": {want}, "project:p001": {excluded},
 		"project:p002": {want}, "project:p004": {want}}, f.c.got)
+}
+
+// Issue 20 item 1, the fan-out's pace: a page is signalled only once the last member of the
+// page two before it has no workflow task waiting in a queue (scheduled, not started), so the
+// members' tasks never queue up longer than the worker's sticky queue keeps them. Pages of 2
+// over p000 … p006 (p001 excluded): the third page waits for p001, the fourth for p003.
+func TestSignalMembersKeepsToThePaceOfItsMembers(t *testing.T) {
+	waiting := &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, Attempt: 1}
+	started := &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED, Attempt: 1}
+	f := newFanOut(t, 7, &signaller{want: "bundle_result", pending: map[string][]*workflowpb.PendingWorkflowTaskInfo{
+		"project:p001": {waiting, waiting, started}}})
+	res, err := f.run(fanOutIn)
+	require.NoError(t, err)
+	require.Equal(t, wire.FanOutResult{Signalled: 7}, res)
+	ev := f.c.events
+	require.Len(t, ev, 7+3+1)
+	require.ElementsMatch(t, []string{"signal project:p000", "signal project:p001", "signal project:p002", "signal project:p003"}, ev[:4],
+		"two pages go out at once")
+	require.Equal(t, []string{"describe project:p001", "describe project:p001", "describe project:p001"}, ev[4:7],
+		"the third page waits until p001's workflow task has started")
+	require.ElementsMatch(t, []string{"signal project:p004", "signal project:p005"}, ev[7:9])
+	require.Equal(t, []string{"describe project:p003", "signal project:p006"}, ev[9:], "p003 has no task waiting: the last page goes at once")
+}
+
+// The pace never holds a fan-out: the wait for a member ends after FanOutWait, and at once when
+// its workflow task is failing (its retries say nothing of the queue ahead of it).
+func TestSignalMembersPaceIsBounded(t *testing.T) {
+	waiting := &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, Attempt: 1}
+	failing := &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, Attempt: 3}
+	f := newFanOut(t, 7, &signaller{want: "bundle_result", pending: map[string][]*workflowpb.PendingWorkflowTaskInfo{
+		"project:p001": {waiting}, "project:p003": {failing}}})
+	f.wait = 700 * time.Millisecond
+	start := time.Now()
+	res, err := f.run(fanOutIn)
+	require.NoError(t, err)
+	require.Equal(t, wire.FanOutResult{Signalled: 7}, res)
+	require.GreaterOrEqual(t, time.Since(start), f.wait, "waited for p001 until FanOutWait")
+	var p001, p003 int
+	for _, e := range f.c.events {
+		switch e {
+		case "describe project:p001":
+			p001++
+		case "describe project:p003":
+			p003++
+		}
+	}
+	require.Positive(t, p001)
+	require.Equal(t, 1, p003, "a failing workflow task is not waited for")
+	require.Equal(t, "signal project:p006", f.c.events[len(f.c.events)-1])
 }
 
 // A retried SignalMembers resumes after its heartbeat's cursor: the pages signalled in full
