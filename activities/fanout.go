@@ -113,7 +113,7 @@ func (a *Activities) SignalMembers(ctx context.Context, in FanOut) (FanOutResult
 			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, err
 		}
 		if len(page) == 0 {
-			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, nil
+			return a.fanOutEnd(ctx, in, marks, pr)
 		}
 		if len(marks) == fanOutWindow {
 			if err := a.awaitTakenUp(ctx, in, in.WorkflowIDPrefix+marks[0], pr); err != nil {
@@ -131,9 +131,21 @@ func (a *Activities) SignalMembers(ctx context.Context, in FanOut) (FanOutResult
 		pr.Missing += missing
 		activity.RecordHeartbeat(ctx, pr)
 		if len(page) < size {
-			return FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}, nil
+			return a.fanOutEnd(ctx, in, marks, pr)
 		}
 	}
+}
+
+// fanOutEnd ends a fan-out once no more than its last page's members are still to take up
+// their signals (awaitTakenUp of the page before it): a plan's fan-outs run one after
+// another, and each would otherwise leave its last fanOutWindow pages queued ahead of the
+// next one's, so that a year of 20 convene requests queued the whole year's members again.
+func (a *Activities) fanOutEnd(ctx context.Context, in FanOut, marks []string, pr FanOutProgress) (FanOutResult, error) {
+	res := FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}
+	if len(marks) < 2 {
+		return res, nil
+	}
+	return res, a.awaitTakenUp(ctx, in, in.WorkflowIDPrefix+marks[len(marks)-2], pr)
 }
 
 // awaitTakenUp waits, heartbeating pr, until the workflow id has no workflow task waiting in a

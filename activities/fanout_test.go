@@ -175,7 +175,8 @@ func TestSignalMembersPagesThroughTheBundle(t *testing.T) {
 // Issue 20 item 1, the fan-out's pace: a page is signalled only once the last member of the
 // page two before it has no workflow task waiting in a queue (scheduled, not started), so the
 // members' tasks never queue up longer than the worker's sticky queue keeps them. Pages of 2
-// over p000 … p006 (p001 excluded): the third page waits for p001, the fourth for p003.
+// over p000 … p006 (p001 excluded): the third page waits for p001, the fourth for p003, and
+// the fan-out ends once p005, of the page before the last, has taken its signal up.
 func TestSignalMembersKeepsToThePaceOfItsMembers(t *testing.T) {
 	waiting := &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, Attempt: 1}
 	started := &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED, Attempt: 1}
@@ -185,13 +186,14 @@ func TestSignalMembersKeepsToThePaceOfItsMembers(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, wire.FanOutResult{Signalled: 7}, res)
 	ev := f.c.events
-	require.Len(t, ev, 7+3+1)
+	require.Len(t, ev, 7+3+1+1)
 	require.ElementsMatch(t, []string{"signal project:p000", "signal project:p001", "signal project:p002", "signal project:p003"}, ev[:4],
 		"two pages go out at once")
 	require.Equal(t, []string{"describe project:p001", "describe project:p001", "describe project:p001"}, ev[4:7],
 		"the third page waits until p001's workflow task has started")
 	require.ElementsMatch(t, []string{"signal project:p004", "signal project:p005"}, ev[7:9])
-	require.Equal(t, []string{"describe project:p003", "signal project:p006"}, ev[9:], "p003 has no task waiting: the last page goes at once")
+	require.Equal(t, []string{"describe project:p003", "signal project:p006", "describe project:p005"}, ev[9:],
+		"p003 has no task waiting: the last page goes at once; then the end waits for p005")
 }
 
 // The pace never holds a fan-out: the wait for a member ends after FanOutWait, and at once when
@@ -218,7 +220,7 @@ func TestSignalMembersPaceIsBounded(t *testing.T) {
 	}
 	require.Positive(t, p001)
 	require.Equal(t, 1, p003, "a failing workflow task is not waited for")
-	require.Equal(t, "signal project:p006", f.c.events[len(f.c.events)-1])
+	require.Equal(t, "signal project:p006", f.c.events[len(f.c.events)-2])
 }
 
 // A retried SignalMembers resumes after its heartbeat's cursor: the pages signalled in full
