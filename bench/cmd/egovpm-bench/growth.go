@@ -56,11 +56,17 @@ type growthStep struct {
 	wall    time.Duration
 	longest time.Duration
 	reqs    int
+	// tasks is a fan-out's workflow tasks (taskCounts.since), empty for a request step.
+	tasks string
 }
 
 func (s growthStep) line(n int) string {
-	return fmt.Sprintf("  %-40s %9s  = %7.2f ms/project  (%d request(s), longest %s)",
+	l := fmt.Sprintf("  %-40s %9s  = %7.2f ms/project  (%d request(s), longest %s)",
 		s.name, s.wall.Round(time.Millisecond), float64(s.wall.Microseconds())/1000/float64(n), s.reqs, s.longest.Round(time.Millisecond))
+	if s.tasks != "" {
+		l += "\n      its workflow tasks: " + s.tasks
+	}
+	return l
 }
 
 func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
@@ -131,6 +137,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	// timed runs the requests of one step one after another, then waits for the read model.
 	timed := func(name string, reqs int, req func(i int) error, settle func() error) error {
 		s := growthStep{name: name, reqs: reqs}
+		tasks := e.workflowTasks(ctx)
 		start := time.Now()
 		for i := range reqs {
 			t := time.Now()
@@ -148,6 +155,8 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 			return err
 		}
 		f := growthStep{name: name + " → read model (fan-out)", reqs: reqs, longest: s.longest, wall: time.Since(start)}
+		time.Sleep(2 * metrics.TemporalReportEvery) // the SDK's counters reach /metrics at its next report
+		f.tasks = e.workflowTasks(ctx).since(tasks)
 		steps = append(steps, f)
 		return nil
 	}
@@ -245,7 +254,6 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	waitProf := []func(){e.profile(fmt.Sprintf("growth-%d-bundle-decision", n), pd),
 		e.profileOf("worker", e.workerPprof, fmt.Sprintf("growth-%d-bundle-decision", n), pd),
 		e.profileOf("devserver", e.ts.PprofAddr, fmt.Sprintf("growth-%d-bundle-decision", n), pd)}
-	tasksBefore := e.workflowTasks(ctx)
 	e.cpu.Start()
 	if err := timed("bundle decision", 1, func(int) error {
 		return bench.Retry(ctx, 5*time.Minute, append(retry, http.StatusServiceUnavailable), func() error {
@@ -258,9 +266,6 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	fanLine := fmt.Sprintf("  bundle decision → all approved, per member (waited %s for quiet before it): %s",
 		quiet.Round(time.Second), fanCPU.PerOp(n))
 	fmt.Println(fanLine)
-	time.Sleep(2 * metrics.TemporalReportEvery) // the SDK's counters reach /metrics at its next report
-	tasksLine := "  the fan-out's workflow tasks: " + e.workflowTasks(ctx).since(tasksBefore)
-	fmt.Println(tasksLine)
 	for _, w := range waitProf {
 		w()
 	}
@@ -283,7 +288,7 @@ func (e *env) growthYear(ctx context.Context, n int) ([]string, error) {
 	if timeouts > 0 {
 		lines = append(lines, fmt.Sprintf("  (%d plan request(s) answered 503 temporal_timeout after the gateway's 30 s wait and were resent with the same key: counted in their step)", timeouts))
 	}
-	lines = append(lines, fanLine, tasksLine)
+	lines = append(lines, fanLine)
 	lines = append(lines, reads...)
 	lines = append(lines, hist...)
 	lines = append(lines, "  one member's ProjectLifecycle: "+member.String())
