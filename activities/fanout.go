@@ -41,7 +41,7 @@ const (
 // worker runs their workflow tasks, 10,000 members' tasks queue up on the worker's sticky
 // queue; those that wait longer than its StickyScheduleToStartTimeout (a minute) are moved to
 // the task queue and reach the worker with their whole history, which it then replays from
-// the first event (6,291 of a 10,000-project convene's members on the PostgreSQL store).
+// the first event, when the machine has least CPU to spare (docs/PERFORMANCE.md §11.1.8).
 // Two pages keep the worker supplied while the next is read and signalled, and a decision of
 // another user's waits behind at most that many members' tasks instead of the whole year's.
 //
@@ -139,7 +139,7 @@ func (a *Activities) SignalMembers(ctx context.Context, in FanOut) (FanOutResult
 // fanOutEnd ends a fan-out once no more than its last page's members are still to take up
 // their signals (awaitTakenUp of the page before it): a plan's fan-outs run one after
 // another, and each would otherwise leave its last fanOutWindow pages queued ahead of the
-// next one's, so that a year of 20 convene requests queued the whole year's members again.
+// next one's, and a year's 20 convene requests would queue the whole year's members again.
 func (a *Activities) fanOutEnd(ctx context.Context, in FanOut, marks []string, pr FanOutProgress) (FanOutResult, error) {
 	res := FanOutResult{Signalled: pr.Signalled, Missing: pr.Missing}
 	if len(marks) < 2 {
