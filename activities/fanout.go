@@ -155,7 +155,7 @@ func (a *Activities) awaitTakenUp(ctx context.Context, in FanOut, id string, pr 
 	limit := cmp.Or(a.FanOutWait, fanOutWaitMax)
 	start := time.Now()
 	for {
-		d, err := a.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		d, err := a.Temporal.DescribeWorkflow(ctx, id, "")
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -167,7 +167,7 @@ func (a *Activities) awaitTakenUp(ctx context.Context, in FanOut, id string, pr 
 			}
 			return nil
 		}
-		wt := d.GetPendingWorkflowTask()
+		wt := d.RawResponse.GetPendingWorkflowTask()
 		if wt.GetState() != enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED || wt.GetAttempt() > 1 {
 			return nil
 		}

@@ -40,14 +40,14 @@ type signaller struct {
 	fail   int
 	// names, when set, records each signal's name.
 	names map[string][]string
-	// pending is what DescribeWorkflowExecution reports of a workflow's pending workflow
+	// pending is what DescribeWorkflow reports of a workflow's pending workflow
 	// task, an entry a call, the last one repeated; a workflow not in it has none.
 	pending map[string][]*workflowpb.PendingWorkflowTaskInfo
 	// events records "signal <id>" and "describe <id>" in call order.
 	events []string
 }
 
-func (s *signaller) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+func (s *signaller) DescribeWorkflow(_ context.Context, id, _ string) (*client.WorkflowExecutionDescription, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, "describe "+id)
@@ -58,7 +58,7 @@ func (s *signaller) DescribeWorkflowExecution(_ context.Context, id, _ string) (
 			s.pending[id] = p[1:]
 		}
 	}
-	return &workflowservice.DescribeWorkflowExecutionResponse{PendingWorkflowTask: wt}, nil
+	return &client.WorkflowExecutionDescription{RawResponse: &workflowservice.DescribeWorkflowExecutionResponse{PendingWorkflowTask: wt}}, nil
 }
 
 func (s *signaller) SignalWorkflow(_ context.Context, id, _, name string, arg any) error {
