@@ -20,14 +20,14 @@ const (
 // StickyTimeouts is the Temporal server's count of sticky workflow tasks that waited longer
 // than their StickyScheduleToStartTimeout and were moved to the task queue (the history
 // service's schedule_to_start_timeout of the workflow task timer; a workflow task has no other
-// schedule-to-start timeout), read from the server's /metrics at addr.
+// schedule-to-start timeout), read from the server's /metrics at addr (the devserver's tally
+// names: no _total suffix).
 func StickyTimeouts(ctx context.Context, addr string) (float64, error) {
 	samples, err := metrics.Scrape(ctx, "http://"+addr+"/metrics")
 	if err != nil {
 		return 0, err
 	}
-	op := map[string]string{"operation": "TimerActiveTaskWorkflowTaskTimeout"}
-	return samples.Sum("schedule_to_start_timeout", op) + samples.Sum("schedule_to_start_timeout_total", op), nil
+	return samples.Sum("schedule_to_start_timeout", map[string]string{"operation": "TimerActiveTaskWorkflowTaskTimeout"}), nil
 }
 
 // SumCounters reads a Prometheus text exposition (metrics.ParseText) and returns, for each

@@ -61,3 +61,29 @@ func TestScrapeCountersReadsMetrics(t *testing.T) {
 		t.Errorf("got %v", got)
 	}
 }
+
+// The server's sticky queue timeouts are the workflow task timer's schedule-to-start timeouts
+// only: an activity's are another operation's, and another counter's are not counted.
+func TestStickyTimeoutsCountsTheWorkflowTaskTimerOnly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`# TYPE schedule_to_start_timeout counter
+schedule_to_start_timeout{first_attempt="true",namespace="default",operation="TimerActiveTaskWorkflowTaskTimeout",service_name="history"} 40
+schedule_to_start_timeout{first_attempt="false",namespace="default",operation="TimerActiveTaskWorkflowTaskTimeout",service_name="history"} 2
+schedule_to_start_timeout{namespace="default",operation="TimerActiveTaskActivityTimeout",service_name="history"} 7
+start_to_close_timeout{namespace="default",operation="TimerActiveTaskWorkflowTaskTimeout",service_name="history"} 5
+`))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	got, err := StickyTimeouts(context.Background(), ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 42 {
+		t.Errorf("sticky timeouts = %v, want 42 (the workflow task timer's, both attempts)", got)
+	}
+}
