@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -38,6 +41,18 @@ func TestPriorityKeyGoesFirstAndSurvivesContinueAsNew(t *testing.T) {
 	ahead, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "plan", TaskQueue: queue,
 		Priority: temporal.Priority{PriorityKey: 1}}, "Order", 0)
 	require.NoError(t, err)
+
+	// The history service hands a run's first workflow task to matching asynchronously (its
+	// transfer queue), so the plan's task, started last, may not be in the backlog yet when
+	// ExecuteWorkflow returns. A worker that polled then would take members the key-1 task
+	// never competed with. Wait until matching holds all of them, the key-1 one included.
+	require.Eventually(t, func() bool {
+		d, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+			Namespace: "default", TaskQueue: &taskqueuepb.TaskQueue{Name: queue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+			TaskQueueType: enumspb.TASK_QUEUE_TYPE_WORKFLOW, ReportStats: true})
+		return err == nil && d.GetStats().GetApproximateBacklogCount() == backlog+1 &&
+			d.GetStatsByPriorityKey()[1].GetApproximateBacklogCount() == 1
+	}, time.Minute, 100*time.Millisecond, "matching holds the whole backlog")
 
 	// Two workflow tasks at a time (the SDK's least): the order the runs take their first
 	// step is, up to the pair in flight, the order the server dispatched them.
