@@ -5,18 +5,22 @@ package main
 // other parallel tests queue for -parallel's slots. Its fixtures are in e2e_browser_test.go.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
+	"egovpm/internal/testdb"
 	"egovpm/internal/tracing"
 	"egovpm/web"
 )
@@ -62,7 +66,10 @@ func TestBrowserE2E(t *testing.T) {
 		otel.SetTracerProvider(prevTP)
 		otel.SetTextMapPropagator(prevProp)
 	})
-	s := newStack(t, "test")
+	// The gateway's and worker's warnings and errors, kept for a failure's message: a browser
+	// test that fails on the server's side says why only in these.
+	core, logs := observer.New(zap.WarnLevel)
+	s := newStackLogged(t, "test", testdb.URL(t), "egovpm-test-"+newID(""), zap.New(core))
 	env := []string{}
 	projects := ""
 	if os.Getenv("EGOVPM_UI_BENCH") != "" {
@@ -100,7 +107,48 @@ func TestBrowserE2E(t *testing.T) {
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("browser tests failed (%v) after %s:\n%s", err, time.Since(start).Round(time.Second), out)
+		t.Fatalf("browser tests failed (%v) after %s:\n%s\n%s\n%s", err, time.Since(start).Round(time.Second), out,
+			errorContexts(filepath.Join(webDir, "test-results", "pw")), serverWarnings(logs))
 	}
 	t.Logf("browser tests passed in %s:\n%s", time.Since(start).Round(time.Second), lastLines(string(out), 40))
+}
+
+// errorContexts is Playwright's error-context.md of each failed test under dir (the page as
+// the failing step saw it: an open dialog, a message on screen) without the spec's source, each
+// cut to its first 6,000 bytes, for CI logs, which keep no files.
+func errorContexts(dir string) string {
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "error-context.md"))
+	var b strings.Builder
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if i := bytes.Index(body, []byte("\n# Test source")); i >= 0 {
+			body = body[:i] // the spec's own source, which the repository has
+		}
+		if len(body) > 6000 {
+			body = append(body[:6000], "\n[…]"...)
+		}
+		fmt.Fprintf(&b, "=== %s\n%s\n", filepath.Base(filepath.Dir(f)), body)
+	}
+	return b.String()
+}
+
+// serverWarnings is the last 60 warnings and errors the stack's gateway and worker logged.
+func serverWarnings(logs *observer.ObservedLogs) string {
+	entries := logs.All()
+	if len(entries) > 60 {
+		entries = entries[len(entries)-60:]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "=== the stack's last %d warnings and errors (of %d)\n", len(entries), logs.Len())
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s %s %s", e.Time.Format("15:04:05.000"), e.Level.CapitalString(), e.Message)
+		for k, v := range e.ContextMap() {
+			fmt.Fprintf(&b, " %s=%v", k, v)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
