@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -148,60 +147,30 @@ func parseBaselines(s string) ([]baselineKind, error) {
 	return out, nil
 }
 
-// cacheStats is the worker's sticky cache counters over a run (bench.StickyCacheHit/Miss);
-// err is set when /metrics could not be read.
-type cacheStats struct {
-	hits, misses float64
-	err          error
-}
-
-func (s cacheStats) String() string {
-	if s.err != nil {
-		return "unknown (" + s.err.Error() + ")"
-	}
-	ratio := ""
-	if t := s.hits + s.misses; t > 0 {
-		ratio = fmt.Sprintf(" (%.1f %% hits)", 100*s.hits/t)
-	}
-	return fmt.Sprintf("%.0f hits, %.0f misses%s", s.hits, s.misses, ratio)
-}
-
-// stickyCache reads the worker's sticky cache counters.
-func (e *env) stickyCache(ctx context.Context) (map[string]float64, error) {
-	if e.workerMetrics == "" {
-		return nil, fmt.Errorf("the worker serves no /metrics (EGOVPM_METRICS_ADDR=off)")
-	}
-	return bench.ScrapeCounters(ctx, e.workerMetrics, bench.StickyCacheHit, bench.StickyCacheMiss)
-}
-
 // decisionRun is one level's decision run, with the gateway's, the worker's and the
-// devserver's profiles when -profile is set, and the worker's sticky cache hits and misses
-// during it and the two seconds after (a decision on a workflow evicted from the cache replays
-// its history first). The SDK counts a workflow task it polls, not one handed back in the reply
-// to the previous; a task with the whole history (sticky queue timed out) is neither.
-func (e *env) decisionRun(ctx context.Context, c int, tasks []string, app func(context.Context, int, string) error) (bench.Result, cacheStats) {
+// devserver's profiles when -profile is set, and its workflow tasks during it and the two
+// seconds after (taskCounts, as the growth phase counts a fan-out's: a decision on a workflow
+// evicted from the cache replays its history first, and one whose task outwaited the sticky
+// queue replays it from the first event). The SDK counts a workflow task it polls, not one
+// handed back in the reply to the previous.
+func (e *env) decisionRun(ctx context.Context, c int, tasks []string, app func(context.Context, int, string) error) (bench.Result, string) {
 	e.cpu.WaitQuiet(time.Minute)
 	name := fmt.Sprintf("decisions-c%d", c)
 	pd := profileFor(len(tasks), c)
 	waitGw, waitWorker := e.profile(name, pd), e.profileOf("worker", e.workerPprof, name, pd)
 	waitDev := e.profileOf("devserver", e.ts.PprofAddr, name, pd)
-	before, err0 := e.stickyCache(ctx)
+	before := e.workflowTasks(ctx)
 	d := bench.RunItems(ctx, "decision (HTTP, full stack)", c, tasks, e.cpu, app)
 	waitGw()
 	waitWorker()
 	waitDev()
 	// The SDK's counters reach /metrics at its next report (metrics.TemporalReportEvery).
 	time.Sleep(2 * metrics.TemporalReportEvery)
-	after, err1 := e.stickyCache(ctx)
-	cs := cacheStats{err: cmp.Or(err0, err1)}
-	if cs.err == nil {
-		cs.hits = after[bench.StickyCacheHit] - before[bench.StickyCacheHit]
-		cs.misses = after[bench.StickyCacheMiss] - before[bench.StickyCacheMiss]
-	}
+	wt := e.workflowTasks(ctx).since(before)
 	fmt.Println(d.Summary("ops"))
 	fmt.Println("    " + d.CPU.PerOp(len(d.Latencies)))
-	fmt.Printf("    worker sticky cache during the decisions (and 2 s after): %s\n", cs)
-	return d, cs
+	fmt.Printf("    workflow tasks during the decisions (and 2 s after): %s\n", wt)
+	return d, wt
 }
 
 // decisionBench is the state of one decisions (or floor) phase.
@@ -362,7 +331,7 @@ func (e *env) decisionLevelSetup(ctx context.Context, b *decisionBench, c, n int
 // baselines; it prints the ratios and returns the level's summary lines.
 func (e *env) decisionLevel(ctx context.Context, b *decisionBench, c int, tasks []string, base map[string][]string) []string {
 	res := map[string]bench.Result{}
-	var cs cacheStats
+	var wt string
 	for _, k := range b.kinds {
 		e.cpu.WaitQuiet(time.Minute)
 		waitDev := func() {}
@@ -379,19 +348,19 @@ func (e *env) decisionLevel(ctx context.Context, b *decisionBench, c int, tasks 
 			// The decisions right after the floor, before the other baselines: those leave
 			// the devserver busier for a while (the signal baseline's sink workflows, the
 			// versions' visibility writes), and the run after them paid for it.
-			res["decision"], cs = e.decisionRun(ctx, c, tasks, b.app)
+			res["decision"], wt = e.decisionRun(ctx, c, tasks, b.app)
 		}
 	}
 	if _, ok := res["decision"]; b.withApp && !ok {
 		// No floor among -baselines: the decisions run alone.
-		res["decision"], cs = e.decisionRun(ctx, c, tasks, b.app)
+		res["decision"], wt = e.decisionRun(ctx, c, tasks, b.app)
 	}
-	return levelSummary(c, b.withApp, res, cs)
+	return levelSummary(c, b.withApp, res, wt)
 }
 
 // levelSummary is level c's summary lines: the baselines, and with the application the
-// decisions, their ratios to the floor (when it ran) and the worker's sticky cache.
-func levelSummary(c int, withApp bool, res map[string]bench.Result, cs cacheStats) []string {
+// decisions, their ratios to the floor (when it ran) and their workflow tasks (wt).
+func levelSummary(c int, withApp bool, res map[string]bench.Result, wt string) []string {
 	var parts []string
 	for _, k := range []struct{ key, label string }{{"floor", "floor"}, {"regular", "regular"}, {"signal", "floor+signal"}} {
 		if r, ok := res[k.key]; ok {
@@ -415,7 +384,7 @@ func levelSummary(c int, withApp bool, res map[string]bench.Result, cs cacheStat
 		} else {
 			fmt.Println("no floor baseline (-baselines): no ratios")
 		}
-		out = append(out, fmt.Sprintf("  c=%-2d worker sticky cache during the decisions (and 2 s after): %s", c, cs))
+		out = append(out, fmt.Sprintf("  c=%-2d workflow tasks during the decisions (and 2 s after): %s", c, wt))
 	}
 	for _, k := range append([]string{"decision"}, keysOf(baselineKinds)...) {
 		if r, ok := res[k]; ok && r.Errors > 0 {

@@ -7,7 +7,8 @@
 //	            clients beside bare-Temporal baselines on the same server taking the same
 //	            Update (-baselines): one local activity (the floor), one regular activity, …;
 //	            each level set up right before it runs, so its workflows are in the workers'
-//	            sticky caches, whose hits and misses it prints
+//	            sticky caches; it prints their workflow tasks (polled, sticky cache hits and
+//	            misses, the server's sticky queue timeouts)
 //	lifecycles  N projects from submit to approved through HTTP (prelim review, expert panel,
 //	            plan, bundle, NDRC approval)
 //	reads       GET /api/v1/projects/{id} and GET /api/v1/tasks with 64 connections
