@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"egovpm/internal/testdb"
 	"egovpm/internal/tracing"
 	"egovpm/web"
 )
@@ -69,7 +70,7 @@ func TestBrowserE2E(t *testing.T) {
 	// The gateway's and worker's warnings and errors, kept for a failure's message: a browser
 	// test that fails on the server's side says why only in these.
 	core, logs := observer.New(zap.WarnLevel)
-	s := newStackLogged(t, "test", testdb.URL(t), "egovpm-test-"+newID(""), zap.New(core))
+	s := newStackLoggingTo(t, "test", zap.New(core))
 	env := []string{}
 	projects := ""
 	if os.Getenv("EGOVPM_UI_BENCH") != "" {
@@ -145,8 +146,9 @@ func serverWarnings(logs *observer.ObservedLogs) string {
 	fmt.Fprintf(&b, "=== the stack's last %d warnings and errors (of %d)\n", len(entries), logs.Len())
 	for _, e := range entries {
 		fmt.Fprintf(&b, "%s %s %s", e.Time.Format("15:04:05.000"), e.Level.CapitalString(), e.Message)
-		for k, v := range e.ContextMap() {
-			fmt.Fprintf(&b, " %s=%v", k, v)
+		fields := e.ContextMap()
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
+			fmt.Fprintf(&b, " %s=%v", k, fields[k])
 		}
 		b.WriteByte('\n')
 	}

@@ -87,7 +87,14 @@ func runMain(m *testing.M) int {
 // newStack starts a worker and a gateway over a fresh database, with the given policy in force.
 func newStack(t *testing.T, policy string) *stack {
 	t.Helper()
-	return newStackOn(t, policy, testdb.URL(t), "egovpm-test-"+newID(""))
+	return newStackLoggingTo(t, policy, nil)
+}
+
+// newStackLoggingTo is newStack with the gateway and the worker logging to log (nil: as
+// newStackLogged).
+func newStackLoggingTo(t *testing.T, policy string, log *zap.Logger) *stack {
+	t.Helper()
+	return newStackLogged(t, policy, testdb.URL(t), "egovpm-test-"+newID(""), log)
 }
 
 // restart stops s's worker and gateway and starts new ones on the same database and task

@@ -92,7 +92,7 @@ test('系统下线: alice retires her system from O&M with a reason', async ({ b
   const confirm = alice.getByRole('dialog', { name: '确认系统下线' })
   await expect(confirm).toContainText('不再要求年度运维备案')
   await confirm.getByRole('button', { name: '确定系统下线' }).click()
-  await expect(alice.getByText('系统已下线').first()).toBeVisible()
+  await expect(alice.locator('.el-message--success', { hasText: '系统已下线' })).toBeVisible() // the toast, not the closure
   await expect(alice.getByTestId('project-stage')).toHaveText('已关闭')
   await expect(alice.getByTestId('closure')).toContainText('系统已下线')
   await expect(alice.getByTestId('retire')).toBeHidden()
