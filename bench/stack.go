@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -128,6 +129,9 @@ type Proc struct {
 	cmd  *exec.Cmd
 	done chan error
 	log  *os.File
+	// stdin is the write end of the process's standard input, open while the bench runs: a
+	// devserver started with --stop-on-stdin-close ends when the bench does, killed or not.
+	stdin io.WriteCloser
 }
 
 // Pid returns the process id.
@@ -145,6 +149,9 @@ func startProc(ctx context.Context, dir, name, bin string, args, env []string, r
 	cmd.Stderr = logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p := &Proc{Name: name, cmd: cmd, done: make(chan error, 1), log: logf}
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
 	lines := make(chan string, 1)
 	if ready != "" {
 		out, err := cmd.StdoutPipe()
@@ -266,7 +273,7 @@ func StartDevserver(ctx context.Context, bin, dir string, ts TemporalStore) (*Pr
 // same dir and store after a crash, it resumes the same state (dir/temporal.db or the
 // store's databases), so clients that keep addr reconnect to it.
 func StartDevserverAt(ctx context.Context, bin, dir, name, addr string, ts TemporalStore) (*Proc, error) {
-	args := []string{"--addr", addr, "--ui=false", "--log-level", "error", "--retention", "24h"}
+	args := []string{"--addr", addr, "--ui=false", "--log-level", "error", "--retention", "24h", "--stop-on-stdin-close"}
 	switch ts.Kind {
 	case "sqlite":
 		args = append(args, "--db-file", filepath.Join(dir, "temporal.db"))

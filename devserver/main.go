@@ -97,7 +97,8 @@
 // (Int) are registered in the namespace and checked before the ready line is printed
 // (unless --search-attributes=false).
 //
-// SIGINT and SIGTERM stop the server gracefully. On a start-up failure, such as an address
+// SIGINT and SIGTERM stop the server gracefully; so does the end of standard input with
+// --stop-on-stdin-close (a parent's pipe closed when the parent exits). On a start-up failure, such as an address
 // already in use, the devserver prints the reason to stderr and exits with status 1.
 package main
 
@@ -126,7 +127,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -137,9 +138,10 @@ func main() {
 	}
 }
 
-// run starts the devserver, prints the ready line to stdout and blocks until ctx is done,
-// then stops the server. Logs are written to stderr.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// run starts the devserver, prints the ready line to stdout and blocks until ctx is done (or,
+// with --stop-on-stdin-close, stdin has ended), then stops the server. Logs are written to
+// stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	opts, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -147,6 +149,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	logs := newLoggers(opts.LogLevel, stderr)
 	defer logs.sync()
+	if opts.StopOnStdinClose {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			// Whatever arrives is ignored; the end (EOF, or a read error) is the parent gone.
+			_, _ = io.Copy(io.Discard, stdin)
+			logs.app.Info("standard input closed: stopping")
+			cancel()
+		}()
+	}
 	if percent, limit := tuneGC(getenv, opts.HistoryCacheEntries); percent != 0 || limit != 0 {
 		logs.app.Info("garbage collector tuned", zap.Int("gogc", percent), zap.Int64("memory_limit_bytes", limit))
 	}

@@ -66,6 +66,8 @@ type devProcess struct {
 	stderr    *lockedBuffer
 	exited    chan struct{}
 	exitErr   error
+	// stdin is the write end of the process's standard input.
+	stdin io.WriteCloser
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent use.
@@ -94,7 +96,9 @@ func startDevProcess(t *testing.T, args ...string) *devProcess {
 	cmd.Env = append(os.Environ(), runMainEnv+"=1")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	p := &devProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	p := &devProcess{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{}), stdin: stdin}
 	cmd.Stderr = p.stderr
 	require.NoError(t, cmd.Start())
 
@@ -445,6 +449,31 @@ func TestUIWriteActionsOnRequest(t *testing.T) {
 	p.stop(t)
 }
 
+// A parent that dies (a killed go test) closes its end of the pipe: with
+// --stop-on-stdin-close the devserver stops cleanly instead of running on as an orphan.
+// Without the flag the end of stdin changes nothing (make dev's terminal, /dev/null).
+func TestStopsWhenStdinCloses(t *testing.T) {
+	dir := t.TempDir()
+	kept := startDevProcess(t, "--addr", freeAddr(t), "--db-file", filepath.Join(dir, "kept.db"), "--ui=false", "--log-level", "error")
+	p := startDevProcess(t, "--addr", freeAddr(t), "--db-file", filepath.Join(dir, "s.db"), "--ui=false", "--log-level", "info",
+		"--stop-on-stdin-close")
+	require.NoError(t, kept.stdin.Close())
+	require.NoError(t, p.stdin.Close())
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		t.Fatalf("devserver still running a minute after its stdin closed\nstderr:\n%s", p.stderr.String())
+	}
+	require.NoError(t, p.exitErr, "devserver exit; stderr:\n%s", p.stderr.String())
+	require.Contains(t, p.stderr.String(), "standard input closed: stopping")
+	select {
+	case <-kept.exited:
+		t.Fatalf("devserver without --stop-on-stdin-close stopped when its stdin closed: %v\nstderr:\n%s", kept.exitErr, kept.stderr.String())
+	default:
+	}
+	kept.stop(t)
+}
+
 func TestRunFailsWhenAddressInUse(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -455,7 +484,7 @@ func TestRunFailsWhenAddressInUse(t *testing.T) {
 		"--addr", l.Addr().String(),
 		"--db-file", filepath.Join(t.TempDir(), "temporal.db"),
 		"--ui=false",
-	}, noEnv, &stdout, &stderr)
+	}, noEnv, strings.NewReader(""), &stdout, &stderr)
 	require.ErrorContains(t, err, "frontend address "+l.Addr().String()+" is not available")
 	require.Empty(t, stdout.String())
 }
@@ -470,7 +499,7 @@ func TestRunFailsWhenUIAddressInUse(t *testing.T) {
 		"--addr", freeAddr(t),
 		"--db-file", filepath.Join(t.TempDir(), "temporal.db"),
 		"--ui-addr", l.Addr().String(),
-	}, noEnv, &stdout, &stderr)
+	}, noEnv, strings.NewReader(""), &stdout, &stderr)
 	require.ErrorContains(t, err, "UI address "+l.Addr().String()+" is not available")
 }
 

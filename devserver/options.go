@@ -94,6 +94,10 @@ type options struct {
 	// EventsCacheMiB is the history shard's events cache (history.eventsCacheMaxSizeBytes);
 	// zero keeps the devserver's default (defaultEventsCacheMiB).
 	EventsCacheMiB int
+	// StopOnStdinClose stops the server gracefully when its standard input reaches its end: a
+	// parent that holds the other end of a pipe (a test harness, the bench) takes the server
+	// with it when it dies, even by SIGKILL, which no signal handler in the child sees.
+	StopOnStdinClose bool
 }
 
 // maxSQLiteMiB bounds --sqlite-cache-mib and --sqlite-mmap-mib (64 GiB).
@@ -200,6 +204,8 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 			fmt.Sprintf("`workflows` whose mutable state the history service keeps in memory (history.hostLevelCacheMaxSize); 0 keeps the devserver's %d [TEMPORAL_HISTORY_CACHE_ENTRIES]", defaultHistoryCache))
 		eventsCache = fs.Int("events-cache-mib", intEnv["TEMPORAL_EVENTS_CACHE_MIB"],
 			fmt.Sprintf("history events kept in memory in `MiB` (history.eventsCacheMaxSizeBytes); 0 keeps the devserver's %d [TEMPORAL_EVENTS_CACHE_MIB]", defaultEventsCacheMiB))
+		stdinClose = fs.Bool("stop-on-stdin-close", false,
+			"stop gracefully when standard input ends (for a parent process that holds a pipe to it: the server ends with its parent)")
 	)
 	readTLS := tlsFlags(fs, env)
 	if err := fs.Parse(args); err != nil {
@@ -237,6 +243,7 @@ func parseOptions(args []string, getenv func(string) string, output io.Writer) (
 		SQLiteMmapMiB:         *sqliteMmap,
 		HistoryCacheEntries:   *historyCache,
 		EventsCacheMiB:        *eventsCache,
+		StopOnStdinClose:      *stdinClose,
 	}
 	if *uiOn {
 		o.UIAddr = strings.TrimSpace(*uiAddr)

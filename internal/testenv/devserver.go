@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -24,6 +25,10 @@ type Devserver struct {
 	DBFile string
 	cmd    *exec.Cmd
 	done   chan error
+	// stdin is the write end of the server's standard input, held until the test process
+	// exits: the server runs with --stop-on-stdin-close, so a test process that is killed
+	// (a timeout, ^C) takes its devserver with it instead of leaving it running.
+	stdin io.WriteCloser
 }
 
 // RepoRoot returns the repository root (the directory holding go.mod of egovpm).
@@ -79,7 +84,8 @@ func StartDevserver(ctx context.Context, dir, addr string, extra ...string) (*De
 		}
 	}
 	d := &Devserver{Addr: addr, DBFile: filepath.Join(dir, "temporal.db"), done: make(chan error, 1)}
-	args := []string{"--addr", addr, "--db-file", d.DBFile, "--ui=false", "--log-level", "error", "--metrics-addr="}
+	args := []string{"--addr", addr, "--db-file", d.DBFile, "--ui=false", "--log-level", "error", "--metrics-addr=",
+		"--stop-on-stdin-close"}
 	d.cmd = exec.Command(bin, append(args, extra...)...)
 	// The server's own log goes to a file beside its database (read it when a test fails);
 	// EGOVPM_TEST_LOG=1 shows it live.
@@ -92,6 +98,9 @@ func StartDevserver(ctx context.Context, dir, addr string, extra ...string) (*De
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
+		return nil, err
+	}
+	if d.stdin, err = d.cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
 	if err := d.cmd.Start(); err != nil {
