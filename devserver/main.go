@@ -37,6 +37,10 @@
 //	                                      embedded in go.temporal.io/server/schema), as
 //	                                      temporal-sql-tool does. A database holding other
 //	                                      tables is refused.
+//	                                      When the server's autovacuum is off, the devserver
+//	                                      vacuums and analyses the two databases' tables
+//	                                      itself, at autovacuum's default thresholds
+//	                                      (vacuum.go).
 //	--pg-synchronous-commit TEMPORAL_PG_SYNCHRONOUS_COMMIT
 //	                                      synchronous_commit of the server's sessions: off
 //	                                      (default) or on. Off matches the SQLite store's
@@ -98,8 +102,10 @@
 // (unless --search-attributes=false).
 //
 // SIGINT and SIGTERM stop the server gracefully; so does the end of standard input with
-// --stop-on-stdin-close (a parent's pipe closed when the parent exits). On a start-up failure, such as an address
-// already in use, the devserver prints the reason to stderr and exits with status 1.
+// --stop-on-stdin-close (a flag of no environment variable: for a parent process, a test
+// harness or the bench, that holds a pipe to the server's stdin, so that the server ends
+// with it even when it is killed). On a start-up failure, such as an address already in use,
+// the devserver prints the reason to stderr and exits with status 1.
 package main
 
 import (

@@ -46,6 +46,9 @@ type devServer struct {
 	uiURL string
 	// dynConfig is the server's dynamic configuration.
 	dynConfig *devConfig
+	// stopVacuum stops the PostgreSQL store's stand-in for autovacuum (vacuum.go); nil when
+	// none runs.
+	stopVacuum func()
 }
 
 // servicePorts holds the gRPC ports of the Temporal services.
@@ -179,6 +182,9 @@ func startDevServer(ctx context.Context, o options, logs loggers) (*devServer, e
 			return nil, err
 		}
 	}
+	if pg, ok := st.(*postgresStore); ok {
+		d.stopVacuum = pg.startVacuum(logs.app)
+	}
 	return d, nil
 }
 
@@ -223,6 +229,9 @@ func (d *devServer) afterStart(ctx context.Context, o options, ns namespaceSpec,
 
 // stop shuts down the Web UI, the client and the Temporal services.
 func (d *devServer) stop() error {
+	if d.stopVacuum != nil {
+		d.stopVacuum()
+	}
 	d.logs.quietServer()
 	if d.ui != nil {
 		d.ui.stop()
