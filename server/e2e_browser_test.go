@@ -46,15 +46,13 @@ func seedOverdue(t *testing.T, s *stack) []string {
 // whose plan year's submission window has closed (R8's special request, which lists.spec.ts
 // finds too); projects in O&M and in construction for terminate.spec.ts; one approved for
 // change.spec.ts (whose page workbench.spec.ts checks for similar projects, R16); one in O&M
-// under a policy with an hour-long O&M year for extension.spec.ts. It returns them as JSON.
+// under a policy with an hour-long O&M year for extension.spec.ts (the O&M one for
+// terminate.spec.ts is under it too). It returns them as JSON.
 func projectFixtures(t *testing.T, s *stack) string {
 	t.Helper()
 	tag := newID("")[:6]
 	lateYear := pastYear()
 	late := s.createProject("alice", "浏览器测试：应急指挥专题请示 "+tag, lateYear, 300_000_000)
-	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4).
-	om := s.approvedLarge("alice", "浏览器测试：老旧办公系统 "+tag, false)
-	s.inOM("alice", om)
 	// In construction, for terminate.spec.ts's 终止 with a final settlement (终止结算).
 	built := s.approvedLarge("alice", "浏览器测试：停建的平台 "+tag, false)
 	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
@@ -69,6 +67,12 @@ func projectFixtures(t *testing.T, s *stack) string {
 	require.NoError(t, err)
 	extend := s.approvedLargeUnder("alice", "浏览器测试：政务服务运维平台 "+tag, false, "test-extend-ui")
 	s.inOM("alice", extend)
+	// In O&M, for terminate.spec.ts's 系统下线 (issue 19 item 4), under the same hour-long O&M
+	// year: under the test policy's 6 s its run would continue as new some 80 times during the
+	// suite and send alice's unit as many overdue notices. A retirement during a year's close
+	// is TestE2E_TerminateAndRetire's, under the 6-s year.
+	om := s.approvedLargeUnder("alice", "浏览器测试：老旧办公系统 "+tag, false, "test-extend-ui")
+	s.inOM("alice", om)
 	name := func(id string) string {
 		return s.do("drb1", http.MethodGet, "/api/v1/projects/"+id, nil, nil).str("name")
 	}
