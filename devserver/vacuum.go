@@ -28,7 +28,7 @@ const vacuumInterval = 10 * time.Second
 // autovacuum on is left to it. Nothing outside the devserver's databases is touched.
 
 // vacuumThresholdSQL lists the tables of the connected database that autovacuum's default
-// thresholds would vacuum (first column true) or only analyse.
+// thresholds would vacuum (column vacuum true) or only analyse.
 const vacuumThresholdSQL = `SELECT schemaname, relname, n_dead_tup > 50 + 0.2 * n_live_tup AS vacuum
 	FROM pg_stat_user_tables
 	WHERE n_dead_tup > 50 + 0.2 * n_live_tup OR n_mod_since_analyze > 50 + 0.1 * n_live_tup
@@ -104,13 +104,14 @@ func (s *postgresStore) dsn(name string) string {
 // server's autovacuum is off, and returns the function that stops it (and waits for it). With
 // autovacuum on, or when the setting cannot be read, it starts nothing.
 func (s *postgresStore) startVacuum(logger *zap.Logger) (stop func()) {
+	names := []string{s.db, s.visDB}
 	var dbs []*sql.DB
 	closeAll := func() {
 		for _, db := range dbs {
 			_ = db.Close()
 		}
 	}
-	for _, name := range []string{s.db, s.visDB} {
+	for _, name := range names {
 		db, err := sql.Open("postgres", s.dsn(name))
 		if err != nil {
 			closeAll()
@@ -133,7 +134,7 @@ func (s *postgresStore) startVacuum(logger *zap.Logger) (stop func()) {
 		return func() {}
 	}
 	logger.Info("the PostgreSQL server's autovacuum is off: the devserver vacuums its own databases",
-		zap.String("databases", s.db+", "+s.visDB), zap.Duration("every", vacuumInterval))
+		zap.Strings("databases", names), zap.Duration("every", vacuumInterval))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -148,10 +149,10 @@ func (s *postgresStore) startVacuum(logger *zap.Logger) (stop func()) {
 			for i, db := range dbs {
 				tables, err := vacuumOnce(ctx, db)
 				if err != nil && ctx.Err() == nil {
-					logger.Warn("vacuum", zap.String("database", []string{s.db, s.visDB}[i]), zap.Error(err))
+					logger.Warn("vacuum", zap.String("database", names[i]), zap.Error(err))
 				}
 				if len(tables) > 0 {
-					logger.Debug("vacuumed", zap.String("database", []string{s.db, s.visDB}[i]), zap.Strings("tables", tables))
+					logger.Debug("vacuumed", zap.String("database", names[i]), zap.Strings("tables", tables))
 				}
 			}
 		}
