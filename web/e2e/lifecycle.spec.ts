@@ -1,4 +1,4 @@
-import { expect, test, type Browser, type Page } from '@playwright/test'
+import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
 import { accessible, apiLogin, login, pdf, personPage, pick, shot, fixtureProjects } from './helpers'
 
@@ -14,9 +14,10 @@ import { accessible, apiLogin, login, pdf, personPage, pick, shot, fixtureProjec
 // confirmed by Finance, the funds chart moving (R15), completion (R10: bob's supervision
 // sub-project, made through the form, makes the 监理报告 required), the trial-run countdown (R11),
 // acceptance with DRB's sign-off and PRTA's witness, a rectification loop (R12), O&M filings and
-// the overdue list (R13), the evaluation (R14). Around them: the supervisor reassigns an overdue
-// task, ops resets a stuck workflow, audit verifies and filters the log, the exports download,
-// and an R8 special request (a draft whose window has closed, set up by
+// the overdue list (R13), the evaluation (R14); then each is retired through the API (the test
+// policy's O&M years would otherwise roll on through the suite). Around them: the supervisor
+// reassigns an overdue task, ops resets a stuck workflow, audit verifies and filters the log,
+// the exports download, and an R8 special request (a draft whose window has closed, set up by
 // server/e2e_browser_test.go) goes to the City Government. Each new page is checked by axe-core
 // and photographed at 1366×768.
 test.describe.configure({ mode: 'serial' })
@@ -30,6 +31,20 @@ let smallId = ''
 const pages: Record<string, Page> = {}
 // The R8 draft set up by the Go test (its plan year's submission window has closed).
 const fx = fixtureProjects
+
+/** retireAfterItsYears retires (系统下线) a project whose O&M steps are done, through the API as
+ *  its unit's submitter. The test policy's O&M year is seconds long: left in O&M the project
+ *  would continue as new every few seconds for the rest of the suite and send its unit an overdue
+ *  notice each year (alice's bell held ~146 unread by workbench.spec's 08-notifications). The
+ *  retirement through the screens is terminate.spec's. */
+async function retireAfterItsYears(request: APIRequestContext, user: string, id: string) {
+  const r = await request.post(`/api/v1/projects/${id}/retire`, {
+    headers: { Authorization: `Bearer ${await apiLogin(request, user)}` },
+    data: { reason: '浏览器测试：运维步骤已完成，系统下线。' },
+  })
+  expect(r.status(), await r.text()).toBe(200)
+  expect((await r.json()).stage).toBe('closed')
+}
 
 async function as(browser: Browser, user: string): Promise<Page> {
   if (!pages[user]) {
@@ -446,7 +461,7 @@ test('DRB checks; PRTA’s witness fails: rectification; the unit applies again;
   await expect(stage(alice)).toHaveText('运维')
 })
 
-test('alice files the O&M report of the year the server names; DRB evaluates; DRB sees overdue filings', async ({ browser }) => {
+test('alice files the O&M report of the year the server names; DRB evaluates; DRB sees overdue filings', async ({ browser, request }) => {
   const alice = await as(browser, 'alice')
   const drb1 = await as(browser, 'drb1')
   await alice.goto(`/projects/${largeId}`)
@@ -490,6 +505,7 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   await alice.goto('/projects')
   await expect(alice.getByTestId('om-due').filter({ hasText: large })).toBeVisible()
   await shot(alice, '48-my-projects-om-due')
+  await retireAfterItsYears(request, 'alice', largeId)
 })
 
 test('bob registers the bundled project’s contract; 完工 is refused without the 监理报告 (R10), then done; DRB confirms his payment', async ({ browser }) => {
@@ -544,7 +560,7 @@ test('bob registers the bundled project’s contract; 完工 is refused without 
   await accessible(drb1, '项目详情（DRB）')
 })
 
-test('the bundled project: trial run ends, bob applies with the checklist, DRB checks and signs off, PRTA witnesses; bob files O&M', async ({ browser }) => {
+test('the bundled project: trial run ends, bob applies with the checklist, DRB checks and signs off, PRTA witnesses; bob files O&M', async ({ browser, request }) => {
   const bob = await as(browser, 'bob')
   const drb1 = await as(browser, 'drb1')
   await bob.goto(`/projects/${smallId}`)
@@ -564,6 +580,7 @@ test('the bundled project: trial run ends, bob applies with the checklist, DRB c
   await fileOM(bob)
   await bob.context().close()
   delete pages.bob
+  await retireAfterItsYears(request, 'bob', smallId)
 })
 
 test('drbsup reassigns an overdue task on 逾期督办', async ({ browser }) => {
