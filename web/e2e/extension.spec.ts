@@ -6,11 +6,13 @@ import { accessible, apiLogin, login, personPage, shot, fixtureProjects } from '
 // hour); on 项目详情 she asks to move the year's filing deadline 30 minutes later with a reason
 // (the dialog refuses an empty form first), the button is gone while the request waits; drb1
 // reads the request in 待办's decision dialog as 延期申请审核 and approves it; the project's O&M
-// table shows the new due date and the timeline the request.
+// table shows the new due date and the timeline the request. alice's computer runs on UTC (a
+// laptop never set to China's zone): what she types is Beijing time, and both of them see the
+// same Beijing times.
 test('申请延期: alice asks to extend her O&M filing deadline, drb1 approves it from 待办', async ({ browser, request }) => {
   const fx = fixtureProjects
   expect(fx.extend, 'the O&M project of the fixture for 申请延期').toBeTruthy()
-  const alice = await personPage(browser)
+  const alice = await personPage(browser, 'UTC')
   await login(alice, 'alice')
   await alice.goto(`/projects/${fx.extend.id}`)
   await expect(alice.getByTestId('project-stage')).toHaveText('运维')
@@ -20,10 +22,10 @@ test('申请延期: alice asks to extend her O&M filing deadline, drb1 approves 
   const due = new Date(((await detail.json()).om_filings as { year: number; due_at: string }[])[0].due_at)
   const newDue = new Date(Math.floor(due.getTime() / 1000) * 1000 + 30 * 60 * 1000)
   const pad = (n: number) => String(n).padStart(2, '0')
-  // The browser reads and shows Beijing time (playwright.config.ts): no daylight saving, UTC+8.
+  // The screens read and show Beijing time whatever the browser's zone: no daylight saving, UTC+8.
   const bj = new Date(newDue.getTime() + 8 * 3600 * 1000)
   const typed = `${bj.getUTCFullYear()}-${pad(bj.getUTCMonth() + 1)}-${pad(bj.getUTCDate())} ${pad(bj.getUTCHours())}:${pad(bj.getUTCMinutes())}:${pad(bj.getUTCSeconds())}`
-  const shown = newDue.toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' })
+  const shown = typed // every screen shows Beijing time in the picker's form (src/lib/time.ts)
 
   const ask = alice.getByTestId('request-extension')
   await ask.click()

@@ -20,8 +20,8 @@ export const fixtureProjects: Record<string, FixtureProject> = JSON.parse(proces
 mkdirSync(screens, { recursive: true })
 
 /** page opens a fresh browser context (its own session) for one person. */
-export async function personPage(browser: Browser): Promise<Page> {
-  const ctx = await browser.newContext()
+export async function personPage(browser: Browser, timezoneId?: string): Promise<Page> {
+  const ctx = await browser.newContext(timezoneId ? { timezoneId } : {})
   return ctx.newPage()
 }
 

@@ -20,6 +20,3 @@ export function dayBounds(from: string, to: string): { from?: string; to?: strin
   return out
 }
 
-/** beijing shows an instant as a Beijing date and time. */
-export const beijing = (s: string | null | undefined) =>
-  s ? new Date(s).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' }) : '—'
