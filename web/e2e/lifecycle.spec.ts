@@ -651,6 +651,10 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   expect(reset.trace_id).toMatch(/^[0-9a-f]{32}$/)
   const resetRow = rows.getByRole('row').filter({ hasText: '重置流程' }).filter({ hasText: reset.object_id }).first()
   await expect(resetRow.getByRole('button', { name: `复制追踪编号 ${reset.trace_id}`, exact: true })).toHaveText(reset.trace_id)
+  // The row reads in Chinese: its outcome, and its detail field by field (the raw JSON is the CSV's).
+  await expect(resetRow.locator('[data-outcome]')).toHaveText('成功')
+  await expect(resetRow.getByTestId('audit-detail')).toContainText('重置方式：最后一个正常的工作流任务')
+  await expect(resetRow.getByTestId('audit-detail')).toContainText('理由：逾期任务排查：重置到最后一个正常的工作流任务。')
   await accessible(audit, '审计日志')
   await shot(audit, '34-audit-log')
   await audit.getByRole('menuitem', { name: '全部任务' }).click()

@@ -1,0 +1,78 @@
+import { decisionLabels, roleLabels } from './labels'
+import { yuanLabel } from './money'
+import { beijing } from './time'
+
+// How 审计日志 shows a row's outcome and detail to an auditor: in Chinese, amounts in 元, times in
+// Beijing time, a row's detail as one line per field. A field or value this table does not know
+// is shown as the server wrote it, so a new kind of row is never hidden; the raw JSON stays in the
+// CSV export (数据导出) and the API.
+
+const outcomeLabels: Record<string, string> = {
+  ...decisionLabels,
+  ok: '成功',
+  refused: '已拒绝',
+  failed: '失败',
+  approved: '已批复',
+  included: '列入计划',
+  excluded: '未列入计划',
+  awaiting_plan: '待列入计划',
+}
+
+/** auditOutcomeLabel names an audit row's outcome in Chinese (the code itself when unknown). */
+export const auditOutcomeLabel = (o: string) => outcomeLabels[o] ?? o
+
+const fieldLabels: Record<string, string> = {
+  reason: '理由',
+  comment: '意见',
+  decision: '决定',
+  mode: '重置方式',
+  task_id: '任务编号',
+  bundle_id: '打捆编号',
+  plan_year: '计划年度',
+  year: '年度',
+  session_id: '评审会编号',
+  adjustment_id: '调整编号',
+  run_id: '原运行',
+  new_run_id: '新运行',
+  event_id: '事件编号',
+  workflow_id: '流程编号',
+  activity_type: '活动类型',
+  error: '错误',
+  name: '名称',
+  kind: '类型',
+  username: '用户名',
+  roles: '角色',
+  org_id: '单位编号',
+  token_id: '令牌编号',
+  expires_at: '到期时间',
+  close_at: '截止时间',
+  due_at: '截止时间',
+  new_due_at: '新的截止时间',
+  amount_fen: '金额',
+  approved_amount_fen: '批复金额',
+  plan_amount_fen: '计划金额',
+  score: '评分',
+}
+
+const modeLabels: Record<string, string> = { last_good: '最后一个正常的工作流任务', event: '指定事件' }
+
+function value(key: string, v: unknown): string {
+  if (v === null || v === undefined) return '—'
+  if (key.endsWith('_fen') && typeof v === 'number') return yuanLabel(v)
+  if (key.endsWith('_at') && typeof v === 'string') return beijing(v) === '—' ? v : beijing(v)
+  if (key === 'decision' && typeof v === 'string') return decisionLabels[v] ?? v
+  if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
+  if (key === 'roles' && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')
+  if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return v.join('、')
+  if (typeof v === 'object') return JSON.stringify(v)
+  if (typeof v === 'boolean') return v ? '是' : '否'
+  return String(v)
+}
+
+export type AuditDetailLine = { key: string; label: string; value: string }
+
+/** auditDetailLines shows a row's detail object as labelled lines, in the server's key order. */
+export function auditDetailLines(detail: unknown): AuditDetailLine[] {
+  if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return []
+  return Object.entries(detail as Record<string, unknown>).map(([key, v]) => ({ key, label: fieldLabels[key] ?? key, value: value(key, v) }))
+}

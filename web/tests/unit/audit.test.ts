@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { auditDetailLines, auditOutcomeLabel } from '../../src/lib/audit'
+
+describe('审计日志 rows, as an auditor reads them (R18)', () => {
+  it('names outcomes in Chinese, and shows an unknown one as written', () => {
+    expect(auditOutcomeLabel('ok')).toBe('成功')
+    expect(auditOutcomeLabel('refused')).toBe('已拒绝')
+    expect(auditOutcomeLabel('return')).toBe('退回修改')
+    expect(auditOutcomeLabel('something_new')).toBe('something_new')
+  })
+  it('shows a reset’s detail as labelled lines, in the server’s order', () => {
+    const lines = auditDetailLines({ mode: 'last_good', reason: '逾期任务排查', run_id: 'r-1', event_id: 16, new_run_id: 'r-2' })
+    expect(lines.map((l) => `${l.label}：${l.value}`)).toEqual([
+      '重置方式：最后一个正常的工作流任务', '理由：逾期任务排查', '原运行：r-1', '事件编号：16', '新运行：r-2',
+    ])
+  })
+  it('shows amounts in 元, times in Beijing time, roles and decisions in Chinese', () => {
+    const v = Object.fromEntries(auditDetailLines({
+      amount_fen: 123_456_789, expires_at: '2026-12-06T16:00:00Z', roles: ['drb_reviewer', 'auditor_x'], decision: 'approve',
+      recused: true, experts: ['u-1', 'u-2'], nested: { a: 1 }, note: null,
+    }).map((l) => [l.label, l.value]))
+    expect(v['金额']).toBe('1,234,567.89 元')
+    expect(v['到期时间']).toBe('2026-12-07 00:00:00')
+    expect(v['角色']).toBe('数管局审核人员、auditor_x')
+    expect(v['决定']).toBe('通过')
+    expect(v.recused).toBe('是')
+    expect(v.experts).toBe('u-1、u-2')
+    expect(v.nested).toBe('{"a":1}')
+    expect(v.note).toBe('—')
+  })
+  it('shows nothing for a row without detail', () => {
+    for (const d of [null, undefined, {}, [], 'x']) expect(auditDetailLines(d)).toEqual([])
+  })
+})
