@@ -657,6 +657,15 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await expect(resetRow.getByTestId('audit-detail')).toContainText('理由：逾期任务排查：重置到最后一个正常的工作流任务。')
   await accessible(audit, '审计日志')
   await shot(audit, '34-audit-log')
+  // A project's rows link to the project.
+  const stuck = process.env.EGOVPM_E2E_STUCK_ID ?? ''
+  await audit.getByLabel('对象', { exact: true }).fill(`project:${stuck}`)
+  await audit.getByRole('combobox', { name: '操作类型' }).click({ force: true })
+  await audit.getByRole('option', { name: '项目', exact: true }).click()
+  await audit.getByRole('button', { name: '查询' }).click()
+  await expect(rows.locator('[data-action]:not([data-action^="project."])')).toHaveCount(0)
+  await rows.getByRole('link', { name: `project:${stuck}` }).first().click()
+  await expect(audit).toHaveURL(new RegExp(`/projects/${stuck}$`))
   await audit.getByRole('menuitem', { name: '全部任务' }).click()
   await expect(audit.getByTestId('all-tasks')).toBeVisible()
   await expect(audit.getByRole('button', { name: /^审批/ })).toHaveCount(0)
