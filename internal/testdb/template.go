@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 // once: running the ~35 migrations took 2-3 s a database, the copy a fraction of that. The
 // template is named by the digest of the embedded migrations, so a branch with other
 // migrations builds its own and a changed migration is never served from a stale copy; it
-// stays on the server for the next run (drop egovpm_template_* databases by hand to reclaim
-// them: ALTER DATABASE … IS_TEMPLATE false, then DROP DATABASE).
+// stays on the server for the next run. Templates of other migration sets are dropped once
+// untouched for staleTemplateAge (dropStaleTemplates), so a developer's server does not collect
+// one per migration change.
 
 // templateLockID is the advisory lock (in the server's "postgres" database) held while a
 // process looks for or builds the template, so concurrent test binaries build it once.
@@ -43,7 +45,7 @@ func template(ctx context.Context, base *url.URL) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := "egovpm_template_" + digest[:16]
+	name := templatePrefix + digest[:16]
 	admin, err := store.Open(ctx, base.String())
 	if err != nil {
 		return "", err
@@ -68,8 +70,49 @@ func template(ctx context.Context, base *url.URL) (string, error) {
 			return "", err
 		}
 	}
+	dropStaleTemplates(ctx, conn, templatePrefix, name, staleTemplateAge)
 	tmplOnce.name = name
 	return name, nil
+}
+
+// staleTemplateAge is how long a template of another migration set is kept: long enough for a
+// branch checked out again this week to find its own, short enough that the server sheds them.
+const staleTemplateAge = 7 * 24 * time.Hour
+
+// templatePrefix begins the name of every template database of ours.
+const templatePrefix = "egovpm_template_"
+
+// dropStaleTemplates drops the templates named prefix… other than keep whose files have not changed
+// for olderThan: a template is written once, when built, so its directory's modification time
+// is its age (pg_stat_file; a server that does not let this role read it keeps its templates).
+// A template in use at that moment is left for the next time. Errors only leave templates
+// behind, so they are not reported.
+func dropStaleTemplates(ctx context.Context, conn *sql.Conn, prefix, keep string, olderThan time.Duration) {
+	rows, err := conn.QueryContext(ctx, `SELECT datname FROM pg_database
+		WHERE datistemplate AND datname LIKE $1 AND datname <> $2
+		  AND (pg_stat_file('base/' || oid)).modification < now() - make_interval(secs => $3)`,
+		strings.ReplaceAll(prefix, "_", `\_`)+"%", keep, olderThan.Seconds())
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			stale = append(stale, n)
+		}
+	}
+	rows.Close()
+	for _, n := range stale {
+		q := pq.QuoteIdentifier(n)
+		if _, err := conn.ExecContext(ctx, `ALTER DATABASE `+q+` IS_TEMPLATE false`); err != nil {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, `DROP DATABASE IF EXISTS `+q); err != nil {
+			// In use: mark it a template again so a run of its branch still finds it.
+			_, _ = conn.ExecContext(ctx, `ALTER DATABASE `+q+` IS_TEMPLATE true`)
+		}
+	}
 }
 
 // buildTemplate migrates a database named name+"_build" and only then marks it a template

@@ -2,7 +2,12 @@ package testdb
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"testing"
+	"time"
+
+	"github.com/lib/pq"
 
 	"egovpm/internal/store"
 	"egovpm/schema"
@@ -58,5 +63,56 @@ func TestURLIsAFreshMigratedCopy(t *testing.T) {
 	}
 	if !isTemplate {
 		t.Fatal("the template database is not marked a template")
+	}
+}
+
+// TestDropStaleTemplates: a template of another migration set is dropped once untouched for
+// the age given, the template named keep never, a fresh one not yet. (The test's templates
+// have a prefix of their own, so it touches no real template of another branch.)
+func TestDropStaleTemplates(t *testing.T) {
+	ctx := context.Background()
+	admin, err := store.Open(ctx, ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() }) // after the databases' cleanups below (LIFO)
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	prefix := fmt.Sprintf("egovpm_template_droptest%d_", os.Getpid())
+	keep, stale := prefix+"keep", prefix+"stale"
+	for _, n := range []string{keep, stale} {
+		if _, err := conn.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(n)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, `ALTER DATABASE `+pq.QuoteIdentifier(n)+` IS_TEMPLATE true`); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_, _ = conn.ExecContext(context.Background(), `ALTER DATABASE `+pq.QuoteIdentifier(n)+` IS_TEMPLATE false`)
+			_ = dropNamed(context.Background(), conn, n)
+		})
+	}
+	exists := func(n string) bool {
+		var ok bool
+		if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, n).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	dropStaleTemplates(ctx, conn, prefix, keep, time.Hour)
+	if !exists(stale) || !exists(keep) {
+		t.Fatal("a template younger than the age given was dropped")
+	}
+	time.Sleep(1100 * time.Millisecond) // the directories' modification times are in whole seconds on some file systems
+	dropStaleTemplates(ctx, conn, prefix, keep, time.Second)
+	if exists(stale) {
+		t.Fatal("a template untouched for longer than the age given was kept")
+	}
+	if !exists(keep) {
+		t.Fatal("the template of this build's migrations was dropped")
 	}
 }
