@@ -59,7 +59,10 @@ const modeLabels: Record<string, string> = { last_good: '最后一个正常的�
 function value(key: string, v: unknown): string {
   if (v === null || v === undefined) return '—'
   if (key.endsWith('_fen') && typeof v === 'number') return yuanLabel(v)
-  if (key.endsWith('_at') && typeof v === 'string') return beijing(v) === '—' ? v : beijing(v)
+  if (key.endsWith('_at') && typeof v === 'string') {
+    const t = beijing(v)
+    return t === '—' ? v : t // not a time: as written
+  }
   if (key === 'decision' && typeof v === 'string') return decisionLabels[v] ?? v
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
   if (key === 'roles' && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')

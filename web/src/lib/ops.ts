@@ -19,4 +19,3 @@ export function dayBounds(from: string, to: string): { from?: string; to?: strin
   }
   return out
 }
-

@@ -27,6 +27,7 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(v.experts).toBe('u-1、u-2')
     expect(v.nested).toBe('{"a":1}')
     expect(v.note).toBe('—')
+    expect(auditDetailLines({ close_at: '年底前' })[0].value).toBe('年底前') // not a time: as written
   })
   it('shows nothing for a row without detail', () => {
     for (const d of [null, undefined, {}, [], 'x']) expect(auditDetailLines(d)).toEqual([])
