@@ -655,9 +655,11 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await expect(resetRow.locator('[data-outcome]')).toHaveText('成功')
   await expect(resetRow.getByTestId('audit-detail')).toContainText('重置方式：最后一个正常的工作流任务')
   await expect(resetRow.getByTestId('audit-detail')).toContainText('理由：逾期任务排查：重置到最后一个正常的工作流任务。')
+  await expect(resetRow.getByRole('link', { name: `workflow:${reset.object_id}` }))
+    .toHaveAttribute('href', `/projects/${reset.object_id.replace(/^project:/, '')}`) // the reset project's page
   await accessible(audit, '审计日志')
   await shot(audit, '34-audit-log')
-  // A project's rows link to the project.
+  // A project's own rows link to it too.
   const stuck = process.env.EGOVPM_E2E_STUCK_ID ?? ''
   await audit.getByLabel('对象', { exact: true }).fill(`project:${stuck}`)
   await audit.getByRole('combobox', { name: '操作类型' }).click({ force: true })

@@ -1,4 +1,4 @@
-import { decisionLabels, roleLabels } from './labels'
+import { decisionLabels, planAdjustLabels, roleLabels } from './labels'
 import { yuanLabel } from './money'
 import { beijing } from './time'
 
@@ -52,6 +52,15 @@ const fieldLabels: Record<string, string> = {
   approved_amount_fen: '批复金额',
   plan_amount_fen: '计划金额',
   score: '评分',
+  experts: '专家',
+  recused: '回避',
+  user_ids: '人员',
+  org_ids: '单位',
+  replaces: '替换令牌',
+  was_initial: '首次修改',
+  not_included: '未列入项目',
+  excluded_project_ids: '剔除项目',
+  action: '调整方式',
 }
 
 const modeLabels: Record<string, string> = { last_good: '最后一个正常的工作流任务', event: '指定事件' }
@@ -65,6 +74,7 @@ function value(key: string, v: unknown): string {
   }
   if (key === 'decision' && typeof v === 'string') return decisionLabels[v] ?? v
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
+  if (key === 'action' && typeof v === 'string') return planAdjustLabels[v] ?? v // a plan adjustment's (plan.adjust*)
   if (key === 'roles' && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')
   if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return v.join('、')
   if (typeof v === 'object') return JSON.stringify(v)
@@ -78,4 +88,13 @@ export type AuditDetailLine = { key: string; label: string; value: string }
 export function auditDetailLines(detail: unknown): AuditDetailLine[] {
   if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return []
   return Object.entries(detail as Record<string, unknown>).map(([key, v]) => ({ key, label: fieldLabels[key] ?? key, value: value(key, v) }))
+}
+
+/** auditProjectOf is the project a row is about, for a link to it: a project's own rows, and an
+ *  ops action on a project's workflow (workflow:project:<id>); '' otherwise. */
+export function auditProjectOf(row: Record<string, unknown>): string {
+  const id = String(row.object_id ?? '')
+  if (row.object_type === 'project') return id
+  if (row.object_type === 'workflow' && /^project:p-[0-9a-z]+$/.test(id)) return id.slice('project:'.length)
+  return ''
 }

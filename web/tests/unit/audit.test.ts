@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { auditDetailLines, auditOutcomeLabel } from '../../src/lib/audit'
+import { auditDetailLines, auditOutcomeLabel, auditProjectOf } from '../../src/lib/audit'
 
 describe('审计日志 rows, as an auditor reads them (R18)', () => {
   it('names outcomes in Chinese, and shows an unknown one as written', () => {
@@ -23,13 +23,21 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(v['到期时间']).toBe('2026-12-07 00:00:00')
     expect(v['角色']).toBe('数管局审核人员、auditor_x')
     expect(v['决定']).toBe('通过')
-    expect(v.recused).toBe('是')
-    expect(v.experts).toBe('u-1、u-2')
+    expect(v['回避']).toBe('是')
+    expect(v['专家']).toBe('u-1、u-2')
     expect(v.nested).toBe('{"a":1}')
     expect(v.note).toBe('—')
     expect(auditDetailLines({ close_at: '年底前' })[0].value).toBe('年底前') // not a time: as written
+    expect(auditDetailLines({ action: 'remove' })[0]).toMatchObject({ label: '调整方式', value: '移出计划' })
+    expect(auditDetailLines({ brand_new: 'x' })[0]).toMatchObject({ label: 'brand_new', value: 'x' })
   })
   it('shows nothing for a row without detail', () => {
     for (const d of [null, undefined, {}, [], 'x']) expect(auditDetailLines(d)).toEqual([])
+  })
+  it('links a project’s rows and the ops rows of its workflow to the project', () => {
+    expect(auditProjectOf({ object_type: 'project', object_id: 'p-1a2b' })).toBe('p-1a2b')
+    expect(auditProjectOf({ object_type: 'workflow', object_id: 'project:p-1a2b' })).toBe('p-1a2b')
+    expect(auditProjectOf({ object_type: 'workflow', object_id: 'plan:2026' })).toBe('')
+    expect(auditProjectOf({ object_type: 'user', object_id: 'u-1' })).toBe('')
   })
 })
