@@ -469,6 +469,15 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   await fileOM(alice)
   await accessible(alice, '运维备案')
   await shot(alice, '46-om-filing', true)
+  // Its record is long by now: the latest 12 entries, the earlier ones (from 创建草稿 on) on request.
+  const timeline = alice.getByTestId('timeline')
+  await expect(timeline.locator('.el-timeline-item')).toHaveCount(12)
+  await expect(timeline).not.toContainText('创建草稿')
+  await alice.getByTestId('timeline-earlier').click()
+  await expect(timeline).toContainText('创建草稿')
+  await expect(alice.getByTestId('timeline-earlier')).toBeHidden()
+  await expect(timeline).toContainText('试运行期满 · 系统') // the platform's own steps, by name
+  await expect(timeline).not.toContainText('system')
 
   await decide(drb1, large, '绩效评估', '通过', '达到预期建设目标，数据共享成效明显。', async (dlg) => {
     await dlg.getByLabel('评分（0–100）').fill('88')
