@@ -31,6 +31,7 @@ export const useDirectory = defineStore('directory', {
     },
     userName(id: string | null | undefined) {
       if (!id) return '—'
+      if (id === 'system') return '系统' // the platform's own steps (timers, fan-outs)
       return this.users.get(id)?.name ?? id
     },
     orgName(id: string | null | undefined) {
