@@ -677,6 +677,16 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await expect(rows.locator('[data-action]:not([data-action^="project."])')).toHaveCount(0)
   await rows.getByRole('link', { name: `project:${stuck}` }).first().click()
   await expect(audit).toHaveURL(new RegExp(`/projects/${stuck}$`))
+  if (largeId) { // (set when the suite runs whole) people in a row's detail are named: the panel of alice's project
+    await audit.getByRole('menuitem', { name: '审计日志' }).click()
+    await audit.getByLabel('对象', { exact: true }).fill(`project:${largeId}`)
+    await audit.getByRole('combobox', { name: '操作类型' }).click({ force: true })
+    await audit.getByRole('option', { name: '专家评审', exact: true }).click()
+    await audit.getByRole('button', { name: '查询' }).click()
+    await expect(rows.locator('[data-action]:not([data-action^="expert_review."])')).toHaveCount(0)
+    const convene = rows.getByRole('row').filter({ has: audit.locator('[data-action="expert_review.convene"]') })
+    await expect(convene.locator('[data-key="experts"]')).toHaveText(/^专家：[^、u]+专家(、[^、u]+专家)+$/) // names (周专家、吴专家 …), not u-… ids
+  }
   await audit.getByRole('menuitem', { name: '全部任务' }).click()
   await expect(audit.getByTestId('all-tasks')).toBeVisible()
   await expect(audit.getByRole('button', { name: /^审批/ })).toHaveCount(0)

@@ -61,12 +61,35 @@ const fieldLabels: Record<string, string> = {
   not_included: '未列入项目',
   excluded_project_ids: '剔除项目',
   action: '调整方式',
+  expert_ids: '专家',
+  cc_user_ids: '抄送人员',
+  cc_org_ids: '抄送单位',
+  user_id: '人员',
+  assignee_id: '办理人',
+  deputy_id: '代理人',
+  unit_id: '建设单位',
+  co_organiser_ids: '协办单位',
+  project_id: '项目编号',
+  document_id: '文档编号',
+  payment_id: '付款编号',
 }
+
+// Fields whose values are ids of people or of orgs, shown by name when the screen knows them.
+const userFields = new Set(['experts', 'expert_ids', 'recused', 'user_ids', 'cc_user_ids', 'user_id', 'assignee_id', 'deputy_id'])
+const orgFields = new Set(['org_ids', 'cc_org_ids', 'org_id', 'unit_id', 'co_organiser_ids'])
+
+/** Names looks up the name of a person or an org by id (the id itself when unknown). */
+export type Names = { user: (id: string) => string; org: (id: string) => string }
 
 const modeLabels: Record<string, string> = { last_good: '最后一个正常的工作流任务', event: '指定事件' }
 
-function value(key: string, v: unknown): string {
+function value(key: string, v: unknown, names?: Names): string {
   if (v === null || v === undefined) return '—'
+  const name = names && (userFields.has(key) ? names.user : orgFields.has(key) ? names.org : undefined)
+  if (name) {
+    if (typeof v === 'string') return name(v)
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.map(name).join('、')
+  }
   if (key.endsWith('_fen') && typeof v === 'number') return yuanLabel(v)
   if (key.endsWith('_at') && typeof v === 'string') {
     const t = beijing(v)
@@ -84,10 +107,11 @@ function value(key: string, v: unknown): string {
 
 export type AuditDetailLine = { key: string; label: string; value: string }
 
-/** auditDetailLines shows a row's detail object as labelled lines, in the server's key order. */
-export function auditDetailLines(detail: unknown): AuditDetailLine[] {
+/** auditDetailLines shows a row's detail object as labelled lines, in the server's key order;
+ *  with names, people and orgs by name. */
+export function auditDetailLines(detail: unknown, names?: Names): AuditDetailLine[] {
   if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return []
-  return Object.entries(detail as Record<string, unknown>).map(([key, v]) => ({ key, label: fieldLabels[key] ?? key, value: value(key, v) }))
+  return Object.entries(detail as Record<string, unknown>).map(([key, v]) => ({ key, label: fieldLabels[key] ?? key, value: value(key, v, names) }))
 }
 
 /** auditProjectOf is the project a row is about, for a link to it: a project's own rows, and an

@@ -40,4 +40,15 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(auditProjectOf({ object_type: 'workflow', object_id: 'plan:2026' })).toBe('')
     expect(auditProjectOf({ object_type: 'user', object_id: 'u-1' })).toBe('')
   })
+  it('names people and orgs when the screen knows them, and leaves counts and other ids alone', () => {
+    const names = { user: (id: string) => ({ 'u-1': '冯专家', 'u-2': '陈专家' })[id] ?? id, org: (id: string) => (id === 'org-edu' ? '市教育局' : id) }
+    const v = Object.fromEntries(auditDetailLines({ cc_org_ids: ['org-edu'], deputy_id: 'u-2', task_id: 'u-1' }, names)
+      .map((l) => [l.label, l.value]))
+    expect(auditDetailLines({ experts: 3 }, names)[0].value).toBe('3') // a panel's size stays a number
+    expect(v['抄送单位']).toBe('市教育局')
+    expect(v['代理人']).toBe('陈专家')
+    expect(v['任务编号']).toBe('u-1')
+    expect(auditDetailLines({ expert_ids: ['u-1', 'u-2', 'u-9'] }, names)[0].value).toBe('冯专家、陈专家、u-9')
+    expect(auditDetailLines({ expert_ids: ['u-1'] })[0].value).toBe('u-1') // no names: ids
+  })
 })
