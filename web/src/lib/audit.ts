@@ -42,7 +42,7 @@ const fieldLabels: Record<string, string> = {
   kind: '类型',
   username: '用户名',
   roles: '角色',
-  org_id: '单位编号',
+  org_id: '单位',
   token_id: '令牌编号',
   expires_at: '到期时间',
   close_at: '截止时间',

@@ -50,5 +50,6 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(v['任务编号']).toBe('u-1')
     expect(auditDetailLines({ expert_ids: ['u-1', 'u-2', 'u-9'] }, names)[0].value).toBe('冯专家、陈专家、u-9')
     expect(auditDetailLines({ expert_ids: ['u-1'] })[0].value).toBe('u-1') // no names: ids
+    expect(auditDetailLines({ org_id: 'org-edu' }, names)[0]).toMatchObject({ label: '单位', value: '市教育局' })
   })
 })
