@@ -235,8 +235,12 @@ func escapeLike(s string) string {
 }
 
 // Timeline returns the audit rows of a project, oldest first (R18: who decided what, when, why).
+// A row's actor is named as a person reads it: a user by name, the platform's own steps (timers,
+// fan-outs: actor "system") as 系统, anything else by its id.
 func (s *Store) Timeline(ctx context.Context, projectID string) ([]TimelineEntry, error) {
-	const q = `SELECT a.at, a.actor_id, coalesce(u.name, a.actor_id) AS actor_name, a.action, a.outcome, a.detail
+	const q = `SELECT a.at, a.actor_id,
+			coalesce(u.name, CASE WHEN a.actor_id = 'system' THEN '系统' END, a.actor_id) AS actor_name,
+			a.action, a.outcome, a.detail
 		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
 		WHERE a.object_type = 'project' AND a.object_id = $1 ORDER BY a.seq LIMIT 1000`
 	var out []TimelineEntry
