@@ -1,0 +1,135 @@
+import { expect, test, type Browser, type Page } from '@playwright/test'
+import { accessible, apiLogin, password, planYear, shot } from './helpers'
+
+// 手机上办理: a reviewer decides on a phone and the unit reads the outcome on one. At a phone's
+// width (390 × 844, touch) the menu is in a drawer opened from the header, 待办 is a list of
+// cards, the decision dialog and the notice drawer fit the screen, a form's labels sit above
+// their fields and no page is wider than the screen. Creating and submitting the project is API
+// setup; the rest is the screens, with the accessibility check on each.
+
+async function phone(browser: Browser): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+  return ctx.newPage()
+}
+
+async function phoneLogin(page: Page, user: string) {
+  await page.goto('/login')
+  await page.getByLabel('用户名').fill(user)
+  await page.getByLabel('密码', { exact: true }).fill(password)
+  await page.getByRole('button', { name: '登录' }).click()
+  await expect(page.getByRole('button', { name: '打开菜单' })).toBeVisible()
+}
+
+/** fits fails when the page scrolls sideways: everything must fit the phone's width. */
+async function fits(page: Page, what: string) {
+  await page.waitForLoadState('networkidle')
+  const [wide, screen] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth])
+  expect(wide, `${what}: the page is ${wide}px wide on a ${screen}px screen`).toBeLessThanOrEqual(screen)
+}
+
+test('手机: drb1 returns a project from 待办 on a phone, alice reads why on hers', async ({ browser, request }) => {
+  const token = await apiLogin(request, 'alice')
+  const auth = { Authorization: `Bearer ${token}` }
+  const name = `手机审批测试：城市运行管理服务平台 ${Date.now().toString(36)}`
+  const r = await request.post('/api/v1/projects', { headers: auth, data: { name, type: 'new', plan_year: planYear,
+    estimated_investment_fen: 380_000_000, description: `${name}：汇聚热线、城管、应急数据`, mlps_level: 3, uses_crypto: true } })
+  expect(r.status(), await r.text()).toBe(201)
+  const id = (await r.json()).id as string
+  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: auth })
+  expect(s.status(), await s.text()).toBe(202)
+
+  // drb1: the header holds the menu button, the title and the bell; no sidebar.
+  const drb = await phone(browser)
+  await phoneLogin(drb, 'drb1')
+  await expect(drb.getByRole('navigation', { name: '主菜单' })).toBeHidden()
+  await fits(drb, '首页')
+  await accessible(drb, '首页（手机）')
+  await shot(drb, '80-phone-home')
+
+  // The menu: the person, every item, 代理人设置 and 退出, in a drawer.
+  await drb.getByRole('button', { name: '打开菜单' }).click()
+  const menu = drb.getByRole('navigation', { name: '主菜单' })
+  await expect(menu).toBeVisible()
+  await expect(drb.getByTestId('menu-drawer')).toContainText('李审')
+  await expect(drb.getByTestId('menu-drawer').getByRole('button', { name: '退出' })).toBeVisible()
+  await accessible(drb, '菜单（手机）')
+  await shot(drb, '81-phone-menu')
+  await menu.getByRole('menuitem', { name: '待办' }).click()
+  await expect(menu).toBeHidden() // going somewhere closes the drawer
+  await expect(drb).toHaveURL(/\/tasks$/)
+
+  // 待办 as cards: the project's prelim review, with its actions.
+  const card = drb.getByTestId('task-card').filter({ hasText: name })
+  await expect(async () => {
+    await drb.getByRole('button', { name: '刷新' }).click()
+    await expect(card).toBeVisible({ timeout: 1000 })
+  }).toPass({ timeout: 20_000 })
+  await expect(drb.getByTestId('tasks')).toHaveCount(0) // not the desk's table
+  await expect(card).toContainText('初审')
+  await expect(card).toContainText('截止')
+  await fits(drb, '待办')
+  await accessible(drb, '待办（手机）')
+  await shot(drb, '82-phone-tasks')
+
+  // The decision dialog fits the screen, its labels above its fields.
+  await card.getByRole('button', { name: `审批：${name}` }).click()
+  const dialog = drb.getByRole('dialog', { name: '审批' })
+  await expect(dialog).toBeVisible()
+  const box = (await dialog.locator('.el-dialog').first().boundingBox()) ?? (await dialog.boundingBox())
+  expect(box, 'the dialog has a box').not.toBeNull()
+  expect(box!.x).toBeGreaterThanOrEqual(0)
+  expect(box!.x + box!.width).toBeLessThanOrEqual(390)
+  const label = await dialog.getByText('意见', { exact: true }).boundingBox()
+  const field = await dialog.getByPlaceholder('退回、不通过时须写明意见').boundingBox()
+  expect(label!.y + label!.height, 'the label 意见 sits above its field').toBeLessThanOrEqual(field!.y)
+  await dialog.getByText('退回修改', { exact: true }).click()
+  await dialog.getByLabel('意见').fill('请补充数据共享清单和等保测评方案')
+  await accessible(drb, '审批（手机）')
+  await shot(drb, '83-phone-decide')
+  await dialog.getByTestId('decision-submit').click()
+  await expect(drb.getByText('已提交：退回修改')).toBeVisible()
+  await expect(card).toBeHidden()
+
+  // alice: the bell says so; its drawer takes the screen; the notice opens the project.
+  const alice = await phone(browser)
+  await phoneLogin(alice, 'alice')
+  const notice = alice.getByTestId('notification').filter({ hasText: name })
+  await expect(async () => {
+    await alice.getByTestId('bell').click()
+    await expect(notice.first()).toBeVisible({ timeout: 1500 })
+  }).toPass({ timeout: 20_000 })
+  const drawer = alice.getByRole('dialog', { name: '通知' })
+  // Once it has slid in: from the left edge to the right, the phone's whole width.
+  await expect.poll(async () => {
+    const b = await drawer.boundingBox()
+    return b && [Math.round(b.x), Math.round(b.width)]
+  }, { message: 'the notice drawer takes the phone\'s width' }).toEqual([0, 390])
+  await expect(notice.first()).toContainText('请补充数据共享清单和等保测评方案')
+  await accessible(alice, '通知（手机）')
+  await shot(alice, '84-phone-notice')
+  await notice.first().getByRole('button', { name: /^项目被退回修改/ }).click()
+  await expect(alice).toHaveURL(new RegExp(`/projects/${id}$`))
+  await expect(alice.getByTestId('returned-alert')).toBeVisible()
+  // The lifecycle runs down the screen, the current stage marked.
+  await expect(alice.getByTestId('lifecycle').locator('[aria-current="step"]')).toContainText('退回修改')
+  await expect(alice.getByTestId('lifecycle').locator('.el-steps--vertical')).toBeVisible()
+  await expect(alice.getByTestId('timeline')).toContainText('请补充数据共享清单和等保测评方案')
+  await fits(alice, '项目详情')
+  await accessible(alice, '项目详情（手机）')
+  await shot(alice, '85-phone-project')
+
+  // 我的项目 from the menu: cards, the project's stage on its card.
+  await alice.getByRole('button', { name: '打开菜单' }).click()
+  await alice.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '我的项目' }).click()
+  const own = alice.getByTestId('project-card').filter({ hasText: name })
+  await expect(own).toContainText('退回修改')
+  await expect(own).toContainText(`${planYear} 年度 · 新建 · 估算 380.00 万元`)
+  await fits(alice, '我的项目')
+  await accessible(alice, '我的项目（手机）')
+  await shot(alice, '86-phone-projects')
+
+  // A phone turned sideways is wider than the phone layout: the desk's sidebar is back.
+  await alice.setViewportSize({ width: 1024, height: 768 })
+  await expect(alice.getByRole('navigation', { name: '主菜单' })).toBeVisible()
+  await expect(alice.getByRole('button', { name: '打开菜单' })).toBeHidden()
+})
