@@ -147,7 +147,7 @@ func startProc(ctx context.Context, dir, name, bin string, args, env []string, r
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	p := &Proc{Name: name, cmd: cmd, done: make(chan error, 1), log: logf}
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
