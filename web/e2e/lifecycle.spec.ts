@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, pick, shot, fixtureProjects } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, pick, screens, shot, fixtureProjects } from './helpers'
 
 // Part 2's whole chain (issue 18), ONE continuous serial run, each step by the role the SPEC
 // names and through the screens, on the dev-only test policy (a trial run of seconds, O&M years
@@ -478,6 +478,31 @@ test('alice files the O&M report of the year the server names; DRB evaluates; DR
   await expect(alice.getByTestId('timeline-earlier')).toBeHidden()
   await expect(timeline).toContainText('试运行期满 · 系统') // the platform's own steps, by name
   await expect(timeline).not.toContainText('system')
+
+  // 打印: the whole record on an A4 sheet, with who printed it when; the buttons are not printed.
+  const entries = await timeline.locator('.el-timeline-item').count()
+  await alice.getByTestId('print').click()
+  await expect(alice).toHaveURL(new RegExp(`/projects/${largeId}/print$`))
+  const sheet = alice.getByTestId('print-sheet')
+  await expect(sheet.getByTestId('print-name')).toHaveText(large)
+  expect(await sheet.getByTestId('print-entry').count()).toBeGreaterThanOrEqual(entries) // O&M notices may have come since
+  await expect(sheet.getByTestId('print-entry').first()).toContainText('创建草稿')
+  await expect(sheet.getByTestId('print-timeline')).toContainText('试运行期满')
+  await expect(sheet.getByTestId('print-foot')).toContainText('打印人：王丽（市教育局）')
+  await expect(sheet.getByTestId('print-foot')).toContainText('单位：市教育局')
+  await expect(sheet.getByTestId('print-foot')).toContainText(/打印时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间）/)
+  await accessible(alice, '打印项目审批记录')
+  await alice.setViewportSize({ width: 794, height: 1123 }) // A4 at 96 dpi
+  await alice.emulateMedia({ media: 'print' })
+  await expect(alice.getByTestId('print-now')).toBeHidden()
+  await expect(sheet).toBeVisible()
+  await shot(alice, '47-print', true)
+  const printed = await alice.pdf({ path: `${screens}/47-print.pdf`, format: 'A4' })
+  expect(printed.subarray(0, 5).toString()).toBe('%PDF-')
+  await alice.emulateMedia({ media: null })
+  await alice.setViewportSize({ width: 1366, height: 768 })
+  await alice.getByTestId('print-back').click()
+  await expect(alice).toHaveURL(new RegExp(`/projects/${largeId}$`))
 
   await decide(drb1, large, '绩效评估', '通过', '达到预期建设目标，数据共享成效明显。', async (dlg) => {
     await dlg.getByLabel('评分（0–100）').fill('88')

@@ -14,6 +14,8 @@ async function phone(browser: Browser): Promise<Page> {
 
 async function phoneLogin(page: Page, user: string) {
   await page.goto('/login')
+  await expect(page.getByTestId('login-help')).toBeVisible()
+  await fits(page, '登录')
   await page.getByLabel('用户名').fill(user)
   await page.getByLabel('密码', { exact: true }).fill(password)
   await page.getByRole('button', { name: '登录' }).click()

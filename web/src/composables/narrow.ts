@@ -1,8 +1,9 @@
 import { readonly, ref } from 'vue'
 
-/** The width at or below which the screens take their phone layout (a phone held upright, or a
- *  small tablet): the menu in a drawer, 待办 as cards, dialogs the screen's width. */
-export const narrowQuery = '(max-width: 768px)'
+/** The screens at or below which the pages take their phone layout (a phone held upright, or a
+ *  small tablet): the menu in a drawer, 待办 as cards, dialogs the screen's width. A screen's
+ *  only: a printed page (an A4 sheet is narrower) keeps the desk's layout. */
+export const narrowQuery = 'screen and (max-width: 768px)'
 
 const narrow = ref(false)
 let watching = false

@@ -39,6 +39,8 @@ declare module 'vue-router' {
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('../views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  // The printed record stands alone: no header, no menu, the sheet's width.
+  { path: '/projects/:id/print', name: 'project-print', component: () => import('../views/ProjectPrintView.vue'), meta: { roles: R.projectReaders, title: '打印项目审批记录' } },
   {
     path: '/',
     component: () => import('../layouts/AppShell.vue'),
