@@ -37,6 +37,9 @@ type userJSON struct {
 	TOTPEnabled bool     `json:"totp_enabled"`
 	// MustChangePassword: the user still has the initial password they were created with.
 	MustChangePassword bool `json:"must_change_password"`
+	// Locked: too many failed logins lock the account for now (read in the lists an
+	// administrator reads; false in others).
+	Locked bool `json:"locked"`
 }
 
 func toUserJSON(u store.User) userJSON {
@@ -45,7 +48,7 @@ func toUserJSON(u store.User) userJSON {
 		roles = []string{}
 	}
 	return userJSON{ID: u.ID, Username: u.Username, Name: u.Name, OrgID: u.OrgID, Roles: roles,
-		Disabled: u.Disabled, TOTPEnabled: u.TOTPEnabled, MustChangePassword: u.MustChangePassword}
+		Disabled: u.Disabled, TOTPEnabled: u.TOTPEnabled, MustChangePassword: u.MustChangePassword, Locked: u.Locked}
 }
 
 // orgJSON is an org in responses.

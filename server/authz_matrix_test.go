@@ -670,6 +670,12 @@ func mxProjectsExcept(stages ...string) func(f *mxFixture) []mxTarget {
 	}
 }
 
+// mxUsers is the user 用户管理 acts on in the matrix (a demo user's id; the body is refused
+// after authorization, so nobody changes).
+func mxUsers(*mxFixture) []mxTarget {
+	return []mxTarget{{name: "bob", params: map[string]string{"id": "u-bob"}}}
+}
+
 func mxDocs(f *mxFixture) []mxTarget {
 	var out []mxTarget
 	for _, d := range f.docs {
@@ -828,8 +834,12 @@ var mxRoutes = map[string]mxRoute{
 	"GET /api/v1/me":           {object: "session", action: "read"},
 	"GET /api/v1/users":        {object: "user", action: "read"},
 	"POST /api/v1/users":       {object: "user", action: "create", body: `{"username":"x","bogus":1}`, ok: mxAllowed},
-	"GET /api/v1/orgs":         {object: "org", action: "list"},
-	"POST /api/v1/orgs":        {object: "org", action: "create", body: `{"id":"x","bogus":1}`, ok: mxAllowed},
+	// 用户管理: an unknown field is 400 once authorized, so that no demo user changes.
+	"PATCH /api/v1/users/:id":               {object: "user", action: "update", targets: mxUsers, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/users/:id/reset-password": {object: "user", action: "reset_password", targets: mxUsers, body: `{"bogus":1}`, ok: mxAllowed},
+	"POST /api/v1/users/:id/unlock":         {object: "user", action: "unlock", targets: mxUsers, body: `{"bogus":1}`, ok: mxAllowed},
+	"GET /api/v1/orgs":                      {object: "org", action: "list"},
+	"POST /api/v1/orgs":                     {object: "org", action: "create", body: `{"id":"x","bogus":1}`, ok: mxAllowed},
 
 	// Refresh revokes the token it is sent with: a fresh one each time.
 	"POST /api/v1/auth/refresh": {object: "session", action: "read", fresh: true},

@@ -105,6 +105,9 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me), false},
 	{http.MethodGet, "/api/v1/users", userReaders, h((*Server).listUsers), false},
 	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser), false},
+	{http.MethodPatch, "/api/v1/users/:id", admins, h((*Server).updateUser), false},
+	{http.MethodPost, "/api/v1/users/:id/reset-password", admins, h((*Server).resetUserPassword), false},
+	{http.MethodPost, "/api/v1/users/:id/unlock", admins, h((*Server).unlockUser), false},
 	{http.MethodGet, "/api/v1/orgs", signedIn, h((*Server).listOrgs), false},
 	{http.MethodPost, "/api/v1/orgs", admins, h((*Server).createOrg), false},
 

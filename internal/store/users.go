@@ -127,6 +127,9 @@ type User struct {
 	// gave them (schema/0020).
 	MustChangePassword bool      `db:"must_change_password" json:"must_change_password"`
 	CreatedAt          time.Time `db:"created_at" json:"created_at"`
+	// Locked: too many failed logins have locked the account for now (read by ListUsers and
+	// UserByID, for the administrators' 用户管理; false elsewhere).
+	Locked bool `db:"locked" json:"locked"`
 }
 
 // Credentials is a user with what a login checks.
@@ -138,6 +141,9 @@ type Credentials struct {
 	FailedLogins int            `db:"failed_logins"`
 	LockedUntil  sql.NullTime   `db:"locked_until"`
 }
+
+// lockedCol says whether a user's login lock holds now (User.Locked).
+const lockedCol = `, (u.locked_until IS NOT NULL AND u.locked_until > now()) AS locked`
 
 const userCols = `u.id, u.username, u.name, u.org_id, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
 	u.must_change_password, u.created_at, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
@@ -238,6 +244,16 @@ func (s *Store) SetPasswordHash(ctx context.Context, t *Tx, userID, hash string)
 	return oneRow(res, err, "user "+userID)
 }
 
+// ResetPassword gives a user a new initial password (an administrator's 重置密码): the user
+// must change it at their next sign-in, and their failed logins and lock are cleared. It
+// returns ErrNotFound for an unknown user.
+func (s *Store) ResetPassword(ctx context.Context, t *Tx, userID, hash string) error {
+	tx := t.tx
+	const q = `UPDATE users SET password_hash = $2, must_change_password = true, failed_logins = 0, locked_until = NULL WHERE id = $1`
+	res, err := tx.ExecContext(ctx, q, userID, hash)
+	return oneRow(res, err, "user "+userID)
+}
+
 // ChangePassword replaces a user's password hash with one they chose: it clears
 // must_change_password and the failed logins.
 func (s *Store) ChangePassword(ctx context.Context, t *Tx, userID, hash string) error {
@@ -287,7 +303,7 @@ func oneRow(res sql.Result, err error, what string) error {
 
 // UserByID returns a user and their roles, or ErrNotFound.
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
-	const q = `SELECT ` + userCols + ` FROM users u WHERE u.id = $1`
+	const q = `SELECT ` + userCols + lockedCol + ` FROM users u WHERE u.id = $1`
 	var u User
 	if err := s.db.GetContext(ctx, &u, q, id); err != nil {
 		return User{}, fmt.Errorf("user %s: %w", id, notFound(err))
@@ -348,7 +364,7 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]User, string, er
 		where = append(where, "u.username > "+arg(c.Username))
 	}
 	limit := pageSize(f.Limit)
-	q := `SELECT ` + userCols + ` FROM users u`
+	q := `SELECT ` + userCols + lockedCol + ` FROM users u`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

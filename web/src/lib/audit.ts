@@ -42,6 +42,8 @@ const fieldLabels: Record<string, string> = {
   kind: '类型',
   username: '用户名',
   roles: '角色',
+  before: '原角色',
+  after: '新角色',
   org_id: '单位',
   token_id: '令牌编号',
   expires_at: '到期时间',
@@ -98,7 +100,7 @@ function value(key: string, v: unknown, names?: Names): string {
   if (key === 'decision' && typeof v === 'string') return decisionLabels[v] ?? v
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
   if (key === 'action' && typeof v === 'string') return planAdjustLabels[v] ?? v // a plan adjustment's (plan.adjust*)
-  if (key === 'roles' && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')
+  if ((key === 'roles' || key === 'before' || key === 'after') && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')
   if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return v.join('、')
   if (typeof v === 'object') return JSON.stringify(v)
   if (typeof v === 'boolean') return v ? '是' : '否'

@@ -21,6 +21,8 @@ export const R = {
   // Every task, read-only (GET /tasks answers Audit with all of them).
   audit: ['audit'],
   ops: ['ops'],
+  // 用户管理 (PATCH /users/{id}, …/reset-password, …/unlock).
+  admins: ['admin'],
   // R15: payments (unit, DRB, Audit, Finance); the funds report (Finance, DRB, Audit).
   paymentReaders: ['submitter', 'drb_reviewer', 'drb_supervisor', 'audit', 'finance'],
   fundReaders: ['finance', 'drb_reviewer', 'drb_supervisor', 'audit'],
@@ -63,6 +65,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'overdue', name: 'overdue', component: () => import('../views/OverdueView.vue'), meta: { roles: R.overseers, title: '逾期督办' } },
       { path: 'all-tasks', name: 'all-tasks', component: () => import('../views/AllTasksView.vue'), meta: { roles: R.audit, title: '全部任务' } },
       { path: 'audit', name: 'audit', component: () => import('../views/AuditView.vue'), meta: { roles: R.auditors, title: '审计日志' } },
+      { path: 'users', name: 'users', component: () => import('../views/UsersView.vue'), meta: { roles: R.admins, title: '用户管理' } },
       { path: 'ops', name: 'ops', component: () => import('../views/OpsView.vue'), meta: { roles: R.ops, title: '运维监控' } },
       { path: 'forbidden', name: 'forbidden', component: () => import('../views/MessageView.vue'), props: { kind: 'forbidden' }, meta: { title: '无权访问' } },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('../views/MessageView.vue'), props: { kind: 'not-found' }, meta: { title: '页面不存在' } },

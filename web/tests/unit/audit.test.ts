@@ -31,6 +31,10 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(auditDetailLines({ action: 'remove' })[0]).toMatchObject({ label: '调整方式', value: '移出计划' })
     expect(auditDetailLines({ brand_new: 'x' })[0]).toMatchObject({ label: 'brand_new', value: 'x' })
   })
+  it('shows a role change (用户管理, user.set_roles) as the roles before and after', () => {
+    const lines = auditDetailLines({ before: ['submitter'], after: ['expert', 'audit'] })
+    expect(lines.map((l) => [l.label, l.value])).toEqual([['原角色', '申报单位经办人'], ['新角色', '评审专家、审计局']])
+  })
   it('shows nothing for a row without detail', () => {
     for (const d of [null, undefined, {}, [], 'x']) expect(auditDetailLines(d)).toEqual([])
   })
