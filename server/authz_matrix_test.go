@@ -1490,6 +1490,15 @@ func TestAuthzDoneInboxListsOnlyOwnDecisions(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Status, "GET /api/v1/tasks?status=done as %s: %s", c.user, r.Raw)
 		if c.sees {
 			require.Contains(t, mxItemIDs(r), task, c.user)
+			// 已办 says what was decided and when.
+			for _, it := range r.Body["items"].([]any) {
+				if it := it.(map[string]any); it["id"] == task {
+					require.Equal(t, "approve", it["decision"])
+					at, err := time.Parse(time.RFC3339, it["decided_at"].(string))
+					require.NoError(t, err)
+					require.WithinDuration(t, time.Now(), at, time.Minute)
+				}
+			}
 		} else {
 			require.NotContains(t, mxItemIDs(r), task, c.user)
 		}

@@ -38,6 +38,7 @@ type taskJSON struct {
 	AssigneeID     *string         `json:"assignee_id"`
 	Decision       *string         `json:"decision,omitempty"`
 	DecidedBy      *string         `json:"decided_by,omitempty"`
+	DecidedAt      *string         `json:"decided_at,omitempty"` // 已办: when it was decided
 	Comment        *string         `json:"comment,omitempty"`
 	DueAt          string          `json:"due_at"`
 	CreatedAt      string          `json:"created_at"`
@@ -63,6 +64,10 @@ func toTaskJSON(t store.Task) taskJSON {
 		ProjectName: ns(t.ProjectName), DelegatedBy: ns(t.DelegatedBy), AssigneeName: ns(t.AssigneeName)}
 	if t.ProjectPlanYear.Valid {
 		j.PlanYear = &t.ProjectPlanYear.Int64
+	}
+	if t.DecidedAt.Valid {
+		at := t.DecidedAt.Time.Format(time.RFC3339)
+		j.DecidedAt = &at
 	}
 	// details is a jsonb object: passed through as is, without decoding it into a map to
 	// encode it again; the empty object is left out.

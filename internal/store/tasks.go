@@ -174,7 +174,7 @@ func (s *Store) ListTasksJSON(ctx context.Context, f TaskFilter) (json.RawMessag
 
 // taskJSONCol is the JSON text of the task row t as the API shows it (the gateway's taskJSON):
 // project_id, candidate_org_id and assignee_id always present (null when unset); bundle_id,
-// decision, decided_by and comment only when set; details only when not empty; times as Go's
+// decision, decided_by, decided_at and comment only when set; details only when not empty; times as Go's
 // RFC 3339 in the session's time zone ("Z" at offset zero, no fraction).
 var taskJSONCol = `'{"id":' || to_json(t.id)::text || ',"kind":' || to_json(t.kind)::text ||
 	',"project_id":' || coalesce(to_json(t.project_id)::text, 'null') ||
@@ -185,6 +185,7 @@ var taskJSONCol = `'{"id":' || to_json(t.id)::text || ',"kind":' || to_json(t.ki
 	',"assignee_id":' || coalesce(to_json(t.assignee_id)::text, 'null') ||
 	coalesce(',"decision":' || to_json(t.decision)::text, '') ||
 	coalesce(',"decided_by":' || to_json(t.decided_by)::text, '') ||
+	CASE WHEN t.decided_at IS NULL THEN '' ELSE ',"decided_at":"' || ` + rfc3339SQL("t.decided_at") + ` || '"' END ||
 	coalesce(',"comment":' || to_json(t.comment)::text, '') ||
 	',"due_at":"' || ` + rfc3339SQL("t.due_at") + ` || '","created_at":"' || ` + rfc3339SQL("t.created_at") + ` || '"' ||
 	CASE WHEN t.details IS NULL OR t.details IN ('{}'::jsonb, 'null'::jsonb) THEN '' ELSE ',"details":' || t.details::text END ||

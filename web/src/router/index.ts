@@ -58,6 +58,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'funds', name: 'funds', component: () => import('../views/FundsView.vue'), meta: { roles: R.fundReaders, title: '资金报表' } },
       { path: 'om-filings', name: 'om-filings', component: () => import('../views/OMFilingsView.vue'), meta: { roles: R.omOverseers, title: '运维备案' } },
       { path: 'exports', name: 'exports', component: () => import('../views/ExportsView.vue'), meta: { roles: [...new Set([...R.projectReaders, ...R.planReaders, ...R.paymentReaders, ...R.auditors])], title: '数据导出' } },
+      { path: 'done', name: 'done', component: () => import('../views/DoneTasksView.vue'), meta: { roles: R.reviewers, title: '已办' } },
       { path: 'tasks', name: 'tasks', component: () => import('../views/InboxView.vue'), meta: { roles: R.reviewers, title: '待办' } },
       { path: 'sessions', name: 'sessions', component: () => import('../views/ExpertSessionView.vue'), meta: { roles: R.drb, title: '专家评审' } },
       { path: 'plan', name: 'plan', component: () => import('../views/PlanView.vue'), meta: { roles: R.drb, title: '年度计划' } },

@@ -1,0 +1,42 @@
+import { expect, test } from '@playwright/test'
+import { accessible, apiLogin, login, personPage, pick, planYear, shot } from './helpers'
+
+// 已办: drb1 looks back at a review he decided — its kind, project, decision, opinion and
+// when, in Beijing time — filters by kind and opens the project from it. Creating, submitting
+// and deciding the review are API setup.
+test('已办: drb1 finds the review he returned, with his opinion and when, and opens its project', async ({ browser, request }) => {
+  const alice = { Authorization: `Bearer ${await apiLogin(request, 'alice')}` }
+  const name = `已办测试：智慧停车平台 ${Date.now().toString(36)}`
+  const r = await request.post('/api/v1/projects', { headers: alice, data: { name, type: 'new', plan_year: planYear,
+    estimated_investment_fen: 150_000_000, description: `${name}：建设内容说明`, mlps_level: 2, uses_crypto: false } })
+  expect(r.status(), await r.text()).toBe(201)
+  const id = (await r.json()).id as string
+  expect((await request.post(`/api/v1/projects/${id}/submit`, { headers: alice })).status()).toBe(202)
+  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  let task = ''
+  await expect(async () => {
+    const t = await (await request.get(`/api/v1/tasks?project_id=${id}`, { headers: drb })).json()
+    task = t.items[0]?.id ?? ''
+    expect(task).not.toBe('')
+  }).toPass({ timeout: 20_000 })
+  const d = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/decision`, { headers: drb,
+    data: { decision: 'return', comment: '请补充停车泊位数据来源' } })
+  expect(d.status(), await d.text()).toBe(200)
+
+  const page = await personPage(browser)
+  await login(page, 'drb1')
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '已办' }).click()
+  await expect(page).toHaveURL(/\/done$/)
+  const row = page.getByTestId('done-tasks').getByRole('row').filter({ hasText: name })
+  await pick(page, '事项类型', '初审')
+  await page.getByRole('button', { name: '查询' }).click()
+  await expect(row).toContainText('初审')
+  await expect(row).toContainText('退回修改')
+  await expect(row).toContainText('请补充停车泊位数据来源')
+  await expect(row).toContainText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/)
+  await accessible(page, '已办')
+  await shot(page, '48-done')
+  await row.getByRole('link', { name }).click()
+  await expect(page).toHaveURL(new RegExp(`/projects/${id}$`))
+  await expect(page.getByTestId('project-stage')).toHaveText('退回修改')
+})
