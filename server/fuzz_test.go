@@ -31,6 +31,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"egovpm/internal/apperr"
+	"egovpm/internal/auth"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
 	"egovpm/internal/store"
@@ -84,6 +85,11 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/auth/password", fzBind[changePasswordReq](nil)},
 	{http.MethodPost, "/api/v1/users", fzBind[createUserRequest](nil)},
 	{http.MethodPost, "/api/v1/orgs", fzBind[createOrgRequest](nil)},
+	{http.MethodPatch, "/api/v1/users/:id", fzBind[updateUserRequest](nil)},
+	{http.MethodPost, "/api/v1/users/:id/reset-password", fzBind[resetPasswordRequest](func(_ *Server, r *resetPasswordRequest) error {
+		return auth.CheckPasswordPolicy(r.Password)
+	})},
+	{http.MethodPost, "/api/v1/users/:id/unlock", fzOptional[struct{}](true)},
 	{http.MethodPost, "/api/v1/projects", fzBind[createProjectReq](nil)},
 	{http.MethodPatch, "/api/v1/projects/:id", fzBind[patchProjectReq](nil)},
 	{http.MethodPost, "/api/v1/projects/:id/contract", fzBind(fzContractChecks)},

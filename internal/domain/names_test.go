@@ -86,6 +86,11 @@ func TestProjectTypeNames_MatchWeb(t *testing.T) {
 	}
 }
 
+// The kinds of organisation are named as 用户管理's 新建机构 offers them (labels.ts orgKindLabels).
+func TestOrgKindNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabels(t, "orgKindLabels"), OrgKindNames)
+}
+
 func TestChangeKindNames_MatchWeb(t *testing.T) {
 	require.Equal(t, webLabels(t, "changeKindLabels"), ChangeKindNames)
 	for _, k := range ChangeKinds {

@@ -1,7 +1,7 @@
 import { expect, test, type APIRequestContext } from '@playwright/test'
 import { accessible, login, personPage, pick, shot } from './helpers'
 
-// 用户管理 (administrators): the admin creates a user, changes the user's roles (a conflicting
+// 用户管理 (administrators): the admin creates an org and a user in it, changes the user's roles (a conflicting
 // set is refused with the server's reason), unlocks the account after failed logins, gives it
 // a new initial password and disables it — each through the screen, each shown in the list, and
 // each seen to work by signing in over the API. The admin's own row offers no 停用/重置密码.
@@ -26,12 +26,22 @@ test('用户管理: admin creates a user, changes roles, unlocks, resets the pas
   await expect(own.getByRole('button', { name: /^停用/ })).toHaveCount(0) // not one's own
   await expect(own.getByRole('button', { name: /^重置密码/ })).toHaveCount(0)
 
+  // 新建机构: a bureau joining the platform, before its people.
+  const orgName = `市数据测试中心${tag.slice(-4)}`
+  await admin.getByTestId('org-create').click()
+  const newOrg = admin.getByRole('dialog', { name: '新建机构' })
+  await newOrg.getByLabel('机构编号').fill(`unit-${tag}`)
+  await newOrg.getByLabel('机构名称').fill(orgName)
+  await accessible(admin, '新建机构')
+  await newOrg.getByTestId('org-save').click()
+  await expect(admin.getByText(`已创建机构 ${orgName}`)).toBeVisible()
+
   // 新建用户
   await admin.getByTestId('user-create').click()
   const create = admin.getByRole('dialog', { name: '新建用户' })
   await create.getByLabel('用户名').fill(username)
   await create.getByLabel('姓名').fill(name)
-  await pick(admin, '所属机构', '市教育局')
+  await pick(admin, '所属机构', orgName)
   await create.getByText('申报单位经办人', { exact: true }).click()
   await create.getByLabel('初始密码').fill('Initial-Passw0rd1')
   await accessible(admin, '新建用户')

@@ -63,6 +63,21 @@ export const gradeLabels: Record<string, string> = { excellent: '优秀', good: 
 // R5 调整: the actions of a mid-year plan adjustment, as its card offers them and its task names them.
 export const planAdjustLabels: Record<string, string> = { add: '增补列入', remove: '移出计划', amount: '调整金额' }
 
+// The kinds of organisation (机构类型), as the server names them (domain.OrgKindNames,
+// TestOrgKindNames_MatchWeb): 用户管理's 新建机构 offers them.
+export const orgKindLabels: Record<string, string> = {
+  unit: '项目建设单位',
+  drb: '市数管局',
+  ndrc: '市发改委',
+  finance: '市财政局',
+  crypto: '市密码管理局',
+  prta: '市公管局',
+  audit: '市审计局',
+  citygov: '市政府',
+  expert: '专家',
+  ops: '运维',
+}
+
 export const roleLabels: Record<string, string> = {
   submitter: '申报单位经办人',
   drb_reviewer: '数管局审核人员',
