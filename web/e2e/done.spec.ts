@@ -2,7 +2,8 @@ import { expect, test } from '@playwright/test'
 import { accessible, apiLogin, login, personPage, pick, planYear, shot } from './helpers'
 
 // 已办: drb1 looks back at a review he decided — its kind, project, decision, opinion and
-// when, in Beijing time — filters by kind and opens the project from it. Creating, submitting
+// when, in Beijing time — filters by kind and opens the project from it; there the keyboard
+// skips to the content. Creating, submitting
 // and deciding the review are API setup.
 test('已办: drb1 finds the review he returned, with his opinion and when, and opens its project', async ({ browser, request }) => {
   const alice = { Authorization: `Bearer ${await apiLogin(request, 'alice')}` }
@@ -39,4 +40,15 @@ test('已办: drb1 finds the review he returned, with his opinion and when, and 
   await row.getByRole('link', { name }).click()
   await expect(page).toHaveURL(new RegExp(`/projects/${id}$`))
   await expect(page.getByTestId('project-stage')).toHaveText('退回修改')
+
+  // The keyboard's first stop on any page is 跳到主要内容, which moves the focus to the
+  // page's content past the header and the menu (GB/T 37668, WCAG 2.4.1).
+  await page.reload()
+  await expect(page.getByTestId('project-stage')).toBeVisible()
+  await page.keyboard.press('Tab')
+  const skip = page.getByRole('link', { name: '跳到主要内容' })
+  await expect(skip).toBeFocused()
+  await expect(skip).toBeInViewport()
+  await page.keyboard.press('Enter')
+  await expect(page.locator('#main-content')).toBeFocused()
 })
