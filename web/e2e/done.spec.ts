@@ -1,28 +1,14 @@
 import { expect, test } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, pick, planYear, shot } from './helpers'
+import { accessible, login, personPage, pick, returnOverAPI, shot, submitProject } from './helpers'
 
 // 已办: drb1 looks back at a review he decided — its kind, project, decision, opinion and
 // when, in Beijing time — filters by kind and opens the project from it; there the keyboard
 // skips to the content. Creating, submitting
 // and deciding the review are API setup.
 test('已办: drb1 finds the review he returned, with his opinion and when, and opens its project', async ({ browser, request }) => {
-  const alice = { Authorization: `Bearer ${await apiLogin(request, 'alice')}` }
   const name = `已办测试：智慧停车平台 ${Date.now().toString(36)}`
-  const r = await request.post('/api/v1/projects', { headers: alice, data: { name, type: 'new', plan_year: planYear,
-    estimated_investment_fen: 150_000_000, description: `${name}：建设内容说明`, mlps_level: 2, uses_crypto: false } })
-  expect(r.status(), await r.text()).toBe(201)
-  const id = (await r.json()).id as string
-  expect((await request.post(`/api/v1/projects/${id}/submit`, { headers: alice })).status()).toBe(202)
-  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
-  let task = ''
-  await expect(async () => {
-    const t = await (await request.get(`/api/v1/tasks?project_id=${id}`, { headers: drb })).json()
-    task = t.items[0]?.id ?? ''
-    expect(task).not.toBe('')
-  }).toPass({ timeout: 20_000 })
-  const d = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/decision`, { headers: drb,
-    data: { decision: 'return', comment: '请补充停车泊位数据来源' } })
-  expect(d.status(), await d.text()).toBe(200)
+  const id = await submitProject(request, { name, fen: 150_000_000 })
+  await returnOverAPI(request, id, '请补充停车泊位数据来源')
 
   const page = await personPage(browser)
   await login(page, 'drb1')

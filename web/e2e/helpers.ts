@@ -97,3 +97,34 @@ export async function pick(page: Page, combobox: string, option: string) {
     await expect(listbox).toBeHidden({ timeout: 3_000 })
   }).toPass({ timeout: 30_000 })
 }
+
+/** submitProject creates a project of user's unit (alice's by default) over the API and submits
+ *  it: setup a spec is not about. It returns the project's id. */
+export async function submitProject(request: APIRequestContext, p: { name: string; fen?: number; mlps?: number; crypto?: boolean;
+  description?: string; user?: string }): Promise<string> {
+  const auth = { Authorization: `Bearer ${await apiLogin(request, p.user ?? 'alice')}` }
+  const r = await request.post('/api/v1/projects', { headers: auth, data: { name: p.name, type: 'new', plan_year: planYear,
+    estimated_investment_fen: p.fen ?? 120_000_000, description: p.description ?? `${p.name}：建设内容说明`, mlps_level: p.mlps ?? 2,
+    uses_crypto: p.crypto ?? false } })
+  expect(r.status(), await r.text()).toBe(201)
+  const id = (await r.json()).id as string
+  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: auth })
+  expect(s.status(), await s.text()).toBe(202)
+  return id
+}
+
+/** returnOverAPI has drb1 return the project's preliminary review with comment (API setup),
+ *  once the review is in his 待办; it returns the task's id. */
+export async function returnOverAPI(request: APIRequestContext, projectId: string, comment: string): Promise<string> {
+  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  let task = ''
+  await expect(async () => {
+    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${projectId}`, { headers: drb })
+    const items = (await l.json()).items as { id: string }[]
+    expect(items).toHaveLength(1)
+    task = items[0].id
+  }).toPass({ timeout: 20_000 })
+  const d = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/decision`, { headers: drb, data: { decision: 'return', comment } })
+  expect(d.status(), await d.text()).toBe(200)
+  return task
+}

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
-import { accessible, apiLogin, password, planYear, shot } from './helpers'
+import { accessible, password, planYear, shot, submitProject } from './helpers'
 
 // 手机上办理: a reviewer decides on a phone and the unit reads the outcome on one. At a phone's
 // width (390 × 844, touch) the menu is in a drawer opened from the header, 待办 is a list of
@@ -30,15 +30,8 @@ async function fits(page: Page, what: string) {
 }
 
 test('手机: drb1 returns a project from 待办 on a phone, alice reads why on hers', async ({ browser, request }) => {
-  const token = await apiLogin(request, 'alice')
-  const auth = { Authorization: `Bearer ${token}` }
   const name = `手机审批测试：城市运行管理服务平台 ${Date.now().toString(36)}`
-  const r = await request.post('/api/v1/projects', { headers: auth, data: { name, type: 'new', plan_year: planYear,
-    estimated_investment_fen: 380_000_000, description: `${name}：汇聚热线、城管、应急数据`, mlps_level: 3, uses_crypto: true } })
-  expect(r.status(), await r.text()).toBe(201)
-  const id = (await r.json()).id as string
-  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: auth })
-  expect(s.status(), await s.text()).toBe(202)
+  const id = await submitProject(request, { name, fen: 380_000_000, mlps: 3, crypto: true, description: `${name}：汇聚热线、城管、应急数据` })
 
   // drb1: the header holds the menu button, the title and the bell; no sidebar.
   const drb = await phone(browser)

@@ -1,30 +1,14 @@
 import { expect, test } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, planYear, shot } from './helpers'
+import { accessible, apiLogin, login, personPage, returnOverAPI, shot, submitProject } from './helpers'
 
 // Issue 19 item 2, 撤回决定 through the screens: drb1 returned alice's project (API setup) and,
 // before she resubmits, withdraws his return on 项目详情 with a reason: the project is back in
 // 初审, the 撤回决定 button is gone, the timeline shows the withdrawal, and the task is in his
 // 待办 again, assigned to him.
 test('撤回决定: drb1 withdraws his return before the unit resubmits', async ({ browser, request }) => {
-  const alice = { Authorization: `Bearer ${await apiLogin(request, 'alice')}` }
-  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
   const name = `撤回决定测试：智慧停车平台 ${Date.now().toString(36)}`
-  const r = await request.post('/api/v1/projects', { headers: alice, data: { name, type: 'new', plan_year: planYear,
-    estimated_investment_fen: 120_000_000, description: `${name}：建设内容说明`, mlps_level: 2, uses_crypto: false } })
-  expect(r.status(), await r.text()).toBe(201)
-  const id = (await r.json()).id as string
-  const s = await request.post(`/api/v1/projects/${id}/submit`, { headers: alice })
-  expect(s.status(), await s.text()).toBe(202)
-  let task = ''
-  await expect(async () => {
-    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${id}`, { headers: drb })
-    const items = (await l.json()).items as { id: string }[]
-    expect(items).toHaveLength(1)
-    task = items[0].id
-  }).toPass({ timeout: 20_000 })
-  const d = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/decision`, { headers: drb,
-    data: { decision: 'return', comment: '请补充停车泊位数据来源' } })
-  expect(d.status(), await d.text()).toBe(200)
+  const id = await submitProject(request, { name })
+  const task = await returnOverAPI(request, id, '请补充停车泊位数据来源')
 
   const page = await personPage(browser)
   await login(page, 'drb1')
@@ -50,6 +34,7 @@ test('撤回决定: drb1 withdraws his return before the unit resubmits', async 
   await expect(page.getByTestId('timeline')).toContainText('退回意见有误，数据来源已在附件中')
   await shot(page, '51-decision-withdrawn', true)
 
+  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
   const again = await request.get(`/api/v1/tasks/${encodeURIComponent(`${task}:w1`)}`, { headers: drb })
   expect(again.status(), await again.text()).toBe(200)
   expect((await again.json()).assignee_id).toBe('u-drb1')
