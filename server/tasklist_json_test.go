@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -97,9 +98,31 @@ func TestTaskListJSONMatchesTaskJSON(t *testing.T) {
 	var ids []struct{ ID string }
 	require.NoError(t, json.Unmarshal(got, &ids))
 	require.Equal(t, []struct{ ID string }{{"tj-1"}, {"tj-2"}, {"tj-3"}}, ids)
-	f.Status = "done"
-	got, _, err = st.ListTasksJSON(ctx, f)
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(got, &ids))
-	require.Equal(t, []struct{ ID string }{{"tj-4"}, {"tj-5"}}, ids[:2])
+
+	// 已办 (done): the latest decided first, page after page; the crafted rows, decided in
+	// 2000, come last (tj-5 before tj-4: the same instant, the greater id first).
+	f = store.TaskFilter{UserID: a.ID, OrgID: a.OrgID, Roles: a.Roles, Status: "done", Limit: 7}
+	type doneItem struct {
+		ID        string    `json:"id"`
+		DecidedAt time.Time `json:"decided_at"`
+	}
+	var done []doneItem
+	for {
+		got, next, err := st.ListTasksJSON(ctx, f)
+		require.NoError(t, err)
+		var page []doneItem
+		require.NoError(t, json.Unmarshal(got, &page))
+		done = append(done, page...)
+		if next == "" {
+			break
+		}
+		f.Cursor = next
+	}
+	require.Greater(t, len(done), 2)
+	for i := 1; i < len(done); i++ {
+		p, q := done[i-1], done[i]
+		require.True(t, p.DecidedAt.After(q.DecidedAt) || (p.DecidedAt.Equal(q.DecidedAt) && p.ID > q.ID),
+			"已办 is the latest decided first: %v before %v", p, q)
+	}
+	require.Equal(t, []string{"tj-5", "tj-4"}, []string{done[len(done)-2].ID, done[len(done)-1].ID})
 }

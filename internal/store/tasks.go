@@ -108,7 +108,8 @@ type taskCursor struct {
 // ListTasks returns the actor's tasks, due first, keyset-paginated on (due_at, id): open tasks
 // offered to one of the actor's roles (and org, when the task names one) and not yet claimed,
 // plus tasks assigned to the actor. Tasks of the actor's own unit's projects are never offered
-// to an expert (R4 recusal). Done: the tasks the actor decided.
+// to an expert (R4 recusal). Done: the tasks the actor decided, the latest decided first
+// (已办; doneKey).
 //
 // The open query is shaped for the partial indexes: the
 // assigned branch reads tasks_assignee_idx, and the offered branch runs once per role
@@ -125,7 +126,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 	if err := s.selectInbox(ctx, &ts, q, args...); err != nil {
 		return nil, "", fmt.Errorf("list tasks: %w", err)
 	}
-	ts, next := keysetPage(ts, f.Limit, func(l Task) any { return taskCursor{Due: l.DueAt, ID: l.ID} })
+	ts, next := keysetPage(ts, f.Limit, func(l Task) any { return taskCursor{Due: taskKey(f, l), ID: l.ID} })
 	return ts, next, nil
 }
 
@@ -134,7 +135,11 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 // without scanning 17 columns per row and encoding the page again. The gateway's
 // TestTaskListJSONMatchesTaskJSON keeps the two representations of a task the same.
 func (s *Store) ListTasksJSON(ctx context.Context, f TaskFilter) (json.RawMessage, string, error) {
-	q, args, err := taskListQuery(f, `t.due_at, t.id, `+taskJSONCol)
+	key := "t.due_at"
+	if latestFirst(f) {
+		key = doneKey
+	}
+	q, args, err := taskListQuery(f, key+`, t.id, `+taskJSONCol)
 	if err != nil {
 		return nil, "", err
 	}
@@ -218,6 +223,26 @@ func taskFilterSQL(f TaskFilter, arg func(any) string) []string {
 	return extra
 }
 
+// doneKey orders a person's 已办 (the tasks they decided): the latest decided first. Closing
+// a task sets decided_at; created_at stands in for a row without it, so the key is never NULL.
+const doneKey = `coalesce(t.decided_at, t.created_at)`
+
+// latestFirst tells whether f lists the actor's own decided tasks (已办), which page on
+// (doneKey, id) descending; every other list pages on (due_at, id) ascending.
+func latestFirst(f TaskFilter) bool { return f.Status == "done" && !f.All }
+
+// taskKey is the time a task's list pages on (taskCursor.Due): its due time, or for 已办 when
+// it was decided (doneKey).
+func taskKey(f TaskFilter, t Task) time.Time {
+	if !latestFirst(f) {
+		return t.DueAt
+	}
+	if t.DecidedAt.Valid {
+		return t.DecidedAt.Time
+	}
+	return t.CreatedAt
+}
+
 // taskListQuery is the query of ListTasks selecting cols (of tasks t and projects p).
 func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 	var args []any
@@ -228,7 +253,11 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 		if err := DecodeCursor(f.Cursor, &c); err != nil {
 			return "", nil, err
 		}
-		extra = append(extra, "(t.due_at, t.id) > ("+arg(c.Due)+", "+arg(c.ID)+")")
+		if latestFirst(f) {
+			extra = append(extra, "("+doneKey+", t.id) < ("+arg(c.Due)+", "+arg(c.ID)+")")
+		} else {
+			extra = append(extra, "(t.due_at, t.id) > ("+arg(c.Due)+", "+arg(c.ID)+")")
+		}
 	}
 	and := ""
 	if len(extra) > 0 {
@@ -249,7 +278,7 @@ func taskListQuery(f TaskFilter, cols string) (string, []any, error) {
 	user, limit := arg(f.UserID), arg(f.Limit+1)
 	if f.Status == "done" {
 		return `SELECT ` + cols + ` FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-			WHERE t.decided_by = ` + user + ` AND t.status <> 'open'` + and + ` ORDER BY t.due_at, t.id LIMIT ` + limit, args, nil
+			WHERE t.decided_by = ` + user + ` AND t.status <> 'open'` + and + ` ORDER BY ` + doneKey + ` DESC, t.id DESC LIMIT ` + limit, args, nil
 	}
 	org, roles := arg(f.OrgID), arg(pq.Array(f.Roles))
 	return `SELECT ` + cols + ` FROM (

@@ -26,6 +26,13 @@ func referenceInbox(t *testing.T, st *store.Store, f store.TaskFilter, afterDue 
 		           AND t.candidate_role = ANY($3) AND (t.candidate_org_id IS NULL OR t.candidate_org_id = $2)
 		           AND NOT (t.candidate_role = 'expert' AND p.unit_id IS NOT DISTINCT FROM $2))) END
 		ORDER BY t.due_at, t.id LIMIT $4`
+	if f.Status == "done" { // 已办: the latest decided first
+		q = `SELECT t.id FROM tasks t
+			WHERE ($5 = '' OR t.kind = $5) AND ($6 = '' OR t.project_id = $6) AND $9 = 'done'
+			  AND ($7::timestamptz IS NULL OR (coalesce(t.decided_at, t.created_at), t.id) < ($7, $8))
+			  AND t.decided_by = $1 AND t.status <> 'open' AND ($2::text IS NULL OR TRUE) AND ($3::text[] IS NULL OR TRUE) -- (unused here)
+			ORDER BY coalesce(t.decided_at, t.created_at) DESC, t.id DESC LIMIT $4`
+	}
 	ids := []string{}
 	require.NoError(t, st.DB().Select(&ids, q, f.UserID, f.OrgID, pq.Array(f.Roles), f.Limit, f.Kind, f.ProjectID, afterDue, afterID, f.Status))
 	return ids
@@ -34,7 +41,7 @@ func referenceInbox(t *testing.T, st *store.Store, f store.TaskFilter, afterDue 
 // The inbox query (shaped per role for tasks_open_role_idx, docs/PERFORMANCE.md) returns
 // exactly the reference pages, page after page: single- and multi-role users, assignees,
 // experts of a submitting unit (R4 recusal), org-bound offers, kind and project filters, and
-// the done list.
+// the done list (已办: the latest decided first).
 func TestListTasksMatchesReference(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()
@@ -91,6 +98,9 @@ func TestListTasksMatchesReference(t *testing.T) {
 			require.Len(t, got, f.Limit)
 			last := got[len(got)-1]
 			afterDue, afterID, f.Cursor = last.DueAt, last.ID, next
+			if f.Status == "done" {
+				afterDue = last.DecidedAt.Time // every seeded decided task has decided_at
+			}
 			require.Less(t, pages, 500)
 		}
 		if f.UserID != "u-x" && f.Roles != nil {

@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test'
 import { accessible, login, personPage, pick, returnOverAPI, shot, submitProject } from './helpers'
 
-// 已办: drb1 looks back at a review he decided — its kind, project, decision, opinion and
-// when, in Beijing time — filters by kind and opens the project from it; there the keyboard
+// 已办: drb1 looks back at a review he decided — at the head of the list, the latest decided
+// first; its kind, project, decision, opinion and when, in Beijing time — filters by kind and opens the project from it; there the keyboard
 // skips to the content. Creating, submitting
 // and deciding the review are API setup.
 test('已办: drb1 finds the review he returned, with his opinion and when, and opens its project', async ({ browser, request }) => {
@@ -18,6 +18,8 @@ test('已办: drb1 finds the review he returned, with his opinion and when, and 
   await pick(page, '事项类型', '初审')
   await page.getByRole('button', { name: '查询' }).click()
   await expect(row).toContainText('初审')
+  // The latest decided first: this return heads the list.
+  await expect(page.getByTestId('done-tasks').locator('.el-table__body tr').first()).toContainText(name)
   await expect(row).toContainText('退回修改')
   await expect(row).toContainText('请补充停车泊位数据来源')
   await expect(row).toContainText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/)
