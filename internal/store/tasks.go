@@ -179,8 +179,8 @@ func (s *Store) ListTasksJSON(ctx context.Context, f TaskFilter) (json.RawMessag
 
 // taskJSONCol is the JSON text of the task row t as the API shows it (the gateway's taskJSON):
 // project_id, candidate_org_id and assignee_id always present (null when unset); bundle_id,
-// decision, decided_by, decided_at and comment only when set; details only when not empty; times as Go's
-// RFC 3339 in the session's time zone ("Z" at offset zero, no fraction).
+// decision, decided_by, decided_at and comment only when set; details only when not empty;
+// times as Go's RFC 3339 in the session's time zone ("Z" at offset zero, no fraction).
 var taskJSONCol = `'{"id":' || to_json(t.id)::text || ',"kind":' || to_json(t.kind)::text ||
 	',"project_id":' || coalesce(to_json(t.project_id)::text, 'null') ||
 	',"project_name":' || coalesce(to_json(p.name)::text, 'null') || ',"plan_year":' || coalesce(p.plan_year::text, 'null') ||

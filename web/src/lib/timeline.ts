@@ -12,8 +12,9 @@ export type TimelineDetail = {
 
 export const detailOf = (e: Entry) => (e.detail ?? {}) as TimelineDetail
 
-/** A decision that sends a project back or stops it reads as a warning, any other as success. */
-const adverse = ['return', 'reject', 'fail']
+/** decisionTone: a decision that sends a project back or stops it reads as a warning, any
+ *  other as success (审批记录, 已办). */
+export const decisionTone = (d: string): 'success' | 'warning' => (['return', 'reject', 'fail'].includes(d) ? 'warning' : 'success')
 
 /** TimelineLine is one entry of 审批记录 as people read it, on the project's page and on its
  *  printed record: the step, who took it, the decision (with its task's kind), and the notes. */
@@ -38,7 +39,7 @@ export function timelineLine(e: Entry): TimelineLine {
     action: actionLabels[e.action] ?? e.action,
     actor: e.actor_name,
     decision: d.decision
-      ? { kind: d.kind ? label(taskKindLabels, d.kind) : '', text: label(decisionLabels, d.decision), tone: adverse.includes(d.decision) ? 'warning' : 'success' }
+      ? { kind: d.kind ? label(taskKindLabels, d.kind) : '', text: label(decisionLabels, d.decision), tone: decisionTone(d.decision) }
       : null,
     urge: e.action === 'task.urge' ? `${label(taskKindLabels, d.kind)}（已通知 ${d.notified ?? 0} 人）` : '',
     notes,
