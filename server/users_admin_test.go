@@ -68,7 +68,8 @@ func TestAdminManagesUsers(t *testing.T) {
 	r = is.do(dave, http.MethodGet, "/api/v1/me", "")
 	require.Equal(t, []any{"expert"}, r.Body["roles"], "the roles apply to the token dave holds")
 
-	// 停用: the held token stops working, and so does signing in; 启用 brings both back.
+	// 停用: the held token stops working, and so does signing in; 启用 brings signing in back,
+	// not the token held before (a disable ends the user's sessions for good).
 	r = is.do(admin, http.MethodPatch, "/api/v1/users/u-dave", `{"disabled":true}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	require.Equal(t, true, r.Body["disabled"])
@@ -81,6 +82,9 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"dave","password":"Chosen-Passw0rd"}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	r = is.do(dave, http.MethodGet, "/api/v1/me", "")
+	require.Equal(t, http.StatusUnauthorized, r.Status, "the token held before the disable stays dead: %v", r.Body)
+	require.Equal(t, auth.CodeTokenRevoked, r.code())
 
 	// 解锁: failed logins lock the account (3 in this server); the list says so; unlock lifts it.
 	for range 3 {
@@ -102,9 +106,12 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.Equal(t, false, r.Body["locked"])
 	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"dave","password":"Chosen-Passw0rd"}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	held := r.Body["token"].(string) // as whoever knew the old password would hold it
 
 	// 重置密码: the old password stops working, the new one is an initial one, a lock is lifted
-	// (locked here in SQL: more failed logins would meet the login rate limit of dave's name).
+	// (locked here in SQL: more failed logins would meet the login rate limit of dave's name),
+	// and a token signed before the reset is dead — on every route, refresh included — even
+	// after dave has chosen his new password.
 	_, err := is.srv.store.DB().Exec(`UPDATE users SET failed_logins = 3, locked_until = now() + interval '1 hour' WHERE id = 'u-dave'`)
 	require.NoError(t, err)
 	r = is.do(admin, http.MethodPost, "/api/v1/users/u-dave/reset-password", `{"password":"Reset-Passw0rd-1"}`)
@@ -115,6 +122,22 @@ func TestAdminManagesUsers(t *testing.T) {
 	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"dave","password":"Reset-Passw0rd-1"}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	require.Equal(t, true, r.Body["must_change_password"])
+	fresh := r.Body["token"].(string)
+	for _, path := range []string{"/api/v1/me", "/api/v1/auth/refresh"} {
+		method := http.MethodGet
+		if path == "/api/v1/auth/refresh" {
+			method = http.MethodPost
+		}
+		r = is.do(held, method, path, "")
+		require.Equal(t, http.StatusUnauthorized, r.Status, "%s with the token from before the reset: %v", path, r.Body)
+		require.Equal(t, auth.CodeTokenRevoked, r.code(), path)
+	}
+	r = is.do(fresh, http.MethodPost, "/api/v1/auth/password", `{"current_password":"Reset-Passw0rd-1","new_password":"Chosen-Again-Passw0rd"}`)
+	require.Equal(t, http.StatusNoContent, r.Status, "%v", r.Body)
+	r = is.do(fresh, http.MethodGet, "/api/v1/projects", "")
+	require.Equal(t, http.StatusOK, r.Status, "the token signed after the reset works: %v", r.Body)
+	r = is.do(held, http.MethodGet, "/api/v1/projects", "")
+	require.Equal(t, http.StatusUnauthorized, r.Status, "the old token stays dead once the new password is set: %v", r.Body)
 
 	// Not an administrator: 403, nothing changes.
 	drb := is.login("drb1", config.DefaultDemoPassword)

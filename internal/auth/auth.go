@@ -245,7 +245,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 		return LoginResult{}, err
 	}
 
-	tok, err := s.issue(cred.ID, now)
+	tok, err := s.issue(cred.ID, cred.SessionVersion, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -440,7 +440,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, token string) (a doma
 	}
 	// One query: the user as they are now and the token's revocation.
 	u, revoked, err := s.store.SessionUser(ctx, c.Subject, c.ID)
-	a, err = s.sessionActor(u, revoked, err)
+	a, err = s.sessionActor(c, u, revoked, err)
 	return a, err == nil && u.MustChangePassword, err
 }
 
@@ -459,7 +459,7 @@ func (s *Service) AuthenticateTask(ctx context.Context, token, taskID string) (a
 	if !found {
 		u, revoked, err = s.store.SessionUser(ctx, c.Subject, c.ID)
 	}
-	a, err = s.sessionActor(u, revoked, err)
+	a, err = s.sessionActor(c, u, revoked, err)
 	if err == nil && u.MustChangePassword {
 		return domain.Actor{}, t, false, errPasswordChangeRequired()
 	}
@@ -470,9 +470,10 @@ func errPasswordChangeRequired() error {
 	return apperr.Forbidden(CodePasswordChangeRequired, "您正在使用管理员设置的初始密码，请先修改密码")
 }
 
-// sessionActor is the actor of a token's user u (as SessionUser returned it), or why the token
-// no longer signs anyone in.
-func (s *Service) sessionActor(u store.User, revoked bool, err error) (domain.Actor, error) {
+// sessionActor is the actor of token c's user u (as SessionUser returned it), or why the token
+// no longer signs anyone in: revoked by a logout, or signed before an administrator reset the
+// user's password or disabled them (its session version is no longer the user's).
+func (s *Service) sessionActor(c *claims, u store.User, revoked bool, err error) (domain.Actor, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return domain.Actor{}, errUnauthenticated()
 	}
@@ -484,6 +485,9 @@ func (s *Service) sessionActor(u store.User, revoked bool, err error) (domain.Ac
 	}
 	if u.Disabled {
 		return domain.Actor{}, apperr.Unauthorized(CodeUnauthenticated, "账号已停用，请联系管理员")
+	}
+	if c.SessionVersion != u.SessionVersion {
+		return domain.Actor{}, apperr.Unauthorized(CodeTokenRevoked, "管理员已重置密码或停用账号，原登录已失效，请重新登录")
 	}
 	if s.opts.Production && u.Demo {
 		return domain.Actor{}, apperr.Unauthorized(CodeUnauthenticated, "生产模式下不允许演示账号登录")
@@ -500,11 +504,11 @@ func (s *Service) Refresh(ctx context.Context, token, clientIP, requestID string
 		return LoginResult{}, err
 	}
 	u, revoked, err := s.store.SessionUser(ctx, c.Subject, c.ID)
-	a, err := s.sessionActor(u, revoked, err)
+	a, err := s.sessionActor(c, u, revoked, err)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	tok, err := s.issue(u.ID, s.now())
+	tok, err := s.issue(u.ID, u.SessionVersion, s.now())
 	if err != nil {
 		return LoginResult{}, err
 	}

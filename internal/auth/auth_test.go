@@ -439,6 +439,21 @@ func TestDisabledUser(t *testing.T) {
 	requireCode(t, err, apperr.KindForbidden, auth.CodeAccountDisabled)
 	_, err = f.login("alice", "wrong-password", "")
 	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeInvalidCredentials)
+
+	// Enabled again: she signs in anew; the token from before the disable stays dead.
+	require.NoError(t, f.st.WithTx(ctx, func(tx *store.Tx) error { return f.st.SetUserDisabled(ctx, tx, id, false) }))
+	_, err = f.svc.Authenticate(ctx, res.Token)
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeTokenRevoked)
+	_, err = f.svc.Refresh(ctx, res.Token, "", "")
+	requireCode(t, err, apperr.KindUnauthenticated, auth.CodeTokenRevoked)
+	again, err := f.login("alice", password, "")
+	require.NoError(t, err)
+	_, err = f.svc.Authenticate(ctx, again.Token)
+	require.NoError(t, err)
+	refreshed, err := f.svc.Refresh(ctx, again.Token, "", "")
+	require.NoError(t, err)
+	_, err = f.svc.Authenticate(ctx, refreshed.Token)
+	require.NoError(t, err, "a refreshed token keeps the session's version")
 }
 
 // TestRoleChangeTakesEffect: roles are reloaded on every request.

@@ -15,6 +15,13 @@ import (
 // TokenIssuer is the iss claim of every token.
 const TokenIssuer = "egovpm"
 
+// claims are a token's: the registered ones and the user's session version when it was signed
+// (sv, omitted for 0): a token of an earlier version is refused (store.User.SessionVersion).
+type claims struct {
+	jwt.RegisteredClaims
+	SessionVersion int `json:"sv,omitempty"`
+}
+
 type issued struct {
 	signed    string
 	id        string
@@ -27,20 +34,20 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// issue signs a token for userID valid from now for the TTL.
-func (s *Service) issue(userID string, now time.Time) (issued, error) {
+// issue signs a token for userID at their session version sv, valid from now for the TTL.
+func (s *Service) issue(userID string, sv int, now time.Time) (issued, error) {
 	// JWT times have second precision; the reply's expires_at is the claim itself.
 	iat := now.Truncate(time.Second)
 	exp := iat.Add(s.opts.TTL)
 	id := randomID()
-	claims := jwt.RegisteredClaims{
+	c := claims{RegisteredClaims: jwt.RegisteredClaims{
 		Issuer:    TokenIssuer,
 		Subject:   userID,
 		ID:        id,
 		IssuedAt:  jwt.NewNumericDate(iat),
 		ExpiresAt: jwt.NewNumericDate(exp),
-	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(s.opts.Secret))
+	}, SessionVersion: sv}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(s.opts.Secret))
 	if err != nil {
 		return issued{}, fmt.Errorf("sign token: %w", err)
 	}
@@ -65,11 +72,11 @@ func (s *Service) keyFunc(*jwt.Token) (any, error) {
 }
 
 // parse verifies a token and its claims.
-func (s *Service) parse(token string) (*jwt.RegisteredClaims, error) {
+func (s *Service) parse(token string) (*claims, error) {
 	if token == "" || len(token) > maxTokenBytes {
 		return nil, errUnauthenticated()
 	}
-	var c jwt.RegisteredClaims
+	var c claims
 	_, err := s.parser().ParseWithClaims(token, &c, s.keyFunc)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -83,15 +90,15 @@ func (s *Service) parse(token string) (*jwt.RegisteredClaims, error) {
 }
 
 // parseAllowExpired verifies a token's signature and claims but accepts an expired one.
-func (s *Service) parseAllowExpired(token string) (*jwt.RegisteredClaims, error) {
+func (s *Service) parseAllowExpired(token string) (*claims, error) {
 	c, err := s.parse(token)
 	if e, ok := apperr.As(err); ok && e.Code == CodeTokenExpired {
-		var claims jwt.RegisteredClaims
+		var expired claims
 		// The signature and every other claim were checked by parse: only exp failed.
-		if _, _, perr := jwt.NewParser().ParseUnverified(token, &claims); perr != nil || claims.ExpiresAt == nil {
+		if _, _, perr := jwt.NewParser().ParseUnverified(token, &expired); perr != nil || expired.ExpiresAt == nil {
 			return nil, errUnauthenticated()
 		}
-		return &claims, nil
+		return &expired, nil
 	}
 	return c, err
 }

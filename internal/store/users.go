@@ -130,6 +130,9 @@ type User struct {
 	// Locked: too many failed logins have locked the account for now (read by ListUsers and
 	// UserByID, for the administrators' 用户管理; false elsewhere).
 	Locked bool `db:"locked" json:"locked"`
+	// SessionVersion: a token signed for an earlier version no longer signs the user in
+	// (schema/0038): 重置密码 and 停用 raise it.
+	SessionVersion int `db:"session_version" json:"-"`
 }
 
 // Credentials is a user with what a login checks.
@@ -146,7 +149,7 @@ type Credentials struct {
 const lockedCol = `, (u.locked_until IS NOT NULL AND u.locked_until > now()) AS locked`
 
 const userCols = `u.id, u.username, u.name, u.org_id, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
-	u.must_change_password, u.created_at, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
+	u.must_change_password, u.created_at, u.session_version, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
 
 // NewUser is a user to create.
 type NewUser struct {
@@ -229,10 +232,13 @@ func (s *Store) SetUserRoles(ctx context.Context, t *Tx, userID string, roles []
 	return s.AddUserRoles(ctx, t, userID, roles)
 }
 
-// SetUserDisabled disables or re-enables a user. It returns ErrNotFound for an unknown user.
+// SetUserDisabled disables or re-enables a user. Disabling ends every session the user holds
+// for good (the session version is raised): enabling them again does not revive a token taken
+// before. It returns ErrNotFound for an unknown user.
 func (s *Store) SetUserDisabled(ctx context.Context, t *Tx, userID string, disabled bool) error {
 	tx := t.tx
-	res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $2 WHERE id = $1`, userID, disabled)
+	const q = `UPDATE users SET disabled = $2, session_version = session_version + CASE WHEN $2 THEN 1 ELSE 0 END WHERE id = $1`
+	res, err := tx.ExecContext(ctx, q, userID, disabled)
 	return oneRow(res, err, "user "+userID)
 }
 
@@ -245,11 +251,13 @@ func (s *Store) SetPasswordHash(ctx context.Context, t *Tx, userID, hash string)
 }
 
 // ResetPassword gives a user a new initial password (an administrator's 重置密码): the user
-// must change it at their next sign-in, and their failed logins and lock are cleared. It
-// returns ErrNotFound for an unknown user.
+// must change it at their next sign-in, their failed logins and lock are cleared, and every
+// session they hold ends (the session version is raised: whoever held the old password and a
+// token from it is out). It returns ErrNotFound for an unknown user.
 func (s *Store) ResetPassword(ctx context.Context, t *Tx, userID, hash string) error {
 	tx := t.tx
-	const q = `UPDATE users SET password_hash = $2, must_change_password = true, failed_logins = 0, locked_until = NULL WHERE id = $1`
+	const q = `UPDATE users SET password_hash = $2, must_change_password = true, failed_logins = 0, locked_until = NULL,
+		session_version = session_version + 1 WHERE id = $1`
 	res, err := tx.ExecContext(ctx, q, userID, hash)
 	return oneRow(res, err, "user "+userID)
 }
