@@ -39,3 +39,6 @@ const RecordUnsentMailBatch = recordUnsentMailBatch
 // InsertNoticesSQL is the statement that writes a transition's derived notices, for the test
 // that EXPLAINs it.
 var InsertNoticesSQL = insertNoticesSQL
+
+// TaskListQuery is ListTasks' statement and arguments for f, for the tests that EXPLAIN it.
+func TaskListQuery(f TaskFilter) (string, []any, error) { return taskListQuery(f, taskCols) }
