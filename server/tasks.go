@@ -149,15 +149,26 @@ func (s *Server) listTasks(c *gin.Context) {
 
 // listOverdueTasks is GET /api/v1/tasks/overdue: every open task past its due date, whoever
 // holds it (T2: overdue tasks escalate to the DRB supervisor, who reassigns them), due first,
-// with the filters of GET /tasks.
+// with the filters of GET /tasks. With held_by_disabled=true: instead, every open task held by
+// a user whose account is disabled (停用), due or not — nobody will act on it until the
+// supervisor moves it.
 func (s *Server) listOverdueTasks(c *gin.Context) {
 	lq, err := parseList(c)
 	if err != nil {
 		respondError(c, err)
 		return
 	}
-	s.sendTasks(c, store.TaskFilter{All: true, Status: "open", Overdue: true, Kind: c.Query("kind"),
-		ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor})
+	f := store.TaskFilter{All: true, Status: "open", Overdue: true, Kind: c.Query("kind"),
+		ProjectID: c.Query("project_id"), Limit: lq.Limit, Cursor: lq.Cursor}
+	if v := c.Query("held_by_disabled"); v != "" {
+		held, err := strconv.ParseBool(v)
+		if err != nil {
+			respondError(c, apperr.Invalid(map[string]string{"held_by_disabled": "须为 true 或 false"}))
+			return
+		}
+		f.HolderDisabled, f.Overdue = held, !held
+	}
+	s.sendTasks(c, f)
 }
 
 // sendTasks checks the query's filters into f and sends the page of tasks f lists.

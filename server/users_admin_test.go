@@ -153,3 +153,42 @@ func TestAdminManagesUsers(t *testing.T) {
 	require.NoError(t, is.srv.store.DB().Get(&detail, `SELECT detail::text FROM audit_log WHERE action = 'user.reset_password'`))
 	require.NotContains(t, detail, "Reset-Passw0rd-1", "the password is never recorded")
 }
+
+// 逾期督办's 停用人员持有的任务: GET /tasks/overdue?held_by_disabled=true lists the open tasks of
+// users whose account is disabled, due or not, and nothing else; the plain list stays the
+// overdue ones; a bad value is 400 and names the parameter.
+func TestOverdueListsTasksHeldByDisabledUsers(t *testing.T) {
+	t.Parallel()
+	is := newIdentityServer(t)
+	admin := is.login("admin", config.DefaultDemoPassword)
+	sup := is.login("drbsup", config.DefaultDemoPassword)
+	var drb1, drbsup string
+	require.NoError(t, is.srv.store.DB().Get(&drb1, `SELECT id FROM users WHERE username = 'drb1'`))
+	require.NoError(t, is.srv.store.DB().Get(&drbsup, `SELECT id FROM users WHERE username = 'drbsup'`))
+	_, err := is.srv.store.DB().Exec(`INSERT INTO tasks (id, kind, workflow_id, candidate_role, assignee_id, status, decision, decided_by, decided_at, due_at)
+		VALUES ('t-held', 'prelim_review', 'wf-1', 'drb_reviewer', $1, 'open', NULL, NULL, NULL, now() + interval '3 days'),
+		       ('t-held-late', 'prelim_review', 'wf-2', 'drb_reviewer', $1, 'open', NULL, NULL, NULL, now() - interval '3 days'),
+		       ('t-held-done', 'prelim_review', 'wf-3', 'drb_reviewer', $1, 'done', 'approve', $1, now(), now() + interval '3 days'),
+		       ('t-sup', 'prelim_review', 'wf-4', 'drb_reviewer', $2, 'open', NULL, NULL, NULL, now() + interval '3 days'),
+		       ('t-pool', 'prelim_review', 'wf-5', 'drb_reviewer', NULL, 'open', NULL, NULL, NULL, now() - interval '1 day')`, drb1, drbsup)
+	require.NoError(t, err)
+	ids := func(r reply) []string {
+		require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+		var out []string
+		for _, it := range r.Body["items"].([]any) {
+			out = append(out, it.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	require.Empty(t, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=true", "")), "nobody is disabled yet")
+	r := is.do(admin, http.MethodPatch, "/api/v1/users/"+drb1, `{"disabled":true}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, []string{"t-held-late", "t-held"}, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=true", "")))
+	require.Equal(t, []string{"t-held-late", "t-pool"}, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue", "")))
+	require.Equal(t, []string{"t-held-late", "t-pool"}, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=false", "")))
+	r = is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=maybe", "")
+	require.Equal(t, http.StatusBadRequest, r.Status, "%v", r.Body)
+	require.Contains(t, r.Body["error"].(map[string]any)["fields"], "held_by_disabled")
+	r = is.do(is.login("alice", config.DefaultDemoPassword), http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=true", "")
+	require.Equal(t, http.StatusForbidden, r.Status, "a unit clerk does not oversee: %v", r.Body)
+}

@@ -96,8 +96,11 @@ type TaskFilter struct {
 	PlanYear  int // 0: any; else the plan year of the task's project or bundle
 	// Overdue keeps the open tasks past their due date (T2), with Status open.
 	Overdue bool
-	Limit   int
-	Cursor  string
+	// HolderDisabled keeps the tasks whose assignee's account is disabled (停用): they wait for
+	// the DRB supervisor's 转办 whether due or not (逾期督办).
+	HolderDisabled bool
+	Limit          int
+	Cursor         string
 }
 
 type taskCursor struct {
@@ -219,6 +222,9 @@ func taskFilterSQL(f TaskFilter, arg func(any) string) []string {
 	}
 	if f.Overdue {
 		extra = append(extra, "t.due_at < now()") // T2: past its due date and still open
+	}
+	if f.HolderDisabled {
+		extra = append(extra, "t.assignee_id IN (SELECT hu.id FROM users hu WHERE hu.disabled)")
 	}
 	return extra
 }

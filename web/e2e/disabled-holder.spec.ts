@@ -1,0 +1,64 @@
+import { expect, test } from '@playwright/test'
+import { accessible, apiLogin, login, personPage, shot, submitProject } from './helpers'
+
+// 停用 with work in hand: a DRB reviewer claims a prelim review and leaves; the administrator
+// disables the account. Nobody would act on the claimed task until it fell overdue; 逾期督办's
+// 停用人员持有的任务 lists it at once (GET /tasks/overdue?held_by_disabled=true), not yet due,
+// and the DRB supervisor 转办s it to a colleague, whose 待办 then holds it.
+
+const tag = Date.now().toString(36)
+const username = `rev${tag}`
+const name = `离岗审核员${tag.slice(-4)}`
+const project = `停用转办测试项目（${tag}）`
+
+test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', async ({ browser, request }) => {
+  const admin = { Authorization: `Bearer ${await apiLogin(request, 'admin')}` }
+  let r = await request.post('/api/v1/users', { headers: admin, data: { username, name, org_id: 'drb', roles: ['drb_reviewer'], password: 'Initial-Passw0rd1' } })
+  expect(r.status(), await r.text()).toBe(201)
+  const userId = (await r.json()).id as string
+  const first = { Authorization: `Bearer ${await apiLogin(request, username, 'Initial-Passw0rd1')}` }
+  r = await request.post('/api/v1/auth/password', { headers: first, data: { current_password: 'Initial-Passw0rd1', new_password: 'Chosen-Passw0rd1' } })
+  expect(r.status(), await r.text()).toBe(204)
+  const rev = { Authorization: `Bearer ${await apiLogin(request, username, 'Chosen-Passw0rd1')}` }
+
+  const projectId = await submitProject(request, { name: project })
+  let task = ''
+  await expect(async () => {
+    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${projectId}`, { headers: rev })
+    const items = (await l.json()).items as { id: string }[]
+    expect(items).toHaveLength(1)
+    task = items[0].id
+  }).toPass({ timeout: 20_000 })
+  r = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/claim`, { headers: rev })
+  expect(r.ok(), await r.text()).toBe(true)
+  r = await request.patch(`/api/v1/users/${userId}`, { headers: admin, data: { disabled: true } })
+  expect(r.status(), await r.text()).toBe(200)
+
+  const sup = await personPage(browser)
+  await login(sup, 'drbsup')
+  await sup.goto('/overdue')
+  await sup.getByTestId('overdue-view').getByText('停用人员持有的任务').click()
+  const row = sup.getByTestId('overdue').getByRole('row').filter({ hasText: project })
+  await expect(row).toContainText(name)
+  await expect(row).toContainText('已停用')
+  await expect(row).toContainText('未到期')
+  await accessible(sup, '逾期督办：停用人员持有的任务')
+  await shot(sup, '30b-overdue-disabled-holder')
+
+  await row.getByRole('button', { name: /^转办/ }).click()
+  const dlg = sup.getByRole('dialog', { name: '转办' })
+  await dlg.getByRole('combobox', { name: '转办给' }).click({ force: true })
+  await sup.getByRole('option', { name: '李审（市数管局）（市数据资源管理局）' }).click()
+  await dlg.getByLabel('转办理由').fill('原办理人已离岗，账号停用，转其他审核人员办理。')
+  await dlg.getByTestId('reassign-submit').click()
+  await expect(dlg).toBeHidden()
+  await expect(sup.getByTestId('overdue').getByRole('row').filter({ hasText: project })).toHaveCount(0)
+
+  const drb1 = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  const drb1Id = (await (await request.get('/api/v1/me', { headers: drb1 })).json()).user.id as string
+  await expect(async () => {
+    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${projectId}`, { headers: drb1 })
+    const items = (await l.json()).items as { id: string; assignee_id?: string }[]
+    expect(items.map((t) => [t.id, t.assignee_id])).toEqual([[task, drb1Id]])
+  }).toPass({ timeout: 20_000 })
+})
