@@ -309,6 +309,32 @@ test('drb1 bundles the small project on 打捆 and sees its members', async ({ b
   await shot(drb1, '27-bundle-created')
 })
 
+test('drb1 prints the year\'s plan: included with amounts, totals, the bundle (R5, R6)', async ({ browser }) => {
+  const drb1 = await as(browser, 'drb1')
+  await drb1.goto(`/plan?year=${year}`)
+  await drb1.getByTestId('plan-print').click()
+  await expect(drb1).toHaveURL(new RegExp(`/plans/${year}/print$`))
+  const sheet = drb1.getByTestId('print-sheet')
+  await expect(sheet.getByRole('heading', { level: 1 })).toHaveText(`${year} 年度政务信息化项目实施计划`)
+  const items = sheet.getByTestId('print-plan-included')
+  await expect(items.getByRole('row').filter({ hasText: large })).toContainText('1,000.00') // the cut amount, in 万元
+  await expect(items.getByRole('row').filter({ hasText: small })).toContainText('打捆申报')
+  await expect(sheet.getByTestId('print-plan-summary')).toContainText('计划金额合计 1,200.00 万元')
+  await expect(sheet.getByTestId('print-plan-summary')).toContainText('核减 200.00 万元')
+  await expect(sheet.getByTestId('print-totals-unit')).toContainText('市教育局')
+  await expect(sheet.getByTestId('print-plan-bundles')).toContainText('待审批')
+  await expect(sheet.getByTestId('print-foot')).toContainText('打印人：')
+  await accessible(drb1, '打印年度计划')
+  await drb1.emulateMedia({ media: 'print' })
+  await expect(drb1.getByTestId('print-now')).toBeHidden()
+  await shot(drb1, '27b-plan-print', true)
+  const printed = await drb1.pdf({ path: `${screens}/27b-plan-print.pdf`, format: 'A4' })
+  expect(printed.subarray(0, 5).toString()).toBe('%PDF-')
+  await drb1.emulateMedia({ media: 'screen' })
+  await drb1.getByTestId('print-back').click()
+  await expect(drb1).toHaveURL(new RegExp(`/plan\\?year=${year}$`))
+})
+
 test('ndrc1 approves the large project with its checklist and cap, then the bundle', async ({ browser }) => {
   const ndrc = await as(browser, 'ndrc1')
   let dlg = await openDecision(ndrc, large, '通过')

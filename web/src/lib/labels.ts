@@ -56,6 +56,8 @@ export const taskKindLabels: Record<string, string> = {
 // R16: why a project is a duplicate-construction candidate (GET /projects/{id}/similar's reasons).
 export const similarReasonLabels: Record<string, string> = { name: '名称相近', description: '建设内容相近', data_resources: '数据资源重合' }
 export const changeKindLabels: Record<string, string> = { scope: '建设内容', amount: '投资金额', vendor: '承建单位', schedule: '建设周期' }
+// R6: a bundle's answer from the NDRC.
+export const bundleStatusLabels: Record<string, string> = { pending: '待审批', approved: '已批复', rejected: '不予批复', partially_approved: '部分批复' }
 export const changeStatusLabels: Record<string, string> = { pending: '待审批', approved: '已批准', rejected: '未批准' }
 // 绩效评估: the grades of a performance evaluation, as the decision dialog offers them (in this order)
 // and the evaluations list shows them.
