@@ -30,8 +30,8 @@ type updateUserRequest struct {
 }
 
 // updateUser is PATCH /api/v1/users/{id} (admin): the user's roles and/or whether they are
-// disabled (停用: they cannot sign in, and a token they hold stops working at once) → 200 the
-// user as now.
+// disabled (停用: they cannot sign in, and a token they hold stops working at once; when they
+// hold open tasks, the DRB supervisors are told, holder_disabled) → 200 the user as now.
 func (s *Server) updateUser(c *gin.Context) {
 	var req updateUserRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -78,6 +78,7 @@ func (s *Server) updateUser(c *gin.Context) {
 			return
 		}
 	}
+	noticeID := newID("disable-")
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if roles != nil && !sameRoles(u.Roles, roles) {
 			if err := s.store.SetUserRoles(ctx, tx, u.ID, roles); err != nil {
@@ -91,6 +92,10 @@ func (s *Server) updateUser(c *gin.Context) {
 			action := "user.enable"
 			if *req.Disabled {
 				action = "user.disable"
+				// Open tasks in the disabled user's hands wait for 转办: tell the supervisors.
+				if _, err := s.store.NotifyHolderDisabled(ctx, tx, noticeID, u.ID, u.Name+"（"+u.Username+"）"); err != nil {
+					return err
+				}
 			}
 			if err := s.store.SetUserDisabled(ctx, tx, u.ID, *req.Disabled); err != nil {
 				return err
@@ -103,6 +108,7 @@ func (s *Server) updateUser(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
+	s.mailNotifications(noticeID)
 	s.respondUser(c, u.ID)
 }
 

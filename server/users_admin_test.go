@@ -191,4 +191,27 @@ func TestOverdueListsTasksHeldByDisabledUsers(t *testing.T) {
 	require.Contains(t, r.Body["error"].(map[string]any)["fields"], "held_by_disabled")
 	r = is.do(is.login("alice", config.DefaultDemoPassword), http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=true", "")
 	require.Equal(t, http.StatusForbidden, r.Status, "a unit clerk does not oversee: %v", r.Body)
+
+	// The supervisors are told (holder_disabled), with how many open tasks; a user who holds
+	// none is disabled without a notice.
+	notices := func() []map[string]any {
+		r := is.do(sup, http.MethodGet, "/api/v1/notifications", "")
+		require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+		var out []map[string]any
+		for _, it := range r.Body["items"].([]any) {
+			if n := it.(map[string]any); n["kind"] == "holder_disabled" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	held := notices()
+	require.Len(t, held, 1, "%v", held)
+	require.Equal(t, "停用人员持有待办", held[0]["title"])
+	require.Contains(t, held[0]["body"], "李审（市数管局）（drb1） 的账号已停用，其持有 2 项未办结的任务")
+	var alice string
+	require.NoError(t, is.srv.store.DB().Get(&alice, `SELECT id FROM users WHERE username = 'alice'`))
+	r = is.do(admin, http.MethodPatch, "/api/v1/users/"+alice, `{"disabled":true}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Len(t, notices(), 1, "alice held no task: no notice")
 }

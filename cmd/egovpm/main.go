@@ -459,6 +459,14 @@ func cmdDisableUser(ctx context.Context, e env, args []string) error {
 			action = "user.enable"
 		}
 		if err := st.WithTx(ctx, func(tx *store.Tx) error {
+			if !*enable && !u.Disabled {
+				// As 用户管理's 停用: the supervisors hear of the open tasks left in the user's
+				// hands (mailed by the mail sweep).
+				if _, err := st.NotifyHolderDisabled(ctx, tx, fmt.Sprintf("disable-cli-%s-%d", u.ID, time.Now().UnixNano()), u.ID,
+					u.Name+"（"+u.Username+"）"); err != nil {
+					return err
+				}
+			}
 			if err := st.SetUserDisabled(ctx, tx, u.ID, !*enable); err != nil {
 				return err
 			}

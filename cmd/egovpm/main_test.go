@@ -122,6 +122,17 @@ func TestCommands(t *testing.T) {
 	require.ErrorContains(t, err, "unknown command")
 	_, err = c.run("", "migrate", "extra")
 	require.ErrorContains(t, err, "unexpected arguments")
+
+	// disable-user of a user who holds an open task tells the DRB supervisors (holder_disabled),
+	// as 用户管理's 停用 does.
+	_, err = db.Exec(`INSERT INTO tasks (id, kind, workflow_id, candidate_role, assignee_id, due_at)
+		VALUES ('t-carol', 'prelim_review', 'wf-carol', 'drb_reviewer', 'u-carol', now() + interval '1 day')`)
+	require.NoError(t, err)
+	c.ok("", "disable-user", "--username", "carol")
+	var told []string
+	require.NoError(t, db.Select(&told, `SELECT u.username FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE n.kind = 'holder_disabled' AND n.body LIKE '张三（carol） 的账号已停用，其持有 1 项%' ORDER BY 1`))
+	require.Equal(t, []string{"drbsup"}, told)
 }
 
 // mail-failures lists the notifications the relay refused for good (T1–T4), newest first,

@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"egovpm/internal/authz"
+	"egovpm/internal/domain"
 )
 
 // Page size limits of the reference-data lists.
@@ -574,4 +575,28 @@ func nested(prefix, cols string) string {
 		items[i] = expr + ` AS "` + prefix + `.` + name + `"`
 	}
 	return strings.Join(items, ", ")
+}
+
+// KindHolderDisabled is the notice to the DRB supervisors that a user whose account was just
+// disabled holds open tasks (逾期督办's 停用人员持有的任务 lists them for 转办).
+const KindHolderDisabled = "holder_disabled"
+
+// NotifyHolderDisabled tells every enabled DRB supervisor (but userID) that userID, just
+// disabled, holds open tasks, and how many; nothing when they hold none. The notices are
+// named id + "#0:" + supervisor (SendNotifications(id) mails them). It returns how many it
+// wrote (0 on a retry with the same id).
+func (s *Store) NotifyHolderDisabled(ctx context.Context, t *Tx, id, userID, who string) (int64, error) {
+	const q = `WITH held AS (SELECT count(*) AS n FROM tasks WHERE assignee_id = $2 AND status = 'open')
+		INSERT INTO notifications (id, user_id, kind, title, body)
+		SELECT $1 || '#0:' || s.id, s.id, $4, '停用人员持有待办',
+			$3 || ' 的账号已停用，其持有 ' || held.n || ' 项未办结的任务，无人办理，请在“逾期督办 → 停用人员持有的任务”中转办。'
+		FROM held, users s
+		WHERE held.n > 0 AND s.id <> $2 AND NOT s.disabled
+		  AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = s.id AND r.role = $5)
+		ON CONFLICT (id) DO NOTHING`
+	res, err := t.tx.ExecContext(ctx, q, id, userID, who, KindHolderDisabled, domain.RoleDRBSupervisor)
+	if err != nil {
+		return 0, fmt.Errorf("notify the disabling of %s: %w", userID, err)
+	}
+	return res.RowsAffected()
 }

@@ -3,8 +3,9 @@ import { accessible, apiLogin, login, personPage, shot, submitProject } from './
 
 // 停用 with work in hand: a DRB reviewer claims a prelim review and leaves; the administrator
 // disables the account. Nobody would act on the claimed task until it fell overdue; 逾期督办's
-// 停用人员持有的任务 lists it at once (GET /tasks/overdue?held_by_disabled=true), not yet due,
-// and the DRB supervisor 转办s it to a colleague, whose 待办 then holds it.
+// 停用人员持有的任务 lists it at once (GET /tasks/overdue?held_by_disabled=true), not yet due;
+// the DRB supervisor, told by a notice that opens that list, 转办s it to a colleague, whose
+// 待办 then holds it.
 
 const tag = Date.now().toString(36)
 const username = `rev${tag}`
@@ -36,8 +37,13 @@ test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', a
 
   const sup = await personPage(browser)
   await login(sup, 'drbsup')
-  await sup.goto('/overdue')
-  await sup.getByTestId('overdue-view').getByText('停用人员持有的任务').click()
+  // The supervisor is told (holder_disabled); the notice opens the list.
+  await sup.getByTestId('bell').click()
+  const notice = sup.getByTestId('notification').filter({ hasText: name })
+  await expect(notice).toContainText('其持有 1 项未办结的任务')
+  await notice.getByRole('button', { name: '停用人员持有待办', exact: true }).click()
+  await expect(sup).toHaveURL(/\/overdue\?view=disabled$/)
+  await expect(sup.getByTestId('overdue-view').getByRole('radio', { name: '停用人员持有的任务' })).toBeChecked()
   const row = sup.getByTestId('overdue').getByRole('row').filter({ hasText: project })
   await expect(row).toContainText(name)
   await expect(row).toContainText('已停用')
