@@ -17,22 +17,24 @@ type changePasswordReq struct {
 }
 
 // changePassword is POST /api/v1/auth/password: the signed-in user replaces their password
-// (an initial one must be replaced before anything else: password_change_required). The
-// session stays signed in. 204 on success.
+// (an initial one must be replaced before anything else: password_change_required). Every
+// session the user held ends, whoever held it; this one goes on with the token of the reply
+// (200, as POST /auth/refresh answers).
 func (s *Server) changePassword(c *gin.Context) {
 	var req changePasswordReq
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)
 		return
 	}
-	err := s.auth.ChangePassword(c.Request.Context(), auth.PasswordChange{UserID: mustActor(c).ID,
+	res, err := s.auth.ChangePassword(c.Request.Context(), auth.PasswordChange{UserID: mustActor(c).ID,
 		Current: req.CurrentPassword, New: req.NewPassword, ClientIP: c.ClientIP(), RequestID: c.GetString(ctxRequestID)})
 	if err != nil {
 		setRetryAfter(c, err, s.now())
 		respondError(c, err)
 		return
 	}
-	c.Status(http.StatusNoContent)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, res)
 }
 
 // refreshToken is POST /api/v1/auth/refresh: the bearer token is exchanged for a fresh one of

@@ -51,10 +51,20 @@ func TestInitialPasswordMustBeChanged(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %v", body, r.Body)
 		require.Contains(t, r.Body["error"].(map[string]any)["fields"], field, "%s: %v", body, r.Body)
 	}
+	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"carol","password":"Initial-Passw0rd"}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	elsewhere := r.Body["token"].(string) // another session, on another device (or someone else's)
 	r = is.do(carol, http.MethodPost, "/api/v1/auth/password", `{"current_password":"Initial-Passw0rd","new_password":"Chosen-Passw0rd"}`)
-	require.Equal(t, http.StatusNoContent, r.Status, "%v", r.Body)
-	r = is.do(carol, http.MethodGet, "/api/v1/projects", "")
-	require.Equal(t, http.StatusOK, r.Status, "the same session goes on once the password is changed: %v", r.Body)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, false, r.Body["must_change_password"])
+	renewed := r.Body["token"].(string)
+	r = is.do(renewed, http.MethodGet, "/api/v1/projects", "")
+	require.Equal(t, http.StatusOK, r.Status, "the session goes on with the reply's token: %v", r.Body)
+	for _, old := range []string{carol, elsewhere} {
+		r = is.do(old, http.MethodGet, "/api/v1/me", "")
+		require.Equal(t, http.StatusUnauthorized, r.Status, "a token from before the change is dead: %v", r.Body)
+		require.Equal(t, auth.CodeTokenRevoked, r.code())
+	}
 
 	r = is.do("", http.MethodPost, "/api/v1/auth/login", `{"username":"carol","password":"Initial-Passw0rd"}`)
 	require.Equal(t, http.StatusUnauthorized, r.Status)

@@ -538,54 +538,66 @@ type PasswordChange struct {
 // ChangePassword replaces a user's password after checking the current one (a wrong one
 // counts as a failed login and can lock the account, so this is no password oracle), the
 // password policy and that the new one differs. It clears must_change_password; the change
-// is audited. Errors: 400 wrong_password (fields.current_password), 400 invalid_input
-// (fields.new_password), 429 account_locked or rate_limited.
-func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) error {
+// is audited. Every session the user held ends, the one that asked too: it goes on with the
+// token returned (whoever else held a token, from the old password, is out). Errors: 400
+// wrong_password (fields.current_password), 400 invalid_input (fields.new_password), 429
+// account_locked or rate_limited.
+func (s *Service) ChangePassword(ctx context.Context, in PasswordChange) (LoginResult, error) {
 	if ok, wait := s.userLimit.Allow("password\x00" + in.UserID + "\x00" + in.ClientIP); !ok {
-		return errRateLimited(wait)
+		return LoginResult{}, errRateLimited(wait)
 	}
 	u, err := s.store.UserByID(ctx, in.UserID)
 	if err != nil {
-		return err
+		return LoginResult{}, err
 	}
 	cred, err := s.store.Credentials(ctx, u.Username)
 	if err != nil {
-		return err
+		return LoginResult{}, err
 	}
 	now := s.now()
 	if now.Before(cred.LockedUntil.Time) {
-		return errLocked(cred.LockedUntil.Time)
+		return LoginResult{}, errLocked(cred.LockedUntil.Time)
 	}
 	a := loginAttempt{in: LoginInput{ClientIP: in.ClientIP, RequestID: in.RequestID}, username: u.Username}
 	ok, err := s.verify(ctx, cred.PasswordHash, in.Current)
 	if err != nil {
-		return err
+		return LoginResult{}, err
 	}
 	if !ok {
-		return s.loginFailed(ctx, a, cred, "bad_password_on_change", apperr.BadRequest(CodeWrongPassword, "当前密码错误").
+		return LoginResult{}, s.loginFailed(ctx, a, cred, "bad_password_on_change", apperr.BadRequest(CodeWrongPassword, "当前密码错误").
 			WithFields(map[string]string{"current_password": "当前密码错误"}))
 	}
 	if err := CheckPasswordPolicy(in.New); err != nil {
 		if e, ok := apperr.As(err); ok {
-			return apperr.Invalid(map[string]string{"new_password": e.Fields["password"]})
+			return LoginResult{}, apperr.Invalid(map[string]string{"new_password": e.Fields["password"]})
 		}
-		return err
+		return LoginResult{}, err
 	}
 	if in.New == in.Current {
-		return apperr.Invalid(map[string]string{"new_password": "新密码不能与当前密码相同"})
+		return LoginResult{}, apperr.Invalid(map[string]string{"new_password": "新密码不能与当前密码相同"})
 	}
 	hash, err := HashPassword(in.New, s.opts.Hash)
 	if err != nil {
-		return err
+		return LoginResult{}, err
 	}
-	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		if err := s.store.ChangePassword(ctx, tx, u.ID, hash); err != nil {
+	var tok issued
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
+		v, err := s.store.ChangePassword(ctx, tx, u.ID, hash)
+		if err != nil {
+			return err
+		}
+		if tok, err = s.issue(u.ID, v, s.now()); err != nil {
 			return err
 		}
 		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: u.ID, OrgID: u.OrgID, Action: ActionPassword,
 			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: in.RequestID, ClientIP: in.ClientIP,
-			Detail: map[string]any{"was_initial": u.MustChangePassword}})
+			Detail: map[string]any{"was_initial": u.MustChangePassword, "token_id": tok.id}})
 	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return LoginResult{Token: tok.signed, ExpiresAt: tok.expiresAt, Actor: domain.Actor{ID: u.ID, OrgID: u.OrgID,
+		Roles: rolesOf(u), Name: u.Name}}, nil
 }
 
 func errUnauthenticated() error {

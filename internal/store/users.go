@@ -264,12 +264,17 @@ func (s *Store) ResetPassword(ctx context.Context, t *Tx, userID, hash string) e
 }
 
 // ChangePassword replaces a user's password hash with one they chose: it clears
-// must_change_password and the failed logins.
-func (s *Store) ChangePassword(ctx context.Context, t *Tx, userID, hash string) error {
-	tx := t.tx
-	const q = `UPDATE users SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE id = $1`
-	res, err := tx.ExecContext(ctx, q, userID, hash)
-	return oneRow(res, err, "user "+userID)
+// must_change_password and the failed logins, and ends every session the user holds (the
+// session version is raised; the caller signs the session that changed it anew). It returns
+// the new session version, or ErrNotFound for an unknown user.
+func (s *Store) ChangePassword(ctx context.Context, t *Tx, userID, hash string) (int, error) {
+	const q = `UPDATE users SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL,
+		session_version = session_version + 1 WHERE id = $1 RETURNING session_version`
+	var v int
+	if err := t.tx.GetContext(ctx, &v, q, userID, hash); err != nil {
+		return 0, fmt.Errorf("user %s: %w", userID, notFound(err))
+	}
+	return v, nil
 }
 
 // SetTOTPSecret enables TOTP with secret (base32), or disables it when secret is "".

@@ -80,7 +80,10 @@ export const useAuth = defineStore('auth', {
       this.end()
     },
     async changePassword(current: string, next: string) {
-      await call(api.POST('/api/v1/auth/password', { body: { current_password: current, new_password: next } }))
+      // Every session of the user ends with the old password, this one too: it goes on with
+      // the token of the reply.
+      const r = await call(api.POST('/api/v1/auth/password', { body: { current_password: current, new_password: next } }))
+      this.store(r.token, r.expires_at)
       await this.loadMe()
     },
     /** renewIfDue refreshes the token once half its life is gone, if the person was active lately. */
