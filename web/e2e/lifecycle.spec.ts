@@ -309,7 +309,7 @@ test('drb1 bundles the small project on 打捆 and sees its members', async ({ b
   await shot(drb1, '27-bundle-created')
 })
 
-test('drb1 prints the year\'s plan: included with amounts, totals, the bundle (R5, R6)', async ({ browser }) => {
+test('drb1 prints the year\'s plan (included with amounts, totals, the bundle) and the bundle proposal (R5, R6)', async ({ browser }) => {
   const drb1 = await as(browser, 'drb1')
   await drb1.goto(`/plan?year=${year}`)
   await drb1.getByTestId('plan-print').click()
@@ -333,6 +333,23 @@ test('drb1 prints the year\'s plan: included with amounts, totals, the bundle (R
   await drb1.emulateMedia({ media: 'screen' })
   await drb1.getByTestId('print-back').click()
   await expect(drb1).toHaveURL(new RegExp(`/plan\\?year=${year}$`))
+
+  // 打捆项目建议书 as sent to the NDRC: the member with its unit and plan amount, the total.
+  await drb1.goto(`/bundles?year=${year}`)
+  await drb1.getByTestId('bundle-print').first().click()
+  await expect(drb1).toHaveURL(new RegExp(`/plans/${year}/bundles/[^/]+/print$`))
+  const proposal = drb1.getByTestId('print-sheet')
+  await expect(proposal.getByRole('heading', { level: 1 })).toHaveText(`${year} 年度政务信息化打捆项目建议书`)
+  await expect(proposal.getByTestId('print-bundle-members').getByRole('row').filter({ hasText: small })).toContainText('市卫健委')
+  await expect(proposal.getByTestId('print-bundle-members')).toContainText('合计（1 个项目）')
+  await expect(proposal.getByTestId('print-bundle-intro')).toContainText('计划金额合计 200.00 万元')
+  await expect(proposal.getByTestId('print-bundle-intro')).toContainText('审批状态：待审批')
+  await accessible(drb1, '打印打捆项目建议书')
+  await drb1.emulateMedia({ media: 'print' })
+  await shot(drb1, '27c-bundle-print', true)
+  await drb1.emulateMedia({ media: 'screen' })
+  await drb1.getByTestId('print-back').click()
+  await expect(drb1).toHaveURL(new RegExp(`/bundles\\?year=${year}$`))
 })
 
 test('ndrc1 approves the large project with its checklist and cap, then the bundle', async ({ browser }) => {

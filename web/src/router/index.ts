@@ -44,6 +44,7 @@ const routes: RouteRecordRaw[] = [
   // The printed record stands alone: no header, no menu, the sheet's width.
   { path: '/projects/:id/print', name: 'project-print', component: () => import('../views/ProjectPrintView.vue'), meta: { roles: R.projectReaders, title: '打印项目审批记录' } },
   { path: '/plans/:year/print', name: 'plan-print', component: () => import('../views/PlanPrintView.vue'), meta: { roles: R.planReaders, title: '打印年度计划' } },
+  { path: '/plans/:year/bundles/:id/print', name: 'bundle-print', component: () => import('../views/BundlePrintView.vue'), meta: { roles: R.planReaders, title: '打印打捆项目建议书' } },
   {
     path: '/',
     component: () => import('../layouts/AppShell.vue'),
