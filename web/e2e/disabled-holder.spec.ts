@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, shot, submitProject } from './helpers'
+import { accessible, apiLogin, login, personPage, prelimTaskOf, shot, submitProject } from './helpers'
 
 // 停用 with work in hand: a DRB reviewer claims a prelim review and leaves; the administrator
 // disables the account. Nobody would act on the claimed task until it fell overdue; 逾期督办's
@@ -23,13 +23,7 @@ test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', a
   const rev = { Authorization: `Bearer ${(await r.json()).token}` }
 
   const projectId = await submitProject(request, { name: project })
-  let task = ''
-  await expect(async () => {
-    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${projectId}`, { headers: rev })
-    const items = (await l.json()).items as { id: string }[]
-    expect(items).toHaveLength(1)
-    task = items[0].id
-  }).toPass({ timeout: 20_000 })
+  const task = await prelimTaskOf(request, rev, projectId)
   r = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/claim`, { headers: rev })
   expect(r.ok(), await r.text()).toBe(true)
   r = await request.patch(`/api/v1/users/${userId}`, { headers: admin, data: { disabled: true } })

@@ -113,17 +113,24 @@ export async function submitProject(request: APIRequestContext, p: { name: strin
   return id
 }
 
-/** returnOverAPI has drb1 return the project's preliminary review with comment (API setup),
- *  once the review is in his 待办; it returns the task's id. */
-export async function returnOverAPI(request: APIRequestContext, projectId: string, comment: string): Promise<string> {
-  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+/** prelimTaskOf waits until the project's preliminary review is in the 待办 of the holder of
+ *  headers (a DRB reviewer) and returns its id. */
+export async function prelimTaskOf(request: APIRequestContext, headers: Record<string, string>, projectId: string): Promise<string> {
   let task = ''
   await expect(async () => {
-    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${projectId}`, { headers: drb })
+    const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${projectId}`, { headers })
     const items = (await l.json()).items as { id: string }[]
     expect(items).toHaveLength(1)
     task = items[0].id
   }).toPass({ timeout: 20_000 })
+  return task
+}
+
+/** returnOverAPI has drb1 return the project's preliminary review with comment (API setup),
+ *  once the review is in his 待办; it returns the task's id. */
+export async function returnOverAPI(request: APIRequestContext, projectId: string, comment: string): Promise<string> {
+  const drb = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  const task = await prelimTaskOf(request, drb, projectId)
   const d = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/decision`, { headers: drb, data: { decision: 'return', comment } })
   expect(d.status(), await d.text()).toBe(200)
   return task
