@@ -132,7 +132,7 @@ type User struct {
 	// UserByID, for the administrators' 用户管理; false elsewhere).
 	Locked bool `db:"locked" json:"locked"`
 	// SessionVersion: a token signed for an earlier version no longer signs the user in
-	// (schema/0038): 重置密码 and 停用 raise it.
+	// (schema/0038): 重置密码, 停用 and the user's own 修改密码 raise it.
 	SessionVersion int `db:"session_version" json:"-"`
 }
 
