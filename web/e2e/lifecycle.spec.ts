@@ -350,6 +350,12 @@ test('drb1 prints the year\'s plan (included with amounts, totals, the bundle) a
   await drb1.emulateMedia({ media: 'screen' })
   await drb1.getByTestId('print-back').click()
   await expect(drb1).toHaveURL(new RegExp(`/bundles\\?year=${year}$`))
+  // An address that names no bundle of the year, or no year, says so instead of a blank sheet.
+  await drb1.goto(`/plans/${year}/bundles/b-nope/print`)
+  await expect(drb1.getByText('该年度计划中没有这个打捆项目')).toBeVisible()
+  await expect(drb1.getByTestId('print-sheet')).toHaveCount(0)
+  await drb1.goto('/plans/99/print')
+  await expect(drb1.getByText('计划年度无效')).toBeVisible()
 })
 
 test('ndrc1 approves the large project with its checklist and cap, then the bundle', async ({ browser }) => {
