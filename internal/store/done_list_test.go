@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -35,11 +34,8 @@ func TestDoneListReadsAPage(t *testing.T) {
 	for page := 0; page < 50; page++ { // 50 pages: the 1,000th decision and the page after it
 		q, args, err := store.TaskListQuery(filter)
 		require.NoError(t, err)
-		var plan []byte
-		require.NoError(t, db.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+q, args...))
-		var doc []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(plan, &doc))
-		if read := doc[0].Plan.rowsRead("tasks"); page == 0 || page == 49 {
+		root, plan := explain(t, db, q, args...)
+		if read := root.rowsRead("tasks"); page == 0 || page == 49 {
 			t.Logf("page %d: %.0f rows of tasks read", page+1, read)
 			require.LessOrEqual(t, read, float64(filter.Limit+1), "rows of tasks read for page %d of 已办:\n%s", page+1, plan)
 		}

@@ -1,5 +1,14 @@
 package store_test
 
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/require"
+)
+
 // planNode is a node of EXPLAIN (ANALYZE, FORMAT JSON) with what a scan read, for the tests
 // that count the rows a read model query touches (issue 20 item 3).
 type planNode struct {
@@ -34,4 +43,16 @@ func (n planNode) rowsRead(table string) float64 {
 		s += c.rowsRead(table)
 	}
 	return s
+}
+
+// explain runs q with args under EXPLAIN (ANALYZE, FORMAT JSON) on db (a database or a
+// transaction) and returns the plan's root and the plan as text, for a failure's message.
+func explain(t *testing.T, db sqlx.QueryerContext, q string, args ...any) (planNode, string) {
+	t.Helper()
+	var plan []byte
+	require.NoError(t, sqlx.GetContext(context.Background(), db, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+q, args...))
+	var doc []struct{ Plan planNode }
+	require.NoError(t, json.Unmarshal(plan, &doc))
+	require.Len(t, doc, 1)
+	return doc[0].Plan, string(plan)
 }

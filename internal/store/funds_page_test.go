@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -117,11 +116,8 @@ func TestFundsPageReadsItsOwnPayments(t *testing.T) {
 		require.Len(t, rows, filter.Limit)
 		q, args, err := store.FundsQuery(filter)
 		require.NoError(t, err)
-		var plan []byte
-		require.NoError(t, db.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+q, args...))
-		var doc []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(plan, &doc))
-		read := doc[0].Plan.rowsOut("payments")
+		root, plan := explain(t, db, q, args...)
+		read := root.rowsOut("payments")
 
 		// The query reads Limit+1 groups (the next page's first tells whether there is one).
 		var pageGroups []struct {

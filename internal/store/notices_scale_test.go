@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/lib/pq"
@@ -45,16 +44,13 @@ func TestDerivedNoticesLookUpTheExplicitOnesByID(t *testing.T) {
 		tx, err := db.Beginx()
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback() }()
-		var plan []byte
-		require.NoError(t, tx.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+store.InsertNoticesSQL,
+		root, plan := explain(t, tx, store.InsertNoticesSQL,
 			"project:px/r/7#t0:", "task_opened", "待办", "", "", taskID,
-			pq.Array([]string{"u-drb1", "u-drbsup"}), pq.Array([]string{"project:px/r/7#0:", "project:px/r/7#1:"})))
-		var doc []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(plan, &doc))
+			pq.Array([]string{"u-drb1", "u-drbsup"}), pq.Array([]string{"project:px/r/7#0:", "project:px/r/7#1:"}))
 		var written int
 		require.NoError(t, tx.Get(&written, `SELECT count(*) FROM notifications WHERE id LIKE 'project:px/r/7#t0:%'`))
 		require.Equal(t, want, written, "derived notices written for task %q:\n%s", taskID, plan)
-		return doc[0].Plan.rowsRead("notifications")
+		return root.rowsRead("notifications")
 	}
 	for _, analyzed := range []bool{false, true} {
 		if analyzed {

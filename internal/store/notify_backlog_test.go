@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -32,11 +31,8 @@ func TestSendNotificationsReadsItsPrefixNotTheBacklog(t *testing.T) {
 	_, err = db.Exec(`ANALYZE notifications`)
 	require.NoError(t, err)
 
-	var plan []byte
-	require.NoError(t, db.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+store.NextUnsentSQL, "project:px/r/7#"))
-	var doc []struct{ Plan planNode }
-	require.NoError(t, json.Unmarshal(plan, &doc))
-	read := doc[0].Plan.rowsRead("notifications")
+	root, plan := explain(t, db, store.NextUnsentSQL, "project:px/r/7#")
+	read := root.rowsRead("notifications")
 	require.LessOrEqual(t, read, 2.0, "rows of notifications read for one transition's mail:\n%s", plan)
 
 	// And it sends what starts with the prefix, all of it, and nothing else.
@@ -48,10 +44,8 @@ func TestSendNotificationsReadsItsPrefixNotTheBacklog(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	require.Equal(t, []string{"project:px/r/7#t0:u-alice", "project:px/r/7#t1:u-bob"}, got)
-	require.NoError(t, db.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+store.UnsentByIDSQL, "project:p17/r/1#t0:u-drbsup"))
-	var one []struct{ Plan planNode }
-	require.NoError(t, json.Unmarshal(plan, &one))
-	require.LessOrEqual(t, one[0].Plan.rowsRead("notifications"), 1.0, "rows of notifications read for one stale row:\n%s", plan)
+	root, plan = explain(t, db, store.UnsentByIDSQL, "project:p17/r/1#t0:u-drbsup")
+	require.LessOrEqual(t, root.rowsRead("notifications"), 1.0, "rows of notifications read for one stale row:\n%s", plan)
 	n, err = store.SendUnsentByID(ctx, st, "project:p17/r/1#t0:u-drbsup", func(store.PendingNotification) error { return nil })
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "a stale row sent by its id, as the sweep does")

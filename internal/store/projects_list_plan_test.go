@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -51,11 +50,8 @@ func TestListProjectsFilteredReadsAPage(t *testing.T) {
 		require.Len(t, ps, c.rows, "%+v", c.filter)
 		q, args, err := store.ListProjectsQuery(c.filter)
 		require.NoError(t, err)
-		var plan []byte
-		require.NoError(t, db.GetContext(ctx, &plan, "EXPLAIN (ANALYZE, FORMAT JSON) "+q, args...))
-		var doc []struct{ Plan planNode }
-		require.NoError(t, json.Unmarshal(plan, &doc))
-		read := doc[0].Plan.rowsRead("projects")
+		root, plan := explain(t, db, q, args...)
+		read := root.rowsRead("projects")
 		t.Logf("year %d, stage %q: %.0f rows of projects read", c.filter.PlanYear, c.filter.Stage, read)
 		require.LessOrEqual(t, read, float64(c.filter.Limit+1), "rows of projects read for a page of year %d, stage %q:\n%s",
 			c.filter.PlanYear, c.filter.Stage, plan)
