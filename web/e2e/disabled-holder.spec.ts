@@ -53,6 +53,12 @@ test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', a
   await dlg.getByTestId('reassign-submit').click()
   await expect(dlg).toBeHidden()
   await expect(sup.getByTestId('overdue').getByRole('row').filter({ hasText: project })).toHaveCount(0)
+  // The view is the address's: a reload keeps it; the other view rewrites it.
+  await sup.reload()
+  await expect(sup.getByTestId('overdue-view').getByRole('radio', { name: '停用人员持有的任务' })).toBeChecked()
+  await sup.getByTestId('overdue-view').getByText('逾期任务', { exact: true }).click()
+  await expect(sup).toHaveURL(/\/overdue$/)
+  await expect(sup.getByTestId('overdue-view').getByRole('radio', { name: '逾期任务' })).toBeChecked()
 
   const drb1 = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
   const drb1Id = (await (await request.get('/api/v1/me', { headers: drb1 })).json()).user.id as string
