@@ -820,6 +820,8 @@ func checkDashboard(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r 
 		if ok {
 			require.Equal(t, float64(len(f.overdue)), all)
 		}
+		_, held := tasks["held_by_disabled"]
+		require.Equal(t, ok, held, "dashboard held_by_disabled of %s goes with all_overdue", u.Username)
 	}
 }
 

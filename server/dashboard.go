@@ -49,6 +49,10 @@ type dashboardTasksJSON struct {
 	Overdue int `json:"overdue"`
 	// AllOverdue: GET /tasks/overdue, every overdue task, for those who oversee them (T2).
 	AllOverdue *int `json:"all_overdue,omitempty"`
+	// HeldByDisabled: GET /tasks/overdue?held_by_disabled=true, the open tasks of users whose
+	// account is disabled (停用), due or not, for the same overseers: nobody acts on them until
+	// they are moved.
+	HeldByDisabled *int `json:"held_by_disabled,omitempty"`
 }
 
 // dashboardListLimit is how many rows of each due list the dashboard shows.
@@ -123,6 +127,12 @@ func (s *Server) dashboard(c *gin.Context) {
 				return
 			}
 			t.AllOverdue = &n
+			held, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", HolderDisabled: true})
+			if err != nil {
+				respondError(c, err)
+				return
+			}
+			t.HeldByDisabled = &held
 		}
 		out.Tasks = &t
 	}

@@ -182,9 +182,19 @@ func TestOverdueListsTasksHeldByDisabledUsers(t *testing.T) {
 		}
 		return out
 	}
+	// The home page's counts (GET /dashboard) are the lists': held_by_disabled beside all_overdue.
+	dashTasks := func(token string) map[string]any {
+		r := is.do(token, http.MethodGet, "/api/v1/dashboard", "")
+		require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+		return r.Body["tasks"].(map[string]any)
+	}
 	require.Empty(t, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=true", "")), "nobody is disabled yet")
+	require.EqualValues(t, 0, dashTasks(sup)["held_by_disabled"])
 	r := is.do(admin, http.MethodPatch, "/api/v1/users/"+drb1, `{"disabled":true}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.EqualValues(t, 2, dashTasks(sup)["held_by_disabled"], "t-held and t-held-late, due or not; not the done one")
+	require.EqualValues(t, 2, dashTasks(sup)["all_overdue"])
+	require.NotContains(t, dashTasks(is.login("exp2", config.DefaultDemoPassword)), "held_by_disabled", "an expert does not oversee")
 	require.Equal(t, []string{"t-held-late", "t-held"}, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=true", "")))
 	require.Equal(t, []string{"t-held-late", "t-pool"}, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue", "")))
 	require.Equal(t, []string{"t-held-late", "t-pool"}, ids(is.do(sup, http.MethodGet, "/api/v1/tasks/overdue?held_by_disabled=false", "")))

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Browser, type Page } from '@playwright/test'
+import { expect, type APIRequestContext, type Browser, type Locator, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
 import { createHmac } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -134,4 +134,15 @@ export async function returnOverAPI(request: APIRequestContext, projectId: strin
   const d = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/decision`, { headers: drb, data: { decision: 'return', comment } })
   expect(d.status(), await d.text()).toBe(200)
   return task
+}
+
+/** reassignIn 转办s the task of row (逾期督办's list) to the first person the option matches, with a reason, and waits for the dialog to close. */
+export async function reassignIn(page: Page, row: Locator, to: string | RegExp, reason: string) {
+  await row.getByRole('button', { name: /^转办/ }).click()
+  const dlg = page.getByRole('dialog', { name: '转办' })
+  await dlg.getByRole('combobox', { name: '转办给' }).click({ force: true })
+  await page.getByRole('option', { name: to }).first().click()
+  await dlg.getByLabel('转办理由').fill(reason)
+  await dlg.getByTestId('reassign-submit').click()
+  await expect(dlg).toBeHidden()
 }

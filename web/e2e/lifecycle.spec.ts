@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, pick, screens, shot, fixtureProjects } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, pick, reassignIn, screens, shot, fixtureProjects } from './helpers'
 
 // Part 2's whole chain (issue 18), ONE continuous serial run, each step by the role the SPEC
 // names and through the screens, on the dev-only test policy (a trial run of seconds, O&M years
@@ -676,13 +676,7 @@ test('drbsup reassigns an overdue task on 逾期督办', async ({ browser }) => 
   await expect(row).toContainText('逾期 3 天')
   await accessible(sup, '逾期督办')
   await shot(sup, '30-overdue')
-  await row.getByRole('button', { name: /^转办/ }).click()
-  const dlg = sup.getByRole('dialog', { name: '转办' })
-  await dlg.getByRole('combobox', { name: '转办给' }).click({ force: true })
-  await sup.getByRole('option', { name: /（市数据资源管理局）/ }).first().click()
-  await dlg.getByLabel('转办理由').fill('原办理人休假，转其他审核人员办理。')
-  await dlg.getByTestId('reassign-submit').click()
-  await expect(dlg).toBeHidden()
+  await reassignIn(sup, row, /（市数据资源管理局）/, '原办理人休假，转其他审核人员办理。')
   await expect(sup.getByTestId('overdue').getByRole('row').filter({ hasText: name })).not.toContainText('待签收')
 })
 
