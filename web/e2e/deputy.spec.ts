@@ -25,10 +25,18 @@ test('代理人: drb1 sets drbsup as deputy, drbsup takes over his task from 待
   expect(c.status(), await c.text()).toBe(200)
 
   const me = await personPage(browser)
+  // The dialog's code (a date picker, a table, a form) comes when it is first opened, not
+  // with every page (PERFORMANCE §8).
+  const fetched: string[] = []
+  me.on('response', (res) => fetched.push(new URL(res.url()).pathname))
+  const dialogCode = (p: string) => /\/assets\/AbsenceDialog-[^/]+\.js$/.test(p)
   await login(me, 'drb1')
+  await me.waitForLoadState('networkidle')
+  expect(fetched.filter(dialogCode)).toEqual([])
   await me.getByTestId('absence-open').click()
   const dialog = me.getByRole('dialog', { name: '代理人设置' })
   await expect(dialog).toBeVisible()
+  expect(fetched.filter(dialogCode)).toHaveLength(1)
   await dialog.getByTestId('absence-save').click()
   await expect(dialog.getByTestId('absence-error')).toContainText('请选择代理人')
   await dialog.getByTestId('absence-deputy').click()
