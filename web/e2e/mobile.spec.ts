@@ -2,7 +2,7 @@ import { expect, test, type Browser, type Page } from '@playwright/test'
 import { accessible, password, planYear, shot, submitProject } from './helpers'
 
 // 手机上办理: a reviewer decides on a phone and the unit reads the outcome on one. At a phone's
-// width (390 × 844, touch) the menu is in a drawer opened from the header, 待办 is a list of
+// width (390 × 844, touch) the menu is in a drawer opened from the header, 待办 and 已办 are lists of
 // cards, the decision dialog and the notice drawer fit the screen, a form's labels sit above
 // their fields and no page is wider than the screen. Creating and submitting the project is API
 // setup; the rest is the screens, with the accessibility check on each.
@@ -84,6 +84,21 @@ test('手机: drb1 returns a project from 待办 on a phone, alice reads why on 
   await dialog.getByTestId('decision-submit').click()
   await expect(drb.getByText('已提交：退回修改')).toBeVisible()
   await expect(card).toBeHidden()
+
+  // 已办 as cards too: what drb1 decided, with his opinion, when; the project one tap away.
+  await drb.getByRole('button', { name: '打开菜单' }).click()
+  await drb.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '已办' }).click()
+  await expect(drb).toHaveURL(/\/done$/)
+  const done = drb.getByTestId('done-card').filter({ hasText: name })
+  await expect(done).toContainText('初审')
+  await expect(done).toContainText('退回修改')
+  await expect(done).toContainText('请补充数据共享清单和等保测评方案')
+  await expect(done).toContainText(`${planYear} 年度`)
+  await expect(drb.getByTestId('done-tasks')).toHaveCount(0) // not the desk's table
+  await expect(done.getByRole('link', { name })).toHaveAttribute('href', `/projects/${id}`)
+  await fits(drb, '已办')
+  await accessible(drb, '已办（手机）')
+  await shot(drb, '83b-phone-done')
 
   // alice: the bell says so; its drawer takes the screen; the notice opens the project.
   const alice = await phone(browser)
