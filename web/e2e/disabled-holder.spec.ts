@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, prelimTaskOf, reassignIn, shot, submitProject } from './helpers'
+import { accessible, apiLogin, heldByDisabled, login, personPage, reassignIn, shot } from './helpers'
 
 // 停用 with work in hand: a DRB reviewer claims a prelim review and leaves; the administrator
 // disables the account. Nobody would act on the claimed task until it fell overdue; 逾期督办's
@@ -8,26 +8,10 @@ import { accessible, apiLogin, login, personPage, prelimTaskOf, reassignIn, shot
 // 待办 then holds it.
 
 const tag = Date.now().toString(36)
-const username = `rev${tag}`
-const name = `离岗审核员${tag.slice(-4)}`
 const project = `停用转办测试项目（${tag}）`
 
 test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', async ({ browser, request }) => {
-  const admin = { Authorization: `Bearer ${await apiLogin(request, 'admin')}` }
-  let r = await request.post('/api/v1/users', { headers: admin, data: { username, name, org_id: 'drb', roles: ['drb_reviewer'], password: 'Initial-Passw0rd1' } })
-  expect(r.status(), await r.text()).toBe(201)
-  const userId = (await r.json()).id as string
-  const first = { Authorization: `Bearer ${await apiLogin(request, username, 'Initial-Passw0rd1')}` }
-  r = await request.post('/api/v1/auth/password', { headers: first, data: { current_password: 'Initial-Passw0rd1', new_password: 'Chosen-Passw0rd1' } })
-  expect(r.status(), await r.text()).toBe(200)
-  const rev = { Authorization: `Bearer ${(await r.json()).token}` }
-
-  const projectId = await submitProject(request, { name: project })
-  const task = await prelimTaskOf(request, rev, projectId)
-  r = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/claim`, { headers: rev })
-  expect(r.ok(), await r.text()).toBe(true)
-  r = await request.patch(`/api/v1/users/${userId}`, { headers: admin, data: { disabled: true } })
-  expect(r.status(), await r.text()).toBe(200)
+  const { name, projectId, task } = await heldByDisabled(request, tag, project)
 
   const sup = await personPage(browser)
   await login(sup, 'drbsup')

@@ -136,13 +136,40 @@ export async function returnOverAPI(request: APIRequestContext, projectId: strin
   return task
 }
 
-/** reassignIn 转办s the task of row (逾期督办's list) to the first person the option matches, with a reason, and waits for the dialog to close. */
-export async function reassignIn(page: Page, row: Locator, to: string | RegExp, reason: string) {
+/** reassignIn 转办s the task of row (逾期督办's list or card) to the first person the option matches, with a reason, and waits for the dialog to close; opened, if given, looks at the dialog first. */
+export async function reassignIn(page: Page, row: Locator, to: string | RegExp, reason: string, opened?: (dialog: Locator) => Promise<void>) {
   await row.getByRole('button', { name: /^转办/ }).click()
   const dlg = page.getByRole('dialog', { name: '转办' })
+  await expect(dlg).toBeVisible()
+  await opened?.(dlg)
   await dlg.getByRole('combobox', { name: '转办给' }).click({ force: true })
   await page.getByRole('option', { name: to }).first().click()
   await dlg.getByLabel('转办理由').fill(reason)
   await dlg.getByTestId('reassign-submit').click()
   await expect(dlg).toBeHidden()
+}
+
+/**
+ * heldByDisabled sets up, through the API, a task in the hands of a disabled user: a new DRB
+ * reviewer (username rev<tag>, name 离岗审核员…) chooses a password, claims the prelim review of
+ * a new project named project, and the administrator disables the account (停用).
+ */
+export async function heldByDisabled(request: APIRequestContext, tag: string, project: string) {
+  const username = `rev${tag}`
+  const name = `离岗审核员${tag.slice(-4)}`
+  const admin = { Authorization: `Bearer ${await apiLogin(request, 'admin')}` }
+  let r = await request.post('/api/v1/users', { headers: admin, data: { username, name, org_id: 'drb', roles: ['drb_reviewer'], password: 'Initial-Passw0rd1' } })
+  expect(r.status(), await r.text()).toBe(201)
+  const userId = (await r.json()).id as string
+  const first = { Authorization: `Bearer ${await apiLogin(request, username, 'Initial-Passw0rd1')}` }
+  r = await request.post('/api/v1/auth/password', { headers: first, data: { current_password: 'Initial-Passw0rd1', new_password: 'Chosen-Passw0rd1' } })
+  expect(r.status(), await r.text()).toBe(200)
+  const rev = { Authorization: `Bearer ${(await r.json()).token}` }
+  const projectId = await submitProject(request, { name: project })
+  const task = await prelimTaskOf(request, rev, projectId)
+  r = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/claim`, { headers: rev })
+  expect(r.ok(), await r.text()).toBe(true)
+  r = await request.patch(`/api/v1/users/${userId}`, { headers: admin, data: { disabled: true } })
+  expect(r.status(), await r.text()).toBe(200)
+  return { name, projectId, task }
 }

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
-import { accessible, password, planYear, shot, submitProject } from './helpers'
+import { accessible, heldByDisabled, password, planYear, reassignIn, shot, submitProject } from './helpers'
 
 // 手机上办理: a reviewer decides on a phone and the unit reads the outcome on one. At a phone's
 // width (390 × 844, touch) the menu is in a drawer opened from the header, 待办 and 已办 are lists of
@@ -142,4 +142,32 @@ test('手机: drb1 returns a project from 待办 on a phone, alice reads why on 
   await alice.setViewportSize({ width: 1024, height: 768 })
   await expect(alice.getByRole('navigation', { name: '主菜单' })).toBeVisible()
   await expect(alice.getByRole('button', { name: '打开菜单' })).toBeHidden()
+})
+
+test('手机: drbsup 转办s a disabled reviewer\'s task from 逾期督办 on a phone', async ({ browser, request }) => {
+  const tag = `${Date.now().toString(36)}p`
+  const project = `手机转办测试项目（${tag}）`
+  const { name } = await heldByDisabled(request, tag, project)
+
+  const sup = await phone(browser)
+  await phoneLogin(sup, 'drbsup')
+  await sup.getByTestId('held-by-disabled').click()
+  await expect(sup).toHaveURL(/\/overdue\?view=disabled$/)
+  // A card a task, as in 待办: who holds it (已停用), not yet due, 转办.
+  const card = sup.getByTestId('overdue-card').filter({ hasText: project })
+  await expect(card).toContainText(name)
+  await expect(card).toContainText('已停用')
+  await expect(card).toContainText('未到期')
+  await expect(sup.getByTestId('overdue')).toHaveCount(0) // not the desk's table
+  await fits(sup, '逾期督办')
+  await accessible(sup, '逾期督办（手机）')
+  await shot(sup, '87-phone-overdue')
+  await reassignIn(sup, card, '李审（市数管局）（市数据资源管理局）', '原办理人已离岗，转其他审核人员办理。', async (dlg) => {
+    const box = await dlg.locator('.el-dialog').first().boundingBox()
+    expect(box, 'the dialog has a box').not.toBeNull()
+    expect(box!.x).toBeGreaterThanOrEqual(0)
+    expect(box!.x + box!.width, 'the 转办 dialog fits the phone').toBeLessThanOrEqual(390)
+    await accessible(sup, '转办（手机）')
+  })
+  await expect(card).toHaveCount(0)
 })
