@@ -7,6 +7,7 @@ import { ElMessage } from 'element-plus'
 import App from './App.vue'
 import { router } from './router'
 import { installSession, useAuth } from './stores/auth'
+import { chunkFailed, isChunkLoadError, reloadFor } from './lib/chunks'
 import './style.css'
 
 const app = createApp(App)
@@ -24,6 +25,13 @@ installSession((e) => {
     ElMessage.warning({ message: auth.endedBecause, grouping: true })
     void router.push({ name: 'login', query: { redirect: here.fullPath } })
   }
+})
+
+// A screen whose code is gone (a new version deployed since this page loaded) is loaded anew
+// at the address wanted; a second failure is said, not swallowed (lib/chunks.ts).
+router.onError((err, to) => {
+  if (!isChunkLoadError(err)) return
+  if (!reloadFor(to.fullPath)) chunkFailed.value = true
 })
 
 app.mount('#app')
