@@ -15,9 +15,11 @@ test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', a
 
   const sup = await personPage(browser)
   await login(sup, 'drbsup')
-  // 首页 counts them beside 全部逾期 (other specs may hold some too) and opens the list.
-  const held = sup.getByTestId('held-by-disabled')
-  await expect(held).not.toHaveText('0')
+  // 首页 counts them beside 全部逾期 (other specs may hold some too) and opens the list; the
+  // figure's link says what it counts, not only the number.
+  const held = sup.getByRole('link', { name: /^停用人员持有：[1-9]\d* 件$/ })
+  await expect(held).toBeVisible()
+  await expect(sup.getByRole('link', { name: /^全部逾期（督办）：\d+ 件$/ })).toBeVisible()
   await shot(sup, '30c-home-supervisor')
   await held.click()
   await expect(sup).toHaveURL(/\/overdue\?view=disabled$/)
