@@ -37,6 +37,10 @@ test('手机: drb1 returns a project from 待办 on a phone, alice reads why on 
   const drb = await phone(browser)
   await phoneLogin(drb, 'drb1')
   await expect(drb.getByRole('navigation', { name: '主菜单' })).toBeHidden()
+  // One column, what waits for the person first: 待办事项 above the application window.
+  const tasksCard = await drb.getByTestId('card-tasks').boundingBox()
+  const windowCard = await drb.getByTestId('card-window').boundingBox()
+  expect(tasksCard!.y, '待办事项 comes first on a phone').toBeLessThan(windowCard!.y)
   await fits(drb, '首页')
   await accessible(drb, '首页（手机）')
   await shot(drb, '80-phone-home')
