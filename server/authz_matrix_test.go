@@ -1019,6 +1019,9 @@ var mxRoutes = map[string]mxRoute{
 	// Without an Idempotency-Key a bulk decision is refused after authorization (400), so
 	// nothing is decided; each of its items is the decision route's (issue 19 item 7).
 	"POST /api/v1/tasks/bulk-decision": {object: "task", action: "act", body: `{"bogus":1}`, ok: mxAllowed},
+	// Without an Idempotency-Key a bulk 转办 is refused after authorization (400), so nothing
+	// is moved; each of its items is the reassign route's.
+	"POST /api/v1/tasks/bulk-reassign": {object: "task", action: "reassign", body: `{"bogus":1}`, ok: mxAllowed},
 	// An unknown field is refused once the caller is known to see the task (400), so nobody
 	// is urged (issue 19 item 6).
 	"POST /api/v1/tasks/:id/urge": {object: "task", action: "urge", targets: mxTasks, body: `{"bogus":1}`, ok: mxAllowed},

@@ -116,7 +116,7 @@ func (s *Server) bulkDecide(c *gin.Context) {
 		if c.Request.Context().Err() != nil {
 			return // the client went away: what was decided stays decided, nobody reads the rest
 		}
-		it := s.decideItem(c, i, id, key+":"+id, body)
+		it := s.serveItem(c, i, id, "decision", key+":"+id, body)
 		if it.Status == http.StatusOK {
 			out.Decided++
 		} else {
@@ -129,23 +129,8 @@ func (s *Server) bulkDecide(c *gin.Context) {
 
 // checkBulk refuses a malformed bulk decision (key is its Idempotency-Key).
 func checkBulk(req bulkDecisionReq, key string) error {
-	switch n := len(req.TaskIDs); {
-	case n == 0:
-		return apperr.Invalid(map[string]string{"task_ids": "请至少选择 1 项任务"})
-	case n > maxBulkItems:
-		return apperr.Invalid(map[string]string{"task_ids": "一次最多批量办理 " + strconv.Itoa(maxBulkItems) + " 项，本次 " + strconv.Itoa(n) + " 项"})
-	}
-	seen := make(map[string]bool, len(req.TaskIDs))
-	for _, id := range req.TaskIDs {
-		switch {
-		case !validTaskID.MatchString(id):
-			return apperr.Invalid(map[string]string{"task_ids": "任务编号不合法：" + strconv.Quote(id)})
-		case seen[id]:
-			return apperr.Invalid(map[string]string{"task_ids": "任务重复：" + id})
-		case len(key)+1+len(id) > 128:
-			return apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 过长：加上任务编号后每项的幂等键不能超过 128 位")
-		}
-		seen[id] = true
+	if err := checkBulkIDs(req.TaskIDs, key); err != nil {
+		return err
 	}
 	allowed, ok := bulkDecisions[req.Kind]
 	if !ok {
@@ -164,12 +149,98 @@ func checkBulk(req bulkDecisionReq, key string) error {
 	return nil
 }
 
-// decideItem serves POST /api/v1/tasks/{id}/decision for task id (the n-th of the bulk
-// request c) with body and Idempotency-Key key through the gateway's router, and returns its
-// answer.
-func (s *Server) decideItem(c *gin.Context, n int, id, key string, body []byte) bulkItem {
+// checkBulkIDs refuses the task ids of a bulk request (key is its Idempotency-Key): none or
+// more than maxBulkItems, one malformed or named twice, or one that makes its item's key
+// longer than 128.
+func checkBulkIDs(ids []string, key string) error {
+	switch n := len(ids); {
+	case n == 0:
+		return apperr.Invalid(map[string]string{"task_ids": "请至少选择 1 项任务"})
+	case n > maxBulkItems:
+		return apperr.Invalid(map[string]string{"task_ids": "一次最多批量办理 " + strconv.Itoa(maxBulkItems) + " 项，本次 " + strconv.Itoa(n) + " 项"})
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		switch {
+		case !validTaskID.MatchString(id):
+			return apperr.Invalid(map[string]string{"task_ids": "任务编号不合法：" + strconv.Quote(id)})
+		case seen[id]:
+			return apperr.Invalid(map[string]string{"task_ids": "任务重复：" + id})
+		case len(key)+1+len(id) > 128:
+			return apperr.BadRequest("bad_idempotency_key", "Idempotency-Key 过长：加上任务编号后每项的幂等键不能超过 128 位")
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// bulkReassignReq is POST /api/v1/tasks/bulk-reassign's body: as POST /tasks/{id}/reassign's
+// (reassignReq), for several tasks.
+type bulkReassignReq struct {
+	AssigneeID string   `json:"assignee_id" validate:"required,max=64"`
+	Reason     string   `json:"reason" validate:"required,nonblank,max=2000"`
+	TaskIDs    []string `json:"task_ids" validate:"required"`
+}
+
+type bulkReassignJSON struct {
+	Items      []bulkItem `json:"items"`
+	Reassigned int        `json:"reassigned"`
+	Failed     int        `json:"failed"`
+}
+
+// bulkReassign is POST /api/v1/tasks/bulk-reassign (批量转办, T2): the DRB supervisor moves up
+// to 100 tasks to one person with one reason — the tasks a reviewer who left holds, or a
+// backlog of overdue ones. As a bulk decision does, it serves POST /api/v1/tasks/{id}/reassign
+// in process for each task, in the order given, with the Idempotency-Key <bulk key>:<task
+// id> and the X-Request-ID <request id>.<n>: the same authorization (the person must be able
+// to act on each task: 422 assignee_not_eligible for one they may not), Update, audit row and
+// notices as a 转办 alone, and a resent request moves nothing twice. The answer is 200 with
+// each item's status and body; an item that fails leaves the others moved. The whole request
+// is refused, moving nothing, only when it is malformed (no Idempotency-Key, no task or more
+// than 100, a task twice, no person or no reason).
+func (s *Server) bulkReassign(c *gin.Context) {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		respondError(c, apperr.BadRequest("idempotency_key_required",
+			"批量转办须带 Idempotency-Key 请求头：每项以“该键:任务编号”为幂等键，重发同一请求不会重复办理"))
+		return
+	}
+	var req bulkReassignReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	if err := checkBulkIDs(req.TaskIDs, key); err != nil {
+		respondError(c, err)
+		return
+	}
+	body, err := json.Marshal(reassignReq{AssigneeID: req.AssigneeID, Reason: text.Trim(req.Reason)})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := bulkReassignJSON{Items: make([]bulkItem, 0, len(req.TaskIDs))}
+	for i, id := range req.TaskIDs {
+		if c.Request.Context().Err() != nil {
+			return // the client went away: what was moved stays moved, nobody reads the rest
+		}
+		it := s.serveItem(c, i, id, "reassign", key+":"+id, body)
+		if it.Status == http.StatusOK {
+			out.Reassigned++
+		} else {
+			out.Failed++
+		}
+		out.Items = append(out.Items, it)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// serveItem serves POST /api/v1/tasks/{id}/{op} (decision, reassign) for task id (the n-th of
+// the bulk request c) with body and Idempotency-Key key through the gateway's router, and
+// returns its answer.
+func (s *Server) serveItem(c *gin.Context, n int, id, op, key string, body []byte) bulkItem {
 	r, err := http.NewRequestWithContext(c.Request.Context(), http.MethodPost,
-		"/api/v1/tasks/"+url.PathEscape(id)+"/decision", bytes.NewReader(body))
+		"/api/v1/tasks/"+url.PathEscape(id)+"/"+op, bytes.NewReader(body))
 	if err != nil { // a valid id always makes a valid URL
 		return bulkItem{TaskID: id, Status: http.StatusInternalServerError, Body: json.RawMessage(`{}`)}
 	}

@@ -230,3 +230,105 @@ func TestBulkDecisionRateLimitCountsItems(t *testing.T) {
 	one := s.decide("drb1", tasks[3], map[string]any{"decision": "approve"}, nil)
 	require.Equal(t, http.StatusTooManyRequests, one.Status, "the bulk request spent the budget: %s", one.Raw)
 }
+
+// TestBulkReassign (T2; issue 15 item 5's 转办, for many): the DRB supervisor moves three
+// preliminary reviews (two drb1 claimed, one in the pool) and an id that names no task to
+// drbsup in one request. Each item answers what POST /tasks/{id}/reassign answers alone; the
+// three are moved, each with its own audit row; a resend moves nothing twice; a person who may
+// not act on the tasks fails every item and moves none; a malformed request moves nothing.
+func TestBulkReassign(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "2021")
+	tasks, projects := s.prelimTasks(3, "批量转办测试")
+	for _, id := range tasks[:2] {
+		r := s.do("drb1", http.MethodPost, "/api/v1/tasks/"+id+"/claim", nil, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	}
+	bulk := func(user, key string, body map[string]any) (resp, bulkReassignJSON) {
+		hdr := map[string]string{}
+		if key != "" {
+			hdr["Idempotency-Key"] = key
+		}
+		r := s.do(user, http.MethodPost, "/api/v1/tasks/bulk-reassign", body, hdr)
+		var a bulkReassignJSON
+		if r.Status == http.StatusOK {
+			require.NoError(t, json.Unmarshal(r.Raw, &a), "%s", r.Raw)
+		}
+		return r, a
+	}
+	assignees := func() []string {
+		var out []string
+		for _, id := range tasks {
+			var a string
+			require.NoError(t, s.store.DB().Get(&a, `SELECT coalesce(assignee_id, '') FROM tasks WHERE id = $1`, id))
+			out = append(out, a)
+		}
+		return out
+	}
+	audits := func() int {
+		var n int
+		require.NoError(t, s.store.DB().Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'task.reassign' AND object_id = ANY($1)`,
+			pq.Array(projects)))
+		return n
+	}
+	ids := append(append([]string{}, tasks...), "project:p-none:prelim_review:1")
+	body := map[string]any{"assignee_id": "u-drbsup", "reason": "李审离岗，待办转赵督办理", "task_ids": ids}
+
+	// Malformed, or not the supervisor's: refused whole, nothing moved.
+	for _, c := range []struct {
+		user, key string
+		body      map[string]any
+		status    int
+		code      string
+	}{
+		{"drbsup", "", body, http.StatusBadRequest, "idempotency_key_required"},
+		{"drbsup", "k-empty", map[string]any{"assignee_id": "u-drbsup", "reason": "转", "task_ids": []string{}}, http.StatusBadRequest, "invalid_input"},
+		{"drbsup", "k-twice", map[string]any{"assignee_id": "u-drbsup", "reason": "转", "task_ids": []string{tasks[0], tasks[0]}}, http.StatusBadRequest, "invalid_input"},
+		{"drbsup", "k-blank", map[string]any{"assignee_id": "u-drbsup", "reason": "　", "task_ids": tasks}, http.StatusBadRequest, "invalid_input"},
+		{"drbsup", "k-nobody", map[string]any{"reason": "转", "task_ids": tasks}, http.StatusBadRequest, "invalid_input"},
+		{"drb1", "k-drb1", body, http.StatusForbidden, "forbidden"},
+	} {
+		r, _ := bulk(c.user, c.key, c.body)
+		require.Equal(t, c.status, r.Status, "%s %s: %s", c.user, c.key, r.Raw)
+		require.Equal(t, c.code, r.code(), "%s %s", c.user, c.key)
+	}
+	require.Equal(t, []string{"u-drb1", "u-drb1", ""}, assignees())
+
+	// To a unit clerk: every item refused as a 转办 alone refuses it, none moved.
+	r, a := bulk("drbsup", "k-alice", map[string]any{"assignee_id": "u-alice", "reason": "转", "task_ids": tasks})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, 0, a.Reassigned)
+	require.Equal(t, 3, a.Failed)
+	for _, it := range a.Items {
+		require.Equal(t, http.StatusUnprocessableEntity, it.Status, "%s", it.Body)
+		require.Contains(t, string(it.Body), "assignee_not_eligible")
+	}
+	require.Equal(t, []string{"u-drb1", "u-drb1", ""}, assignees())
+	require.Zero(t, audits())
+
+	key := "bulk-reassign-" + newID("")
+	r, a = bulk("drbsup", key, body)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, 3, a.Reassigned, "%s", r.Raw)
+	require.Equal(t, 1, a.Failed)
+	require.Len(t, a.Items, 4)
+	for i, it := range a.Items {
+		require.Equal(t, ids[i], it.TaskID, "in the order given")
+	}
+	require.Equal(t, http.StatusNotFound, a.Items[3].Status, "%s", a.Items[3].Body)
+	require.Equal(t, []string{"u-drbsup", "u-drbsup", "u-drbsup"}, assignees())
+	require.Equal(t, 3, audits(), "one audit row a task")
+	// Item 1 resent alone with its item key replays its answer.
+	alone := s.do("drbsup", http.MethodPost, "/api/v1/tasks/"+tasks[0]+"/reassign",
+		map[string]any{"assignee_id": "u-drbsup", "reason": "李审离岗，待办转赵督办理"}, map[string]string{"Idempotency-Key": key + ":" + tasks[0]})
+	require.Equal(t, http.StatusOK, alone.Status, "%s", alone.Raw)
+
+	// Resent whole (the answer was lost): each item answers as before, nothing moved twice.
+	r, again := bulk("drbsup", key, body)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, a.Reassigned, again.Reassigned)
+	for i := range a.Items {
+		require.Equal(t, a.Items[i].Status, again.Items[i].Status, "item %d", i)
+	}
+	require.Equal(t, 3, audits(), "the resend moved nothing twice")
+}

@@ -105,6 +105,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/tasks/:id/reassign", fzBind[reassignReq](nil)},
 	{http.MethodPost, "/api/v1/tasks/:id/delegate", fzBind[delegateReq](nil)},
 	{http.MethodPost, "/api/v1/tasks/bulk-decision", fzBind(func(s *Server, req *bulkDecisionReq) error { return checkBulk(*req, "fz-key") })},
+	{http.MethodPost, "/api/v1/tasks/bulk-reassign", fzBind(func(s *Server, req *bulkReassignReq) error { return checkBulkIDs(req.TaskIDs, "fz-key") })},
 	{http.MethodPost, "/api/v1/tasks/:id/urge", fzOptional[urgeReq](true)},
 	{http.MethodPost, "/api/v1/projects/:id/withdraw", fzOptional[withdrawReq](false)},
 	{http.MethodPost, "/api/v1/projects/:id/changes", fzBind[changeReq](nil)},

@@ -154,6 +154,8 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/tasks/overdue", overseers, h((*Server).listOverdueTasks), false},
 	// Each item of a bulk decision is a decision, rate-limited as one (bulk.go).
 	{http.MethodPost, "/api/v1/tasks/bulk-decision", reviewers, h((*Server).bulkDecide), false},
+	// Each item of a bulk 转办 is a 转办 (bulk.go).
+	{http.MethodPost, "/api/v1/tasks/bulk-reassign", supervisors, h((*Server).bulkReassign), false},
 	{http.MethodGet, "/api/v1/tasks/:id", taskReaders, h((*Server).getTask), false},
 	{http.MethodGet, "/api/v1/tasks/:id/checklist", taskReaders, h((*Server).taskChecklist), false},
 	{http.MethodPost, "/api/v1/tasks/:id/claim", reviewers, h((*Server).claimTask), true},
