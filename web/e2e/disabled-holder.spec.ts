@@ -56,3 +56,58 @@ test('逾期督办 lists the tasks a disabled user holds; drbsup 转办s one', a
     expect(items.map((t) => [t.id, t.assignee_id])).toEqual([[task, drb1Id]])
   }).toPass({ timeout: 20_000 })
 })
+
+test('drbsup picks a disabled reviewer\'s tasks on 逾期督办 and 转办s them at once (批量转办); one closed meanwhile is said', async ({ browser, request }) => {
+  const tag2 = `${Date.now().toString(36)}b`
+  const projects = [`批量转办测试项目一（${tag2}）`, `批量转办测试项目二（${tag2}）`, `批量转办测试项目三（${tag2}）`]
+  const { name, projectIds, tasks } = await heldByDisabled(request, tag2, ...projects)
+
+  const sup = await personPage(browser)
+  await login(sup, 'drbsup')
+  await sup.goto('/overdue?view=disabled')
+  const table = sup.getByTestId('overdue')
+  for (const p of projects) {
+    await table.getByRole('row').filter({ hasText: p }).getByRole('checkbox', { name: `选择：${p}` }).check()
+  }
+  await expect(sup.getByRole('group', { name: '批量转办' })).toContainText('已选 3 项')
+  await sup.getByTestId('bulk-reassign').click()
+  const dlg = sup.getByRole('dialog', { name: '批量转办' })
+  await expect(dlg.getByTestId('bulk-reassign-what')).toContainText('批量转办 3 项任务（数管局审核人员）')
+  // Nothing chosen yet: said in the form, nothing sent.
+  await dlg.getByTestId('reassign-submit').click()
+  await expect(dlg).toContainText('请选择转办对象')
+  await dlg.getByRole('combobox', { name: '转办给' }).click({ force: true })
+  await sup.getByRole('option', { name: '李审（市数管局）（市数据资源管理局）' }).click()
+  await dlg.getByLabel('转办理由').fill(`${name} 已离岗，其待办一并转李审办理。`)
+  await expect(dlg).not.toContainText('请选择转办对象') // gone once answered
+  await accessible(sup, '批量转办')
+  await shot(sup, '30d-bulk-reassign')
+
+  // Meanwhile (another window) the third task is taken over and decided: closed.
+  const me = { Authorization: `Bearer ${await apiLogin(request, 'drbsup')}` }
+  const meId = (await (await request.get('/api/v1/me', { headers: me })).json()).user.id as string
+  let r = await request.post(`/api/v1/tasks/${encodeURIComponent(tasks[2])}/reassign`, { headers: me, data: { assignee_id: meId, reason: '本人先行办理' } })
+  expect(r.status(), await r.text()).toBe(200)
+  r = await request.post(`/api/v1/tasks/${encodeURIComponent(tasks[2])}/decision`, { headers: me, data: { decision: 'approve', comment: '符合申报条件' } })
+  expect(r.status(), await r.text()).toBe(200)
+
+  await dlg.getByTestId('reassign-submit').click()
+  const failed = dlg.getByTestId('bulk-reassign-failures')
+  await expect(failed).toContainText('已转办 2 项，1 项未转办：')
+  await expect(failed).toContainText(projects[2])
+  await accessible(sup, '批量转办：部分未转办')
+  await shot(sup, '30e-bulk-reassign-partly')
+  await dlg.getByRole('button', { name: '关闭', exact: true }).click()
+  await expect(dlg).toBeHidden()
+  for (const p of projects) await expect(table.getByRole('row').filter({ hasText: p })).toHaveCount(0)
+
+  // The two are drb1's now, each moved as a 转办 alone would.
+  const drb1 = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  const drb1Id = (await (await request.get('/api/v1/me', { headers: drb1 })).json()).user.id as string
+  for (const id of projectIds.slice(0, 2)) {
+    await expect(async () => {
+      const l = await request.get(`/api/v1/tasks?kind=prelim_review&project_id=${id}`, { headers: drb1 })
+      expect(((await l.json()).items as { assignee_id?: string }[]).map((t) => t.assignee_id)).toEqual([drb1Id])
+    }).toPass({ timeout: 20_000 })
+  }
+})

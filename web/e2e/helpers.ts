@@ -150,11 +150,11 @@ export async function reassignIn(page: Page, row: Locator, to: string | RegExp, 
 }
 
 /**
- * heldByDisabled sets up, through the API, a task in the hands of a disabled user: a new DRB
+ * heldByDisabled sets up, through the API, tasks in the hands of a disabled user: a new DRB
  * reviewer (username rev<tag>, name 离岗审核员…) chooses a password, claims the prelim review of
- * a new project named project, and the administrator disables the account (停用).
+ * a new project for each name in projects, and the administrator disables the account (停用).
  */
-export async function heldByDisabled(request: APIRequestContext, tag: string, project: string) {
+export async function heldByDisabled(request: APIRequestContext, tag: string, ...projects: string[]) {
   const username = `rev${tag}`
   const name = `离岗审核员${tag.slice(-4)}`
   const admin = { Authorization: `Bearer ${await apiLogin(request, 'admin')}` }
@@ -165,11 +165,17 @@ export async function heldByDisabled(request: APIRequestContext, tag: string, pr
   r = await request.post('/api/v1/auth/password', { headers: first, data: { current_password: 'Initial-Passw0rd1', new_password: 'Chosen-Passw0rd1' } })
   expect(r.status(), await r.text()).toBe(200)
   const rev = { Authorization: `Bearer ${(await r.json()).token}` }
-  const projectId = await submitProject(request, { name: project })
-  const task = await prelimTaskOf(request, rev, projectId)
-  r = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/claim`, { headers: rev })
-  expect(r.ok(), await r.text()).toBe(true)
+  const projectIds: string[] = []
+  const tasks: string[] = []
+  for (const project of projects) {
+    const projectId = await submitProject(request, { name: project })
+    const task = await prelimTaskOf(request, rev, projectId)
+    r = await request.post(`/api/v1/tasks/${encodeURIComponent(task)}/claim`, { headers: rev })
+    expect(r.ok(), await r.text()).toBe(true)
+    projectIds.push(projectId)
+    tasks.push(task)
+  }
   r = await request.patch(`/api/v1/users/${userId}`, { headers: admin, data: { disabled: true } })
   expect(r.status(), await r.text()).toBe(200)
-  return { name, projectId, task }
+  return { name, projectId: projectIds[0], task: tasks[0], projectIds, tasks }
 }
