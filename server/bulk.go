@@ -70,10 +70,8 @@ type bulkDecisionJSON struct {
 // or a decision its kind does not take, a return without a comment, or tasks of another kind
 // among those the caller may see.
 func (s *Server) bulkDecide(c *gin.Context) {
-	key := c.GetHeader("Idempotency-Key")
-	if key == "" {
-		respondError(c, apperr.BadRequest("idempotency_key_required",
-			"批量审批须带 Idempotency-Key 请求头：每项以“该键:任务编号”为幂等键，重发同一请求不会重复办理"))
+	key, ok := bulkKey(c, "批量审批")
+	if !ok {
 		return
 	}
 	var req bulkDecisionReq
@@ -111,20 +109,41 @@ func (s *Server) bulkDecide(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	out := bulkDecisionJSON{Items: make([]bulkItem, 0, len(req.TaskIDs))}
-	for i, id := range req.TaskIDs {
-		if c.Request.Context().Err() != nil {
-			return // the client went away: what was decided stays decided, nobody reads the rest
-		}
-		it := s.serveItem(c, i, id, "decision", key+":"+id, body)
-		if it.Status == http.StatusOK {
-			out.Decided++
-		} else {
-			out.Failed++
-		}
-		out.Items = append(out.Items, it)
+	items, done, ok := s.serveItems(c, req.TaskIDs, "decision", key, body)
+	if !ok {
+		return // the client went away: what was decided stays decided, nobody reads the rest
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, bulkDecisionJSON{Items: items, Decided: done, Failed: len(items) - done})
+}
+
+// bulkKey is the Idempotency-Key a bulk request (what: its name) must carry; without one it
+// answers 400 idempotency_key_required and false.
+func bulkKey(c *gin.Context, what string) (string, bool) {
+	key := c.GetHeader("Idempotency-Key")
+	if key == "" {
+		respondError(c, apperr.BadRequest("idempotency_key_required",
+			what+"须带 Idempotency-Key 请求头：每项以“该键:任务编号”为幂等键，重发同一请求不会重复办理"))
+	}
+	return key, key != ""
+}
+
+// serveItems serves POST /api/v1/tasks/{id}/{op} for each of ids in order (serveItem, item
+// keys <key>:<task id>) and returns their answers and how many answered 200; false when the
+// client went away before the last.
+func (s *Server) serveItems(c *gin.Context, ids []string, op, key string, body []byte) ([]bulkItem, int, bool) {
+	items := make([]bulkItem, 0, len(ids))
+	done := 0
+	for i, id := range ids {
+		if c.Request.Context().Err() != nil {
+			return nil, 0, false
+		}
+		it := s.serveItem(c, i, id, op, key+":"+id, body)
+		if it.Status == http.StatusOK {
+			done++
+		}
+		items = append(items, it)
+	}
+	return items, done, true
 }
 
 // checkBulk refuses a malformed bulk decision (key is its Idempotency-Key).
@@ -199,10 +218,8 @@ type bulkReassignJSON struct {
 // is refused, moving nothing, only when it is malformed (no Idempotency-Key, no task or more
 // than 100, a task twice, no person or no reason).
 func (s *Server) bulkReassign(c *gin.Context) {
-	key := c.GetHeader("Idempotency-Key")
-	if key == "" {
-		respondError(c, apperr.BadRequest("idempotency_key_required",
-			"批量转办须带 Idempotency-Key 请求头：每项以“该键:任务编号”为幂等键，重发同一请求不会重复办理"))
+	key, ok := bulkKey(c, "批量转办")
+	if !ok {
 		return
 	}
 	var req bulkReassignReq
@@ -219,20 +236,11 @@ func (s *Server) bulkReassign(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	out := bulkReassignJSON{Items: make([]bulkItem, 0, len(req.TaskIDs))}
-	for i, id := range req.TaskIDs {
-		if c.Request.Context().Err() != nil {
-			return // the client went away: what was moved stays moved, nobody reads the rest
-		}
-		it := s.serveItem(c, i, id, "reassign", key+":"+id, body)
-		if it.Status == http.StatusOK {
-			out.Reassigned++
-		} else {
-			out.Failed++
-		}
-		out.Items = append(out.Items, it)
+	items, done, ok := s.serveItems(c, req.TaskIDs, "reassign", key, body)
+	if !ok {
+		return // the client went away: what was moved stays moved, nobody reads the rest
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, bulkReassignJSON{Items: items, Reassigned: done, Failed: len(items) - done})
 }
 
 // serveItem serves POST /api/v1/tasks/{id}/{op} (decision, reassign) for task id (the n-th of
