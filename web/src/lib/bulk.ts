@@ -1,5 +1,6 @@
 // 批量审批 on 待办: which tasks may be picked together, and how the server's per-item answers
 // read. What is decided, and whether, is the server's (POST /api/v1/tasks/bulk-decision).
+// 批量转办 on 逾期督办 (POST /api/v1/tasks/bulk-reassign) reads its failed items with describe too.
 import { decisionLabels, stageLabels } from './labels'
 
 /** The most tasks one bulk decision takes (the server's limit). */
