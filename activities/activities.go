@@ -183,8 +183,9 @@ const MailRecordEvery = time.Hour
 
 // MailSweep mails the notifications left unsent (store.SendStaleNotifications): rows first,
 // mail after, retried at each sweep until sent or refused for good; and records for ops (O1,
-// store.RecordUnsentMail) those still unsent a day after they were written. The worker runs
-// it (SweepMail).
+// store.RecordUnsentMail) those still unsent a day after they were written. It also sends the
+// daily digests (每日汇总, store.SendDigests) of the users who chose one, at the first sweep after
+// store.DigestAt each day. The worker runs it (SweepMail).
 type MailSweep struct {
 	Store *store.Store
 	// Sender delivers the mail; nil means the log.
@@ -219,6 +220,12 @@ func (m MailSweep) Run(ctx context.Context) {
 			m.Log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
 		} else if n > 0 {
 			m.Log.Info("mail sweep sent notifications", zap.Int("sent", n))
+		}
+		// The daily digests (每日汇总) of those who chose them, once DigestAt has passed today.
+		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now()), mailer(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
+			m.Log.Warn("mail sweep: digests stopped early", zap.Int("sent", d), zap.Error(err))
+		} else if d > 0 {
+			m.Log.Info("mail sweep sent daily digests", zap.Int("sent", d))
 		}
 		if !recorded.IsZero() && time.Since(recorded) < m.RecordEvery {
 			continue

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -312,4 +313,36 @@ func TestSweepMailRecordsAtMostOncePerInterval(t *testing.T) {
 	stop = sweep(time.Millisecond, &relayDown{})
 	require.Eventually(t, func() bool { return records() == 2 }, 20*time.Second, 20*time.Millisecond, "a record once the interval passed")
 	stop()
+}
+
+// The mail sweep sends the daily digest (每日汇总) of a person who chose it, once its 08:30 has
+// passed: one message with the rows it held, none of them mailed alone.
+func TestSweepMailSendsTheDayDigest(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	digest := true
+	_, err := st.SetMailSettings(ctx, "u-drb1", store.MailChange{Digest: &digest}, func(*store.Tx, map[string]any) error { return nil })
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`UPDATE users SET digest_sent_at = now() - interval '2 days' WHERE id = 'u-drb1'`)
+	require.NoError(t, err)
+	testdb.Notifications(t, st, "project:px/run-1/3#t0:u-drb1", "project:px/run-1/4#t0:u-drb1")
+	_, err = st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes'`)
+	require.NoError(t, err)
+
+	s := &lockedSender{}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		activities.MailSweep{Store: st, Sender: s, Log: zap.NewNop(), Every: 20 * time.Millisecond, RecordEvery: time.Hour}.Run(sctx)
+		close(done)
+	}()
+	require.Eventually(t, func() bool { return len(s.Sent()) > 0 }, 20*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // further sweeps send nothing more
+	cancel()
+	<-done
+	sent := s.Sent()
+	require.Len(t, sent, 1, "%v", sent)
+	require.True(t, strings.HasPrefix(sent[0], "digest/u-drb1/"), sent[0])
+	require.Contains(t, sent[0], "每日通知汇总")
 }

@@ -83,6 +83,7 @@ func fzOptional[T any](nonZero bool) func(*Server, *gin.Context) (any, error) {
 var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/auth/login", fzBind[loginRequest](nil)},
 	{http.MethodPost, "/api/v1/auth/password", fzBind[changePasswordReq](nil)},
+	{http.MethodPut, "/api/v1/me/mail-settings", fzBind(func(_ *Server, r *mailSettingsReq) error { return r.check() })},
 	{http.MethodPost, "/api/v1/users", fzBind[createUserRequest](nil)},
 	{http.MethodPost, "/api/v1/orgs", fzBind[createOrgRequest](nil)},
 	{http.MethodPatch, "/api/v1/users/:id", fzBind[updateUserRequest](nil)},

@@ -103,6 +103,8 @@ var routeTable = []route{
 	{http.MethodPost, "/api/v1/auth/refresh", signedIn, h((*Server).refreshToken), false},
 	{http.MethodPost, "/api/v1/auth/password", signedIn, h((*Server).changePassword), false},
 	{http.MethodGet, "/api/v1/me", signedIn, h((*Server).me), false},
+	{http.MethodGet, "/api/v1/me/mail-settings", signedIn, h((*Server).getMailSettings), false},
+	{http.MethodPut, "/api/v1/me/mail-settings", signedIn, h((*Server).putMailSettings), false},
 	{http.MethodGet, "/api/v1/users", userReaders, h((*Server).listUsers), false},
 	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser), false},
 	{http.MethodPatch, "/api/v1/users/:id", admins, h((*Server).updateUser), false},

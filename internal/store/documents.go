@@ -247,20 +247,21 @@ func (s *Store) MailFailures(ctx context.Context, since time.Time, limit int) ([
 	return out, nil
 }
 
-// nextUnsentSQL reads and locks the next unsent notification whose id starts with $1: the ids
+// nextUnsentSQL reads and locks the next unsent notification whose id starts with $1 (not one
+// its user takes in the daily digest, heldForDigest): the ids
 // from $1 up to $1 followed by the last code point, in byte order (COLLATE "C", as the index
 // keeps them), are exactly those that start with it; starts_with states it for the reader.
 const nextUnsentSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
 	FROM notifications n JOIN users u ON u.id = n.user_id
 	WHERE n.id COLLATE "C" >= $1 AND n.id COLLATE "C" < $1 || chr(1114111) AND starts_with(n.id, $1)
-		AND n.sent_at IS NULL AND n.failed_at IS NULL
+		AND n.sent_at IS NULL AND n.failed_at IS NULL AND NOT (` + heldForDigest + `)
 	ORDER BY n.id COLLATE "C" LIMIT 1 FOR UPDATE OF n SKIP LOCKED`
 
 // unsentByIDSQL reads and locks notification $1 if it is unsent: the mail sweep's read of a
 // stale row (SendStaleNotifications), by its whole id, not as a prefix of others.
 const unsentByIDSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
 	FROM notifications n JOIN users u ON u.id = n.user_id
-	WHERE n.id = $1 AND n.sent_at IS NULL AND n.failed_at IS NULL
+	WHERE n.id = $1 AND n.sent_at IS NULL AND n.failed_at IS NULL AND NOT (` + heldForDigest + `)
 	FOR UPDATE OF n SKIP LOCKED`
 
 // ErrUndeliverable marks a send error as permanent (the relay refused the message for good):

@@ -42,3 +42,7 @@ var InsertNoticesSQL = insertNoticesSQL
 
 // TaskListQuery is ListTasks' statement and arguments for f, for the tests that EXPLAIN it.
 func TaskListQuery(f TaskFilter) (string, []any, error) { return taskListQuery(f, taskCols) }
+
+// HeldForDigestSQL is the condition under which a notification's mail waits for its user's
+// daily digest, for the test that keeps it in step with InstantKinds.
+const HeldForDigestSQL = heldForDigest

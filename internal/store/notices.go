@@ -358,9 +358,12 @@ func (s *Store) insertNotices(ctx context.Context, tx *sqlx.Tx, idPrefix, kind, 
 func (s *Store) SendStaleNotifications(ctx context.Context, grace, horizon time.Duration, limit int,
 	send func(PendingNotification) error) (int, error) {
 	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL
-		AND created_at < now() - $1 * interval '1 microsecond' AND created_at > now() - $2 * interval '1 microsecond'
-		ORDER BY created_at, id LIMIT $3`, grace.Microseconds(), horizon.Microseconds(), limit)
+	// Not the rows held for a digest (SendDigests mails them): read here, a digest user's
+	// backlog would fill every batch and keep the sweep from the rows behind it.
+	err := s.db.SelectContext(ctx, &ids, `SELECT n.id FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE n.sent_at IS NULL AND n.failed_at IS NULL AND NOT (`+heldForDigest+`)
+		AND n.created_at < now() - $1 * interval '1 microsecond' AND n.created_at > now() - $2 * interval '1 microsecond'
+		ORDER BY n.created_at, n.id LIMIT $3`, grace.Microseconds(), horizon.Microseconds(), limit)
 	if err != nil {
 		return 0, fmt.Errorf("stale notifications: %w", err)
 	}
@@ -451,7 +454,8 @@ type unsentMail struct {
 }
 
 // recordUnsentMailSQL adds up to $6 activity_failures rows of the transitions with mail unsent
-// ($1: after, $2: horizon, in microseconds) not recorded before, and returns every candidate it
+// ($1: after, $2: horizon, in microseconds; a row held for its user's daily digest a day later,
+// since its mail waits up to a day by choice) not recorded before, and returns every candidate it
 // read, added true for those it added (false for those another sweep added meanwhile).
 const recordUnsentMailSQL = `WITH c AS (
 		SELECT * FROM (SELECT DISTINCT ON (k.tr) k.tr, 'af-' || left(encode(sha256(convert_to('mail/' || k.tr, 'UTF8')), 'hex'), 24) AS id,
@@ -461,6 +465,8 @@ const recordUnsentMailSQL = `WITH c AS (
 		FROM notifications n, LATERAL (SELECT split_part(n.id, '#', 1) AS tr) k
 		WHERE n.sent_at IS NULL AND n.failed_at IS NULL AND n.kind <> $7
 			AND n.created_at < now() - $1 * interval '1 microsecond' AND n.created_at > now() - $2 * interval '1 microsecond'
+			AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = n.user_id AND ` + heldForDigest + `
+				AND n.created_at > now() - $1 * interval '1 microsecond' - interval '1 day')
 		ORDER BY k.tr, n.id) u
 		WHERE NOT EXISTS (SELECT 1 FROM activity_failures f WHERE f.id = u.id)
 		ORDER BY u.tr LIMIT $6),

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"egovpm/internal/calendar"
+)
+
+// The daily digest (每日汇总, docs/NOTIFICATIONS.md "Digest"): a user who chose it (users.mail_digest,
+// PUT /api/v1/me/mail-settings) gets the mail of their notifications as one message a day at
+// DigestAt, Beijing time, instead of one each. The notifications themselves are written, shown in
+// the app and kept exactly as for anyone; only their mail waits. What someone is waiting on now
+// (InstantKinds) is mailed at once all the same.
+
+// DigestAt is when, in Asia/Shanghai, the day's digest goes out: at the first mail sweep at or
+// after it.
+const DigestAt = 8*time.Hour + 30*time.Minute
+
+// DigestClock is DigestAt as the clock reads it ("08:30").
+func DigestClock() string {
+	return fmt.Sprintf("%02d:%02d", int(DigestAt/time.Hour), int(DigestAt%time.Hour/time.Minute))
+}
+
+// InstantKinds are the notices mailed at once even to a user who takes the digest: a 催办, an
+// overdue task escalated to the supervisors, a disabled user's tasks waiting for 转办, and ops'
+// notices of work that failed — each is about something late already.
+var InstantKinds = []string{"task_urged", "task_escalation", "holder_disabled", "activity_failed", MailUnsentKind}
+
+// heldForDigest is, in a statement over notifications n and their users u, whether n's mail waits
+// for u's digest. It names InstantKinds (TestHeldForDigestNamesInstantKinds keeps the two alike).
+const heldForDigest = `u.mail_digest AND n.kind NOT IN ('task_urged', 'task_escalation', 'holder_disabled', 'activity_failed', 'mail_unsent')`
+
+// digestListed bounds the notices a digest lists one by one; the rest are counted (the app has
+// them all).
+const digestListed = 100
+
+// DigestDue returns the time of the latest digest due at or before now: today's DigestAt in
+// Asia/Shanghai, or yesterday's before it.
+func DigestDue(now time.Time) time.Time {
+	t := now.In(calendar.Shanghai)
+	due := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
+	if due.After(t) {
+		due = time.Date(t.Year(), t.Month(), t.Day()-1, 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
+	}
+	return due
+}
+
+// MailSettings is how a user's notifications are mailed.
+type MailSettings struct {
+	// Email is where they go ("" when the user has none: the app only).
+	Email string `db:"email"`
+	// Digest: one mail a day (DigestAt) instead of one each.
+	Digest bool `db:"mail_digest"`
+}
+
+// MailSettings returns user id's mail settings, or ErrNotFound.
+func (s *Store) MailSettings(ctx context.Context, id string) (MailSettings, error) {
+	var m MailSettings
+	err := s.db.GetContext(ctx, &m, `SELECT coalesce(email, '') AS email, mail_digest FROM users WHERE id = $1`, id)
+	if err != nil {
+		return m, fmt.Errorf("mail settings of %s: %w", id, notFound(err))
+	}
+	return m, nil
+}
+
+// MailChange is a change of a user's mail settings: nil fields stay as they are.
+type MailChange struct {
+	// Email: the new address, "" to remove it (the app only).
+	Email *string
+	// Digest: the daily digest (true) or one mail each (false).
+	Digest *bool
+}
+
+// SetMailSettings applies c to user id's mail settings and, when that changes anything, runs
+// audit with what changed ("email", "digest": the new values) in the same transaction; it
+// reports whether anything changed (ErrNotFound for no such user). Choosing the digest starts
+// its day from now (digest_sent_at): the first one goes out at the next DigestAt, not at the
+// next sweep with what came in since. Leaving it hands the rows it held to the mail sweep,
+// which mails each within a minute or two.
+func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, audit func(tx *Tx, changed map[string]any) error) (bool, error) {
+	changed := map[string]any{}
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		var m MailSettings
+		err := tx.tx.GetContext(ctx, &m, `SELECT coalesce(email, '') AS email, mail_digest FROM users WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return fmt.Errorf("mail settings of %s: %w", id, notFound(err))
+		}
+		if c.Email != nil && *c.Email != m.Email {
+			changed["email"] = *c.Email
+			m.Email = *c.Email
+		}
+		startDay := false
+		if c.Digest != nil && *c.Digest != m.Digest {
+			changed["digest"] = *c.Digest
+			m.Digest, startDay = *c.Digest, *c.Digest
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET email = nullif($2, ''), mail_digest = $3,
+			digest_sent_at = CASE WHEN $4 THEN now() ELSE digest_sent_at END WHERE id = $1`, id, m.Email, m.Digest, startDay); err != nil {
+			return fmt.Errorf("mail settings of %s: %w", id, err)
+		}
+		return audit(tx, changed)
+	})
+	return len(changed) > 0 && err == nil, err
+}
+
+// digestRow is a notification a digest lists.
+type digestRow struct {
+	ID        string    `db:"id"`
+	Title     string    `db:"title"`
+	Body      string    `db:"body"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// SendDigests mails the digest due at due (DigestDue) to every user who takes it, has held
+// notifications unsent and has had none since due, and returns how many it sent. Each user's
+// digest is one transaction: the user row is locked (SKIP LOCKED: two workers never send one),
+// the held rows are read and locked, the message sent, and the rows marked sent with the user's
+// digest_sent_at in the same commit, so a day has one digest; a crash between the send and the
+// commit can repeat it (at-least-once, as SendNotifications). A send error wrapping
+// ErrUndeliverable marks the rows failed (the relay refused the address for good: ops see them
+// in mail-failures) and the day's digest done; any other error ends the round, to be retried at
+// the next sweep.
+func (s *Store) SendDigests(ctx context.Context, due time.Time, send func(PendingNotification) error) (int, error) {
+	var users []string
+	err := s.db.SelectContext(ctx, &users, `SELECT u.id FROM users u
+		WHERE u.mail_digest AND coalesce(u.digest_sent_at, '-infinity') < $1
+			AND EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = u.id AND n.sent_at IS NULL AND n.failed_at IS NULL AND `+heldForDigest+`)
+		ORDER BY u.id`, due)
+	if err != nil {
+		return 0, fmt.Errorf("digests due: %w", err)
+	}
+	sent := 0
+	for _, id := range users {
+		ok, err := s.sendDigest(ctx, id, due, send)
+		if err != nil {
+			return sent, err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, nil
+}
+
+// sendDigest sends user id's digest due at due (SendDigests) and reports whether it sent one.
+func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, send func(PendingNotification) error) (bool, error) {
+	sent := false
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var u struct {
+			Username string `db:"username"`
+			Email    string `db:"email"`
+		}
+		err := tx.GetContext(ctx, &u, `SELECT username, coalesce(email, '') AS email FROM users
+			WHERE id = $1 AND mail_digest AND coalesce(digest_sent_at, '-infinity') < $2 FOR UPDATE SKIP LOCKED`, id, due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // another worker's, or sent meanwhile, or no longer chosen
+		} else if err != nil {
+			return err
+		}
+		var rows []digestRow
+		if err := tx.SelectContext(ctx, &rows, `SELECT n.id, n.title, n.body, n.created_at
+			FROM notifications n JOIN users u ON u.id = n.user_id
+			WHERE n.user_id = $1 AND n.sent_at IS NULL AND n.failed_at IS NULL AND `+heldForDigest+`
+			ORDER BY n.created_at, n.id FOR UPDATE OF n SKIP LOCKED`, id); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		mark := `UPDATE notifications SET sent_at = now() WHERE id = ANY($1)`
+		args := []any{pq.StringArray(ids)}
+		if err := send(digestMessage(id, u.Username, u.Email, due, rows)); err != nil {
+			if !errors.Is(err, ErrUndeliverable) {
+				return err
+			}
+			mark = `UPDATE notifications SET failed_at = now(), failure = left($2, 1000) WHERE id = ANY($1)`
+			args = append(args, strings.ReplaceAll(strings.ToValidUTF8(err.Error(), "?"), "\x00", ""))
+		} else {
+			sent = true
+		}
+		if _, err := tx.ExecContext(ctx, mark, args...); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET digest_sent_at = now() WHERE id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("digest of %s: %w", id, err)
+	}
+	return sent, nil
+}
+
+// digestMessage is user id's digest due at due of rows, oldest first: the first digestListed one
+// by one with when each was written, the rest counted. Its id is "digest/<user>/<date>".
+func digestMessage(id, username, email string, due time.Time, rows []digestRow) PendingNotification {
+	day := due.In(calendar.Shanghai)
+	var b strings.Builder
+	fmt.Fprintf(&b, "您选择了每日汇总接收邮件通知。以下是尚未邮件告知您的 %d 条通知，按时间先后排列：\n", len(rows))
+	for i, r := range rows {
+		if i == digestListed {
+			fmt.Fprintf(&b, "\n另有 %d 条通知未在此列出，请登录系统查看。\n", len(rows)-digestListed)
+			break
+		}
+		fmt.Fprintf(&b, "\n%d. 【%s】%s\n   %s\n", i+1, r.CreatedAt.In(calendar.Shanghai).Format("1月2日 15:04"), r.Title, r.Body)
+	}
+	b.WriteString("\n如需每条通知即时发送邮件，请在系统的通知列表中将“邮件接收方式”改为“逐条发送”。\n")
+	return PendingNotification{ID: fmt.Sprintf("digest/%s/%s", id, day.Format("2006-01-02")), UserID: id, Username: username, Email: email,
+		Title: fmt.Sprintf("每日通知汇总（%s）：%d 条", day.Format("1月2日"), len(rows)), Body: b.String()}
+}

@@ -1,0 +1,195 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/calendar"
+	"egovpm/internal/seed"
+	"egovpm/internal/store"
+	"egovpm/internal/testdb"
+)
+
+// The daily digest (每日汇总, docs/NOTIFICATIONS.md "Digest"): a user who chose it is mailed
+// nothing per notification — not by a transition's send, not by the sweep — except the kinds
+// that cannot wait; at the day's DigestAt one mail lists every notification held, oldest first,
+// and marks them sent with the user's day, so a second round that day sends nothing; held rows
+// are not taken for unsent mail (O1) within their day; leaving the digest hands them back to
+// the sweep.
+func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	db := st.DB()
+	var audits []map[string]any
+	audit := func(_ *store.Tx, c map[string]any) error { audits = append(audits, c); return nil }
+	changed, err := st.SetMailSettings(ctx, "u-drb1", store.MailChange{Digest: ptr(true)}, audit)
+	require.NoError(t, err)
+	require.True(t, changed)
+	changed, err = st.SetMailSettings(ctx, "u-drb1", store.MailChange{Digest: ptr(true), Email: ptr("")}, audit)
+	require.NoError(t, err)
+	require.False(t, changed, "the same choice again changes nothing")
+	require.Equal(t, []map[string]any{{"digest": true}}, audits, "and is not audited again")
+	_, err = st.SetMailSettings(ctx, "u-nobody", store.MailChange{Digest: ptr(true)}, audit)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	m, err := st.MailSettings(ctx, "u-drb1")
+	require.NoError(t, err)
+	require.Equal(t, store.MailSettings{Digest: true}, m)
+	_, err = st.SetMailSettings(ctx, "u-drb1", store.MailChange{Email: ptr("li.shen@luan.gov.cn")}, audit)
+	require.NoError(t, err)
+	m, err = st.MailSettings(ctx, "u-drb1")
+	require.NoError(t, err)
+	require.Equal(t, store.MailSettings{Email: "li.shen@luan.gov.cn", Digest: true}, m)
+	require.Equal(t, map[string]any{"email": "li.shen@luan.gov.cn"}, audits[1], "only what changed")
+
+	tr, urged := "project:px/run-1/3", "urge:t1"
+	testdb.Notifications(t, st, tr+"#t0:u-drb1", tr+"#t0:u-drbsup", tr+"#1:u-drb1", urged+"#0:u-drb1")
+	_, err = db.Exec(`UPDATE notifications SET kind = 'task_urged' WHERE id = $1`, urged+"#0:u-drb1")
+	require.NoError(t, err)
+	// The rows were written before the digest's day began, so today's digest is due.
+	_, err = db.Exec(`UPDATE notifications SET created_at = now() - interval '2 hours' - (CASE WHEN id LIKE '%#1:%' THEN interval '0' ELSE interval '1 minute' END)`)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE users SET digest_sent_at = now() - interval '3 hours' WHERE id = 'u-drb1'`)
+	require.NoError(t, err)
+
+	var mailed []store.PendingNotification
+	send := func(n store.PendingNotification) error { mailed = append(mailed, n); return nil }
+	n, err := st.SendNotifications(ctx, tr, send)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the transition's send mails drbsup's alone")
+	require.Equal(t, tr+"#t0:u-drbsup", mailed[0].ID)
+	mailed = nil
+	n, err = st.SendStaleNotifications(ctx, time.Minute, 7*24*time.Hour, 500, send)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the sweep mails the 催办 at once, not the held rows")
+	require.Equal(t, urged+"#0:u-drb1", mailed[0].ID)
+	rec, err := st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour)
+	require.NoError(t, err)
+	require.Zero(t, rec, "a row held for the digest is not unsent mail within its day")
+
+	mailed = nil
+	before := time.Now()
+	n, err = st.SendDigests(ctx, before.Add(-time.Hour), send)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Len(t, mailed, 1)
+	d := mailed[0]
+	require.Equal(t, "u-drb1", d.UserID)
+	require.Equal(t, fmt.Sprintf("digest/u-drb1/%s", before.Add(-time.Hour).In(calendar.Shanghai).Format("2006-01-02")), d.ID)
+	require.Contains(t, d.Title, "每日通知汇总")
+	require.Contains(t, d.Title, "2 条")
+	first, second := strings.Index(d.Body, tr+"#t0:u-drb1"), strings.Index(d.Body, tr+"#1:u-drb1")
+	require.True(t, first > 0 && second > first, "both held rows, oldest first: %s", d.Body)
+	require.NotContains(t, d.Body, urged)
+	var unsent int
+	require.NoError(t, db.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
+	require.Zero(t, unsent)
+
+	mailed = nil
+	testdb.Notifications(t, st, "project:px/run-1/4#t0:u-drb1")
+	n, err = st.SendDigests(ctx, before.Add(-time.Hour), send)
+	require.NoError(t, err)
+	require.Zero(t, n, "one digest a day")
+	require.Empty(t, mailed)
+
+	// Past a day, a held row is unsent mail after all (its digest failed to go out).
+	_, err = db.Exec(`UPDATE notifications SET created_at = now() - interval '26 hours' WHERE id = 'project:px/run-1/4#t0:u-drb1'`)
+	require.NoError(t, err)
+	rec, err = st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, rec)
+
+	// Leaving the digest hands the held row to the sweep.
+	changed, err = st.SetMailSettings(ctx, "u-drb1", store.MailChange{Digest: ptr(false)}, audit)
+	require.NoError(t, err)
+	require.True(t, changed)
+	mailed = nil
+	_, err = st.SendStaleNotifications(ctx, time.Minute, 7*24*time.Hour, 500, send)
+	require.NoError(t, err)
+	require.Contains(t, digestIDs(mailed), "project:px/run-1/4#t0:u-drb1")
+}
+
+// A digest the relay refuses for good marks its rows failed (ops' mail-failures lists them) and
+// ends the user's day; one it cannot send now leaves them for the next round.
+func TestDigestRefusedOrFailed(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	db := st.DB()
+	for _, u := range []string{"u-drb1", "u-exp2"} {
+		_, err := st.SetMailSettings(ctx, u, store.MailChange{Digest: ptr(true)}, func(*store.Tx, map[string]any) error { return nil })
+		require.NoError(t, err)
+	}
+	_, err := db.Exec(`UPDATE users SET digest_sent_at = now() - interval '1 day' WHERE mail_digest`)
+	require.NoError(t, err)
+	testdb.Notifications(t, st, "project:px/run-1/3#t0:u-drb1", "project:px/run-1/3#t1:u-exp2")
+	due := time.Now().Add(-time.Hour)
+
+	down := func(n store.PendingNotification) error { return fmt.Errorf("relay down") }
+	n, err := st.SendDigests(ctx, due, down)
+	require.Error(t, err)
+	require.Zero(t, n)
+	var unsent int
+	require.NoError(t, db.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL AND failed_at IS NULL`))
+	require.Equal(t, 2, unsent, "nothing marked: both digests are due again")
+
+	refuseDRB := func(n store.PendingNotification) error {
+		if n.UserID == "u-drb1" {
+			return fmt.Errorf("%w: 550 no such mailbox", store.ErrUndeliverable)
+		}
+		return nil
+	}
+	n, err = st.SendDigests(ctx, due, refuseDRB)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "exp2's went out")
+	fs, err := st.MailFailures(ctx, time.Now().Add(-time.Hour), 10)
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	require.Equal(t, "project:px/run-1/3#t0:u-drb1", fs[0].ID)
+	require.Contains(t, fs[0].Failure, "550")
+	n, err = st.SendDigests(ctx, due, refuseDRB)
+	require.NoError(t, err)
+	require.Zero(t, n, "both days are done")
+}
+
+// heldForDigest's SQL names exactly InstantKinds.
+func TestHeldForDigestNamesInstantKinds(t *testing.T) {
+	sql := store.HeldForDigestSQL
+	m := regexp.MustCompile(`NOT IN \(([^)]*)\)`).FindStringSubmatch(sql)
+	require.NotNil(t, m, sql)
+	var kinds []string
+	for _, k := range strings.Split(m[1], ",") {
+		kinds = append(kinds, strings.Trim(strings.TrimSpace(k), "'"))
+	}
+	require.ElementsMatch(t, store.InstantKinds, kinds)
+}
+
+// DigestDue is today's 08:30 in Beijing once it has passed, else yesterday's.
+func TestDigestDue(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Shanghai)
+		require.NoError(t, err)
+		return v
+	}
+	require.Equal(t, at("2026-12-07 08:30"), store.DigestDue(at("2026-12-07 08:30")))
+	require.Equal(t, at("2026-12-07 08:30"), store.DigestDue(at("2026-12-07 23:59")))
+	require.Equal(t, at("2026-12-06 08:30"), store.DigestDue(at("2026-12-07 08:29")))
+	require.Equal(t, at("2026-12-31 08:30"), store.DigestDue(at("2027-01-01 00:10").UTC()))
+	require.Equal(t, "08:30", store.DigestClock())
+}
+
+func digestIDs(ns []store.PendingNotification) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n.ID
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"egovpm/internal/apperr"
+	"egovpm/internal/store"
+)
+
+// 邮件接收方式 (docs/NOTIFICATIONS.md, "Digest"): each person chooses how the mail of their
+// notifications reaches them — one mail each (the default) or one digest a day at 08:30
+// (每日汇总). The notifications in the app are the same either way.
+
+// mailSettingsJSON is GET and PUT /api/v1/me/mail-settings.
+type mailSettingsJSON struct {
+	// Email is where the mail goes; null when the person has none (the app only).
+	Email *string `json:"email"`
+	// Digest: one mail a day at DigestAt (每日汇总) instead of one each.
+	Digest bool `json:"digest"`
+	// DigestAt is the digest's time of day, Beijing time ("08:30").
+	DigestAt string `json:"digest_at"`
+	// InstantKinds are the notification kinds mailed at once even in a digest.
+	InstantKinds []string `json:"instant_kinds"`
+}
+
+type mailSettingsReq struct {
+	// Email: the person's address; "" removes it; absent leaves it.
+	Email *string `json:"email"`
+	// Digest: the daily digest (true) or one mail each (false); absent leaves it.
+	Digest *bool `json:"digest"`
+}
+
+// check normalises r's address and refuses a request that changes nothing it knows, or an
+// address the mail relay could not take.
+func (r *mailSettingsReq) check() error {
+	if r.Email == nil && r.Digest == nil {
+		return apperr.Invalid(map[string]string{"digest": "请给出邮箱（email）或邮件接收方式（digest：逐条发送 false，每日汇总 true）"})
+	}
+	if r.Email != nil {
+		e := strings.TrimSpace(*r.Email)
+		r.Email = &e
+		if e != "" && (len(e) > 254 || validate.Var(e, "email") != nil || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".")) {
+			return apperr.Invalid(map[string]string{"email": "邮箱格式不正确，例如 zhangsan@luan.gov.cn"})
+		}
+	}
+	return nil
+}
+
+// getMailSettings is GET /api/v1/me/mail-settings: how the signed-in person's mail is sent.
+func (s *Server) getMailSettings(c *gin.Context) {
+	s.respondMailSettings(c, mustActor(c).ID)
+}
+
+// putMailSettings is PUT /api/v1/me/mail-settings {email, digest}: the signed-in person sets
+// the address their mail goes to ("" none: the app only) and chooses one mail each or the daily
+// digest → 200 the settings as now. A change is audited (user.mail_settings, with what
+// changed); the same settings again change nothing and write nothing.
+func (s *Server) putMailSettings(c *gin.Context) {
+	var req mailSettingsReq
+	if err := bindJSON(c, &req); err != nil {
+		respondError(c, err)
+		return
+	}
+	if err := req.check(); err != nil {
+		respondError(c, err)
+		return
+	}
+	a := mustActor(c)
+	_, err := s.store.SetMailSettings(c.Request.Context(), a.ID, store.MailChange{Email: req.Email, Digest: req.Digest},
+		func(tx *store.Tx, changed map[string]any) error {
+			return s.audit(c, tx, "user.mail_settings", "user", a.ID, "ok", changed)
+		})
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	s.respondMailSettings(c, a.ID)
+}
+
+func (s *Server) respondMailSettings(c *gin.Context, id string) {
+	m, err := s.store.MailSettings(c.Request.Context(), id)
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	out := mailSettingsJSON{Digest: m.Digest, DigestAt: store.DigestClock(), InstantKinds: store.InstantKinds}
+	if m.Email != "" {
+		out.Email = &m.Email
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}

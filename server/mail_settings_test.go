@@ -1,0 +1,90 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/config"
+)
+
+// TestMailSettings: each person sets, for themselves alone, the address their notifications are
+// mailed to and whether they come one by one or as the daily digest (每日汇总,
+// docs/NOTIFICATIONS.md "Digest"). A request without a choice, with a non-boolean one or an
+// address a relay could not take (a space, no domain, a header injected, too long) is 400 with
+// its field and changes nothing; a change is audited once (user.mail_settings, with what
+// changed), the same settings again write nothing.
+func TestMailSettings(t *testing.T) {
+	t.Parallel()
+	is := newIdentityServer(t)
+	drb := is.login("drb1", config.DefaultDemoPassword)
+	alice := is.login("alice", config.DefaultDemoPassword)
+	db := is.srv.store.DB()
+	_, err := db.Exec(`UPDATE users SET email = 'drb1@luan.gov.cn' WHERE username = 'drb1'`)
+	require.NoError(t, err)
+	audits := func() (n int) {
+		t.Helper()
+		require.NoError(t, db.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'user.mail_settings'`))
+		return n
+	}
+
+	r := is.do(drb, http.MethodGet, "/api/v1/me/mail-settings", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, false, r.Body["digest"], "one mail each by default")
+	require.Equal(t, "drb1@luan.gov.cn", r.Body["email"])
+	require.Equal(t, "08:30", r.Body["digest_at"])
+	require.Contains(t, r.Body["instant_kinds"], "task_urged")
+	r = is.do(alice, http.MethodGet, "/api/v1/me/mail-settings", "")
+	require.Nil(t, r.Body["email"], "no address: null")
+
+	for body, field := range map[string]string{`{}`: "digest", `{"digest":null}`: "digest", `{"digest":"yes"}`: "digest", `{"digest":1}`: "digest",
+		`{"email":"li shen@luan.gov.cn"}`: "email", `{"email":"lishen"}`: "email", `{"email":"li@luan"}`: "email",
+		`{"email":"li@luan.gov.cn\r\nBcc: x@y.cn"}`: "email", `{"email":"` + strings.Repeat("a", 250) + `@luan.gov.cn"}`: "email",
+		`{"email":"li@luan.gov.cn","digest":"yes"}`: "digest"} {
+		r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", body)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %v", body, r.Body)
+		require.Contains(t, r.Body["error"].(map[string]any)["fields"], field, "%s: %v", body, r.Body)
+	}
+	r = is.do(drb, http.MethodGet, "/api/v1/me/mail-settings", "")
+	require.Equal(t, "drb1@luan.gov.cn", r.Body["email"], "a refused request changes nothing")
+	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"digest":true,"user_id":"u-alice"}`)
+	require.Equal(t, http.StatusBadRequest, r.Status, "nobody chooses for another: %v", r.Body)
+	require.Zero(t, audits())
+
+	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"digest":true}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, true, r.Body["digest"])
+	require.Equal(t, 1, audits())
+	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"digest":true}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, 1, audits(), "the same choice again writes nothing")
+	r = is.do(drb, http.MethodGet, "/api/v1/me/mail-settings", "")
+	require.Equal(t, true, r.Body["digest"])
+	r = is.do(alice, http.MethodGet, "/api/v1/me/mail-settings", "")
+	require.Equal(t, false, r.Body["digest"], "drb1's choice is his alone")
+
+	var detail string
+	require.NoError(t, db.Get(&detail, `SELECT detail->>'digest' FROM audit_log WHERE action = 'user.mail_settings'`))
+	require.Equal(t, "true", detail)
+	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"digest":false}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, false, r.Body["digest"])
+	require.Equal(t, 2, audits())
+
+	// Alice enters her own address (trimmed), and removes it again.
+	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"  wangli@luan.gov.cn "}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, "wangli@luan.gov.cn", r.Body["email"])
+	require.Equal(t, false, r.Body["digest"], "the other setting stays")
+	var email string
+	require.NoError(t, db.Get(&email, `SELECT email FROM users WHERE username = 'alice'`))
+	require.Equal(t, "wangli@luan.gov.cn", email)
+	require.NoError(t, db.Get(&detail, `SELECT detail->>'email' FROM audit_log WHERE action = 'user.mail_settings' ORDER BY seq DESC LIMIT 1`))
+	require.Equal(t, "wangli@luan.gov.cn", detail)
+	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":""}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Nil(t, r.Body["email"])
+	require.Equal(t, 4, audits())
+}
