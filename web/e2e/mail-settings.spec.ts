@@ -1,0 +1,79 @@
+import { expect, test, type APIRequestContext } from '@playwright/test'
+import { accessible, apiLogin, login, personPage, shot } from './helpers'
+
+// 邮件通知设置: a person enters the address their notifications are mailed to and chooses one
+// mail each or the day's notifications in one mail at 08:30 (每日汇总), from the bell's drawer.
+// An address a relay could not take is refused under its field and nothing changes; the choice
+// holds after a reload. (The digest's sending is TestDigestHoldsMailForOneDailyMessage's.)
+
+async function reset(request: APIRequestContext, user: string) {
+  const token = await apiLogin(request, user)
+  const r = await request.put('/api/v1/me/mail-settings', { headers: { Authorization: `Bearer ${token}` }, data: { email: '', digest: false } })
+  expect(r.status(), await r.text()).toBe(200)
+  return token
+}
+
+test('drb1 sets his address and the daily digest in the bell; a bad address is refused', async ({ browser, request }) => {
+  const token = await reset(request, 'drb1')
+  const page = await personPage(browser)
+  await login(page, 'drb1')
+  await page.getByTestId('bell').click()
+  const drawer = page.getByRole('dialog', { name: '通知' })
+  const block = drawer.getByTestId('mail-settings')
+  await expect(block.getByTestId('mail-summary')).toHaveText('未登记邮箱，通知只在系统内显示')
+
+  await block.getByRole('button', { name: '设置' }).click()
+  const dialog = page.getByRole('dialog', { name: '邮件通知设置' })
+  await expect(dialog).toBeVisible()
+  await expect(dialog.getByRole('radio', { name: /逐条发送/ })).toBeChecked()
+  await dialog.getByLabel('邮箱').fill('li.shen@luan')
+  await dialog.getByText(/^每日汇总：/).click()
+  await expect(dialog.getByRole('radio', { name: /每日汇总/ })).toBeChecked()
+  await expect(dialog).toContainText('催办、逾期升级、停用人员的待办等紧急通知仍即时发送')
+  await dialog.getByRole('button', { name: '保存' }).click()
+  await expect(dialog.locator('.el-form-item__error')).toHaveText('邮箱格式不正确，例如 zhangsan@luan.gov.cn')
+  await accessible(page, '邮件通知设置（邮箱有误）')
+  await shot(page, '92-mail-settings-refused')
+  let r = await request.get('/api/v1/me/mail-settings', { headers: { Authorization: `Bearer ${token}` } })
+  expect(await r.json(), 'a refused save changes nothing').toMatchObject({ email: null, digest: false })
+
+  await dialog.getByLabel('邮箱').fill('li.shen@luan.gov.cn')
+  await expect(dialog.locator('.el-form-item__error'), 'the message goes once the field is answered').toHaveCount(0)
+  await dialog.getByRole('button', { name: '保存' }).click()
+  await expect(dialog).toBeHidden()
+  await expect(block.getByTestId('mail-summary')).toHaveText('每日 08:30 汇总至 li.shen@luan.gov.cn')
+  await accessible(page, '通知（邮件通知已设置）')
+  await shot(page, '93-mail-settings-digest')
+
+  // It holds: a new page reads it back from the server.
+  await page.reload()
+  await page.getByTestId('bell').click()
+  await expect(page.getByRole('dialog', { name: '通知' }).getByTestId('mail-summary')).toHaveText('每日 08:30 汇总至 li.shen@luan.gov.cn')
+  r = await request.get('/api/v1/me/mail-settings', { headers: { Authorization: `Bearer ${token}` } })
+  expect(await r.json()).toMatchObject({ email: 'li.shen@luan.gov.cn', digest: true })
+  await reset(request, 'drb1')
+})
+
+test('on a phone the mail settings fit the screen', async ({ browser, request }) => {
+  await reset(request, 'bob')
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+  const page = await ctx.newPage()
+  await page.goto('/login')
+  await page.getByLabel('用户名').fill('bob')
+  await page.getByLabel('密码', { exact: true }).fill(process.env.EGOVPM_DEMO_PASSWORD ?? 'demo-Passw0rd')
+  await page.getByRole('button', { name: '登录' }).click()
+  await page.getByTestId('bell').click()
+  await page.getByTestId('mail-settings').getByRole('button', { name: '设置' }).click()
+  const dialog = page.getByRole('dialog', { name: '邮件通知设置' })
+  await expect(dialog).toBeVisible()
+  const box = await dialog.locator('.el-dialog').first().boundingBox() ?? await dialog.boundingBox()
+  expect(box!.x).toBeGreaterThanOrEqual(0)
+  expect(box!.x + box!.width).toBeLessThanOrEqual(390)
+  await dialog.getByLabel('邮箱').fill('chenbo@luan.gov.cn')
+  await dialog.getByRole('button', { name: '保存' }).click()
+  await expect(dialog).toBeHidden()
+  await expect(page.getByTestId('mail-summary')).toHaveText('逐条发送至 chenbo@luan.gov.cn')
+  await accessible(page, '邮件通知（手机）')
+  await shot(page, '94-phone-mail-settings')
+  await reset(request, 'bob')
+})
