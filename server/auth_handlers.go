@@ -40,6 +40,10 @@ type userJSON struct {
 	// Locked: too many failed logins lock the account for now (read in the lists an
 	// administrator reads; false in others).
 	Locked bool `json:"locked"`
+	// Email: where the user's notifications are mailed; in what an administrator reads only
+	// (least privilege: the others who list users choose people, they do not mail them);
+	// absent when none.
+	Email *string `json:"email,omitempty"`
 }
 
 func toUserJSON(u store.User) userJSON {
@@ -49,6 +53,15 @@ func toUserJSON(u store.User) userJSON {
 	}
 	return userJSON{ID: u.ID, Username: u.Username, Name: u.Name, OrgID: u.OrgID, Roles: roles,
 		Disabled: u.Disabled, TOTPEnabled: u.TOTPEnabled, MustChangePassword: u.MustChangePassword, Locked: u.Locked}
+}
+
+// toAdminUserJSON is u as an administrator reads it: with its address (absent when none).
+func toAdminUserJSON(u store.User) userJSON {
+	j := toUserJSON(u)
+	if u.Email != "" {
+		j.Email = &u.Email
+	}
+	return j
 }
 
 // orgJSON is an org in responses.
@@ -170,6 +183,10 @@ func (s *Server) listUsers(c *gin.Context) {
 		return
 	}
 	users, next, err := s.store.ListUsers(c.Request.Context(), f)
+	if mustActor(c).Has(domain.RoleAdmin) {
+		sendPage(c, users, next, err, toAdminUserJSON)
+		return
+	}
 	sendPage(c, users, next, err, toUserJSON)
 }
 
@@ -179,6 +196,8 @@ type createUserRequest struct {
 	OrgID    string   `json:"org_id" validate:"required,max=63"`
 	Roles    []string `json:"roles" validate:"required,min=1,max=12"`
 	Password string   `json:"password" validate:"required,max=256"`
+	// Email: where the user's notifications are mailed (optional).
+	Email string `json:"email"`
 }
 
 // check normalises r's username and name and checks its fields; it returns the roles, each
@@ -195,6 +214,10 @@ func (r *createUserRequest) check() ([]string, error) {
 	}
 	if !orgIDPattern.MatchString(r.OrgID) {
 		fields["org_id"] = "机构编号不合法"
+	}
+	var msg string
+	if r.Email, msg = checkEmail(r.Email); msg != "" {
+		fields["email"] = msg
 	}
 	var roles []string
 	for _, r := range r.Roles {
@@ -251,15 +274,19 @@ func (s *Server) createUser(c *gin.Context) {
 	}
 	a := mustActor(c)
 	u := store.User{ID: auth.UserID(req.Username), Username: req.Username, Name: req.Name, OrgID: req.OrgID, Roles: roles,
-		MustChangePassword: true}
+		Email: req.Email, MustChangePassword: true}
 	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.store.CreateUser(ctx, tx, store.NewUser{ID: u.ID, Username: u.Username, Name: u.Name, OrgID: u.OrgID,
-			PasswordHash: hash, Roles: roles, MustChangePassword: true}); err != nil {
+			PasswordHash: hash, Roles: roles, Email: u.Email, MustChangePassword: true}); err != nil {
 			return err
+		}
+		detail := map[string]any{"username": u.Username, "name": u.Name, "org_id": u.OrgID, "roles": roles}
+		if u.Email != "" {
+			detail["email"] = u.Email
 		}
 		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: a.ID, OrgID: a.OrgID, Action: "user.create",
 			ObjectType: "user", ObjectID: u.ID, Outcome: "ok", RequestID: c.GetString(ctxRequestID), ClientIP: c.ClientIP(),
-			Detail: map[string]any{"username": u.Username, "name": u.Name, "org_id": u.OrgID, "roles": roles}})
+			Detail: detail})
 	})
 	switch {
 	case store.IsUniqueViolation(err):
@@ -272,7 +299,7 @@ func (s *Server) createUser(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toUserJSON(u))
+	c.JSON(http.StatusCreated, toAdminUserJSON(u))
 }
 
 // listOrgs is GET /api/v1/orgs?kind=&limit=&cursor= (any signed-in user).

@@ -86,7 +86,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPut, "/api/v1/me/mail-settings", fzBind(func(_ *Server, r *mailSettingsReq) error { return r.check() })},
 	{http.MethodPost, "/api/v1/users", fzBind[createUserRequest](nil)},
 	{http.MethodPost, "/api/v1/orgs", fzBind[createOrgRequest](nil)},
-	{http.MethodPatch, "/api/v1/users/:id", fzBind[updateUserRequest](nil)},
+	{http.MethodPatch, "/api/v1/users/:id", fzBind(func(_ *Server, r *updateUserRequest) error { _, err := r.check(); return err })},
 	{http.MethodPost, "/api/v1/users/:id/reset-password", fzBind[resetPasswordRequest](func(_ *Server, r *resetPasswordRequest) error {
 		return auth.CheckPasswordPolicy(r.Password)
 	})},

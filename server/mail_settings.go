@@ -8,6 +8,7 @@ import (
 
 	"egovpm/internal/apperr"
 	"egovpm/internal/store"
+	"egovpm/internal/text"
 )
 
 // 邮件接收方式 (docs/NOTIFICATIONS.md, "Digest"): each person chooses how the mail of their
@@ -40,13 +41,23 @@ func (r *mailSettingsReq) check() error {
 		return apperr.Invalid(map[string]string{"digest": "请给出邮箱（email）或邮件接收方式（digest：逐条发送 false，每日汇总 true）"})
 	}
 	if r.Email != nil {
-		e := strings.TrimSpace(*r.Email)
+		e, msg := checkEmail(*r.Email)
 		r.Email = &e
-		if e != "" && (len(e) > 254 || validate.Var(e, "email") != nil || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".")) {
-			return apperr.Invalid(map[string]string{"email": "邮箱格式不正确，例如 zhangsan@luan.gov.cn"})
+		if msg != "" {
+			return apperr.Invalid(map[string]string{"email": msg})
 		}
 	}
 	return nil
+}
+
+// checkEmail trims an address and returns it with "" or, when a mail relay could not take it,
+// the message for its field. "" is no address (the app only).
+func checkEmail(e string) (string, string) {
+	e = strings.TrimSpace(e)
+	if e == "" {
+		return e, ""
+	}
+	return e, text.EmailProblem(e)
 }
 
 // getMailSettings is GET /api/v1/me/mail-settings: how the signed-in person's mail is sent.

@@ -27,36 +27,55 @@ import (
 type updateUserRequest struct {
 	Roles    *[]string `json:"roles" validate:"omitempty,max=12"`
 	Disabled *bool     `json:"disabled"`
+	// Email: where the user's notifications are mailed; "" removes it.
+	Email *string `json:"email"`
 }
 
-// updateUser is PATCH /api/v1/users/{id} (admin): the user's roles and/or whether they are
+// check refuses a request that changes nothing or holds a bad field, trims its address, and
+// returns its roles (each once; nil when it sets none).
+func (req *updateUserRequest) check() ([]string, error) {
+	if req.Roles == nil && req.Disabled == nil && req.Email == nil {
+		return nil, apperr.Invalid(map[string]string{"roles": "请给出角色（roles）、停用状态（disabled）或邮箱（email）"})
+	}
+	if req.Email != nil {
+		e, msg := checkEmail(*req.Email)
+		if msg != "" {
+			return nil, apperr.Invalid(map[string]string{"email": msg})
+		}
+		req.Email = &e
+	}
+	if req.Roles == nil {
+		return nil, nil
+	}
+	if len(*req.Roles) == 0 {
+		return nil, apperr.Invalid(map[string]string{"roles": "至少保留一个角色；不再使用的账号请停用"})
+	}
+	roles := []string{}
+	for _, r := range *req.Roles {
+		if !domain.Contains(domain.Roles, r) {
+			return nil, apperr.Invalid(map[string]string{"roles": oneOfMessage(domain.Roles, domain.RoleNames)})
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return roles, nil
+}
+
+// updateUser is PATCH /api/v1/users/{id} (admin): the user's roles, whether they are
 // disabled (停用: they cannot sign in, and a token they hold stops working at once; when they
-// hold open tasks, the DRB supervisors are told, holder_disabled) → 200 the user as now.
+// hold open tasks, the DRB supervisors are told, holder_disabled) and/or the address their
+// notifications are mailed to (user.set_email; "" removes it) → 200 the user as now.
 func (s *Server) updateUser(c *gin.Context) {
 	var req updateUserRequest
 	if err := bindJSON(c, &req); err != nil {
 		respondError(c, err)
 		return
 	}
-	if req.Roles == nil && req.Disabled == nil {
-		respondError(c, apperr.Invalid(map[string]string{"roles": "请给出角色（roles）或停用状态（disabled）"}))
+	roles, err := req.check()
+	if err != nil {
+		respondError(c, err)
 		return
-	}
-	var roles []string
-	if req.Roles != nil {
-		if len(*req.Roles) == 0 {
-			respondError(c, apperr.Invalid(map[string]string{"roles": "至少保留一个角色；不再使用的账号请停用"}))
-			return
-		}
-		for _, r := range *req.Roles {
-			if !domain.Contains(domain.Roles, r) {
-				respondError(c, apperr.Invalid(map[string]string{"roles": oneOfMessage(domain.Roles, domain.RoleNames)}))
-				return
-			}
-			if !slices.Contains(roles, r) {
-				roles = append(roles, r)
-			}
-		}
 	}
 	ctx := c.Request.Context()
 	u, ok := s.adminTarget(c)
@@ -79,7 +98,15 @@ func (s *Server) updateUser(c *gin.Context) {
 		}
 	}
 	noticeID := newID("disable-")
-	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
+		if req.Email != nil && *req.Email != u.Email {
+			if err := s.store.SetUserEmail(ctx, tx, u.ID, *req.Email); err != nil {
+				return err
+			}
+			if err := s.adminAudit(ctx, tx, c, "user.set_email", u.ID, map[string]any{"username": u.Username, "email": *req.Email}); err != nil {
+				return err
+			}
+		}
 		if roles != nil && !sameRoles(u.Roles, roles) {
 			if err := s.store.SetUserRoles(ctx, tx, u.ID, roles); err != nil {
 				return err
@@ -210,7 +237,7 @@ func (s *Server) respondUser(c *gin.Context, id string) {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toUserJSON(u))
+	c.JSON(http.StatusOK, toAdminUserJSON(u))
 }
 
 // sameRoles tells whether two role sets hold the same roles.

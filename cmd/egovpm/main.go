@@ -87,7 +87,7 @@ func commands() []command {
 		{"migrate", "apply pending schema migrations and print the version", cmdMigrate},
 		{"seed-demo", "seed the demo orgs and users (dev mode only)", cmdSeedDemo},
 		{"create-org", "--id ID --name 名称 --kind unit|drb|ndrc|finance|crypto|prta|audit|citygov|expert|ops", cmdCreateOrg},
-		{"create-user", "--username U --name 姓名 --org ORG --roles r1,r2 --password-stdin", cmdCreateUser},
+		{"create-user", "--username U --name 姓名 --org ORG --roles r1,r2 [--email ADDR] --password-stdin", cmdCreateUser},
 		{"set-roles", "--username U --roles r1,r2 (replaces the user's roles)", cmdSetRoles},
 		{"sod-report", "list users holding conflicting roles (separation of duties); exit status 1 while any does", cmdSoDReport},
 		{"disable-user", "--username U [--enable]", cmdDisableUser},
@@ -336,8 +336,13 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 	org := fs.String("org", "", "org id")
 	rolesFlag := fs.String("roles", "", "comma-separated roles: "+strings.Join(domain.Roles, ","))
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (required)")
+	email := fs.String("email", "", "where the user's notifications are mailed (optional; the user can change it)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	*email = strings.TrimSpace(*email)
+	if *email != "" && text.EmailProblem(*email) != "" {
+		return fmt.Errorf("create-user: --email %q is not an address a mail relay can take", *email)
 	}
 	bad := text.NameProblem(*name) != ""
 	*name = text.Trim(*name)
@@ -379,11 +384,14 @@ func cmdCreateUser(ctx context.Context, e env, args []string) error {
 		}
 		err := st.WithTx(ctx, func(tx *store.Tx) error {
 			if err := st.CreateUser(ctx, tx, store.NewUser{ID: id, Username: *username, Name: *name, OrgID: *org,
-				PasswordHash: hash, Roles: roles, MustChangePassword: true}); err != nil {
+				PasswordHash: hash, Roles: roles, Email: *email, MustChangePassword: true}); err != nil {
 				return err
 			}
-			return cliAudit(ctx, st, tx, e, "user.create", "user", id,
-				map[string]any{"username": *username, "org_id": *org, "roles": roles})
+			detail := map[string]any{"username": *username, "org_id": *org, "roles": roles}
+			if *email != "" {
+				detail["email"] = *email
+			}
+			return cliAudit(ctx, st, tx, e, "user.create", "user", id, detail)
 		})
 		if store.IsUniqueViolation(err) {
 			return fmt.Errorf("create-user: user %q already exists", *username)

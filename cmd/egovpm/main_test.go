@@ -65,6 +65,14 @@ func TestCommands(t *testing.T) {
 	require.ErrorContains(t, err, "unknown role")
 	_, err = c.run("Str0ng-password!\n", "create-user", "--username", "carol", "--name", "张三", "--org", "unit-c", "--roles", "submitter", "--password-stdin")
 	require.ErrorContains(t, err, "already exists")
+	_, err = c.run("Str0ng-password!\n", "create-user", "--username", "erin", "--name", "赵五", "--org", "unit-c", "--roles", "submitter",
+		"--email", "zhaowu@luan", "--password-stdin")
+	require.ErrorContains(t, err, "--email")
+	c.ok("Str0ng-password!\n", "create-user", "--username", "erin", "--name", "赵五", "--org", "unit-c", "--roles", "submitter",
+		"--email", " zhaowu@luan.gov.cn ", "--password-stdin")
+	var email string
+	require.NoError(t, testdb.Open(t, url, 0).DB().Get(&email, `SELECT email FROM users WHERE id = 'u-erin'`))
+	require.Equal(t, "zhaowu@luan.gov.cn", email, "the address the user's notices go to, trimmed")
 
 	c.ok("", "set-roles", "--username", "carol", "--roles", "submitter")
 	c.ok("", "disable-user", "--username", "carol")
@@ -103,8 +111,11 @@ func TestCommands(t *testing.T) {
 
 	var actions []string
 	require.NoError(t, db.Select(&actions, `SELECT action FROM audit_log WHERE actor_id = 'cli' ORDER BY seq`))
-	require.Equal(t, []string{"org.create", "user.create", "user.set_roles", "user.disable", "user.enable", "user.unlock",
+	require.Equal(t, []string{"org.create", "user.create", "user.create", "user.set_roles", "user.disable", "user.enable", "user.unlock",
 		"user.enable_totp"}, actions)
+	var erinEmail string
+	require.NoError(t, db.Get(&erinEmail, `SELECT detail->>'email' FROM audit_log WHERE action = 'user.create' AND object_id = 'u-erin'`))
+	require.Equal(t, "zhaowu@luan.gov.cn", erinEmail)
 
 	out = c.ok("", "audit-verify")
 	require.Contains(t, out, `"ok": true`)

@@ -116,10 +116,13 @@ func (s *Store) ListOrgs(ctx context.Context, f OrgFilter) ([]Org, string, error
 
 // User is a user and their roles, without credentials.
 type User struct {
-	ID          string         `db:"id" json:"id"`
-	Username    string         `db:"username" json:"username"`
-	Name        string         `db:"name" json:"name"`
-	OrgID       string         `db:"org_id" json:"org_id"`
+	ID       string `db:"id" json:"id"`
+	Username string `db:"username" json:"username"`
+	Name     string `db:"name" json:"name"`
+	OrgID    string `db:"org_id" json:"org_id"`
+	// Email is where the user's notifications are mailed ("" none); the user and the
+	// administrators read and set it (GET/PUT /me/mail-settings, 用户管理).
+	Email       string         `db:"email" json:"email"`
 	Roles       pq.StringArray `db:"roles" json:"roles"`
 	Disabled    bool           `db:"disabled" json:"disabled"`
 	Demo        bool           `db:"demo" json:"demo"`
@@ -149,7 +152,7 @@ type Credentials struct {
 // lockedCol says whether a user's login lock holds now (User.Locked).
 const lockedCol = `, (u.locked_until IS NOT NULL AND u.locked_until > now()) AS locked`
 
-const userCols = `u.id, u.username, u.name, u.org_id, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
+const userCols = `u.id, u.username, u.name, u.org_id, coalesce(u.email, '') AS email, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
 	u.must_change_password, u.created_at, u.session_version, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
 
 // NewUser is a user to create.
@@ -160,7 +163,9 @@ type NewUser struct {
 	OrgID        string
 	PasswordHash string
 	Roles        []string
-	Demo         bool
+	// Email: where notifications are mailed ("" none).
+	Email string
+	Demo  bool
 	// MustChangePassword: PasswordHash is an initial password the user must replace before
 	// anything else (set for users an administrator or the CLI creates).
 	MustChangePassword bool
@@ -170,11 +175,20 @@ type NewUser struct {
 // violation; an unknown org a foreign-key violation.
 func (s *Store) CreateUser(ctx context.Context, t *Tx, u NewUser) error {
 	tx := t.tx
-	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo, must_change_password) VALUES ($1, $2, $3, $4, $5, $6, $7)`
-	if _, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo, u.MustChangePassword); err != nil {
+	const q = `INSERT INTO users (id, username, name, org_id, password_hash, demo, must_change_password, email)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''))`
+	if _, err := tx.ExecContext(ctx, q, u.ID, u.Username, u.Name, u.OrgID, u.PasswordHash, u.Demo, u.MustChangePassword, u.Email); err != nil {
 		return fmt.Errorf("insert user %s: %w", u.Username, err)
 	}
 	return s.AddUserRoles(ctx, t, u.ID, u.Roles)
+}
+
+// SetUserEmail sets in t where user id's notifications are mailed ("" none: the app only).
+func (s *Store) SetUserEmail(ctx context.Context, t *Tx, id, email string) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE users SET email = nullif($2, '') WHERE id = $1`, id, email); err != nil {
+		return fmt.Errorf("email of %s: %w", id, err)
+	}
+	return nil
 }
 
 // EnsureUser inserts a user unless one with its id or username exists (which is left as it

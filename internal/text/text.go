@@ -5,6 +5,7 @@
 package text
 
 import (
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -83,4 +84,17 @@ func Cut(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// EmailProblem is "" when s (trimmed by the caller) is an address a mail relay can take — a bare
+// local@domain, no display name, comment or space, a domain with a dot, at most 254 bytes — and
+// else the message for its field. "" itself (no address) is none of these: check it first.
+func EmailProblem(s string) string {
+	a, err := mail.ParseAddress(s)
+	at := strings.LastIndex(s, "@")
+	if err != nil || a.Address != s || a.Name != "" || len(s) > 254 || at < 1 ||
+		!strings.Contains(s[at+1:], ".") || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || Hidden(r) }) {
+		return "邮箱格式不正确，例如 zhangsan@luan.gov.cn"
+	}
+	return ""
 }

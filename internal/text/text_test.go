@@ -1,6 +1,7 @@
 package text
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -39,4 +40,18 @@ func TestCut(t *testing.T) {
 		require.True(t, utf8.ValidString(got))
 	}
 	require.Equal(t, "ab", Cut("abc", 2))
+}
+
+func TestEmailProblem(t *testing.T) {
+	for _, ok := range []string{"li.shen@luan.gov.cn", "wang_li+plan@edu.luan.gov.cn", "a@b.cn"} {
+		if p := EmailProblem(ok); p != "" {
+			t.Errorf("%q refused: %s", ok, p)
+		}
+	}
+	for _, bad := range []string{"lishen", "li@luan", "@luan.gov.cn", "li shen@luan.gov.cn", "王丽 <wangli@luan.gov.cn>",
+		"li@luan.gov.cn\r\nBcc: x@y.cn", "li@luan.gov.cn\u202e", strings.Repeat("a", 250) + "@luan.gov.cn", "a@b@c.cn"} {
+		if EmailProblem(bad) == "" {
+			t.Errorf("%q accepted", bad)
+		}
+	}
 }

@@ -44,6 +44,7 @@ test('用户管理: admin creates a user, changes roles, unlocks, resets the pas
   await pick(admin, '所属机构', orgName)
   await create.getByText('申报单位经办人', { exact: true }).click()
   await create.getByLabel('初始密码').fill('Initial-Passw0rd1')
+  await create.getByLabel('邮箱').fill(`${username}@luan.gov.cn`)
   await accessible(admin, '新建用户')
   await create.getByTestId('create-save').click()
   await expect(admin.getByText(`已创建 ${name}`)).toBeVisible()
@@ -51,6 +52,20 @@ test('用户管理: admin creates a user, changes roles, unlocks, resets the pas
   await expect(row).toContainText('申报单位经办人')
   await expect(admin.getByTestId(`state-${username}`)).toContainText('待改初始密码')
   expect((await signIn(request, 'Initial-Passw0rd1')).status).toBe(200)
+
+  // 邮箱: where the new user's notices are mailed; a bad one is refused under its field.
+  await expect(admin.getByTestId(`email-${username}`)).toHaveText(`${username}@luan.gov.cn`)
+  await row.getByRole('button', { name: `修改邮箱：${name}` }).click()
+  const mail = admin.getByRole('dialog', { name: '修改邮箱' })
+  await mail.getByRole('textbox', { name: '邮箱' }).fill('zhangsan@luan')
+  await mail.getByTestId('mail-save').click()
+  await expect(mail.locator('.el-form-item__error')).toHaveText('邮箱格式不正确，例如 zhangsan@luan.gov.cn')
+  await accessible(admin, '修改邮箱（有误）')
+  await mail.getByRole('textbox', { name: '邮箱' }).fill(`${username}.office@luan.gov.cn`)
+  await expect(mail.locator('.el-form-item__error')).toHaveCount(0)
+  await mail.getByTestId('mail-save').click()
+  await expect(mail).toBeHidden()
+  await expect(admin.getByTestId(`email-${username}`)).toHaveText(`${username}.office@luan.gov.cn`)
 
   // 修改角色: a conflicting set is refused with the reason; then the new job.
   await row.getByRole('button', { name: `修改角色：${name}` }).click()
