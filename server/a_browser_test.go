@@ -78,6 +78,7 @@ func TestBrowserE2E(t *testing.T) {
 	} else {
 		env = append(listsFixture(t, s), seedOverdue(t, s)...)
 		projects = projectFixtures(t, s)
+		seedMailRefused(t, s)
 	}
 	// A ceiling for a hung run, not a speed goal: the suite takes about 8 minutes on a quiet
 	// machine and 12 when other builds share its two cores (make test's -timeout is 25m).

@@ -40,6 +40,19 @@ func seedOverdue(t *testing.T, s *stack) []string {
 	return env
 }
 
+// seedMailRefused gives crypto1 a mistyped address and a notification whose mail the relay
+// refused for good (what the SMTP sender records on a 5xx): mail-settings.spec shows the person
+// being told and correcting it. The relay itself is not part of the browser stack.
+func seedMailRefused(t *testing.T, s *stack) {
+	_, err := s.store.DB().Exec(`UPDATE users SET email = 'heming@luan.gov', email_changed_at = now() - interval '1 day' WHERE id = 'u-crypto1';
+		INSERT INTO notifications (id, user_id, kind, title, body, failed_at, failure)
+		VALUES ('e2e-refused#0:u-crypto1', 'u-crypto1', 'task', '新待办：密码应用方案审查——邮件退信测试', '请于三日内办理。',
+			now() - interval '2 hours', '550 5.1.2 <heming@luan.gov>: Recipient address rejected: Domain not found')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // projectFixtures sets up, through the API, the projects the browser tests start from in a
 // later stage than their own steps reach (issue 18's chain, web/e2e/lifecycle.spec.ts, makes its
 // two projects through the screens and needs none of these but the first): a draft of alice's

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,6 +26,10 @@ type mailSettingsJSON struct {
 	DigestAt string `json:"digest_at"`
 	// InstantKinds are the notification kinds mailed at once even in a digest.
 	InstantKinds []string `json:"instant_kinds"`
+	// MailFailedAt and MailFailure: the latest mail the relay refused for good since the
+	// address last changed, and its answer (null when none): the address needs correcting.
+	MailFailedAt *time.Time `json:"mail_failed_at"`
+	MailFailure  *string    `json:"mail_failure"`
 }
 
 type mailSettingsReq struct {
@@ -100,6 +105,9 @@ func (s *Server) respondMailSettings(c *gin.Context, id string) {
 	out := mailSettingsJSON{Digest: m.Digest, DigestAt: store.DigestClock(), InstantKinds: store.InstantKinds}
 	if m.Email != "" {
 		out.Email = &m.Email
+	}
+	if m.FailedAt.Valid {
+		out.MailFailedAt, out.MailFailure = &m.FailedAt.Time, &m.Failure.String
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)

@@ -36,6 +36,7 @@ func TestMailSettings(t *testing.T) {
 	require.Equal(t, "drb1@luan.gov.cn", r.Body["email"])
 	require.Equal(t, "08:30", r.Body["digest_at"])
 	require.Contains(t, r.Body["instant_kinds"], "task_urged")
+	require.Nil(t, r.Body["mail_failed_at"])
 	r = is.do(alice, http.MethodGet, "/api/v1/me/mail-settings", "")
 	require.Nil(t, r.Body["email"], "no address: null")
 
@@ -65,13 +66,24 @@ func TestMailSettings(t *testing.T) {
 	r = is.do(alice, http.MethodGet, "/api/v1/me/mail-settings", "")
 	require.Equal(t, false, r.Body["digest"], "drb1's choice is his alone")
 
+	// A mail the relay refused for good is named until the address changes.
+	_, err = db.Exec(`INSERT INTO notifications (id, user_id, kind, title, failed_at, failure)
+		VALUES ('x#0:u-drb1', 'u-drb1', 'task', 't', now(), '550 5.1.1 mailbox unavailable')`)
+	require.NoError(t, err)
+	r = is.do(drb, http.MethodGet, "/api/v1/me/mail-settings", "")
+	require.Equal(t, "550 5.1.1 mailbox unavailable", r.Body["mail_failure"])
+	require.NotNil(t, r.Body["mail_failed_at"])
+	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"li.shen@luan.gov.cn"}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Nil(t, r.Body["mail_failure"], "the new address has no refusal yet")
+
 	var detail string
-	require.NoError(t, db.Get(&detail, `SELECT detail->>'digest' FROM audit_log WHERE action = 'user.mail_settings'`))
+	require.NoError(t, db.Get(&detail, `SELECT detail->>'digest' FROM audit_log WHERE action = 'user.mail_settings' AND detail ? 'digest' ORDER BY seq LIMIT 1`))
 	require.Equal(t, "true", detail)
 	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"digest":false}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	require.Equal(t, false, r.Body["digest"])
-	require.Equal(t, 2, audits())
+	require.Equal(t, 3, audits())
 
 	// Alice enters her own address (trimmed), and removes it again.
 	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"  wangli@luan.gov.cn "}`)
@@ -86,5 +98,5 @@ func TestMailSettings(t *testing.T) {
 	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":""}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	require.Nil(t, r.Body["email"])
-	require.Equal(t, 4, audits())
+	require.Equal(t, 5, audits())
 }

@@ -59,12 +59,20 @@ type MailSettings struct {
 	Email string `db:"email"`
 	// Digest: one mail a day (DigestAt) instead of one each.
 	Digest bool `db:"mail_digest"`
+	// FailedAt and Failure: the latest mail of theirs the relay refused for good since the
+	// address last changed (its answer), for the person to correct the address; null when none.
+	FailedAt sql.NullTime   `db:"failed_at"`
+	Failure  sql.NullString `db:"failure"`
 }
 
 // MailSettings returns user id's mail settings, or ErrNotFound.
 func (s *Store) MailSettings(ctx context.Context, id string) (MailSettings, error) {
 	var m MailSettings
-	err := s.db.GetContext(ctx, &m, `SELECT coalesce(email, '') AS email, mail_digest FROM users WHERE id = $1`, id)
+	err := s.db.GetContext(ctx, &m, `SELECT coalesce(u.email, '') AS email, u.mail_digest, f.failed_at, f.failure
+		FROM users u LEFT JOIN LATERAL (SELECT n.failed_at, n.failure FROM notifications n
+			WHERE n.user_id = u.id AND n.failed_at > coalesce(u.email_changed_at, '-infinity')
+			ORDER BY n.failed_at DESC LIMIT 1) f ON true
+		WHERE u.id = $1`, id)
 	if err != nil {
 		return m, fmt.Errorf("mail settings of %s: %w", id, notFound(err))
 	}
@@ -105,7 +113,8 @@ func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, au
 		if len(changed) == 0 {
 			return nil
 		}
-		if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET email = nullif($2, ''), mail_digest = $3,
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET mail_digest = $3,
+			email_changed_at = CASE WHEN coalesce(email, '') <> $2 THEN now() ELSE email_changed_at END, email = nullif($2, ''),
 			digest_sent_at = CASE WHEN $4 THEN now() ELSE digest_sent_at END WHERE id = $1`, id, m.Email, m.Digest, startDay); err != nil {
 			return fmt.Errorf("mail settings of %s: %w", id, err)
 		}

@@ -193,3 +193,34 @@ func digestIDs(ns []store.PendingNotification) []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// 邮件通知 tells the person of the latest mail the relay refused for good, with its answer, until
+// they change the address it was about.
+func TestMailSettingsShowTheLatestRefusal(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	db := st.DB()
+	audit := func(*store.Tx, map[string]any) error { return nil }
+	_, err := st.SetMailSettings(ctx, "u-bob", store.MailChange{Email: ptr("chenbo@luan.gov.cn")}, audit)
+	require.NoError(t, err)
+	testdb.Notifications(t, st, "project:px/run-1/3#0:u-bob", "project:px/run-1/4#0:u-bob", "project:px/run-1/4#0:u-alice")
+	_, err = db.Exec(`UPDATE notifications SET failed_at = now() - CASE WHEN id LIKE '%/3#%' THEN interval '1 minute' ELSE interval '0' END,
+		failure = '550 5.1.1 <' || id || '> mailbox unavailable'`)
+	require.NoError(t, err)
+	m, err := st.MailSettings(ctx, "u-bob")
+	require.NoError(t, err)
+	require.True(t, m.FailedAt.Valid)
+	require.Contains(t, m.Failure.String, "run-1/4#0:u-bob", "the latest of his own")
+
+	_, err = st.SetMailSettings(ctx, "u-bob", store.MailChange{Digest: ptr(true)}, audit)
+	require.NoError(t, err)
+	m, err = st.MailSettings(ctx, "u-bob")
+	require.NoError(t, err)
+	require.True(t, m.FailedAt.Valid, "another setting leaves the address as it was")
+	_, err = st.SetMailSettings(ctx, "u-bob", store.MailChange{Email: ptr("chen.bo@luan.gov.cn")}, audit)
+	require.NoError(t, err)
+	m, err = st.MailSettings(ctx, "u-bob")
+	require.NoError(t, err)
+	require.False(t, m.FailedAt.Valid, "a refusal of the old address is no longer about this one")
+}

@@ -185,7 +185,8 @@ func (s *Store) CreateUser(ctx context.Context, t *Tx, u NewUser) error {
 
 // SetUserEmail sets in t where user id's notifications are mailed ("" none: the app only).
 func (s *Store) SetUserEmail(ctx context.Context, t *Tx, id, email string) error {
-	if _, err := t.tx.ExecContext(ctx, `UPDATE users SET email = nullif($2, '') WHERE id = $1`, id, email); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE users SET email = nullif($2, ''),
+		email_changed_at = CASE WHEN coalesce(email, '') <> $2 THEN now() ELSE email_changed_at END WHERE id = $1`, id, email); err != nil {
 		return fmt.Errorf("email of %s: %w", id, err)
 	}
 	return nil

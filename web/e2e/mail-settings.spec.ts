@@ -4,7 +4,9 @@ import { accessible, apiLogin, login, personPage, shot } from './helpers'
 // 邮件通知设置: a person enters the address their notifications are mailed to and chooses one
 // mail each or the day's notifications in one mail at 08:30 (每日汇总), from the bell's drawer.
 // An address a relay could not take is refused under its field and nothing changes; the choice
-// holds after a reload. (The digest's sending is TestDigestHoldsMailForOneDailyMessage's.)
+// holds after a reload. A person whose mail the relay refused is told, with its answer, in the
+// block and on the notice, until they correct the address. (The digest's sending is
+// TestDigestHoldsMailForOneDailyMessage's.)
 
 async function reset(request: APIRequestContext, user: string) {
   const token = await apiLogin(request, user)
@@ -76,4 +78,27 @@ test('on a phone the mail settings fit the screen', async ({ browser, request })
   await accessible(page, '邮件通知（手机）')
   await shot(page, '94-phone-mail-settings')
   await reset(request, 'bob')
+})
+
+test('crypto1 is told his mail bounced, and corrects the address', async ({ browser }) => {
+  // The harness (seedMailRefused) gave crypto1 a mistyped address and one refused mail.
+  const page = await personPage(browser)
+  await login(page, 'crypto1')
+  await page.getByTestId('bell').click()
+  const drawer = page.getByRole('dialog', { name: '通知' })
+  const refused = drawer.getByTestId('mail-refused')
+  await expect(refused).toContainText('的邮件未能送达 heming@luan.gov')
+  await expect(refused).toContainText('Domain not found')
+  const notice = drawer.getByTestId('notification').filter({ hasText: '邮件退信测试' })
+  await expect(notice).toContainText('邮件未送达')
+  await accessible(page, '通知（邮件未送达）')
+  await shot(page, '95-mail-refused')
+
+  await drawer.getByTestId('mail-settings').getByRole('button', { name: '设置' }).click()
+  const dialog = page.getByRole('dialog', { name: '邮件通知设置' })
+  await dialog.getByLabel('邮箱').fill('heming@luan.gov.cn')
+  await dialog.getByRole('button', { name: '保存' }).click()
+  await expect(dialog).toBeHidden()
+  await expect(drawer.getByTestId('mail-summary')).toHaveText('逐条发送至 heming@luan.gov.cn')
+  await expect(refused, 'the refusal was about the old address').toHaveCount(0)
 })
