@@ -133,6 +133,7 @@ var fzJSONRoutes = []fzRoute{
 // are covered by the document tests).
 var fzBodyless = map[string]string{
 	"POST /api/v1/auth/logout":                   "no body",
+	"POST /api/v1/me/mail-settings/test":         "no body",
 	"POST /api/v1/projects/:id/submit":           "no body",
 	"POST /api/v1/projects/:id/documents":        "multipart upload",
 	"POST /api/v1/projects/:id/trial-run-report": "multipart upload",

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -99,4 +100,48 @@ func TestMailSettings(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	require.Nil(t, r.Body["email"])
 	require.Equal(t, 5, audits())
+}
+
+// 发送测试邮件: a person with an address mails themselves a test, at most one a minute (429 with
+// Retry-After after), mailed right after the answer, even while they take the digest; without
+// an address it is 409 no_email and writes nothing.
+func TestMailTest(t *testing.T) {
+	t.Parallel()
+	is := newIdentityServer(t)
+	bob := is.login("bob", config.DefaultDemoPassword)
+	db := is.srv.store.DB()
+	count := func() (n int) {
+		t.Helper()
+		require.NoError(t, db.Get(&n, `SELECT count(*) FROM notifications WHERE user_id = 'u-bob' AND kind = 'mail_test'`))
+		return n
+	}
+	r := is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/test", "")
+	require.Equal(t, http.StatusConflict, r.Status, "%v", r.Body)
+	require.Equal(t, "no_email", r.code())
+	require.Zero(t, count())
+
+	r = is.do(bob, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"chenbo@luan.gov.cn","digest":true}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	now := time.Date(2026, 12, 7, 10, 15, 20, 0, time.UTC)
+	is.srv.now = func() time.Time { return now }
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/test", "")
+	require.Equal(t, http.StatusAccepted, r.Status, "%v", r.Body)
+	require.Equal(t, "chenbo@luan.gov.cn", r.Body["email"])
+	require.Equal(t, 1, count())
+	require.Eventually(t, func() bool {
+		var sent bool
+		require.NoError(t, db.Get(&sent, `SELECT sent_at IS NOT NULL FROM notifications WHERE user_id = 'u-bob' AND kind = 'mail_test'`))
+		return sent
+	}, 10*time.Second, 20*time.Millisecond, "mailed at once, the digest notwithstanding")
+
+	now = now.Add(50 * time.Second)
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/test", "")
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%v", r.Body)
+	require.Equal(t, "rate_limited", r.code())
+	require.Equal(t, "10", r.Header.Get("Retry-After"), "a minute since the last, not the clock's minute")
+	require.Equal(t, 1, count())
+	now = now.Add(10 * time.Second)
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/test", "")
+	require.Equal(t, http.StatusAccepted, r.Status, "the next minute: %v", r.Body)
+	require.Equal(t, 2, count())
 }

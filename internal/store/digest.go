@@ -31,12 +31,13 @@ func DigestClock() string {
 
 // InstantKinds are the notices mailed at once even to a user who takes the digest: a 催办, an
 // overdue task escalated to the supervisors, a disabled user's tasks waiting for 转办, and ops'
-// notices of work that failed — each is about something late already.
-var InstantKinds = []string{"task_urged", "task_escalation", "holder_disabled", "activity_failed", MailUnsentKind}
+// notices of work that failed — each is about something late already —, and the test mail the
+// person asked for.
+var InstantKinds = []string{"task_urged", "task_escalation", "holder_disabled", "activity_failed", MailUnsentKind, MailTestKind}
 
 // heldForDigest is, in a statement over notifications n and their users u, whether n's mail waits
 // for u's digest. It names InstantKinds (TestHeldForDigestNamesInstantKinds keeps the two alike).
-const heldForDigest = `u.mail_digest AND n.kind NOT IN ('task_urged', 'task_escalation', 'holder_disabled', 'activity_failed', 'mail_unsent')`
+const heldForDigest = `u.mail_digest AND n.kind NOT IN ('task_urged', 'task_escalation', 'holder_disabled', 'activity_failed', 'mail_unsent', 'mail_test')`
 
 // digestListed bounds the notices a digest lists one by one; the rest are counted (the app has
 // them all).
@@ -121,6 +122,43 @@ func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, au
 		return audit(tx, changed)
 	})
 	return len(changed) > 0 && err == nil, err
+}
+
+// MailTestKind is the kind of the test mail a person sends themselves (MailTest).
+const MailTestKind = "mail_test"
+
+// MailTest writes the test mail user id asked for at at (发送测试邮件), to their address email,
+// at most one within every: it returns the id to mail it by (SendNotifications), or, when the
+// last one is more recent than every, how long until the next may be sent. The user row is
+// locked while it checks, so two requests at once write one. The row is the person's own
+// notification, not their deputy's.
+func (s *Store) MailTest(ctx context.Context, id, email string, at time.Time, every time.Duration) (string, time.Duration, error) {
+	tr := fmt.Sprintf("mailtest/%s/%d", id, at.UnixMilli())
+	var wait time.Duration
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.ExecContext(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		var last sql.NullTime
+		if err := tx.tx.GetContext(ctx, &last, `SELECT max(created_at) FROM notifications WHERE user_id = $1 AND kind = $2`, id, MailTestKind); err != nil {
+			return err
+		}
+		if last.Valid && at.Sub(last.Time) < every {
+			wait = every - at.Sub(last.Time)
+			return nil
+		}
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO notifications (id, user_id, kind, title, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			tr+"#0:"+id, id, MailTestKind, "测试邮件：六安市电子政务项目管理系统",
+			fmt.Sprintf("这是您在 %s 请求发送的测试邮件：系统的通知可以送达 %s。无需回复。", at.In(calendar.Shanghai).Format("2006-01-02 15:04"), email), at)
+		return err
+	})
+	if err != nil {
+		return "", 0, fmt.Errorf("test mail of %s: %w", id, err)
+	}
+	if wait > 0 {
+		return "", wait, nil
+	}
+	return tr, 0, nil
 }
 
 // digestRow is a notification a digest lists.

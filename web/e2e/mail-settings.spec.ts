@@ -44,6 +44,11 @@ test('drb1 sets his address and the daily digest in the bell; a bad address is r
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
   await expect(block.getByTestId('mail-summary')).toHaveText('每日 08:30 汇总至 li.shen@luan.gov.cn')
+  // 发送测试邮件: one a minute.
+  await block.getByRole('button', { name: '发送测试邮件' }).click()
+  await expect(page.getByText('已向 li.shen@luan.gov.cn 发送测试邮件，请查收')).toBeVisible()
+  await block.getByRole('button', { name: '发送测试邮件' }).click()
+  await expect(page.getByText('每分钟只能发送一封测试邮件，请稍后再试')).toBeVisible()
   await accessible(page, '通知（邮件通知已设置）')
   await shot(page, '93-mail-settings-digest')
 
