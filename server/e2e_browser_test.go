@@ -58,7 +58,8 @@ func seedMailRefused(t *testing.T, s *stack) {
 // two projects through the screens and needs none of these but the first): a draft of alice's
 // whose plan year's submission window has closed (R8's special request, which lists.spec.ts
 // finds too); projects in O&M and in construction for terminate.spec.ts; one approved for
-// change.spec.ts (whose page workbench.spec.ts checks for similar projects, R16); one in O&M
+// change.spec.ts (whose page workbench.spec.ts checks for similar projects, R16); one under
+// contract for mobile.spec.ts's 付款确认 on a phone; one in O&M
 // under a policy with an hour-long O&M year for extension.spec.ts (the O&M one for
 // terminate.spec.ts is under it too). It returns them as JSON.
 func projectFixtures(t *testing.T, s *stack) string {
@@ -71,6 +72,10 @@ func projectFixtures(t *testing.T, s *stack) string {
 	r := s.do("alice", http.MethodPost, "/api/v1/projects/"+built+"/contract", contractBody(900_000_000, "LA-B-"+built[len(built)-6:]), nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	change := s.approvedLarge("alice", "浏览器测试：智慧审批变更 "+tag, false) // web/e2e/change.spec.ts (项目变更)
+	// Contracted, for mobile.spec.ts's 付款确认 on a phone: the spec records the payment.
+	paying := s.approvedLarge("alice", "浏览器测试：手机付款确认平台 "+tag, false)
+	r = s.do("alice", http.MethodPost, "/api/v1/projects/"+paying+"/contract", contractBody(900_000_000, "LA-P-"+paying[len(paying)-6:]), nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	// In O&M under a test policy whose O&M year lasts an hour, for extension.spec.ts's 申请延期
 	// (issue 19 item 4): the deadline stays ahead while the screens ask and decide.
 	_, err := s.store.DB().Exec(`INSERT INTO policy_versions (version, effective_from, title, test_only, body)
@@ -95,6 +100,7 @@ func projectFixtures(t *testing.T, s *stack) string {
 		"built":  {"id": built, "name": name(built)},
 		"change": {"id": change, "name": name(change)},
 		"extend": {"id": extend, "name": name(extend)},
+		"paying": {"id": paying, "name": name(paying)},
 	})
 	require.NoError(t, err)
 	return string(out)

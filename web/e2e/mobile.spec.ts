@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test'
-import { accessible, heldByDisabled, password, planYear, reassignIn, shot, submitProject } from './helpers'
+import { accessible, apiLogin, fixtureProjects, heldByDisabled, password, planYear, reassignIn, shot, submitProject } from './helpers'
 
 // 手机上办理: a reviewer decides on a phone and the unit reads the outcome on one. At a phone's
 // width (390 × 844, touch) the menu is in a drawer opened from the header, 待办 and 已办 are lists of
@@ -173,5 +173,39 @@ test('手机: drbsup 转办s a disabled reviewer\'s task from 逾期督办 on a 
     expect(box!.x + box!.width, 'the 转办 dialog fits the phone').toBeLessThanOrEqual(390)
     await accessible(sup, '转办（手机）')
   })
+  await expect(card).toHaveCount(0)
+})
+
+test('手机: fin1 confirms a payment from 付款确认 on a phone', async ({ browser, request }) => {
+  // alice records the payment over the API (setup); fin1 confirms it on a phone, from a card.
+  const fx = fixtureProjects.paying
+  const tag = Date.now().toString(36)
+  const milestone = `合同首付款（手机）${tag}`
+  const token = await apiLogin(request, 'alice')
+  const r = await request.post(`/api/v1/projects/${fx.id}/payments`, {
+    headers: { Authorization: `Bearer ${token}`, 'Idempotency-Key': `phone-pay-${tag}` },
+    data: { milestone, amount_fen: 12_345_600, paid_on: new Date().toISOString().slice(0, 10) },
+  })
+  expect(r.status(), await r.text()).toBe(201)
+
+  const fin = await phone(browser)
+  await phoneLogin(fin, 'fin1')
+  await fin.goto('/payments')
+  const card = fin.getByTestId('payment-card').filter({ hasText: milestone })
+  await expect(card).toBeVisible()
+  await expect(fin.getByTestId('payments-list')).toHaveCount(0) // not the desk's table
+  await expect(card).toContainText(fx.name)
+  await expect(card).toContainText('123,456.00')
+  await expect(card).toContainText('待确认')
+  await fits(fin, '付款确认')
+  await accessible(fin, '付款确认（手机）')
+  await shot(fin, '88-phone-payments')
+
+  await card.getByRole('button', { name: '确认' }).click()
+  const box = fin.getByRole('dialog', { name: '确认付款' })
+  await expect(box).toContainText(milestone)
+  await box.getByRole('button', { name: '确认' }).click()
+  await expect(fin.getByText('已确认付款')).toBeVisible()
+  // The list shows 待确认 by default: the confirmed payment leaves it.
   await expect(card).toHaveCount(0)
 })
