@@ -47,6 +47,7 @@ test('drb1 sets his address and the daily digest in the bell; a bad address is r
   // 发送测试邮件: one a minute.
   await block.getByRole('button', { name: '发送测试邮件' }).click()
   await expect(page.getByText('已向 li.shen@luan.gov.cn 发送测试邮件，请查收')).toBeVisible()
+  await expect(drawer.getByTestId('notification').filter({ hasText: '测试邮件：六安市电子政务项目管理系统' })).toContainText('li.shen@luan.gov.cn')
   await block.getByRole('button', { name: '发送测试邮件' }).click()
   await expect(page.getByText('每分钟只能发送一封测试邮件，请稍后再试')).toBeVisible()
   await accessible(page, '通知（邮件通知已设置）')
