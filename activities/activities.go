@@ -123,7 +123,8 @@ func mailer(ctx context.Context, sender notify.Sender, log *zap.Logger) func(sto
 		sender = notify.LogSender{Log: log}
 	}
 	return func(n store.PendingNotification) error {
-		err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
+		err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body,
+			ProjectID: n.ProjectID})
 		if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
 			// Recorded on the row (the in-app notification stays); the others still go out.
 			logging.Ctx(ctx, log).Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))

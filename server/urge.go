@@ -165,13 +165,14 @@ func urgeOf(c *gin.Context, a domain.Actor, t store.Task, msg, id string) store.
 func (s *Server) mailNotifications(id string) {
 	var sender notify.Sender = notify.LogSender{Log: s.log}
 	if s.cfg.SMTPAddr != "" {
-		sender = notify.SMTPSender{Addr: s.cfg.SMTPAddr, From: s.cfg.SMTPFrom, Log: s.log}
+		sender = notify.SMTPSender{Addr: s.cfg.SMTPAddr, From: s.cfg.SMTPFrom, Log: s.log, LinkBase: s.cfg.NotifyLinkBase}
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		_, err := s.store.SendNotifications(ctx, id, func(n store.PendingNotification) error {
-			err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body})
+			err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body,
+				ProjectID: n.ProjectID})
 			if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
 				return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)
 			}

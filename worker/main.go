@@ -74,7 +74,7 @@ func run() error {
 
 	var sender notify.Sender = notify.LogSender{Log: log}
 	if cfg.SMTPAddr != "" {
-		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log}
+		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log, LinkBase: cfg.NotifyLinkBase}
 	}
 	// The sticky cache bounds the worker's memory: it holds at most WorkflowCache workflows;
 	// an evicted workflow replays its history at its next event.

@@ -91,6 +91,10 @@ type Config struct {
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
 	SMTPFrom string
+	// NotifyLinkBase is the web UI's address as people reach it (NOTIFY_LINK_BASE, e.g.
+	// https://zwxm.luan.gov.cn): each mailed notification ends with a link into it (its
+	// project's page, else the 首页). Empty: mails carry no link.
+	NotifyLinkBase string
 	// MetricsAddr is EGOVPM_METRICS_ADDR as set: empty for the process's loopback default,
 	// MetricsOff, or a host:port (in a container, 0.0.0.0:port on the private network the
 	// Prometheus service scrapes). Read it through MetricsListen.
@@ -144,7 +148,7 @@ var Vars = []string{
 	"HTTP_ADDR", "DATA_DIR", "LOG_LEVEL", "EGOVPM_POLICY", "EGOVPM_DEMO_SEED", "EGOVPM_DEMO_PASSWORD",
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
-	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
+	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "NOTIFY_LINK_BASE", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
 	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
 	"EGOVPM_METRICS_ADDR", "TEMPORAL_LONG_POLL_INTERVAL", "EGOVPM_OPS_SCAN_EVERY", "EGOVPM_AUDIT_VERIFY_EVERY",
 	"EGOVPM_RECONCILE_EVERY",
@@ -201,6 +205,14 @@ func (c *Config) checkAddresses(get func(k, def string) string, getenv func(stri
 		}
 		if !strings.Contains(c.SMTPFrom, "@") {
 			return fmt.Errorf("NOTIFY_SMTP_FROM: want a sender address with NOTIFY_SMTP_ADDR, got %q", c.SMTPFrom)
+		}
+	}
+	c.NotifyLinkBase = strings.TrimRight(get("NOTIFY_LINK_BASE", ""), "/")
+	if c.NotifyLinkBase != "" {
+		u, perr := url.Parse(c.NotifyLinkBase)
+		if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" ||
+			strings.ContainsAny(c.NotifyLinkBase, " \r\n") {
+			return fmt.Errorf("NOTIFY_LINK_BASE: want the web UI's http(s):// address, got %q", c.NotifyLinkBase)
 		}
 	}
 	if c.Mode != ModeDev && c.Mode != ModeProduction {

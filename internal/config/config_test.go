@@ -65,6 +65,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"TEMPORAL_GRPC_COMPRESSION":     {"TEMPORAL_GRPC_COMPRESSION": "zstd"},
 		"EGOVPM_AUDIT_CHECKPOINT_EVERY": {"EGOVPM_AUDIT_CHECKPOINT_EVERY": "10ms"},
 		"TEMPORAL_UI_URL":               {"TEMPORAL_UI_URL": "javascript:alert(1)"},
+		"NOTIFY_LINK_BASE":              {"NOTIFY_LINK_BASE": "zwxm.luan.gov.cn"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -124,4 +125,16 @@ func TestMetricsAndTemporalSecurity(t *testing.T) {
 	require.Equal(t, "k", c.TemporalAPIKey)
 	_, err = Load(env(map[string]string{"TEMPORAL_LONG_POLL_INTERVAL": "soon"}))
 	require.ErrorContains(t, err, "TEMPORAL_LONG_POLL_INTERVAL")
+}
+
+// NOTIFY_LINK_BASE: the web UI's address for the links in mails, without a trailing slash;
+// anything but an http(s) address without query or fragment is refused.
+func TestNotifyLinkBase(t *testing.T) {
+	c, err := Load(env(map[string]string{"NOTIFY_LINK_BASE": "https://zwxm.luan.gov.cn/"}))
+	require.NoError(t, err)
+	require.Equal(t, "https://zwxm.luan.gov.cn", c.NotifyLinkBase)
+	for _, bad := range []string{"ftp://x.cn", "https://", "https://x.cn/?a=1", "https://x.cn/#top", "javascript:alert(1)"} {
+		_, err := Load(env(map[string]string{"NOTIFY_LINK_BASE": bad}))
+		require.Error(t, err, bad)
+	}
 }

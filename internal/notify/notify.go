@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/smtp"
 	"net/textproto"
+	"net/url"
 	"os"
 	"strings"
 
@@ -30,6 +31,9 @@ type Message struct {
 	Email    string
 	Title    string
 	Body     string
+	// ProjectID is the project the notification is about ("" none): its link (SMTPSender's
+	// LinkBase) opens the project's page.
+	ProjectID string
 }
 
 // Sender delivers a message.
@@ -53,6 +57,22 @@ type SMTPSender struct {
 	From string
 	Auth smtp.Auth
 	Log  *zap.Logger
+	// LinkBase is the web UI's address (config NOTIFY_LINK_BASE): each mail ends with a link
+	// into it (Link). Empty: no link.
+	LinkBase string
+}
+
+// Link is where a mail of m, from a web UI at base, takes its reader: the project's page, else
+// the 首页 ("" when base is).
+func Link(base string, m Message) string {
+	switch {
+	case base == "":
+		return ""
+	case m.ProjectID != "":
+		return base + "/projects/" + url.PathEscape(m.ProjectID)
+	default:
+		return base + "/"
+	}
 }
 
 // Send mails m: the subject RFC 2047-encoded and the body quoted-printable, so that Chinese
@@ -66,6 +86,9 @@ func (s SMTPSender) Send(ctx context.Context, m Message) error {
 	}
 	if strings.ContainsAny(m.Email, "\r\n") || strings.ContainsAny(m.Title, "\r\n") || strings.ContainsAny(m.ID, "\r\n<>") {
 		return fmt.Errorf("notification %s: header injection refused", m.ID)
+	}
+	if link := Link(s.LinkBase, m); link != "" {
+		m.Body = strings.TrimRight(m.Body, "\n") + "\n\n在系统中查看：" + link + "\n"
 	}
 	msg, err := mailMessage(s.From, m)
 	if err != nil {

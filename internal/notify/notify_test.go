@@ -184,3 +184,28 @@ func TestSMTPSenderTellsRefusedFromTransient(t *testing.T) {
 	require.NotErrorAs(t, err, &refused)
 	require.Empty(t, r.got())
 }
+
+// With the web UI's address (NOTIFY_LINK_BASE) a mail ends with a link into it: the project's
+// page, or the 首页 for a notice about no project; without it, none.
+func TestSMTPSenderLinksIntoTheUI(t *testing.T) {
+	r := startRelay(t, false, nil)
+	base := "https://zwxm.luan.gov.cn"
+	s := SMTPSender{Addr: r.ln.Addr().String(), From: "egovpm@luan.gov.cn", Log: zap.NewNop(), LinkBase: base}
+	for _, m := range []Message{
+		{ID: "a#0:u-alice", Email: "alice@example.cn", Title: "项目被退回修改", Body: "退回意见：请补充材料。\n", ProjectID: "p-8f2a c"},
+		{ID: "b#0:u-alice", Email: "alice@example.cn", Title: "每日通知汇总", Body: "以下是 2 条通知"},
+	} {
+		require.NoError(t, s.Send(context.Background(), m))
+	}
+	bodies := []string{}
+	for _, raw := range r.got() {
+		msg, err := mail.ReadMessage(strings.NewReader(raw))
+		require.NoError(t, err)
+		body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+		require.NoError(t, err)
+		bodies = append(bodies, string(body))
+	}
+	require.Equal(t, []string{"退回意见：请补充材料。\r\n\r\n在系统中查看：" + base + "/projects/p-8f2a%20c\r\n\r\n",
+		"以下是 2 条通知\r\n\r\n在系统中查看：" + base + "/\r\n\r\n"}, bodies)
+	require.Equal(t, "", Link("", Message{ProjectID: "p-1"}), "no base, no link")
+}

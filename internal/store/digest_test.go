@@ -58,12 +58,20 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 	_, err = db.Exec(`UPDATE users SET digest_sent_at = now() - interval '3 hours' WHERE id = 'u-drb1'`)
 	require.NoError(t, err)
 
+	// drbsup's is about a project: the mail carries its id, for the link into the UI.
+	_, err = db.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+		VALUES ('pd', 'unit-a', '智慧教育云平台', 'new', 2031, 150000000, 2, 'prelim_review', 'u-alice')`)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE notifications SET project_id = 'pd' WHERE id = $1`, tr+"#t0:u-drbsup")
+	require.NoError(t, err)
+
 	var mailed []store.PendingNotification
 	send := func(n store.PendingNotification) error { mailed = append(mailed, n); return nil }
 	n, err := st.SendNotifications(ctx, tr, send)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the transition's send mails drbsup's alone")
 	require.Equal(t, tr+"#t0:u-drbsup", mailed[0].ID)
+	require.Equal(t, "pd", mailed[0].ProjectID)
 	mailed = nil
 	n, err = st.SendStaleNotifications(ctx, time.Minute, 7*24*time.Hour, 500, send)
 	require.NoError(t, err)

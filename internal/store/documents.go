@@ -220,6 +220,8 @@ type PendingNotification struct {
 	Email    string `db:"email"`
 	Title    string `db:"title"`
 	Body     string `db:"body"`
+	// ProjectID is the project the notification is about ("" none), for the mail's link.
+	ProjectID string `db:"project_id"`
 }
 
 // MailFailure is a notification the mail relay refused for good.
@@ -251,7 +253,8 @@ func (s *Store) MailFailures(ctx context.Context, since time.Time, limit int) ([
 // its user takes in the daily digest, heldForDigest): the ids
 // from $1 up to $1 followed by the last code point, in byte order (COLLATE "C", as the index
 // keeps them), are exactly those that start with it; starts_with states it for the reader.
-const nextUnsentSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
+const nextUnsentSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body,
+		coalesce(n.project_id, '') AS project_id
 	FROM notifications n JOIN users u ON u.id = n.user_id
 	WHERE n.id COLLATE "C" >= $1 AND n.id COLLATE "C" < $1 || chr(1114111) AND starts_with(n.id, $1)
 		AND n.sent_at IS NULL AND n.failed_at IS NULL AND NOT (` + heldForDigest + `)
@@ -259,7 +262,8 @@ const nextUnsentSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '')
 
 // unsentByIDSQL reads and locks notification $1 if it is unsent: the mail sweep's read of a
 // stale row (SendStaleNotifications), by its whole id, not as a prefix of others.
-const unsentByIDSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body
+const unsentByIDSQL = `SELECT n.id, n.user_id, u.username, coalesce(u.email, '') AS email, n.title, n.body,
+		coalesce(n.project_id, '') AS project_id
 	FROM notifications n JOIN users u ON u.id = n.user_id
 	WHERE n.id = $1 AND n.sent_at IS NULL AND n.failed_at IS NULL AND NOT (` + heldForDigest + `)
 	FOR UPDATE OF n SKIP LOCKED`
