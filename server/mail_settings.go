@@ -13,9 +13,10 @@ import (
 	"egovpm/internal/text"
 )
 
-// 邮件接收方式 (docs/NOTIFICATIONS.md, "Digest"): each person chooses how the mail of their
-// notifications reaches them — one mail each (the default) or one digest a day at 08:30
-// (每日汇总). The notifications in the app are the same either way.
+// 邮件通知 (docs/NOTIFICATIONS.md, "Digest"): each person sets the address the mail of their
+// notifications goes to, and chooses how it comes — one mail each (the default) or one digest
+// a day at 08:30 (每日汇总) —, and may mail themselves a test. The notifications in the app are
+// the same either way.
 
 // mailSettingsJSON is GET and PUT /api/v1/me/mail-settings.
 type mailSettingsJSON struct {
@@ -121,8 +122,9 @@ type mailTestJSON struct {
 }
 
 // sendMailTest is POST /api/v1/me/mail-settings/test (发送测试邮件): a mail to the caller's own
-// address, at most one a minute (since the last), so they know it arrives → 202 (mailed right after the answer;
-// a refusal by the relay shows in GET /me/mail-settings). No address: 409 no_email.
+// address, at most one a minute since the last, so they know it arrives → 202 (mailed right
+// after the answer; a refusal by the relay shows in GET /me/mail-settings). No address: 409
+// no_email.
 func (s *Server) sendMailTest(c *gin.Context) {
 	a := mustActor(c)
 	ctx := c.Request.Context()
