@@ -197,6 +197,9 @@ type MailSweep struct {
 	// RecordEvery is how often, at most, it records the mail unsent a day: at its first sweep,
 	// then at the first sweep RecordEvery or more after the last record.
 	RecordEvery time.Duration
+	// LinkBase is the web UI's address (config NOTIFY_LINK_BASE): a digest's items about a
+	// project link to its page. Empty: no links.
+	LinkBase string
 }
 
 // SweepMail runs MailSweep, sending every every and recording every MailRecordEvery, until ctx
@@ -223,7 +226,8 @@ func (m MailSweep) Run(ctx context.Context) {
 			m.Log.Info("mail sweep sent notifications", zap.Int("sent", n))
 		}
 		// The daily digests (每日汇总) of those who chose them, once DigestAt has passed today.
-		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now()), mailer(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
+		link := func(projectID string) string { return notify.Link(m.LinkBase, notify.Message{ProjectID: projectID}) }
+		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now()), link, mailer(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep: digests stopped early", zap.Int("sent", d), zap.Error(err))
 		} else if d > 0 {
 			m.Log.Info("mail sweep sent daily digests", zap.Int("sent", d))

@@ -327,14 +327,19 @@ func TestSweepMailSendsTheDayDigest(t *testing.T) {
 	_, err = st.DB().Exec(`UPDATE users SET digest_sent_at = now() - interval '2 days' WHERE id = 'u-drb1'`)
 	require.NoError(t, err)
 	testdb.Notifications(t, st, "project:px/run-1/3#t0:u-drb1", "project:px/run-1/4#t0:u-drb1")
-	_, err = st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes'`)
+	_, err = st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
+		VALUES ('px', 'unit-a', '智慧教育云平台', 'new', 2031, 150000000, 2, 'prelim_review', 'u-alice')`)
+	require.NoError(t, err)
+	_, err = st.DB().Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes',
+		project_id = CASE WHEN id LIKE '%/3#%' THEN 'px' END`)
 	require.NoError(t, err)
 
-	s := &lockedSender{}
+	s := &bodySender{}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		activities.MailSweep{Store: st, Sender: s, Log: zap.NewNop(), Every: 20 * time.Millisecond, RecordEvery: time.Hour}.Run(sctx)
+		activities.MailSweep{Store: st, Sender: s, Log: zap.NewNop(), Every: 20 * time.Millisecond, RecordEvery: time.Hour,
+			LinkBase: "https://zwxm.luan.gov.cn"}.Run(sctx)
 		close(done)
 	}()
 	require.Eventually(t, func() bool { return len(s.Sent()) > 0 }, 20*time.Second, 20*time.Millisecond)
@@ -343,6 +348,26 @@ func TestSweepMailSendsTheDayDigest(t *testing.T) {
 	<-done
 	sent := s.Sent()
 	require.Len(t, sent, 1, "%v", sent)
-	require.True(t, strings.HasPrefix(sent[0], "digest/u-drb1/"), sent[0])
-	require.Contains(t, sent[0], "每日通知汇总")
+	require.True(t, strings.HasPrefix(sent[0].ID, "digest/u-drb1/"), sent[0].ID)
+	require.Contains(t, sent[0].Title, "每日通知汇总")
+	require.Contains(t, sent[0].Body, "查看：https://zwxm.luan.gov.cn/projects/px", "the item about a project links to it")
+}
+
+// bodySender records the messages it sends, whole, from any goroutine.
+type bodySender struct {
+	mu   sync.Mutex
+	sent []notify.Message
+}
+
+func (s *bodySender) Send(_ context.Context, m notify.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, m)
+	return nil
+}
+
+func (s *bodySender) Sent() []notify.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]notify.Message(nil), s.sent...)
 }

@@ -84,8 +84,10 @@ func run() error {
 		return err
 	}
 	w := setup.NewWorker(deps.Temporal, cfg.TaskQueue, deps.Store, log, sender)
-	// Mail of the notifications nobody sent at once (issue 19 item 1: derived notices).
-	go activities.SweepMail(ctx, deps.Store, sender, log, mailSweepEvery)
+	// Mail of the notifications nobody sent at once (issue 19 item 1: derived notices), and the
+	// daily digests, whose items link into the web UI when NOTIFY_LINK_BASE is set.
+	go activities.MailSweep{Store: deps.Store, Sender: sender, Log: log, Every: mailSweepEvery,
+		RecordEvery: activities.MailRecordEvery, LinkBase: cfg.NotifyLinkBase}.Run(ctx)
 	// T1: the yearly Schedule that opens next year's plan (idempotent).
 	if err := setup.EnsureSchedule(ctx, deps.Temporal, setup.AnnualScheduleID, cfg.TaskQueue, cfg.Policy); err != nil {
 		return err

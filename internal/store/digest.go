@@ -167,6 +167,7 @@ type digestRow struct {
 	Title     string    `db:"title"`
 	Body      string    `db:"body"`
 	CreatedAt time.Time `db:"created_at"`
+	ProjectID string    `db:"project_id"`
 }
 
 // SendDigests mails the digest due at due (DigestDue) to every user who takes it, has held
@@ -177,8 +178,8 @@ type digestRow struct {
 // commit can repeat it (at-least-once, as SendNotifications). A send error wrapping
 // ErrUndeliverable marks the rows failed (the relay refused the address for good: ops see them
 // in mail-failures) and the day's digest done; any other error ends the round, to be retried at
-// the next sweep.
-func (s *Store) SendDigests(ctx context.Context, due time.Time, send func(PendingNotification) error) (int, error) {
+// the next sweep. An item about a project is followed by link(its id) when that is not "".
+func (s *Store) SendDigests(ctx context.Context, due time.Time, link func(projectID string) string, send func(PendingNotification) error) (int, error) {
 	var users []string
 	err := s.db.SelectContext(ctx, &users, `SELECT u.id FROM users u
 		WHERE u.mail_digest AND coalesce(u.digest_sent_at, '-infinity') < $1
@@ -189,7 +190,7 @@ func (s *Store) SendDigests(ctx context.Context, due time.Time, send func(Pendin
 	}
 	sent := 0
 	for _, id := range users {
-		ok, err := s.sendDigest(ctx, id, due, send)
+		ok, err := s.sendDigest(ctx, id, due, link, send)
 		if err != nil {
 			return sent, err
 		}
@@ -201,7 +202,7 @@ func (s *Store) SendDigests(ctx context.Context, due time.Time, send func(Pendin
 }
 
 // sendDigest sends user id's digest due at due (SendDigests) and reports whether it sent one.
-func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, send func(PendingNotification) error) (bool, error) {
+func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, link func(string) string, send func(PendingNotification) error) (bool, error) {
 	sent := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var u struct {
@@ -216,7 +217,7 @@ func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, send f
 			return err
 		}
 		var rows []digestRow
-		if err := tx.SelectContext(ctx, &rows, `SELECT n.id, n.title, n.body, n.created_at
+		if err := tx.SelectContext(ctx, &rows, `SELECT n.id, n.title, n.body, n.created_at, coalesce(n.project_id, '') AS project_id
 			FROM notifications n JOIN users u ON u.id = n.user_id
 			WHERE n.user_id = $1 AND n.sent_at IS NULL AND n.failed_at IS NULL AND `+heldForDigest+`
 			ORDER BY n.created_at, n.id FOR UPDATE OF n SKIP LOCKED`, id); err != nil {
@@ -231,7 +232,7 @@ func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, send f
 		}
 		mark := `UPDATE notifications SET sent_at = now() WHERE id = ANY($1)`
 		args := []any{pq.StringArray(ids)}
-		if err := send(digestMessage(id, u.Username, u.Email, due, rows)); err != nil {
+		if err := send(digestMessage(id, u.Username, u.Email, due, rows, link)); err != nil {
 			if !errors.Is(err, ErrUndeliverable) {
 				return err
 			}
@@ -253,8 +254,9 @@ func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, send f
 }
 
 // digestMessage is user id's digest due at due of rows, oldest first: the first digestListed one
-// by one with when each was written, the rest counted. Its id is "digest/<user>/<date>".
-func digestMessage(id, username, email string, due time.Time, rows []digestRow) PendingNotification {
+// by one with when each was written (and link(its project) for one about a project), the rest
+// counted. Its id is "digest/<user>/<date>".
+func digestMessage(id, username, email string, due time.Time, rows []digestRow, link func(string) string) PendingNotification {
 	day := due.In(calendar.Shanghai)
 	var b strings.Builder
 	fmt.Fprintf(&b, "您选择了每日汇总接收邮件通知。以下是尚未邮件告知您的 %d 条通知，按时间先后排列：\n", len(rows))
@@ -264,6 +266,11 @@ func digestMessage(id, username, email string, due time.Time, rows []digestRow) 
 			break
 		}
 		fmt.Fprintf(&b, "\n%d. 【%s】%s\n   %s\n", i+1, r.CreatedAt.In(calendar.Shanghai).Format("1月2日 15:04"), r.Title, r.Body)
+		if r.ProjectID != "" && link != nil {
+			if l := link(r.ProjectID); l != "" {
+				fmt.Fprintf(&b, "   查看：%s\n", l)
+			}
+		}
 	}
 	b.WriteString("\n如需每条通知即时发送邮件，请在系统的通知列表中将“邮件接收方式”改为“逐条发送”。\n")
 	return PendingNotification{ID: fmt.Sprintf("digest/%s/%s", id, day.Format("2006-01-02")), UserID: id, Username: username, Email: email,

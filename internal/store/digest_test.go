@@ -62,7 +62,7 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
 		VALUES ('pd', 'unit-a', '智慧教育云平台', 'new', 2031, 150000000, 2, 'prelim_review', 'u-alice')`)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE notifications SET project_id = 'pd' WHERE id = $1`, tr+"#t0:u-drbsup")
+	_, err = db.Exec(`UPDATE notifications SET project_id = 'pd' WHERE id IN ($1, $2)`, tr+"#t0:u-drbsup", tr+"#t0:u-drb1")
 	require.NoError(t, err)
 
 	var mailed []store.PendingNotification
@@ -83,7 +83,8 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 
 	mailed = nil
 	before := time.Now()
-	n, err = st.SendDigests(ctx, before.Add(-time.Hour), send)
+	link := func(pid string) string { return "https://zwxm.luan.gov.cn/projects/" + pid }
+	n, err = st.SendDigests(ctx, before.Add(-time.Hour), link, send)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Len(t, mailed, 1)
@@ -95,13 +96,15 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 	first, second := strings.Index(d.Body, tr+"#t0:u-drb1"), strings.Index(d.Body, tr+"#1:u-drb1")
 	require.True(t, first > 0 && second > first, "both held rows, oldest first: %s", d.Body)
 	require.NotContains(t, d.Body, urged)
+	require.Contains(t, d.Body, tr+"#t0:u-drb1\n   \n   查看：https://zwxm.luan.gov.cn/projects/pd\n", "an item about a project links to it")
+	require.Equal(t, 1, strings.Count(d.Body, "查看："), "the other is about none")
 	var unsent int
 	require.NoError(t, db.Get(&unsent, `SELECT count(*) FROM notifications WHERE sent_at IS NULL`))
 	require.Zero(t, unsent)
 
 	mailed = nil
 	testdb.Notifications(t, st, "project:px/run-1/4#t0:u-drb1")
-	n, err = st.SendDigests(ctx, before.Add(-time.Hour), send)
+	n, err = st.SendDigests(ctx, before.Add(-time.Hour), link, send)
 	require.NoError(t, err)
 	require.Zero(t, n, "one digest a day")
 	require.Empty(t, mailed)
@@ -140,7 +143,7 @@ func TestDigestRefusedOrFailed(t *testing.T) {
 	due := time.Now().Add(-time.Hour)
 
 	down := func(n store.PendingNotification) error { return fmt.Errorf("relay down") }
-	n, err := st.SendDigests(ctx, due, down)
+	n, err := st.SendDigests(ctx, due, nil, down)
 	require.Error(t, err)
 	require.Zero(t, n)
 	var unsent int
@@ -153,7 +156,7 @@ func TestDigestRefusedOrFailed(t *testing.T) {
 		}
 		return nil
 	}
-	n, err = st.SendDigests(ctx, due, refuseDRB)
+	n, err = st.SendDigests(ctx, due, nil, refuseDRB)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "exp2's went out")
 	fs, err := st.MailFailures(ctx, time.Now().Add(-time.Hour), 10)
@@ -161,7 +164,7 @@ func TestDigestRefusedOrFailed(t *testing.T) {
 	require.Len(t, fs, 1)
 	require.Equal(t, "project:px/run-1/3#t0:u-drb1", fs[0].ID)
 	require.Contains(t, fs[0].Failure, "550")
-	n, err = st.SendDigests(ctx, due, refuseDRB)
+	n, err = st.SendDigests(ctx, due, nil, refuseDRB)
 	require.NoError(t, err)
 	require.Zero(t, n, "both days are done")
 }
