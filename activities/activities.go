@@ -150,7 +150,7 @@ func mailedByApply(t domain.Transition) bool {
 
 // mailDerived mails, in the background, the notifications applying t wrote when the workflow
 // does not (mailedByApply). The rows are committed; a send lost here (the worker stops, the
-// relay is down) is the mail sweep's (SweepMail), which records for ops a mail still unsent a
+// relay is down) is the mail sweep's (MailSweep), which records for ops a mail still unsent a
 // day after (O1).
 func (a *Activities) mailDerived(t domain.Transition) {
 	if !mailedByApply(t) {
@@ -186,7 +186,7 @@ const MailRecordEvery = time.Hour
 // mail after, retried at each sweep until sent or refused for good; and records for ops (O1,
 // store.RecordUnsentMail) those still unsent a day after they were written. It also sends the
 // daily digests (每日汇总, store.SendDigests) of the users who chose one, at the first sweep after
-// store.DigestAt each day. The worker runs it (SweepMail).
+// store.DigestAt each day. The worker runs it.
 type MailSweep struct {
 	Store *store.Store
 	// Sender delivers the mail; nil means the log.
@@ -200,12 +200,6 @@ type MailSweep struct {
 	// LinkBase is the web UI's address (config NOTIFY_LINK_BASE): a digest's items about a
 	// project link to its page. Empty: no links.
 	LinkBase string
-}
-
-// SweepMail runs MailSweep, sending every every and recording every MailRecordEvery, until ctx
-// ends.
-func SweepMail(ctx context.Context, st *store.Store, sender notify.Sender, log *zap.Logger, every time.Duration) {
-	MailSweep{Store: st, Sender: sender, Log: log, Every: every, RecordEvery: MailRecordEvery}.Run(ctx)
 }
 
 // Run sweeps every m.Every until ctx ends.

@@ -168,7 +168,10 @@ func TestSweepMailSendsWhatIsLeftUnsent(t *testing.T) {
 	require.NoError(t, err)
 	s := &lockedSender{}
 	done := make(chan struct{})
-	go func() { activities.SweepMail(ctx, st, s, zap.NewNop(), 20*time.Millisecond); close(done) }()
+	go func() {
+		activities.MailSweep{Store: st, Sender: s, Log: zap.NewNop(), Every: 20 * time.Millisecond, RecordEvery: activities.MailRecordEvery}.Run(ctx)
+		close(done)
+	}()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Equal(c, []string{"tr-old#t0:u-drb1 tr-old#t0:u-drb1"}, s.Sent())
 	}, 20*time.Second, 50*time.Millisecond, "the sweep sends the old row")
@@ -218,7 +221,8 @@ func TestSweepMailRecordsAMailUnsentADayForOps(t *testing.T) {
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
-		activities.SweepMail(ctx, st, &sender{transient: true}, zap.NewNop(), 20*time.Millisecond)
+		activities.MailSweep{Store: st, Sender: &sender{transient: true}, Log: zap.NewNop(), Every: 20 * time.Millisecond,
+			RecordEvery: activities.MailRecordEvery}.Run(ctx)
 		close(done)
 	}()
 	var fs []store.ActivityFailure

@@ -29,7 +29,7 @@ import (
 )
 
 // mailSweepEvery is how often the worker mails the notifications left unsent
-// (activities.SweepMail).
+// (activities.MailSweep).
 const mailSweepEvery = time.Minute
 
 func main() {

@@ -114,10 +114,16 @@ func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, au
 		if len(changed) == 0 {
 			return nil
 		}
-		if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET mail_digest = $3,
-			email_changed_at = CASE WHEN coalesce(email, '') <> $2 THEN now() ELSE email_changed_at END, email = nullif($2, ''),
-			digest_sent_at = CASE WHEN $4 THEN now() ELSE digest_sent_at END WHERE id = $1`, id, m.Email, m.Digest, startDay); err != nil {
-			return fmt.Errorf("mail settings of %s: %w", id, err)
+		if _, ok := changed["email"]; ok {
+			if err := s.SetUserEmail(ctx, tx, id, m.Email); err != nil {
+				return err
+			}
+		}
+		if _, ok := changed["digest"]; ok {
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET mail_digest = $2,
+				digest_sent_at = CASE WHEN $3 THEN now() ELSE digest_sent_at END WHERE id = $1`, id, m.Digest, startDay); err != nil {
+				return fmt.Errorf("mail digest of %s: %w", id, err)
+			}
 		}
 		return audit(tx, changed)
 	})

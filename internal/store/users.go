@@ -121,8 +121,9 @@ type User struct {
 	Name     string `db:"name" json:"name"`
 	OrgID    string `db:"org_id" json:"org_id"`
 	// Email is where the user's notifications are mailed ("" none); the user and the
-	// administrators read and set it (GET/PUT /me/mail-settings, 用户管理).
-	Email       string         `db:"email" json:"email"`
+	// administrators read and set it (GET/PUT /me/mail-settings, 用户管理), no one else: never
+	// in a JSON of the struct.
+	Email       string         `db:"email" json:"-"`
 	Roles       pq.StringArray `db:"roles" json:"roles"`
 	Disabled    bool           `db:"disabled" json:"disabled"`
 	Demo        bool           `db:"demo" json:"demo"`
