@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test'
-import { accessible, apiLogin, heldByDisabled, login, personPage, reassignIn, shot } from './helpers'
+import { accessible, apiLogin, heldByDisabled, login, personPage, pick, reassignIn, shot } from './helpers'
 
 // 停用 with work in hand: a DRB reviewer claims a prelim review and leaves; the administrator
 // disables the account. Nobody would act on the claimed task until it fell overdue; 逾期督办's
@@ -76,8 +76,7 @@ test('drbsup picks a disabled reviewer\'s tasks on 逾期督办 and 转办s them
   // Nothing chosen yet: said in the form, nothing sent.
   await dlg.getByTestId('reassign-submit').click()
   await expect(dlg).toContainText('请选择转办对象')
-  await dlg.getByRole('combobox', { name: '转办给' }).click({ force: true })
-  await sup.getByRole('option', { name: '李审（市数管局）（市数据资源管理局）' }).click()
+  await pick(sup, '转办给', '李审（市数管局）（市数据资源管理局）', dlg)
   await dlg.getByLabel('转办理由').fill(`${name} 已离岗，其待办一并转李审办理。`)
   await expect(dlg).not.toContainText('请选择转办对象') // gone once answered
   await accessible(sup, '批量转办')
