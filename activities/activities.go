@@ -45,11 +45,7 @@ type Activities struct {
 // calendar loads the working-day calendar with the overrides of holiday_overrides (T2). It is
 // read inside activities only, so a table change never breaks replay.
 func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
-	ov, err := a.Store.HolidayOverrides(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return calendar.New(ov)
+	return a.Store.Calendar(ctx)
 }
 
 // Apply writes a lifecycle transition to the read model in one transaction and returns the due
@@ -186,7 +182,7 @@ const MailRecordEvery = time.Hour
 // mail after, retried at each sweep until sent or refused for good; and records for ops (O1,
 // store.RecordUnsentMail) those still unsent a day after they were written. It also sends the
 // daily digests (每日汇总, store.SendDigests) of the users who chose one, at the first sweep after
-// store.DigestAt each day. The worker runs it.
+// store.DigestAt each working day. The worker runs it.
 type MailSweep struct {
 	Store *store.Store
 	// Sender delivers the mail; nil means the log.
@@ -219,9 +215,17 @@ func (m MailSweep) Run(ctx context.Context) {
 		} else if n > 0 {
 			m.Log.Info("mail sweep sent notifications", zap.Int("sent", n))
 		}
-		// The daily digests (每日汇总) of those who chose them, once DigestAt has passed today.
+		// The daily digests (每日汇总) of those who chose them, once DigestAt has passed on a
+		// working day (T2's calendar, read each sweep so a change of holiday_overrides is seen).
+		cal, err := m.Store.Calendar(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				m.Log.Warn("mail sweep: no working-day calendar, digests and the record of unsent mail wait", zap.Error(err))
+			}
+			continue
+		}
 		link := func(projectID string) string { return notify.Link(m.LinkBase, notify.Message{ProjectID: projectID}) }
-		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now()), link, mailer(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
+		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now(), cal), link, mailer(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep: digests stopped early", zap.Int("sent", d), zap.Error(err))
 		} else if d > 0 {
 			m.Log.Info("mail sweep sent daily digests", zap.Int("sent", d))
@@ -230,7 +234,8 @@ func (m MailSweep) Run(ctx context.Context) {
 			continue
 		}
 		recorded = time.Now()
-		if r, err := m.Store.RecordUnsentMail(ctx, mailSweepGiveUp, mailSweepHorizon); err != nil && ctx.Err() == nil {
+		digestDue := store.DigestDue(recorded.Add(-mailSweepGiveUp), cal)
+		if r, err := m.Store.RecordUnsentMail(ctx, mailSweepGiveUp, mailSweepHorizon, digestDue); err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep: unsent mail not recorded for ops", zap.Error(err))
 		} else if r > 0 {
 			m.Log.Warn("mail sweep: mail unsent a day recorded for ops (O1)", zap.Int64("transitions", r))

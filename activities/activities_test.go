@@ -328,7 +328,9 @@ func TestSweepMailSendsTheDayDigest(t *testing.T) {
 	digest := true
 	_, err := st.SetMailSettings(ctx, "u-drb1", store.MailChange{Digest: &digest}, func(*store.Tx, map[string]any) error { return nil })
 	require.NoError(t, err)
-	_, err = st.DB().Exec(`UPDATE users SET digest_sent_at = now() - interval '2 days' WHERE id = 'u-drb1'`)
+	// Its last digest long before the latest working day's (a test run on a Monday before 08:30
+	// has Friday's due).
+	_, err = st.DB().Exec(`UPDATE users SET digest_sent_at = now() - interval '40 days' WHERE id = 'u-drb1'`)
 	require.NoError(t, err)
 	testdb.Notifications(t, st, "project:px/run-1/3#t0:u-drb1", "project:px/run-1/4#t0:u-drb1")
 	_, err = st.DB().Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, mlps_level, stage, created_by)
@@ -355,6 +357,55 @@ func TestSweepMailSendsTheDayDigest(t *testing.T) {
 	require.True(t, strings.HasPrefix(sent[0].ID, "digest/u-drb1/"), sent[0].ID)
 	require.Contains(t, sent[0].Title, "每日通知汇总")
 	require.Contains(t, sent[0].Body, "查看：https://zwxm.luan.gov.cn/projects/px", "the item about a project links to it")
+}
+
+// The mail sweep keeps the digest to working days (T2's calendar with holiday_overrides, read at
+// each sweep): with every day of the last three weeks a day off, the digest last sent within them
+// is the latest due, so nothing goes out while an instant notice does; once the days off are
+// removed, the held row goes out in the day's digest.
+func TestSweepMailSendsNoDigestOnADayOff(t *testing.T) {
+	st := testdb.New(t)
+	ctx := context.Background()
+	require.NoError(t, seed.Demo(ctx, st, "demo-Passw0rd"))
+	db := st.DB()
+	digest := true
+	_, err := st.SetMailSettings(ctx, "u-drb1", store.MailChange{Digest: &digest}, func(*store.Tx, map[string]any) error { return nil })
+	require.NoError(t, err)
+	_, err = db.Exec(`INSERT INTO holiday_overrides (day, workday, name)
+		SELECT d::date, false, '测试停工' FROM generate_series((now() AT TIME ZONE 'Asia/Shanghai')::date - 20,
+			(now() AT TIME ZONE 'Asia/Shanghai')::date + 1, interval '1 day') d`)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE users SET digest_sent_at = now() - interval '19 days' WHERE id = 'u-drb1'`)
+	require.NoError(t, err)
+	testdb.Notifications(t, st, "project:px/run-1/3#t0:u-drb1", "urge:t1#0:u-drb1")
+	_, err = db.Exec(`UPDATE notifications SET created_at = now() - interval '5 minutes',
+		kind = CASE WHEN id LIKE 'urge:%' THEN 'task_urged' ELSE kind END`)
+	require.NoError(t, err)
+
+	s := &bodySender{}
+	run := func() func() {
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			activities.MailSweep{Store: st, Sender: s, Log: zap.NewNop(), Every: 20 * time.Millisecond, RecordEvery: time.Hour}.Run(sctx)
+			close(done)
+		}()
+		return func() { cancel(); <-done }
+	}
+	stop := run()
+	require.Eventually(t, func() bool { return len(s.Sent()) > 0 }, 20*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // further sweeps, each reading the calendar
+	stop()
+	sent := s.Sent()
+	require.Len(t, sent, 1, "the 催办 alone: no digest on days off")
+	require.Equal(t, "urge:t1#0:u-drb1", sent[0].ID)
+
+	_, err = db.Exec(`DELETE FROM holiday_overrides WHERE name = '测试停工'`)
+	require.NoError(t, err)
+	stop = run()
+	require.Eventually(t, func() bool { return len(s.Sent()) > 1 }, 20*time.Second, 20*time.Millisecond)
+	stop()
+	require.True(t, strings.HasPrefix(s.Sent()[1].ID, "digest/u-drb1/"), s.Sent()[1].ID)
 }
 
 // bodySender records the messages it sends, whole, from any goroutine.

@@ -15,14 +15,14 @@ import (
 
 // 邮件通知 (docs/NOTIFICATIONS.md, "Digest"): each person sets the address the mail of their
 // notifications goes to, and chooses how it comes — one mail each (the default) or one digest
-// a day at 08:30 (每日汇总) —, and may mail themselves a test. The notifications in the app are
+// a working day at 08:30 (每日汇总) —, and may mail themselves a test. The notifications in the app are
 // the same either way.
 
 // mailSettingsJSON is GET and PUT /api/v1/me/mail-settings.
 type mailSettingsJSON struct {
 	// Email is where the mail goes; null when the person has none (the app only).
 	Email *string `json:"email"`
-	// Digest: one mail a day at DigestAt (每日汇总) instead of one each.
+	// Digest: one mail a working day at DigestAt (每日汇总) instead of one each.
 	Digest bool `json:"digest"`
 	// DigestAt is the digest's time of day, Beijing time ("08:30").
 	DigestAt string `json:"digest_at"`

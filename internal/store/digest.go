@@ -20,8 +20,9 @@ import (
 // the app and kept exactly as for anyone; only their mail waits. What someone is waiting on now
 // (InstantKinds) is mailed at once all the same.
 
-// DigestAt is when, in Asia/Shanghai, the day's digest goes out: at the first mail sweep at or
-// after it.
+// DigestAt is when, in Asia/Shanghai, a working day's digest goes out: at the first mail sweep
+// at or after it. Days off (weekends, statutory holidays, the overrides of T2's calendar) have
+// none; the next working day's carries what they wrote.
 const DigestAt = 8*time.Hour + 30*time.Minute
 
 // DigestClock is DigestAt as the clock reads it ("08:30").
@@ -43,13 +44,26 @@ const heldForDigest = `u.mail_digest AND n.kind NOT IN ('task_urged', 'task_esca
 // them all).
 const digestListed = 100
 
-// DigestDue returns the time of the latest digest due at or before now: today's DigestAt in
-// Asia/Shanghai, or yesterday's before it.
-func DigestDue(now time.Time) time.Time {
+// digestLookBack bounds how far DigestDue looks back for a working day: longer than any run of
+// days off (春节 and 国庆 with their weekends are nine at most).
+const digestLookBack = 31
+
+// DigestDue returns the time of the latest digest due at or before now: DigestAt, Asia/Shanghai,
+// on the latest working day of cal (T2: weekends, statutory holidays and the make-up working days
+// of 调休, with the overrides of holiday_overrides) whose DigestAt has come. On a day off it is the
+// last working day's, already sent, so the days off's notices wait for the next working day's.
+func DigestDue(now time.Time, cal *calendar.Calendar) time.Time {
 	t := now.In(calendar.Shanghai)
+	for back := 0; back <= digestLookBack; back++ {
+		due := time.Date(t.Year(), t.Month(), t.Day()-back, 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
+		if !due.After(t) && cal.IsWorkday(due) {
+			return due
+		}
+	}
+	// A month without a working day: only an override table saying so. Then every day has one.
 	due := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
 	if due.After(t) {
-		due = time.Date(t.Year(), t.Month(), t.Day()-1, 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
+		due = due.AddDate(0, 0, -1)
 	}
 	return due
 }

@@ -77,9 +77,11 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the sweep mails the 催办 at once, not the held rows")
 	require.Equal(t, urged+"#0:u-drb1", mailed[0].ID)
-	rec, err := st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour)
+	// The sweep passes the digest due an hour ago (its wait): written after it, the held rows
+	// wait for the next one by choice.
+	rec, err := st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour, time.Now().Add(-3*time.Hour))
 	require.NoError(t, err)
-	require.Zero(t, rec, "a row held for the digest is not unsent mail within its day")
+	require.Zero(t, rec, "a row held for the digest is not unsent mail before the digest that carries it")
 
 	mailed = nil
 	before := time.Now()
@@ -109,10 +111,14 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 	require.Zero(t, n, "one digest a day")
 	require.Empty(t, mailed)
 
-	// Past a day, a held row is unsent mail after all (its digest failed to go out).
+	// Written before a digest due more than the wait ago, a held row is unsent mail after all
+	// (that digest failed to carry it).
 	_, err = db.Exec(`UPDATE notifications SET created_at = now() - interval '26 hours' WHERE id = 'project:px/run-1/4#t0:u-drb1'`)
 	require.NoError(t, err)
-	rec, err = st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour)
+	rec, err = st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour, time.Now().Add(-27*time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, rec, "its digest, due before it was written, is not the one that missed it")
+	rec, err = st.RecordUnsentMail(ctx, time.Hour, 7*24*time.Hour, time.Now().Add(-25*time.Hour))
 	require.NoError(t, err)
 	require.EqualValues(t, 1, rec)
 
@@ -181,17 +187,35 @@ func TestHeldForDigestNamesInstantKinds(t *testing.T) {
 	require.ElementsMatch(t, store.InstantKinds, kinds)
 }
 
-// DigestDue is today's 08:30 in Beijing once it has passed, else yesterday's.
+// DigestDue is 08:30 in Beijing on the latest working day (T2's calendar) whose 08:30 has come:
+// today's once it has passed on a working day, else the last working day's, so weekends and
+// statutory holidays (春节 2026: 15–23 February) have no digest of their own and the make-up
+// working days of 调休 (Saturday 14 February 2026) and an override's have one.
 func TestDigestDue(t *testing.T) {
 	at := func(s string) time.Time {
 		v, err := time.ParseInLocation("2006-01-02 15:04", s, calendar.Shanghai)
 		require.NoError(t, err)
 		return v
 	}
-	require.Equal(t, at("2026-12-07 08:30"), store.DigestDue(at("2026-12-07 08:30")))
-	require.Equal(t, at("2026-12-07 08:30"), store.DigestDue(at("2026-12-07 23:59")))
-	require.Equal(t, at("2026-12-06 08:30"), store.DigestDue(at("2026-12-07 08:29")))
-	require.Equal(t, at("2026-12-31 08:30"), store.DigestDue(at("2027-01-01 00:10").UTC()))
+	cal, err := calendar.New(nil)
+	require.NoError(t, err)
+	for _, c := range []struct{ now, due string }{
+		{"2026-12-07 08:30", "2026-12-07 08:30"}, // Monday
+		{"2026-12-07 23:59", "2026-12-07 08:30"},
+		{"2026-12-08 08:29", "2026-12-07 08:30"},
+		{"2026-12-05 10:00", "2026-12-04 08:30"}, // Saturday: Friday's
+		{"2026-12-07 08:29", "2026-12-04 08:30"}, // Monday before 08:30: still Friday's
+		{"2026-02-14 09:00", "2026-02-14 08:30"}, // 调休: a Saturday worked
+		{"2026-02-23 12:00", "2026-02-14 08:30"}, // the last day of 春节
+		{"2026-02-24 08:31", "2026-02-24 08:30"},
+		{"2026-10-08 08:00", "2026-09-30 08:30"}, // 国庆
+		{"2027-01-01 00:10", "2026-12-31 08:30"},
+	} {
+		require.Equal(t, at(c.due), store.DigestDue(at(c.now).UTC(), cal), c.now)
+	}
+	off, err := calendar.New([]calendar.Override{{Date: "2026-12-07", Workday: false, Name: "临时停工"}})
+	require.NoError(t, err)
+	require.Equal(t, at("2026-12-04 08:30"), store.DigestDue(at("2026-12-07 12:00"), off), "an override's day off")
 	require.Equal(t, "08:30", store.DigestClock())
 }
 

@@ -25,6 +25,16 @@ func (s *Store) HolidayOverrides(ctx context.Context) ([]calendar.Override, erro
 	return ov, nil
 }
 
+// Calendar returns the working-day calendar (T2) with the overrides of holiday_overrides. Read it
+// afresh where a change of the table must be seen (the activities, the mail sweep).
+func (s *Store) Calendar(ctx context.Context) (*calendar.Calendar, error) {
+	ov, err := s.HolidayOverrides(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return calendar.New(ov)
+}
+
 // SetHolidayOverride makes day (YYYY-MM-DD) a working day or a day off, named name, in tx.
 func (s *Store) SetHolidayOverride(ctx context.Context, tx *Tx, day string, workday bool, name string) error {
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO holiday_overrides (day, workday, name) VALUES ($1, $2, $3)

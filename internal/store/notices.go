@@ -417,14 +417,17 @@ const recordUnsentMailBatch = 200
 // notice to the ops role (MailUnsentKind, id "mail/<transition>#0:<user>", mailed by the
 // sweep). A transition recorded before, resolved or not, adds nothing: a sweep repeated, or two
 // workers' sweeps, record each once. The rows stay the sweep's to send until they are horizon
-// old. It returns how many records it added.
-func (s *Store) RecordUnsentMail(ctx context.Context, after, horizon time.Duration) (int64, error) {
+// old. A row held for its user's daily digest (heldForDigest) waits by choice until the next
+// working day's DigestAt: it counts only when written before digestDue, the latest digest due
+// after or more ago (DigestDue(now - after)), which should have carried it. It returns how many
+// records it added.
+func (s *Store) RecordUnsentMail(ctx context.Context, after, horizon time.Duration, digestDue time.Time) (int64, error) {
 	var added int64
 	for {
 		var read, n int
 		err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 			var err error
-			read, n, err = s.recordUnsentMail(ctx, tx, after, horizon)
+			read, n, err = s.recordUnsentMail(ctx, tx, after, horizon, digestDue)
 			return err
 		})
 		if err != nil {
@@ -454,8 +457,8 @@ type unsentMail struct {
 }
 
 // recordUnsentMailSQL adds up to $6 activity_failures rows of the transitions with mail unsent
-// ($1: after, $2: horizon, in microseconds; a row held for its user's daily digest a day later,
-// since its mail waits up to a day by choice) not recorded before, and returns every candidate it
+// ($1: after, $2: horizon, in microseconds; a row held for its user's daily digest only when
+// written before $8, the digest due that should have carried it) not recorded before, and returns every candidate it
 // read, added true for those it added (false for those another sweep added meanwhile).
 const recordUnsentMailSQL = `WITH c AS (
 		SELECT * FROM (SELECT DISTINCT ON (k.tr) k.tr, 'af-' || left(encode(sha256(convert_to('mail/' || k.tr, 'UTF8')), 'hex'), 24) AS id,
@@ -466,7 +469,7 @@ const recordUnsentMailSQL = `WITH c AS (
 		WHERE n.sent_at IS NULL AND n.failed_at IS NULL AND n.kind <> $7
 			AND n.created_at < now() - $1 * interval '1 microsecond' AND n.created_at > now() - $2 * interval '1 microsecond'
 			AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = n.user_id AND ` + heldForDigest + `
-				AND n.created_at > now() - $1 * interval '1 microsecond' - interval '1 day')
+				AND n.created_at >= $8)
 		ORDER BY k.tr, n.id) u
 		WHERE NOT EXISTS (SELECT 1 FROM activity_failures f WHERE f.id = u.id)
 		ORDER BY u.tr LIMIT $6),
@@ -479,10 +482,10 @@ const recordUnsentMailSQL = `WITH c AS (
 // recordUnsentMail adds in tx a batch of RecordUnsentMail's records, each with its audit row
 // and its notice to ops, and returns how many candidates it read (added or, another sweep's
 // meanwhile, not) and how many of them it added.
-func (s *Store) recordUnsentMail(ctx context.Context, tx *sqlx.Tx, after, horizon time.Duration) (read, added int, err error) {
+func (s *Store) recordUnsentMail(ctx context.Context, tx *sqlx.Tx, after, horizon time.Duration, digestDue time.Time) (read, added int, err error) {
 	var rs []unsentMail
 	if err := tx.SelectContext(ctx, &rs, recordUnsentMailSQL, after.Microseconds(), horizon.Microseconds(), MailGiveUpType,
-		after.String(), horizon.String(), recordUnsentMailBatch, MailUnsentKind); err != nil {
+		after.String(), horizon.String(), recordUnsentMailBatch, MailUnsentKind, digestDue); err != nil {
 		return 0, 0, err
 	}
 	for _, r := range rs {

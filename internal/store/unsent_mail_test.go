@@ -29,7 +29,7 @@ func TestRecordUnsentMailAuditsAndTellsOps(t *testing.T) {
 	require.NoError(t, err)
 	record := func() int64 {
 		t.Helper()
-		n, err := st.RecordUnsentMail(ctx, 24*time.Hour, 7*24*time.Hour)
+		n, err := st.RecordUnsentMail(ctx, 24*time.Hour, 7*24*time.Hour, time.Now())
 		require.NoError(t, err)
 		return n
 	}
@@ -114,7 +114,7 @@ func TestRecordUnsentMailRacedBatchGoesOn(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := st.RecordUnsentMail(ctx, 24*time.Hour, 7*24*time.Hour)
+		n, err := st.RecordUnsentMail(ctx, 24*time.Hour, 7*24*time.Hour, time.Now())
 		done <- result{n, err}
 	}()
 	require.Eventually(t, func() bool {
