@@ -2,7 +2,7 @@ import { expect, test, type APIRequestContext } from '@playwright/test'
 import { accessible, apiLogin, login, personPage, shot } from './helpers'
 
 // 邮件通知设置: a person enters the address their notifications are mailed to and chooses one
-// mail each or the day's notifications in one mail at 08:30 (每日汇总), from the bell's drawer.
+// mail each or the day's notifications in one mail at 08:30 on working days (每日汇总), from the bell's drawer.
 // An address a relay could not take is refused under its field and nothing changes; the choice
 // holds after a reload. A person whose mail the relay refused is told, with its answer, in the
 // block and on the notice, until they correct the address. (The digest's sending is
@@ -43,7 +43,7 @@ test('drb1 sets his address and the daily digest in the bell; a bad address is r
   await expect(dialog.locator('.el-form-item__error'), 'the message goes once the field is answered').toHaveCount(0)
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
-  await expect(block.getByTestId('mail-summary')).toHaveText('每日 08:30 汇总至 li.shen@luan.gov.cn')
+  await expect(block.getByTestId('mail-summary')).toHaveText('工作日 08:30 汇总至 li.shen@luan.gov.cn')
   // 发送测试邮件: one a minute.
   await block.getByRole('button', { name: '发送测试邮件' }).click()
   await expect(page.getByText('已向 li.shen@luan.gov.cn 发送测试邮件，请查收')).toBeVisible()
@@ -56,7 +56,7 @@ test('drb1 sets his address and the daily digest in the bell; a bad address is r
   // It holds: a new page reads it back from the server.
   await page.reload()
   await page.getByTestId('bell').click()
-  await expect(page.getByRole('dialog', { name: '通知' }).getByTestId('mail-summary')).toHaveText('每日 08:30 汇总至 li.shen@luan.gov.cn')
+  await expect(page.getByRole('dialog', { name: '通知' }).getByTestId('mail-summary')).toHaveText('工作日 08:30 汇总至 li.shen@luan.gov.cn')
   r = await request.get('/api/v1/me/mail-settings', { headers: { Authorization: `Bearer ${token}` } })
   expect(await r.json()).toMatchObject({ email: 'li.shen@luan.gov.cn', digest: true })
   await reset(request, 'drb1')
