@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, shot } from './helpers'
+import { accessible, apiLogin, login, personPage, pick, shot } from './helpers'
 
 // Issue 19 item 6, the task turns through the screens. 随机抽取 (R4): on 专家评审 DRB draws a
 // panel of a specialty at random for the projects picked; the expert of alice's unit is
@@ -66,8 +66,8 @@ test.describe('tasks-turns', () => {
     // Swap one drawn expert for the one left: a hand-pick, which waits for a reason.
     const drawn = (await result.textContent())!.split('抽中 ')[1].split('。')[0].split('、')
     const left = ['周专家', '吴专家', '郑专家', '冯专家'].find((n) => !drawn.includes(n))!
-    const pick = drb1.getByRole('combobox', { name: '评审专家' })
-    await pick.click({ force: true })
+    const experts = drb1.getByRole('combobox', { name: '评审专家' })
+    await experts.click({ force: true })
     await drb1.getByRole('option', { name: new RegExp('^' + drawn[0]) }).click()
     await drb1.getByRole('option', { name: new RegExp('^' + left) }).click()
     await drb1.keyboard.press('Escape')
@@ -153,8 +153,7 @@ test.describe('tasks-turns', () => {
     await expect(row).toContainText('已签收（本人）')
     await row.getByRole('button', { name: `委派：${name}` }).click()
     const dlg = drb1.getByRole('dialog', { name: '委派' })
-    await dlg.getByRole('combobox', { name: '委派对象' }).click({ force: true })
-    await drb1.getByRole('option', { name: '赵督（市数管局）' }).click()
+    await pick(drb1, '委派对象', '赵督（市数管局）', dlg)
     await dlg.getByLabel('委派事由').fill('本周出差，请代为初审。')
     await expect(drb1.locator('.el-message')).toHaveCount(0, { timeout: 10_000 })
     await accessible(drb1, '委派')
