@@ -805,7 +805,13 @@ func checkDashboard(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r 
 	}
 	require.Equal(t, want, got, "dashboard stages of %s%s", u.Username, tg.query)
 	require.Equal(t, f.admitted(u, "project", "read"), r.Body["reads_projects"], "reads_projects of %s", u.Username)
+	checkTaskCounts(t, f, u, tg, r)
+}
 
+// checkTaskCounts: the task figures of the 首页 and of the menu (GET /me/counts) are what the
+// lists behind them show u: the inbox and its overdue part as GET /tasks lists them, and every
+// overdue task to those who list them all.
+func checkTaskCounts(t *testing.T, f *mxFixture, u seed.DemoUser, _ mxTarget, r resp) {
 	tasks, hasTasks := r.Body["tasks"].(map[string]any)
 	require.Equal(t, f.admitted(u, "task", "list"), hasTasks, "dashboard tasks of %s", u.Username)
 	if hasTasks {
@@ -859,6 +865,8 @@ var mxRoutes = map[string]mxRoute{
 	"GET /api/v1/dashboard": {object: "dashboard", action: "read", targets: func(f *mxFixture) []mxTarget {
 		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?plan_year=%d", f.year)}}
 	}, check: checkDashboard},
+	// The menu's figures (待办, 逾期督办) count the same lists.
+	"GET /api/v1/me/counts": {object: "session", action: "read", check: checkTaskCounts},
 
 	"POST /api/v1/projects": {object: "project", action: "create", body: `{"name":"x","unit_id":"unit-b"}`, ok: mxAllowed},
 	"GET /api/v1/projects": {object: "project", action: "read", targets: func(f *mxFixture) []mxTarget {

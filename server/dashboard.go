@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -107,39 +108,61 @@ func (s *Server) dashboard(c *gin.Context) {
 			out.Total += sc.Count
 		}
 	}
-	if slices.ContainsFunc(taskReaders.roles, a.Has) {
-		f := inboxFilter(a)
-		var t dashboardTasksJSON
-		var err error
-		if t.Open, err = s.store.CountTasks(ctx, f); err != nil {
-			respondError(c, err)
-			return
-		}
-		f.Overdue = true
-		if t.Overdue, err = s.store.CountTasks(ctx, f); err != nil {
-			respondError(c, err)
-			return
-		}
-		if slices.ContainsFunc(overseers.roles, a.Has) {
-			n, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", Overdue: true})
-			if err != nil {
-				respondError(c, err)
-				return
-			}
-			t.AllOverdue = &n
-			held, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", HolderDisabled: true})
-			if err != nil {
-				respondError(c, err)
-				return
-			}
-			t.HeldByDisabled = &held
-		}
-		out.Tasks = &t
+	if out.Tasks, err = s.taskCounts(ctx, a); err != nil {
+		respondError(c, err)
+		return
 	}
 	c.JSON(http.StatusOK, out)
 }
 
 // inboxFilter is what GET /tasks lists to a without filters: its inbox, or every task for Audit.
+// taskCounts counts the tasks of a's lists (dashboardTasksJSON); nil for roles without an inbox.
+func (s *Server) taskCounts(ctx context.Context, a domain.Actor) (*dashboardTasksJSON, error) {
+	if !slices.ContainsFunc(taskReaders.roles, a.Has) {
+		return nil, nil
+	}
+	f := inboxFilter(a)
+	var t dashboardTasksJSON
+	var err error
+	if t.Open, err = s.store.CountTasks(ctx, f); err != nil {
+		return nil, err
+	}
+	f.Overdue = true
+	if t.Overdue, err = s.store.CountTasks(ctx, f); err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(overseers.roles, a.Has) {
+		n, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", Overdue: true})
+		if err != nil {
+			return nil, err
+		}
+		held, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", HolderDisabled: true})
+		if err != nil {
+			return nil, err
+		}
+		t.AllOverdue, t.HeldByDisabled = &n, &held
+	}
+	return &t, nil
+}
+
+// menuCountsJSON is GET /api/v1/me/counts.
+type menuCountsJSON struct {
+	// Tasks counts the caller's task lists as the dashboard does; absent for roles without one.
+	Tasks *dashboardTasksJSON `json:"tasks,omitempty"`
+}
+
+// menuCounts is GET /api/v1/me/counts: the figures beside the menu (待办, 逾期督办), which the
+// web UI polls with the bell's unread count — the dashboard's task counts alone, without its
+// project figures and lists.
+func (s *Server) menuCounts(c *gin.Context) {
+	t, err := s.taskCounts(c.Request.Context(), mustActor(c))
+	if err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, menuCountsJSON{Tasks: t})
+}
+
 func inboxFilter(a domain.Actor) store.TaskFilter {
 	return store.TaskFilter{UserID: a.ID, OrgID: a.OrgID, Roles: a.Roles, Status: "open", All: a.Has(domain.RoleAudit)}
 }

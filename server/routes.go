@@ -116,6 +116,7 @@ var routeTable = []route{
 
 	{http.MethodGet, "/api/v1/submission-window", signedIn, h((*Server).submissionWindow), false},
 	{http.MethodGet, "/api/v1/dashboard", signedIn, h((*Server).dashboard), false},
+	{http.MethodGet, "/api/v1/me/counts", signedIn, h((*Server).menuCounts), false},
 	{http.MethodPost, "/api/v1/projects", submitters, h((*Server).createProject), false},
 	{http.MethodGet, "/api/v1/projects", projectReader, h((*Server).listProjects), false},
 	{http.MethodGet, "/api/v1/projects/:id", projectReader, h((*Server).getProject), false},

@@ -234,8 +234,8 @@ test('drb1 convenes the expert session on 专家评审: recusal shown, then a pa
   const rows = drb1.getByTestId('panel-projects')
   await expect(rows.getByRole('row').filter({ hasText: large })).toBeVisible()
   await expect(rows.getByRole('row').filter({ hasText: small })).toBeVisible()
-  const pick = drb1.getByRole('combobox', { name: '评审专家' })
-  await pick.click({ force: true })
+  const experts = drb1.getByRole('combobox', { name: '评审专家' })
+  await experts.click({ force: true })
   for (const n of ['孙专家（市教育局）', '周专家', '吴专家']) await drb1.getByRole('option', { name: new RegExp('^' + n) }).click()
   await drb1.keyboard.press('Escape')
   const largeRow = rows.getByRole('row').filter({ hasText: large })
@@ -247,7 +247,7 @@ test('drb1 convenes the expert session on 专家评审: recusal shown, then a pa
   await shot(drb1, '22-expert-session-recusal')
 
   // Without the unit's own expert, with 郑专家: both panels stand.
-  await pick.click({ force: true })
+  await experts.click({ force: true })
   await drb1.getByRole('option', { name: /^孙专家/ }).click()
   await drb1.getByRole('option', { name: /^郑专家/ }).click()
   await drb1.keyboard.press('Escape')
@@ -670,6 +670,10 @@ test('drbsup reassigns an overdue task on 逾期督办', async ({ browser }) => 
   const name = process.env.EGOVPM_E2E_REASSIGN_NAME ?? ''
   const sup = await as(browser, 'drbsup')
   await expect(sup.getByTestId('all-overdue')).not.toHaveText('0')
+  // The menu shows the same figure beside 逾期督办, in red.
+  const overdue = sup.getByTestId('menu-count-overdue')
+  await expect(overdue).toHaveText((await sup.getByTestId('all-overdue').textContent())!.trim())
+  await expect(overdue).toHaveClass(/urgent/)
   await sup.getByTestId('all-overdue').click()
   await expect(sup).toHaveURL(/\/overdue$/)
   const row = sup.getByTestId('overdue').getByRole('row').filter({ hasText: name })
@@ -711,8 +715,7 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await audit.getByRole('menuitem', { name: '审计日志' }).click()
   await audit.getByTestId('verify').click()
   await expect(audit.getByTestId('verify-result')).toContainText('校验通过')
-  await audit.getByRole('combobox', { name: '操作类型' }).click({ force: true })
-  await audit.getByRole('option', { name: '运维操作' }).click()
+  await pick(audit, '操作类型', '运维操作')
   await audit.getByRole('button', { name: '查询' }).click()
   const rows = audit.getByTestId('audit-rows')
   // The unfiltered page shows 重置流程 too: wait until the filtered answer replaced it (no row
@@ -739,8 +742,7 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   // A project's own rows link to it too.
   const stuck = process.env.EGOVPM_E2E_STUCK_ID ?? ''
   await audit.getByLabel('对象', { exact: true }).fill(`project:${stuck}`)
-  await audit.getByRole('combobox', { name: '操作类型' }).click({ force: true })
-  await audit.getByRole('option', { name: '项目', exact: true }).click()
+  await pick(audit, '操作类型', '项目')
   await audit.getByRole('button', { name: '查询' }).click()
   await expect(rows.locator('[data-action]:not([data-action^="project."])')).toHaveCount(0)
   await rows.getByRole('link', { name: `project:${stuck}` }).first().click()
@@ -748,8 +750,7 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   if (largeId) { // (set when the suite runs whole) people in a row's detail are named: the panel of alice's project
     await audit.getByRole('menuitem', { name: '审计日志' }).click()
     await audit.getByLabel('对象', { exact: true }).fill(`project:${largeId}`)
-    await audit.getByRole('combobox', { name: '操作类型' }).click({ force: true })
-    await audit.getByRole('option', { name: '专家评审', exact: true }).click()
+    await pick(audit, '操作类型', '专家评审')
     await audit.getByRole('button', { name: '查询' }).click()
     await expect(rows.locator('[data-action]:not([data-action^="expert_review."])')).toHaveCount(0)
     const convene = rows.getByRole('row').filter({ has: audit.locator('[data-action="expert_review.convene"]') })

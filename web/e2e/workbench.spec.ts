@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, planYear, shot, fixtureProjects } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, pick, planYear, shot, fixtureProjects } from './helpers'
 
 // Part 1's scenario (issue 17), every step through the screens: alice creates a project through
 // the form, uploads a document and submits; drb1 finds the new task in the bell, claims it and
@@ -77,12 +77,10 @@ test('alice creates a project through the form, uploads a document and submits',
   await alice.getByLabel('估算总投资（万元）').fill('950.5')
   await expect(alice.getByText('金额过大')).toHaveCount(0)
   // The API's field error lands on its field: a third-party project needs a parent (R1).
-  await alice.getByRole('combobox', { name: '项目类型' }).click({ force: true })
-  await alice.getByRole('option', { name: '设计（第三方服务）' }).click()
+  await pick(alice, '项目类型', '设计（第三方服务）')
   await alice.getByRole('button', { name: '保存草稿' }).click()
   await expect(alice.getByText('第三方服务项目（设计/监理/测评/安全）须关联主项目')).toBeVisible()
-  await alice.getByRole('combobox', { name: '项目类型' }).click({ force: true })
-  await alice.getByRole('option', { name: '新建', exact: true }).click()
+  await pick(alice, '项目类型', '新建')
   await accessible(alice, '新建项目')
   await shot(alice, '04-new-project')
   await alice.getByRole('button', { name: '保存草稿' }).click()
@@ -113,7 +111,7 @@ test('alice creates a project through the form, uploads a document and submits',
   await shot(alice, '05-project-detail-submitted')
 })
 
-test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser }) => {
+test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser, request }) => {
   drb1 = await personPage(browser)
   await login(drb1, 'drb1')
   // The new task is in drb1's bell (issue 19 item 1: each DRB reviewer is told), and opens the project.
@@ -128,6 +126,20 @@ test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser
   await expect(drb1).toHaveURL(projectUrl)
   await drb1.getByRole('menuitem', { name: '待办' }).click()
   await expect(drb1).toHaveURL(/\/tasks$/)
+  // The menu's figure beside 待办 is the list's (GET /me/counts), and follows a decision at once.
+  const auth = { Authorization: `Bearer ${await apiLogin(request, 'drb1')}` }
+  const inMenu = async () => {
+    const r = await request.get('/api/v1/tasks?limit=100', { headers: auth })
+    const n = ((await r.json()).items as unknown[]).length
+    const badge = drb1.getByTestId('menu-count-tasks')
+    if (n === 0) await expect(badge).toHaveCount(0, { timeout: 1000 })
+    else await expect(badge).toHaveText(n > 99 ? '99+' : String(n), { timeout: 1000 })
+    return n
+  }
+  let open = 0
+  await expect(async () => { open = await inMenu() }).toPass({ timeout: 10_000 })
+  expect(open).toBeGreaterThan(0)
+  await expect(drb1.getByRole('menuitem', { name: new RegExp(`^待办\\s*（${open} 件`) })).toBeVisible()
   await accessible(drb1, '待办')
   await shot(drb1, '06-inbox')
   const dlg = await decide(drb1, '退回修改', '')
@@ -139,6 +151,9 @@ test('drb1 claims it in 待办 and returns it with an opinion', async ({ browser
   await dlg.getByRole('button', { name: '提交审批' }).click()
   await expect(dlg).toBeHidden()
   await expect(drb1.getByRole('row').filter({ hasText: name })).toHaveCount(0)
+  let after = 0
+  await expect(async () => { after = await inMenu() }).toPass({ timeout: 10_000 })
+  expect(after).toBeLessThan(open)
 })
 
 test('alice sees the return in the bell and on the detail page, edits and resubmits', async () => {

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { api, call, type Schemas } from '../api/client'
 import { mapError } from '../api/errors'
 import { keyset, loadPage, restart, turn } from '../lib/keyset'
+import { useMenuCounts } from './menuCounts'
 
 // The list pages' state per domain: filters, keyset pages and rows. Kept in Pinia so that going
 // back to a list finds it as it was left (filters, page).
@@ -94,6 +95,7 @@ export const useTasks = defineStore('tasks', {
         this.loadedAt = Date.now()
         return r
       })
+      void useMenuCounts().refresh() // 待办's figure in the menu, as the list now stands
     },
     search() {
       restart(this.list)
