@@ -209,3 +209,38 @@ test('手机: fin1 confirms a payment from 付款确认 on a phone', async ({ br
   // The list shows 待确认 by default: the confirmed payment leaves it.
   await expect(card).toHaveCount(0)
 })
+
+test('手机: admin disables a departed colleague\'s account from 用户管理 on a phone', async ({ browser, request }) => {
+  // The account is created over the API (setup); the admin finds it in a card and disables it.
+  const tag = Date.now().toString(36)
+  const username = `leaver${tag}`
+  const name = `离岗人员${tag.slice(-4)}`
+  const r = await request.post('/api/v1/users', { headers: { Authorization: `Bearer ${await apiLogin(request, 'admin')}` },
+    data: { username, name, org_id: 'unit-a', roles: ['submitter'], password: 'Initial-Passw0rd1', email: `${username}@luan.gov.cn` } })
+  expect(r.status(), await r.text()).toBe(201)
+
+  const admin = await phone(browser)
+  await phoneLogin(admin, 'admin')
+  await admin.getByRole('button', { name: '打开菜单' }).click()
+  await admin.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '用户管理' }).click()
+  await expect(admin).toHaveURL(/\/users$/)
+  const card = admin.getByTestId('user-card').filter({ hasText: username })
+  await expect(card).toContainText(name)
+  await expect(card).toContainText('申报单位经办人')
+  await expect(card).toContainText(`${username}@luan.gov.cn`)
+  await expect(admin.getByTestId(`state-${username}`)).toContainText('待改初始密码')
+  await expect(admin.getByTestId('users')).toHaveCount(0) // not the desk's table
+  await fits(admin, '用户管理')
+  await accessible(admin, '用户管理（手机）')
+  await shot(admin, '89-phone-users')
+
+  await card.getByRole('button', { name: `停用：${name}` }).click()
+  const confirm = admin.getByRole('dialog', { name: '停用账号' })
+  await expect(confirm).toContainText('已登录的会话立即失效')
+  await confirm.getByRole('button', { name: '停用', exact: true }).click()
+  await expect(admin.getByText(`已停用 ${name}`)).toBeVisible()
+  await expect(admin.getByTestId(`state-${username}`)).toContainText('已停用')
+  await expect(card.getByRole('button', { name: `启用：${name}` })).toBeVisible()
+  const login = await request.post('/api/v1/auth/login', { data: { username, password: 'Initial-Passw0rd1' } })
+  expect((await login.json()).error?.code).toBe('account_disabled')
+})
