@@ -808,6 +808,15 @@ func checkDashboard(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r 
 	checkTaskCounts(t, f, u, tg, r)
 }
 
+// checkMenuCounts: GET /me/counts gives u the bell's unread count and the dashboard's task
+// figures, each as the route behind it gives it.
+func checkMenuCounts(t *testing.T, f *mxFixture, u seed.DemoUser, tg mxTarget, r resp) {
+	l := f.stack.on(t).do(u.Username, http.MethodGet, "/api/v1/notifications/unread-count", nil, nil)
+	require.Equal(t, http.StatusOK, l.Status, "%s", l.Raw)
+	require.Equal(t, l.Body["unread"], r.Body["unread"], "unread of %s", u.Username)
+	checkTaskCounts(t, f, u, tg, r)
+}
+
 // checkTaskCounts: the task figures of the 首页 and of the menu (GET /me/counts) are what the
 // lists behind them show u: the inbox and its overdue part as GET /tasks lists them, and every
 // overdue task to those who list them all.
@@ -866,7 +875,7 @@ var mxRoutes = map[string]mxRoute{
 		return []mxTarget{{name: "all"}, {name: "year", query: fmt.Sprintf("?plan_year=%d", f.year)}}
 	}, check: checkDashboard},
 	// The menu's figures (待办, 逾期督办) count the same lists.
-	"GET /api/v1/me/counts": {object: "session", action: "read", check: checkTaskCounts},
+	"GET /api/v1/me/counts": {object: "session", action: "read", check: checkMenuCounts},
 
 	"POST /api/v1/projects": {object: "project", action: "create", body: `{"name":"x","unit_id":"unit-b"}`, ok: mxAllowed},
 	"GET /api/v1/projects": {object: "project", action: "read", targets: func(f *mxFixture) []mxTarget {

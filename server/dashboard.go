@@ -147,20 +147,28 @@ func (s *Server) taskCounts(ctx context.Context, a domain.Actor) (*dashboardTask
 
 // menuCountsJSON is GET /api/v1/me/counts.
 type menuCountsJSON struct {
+	// Unread is the bell's number, as GET /notifications/unread-count gives it.
+	Unread int `json:"unread"`
 	// Tasks counts the caller's task lists as the dashboard does; absent for roles without one.
 	Tasks *dashboardTasksJSON `json:"tasks,omitempty"`
 }
 
-// menuCounts is GET /api/v1/me/counts: the figures beside the menu (待办, 逾期督办), which the
-// web UI polls with the bell's unread count — the dashboard's task counts alone, without its
-// project figures and lists.
+// menuCounts is GET /api/v1/me/counts: the figures the web UI polls every 30 seconds, in one
+// request — the bell's unread count and, beside the menu's 待办 and 逾期督办, the dashboard's
+// task counts (without its project figures and lists).
 func (s *Server) menuCounts(c *gin.Context) {
-	t, err := s.taskCounts(c.Request.Context(), mustActor(c))
-	if err != nil {
+	a := mustActor(c)
+	var out menuCountsJSON
+	var err error
+	if out.Unread, err = s.store.UnreadNotifications(c.Request.Context(), a.ID); err != nil {
 		respondError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, menuCountsJSON{Tasks: t})
+	if out.Tasks, err = s.taskCounts(c.Request.Context(), a); err != nil {
+		respondError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func inboxFilter(a domain.Actor) store.TaskFilter {

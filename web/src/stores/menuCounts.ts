@@ -1,18 +1,22 @@
 import { defineStore } from 'pinia'
 import { api, call, type Schemas } from '../api/client'
+import { useNotifications } from './notifications'
 
-/** The figures beside the menu (GET /me/counts): 待办's open tasks, and for the DRB supervisor
- *  and audit the overdue ones of 逾期督办. Refreshed with the bell, on each page change and
- *  with each load of 待办 (so a decision shows at once); calls while one is asked share it. */
+/** The figures the shell polls (GET /me/counts, one request): the bell's unread count, and
+ *  beside the menu 待办's open tasks and, for the DRB supervisor and audit, the overdue ones of
+ *  逾期督办. Refreshed every 30 s, on each page change and with each load of 待办 (so a
+ *  decision shows at once); calls while one is asked share it. */
 export const useMenuCounts = defineStore('menuCounts', {
   state: () => ({ tasks: null as Schemas['DashboardTasks'] | null, pending: null as Promise<void> | null }),
   actions: {
     refresh(): Promise<void> {
       this.pending ??= (async () => {
         try {
-          this.tasks = (await call(api.GET('/api/v1/me/counts'))).tasks ?? null
+          const r = await call(api.GET('/api/v1/me/counts'))
+          this.tasks = r.tasks ?? null
+          useNotifications().unread = r.unread
         } catch {
-          /* the menu keeps its figures; the page shows the real errors */
+          /* the bell and the menu keep their figures; the page shows the real errors */
         } finally {
           this.pending = null
         }
