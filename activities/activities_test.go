@@ -360,9 +360,9 @@ func TestSweepMailSendsTheDayDigest(t *testing.T) {
 }
 
 // The mail sweep keeps the digest to working days (T2's calendar with holiday_overrides, read at
-// each sweep): with every day of the last three weeks a day off, the digest last sent within them
-// is the latest due, so nothing goes out while an instant notice does; once the days off are
-// removed, the held row goes out in the day's digest.
+// each sweep): with every day of the last three weeks a day off, the latest digest due is one
+// before them, and the person's last digest was sent after it, so nothing goes out while an
+// instant notice does; once the days off are removed, the held row goes out in the day's digest.
 func TestSweepMailSendsNoDigestOnADayOff(t *testing.T) {
 	st := testdb.New(t)
 	ctx := context.Background()

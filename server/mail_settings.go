@@ -32,6 +32,9 @@ type mailSettingsJSON struct {
 	// address last changed, and its answer (null when none): the address needs correcting.
 	MailFailedAt *time.Time `json:"mail_failed_at"`
 	MailFailure  *string    `json:"mail_failure"`
+	// NextDigestAt: when the next digest is due (the first working day's DigestAt to come, T2's
+	// calendar); null for one who takes no digest.
+	NextDigestAt *time.Time `json:"next_digest_at"`
 }
 
 type mailSettingsReq struct {
@@ -110,6 +113,15 @@ func (s *Server) respondMailSettings(c *gin.Context, id string) {
 	}
 	if m.FailedAt.Valid {
 		out.MailFailedAt, out.MailFailure = &m.FailedAt.Time, &m.Failure.String
+	}
+	if m.Digest {
+		cal, err := s.store.Calendar(c.Request.Context())
+		if err != nil {
+			respondError(c, err)
+			return
+		}
+		next := store.NextDigest(s.now(), cal)
+		out.NextDigestAt = &next
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)

@@ -66,6 +66,20 @@ func TestMailSettings(t *testing.T) {
 	require.Equal(t, true, r.Body["digest"])
 	r = is.do(alice, http.MethodGet, "/api/v1/me/mail-settings", "")
 	require.Equal(t, false, r.Body["digest"], "drb1's choice is his alone")
+	require.Nil(t, r.Body["next_digest_at"], "no digest, no next one")
+
+	// The next digest is the next working day's 08:30 by T2's calendar, holiday_overrides
+	// included: ten days off from today, then a make-up working day.
+	_, err = db.Exec(`INSERT INTO holiday_overrides (day, workday, name)
+		SELECT d::date, d::date = today + 10, CASE WHEN d::date = today + 10 THEN '测试调休' ELSE '测试停工' END
+		FROM (SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS today) x, generate_series(today, today + 10, interval '1 day') d`)
+	require.NoError(t, err)
+	var want time.Time
+	require.NoError(t, db.Get(&want, `SELECT (((now() AT TIME ZONE 'Asia/Shanghai')::date + 10) + time '08:30') AT TIME ZONE 'Asia/Shanghai'`))
+	r = is.do(drb, http.MethodGet, "/api/v1/me/mail-settings", "")
+	next, err := time.Parse(time.RFC3339, r.Body["next_digest_at"].(string))
+	require.NoError(t, err)
+	require.True(t, want.Equal(next), "next digest %s, want %s", next, want)
 
 	// A mail the relay refused for good is named until the address changes.
 	_, err = db.Exec(`INSERT INTO notifications (id, user_id, kind, title, failed_at, failure)

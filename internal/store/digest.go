@@ -51,7 +51,8 @@ const digestLookBack = 31
 // DigestDue returns the time of the latest digest due at or before now: DigestAt, Asia/Shanghai,
 // on the latest working day of cal (T2: weekends, statutory holidays and the make-up working days
 // of 调休, with the overrides of holiday_overrides) whose DigestAt has come. On a day off it is the
-// last working day's, already sent, so the days off's notices wait for the next working day's.
+// last working day's, already sent, so what is written on days off waits for the next working
+// day's.
 func DigestDue(now time.Time, cal *calendar.Calendar) time.Time {
 	t := now.In(calendar.Shanghai)
 	for back := 0; back <= digestLookBack; back++ {
@@ -64,6 +65,24 @@ func DigestDue(now time.Time, cal *calendar.Calendar) time.Time {
 	due := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
 	if due.After(t) {
 		due = due.AddDate(0, 0, -1)
+	}
+	return due
+}
+
+// NextDigest returns when the next digest after now is due: DigestAt on the first working day of
+// cal whose DigestAt is after now (what the person is told to expect; DigestDue's counterpart).
+func NextDigest(now time.Time, cal *calendar.Calendar) time.Time {
+	t := now.In(calendar.Shanghai)
+	for ahead := 0; ahead <= digestLookBack; ahead++ {
+		due := time.Date(t.Year(), t.Month(), t.Day()+ahead, 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
+		if due.After(t) && cal.IsWorkday(due) {
+			return due
+		}
+	}
+	// A month without a working day: only an override table saying so. Then every day has one.
+	due := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, calendar.Shanghai).Add(DigestAt)
+	if !due.After(t) {
+		due = due.AddDate(0, 0, 1)
 	}
 	return due
 }

@@ -216,6 +216,20 @@ func TestDigestDue(t *testing.T) {
 	off, err := calendar.New([]calendar.Override{{Date: "2026-12-07", Workday: false, Name: "临时停工"}})
 	require.NoError(t, err)
 	require.Equal(t, at("2026-12-04 08:30"), store.DigestDue(at("2026-12-07 12:00"), off), "an override's day off")
+
+	// NextDigest: the first working day's 08:30 after now.
+	for _, c := range []struct{ now, next string }{
+		{"2026-12-07 08:29", "2026-12-07 08:30"},
+		{"2026-12-07 08:30", "2026-12-08 08:30"},
+		{"2026-12-04 09:00", "2026-12-07 08:30"}, // Friday: Monday's
+		{"2026-12-05 10:00", "2026-12-07 08:30"}, // Saturday
+		{"2026-02-13 09:00", "2026-02-14 08:30"}, // before a 调休 Saturday
+		{"2026-02-14 09:00", "2026-02-24 08:30"}, // 春节
+		{"2026-09-30 12:00", "2026-10-08 08:30"}, // 国庆
+	} {
+		require.Equal(t, at(c.next), store.NextDigest(at(c.now).UTC(), cal), c.now)
+	}
+	require.Equal(t, at("2026-12-08 08:30"), store.NextDigest(at("2026-12-04 09:00"), off), "past an override's day off")
 	require.Equal(t, "08:30", store.DigestClock())
 }
 

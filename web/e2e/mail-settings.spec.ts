@@ -44,6 +44,8 @@ test('drb1 sets his address and the daily digest in the bell; a bad address is r
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
   await expect(block.getByTestId('mail-summary')).toHaveText('工作日 08:30 汇总至 li.shen@luan.gov.cn')
+  // When the next one comes: a working day's 08:30 (the server's calendar, T2).
+  await expect(block.getByTestId('mail-next')).toHaveText(/^下一封汇总：\d{1,2}月\d{1,2}日 08:30$/)
   // 发送测试邮件: one a minute.
   await block.getByRole('button', { name: '发送测试邮件' }).click()
   await expect(page.getByText('已向 li.shen@luan.gov.cn 发送测试邮件，请查收')).toBeVisible()
@@ -81,6 +83,7 @@ test('on a phone the mail settings fit the screen', async ({ browser, request })
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
   await expect(page.getByTestId('mail-summary')).toHaveText('逐条发送至 chenbo@luan.gov.cn')
+  await expect(page.getByTestId('mail-next')).toHaveCount(0)
   await accessible(page, '邮件通知（手机）')
   await shot(page, '94-phone-mail-settings')
   await reset(request, 'bob')
