@@ -244,3 +244,46 @@ test('手机: admin disables a departed colleague\'s account from 用户管理 o
   const login = await request.post('/api/v1/auth/login', { data: { username, password: 'Initial-Passw0rd1' } })
   expect((await login.json()).error?.code).toBe('account_disabled')
 })
+
+test('手机: ops1 on call finds a stuck workflow on 运维监控 and replay-checks it on a phone', async ({ browser }) => {
+  // The overdue task the harness seeded for 催办 is on the stuck list (O1, 人工任务逾期未办);
+  // a replay check (O3) changes nothing, so the other tests' workflows are left as they are.
+  const wf = `project:${process.env.EGOVPM_E2E_URGE_ID ?? ''}`
+  const ops = await phone(browser)
+  await phoneLogin(ops, 'ops1')
+  await ops.getByRole('button', { name: '打开菜单' }).click()
+  await ops.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '运维监控' }).click()
+  const card = ops.getByTestId('stuck-card').filter({ hasText: wf })
+  await expect(card).toContainText('人工任务逾期未办', { timeout: 30_000 })
+  await expect(ops.getByTestId('stuck')).toHaveCount(0) // not the desk's table
+  await fits(ops, '运维监控')
+  await accessible(ops, '运维监控（手机）')
+  await shot(ops, '90b-phone-ops')
+
+  await card.getByRole('button', { name: `回放校验：${wf}` }).click()
+  const dlg = ops.getByRole('dialog', { name: '确认回放校验' })
+  const box = await dlg.locator('.el-dialog').first().boundingBox()
+  expect(box!.x + box!.width, 'the dialog fits the phone').toBeLessThanOrEqual(390)
+  await dlg.getByLabel('操作原因').fill('值班检查：回放校验该流程的历史。')
+  await dlg.getByTestId('ops-confirm').click()
+  await expect(dlg).toBeHidden()
+  await expect(ops.getByTestId('ops-result').first()).toContainText(`回放通过：${wf}`)
+  await fits(ops, '运维监控：回放结果')
+})
+
+test('手机: audit1 reads 全部任务 on a phone', async ({ browser }) => {
+  const name = process.env.EGOVPM_E2E_URGE_NAME ?? ''
+  const audit = await phone(browser)
+  await phoneLogin(audit, 'audit1')
+  await audit.goto('/all-tasks?overdue=1')
+  // The task the harness made overdue, held by drb1: who holds it, when it was due (in red).
+  const card = audit.getByTestId('all-task-card').filter({ hasText: name })
+  await expect(card).toContainText('初审')
+  await expect(card).toContainText('办理中')
+  await expect(card).toContainText('李审（市数管局）')
+  await expect(card.locator('.overdue')).toContainText('到期')
+  await expect(audit.getByTestId('all-tasks')).toHaveCount(0) // not the desk's table
+  await fits(audit, '全部任务')
+  await accessible(audit, '全部任务（手机）')
+  await shot(audit, '90c-phone-all-tasks')
+})
