@@ -837,6 +837,8 @@ func checkTaskCounts(t *testing.T, f *mxFixture, u seed.DemoUser, _ mxTarget, r 
 		}
 		_, held := tasks["held_by_disabled"]
 		require.Equal(t, ok, held, "dashboard held_by_disabled of %s goes with all_overdue", u.Username)
+		_, oversight := tasks["oversight"]
+		require.Equal(t, ok, oversight, "dashboard oversight of %s goes with all_overdue", u.Username)
 	}
 }
 

@@ -54,6 +54,9 @@ type dashboardTasksJSON struct {
 	// account is disabled (停用), due or not, for the same overseers: nobody acts on them until
 	// they are moved.
 	HeldByDisabled *int `json:"held_by_disabled,omitempty"`
+	// Oversight: the open tasks either of 逾期督办's views lists (overdue, or held by a disabled
+	// user; each once), for the same overseers: the menu's figure beside 逾期督办.
+	Oversight *int `json:"oversight,omitempty"`
 }
 
 // dashboardListLimit is how many rows of each due list the dashboard shows.
@@ -140,7 +143,11 @@ func (s *Server) taskCounts(ctx context.Context, a domain.Actor) (*dashboardTask
 		if err != nil {
 			return nil, err
 		}
-		t.AllOverdue, t.HeldByDisabled = &n, &held
+		all, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", Oversight: true})
+		if err != nil {
+			return nil, err
+		}
+		t.AllOverdue, t.HeldByDisabled, t.Oversight = &n, &held, &all
 	}
 	return &t, nil
 }

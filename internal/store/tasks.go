@@ -99,7 +99,10 @@ type TaskFilter struct {
 	// HolderDisabled keeps the tasks whose assignee's account is disabled (停用): they wait for
 	// the DRB supervisor's 转办 whether due or not (逾期督办).
 	HolderDisabled bool
-	Limit          int
+	// Oversight keeps the tasks either of 逾期督办's views lists: overdue, or held by a disabled
+	// user (Overdue OR HolderDisabled; the two alone are AND-ed with the other filters).
+	Oversight bool
+	Limit     int
 	Cursor         string
 }
 
@@ -225,6 +228,9 @@ func taskFilterSQL(f TaskFilter, arg func(any) string) []string {
 	}
 	if f.HolderDisabled {
 		extra = append(extra, "t.assignee_id IN (SELECT hu.id FROM users hu WHERE hu.disabled)")
+	}
+	if f.Oversight {
+		extra = append(extra, "(t.due_at < now() OR t.assignee_id IN (SELECT hu.id FROM users hu WHERE hu.disabled))")
 	}
 	return extra
 }
