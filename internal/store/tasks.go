@@ -103,7 +103,7 @@ type TaskFilter struct {
 	// user (Overdue OR HolderDisabled; the two alone are AND-ed with the other filters).
 	Oversight bool
 	Limit     int
-	Cursor         string
+	Cursor    string
 }
 
 type taskCursor struct {
