@@ -118,7 +118,6 @@ func (s *Server) dashboard(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// inboxFilter is what GET /tasks lists to a without filters: its inbox, or every task for Audit.
 // taskCounts counts the tasks of a's lists (dashboardTasksJSON); nil for roles without an inbox.
 func (s *Server) taskCounts(ctx context.Context, a domain.Actor) (*dashboardTasksJSON, error) {
 	if !slices.ContainsFunc(taskReaders.roles, a.Has) {
@@ -135,19 +134,11 @@ func (s *Server) taskCounts(ctx context.Context, a domain.Actor) (*dashboardTask
 		return nil, err
 	}
 	if slices.ContainsFunc(overseers.roles, a.Has) {
-		n, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", Overdue: true})
+		n, held, either, err := s.store.OversightCounts(ctx)
 		if err != nil {
 			return nil, err
 		}
-		held, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", HolderDisabled: true})
-		if err != nil {
-			return nil, err
-		}
-		all, err := s.store.CountTasks(ctx, store.TaskFilter{All: true, Status: "open", Oversight: true})
-		if err != nil {
-			return nil, err
-		}
-		t.AllOverdue, t.HeldByDisabled, t.Oversight = &n, &held, &all
+		t.AllOverdue, t.HeldByDisabled, t.Oversight = &n, &held, &either
 	}
 	return &t, nil
 }
@@ -178,6 +169,7 @@ func (s *Server) menuCounts(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// inboxFilter is what GET /tasks lists to a without filters: its inbox, or every task for Audit.
 func inboxFilter(a domain.Actor) store.TaskFilter {
 	return store.TaskFilter{UserID: a.ID, OrgID: a.OrgID, Roles: a.Roles, Status: "open", All: a.Has(domain.RoleAudit)}
 }

@@ -15,8 +15,8 @@ import (
 
 // 邮件通知 (docs/NOTIFICATIONS.md, "Digest"): each person sets the address the mail of their
 // notifications goes to, and chooses how it comes — one mail each (the default) or one digest
-// a working day at 08:30 (每日汇总) —, and may mail themselves a test. The notifications in the app are
-// the same either way.
+// a working day at 08:30 (每日汇总) —, and may mail themselves a test. The notifications in the
+// app are the same either way.
 
 // mailSettingsJSON is GET and PUT /api/v1/me/mail-settings.
 type mailSettingsJSON struct {

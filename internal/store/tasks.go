@@ -99,11 +99,8 @@ type TaskFilter struct {
 	// HolderDisabled keeps the tasks whose assignee's account is disabled (停用): they wait for
 	// the DRB supervisor's 转办 whether due or not (逾期督办).
 	HolderDisabled bool
-	// Oversight keeps the tasks either of 逾期督办's views lists: overdue, or held by a disabled
-	// user (Overdue OR HolderDisabled; the two alone are AND-ed with the other filters).
-	Oversight bool
-	Limit     int
-	Cursor    string
+	Limit          int
+	Cursor         string
 }
 
 type taskCursor struct {
@@ -224,15 +221,35 @@ func taskFilterSQL(f TaskFilter, arg func(any) string) []string {
 			") OR EXISTS (SELECT 1 FROM bundles yb WHERE yb.id = t.bundle_id AND yb.plan_year = "+y+"))")
 	}
 	if f.Overdue {
-		extra = append(extra, "t.due_at < now()") // T2: past its due date and still open
+		extra = append(extra, overdueSQL)
 	}
 	if f.HolderDisabled {
-		extra = append(extra, "t.assignee_id IN (SELECT hu.id FROM users hu WHERE hu.disabled)")
-	}
-	if f.Oversight {
-		extra = append(extra, "(t.due_at < now() OR t.assignee_id IN (SELECT hu.id FROM users hu WHERE hu.disabled))")
+		extra = append(extra, heldByDisabledSQL)
 	}
 	return extra
+}
+
+// overdueSQL and heldByDisabledSQL are the conditions of TaskFilter.Overdue (T2: past its due
+// date; with status open) and TaskFilter.HolderDisabled on tasks t, shared with OversightCounts.
+const (
+	overdueSQL        = "t.due_at < now()"
+	heldByDisabledSQL = "t.assignee_id IN (SELECT hu.id FROM users hu WHERE hu.disabled)"
+)
+
+// OversightCounts counts 逾期督办's open tasks in one statement: overdue (as CountTasks of All,
+// Overdue), held by a disabled user (All, HolderDisabled), and those either holds, each once.
+func (s *Store) OversightCounts(ctx context.Context) (overdue, held, either int, err error) {
+	var c struct {
+		Overdue int `db:"overdue"`
+		Held    int `db:"held"`
+		Either  int `db:"either"`
+	}
+	if err := s.db.GetContext(ctx, &c, `SELECT count(*) FILTER (WHERE `+overdueSQL+`) AS overdue,
+		count(*) FILTER (WHERE `+heldByDisabledSQL+`) AS held, count(*) AS either
+		FROM tasks t WHERE t.status = 'open' AND (`+overdueSQL+` OR `+heldByDisabledSQL+`)`); err != nil {
+		return 0, 0, 0, fmt.Errorf("oversight counts: %w", err)
+	}
+	return c.Overdue, c.Held, c.Either, nil
 }
 
 // doneKey orders a person's 已办 (the tasks they decided): the latest decided first. Closing
