@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 : "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/egovpm?sslmode=disable}"
 : "${TEMPORAL_ADDRESS:=127.0.0.1:7233}"
 : "${HTTP_ADDR:=127.0.0.1:8080}"
+# Without a relay, the mail (an address's confirmation code among it) is written to files here.
+if [ -z "${NOTIFY_SMTP_ADDR:-}" ]; then
+  : "${NOTIFY_MAIL_DIR:=.data/mail}"
+  mkdir -p "$NOTIFY_MAIL_DIR"
+  export NOTIFY_MAIL_DIR
+fi
 export DATABASE_URL TEMPORAL_ADDRESS HTTP_ADDR
 
 if ! bin/egovpm migrate; then
@@ -54,6 +60,7 @@ egovpm is running:
   Temporal     ${TEMPORAL_ADDRESS} (namespace default)
   demo users   alice, bob, drb1, drbsup, exp1..exp5, ndrc1, gov1, prta1, fin1, crypto1, audit1, ops1, admin
                password: ${EGOVPM_DEMO_PASSWORD:-demo-Passw0rd}
+  mail         ${NOTIFY_MAIL_DIR:-through ${NOTIFY_SMTP_ADDR:-}}   (one .eml file a message: an address's 验证码 is there)
 Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

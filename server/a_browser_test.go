@@ -102,6 +102,8 @@ func TestBrowserE2E(t *testing.T) {
 		// test's AnnualPlan holds.
 		fmt.Sprintf("EGOVPM_PLAN_YEAR_4=%d", futureYear()),
 		"EGOVPM_E2E_PROJECTS="+projects,
+		// The gateway's outbox: mail-settings.spec reads an address's confirmation code there.
+		"EGOVPM_E2E_MAIL_DIR="+s.mailDir,
 		"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1",
 		"CI=1",
 	)

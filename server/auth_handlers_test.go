@@ -24,6 +24,8 @@ type identityServer struct {
 	t      *testing.T
 	srv    *Server
 	engine http.Handler
+	// mail is what the gateway mailed.
+	mail *mailbox
 }
 
 func newIdentityServer(t *testing.T) *identityServer {
@@ -33,7 +35,9 @@ func newIdentityServer(t *testing.T) *identityServer {
 	s := &Server{cfg: config.Config{Mode: config.ModeDev}, store: st, log: zap.NewNop(), now: time.Now,
 		auth: auth.NewService(st, auth.Options{Secret: "handler-test-secret", MaxFailures: 3,
 			Hash: auth.HashParams{Memory: 1024, Time: 1, Threads: 1}})}
-	return &identityServer{t: t, srv: s, engine: s.routes()}
+	box := &mailbox{}
+	s.mailer = box
+	return &identityServer{t: t, srv: s, engine: s.routes(), mail: box}
 }
 
 type reply struct {

@@ -856,8 +856,11 @@ var mxRoutes = map[string]mxRoute{
 	"PUT /api/v1/me/mail-settings": {object: "session", action: "read", body: `{"bogus":1}`, ok: mxAllowed},
 	// The demo users have no address: 409 no_email, nothing written.
 	"POST /api/v1/me/mail-settings/test": {object: "session", action: "read", ok: mxAllowed},
-	"GET /api/v1/users":                  {object: "user", action: "read"},
-	"POST /api/v1/users":                 {object: "user", action: "create", body: `{"username":"x","bogus":1}`, ok: mxAllowed},
+	// Nobody has an address pending: 409 no_pending_email, nothing written.
+	"POST /api/v1/me/mail-settings/confirm": {object: "session", action: "read", body: `{"code":"123456"}`, ok: mxAllowed},
+	"POST /api/v1/me/mail-settings/resend":  {object: "session", action: "read", ok: mxAllowed},
+	"GET /api/v1/users":                     {object: "user", action: "read"},
+	"POST /api/v1/users":                    {object: "user", action: "create", body: `{"username":"x","bogus":1}`, ok: mxAllowed},
 	// 用户管理: an unknown field is 400 once authorized, so that no demo user changes.
 	"PATCH /api/v1/users/:id":               {object: "user", action: "update", targets: mxUsers, body: `{"bogus":1}`, ok: mxAllowed},
 	"POST /api/v1/users/:id/reset-password": {object: "user", action: "reset_password", targets: mxUsers, body: `{"bogus":1}`, ok: mxAllowed},

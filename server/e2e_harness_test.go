@@ -49,6 +49,9 @@ type stack struct {
 	// metrics and workerMetrics are the gateway's and the worker's registries: each has its
 	// own connections, as the two processes do.
 	metrics, workerMetrics *prometheus.Registry
+	// mailDir is where the gateway's mail goes (NOTIFY_MAIL_DIR: one file a message), as on a
+	// machine with no relay: the browser tests read an address's confirmation code there.
+	mailDir string
 }
 
 // devAddr is the devserver shared by this package's tests (started once in TestMain), and
@@ -115,9 +118,11 @@ func newStackOn(t *testing.T, policy, url, queue string) *stack {
 // or with EGOVPM_TEST_LOG set to stderr).
 func newStackLogged(t *testing.T, policy, url, queue string, log *zap.Logger) *stack {
 	t.Helper()
+	mailDir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{
-			"DATABASE_URL": url, "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
+			"NOTIFY_MAIL_DIR": mailDir,
+			"DATABASE_URL":    url, "TEMPORAL_ADDRESS": devAddr, "TEMPORAL_TASK_QUEUE": queue,
 			"DATA_DIR": t.TempDir(), "EGOVPM_POLICY": policy, "EGOVPM_AUDIT_KEY": testdb.AuditKey, "LOG_LEVEL": "error",
 			// Tests drive many decisions per user; TestDecisionRateLimit checks the limiter itself.
 			"EGOVPM_DECISION_BURST": "100000",
@@ -151,7 +156,7 @@ func newStackLogged(t *testing.T, policy, url, queue string, log *zap.Logger) *s
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	s := &stack{t: t, srv: srv, http: hs, store: deps.Store, temporal: deps.Temporal, tokens: map[string]string{},
-		url: url, queue: queue, stop: func() { stopWorker(); hs.Close() }, metrics: deps.Metrics, workerMetrics: wdeps.Metrics}
+		url: url, queue: queue, stop: func() { stopWorker(); hs.Close() }, metrics: deps.Metrics, workerMetrics: wdeps.Metrics, mailDir: mailDir}
 	t.Cleanup(func() {
 		if !t.Failed() {
 			s.recordHistories(t, queue)

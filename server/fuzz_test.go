@@ -84,6 +84,7 @@ var fzJSONRoutes = []fzRoute{
 	{http.MethodPost, "/api/v1/auth/login", fzBind[loginRequest](nil)},
 	{http.MethodPost, "/api/v1/auth/password", fzBind[changePasswordReq](nil)},
 	{http.MethodPut, "/api/v1/me/mail-settings", fzBind(func(_ *Server, r *mailSettingsReq) error { return r.check() })},
+	{http.MethodPost, "/api/v1/me/mail-settings/confirm", fzBind[emailCodeReq](nil)},
 	{http.MethodPost, "/api/v1/users", fzBind[createUserRequest](nil)},
 	{http.MethodPost, "/api/v1/orgs", fzBind[createOrgRequest](nil)},
 	{http.MethodPatch, "/api/v1/users/:id", fzBind(func(_ *Server, r *updateUserRequest) error { _, err := r.check(); return err })},
@@ -134,6 +135,7 @@ var fzJSONRoutes = []fzRoute{
 var fzBodyless = map[string]string{
 	"POST /api/v1/auth/logout":                   "no body",
 	"POST /api/v1/me/mail-settings/test":         "no body",
+	"POST /api/v1/me/mail-settings/resend":       "no body",
 	"POST /api/v1/projects/:id/submit":           "no body",
 	"POST /api/v1/projects/:id/documents":        "multipart upload",
 	"POST /api/v1/projects/:id/trial-run-report": "multipart upload",

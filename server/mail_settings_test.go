@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"egovpm/internal/config"
+	"egovpm/internal/notify"
 )
 
 // TestMailSettings: each person sets, for themselves alone, the address their notifications are
@@ -90,7 +95,12 @@ func TestMailSettings(t *testing.T) {
 	require.NotNil(t, r.Body["mail_failed_at"])
 	r = is.do(drb, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"li.shen@luan.gov.cn"}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, "drb1@luan.gov.cn", r.Body["email"], "a new address waits for its code")
+	require.Equal(t, "li.shen@luan.gov.cn", r.Body["pending_email"])
+	require.NotNil(t, r.Body["mail_failure"], "the address in use is still the refused one")
+	r = is.confirm(drb, "li.shen@luan.gov.cn")
 	require.Nil(t, r.Body["mail_failure"], "the new address has no refusal yet")
+	require.Nil(t, r.Body["pending_email"])
 
 	var detail string
 	require.NoError(t, db.Get(&detail, `SELECT detail->>'digest' FROM audit_log WHERE action = 'user.mail_settings' AND detail ? 'digest' ORDER BY seq LIMIT 1`))
@@ -103,12 +113,16 @@ func TestMailSettings(t *testing.T) {
 	// Alice enters her own address (trimmed), and removes it again.
 	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"  wangli@luan.gov.cn "}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
-	require.Equal(t, "wangli@luan.gov.cn", r.Body["email"])
+	require.Nil(t, r.Body["email"], "not hers until confirmed")
+	require.Equal(t, "wangli@luan.gov.cn", r.Body["pending_email"])
 	require.Equal(t, false, r.Body["digest"], "the other setting stays")
+	require.NoError(t, db.Get(&detail, `SELECT detail->>'email_pending' FROM audit_log WHERE action = 'user.mail_settings' ORDER BY seq DESC LIMIT 1`))
+	require.Equal(t, "wangli@luan.gov.cn", detail)
+	is.confirm(alice, "wangli@luan.gov.cn")
 	var email string
 	require.NoError(t, db.Get(&email, `SELECT email FROM users WHERE username = 'alice'`))
 	require.Equal(t, "wangli@luan.gov.cn", email)
-	require.NoError(t, db.Get(&detail, `SELECT detail->>'email' FROM audit_log WHERE action = 'user.mail_settings' ORDER BY seq DESC LIMIT 1`))
+	require.NoError(t, db.Get(&detail, `SELECT detail->>'email' FROM audit_log WHERE action = 'user.email_confirmed' ORDER BY seq DESC LIMIT 1`))
 	require.Equal(t, "wangli@luan.gov.cn", detail)
 	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":""}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
@@ -136,6 +150,7 @@ func TestMailTest(t *testing.T) {
 
 	r = is.do(bob, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"chenbo@luan.gov.cn","digest":true}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	is.confirm(bob, "chenbo@luan.gov.cn")
 	now := time.Date(2026, 12, 7, 10, 15, 20, 0, time.UTC)
 	is.srv.now = func() time.Time { return now }
 	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/test", "")
@@ -158,4 +173,118 @@ func TestMailTest(t *testing.T) {
 	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/test", "")
 	require.Equal(t, http.StatusAccepted, r.Status, "the next minute: %v", r.Body)
 	require.Equal(t, 2, count())
+}
+
+// mailbox is a notify.Sender that keeps what it is given: the gateway's mail in a test.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+	// refuse, when set, is the answer to every send.
+	refuse error
+}
+
+func (b *mailbox) Send(_ context.Context, m notify.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.refuse != nil {
+		return b.refuse
+	}
+	b.msgs = append(b.msgs, m)
+	return nil
+}
+
+// code is the confirmation code of the latest mail to email ("" none).
+func (b *mailbox) code(email string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.msgs) - 1; i >= 0; i-- {
+		if m := codeRe.FindStringSubmatch(b.msgs[i].Body); m != nil && b.msgs[i].Email == email {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+var codeRe = regexp.MustCompile(`验证码：(\d{6})`)
+
+// confirm enters the code mailed to email as the holder of token, as the person would.
+func (is *identityServer) confirm(token, email string) reply {
+	is.t.Helper()
+	code := is.mail.code(email)
+	require.NotEmpty(is.t, code, "a code was mailed to %s", email)
+	r := is.do(token, http.MethodPost, "/api/v1/me/mail-settings/confirm", `{"code":"`+code+`"}`)
+	require.Equal(is.t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(is.t, email, r.Body["email"])
+	return r
+}
+
+// Confirming an address (docs/NOTIFICATIONS.md): the code is mailed to the new address alone —
+// not to the bell, the log or the audit log; a code not of six digits is 400 on its field and
+// counts nothing; a wrong one is 400 email_code_wrong with the tries left, and the fifth wrong
+// one voids it (409 email_code_lapsed, the right code too); a new code, at most one a minute
+// (429 Retry-After), renews it; a relay that could not take the code's mail is named; with no
+// address pending both are 409 no_pending_email.
+func TestEmailConfirmationOverHTTP(t *testing.T) {
+	t.Parallel()
+	is := newIdentityServer(t)
+	bob := is.login("bob", config.DefaultDemoPassword)
+	db := is.srv.store.DB()
+	for _, path := range []string{"/api/v1/me/mail-settings/confirm", "/api/v1/me/mail-settings/resend"} {
+		r := is.do(bob, http.MethodPost, path, `{"code":"123456"}`)
+		require.Equal(t, http.StatusConflict, r.Status, "%s: %v", path, r.Body)
+		require.Equal(t, "no_pending_email", r.code())
+	}
+	r := is.do(bob, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"chenbo@luan.gov.cn"}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.NotNil(t, r.Body["pending_expires_at"])
+	require.Nil(t, r.Body["pending_mail_failure"])
+	code := is.mail.code("chenbo@luan.gov.cn")
+	require.Len(t, code, 6)
+	var leaks int
+	require.NoError(t, db.Get(&leaks, `SELECT (SELECT count(*) FROM audit_log WHERE detail::text LIKE '%' || $1 || '%')
+		+ (SELECT count(*) FROM notifications WHERE body LIKE '%' || $1 || '%')`, code))
+	require.Zero(t, leaks, "the code is in its mail alone")
+
+	for _, bad := range []string{`{"code":"12345"}`, `{"code":"12345a"}`, `{"code":123456}`, `{}`} {
+		r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/confirm", bad)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %v", bad, r.Body)
+		require.Equal(t, "invalid_input", r.code(), "%s", bad)
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "000001"
+	}
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/confirm", `{"code":"`+wrong+`"}`)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%v", r.Body)
+	require.Equal(t, "email_code_wrong", r.code())
+	require.Equal(t, "验证码不正确，还可再试 4 次", r.Body["error"].(map[string]any)["fields"].(map[string]any)["code"], "the format errors counted nothing")
+
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/resend", "")
+	require.Equal(t, http.StatusTooManyRequests, r.Status, "%v", r.Body)
+	require.NotEmpty(t, r.Header.Get("Retry-After"))
+	for i := 0; i < 4; i++ {
+		r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/confirm", `{"code":"`+wrong+`"}`)
+	}
+	require.Equal(t, http.StatusConflict, r.Status, "the fifth wrong one: %v", r.Body)
+	require.Equal(t, "email_code_lapsed", r.code())
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/confirm", `{"code":"`+code+`"}`)
+	require.Equal(t, "email_code_lapsed", r.code(), "then the right one too")
+
+	_, err := db.Exec(`UPDATE users SET email_code_sent_at = now() - interval '2 minutes' WHERE id = 'u-bob'`)
+	require.NoError(t, err)
+	is.mail.refuse = errors.New("550 5.1.1 <chenbo@luan.gov.cn>: mailbox unavailable")
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/resend", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Contains(t, r.Body["pending_mail_failure"], "mailbox unavailable", "the person is told the code did not go")
+	is.mail.refuse = nil
+	_, err = db.Exec(`UPDATE users SET email_code_sent_at = now() - interval '2 minutes' WHERE id = 'u-bob'`)
+	require.NoError(t, err)
+	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/resend", "")
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Nil(t, r.Body["pending_mail_failure"])
+	require.NotEqual(t, "", is.mail.code("chenbo@luan.gov.cn"))
+	is.confirm(bob, "chenbo@luan.gov.cn")
+	var n int
+	require.NoError(t, db.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'user.email_confirmed' AND actor_id = 'u-bob'`))
+	require.Equal(t, 1, n)
 }

@@ -106,6 +106,8 @@ var routeTable = []route{
 	{http.MethodGet, "/api/v1/me/mail-settings", signedIn, h((*Server).getMailSettings), false},
 	{http.MethodPut, "/api/v1/me/mail-settings", signedIn, h((*Server).putMailSettings), false},
 	{http.MethodPost, "/api/v1/me/mail-settings/test", signedIn, h((*Server).sendMailTest), false},
+	{http.MethodPost, "/api/v1/me/mail-settings/confirm", signedIn, h((*Server).confirmEmail), false},
+	{http.MethodPost, "/api/v1/me/mail-settings/resend", signedIn, h((*Server).resendEmailCode), false},
 	{http.MethodGet, "/api/v1/users", userReaders, h((*Server).listUsers), false},
 	{http.MethodPost, "/api/v1/users", admins, h((*Server).createUser), false},
 	{http.MethodPatch, "/api/v1/users/:id", admins, h((*Server).updateUser), false},

@@ -17,6 +17,7 @@ import (
 	"egovpm/internal/config"
 	"egovpm/internal/docstore"
 	"egovpm/internal/domain"
+	"egovpm/internal/notify"
 	"egovpm/internal/platform"
 	"egovpm/internal/store"
 )
@@ -46,6 +47,9 @@ type Server struct {
 	// checkpointMu guards lastCheckpoint, the checkpoint this process last wrote.
 	checkpointMu   sync.Mutex
 	lastCheckpoint *audit.Checkpoint
+	// mailer sends the gateway's mail (notify.New over cfg: SMTP, NOTIFY_MAIL_DIR's files or
+	// the log); tests may replace it.
+	mailer notify.Sender
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -93,6 +97,7 @@ func New(cfg config.Config, deps *platform.Deps, log *zap.Logger) (*Server, erro
 		policy:     pol,
 		policyFrom: policyFrom,
 		now:        time.Now,
+		mailer:     notify.New(cfg.SMTPAddr, cfg.SMTPFrom, cfg.MailDir, cfg.NotifyLinkBase, log),
 		// Default 20 at once, then one every 200 ms: far above a person's pace, far below a
 		// script's.
 		decisions: auth.NewLimiter(cfg.DecisionEvery, cfg.DecisionBurst, nil),

@@ -163,10 +163,7 @@ func urgeOf(c *gin.Context, a domain.Actor, t store.Task, msg, id string) store.
 // the background: the in-app rows are already committed, and the answer does not wait for a
 // mail relay. A row the relay refuses for good is marked failed, as the worker's sends are.
 func (s *Server) mailNotifications(id string) {
-	var sender notify.Sender = notify.LogSender{Log: s.log}
-	if s.cfg.SMTPAddr != "" {
-		sender = notify.SMTPSender{Addr: s.cfg.SMTPAddr, From: s.cfg.SMTPFrom, Log: s.log, LinkBase: s.cfg.NotifyLinkBase}
-	}
+	sender := s.sender()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

@@ -72,10 +72,7 @@ func run() error {
 	}
 	runMonitor(ctx, cfg, deps, log)
 
-	var sender notify.Sender = notify.LogSender{Log: log}
-	if cfg.SMTPAddr != "" {
-		sender = notify.SMTPSender{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Log: log, LinkBase: cfg.NotifyLinkBase}
-	}
+	sender := notify.New(cfg.SMTPAddr, cfg.SMTPFrom, cfg.MailDir, cfg.NotifyLinkBase, log)
 	// The sticky cache bounds the worker's memory: it holds at most WorkflowCache workflows;
 	// an evicted workflow replays its history at its next event.
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,9 @@ type Config struct {
 	// SMTPAddr (host:port) and SMTPFrom turn on mail delivery of notifications; empty logs them.
 	SMTPAddr string
 	SMTPFrom string
+	// MailDir (NOTIFY_MAIL_DIR), without SMTPAddr: each mail is written to a file there
+	// instead of the log (notify.DirSender), an outbox for development and the browser tests.
+	MailDir string
 	// NotifyLinkBase is the web UI's address as people reach it (NOTIFY_LINK_BASE, e.g.
 	// https://zwxm.luan.gov.cn): each mailed notification ends with a link into it (its
 	// project's page, else the 首页). Empty: mails carry no link.
@@ -148,7 +152,7 @@ var Vars = []string{
 	"HTTP_ADDR", "DATA_DIR", "LOG_LEVEL", "EGOVPM_POLICY", "EGOVPM_DEMO_SEED", "EGOVPM_DEMO_PASSWORD",
 	"EGOVPM_TOKEN_SECRET", "EGOVPM_TOKEN_TTL", "EGOVPM_AUDIT_KEY", "EGOVPM_MAX_UPLOAD_BYTES",
 	"EGOVPM_LOGIN_MAX_FAILURES", "EGOVPM_LOGIN_LOCKOUT", "EGOVPM_DECISION_BURST", "EGOVPM_DECISION_EVERY",
-	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "NOTIFY_LINK_BASE", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
+	"NOTIFY_SMTP_ADDR", "NOTIFY_SMTP_FROM", "NOTIFY_MAIL_DIR", "NOTIFY_LINK_BASE", "DATABASE_MAX_CONNS", "EGOVPM_PPROF_ADDR",
 	"EGOVPM_WORKFLOW_CACHE", "TEMPORAL_GRPC_COMPRESSION",
 	"EGOVPM_METRICS_ADDR", "TEMPORAL_LONG_POLL_INTERVAL", "EGOVPM_OPS_SCAN_EVERY", "EGOVPM_AUDIT_VERIFY_EVERY",
 	"EGOVPM_RECONCILE_EVERY",
@@ -205,6 +209,12 @@ func (c *Config) checkAddresses(get func(k, def string) string, getenv func(stri
 		}
 		if !strings.Contains(c.SMTPFrom, "@") {
 			return fmt.Errorf("NOTIFY_SMTP_FROM: want a sender address with NOTIFY_SMTP_ADDR, got %q", c.SMTPFrom)
+		}
+	}
+	c.MailDir = get("NOTIFY_MAIL_DIR", "")
+	if c.MailDir != "" {
+		if st, serr := os.Stat(c.MailDir); serr != nil || !st.IsDir() {
+			return fmt.Errorf("NOTIFY_MAIL_DIR: want an existing directory, got %q", c.MailDir)
 		}
 	}
 	c.NotifyLinkBase = strings.TrimRight(get("NOTIFY_LINK_BASE", ""), "/")

@@ -66,6 +66,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		"EGOVPM_AUDIT_CHECKPOINT_EVERY": {"EGOVPM_AUDIT_CHECKPOINT_EVERY": "10ms"},
 		"TEMPORAL_UI_URL":               {"TEMPORAL_UI_URL": "javascript:alert(1)"},
 		"NOTIFY_LINK_BASE":              {"NOTIFY_LINK_BASE": "zwxm.luan.gov.cn"},
+		"NOTIFY_MAIL_DIR":               {"NOTIFY_MAIL_DIR": "/nonexistent/egovpm-mail"},
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -137,4 +138,12 @@ func TestNotifyLinkBase(t *testing.T) {
 		_, err := Load(env(map[string]string{"NOTIFY_LINK_BASE": bad}))
 		require.Error(t, err, bad)
 	}
+}
+
+// NOTIFY_MAIL_DIR is an existing directory (the mail of a machine with no relay goes there).
+func TestMailDir(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load(env(map[string]string{"NOTIFY_MAIL_DIR": dir}))
+	require.NoError(t, err)
+	require.Equal(t, dir, c.MailDir)
 }

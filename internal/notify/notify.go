@@ -16,6 +16,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.uber.org/zap"
@@ -87,10 +88,7 @@ func (s SMTPSender) Send(ctx context.Context, m Message) error {
 	if strings.ContainsAny(m.Email, "\r\n") || strings.ContainsAny(m.Title, "\r\n") || strings.ContainsAny(m.ID, "\r\n<>") {
 		return fmt.Errorf("notification %s: header injection refused", m.ID)
 	}
-	if link := Link(s.LinkBase, m); link != "" {
-		m.Body = strings.TrimRight(m.Body, "\n") + "\n\n在系统中查看：" + link + "\n"
-	}
-	msg, err := mailMessage(s.From, m)
+	msg, err := mailMessage(s.From, withLink(s.LinkBase, m))
 	if err != nil {
 		return fmt.Errorf("notification %s: %w", m.ID, err)
 	}
@@ -98,6 +96,55 @@ func (s SMTPSender) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mail notification %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// withLink is m with its body ending in its Link from a web UI at base, when there is one.
+func withLink(base string, m Message) Message {
+	if link := Link(base, m); link != "" {
+		m.Body = strings.TrimRight(m.Body, "\n") + "\n\n在系统中查看：" + link + "\n"
+	}
+	return m
+}
+
+// DirSender writes each message, as SMTPSender would mail it, to a file of its own in Dir
+// (NOTIFY_MAIL_DIR): the outbox of a machine with no relay — `make dev`'s, where a developer
+// reads the mail (an address's confirmation code among it), and the browser tests'. The file
+// is <Message-ID>.eml, so a message sent again replaces its file. Users without an email
+// address are skipped, as by SMTPSender.
+type DirSender struct {
+	Dir      string
+	From     string
+	LinkBase string
+}
+
+// Send writes m to its file in s.Dir (readable by its owner only: notices carry project data).
+func (s DirSender) Send(_ context.Context, m Message) error {
+	if m.Email == "" {
+		return nil
+	}
+	msg, err := mailMessage(s.From, withLink(s.LinkBase, m))
+	if err != nil {
+		return fmt.Errorf("notification %s: %w", m.ID, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, messageID(m.ID)+".eml"), msg, 0o600); err != nil {
+		return fmt.Errorf("notification %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// New is the sender a process configures: SMTP through addr (from from) when addr is set, else
+// the files of dir when it is set, else the log; each mail linking into the web UI at linkBase.
+func New(addr, from, dir, linkBase string, log *zap.Logger) Sender {
+	switch {
+	case addr != "":
+		return SMTPSender{Addr: addr, From: from, Log: log, LinkBase: linkBase}
+	case dir != "":
+		if from == "" {
+			from = "egovpm@localhost"
+		}
+		return DirSender{Dir: dir, From: from, LinkBase: linkBase}
+	}
+	return LogSender{Log: log}
 }
 
 // mailMessage is the RFC 5322 message of m.

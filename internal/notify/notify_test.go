@@ -8,6 +8,8 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -208,4 +210,39 @@ func TestSMTPSenderLinksIntoTheUI(t *testing.T) {
 	require.Equal(t, []string{"退回意见：请补充材料。\r\n\r\n在系统中查看：" + base + "/projects/p-8f2a%20c\r\n\r\n",
 		"以下是 2 条通知\r\n\r\n在系统中查看：" + base + "/\r\n\r\n"}, bodies)
 	require.Equal(t, "", Link("", Message{ProjectID: "p-1"}), "no base, no link")
+}
+
+// DirSender writes each message as the relay would receive it, one file per message id (a
+// message sent again replaces its file), readable by its owner alone; a user without an address
+// gets no file. New picks SMTP, else the directory, else the log.
+func TestDirSenderWritesTheMessage(t *testing.T) {
+	dir := t.TempDir()
+	s := DirSender{Dir: dir, From: "egovpm@luan.gov.cn", LinkBase: "https://zwxm.luan.gov.cn"}
+	m := Message{ID: "email-code/u-bob/1", Email: "chenbo@luan.gov.cn", Title: "邮箱验证码", Body: "验证码：042917\n"}
+	require.NoError(t, s.Send(context.Background(), m))
+	require.NoError(t, s.Send(context.Background(), m))
+	require.NoError(t, s.Send(context.Background(), Message{ID: "x#0:u-alice", Title: "无邮箱"}))
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one file per message id; none without an address")
+	info, err := files[0].Info()
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	raw, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
+	require.NoError(t, err)
+	msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+	require.NoError(t, err)
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	require.NoError(t, err)
+	require.Equal(t, "邮箱验证码", subject)
+	require.Equal(t, "chenbo@luan.gov.cn", msg.Header.Get("To"))
+	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
+	require.NoError(t, err)
+	require.Contains(t, string(body), "验证码：042917")
+	require.Contains(t, string(body), "在系统中查看：https://zwxm.luan.gov.cn/")
+
+	log := zap.NewNop()
+	require.IsType(t, SMTPSender{}, New("relay:25", "a@b.cn", dir, "", log))
+	require.IsType(t, DirSender{}, New("", "", dir, "", log))
+	require.IsType(t, LogSender{}, New("", "", "", "", log))
 }

@@ -97,12 +97,18 @@ type MailSettings struct {
 	// address last changed (its answer), for the person to correct the address; null when none.
 	FailedAt sql.NullTime   `db:"failed_at"`
 	Failure  sql.NullString `db:"failure"`
+	// Pending is the address the person gave that awaits its code (ConfirmEmail), until
+	// PendingExpires; PendingFailure the relay's answer when the code's mail could not be sent.
+	Pending        sql.NullString `db:"email_pending"`
+	PendingExpires sql.NullTime   `db:"email_code_expires"`
+	PendingFailure sql.NullString `db:"email_code_failure"`
 }
 
 // MailSettings returns user id's mail settings, or ErrNotFound.
 func (s *Store) MailSettings(ctx context.Context, id string) (MailSettings, error) {
 	var m MailSettings
-	err := s.db.GetContext(ctx, &m, `SELECT coalesce(u.email, '') AS email, u.mail_digest, f.failed_at, f.failure
+	err := s.db.GetContext(ctx, &m, `SELECT coalesce(u.email, '') AS email, u.mail_digest, f.failed_at, f.failure,
+			u.email_pending, u.email_code_expires, u.email_code_failure
 		FROM users u LEFT JOIN LATERAL (SELECT n.failed_at, n.failure FROM notifications n
 			WHERE n.user_id = u.id AND n.failed_at > coalesce(u.email_changed_at, '-infinity')
 			ORDER BY n.failed_at DESC LIMIT 1) f ON true
@@ -119,25 +125,30 @@ type MailChange struct {
 	Email *string
 	// Digest: the daily digest (true) or one mail each (false).
 	Digest *bool
+	// Code, with a new address, makes it wait for this confirmation code (the person's own
+	// change, 邮件通知: ConfirmEmail); without one the address takes effect at once (an
+	// administrator's, a test's).
+	Code string
 }
 
 // SetMailSettings applies c to user id's mail settings and, when that changes anything, runs
-// audit with what changed ("email", "digest": the new values) in the same transaction; it
-// reports whether anything changed (ErrNotFound for no such user). Choosing the digest starts
-// its day from now (digest_sent_at): the first one goes out at the next DigestAt, not at the
-// next sweep with what came in since. Leaving it hands the rows it held to the mail sweep,
-// which mails each within a minute or two.
+// audit with what changed ("email", "digest": the new values; "email_pending": the address now
+// awaiting c.Code, or "" when a pending one was dropped) in the same transaction; it reports
+// whether anything changed (ErrNotFound for no such user). Removing the address, or giving the
+// one in use again, drops a pending one. Choosing the digest starts its day from now
+// (digest_sent_at): the first one goes out at the next DigestAt, not at the next sweep with
+// what came in since. Leaving it hands the rows it held to the mail sweep, which mails each
+// within a minute or two.
 func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, audit func(tx *Tx, changed map[string]any) error) (bool, error) {
 	changed := map[string]any{}
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		var m MailSettings
-		err := tx.tx.GetContext(ctx, &m, `SELECT coalesce(email, '') AS email, mail_digest FROM users WHERE id = $1 FOR UPDATE`, id)
+		err := tx.tx.GetContext(ctx, &m, `SELECT coalesce(email, '') AS email, mail_digest, email_pending FROM users WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
 			return fmt.Errorf("mail settings of %s: %w", id, notFound(err))
 		}
-		if c.Email != nil && *c.Email != m.Email {
-			changed["email"] = *c.Email
-			m.Email = *c.Email
+		if err := s.changeEmail(ctx, tx, id, m, c, changed); err != nil {
+			return err
 		}
 		startDay := false
 		if c.Digest != nil && *c.Digest != m.Digest {
@@ -146,11 +157,6 @@ func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, au
 		}
 		if len(changed) == 0 {
 			return nil
-		}
-		if _, ok := changed["email"]; ok {
-			if err := s.SetUserEmail(ctx, tx, id, m.Email); err != nil {
-				return err
-			}
 		}
 		if _, ok := changed["digest"]; ok {
 			if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET mail_digest = $2,
@@ -161,6 +167,29 @@ func (s *Store) SetMailSettings(ctx context.Context, id string, c MailChange, au
 		return audit(tx, changed)
 	})
 	return len(changed) > 0 && err == nil, err
+}
+
+// changeEmail applies c.Email to user id, whose settings were m, in tx, noting in changed what
+// it changed: a new address with c.Code awaits that code; without one, and "" (none), take
+// effect, dropping any pending address; the address in use again drops a pending one.
+func (s *Store) changeEmail(ctx context.Context, tx *Tx, id string, m MailSettings, c MailChange, changed map[string]any) error {
+	switch {
+	case c.Email == nil:
+		return nil
+	case *c.Email != m.Email && *c.Email != "" && c.Code != "":
+		if m.Pending.Valid && m.Pending.String == *c.Email {
+			return nil // the same address again: its code stands (resend: ResendEmailCode)
+		}
+		changed["email_pending"] = *c.Email
+		return s.issueEmailCode(ctx, tx, id, *c.Email, c.Code)
+	case *c.Email != m.Email:
+		changed["email"] = *c.Email
+		return s.SetUserEmail(ctx, tx, id, *c.Email)
+	case m.Pending.Valid:
+		changed["email_pending"] = ""
+		return s.SetUserEmail(ctx, tx, id, m.Email)
+	}
+	return nil
 }
 
 // MailTestKind is the kind of the test mail a person sends themselves (MailTest).

@@ -184,10 +184,12 @@ func (s *Store) CreateUser(ctx context.Context, t *Tx, u NewUser) error {
 	return s.AddUserRoles(ctx, t, u.ID, u.Roles)
 }
 
-// SetUserEmail sets in t where user id's notifications are mailed ("" none: the app only).
+// SetUserEmail sets in t where user id's notifications are mailed ("" none: the app only),
+// dropping any address that awaited confirmation (email_confirm.go).
 func (s *Store) SetUserEmail(ctx context.Context, t *Tx, id, email string) error {
 	if _, err := t.tx.ExecContext(ctx, `UPDATE users SET email = nullif($2, ''),
-		email_changed_at = CASE WHEN coalesce(email, '') <> $2 THEN now() ELSE email_changed_at END WHERE id = $1`, id, email); err != nil {
+		email_changed_at = CASE WHEN coalesce(email, '') <> $2 THEN now() ELSE email_changed_at END,
+		`+clearEmailCode+` WHERE id = $1`, id, email); err != nil {
 		return fmt.Errorf("email of %s: %w", id, err)
 	}
 	return nil

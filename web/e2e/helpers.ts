@@ -1,7 +1,8 @@
 import { expect, type APIRequestContext, type Browser, type Locator, type Page } from '@playwright/test'
 import AxeBuilder from '@axe-core/playwright'
 import { createHmac } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 
 export const password = process.env.EGOVPM_DEMO_PASSWORD ?? 'demo-Passw0rd'
 export const planYear = Number(process.env.EGOVPM_PLAN_YEAR ?? new Date().getFullYear() + 20)
@@ -182,4 +183,25 @@ export async function heldByDisabled(request: APIRequestContext, tag: string, ..
   r = await request.patch(`/api/v1/users/${userId}`, { headers: admin, data: { disabled: true } })
   expect(r.status(), await r.text()).toBe(200)
   return { name, projectId: projectIds[0], task: tasks[0], projectIds, tasks }
+}
+
+/**
+ * mailedCode is the confirmation code in the latest mail to `to` in the gateway's outbox
+ * (EGOVPM_E2E_MAIL_DIR: one RFC 5322 file a message, the body quoted-printable), as the person
+ * reads it in their mailbox; '' when none has come.
+ */
+export function mailedCode(to: string): string {
+  const dir = process.env.EGOVPM_E2E_MAIL_DIR
+  expect(dir, 'the harness names the gateway\'s outbox').toBeTruthy()
+  const files = readdirSync(dir!).map((f) => join(dir!, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+  for (const f of files) {
+    const raw = readFileSync(f, 'latin1')
+    const [head, ...rest] = raw.split('\r\n\r\n')
+    if (!new RegExp(`^To: ${to.replace(/[.]/g, '\\.')}\r?$`, 'm').test(head)) continue
+    const qp = rest.join('\r\n\r\n').replace(/=\r?\n/g, '')
+    const bytes = Buffer.from(qp.replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1')
+    const m = /验证码：(\d{6})/.exec(bytes.toString('utf8'))
+    if (m) return m[1]
+  }
+  return ''
 }

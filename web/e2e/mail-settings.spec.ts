@@ -1,11 +1,13 @@
 import { expect, test, type APIRequestContext } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, shot } from './helpers'
+import { accessible, apiLogin, login, mailedCode, personPage, shot } from './helpers'
 
 // 邮件通知设置: a person enters the address their notifications are mailed to and chooses one
 // mail each or the day's notifications in one mail at 08:30 on working days (每日汇总), from the bell's drawer.
 // An address a relay could not take is refused under its field and nothing changes; the choice
-// holds after a reload. A person whose mail the relay refused is told, with its answer, in the
-// block and on the notice, until they correct the address. (The digest's sending is
+// holds after a reload. A new address is used only once the person enters the code mailed to
+// it (a wrong one is refused under the field, with the tries left). A person whose mail the
+// relay refused is told, with its answer, in the block and on the notice, until they correct
+// the address. (The digest's sending is
 // TestDigestHoldsMailForOneDailyMessage's.)
 
 async function reset(request: APIRequestContext, user: string) {
@@ -43,6 +45,24 @@ test('drb1 sets his address and the daily digest in the bell; a bad address is r
   await expect(dialog.locator('.el-form-item__error'), 'the message goes once the field is answered').toHaveCount(0)
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
+  await expect(page.getByText('验证码已发送至 li.shen@luan.gov.cn，请在下方输入以启用该邮箱')).toBeVisible()
+  // Not his until he enters the code mailed to it.
+  await expect(block.getByTestId('mail-summary')).toHaveText('未登记邮箱，通知只在系统内显示')
+  const pending = block.getByTestId('mail-pending')
+  await expect(pending).toContainText('待验证：li.shen@luan.gov.cn')
+  await expect(pending).toContainText('验证前，通知只在系统内显示')
+  const code = mailedCode('li.shen@luan.gov.cn')
+  expect(code).toMatch(/^\d{6}$/)
+  await pending.getByLabel('验证码').fill(code === '000000' ? '000001' : '000000')
+  await pending.getByRole('button', { name: '验证', exact: true }).click()
+  await expect(pending.getByRole('alert')).toHaveText('验证码不正确，还可再试 4 次')
+  await accessible(page, '邮件通知（待验证）')
+  await shot(page, '93b-mail-settings-code')
+  await pending.getByLabel('验证码').fill(code)
+  await expect(pending.getByRole('alert'), 'the message goes once the field is answered').toHaveCount(0)
+  await pending.getByRole('button', { name: '验证', exact: true }).click()
+  await expect(page.getByText('邮箱已验证，通知将发送至 li.shen@luan.gov.cn')).toBeVisible()
+  await expect(pending).toHaveCount(0)
   await expect(block.getByTestId('mail-summary')).toHaveText('工作日 08:30 汇总至 li.shen@luan.gov.cn')
   // When the next one comes: a working day's 08:30 (the server's calendar, T2).
   await expect(block.getByTestId('mail-next')).toHaveText(/^下一封汇总：\d{1,2}月\d{1,2}日 08:30$/)
@@ -82,6 +102,12 @@ test('on a phone the mail settings fit the screen', async ({ browser, request })
   await dialog.getByLabel('邮箱').fill('chenbo@luan.gov.cn')
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
+  const pending = page.getByTestId('mail-pending')
+  await expect(pending).toContainText('待验证：chenbo@luan.gov.cn')
+  const box2 = await pending.boundingBox()
+  expect(box2!.x + box2!.width, 'the code form fits the phone').toBeLessThanOrEqual(390)
+  await pending.getByLabel('验证码').fill(mailedCode('chenbo@luan.gov.cn'))
+  await pending.getByRole('button', { name: '验证', exact: true }).click()
   await expect(page.getByTestId('mail-summary')).toHaveText('逐条发送至 chenbo@luan.gov.cn')
   await expect(page.getByTestId('mail-next')).toHaveCount(0)
   await accessible(page, '邮件通知（手机）')
@@ -108,6 +134,11 @@ test('crypto1 is told his mail bounced, and corrects the address', async ({ brow
   await dialog.getByLabel('邮箱').fill('heming@luan.gov.cn')
   await dialog.getByRole('button', { name: '保存' }).click()
   await expect(dialog).toBeHidden()
+  const pending = drawer.getByTestId('mail-pending')
+  await expect(pending).toContainText('验证前，邮件仍发送至 heming@luan.gov')
+  await expect(refused, 'the address in use is still the refused one').toHaveCount(1)
+  await pending.getByLabel('验证码').fill(mailedCode('heming@luan.gov.cn'))
+  await pending.getByRole('button', { name: '验证', exact: true }).click()
   await expect(drawer.getByTestId('mail-summary')).toHaveText('逐条发送至 heming@luan.gov.cn')
   await expect(refused, 'the refusal was about the old address').toHaveCount(0)
 })
