@@ -287,3 +287,23 @@ test('手机: audit1 reads 全部任务 on a phone', async ({ browser }) => {
   await accessible(audit, '全部任务（手机）')
   await shot(audit, '90c-phone-all-tasks')
 })
+
+test('手机: audit1 reads 审计日志 on a phone and checks the chain', async ({ browser }) => {
+  const audit = await phone(browser)
+  await phoneLogin(audit, 'audit1')
+  await audit.goto('/audit')
+  // A card a row: what was done (in words), its outcome, who and when, the object, the detail.
+  const cards = audit.getByTestId('audit-card')
+  await expect(cards.first()).toBeVisible()
+  await expect(audit.getByTestId('audit-rows')).toHaveCount(0) // not the desk's table
+  const login = cards.filter({ has: audit.locator('[data-action="auth.login"]') }).first()
+  await expect(login).toContainText('登录')
+  await expect(login).toContainText('许审计')
+  await expect(login.getByTestId('audit-detail')).toBeVisible()
+  await fits(audit, '审计日志')
+  await audit.getByTestId('verify').click()
+  await expect(audit.getByTestId('verify-result')).toContainText('校验通过')
+  await fits(audit, '审计日志：校验结果')
+  await accessible(audit, '审计日志（手机）')
+  await shot(audit, '90d-phone-audit')
+})

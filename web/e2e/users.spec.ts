@@ -89,6 +89,10 @@ test('用户管理: admin creates a user, changes roles, unlocks, resets the pas
   expect((await signIn(request, 'Initial-Passw0rd1')).body.error.code).toBe('account_locked')
   await admin.getByRole('button', { name: '查询' }).click()
   await expect(admin.getByTestId(`state-${username}`)).toContainText('已锁定')
+  // A locked user's four buttons sit on one line of the desk's table.
+  const tops = await row.getByRole('button', { name: new RegExp(`^(修改角色|解锁|重置密码|停用|启用)：${name}$`) }).evaluateAll((bs) => bs.map((b) => b.getBoundingClientRect().top))
+  expect(tops.length).toBe(4)
+  expect(new Set(tops).size, 'one line').toBe(1)
   await accessible(admin, '用户管理')
   await shot(admin, '91-users')
   await row.getByRole('button', { name: `解锁：${name}` }).click()
