@@ -7,7 +7,6 @@ package activities
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"egovpm/activities/wire"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
-	"egovpm/internal/logging"
 	"egovpm/internal/notify"
 	"egovpm/internal/store"
 )
@@ -109,25 +107,7 @@ func (a *Activities) ComputeSimilar(ctx context.Context, projectID string) (int,
 // (store.SendNotifications). It runs as a regular activity with retries, off the decision's
 // reply path.
 func (a *Activities) SendNotifications(ctx context.Context, transitionID string) (int, error) {
-	return a.Store.SendNotifications(ctx, transitionID, mailer(ctx, a.Sender, a.Log))
-}
-
-// mailer sends a pending notification through sender (nil: the log); a permanent refusal of
-// the relay is store.ErrUndeliverable, recorded on the row while the others still go out.
-func mailer(ctx context.Context, sender notify.Sender, log *zap.Logger) func(store.PendingNotification) error {
-	if sender == nil {
-		sender = notify.LogSender{Log: log}
-	}
-	return func(n store.PendingNotification) error {
-		err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body,
-			ProjectID: n.ProjectID})
-		if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
-			// Recorded on the row (the in-app notification stays); the others still go out.
-			logging.Ctx(ctx, log).Warn("notification refused by the mail relay", zap.String("id", n.ID), zap.String("user", n.Username), zap.Error(err))
-			return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)
-		}
-		return err
-	}
+	return a.Store.SendNotifications(ctx, transitionID, store.MailThrough(ctx, a.Sender, a.Log))
 }
 
 // mailedByApply reports whether Apply mails the notifications applying t wrote, because the
@@ -155,7 +135,7 @@ func (a *Activities) mailDerived(t domain.Transition) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := a.Store.SendNotifications(ctx, t.ID, mailer(ctx, a.Sender, a.Log)); err != nil {
+		if _, err := a.Store.SendNotifications(ctx, t.ID, store.MailThrough(ctx, a.Sender, a.Log)); err != nil {
 			a.Log.Warn("derived notifications not mailed yet", zap.String("transition", t.ID), zap.Error(err))
 		}
 	}()
@@ -209,7 +189,7 @@ func (m MailSweep) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		n, err := m.Store.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, mailer(ctx, m.Sender, m.Log))
+		n, err := m.Store.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, store.MailThrough(ctx, m.Sender, m.Log))
 		if err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
 		} else if n > 0 {
@@ -225,7 +205,7 @@ func (m MailSweep) Run(ctx context.Context) {
 			continue
 		}
 		link := func(projectID string) string { return notify.Link(m.LinkBase, notify.Message{ProjectID: projectID}) }
-		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now(), cal), link, mailer(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
+		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now(), cal), link, store.MailThrough(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep: digests stopped early", zap.Int("sent", d), zap.Error(err))
 		} else if d > 0 {
 			m.Log.Info("mail sweep sent daily digests", zap.Int("sent", d))

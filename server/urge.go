@@ -16,7 +16,6 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
-	"egovpm/internal/notify"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
 )
@@ -159,22 +158,16 @@ func urgeOf(c *gin.Context, a domain.Actor, t store.Task, msg, id string) store.
 }
 
 // mailNotifications mails the notifications written under id (id + "#…") through the
-// configured sender (NOTIFY_SMTP_ADDR, else the log), each once (store.SendNotifications), in
-// the background: the in-app rows are already committed, and the answer does not wait for a
-// mail relay. A row the relay refuses for good is marked failed, as the worker's sends are.
+// configured sender (s.mailer: the relay, NOTIFY_MAIL_DIR's files or the log), each once
+// (store.SendNotifications), in the background: the in-app rows are already committed, and the
+// answer does not wait for a mail relay. A row the relay refuses for good is marked failed, as
+// the worker's sends are (store.MailThrough, theirs too).
 func (s *Server) mailNotifications(id string) {
 	sender := s.sender()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := s.store.SendNotifications(ctx, id, func(n store.PendingNotification) error {
-			err := sender.Send(ctx, notify.Message{ID: n.ID, UserID: n.UserID, Username: n.Username, Email: n.Email, Title: n.Title, Body: n.Body,
-				ProjectID: n.ProjectID})
-			if refused := (*notify.RefusedError)(nil); errors.As(err, &refused) {
-				return fmt.Errorf("%w: %w", store.ErrUndeliverable, err)
-			}
-			return err
-		})
+		_, err := s.store.SendNotifications(ctx, id, store.MailThrough(ctx, sender, s.log))
 		if err != nil {
 			s.log.Warn("notifications not mailed", zap.String("id", id), zap.Error(err))
 		}

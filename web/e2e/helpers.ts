@@ -102,6 +102,28 @@ export async function pick(page: Page, combobox: string, option: string | RegExp
   }).toPass({ timeout: 30_000 })
 }
 
+/** toggle flips options of an Element Plus multi-select (in within, when given): each one
+ *  chosen if it was not, unchosen if it was, in order, checking by the option's aria-selected
+ *  that each click took (one that missed while the list moved is made again, one that took never
+ *  twice); then it closes the list. */
+export async function toggle(page: Page, combobox: string, options: (string | RegExp)[], within?: Locator) {
+  const box = (within ?? page).getByRole('combobox', { name: combobox })
+  const listbox = page.locator(`[id="${await box.getAttribute('aria-controls')}"]`)
+  for (const option of options) {
+    const choice = typeof option === 'string' ? listbox.getByRole('option', { name: option, exact: true })
+      : listbox.getByRole('option', { name: option }).first()
+    if (!(await listbox.isVisible())) await box.click({ force: true })
+    const was = (await choice.getAttribute('aria-selected')) ?? 'false'
+    await expect(async () => {
+      if (!(await listbox.isVisible())) await box.click({ force: true })
+      if (((await choice.getAttribute('aria-selected')) ?? 'false') === was) await choice.click({ timeout: 5_000 })
+      await expect(choice).not.toHaveAttribute('aria-selected', was, { timeout: 3_000 })
+    }).toPass({ timeout: 30_000 })
+  }
+  await page.keyboard.press('Escape')
+  await expect(listbox).toBeHidden()
+}
+
 /** submitProject creates a project of user's unit (alice's by default) over the API and submits
  *  it: setup a spec is not about. It returns the project's id. */
 export async function submitProject(request: APIRequestContext, p: { name: string; fen?: number; mlps?: number; crypto?: boolean;

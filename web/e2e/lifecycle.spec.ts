@@ -1,6 +1,6 @@
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test'
 import { readFileSync } from 'node:fs'
-import { accessible, apiLogin, login, pdf, personPage, pick, reassignIn, screens, shot, fixtureProjects } from './helpers'
+import { accessible, apiLogin, login, pdf, personPage, pick, reassignIn, screens, shot, fixtureProjects, toggle } from './helpers'
 
 // Part 2's whole chain (issue 18), ONE continuous serial run, each step by the role the SPEC
 // names and through the screens, on the dev-only test policy (a trial run of seconds, O&M years
@@ -234,10 +234,7 @@ test('drb1 convenes the expert session on 专家评审: recusal shown, then a pa
   const rows = drb1.getByTestId('panel-projects')
   await expect(rows.getByRole('row').filter({ hasText: large })).toBeVisible()
   await expect(rows.getByRole('row').filter({ hasText: small })).toBeVisible()
-  const experts = drb1.getByRole('combobox', { name: '评审专家' })
-  await experts.click({ force: true })
-  for (const n of ['孙专家（市教育局）', '周专家', '吴专家']) await drb1.getByRole('option', { name: new RegExp('^' + n) }).click()
-  await drb1.keyboard.press('Escape')
+  await toggle(drb1, '评审专家', [/^孙专家（市教育局）/, /^周专家/, /^吴专家/])
   const largeRow = rows.getByRole('row').filter({ hasText: large })
   await expect(largeRow).toContainText('孙专家（市教育局） 属于项目申报单位（市教育局），回避')
   await expect(largeRow).toContainText('还差 1 人')
@@ -247,10 +244,7 @@ test('drb1 convenes the expert session on 专家评审: recusal shown, then a pa
   await shot(drb1, '22-expert-session-recusal')
 
   // Without the unit's own expert, with 郑专家: both panels stand.
-  await experts.click({ force: true })
-  await drb1.getByRole('option', { name: /^孙专家/ }).click()
-  await drb1.getByRole('option', { name: /^郑专家/ }).click()
-  await drb1.keyboard.press('Escape')
+  await toggle(drb1, '评审专家', [/^孙专家/, /^郑专家/])
   await expect(drb1.getByTestId('selection')).toContainText('均符合规则')
   await drb1.locator('label').filter({ hasText: '市财政局' }).click()
   await expect(drb1.getByRole('checkbox', { name: '市财政局' })).toBeChecked()

@@ -137,6 +137,12 @@ test('crypto1 is told his mail bounced, and corrects the address', async ({ brow
   const pending = drawer.getByTestId('mail-pending')
   await expect(pending).toContainText('验证前，邮件仍发送至 heming@luan.gov')
   await expect(refused, 'the address in use is still the refused one').toHaveCount(1)
+  // The dialog opened again shows the address awaiting its code; saving keeps it waiting.
+  await drawer.getByTestId('mail-settings').getByRole('button', { name: '设置' }).click()
+  await expect(dialog.getByLabel('邮箱')).toHaveValue('heming@luan.gov.cn')
+  await dialog.getByRole('button', { name: '保存' }).click()
+  await expect(dialog).toBeHidden()
+  await expect(pending).toContainText('待验证：heming@luan.gov.cn')
   await pending.getByLabel('验证码').fill(mailedCode('heming@luan.gov.cn'))
   await pending.getByRole('button', { name: '验证', exact: true }).click()
   await expect(drawer.getByTestId('mail-summary')).toHaveText('逐条发送至 heming@luan.gov.cn')

@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext } from '@playwright/test'
-import { accessible, apiLogin, login, personPage, pick, shot } from './helpers'
+import { accessible, apiLogin, login, personPage, pick, shot, toggle } from './helpers'
 
 // Issue 19 item 6, the task turns through the screens. 随机抽取 (R4): on 专家评审 DRB draws a
 // panel of a specialty at random for the projects picked; the expert of alice's unit is
@@ -66,11 +66,7 @@ test.describe('tasks-turns', () => {
     // Swap one drawn expert for the one left: a hand-pick, which waits for a reason.
     const drawn = (await result.textContent())!.split('抽中 ')[1].split('。')[0].split('、')
     const left = ['周专家', '吴专家', '郑专家', '冯专家'].find((n) => !drawn.includes(n))!
-    const experts = drb1.getByRole('combobox', { name: '评审专家' })
-    await experts.click({ force: true })
-    await drb1.getByRole('option', { name: new RegExp('^' + drawn[0]) }).click()
-    await drb1.getByRole('option', { name: new RegExp('^' + left) }).click()
-    await drb1.keyboard.press('Escape')
+    await toggle(drb1, '评审专家', [new RegExp('^' + drawn[0]), new RegExp('^' + left)])
     await expect(drb1.getByTestId('selection')).toContainText('均符合规则')
     const reason = drb1.getByLabel('手工选择专家的理由')
     await expect(reason).toBeVisible()
@@ -113,10 +109,7 @@ test.describe('tasks-turns', () => {
     const dlg = drb1.getByRole('dialog')
     await dlg.getByText('通过', { exact: true }).click()
     await dlg.getByLabel('意见').fill('同意，请市财政局知悉。')
-    const cc = dlg.getByRole('combobox', { name: '抄送人员' })
-    await cc.click({ force: true })
-    await drb1.getByRole('option', { name: '黄财（市财政局）' }).click()
-    await drb1.keyboard.press('Escape')
+    await toggle(drb1, '抄送人员', ['黄财（市财政局）'], dlg)
     await expect(dlg.getByTestId('cc-users')).toContainText('黄财（市财政局）')
     await expect(drb1.locator('.el-message')).toHaveCount(0, { timeout: 10_000 }) // the 签收 toast fades first
     await accessible(drb1, '审批（抄送）')
