@@ -205,7 +205,9 @@ func (m MailSweep) Run(ctx context.Context) {
 			continue
 		}
 		link := func(projectID string) string { return notify.Link(m.LinkBase, notify.Message{ProjectID: projectID}) }
-		if d, err := m.Store.SendDigests(ctx, store.DigestDue(time.Now(), cal), link, store.MailThrough(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
+		due := store.DigestDue(time.Now(), cal)
+		since := store.DigestDue(due.Add(-time.Second), cal) // the previous working day's
+		if d, err := m.Store.SendDigests(ctx, due, since, link, store.MailThrough(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep: digests stopped early", zap.Int("sent", d), zap.Error(err))
 		} else if d > 0 {
 			m.Log.Info("mail sweep sent daily digests", zap.Int("sent", d))

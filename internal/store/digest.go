@@ -247,7 +247,9 @@ type digestRow struct {
 // ErrUndeliverable marks the rows failed (the relay refused the address for good: ops see them
 // in mail-failures) and the day's digest done; any other error ends the round, to be retried at
 // the next sweep. An item about a project is followed by link(its id) when that is not "".
-func (s *Store) SendDigests(ctx context.Context, due time.Time, link func(projectID string) string, send func(PendingNotification) error) (int, error) {
+// since is the previous working day's digest due (zero: unknown): when more than a day before
+// due, the digest says it covers the days off between.
+func (s *Store) SendDigests(ctx context.Context, due, since time.Time, link func(projectID string) string, send func(PendingNotification) error) (int, error) {
 	var users []string
 	err := s.db.SelectContext(ctx, &users, `SELECT u.id FROM users u
 		WHERE u.mail_digest AND coalesce(u.digest_sent_at, '-infinity') < $1
@@ -258,7 +260,7 @@ func (s *Store) SendDigests(ctx context.Context, due time.Time, link func(projec
 	}
 	sent := 0
 	for _, id := range users {
-		ok, err := s.sendDigest(ctx, id, due, link, send)
+		ok, err := s.sendDigest(ctx, id, due, since, link, send)
 		if err != nil {
 			return sent, err
 		}
@@ -270,7 +272,7 @@ func (s *Store) SendDigests(ctx context.Context, due time.Time, link func(projec
 }
 
 // sendDigest sends user id's digest due at due (SendDigests) and reports whether it sent one.
-func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, link func(string) string, send func(PendingNotification) error) (bool, error) {
+func (s *Store) sendDigest(ctx context.Context, id string, due, since time.Time, link func(string) string, send func(PendingNotification) error) (bool, error) {
 	sent := false
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var u struct {
@@ -300,7 +302,7 @@ func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, link f
 		}
 		mark := `UPDATE notifications SET sent_at = now() WHERE id = ANY($1)`
 		args := []any{pq.StringArray(ids)}
-		if err := send(digestMessage(id, u.Username, u.Email, due, rows, link)); err != nil {
+		if err := send(digestMessage(id, u.Username, u.Email, due, since, rows, link)); err != nil {
 			if !errors.Is(err, ErrUndeliverable) {
 				return err
 			}
@@ -323,11 +325,16 @@ func (s *Store) sendDigest(ctx context.Context, id string, due time.Time, link f
 
 // digestMessage is user id's digest due at due of rows, oldest first: the first digestListed one
 // by one with when each was written (and link(its project) for one about a project), the rest
-// counted. Its id is "digest/<user>/<date>".
-func digestMessage(id, username, email string, due time.Time, rows []digestRow, link func(string) string) PendingNotification {
+// counted. After days off (since, the previous working day's digest, more than a day before
+// due) it says so. Its id is "digest/<user>/<date>".
+func digestMessage(id, username, email string, due, since time.Time, rows []digestRow, link func(string) string) PendingNotification {
 	day := due.In(calendar.Shanghai)
 	var b strings.Builder
-	fmt.Fprintf(&b, "您选择了每日汇总接收邮件通知。以下是尚未邮件告知您的 %d 条通知，按时间先后排列：\n", len(rows))
+	fmt.Fprintf(&b, "您选择了每日汇总接收邮件通知。以下是尚未邮件告知您的 %d 条通知", len(rows))
+	if !since.IsZero() && due.Sub(since) > 25*time.Hour {
+		fmt.Fprintf(&b, "（含 %s汇总之后周末和节假日期间的通知）", since.In(calendar.Shanghai).Format("1月2日"))
+	}
+	b.WriteString("，按时间先后排列：\n")
 	for i, r := range rows {
 		if i == digestListed {
 			fmt.Fprintf(&b, "\n另有 %d 条通知未在此列出，请登录系统查看。\n", len(rows)-digestListed)

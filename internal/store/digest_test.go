@@ -86,7 +86,7 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 	mailed = nil
 	before := time.Now()
 	link := func(pid string) string { return "https://zwxm.luan.gov.cn/projects/" + pid }
-	n, err = st.SendDigests(ctx, before.Add(-time.Hour), link, send)
+	n, err = st.SendDigests(ctx, before.Add(-time.Hour), time.Time{}, link, send)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Len(t, mailed, 1)
@@ -106,7 +106,7 @@ func TestDigestHoldsMailForOneDailyMessage(t *testing.T) {
 
 	mailed = nil
 	testdb.Notifications(t, st, "project:px/run-1/4#t0:u-drb1")
-	n, err = st.SendDigests(ctx, before.Add(-time.Hour), link, send)
+	n, err = st.SendDigests(ctx, before.Add(-time.Hour), time.Time{}, link, send)
 	require.NoError(t, err)
 	require.Zero(t, n, "one digest a day")
 	require.Empty(t, mailed)
@@ -149,7 +149,7 @@ func TestDigestRefusedOrFailed(t *testing.T) {
 	due := time.Now().Add(-time.Hour)
 
 	down := func(n store.PendingNotification) error { return fmt.Errorf("relay down") }
-	n, err := st.SendDigests(ctx, due, nil, down)
+	n, err := st.SendDigests(ctx, due, time.Time{}, nil, down)
 	require.Error(t, err)
 	require.Zero(t, n)
 	var unsent int
@@ -162,7 +162,7 @@ func TestDigestRefusedOrFailed(t *testing.T) {
 		}
 		return nil
 	}
-	n, err = st.SendDigests(ctx, due, nil, refuseDRB)
+	n, err = st.SendDigests(ctx, due, time.Time{}, nil, refuseDRB)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "exp2's went out")
 	fs, err := st.MailFailures(ctx, time.Now().Add(-time.Hour), 10)
@@ -170,7 +170,7 @@ func TestDigestRefusedOrFailed(t *testing.T) {
 	require.Len(t, fs, 1)
 	require.Equal(t, "project:px/run-1/3#t0:u-drb1", fs[0].ID)
 	require.Contains(t, fs[0].Failure, "550")
-	n, err = st.SendDigests(ctx, due, nil, refuseDRB)
+	n, err = st.SendDigests(ctx, due, time.Time{}, nil, refuseDRB)
 	require.NoError(t, err)
 	require.Zero(t, n, "both days are done")
 }
