@@ -18,6 +18,7 @@ import (
 	"egovpm/activities/wire"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
+	"egovpm/internal/mailout"
 	"egovpm/internal/notify"
 	"egovpm/internal/store"
 )
@@ -107,7 +108,7 @@ func (a *Activities) ComputeSimilar(ctx context.Context, projectID string) (int,
 // (store.SendNotifications). It runs as a regular activity with retries, off the decision's
 // reply path.
 func (a *Activities) SendNotifications(ctx context.Context, transitionID string) (int, error) {
-	return a.Store.SendNotifications(ctx, transitionID, store.MailThrough(ctx, a.Sender, a.Log))
+	return a.Store.SendNotifications(ctx, transitionID, mailout.Through(ctx, a.Sender, a.Log))
 }
 
 // mailedByApply reports whether Apply mails the notifications applying t wrote, because the
@@ -135,7 +136,7 @@ func (a *Activities) mailDerived(t domain.Transition) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if _, err := a.Store.SendNotifications(ctx, t.ID, store.MailThrough(ctx, a.Sender, a.Log)); err != nil {
+		if _, err := a.Store.SendNotifications(ctx, t.ID, mailout.Through(ctx, a.Sender, a.Log)); err != nil {
 			a.Log.Warn("derived notifications not mailed yet", zap.String("transition", t.ID), zap.Error(err))
 		}
 	}()
@@ -189,7 +190,7 @@ func (m MailSweep) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		n, err := m.Store.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, store.MailThrough(ctx, m.Sender, m.Log))
+		n, err := m.Store.SendStaleNotifications(ctx, mailSweepGrace, mailSweepHorizon, mailSweepBatch, mailout.Through(ctx, m.Sender, m.Log))
 		if err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep stopped early", zap.Int("sent", n), zap.Error(err))
 		} else if n > 0 {
@@ -207,7 +208,7 @@ func (m MailSweep) Run(ctx context.Context) {
 		link := func(projectID string) string { return notify.Link(m.LinkBase, notify.Message{ProjectID: projectID}) }
 		due := store.DigestDue(time.Now(), cal)
 		since := store.DigestDue(due.Add(-time.Second), cal) // the previous working day's
-		if d, err := m.Store.SendDigests(ctx, due, since, link, store.MailThrough(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
+		if d, err := m.Store.SendDigests(ctx, due, since, link, mailout.Through(ctx, m.Sender, m.Log)); err != nil && ctx.Err() == nil {
 			m.Log.Warn("mail sweep: digests stopped early", zap.Int("sent", d), zap.Error(err))
 		} else if d > 0 {
 			m.Log.Info("mail sweep sent daily digests", zap.Int("sent", d))

@@ -16,6 +16,7 @@ import (
 	"egovpm/internal/authz"
 	"egovpm/internal/calendar"
 	"egovpm/internal/domain"
+	"egovpm/internal/mailout"
 	"egovpm/internal/store"
 	"egovpm/internal/text"
 )
@@ -161,13 +162,13 @@ func urgeOf(c *gin.Context, a domain.Actor, t store.Task, msg, id string) store.
 // configured sender (s.mailer: the relay, NOTIFY_MAIL_DIR's files or the log), each once
 // (store.SendNotifications), in the background: the in-app rows are already committed, and the
 // answer does not wait for a mail relay. A row the relay refuses for good is marked failed, as
-// the worker's sends are (store.MailThrough, theirs too).
+// the worker's sends are (mailout.Through, theirs too).
 func (s *Server) mailNotifications(id string) {
 	sender := s.sender()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := s.store.SendNotifications(ctx, id, store.MailThrough(ctx, sender, s.log))
+		_, err := s.store.SendNotifications(ctx, id, mailout.Through(ctx, sender, s.log))
 		if err != nil {
 			s.log.Warn("notifications not mailed", zap.String("id", id), zap.Error(err))
 		}
