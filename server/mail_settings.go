@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
@@ -144,7 +145,7 @@ func (s *Server) confirmEmail(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	code := strings.TrimSpace(req.Code)
+	code := asciiDigits(req.Code)
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		respondError(c, apperr.Invalid(map[string]string{"code": "请输入邮件中的 6 位数字验证码"}))
 		return
@@ -167,6 +168,20 @@ func (s *Server) confirmEmail(c *gin.Context) {
 	default:
 		s.respondMailSettings(c, a.ID)
 	}
+}
+
+// asciiDigits is a code as typed: full-width digits (an IME's １２３４５６) as ASCII, spaces
+// dropped ("123 456").
+func asciiDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '０' && r <= '９':
+			return r - '０' + '0'
+		case unicode.IsSpace(r):
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // resendEmailCode is POST /api/v1/me/mail-settings/resend: a new code for the pending address,
