@@ -135,8 +135,8 @@ type emailCodeReq struct {
 
 // confirmEmail is POST /api/v1/me/mail-settings/confirm {code}: the signed-in person enters the
 // code mailed to the address they gave → 200 the settings, the address now the one their mail
-// goes to (audited as user.email_confirmed). A code not of six digits, or wrong (each counted),
-// is 400 on its field with the tries left; 409 email_code_lapsed once it expired or was
+// goes to (audited as user.email_confirmed). A code not of six digits, or wrong (each counted
+// and audited as user.email_confirmed refused, with the tries left), is 400 on its field; 409 email_code_lapsed once it expired or was
 // entered wrong five times (…/resend mails a new one); 409 no_pending_email when no address
 // awaits one.
 func (s *Server) confirmEmail(c *gin.Context) {
@@ -151,7 +151,10 @@ func (s *Server) confirmEmail(c *gin.Context) {
 		return
 	}
 	a := mustActor(c)
-	_, err := s.store.ConfirmEmail(c.Request.Context(), a.ID, code, func(tx *store.Tx, email string) error {
+	_, err := s.store.ConfirmEmail(c.Request.Context(), a.ID, code, func(tx *store.Tx, email string, left int) error {
+		if left >= 0 { // a wrong code: refused, on the record (a guessing attempt shows)
+			return s.audit(c, tx, "user.email_confirmed", "user", a.ID, "refused", map[string]any{"email": email, "tries_left": left})
+		}
 		return s.audit(c, tx, "user.email_confirmed", "user", a.ID, "ok", map[string]any{"email": email})
 	})
 	var wrong *store.EmailCodeWrongError

@@ -289,7 +289,9 @@ func TestEmailConfirmationOverHTTP(t *testing.T) {
 	r = is.do(bob, http.MethodPost, "/api/v1/me/mail-settings/confirm", `{"code":"`+wide+`"}`)
 	require.Equal(t, http.StatusOK, r.Status, "%s: %v", wide, r.Body)
 	require.Equal(t, "chenbo@luan.gov.cn", r.Body["email"])
-	var n int
-	require.NoError(t, db.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'user.email_confirmed' AND actor_id = 'u-bob'`))
+	var n, refused int
+	require.NoError(t, db.Get(&n, `SELECT count(*) FROM audit_log WHERE action = 'user.email_confirmed' AND actor_id = 'u-bob' AND outcome = 'ok'`))
 	require.Equal(t, 1, n)
+	require.NoError(t, db.Get(&refused, `SELECT count(*) FROM audit_log WHERE action = 'user.email_confirmed' AND actor_id = 'u-bob' AND outcome = 'refused'`))
+	require.Equal(t, 5, refused, "each wrong code is on the record; the format errors and the lapsed tries are not")
 }

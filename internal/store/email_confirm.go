@@ -117,11 +117,12 @@ func (s *Store) SetEmailCodeFailure(ctx context.Context, id, email, failure stri
 }
 
 // ConfirmEmail takes code for user id's pending address: right and in time, the address becomes
-// the one their mail goes to (SetUserEmail) and audit runs with it in the same transaction, which
-// it returns; wrong, the try is counted and an *EmailCodeWrongError says how many are left;
-// ErrEmailCodeLapsed once expired or tried EmailCodeTries times wrong; ErrNoPendingEmail when
-// none awaits.
-func (s *Store) ConfirmEmail(ctx context.Context, id, code string, audit func(tx *Tx, email string) error) (string, error) {
+// the one their mail goes to (SetUserEmail) and audit runs with it and left -1 in the same
+// transaction, which it returns; wrong, the try is counted, audit runs with the address and the
+// tries left (a guessing attempt is on the record), and an *EmailCodeWrongError says how many
+// are left; ErrEmailCodeLapsed once expired or tried EmailCodeTries times wrong;
+// ErrNoPendingEmail when none awaits.
+func (s *Store) ConfirmEmail(ctx context.Context, id, code string, audit func(tx *Tx, email string, left int) error) (string, error) {
 	var email string
 	var wrong error
 	err := s.WithTx(ctx, func(tx *Tx) error {
@@ -143,15 +144,18 @@ func (s *Store) ConfirmEmail(ctx context.Context, id, code string, audit func(tx
 			return ErrEmailCodeLapsed
 		case subtle.ConstantTimeCompare(p.Hash, emailCodeHash(id, code)) != 1:
 			// The try is counted in this transaction, which commits: wrong is returned after it.
-			wrong = &EmailCodeWrongError{Left: EmailCodeTries - p.Tries - 1}
-			_, err := tx.tx.ExecContext(ctx, `UPDATE users SET email_code_tries = email_code_tries + 1 WHERE id = $1`, id)
-			return err
+			left := EmailCodeTries - p.Tries - 1
+			wrong = &EmailCodeWrongError{Left: left}
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE users SET email_code_tries = email_code_tries + 1 WHERE id = $1`, id); err != nil {
+				return err
+			}
+			return audit(tx, p.Email.String, left)
 		}
 		email = p.Email.String
 		if err := s.SetUserEmail(ctx, tx, id, email); err != nil {
 			return err
 		}
-		return audit(tx, email)
+		return audit(tx, email, -1)
 	})
 	if err != nil {
 		return "", err

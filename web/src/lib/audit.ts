@@ -41,6 +41,10 @@ const fieldLabels: Record<string, string> = {
   name: '名称',
   kind: '类型',
   username: '用户名',
+  email: '邮箱',
+  email_pending: '待验证邮箱',
+  digest: '每日汇总',
+  tries_left: '剩余尝试次数',
   roles: '角色',
   before: '原角色',
   after: '新角色',
@@ -98,6 +102,8 @@ function value(key: string, v: unknown, names?: Names): string {
     return t === '—' ? v : t // not a time: as written
   }
   if (key === 'decision' && typeof v === 'string') return decisionLabels[v] ?? v
+  if (key === 'email' && v === '') return '（删除邮箱）'
+  if (key === 'email_pending' && v === '') return '（取消更改）'
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
   if (key === 'action' && typeof v === 'string') return planAdjustLabels[v] ?? v // a plan adjustment's (plan.adjust*)
   if ((key === 'roles' || key === 'before' || key === 'after') && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')

@@ -35,6 +35,13 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     const lines = auditDetailLines({ before: ['submitter'], after: ['expert', 'audit'] })
     expect(lines.map((l) => [l.label, l.value])).toEqual([['原角色', '申报单位经办人'], ['新角色', '评审专家、审计局']])
   })
+  it('shows a mail address change (邮件通知) in words: the address awaiting its code, a dropped one, a wrong code', () => {
+    const show = (d: Record<string, unknown>) => auditDetailLines(d).map((l) => `${l.label}：${l.value}`)
+    expect(show({ email_pending: 'li.shen@luan.gov.cn', digest: true })).toEqual(['待验证邮箱：li.shen@luan.gov.cn', '每日汇总：是'])
+    expect(show({ email_pending: '' })).toEqual(['待验证邮箱：（取消更改）'])
+    expect(show({ email: '' })).toEqual(['邮箱：（删除邮箱）'])
+    expect(show({ email: 'li.shen@luan.gov.cn', tries_left: 3 })).toEqual(['邮箱：li.shen@luan.gov.cn', '剩余尝试次数：3'])
+  })
   it('shows nothing for a row without detail', () => {
     for (const d of [null, undefined, {}, [], 'x']) expect(auditDetailLines(d)).toEqual([])
   })
