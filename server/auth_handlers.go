@@ -44,6 +44,9 @@ type userJSON struct {
 	// (least privilege: the others who list users choose people, they do not mail them);
 	// absent when none.
 	Email *string `json:"email,omitempty"`
+	// PendingEmail: an address the user gave in 设置 that awaits its confirmation code (their
+	// mail still goes to Email); read by administrators only, like Email; absent when none.
+	PendingEmail *string `json:"pending_email,omitempty"`
 }
 
 func toUserJSON(u store.User) userJSON {
@@ -60,6 +63,9 @@ func toAdminUserJSON(u store.User) userJSON {
 	j := toUserJSON(u)
 	if u.Email != "" {
 		j.Email = &u.Email
+	}
+	if u.PendingEmail != "" {
+		j.PendingEmail = &u.PendingEmail
 	}
 	return j
 }

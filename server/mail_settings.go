@@ -127,6 +127,9 @@ func (s *Server) putMailSettings(c *gin.Context) {
 	s.respondMailSettings(c, a.ID)
 }
 
+// errNoPendingEmail answers confirm and resend when no address awaits a code.
+var errNoPendingEmail = apperr.Conflict("no_pending_email", "没有待验证的邮箱，请先在“设置”中填写新邮箱")
+
 // emailCodeReq is POST /api/v1/me/mail-settings/confirm's body.
 type emailCodeReq struct {
 	// Code is the six-digit code mailed to the pending address.
@@ -135,8 +138,9 @@ type emailCodeReq struct {
 
 // confirmEmail is POST /api/v1/me/mail-settings/confirm {code}: the signed-in person enters the
 // code mailed to the address they gave → 200 the settings, the address now the one their mail
-// goes to (audited as user.email_confirmed). A code not of six digits, or wrong (each counted
-// and audited as user.email_confirmed refused, with the tries left), is 400 on its field; 409 email_code_lapsed once it expired or was
+// goes to (audited as user.email_confirmed). A code not of six digits is 400 on its field and
+// counts as no try; a wrong code is 400 on its field too, counted and audited as
+// user.email_confirmed refused with the tries left; 409 email_code_lapsed once it expired or was
 // entered wrong five times (…/resend mails a new one); 409 no_pending_email when no address
 // awaits one.
 func (s *Server) confirmEmail(c *gin.Context) {
@@ -165,7 +169,7 @@ func (s *Server) confirmEmail(c *gin.Context) {
 	case errors.As(err, &wrong), errors.Is(err, store.ErrEmailCodeLapsed):
 		respondError(c, apperr.Conflict("email_code_lapsed", "验证码已失效（超过 30 分钟或输错 5 次），请点击“重新发送验证码”"))
 	case errors.Is(err, store.ErrNoPendingEmail):
-		respondError(c, apperr.Conflict("no_pending_email", "没有待验证的邮箱，请先在“设置”中填写新邮箱"))
+		respondError(c, errNoPendingEmail)
 	case err != nil:
 		respondError(c, err)
 	default:
@@ -200,7 +204,7 @@ func (s *Server) resendEmailCode(c *gin.Context) {
 	email, wait, err := s.store.ResendEmailCode(c.Request.Context(), a.ID, code)
 	switch {
 	case errors.Is(err, store.ErrNoPendingEmail):
-		respondError(c, apperr.Conflict("no_pending_email", "没有待验证的邮箱，请先在“设置”中填写新邮箱"))
+		respondError(c, errNoPendingEmail)
 		return
 	case err != nil:
 		respondError(c, err)

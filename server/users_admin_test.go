@@ -159,7 +159,9 @@ func TestAdminManagesUsers(t *testing.T) {
 // 用户管理 sets the address a user's notifications are mailed to — at creation and after — and
 // only an administrator reads it in the user lists (least privilege: DRB lists users to pick
 // experts, not to mail them). A bad address is 400 with its field and changes nothing; a change
-// is one audit row (user.set_email), the same address again none; "" removes it.
+// is one audit row (user.set_email), the same address again none; "" removes it. An address
+// a user gave that awaits its code is shown to administrators only (pending_email), until their
+// own change drops it.
 func TestAdminSetsUserEmail(t *testing.T) {
 	t.Parallel()
 	is := newIdentityServer(t)
@@ -174,19 +176,22 @@ func TestAdminSetsUserEmail(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.Status, "%v", r.Body)
 	require.Equal(t, "zhaowu@luan.gov.cn", r.Body["email"])
 
-	emails := func(token string) map[string]any {
+	// field reads key of each user of unit-a in token's list of users, by username.
+	field := func(token, key string) map[string]any {
 		t.Helper()
 		r := is.do(token, http.MethodGet, "/api/v1/users?org_id=unit-a", "")
 		require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 		out := map[string]any{}
 		for _, it := range r.Body["items"].([]any) {
 			u := it.(map[string]any)
-			if e, ok := u["email"]; ok {
+			if e, ok := u[key]; ok {
 				out[u["username"].(string)] = e
 			}
 		}
 		return out
 	}
+	emails := func(token string) map[string]any { return field(token, "email") }
+	pending := func(token string) map[string]any { return field(token, "pending_email") }
 	require.Equal(t, map[string]any{"erin": "zhaowu@luan.gov.cn"}, emails(admin), "alice has none: absent")
 	require.Empty(t, emails(drb), "DRB reads no addresses")
 
@@ -202,9 +207,18 @@ func TestAdminSetsUserEmail(t *testing.T) {
 	alice := is.login("alice", config.DefaultDemoPassword)
 	r = is.do(alice, http.MethodGet, "/api/v1/me/mail-settings", "")
 	require.Equal(t, "wangli@luan.gov.cn", r.Body["email"], "alice reads what the administrator set")
+
+	// alice gives another address in 设置: the administrator sees it awaiting her code (DRB does
+	// not); the administrator's own change drops it.
+	r = is.do(alice, http.MethodPut, "/api/v1/me/mail-settings", `{"email":"wangli.home@luan.gov.cn"}`)
+	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
+	require.Equal(t, map[string]any{"alice": "wangli.home@luan.gov.cn"}, pending(admin))
+	require.Empty(t, pending(drb), "DRB reads no addresses, pending or not")
 	r = is.do(admin, http.MethodPatch, "/api/v1/users/u-alice", `{"email":""}`)
 	require.Equal(t, http.StatusOK, r.Status, "%v", r.Body)
 	require.NotContains(t, r.Body, "email")
+	require.NotContains(t, r.Body, "pending_email", "the administrator's change drops the pending address")
+	require.Empty(t, pending(admin))
 
 	var rows []string
 	require.NoError(t, is.srv.store.DB().Select(&rows, `SELECT action || ':' || coalesce(detail->>'email', '-') FROM audit_log

@@ -123,11 +123,14 @@ type User struct {
 	// Email is where the user's notifications are mailed ("" none); the user and the
 	// administrators read and set it (GET/PUT /me/mail-settings, 用户管理), no one else: never
 	// in a JSON of the struct.
-	Email       string         `db:"email" json:"-"`
-	Roles       pq.StringArray `db:"roles" json:"roles"`
-	Disabled    bool           `db:"disabled" json:"disabled"`
-	Demo        bool           `db:"demo" json:"demo"`
-	TOTPEnabled bool           `db:"totp_enabled" json:"totp_enabled"`
+	Email string `db:"email" json:"-"`
+	// PendingEmail: an address the user gave that awaits its code (email_confirm.go; ""
+	// none). Read by the same people as Email, for the same reason.
+	PendingEmail string         `db:"email_pending" json:"-"`
+	Roles        pq.StringArray `db:"roles" json:"roles"`
+	Disabled     bool           `db:"disabled" json:"disabled"`
+	Demo         bool           `db:"demo" json:"demo"`
+	TOTPEnabled  bool           `db:"totp_enabled" json:"totp_enabled"`
 	// MustChangePassword: the user still has the initial password an administrator or the CLI
 	// gave them (schema/0020).
 	MustChangePassword bool      `db:"must_change_password" json:"must_change_password"`
@@ -153,7 +156,7 @@ type Credentials struct {
 // lockedCol says whether a user's login lock holds now (User.Locked).
 const lockedCol = `, (u.locked_until IS NOT NULL AND u.locked_until > now()) AS locked`
 
-const userCols = `u.id, u.username, u.name, u.org_id, coalesce(u.email, '') AS email, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
+const userCols = `u.id, u.username, u.name, u.org_id, coalesce(u.email, '') AS email, coalesce(u.email_pending, '') AS email_pending, u.disabled, u.demo, (u.totp_secret IS NOT NULL) AS totp_enabled,
 	u.must_change_password, u.created_at, u.session_version, COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles`
 
 // NewUser is a user to create.

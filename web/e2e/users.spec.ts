@@ -98,7 +98,33 @@ test('用户管理: admin creates a user, changes roles, unlocks, resets the pas
   await row.getByRole('button', { name: `解锁：${name}` }).click()
   await expect(admin.getByText(`已解锁 ${name}`)).toBeVisible()
   await expect(admin.getByTestId(`state-${username}`)).not.toContainText('已锁定')
-  expect((await signIn(request, 'Initial-Passw0rd1')).status).toBe(200)
+  const signedIn = await signIn(request, 'Initial-Passw0rd1')
+  expect(signedIn.status).toBe(200)
+
+  // The user gives a home address in 邮件通知 (over the API: their password changed first); until
+  // they enter its code the list shows it as awaiting them, and 修改邮箱 says a new address here
+  // would drop it.
+  const pw = await request.post('/api/v1/auth/password', {
+    headers: { Authorization: `Bearer ${signedIn.body.token}` },
+    data: { current_password: 'Initial-Passw0rd1', new_password: 'Own-Passw0rd-31' },
+  })
+  expect(pw.status()).toBe(200)
+  const home = `${username}.home@luan.gov.cn`
+  const put = await request.put('/api/v1/me/mail-settings', {
+    headers: { Authorization: `Bearer ${(await pw.json()).token}` },
+    data: { email: home },
+  })
+  expect(put.status()).toBe(200)
+  expect((await put.json()).pending_email).toBe(home)
+  await admin.getByRole('button', { name: '查询' }).click()
+  await expect(admin.getByTestId(`pending-${username}`)).toHaveText(`待本人验证：${home}`)
+  await expect(admin.getByTestId(`email-${username}`)).toHaveText(`${username}.office@luan.gov.cn`)
+  await row.getByRole('button', { name: `修改邮箱：${name}` }).click()
+  await expect(mail.getByTestId('mail-pending-note')).toContainText(home)
+  await accessible(admin, '修改邮箱（有待验证的邮箱）')
+  await shot(admin, '91b-user-mail-pending')
+  await mail.getByRole('button', { name: '取消' }).click()
+  await expect(mail).toBeHidden()
 
   // 重置密码: the two entries must agree; the new one is an initial password.
   await row.getByRole('button', { name: `重置密码：${name}` }).click()
