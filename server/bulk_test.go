@@ -208,9 +208,10 @@ func TestBulkDecisionRefused(t *testing.T) {
 }
 
 // TestBulkDecisionRateLimitCountsItems (issue 19 item 7; issue 3): each item of a bulk
-// decision spends the decider's rate limit as a decision sent alone. With a budget of three,
-// a bulk request of four decides three and answers 429 rate_limited for the fourth (in its
-// item), and the next request of the same person is limited too.
+// decision spends the decider's rate limit as a decision sent alone. With a budget of three
+// and the next turn an hour away (past bulkPatience), a bulk request of four decides three and
+// answers 429 rate_limited for the fourth (in its item) at once, and the next request of the
+// same person is limited too.
 func TestBulkDecisionRateLimitCountsItems(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "2021")
@@ -229,6 +230,25 @@ func TestBulkDecisionRateLimitCountsItems(t *testing.T) {
 	require.Equal(t, "open", status, "a limited item changes nothing")
 	one := s.decide("drb1", tasks[3], map[string]any{"decision": "approve"}, nil)
 	require.Equal(t, http.StatusTooManyRequests, one.Status, "the bulk request spent the budget: %s", one.Raw)
+}
+
+// TestBulkDecisionWaitsForItsTurn (issue 19 item 7; issue 3): a bulk request whose items
+// outrun the rate limit's budget waits for each next item's turn (up to bulkPatience) instead
+// of answering 429 for the rest: with two at once and one every 150 ms, five items are all
+// decided in one request, at the limit's pace.
+func TestBulkDecisionWaitsForItsTurn(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "2021")
+	tasks, _ := s.prelimTasks(5, "批量限流等待测试")
+	s.srv.decisions = auth.NewLimiter(150*time.Millisecond, 2, nil)
+	start := time.Now()
+	r, a := s.bulk("drb1", "bulk-"+newID(""), map[string]any{"kind": "prelim_review", "decision": "approve", "task_ids": tasks}, "")
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Equal(t, 5, a.Decided, "%s", r.Raw)
+	require.GreaterOrEqual(t, time.Since(start), 3*150*time.Millisecond, "the three past the budget waited their turn")
+	var open int
+	require.NoError(t, s.store.DB().Get(&open, `SELECT count(*) FROM tasks WHERE id = ANY($1) AND status = 'open'`, pq.StringArray(tasks)))
+	require.Zero(t, open)
 }
 
 // TestBulkReassign (T2; issue 15 item 5's 转办, for many): the DRB supervisor moves three

@@ -565,6 +565,18 @@ func TestLimiter(t *testing.T) {
 	}
 	ok, _ = l.Allow("k")
 	require.False(t, ok)
+
+	// Until reads the next turn without spending it (a bulk request's wait).
+	require.Zero(t, l.Until("never-seen"))
+	require.Equal(t, time.Second, l.Until("k"))
+	c.Advance(400 * time.Millisecond)
+	require.Equal(t, 600*time.Millisecond, l.Until("k"))
+	require.Equal(t, 600*time.Millisecond, l.Until("k"), "reading spends nothing")
+	c.Advance(600 * time.Millisecond)
+	require.Zero(t, l.Until("k"))
+	ok, _ = l.Allow("k")
+	require.True(t, ok)
+	require.Equal(t, time.Second, l.Until("k"))
 }
 
 // TestAuthenticateTask: the task routes' authentication reads the task in the same round trip

@@ -64,6 +64,24 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
+// Until says how long until key may spend a request (0: now), spending nothing.
+func (l *Limiter) Until(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		return 0
+	}
+	tokens := b.tokens
+	if elapsed := l.now().Sub(b.at); elapsed > 0 {
+		tokens += float64(elapsed) / float64(l.every)
+	}
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) * float64(l.every))
+}
+
 // tidy drops full buckets (they behave exactly like absent ones) once a minute, and when the
 // map is at its cap, so that many distinct keys cannot grow memory without bound.
 func (l *Limiter) tidy(now time.Time) {
