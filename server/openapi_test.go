@@ -572,7 +572,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"Notification":        reflect.TypeFor[store.Notification](),
 		"PlanItem":            reflect.TypeFor[store.PlanItemRow](),
 		"Bundle":              reflect.TypeFor[store.BundleRow](),
-		"AuditRow":            reflect.TypeFor[audit.Row](),
+		"AuditRow":            reflect.TypeFor[store.AuditListRow](),
 		"AuditVerifyResult":   reflect.TypeFor[audit.Result](),
 		"DecisionResult":      reflect.TypeFor[workflows.DecideResult](),
 		"ConveneResult":       reflect.TypeFor[workflows.ConveneResult](),

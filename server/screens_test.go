@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"egovpm/internal/audit"
+	"egovpm/internal/store"
 )
 
 // The routes the part-2 screens read (issue 18): the 年度计划 table's candidates and totals,
@@ -186,6 +190,41 @@ func TestAuditKindFilter(t *testing.T) {
 		r := s.do("audit1", http.MethodGet, "/api/v1/audit?kind="+url.QueryEscape(bad), nil, nil)
 		require.Equal(t, http.StatusBadRequest, r.Status, "kind=%q: %s", bad, r.Raw)
 	}
+}
+
+// TestAuditRowsNameTheirProject (审计日志, R18's reader): a row about a project — its own, an
+// ops action on its workflow, one on one of its tasks — carries the project's id and name as
+// they are now, so the auditor reads which project; a row about anything else carries neither.
+func TestAuditRowsNameTheirProject(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "2021")
+	p := s.createProject("alice", "审计对象测试项目", futureYear(), 100_000_000)
+	s.submit("alice", p)
+	task := s.openTask("drb1", p, "prelim_review")
+	require.Equal(t, http.StatusOK, s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil).Status)
+	ctx := context.Background()
+	require.NoError(t, s.store.WithTx(ctx, func(tx *store.Tx) error {
+		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: "u-ops1", Action: "workflow.reset", ObjectType: "workflow",
+			ObjectID: "project:" + p, Outcome: "ok"})
+	}))
+	r := s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100", nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	named := map[string]bool{}
+	for _, it := range r.Body["items"].([]any) {
+		row := it.(map[string]any)
+		obj := row["object_type"].(string) + ":" + row["object_id"].(string)
+		switch obj {
+		case "project:" + p, "task:" + task, "workflow:project:" + p:
+			require.Equal(t, p, row["project_id"], "%s", obj)
+			require.Equal(t, "审计对象测试项目", row["project_name"], "%s", obj)
+			named[obj] = true
+		default:
+			if row["object_type"] != "project" && row["object_type"] != "task" {
+				require.NotContains(t, row, "project_name", "%s", obj)
+			}
+		}
+	}
+	require.Equal(t, map[string]bool{"project:" + p: true, "task:" + task: true, "workflow:project:" + p: true}, named)
 }
 
 // TestDashboardDueLists (T3, T4): the trial runs ending soon and the O&M filings due are the

@@ -171,8 +171,23 @@ type AuditFilter struct {
 	Limit     int
 }
 
-// AuditRows returns audit rows, newest first.
-func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, error) {
+// AuditListRow is an audit row as 审计日志 lists it: the row, and the project it is about
+// when it is about one — a project's own row, an ops action on its workflow
+// (workflow:project:<id>) or an action on one of its tasks — so the auditor reads the project's
+// name, not only its id. The project is read now, not part of the chain.
+type AuditListRow struct {
+	audit.Row
+	ProjectID   *string `db:"project_id" json:"project_id,omitempty"`
+	ProjectName *string `db:"project_name" json:"project_name,omitempty"`
+}
+
+// auditProject joins the page of audit rows a (a subquery) to the project each is about.
+const auditProject = ` LEFT JOIN tasks t ON a.object_type = 'task' AND t.id = a.object_id
+	LEFT JOIN projects p ON p.id = CASE a.object_type WHEN 'project' THEN a.object_id
+		WHEN 'workflow' THEN substring(a.object_id FROM '^project:(.+)$') ELSE t.project_id END`
+
+// AuditRows returns a page of audit rows, newest first, each with its project (AuditListRow).
+func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]AuditListRow, error) {
 	q, args := auditQuery(f)
 	arg := placeholders(&args)
 	if f.Kind != "" {
@@ -183,7 +198,8 @@ func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]audit.Row, erro
 		q += " AND seq < " + arg(f.BeforeSeq)
 	}
 	q += " ORDER BY seq DESC LIMIT " + arg(f.Limit)
-	var rows []audit.Row
+	q = `SELECT a.*, p.id AS project_id, p.name AS project_name FROM (` + q + `) a` + auditProject + ` ORDER BY a.seq DESC`
+	var rows []AuditListRow
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("audit rows: %w", err)
 	}

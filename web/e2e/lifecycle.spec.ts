@@ -739,8 +739,12 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await expect(resetRow.locator('[data-outcome]')).toHaveText('成功')
   await expect(resetRow.getByTestId('audit-detail')).toContainText('重置方式：最后一个正常的工作流任务')
   await expect(resetRow.getByTestId('audit-detail')).toContainText('理由：逾期任务排查：重置到最后一个正常的工作流任务。')
-  await expect(resetRow.getByRole('link', { name: `workflow:${reset.object_id}` }))
-    .toHaveAttribute('href', `/projects/${reset.object_id.replace(/^project:/, '')}`) // the reset project's page
+  // The object reads as the project's name, a link to its page, above the chain's type:id.
+  expect(reset.project_id).toBe(reset.object_id.replace(/^project:/, ''))
+  expect(reset.project_name).toBeTruthy()
+  await expect(resetRow.getByRole('link', { name: reset.project_name, exact: true }))
+    .toHaveAttribute('href', `/projects/${reset.project_id}`) // the reset project's page
+  await expect(resetRow).toContainText(`workflow:${reset.object_id}`)
   await accessible(audit, '审计日志')
   await shot(audit, '34-audit-log')
   // A project's own rows link to it too.
@@ -749,7 +753,7 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await pick(audit, '操作类型', '项目')
   await audit.getByRole('button', { name: '查询' }).click()
   await expect(rows.locator('[data-action]:not([data-action^="project."])')).toHaveCount(0)
-  await rows.getByRole('link', { name: `project:${stuck}` }).first().click()
+  await rows.getByRole('row').filter({ hasText: `project:${stuck}` }).first().getByRole('link').first().click()
   await expect(audit).toHaveURL(new RegExp(`/projects/${stuck}$`))
   if (largeId) { // (set when the suite runs whole) people in a row's detail are named: the panel of alice's project
     await audit.getByRole('menuitem', { name: '审计日志' }).click()

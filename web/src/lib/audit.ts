@@ -122,9 +122,11 @@ export function auditDetailLines(detail: unknown, names?: Names): AuditDetailLin
   return Object.entries(detail as Record<string, unknown>).map(([key, v]) => ({ key, label: fieldLabels[key] ?? key, value: value(key, v, names) }))
 }
 
-/** auditProjectOf is the project a row is about, for a link to it: a project's own rows, and an
- *  ops action on a project's workflow (workflow:project:<id>); '' otherwise. */
+/** auditProjectOf is the project a row is about, for a link to it: the server's project_id
+ *  (a project's own rows, an ops action on its workflow, an action on one of its tasks), else
+ *  read from the object (a project, workflow:project:<id>); '' otherwise. */
 export function auditProjectOf(row: Record<string, unknown>): string {
+  if (typeof row.project_id === 'string' && row.project_id) return row.project_id
   const id = String(row.object_id ?? '')
   if (row.object_type === 'project') return id
   if (row.object_type === 'workflow' && /^project:p-[0-9a-z]+$/.test(id)) return id.slice('project:'.length)

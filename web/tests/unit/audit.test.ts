@@ -50,6 +50,8 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(auditProjectOf({ object_type: 'workflow', object_id: 'project:p-1a2b' })).toBe('p-1a2b')
     expect(auditProjectOf({ object_type: 'workflow', object_id: 'plan:2026' })).toBe('')
     expect(auditProjectOf({ object_type: 'user', object_id: 'u-1' })).toBe('')
+    expect(auditProjectOf({ object_type: 'task', object_id: 't-9', project_id: 'p-1a2b' })).toBe('p-1a2b')
+    expect(auditProjectOf({ object_type: 'task', object_id: 't-9' })).toBe('')
   })
   it('names people and orgs when the screen knows them, and leaves counts and other ids alone', () => {
     const names = { user: (id: string) => ({ 'u-1': '冯专家', 'u-2': '陈专家' })[id] ?? id, org: (id: string) => (id === 'org-edu' ? '市教育局' : id) }
