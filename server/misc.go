@@ -126,9 +126,13 @@ func (s *Server) listAudit(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Kind: c.Query("kind"), Limit: lq.Limit}
+	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Kind: c.Query("kind"), Project: c.Query("project"), Limit: lq.Limit}
 	if f.Kind != "" && !auditKind.MatchString(f.Kind) {
 		respondError(c, apperr.Invalid(map[string]string{"kind": "须为操作类型（如 task.decide）或其类别（如 task）"}))
+		return
+	}
+	if f.Project != "" && !validTaskID.MatchString(f.Project) {
+		respondError(c, apperr.Invalid(map[string]string{"project": "项目编号不合法"}))
 		return
 	}
 	if lq.Cursor != "" {

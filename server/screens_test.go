@@ -195,6 +195,7 @@ func TestAuditKindFilter(t *testing.T) {
 // TestAuditRowsNameTheirProject (审计日志, R18's reader): a row about a project — its own, an
 // ops action on its workflow, one on one of its tasks — carries the project's id and name as
 // they are now, so the auditor reads which project; a row about anything else carries neither.
+// ?project= keeps the rows about one project; a malformed id is 400 on its field.
 func TestAuditRowsNameTheirProject(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "2021")
@@ -225,6 +226,24 @@ func TestAuditRowsNameTheirProject(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]bool{"project:" + p: true, "task:" + task: true, "workflow:project:" + p: true}, named)
+
+	// ?project= keeps exactly those rows: not another project's, not a login.
+	other := s.createProject("alice", "审计对象测试：另一项目", futureYear(), 100_000_000)
+	r = s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100&project="+p, nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	kinds := map[string]bool{}
+	for _, it := range r.Body["items"].([]any) {
+		row := it.(map[string]any)
+		require.Equal(t, p, row["project_id"], "%v", row)
+		kinds[row["object_type"].(string)] = true
+	}
+	require.Equal(t, map[string]bool{"project": true, "task": true, "workflow": true}, kinds)
+	r = s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100&project="+other, nil, nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	require.Len(t, r.Body["items"], 1, "the other project's creation only: %s", r.Raw)
+	r = s.do("audit1", http.MethodGet, "/api/v1/audit?project="+url.QueryEscape("p 1;--"), nil, nil)
+	require.Equal(t, http.StatusBadRequest, r.Status, "%s", r.Raw)
+	require.Contains(t, r.Body["error"].(map[string]any)["fields"], "project")
 }
 
 // TestDashboardDueLists (T3, T4): the trial runs ending soon and the O&M filings due are the

@@ -165,7 +165,10 @@ type AuditFilter struct {
 	Actor  string
 	// Kind is an action ("task.decide") or a family of actions, the part before the dot
 	// ("task": task.claim, task.decide, …).
-	Kind      string
+	Kind string
+	// Project keeps the rows about a project (AuditListRow's project): its own, its workflow's
+	// (workflow:project:<id>) and its tasks'.
+	Project   string
 	From, To  time.Time
 	BeforeSeq int64
 	Limit     int
@@ -218,6 +221,11 @@ func auditQuery(f AuditFilter) (string, []any) {
 	}
 	if f.Actor != "" {
 		q += " AND actor_id = " + arg(f.Actor)
+	}
+	if f.Project != "" {
+		p := arg(f.Project)
+		q += " AND ((object_type = 'project' AND object_id = " + p + ") OR (object_type = 'workflow' AND object_id = 'project:' || " + p +
+			") OR (object_type = 'task' AND object_id IN (SELECT id FROM tasks WHERE project_id = " + p + ")))"
 	}
 	if !f.From.IsZero() {
 		q += " AND at >= " + arg(f.From)

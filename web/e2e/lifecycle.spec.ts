@@ -755,6 +755,20 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await expect(rows.locator('[data-action]:not([data-action^="project."])')).toHaveCount(0)
   await rows.getByRole('row').filter({ hasText: `project:${stuck}` }).first().getByRole('link').first().click()
   await expect(audit).toHaveURL(new RegExp(`/projects/${stuck}$`))
+  // 审计记录 on the project's page: the rows about it — its own and its workflow's (the reset) —
+  // and no other's, each naming it; 显示全部记录 lifts the filter.
+  const stuckName = process.env.EGOVPM_E2E_STUCK_NAME ?? ''
+  await audit.getByTestId('audit-trail').click()
+  await expect(audit).toHaveURL(new RegExp(`/audit\\?project=${stuck}$`))
+  await expect(audit.getByTestId('audit-project')).toContainText(`仅显示项目「${stuckName}」的审计记录`)
+  await expect(rows.locator('[data-action="ops.reset"]').first()).toBeVisible()
+  await expect(rows.locator('[data-action^="project."]').first()).toBeVisible()
+  await expect(rows.locator('tbody tr').filter({ hasNotText: stuckName })).toHaveCount(0)
+  await accessible(audit, '审计日志（一个项目）')
+  await shot(audit, '34b-audit-project')
+  await audit.getByTestId('audit-all-projects').click()
+  await expect(audit.getByTestId('audit-project')).toHaveCount(0)
+  await expect(audit).toHaveURL(/\/audit$/)
   if (largeId) { // (set when the suite runs whole) people in a row's detail are named: the panel of alice's project
     await audit.getByRole('menuitem', { name: '审计日志' }).click()
     await audit.getByLabel('对象', { exact: true }).fill(`project:${largeId}`)

@@ -1,4 +1,4 @@
-import { decisionLabels, planAdjustLabels, roleLabels } from './labels'
+import { decisionLabels, planAdjustLabels, roleLabels, stageLabels } from './labels'
 import { yuanLabel } from './money'
 import { beijing } from './time'
 
@@ -78,10 +78,48 @@ const fieldLabels: Record<string, string> = {
   project_id: '项目编号',
   document_id: '文档编号',
   payment_id: '付款编号',
+  round: '轮次',
+  policy: '政策版本',
+  policy_version: '政策版本',
+  special_request: '专题请示',
+  stage: '阶段',
+  from_stage: '原阶段',
+  milestone: '付款节点',
+  paid_on: '付款日期',
+  paid_fen: '已付金额',
+  settlement_fen: '结算金额',
+  new_amount_fen: '新金额',
+  contract_amount_fen: '合同金额',
+  estimated_investment_fen: '估算投资',
+  count: '数量',
+  change_id: '变更编号',
+  draw_id: '抽取编号',
+  pick_reason: '指定理由',
+  specialty: '专业',
+  specialties: '专业',
+  panel_size: '专家人数',
+  opinion: '意见',
+  grade: '等级',
+  mean_score: '平均分',
+  late: '逾期',
+  om_year: '运维年度',
+  description: '说明',
+  status: '状态',
+  signed_on: '签订日期',
+  vendor: '供应商',
+  procurement_ref: '采购编号',
+  request_reason: '申请理由',
+  transition_id: '流转编号',
+  project_ids: '项目',
+  task_ids: '任务',
+  notification_id: '通知编号',
+  version: '版本',
+  members: '成员项目',
+  decided_by: '决定人',
 }
 
 // Fields whose values are ids of people or of orgs, shown by name when the screen knows them.
-const userFields = new Set(['experts', 'expert_ids', 'recused', 'user_ids', 'cc_user_ids', 'user_id', 'assignee_id', 'deputy_id'])
+const userFields = new Set(['experts', 'expert_ids', 'recused', 'user_ids', 'cc_user_ids', 'user_id', 'assignee_id', 'deputy_id', 'decided_by'])
 const orgFields = new Set(['org_ids', 'cc_org_ids', 'org_id', 'unit_id', 'co_organiser_ids'])
 
 /** Names looks up the name of a person or an org by id (the id itself when unknown). */
@@ -105,6 +143,7 @@ function value(key: string, v: unknown, names?: Names): string {
   if (key === 'email' && v === '') return '（删除邮箱）'
   if (key === 'email_pending' && v === '') return '（取消更改）'
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
+  if ((key === 'stage' || key === 'from_stage') && typeof v === 'string') return stageLabels[v] ?? v
   if (key === 'action' && typeof v === 'string') return planAdjustLabels[v] ?? v // a plan adjustment's (plan.adjust*)
   if ((key === 'roles' || key === 'before' || key === 'after') && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')
   if (Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null)) return v.join('、')

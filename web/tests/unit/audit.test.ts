@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { auditDetailLines, auditOutcomeLabel, auditProjectOf } from '../../src/lib/audit'
+import { stageLabels } from '../../src/lib/labels'
 
 describe('审计日志 rows, as an auditor reads them (R18)', () => {
+  it('labels a submission’s and a stage change’s keys, and the stage in words', () => {
+    const v = Object.fromEntries(auditDetailLines({ round: 1, policy: 'test', special_request: false, from_stage: 'prelim_review', stage: 'expert_review' }).map((l) => [l.label, l.value]))
+    expect(v).toEqual({ 轮次: '1', 政策版本: 'test', 专题请示: '否', 原阶段: stageLabels.prelim_review, 阶段: stageLabels.expert_review })
+  })
   it('names outcomes in Chinese, and shows an unknown one as written', () => {
     expect(auditOutcomeLabel('ok')).toBe('成功')
     expect(auditOutcomeLabel('refused')).toBe('已拒绝')
