@@ -414,6 +414,10 @@ func (s *Server) exportAuditLog(c *gin.Context) {
 		return
 	}
 	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor")}
+	var ok bool
+	if f.Project, ok = auditProjectParam(c); !ok {
+		return
+	}
 	for k, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		if v := c.Query(k); v != "" {
 			t, perr := time.Parse(time.RFC3339, v)

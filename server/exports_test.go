@@ -272,6 +272,24 @@ func TestExportsMatchTheDatabase(t *testing.T) {
 	require.NoError(t, db.Get(&n, `SELECT count(*) FROM audit_log`))
 	require.Len(t, a.rows, n, "every audit row, this export's own included")
 	require.Equal(t, "export.audit_log", a.rows[len(a.rows)-1][4])
+
+	// ?project= keeps the rows about one project, as the list does.
+	pid := s.createProject("alice", "审计导出测试", year, 100_000_000)
+	s.submit("alice", pid)
+	r = s.export("audit1", "/api/v1/exports/audit-log?format=csv&project="+pid)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+	a = readCSV(t, r.Raw)
+	require.NotEmpty(t, a.rows)
+	for _, row := range a.rows {
+		if row[5] == "task" {
+			var p string
+			require.NoError(t, db.Get(&p, `SELECT project_id FROM tasks WHERE id = $1`, row[6]))
+			require.Equal(t, pid, p, "%v", row)
+			continue
+		}
+		require.Contains(t, []string{"project:" + pid, "workflow:project:" + pid}, row[5]+":"+row[6], "%v", row)
+	}
+	require.Equal(t, http.StatusBadRequest, s.export("audit1", "/api/v1/exports/audit-log?project=p%20x").Status)
 }
 
 func registryHeaders() []string {

@@ -126,13 +126,13 @@ func (s *Server) listAudit(c *gin.Context) {
 		respondError(c, err)
 		return
 	}
-	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Kind: c.Query("kind"), Project: c.Query("project"), Limit: lq.Limit}
+	f := store.AuditFilter{Object: c.Query("object"), Actor: c.Query("actor"), Kind: c.Query("kind"), Limit: lq.Limit}
+	var ok bool
 	if f.Kind != "" && !auditKind.MatchString(f.Kind) {
 		respondError(c, apperr.Invalid(map[string]string{"kind": "须为操作类型（如 task.decide）或其类别（如 task）"}))
 		return
 	}
-	if f.Project != "" && !validTaskID.MatchString(f.Project) {
-		respondError(c, apperr.Invalid(map[string]string{"project": "项目编号不合法"}))
+	if f.Project, ok = auditProjectParam(c); !ok {
 		return
 	}
 	if lq.Cursor != "" {
@@ -163,6 +163,17 @@ func (s *Server) listAudit(c *gin.Context) {
 		next = strconv.FormatInt(rows[len(rows)-1].Seq, 10)
 	}
 	c.JSON(http.StatusOK, gin.H{"items": nonNil(rows), "next_cursor": next})
+}
+
+// auditProjectParam reads an audit read's ?project= (the rows about one project; "" none);
+// false, with 400 on its field answered, when it cannot be a project id.
+func auditProjectParam(c *gin.Context) (string, bool) {
+	p := c.Query("project")
+	if p != "" && !validTaskID.MatchString(p) {
+		respondError(c, apperr.Invalid(map[string]string{"project": "项目编号不合法"}))
+		return "", false
+	}
+	return p, true
 }
 
 func (s *Server) verifyAudit(c *gin.Context) {

@@ -223,9 +223,11 @@ func auditQuery(f AuditFilter) (string, []any) {
 		q += " AND actor_id = " + arg(f.Actor)
 	}
 	if f.Project != "" {
+		// Three conditions on audit_object_idx, OR-ed in one bitmap: the tasks' ids as an
+		// array read once (an IN (SELECT …) under OR would be a filter on every row).
 		p := arg(f.Project)
 		q += " AND ((object_type = 'project' AND object_id = " + p + ") OR (object_type = 'workflow' AND object_id = 'project:' || " + p +
-			") OR (object_type = 'task' AND object_id IN (SELECT id FROM tasks WHERE project_id = " + p + ")))"
+			") OR (object_type = 'task' AND object_id = ANY(ARRAY(SELECT id FROM tasks WHERE project_id = " + p + "))))"
 	}
 	if !f.From.IsZero() {
 		q += " AND at >= " + arg(f.From)

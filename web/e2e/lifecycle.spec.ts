@@ -766,6 +766,10 @@ test('audit1 verifies the chain, filters the log and reads every task', async ({
   await expect(rows.locator('tbody tr').filter({ hasNotText: stuckName })).toHaveCount(0)
   await accessible(audit, '审计日志（一个项目）')
   await shot(audit, '34b-audit-project')
+  // 导出本项目审计记录: the same rows as a workbook named after the project.
+  const [trail] = await Promise.all([audit.waitForEvent('download'), audit.getByRole('button', { name: '导出本项目审计记录' }).click()])
+  expect(trail.suggestedFilename()).toBe(`审计记录-${stuckName}.xlsx`)
+  expect(readFileSync(await trail.path()).subarray(0, 2).toString()).toBe('PK')
   await audit.getByTestId('audit-all-projects').click()
   await expect(audit.getByTestId('audit-project')).toHaveCount(0)
   await expect(audit).toHaveURL(/\/audit$/)
