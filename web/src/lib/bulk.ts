@@ -31,6 +31,11 @@ export function whyNot(t: PickableTask, userId: string, pickedKind: string, pick
   return ''
 }
 
+/** working is what a bulk dialog says while its request goes item by item (what: 办理, 转办):
+ *  past the rate limit's budget the server waits for each next item's turn. */
+export const working = (what: string, n: number) =>
+  `正在逐项${what} ${n} 项，每项单独记录；项数较多时按操作频率限制依次办理，可能需要十余秒，请稍候。`
+
 /** canDecide reports whether the tasks picked (all of kind) may be given decision in bulk. */
 export const canDecide = (kind: string, decision: string) => !!bulkDecisions[kind]?.includes(decision)
 
