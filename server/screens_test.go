@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,7 +194,7 @@ func TestAuditKindFilter(t *testing.T) {
 }
 
 // TestAuditRowsNameTheirProject (审计日志, R18's reader): a row about a project — its own, an
-// ops action on its workflow, one on one of its tasks — carries the project's id and name as
+// ops action on its workflow, one on one of its tasks, a download of one of its documents — carries the project's id and name as
 // they are now, so the auditor reads which project; a row about anything else carries neither.
 // ?project= keeps the rows about one project; a malformed id is 400 on its field.
 func TestAuditRowsNameTheirProject(t *testing.T) {
@@ -203,6 +204,10 @@ func TestAuditRowsNameTheirProject(t *testing.T) {
 	s.submit("alice", p)
 	task := s.openTask("drb1", p, "prelim_review")
 	require.Equal(t, http.StatusOK, s.do("drb1", http.MethodPost, "/api/v1/tasks/"+task+"/claim", nil, nil).Status)
+	up := s.upload("alice", p, "opinion", pdf)
+	require.Equal(t, http.StatusCreated, up.Status, "%s", up.Raw)
+	doc := up.str("id")
+	require.Equal(t, http.StatusOK, s.do("drb1", http.MethodGet, "/api/v1/projects/"+p+"/documents/"+doc, nil, nil).Status)
 	ctx := context.Background()
 	require.NoError(t, s.store.WithTx(ctx, func(tx *store.Tx) error {
 		return s.store.AppendAudit(ctx, tx, audit.Entry{ActorID: "u-ops1", Action: "workflow.reset", ObjectType: "workflow",
@@ -215,17 +220,17 @@ func TestAuditRowsNameTheirProject(t *testing.T) {
 		row := it.(map[string]any)
 		obj := row["object_type"].(string) + ":" + row["object_id"].(string)
 		switch obj {
-		case "project:" + p, "task:" + task, "workflow:project:" + p:
+		case "project:" + p, "task:" + task, "workflow:project:" + p, "document:" + doc:
 			require.Equal(t, p, row["project_id"], "%s", obj)
 			require.Equal(t, "审计对象测试项目", row["project_name"], "%s", obj)
 			named[obj] = true
 		default:
-			if row["object_type"] != "project" && row["object_type"] != "task" {
+			if !slices.Contains([]any{"project", "task", "document"}, row["object_type"]) {
 				require.NotContains(t, row, "project_name", "%s", obj)
 			}
 		}
 	}
-	require.Equal(t, map[string]bool{"project:" + p: true, "task:" + task: true, "workflow:project:" + p: true}, named)
+	require.Equal(t, map[string]bool{"project:" + p: true, "task:" + task: true, "workflow:project:" + p: true, "document:" + doc: true}, named)
 
 	// ?project= keeps exactly those rows: not another project's, not a login.
 	other := s.createProject("alice", "审计对象测试：另一项目", futureYear(), 100_000_000)
@@ -237,7 +242,7 @@ func TestAuditRowsNameTheirProject(t *testing.T) {
 		require.Equal(t, p, row["project_id"], "%v", row)
 		kinds[row["object_type"].(string)] = true
 	}
-	require.Equal(t, map[string]bool{"project": true, "task": true, "workflow": true}, kinds)
+	require.Equal(t, map[string]bool{"project": true, "task": true, "workflow": true, "document": true}, kinds)
 	r = s.do("audit1", http.MethodGet, "/api/v1/audit?limit=100&project="+other, nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Len(t, r.Body["items"], 1, "the other project's creation only: %s", r.Raw)

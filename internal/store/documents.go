@@ -167,7 +167,7 @@ type AuditFilter struct {
 	// ("task": task.claim, task.decide, …).
 	Kind string
 	// Project keeps the rows about a project (AuditListRow's project): its own, its workflow's
-	// (workflow:project:<id>) and its tasks'.
+	// (workflow:project:<id>), its tasks' and its documents'.
 	Project   string
 	From, To  time.Time
 	BeforeSeq int64
@@ -176,8 +176,9 @@ type AuditFilter struct {
 
 // AuditListRow is an audit row as 审计日志 lists it: the row, and the project it is about
 // when it is about one — a project's own row, an ops action on its workflow
-// (workflow:project:<id>) or an action on one of its tasks — so the auditor reads the project's
-// name, not only its id. The project is read now, not part of the chain.
+// (workflow:project:<id>), an action on one of its tasks or a download of one of its
+// documents — so the auditor reads the project's name, not only its id. The project is read
+// now, not part of the chain.
 type AuditListRow struct {
 	audit.Row
 	ProjectID   *string `db:"project_id" json:"project_id,omitempty"`
@@ -186,8 +187,10 @@ type AuditListRow struct {
 
 // auditProject joins the page of audit rows a (a subquery) to the project each is about.
 const auditProject = ` LEFT JOIN tasks t ON a.object_type = 'task' AND t.id = a.object_id
+	LEFT JOIN documents d ON a.object_type = 'document' AND d.id = a.object_id
 	LEFT JOIN projects p ON p.id = CASE a.object_type WHEN 'project' THEN a.object_id
-		WHEN 'workflow' THEN substring(a.object_id FROM '^project:(.+)$') ELSE t.project_id END`
+		WHEN 'workflow' THEN substring(a.object_id FROM '^project:(.+)$') WHEN 'task' THEN t.project_id
+		WHEN 'document' THEN d.project_id END`
 
 // AuditRows returns a page of audit rows, newest first, each with its project (AuditListRow).
 func (s *Store) AuditRows(ctx context.Context, f AuditFilter) ([]AuditListRow, error) {
@@ -223,11 +226,12 @@ func auditQuery(f AuditFilter) (string, []any) {
 		q += " AND actor_id = " + arg(f.Actor)
 	}
 	if f.Project != "" {
-		// Three conditions on audit_object_idx, OR-ed in one bitmap: the tasks' ids as an
-		// array read once (an IN (SELECT …) under OR would be a filter on every row).
+		// Four conditions on audit_object_idx, OR-ed in one bitmap: the tasks' and documents'
+		// ids as arrays read once (an IN (SELECT …) under OR would be a filter on every row).
 		p := arg(f.Project)
 		q += " AND ((object_type = 'project' AND object_id = " + p + ") OR (object_type = 'workflow' AND object_id = 'project:' || " + p +
-			") OR (object_type = 'task' AND object_id = ANY(ARRAY(SELECT id FROM tasks WHERE project_id = " + p + "))))"
+			") OR (object_type = 'task' AND object_id = ANY(ARRAY(SELECT id FROM tasks WHERE project_id = " + p + ")))" +
+			" OR (object_type = 'document' AND object_id = ANY(ARRAY(SELECT id FROM documents WHERE project_id = " + p + "))))"
 	}
 	if !f.From.IsZero() {
 		q += " AND at >= " + arg(f.From)

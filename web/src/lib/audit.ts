@@ -162,7 +162,8 @@ export function auditDetailLines(detail: unknown, names?: Names): AuditDetailLin
 }
 
 /** auditProjectOf is the project a row is about, for a link to it: the server's project_id
- *  (a project's own rows, an ops action on its workflow, an action on one of its tasks), else
+ *  (a project's own rows, an ops action on its workflow, an action on one of its tasks or
+ *  documents), else
  *  read from the object (a project, workflow:project:<id>); '' otherwise. */
 export function auditProjectOf(row: Record<string, unknown>): string {
   if (typeof row.project_id === 'string' && row.project_id) return row.project_id
