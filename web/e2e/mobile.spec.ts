@@ -306,4 +306,12 @@ test('手机: audit1 reads 审计日志 on a phone and checks the chain', async 
   await fits(audit, '审计日志：校验结果')
   await accessible(audit, '审计日志（手机）')
   await shot(audit, '90d-phone-audit')
+  // A project's 审计记录 on a phone: the filter's sentence and its two buttons fit the width.
+  const stuck = process.env.EGOVPM_E2E_STUCK_ID ?? ''
+  await audit.goto(`/projects/${stuck}`)
+  await audit.getByTestId('audit-trail').click()
+  await expect(audit.getByTestId('audit-project')).toContainText(process.env.EGOVPM_E2E_STUCK_NAME ?? '')
+  await expect(cards.first()).toBeVisible()
+  await fits(audit, '审计日志：一个项目')
+  await shot(audit, '90e-phone-audit-project')
 })
