@@ -58,6 +58,9 @@ test('drb1 approves three preliminary reviews at once on 待办; the stale one s
   await expect(dlg.getByTestId('bulk-confirm')).toContainText('3')
   for (const n of names) await expect(dlg.getByRole('list', { name: '将要办理的任务' })).toContainText(n)
   await accessible(drb1, '批量通过（确认）')
+  // The dialog's live region is there, silent, before the request: a screen reader announces
+  // 「正在逐项办理…」 only when it is put into a region already present.
+  await expect(dlg.getByRole('status').and(dlg.getByTestId('bulk-busy'))).toHaveText('')
   await shot(drb1, '61-bulk-confirm')
 
   // Meanwhile the supervisor decides the third alone: stale for the bulk request.
