@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -35,6 +36,7 @@ var (
 	stageNamesZH = domain.StageNames
 	typeNamesZH  = map[string]string{"new": "新建", "continuation": "续建", "om": "运维", "service": "购买服务", "design": "设计",
 		"supervision": "监理", "testing": "测评", "security": "安全"}
+	deploymentZH    = map[string]string{"gov_cloud": "市政务云平台", "self_built": "自建机房或独立部署", "none": "不涉及部署"}
 	paymentStatusZH = map[string]string{store.PaymentRecorded: "待确认", store.PaymentConfirmed: "已确认", store.PaymentRejected: "已退回"}
 )
 
@@ -162,7 +164,7 @@ func timeOf(t time.Time) string { return t.In(calendar.Shanghai).Format("2006-01
 var registryCols = []xlsxCol{{"序号", 7, xlsxInt}, {"项目编号", 24, xlsxText}, {"项目名称", 36, xlsxText}, {"建设单位", 18, xlsxText},
 	{"项目类型", 10, xlsxText}, {"计划年度", 10, xlsxInt}, {"阶段", 12, xlsxText}, {"估算总投资（元）", 18, xlsxYuan},
 	{"批复金额（元）", 18, xlsxYuan}, {"合同金额（元）", 18, xlsxYuan}, {"累计付款（元）", 18, xlsxYuan}, {"提交日期", 12, xlsxText},
-	{"试运行结束", 12, xlsxText}, {"最近更新", 20, xlsxText}, {"政策版本", 10, xlsxText}}
+	{"试运行结束", 12, xlsxText}, {"最近更新", 20, xlsxText}, {"政策版本", 10, xlsxText}, {"部署方式", 18, xlsxText}}
 
 func registryValues(n int, r store.RegistryRow) []any {
 	opt := func(v int64, ok bool) any {
@@ -180,7 +182,16 @@ func registryValues(n int, r store.RegistryRow) []any {
 	return []any{n, r.ID, r.Name, r.UnitName, zh(typeNamesZH, r.Type), r.PlanYear, zh(stageNamesZH, r.Stage), r.EstimatedInvestmentFen,
 		opt(r.ApprovedAmountFen.Int64, r.ApprovedAmountFen.Valid), opt(r.ContractFen.Int64, r.ContractFen.Valid),
 		opt(r.PaidFen.Int64, r.PaidFen.Valid), date(r.SubmittedAt.Time, r.SubmittedAt.Valid),
-		date(r.TrialRunEndsAt.Time, r.TrialRunEndsAt.Valid), timeOf(r.UpdatedAt), r.PolicyVersion.String}
+		date(r.TrialRunEndsAt.Time, r.TrialRunEndsAt.Valid), timeOf(r.UpdatedAt), r.PolicyVersion.String, deploymentCell(r.Deployment)}
+}
+
+// deploymentCell names where a project's system runs (基础共用); 未填写 for a project created
+// before the unit was asked.
+func deploymentCell(d sql.NullString) string {
+	if !d.Valid {
+		return "未填写"
+	}
+	return zh(deploymentZH, d.String)
 }
 
 // exportRegistry exports the 项目台账: the projects GET /api/v1/projects would list to the actor

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"math"
@@ -101,11 +102,12 @@ func exportFixture(t *testing.T, s *stack, year int) {
 	t.Helper()
 	db := s.store.DB()
 	_, err := db.Exec(`INSERT INTO projects (id, unit_id, name, type, plan_year, estimated_investment_fen, approved_amount_fen,
-			description, mlps_level, uses_crypto, created_by, stage)
+			description, mlps_level, uses_crypto, created_by, stage, deployment, deployment_reason)
 		SELECT 'p-exp-' || g, CASE WHEN g % 3 = 0 THEN 'unit-b' ELSE 'unit-a' END, '导出测试项目 ' || g, 'new',
 			$1 - (g % 2), 1000000 * g + 12345, CASE WHEN g <= 6 THEN 1000000 * g END, '说明', 2, false,
 			CASE WHEN g % 3 = 0 THEN 'u-bob' ELSE 'u-alice' END,
-			CASE WHEN g <= 4 THEN 'construction' WHEN g <= 6 THEN 'approved' ELSE 'draft' END
+			CASE WHEN g <= 4 THEN 'construction' WHEN g <= 6 THEN 'approved' ELSE 'draft' END,
+			(ARRAY[NULL, 'gov_cloud', 'self_built', 'none'])[g % 4 + 1], CASE WHEN g % 4 = 2 THEN '涉密业务' ELSE '' END
 		FROM generate_series(1, 9) g`, year)
 	require.NoError(t, err)
 	_, err = db.Exec(`INSERT INTO plan_items (plan_year, project_id, included, approved_amount_fen, reason, decided_by)
@@ -157,13 +159,16 @@ func TestExportsMatchTheDatabase(t *testing.T) {
 		for i, row := range sh.rows {
 			require.Equal(t, strconv.Itoa(i+1), row[0], "序号")
 			var want struct {
-				Est  int64  `db:"estimated_investment_fen"`
-				Name string `db:"name"`
-				Paid int64  `db:"paid"`
+				Est        int64          `db:"estimated_investment_fen"`
+				Name       string         `db:"name"`
+				Paid       int64          `db:"paid"`
+				Deployment sql.NullString `db:"deployment"`
 			}
 			require.NoError(t, db.Get(&want, `SELECT estimated_investment_fen, name, (SELECT coalesce(sum(amount_fen), 0) FROM payments
-				WHERE project_id = p.id AND status <> 'rejected') AS paid FROM projects p WHERE id = $1`, row[1]))
+				WHERE project_id = p.id AND status <> 'rejected') AS paid, deployment FROM projects p WHERE id = $1`, row[1]))
 			require.Equal(t, want.Name, row[2])
+			require.Equal(t, map[string]string{"": "未填写", "gov_cloud": "市政务云平台", "self_built": "自建机房或独立部署", "none": "不涉及部署"}[want.Deployment.String],
+				row[15], "部署方式 (基础共用)")
 			requireFen(t, want.Est, cellNumber(t, sh.f, sh.name, cell(8, i+2)), 100, "估算总投资 in 元")
 			requireFen(t, want.Paid, cellNumber(t, sh.f, sh.name, cell(11, i+2)), 100, "累计付款 in 元")
 		}

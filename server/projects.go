@@ -39,6 +39,11 @@ type createProjectReq struct {
 	MLPSLevel              int      `json:"mlps_level" validate:"required,gte=1,lte=5"`
 	UsesCrypto             bool     `json:"uses_crypto"`
 	ParentProjectID        *string  `json:"parent_project_id" validate:"omitempty,max=64"`
+	// Deployment, DeploymentReason, SharedPlatforms: 基础共用, declared by the unit (omitted when
+	// empty, as data_resources: a create recorded before them still matches its resend).
+	Deployment       string   `json:"deployment,omitempty" validate:"omitempty,oneof=gov_cloud self_built none"`
+	DeploymentReason string   `json:"deployment_reason,omitempty" validate:"max=2000"`
+	SharedPlatforms  []string `json:"shared_platforms,omitempty" validate:"max=2,unique,dive,oneof=data_platform service_platform"`
 }
 
 type patchProjectReq struct {
@@ -51,6 +56,10 @@ type patchProjectReq struct {
 	MLPSLevel              *int      `json:"mlps_level" validate:"omitempty,gte=1,lte=5"`
 	UsesCrypto             *bool     `json:"uses_crypto"`
 	ParentProjectID        *string   `json:"parent_project_id" validate:"omitempty,max=64"`
+	// Deployment given without deployment_reason, other than self_built, drops the reason kept.
+	Deployment       *string   `json:"deployment" validate:"omitempty,oneof=gov_cloud self_built none"`
+	DeploymentReason *string   `json:"deployment_reason" validate:"omitempty,max=2000"`
+	SharedPlatforms  *[]string `json:"shared_platforms" validate:"omitempty,max=2,unique,dive,oneof=data_platform service_platform"`
 }
 
 type projectJSON struct {
@@ -66,14 +75,18 @@ type projectJSON struct {
 	DataResources          []string `json:"data_resources"`
 	MLPSLevel              int      `json:"mlps_level"`
 	UsesCrypto             bool     `json:"uses_crypto"`
-	Stage                  string   `json:"stage"`
-	PolicyVersion          *string  `json:"policy_version"`
-	SpecialRequest         bool     `json:"special_request"`
-	Round                  int      `json:"round"`
-	SubmittedAt            *string  `json:"submitted_at"`
-	TrialRunEndsAt         *string  `json:"trial_run_ends_at"`
-	CreatedAt              string   `json:"created_at"`
-	UpdatedAt              string   `json:"updated_at"`
+	// Deployment is absent (null) for a project created before the unit was asked (未填写).
+	Deployment       *string  `json:"deployment"`
+	DeploymentReason string   `json:"deployment_reason"`
+	SharedPlatforms  []string `json:"shared_platforms"`
+	Stage            string   `json:"stage"`
+	PolicyVersion    *string  `json:"policy_version"`
+	SpecialRequest   bool     `json:"special_request"`
+	Round            int      `json:"round"`
+	SubmittedAt      *string  `json:"submitted_at"`
+	TrialRunEndsAt   *string  `json:"trial_run_ends_at"`
+	CreatedAt        string   `json:"created_at"`
+	UpdatedAt        string   `json:"updated_at"`
 	// Closure: how a closed project closed (终止 or 系统下线), absent otherwise.
 	Closure *closureJSON `json:"closure,omitempty"`
 }
@@ -81,13 +94,17 @@ type projectJSON struct {
 func toProjectJSON(p store.Project) projectJSON {
 	j := projectJSON{ID: p.ID, UnitID: p.UnitID, Name: p.Name, Type: p.Type, PlanYear: p.PlanYear,
 		EstimatedInvestmentFen: p.EstimatedInvestmentFen, Description: p.Description, DataResources: nonNil([]string(p.DataResources)), MLPSLevel: p.MLPSLevel,
-		UsesCrypto: p.UsesCrypto, Stage: p.Stage, SpecialRequest: p.SpecialRequest, Round: p.Round,
+		UsesCrypto: p.UsesCrypto, DeploymentReason: p.DeploymentReason, SharedPlatforms: nonNil([]string(p.SharedPlatforms)),
+		Stage: p.Stage, SpecialRequest: p.SpecialRequest, Round: p.Round,
 		CreatedAt: p.CreatedAt.Format(time.RFC3339), UpdatedAt: p.UpdatedAt.Format(time.RFC3339), Closure: closureOf(p)}
 	if p.ParentProjectID.Valid {
 		j.ParentProjectID = &p.ParentProjectID.String
 	}
 	if p.ApprovedAmountFen.Valid {
 		j.ApprovedAmountFen = &p.ApprovedAmountFen.Int64
+	}
+	if p.Deployment.Valid {
+		j.Deployment = &p.Deployment.String
 	}
 	if p.PolicyVersion.Valid {
 		j.PolicyVersion = &p.PolicyVersion.String
@@ -164,7 +181,12 @@ func (s *Server) createProject(c *gin.Context) {
 	}
 	p := store.Project{ID: id, UnitID: a.OrgID, Name: text.Trim(req.Name), Type: req.Type, PlanYear: req.PlanYear,
 		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, DataResources: resources, MLPSLevel: req.MLPSLevel,
-		UsesCrypto: req.UsesCrypto, CreatedBy: a.ID}
+		UsesCrypto: req.UsesCrypto, DeploymentReason: text.Trim(req.DeploymentReason), SharedPlatforms: req.SharedPlatforms, CreatedBy: a.ID}
+	p.Deployment.String, p.Deployment.Valid = req.Deployment, req.Deployment != ""
+	if err := checkDeployment(p); err != nil {
+		respondError(c, err)
+		return
+	}
 	if req.ParentProjectID != nil {
 		p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, true
 	}
@@ -414,6 +436,18 @@ func parseList(c *gin.Context) (listQuery, error) {
 
 // cleanResources trims the names of data resources and drops repeats, keeping their order
 // (R16 compares them as sets); a blank name (text.Blank) is 400, as an empty one is.
+// checkDeployment: a project deployed outside the 市政务云平台 says why (基础共用, schema 0043);
+// a reason belongs to that choice only.
+func checkDeployment(p store.Project) error {
+	switch {
+	case p.Deployment.String == "self_built" && p.DeploymentReason == "":
+		return apperr.Invalid(map[string]string{"deployment_reason": "自建机房或独立部署的项目，须说明不使用市政务云平台的理由"})
+	case p.Deployment.String != "self_built" && p.DeploymentReason != "":
+		return apperr.Invalid(map[string]string{"deployment_reason": "只有自建机房或独立部署的项目填写此理由"})
+	}
+	return nil
+}
+
 func cleanResources(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, r := range in {
@@ -550,6 +584,21 @@ func (s *Server) patchProject(c *gin.Context) {
 		}
 		if req.UsesCrypto != nil {
 			p.UsesCrypto = *req.UsesCrypto
+		}
+		if req.Deployment != nil {
+			p.Deployment.String, p.Deployment.Valid = *req.Deployment, true
+			if *req.Deployment != "self_built" && req.DeploymentReason == nil {
+				p.DeploymentReason = "" // the reason went with the deployment it explained
+			}
+		}
+		if req.DeploymentReason != nil {
+			p.DeploymentReason = text.Trim(*req.DeploymentReason)
+		}
+		if req.SharedPlatforms != nil {
+			p.SharedPlatforms = *req.SharedPlatforms
+		}
+		if err := checkDeployment(p); err != nil {
+			return err
 		}
 		if req.ParentProjectID != nil {
 			p.ParentProjectID.String, p.ParentProjectID.Valid = *req.ParentProjectID, *req.ParentProjectID != ""

@@ -30,6 +30,7 @@ type RegistryRow struct {
 	TrialRunEndsAt         sql.NullTime   `db:"trial_run_ends_at"`
 	UpdatedAt              time.Time      `db:"updated_at"`
 	PolicyVersion          sql.NullString `db:"policy_version"`
+	Deployment             sql.NullString `db:"deployment"` // 基础共用, NULL: 未填写
 }
 
 // RegistryFilter selects the projects of the 项目台账 export: those of Reach (the actor's, as
@@ -71,7 +72,7 @@ func (s *Store) EachRegistryRow(ctx context.Context, f RegistryFilter, fn func(R
 			CASE WHEN ` + contract + ` THEN c.amount_fen END AS contract_fen,
 			CASE WHEN ` + paid + ` THEN (SELECT coalesce(sum(amount_fen), 0) FROM payments pay
 				WHERE pay.project_id = p.id AND pay.status <> 'rejected') END AS paid_fen,
-			p.submitted_at, p.trial_run_ends_at, p.updated_at, p.policy_version
+			p.submitted_at, p.trial_run_ends_at, p.updated_at, p.policy_version, p.deployment
 		FROM projects p LEFT JOIN orgs o ON o.id = p.unit_id LEFT JOIN contracts c ON c.project_id = p.id
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY p.plan_year DESC, p.unit_id, p.created_at, p.id`

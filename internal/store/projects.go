@@ -30,17 +30,22 @@ type Project struct {
 	DataResources          pq.StringArray `db:"data_resources" json:"data_resources"` // R16; nil is stored as the empty list
 	MLPSLevel              int            `db:"mlps_level" json:"mlps_level"`
 	UsesCrypto             bool           `db:"uses_crypto" json:"uses_crypto"`
-	Stage                  string         `db:"stage" json:"stage"`
-	PolicyVersion          sql.NullString `db:"policy_version" json:"-"`
-	SpecialRequest         bool           `db:"special_request" json:"special_request"`
-	Round                  int            `db:"round" json:"round"`
-	WorkflowID             sql.NullString `db:"workflow_id" json:"-"`
-	CreatedBy              string         `db:"created_by" json:"created_by"`
-	SubmittedAt            sql.NullTime   `db:"submitted_at" json:"-"`
-	CreatedAt              time.Time      `db:"created_at" json:"created_at"`
-	UpdatedAt              time.Time      `db:"updated_at" json:"updated_at"`
-	Version                int            `db:"version" json:"version"`
-	TrialRunEndsAt         sql.NullTime   `db:"trial_run_ends_at" json:"-"`
+	// Deployment, DeploymentReason, SharedPlatforms: the shared infrastructure the unit declares
+	// it uses (基础共用, schema 0043); Deployment is NULL for a project created before it.
+	Deployment       sql.NullString `db:"deployment" json:"-"`
+	DeploymentReason string         `db:"deployment_reason" json:"-"`
+	SharedPlatforms  pq.StringArray `db:"shared_platforms" json:"-"`
+	Stage            string         `db:"stage" json:"stage"`
+	PolicyVersion    sql.NullString `db:"policy_version" json:"-"`
+	SpecialRequest   bool           `db:"special_request" json:"special_request"`
+	Round            int            `db:"round" json:"round"`
+	WorkflowID       sql.NullString `db:"workflow_id" json:"-"`
+	CreatedBy        string         `db:"created_by" json:"created_by"`
+	SubmittedAt      sql.NullTime   `db:"submitted_at" json:"-"`
+	CreatedAt        time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt        time.Time      `db:"updated_at" json:"updated_at"`
+	Version          int            `db:"version" json:"version"`
+	TrialRunEndsAt   sql.NullTime   `db:"trial_run_ends_at" json:"-"`
 	// ClosedAs, ClosedReason, ClosedAt: how a closed project closed (terminated or retired,
 	// issue 19 item 4).
 	ClosedAs     sql.NullString `db:"closed_as" json:"-"`
@@ -51,16 +56,17 @@ type Project struct {
 }
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
-	description, data_resources, mlps_level, uses_crypto, stage, policy_version, special_request, round, workflow_id,
-	created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at, closed_as, closed_reason, closed_at, closed_settlement_fen`
+	description, data_resources, mlps_level, uses_crypto, deployment, deployment_reason, shared_platforms,
+	stage, policy_version, special_request, round, workflow_id, created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at, closed_as, closed_reason, closed_at, closed_settlement_fen`
 
 // CreateProject inserts a draft.
 func (s *Store) CreateProject(ctx context.Context, t *Tx, p *Project) error {
 	tx := t.tx
 	const q = `INSERT INTO projects (id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen,
-		description, data_resources, mlps_level, uses_crypto, stage, created_by)
+		description, data_resources, mlps_level, uses_crypto, deployment, deployment_reason, shared_platforms, stage, created_by)
 		VALUES (:id, :unit_id, :name, :type, :parent_project_id, :plan_year, :estimated_investment_fen,
-		:description, coalesce(CAST(:data_resources AS text[]), '{}'), :mlps_level, :uses_crypto, 'draft', :created_by)
+		:description, coalesce(CAST(:data_resources AS text[]), '{}'), :mlps_level, :uses_crypto,
+		:deployment, :deployment_reason, coalesce(CAST(:shared_platforms AS text[]), '{}'), 'draft', :created_by)
 		ON CONFLICT (id) DO NOTHING
 		RETURNING created_at, updated_at, version, stage`
 	q2, args, err := tx.BindNamed(q, p)
@@ -101,7 +107,9 @@ func (s *Store) UpdateProjectFields(ctx context.Context, t *Tx, p *Project) erro
 	tx := t.tx
 	const q = `UPDATE projects SET name = :name, type = :type, parent_project_id = :parent_project_id,
 		plan_year = :plan_year, estimated_investment_fen = :estimated_investment_fen, description = :description,
-		data_resources = coalesce(CAST(:data_resources AS text[]), '{}'), mlps_level = :mlps_level, uses_crypto = :uses_crypto, updated_at = now(), version = version + 1
+		data_resources = coalesce(CAST(:data_resources AS text[]), '{}'), mlps_level = :mlps_level, uses_crypto = :uses_crypto,
+		deployment = :deployment, deployment_reason = :deployment_reason, shared_platforms = coalesce(CAST(:shared_platforms AS text[]), '{}'),
+		updated_at = now(), version = version + 1
 		WHERE id = :id`
 	if _, err := tx.NamedExecContext(ctx, q, p); err != nil {
 		return fmt.Errorf("update project: %w", err)

@@ -157,6 +157,10 @@ async function newProject(page: Page, p: { name: string; wan: string; descriptio
   await page.getByLabel('估算总投资（万元）').fill(p.wan)
   await page.getByLabel('建设内容说明').fill(p.description)
   if (p.mlps) await pick(page, '等保级别', p.mlps)
+  await page.getByRole('radiogroup', { name: '部署方式' }).getByText('市政务云平台', { exact: true }).click()
+  await expect(page.getByRole('radio', { name: '市政务云平台' })).toBeChecked()
+  await page.getByText('江淮大数据中心六安市子平台', { exact: true }).click()
+  await expect(page.getByRole('checkbox', { name: '江淮大数据中心六安市子平台' })).toBeChecked()
   await page.getByRole('button', { name: '保存草稿' }).click()
   await expect(page.getByTestId('project-name')).toHaveText(p.name)
   return new URL(page.url()).pathname.split('/').pop() ?? ''

@@ -66,7 +66,10 @@ test('alice creates a project through the form, uploads a document and submits',
   // Field errors: the form's own shape check, then the API's refusal on the amount.
   await alice.getByRole('button', { name: '保存草稿' }).click()
   await expect(alice.getByText('请填写项目名称')).toBeVisible()
+  await expect(alice.getByText('请选择部署方式')).toBeVisible()
   await alice.getByLabel('项目名称').fill(name)
+  await alice.getByRole('radiogroup', { name: '部署方式' }).getByText('市政务云平台', { exact: true }).click()
+  await expect(alice.getByRole('radio', { name: '市政务云平台' })).toBeChecked()
   const year = alice.getByLabel('计划年度')
   await year.fill(String(planYear))
   await year.press('Enter')
@@ -81,6 +84,14 @@ test('alice creates a project through the form, uploads a document and submits',
   await alice.getByRole('button', { name: '保存草稿' }).click()
   await expect(alice.getByText('第三方服务项目（设计/监理/测评/安全）须关联主项目')).toBeVisible()
   await pick(alice, '项目类型', '新建')
+  // 基础共用: a deployment outside the 市政务云平台 says why (the form asks; so would the API).
+  await alice.getByRole('radiogroup', { name: '部署方式' }).getByText('自建机房或独立部署', { exact: true }).click()
+  await expect(alice.getByRole('radio', { name: '自建机房或独立部署' })).toBeChecked()
+  await alice.getByRole('button', { name: '保存草稿' }).click()
+  await expect(alice.getByText('请说明不使用市政务云平台的理由')).toBeVisible()
+  await alice.getByLabel('不使用市政务云的理由').fill('教育专网内的涉密考务数据，须部署于教育局专用机房。')
+  await alice.getByText('江淮大数据中心六安市子平台', { exact: true }).click()
+  await expect(alice.getByRole('checkbox', { name: '江淮大数据中心六安市子平台' })).toBeChecked()
   await accessible(alice, '新建项目')
   await shot(alice, '04-new-project')
   await alice.getByRole('button', { name: '保存草稿' }).click()
@@ -88,6 +99,9 @@ test('alice creates a project through the form, uploads a document and submits',
   await expect(alice.getByTestId('project-name')).toHaveText(name)
   projectUrl = new URL(alice.url()).pathname
   await expect(alice.getByText('950.50 万元')).toBeVisible()
+  // The reviewers read it among the basic facts.
+  await expect(alice.getByText('自建机房或独立部署（理由：教育专网内的涉密考务数据，须部署于教育局专用机房。）')).toBeVisible()
+  await expect(alice.getByRole('cell', { name: '江淮大数据中心六安市子平台', exact: true })).toBeVisible()
   await expect(alice.getByTestId('deadline')).toContainText('剩余')
 
   // Upload: a refused type shows the API's message; a PDF goes in with progress.
@@ -248,6 +262,8 @@ test('a 401 goes to 登录 and back to the half-filled form', async ({ request }
   await alice.goto('/projects/new')
   await alice.getByLabel('项目名称').fill('未完成的草稿：会话过期测试')
   await alice.getByLabel('估算总投资（万元）').fill('12.5')
+  await alice.getByRole('radiogroup', { name: '部署方式' }).getByText('不涉及部署', { exact: true }).click()
+  await expect(alice.getByRole('radio', { name: '不涉及部署' })).toBeChecked()
   // Setup: the session ends elsewhere (the token is revoked over the API).
   const token = await alice.evaluate(() => JSON.parse(sessionStorage.getItem('egovpm.session') ?? '{}').token)
   const out = await request.post('/api/v1/auth/logout', { headers: { Authorization: `Bearer ${token}` } })
@@ -261,6 +277,7 @@ test('a 401 goes to 登录 and back to the half-filled form', async ({ request }
   await expect(alice).toHaveURL(/\/projects\/new$/)
   await expect(alice.getByLabel('项目名称')).toHaveValue('未完成的草稿：会话过期测试')
   await expect(alice.getByLabel('估算总投资（万元）')).toHaveValue('12.5')
+  await expect(alice.getByRole('radio', { name: '不涉及部署' })).toBeChecked()
 })
 
 test('an initial password must be changed first', async ({ browser, request }) => {

@@ -35,6 +35,19 @@ export const typeLabels: Record<string, string> = {
   security: '安全（第三方服务）',
 }
 
+/** 部署方式 (基础共用): where a project's system runs. */
+export const deploymentLabels: Record<string, string> = {
+  gov_cloud: '市政务云平台',
+  self_built: '自建机房或独立部署',
+  none: '不涉及部署',
+}
+
+/** 依托共用平台 (基础共用): the city's shared platforms a project builds on. */
+export const platformLabels: Record<string, string> = {
+  data_platform: '江淮大数据中心六安市子平台',
+  service_platform: '一体化在线政务服务平台（皖事通办）',
+}
+
 export const taskKindLabels: Record<string, string> = {
   prelim_review: '初审',
   expert_review: '专家评审',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError, fromBody, mapError } from '../../src/api/errors'
-import { emptyProjectForm, projectFormFields, validateProjectForm } from '../../src/lib/projectForm'
+import { emptyProjectForm, fromProject, projectFormFields, validateProjectForm } from '../../src/lib/projectForm'
+import { sharedInfrastructure } from '../../src/lib/projectFacts'
 import { decisionBody, decisionFields, refusalField } from '../../src/lib/decision'
 import { IdempotencyKeys, spend } from '../../src/lib/idempotency'
 
@@ -12,8 +13,29 @@ describe('新建项目 form', () => {
     expect(v.errors.name).toBe('请填写项目名称')
     expect(v.errors.estimated_investment_fen).toBe('请输入金额')
   })
+  it('asks where the system runs, and why when not on the 市政务云平台 (基础共用)', () => {
+    const f = { ...emptyProjectForm(), name: '智慧教育云平台', investmentWan: '950.5' }
+    expect(validateProjectForm(f)).toEqual({ errors: { deployment: '请选择部署方式' } })
+    const self = validateProjectForm({ ...f, deployment: 'self_built', deploymentReason: ' \u3000' })
+    expect(self).toEqual({ errors: { deployment_reason: '请说明不使用市政务云平台的理由' } })
+    const why = validateProjectForm({ ...f, deployment: 'self_built', deploymentReason: ' 涉密业务 ', sharedPlatforms: ['data_platform'] })
+    expect(why.request).toMatchObject({ deployment: 'self_built', deployment_reason: '涉密业务', shared_platforms: ['data_platform'] })
+    // A reason typed, then the cloud chosen: the reason is not sent (the server would refuse it).
+    const cloud = validateProjectForm({ ...f, deployment: 'gov_cloud', deploymentReason: '涉密业务' })
+    expect(cloud.request?.deployment).toBe('gov_cloud')
+    expect(cloud.request).not.toHaveProperty('deployment_reason')
+  })
+  it('shows 基础共用 as declared, and 未填写 for a project from before the question', () => {
+    expect(sharedInfrastructure({ deployment: null, deployment_reason: '', shared_platforms: [] })).toEqual([['部署方式', '未填写'], ['依托共用平台', '未填写']])
+    expect(sharedInfrastructure({ deployment: 'gov_cloud', deployment_reason: '', shared_platforms: [] })).toEqual([['部署方式', '市政务云平台'], ['依托共用平台', '无']])
+    expect(sharedInfrastructure({ deployment: 'self_built', deployment_reason: '涉密业务', shared_platforms: ['data_platform', 'service_platform'] }))
+      .toEqual([['部署方式', '自建机房或独立部署（理由：涉密业务）'], ['依托共用平台', '江淮大数据中心六安市子平台、一体化在线政务服务平台（皖事通办）']])
+    const back = fromProject({ name: 'x', type: 'new', plan_year: 2030, estimated_investment_fen: 100, description: '', data_resources: [], mlps_level: 2,
+      uses_crypto: false, deployment: null, deployment_reason: '', shared_platforms: [] })
+    expect(back.deployment).toBe('')
+  })
   it('builds the API request in fen', () => {
-    const f = { ...emptyProjectForm(), name: ' 智慧教育云平台 ', planYear: '2030', investmentWan: '950.5', dataResources: [' 学籍 ', ''] }
+    const f = { ...emptyProjectForm(), deployment: 'gov_cloud' as const, name: ' 智慧教育云平台 ', planYear: '2030', investmentWan: '950.5', dataResources: [' 学籍 ', ''] }
     const v = validateProjectForm(f)
     expect(v.errors).toEqual({})
     expect(v.request).toMatchObject({ name: '智慧教育云平台', plan_year: 2030, estimated_investment_fen: 950500000, data_resources: ['学籍'] })
