@@ -132,6 +132,22 @@ test('手机: drb1 returns a project from 待办 on a phone, alice reads why on 
   await accessible(alice, '项目详情（手机）')
   await shot(alice, '85-phone-project')
 
+  // She revises it on the phone: the form fits, and asks what a project made over the API left
+  // out (基础共用: 部署方式, 未填写 until now).
+  await expect(alice.getByText('未填写').first()).toBeVisible()
+  await alice.getByRole('button', { name: '修改', exact: true }).click()
+  await expect(alice.getByRole('heading', { name: '修改项目' })).toBeVisible()
+  await alice.getByRole('button', { name: '保存修改' }).click()
+  await expect(alice.getByText('请选择部署方式')).toBeVisible()
+  await alice.getByRole('radiogroup', { name: '部署方式' }).getByText('市政务云平台', { exact: true }).click()
+  await alice.getByText('一体化在线政务服务平台（皖事通办）', { exact: true }).click()
+  await fits(alice, '修改项目')
+  await accessible(alice, '修改项目（手机）')
+  await shot(alice, '85b-phone-edit')
+  await alice.getByRole('button', { name: '保存修改' }).click()
+  await expect(alice).toHaveURL(new RegExp(`/projects/${id}$`))
+  await expect(alice.getByText('一体化在线政务服务平台（皖事通办）', { exact: true })).toBeVisible()
+
   // 我的项目 from the menu: cards, the project's stage on its card.
   await alice.getByRole('button', { name: '打开菜单' }).click()
   await alice.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '我的项目' }).click()
