@@ -1,4 +1,4 @@
-import { decisionLabels, planAdjustLabels, roleLabels, stageLabels } from './labels'
+import { decisionLabels, deploymentLabels, planAdjustLabels, platformLabels, roleLabels, stageLabels, typeLabels } from './labels'
 import { yuanLabel } from './money'
 import { beijing } from './time'
 
@@ -116,6 +116,15 @@ const fieldLabels: Record<string, string> = {
   version: '版本',
   members: '成员项目',
   decided_by: '决定人',
+  // A project's fields, as its creation and edits record them.
+  type: '类型',
+  data_resources: '数据资源',
+  mlps_level: '等保级别',
+  uses_crypto: '使用密码技术',
+  parent_project_id: '主项目',
+  deployment: '部署方式',
+  deployment_reason: '不使用市政务云的理由',
+  shared_platforms: '依托共用平台',
 }
 
 // Fields whose values are ids of people or of orgs, shown by name when the screen knows them.
@@ -143,6 +152,9 @@ function value(key: string, v: unknown, names?: Names): string {
   if (key === 'email' && v === '') return '（删除邮箱）'
   if (key === 'email_pending' && v === '') return '（取消更改）'
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
+  if (key === 'type' && typeof v === 'string') return typeLabels[v] ?? v
+  if (key === 'deployment' && typeof v === 'string') return deploymentLabels[v] ?? v
+  if (key === 'shared_platforms' && Array.isArray(v)) return v.length ? v.map((x) => platformLabels[String(x)] ?? String(x)).join('、') : '无'
   if ((key === 'stage' || key === 'from_stage') && typeof v === 'string') return stageLabels[v] ?? v
   if (key === 'action' && typeof v === 'string') return planAdjustLabels[v] ?? v // a plan adjustment's (plan.adjust*)
   if ((key === 'roles' || key === 'before' || key === 'after') && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')

@@ -47,6 +47,13 @@ describe('审计日志 rows, as an auditor reads them (R18)', () => {
     expect(show({ email: '' })).toEqual(['邮箱：（删除邮箱）'])
     expect(show({ email: 'li.shen@luan.gov.cn', tries_left: 3 })).toEqual(['邮箱：li.shen@luan.gov.cn', '剩余尝试次数：3'])
   })
+  it('shows a project’s creation (project.create) field by field in words, 基础共用 included', () => {
+    const lines = auditDetailLines({ name: '智慧教育云平台', type: 'new', mlps_level: 2, uses_crypto: false, data_resources: ['学籍'],
+      deployment: 'self_built', deployment_reason: '涉密业务', shared_platforms: ['data_platform', 'service_platform'] })
+    expect(lines.map((l) => `${l.label}：${l.value}`)).toEqual(['名称：智慧教育云平台', '类型：新建', '等保级别：2', '使用密码技术：否', '数据资源：学籍',
+      '部署方式：自建机房或独立部署', '不使用市政务云的理由：涉密业务', '依托共用平台：江淮大数据中心六安市子平台、一体化在线政务服务平台（皖事通办）'])
+    expect(auditDetailLines({ shared_platforms: [] })[0].value).toBe('无')
+  })
   it('shows nothing for a row without detail', () => {
     for (const d of [null, undefined, {}, [], 'x']) expect(auditDetailLines(d)).toEqual([])
   })
