@@ -536,6 +536,54 @@ func stageNames() []string {
 	return out
 }
 
+// apply writes the fields given onto p, a draft or returned project, and checks what depends on
+// more than one field (the parent is checked by the caller, against the store).
+func (req patchProjectReq) apply(p *store.Project) (err error) {
+	if req.Name != nil {
+		p.Name = text.Trim(*req.Name)
+	}
+	if req.Type != nil {
+		p.Type = *req.Type
+	}
+	if req.PlanYear != nil {
+		// A withdrawn draft (撤回) keeps its lifecycle and its plan year.
+		if p.Stage != string(domain.StageDraft) || withdrawn(*p) {
+			return apperr.Conflict("not_editable", "已提交项目不能修改计划年度")
+		}
+		p.PlanYear = *req.PlanYear
+	}
+	if req.EstimatedInvestmentFen != nil {
+		p.EstimatedInvestmentFen = *req.EstimatedInvestmentFen
+	}
+	if req.Description != nil {
+		p.Description = *req.Description
+	}
+	if req.DataResources != nil {
+		if p.DataResources, err = cleanResources(*req.DataResources); err != nil {
+			return err
+		}
+	}
+	if req.MLPSLevel != nil {
+		p.MLPSLevel = *req.MLPSLevel
+	}
+	if req.UsesCrypto != nil {
+		p.UsesCrypto = *req.UsesCrypto
+	}
+	if req.Deployment != nil {
+		p.Deployment.String, p.Deployment.Valid = *req.Deployment, true
+		if *req.Deployment != "self_built" && req.DeploymentReason == nil {
+			p.DeploymentReason = "" // the reason went with the deployment it explained
+		}
+	}
+	if req.DeploymentReason != nil {
+		p.DeploymentReason = text.Trim(*req.DeploymentReason)
+	}
+	if req.SharedPlatforms != nil {
+		p.SharedPlatforms = *req.SharedPlatforms
+	}
+	return checkDeployment(*p)
+}
+
 func (s *Server) patchProject(c *gin.Context) {
 	var req patchProjectReq
 	if err := bindJSON(c, &req); err != nil {
@@ -555,49 +603,7 @@ func (s *Server) patchProject(c *gin.Context) {
 		if p.Stage != string(domain.StageDraft) && p.Stage != string(domain.StageRevision) {
 			return apperr.Conflict("not_editable", "只有草稿或退回修改的项目可以编辑")
 		}
-		if req.Name != nil {
-			p.Name = text.Trim(*req.Name)
-		}
-		if req.Type != nil {
-			p.Type = *req.Type
-		}
-		if req.PlanYear != nil {
-			// A withdrawn draft (撤回) keeps its lifecycle and its plan year.
-			if p.Stage != string(domain.StageDraft) || withdrawn(p) {
-				return apperr.Conflict("not_editable", "已提交项目不能修改计划年度")
-			}
-			p.PlanYear = *req.PlanYear
-		}
-		if req.EstimatedInvestmentFen != nil {
-			p.EstimatedInvestmentFen = *req.EstimatedInvestmentFen
-		}
-		if req.Description != nil {
-			p.Description = *req.Description
-		}
-		if req.DataResources != nil {
-			if p.DataResources, err = cleanResources(*req.DataResources); err != nil {
-				return err
-			}
-		}
-		if req.MLPSLevel != nil {
-			p.MLPSLevel = *req.MLPSLevel
-		}
-		if req.UsesCrypto != nil {
-			p.UsesCrypto = *req.UsesCrypto
-		}
-		if req.Deployment != nil {
-			p.Deployment.String, p.Deployment.Valid = *req.Deployment, true
-			if *req.Deployment != "self_built" && req.DeploymentReason == nil {
-				p.DeploymentReason = "" // the reason went with the deployment it explained
-			}
-		}
-		if req.DeploymentReason != nil {
-			p.DeploymentReason = text.Trim(*req.DeploymentReason)
-		}
-		if req.SharedPlatforms != nil {
-			p.SharedPlatforms = *req.SharedPlatforms
-		}
-		if err := checkDeployment(p); err != nil {
+		if err := req.apply(&p); err != nil {
 			return err
 		}
 		if req.ParentProjectID != nil {
