@@ -206,7 +206,7 @@ func (s *Server) exportRegistry(c *gin.Context) {
 	pq, err := parseProjectQuery(c)
 	f := store.RegistryFilter{Reach: authz.ReachOf(a), ContractReach: authz.ReachFor(a, authz.ContractScopes),
 		PaymentReach: authz.ReachFor(a, authz.PaymentScopes), UnitID: pq.UnitID, Stage: pq.Stage,
-		Type: pq.Type, Q: pq.Q, PlanYear: pq.PlanYear}
+		Type: pq.Type, Q: pq.Q, PlanYear: pq.PlanYear, Deployment: pq.Deployment}
 	if err != nil {
 		respondError(c, err)
 		return

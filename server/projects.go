@@ -489,12 +489,20 @@ func badCursor(err error) error {
 // projectQuery is the filter GET /projects and its 项目台账 export share, each field checked.
 type projectQuery struct {
 	Stage, Type, UnitID, Q string
-	PlanYear               int
+	// Deployment: 基础共用's deployment, or "unset" for the projects that have not said (未填写).
+	Deployment string
+	PlanYear   int
 }
 
+// deploymentFilters are the values ?deployment= takes.
+var deploymentFilters = []string{"gov_cloud", "self_built", "none", "unset"}
+
 func parseProjectQuery(c *gin.Context) (projectQuery, error) {
-	q := projectQuery{Stage: c.Query("stage"), Type: c.Query("type"), UnitID: c.Query("unit_id"), Q: c.Query("q")}
+	q := projectQuery{Stage: c.Query("stage"), Type: c.Query("type"), UnitID: c.Query("unit_id"), Q: c.Query("q"),
+		Deployment: c.Query("deployment")}
 	switch {
+	case q.Deployment != "" && !slices.Contains(deploymentFilters, q.Deployment):
+		return q, apperr.Invalid(map[string]string{"deployment": "部署方式须为 gov_cloud、self_built、none 或 unset"})
 	case q.Stage != "" && !domain.Contains(stageNames(), q.Stage):
 		return q, apperr.Invalid(map[string]string{"stage": "未知阶段"})
 	case q.Type != "" && !domain.Contains(domain.ProjectTypes, q.Type):
@@ -522,7 +530,7 @@ func (s *Server) listProjects(c *gin.Context) {
 		return
 	}
 	f := store.ProjectFilter{Stage: pq.Stage, UnitID: pq.UnitID, Q: pq.Q, Type: pq.Type, PlanYear: pq.PlanYear,
-		Limit: lq.Limit, Cursor: lq.Cursor}
+		Deployment: pq.Deployment, Limit: lq.Limit, Cursor: lq.Cursor}
 	f.Reach = authz.ReachOf(a) // the projects a read would open, and no other
 	ps, next, err := s.store.ListProjects(c.Request.Context(), f)
 	sendPage(c, ps, next, err, toProjectJSON)

@@ -99,4 +99,33 @@ func TestProjectDeclaresSharedInfrastructure(t *testing.T) {
 	r = s.do("drb1", http.MethodGet, "/api/v1/projects/"+old, nil, nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 	require.Equal(t, "gov_cloud", r.Body["deployment"])
+
+	// 项目列表 and 项目台账 keep one deployment, or the projects that have not said.
+	r = s.do("alice", http.MethodPost, "/api/v1/projects", body("基础共用测试：自建", map[string]any{
+		"deployment": "self_built", "deployment_reason": "涉密业务"}), nil)
+	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
+	self := r.str("id")
+	unset := s.createProject("alice", "基础共用测试：仍未填写", year, 100_000_000)
+	for q, want := range map[string][]string{"self_built": {self}, "unset": {unset}, "gov_cloud": {old, cloud}, "none": {}} {
+		r = s.do("alice", http.MethodGet, "/api/v1/projects?limit=100&deployment="+q, nil, nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
+		got := []string{}
+		for _, it := range r.Body["items"].([]any) {
+			got = append(got, it.(map[string]any)["id"].(string))
+		}
+		require.ElementsMatch(t, want, got, "?deployment=%s", q)
+		reg := s.do("alice", http.MethodGet, "/api/v1/exports/registry?format=csv&deployment="+q, nil, nil)
+		require.Equal(t, http.StatusOK, reg.Status, "%s", reg.Raw)
+		rows := readCSV(t, reg.Raw).rows
+		ids := make([]string, 0, len(rows))
+		for _, row := range rows {
+			ids = append(ids, row[1])
+		}
+		require.ElementsMatch(t, want, ids, "项目台账 ?deployment=%s", q)
+	}
+	for _, path := range []string{"/api/v1/projects?deployment=cloud", "/api/v1/exports/registry?deployment=%20"} {
+		r = s.do("alice", http.MethodGet, path, nil, nil)
+		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", path, r.Raw)
+		require.Contains(t, r.Body["error"].(map[string]any)["fields"], "deployment", "%s", path)
+	}
 }

@@ -42,6 +42,7 @@ type RegistryFilter struct {
 	ContractReach, PaymentReach authz.Reach
 	UnitID, Stage, Type, Q      string
 	PlanYear                    int
+	Deployment                  string // as ProjectFilter's
 }
 
 // EachRegistryRow calls fn for every project f selects, by plan year (latest first), unit and
@@ -66,6 +67,9 @@ func (s *Store) EachRegistryRow(ctx context.Context, f RegistryFilter, fn func(R
 	}
 	if f.Q != "" {
 		where = append(where, "(p.name ILIKE "+arg("%"+escapeLike(f.Q)+"%")+" OR p.description ILIKE "+arg("%"+escapeLike(f.Q)+"%")+")")
+	}
+	if d := deploymentSQL(f.Deployment, arg); d != "" {
+		where = append(where, d)
 	}
 	q := `SELECT p.id, p.unit_id, coalesce(o.name, p.unit_id) AS unit_name, p.name, p.type, p.plan_year, p.stage,
 			p.estimated_investment_fen, p.approved_amount_fen,

@@ -148,8 +148,21 @@ type ProjectFilter struct {
 	Type     string
 	PlanYear int
 	Q        string
-	Limit    int
-	Cursor   string
+	// Deployment keeps the projects of one 部署方式 (基础共用); "unset": those without one.
+	Deployment string
+	Limit      int
+	Cursor     string
+}
+
+// deploymentSQL is the condition of a deployment filter ("unset": NULL), "" for none.
+func deploymentSQL(d string, arg func(any) string) string {
+	switch d {
+	case "":
+		return ""
+	case "unset":
+		return "p.deployment IS NULL"
+	}
+	return "p.deployment = " + arg(d)
 }
 
 type projectCursor struct {
@@ -222,6 +235,9 @@ func listProjectsQuery(f ProjectFilter) (string, []any, error) {
 	}
 	if f.Q != "" {
 		where = append(where, "(p.name ILIKE "+arg("%"+escapeLike(f.Q)+"%")+" OR p.description ILIKE "+arg("%"+escapeLike(f.Q)+"%")+")")
+	}
+	if d := deploymentSQL(f.Deployment, arg); d != "" {
+		where = append(where, d)
 	}
 	if f.Cursor != "" {
 		var c projectCursor

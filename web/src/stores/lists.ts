@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { api, call, type Schemas } from '../api/client'
+import type { components } from '../api/schema'
 import { mapError } from '../api/errors'
 import { keyset, loadPage, restart, turn } from '../lib/keyset'
 import { useMenuCounts } from './menuCounts'
@@ -8,9 +9,12 @@ import { useMenuCounts } from './menuCounts'
 // back to a list finds it as it was left (filters, page).
 
 /** Projects: 我的项目 / 项目列表 (GET /projects) and the unit's own to-do. */
+/** The 部署方式 filter of 项目列表 (基础共用): one deployment, or unset (未填写). */
+export type DeploymentFilter = components['parameters']['DeploymentFilter']
+
 export const useProjects = defineStore('projects', {
   state: () => ({
-    filters: { year: '', stage: '' as '' | Schemas['Stage'], type: '' as '' | Schemas['ProjectType'] },
+    filters: { year: '', stage: '' as '' | Schemas['Stage'], type: '' as '' | Schemas['ProjectType'], deployment: '' as '' | DeploymentFilter },
     list: keyset<Schemas['Project']>(),
     todo: [] as Schemas['Project'][],
     /** T4: the unit's O&M filings due (GET /om-filings?status=due). */
@@ -27,6 +31,7 @@ export const useProjects = defineStore('projects', {
           ...(f.year ? { plan_year: Number(f.year) } : {}),
           ...(f.stage ? { stage: f.stage } : {}),
           ...(f.type ? { type: f.type } : {}),
+          ...(f.deployment ? { deployment: f.deployment } : {}),
         } },
       })))
     },
