@@ -181,7 +181,7 @@ func (s *Server) createProject(c *gin.Context) {
 	}
 	p := store.Project{ID: id, UnitID: a.OrgID, Name: text.Trim(req.Name), Type: req.Type, PlanYear: req.PlanYear,
 		EstimatedInvestmentFen: req.EstimatedInvestmentFen, Description: req.Description, DataResources: resources, MLPSLevel: req.MLPSLevel,
-		UsesCrypto: req.UsesCrypto, DeploymentReason: text.Trim(req.DeploymentReason), SharedPlatforms: req.SharedPlatforms, CreatedBy: a.ID}
+		UsesCrypto: req.UsesCrypto, DeploymentReason: text.Trim(req.DeploymentReason), SharedPlatforms: platforms(req.SharedPlatforms), CreatedBy: a.ID}
 	p.Deployment.String, p.Deployment.Valid = req.Deployment, req.Deployment != ""
 	if err := checkDeployment(p); err != nil {
 		respondError(c, err)
@@ -434,8 +434,6 @@ func parseList(c *gin.Context) (listQuery, error) {
 	return q, nil
 }
 
-// cleanResources trims the names of data resources and drops repeats, keeping their order
-// (R16 compares them as sets); a blank name (text.Blank) is 400, as an empty one is.
 // checkDeployment: a project deployed outside the 市政务云平台 says why (基础共用, schema 0043);
 // a reason belongs to that choice only.
 func checkDeployment(p store.Project) error {
@@ -448,6 +446,15 @@ func checkDeployment(p store.Project) error {
 	return nil
 }
 
+// platforms lists the shared platforms in one order, whatever order they were ticked in.
+func platforms(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
+}
+
+// cleanResources trims the names of data resources and drops repeats, keeping their order
+// (R16 compares them as sets); a blank name (text.Blank) is 400, as an empty one is.
 func cleanResources(in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, r := range in {
@@ -587,7 +594,7 @@ func (req patchProjectReq) apply(p *store.Project) (err error) {
 		p.DeploymentReason = text.Trim(*req.DeploymentReason)
 	}
 	if req.SharedPlatforms != nil {
-		p.SharedPlatforms = *req.SharedPlatforms
+		p.SharedPlatforms = platforms(*req.SharedPlatforms)
 	}
 	return checkDeployment(*p)
 }

@@ -33,13 +33,13 @@ func TestProjectDeclaresSharedInfrastructure(t *testing.T) {
 	}
 
 	r := s.do("alice", http.MethodPost, "/api/v1/projects", body("基础共用测试：政务云", map[string]any{
-		"deployment": "gov_cloud", "shared_platforms": []string{"data_platform", "service_platform"}}), nil)
+		"deployment": "gov_cloud", "shared_platforms": []string{"service_platform", "data_platform"}}), nil)
 	require.Equal(t, http.StatusCreated, r.Status, "%s", r.Raw)
 	cloud := r.str("id")
 	r = s.do("alice", http.MethodGet, "/api/v1/projects/"+cloud, nil, nil)
 	require.Equal(t, "gov_cloud", r.Body["deployment"])
 	require.Equal(t, "", r.Body["deployment_reason"])
-	require.Equal(t, []any{"data_platform", "service_platform"}, r.Body["shared_platforms"])
+	require.Equal(t, []any{"data_platform", "service_platform"}, r.Body["shared_platforms"], "in one order, as ticked or not")
 
 	old := s.createProject("alice", "基础共用测试：未填写", year, 100_000_000)
 	r = s.do("alice", http.MethodGet, "/api/v1/projects/"+old, nil, nil)

@@ -57,7 +57,8 @@ type Project struct {
 
 const projectCols = `id, unit_id, name, type, parent_project_id, plan_year, estimated_investment_fen, approved_amount_fen,
 	description, data_resources, mlps_level, uses_crypto, deployment, deployment_reason, shared_platforms,
-	stage, policy_version, special_request, round, workflow_id, created_by, submitted_at, created_at, updated_at, version, trial_run_ends_at, closed_as, closed_reason, closed_at, closed_settlement_fen`
+	stage, policy_version, special_request, round, workflow_id, created_by, submitted_at, created_at, updated_at, version,
+	trial_run_ends_at, closed_as, closed_reason, closed_at, closed_settlement_fen`
 
 // CreateProject inserts a draft.
 func (s *Store) CreateProject(ctx context.Context, t *Tx, p *Project) error {

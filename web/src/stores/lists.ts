@@ -8,10 +8,10 @@ import { useMenuCounts } from './menuCounts'
 // The list pages' state per domain: filters, keyset pages and rows. Kept in Pinia so that going
 // back to a list finds it as it was left (filters, page).
 
-/** Projects: 我的项目 / 项目列表 (GET /projects) and the unit's own to-do. */
 /** The 部署方式 filter of 项目列表 (基础共用): one deployment, or unset (未填写). */
 export type DeploymentFilter = components['parameters']['DeploymentFilter']
 
+/** Projects: 我的项目 / 项目列表 (GET /projects) and the unit's own to-do. */
 export const useProjects = defineStore('projects', {
   state: () => ({
     filters: { year: '', stage: '' as '' | Schemas['Stage'], type: '' as '' | Schemas['ProjectType'], deployment: '' as '' | DeploymentFilter },
