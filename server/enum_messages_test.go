@@ -61,6 +61,9 @@ func TestOneOfMessage_NamesEachField(t *testing.T) {
 			"取值必须是其中之一：增补列入（add）、移出计划（remove）、调整金额（amount）"},
 		{&changeReq{Kind: "colour"}, "kind", "取值必须是其中之一：建设内容（scope）、投资金额（amount）、承建单位（vendor）、建设周期（schedule）"},
 		{&resetReq{To: "first"}, "to", "取值必须是其中之一：最后一个正常的工作流任务（last_good）"},
+		{&createProjectReq{Deployment: "cloud"}, "deployment", "取值必须是其中之一：市政务云平台（gov_cloud）、自建机房或独立部署（self_built）、不涉及部署（none）"},
+		{&createProjectReq{SharedPlatforms: []string{"data_platform", "wechat"}}, "shared_platforms[1]",
+			"取值必须是其中之一：江淮大数据中心六安市子平台（data_platform）、一体化在线政务服务平台（皖事通办）（service_platform）"},
 		{&drawReq{Specialty: "law"}, "specialty", "取值必须是其中之一：软件与信息系统（software）、网络与信息安全（security）、数据资源（data）、基础设施与云（infrastructure）"},
 	} {
 		err := validateStruct(tc.v)

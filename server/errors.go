@@ -352,7 +352,9 @@ func fieldMessage(fe validator.FieldError) string {
 	case "oneof":
 		names, ok := oneOfNamesAt[fe.Namespace()]
 		if !ok {
-			names = oneOfNames[fe.Field()]
+			// An element of a list (shared_platforms[1]) is named as its list's values.
+			field, _, _ := strings.Cut(fe.Field(), "[")
+			names = oneOfNames[field]
 		}
 		return oneOfMessage(strings.Fields(fe.Param()), names)
 	case "min", "gte":
@@ -369,13 +371,15 @@ func fieldMessage(fe validator.FieldError) string {
 // oneOfNames names the values of the enum fields checked with oneof, by the field's JSON name
 // (a field's values without a name here keep their code in the message).
 var oneOfNames = map[string]map[string]string{
-	"decision":  merged(domain.DecisionNames, map[string]string{"confirm": "确认"}),
-	"type":      domain.ProjectTypeNames,
-	"kind":      merged(domain.OrgKindNames, domain.ChangeKindNames),
-	"action":    domain.PlanAdjustNames,
-	"grade":     domain.GradeNames,
-	"specialty": domain.ExpertSpecialties,
-	"to":        {"last_good": "最后一个正常的工作流任务"},
+	"decision":         merged(domain.DecisionNames, map[string]string{"confirm": "确认"}),
+	"type":             domain.ProjectTypeNames,
+	"kind":             merged(domain.OrgKindNames, domain.ChangeKindNames),
+	"action":           domain.PlanAdjustNames,
+	"grade":            domain.GradeNames,
+	"specialty":        domain.ExpertSpecialties,
+	"to":               {"last_good": "最后一个正常的工作流任务"},
+	"deployment":       domain.DeploymentNames,
+	"shared_platforms": domain.PlatformNames,
 }
 
 // oneOfNamesAt names the values of a field whose words mean something else there, by the

@@ -36,7 +36,6 @@ var (
 	stageNamesZH = domain.StageNames
 	typeNamesZH  = map[string]string{"new": "新建", "continuation": "续建", "om": "运维", "service": "购买服务", "design": "设计",
 		"supervision": "监理", "testing": "测评", "security": "安全"}
-	deploymentZH    = map[string]string{"gov_cloud": "市政务云平台", "self_built": "自建机房或独立部署", "none": "不涉及部署"}
 	paymentStatusZH = map[string]string{store.PaymentRecorded: "待确认", store.PaymentConfirmed: "已确认", store.PaymentRejected: "已退回"}
 )
 
@@ -191,7 +190,7 @@ func deploymentCell(d sql.NullString) string {
 	if !d.Valid {
 		return "未填写"
 	}
-	return zh(deploymentZH, d.String)
+	return zh(domain.DeploymentNames, d.String)
 }
 
 // exportRegistry exports the 项目台账: the projects GET /api/v1/projects would list to the actor

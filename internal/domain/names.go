@@ -47,6 +47,14 @@ var ProjectTypeNames = map[string]string{
 	"supervision": "监理（第三方服务）", "testing": "测评（第三方服务）", "security": "安全（第三方服务）",
 }
 
+// DeploymentNames are where a project's system runs (基础共用), as the web UI's
+// deploymentLabels name them (TestDeploymentNames_MatchWeb).
+var DeploymentNames = map[string]string{"gov_cloud": "市政务云平台", "self_built": "自建机房或独立部署", "none": "不涉及部署"}
+
+// PlatformNames are the city's shared platforms a project builds on (基础共用), as the web UI's
+// platformLabels name them (TestDeploymentNames_MatchWeb).
+var PlatformNames = map[string]string{"data_platform": "江淮大数据中心六安市子平台", "service_platform": "一体化在线政务服务平台（皖事通办）"}
+
 // ChangeKindNames are what a change request changes (项目变更), as the web UI's
 // changeKindLabels name them (TestChangeKindNames_MatchWeb).
 var ChangeKindNames = map[string]string{"scope": "建设内容", "amount": "投资金额", "vendor": "承建单位", "schedule": "建设周期"}

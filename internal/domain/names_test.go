@@ -86,6 +86,15 @@ func TestProjectTypeNames_MatchWeb(t *testing.T) {
 	}
 }
 
+// 基础共用's deployments and platforms are named as the project form offers them and its facts
+// show them (labels.ts deploymentLabels, platformLabels).
+func TestDeploymentNames_MatchWeb(t *testing.T) {
+	require.Equal(t, webLabels(t, "deploymentLabels"), DeploymentNames)
+	require.Equal(t, webLabels(t, "platformLabels"), PlatformNames)
+	requireNoWebCopy(t, DeploymentNames)
+	requireNoWebCopy(t, PlatformNames)
+}
+
 // The kinds of organisation are named as 用户管理's 新建机构 offers them (labels.ts orgKindLabels).
 func TestOrgKindNames_MatchWeb(t *testing.T) {
 	require.Equal(t, webLabels(t, "orgKindLabels"), OrgKindNames)
