@@ -501,15 +501,18 @@ type projectQuery struct {
 	PlanYear   int
 }
 
-// deploymentFilters are the values ?deployment= takes.
-var deploymentFilters = []string{"gov_cloud", "self_built", "none", "unset"}
+// deploymentFilters are the values ?deployment= takes, deploymentFilterNames their names.
+var (
+	deploymentFilters     = []string{"gov_cloud", "self_built", "none", "unset"}
+	deploymentFilterNames = merged(domain.DeploymentNames, map[string]string{"unset": "未填写"})
+)
 
 func parseProjectQuery(c *gin.Context) (projectQuery, error) {
 	q := projectQuery{Stage: c.Query("stage"), Type: c.Query("type"), UnitID: c.Query("unit_id"), Q: c.Query("q"),
 		Deployment: c.Query("deployment")}
 	switch {
 	case q.Deployment != "" && !slices.Contains(deploymentFilters, q.Deployment):
-		return q, apperr.Invalid(map[string]string{"deployment": "部署方式须为 gov_cloud、self_built、none 或 unset"})
+		return q, apperr.Invalid(map[string]string{"deployment": oneOfMessage(deploymentFilters, deploymentFilterNames)})
 	case q.Stage != "" && !domain.Contains(stageNames(), q.Stage):
 		return q, apperr.Invalid(map[string]string{"stage": "未知阶段"})
 	case q.Type != "" && !domain.Contains(domain.ProjectTypes, q.Type):

@@ -126,6 +126,7 @@ func TestProjectDeclaresSharedInfrastructure(t *testing.T) {
 	for _, path := range []string{"/api/v1/projects?deployment=cloud", "/api/v1/exports/registry?deployment=%20"} {
 		r = s.do("alice", http.MethodGet, path, nil, nil)
 		require.Equal(t, http.StatusBadRequest, r.Status, "%s: %s", path, r.Raw)
-		require.Contains(t, r.Body["error"].(map[string]any)["fields"], "deployment", "%s", path)
+		require.Equal(t, "取值必须是其中之一：市政务云平台（gov_cloud）、自建机房或独立部署（self_built）、不涉及部署（none）、未填写（unset）",
+			r.Body["error"].(map[string]any)["fields"].(map[string]any)["deployment"], "%s", path)
 	}
 }
