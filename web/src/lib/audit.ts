@@ -1,4 +1,4 @@
-import { decisionLabels, deploymentLabels, planAdjustLabels, platformLabels, roleLabels, stageLabels, typeLabels } from './labels'
+import { decisionLabels, deploymentLabels, planAdjustLabels, platformsLabel, roleLabels, stageLabels, typeLabels } from './labels'
 import { yuanLabel } from './money'
 import { beijing } from './time'
 
@@ -154,7 +154,7 @@ function value(key: string, v: unknown, names?: Names): string {
   if (key === 'mode' && typeof v === 'string') return modeLabels[v] ?? v
   if (key === 'type' && typeof v === 'string') return typeLabels[v] ?? v
   if (key === 'deployment' && typeof v === 'string') return deploymentLabels[v] ?? v
-  if (key === 'shared_platforms' && Array.isArray(v)) return v.length ? v.map((x) => platformLabels[String(x)] ?? String(x)).join('、') : '无'
+  if (key === 'shared_platforms' && Array.isArray(v)) return platformsLabel(v.map(String))
   if ((key === 'stage' || key === 'from_stage') && typeof v === 'string') return stageLabels[v] ?? v
   if (key === 'action' && typeof v === 'string') return planAdjustLabels[v] ?? v // a plan adjustment's (plan.adjust*)
   if ((key === 'roles' || key === 'before' || key === 'after') && Array.isArray(v)) return v.map((r) => roleLabels[String(r)] ?? String(r)).join('、')

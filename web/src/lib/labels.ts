@@ -48,6 +48,9 @@ export const platformLabels: Record<string, string> = {
   service_platform: '一体化在线政务服务平台（皖事通办）',
 }
 
+/** platformsLabel names the shared platforms a project builds on, 无 for none. */
+export const platformsLabel = (keys: readonly string[]) => (keys.length ? keys.map((k) => platformLabels[k] ?? k).join('、') : '无')
+
 export const taskKindLabels: Record<string, string> = {
   prelim_review: '初审',
   expert_review: '专家评审',

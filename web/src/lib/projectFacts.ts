@@ -1,5 +1,5 @@
 import type { Schemas } from '../api/client'
-import { deploymentLabels, label, platformLabels, stageLabels, typeLabels } from './labels'
+import { deploymentLabels, label, platformsLabel, stageLabels, typeLabels } from './labels'
 import { wanLabel, yuanLabel } from './money'
 import { beijing } from './time'
 
@@ -23,6 +23,5 @@ export function projectFacts(p: Schemas['ProjectDetail'], orgName: (id: string) 
 export function sharedInfrastructure(p: Pick<Schemas['Project'], 'deployment' | 'deployment_reason' | 'shared_platforms'>): [string, string][] {
   if (!p.deployment) return [['部署方式', '未填写'], ['依托共用平台', '未填写']]
   const where = p.deployment === 'self_built' ? `${deploymentLabels.self_built}（理由：${p.deployment_reason}）` : label(deploymentLabels, p.deployment)
-  const platforms = p.shared_platforms.length ? p.shared_platforms.map((k) => label(platformLabels, k)).join('、') : '无'
-  return [['部署方式', where], ['依托共用平台', platforms]]
+  return [['部署方式', where], ['依托共用平台', platformsLabel(p.shared_platforms)]]
 }
